@@ -1,0 +1,10 @@
+// as-pect runs the kernel specs in assembly/__tests__ against their scalar twins.
+export default {
+  entries: ["assembly/__tests__/**/*.spec.ts"],
+  include: [],
+  disclude: [/node_modules/],
+  async instantiate(memory, createImports, instantiate, binary) {
+    return instantiate(binary, createImports({ env: { memory } }));
+  },
+  outputBinary: false,
+};

@@ -1,0 +1,4 @@
+// Every entry point the wasm module exports. Pointers and sizes only: the host owns all memory.
+export { alloc, free, copy_bytes } from "./memory";
+export { f32_rand_uniform, f32_rand_normal, f32_dropout_mask } from "./random";
+export { f32_fill, f32_copy, f32_scale, f32_add, f32_mul, f32_axpy, f32_relu, f32_relu_backward } from "./elementwise";

@@ -1,0 +1,20 @@
+// tensorlane: the platform-neutral public API. No Node built-ins are imported from here.
+export { init, isInitialized, simdSupported, MAX_ALLOCATION_BYTES, type InitOptions } from "./runtime.js";
+export {
+  Tensor,
+  tensor,
+  zeros,
+  ones,
+  full,
+  randn,
+  rand,
+  tidy,
+  keep,
+  memory,
+  MAX_TENSOR_SIZE,
+  type Shape,
+  type TensorData,
+  type NestedArray,
+  type RandomOptions,
+} from "./tensor.js";
+export { setSeed } from "./random.js";

@@ -1,0 +1,185 @@
+// Loading the wasm kernels and the views over their memory.
+//
+// The module is instantiated once (init is idempotent). Typed-array views over wasm memory are
+// never stored by callers: f32()/i32()/u8() re-derive them whenever memory has grown, because
+// growth detaches every existing view.
+import type { Kernels } from "./generated/kernels.js";
+import { WASM_BASE64 } from "./generated/wasm-base64.js";
+
+export type { Kernels };
+
+export interface InitOptions {
+  /** A precompiled module (Cloudflare Workers forbid compiling bytes at run time). */
+  module?: WebAssembly.Module;
+  /** The module's bytes, e.g. read from `tensorlane/wasm`. Default: the copy inlined in the bundle. */
+  bytes?: BufferSource;
+}
+
+/** The largest single allocation the kernels' allocator accepts (TLSF's block limit, 1 GiB). */
+export const MAX_ALLOCATION_BYTES = 2 ** 30 - 64;
+
+let kernelsRef: Kernels | null = null;
+let pending: Promise<void> | null = null;
+let f32Cache = new Float32Array(0);
+let i32Cache = new Int32Array(0);
+let u8Cache = new Uint8Array(0);
+
+// (module (func (result v128) v128.const i32x4 0 0 0 0)): validates only where SIMD128 exists.
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
+]);
+
+/** True where this engine supports WebAssembly with fixed-width SIMD (SIMD128). */
+export function simdSupported(): boolean {
+  return typeof WebAssembly === "object" && WebAssembly.validate(SIMD_PROBE);
+}
+
+/**
+ * Loads the kernels. Idempotent: later calls return at once (and concurrent calls share one load).
+ * With no options it compiles the bytes inlined in the bundle: no file read, no fetch.
+ */
+export function init(options: InitOptions = {}): Promise<void> {
+  if (kernelsRef) return Promise.resolve();
+  if (!pending) {
+    pending = load(options).catch((error: unknown) => {
+      pending = null; // a failed load may be retried, e.g. with a module
+      throw error;
+    });
+  }
+  return pending;
+}
+
+/** True once init() has finished. */
+export function isInitialized(): boolean {
+  return kernelsRef !== null;
+}
+
+async function load(options: InitOptions): Promise<void> {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`init: options must be an object (got ${typeof options})`);
+  }
+  const unknown = Object.keys(options).filter((k) => k !== "module" && k !== "bytes");
+  if (unknown.length > 0) {
+    throw new TypeError(`init: unknown option ${unknown.map((k) => `"${k}"`).join(", ")} (expected "module" or "bytes")`);
+  }
+  if (!simdSupported()) {
+    throw new Error(
+      "tensorlane needs WebAssembly SIMD (SIMD128), which this JavaScript engine does not support. " +
+        "It is available in Node 16.4+, Chrome/Edge 91+, Firefox 89+, Safari 16.4+, Deno, Bun and Cloudflare Workers.",
+    );
+  }
+  let module: WebAssembly.Module;
+  if (options.module !== undefined) {
+    if (!(options.module instanceof WebAssembly.Module)) {
+      throw new TypeError("init: module must be a WebAssembly.Module (e.g. `import wasm from \"tensorlane/wasm\"` in a Worker)");
+    }
+    module = options.module;
+  } else {
+    const bytes = options.bytes ?? decodeBase64(WASM_BASE64);
+    module = await WebAssembly.compile(bytes);
+  }
+  const instance = await WebAssembly.instantiate(module, { env: { abort: onAbort } });
+  kernelsRef = instance.exports as unknown as Kernels;
+  if (!(kernelsRef.memory instanceof WebAssembly.Memory) || typeof kernelsRef.alloc !== "function") {
+    kernelsRef = null;
+    throw new TypeError("init: the module given is not a tensorlane kernel module");
+  }
+}
+
+/** The kernels; throws a clear error before init(). */
+export function kernels(): Kernels {
+  if (kernelsRef === null) throw new Error("tensorlane is not initialized: call `await tl.init()` first");
+  return kernelsRef;
+}
+
+/** A Float32Array over all of wasm memory, re-derived after growth. Never keep it across an allocation. */
+export function f32(): Float32Array {
+  const buffer = kernels().memory.buffer;
+  if (f32Cache.buffer !== buffer) f32Cache = new Float32Array(buffer);
+  return f32Cache;
+}
+
+/** An Int32Array over all of wasm memory, re-derived after growth. */
+export function i32(): Int32Array {
+  const buffer = kernels().memory.buffer;
+  if (i32Cache.buffer !== buffer) i32Cache = new Int32Array(buffer);
+  return i32Cache;
+}
+
+/** A Uint8Array over all of wasm memory, re-derived after growth. */
+export function u8(): Uint8Array {
+  const buffer = kernels().memory.buffer;
+  if (u8Cache.buffer !== buffer) u8Cache = new Uint8Array(buffer);
+  return u8Cache;
+}
+
+/**
+ * Allocates `bytes` bytes of wasm memory (16-byte aligned). Out of memory is a RangeError; the
+ * allocator is untouched by a failed request, so the library stays usable.
+ */
+export function allocBytes(bytes: number, what = "allocation"): number {
+  const k = kernels();
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`${what}: byte size must be a non-negative integer (got ${bytes})`);
+  if (bytes > MAX_ALLOCATION_BYTES) {
+    throw new RangeError(
+      `${what}: ${bytes} bytes exceed the largest single block wasm memory can hold (${MAX_ALLOCATION_BYTES} bytes, about 268 million float32 values)`,
+    );
+  }
+  let ptr: number;
+  try {
+    ptr = k.alloc(Math.max(bytes, 16));
+  } catch (error) {
+    if (error instanceof WebAssembly.RuntimeError) {
+      const have = k.memory.buffer.byteLength;
+      throw new RangeError(
+        `${what}: out of memory: could not grow wasm memory (now ${have} bytes) to fit ${bytes} more bytes; dispose tensors you no longer need`,
+      );
+    }
+    throw error;
+  }
+  return ptr >>> 0;
+}
+
+/** Returns a block to the allocator. */
+export function freeBytes(ptr: number): void {
+  kernels().free(ptr);
+}
+
+/** The total size of wasm linear memory now, in bytes. */
+export function wasmMemoryBytes(): number {
+  return kernels().memory.buffer.byteLength;
+}
+
+// AssemblyScript's abort(message, file, line, column): strings are UTF-16 with their byte length
+// stored 4 bytes before the pointer.
+function onAbort(message: number, file: number, line: number, column: number): never {
+  throw new Error(`tensorlane kernel aborted: ${readString(message)} at ${readString(file)}:${line}:${column}`);
+}
+
+function readString(ptr: number): string {
+  if (!ptr || !kernelsRef) return "?";
+  const bytes = new Uint32Array(kernelsRef.memory.buffer)[(ptr - 4) >>> 2];
+  return String.fromCharCode(...new Uint16Array(kernelsRef.memory.buffer, ptr, bytes >>> 1));
+}
+
+/** Base64 to bytes without atob or Buffer, so it behaves the same in every runtime. */
+export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const table = new Uint8Array(128);
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
+  const clean = text.replace(/=+$/, "");
+  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let bits = 0;
+  let count = 0;
+  let o = 0;
+  for (let i = 0; i < clean.length; i++) {
+    bits = (bits << 6) | table[clean.charCodeAt(i)];
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out[o++] = (bits >> count) & 0xff;
+    }
+  }
+  return out;
+}

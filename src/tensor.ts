@@ -1,0 +1,374 @@
+// A Tensor is a pointer into wasm memory plus a shape. It never stores a typed-array view: every
+// read or write goes through runtime.f32(), which is re-derived after memory growth.
+import { allocBytes, f32, freeBytes, kernels, MAX_ALLOCATION_BYTES } from "./runtime.js";
+import { checkNumber, checkOptions, checkSeed, describe, shapeString, TENSOR_BRAND } from "./validate.js";
+import { drawSeed } from "./random.js";
+
+export type Shape = readonly number[];
+export type NestedArray = number | readonly NestedArray[];
+export type TensorData = NestedArray | readonly number[] | Float32Array | ArrayLike<number>;
+
+/** Largest number of float32 values one tensor can hold. */
+export const MAX_TENSOR_SIZE = Math.floor(MAX_ALLOCATION_BYTES / 4);
+
+const live = new Set<Tensor>();
+let liveBytes = 0;
+const scopes: Tensor[][] = [];
+
+export class Tensor {
+  /** The dimensions, row-major. */
+  readonly shape: Shape;
+  /** The number of elements (the product of the shape). */
+  readonly size: number;
+  readonly dtype = "float32" as const;
+  readonly [TENSOR_BRAND] = true as const;
+  #ptr: number;
+  #base: Tensor | null;
+  #disposed = false;
+
+  /** @internal Use tl.tensor / tl.zeros / ... to make tensors. */
+  constructor(ptr: number, shape: Shape, base: Tensor | null = null) {
+    this.#ptr = ptr;
+    this.shape = Object.freeze([...shape]);
+    this.size = sizeOf(shape);
+    this.#base = base;
+    live.add(this);
+    if (base === null) liveBytes += this.size * 4;
+    if (scopes.length > 0) scopes[scopes.length - 1].push(this);
+  }
+
+  /** True once this tensor (or the tensor whose memory it views) was disposed. */
+  get isDisposed(): boolean {
+    return this.#disposed || (this.#base !== null && this.#base.isDisposed);
+  }
+
+  /** @internal The tensor that owns the memory: this one, or the base of a view. */
+  get storage(): Tensor {
+    return this.#base ?? this;
+  }
+
+  /** Byte offset of the first element in wasm memory: what kernels take. */
+  get ptr(): number {
+    if (this.isDisposed) throw new TypeError(`tensor of shape ${shapeString(this.shape)} was disposed and cannot be used`);
+    return this.#ptr;
+  }
+
+  /** Index of the first element in runtime.f32(). */
+  get offset(): number {
+    return this.ptr >>> 2;
+  }
+
+  /** A copy of the values. Safe to keep: it does not point into wasm memory. */
+  toArray(): Float32Array {
+    const start = this.offset;
+    return f32().slice(start, start + this.size);
+  }
+
+  /** The values as nested plain arrays, following the shape. */
+  toNested(): NestedArray {
+    const values = Array.from(this.toArray());
+    if (this.shape.length === 0) return values[0];
+    const build = (dim: number, start: number): NestedArray[] => {
+      const n = this.shape[dim];
+      if (dim === this.shape.length - 1) return values.slice(start, start + n);
+      const stride = sizeOf(this.shape.slice(dim + 1));
+      return Array.from({ length: n }, (_, i) => build(dim + 1, start + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new RangeError(`item: tensor must have exactly one element (got shape ${shapeString(this.shape)})`);
+    return f32()[this.offset];
+  }
+
+  /** Copies values in (a tensor, or any array of the same size). Returns this tensor. */
+  set(values: Tensor | ArrayLike<number>): this {
+    const start = this.offset;
+    if (values instanceof Tensor) {
+      if (values.size !== this.size) {
+        throw new RangeError(`set: values must have ${this.size} elements (got a tensor of shape ${shapeString(values.shape)})`);
+      }
+      kernels().copy_bytes(this.ptr, values.ptr, this.size * 4);
+      return this;
+    }
+    if (values === null || typeof values !== "object" || typeof (values as ArrayLike<number>).length !== "number") {
+      throw new TypeError(`set: values must be a Tensor, an array or a Float32Array (got ${describe(values)})`);
+    }
+    if (values.length !== this.size) {
+      throw new RangeError(`set: values must have ${this.size} elements to fill shape ${shapeString(this.shape)} (got ${values.length})`);
+    }
+    if (!ArrayBuffer.isView(values)) checkAllNumbers("set", "values", values);
+    f32().set(values as ArrayLike<number>, start);
+    return this;
+  }
+
+  /** A view with another shape over the same memory (no copy). One dimension may be -1. */
+  reshape(shape: Shape): Tensor {
+    const resolved = resolveShape("reshape", shape, this.size);
+    return new Tensor(this.ptr, resolved, this.#base ?? this);
+  }
+
+  /** A new tensor holding a copy of the values. */
+  clone(): Tensor {
+    const out = empty(this.shape);
+    kernels().copy_bytes(out.ptr, this.ptr, this.size * 4);
+    return out;
+  }
+
+  /** Frees the memory now. Idempotent. A view only marks itself disposed. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    live.delete(this);
+    if (this.#base === null) {
+      liveBytes -= this.size * 4;
+      freeBytes(this.#ptr);
+    }
+  }
+
+  toString(): string {
+    if (this.isDisposed) return `Tensor(disposed, shape ${shapeString(this.shape)})`;
+    return `Tensor(shape ${shapeString(this.shape)}, ${JSON.stringify(this.toNested())})`;
+  }
+}
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Validates a shape (non-negative integers) and resolves one -1 against `total` when given. */
+export function resolveShape(fn: string, shape: unknown, total?: number): number[] {
+  if (!Array.isArray(shape)) throw new TypeError(`${fn}: shape must be an array of integers (got ${describe(shape)})`);
+  let inferred = -1;
+  let known = 1;
+  shape.forEach((d, i) => {
+    if (d === -1 && total !== undefined && inferred < 0) inferred = i;
+    else if (typeof d !== "number" || !Number.isInteger(d) || d < 0) {
+      throw new RangeError(`${fn}: shape must contain non-negative integers (got ${JSON.stringify(shape)}, bad entry at ${i})`);
+    } else known *= d;
+  });
+  const out = [...shape] as number[];
+  if (inferred >= 0) {
+    if (known === 0 || total! % known !== 0) {
+      throw new RangeError(`${fn}: cannot reshape ${total} elements into ${JSON.stringify(shape)}`);
+    }
+    out[inferred] = total! / known;
+  } else if (total !== undefined && known !== total) {
+    throw new RangeError(`${fn}: cannot reshape ${total} elements into shape ${shapeString(out)} (${known} elements)`);
+  }
+  if (sizeOf(out) > MAX_TENSOR_SIZE) {
+    throw new RangeError(`${fn}: shape ${shapeString(out)} has ${sizeOf(out)} elements; one tensor holds at most ${MAX_TENSOR_SIZE}`);
+  }
+  return out;
+}
+
+/** An uninitialized tensor (internal: the contents are whatever the allocator left). */
+export function empty(shape: Shape, fn = "tensor"): Tensor {
+  const resolved = resolveShape(fn, shape);
+  const ptr = allocBytes(sizeOf(resolved) * 4, fn);
+  return new Tensor(ptr, resolved);
+}
+
+function checkAllNumbers(fn: string, name: string, values: ArrayLike<number>): void {
+  for (let i = 0; i < values.length; i++) {
+    if (typeof values[i] !== "number") throw new TypeError(`${fn}: ${name}[${i}] must be a number (got ${describe(values[i])})`);
+  }
+}
+
+/** Infers the shape of nested arrays, checking they are rectangular and hold numbers. */
+function inferShape(data: unknown): number[] {
+  const shape: number[] = [];
+  let level: unknown = data;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+    level = level[0];
+  }
+  return shape;
+}
+
+function flatten(data: readonly NestedArray[], shape: number[], out: Float32Array): void {
+  let o = 0;
+  const walk = (node: unknown, dim: number, path: string): void => {
+    if (dim === shape.length) {
+      if (typeof node !== "number") throw new TypeError(`tensor: data${path} must be a number (got ${describe(node)})`);
+      out[o++] = node;
+      return;
+    }
+    if (!Array.isArray(node) || node.length !== shape[dim]) {
+      throw new RangeError(
+        `tensor: data is not rectangular: data${path} should be an array of length ${shape[dim]} (got ${describe(node)})`,
+      );
+    }
+    for (let i = 0; i < node.length; i++) walk(node[i], dim + 1, `${path}[${i}]`);
+  };
+  walk(data, 0, "");
+}
+
+/**
+ * A float32 tensor in wasm memory from nested arrays, a flat number[] or a Float32Array.
+ * With a shape, flat data must have exactly that many elements; without one, nested arrays give
+ * their own shape and flat data is 1-D.
+ */
+export function tensor(data: TensorData, shape?: Shape): Tensor {
+  let values: Float32Array;
+  let dataShape: number[];
+  if (typeof data === "number") {
+    values = Float32Array.of(data);
+    dataShape = [];
+  } else if (ArrayBuffer.isView(data)) {
+    values = data instanceof Float32Array ? data : Float32Array.from(data as unknown as ArrayLike<number>);
+    dataShape = [values.length];
+  } else if (Array.isArray(data)) {
+    dataShape = inferShape(data);
+    values = new Float32Array(sizeOf(dataShape));
+    flatten(data as NestedArray[], dataShape, values);
+  } else {
+    throw new TypeError(`tensor: data must be a number, a (nested) array of numbers or a Float32Array (got ${describe(data)})`);
+  }
+  let finalShape = dataShape;
+  // An explicit shape reinterprets the values (sizes must agree), like a reshape.
+  if (shape !== undefined) finalShape = resolveShape("tensor", shape, values.length);
+  const t = empty(finalShape);
+  f32().set(values, t.offset);
+  return t;
+}
+
+/** A tensor of zeros. */
+export function zeros(shape: Shape): Tensor {
+  return full(shape, 0, "zeros");
+}
+
+/** A tensor of ones. */
+export function ones(shape: Shape): Tensor {
+  return full(shape, 1, "ones");
+}
+
+/** A tensor filled with `value`. */
+export function full(shape: Shape, value: number, fn = "full"): Tensor {
+  if (typeof value !== "number") throw new TypeError(`${fn}: value must be a number (got ${describe(value)})`);
+  const t = empty(shape, fn);
+  kernels().f32_fill(t.ptr, t.size, value);
+  return t;
+}
+
+export interface RandomOptions {
+  /** Integer in [0, 2^32). The same seed gives the same values in every runtime. */
+  seed?: number;
+}
+
+/**
+ * Normal samples, computed in wasm. With a seed, element i is a pure function of (seed, i);
+ * without one, values come from the global stream (see setSeed).
+ */
+export function randn(shape: Shape, options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
+  const opts = checkOptions("randn", "options", options, ["seed", "mean", "std"]);
+  const mean = opts.mean === undefined ? 0 : checkNumber("randn", "options.mean", opts.mean);
+  const std = opts.std === undefined ? 1 : checkNumber("randn", "options.std", opts.std, { min: 0 });
+  const t = empty(shape, "randn");
+  const [seed, offset] = opts.seed === undefined ? drawSeed(t.size) : [checkSeed("randn", "options.seed", opts.seed), 0];
+  kernels().f32_rand_normal(t.ptr, t.size, seed, offset, mean, std);
+  return t;
+}
+
+/** Uniform samples in [0, 1), computed in wasm; seeding as for randn. */
+export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
+  const opts = checkOptions("rand", "options", options, ["seed"]);
+  const t = empty(shape, "rand");
+  const [seed, offset] = opts.seed === undefined ? drawSeed(t.size) : [checkSeed("rand", "options.seed", opts.seed), 0];
+  kernels().f32_rand_uniform(t.ptr, t.size, seed, offset);
+  return t;
+}
+
+/**
+ * Runs fn and disposes every tensor it created, except those it returns (a tensor, or arrays and
+ * plain objects of tensors, searched deeply). Kept tensors move to the enclosing tidy, if any.
+ */
+export function tidy<T>(fn: () => T): T {
+  if (typeof fn !== "function") throw new TypeError(`tidy: fn must be a function (got ${describe(fn)})`);
+  const scope: Tensor[] = [];
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (error) {
+    scopes.pop();
+    for (const t of scope) t.dispose();
+    throw error;
+  }
+  scopes.pop();
+  if (result instanceof Promise) {
+    for (const t of scope) t.dispose();
+    throw new TypeError("tidy: fn must be synchronous (it returned a Promise); tensors it made were disposed");
+  }
+  const kept = new Set<Tensor>();
+  collectTensors(result, kept, new Set());
+  const parent = scopes.length > 0 ? scopes[scopes.length - 1] : null;
+  for (const t of scope) {
+    if (kept.has(t)) parent?.push(t);
+    else if (!keepsBaseAlive(t, kept)) t.dispose();
+    else parent?.push(t);
+  }
+  return result;
+}
+
+/** Removes a tensor from the enclosing tidy so it survives it. */
+export function keep<T extends Tensor>(t: T): T {
+  for (const scope of scopes) {
+    const i = scope.indexOf(t);
+    if (i >= 0) scope.splice(i, 1);
+  }
+  return t;
+}
+
+// A kept view needs its base's memory: the base must not be freed.
+function keepsBaseAlive(t: Tensor, kept: Set<Tensor>): boolean {
+  for (const k of kept) if (k !== t && k.storage === t) return true;
+  return false;
+}
+
+function collectTensors(value: unknown, out: Set<Tensor>, seen: Set<unknown>): void {
+  if (value instanceof Tensor) {
+    out.add(value);
+    return;
+  }
+  if (value === null || typeof value !== "object" || seen.has(value)) return;
+  seen.add(value);
+  if (Array.isArray(value)) for (const v of value) collectTensors(v, out, seen);
+  else if (value instanceof Map) for (const v of value.values()) collectTensors(v, out, seen);
+  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collectTensors(v, out, seen);
+}
+
+/** What live tensors hold now: bytes owned and the number of tensors not yet disposed. */
+export function memory(): { bytes: number; liveTensors: number } {
+  return { bytes: liveBytes, liveTensors: live.size };
+}
+
+/** Checks that `value` is a live tensor, optionally of a given rank (or one of several ranks). */
+export function checkTensor(fn: string, name: string, value: unknown, rank?: number | readonly number[]): Tensor {
+  if (!(value instanceof Tensor)) throw new TypeError(`${fn}: ${name} must be a Tensor (got ${describe(value)})`);
+  if (value.isDisposed) throw new TypeError(`${fn}: ${name} was disposed and cannot be used`);
+  if (rank !== undefined) {
+    const ranks = typeof rank === "number" ? [rank] : rank;
+    if (!ranks.includes(value.shape.length)) {
+      throw new RangeError(
+        `${fn}: ${name} must have ${ranks.join(" or ")} dimensions (got shape ${shapeString(value.shape)})`,
+      );
+    }
+  }
+  return value;
+}
+
+/** Checks that a tensor has exactly the expected shape. */
+export function checkShape(fn: string, name: string, t: Tensor, expected: readonly number[], why = ""): void {
+  if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
+    throw new RangeError(
+      `${fn}: ${name} must have shape ${shapeString(expected)}${why ? ` (${why})` : ""} (got ${shapeString(t.shape)})`,
+    );
+  }
+}
+
