@@ -3,7 +3,7 @@ import { LENGTHS, pattern, buffer, firstDifference, guardIntact } from "./helper
 import {
   f32_fill__scalar, f32_copy__scalar, f32_scale__scalar, f32_add__scalar, f32_mul__scalar, f32_axpy__scalar,
   f32_relu__scalar, f32_relu_backward__scalar,
-} from "../reference";
+} from "../reference/elementwise";
 
 // Each case runs the SIMD kernel and its scalar twin on the same inputs and requires identical
 // bits, plus an untouched guard word after the output (no overrun at the tail).

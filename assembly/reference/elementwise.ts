@@ -1,4 +1,4 @@
-// Naive scalar twins of the SIMD kernels. Never exported from the module: the as-pect specs
+// Naive scalar twins of the elementwise kernels. Never exported from the module: the as-pect specs
 // compare each fast kernel against its twin here at awkward sizes.
 
 export function f32_fill__scalar(y: usize, n: usize, value: f32): void {
