@@ -1,6 +1,6 @@
 // Named, reusable buffers for models: a training step asks for the same keys and shapes every
 // time, so after the first step it allocates nothing (memory stays flat).
-import { empty, type Shape, type Tensor } from "./tensor.js";
+import { empty, keep, type Shape, type Tensor } from "./tensor.js";
 
 export class Workspace {
   #slots = new Map<string, Tensor>();
@@ -10,7 +10,7 @@ export class Workspace {
     const have = this.#slots.get(key);
     if (have && !have.isDisposed && sameShape(have.shape, shape)) return have;
     have?.dispose();
-    const t = empty(shape, key);
+    const t = keep(empty(shape, key)); // owned by the workspace, never by an enclosing tidy
     this.#slots.set(key, t);
     return t;
   }
