@@ -18,3 +18,21 @@ export {
   type RandomOptions,
 } from "./tensor.js";
 export { setSeed } from "./random.js";
+export {
+  BatchNorm,
+  batchNormForwardInto,
+  batchNormBackwardInto,
+  resolveBatchNormParam,
+  type BatchNormParam,
+  type BatchNormState,
+  type BatchNormCache,
+  type BatchNormMode,
+} from "./layers/batchnorm.js";
+export {
+  SpatialBatchNorm,
+  spatialBatchNormForwardInto,
+  spatialBatchNormBackwardInto,
+  type SpatialBatchNormCache,
+} from "./layers/spatial-batchnorm.js";
+export { Tanh, tanhForwardInto, tanhBackwardInto, type TanhCache } from "./layers/tanh.js";
+export { LinearBatchNormReLU, type LinearBatchNormReLUCache } from "./layers/linear-batchnorm-relu.js";
