@@ -9,7 +9,8 @@
 //   var    = f32(sum_f64((f64)(x - mean)^2) / count)     biased, two-pass (no cancellation)
 //   invstd = 1 / sqrt(var + eps)                         f32
 //   xhat   = (x - mean) * invstd;  out = gamma * xhat + beta
-//   running = momentum * running + (1 - momentum) * batch   (train only; mean and var)
+//   running = m * running + k * batch, m = f32(momentum), k = f32(1 - momentum) from the f64
+//   momentum (0.9 gives k = f32(0.1), not f32(1 - f32(0.9))); train mode only, mean and var
 // Backward (the compact closed form; dxhat = dout * gamma):
 //   dbeta = sum dout,  dgamma = sum dout * xhat           (f64 sums, xhat recomputed bit-exactly)
 //   dx = gamma * invstd * ((dout - dbeta/count) - xhat * dgamma/count)
@@ -47,19 +48,21 @@
 /**
  * Train-mode forward over rows. out: (n, d); mean, invstd: (d) saved for backward;
  * runningMean, runningVar: (d) updated in place; x: (n, d); gamma, beta: (d).
- * Preconditions: n >= 1, eps > 0, momentum in [0, 1]. out may alias x (each element is read before
+ * Preconditions: n >= 1, eps > 0, momentum in [0, 1] (f64). out may alias x (each element is read before
  * it is written); mean/invstd/running buffers alias nothing else.
  */
 export function f32_batchnorm_forward_train(
   out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
-  x: usize, gamma: usize, beta: usize, n: usize, d: usize, eps: f32, momentum: f32,
+  x: usize, gamma: usize, beta: usize, n: usize, d: usize, eps: f32, momentum: f64,
 ): void {
   const rowBytes = d << 2;
   const count = <f64>n;
   const vcount = f64x2.splat(count);
   const veps = f32x4.splat(eps);
-  const vmom = f32x4.splat(momentum);
-  const vkeep = f32x4.splat(<f32>1.0 - momentum);
+  const mom = <f32>momentum;
+  const keep = <f32>(1.0 - momentum);
+  const vmom = f32x4.splat(mom);
+  const vkeep = f32x4.splat(keep);
   const one = f32x4.splat(1.0);
   let j: usize = 0;
   for (; j + 4 <= d; j += 4) {
@@ -108,8 +111,8 @@ export function f32_batchnorm_forward_train(
     const inv = <f32>1.0 / sqrt<f32>(vr + eps);
     store<f32>(mean + o, m);
     store<f32>(invstd + o, inv);
-    store<f32>(runningMean + o, momentum * load<f32>(runningMean + o) + (<f32>1.0 - momentum) * m);
-    store<f32>(runningVar + o, momentum * load<f32>(runningVar + o) + (<f32>1.0 - momentum) * vr);
+    store<f32>(runningMean + o, mom * load<f32>(runningMean + o) + keep * m);
+    store<f32>(runningVar + o, mom * load<f32>(runningVar + o) + keep * vr);
     normalizeColumn(out + o, x + o, m, inv, load<f32>(gamma + o), load<f32>(beta + o), n, rowBytes);
   }
 }
@@ -323,14 +326,16 @@ export function f32_batchnorm_backward(
 /**
  * Train-mode forward, NCHW. out, x: (n, c, s) with s = H*W; mean, invstd: (c) saved for backward;
  * runningMean, runningVar: (c) updated in place; gamma, beta: (c).
- * Preconditions: n >= 1, s >= 1, eps > 0, momentum in [0, 1]. out may alias x.
+ * Preconditions: n >= 1, s >= 1, eps > 0, momentum in [0, 1] (f64). out may alias x.
  */
 export function f32_spatial_batchnorm_forward_train(
   out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
-  x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, eps: f32, momentum: f32,
+  x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, eps: f32, momentum: f64,
 ): void {
   const runStride = (c * s) << 2;
   const count = <f64>n * <f64>s;
+  const mom = <f32>momentum;
+  const keep = <f32>(1.0 - momentum);
   for (let ch: usize = 0; ch < c; ch++) {
     const o = ch << 2;
     const xc = x + ((ch * s) << 2);
@@ -339,8 +344,8 @@ export function f32_spatial_batchnorm_forward_train(
     const inv = <f32>1.0 / sqrt<f32>(vr + eps);
     store<f32>(mean + o, m);
     store<f32>(invstd + o, inv);
-    store<f32>(runningMean + o, momentum * load<f32>(runningMean + o) + (<f32>1.0 - momentum) * m);
-    store<f32>(runningVar + o, momentum * load<f32>(runningVar + o) + (<f32>1.0 - momentum) * vr);
+    store<f32>(runningMean + o, mom * load<f32>(runningMean + o) + keep * m);
+    store<f32>(runningVar + o, mom * load<f32>(runningVar + o) + keep * vr);
     normalizeChannel(out + ((ch * s) << 2), xc, m, inv, load<f32>(gamma + o), load<f32>(beta + o), n, runStride, s);
   }
 }

@@ -4,7 +4,7 @@
 
 export function f32_batchnorm_forward_train__scalar(
   out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
-  x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, eps: f32, momentum: f32,
+  x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, eps: f32, momentum: f64,
 ): void {
   const count = <f64>n * <f64>s;
   for (let ch: usize = 0; ch < c; ch++) {
@@ -22,8 +22,9 @@ export function f32_batchnorm_forward_train__scalar(
     const inv = <f32>1.0 / sqrt<f32>(vr + eps);
     store<f32>(mean + (ch << 2), m);
     store<f32>(invstd + (ch << 2), inv);
-    store<f32>(runningMean + (ch << 2), momentum * load<f32>(runningMean + (ch << 2)) + (<f32>1.0 - momentum) * m);
-    store<f32>(runningVar + (ch << 2), momentum * load<f32>(runningVar + (ch << 2)) + (<f32>1.0 - momentum) * vr);
+    const mom = <f32>momentum, keep = <f32>(1.0 - momentum);
+    store<f32>(runningMean + (ch << 2), mom * load<f32>(runningMean + (ch << 2)) + keep * m);
+    store<f32>(runningVar + (ch << 2), mom * load<f32>(runningVar + (ch << 2)) + keep * vr);
     normalize(out, x, m, inv, load<f32>(gamma + (ch << 2)), load<f32>(beta + (ch << 2)), n, ch, c, s);
   }
 }
