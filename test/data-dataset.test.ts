@@ -10,9 +10,11 @@ import {
   shuffledIndices,
   splitTrainVal,
   subset,
+  toSolverData,
   toTensor,
   writeImages,
 } from "../src/index.js";
+import { loadBuiltinData } from "../src/node/index.js";
 
 beforeAll(() => tl.init());
 
@@ -179,5 +181,29 @@ describe("toTensor and writeImages", () => {
     const s = subset(rgb(), [2]);
     expect(Array.from(s.images)).toEqual([20, 21, 120, 121, 220, 221]);
     expect(Array.from(s.labels)).toEqual([0]);
+  });
+});
+
+describe("from the built-in data to the Solver's data", () => {
+  it("split, normalize on the training part, tensors of the right shapes", async () => {
+    const { train: all } = await loadBuiltinData();
+    const { train, val } = splitTrainVal(all, { valCount: 1000, seed: 1 });
+    const norm = computeNormalization(train);
+    // Fashion-MNIST's published statistics are mean 0.286, std 0.353; a 9,000-image subset is close
+    expect(Math.abs(norm.mean[0] - 0.286)).toBeLessThan(0.01);
+    expect(Math.abs(norm.std[0] - 0.353)).toBeLessThan(0.01);
+    const before = tl.memory().liveTensors;
+    const data = toSolverData(train, val, norm);
+    expect(data.XTrain.shape).toEqual([9000, 1, 28, 28]);
+    expect(data.XVal.shape).toEqual([1000, 1, 28, 28]);
+    expect(data.yTrain.length).toBe(9000);
+    expect(Array.from(data.yVal)).toEqual(Array.from(val.labels));
+    const x = data.XTrain.toArray();
+    let sum = 0;
+    for (const v of x) sum += v;
+    expect(Math.abs(sum / x.length)).toBeLessThan(1e-4);
+    data.XTrain.dispose();
+    data.XVal.dispose();
+    expect(tl.memory().liveTensors).toBe(before);
   });
 });

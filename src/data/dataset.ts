@@ -3,11 +3,11 @@
 //
 // Images stay as bytes (one per pixel value) until a batch is needed: CIFAR-10's 50,000 training
 // images are 154 MB as bytes but 614 MB as float32, and a Solver only needs one batch at a time.
-// Everything here is integer or basic IEEE arithmetic (+ - * / and one sqrt per channel), so the
-// same data and seed give the same bits in every runtime.
+// Everything here is integer or basic IEEE arithmetic (+ - * /, and one sqrt per channel done in
+// wasm), so the same data and seed give the same bits in every runtime.
 import { deriveSeed } from "../random.js";
 import { empty, checkTensor, checkShape, type Tensor } from "../tensor.js";
-import { f32 } from "../runtime.js";
+import { f32, kernels } from "../runtime.js";
 import { checkInteger, checkNumber, checkOptions, checkSeed, describe } from "../validate.js";
 
 export interface ImageDataset {
@@ -183,7 +183,7 @@ export function splitTrainVal(ds: ImageDataset, options: SplitOptions): { train:
 /**
  * Per-channel mean and standard deviation (population) of pixel values scaled to [0, 1],
  * computed exactly from integer sums. Compute it on the training split; apply it to every split.
- * A channel that is constant gets std 1 (normalization then only centers it).
+ * A channel that is constant gets std 1 (normalization then only centers it). Needs init().
  */
 export function computeNormalization(ds: ImageDataset): Normalization {
   checkDataset("computeNormalization", "ds", ds);
@@ -214,7 +214,7 @@ export function computeNormalization(ds: ImageDataset): Normalization {
     // bits everywhere; pixel data never has the tiny variance where this form loses precision.
     const m = sum / count;
     const variance = Math.max(0, sumSq / count - m * m);
-    const s = Math.sqrt(variance) / 255; // sqrt is IEEE correctly rounded: the same in every engine
+    const s = kernels().f64_sqrt(variance) / 255; // wasm's correctly rounded sqrt, not the host's Math
     mean.push(m / 255);
     std.push(s > 0 ? s : 1);
   }
@@ -343,4 +343,29 @@ function checkIndices(fn: string, indices: ArrayLike<number>, n: number): ArrayL
     }
   }
   return indices;
+}
+
+/**
+ * The Solver's data from two splits: { XTrain, yTrain, XVal, yVal }, images as float32 NCHW
+ * tensors normalized with `normalization` (compute it on the training split). Needs init();
+ * the caller disposes XTrain and XVal.
+ */
+export function toSolverData(
+  train: ImageDataset,
+  val: ImageDataset,
+  normalization?: Normalization,
+): { XTrain: Tensor; yTrain: Int32Array; XVal: Tensor; yVal: Int32Array } {
+  checkDataset("toSolverData", "train", train);
+  checkDataset("toSolverData", "val", val);
+  if (train.shape.join() !== val.shape.join()) {
+    throw new RangeError(`toSolverData: train images are [${train.shape.join(", ")}] but val images are [${val.shape.join(", ")}]`);
+  }
+  const XTrain = toTensor(train, { normalization });
+  try {
+    const XVal = toTensor(val, { normalization });
+    return { XTrain, yTrain: train.labels.slice(), XVal, yVal: val.labels.slice() };
+  } catch (error) {
+    XTrain.dispose();
+    throw error;
+  }
 }
