@@ -47,7 +47,7 @@ export {
   type AdamConfig,
 } from "./optim.js";
 export { kaimingInitializer, type WeightScale } from "./init.js";
-export { evalNumericalGradient, evalNumericalGradientArray, relError, checkModelGradients, type GradCheckOptions } from "./gradcheck.js";
+export { evalNumericalGradient, evalNumericalGradientArray, relError, scaledError, checkModelGradients, type GradCheckOptions } from "./gradcheck.js";
 
 // Models and training.
 export { FullyConnectedNet, type FullyConnectedNetOptions } from "./models/fully-connected-net.js";
