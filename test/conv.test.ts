@@ -65,17 +65,6 @@ function naiveConvBackward(dout: Float32Array, x: Float32Array, w: Float32Array,
   return [dx, dw, db];
 }
 
-/** max |a - b| / (1 + max |b|): an error relative to the reference's scale. */
-function scaledError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0, scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return worst / (1 + scale);
-}
-
 function expectBelow(what: string, error: number, limit: number): void {
   expect(error, `${what}: error ${error.toExponential(2)} exceeds ${limit}`).toBeLessThan(limit);
 }
@@ -106,7 +95,7 @@ describe("Conv.forward against a direct convolution (f64)", () => {
         const { x, w, b } = inputs(g, 10);
         const [out] = tl.Conv.forward(x, w, b, { stride: g.stride, pad: g.pad });
         expect(out.shape).toEqual([g.N, g.F, outSize(g.H, g.HH, g.stride, g.pad), outSize(g.W, g.WW, g.stride, g.pad)]);
-        expectBelow(name(g), scaledError(out.toArray(), naiveConv(x.toArray(), w.toArray(), b.toArray(), g)), 1e-6);
+        expectBelow(name(g), tl.scaledError(out.toArray(), naiveConv(x.toArray(), w.toArray(), b.toArray(), g)), 1e-6);
       });
     });
   }
@@ -187,9 +176,9 @@ describe("Conv.backward", () => {
       const dout = tl.randn(out.shape, { seed: 33 });
       const [dx, dw, db] = tl.Conv.backward(dout, cache);
       const [rx, rw, rb] = naiveConvBackward(dout.toArray(), x.toArray(), w.toArray(), g);
-      expectBelow("dx", scaledError(dx.toArray(), rx), 1e-6);
-      expectBelow("dw", scaledError(dw.toArray(), rw), 1e-6);
-      expectBelow("db", scaledError(db.toArray(), rb), 1e-6);
+      expectBelow("dx", tl.scaledError(dx.toArray(), rx), 1e-6);
+      expectBelow("dw", tl.scaledError(dw.toArray(), rw), 1e-6);
+      expectBelow("db", tl.scaledError(db.toArray(), rb), 1e-6);
     });
   });
 });
