@@ -25,6 +25,9 @@ export { Linear, type LinearCache } from "./layers/linear.js";
 export { ReLU, type ReLUCache } from "./layers/relu.js";
 export { LinearReLU, type LinearReLUCache } from "./layers/linear-relu.js";
 export { Dropout, type DropoutCache, type DropoutParam } from "./layers/dropout.js";
+export { Conv, type ConvCache, type ConvParam } from "./layers/conv.js";
+export { MaxPool, type MaxPoolCache, type PoolParam } from "./layers/maxpool.js";
+export { ConvReLU, ConvReLUPool, type ConvReLUCache, type ConvReLUPoolCache } from "./layers/conv-relu.js";
 
 export { softmaxLoss, svmLoss } from "./losses.js";
 export {
