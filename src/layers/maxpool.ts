@@ -5,8 +5,9 @@
 // backward is a scatter-add: the gradient goes to the argmax, and overlapping windows
 // (stride < window) accumulate. Ties go to the first maximum in row-major order; NaN propagates.
 import { kernels } from "../runtime.js";
-import { checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { allOrNothingMethods, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkInteger, checkOptions, shapeString } from "../validate.js";
+import { checkStep } from "./conv.js";
 import { checkCache } from "./linear.js";
 
 export interface PoolParam {
@@ -35,26 +36,27 @@ export interface MaxPoolCache {
 const MAX_PLANE = 2 ** 24;
 
 /** Checks poolParam: integers poolHeight, poolWidth, stride >= 1, all required. */
-export function checkPoolParam(fn: string, poolParam: unknown): PoolParam {
-  if (poolParam === undefined) throw new TypeError(`${fn}: poolParam { poolHeight, poolWidth, stride } is required`);
-  const o = checkOptions(fn, "poolParam", poolParam, ["poolHeight", "poolWidth", "stride"]);
-  const poolHeight = checkInteger(fn, "poolParam.poolHeight", o.poolHeight, 1);
-  const poolWidth = checkInteger(fn, "poolParam.poolWidth", o.poolWidth, 1);
-  const stride = checkInteger(fn, "poolParam.stride", o.stride, 1);
+export function checkPoolParam(fn: string, poolParam: unknown, name = "poolParam"): PoolParam {
+  if (poolParam === undefined) throw new TypeError(`${fn}: ${name} { poolHeight, poolWidth, stride } is required`);
+  const o = checkOptions(fn, name, poolParam, ["poolHeight", "poolWidth", "stride"]);
+  const poolHeight = checkInteger(fn, `${name}.poolHeight`, o.poolHeight, 1);
+  const poolWidth = checkInteger(fn, `${name}.poolWidth`, o.poolWidth, 1);
+  // Bounded like a conv stride: larger is meaningless and would overflow the kernels' i32 indices.
+  const stride = checkStep(fn, `${name}.stride`, o.stride, 1);
   return { poolHeight, poolWidth, stride };
 }
 
-/** Checks x and poolParam agree and the output is non-empty; returns the sizes. */
-export function poolDims(fn: string, x: Tensor, poolParam: unknown): PoolDims {
-  checkTensor(fn, "x", x, 4);
-  const { poolHeight, poolWidth, stride } = checkPoolParam(fn, poolParam);
+/** Checks x and poolParam agree and the output is non-empty; returns the sizes. `prefix` as for linearDims. */
+export function poolDims(fn: string, x: Tensor, poolParam: unknown, prefix = ""): PoolDims {
+  checkTensor(fn, `${prefix}x`, x, 4);
+  const { poolHeight, poolWidth, stride } = checkPoolParam(fn, poolParam, `${prefix}poolParam`);
   const [N, C, H, W] = x.shape;
   const xs = shapeString(x.shape);
-  if (N === 0 || C === 0 || H === 0 || W === 0) throw new RangeError(`${fn}: x must have no zero-sized dimension (N, C, H, W) (got ${xs})`);
+  if (N === 0 || C === 0 || H === 0 || W === 0) throw new RangeError(`${fn}: ${prefix}x must have no zero-sized dimension (N, C, H, W) (got ${xs})`);
   if (poolHeight > H || poolWidth > W) {
-    throw new RangeError(`${fn}: the ${poolHeight}x${poolWidth} pooling window is larger than the ${H}x${W} input (x ${xs}): the output would be empty`);
+    throw new RangeError(`${fn}: the ${poolHeight}x${poolWidth} pooling window is larger than the ${H}x${W} input (${prefix}x ${xs}): the output would be empty`);
   }
-  if (H * W > MAX_PLANE) throw new RangeError(`${fn}: one H·W plane may hold at most ${MAX_PLANE} pixels (got ${H}x${W} in x ${xs})`);
+  if (H * W > MAX_PLANE) throw new RangeError(`${fn}: one H·W plane may hold at most ${MAX_PLANE} pixels (got ${H}x${W} in ${prefix}x ${xs})`);
   const Ho = 1 + Math.floor((H - poolHeight) / stride);
   const Wo = 1 + Math.floor((W - poolWidth) / stride);
   return { N, C, H, W, poolHeight, poolWidth, stride, Ho, Wo };
@@ -70,7 +72,7 @@ export function maxPoolBackwardInto(dx: Tensor, dout: Tensor, argmax: Tensor, d:
   kernels().f32_maxpool_backward(dx.ptr, dout.ptr, argmax.ptr, d.N * d.C, d.H, d.W, d.poolHeight, d.poolWidth, d.stride, d.Ho, d.Wo);
 }
 
-export const MaxPool = {
+export const MaxPool = allOrNothingMethods({
   /** x: (N, C, H, W), poolParam { poolHeight, poolWidth, stride } -> [out (N, C, Ho, Wo), cache] */
   forward(x: Tensor, poolParam: PoolParam): [Tensor, MaxPoolCache] {
     const fn = "MaxPool.forward";
@@ -86,7 +88,7 @@ export const MaxPool = {
   backward(dout: Tensor, cache: MaxPoolCache): Tensor {
     const fn = "MaxPool.backward";
     const { x, argmax, poolParam } = checkCache(fn, cache, ["x", "argmax", "poolParam"]) as unknown as MaxPoolCache;
-    const d = poolDims(fn, x, poolParam);
+    const d = poolDims(fn, x, poolParam, "cache.");
     checkTensor(fn, "cache.argmax", argmax);
     checkShape(fn, "cache.argmax", argmax, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
     checkTensor(fn, "dout", dout);
@@ -95,4 +97,4 @@ export const MaxPool = {
     maxPoolBackwardInto(dx, dout, argmax, d);
     return dx;
   },
-};
+});
