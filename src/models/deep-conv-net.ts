@@ -99,9 +99,19 @@ export class DeepConvNet {
     }
     const L = this.numLayers;
     layout.push([`W${L}`, [flat, numClasses]], [`b${L}`, [numClasses]]);
-    this.paramStore = new ParamStore(layout);
+    this.paramStore = new ParamStore(layout, fn);
     for (let i = 1; i <= this.numLayers; i++) this.#weightNames.push(`W${i}`);
 
+    try {
+      this.#initParams(L, flat, weightScale, seed);
+    } catch (error) {
+      this.dispose(); // out of memory for the batch-norm statistics: give back what was made
+      throw error;
+    }
+  }
+
+  #initParams(L: number, flat: number, weightScale: WeightScale, seed: number): void {
+    const { numFilters, batchnorm } = this.config;
     const k = kernels();
     for (let i = 1; i <= L; i++) {
       const conv = i < L;
@@ -113,10 +123,10 @@ export class DeepConvNet {
         const F = numFilters[i - 1];
         k.f32_fill(this.params[`gamma${i}`].ptr, F, 1);
         k.f32_fill(this.params[`beta${i}`].ptr, F, 0);
-        const state: BatchNormState = { mode: "train", eps: 1e-5, momentum: 0.9, runningMean: keep(zeros([F])), runningVar: keep(zeros([F])) };
-        this.bnParams.push(state);
-        this.buffers[`runningMean${i}`] = state.runningMean;
-        this.buffers[`runningVar${i}`] = state.runningVar;
+        // Each statistic is registered in buffers as soon as it exists, so dispose() finds it.
+        const runningMean = (this.buffers[`runningMean${i}`] = keep(zeros([F])));
+        const runningVar = (this.buffers[`runningVar${i}`] = keep(zeros([F])));
+        this.bnParams.push({ mode: "train", eps: 1e-5, momentum: 0.9, runningMean, runningVar });
       }
     }
   }
@@ -131,6 +141,17 @@ export class DeepConvNet {
   /** Training mode: [mean loss + regularization, gradients] (owned by the model, overwritten by the next call). */
   loss(X: Tensor, y: Labels): [number, Record<string, Tensor>];
   loss(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
+    try {
+      return this.#loss(X, y);
+    } catch (error) {
+      // Out of memory midway (a huge batch): free the buffers this call grew, so a failed call
+      // returns what it took; the next call allocates them again.
+      this.#ws.dispose();
+      throw error;
+    }
+  }
+
+  #loss(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
     const fn = "DeepConvNet.loss";
     const N = this.#checkInput(fn, X);
     const train = y !== undefined;
