@@ -4,7 +4,7 @@
 // Forward saves the argmax of every window (its index in the H·W plane, as an exact float) so
 // backward is a scatter-add: the gradient goes to the argmax, and overlapping windows
 // (stride < window) accumulate. Ties go to the first maximum in row-major order; NaN propagates.
-import { kernels } from "../runtime.js";
+import { f32, kernels } from "../runtime.js";
 import { allOrNothingMethods, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkInteger, checkOptions, shapeString } from "../validate.js";
 import { checkStep } from "./conv.js";
@@ -72,6 +72,22 @@ export function maxPoolBackwardInto(dx: Tensor, dout: Tensor, argmax: Tensor, d:
   kernels().f32_maxpool_backward(dx.ptr, dout.ptr, argmax.ptr, d.N * d.C, d.H, d.W, d.poolHeight, d.poolWidth, d.stride, d.Ho, d.Wo);
 }
 
+/**
+ * The kernel writes dx at each argmax index, so an index from a forged or edited cache would write
+ * outside dx (into other tensors, or past wasm memory). One pass on the host keeps that out.
+ */
+function checkArgmax(fn: string, argmax: Tensor, d: PoolDims): void {
+  const view = f32(); // nothing allocates below
+  const start = argmax.offset;
+  const plane = d.H * d.W;
+  for (let i = 0; i < argmax.size; i++) {
+    const a = view[start + i];
+    if (!(a >= 0 && a < plane && Number.isInteger(a))) {
+      throw new RangeError(`${fn}: cache.argmax[${i}] is ${a}, not a position in the ${d.H}x${d.W} plane: pass the cache MaxPool.forward returned, unedited`);
+    }
+  }
+}
+
 export const MaxPool = allOrNothingMethods({
   /** x: (N, C, H, W), poolParam { poolHeight, poolWidth, stride } -> [out (N, C, Ho, Wo), cache] */
   forward(x: Tensor, poolParam: PoolParam): [Tensor, MaxPoolCache] {
@@ -93,6 +109,7 @@ export const MaxPool = allOrNothingMethods({
     checkShape(fn, "cache.argmax", argmax, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
+    checkArgmax(fn, argmax, d);
     const dx = empty(x.shape, fn);
     maxPoolBackwardInto(dx, dout, argmax, d);
     return dx;
