@@ -22,7 +22,13 @@ function checkFunction(fn: string, name: string, value: unknown): void {
 /** The values of a tensor or an array of numbers, for the error measures. */
 function valuesOf(fn: string, name: string, value: unknown): ArrayLike<number> {
   if (value instanceof Tensor) return checkTensor(fn, name, value).toArray();
-  if (Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView))) return value as ArrayLike<number>;
+  if (Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView))) {
+    const a = value as ArrayLike<unknown>;
+    for (let i = 0; i < a.length; i++) {
+      if (typeof a[i] !== "number") throw new TypeError(`${fn}: ${name}[${i}] must be a number (got ${describe(a[i])})`);
+    }
+    return a as ArrayLike<number>;
+  }
   throw new TypeError(`${fn}: ${name} must be a Tensor, an array or a typed array of numbers (got ${describe(value)})`);
 }
 
@@ -35,17 +41,25 @@ export function evalNumericalGradient(f: () => number, x: Tensor, options: GradC
   const base = x.toArray();
   const grad = new Float32Array(x.size);
   const probe = base.slice();
-  for (let i = 0; i < x.size; i++) {
-    probe[i] = base[i] + h;
-    x.set(probe);
-    const plus = f();
-    probe[i] = base[i] - h;
-    x.set(probe);
-    const minus = f();
-    probe[i] = base[i];
-    grad[i] = (plus - minus) / (2 * h);
+  const call = (): number => {
+    const v: unknown = f();
+    if (typeof v !== "number") throw new TypeError(`${fn}: f() must return a number (got ${describe(v)})`);
+    return v;
+  };
+  try {
+    for (let i = 0; i < x.size; i++) {
+      probe[i] = base[i] + h;
+      x.set(probe);
+      const plus = call();
+      probe[i] = base[i] - h;
+      x.set(probe);
+      const minus = call();
+      probe[i] = base[i];
+      grad[i] = (plus - minus) / (2 * h);
+    }
+  } finally {
+    x.set(base); // x is as it was, also when f throws
   }
-  x.set(base);
   return grad;
 }
 
@@ -53,11 +67,14 @@ export function evalNumericalGradient(f: () => number, x: Tensor, options: GradC
 export function evalNumericalGradientArray(f: () => Tensor, x: Tensor, dout: Tensor, options: GradCheckOptions = {}): Float32Array {
   const fn = "evalNumericalGradientArray";
   checkFunction(fn, "f", f);
+  checkTensor(fn, "x", x);
   checkTensor(fn, "dout", dout);
+  stepOf(fn, options);
   const d = dout.toArray();
   const dot = (): number => {
-    const out = f();
-    const v = out.toArray();
+    const out: unknown = f();
+    if (!(out instanceof Tensor)) throw new TypeError(`${fn}: f() must return a Tensor (got ${describe(out)})`);
+    const v = checkTensor(fn, "f()'s result", out).toArray();
     out.dispose();
     if (v.length !== d.length) throw new RangeError(`${fn}: f() returned ${v.length} values but dout has ${d.length}`);
     let s = 0;

@@ -1,7 +1,7 @@
 // A Tensor is a pointer into wasm memory plus a shape. It never stores a typed-array view: every
 // read or write goes through runtime.f32(), which is re-derived after memory growth.
 import { allocBytes, f32, freeBytes, kernels, MAX_ALLOCATION_BYTES } from "./runtime.js";
-import { checkNumber, checkOptions, checkSeed, describe, shapeString, TENSOR_BRAND } from "./validate.js";
+import { checkInteger, checkNumber, checkOptions, checkSeed, describe, listString, shapeString, TENSOR_BRAND } from "./validate.js";
 import { drawSeed } from "./random.js";
 
 export type Shape = readonly number[];
@@ -124,8 +124,9 @@ export class Tensor {
   /** A view of `shape` over this tensor's memory starting at element `start` (no copy). */
   sliceView(start: number, shape: Shape): Tensor {
     this.#live("sliceView");
+    checkInteger("sliceView", "start", start, 0);
     const resolved = resolveShape("sliceView", shape);
-    if (!Number.isInteger(start) || start < 0 || start + sizeOf(resolved) > this.size) {
+    if (start + sizeOf(resolved) > this.size) {
       throw new RangeError(
         `sliceView: elements [${start}, ${start + sizeOf(resolved)}) do not fit in a tensor of ${this.size} elements`,
       );
@@ -172,16 +173,16 @@ export function resolveShape(fn: string, shape: unknown, total?: number): number
   shape.forEach((d, i) => {
     if (d === -1 && total !== undefined && inferred < 0) inferred = i;
     else if (typeof d !== "number" || !Number.isInteger(d) || d < 0) {
-      throw new RangeError(`${fn}: shape must contain non-negative integers (got ${JSON.stringify(shape)}, bad entry at ${i})`);
+      throw new RangeError(`${fn}: shape must contain non-negative integers (got ${listString(shape)}, bad entry at ${i})`);
     } else if (d > MAX_TENSOR_SIZE) {
       // Checked per entry too: [1e200, 1e200, 0] would otherwise multiply to NaN.
-      throw new RangeError(`${fn}: shape entries must be at most ${MAX_TENSOR_SIZE}, the most one tensor holds (got ${JSON.stringify(shape)})`);
+      throw new RangeError(`${fn}: shape entries must be at most ${MAX_TENSOR_SIZE}, the most one tensor holds (got ${listString(shape)})`);
     } else known *= d;
   });
   const out = [...shape] as number[];
   if (inferred >= 0) {
     if (known === 0 || total! % known !== 0) {
-      throw new RangeError(`${fn}: cannot reshape ${total} elements into ${JSON.stringify(shape)}`);
+      throw new RangeError(`${fn}: cannot reshape ${total} elements into ${listString(shape)}`);
     }
     out[inferred] = total! / known;
   } else if (total !== undefined && known !== total) {

@@ -30,6 +30,11 @@ export function shapeString(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;
 }
 
+/** A list of values as given by the caller, safely (no JSON.stringify: a BigInt or a Symbol must not break the message). */
+export function listString(values: readonly unknown[]): string {
+  return `[${values.map((v) => (typeof v === "number" ? String(v) : describe(v))).join(", ")}]`;
+}
+
 /** Range options for checkNumber. */
 export interface NumberRange {
   min?: number;

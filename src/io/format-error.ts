@@ -8,5 +8,5 @@ export class FileFormatError extends RangeError {
 
 /** Throws a FileFormatError "fn: what: message". */
 export function formatError(fn: string, what: string | undefined, message: string): never {
-  throw new FileFormatError(`${fn}: ${what ? `${what}: ` : ""}${message}`);
+  throw new FileFormatError(`${fn}: ${what ? `${String(what)}: ` : ""}${message}`); // String(): a Symbol would break the template
 }

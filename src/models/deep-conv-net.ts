@@ -12,7 +12,7 @@ import type { BatchNormState } from "../layers/batchnorm.js";
 import { drawSubSeed, deriveSeed } from "../random.js";
 import { kernels } from "../runtime.js";
 import { checkTensor, empty, keep, zeros, type Tensor } from "../tensor.js";
-import { checkInteger, checkNumber, checkOptions, checkSeed, describe, shapeString } from "../validate.js";
+import { checkInteger, checkNumber, checkOptions, checkSeed, describe, listString, shapeString } from "../validate.js";
 import { Workspace } from "../workspace.js";
 import { checkDims } from "./options.js";
 import { regularize, type Regularization } from "./regularization.js";
@@ -64,7 +64,7 @@ export class DeepConvNet {
     const fn = "DeepConvNet";
     const o = checkOptions(fn, "options", options, KNOWN);
     const inputDims = (o.inputDims === undefined ? [3, 32, 32] : checkDims(fn, "inputDims", o.inputDims, false)) as [number, number, number];
-    if (inputDims.length !== 3) throw new RangeError(`${fn}: inputDims must be [C, H, W] (got ${JSON.stringify(o.inputDims)})`);
+    if (inputDims.length !== 3) throw new RangeError(`${fn}: inputDims must be [C, H, W] (got ${listString(o.inputDims as unknown[])})`);
     const numFilters = o.numFilters === undefined ? [8, 8, 8] : checkDims(fn, "numFilters", o.numFilters);
     if (!Array.isArray(o.maxPools ?? [])) throw new TypeError(`${fn}: maxPools must be an array of layer indices (got ${describe(o.maxPools)})`);
     const maxPools = ((o.maxPools as unknown[] | undefined) ?? [0, 1, 2]).map((v, i) => checkInteger(fn, `maxPools[${i}]`, v, 0, numFilters.length - 1));
