@@ -145,13 +145,21 @@ export function checkModelGradients(
       throw new RangeError(`${fn}: options.names has "${name}", which is not a parameter (known: ${Object.keys(model.params).join(", ")})`);
     }
   }
+  if (y === undefined) throw new TypeError(`${fn}: y (the labels) is required: the check needs loss(X, y)`);
+  const lossOf = (): [number, Record<string, Tensor>] => {
+    const r: unknown = model.loss(X, y);
+    if (!Array.isArray(r) || typeof r[0] !== "number" || r[1] === null || typeof r[1] !== "object") {
+      throw new TypeError(`${fn}: model.loss(X, y) must return [loss, grads] (got ${describe(r)})`);
+    }
+    return r as [number, Record<string, Tensor>];
+  };
   const state = model.rngState;
   const evaluate = (): number => {
     if (state !== undefined) model.rngState = state;
-    return model.loss(X, y)[0];
+    return lossOf()[0];
   };
   if (state !== undefined) model.rngState = state;
-  const [, grads] = model.loss(X, y);
+  const [, grads] = lossOf();
   const analytic: Record<string, Float32Array> = {};
   for (const [name, g] of Object.entries(grads)) analytic[name] = g.toArray();
   const errors: Record<string, number> = {};

@@ -99,7 +99,7 @@ export function checkEnum<T extends string>(fn: string, name: string, value: unk
 /** Rejects option names the function does not know (a typo would otherwise be silently ignored). */
 export function checkOptions(fn: string, name: string, options: unknown, known: readonly string[]): Record<string, unknown> {
   if (options === undefined) return {};
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+  if (options === null || typeof options !== "object" || Array.isArray(options) || ArrayBuffer.isView(options) || TENSOR_BRAND in options) {
     throw new TypeError(`${fn}: ${name} must be an object (got ${describe(options)})`);
   }
   for (const key of Object.keys(options)) {

@@ -10,7 +10,7 @@
 // before allocating, so a corrupt or crafted file costs at most a copy of its own size and gives a
 // FileFormatError, never a crash, a hang or a huge allocation. Its rules match the reference
 // implementation's (huggingface/safetensors), so what one accepts the other accepts.
-import { FileFormatError } from "./format-error.js";
+import { FileFormatError, whatPrefix } from "./format-error.js";
 import { describe } from "../validate.js";
 
 export interface SafetensorsTensor {
@@ -125,7 +125,7 @@ export function readSafetensorsHeader(bytes: Uint8Array, what?: string): { entri
 // The header reader behind both public functions; `fn` names the one the caller called.
 function readHeader(fn: string, bytes: Uint8Array, what?: string): { entries: SafetensorsEntry[]; metadata: Record<string, string> } {
   const fail = (message: string): never => {
-    throw new FileFormatError(`${fn}: ${what ? `${String(what)}: ` : ""}${message}`);
+    throw new FileFormatError(`${fn}: ${whatPrefix(what)}${message}`);
   };
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${fn}: bytes must be a Uint8Array (got ${describe(bytes)})`);
   if (bytes.length < 8) fail(`truncated: ${bytes.length} bytes, but a safetensors file starts with an 8-byte header length`);
@@ -222,7 +222,7 @@ export function decodeSafetensors(bytes: Uint8Array, what?: string): Safetensors
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const e of entries) {
     if (e.dtype !== "F32") {
-      throw new FileFormatError(`decodeSafetensors: ${what ? `${String(what)}: ` : ""}tensor "${clip(e.name)}" has dtype ${e.dtype}; tensorlane reads only F32 tensors`);
+      throw new FileFormatError(`decodeSafetensors: ${whatPrefix(what)}tensor "${clip(e.name)}" has dtype ${e.dtype}; tensorlane reads only F32 tensors`);
     }
   }
   for (const e of entries) {
