@@ -22,7 +22,20 @@ type Desc =
   | { k: "convnet" }
   | { k: "dataset" }
   | { k: "bytes"; data: number[] }
-  | { k: "cache"; layer: "Linear" | "ReLU" | "Dropout" | "BatchNorm" | "SpatialBatchNorm" | "Conv" | "MaxPool" | "Tanh"; args: Desc[] };
+  | { k: "cache"; layer: CacheLayer; args: Desc[]; tamper?: [string, Desc] };
+
+type CacheLayer = "Linear" | "ReLU" | "Dropout" | "BatchNorm" | "SpatialBatchNorm" | "Conv" | "MaxPool" | "Tanh";
+/** The fields of each layer's cache, for tampering with one. */
+const CACHE_FIELDS: Record<CacheLayer, string[]> = {
+  Linear: ["x", "w", "b"],
+  ReLU: ["x"],
+  Tanh: ["out"],
+  Dropout: ["mask", "p", "mode"],
+  BatchNorm: ["x", "gamma", "mean", "invstd", "mode"],
+  SpatialBatchNorm: ["x", "gamma", "mean", "invstd", "mode"],
+  Conv: ["x", "w", "b", "convParam"],
+  MaxPool: ["x", "argmax", "poolParam"],
+};
 
 const KEYS = [
   "p", "mode", "seed", "eps", "momentum", "runningMean", "runningVar", "stride", "pad", "poolHeight", "poolWidth",
@@ -92,7 +105,8 @@ class Materializer {
         try {
           const [out, cache] = tl.tidy(() => layer.forward(...args));
           this.adopt([out, cache]);
-          return cache;
+          // A cache with one field swapped (a disposed mask, an x of another shape, a bad mode...).
+          return d.tamper ? { ...cache, [d.tamper[0]]: this.make(d.tamper[1]) } : cache;
         } catch {
           return Object.fromEntries(args.map((a, i) => [["x", "w", "b", "convParam"][i] ?? `a${i}`, a]));
         }
@@ -203,12 +217,17 @@ const VALID: Record<string, fc.Arbitrary<Desc[]>> = {
 /** A valid call, or one with a single argument or option replaced, added or removed. */
 function mutated(valid: fc.Arbitrary<Desc[]>, receiver: boolean): fc.Arbitrary<Desc[]> {
   return valid.chain((args) =>
-    fc.record({ mode: fc.constantFrom("keep", "replace", "field", "field", "drop"), at: fc.nat(), key: fc.constantFrom(...KEYS), with: desc }).map(({ mode, at, key, with: w }) => {
+    fc.record({ mode: fc.constantFrom("keep", "replace", "field", "field", "drop", "tamper", "tamper"), at: fc.nat(), key: fc.constantFrom(...KEYS), with: desc }).map(({ mode, at, key, with: w }) => {
       const out = [...args];
       const from = receiver ? 1 : 0; // a method's receiver stays what it is
       const i = from + (at % (out.length - from));
       if (mode === "replace") out[i] = w;
       const objects = out.map((a, j) => [a, j] as const).filter(([a, j]) => j >= from && (a.k === "object" || a.k === "cache"));
+      const caches = out.map((a, j) => [a, j] as const).filter(([a, j]) => j >= from && a.k === "cache");
+      if (mode === "tamper" && caches.length > 0) {
+        const [c, j] = caches[at % caches.length];
+        if (c.k === "cache") out[j] = { ...c, tamper: [CACHE_FIELDS[c.layer][at % CACHE_FIELDS[c.layer].length], w] };
+      }
       if ((mode === "field" || mode === "drop") && objects.length > 0) {
         const [obj, j] = objects[at % objects.length];
         if (obj.k === "object") {
@@ -327,14 +346,13 @@ describe("random arguments into the public API", () => {
         const args = descs.map((d) => m.make(d));
         let error: unknown;
         let result: unknown;
+        // No tidy around the call: a tensor the call made and neither returned nor stored is a leak,
+        // and must show in the memory check below.
         try {
-          tl.tidy(() => {
-            result = target.call(...args);
-            if (result !== null && typeof result === "object" && "dispose" in result && typeof result.dispose === "function" && !(result instanceof tl.Tensor)) {
-              m.own(result as { dispose(): void }); // a model or solver
-            }
-            return undefined; // every tensor the call made is disposed by tidy, except kept state (below)
-          });
+          result = target.call(...args);
+          if (result !== null && typeof result === "object" && "dispose" in result && typeof result.dispose === "function" && !(result instanceof tl.Tensor)) {
+            m.own(result as { dispose(): void }); // a model or solver
+          }
         } catch (e) {
           error = e;
         }
@@ -348,8 +366,9 @@ describe("random arguments into the public API", () => {
           expect(named, `${target.name}: the message should start with the function's name: ${message}`).toBe(true);
         }
         outcomes[error === undefined ? "succeeded" : "refused"]++;
-        // Free what the call stored in option objects (bnParam statistics, optimizer state), then everything else.
-        disposeNew([args, result], m.tensors); // e.g. the optimizer state in a config the rule created and returned
+        // Free what the call returned and what it stored in option objects (bnParam statistics,
+        // optimizer state), then the arguments.
+        disposeNew([args, result], m.tensors);
         for (const d of m.disposables) d.dispose();
         for (const t of m.tensors) t.dispose();
         expect(tl.memory(), `${target.name}: memory after the call`).toEqual(baseline);
@@ -358,7 +377,7 @@ describe("random arguments into the public API", () => {
         expect(y).toBe(3.5);
         expect(tl.memory()).toEqual(baseline);
       }),
-      params(Number(process.env.PROPERTY_RUNS ?? 3000)),
+      params(5000),
     );
     console.log(`fuzz: ${outcomes.succeeded} calls succeeded, ${outcomes.refused} were refused with a named TypeError/RangeError`);
   });

@@ -5,12 +5,12 @@ import fc from "fast-check";
 import { expect } from "vitest";
 import * as tl from "../../src/index.js";
 
-/** Runs per property: modest, so the whole folder stays fast on 2 cores. Raise locally with PROPERTY_RUNS. */
-export const RUNS = Number(process.env.PROPERTY_RUNS ?? 60);
+/** Runs per property: modest, so the whole folder stays fast on 2 cores. */
+export const RUNS = 150;
 
-/** fast-check's parameters for every property. */
+/** fast-check's parameters for every property. PROPERTY_RUNS=N overrides every count (for a long local hunt). */
 export function params(numRuns = RUNS): fc.Parameters<unknown> {
-  return { numRuns };
+  return { numRuns: process.env.PROPERTY_RUNS ? Number(process.env.PROPERTY_RUNS) : numRuns };
 }
 
 /** A float32 in [-limit, limit], never NaN or infinite (fast-check still tries -0, tiny and subnormal values). */
