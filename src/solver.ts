@@ -93,7 +93,7 @@ export class Solver {
 
   readonly #data: SolverData;
   readonly #flat: boolean;
-  readonly #ws = new Workspace();
+  readonly #ws = new Workspace("Solver");
   #best: Record<string, Tensor> = {};
   #indexPtr = 0;
   #indexCount = 0;
@@ -143,6 +143,17 @@ export class Solver {
 
   /** One gradient step on a sampled minibatch; returns its loss. */
   step(): number {
+    try {
+      return this.#step();
+    } catch (error) {
+      // E.g. out of memory midway: give back the batch and index buffers too (the next step makes them again).
+      this.#ws.dispose();
+      this.#freeIndexBuffer();
+      throw error;
+    }
+  }
+
+  #step(): number {
     const { XTrain, yTrain } = this.#data;
     const n = Math.min(this.batchSize, XTrain.shape[0]);
     const [Xb, yb] = this.#sample(XTrain, yTrain, n, "batch");
@@ -256,6 +267,10 @@ export class Solver {
     for (const t of Object.values(this.#best)) t.dispose();
     this.#best = {};
     for (const config of Object.values(this.optimConfigs)) disposeOptimState(config);
+    this.#freeIndexBuffer();
+  }
+
+  #freeIndexBuffer(): void {
     if (this.#indexPtr) freeBytes(this.#indexPtr);
     this.#indexPtr = 0;
     this.#indexCount = 0;

@@ -55,7 +55,7 @@ export class DeepConvNet {
   readonly buffers: Record<string, Tensor> = {};
   /** Always 0: this net draws no random numbers after initialization (kept for the Solver's resume). */
   rngState = 0;
-  readonly #ws = new Workspace();
+  readonly #ws = new Workspace("DeepConvNet.loss");
   readonly #weightNames: string[] = [];
   /** Feature-map shape after each conv block: [C, H, W]; index 0 is the input. */
   readonly #maps: [number, number, number][];

@@ -41,7 +41,7 @@ export class FullyConnectedNet {
   readonly config: Required<Omit<FullyConnectedNetOptions, "seed">> & { seed: number };
   readonly numLayers: number;
   readonly paramStore: ParamStore;
-  readonly #ws = new Workspace();
+  readonly #ws = new Workspace("FullyConnectedNet.loss");
   readonly #weightNames: string[] = [];
   readonly #dims: number[];
   #dropoutOffset = 0;
