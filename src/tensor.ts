@@ -408,8 +408,12 @@ function collectTensors(value: unknown, out: Set<Tensor>, seen: Set<unknown>): v
   else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collectTensors(v, out, seen);
 }
 
-/** What live tensors hold now: bytes owned and the number of tensors not yet disposed. */
+/**
+ * What live tensors hold now: the bytes they own (views own none) and how many tensors are not yet
+ * disposed, views included. A view ends with its base: disposing the base is enough.
+ */
 export function memory(): { bytes: number; liveTensors: number } {
+  for (const t of live) if (t.isDisposed) live.delete(t); // views whose base was disposed
   return { bytes: liveBytes, liveTensors: live.size };
 }
 
