@@ -44,13 +44,18 @@ export const PROFILES = {
   quick: { warmup: 0.03, minWarmupSteps: 1, sample: 0.01, reps: 3 },
 };
 
+// Wall-clock time is the figure; the process's CPU time is kept beside it because on a shared
+// machine another process can take the core mid-sample, which wall-clock counts and CPU time
+// does not (CPU time also counts V8's helper threads, e.g. concurrent GC).
 async function timeSteps(runner, steps) {
   if (runner.enter) await runner.enter();
   let last;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) last = runner.step();
   const t1 = performance.now();
-  return { seconds: (t1 - t0) / 1000 / steps, last };
+  const c = process.cpuUsage(c0);
+  return { seconds: (t1 - t0) / 1000 / steps, cpuSeconds: (c.user + c.system) / 1e6 / steps, last };
 }
 
 /**
@@ -60,7 +65,7 @@ async function timeSteps(runner, steps) {
  *   { step(): number | void, enter?(): Promise<void>, dispose?(): void,
  *     work?, note?, warmupSteps?, reps? }   (overrides for contenders that must do less)
  * step() may return a loss, recorded first and last as a sanity check.
- * Returns a map name -> { stats, stepsPerSample, lossFirst, lossLast, work?, note? } or { unavailable }.
+ * Returns a map name -> { stats, cpuStats, stepsPerSample, lossFirst, lossLast, work?, note? } or { unavailable }.
  */
 export async function runInterleaved(entries, profile, log = () => {}) {
   const results = new Map();
@@ -86,7 +91,7 @@ export async function runInterleaved(entries, profile, log = () => {}) {
         steps++;
       }
       const stepsPerSample = Math.max(1, Math.round(profile.sample / Math.max(perStep, 1e-9)));
-      live.push({ e, stepsPerSample, reps: Math.min(profile.reps, e.runner.reps ?? Infinity), times: [], lossFirst, lossLast });
+      live.push({ e, stepsPerSample, reps: Math.min(profile.reps, e.runner.reps ?? Infinity), times: [], cpuTimes: [], lossFirst, lossLast });
     } catch (error) {
       results.set(e.name, { unavailable: reasonOf(error) });
       e.runner.dispose?.();
@@ -97,8 +102,9 @@ export async function runInterleaved(entries, profile, log = () => {}) {
       const item = live[(rep + j) % live.length];
       if (item.failed || item.times.length >= item.reps) continue;
       try {
-        const { seconds, last } = await timeSteps(item.e.runner, item.stepsPerSample);
+        const { seconds, cpuSeconds, last } = await timeSteps(item.e.runner, item.stepsPerSample);
         item.times.push(seconds);
+        item.cpuTimes.push(cpuSeconds);
         if (last !== undefined) item.lossLast = last;
       } catch (error) {
         item.failed = reasonOf(error);
@@ -113,6 +119,7 @@ export async function runInterleaved(entries, profile, log = () => {}) {
     else
       results.set(item.e.name, {
         stats: summarize(item.times),
+        cpuStats: summarize(item.cpuTimes),
         stepsPerSample: item.stepsPerSample,
         lossFirst: finiteOrUndefined(item.lossFirst),
         lossLast: finiteOrUndefined(item.lossLast),

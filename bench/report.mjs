@@ -3,10 +3,24 @@ import { TARGETS } from "./cases.mjs";
 
 const TL = "tensorlane";
 
+// Which clock the figures use: "cpu" (the process's CPU time, the default: robust on a shared
+// machine) or "wall". The other clock's median is shown beside.
+let clock = "cpu";
+export function setClock(name) {
+  if (name !== "cpu" && name !== "wall") throw new Error(`--clock must be cpu or wall (got ${name})`);
+  clock = name;
+}
+export const clockName = () => clock;
+
+/** The per-step time stats of a result by the chosen clock (or the other one). */
+export function timeStats(result, other = false) {
+  return (clock === "cpu") !== other ? result.cpuStats : result.stats;
+}
+
 /** Throughput of one result: work per step / median seconds per step. */
 export function value(result, caseDef) {
   if (!result || result.unavailable) return null;
-  return (result.work ?? caseDef.work) / result.stats.median;
+  return (result.work ?? caseDef.work) / timeStats(result).median;
 }
 
 function fmt(x, digits = 3) {
@@ -27,9 +41,9 @@ function table(rows) {
 
 /** Rows for the throughput cases: one per contender, tensorlane's ratio over each peer. */
 export function caseTable(cases, ceiling) {
-  const rows = [["case / contender", "median", "best", "unit", "spread", "of ceiling", "tensorlane x", "note"]];
+  const rows = [["case / contender", "median", "best", clock === "cpu" ? "wall" : "cpu-time", "unit", "spread", "of ceiling", "tensorlane x", "note"]];
   for (const c of cases) {
-    rows.push([c.label, "", "", "", "", "", "", ""]);
+    rows.push([c.label, "", "", "", "", "", "", "", ""]);
     const tl = value(c.results[TL], c);
     for (const [name, r] of Object.entries(c.results)) {
       const v = value(r, c);
@@ -37,16 +51,17 @@ export function caseTable(cases, ceiling) {
       const ofCeiling = c.unit === "GFLOPS" && v !== null && ceiling ? pct(v / ceiling) : "";
       const loss = r.lossFirst !== undefined ? `loss ${r.lossFirst.toFixed(3)} -> ${r.lossLast.toFixed(3)}` : "";
       const note = r.unavailable ?? [r.note, loss].filter(Boolean).join("; ");
-      const best = v === null ? "" : fmt((r.work ?? c.work) / r.stats.min);
-      rows.push([`  ${name}`, v === null ? "n/a" : fmt(v), best, v === null ? "" : c.unit, v === null ? "" : pct(r.stats.spread), ofCeiling, ratio, note]);
+      const best = v === null ? "" : fmt((r.work ?? c.work) / timeStats(r).min);
+      const other = v === null ? "" : fmt((r.work ?? c.work) / timeStats(r, true).median);
+      rows.push([`  ${name}`, v === null ? "n/a" : fmt(v), best, other, v === null ? "" : c.unit, v === null ? "" : pct(timeStats(r).spread), ofCeiling, ratio, note]);
     }
   }
   return table(rows);
 }
 
 export function ceilingTable(ceiling) {
-  const rows = [["f32x4 mul+add chains", "GFLOPS", "spread"]];
-  for (const p of ceiling.probes) rows.push([String(p.chains), fmt(p.gflops), pct(p.spread)]);
+  const rows = [["f32x4 mul+add chains", "median GFLOPS", "best", "spread"]];
+  for (const p of ceiling.probes) rows.push([String(p.chains), fmt(p.gflops), fmt(p.best), pct(p.spread)]);
   return table(rows);
 }
 

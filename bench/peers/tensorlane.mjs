@@ -48,23 +48,32 @@ function gemmRunner(k, c) {
   };
 }
 
-/** Trains with tl.adam on every parameter, the way SPEC.md's Solver does. */
+/**
+ * Trains with tl.adam the way tl.Solver does: one call over the model's flat parameter and
+ * gradient regions when it has a paramStore (every parameter in one kernel), else one per parameter.
+ */
 function trainer(tl, model, x, y) {
+  const store = model.paramStore;
+  const flat = store && store.flat && store.gradFlat;
   const names = Object.keys(model.params);
-  const configs = Object.fromEntries(names.map((name) => [name, { ...ADAM }]));
+  const configs = flat ? { all: { ...ADAM } } : Object.fromEntries(names.map((name) => [name, { ...ADAM }]));
   let live0 = null;
   return {
+    note: flat ? "Adam over paramStore.flat (as tl.Solver)" : "Adam per parameter",
     step() {
       let loss;
       tl.tidy(() => {
         const [l, grads] = model.loss(x, y);
         loss = l;
-        for (const name of names) {
-          const [next, config] = tl.adam(model.params[name], grads[name], configs[name]);
-          configs[name] = config;
-          model.params[name] = next; // SPEC: updated in place, so next is the same tensor
+        if (flat) configs.all = tl.adam(store.flat, store.gradFlat, configs.all)[1];
+        else {
+          for (const name of names) {
+            const [next, config] = tl.adam(model.params[name], grads[name], configs[name]);
+            configs[name] = config;
+            if (next !== model.params[name]) throw new Error("tl.adam returned a new tensor: SPEC says it updates w in place");
+          }
         }
-        return { configs, params: model.params }; // the optimizer state outlives the step
+        return configs; // the optimizer state outlives the step
       });
       live0 ??= tl.memory().liveTensors;
       return loss;
@@ -105,7 +114,7 @@ function prepareWith(tl, kernels, c) {
       hiddenDims: FC.hiddenDims,
       inputDim: FC.inputDim,
       numClasses: FC.numClasses,
-      weightScale: 1e-2,
+      weightScale: "kaiming", // the std the peers use (sqrt(2 / fanIn))
       seed: 1,
     });
     const x = tl.tensor(randomArray(FC.batch * FC.inputDim, 21), [FC.batch, FC.inputDim]); // (N, D)
@@ -120,7 +129,7 @@ function prepareWith(tl, kernels, c) {
       numFilters: CONV.numFilters,
       maxPools: [0, 1],
       numClasses: CONV.numClasses,
-      weightScale: 1e-2,
+      weightScale: "kaiming", // the std the peers use (sqrt(2 / fanIn))
       seed: 1,
     });
     const [ch, h, w] = CONV.inputDims;
