@@ -79,6 +79,11 @@ function trainer(tl, model, x, y) {
       return loss;
     },
     summary: () => leakNote(tl, live0),
+    dispose() {
+      for (const config of Object.values(configs)) for (const v of Object.values(config)) v?.dispose?.(); // m, v
+      x.dispose();
+      model.dispose?.();
+    },
   };
 }
 
@@ -90,6 +95,10 @@ function inferrer(tl, model, x) {
       live0 ??= tl.memory().liveTensors;
     },
     summary: () => leakNote(tl, live0),
+    dispose() {
+      x.dispose();
+      model.dispose?.();
+    },
   };
 }
 
