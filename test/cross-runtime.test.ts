@@ -15,7 +15,7 @@ afterAll(async () => {
     return `  ${name.padEnd(16)} ${o.result.hash}  wall ${o.wallMs.toFixed(0)} ms${inner}`;
   });
   const first = outcomes.values().next().value!.result;
-  console.log(`cross-runtime (mode ${first.mode}, ${first.steps} steps, ${first.bytes} bytes hashed):\n${rows.join("\n")}`);
+  console.log(`cross-runtime (${first.steps} Adam steps, ${first.bytes} bytes hashed):\n${rows.join("\n")}`);
 });
 
 describe("cross-runtime: one seeded run, identical bits everywhere", () => {
@@ -53,7 +53,6 @@ describe("cross-runtime: one seeded run, identical bits everywhere", () => {
     const others = [...outcomes].filter(([name]) => name !== "node");
     if (IN_CI) expect(others.map(([name]) => name).sort()).toEqual(RUNTIMES.map((r) => r.name).filter((n) => n !== "node").sort());
     for (const [name, { result }] of others) {
-      expect(result.mode, name).toBe(node.result.mode);
       expect(result.bytes, name).toBe(node.result.bytes);
       // Compare as float64 bit patterns: exact, and a mismatch names the first differing step.
       const bits = (xs: number[]) => Array.from(new BigUint64Array(Float64Array.from(xs).buffer), (b) => b.toString(16));
@@ -62,18 +61,13 @@ describe("cross-runtime: one seeded run, identical bits everywhere", () => {
     }
   });
 
-  it("the run is a real one: once the models exist, the loss goes down", () => {
+  it("the run really trains: the loss falls", () => {
     const node = outcomes.get("node");
     if (!node) throw new Error("the Node run failed");
-    const { mode, lossHistory } = node.result;
-    if (mode === "random") {
-      // Until FullyConnectedNet and adam land, the scenario only compares seeded draws.
-      expect(new Set(lossHistory).size).toBe(lossHistory.length);
-      return;
-    }
+    const { lossHistory } = node.result;
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const head = mean(lossHistory.slice(0, 20));
     const tail = mean(lossHistory.slice(-20));
-    expect(tail, `loss ${head} -> ${tail}`).toBeLessThan(head * 0.7);
+    expect(tail, `mean loss of the first 20 steps ${head}, of the last 20 ${tail}`).toBeLessThan(head * 0.5);
   });
 });

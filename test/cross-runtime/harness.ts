@@ -17,7 +17,6 @@ import { extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export interface ScenarioResult {
-  mode: "fcnet-adam" | "random";
   steps: number;
   lossHistory: number[];
   hash: string;

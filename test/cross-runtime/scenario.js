@@ -2,9 +2,9 @@
 // Plain ESM with no imports: each runtime hands in the library (`tl`, already initialized) however
 // it loads it (ESM bundle, <script> global, or the standalone .wasm on workerd).
 //
-// Returns { mode, steps, lossHistory, hash, bytes }:
-//   mode         "fcnet-adam" once tl.FullyConnectedNet and tl.adam exist; until then "random"
-//   lossHistory  the training losses (mode "random": sampled values of seeded draws)
+// A few hundred Adam steps of a small FullyConnectedNet with dropout, on seeded random data.
+// Returns { steps, lossHistory, hash, bytes }:
+//   lossHistory  the training loss of every step
 //   hash         FNV-1a 64 (hex) over the raw float32 bytes of the final weights, in name order
 //   bytes        how many bytes the hash covered
 // Only integer math and exact float copies happen here: every number that decides a result comes
@@ -17,12 +17,6 @@ const BATCH = 50;
 const STEPS = 300;
 
 export async function scenario(tl) {
-  if (typeof tl.FullyConnectedNet === "function" && typeof tl.adam === "function") return trainFcNet(tl);
-  return randomOnly(tl);
-}
-
-// The real run: a few hundred Adam steps of a small fully connected net with dropout.
-function trainFcNet(tl) {
   const X = tl.randn([N, D], { seed: 11 }); // X: (N, D)
   const xs = X.toArray();
   const y = teacherLabels(tl, xs);
@@ -51,7 +45,7 @@ function trainFcNet(tl) {
     xb.dispose();
   }
   X.dispose();
-  return { mode: "fcnet-adam", steps: STEPS, lossHistory, ...hashTensors(names.map((n) => model.params[n])) };
+  return { steps: STEPS, lossHistory, ...hashTensors(names.map((n) => model.params[n])) };
 }
 
 // Labels from a fixed random linear teacher, so that there is something to learn. The scores are
@@ -76,30 +70,6 @@ function teacherLabels(tl, xs) {
     y[i] = best;
   }
   return y;
-}
-
-// Until the models land: the seeded draws and copies that exist, shaped like the real run's data
-// and weights. Still a real check: normal and uniform samples are computed in wasm.
-function randomOnly(tl) {
-  const tensors = [
-    tl.randn([N, D], { seed: 11 }),
-    tl.randn([D, 32], { seed: 1, std: 0.05 }),
-    tl.randn([32, 32], { seed: 2, std: 0.05 }),
-    tl.randn([32, C], { seed: 3, std: 0.05 }),
-    tl.rand([N], { seed: 12 }),
-    tl.full([7], 0.1),
-  ];
-  const lossHistory = [];
-  for (let step = 0; step < 20; step++) {
-    const t = tl.randn([257], { seed: 100 + step, mean: 0.5, std: 2 });
-    const copy = t.clone().reshape([1, 257]);
-    lossHistory.push(copy.toArray()[step]);
-    tensors.push(copy);
-    t.dispose();
-  }
-  const result = { mode: "random", steps: lossHistory.length, lossHistory, ...hashTensors(tensors) };
-  for (const t of tensors) t.dispose();
-  return result;
 }
 
 /** FNV-1a 64 over the raw float32 bytes (little-endian, as wasm stores them) of the tensors. */
