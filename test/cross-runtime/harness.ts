@@ -211,6 +211,28 @@ function serveStatic(): Promise<{ server: Server; origin: string }> {
   );
 }
 
+/** Debian's chromium under playwright-core (see TOOLCHAIN.md), for launchPersistentContext. */
+export const CHROMIUM_OPTIONS = {
+  executablePath: CHROMIUM,
+  headless: true,
+  timeout: 60_000,
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+};
+
+/** Why headless Chromium cannot run here, or null. */
+export function chromiumUnavailable(): string | null {
+  return missingDist() ?? playwrightMissing() ?? (existsSync(CHROMIUM) ? null : `${CHROMIUM} not found: apt-get install -y chromium`);
+}
+
 function playwrightMissing(): string | null {
   try {
     createRequire(import.meta.url).resolve("playwright-core");
@@ -232,21 +254,7 @@ function chromiumSession() {
     const { chromium } = await import("playwright-core");
     const profile = mkdtempSync(join(tmpdir(), "tensorlane-chromium-"));
     const { server, origin } = await serveStatic();
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 60_000,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const context = await chromium.launchPersistentContext(profile, CHROMIUM_OPTIONS);
     return {
       context,
       origin,
@@ -270,8 +278,7 @@ export async function closeChromium(): Promise<void> {
 function chromiumPage(name: string, page: string): Runtime {
   return {
     name,
-    unavailable: () =>
-      missingDist() ?? playwrightMissing() ?? (existsSync(CHROMIUM) ? null : `${CHROMIUM} not found: apt-get install -y chromium`),
+    unavailable: chromiumUnavailable,
     run: () =>
       timed(async () => {
         const { context, origin } = await chromiumSession();
