@@ -222,6 +222,7 @@ worker.onmessage = ({ data: m }) => {
       break;
     case "initDone":
       state.initDone = true;
+      status("Initialization experiment done.");
       $("runInit").disabled = false;
       break;
     case "error":
@@ -265,7 +266,7 @@ $("runInit").addEventListener("click", () => {
   $("runInit").disabled = true;
   state.initDone = false;
   $("initResults").replaceChildren();
-  const width = Number(new URLSearchParams(location.search).get("initWidth") ?? 4096);
-  $("initWidth").textContent = String(width);
+  const width = Number(new URLSearchParams(location.search).get("initWidth") ?? $("initWidth").value);
+  status(`Running the initialization experiment (width ${width})…`);
   worker.postMessage({ type: "initExperiment", width });
 });
