@@ -66,6 +66,24 @@ export function relError(a: Tensor | ArrayLike<number>, b: Tensor | ArrayLike<nu
   return worst;
 }
 
+/**
+ * max |a - b| / max(max |a|, max |b|): the error relative to the gradient's scale. Unlike the
+ * elementwise relError it does not blow up on gradients that are exactly zero (dead ReLUs) while
+ * float32 differencing returns rounding noise there; a wrong gradient still scores near 1.
+ */
+export function scaledError(a: Tensor | ArrayLike<number>, b: Tensor | ArrayLike<number>): number {
+  const x = "toArray" in (a as object) ? (a as Tensor).toArray() : (a as ArrayLike<number>);
+  const y = "toArray" in (b as object) ? (b as Tensor).toArray() : (b as ArrayLike<number>);
+  if (x.length !== y.length) throw new RangeError(`scaledError: sizes differ (${x.length} vs ${y.length})`);
+  let diff = 0;
+  let scale = 1e-8;
+  for (let i = 0; i < x.length; i++) {
+    diff = Math.max(diff, Math.abs(x[i] - y[i]));
+    scale = Math.max(scale, Math.abs(x[i]), Math.abs(y[i]));
+  }
+  return diff / scale;
+}
+
 /** A model as the checker and the Solver see it. */
 export interface GradCheckable {
   params: Record<string, Tensor>;
@@ -76,7 +94,7 @@ export interface GradCheckable {
 
 /**
  * Compares a model's analytic gradients with numeric ones for every parameter (or `names`).
- * Returns the relative error per parameter name.
+ * Returns scaledError(numeric, analytic) per parameter name (see scaledError for why not relError).
  */
 export function checkModelGradients(
   model: GradCheckable,
@@ -100,7 +118,7 @@ export function checkModelGradients(
   const errors: Record<string, number> = {};
   for (const name of options.names ?? Object.keys(model.params)) {
     const numeric = evalNumericalGradient(evaluate, model.params[name], options);
-    errors[name] = relError(numeric, analytic[name]);
+    errors[name] = scaledError(numeric, analytic[name]);
   }
   if (state !== undefined) model.rngState = state;
   return errors;

@@ -25,6 +25,9 @@ export { Linear, type LinearCache } from "./layers/linear.js";
 export { ReLU, type ReLUCache } from "./layers/relu.js";
 export { LinearReLU, type LinearReLUCache } from "./layers/linear-relu.js";
 export { Dropout, type DropoutCache, type DropoutParam } from "./layers/dropout.js";
+export { Conv, type ConvCache, type ConvParam } from "./layers/conv.js";
+export { MaxPool, type MaxPoolCache, type PoolParam } from "./layers/maxpool.js";
+export { ConvReLU, ConvReLUPool, type ConvReLUCache, type ConvReLUPoolCache } from "./layers/conv-relu.js";
 
 export { softmaxLoss, svmLoss } from "./losses.js";
 export {
@@ -44,10 +47,48 @@ export {
   type AdamConfig,
 } from "./optim.js";
 export { kaimingInitializer, type WeightScale } from "./init.js";
-export { evalNumericalGradient, evalNumericalGradientArray, relError, checkModelGradients, type GradCheckOptions } from "./gradcheck.js";
+export { evalNumericalGradient, evalNumericalGradientArray, relError, scaledError, checkModelGradients, type GradCheckOptions } from "./gradcheck.js";
 
 // Models and training.
 export { FullyConnectedNet, type FullyConnectedNetOptions } from "./models/fully-connected-net.js";
 export { ParamStore } from "./models/param-store.js";
 export { Solver, type SolverOptions, type SolverData, type ProgressEvent, type TrainableModel } from "./solver.js";
 export { Workspace } from "./workspace.js";
+
+// Data: byte-backed image sets, IDX / CIFAR-10 readers, normalization, splits.
+export {
+  makeDataset,
+  checkDataset,
+  datasetSize,
+  subset,
+  shuffledIndices,
+  splitTrainVal,
+  computeNormalization,
+  checkNormalization,
+  encodeNormalization,
+  decodeNormalization,
+  labelsOf,
+  writeImages,
+  toTensor,
+  toSolverData,
+  FASHION_MNIST_CLASSES,
+  CIFAR10_CLASSES,
+  type ImageDataset,
+  type Normalization,
+  type SplitOptions,
+} from "./data/dataset.js";
+export { parseIdx, decodeIdx, idxDataset, readIdxDataset, type IdxArray, type IdxDatasetOptions } from "./data/idx.js";
+export { parseCifar10, parseCifar10Meta, cifar10Dataset, CIFAR10_IMAGE_BYTES, CIFAR10_RECORD_BYTES } from "./data/cifar.js";
+export { gunzip, isGzip, MAX_GUNZIP_BYTES, type GunzipOptions } from "./data/gzip.js";
+export {
+  encodeSafetensors,
+  encodeSafetensorsParts,
+  decodeSafetensors,
+  readSafetensorsHeader,
+  MAX_SAFETENSORS_HEADER_BYTES,
+  type SafetensorsTensor,
+  type SafetensorsContents,
+  type SafetensorsEntry,
+} from "./io/safetensors.js";
+// Checkpoint bytes (safetensors) and the error every file reader throws.
+export { FileFormatError } from "./io/format-error.js";
