@@ -47,8 +47,10 @@ console.log(JSON.stringify(out.toNested()));`,
     const main = pkg.exports["."] as { types: string; default: string };
     expect(existsSync(join(root, main.default))).toBe(true);
     expect(existsSync(join(root, main.types))).toBe(true);
-    const wasm = pkg.exports["./wasm"] as string;
+    const wasmEntry = pkg.exports["./wasm"] as { types: string; default: string };
+    const wasm = wasmEntry.default;
     expect(existsSync(join(root, wasm))).toBe(true);
+    expect(existsSync(join(root, wasmEntry.types))).toBe(true);
     expect(WebAssembly.validate(new Uint8Array(await import("node:fs").then((fs) => fs.readFileSync(join(root, wasm)))))).toBe(true);
   });
 });
