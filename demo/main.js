@@ -64,10 +64,12 @@ function drawWeights(weights, shape) {
   let side = 28;
   if (shape.length === 2) {
     const [D, H] = shape;
+    $("weightsHint").textContent = `Each tile is one hidden unit's ${D} input weights, drawn as a 28×28 image (blue negative, red positive).`;
     for (let j = 0; j < Math.min(H, 32); j++) tiles.push(Array.from({ length: D }, (_, i) => weights[i * H + j]));
   } else {
     const [F, , K] = shape; // conv filters (F, C, K, K): the first input channel of each
     side = K;
+    $("weightsHint").textContent = `Each tile is one ${K}×${K} filter of the first convolution (blue negative, red positive).`;
     const per = weights.length / F;
     for (let f = 0; f < Math.min(F, 32); f++) tiles.push(Array.from(weights.subarray(f * per, f * per + K * K)));
   }
