@@ -136,11 +136,11 @@ function showPredictions(predictions) {
 
 const fmt = (v) => (Math.abs(v) >= 0.01 || v === 0 ? v.toFixed(2) : v.toExponential(0));
 
-function drawHistograms(scheme, activation, layers) {
+function drawHistograms(scheme, layers) {
   const row = document.createElement("div");
   row.className = "init-row";
   const title = document.createElement("h3");
-  title.textContent = `${scheme} (${activation}${activation === "ReLU" ? ", bins show the nonzero values" : ""}): per-layer mean / std ` + layers.map((l) => `${l.mean.toFixed(3)} / ${l.std.toFixed(3)}`).join(", ");
+  title.textContent = `${scheme}: per-layer mean / std ` + layers.map((l) => `${l.mean.toFixed(3)} / ${l.std.toFixed(3)}`).join(", ");
   const canvas = document.createElement("canvas");
   canvas.width = 150 * layers.length;
   canvas.height = 90;
@@ -148,11 +148,12 @@ function drawHistograms(scheme, activation, layers) {
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   layers.forEach((layer, i) => {
-    const max = Math.max(...layer.bins);
+    // After a ReLU about half the values are exactly 0: scale to the other bins (the 0 bar is clipped).
+    const max = Math.max(...layer.bins.slice(layer.min === 0 ? 1 : 0));
     const x0 = i * 150 + 6;
     ctx.fillStyle = "#2457c5";
     layer.bins.forEach((count, k) => {
-      const h = max > 0 ? (count / max) * 70 : 0;
+      const h = max > 0 ? Math.min(1, count / max) * 70 : 0;
       ctx.fillRect(x0 + k * 3, 76 - h, 2.5, h);
     });
     ctx.fillStyle = "#5b6575";
@@ -176,7 +177,7 @@ worker.onmessage = ({ data: m }) => {
       state.capabilities = m.capabilities;
       if (m.capabilities.models.includes("conv")) $("model").append(new Option("DeepConvNet [8, 16] (pool after 2nd)", "conv"));
       for (const option of $("updateRule").options) option.disabled = !m.capabilities.updateRules.includes(option.value);
-      $("runInit").disabled = false;
+      $("runInit").disabled = !m.capabilities.initExperiment;
       if (!m.data) {
         status("No data set found: build the package's data set (or apt-get install dataset-fashion-mnist), then reload.", true);
         break;
@@ -220,7 +221,7 @@ worker.onmessage = ({ data: m }) => {
       break;
     }
     case "init":
-      drawHistograms(m.scheme, m.activation, m.layers);
+      drawHistograms(m.scheme, m.layers);
       break;
     case "initDone":
       state.initDone = true;

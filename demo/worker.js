@@ -59,7 +59,7 @@ async function start() {
   const capabilities = {
     models: ["fc-100", "fc-256-128", "fc-100x3", ...(typeof tl.DeepConvNet === "function" ? ["conv"] : [])],
     updateRules: ["sgd", "sgdMomentum", "adagrad", "rmsprop", "adam"].filter((r) => typeof tl[r] === "function"),
-    tanh: typeof tl.Tanh?.forward === "function",
+    initExperiment: typeof tl.runInitExperiment === "function",
   };
   if (index.files.length === 0) {
     postMessage({ type: "ready", data: null, capabilities });
@@ -210,63 +210,20 @@ async function train(config) {
 
 // ---- weight initialization experiment ---------------------------------------------------------
 
-// The course's experiment: random data through a deep net, activations per layer, for weights
-// N(0, 0.01²), N(0, 0.05²), Xavier (tanh) and Kaiming (ReLU).
-async function initExperiment({ width = 4096, layers = 7, batch = 16 }) {
-  const tanh = typeof tl.Tanh?.forward === "function";
-  const act = (x, relu) => (relu || !tanh ? tl.ReLU.forward(x)[0] : tl.Tanh.forward(x)[0]);
-  const schemes = [
-    { name: "N(0, 0.01²)", weights: (s) => tl.randn([width, width], { seed: s, std: 0.01 }), relu: false },
-    { name: "N(0, 0.05²)", weights: (s) => tl.randn([width, width], { seed: s, std: 0.05 }), relu: false },
-    { name: "Xavier", weights: (s) => tl.kaimingInitializer(width, width, null, false, { seed: s }), relu: false },
-    { name: "Kaiming", weights: (s) => tl.kaimingInitializer(width, width, null, true, { seed: s }), relu: true },
-  ];
-  for (const scheme of schemes) {
-    const stats = tl.tidy(() => {
-      let h = tl.randn([batch, width], { seed: 1 }); // h: (batch, width)
-      const b = tl.zeros([width]);
-      const out = [];
-      for (let layer = 0; layer < layers; layer++) {
-        const W = scheme.weights(100 + layer);
-        const [a] = tl.Linear.forward(h, W, b);
-        const next = act(a, scheme.relu);
-        W.dispose();
-        a.dispose();
-        if (layer > 0) h.dispose();
-        h = next;
-        out.push(histogram(h.toArray(), scheme.relu || !tanh));
-      }
-      return out;
+// The course's experiment, as the library runs it: random data through a deep stack of wide
+// tanh / ReLU layers, per-layer activation statistics and histograms for each initialization.
+async function initExperiment({ width }) {
+  if (typeof tl.runInitExperiment !== "function") throw new Error("this build has no runInitExperiment");
+  const result = tl.runInitExperiment({ width });
+  for (const { scheme, layers } of result.schemes) {
+    postMessage({
+      type: "init",
+      scheme: scheme.name,
+      activation: scheme.activation,
+      layers: layers.map((l) => ({ mean: l.mean, std: l.std, min: l.edges[0], max: l.edges.at(-1), bins: l.counts })),
     });
-    postMessage({ type: "init", scheme: scheme.name, activation: scheme.relu || !tanh ? "ReLU" : "tanh", layers: stats });
-    await new Promise((r) => setTimeout(r, 0));
   }
-  postMessage({ type: "initDone" });
-}
-
-/**
- * Mean, std, range and a 40-bin histogram over [min, max] (display only: plain JS is fine).
- * After a ReLU about half the values are exactly 0: the bins count the others (mean/std count all).
- */
-function histogram(values, skipZeros) {
-  let sum = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of values) {
-    sum += v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  const mean = sum / values.length;
-  const width = max > min ? (max - min) / 40 : 1;
-  const bins = new Array(40).fill(0);
-  let sq = 0;
-  for (const v of values) {
-    sq += (v - mean) * (v - mean);
-    if (skipZeros && v === 0) continue;
-    bins[Math.min(39, Math.floor((v - min) / width))]++;
-  }
-  return { mean, std: Math.sqrt(sq / values.length), min, max, bins };
+  postMessage({ type: "initDone", depth: result.depth });
 }
 
 start().catch(fail);

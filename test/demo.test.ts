@@ -99,7 +99,7 @@ describe.skipIf(reason !== null && !IN_CI)("demo page", () => {
         expect(drawn.length, `${section}: canvases`).toBeGreaterThan(0);
         for (const c of drawn) expect(c.colours, `${section}: distinct colours in a canvas`).toBeGreaterThan(3);
       }
-      expect(canvases.filter((c) => c.where === "Weight initialization experiment")).toHaveLength(4);
+      expect(canvases.filter((c) => c.where === "Weight initialization experiment").length, "one histogram row per scheme").toBeGreaterThanOrEqual(4);
 
       mkdirSync(join(root, "runs"), { recursive: true });
       await page.screenshot({ path: join(root, "runs", "demo.png"), fullPage: true });
