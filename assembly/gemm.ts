@@ -97,13 +97,20 @@ function gemm(c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: 
             const mr = min(MR, mc - ir);
             const ap = packedA + ((ir * kc) << 2);
             const cp = c + ((ic + ir) * ldc) + (j << 2);
-            if (mr == MR && nr == NR) {
-              microkernel4x8(ap, bp, kc, cp, ldc, addC, biasJ);
+            // Edge tiles: compute the whole (zero-padded) tile aside, then merge only the
+            // valid mr x nr corner with the same per-element operations as a full tile.
+            if (nr > 4) {
+              if (mr == MR && nr == NR) microkernel4x8(ap, bp, kc, cp, ldc, addC, biasJ);
+              else {
+                microkernel4x8(ap, bp, kc, edge, NR << 2, false, 0);
+                mergeEdge(cp, ldc, edge, mr, nr, addC, biasJ);
+              }
             } else {
-              // Edge tile: compute the whole (zero-padded) tile aside, then merge only the
-              // valid mr x nr corner with the same per-element operations as a full tile.
-              microkernel4x8(ap, bp, kc, edge, NR << 2, false, 0);
-              mergeEdge(cp, ldc, edge, mr, nr, addC, biasJ);
+              if (mr == MR && nr == 4) microkernel4x4(ap, bp, kc, cp, ldc, addC, biasJ);
+              else {
+                microkernel4x4(ap, bp, kc, edge, NR << 2, false, 0);
+                mergeEdge(cp, ldc, edge, mr, nr, addC, biasJ);
+              }
             }
           }
         }
@@ -133,31 +140,9 @@ function microkernel4x8(ap: usize, bp: usize, kc: usize, out: usize, ldo: usize,
   let c1l = f32x4.splat(0), c1h = f32x4.splat(0);
   let c2l = f32x4.splat(0), c2h = f32x4.splat(0);
   let c3l = f32x4.splat(0), c3h = f32x4.splat(0);
-  let p: usize = 0;
-  // Unrolled by 2: enough to amortize the loop overhead without growing live registers.
-  for (; p + 2 <= kc; p += 2) {
-    let bl = v128.load(bp, 0), bh = v128.load(bp, 16);
-    let av = v128.load32_splat(ap, 0);
-    c0l = f32x4.add(c0l, f32x4.mul(av, bl)); c0h = f32x4.add(c0h, f32x4.mul(av, bh));
-    av = v128.load32_splat(ap, 4);
-    c1l = f32x4.add(c1l, f32x4.mul(av, bl)); c1h = f32x4.add(c1h, f32x4.mul(av, bh));
-    av = v128.load32_splat(ap, 8);
-    c2l = f32x4.add(c2l, f32x4.mul(av, bl)); c2h = f32x4.add(c2h, f32x4.mul(av, bh));
-    av = v128.load32_splat(ap, 12);
-    c3l = f32x4.add(c3l, f32x4.mul(av, bl)); c3h = f32x4.add(c3h, f32x4.mul(av, bh));
-    bl = v128.load(bp, 32); bh = v128.load(bp, 48);
-    av = v128.load32_splat(ap, 16);
-    c0l = f32x4.add(c0l, f32x4.mul(av, bl)); c0h = f32x4.add(c0h, f32x4.mul(av, bh));
-    av = v128.load32_splat(ap, 20);
-    c1l = f32x4.add(c1l, f32x4.mul(av, bl)); c1h = f32x4.add(c1h, f32x4.mul(av, bh));
-    av = v128.load32_splat(ap, 24);
-    c2l = f32x4.add(c2l, f32x4.mul(av, bl)); c2h = f32x4.add(c2h, f32x4.mul(av, bh));
-    av = v128.load32_splat(ap, 28);
-    c3l = f32x4.add(c3l, f32x4.mul(av, bl)); c3h = f32x4.add(c3h, f32x4.mul(av, bh));
-    ap += 32;
-    bp += 64;
-  }
-  if (p < kc) {
+  // One k step per iteration: unrolling lets V8 hoist the loads of the next step and spill
+  // accumulators (seen in its x64 code), which halves the speed.
+  for (let p: usize = 0; p < kc; p++) {
     const bl = v128.load(bp, 0), bh = v128.load(bp, 16);
     let av = v128.load32_splat(ap, 0);
     c0l = f32x4.add(c0l, f32x4.mul(av, bl)); c0h = f32x4.add(c0h, f32x4.mul(av, bh));
@@ -167,6 +152,8 @@ function microkernel4x8(ap: usize, bp: usize, kc: usize, out: usize, ldo: usize,
     c2l = f32x4.add(c2l, f32x4.mul(av, bl)); c2h = f32x4.add(c2h, f32x4.mul(av, bh));
     av = v128.load32_splat(ap, 12);
     c3l = f32x4.add(c3l, f32x4.mul(av, bl)); c3h = f32x4.add(c3h, f32x4.mul(av, bh));
+    ap += 16;
+    bp += 32;
   }
   if (bias) {
     const bl = v128.load(bias, 0), bh = v128.load(bias, 16);
@@ -188,6 +175,33 @@ function microkernel4x8(ap: usize, bp: usize, kc: usize, out: usize, ldo: usize,
   v128.store(o3, c3l, 0); v128.store(o3, c3h, 16);
 }
 
+/**
+ * The 4x4 microkernel for a last B panel at most 4 wide: as microkernel4x8 on the left half of
+ * the packed kc x 8 panel (same per-element operations, so the same bits as the 4x8 kernel).
+ */
+function microkernel4x4(ap: usize, bp: usize, kc: usize, out: usize, ldo: usize, addC: bool, bias: usize): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  for (let p: usize = 0; p < kc; p++) {
+    const bl = v128.load(bp);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(ap, 0), bl));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(ap, 4), bl));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(ap, 8), bl));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(ap, 12), bl));
+    ap += 16;
+    bp += 32;
+  }
+  if (bias) {
+    const bl = v128.load(bias);
+    c0 = f32x4.add(c0, bl); c1 = f32x4.add(c1, bl); c2 = f32x4.add(c2, bl); c3 = f32x4.add(c3, bl);
+  }
+  const o1 = out + ldo, o2 = o1 + ldo, o3 = o2 + ldo;
+  if (addC) {
+    c0 = f32x4.add(v128.load(out), c0); c1 = f32x4.add(v128.load(o1), c1);
+    c2 = f32x4.add(v128.load(o2), c2); c3 = f32x4.add(v128.load(o3), c3);
+  }
+  v128.store(out, c0); v128.store(o1, c1); v128.store(o2, c2); v128.store(o3, c3);
+}
+
 // Merges the valid mr x nr corner of an edge tile (4x8, rows 32 bytes apart) into C, with the
 // same per-element operations as the microkernel's epilogue: r = s (+ bias); C = [C +] r.
 function mergeEdge(c: usize, ldc: usize, tile: usize, mr: usize, nr: usize, addC: bool, bias: usize): void {
@@ -206,35 +220,32 @@ function mergeEdge(c: usize, ldc: usize, tile: usize, mr: usize, nr: usize, addC
 /**
  * Packs a kc x w block whose panel dimension is contiguous in memory: element (p, j) at
  * src + p*ld + j*4. Output: ceil(w/W) panels of kc x W floats, panel q at dst + q*kc*W*4,
- * columns past w zero. W is MR (4) or NR (8).
+ * columns past w zero. W is MR (4) or NR (8). Reads row by row: walking one narrow panel down
+ * the rows instead thrashes L1 when ld is a multiple of 4 KiB (e.g. Aᵀ with m = 3072).
  */
 function packStraight(dst: usize, src: usize, ld: usize, kc: usize, w: usize, W: usize): void {
-  for (let j0: usize = 0; j0 < w; j0 += W) {
-    const wq = min(W, w - j0);
-    let s = src + (j0 << 2);
-    if (wq == W) {
-      if (W == 8) {
-        for (let p: usize = 0; p < kc; p++) {
-          v128.store(dst, v128.load(s, 0), 0);
-          v128.store(dst, v128.load(s, 16), 16);
-          s += ld;
-          dst += 32;
-        }
-      } else {
-        for (let p: usize = 0; p < kc; p++) {
-          v128.store(dst, v128.load(s));
-          s += ld;
-          dst += 16;
-        }
+  const panelBytes = (kc * W) << 2;
+  const full = w / W * W;
+  for (let p: usize = 0; p < kc; p++) {
+    const s = src + p * ld;
+    let d = dst + ((p * W) << 2);
+    let j0: usize = 0;
+    if (W == 8) {
+      for (; j0 < full; j0 += 8) {
+        v128.store(d, v128.load(s + (j0 << 2), 0), 0);
+        v128.store(d, v128.load(s + (j0 << 2), 16), 16);
+        d += panelBytes;
       }
     } else {
-      for (let p: usize = 0; p < kc; p++) {
-        let j: usize = 0;
-        for (; j < wq; j++) store<f32>(dst + (j << 2), load<f32>(s + (j << 2)));
-        for (; j < W; j++) store<f32>(dst + (j << 2), 0);
-        s += ld;
-        dst += W << 2;
+      for (; j0 < full; j0 += 4) {
+        v128.store(d, v128.load(s + (j0 << 2)));
+        d += panelBytes;
       }
+    }
+    if (j0 < w) {
+      let j: usize = 0;
+      for (; j0 + j < w; j++) store<f32>(d + (j << 2), load<f32>(s + ((j0 + j) << 2)));
+      for (; j < W; j++) store<f32>(d + (j << 2), 0);
     }
   }
 }
