@@ -65,3 +65,12 @@ export function f32_dropout_mask(mask: usize, n: usize, p: f32, seed: u32, offse
     store<f32>(mask + (i << 2), uniformAt(key, base + i) < p ? 0 : keep);
   }
 }
+
+/** out[i] = integer uniform in [0, bound) at counter offset + i (multiply-high of 32 bits). out: i32 (n) */
+export function i32_rand_below(out: usize, n: usize, bound: u32, seed: u32, offset: f64): void {
+  const key = streamKey(seed);
+  const base = <u64>offset;
+  for (let i: usize = 0; i < n; i++) {
+    store<i32>(out + (i << 2), <i32>(((randomBits(key, base + i) >> 32) * <u64>bound) >> 32));
+  }
+}

@@ -31,3 +31,9 @@ export function deriveSeed(seed: number, index: number): number {
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
   return (z ^ (z >>> 16)) >>> 0;
 }
+
+/** A seed drawn from the global stream, for objects created without one (reproducible after setSeed). */
+export function drawSubSeed(): number {
+  const [seed, offset] = drawSeed(1);
+  return deriveSeed(seed, offset);
+}

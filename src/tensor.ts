@@ -110,6 +110,17 @@ export class Tensor {
     return new Tensor(this.ptr, resolved, this.#base ?? this);
   }
 
+  /** A view of `shape` over this tensor's memory starting at element `start` (no copy). */
+  sliceView(start: number, shape: Shape): Tensor {
+    const resolved = resolveShape("sliceView", shape);
+    if (!Number.isInteger(start) || start < 0 || start + sizeOf(resolved) > this.size) {
+      throw new RangeError(
+        `sliceView: elements [${start}, ${start + sizeOf(resolved)}) do not fit in a tensor of ${this.size} elements`,
+      );
+    }
+    return new Tensor(this.ptr + start * 4, resolved, this.#base ?? this);
+  }
+
   /** A new tensor holding a copy of the values. */
   clone(): Tensor {
     const out = empty(this.shape);

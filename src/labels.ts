@@ -1,0 +1,39 @@
+// Integer class labels: validated on the host, then copied into a reused i32 buffer in wasm.
+import { allocBytes, freeBytes, i32 } from "./runtime.js";
+import { describe } from "./validate.js";
+
+export type Labels = Int32Array | readonly number[];
+
+let bufferPtr = 0;
+let bufferCount = 0;
+
+/**
+ * Checks y holds n integer labels in [0, classes) and copies them into wasm memory. Returns a
+ * pointer valid until the next call (the buffer is reused, so steps allocate nothing).
+ */
+export function labelsToWasm(fn: string, y: unknown, n: number, classes: number): number {
+  checkLabels(fn, y, n, classes);
+  if (n > bufferCount) {
+    if (bufferPtr) freeBytes(bufferPtr);
+    bufferPtr = 0;
+    bufferCount = 0;
+    bufferPtr = allocBytes(n * 4, `${fn} labels`);
+    bufferCount = n;
+  }
+  i32().set(y as ArrayLike<number>, bufferPtr >>> 2);
+  return bufferPtr;
+}
+
+/** Throws a clear error unless y is n integers in [0, classes). */
+export function checkLabels(fn: string, y: unknown, n: number, classes: number): asserts y is Labels {
+  if (!(y instanceof Int32Array) && !Array.isArray(y)) {
+    throw new TypeError(`${fn}: y must be an Int32Array or an array of integer class indices (got ${describe(y)})`);
+  }
+  if (y.length !== n) throw new RangeError(`${fn}: y must have one label per row: ${n} (got ${y.length})`);
+  for (let i = 0; i < n; i++) {
+    const v = y[i];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v >= classes) {
+      throw new RangeError(`${fn}: y[${i}] must be an integer class index in [0, ${classes}) (got ${describe(v)})`);
+    }
+  }
+}

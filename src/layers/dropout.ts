@@ -1,0 +1,70 @@
+// Inverted dropout. p is the probability of DROPPING a unit (the course's `mask = rand > p`):
+// train: out = x * mask with mask in {0, 1/(1-p)}; test: identity; backward reuses the mask.
+import { drawSeed } from "../random.js";
+import { kernels } from "../runtime.js";
+import { checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { checkEnum, checkNumber, checkOptions, checkSeed } from "../validate.js";
+import { checkCache } from "./linear.js";
+
+export interface DropoutParam {
+  /** Probability of dropping a unit, in [0, 1). */
+  p: number;
+  mode: "train" | "test";
+  /** Makes the mask reproducible: the mask for seed s is the same in every runtime. */
+  seed?: number;
+}
+
+/** mask: (x's shape) in {0, 1/(1-p)}, or null in test mode. */
+export interface DropoutCache {
+  mask: Tensor | null;
+  p: number;
+  mode: "train" | "test";
+}
+
+/** Checks a dropout parameter object; returns it normalised. */
+export function checkDropoutParam(fn: string, param: unknown): DropoutParam {
+  const o = checkOptions(fn, "dropoutParam", param, ["p", "mode", "seed"]);
+  if (param === undefined) throw new TypeError(`${fn}: dropoutParam { p, mode } is required`);
+  const p = checkNumber(fn, "dropoutParam.p", o.p, { min: 0, max: 1, maxExclusive: true });
+  const mode = checkEnum(fn, "dropoutParam.mode", o.mode, ["train", "test"] as const);
+  const seed = o.seed === undefined ? undefined : checkSeed(fn, "dropoutParam.seed", o.seed);
+  return { p, mode, seed };
+}
+
+/** Fills mask with the inverted-dropout mask for drop probability p from stream (seed, offset). */
+export function dropoutMaskInto(mask: Tensor, p: number, seed: number, offset: number): void {
+  kernels().f32_dropout_mask(mask.ptr, mask.size, p, seed, offset);
+}
+
+export const Dropout = {
+  forward(x: Tensor, dropoutParam: DropoutParam): [Tensor, DropoutCache] {
+    const fn = "Dropout.forward";
+    checkTensor(fn, "x", x);
+    const { p, mode, seed } = checkDropoutParam(fn, dropoutParam);
+    const out = empty(x.shape, fn);
+    if (mode === "test") {
+      kernels().copy_bytes(out.ptr, x.ptr, x.size * 4);
+      return [out, { mask: null, p, mode }];
+    }
+    const mask = empty(x.shape, fn);
+    const [s, offset] = seed === undefined ? drawSeed(x.size) : [seed, 0];
+    dropoutMaskInto(mask, p, s, offset);
+    kernels().f32_mul(out.ptr, x.ptr, mask.ptr, x.size);
+    return [out, { mask, p, mode }];
+  },
+
+  backward(dout: Tensor, cache: DropoutCache): Tensor {
+    const fn = "Dropout.backward";
+    const { mask, mode } = checkCache(fn, cache, ["mask", "mode"]) as unknown as DropoutCache;
+    checkTensor(fn, "dout", dout);
+    const dx = empty(dout.shape, fn);
+    if (mode === "test" || mask === null) {
+      kernels().copy_bytes(dx.ptr, dout.ptr, dout.size * 4);
+      return dx;
+    }
+    checkTensor(fn, "cache.mask", mask);
+    checkShape(fn, "dout", dout, mask.shape, "the forward input's shape");
+    kernels().f32_mul(dx.ptr, dout.ptr, mask.ptr, dout.size);
+    return dx;
+  },
+};

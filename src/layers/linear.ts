@@ -1,0 +1,82 @@
+// Linear (affine) layer: out = x.reshape(N, D) · w + b.
+import { gemm } from "../ops/gemm.js";
+import { kernels } from "../runtime.js";
+import { checkShape, checkTensor, empty, sizeOf, type Tensor } from "../tensor.js";
+import { shapeString } from "../validate.js";
+
+/** What backward needs: the forward inputs, by reference. x: (N, d1, ..., dk), w: (D, M), b: (M) */
+export interface LinearCache {
+  x: Tensor;
+  w: Tensor;
+  b: Tensor;
+}
+
+/** Checks x, w, b agree; returns [N, D, M]. */
+export function linearDims(fn: string, x: Tensor, w: Tensor, b: Tensor): [number, number, number] {
+  checkTensor(fn, "x", x);
+  checkTensor(fn, "w", w, 2);
+  checkTensor(fn, "b", b, 1);
+  if (x.shape.length < 1) throw new RangeError(`${fn}: x must have a batch dimension (got a scalar)`);
+  const [D, M] = w.shape;
+  const N = x.shape[0];
+  const xD = sizeOf(x.shape.slice(1));
+  if (xD !== D) {
+    throw new RangeError(
+      `${fn}: x has ${xD} features per row (shape ${shapeString(x.shape)}) but w expects ${D} (shape ${shapeString(w.shape)})`,
+    );
+  }
+  checkShape(fn, "b", b, [M], `one bias per output of w ${shapeString(w.shape)}`);
+  return [N, D, M];
+}
+
+/** out = x_flat · w + b. out: (N, M) */
+export function linearForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, N: number, D: number, M: number): void {
+  gemm("nn", out.ptr, x.ptr, w.ptr, N, M, D, { bias: b.ptr });
+}
+
+/**
+ * dx = dout · wᵀ (skipped when dx is null), dw = x_flatᵀ · dout, db = sum_n dout.
+ * dx: (N, D), dw: (D, M), db: (M), dout: (N, M)
+ */
+export function linearBackwardInto(
+  dx: Tensor | null, dw: Tensor, db: Tensor, dout: Tensor, x: Tensor, w: Tensor, N: number, D: number, M: number,
+): void {
+  if (dx) gemm("nt", dx.ptr, dout.ptr, w.ptr, N, D, M);
+  gemm("tn", dw.ptr, x.ptr, dout.ptr, D, M, N);
+  kernels().f32_sum_rows(db.ptr, dout.ptr, N, M, false);
+}
+
+export const Linear = {
+  /** out = x.reshape(N, -1) · w + b. x: (N, d1, ..., dk), w: (D, M), b: (M) -> out: (N, M) */
+  forward(x: Tensor, w: Tensor, b: Tensor): [Tensor, LinearCache] {
+    const [N, D, M] = linearDims("Linear.forward", x, w, b);
+    const out = empty([N, M], "Linear.forward");
+    linearForwardInto(out, x, w, b, N, D, M);
+    return [out, { x, w, b }];
+  },
+
+  /** Returns [dx (x's original shape), dw (D, M), db (M)]. dout: (N, M) */
+  backward(dout: Tensor, cache: LinearCache): [Tensor, Tensor, Tensor] {
+    const fn = "Linear.backward";
+    const { x, w, b } = checkCache(fn, cache, ["x", "w", "b"]) as unknown as LinearCache;
+    const [N, D, M] = linearDims(fn, x, w, b);
+    checkTensor(fn, "dout", dout);
+    checkShape(fn, "dout", dout, [N, M], "the forward output's shape");
+    const dx = empty(x.shape, fn);
+    const dw = empty([D, M], fn);
+    const db = empty([M], fn);
+    linearBackwardInto(dx, dw, db, dout, x, w, N, D, M);
+    return [dx, dw, db];
+  },
+};
+
+/** Checks a cache object has the named fields; a clear error instead of "undefined.ptr". */
+export function checkCache(fn: string, cache: unknown, fields: readonly string[]): Record<string, unknown> {
+  if (cache === null || typeof cache !== "object") {
+    throw new TypeError(`${fn}: cache must be the cache returned by forward (got ${cache === null ? "null" : typeof cache})`);
+  }
+  for (const f of fields) {
+    if (!(f in cache)) throw new TypeError(`${fn}: cache is missing "${f}": pass the cache returned by the matching forward`);
+  }
+  return cache as Record<string, unknown>;
+}

@@ -1,0 +1,29 @@
+// ReLU: out = max(x, 0); dx = dout * (x > 0).
+import { kernels } from "../runtime.js";
+import { checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { checkCache } from "./linear.js";
+
+/** x: the forward input (any shape), by reference. */
+export interface ReLUCache {
+  x: Tensor;
+}
+
+export const ReLU = {
+  forward(x: Tensor): [Tensor, ReLUCache] {
+    checkTensor("ReLU.forward", "x", x);
+    const out = empty(x.shape, "ReLU.forward");
+    kernels().f32_relu(out.ptr, x.ptr, x.size);
+    return [out, { x }];
+  },
+
+  backward(dout: Tensor, cache: ReLUCache): Tensor {
+    const fn = "ReLU.backward";
+    const { x } = checkCache(fn, cache, ["x"]) as unknown as ReLUCache;
+    checkTensor(fn, "cache.x", x);
+    checkTensor(fn, "dout", dout);
+    checkShape(fn, "dout", dout, x.shape, "the forward input's shape");
+    const dx = empty(x.shape, fn);
+    kernels().f32_relu_backward(dx.ptr, dout.ptr, x.ptr, x.size);
+    return dx;
+  },
+};

@@ -1,0 +1,32 @@
+// Classification losses over scores (N, C) and integer labels: [loss (a plain number), dscores].
+import { labelsToWasm, type Labels } from "./labels.js";
+import { kernels } from "./runtime.js";
+import { checkTensor, empty, type Tensor } from "./tensor.js";
+
+function lossDims(fn: string, scores: Tensor): [number, number] {
+  checkTensor(fn, "scores", scores, 2);
+  const [N, C] = scores.shape;
+  if (N === 0) throw new RangeError(`${fn}: scores must have at least one row (got shape [0, ${C}])`);
+  if (C === 0) throw new RangeError(`${fn}: scores must have at least one class (got shape [${N}, 0])`);
+  return [N, C];
+}
+
+/** Mean softmax cross-entropy; dscores = (softmax - onehot) / N. Stable: the row max is subtracted. */
+export function softmaxLoss(scores: Tensor, y: Labels): [number, Tensor] {
+  const fn = "softmaxLoss";
+  const [N, C] = lossDims(fn, scores);
+  const yPtr = labelsToWasm(fn, y, N, C);
+  const dscores = empty([N, C], fn);
+  const loss = kernels().f32_softmax_loss(dscores.ptr, scores.ptr, yPtr, N, C);
+  return [loss, dscores];
+}
+
+/** Mean multiclass hinge loss with margin 1. */
+export function svmLoss(scores: Tensor, y: Labels): [number, Tensor] {
+  const fn = "svmLoss";
+  const [N, C] = lossDims(fn, scores);
+  const yPtr = labelsToWasm(fn, y, N, C);
+  const dscores = empty([N, C], fn);
+  const loss = kernels().f32_svm_loss(dscores.ptr, scores.ptr, yPtr, N, C);
+  return [loss, dscores];
+}

@@ -1,0 +1,189 @@
+// {linear - [batchnorm] - relu - [dropout]} x (L-1) - linear - softmax, with explicit forward and
+// backward passes over workspace buffers (a training step allocates nothing after the first).
+import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
+import { labelsToWasm, type Labels } from "../labels.js";
+import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
+import { dropoutMaskInto } from "../layers/dropout.js";
+import { deriveSeed, drawSubSeed } from "../random.js";
+import { kernels } from "../runtime.js";
+import { checkTensor, empty, sizeOf, type Tensor } from "../tensor.js";
+import { checkEnum, checkNumber, checkOptions, checkSeed, shapeString } from "../validate.js";
+import { Workspace } from "../workspace.js";
+import { checkDims, type Regularization } from "./options.js";
+import { ParamStore } from "./param-store.js";
+
+export interface FullyConnectedNetOptions {
+  /** Widths of the hidden layers. */
+  hiddenDims: number[];
+  /** Features per input row (default 3*32*32). Inputs of shape (N, ...) are flattened. */
+  inputDim?: number;
+  numClasses?: number;
+  /** Probability of DROPPING a hidden unit (0 disables dropout). */
+  dropout?: number;
+  normalization?: "batchnorm" | null;
+  /** Regularization strength: loss += reg * sum(W²) over weight matrices (or sum|W| with l1). */
+  reg?: number;
+  regularization?: Regularization;
+  /** std of the initial weights, or "xavier" / "kaiming". */
+  weightScale?: WeightScale;
+  /** Makes initialization and dropout masks reproducible in every runtime. */
+  seed?: number;
+}
+
+const KNOWN = ["hiddenDims", "inputDim", "numClasses", "dropout", "normalization", "reg", "regularization", "weightScale", "seed"];
+
+export class FullyConnectedNet {
+  /** The constructor options, normalised (JSON-serialisable: checkpoints store them). */
+  readonly config: Required<Omit<FullyConnectedNetOptions, "seed">> & { seed: number };
+  readonly numLayers: number;
+  readonly paramStore: ParamStore;
+  readonly #ws = new Workspace();
+  readonly #dims: number[];
+  #dropoutOffset = 0;
+
+  constructor(options: FullyConnectedNetOptions) {
+    const fn = "FullyConnectedNet";
+    if (options === undefined) throw new TypeError(`${fn}: options { hiddenDims, ... } are required`);
+    const o = checkOptions(fn, "options", options, KNOWN);
+    const hiddenDims = checkDims(fn, "hiddenDims", o.hiddenDims);
+    const inputDim = o.inputDim === undefined ? 3 * 32 * 32 : checkDims(fn, "inputDim", [o.inputDim])[0];
+    const numClasses = o.numClasses === undefined ? 10 : checkDims(fn, "numClasses", [o.numClasses])[0];
+    const dropout = o.dropout === undefined ? 0 : checkNumber(fn, "dropout", o.dropout, { min: 0, max: 1, maxExclusive: true });
+    const normalization = o.normalization == null ? null : checkEnum(fn, "normalization", o.normalization, ["batchnorm"] as const);
+    const reg = o.reg === undefined ? 0 : checkNumber(fn, "reg", o.reg, { min: 0 });
+    const regularization = o.regularization === undefined ? "l2" : checkEnum(fn, "regularization", o.regularization, ["l2", "l1"] as const);
+    const weightScale = o.weightScale === undefined ? 1e-2 : checkWeightScale(fn, o.weightScale);
+    const seed = o.seed === undefined ? drawSubSeed() : checkSeed(fn, "seed", o.seed);
+    if (normalization === "batchnorm") throw new RangeError(`${fn}: normalization "batchnorm" is not available yet`);
+    this.config = { hiddenDims, inputDim, numClasses, dropout, normalization, reg, regularization, weightScale, seed };
+    this.#dims = [inputDim, ...hiddenDims, numClasses];
+    this.numLayers = hiddenDims.length + 1;
+
+    const layout: [string, number[]][] = [];
+    for (let i = 1; i <= this.numLayers; i++) {
+      layout.push([`W${i}`, [this.#dims[i - 1], this.#dims[i]]], [`b${i}`, [this.#dims[i]]]);
+    }
+    this.paramStore = new ParamStore(layout);
+    for (let i = 1; i <= this.numLayers; i++) {
+      const relu = i < this.numLayers;
+      fillNormal(this.params[`W${i}`], initStd(weightScale, this.#dims[i - 1], relu), deriveSeed(seed, i));
+      kernels().f32_fill(this.params[`b${i}`].ptr, this.#dims[i], 0);
+    }
+  }
+
+  /** Named parameters W1..WL, b1..bL (views into one flat region; edit values with set()). */
+  get params(): Record<string, Tensor> {
+    return this.paramStore.params;
+  }
+
+  /** Class scores (N, numClasses) in test mode (no dropout). The caller owns the result. */
+  loss(X: Tensor): Tensor;
+  /** Training mode: [mean loss + regularization, gradients] (gradients are owned by the model and overwritten by the next call). */
+  loss(X: Tensor, y: Labels): [number, Record<string, Tensor>];
+  loss(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
+    const fn = "FullyConnectedNet.loss";
+    const N = this.#checkInput(fn, X);
+    const train = y !== undefined;
+    const L = this.numLayers;
+    const k = kernels();
+    const ws = this.#ws;
+    const p = this.params;
+    const { dropout } = this.config;
+    const yPtr = train ? labelsToWasm(fn, y, N, this.config.numClasses) : 0;
+
+    // Forward. h[i]: (N, dims[i]) is the input of layer i+1.
+    const h: Tensor[] = [X];
+    for (let i = 1; i < L; i++) {
+      const D = this.#dims[i - 1];
+      const M = this.#dims[i];
+      const a = ws.get(`a${i}`, [N, M]);
+      linearForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], N, D, M);
+      k.f32_relu(a.ptr, a.ptr, a.size); // in place: the ReLU output keeps the sign pattern backward needs
+      if (train && dropout > 0) {
+        const mask = ws.get(`mask${i}`, [N, M]);
+        const [seed, offset] = this.#dropoutStream(mask.size);
+        dropoutMaskInto(mask, dropout, seed, offset);
+        const out = ws.get(`h${i}`, [N, M]);
+        k.f32_mul(out.ptr, a.ptr, mask.ptr, a.size);
+        h.push(out);
+      } else {
+        h.push(a);
+      }
+    }
+    const C = this.#dims[L];
+    const scores = train ? ws.get("scores", [N, C]) : empty([N, C], fn);
+    linearForwardInto(scores, h[L - 1], p[`W${L}`], p[`b${L}`], N, this.#dims[L - 1], C);
+    if (!train) return scores;
+
+    // Loss and backward.
+    const g = this.paramStore.grads;
+    const dscores = ws.get("dscores", [N, C]);
+    let loss = k.f32_softmax_loss(dscores.ptr, scores.ptr, yPtr, N, C);
+    let dout = dscores;
+    for (let i = L; i >= 1; i--) {
+      const D = this.#dims[i - 1];
+      const M = this.#dims[i];
+      const dx = i > 1 ? ws.get(`dh${i - 1}`, [N, D]) : null;
+      linearBackwardInto(dx, g[`W${i}`], g[`b${i}`], dout, h[i - 1], p[`W${i}`], N, D, M);
+      if (dx) {
+        if (dropout > 0) k.f32_mul(dx.ptr, dx.ptr, ws.get(`mask${i - 1}`, [N, D]).ptr, dx.size);
+        k.f32_relu_backward(dx.ptr, dx.ptr, ws.get(`a${i - 1}`, [N, D]).ptr, dx.size);
+        dout = dx;
+      }
+    }
+    loss += this.#regularize();
+    return [loss, g];
+  }
+
+  /** Position in the dropout mask stream: save and restore it to repeat masks (resume, gradient checks). */
+  get rngState(): number {
+    return this.#dropoutOffset;
+  }
+  set rngState(value: number) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`FullyConnectedNet.rngState must be a non-negative integer (got ${value})`);
+    this.#dropoutOffset = value;
+  }
+
+  /** Adds the penalty's gradient to every dW and returns the penalty. */
+  #regularize(): number {
+    const { reg, regularization } = this.config;
+    if (reg === 0) return 0;
+    const k = kernels();
+    let penalty = 0;
+    for (let i = 1; i <= this.numLayers; i++) {
+      const W = this.params[`W${i}`];
+      const dW = this.paramStore.grads[`W${i}`];
+      if (regularization === "l2") {
+        penalty += reg * k.f32_sum_squares(W.ptr, W.size);
+        k.f32_axpy(dW.ptr, W.ptr, W.size, 2 * reg);
+      } else {
+        penalty += reg * k.f32_sum_abs(W.ptr, W.size);
+        k.f32_add_sign(dW.ptr, W.ptr, W.size, reg);
+      }
+    }
+    return penalty;
+  }
+
+  #dropoutStream(count: number): [number, number] {
+    const offset = this.#dropoutOffset;
+    this.#dropoutOffset += count;
+    return [deriveSeed(this.config.seed, 0x0d0), offset];
+  }
+
+  #checkInput(fn: string, X: unknown): number {
+    const x = checkTensor(fn, "X", X);
+    if (x.shape.length < 2) throw new RangeError(`${fn}: X must have shape (N, ...features) (got ${shapeString(x.shape)})`);
+    const D = sizeOf(x.shape.slice(1));
+    if (D !== this.config.inputDim) {
+      throw new RangeError(`${fn}: X has ${D} features per row (shape ${shapeString(x.shape)}); this net expects inputDim ${this.config.inputDim}`);
+    }
+    if (x.shape[0] === 0) throw new RangeError(`${fn}: X must have at least one row`);
+    return x.shape[0];
+  }
+
+  /** Frees parameters, gradients and workspace. */
+  dispose(): void {
+    this.#ws.dispose();
+    this.paramStore.dispose();
+  }
+}

@@ -1,0 +1,54 @@
+// The published package as a user meets it: imported by name from another folder through the
+// exports map, with file-system permissions that forbid reading anything but the bundle itself,
+// so any run-time read of the .wasm would fail.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const root = resolve(import.meta.dirname, "..");
+const dir = mkdtempSync(join(tmpdir(), "tensorlane-consumer-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("package", () => {
+  it("import('tensorlane') from another folder runs init, a tensor and ReLU in wasm, reading no file but the bundle", () => {
+    expect(existsSync(join(root, "dist", "tensorlane.js")), "run `npm run build` first").toBe(true);
+    mkdirSync(join(dir, "node_modules"));
+    symlinkSync(root, join(dir, "node_modules", "tensorlane"), "dir");
+    const script = join(dir, "run.mjs");
+    writeFileSync(
+      script,
+      `import * as tl from "tensorlane";
+await tl.init();
+const x = tl.tensor([[-1, 2], [3, -4]]);
+const [out] = tl.ReLU.forward(x);
+console.log(JSON.stringify(out.toNested()));`,
+    );
+    const output = execFileSync(
+      process.execPath,
+      [
+        "--experimental-permission",
+        `--allow-fs-read=${script}`,
+        `--allow-fs-read=${join(dir, "node_modules")}`,
+        `--allow-fs-read=${join(root, "package.json")}`,
+        `--allow-fs-read=${join(root, "dist", "tensorlane.js")}`,
+        script,
+      ],
+      { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+    );
+    expect(output.trim()).toBe("[[0,2],[3,0]]");
+  });
+
+  it("the exports map points at the bundle, its types and the standalone wasm", async () => {
+    const pkg = (await import("../package.json", { with: { type: "json" } })).default as {
+      exports: Record<string, unknown>;
+    };
+    const main = pkg.exports["."] as { types: string; default: string };
+    expect(existsSync(join(root, main.default))).toBe(true);
+    expect(existsSync(join(root, main.types))).toBe(true);
+    const wasm = pkg.exports["./wasm"] as string;
+    expect(existsSync(join(root, wasm))).toBe(true);
+    expect(WebAssembly.validate(new Uint8Array(await import("node:fs").then((fs) => fs.readFileSync(join(root, wasm)))))).toBe(true);
+  });
+});
