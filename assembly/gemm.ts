@@ -220,32 +220,45 @@ function mergeEdge(c: usize, ldc: usize, tile: usize, mr: usize, nr: usize, addC
 /**
  * Packs a kc x w block whose panel dimension is contiguous in memory: element (p, j) at
  * src + p*ld + j*4. Output: ceil(w/W) panels of kc x W floats, panel q at dst + q*kc*W*4,
- * columns past w zero. W is MR (4) or NR (8). Reads row by row: walking one narrow panel down
- * the rows instead thrashes L1 when ld is a multiple of 4 KiB (e.g. Aᵀ with m = 3072).
+ * columns past w zero. W is MR (4) or NR (8). Works on 8 rows at a time, panel by panel: walking
+ * one narrow panel down all rows thrashes L1 when ld is a multiple of 4 KiB (e.g. Aᵀ with
+ * m = 3072), and scattering each row over all panels does when kc*W*4 is (kc = 256).
  */
 function packStraight(dst: usize, src: usize, ld: usize, kc: usize, w: usize, W: usize): void {
   const panelBytes = (kc * W) << 2;
+  const rowBytes = W << 2;
   const full = w / W * W;
-  for (let p: usize = 0; p < kc; p++) {
-    const s = src + p * ld;
-    let d = dst + ((p * W) << 2);
+  for (let p0: usize = 0; p0 < kc; p0 += 8) {
+    const pn = min(8, kc - p0);
+    let d0 = dst + p0 * rowBytes;
     let j0: usize = 0;
-    if (W == 8) {
-      for (; j0 < full; j0 += 8) {
-        v128.store(d, v128.load(s + (j0 << 2), 0), 0);
-        v128.store(d, v128.load(s + (j0 << 2), 16), 16);
-        d += panelBytes;
+    for (; j0 < full; j0 += W) {
+      let s = src + p0 * ld + (j0 << 2);
+      let d = d0;
+      if (W == 8) {
+        for (let p: usize = 0; p < pn; p++) {
+          v128.store(d, v128.load(s, 0), 0);
+          v128.store(d, v128.load(s, 16), 16);
+          s += ld;
+          d += 32;
+        }
+      } else {
+        for (let p: usize = 0; p < pn; p++) {
+          v128.store(d, v128.load(s));
+          s += ld;
+          d += 16;
+        }
       }
-    } else {
-      for (; j0 < full; j0 += 4) {
-        v128.store(d, v128.load(s + (j0 << 2)));
-        d += panelBytes;
-      }
+      d0 += panelBytes;
     }
     if (j0 < w) {
-      let j: usize = 0;
-      for (; j0 + j < w; j++) store<f32>(d + (j << 2), load<f32>(s + ((j0 + j) << 2)));
-      for (; j < W; j++) store<f32>(d + (j << 2), 0);
+      for (let p: usize = 0; p < pn; p++) {
+        const s = src + (p0 + p) * ld + (j0 << 2);
+        const d = d0 + p * rowBytes;
+        let j: usize = 0;
+        for (; j0 + j < w; j++) store<f32>(d + (j << 2), load<f32>(s + (j << 2)));
+        for (; j < W; j++) store<f32>(d + (j << 2), 0);
+      }
     }
   }
 }

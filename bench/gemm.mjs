@@ -1,9 +1,9 @@
 // GEMM benchmark: GFLOPS of the three tiled kernels (build/tensorlane.wasm) at training shapes and
 // squares, beside baselines, each also as a fraction of the measured SIMD128 ceiling.
 //   npm run build && node bench/gemm.mjs [--quick]      (or: npm run bench:gemm)
-// Baselines, built here from bench/*.ts into build/bench/ (never part of the library):
-//   ceiling  register-only f32x4 mul+add chains (bench/ceiling.ts): what the engine can issue
-//   first    the first, untiled kernels (bench/gemm-first.ts)
+// Baselines, built here from bench/gemm-wasm/*.ts into build/bench/ (never part of the library):
+//   ceiling  register-only f32x4 mul+add chains (bench/gemm-wasm/ceiling.ts): what the engine can issue
+//   first    the first, untiled kernels (bench/gemm-wasm/gemm-first.ts)
 //   scalar   the naive scalar triple loops in wasm (assembly/reference/gemm.ts)
 //   JS       a naive triple loop over Float32Array
 // Timing: warm-up, then samples of at least ~20 ms each (calls batched), median of the samples.
@@ -22,10 +22,10 @@ const SLOW_FLOP_LIMIT = quick ? 2.2e8 : 2.7e8; // skip slow baselines on problem
 async function compile(entry, name) {
   const outFile = join(root, "build", "bench", `${name}.wasm`);
   const { error, stderr } = await asc.main(
-    [join(root, "bench", entry), "--config", join(root, "bench", "asconfig.json"), "--outFile", outFile],
+    [join(root, "bench", "gemm-wasm", entry), "--config", join(root, "bench", "gemm-wasm", "asconfig.json"), "--outFile", outFile],
     { stdout: process.stdout, stderr: process.stderr },
   );
-  if (error) throw new Error(`asc failed on bench/${entry}: ${stderr.toString()}`);
+  if (error) throw new Error(`asc failed on bench/gemm-wasm/${entry}: ${stderr.toString()}`);
   return (await WebAssembly.instantiate(readFileSync(outFile), { env: { abort() { throw new Error("abort"); } } })).instance.exports;
 }
 
