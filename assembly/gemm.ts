@@ -13,11 +13,13 @@
 //   for each NC-wide column block of C, for each KC-deep slice of k:
 //     pack op(B)'s slice into KC x 8 panels (zero-padded past n),
 //     for each MC-tall row block: pack op(A)'s slice into KC x 4 panels (zero-padded past m),
-//       for each 8-column panel, for each 4-row panel: the 4x8 microkernel.
-// The microkernel keeps 8 f32x4 accumulators (+2 B vectors + 1 broadcast A = 11 live v128: a
-// 6x8 tile spills on V8 x64) and reads both operands from packed, contiguous panels, so the
-// three variants differ only in how they pack: a transposed operand is packed with 4x4 SIMD
-// transposes, which costs O(mk + kn) next to the O(mnk) product.
+//       for each 8-column panel, for each 4-row panel: the 4x8 microkernel
+//       (a 4x4 one for a last panel at most 4 wide, e.g. n = 100 = 12·8 + 4).
+// The microkernel keeps 8 f32x4 accumulators (+2 B vectors + 4 broadcast A values: V8 loads a
+// whole k step up front, so 14 live v128 of x64's 16; a 6x8 tile, or unrolling k by 2, spills)
+// and reads both operands from packed, contiguous panels, so the three variants differ only in
+// how they pack: a transposed operand is packed with 4x4 SIMD transposes, which costs
+// O(mk + kn) next to the O(mnk) product (3-5% at the training shapes).
 //
 // Summation order (deterministic, depends only on k): each C element is
 //   s_b = Σ_{p in slice b, ascending} a·b   (one f32x4 lane, products added one at a time)
@@ -140,8 +142,8 @@ function microkernel4x8(ap: usize, bp: usize, kc: usize, out: usize, ldo: usize,
   let c1l = f32x4.splat(0), c1h = f32x4.splat(0);
   let c2l = f32x4.splat(0), c2h = f32x4.splat(0);
   let c3l = f32x4.splat(0), c3h = f32x4.splat(0);
-  // One k step per iteration: unrolling lets V8 hoist the loads of the next step and spill
-  // accumulators (seen in its x64 code), which halves the speed.
+  // One k step per iteration: unrolled by 2, V8 hoists the next step's loads too and spills
+  // accumulators to the stack (seen in its x64 code), costing about 25%.
   for (let p: usize = 0; p < kc; p++) {
     const bl = v128.load(bp, 0), bh = v128.load(bp, 16);
     let av = v128.load32_splat(ap, 0);
