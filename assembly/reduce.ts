@@ -71,11 +71,13 @@ export function f32_add_sign(y: usize, x: usize, n: usize, alpha: f32): void {
 export function f32_argmax_rows(out: usize, x: usize, rows: usize, cols: usize): void {
   for (let i: usize = 0; i < rows; i++) {
     const xi = x + ((i * cols) << 2);
+    // Start from NaN, not -Infinity: the first non-NaN value must win even when it is -Infinity
+    // (a row [NaN, -Infinity] would otherwise answer 0, the NaN).
     let best: i32 = 0;
-    let bestValue: f32 = -Infinity;
+    let bestValue: f32 = NaN;
     for (let j: usize = 0; j < cols; j++) {
       const v = load<f32>(xi + (j << 2));
-      if (v > bestValue) {
+      if (v > bestValue || (isNaN(bestValue) && !isNaN(v))) {
         bestValue = v;
         best = <i32>j;
       }

@@ -25,6 +25,13 @@ export { Linear, type LinearCache } from "./layers/linear.js";
 export { ReLU, type ReLUCache } from "./layers/relu.js";
 export { LinearReLU, type LinearReLUCache } from "./layers/linear-relu.js";
 export { Dropout, type DropoutCache, type DropoutParam } from "./layers/dropout.js";
+export { BatchNorm, type BatchNormCache, type BatchNormParam, type BatchNormMode } from "./layers/batchnorm.js";
+export { SpatialBatchNorm, type SpatialBatchNormCache } from "./layers/spatial-batchnorm.js";
+export { Tanh, type TanhCache } from "./layers/tanh.js";
+export { LinearBatchNormReLU, type LinearBatchNormReLUCache } from "./layers/linear-batchnorm-relu.js";
+export { Conv, type ConvCache, type ConvParam } from "./layers/conv.js";
+export { MaxPool, type MaxPoolCache, type PoolParam } from "./layers/maxpool.js";
+export { ConvReLU, ConvReLUPool, type ConvReLUCache, type ConvReLUPoolCache } from "./layers/conv-relu.js";
 
 export { softmaxLoss, svmLoss } from "./losses.js";
 export {
@@ -48,6 +55,46 @@ export { evalNumericalGradient, evalNumericalGradientArray, relError, scaledErro
 
 // Models and training.
 export { FullyConnectedNet, type FullyConnectedNetOptions } from "./models/fully-connected-net.js";
+export { DeepConvNet, type DeepConvNetOptions } from "./models/deep-conv-net.js";
+export { runInitExperiment, INIT_SCHEMES, type InitScheme, type InitExperimentResult, type InitExperimentOptions, type LayerStats } from "./experiments/weight-init.js";
 export { ParamStore } from "./models/param-store.js";
 export { Solver, type SolverOptions, type SolverData, type ProgressEvent, type TrainableModel } from "./solver.js";
 export { Workspace } from "./workspace.js";
+
+// Data: byte-backed image sets, IDX / CIFAR-10 readers, normalization, splits.
+export {
+  makeDataset,
+  checkDataset,
+  datasetSize,
+  subset,
+  shuffledIndices,
+  splitTrainVal,
+  computeNormalization,
+  checkNormalization,
+  encodeNormalization,
+  decodeNormalization,
+  labelsOf,
+  writeImages,
+  toTensor,
+  toSolverData,
+  FASHION_MNIST_CLASSES,
+  CIFAR10_CLASSES,
+  type ImageDataset,
+  type Normalization,
+  type SplitOptions,
+} from "./data/dataset.js";
+export { parseIdx, decodeIdx, idxDataset, readIdxDataset, type IdxArray, type IdxDatasetOptions } from "./data/idx.js";
+export { parseCifar10, parseCifar10Meta, cifar10Dataset, CIFAR10_IMAGE_BYTES, CIFAR10_RECORD_BYTES } from "./data/cifar.js";
+export { gunzip, isGzip, MAX_GUNZIP_BYTES, type GunzipOptions } from "./data/gzip.js";
+export {
+  encodeSafetensors,
+  encodeSafetensorsParts,
+  decodeSafetensors,
+  readSafetensorsHeader,
+  MAX_SAFETENSORS_HEADER_BYTES,
+  type SafetensorsTensor,
+  type SafetensorsContents,
+  type SafetensorsEntry,
+} from "./io/safetensors.js";
+// Checkpoint bytes (safetensors) and the error every file reader throws.
+export { FileFormatError } from "./io/format-error.js";

@@ -1,0 +1,94 @@
+import { f32_maxpool_forward, f32_maxpool_backward } from "../pool";
+import { f32_maxpool_forward__scalar, f32_maxpool_backward__scalar } from "../reference/pool";
+import { pattern, buffer, firstDifference, guardIntact } from "./helpers";
+
+// (planes, H, W, ph, pw, stride): 2x2 stride 2 (the SIMD path) at widths below/at/above 8 and
+// odd sizes (the last row/column lies in no window), then other windows, overlapping ones
+// (stride < window), non-square windows and the whole plane as one window.
+const CASES: i32[][] = [
+  [1, 2, 2, 2, 2, 2],
+  [3, 4, 6, 2, 2, 2],
+  [2, 8, 8, 2, 2, 2],
+  [2, 9, 11, 2, 2, 2],
+  [2, 7, 17, 2, 2, 2],
+  [1, 32, 33, 2, 2, 2],
+  [2, 7, 7, 3, 3, 2],
+  [2, 6, 9, 3, 3, 1],
+  [2, 5, 8, 2, 3, 1],
+  [1, 6, 7, 1, 1, 1],
+  [1, 10, 9, 3, 2, 3],
+  [2, 5, 4, 5, 4, 1],
+  [1, 6, 6, 2, 2, 1],
+];
+
+function label(c: i32[]): string {
+  return "planes=" + c[0].toString() + " H=" + c[1].toString() + " W=" + c[2].toString() + " window=" + c[3].toString() +
+    "x" + c[4].toString() + " stride=" + c[5].toString();
+}
+
+function agree(name: string, n: i32, fast: usize, slow: usize): void {
+  const at = firstDifference(fast, slow, n);
+  expect<i32>(at).toBe(-1, name + " differs at " + at.toString());
+  expect<bool>(guardIntact(fast, n)).toBe(true, name + " wrote past the end");
+}
+
+describe("max-pool vs scalar twins", () => {
+  it("forward values and argmax, bit for bit", () => {
+    for (let t = 0; t < CASES.length; t++) {
+      const c = CASES[t];
+      const planes = c[0], H = c[1], W = c[2], ph = c[3], pw = c[4], s = c[5];
+      const Ho = (H - ph) / s + 1, Wo = (W - pw) / s + 1;
+      const x = pattern(planes * H * W, t + 1);
+      const n = planes * Ho * Wo;
+      const o1 = buffer(n), a1 = buffer(n), o2 = buffer(n), a2 = buffer(n);
+      f32_maxpool_forward(o1, a1, x, planes, H, W, ph, pw, s, Ho, Wo);
+      f32_maxpool_forward__scalar(o2, a2, x, planes, H, W, ph, pw, s, Ho, Wo);
+      agree("forward out " + label(c), n, o1, o2);
+      agree("forward argmax " + label(c), n, a1, a2);
+    }
+  });
+  it("backward, bit for bit, overlapping windows accumulate", () => {
+    for (let t = 0; t < CASES.length; t++) {
+      const c = CASES[t];
+      const planes = c[0], H = c[1], W = c[2], ph = c[3], pw = c[4], s = c[5];
+      const Ho = (H - ph) / s + 1, Wo = (W - pw) / s + 1;
+      // Few distinct values, so ties and repeated winners across overlapping windows occur.
+      const x = pattern(planes * H * W, t + 50);
+      for (let i = 0; i < planes * H * W; i++) store<f32>(x + (<usize>i << 2), Mathf.floor(load<f32>(x + (<usize>i << 2)) * 3));
+      const n = planes * Ho * Wo, m = planes * H * W;
+      const o = buffer(n), a = buffer(n), dout = pattern(n, t + 70);
+      f32_maxpool_forward(o, a, x, planes, H, W, ph, pw, s, Ho, Wo);
+      const d1 = buffer(m), d2 = buffer(m);
+      memory.fill(d1, 0x7f, <usize>m << 2); // garbage: every element must be written
+      f32_maxpool_backward(d1, dout, a, planes, H, W, ph, pw, s, Ho, Wo);
+      f32_maxpool_backward__scalar(d2, dout, a, planes, H, W, ph, pw, s, Ho, Wo);
+      agree("backward " + label(c), m, d1, d2);
+    }
+  });
+  it("by hand: 4x4 plane, 2x2 stride 2, ties go to the first, NaN wins", () => {
+    const x = buffer(16);
+    const v: f32[] = [1, 5, 2, 0, 3, 4, 2, 1, -1, -2, 7, 7, -3, -4, 7, NaN];
+    for (let i = 0; i < 16; i++) store<f32>(x + (<usize>i << 2), v[i]);
+    const o = buffer(4), a = buffer(4);
+    f32_maxpool_forward(o, a, x, 1, 4, 4, 2, 2, 2, 2, 2);
+    expect<f32>(load<f32>(o)).toBe(5);
+    expect<f32>(load<f32>(a)).toBe(1);
+    expect<f32>(load<f32>(o, 4)).toBe(2);
+    expect<f32>(load<f32>(a, 4)).toBe(2, "tie 2 vs 2: first in row-major order");
+    expect<f32>(load<f32>(o, 8)).toBe(-1);
+    expect<f32>(load<f32>(a, 8)).toBe(8);
+    expect<bool>(isNaN(load<f32>(o, 12))).toBe(true, "NaN propagates");
+    expect<f32>(load<f32>(a, 12)).toBe(15);
+  });
+  it("by hand: 1x3 plane, window 1x2 stride 1: the middle element collects both gradients", () => {
+    const x = buffer(3);
+    store<f32>(x, 1); store<f32>(x, 9, 4); store<f32>(x, 2, 8);
+    const o = buffer(2), a = buffer(2), g = buffer(2), dx = buffer(3);
+    f32_maxpool_forward(o, a, x, 1, 1, 3, 1, 2, 1, 1, 2);
+    store<f32>(g, 0.5); store<f32>(g, 0.25, 4);
+    f32_maxpool_backward(dx, g, a, 1, 1, 3, 1, 2, 1, 1, 2);
+    expect<f32>(load<f32>(dx)).toBe(0);
+    expect<f32>(load<f32>(dx, 4)).toBe(0.75);
+    expect<f32>(load<f32>(dx, 8)).toBe(0);
+  });
+});

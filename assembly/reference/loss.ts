@@ -1,0 +1,52 @@
+// Naive scalar twins of the loss kernels (assembly/loss.ts), written from the definitions.
+// The softmax twin works in f64 (exp, log, sums): it is the accurate answer the f32 kernel is
+// measured against. The SVM twin is f32 like the kernel, because its only rounding is the margin
+// s_j - s_y + 1, and whether a margin is active must be decided on the same f32 number.
+
+/**
+ * L = (1/N) sum_i [log(sum_j exp(s_ij - max_i)) - (s_iy - max_i)];
+ * dscores_ij = (softmax_ij - [j == y_i]) / N, rounded once to f32. All in f64.
+ */
+export function f32_softmax_loss__f64(dscores: usize, scores: usize, y: usize, n: usize, c: usize): f64 {
+  let total: f64 = 0;
+  for (let i: usize = 0; i < n; i++) {
+    let top: f64 = -Infinity;
+    for (let j: usize = 0; j < c; j++) top = Math.max(top, <f64>load<f32>(scores + ((i * c + j) << 2)));
+    let sum: f64 = 0;
+    for (let j: usize = 0; j < c; j++) sum += Math.exp(<f64>load<f32>(scores + ((i * c + j) << 2)) - top);
+    const label = <usize>load<i32>(y + (i << 2));
+    total += Math.log(sum) - (<f64>load<f32>(scores + ((i * c + label) << 2)) - top);
+    if (dscores) {
+      for (let j: usize = 0; j < c; j++) {
+        let p = Math.exp(<f64>load<f32>(scores + ((i * c + j) << 2)) - top) / sum;
+        if (j == label) p -= 1;
+        store<f32>(dscores + ((i * c + j) << 2), <f32>(p / <f64>n));
+      }
+    }
+  }
+  return total / <f64>n;
+}
+
+/**
+ * L = (1/N) sum_i sum_{j != y_i} max(0, s_ij - s_iy + 1), the terms summed in f64 in (i, j) order;
+ * dscores_ij = (1/N) [margin_ij > 0] for j != y_i, dscores_iy = -(1/N) #{j : margin_ij > 0}.
+ */
+export function f32_svm_loss__scalar(dscores: usize, scores: usize, y: usize, n: usize, c: usize): f64 {
+  const invN: f32 = <f32>1 / <f32>n;
+  let total: f64 = 0;
+  for (let i: usize = 0; i < n; i++) {
+    const label = <usize>load<i32>(y + (i << 2));
+    const sy = load<f32>(scores + ((i * c + label) << 2));
+    let count: f32 = 0;
+    for (let j: usize = 0; j < c; j++) {
+      let g: f32 = 0;
+      if (j != label) {
+        const margin: f32 = load<f32>(scores + ((i * c + j) << 2)) - sy + 1;
+        if (margin > 0) { total += <f64>margin; count += 1; g = invN; }
+      }
+      if (dscores) store<f32>(dscores + ((i * c + j) << 2), g);
+    }
+    if (dscores) store<f32>(dscores + ((i * c + label) << 2), -(count * invN));
+  }
+  return total / <f64>n;
+}

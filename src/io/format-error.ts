@@ -1,0 +1,12 @@
+// The error every file reader throws for bytes that are not what they claim to be (wrong magic
+// number, truncated, inconsistent header, hostile sizes). It is a RangeError, as for any bad value,
+// with its own name so callers (the CLI) can tell "this file is broken" from a programming error.
+
+export class FileFormatError extends RangeError {
+  override name = "FileFormatError";
+}
+
+/** Throws a FileFormatError "fn: what: message". */
+export function formatError(fn: string, what: string | undefined, message: string): never {
+  throw new FileFormatError(`${fn}: ${what ? `${what}: ` : ""}${message}`);
+}

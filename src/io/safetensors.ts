@@ -1,0 +1,249 @@
+// safetensors, the format PyTorch's `safetensors` package reads and writes:
+//
+//   8 bytes   N, the header length, unsigned little-endian
+//   N bytes   UTF-8 JSON: {"__metadata__": {str: str}, "<name>": {"dtype": "F32", "shape": [...],
+//             "data_offsets": [begin, end]}, ...}, padded with spaces so the data starts 8-aligned
+//   rest      the tensors' bytes, little-endian, row-major; offsets are relative to the data start,
+//             contiguous (no gaps, no overlaps) and covering the rest of the file exactly
+//
+// The decoder treats its input as hostile: it checks every length against the bytes it was given
+// before allocating, so a corrupt or crafted file costs at most a copy of its own size and gives a
+// FileFormatError, never a crash, a hang or a huge allocation. Its rules match the reference
+// implementation's (huggingface/safetensors), so what one accepts the other accepts.
+import { FileFormatError } from "./format-error.js";
+import { describe } from "../validate.js";
+
+export interface SafetensorsTensor {
+  /** Row-major dimensions; [] is a scalar (one value). */
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+export interface SafetensorsContents {
+  /** Tensors in file order (by data offset). */
+  tensors: Record<string, SafetensorsTensor>;
+  /** The `__metadata__` string map ({} when absent). */
+  metadata: Record<string, string>;
+}
+
+/** The reference implementation's limit on the JSON header. */
+export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000;
+
+const METADATA_KEY = "__metadata__";
+/** Element sizes of the dtypes the format defines; tensorlane reads and writes F32. */
+const DTYPE_BYTES: Record<string, number> = {
+  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
+  I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8,
+};
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * The file as a list of byte chunks (the header, then each tensor's bytes as a view over its
+ * Float32Array, no copy): for writers that stream. Tensors are laid out in the order given.
+ */
+export function encodeSafetensorsParts(
+  tensors: Record<string, SafetensorsTensor>,
+  metadata: Record<string, string> = {},
+): Uint8Array[] {
+  const fn = "encodeSafetensors";
+  if (tensors === null || typeof tensors !== "object" || Array.isArray(tensors)) {
+    throw new TypeError(`${fn}: tensors must be an object mapping names to { shape, data } (got ${describe(tensors)})`);
+  }
+  if (metadata === null || typeof metadata !== "object" || Array.isArray(metadata)) {
+    throw new TypeError(`${fn}: metadata must be an object mapping strings to strings (got ${describe(metadata)})`);
+  }
+  const header: Record<string, unknown> = {};
+  const metaEntries = Object.entries(metadata);
+  for (const [key, value] of metaEntries) {
+    if (typeof value !== "string") throw new TypeError(`${fn}: metadata["${key}"] must be a string (got ${describe(value)})`);
+  }
+  if (metaEntries.length > 0) header[METADATA_KEY] = Object.fromEntries(metaEntries);
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name === METADATA_KEY) throw new RangeError(`${fn}: "${METADATA_KEY}" is reserved and cannot name a tensor`);
+    if (t === null || typeof t !== "object" || !(t.data instanceof Float32Array)) {
+      throw new TypeError(`${fn}: tensors["${name}"] must be { shape: number[], data: Float32Array } (got ${describe(t)})`);
+    }
+    if (!Array.isArray(t.shape) || t.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+      throw new RangeError(`${fn}: tensors["${name}"].shape must be an array of non-negative integers (got ${describe(t.shape)})`);
+    }
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (count !== t.data.length) {
+      throw new RangeError(`${fn}: tensors["${name}"] has shape [${t.shape.join(", ")}] (${count} values) but its data has ${t.data.length}`);
+    }
+    const bytes = littleEndianBytes(t.data);
+    // defineProperty: a name such as "__proto__" becomes a plain key, as in the file
+    Object.defineProperty(header, name, {
+      value: { dtype: "F32", shape: [...t.shape], data_offsets: [offset, offset + bytes.length] },
+      enumerable: true, configurable: true, writable: true,
+    });
+    offset += bytes.length;
+    chunks.push(bytes);
+  }
+  const json = JSON.stringify(header);
+  let headerBytes = new TextEncoder().encode(json);
+  const pad = (8 - (headerBytes.length % 8)) % 8; // the data starts 8-aligned, as the reference pads
+  if (pad > 0) headerBytes = new TextEncoder().encode(json + " ".repeat(pad));
+  if (headerBytes.length > MAX_SAFETENSORS_HEADER_BYTES) {
+    throw new RangeError(`${fn}: the header would be ${headerBytes.length} bytes, over the format's ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit (too many tensors or too much metadata)`);
+  }
+  const prefix = new Uint8Array(8);
+  new DataView(prefix.buffer).setUint32(0, headerBytes.length, true); // < 2^32: the high half stays 0
+  return [prefix, headerBytes, ...chunks];
+}
+
+/** Encodes tensors (F32) and string metadata as one safetensors file. */
+export function encodeSafetensors(tensors: Record<string, SafetensorsTensor>, metadata: Record<string, string> = {}): Uint8Array {
+  const parts = encodeSafetensorsParts(tensors, metadata);
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+export interface SafetensorsEntry {
+  readonly name: string;
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  /** Byte range in the file (absolute, not relative to the data section). */
+  readonly begin: number;
+  readonly end: number;
+}
+
+/**
+ * Reads and validates the header only: the entries (in file order) and the metadata. Every
+ * tensor's bytes are then known to lie inside `bytes`. Throws FileFormatError for anything wrong.
+ */
+export function readSafetensorsHeader(bytes: Uint8Array, what?: string): { entries: SafetensorsEntry[]; metadata: Record<string, string> } {
+  const fail = (message: string): never => {
+    throw new FileFormatError(`decodeSafetensors: ${what ? `${what}: ` : ""}${message}`);
+  };
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`decodeSafetensors: bytes must be a Uint8Array (got ${describe(bytes)})`);
+  if (bytes.length < 8) fail(`truncated: ${bytes.length} bytes, but a safetensors file starts with an 8-byte header length`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const low = view.getUint32(0, true);
+  const high = view.getUint32(4, true);
+  const headerLength = high * 2 ** 32 + low; // exact below 2^53; larger values fail the checks below anyway
+  if (high !== 0 || headerLength > MAX_SAFETENSORS_HEADER_BYTES) {
+    fail(`header length ${high !== 0 ? `${high} * 2^32 + ${low}` : headerLength} is over the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit: corrupt, or not a safetensors file`);
+  }
+  if (headerLength > bytes.length - 8) {
+    fail(`truncated: the header length says ${headerLength} bytes but only ${bytes.length - 8} follow the 8-byte length`);
+  }
+  if (headerLength < 2) fail(`header length ${headerLength} is too short for a JSON object`);
+  let text = "";
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLength));
+  } catch {
+    fail("the header is not valid UTF-8: corrupt, or not a safetensors file");
+  }
+  if (text[0] !== "{") fail(`the header must be a JSON object starting with "{" (it starts with ${JSON.stringify(text.slice(0, 16))}): corrupt, or not a safetensors file`);
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (error) {
+    fail(`the header is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (header === null || typeof header !== "object" || Array.isArray(header)) fail("the header must be a JSON object");
+  const dataStart = 8 + headerLength;
+  const dataLength = bytes.length - dataStart;
+
+  const metadata: Record<string, string> = {};
+  const entries: SafetensorsEntry[] = [];
+  for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
+    if (name === METADATA_KEY) {
+      if (info === null) continue;
+      if (typeof info !== "object" || Array.isArray(info)) fail(`"${METADATA_KEY}" must be an object mapping strings to strings (got ${describe(info)})`);
+      for (const [key, value] of Object.entries(info as Record<string, unknown>)) {
+        if (typeof value !== "string") fail(`metadata value "${clip(key)}" must be a string (got ${describe(value)})`);
+        Object.defineProperty(metadata, key, { value, enumerable: true, configurable: true, writable: true });
+      }
+      continue;
+    }
+    const label = `tensor "${clip(name)}"`;
+    if (info === null || typeof info !== "object" || Array.isArray(info)) fail(`${label} must be described by { dtype, shape, data_offsets } (got ${describe(info)})`);
+    const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
+    if (typeof dtype !== "string") fail(`${label} has no dtype string (got ${describe(dtype)})`);
+    const dtypeName = dtype as string;
+    if (!Object.prototype.hasOwnProperty.call(DTYPE_BYTES, dtypeName)) fail(`${label} has unknown dtype ${JSON.stringify(clip(dtypeName))}`);
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+      fail(`${label} must have a shape of non-negative integers (got ${clip(JSON.stringify(shape) ?? String(shape))})`);
+    }
+    if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isSafeInteger(o) || o < 0)) {
+      fail(`${label} must have data_offsets [begin, end] of non-negative integers (got ${clip(JSON.stringify(offsets) ?? String(offsets))})`);
+    }
+    const [begin, end] = offsets as number[];
+    if (end < begin) fail(`${label} has data_offsets [${begin}, ${end}] that end before they begin`);
+    if (end > dataLength) fail(`${label} has data_offsets [${begin}, ${end}] past the end of the data (${dataLength} bytes): truncated file?`);
+    // The element count, checked step by step against the bytes actually there: no overflow, no
+    // trust in the shape before it is known to fit.
+    const elementBytes = DTYPE_BYTES[dtypeName];
+    let nbytes = (shape as number[]).includes(0) ? 0 : elementBytes;
+    for (const d of shape as number[]) {
+      if (nbytes > Number.MAX_SAFE_INTEGER) break; // stays inexact-but-huge: cannot match end - begin
+      nbytes *= d;
+    }
+    if (nbytes !== end - begin) {
+      const size = nbytes > dataLength ? `more than the whole file: ${nbytes > Number.MAX_SAFE_INTEGER ? "over 2^53" : nbytes} bytes` : `${nbytes} bytes`;
+      fail(`${label} has shape [${clip((shape as number[]).join(", "))}] of ${dtypeName} (${size}) but data_offsets [${begin}, ${end}] hold ${end - begin} bytes`);
+    }
+    entries.push({ name, dtype: dtypeName, shape: shape as number[], begin: dataStart + begin, end: dataStart + end });
+  }
+  // File order; the reference requires the ranges to tile the data section exactly.
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = dataStart;
+  for (const e of entries) {
+    if (e.begin < at) fail(`tensor "${clip(e.name)}" (bytes ${e.begin - dataStart}..${e.end - dataStart} of the data) overlaps the tensor before it (which ends at ${at - dataStart})`);
+    if (e.begin > at) fail(`there is a gap in the data before tensor "${clip(e.name)}" (it starts at ${e.begin - dataStart}, the previous tensor ends at ${at - dataStart})`);
+    at = e.end;
+  }
+  if (at !== bytes.length) {
+    fail(`the tensors cover ${at - dataStart} bytes of data but the file has ${dataLength} after the header (${dataLength - (at - dataStart)} unexpected trailing bytes)`);
+  }
+  return { entries, metadata };
+}
+
+/**
+ * Decodes a safetensors file holding F32 tensors. Each tensor's data is a fresh Float32Array (a
+ * copy: safe to keep, aligned whatever the file's layout). Throws FileFormatError for a truncated,
+ * corrupt or hostile file, and for dtypes other than F32.
+ */
+export function decodeSafetensors(bytes: Uint8Array, what?: string): SafetensorsContents {
+  const { entries, metadata } = readSafetensorsHeader(bytes, what);
+  const tensors: Record<string, SafetensorsTensor> = {};
+  for (const e of entries) {
+    if (e.dtype !== "F32") {
+      throw new FileFormatError(`decodeSafetensors: ${what ? `${what}: ` : ""}tensor "${clip(e.name)}" has dtype ${e.dtype}; tensorlane reads only F32 tensors`);
+    }
+  }
+  for (const e of entries) {
+    const data = new Float32Array((e.end - e.begin) / 4);
+    if (LITTLE_ENDIAN) new Uint8Array(data.buffer).set(bytes.subarray(e.begin, e.end));
+    else {
+      const view = new DataView(bytes.buffer, bytes.byteOffset + e.begin, e.end - e.begin);
+      for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(4 * i, true);
+    }
+    Object.defineProperty(tensors, e.name, {
+      value: Object.freeze({ shape: Object.freeze([...e.shape]), data }),
+      enumerable: true, configurable: true, writable: true,
+    });
+  }
+  return { tensors, metadata };
+}
+
+function littleEndianBytes(data: Float32Array): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Uint8Array(data.byteLength);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i], true);
+  return out;
+}
+
+// Names in messages come from the file: keep them short.
+function clip(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}

@@ -1,0 +1,76 @@
+// The course's conv sandwiches: Conv-ReLU and Conv-ReLU-MaxPool, one cache for the whole stack.
+// The intermediate activations live on in the caches (backward needs them); dispose the caches'
+// tensors (or use tidy) when done.
+import { type Tensor } from "../tensor.js";
+import { Conv, type ConvCache, type ConvParam } from "./conv.js";
+import { checkCache } from "./linear.js";
+import { MaxPool, type MaxPoolCache, type PoolParam } from "./maxpool.js";
+import { ReLU, type ReLUCache } from "./relu.js";
+
+export interface ConvReLUCache {
+  convCache: ConvCache;
+  reluCache: ReLUCache;
+}
+
+export interface ConvReLUPoolCache {
+  convCache: ConvCache;
+  reluCache: ReLUCache;
+  poolCache: MaxPoolCache;
+}
+
+export const ConvReLU = {
+  /** out = max(conv(x, w) + b, 0). Returns [out (N, F, Ho, Wo), cache]. */
+  forward(x: Tensor, w: Tensor, b: Tensor, convParam: ConvParam = {}): [Tensor, ConvReLUCache] {
+    const [a, convCache] = Conv.forward(x, w, b, convParam);
+    const [out, reluCache] = ReLU.forward(a);
+    return [out, { convCache, reluCache }];
+  },
+
+  /** Returns [dx, dw, db]. */
+  backward(dout: Tensor, cache: ConvReLUCache): [Tensor, Tensor, Tensor] {
+    const { convCache, reluCache } = checkCache("ConvReLU.backward", cache, ["convCache", "reluCache"]) as unknown as ConvReLUCache;
+    const da = ReLU.backward(dout, reluCache);
+    try {
+      return Conv.backward(da, convCache);
+    } finally {
+      da.dispose();
+    }
+  },
+};
+
+export const ConvReLUPool = {
+  /** out = maxpool(max(conv(x, w) + b, 0)). Returns [out (N, F, Hp, Wp), cache]. */
+  forward(x: Tensor, w: Tensor, b: Tensor, convParam: ConvParam, poolParam: PoolParam): [Tensor, ConvReLUPoolCache] {
+    const [a, convCache] = Conv.forward(x, w, b, convParam);
+    let s: Tensor | null = null;
+    try {
+      const [relu, reluCache] = ReLU.forward(a);
+      s = relu;
+      const [out, poolCache] = MaxPool.forward(s, poolParam);
+      return [out, { convCache, reluCache, poolCache }];
+    } catch (error) {
+      // A bad poolParam: free what this call made before rethrowing.
+      a.dispose();
+      s?.dispose();
+      throw error;
+    }
+  },
+
+  /** Returns [dx, dw, db]. */
+  backward(dout: Tensor, cache: ConvReLUPoolCache): [Tensor, Tensor, Tensor] {
+    const { convCache, reluCache, poolCache } = checkCache("ConvReLUPool.backward", cache, [
+      "convCache",
+      "reluCache",
+      "poolCache",
+    ]) as unknown as ConvReLUPoolCache;
+    const ds = MaxPool.backward(dout, poolCache);
+    let da: Tensor | null = null;
+    try {
+      da = ReLU.backward(ds, reluCache);
+      return Conv.backward(da, convCache);
+    } finally {
+      ds.dispose();
+      da?.dispose();
+    }
+  },
+};

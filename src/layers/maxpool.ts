@@ -1,0 +1,98 @@
+// Max-pooling layer, NCHW, no padding. x: (N, C, H, W) -> out: (N, C, Ho, Wo) with
+//   Ho = 1 + floor((H - poolHeight) / stride),  Wo = 1 + floor((W - poolWidth) / stride)
+// (floor as in PyTorch: rows/columns no window reaches are ignored and get zero gradient).
+// Forward saves the argmax of every window (its index in the H·W plane, as an exact float) so
+// backward is a scatter-add: the gradient goes to the argmax, and overlapping windows
+// (stride < window) accumulate. Ties go to the first maximum in row-major order; NaN propagates.
+import { kernels } from "../runtime.js";
+import { checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { checkInteger, checkOptions, shapeString } from "../validate.js";
+import { checkCache } from "./linear.js";
+
+export interface PoolParam {
+  poolHeight: number;
+  poolWidth: number;
+  stride: number;
+}
+
+export interface PoolDims {
+  N: number; C: number; H: number; W: number;
+  poolHeight: number; poolWidth: number; stride: number;
+  Ho: number; Wo: number;
+}
+
+/**
+ * x: the forward input (N, C, H, W), by reference; argmax: (N, C, Ho, Wo), the winner's index in
+ * its H·W plane as an exact float32 integer (owned by the cache).
+ */
+export interface MaxPoolCache {
+  x: Tensor;
+  argmax: Tensor;
+  poolParam: PoolParam;
+}
+
+/** Argmax indices are stored as float32, exact up to 2^24: one plane may hold at most that many pixels. */
+const MAX_PLANE = 2 ** 24;
+
+/** Checks poolParam: integers poolHeight, poolWidth, stride >= 1, all required. */
+export function checkPoolParam(fn: string, poolParam: unknown): PoolParam {
+  if (poolParam === undefined) throw new TypeError(`${fn}: poolParam { poolHeight, poolWidth, stride } is required`);
+  const o = checkOptions(fn, "poolParam", poolParam, ["poolHeight", "poolWidth", "stride"]);
+  const poolHeight = checkInteger(fn, "poolParam.poolHeight", o.poolHeight, 1);
+  const poolWidth = checkInteger(fn, "poolParam.poolWidth", o.poolWidth, 1);
+  const stride = checkInteger(fn, "poolParam.stride", o.stride, 1);
+  return { poolHeight, poolWidth, stride };
+}
+
+/** Checks x and poolParam agree and the output is non-empty; returns the sizes. */
+export function poolDims(fn: string, x: Tensor, poolParam: unknown): PoolDims {
+  checkTensor(fn, "x", x, 4);
+  const { poolHeight, poolWidth, stride } = checkPoolParam(fn, poolParam);
+  const [N, C, H, W] = x.shape;
+  const xs = shapeString(x.shape);
+  if (N === 0 || C === 0 || H === 0 || W === 0) throw new RangeError(`${fn}: x must have no zero-sized dimension (N, C, H, W) (got ${xs})`);
+  if (poolHeight > H || poolWidth > W) {
+    throw new RangeError(`${fn}: the ${poolHeight}x${poolWidth} pooling window is larger than the ${H}x${W} input (x ${xs}): the output would be empty`);
+  }
+  if (H * W > MAX_PLANE) throw new RangeError(`${fn}: one H·W plane may hold at most ${MAX_PLANE} pixels (got ${H}x${W} in x ${xs})`);
+  const Ho = 1 + Math.floor((H - poolHeight) / stride);
+  const Wo = 1 + Math.floor((W - poolWidth) / stride);
+  return { N, C, H, W, poolHeight, poolWidth, stride, Ho, Wo };
+}
+
+/** out, argmax: (N, C, Ho, Wo) from x: (N, C, H, W). Shapes are trusted (check once with poolDims). */
+export function maxPoolForwardInto(out: Tensor, argmax: Tensor, x: Tensor, d: PoolDims): void {
+  kernels().f32_maxpool_forward(out.ptr, argmax.ptr, x.ptr, d.N * d.C, d.H, d.W, d.poolHeight, d.poolWidth, d.stride, d.Ho, d.Wo);
+}
+
+/** dx: (N, C, H, W), overwritten; dout, argmax: (N, C, Ho, Wo), argmax from maxPoolForwardInto with the same dims. */
+export function maxPoolBackwardInto(dx: Tensor, dout: Tensor, argmax: Tensor, d: PoolDims): void {
+  kernels().f32_maxpool_backward(dx.ptr, dout.ptr, argmax.ptr, d.N * d.C, d.H, d.W, d.poolHeight, d.poolWidth, d.stride, d.Ho, d.Wo);
+}
+
+export const MaxPool = {
+  /** x: (N, C, H, W), poolParam { poolHeight, poolWidth, stride } -> [out (N, C, Ho, Wo), cache] */
+  forward(x: Tensor, poolParam: PoolParam): [Tensor, MaxPoolCache] {
+    const fn = "MaxPool.forward";
+    const d = poolDims(fn, x, poolParam);
+    const out = empty([d.N, d.C, d.Ho, d.Wo], fn);
+    const argmax = empty([d.N, d.C, d.Ho, d.Wo], fn);
+    maxPoolForwardInto(out, argmax, x, d);
+    const { poolHeight, poolWidth, stride } = d;
+    return [out, { x, argmax, poolParam: { poolHeight, poolWidth, stride } }];
+  },
+
+  /** Returns dx (N, C, H, W). dout: (N, C, Ho, Wo) */
+  backward(dout: Tensor, cache: MaxPoolCache): Tensor {
+    const fn = "MaxPool.backward";
+    const { x, argmax, poolParam } = checkCache(fn, cache, ["x", "argmax", "poolParam"]) as unknown as MaxPoolCache;
+    const d = poolDims(fn, x, poolParam);
+    checkTensor(fn, "cache.argmax", argmax);
+    checkShape(fn, "cache.argmax", argmax, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
+    checkTensor(fn, "dout", dout);
+    checkShape(fn, "dout", dout, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
+    const dx = empty(x.shape, fn);
+    maxPoolBackwardInto(dx, dout, argmax, d);
+    return dx;
+  },
+};

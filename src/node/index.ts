@@ -1,0 +1,19 @@
+// tensorlane for Node: everything the platform-neutral entry has, plus files on disk (data
+// folders, atomic checkpoint writes). The CLI builds on this entry.
+export * from "../index.js";
+export {
+  loadIdxFolder,
+  loadCifar10Folder,
+  loadDataFolder,
+  loadBuiltinData,
+  builtinDataDir,
+  type DataSplits,
+} from "./data-files.js";
+export {
+  writeFileAtomic,
+  readFileBytes,
+  writeSafetensorsFile,
+  readSafetensorsFile,
+  MAX_READ_BYTES,
+  type FileData,
+} from "./checkpoint-file.js";
