@@ -56,6 +56,7 @@ export { evalNumericalGradient, evalNumericalGradientArray, relError, scaledErro
 // Models and training.
 export { FullyConnectedNet, type FullyConnectedNetOptions } from "./models/fully-connected-net.js";
 export { DeepConvNet, type DeepConvNetOptions } from "./models/deep-conv-net.js";
+export { runInitExperiment, INIT_SCHEMES, type InitScheme, type InitExperimentResult, type InitExperimentOptions, type LayerStats } from "./experiments/weight-init.js";
 export { ParamStore } from "./models/param-store.js";
 export { Solver, type SolverOptions, type SolverData, type ProgressEvent, type TrainableModel } from "./solver.js";
 export { Workspace } from "./workspace.js";
