@@ -1,43 +1,25 @@
-// The machine's single-core SIMD128 ceiling: a register-only f32x4 multiply-add loop compiled
-// from AssemblyScript at bench time. `lanes` independent chains hide the mul/add latency; the
-// best count is taken, since too few chains are latency-bound and too many spill registers.
+// The machine's single-core SIMD128 ceiling, from the same probe bench/gemm.mjs uses:
+// bench/gemm-wasm/ceiling.ts, register-only f32x4 mul-then-add chains (acc = acc * s + t),
+// compiled here with asc and bench/gemm-wasm/asconfig.json's options. Each exported probeN runs
+// N independent chains; too few are latency-bound, so the best N is the ceiling.
 import asc from "assemblyscript/asc";
+import { readFileSync } from "node:fs";
 
-/** AS source with `chains` independent accumulators: acc = acc * m + c, 8 flops per chain per step. */
-function probeSource(chains) {
-  const ids = Array.from({ length: chains }, (_, i) => i);
-  return `
-export function probe(iters: i32, m: f32, c: f32): f32 {
-  const vm = f32x4.splat(m);
-  const vc = f32x4.splat(c);
-${ids.map((i) => `  let a${i} = f32x4.splat(${(i + 1) / chains});`).join("\n")}
-  for (let i = 0; i < iters; i++) {
-${ids.map((i) => `    a${i} = f32x4.add(f32x4.mul(a${i}, vm), vc);`).join("\n")}
-  }
-  let s = a0;
-${ids.slice(1).map((i) => `  s = f32x4.add(s, a${i});`).join("\n")}
-  return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
-}
-`;
-}
+const SOURCE = new URL("./gemm-wasm/ceiling.ts", import.meta.url);
+const CONFIG = new URL("./gemm-wasm/asconfig.json", import.meta.url);
 
-export const CHAIN_COUNTS = [8, 10, 12];
-
-/** Compiles one probe per chain count: { chains, flopsPerIter, run(iters) }. */
+/** One probe per exported probeN: { chains, flopsPerIter, run(iters) }, fewest chains first. */
 export async function buildProbes() {
-  const probes = [];
-  for (const chains of CHAIN_COUNTS) {
-    const { binary, error, stderr } = await asc.compileString(probeSource(chains), {
-      optimizeLevel: 3,
-      runtime: "stub",
-      noAssert: true,
-      enable: ["simd"],
-    });
-    if (error) throw new Error(`ceiling probe (chains ${chains}) failed to compile: ${error.message}\n${stderr}`);
-    const { instance } = await WebAssembly.instantiate(binary, { env: { abort() {} } });
-    const probe = instance.exports.probe;
-    // m slightly below 1 and a small c keep every value near 1: no overflow, no denormals.
-    probes.push({ chains, flopsPerIter: chains * 4 * 2, run: (iters) => probe(iters, 0.9999, 0.0001) });
-  }
-  return probes;
+  const { options } = JSON.parse(readFileSync(CONFIG, "utf8"));
+  const { binary, error, stderr } = await asc.compileString({ "ceiling.ts": readFileSync(SOURCE, "utf8") }, options);
+  if (error) throw new Error(`ceiling probe failed to compile: ${error.message}\n${stderr}`);
+  const { instance } = await WebAssembly.instantiate(binary, { env: { abort() {} } });
+  return Object.entries(instance.exports)
+    .filter(([name, fn]) => /^probe\d+$/.test(name) && typeof fn === "function")
+    .map(([name, fn]) => {
+      const chains = Number(name.slice(5));
+      // s slightly below 1 and a small t keep every value near 1: no overflow, no denormals.
+      return { chains, flopsPerIter: chains * 4 * 2, run: (iters) => fn(iters, 0.999, 0.001) };
+    })
+    .sort((a, b) => a.chains - b.chains);
 }
