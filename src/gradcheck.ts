@@ -142,7 +142,7 @@ export function checkModelGradients(
   if (!Array.isArray(names)) throw new TypeError(`${fn}: options.names must be an array of parameter names (got ${describe(names)})`);
   for (const name of names) {
     if (!(model.params[name] instanceof Tensor)) {
-      throw new RangeError(`${fn}: options.names has "${name}", which is not a parameter (known: ${Object.keys(model.params).join(", ")})`);
+      throw new RangeError(`${fn}: options.names has ${describe(name)}, which is not a parameter (known: ${Object.keys(model.params).join(", ")})`);
     }
   }
   if (y === undefined) throw new TypeError(`${fn}: y (the labels) is required: the check needs loss(X, y)`);
@@ -164,7 +164,7 @@ export function checkModelGradients(
   for (const [name, g] of Object.entries(grads)) analytic[name] = g.toArray();
   const errors: Record<string, number> = {};
   for (const name of names) {
-    if (!analytic[name]) throw new RangeError(`${fn}: model.loss returned no gradient for "${name}"`);
+    if (!analytic[name]) throw new RangeError(`${fn}: model.loss returned no gradient for ${describe(name)}`);
     const numeric = evalNumericalGradient(evaluate, model.params[name], { h: options.h });
     errors[name] = scaledError(numeric, analytic[name]);
   }

@@ -10,7 +10,7 @@ import { batchNormBackwardInto, batchNormForwardInto, type BatchNormState } from
 import { deriveSeed, drawSubSeed } from "../random.js";
 import { kernels } from "../runtime.js";
 import { checkTensor, empty, keep, sizeOf, zeros, type Tensor } from "../tensor.js";
-import { checkEnum, checkNumber, checkOptions, checkSeed, shapeString } from "../validate.js";
+import { checkEnum, checkNumber, checkOptions, checkSeed, describe, shapeString } from "../validate.js";
 import { Workspace } from "../workspace.js";
 import { checkDims } from "./options.js";
 import { regularize, type Regularization } from "./regularization.js";
@@ -195,7 +195,7 @@ export class FullyConnectedNet {
     return this.#dropoutOffset;
   }
   set rngState(value: number) {
-    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`FullyConnectedNet.rngState must be a non-negative integer (got ${value})`);
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`FullyConnectedNet.rngState: must be a non-negative integer (got ${describe(value)})`);
     this.#dropoutOffset = value;
   }
 
