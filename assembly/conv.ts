@@ -237,11 +237,10 @@ export function f32_conv_forward(
         const ap = packedW + ((<usize>f0 * K) << 4);
         const o = on + (<usize>(f0 * P + p0) << 2);
         const bf = b + (<usize>f0 << 2);
-        if (nv == 8 && f0 + 4 <= F) convTile(ap, panel, K, o, ldo, bf, relu, false);
-        else {
-          convTile(ap, panel, K, edge, 32, 0, false, true);
-          mergeConvEdge(o, ldo, edge, min(4, F - f0), nv, bf, relu);
-        }
+        // One (inlined) tile call site: full tiles store in place, edge tiles go through `edge`.
+        const full = nv == 8 && f0 + 4 <= F;
+        convTile(ap, panel, K, full ? o : edge, full ? ldo : 32, bf, relu, full ? TILE_STORE : TILE_RAW);
+        if (!full) mergeConvEdge(o, ldo, edge, min(4, F - f0), nv, bf, relu);
       }
     }
   }
@@ -319,6 +318,16 @@ function packPixels(
     store<i32>(lanes + (<usize>j << 2), valid ? (p / Wo) * stride - pad : -0x40000000); // ih of ki = 0
     store<i32>(lanes + (<usize>j << 2), valid ? (p % Wo) * stride - pad : 0, 32); // iw of kj = 0
   }
+  gatherLanes(panel, x, C, H, W, HH, WW, lanes);
+}
+
+/**
+ * The K x 8 panel from per-lane offsets: lane j reads x[c, ih_j + ki, iw_j + kj] (0 outside the
+ * image) with ih_j, iw_j the i32s at lanes + 4j and lanes + 32 + 4j (ih_j very negative: a lane
+ * with no pixel).
+ */
+function gatherLanes(panel: usize, x: usize, C: i32, H: i32, W: i32, HH: i32, WW: i32, lanes: usize): void {
+  let d = panel;
   for (let c = 0; c < C; c++) {
     const plane = x + (<usize>(c * H * W) << 2);
     for (let ki = 0; ki < HH; ki++) {
@@ -338,9 +347,10 @@ function packPixels(
 /**
  * 4 filters x 8 pixels: the loop of gemm.ts's microkernel4x8 (ap: K x 4 splatted weights, bp:
  * the K x 8 pixel panel), then r = s + b[row] and ReLU, stored to 4 rows ldo bytes apart.
- * `raw`: store the sums s only (edge tiles; mergeConvEdge finishes them).
+ * mode TILE_STORE: the 4x8 results; TILE_RAW: the sums s only (edge tiles, finished by
+ * mergeConvEdge). Inlined (one call site): the call costs ~7% at K = 27.
  */
-function convTile(ap: usize, bp: usize, K: usize, out: usize, ldo: usize, bias: usize, relu: bool, raw: bool): void {
+@inline function convTile(ap: usize, bp: usize, K: usize, out: usize, ldo: usize, bias: usize, relu: bool, mode: i32): void {
   let c0l = f32x4.splat(0), c0h = f32x4.splat(0);
   let c1l = f32x4.splat(0), c1h = f32x4.splat(0);
   let c2l = f32x4.splat(0), c2h = f32x4.splat(0);
@@ -359,7 +369,7 @@ function convTile(ap: usize, bp: usize, K: usize, out: usize, ldo: usize, bias: 
     ap += 64;
     bp += 32;
   }
-  if (!raw) {
+  if (mode != TILE_RAW) {
     let bv = v128.load32_splat(bias, 0);
     c0l = f32x4.add(c0l, bv); c0h = f32x4.add(c0h, bv);
     bv = v128.load32_splat(bias, 4);
@@ -383,6 +393,9 @@ function convTile(ap: usize, bp: usize, K: usize, out: usize, ldo: usize, bias: 
   v128.store(o2, c2l, 0); v128.store(o2, c2h, 16);
   v128.store(o3, c3l, 0); v128.store(o3, c3h, 16);
 }
+
+const TILE_STORE = 0;
+const TILE_RAW = 1;
 
 /** The valid rows x cols corner of a raw edge tile (rows 32 bytes apart): r = s + b[row], ReLU, into out. */
 function mergeConvEdge(out: usize, ldo: usize, tile: usize, rows: i32, cols: i32, bias: usize, relu: bool): void {
