@@ -203,17 +203,21 @@ export function f32_conv_bias_backward(db: usize, dout: usize, N: usize, F: usiz
 // Strict SIMD128 (mul then add), so every engine gives the same bits as the scalar twin.
 
 /**
- * Scratch bytes f32_conv_forward needs: splatted weights (F rounded up to 4) x K x 16 B, one
- * K x 8 pixel panel, and max(128, K·32) bytes for an edge tile or the packer's lane masks.
+ * Scratch bytes f32_conv_forward needs for F filters over C x H x W images with HH x WW windows
+ * and padding `pad`: splatted weights (F rounded up to 4) x K x 16 B, one K x 8 pixel panel,
+ * max(128, K·32) bytes for an edge tile or the packer's lane masks, a zero-padded image
+ * C x (H + 2 pad) x (W + 2 pad) and K row offsets (K = C·HH·WW).
  */
-export function f32_conv_forward_work_bytes(F: usize, K: usize): usize {
-  return ((F + 3) & ~3) * K * 16 + K * 32 + max<usize>(128, K * 32);
+export function f32_conv_forward_work_bytes(F: usize, C: usize, H: usize, W: usize, HH: usize, WW: usize, pad: usize): usize {
+  const K = C * HH * WW;
+  return ((F + 3) & ~3) * K * 16 + K * 32 + max<usize>(128, K * 32) + ((C * (H + 2 * pad) * (W + 2 * pad) + K) << 2);
 }
 
 /**
  * out (N, F, Ho, Wo) = [relu](conv(x, w) + b) for x (N, C, H, W), w (F, C, HH, WW), b (F), zero
  * padding `pad`, `stride` >= 1, Ho and Wo from the formula at the top of this file. `work`: at
- * least f32_conv_forward_work_bytes(F, C·HH·WW) bytes, 16-byte aligned. out overlaps nothing.
+ * least f32_conv_forward_work_bytes(F, C, H, W, HH, WW, pad) bytes, 16-byte aligned. out
+ * overlaps nothing.
  */
 export function f32_conv_forward(
   out: usize, x: usize, w: usize, b: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
@@ -225,13 +229,43 @@ export function f32_conv_forward(
   const packedW = work;
   const panel = packedW + ((<usize>((F + 3) & ~3) * K) << 4);
   const edge = panel + (K << 5);
+  const Hq = H + 2 * pad, Wq = W + 2 * pad;
+  const xpad = edge + max<usize>(128, K << 5);
+  const offs = xpad + (<usize>(C * Hq * Wq) << 2);
   packSplatTransposed(packedW, w, K << 2, K, <usize>F);
+  // Stride 1 with whole 8-pixel panels in every output row: the tiles read their panel rows in
+  // place from a zero-padded copy of the image (row k of the panel at (oh, ow0) is the 8 floats
+  // at xpad + (oh·Wq + ow0)·4 + offs[k]), so nothing is packed. Otherwise panels are packed.
+  const direct = stride == 1 && Wo % 8 == 0;
+  if (direct) {
+    zeroFloats(xpad, <usize>(C * Hq * Wq)); // the border stays zero; each image fills the inside
+    let k = 0;
+    for (let c = 0; c < C; c++) {
+      for (let ki = 0; ki < HH; ki++) {
+        for (let kj = 0; kj < WW; kj++) {
+          store<u32>(offs + (<usize>k << 2), <u32>(((c * Hq + ki) * Wq + kj) << 2));
+          k++;
+        }
+      }
+    }
+  }
   const ldo = <usize>P << 2;
   for (let n = 0; n < N; n++) {
     const xn = x + (<usize>(n * C * H * W) << 2);
     const on = out + (<usize>(n * F * P) << 2);
+    if (direct) {
+      for (let c = 0; c < C; c++) {
+        for (let ih = 0; ih < H; ih++) {
+          copyFloats(xpad + (<usize>((c * Hq + ih + pad) * Wq + pad) << 2), xn + (<usize>((c * H + ih) * W) << 2), <usize>W);
+        }
+      }
+    }
     for (let p0 = 0; p0 < P; p0 += 8) {
-      packPixels(panel, xn, C, H, W, HH, WW, stride, pad, Wo, P, p0, edge);
+      let bp = panel, ko: usize = 0;
+      if (direct) {
+        bp = xpad + (<usize>((p0 / Wo) * Wq + p0 % Wo) << 2);
+        ko = offs;
+      } else packPixels(panel, xn, C, H, W, HH, WW, stride, pad, Wo, P, p0, edge);
       const nv = min(8, P - p0);
       for (let f0 = 0; f0 < F; f0 += 4) {
         const ap = packedW + ((<usize>f0 * K) << 4);
@@ -239,7 +273,7 @@ export function f32_conv_forward(
         const bf = b + (<usize>f0 << 2);
         // One (inlined) tile call site: full tiles store in place, edge tiles go through `edge`.
         const full = nv == 8 && f0 + 4 <= F;
-        convTile(ap, panel, K, full ? o : edge, full ? ldo : 32, bf, relu, full ? TILE_STORE : TILE_RAW);
+        convTile(ap, bp, ko, K, full ? o : edge, full ? ldo : 32, bf, relu, full ? TILE_STORE : TILE_RAW);
         if (!full) mergeConvEdge(o, ldo, edge, min(4, F - f0), nv, bf, relu);
       }
     }
@@ -350,24 +384,43 @@ function gatherLanes(panel: usize, x: usize, C: i32, H: i32, W: i32, HH: i32, WW
  * mode TILE_STORE: the 4x8 results; TILE_RAW: the sums s only (edge tiles, finished by
  * mergeConvEdge). Inlined (one call site): the call costs ~7% at K = 27.
  */
-@inline function convTile(ap: usize, bp: usize, K: usize, out: usize, ldo: usize, bias: usize, relu: bool, mode: i32): void {
+@inline function convTile(ap: usize, bp: usize, offs: usize, K: usize, out: usize, ldo: usize, bias: usize, relu: bool, mode: i32): void {
   let c0l = f32x4.splat(0), c0h = f32x4.splat(0);
   let c1l = f32x4.splat(0), c1h = f32x4.splat(0);
   let c2l = f32x4.splat(0), c2h = f32x4.splat(0);
   let c3l = f32x4.splat(0), c3h = f32x4.splat(0);
-  const end = bp + (K << 5);
-  while (bp < end) {
-    const bl = v128.load(bp, 0), bh = v128.load(bp, 16);
-    let av = v128.load(ap, 0);
-    c0l = f32x4.add(c0l, f32x4.mul(av, bl)); c0h = f32x4.add(c0h, f32x4.mul(av, bh));
-    av = v128.load(ap, 16);
-    c1l = f32x4.add(c1l, f32x4.mul(av, bl)); c1h = f32x4.add(c1h, f32x4.mul(av, bh));
-    av = v128.load(ap, 32);
-    c2l = f32x4.add(c2l, f32x4.mul(av, bl)); c2h = f32x4.add(c2h, f32x4.mul(av, bh));
-    av = v128.load(ap, 48);
-    c3l = f32x4.add(c3l, f32x4.mul(av, bl)); c3h = f32x4.add(c3h, f32x4.mul(av, bh));
-    ap += 64;
-    bp += 32;
+  if (offs) {
+    // Row k of the panel read in place: the 8 floats at bp + offs[k] (the padded image).
+    const end = offs + (K << 2);
+    while (offs < end) {
+      const b = bp + <usize>load<u32>(offs);
+      const bl = v128.load(b, 0), bh = v128.load(b, 16);
+      let av = v128.load(ap, 0);
+      c0l = f32x4.add(c0l, f32x4.mul(av, bl)); c0h = f32x4.add(c0h, f32x4.mul(av, bh));
+      av = v128.load(ap, 16);
+      c1l = f32x4.add(c1l, f32x4.mul(av, bl)); c1h = f32x4.add(c1h, f32x4.mul(av, bh));
+      av = v128.load(ap, 32);
+      c2l = f32x4.add(c2l, f32x4.mul(av, bl)); c2h = f32x4.add(c2h, f32x4.mul(av, bh));
+      av = v128.load(ap, 48);
+      c3l = f32x4.add(c3l, f32x4.mul(av, bl)); c3h = f32x4.add(c3h, f32x4.mul(av, bh));
+      ap += 64;
+      offs += 4;
+    }
+  } else {
+    const end = bp + (K << 5);
+    while (bp < end) {
+      const bl = v128.load(bp, 0), bh = v128.load(bp, 16);
+      let av = v128.load(ap, 0);
+      c0l = f32x4.add(c0l, f32x4.mul(av, bl)); c0h = f32x4.add(c0h, f32x4.mul(av, bh));
+      av = v128.load(ap, 16);
+      c1l = f32x4.add(c1l, f32x4.mul(av, bl)); c1h = f32x4.add(c1h, f32x4.mul(av, bh));
+      av = v128.load(ap, 32);
+      c2l = f32x4.add(c2l, f32x4.mul(av, bl)); c2h = f32x4.add(c2h, f32x4.mul(av, bh));
+      av = v128.load(ap, 48);
+      c3l = f32x4.add(c3l, f32x4.mul(av, bl)); c3h = f32x4.add(c3h, f32x4.mul(av, bh));
+      ap += 64;
+      bp += 32;
+    }
   }
   if (mode != TILE_RAW) {
     let bv = v128.load32_splat(bias, 0);

@@ -25,6 +25,9 @@ const GEOMETRIES: i32[][] = [
   [1, 3, 4, 2, 2, 1, 3],
   [1, 4, 6, 6, 8, 1, 1],
   [3, 32, 33, 3, 3, 1, 1],
+  [3, 9, 16, 3, 3, 1, 1],
+  [2, 6, 14, 3, 3, 1, 2],
+  [4, 7, 9, 2, 2, 1, 0],
 ];
 
 function outSize(size: i32, k: i32, stride: i32, pad: i32): i32 {
@@ -172,7 +175,7 @@ describe("f32_conv_forward vs scalar twin", () => {
         for (let N = 1; N <= 3; N += 2) {
           const x = pattern(N * C * H * W, t + 7 * fi + N);
           const w = pattern(F * K, t + 500 + fi), bias = pattern(F, t + 600 + fi);
-          const work = heap.alloc(f32_conv_forward_work_bytes(<usize>F, <usize>K));
+          const work = heap.alloc(f32_conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>pad));
           for (let r = 0; r < 2; r++) {
             const relu = r == 1;
             const n = N * F * P;
@@ -193,7 +196,7 @@ describe("f32_conv_forward vs scalar twin", () => {
     const w = pattern(1, 1); store<f32>(w, 1);
     const bias = buffer(1);
     const a = buffer(8), b = buffer(8);
-    const work = heap.alloc(f32_conv_forward_work_bytes(1, 1));
+    const work = heap.alloc(f32_conv_forward_work_bytes(1, 1, 1, 8, 1, 1, 0));
     f32_conv_forward(a, x, w, bias, 1, 1, 1, 8, 1, 1, 1, 1, 0, 1, 8, true, work);
     f32_conv_forward__scalar(b, x, w, bias, 1, 1, 1, 8, 1, 1, 1, 1, 0, 1, 8, true);
     agree("relu edge values", 8, a, b);

@@ -94,8 +94,8 @@ function colsPtr(fn: string, cols: Tensor | null, d: ConvDims): number {
 export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, cols: Tensor | null, d: ConvDims, relu = false): void {
   colsPtr("convForwardInto", cols, d);
   const k = kernels();
-  const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K } = d;
-  const work = gemmScratch(k.f32_conv_forward_work_bytes(F, K));
+  const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo } = d;
+  const work = gemmScratch(k.f32_conv_forward_work_bytes(F, C, H, W, HH, WW, pad));
   k.f32_conv_forward(out.ptr, x.ptr, w.ptr, b.ptr, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work);
 }
 
