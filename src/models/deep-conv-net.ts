@@ -161,7 +161,8 @@ export class DeepConvNet {
       if (bn) k.f32_relu(r.ptr, r.ptr, r.size);
       if (pool) {
         const out = ws.get(`pool${i}`, [N, pool.C, pool.Ho, pool.Wo]);
-        maxPoolForwardInto(out, ws.get(`argmax${i}`, [N, pool.C, pool.Ho, pool.Wo]), r, pool);
+        // Inference needs no argmax (backward only).
+        maxPoolForwardInto(out, train ? ws.get(`argmax${i}`, [N, pool.C, pool.Ho, pool.Wo]) : null, r, pool);
         h.push(out);
       } else {
         h.push(r);
