@@ -1,13 +1,12 @@
 // Convolution as im2col + GEMM (the GEMM itself lives in gemm.ts; the host loops over images),
-// and a fused forward (f32_conv_forward) that packs the GEMM's pixel panels straight from x.
-import { packSplatTransposed } from "./gemm";
-
+// and a fused forward (f32_conv_forward, below) that never materializes cols.
 //
 // For one image x (C, H, W), a filter window (HH, WW), `stride` >= 1 and zero padding `pad` >= 0:
 //   Ho = (H + 2 pad - HH) / stride + 1 (floor),  Wo likewise,  K = C·HH·WW,  P = Ho·Wo
 //   cols (K, P): cols[(c·HH + ki)·WW + kj, oh·Wo + ow] = x[c, oh·stride - pad + ki, ow·stride - pad + kj]
 //                (0 where the index falls in the padding)
-//   forward:   out[n] (F, P) = w (F, K) · cols + b   (f32_fill_rows puts b in, gemm accumulates)
+//   forward:   out[n] (F, P) = w (F, K) · cols + b   (f32_conv_forward; im2col + f32_fill_rows +
+//              gemm with accumulate computes the same sums)
 //   backward:  dw (F, K) += dout[n] (F, P) · colsᵀ,  dcols (K, P) = wᵀ · dout[n],  dx[n] = col2im(dcols)
 //              db[f] = sum over n and p of dout[n, f, p]  (f32_conv_bias_backward)
 //
@@ -18,6 +17,8 @@ import { packSplatTransposed } from "./gemm";
 // Contract for every kernel here: pointers to contiguous row-major f32 arrays, 4-byte aligned;
 // sizes as above with Ho, Wo >= 1 computed by the caller from the formula; outputs do not overlap
 // inputs. Summation order depends on the sizes only, so results are the same bits everywhere.
+
+import { packSplatTransposed } from "./gemm";
 
 /** Copies n floats (v128 body, scalar tail). */
 @inline function copyFloats(dst: usize, src: usize, n: usize): void {
@@ -190,12 +191,15 @@ export function f32_conv_bias_backward(db: usize, dout: usize, N: usize, F: usiz
 // ---------------------------------------------------------------------------------------------
 // Fused forward: out = [relu](w · im2col(x) + b) for N images in one call, with no cols matrix.
 //
-// The GEMM's B operand (cols) is never materialized: for each block of 8 output pixels, the
-// K x 8 panel the microkernel reads is gathered straight from x (two v128 loads per row when the
-// 8 pixels sit in one output row, their input columns are in range and stride is 1; a checked
-// gather otherwise), then reused by every 4-filter tile while it sits in L1. The weights are
-// packed once per call (splatted, the layout gemm.ts's microkernel reads), not once per image.
-// Bias (per filter, i.e. per row) and ReLU are applied in the tile's epilogue.
+// The GEMM's B operand (cols) is never materialized. Each 4-filter x 8-pixel tile runs the loop
+// of gemm.ts's microkernel over a K x 8 "panel" of cols:
+//  - stride 1 and Wo a multiple of 8 (every 8-pixel block lies in one output row): each image is
+//    copied into a zero-padded buffer once, and panel row k is read IN PLACE as the 8 floats at
+//    block base + offs[k] (a K-entry offset table built once per call): no packing at all;
+//  - otherwise the panel is packed from x (stride 1 rows in one output row: two masked v128
+//    loads per row; else a checked gather) and reused by every tile of the block from L1.
+// The weights are packed once per call (splatted, the layout gemm.ts's microkernel reads), not
+// once per image. Bias (per filter, i.e. per row) and ReLU are applied in the tile's epilogue.
 //
 // Summation order (depends only on the sizes): for each output element,
 //   s = Σ_{k = 0..K-1 ascending} w[f, k]·cols[k, p]  (one f32 lane, products added one at a time,
