@@ -87,12 +87,10 @@ function colsPtr(fn: string, cols: Tensor | null, d: ConvDims): number {
 
 /**
  * out = conv(x, w) + b, or relu(conv(x, w) + b) with `relu`. out: (N, F, Ho, Wo). One fused
- * kernel for the whole batch (f32_conv_forward: the im2col panels are gathered straight from x).
- * `cols` is still checked (K·P floats, null when pointwise) but no longer written: the signature
- * and its checks stay those of the im2col version. Shapes are trusted (check them once with convDims).
+ * kernel for the whole batch (f32_conv_forward: the im2col panels are gathered straight from x,
+ * so forward needs no cols scratch). Shapes are trusted (check them once with convDims).
  */
-export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, cols: Tensor | null, d: ConvDims, relu = false): void {
-  colsPtr("convForwardInto", cols, d);
+export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, d: ConvDims, relu = false): void {
   const k = kernels();
   const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo } = d;
   const work = gemmScratch(k.f32_conv_forward_work_bytes(F, C, H, W, HH, WW, pad));
@@ -150,12 +148,7 @@ export const Conv = {
     const fn = "Conv.forward";
     const d = convDims(fn, x, w, b, convParam);
     const out = empty([d.N, d.F, d.Ho, d.Wo], fn);
-    const cols = colsFor(fn, d);
-    try {
-      convForwardInto(out, x, w, b, cols, d);
-    } finally {
-      cols?.dispose();
-    }
+    convForwardInto(out, x, w, b, d);
     return [out, { x, w, b, convParam: { stride: d.stride, pad: d.pad } }];
   },
 

@@ -151,7 +151,7 @@ export class DeepConvNet {
       const a = ws.get(`a${i}`, shape);
       // Without batch norm the ReLU runs in the conv's epilogue (a holds relu(conv): backward's
       // mask a > 0 is the same either way).
-      convForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], this.#cols(i, d), d, !bn);
+      convForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], d, !bn);
       let r = a;
       if (bn) {
         r = ws.get(`z${i}`, shape);
