@@ -424,8 +424,11 @@ function packSplatStraight(dst: usize, src: usize, ld: usize, kc: usize, mc: usi
   }
 }
 
-/** As packSplatStraight, for A(i, p) at src + i*ld + p*4 (p contiguous: A stored (m, k), nn and nt). */
-function packSplatTransposed(dst: usize, src: usize, ld: usize, kc: usize, mc: usize): void {
+/**
+ * As packSplatStraight, for A(i, p) at src + i*ld + p*4 (p contiguous: A stored (m, k), nn and nt).
+ * Also used by conv.ts to pack conv weights (F, K) once per call.
+ */
+export function packSplatTransposed(dst: usize, src: usize, ld: usize, kc: usize, mc: usize): void {
   const kc4 = kc & ~3;
   for (let i0: usize = 0; i0 < mc; i0 += 4) {
     const rows = min(4, mc - i0);

@@ -3,7 +3,7 @@
 //   Ho = 1 + floor((H + 2·pad - HH) / stride),  Wo = 1 + floor((W + 2·pad - WW) / stride).
 // When (H + 2·pad - HH) is not a multiple of the stride, the division FLOORS, as in PyTorch: the
 // last rows/columns that no window reaches are ignored in forward and get zero gradient.
-import { gemm } from "../ops/gemm.js";
+import { gemm, gemmScratch } from "../ops/gemm.js";
 import { kernels } from "../runtime.js";
 import { allOrNothingMethods, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type Tensor } from "../tensor.js";
 import { checkInteger, checkOptions, shapeString } from "../validate.js";
@@ -101,26 +101,15 @@ function colsPtr(fn: string, cols: Tensor | null, d: ConvDims): number {
 }
 
 /**
- * out = conv(x, w) + b. out: (N, F, Ho, Wo), cols: scratch of K·P floats (null when pointwise).
- * Shapes are trusted (check them once with convDims).
+ * out = conv(x, w) + b, or relu(conv(x, w) + b) with `relu`. out: (N, F, Ho, Wo). One fused
+ * kernel for the whole batch (f32_conv_forward: the im2col panels are gathered straight from x,
+ * so forward needs no cols scratch). Shapes are trusted (check them once with convDims).
  */
-export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, cols: Tensor | null, d: ConvDims): void {
+export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, d: ConvDims, relu = false): void {
   const k = kernels();
-  const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
-  const colsP = colsPtr("convForwardInto", cols, d);
-  const xP = x.ptr, wP = w.ptr, bP = b.ptr, outP = out.ptr;
-  for (let n = 0; n < N; n++) {
-    const xn = xP + n * C * H * W * 4;
-    const on = outP + n * F * P * 4;
-    let src = xn;
-    if (colsP) {
-      k.f32_im2col(colsP, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
-      src = colsP;
-    }
-    // out[n] (F, P) = b (per row) + w (F, K) · cols (K, P)
-    k.f32_fill_rows(on, bP, F, P);
-    gemm("nn", on, wP, src, F, P, K, { accumulate: true });
-  }
+  const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo } = d;
+  const work = gemmScratch(k.f32_conv_forward_work_bytes(F, C, H, W, HH, WW, pad));
+  k.f32_conv_forward(out.ptr, x.ptr, w.ptr, b.ptr, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work);
 }
 
 /**
@@ -174,12 +163,7 @@ export const Conv = allOrNothingMethods({
     const fn = "Conv.forward";
     const d = convDims(fn, x, w, b, convParam);
     const out = empty([d.N, d.F, d.Ho, d.Wo], fn);
-    const cols = colsFor(fn, d);
-    try {
-      convForwardInto(out, x, w, b, cols, d);
-    } finally {
-      cols?.dispose();
-    }
+    convForwardInto(out, x, w, b, d);
     return [out, { x, w, b, convParam: { stride: d.stride, pad: d.pad } }];
   },
 

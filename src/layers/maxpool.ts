@@ -62,9 +62,12 @@ export function poolDims(fn: string, x: Tensor, poolParam: unknown, prefix = "")
   return { N, C, H, W, poolHeight, poolWidth, stride, Ho, Wo };
 }
 
-/** out, argmax: (N, C, Ho, Wo) from x: (N, C, H, W). Shapes are trusted (check once with poolDims). */
-export function maxPoolForwardInto(out: Tensor, argmax: Tensor, x: Tensor, d: PoolDims): void {
-  kernels().f32_maxpool_forward(out.ptr, argmax.ptr, x.ptr, d.N * d.C, d.H, d.W, d.poolHeight, d.poolWidth, d.stride, d.Ho, d.Wo);
+/**
+ * out, argmax: (N, C, Ho, Wo) from x: (N, C, H, W); argmax null: out only (inference, same values).
+ * Shapes are trusted (check once with poolDims).
+ */
+export function maxPoolForwardInto(out: Tensor, argmax: Tensor | null, x: Tensor, d: PoolDims): void {
+  kernels().f32_maxpool_forward(out.ptr, argmax === null ? 0 : argmax.ptr, x.ptr, d.N * d.C, d.H, d.W, d.poolHeight, d.poolWidth, d.stride, d.Ho, d.Wo);
 }
 
 /** dx: (N, C, H, W), overwritten; dout, argmax: (N, C, Ho, Wo), argmax from maxPoolForwardInto with the same dims. */

@@ -170,17 +170,20 @@ export class DeepConvNet {
       const { conv: d, pool } = blocks[i - 1];
       const shape = [N, d.F, d.Ho, d.Wo];
       const a = ws.get(`a${i}`, shape);
-      convForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], this.#cols(i, d), d);
+      // Without batch norm the ReLU runs in the conv's epilogue (a holds relu(conv): backward's
+      // mask a > 0 is the same either way).
+      convForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], d, !bn);
       let r = a;
       if (bn) {
         r = ws.get(`z${i}`, shape);
         const S = d.Ho * d.Wo;
         spatialBatchNormForwardInto(r, ws.get(`mean${i}`, [d.F]), ws.get(`invstd${i}`, [d.F]), a, p[`gamma${i}`], p[`beta${i}`], this.bnParams[i - 1], N, d.F, S);
       }
-      k.f32_relu(r.ptr, r.ptr, r.size);
+      if (bn) k.f32_relu(r.ptr, r.ptr, r.size);
       if (pool) {
         const out = ws.get(`pool${i}`, [N, pool.C, pool.Ho, pool.Wo]);
-        maxPoolForwardInto(out, ws.get(`argmax${i}`, [N, pool.C, pool.Ho, pool.Wo]), r, pool);
+        // Inference needs no argmax (backward only).
+        maxPoolForwardInto(out, train ? ws.get(`argmax${i}`, [N, pool.C, pool.Ho, pool.Wo]) : null, r, pool);
         h.push(out);
       } else {
         h.push(r);
