@@ -92,3 +92,16 @@ export {
 } from "./io/safetensors.js";
 // Checkpoint bytes (safetensors) and the error every file reader throws.
 export { FileFormatError } from "./io/format-error.js";
+export {
+  saveCheckpoint,
+  checkpointParts,
+  loadCheckpoint,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_FORMAT_VERSION,
+  type SaveCheckpointOptions,
+  type LoadedCheckpoint,
+  type SolverCheckpoint,
+} from "./io/checkpoint.js";
+export { MODEL_KINDS, modelKindOf, type CheckpointableModel, type ModelClass } from "./models/kinds.js";
+export { crc32 } from "./io/crc32.js";
+export { VERSION } from "./version.js";

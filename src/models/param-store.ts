@@ -38,6 +38,7 @@ export class ParamStore {
   }
 
   dispose(): void {
+    for (const t of [...Object.values(this.params), ...Object.values(this.grads)]) t.dispose(); // views: drop them from the live count
     this.flat.dispose();
     this.gradFlat.dispose();
   }
