@@ -17,7 +17,7 @@ export {
   type NestedArray,
   type RandomOptions,
 } from "./tensor.js";
-export { setSeed } from "./random.js";
+export { setSeed, deriveSeed } from "./random.js";
 export { type Labels } from "./labels.js";
 
 // Layers: forward -> [out, cache], backward(dout, cache) -> grads.

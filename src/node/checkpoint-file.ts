@@ -4,9 +4,17 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { open, rename, stat, unlink, readFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { checkpointParts, loadCheckpoint, type LoadedCheckpoint, type SaveCheckpointOptions } from "../io/checkpoint.js";
-import { decodeSafetensors, encodeSafetensorsParts, type SafetensorsContents, type SafetensorsTensor } from "../io/safetensors.js";
-import { describe } from "../validate.js";
+import {
+  checkpointParts,
+  decodeSafetensors,
+  encodeSafetensorsParts,
+  loadCheckpoint,
+  type LoadedCheckpoint,
+  type SafetensorsContents,
+  type SafetensorsTensor,
+  type SaveCheckpointOptions,
+} from "../index.js";
+import { describe } from "./describe.js";
 
 /** Data for writeFileAtomic: bytes, or chunks (a failing iterator aborts the write cleanly). */
 export type FileData = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
