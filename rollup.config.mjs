@@ -1,23 +1,31 @@
-// Bundles the platform-neutral library into one ESM file with the wasm inlined (as base64 in
-// src/generated), and ships the standalone .wasm beside it for runtimes that need a Module.
-// One build with three entries, so they share one copy of the core (one wasm instance, one
-// tensor registry): dist/tensorlane.js (the library: imports nothing), dist/node.js (files on
-// disk: imports ./tensorlane.js) and dist/cli.js (the `tensorlane` executable).
-import { copyFileSync, mkdirSync } from "node:fs";
+// Bundles the platform-neutral library with the wasm inlined (as base64 in src/generated):
+//   dist/tensorlane.js       ESM, for Node, browsers, bundlers, Deno, Bun (`import "tensorlane"`)
+//   dist/tensorlane.iife.js  a plain <script> build that sets the global `tensorlane`
+//   dist/tensorlane.wasm     the standalone module (`tensorlane/wasm`), for runtimes that need a
+//                            precompiled WebAssembly.Module (Cloudflare Workers): init({ module })
+//   dist/node.js             `tensorlane/node`: files on disk (data folders, checkpoints)
+//   dist/cli.js              the `tensorlane` executable
+// The three ESM entries are one build, so they share one copy of the core (one wasm instance,
+// one tensor registry): dist/tensorlane.js imports nothing, node.js and cli.js import it.
+// Hand-written declarations for the non-TypeScript entries (types/*.d.ts) are copied beside the
+// ones tsc emits into dist/types.
+import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
 import esbuild from "rollup-plugin-esbuild";
 
-const copyWasm = {
-  name: "copy-standalone-wasm",
+const copyAssets = {
+  name: "copy-standalone-wasm-and-entry-types",
   writeBundle() {
-    mkdirSync("dist", { recursive: true });
+    mkdirSync("dist/types", { recursive: true });
     copyFileSync("build/tensorlane.wasm", "dist/tensorlane.wasm");
+    for (const file of readdirSync("types")) copyFileSync(`types/${file}`, `dist/types/${file}`);
   },
 };
 
+const plugins = [esbuild({ target: "es2022", minify: true })];
+
 // Runtime dependencies of the Node entries stay imports (installed with the package).
 const external = (id) => id.startsWith("node:") || ["commander", "cli-progress", "vega", "vega-lite"].includes(id);
-
 const srcDir = resolve("src") + sep;
 const isCore = (id) => id.startsWith(srcDir) && !id.startsWith(join(srcDir, "node") + sep) && !id.startsWith(join(srcDir, "cli") + sep);
 
@@ -36,6 +44,11 @@ export default [
       manualChunks: (id) => (isCore(id) ? "tensorlane" : undefined),
       banner: (chunk) => (chunk.isEntry && chunk.name === "cli" ? "#!/usr/bin/env node" : ""),
     },
-    plugins: [esbuild({ target: "es2022", minify: true }), copyWasm],
+    plugins: [...plugins, copyAssets],
+  },
+  {
+    input: "src/index.ts",
+    output: { file: "dist/tensorlane.iife.js", format: "iife", name: "tensorlane", sourcemap: true },
+    plugins,
   },
 ];

@@ -7,76 +7,310 @@
 // Common contract: `bias` is 0 or a pointer to n floats added to every row of C; `accumulate`
 // adds the product to C's current contents instead of overwriting them; `work` is host-owned
 // scratch of at least f32_gemm_work_bytes(m, n, k) bytes, 16-byte aligned. C must not overlap
-// A, B or bias. Any m, n, k >= 0 (k == 0 gives C = bias, or C unchanged when accumulating).
+// A, B or bias. Any m, n, k >= 0 (k == 0 gives C = bias, or C (+ bias) when accumulating).
 //
-// This first version is a straightforward loop nest; it is correct at every size and is the
-// interface the tuned register-tiled kernels keep.
+// How (GotoBLAS / BLIS loop nest, XNNPACK-style 4x8 wasmsimd "splat" microkernel):
+//   for each NC-wide column block of C, for each KC-deep slice of k:
+//     pack op(B)'s slice into KC x 8 panels (zero-padded past n),
+//     for each MC-tall row block: pack op(A)'s slice into KC x 4 panels (zero-padded past m),
+//       for each 8-column panel, for each 4-row panel: the 4x8 microkernel
+//       (a 4x4 one for a last panel at most 4 wide, e.g. n = 100 = 12·8 + 4).
+// The microkernel keeps 8 f32x4 accumulators (+2 B vectors + 4 broadcast A values: V8 loads a
+// whole k step up front, so 14 live v128 of x64's 16; a 6x8 tile, or unrolling k by 2, spills)
+// and reads both operands from packed, contiguous panels, so the three variants differ only in
+// how they pack: a transposed operand is packed with 4x4 SIMD transposes, which costs
+// O(mk + kn) next to the O(mnk) product (3-5% at the training shapes).
+//
+// Summation order (deterministic, depends only on k): each C element is
+//   s_b = Σ_{p in slice b, ascending} a·b   (one f32x4 lane, products added one at a time)
+//   first slice: r = s_0 (+ bias) ; C = accumulate ? C + r : r
+//   later slices: C = C + s_b
+// Strict SIMD128 only (mul then add, never fused), so every engine gives the same bits.
 
-/** Scratch bytes the GEMM kernels need for these sizes. */
+/** Microkernel tile: rows of A per panel, columns of B per panel. */
+const MR: usize = 4;
+const NR: usize = 8;
+/** Depth of a k slice (packed B panel KC x 8 x 4 B = 8 KiB sits in L1). */
+const KC: usize = 256;
+/** Rows of A packed at once (MC x KC x 4 B = 128 KiB, in L2). Multiple of MR. */
+const MC: usize = 128;
+/** Columns of B packed at once (KC x NC x 4 B = 1 MiB, in L2/L3). Multiple of NR. */
+const NC: usize = 1024;
+
+@inline function roundUp(x: usize, to: usize): usize {
+  return (x + to - 1) / to * to;
+}
+
+/** Scratch bytes the GEMM kernels need for these sizes (packed A and B slices, one edge tile). */
 export function f32_gemm_work_bytes(m: usize, n: usize, k: usize): usize {
-  return 0;
-}
-
-@inline function initRow(c: usize, n: usize, bias: usize, accumulate: bool): void {
-  if (accumulate) return;
-  if (bias) memory.copy(c, bias, n << 2);
-  else memory.fill(c, 0, n << 2);
-}
-
-@inline function addBiasIfAccumulating(c: usize, n: usize, bias: usize, accumulate: bool): void {
-  if (!accumulate || !bias) return;
-  for (let j: usize = 0; j < n; j++) store<f32>(c + (j << 2), load<f32>(c + (j << 2)) + load<f32>(bias + (j << 2)));
+  const kc = min(k, KC);
+  return (roundUp(min(n, NC), NR) * kc + roundUp(min(m, MC), MR) * kc + MR * NR) << 2;
 }
 
 /** C(m,n) (+)= A(m,k) · B(k,n) (+ bias) */
 export function f32_gemm_nn(c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, work: usize): void {
-  for (let i: usize = 0; i < m; i++) {
-    const ci = c + ((i * n) << 2);
-    initRow(ci, n, bias, accumulate);
-    addBiasIfAccumulating(ci, n, bias, accumulate);
-    for (let p: usize = 0; p < k; p++) {
-      const aip = f32x4.splat(load<f32>(a + ((i * k + p) << 2)));
-      const bp = b + ((p * n) << 2);
-      let j: usize = 0;
-      for (; j + 4 <= n; j += 4) {
-        v128.store(ci + (j << 2), f32x4.add(v128.load(ci + (j << 2)), f32x4.mul(aip, v128.load(bp + (j << 2)))));
-      }
-      const s = f32x4.extract_lane(aip, 0);
-      for (; j < n; j++) store<f32>(ci + (j << 2), load<f32>(ci + (j << 2)) + s * load<f32>(bp + (j << 2)));
-    }
-  }
+  gemm(c, a, b, m, n, k, bias, accumulate, work, false, false);
 }
 
 /** C(m,n) (+)= A(k,m)ᵀ · B(k,n) (+ bias) */
 export function f32_gemm_tn(c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, work: usize): void {
-  for (let i: usize = 0; i < m; i++) {
-    const ci = c + ((i * n) << 2);
-    initRow(ci, n, bias, accumulate);
-    addBiasIfAccumulating(ci, n, bias, accumulate);
-    for (let p: usize = 0; p < k; p++) {
-      const s = load<f32>(a + ((p * m + i) << 2));
-      const sv = f32x4.splat(s);
-      const bp = b + ((p * n) << 2);
-      let j: usize = 0;
-      for (; j + 4 <= n; j += 4) {
-        v128.store(ci + (j << 2), f32x4.add(v128.load(ci + (j << 2)), f32x4.mul(sv, v128.load(bp + (j << 2)))));
-      }
-      for (; j < n; j++) store<f32>(ci + (j << 2), load<f32>(ci + (j << 2)) + s * load<f32>(bp + (j << 2)));
-    }
-  }
+  gemm(c, a, b, m, n, k, bias, accumulate, work, true, false);
 }
 
 /** C(m,n) (+)= A(m,k) · B(n,k)ᵀ (+ bias) */
 export function f32_gemm_nt(c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, work: usize): void {
+  gemm(c, a, b, m, n, k, bias, accumulate, work, false, true);
+}
+
+// aT: A is stored (k,m) (op(A) = Aᵀ); bT: B is stored (n,k) (op(B) = Bᵀ).
+function gemm(c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, work: usize, aT: bool, bT: bool): void {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    emptyProduct(c, m, n, bias, accumulate);
+    return;
+  }
+  const kcMax = min(k, KC);
+  const packedB = work;
+  const packedA = packedB + ((roundUp(min(n, NC), NR) * kcMax) << 2);
+  const edge = packedA + ((roundUp(min(m, MC), MR) * kcMax) << 2);
+  const ldc = n << 2;
+
+  for (let jc: usize = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc: usize = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const first = pc == 0;
+      // op(B)(p, j) for p in [pc, pc+kc), j in [jc, jc+nc)
+      if (bT) packTransposed(packedB, b + ((jc * k + pc) << 2), k << 2, kc, nc, NR);
+      else packStraight(packedB, b + ((pc * n + jc) << 2), n << 2, kc, nc, NR);
+      for (let ic: usize = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        // op(A)(i, p) for i in [ic, ic+mc), p in [pc, pc+kc)
+        if (aT) packStraight(packedA, a + ((pc * m + ic) << 2), m << 2, kc, mc, MR);
+        else packTransposed(packedA, a + ((ic * k + pc) << 2), k << 2, kc, mc, MR);
+        for (let jr: usize = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const bp = packedB + ((jr * kc) << 2);
+          const j = jc + jr;
+          // The bias is added once, with the first slice; later slices add onto C.
+          const biasJ: usize = first && bias != 0 ? bias + (j << 2) : 0;
+          const addC = !first || accumulate;
+          for (let ir: usize = 0; ir < mc; ir += MR) {
+            const mr = min(MR, mc - ir);
+            const ap = packedA + ((ir * kc) << 2);
+            const cp = c + ((ic + ir) * ldc) + (j << 2);
+            // Edge tiles: compute the whole (zero-padded) tile aside, then merge only the
+            // valid mr x nr corner with the same per-element operations as a full tile.
+            if (nr > 4) {
+              if (mr == MR && nr == NR) microkernel4x8(ap, bp, kc, cp, ldc, addC, biasJ);
+              else {
+                microkernel4x8(ap, bp, kc, edge, NR << 2, false, 0);
+                mergeEdge(cp, ldc, edge, mr, nr, addC, biasJ);
+              }
+            } else {
+              if (mr == MR && nr == 4) microkernel4x4(ap, bp, kc, cp, ldc, addC, biasJ);
+              else {
+                microkernel4x4(ap, bp, kc, edge, NR << 2, false, 0);
+                mergeEdge(cp, ldc, edge, mr, nr, addC, biasJ);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// k == 0: the product is all zeros, so C = bias (or 0), or C + bias when accumulating.
+function emptyProduct(c: usize, m: usize, n: usize, bias: usize, accumulate: bool): void {
   for (let i: usize = 0; i < m; i++) {
     const ci = c + ((i * n) << 2);
-    const ai = a + ((i * k) << 2);
     for (let j: usize = 0; j < n; j++) {
-      const bj = b + ((j * k) << 2);
-      let s: f32 = 0;
-      for (let p: usize = 0; p < k; p++) s += load<f32>(ai + (p << 2)) * load<f32>(bj + (p << 2));
-      const base: f32 = accumulate ? load<f32>(ci + (j << 2)) : 0;
-      store<f32>(ci + (j << 2), base + s + (bias ? load<f32>(bias + (j << 2)) : 0));
+      const r: f32 = bias ? load<f32>(bias + (j << 2)) : 0;
+      store<f32>(ci + (j << 2), accumulate ? load<f32>(ci + (j << 2)) + r : r);
     }
+  }
+}
+
+/**
+ * The 4x8 microkernel: out(4,8) = [out +] (Σ_p ap[p](4) ⊗ bp[p](8)) [+ bias(8)].
+ * ap: kc x 4 packed A panel; bp: kc x 8 packed B panel; out rows ldo bytes apart.
+ * With `addC` the sum is added to out (after the bias, if any); bias is 0 or 8 floats.
+ */
+function microkernel4x8(ap: usize, bp: usize, kc: usize, out: usize, ldo: usize, addC: bool, bias: usize): void {
+  let c0l = f32x4.splat(0), c0h = f32x4.splat(0);
+  let c1l = f32x4.splat(0), c1h = f32x4.splat(0);
+  let c2l = f32x4.splat(0), c2h = f32x4.splat(0);
+  let c3l = f32x4.splat(0), c3h = f32x4.splat(0);
+  // One k step per iteration: unrolled by 2, V8 hoists the next step's loads too and spills
+  // accumulators to the stack (seen in its x64 code), costing about 25%.
+  for (let p: usize = 0; p < kc; p++) {
+    const bl = v128.load(bp, 0), bh = v128.load(bp, 16);
+    let av = v128.load32_splat(ap, 0);
+    c0l = f32x4.add(c0l, f32x4.mul(av, bl)); c0h = f32x4.add(c0h, f32x4.mul(av, bh));
+    av = v128.load32_splat(ap, 4);
+    c1l = f32x4.add(c1l, f32x4.mul(av, bl)); c1h = f32x4.add(c1h, f32x4.mul(av, bh));
+    av = v128.load32_splat(ap, 8);
+    c2l = f32x4.add(c2l, f32x4.mul(av, bl)); c2h = f32x4.add(c2h, f32x4.mul(av, bh));
+    av = v128.load32_splat(ap, 12);
+    c3l = f32x4.add(c3l, f32x4.mul(av, bl)); c3h = f32x4.add(c3h, f32x4.mul(av, bh));
+    ap += 16;
+    bp += 32;
+  }
+  if (bias) {
+    const bl = v128.load(bias, 0), bh = v128.load(bias, 16);
+    c0l = f32x4.add(c0l, bl); c0h = f32x4.add(c0h, bh);
+    c1l = f32x4.add(c1l, bl); c1h = f32x4.add(c1h, bh);
+    c2l = f32x4.add(c2l, bl); c2h = f32x4.add(c2h, bh);
+    c3l = f32x4.add(c3l, bl); c3h = f32x4.add(c3h, bh);
+  }
+  const o1 = out + ldo, o2 = o1 + ldo, o3 = o2 + ldo;
+  if (addC) {
+    c0l = f32x4.add(v128.load(out, 0), c0l); c0h = f32x4.add(v128.load(out, 16), c0h);
+    c1l = f32x4.add(v128.load(o1, 0), c1l); c1h = f32x4.add(v128.load(o1, 16), c1h);
+    c2l = f32x4.add(v128.load(o2, 0), c2l); c2h = f32x4.add(v128.load(o2, 16), c2h);
+    c3l = f32x4.add(v128.load(o3, 0), c3l); c3h = f32x4.add(v128.load(o3, 16), c3h);
+  }
+  v128.store(out, c0l, 0); v128.store(out, c0h, 16);
+  v128.store(o1, c1l, 0); v128.store(o1, c1h, 16);
+  v128.store(o2, c2l, 0); v128.store(o2, c2h, 16);
+  v128.store(o3, c3l, 0); v128.store(o3, c3h, 16);
+}
+
+/**
+ * The 4x4 microkernel for a last B panel at most 4 wide: as microkernel4x8 on the left half of
+ * the packed kc x 8 panel (same per-element operations, so the same bits as the 4x8 kernel).
+ */
+function microkernel4x4(ap: usize, bp: usize, kc: usize, out: usize, ldo: usize, addC: bool, bias: usize): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  for (let p: usize = 0; p < kc; p++) {
+    const bl = v128.load(bp);
+    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(ap, 0), bl));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(ap, 4), bl));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(ap, 8), bl));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(ap, 12), bl));
+    ap += 16;
+    bp += 32;
+  }
+  if (bias) {
+    const bl = v128.load(bias);
+    c0 = f32x4.add(c0, bl); c1 = f32x4.add(c1, bl); c2 = f32x4.add(c2, bl); c3 = f32x4.add(c3, bl);
+  }
+  const o1 = out + ldo, o2 = o1 + ldo, o3 = o2 + ldo;
+  if (addC) {
+    c0 = f32x4.add(v128.load(out), c0); c1 = f32x4.add(v128.load(o1), c1);
+    c2 = f32x4.add(v128.load(o2), c2); c3 = f32x4.add(v128.load(o3), c3);
+  }
+  v128.store(out, c0); v128.store(o1, c1); v128.store(o2, c2); v128.store(o3, c3);
+}
+
+// Merges the valid mr x nr corner of an edge tile (4x8, rows 32 bytes apart) into C, with the
+// same per-element operations as the microkernel's epilogue: r = s (+ bias); C = [C +] r.
+function mergeEdge(c: usize, ldc: usize, tile: usize, mr: usize, nr: usize, addC: bool, bias: usize): void {
+  for (let i: usize = 0; i < mr; i++) {
+    const ci = c + i * ldc;
+    const ti = tile + ((i * NR) << 2);
+    for (let j: usize = 0; j < nr; j++) {
+      let r = load<f32>(ti + (j << 2));
+      if (bias) r += load<f32>(bias + (j << 2));
+      if (addC) r = load<f32>(ci + (j << 2)) + r;
+      store<f32>(ci + (j << 2), r);
+    }
+  }
+}
+
+/**
+ * Packs a kc x w block whose panel dimension is contiguous in memory: element (p, j) at
+ * src + p*ld + j*4. Output: ceil(w/W) panels of kc x W floats, panel q at dst + q*kc*W*4,
+ * columns past w zero. W is MR (4) or NR (8). Works on 8 rows at a time, panel by panel: walking
+ * one narrow panel down all rows thrashes L1 when ld is a multiple of 4 KiB (e.g. Aᵀ with
+ * m = 3072), and scattering each row over all panels does when kc*W*4 is (kc = 256).
+ */
+function packStraight(dst: usize, src: usize, ld: usize, kc: usize, w: usize, W: usize): void {
+  const panelBytes = (kc * W) << 2;
+  const rowBytes = W << 2;
+  const full = w / W * W;
+  for (let p0: usize = 0; p0 < kc; p0 += 8) {
+    const pn = min(8, kc - p0);
+    let d0 = dst + p0 * rowBytes;
+    let j0: usize = 0;
+    for (; j0 < full; j0 += W) {
+      let s = src + p0 * ld + (j0 << 2);
+      let d = d0;
+      if (W == 8) {
+        for (let p: usize = 0; p < pn; p++) {
+          v128.store(d, v128.load(s, 0), 0);
+          v128.store(d, v128.load(s, 16), 16);
+          s += ld;
+          d += 32;
+        }
+      } else {
+        for (let p: usize = 0; p < pn; p++) {
+          v128.store(d, v128.load(s));
+          s += ld;
+          d += 16;
+        }
+      }
+      d0 += panelBytes;
+    }
+    if (j0 < w) {
+      for (let p: usize = 0; p < pn; p++) {
+        const s = src + (p0 + p) * ld + (j0 << 2);
+        const d = d0 + p * rowBytes;
+        let j: usize = 0;
+        for (; j0 + j < w; j++) store<f32>(d + (j << 2), load<f32>(s + (j << 2)));
+        for (; j < W; j++) store<f32>(d + (j << 2), 0);
+      }
+    }
+  }
+}
+
+/**
+ * Packs a kc x w block whose k dimension is contiguous in memory: element (p, j) at
+ * src + j*ld + p*4 (rows of the stored matrix become panel columns). Same output layout as
+ * packStraight. Full panels go through 4x4 SIMD transposes.
+ */
+function packTransposed(dst: usize, src: usize, ld: usize, kc: usize, w: usize, W: usize): void {
+  const panelStride = W << 2; // bytes per packed row
+  for (let j0: usize = 0; j0 < w; j0 += W) {
+    const wq = min(W, w - j0);
+    const s = src + j0 * ld;
+    if (wq == W) {
+      // Each group of 4 source rows fills 4 columns of the panel.
+      for (let g: usize = 0; g < W; g += 4) {
+        const r0 = s + g * ld, r1 = r0 + ld, r2 = r1 + ld, r3 = r2 + ld;
+        let d = dst + (g << 2);
+        let p: usize = 0;
+        for (; p + 4 <= kc; p += 4) {
+          const o = p << 2;
+          const x0 = v128.load(r0 + o), x1 = v128.load(r1 + o), x2 = v128.load(r2 + o), x3 = v128.load(r3 + o);
+          const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5); // a0 b0 a1 b1
+          const t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7); // a2 b2 a3 b3
+          const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5); // c0 d0 c1 d1
+          const t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7); // c2 d2 c3 d3
+          v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+          v128.store(d + panelStride, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+          v128.store(d + 2 * panelStride, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+          v128.store(d + 3 * panelStride, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+          d += 4 * panelStride;
+        }
+        for (; p < kc; p++) {
+          const o = p << 2;
+          store<f32>(d, load<f32>(r0 + o), 0);
+          store<f32>(d, load<f32>(r1 + o), 4);
+          store<f32>(d, load<f32>(r2 + o), 8);
+          store<f32>(d, load<f32>(r3 + o), 12);
+          d += panelStride;
+        }
+      }
+    } else {
+      for (let p: usize = 0; p < kc; p++) {
+        const d = dst + p * panelStride;
+        let j: usize = 0;
+        for (; j < wq; j++) store<f32>(d + (j << 2), load<f32>(s + j * ld + (p << 2)));
+        for (; j < W; j++) store<f32>(d + (j << 2), 0);
+      }
+    }
+    dst += kc * panelStride;
   }
 }

@@ -7,5 +7,7 @@ export { f32_sum_rows, f32_sum_squares, f32_sum_abs, f32_add_sign, f32_argmax_ro
 export { f32_softmax_loss, f32_svm_loss } from "./loss";
 export { f32_sgd, f32_sgd_momentum, f32_adagrad, f32_rmsprop, f32_adam } from "./optim";
 export { f64_sqrt } from "./scalar";
+export { f32_batchnorm_forward_train, f32_batchnorm_forward_test, f32_batchnorm_backward, f32_spatial_batchnorm_forward_train, f32_spatial_batchnorm_forward_test, f32_spatial_batchnorm_backward } from "./batchnorm";
+export { f32_tanh, f32_tanh_backward } from "./activation";
 export { f32_im2col, f32_col2im, f32_fill_rows, f32_conv_bias_backward } from "./conv";
 export { f32_maxpool_forward, f32_maxpool_backward } from "./pool";

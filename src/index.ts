@@ -25,6 +25,10 @@ export { Linear, type LinearCache } from "./layers/linear.js";
 export { ReLU, type ReLUCache } from "./layers/relu.js";
 export { LinearReLU, type LinearReLUCache } from "./layers/linear-relu.js";
 export { Dropout, type DropoutCache, type DropoutParam } from "./layers/dropout.js";
+export { BatchNorm, type BatchNormCache, type BatchNormParam, type BatchNormMode } from "./layers/batchnorm.js";
+export { SpatialBatchNorm, type SpatialBatchNormCache } from "./layers/spatial-batchnorm.js";
+export { Tanh, type TanhCache } from "./layers/tanh.js";
+export { LinearBatchNormReLU, type LinearBatchNormReLUCache } from "./layers/linear-batchnorm-relu.js";
 export { Conv, type ConvCache, type ConvParam } from "./layers/conv.js";
 export { MaxPool, type MaxPoolCache, type PoolParam } from "./layers/maxpool.js";
 export { ConvReLU, ConvReLUPool, type ConvReLUCache, type ConvReLUPoolCache } from "./layers/conv-relu.js";
@@ -51,6 +55,8 @@ export { evalNumericalGradient, evalNumericalGradientArray, relError, scaledErro
 
 // Models and training.
 export { FullyConnectedNet, type FullyConnectedNetOptions } from "./models/fully-connected-net.js";
+export { DeepConvNet, type DeepConvNetOptions } from "./models/deep-conv-net.js";
+export { runInitExperiment, INIT_SCHEMES, type InitScheme, type InitExperimentResult, type InitExperimentOptions, type LayerStats } from "./experiments/weight-init.js";
 export { ParamStore } from "./models/param-store.js";
 export { Solver, type SolverOptions, type SolverData, type ProgressEvent, type TrainableModel } from "./solver.js";
 export { Workspace } from "./workspace.js";

@@ -2,7 +2,9 @@
 // wasm; the host only keeps (seed, offset) and hands out disjoint counter ranges.
 import { checkSeed } from "./validate.js";
 
-let globalSeed = freshSeed();
+// Drawn lazily, on the first unseeded call: Cloudflare Workers (workerd) forbid generating random
+// values at module scope, so importing the bundle must not touch crypto.
+let globalSeed: number | null = null;
 let globalOffset = 0;
 
 function freshSeed(): number {
@@ -19,6 +21,7 @@ export function setSeed(seed: number): void {
 
 /** Reserves `count` counters of the global stream: returns [seed, offset]. */
 export function drawSeed(count: number): [number, number] {
+  globalSeed ??= freshSeed();
   const offset = globalOffset;
   globalOffset += count;
   return [globalSeed, offset];

@@ -77,13 +77,32 @@ async function load(options: InitOptions): Promise<void> {
     module = options.module;
   } else {
     const bytes = options.bytes ?? decodeBase64(WASM_BASE64);
-    module = await WebAssembly.compile(bytes);
+    module = await compileBytes(bytes);
   }
   const instance = await WebAssembly.instantiate(module, { env: { abort: onAbort } });
   kernelsRef = instance.exports as unknown as Kernels;
   if (!(kernelsRef.memory instanceof WebAssembly.Memory) || typeof kernelsRef.alloc !== "function") {
     kernelsRef = null;
     throw new TypeError("init: the module given is not a tensorlane kernel module");
+  }
+}
+
+// Cloudflare Workers (workerd) and pages whose Content-Security-Policy lacks 'wasm-unsafe-eval'
+// refuse to compile wasm from bytes: say what to do instead of passing on the engine's message.
+async function compileBytes(bytes: BufferSource): Promise<WebAssembly.Module> {
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/disallowed|refused|unsafe-eval|content security/i.test(message)) {
+      throw new Error(
+        "init: this environment forbids compiling WebAssembly from bytes (" + message + "). " +
+          "On Cloudflare Workers, pass the precompiled module: `import wasm from \"tensorlane/wasm\"; await tl.init({ module: wasm })`. " +
+          "In a page, allow it with the CSP source 'wasm-unsafe-eval' in script-src.",
+        { cause: error },
+      );
+    }
+    throw error;
   }
 }
 

@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), "tensorlane-consumer-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("package", () => {
-  it("import('tensorlane') from another folder runs init, a tensor and ReLU in wasm, reading no file but the bundle", () => {
+  it("import('tensorlane') from another folder runs init, ReLU and a Solver-trained net in wasm, reading no file but the bundle", () => {
     expect(existsSync(join(root, "dist", "tensorlane.js")), "run `npm run build` first").toBe(true);
     mkdirSync(join(dir, "node_modules"));
     symlinkSync(root, join(dir, "node_modules", "tensorlane"), "dir");
@@ -23,7 +23,18 @@ describe("package", () => {
 await tl.init();
 const x = tl.tensor([[-1, 2], [3, -4]]);
 const [out] = tl.ReLU.forward(x);
-console.log(JSON.stringify(out.toNested()));`,
+console.log(JSON.stringify(out.toNested()));
+// A FullyConnectedNet trained by the Solver on a separable problem (class = sign pattern of two features).
+const n = 400;
+const X = tl.randn([n, 8], { seed: 1 });
+const v = X.toArray();
+const y = Int32Array.from({ length: n }, (_, i) => (v[i * 8] > 0 ? 1 : 0) + (v[i * 8 + 1] > 0 ? 2 : 0));
+const net = new tl.FullyConnectedNet({ hiddenDims: [32], inputDim: 8, numClasses: 4, weightScale: "kaiming", seed: 2 });
+const solver = new tl.Solver(net, { XTrain: X, yTrain: y, XVal: X, yVal: y }, {
+  updateRule: "adam", optimConfig: { learningRate: 1e-2 }, numEpochs: 20, batchSize: 50, verbose: false, seed: 3,
+});
+solver.train();
+console.log(solver.bestValAcc);`,
     );
     const output = execFileSync(
       process.execPath,
@@ -37,7 +48,9 @@ console.log(JSON.stringify(out.toNested()));`,
       ],
       { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
     );
-    expect(output.trim()).toBe("[[0,2],[3,0]]");
+    const [relu, accuracy] = output.trim().split("\n");
+    expect(relu).toBe("[[0,2],[3,0]]");
+    expect(Number(accuracy), `separable problem: accuracy ${accuracy}`).toBeGreaterThan(0.95);
   });
 
   it("the exports map points at the bundle, its types and the standalone wasm", async () => {
@@ -50,8 +63,10 @@ console.log(JSON.stringify(out.toNested()));`,
     const node = pkg.exports["./node"] as { types: string; default: string };
     expect(existsSync(join(root, node.default))).toBe(true);
     expect(existsSync(join(root, node.types))).toBe(true);
-    const wasm = pkg.exports["./wasm"] as string;
+    const wasmEntry = pkg.exports["./wasm"] as { types: string; default: string };
+    const wasm = wasmEntry.default;
     expect(existsSync(join(root, wasm))).toBe(true);
+    expect(existsSync(join(root, wasmEntry.types))).toBe(true);
     expect(WebAssembly.validate(new Uint8Array(await import("node:fs").then((fs) => fs.readFileSync(join(root, wasm)))))).toBe(true);
   });
 

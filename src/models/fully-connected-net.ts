@@ -1,15 +1,19 @@
 // {linear - [batchnorm] - relu - [dropout]} x (L-1) - linear - softmax, with explicit forward and
 // backward passes over workspace buffers (a training step allocates nothing after the first).
+// Batch norm runs in train mode inside loss(X, y) (updating the running statistics) and in test
+// mode inside loss(X).
 import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
 import { labelsToWasm, type Labels } from "../labels.js";
 import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
 import { dropoutMaskInto } from "../layers/dropout.js";
+import { batchNormBackwardInto, batchNormForwardInto, type BatchNormState } from "../layers/batchnorm.js";
 import { deriveSeed, drawSubSeed } from "../random.js";
 import { kernels } from "../runtime.js";
-import { checkTensor, empty, sizeOf, type Tensor } from "../tensor.js";
+import { checkTensor, empty, keep, sizeOf, zeros, type Tensor } from "../tensor.js";
 import { checkEnum, checkNumber, checkOptions, checkSeed, shapeString } from "../validate.js";
 import { Workspace } from "../workspace.js";
-import { checkDims, type Regularization } from "./options.js";
+import { checkDims } from "./options.js";
+import { regularize, type Regularization } from "./regularization.js";
 import { ParamStore } from "./param-store.js";
 
 export interface FullyConnectedNetOptions {
@@ -38,6 +42,7 @@ export class FullyConnectedNet {
   readonly numLayers: number;
   readonly paramStore: ParamStore;
   readonly #ws = new Workspace();
+  readonly #weightNames: string[] = [];
   readonly #dims: number[];
   #dropoutOffset = 0;
 
@@ -54,22 +59,38 @@ export class FullyConnectedNet {
     const regularization = o.regularization === undefined ? "l2" : checkEnum(fn, "regularization", o.regularization, ["l2", "l1"] as const);
     const weightScale = o.weightScale === undefined ? 1e-2 : checkWeightScale(fn, o.weightScale);
     const seed = o.seed === undefined ? drawSubSeed() : checkSeed(fn, "seed", o.seed);
-    if (normalization === "batchnorm") throw new RangeError(`${fn}: normalization "batchnorm" is not available yet`);
     this.config = { hiddenDims, inputDim, numClasses, dropout, normalization, reg, regularization, weightScale, seed };
     this.#dims = [inputDim, ...hiddenDims, numClasses];
     this.numLayers = hiddenDims.length + 1;
 
+    const bn = normalization === "batchnorm";
     const layout: [string, number[]][] = [];
     for (let i = 1; i <= this.numLayers; i++) {
       layout.push([`W${i}`, [this.#dims[i - 1], this.#dims[i]]], [`b${i}`, [this.#dims[i]]]);
+      if (bn && i < this.numLayers) layout.push([`gamma${i}`, [this.#dims[i]]], [`beta${i}`, [this.#dims[i]]]);
     }
     this.paramStore = new ParamStore(layout);
+    for (let i = 1; i <= this.numLayers; i++) this.#weightNames.push(`W${i}`);
+    const k = kernels();
     for (let i = 1; i <= this.numLayers; i++) {
       const relu = i < this.numLayers;
       fillNormal(this.params[`W${i}`], initStd(weightScale, this.#dims[i - 1], relu), deriveSeed(seed, i));
-      kernels().f32_fill(this.params[`b${i}`].ptr, this.#dims[i], 0);
+      k.f32_fill(this.params[`b${i}`].ptr, this.#dims[i], 0);
+      if (bn && i < this.numLayers) {
+        k.f32_fill(this.params[`gamma${i}`].ptr, this.#dims[i], 1);
+        k.f32_fill(this.params[`beta${i}`].ptr, this.#dims[i], 0);
+        const state = { mode: "train" as const, eps: 1e-5, momentum: 0.9, runningMean: keep(zeros([this.#dims[i]])), runningVar: keep(zeros([this.#dims[i]])) };
+        this.bnParams.push(state);
+        this.buffers[`runningMean${i}`] = state.runningMean;
+        this.buffers[`runningVar${i}`] = state.runningVar;
+      }
     }
   }
+
+  /** Batch-norm state per hidden layer (mode is set by loss(): "train" with labels, else "test"). */
+  readonly bnParams: BatchNormState[] = [];
+  /** Non-parameter state saved with the parameters: runningMean1, runningVar1, ... */
+  readonly buffers: Record<string, Tensor> = {};
 
   /** Named parameters W1..WL, b1..bL (views into one flat region; edit values with set()). */
   get params(): Record<string, Tensor> {
@@ -89,6 +110,8 @@ export class FullyConnectedNet {
     const ws = this.#ws;
     const p = this.params;
     const { dropout } = this.config;
+    const bn = this.bnParams.length > 0;
+    for (const state of this.bnParams) state.mode = train ? "train" : "test";
     const yPtr = train ? labelsToWasm(fn, y, N, this.config.numClasses) : 0;
 
     // Forward. h[i]: (N, dims[i]) is the input of layer i+1.
@@ -96,8 +119,13 @@ export class FullyConnectedNet {
     for (let i = 1; i < L; i++) {
       const D = this.#dims[i - 1];
       const M = this.#dims[i];
-      const a = ws.get(`a${i}`, [N, M]);
+      let a = ws.get(`a${i}`, [N, M]);
       linearForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], N, D, M);
+      if (bn) {
+        const z = ws.get(`z${i}`, [N, M]);
+        batchNormForwardInto(z, ws.get(`mean${i}`, [M]), ws.get(`invstd${i}`, [M]), a, p[`gamma${i}`], p[`beta${i}`], this.bnParams[i - 1], N, M);
+        a = z;
+      }
       k.f32_relu(a.ptr, a.ptr, a.size); // in place: the ReLU output keeps the sign pattern backward needs
       if (train && dropout > 0) {
         const mask = ws.get(`mask${i}`, [N, M]);
@@ -126,12 +154,19 @@ export class FullyConnectedNet {
       const dx = i > 1 ? ws.get(`dh${i - 1}`, [N, D]) : null;
       linearBackwardInto(dx, g[`W${i}`], g[`b${i}`], dout, h[i - 1], p[`W${i}`], N, D, M);
       if (dx) {
-        if (dropout > 0) k.f32_mul(dx.ptr, dx.ptr, ws.get(`mask${i - 1}`, [N, D]).ptr, dx.size);
-        k.f32_relu_backward(dx.ptr, dx.ptr, ws.get(`a${i - 1}`, [N, D]).ptr, dx.size);
+        const j = i - 1;
+        if (dropout > 0) k.f32_mul(dx.ptr, dx.ptr, ws.get(`mask${j}`, [N, D]).ptr, dx.size);
+        k.f32_relu_backward(dx.ptr, dx.ptr, ws.get(bn ? `z${j}` : `a${j}`, [N, D]).ptr, dx.size);
+        if (bn) {
+          batchNormBackwardInto(
+            dx, g[`gamma${j}`], g[`beta${j}`], dx, ws.get(`a${j}`, [N, D]), p[`gamma${j}`],
+            ws.get(`mean${j}`, [D]), ws.get(`invstd${j}`, [D]), "train", N, D,
+          );
+        }
         dout = dx;
       }
     }
-    loss += this.#regularize();
+    loss += regularize(this.paramStore, this.#weightNames, this.config.reg, this.config.regularization);
     return [loss, g];
   }
 
@@ -144,25 +179,7 @@ export class FullyConnectedNet {
     this.#dropoutOffset = value;
   }
 
-  /** Adds the penalty's gradient to every dW and returns the penalty. */
-  #regularize(): number {
-    const { reg, regularization } = this.config;
-    if (reg === 0) return 0;
-    const k = kernels();
-    let penalty = 0;
-    for (let i = 1; i <= this.numLayers; i++) {
-      const W = this.params[`W${i}`];
-      const dW = this.paramStore.grads[`W${i}`];
-      if (regularization === "l2") {
-        penalty += reg * k.f32_sum_squares(W.ptr, W.size);
-        k.f32_axpy(dW.ptr, W.ptr, W.size, 2 * reg);
-      } else {
-        penalty += reg * k.f32_sum_abs(W.ptr, W.size);
-        k.f32_add_sign(dW.ptr, W.ptr, W.size, reg);
-      }
-    }
-    return penalty;
-  }
+
 
   #dropoutStream(count: number): [number, number] {
     const offset = this.#dropoutOffset;
@@ -181,9 +198,10 @@ export class FullyConnectedNet {
     return x.shape[0];
   }
 
-  /** Frees parameters, gradients and workspace. */
+  /** Frees parameters, gradients, batch-norm statistics and workspace. */
   dispose(): void {
     this.#ws.dispose();
+    for (const t of Object.values(this.buffers)) t.dispose();
     this.paramStore.dispose();
   }
 }

@@ -7,5 +7,3 @@ export function checkDims(fn: string, name: string, value: unknown, allowEmpty =
   if (!allowEmpty && value.length === 0) throw new RangeError(`${fn}: ${name} must not be empty`);
   return value.map((d, i) => checkInteger(fn, `${name}[${i}]`, d, 1));
 }
-
-export type Regularization = "l2" | "l1";

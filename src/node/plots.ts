@@ -103,12 +103,12 @@ export async function activationHistogramsSvg(rows: readonly HistogramRow[], tit
     title,
     data: { values: [...values, ...labels] },
     facet: {
-      row: { field: "scheme", type: "nominal", title: null, sort: null },
+      row: { field: "scheme", type: "nominal", title: null, sort: [...new Set(rows.map((r) => r.scheme))] },
       column: { field: "layer", type: "nominal", title: null },
     },
     spec: {
-      width: 150,
-      height: 90,
+      width: 130,
+      height: 80,
       layer: [
         {
           transform: [{ filter: "isValid(datum.start)" }],

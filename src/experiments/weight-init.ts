@@ -1,0 +1,111 @@
+// The course notes' weight-initialization experiment: feed random data through a deep stack of
+// wide layers (7 widths of 4096, so 6 weight matrices) and watch each layer's activations.
+// With std 0.01 tanh activations collapse toward 0; with 0.05 they saturate at ±1; Xavier
+// (std 1/sqrt(Din)) keeps them spread. For ReLU, Xavier shrinks them layer by layer and Kaiming
+// (std sqrt(2/Din)) keeps them steady. Everything runs in wasm, so results are the same everywhere.
+import { fillNormal, initStd, type WeightScale } from "../init.js";
+import { deriveSeed } from "../random.js";
+import { kernels } from "../runtime.js";
+import { gemm } from "../ops/gemm.js";
+import { empty } from "../tensor.js";
+import { checkInteger, checkOptions, checkSeed } from "../validate.js";
+
+export interface InitScheme {
+  name: string;
+  weightScale: WeightScale;
+  activation: "tanh" | "relu";
+}
+
+/** The schemes the notes walk through, in order. */
+export const INIT_SCHEMES: readonly InitScheme[] = [
+  { name: "std 0.01, tanh", weightScale: 0.01, activation: "tanh" },
+  { name: "std 0.05, tanh", weightScale: 0.05, activation: "tanh" },
+  { name: "Xavier, tanh", weightScale: "xavier", activation: "tanh" },
+  { name: "Xavier, ReLU", weightScale: "xavier", activation: "relu" },
+  { name: "Kaiming, ReLU", weightScale: "kaiming", activation: "relu" },
+];
+
+export interface LayerStats {
+  layer: number;
+  mean: number;
+  std: number;
+  /** Histogram of the layer's activations: edges (bins + 1) and counts. */
+  edges: number[];
+  counts: number[];
+}
+
+export interface InitExperimentResult {
+  width: number;
+  depth: number;
+  batch: number;
+  seed: number;
+  schemes: { scheme: InitScheme; layers: LayerStats[] }[];
+}
+
+export interface InitExperimentOptions {
+  /** Layer width (default 4096, as in the notes). */
+  width?: number;
+  /** Number of widths in the stack (default 7: six weight matrices). */
+  depth?: number;
+  /** Rows of random input (default 16). */
+  batch?: number;
+  seed?: number;
+  bins?: number;
+  schemes?: readonly InitScheme[];
+}
+
+/** Runs every scheme on the same random input and returns per-layer statistics and histograms. */
+export function runInitExperiment(options: InitExperimentOptions = {}): InitExperimentResult {
+  const fn = "runInitExperiment";
+  const o = checkOptions(fn, "options", options, ["width", "depth", "batch", "seed", "bins", "schemes"]);
+  const width = o.width === undefined ? 4096 : checkInteger(fn, "width", o.width, 1);
+  const depth = o.depth === undefined ? 7 : checkInteger(fn, "depth", o.depth, 2);
+  const batch = o.batch === undefined ? 16 : checkInteger(fn, "batch", o.batch, 1);
+  const seed = o.seed === undefined ? 0 : checkSeed(fn, "seed", o.seed);
+  const bins = o.bins === undefined ? 40 : checkInteger(fn, "bins", o.bins, 1);
+  const schemes = (o.schemes as readonly InitScheme[] | undefined) ?? INIT_SCHEMES;
+  const k = kernels();
+  const w = empty([width, width], fn);
+  // Layer-major: each layer's standard-normal matrix is drawn once and shared by every scheme
+  // (x·(s·W) = s·(x·W)), which keeps the experiment to one 4096² draw per layer.
+  const acts = schemes.map(() => [empty([batch, width], fn), empty([batch, width], fn)] as const);
+  try {
+    for (const [x] of acts) fillNormal(x, 1, seed);
+    const result: InitExperimentResult = { width, depth, batch, seed, schemes: schemes.map((scheme) => ({ scheme, layers: [] })) };
+    for (let layer = 1; layer < depth; layer++) {
+      fillNormal(w, 1, deriveSeed(seed, layer));
+      schemes.forEach((scheme, s) => {
+        const [x, out] = layer % 2 === 1 ? acts[s] : [acts[s][1], acts[s][0]];
+        gemm("nn", out.ptr, x.ptr, w.ptr, batch, width, width);
+        k.f32_scale(out.ptr, out.ptr, out.size, initStd(scheme.weightScale, width, scheme.activation === "relu"));
+        if (scheme.activation === "tanh") k.f32_tanh(out.ptr, out.ptr, out.size);
+        else k.f32_relu(out.ptr, out.ptr, out.size);
+        result.schemes[s].layers.push({ layer, ...statistics(out.toArray(), scheme.activation, bins) });
+      });
+    }
+    return result;
+  } finally {
+    w.dispose();
+    for (const pair of acts) for (const t of pair) t.dispose();
+  }
+}
+
+function statistics(values: Float32Array, activation: "tanh" | "relu", bins: number): Omit<LayerStats, "layer"> {
+  let sum = 0;
+  let max = 0;
+  for (const v of values) {
+    sum += v;
+    max = Math.max(max, v);
+  }
+  const mean = sum / values.length;
+  let sq = 0;
+  for (const v of values) sq += (v - mean) * (v - mean);
+  const std = kernels().f64_sqrt(sq / values.length);
+  // tanh lives in [-1, 1]; ReLU outputs in [0, max] of this layer (at least a tiny range).
+  const lo = activation === "tanh" ? -1 : 0;
+  const hi = activation === "tanh" ? 1 : Math.max(max, 1e-6);
+  const edges = Array.from({ length: bins + 1 }, (_, i) => lo + ((hi - lo) * i) / bins);
+  const counts = new Array<number>(bins).fill(0);
+  for (const v of values) counts[Math.min(bins - 1, Math.max(0, Math.floor(((v - lo) / (hi - lo)) * bins)))]++;
+  return { mean, std, edges, counts };
+}

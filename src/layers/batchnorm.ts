@@ -1,0 +1,179 @@
+// Batch normalization for (N, D): per-feature statistics over the batch axis.
+// train: mean and BIASED variance of the batch (the seed's torch.var without dim=0, one variance
+//        over all elements, is a bug); running = momentum * running + (1 - momentum) * batch
+// test:  the running statistics
+// out = gamma * (x - mean) / sqrt(var + eps) + beta. Every number is computed in wasm.
+import { kernels } from "../runtime.js";
+import { checkShape, checkTensor, empty, keep, zeros, type Tensor } from "../tensor.js";
+import { checkEnum, checkNumber, checkOptions, shapeString } from "../validate.js";
+import { checkCache } from "./linear.js";
+
+export type BatchNormMode = "train" | "test";
+
+/** The course's bn_param. forward stores runningMean/runningVar back here (created as zeros). */
+export interface BatchNormParam {
+  mode: BatchNormMode;
+  /** Added to the variance; > 0. Default 1e-5. */
+  eps?: number;
+  /** Weight of the old running statistics; in [0, 1]. Default 0.9. */
+  momentum?: number;
+  /** (D) for BatchNorm, (C) for SpatialBatchNorm. */
+  runningMean?: Tensor;
+  runningVar?: Tensor;
+}
+
+/** A checked bnParam with its running statistics present. */
+export interface BatchNormState {
+  mode: BatchNormMode;
+  eps: number;
+  momentum: number;
+  runningMean: Tensor;
+  runningVar: Tensor;
+}
+
+/**
+ * What backward needs. x and gamma are the forward inputs, by reference; mean and invstd are saved
+ * buffers (the batch mean and 1/sqrt(var + eps) in train mode; a copy of the running mean and
+ * 1/sqrt(runningVar + eps) in test mode). xhat is not stored: backward recomputes it bit-exactly.
+ * x: (N, D) [or (N, C, H, W) for SpatialBatchNorm], gamma, mean, invstd: (D) [or (C)]
+ */
+export interface BatchNormCache {
+  x: Tensor;
+  gamma: Tensor;
+  mean: Tensor;
+  invstd: Tensor;
+  mode: BatchNormMode;
+}
+
+const PARAM_KEYS = ["mode", "eps", "momentum", "runningMean", "runningVar"] as const;
+
+/**
+ * Checks bnParam for `features` features (or channels) and returns it with running statistics:
+ * when absent they are created as zeros of shape (features) and stored back into bnParam, so the
+ * caller sees them next call. Created statistics are kept out of any enclosing tidy (they are
+ * state that outlives the step).
+ */
+export function resolveBatchNormParam(fn: string, bnParam: unknown, features: number): BatchNormState {
+  if (bnParam === undefined) throw new TypeError(`${fn}: bnParam { mode: "train" | "test", ... } is required`);
+  const o = checkOptions(fn, "bnParam", bnParam, PARAM_KEYS);
+  const mode = checkEnum(fn, "bnParam.mode", o.mode, ["train", "test"] as const);
+  const eps = o.eps === undefined ? 1e-5 : checkNumber(fn, "bnParam.eps", o.eps, { min: 0, minExclusive: true });
+  if (Math.fround(eps) === 0) throw new RangeError(`${fn}: bnParam.eps must be > 0 in float32 (got ${eps}, which rounds to 0)`);
+  const momentum = o.momentum === undefined ? 0.9 : checkNumber(fn, "bnParam.momentum", o.momentum, { min: 0, max: 1 });
+  const given = (name: "runningMean" | "runningVar"): Tensor | undefined => {
+    if (o[name] === undefined) return undefined;
+    checkTensor(fn, `bnParam.${name}`, o[name], 1);
+    checkShape(fn, `bnParam.${name}`, o[name] as Tensor, [features], "one value per feature");
+    return o[name] as Tensor;
+  };
+  // Both are checked before either is created, so a bad one leaves bnParam untouched.
+  const mean = given("runningMean");
+  const variance = given("runningVar");
+  if (mean !== undefined && mean === variance) {
+    throw new TypeError(`${fn}: bnParam.runningMean and bnParam.runningVar must be different tensors`);
+  }
+  const runningMean = mean ?? (o.runningMean = keep(zeros([features])));
+  const runningVar = variance ?? (o.runningVar = keep(zeros([features])));
+  return { mode, eps, momentum, runningMean, runningVar };
+}
+
+/** Checks gamma and beta are (features). */
+export function checkScaleShift(fn: string, gamma: unknown, beta: unknown, features: number, what: string): void {
+  checkTensor(fn, "gamma", gamma, 1);
+  checkTensor(fn, "beta", beta, 1);
+  checkShape(fn, "gamma", gamma as Tensor, [features], `one scale per ${what}`);
+  checkShape(fn, "beta", beta as Tensor, [features], `one shift per ${what}`);
+}
+
+/** Checks x is (N, D) with N >= 1, D >= 1 and gamma, beta are (D); returns [N, D]. */
+export function batchNormDims(fn: string, x: unknown, gamma: unknown, beta: unknown): [number, number] {
+  checkTensor(fn, "x", x, 2);
+  const [N, D] = (x as Tensor).shape;
+  if (N < 1) throw new RangeError(`${fn}: x must have at least one row (got shape ${shapeString((x as Tensor).shape)})`);
+  if (D < 1) throw new RangeError(`${fn}: x must have at least one feature (got shape ${shapeString((x as Tensor).shape)})`);
+  checkScaleShift(fn, gamma, beta, D, `feature of x ${shapeString((x as Tensor).shape)}`);
+  return [N, D];
+}
+
+/**
+ * Forward into preallocated buffers. Train mode also updates state.runningMean/runningVar in place.
+ * out, x: (N, D); mean, invstd: (D) saved for backward; gamma, beta: (D). out may be x itself
+ * (then backward cannot be used).
+ */
+export function batchNormForwardInto(
+  out: Tensor, mean: Tensor, invstd: Tensor, x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNormState, N: number, D: number,
+): void {
+  const k = kernels();
+  if (state.mode === "train") {
+    k.f32_batchnorm_forward_train(
+      out.ptr, mean.ptr, invstd.ptr, state.runningMean.ptr, state.runningVar.ptr,
+      x.ptr, gamma.ptr, beta.ptr, N, D, state.eps, state.momentum,
+    );
+  } else {
+    k.f32_batchnorm_forward_test(
+      out.ptr, mean.ptr, invstd.ptr, x.ptr, gamma.ptr, beta.ptr, state.runningMean.ptr, state.runningVar.ptr, N, D, state.eps,
+    );
+  }
+}
+
+/**
+ * Backward into preallocated buffers: dx (N, D), dgamma, dbeta (D), overwritten. dout, x: (N, D);
+ * gamma, mean, invstd: (D) as saved by forward. mode is the forward's: a train-mode forward gives
+ * the full batch-statistics gradient, a test-mode one treats the statistics as constants.
+ * dx may be dout itself.
+ */
+export function batchNormBackwardInto(
+  dx: Tensor, dgamma: Tensor, dbeta: Tensor, dout: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, invstd: Tensor,
+  mode: BatchNormMode, N: number, D: number,
+): void {
+  kernels().f32_batchnorm_backward(
+    dx.ptr, dgamma.ptr, dbeta.ptr, dout.ptr, x.ptr, gamma.ptr, mean.ptr, invstd.ptr, N, D, mode === "train",
+  );
+}
+
+/** Checks a cache's saved buffers against its x (shared by both batch-norm layers). */
+export function checkBatchNormCache(fn: string, cache: unknown, features: (x: Tensor) => number): BatchNormCache {
+  const c = checkCache(fn, cache, ["x", "gamma", "mean", "invstd", "mode"]) as unknown as BatchNormCache;
+  checkTensor(fn, "cache.x", c.x);
+  const F = features(c.x);
+  for (const name of ["gamma", "mean", "invstd"] as const) {
+    checkTensor(fn, `cache.${name}`, c[name], 1);
+    checkShape(fn, `cache.${name}`, c[name], [F], "one value per feature");
+  }
+  checkEnum(fn, "cache.mode", c.mode, ["train", "test"] as const);
+  return c;
+}
+
+export const BatchNorm = {
+  /**
+   * x: (N, D), gamma, beta: (D) -> out: (N, D). bnParam: { mode, eps = 1e-5, momentum = 0.9,
+   * runningMean?, runningVar? }; train mode updates the running statistics (stored back in bnParam).
+   */
+  forward(x: Tensor, gamma: Tensor, beta: Tensor, bnParam: BatchNormParam): [Tensor, BatchNormCache] {
+    const fn = "BatchNorm.forward";
+    const [N, D] = batchNormDims(fn, x, gamma, beta);
+    const state = resolveBatchNormParam(fn, bnParam, D);
+    const out = empty([N, D], fn);
+    const mean = empty([D], fn);
+    const invstd = empty([D], fn);
+    batchNormForwardInto(out, mean, invstd, x, gamma, beta, state, N, D);
+    return [out, { x, gamma, mean, invstd, mode: state.mode }];
+  },
+
+  /** Returns [dx (N, D), dgamma (D), dbeta (D)]. dout: (N, D). The compact closed form. */
+  backward(dout: Tensor, cache: BatchNormCache): [Tensor, Tensor, Tensor] {
+    const fn = "BatchNorm.backward";
+    const { x, gamma, mean, invstd, mode } = checkBatchNormCache(fn, cache, (x) => {
+      checkTensor(fn, "cache.x", x, 2);
+      return x.shape[1];
+    });
+    const [N, D] = x.shape;
+    checkTensor(fn, "dout", dout);
+    checkShape(fn, "dout", dout, x.shape, "the forward output's shape");
+    const dx = empty([N, D], fn);
+    const dgamma = empty([D], fn);
+    const dbeta = empty([D], fn);
+    batchNormBackwardInto(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, mode, N, D);
+    return [dx, dgamma, dbeta];
+  },
+};

@@ -1,0 +1,91 @@
+// Spatial batch normalization for NCHW: statistics per channel over N, H and W. The kernels walk
+// NCHW directly (each channel is N contiguous runs of H*W values): no transposed copy is made.
+// Same semantics, bnParam and cache as BatchNorm, with C in place of D.
+import { kernels } from "../runtime.js";
+import { checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { shapeString } from "../validate.js";
+import {
+  checkBatchNormCache, checkScaleShift, resolveBatchNormParam,
+  type BatchNormCache, type BatchNormMode, type BatchNormParam, type BatchNormState,
+} from "./batchnorm.js";
+
+export type SpatialBatchNormCache = BatchNormCache;
+
+/** Checks x is (N, C, H, W) with N, C, H, W >= 1 and gamma, beta are (C); returns [N, C, H*W]. */
+export function spatialBatchNormDims(fn: string, x: unknown, gamma: unknown, beta: unknown): [number, number, number] {
+  checkTensor(fn, "x", x, 4);
+  const shape = (x as Tensor).shape;
+  const [N, C, H, W] = shape;
+  if (N < 1 || C < 1 || H < 1 || W < 1) {
+    throw new RangeError(`${fn}: x must be (N, C, H, W) with every dimension >= 1 (got shape ${shapeString(shape)})`);
+  }
+  checkScaleShift(fn, gamma, beta, C, `channel of x ${shapeString(shape)}`);
+  return [N, C, H * W];
+}
+
+/**
+ * Forward into preallocated buffers; train mode also updates the running statistics in place.
+ * out, x: (N, C, H, W) seen as (N, C, S) with S = H*W; mean, invstd: (C) saved for backward;
+ * gamma, beta: (C). out may be x itself (then backward cannot be used).
+ */
+export function spatialBatchNormForwardInto(
+  out: Tensor, mean: Tensor, invstd: Tensor, x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNormState,
+  N: number, C: number, S: number,
+): void {
+  const k = kernels();
+  if (state.mode === "train") {
+    k.f32_spatial_batchnorm_forward_train(
+      out.ptr, mean.ptr, invstd.ptr, state.runningMean.ptr, state.runningVar.ptr,
+      x.ptr, gamma.ptr, beta.ptr, N, C, S, state.eps, state.momentum,
+    );
+  } else {
+    k.f32_spatial_batchnorm_forward_test(
+      out.ptr, mean.ptr, invstd.ptr, x.ptr, gamma.ptr, beta.ptr, state.runningMean.ptr, state.runningVar.ptr, N, C, S, state.eps,
+    );
+  }
+}
+
+/**
+ * Backward into preallocated buffers: dx (N, C, H, W), dgamma, dbeta (C), overwritten.
+ * dout, x: (N, C, H, W); gamma, mean, invstd: (C) as saved by forward; mode is the forward's.
+ * dx may be dout itself.
+ */
+export function spatialBatchNormBackwardInto(
+  dx: Tensor, dgamma: Tensor, dbeta: Tensor, dout: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, invstd: Tensor,
+  mode: BatchNormMode, N: number, C: number, S: number,
+): void {
+  kernels().f32_spatial_batchnorm_backward(
+    dx.ptr, dgamma.ptr, dbeta.ptr, dout.ptr, x.ptr, gamma.ptr, mean.ptr, invstd.ptr, N, C, S, mode === "train",
+  );
+}
+
+export const SpatialBatchNorm = {
+  /** x: (N, C, H, W), gamma, beta: (C) -> out: (N, C, H, W). bnParam as for BatchNorm, stats of shape (C). */
+  forward(x: Tensor, gamma: Tensor, beta: Tensor, bnParam: BatchNormParam): [Tensor, SpatialBatchNormCache] {
+    const fn = "SpatialBatchNorm.forward";
+    const [N, C, S] = spatialBatchNormDims(fn, x, gamma, beta);
+    const state = resolveBatchNormParam(fn, bnParam, C);
+    const out = empty(x.shape, fn);
+    const mean = empty([C], fn);
+    const invstd = empty([C], fn);
+    spatialBatchNormForwardInto(out, mean, invstd, x, gamma, beta, state, N, C, S);
+    return [out, { x, gamma, mean, invstd, mode: state.mode }];
+  },
+
+  /** Returns [dx (N, C, H, W), dgamma (C), dbeta (C)]. dout: (N, C, H, W). */
+  backward(dout: Tensor, cache: SpatialBatchNormCache): [Tensor, Tensor, Tensor] {
+    const fn = "SpatialBatchNorm.backward";
+    const { x, gamma, mean, invstd, mode } = checkBatchNormCache(fn, cache, (x) => {
+      checkTensor(fn, "cache.x", x, 4);
+      return x.shape[1];
+    });
+    const [N, C, H, W] = x.shape;
+    checkTensor(fn, "dout", dout);
+    checkShape(fn, "dout", dout, x.shape, "the forward output's shape");
+    const dx = empty(x.shape, fn);
+    const dgamma = empty([C], fn);
+    const dbeta = empty([C], fn);
+    spatialBatchNormBackwardInto(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, mode, N, C, H * W);
+    return [dx, dgamma, dbeta];
+  },
+};

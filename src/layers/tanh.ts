@@ -1,0 +1,40 @@
+// Tanh: out = tanh(x), computed in wasm (within ~0.5 ulp, same bits in every engine);
+// dx = dout * (1 - out^2), from the saved output.
+import { kernels } from "../runtime.js";
+import { checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { checkCache } from "./linear.js";
+
+/** out: the forward output (any shape), by reference. */
+export interface TanhCache {
+  out: Tensor;
+}
+
+/** out = tanh(x). out, x: (n) any shape of the same size; out may be x itself (then backward still works: it needs only out). */
+export function tanhForwardInto(out: Tensor, x: Tensor): void {
+  kernels().f32_tanh(out.ptr, x.ptr, x.size);
+}
+
+/** dx = dout * (1 - out^2). dx, dout, out: same size; dx may be dout itself. */
+export function tanhBackwardInto(dx: Tensor, dout: Tensor, out: Tensor): void {
+  kernels().f32_tanh_backward(dx.ptr, dout.ptr, out.ptr, out.size);
+}
+
+export const Tanh = {
+  forward(x: Tensor): [Tensor, TanhCache] {
+    checkTensor("Tanh.forward", "x", x);
+    const out = empty(x.shape, "Tanh.forward");
+    tanhForwardInto(out, x);
+    return [out, { out }];
+  },
+
+  backward(dout: Tensor, cache: TanhCache): Tensor {
+    const fn = "Tanh.backward";
+    const { out } = checkCache(fn, cache, ["out"]) as unknown as TanhCache;
+    checkTensor(fn, "cache.out", out);
+    checkTensor(fn, "dout", dout);
+    checkShape(fn, "dout", dout, out.shape, "the forward output's shape");
+    const dx = empty(out.shape, fn);
+    tanhBackwardInto(dx, dout, out);
+    return dx;
+  },
+};

@@ -1,0 +1,240 @@
+// {conv3x3 pad 1 - [spatial batchnorm] - relu - [maxpool 2x2 stride 2]} x (L-1) - linear - softmax,
+// the course's DeepConvNet, with explicit passes over workspace buffers (a training step
+// allocates nothing after the first). Batch norm runs in train mode inside loss(X, y) and in test
+// mode inside loss(X).
+import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
+import { labelsToWasm, type Labels } from "../labels.js";
+import { convBackwardInto, convColsShape, convForwardInto, type ConvDims } from "../layers/conv.js";
+import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
+import { maxPoolBackwardInto, maxPoolForwardInto, type PoolDims } from "../layers/maxpool.js";
+import { spatialBatchNormBackwardInto, spatialBatchNormForwardInto } from "../layers/spatial-batchnorm.js";
+import type { BatchNormState } from "../layers/batchnorm.js";
+import { drawSubSeed, deriveSeed } from "../random.js";
+import { kernels } from "../runtime.js";
+import { checkTensor, empty, keep, zeros, type Tensor } from "../tensor.js";
+import { checkInteger, checkNumber, checkOptions, checkSeed, describe, shapeString } from "../validate.js";
+import { Workspace } from "../workspace.js";
+import { checkDims } from "./options.js";
+import { regularize, type Regularization } from "./regularization.js";
+import { ParamStore } from "./param-store.js";
+import { checkEnum } from "../validate.js";
+
+export interface DeepConvNetOptions {
+  /** (C, H, W) of one input image. Default [3, 32, 32]. */
+  inputDims?: [number, number, number];
+  /** Filters of each conv layer (3x3, pad 1, stride 1). Default [8, 8, 8]. */
+  numFilters?: number[];
+  /** 0-based indices of the conv layers followed by a 2x2 stride-2 max-pool. Default [0, 1, 2]. */
+  maxPools?: number[];
+  batchnorm?: boolean;
+  numClasses?: number;
+  /** std of the initial weights, or "kaiming" (gain 2 for conv layers, 1 for the last linear). */
+  weightScale?: WeightScale;
+  reg?: number;
+  regularization?: Regularization;
+  seed?: number;
+}
+
+const KNOWN = ["inputDims", "numFilters", "maxPools", "batchnorm", "numClasses", "weightScale", "reg", "regularization", "seed"];
+const CONV = { HH: 3, WW: 3, stride: 1, pad: 1 };
+const POOL = { poolHeight: 2, poolWidth: 2, stride: 2 };
+
+/** Sizes of one conv block for a batch of N. */
+interface Block {
+  conv: ConvDims;
+  pool: PoolDims | null;
+}
+
+export class DeepConvNet {
+  readonly config: Required<Omit<DeepConvNetOptions, "seed">> & { seed: number };
+  readonly numLayers: number;
+  readonly paramStore: ParamStore;
+  /** Spatial batch-norm state per conv layer (mode set by loss()). */
+  readonly bnParams: BatchNormState[] = [];
+  /** Non-parameter state saved with the parameters: runningMean1, runningVar1, ... */
+  readonly buffers: Record<string, Tensor> = {};
+  /** Always 0: this net draws no random numbers after initialization (kept for the Solver's resume). */
+  rngState = 0;
+  readonly #ws = new Workspace();
+  readonly #weightNames: string[] = [];
+  /** Feature-map shape after each conv block: [C, H, W]; index 0 is the input. */
+  readonly #maps: [number, number, number][];
+
+  constructor(options: DeepConvNetOptions = {}) {
+    const fn = "DeepConvNet";
+    const o = checkOptions(fn, "options", options, KNOWN);
+    const inputDims = (o.inputDims === undefined ? [3, 32, 32] : checkDims(fn, "inputDims", o.inputDims, false)) as [number, number, number];
+    if (inputDims.length !== 3) throw new RangeError(`${fn}: inputDims must be [C, H, W] (got ${JSON.stringify(o.inputDims)})`);
+    const numFilters = o.numFilters === undefined ? [8, 8, 8] : checkDims(fn, "numFilters", o.numFilters);
+    if (!Array.isArray(o.maxPools ?? [])) throw new TypeError(`${fn}: maxPools must be an array of layer indices (got ${describe(o.maxPools)})`);
+    const maxPools = ((o.maxPools as unknown[] | undefined) ?? [0, 1, 2]).map((v, i) => checkInteger(fn, `maxPools[${i}]`, v, 0, numFilters.length - 1));
+    if (o.batchnorm !== undefined && typeof o.batchnorm !== "boolean") throw new TypeError(`${fn}: batchnorm must be a boolean (got ${describe(o.batchnorm)})`);
+    const batchnorm = o.batchnorm === true;
+    const numClasses = o.numClasses === undefined ? 10 : checkInteger(fn, "numClasses", o.numClasses, 1);
+    const weightScale = o.weightScale === undefined ? 1e-3 : checkWeightScale(fn, o.weightScale);
+    const reg = o.reg === undefined ? 0 : checkNumber(fn, "reg", o.reg, { min: 0 });
+    const regularization = o.regularization === undefined ? "l2" : checkEnum(fn, "regularization", o.regularization, ["l2", "l1"] as const);
+    const seed = o.seed === undefined ? drawSubSeed() : checkSeed(fn, "seed", o.seed);
+    this.config = { inputDims, numFilters, maxPools, batchnorm, numClasses, weightScale, reg, regularization, seed };
+    this.numLayers = numFilters.length + 1;
+
+    this.#maps = [inputDims];
+    for (let i = 0; i < numFilters.length; i++) {
+      const [, H, W] = this.#maps[i];
+      const pooled = maxPools.includes(i);
+      if (pooled && (H < 2 || W < 2)) {
+        throw new RangeError(`${fn}: maxPools includes layer ${i}, but its ${H}x${W} feature map is too small for a 2x2 pool (inputDims ${shapeString(inputDims)})`);
+      }
+      this.#maps.push([numFilters[i], pooled ? Math.floor(H / 2) : H, pooled ? Math.floor(W / 2) : W]);
+    }
+    const [Cl, Hl, Wl] = this.#maps[numFilters.length];
+    const flat = Cl * Hl * Wl;
+
+    const layout: [string, number[]][] = [];
+    for (let i = 1; i < this.numLayers; i++) {
+      const Cin = this.#maps[i - 1][0];
+      const F = numFilters[i - 1];
+      layout.push([`W${i}`, [F, Cin, CONV.HH, CONV.WW]], [`b${i}`, [F]]);
+      if (batchnorm) layout.push([`gamma${i}`, [F]], [`beta${i}`, [F]]);
+    }
+    const L = this.numLayers;
+    layout.push([`W${L}`, [flat, numClasses]], [`b${L}`, [numClasses]]);
+    this.paramStore = new ParamStore(layout);
+    for (let i = 1; i <= this.numLayers; i++) this.#weightNames.push(`W${i}`);
+
+    const k = kernels();
+    for (let i = 1; i <= L; i++) {
+      const conv = i < L;
+      const fanIn = conv ? this.#maps[i - 1][0] * CONV.HH * CONV.WW : flat;
+      fillNormal(this.params[`W${i}`], initStd(weightScale, fanIn, conv), deriveSeed(seed, i));
+      const b = this.params[`b${i}`];
+      k.f32_fill(b.ptr, b.size, 0);
+      if (conv && batchnorm) {
+        const F = numFilters[i - 1];
+        k.f32_fill(this.params[`gamma${i}`].ptr, F, 1);
+        k.f32_fill(this.params[`beta${i}`].ptr, F, 0);
+        const state: BatchNormState = { mode: "train", eps: 1e-5, momentum: 0.9, runningMean: keep(zeros([F])), runningVar: keep(zeros([F])) };
+        this.bnParams.push(state);
+        this.buffers[`runningMean${i}`] = state.runningMean;
+        this.buffers[`runningVar${i}`] = state.runningVar;
+      }
+    }
+  }
+
+  /** Named parameters W1..WL, b1..bL, gamma_i, beta_i (views into one flat region; edit values with set()). */
+  get params(): Record<string, Tensor> {
+    return this.paramStore.params;
+  }
+
+  /** Class scores (N, numClasses) in test mode. The caller owns the result. */
+  loss(X: Tensor): Tensor;
+  /** Training mode: [mean loss + regularization, gradients] (owned by the model, overwritten by the next call). */
+  loss(X: Tensor, y: Labels): [number, Record<string, Tensor>];
+  loss(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
+    const fn = "DeepConvNet.loss";
+    const N = this.#checkInput(fn, X);
+    const train = y !== undefined;
+    const yPtr = train ? labelsToWasm(fn, y, N, this.config.numClasses) : 0;
+    const k = kernels();
+    const ws = this.#ws;
+    const p = this.params;
+    const L = this.numLayers;
+    const bn = this.config.batchnorm;
+    for (const state of this.bnParams) state.mode = train ? "train" : "test";
+
+    // Forward. h[i] is the input of layer i + 1, shaped (N, C, H, W).
+    const blocks = this.#blocks(N);
+    const h: Tensor[] = [X];
+    for (let i = 1; i < L; i++) {
+      const { conv: d, pool } = blocks[i - 1];
+      const shape = [N, d.F, d.Ho, d.Wo];
+      const a = ws.get(`a${i}`, shape);
+      convForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], this.#cols(i, d), d);
+      let r = a;
+      if (bn) {
+        r = ws.get(`z${i}`, shape);
+        const S = d.Ho * d.Wo;
+        spatialBatchNormForwardInto(r, ws.get(`mean${i}`, [d.F]), ws.get(`invstd${i}`, [d.F]), a, p[`gamma${i}`], p[`beta${i}`], this.bnParams[i - 1], N, d.F, S);
+      }
+      k.f32_relu(r.ptr, r.ptr, r.size);
+      if (pool) {
+        const out = ws.get(`pool${i}`, [N, pool.C, pool.Ho, pool.Wo]);
+        maxPoolForwardInto(out, ws.get(`argmax${i}`, [N, pool.C, pool.Ho, pool.Wo]), r, pool);
+        h.push(out);
+      } else {
+        h.push(r);
+      }
+    }
+    const [Cl, Hl, Wl] = this.#maps[L - 1];
+    const D = Cl * Hl * Wl;
+    const C = this.config.numClasses;
+    const scores = train ? ws.get("scores", [N, C]) : empty([N, C], fn);
+    linearForwardInto(scores, h[L - 1], p[`W${L}`], p[`b${L}`], N, D, C);
+    if (!train) return scores;
+
+    // Loss and backward.
+    const g = this.paramStore.grads;
+    const dscores = ws.get("dscores", [N, C]);
+    let loss = k.f32_softmax_loss(dscores.ptr, scores.ptr, yPtr, N, C);
+    let dh: Tensor | null = L > 1 ? ws.get(`dh${L - 1}`, [N, Cl, Hl, Wl]) : null;
+    linearBackwardInto(dh, g[`W${L}`], g[`b${L}`], dscores, h[L - 1], p[`W${L}`], N, D, C);
+    for (let i = L - 1; i >= 1; i--) {
+      const { conv: d, pool } = blocks[i - 1];
+      const shape = [N, d.F, d.Ho, d.Wo];
+      let dr = dh!;
+      if (pool) {
+        dr = ws.get(`dr${i}`, shape);
+        maxPoolBackwardInto(dr, dh!, ws.get(`argmax${i}`, [N, pool.C, pool.Ho, pool.Wo]), pool);
+      }
+      k.f32_relu_backward(dr.ptr, dr.ptr, ws.get(bn ? `z${i}` : `a${i}`, shape).ptr, dr.size);
+      if (bn) {
+        spatialBatchNormBackwardInto(
+          dr, g[`gamma${i}`], g[`beta${i}`], dr, ws.get(`a${i}`, shape), p[`gamma${i}`],
+          ws.get(`mean${i}`, [d.F]), ws.get(`invstd${i}`, [d.F]), "train", N, d.F, d.Ho * d.Wo,
+        );
+      }
+      const dx = i > 1 ? ws.get(`dh${i - 1}`, [N, d.C, d.H, d.W]) : null; // the first layer needs no dx
+      convBackwardInto(dx, g[`W${i}`], g[`b${i}`], dr, h[i - 1], p[`W${i}`], this.#cols(i, d), d);
+      dh = dx;
+    }
+    loss += regularize(this.paramStore, this.#weightNames, this.config.reg, this.config.regularization);
+    return [loss, g];
+  }
+
+  #cols(i: number, d: ConvDims): Tensor | null {
+    const shape = convColsShape(d);
+    return shape === null ? null : this.#ws.get(`cols${i}`, shape);
+  }
+
+  #blocks(N: number): Block[] {
+    const { numFilters, maxPools } = this.config;
+    return numFilters.map((F, i) => {
+      const [C, H, W] = this.#maps[i];
+      const conv: ConvDims = { N, C, H, W, F, ...CONV, Ho: H, Wo: W, K: C * CONV.HH * CONV.WW, P: H * W };
+      const pool: PoolDims | null = maxPools.includes(i)
+        ? { N, C: F, H, W, ...POOL, Ho: Math.floor(H / 2), Wo: Math.floor(W / 2) }
+        : null;
+      return { conv, pool };
+    });
+  }
+
+
+
+  #checkInput(fn: string, X: unknown): number {
+    const x = checkTensor(fn, "X", X, 4);
+    const [N, C, H, W] = x.shape;
+    const [c, hh, ww] = this.config.inputDims;
+    if (C !== c || H !== hh || W !== ww) {
+      throw new RangeError(`${fn}: X must have shape (N, ${c}, ${hh}, ${ww}) to match inputDims (got ${shapeString(x.shape)})`);
+    }
+    if (N === 0) throw new RangeError(`${fn}: X must have at least one image`);
+    return N;
+  }
+
+  /** Frees parameters, gradients, batch-norm statistics and workspace. */
+  dispose(): void {
+    this.#ws.dispose();
+    for (const t of Object.values(this.buffers)) t.dispose();
+    this.paramStore.dispose();
+  }
+}

@@ -1,0 +1,159 @@
+// The shipped files: entry points and their types, no eval / new Function / network in any bundle,
+// the <script> build's global, and downstream consumers (Node by package name, esbuild, Vite,
+// TypeScript) that use the package with no configuration. Needs `npm run build` (npm test does it).
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { runInNewContext } from "node:vm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = resolve(import.meta.dirname, "..");
+const dist = join(root, "dist");
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+  exports: Record<string, string | Record<string, string>>;
+};
+const read = (file: string) => readFileSync(join(dist, file), "utf8");
+
+// Code generation from strings, and every way to reach the network or the file system.
+const FORBIDDEN: [string, RegExp][] = [
+  ["eval", /\beval\s*\(/],
+  ["new Function", /\bnew\s+Function\b/],
+  ["Function(...)", /(?<![\w$.])Function\s*\(/],
+  ["setTimeout with a string", /\bset(?:Timeout|Interval)\s*\(\s*["'`]/],
+  ["fetch", /\bfetch\s*\(/],
+  ["XMLHttpRequest", /\bXMLHttpRequest\b/],
+  ["WebSocket", /\bWebSocket\b/],
+  ["importScripts", /\bimportScripts\b/],
+  ["dynamic import", /(?<![\w$.])import\s*\(/],
+  ["require", /(?<![\w$.])require\s*\(/],
+  ["a node: module", /["']node:/],
+];
+
+/** What a bundle does that it must not; the inlined base64 wasm is removed first (it is data). */
+function forbiddenIn(code: string): string[] {
+  const withoutData = code.replace(/"[A-Za-z0-9+/=]{1000,}"/g, '""');
+  return FORBIDDEN.filter(([, re]) => re.test(withoutData)).map(([what, re]) => `${what}: ${withoutData.match(re)![0]}`);
+}
+
+function decodeBase64(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, "base64"));
+}
+
+describe("dist files and the exports map", () => {
+  it("the scan for forbidden constructs catches each of them (so a clean result means something)", () => {
+    const samples = ['eval("1")', 'new Function("a")', 'Function("return 1")()', 'setTimeout("x()", 1)', "fetch(url)",
+      "new XMLHttpRequest()", "new WebSocket(u)", "importScripts(u)", 'import("./x.js")', 'require("fs")', 'from "node:fs"'];
+    samples.forEach((code, i) => expect(forbiddenIn(code), code).toEqual(expect.arrayContaining([expect.stringContaining(FORBIDDEN[i][0])])));
+    expect(forbiddenIn("x.isFunction(y); obj.eval2(); typeof f === 'function'; evaluate(x)")).toEqual([]);
+  });
+
+  for (const file of ["tensorlane.js", "tensorlane.iife.js"]) {
+    it(`${file} has no eval, no new Function, no network or file access`, () => {
+      expect(forbiddenIn(read(file))).toEqual([]);
+    });
+  }
+
+  it("every entry point has types listed first and both files exist", () => {
+    const entries = Object.entries(pkg.exports).filter(([key]) => key !== "./package.json");
+    expect(entries.map(([key]) => key)).toEqual(expect.arrayContaining([".", "./wasm", "./iife"]));
+    for (const [key, target] of entries) {
+      expect(typeof target, `exports["${key}"] must give conditions`).toBe("object");
+      const conditions = target as Record<string, string>;
+      expect(Object.keys(conditions)[0], `exports["${key}"]: "types" must come first`).toBe("types");
+      for (const [condition, file] of Object.entries(conditions)) {
+        expect(existsSync(join(root, file)), `exports["${key}"].${condition} -> ${file}`).toBe(true);
+      }
+      expect(conditions.types).toMatch(/\.d\.ts$/);
+    }
+  });
+
+  it("tensorlane/wasm is a valid module with the same bytes as the ones inlined in both bundles", () => {
+    const wasmFile = (pkg.exports["./wasm"] as Record<string, string>).default;
+    expect(wasmFile).toMatch(/\.wasm$/);
+    const bytes = new Uint8Array(readFileSync(join(root, wasmFile)));
+    expect(WebAssembly.validate(bytes)).toBe(true);
+    for (const file of ["tensorlane.js", "tensorlane.iife.js"]) {
+      const inlined = read(file).match(/"(AGFzbQ[A-Za-z0-9+/=]+)"/); // "AGFzbQ" is base64 of "\0asm"
+      expect(inlined, `${file} inlines the wasm as base64`).not.toBeNull();
+      expect(Buffer.compare(decodeBase64(inlined![1]), bytes), `${file}'s inlined wasm equals ${wasmFile}`).toBe(0);
+    }
+  });
+
+  it("the <script> build defines the global `tensorlane` with the ESM bundle's API and bits", async () => {
+    const context: { tensorlane?: Record<string, unknown> } = {};
+    runInNewContext(read("tensorlane.iife.js"), context); // a fresh realm, like a page's classic script
+    const global = context.tensorlane as unknown as typeof import("../src/index.js");
+    expect(global).toBeDefined();
+    const esm = (await import(/* @vite-ignore */ pathToFileURL(join(dist, "tensorlane.js")).href)) as Record<string, unknown>;
+    expect(Object.keys(global).sort()).toEqual(Object.keys(esm).sort());
+    await global.init();
+    const values = global.randn([5], { seed: 3 }).toArray();
+    const tl = esm as unknown as typeof import("../src/index.js");
+    await tl.init();
+    expect(Array.from(values)).toEqual(Array.from(tl.randn([5], { seed: 3 }).toArray()));
+  });
+});
+
+describe("consumers need no configuration", () => {
+  let app = "";
+  // What `node main.js` prints when main.js imports "tensorlane" through node_modules.
+  let expected = "";
+
+  beforeAll(() => {
+    app = mkdtempSync(join(tmpdir(), "tensorlane-consumer-"));
+    cpSync(join(root, "test", "fixtures", "consumer"), app, { recursive: true });
+    mkdirSync(join(app, "node_modules"));
+    symlinkSync(root, join(app, "node_modules", "tensorlane"), "dir");
+  });
+  afterAll(() => rmSync(app, { recursive: true, force: true }));
+
+  const runNode = (file: string) => {
+    const run = spawnSync(process.execPath, [file], { cwd: app, encoding: "utf8", timeout: 30_000 });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    return run.stdout.trim();
+  };
+
+  it("Node resolves the package by name and runs it", () => {
+    expected = runNode("main.js");
+    expect(JSON.parse(expected).shape).toEqual([2, 3]);
+  });
+
+  it("esbuild bundles it for the browser with default settings", async () => {
+    const { build } = await import("esbuild");
+    const outfile = join(app, "esbuild-out.js");
+    const result = await build({ entryPoints: [join(app, "main.js")], bundle: true, format: "esm", platform: "browser", outfile, logLevel: "silent" });
+    expect(result.errors).toEqual([]);
+    expect(forbiddenIn(readFileSync(outfile, "utf8"))).toEqual([]);
+    expect(runNode(outfile)).toBe(expected);
+  });
+
+  it("Vite builds it with no plugin or config", async () => {
+    const { build } = await import("vite");
+    const outDir = join(app, "vite-out");
+    await build({
+      root: app,
+      configFile: false,
+      logLevel: "silent",
+      build: { outDir, minify: false, lib: { entry: join(app, "main.js"), formats: ["es"], fileName: "main" } },
+    });
+    const out = join(outDir, "main.js");
+    expect(forbiddenIn(readFileSync(out, "utf8"))).toEqual([]);
+    expect(runNode(out)).toBe(expected);
+  }, 60_000);
+
+  for (const [resolution, flags] of [
+    ["NodeNext", []],
+    // The declarations themselves are checked once (skipLibCheck false in the fixture's tsconfig).
+    ["Bundler", ["--module", "preserve", "--moduleResolution", "bundler", "--skipLibCheck"]],
+  ] as const) {
+    it(`TypeScript (${resolution} resolution) types "tensorlane", "tensorlane/wasm" and the global from dist/types`, () => {
+      const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+      const run = spawnSync(process.execPath, [tsc, "-p", join(app, "tsconfig.json"), ...flags], { encoding: "utf8", timeout: 60_000 });
+      expect(run.stdout + run.stderr).toBe("");
+      expect(run.status).toBe(0);
+    }, 60_000);
+  }
+});

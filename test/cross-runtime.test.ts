@@ -1,0 +1,73 @@
+// The same seeded run gives bit-identical losses and final weights in Node, Deno, Bun, workerd and
+// headless Chromium (page, plain <script> build, Web Worker). A runtime that is not installed is
+// skipped with the reason locally; with CI=true it fails, since .ci/run installs them all.
+import { afterAll, describe, expect, it } from "vitest";
+import { closeChromium, CSP, RUNTIMES, type RunOutcome } from "./cross-runtime/harness.js";
+
+const IN_CI = process.env.CI === "true" || process.env.CI === "1";
+const outcomes = new Map<string, RunOutcome>();
+
+afterAll(async () => {
+  await closeChromium();
+  if (outcomes.size === 0) return;
+  const rows = [...outcomes].map(([name, o]) => {
+    const inner = o.result.runMs === undefined ? "" : `, scenario ${o.result.runMs.toFixed(1)} ms, init ${o.result.initMs!.toFixed(1)} ms`;
+    return `  ${name.padEnd(16)} ${o.result.hash}  wall ${o.wallMs.toFixed(0)} ms${inner}`;
+  });
+  const first = outcomes.values().next().value!.result;
+  console.log(`cross-runtime (${first.steps} Adam steps, ${first.bytes} bytes hashed):\n${rows.join("\n")}`);
+});
+
+describe("cross-runtime: one seeded run, identical bits everywhere", () => {
+  for (const runtime of RUNTIMES) {
+    const reason = runtime.unavailable();
+    if (reason !== null && !IN_CI) {
+      console.log(`cross-runtime: skipping ${runtime.name}: ${reason}`);
+      it.skip(`${runtime.name} (not available: ${reason})`, () => {});
+      continue;
+    }
+    it(`${runtime.name} runs the scenario`, async () => {
+      if (reason !== null) throw new Error(`${runtime.name} is required in CI but not available: ${reason}`);
+      const outcome = await runtime.run();
+      const { result, notes } = outcome;
+      expect(result.lossHistory).toHaveLength(result.steps);
+      expect(result.lossHistory.every((x) => typeof x === "number" && Number.isFinite(x))).toBe(true);
+      expect(result.hash).toMatch(/^[0-9a-f]{16}$/);
+      if ("cspViolations" in notes) {
+        // The page ran under `script-src 'self' 'wasm-unsafe-eval'` with nothing else allowed.
+        expect(notes.cspViolations, `CSP (${CSP}) violations`).toEqual([]);
+        expect(notes.errors, "page errors").toEqual([]);
+        expect(notes.foreignRequests, "requests beyond the test server").toEqual([]);
+      }
+      if (runtime.name === "workerd") {
+        // workerd forbids compiling bytes: init() must fail and say to pass tensorlane/wasm.
+        expect(notes.initFromBytesError).toMatch(/forbids compiling WebAssembly from bytes.*init\(\{ module: wasm \}\)/s);
+      }
+      outcomes.set(runtime.name, outcome);
+    }, 120_000);
+  }
+
+  it("every runtime that ran gives Node's loss history and weights hash, bit for bit", () => {
+    const node = outcomes.get("node");
+    if (!node) throw new Error("the Node run failed, so there is nothing to compare against");
+    const others = [...outcomes].filter(([name]) => name !== "node");
+    if (IN_CI) expect(others.map(([name]) => name).sort()).toEqual(RUNTIMES.map((r) => r.name).filter((n) => n !== "node").sort());
+    for (const [name, { result }] of others) {
+      expect(result.bytes, name).toBe(node.result.bytes);
+      // Compare as float64 bit patterns: exact, and a mismatch names the first differing step.
+      const bits = (xs: number[]) => Array.from(new BigUint64Array(Float64Array.from(xs).buffer), (b) => b.toString(16));
+      expect(bits(result.lossHistory), `${name} loss history`).toEqual(bits(node.result.lossHistory));
+      expect(result.hash, `${name} final weights hash`).toBe(node.result.hash);
+    }
+  });
+
+  it("the run really trains: the loss falls", () => {
+    const node = outcomes.get("node");
+    if (!node) throw new Error("the Node run failed");
+    const { lossHistory } = node.result;
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const head = mean(lossHistory.slice(0, 20));
+    const tail = mean(lossHistory.slice(-20));
+    expect(tail, `mean loss of the first 20 steps ${head}, of the last 20 ${tail}`).toBeLessThan(head * 0.5);
+  });
+});

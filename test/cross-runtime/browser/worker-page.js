@@ -1,0 +1,10 @@
+// The ESM bundle inside a module Web Worker (where the demo trains).
+import { report } from "/cross-runtime/browser/report.js";
+
+const worker = new Worker("/cross-runtime/browser/worker.js", { type: "module" });
+report(
+  new Promise((resolve, reject) => {
+    worker.onmessage = (event) => (event.data.error ? reject(new Error(event.data.error)) : resolve(event.data.result));
+    worker.onerror = (event) => reject(new Error(`worker error: ${event.message}`));
+  }),
+);

@@ -1,0 +1,7 @@
+import * as tl from "/dist/tensorlane.js";
+import { run } from "/cross-runtime/browser/report.js";
+
+run(tl, () => tl.init()).then(
+  (result) => postMessage({ result }),
+  (error) => postMessage({ error: String(error && error.stack ? error.stack : error) }),
+);

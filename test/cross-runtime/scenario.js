@@ -1,0 +1,88 @@
+// The seeded computation every runtime runs; the cross-runtime test requires identical results.
+// Plain ESM with no imports: each runtime hands in the library (`tl`, already initialized) however
+// it loads it (ESM bundle, <script> global, or the standalone .wasm on workerd).
+//
+// A few hundred Adam steps of a small FullyConnectedNet with dropout, on seeded random data.
+// Returns { steps, lossHistory, hash, bytes }:
+//   lossHistory  the training loss of every step
+//   hash         FNV-1a 64 (hex) over the raw float32 bytes of the final weights, in name order
+//   bytes        how many bytes the hash covered
+// Only integer math and exact float copies happen here: every number that decides a result comes
+// from wasm, so the same bundle must give the same bits everywhere.
+
+const N = 200; // examples
+const D = 20; // input features
+const C = 5; // classes
+const BATCH = 50;
+const STEPS = 300;
+
+export async function scenario(tl) {
+  const X = tl.randn([N, D], { seed: 11 }); // X: (N, D)
+  const xs = X.toArray();
+  const y = teacherLabels(tl, xs);
+  const model = new tl.FullyConnectedNet({
+    hiddenDims: [32, 32],
+    inputDim: D,
+    numClasses: C,
+    dropout: 0.2,
+    weightScale: 0.05,
+    seed: 1,
+  });
+  const names = Object.keys(model.params).sort();
+  const configs = {};
+  for (const name of names) configs[name] = { learningRate: 5e-3 };
+  const lossHistory = [];
+  for (let step = 0; step < STEPS; step++) {
+    const start = (step * BATCH) % N; // N is a multiple of BATCH: batches never wrap
+    const xb = tl.tensor(xs.subarray(start * D, (start + BATCH) * D), [BATCH, D]); // xb: (BATCH, D)
+    const yb = y.subarray(start, start + BATCH);
+    const [loss, grads] = model.loss(xb, yb);
+    lossHistory.push(loss);
+    for (const name of names) {
+      const [, config] = tl.adam(model.params[name], grads[name], configs[name]);
+      configs[name] = config;
+    }
+    xb.dispose();
+  }
+  X.dispose();
+  return { steps: STEPS, lossHistory, ...hashTensors(names.map((n) => model.params[n])) };
+}
+
+// Labels from a fixed random linear teacher, so that there is something to learn. The scores are
+// plain JS sums of products of float32 values: IEEE double + and * are exact-rounded in every
+// engine (no fused multiply-add in JS), so the labels are the same everywhere.
+function teacherLabels(tl, xs) {
+  const T = tl.randn([D, C], { seed: 12 }); // T: (D, C)
+  const ts = T.toArray();
+  T.dispose();
+  const y = new Int32Array(N);
+  for (let i = 0; i < N; i++) {
+    let best = 0;
+    let bestScore = -Infinity;
+    for (let c = 0; c < C; c++) {
+      let s = 0;
+      for (let d = 0; d < D; d++) s += xs[i * D + d] * ts[d * C + c];
+      if (s > bestScore) {
+        bestScore = s;
+        best = c;
+      }
+    }
+    y[i] = best;
+  }
+  return y;
+}
+
+/** FNV-1a 64 over the raw float32 bytes (little-endian, as wasm stores them) of the tensors. */
+export function hashTensors(tensors) {
+  const prime = 0x100000001b3n;
+  const mask = 0xffffffffffffffffn;
+  let hash = 0xcbf29ce484222325n;
+  let bytes = 0;
+  for (const t of tensors) {
+    const values = t.toArray();
+    const view = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    for (let i = 0; i < view.length; i++) hash = ((hash ^ BigInt(view[i])) * prime) & mask;
+    bytes += view.length;
+  }
+  return { hash: hash.toString(16).padStart(16, "0"), bytes };
+}
