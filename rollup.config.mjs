@@ -9,7 +9,7 @@
 // one tensor registry): dist/tensorlane.js imports nothing, node.js and cli.js import it.
 // Hand-written declarations for the non-TypeScript entries (types/*.d.ts) are copied beside the
 // ones tsc emits into dist/types.
-import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
 import esbuild from "rollup-plugin-esbuild";
 
@@ -21,6 +21,9 @@ const copyAssets = {
     for (const file of readdirSync("types")) copyFileSync(`types/${file}`, `dist/types/${file}`);
   },
 };
+
+// Chunk names carry content hashes: clear the old ones so dist/ ships only what this build made.
+rmSync("dist/chunks", { recursive: true, force: true });
 
 const plugins = [esbuild({ target: "es2022", minify: true })];
 

@@ -35,6 +35,20 @@ function dataset() {
   return { XTrain: train.X, yTrain: train.y, XVal: val.X, yVal: val.y };
 }
 
+/** The same data as 3x2x2 images (D = 12), for the conv net. */
+function imageDataset() {
+  const d = dataset();
+  return { ...d, XTrain: tl.keep(d.XTrain.reshape([200, 3, 2, 2])), XVal: tl.keep(d.XVal.reshape([60, 3, 2, 2])) };
+}
+
+function newConvNet(): tl.DeepConvNet {
+  return new tl.DeepConvNet({ inputDims: [3, 2, 2], numFilters: [6, 5], maxPools: [1], batchnorm: true, numClasses: C, weightScale: "kaiming", reg: 1e-3, seed: 8 });
+}
+
+function newBatchnormNet(): tl.FullyConnectedNet {
+  return new tl.FullyConnectedNet({ hiddenDims: [16, 8], inputDim: D, numClasses: C, normalization: "batchnorm", dropout: 0.1, weightScale: "kaiming", seed: 6 });
+}
+
 const solverOptions = (numEpochs: number, updateRule: tl.SolverOptions["updateRule"] = "adam"): tl.SolverOptions => ({
   updateRule,
   optimConfig: { learningRate: 5e-3 },
@@ -47,7 +61,7 @@ const solverOptions = (numEpochs: number, updateRule: tl.SolverOptions["updateRu
 });
 
 /** Trains; returns the checkpoint taken at every epoch end (from onProgress) and the solver. */
-function train(model: tl.FullyConnectedNet, data: tl.SolverData, options: tl.SolverOptions, resumeFrom?: tl.LoadedCheckpoint) {
+function train(model: tl.CheckpointableModel, data: tl.SolverData, options: tl.SolverOptions, resumeFrom?: tl.LoadedCheckpoint) {
   const solver = new tl.Solver(model, data, options);
   resumeFrom?.resume(solver);
   const checkpoints: Uint8Array[] = [];
@@ -76,6 +90,23 @@ describe("checkpoint round trip", () => {
     for (const t of [X, scores, again]) t.dispose();
     net.dispose();
     ck.model.dispose();
+  });
+
+  it("a DeepConvNet with batch norm round-trips with its running statistics (test-mode scores equal)", () => {
+    const data = imageDataset();
+    const { solver } = train(newConvNet(), data, solverOptions(1)); // moves the running statistics off their initial values
+    const net = solver.model as tl.DeepConvNet;
+    const scores = net.loss(data.XVal);
+    const ck = tl.loadCheckpoint(tl.saveCheckpoint({ model: net }));
+    expect(ck.kind).toBe("DeepConvNet");
+    expect((ck.model as tl.DeepConvNet).config).toEqual(net.config);
+    expect(Object.keys(ck.model.buffers!)).toEqual(Object.keys(net.buffers));
+    for (const [name, t] of Object.entries(net.buffers)) expect(ck.model.buffers![name].toArray(), name).toEqual(t.toArray());
+    const again = ck.model.loss(data.XVal);
+    expect(again.toArray()).toEqual(scores.toArray());
+    for (const t of [scores, again, data.XTrain, data.XVal]) t.dispose();
+    for (const m of [net, ck.model]) m.dispose();
+    solver.dispose();
   });
 
   it("is a safetensors file whose tensors are the params by name (what PyTorch's safetensors reads)", () => {
@@ -131,6 +162,29 @@ describe("resume", () => {
       }
       data.XTrain.dispose();
       data.XVal.dispose();
+    });
+  }
+
+  for (const [label, make, data] of [
+    ["DeepConvNet with batch norm (running statistics in buffers)", newConvNet, imageDataset],
+    ["FullyConnectedNet with batch norm and dropout", newBatchnormNet, dataset],
+  ] as const) {
+    it(`3 epochs straight = 1 epoch, save, load, resume 2 epochs, bit for bit: ${label}`, () => {
+      const d = data();
+      const straight = train(make(), d, solverOptions(3));
+      const first = train(make(), d, solverOptions(1));
+      const ck = tl.loadCheckpoint(first.checkpoints[0]);
+      expect(Object.keys(ck.model.buffers ?? {}).length).toBeGreaterThan(0);
+      const resumed = train(ck.model, d, { ...solverOptions(3), ...ck.solver!.options, numEpochs: 3, updateRule: "adam" }, ck);
+      expect(resumed.solver.lossHistory).toEqual(straight.solver.lossHistory);
+      expect(resumed.checkpoints.at(-1)).toEqual(straight.checkpoints.at(-1));
+      expect(tl.saveCheckpoint({ model: resumed.solver.model as tl.CheckpointableModel })).toEqual(tl.saveCheckpoint({ model: straight.solver.model as tl.CheckpointableModel }));
+      for (const s of [straight, first, resumed]) {
+        s.solver.dispose();
+        (s.solver.model as tl.CheckpointableModel).dispose();
+      }
+      d.XTrain.dispose();
+      d.XVal.dispose();
     });
   }
 

@@ -1,7 +1,8 @@
 // The `tensorlane` command line: argument parsing and help with commander, errors as one clear
 // message and a non-zero exit code.
 import { Command, Option } from "commander";
-import { FileFormatError, VERSION } from "../index.js";
+import { resolve } from "node:path";
+import { FileFormatError, init, VERSION } from "../index.js";
 import { CliError } from "./errors.js";
 import { runEval } from "./eval.js";
 import type { Output } from "./progress.js";
@@ -97,6 +98,20 @@ export function buildProgram(io: Io = processIo()): Command {
     .addHelpText("after", EVAL_EXAMPLES)
     .action(async (opts: { checkpoint: string; data?: string; batchSize: number }) => {
       await runEval(opts, io.stdout);
+    });
+
+  program
+    .command("init-experiment")
+    .description("The notes' weight-initialization experiment: activation statistics per layer for std 0.01/0.05, Xavier and Kaiming.")
+    .option("--out <dir>", "folder for init-experiment.svg", "runs/init-experiment")
+    .option("--width <n>", "layer width", v.positiveInt, 4096)
+    .option("--seed <n>", "seed of the random input and weights", v.seed, 0)
+    .addHelpText("after", "\nExample:\n  $ tensorlane init-experiment --width 1024 --out runs/init")
+    .action(async (opts: { out: string; width: number; seed: number }) => {
+      await init();
+      const { initExperimentToFiles } = await import("../node/init-experiment.js"); // loads vega: only here
+      const path = await initExperimentToFiles(resolve(opts.out), { width: opts.width, seed: opts.seed }, (s) => io.stdout.write(`${s}\n`));
+      io.stdout.write(`wrote ${path}\n`);
     });
 
   return program;

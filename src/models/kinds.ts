@@ -3,6 +3,7 @@
 // A new model class joins by one line here (it needs `config`, `params`, `loss`, `dispose`, and
 // optionally `paramStore`, `buffers`, `rngState`).
 import type { TrainableModel } from "../solver.js";
+import { DeepConvNet } from "./deep-conv-net.js";
 import { FullyConnectedNet } from "./fully-connected-net.js";
 
 /** What checkpoints need of a model beyond training. */
@@ -16,6 +17,7 @@ export type ModelClass = new (config: never) => CheckpointableModel;
 
 export const MODEL_KINDS: Readonly<Record<string, ModelClass>> = Object.freeze({
   FullyConnectedNet: FullyConnectedNet as unknown as ModelClass,
+  DeepConvNet: DeepConvNet as unknown as ModelClass,
 });
 
 /** The kind name of a model instance, or undefined for a class not in MODEL_KINDS. */
