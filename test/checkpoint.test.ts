@@ -144,7 +144,8 @@ describe("resume", () => {
       const first = train(newNet(), data, solverOptions(1, rule));
       const ck = tl.loadCheckpoint(first.checkpoints[0]);
       expect(ck.solver?.iteration).toBe(8);
-      expect(ck.solver?.options.updateRule).toBe(typeof rule === "string" ? rule : null);
+      expect(ck.solver?.options.updateRule).toBe(typeof rule === "string" ? rule : undefined);
+      expect(ck.solver?.customUpdateRule).toBe(typeof rule !== "string");
       const resumed = train(ck.model as tl.FullyConnectedNet, data, { ...solverOptions(3, rule), ...ck.solver!.options, numEpochs: 3, updateRule: rule }, ck);
 
             expect(resumed.solver.lossHistory).toEqual(straight.solver.lossHistory);
@@ -194,6 +195,11 @@ describe("resume", () => {
     const ck = tl.loadCheckpoint(first.checkpoints[0]);
     const other = new tl.Solver(ck.model, data, { ...ck.solver!.options, updateRule: "adam", batchSize: 20, verbose: false });
     expect(() => ck.resume(other)).toThrow(/batchSize 20 \(saved: 25\)/);
+    const custom = train(newNet(), data, solverOptions(1, (w, dw, c) => tl.sgd(w, dw, c)));
+    const ckCustom = tl.loadCheckpoint(custom.checkpoints[0]);
+    const builtin = new tl.Solver(ckCustom.model, data, { ...ckCustom.solver!.options, updateRule: "sgd", verbose: false });
+    expect(() => ckCustom.resume(builtin)).toThrow(/updateRule sgd \(saved: a custom function: pass the same one\)/);
+    for (const m of [ckCustom.model, custom.solver.model as tl.FullyConnectedNet]) m.dispose();
     expect(() => tl.saveCheckpoint({ model: first.solver.model as tl.FullyConnectedNet, solver: first.solver })).toThrow(
       /holds the best parameters restored at the end of train\(\)/,
     );

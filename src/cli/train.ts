@@ -184,7 +184,7 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   const saved = resumed?.solver;
   const numEpochs = o.epochs ?? saved?.options.numEpochs ?? 10;
   const solver = new Solver(model, data.solverData, saved
-    ? { ...saved.options, updateRule: saved.options.updateRule ?? "sgd", numEpochs, verbose: false }
+    ? { ...saved.options, numEpochs, verbose: false } // the CLI only writes built-in rules
     : {
         updateRule: UPDATE_RULES[o.update],
         optimConfig: o.lr === undefined ? {} : { learningRate: o.lr },

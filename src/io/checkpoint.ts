@@ -45,12 +45,17 @@ export interface SaveCheckpointOptions {
 
 /** What a checkpoint says about the Solver that wrote it. */
 export interface SolverCheckpoint {
-  /** Options for `new Solver(model, data, { ...options, numEpochs })`: the same sampling, batches and schedule. */
+  /**
+   * Options for `new Solver(model, data, { ...options, numEpochs })`: the same rule, sampling,
+   * batches and schedule. `updateRule` is absent when the run used a custom rule function
+   * (`customUpdateRule`): pass the same function.
+   */
   options: Required<Pick<SolverOptions, "lrDecay" | "batchSize" | "numEpochs" | "seed">> & {
-    updateRule: UpdateRuleName | null;
+    updateRule?: UpdateRuleName;
     numTrainSamples: number | null;
     numValSamples: number | null;
   };
+  customUpdateRule: boolean;
   epoch: number;
   /** Iterations done (= lossHistory.length). */
   iteration: number;
@@ -152,9 +157,9 @@ export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
       optimConfigs[key] = numbers;
     }
     const rule = Object.entries(updateRules).find(([, f]) => f === solver.updateRule)?.[0] as UpdateRuleName | undefined;
-    const state: SolverCheckpoint = {
+    const state = {
       options: {
-        updateRule: rule ?? null,
+        updateRule: rule ?? null, // JSON: null for a custom rule
         lrDecay: solver.lrDecay,
         batchSize: solver.batchSize,
         numEpochs: solver.numEpochs,
@@ -168,6 +173,7 @@ export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
       rngState: solver.rngState,
       bestValAcc: solver.bestValAcc,
       hasBest,
+      customUpdateRule: rule === undefined,
       lossHistory: solver.lossHistory,
       trainAccHistory: solver.trainAccHistory,
       valAccHistory: solver.valAccHistory,
@@ -264,7 +270,7 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
       for (const [name, t] of Object.entries(model.params)) resumeParams[name] = take(`resume.params.${name}`, t, `parameter ${name}`);
       for (const [name, t] of Object.entries(buffers)) resumeBuffers[name] = take(`resume.buffers.${name}`, t, `buffer ${name}`);
       const store = model.paramStore;
-      const expectKeys = solverState.options.updateRule !== null && store ? ["all"] : Object.keys(model.params);
+      const expectKeys = !solverState.customUpdateRule && store ? ["all"] : Object.keys(model.params);
       const keys = Object.keys(solverState.optimConfigs);
       if (keys.length !== expectKeys.length || keys.some((k) => !expectKeys.includes(k))) {
         fail(`solver optimConfigs has keys [${keys.join(", ")}] but this model trains with [${expectKeys.join(", ")}]`);
@@ -318,9 +324,10 @@ function resumeSolver(
     throw new TypeError(`${fn}: solver must be a Solver over this checkpoint's model (new Solver(checkpoint.model, data, { ...checkpoint.solver.options, numEpochs }))`);
   }
   const o = state.options;
-  const rule = Object.entries(updateRules).find(([, f]) => f === solver.updateRule)?.[0] ?? null;
+  const rule = Object.entries(updateRules).find(([, f]) => f === solver.updateRule)?.[0];
   const mismatches: string[] = [];
-  if (o.updateRule !== null && rule !== o.updateRule) mismatches.push(`updateRule ${rule ?? "custom"} (saved: ${o.updateRule})`);
+  if (state.customUpdateRule && rule !== undefined) mismatches.push(`updateRule ${rule} (saved: a custom function: pass the same one)`);
+  else if (!state.customUpdateRule && rule !== o.updateRule) mismatches.push(`updateRule ${rule ?? "custom"} (saved: ${o.updateRule})`);
   for (const key of ["lrDecay", "batchSize", "numTrainSamples", "numValSamples", "seed"] as const) {
     if (solver[key] !== o[key]) mismatches.push(`${key} ${solver[key]} (saved: ${o[key]})`);
   }
@@ -418,8 +425,10 @@ function checkSolverState(fail: (m: string) => never, s: Record<string, unknown>
       if (field === "t" && !Number.isInteger(value)) bad(`optimConfigs.${key}.t`, "an integer", value);
     }
   }
+  const { updateRule, ...rest } = o;
   return {
-    options: o as unknown as SolverCheckpoint["options"],
+    options: { ...(rest as unknown as SolverCheckpoint["options"]), ...(updateRule === null ? {} : { updateRule: updateRule as UpdateRuleName }) },
+    customUpdateRule: updateRule === null,
     epoch: s.epoch as number,
     iteration: s.iteration as number,
     iterationsPerEpoch: s.iterationsPerEpoch as number,
