@@ -106,6 +106,28 @@ describe("tensorlane CLI", () => {
     expect(/test accuracy +(\S+)/.exec(c.stdout)![1]).toBe(/test accuracy +(\S+)/.exec(a.stdout)![1]);
   });
 
+  it("train --model conv --batchnorm: the checkpoint holds the running statistics; eval agrees with train", async () => {
+    const out = join(dir, "conv");
+    const r = await run(["train", "--model", "conv", "--filters", "4", "--batchnorm", "--train-samples", "300", "--val", "60", "--batch-size", "20", "--epochs", "1", "--out", out]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/DeepConvNet filters 4 \+ batchnorm/);
+    const { tensors } = tl.decodeSafetensors(new Uint8Array(readFileSync(join(out, "checkpoint.safetensors"))));
+    expect(tensors["buffers.runningMean1"].shape).toEqual([4]);
+    expect(tensors["resume.buffers.runningVar1"].shape).toEqual([4]);
+    const e = await run(["eval", "--checkpoint", join(out, "checkpoint.safetensors")]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(/test accuracy +(\S+)/.exec(e.stdout)![1]).toBe(/test accuracy +(\S+)/.exec(r.stdout)![1]);
+  });
+
+  it("init-experiment prints the per-layer table and writes its picture", async () => {
+    const out = join(dir, "init");
+    const r = await run(["init-experiment", "--width", "64", "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Kaiming, ReLU/);
+    expect(readFileSync(join(out, "init-experiment.svg"), "utf8").startsWith("<svg")).toBe(true);
+  });
+
   it("errors say what to do and exit non-zero", async () => {
     const unknown = await run(["train", "--hiden", "10"]);
     expect(unknown.code).not.toBe(0);
