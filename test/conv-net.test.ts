@@ -58,6 +58,30 @@ describe("FullyConnectedNet with batch norm", () => {
   });
 });
 
+describe("Solver with batch-norm models", () => {
+  it("restores the best parameters AND running statistics: accuracy after train() equals the best validation accuracy", () => {
+    const X = tl.randn([300, 12], { seed: 81 });
+    const v = X.toArray();
+    const y = Int32Array.from({ length: 300 }, (_, i) => (v[i * 12] + v[i * 12 + 1] > 0 ? 1 : 0) + (v[i * 12 + 2] > 0 ? 2 : 0));
+    const XTrain = X.sliceView(0, [200, 12]);
+    const XVal = X.sliceView(200 * 12, [100, 12]);
+    const net = new tl.FullyConnectedNet({ hiddenDims: [32, 32], inputDim: 12, numClasses: 4, normalization: "batchnorm", weightScale: "kaiming", seed: 82 });
+    const solver = new tl.Solver(net, { XTrain, yTrain: y.subarray(0, 200), XVal, yVal: y.subarray(200) }, {
+      updateRule: "adam", optimConfig: { learningRate: 1e-2 }, numEpochs: 12, batchSize: 20, verbose: false, seed: 83,
+    });
+    solver.train();
+    expect(solver.bestValAcc).toBeGreaterThan(0.8);
+    console.log(`val acc history: ${solver.valAccHistory.join(", ")}`);
+    // The test only means something if the last epoch was not the best one.
+    expect(solver.valAccHistory.at(-1)).toBeLessThan(solver.bestValAcc);
+    // Test mode uses the running statistics: they must be the ones saved with the best parameters.
+    expect(solver.checkAccuracy(XVal, y.subarray(200))).toBe(solver.bestValAcc);
+    solver.dispose();
+    net.dispose();
+    [XTrain, XVal, X].forEach((t) => t.dispose());
+  });
+});
+
 describe("DeepConvNet", () => {
   it("params follow the layout; the last linear takes numFilters[-1] * H/2^pools * W/2^pools inputs", () => {
     const net = new tl.DeepConvNet({ inputDims: [3, 8, 12], numFilters: [4, 6], maxPools: [0, 1], numClasses: 5, batchnorm: true, seed: 1, weightScale: "kaiming" });

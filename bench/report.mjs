@@ -1,0 +1,120 @@
+// Turns results into the printed table, the target check and the JSON record.
+import { TARGETS } from "./cases.mjs";
+
+const TL = "tensorlane";
+
+// Which clock the figures use: "cpu" (the process's CPU time, the default: robust on a shared
+// machine) or "wall". The other clock's median is shown beside.
+let clock = "cpu";
+export function setClock(name) {
+  if (name !== "cpu" && name !== "wall") throw new Error(`--clock must be cpu or wall (got ${name})`);
+  clock = name;
+}
+export const clockName = () => clock;
+
+/** The per-step time stats of a result by the chosen clock (or the other one). */
+export function timeStats(result, other = false) {
+  return (clock === "cpu") !== other ? result.cpuStats : result.stats;
+}
+
+/** Throughput of one result: work per step / median seconds per step. */
+export function value(result, caseDef) {
+  if (!result || result.unavailable) return null;
+  return (result.work ?? caseDef.work) / timeStats(result).median;
+}
+
+function fmt(x, digits = 3) {
+  if (x === null || x === undefined || !Number.isFinite(x)) return "-";
+  if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString("en-US");
+  return x.toPrecision(digits);
+}
+
+function pct(x) {
+  return Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : "-";
+}
+
+function table(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => (i === 0 || i === r.length - 1 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join("  ").trimEnd();
+  return [line(rows[0]), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line)].join("\n");
+}
+
+/** Rows for the throughput cases: one per contender, tensorlane's ratio over each peer. */
+export function caseTable(cases, ceiling) {
+  const rows = [["case / contender", "median", "best", clock === "cpu" ? "wall" : "cpu-time", "unit", "spread", "of ceiling", "tensorlane x", "note"]];
+  for (const c of cases) {
+    rows.push([c.label, "", "", "", "", "", "", "", ""]);
+    const tl = value(c.results[TL], c);
+    for (const [name, r] of Object.entries(c.results)) {
+      const v = value(r, c);
+      const ratio = name !== TL && tl !== null && v !== null ? `${fmt(tl / v)}x` : "";
+      const ofCeiling = c.unit === "GFLOPS" && v !== null && ceiling ? pct(v / ceiling) : "";
+      const loss = r.lossFirst !== undefined ? `loss ${r.lossFirst.toFixed(3)} -> ${r.lossLast.toFixed(3)}` : "";
+      const note = r.unavailable ?? [r.note, loss].filter(Boolean).join("; ");
+      const best = v === null ? "" : fmt((r.work ?? c.work) / timeStats(r).min);
+      const other = v === null ? "" : fmt((r.work ?? c.work) / timeStats(r, true).median);
+      rows.push([`  ${name}`, v === null ? "n/a" : fmt(v), best, other, v === null ? "" : c.unit, v === null ? "" : pct(timeStats(r).spread), ofCeiling, ratio, note]);
+    }
+  }
+  return table(rows);
+}
+
+export function ceilingTable(ceiling) {
+  const rows = [["f32x4 mul+add chains", "median GFLOPS", "best", "spread"]];
+  for (const p of ceiling.probes) rows.push([String(p.chains), fmt(p.gflops), fmt(p.best), pct(p.spread)]);
+  return table(rows);
+}
+
+export function startupTable(startup) {
+  const rows = [["contender", "init ms", "import ms", "ready ms", "spread", "tensorlane x (ready)", "note"]];
+  const tl = startup[TL]?.ready?.median;
+  for (const [name, r] of Object.entries(startup)) {
+    if (r.unavailable) rows.push([name, "n/a", "", "", "", "", r.unavailable]);
+    else {
+      const ratio = name !== TL && tl ? `${fmt(r.ready.median / tl)}x` : "";
+      rows.push([name, fmt(r.init.median), fmt(r.import.median), fmt(r.ready.median), pct(r.ready.spread), ratio, ""]);
+    }
+  }
+  return table(rows);
+}
+
+export function bundleTable(bundle) {
+  const rows = [["contender", "raw KB", "gzip KB", "peer/tensorlane (gzip)", "files"]];
+  const tl = bundle[TL]?.gzip;
+  for (const [name, r] of Object.entries(bundle)) {
+    if (r.unavailable) rows.push([name, "n/a", "", "", r.unavailable]);
+    else rows.push([name, fmt(r.raw / 1000), fmt(r.gzip / 1000), name !== TL && tl ? `${fmt(r.gzip / tl)}x` : "", r.files.map((f) => f.file.split("/").pop()).join(" + ")]);
+  }
+  return table(rows);
+}
+
+/** Each of issue 7's targets: measured ratio, and met / missed / n/a. */
+export function checkTargets(cases, ceiling, bundle) {
+  return TARGETS.map((t) => {
+    let measured = null;
+    let want;
+    if (t.caseId === "bundle-gzip") {
+      want = `tfjs-wasm gzip / tensorlane gzip >= ${t.ratio}`;
+      if (bundle[TL]?.gzip && bundle[t.peer]?.gzip) measured = bundle[t.peer].gzip / bundle[TL].gzip;
+    } else {
+      const c = cases.find((x) => x.id === t.caseId);
+      const tl = c ? value(c.results[TL], c) : null;
+      if (t.ceilingFraction) {
+        want = `${c?.label ?? t.caseId}: tensorlane >= ${t.ceilingFraction} of ceiling`;
+        if (tl !== null && ceiling) measured = tl / ceiling;
+      } else {
+        want = `${c?.label ?? t.caseId}: tensorlane / ${t.peer} >= ${t.ratio}`;
+        const peer = c ? value(c.results[t.peer], c) : null;
+        if (tl !== null && peer !== null) measured = tl / peer;
+      }
+    }
+    const goal = t.ceilingFraction ?? t.ratio;
+    return { ...t, want, measured, status: measured === null ? "n/a" : measured >= goal ? "met" : "missed" };
+  });
+}
+
+export function targetTable(targets) {
+  const rows = [["target", "measured", "status"]];
+  for (const t of targets) rows.push([t.want, fmt(t.measured), t.status]);
+  return table(rows);
+}

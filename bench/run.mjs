@@ -1,0 +1,120 @@
+// npm run bench [-- --quick] [-- --only=gemm,fc,conv,infer,ceiling,startup,bundle] [-- --clock=cpu|wall]
+// Runs every case in this one process, contenders interleaved, prints the tables and writes
+// bench/results/<date>-<host>[-quick].json. See bench/README.md for what each figure means.
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { buildProbes } from "./ceiling-probe.mjs";
+import { gemmCases, modelCases } from "./cases.mjs";
+import { measureBundles } from "./bundle.mjs";
+import { PROFILES, runInterleaved } from "./harness.mjs";
+import { bundleTable, caseTable, ceilingTable, checkTargets, clockName, setClock, startupTable, targetTable, timeStats, value } from "./report.mjs";
+import { measureStartup } from "./startup.mjs";
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const only = args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
+const wants = (part) => !only || only.includes(part);
+setClock(args.find((a) => a.startsWith("--clock="))?.slice(8) ?? "cpu");
+const profile = quick ? PROFILES.quick : PROFILES.full;
+const started = performance.now();
+const say = (text) => console.log(text);
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)}s`;
+
+// Peers load independently: one that fails to load shows its reason in every row.
+const PEERS = ["./peers/tensorlane.mjs", "./peers/tfjs.mjs", "./peers/convnetjs.mjs", "./peers/plainjs.mjs"];
+const contenders = [];
+for (const path of PEERS) {
+  try {
+    contenders.push(...(await (await import(path)).load()));
+  } catch (error) {
+    const name = path.replace(/^.*\/|\.mjs$/g, "");
+    const reason = `failed to load: ${error.message.split("\n")[0]}`;
+    contenders.push({ name, note: reason, kinds: ["gemm", "fcTrain", "fcInfer", "convTrain", "convInfer"], prepare: () => Promise.reject(new Error(reason)) });
+  }
+}
+
+const cpu = os.cpus()[0]?.model ?? "unknown cpu";
+say(`tensorlane bench (${quick ? "quick" : "full"}): node ${process.version}, ${cpu}, ${os.cpus().length} cores, ${os.hostname()}, load ${os.loadavg()[0].toFixed(1)}`);
+say(`figures are medians by ${clockName() === "cpu" ? "the process's CPU time (--clock=wall for wall-clock)" : "wall-clock time (--clock=cpu for CPU time)"}`);
+for (const c of contenders) say(`  ${c.name}: ${c.note}`);
+
+// Ceiling: the best chain count of the register-only probe.
+let ceiling = null;
+if (wants("ceiling") || wants("gemm")) {
+  const probes = await buildProbes();
+  const iters = 1_000_000;
+  const entries = probes.map((p) => ({ name: String(p.chains), runner: { step: () => void p.run(iters), work: (p.flopsPerIter * iters) / 1e9 } }));
+  const res = await runInterleaved(entries, profile);
+  const rows = probes.map((p) => {
+    const r = res.get(String(p.chains));
+    const t = timeStats(r);
+    return { chains: p.chains, gflops: r.work / t.median, best: r.work / t.min, spread: t.spread };
+  });
+  // A ceiling is a maximum: the fastest sample, which a busy machine disturbs least.
+  ceiling = { gflops: Math.max(...rows.map((r) => r.best)), probes: rows };
+  say(`\nSIMD128 ceiling (single core): ${ceiling.gflops.toFixed(1)} GFLOPS  [${elapsed()}]\n${ceilingTable(ceiling)}`);
+}
+
+const cases = [
+  ...(wants("gemm") ? gemmCases({ quick }) : []),
+  ...modelCases().filter((c) => wants(c.kind.startsWith("fc") ? (c.kind === "fcTrain" ? "fc" : "infer") : c.kind === "convTrain" ? "conv" : "infer")),
+];
+for (const c of cases) {
+  const entries = [];
+  for (const ct of contenders.filter((x) => x.kinds.includes(c.kind))) {
+    try {
+      entries.push({ name: ct.name, runner: await ct.prepare(c, { quick }) });
+    } catch (error) {
+      entries.push({ name: ct.name, runner: null, unavailable: error.name === "Unavailable" ? error.message : `error: ${error.message.split("\n")[0]}` });
+    }
+  }
+  const res = await runInterleaved(entries, profile);
+  c.results = Object.fromEntries(entries.map((e) => [e.name, res.get(e.name)]));
+  const figures = Object.entries(c.results)
+    .map(([n, r]) => `${n} ${value(r, c)?.toPrecision(3) ?? "n/a"}`)
+    .join(", ");
+  say(`  [${elapsed()}] ${c.label}: ${figures}`);
+}
+const groups = [...new Set(cases.map((c) => c.group))];
+for (const g of groups) say(`\n${g}\n${caseTable(cases.filter((c) => c.group === g), ceiling?.gflops)}`);
+
+let startup = null;
+if (wants("startup")) {
+  startup = measureStartup(quick ? 2 : 7);
+  say(`\nStart-up: cold process, import then init (median of ${quick ? 2 : 7})  [${elapsed()}]\n${startupTable(startup)}`);
+}
+let bundle = null;
+if (wants("bundle")) {
+  bundle = measureBundles();
+  say(`\nBundle: what a browser loads\n${bundleTable(bundle)}`);
+}
+const targets = checkTargets(cases, ceiling?.gflops, bundle ?? {});
+say(`\nIssue 7 targets\n${targetTable(targets)}`);
+
+const record = {
+  date: new Date().toISOString(),
+  host: os.hostname(),
+  node: process.version,
+  cpu,
+  cores: os.cpus().length,
+  profile: { name: quick ? "quick" : "full", clock: clockName(), ...profile },
+  loadAverage: os.loadavg(),
+  contenders: contenders.map(({ name, note, kinds }) => ({ name, note, kinds })),
+  ceiling,
+  cases: cases.map(({ results, ...c }) => ({
+    ...c,
+    results: Object.fromEntries(Object.entries(results).map(([n, r]) => [n, r.unavailable ? r : { value: value(r, c), ...r }])),
+  })),
+  startup,
+  bundle,
+  targets,
+  seconds: (performance.now() - started) / 1000,
+};
+const dir = fileURLToPath(new URL("./results/", import.meta.url));
+mkdirSync(dir, { recursive: true });
+const host = os.hostname().replace(/[^\w.-]+/g, "_");
+const file = `${dir}${record.date.slice(0, 10)}-${host}${quick ? "-quick" : only ? "-partial" : ""}.json`;
+writeFileSync(file, JSON.stringify(record, null, 2) + "\n");
+say(`\nwrote ${file.replace(fileURLToPath(new URL("../", import.meta.url)), "")}  (${elapsed()} in all)`);
+
