@@ -3,9 +3,14 @@
 //   dist/tensorlane.iife.js  a plain <script> build that sets the global `tensorlane`
 //   dist/tensorlane.wasm     the standalone module (`tensorlane/wasm`), for runtimes that need a
 //                            precompiled WebAssembly.Module (Cloudflare Workers): init({ module })
+//   dist/node.js             `tensorlane/node`: files on disk (data folders, checkpoints)
+//   dist/cli.js              the `tensorlane` executable
+// The three ESM entries are one build, so they share one copy of the core (one wasm instance,
+// one tensor registry): dist/tensorlane.js imports nothing, node.js and cli.js import it.
 // Hand-written declarations for the non-TypeScript entries (types/*.d.ts) are copied beside the
 // ones tsc emits into dist/types.
-import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { join, resolve, sep } from "node:path";
 import esbuild from "rollup-plugin-esbuild";
 
 const copyAssets = {
@@ -17,12 +22,31 @@ const copyAssets = {
   },
 };
 
+// Chunk names carry content hashes: clear the old ones so dist/ ships only what this build made.
+rmSync("dist/chunks", { recursive: true, force: true });
+
 const plugins = [esbuild({ target: "es2022", minify: true })];
+
+// Runtime dependencies of the Node entries stay imports (installed with the package).
+const external = (id) => id.startsWith("node:") || ["commander", "cli-progress", "vega", "vega-lite"].includes(id);
+const srcDir = resolve("src") + sep;
+const isCore = (id) => id.startsWith(srcDir) && !id.startsWith(join(srcDir, "node") + sep) && !id.startsWith(join(srcDir, "cli") + sep);
 
 export default [
   {
-    input: "src/index.ts",
-    output: { file: "dist/tensorlane.js", format: "es", sourcemap: true },
+    input: { tensorlane: "src/index.ts", node: "src/node/index.ts", cli: "src/cli/bin.ts" },
+    external,
+    output: {
+      dir: "dist",
+      format: "es",
+      sourcemap: true,
+      entryFileNames: "[name].js",
+      chunkFileNames: "chunks/[name]-[hash].js",
+      // Every core module goes with the library entry, whichever entry uses it, so that
+      // dist/tensorlane.js stays self-contained and the Node entries import it.
+      manualChunks: (id) => (isCore(id) ? "tensorlane" : undefined),
+      banner: (chunk) => (chunk.isEntry && chunk.name === "cli" ? "#!/usr/bin/env node" : ""),
+    },
     plugins: [...plugins, copyAssets],
   },
   {

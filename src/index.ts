@@ -17,7 +17,7 @@ export {
   type NestedArray,
   type RandomOptions,
 } from "./tensor.js";
-export { setSeed } from "./random.js";
+export { setSeed, deriveSeed } from "./random.js";
 export { type Labels } from "./labels.js";
 
 // Layers: forward -> [out, cache], backward(dout, cache) -> grads.
@@ -98,3 +98,16 @@ export {
 } from "./io/safetensors.js";
 // Checkpoint bytes (safetensors) and the error every file reader throws.
 export { FileFormatError } from "./io/format-error.js";
+export {
+  saveCheckpoint,
+  checkpointParts,
+  loadCheckpoint,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_FORMAT_VERSION,
+  type SaveCheckpointOptions,
+  type LoadedCheckpoint,
+  type SolverCheckpoint,
+} from "./io/checkpoint.js";
+export { MODEL_KINDS, modelKindOf, type CheckpointableModel, type ModelClass } from "./models/kinds.js";
+export { crc32 } from "./io/crc32.js";
+export { VERSION } from "./version.js";

@@ -90,6 +90,12 @@ export class Solver {
   optimConfigs: Record<string, OptimConfig> = {};
   /** Position in the Solver's sampling stream (save/restore it to resume bit-identically). */
   rngState = 0;
+  /**
+   * True after restoreBest() (train() ends with it) until the next step(): the model then holds
+   * the best parameters, not the last ones training would continue from. Checkpoints that must
+   * resume bit-identically are taken while it is false (e.g. from onProgress at an epoch end).
+   */
+  holdsBest = false;
 
   readonly #data: SolverData;
   readonly #flat: boolean;
@@ -156,6 +162,7 @@ export class Solver {
   #step(): number {
     const { XTrain, yTrain } = this.#data;
     const n = Math.min(this.batchSize, XTrain.shape[0]);
+    this.holdsBest = false;
     const [Xb, yb] = this.#sample(XTrain, yTrain, n, "batch");
     const [loss, grads] = this.model.loss(Xb, yb);
     this.lossHistory.push(loss);
@@ -259,6 +266,56 @@ export class Solver {
       const best = this.#best[name];
       if (best && !best.isDisposed) t.set(best);
     }
+    this.holdsBest = true;
+  }
+
+  /**
+   * Copies of the best parameters and buffers seen so far (by validation accuracy), by name:
+   * params under their own names, buffers as `buffer:<name>`. Empty before the first accuracy
+   * check. For checkpoints.
+   */
+  bestState(): Record<string, Float32Array> {
+    const out: Record<string, Float32Array> = {};
+    const arrays = new Map<string, Float32Array>();
+    for (const [{ key, storage, start }, view] of this.#namedStateViews()) {
+      const copy = this.#best[storage];
+      if (!copy || copy.isDisposed) return {};
+      if (!arrays.has(storage)) arrays.set(storage, copy.toArray());
+      out[key] = arrays.get(storage)!.slice(start, start + view.size);
+    }
+    return out;
+  }
+
+  /** Sets the best snapshot (and bestValAcc) from bestState()'s output, e.g. when resuming. */
+  setBestState(values: Record<string, ArrayLike<number>>, bestValAcc: number): void {
+    const fn = "Solver.setBestState";
+    checkNumber(fn, "bestValAcc", bestValAcc, { min: 0, max: 1 });
+    const views = this.#namedStateViews();
+    for (const [{ key }, view] of views) {
+      const v = values?.[key];
+      if (v === undefined || v.length !== view.size) {
+        throw new RangeError(`${fn}: values["${key}"] must hold ${view.size} numbers (got ${describe(v)})`);
+      }
+    }
+    this.#saveBest(); // allocates the copies with the right sizes
+    for (const [{ key, storage, start }, view] of views) {
+      const target = this.#best[storage].sliceView(start, view.shape);
+      target.set(values[key]);
+      target.dispose();
+    }
+    this.bestValAcc = bestValAcc;
+  }
+
+  // Each named param/buffer with where it lives in the #best copies (flat region: one copy).
+  #namedStateViews(): [{ key: string; storage: string; start: number }, Tensor][] {
+    const store = this.model.paramStore;
+    const out: [{ key: string; storage: string; start: number }, Tensor][] = [];
+    for (const [name, t] of Object.entries(this.model.params)) {
+      if (store) out.push([{ key: name, storage: "__flat__", start: (t.ptr - store.flat.ptr) >>> 2 }, t]);
+      else out.push([{ key: name, storage: name, start: 0 }, t]);
+    }
+    for (const [name, t] of Object.entries(this.model.buffers ?? {})) out.push([{ key: `buffer:${name}`, storage: `buffer:${name}`, start: 0 }, t]);
+    return out;
   }
 
   /** Frees the Solver's buffers, optimizer state and best-parameter copies (not the model). */

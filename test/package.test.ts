@@ -60,10 +60,38 @@ console.log(solver.bestValAcc);`,
     const main = pkg.exports["."] as { types: string; default: string };
     expect(existsSync(join(root, main.default))).toBe(true);
     expect(existsSync(join(root, main.types))).toBe(true);
+    const node = pkg.exports["./node"] as { types: string; default: string };
+    expect(existsSync(join(root, node.default))).toBe(true);
+    expect(existsSync(join(root, node.types))).toBe(true);
     const wasmEntry = pkg.exports["./wasm"] as { types: string; default: string };
     const wasm = wasmEntry.default;
     expect(existsSync(join(root, wasm))).toBe(true);
     expect(existsSync(join(root, wasmEntry.types))).toBe(true);
     expect(WebAssembly.validate(new Uint8Array(await import("node:fs").then((fs) => fs.readFileSync(join(root, wasm)))))).toBe(true);
+  });
+
+  it("bin tensorlane is dist/cli.js with a node shebang; VERSION is package.json's version", async () => {
+    const pkg = (await import("../package.json", { with: { type: "json" } })).default as { bin: Record<string, string>; version: string };
+    const fs = await import("node:fs");
+    expect(fs.readFileSync(join(root, pkg.bin.tensorlane), "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+    const tl = await import("../src/index.js");
+    expect(tl.VERSION).toBe(pkg.version);
+  });
+
+  it("tensorlane/node shares the library's core: a tensor made through one is valid in the other", () => {
+    mkdirSync(join(dir, "node_modules"), { recursive: true });
+    if (!existsSync(join(dir, "node_modules", "tensorlane"))) symlinkSync(root, join(dir, "node_modules", "tensorlane"), "dir");
+    const script = join(dir, "node-entry.mjs");
+    writeFileSync(
+      script,
+      `import * as tl from "tensorlane";
+import * as tln from "tensorlane/node";
+await tln.init();
+const t = tl.tensor([1, 2, 3]);
+const ck = tln.loadCheckpoint(tln.saveCheckpoint({ model: new tl.FullyConnectedNet({ hiddenDims: [2], inputDim: 3, numClasses: 2, seed: 1 }) }));
+console.log(tl.isInitialized(), tln.Tensor === tl.Tensor, t.toArray().join(), ck.kind, typeof tln.loadBuiltinData);`,
+    );
+    const output = execFileSync(process.execPath, [script], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    expect(output.trim()).toBe("true true 1,2,3 FullyConnectedNet function");
   });
 });

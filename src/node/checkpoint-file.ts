@@ -1,10 +1,20 @@
 // Files on disk for checkpoints (Node only). Writes are atomic: the bytes go to a temporary file in
 // the same folder, are flushed to disk (fsync), and only then renamed over the target, so a crash
 // or a failed write leaves either the old file or the new one, never a torn mix.
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { open, rename, stat, unlink, readFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { decodeSafetensors, encodeSafetensorsParts, type SafetensorsContents, type SafetensorsTensor } from "../io/safetensors.js";
-import { describe } from "../validate.js";
+import {
+  checkpointParts,
+  decodeSafetensors,
+  encodeSafetensorsParts,
+  loadCheckpoint,
+  type LoadedCheckpoint,
+  type SafetensorsContents,
+  type SafetensorsTensor,
+  type SaveCheckpointOptions,
+} from "../index.js";
+import { describe } from "./describe.js";
 
 /** Data for writeFileAtomic: bytes, or chunks (a failing iterator aborts the write cleanly). */
 export type FileData = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
@@ -51,6 +61,61 @@ export async function writeFileAtomic(path: string, data: FileData): Promise<voi
     throw wrapped;
   }
   await syncDirectory(dir);
+}
+
+/**
+ * writeFileAtomic for code that cannot await (a Solver's onProgress callback runs inside the
+ * synchronous training loop): same guarantees, blocking.
+ */
+export function writeFileAtomicSync(path: string, data: Uint8Array | Iterable<Uint8Array>): void {
+  const fn = "writeFileAtomicSync";
+  if (typeof path !== "string" || path.length === 0) throw new TypeError(`${fn}: path must be a non-empty string (got ${describe(path)})`);
+  if (!(data instanceof Uint8Array) && !(data !== null && typeof data === "object" && Symbol.iterator in data)) {
+    throw new TypeError(`${fn}: data must be a Uint8Array or an iterable of Uint8Array chunks (got ${describe(data)})`);
+  }
+  const dir = dirname(path);
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${++tempCounter}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(temp, "wx", 0o644);
+    for (const chunk of data instanceof Uint8Array ? [data] : data) {
+      if (!(chunk instanceof Uint8Array)) throw new TypeError(`${fn}: every chunk must be a Uint8Array (got ${describe(chunk)})`);
+      let written = 0;
+      while (written < chunk.length) written += writeSync(fd, chunk, written, chunk.length - written);
+    }
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, path);
+  } catch (error) {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already failing
+      }
+    }
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never created
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    const wrapped = new Error(`${fn}: could not write ${path} (${reason}); any previous file there is unchanged`, { cause: error });
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    if (code !== undefined) Object.assign(wrapped, { code });
+    throw wrapped;
+  }
+  try {
+    const dfd = openSync(dir, "r");
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    // not supported here; the file itself was synced
+  }
 }
 
 // Makes the rename itself durable. Some platforms cannot open or fsync a folder: best effort.
@@ -110,4 +175,19 @@ export async function writeSafetensorsFile(
 export async function readSafetensorsFile(path: string): Promise<SafetensorsContents> {
   const bytes = await readFileBytes(path, { what: "checkpoint" });
   return decodeSafetensors(bytes, path);
+}
+
+/** Saves a model (and, with a Solver, what resuming needs) as a checkpoint file, atomically. */
+export async function saveCheckpointFile(path: string, options: SaveCheckpointOptions): Promise<void> {
+  await writeFileAtomic(path, checkpointParts(options));
+}
+
+/** saveCheckpointFile, blocking: for a Solver's onProgress callback. */
+export function saveCheckpointFileSync(path: string, options: SaveCheckpointOptions): void {
+  writeFileAtomicSync(path, checkpointParts(options));
+}
+
+/** Reads and checks a checkpoint file and rebuilds its model (see loadCheckpoint). */
+export async function loadCheckpointFile(path: string): Promise<LoadedCheckpoint> {
+  return loadCheckpoint(await readFileBytes(path, { what: "checkpoint" }), path);
 }

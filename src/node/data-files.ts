@@ -3,10 +3,8 @@
 import { readdir, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cifar10Dataset, parseCifar10Meta } from "../data/cifar.js";
-import { FASHION_MNIST_CLASSES, type ImageDataset } from "../data/dataset.js";
-import { decodeIdx, idxDataset, type IdxArray } from "../data/idx.js";
-import { describe } from "../validate.js";
+import { cifar10Dataset, decodeIdx, FASHION_MNIST_CLASSES, idxDataset, parseCifar10Meta, type IdxArray, type ImageDataset } from "../index.js";
+import { describe } from "./describe.js";
 import { readFileBytes } from "./checkpoint-file.js";
 
 export interface DataSplits {

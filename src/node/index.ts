@@ -11,6 +11,10 @@ export {
 } from "./data-files.js";
 export {
   writeFileAtomic,
+  writeFileAtomicSync,
+  saveCheckpointFile,
+  saveCheckpointFileSync,
+  loadCheckpointFile,
   readFileBytes,
   writeSafetensorsFile,
   readSafetensorsFile,

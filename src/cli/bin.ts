@@ -1,0 +1,4 @@
+// The `tensorlane` executable (rollup adds the #!/usr/bin/env node line to dist/cli.js).
+import { main } from "./program.js";
+
+process.exitCode = await main(process.argv);

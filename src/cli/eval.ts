@@ -1,0 +1,88 @@
+// `tensorlane eval`: a checkpoint's model on a test split, with accuracy per class.
+import { resolve } from "node:path";
+import { decodeNormalization, encodeNormalization, init, loadCheckpoint, type CheckpointableModel, type Normalization, type Tensor } from "../index.js";
+import { readFileBytes } from "../node/index.js";
+import { loadSplits, testTensor, type DataRecord } from "./data.js";
+import { CliError } from "./errors.js";
+import type { Output } from "./progress.js";
+
+export interface EvalOptions {
+  checkpoint: string;
+  data?: string;
+  batchSize: number;
+}
+
+/** Predicted class of each row, scoring `batchSize` rows at a time. */
+export function predict(model: CheckpointableModel, X: Tensor, batchSize: number): Int32Array {
+  const n = X.shape[0];
+  const row = X.size / Math.max(1, n);
+  const out = new Int32Array(n);
+  for (let start = 0; start < n; start += batchSize) {
+    const count = Math.min(batchSize, n - start);
+    const batch = X.sliceView(start * row, [count, ...X.shape.slice(1)]);
+    const scores = model.loss(batch);
+    batch.dispose();
+    const s = scores.toArray();
+    const c = scores.shape[1];
+    scores.dispose();
+    for (let i = 0; i < count; i++) {
+      let best = 0;
+      for (let j = 1; j < c; j++) if (s[i * c + j] > s[i * c + best]) best = j;
+      out[start + i] = best;
+    }
+  }
+  return out;
+}
+
+export async function runEval(o: EvalOptions, out: Output): Promise<void> {
+  await init();
+  const ck = loadCheckpoint(await readFileBytes(o.checkpoint, { what: "checkpoint" }), o.checkpoint);
+  try {
+    const record = (ck.meta as { data?: DataRecord }).data;
+    if (o.data === undefined && record === undefined) {
+      throw new CliError(`${o.checkpoint} does not say which data it was trained on: pass --data DIR`);
+    }
+    const source = o.data === undefined ? record!.source : resolve(o.data);
+    const splits = await loadSplits(source);
+    const test = splits.test;
+    const config = ck.model.config as { inputDim?: number; inputDims?: number[]; numClasses?: number };
+    const [C, H, W] = test.shape;
+    const fits = config.inputDims ? config.inputDims.join() === [C, H, W].join() : config.inputDim === C * H * W;
+    if (!fits) {
+      const expected = config.inputDims ? config.inputDims.join("x") : `${config.inputDim} values`;
+      throw new CliError(`the model takes images of ${expected} but ${source} has ${C}x${H}x${W}: pass --data with the kind of data it was trained on`);
+    }
+    if (config.numClasses !== undefined && test.numClasses > config.numClasses) {
+      throw new CliError(`${source} has ${test.numClasses} classes but the model scores ${config.numClasses}`);
+    }
+    let normalization: Normalization | undefined;
+    if (record?.normalization) normalization = decodeNormalization(encodeNormalization(record.normalization)); // validated
+    if (normalization === undefined) throw new CliError(`${o.checkpoint} has no data normalization: it was not written by tensorlane train`);
+    const X = testTensor(test, normalization);
+    const pred = predict(ck.model, X, o.batchSize);
+    X.dispose();
+    const n = test.labels.length;
+    const classes = test.numClasses;
+    const right = new Array<number>(classes).fill(0);
+    const total = new Array<number>(classes).fill(0);
+    let correct = 0;
+    for (let i = 0; i < n; i++) {
+      total[test.labels[i]]++;
+      if (pred[i] === test.labels[i]) {
+        right[test.labels[i]]++;
+        correct++;
+      }
+    }
+    const names = test.classes ?? record?.classes ?? null;
+    out.write(`${ck.kind} from ${o.checkpoint} (tensorlane ${ck.version}${ck.solver ? `, ${ck.solver.epoch} epochs` : ""})\n`);
+    out.write(`data: ${source === "builtin" ? "built-in Fashion-MNIST subset" : source}, ${n} test images\n`);
+    const width = Math.max(5, ...Array.from({ length: classes }, (_, c) => (names?.[c] ?? String(c)).length));
+    for (let c = 0; c < classes; c++) {
+      const name = (names?.[c] ?? String(c)).padEnd(width);
+      out.write(`  ${name}  ${total[c] ? (right[c] / total[c]).toFixed(4) : "  -   "}  (${right[c]}/${total[c]})\n`);
+    }
+    out.write(`test accuracy ${(n ? correct / n : 0).toFixed(4)} (${correct}/${n})\n`);
+  } finally {
+    ck.model.dispose();
+  }
+}

@@ -1,0 +1,285 @@
+// `tensorlane train`: data -> model -> Solver with a progress display, a checkpoint written
+// atomically at every epoch end (so an interrupted run resumes from its last epoch), and at the
+// end validation/test accuracy, wall time and a picture of the curves.
+import { mkdirSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import {
+  deriveSeed,
+  FullyConnectedNet,
+  init,
+  loadCheckpoint,
+  MODEL_KINDS,
+  Solver,
+  VERSION,
+  type CheckpointableModel,
+  type LoadedCheckpoint,
+  type ProgressEvent,
+  type UpdateRuleName,
+  type WeightScale,
+  updateRules,
+} from "../index.js";
+import { readFileBytes, saveCheckpointFileSync, writeFileAtomic } from "../node/index.js";
+import { prepareData, testTensor, type DataRecord, type RunData } from "./data.js";
+import { CliError } from "./errors.js";
+import { createProgress, formatDuration, type Output } from "./progress.js";
+
+export const UPDATE_RULES: Record<string, UpdateRuleName> = {
+  sgd: "sgd",
+  momentum: "sgdMomentum",
+  adagrad: "adagrad",
+  rmsprop: "rmsprop",
+  adam: "adam",
+};
+
+export interface TrainOptions {
+  model: "fc" | "conv";
+  hidden: number[];
+  filters: number[];
+  pools?: number[];
+  batchnorm: boolean;
+  dropout: number;
+  reg: number;
+  weightScale: WeightScale;
+  update: keyof typeof UPDATE_RULES;
+  lr?: number;
+  lrDecay: number;
+  epochs?: number;
+  batchSize: number;
+  seed: number;
+  data?: string;
+  val?: number;
+  trainSamples?: number;
+  out?: string;
+  name?: string;
+  resume?: string;
+}
+
+/** Options that define the run: with --resume they come from the checkpoint. */
+export const RUN_DEFINING = [
+  "model", "hidden", "filters", "pools", "batchnorm", "dropout", "reg", "weightScale", "update", "lr", "lrDecay",
+  "batchSize", "seed", "val", "trainSamples",
+] as const;
+
+/** What a CLI checkpoint's meta holds. */
+interface RunMeta {
+  data: DataRecord;
+  seed: number;
+  cli: { model: string; update: string };
+}
+
+/** The iterations at which the Solver checks accuracy: the first, then every epoch end. */
+export function checkIterations(perEpoch: number, count: number): number[] {
+  const out = [1];
+  for (let k = 1; out.length < count; k++) if (k * perEpoch !== 1) out.push(k * perEpoch);
+  return out.slice(0, count);
+}
+
+function optionFlag(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+function describeModel(model: CheckpointableModel, kind: string): string {
+  const count = Object.values(model.params).reduce((n, t) => n + t.size, 0).toLocaleString("en-US");
+  const c = model.config as Record<string, unknown>;
+  if (kind === "FullyConnectedNet") {
+    const dims = [c.inputDim, ...(c.hiddenDims as number[]), c.numClasses].join("-");
+    return `FullyConnectedNet ${dims}${c.normalization ? " + batchnorm" : ""}${c.dropout ? ` + dropout ${c.dropout}` : ""} (${count} params)`;
+  }
+  if (kind === "DeepConvNet") return `DeepConvNet filters ${(c.numFilters as number[]).join(",")}${c.batchnorm ? " + batchnorm" : ""} (${count} params)`;
+  return `${kind} (${count} params)`;
+}
+
+function describeData(r: DataRecord): string {
+  const name = r.source === "builtin" ? "built-in Fashion-MNIST subset" : r.source;
+  return `${name}: ${r.numTrain} train / ${r.numVal} val, ${r.shape[1]}x${r.shape[2]}x${r.shape[0]}, ${r.numClasses} classes`;
+}
+
+function buildModel(o: TrainOptions, data: DataRecord): { model: CheckpointableModel; kind: string } {
+  const [C, H, W] = data.shape;
+  const seed = deriveSeed(o.seed, 102);
+  try {
+    if (o.model === "fc") {
+      const model = new FullyConnectedNet({
+        hiddenDims: o.hidden,
+        inputDim: C * H * W,
+        numClasses: data.numClasses,
+        dropout: o.dropout,
+        normalization: o.batchnorm ? "batchnorm" : null,
+        reg: o.reg,
+        weightScale: o.weightScale,
+        seed,
+      });
+      return { model, kind: "FullyConnectedNet" };
+    }
+    const DeepConvNet = MODEL_KINDS.DeepConvNet as (new (options: object) => CheckpointableModel) | undefined;
+    if (DeepConvNet === undefined) throw new CliError("--model conv needs DeepConvNet, which this build of tensorlane does not have yet; use --model fc");
+    if (o.dropout > 0) throw new CliError("--dropout applies to --model fc only");
+    const model = new DeepConvNet({
+      inputDims: [C, H, W],
+      numFilters: o.filters,
+      maxPools: o.pools ?? o.filters.map((_, i) => i),
+      batchnorm: o.batchnorm,
+      numClasses: data.numClasses,
+      weightScale: o.weightScale,
+      reg: o.reg,
+      seed,
+    });
+    return { model, kind: "DeepConvNet" };
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    // The constructor's own message names the option; say which flag sets it.
+    throw new CliError(`cannot build the model: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out: Output): Promise<void> {
+  const startTime = performance.now();
+  await init();
+
+  let resumed: LoadedCheckpoint | null = null;
+  let runMeta: RunMeta;
+  let data: RunData;
+  let model: CheckpointableModel;
+  let kind: string;
+  if (o.resume !== undefined) {
+    const clash = RUN_DEFINING.filter((k) => given.has(k));
+    if (clash.length > 0) {
+      throw new CliError(
+        `${clash.map(optionFlag).join(", ")} cannot be changed when resuming: the checkpoint fixes the model, optimizer and data split. ` +
+          `Resume with only --epochs, --out and --data, or start a new run without --resume`,
+      );
+    }
+    const bytes = await readFileBytes(o.resume, { what: "checkpoint" });
+    resumed = loadCheckpoint(bytes, o.resume);
+    if (resumed.solver === null) throw new CliError(`${o.resume} holds a model without its training state: it can be evaluated (tensorlane eval) but not resumed`);
+    const meta = resumed.meta as unknown as RunMeta;
+    if (meta?.data?.fingerprint === undefined) throw new CliError(`${o.resume} was not written by tensorlane train (no data record): it cannot be resumed from the CLI`);
+    runMeta = meta;
+    data = await prepareData({
+      source: o.data === undefined ? meta.data.source : resolve(o.data),
+      trainSamples: meta.data.trainSamples,
+      valCount: meta.data.valCount,
+      seed: meta.data.seed,
+      expect: meta.data,
+    });
+    model = resumed.model;
+    kind = resumed.kind;
+  } else {
+    data = await prepareData({
+      source: o.data === undefined ? "builtin" : resolve(o.data),
+      trainSamples: o.trainSamples ?? null,
+      valCount: o.val ?? null,
+      seed: o.seed,
+    });
+    ({ model, kind } = buildModel(o, data.record));
+    runMeta = { data: data.record, seed: o.seed, cli: { model: o.model, update: o.update } };
+  }
+
+  const outDir = resolve(o.out ?? (resumed ? dirname(resolve(o.resume!)) : join("runs", o.name ?? new Date().toISOString().replace(/:/g, "-").replace(/\..*$/, ""))));
+  mkdirSync(outDir, { recursive: true });
+  const checkpointPath = join(outDir, "checkpoint.safetensors");
+  const svgPath = join(outDir, "training.svg");
+  const show = (p: string) => (relative(process.cwd(), p).startsWith("..") ? p : relative(process.cwd(), p) || ".");
+
+  const saved = resumed?.solver;
+  const numEpochs = o.epochs ?? saved?.options.numEpochs ?? 10;
+  const solver = new Solver(model, data.solverData, saved
+    ? { ...saved.options, numEpochs, verbose: false } // the CLI only writes built-in rules
+    : {
+        updateRule: UPDATE_RULES[o.update],
+        optimConfig: o.lr === undefined ? {} : { learningRate: o.lr },
+        lrDecay: o.lrDecay,
+        batchSize: o.batchSize,
+        numEpochs,
+        numTrainSamples: 1000,
+        numValSamples: null,
+        seed: deriveSeed(o.seed, 103),
+        verbose: false,
+      });
+  resumed?.resume(solver);
+  const perEpoch = solver.iterationsPerEpoch;
+  const numIterations = numEpochs * perEpoch;
+  const startIteration = solver.lossHistory.length;
+  if (resumed && startIteration >= numIterations) {
+    throw new CliError(`the run in ${o.resume} already did ${solver.epoch} epochs; pass --epochs with a larger total (e.g. --epochs ${solver.epoch + 5}) to train further`);
+  }
+
+  const rule = Object.entries(UPDATE_RULES).find(([, r]) => r === (saved?.options.updateRule ?? UPDATE_RULES[o.update]))?.[0] ?? "custom";
+  const lr = Object.values(solver.optimConfigs)[0]?.learningRate ?? (solver.updateRule === updateRules.adam ? 1e-3 : 1e-2); // the rules' defaults
+  out.write(`tensorlane ${VERSION} · ${describeModel(model, kind)}\n`);
+  out.write(`data: ${describeData(data.record)}, ${data.test.labels.length} test\n`);
+  out.write(
+    `training: ${rule} lr ${lr}${solver.lrDecay !== 1 ? ` decay ${solver.lrDecay}/epoch` : ""}, ` +
+      `${numEpochs} epochs x ${perEpoch} batches of ${solver.batchSize}` +
+      (resumed ? `, resuming after epoch ${solver.epoch} (iteration ${startIteration})` : "") +
+      `\ncheckpoint after every epoch: ${show(checkpointPath)} (continue an interrupted run with --resume ${show(checkpointPath)})\n`,
+  );
+
+  const progress = createProgress(out, { numEpochs, iterationsPerEpoch: perEpoch, batchSize: solver.batchSize, startIteration }, numIterations);
+  const trainStart = performance.now();
+  let lastCheckpoint: string | null = null;
+  solver.onProgress = (event: ProgressEvent) => {
+    progress.update(event);
+    if (event.iteration % perEpoch !== 0) return;
+    // Epoch end: the model holds the last params (train() restores the best only after the loop).
+    saveCheckpointFileSync(checkpointPath, { model, solver, meta: runMeta as unknown as Record<string, unknown> });
+    lastCheckpoint = checkpointPath;
+    const loss = solver.lossHistory.slice(-perEpoch).filter(Number.isFinite);
+    const mean = loss.reduce((a, b) => a + b, 0) / Math.max(1, loss.length);
+    progress.log(
+      `epoch ${event.iteration / perEpoch}/${numEpochs}  loss ${mean.toFixed(4)}  train acc ${event.trainAcc?.toFixed(4)}  val acc ${event.valAcc?.toFixed(4)}` +
+        `  (${formatDuration((performance.now() - trainStart) / 1000)})`,
+    );
+  };
+  try {
+    solver.train();
+  } catch (error) {
+    progress.stop();
+    const where = lastCheckpoint ? ` The last epoch's checkpoint is ${show(lastCheckpoint)}.` : "";
+    throw new CliError(`${error instanceof Error ? error.message : String(error)}${where}`);
+  }
+  progress.stop();
+  const trainSeconds = (performance.now() - trainStart) / 1000;
+
+  // The model now holds the best parameters (by validation accuracy), as saved in the checkpoint.
+  const XTest = testTensor(data.test, data.record.normalization);
+  const testAcc = solver.checkAccuracy(XTest, data.test.labels);
+  XTest.dispose();
+  const checks = checkIterations(perEpoch, solver.valAccHistory.length);
+  const bestIndex = solver.valAccHistory.indexOf(solver.bestValAcc);
+  const bestEpoch = bestIndex < 0 ? "?" : checks[bestIndex] === 1 && perEpoch !== 1 ? "before epoch 1" : `epoch ${Math.round(checks[bestIndex] / perEpoch)}`;
+
+  const { trainingCurvesSvg } = await import("../node/plots.js"); // vega loads in ~0.5 s: only when drawing
+  const svg = await trainingCurvesSvg({
+    title: `${describeModel(model, kind)}: test accuracy ${testAcc.toFixed(4)}`,
+    lossHistory: solver.lossHistory,
+    trainAccHistory: solver.trainAccHistory,
+    valAccHistory: solver.valAccHistory,
+    checkIterations: checks,
+  });
+  await writeFileAtomic(svgPath, new TextEncoder().encode(svg));
+  const wallSeconds = (performance.now() - startTime) / 1000;
+  const summary = {
+    tensorlane: VERSION,
+    model: kind,
+    config: model.config,
+    epochs: solver.epoch,
+    iterations: solver.lossHistory.length,
+    valAccuracy: solver.bestValAcc,
+    bestEpoch,
+    testAccuracy: testAcc,
+    testImages: data.test.labels.length,
+    trainSeconds,
+    wallSeconds,
+    data: { ...data.record, normalization: undefined },
+  };
+  await writeFileAtomic(join(outDir, "summary.json"), new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`));
+
+  out.write(`validation accuracy ${solver.bestValAcc.toFixed(4)} (best, ${bestEpoch})\n`);
+  out.write(`test accuracy       ${testAcc.toFixed(4)} (${data.test.labels.length} images)\n`);
+  out.write(`wall time           ${formatDuration(wallSeconds)} (training ${trainSeconds.toFixed(1)} s)\n`);
+  out.write(`wrote ${show(checkpointPath)}, ${show(svgPath)}, ${show(join(outDir, "summary.json"))}\n`);
+  solver.dispose();
+  model.dispose();
+  data.dispose();
+}

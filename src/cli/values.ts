@@ -1,0 +1,78 @@
+// Parsers for option values: each turns the text the user typed into a value, or throws
+// commander's InvalidArgumentError with what was expected (commander adds the option's name).
+import { InvalidArgumentError } from "commander";
+
+export function positiveInt(text: string): number {
+  const n = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("Expected a positive integer, e.g. 10.");
+  return n;
+}
+
+export function nonNegativeInt(text: string): number {
+  const n = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n)) throw new InvalidArgumentError("Expected an integer >= 0, e.g. 0.");
+  return n;
+}
+
+export function seed(text: string): number {
+  const n = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n >= 2 ** 32) throw new InvalidArgumentError("Expected an integer in [0, 4294967295], e.g. 0.");
+  return n;
+}
+
+function number(text: string, what: string): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError(`Expected ${what}.`);
+  return n;
+}
+
+export function nonNegativeNumber(text: string): number {
+  const n = number(text, "a number >= 0, e.g. 1e-4");
+  if (n < 0) throw new InvalidArgumentError("Expected a number >= 0, e.g. 1e-4.");
+  return n;
+}
+
+export function positiveNumber(text: string): number {
+  const n = number(text, "a number > 0, e.g. 1e-3");
+  if (n <= 0) throw new InvalidArgumentError("Expected a number > 0, e.g. 1e-3.");
+  return n;
+}
+
+/** A dropout probability: the fraction of hidden units dropped, in [0, 1). */
+export function probability(text: string): number {
+  const n = number(text, "a probability in [0, 1), e.g. 0.2");
+  if (n < 0 || n >= 1) throw new InvalidArgumentError("Expected a probability in [0, 1), e.g. 0.2 (the fraction of hidden units dropped).");
+  return n;
+}
+
+/** A learning-rate multiplier per epoch, in (0, 1]. */
+export function decay(text: string): number {
+  const n = number(text, "a number in (0, 1], e.g. 0.95");
+  if (n <= 0 || n > 1) throw new InvalidArgumentError("Expected a number in (0, 1], e.g. 0.95 (the learning rate is multiplied by it after every epoch).");
+  return n;
+}
+
+/** "100,100" -> [100, 100]. */
+export function intList(text: string): number[] {
+  const parts = text.split(",").map((s) => s.trim());
+  if (parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || !Number.isSafeInteger(Number(p)))) {
+    throw new InvalidArgumentError("Expected comma-separated positive integers, e.g. 100,100.");
+  }
+  return parts.map(Number);
+}
+
+/** "0,1" -> [0, 1]; "" or "none" -> []. */
+export function indexList(text: string): number[] {
+  if (text.trim() === "" || text.trim() === "none") return [];
+  const parts = text.split(",").map((s) => s.trim());
+  if (parts.some((p) => !/^\d+$/.test(p))) throw new InvalidArgumentError("Expected comma-separated layer indices from 0, e.g. 0,1, or none.");
+  return parts.map(Number);
+}
+
+/** "kaiming", "xavier" or a standard deviation. */
+export function weightScale(text: string): "kaiming" | "xavier" | number {
+  if (text === "kaiming" || text === "xavier") return text;
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('Expected "kaiming", "xavier" or a standard deviation > 0, e.g. 1e-2.');
+  return n;
+}

@@ -1,0 +1,453 @@
+// Model-level checkpoints as safetensors bytes (platform-neutral: Node writes them to disk with
+// src/node/checkpoint-file.ts, a browser can keep them in IndexedDB or offer a download).
+//
+// Tensors (all F32, so PyTorch's `safetensors` reads them):
+//   <param>                          the parameters to use (the best seen by validation accuracy
+//                                    when a Solver is given), e.g. W1, b1, ...
+//   buffers.<name>                   non-parameter state such as batch-norm running statistics
+//   resume.params.<param>            with a Solver: the LAST parameters, which training continues from
+//   resume.buffers.<name>            with a Solver: the last buffers
+//   resume.optim.<key>.<state>       with a Solver: update-rule state (m, v, velocity, cache) per
+//                                    config key ("all" for the flat region, else a param name)
+// Metadata (strings):
+//   format "tensorlane-checkpoint", format_version "1", tensorlane_version,
+//   model   JSON { kind, config, rngState }
+//   solver  JSON (with a Solver): options, epoch, iteration, rngState, histories, best accuracy
+//   meta    JSON, the caller's (data normalization, seed, command line, ...)
+//   crc32   of the data section, so a flipped bit in the numbers is caught, not trained on
+//
+// Loading treats the bytes as hostile: the safetensors decoder bounds every size, then every
+// piece is checked against the model rebuilt from its config (names, shapes, JSON types), and any
+// mismatch is a FileFormatError that says what is wrong.
+import { MODEL_KINDS, modelKindOf, type CheckpointableModel } from "../models/kinds.js";
+import { updateRules, type OptimConfig, type UpdateRuleName } from "../optim.js";
+import type { Solver, SolverOptions } from "../solver.js";
+import { keep, tensor, Tensor } from "../tensor.js";
+import { describe } from "../validate.js";
+import { VERSION } from "../version.js";
+import { crc32 } from "./crc32.js";
+import { FileFormatError } from "./format-error.js";
+import { decodeSafetensors, encodeSafetensorsParts, type SafetensorsTensor } from "./safetensors.js";
+
+export const CHECKPOINT_FORMAT = "tensorlane-checkpoint";
+export const CHECKPOINT_FORMAT_VERSION = "1";
+
+const OPTIM_NUMBERS = ["learningRate", "momentum", "decayRate", "epsilon", "beta1", "beta2", "t"] as const;
+const OPTIM_STATES = ["velocity", "cache", "m", "v"] as const;
+
+export interface SaveCheckpointOptions {
+  model: CheckpointableModel;
+  /** The Solver training the model: adds what resuming needs (optimizer state, histories, ...). */
+  solver?: Solver;
+  /** The caller's metadata, JSON-serialisable (data normalization, seed, ...). */
+  meta?: Record<string, unknown>;
+}
+
+/** What a checkpoint says about the Solver that wrote it. */
+export interface SolverCheckpoint {
+  /**
+   * Options for `new Solver(model, data, { ...options, numEpochs })`: the same rule, sampling,
+   * batches and schedule. `updateRule` is absent when the run used a custom rule function
+   * (`customUpdateRule`): pass the same function.
+   */
+  options: Required<Pick<SolverOptions, "lrDecay" | "batchSize" | "numEpochs" | "seed">> & {
+    updateRule?: UpdateRuleName;
+    numTrainSamples: number | null;
+    numValSamples: number | null;
+  };
+  customUpdateRule: boolean;
+  epoch: number;
+  /** Iterations done (= lossHistory.length). */
+  iteration: number;
+  iterationsPerEpoch: number;
+  rngState: number;
+  bestValAcc: number;
+  /** False when no accuracy check had happened yet (the stored params are then the last ones). */
+  hasBest: boolean;
+  lossHistory: number[];
+  trainAccHistory: number[];
+  valAccHistory: number[];
+  /** Update-rule hyperparameters per config key as they were (learning rate after decay, Adam's t). */
+  optimConfigs: Record<string, Record<string, number>>;
+}
+
+export interface LoadedCheckpoint {
+  /** The model class name ("FullyConnectedNet", "DeepConvNet"). */
+  kind: string;
+  /** A new model built from the stored config, holding the stored (best) parameters and buffers. */
+  model: CheckpointableModel;
+  /** The caller's metadata as saved. */
+  meta: Record<string, unknown>;
+  /** The tensorlane version that wrote the file. */
+  version: string;
+  /** Present when the checkpoint was saved with a Solver. */
+  solver: SolverCheckpoint | null;
+  /**
+   * Puts `solver` (made with `solver.options` over `model`) and the model exactly where the
+   * saved training run was: last parameters and buffers, dropout and sampling streams, optimizer
+   * state, epoch, histories, best snapshot. `solver.train()` then continues bit-identically.
+   */
+  resume(solver: Solver): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Saving
+
+/** Encodes a checkpoint as safetensors bytes. */
+export function saveCheckpoint(options: SaveCheckpointOptions): Uint8Array {
+  const parts = checkpointParts(options);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The checkpoint as byte chunks, for writers that stream (no full copy). */
+export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
+  const fn = "saveCheckpoint";
+  if (options === null || typeof options !== "object") throw new TypeError(`${fn}: options must be { model, solver?, meta? } (got ${describe(options)})`);
+  for (const key of Object.keys(options)) {
+    if (!["model", "solver", "meta"].includes(key)) throw new TypeError(`${fn}: unknown option "${key}" (known: model, solver, meta)`);
+  }
+  const { model, solver, meta = {} } = options;
+  const kind = modelKindOf(model);
+  if (kind === undefined) {
+    throw new TypeError(`${fn}: model must be one of ${Object.keys(MODEL_KINDS).join(", ")} (got ${describe(model)})`);
+  }
+  if (meta === null || typeof meta !== "object" || Array.isArray(meta)) throw new TypeError(`${fn}: meta must be a plain object (got ${describe(meta)})`);
+  let metaJson: string;
+  try {
+    metaJson = JSON.stringify(meta);
+  } catch (error) {
+    throw new TypeError(`${fn}: meta must be JSON-serialisable (${error instanceof Error ? error.message : String(error)})`);
+  }
+
+  const tensors: Record<string, SafetensorsTensor> = {};
+  const put = (name: string, shape: readonly number[], data: Float32Array): void => {
+    Object.defineProperty(tensors, name, { value: { shape, data }, enumerable: true, configurable: true, writable: true });
+  };
+  const buffers = model.buffers ?? {};
+  let solverJson: string | undefined;
+  if (solver !== undefined) {
+    if (solver === null || typeof solver !== "object" || solver.model !== model) {
+      throw new TypeError(`${fn}: solver must be the Solver training this model (got ${describe(solver)})`);
+    }
+    if (solver.holdsBest) {
+      throw new RangeError(
+        `${fn}: the model holds the best parameters restored at the end of train(), not the last ones training would continue from; ` +
+          `save with the solver from onProgress (e.g. at an epoch end), or save without the solver for a model to evaluate`,
+      );
+    }
+    const best = solver.bestState();
+    const hasBest = Object.keys(best).length > 0;
+    for (const [name, t] of Object.entries(model.params)) put(name, t.shape, hasBest ? best[name] : t.toArray());
+    for (const [name, t] of Object.entries(buffers)) put(`buffers.${name}`, t.shape, hasBest ? best[`buffer:${name}`] : t.toArray());
+    for (const [name, t] of Object.entries(model.params)) put(`resume.params.${name}`, t.shape, t.toArray());
+    for (const [name, t] of Object.entries(buffers)) put(`resume.buffers.${name}`, t.shape, t.toArray());
+    const optimConfigs: Record<string, Record<string, number>> = {};
+    for (const [key, config] of Object.entries(solver.optimConfigs)) {
+      const numbers: Record<string, number> = {};
+      for (const [field, value] of Object.entries(config as Record<string, unknown>)) {
+        if (value instanceof Tensor) put(`resume.optim.${key}.${field}`, value.shape, value.toArray());
+        else if (typeof value === "number") numbers[field] = value;
+      }
+      optimConfigs[key] = numbers;
+    }
+    const rule = Object.entries(updateRules).find(([, f]) => f === solver.updateRule)?.[0] as UpdateRuleName | undefined;
+    const state = {
+      options: {
+        updateRule: rule ?? null, // JSON: null for a custom rule
+        lrDecay: solver.lrDecay,
+        batchSize: solver.batchSize,
+        numEpochs: solver.numEpochs,
+        numTrainSamples: solver.numTrainSamples,
+        numValSamples: solver.numValSamples,
+        seed: solver.seed,
+      },
+      epoch: solver.epoch,
+      iteration: solver.lossHistory.length,
+      iterationsPerEpoch: solver.iterationsPerEpoch,
+      rngState: solver.rngState,
+      bestValAcc: solver.bestValAcc,
+      hasBest,
+      customUpdateRule: rule === undefined,
+      lossHistory: solver.lossHistory,
+      trainAccHistory: solver.trainAccHistory,
+      valAccHistory: solver.valAccHistory,
+      optimConfigs,
+    };
+    solverJson = JSON.stringify(state, nonFiniteReplacer);
+  } else {
+    for (const [name, t] of Object.entries(model.params)) put(name, t.shape, t.toArray());
+    for (const [name, t] of Object.entries(buffers)) put(`buffers.${name}`, t.shape, t.toArray());
+  }
+
+  let crc = 0;
+  for (const t of Object.values(tensors)) crc = crc32(littleEndianBytes(t.data), crc);
+  const metadata: Record<string, string> = {
+    format: CHECKPOINT_FORMAT,
+    format_version: CHECKPOINT_FORMAT_VERSION,
+    tensorlane_version: VERSION,
+    model: JSON.stringify({ kind, config: model.config, rngState: typeof model.rngState === "number" ? model.rngState : 0 }),
+    meta: metaJson,
+    crc32: crc.toString(16).padStart(8, "0"),
+  };
+  if (solverJson !== undefined) metadata.solver = solverJson;
+  return encodeSafetensorsParts(tensors, metadata);
+}
+
+// Losses can be NaN or Infinity when a run diverged with onNonFinite "continue": JSON has no
+// such numbers, so they travel as strings.
+function nonFiniteReplacer(_key: string, value: unknown): unknown {
+  return typeof value === "number" && !Number.isFinite(value) ? String(value) : value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+/**
+ * Decodes and checks a checkpoint, and rebuilds its model (which the caller disposes). `what`
+ * names the source in errors (a file path). Throws FileFormatError for anything wrong.
+ */
+export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCheckpoint {
+  const fail = (message: string): never => {
+    throw new FileFormatError(`loadCheckpoint: ${what}: ${message}`);
+  };
+  const { tensors, metadata } = decodeSafetensors(bytes, what);
+  if (metadata.format !== CHECKPOINT_FORMAT) {
+    fail(`not a tensorlane checkpoint (its metadata has no format "${CHECKPOINT_FORMAT}"${metadata.format === undefined ? "" : `, it says ${JSON.stringify(metadata.format.slice(0, 40))}`})`);
+  }
+  if (metadata.format_version !== CHECKPOINT_FORMAT_VERSION) {
+    fail(`checkpoint format version ${JSON.stringify(metadata.format_version ?? null)} is not one this tensorlane (${VERSION}) reads (${CHECKPOINT_FORMAT_VERSION})`);
+  }
+  const expectedCrc = metadata.crc32;
+  if (typeof expectedCrc !== "string" || !/^[0-9a-f]{8}$/.test(expectedCrc)) fail(`metadata crc32 is missing or malformed`);
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(0, true);
+  const actualCrc = crc32(bytes.subarray(8 + headerLength)).toString(16).padStart(8, "0");
+  if (actualCrc !== expectedCrc) fail(`the tensor data is corrupted (CRC-32 ${actualCrc}, the file says ${expectedCrc})`);
+
+  const modelInfo = parseJsonObject(fail, metadata, "model");
+  const kind = modelInfo.kind;
+  if (typeof kind !== "string" || !Object.prototype.hasOwnProperty.call(MODEL_KINDS, kind)) {
+    fail(`model kind ${describe(kind)} is not one this tensorlane knows (${Object.keys(MODEL_KINDS).join(", ")})`);
+  }
+  const config = modelInfo.config;
+  if (config === null || typeof config !== "object" || Array.isArray(config)) fail(`model config must be an object (got ${describe(config)})`);
+  const modelRng = modelInfo.rngState;
+  if (!isCount(modelRng)) fail(`model rngState must be a non-negative integer (got ${describe(modelRng)})`);
+  const meta = metadata.meta === undefined ? {} : parseJsonObject(fail, metadata, "meta");
+  const solverState = metadata.solver === undefined ? null : checkSolverState(fail, parseJsonObject(fail, metadata, "solver"));
+
+  let model: CheckpointableModel;
+  try {
+    model = new MODEL_KINDS[kind as string](config as never);
+  } catch (error) {
+    return fail(`${kind} rejected the stored model config (${error instanceof Error ? error.message : String(error)})`);
+  }
+  try {
+    const used = new Set<string>();
+    const take = (name: string, target: Tensor, role: string): Float32Array => {
+      const t = Object.prototype.hasOwnProperty.call(tensors, name) ? tensors[name] : undefined;
+      if (t === undefined) fail(`tensor "${name}" (${role}) is missing`);
+      if (t!.shape.length !== target.shape.length || t!.shape.some((d, i) => d !== target.shape[i])) {
+        fail(`tensor "${name}" has shape [${t!.shape.join(", ")}] but the model config gives ${role} the shape [${target.shape.join(", ")}]`);
+      }
+      used.add(name);
+      return t!.data;
+    };
+    const buffers = model.buffers ?? {};
+    for (const [name, t] of Object.entries(model.params)) t.set(take(name, t, `parameter ${name}`));
+    for (const [name, t] of Object.entries(buffers)) t.set(take(`buffers.${name}`, t, `buffer ${name}`));
+
+    // The resume state is checked now, so a bad file fails at load, not halfway into training.
+    const resumeParams: Record<string, Float32Array> = {};
+    const resumeBuffers: Record<string, Float32Array> = {};
+    const optimTensors: Record<string, Record<string, SafetensorsTensor>> = {};
+    if (solverState) {
+      for (const [name, t] of Object.entries(model.params)) resumeParams[name] = take(`resume.params.${name}`, t, `parameter ${name}`);
+      for (const [name, t] of Object.entries(buffers)) resumeBuffers[name] = take(`resume.buffers.${name}`, t, `buffer ${name}`);
+      const store = model.paramStore;
+      const expectKeys = !solverState.customUpdateRule && store ? ["all"] : Object.keys(model.params);
+      const keys = Object.keys(solverState.optimConfigs);
+      if (keys.length !== expectKeys.length || keys.some((k) => !expectKeys.includes(k))) {
+        fail(`solver optimConfigs has keys [${keys.join(", ")}] but this model trains with [${expectKeys.join(", ")}]`);
+      }
+      for (const key of keys) {
+        const target = key === "all" && store ? store.flat : model.params[key];
+        optimTensors[key] = {};
+        for (const field of OPTIM_STATES) {
+          const name = `resume.optim.${key}.${field}`;
+          if (Object.prototype.hasOwnProperty.call(tensors, name)) {
+            optimTensors[key][field] = { shape: target.shape, data: take(name, target, `the ${field} state of ${key === "all" ? "all parameters" : key}`) };
+          }
+        }
+      }
+    }
+    const extra = Object.keys(tensors).filter((name) => !used.has(name));
+    if (extra.length > 0) {
+      fail(`unexpected tensor${extra.length > 1 ? "s" : ""} ${extra.slice(0, 5).map((n) => `"${n.slice(0, 60)}"`).join(", ")}${extra.length > 5 ? ", ..." : ""} that a ${kind} with this config does not have`);
+    }
+    if (typeof model.rngState === "number") model.rngState = modelRng as number;
+
+    const loaded: LoadedCheckpoint = {
+      kind: kind as string,
+      model,
+      meta,
+      version: typeof metadata.tensorlane_version === "string" ? metadata.tensorlane_version : "unknown",
+      solver: solverState,
+      resume(solver: Solver): void {
+        resumeSolver(what, loaded, solver, resumeParams, resumeBuffers, optimTensors);
+      },
+    };
+    return loaded;
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+}
+
+function resumeSolver(
+  what: string,
+  ck: LoadedCheckpoint,
+  solver: Solver,
+  params: Record<string, Float32Array>,
+  buffers: Record<string, Float32Array>,
+  optimTensors: Record<string, Record<string, SafetensorsTensor>>,
+): void {
+  const fn = "LoadedCheckpoint.resume";
+  const state = ck.solver;
+  if (state === null) throw new RangeError(`${fn}: ${what} was saved without a Solver: it holds a model to evaluate, not a training run to resume`);
+  if (solver === null || typeof solver !== "object" || solver.model !== ck.model) {
+    throw new TypeError(`${fn}: solver must be a Solver over this checkpoint's model (new Solver(checkpoint.model, data, { ...checkpoint.solver.options, numEpochs }))`);
+  }
+  const o = state.options;
+  const rule = Object.entries(updateRules).find(([, f]) => f === solver.updateRule)?.[0];
+  const mismatches: string[] = [];
+  if (state.customUpdateRule && rule !== undefined) mismatches.push(`updateRule ${rule} (saved: a custom function: pass the same one)`);
+  else if (!state.customUpdateRule && rule !== o.updateRule) mismatches.push(`updateRule ${rule ?? "custom"} (saved: ${o.updateRule})`);
+  for (const key of ["lrDecay", "batchSize", "numTrainSamples", "numValSamples", "seed"] as const) {
+    if (solver[key] !== o[key]) mismatches.push(`${key} ${solver[key]} (saved: ${o[key]})`);
+  }
+  if (solver.iterationsPerEpoch !== state.iterationsPerEpoch) {
+    mismatches.push(`${solver.iterationsPerEpoch} iterations per epoch (saved: ${state.iterationsPerEpoch}: the training data has another size)`);
+  }
+  if (mismatches.length > 0) {
+    throw new RangeError(`${fn}: this solver would not continue the saved run: ${mismatches.join("; ")}. Make it with { ...checkpoint.solver.options, numEpochs } and the same data`);
+  }
+  if (solver.lossHistory.length > 0) throw new RangeError(`${fn}: solver has already trained ${solver.lossHistory.length} iterations; resume into a fresh Solver`);
+
+  const model = ck.model;
+  const best: Record<string, Float32Array> = {};
+  for (const [name, t] of Object.entries(model.params)) best[name] = t.toArray();
+  for (const [name, t] of Object.entries(model.buffers ?? {})) best[`buffer:${name}`] = t.toArray();
+  for (const [name, t] of Object.entries(model.params)) t.set(params[name]);
+  for (const [name, t] of Object.entries(model.buffers ?? {})) t.set(buffers[name]);
+
+  for (const config of Object.values(solver.optimConfigs)) {
+    for (const value of Object.values(config)) if (value instanceof Tensor) value.dispose();
+  }
+  const configs: Record<string, OptimConfig> = {};
+  for (const [key, numbers] of Object.entries(state.optimConfigs)) {
+    const config: Record<string, unknown> = { ...numbers };
+    for (const [field, t] of Object.entries(optimTensors[key] ?? {})) config[field] = keep(tensor(t.data, t.shape));
+    configs[key] = config as OptimConfig;
+  }
+  solver.optimConfigs = configs;
+  solver.rngState = state.rngState;
+  solver.epoch = state.epoch;
+  solver.lossHistory = [...state.lossHistory];
+  solver.trainAccHistory = [...state.trainAccHistory];
+  solver.valAccHistory = [...state.valAccHistory];
+  if (state.hasBest) solver.setBestState(best, state.bestValAcc);
+  else solver.bestValAcc = state.bestValAcc;
+}
+
+function parseJsonObject(fail: (m: string) => never, metadata: Record<string, string>, key: string): Record<string, unknown> {
+  const text = metadata[key];
+  if (typeof text !== "string") fail(`metadata "${key}" is missing`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    fail(`metadata "${key}" is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) fail(`metadata "${key}" must be a JSON object (got ${describe(value)})`);
+  return value as Record<string, unknown>;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+// Numbers that went through nonFiniteReplacer.
+function historyNumber(value: unknown): number | undefined {
+  if (typeof value === "number") return value;
+  if (value === "NaN") return NaN;
+  if (value === "Infinity") return Infinity;
+  if (value === "-Infinity") return -Infinity;
+  return undefined;
+}
+
+function checkSolverState(fail: (m: string) => never, s: Record<string, unknown>): SolverCheckpoint {
+  const bad = (field: string, expected: string, value: unknown): never => fail(`solver ${field} must be ${expected} (got ${describe(value)})`);
+  const o = s.options as Record<string, unknown> | null;
+  if (o === null || typeof o !== "object" || Array.isArray(o)) return bad("options", "an object", o);
+  if (o.updateRule !== null && (typeof o.updateRule !== "string" || !Object.prototype.hasOwnProperty.call(updateRules, o.updateRule))) {
+    bad("options.updateRule", `one of ${Object.keys(updateRules).join(", ")} or null`, o.updateRule);
+  }
+  const num = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+  if (!num(o.lrDecay) || o.lrDecay < 0) bad("options.lrDecay", "a number >= 0", o.lrDecay);
+  for (const key of ["batchSize", "numEpochs"] as const) if (!isCount(o[key])) bad(`options.${key}`, "a non-negative integer", o[key]);
+  if (!isCount(o.seed) || (o.seed as number) >= 2 ** 32) bad("options.seed", "an integer in [0, 2^32)", o.seed);
+  for (const key of ["numTrainSamples", "numValSamples"] as const) if (o[key] !== null && !isCount(o[key])) bad(`options.${key}`, "a positive integer or null", o[key]);
+  for (const key of ["epoch", "iteration", "iterationsPerEpoch", "rngState"] as const) if (!isCount(s[key])) bad(key, "a non-negative integer", s[key]);
+  if (!num(s.bestValAcc) || s.bestValAcc < 0 || s.bestValAcc > 1) bad("bestValAcc", "a number in [0, 1]", s.bestValAcc);
+  const histories: Record<string, number[]> = {};
+  for (const key of ["lossHistory", "trainAccHistory", "valAccHistory"]) {
+    const list = s[key];
+    if (!Array.isArray(list)) return bad(key, "an array of numbers", list);
+    const values = list.map(historyNumber);
+    if (values.some((v) => v === undefined)) bad(key, "an array of numbers", list);
+    histories[key] = values as number[];
+  }
+  if (histories.lossHistory.length !== s.iteration) fail(`solver lossHistory has ${histories.lossHistory.length} entries but iteration is ${s.iteration}`);
+  if (histories.trainAccHistory.length !== histories.valAccHistory.length) fail(`solver trainAccHistory and valAccHistory differ in length`);
+  const configs = s.optimConfigs as Record<string, unknown> | null;
+  if (configs === null || typeof configs !== "object" || Array.isArray(configs)) return bad("optimConfigs", "an object", configs);
+  for (const [key, config] of Object.entries(configs)) {
+    if (config === null || typeof config !== "object" || Array.isArray(config)) bad(`optimConfigs.${key}`, "an object", config);
+    for (const [field, value] of Object.entries(config as Record<string, unknown>)) {
+      if (!(OPTIM_NUMBERS as readonly string[]).includes(field)) fail(`solver optimConfigs.${key} has unknown field "${field.slice(0, 40)}"`);
+      if (!num(value) || value < 0) bad(`optimConfigs.${key}.${field}`, "a finite number >= 0", value);
+      if (field === "t" && !Number.isInteger(value)) bad(`optimConfigs.${key}.t`, "an integer", value);
+    }
+  }
+  const { updateRule, ...rest } = o;
+  return {
+    options: { ...(rest as unknown as SolverCheckpoint["options"]), ...(updateRule === null ? {} : { updateRule: updateRule as UpdateRuleName }) },
+    customUpdateRule: updateRule === null,
+    epoch: s.epoch as number,
+    iteration: s.iteration as number,
+    iterationsPerEpoch: s.iterationsPerEpoch as number,
+    rngState: s.rngState as number,
+    bestValAcc: s.bestValAcc as number,
+    lossHistory: histories.lossHistory,
+    trainAccHistory: histories.trainAccHistory,
+    valAccHistory: histories.valAccHistory,
+    optimConfigs: configs as Record<string, Record<string, number>>,
+    hasBest: s.hasBest === true,
+  };
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+function littleEndianBytes(data: Float32Array): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Uint8Array(data.byteLength);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i], true);
+  return out;
+}
