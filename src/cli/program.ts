@@ -35,7 +35,7 @@ Examples:
 
 const MAIN_EXAMPLES = `
 Examples:
-  $ tensorlane train                 # about a minute on 2 cores; prints test accuracy
+  $ tensorlane train                 # a few seconds on 2 cores; prints test accuracy
   $ tensorlane train --help          # every training option
   $ tensorlane eval --checkpoint runs/<run>/checkpoint.safetensors`;
 
