@@ -12,14 +12,20 @@
 // How (GotoBLAS / BLIS loop nest, XNNPACK-style 4x8 wasmsimd "splat" microkernel):
 //   for each NC-wide column block of C, for each KC-deep slice of k:
 //     pack op(B)'s slice into KC x 8 panels (zero-padded past n),
-//     for each MC-tall row block: pack op(A)'s slice into KC x 4 panels (zero-padded past m),
-//       for each 8-column panel, for each 4-row panel: the 4x8 microkernel
+//     for each MC-tall row block, for each 4-row micro-panel of op(A):
+//       for each 8-column panel: the 4x8 microkernel
 //       (a 4x4 one for a last panel at most 4 wide, e.g. n = 100 = 12·8 + 4).
-// The microkernel keeps 8 f32x4 accumulators (+2 B vectors + 4 broadcast A values: V8 loads a
-// whole k step up front, so 14 live v128 of x64's 16; a 6x8 tile, or unrolling k by 2, spills)
-// and reads both operands from packed, contiguous panels, so the three variants differ only in
-// how they pack: a transposed operand is packed with 4x4 SIMD transposes, which costs
-// O(mk + kn) next to the O(mnk) product (3-5% at the training shapes).
+// op(A) is packed SPLATTED: every value stored as a whole f32x4 (4x the bytes), so the
+// microkernel reads it with plain v128 loads. V8 folds a v128.load's constant offset into the
+// address but not a load32_splat's (one extra lea per broadcast, 3 per k step), and the leaner
+// loop (no counter either: it runs to an end pointer) takes the kernel from ~88% to ~100% of
+// the register-only ceiling. Aᵀ stored (k,m) (tn) is packed an MC block at a time (long reads
+// along m); A stored (m,k) (nn, nt) is packed by the first 4x8 tile of each micro-panel while
+// it computes (microkernel4x8Packing), so the splatted panel is written while the store port
+// idles and is reused from L1 by the other tiles of the row.
+// The microkernel keeps 8 f32x4 accumulators (+2 B vectors + 1 A vector + 1 product: 12 live
+// v128 of the 15 V8 allocates on x64; a 6x8 tile spills) and reads both operands from packed,
+// contiguous panels. A transposed B is packed with 4x4 SIMD transposes.
 //
 // Summation order (deterministic, depends only on k): each C element is
 //   s_b = Σ_{p in slice b, ascending} a·b   (one f32x4 lane, products added one at a time)
@@ -32,7 +38,7 @@ const MR: usize = 4;
 const NR: usize = 8;
 /** Depth of a k slice (packed B panel KC x 8 x 4 B = 8 KiB sits in L1). */
 const KC: usize = 256;
-/** Rows of A packed at once (MC x KC x 4 B = 128 KiB, in L2). Multiple of MR. */
+/** Rows of Aᵀ packed at once (splatted: MC x KC x 16 B = 512 KiB, in L2). Multiple of MR. */
 const MC: usize = 128;
 /** Columns of B packed at once (KC x NC x 4 B = 1 MiB, in L2/L3). Multiple of NR. */
 const NC: usize = 1024;
@@ -41,10 +47,10 @@ const NC: usize = 1024;
   return (x + to - 1) / to * to;
 }
 
-/** Scratch bytes the GEMM kernels need for these sizes (packed A and B slices, one edge tile). */
+/** Scratch bytes the GEMM kernels need for these sizes (packed B slice, splatted A block, one edge tile). */
 export function f32_gemm_work_bytes(m: usize, n: usize, k: usize): usize {
   const kc = min(k, KC);
-  return (roundUp(min(n, NC), NR) * kc + roundUp(min(m, MC), MR) * kc + MR * NR) << 2;
+  return (roundUp(min(n, NC), NR) * kc + 4 * roundUp(min(m, MC), MR) * kc + MR * NR) << 2;
 }
 
 /** C(m,n) (+)= A(m,k) · B(k,n) (+ bias) */
@@ -72,7 +78,7 @@ function gemm(c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: 
   const kcMax = min(k, KC);
   const packedB = work;
   const packedA = packedB + ((roundUp(min(n, NC), NR) * kcMax) << 2);
-  const edge = packedA + ((roundUp(min(m, MC), MR) * kcMax) << 2);
+  const edge = packedA + ((roundUp(min(m, MC), MR) * kcMax) << 4);
   const ldc = n << 2;
 
   for (let jc: usize = 0; jc < n; jc += NC) {
@@ -83,22 +89,31 @@ function gemm(c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: 
       // op(B)(p, j) for p in [pc, pc+kc), j in [jc, jc+nc)
       if (bT) packTransposed(packedB, b + ((jc * k + pc) << 2), k << 2, kc, nc, NR);
       else packStraight(packedB, b + ((pc * n + jc) << 2), n << 2, kc, nc, NR);
+      const addC = !first || accumulate;
       for (let ic: usize = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
-        // op(A)(i, p) for i in [ic, ic+mc), p in [pc, pc+kc)
-        if (aT) packStraight(packedA, a + ((pc * m + ic) << 2), m << 2, kc, mc, MR);
-        else packTransposed(packedA, a + ((ic * k + pc) << 2), k << 2, kc, mc, MR);
-        for (let jr: usize = 0; jr < nc; jr += NR) {
-          const nr = min(NR, nc - jr);
-          const bp = packedB + ((jr * kc) << 2);
-          const j = jc + jr;
-          // The bias is added once, with the first slice; later slices add onto C.
-          const biasJ: usize = first && bias != 0 ? bias + (j << 2) : 0;
-          const addC = !first || accumulate;
-          for (let ir: usize = 0; ir < mc; ir += MR) {
-            const mr = min(MR, mc - ir);
-            const ap = packedA + ((ir * kc) << 2);
-            const cp = c + ((ic + ir) * ldc) + (j << 2);
+        // op(A)(i, p) for i in [ic, ic+mc), p in [pc, pc+kc), splatted. A stored (k, m) is packed
+        // a block at a time (long contiguous reads along m); A stored (m, k) a micro-panel at a
+        // time, just before its use, so the 4x-sized splatted panel never leaves L1.
+        if (aT) packSplatStraight(packedA, a + ((pc * m + ic) << 2), m << 2, kc, mc);
+        for (let ir: usize = 0; ir < mc; ir += MR) {
+          const mr = min(MR, mc - ir);
+          let ap = packedA;
+          const crow = c + (ic + ir) * ldc;
+          let jr0: usize = 0;
+          if (aT) ap += (ir * kc) << 4;
+          else if (mr == MR && nc >= NR) {
+            // The first 4x8 tile reads A's rows directly and packs them as it goes.
+            microkernel4x8Packing(a + (((ic + ir) * k + pc) << 2), k << 2, packedA, packedB, kc, crow + (jc << 2), ldc, addC, first && bias != 0 ? bias + (jc << 2) : 0);
+            jr0 = NR;
+          } else packSplatTransposed(packedA, a + (((ic + ir) * k + pc) << 2), k << 2, kc, mr);
+          for (let jr = jr0; jr < nc; jr += NR) {
+            const nr = min(NR, nc - jr);
+            const bp = packedB + ((jr * kc) << 2);
+            const j = jc + jr;
+            // The bias is added once, with the first slice; later slices add onto C.
+            const biasJ: usize = first && bias != 0 ? bias + (j << 2) : 0;
+            const cp = crow + (j << 2);
             // Edge tiles: compute the whole (zero-padded) tile aside, then merge only the
             // valid mr x nr corner with the same per-element operations as a full tile.
             if (nr > 4) {
@@ -144,17 +159,70 @@ function microkernel4x8(ap: usize, bp: usize, kc: usize, out: usize, ldo: usize,
   let c3l = f32x4.splat(0), c3h = f32x4.splat(0);
   // One k step per iteration: unrolled by 2, V8 hoists the next step's loads too and spills
   // accumulators to the stack (seen in its x64 code), costing about 25%.
-  for (let p: usize = 0; p < kc; p++) {
+  const end = bp + (kc << 5);
+  while (bp < end) {
     const bl = v128.load(bp, 0), bh = v128.load(bp, 16);
-    let av = v128.load32_splat(ap, 0);
+    let av = v128.load(ap, 0);
     c0l = f32x4.add(c0l, f32x4.mul(av, bl)); c0h = f32x4.add(c0h, f32x4.mul(av, bh));
-    av = v128.load32_splat(ap, 4);
+    av = v128.load(ap, 16);
     c1l = f32x4.add(c1l, f32x4.mul(av, bl)); c1h = f32x4.add(c1h, f32x4.mul(av, bh));
-    av = v128.load32_splat(ap, 8);
+    av = v128.load(ap, 32);
     c2l = f32x4.add(c2l, f32x4.mul(av, bl)); c2h = f32x4.add(c2h, f32x4.mul(av, bh));
-    av = v128.load32_splat(ap, 12);
+    av = v128.load(ap, 48);
     c3l = f32x4.add(c3l, f32x4.mul(av, bl)); c3h = f32x4.add(c3h, f32x4.mul(av, bh));
-    ap += 16;
+    ap += 64;
+    bp += 32;
+  }
+  if (bias) {
+    const bl = v128.load(bias, 0), bh = v128.load(bias, 16);
+    c0l = f32x4.add(c0l, bl); c0h = f32x4.add(c0h, bh);
+    c1l = f32x4.add(c1l, bl); c1h = f32x4.add(c1h, bh);
+    c2l = f32x4.add(c2l, bl); c2h = f32x4.add(c2h, bh);
+    c3l = f32x4.add(c3l, bl); c3h = f32x4.add(c3h, bh);
+  }
+  const o1 = out + ldo, o2 = o1 + ldo, o3 = o2 + ldo;
+  if (addC) {
+    c0l = f32x4.add(v128.load(out, 0), c0l); c0h = f32x4.add(v128.load(out, 16), c0h);
+    c1l = f32x4.add(v128.load(o1, 0), c1l); c1h = f32x4.add(v128.load(o1, 16), c1h);
+    c2l = f32x4.add(v128.load(o2, 0), c2l); c2h = f32x4.add(v128.load(o2, 16), c2h);
+    c3l = f32x4.add(v128.load(o3, 0), c3l); c3h = f32x4.add(v128.load(o3, 16), c3h);
+  }
+  v128.store(out, c0l, 0); v128.store(out, c0h, 16);
+  v128.store(o1, c1l, 0); v128.store(o1, c1h, 16);
+  v128.store(o2, c2l, 0); v128.store(o2, c2h, 16);
+  v128.store(o3, c3l, 0); v128.store(o3, c3h, 16);
+}
+
+/**
+ * microkernel4x8 on A rows read in place (row i of the 4 at a + i*lda, k steps contiguous) that
+ * also writes the splatted micro-panel to `pk` (the layout packSplatTransposed makes), so the
+ * remaining tiles of the row block reuse it: the pack costs no pass of its own. Same operations
+ * in the same order as microkernel4x8, hence the same bits.
+ */
+function microkernel4x8Packing(a: usize, lda: usize, pk: usize, bp: usize, kc: usize, out: usize, ldo: usize, addC: bool, bias: usize): void {
+  let c0l = f32x4.splat(0), c0h = f32x4.splat(0);
+  let c1l = f32x4.splat(0), c1h = f32x4.splat(0);
+  let c2l = f32x4.splat(0), c2h = f32x4.splat(0);
+  let c3l = f32x4.splat(0), c3h = f32x4.splat(0);
+  const a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
+  const end = bp + (kc << 5);
+  let o: usize = 0;
+  while (bp < end) {
+    const bl = v128.load(bp, 0), bh = v128.load(bp, 16);
+    let av = v128.load32_splat(a + o);
+    v128.store(pk, av, 0);
+    c0l = f32x4.add(c0l, f32x4.mul(av, bl)); c0h = f32x4.add(c0h, f32x4.mul(av, bh));
+    av = v128.load32_splat(a1 + o);
+    v128.store(pk, av, 16);
+    c1l = f32x4.add(c1l, f32x4.mul(av, bl)); c1h = f32x4.add(c1h, f32x4.mul(av, bh));
+    av = v128.load32_splat(a2 + o);
+    v128.store(pk, av, 32);
+    c2l = f32x4.add(c2l, f32x4.mul(av, bl)); c2h = f32x4.add(c2h, f32x4.mul(av, bh));
+    av = v128.load32_splat(a3 + o);
+    v128.store(pk, av, 48);
+    c3l = f32x4.add(c3l, f32x4.mul(av, bl)); c3h = f32x4.add(c3h, f32x4.mul(av, bh));
+    o += 4;
+    pk += 64;
     bp += 32;
   }
   if (bias) {
@@ -183,13 +251,14 @@ function microkernel4x8(ap: usize, bp: usize, kc: usize, out: usize, ldo: usize,
  */
 function microkernel4x4(ap: usize, bp: usize, kc: usize, out: usize, ldo: usize, addC: bool, bias: usize): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-  for (let p: usize = 0; p < kc; p++) {
+  const end = bp + (kc << 5);
+  while (bp < end) {
     const bl = v128.load(bp);
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(ap, 0), bl));
-    c1 = f32x4.add(c1, f32x4.mul(v128.load32_splat(ap, 4), bl));
-    c2 = f32x4.add(c2, f32x4.mul(v128.load32_splat(ap, 8), bl));
-    c3 = f32x4.add(c3, f32x4.mul(v128.load32_splat(ap, 12), bl));
-    ap += 16;
+    c0 = f32x4.add(c0, f32x4.mul(v128.load(ap, 0), bl));
+    c1 = f32x4.add(c1, f32x4.mul(v128.load(ap, 16), bl));
+    c2 = f32x4.add(c2, f32x4.mul(v128.load(ap, 32), bl));
+    c3 = f32x4.add(c3, f32x4.mul(v128.load(ap, 48), bl));
+    ap += 64;
     bp += 32;
   }
   if (bias) {
@@ -312,5 +381,75 @@ function packTransposed(dst: usize, src: usize, ld: usize, kc: usize, w: usize, 
       }
     }
     dst += kc * panelStride;
+  }
+}
+
+/**
+ * Packs op(A)'s mc x kc block into ceil(mc/4) panels of kc x 4 SPLATTED values: panel q at
+ * dst + q*kc*64, step p holds A(4q + r, p) broadcast to a whole f32x4 at + p*64 + r*16 (rows past
+ * mc are zero). The microkernel then reads A with plain v128 loads, whose constant offsets V8
+ * folds into the address (it does not for load32_splat: one extra lea per broadcast).
+ * This one: A(i, p) at src + p*ld + i*4 (i contiguous: A stored (k, m), the tn variant).
+ */
+function packSplatStraight(dst: usize, src: usize, ld: usize, kc: usize, mc: usize): void {
+  const panelBytes = kc << 6;
+  const full = mc & ~3;
+  for (let p0: usize = 0; p0 < kc; p0 += 8) {
+    const pn = min(8, kc - p0);
+    let d0 = dst + (p0 << 6);
+    let i0: usize = 0;
+    for (; i0 < full; i0 += 4) {
+      let s = src + p0 * ld + (i0 << 2);
+      let d = d0;
+      for (let p: usize = 0; p < pn; p++) {
+        const x = v128.load(s);
+        v128.store(d, v128.shuffle<f32>(x, x, 0, 0, 0, 0), 0);
+        v128.store(d, v128.shuffle<f32>(x, x, 1, 1, 1, 1), 16);
+        v128.store(d, v128.shuffle<f32>(x, x, 2, 2, 2, 2), 32);
+        v128.store(d, v128.shuffle<f32>(x, x, 3, 3, 3, 3), 48);
+        s += ld;
+        d += 64;
+      }
+      d0 += panelBytes;
+    }
+    if (i0 < mc) {
+      for (let p: usize = 0; p < pn; p++) {
+        const s = src + (p0 + p) * ld + (i0 << 2);
+        const d = d0 + (p << 6);
+        let r: usize = 0;
+        for (; i0 + r < mc; r++) v128.store(d + (r << 4), v128.load32_splat(s + (r << 2)));
+        for (; r < 4; r++) v128.store(d + (r << 4), f32x4.splat(0));
+      }
+    }
+  }
+}
+
+/**
+ * As packSplatStraight, for A(i, p) at src + i*ld + p*4 (p contiguous: A stored (m, k), nn and nt).
+ * Also used by conv.ts to pack conv weights (F, K) once per call.
+ */
+export function packSplatTransposed(dst: usize, src: usize, ld: usize, kc: usize, mc: usize): void {
+  const kc4 = kc & ~3;
+  for (let i0: usize = 0; i0 < mc; i0 += 4) {
+    const rows = min(4, mc - i0);
+    for (let r: usize = 0; r < 4; r++) {
+      let d = dst + (r << 4);
+      if (r >= rows) {
+        for (let p: usize = 0; p < kc; p++) { v128.store(d, f32x4.splat(0)); d += 64; }
+        continue;
+      }
+      const s = src + (i0 + r) * ld;
+      let p: usize = 0;
+      for (; p < kc4; p += 4) {
+        const x = v128.load(s + (p << 2));
+        v128.store(d, v128.shuffle<f32>(x, x, 0, 0, 0, 0), 0);
+        v128.store(d, v128.shuffle<f32>(x, x, 1, 1, 1, 1), 64);
+        v128.store(d, v128.shuffle<f32>(x, x, 2, 2, 2, 2), 128);
+        v128.store(d, v128.shuffle<f32>(x, x, 3, 3, 3, 3), 192);
+        d += 256;
+      }
+      for (; p < kc; p++) { v128.store(d, v128.load32_splat(s + (p << 2))); d += 64; }
+    }
+    dst += kc << 6;
   }
 }

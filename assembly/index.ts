@@ -9,5 +9,5 @@ export { f32_sgd, f32_sgd_momentum, f32_adagrad, f32_rmsprop, f32_adam } from ".
 export { f64_sqrt } from "./scalar";
 export { f32_batchnorm_forward_train, f32_batchnorm_forward_test, f32_batchnorm_backward, f32_spatial_batchnorm_forward_train, f32_spatial_batchnorm_forward_test, f32_spatial_batchnorm_backward } from "./batchnorm";
 export { f32_tanh, f32_tanh_backward } from "./activation";
-export { f32_im2col, f32_col2im, f32_fill_rows, f32_conv_bias_backward } from "./conv";
+export { f32_im2col, f32_col2im, f32_fill_rows, f32_conv_bias_backward, f32_conv_forward_work_bytes, f32_conv_forward } from "./conv";
 export { f32_maxpool_forward, f32_maxpool_backward } from "./pool";

@@ -3,9 +3,29 @@
 // The allocator traps (unreachable) when memory cannot grow; it has changed no state by then,
 // so the host turns that trap into a RangeError and carries on.
 
-/** Allocates `size` bytes, 16-byte aligned. Precondition: size < 2^30. */
+/**
+ * Allocates `size` bytes, 16-byte aligned. Precondition: size <= 2^30 - 2^25 (992 MiB; the host's
+ * MAX_ALLOCATION_BYTES).
+ */
 export function alloc(size: usize): usize {
-  return heap.alloc(size);
+  return heap.alloc(size >= LARGE ? largeRequest(size) : size);
+}
+
+// Why large requests are rounded here. TLSF searches the free lists by size class; to be sure any
+// block of the class it picks is big enough it first rounds the request up to the next class, except
+// for requests of half its block limit or more (BLOCK_MAXSIZE >> 1, about 512 MiB): those it looks
+// up in the class that CONTAINS them, whose blocks can be smaller than the request. Built without
+// asserts, it then splits that block past its end and overwrites its neighbour: the heap is corrupt
+// (it later hands out overlapping blocks). We round such requests up to the start r of a size class
+// instead. TLSF payloads are 12 mod 16 (computeSize), so a request of r gets the payload r + 12,
+// which lies in the class starting at r, and every block of that class is at least r + 12.
+const LARGE: usize = (((1 << 30) - 4) >> 1) - 32; // a little below TLSF's no-rounding threshold
+
+/** The smallest size-class start r whose payload (r + 12) holds `size` bytes. */
+function largeRequest(size: usize): usize {
+  const payload = ((size + 4 + 15) & ~15) - 4; // TLSF's computeSize (BLOCK_OVERHEAD 4, 16-byte alignment)
+  const width: usize = (<usize>1) << (31 - clz<usize>(payload) - 4); // 16 classes per power of two
+  return ((payload - 12 + width - 1) / width) * width;
 }
 
 /** Frees a block returned by `alloc`. */

@@ -35,14 +35,14 @@
       }
     }
     store<f32>(out + (<usize>ow << 2), best);
-    store<f32>(argmax + (<usize>ow << 2), <f32>bi);
+    if (argmax) store<f32>(argmax + (<usize>ow << 2), <f32>bi);
   }
 }
 
 /**
  * out, argmax (planes, Ho, Wo) = max-pool of x (planes, H, W) with window (ph, pw) and stride.
  * Preconditions: 1 <= ph <= H, 1 <= pw <= W, stride >= 1, Ho and Wo from the formula above,
- * H·W <= 2^24 (argmax values exact in f32).
+ * H·W <= 2^24 (argmax values exact in f32). argmax = 0: out only (inference), same bits.
  */
 export function f32_maxpool_forward(
   out: usize, argmax: usize, x: usize, planes: i32, H: i32, W: i32, ph: i32, pw: i32, stride: i32, Ho: i32, Wo: i32,
@@ -57,7 +57,24 @@ export function f32_maxpool_forward(
       const o = out + (<usize>((p * Ho + oh) * Wo) << 2);
       const a = argmax + (<usize>((p * Ho + oh) * Wo) << 2);
       let ow = 0;
-      if (simd) {
+      if (simd && !argmax) {
+        // No argmax: the maxima only, with the same comparisons.
+        const r0 = plane + (<usize>(2 * oh * W) << 2);
+        const r1 = r0 + (<usize>W << 2);
+        for (; ow + 4 <= Wo; ow += 4) {
+          const c = <usize>(2 * ow) << 2;
+          const a0 = v128.load(r0 + c), a1 = v128.load(r0 + c, 16);
+          const b0 = v128.load(r1 + c), b1 = v128.load(r1 + c, 16);
+          const v01 = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
+          const v10 = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
+          const v11 = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+          let best = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6);
+          best = v128.bitselect(v01, best, v128.or(f32x4.gt(v01, best), f32x4.ne(v01, v01)));
+          best = v128.bitselect(v10, best, v128.or(f32x4.gt(v10, best), f32x4.ne(v10, v10)));
+          best = v128.bitselect(v11, best, v128.or(f32x4.gt(v11, best), f32x4.ne(v11, v11)));
+          v128.store(o + (<usize>ow << 2), best);
+        }
+      } else if (simd) {
         const r0 = plane + (<usize>(2 * oh * W) << 2);
         const r1 = r0 + (<usize>W << 2);
         for (; ow + 4 <= Wo; ow += 4) {
@@ -85,7 +102,7 @@ export function f32_maxpool_forward(
           v128.store(a + (<usize>ow << 2), bi);
         }
       }
-      forwardRowScalar(o, a, plane, W, ph, pw, stride, oh, ow, Wo);
+      forwardRowScalar(o, argmax ? a : 0, plane, W, ph, pw, stride, oh, ow, Wo);
     }
   }
 }

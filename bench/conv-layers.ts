@@ -42,7 +42,7 @@ for (const { name, shape, F } of layers) {
   const dout = tl.keep(tl.randn(out.shape, { seed: 3 }));
   const dx = ws.get(`${name} dx`, x.shape), dw = ws.get(`${name} dw`, w.shape), db = ws.get(`${name} db`, [F]);
   const gflop = (2 * d.N * F * d.P * d.K) / 1e9;
-  const fwd = time(() => convForwardInto(out, x, w, b, cols, d));
+  const fwd = time(() => convForwardInto(out, x, w, b, d));
   const bwd = time(() => convBackwardInto(dx, dw, db, dout, x, w, cols, d));
   const bwdNoDx = time(() => convBackwardInto(null, dw, db, dout, x, w, cols, d));
   const rate = (g: number, ms: number) => `${(g / (ms / 1e3)).toFixed(1)} GFLOPS`;

@@ -1,8 +1,8 @@
 // Numeric gradient checking, as the course notebooks do it: central differences on one element at
 // a time, compared with the analytic gradient by relative error. Kernels run in float32, so use
 // h around 1e-3..1e-2 on well-scaled inputs and expect relative errors near 1e-3 rather than 1e-8.
-import { checkTensor, type Tensor } from "./tensor.js";
-import { checkNumber, describe } from "./validate.js";
+import { checkTensor, Tensor } from "./tensor.js";
+import { checkNumber, checkOptions, describe } from "./validate.js";
 import type { Labels } from "./labels.js";
 
 export interface GradCheckOptions {
@@ -10,40 +10,71 @@ export interface GradCheckOptions {
   h?: number;
 }
 
-function stepOf(fn: string, options: GradCheckOptions): number {
-  return options.h === undefined ? 1e-3 : checkNumber(fn, "options.h", options.h, { min: 0, minExclusive: true });
+function stepOf(fn: string, options: GradCheckOptions, known: readonly string[] = ["h"]): number {
+  const o = checkOptions(fn, "options", options, known);
+  return o.h === undefined ? 1e-3 : checkNumber(fn, "options.h", o.h, { min: 0, minExclusive: true });
+}
+
+function checkFunction(fn: string, name: string, value: unknown): void {
+  if (typeof value !== "function") throw new TypeError(`${fn}: ${name} must be a function (got ${describe(value)})`);
+}
+
+/** The values of a tensor or an array of numbers, for the error measures. */
+function valuesOf(fn: string, name: string, value: unknown): ArrayLike<number> {
+  if (value instanceof Tensor) return checkTensor(fn, name, value).toArray();
+  if (Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView))) {
+    const a = value as ArrayLike<unknown>;
+    for (let i = 0; i < a.length; i++) {
+      if (typeof a[i] !== "number") throw new TypeError(`${fn}: ${name}[${i}] must be a number (got ${describe(a[i])})`);
+    }
+    return a as ArrayLike<number>;
+  }
+  throw new TypeError(`${fn}: ${name} must be a Tensor, an array or a typed array of numbers (got ${describe(value)})`);
 }
 
 /** Gradient of a scalar function f() with respect to x (f reads x; x is edited in place and restored). */
 export function evalNumericalGradient(f: () => number, x: Tensor, options: GradCheckOptions = {}): Float32Array {
   const fn = "evalNumericalGradient";
+  checkFunction(fn, "f", f);
   checkTensor(fn, "x", x);
   const h = stepOf(fn, options);
   const base = x.toArray();
   const grad = new Float32Array(x.size);
   const probe = base.slice();
-  for (let i = 0; i < x.size; i++) {
-    probe[i] = base[i] + h;
-    x.set(probe);
-    const plus = f();
-    probe[i] = base[i] - h;
-    x.set(probe);
-    const minus = f();
-    probe[i] = base[i];
-    grad[i] = (plus - minus) / (2 * h);
+  const call = (): number => {
+    const v: unknown = f();
+    if (typeof v !== "number") throw new TypeError(`${fn}: f() must return a number (got ${describe(v)})`);
+    return v;
+  };
+  try {
+    for (let i = 0; i < x.size; i++) {
+      probe[i] = base[i] + h;
+      x.set(probe);
+      const plus = call();
+      probe[i] = base[i] - h;
+      x.set(probe);
+      const minus = call();
+      probe[i] = base[i];
+      grad[i] = (plus - minus) / (2 * h);
+    }
+  } finally {
+    x.set(base); // x is as it was, also when f throws
   }
-  x.set(base);
   return grad;
 }
 
 /** Gradient of sum(f() * dout) with respect to x, for a tensor-valued f (its results are disposed). */
 export function evalNumericalGradientArray(f: () => Tensor, x: Tensor, dout: Tensor, options: GradCheckOptions = {}): Float32Array {
   const fn = "evalNumericalGradientArray";
+  checkFunction(fn, "f", f);
+  checkTensor(fn, "x", x);
   checkTensor(fn, "dout", dout);
+  stepOf(fn, options);
   const d = dout.toArray();
   const dot = (): number => {
-    const out = f();
-    const v = out.toArray();
+    const out: unknown = f();
+    if (!(out instanceof Tensor)) throw new TypeError(`${fn}: f() must return a Tensor (got ${describe(out)})`);
+    const v = checkTensor(fn, "f()'s result", out).toArray();
     out.dispose();
     if (v.length !== d.length) throw new RangeError(`${fn}: f() returned ${v.length} values but dout has ${d.length}`);
     let s = 0;
@@ -55,8 +86,8 @@ export function evalNumericalGradientArray(f: () => Tensor, x: Tensor, dout: Ten
 
 /** max |a - b| / max(1e-8, |a| + |b|), elementwise: the course's rel_error. */
 export function relError(a: Tensor | ArrayLike<number>, b: Tensor | ArrayLike<number>): number {
-  const x = "toArray" in (a as object) ? (a as Tensor).toArray() : (a as ArrayLike<number>);
-  const y = "toArray" in (b as object) ? (b as Tensor).toArray() : (b as ArrayLike<number>);
+  const x = valuesOf("relError", "a", a);
+  const y = valuesOf("relError", "b", b);
   if (x.length !== y.length) throw new RangeError(`relError: sizes differ (${x.length} vs ${y.length})`);
   let worst = 0;
   for (let i = 0; i < x.length; i++) {
@@ -72,8 +103,8 @@ export function relError(a: Tensor | ArrayLike<number>, b: Tensor | ArrayLike<nu
  * float32 differencing returns rounding noise there; a wrong gradient still scores near 1.
  */
 export function scaledError(a: Tensor | ArrayLike<number>, b: Tensor | ArrayLike<number>): number {
-  const x = "toArray" in (a as object) ? (a as Tensor).toArray() : (a as ArrayLike<number>);
-  const y = "toArray" in (b as object) ? (b as Tensor).toArray() : (b as ArrayLike<number>);
+  const x = valuesOf("scaledError", "a", a);
+  const y = valuesOf("scaledError", "b", b);
   if (x.length !== y.length) throw new RangeError(`scaledError: sizes differ (${x.length} vs ${y.length})`);
   let diff = 0;
   let scale = 1e-8;
@@ -103,21 +134,38 @@ export function checkModelGradients(
   options: GradCheckOptions & { names?: string[] } = {},
 ): Record<string, number> {
   const fn = "checkModelGradients";
-  if (model === null || typeof model !== "object" || typeof model.loss !== "function") {
+  if (model === null || typeof model !== "object" || typeof model.loss !== "function" || model.params === null || typeof model.params !== "object") {
     throw new TypeError(`${fn}: model must have params and loss(X, y) (got ${describe(model)})`);
   }
+  stepOf(fn, options, ["h", "names"]);
+  const names = options.names ?? Object.keys(model.params);
+  if (!Array.isArray(names)) throw new TypeError(`${fn}: options.names must be an array of parameter names (got ${describe(names)})`);
+  for (const name of names) {
+    if (!(model.params[name] instanceof Tensor)) {
+      throw new RangeError(`${fn}: options.names has ${describe(name)}, which is not a parameter (known: ${Object.keys(model.params).join(", ")})`);
+    }
+  }
+  if (y === undefined) throw new TypeError(`${fn}: y (the labels) is required: the check needs loss(X, y)`);
+  const lossOf = (): [number, Record<string, Tensor>] => {
+    const r: unknown = model.loss(X, y);
+    if (!Array.isArray(r) || typeof r[0] !== "number" || r[1] === null || typeof r[1] !== "object") {
+      throw new TypeError(`${fn}: model.loss(X, y) must return [loss, grads] (got ${describe(r)})`);
+    }
+    return r as [number, Record<string, Tensor>];
+  };
   const state = model.rngState;
   const evaluate = (): number => {
     if (state !== undefined) model.rngState = state;
-    return model.loss(X, y)[0];
+    return lossOf()[0];
   };
   if (state !== undefined) model.rngState = state;
-  const [, grads] = model.loss(X, y);
+  const [, grads] = lossOf();
   const analytic: Record<string, Float32Array> = {};
   for (const [name, g] of Object.entries(grads)) analytic[name] = g.toArray();
   const errors: Record<string, number> = {};
-  for (const name of options.names ?? Object.keys(model.params)) {
-    const numeric = evalNumericalGradient(evaluate, model.params[name], options);
+  for (const name of names) {
+    if (!analytic[name]) throw new RangeError(`${fn}: model.loss returned no gradient for ${describe(name)}`);
+    const numeric = evalNumericalGradient(evaluate, model.params[name], { h: options.h });
     errors[name] = scaledError(numeric, analytic[name]);
   }
   if (state !== undefined) model.rngState = state;

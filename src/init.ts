@@ -38,10 +38,11 @@ export function kaimingInitializer(Din: number, Dout: number, K?: number | null,
   if (K !== undefined && K !== null) checkInteger(fn, "K", K, 1);
   if (typeof relu !== "boolean") throw new TypeError(`${fn}: relu must be a boolean (got ${describe(relu)})`);
   const opts = checkOptions(fn, "options", options, ["seed"]);
+  const given = opts.seed === undefined ? undefined : checkSeed(fn, "options.seed", opts.seed); // before allocating
   const conv = K !== undefined && K !== null;
   const fanIn = conv ? Din * K * K : Din;
   const w = empty(conv ? [Dout, Din, K, K] : [Din, Dout], fn);
-  const [seed, offset] = opts.seed === undefined ? drawSeed(w.size) : [checkSeed(fn, "options.seed", opts.seed), 0];
+  const [seed, offset] = given === undefined ? drawSeed(w.size) : [given, 0];
   fillNormal(w, initStd("kaiming", fanIn, relu), seed, offset);
   return w;
 }

@@ -13,7 +13,9 @@ let bufferCount = 0;
  */
 export function labelsToWasm(fn: string, y: unknown, n: number, classes: number): number {
   checkLabels(fn, y, n, classes);
-  if (n > bufferCount) {
+  // Grown on demand, and shrunk when far larger than needed: one huge batch (even a failed one)
+  // does not pin its label buffer for the rest of the session.
+  if (n > bufferCount || bufferCount > 4 * n + 4096) {
     if (bufferPtr) freeBytes(bufferPtr);
     bufferPtr = 0;
     bufferCount = 0;

@@ -3,7 +3,7 @@
 // state tensors between calls, like the course's dicts: defaults are filled in on first use.
 import { kernels } from "./runtime.js";
 import { checkShape, checkTensor, keep, zeros, type Tensor } from "./tensor.js";
-import { checkNumber, checkOptions, describe } from "./validate.js";
+import { checkNumber, checkOptions, describe, type NumberRange } from "./validate.js";
 
 export interface SgdConfig {
   learningRate?: number;
@@ -32,46 +32,101 @@ export interface AdamConfig extends SgdConfig {
 export type OptimConfig = SgdConfig & SgdMomentumConfig & AdagradConfig & RmspropConfig & AdamConfig;
 export type UpdateRule<C extends object = OptimConfig> = (w: Tensor, dw: Tensor, config?: C) => [Tensor, C];
 
-function begin<C extends object>(fn: string, w: Tensor, dw: Tensor, config: C | undefined, known: readonly string[]): C {
+// The config keys each rule reads, and the range of every hyperparameter. Values reach the kernels
+// as float32, so they are checked after rounding too (a learning rate of 1e39 would be Infinity).
+const KEYS = {
+  sgd: ["learningRate"],
+  sgdMomentum: ["learningRate", "momentum", "velocity"],
+  adagrad: ["learningRate", "epsilon", "cache"],
+  rmsprop: ["learningRate", "decayRate", "epsilon", "cache"],
+  adam: ["learningRate", "beta1", "beta2", "epsilon", "m", "v", "t"],
+} as const;
+const UNIT: NumberRange = { min: 0, max: 1, maxExclusive: true, float32: true };
+const RANGES: Record<string, NumberRange> = {
+  learningRate: { min: 0, float32: true },
+  momentum: UNIT,
+  decayRate: UNIT,
+  beta1: UNIT,
+  beta2: UNIT,
+  epsilon: { min: 0, minExclusive: true, float32: true },
+};
+const STATE = ["velocity", "cache", "m", "v"];
+
+/**
+ * Checks a config for a rule without touching it: known keys only, every hyperparameter in range,
+ * state values are live tensors, t a step count. The Solver calls it up front, so a bad optimConfig
+ * fails at construction rather than at the first step.
+ */
+export function checkOptimConfig(fn: string, name: string, rule: UpdateRuleName, config: unknown): OptimConfig {
+  const c = checkOptions(fn, name, config ?? {}, KEYS[rule]);
+  for (const [key, value] of Object.entries(c)) {
+    if (value === undefined) continue;
+    if (key in RANGES) checkNumber(fn, `${name}.${key}`, value, RANGES[key]);
+    else if (STATE.includes(key)) checkTensor(fn, `${name}.${key}`, value);
+    else if (key === "t" && (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)) {
+      throw new TypeError(`${fn}: ${name}.t must be a non-negative integer step count (got ${describe(value)})`);
+    }
+  }
+  return c as OptimConfig;
+}
+
+function begin<C extends object>(fn: string, rule: UpdateRuleName, w: Tensor, dw: Tensor, config: C | undefined): C {
   checkTensor(fn, "w", w);
   checkTensor(fn, "dw", dw);
   checkShape(fn, "dw", dw, w.shape, "w's shape");
-  return checkOptions(fn, "config", config ?? {}, known) as C;
+  return checkOptimConfig(fn, "config", rule, config) as C;
 }
 
-function lr(fn: string, config: SgdConfig, fallback: number): number {
-  config.learningRate ??= fallback;
-  return checkNumber(fn, "config.learningRate", config.learningRate, { min: 0 });
+/** config[key], filled with its default on first use, checked. */
+function hyper(fn: string, config: Record<string, unknown>, key: string, fallback: number): number {
+  config[key] ??= fallback;
+  return checkNumber(fn, `config.${key}`, config[key], RANGES[key]);
 }
 
-/** A state tensor of w's shape: created as zeros on first use (kept out of any tidy), else checked. */
-function state(fn: string, config: Record<string, unknown>, key: string, w: Tensor): Tensor {
-  const have = config[key];
-  if (have === undefined) {
-    const t = keep(zeros(w.shape));
-    config[key] = t;
+/**
+ * State tensors of w's shape (velocity, cache, m, v). Given ones are checked first (w's shape,
+ * distinct from w, dw and each other: an alias would silently corrupt the update); missing ones are
+ * then created as zeros, kept out of any tidy, and stored in config only once all exist, so a
+ * failed call (bad tensor, out of memory) leaves config as it was and allocates nothing.
+ */
+function states(fn: string, config: Record<string, unknown>, keys: readonly string[], w: Tensor, dw: Tensor): Tensor[] {
+  const seen = [w.storage, dw.storage];
+  const given = keys.map((key) => {
+    if (config[key] === undefined) return undefined;
+    const t = checkTensor(fn, `config.${key}`, config[key]);
+    checkShape(fn, `config.${key}`, t, w.shape, "w's shape");
+    if (seen.includes(t.storage)) {
+      throw new TypeError(`${fn}: config.${key} must be its own tensor, not w, dw or another state tensor (or a view of one)`);
+    }
+    seen.push(t.storage);
     return t;
+  });
+  const made: Tensor[] = [];
+  try {
+    const out = given.map((t) => t ?? made[made.push(keep(zeros(w.shape))) - 1]);
+    keys.forEach((key, i) => (config[key] = out[i]));
+    return out;
+  } catch (error) {
+    for (const t of made) t.dispose();
+    throw error;
   }
-  const t = checkTensor(fn, `config.${key}`, have);
-  checkShape(fn, `config.${key}`, t, w.shape, "w's shape");
-  return t;
 }
 
 /** Vanilla SGD: w -= learningRate * dw. Default learningRate 1e-2. */
 export function sgd(w: Tensor, dw: Tensor, config?: SgdConfig): [Tensor, SgdConfig] {
-  const c = begin("sgd", w, dw, config, ["learningRate"]);
-  kernels().f32_sgd(w.ptr, dw.ptr, w.size, lr("sgd", c, 1e-2));
+  const fn = "sgd";
+  const c = begin(fn, fn, w, dw, config) as Record<string, unknown>;
+  kernels().f32_sgd(w.ptr, dw.ptr, w.size, hyper(fn, c, "learningRate", 1e-2));
   return [w, c];
 }
 
 /** SGD with momentum: v = momentum*v - learningRate*dw; w += v. Defaults 1e-2, 0.9, v = 0. */
 export function sgdMomentum(w: Tensor, dw: Tensor, config?: SgdMomentumConfig): [Tensor, SgdMomentumConfig] {
   const fn = "sgdMomentum";
-  const c = begin(fn, w, dw, config, ["learningRate", "momentum", "velocity"]);
-  const rate = lr(fn, c, 1e-2);
-  c.momentum ??= 0.9;
-  const mu = checkNumber(fn, "config.momentum", c.momentum, { min: 0, max: 1, maxExclusive: true });
-  const v = state(fn, c as Record<string, unknown>, "velocity", w);
+  const c = begin(fn, fn, w, dw, config) as Record<string, unknown>;
+  const rate = hyper(fn, c, "learningRate", 1e-2);
+  const mu = hyper(fn, c, "momentum", 0.9);
+  const [v] = states(fn, c, ["velocity"], w, dw);
   kernels().f32_sgd_momentum(w.ptr, dw.ptr, v.ptr, w.size, rate, mu);
   return [w, c];
 }
@@ -79,11 +134,10 @@ export function sgdMomentum(w: Tensor, dw: Tensor, config?: SgdMomentumConfig): 
 /** AdaGrad: cache += dw²; w -= learningRate*dw/(sqrt(cache)+epsilon). Defaults 1e-2, 1e-5 (the notes' value). */
 export function adagrad(w: Tensor, dw: Tensor, config?: AdagradConfig): [Tensor, AdagradConfig] {
   const fn = "adagrad";
-  const c = begin(fn, w, dw, config, ["learningRate", "epsilon", "cache"]);
-  const rate = lr(fn, c, 1e-2);
-  c.epsilon ??= 1e-5;
-  const eps = checkNumber(fn, "config.epsilon", c.epsilon, { min: 0, minExclusive: true });
-  const cache = state(fn, c as Record<string, unknown>, "cache", w);
+  const c = begin(fn, fn, w, dw, config) as Record<string, unknown>;
+  const rate = hyper(fn, c, "learningRate", 1e-2);
+  const eps = hyper(fn, c, "epsilon", 1e-5);
+  const [cache] = states(fn, c, ["cache"], w, dw);
   kernels().f32_adagrad(w.ptr, dw.ptr, cache.ptr, w.size, rate, eps);
   return [w, c];
 }
@@ -91,13 +145,11 @@ export function adagrad(w: Tensor, dw: Tensor, config?: AdagradConfig): [Tensor,
 /** RMSProp: cache = d*cache + (1-d)*dw²; w -= learningRate*dw/(sqrt(cache)+epsilon). Defaults 1e-2, 0.99, 1e-8. */
 export function rmsprop(w: Tensor, dw: Tensor, config?: RmspropConfig): [Tensor, RmspropConfig] {
   const fn = "rmsprop";
-  const c = begin(fn, w, dw, config, ["learningRate", "decayRate", "epsilon", "cache"]);
-  const rate = lr(fn, c, 1e-2);
-  c.decayRate ??= 0.99;
-  c.epsilon ??= 1e-8;
-  const decay = checkNumber(fn, "config.decayRate", c.decayRate, { min: 0, max: 1, maxExclusive: true });
-  const eps = checkNumber(fn, "config.epsilon", c.epsilon, { min: 0, minExclusive: true });
-  const cache = state(fn, c as Record<string, unknown>, "cache", w);
+  const c = begin(fn, fn, w, dw, config) as Record<string, unknown>;
+  const rate = hyper(fn, c, "learningRate", 1e-2);
+  const decay = hyper(fn, c, "decayRate", 0.99);
+  const eps = hyper(fn, c, "epsilon", 1e-8);
+  const [cache] = states(fn, c, ["cache"], w, dw);
   kernels().f32_rmsprop(w.ptr, dw.ptr, cache.ptr, w.size, rate, decay, eps);
   return [w, c];
 }
@@ -108,20 +160,13 @@ export function rmsprop(w: Tensor, dw: Tensor, config?: RmspropConfig): [Tensor,
  */
 export function adam(w: Tensor, dw: Tensor, config?: AdamConfig): [Tensor, AdamConfig] {
   const fn = "adam";
-  const c = begin(fn, w, dw, config, ["learningRate", "beta1", "beta2", "epsilon", "m", "v", "t"]);
-  const rate = lr(fn, c, 1e-3);
-  c.beta1 ??= 0.9;
-  c.beta2 ??= 0.999;
-  c.epsilon ??= 1e-8;
+  const c = begin(fn, fn, w, dw, config) as Record<string, unknown> & { t?: number };
+  const rate = hyper(fn, c, "learningRate", 1e-3);
+  const b1 = hyper(fn, c, "beta1", 0.9);
+  const b2 = hyper(fn, c, "beta2", 0.999);
+  const eps = hyper(fn, c, "epsilon", 1e-8);
   c.t ??= 0;
-  const b1 = checkNumber(fn, "config.beta1", c.beta1, { min: 0, max: 1, maxExclusive: true });
-  const b2 = checkNumber(fn, "config.beta2", c.beta2, { min: 0, max: 1, maxExclusive: true });
-  const eps = checkNumber(fn, "config.epsilon", c.epsilon, { min: 0, minExclusive: true });
-  if (typeof c.t !== "number" || !Number.isInteger(c.t) || c.t < 0) {
-    throw new TypeError(`${fn}: config.t must be a non-negative integer step count (got ${describe(c.t)})`);
-  }
-  const m = state(fn, c as Record<string, unknown>, "m", w);
-  const v = state(fn, c as Record<string, unknown>, "v", w);
+  const [m, v] = states(fn, c, ["m", "v"], w, dw);
   c.t += 1;
   kernels().f32_adam(w.ptr, dw.ptr, m.ptr, v.ptr, w.size, rate, b1, b2, eps, c.t);
   return [w, c];

@@ -15,8 +15,12 @@ export interface InitOptions {
   bytes?: BufferSource;
 }
 
-/** The largest single allocation the kernels' allocator accepts (TLSF's block limit, 1 GiB). */
-export const MAX_ALLOCATION_BYTES = 2 ** 30 - 64;
+/**
+ * The largest single allocation: 992 MiB (2^30 - 2^25). The allocator's blocks stop at 1 GiB, and
+ * requests above 512 MiB are rounded up to a size-class start (see assembly/memory.ts), the last
+ * of which below 1 GiB is this.
+ */
+export const MAX_ALLOCATION_BYTES = 2 ** 30 - 2 ** 25;
 
 let kernelsRef: Kernels | null = null;
 let pending: Promise<void> | null = null;
@@ -142,7 +146,7 @@ export function allocBytes(bytes: number, what = "allocation"): number {
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`${what}: byte size must be a non-negative integer (got ${bytes})`);
   if (bytes > MAX_ALLOCATION_BYTES) {
     throw new RangeError(
-      `${what}: ${bytes} bytes exceed the largest single block wasm memory can hold (${MAX_ALLOCATION_BYTES} bytes, about 268 million float32 values)`,
+      `${what}: ${bytes} bytes exceed the largest single block wasm memory can hold (${MAX_ALLOCATION_BYTES} bytes, 260 million float32 values)`,
     );
   }
   let ptr: number;

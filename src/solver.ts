@@ -2,10 +2,10 @@
 // seeded sampling with replacement, any update rule, per-epoch learning-rate decay, loss and
 // accuracy history, and the best parameters (by validation accuracy) restored at the end.
 import { checkLabels, type Labels } from "./labels.js";
-import { disposeOptimState, updateRules, type OptimConfig, type UpdateRule, type UpdateRuleName } from "./optim.js";
+import { checkOptimConfig, disposeOptimState, updateRules, type OptimConfig, type UpdateRule, type UpdateRuleName } from "./optim.js";
 import { deriveSeed, drawSubSeed } from "./random.js";
 import { allocBytes, freeBytes, i32, kernels } from "./runtime.js";
-import { checkTensor, keep, sizeOf, type Tensor } from "./tensor.js";
+import { checkShape, checkTensor, keep, sizeOf, type Tensor } from "./tensor.js";
 import { checkEnum, checkInteger, checkNumber, checkOptions, checkSeed, describe, shapeString } from "./validate.js";
 import { Workspace } from "./workspace.js";
 import type { ParamStore } from "./models/param-store.js";
@@ -99,7 +99,7 @@ export class Solver {
 
   readonly #data: SolverData;
   readonly #flat: boolean;
-  readonly #ws = new Workspace();
+  readonly #ws = new Workspace("Solver");
   #best: Record<string, Tensor> = {};
   #indexPtr = 0;
   #indexCount = 0;
@@ -116,9 +116,12 @@ export class Solver {
     if (typeof rule === "function") this.updateRule = rule;
     else this.updateRule = updateRules[checkEnum(fn, "options.updateRule", rule, Object.keys(updateRules) as UpdateRuleName[])];
     this.#flat = typeof rule === "string" && model.paramStore !== undefined;
-    const optimConfig = checkOptions(fn, "options.optimConfig", o.optimConfig ?? {}, [
-      "learningRate", "momentum", "velocity", "decayRate", "epsilon", "cache", "beta1", "beta2", "m", "v", "t",
-    ]) as OptimConfig;
+    // A built-in rule's config is checked in full now (keys, ranges), not at the first step.
+    const optimConfig = typeof rule === "string"
+      ? checkOptimConfig(fn, "options.optimConfig", rule, o.optimConfig)
+      : (checkOptions(fn, "options.optimConfig", o.optimConfig ?? {}, [
+          "learningRate", "momentum", "velocity", "decayRate", "epsilon", "cache", "beta1", "beta2", "m", "v", "t",
+        ]) as OptimConfig);
     if (optimConfig.learningRate !== undefined) checkNumber(fn, "options.optimConfig.learningRate", optimConfig.learningRate, { min: 0 });
     this.lrDecay = o.lrDecay === undefined ? 1 : checkNumber(fn, "options.lrDecay", o.lrDecay, { min: 0 });
     this.batchSize = o.batchSize === undefined ? 100 : checkInteger(fn, "options.batchSize", o.batchSize, 1);
@@ -126,6 +129,7 @@ export class Solver {
     this.numTrainSamples = o.numTrainSamples === undefined ? 1000 : o.numTrainSamples === null ? null : checkInteger(fn, "options.numTrainSamples", o.numTrainSamples, 1);
     this.numValSamples = o.numValSamples == null ? null : checkInteger(fn, "options.numValSamples", o.numValSamples, 1);
     this.seed = o.seed === undefined ? drawSubSeed() : checkSeed(fn, "options.seed", o.seed);
+    if (o.verbose !== undefined && typeof o.verbose !== "boolean") throw new TypeError(`${fn}: options.verbose must be a boolean (got ${describe(o.verbose)})`);
     this.verbose = o.verbose ?? true;
     this.printEvery = o.printEvery === undefined ? 10 : checkInteger(fn, "options.printEvery", o.printEvery, 1);
     if (o.onProgress !== undefined && typeof o.onProgress !== "function") {
@@ -145,6 +149,17 @@ export class Solver {
 
   /** One gradient step on a sampled minibatch; returns its loss. */
   step(): number {
+    try {
+      return this.#step();
+    } catch (error) {
+      // E.g. out of memory midway: give back the batch and index buffers too (the next step makes them again).
+      this.#ws.dispose();
+      this.#freeIndexBuffer();
+      throw error;
+    }
+  }
+
+  #step(): number {
     const { XTrain, yTrain } = this.#data;
     const n = Math.min(this.batchSize, XTrain.shape[0]);
     this.holdsBest = false;
@@ -165,7 +180,8 @@ export class Solver {
       this.optimConfigs.all = config;
     } else {
       for (const [name, w] of Object.entries(this.model.params)) {
-        const [nextW, config] = this.updateRule(w, grads[name], this.optimConfigs[name]);
+        const result: unknown = this.updateRule(w, grads[name], this.optimConfigs[name]);
+        const [nextW, config] = checkRuleResult(result, name, w);
         if (nextW !== w) {
           w.set(nextW);
           nextW.dispose();
@@ -182,6 +198,7 @@ export class Solver {
     checkTensor(fn, "X", X);
     checkLabels(fn, y, X.shape[0], Number.MAX_SAFE_INTEGER);
     checkInteger(fn, "batchSize", batchSize, 1);
+    if (numSamples !== null) checkInteger(fn, "numSamples", numSamples, 1);
     let data: Tensor = X;
     let labels: Labels = y;
     const N = X.shape[0];
@@ -307,6 +324,10 @@ export class Solver {
     for (const t of Object.values(this.#best)) t.dispose();
     this.#best = {};
     for (const config of Object.values(this.optimConfigs)) disposeOptimState(config);
+    this.#freeIndexBuffer();
+  }
+
+  #freeIndexBuffer(): void {
     if (this.#indexPtr) freeBytes(this.#indexPtr);
     this.#indexPtr = 0;
     this.#indexCount = 0;
@@ -334,6 +355,7 @@ export class Solver {
 
   /** n rows drawn with replacement from the Solver's stream into a reused buffer. */
   #sample(X: Tensor, y: Labels, n: number, key: string): [Tensor, Int32Array] {
+    if (key === "batch") checkTensor("Solver.step", "data.XTrain", X); // disposed since the Solver was made?
     const N = X.shape[0];
     const rowShape = X.shape.slice(1);
     const idxPtr = this.#indexBuffer(n);
@@ -357,6 +379,17 @@ export class Solver {
     }
     return this.#indexPtr;
   }
+}
+
+/** A custom update rule must return [nextW (w's shape), config]: a clear error instead of a crash in the loop. */
+function checkRuleResult(result: unknown, name: string, w: Tensor): [Tensor, OptimConfig] {
+  const fn = "Solver.step";
+  if (!Array.isArray(result) || result.length !== 2 || result[1] === null || typeof result[1] !== "object") {
+    throw new TypeError(`${fn}: updateRule must return [nextW, config] (got ${describe(result)} for parameter "${name}")`);
+  }
+  const nextW = checkTensor(fn, `updateRule's nextW for "${name}"`, result[0]);
+  checkShape(fn, `updateRule's nextW for "${name}"`, nextW, w.shape, "the parameter's shape");
+  return result as [Tensor, OptimConfig];
 }
 
 function checkData(fn: string, data: unknown, numClasses?: number): SolverData {

@@ -1,7 +1,7 @@
 // A Tensor is a pointer into wasm memory plus a shape. It never stores a typed-array view: every
 // read or write goes through runtime.f32(), which is re-derived after memory growth.
 import { allocBytes, f32, freeBytes, kernels, MAX_ALLOCATION_BYTES } from "./runtime.js";
-import { checkNumber, checkOptions, checkSeed, describe, shapeString, TENSOR_BRAND } from "./validate.js";
+import { checkInteger, checkNumber, checkOptions, checkSeed, describe, listString, shapeString, TENSOR_BRAND } from "./validate.js";
 import { drawSeed } from "./random.js";
 
 export type Shape = readonly number[];
@@ -53,6 +53,11 @@ export class Tensor {
     return this.#ptr;
   }
 
+  // A method called on a disposed tensor names itself in the error.
+  #live(fn: string): void {
+    if (this.isDisposed) throw new TypeError(`${fn}: the tensor of shape ${shapeString(this.shape)} was disposed and cannot be used`);
+  }
+
   /** Index of the first element in runtime.f32(). */
   get offset(): number {
     return this.ptr >>> 2;
@@ -60,12 +65,14 @@ export class Tensor {
 
   /** A copy of the values. Safe to keep: it does not point into wasm memory. */
   toArray(): Float32Array {
+    this.#live("toArray");
     const start = this.offset;
     return f32().slice(start, start + this.size);
   }
 
   /** The values as nested plain arrays, following the shape. */
   toNested(): NestedArray {
+    this.#live("toNested");
     const values = Array.from(this.toArray());
     if (this.shape.length === 0) return values[0];
     const build = (dim: number, start: number): NestedArray[] => {
@@ -79,14 +86,17 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   item(): number {
+    this.#live("item");
     if (this.size !== 1) throw new RangeError(`item: tensor must have exactly one element (got shape ${shapeString(this.shape)})`);
     return f32()[this.offset];
   }
 
   /** Copies values in (a tensor, or any array of the same size). Returns this tensor. */
   set(values: Tensor | ArrayLike<number>): this {
+    this.#live("set");
     const start = this.offset;
     if (values instanceof Tensor) {
+      checkTensor("set", "values", values);
       if (values.size !== this.size) {
         throw new RangeError(`set: values must have ${this.size} elements (got a tensor of shape ${shapeString(values.shape)})`);
       }
@@ -106,14 +116,17 @@ export class Tensor {
 
   /** A view with another shape over the same memory (no copy). One dimension may be -1. */
   reshape(shape: Shape): Tensor {
+    this.#live("reshape");
     const resolved = resolveShape("reshape", shape, this.size);
     return new Tensor(this.ptr, resolved, this.#base ?? this);
   }
 
   /** A view of `shape` over this tensor's memory starting at element `start` (no copy). */
   sliceView(start: number, shape: Shape): Tensor {
+    this.#live("sliceView");
+    checkInteger("sliceView", "start", start, 0);
     const resolved = resolveShape("sliceView", shape);
-    if (!Number.isInteger(start) || start < 0 || start + sizeOf(resolved) > this.size) {
+    if (start + sizeOf(resolved) > this.size) {
       throw new RangeError(
         `sliceView: elements [${start}, ${start + sizeOf(resolved)}) do not fit in a tensor of ${this.size} elements`,
       );
@@ -123,7 +136,8 @@ export class Tensor {
 
   /** A new tensor holding a copy of the values. */
   clone(): Tensor {
-    const out = empty(this.shape);
+    this.#live("clone");
+    const out = empty(this.shape, "clone");
     kernels().copy_bytes(out.ptr, this.ptr, this.size * 4);
     return out;
   }
@@ -159,13 +173,16 @@ export function resolveShape(fn: string, shape: unknown, total?: number): number
   shape.forEach((d, i) => {
     if (d === -1 && total !== undefined && inferred < 0) inferred = i;
     else if (typeof d !== "number" || !Number.isInteger(d) || d < 0) {
-      throw new RangeError(`${fn}: shape must contain non-negative integers (got ${JSON.stringify(shape)}, bad entry at ${i})`);
+      throw new RangeError(`${fn}: shape must contain non-negative integers (got ${listString(shape)}, bad entry at ${i})`);
+    } else if (d > MAX_TENSOR_SIZE) {
+      // Checked per entry too: [1e200, 1e200, 0] would otherwise multiply to NaN.
+      throw new RangeError(`${fn}: shape entries must be at most ${MAX_TENSOR_SIZE}, the most one tensor holds (got ${listString(shape)})`);
     } else known *= d;
   });
   const out = [...shape] as number[];
   if (inferred >= 0) {
     if (known === 0 || total! % known !== 0) {
-      throw new RangeError(`${fn}: cannot reshape ${total} elements into ${JSON.stringify(shape)}`);
+      throw new RangeError(`${fn}: cannot reshape ${total} elements into ${listString(shape)}`);
     }
     out[inferred] = total! / known;
   } else if (total !== undefined && known !== total) {
@@ -232,6 +249,9 @@ export function tensor(data: TensorData, shape?: Shape): Tensor {
     values = Float32Array.of(data);
     dataShape = [];
   } else if (ArrayBuffer.isView(data)) {
+    if (data instanceof DataView || data instanceof BigInt64Array || data instanceof BigUint64Array) {
+      throw new TypeError(`tensor: data must be a number, a (nested) array of numbers or a numeric typed array (got ${describe(data)})`);
+    }
     values = data instanceof Float32Array ? data : Float32Array.from(data as unknown as ArrayLike<number>);
     dataShape = [values.length];
   } else if (Array.isArray(data)) {
@@ -278,10 +298,11 @@ export interface RandomOptions {
  */
 export function randn(shape: Shape, options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
   const opts = checkOptions("randn", "options", options, ["seed", "mean", "std"]);
-  const mean = opts.mean === undefined ? 0 : checkNumber("randn", "options.mean", opts.mean);
-  const std = opts.std === undefined ? 1 : checkNumber("randn", "options.std", opts.std, { min: 0 });
+  const mean = opts.mean === undefined ? 0 : checkNumber("randn", "options.mean", opts.mean, { float32: true });
+  const std = opts.std === undefined ? 1 : checkNumber("randn", "options.std", opts.std, { min: 0, float32: true });
+  const given = opts.seed === undefined ? undefined : checkSeed("randn", "options.seed", opts.seed); // before allocating
   const t = empty(shape, "randn");
-  const [seed, offset] = opts.seed === undefined ? drawSeed(t.size) : [checkSeed("randn", "options.seed", opts.seed), 0];
+  const [seed, offset] = given === undefined ? drawSeed(t.size) : [given, 0];
   kernels().f32_rand_normal(t.ptr, t.size, seed, offset, mean, std);
   return t;
 }
@@ -289,8 +310,9 @@ export function randn(shape: Shape, options: RandomOptions & { mean?: number; st
 /** Uniform samples in [0, 1), computed in wasm; seeding as for randn. */
 export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
   const opts = checkOptions("rand", "options", options, ["seed"]);
+  const given = opts.seed === undefined ? undefined : checkSeed("rand", "options.seed", opts.seed); // before allocating
   const t = empty(shape, "rand");
-  const [seed, offset] = opts.seed === undefined ? drawSeed(t.size) : [checkSeed("rand", "options.seed", opts.seed), 0];
+  const [seed, offset] = given === undefined ? drawSeed(t.size) : [given, 0];
   kernels().f32_rand_uniform(t.ptr, t.size, seed, offset);
   return t;
 }
@@ -327,6 +349,38 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
+/**
+ * Runs fn; if it throws, every tensor fn created (and did not keep()) is disposed before the error
+ * propagates. So a call that fails midway (out of memory at its third buffer, a check after an
+ * allocation) gives back what it took. On success nothing changes: the tensors belong to the
+ * caller, and to the enclosing tidy if there is one.
+ */
+export function allOrNothing<T>(fn: () => T): T {
+  const scope: Tensor[] = [];
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (error) {
+    scopes.pop();
+    for (const t of scope) t.dispose();
+    throw error;
+  }
+  scopes.pop();
+  const parent = scopes.length > 0 ? scopes[scopes.length - 1] : null;
+  if (parent) for (const t of scope) if (!t.isDisposed) parent.push(t);
+  return result;
+}
+
+/** The same methods, each run under allOrNothing: a layer's forward or backward that throws leaves nothing behind. */
+export function allOrNothingMethods<T extends object>(methods: T): T {
+  const out = {} as Record<string, unknown>;
+  for (const [name, method] of Object.entries(methods)) {
+    out[name] = typeof method === "function" ? (...args: unknown[]) => allOrNothing(() => method(...args)) : method;
+  }
+  return out as T;
+}
+
 /** Removes a tensor from the enclosing tidy so it survives it. */
 export function keep<T extends Tensor>(t: T): T {
   for (const scope of scopes) {
@@ -354,8 +408,12 @@ function collectTensors(value: unknown, out: Set<Tensor>, seen: Set<unknown>): v
   else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collectTensors(v, out, seen);
 }
 
-/** What live tensors hold now: bytes owned and the number of tensors not yet disposed. */
+/**
+ * What live tensors hold now: the bytes they own (views own none) and how many tensors are not yet
+ * disposed, views included. A view ends with its base: disposing the base is enough.
+ */
 export function memory(): { bytes: number; liveTensors: number } {
+  for (const t of live) if (t.isDisposed) live.delete(t); // views whose base was disposed
   return { bytes: liveBytes, liveTensors: live.size };
 }
 

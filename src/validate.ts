@@ -30,22 +30,43 @@ export function shapeString(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;
 }
 
+/** A list of values as given by the caller, safely (no JSON.stringify: a BigInt or a Symbol must not break the message). */
+export function listString(values: readonly unknown[]): string {
+  return `[${values.map((v) => (typeof v === "number" ? String(v) : describe(v))).join(", ")}]`;
+}
+
+/** Range options for checkNumber. */
+export interface NumberRange {
+  min?: number;
+  max?: number;
+  minExclusive?: boolean;
+  maxExclusive?: boolean;
+  /**
+   * The value reaches a kernel as float32: the rounded value must be finite and in range too
+   * (a learning rate of 1e39 becomes Infinity, an epsilon of 1e-50 becomes 0, p = 1 - 1e-9 becomes 1).
+   */
+  float32?: boolean;
+}
+
 /** A finite number within [min, max] (max exclusive when `maxExclusive`). */
 export function checkNumber(
   fn: string,
   name: string,
   value: unknown,
-  { min = -Infinity, max = Infinity, minExclusive = false, maxExclusive = false } = {},
+  { min = -Infinity, max = Infinity, minExclusive = false, maxExclusive = false, float32 = false }: NumberRange = {},
 ): number {
   if (typeof value !== "number" || Number.isNaN(value)) throw new TypeError(`${fn}: ${name} must be a number (got ${describe(value)})`);
   if (!Number.isFinite(value)) throw new RangeError(`${fn}: ${name} must be finite (got ${value})`);
-  const low = minExclusive ? value <= min : value < min;
-  const high = maxExclusive ? value >= max : value > max;
+  const v = float32 ? Math.fround(value) : value;
+  const rounded = v === value ? "" : `, which is ${v} in float32`;
+  if (!Number.isFinite(v)) throw new RangeError(`${fn}: ${name} must be finite in float32, within ±3.4e38 (got ${value}${rounded})`);
+  const low = minExclusive ? v <= min : v < min;
+  const high = maxExclusive ? v >= max : v > max;
   if (low || high) {
     const lo = min === -Infinity ? "" : `${minExclusive ? "(" : "["}${min}`;
     const hi = max === Infinity ? "" : `${max}${maxExclusive ? ")" : "]"}`;
     const range = lo && hi ? `in ${lo}, ${hi}` : lo ? `${minExclusive ? ">" : ">="} ${min}` : `${maxExclusive ? "<" : "<="} ${max}`;
-    throw new RangeError(`${fn}: ${name} must be ${range} (got ${value})`);
+    throw new RangeError(`${fn}: ${name} must be ${range} (got ${value}${rounded})`);
   }
   return value;
 }
@@ -78,7 +99,7 @@ export function checkEnum<T extends string>(fn: string, name: string, value: unk
 /** Rejects option names the function does not know (a typo would otherwise be silently ignored). */
 export function checkOptions(fn: string, name: string, options: unknown, known: readonly string[]): Record<string, unknown> {
   if (options === undefined) return {};
-  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+  if (options === null || typeof options !== "object" || Array.isArray(options) || ArrayBuffer.isView(options) || TENSOR_BRAND in options) {
     throw new TypeError(`${fn}: ${name} must be an object (got ${describe(options)})`);
   }
   for (const key of Object.keys(options)) {

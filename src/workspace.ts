@@ -4,13 +4,19 @@ import { empty, keep, type Shape, type Tensor } from "./tensor.js";
 
 export class Workspace {
   #slots = new Map<string, Tensor>();
+  readonly #owner: string;
+
+  /** `owner` names the user of the buffers in errors, e.g. "FullyConnectedNet.loss: buffer a1: out of memory". */
+  constructor(owner = "Workspace") {
+    this.#owner = owner;
+  }
 
   /** The buffer for `key` with this shape: reused when the shape matches, else replaced. Contents are undefined. */
   get(key: string, shape: Shape): Tensor {
     const have = this.#slots.get(key);
     if (have && !have.isDisposed && sameShape(have.shape, shape)) return have;
     have?.dispose();
-    const t = keep(empty(shape, key)); // owned by the workspace, never by an enclosing tidy
+    const t = keep(empty(shape, `${this.#owner}: buffer ${key}`)); // owned by the workspace, never by an enclosing tidy
     this.#slots.set(key, t);
     return t;
   }

@@ -25,8 +25,8 @@ describe("init", () => {
     const held: tl.Tensor[] = [];
     let error: unknown;
     try {
-      // ~1 GiB each (left unwritten, so the test stays fast) until wasm's 4 GiB limit.
-      for (let i = 0; i < 8; i++) held.push(empty([2 ** 28 - 64]));
+      // The largest tensors (992 MiB each, left unwritten, so the test stays fast) until wasm's 4 GiB limit.
+      for (let i = 0; i < 8; i++) held.push(empty([tl.MAX_TENSOR_SIZE]));
     } catch (e) {
       error = e;
     }
@@ -36,7 +36,7 @@ describe("init", () => {
     const t = tl.tensor([1, 2, 3]);
     expect(Array.from(t.toArray())).toEqual([1, 2, 3]);
     t.dispose();
-    const again = empty([2 ** 28 - 64]); // freed blocks are reused: the same request fits again
+    const again = empty([tl.MAX_TENSOR_SIZE]); // freed blocks are reused: the same request fits again
     again.dispose();
   });
 });

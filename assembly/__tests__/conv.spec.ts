@@ -1,8 +1,8 @@
-import { f32_im2col, f32_col2im, f32_fill_rows, f32_conv_bias_backward } from "../conv";
+import { f32_im2col, f32_col2im, f32_fill_rows, f32_conv_bias_backward, f32_conv_forward, f32_conv_forward_work_bytes } from "../conv";
 import { f32_gemm_nn, f32_gemm_nt, f32_gemm_tn, f32_gemm_work_bytes } from "../gemm";
 import {
   f32_im2col__scalar, f32_col2im__scalar, f32_fill_rows__scalar, f32_conv_bias_backward__scalar,
-  f32_conv_forward__direct, f32_conv_backward__direct,
+  f32_conv_forward__direct, f32_conv_backward__direct, f32_conv_forward__scalar,
 } from "../reference/conv";
 import { LENGTHS, pattern, buffer, firstDifference, guardIntact } from "./helpers";
 
@@ -25,6 +25,9 @@ const GEOMETRIES: i32[][] = [
   [1, 3, 4, 2, 2, 1, 3],
   [1, 4, 6, 6, 8, 1, 1],
   [3, 32, 33, 3, 3, 1, 1],
+  [3, 9, 16, 3, 3, 1, 1],
+  [2, 6, 14, 3, 3, 1, 2],
+  [4, 7, 9, 2, 2, 1, 0],
 ];
 
 function outSize(size: i32, k: i32, stride: i32, pad: i32): i32 {
@@ -152,5 +155,52 @@ describe("im2col + GEMM convolution vs direct convolution", () => {
       expect<bool>(eb < 1e-4).toBe(true, "db " + label(g) + " max rel err " + eb.toString());
       expect<bool>(guardIntact(dx, N * CHW) && guardIntact(dw, F * K) && guardIntact(out, N * F * P)).toBe(true, "overrun " + label(g));
     }
+  });
+});
+
+// The fused forward against its scalar twin, bit for bit: every geometry (stride 1 row panels with
+// masked edges, stride 2/3 and row-spanning panels through the checked gather, P not a multiple
+// of 8), filter counts around the 4-row tile, 1 and 3 images (the masked loads of the last
+// rows must take the checked path), with and without ReLU.
+describe("f32_conv_forward vs scalar twin", () => {
+  it("bit for bit: geometries x F in 1, 3, 4, 5, 9 x N in 1, 3 x relu", () => {
+    const FS: i32[] = [1, 3, 4, 5, 9];
+    for (let t = 0; t < GEOMETRIES.length; t++) {
+      const g = GEOMETRIES[t];
+      const C = g[0], H = g[1], W = g[2], HH = g[3], WW = g[4], s = g[5], pad = g[6];
+      const Ho = outSize(H, HH, s, pad), Wo = outSize(W, WW, s, pad);
+      const K = C * HH * WW, P = Ho * Wo;
+      for (let fi = 0; fi < FS.length; fi++) {
+        const F = FS[fi];
+        for (let N = 1; N <= 3; N += 2) {
+          const x = pattern(N * C * H * W, t + 7 * fi + N);
+          const w = pattern(F * K, t + 500 + fi), bias = pattern(F, t + 600 + fi);
+          const work = heap.alloc(f32_conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>pad));
+          for (let r = 0; r < 2; r++) {
+            const relu = r == 1;
+            const n = N * F * P;
+            const a = buffer(n), b = buffer(n);
+            memory.fill(a, 0x7f, <usize>n << 2);
+            f32_conv_forward(a, x, w, bias, N, C, H, W, F, HH, WW, s, pad, Ho, Wo, relu, work);
+            f32_conv_forward__scalar(b, x, w, bias, N, C, H, W, F, HH, WW, s, pad, Ho, Wo, relu);
+            agree("conv_forward " + label(g) + " F=" + F.toString() + " N=" + N.toString() + (relu ? " relu" : ""), n, a, b);
+          }
+        }
+      }
+    }
+  });
+  it("ReLU maps -0 to +0 and keeps NaN, like f32_relu", () => {
+    // 1x1 conv of a 1x8 image with w = 1, b = 0: out = relu(0 + 1·x + 0).
+    const x = buffer(8);
+    store<f32>(x, -0.0); store<f32>(x, NaN, 4); store<f32>(x, -2, 8); store<f32>(x, 3, 12);
+    const w = pattern(1, 1); store<f32>(w, 1);
+    const bias = buffer(1);
+    const a = buffer(8), b = buffer(8);
+    const work = heap.alloc(f32_conv_forward_work_bytes(1, 1, 1, 8, 1, 1, 0));
+    f32_conv_forward(a, x, w, bias, 1, 1, 1, 8, 1, 1, 1, 1, 0, 1, 8, true, work);
+    f32_conv_forward__scalar(b, x, w, bias, 1, 1, 1, 8, 1, 1, 1, 1, 0, 1, 8, true);
+    agree("relu edge values", 8, a, b);
+    expect<u32>(load<u32>(a)).toBe(0, "-0 -> +0");
+    expect<bool>(isNaN(load<f32>(a, 4))).toBe(true, "NaN kept");
   });
 });

@@ -45,7 +45,22 @@ describe("max-pool vs scalar twins", () => {
       f32_maxpool_forward__scalar(o2, a2, x, planes, H, W, ph, pw, s, Ho, Wo);
       agree("forward out " + label(c), n, o1, o2);
       agree("forward argmax " + label(c), n, a1, a2);
+      // argmax = 0 (inference): the same maxima, nothing else written.
+      const o3 = buffer(n);
+      memory.fill(o3, 0x7f, <usize>n << 2);
+      f32_maxpool_forward(o3, 0, x, planes, H, W, ph, pw, s, Ho, Wo);
+      agree("forward out without argmax " + label(c), n, o3, o2);
     }
+  });
+  it("without argmax: NaN and ties as with it", () => {
+    // 2x2 windows over [NaN 1 | 2 2], [-0 0 | 0 -0], [1 NaN | NaN 3], [5 5 | 5 5] (one row pair).
+    const x = buffer(16);
+    const top: f32[] = [NaN, 1, -0.0, 0, 1, NaN, 5, 5], bottom: f32[] = [2, 2, 0, -0.0, NaN, 3, 5, 5];
+    for (let i = 0; i < 8; i++) { store<f32>(x + (<usize>i << 2), top[i]); store<f32>(x + (<usize>(8 + i) << 2), bottom[i]); }
+    const o1 = buffer(4), a1 = buffer(4), o2 = buffer(4);
+    f32_maxpool_forward(o1, a1, x, 1, 2, 8, 2, 2, 2, 1, 4);
+    f32_maxpool_forward(o2, 0, x, 1, 2, 8, 2, 2, 2, 1, 4);
+    agree("NaN/ties", 4, o2, o1);
   });
   it("backward, bit for bit, overlapping windows accumulate", () => {
     for (let t = 0; t < CASES.length; t++) {

@@ -161,3 +161,32 @@ export function f32_conv_backward__direct(
     }
   }
 }
+
+/** Twin of f32_conv_forward: per output, s = Σ_k w·x (k ascending from 0, padding as 0), r = s + b, ReLU. */
+export function f32_conv_forward__scalar(
+  out: usize, x: usize, w: usize, b: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
+  stride: i32, pad: i32, Ho: i32, Wo: i32, relu: bool,
+): void {
+  const K = C * HH * WW;
+  for (let n = 0; n < N; n++) {
+    const xn = x + (<usize>(n * C * H * W) << 2);
+    for (let f = 0; f < F; f++) {
+      for (let oh = 0; oh < Ho; oh++) {
+        for (let ow = 0; ow < Wo; ow++) {
+          let s: f32 = 0;
+          for (let c = 0; c < C; c++) {
+            for (let ki = 0; ki < HH; ki++) {
+              for (let kj = 0; kj < WW; kj++) {
+                const wv = load<f32>(w + (<usize>(f * K + (c * HH + ki) * WW + kj) << 2));
+                s += wv * at(xn, c, oh * stride - pad + ki, ow * stride - pad + kj, H, W);
+              }
+            }
+          }
+          let r = s + load<f32>(b + (<usize>f << 2));
+          if (relu && r <= 0) r = 0;
+          store<f32>(out + (<usize>(((n * F + f) * Ho + oh) * Wo + ow) << 2), r);
+        }
+      }
+    }
+  }
+}

@@ -339,7 +339,7 @@ function checkIndices(fn: string, indices: ArrayLike<number>, n: number): ArrayL
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k];
     if (!Number.isInteger(i) || i < 0 || i >= n) {
-      throw new RangeError(`${fn}: indices[${k}] is ${i}; image indices must be integers in [0, ${n})`);
+      throw new RangeError(`${fn}: indices[${k}] is ${describe(i)}; image indices must be integers in [0, ${n})`);
     }
   }
   return indices;

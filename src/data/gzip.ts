@@ -2,7 +2,7 @@
 // workerd). Output is read chunk by chunk and capped, so a "gzip bomb" is rejected before it can
 // take the memory it claims.
 import { FileFormatError, formatError } from "../io/format-error.js";
-import { describe } from "../validate.js";
+import { checkInteger, checkOptions, describe } from "../validate.js";
 
 /** Default cap on decompressed bytes (1 GiB: more than a single tensor can hold anyway). */
 export const MAX_GUNZIP_BYTES = 2 ** 30;
@@ -22,8 +22,10 @@ export interface GunzipOptions {
 /** Decompresses gzip bytes. Truncated or corrupt input gives a FileFormatError. */
 export async function gunzip(bytes: Uint8Array, options: GunzipOptions = {}): Promise<Uint8Array> {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`gunzip: bytes must be a Uint8Array (got ${describe(bytes)})`);
-  const maxBytes = options.maxBytes ?? MAX_GUNZIP_BYTES;
-  const what = options.what;
+  const o = checkOptions("gunzip", "options", options, ["maxBytes", "what"]);
+  // NaN would disable the cap (no comparison is true), a negative one refuse everything.
+  const maxBytes = o.maxBytes === undefined ? MAX_GUNZIP_BYTES : checkInteger("gunzip", "options.maxBytes", o.maxBytes, 0);
+  const what = o.what as string | undefined;
   if (typeof DecompressionStream !== "function") {
     throw new TypeError("gunzip: this runtime has no DecompressionStream; decompress the file first (e.g. gunzip FILE.gz)");
   }

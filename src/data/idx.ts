@@ -2,7 +2,7 @@
 // uint32 dimensions, then the values row-major. tensorlane reads unsigned bytes (TYPE 0x08):
 // images are rank 3 (N, H, W), labels rank 1 (N). Input is bytes, raw or gzip-compressed.
 import { formatError } from "../io/format-error.js";
-import { describe } from "../validate.js";
+import { checkOptions, describe } from "../validate.js";
 import { makeDataset, type ImageDataset } from "./dataset.js";
 import { gunzip, isGzip, MAX_GUNZIP_BYTES } from "./gzip.js";
 
@@ -68,7 +68,8 @@ export function parseIdx(bytes: Uint8Array, what?: string): IdxArray {
 /** Parses IDX bytes, raw or gzip-compressed (detected by the gzip magic number). */
 export async function decodeIdx(bytes: Uint8Array, what?: string, options: { maxBytes?: number } = {}): Promise<IdxArray> {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`decodeIdx: bytes must be a Uint8Array (got ${describe(bytes)})`);
-  const raw = isGzip(bytes) ? await gunzip(bytes, { what, maxBytes: options.maxBytes ?? MAX_GUNZIP_BYTES }) : bytes;
+  const o = checkOptions("decodeIdx", "options", options, ["maxBytes"]);
+  const raw = isGzip(bytes) ? await gunzip(bytes, { what, maxBytes: (o.maxBytes as number | undefined) ?? MAX_GUNZIP_BYTES }) : bytes;
   return parseIdx(raw, what);
 }
 

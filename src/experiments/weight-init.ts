@@ -3,12 +3,12 @@
 // With std 0.01 tanh activations collapse toward 0; with 0.05 they saturate at ±1; Xavier
 // (std 1/sqrt(Din)) keeps them spread. For ReLU, Xavier shrinks them layer by layer and Kaiming
 // (std sqrt(2/Din)) keeps them steady. Everything runs in wasm, so results are the same everywhere.
-import { fillNormal, initStd, type WeightScale } from "../init.js";
+import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
 import { deriveSeed } from "../random.js";
 import { kernels } from "../runtime.js";
 import { gemm } from "../ops/gemm.js";
-import { empty } from "../tensor.js";
-import { checkInteger, checkOptions, checkSeed } from "../validate.js";
+import { empty, type Tensor } from "../tensor.js";
+import { checkEnum, checkInteger, checkOptions, checkSeed, describe } from "../validate.js";
 
 export interface InitScheme {
   name: string;
@@ -63,13 +63,15 @@ export function runInitExperiment(options: InitExperimentOptions = {}): InitExpe
   const batch = o.batch === undefined ? 16 : checkInteger(fn, "batch", o.batch, 1);
   const seed = o.seed === undefined ? 0 : checkSeed(fn, "seed", o.seed);
   const bins = o.bins === undefined ? 40 : checkInteger(fn, "bins", o.bins, 1);
-  const schemes = (o.schemes as readonly InitScheme[] | undefined) ?? INIT_SCHEMES;
+  const schemes = o.schemes === undefined ? INIT_SCHEMES : checkSchemes(fn, o.schemes);
   const k = kernels();
-  const w = empty([width, width], fn);
-  // Layer-major: each layer's standard-normal matrix is drawn once and shared by every scheme
-  // (x·(s·W) = s·(x·W)), which keeps the experiment to one 4096² draw per layer.
-  const acts = schemes.map(() => [empty([batch, width], fn), empty([batch, width], fn)] as const);
+  const made: Tensor[] = []; // freed in finally, also when an allocation fails midway
+  const alloc = (shape: number[]): Tensor => made[made.push(empty(shape, fn)) - 1];
   try {
+    const w = alloc([width, width]);
+    // Layer-major: each layer's standard-normal matrix is drawn once and shared by every scheme
+    // (x·(s·W) = s·(x·W)), which keeps the experiment to one 4096² draw per layer.
+    const acts = schemes.map(() => [alloc([batch, width]), alloc([batch, width])] as const);
     for (const [x] of acts) fillNormal(x, 1, seed);
     const result: InitExperimentResult = { width, depth, batch, seed, schemes: schemes.map((scheme) => ({ scheme, layers: [] })) };
     for (let layer = 1; layer < depth; layer++) {
@@ -85,9 +87,21 @@ export function runInitExperiment(options: InitExperimentOptions = {}): InitExpe
     }
     return result;
   } finally {
-    w.dispose();
-    for (const pair of acts) for (const t of pair) t.dispose();
+    for (const t of made) t.dispose();
   }
+}
+
+function checkSchemes(fn: string, value: unknown): InitScheme[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new TypeError(`${fn}: schemes must be a non-empty array of { name, weightScale, activation } (got ${describe(value)})`);
+  }
+  return value.map((s: unknown, i) => {
+    const o = checkOptions(fn, `schemes[${i}]`, s, ["name", "weightScale", "activation"]);
+    if (typeof o.name !== "string") throw new TypeError(`${fn}: schemes[${i}].name must be a string (got ${describe(o.name)})`);
+    const weightScale = checkWeightScale(`${fn}: schemes[${i}]`, o.weightScale);
+    const activation = checkEnum(fn, `schemes[${i}].activation`, o.activation, ["tanh", "relu"] as const);
+    return { name: o.name, weightScale, activation };
+  });
 }
 
 function statistics(values: Float32Array, activation: "tanh" | "relu", bins: number): Omit<LayerStats, "layer"> {

@@ -10,7 +10,7 @@
 // before allocating, so a corrupt or crafted file costs at most a copy of its own size and gives a
 // FileFormatError, never a crash, a hang or a huge allocation. Its rules match the reference
 // implementation's (huggingface/safetensors), so what one accepts the other accepts.
-import { FileFormatError } from "./format-error.js";
+import { FileFormatError, whatPrefix } from "./format-error.js";
 import { describe } from "../validate.js";
 
 export interface SafetensorsTensor {
@@ -119,10 +119,15 @@ export interface SafetensorsEntry {
  * tensor's bytes are then known to lie inside `bytes`. Throws FileFormatError for anything wrong.
  */
 export function readSafetensorsHeader(bytes: Uint8Array, what?: string): { entries: SafetensorsEntry[]; metadata: Record<string, string> } {
+  return readHeader("readSafetensorsHeader", bytes, what);
+}
+
+// The header reader behind both public functions; `fn` names the one the caller called.
+function readHeader(fn: string, bytes: Uint8Array, what?: string): { entries: SafetensorsEntry[]; metadata: Record<string, string> } {
   const fail = (message: string): never => {
-    throw new FileFormatError(`decodeSafetensors: ${what ? `${what}: ` : ""}${message}`);
+    throw new FileFormatError(`${fn}: ${whatPrefix(what)}${message}`);
   };
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`decodeSafetensors: bytes must be a Uint8Array (got ${describe(bytes)})`);
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${fn}: bytes must be a Uint8Array (got ${describe(bytes)})`);
   if (bytes.length < 8) fail(`truncated: ${bytes.length} bytes, but a safetensors file starts with an 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const low = view.getUint32(0, true);
@@ -213,11 +218,11 @@ export function readSafetensorsHeader(bytes: Uint8Array, what?: string): { entri
  * corrupt or hostile file, and for dtypes other than F32.
  */
 export function decodeSafetensors(bytes: Uint8Array, what?: string): SafetensorsContents {
-  const { entries, metadata } = readSafetensorsHeader(bytes, what);
+  const { entries, metadata } = readHeader("decodeSafetensors", bytes, what);
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const e of entries) {
     if (e.dtype !== "F32") {
-      throw new FileFormatError(`decodeSafetensors: ${what ? `${what}: ` : ""}tensor "${clip(e.name)}" has dtype ${e.dtype}; tensorlane reads only F32 tensors`);
+      throw new FileFormatError(`decodeSafetensors: ${whatPrefix(what)}tensor "${clip(e.name)}" has dtype ${e.dtype}; tensorlane reads only F32 tensors`);
     }
   }
   for (const e of entries) {

@@ -3,9 +3,9 @@
 //   Ho = 1 + floor((H + 2·pad - HH) / stride),  Wo = 1 + floor((W + 2·pad - WW) / stride).
 // When (H + 2·pad - HH) is not a multiple of the stride, the division FLOORS, as in PyTorch: the
 // last rows/columns that no window reaches are ignored in forward and get zero gradient.
-import { gemm } from "../ops/gemm.js";
+import { gemm, gemmScratch } from "../ops/gemm.js";
 import { kernels } from "../runtime.js";
-import { checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { allOrNothingMethods, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type Tensor } from "../tensor.js";
 import { checkInteger, checkOptions, shapeString } from "../validate.js";
 import { checkCache } from "./linear.js";
 
@@ -33,28 +33,43 @@ export interface ConvCache {
   convParam: { stride: number; pad: number };
 }
 
+/**
+ * The largest stride or pad accepted: no tensor dimension is larger, and the bound keeps the
+ * kernels' i32 index arithmetic (oh·stride - pad + ki, H + 2·pad) from overflowing.
+ */
+export const MAX_STRIDE_OR_PAD = MAX_TENSOR_SIZE;
+
+/** An integer in [min, MAX_STRIDE_OR_PAD], for strides and padding. */
+export function checkStep(fn: string, name: string, value: unknown, min: number): number {
+  checkInteger(fn, name, value, min);
+  if ((value as number) > MAX_STRIDE_OR_PAD) {
+    throw new RangeError(`${fn}: ${name} must be at most ${MAX_STRIDE_OR_PAD}, larger than any tensor dimension (got ${value})`);
+  }
+  return value as number;
+}
+
 /** Checks convParam: integers stride >= 1 and pad >= 0 (defaults 1 and 0). */
-export function checkConvParam(fn: string, convParam: unknown): { stride: number; pad: number } {
-  const o = checkOptions(fn, "convParam", convParam, ["stride", "pad"]);
-  const stride = o.stride === undefined ? 1 : checkInteger(fn, "convParam.stride", o.stride, 1);
-  const pad = o.pad === undefined ? 0 : checkInteger(fn, "convParam.pad", o.pad, 0);
+export function checkConvParam(fn: string, convParam: unknown, name = "convParam"): { stride: number; pad: number } {
+  const o = checkOptions(fn, name, convParam, ["stride", "pad"]);
+  const stride = o.stride === undefined ? 1 : checkStep(fn, `${name}.stride`, o.stride, 1);
+  const pad = o.pad === undefined ? 0 : checkStep(fn, `${name}.pad`, o.pad, 0);
   return { stride, pad };
 }
 
-/** Checks x, w, b and convParam agree and the output is non-empty; returns the sizes. */
-export function convDims(fn: string, x: Tensor, w: Tensor, b: Tensor, convParam: unknown): ConvDims {
-  checkTensor(fn, "x", x, 4);
-  checkTensor(fn, "w", w, 4);
-  checkTensor(fn, "b", b, 1);
-  const { stride, pad } = checkConvParam(fn, convParam);
+/** Checks x, w, b and convParam agree and the output is non-empty; returns the sizes. `prefix` as for linearDims. */
+export function convDims(fn: string, x: Tensor, w: Tensor, b: Tensor, convParam: unknown, prefix = ""): ConvDims {
+  checkTensor(fn, `${prefix}x`, x, 4);
+  checkTensor(fn, `${prefix}w`, w, 4);
+  checkTensor(fn, `${prefix}b`, b, 1);
+  const { stride, pad } = checkConvParam(fn, convParam, `${prefix}convParam`);
   const [N, C, H, W] = x.shape;
   const [F, Cw, HH, WW] = w.shape;
   const xs = shapeString(x.shape);
   const ws = shapeString(w.shape);
-  if (N === 0 || C === 0 || H === 0 || W === 0) throw new RangeError(`${fn}: x must have no zero-sized dimension (N, C, H, W) (got ${xs})`);
-  if (F === 0 || HH === 0 || WW === 0) throw new RangeError(`${fn}: w must have no zero-sized dimension (F, C, HH, WW) (got ${ws})`);
-  if (Cw !== C) throw new RangeError(`${fn}: w has ${Cw} input channels (shape ${ws}) but x has ${C} (shape ${xs})`);
-  checkShape(fn, "b", b, [F], `one bias per filter of w ${ws}`);
+  if (N === 0 || C === 0 || H === 0 || W === 0) throw new RangeError(`${fn}: ${prefix}x must have no zero-sized dimension (N, C, H, W) (got ${xs})`);
+  if (F === 0 || HH === 0 || WW === 0) throw new RangeError(`${fn}: ${prefix}w must have no zero-sized dimension (F, C, HH, WW) (got ${ws})`);
+  if (Cw !== C) throw new RangeError(`${fn}: ${prefix}w has ${Cw} input channels (shape ${ws}) but ${prefix}x has ${C} (shape ${xs})`);
+  checkShape(fn, `${prefix}b`, b, [F], `one bias per filter of ${prefix}w ${ws}`);
   if (HH > H + 2 * pad || WW > W + 2 * pad) {
     throw new RangeError(
       `${fn}: the ${HH}x${WW} filter (w ${ws}) is larger than the padded input ${H + 2 * pad}x${W + 2 * pad} (x ${xs}, pad ${pad}): the output would be empty`,
@@ -86,26 +101,15 @@ function colsPtr(fn: string, cols: Tensor | null, d: ConvDims): number {
 }
 
 /**
- * out = conv(x, w) + b. out: (N, F, Ho, Wo), cols: scratch of K·P floats (null when pointwise).
- * Shapes are trusted (check them once with convDims).
+ * out = conv(x, w) + b, or relu(conv(x, w) + b) with `relu`. out: (N, F, Ho, Wo). One fused
+ * kernel for the whole batch (f32_conv_forward: the im2col panels are gathered straight from x,
+ * so forward needs no cols scratch). Shapes are trusted (check them once with convDims).
  */
-export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, cols: Tensor | null, d: ConvDims): void {
+export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, d: ConvDims, relu = false): void {
   const k = kernels();
-  const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
-  const colsP = colsPtr("convForwardInto", cols, d);
-  const xP = x.ptr, wP = w.ptr, bP = b.ptr, outP = out.ptr;
-  for (let n = 0; n < N; n++) {
-    const xn = xP + n * C * H * W * 4;
-    const on = outP + n * F * P * 4;
-    let src = xn;
-    if (colsP) {
-      k.f32_im2col(colsP, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
-      src = colsP;
-    }
-    // out[n] (F, P) = b (per row) + w (F, K) · cols (K, P)
-    k.f32_fill_rows(on, bP, F, P);
-    gemm("nn", on, wP, src, F, P, K, { accumulate: true });
-  }
+  const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo } = d;
+  const work = gemmScratch(k.f32_conv_forward_work_bytes(F, C, H, W, HH, WW, pad));
+  k.f32_conv_forward(out.ptr, x.ptr, w.ptr, b.ptr, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work);
 }
 
 /**
@@ -150,7 +154,7 @@ function colsFor(fn: string, d: ConvDims): Tensor | null {
   return shape === null ? null : empty(shape, `${fn} (im2col scratch)`);
 }
 
-export const Conv = {
+export const Conv = allOrNothingMethods({
   /**
    * out = conv(x, w) + b with zero padding and stride. x: (N, C, H, W), w: (F, C, HH, WW), b: (F),
    * convParam { stride = 1, pad = 0 } -> out: (N, F, Ho, Wo) (floor division, see the top of the file).
@@ -159,12 +163,7 @@ export const Conv = {
     const fn = "Conv.forward";
     const d = convDims(fn, x, w, b, convParam);
     const out = empty([d.N, d.F, d.Ho, d.Wo], fn);
-    const cols = colsFor(fn, d);
-    try {
-      convForwardInto(out, x, w, b, cols, d);
-    } finally {
-      cols?.dispose();
-    }
+    convForwardInto(out, x, w, b, d);
     return [out, { x, w, b, convParam: { stride: d.stride, pad: d.pad } }];
   },
 
@@ -172,7 +171,7 @@ export const Conv = {
   backward(dout: Tensor, cache: ConvCache): [Tensor, Tensor, Tensor] {
     const fn = "Conv.backward";
     const { x, w, b, convParam } = checkCache(fn, cache, ["x", "w", "b", "convParam"]) as unknown as ConvCache;
-    const d = convDims(fn, x, w, b, convParam);
+    const d = convDims(fn, x, w, b, convParam, "cache.");
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, [d.N, d.F, d.Ho, d.Wo], "the forward output's shape");
     const dx = empty(x.shape, fn);
@@ -186,4 +185,4 @@ export const Conv = {
     }
     return [dx, dw, db];
   },
-};
+});

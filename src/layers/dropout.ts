@@ -2,7 +2,7 @@
 // train: out = x * mask with mask in {0, 1/(1-p)}; test: identity; backward reuses the mask.
 import { drawSeed } from "../random.js";
 import { kernels } from "../runtime.js";
-import { checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { allOrNothingMethods, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkEnum, checkNumber, checkOptions, checkSeed } from "../validate.js";
 import { checkCache } from "./linear.js";
 
@@ -25,7 +25,7 @@ export interface DropoutCache {
 export function checkDropoutParam(fn: string, param: unknown): DropoutParam {
   const o = checkOptions(fn, "dropoutParam", param, ["p", "mode", "seed"]);
   if (param === undefined) throw new TypeError(`${fn}: dropoutParam { p, mode } is required`);
-  const p = checkNumber(fn, "dropoutParam.p", o.p, { min: 0, max: 1, maxExclusive: true });
+  const p = checkNumber(fn, "dropoutParam.p", o.p, { min: 0, max: 1, maxExclusive: true, float32: true });
   const mode = checkEnum(fn, "dropoutParam.mode", o.mode, ["train", "test"] as const);
   const seed = o.seed === undefined ? undefined : checkSeed(fn, "dropoutParam.seed", o.seed);
   return { p, mode, seed };
@@ -36,7 +36,7 @@ export function dropoutMaskInto(mask: Tensor, p: number, seed: number, offset: n
   kernels().f32_dropout_mask(mask.ptr, mask.size, p, seed, offset);
 }
 
-export const Dropout = {
+export const Dropout = allOrNothingMethods({
   forward(x: Tensor, dropoutParam: DropoutParam): [Tensor, DropoutCache] {
     const fn = "Dropout.forward";
     checkTensor(fn, "x", x);
@@ -56,15 +56,20 @@ export const Dropout = {
   backward(dout: Tensor, cache: DropoutCache): Tensor {
     const fn = "Dropout.backward";
     const { mask, mode } = checkCache(fn, cache, ["mask", "mode"]) as unknown as DropoutCache;
+    checkEnum(fn, "cache.mode", mode, ["train", "test"] as const);
     checkTensor(fn, "dout", dout);
+    const train = mode === "train" && mask !== null;
+    if (train) {
+      // Checked before dx is allocated, so a bad cache costs nothing.
+      checkTensor(fn, "cache.mask", mask);
+      checkShape(fn, "dout", dout, mask.shape, "the forward input's shape");
+    }
     const dx = empty(dout.shape, fn);
-    if (mode === "test" || mask === null) {
+    if (!train) {
       kernels().copy_bytes(dx.ptr, dout.ptr, dout.size * 4);
       return dx;
     }
-    checkTensor(fn, "cache.mask", mask);
-    checkShape(fn, "dout", dout, mask.shape, "the forward input's shape");
     kernels().f32_mul(dx.ptr, dout.ptr, mask.ptr, dout.size);
     return dx;
   },
-};
+});

@@ -1,5 +1,5 @@
 // The course's Linear_ReLU sandwich: Linear then ReLU, one cache for both.
-import { type Tensor } from "../tensor.js";
+import { allOrNothingMethods, type Tensor } from "../tensor.js";
 import { Linear, checkCache, type LinearCache } from "./linear.js";
 import { ReLU, type ReLUCache } from "./relu.js";
 
@@ -8,7 +8,7 @@ export interface LinearReLUCache {
   reluCache: ReLUCache;
 }
 
-export const LinearReLU = {
+export const LinearReLU = allOrNothingMethods({
   /** out = max(x_flat · w + b, 0). Returns [out (N, M), cache]. */
   forward(x: Tensor, w: Tensor, b: Tensor): [Tensor, LinearReLUCache] {
     const [a, fcCache] = Linear.forward(x, w, b);
@@ -26,4 +26,4 @@ export const LinearReLU = {
       da.dispose();
     }
   },
-};
+});

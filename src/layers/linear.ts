@@ -1,7 +1,7 @@
 // Linear (affine) layer: out = x.reshape(N, D) · w + b.
 import { gemm } from "../ops/gemm.js";
 import { kernels } from "../runtime.js";
-import { checkShape, checkTensor, empty, sizeOf, type Tensor } from "../tensor.js";
+import { allOrNothingMethods, checkShape, checkTensor, empty, sizeOf, type Tensor } from "../tensor.js";
 import { shapeString } from "../validate.js";
 
 /** What backward needs: the forward inputs, by reference. x: (N, d1, ..., dk), w: (D, M), b: (M) */
@@ -11,21 +11,21 @@ export interface LinearCache {
   b: Tensor;
 }
 
-/** Checks x, w, b agree; returns [N, D, M]. */
-export function linearDims(fn: string, x: Tensor, w: Tensor, b: Tensor): [number, number, number] {
-  checkTensor(fn, "x", x);
-  checkTensor(fn, "w", w, 2);
-  checkTensor(fn, "b", b, 1);
-  if (x.shape.length < 1) throw new RangeError(`${fn}: x must have a batch dimension (got a scalar)`);
+/** Checks x, w, b agree; returns [N, D, M]. `prefix` names where they came from ("cache." in backward). */
+export function linearDims(fn: string, x: Tensor, w: Tensor, b: Tensor, prefix = ""): [number, number, number] {
+  checkTensor(fn, `${prefix}x`, x);
+  checkTensor(fn, `${prefix}w`, w, 2);
+  checkTensor(fn, `${prefix}b`, b, 1);
+  if (x.shape.length < 1) throw new RangeError(`${fn}: ${prefix}x must have a batch dimension (got a scalar)`);
   const [D, M] = w.shape;
   const N = x.shape[0];
   const xD = sizeOf(x.shape.slice(1));
   if (xD !== D) {
     throw new RangeError(
-      `${fn}: x has ${xD} features per row (shape ${shapeString(x.shape)}) but w expects ${D} (shape ${shapeString(w.shape)})`,
+      `${fn}: ${prefix}x has ${xD} features per row (shape ${shapeString(x.shape)}) but ${prefix}w expects ${D} (shape ${shapeString(w.shape)})`,
     );
   }
-  checkShape(fn, "b", b, [M], `one bias per output of w ${shapeString(w.shape)}`);
+  checkShape(fn, `${prefix}b`, b, [M], `one bias per output of ${prefix}w ${shapeString(w.shape)}`);
   return [N, D, M];
 }
 
@@ -46,7 +46,9 @@ export function linearBackwardInto(
   kernels().f32_sum_rows(db.ptr, dout.ptr, N, M, false);
 }
 
-export const Linear = {
+// allOrNothingMethods: a forward or backward that throws midway (say, out of memory at its second
+// buffer) disposes what it allocated; every layer object is wrapped the same way.
+export const Linear = allOrNothingMethods({
   /** out = x.reshape(N, -1) · w + b. x: (N, d1, ..., dk), w: (D, M), b: (M) -> out: (N, M) */
   forward(x: Tensor, w: Tensor, b: Tensor): [Tensor, LinearCache] {
     const [N, D, M] = linearDims("Linear.forward", x, w, b);
@@ -59,7 +61,7 @@ export const Linear = {
   backward(dout: Tensor, cache: LinearCache): [Tensor, Tensor, Tensor] {
     const fn = "Linear.backward";
     const { x, w, b } = checkCache(fn, cache, ["x", "w", "b"]) as unknown as LinearCache;
-    const [N, D, M] = linearDims(fn, x, w, b);
+    const [N, D, M] = linearDims(fn, x, w, b, "cache.");
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, [N, M], "the forward output's shape");
     const dx = empty(x.shape, fn);
@@ -68,7 +70,7 @@ export const Linear = {
     linearBackwardInto(dx, dw, db, dout, x, w, N, D, M);
     return [dx, dw, db];
   },
-};
+});
 
 /** Checks a cache object has the named fields; a clear error instead of "undefined.ptr". */
 export function checkCache(fn: string, cache: unknown, fields: readonly string[]): Record<string, unknown> {

@@ -4,9 +4,10 @@
 // Forward saves the argmax of every window (its index in the H·W plane, as an exact float) so
 // backward is a scatter-add: the gradient goes to the argmax, and overlapping windows
 // (stride < window) accumulate. Ties go to the first maximum in row-major order; NaN propagates.
-import { kernels } from "../runtime.js";
-import { checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { f32, kernels } from "../runtime.js";
+import { allOrNothingMethods, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkInteger, checkOptions, shapeString } from "../validate.js";
+import { checkStep } from "./conv.js";
 import { checkCache } from "./linear.js";
 
 export interface PoolParam {
@@ -35,34 +36,38 @@ export interface MaxPoolCache {
 const MAX_PLANE = 2 ** 24;
 
 /** Checks poolParam: integers poolHeight, poolWidth, stride >= 1, all required. */
-export function checkPoolParam(fn: string, poolParam: unknown): PoolParam {
-  if (poolParam === undefined) throw new TypeError(`${fn}: poolParam { poolHeight, poolWidth, stride } is required`);
-  const o = checkOptions(fn, "poolParam", poolParam, ["poolHeight", "poolWidth", "stride"]);
-  const poolHeight = checkInteger(fn, "poolParam.poolHeight", o.poolHeight, 1);
-  const poolWidth = checkInteger(fn, "poolParam.poolWidth", o.poolWidth, 1);
-  const stride = checkInteger(fn, "poolParam.stride", o.stride, 1);
+export function checkPoolParam(fn: string, poolParam: unknown, name = "poolParam"): PoolParam {
+  if (poolParam === undefined) throw new TypeError(`${fn}: ${name} { poolHeight, poolWidth, stride } is required`);
+  const o = checkOptions(fn, name, poolParam, ["poolHeight", "poolWidth", "stride"]);
+  const poolHeight = checkInteger(fn, `${name}.poolHeight`, o.poolHeight, 1);
+  const poolWidth = checkInteger(fn, `${name}.poolWidth`, o.poolWidth, 1);
+  // Bounded like a conv stride: larger is meaningless and would overflow the kernels' i32 indices.
+  const stride = checkStep(fn, `${name}.stride`, o.stride, 1);
   return { poolHeight, poolWidth, stride };
 }
 
-/** Checks x and poolParam agree and the output is non-empty; returns the sizes. */
-export function poolDims(fn: string, x: Tensor, poolParam: unknown): PoolDims {
-  checkTensor(fn, "x", x, 4);
-  const { poolHeight, poolWidth, stride } = checkPoolParam(fn, poolParam);
+/** Checks x and poolParam agree and the output is non-empty; returns the sizes. `prefix` as for linearDims. */
+export function poolDims(fn: string, x: Tensor, poolParam: unknown, prefix = ""): PoolDims {
+  checkTensor(fn, `${prefix}x`, x, 4);
+  const { poolHeight, poolWidth, stride } = checkPoolParam(fn, poolParam, `${prefix}poolParam`);
   const [N, C, H, W] = x.shape;
   const xs = shapeString(x.shape);
-  if (N === 0 || C === 0 || H === 0 || W === 0) throw new RangeError(`${fn}: x must have no zero-sized dimension (N, C, H, W) (got ${xs})`);
+  if (N === 0 || C === 0 || H === 0 || W === 0) throw new RangeError(`${fn}: ${prefix}x must have no zero-sized dimension (N, C, H, W) (got ${xs})`);
   if (poolHeight > H || poolWidth > W) {
-    throw new RangeError(`${fn}: the ${poolHeight}x${poolWidth} pooling window is larger than the ${H}x${W} input (x ${xs}): the output would be empty`);
+    throw new RangeError(`${fn}: the ${poolHeight}x${poolWidth} pooling window is larger than the ${H}x${W} input (${prefix}x ${xs}): the output would be empty`);
   }
-  if (H * W > MAX_PLANE) throw new RangeError(`${fn}: one H·W plane may hold at most ${MAX_PLANE} pixels (got ${H}x${W} in x ${xs})`);
+  if (H * W > MAX_PLANE) throw new RangeError(`${fn}: one H·W plane may hold at most ${MAX_PLANE} pixels (got ${H}x${W} in ${prefix}x ${xs})`);
   const Ho = 1 + Math.floor((H - poolHeight) / stride);
   const Wo = 1 + Math.floor((W - poolWidth) / stride);
   return { N, C, H, W, poolHeight, poolWidth, stride, Ho, Wo };
 }
 
-/** out, argmax: (N, C, Ho, Wo) from x: (N, C, H, W). Shapes are trusted (check once with poolDims). */
-export function maxPoolForwardInto(out: Tensor, argmax: Tensor, x: Tensor, d: PoolDims): void {
-  kernels().f32_maxpool_forward(out.ptr, argmax.ptr, x.ptr, d.N * d.C, d.H, d.W, d.poolHeight, d.poolWidth, d.stride, d.Ho, d.Wo);
+/**
+ * out, argmax: (N, C, Ho, Wo) from x: (N, C, H, W); argmax null: out only (inference, same values).
+ * Shapes are trusted (check once with poolDims).
+ */
+export function maxPoolForwardInto(out: Tensor, argmax: Tensor | null, x: Tensor, d: PoolDims): void {
+  kernels().f32_maxpool_forward(out.ptr, argmax === null ? 0 : argmax.ptr, x.ptr, d.N * d.C, d.H, d.W, d.poolHeight, d.poolWidth, d.stride, d.Ho, d.Wo);
 }
 
 /** dx: (N, C, H, W), overwritten; dout, argmax: (N, C, Ho, Wo), argmax from maxPoolForwardInto with the same dims. */
@@ -70,7 +75,23 @@ export function maxPoolBackwardInto(dx: Tensor, dout: Tensor, argmax: Tensor, d:
   kernels().f32_maxpool_backward(dx.ptr, dout.ptr, argmax.ptr, d.N * d.C, d.H, d.W, d.poolHeight, d.poolWidth, d.stride, d.Ho, d.Wo);
 }
 
-export const MaxPool = {
+/**
+ * The kernel writes dx at each argmax index, so an index from a forged or edited cache would write
+ * outside dx (into other tensors, or past wasm memory). One pass on the host keeps that out.
+ */
+function checkArgmax(fn: string, argmax: Tensor, d: PoolDims): void {
+  const view = f32(); // nothing allocates below
+  const start = argmax.offset;
+  const plane = d.H * d.W;
+  for (let i = 0; i < argmax.size; i++) {
+    const a = view[start + i];
+    if (!(a >= 0 && a < plane && Number.isInteger(a))) {
+      throw new RangeError(`${fn}: cache.argmax[${i}] is ${a}, not a position in the ${d.H}x${d.W} plane: pass the cache MaxPool.forward returned, unedited`);
+    }
+  }
+}
+
+export const MaxPool = allOrNothingMethods({
   /** x: (N, C, H, W), poolParam { poolHeight, poolWidth, stride } -> [out (N, C, Ho, Wo), cache] */
   forward(x: Tensor, poolParam: PoolParam): [Tensor, MaxPoolCache] {
     const fn = "MaxPool.forward";
@@ -86,13 +107,14 @@ export const MaxPool = {
   backward(dout: Tensor, cache: MaxPoolCache): Tensor {
     const fn = "MaxPool.backward";
     const { x, argmax, poolParam } = checkCache(fn, cache, ["x", "argmax", "poolParam"]) as unknown as MaxPoolCache;
-    const d = poolDims(fn, x, poolParam);
+    const d = poolDims(fn, x, poolParam, "cache.");
     checkTensor(fn, "cache.argmax", argmax);
     checkShape(fn, "cache.argmax", argmax, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
+    checkArgmax(fn, argmax, d);
     const dx = empty(x.shape, fn);
     maxPoolBackwardInto(dx, dout, argmax, d);
     return dx;
   },
-};
+});

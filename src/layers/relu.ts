@@ -1,6 +1,6 @@
 // ReLU: out = max(x, 0); dx = dout * (x > 0).
 import { kernels } from "../runtime.js";
-import { checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { allOrNothingMethods, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkCache } from "./linear.js";
 
 /** x: the forward input (any shape), by reference. */
@@ -8,7 +8,7 @@ export interface ReLUCache {
   x: Tensor;
 }
 
-export const ReLU = {
+export const ReLU = allOrNothingMethods({
   forward(x: Tensor): [Tensor, ReLUCache] {
     checkTensor("ReLU.forward", "x", x);
     const out = empty(x.shape, "ReLU.forward");
@@ -26,4 +26,4 @@ export const ReLU = {
     kernels().f32_relu_backward(dx.ptr, dout.ptr, x.ptr, x.size);
     return dx;
   },
-};
+});

@@ -1,7 +1,7 @@
 // Tanh: out = tanh(x), computed in wasm (within ~0.5 ulp, same bits in every engine);
 // dx = dout * (1 - out^2), from the saved output.
 import { kernels } from "../runtime.js";
-import { checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { allOrNothingMethods, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkCache } from "./linear.js";
 
 /** out: the forward output (any shape), by reference. */
@@ -19,7 +19,7 @@ export function tanhBackwardInto(dx: Tensor, dout: Tensor, out: Tensor): void {
   kernels().f32_tanh_backward(dx.ptr, dout.ptr, out.ptr, out.size);
 }
 
-export const Tanh = {
+export const Tanh = allOrNothingMethods({
   forward(x: Tensor): [Tensor, TanhCache] {
     checkTensor("Tanh.forward", "x", x);
     const out = empty(x.shape, "Tanh.forward");
@@ -37,4 +37,4 @@ export const Tanh = {
     tanhBackwardInto(dx, dout, out);
     return dx;
   },
-};
+});

@@ -12,7 +12,7 @@ import type { BatchNormState } from "../layers/batchnorm.js";
 import { drawSubSeed, deriveSeed } from "../random.js";
 import { kernels } from "../runtime.js";
 import { checkTensor, empty, keep, zeros, type Tensor } from "../tensor.js";
-import { checkInteger, checkNumber, checkOptions, checkSeed, describe, shapeString } from "../validate.js";
+import { checkInteger, checkNumber, checkOptions, checkSeed, describe, listString, shapeString } from "../validate.js";
 import { Workspace } from "../workspace.js";
 import { checkDims } from "./options.js";
 import { regularize, type Regularization } from "./regularization.js";
@@ -55,7 +55,7 @@ export class DeepConvNet {
   readonly buffers: Record<string, Tensor> = {};
   /** Always 0: this net draws no random numbers after initialization (kept for the Solver's resume). */
   rngState = 0;
-  readonly #ws = new Workspace();
+  readonly #ws = new Workspace("DeepConvNet.loss");
   readonly #weightNames: string[] = [];
   /** Feature-map shape after each conv block: [C, H, W]; index 0 is the input. */
   readonly #maps: [number, number, number][];
@@ -64,7 +64,7 @@ export class DeepConvNet {
     const fn = "DeepConvNet";
     const o = checkOptions(fn, "options", options, KNOWN);
     const inputDims = (o.inputDims === undefined ? [3, 32, 32] : checkDims(fn, "inputDims", o.inputDims, false)) as [number, number, number];
-    if (inputDims.length !== 3) throw new RangeError(`${fn}: inputDims must be [C, H, W] (got ${JSON.stringify(o.inputDims)})`);
+    if (inputDims.length !== 3) throw new RangeError(`${fn}: inputDims must be [C, H, W] (got ${listString(o.inputDims as unknown[])})`);
     const numFilters = o.numFilters === undefined ? [8, 8, 8] : checkDims(fn, "numFilters", o.numFilters);
     if (!Array.isArray(o.maxPools ?? [])) throw new TypeError(`${fn}: maxPools must be an array of layer indices (got ${describe(o.maxPools)})`);
     const maxPools = ((o.maxPools as unknown[] | undefined) ?? [0, 1, 2]).map((v, i) => checkInteger(fn, `maxPools[${i}]`, v, 0, numFilters.length - 1));
@@ -99,9 +99,19 @@ export class DeepConvNet {
     }
     const L = this.numLayers;
     layout.push([`W${L}`, [flat, numClasses]], [`b${L}`, [numClasses]]);
-    this.paramStore = new ParamStore(layout);
+    this.paramStore = new ParamStore(layout, fn);
     for (let i = 1; i <= this.numLayers; i++) this.#weightNames.push(`W${i}`);
 
+    try {
+      this.#initParams(L, flat, weightScale, seed);
+    } catch (error) {
+      this.dispose(); // out of memory for the batch-norm statistics: give back what was made
+      throw error;
+    }
+  }
+
+  #initParams(L: number, flat: number, weightScale: WeightScale, seed: number): void {
+    const { numFilters, batchnorm } = this.config;
     const k = kernels();
     for (let i = 1; i <= L; i++) {
       const conv = i < L;
@@ -113,10 +123,10 @@ export class DeepConvNet {
         const F = numFilters[i - 1];
         k.f32_fill(this.params[`gamma${i}`].ptr, F, 1);
         k.f32_fill(this.params[`beta${i}`].ptr, F, 0);
-        const state: BatchNormState = { mode: "train", eps: 1e-5, momentum: 0.9, runningMean: keep(zeros([F])), runningVar: keep(zeros([F])) };
-        this.bnParams.push(state);
-        this.buffers[`runningMean${i}`] = state.runningMean;
-        this.buffers[`runningVar${i}`] = state.runningVar;
+        // Each statistic is registered in buffers as soon as it exists, so dispose() finds it.
+        const runningMean = (this.buffers[`runningMean${i}`] = keep(zeros([F])));
+        const runningVar = (this.buffers[`runningVar${i}`] = keep(zeros([F])));
+        this.bnParams.push({ mode: "train", eps: 1e-5, momentum: 0.9, runningMean, runningVar });
       }
     }
   }
@@ -131,6 +141,17 @@ export class DeepConvNet {
   /** Training mode: [mean loss + regularization, gradients] (owned by the model, overwritten by the next call). */
   loss(X: Tensor, y: Labels): [number, Record<string, Tensor>];
   loss(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
+    try {
+      return this.#loss(X, y);
+    } catch (error) {
+      // Out of memory midway (a huge batch): free the buffers this call grew, so a failed call
+      // returns what it took; the next call allocates them again.
+      this.#ws.dispose();
+      throw error;
+    }
+  }
+
+  #loss(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
     const fn = "DeepConvNet.loss";
     const N = this.#checkInput(fn, X);
     const train = y !== undefined;
@@ -149,17 +170,20 @@ export class DeepConvNet {
       const { conv: d, pool } = blocks[i - 1];
       const shape = [N, d.F, d.Ho, d.Wo];
       const a = ws.get(`a${i}`, shape);
-      convForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], this.#cols(i, d), d);
+      // Without batch norm the ReLU runs in the conv's epilogue (a holds relu(conv): backward's
+      // mask a > 0 is the same either way).
+      convForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], d, !bn);
       let r = a;
       if (bn) {
         r = ws.get(`z${i}`, shape);
         const S = d.Ho * d.Wo;
         spatialBatchNormForwardInto(r, ws.get(`mean${i}`, [d.F]), ws.get(`invstd${i}`, [d.F]), a, p[`gamma${i}`], p[`beta${i}`], this.bnParams[i - 1], N, d.F, S);
       }
-      k.f32_relu(r.ptr, r.ptr, r.size);
+      if (bn) k.f32_relu(r.ptr, r.ptr, r.size);
       if (pool) {
         const out = ws.get(`pool${i}`, [N, pool.C, pool.Ho, pool.Wo]);
-        maxPoolForwardInto(out, ws.get(`argmax${i}`, [N, pool.C, pool.Ho, pool.Wo]), r, pool);
+        // Inference needs no argmax (backward only).
+        maxPoolForwardInto(out, train ? ws.get(`argmax${i}`, [N, pool.C, pool.Ho, pool.Wo]) : null, r, pool);
         h.push(out);
       } else {
         h.push(r);

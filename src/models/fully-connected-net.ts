@@ -10,7 +10,7 @@ import { batchNormBackwardInto, batchNormForwardInto, type BatchNormState } from
 import { deriveSeed, drawSubSeed } from "../random.js";
 import { kernels } from "../runtime.js";
 import { checkTensor, empty, keep, sizeOf, zeros, type Tensor } from "../tensor.js";
-import { checkEnum, checkNumber, checkOptions, checkSeed, shapeString } from "../validate.js";
+import { checkEnum, checkNumber, checkOptions, checkSeed, describe, shapeString } from "../validate.js";
 import { Workspace } from "../workspace.js";
 import { checkDims } from "./options.js";
 import { regularize, type Regularization } from "./regularization.js";
@@ -41,7 +41,7 @@ export class FullyConnectedNet {
   readonly config: Required<Omit<FullyConnectedNetOptions, "seed">> & { seed: number };
   readonly numLayers: number;
   readonly paramStore: ParamStore;
-  readonly #ws = new Workspace();
+  readonly #ws = new Workspace("FullyConnectedNet.loss");
   readonly #weightNames: string[] = [];
   readonly #dims: number[];
   #dropoutOffset = 0;
@@ -53,7 +53,7 @@ export class FullyConnectedNet {
     const hiddenDims = checkDims(fn, "hiddenDims", o.hiddenDims);
     const inputDim = o.inputDim === undefined ? 3 * 32 * 32 : checkDims(fn, "inputDim", [o.inputDim])[0];
     const numClasses = o.numClasses === undefined ? 10 : checkDims(fn, "numClasses", [o.numClasses])[0];
-    const dropout = o.dropout === undefined ? 0 : checkNumber(fn, "dropout", o.dropout, { min: 0, max: 1, maxExclusive: true });
+    const dropout = o.dropout === undefined ? 0 : checkNumber(fn, "dropout", o.dropout, { min: 0, max: 1, maxExclusive: true, float32: true });
     const normalization = o.normalization == null ? null : checkEnum(fn, "normalization", o.normalization, ["batchnorm"] as const);
     const reg = o.reg === undefined ? 0 : checkNumber(fn, "reg", o.reg, { min: 0 });
     const regularization = o.regularization === undefined ? "l2" : checkEnum(fn, "regularization", o.regularization, ["l2", "l1"] as const);
@@ -69,8 +69,17 @@ export class FullyConnectedNet {
       layout.push([`W${i}`, [this.#dims[i - 1], this.#dims[i]]], [`b${i}`, [this.#dims[i]]]);
       if (bn && i < this.numLayers) layout.push([`gamma${i}`, [this.#dims[i]]], [`beta${i}`, [this.#dims[i]]]);
     }
-    this.paramStore = new ParamStore(layout);
+    this.paramStore = new ParamStore(layout, fn);
     for (let i = 1; i <= this.numLayers; i++) this.#weightNames.push(`W${i}`);
+    try {
+      this.#initParams(bn, weightScale, seed);
+    } catch (error) {
+      this.dispose(); // out of memory for the batch-norm statistics: give back what was made
+      throw error;
+    }
+  }
+
+  #initParams(bn: boolean, weightScale: WeightScale, seed: number): void {
     const k = kernels();
     for (let i = 1; i <= this.numLayers; i++) {
       const relu = i < this.numLayers;
@@ -79,10 +88,10 @@ export class FullyConnectedNet {
       if (bn && i < this.numLayers) {
         k.f32_fill(this.params[`gamma${i}`].ptr, this.#dims[i], 1);
         k.f32_fill(this.params[`beta${i}`].ptr, this.#dims[i], 0);
-        const state = { mode: "train" as const, eps: 1e-5, momentum: 0.9, runningMean: keep(zeros([this.#dims[i]])), runningVar: keep(zeros([this.#dims[i]])) };
-        this.bnParams.push(state);
-        this.buffers[`runningMean${i}`] = state.runningMean;
-        this.buffers[`runningVar${i}`] = state.runningVar;
+        // Each statistic is registered in buffers as soon as it exists, so dispose() finds it.
+        const runningMean = (this.buffers[`runningMean${i}`] = keep(zeros([this.#dims[i]])));
+        const runningVar = (this.buffers[`runningVar${i}`] = keep(zeros([this.#dims[i]])));
+        this.bnParams.push({ mode: "train", eps: 1e-5, momentum: 0.9, runningMean, runningVar });
       }
     }
   }
@@ -102,6 +111,17 @@ export class FullyConnectedNet {
   /** Training mode: [mean loss + regularization, gradients] (gradients are owned by the model and overwritten by the next call). */
   loss(X: Tensor, y: Labels): [number, Record<string, Tensor>];
   loss(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
+    try {
+      return this.#loss(X, y);
+    } catch (error) {
+      // Out of memory midway (a huge batch): free the buffers this call grew, so a failed call
+      // returns what it took; the next call allocates them again.
+      this.#ws.dispose();
+      throw error;
+    }
+  }
+
+  #loss(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
     const fn = "FullyConnectedNet.loss";
     const N = this.#checkInput(fn, X);
     const train = y !== undefined;
@@ -175,7 +195,7 @@ export class FullyConnectedNet {
     return this.#dropoutOffset;
   }
   set rngState(value: number) {
-    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`FullyConnectedNet.rngState must be a non-negative integer (got ${value})`);
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`FullyConnectedNet.rngState: must be a non-negative integer (got ${describe(value)})`);
     this.#dropoutOffset = value;
   }
 

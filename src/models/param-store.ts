@@ -3,7 +3,8 @@
 // optimizer can update every parameter in one kernel call over the flat tensors, zeroing all
 // gradients is one fill, and saving the best parameters is one copy.
 import { kernels } from "../runtime.js";
-import { empty, keep, sizeOf, type Shape, type Tensor } from "../tensor.js";
+import { empty, keep, MAX_TENSOR_SIZE, resolveShape, sizeOf, type Shape, type Tensor } from "../tensor.js";
+import { describe } from "../validate.js";
 
 export class ParamStore {
   /** All parameters, concatenated in declaration order: (P) */
@@ -14,10 +15,28 @@ export class ParamStore {
   readonly grads: Record<string, Tensor> = {};
   readonly names: readonly string[];
 
-  constructor(layout: ReadonlyArray<readonly [string, Shape]>) {
+  /** `owner` names the model in errors (e.g. a net too large for one allocation). */
+  constructor(layout: ReadonlyArray<readonly [string, Shape]>, owner = "ParamStore") {
+    if (!Array.isArray(layout)) throw new TypeError(`${owner}: layout must be an array of [name, shape] pairs (got ${describe(layout)})`);
+    for (const entry of layout as unknown[]) {
+      if (!Array.isArray(entry) || typeof entry[0] !== "string") {
+        throw new TypeError(`${owner}: layout entries must be [name, shape] pairs (got ${describe(entry)})`);
+      }
+      resolveShape(`${owner}: parameter "${entry[0]}"`, entry[1]);
+    }
     const total = layout.reduce((n, [, shape]) => n + sizeOf(shape), 0);
-    this.flat = keep(empty([total], "ParamStore"));
-    this.gradFlat = keep(empty([total], "ParamStore"));
+    if (total > MAX_TENSOR_SIZE) {
+      throw new RangeError(
+        `${owner}: the parameters need ${total} float32 values, more than one allocation holds (${MAX_TENSOR_SIZE}); use smaller layers`,
+      );
+    }
+    this.flat = keep(empty([total], owner));
+    try {
+      this.gradFlat = keep(empty([total], owner));
+    } catch (error) {
+      this.flat.dispose(); // out of memory for the gradients: give the parameters back
+      throw error;
+    }
     kernels().f32_fill(this.gradFlat.ptr, total, 0);
     let offset = 0;
     for (const [name, shape] of layout) {

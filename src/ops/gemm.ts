@@ -14,6 +14,11 @@ export interface GemmOptions {
 let scratchPtr = 0;
 let scratchBytes = 0;
 
+/** The GEMM's packing scratch, at least `bytes` long (shared with the fused conv forward: the pointer is valid until the next call). */
+export function gemmScratch(bytes: number): number {
+  return scratch(bytes);
+}
+
 function scratch(bytes: number): number {
   if (bytes <= scratchBytes) return scratchPtr;
   if (scratchPtr) freeBytes(scratchPtr);
