@@ -14,7 +14,7 @@ Examples:
   $ tensorlane train                                   # default FC net on the built-in Fashion-MNIST subset
   $ tensorlane train --hidden 512,256 --dropout 0.2 --epochs 20
   $ tensorlane train --data /usr/share/datasets/fashion-mnist --epochs 15 --out runs/fmnist
-  $ tensorlane train --model conv --filters 16,32 --batchnorm --data /usr/share/datasets/fashion-mnist
+  $ tensorlane train --model conv --filters 32,64,64 --batchnorm --reg 1e-3 --data /usr/share/datasets/fashion-mnist
   $ tensorlane train --data ~/cifar-10-batches-bin --update momentum --lr 1e-2
   $ tensorlane train --resume runs/fmnist/checkpoint.safetensors --epochs 20
 
