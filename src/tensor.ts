@@ -323,17 +323,7 @@ export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
  */
 export function tidy<T>(fn: () => T): T {
   if (typeof fn !== "function") throw new TypeError(`tidy: fn must be a function (got ${describe(fn)})`);
-  const scope: Tensor[] = [];
-  scopes.push(scope);
-  let result: T;
-  try {
-    result = fn();
-  } catch (error) {
-    scopes.pop();
-    for (const t of scope) t.dispose();
-    throw error;
-  }
-  scopes.pop();
+  const [result, scope] = runScoped(fn);
   if (result instanceof Promise) {
     for (const t of scope) t.dispose();
     throw new TypeError("tidy: fn must be synchronous (it returned a Promise); tensors it made were disposed");
@@ -342,9 +332,8 @@ export function tidy<T>(fn: () => T): T {
   collectTensors(result, kept, new Set());
   const parent = scopes.length > 0 ? scopes[scopes.length - 1] : null;
   for (const t of scope) {
-    if (kept.has(t)) parent?.push(t);
-    else if (!keepsBaseAlive(t, kept)) t.dispose();
-    else parent?.push(t);
+    if (kept.has(t) || keepsBaseAlive(t, kept)) parent?.push(t);
+    else t.dispose();
   }
   return result;
 }
@@ -356,20 +345,27 @@ export function tidy<T>(fn: () => T): T {
  * caller, and to the enclosing tidy if there is one.
  */
 export function allOrNothing<T>(fn: () => T): T {
-  const scope: Tensor[] = [];
-  scopes.push(scope);
-  let result: T;
-  try {
-    result = fn();
-  } catch (error) {
-    scopes.pop();
-    for (const t of scope) t.dispose();
-    throw error;
-  }
-  scopes.pop();
+  const [result, scope] = runScoped(fn);
   const parent = scopes.length > 0 ? scopes[scopes.length - 1] : null;
   if (parent) for (const t of scope) if (!t.isDisposed) parent.push(t);
   return result;
+}
+
+/**
+ * Runs fn with a fresh scope that records every tensor it creates (except keep()s). If fn throws,
+ * those tensors are disposed before the error propagates; otherwise the scope is returned.
+ */
+function runScoped<T>(fn: () => T): [T, Tensor[]] {
+  const scope: Tensor[] = [];
+  scopes.push(scope);
+  try {
+    return [fn(), scope];
+  } catch (error) {
+    for (const t of scope) t.dispose();
+    throw error;
+  } finally {
+    scopes.pop();
+  }
 }
 
 /** The same methods, each run under allOrNothing: a layer's forward or backward that throws leaves nothing behind. */
