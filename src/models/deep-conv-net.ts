@@ -8,16 +8,13 @@ import { convBackwardInto, convColsShape, convForwardInto, type ConvDims } from 
 import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
 import { maxPoolBackwardInto, maxPoolForwardInto, type PoolDims } from "../layers/maxpool.js";
 import { spatialBatchNormBackwardInto, spatialBatchNormForwardInto } from "../layers/spatial-batchnorm.js";
-import type { BatchNormState } from "../layers/batchnorm.js";
 import { drawSubSeed, deriveSeed } from "../random.js";
 import { kernels } from "../runtime.js";
-import { checkTensor, empty, keep, zeros, type Tensor } from "../tensor.js";
-import { checkInteger, checkNumber, checkOptions, checkSeed, describe, listString, shapeString } from "../validate.js";
-import { Workspace } from "../workspace.js";
+import { checkTensor, empty, type Tensor } from "../tensor.js";
+import { checkEnum, checkInteger, checkNumber, checkOptions, checkSeed, describe, listString, shapeString } from "../validate.js";
+import { WorkspaceModel } from "./model.js";
 import { checkDims } from "./options.js";
-import { regularize, type Regularization } from "./regularization.js";
-import { ParamStore } from "./param-store.js";
-import { checkEnum } from "../validate.js";
+import type { Regularization } from "./regularization.js";
 
 export interface DeepConvNetOptions {
   /** (C, H, W) of one input image. Default [3, 32, 32]. */
@@ -45,18 +42,11 @@ interface Block {
   pool: PoolDims | null;
 }
 
-export class DeepConvNet {
+export class DeepConvNet extends WorkspaceModel {
   readonly config: Required<Omit<DeepConvNetOptions, "seed">> & { seed: number };
   readonly numLayers: number;
-  readonly paramStore: ParamStore;
-  /** Spatial batch-norm state per conv layer (mode set by loss()). */
-  readonly bnParams: BatchNormState[] = [];
-  /** Non-parameter state saved with the parameters: runningMean1, runningVar1, ... */
-  readonly buffers: Record<string, Tensor> = {};
   /** Always 0: this net draws no random numbers after initialization (kept for the Solver's resume). */
   rngState = 0;
-  readonly #ws = new Workspace("DeepConvNet.loss");
-  readonly #weightNames: string[] = [];
   /** Feature-map shape after each conv block: [C, H, W]; index 0 is the input. */
   readonly #maps: [number, number, number][];
 
@@ -75,32 +65,31 @@ export class DeepConvNet {
     const reg = o.reg === undefined ? 0 : checkNumber(fn, "reg", o.reg, { min: 0 });
     const regularization = o.regularization === undefined ? "l2" : checkEnum(fn, "regularization", o.regularization, ["l2", "l1"] as const);
     const seed = o.seed === undefined ? drawSubSeed() : checkSeed(fn, "seed", o.seed);
-    this.config = { inputDims, numFilters, maxPools, batchnorm, numClasses, weightScale, reg, regularization, seed };
-    this.numLayers = numFilters.length + 1;
-
-    this.#maps = [inputDims];
+    const maps: [number, number, number][] = [inputDims];
     for (let i = 0; i < numFilters.length; i++) {
-      const [, H, W] = this.#maps[i];
+      const [, H, W] = maps[i];
       const pooled = maxPools.includes(i);
       if (pooled && (H < 2 || W < 2)) {
         throw new RangeError(`${fn}: maxPools includes layer ${i}, but its ${H}x${W} feature map is too small for a 2x2 pool (inputDims ${shapeString(inputDims)})`);
       }
-      this.#maps.push([numFilters[i], pooled ? Math.floor(H / 2) : H, pooled ? Math.floor(W / 2) : W]);
+      maps.push([numFilters[i], pooled ? Math.floor(H / 2) : H, pooled ? Math.floor(W / 2) : W]);
     }
-    const [Cl, Hl, Wl] = this.#maps[numFilters.length];
+    const [Cl, Hl, Wl] = maps[numFilters.length];
     const flat = Cl * Hl * Wl;
 
+    const L = numFilters.length + 1;
     const layout: [string, number[]][] = [];
-    for (let i = 1; i < this.numLayers; i++) {
-      const Cin = this.#maps[i - 1][0];
+    for (let i = 1; i < L; i++) {
+      const Cin = maps[i - 1][0];
       const F = numFilters[i - 1];
       layout.push([`W${i}`, [F, Cin, CONV.HH, CONV.WW]], [`b${i}`, [F]]);
       if (batchnorm) layout.push([`gamma${i}`, [F]], [`beta${i}`, [F]]);
     }
-    const L = this.numLayers;
     layout.push([`W${L}`, [flat, numClasses]], [`b${L}`, [numClasses]]);
-    this.paramStore = new ParamStore(layout, fn);
-    for (let i = 1; i <= this.numLayers; i++) this.#weightNames.push(`W${i}`);
+    super(fn, layout, Array.from({ length: L }, (_, i) => `W${i + 1}`));
+    this.config = { inputDims, numFilters, maxPools, batchnorm, numClasses, weightScale, reg, regularization, seed };
+    this.numLayers = L;
+    this.#maps = maps;
 
     try {
       this.#initParams(L, flat, weightScale, seed);
@@ -123,41 +112,19 @@ export class DeepConvNet {
         const F = numFilters[i - 1];
         k.f32_fill(this.params[`gamma${i}`].ptr, F, 1);
         k.f32_fill(this.params[`beta${i}`].ptr, F, 0);
-        // Each statistic is registered in buffers as soon as it exists, so dispose() finds it.
-        const runningMean = (this.buffers[`runningMean${i}`] = keep(zeros([F])));
-        const runningVar = (this.buffers[`runningVar${i}`] = keep(zeros([F])));
-        this.bnParams.push({ mode: "train", eps: 1e-5, momentum: 0.9, runningMean, runningVar });
+        this.addBatchNorm(i, F);
       }
     }
   }
 
-  /** Named parameters W1..WL, b1..bL, gamma_i, beta_i (views into one flat region; edit values with set()). */
-  get params(): Record<string, Tensor> {
-    return this.paramStore.params;
-  }
-
-  /** Class scores (N, numClasses) in test mode. The caller owns the result. */
-  loss(X: Tensor): Tensor;
-  /** Training mode: [mean loss + regularization, gradients] (owned by the model, overwritten by the next call). */
-  loss(X: Tensor, y: Labels): [number, Record<string, Tensor>];
-  loss(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
-    try {
-      return this.#loss(X, y);
-    } catch (error) {
-      // Out of memory midway (a huge batch): free the buffers this call grew, so a failed call
-      // returns what it took; the next call allocates them again.
-      this.#ws.dispose();
-      throw error;
-    }
-  }
-
-  #loss(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
+  /** Class scores (N, numClasses) in test mode; with labels, [loss, gradients]. */
+  protected compute(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
     const fn = "DeepConvNet.loss";
     const N = this.#checkInput(fn, X);
     const train = y !== undefined;
     const yPtr = train ? labelsToWasm(fn, y, N, this.config.numClasses) : 0;
     const k = kernels();
-    const ws = this.#ws;
+    const ws = this.ws;
     const p = this.params;
     const L = this.numLayers;
     const bn = this.config.batchnorm;
@@ -221,13 +188,13 @@ export class DeepConvNet {
       convBackwardInto(dx, g[`W${i}`], g[`b${i}`], dr, h[i - 1], p[`W${i}`], this.#cols(i, d), d);
       dh = dx;
     }
-    loss += regularize(this.paramStore, this.#weightNames, this.config.reg, this.config.regularization);
+    loss += this.penalty(this.config.reg, this.config.regularization);
     return [loss, g];
   }
 
   #cols(i: number, d: ConvDims): Tensor | null {
     const shape = convColsShape(d);
-    return shape === null ? null : this.#ws.get(`cols${i}`, shape);
+    return shape === null ? null : this.ws.get(`cols${i}`, shape);
   }
 
   #blocks(N: number): Block[] {
@@ -243,7 +210,6 @@ export class DeepConvNet {
   }
 
 
-
   #checkInput(fn: string, X: unknown): number {
     const x = checkTensor(fn, "X", X, 4);
     const [N, C, H, W] = x.shape;
@@ -255,10 +221,4 @@ export class DeepConvNet {
     return N;
   }
 
-  /** Frees parameters, gradients, batch-norm statistics and workspace. */
-  dispose(): void {
-    this.#ws.dispose();
-    for (const t of Object.values(this.buffers)) t.dispose();
-    this.paramStore.dispose();
-  }
 }

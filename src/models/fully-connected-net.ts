@@ -6,15 +6,14 @@ import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init
 import { labelsToWasm, type Labels } from "../labels.js";
 import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
 import { dropoutMaskInto } from "../layers/dropout.js";
-import { batchNormBackwardInto, batchNormForwardInto, type BatchNormState } from "../layers/batchnorm.js";
+import { batchNormBackwardInto, batchNormForwardInto } from "../layers/batchnorm.js";
 import { deriveSeed, drawSubSeed } from "../random.js";
 import { kernels } from "../runtime.js";
-import { checkTensor, empty, keep, sizeOf, zeros, type Tensor } from "../tensor.js";
+import { checkTensor, empty, sizeOf, type Tensor } from "../tensor.js";
 import { checkEnum, checkNumber, checkOptions, checkSeed, describe, shapeString } from "../validate.js";
-import { Workspace } from "../workspace.js";
+import { WorkspaceModel } from "./model.js";
 import { checkDims } from "./options.js";
-import { regularize, type Regularization } from "./regularization.js";
-import { ParamStore } from "./param-store.js";
+import type { Regularization } from "./regularization.js";
 
 export interface FullyConnectedNetOptions {
   /** Widths of the hidden layers. */
@@ -36,13 +35,10 @@ export interface FullyConnectedNetOptions {
 
 const KNOWN = ["hiddenDims", "inputDim", "numClasses", "dropout", "normalization", "reg", "regularization", "weightScale", "seed"];
 
-export class FullyConnectedNet {
+export class FullyConnectedNet extends WorkspaceModel {
   /** The constructor options, normalised (JSON-serialisable: checkpoints store them). */
   readonly config: Required<Omit<FullyConnectedNetOptions, "seed">> & { seed: number };
   readonly numLayers: number;
-  readonly paramStore: ParamStore;
-  readonly #ws = new Workspace("FullyConnectedNet.loss");
-  readonly #weightNames: string[] = [];
   readonly #dims: number[];
   #dropoutOffset = 0;
 
@@ -59,18 +55,18 @@ export class FullyConnectedNet {
     const regularization = o.regularization === undefined ? "l2" : checkEnum(fn, "regularization", o.regularization, ["l2", "l1"] as const);
     const weightScale = o.weightScale === undefined ? 1e-2 : checkWeightScale(fn, o.weightScale);
     const seed = o.seed === undefined ? drawSubSeed() : checkSeed(fn, "seed", o.seed);
-    this.config = { hiddenDims, inputDim, numClasses, dropout, normalization, reg, regularization, weightScale, seed };
-    this.#dims = [inputDim, ...hiddenDims, numClasses];
-    this.numLayers = hiddenDims.length + 1;
-
+    const dims = [inputDim, ...hiddenDims, numClasses];
+    const L = hiddenDims.length + 1;
     const bn = normalization === "batchnorm";
     const layout: [string, number[]][] = [];
-    for (let i = 1; i <= this.numLayers; i++) {
-      layout.push([`W${i}`, [this.#dims[i - 1], this.#dims[i]]], [`b${i}`, [this.#dims[i]]]);
-      if (bn && i < this.numLayers) layout.push([`gamma${i}`, [this.#dims[i]]], [`beta${i}`, [this.#dims[i]]]);
+    for (let i = 1; i <= L; i++) {
+      layout.push([`W${i}`, [dims[i - 1], dims[i]]], [`b${i}`, [dims[i]]]);
+      if (bn && i < L) layout.push([`gamma${i}`, [dims[i]]], [`beta${i}`, [dims[i]]]);
     }
-    this.paramStore = new ParamStore(layout, fn);
-    for (let i = 1; i <= this.numLayers; i++) this.#weightNames.push(`W${i}`);
+    super(fn, layout, Array.from({ length: L }, (_, i) => `W${i + 1}`));
+    this.config = { hiddenDims, inputDim, numClasses, dropout, normalization, reg, regularization, weightScale, seed };
+    this.#dims = dims;
+    this.numLayers = L;
     try {
       this.#initParams(bn, weightScale, seed);
     } catch (error) {
@@ -88,46 +84,19 @@ export class FullyConnectedNet {
       if (bn && i < this.numLayers) {
         k.f32_fill(this.params[`gamma${i}`].ptr, this.#dims[i], 1);
         k.f32_fill(this.params[`beta${i}`].ptr, this.#dims[i], 0);
-        // Each statistic is registered in buffers as soon as it exists, so dispose() finds it.
-        const runningMean = (this.buffers[`runningMean${i}`] = keep(zeros([this.#dims[i]])));
-        const runningVar = (this.buffers[`runningVar${i}`] = keep(zeros([this.#dims[i]])));
-        this.bnParams.push({ mode: "train", eps: 1e-5, momentum: 0.9, runningMean, runningVar });
+        this.addBatchNorm(i, this.#dims[i]);
       }
     }
   }
 
-  /** Batch-norm state per hidden layer (mode is set by loss(): "train" with labels, else "test"). */
-  readonly bnParams: BatchNormState[] = [];
-  /** Non-parameter state saved with the parameters: runningMean1, runningVar1, ... */
-  readonly buffers: Record<string, Tensor> = {};
-
-  /** Named parameters W1..WL, b1..bL (views into one flat region; edit values with set()). */
-  get params(): Record<string, Tensor> {
-    return this.paramStore.params;
-  }
-
-  /** Class scores (N, numClasses) in test mode (no dropout). The caller owns the result. */
-  loss(X: Tensor): Tensor;
-  /** Training mode: [mean loss + regularization, gradients] (gradients are owned by the model and overwritten by the next call). */
-  loss(X: Tensor, y: Labels): [number, Record<string, Tensor>];
-  loss(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
-    try {
-      return this.#loss(X, y);
-    } catch (error) {
-      // Out of memory midway (a huge batch): free the buffers this call grew, so a failed call
-      // returns what it took; the next call allocates them again.
-      this.#ws.dispose();
-      throw error;
-    }
-  }
-
-  #loss(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
+  /** Class scores (N, numClasses) in test mode (no dropout); with labels, [loss, gradients]. */
+  protected compute(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
     const fn = "FullyConnectedNet.loss";
     const N = this.#checkInput(fn, X);
     const train = y !== undefined;
     const L = this.numLayers;
     const k = kernels();
-    const ws = this.#ws;
+    const ws = this.ws;
     const p = this.params;
     const { dropout } = this.config;
     const bn = this.bnParams.length > 0;
@@ -186,7 +155,7 @@ export class FullyConnectedNet {
         dout = dx;
       }
     }
-    loss += regularize(this.paramStore, this.#weightNames, this.config.reg, this.config.regularization);
+    loss += this.penalty(this.config.reg, this.config.regularization);
     return [loss, g];
   }
 
@@ -198,7 +167,6 @@ export class FullyConnectedNet {
     if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`FullyConnectedNet.rngState: must be a non-negative integer (got ${describe(value)})`);
     this.#dropoutOffset = value;
   }
-
 
 
   #dropoutStream(count: number): [number, number] {
@@ -218,10 +186,4 @@ export class FullyConnectedNet {
     return x.shape[0];
   }
 
-  /** Frees parameters, gradients, batch-norm statistics and workspace. */
-  dispose(): void {
-    this.#ws.dispose();
-    for (const t of Object.values(this.buffers)) t.dispose();
-    this.paramStore.dispose();
-  }
 }

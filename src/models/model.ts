@@ -1,0 +1,69 @@
+// What the built-in models share: parameters and gradients in mirrored flat regions, batch-norm
+// state kept beside them, reusable workspace buffers, the loss(X) / loss(X, y) entry point and
+// disposal. A model supplies its layout and the forward/backward pass (`compute`).
+import type { BatchNormState } from "../layers/batchnorm.js";
+import type { Labels } from "../labels.js";
+import { keep, zeros, type Shape, type Tensor } from "../tensor.js";
+import { Workspace } from "../workspace.js";
+import { ParamStore } from "./param-store.js";
+import { regularize, type Regularization } from "./regularization.js";
+
+export abstract class WorkspaceModel {
+  readonly paramStore: ParamStore;
+  /** Batch-norm state per normalized layer (mode set by loss(): "train" with labels, else "test"). */
+  readonly bnParams: BatchNormState[] = [];
+  /** Non-parameter state saved with the parameters: runningMean1, runningVar1, ... */
+  readonly buffers: Record<string, Tensor> = {};
+  /** Activations, caches and gradients of the last pass, reused by the next one. */
+  protected readonly ws: Workspace;
+  readonly #weightNames: string[];
+
+  /** layout: every parameter's name and shape, in order; weights: the names the penalty applies to. */
+  protected constructor(name: string, layout: ReadonlyArray<readonly [string, Shape]>, weights: string[]) {
+    this.paramStore = new ParamStore(layout, name);
+    this.ws = new Workspace(`${name}.loss`);
+    this.#weightNames = weights;
+  }
+
+  /** Named parameters (views into one flat region; edit values with set()). */
+  get params(): Record<string, Tensor> {
+    return this.paramStore.params;
+  }
+
+  /** Class scores (N, numClasses) in test mode. The caller owns the result. */
+  loss(X: Tensor): Tensor;
+  /** Training mode: [mean loss + regularization, gradients] (owned by the model, overwritten by the next call). */
+  loss(X: Tensor, y: Labels): [number, Record<string, Tensor>];
+  loss(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
+    try {
+      return this.compute(X, y);
+    } catch (error) {
+      // Out of memory midway (a huge batch): free the buffers this call grew, so a failed call
+      // returns what it took; the next call allocates them again.
+      this.ws.dispose();
+      throw error;
+    }
+  }
+
+  protected abstract compute(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>];
+
+  /** Running statistics (zeros, as in the notes) for normalized layer i with `features` features. */
+  protected addBatchNorm(i: number, features: number): void {
+    // Each statistic is registered in buffers as soon as it exists, so dispose() finds it.
+    const runningMean = (this.buffers[`runningMean${i}`] = keep(zeros([features])));
+    const runningVar = (this.buffers[`runningVar${i}`] = keep(zeros([features])));
+    this.bnParams.push({ mode: "train", eps: 1e-5, momentum: 0.9, runningMean, runningVar });
+  }
+
+  /** Adds the weight penalty's gradient to the gradients and returns the penalty. */
+  protected penalty(reg: number, kind: Regularization): number {
+    return regularize(this.paramStore, this.#weightNames, reg, kind);
+  }
+
+  /** Frees parameters, gradients, batch-norm statistics and workspace. */
+  dispose(): void {
+    this.ws.dispose();
+    for (const t of Object.values(this.buffers)) t.dispose();
+    this.paramStore.dispose();
+  }
+}
