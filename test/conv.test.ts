@@ -1,17 +1,10 @@
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
+import { initAndCheckLeaks } from "./helpers.js";
 import { convBackwardInto, convColsShape, convDims, convForwardInto } from "../src/layers/conv.js";
 import { Workspace } from "../src/workspace.js";
 
-beforeAll(() => tl.init());
-let baseline: ReturnType<typeof tl.memory>;
-beforeAll(() => {
-  baseline = tl.memory();
-});
-afterEach(() => {
-  // Every test frees what it made.
-  expect(tl.memory().liveTensors).toBe(baseline.liveTensors);
-});
+initAndCheckLeaks();
 
 interface Geometry {
   N: number; C: number; H: number; W: number; F: number; HH: number; WW: number; stride: number; pad: number;

@@ -1,5 +1,5 @@
 // Shared test helpers.
-import { expect } from "vitest";
+import { afterEach, beforeAll, expect } from "vitest";
 import * as tl from "../src/index.js";
 
 /** Expects relative error below `limit`, printing the measured value in the failure message. */
@@ -36,4 +36,19 @@ export function labels(n: number, classes: number, seed: number): Int32Array {
   const v = u.toArray();
   u.dispose();
   return Int32Array.from(v, (x) => Math.floor(x * classes));
+}
+
+/**
+ * Loads the kernels before the file's tests and, after each test, checks that it freed every
+ * tensor it made (tidy or explicit dispose): a leak fails the test that caused it.
+ */
+export function initAndCheckLeaks(): void {
+  let baseline = 0;
+  beforeAll(async () => {
+    await tl.init();
+    baseline = tl.memory().liveTensors;
+  });
+  afterEach(() => {
+    expect(tl.memory().liveTensors, "live tensors after the test (a leak)").toBe(baseline);
+  });
 }

@@ -1,16 +1,8 @@
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import { expectClose, expectRelError, labels } from "./helpers.js";
+import { expectClose, expectRelError, labels, initAndCheckLeaks } from "./helpers.js";
 
-beforeAll(() => tl.init());
-let baseline: ReturnType<typeof tl.memory>;
-beforeAll(() => {
-  baseline = tl.memory();
-});
-afterEach(() => {
-  // Every test frees what it made: tidy or explicit dispose.
-  expect(tl.memory().liveTensors).toBe(baseline.liveTensors);
-});
+initAndCheckLeaks();
 
 describe("Linear", () => {
   it("forward by hand: x (2, 3) flattened from (2, 1, 3), w (3, 2), b (2)", () => {

@@ -1,16 +1,10 @@
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
+import { initAndCheckLeaks } from "./helpers.js";
 import { maxPoolBackwardInto, maxPoolForwardInto, poolDims } from "../src/layers/maxpool.js";
 import { Workspace } from "../src/workspace.js";
 
-beforeAll(() => tl.init());
-let baseline: ReturnType<typeof tl.memory>;
-beforeAll(() => {
-  baseline = tl.memory();
-});
-afterEach(() => {
-  expect(tl.memory().liveTensors).toBe(baseline.liveTensors);
-});
+initAndCheckLeaks();
 
 /** Naive max-pool: [out, dx] for x (planes, H, W) and dout; ties to the first maximum. */
 function naivePool(x: Float32Array, dout: Float32Array | null, planes: number, H: number, W: number, ph: number, pw: number, s: number) {

@@ -1,17 +1,10 @@
 // Tanh: accuracy of the wasm tanh against the host's f64 Math.tanh (a test reference only),
 // the exact backward formula, numeric gradients and errors.
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import { expectRelError } from "./helpers.js";
+import { expectRelError, initAndCheckLeaks } from "./helpers.js";
 
-beforeAll(() => tl.init());
-let baseline: ReturnType<typeof tl.memory>;
-beforeAll(() => {
-  baseline = tl.memory();
-});
-afterEach(() => {
-  expect(tl.memory().liveTensors).toBe(baseline.liveTensors);
-});
+initAndCheckLeaks();
 
 /** |y - t| in units of the float32 spacing at t (t exact in f64; 2^-149 spacing below 2^-126). */
 function ulpError(y: number, t: number): number {
