@@ -148,6 +148,34 @@ function emptyProduct(c: usize, m: usize, n: usize, bias: usize, accumulate: boo
 }
 
 /**
+ * The 4x8 microkernels' epilogue: r = acc (+ bias row); C = [C +] r, stored as 4 rows of 8 at
+ * out, ldo bytes apart. Inlined, so the accumulators stay in registers.
+ */
+@inline function storeTile4x8(
+  out: usize, ldo: usize, addC: bool, bias: usize,
+  c0l: v128, c0h: v128, c1l: v128, c1h: v128, c2l: v128, c2h: v128, c3l: v128, c3h: v128,
+): void {
+  if (bias) {
+    const bl = v128.load(bias, 0), bh = v128.load(bias, 16);
+    c0l = f32x4.add(c0l, bl); c0h = f32x4.add(c0h, bh);
+    c1l = f32x4.add(c1l, bl); c1h = f32x4.add(c1h, bh);
+    c2l = f32x4.add(c2l, bl); c2h = f32x4.add(c2h, bh);
+    c3l = f32x4.add(c3l, bl); c3h = f32x4.add(c3h, bh);
+  }
+  const o1 = out + ldo, o2 = o1 + ldo, o3 = o2 + ldo;
+  if (addC) {
+    c0l = f32x4.add(v128.load(out, 0), c0l); c0h = f32x4.add(v128.load(out, 16), c0h);
+    c1l = f32x4.add(v128.load(o1, 0), c1l); c1h = f32x4.add(v128.load(o1, 16), c1h);
+    c2l = f32x4.add(v128.load(o2, 0), c2l); c2h = f32x4.add(v128.load(o2, 16), c2h);
+    c3l = f32x4.add(v128.load(o3, 0), c3l); c3h = f32x4.add(v128.load(o3, 16), c3h);
+  }
+  v128.store(out, c0l, 0); v128.store(out, c0h, 16);
+  v128.store(o1, c1l, 0); v128.store(o1, c1h, 16);
+  v128.store(o2, c2l, 0); v128.store(o2, c2h, 16);
+  v128.store(o3, c3l, 0); v128.store(o3, c3h, 16);
+}
+
+/**
  * The 4x8 microkernel: out(4,8) = [out +] (Σ_p ap[p](4) ⊗ bp[p](8)) [+ bias(8)].
  * ap: kc x 4 packed A panel; bp: kc x 8 packed B panel; out rows ldo bytes apart.
  * With `addC` the sum is added to out (after the bias, if any); bias is 0 or 8 floats.
@@ -173,24 +201,7 @@ function microkernel4x8(ap: usize, bp: usize, kc: usize, out: usize, ldo: usize,
     ap += 64;
     bp += 32;
   }
-  if (bias) {
-    const bl = v128.load(bias, 0), bh = v128.load(bias, 16);
-    c0l = f32x4.add(c0l, bl); c0h = f32x4.add(c0h, bh);
-    c1l = f32x4.add(c1l, bl); c1h = f32x4.add(c1h, bh);
-    c2l = f32x4.add(c2l, bl); c2h = f32x4.add(c2h, bh);
-    c3l = f32x4.add(c3l, bl); c3h = f32x4.add(c3h, bh);
-  }
-  const o1 = out + ldo, o2 = o1 + ldo, o3 = o2 + ldo;
-  if (addC) {
-    c0l = f32x4.add(v128.load(out, 0), c0l); c0h = f32x4.add(v128.load(out, 16), c0h);
-    c1l = f32x4.add(v128.load(o1, 0), c1l); c1h = f32x4.add(v128.load(o1, 16), c1h);
-    c2l = f32x4.add(v128.load(o2, 0), c2l); c2h = f32x4.add(v128.load(o2, 16), c2h);
-    c3l = f32x4.add(v128.load(o3, 0), c3l); c3h = f32x4.add(v128.load(o3, 16), c3h);
-  }
-  v128.store(out, c0l, 0); v128.store(out, c0h, 16);
-  v128.store(o1, c1l, 0); v128.store(o1, c1h, 16);
-  v128.store(o2, c2l, 0); v128.store(o2, c2h, 16);
-  v128.store(o3, c3l, 0); v128.store(o3, c3h, 16);
+  storeTile4x8(out, ldo, addC, bias, c0l, c0h, c1l, c1h, c2l, c2h, c3l, c3h);
 }
 
 /**
@@ -225,24 +236,7 @@ function microkernel4x8Packing(a: usize, lda: usize, pk: usize, bp: usize, kc: u
     pk += 64;
     bp += 32;
   }
-  if (bias) {
-    const bl = v128.load(bias, 0), bh = v128.load(bias, 16);
-    c0l = f32x4.add(c0l, bl); c0h = f32x4.add(c0h, bh);
-    c1l = f32x4.add(c1l, bl); c1h = f32x4.add(c1h, bh);
-    c2l = f32x4.add(c2l, bl); c2h = f32x4.add(c2h, bh);
-    c3l = f32x4.add(c3l, bl); c3h = f32x4.add(c3h, bh);
-  }
-  const o1 = out + ldo, o2 = o1 + ldo, o3 = o2 + ldo;
-  if (addC) {
-    c0l = f32x4.add(v128.load(out, 0), c0l); c0h = f32x4.add(v128.load(out, 16), c0h);
-    c1l = f32x4.add(v128.load(o1, 0), c1l); c1h = f32x4.add(v128.load(o1, 16), c1h);
-    c2l = f32x4.add(v128.load(o2, 0), c2l); c2h = f32x4.add(v128.load(o2, 16), c2h);
-    c3l = f32x4.add(v128.load(o3, 0), c3l); c3h = f32x4.add(v128.load(o3, 16), c3h);
-  }
-  v128.store(out, c0l, 0); v128.store(out, c0h, 16);
-  v128.store(o1, c1l, 0); v128.store(o1, c1h, 16);
-  v128.store(o2, c2l, 0); v128.store(o2, c2h, 16);
-  v128.store(o3, c3l, 0); v128.store(o3, c3h, 16);
+  storeTile4x8(out, ldo, addC, bias, c0l, c0h, c1l, c1h, c2l, c2h, c3l, c3h);
 }
 
 /**
