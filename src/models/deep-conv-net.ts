@@ -33,10 +33,8 @@ export interface DeepConvNetOptions {
 }
 
 const KNOWN = ["inputDims", "numFilters", "maxPools", "batchnorm", "numClasses", "weightScale", "reg", "regularization", "seed"];
-/** @internal Every conv layer's geometry (the ONNX exporter writes the same). */
-export const CONV = { HH: 3, WW: 3, stride: 1, pad: 1 } as const;
-/** @internal Every max-pool's geometry. */
-export const POOL = { poolHeight: 2, poolWidth: 2, stride: 2 } as const;
+const CONV = { HH: 3, WW: 3, stride: 1, pad: 1 };
+const POOL = { poolHeight: 2, poolWidth: 2, stride: 2 };
 
 /** Sizes of one conv block for a batch of N. */
 interface Block {

@@ -12,14 +12,16 @@
 // and would compute a square root outside wasm), and ONNX Runtime fuses Conv+BatchNormalization
 // itself when it loads the model. Initializers keep the model's parameter names (W1, b1, gamma1,
 // runningMean1, ...), the names in the safetensors checkpoint.
-import { CONV, DeepConvNet, POOL } from "../models/deep-conv-net.js";
-import { FullyConnectedNet } from "../models/fully-connected-net.js";
+// Everything from the library comes through its public entry, so the build shares one core chunk.
+import { DeepConvNet, FullyConnectedNet, VERSION, type Tensor } from "../index.js";
 import type { WorkspaceModel } from "../models/model.js";
-import type { Tensor } from "../tensor.js";
-import { VERSION } from "../version.js";
 import { OnnxGraph } from "./graph.js";
 
 export { OPSET, IR_VERSION } from "./graph.js";
+
+// DeepConvNet's fixed geometry (private to the model; the ONNX Runtime tests fail if they drift).
+const CONV = { HH: 3, WW: 3, stride: 1, pad: 1 };
+const POOL = { poolHeight: 2, poolWidth: 2, stride: 2 };
 
 export interface ExportOnnxOptions {
   /** Key-value strings stored in the model's metadata_props (e.g. the input normalization). */

@@ -6,8 +6,10 @@
 //   fixed32 (5)  a float, 4 bytes little-endian
 //   length (2)   a varint byte count, then the bytes: strings (UTF-8), bytes, nested messages,
 //                packed repeated numbers
-// Written by hand instead of with protobufjs: the export entry stays about 30 times smaller
-// (measured in the ONNX export's report) and the library keeps no runtime dependencies.
+// Written by hand instead of with a protobuf library, measured on the whole export entry bundled
+// with esbuild --minify (the same ONNX bytes from all three): this writer 6.6 KB (2.6 KB gzip);
+// over protobufjs 8.8 "minimal"'s Writer 50 KB (14.6 KB gzip); through onnx-proto 8.0's
+// generated code (protobufjs 6) 128 KB (23.6 KB gzip). And the library keeps no runtime dependencies.
 
 const VARINT = 0;
 const LENGTH = 2;
