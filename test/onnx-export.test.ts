@@ -3,6 +3,11 @@
 // (trained a few steps, so the running statistics are far from their initial zeros), with
 // dropout, and at two batch sizes through one exported model. A small decoder reads the bytes
 // back to check the graph's structure (opset, names, dynamic batch, operators).
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
 import * as ort from "onnxruntime-web";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
@@ -304,5 +309,43 @@ describe("exportOnnx: what it writes and what it refuses", () => {
     const conv = new tl.DeepConvNet({ inputDims: [1, 4, 4], numFilters: [2], maxPools: [0], batchnorm: true, numClasses: 2, seed: 9 });
     conv.dispose();
     expect(() => exportOnnx(conv)).toThrow(/the model was disposed/);
+  });
+});
+
+describe("the built entry dist/onnx.js (needs `npm run build`; npm test does it)", () => {
+  const root = resolve(import.meta.dirname, "..");
+  const file = join(root, "dist", "onnx.js");
+
+  it("is small, platform-neutral, and shares the core: it imports only ./tensorlane.js", () => {
+    const code = readFileSync(file, "utf8");
+    const gzip = gzipSync(code, { level: 9 }).length;
+    console.log(`dist/onnx.js: ${code.length} bytes minified, ${gzip} gzip`);
+    expect(gzip, "the hand-written protobuf writer keeps the entry a few KB (protobufjs alone is ~15 KB gzip)").toBeLessThan(5000);
+    const imports = [...code.matchAll(/\bfrom\s*["']([^"']+)["']/g)].map((m) => m[1]);
+    expect(imports).toEqual(["./tensorlane.js"]);
+    for (const forbidden of [/["']node:/, /\brequire\s*\(/, /\bfetch\s*\(/, /\beval\s*\(/, /(?<![\w$.])import\s*\(/]) expect(code).not.toMatch(forbidden);
+  });
+
+  it("Node imports tensorlane and tensorlane/onnx by package name and exports the same bytes as the source", () => {
+    const app = mkdtempSync(join(tmpdir(), "tensorlane-onnx-consumer-"));
+    try {
+      mkdirSync(join(app, "node_modules"));
+      symlinkSync(root, join(app, "node_modules", "tensorlane"), "dir");
+      writeFileSync(join(app, "main.mjs"), [
+        'import { init, DeepConvNet } from "tensorlane";',
+        'import { exportOnnx } from "tensorlane/onnx";',
+        "await init();",
+        "const model = new DeepConvNet({ inputDims: [1, 6, 6], numFilters: [3], maxPools: [0], batchnorm: true, numClasses: 3, seed: 12 });",
+        'process.stdout.write(Buffer.from(exportOnnx(model)).toString("base64"));',
+      ].join("\n"));
+      const run = spawnSync(process.execPath, ["main.mjs"], { cwd: app, encoding: "utf8", timeout: 30_000 });
+      expect(run.stderr).toBe("");
+      expect(run.status).toBe(0);
+      const model = new tl.DeepConvNet({ inputDims: [1, 6, 6], numFilters: [3], maxPools: [0], batchnorm: true, numClasses: 3, seed: 12 });
+      expect(run.stdout).toBe(Buffer.from(exportOnnx(model)).toString("base64"));
+      model.dispose();
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
   });
 });
