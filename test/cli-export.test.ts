@@ -53,6 +53,8 @@ describe("tensorlane export --onnx", () => {
     const bytes = new Uint8Array(readFileSync(join(dir, "model.onnx")));
     const text = new TextDecoder().decode(bytes);
     expect(text).toContain('{"mean":[0.286],"std":[0.353]}'); // metadata_props normalization
+    expect(text).toContain('["a","b","c"]'); // and class names
+    expect(text, "no local folder in the shipped file").not.toContain(dir);
     const X = tl.randn([5, 1, 8, 8], { seed: 9 });
     const ref = model.loss(X);
     const expected = ref.toArray();

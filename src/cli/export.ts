@@ -1,7 +1,7 @@
 // `tensorlane export --onnx FILE --checkpoint FILE`: a checkpoint's model as an ONNX file, with
 // the data normalization and class names (when the checkpoint has them) in its metadata, since a
 // deployed model needs its inputs scaled the way training scaled them.
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { init, loadCheckpoint, type DeepConvNet, type FullyConnectedNet } from "../index.js";
 import { readFileBytes, writeFileAtomic } from "../node/index.js";
 import { exportOnnx } from "../onnx/index.js";
@@ -18,7 +18,7 @@ export async function runExport(o: ExportOptions, out: Output): Promise<void> {
   const ck = loadCheckpoint(await readFileBytes(o.checkpoint, { what: "checkpoint" }), o.checkpoint);
   try {
     const data = (ck.meta as { data?: Partial<DataRecord> }).data;
-    const metadata: Record<string, string> = { source_checkpoint: o.checkpoint };
+    const metadata: Record<string, string> = { source_checkpoint: basename(o.checkpoint) }; // no local paths in a shipped file
     if (data?.normalization) metadata.normalization = JSON.stringify(data.normalization);
     if (data?.classes) metadata.classes = JSON.stringify(data.classes);
     const bytes = exportOnnx(ck.model as FullyConnectedNet | DeepConvNet, { metadata });
