@@ -297,6 +297,8 @@ describe("exportOnnx: what it writes and what it refuses", () => {
     expect(() => exportOnnx(null as never)).toThrow(/\(got null\)/);
     expect(() => exportOnnx(new tl.Workspace("w") as never)).toThrow(/\(got a Workspace\)/);
     expect(() => exportOnnx(tl.FullyConnectedNet as never)).toThrow(/\(got a function\)/);
+    class FullyConnectedNet {} // what a model from a second copy of the library looks like
+    expect(() => exportOnnx(new FullyConnectedNet() as never)).toThrow(/\(got a FullyConnectedNet from another copy of tensorlane: import exportOnnx from the build that made the model\)/);
   });
 
   it("refuses a disposed model and bad options with a TypeError that says what to do", () => {
