@@ -5,6 +5,7 @@
 //                            precompiled WebAssembly.Module (Cloudflare Workers): init({ module })
 //   dist/node.js             `tensorlane/node`: files on disk (data folders, checkpoints)
 //   dist/cli.js              the `tensorlane` executable
+//   dist/onnx.js             `tensorlane/onnx`: exportOnnx (platform-neutral; imports the core)
 // The three ESM entries are one build, so they share one copy of the core (one wasm instance,
 // one tensor registry): dist/tensorlane.js imports nothing, node.js and cli.js import it.
 // Hand-written declarations for the non-TypeScript entries (types/*.d.ts) are copied beside the
@@ -30,11 +31,11 @@ const plugins = [esbuild({ target: "es2022", minify: true })];
 // Runtime dependencies of the Node entries stay imports (installed with the package).
 const external = (id) => id.startsWith("node:") || ["commander", "cli-progress", "vega", "vega-lite"].includes(id);
 const srcDir = resolve("src") + sep;
-const isCore = (id) => id.startsWith(srcDir) && !id.startsWith(join(srcDir, "node") + sep) && !id.startsWith(join(srcDir, "cli") + sep);
+const isCore = (id) => id.startsWith(srcDir) && !["node", "cli", "onnx"].some((dir) => id.startsWith(join(srcDir, dir) + sep));
 
 export default [
   {
-    input: { tensorlane: "src/index.ts", node: "src/node/index.ts", cli: "src/cli/bin.ts" },
+    input: { tensorlane: "src/index.ts", node: "src/node/index.ts", cli: "src/cli/bin.ts", onnx: "src/onnx/index.ts" },
     external,
     output: {
       dir: "dist",

@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { FileFormatError, init, VERSION } from "../index.js";
 import { CliError } from "./errors.js";
 import { runEval } from "./eval.js";
+import { runExport } from "./export.js";
 import type { Output } from "./progress.js";
 import { runTrain, UPDATE_RULES, type TrainOptions } from "./train.js";
 import * as v from "./values.js";
@@ -37,7 +38,8 @@ const MAIN_EXAMPLES = `
 Examples:
   $ tensorlane train                 # a few seconds on 2 cores; prints test accuracy
   $ tensorlane train --help          # every training option
-  $ tensorlane eval --checkpoint runs/<run>/checkpoint.safetensors`;
+  $ tensorlane eval --checkpoint runs/<run>/checkpoint.safetensors
+  $ tensorlane export --onnx model.onnx --checkpoint runs/<run>/checkpoint.safetensors`;
 
 export interface Io {
   stdout: Output;
@@ -98,6 +100,16 @@ export function buildProgram(io: Io = processIo()): Command {
     .addHelpText("after", EVAL_EXAMPLES)
     .action(async (opts: { checkpoint: string; data?: string; batchSize: number }) => {
       await runEval(opts, io.stdout);
+    });
+
+  program
+    .command("export")
+    .description("Write a checkpoint's model as an ONNX file (opset 13, dynamic batch) for ONNX Runtime and other ONNX tools.")
+    .requiredOption("--onnx <file>", "the .onnx file to write")
+    .requiredOption("--checkpoint <file>", "checkpoint.safetensors written by tensorlane train")
+    .addHelpText("after", "\nExample:\n  $ tensorlane export --onnx model.onnx --checkpoint runs/fmnist/checkpoint.safetensors")
+    .action(async (opts: { onnx: string; checkpoint: string }) => {
+      await runExport(opts, io.stdout);
     });
 
   program
