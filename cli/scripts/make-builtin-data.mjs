@@ -3,7 +3,7 @@
 // files with the original names, plus a README (how it was made, checksums) and the MIT licence.
 //
 //   apt-get install -y dataset-fashion-mnist        # Debian: /usr/share/datasets/fashion-mnist
-//   node scripts/make-builtin-data.mjs               # writes data/fashion-mnist-subset/
+//   node cli/scripts/make-builtin-data.mjs           # writes cli/data/fashion-mnist-subset/
 //
 // Options: --source DIR, --out DIR, --train N (default 10000), --test N (default 2000), --seed S.
 // N must be a multiple of 10: every class gets N/10 images. The same inputs give the same files.
