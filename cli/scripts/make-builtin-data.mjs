@@ -144,7 +144,7 @@ From Debian's \`dataset-fashion-mnist\` package (\`/usr/share/datasets/fashion-m
 
 \`\`\`sh
 apt-get install -y dataset-fashion-mnist
-node ${relative(root, fileURLToPath(import.meta.url))} --seed ${seed}
+node ${relative(join(root, ".."), fileURLToPath(import.meta.url))} --seed ${seed}
 \`\`\`
 
 For each split and class, the images of that class are shuffled (Fisher-Yates driven by an integer

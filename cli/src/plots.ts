@@ -86,12 +86,13 @@ function line(p: Panel, points: readonly (readonly [number, number | null])[], c
   return `<path d="${d}" fill="none" stroke="${color}" stroke-width="${width}" stroke-opacity="${opacity}" stroke-linejoin="round"/>`;
 }
 
-/** Legend entries (a short line and a label each), stacked inside the panel's top-right corner. */
-function legend(p: Panel, entries: readonly { text: string; color: string; width: number; opacity?: number }[]): string {
+/** Legend entries (a short line and a label each), stacked inside the panel's top- or bottom-right corner. */
+function legend(p: Panel, entries: readonly { text: string; color: string; width: number; opacity?: number }[], corner: "top" | "bottom" = "top"): string {
   const rowHeight = 16;
   const boxWidth = 8 + 24 + 6 + Math.max(...entries.map((e) => e.text.length)) * 6 + 8;
+  const boxHeight = entries.length * rowHeight + 4;
   const x = p.x + p.width - boxWidth - 6;
-  const y = p.y + 6;
+  const y = corner === "top" ? p.y + 6 : p.y + p.height - boxHeight - 6;
   const rows = entries.map((e, i) => {
     const cy = y + 10 + i * rowHeight;
     return (
@@ -99,7 +100,7 @@ function legend(p: Panel, entries: readonly { text: string; color: string; width
       `<text x="${px(x + 38)}" y="${px(cy)}" font-size="10" fill="${COLORS.text}" stroke="none" dominant-baseline="middle" ${FONT}>${esc(e.text)}</text>`
     );
   });
-  const box = `<rect x="${px(x)}" y="${px(y)}" width="${px(boxWidth)}" height="${px(entries.length * rowHeight + 4)}" fill="#ffffff" fill-opacity="0.9" stroke="#bbbbbb" stroke-width="1"/>`;
+  const box = `<rect x="${px(x)}" y="${px(y)}" width="${px(boxWidth)}" height="${px(boxHeight)}" fill="#ffffff" fill-opacity="0.9" stroke="#bbbbbb" stroke-width="1"/>`;
   return [box, ...rows].join("\n");
 }
 
@@ -173,7 +174,7 @@ export function trainingCurvesSvg(curves: TrainingCurves): string {
     legend(accPanel, [
       { text: "train", color: COLORS.train, width: 2 },
       { text: "validation", color: COLORS.validation, width: 2 },
-    ]),
+    ], "bottom"), // accuracy rises toward the top right
   ]);
 }
 
