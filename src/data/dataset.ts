@@ -28,15 +28,16 @@ export interface Normalization {
   readonly std: readonly number[];
 }
 
+// Plain arrays, read-only by type: Object.freeze at module scope is a call bundlers must keep.
 /** Fashion-MNIST's class names (label order). */
-export const FASHION_MNIST_CLASSES: readonly string[] = Object.freeze([
+export const FASHION_MNIST_CLASSES: readonly string[] = [
   "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-]);
+];
 
 /** CIFAR-10's class names (label order), as in its batches.meta.txt. */
-export const CIFAR10_CLASSES: readonly string[] = Object.freeze([
+export const CIFAR10_CLASSES: readonly string[] = [
   "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
-]);
+];
 
 /** The number of images in a data set. */
 export function datasetSize(ds: ImageDataset): number {

@@ -442,10 +442,11 @@ function checkSolverState(fail: (m: string) => never, s: Record<string, unknown>
   };
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Whether this machine stores numbers little-endian (asked when needed: no work at module load). */
+const littleEndian = () => new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 function littleEndianBytes(data: Float32Array): Uint8Array {
-  if (LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (littleEndian()) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(data.byteLength);
   const view = new DataView(out.buffer);
   for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i], true);

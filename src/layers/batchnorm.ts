@@ -4,7 +4,7 @@
 // test:  the running statistics
 // out = gamma * (x - mean) / sqrt(var + eps) + beta. Every number is computed in wasm.
 import { kernels } from "../runtime.js";
-import { allOrNothingMethods, checkShape, checkTensor, empty, keep, zeros, type Tensor } from "../tensor.js";
+import { allOrNothing, checkShape, checkTensor, empty, keep, zeros, type Tensor } from "../tensor.js";
 import { checkEnum, checkNumber, checkOptions, shapeString } from "../validate.js";
 import { checkCache } from "./linear.js";
 
@@ -144,7 +144,7 @@ export function checkBatchNormCache(fn: string, cache: unknown, features: (x: Te
   return c;
 }
 
-export const BatchNorm = allOrNothingMethods({
+const batchNormUnguarded = {
   /**
    * x: (N, D), gamma, beta: (D) -> out: (N, D). bnParam: { mode, eps = 1e-5, momentum = 0.9,
    * runningMean?, runningVar? }; train mode updates the running statistics (stored back in bnParam).
@@ -176,4 +176,10 @@ export const BatchNorm = allOrNothingMethods({
     batchNormBackwardInto(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, mode, N, D);
     return [dx, dgamma, dbeta];
   },
-});
+};
+
+// Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+export const BatchNorm: typeof batchNormUnguarded = {
+  forward: (...args) => allOrNothing(() => batchNormUnguarded.forward(...args)),
+  backward: (...args) => allOrNothing(() => batchNormUnguarded.backward(...args)),
+};

@@ -5,7 +5,7 @@
 // last rows/columns that no window reaches are ignored in forward and get zero gradient.
 import { gemm, gemmScratch } from "../ops/gemm.js";
 import { kernels } from "../runtime.js";
-import { allOrNothingMethods, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type Tensor } from "../tensor.js";
+import { allOrNothing, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type Tensor } from "../tensor.js";
 import { checkInteger, checkOptions, shapeString } from "../validate.js";
 import { checkCache } from "./linear.js";
 
@@ -154,7 +154,7 @@ function colsFor(fn: string, d: ConvDims): Tensor | null {
   return shape === null ? null : empty(shape, `${fn} (im2col scratch)`);
 }
 
-export const Conv = allOrNothingMethods({
+const convUnguarded = {
   /**
    * out = conv(x, w) + b with zero padding and stride. x: (N, C, H, W), w: (F, C, HH, WW), b: (F),
    * convParam { stride = 1, pad = 0 } -> out: (N, F, Ho, Wo) (floor division, see the top of the file).
@@ -185,4 +185,10 @@ export const Conv = allOrNothingMethods({
     }
     return [dx, dw, db];
   },
-});
+};
+
+// Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+export const Conv: typeof convUnguarded = {
+  forward: (...args) => allOrNothing(() => convUnguarded.forward(...args)),
+  backward: (...args) => allOrNothing(() => convUnguarded.backward(...args)),
+};

@@ -2,7 +2,7 @@
 // train: out = x * mask with mask in {0, 1/(1-p)}; test: identity; backward reuses the mask.
 import { drawSeed } from "../random.js";
 import { kernels } from "../runtime.js";
-import { allOrNothingMethods, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkEnum, checkNumber, checkOptions, checkSeed } from "../validate.js";
 import { checkCache } from "./linear.js";
 
@@ -36,7 +36,7 @@ export function dropoutMaskInto(mask: Tensor, p: number, seed: number, offset: n
   kernels().f32_dropout_mask(mask.ptr, mask.size, p, seed, offset);
 }
 
-export const Dropout = allOrNothingMethods({
+const dropoutUnguarded = {
   forward(x: Tensor, dropoutParam: DropoutParam): [Tensor, DropoutCache] {
     const fn = "Dropout.forward";
     checkTensor(fn, "x", x);
@@ -72,4 +72,10 @@ export const Dropout = allOrNothingMethods({
     kernels().f32_mul(dx.ptr, dout.ptr, mask.ptr, dout.size);
     return dx;
   },
-});
+};
+
+// Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+export const Dropout: typeof dropoutUnguarded = {
+  forward: (...args) => allOrNothing(() => dropoutUnguarded.forward(...args)),
+  backward: (...args) => allOrNothing(() => dropoutUnguarded.backward(...args)),
+};

@@ -5,7 +5,7 @@
 // backward is a scatter-add: the gradient goes to the argmax, and overlapping windows
 // (stride < window) accumulate. Ties go to the first maximum in row-major order; NaN propagates.
 import { f32, kernels } from "../runtime.js";
-import { allOrNothingMethods, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkInteger, checkOptions, shapeString } from "../validate.js";
 import { checkStep } from "./conv.js";
 import { checkCache } from "./linear.js";
@@ -91,7 +91,7 @@ function checkArgmax(fn: string, argmax: Tensor, d: PoolDims): void {
   }
 }
 
-export const MaxPool = allOrNothingMethods({
+const maxPoolUnguarded = {
   /** x: (N, C, H, W), poolParam { poolHeight, poolWidth, stride } -> [out (N, C, Ho, Wo), cache] */
   forward(x: Tensor, poolParam: PoolParam): [Tensor, MaxPoolCache] {
     const fn = "MaxPool.forward";
@@ -117,4 +117,10 @@ export const MaxPool = allOrNothingMethods({
     maxPoolBackwardInto(dx, dout, argmax, d);
     return dx;
   },
-});
+};
+
+// Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+export const MaxPool: typeof maxPoolUnguarded = {
+  forward: (...args) => allOrNothing(() => maxPoolUnguarded.forward(...args)),
+  backward: (...args) => allOrNothing(() => maxPoolUnguarded.backward(...args)),
+};

@@ -1,6 +1,6 @@
 // ReLU: out = max(x, 0); dx = dout * (x > 0).
 import { kernels } from "../runtime.js";
-import { allOrNothingMethods, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkCache } from "./linear.js";
 
 /** x: the forward input (any shape), by reference. */
@@ -8,7 +8,7 @@ export interface ReLUCache {
   x: Tensor;
 }
 
-export const ReLU = allOrNothingMethods({
+const reluUnguarded = {
   forward(x: Tensor): [Tensor, ReLUCache] {
     checkTensor("ReLU.forward", "x", x);
     const out = empty(x.shape, "ReLU.forward");
@@ -26,4 +26,10 @@ export const ReLU = allOrNothingMethods({
     kernels().f32_relu_backward(dx.ptr, dout.ptr, x.ptr, x.size);
     return dx;
   },
-});
+};
+
+// Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+export const ReLU: typeof reluUnguarded = {
+  forward: (...args) => allOrNothing(() => reluUnguarded.forward(...args)),
+  backward: (...args) => allOrNothing(() => reluUnguarded.backward(...args)),
+};

@@ -2,7 +2,7 @@
 // NCHW directly (each channel is N contiguous runs of H*W values): no transposed copy is made.
 // Same semantics, bnParam and cache as BatchNorm, with C in place of D.
 import { kernels } from "../runtime.js";
-import { allOrNothingMethods, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { shapeString } from "../validate.js";
 import {
   checkBatchNormCache, checkScaleShift, resolveBatchNormParam,
@@ -59,7 +59,7 @@ export function spatialBatchNormBackwardInto(
   );
 }
 
-export const SpatialBatchNorm = allOrNothingMethods({
+const spatialBatchNormUnguarded = {
   /** x: (N, C, H, W), gamma, beta: (C) -> out: (N, C, H, W). bnParam as for BatchNorm, stats of shape (C). */
   forward(x: Tensor, gamma: Tensor, beta: Tensor, bnParam: BatchNormParam): [Tensor, SpatialBatchNormCache] {
     const fn = "SpatialBatchNorm.forward";
@@ -88,4 +88,10 @@ export const SpatialBatchNorm = allOrNothingMethods({
     spatialBatchNormBackwardInto(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, mode, N, C, H * W);
     return [dx, dgamma, dbeta];
   },
-});
+};
+
+// Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+export const SpatialBatchNorm: typeof spatialBatchNormUnguarded = {
+  forward: (...args) => allOrNothing(() => spatialBatchNormUnguarded.forward(...args)),
+  backward: (...args) => allOrNothing(() => spatialBatchNormUnguarded.backward(...args)),
+};

@@ -15,10 +15,12 @@ export interface CheckpointableModel extends TrainableModel {
 
 export type ModelClass = new (config: never) => CheckpointableModel;
 
-export const MODEL_KINDS: Readonly<Record<string, ModelClass>> = Object.freeze({
+// A plain literal (read-only by type), not Object.freeze(...): a call at module scope would keep
+// this registry, and with it every model class, in bundles of apps that never load a checkpoint.
+export const MODEL_KINDS: Readonly<Record<string, ModelClass>> = {
   FullyConnectedNet: FullyConnectedNet as unknown as ModelClass,
   DeepConvNet: DeepConvNet as unknown as ModelClass,
-});
+};
 
 /** The kind name of a model instance, or undefined for a class not in MODEL_KINDS. */
 export function modelKindOf(model: unknown): string | undefined {

@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as ort from "onnxruntime-web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as tl from "../src/index.js";
-import { labels } from "./helpers.js";
+import * as tl from "tensorlane";
+import { labels } from "../../test/helpers.js";
 
 const root = resolve(import.meta.dirname, "..");
 const cli = join(root, "dist", "cli.js");

@@ -2,7 +2,7 @@
 // message and a non-zero exit code.
 import { Command, Option } from "commander";
 import { resolve } from "node:path";
-import { FileFormatError, init, VERSION } from "../index.js";
+import { FileFormatError, init, VERSION } from "tensorlane";
 import { CliError } from "./errors.js";
 import { runEval } from "./eval.js";
 import { runExport } from "./export.js";
@@ -121,7 +121,7 @@ export function buildProgram(io: Io = processIo()): Command {
     .addHelpText("after", "\nExample:\n  $ tensorlane init-experiment --width 1024 --out runs/init")
     .action(async (opts: { out: string; width: number; seed: number }) => {
       await init();
-      const { initExperimentToFiles } = await import("../node/init-experiment.js"); // loads vega: only here
+      const { initExperimentToFiles } = await import("./init-experiment.js");
       const path = await initExperimentToFiles(resolve(opts.out), { width: opts.width, seed: opts.seed }, (s) => io.stdout.write(`${s}\n`));
       io.stdout.write(`wrote ${path}\n`);
     });

@@ -1,7 +1,7 @@
 // `tensorlane eval`: a checkpoint's model on a test split, with accuracy per class.
 import { resolve } from "node:path";
-import { decodeNormalization, encodeNormalization, init, loadCheckpoint, type CheckpointableModel, type Normalization, type Tensor } from "../index.js";
-import { readFileBytes } from "../node/index.js";
+import { decodeNormalization, encodeNormalization, init, loadCheckpoint, type CheckpointableModel, type Normalization, type Tensor } from "tensorlane";
+import { readFileBytes } from "tensorlane/node";
 import { loadSplits, testTensor, type DataRecord } from "./data.js";
 import { CliError } from "./errors.js";
 import type { Output } from "./progress.js";

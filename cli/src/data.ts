@@ -15,8 +15,9 @@ import {
   type ImageDataset,
   type Normalization,
   type Tensor,
-} from "../index.js";
-import { loadBuiltinData, loadDataFolder, type DataSplits } from "../node/index.js";
+} from "tensorlane";
+import { loadDataFolder, type DataSplits } from "tensorlane/node";
+import { loadBuiltinData } from "./builtin-data.js";
 import { CliError } from "./errors.js";
 
 /** What a checkpoint records about its data (JSON). */

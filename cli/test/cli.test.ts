@@ -1,11 +1,11 @@
-// The `tensorlane` executable as a user runs it (dist/cli.js, built by `npm run build`): help,
+// The `tensorlane` executable as a user runs it (cli/dist/cli.js, built by `npm run build`): help,
 // a short training run on the built-in data, eval, bit-identical --resume, and errors.
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as tl from "../src/index.js";
+import * as tl from "tensorlane";
 
 const root = resolve(import.meta.dirname, "..");
 const cli = join(root, "dist", "cli.js");

@@ -2,9 +2,9 @@
 // the data normalization and class names (when the checkpoint has them) in its metadata, since a
 // deployed model needs its inputs scaled the way training scaled them.
 import { basename, resolve } from "node:path";
-import { init, loadCheckpoint, type DeepConvNet, type FullyConnectedNet } from "../index.js";
-import { readFileBytes, writeFileAtomic } from "../node/index.js";
-import { exportOnnx } from "../onnx/index.js";
+import { init, loadCheckpoint, type DeepConvNet, type FullyConnectedNet } from "tensorlane";
+import { readFileBytes, writeFileAtomic } from "tensorlane/node";
+import { exportOnnx } from "tensorlane/onnx";
 import type { DataRecord } from "./data.js";
 import type { Output } from "./progress.js";
 

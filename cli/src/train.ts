@@ -17,8 +17,8 @@ import {
   type UpdateRuleName,
   type WeightScale,
   updateRules,
-} from "../index.js";
-import { readFileBytes, saveCheckpointFileSync, writeFileAtomic } from "../node/index.js";
+} from "tensorlane";
+import { readFileBytes, saveCheckpointFileSync, writeFileAtomic } from "tensorlane/node";
 import { prepareData, testTensor, type DataRecord, type RunData } from "./data.js";
 import { CliError } from "./errors.js";
 import { createProgress, formatDuration, type Output } from "./progress.js";
@@ -249,8 +249,8 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   const bestIndex = solver.valAccHistory.indexOf(solver.bestValAcc);
   const bestEpoch = bestIndex < 0 ? "?" : checks[bestIndex] === 1 && perEpoch !== 1 ? "before epoch 1" : `epoch ${Math.round(checks[bestIndex] / perEpoch)}`;
 
-  const { trainingCurvesSvg } = await import("../node/plots.js"); // vega loads in ~0.5 s: only when drawing
-  const svg = await trainingCurvesSvg({
+  const { trainingCurvesSvg } = await import("./plots.js");
+  const svg = trainingCurvesSvg({
     title: `${describeModel(model, kind)}: test accuracy ${testAcc.toFixed(4)}`,
     lossHistory: solver.lossHistory,
     trainAccHistory: solver.trainAccHistory,
