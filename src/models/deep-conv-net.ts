@@ -4,7 +4,7 @@
 // mode inside loss(X).
 import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
 import { labelsToWasm, type Labels } from "../labels.js";
-import { convBackwardInto, convColsShape, convForwardInto, type ConvDims } from "../layers/conv.js";
+import { convBackwardInto, convForwardInto, type ConvDims } from "../layers/conv.js";
 import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
 import { maxPoolBackwardInto, maxPoolForwardInto, type PoolDims } from "../layers/maxpool.js";
 import { spatialBatchNormBackwardInto, spatialBatchNormForwardInto } from "../layers/spatial-batchnorm.js";
@@ -185,16 +185,11 @@ export class DeepConvNet extends WorkspaceModel {
         );
       }
       const dx = i > 1 ? ws.get(`dh${i - 1}`, [N, d.C, d.H, d.W]) : null; // the first layer needs no dx
-      convBackwardInto(dx, g[`W${i}`], g[`b${i}`], dr, h[i - 1], p[`W${i}`], this.#cols(i, d), d);
+      convBackwardInto(dx, g[`W${i}`], g[`b${i}`], dr, h[i - 1], p[`W${i}`], d);
       dh = dx;
     }
     loss += this.penalty(this.config.reg, this.config.regularization);
     return [loss, g];
-  }
-
-  #cols(i: number, d: ConvDims): Tensor | null {
-    const shape = convColsShape(d);
-    return shape === null ? null : this.ws.get(`cols${i}`, shape);
   }
 
   #blocks(N: number): Block[] {
