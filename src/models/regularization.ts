@@ -1,5 +1,6 @@
 // Weight penalties shared by the models: loss += reg * sum(W²) (or reg * sum|W| for L1) over
 // weight matrices only, and the matching gradient added to dW (2·reg·W, or reg·sign(W)).
+import { addSign, axpy } from "../ops/elementwise.js";
 import { kernels } from "../runtime.js";
 import type { ParamStore } from "./param-store.js";
 
@@ -15,10 +16,10 @@ export function regularize(store: ParamStore, weights: readonly string[], reg: n
     const dW = store.grads[name];
     if (kind === "l2") {
       penalty += reg * k.f32_sum_squares(W.ptr, W.size);
-      k.f32_axpy(dW.ptr, W.ptr, W.size, 2 * reg);
+      axpy(dW.ptr, W.ptr, W.size, 2 * reg);
     } else {
       penalty += reg * k.f32_sum_abs(W.ptr, W.size);
-      k.f32_add_sign(dW.ptr, W.ptr, W.size, reg);
+      addSign(dW.ptr, W.ptr, W.size, reg);
     }
   }
   return penalty;
