@@ -213,7 +213,7 @@ export function f32_conv_chunk_floats(F: usize, K: usize): usize {
  * the GEMM's packing work for dw (F,K) over P and dcols (K,P) over F.
  */
 export function f32_conv_backward_work_bytes(F: usize, K: usize, P: usize, pointwise: bool): usize {
-  const cols = pointwise ? 0 : ((K * P) << 2) + 15 & ~15;
+  const cols: usize = pointwise ? 0 : ((K * P) << 2) + 15 & ~15;
   return cols + max(f32_gemm_work_bytes(F, K, P), f32_gemm_work_bytes(K, P, F));
 }
 
