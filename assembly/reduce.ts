@@ -71,6 +71,34 @@ export function f32_sum_abs(x: usize, n: usize): f64 {
   return total;
 }
 
+// Chunked sums for threads: out[q] = the sum over chunk q = x[q·chunk, min(n, (q+1)·chunk)) for
+// q in [q0, q1) (a task's share), each chunk exactly as the whole-array kernel sums it; the host
+// picks `chunk` from the sizes alone and adds out[0..chunks) in order with f64_sum, so any split
+// gives the same bits (and one chunk gives the whole-array kernel's).
+
+/** f32_sum_squares of chunks [q0, q1). out: f64 (chunks) */
+export function f32_sum_squares_chunks(out: usize, x: usize, n: usize, chunk: usize, q0: usize, q1: usize): void {
+  for (let q = q0; q < q1; q++) {
+    const i0 = q * chunk;
+    store<f64>(out + (q << 3), f32_sum_squares(x + (i0 << 2), min(n, i0 + chunk) - i0));
+  }
+}
+
+/** f32_sum_abs of chunks [q0, q1). out: f64 (chunks) */
+export function f32_sum_abs_chunks(out: usize, x: usize, n: usize, chunk: usize, q0: usize, q1: usize): void {
+  for (let q = q0; q < q1; q++) {
+    const i0 = q * chunk;
+    store<f64>(out + (q << 3), f32_sum_abs(x + (i0 << 2), min(n, i0 + chunk) - i0));
+  }
+}
+
+/** Σ_i x[i] in f64, i ascending, from 0. x: f64 (n) */
+export function f64_sum(x: usize, n: usize): f64 {
+  let total: f64 = 0;
+  for (let i: usize = 0; i < n; i++) total += load<f64>(x + (i << 3));
+  return total;
+}
+
 /** y[i] += alpha * sign(x[i]) (sign(0) = 0): the L1 penalty's gradient. y, x: (n) */
 export function f32_add_sign(y: usize, x: usize, n: usize, alpha: f32): void {
   const zero = f32x4.splat(0);

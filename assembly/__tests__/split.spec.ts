@@ -17,9 +17,10 @@ import {
   f32_spatial_bn_backward_sums_chunks, f32_spatial_bn_backward_dx_chunks,
 } from "../batchnorm";
 import { f32_batchnorm_forward_train__scalar, f32_batchnorm_backward__scalar } from "../reference/batchnorm";
-import { f32_sum_rows_range, f64_mean } from "../reduce";
-import { f32_sum_rows__scalar, f64_mean__scalar } from "../reference/reduce";
+import { f32_sum_rows_range, f64_mean, f64_sum, f32_sum_squares, f32_sum_abs, f32_sum_squares_chunks, f32_sum_abs_chunks } from "../reduce";
+import { f32_sum_rows__scalar, f64_mean__scalar, f32_sum_squares__scalar, f32_sum_abs__scalar } from "../reference/reduce";
 import { f32_softmax_loss, f32_svm_loss, f32_softmax_loss_rows, f32_svm_loss_rows } from "../loss";
+import { f32_rand_uniform, f32_rand_normal, f32_dropout_mask, i32_rand_below } from "../random";
 import { LENGTHS, pattern, buffer, firstDifference, guardIntact } from "./helpers";
 
 function same(name: string, a: usize, b: usize, n: i32): void {
@@ -357,6 +358,60 @@ describe("column sums and losses by ranges", () => {
           expect<f64>(f64_mean__scalar(rows, n)).toBe(got, "f64_mean vs twin" + tag);
           same((kind == 0 ? "softmax" : "svm") + " dscores" + tag, d2, d1, n * c);
         }
+      }
+    }
+  });
+});
+
+describe("counter-based random kernels by ranges", () => {
+  it("elements [i0, i1) drawn at offset + i0 equal the same elements of one call (uniform, normal, dropout mask, below)", () => {
+    const n = 1001;
+    const c = cuts(n);
+    for (let kind = 0; kind < 4; kind++) {
+      const a = buffer(n), b = buffer(n);
+      for (let part = -1; part + 1 < c.length; part++) {
+        // part -1: one call over everything into a; then the pieces into b.
+        const i0 = part < 0 ? 0 : c[part], i1 = part < 0 ? n : c[part + 1];
+        const dst = (part < 0 ? a : b) + (<usize>i0 << 2);
+        const offset = <f64>(12345 + i0);
+        if (kind == 0) f32_rand_uniform(dst, i1 - i0, 77, offset);
+        else if (kind == 1) f32_rand_normal(dst, i1 - i0, 77, offset, 0.5, 2);
+        else if (kind == 2) f32_dropout_mask(dst, i1 - i0, 0.3, 77, offset);
+        else i32_rand_below(dst, i1 - i0, 1000, 77, offset);
+      }
+      same("random kind " + kind.toString(), b, a, n);
+      expect<bool>(guardIntact(b, n)).toBe(true, "random kind " + kind.toString() + " wrote past the end");
+    }
+  });
+});
+
+describe("sums of squares and absolute values in chunks", () => {
+  it("each chunk equals the whole-array kernel on its slice; one chunk equals it on everything; totals near the exact-term twin; any chunk ranges agree", () => {
+    const n = 1003;
+    const x = pattern(n, 90);
+    for (let chunk = 1; chunk <= 2000; chunk = chunk * 7 + 2) {
+      const chunks = (n + chunk - 1) / chunk;
+      const a = heap.alloc(<usize>chunks << 3), b = heap.alloc(<usize>chunks << 3);
+      for (let kind = 0; kind < 2; kind++) {
+        if (kind == 0) f32_sum_squares_chunks(a, x, n, chunk, 0, chunks);
+        else f32_sum_abs_chunks(a, x, n, chunk, 0, chunks);
+        const cut = min(1, chunks);
+        for (let k = 0; k < 3; k++) {
+          const q0 = k == 0 ? 0 : k == 1 ? cut : cut, q1 = k == 0 ? cut : k == 1 ? cut : chunks;
+          if (kind == 0) f32_sum_squares_chunks(b, x, n, chunk, q0, q1);
+          else f32_sum_abs_chunks(b, x, n, chunk, q0, q1);
+        }
+        const tag = (kind == 0 ? " squares" : " abs") + " chunk=" + chunk.toString();
+        for (let q = 0; q < chunks; q++) {
+          const i0 = q * chunk, len = min(n, i0 + chunk) - i0;
+          const want = kind == 0 ? f32_sum_squares(x + (<usize>i0 << 2), len) : f32_sum_abs(x + (<usize>i0 << 2), len);
+          expect<f64>(load<f64>(a + (<usize>q << 3))).toBe(want, "chunk " + q.toString() + tag);
+          expect<f64>(load<f64>(b + (<usize>q << 3))).toBe(want, "chunk ranges " + q.toString() + tag);
+        }
+        const total = f64_sum(a, chunks);
+        if (chunks == 1) expect<f64>(total).toBe(kind == 0 ? f32_sum_squares(x, n) : f32_sum_abs(x, n), "one chunk" + tag);
+        const exact = kind == 0 ? f32_sum_squares__scalar(x, n) : f32_sum_abs__scalar(x, n);
+        expect<bool>(Math.abs(total - exact) <= 1e-6 * exact).toBe(true, "vs the exact-term twin" + tag);
       }
     }
   });

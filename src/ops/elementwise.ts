@@ -63,8 +63,3 @@ export function tanhBackward(dx: number, dy: number, y: number, n: number): void
 export function dropoutMask(mask: number, n: number, p: number, seed: number, offset: number): void {
   splitElements("f32_dropout_mask", n, MIN_ELEMENTS_PER_TASK, (i0, i1) => [mask + i0 * F, i1 - i0, p, seed, offset + i0]);
 }
-
-/** y = mean + std * normal from counter stream (seed, offset). y: (n) */
-export function randNormal(y: number, n: number, seed: number, offset: number, mean: number, std: number): void {
-  splitElements("f32_rand_normal", n, MIN_TRANSCENDENTAL_PER_TASK, (i0, i1) => [y + i0 * F, i1 - i0, seed, offset + i0, mean, std]);
-}
