@@ -17,3 +17,11 @@ export function sharedScratch(name: string, bytes: number): number {
   buffers.set(name, { ptr, bytes });
   return ptr;
 }
+
+/**
+ * Forgets every buffer without freeing it: for when the kernel module (and its memory) is
+ * replaced, e.g. a re-init onto a shared memory, where the old pointers mean nothing.
+ */
+export function forgetSharedScratch(): void {
+  buffers.clear();
+}
