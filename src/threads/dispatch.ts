@@ -7,7 +7,6 @@ import type { Kernels } from "../generated/kernels.js";
 import { allocBytes, freeBytes, kernels } from "../runtime.js";
 
 /** Names of the wasm exports that are functions. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type KernelName = { [K in keyof Kernels]: Kernels[K] extends (...a: any[]) => any ? K : never }[keyof Kernels];
 
 let simulated: number | null = null;
