@@ -1,6 +1,6 @@
 // Classification losses over scores (N, C) and integer labels: [loss (a plain number), dscores].
 import { labelsToWasm, type Labels } from "./labels.js";
-import { kernels } from "./runtime.js";
+import { softmaxLossRows, svmLossRows } from "./ops/loss.js";
 import { checkTensor, empty, type Tensor } from "./tensor.js";
 
 function lossDims(fn: string, scores: Tensor): [number, number] {
@@ -17,7 +17,7 @@ export function softmaxLoss(scores: Tensor, y: Labels): [number, Tensor] {
   const [N, C] = lossDims(fn, scores);
   const yPtr = labelsToWasm(fn, y, N, C);
   const dscores = empty([N, C], fn);
-  const loss = kernels().f32_softmax_loss(dscores.ptr, scores.ptr, yPtr, N, C);
+  const loss = softmaxLossRows(dscores.ptr, scores.ptr, yPtr, N, C);
   return [loss, dscores];
 }
 
@@ -27,6 +27,6 @@ export function svmLoss(scores: Tensor, y: Labels): [number, Tensor] {
   const [N, C] = lossDims(fn, scores);
   const yPtr = labelsToWasm(fn, y, N, C);
   const dscores = empty([N, C], fn);
-  const loss = kernels().f32_svm_loss(dscores.ptr, scores.ptr, yPtr, N, C);
+  const loss = svmLossRows(dscores.ptr, scores.ptr, yPtr, N, C);
   return [loss, dscores];
 }

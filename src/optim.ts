@@ -1,7 +1,7 @@
 // Update rules with the course's signature: (w, dw, config) -> [nextW, config]. Each is one fused
 // wasm pass that updates w IN PLACE (nextW === w). config carries the hyperparameters and the
 // state tensors between calls, like the course's dicts: defaults are filled in on first use.
-import { kernels } from "./runtime.js";
+import { adagradUpdate, adamUpdate, rmspropUpdate, sgdMomentumUpdate, sgdUpdate } from "./ops/optim.js";
 import { checkShape, checkTensor, keep, zeros, type Tensor } from "./tensor.js";
 import { checkNumber, checkOptions, describe, type NumberRange } from "./validate.js";
 
@@ -116,7 +116,7 @@ function states(fn: string, config: Record<string, unknown>, keys: readonly stri
 export function sgd(w: Tensor, dw: Tensor, config?: SgdConfig): [Tensor, SgdConfig] {
   const fn = "sgd";
   const c = begin(fn, fn, w, dw, config) as Record<string, unknown>;
-  kernels().f32_sgd(w.ptr, dw.ptr, w.size, hyper(fn, c, "learningRate", 1e-2));
+  sgdUpdate(w.ptr, dw.ptr, w.size, hyper(fn, c, "learningRate", 1e-2));
   return [w, c];
 }
 
@@ -127,7 +127,7 @@ export function sgdMomentum(w: Tensor, dw: Tensor, config?: SgdMomentumConfig): 
   const rate = hyper(fn, c, "learningRate", 1e-2);
   const mu = hyper(fn, c, "momentum", 0.9);
   const [v] = states(fn, c, ["velocity"], w, dw);
-  kernels().f32_sgd_momentum(w.ptr, dw.ptr, v.ptr, w.size, rate, mu);
+  sgdMomentumUpdate(w.ptr, dw.ptr, v.ptr, w.size, rate, mu);
   return [w, c];
 }
 
@@ -138,7 +138,7 @@ export function adagrad(w: Tensor, dw: Tensor, config?: AdagradConfig): [Tensor,
   const rate = hyper(fn, c, "learningRate", 1e-2);
   const eps = hyper(fn, c, "epsilon", 1e-5);
   const [cache] = states(fn, c, ["cache"], w, dw);
-  kernels().f32_adagrad(w.ptr, dw.ptr, cache.ptr, w.size, rate, eps);
+  adagradUpdate(w.ptr, dw.ptr, cache.ptr, w.size, rate, eps);
   return [w, c];
 }
 
@@ -150,7 +150,7 @@ export function rmsprop(w: Tensor, dw: Tensor, config?: RmspropConfig): [Tensor,
   const decay = hyper(fn, c, "decayRate", 0.99);
   const eps = hyper(fn, c, "epsilon", 1e-8);
   const [cache] = states(fn, c, ["cache"], w, dw);
-  kernels().f32_rmsprop(w.ptr, dw.ptr, cache.ptr, w.size, rate, decay, eps);
+  rmspropUpdate(w.ptr, dw.ptr, cache.ptr, w.size, rate, decay, eps);
   return [w, c];
 }
 
@@ -168,7 +168,7 @@ export function adam(w: Tensor, dw: Tensor, config?: AdamConfig): [Tensor, AdamC
   c.t ??= 0;
   const [m, v] = states(fn, c, ["m", "v"], w, dw);
   c.t += 1;
-  kernels().f32_adam(w.ptr, dw.ptr, m.ptr, v.ptr, w.size, rate, b1, b2, eps, c.t);
+  adamUpdate(w.ptr, dw.ptr, m.ptr, v.ptr, w.size, rate, b1, b2, eps, c.t);
   return [w, c];
 }
 

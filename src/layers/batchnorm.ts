@@ -3,7 +3,7 @@
 //        over all elements, is a bug); running = momentum * running + (1 - momentum) * batch
 // test:  the running statistics
 // out = gamma * (x - mean) / sqrt(var + eps) + beta. Every number is computed in wasm.
-import { kernels } from "../runtime.js";
+import { batchNormBackward, batchNormForward } from "../ops/batchnorm.js";
 import { allOrNothing, checkShape, checkTensor, empty, keep, zeros, type Tensor } from "../tensor.js";
 import { checkEnum, checkNumber, checkOptions, shapeString } from "../validate.js";
 import { checkCache } from "./linear.js";
@@ -103,17 +103,8 @@ export function batchNormDims(fn: string, x: unknown, gamma: unknown, beta: unkn
 export function batchNormForwardInto(
   out: Tensor, mean: Tensor, invstd: Tensor, x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNormState, N: number, D: number,
 ): void {
-  const k = kernels();
-  if (state.mode === "train") {
-    k.f32_batchnorm_forward_train(
-      out.ptr, mean.ptr, invstd.ptr, state.runningMean.ptr, state.runningVar.ptr,
-      x.ptr, gamma.ptr, beta.ptr, N, D, state.eps, state.momentum,
-    );
-  } else {
-    k.f32_batchnorm_forward_test(
-      out.ptr, mean.ptr, invstd.ptr, x.ptr, gamma.ptr, beta.ptr, state.runningMean.ptr, state.runningVar.ptr, N, D, state.eps,
-    );
-  }
+  const p = { out: out.ptr, mean: mean.ptr, invstd: invstd.ptr, x: x.ptr, gamma: gamma.ptr, beta: beta.ptr, runningMean: state.runningMean.ptr, runningVar: state.runningVar.ptr };
+  batchNormForward(p, state.mode === "train", state.eps, state.momentum, N, D);
 }
 
 /**
@@ -126,9 +117,7 @@ export function batchNormBackwardInto(
   dx: Tensor, dgamma: Tensor, dbeta: Tensor, dout: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, invstd: Tensor,
   mode: BatchNormMode, N: number, D: number,
 ): void {
-  kernels().f32_batchnorm_backward(
-    dx.ptr, dgamma.ptr, dbeta.ptr, dout.ptr, x.ptr, gamma.ptr, mean.ptr, invstd.ptr, N, D, mode === "train",
-  );
+  batchNormBackward(dx.ptr, dgamma.ptr, dbeta.ptr, dout.ptr, x.ptr, gamma.ptr, mean.ptr, invstd.ptr, mode === "train", N, D);
 }
 
 /** Checks a cache's saved buffers against its x (shared by both batch-norm layers). */

@@ -1,5 +1,6 @@
 // Inverted dropout. p is the probability of DROPPING a unit (the course's `mask = rand > p`):
 // train: out = x * mask with mask in {0, 1/(1-p)}; test: identity; backward reuses the mask.
+import { dropoutMask, mul } from "../ops/elementwise.js";
 import { drawSeed } from "../random.js";
 import { kernels } from "../runtime.js";
 import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
@@ -33,7 +34,7 @@ export function checkDropoutParam(fn: string, param: unknown): DropoutParam {
 
 /** Fills mask with the inverted-dropout mask for drop probability p from stream (seed, offset). */
 export function dropoutMaskInto(mask: Tensor, p: number, seed: number, offset: number): void {
-  kernels().f32_dropout_mask(mask.ptr, mask.size, p, seed, offset);
+  dropoutMask(mask.ptr, mask.size, p, seed, offset);
 }
 
 const dropoutUnguarded = {
@@ -49,7 +50,7 @@ const dropoutUnguarded = {
     const mask = empty(x.shape, fn);
     const [s, offset] = seed === undefined ? drawSeed(x.size) : [seed, 0];
     dropoutMaskInto(mask, p, s, offset);
-    kernels().f32_mul(out.ptr, x.ptr, mask.ptr, x.size);
+    mul(out.ptr, x.ptr, mask.ptr, x.size);
     return [out, { mask, p, mode }];
   },
 
@@ -69,7 +70,7 @@ const dropoutUnguarded = {
       kernels().copy_bytes(dx.ptr, dout.ptr, dout.size * 4);
       return dx;
     }
-    kernels().f32_mul(dx.ptr, dout.ptr, mask.ptr, dout.size);
+    mul(dx.ptr, dout.ptr, mask.ptr, dout.size);
     return dx;
   },
 };

@@ -1,6 +1,6 @@
 // Linear (affine) layer: out = x.reshape(N, D) · w + b.
 import { gemm } from "../ops/gemm.js";
-import { kernels } from "../runtime.js";
+import { sumRows } from "../ops/reduce.js";
 import { allOrNothing, checkShape, checkTensor, empty, sizeOf, type Tensor } from "../tensor.js";
 import { shapeString } from "../validate.js";
 
@@ -43,7 +43,7 @@ export function linearBackwardInto(
 ): void {
   if (dx) gemm("nt", dx.ptr, dout.ptr, w.ptr, N, D, M);
   gemm("tn", dw.ptr, x.ptr, dout.ptr, D, M, N);
-  kernels().f32_sum_rows(db.ptr, dout.ptr, N, M, false);
+  sumRows(db.ptr, dout.ptr, N, M);
 }
 
 const linearUnguarded = {

@@ -4,7 +4,8 @@
 // Forward saves the argmax of every window (its index in the H·W plane, as an exact float) so
 // backward is a scatter-add: the gradient goes to the argmax, and overlapping windows
 // (stride < window) accumulate. Ties go to the first maximum in row-major order; NaN propagates.
-import { f32, kernels } from "../runtime.js";
+import { maxPoolBackward, maxPoolForward, type PoolSizes } from "../ops/pool.js";
+import { f32 } from "../runtime.js";
 import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkInteger, checkOptions, shapeString } from "../validate.js";
 import { checkStep } from "./conv.js";
@@ -62,17 +63,21 @@ export function poolDims(fn: string, x: Tensor, poolParam: unknown, prefix = "")
   return { N, C, H, W, poolHeight, poolWidth, stride, Ho, Wo };
 }
 
+function poolSizes(d: PoolDims): PoolSizes {
+  return { planes: d.N * d.C, H: d.H, W: d.W, ph: d.poolHeight, pw: d.poolWidth, stride: d.stride, Ho: d.Ho, Wo: d.Wo };
+}
+
 /**
  * out, argmax: (N, C, Ho, Wo) from x: (N, C, H, W); argmax null: out only (inference, same values).
  * Shapes are trusted (check once with poolDims).
  */
 export function maxPoolForwardInto(out: Tensor, argmax: Tensor | null, x: Tensor, d: PoolDims): void {
-  kernels().f32_maxpool_forward(out.ptr, argmax === null ? 0 : argmax.ptr, x.ptr, d.N * d.C, d.H, d.W, d.poolHeight, d.poolWidth, d.stride, d.Ho, d.Wo);
+  maxPoolForward(out.ptr, argmax === null ? 0 : argmax.ptr, x.ptr, poolSizes(d));
 }
 
 /** dx: (N, C, H, W), overwritten; dout, argmax: (N, C, Ho, Wo), argmax from maxPoolForwardInto with the same dims. */
 export function maxPoolBackwardInto(dx: Tensor, dout: Tensor, argmax: Tensor, d: PoolDims): void {
-  kernels().f32_maxpool_backward(dx.ptr, dout.ptr, argmax.ptr, d.N * d.C, d.H, d.W, d.poolHeight, d.poolWidth, d.stride, d.Ho, d.Wo);
+  maxPoolBackward(dx.ptr, dout.ptr, argmax.ptr, poolSizes(d));
 }
 
 /**

@@ -1,5 +1,5 @@
 // ReLU: out = max(x, 0); dx = dout * (x > 0).
-import { kernels } from "../runtime.js";
+import { relu, reluBackward } from "../ops/elementwise.js";
 import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkCache } from "./linear.js";
 
@@ -12,7 +12,7 @@ const reluUnguarded = {
   forward(x: Tensor): [Tensor, ReLUCache] {
     checkTensor("ReLU.forward", "x", x);
     const out = empty(x.shape, "ReLU.forward");
-    kernels().f32_relu(out.ptr, x.ptr, x.size);
+    relu(out.ptr, x.ptr, x.size);
     return [out, { x }];
   },
 
@@ -23,7 +23,7 @@ const reluUnguarded = {
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, x.shape, "the forward input's shape");
     const dx = empty(x.shape, fn);
-    kernels().f32_relu_backward(dx.ptr, dout.ptr, x.ptr, x.size);
+    reluBackward(dx.ptr, dout.ptr, x.ptr, x.size);
     return dx;
   },
 };

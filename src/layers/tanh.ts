@@ -1,6 +1,6 @@
 // Tanh: out = tanh(x), computed in wasm (within ~0.5 ulp, same bits in every engine);
 // dx = dout * (1 - out^2), from the saved output.
-import { kernels } from "../runtime.js";
+import { tanh, tanhBackward } from "../ops/elementwise.js";
 import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkCache } from "./linear.js";
 
@@ -11,12 +11,12 @@ export interface TanhCache {
 
 /** out = tanh(x). out, x: (n) any shape of the same size; out may be x itself (then backward still works: it needs only out). */
 export function tanhForwardInto(out: Tensor, x: Tensor): void {
-  kernels().f32_tanh(out.ptr, x.ptr, x.size);
+  tanh(out.ptr, x.ptr, x.size);
 }
 
 /** dx = dout * (1 - out^2). dx, dout, out: same size; dx may be dout itself. */
 export function tanhBackwardInto(dx: Tensor, dout: Tensor, out: Tensor): void {
-  kernels().f32_tanh_backward(dx.ptr, dout.ptr, out.ptr, out.size);
+  tanhBackward(dx.ptr, dout.ptr, out.ptr, out.size);
 }
 
 const tanhUnguarded = {

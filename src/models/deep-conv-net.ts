@@ -2,9 +2,11 @@
 // the course's DeepConvNet, with explicit passes over workspace buffers (a training step
 // allocates nothing after the first). Batch norm runs in train mode inside loss(X, y) and in test
 // mode inside loss(X).
+import { relu, reluBackward } from "../ops/elementwise.js";
+import { softmaxLossRows } from "../ops/loss.js";
 import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
 import { labelsToWasm, type Labels } from "../labels.js";
-import { convBackwardInto, convColsShape, convForwardInto, type ConvDims } from "../layers/conv.js";
+import { convBackwardInto, convForwardInto, type ConvDims } from "../layers/conv.js";
 import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
 import { maxPoolBackwardInto, maxPoolForwardInto, type PoolDims } from "../layers/maxpool.js";
 import { spatialBatchNormBackwardInto, spatialBatchNormForwardInto } from "../layers/spatial-batchnorm.js";
@@ -123,7 +125,6 @@ export class DeepConvNet extends WorkspaceModel {
     const N = this.#checkInput(fn, X);
     const train = y !== undefined;
     const yPtr = train ? labelsToWasm(fn, y, N, this.config.numClasses) : 0;
-    const k = kernels();
     const ws = this.ws;
     const p = this.params;
     const L = this.numLayers;
@@ -146,7 +147,7 @@ export class DeepConvNet extends WorkspaceModel {
         const S = d.Ho * d.Wo;
         spatialBatchNormForwardInto(r, ws.get(`mean${i}`, [d.F]), ws.get(`invstd${i}`, [d.F]), a, p[`gamma${i}`], p[`beta${i}`], this.bnParams[i - 1], N, d.F, S);
       }
-      if (bn) k.f32_relu(r.ptr, r.ptr, r.size);
+      if (bn) relu(r.ptr, r.ptr, r.size);
       if (pool) {
         const out = ws.get(`pool${i}`, [N, pool.C, pool.Ho, pool.Wo]);
         // Inference needs no argmax (backward only).
@@ -166,7 +167,7 @@ export class DeepConvNet extends WorkspaceModel {
     // Loss and backward.
     const g = this.paramStore.grads;
     const dscores = ws.get("dscores", [N, C]);
-    let loss = k.f32_softmax_loss(dscores.ptr, scores.ptr, yPtr, N, C);
+    let loss = softmaxLossRows(dscores.ptr, scores.ptr, yPtr, N, C);
     let dh: Tensor | null = L > 1 ? ws.get(`dh${L - 1}`, [N, Cl, Hl, Wl]) : null;
     linearBackwardInto(dh, g[`W${L}`], g[`b${L}`], dscores, h[L - 1], p[`W${L}`], N, D, C);
     for (let i = L - 1; i >= 1; i--) {
@@ -177,7 +178,7 @@ export class DeepConvNet extends WorkspaceModel {
         dr = ws.get(`dr${i}`, shape);
         maxPoolBackwardInto(dr, dh!, ws.get(`argmax${i}`, [N, pool.C, pool.Ho, pool.Wo]), pool);
       }
-      k.f32_relu_backward(dr.ptr, dr.ptr, ws.get(bn ? `z${i}` : `a${i}`, shape).ptr, dr.size);
+      reluBackward(dr.ptr, dr.ptr, ws.get(bn ? `z${i}` : `a${i}`, shape).ptr, dr.size);
       if (bn) {
         spatialBatchNormBackwardInto(
           dr, g[`gamma${i}`], g[`beta${i}`], dr, ws.get(`a${i}`, shape), p[`gamma${i}`],
@@ -185,16 +186,11 @@ export class DeepConvNet extends WorkspaceModel {
         );
       }
       const dx = i > 1 ? ws.get(`dh${i - 1}`, [N, d.C, d.H, d.W]) : null; // the first layer needs no dx
-      convBackwardInto(dx, g[`W${i}`], g[`b${i}`], dr, h[i - 1], p[`W${i}`], this.#cols(i, d), d);
+      convBackwardInto(dx, g[`W${i}`], g[`b${i}`], dr, h[i - 1], p[`W${i}`], d);
       dh = dx;
     }
     loss += this.penalty(this.config.reg, this.config.regularization);
     return [loss, g];
-  }
-
-  #cols(i: number, d: ConvDims): Tensor | null {
-    const shape = convColsShape(d);
-    return shape === null ? null : this.ws.get(`cols${i}`, shape);
   }
 
   #blocks(N: number): Block[] {

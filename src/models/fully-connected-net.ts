@@ -2,6 +2,8 @@
 // backward passes over workspace buffers (a training step allocates nothing after the first).
 // Batch norm runs in train mode inside loss(X, y) (updating the running statistics) and in test
 // mode inside loss(X).
+import { mul, relu, reluBackward } from "../ops/elementwise.js";
+import { softmaxLossRows } from "../ops/loss.js";
 import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
 import { labelsToWasm, type Labels } from "../labels.js";
 import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
@@ -95,7 +97,6 @@ export class FullyConnectedNet extends WorkspaceModel {
     const N = this.#checkInput(fn, X);
     const train = y !== undefined;
     const L = this.numLayers;
-    const k = kernels();
     const ws = this.ws;
     const p = this.params;
     const { dropout } = this.config;
@@ -115,13 +116,13 @@ export class FullyConnectedNet extends WorkspaceModel {
         batchNormForwardInto(z, ws.get(`mean${i}`, [M]), ws.get(`invstd${i}`, [M]), a, p[`gamma${i}`], p[`beta${i}`], this.bnParams[i - 1], N, M);
         a = z;
       }
-      k.f32_relu(a.ptr, a.ptr, a.size); // in place: the ReLU output keeps the sign pattern backward needs
+      relu(a.ptr, a.ptr, a.size); // in place: the ReLU output keeps the sign pattern backward needs
       if (train && dropout > 0) {
         const mask = ws.get(`mask${i}`, [N, M]);
         const [seed, offset] = this.#dropoutStream(mask.size);
         dropoutMaskInto(mask, dropout, seed, offset);
         const out = ws.get(`h${i}`, [N, M]);
-        k.f32_mul(out.ptr, a.ptr, mask.ptr, a.size);
+        mul(out.ptr, a.ptr, mask.ptr, a.size);
         h.push(out);
       } else {
         h.push(a);
@@ -135,7 +136,7 @@ export class FullyConnectedNet extends WorkspaceModel {
     // Loss and backward.
     const g = this.paramStore.grads;
     const dscores = ws.get("dscores", [N, C]);
-    let loss = k.f32_softmax_loss(dscores.ptr, scores.ptr, yPtr, N, C);
+    let loss = softmaxLossRows(dscores.ptr, scores.ptr, yPtr, N, C);
     let dout = dscores;
     for (let i = L; i >= 1; i--) {
       const D = this.#dims[i - 1];
@@ -144,8 +145,8 @@ export class FullyConnectedNet extends WorkspaceModel {
       linearBackwardInto(dx, g[`W${i}`], g[`b${i}`], dout, h[i - 1], p[`W${i}`], N, D, M);
       if (dx) {
         const j = i - 1;
-        if (dropout > 0) k.f32_mul(dx.ptr, dx.ptr, ws.get(`mask${j}`, [N, D]).ptr, dx.size);
-        k.f32_relu_backward(dx.ptr, dx.ptr, ws.get(bn ? `z${j}` : `a${j}`, [N, D]).ptr, dx.size);
+        if (dropout > 0) mul(dx.ptr, dx.ptr, ws.get(`mask${j}`, [N, D]).ptr, dx.size);
+        reluBackward(dx.ptr, dx.ptr, ws.get(bn ? `z${j}` : `a${j}`, [N, D]).ptr, dx.size);
         if (bn) {
           batchNormBackwardInto(
             dx, g[`gamma${j}`], g[`beta${j}`], dx, ws.get(`a${j}`, [N, D]), p[`gamma${j}`],
