@@ -6,7 +6,7 @@ export { f32_gemm_work_bytes, f32_gemm_nn, f32_gemm_tn, f32_gemm_nt } from "./ge
 export { f32_sum_rows, f32_sum_squares, f32_sum_abs, f32_add_sign, f32_argmax_rows, f32_gather_rows } from "./reduce";
 export { f32_softmax_loss, f32_svm_loss } from "./loss";
 export { f32_sgd, f32_sgd_momentum, f32_adagrad, f32_rmsprop, f32_adam } from "./optim";
-export { f64_sqrt } from "./scalar";
+export { f64_sqrt, f64_cos_pi } from "./scalar";
 export { f32_batchnorm_forward_train, f32_batchnorm_forward_test, f32_batchnorm_backward, f32_spatial_batchnorm_forward_train, f32_spatial_batchnorm_forward_test, f32_spatial_batchnorm_backward } from "./batchnorm";
 export { f32_tanh, f32_tanh_backward } from "./activation";
 export { f32_im2col, f32_col2im, f32_fill_rows, f32_conv_bias_backward, f32_conv_forward_work_bytes, f32_conv_forward } from "./conv";
