@@ -5,15 +5,14 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } fro
 import { open, rename, stat, unlink, readFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import {
-  checkpointParts,
   decodeSafetensors,
-  encodeSafetensorsParts,
   loadCheckpoint,
   type LoadedCheckpoint,
   type SafetensorsContents,
   type SafetensorsTensor,
   type SaveCheckpointOptions,
 } from "../index.js";
+import { checkpointParts, encodeSafetensorsParts } from "../internal.js";
 import { describe } from "./describe.js";
 
 /** Data for writeFileAtomic: bytes, or chunks (a failing iterator aborts the write cleanly). */

@@ -8,6 +8,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../../src/index.js";
+import { ParamStore } from "../../src/internal.js";
 import { params } from "./support.js";
 
 beforeAll(() => tl.init());
@@ -295,7 +296,7 @@ const targets: Target[] = [
   anyFn("FullyConnectedNet", (o: never) => new tl.FullyConnectedNet(o), 1),
   anyFn("DeepConvNet", (o: never) => new tl.DeepConvNet(o), 1),
   anyFn("Solver", (m: never, d: never, o: never) => new tl.Solver(m, d, o), 3, ["Solver"]),
-  anyFn("ParamStore", (l: never) => new tl.ParamStore(l), 1),
+  anyFn("ParamStore", (l: never) => new ParamStore(l), 1),
   anyFn("makeDataset", tl.makeDataset, 4),
   anyFn("subset", tl.subset, 2),
   anyFn("splitTrainVal", tl.splitTrainVal, 2, ["splitTrainVal", "subset", "makeDataset"]),
