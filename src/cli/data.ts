@@ -3,8 +3,6 @@
 // computed on the training split. Everything is recorded in the checkpoint so that `--resume`
 // and `eval` rebuild exactly the same tensors.
 import {
-  crc32,
-  deriveSeed,
   computeNormalization,
   datasetSize,
   shuffledIndices,
@@ -16,6 +14,7 @@ import {
   type Normalization,
   type Tensor,
 } from "../index.js";
+import { crc32, deriveSeed } from "../internal.js";
 import { loadBuiltinData, loadDataFolder, type DataSplits } from "../node/index.js";
 import { CliError } from "./errors.js";
 
