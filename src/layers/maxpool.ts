@@ -98,7 +98,8 @@ function checkArgmax(fn: string, argmax: Tensor, d: PoolDims): void {
  */
 const madeByForward = new WeakMap<object, { x: Tensor; argmax: Tensor; poolHeight: number; poolWidth: number; stride: number }>();
 
-function trustedCache(cache: MaxPoolCache): boolean {
+/** Whether backward would skip the argmax scan for this cache (exported for tests). */
+export function maxPoolCacheIsTrusted(cache: MaxPoolCache): boolean {
   const made = madeByForward.get(cache);
   const p = cache.poolParam;
   return made !== undefined && made.x === cache.x && made.argmax === cache.argmax &&
@@ -128,7 +129,7 @@ export const MaxPool = allOrNothingMethods({
     checkShape(fn, "cache.argmax", argmax, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
-    if (!trustedCache(cache)) checkArgmax(fn, argmax, d); // O(size) on the host: only for caches forward did not make
+    if (!maxPoolCacheIsTrusted(cache)) checkArgmax(fn, argmax, d); // O(size) on the host: only for caches forward did not make
     const dx = empty(x.shape, fn);
     maxPoolBackwardInto(dx, dout, argmax, d);
     return dx;
