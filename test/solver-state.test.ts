@@ -1,6 +1,6 @@
 // Issue 13 (without float64): model.predict, learning-rate schedules, a Solver that owns its state,
 // shared model option names, the public index, and validation done once at the boundary.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
 import * as internal from "../src/internal.js";
@@ -432,6 +432,20 @@ describe("both models take the same option names", () => {
       tr.X.dispose();
       va.X.dispose();
     });
+  });
+});
+
+describe("module layering", () => {
+  it("models know nothing of the loop that trains them: nothing in src/models imports solver.ts, and solver.ts imports no model class", () => {
+    const src = new URL("../src/", import.meta.url);
+    const imports = (file: string) => [...readFileSync(new URL(file, src), "utf8").matchAll(/^(?:import|export)[^;]*?from "([^"]+)"/gms)].map((m) => m[1]);
+    for (const file of readdirSync(new URL("models/", src))) {
+      expect(imports(`models/${file}`).filter((i) => /solver/.test(i)), file).toEqual([]);
+    }
+    const solverImports = imports("solver.ts");
+    expect(solverImports).toContain("./models/contract.js");
+    expect(imports("models/kinds.ts")).toContain("./contract.js");
+    expect(solverImports.filter((i) => /kinds|fully-connected|deep-conv|models\/model\.js/.test(i))).toEqual([]);
   });
 });
 
