@@ -139,9 +139,21 @@ function defaults(rule: UpdateRuleName, c: Record<string, unknown>): void {
   }
 }
 
-/** State tensors that are missing are created as zeros of w's shape, kept out of any tidy. */
+/**
+ * State tensors that are missing are created as zeros of w's shape, kept out of any tidy, and
+ * stored in config only once all exist (out of memory midway leaves config as it was).
+ */
 function stateCore(c: Record<string, unknown>, keys: readonly string[], w: Tensor): Tensor[] {
-  return keys.map((key) => (c[key] ??= keep(zeros(w.shape))) as Tensor);
+  if (keys.every((key) => c[key] !== undefined)) return keys.map((key) => c[key] as Tensor);
+  const made: Tensor[] = [];
+  try {
+    const out = keys.map((key) => (c[key] as Tensor | undefined) ?? made[made.push(keep(zeros(w.shape))) - 1]);
+    keys.forEach((key, i) => (c[key] = out[i]));
+    return out;
+  } catch (error) {
+    for (const t of made) t.dispose();
+    throw error;
+  }
 }
 
 /** The unchecked update of each built-in rule (see UpdateCore). */
