@@ -105,3 +105,10 @@ export {
   type SolverCheckpoint,
 } from "./io/checkpoint.js";
 export { VERSION } from "./version.js";
+
+/**
+ * Helpers for tensorlane's own tools (the Node entry, the CLI, tests): ParamStore, Workspace,
+ * crc32, checkDataset, MODEL_KINDS, ... Not part of the public API: no stability promise. (One
+ * namespace, because dist/tensorlane.js is also the chunk the Node entries import from.)
+ */
+export * as internal from "./internal.js";

@@ -1,6 +1,8 @@
 // Internal helpers that tensorlane's own tools (CLI, tests, benchmarks) use but users do not:
-// not part of the public API (src/index.ts), no stability promise. If the CLI becomes its own
-// package, this is the one module to expose to it (e.g. as "tensorlane/internal").
+// not part of the public API, no stability promise. The index re-exports them only as the
+// namespace `internal` (the Node entry and the CLI import them from there: dist/tensorlane.js is
+// also the chunk those entries share, so what they use must be an export of it). A separately
+// packaged CLI reaches them the same way.
 export { ParamStore } from "./models/param-store.js";
 export { Workspace } from "./workspace.js";
 export { crc32 } from "./io/crc32.js";

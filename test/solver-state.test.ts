@@ -454,6 +454,7 @@ describe("the public index", () => {
     for (const name of ["ParamStore", "Workspace", "crc32", "checkDataset", "MODEL_KINDS", "modelKindOf", "checkpointParts", "encodeSafetensorsParts", "MAX_GUNZIP_BYTES", "MAX_SAFETENSORS_HEADER_BYTES", "CIFAR10_IMAGE_BYTES", "CIFAR10_RECORD_BYTES", "deriveSeed"]) {
       expect(name in tl, name).toBe(false);
       expect(name in internal, name).toBe(true);
+      expect(name in tl.internal, `internal.${name}`).toBe(true); // the one namespace the Node entry and CLI import them from
     }
     for (const name of ["FullyConnectedNet", "DeepConvNet", "Solver", "saveCheckpoint", "loadCheckpoint", "toSolverData", "MAX_TENSOR_SIZE", "MAX_ALLOCATION_BYTES", "setSeed"]) {
       expect(name in tl, name).toBe(true);

@@ -6,14 +6,16 @@ import { open, rename, stat, unlink, readFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import {
   decodeSafetensors,
+  internal,
   loadCheckpoint,
   type LoadedCheckpoint,
   type SafetensorsContents,
   type SafetensorsTensor,
   type SaveCheckpointOptions,
 } from "../index.js";
-import { checkpointParts, encodeSafetensorsParts } from "../internal.js";
 import { describe } from "./describe.js";
+
+const { checkpointParts, encodeSafetensorsParts } = internal;
 
 /** Data for writeFileAtomic: bytes, or chunks (a failing iterator aborts the write cleanly). */
 export type FileData = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
