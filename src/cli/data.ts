@@ -14,9 +14,11 @@ import {
   type Normalization,
   type Tensor,
 } from "../index.js";
-import { crc32, deriveSeed } from "../internal.js";
-import { loadBuiltinData, loadDataFolder, type DataSplits } from "../node/index.js";
+import { internal, loadBuiltinData, loadDataFolder, type DataSplits } from "../node/index.js";
 import { CliError } from "./errors.js";
+
+// Destructured (not internal.x at each use): the bundle then imports the namespace, an export of dist/tensorlane.js.
+const { deriveSeed, crc32 } = internal;
 
 /** What a checkpoint records about its data (JSON). */
 export interface DataRecord {

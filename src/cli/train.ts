@@ -16,12 +16,15 @@ import {
   type SolverOptions,
   type UpdateRuleName,
   type WeightScale,
+  internal,
 } from "../index.js";
-import { deriveSeed } from "../internal.js";
 import { readFileBytes, saveCheckpointFileSync, writeFileAtomic } from "../node/index.js";
 import { prepareData, testTensor, type DataRecord, type RunData } from "./data.js";
 import { CliError } from "./errors.js";
 import { createProgress, formatDuration, type Output } from "./progress.js";
+
+// Destructured (not internal.x at each use): the bundle then imports the namespace, an export of dist/tensorlane.js.
+const { deriveSeed } = internal;
 
 export const UPDATE_RULES: Record<string, UpdateRuleName> = {
   sgd: "sgd",
