@@ -24,13 +24,18 @@ export function withCheckedLabels<T>(y: Int32Array, classes: number, body: () =>
   }
 }
 
+/** Whether labelsToWasm would skip its scan of y against `classes` right now (for tests). */
+export function labelsAreChecked(y: unknown, classes: number): boolean {
+  const bound = y instanceof Int32Array ? checked.get(y) : undefined;
+  return bound !== undefined && bound <= classes;
+}
+
 /**
  * Checks y holds n integer labels in [0, classes) and copies them into wasm memory. Returns a
  * pointer valid until the next call (the buffer is reused, so steps allocate nothing).
  */
 export function labelsToWasm(fn: string, y: unknown, n: number, classes: number): number {
-  const bound = y instanceof Int32Array ? checked.get(y) : undefined;
-  if (bound === undefined || bound > classes || (y as Int32Array).length !== n) checkLabels(fn, y, n, classes);
+  if (!labelsAreChecked(y, classes) || (y as Int32Array).length !== n) checkLabels(fn, y, n, classes);
   // Grown on demand, and shrunk when far larger than needed: one huge batch (even a failed one)
   // does not pin its label buffer for the rest of the session.
   if (n > bufferCount || bufferCount > 4 * n + 4096) {

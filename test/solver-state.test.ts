@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
 import * as internal from "../src/internal.js";
+import { labelsAreChecked, labelsToWasm, withCheckedLabels } from "../src/labels.js";
 import { maxPoolCacheIsTrusted } from "../src/layers/maxpool.js";
 import { labels } from "./helpers.js";
 
@@ -485,12 +486,37 @@ describe("validation once at the boundary", () => {
     for (const t of [x, out, swapped, dout, a, b, forged]) t.dispose();
   });
 
+  it("labels marked as checked skip labelsToWasm's scan only while marked, and only against a class count at least as large", () => {
+    const y = new Int32Array([0, 1, 5]); // 5 is out of range for 3 classes: the scan would refuse it
+    expect(() => labelsToWasm("f", y, 3, 3)).toThrow(/f: y\[2\] must be an integer class index in \[0, 3\)/);
+    expect(() => withCheckedLabels(y, 3, () => labelsToWasm("f", y, 3, 3))).not.toThrow(); // trusted: no scan
+    expect(() => withCheckedLabels(y, 6, () => labelsToWasm("f", y, 3, 3))).toThrow(/y\[2\]/); // checked against more classes
+    expect(() => withCheckedLabels(y, 3, () => labelsToWasm("f", y, 2, 3))).toThrow(/one label per row: 2/); // wrong count
+    expect(labelsAreChecked(y, 3)).toBe(false); // the mark ends with the call
+  });
+
   it("the Solver's steps hand model.loss labels it checked once (the model skips its scan), and foreign labels are still checked", () => {
     const net = new tl.FullyConnectedNet({ hiddenDims: [4], inputDim: 3, numClasses: 2, seed: 1 });
     const X = tl.randn([6, 3], { seed: 2 });
     expect(() => net.loss(X, new Int32Array([0, 1, 2, 0, 1, 0]))).toThrow(/FullyConnectedNet\.loss: y\[2\] must be an integer class index in \[0, 2\)/);
     const solver = new tl.Solver(net, { XTrain: X, yTrain: [0, 1, 1, 0, 1, 0], XVal: X, yVal: [0, 1, 1, 0, 1, 0] }, { batchSize: 3, verbose: false, seed: 1 });
     expect(Number.isFinite(solver.step())).toBe(true);
+    // A model that reports whether the labels it is handed are marked as checked (against its 2 classes).
+    const seen: boolean[] = [];
+    const spy: tl.TrainableModel = {
+      params: net.params,
+      config: { numClasses: 2 },
+      loss: ((Xb: tl.Tensor, yb?: tl.Labels) => {
+        if (yb === undefined) return net.loss(Xb);
+        seen.push(labelsAreChecked(yb, 2));
+        return net.loss(Xb, yb);
+      }) as tl.TrainableModel["loss"],
+    };
+    const s2 = new tl.Solver(spy, { XTrain: X, yTrain: [0, 1, 1, 0, 1, 0], XVal: X, yVal: [0, 1, 1, 0, 1, 0] }, { updateRule: "sgd", batchSize: 3, verbose: false, seed: 1 });
+    s2.step();
+    s2.step();
+    expect(seen).toEqual([true, true]);
+    s2.dispose();
     expect(() => new tl.Solver(net, { XTrain: X, yTrain: [0, 1, 2, 0, 1, 0], XVal: X, yVal: [0, 1, 1, 0, 1, 0] }, { verbose: false })).toThrow(
       /Solver \(data\.yTrain\): y\[2\] must be an integer class index in \[0, 2\)/,
     );
