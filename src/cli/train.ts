@@ -230,6 +230,10 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
       `\ncheckpoint after every epoch: ${show(checkpointPath)} (continue an interrupted run with --resume ${show(checkpointPath)})\n`,
   );
 
+  if (saved?.options.lrSchedule && numEpochs !== saved.options.numEpochs) {
+    out.write(`note: the cosine schedule anneals over the new total, ${numEpochs} epochs (the run started with ${saved.options.numEpochs}): the rest of its curve is stretched\n`);
+  }
+
   const progress = createProgress(out, { numEpochs, iterationsPerEpoch: perEpoch, batchSize: solver.batchSize, startIteration }, numIterations);
   const trainStart = performance.now();
   let lastCheckpoint: string | null = null;
