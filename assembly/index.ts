@@ -6,7 +6,7 @@ export { f32_gemm_work_bytes, f32_gemm_nn, f32_gemm_tn, f32_gemm_nt, f32_gemm_nn
 export { f32_sum_rows, f32_sum_rows_range, f64_mean, f64_sum, f32_sum_squares_chunks, f32_sum_abs_chunks, f32_sum_squares, f32_sum_abs, f32_add_sign, f32_argmax_rows, f32_gather_rows } from "./reduce";
 export { f32_softmax_loss, f32_svm_loss, f32_softmax_loss_rows, f32_svm_loss_rows } from "./loss";
 export { f32_sgd, f32_sgd_momentum, f32_adagrad, f32_rmsprop, f32_adam } from "./optim";
-export { f64_sqrt } from "./scalar";
+export { f64_sqrt, f64_cos_pi } from "./scalar";
 export {
   f32_batchnorm_forward_train, f32_batchnorm_forward_test, f32_batchnorm_backward,
   f32_spatial_batchnorm_forward_train, f32_spatial_batchnorm_forward_test, f32_spatial_batchnorm_backward,

@@ -295,7 +295,7 @@ describe("exportOnnx: what it writes and what it refuses", () => {
   it("refuses what is not a FullyConnectedNet or DeepConvNet, naming what it got", () => {
     expect(() => exportOnnx({} as never)).toThrow(/exportOnnx: model must be a FullyConnectedNet or a DeepConvNet \(got an object\)/);
     expect(() => exportOnnx(null as never)).toThrow(/\(got null\)/);
-    expect(() => exportOnnx(new tl.Workspace("w") as never)).toThrow(/\(got a Workspace\)/);
+    expect(() => exportOnnx(new tl.internal.Workspace("w") as never)).toThrow(/\(got a Workspace\)/);
     expect(() => exportOnnx(tl.FullyConnectedNet as never)).toThrow(/\(got a function\)/);
     class FullyConnectedNet {} // what a model from a second copy of the library looks like
     expect(() => exportOnnx(new FullyConnectedNet() as never)).toThrow(/\(got a FullyConnectedNet from another copy of tensorlane: import exportOnnx from the build that made the model\)/);

@@ -17,6 +17,7 @@ Examples:
   $ tensorlane train --data /usr/share/datasets/fashion-mnist --epochs 15 --out runs/fmnist
   $ tensorlane train --model conv --filters 32,64,64 --batchnorm --reg 1e-3 --data /usr/share/datasets/fashion-mnist
   $ tensorlane train --data ~/cifar-10-batches-bin --update momentum --lr 1e-2
+  $ tensorlane train --lr-schedule cosine --warmup-epochs 1 --epochs 10
   $ tensorlane train --resume runs/fmnist/checkpoint.safetensors --epochs 20
 
 --data takes an IDX folder (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],
@@ -75,6 +76,8 @@ export function buildProgram(io: Io = processIo()): Command {
     .addOption(new Option("--update <rule>", "update rule").choices(Object.keys(UPDATE_RULES)).default("adam"))
     .option("--lr <rate>", "learning rate (default: the rule's, 1e-3 for adam, 1e-2 for the others)", v.positiveNumber)
     .option("--lr-decay <d>", "learning rate multiplier after every epoch", v.decay, 0.9)
+    .addOption(new Option("--lr-schedule <kind>", "decay: --lr-decay after every epoch; cosine: cosine annealing every iteration, to 0 at the end").choices(["decay", "cosine"]).default("decay"))
+    .option("--warmup-epochs <n>", "cosine: epochs of linear warm-up before annealing (may be fractional)", v.nonNegativeNumber)
     .option("--epochs <n>", "epochs to train (with --resume: the new total) (default: 10; with --resume: the run's)", v.positiveInt)
     .option("--batch-size <n>", "images per gradient step", v.positiveInt, 100)
     .option("--seed <n>", "seed for initialization, split, sampling and dropout", v.seed, 0)

@@ -96,6 +96,21 @@ function checkArgmax(fn: string, argmax: Tensor, d: PoolDims): void {
   }
 }
 
+/**
+ * Caches MaxPool.forward made, with what they held then. backward trusts the argmax of such a
+ * cache while it still holds the same x, argmax and pool sizes (its indices came from the kernel),
+ * and scans every index only for a cache it did not make (forged, or with a field replaced).
+ */
+const madeByForward = new WeakMap<object, { x: Tensor; argmax: Tensor; poolHeight: number; poolWidth: number; stride: number }>();
+
+/** Whether backward would skip the argmax scan for this cache (exported for tests). */
+export function maxPoolCacheIsTrusted(cache: MaxPoolCache): boolean {
+  const made = madeByForward.get(cache);
+  const p = cache.poolParam;
+  return made !== undefined && made.x === cache.x && made.argmax === cache.argmax &&
+    made.poolHeight === p.poolHeight && made.poolWidth === p.poolWidth && made.stride === p.stride;
+}
+
 const maxPoolUnguarded = {
   /** x: (N, C, H, W), poolParam { poolHeight, poolWidth, stride } -> [out (N, C, Ho, Wo), cache] */
   forward(x: Tensor, poolParam: PoolParam): [Tensor, MaxPoolCache] {
@@ -105,7 +120,9 @@ const maxPoolUnguarded = {
     const argmax = empty([d.N, d.C, d.Ho, d.Wo], fn);
     maxPoolForwardInto(out, argmax, x, d);
     const { poolHeight, poolWidth, stride } = d;
-    return [out, { x, argmax, poolParam: { poolHeight, poolWidth, stride } }];
+    const cache: MaxPoolCache = { x, argmax, poolParam: { poolHeight, poolWidth, stride } };
+    madeByForward.set(cache, { x, argmax, poolHeight, poolWidth, stride });
+    return [out, cache];
   },
 
   /** Returns dx (N, C, H, W). dout: (N, C, Ho, Wo) */
@@ -117,7 +134,7 @@ const maxPoolUnguarded = {
     checkShape(fn, "cache.argmax", argmax, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
-    checkArgmax(fn, argmax, d);
+    if (!maxPoolCacheIsTrusted(cache)) checkArgmax(fn, argmax, d); // O(size) on the host: only for caches forward did not make
     const dx = empty(x.shape, fn);
     maxPoolBackwardInto(dx, dout, argmax, d);
     return dx;

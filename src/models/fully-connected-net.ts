@@ -14,7 +14,7 @@ import { kernels } from "../runtime.js";
 import { checkTensor, empty, sizeOf, type Tensor } from "../tensor.js";
 import { checkEnum, checkNumber, checkOptions, checkSeed, describe, shapeString } from "../validate.js";
 import { WorkspaceModel } from "./model.js";
-import { checkDims } from "./options.js";
+import { checkDims, checkNormalizationOption, type Normalization } from "./options.js";
 import type { Regularization } from "./regularization.js";
 
 export interface FullyConnectedNetOptions {
@@ -25,7 +25,10 @@ export interface FullyConnectedNetOptions {
   numClasses?: number;
   /** Probability of DROPPING a hidden unit (0 disables dropout). */
   dropout?: number;
-  normalization?: "batchnorm" | null;
+  /** "batchnorm": batch normalization after each hidden linear layer; null (default): none. */
+  normalization?: Normalization;
+  /** Alias of `normalization: "batchnorm"` (true) / `null` (false), the name DeepConvNet's spec uses. */
+  batchnorm?: boolean;
   /** Regularization strength: loss += reg * sum(W²) over weight matrices (or sum|W| with l1). */
   reg?: number;
   regularization?: Regularization;
@@ -35,11 +38,11 @@ export interface FullyConnectedNetOptions {
   seed?: number;
 }
 
-const KNOWN = ["hiddenDims", "inputDim", "numClasses", "dropout", "normalization", "reg", "regularization", "weightScale", "seed"];
+const KNOWN = ["hiddenDims", "inputDim", "numClasses", "dropout", "normalization", "batchnorm", "reg", "regularization", "weightScale", "seed"];
 
 export class FullyConnectedNet extends WorkspaceModel {
   /** The constructor options, normalised (JSON-serialisable: checkpoints store them). */
-  readonly config: Required<Omit<FullyConnectedNetOptions, "seed">> & { seed: number };
+  readonly config: Required<Omit<FullyConnectedNetOptions, "seed" | "batchnorm">> & { seed: number };
   readonly numLayers: number;
   readonly #dims: number[];
   #dropoutOffset = 0;
@@ -52,7 +55,7 @@ export class FullyConnectedNet extends WorkspaceModel {
     const inputDim = o.inputDim === undefined ? 3 * 32 * 32 : checkDims(fn, "inputDim", [o.inputDim])[0];
     const numClasses = o.numClasses === undefined ? 10 : checkDims(fn, "numClasses", [o.numClasses])[0];
     const dropout = o.dropout === undefined ? 0 : checkNumber(fn, "dropout", o.dropout, { min: 0, max: 1, maxExclusive: true, float32: true });
-    const normalization = o.normalization == null ? null : checkEnum(fn, "normalization", o.normalization, ["batchnorm"] as const);
+    const normalization = checkNormalizationOption(fn, o);
     const reg = o.reg === undefined ? 0 : checkNumber(fn, "reg", o.reg, { min: 0 });
     const regularization = o.regularization === undefined ? "l2" : checkEnum(fn, "regularization", o.regularization, ["l2", "l1"] as const);
     const weightScale = o.weightScale === undefined ? 1e-2 : checkWeightScale(fn, o.weightScale);
@@ -92,9 +95,9 @@ export class FullyConnectedNet extends WorkspaceModel {
   }
 
   /** Class scores (N, numClasses) in test mode (no dropout); with labels, [loss, gradients]. */
-  protected compute(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
+  protected compute(X: Tensor, y?: Labels, reuseScores = false): Tensor | [number, Record<string, Tensor>] {
     const fn = "FullyConnectedNet.loss";
-    const N = this.#checkInput(fn, X);
+    const N = this.checkInput(fn, X);
     const train = y !== undefined;
     const L = this.numLayers;
     const ws = this.ws;
@@ -129,7 +132,7 @@ export class FullyConnectedNet extends WorkspaceModel {
       }
     }
     const C = this.#dims[L];
-    const scores = train ? ws.get("scores", [N, C]) : empty([N, C], fn);
+    const scores = train || reuseScores ? ws.get("scores", [N, C]) : empty([N, C], fn);
     linearForwardInto(scores, h[L - 1], p[`W${L}`], p[`b${L}`], N, this.#dims[L - 1], C);
     if (!train) return scores;
 
@@ -176,7 +179,7 @@ export class FullyConnectedNet extends WorkspaceModel {
     return [deriveSeed(this.config.seed, 0x0d0), offset];
   }
 
-  #checkInput(fn: string, X: unknown): number {
+  protected checkInput(fn: string, X: unknown): number {
     const x = checkTensor(fn, "X", X);
     if (x.shape.length < 2) throw new RangeError(`${fn}: X must have shape (N, ...features) (got ${shapeString(x.shape)})`);
     const D = sizeOf(x.shape.slice(1));

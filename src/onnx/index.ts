@@ -69,7 +69,8 @@ function fullyConnectedGraph(fn: string, model: FullyConnectedNet): OnnxGraph {
 }
 
 function deepConvGraph(fn: string, model: DeepConvNet): OnnxGraph {
-  const { inputDims, numFilters, maxPools, batchnorm, numClasses } = model.config;
+  const { inputDims, numFilters, maxPools, normalization, numClasses } = model.config;
+  const batchnorm = normalization === "batchnorm";
   const g = new OnnxGraph("DeepConvNet", { name: "x", dims: ["N", ...inputDims] }, { name: "scores", dims: ["N", numClasses] });
   const L = numFilters.length + 1;
   const conv = { kernel_shape: [CONV.HH, CONV.WW], pads: [CONV.pad, CONV.pad, CONV.pad, CONV.pad], strides: [CONV.stride, CONV.stride] };
