@@ -41,6 +41,9 @@ export default [
       dir: "dist",
       format: "es",
       sourcemap: true,
+      // Namespace objects (`internal`) as plain literals: Object.freeze(...) is a call a bundler
+      // must keep, which would drag every internal helper into apps that never use them.
+      freeze: false,
       entryFileNames: "[name].js",
       chunkFileNames: "chunks/[name]-[hash].js",
       // Every core module goes with the library entry, whichever entry uses it, so that

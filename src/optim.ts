@@ -112,14 +112,15 @@ function states(fn: string, config: Record<string, unknown>, keys: readonly stri
   }
 }
 
+// Plain literals, read-only by type: Object.freeze at module scope is a call bundlers must keep.
 /** Every rule's default learning rate (the course's values). */
-export const DEFAULT_LEARNING_RATES: Readonly<Record<UpdateRuleName, number>> = Object.freeze({
+export const DEFAULT_LEARNING_RATES: Readonly<Record<UpdateRuleName, number>> = {
   sgd: 1e-2,
   sgdMomentum: 1e-2,
   adagrad: 1e-2,
   rmsprop: 1e-2,
   adam: 1e-3,
-});
+};
 const DEFAULTS: Record<string, number> = { momentum: 0.9, decayRate: 0.99, beta1: 0.9, beta2: 0.999 };
 const EPSILON_DEFAULTS: Record<UpdateRuleName, number> = { sgd: 0, sgdMomentum: 0, adagrad: 1e-5, rmsprop: 1e-8, adam: 1e-8 };
 
@@ -157,7 +158,7 @@ function stateCore(c: Record<string, unknown>, keys: readonly string[], w: Tenso
 }
 
 /** The unchecked update of each built-in rule (see UpdateCore). */
-export const updateCores: Readonly<Record<UpdateRuleName, UpdateCore>> = Object.freeze({
+export const updateCores: Readonly<Record<UpdateRuleName, UpdateCore>> = {
   sgd(w: Tensor, dw: Tensor, config: OptimConfig): void {
     const c = config as Record<string, number>;
     defaults("sgd", c);
@@ -189,7 +190,7 @@ export const updateCores: Readonly<Record<UpdateRuleName, UpdateCore>> = Object.
     c.t += 1;
     adamUpdate(w.ptr, dw.ptr, m.ptr, v.ptr, w.size, c.learningRate, c.beta1, c.beta2, c.epsilon, c.t);
   },
-});
+};
 
 /**
  * Checks the state tensors a config holds against the w (and dw) they will update: w's shape,
