@@ -3,6 +3,8 @@
 //   dist/tensorlane.iife.js  a plain <script> build that sets the global `tensorlane`
 //   dist/tensorlane.wasm     the standalone module (`tensorlane/wasm`), for runtimes that need a
 //                            precompiled WebAssembly.Module (Cloudflare Workers): init({ module })
+//   dist/tensorlane-worker.js the thread worker (plain JS, no imports), found beside the bundle
+//                            with new URL("./tensorlane-worker.js", import.meta.url)
 //   dist/node.js             `tensorlane/node`: files on disk (data folders, checkpoints)
 //   dist/cli.js              the `tensorlane` executable
 // The three ESM entries are one build, so they share one copy of the core (one wasm instance,
@@ -18,6 +20,7 @@ const copyAssets = {
   writeBundle() {
     mkdirSync("dist/types", { recursive: true });
     copyFileSync("build/tensorlane.wasm", "dist/tensorlane.wasm");
+    copyFileSync("src/threads/tensorlane-worker.js", "dist/tensorlane-worker.js");
     for (const file of readdirSync("types")) copyFileSync(`types/${file}`, `dist/types/${file}`);
   },
 };

@@ -5,15 +5,31 @@
 // growth detaches every existing view.
 import type { Kernels } from "./generated/kernels.js";
 import { WASM_BASE64 } from "./generated/wasm-base64.js";
+import { applyThreads, checkThreadsOption, planThreads, stopPool, threadsInfo, type RuntimeInfo, type ThreadPlan } from "./threads/setup.js";
+import { sharedMemoryVariant, WASM_PAGE_BYTES } from "./threads/shared-module.js";
 
-export type { Kernels };
+export type { Kernels, RuntimeInfo };
 
 export interface InitOptions {
   /** A precompiled module (Cloudflare Workers forbid compiling bytes at run time). */
   module?: WebAssembly.Module;
   /** The module's bytes, e.g. read from `tensorlane/wasm`. Default: the copy inlined in the bundle. */
   bytes?: BufferSource;
+  /**
+   * Threads that run the kernels: an integer >= 1, or "auto" for the host's core count
+   * (os.availableParallelism() / navigator.hardwareConcurrency). Default 1. Threads need shared
+   * memory and workers: Node 20.16+, Deno, Bun, and pages served cross-origin isolated
+   * (`Cross-Origin-Opener-Policy: same-origin`, `Cross-Origin-Embedder-Policy: require-corp`).
+   * Where they cannot work, "auto" gives 1 thread (runtimeInfo().reason says why) and an explicit
+   * count above 1 throws. Calling init again with another count restarts the workers; tensors stay.
+   */
+  threads?: number | "auto";
+  /** Where tensorlane-worker.js is served, when it is not beside the bundle (e.g. the IIFE build). */
+  workerUrl?: string | URL;
 }
+
+/** The largest shared memory: 4 GiB, the wasm32 limit (the single-thread memory grows to it too). */
+const SHARED_MAXIMUM_PAGES = 65536;
 
 /**
  * The largest single allocation: 992 MiB (2^30 - 2^25). The allocator's blocks stop at 1 GiB, and
@@ -24,6 +40,10 @@ export const MAX_ALLOCATION_BYTES = 2 ** 30 - 2 ** 25;
 
 let kernelsRef: Kernels | null = null;
 let pending: Promise<void> | null = null;
+/** The module's bytes, kept to derive the shared-memory variant when threads are turned on. */
+let sourceBytes: Uint8Array | null = null;
+let sharedModule: WebAssembly.Module | null = null;
+let sharedBytes: Uint8Array | null = null;
 let f32Cache = new Float32Array(0);
 let i32Cache = new Int32Array(0);
 let u8Cache = new Uint8Array(0);
@@ -40,18 +60,23 @@ export function simdSupported(): boolean {
 }
 
 /**
- * Loads the kernels. Idempotent: later calls return at once (and concurrent calls share one load).
+ * Loads the kernels. Idempotent: later calls return at once (and concurrent calls share one load),
+ * except that a call with `threads` (re)starts the worker threads.
  * With no options it compiles the bytes inlined in the bundle: no file read, no fetch.
  */
 export function init(options: InitOptions = {}): Promise<void> {
-  if (kernelsRef) return Promise.resolve();
-  if (!pending) {
-    pending = load(options).catch((error: unknown) => {
-      pending = null; // a failed load may be retried, e.g. with a module
-      throw error;
+  const reconfigure = options !== null && typeof options === "object" && options.threads !== undefined;
+  if (kernelsRef && !reconfigure && !pending) return Promise.resolve();
+  if (pending && !reconfigure) return pending;
+  const previous = pending ?? Promise.resolve();
+  const current: Promise<void> = previous
+    .catch(() => undefined)
+    .then(() => load(options))
+    .finally(() => {
+      if (pending === current) pending = null;
     });
-  }
-  return pending;
+  pending = current;
+  return current;
 }
 
 /** True once init() has finished. */
@@ -63,32 +88,107 @@ async function load(options: InitOptions): Promise<void> {
   if (options === null || typeof options !== "object") {
     throw new TypeError(`init: options must be an object (got ${typeof options})`);
   }
-  const unknown = Object.keys(options).filter((k) => k !== "module" && k !== "bytes");
+  const known = ["module", "bytes", "threads", "workerUrl"];
+  const unknown = Object.keys(options).filter((k) => !known.includes(k));
   if (unknown.length > 0) {
-    throw new TypeError(`init: unknown option ${unknown.map((k) => `"${k}"`).join(", ")} (expected "module" or "bytes")`);
+    throw new TypeError(`init: unknown option ${unknown.map((k) => `"${k}"`).join(", ")} (expected ${known.map((k) => `"${k}"`).join(", ")})`);
   }
-  if (!simdSupported()) {
-    throw new Error(
-      "tensorlane needs WebAssembly SIMD (SIMD128), which this JavaScript engine does not support. " +
-        "It is available in Node 16.4+, Chrome/Edge 91+, Firefox 89+, Safari 16.4+, Deno, Bun and Cloudflare Workers.",
-    );
+  const request = options.threads === undefined ? undefined : checkThreadsOption(options.threads);
+  if (options.workerUrl !== undefined && typeof options.workerUrl !== "string" && !(options.workerUrl instanceof URL)) {
+    throw new TypeError("init: workerUrl must be a string or a URL (where tensorlane-worker.js is served)");
   }
-  let module: WebAssembly.Module;
-  if (options.module !== undefined) {
-    if (!(options.module instanceof WebAssembly.Module)) {
+  if (kernelsRef && request === undefined) return;
+  const plan: ThreadPlan = request === undefined ? { count: 1, reason: null } : planThreads(request);
+  if (!kernelsRef) {
+    if (!simdSupported()) {
+      throw new Error(
+        "tensorlane needs WebAssembly SIMD (SIMD128), which this JavaScript engine does not support. " +
+          "It is available in Node 16.4+, Chrome/Edge 91+, Firefox 89+, Safari 16.4+, Deno, Bun and Cloudflare Workers.",
+      );
+    }
+    if (options.module !== undefined && !(options.module instanceof WebAssembly.Module)) {
       throw new TypeError("init: module must be a WebAssembly.Module (e.g. `import wasm from \"tensorlane/wasm\"` in a Worker)");
     }
-    module = options.module;
-  } else {
-    const bytes = options.bytes ?? decodeBase64(WASM_BASE64);
-    module = await compileBytes(bytes);
   }
-  const instance = await WebAssembly.instantiate(module, { env: { abort: onAbort } });
-  kernelsRef = instance.exports as unknown as Kernels;
-  if (!(kernelsRef.memory instanceof WebAssembly.Memory) || typeof kernelsRef.alloc !== "function") {
-    kernelsRef = null;
+  if (plan.count > 1 && !isSharedMemory()) {
+    await loadShared(options);
+  } else if (!kernelsRef) {
+    let module: WebAssembly.Module;
+    if (options.module !== undefined) {
+      module = options.module;
+    } else {
+      sourceBytes = toBytes(options.bytes ?? decodeBase64(WASM_BASE64));
+      module = await compileBytes(sourceBytes as Uint8Array<ArrayBuffer>);
+    }
+    const instance = await WebAssembly.instantiate(module, { env: { abort: onAbort } });
+    kernelsRef = checkKernels(instance.exports);
+  }
+  await applyThreads(plan, kernelsRef!.memory, sharedModule, sharedBytes, options.workerUrl);
+}
+
+function checkKernels(exports: WebAssembly.Exports): Kernels {
+  const k = exports as unknown as Kernels;
+  if (!(k.memory instanceof WebAssembly.Memory) || typeof k.alloc !== "function" || typeof k.heap_root !== "function") {
     throw new TypeError("init: the module given is not a tensorlane kernel module");
   }
+  return k;
+}
+
+function toBytes(source: BufferSource): Uint8Array {
+  if (source instanceof Uint8Array) return source;
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  return new Uint8Array(source);
+}
+
+function isSharedMemory(): boolean {
+  return kernelsRef !== null && typeof SharedArrayBuffer === "function" && kernelsRef.memory.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * Instantiates the shared-memory variant of the module. If a single-thread instance already runs,
+ * its heap moves into the shared memory at the same addresses, so every tensor stays valid.
+ */
+async function loadShared(options: InitOptions): Promise<void> {
+  if (!sourceBytes) {
+    if (options.bytes !== undefined) sourceBytes = toBytes(options.bytes);
+    else if (options.module !== undefined || kernelsRef) {
+      throw new Error("init: threads need the kernel module's bytes, not only a compiled module: pass init({ bytes, threads })");
+    } else sourceBytes = decodeBase64(WASM_BASE64);
+  }
+  const variant = sharedMemoryVariant(sourceBytes, SHARED_MAXIMUM_PAGES);
+  sharedBytes = variant.bytes;
+  sharedModule = await compileBytes(variant.bytes);
+  const old = kernelsRef;
+  const oldBytes = old ? old.memory.buffer.byteLength : 0;
+  const memory = new WebAssembly.Memory({
+    initial: Math.max(variant.limits.initial, oldBytes / WASM_PAGE_BYTES),
+    maximum: SHARED_MAXIMUM_PAGES,
+    shared: true,
+  });
+  const next = checkKernels((await WebAssembly.instantiate(sharedModule, { env: { abort: onAbort, memory } })).exports);
+  if (old && old.heap_root() !== 0) {
+    // Let the new allocator set itself up (its root lands at the same fixed address), then give it
+    // the old heap's bytes, root included.
+    next.free(next.alloc(16));
+    if (next.heap_root() !== old.heap_root()) throw new Error("init: could not move the heap into shared memory (allocator roots differ)");
+    new Uint8Array(memory.buffer).set(new Uint8Array(old.memory.buffer));
+  }
+  kernelsRef = next;
+}
+
+/** What the running library uses: threads, shared memory, SIMD, and why threads are off. */
+export function runtimeInfo(): RuntimeInfo {
+  kernels();
+  return threadsInfo(isSharedMemory());
+}
+
+/**
+ * Ends the worker threads started by init({ threads }), so a Node script exits by itself (idle
+ * workers do not keep it alive anyway). The library carries on with 1 thread; tensors stay valid.
+ * Idempotent.
+ */
+export function dispose(): void {
+  stopPool();
 }
 
 // Cloudflare Workers (workerd) and pages whose Content-Security-Policy lacks 'wasm-unsafe-eval'
