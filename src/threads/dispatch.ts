@@ -2,28 +2,16 @@
 // run tasks, running one kernel call per thread, and per-thread scratch.
 import type { Kernels } from "../generated/kernels.js";
 import { allocBytes, freeBytes, kernels } from "../runtime.js";
-import type { Pool } from "./pool.js";
+import { currentPool, kernelIndexOf } from "./state.js";
+
+export { currentPool };
 
 /** Names of the wasm exports that are functions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type KernelName = { [K in keyof Kernels]: Kernels[K] extends (...a: any[]) => any ? K : never }[keyof Kernels];
 
-let pool: Pool | null = null;
 let simulated: number | null = null;
-let kernelIndex = new Map<string, number>();
-let warnedBroken = false;
-
-/** @internal Installs the pool (null: none) and the kernel names its workers index. */
-export function setPool(next: Pool | null, names: readonly string[] = []): void {
-  pool = next;
-  kernelIndex = new Map(names.map((name, i) => [name, i]));
-  warnedBroken = false;
-}
-
-/** @internal The pool, or null. */
-export function currentPool(): Pool | null {
-  return pool;
-}
+let warnedBroken: object | null = null; // the broken pool already warned about
 
 /**
  * Threads that run tasks: 1 without a pool; the pool size (calling thread included) with one;
@@ -32,10 +20,11 @@ export function currentPool(): Pool | null {
  */
 export function threadCount(): number {
   if (simulated !== null) return simulated;
+  const pool = currentPool();
   if (pool === null) return 1;
   if (pool.broken !== null) {
-    if (!warnedBroken) {
-      warnedBroken = true;
+    if (warnedBroken !== pool) {
+      warnedBroken = pool;
       console.warn(`tensorlane: the worker pool stopped (${pool.broken}); running on 1 thread until \`await tl.init({ threads: n })\``);
     }
     return 1;
@@ -62,11 +51,12 @@ export function runTasks(kernel: KernelName, tasks: readonly (readonly number[])
   if (!Number.isInteger(n) || n < 1 || n > threads) {
     throw new RangeError(`runTasks: tasks.length must be between 1 and threadCount() = ${threads} (got ${n})`);
   }
+  const pool = currentPool();
   if (simulated !== null || pool === null) {
     for (const task of tasks) fn(...task);
     return;
   }
-  const index = kernelIndex.get(kernel);
+  const index = kernelIndexOf(kernel);
   if (index === undefined) throw new TypeError(`runTasks: the worker pool does not know the kernel ${kernel}`);
   pool.run(index, kernel, fn, tasks);
 }

@@ -14,7 +14,7 @@ interface NodeWorker {
   ref(): void;
 }
 
-type NodeWorkerThreads = { Worker: new (url: URL, options: { name?: string }) => NodeWorker };
+type NodeWorkerThreads = { Worker: new (url: URL, options: { name?: string; execArgv?: string[] }) => NodeWorker };
 
 function nodeBuiltin<T>(name: string): T | null {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown; versions?: { node?: string } } }).process;
@@ -69,7 +69,9 @@ export function workerHost(): WorkerHost {
   if (threads) {
     return {
       start(url, onMessage, onError): WorkerHandle {
-        const worker = new threads.Worker(url instanceof URL ? url : new URL(url), { name: "tensorlane supervisor" });
+        // execArgv []: the worker script needs no Node options, and some of the parent's break a
+        // worker (`node --input-type=module -e ...` passes --input-type on to it).
+        const worker = new threads.Worker(url instanceof URL ? url : new URL(url), { name: "tensorlane supervisor", execArgv: [] });
         worker.on("message", (m: PoolMessage) => onMessage(m));
         worker.on("error", (e: Error) => onError(e.message));
         worker.on("exit", (code: number) => onError(`exited with code ${code}`));

@@ -1,5 +1,5 @@
 // Turning threads on and off: the `threads` option of init(), runtimeInfo() and dispose().
-import { currentPool, setPool } from "./dispatch.js";
+import { currentPool, setPool } from "./state.js";
 import { canBlock, coreCount, defaultWorkerUrl, threadsUnsupportedReason, workerHost } from "./environment.js";
 import { Pool } from "./pool.js";
 

@@ -53,7 +53,7 @@ function supervise(start) {
   for (let index = 1; index < count; index++) {
     const child = web
       ? new Worker(start.workerUrl, { type: "module", name: `tensorlane kernel ${index}` })
-      : new nodeThreads.Worker(new URL(start.workerUrl), { name: `tensorlane kernel ${index}` });
+      : new nodeThreads.Worker(new URL(start.workerUrl), { name: `tensorlane kernel ${index}`, execArgv: [] });
     children.push(child);
     let dead = false;
     const died = (reason) => {
@@ -129,12 +129,13 @@ async function runKernels(start) {
     return;
   }
   const kernels = names.map((name) => exports[name]);
-  toParent({ type: "ready" });
-
   const cmd = base + layout.command;
   const done = base + layout.done;
   const argBase = (base + layout.args) >> 1; // index into the Float64Array
-  let seen = Atomics.load(control, cmd);
+  // A fresh control block starts at 0. (Not read after "ready": the first command may come
+  // before this thread runs again.)
+  let seen = 0;
+  toParent({ type: "ready" });
   for (;;) {
     // Spin briefly (a training step issues its kernels back to back), then sleep.
     let next = Atomics.load(control, cmd);
