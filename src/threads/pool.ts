@@ -91,7 +91,8 @@ export class Pool {
         if (!settled) {
           settled = true;
           supervisor.terminate();
-          reject(new Error(`init: could not start ${options.count - 1} worker thread(s): ${reason}`));
+          const deno = /requires read access/i.test(reason) ? ` (Deno: allow reading the worker script, e.g. --allow-read=${String(options.workerUrl).replace(/^file:\/\//, "")})` : "";
+          reject(new Error(`init: could not start ${options.count - 1} worker thread(s): ${reason}${deno}`));
         } else if (pool && !pool.broken && !pool.disposed) {
           pool.broken = reason;
         }

@@ -5,7 +5,9 @@
 //                     127.0.0.1 and asked over HTTP
 //   chromium-*        headless Debian chromium via playwright-core, pages served from 127.0.0.1
 //                     with a CSP that forbids eval and any network: the ESM bundle in a page, the
-//                     plain <script> build, and the ESM bundle in a module Web Worker
+//                     plain <script> build, and the ESM bundle in a module Web Worker; then, served
+//                     cross-origin isolated (COOP/COEP), a worker and a page with 2 threads
+//   *-2-threads       the same run with init({ threads: 2 }): the worker pool must not change a bit
 // deno, bun and workerd come from test/cross-runtime/runtimes (`npm run runtimes:install`).
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -23,6 +25,9 @@ export interface ScenarioResult {
   bytes: number;
   initMs?: number;
   runMs?: number;
+  /** Threads the library ran with (runtimeInfo().threads) and how it waited for them. */
+  threads?: number;
+  wait?: string | null;
 }
 
 export interface RunOutcome {
@@ -47,6 +52,8 @@ const runtimeBin = (name: string) => join(here, "runtimes", "node_modules", ".bi
 const INSTALL_HINT = "run `npm run runtimes:install`";
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'";
+/** What makes a page cross-origin isolated (SharedArrayBuffer, so threads). */
+export const ISOLATION_HEADERS = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
 const RUN_TIMEOUT_MS = 90_000;
 
 function missingBin(name: string): string | null {
@@ -90,9 +97,10 @@ async function timed(fn: () => Promise<{ result: ScenarioResult; notes?: Record<
 }
 
 function esmRuntime(name: string, command: () => [string, string[]], env?: NodeJS.ProcessEnv): Runtime {
+  const bin = name.replace(/-2-threads$/, "");
   return {
     name,
-    unavailable: () => missingDist() ?? (name === "node" ? null : missingBin(name)),
+    unavailable: () => missingDist() ?? (bin === "node" ? null : missingBin(bin)),
     run: () =>
       timed(async () => {
         const [cmd, args] = command();
@@ -180,8 +188,11 @@ const CONTENT_TYPES: Record<string, string> = {
   ".map": "application/json",
 };
 
-/** Serves /dist/* and /cross-runtime/* (never node_modules) with the strict CSP on every answer. */
-function serveStatic(): Promise<{ server: Server; origin: string }> {
+/**
+ * Serves /dist/* and /cross-runtime/* (never node_modules) with the strict CSP on every answer,
+ * and the COOP/COEP headers too when `isolated`.
+ */
+function serveStatic(isolated: boolean): Promise<{ server: Server; origin: string }> {
   const mounts: [string, string][] = [
     ["/dist/", dist],
     ["/cross-runtime/", here],
@@ -200,6 +211,7 @@ function serveStatic(): Promise<{ server: Server; origin: string }> {
         "content-type": CONTENT_TYPES[extname(file)],
         "content-security-policy": CSP,
         "cache-control": "no-store",
+        ...(isolated ? ISOLATION_HEADERS : {}),
       })
       .end(readFileSync(file));
   });
@@ -246,6 +258,7 @@ function playwrightMissing(): string | null {
 let browserPromise: Promise<{
   context: import("playwright-core").BrowserContext;
   origin: string;
+  isolatedOrigin: string;
   close(): Promise<void>;
 }> | null = null;
 
@@ -253,14 +266,17 @@ function chromiumSession() {
   browserPromise ??= (async () => {
     const { chromium } = await import("playwright-core");
     const profile = mkdtempSync(join(tmpdir(), "tensorlane-chromium-"));
-    const { server, origin } = await serveStatic();
+    const { server, origin } = await serveStatic(false);
+    const isolated = await serveStatic(true);
     const context = await chromium.launchPersistentContext(profile, CHROMIUM_OPTIONS);
     return {
       context,
       origin,
+      isolatedOrigin: isolated.origin,
       async close() {
         await context.close();
         await new Promise((r) => server.close(r));
+        await new Promise((r) => isolated.server.close(r));
         rmSync(profile, { recursive: true, force: true });
       },
     };
@@ -275,13 +291,15 @@ export async function closeChromium(): Promise<void> {
   await session?.close();
 }
 
-function chromiumPage(name: string, page: string): Runtime {
+function chromiumPage(name: string, page: string, isolated = false): Runtime {
   return {
     name,
     unavailable: chromiumUnavailable,
     run: () =>
       timed(async () => {
-        const { context, origin } = await chromiumSession();
+        const session = await chromiumSession();
+        const { context } = session;
+        const origin = isolated ? session.isolatedOrigin : session.origin;
         const tab = await context.newPage();
         const errors: string[] = [];
         const foreignRequests: string[] = [];
@@ -299,7 +317,8 @@ function chromiumPage(name: string, page: string): Runtime {
             violations: string[];
           };
           if (outcome.error || !outcome.result) throw new Error(`${page}: ${outcome.error}\n${errors.join("\n")}`);
-          return { result: outcome.result, notes: { cspViolations: outcome.violations, errors, foreignRequests } };
+          const crossOriginIsolated = await tab.evaluate(() => globalThis.crossOriginIsolated);
+          return { result: outcome.result, notes: { cspViolations: outcome.violations, errors, foreignRequests, crossOriginIsolated } };
         } finally {
           await tab.close();
         }
@@ -316,4 +335,15 @@ export const RUNTIMES: Runtime[] = [
   chromiumPage("chromium-esm", "esm.html"),
   chromiumPage("chromium-script", "iife.html"),
   chromiumPage("chromium-worker", "worker.html"),
+  // Threads: the same run on 2 threads must give the same bits.
+  esmRuntime("node-2-threads", () => [process.execPath, ["run-esm.js", "2"]]),
+  // Deno checks read permission for a worker's script file: grant exactly that one file.
+  esmRuntime(
+    "deno-2-threads",
+    () => [runtimeBin("deno"), ["run", "--no-prompt", `--allow-read=${join(dist, "tensorlane-worker.js")}`, "run-esm.js", "2"]],
+    { DENO_NO_UPDATE_CHECK: "1" },
+  ),
+  esmRuntime("bun-2-threads", () => [runtimeBin("bun"), ["run-esm.js", "2"]]),
+  chromiumPage("chromium-isolated-worker-2-threads", "worker-threads.html", true),
+  chromiumPage("chromium-isolated-page-2-threads", "esm-threads.html", true),
 ];
