@@ -10,6 +10,7 @@ export interface EvalOptions {
   checkpoint: string;
   data?: string;
   batchSize: number;
+  threads?: number | "auto";
 }
 
 /** Predicted class of each row, scoring `batchSize` rows at a time. */
@@ -35,7 +36,7 @@ export function predict(model: CheckpointableModel, X: Tensor, batchSize: number
 }
 
 export async function runEval(o: EvalOptions, out: Output): Promise<void> {
-  await init();
+  await init({ threads: o.threads ?? 1 });
   const ck = loadCheckpoint(await readFileBytes(o.checkpoint, { what: "checkpoint" }), o.checkpoint);
   try {
     const record = (ck.meta as { data?: DataRecord }).data;

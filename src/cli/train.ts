@@ -7,6 +7,7 @@ import {
   deriveSeed,
   FullyConnectedNet,
   init,
+  runtimeInfo,
   loadCheckpoint,
   MODEL_KINDS,
   Solver,
@@ -52,6 +53,8 @@ export interface TrainOptions {
   out?: string;
   name?: string;
   resume?: string;
+  /** Threads for the kernels (does not change the results, so not part of the run). */
+  threads?: number | "auto";
 }
 
 /** Options that define the run: with --resume they come from the checkpoint. */
@@ -134,7 +137,7 @@ function buildModel(o: TrainOptions, data: DataRecord): { model: CheckpointableM
 
 export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out: Output): Promise<void> {
   const startTime = performance.now();
-  await init();
+  await init({ threads: o.threads ?? 1 });
 
   let resumed: LoadedCheckpoint | null = null;
   let runMeta: RunMeta;
@@ -208,6 +211,10 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   const lr = Object.values(solver.optimConfigs)[0]?.learningRate ?? (solver.updateRule === updateRules.adam ? 1e-3 : 1e-2); // the rules' defaults
   out.write(`tensorlane ${VERSION} · ${describeModel(model, kind)}\n`);
   out.write(`data: ${describeData(data.record)}, ${data.test.labels.length} test\n`);
+  if (o.threads !== undefined && o.threads !== 1) {
+    const info = runtimeInfo();
+    out.write(`threads: ${info.threads}${info.reason ? ` (${info.reason})` : ""}\n`);
+  }
   out.write(
     `training: ${rule} lr ${lr}${solver.lrDecay !== 1 ? ` decay ${solver.lrDecay}/epoch` : ""}, ` +
       `${numEpochs} epochs x ${perEpoch} batches of ${solver.batchSize}` +
