@@ -3,7 +3,9 @@
 // shared memory, errors and the "auto" fallback, a worker trap, a worker killed in the middle of a
 // call, and a Node process that exits by itself after training with threads.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import * as tl from "../src/index.js";
@@ -236,4 +238,22 @@ describe("threads: process exit", () => {
       expect(JSON.parse(run.stdout)).toEqual({ threads: 2, loss: true });
     });
   }
+
+  it("the CLI trains with --threads 2, says so, and exits; a bad --threads is refused", () => {
+    const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+    const out = mkdtempSync(join(tmpdir(), "tensorlane-threads-cli-"));
+    try {
+      const run = spawnSync(process.execPath, [cli, "train", "--threads", "2", "--epochs", "1", "--train-samples", "500", "--hidden", "32", "--out", out], { encoding: "utf8", timeout: 60_000 });
+      expect(run.error, "the CLI did not exit within 60 s").toBeUndefined();
+      expect(run.stderr).toBe("");
+      expect(run.status).toBe(0);
+      expect(run.stdout).toMatch(/^threads: 2$/m);
+      expect(run.stdout).toMatch(/test accuracy/);
+      const bad = spawnSync(process.execPath, [cli, "train", "--threads", "0"], { encoding: "utf8", timeout: 30_000 });
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toMatch(/--threads <n>' argument '0' is invalid. Expected a thread count from 1 to 256 or "auto"/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
 });
