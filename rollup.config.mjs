@@ -5,6 +5,7 @@
 //                            precompiled WebAssembly.Module (Cloudflare Workers): init({ module })
 //   dist/tensorlane-worker.js the thread worker (plain JS, no imports), found beside the bundle
 //                            with new URL("./tensorlane-worker.js", import.meta.url)
+//   dist/chunks/threads-*.js what starts the workers, loaded by init({ threads }) only
 //   dist/node.js             `tensorlane/node`: files on disk (data folders, checkpoints)
 //   dist/cli.js              the `tensorlane` executable
 // The three ESM entries are one build, so they share one copy of the core (one wasm instance,
@@ -34,6 +35,9 @@ const plugins = [esbuild({ target: "es2022", minify: true })];
 const external = (id) => id.startsWith("node:") || ["commander", "cli-progress", "vega", "vega-lite"].includes(id);
 const srcDir = resolve("src") + sep;
 const isCore = (id) => id.startsWith(srcDir) && !id.startsWith(join(srcDir, "node") + sep) && !id.startsWith(join(srcDir, "cli") + sep);
+// What turns threads on (src/runtime.ts imports it dynamically) is a chunk of its own, so the
+// library entry stays small for the many users who never start workers.
+const threadsChunk = new Set(["start", "pool", "shared-module", "workers"].map((name) => join(srcDir, "threads", `${name}.ts`)));
 
 export default [
   {
@@ -47,14 +51,14 @@ export default [
       chunkFileNames: "chunks/[name]-[hash].js",
       // Every core module goes with the library entry, whichever entry uses it, so that
       // dist/tensorlane.js stays self-contained and the Node entries import it.
-      manualChunks: (id) => (isCore(id) ? "tensorlane" : undefined),
+      manualChunks: (id) => (threadsChunk.has(id) ? "threads" : isCore(id) ? "tensorlane" : undefined),
       banner: (chunk) => (chunk.isEntry && chunk.name === "cli" ? "#!/usr/bin/env node" : ""),
     },
     plugins: [...plugins, copyAssets],
   },
   {
     input: "src/index.ts",
-    output: { file: "dist/tensorlane.iife.js", format: "iife", name: "tensorlane", sourcemap: true },
+    output: { file: "dist/tensorlane.iife.js", format: "iife", name: "tensorlane", sourcemap: true, inlineDynamicImports: true },
     plugins,
   },
 ];

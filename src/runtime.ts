@@ -5,8 +5,9 @@
 // growth detaches every existing view.
 import type { Kernels } from "./generated/kernels.js";
 import { WASM_BASE64 } from "./generated/wasm-base64.js";
-import { applyThreads, checkThreadsOption, planThreads, stopPool, threadsInfo, type RuntimeInfo, type ThreadPlan } from "./threads/setup.js";
-import { sharedMemoryVariant, WASM_PAGE_BYTES } from "./threads/shared-module.js";
+import { defaultWorkerUrl, nodeBuiltin } from "./threads/environment.js";
+import { setPool } from "./threads/state.js";
+import { checkThreadsOption, planThreads, setThreadReason, stopPool, threadsInfo, type RuntimeInfo, type ThreadPlan } from "./threads/setup.js";
 
 export type { Kernels, RuntimeInfo };
 
@@ -28,9 +29,6 @@ export interface InitOptions {
   workerUrl?: string | URL;
 }
 
-/** The largest shared memory: 4 GiB, the wasm32 limit (the single-thread memory grows to it too). */
-const SHARED_MAXIMUM_PAGES = 65536;
-
 /**
  * The largest single allocation: 992 MiB (2^30 - 2^25). The allocator's blocks stop at 1 GiB, and
  * requests above 512 MiB are rounded up to a size-class start (see assembly/memory.ts), the last
@@ -42,8 +40,6 @@ let kernelsRef: Kernels | null = null;
 let pending: Promise<void> | null = null;
 /** The module's bytes, kept to derive the shared-memory variant when threads are turned on. */
 let sourceBytes: Uint8Array | null = null;
-let sharedModule: WebAssembly.Module | null = null;
-let sharedBytes: Uint8Array | null = null;
 let f32Cache = new Float32Array(0);
 let i32Cache = new Int32Array(0);
 let u8Cache = new Uint8Array(0);
@@ -110,9 +106,8 @@ async function load(options: InitOptions): Promise<void> {
       throw new TypeError("init: module must be a WebAssembly.Module (e.g. `import wasm from \"tensorlane/wasm\"` in a Worker)");
     }
   }
-  if (plan.count > 1 && !isSharedMemory()) {
-    await loadShared(options);
-  } else if (!kernelsRef) {
+  stopPool();
+  if (!kernelsRef && plan.count === 1) {
     let module: WebAssembly.Module;
     if (options.module !== undefined) {
       module = options.module;
@@ -123,7 +118,28 @@ async function load(options: InitOptions): Promise<void> {
     const instance = await WebAssembly.instantiate(module, { env: { abort: onAbort } });
     kernelsRef = checkKernels(instance.exports);
   }
-  await applyThreads(plan, kernelsRef!.memory, sharedModule, sharedBytes, options.workerUrl);
+  if (plan.count > 1) {
+    if (!sourceBytes) {
+      if (options.bytes !== undefined) sourceBytes = toBytes(options.bytes);
+      else if (options.module !== undefined || kernelsRef) {
+        throw new Error("init: threads need the kernel module's bytes, not only a compiled module: pass init({ bytes, threads })");
+      } else sourceBytes = decodeBase64(WASM_BASE64);
+    }
+    // The thread machinery is a separate chunk, loaded only when threads are turned on.
+    const { startThreads } = await import("./threads/start.js");
+    kernelsRef = await startThreads({
+      count: plan.count,
+      bytes: sourceBytes,
+      current: kernelsRef,
+      workerUrl: options.workerUrl ?? defaultWorkerUrl(),
+      compile: compileBytes,
+      check: checkKernels,
+      abort: onAbort,
+      install: setPool,
+      builtin: nodeBuiltin,
+    });
+  }
+  setThreadReason(plan.reason);
 }
 
 function checkKernels(exports: WebAssembly.Exports): Kernels {
@@ -142,38 +158,6 @@ function toBytes(source: BufferSource): Uint8Array {
 
 function isSharedMemory(): boolean {
   return kernelsRef !== null && typeof SharedArrayBuffer === "function" && kernelsRef.memory.buffer instanceof SharedArrayBuffer;
-}
-
-/**
- * Instantiates the shared-memory variant of the module. If a single-thread instance already runs,
- * its heap moves into the shared memory at the same addresses, so every tensor stays valid.
- */
-async function loadShared(options: InitOptions): Promise<void> {
-  if (!sourceBytes) {
-    if (options.bytes !== undefined) sourceBytes = toBytes(options.bytes);
-    else if (options.module !== undefined || kernelsRef) {
-      throw new Error("init: threads need the kernel module's bytes, not only a compiled module: pass init({ bytes, threads })");
-    } else sourceBytes = decodeBase64(WASM_BASE64);
-  }
-  const variant = sharedMemoryVariant(sourceBytes, SHARED_MAXIMUM_PAGES);
-  sharedBytes = variant.bytes;
-  sharedModule = await compileBytes(variant.bytes);
-  const old = kernelsRef;
-  const oldBytes = old ? old.memory.buffer.byteLength : 0;
-  const memory = new WebAssembly.Memory({
-    initial: Math.max(variant.limits.initial, oldBytes / WASM_PAGE_BYTES),
-    maximum: SHARED_MAXIMUM_PAGES,
-    shared: true,
-  });
-  const next = checkKernels((await WebAssembly.instantiate(sharedModule, { env: { abort: onAbort, memory } })).exports);
-  if (old && old.heap_root() !== 0) {
-    // Let the new allocator set itself up (its root lands at the same fixed address), then give it
-    // the old heap's bytes, root included.
-    next.free(next.alloc(16));
-    if (next.heap_root() !== old.heap_root()) throw new Error("init: could not move the heap into shared memory (allocator roots differ)");
-    new Uint8Array(memory.buffer).set(new Uint8Array(old.memory.buffer));
-  }
-  kernelsRef = next;
 }
 
 /** What the running library uses: threads, shared memory, SIMD, and why threads are off. */

@@ -68,7 +68,8 @@ export class Pool {
   private readonly control: Int32Array;
   private readonly args: Float64Array;
   private readonly sequence: number[];
-  private readonly canBlock: boolean;
+  /** False on a page's main thread: the caller spins instead of Atomics.wait. */
+  readonly canBlock: boolean;
   private readonly supervisor: WorkerHandle;
   private disposed = false;
 

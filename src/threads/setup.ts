@@ -1,7 +1,6 @@
 // Turning threads on and off: the `threads` option of init(), runtimeInfo() and dispose().
 import { currentPool, setPool } from "./state.js";
-import { canBlock, coreCount, defaultWorkerUrl, threadsUnsupportedReason, workerHost } from "./environment.js";
-import { Pool } from "./pool.js";
+import { coreCount, threadsUnsupportedReason } from "./environment.js";
 
 /** What init({ threads }) decided. */
 export interface ThreadPlan {
@@ -11,7 +10,6 @@ export interface ThreadPlan {
 }
 
 let lastReason: string | null = null;
-let blocking: boolean | null = null;
 
 /** Checks the `threads` option: an integer >= 1 or "auto". */
 export function checkThreadsOption(value: unknown): number | "auto" {
@@ -35,33 +33,9 @@ export function planThreads(request: number | "auto"): ThreadPlan {
   return { count: request, reason: null };
 }
 
-/** Stops the pool (if any) and starts one with plan.count threads over `memory` (if > 1). */
-export async function applyThreads(
-  plan: ThreadPlan,
-  memory: WebAssembly.Memory,
-  module: WebAssembly.Module | null,
-  bytes: Uint8Array | null,
-  workerUrl: string | URL | undefined,
-): Promise<void> {
-  stopPool();
-  lastReason = plan.reason;
-  if (plan.count === 1) return;
-  if (module === null || bytes === null) throw new Error("init: threads need the kernel module's bytes (internal error)");
-  blocking ??= canBlock();
-  const names = WebAssembly.Module.exports(module)
-    .filter((e) => e.kind === "function")
-    .map((e) => e.name);
-  let url: URL | string;
-  try {
-    url = workerUrl ?? defaultWorkerUrl();
-  } catch (error) {
-    throw new Error(
-      "init: cannot locate tensorlane-worker.js beside the bundle (no import.meta.url here); pass its address: init({ threads, workerUrl })",
-      { cause: error },
-    );
-  }
-  const pool = await Pool.start({ count: plan.count, memory, module, bytes, names, workerUrl: url, host: workerHost(), canBlock: blocking });
-  setPool(pool, names);
+/** @internal Records why init gave fewer threads than asked for (null: it did not). */
+export function setThreadReason(reason: string | null): void {
+  lastReason = reason;
 }
 
 /** Ends the worker threads, if any (the library carries on with 1 thread). */
@@ -104,7 +78,7 @@ export function threadsInfo(sharedMemory: boolean): RuntimeInfo {
     sharedMemory,
     simd: "simd128",
     cores: coreCount(),
-    wait: pool && !pool.broken ? (blocking ? "atomics" : "spin") : null,
+    wait: pool && !pool.broken ? (pool.canBlock ? "atomics" : "spin") : null,
     reason,
   };
 }

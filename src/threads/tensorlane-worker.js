@@ -16,7 +16,7 @@
 
 /** Web-style worker (browsers, Deno, Bun) or Node's worker_threads. */
 const web = typeof globalThis.postMessage === "function" && typeof globalThis.addEventListener === "function";
-const nodeThreads = web ? null : globalThis.process.getBuiltinModule("node:worker_threads");
+const nodeThreads = web ? null : globalThis.process.getBuiltinModule("worker_threads");
 
 function onParentMessage(handler) {
   if (web) globalThis.addEventListener("message", (event) => handler(event.data));
