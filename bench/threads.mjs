@@ -50,22 +50,34 @@ async function compare(tl, counts, makeStep, { rounds, sampleSeconds }) {
   return Object.fromEntries(counts.map((n) => [n, median(samples[n])]));
 }
 
-/** Median round trip of runTasks with one empty task per thread, minus a direct call. */
-function roundTrip(tl, threads, calls) {
+/**
+ * The dispatch round trip: runTasks with one empty task per thread, minus a direct call.
+ * "hot": calls back to back (the workers are still spinning); "cold": each call after 2 ms of
+ * idling, when the workers sleep in Atomics.wait and must be woken.
+ */
+export function roundTrip(tl, threads, calls) {
   const k = tl.kernels();
   const p = tl.zeros([16]);
   const tasks = Array.from({ length: threads }, () => [p.ptr, 0, 0]);
-  const times = [];
+  const hot = [];
   for (let r = 0; r < 9; r++) {
     const t0 = performance.now();
     for (let i = 0; i < calls; i++) tl.runTasks("f32_fill", tasks);
     const t1 = performance.now();
     for (let i = 0; i < calls; i++) k.f32_fill(p.ptr, 0, 0);
     const t2 = performance.now();
-    times.push(((t1 - t0) - (t2 - t1)) * 1000 / calls);
+    hot.push(((t1 - t0) - (t2 - t1)) * 1000 / calls);
+  }
+  const idle = new Int32Array(new SharedArrayBuffer(4));
+  const cold = [];
+  for (let r = 0; r < 60; r++) {
+    Atomics.wait(idle, 0, 0, 2);
+    const t0 = performance.now();
+    tl.runTasks("f32_fill", tasks);
+    cold.push((performance.now() - t0) * 1000);
   }
   p.dispose();
-  return { median: median(times), best: Math.min(...times) };
+  return { hot: median(hot), hotBest: Math.min(...hot), cold: median(cold), coldBest: Math.min(...cold) };
 }
 
 function gemmStep(tl, variant, m, n, k) {
@@ -117,7 +129,10 @@ export async function benchThreads({ quick = false, say = console.log } = {}) {
   const rt2 = roundTrip(tl, 2, quick ? 200 : 2000);
   const info = tl.runtimeInfo();
   say(`threads bench: ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}, wait ${info.wait}; wall-clock medians of ${opts.rounds} alternating samples`);
-  say(`dispatch round trip (runTasks, 2 tasks, empty kernels, minus a direct call): median ${rt2.median.toFixed(1)} µs, best ${rt2.best.toFixed(1)} µs (of 9 batches)`);
+  say(
+    `dispatch round trip (runTasks, 2 empty tasks): back to back ${rt2.hot.toFixed(1)} µs (best ${rt2.hotBest.toFixed(1)}), ` +
+      `waking a sleeping worker ${rt2.cold.toFixed(1)} µs (best ${rt2.coldBest.toFixed(1)}); medians`,
+  );
   const rows = [];
   const cases = [
     ...[["nn", 100, 100, 3072], ["tn", 3072, 100, 100], ["nt", 100, 3072, 100]].map(([v, m, n, k]) => ({
@@ -147,7 +162,7 @@ export async function benchThreads({ quick = false, say = console.log } = {}) {
     say(`  ${c.label.padEnd(40)} 1 thread ${row.ms1.toFixed(2).padStart(8)} ms   2 threads ${row.ms2.toFixed(2).padStart(8)} ms   speed-up ${row.speedup.toFixed(2)}x`);
   }
   tl.dispose();
-  return { roundTripMicros: rt2, rows, wait: info.wait };
+  return { roundTripMicros: rt2, rows, wait: info.wait, loadAverage: os.loadavg() };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
