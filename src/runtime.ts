@@ -2,7 +2,8 @@
 //
 // The module is instantiated once (init is idempotent). Typed-array views over wasm memory are
 // never stored by callers: f32()/i32()/u8() re-derive them whenever memory has grown, because
-// growth detaches every existing view.
+// growth detaches every existing view of a plain memory, and a shared memory (threads) hands out a
+// new, longer SharedArrayBuffer while old views keep their old length (hence the length check too).
 import type { Kernels } from "./generated/kernels.js";
 import { WASM_BASE64 } from "./generated/wasm-base64.js";
 import { defaultWorkerUrl, nodeBuiltin } from "./threads/environment.js";
@@ -203,21 +204,21 @@ export function kernels(): Kernels {
 /** A Float32Array over all of wasm memory, re-derived after growth. Never keep it across an allocation. */
 export function f32(): Float32Array {
   const buffer = kernels().memory.buffer;
-  if (f32Cache.buffer !== buffer) f32Cache = new Float32Array(buffer);
+  if (f32Cache.buffer !== buffer || f32Cache.byteLength !== buffer.byteLength) f32Cache = new Float32Array(buffer);
   return f32Cache;
 }
 
 /** An Int32Array over all of wasm memory, re-derived after growth. */
 export function i32(): Int32Array {
   const buffer = kernels().memory.buffer;
-  if (i32Cache.buffer !== buffer) i32Cache = new Int32Array(buffer);
+  if (i32Cache.buffer !== buffer || i32Cache.byteLength !== buffer.byteLength) i32Cache = new Int32Array(buffer);
   return i32Cache;
 }
 
 /** A Uint8Array over all of wasm memory, re-derived after growth. */
 export function u8(): Uint8Array {
   const buffer = kernels().memory.buffer;
-  if (u8Cache.buffer !== buffer) u8Cache = new Uint8Array(buffer);
+  if (u8Cache.buffer !== buffer || u8Cache.byteLength !== buffer.byteLength) u8Cache = new Uint8Array(buffer);
   return u8Cache;
 }
 

@@ -60,7 +60,8 @@ export async function startThreads(o: StartThreads): Promise<Kernels> {
 async function moveHeap(o: StartThreads, module: WebAssembly.Module, initialPages: number): Promise<Kernels> {
   const old = o.current;
   const oldBytes = old ? old.memory.buffer.byteLength : 0;
-  const memory = new WebAssembly.Memory({ initial: Math.max(initialPages, oldBytes / WASM_PAGE_BYTES), maximum: SHARED_MAXIMUM_PAGES, shared: true });
+  const initial = Math.max(initialPages, oldBytes / WASM_PAGE_BYTES);
+  const memory = sharedMemory(initial);
   const next = o.check((await WebAssembly.instantiate(module, { env: { abort: o.abort, memory } })).exports);
   if (old && old.heap_root() !== 0) {
     // Let the new allocator set itself up (its root lands at the same fixed address), then give it
@@ -70,4 +71,21 @@ async function moveHeap(o: StartThreads, module: WebAssembly.Module, initialPage
     new Uint8Array(memory.buffer).set(new Uint8Array(old.memory.buffer));
   }
   return next;
+}
+
+/**
+ * A shared memory reserves its maximum up front: 4 GiB where the engine can, else 1 GiB or
+ * 256 MiB (e.g. mobile browsers with little address space). The module imports "at most 4 GiB".
+ */
+function sharedMemory(initial: number): WebAssembly.Memory {
+  let failure: unknown;
+  for (const maximum of [SHARED_MAXIMUM_PAGES, 16384, 4096]) {
+    if (maximum < initial) break;
+    try {
+      return new WebAssembly.Memory({ initial, maximum, shared: true });
+    } catch (error) {
+      failure = error;
+    }
+  }
+  throw new Error(`init: could not reserve a shared WebAssembly.Memory (${failure instanceof Error ? failure.message : String(failure)})`, { cause: failure });
 }
