@@ -217,6 +217,31 @@ describe("threads: a worker dies in the middle of a call", () => {
   });
 });
 
+describe("threads: the supervisor dies in the middle of a call", () => {
+  it("the waiting caller notices the silence, throws, and init({ threads }) restores the pool", async () => {
+    await tl.init({ threads: 2 });
+    const size = 2000; // task 1: a 2000³ GEMM (16 GFLOP), whose worker dies with the supervisor
+    const a = tl.zeros([size, size]);
+    const c = tl.zeros([size, size]);
+    const work = tl.zeros([Math.ceil(kernels().f32_gemm_work_bytes(size, size, size) / 4) + 4]);
+    const y = tl.zeros([4]);
+    currentPool()!.killWorkerForTest(0, 20);
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    expect(() =>
+      runTasks("f32_gemm_nn", [
+        [y.ptr, y.ptr, y.ptr, 1, 1, 1, 0, 0, work.ptr],
+        [c.ptr, a.ptr, a.ptr, size, size, size, 0, 0, work.ptr],
+      ]),
+    ).toThrow(/tensorlane threads: the supervisor worker stopped \(no heartbeat for 5 s\) while running f32_gemm_nn/);
+    expect(threadCount()).toBe(1);
+    warn.mockRestore();
+    await tl.init({ threads: 2 });
+    runTasks("f32_fill", [[y.ptr, 2, 1], [y.ptr + 8, 2, 2]]);
+    expect(valuesOf(y)).toEqual([1, 1, 2, 2]);
+    for (const t of [a, c, work, y]) t.dispose();
+  });
+});
+
 describe("threads: process exit", () => {
   const bundle = fileURLToPath(new URL("../dist/tensorlane.js", import.meta.url));
   const script = (dispose: boolean) => `

@@ -24,10 +24,14 @@ export const LAYOUT = {
   statusDead: 2,
   stop: -1,
   spin: 20000, // worker: Atomics.load polls before sleeping (about 20-40 µs)
+  heartbeat: 0, // in slot 0 (the calling thread's, otherwise unused): the supervisor bumps it
+  heartbeatMs: 250,
 } as const;
 
 /** Polls of the calling thread before it sleeps in Atomics.wait. */
 const CALLER_SPIN = 20000;
+/** A supervisor silent this long is taken for dead (its kernel workers die with it). */
+const SUPERVISOR_SILENCE_MS = 5000;
 
 /** What the pool needs from the environment to start a worker. */
 export interface WorkerHost {
@@ -165,10 +169,27 @@ export class Pool {
       const seq = this.sequence[t];
       let done = Atomics.load(c, doneAt);
       for (let spin = 0; done !== seq && done !== -1 && spin < CALLER_SPIN; spin++) done = Atomics.load(c, doneAt);
+      // Beyond the spin, wait in slices and watch the supervisor's heartbeat: if it died, nobody
+      // would ever wake us (it is what reports a dead kernel worker).
+      let beat = Atomics.load(c, LAYOUT.heartbeat);
+      let beatAt = performance.now();
+      let polls = 0;
       while (done !== seq && done !== -1) {
-        if (this.canBlock) Atomics.wait(c, doneAt, done);
+        if (this.canBlock) Atomics.wait(c, doneAt, done, 1000);
         done = Atomics.load(c, doneAt);
+        if (done === seq || done === -1 || (!this.canBlock && ++polls % 65536 !== 0)) continue;
+        const now = performance.now();
+        const current = Atomics.load(c, LAYOUT.heartbeat);
+        if (current !== beat) {
+          beat = current;
+          beatAt = now;
+        } else if (now - beatAt > SUPERVISOR_SILENCE_MS) {
+          this.broken = `the supervisor worker stopped (no heartbeat for ${SUPERVISOR_SILENCE_MS / 1000} s)`;
+          failure ??= `tensorlane threads: ${this.broken} while running ${name}; the worker pool is stopped and the library continues on 1 thread. Call \`await tl.init({ threads: n })\` to start new workers (tensors are unaffected)`;
+          break;
+        }
       }
+      if (this.broken !== null && done !== seq && done !== -1) continue;
       const status = c[base + LAYOUT.status];
       if (done === -1 || status === LAYOUT.statusDead) {
         const reason = this.message(base);
@@ -203,7 +224,7 @@ export class Pool {
     return text || "a worker stopped";
   }
 
-  /** Test hook: the supervisor terminates kernel worker `index` after `delayMs`. */
+  /** Test hook: the supervisor terminates kernel worker `index` (0: itself) after `delayMs`. */
   killWorkerForTest(index: number, delayMs: number): void {
     this.supervisor.postMessage({ type: "test-kill", index, delayMs });
   }

@@ -37,18 +37,26 @@ onParentMessage((message) => {
   } else if (message && message.type === "stop") {
     stopChildren();
   } else if (message && message.type === "test-kill") {
-    // Test hook: terminate kernel worker `index` after `delayMs` (the fault test).
-    setTimeout(() => children[message.index - 1]?.terminate(), message.delayMs);
+    // Test hook: terminate kernel worker `index` after `delayMs` (the fault tests); index 0: this
+    // supervisor stops beating and exits, taking its kernel workers with it.
+    setTimeout(() => {
+      if (message.index > 0) children[message.index - 1]?.terminate();
+      else if (web) globalThis.close();
+      else globalThis.process.exit(1); // ends this thread at once, and its kernel workers with it
+    }, message.delayMs);
   }
 });
 
 // ---- supervisor ---------------------------------------------------------------------------------
 
 const children = [];
+let heartbeat = 0;
 
 function supervise(start) {
   const { layout, count } = start;
   const control = new Int32Array(start.control);
+  // Proof of life for a caller waiting on the kernel workers (see pool.ts).
+  heartbeat = setInterval(() => Atomics.add(control, layout.heartbeat, 1), layout.heartbeatMs);
   let ready = 0;
   for (let index = 1; index < count; index++) {
     const child = web
@@ -97,6 +105,7 @@ function supervise(start) {
 }
 
 function stopChildren() {
+  clearInterval(heartbeat);
   for (const child of children) child.terminate();
   children.length = 0;
   if (web) globalThis.close();
