@@ -41,6 +41,7 @@ async function compare(tl, counts, makeStep, { rounds, sampleSeconds }) {
     for (let j = 0; j < counts.length; j++) {
       const n = counts[(r + j) % counts.length];
       await tl.init({ threads: n });
+      await new Promise((r) => setTimeout(r, 100)); // let the old workers' teardown and the new ones' start settle
       const step = makeStep();
       for (let w = 0; w < 3; w++) step();
       if (steps === 0) steps = Math.max(1, Math.round(sampleSeconds / timeSteps(step, 1)));
