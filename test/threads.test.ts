@@ -114,6 +114,8 @@ describe("threads: pool and dispatch", () => {
     expect(() => runTasks("f32_fill", [[y.ptr, 1, 0], [y.ptr, 1, 0], [y.ptr, 1, 0]])).toThrow(/runTasks: tasks.length must be between 1 and threadCount\(\) = 2 \(got 3\)/);
     expect(() => runTasks("f32_fill", [])).toThrow(RangeError);
     expect(() => runTasks("no_such_kernel" as "f32_fill", [[0]])).toThrow(/runTasks: kernel must name a wasm function export/);
+    const long = new Array<number>(33).fill(0);
+    expect(() => runTasks("f32_fill", [long, long])).toThrow(/runTasks: a task has 33 arguments, more than the 32 a worker slot holds/);
     y.dispose();
   });
 

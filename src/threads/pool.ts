@@ -145,6 +145,9 @@ export class Pool {
   run(kernelIndex: number, name: string, direct: (...args: number[]) => unknown, tasks: readonly (readonly number[])[]): void {
     const c = this.control;
     this.checkAlive(name);
+    for (const task of tasks) {
+      if (task.length > LAYOUT.maxArgs) throw new RangeError(`runTasks: a task has ${task.length} arguments, more than the ${LAYOUT.maxArgs} a worker slot holds`);
+    }
     for (let t = 1; t < tasks.length; t++) {
       const base = t * LAYOUT.slotInts;
       const task = tasks[t];
@@ -163,7 +166,8 @@ export class Pool {
       ownError = error;
     }
     let failure: string | null = null;
-    for (let t = 1; t < tasks.length; t++) {
+    let silent = false; // the supervisor stopped beating: no point waiting for the other slots
+    for (let t = 1; t < tasks.length && !silent; t++) {
       const base = t * LAYOUT.slotInts;
       const doneAt = base + LAYOUT.done;
       const seq = this.sequence[t];
@@ -186,10 +190,11 @@ export class Pool {
         } else if (now - beatAt > SUPERVISOR_SILENCE_MS) {
           this.broken = `the supervisor worker stopped (no heartbeat for ${SUPERVISOR_SILENCE_MS / 1000} s)`;
           failure ??= `tensorlane threads: ${this.broken} while running ${name}; the worker pool is stopped and the library continues on 1 thread. Call \`await tl.init({ threads: n })\` to start new workers (tensors are unaffected)`;
+          silent = true;
           break;
         }
       }
-      if (this.broken !== null && done !== seq && done !== -1) continue;
+      if (silent) break;
       const status = c[base + LAYOUT.status];
       if (done === -1 || status === LAYOUT.statusDead) {
         const reason = this.message(base);
