@@ -78,6 +78,30 @@ describe("threads: pool and dispatch", () => {
     big.dispose();
   });
 
+  it("a GEMM split by output rows (each thread packing into its own scratch) gives the single call's bits on 1, 2 and 3 threads", async () => {
+    await tl.init({ threads: 3 });
+    const [m, n, k] = [103, 37, 300];
+    const a = tl.randn([m, k], { seed: 21 });
+    const b = tl.randn([k, n], { seed: 22 });
+    const c = tl.zeros([m, n]);
+    const kern = kernels();
+    const work = kern.f32_gemm_work_bytes(m, n, k);
+    const reference = tl.zeros([m, n]);
+    kern.f32_gemm_nn(reference.ptr, a.ptr, b.ptr, m, n, k, 0, 0, threadScratch(work)[0]);
+    for (const parts of [1, 2, 3]) {
+      const scratch = threadScratch(work);
+      // Row ranges on multiples of 4 (the microkernel's rows).
+      const cuts = Array.from({ length: parts + 1 }, (_, i) => (i === parts ? m : Math.floor((m * i) / parts / 4) * 4));
+      runTasks(
+        "f32_gemm_nn",
+        cuts.slice(0, -1).map((r0, t) => [c.ptr + r0 * n * 4, a.ptr + r0 * k * 4, b.ptr, cuts[t + 1] - r0, n, k, 0, 0, scratch[t]]),
+      );
+      expect(valuesOf(c), `${parts} threads`).toEqual(valuesOf(reference));
+      c.set(new Float32Array(m * n));
+    }
+    for (const t of [a, b, c, reference]) t.dispose();
+  });
+
   it("threadScratch gives one 16-byte aligned, disjoint region per thread, reused until it must grow", async () => {
     await tl.init({ threads: 3 });
     const a = threadScratch(100);
