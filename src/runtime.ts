@@ -132,7 +132,7 @@ async function load(options: InitOptions): Promise<void> {
       count: plan.count,
       bytes: sourceBytes,
       current: kernelsRef,
-      workerUrl: options.workerUrl ?? defaultWorkerUrl(),
+      workerUrl: options.workerUrl ?? workerUrlBesideBundle(),
       compile: compileBytes,
       check: checkKernels,
       abort: onAbort,
@@ -141,6 +141,15 @@ async function load(options: InitOptions): Promise<void> {
     });
   }
   setThreadReason(plan.reason);
+}
+
+function workerUrlBesideBundle(): URL {
+  try {
+    return defaultWorkerUrl();
+  } catch (error) {
+    // The <script> build loaded with importScripts in a classic worker cannot know its own address.
+    throw new Error("init: cannot tell where tensorlane-worker.js is served from here; pass it: init({ threads, workerUrl })", { cause: error });
+  }
 }
 
 function checkKernels(exports: WebAssembly.Exports): Kernels {

@@ -87,7 +87,7 @@ describe("threads: pool and dispatch", () => {
     const kern = kernels();
     const work = kern.f32_gemm_work_bytes(m, n, k);
     const reference = tl.zeros([m, n]);
-    kern.f32_gemm_nn(reference.ptr, a.ptr, b.ptr, m, n, k, 0, 0, threadScratch(work)[0]);
+    kern.f32_gemm_nn(reference.ptr, a.ptr, b.ptr, m, n, k, 0, false, threadScratch(work)[0]);
     for (const parts of [1, 2, 3]) {
       const scratch = threadScratch(work);
       // Row ranges on multiples of 4 (the microkernel's rows).
