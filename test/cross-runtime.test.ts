@@ -44,6 +44,8 @@ describe("cross-runtime: one seeded run, identical bits everywhere", () => {
         // The worker pool really ran: 2 threads, waiting with Atomics.wait (a page's main thread spins).
         expect(result.threads, `${runtime.name}: runtimeInfo().threads`).toBe(2);
         expect(result.wait).toBe(runtime.name === "chromium-isolated-page-2-threads" ? "spin" : "atomics");
+        // Real kernels through runTasks on 2 threads give the 1-thread results.
+        expect(result.dispatch, `${runtime.name}: dispatch probe`).toEqual({ threads: 2, reluOk: true, gemmSameBits: true });
         if (runtime.name.startsWith("chromium")) expect(notes.crossOriginIsolated, "the page is cross-origin isolated").toBe(true);
       } else {
         expect(result.threads ?? 1, `${runtime.name}: runtimeInfo().threads`).toBe(1);

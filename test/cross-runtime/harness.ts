@@ -7,7 +7,9 @@
 //                     with a CSP that forbids eval and any network: the ESM bundle in a page, the
 //                     plain <script> build, and the ESM bundle in a module Web Worker; then, served
 //                     cross-origin isolated (COOP/COEP), a worker and a page with 2 threads
-//   *-2-threads       the same run with init({ threads: 2 }): the worker pool must not change a bit
+//   *-2-threads       the same run with init({ threads: 2 }): the worker pool must not change a bit;
+//                     then dispatch-probe.js runs real kernels through runTasks on 2 threads (on
+//                     .probe/lib.js, the library built from src with its dispatch seam exported)
 // deno, bun and workerd come from test/cross-runtime/runtimes (`npm run runtimes:install`).
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -25,6 +27,8 @@ export interface ScenarioResult {
   bytes: number;
   initMs?: number;
   runMs?: number;
+  /** Threaded runs: real kernels through runTasks on 2 threads (dispatch-probe.js). */
+  dispatch?: { threads: number; reluOk: boolean; gemmSameBits: boolean };
   /** Threads the library ran with (runtimeInfo().threads) and how it waited for them. */
   threads?: number;
   wait?: string | null;
@@ -85,6 +89,21 @@ function runProcess(command: string, args: string[], options: { cwd?: string; en
   });
 }
 
+/**
+ * Builds test/cross-runtime/.probe/lib.js (dispatch-entry.ts bundled from src, so runTasks is
+ * reachable) and copies the worker script beside it; the threaded runs load it for dispatchProbe.
+ */
+let probeBuilt: Promise<void> | null = null;
+export function buildDispatchProbe(): Promise<void> {
+  probeBuilt ??= (async () => {
+    const { build } = await import("esbuild");
+    const out = join(here, ".probe");
+    await build({ entryPoints: [join(here, "dispatch-entry.ts")], bundle: true, format: "esm", platform: "neutral", outfile: join(out, "lib.js"), logLevel: "error" });
+    copyFileSync(join(root, "src", "threads", "tensorlane-worker.js"), join(out, "tensorlane-worker.js"));
+  })();
+  return probeBuilt;
+}
+
 function lastJsonLine(stdout: string): ScenarioResult {
   const line = stdout.trim().split("\n").pop() ?? "";
   return JSON.parse(line) as ScenarioResult;
@@ -103,6 +122,7 @@ function esmRuntime(name: string, command: () => [string, string[]], env?: NodeJ
     unavailable: () => missingDist() ?? (bin === "node" ? null : missingBin(bin)),
     run: () =>
       timed(async () => {
+        if (name.endsWith("-2-threads")) await buildDispatchProbe();
         const [cmd, args] = command();
         return { result: lastJsonLine(await runProcess(cmd, args, { env: { ...process.env, ...env } })) };
       }),
@@ -297,6 +317,7 @@ function chromiumPage(name: string, page: string, isolated = false): Runtime {
     unavailable: chromiumUnavailable,
     run: () =>
       timed(async () => {
+        if (isolated) await buildDispatchProbe();
         const session = await chromiumSession();
         const { context } = session;
         const origin = isolated ? session.isolatedOrigin : session.origin;
@@ -340,7 +361,7 @@ export const RUNTIMES: Runtime[] = [
   // Deno checks read permission for a worker's script file: grant exactly that one file.
   esmRuntime(
     "deno-2-threads",
-    () => [runtimeBin("deno"), ["run", "--no-prompt", `--allow-read=${join(dist, "tensorlane-worker.js")}`, "run-esm.js", "2"]],
+    () => [runtimeBin("deno"), ["run", "--no-prompt", `--allow-read=${join(dist, "tensorlane-worker.js")},${join(here, ".probe", "tensorlane-worker.js")}`, "run-esm.js", "2"]],
     { DENO_NO_UPDATE_CHECK: "1" },
   ),
   esmRuntime("bun-2-threads", () => [runtimeBin("bun"), ["run-esm.js", "2"]]),

@@ -15,4 +15,6 @@ const result = await scenario(tl);
 const t2 = performance.now();
 const info = tl.runtimeInfo();
 tl.dispose();
-console.log(JSON.stringify({ ...result, threads: info.threads, wait: info.wait, initMs: t1 - t0, runMs: t2 - t1 }));
+// With threads, also run real kernels through the pool (a second instance, built from src).
+const dispatch = threads > 1 ? await (await import("./dispatch-probe.js")).dispatchProbe(await import("./.probe/lib.js")) : undefined;
+console.log(JSON.stringify({ ...result, threads: info.threads, wait: info.wait, dispatch, initMs: t1 - t0, runMs: t2 - t1 }));
