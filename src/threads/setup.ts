@@ -24,7 +24,7 @@ export function planThreads(request: number | "auto"): ThreadPlan {
   const unsupported = threadsUnsupportedReason();
   if (request === "auto") {
     if (unsupported !== null) return { count: 1, reason: unsupported };
-    const cores = coreCount();
+    const cores = Math.min(coreCount(), 256);
     return { count: cores, reason: cores === 1 ? "the host reports 1 core" : null };
   }
   if (unsupported !== null) {
