@@ -77,7 +77,7 @@ function unitImage(ctx, values, side, colour) {
 }
 
 /** Draws `tiles` (arrays of side*side values) in a grid of `cell`-pixel cells on the weights canvas. */
-function drawTiles(canvas, tiles, side, cols, cell, colour) {
+function drawTiles(canvas, tiles, side, cols, cell, colour, gap = 1) {
   const ctx = canvas.getContext("2d");
   canvas.width = cols * cell;
   canvas.height = Math.ceil(tiles.length / cols) * cell;
@@ -90,7 +90,13 @@ function drawTiles(canvas, tiles, side, cols, cell, colour) {
   const tctx = tile.getContext("2d");
   tiles.forEach((values, t) => {
     tctx.putImageData(unitImage(tctx, values, side, colour), 0, 0);
-    ctx.drawImage(tile, (t % cols) * cell + 1, Math.floor(t / cols) * cell + 1, cell - 2, cell - 2);
+    const x = (t % cols) * cell + gap;
+    const y = Math.floor(t / cols) * cell + gap;
+    ctx.drawImage(tile, x, y, cell - 2 * gap, cell - 2 * gap);
+    if (gap > 1) {
+      ctx.strokeStyle = "#c9ced6";
+      ctx.strokeRect(x - 0.5, y - 0.5, cell - 2 * gap + 1, cell - 2 * gap + 1);
+    }
   });
 }
 
@@ -104,7 +110,7 @@ const grey = (a) => {
  * (784, H): column j is unit j's 28x28 template. The conv net's W1 is (F, 1, 3, 3): each filter,
  * and under it what it responds to in the first test image (maps: (F, 28, 28), after the ReLU).
  */
-function drawWeights(weights, shape, maps) {
+function drawWeights(weights, shape, maps, mapsOf) {
   const canvas = $("weights");
   const mapsCanvas = $("featureMaps");
   const width = Math.max(320, canvas.parentElement.clientWidth - 32);
@@ -124,11 +130,13 @@ function drawWeights(weights, shape, maps) {
   const tiles = Array.from({ length: F }, (_, f) => Array.from(weights.subarray(f * per, f * per + K * K)));
   const cell = 56;
   const cols = Math.max(1, Math.min(F, Math.floor(width / cell)));
-  drawTiles(canvas, tiles, K, cols, cell, diverging);
+  drawTiles(canvas, tiles, K, cols, cell, diverging, 5);
   if (maps) {
     const side = Math.round(Math.sqrt(maps.length / F));
     const mapTiles = Array.from({ length: F }, (_, f) => maps.subarray(f * side * side, (f + 1) * side * side));
-    drawTiles(mapsCanvas, mapTiles, side, cols, cell, grey);
+    drawTiles(mapsCanvas, mapTiles, side, cols, cell, grey, 2);
+    const item = state.data.shown[mapsOf];
+    $("mapsHintText").textContent = `What each filter responds to in test image ${item.index} (${state.data.classes[item.label]}, in the predictions below)`;
     mapsCanvas.hidden = false;
     $("mapsHint").hidden = false;
   }
@@ -203,10 +211,10 @@ function drawHistograms(scheme, layers) {
 // The rules the library applies (Solver, FullyConnectedNet), plus what the page adds: an empty
 // field is not 0, a learning rate of 0 and 0 epochs would "train" without training.
 const NUMBER_FIELDS = {
-  learningRate: { name: "learning rate", min: 0, minExclusive: true, max: 10, why: "a rate of 0 never changes the weights" },
-  epochs: { name: "epochs", integer: true, min: 1, max: 50, why: "0 epochs would finish without training" },
-  dropout: { name: "dropout", min: 0, max: 1, maxExclusive: true, why: "the probability of dropping a hidden unit" },
-  seed: { name: "seed", integer: true, min: 0, max: 2 ** 32 - 1 },
+  learningRate: { name: "Learning rate", min: 0, minExclusive: true, max: 10, why: "a rate of 0 never changes the weights" },
+  epochs: { name: "Epochs", integer: true, min: 1, max: 50, why: "0 epochs would finish without training" },
+  dropout: { name: "Dropout", min: 0, max: 1, maxExclusive: true, why: "the probability of dropping a hidden unit" },
+  seed: { name: "Seed", integer: true, min: 0, max: 2 ** 32 - 1 },
 };
 
 /** The field's number, or throws a RangeError with the library's wording: what was expected, what it got. */
@@ -249,6 +257,10 @@ function readConfig() {
   };
   let ok = true;
   for (const id of Object.keys(NUMBER_FIELDS)) {
+    if ($(id).disabled) {
+      fieldError(id, null);
+      continue;
+    }
     try {
       config[id] = readNumber(id);
       fieldError(id, null);
@@ -332,14 +344,14 @@ worker.onmessage = ({ data: m }) => {
       status(`Training: step ${m.step} of ${state.totalSteps} (epoch ${Math.min(m.epoch + 1, state.config.epochs)} of ${state.config.epochs}), loss ${m.losses.at(-1)?.toFixed(4) ?? "…"}`);
       break;
     case "eval":
-      state.evals.push({ step: m.step, trainAcc: m.trainAcc, valAcc: m.valAcc });
-      if (accData[0].at(-1) !== m.step) {
+      if (m.valAcc !== null) {
+        state.evals.push({ step: m.step, trainAcc: m.trainAcc, valAcc: m.valAcc });
         accData[0].push(m.step);
         accData[1].push(m.trainAcc);
         accData[2].push(m.valAcc);
         accChart.setData(accData);
       }
-      drawWeights(m.weights, m.weightShape, m.maps);
+      drawWeights(m.weights, m.weightShape, m.maps, m.mapsOf);
       showPredictions(m.predictions);
       break;
     case "done": {
@@ -348,10 +360,10 @@ worker.onmessage = ({ data: m }) => {
       state.testAcc = m.testAcc;
       $("train").disabled = false;
       $("stop").disabled = true;
-      const best = m.bestValAcc === null ? "" : ` (the parameters of the best validation accuracy, ${(100 * m.bestValAcc).toFixed(1)}%)`;
+      const best = m.bestValAcc === null ? "" : `, with the parameters that scored best on validation (${(100 * m.bestValAcc).toFixed(1)}%)`;
       const text = `Test accuracy ${(100 * m.testAcc).toFixed(1)}% on ${state.data.test} test images${best}.`;
       $("testAcc").textContent = text;
-      status(`${m.stopped ? "Stopped" : "Done"} after ${m.step} steps. ${text}`);
+      status(`${m.stopped ? "Stopped" : "Done"} after ${m.step} steps: test accuracy ${(100 * m.testAcc).toFixed(1)}%.`);
       break;
     }
     case "init":
@@ -375,7 +387,8 @@ worker.onmessage = ({ data: m }) => {
 $("train").addEventListener("click", () => {
   const config = readConfig();
   if (config === null) {
-    status("Not started: fix the highlighted field.", true);
+    const count = Object.keys(state.invalid).length;
+    status(`Not started: ${count === 1 ? "a field needs" : `${count} fields need`} fixing (see the message under it).`, true);
     return;
   }
   state.config = config;

@@ -9,8 +9,10 @@ import * as tl from "/dist/tensorlane.js";
 const VAL_COUNT = 1000; // held out from the training images, for the validation curve and the best-epoch pick
 const TRAIN_EVAL = 1000; // the training-accuracy curve is measured on this many training images
 const SHOWN_TEST = 16;
+const MAPS_OF = 9; // the shown test image the conv filters' responses are drawn for (an ankle boot: edges in every direction)
 const EVALS_PER_EPOCH = 8; // points on the accuracy chart per epoch
-const SLICE_MS = 40; // train this long, then let messages (Stop) in
+const SLICE_MS = 40;
+const EVAL_SHARE = 4; // train at least 4x as long as the last accuracy point took before taking another // train this long, then let messages (Stop) in
 
 /** The data once loaded: ImageDatasets, the normalization, and the tensors the Solver reads. */
 let data = null;
@@ -142,10 +144,10 @@ function firstLayer(model) {
   return { weights: W1.toArray(), shape: [...W1.shape] };
 }
 
-/** What each first-layer conv filter sees in the first shown test image: its ReLU'd response maps (F, 28, 28). */
+/** What each first-layer conv filter sees in shown test image MAPS_OF: its ReLU'd response maps (F, 28, 28). */
 function featureMaps(model) {
   const { W1, b1 } = model.params; // (F, 1, 3, 3), (F)
-  const image = tl.tensor(data.XShown.toArray().subarray(0, 784), [1, 1, 28, 28]);
+  const image = tl.tensor(data.XShown.toArray().subarray(MAPS_OF * 784, (MAPS_OF + 1) * 784), [1, 1, 28, 28]);
   try {
     const [out, cache] = tl.ConvReLU.forward(image, W1, b1, { stride: 1, pad: 1 }); // out: (1, F, 28, 28)
     cache.reluCache.x.dispose(); // the conv output before the ReLU; the cache's x, w, b are not ours
@@ -162,7 +164,7 @@ function postEval(model, step, epoch, trainAcc, valAcc) {
   const maps = shape.length === 4 ? featureMaps(model) : null;
   const predictions = model.predict(data.XShown);
   const transfer = [weights.buffer, ...(maps ? [maps.buffer] : [])];
-  postMessage({ type: "eval", step, epoch, trainAcc, valAcc, weights, weightShape: shape, maps, predictions: Array.from(predictions) }, transfer);
+  postMessage({ type: "eval", step, epoch, trainAcc, valAcc, weights, weightShape: shape, maps, mapsOf: MAPS_OF, predictions: Array.from(predictions) }, transfer);
 }
 
 // Thrown from onProgress to hand the thread back between slices: Solver.train() resumes at the
@@ -199,9 +201,17 @@ async function train(config) {
   const evalEvery = Math.max(1, Math.floor(perEpoch / EVALS_PER_EPOCH));
   let losses = [];
   let sliceEnd = performance.now() + SLICE_MS;
+  // Accuracy points cost forward passes over 2,000 images (seconds for the conv net on a slow
+  // machine): between the Solver's own checks, take one only after training for EVAL_SHARE times
+  // as long as the last one took, so the run spends most of its time training.
+  let lastEvalEnd = 0;
+  let lastEvalCost = 0;
   solver.onProgress = (e) => {
     losses.push(e.loss);
-    if (e.iteration % evalEvery === 0 || e.iteration === 1 || e.iteration === totalSteps) {
+    const now = performance.now();
+    const solverChecked = e.valAcc !== undefined;
+    const due = e.iteration % evalEvery === 0 && now - lastEvalEnd >= EVAL_SHARE * lastEvalCost;
+    if (solverChecked || due) {
       postMessage({ type: "progress", step: e.iteration, epoch: e.epoch, losses, learningRate: e.learningRate });
       losses = [];
       // Validation accuracy over the whole held-out split, training accuracy on a fixed sample:
@@ -209,6 +219,8 @@ async function train(config) {
       const trainAcc = e.trainAcc ?? solver.checkAccuracy(data.XTrainEval, data.yTrainEval);
       const valAcc = e.valAcc ?? solver.checkAccuracy(data.XVal, data.yVal);
       postEval(model, e.iteration, e.iteration / perEpoch, trainAcc, valAcc);
+      lastEvalEnd = performance.now();
+      lastEvalCost = lastEvalEnd - now;
     }
     if (performance.now() > sliceEnd) throw PAUSE;
   };
@@ -236,7 +248,7 @@ async function train(config) {
     const testPredictions = model.predict(data.XTest, { batchSize: 500 });
     const testAcc = accuracy(testPredictions, data.yTest);
     const best = solver.valAccHistory.length > 0 ? solver.bestValAcc : null;
-    postEval(model, solver.iteration, solver.iteration / perEpoch, solver.checkAccuracy(data.XTrainEval, data.yTrainEval), solver.checkAccuracy(data.XVal, data.yVal));
+    postEval(model, solver.iteration, solver.iteration / perEpoch, null, null); // the pictures of the restored parameters
     postMessage({ type: "done", step: solver.iteration, stopped, testAcc, bestValAcc: best, memory: tl.memory() });
   } finally {
     solver.dispose();
