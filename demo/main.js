@@ -388,7 +388,7 @@ $("train").addEventListener("click", () => {
   const config = readConfig();
   if (config === null) {
     const count = Object.keys(state.invalid).length;
-    status(`Not started: ${count === 1 ? "a field needs" : `${count} fields need`} fixing (see the message under it).`, true);
+    status(`Not started: ${count === 1 ? "a field needs fixing (see the message under it)" : `${count} fields need fixing (see the messages under them)`}.`, true);
     return;
   }
   state.config = config;
