@@ -240,16 +240,22 @@ async function train(config) {
       sliceEnd = performance.now() + SLICE_MS;
       if (id !== runId) {
         stopped = true;
-        if (solver.valAccHistory.length > 0) solver.restoreBest();
         break;
       }
+    }
+    let bestValAcc = solver.valAccHistory.length > 0 ? solver.bestValAcc : null;
+    if (stopped) {
+      // The Solver keeps the best parameters of its own checks (epoch ends); stopped midway, the
+      // current ones may be better: keep whichever does better on validation.
+      const valNow = solver.checkAccuracy(data.XVal, data.yVal);
+      if (bestValAcc !== null && bestValAcc > valNow) solver.restoreBest();
+      else bestValAcc = valNow;
     }
     // The test set, once, with the parameters the validation split picked.
     const testPredictions = model.predict(data.XTest, { batchSize: 500 });
     const testAcc = accuracy(testPredictions, data.yTest);
-    const best = solver.valAccHistory.length > 0 ? solver.bestValAcc : null;
     postEval(model, solver.iteration, solver.iteration / perEpoch, null, null); // the pictures of the restored parameters
-    postMessage({ type: "done", step: solver.iteration, stopped, testAcc, bestValAcc: best, memory: tl.memory() });
+    postMessage({ type: "done", step: solver.iteration, stopped, testAcc, bestValAcc, memory: tl.memory() });
   } finally {
     solver.dispose();
     model.dispose?.();

@@ -231,6 +231,22 @@ describe.skipIf(reason !== null && !IN_CI)("demo page", () => {
     await closeDemo(page);
   }, 120_000);
 
+  it("stops a run when asked, keeping the parameters that do best on validation", async () => {
+    const page = await openDemo();
+    await page.selectOption("#model", "fc-100");
+    await page.fill("#epochs", "50");
+    await page.click("#train");
+    await page.waitForFunction(() => (window as unknown as { __demo: DemoState }).__demo.steps >= 30, undefined, { timeout: 60_000 });
+    await page.click("#stop");
+    await waitForDemo(page, "finished");
+    const state = await demoState(page);
+    expect(state.error).toBeNull();
+    expect(state.steps, "stopped well before 50 epochs of 62 steps").toBeLessThan(62 * 50);
+    expect(await page.textContent("#status")).toMatch(/^Stopped after \d+ steps: test accuracy/);
+    expect(state.testAcc, "not the parameters of iteration 1").toBeGreaterThan(0.6);
+    await closeDemo(page);
+  }, 120_000);
+
   it("trains the conv model and draws all its first-layer filters and what they respond to", async () => {
     const page = await openDemo("?trainImages=1000");
     await page.selectOption("#model", "conv");
