@@ -59,6 +59,9 @@ function drawDigit(canvas, pixels) {
   ctx.putImageData(img, 0, 0);
 }
 
+/** The last first-layer weights drawn (an eval message) and those at initialization (kept off window.__demo: large). */
+const pictures = { last: null, initial: null };
+
 /** Blue (negative) - white (0) - red (positive) for a in [-1, 1]. */
 function diverging(a) {
   const r = a > 0 ? 255 : Math.round(255 * (1 + a));
@@ -110,13 +113,18 @@ const grey = (a) => {
  * (784, H): column j is unit j's 28x28 template. The conv net's W1 is (F, 1, 3, 3): each filter,
  * and under it what it responds to in the first test image (maps: (F, 28, 28), after the ReLU).
  */
-function drawWeights(weights, shape, maps, mapsOf) {
+function drawWeights(trained, shape, maps, mapsOf) {
   const canvas = $("weights");
+  // "change": W1 minus its value at initialization, what training has learned so far (the random
+  // start dominates the weights themselves for a while, so they look like noise early on).
+  const change = $("weightsView").value === "change" && pictures.initial?.length === trained.length;
+  const weights = change ? trained.map((w, i) => w - pictures.initial[i]) : trained;
+  const what = change ? "their change since initialization" : "the weights";
   const mapsCanvas = $("featureMaps");
   const width = Math.max(320, canvas.parentElement.clientWidth - 32);
   if (shape.length === 2) {
     const [D, H] = shape;
-    $("weightsHint").textContent = `All ${H} hidden units: each tile is one unit's ${D} input weights as a 28×28 image, scaled to its own largest weight (blue negative, white 0, red positive).`;
+    $("weightsHint").textContent = `All ${H} hidden units: each tile is ${change ? "the change since initialization of " : ""}one unit's ${D} input weights as a 28×28 image, scaled to its own largest value (blue negative, white 0, red positive).`;
     const tiles = Array.from({ length: H }, (_, j) => Array.from({ length: D }, (_, i) => weights[i * H + j]));
     const cell = H > 128 ? 30 : 44;
     drawTiles(canvas, tiles, 28, Math.max(1, Math.floor(width / cell)), cell, diverging);
@@ -125,7 +133,7 @@ function drawWeights(weights, shape, maps, mapsOf) {
     return;
   }
   const [F, C, K] = shape;
-  $("weightsHint").textContent = `All ${F} filters of the first convolution (${K}×${K}, ${C} input channel), each scaled to its own largest weight (blue negative, white 0, red positive).`;
+  $("weightsHint").textContent = `All ${F} filters of the first convolution (${K}×${K}, ${C} input channel): ${what}, each scaled to its own largest value (blue negative, white 0, red positive).`;
   const per = C * K * K;
   const tiles = Array.from({ length: F }, (_, f) => Array.from(weights.subarray(f * per, f * per + K * K)));
   const cell = 56;
@@ -215,6 +223,9 @@ const NUMBER_FIELDS = {
   epochs: { name: "Epochs", integer: true, min: 1, max: 50, why: "0 epochs would finish without training" },
   dropout: { name: "Dropout", min: 0, max: 1, maxExclusive: true, why: "the probability of dropping a hidden unit" },
   seed: { name: "Seed", integer: true, min: 0, max: 2 ** 32 - 1 },
+  cropPadding: { name: "Crop padding", integer: true, min: 1, max: 14 },
+  cutoutSize: { name: "Cutout size", integer: true, min: 1, max: 28 },
+  mixupAlpha: { name: "Mixup alpha", min: 0, minExclusive: true, max: 10, why: "Beta(alpha, alpha) needs alpha > 0" },
 };
 
 /** The field's number, or throws a RangeError with the library's wording: what was expected, what it got. */
@@ -269,7 +280,69 @@ function readConfig() {
       ok = false;
     }
   }
+  if (ok) config.augment = augmentList(config);
   return ok ? config : null;
+}
+
+/** The Solver's `augment` option from the checked boxes (fields already read into config); [] when off. */
+function augmentList(config) {
+  if (!$("augment").checked) return [];
+  const list = [];
+  if ($("augFlip").checked) list.push({ type: "randomFlip", p: 0.5 });
+  if ($("augCrop").checked) list.push({ type: "randomCrop", padding: config.cropPadding });
+  if ($("augCutout").checked) list.push({ type: "cutout", size: config.cutoutSize });
+  if ($("augMixup").checked) list.push({ type: "mixup", alpha: config.mixupAlpha });
+  return list;
+}
+
+// Each augmentation's number is read only while its box is ticked (and augmentation is on).
+const AUGMENT_PARTS = [["augFlip", null], ["augCrop", "cropPadding"], ["augCutout", "cutoutSize"], ["augMixup", "mixupAlpha"]];
+function syncAugment() {
+  const on = $("augment").checked;
+  for (const [box, field] of AUGMENT_PARTS) {
+    $(box).disabled = !on;
+    if (field) {
+      $(field).disabled = !on || !$(box).checked;
+      if ($(field).disabled) fieldError(field, null);
+    }
+  }
+  $("augmentPanel").hidden = !on;
+}
+
+/** Asks the worker for a strip of augmented samples with the current choices (when they are valid). */
+function previewAugment() {
+  syncAugment();
+  if (!state.ready || !$("augment").checked) return;
+  const config = readConfig();
+  if (config === null) return;
+  worker.postMessage({ type: "augmentPreview", augment: config.augment, seed: config.seed });
+}
+
+/** Grey pixels from normalized values (x - mean) / std, as the net sees them. */
+function drawNormalized(canvas, values, { mean: [mean], std: [std] }) {
+  const bytes = new Uint8Array(784);
+  for (let i = 0; i < 784; i++) bytes[i] = Math.max(0, Math.min(255, Math.round(255 * (values[i] * std + mean))));
+  drawDigit(canvas, bytes);
+}
+
+function showAugmentStrip(m) {
+  const box = $("augmentStrip");
+  box.replaceChildren();
+  const { classes, normalization } = state.data;
+  m.samples.forEach((sample) => {
+    const figure = document.createElement("figure");
+    const before = document.createElement("canvas");
+    drawDigit(before, sample.original);
+    const after = document.createElement("canvas");
+    after.className = "augmented";
+    drawNormalized(after, sample.augmented, normalization);
+    const caption = document.createElement("figcaption");
+    caption.textContent = sample.mix.map(([label, weight]) => (sample.mix.length > 1 ? `${weight.toFixed(2)} ${classes[label]}` : classes[label])).join(" + ");
+    figure.append(before, after, caption);
+    box.append(figure);
+  });
+  $("augmentHint").hidden = false;
+  state.augmentPreview = { augment: m.augment, count: m.samples.length, captions: m.samples.map((s) => s.mix) };
 }
 
 for (const id of Object.keys(NUMBER_FIELDS)) {
@@ -282,6 +355,15 @@ for (const id of Object.keys(NUMBER_FIELDS)) {
     }
   });
 }
+
+for (const id of ["augment", ...AUGMENT_PARTS.map(([box]) => box)]) $(id).addEventListener("change", previewAugment);
+for (const id of ["cropPadding", "cutoutSize", "mixupAlpha", "seed"]) $(id).addEventListener("change", previewAugment);
+syncAugment();
+
+$("weightsView").addEventListener("change", () => {
+  const m = pictures.last;
+  if (m) drawWeights(m.weights, m.weightShape, m.maps, m.mapsOf);
+});
 
 // DeepConvNet has no dropout.
 const syncDropout = () => ($("dropout").disabled = $("model").value === "conv");
@@ -309,6 +391,8 @@ worker.onmessage = ({ data: m }) => {
       showRuntime(m.runtime);
       for (const option of $("updateRule").options) option.disabled = !m.capabilities.updateRules.includes(option.value);
       $("runInit").disabled = !m.capabilities.initExperiment;
+      $("augmentBox").hidden = !m.capabilities.augment;
+      if (!m.capabilities.augment) $("augment").checked = false;
       if (!m.data) {
         status("No data set found: build the package's data set (or apt-get install dataset-fashion-mnist), then reload.", true);
         break;
@@ -319,11 +403,14 @@ worker.onmessage = ({ data: m }) => {
       $("train").disabled = false;
       const [mean] = m.data.normalization.mean;
       const [std] = m.data.normalization.std;
+      previewAugment();
       status(`Ready: ${m.data.train} training, ${m.data.val} validation and ${m.data.test} test images (Fashion-MNIST; pixels normalised with the training split's mean ${mean.toFixed(3)}, std ${std.toFixed(3)}). Press Train.`);
       break;
     }
     case "started":
       state.started = true;
+      pictures.initial = m.initialWeights;
+      state.solverAugment = m.augment; // what the Solver was given, as it reports it
       state.totalSteps = m.totalSteps;
       break;
     case "invalid":
@@ -351,6 +438,7 @@ worker.onmessage = ({ data: m }) => {
         accData[2].push(m.valAcc);
         accChart.setData(accData);
       }
+      pictures.last = m;
       drawWeights(m.weights, m.weightShape, m.maps, m.mapsOf);
       showPredictions(m.predictions);
       break;
@@ -366,6 +454,9 @@ worker.onmessage = ({ data: m }) => {
       status(`${m.stopped ? "Stopped" : "Done"} after ${m.step} steps: test accuracy ${(100 * m.testAcc).toFixed(1)}%.`);
       break;
     }
+    case "augmentPreview":
+      showAugmentStrip(m);
+      break;
     case "init":
       drawHistograms(m.scheme, m.layers);
       break;

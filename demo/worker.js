@@ -22,6 +22,7 @@ self.onmessage = (event) => {
   const message = event.data;
   if (message.type === "train") train(message.config).catch(fail);
   else if (message.type === "stop") runId++;
+  else if (message.type === "augmentPreview") augmentPreview(message);
   else if (message.type === "initExperiment") initExperiment(message).catch(fail);
 };
 
@@ -62,6 +63,7 @@ async function start() {
     models: ["fc-100", "fc-256-128", "fc-100x3", "conv"],
     updateRules: ["sgd", "sgdMomentum", "adagrad", "rmsprop", "adam"],
     initExperiment: true,
+    augment: typeof tl.randomFlip === "function", // the augmentation API (issue 14)
   };
   if (index.files.length === 0) {
     postMessage({ type: "ready", data: null, capabilities, runtime });
@@ -127,6 +129,9 @@ function fieldOf(message) {
     [/dropout/, "dropout"],
     [/seed/, "seed"],
     [/weightScale/, "weightScale"],
+    [/padding/, "cropPadding"],
+    [/\.size/, "cutoutSize"],
+    [/alpha/, "mixupAlpha"],
   ];
   return fields.find(([pattern]) => pattern.test(message))?.[1] ?? null;
 }
@@ -186,6 +191,7 @@ async function train(config) {
       numEpochs: config.epochs,
       seed: config.seed,
       verbose: false,
+      ...(config.augment.length > 0 ? { augment: config.augment } : {}),
     });
   } catch (error) {
     model?.dispose?.();
@@ -224,7 +230,8 @@ async function train(config) {
     }
     if (performance.now() > sliceEnd) throw PAUSE;
   };
-  postMessage({ type: "started", totalSteps, stepsPerEpoch: perEpoch, evalEvery, config });
+  const initial = firstLayer(model); // the page can draw what training changed: W1 - W1 at initialization
+  postMessage({ type: "started", totalSteps, stepsPerEpoch: perEpoch, evalEvery, config, augment: solver.augment ?? [], initialWeights: initial.weights }, [initial.weights.buffer]);
   let stopped = false;
   try {
     for (;;) {
@@ -259,6 +266,53 @@ async function train(config) {
   } finally {
     solver.dispose();
     model.dispose?.();
+  }
+}
+
+// ---- augmentation preview ---------------------------------------------------------------------
+
+const PREVIEW = 8;
+
+/**
+ * The first PREVIEW training images through the chosen augmentations, in order, with the library's
+ * functions (augmentation j draws from stream seed + j). Mixup also mixes the labels: each sample
+ * reports its classes with their weights.
+ */
+function augmentPreview({ augment, seed }) {
+  if (!data) return;
+  const indices = Int32Array.from({ length: PREVIEW }, (_, i) => i);
+  let x = tl.toTensor(data.train, { indices, normalization: data.normalization }); // (8, 1, 28, 28)
+  let soft = null; // (8, 10) after a mixup
+  const labels = tl.labelsOf(data.train, indices);
+  try {
+    augment.forEach((a, j) => {
+      const stream = { seed: (seed + j) >>> 0 };
+      let next;
+      if (a.type === "randomFlip") next = tl.randomFlip(x, { ...stream, p: a.p });
+      else if (a.type === "randomCrop") next = tl.randomCrop(x, { ...stream, padding: a.padding });
+      else if (a.type === "cutout") next = tl.cutout(x, { ...stream, size: a.size });
+      else if (a.type === "mixup") {
+        const [xm, ym] = tl.mixup(x, soft ?? labels, { ...stream, alpha: a.alpha, numClasses: 10 });
+        soft?.dispose();
+        soft = ym;
+        next = xm;
+      } else throw new TypeError(`unknown augmentation ${a.type}`);
+      x.dispose();
+      x = next;
+    });
+    const augmented = x.toArray();
+    const weights = soft?.toArray();
+    const pixels = 784;
+    const samples = Array.from(indices, (k, i) => {
+      const mix = weights
+        ? Array.from(weights.subarray(i * 10, (i + 1) * 10), (w, c) => [c, w]).filter(([, w]) => w > 0.005).sort((a, b) => b[1] - a[1])
+        : [[labels[i], 1]];
+      return { original: data.train.images.slice(k * pixels, (k + 1) * pixels), augmented: augmented.slice(i * pixels, (i + 1) * pixels), mix };
+    });
+    postMessage({ type: "augmentPreview", augment, samples });
+  } finally {
+    x.dispose();
+    soft?.dispose();
   }
 }
 

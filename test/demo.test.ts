@@ -40,6 +40,8 @@ interface DemoState {
   invalid: Record<string, string>;
   runtime: { threads: number; sharedMemory: boolean; cores: number; reason: string | null } | null;
   data: { train: number; val: number; test: number } | null;
+  augmentPreview?: { augment: { type: string }[]; count: number; captions: [number, number][][] };
+  solverAugment?: { type: string }[];
 }
 
 /** Short runs: 4,000 training images (62 steps of 64 per epoch); the validation and test splits stay whole. */
@@ -162,7 +164,22 @@ describe.skipIf(reason !== null && !IN_CI)("demo page", () => {
     const weights = canvases.find((c) => c.id === "weights")!;
     const perRow = Math.floor(weights.width / 44);
     expect(weights.height, "rows of unit tiles").toBe(Math.ceil(100 / perRow) * 44);
-    expect(await page.textContent("#weightsHint")).toContain("All 100 hidden units");
+    expect(await page.textContent("#weightsHint")).toContain("All 100 hidden units: each tile is the change since initialization of one unit's 784 input weights");
+    // The other view: the weights themselves (initialization plus change), a different picture.
+    const pixelsOf = () => page.evaluate(() => {
+      const c = document.getElementById("weights") as HTMLCanvasElement;
+      const { data } = c.getContext("2d")!.getImageData(0, 0, c.width, c.height);
+      let hash = 2166136261; // FNV-1a over the pixels: compared in Node without shipping them
+      for (const v of data) hash = Math.imul(hash ^ v, 16777619) >>> 0;
+      return { size: data.length, hash };
+    });
+    const changePixels = await pixelsOf();
+    await page.selectOption("#weightsView", "weights");
+    expect(await page.textContent("#weightsHint")).toContain("each tile is one unit's 784 input weights");
+    const weightPixels = await pixelsOf();
+    expect(weightPixels.size).toBe(changePixels.size);
+    expect(weightPixels.hash, "the two views differ").not.toBe(changePixels.hash);
+    await page.selectOption("#weightsView", "change");
 
     mkdirSync(join(root, "runs"), { recursive: true });
     await page.screenshot({ path: join(root, "runs", "demo.png"), fullPage: true });
