@@ -221,7 +221,7 @@ function drawHistograms(scheme, layers) {
 const NUMBER_FIELDS = {
   learningRate: { name: "Learning rate", min: 0, minExclusive: true, max: 10, why: "a rate of 0 never changes the weights" },
   epochs: { name: "Epochs", integer: true, min: 1, max: 50, why: "0 epochs would finish without training" },
-  dropout: { name: "Dropout", min: 0, max: 1, maxExclusive: true, why: "the probability of dropping a hidden unit" },
+  dropout: { name: "Dropout", min: 0, max: 1, maxExclusive: true },
   seed: { name: "Seed", integer: true, min: 0, max: 2 ** 32 - 1 },
   cropPadding: { name: "Crop padding", integer: true, min: 1, max: 14 },
   cutoutSize: { name: "Cutout size", integer: true, min: 1, max: 28 },
