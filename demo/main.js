@@ -446,6 +446,7 @@ worker.onmessage = ({ data: m }) => {
       state.running = false;
       state.finished = true;
       state.testAcc = m.testAcc;
+      state.memory = m.memory; // tl.memory() after the run's model and Solver are disposed
       $("train").disabled = false;
       $("stop").disabled = true;
       const best = m.bestValAcc === null ? "" : `, with the parameters that scored best on validation (${(100 * m.bestValAcc).toFixed(1)}%)`;

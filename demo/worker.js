@@ -71,6 +71,9 @@ async function start() {
   }
   const params = new URLSearchParams(self.location.search);
   const trainLimit = params.has("trainImages") ? Number(params.get("trainImages")) : null;
+  if (trainLimit !== null && !(Number.isInteger(trainLimit) && trainLimit >= 1)) {
+    throw new RangeError(`?trainImages must be a positive integer (got ${JSON.stringify(params.get("trainImages"))})`);
+  }
   const [full, test] = await Promise.all([loadSplit("train"), loadSplit("t10k")]);
   // Validation comes out of the training images (seed fixed: the same split every run); the test
   // images are only scored once a run ends.

@@ -42,6 +42,7 @@ interface DemoState {
   data: { train: number; val: number; test: number } | null;
   augmentPreview?: { augment: { type: string }[]; count: number; captions: [number, number][][] };
   solverAugment?: { type: string }[];
+  memory?: { bytes: number; liveTensors: number };
 }
 
 /** Short runs: 4,000 training images (62 steps of 64 per epoch); the validation and test splits stay whole. */
@@ -261,6 +262,16 @@ describe.skipIf(reason !== null && !IN_CI)("demo page", () => {
     expect(state.steps, "stopped well before 50 epochs of 62 steps").toBeLessThan(62 * 50);
     expect(await page.textContent("#status")).toMatch(/^Stopped after \d+ steps: test accuracy/);
     expect(state.testAcc, "not the parameters of iteration 1").toBeGreaterThan(0.6);
+
+    // Another run after it leaves the worker's memory where the first left it: every run frees its model, Solver and pictures.
+    const afterStop = state.memory!;
+    await page.fill("#epochs", "1");
+    await page.click("#train");
+    await waitForDemo(page, "finished");
+    const again = await demoState(page);
+    expect(again.error).toBeNull();
+    expect(again.steps).toBe(62);
+    expect(again.memory!.liveTensors, "live tensors after each run").toBe(afterStop.liveTensors);
     await closeDemo(page);
   }, 120_000);
 
@@ -286,6 +297,10 @@ describe.skipIf(reason !== null && !IN_CI)("demo page", () => {
     expect(filters.width).toBe(maps.width);
     expect(filters.height).toBe(Math.ceil(16 / (filters.width / 56)) * 56);
     expect(await page.textContent("#mapsHint")).toMatch(/test image \d+ \(Ankle boot/);
+    // The feature maps are computed with ConvReLU.forward on the side: a second run must not leave tensors behind.
+    await page.click("#train");
+    await waitForDemo(page, "finished");
+    expect((await demoState(page)).memory!.liveTensors, "live tensors after each conv run").toBe(state.memory!.liveTensors);
     await closeDemo(page);
   }, 240_000);
 });
