@@ -236,6 +236,7 @@ async function train(config) {
   const initial = firstLayer(model); // the page can draw what training changed: W1 - W1 at initialization
   postMessage({ type: "started", totalSteps, stepsPerEpoch: perEpoch, evalEvery, config, augment: solver.augment ?? [], initialWeights: initial.weights }, [initial.weights.buffer]);
   let stopped = false;
+  let done;
   try {
     for (;;) {
       try {
@@ -265,11 +266,12 @@ async function train(config) {
     const testPredictions = model.predict(data.XTest, { batchSize: 500 });
     const testAcc = accuracy(testPredictions, data.yTest);
     postEval(model, solver.iteration, solver.iteration / perEpoch, null, null); // the pictures of the restored parameters
-    postMessage({ type: "done", step: solver.iteration, stopped, testAcc, bestValAcc, memory: tl.memory() });
+    done = { type: "done", step: solver.iteration, stopped, testAcc, bestValAcc };
   } finally {
     solver.dispose();
     model.dispose?.();
   }
+  postMessage({ ...done, memory: tl.memory() }); // what stays allocated between runs: the data set's tensors
 }
 
 // ---- augmentation preview ---------------------------------------------------------------------
