@@ -1,6 +1,10 @@
 // Numeric gradient checking, as the course notebooks do it: central differences on one element at
-// a time, compared with the analytic gradient by relative error. Kernels run in float32, so use
-// h around 1e-3..1e-2 on well-scaled inputs and expect relative errors near 1e-3 rather than 1e-8.
+// a time, compared with the analytic gradient by relative error.
+// - float64 tensors and models (the notebooks' way: `dtype: "float64"`): use h = 1e-6 (the
+//   notebooks' 1e-5 works too); a correct backward pass gives relative errors of 1e-8 or less
+//   (checkModelGradients: 1e-7 or less), a wrong one 1e-2 or more.
+// - float32: the differences lose about half the digits, so use h around 1e-3..1e-2 on
+//   well-scaled inputs and expect errors near 1e-3; prefer float64 to tell right from wrong.
 import { checkTensor, Tensor } from "./tensor.js";
 import { checkNumber, checkOptions, describe } from "./validate.js";
 import type { Labels } from "./labels.js";
@@ -32,14 +36,17 @@ function valuesOf(fn: string, name: string, value: unknown): ArrayLike<number> {
   throw new TypeError(`${fn}: ${name} must be a Tensor, an array or a typed array of numbers (got ${describe(value)})`);
 }
 
-/** Gradient of a scalar function f() with respect to x (f reads x; x is edited in place and restored). */
-export function evalNumericalGradient(f: () => number, x: Tensor, options: GradCheckOptions = {}): Float32Array {
+/**
+ * Gradient of a scalar function f() with respect to x (f reads x; x is edited in place and
+ * restored). A Float64Array for a float64 x, else a Float32Array.
+ */
+export function evalNumericalGradient(f: () => number, x: Tensor, options: GradCheckOptions = {}): Float32Array | Float64Array {
   const fn = "evalNumericalGradient";
   checkFunction(fn, "f", f);
   checkTensor(fn, "x", x);
   const h = stepOf(fn, options);
   const base = x.toArray();
-  const grad = new Float32Array(x.size);
+  const grad = x.dtype === "float64" ? new Float64Array(x.size) : new Float32Array(x.size); // x's precision
   const probe = base.slice();
   const call = (): number => {
     const v: unknown = f();
@@ -64,7 +71,7 @@ export function evalNumericalGradient(f: () => number, x: Tensor, options: GradC
 }
 
 /** Gradient of sum(f() * dout) with respect to x, for a tensor-valued f (its results are disposed). */
-export function evalNumericalGradientArray(f: () => Tensor, x: Tensor, dout: Tensor, options: GradCheckOptions = {}): Float32Array {
+export function evalNumericalGradientArray(f: () => Tensor, x: Tensor, dout: Tensor, options: GradCheckOptions = {}): Float32Array | Float64Array {
   const fn = "evalNumericalGradientArray";
   checkFunction(fn, "f", f);
   checkTensor(fn, "x", x);
@@ -160,7 +167,7 @@ export function checkModelGradients(
   };
   if (state !== undefined) model.rngState = state;
   const [, grads] = lossOf();
-  const analytic: Record<string, Float32Array> = {};
+  const analytic: Record<string, Float32Array | Float64Array> = {};
   for (const [name, g] of Object.entries(grads)) analytic[name] = g.toArray();
   const errors: Record<string, number> = {};
   for (const name of names) {

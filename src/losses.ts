@@ -1,4 +1,5 @@
 // Classification losses over scores (N, C) and integer labels: [loss (a plain number), dscores].
+// dscores has the scores' dtype (float32 or float64).
 import { labelsToWasm, type Labels } from "./labels.js";
 import { kernels } from "./runtime.js";
 import { checkTensor, empty, type Tensor } from "./tensor.js";
@@ -16,8 +17,9 @@ export function softmaxLoss(scores: Tensor, y: Labels): [number, Tensor] {
   const fn = "softmaxLoss";
   const [N, C] = lossDims(fn, scores);
   const yPtr = labelsToWasm(fn, y, N, C);
-  const dscores = empty([N, C], fn);
-  const loss = kernels().f32_softmax_loss(dscores.ptr, scores.ptr, yPtr, N, C);
+  const dscores = empty([N, C], fn, scores.dtype);
+  const k = kernels();
+  const loss = (scores.dtype === "float64" ? k.f64_softmax_loss : k.f32_softmax_loss)(dscores.ptr, scores.ptr, yPtr, N, C);
   return [loss, dscores];
 }
 
@@ -26,7 +28,8 @@ export function svmLoss(scores: Tensor, y: Labels): [number, Tensor] {
   const fn = "svmLoss";
   const [N, C] = lossDims(fn, scores);
   const yPtr = labelsToWasm(fn, y, N, C);
-  const dscores = empty([N, C], fn);
-  const loss = kernels().f32_svm_loss(dscores.ptr, scores.ptr, yPtr, N, C);
+  const dscores = empty([N, C], fn, scores.dtype);
+  const k = kernels();
+  const loss = (scores.dtype === "float64" ? k.f64_svm_loss : k.f32_svm_loss)(dscores.ptr, scores.ptr, yPtr, N, C);
   return [loss, dscores];
 }

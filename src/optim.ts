@@ -1,8 +1,9 @@
 // Update rules with the course's signature: (w, dw, config) -> [nextW, config]. Each is one fused
 // wasm pass that updates w IN PLACE (nextW === w). config carries the hyperparameters and the
 // state tensors between calls, like the course's dicts: defaults are filled in on first use.
+// float64 parameters run the f64 kernels and get float64 state tensors.
 import { kernels } from "./runtime.js";
-import { checkShape, checkTensor, keep, zeros, type Tensor } from "./tensor.js";
+import { checkSameDtype, checkShape, checkTensor, keep, zeros, type Tensor } from "./tensor.js";
 import { checkNumber, checkOptions, describe, type NumberRange } from "./validate.js";
 
 export interface SgdConfig {
@@ -74,6 +75,7 @@ function begin<C extends object>(fn: string, rule: UpdateRuleName, w: Tensor, dw
   checkTensor(fn, "w", w);
   checkTensor(fn, "dw", dw);
   checkShape(fn, "dw", dw, w.shape, "w's shape");
+  checkSameDtype(fn, [["w", w], ["dw", dw]]);
   return checkOptimConfig(fn, "config", rule, config) as C;
 }
 
@@ -95,6 +97,7 @@ function states(fn: string, config: Record<string, unknown>, keys: readonly stri
     if (config[key] === undefined) return undefined;
     const t = checkTensor(fn, `config.${key}`, config[key]);
     checkShape(fn, `config.${key}`, t, w.shape, "w's shape");
+    checkSameDtype(fn, [["w", w], [`config.${key}`, t]]);
     if (seen.includes(t.storage)) {
       throw new TypeError(`${fn}: config.${key} must be its own tensor, not w, dw or another state tensor (or a view of one)`);
     }
@@ -103,7 +106,7 @@ function states(fn: string, config: Record<string, unknown>, keys: readonly stri
   });
   const made: Tensor[] = [];
   try {
-    const out = given.map((t) => t ?? made[made.push(keep(zeros(w.shape))) - 1]);
+    const out = given.map((t) => t ?? made[made.push(keep(zeros(w.shape, { dtype: w.dtype }))) - 1]);
     keys.forEach((key, i) => (config[key] = out[i]));
     return out;
   } catch (error) {
@@ -116,7 +119,8 @@ function states(fn: string, config: Record<string, unknown>, keys: readonly stri
 export function sgd(w: Tensor, dw: Tensor, config?: SgdConfig): [Tensor, SgdConfig] {
   const fn = "sgd";
   const c = begin(fn, fn, w, dw, config) as Record<string, unknown>;
-  kernels().f32_sgd(w.ptr, dw.ptr, w.size, hyper(fn, c, "learningRate", 1e-2));
+  const k = kernels();
+  (w.dtype === "float64" ? k.f64_sgd : k.f32_sgd)(w.ptr, dw.ptr, w.size, hyper(fn, c, "learningRate", 1e-2));
   return [w, c];
 }
 
@@ -127,7 +131,8 @@ export function sgdMomentum(w: Tensor, dw: Tensor, config?: SgdMomentumConfig): 
   const rate = hyper(fn, c, "learningRate", 1e-2);
   const mu = hyper(fn, c, "momentum", 0.9);
   const [v] = states(fn, c, ["velocity"], w, dw);
-  kernels().f32_sgd_momentum(w.ptr, dw.ptr, v.ptr, w.size, rate, mu);
+  const k = kernels();
+  (w.dtype === "float64" ? k.f64_sgd_momentum : k.f32_sgd_momentum)(w.ptr, dw.ptr, v.ptr, w.size, rate, mu);
   return [w, c];
 }
 
@@ -138,7 +143,8 @@ export function adagrad(w: Tensor, dw: Tensor, config?: AdagradConfig): [Tensor,
   const rate = hyper(fn, c, "learningRate", 1e-2);
   const eps = hyper(fn, c, "epsilon", 1e-5);
   const [cache] = states(fn, c, ["cache"], w, dw);
-  kernels().f32_adagrad(w.ptr, dw.ptr, cache.ptr, w.size, rate, eps);
+  const k = kernels();
+  (w.dtype === "float64" ? k.f64_adagrad : k.f32_adagrad)(w.ptr, dw.ptr, cache.ptr, w.size, rate, eps);
   return [w, c];
 }
 
@@ -150,7 +156,8 @@ export function rmsprop(w: Tensor, dw: Tensor, config?: RmspropConfig): [Tensor,
   const decay = hyper(fn, c, "decayRate", 0.99);
   const eps = hyper(fn, c, "epsilon", 1e-8);
   const [cache] = states(fn, c, ["cache"], w, dw);
-  kernels().f32_rmsprop(w.ptr, dw.ptr, cache.ptr, w.size, rate, decay, eps);
+  const k = kernels();
+  (w.dtype === "float64" ? k.f64_rmsprop : k.f32_rmsprop)(w.ptr, dw.ptr, cache.ptr, w.size, rate, decay, eps);
   return [w, c];
 }
 
@@ -168,7 +175,8 @@ export function adam(w: Tensor, dw: Tensor, config?: AdamConfig): [Tensor, AdamC
   c.t ??= 0;
   const [m, v] = states(fn, c, ["m", "v"], w, dw);
   c.t += 1;
-  kernels().f32_adam(w.ptr, dw.ptr, m.ptr, v.ptr, w.size, rate, b1, b2, eps, c.t);
+  const k = kernels();
+  (w.dtype === "float64" ? k.f64_adam : k.f32_adam)(w.ptr, dw.ptr, m.ptr, v.ptr, w.size, rate, b1, b2, eps, c.t);
   return [w, c];
 }
 

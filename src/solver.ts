@@ -213,7 +213,7 @@ export class Solver {
       const scores = this.model.loss(batch);
       batch.dispose();
       const predPtr = this.#indexBuffer(count); // labels were already copied out, so reuse is safe
-      k.f32_argmax_rows(predPtr, scores.ptr, count, scores.shape[1]);
+      (scores.dtype === "float64" ? k.f64_argmax_rows : k.f32_argmax_rows)(predPtr, scores.ptr, count, scores.shape[1]);
       scores.dispose();
       const pred = i32();
       for (let i = 0; i < count; i++) if (pred[(predPtr >>> 2) + i] === labels[start + i]) correct++;
@@ -274,9 +274,9 @@ export class Solver {
    * params under their own names, buffers as `buffer:<name>`. Empty before the first accuracy
    * check. For checkpoints.
    */
-  bestState(): Record<string, Float32Array> {
-    const out: Record<string, Float32Array> = {};
-    const arrays = new Map<string, Float32Array>();
+  bestState(): Record<string, Float32Array | Float64Array> {
+    const out: Record<string, Float32Array | Float64Array> = {};
+    const arrays = new Map<string, Float32Array | Float64Array>();
     for (const [{ key, storage, start }, view] of this.#namedStateViews()) {
       const copy = this.#best[storage];
       if (!copy || copy.isDisposed) return {};
@@ -311,7 +311,7 @@ export class Solver {
     const store = this.model.paramStore;
     const out: [{ key: string; storage: string; start: number }, Tensor][] = [];
     for (const [name, t] of Object.entries(this.model.params)) {
-      if (store) out.push([{ key: name, storage: "__flat__", start: (t.ptr - store.flat.ptr) >>> 2 }, t]);
+      if (store) out.push([{ key: name, storage: "__flat__", start: (t.ptr - store.flat.ptr) / t.itemBytes }, t]);
       else out.push([{ key: name, storage: name, start: 0 }, t]);
     }
     for (const [name, t] of Object.entries(this.model.buffers ?? {})) out.push([{ key: `buffer:${name}`, storage: `buffer:${name}`, start: 0 }, t]);
@@ -362,8 +362,8 @@ export class Solver {
     const k = kernels();
     k.i32_rand_below(idxPtr, n, N, deriveSeed(this.seed, 1), this.rngState);
     this.rngState += n;
-    const out = this.#ws.get(key, [n, ...rowShape]);
-    k.f32_gather_rows(out.ptr, X.ptr, idxPtr, n, sizeOf(rowShape));
+    const out = this.#ws.get(key, [n, ...rowShape], X.dtype);
+    (X.dtype === "float64" ? k.f64_gather_rows : k.f32_gather_rows)(out.ptr, X.ptr, idxPtr, n, sizeOf(rowShape));
     const idx = i32().subarray(idxPtr >>> 2, (idxPtr >>> 2) + n);
     const labels = new Int32Array(n);
     for (let i = 0; i < n; i++) labels[i] = y[idx[i]];

@@ -126,7 +126,7 @@ export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
   }
 
   const tensors: Record<string, SafetensorsTensor> = {};
-  const put = (name: string, shape: readonly number[], data: Float32Array): void => {
+  const put = (name: string, shape: readonly number[], data: Float32Array | Float64Array): void => {
     Object.defineProperty(tensors, name, { value: { shape, data }, enumerable: true, configurable: true, writable: true });
   };
   const buffers = model.buffers ?? {};
@@ -249,12 +249,16 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
   }
   try {
     const used = new Set<string>();
-    const take = (name: string, target: Tensor, role: string): Float32Array => {
+    const take = (name: string, target: Tensor, role: string): Float32Array | Float64Array => {
       const t = Object.prototype.hasOwnProperty.call(tensors, name) ? tensors[name] : undefined;
       if (t === undefined) fail(`tensor "${name}" (${role}) is missing`);
       if (t!.shape.length !== target.shape.length || t!.shape.some((d, i) => d !== target.shape[i])) {
         fail(`tensor "${name}" has shape [${t!.shape.join(", ")}] but the model config gives ${role} the shape [${target.shape.join(", ")}]`);
       }
+      // float64 models are stored as F64, float32 ones as F32: a mismatch is a damaged or edited file.
+      const fileDtype = t!.data instanceof Float64Array ? "F64" : "F32";
+      const wanted = target.dtype === "float64" ? "F64" : "F32";
+      if (fileDtype !== wanted) fail(`tensor "${name}" is ${fileDtype} but the model config (dtype ${target.dtype}) gives ${role} the dtype ${wanted}`);
       used.add(name);
       return t!.data;
     };
@@ -263,8 +267,8 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
     for (const [name, t] of Object.entries(buffers)) t.set(take(`buffers.${name}`, t, `buffer ${name}`));
 
     // The resume state is checked now, so a bad file fails at load, not halfway into training.
-    const resumeParams: Record<string, Float32Array> = {};
-    const resumeBuffers: Record<string, Float32Array> = {};
+    const resumeParams: Record<string, Float32Array | Float64Array> = {};
+    const resumeBuffers: Record<string, Float32Array | Float64Array> = {};
     const optimTensors: Record<string, Record<string, SafetensorsTensor>> = {};
     if (solverState) {
       for (const [name, t] of Object.entries(model.params)) resumeParams[name] = take(`resume.params.${name}`, t, `parameter ${name}`);
@@ -313,8 +317,8 @@ function resumeSolver(
   what: string,
   ck: LoadedCheckpoint,
   solver: Solver,
-  params: Record<string, Float32Array>,
-  buffers: Record<string, Float32Array>,
+  params: Record<string, Float32Array | Float64Array>,
+  buffers: Record<string, Float32Array | Float64Array>,
   optimTensors: Record<string, Record<string, SafetensorsTensor>>,
 ): void {
   const fn = "LoadedCheckpoint.resume";
@@ -340,7 +344,7 @@ function resumeSolver(
   if (solver.lossHistory.length > 0) throw new RangeError(`${fn}: solver has already trained ${solver.lossHistory.length} iterations; resume into a fresh Solver`);
 
   const model = ck.model;
-  const best: Record<string, Float32Array> = {};
+  const best: Record<string, Float32Array | Float64Array> = {};
   for (const [name, t] of Object.entries(model.params)) best[name] = t.toArray();
   for (const [name, t] of Object.entries(model.buffers ?? {})) best[`buffer:${name}`] = t.toArray();
   for (const [name, t] of Object.entries(model.params)) t.set(params[name]);
@@ -352,7 +356,7 @@ function resumeSolver(
   const configs: Record<string, OptimConfig> = {};
   for (const [key, numbers] of Object.entries(state.optimConfigs)) {
     const config: Record<string, unknown> = { ...numbers };
-    for (const [field, t] of Object.entries(optimTensors[key] ?? {})) config[field] = keep(tensor(t.data, t.shape));
+    for (const [field, t] of Object.entries(optimTensors[key] ?? {})) config[field] = keep(tensor(t.data, t.shape, { dtype: t.data instanceof Float64Array ? "float64" : "float32" }));
     configs[key] = config as OptimConfig;
   }
   solver.optimConfigs = configs;
@@ -444,10 +448,13 @@ function checkSolverState(fail: (m: string) => never, s: Record<string, unknown>
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-function littleEndianBytes(data: Float32Array): Uint8Array {
+function littleEndianBytes(data: Float32Array | Float64Array): Uint8Array {
   if (LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(data.byteLength);
   const view = new DataView(out.buffer);
-  for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i], true);
+  for (let i = 0; i < data.length; i++) {
+    if (data instanceof Float64Array) view.setFloat64(8 * i, data[i], true);
+    else view.setFloat32(4 * i, data[i], true);
+  }
   return out;
 }

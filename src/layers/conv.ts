@@ -4,8 +4,8 @@
 // When (H + 2·pad - HH) is not a multiple of the stride, the division FLOORS, as in PyTorch: the
 // last rows/columns that no window reaches are ignored in forward and get zero gradient.
 import { gemm, gemmScratch } from "../ops/gemm.js";
-import { kernels } from "../runtime.js";
-import { allOrNothingMethods, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type Tensor } from "../tensor.js";
+import { allocBytes, freeBytes, kernels } from "../runtime.js";
+import { allOrNothingMethods, checkSameDtype, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type DType, type Tensor } from "../tensor.js";
 import { checkInteger, checkOptions, shapeString } from "../validate.js";
 import { checkCache } from "./linear.js";
 
@@ -70,6 +70,7 @@ export function convDims(fn: string, x: Tensor, w: Tensor, b: Tensor, convParam:
   if (F === 0 || HH === 0 || WW === 0) throw new RangeError(`${fn}: ${prefix}w must have no zero-sized dimension (F, C, HH, WW) (got ${ws})`);
   if (Cw !== C) throw new RangeError(`${fn}: ${prefix}w has ${Cw} input channels (shape ${ws}) but ${prefix}x has ${C} (shape ${xs})`);
   checkShape(fn, `${prefix}b`, b, [F], `one bias per filter of ${prefix}w ${ws}`);
+  checkSameDtype(fn, [[`${prefix}x`, x], [`${prefix}w`, w], [`${prefix}b`, b]]);
   if (HH > H + 2 * pad || WW > W + 2 * pad) {
     throw new RangeError(
       `${fn}: the ${HH}x${WW} filter (w ${ws}) is larger than the padded input ${H + 2 * pad}x${W + 2 * pad} (x ${xs}, pad ${pad}): the output would be empty`,
@@ -92,10 +93,10 @@ export function convColsShape(d: ConvDims): [number, number] | null {
   return convIsPointwise(d) ? null : [d.K, d.P];
 }
 
-function colsPtr(fn: string, cols: Tensor | null, d: ConvDims): number {
+function colsPtr(fn: string, cols: Tensor | null, d: ConvDims, dtype: DType): number {
   if (convIsPointwise(d)) return 0;
-  if (cols === null || cols.size < d.K * d.P) {
-    throw new RangeError(`${fn}: cols scratch must hold ${d.K}x${d.P} floats (got ${cols === null ? "null" : shapeString(cols.shape)})`);
+  if (cols === null || cols.size < d.K * d.P || cols.dtype !== dtype) {
+    throw new RangeError(`${fn}: cols scratch must hold ${d.K}x${d.P} floats (${dtype}) (got ${cols === null ? "null" : `${cols.dtype} ${shapeString(cols.shape)}`})`);
   }
   return cols.ptr;
 }
@@ -106,10 +107,44 @@ function colsPtr(fn: string, cols: Tensor | null, d: ConvDims): number {
  * so forward needs no cols scratch). Shapes are trusted (check them once with convDims).
  */
 export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, d: ConvDims, relu = false): void {
+  if (x.dtype === "float64") {
+    convForwardF64(out, x, w, b, d, relu);
+    return;
+  }
   const k = kernels();
   const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo } = d;
   const work = gemmScratch(k.f32_conv_forward_work_bytes(F, C, H, W, HH, WW, pad));
   k.f32_conv_forward(out.ptr, x.ptr, w.ptr, b.ptr, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work);
+}
+
+// float64 forward: per image, im2col into a scratch grown once and reused (steps stay
+// allocation-free), out[n] = b (per filter row), then out[n] += w (F, K) · cols (K, P).
+let f64ColsPtr = 0;
+let f64ColsBytes = 0;
+
+function f64ColsScratch(bytes: number): number {
+  if (bytes <= f64ColsBytes) return f64ColsPtr;
+  if (f64ColsPtr) freeBytes(f64ColsPtr);
+  f64ColsPtr = 0;
+  f64ColsBytes = 0;
+  f64ColsPtr = allocBytes(bytes, "Conv.forward (float64 im2col scratch)");
+  f64ColsBytes = bytes;
+  return f64ColsPtr;
+}
+
+function convForwardF64(out: Tensor, x: Tensor, w: Tensor, b: Tensor, d: ConvDims, relu: boolean): void {
+  const k = kernels();
+  const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
+  const cols = convIsPointwise(d) ? 0 : f64ColsScratch(K * P * 8);
+  const xP = x.ptr, wP = w.ptr, bP = b.ptr, oP = out.ptr;
+  for (let n = 0; n < N; n++) {
+    const xn = xP + n * C * H * W * 8;
+    const on = oP + n * F * P * 8;
+    if (cols) k.f64_im2col(cols, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
+    k.f64_fill_rows(on, bP, F, P);
+    gemm("nn", on, wP, cols || xn, F, P, K, { accumulate: true, dtype: "float64" });
+  }
+  if (relu) k.f64_relu(oP, oP, out.size);
 }
 
 /**
@@ -123,35 +158,40 @@ export function convBackwardInto(
 ): void {
   const k = kernels();
   const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
-  const colsP = colsPtr("convBackwardInto", cols, d);
+  const dtype = x.dtype;
+  const f64 = dtype === "float64";
+  const bytes = x.itemBytes;
+  const colsP = colsPtr("convBackwardInto", cols, d, dtype);
   const xP = x.ptr, wP = w.ptr, dwP = dw.ptr, doutP = dout.ptr;
   const dxP = dx === null ? 0 : dx.ptr;
-  k.f32_conv_bias_backward(db.ptr, doutP, N, F, P);
+  const im2col = f64 ? k.f64_im2col : k.f32_im2col;
+  const col2im = f64 ? k.f64_col2im : k.f32_col2im;
+  (f64 ? k.f64_conv_bias_backward : k.f32_conv_bias_backward)(db.ptr, doutP, N, F, P);
   for (let n = 0; n < N; n++) {
-    const xn = xP + n * C * H * W * 4;
-    const gn = doutP + n * F * P * 4;
+    const xn = xP + n * C * H * W * bytes;
+    const gn = doutP + n * F * P * bytes;
     let src = xn;
     if (colsP) {
-      k.f32_im2col(colsP, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
+      im2col(colsP, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
       src = colsP;
     }
     // dw (F, K) (+)= dout[n] (F, P) · cols (K, P)ᵀ
-    gemm("nt", dwP, gn, src, F, K, P, { accumulate: n > 0 });
+    gemm("nt", dwP, gn, src, F, K, P, { accumulate: n > 0, dtype });
     if (!dxP) continue;
-    const dxn = dxP + n * C * H * W * 4;
+    const dxn = dxP + n * C * H * W * bytes;
     if (colsP) {
       // dcols (K, P) = w (F, K)ᵀ · dout[n] (F, P), then scattered back onto the image
-      gemm("tn", colsP, wP, gn, K, P, F);
-      k.f32_col2im(dxn, colsP, C, H, W, HH, WW, stride, pad, Ho, Wo);
+      gemm("tn", colsP, wP, gn, K, P, F, { dtype });
+      col2im(dxn, colsP, C, H, W, HH, WW, stride, pad, Ho, Wo);
     } else {
-      gemm("tn", dxn, wP, gn, K, P, F);
+      gemm("tn", dxn, wP, gn, K, P, F, { dtype });
     }
   }
 }
 
-function colsFor(fn: string, d: ConvDims): Tensor | null {
+function colsFor(fn: string, d: ConvDims, dtype: DType): Tensor | null {
   const shape = convColsShape(d);
-  return shape === null ? null : empty(shape, `${fn} (im2col scratch)`);
+  return shape === null ? null : empty(shape, `${fn} (im2col scratch)`, dtype);
 }
 
 export const Conv = allOrNothingMethods({
@@ -162,7 +202,7 @@ export const Conv = allOrNothingMethods({
   forward(x: Tensor, w: Tensor, b: Tensor, convParam: ConvParam = {}): [Tensor, ConvCache] {
     const fn = "Conv.forward";
     const d = convDims(fn, x, w, b, convParam);
-    const out = empty([d.N, d.F, d.Ho, d.Wo], fn);
+    const out = empty([d.N, d.F, d.Ho, d.Wo], fn, x.dtype);
     convForwardInto(out, x, w, b, d);
     return [out, { x, w, b, convParam: { stride: d.stride, pad: d.pad } }];
   },
@@ -174,10 +214,11 @@ export const Conv = allOrNothingMethods({
     const d = convDims(fn, x, w, b, convParam, "cache.");
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, [d.N, d.F, d.Ho, d.Wo], "the forward output's shape");
-    const dx = empty(x.shape, fn);
-    const dw = empty(w.shape, fn);
-    const db = empty([d.F], fn);
-    const cols = colsFor(fn, d);
+    checkSameDtype(fn, [["dout", dout], ["cache.x", x]]);
+    const dx = empty(x.shape, fn, x.dtype);
+    const dw = empty(w.shape, fn, x.dtype);
+    const db = empty([d.F], fn, x.dtype);
+    const cols = colsFor(fn, d, x.dtype);
     try {
       convBackwardInto(dx, dw, db, dout, x, w, cols, d);
     } finally {

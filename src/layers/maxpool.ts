@@ -4,8 +4,8 @@
 // Forward saves the argmax of every window (its index in the H·W plane, as an exact float) so
 // backward is a scatter-add: the gradient goes to the argmax, and overlapping windows
 // (stride < window) accumulate. Ties go to the first maximum in row-major order; NaN propagates.
-import { f32, kernels } from "../runtime.js";
-import { allOrNothingMethods, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { kernels } from "../runtime.js";
+import { allOrNothingMethods, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkInteger, checkOptions, shapeString } from "../validate.js";
 import { checkStep } from "./conv.js";
 import { checkCache } from "./linear.js";
@@ -24,7 +24,7 @@ export interface PoolDims {
 
 /**
  * x: the forward input (N, C, H, W), by reference; argmax: (N, C, Ho, Wo), the winner's index in
- * its H·W plane as an exact float32 integer (owned by the cache).
+ * its H·W plane as an exact integer of x's dtype (owned by the cache).
  */
 export interface MaxPoolCache {
   x: Tensor;
@@ -67,12 +67,14 @@ export function poolDims(fn: string, x: Tensor, poolParam: unknown, prefix = "")
  * Shapes are trusted (check once with poolDims).
  */
 export function maxPoolForwardInto(out: Tensor, argmax: Tensor | null, x: Tensor, d: PoolDims): void {
-  kernels().f32_maxpool_forward(out.ptr, argmax === null ? 0 : argmax.ptr, x.ptr, d.N * d.C, d.H, d.W, d.poolHeight, d.poolWidth, d.stride, d.Ho, d.Wo);
+  const k = kernels();
+  (x.dtype === "float64" ? k.f64_maxpool_forward : k.f32_maxpool_forward)(out.ptr, argmax === null ? 0 : argmax.ptr, x.ptr, d.N * d.C, d.H, d.W, d.poolHeight, d.poolWidth, d.stride, d.Ho, d.Wo);
 }
 
 /** dx: (N, C, H, W), overwritten; dout, argmax: (N, C, Ho, Wo), argmax from maxPoolForwardInto with the same dims. */
 export function maxPoolBackwardInto(dx: Tensor, dout: Tensor, argmax: Tensor, d: PoolDims): void {
-  kernels().f32_maxpool_backward(dx.ptr, dout.ptr, argmax.ptr, d.N * d.C, d.H, d.W, d.poolHeight, d.poolWidth, d.stride, d.Ho, d.Wo);
+  const k = kernels();
+  (dx.dtype === "float64" ? k.f64_maxpool_backward : k.f32_maxpool_backward)(dx.ptr, dout.ptr, argmax.ptr, d.N * d.C, d.H, d.W, d.poolHeight, d.poolWidth, d.stride, d.Ho, d.Wo);
 }
 
 /**
@@ -80,7 +82,7 @@ export function maxPoolBackwardInto(dx: Tensor, dout: Tensor, argmax: Tensor, d:
  * outside dx (into other tensors, or past wasm memory). One pass on the host keeps that out.
  */
 function checkArgmax(fn: string, argmax: Tensor, d: PoolDims): void {
-  const view = f32(); // nothing allocates below
+  const view = argmax.view(); // nothing allocates below
   const start = argmax.offset;
   const plane = d.H * d.W;
   for (let i = 0; i < argmax.size; i++) {
@@ -96,8 +98,8 @@ export const MaxPool = allOrNothingMethods({
   forward(x: Tensor, poolParam: PoolParam): [Tensor, MaxPoolCache] {
     const fn = "MaxPool.forward";
     const d = poolDims(fn, x, poolParam);
-    const out = empty([d.N, d.C, d.Ho, d.Wo], fn);
-    const argmax = empty([d.N, d.C, d.Ho, d.Wo], fn);
+    const out = empty([d.N, d.C, d.Ho, d.Wo], fn, x.dtype);
+    const argmax = empty([d.N, d.C, d.Ho, d.Wo], fn, x.dtype);
     maxPoolForwardInto(out, argmax, x, d);
     const { poolHeight, poolWidth, stride } = d;
     return [out, { x, argmax, poolParam: { poolHeight, poolWidth, stride } }];
@@ -112,8 +114,9 @@ export const MaxPool = allOrNothingMethods({
     checkShape(fn, "cache.argmax", argmax, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
+    checkSameDtype(fn, [["dout", dout], ["cache.x", x], ["cache.argmax", argmax]]);
     checkArgmax(fn, argmax, d);
-    const dx = empty(x.shape, fn);
+    const dx = empty(x.shape, fn, x.dtype);
     maxPoolBackwardInto(dx, dout, argmax, d);
     return dx;
   },
