@@ -23,6 +23,8 @@ export interface ScenarioResult {
   bytes: number;
   initMs?: number;
   runMs?: number;
+  /** The float64 run's results (same fields). */
+  float64: { steps: number; lossHistory: number[]; hash: string; bytes: number };
 }
 
 export interface RunOutcome {
