@@ -1,10 +1,13 @@
 // Numeric gradient checking, as the course notebooks do it: central differences on one element at
 // a time, compared with the analytic gradient by relative error.
-// - float64 tensors and models (the notebooks' way: `dtype: "float64"`): use h = 1e-6 (the
-//   notebooks' 1e-5 works too); a correct backward pass gives relative errors of 1e-8 or less
-//   (checkModelGradients: 1e-7 or less), a wrong one 1e-2 or more.
+// - float64 (the notebooks' way: tensors made with `{ dtype: "float64" }`, models with
+//   `dtype: "float64"`): use h = 1e-5 or 1e-6. A correct backward pass gives relError around 1e-8
+//   or less (a few 1e-8 on gradient elements much smaller than the rest, from the differencing
+//   itself), scaledError around 1e-10, and checkModelGradients at most 1e-7 per parameter; a
+//   wrong one gives 1e-3 or more. A parameter whose true gradient is exactly zero (a bias right
+//   before batch norm) scores rounding noise against zero: ignore it or leave it out of `names`.
 // - float32: the differences lose about half the digits, so use h around 1e-3..1e-2 on
-//   well-scaled inputs and expect errors near 1e-3; prefer float64 to tell right from wrong.
+//   well-scaled inputs and expect errors near 1e-3; use float64 to tell right from wrong.
 import { checkTensor, Tensor } from "./tensor.js";
 import { checkNumber, checkOptions, describe } from "./validate.js";
 import type { Labels } from "./labels.js";
