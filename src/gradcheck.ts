@@ -73,25 +73,47 @@ export function evalNumericalGradient(f: () => number, x: Tensor, options: GradC
   return grad;
 }
 
-/** Gradient of sum(f() * dout) with respect to x, for a tensor-valued f (its results are disposed). */
+/**
+ * Gradient of sum(f() * dout) with respect to x, for a tensor-valued f (its results are disposed).
+ * As the course computes it: grad[i] = sum((f(x + h e_i) - f(x - h e_i)) * dout) / 2h, the
+ * outputs differenced elementwise BEFORE the dot product, so outputs that x_i does not touch
+ * cancel exactly instead of adding the rounding of the whole sum to every element.
+ */
 export function evalNumericalGradientArray(f: () => Tensor, x: Tensor, dout: Tensor, options: GradCheckOptions = {}): Float32Array | Float64Array {
   const fn = "evalNumericalGradientArray";
   checkFunction(fn, "f", f);
   checkTensor(fn, "x", x);
   checkTensor(fn, "dout", dout);
-  stepOf(fn, options);
+  const h = stepOf(fn, options);
   const d = dout.toArray();
-  const dot = (): number => {
+  const values = (): Float32Array | Float64Array => {
     const out: unknown = f();
     if (!(out instanceof Tensor)) throw new TypeError(`${fn}: f() must return a Tensor (got ${describe(out)})`);
     const v = checkTensor(fn, "f()'s result", out).toArray();
     out.dispose();
     if (v.length !== d.length) throw new RangeError(`${fn}: f() returned ${v.length} values but dout has ${d.length}`);
-    let s = 0;
-    for (let i = 0; i < v.length; i++) s += v[i] * d[i];
-    return s;
+    return v;
   };
-  return evalNumericalGradient(dot, x, options);
+  const base = x.toArray();
+  const probe = base.slice();
+  const grad = x.dtype === "float64" ? new Float64Array(x.size) : new Float32Array(x.size);
+  try {
+    for (let i = 0; i < x.size; i++) {
+      probe[i] = base[i] + h;
+      x.set(probe);
+      const plus = values();
+      probe[i] = base[i] - h;
+      x.set(probe);
+      const minus = values();
+      probe[i] = base[i];
+      let s = 0;
+      for (let j = 0; j < d.length; j++) s += (plus[j] - minus[j]) * d[j];
+      grad[i] = s / (2 * h);
+    }
+  } finally {
+    x.set(base); // x is as it was, also when f throws
+  }
+  return grad;
 }
 
 /** max |a - b| / max(1e-8, |a| + |b|), elementwise: the course's rel_error. */
