@@ -431,7 +431,7 @@ describe("float64 numeric gradient checks, as in the notebooks", () => {
       const x = randn64([3, 4], 110);
       const numeric = tl.evalNumericalGradient(() => {
         const s = x.toArray();
-        return s.reduce((a, v) => a + v * v * v, 0);
+        return Array.from(s).reduce((a, v) => a + v * v * v, 0);
       }, x, { h: 1e-5 });
       const right = arr(x).map((v) => 3 * v * v);
       const wrong = arr(x).map((v) => 3 * v * v * 1.001);

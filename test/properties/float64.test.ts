@@ -132,7 +132,7 @@ describe("float64 BatchNorm and SpatialBatchNorm", () => {
 
   it("BatchNorm (N, D) train: out, running statistics and backward agree with the formula", () => {
     const arb = fc.record({ N: fc.integer({ min: 1, max: 8 }), D: fc.integer({ min: 1, max: 9 }) }).chain(({ N, D }) =>
-      fc.record({ dims: fc.constant([N, D]), x: doubles(N * D), gamma: doubles(D, 2), beta: doubles(D, 2), dout: doubles(N * D, 2), hyper }));
+      fc.record({ dims: fc.constant<number[]>([N, D]), x: doubles(N * D), gamma: doubles(D, 2), beta: doubles(D, 2), dout: doubles(N * D, 2), hyper }));
     fc.assert(fc.property(arb, (a) => {
       expectNoLeak("BatchNorm float64", () => tl.tidy(() => check("rows", a.dims, a.x, a.gamma, a.beta, a.dout, a.hyper.eps, a.hyper.momentum)));
     }), params());
@@ -140,7 +140,7 @@ describe("float64 BatchNorm and SpatialBatchNorm", () => {
 
   it("SpatialBatchNorm (N, C, H, W) train agrees with the formula", () => {
     const arb = fc.record({ N: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 5 }), H: fc.integer({ min: 1, max: 4 }), W: fc.integer({ min: 1, max: 4 }) }).chain(
-      ({ N, C, H, W }) => fc.record({ dims: fc.constant([N, C, H, W]), x: doubles(N * C * H * W), gamma: doubles(C, 2), beta: doubles(C, 2), dout: doubles(N * C * H * W, 2), hyper }),
+      ({ N, C, H, W }) => fc.record({ dims: fc.constant<number[]>([N, C, H, W]), x: doubles(N * C * H * W), gamma: doubles(C, 2), beta: doubles(C, 2), dout: doubles(N * C * H * W, 2), hyper }),
     );
     fc.assert(fc.property(arb, (a) => {
       expectNoLeak("SpatialBatchNorm float64", () => tl.tidy(() => check("spatial", a.dims, a.x, a.gamma, a.beta, a.dout, a.hyper.eps, a.hyper.momentum)));
