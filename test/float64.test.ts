@@ -542,6 +542,26 @@ describe("float64 models and the Solver", () => {
     }
   });
 
+  it("safetensors round-trips F64 tensors; a checkpoint whose tensor dtype disagrees with its model's dtype is refused", () => {
+    const values = new Float64Array([0.1, -1 / 3, 1e-300, Number.MAX_VALUE]);
+    const bytes = tl.encodeSafetensors({ w: { shape: [2, 2], data: values }, f: { shape: [1], data: new Float32Array([0.5]) } });
+    const back = tl.decodeSafetensors(bytes);
+    expect(back.tensors.w.data).toBeInstanceOf(Float64Array);
+    expect(Array.from(back.tensors.w.data)).toEqual(Array.from(values));
+    expect(back.tensors.f.data).toBeInstanceOf(Float32Array);
+    // A float32 model's file, relabelled float64 in its metadata: the F32 tensors no longer fit.
+    const net = new tl.FullyConnectedNet({ hiddenDims: [3], inputDim: 2, numClasses: 2, seed: 1 });
+    try {
+      const file = tl.decodeSafetensors(tl.saveCheckpoint({ model: net }));
+      const model = JSON.parse(file.metadata.model);
+      model.config.dtype = "float64";
+      const forged = tl.encodeSafetensors(file.tensors, { ...file.metadata, model: JSON.stringify(model) });
+      expect(() => tl.loadCheckpoint(forged)).toThrow(/tensor "W1" is F32 but the model config \(dtype float64\) gives parameter W1 the dtype F64/);
+    } finally {
+      net.dispose();
+    }
+  });
+
   it("checkpoints store float64 tensors as F64 and load them back as float64, bit for bit", () => {
     const net = new tl.FullyConnectedNet({ hiddenDims: [5], inputDim: 4, numClasses: 3, normalization: "batchnorm", seed: 8, dtype: "float64" });
     try {
