@@ -4,23 +4,52 @@
 //   cols (K = C·HH·WW, P = Ho·Wo): cols[(c·HH + ki)·WW + kj, oh·Wo + ow] = x[c, oh·stride - pad + ki, ow·stride - pad + kj]
 // (0 in the padding). Copies are scalar: they are O(K·P) against the GEMM's O(F·K·P).
 
-/** cols (C·HH·WW, Ho·Wo) = im2col of one image x (C, H, W). Every element of cols is written. */
+/** First output column whose input column ow·stride - pad + kj is >= 0. */
+@inline function firstValid(pad: i32, kj: i32, stride: i32, Wo: i32): i32 {
+  const need = pad - kj; // ow·stride >= need
+  if (need <= 0) return 0;
+  return min((need + stride - 1) / stride, Wo);
+}
+
+/** One past the last output column whose input column is < W. */
+@inline function endValid(W: i32, pad: i32, kj: i32, stride: i32, Wo: i32): i32 {
+  const limit = W - 1 + pad - kj; // ow·stride <= limit
+  if (limit < 0) return 0;
+  return min(limit / stride + 1, Wo);
+}
+
+/**
+ * cols (C·HH·WW, Ho·Wo) = im2col of one image x (C, H, W). Every element of cols is written: per
+ * cols row and output row, the columns [lo, hi) that fall inside the image are copied (one bulk
+ * copy at stride 1), the rest zeroed.
+ */
 export function f64_im2col(
   cols: usize, x: usize, C: i32, H: i32, W: i32, HH: i32, WW: i32, stride: i32, pad: i32, Ho: i32, Wo: i32,
 ): void {
   let d = cols;
+  const rowBytes = <usize>Wo << 3;
   for (let c = 0; c < C; c++) {
     const plane = x + (<usize>(c * H * W) << 3);
     for (let ki = 0; ki < HH; ki++) {
       for (let kj = 0; kj < WW; kj++) {
+        const lo = firstValid(pad, kj, stride, Wo);
+        const hi = max(endValid(W, pad, kj, stride, Wo), lo);
         for (let oh = 0; oh < Ho; oh++) {
           const ih = oh * stride - pad + ki;
-          const rowInside = ih >= 0 && ih < H;
-          for (let ow = 0; ow < Wo; ow++) {
-            const iw = ow * stride - pad + kj;
-            store<f64>(d, rowInside && iw >= 0 && iw < W ? load<f64>(plane + (<usize>(ih * W + iw) << 3)) : 0);
-            d += 8;
+          if (ih < 0 || ih >= H || lo == hi) {
+            memory.fill(d, 0, rowBytes);
+          } else {
+            if (lo > 0) memory.fill(d, 0, <usize>lo << 3);
+            if (hi < Wo) memory.fill(d + (<usize>hi << 3), 0, <usize>(Wo - hi) << 3);
+            const src = plane + (<usize>(ih * W + lo * stride - pad + kj) << 3);
+            const out = d + (<usize>lo << 3);
+            if (stride == 1) memory.copy(out, src, <usize>(hi - lo) << 3);
+            else {
+              const step = <usize>stride << 3;
+              for (let i: usize = 0, n = <usize>(hi - lo); i < n; i++) store<f64>(out + (i << 3), load<f64>(src + i * step));
+            }
           }
+          d += rowBytes;
         }
       }
     }
@@ -37,21 +66,25 @@ export function f64_col2im(
 ): void {
   memory.fill(dx, 0, <usize>(C * H * W) << 3);
   let s = dcols;
+  const rowBytes = <usize>Wo << 3;
   for (let c = 0; c < C; c++) {
     const plane = dx + (<usize>(c * H * W) << 3);
     for (let ki = 0; ki < HH; ki++) {
       for (let kj = 0; kj < WW; kj++) {
+        const lo = firstValid(pad, kj, stride, Wo);
+        const hi = max(endValid(W, pad, kj, stride, Wo), lo);
         for (let oh = 0; oh < Ho; oh++) {
           const ih = oh * stride - pad + ki;
-          const rowInside = ih >= 0 && ih < H;
-          for (let ow = 0; ow < Wo; ow++) {
-            const iw = ow * stride - pad + kj;
-            if (rowInside && iw >= 0 && iw < W) {
-              const p = plane + (<usize>(ih * W + iw) << 3);
-              store<f64>(p, load<f64>(p) + load<f64>(s));
+          if (ih >= 0 && ih < H) {
+            const d = plane + (<usize>(ih * W + lo * stride - pad + kj) << 3);
+            const src = s + (<usize>lo << 3);
+            const step = <usize>stride << 3;
+            for (let i: usize = 0, n = <usize>(hi - lo); i < n; i++) {
+              const p = d + i * step;
+              store<f64>(p, load<f64>(p) + load<f64>(src + (i << 3)));
             }
-            s += 8;
           }
+          s += rowBytes;
         }
       }
     }
