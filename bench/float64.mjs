@@ -3,7 +3,8 @@
 // Cases (same shapes, seeded inputs, both dtypes through the public API of dist/tensorlane.js):
 //   gemm-like    Linear.forward + Linear.backward, x (100, 784) · w (784, 256)
 //   fc step      FullyConnectedNet 784-256-128-10 loss(X, y) + one Adam step over the flat params, batch 100
-//   conv step    DeepConvNet 1x28x28, filters [16, 32], pools after both, loss(X, y) + Adam, batch 32
+//   conv step    DeepConvNet 1x28x28, filters [16, 32], pools after both, loss(X, y) + Adam, batch 32;
+//                the same with batch norm; its inference (loss(X)), batch 100
 // The two dtypes take turns (one sample each, starting dtype alternating), 7 rounds; a sample is
 // ~0.1 s of repeated calls timed by the process's CPU time; the figure is the median. Ratio =
 // float64 time / float32 time. A loaded machine slows both alike within a round.
@@ -62,6 +63,13 @@ const CASES = {
     modelCase(dtype, (d) => new tl.FullyConnectedNet({ hiddenDims: [256, 128], inputDim: 784, numClasses: 10, weightScale: "kaiming", seed: 1, dtype: d }), [100, 784], 10),
   "conv step 1x28x28 [16, 32], batch 32": (dtype) =>
     modelCase(dtype, (d) => new tl.DeepConvNet({ inputDims: [1, 28, 28], numFilters: [16, 32], maxPools: [0, 1], weightScale: "kaiming", seed: 1, dtype: d }), [32, 1, 28, 28], 10),
+  "conv step, batch norm": (dtype) =>
+    modelCase(dtype, (d) => new tl.DeepConvNet({ inputDims: [1, 28, 28], numFilters: [16, 32], maxPools: [0, 1], batchnorm: true, weightScale: "kaiming", seed: 1, dtype: d }), [32, 1, 28, 28], 10),
+  "conv inference, batch norm, batch 100": (dtype) => {
+    const model = new tl.DeepConvNet({ inputDims: [1, 28, 28], numFilters: [16, 32], maxPools: [0, 1], batchnorm: true, weightScale: "kaiming", seed: 1, dtype });
+    const X = tl.keep(tl.randn([100, 1, 28, 28], { seed: 5, dtype }));
+    return () => model.loss(X).dispose();
+  },
 };
 
 await tl.init();
