@@ -128,7 +128,7 @@ export class Tensor {
     if (values instanceof Tensor) {
       checkTensor("set", "values", values);
       if (values.size !== this.size) {
-        throw new RangeError(`set: values must have ${this.size} elements (got a tensor of shape ${shapeString(values.shape)})`);
+        throw new RangeError(`set: values must have ${this.size} elements (got ${describe(values)})`);
       }
       if (values.dtype === this.dtype) kernels().copy_bytes(this.ptr, values.ptr, this.size * this.itemBytes);
       else this.view().set(values.toArray(), this.offset);

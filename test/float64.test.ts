@@ -121,6 +121,10 @@ describe("float64 tensors", () => {
     expect(() => tl.tensor([1], { dtype: "int32" as never })).toThrow(TypeError);
     expect(() => tl.randn([2], { dtype: 64 as never })).toThrow(/randn: options.dtype/);
     expect(() => new tl.FullyConnectedNet({ hiddenDims: [2], dtype: "double" as never })).toThrow(/FullyConnectedNet: dtype/);
+    tl.tidy(() => {
+      const t = tl.zeros([2, 2], F64);
+      expect(() => t.set(tl.zeros([3], F64))).toThrow(/got a float64 tensor of shape \[3\]/); // errors say a tensor is float64
+    });
   });
 });
 
