@@ -4,9 +4,10 @@
 //   dist/tensorlane.wasm     the standalone module (`tensorlane/wasm`), for runtimes that need a
 //                            precompiled WebAssembly.Module (Cloudflare Workers): init({ module })
 //   dist/node.js             `tensorlane/node`: files on disk (data folders, checkpoints)
-//   dist/cli.js              the `tensorlane` executable
+//   dist/onnx.js             `tensorlane/onnx`: exportOnnx (platform-neutral; imports the core)
 // The three ESM entries are one build, so they share one copy of the core (one wasm instance,
-// one tensor registry): dist/tensorlane.js imports nothing, node.js and cli.js import it.
+// one tensor registry): dist/tensorlane.js imports nothing, node.js and onnx.js import it.
+// The command line is its own package (cli/, built by its own script), importing these entries.
 // Hand-written declarations for the non-TypeScript entries (types/*.d.ts) are copied beside the
 // ones tsc emits into dist/types.
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
@@ -27,25 +28,27 @@ rmSync("dist/chunks", { recursive: true, force: true });
 
 const plugins = [esbuild({ target: "es2022", minify: true })];
 
-// Runtime dependencies of the Node entries stay imports (installed with the package).
-const external = (id) => id.startsWith("node:") || ["commander", "cli-progress", "vega", "vega-lite"].includes(id);
+// The library has no runtime dependencies: only Node built-ins (in the Node entry) stay imports.
+const external = (id) => id.startsWith("node:");
 const srcDir = resolve("src") + sep;
-const isCore = (id) => id.startsWith(srcDir) && !id.startsWith(join(srcDir, "node") + sep) && !id.startsWith(join(srcDir, "cli") + sep);
+const isCore = (id) => id.startsWith(srcDir) && !["node", "onnx"].some((dir) => id.startsWith(join(srcDir, dir) + sep));
 
 export default [
   {
-    input: { tensorlane: "src/index.ts", node: "src/node/index.ts", cli: "src/cli/bin.ts" },
+    input: { tensorlane: "src/index.ts", node: "src/node/index.ts", onnx: "src/onnx/index.ts" },
     external,
     output: {
       dir: "dist",
       format: "es",
       sourcemap: true,
+      // Namespace objects (`internal`) as plain literals: Object.freeze(...) is a call a bundler
+      // must keep, which would drag every internal helper into apps that never use them.
+      freeze: false,
       entryFileNames: "[name].js",
       chunkFileNames: "chunks/[name]-[hash].js",
       // Every core module goes with the library entry, whichever entry uses it, so that
-      // dist/tensorlane.js stays self-contained and the Node entries import it.
+      // dist/tensorlane.js stays self-contained and the Node entry imports it.
       manualChunks: (id) => (isCore(id) ? "tensorlane" : undefined),
-      banner: (chunk) => (chunk.isEntry && chunk.name === "cli" ? "#!/usr/bin/env node" : ""),
     },
     plugins: [...plugins, copyAssets],
   },

@@ -14,9 +14,9 @@ export const DEMO_CSP =
 
 const DATA_FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"];
 
-/** Where the Fashion-MNIST IDX files are: the package's built-in subset, else Debian's dataset-fashion-mnist. */
+/** Where the Fashion-MNIST IDX files are: the CLI package's built-in subset, else Debian's dataset-fashion-mnist. */
 export function findDataDir() {
-  const candidates = [join(root, "data", "fashion-mnist-subset"), "/usr/share/datasets/fashion-mnist"];
+  const candidates = [join(root, "cli", "data", "fashion-mnist-subset"), "/usr/share/datasets/fashion-mnist"];
   return candidates.find((dir) => DATA_FILES.every((f) => existsSync(join(dir, f)))) ?? null;
 }
 

@@ -1,7 +1,7 @@
 // Classification losses over scores (N, C) and integer labels: [loss (a plain number), dscores].
 // dscores has the scores' dtype (float32 or float64).
 import { labelsToWasm, type Labels } from "./labels.js";
-import { kernels } from "./runtime.js";
+import { softmaxLossRows, svmLossRows } from "./ops/loss.js";
 import { checkTensor, empty, type Tensor } from "./tensor.js";
 
 function lossDims(fn: string, scores: Tensor): [number, number] {
@@ -18,8 +18,7 @@ export function softmaxLoss(scores: Tensor, y: Labels): [number, Tensor] {
   const [N, C] = lossDims(fn, scores);
   const yPtr = labelsToWasm(fn, y, N, C);
   const dscores = empty([N, C], fn, scores.dtype);
-  const k = kernels();
-  const loss = (scores.dtype === "float64" ? k.f64_softmax_loss : k.f32_softmax_loss)(dscores.ptr, scores.ptr, yPtr, N, C);
+  const loss = softmaxLossRows(dscores.ptr, scores.ptr, yPtr, N, C, scores.dtype);
   return [loss, dscores];
 }
 
@@ -29,7 +28,6 @@ export function svmLoss(scores: Tensor, y: Labels): [number, Tensor] {
   const [N, C] = lossDims(fn, scores);
   const yPtr = labelsToWasm(fn, y, N, C);
   const dscores = empty([N, C], fn, scores.dtype);
-  const k = kernels();
-  const loss = (scores.dtype === "float64" ? k.f64_svm_loss : k.f32_svm_loss)(dscores.ptr, scores.ptr, yPtr, N, C);
+  const loss = svmLossRows(dscores.ptr, scores.ptr, yPtr, N, C, scores.dtype);
   return [loss, dscores];
 }

@@ -1,11 +1,10 @@
-// Convolution layer, NCHW, as im2col + GEMM, one image at a time (assembly/conv.ts explains the
-// scheme). x: (N, C, H, W), w: (F, C, HH, WW), b: (F) -> out: (N, F, Ho, Wo) with
+// Convolution layer, NCHW, as im2col + GEMM (assembly/conv.ts explains the scheme; ops/conv.ts
+// splits it over threads). x: (N, C, H, W), w: (F, C, HH, WW), b: (F) -> out: (N, F, Ho, Wo) with
 //   Ho = 1 + floor((H + 2·pad - HH) / stride),  Wo = 1 + floor((W + 2·pad - WW) / stride).
 // When (H + 2·pad - HH) is not a multiple of the stride, the division FLOORS, as in PyTorch: the
 // last rows/columns that no window reaches are ignored in forward and get zero gradient.
-import { gemm, gemmScratch } from "../ops/gemm.js";
-import { allocBytes, freeBytes, kernels } from "../runtime.js";
-import { allOrNothingMethods, checkSameDtype, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type DType, type Tensor } from "../tensor.js";
+import { convBackward, convForward } from "../ops/conv.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type Tensor } from "../tensor.js";
 import { checkInteger, checkOptions, shapeString } from "../validate.js";
 import { checkCache } from "./linear.js";
 
@@ -83,118 +82,28 @@ export function convDims(fn: string, x: Tensor, w: Tensor, b: Tensor, convParam:
   return { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P };
 }
 
-/** True when cols would equal the image itself (1x1 filter, stride 1, no pad): no im2col needed. */
-export function convIsPointwise(d: ConvDims): boolean {
-  return d.HH === 1 && d.WW === 1 && d.stride === 1 && d.pad === 0;
-}
-
-/** Shape of the im2col scratch a pass needs: (K, P), or null for a pointwise conv. */
-export function convColsShape(d: ConvDims): [number, number] | null {
-  return convIsPointwise(d) ? null : [d.K, d.P];
-}
-
-function colsPtr(fn: string, cols: Tensor | null, d: ConvDims, dtype: DType): number {
-  if (convIsPointwise(d)) return 0;
-  if (cols === null || cols.size < d.K * d.P || cols.dtype !== dtype) {
-    throw new RangeError(`${fn}: cols scratch must hold ${d.K}x${d.P} floats (${dtype}) (got ${cols === null ? "null" : `${cols.dtype} ${shapeString(cols.shape)}`})`);
-  }
-  return cols.ptr;
-}
-
 /**
- * out = conv(x, w) + b, or relu(conv(x, w) + b) with `relu`. out: (N, F, Ho, Wo). One fused
- * kernel for the whole batch (f32_conv_forward: the im2col panels are gathered straight from x,
- * so forward needs no cols scratch). Shapes are trusted (check them once with convDims).
+ * out = conv(x, w) + b, or relu(conv(x, w) + b) with `relu`. out: (N, F, Ho, Wo). The fused
+ * kernel (f32_conv_forward: the im2col panels are gathered straight from x, so forward needs no
+ * cols scratch), split over threads by images (ops/conv.ts). Shapes are trusted (check them once
+ * with convDims). float64: im2col + the f64 GEMM per image, unsplit (ops/conv.ts).
  */
 export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, d: ConvDims, relu = false): void {
-  if (x.dtype === "float64") {
-    convForwardF64(out, x, w, b, d, relu);
-    return;
-  }
-  const k = kernels();
-  const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo } = d;
-  const work = gemmScratch(k.f32_conv_forward_work_bytes(F, C, H, W, HH, WW, pad));
-  k.f32_conv_forward(out.ptr, x.ptr, w.ptr, b.ptr, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work);
-}
-
-// float64 forward: per image, im2col into a scratch grown once and reused (steps stay
-// allocation-free), out[n] = b (per filter row), then out[n] += w (F, K) · cols (K, P).
-let f64ColsPtr = 0;
-let f64ColsBytes = 0;
-
-function f64ColsScratch(bytes: number): number {
-  if (bytes <= f64ColsBytes) return f64ColsPtr;
-  if (f64ColsPtr) freeBytes(f64ColsPtr);
-  f64ColsPtr = 0;
-  f64ColsBytes = 0;
-  f64ColsPtr = allocBytes(bytes, "Conv.forward (float64 im2col scratch)");
-  f64ColsBytes = bytes;
-  return f64ColsPtr;
-}
-
-function convForwardF64(out: Tensor, x: Tensor, w: Tensor, b: Tensor, d: ConvDims, relu: boolean): void {
-  const k = kernels();
-  const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
-  const cols = convIsPointwise(d) ? 0 : f64ColsScratch(K * P * 8);
-  const xP = x.ptr, wP = w.ptr, bP = b.ptr, oP = out.ptr;
-  for (let n = 0; n < N; n++) {
-    const xn = xP + n * C * H * W * 8;
-    const on = oP + n * F * P * 8;
-    if (cols) k.f64_im2col(cols, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
-    k.f64_fill_rows(on, bP, F, P);
-    gemm("nn", on, wP, cols || xn, F, P, K, { accumulate: true, dtype: "float64" });
-  }
-  if (relu) k.f64_relu(oP, oP, out.size);
+  convForward(out.ptr, x.ptr, w.ptr, b.ptr, d, relu, x.dtype);
 }
 
 /**
  * dw = sum_n dout[n] · cols[n]ᵀ, db = sum over n and positions of dout, dx = col2im(wᵀ · dout[n])
  * (skipped when dx is null, e.g. for a first layer). dx: (N, C, H, W), dw: (F, C, HH, WW),
- * db: (F), dout: (N, F, Ho, Wo); all three are overwritten. cols: scratch of K·P floats, reused
- * for the image's columns and then for their gradient.
+ * db: (F), dout: (N, F, Ho, Wo); all three are overwritten. The sums over images run in chunks
+ * fixed by the sizes (ops/conv.ts), so any thread count gives the same bits; the im2col scratch
+ * is each task's own.
  */
-export function convBackwardInto(
-  dx: Tensor | null, dw: Tensor, db: Tensor, dout: Tensor, x: Tensor, w: Tensor, cols: Tensor | null, d: ConvDims,
-): void {
-  const k = kernels();
-  const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
-  const dtype = x.dtype;
-  const f64 = dtype === "float64";
-  const bytes = x.itemBytes;
-  const colsP = colsPtr("convBackwardInto", cols, d, dtype);
-  const xP = x.ptr, wP = w.ptr, dwP = dw.ptr, doutP = dout.ptr;
-  const dxP = dx === null ? 0 : dx.ptr;
-  const im2col = f64 ? k.f64_im2col : k.f32_im2col;
-  const col2im = f64 ? k.f64_col2im : k.f32_col2im;
-  (f64 ? k.f64_conv_bias_backward : k.f32_conv_bias_backward)(db.ptr, doutP, N, F, P);
-  for (let n = 0; n < N; n++) {
-    const xn = xP + n * C * H * W * bytes;
-    const gn = doutP + n * F * P * bytes;
-    let src = xn;
-    if (colsP) {
-      im2col(colsP, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
-      src = colsP;
-    }
-    // dw (F, K) (+)= dout[n] (F, P) · cols (K, P)ᵀ
-    gemm("nt", dwP, gn, src, F, K, P, { accumulate: n > 0, dtype });
-    if (!dxP) continue;
-    const dxn = dxP + n * C * H * W * bytes;
-    if (colsP) {
-      // dcols (K, P) = w (F, K)ᵀ · dout[n] (F, P), then scattered back onto the image
-      gemm("tn", colsP, wP, gn, K, P, F, { dtype });
-      col2im(dxn, colsP, C, H, W, HH, WW, stride, pad, Ho, Wo);
-    } else {
-      gemm("tn", dxn, wP, gn, K, P, F, { dtype });
-    }
-  }
+export function convBackwardInto(dx: Tensor | null, dw: Tensor, db: Tensor, dout: Tensor, x: Tensor, w: Tensor, d: ConvDims): void {
+  convBackward(dx === null ? 0 : dx.ptr, dw.ptr, db.ptr, dout.ptr, x.ptr, w.ptr, d, x.dtype);
 }
 
-function colsFor(fn: string, d: ConvDims, dtype: DType): Tensor | null {
-  const shape = convColsShape(d);
-  return shape === null ? null : empty(shape, `${fn} (im2col scratch)`, dtype);
-}
-
-export const Conv = allOrNothingMethods({
+const convUnguarded = {
   /**
    * out = conv(x, w) + b with zero padding and stride. x: (N, C, H, W), w: (F, C, HH, WW), b: (F),
    * convParam { stride = 1, pad = 0 } -> out: (N, F, Ho, Wo) (floor division, see the top of the file).
@@ -218,12 +127,13 @@ export const Conv = allOrNothingMethods({
     const dx = empty(x.shape, fn, x.dtype);
     const dw = empty(w.shape, fn, x.dtype);
     const db = empty([d.F], fn, x.dtype);
-    const cols = colsFor(fn, d, x.dtype);
-    try {
-      convBackwardInto(dx, dw, db, dout, x, w, cols, d);
-    } finally {
-      cols?.dispose();
-    }
+    convBackwardInto(dx, dw, db, dout, x, w, d);
     return [dx, dw, db];
   },
-});
+};
+
+// Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+export const Conv: typeof convUnguarded = {
+  forward: (...args) => allOrNothing(() => convUnguarded.forward(...args)),
+  backward: (...args) => allOrNothing(() => convUnguarded.backward(...args)),
+};

@@ -1,8 +1,9 @@
 // Inverted dropout. p is the probability of DROPPING a unit (the course's `mask = rand > p`):
 // train: out = x * mask with mask in {0, 1/(1-p)}; test: identity; backward reuses the mask.
+import { dropoutMask, mul } from "../ops/elementwise.js";
 import { drawSeed } from "../random.js";
 import { kernels } from "../runtime.js";
-import { allOrNothingMethods, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkEnum, checkNumber, checkOptions, checkSeed } from "../validate.js";
 import { checkCache } from "./linear.js";
 
@@ -36,17 +37,15 @@ export function checkDropoutParam(fn: string, param: unknown): DropoutParam {
  * (seed, offset). Both dtypes drop the same units for the same stream.
  */
 export function dropoutMaskInto(mask: Tensor, p: number, seed: number, offset: number): void {
-  if (mask.dtype === "float64") kernels().f64_dropout_mask(mask.ptr, mask.size, p, seed, offset);
-  else kernels().f32_dropout_mask(mask.ptr, mask.size, p, seed, offset);
+  dropoutMask(mask.ptr, mask.size, p, seed, offset, mask.dtype);
 }
 
 /** out = a * b elementwise, in their dtype. out may be a or b. */
 export function mulInto(out: Tensor, a: Tensor, b: Tensor): void {
-  if (out.dtype === "float64") kernels().f64_mul(out.ptr, a.ptr, b.ptr, out.size);
-  else kernels().f32_mul(out.ptr, a.ptr, b.ptr, out.size);
+  mul(out.ptr, a.ptr, b.ptr, out.size, out.dtype);
 }
 
-export const Dropout = allOrNothingMethods({
+const dropoutUnguarded = {
   forward(x: Tensor, dropoutParam: DropoutParam): [Tensor, DropoutCache] {
     const fn = "Dropout.forward";
     checkTensor(fn, "x", x);
@@ -83,4 +82,10 @@ export const Dropout = allOrNothingMethods({
     mulInto(dx, dout, mask);
     return dx;
   },
-});
+};
+
+// Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+export const Dropout: typeof dropoutUnguarded = {
+  forward: (...args) => allOrNothing(() => dropoutUnguarded.forward(...args)),
+  backward: (...args) => allOrNothing(() => dropoutUnguarded.backward(...args)),
+};

@@ -1,6 +1,6 @@
 // ReLU: out = max(x, 0); dx = dout * (x > 0).
-import { kernels } from "../runtime.js";
-import { allOrNothingMethods, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { relu, reluBackward } from "../ops/elementwise.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkCache } from "./linear.js";
 
 /** x: the forward input (any shape), by reference. */
@@ -8,7 +8,7 @@ export interface ReLUCache {
   x: Tensor;
 }
 
-export const ReLU = allOrNothingMethods({
+const reluUnguarded = {
   forward(x: Tensor): [Tensor, ReLUCache] {
     checkTensor("ReLU.forward", "x", x);
     const out = empty(x.shape, "ReLU.forward", x.dtype);
@@ -27,16 +27,20 @@ export const ReLU = allOrNothingMethods({
     reluBackwardInto(dx, dout, x);
     return dx;
   },
-});
+};
 
 /** out = max(x, 0) in x's dtype. out may be x itself. */
 export function reluInto(out: Tensor, x: Tensor): void {
-  if (x.dtype === "float64") kernels().f64_relu(out.ptr, x.ptr, x.size);
-  else kernels().f32_relu(out.ptr, x.ptr, x.size);
+  relu(out.ptr, x.ptr, x.size, x.dtype);
 }
 
 /** dx = x > 0 ? dout : 0 in x's dtype. dx may be dout itself. */
 export function reluBackwardInto(dx: Tensor, dout: Tensor, x: Tensor): void {
-  if (x.dtype === "float64") kernels().f64_relu_backward(dx.ptr, dout.ptr, x.ptr, x.size);
-  else kernels().f32_relu_backward(dx.ptr, dout.ptr, x.ptr, x.size);
+  reluBackward(dx.ptr, dout.ptr, x.ptr, x.size, x.dtype);
 }
+
+// Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+export const ReLU: typeof reluUnguarded = {
+  forward: (...args) => allOrNothing(() => reluUnguarded.forward(...args)),
+  backward: (...args) => allOrNothing(() => reluUnguarded.backward(...args)),
+};

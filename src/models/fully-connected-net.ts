@@ -2,6 +2,7 @@
 // backward passes over workspace buffers (a training step allocates nothing after the first).
 // Batch norm runs in train mode inside loss(X, y) (updating the running statistics) and in test
 // mode inside loss(X).
+import { softmaxLossRows } from "../ops/loss.js";
 import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
 import { labelsToWasm, type Labels } from "../labels.js";
 import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
@@ -9,11 +10,10 @@ import { dropoutMaskInto, mulInto } from "../layers/dropout.js";
 import { reluBackwardInto, reluInto } from "../layers/relu.js";
 import { batchNormBackwardInto, batchNormForwardInto } from "../layers/batchnorm.js";
 import { deriveSeed, drawSubSeed } from "../random.js";
-import { kernels } from "../runtime.js";
 import { checkDtype, checkTensor, empty, fillTensor, sizeOf, type DType, type Tensor } from "../tensor.js";
 import { checkEnum, checkNumber, checkOptions, checkSeed, describe, shapeString } from "../validate.js";
 import { WorkspaceModel } from "./model.js";
-import { checkDims } from "./options.js";
+import { checkDims, checkNormalizationOption, type Normalization } from "./options.js";
 import type { Regularization } from "./regularization.js";
 
 export interface FullyConnectedNetOptions {
@@ -24,7 +24,10 @@ export interface FullyConnectedNetOptions {
   numClasses?: number;
   /** Probability of DROPPING a hidden unit (0 disables dropout). */
   dropout?: number;
-  normalization?: "batchnorm" | null;
+  /** "batchnorm": batch normalization after each hidden linear layer; null (default): none. */
+  normalization?: Normalization;
+  /** Alias of `normalization: "batchnorm"` (true) / `null` (false), the name DeepConvNet's spec uses. */
+  batchnorm?: boolean;
   /** Regularization strength: loss += reg * sum(W²) over weight matrices (or sum|W| with l1). */
   reg?: number;
   regularization?: Regularization;
@@ -36,11 +39,11 @@ export interface FullyConnectedNetOptions {
   dtype?: DType;
 }
 
-const KNOWN = ["hiddenDims", "inputDim", "numClasses", "dropout", "normalization", "reg", "regularization", "weightScale", "seed", "dtype"];
+const KNOWN = ["hiddenDims", "inputDim", "numClasses", "dropout", "normalization", "batchnorm", "reg", "regularization", "weightScale", "seed", "dtype"];
 
 export class FullyConnectedNet extends WorkspaceModel {
   /** The constructor options, normalised (JSON-serialisable: checkpoints store them). */
-  readonly config: Required<Omit<FullyConnectedNetOptions, "seed">> & { seed: number };
+  readonly config: Required<Omit<FullyConnectedNetOptions, "seed" | "batchnorm">> & { seed: number };
   readonly numLayers: number;
   readonly #dims: number[];
   #dropoutOffset = 0;
@@ -53,7 +56,7 @@ export class FullyConnectedNet extends WorkspaceModel {
     const inputDim = o.inputDim === undefined ? 3 * 32 * 32 : checkDims(fn, "inputDim", [o.inputDim])[0];
     const numClasses = o.numClasses === undefined ? 10 : checkDims(fn, "numClasses", [o.numClasses])[0];
     const dropout = o.dropout === undefined ? 0 : checkNumber(fn, "dropout", o.dropout, { min: 0, max: 1, maxExclusive: true, float32: true });
-    const normalization = o.normalization == null ? null : checkEnum(fn, "normalization", o.normalization, ["batchnorm"] as const);
+    const normalization = checkNormalizationOption(fn, o);
     const reg = o.reg === undefined ? 0 : checkNumber(fn, "reg", o.reg, { min: 0 });
     const regularization = o.regularization === undefined ? "l2" : checkEnum(fn, "regularization", o.regularization, ["l2", "l1"] as const);
     const weightScale = o.weightScale === undefined ? 1e-2 : checkWeightScale(fn, o.weightScale);
@@ -93,12 +96,11 @@ export class FullyConnectedNet extends WorkspaceModel {
   }
 
   /** Class scores (N, numClasses) in test mode (no dropout); with labels, [loss, gradients]. */
-  protected compute(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
+  protected compute(X: Tensor, y?: Labels, reuseScores = false): Tensor | [number, Record<string, Tensor>] {
     const fn = "FullyConnectedNet.loss";
-    const N = this.#checkInput(fn, X);
+    const N = this.checkInput(fn, X);
     const train = y !== undefined;
     const L = this.numLayers;
-    const k = kernels();
     const ws = this.ws;
     const p = this.params;
     const { dropout } = this.config;
@@ -131,14 +133,14 @@ export class FullyConnectedNet extends WorkspaceModel {
       }
     }
     const C = this.#dims[L];
-    const scores = train ? ws.get("scores", [N, C]) : empty([N, C], fn, this.dtype);
+    const scores = train || reuseScores ? ws.get("scores", [N, C]) : empty([N, C], fn, this.dtype);
     linearForwardInto(scores, h[L - 1], p[`W${L}`], p[`b${L}`], N, this.#dims[L - 1], C);
     if (!train) return scores;
 
     // Loss and backward.
     const g = this.paramStore.grads;
     const dscores = ws.get("dscores", [N, C]);
-    let loss = (this.dtype === "float64" ? k.f64_softmax_loss : k.f32_softmax_loss)(dscores.ptr, scores.ptr, yPtr, N, C);
+    let loss = softmaxLossRows(dscores.ptr, scores.ptr, yPtr, N, C, this.dtype);
     let dout = dscores;
     for (let i = L; i >= 1; i--) {
       const D = this.#dims[i - 1];
@@ -178,7 +180,7 @@ export class FullyConnectedNet extends WorkspaceModel {
     return [deriveSeed(this.config.seed, 0x0d0), offset];
   }
 
-  #checkInput(fn: string, X: unknown): number {
+  protected checkInput(fn: string, X: unknown): number {
     const x = checkTensor(fn, "X", X);
     if (x.shape.length < 2) throw new RangeError(`${fn}: X must have shape (N, ...features) (got ${shapeString(x.shape)})`);
     const D = sizeOf(x.shape.slice(1));

@@ -2,8 +2,9 @@
 // into the params region and its gradient the view at the same offset in the grads region, so an
 // optimizer can update every parameter in one kernel call over the flat tensors, zeroing all
 // gradients is one fill, and saving the best parameters is one copy.
-import { bytesPerElement, empty, fillTensor, keep, resolveShape, sizeOf, type DType, type Shape, type Tensor } from "../tensor.js";
+import { fill } from "../ops/elementwise.js";
 import { MAX_ALLOCATION_BYTES } from "../runtime.js";
+import { bytesPerElement, empty, keep, resolveShape, sizeOf, type DType, type Shape, type Tensor } from "../tensor.js";
 import { describe } from "../validate.js";
 
 export class ParamStore {
@@ -41,7 +42,7 @@ export class ParamStore {
       this.flat.dispose(); // out of memory for the gradients: give the parameters back
       throw error;
     }
-    fillTensor(this.gradFlat, 0);
+    fill(this.gradFlat.ptr, total, 0, dtype);
     let offset = 0;
     for (const [name, shape] of layout) {
       const n = sizeOf(shape);
@@ -57,7 +58,7 @@ export class ParamStore {
 
   /** Sets every gradient to zero. */
   zeroGrads(): void {
-    fillTensor(this.gradFlat, 0);
+    fill(this.gradFlat.ptr, this.gradFlat.size, 0, this.dtype);
   }
 
   dispose(): void {

@@ -5,7 +5,7 @@
 // update() (cli-progress's synchronous mode, throttled), and plain lines are written on a clock
 // checked at every iteration.
 import cliProgress from "cli-progress";
-import type { ProgressEvent } from "../index.js";
+import type { ProgressEvent } from "tensorlane";
 
 export interface ProgressInfo {
   numEpochs: number;

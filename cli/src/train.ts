@@ -4,24 +4,27 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import {
-  deriveSeed,
+  DeepConvNet,
   FullyConnectedNet,
   init,
   loadCheckpoint,
-  MODEL_KINDS,
   Solver,
   VERSION,
   type CheckpointableModel,
   type LoadedCheckpoint,
   type ProgressEvent,
+  type SolverOptions,
   type UpdateRuleName,
   type WeightScale,
-  updateRules,
-} from "../index.js";
-import { readFileBytes, saveCheckpointFileSync, writeFileAtomic } from "../node/index.js";
+  internal,
+} from "tensorlane";
+import { readFileBytes, saveCheckpointFileSync, writeFileAtomic } from "tensorlane/node";
 import { prepareData, testTensor, type DataRecord, type RunData } from "./data.js";
 import { CliError } from "./errors.js";
 import { createProgress, formatDuration, type Output } from "./progress.js";
+
+// Destructured (not internal.x at each use): the bundle then imports the namespace, an export of dist/tensorlane.js.
+const { deriveSeed } = internal;
 
 export const UPDATE_RULES: Record<string, UpdateRuleName> = {
   sgd: "sgd",
@@ -43,6 +46,9 @@ export interface TrainOptions {
   update: keyof typeof UPDATE_RULES;
   lr?: number;
   lrDecay: number;
+  /** "decay": lrDecay after every epoch; "cosine": cosine annealing per iteration after warmupEpochs of linear warm-up. */
+  lrSchedule: "decay" | "cosine";
+  warmupEpochs?: number;
   epochs?: number;
   batchSize: number;
   seed: number;
@@ -57,7 +63,7 @@ export interface TrainOptions {
 /** Options that define the run: with --resume they come from the checkpoint. */
 export const RUN_DEFINING = [
   "model", "hidden", "filters", "pools", "batchnorm", "dropout", "reg", "weightScale", "update", "lr", "lrDecay",
-  "batchSize", "seed", "val", "trainSamples",
+  "lrSchedule", "warmupEpochs", "batchSize", "seed", "val", "trainSamples",
 ] as const;
 
 /** What a CLI checkpoint's meta holds. */
@@ -67,11 +73,22 @@ interface RunMeta {
   cli: { model: string; update: string };
 }
 
-/** The iterations at which the Solver checks accuracy: the first, then every epoch end. */
-export function checkIterations(perEpoch: number, count: number): number[] {
-  const out = [1];
-  for (let k = 1; out.length < count; k++) if (k * perEpoch !== 1) out.push(k * perEpoch);
-  return out.slice(0, count);
+/** --lr-schedule / --warmup-epochs / --lr-decay as Solver options (an explicit --lr-decay does not combine with cosine). */
+function scheduleOptions(o: TrainOptions, given: ReadonlySet<string>): Pick<SolverOptions, "lrDecay" | "lrSchedule"> {
+  if (o.lrSchedule === "cosine") {
+    if (given.has("lrDecay")) throw new CliError("--lr-decay applies to --lr-schedule decay; --lr-schedule cosine sets the rate of every iteration");
+    return { lrSchedule: { type: "cosine", warmupEpochs: o.warmupEpochs ?? 0 } };
+  }
+  if (o.warmupEpochs !== undefined) throw new CliError("--warmup-epochs applies to --lr-schedule cosine");
+  return { lrDecay: o.lrDecay };
+}
+
+/** "lr 0.001 decay 0.9/epoch" or "lr 0.001 cosine, 2 warm-up epochs", from the Solver's own state. */
+function describeSchedule(solver: Solver): string {
+  const s = solver.lrSchedule;
+  if (s === null) return `lr ${solver.learningRate}${solver.lrDecay !== 1 ? ` decay ${solver.lrDecay}/epoch` : ""}`;
+  if (typeof s === "function") return `lr from a custom schedule`;
+  return `lr ${solver.baseLearningRate} cosine${s.minLearningRate ? ` to ${s.minLearningRate}` : ""}${s.warmupEpochs ? `, ${s.warmupEpochs} warm-up epoch${s.warmupEpochs === 1 ? "" : "s"}` : ""}`;
 }
 
 function optionFlag(key: string): string {
@@ -85,7 +102,8 @@ function describeModel(model: CheckpointableModel, kind: string): string {
     const dims = [c.inputDim, ...(c.hiddenDims as number[]), c.numClasses].join("-");
     return `FullyConnectedNet ${dims}${c.normalization ? " + batchnorm" : ""}${c.dropout ? ` + dropout ${c.dropout}` : ""} (${count} params)`;
   }
-  if (kind === "DeepConvNet") return `DeepConvNet filters ${(c.numFilters as number[]).join(",")}${c.batchnorm ? " + batchnorm" : ""} (${count} params)`;
+  // c.batchnorm: checkpoints written before both models took `normalization`.
+  if (kind === "DeepConvNet") return `DeepConvNet filters ${(c.numFilters as number[]).join(",")}${c.normalization || c.batchnorm ? " + batchnorm" : ""} (${count} params)`;
   return `${kind} (${count} params)`;
 }
 
@@ -111,14 +129,12 @@ function buildModel(o: TrainOptions, data: DataRecord): { model: CheckpointableM
       });
       return { model, kind: "FullyConnectedNet" };
     }
-    const DeepConvNet = MODEL_KINDS.DeepConvNet as (new (options: object) => CheckpointableModel) | undefined;
-    if (DeepConvNet === undefined) throw new CliError("--model conv needs DeepConvNet, which this build of tensorlane does not have yet; use --model fc");
     if (o.dropout > 0) throw new CliError("--dropout applies to --model fc only");
     const model = new DeepConvNet({
       inputDims: [C, H, W],
       numFilters: o.filters,
       maxPools: o.pools ?? o.filters.map((_, i) => i),
-      batchnorm: o.batchnorm,
+      normalization: o.batchnorm ? "batchnorm" : null,
       numClasses: data.numClasses,
       weightScale: o.weightScale,
       reg: o.reg,
@@ -184,11 +200,11 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   const saved = resumed?.solver;
   const numEpochs = o.epochs ?? saved?.options.numEpochs ?? 10;
   const solver = new Solver(model, data.solverData, saved
-    ? { ...saved.options, numEpochs, verbose: false } // the CLI only writes built-in rules
+    ? { ...saved.options, numEpochs, verbose: false } // the CLI only writes built-in rules and schedules
     : {
         updateRule: UPDATE_RULES[o.update],
         optimConfig: o.lr === undefined ? {} : { learningRate: o.lr },
-        lrDecay: o.lrDecay,
+        ...scheduleOptions(o, given),
         batchSize: o.batchSize,
         numEpochs,
         numTrainSamples: 1000,
@@ -204,16 +220,19 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
     throw new CliError(`the run in ${o.resume} already did ${solver.epoch} epochs; pass --epochs with a larger total (e.g. --epochs ${solver.epoch + 5}) to train further`);
   }
 
-  const rule = Object.entries(UPDATE_RULES).find(([, r]) => r === (saved?.options.updateRule ?? UPDATE_RULES[o.update]))?.[0] ?? "custom";
-  const lr = Object.values(solver.optimConfigs)[0]?.learningRate ?? (solver.updateRule === updateRules.adam ? 1e-3 : 1e-2); // the rules' defaults
+  const rule = Object.entries(UPDATE_RULES).find(([, r]) => r === solver.updateRuleName)?.[0] ?? "custom";
   out.write(`tensorlane ${VERSION} · ${describeModel(model, kind)}\n`);
   out.write(`data: ${describeData(data.record)}, ${data.test.labels.length} test\n`);
   out.write(
-    `training: ${rule} lr ${lr}${solver.lrDecay !== 1 ? ` decay ${solver.lrDecay}/epoch` : ""}, ` +
+    `training: ${rule} ${describeSchedule(solver)}, ` +
       `${numEpochs} epochs x ${perEpoch} batches of ${solver.batchSize}` +
       (resumed ? `, resuming after epoch ${solver.epoch} (iteration ${startIteration})` : "") +
       `\ncheckpoint after every epoch: ${show(checkpointPath)} (continue an interrupted run with --resume ${show(checkpointPath)})\n`,
   );
+
+  if (saved?.options.lrSchedule && numEpochs !== saved.options.numEpochs) {
+    out.write(`note: the cosine schedule anneals over the new total, ${numEpochs} epochs (the run started with ${saved.options.numEpochs}): the rest of its curve is stretched\n`);
+  }
 
   const progress = createProgress(out, { numEpochs, iterationsPerEpoch: perEpoch, batchSize: solver.batchSize, startIteration }, numIterations);
   const trainStart = performance.now();
@@ -245,17 +264,17 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   const XTest = testTensor(data.test, data.record.normalization);
   const testAcc = solver.checkAccuracy(XTest, data.test.labels);
   XTest.dispose();
-  const checks = checkIterations(perEpoch, solver.valAccHistory.length);
+  const checks = solver.accuracyIterations;
   const bestIndex = solver.valAccHistory.indexOf(solver.bestValAcc);
   const bestEpoch = bestIndex < 0 ? "?" : checks[bestIndex] === 1 && perEpoch !== 1 ? "before epoch 1" : `epoch ${Math.round(checks[bestIndex] / perEpoch)}`;
 
-  const { trainingCurvesSvg } = await import("../node/plots.js"); // vega loads in ~0.5 s: only when drawing
-  const svg = await trainingCurvesSvg({
+  const { trainingCurvesSvg } = await import("./plots.js");
+  const svg = trainingCurvesSvg({
     title: `${describeModel(model, kind)}: test accuracy ${testAcc.toFixed(4)}`,
     lossHistory: solver.lossHistory,
     trainAccHistory: solver.trainAccHistory,
     valAccHistory: solver.valAccHistory,
-    checkIterations: checks,
+    checkIterations: [...checks],
   });
   await writeFileAtomic(svgPath, new TextEncoder().encode(svg));
   const wallSeconds = (performance.now() - startTime) / 1000;

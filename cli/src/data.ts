@@ -3,9 +3,8 @@
 // computed on the training split. Everything is recorded in the checkpoint so that `--resume`
 // and `eval` rebuild exactly the same tensors.
 import {
-  crc32,
-  deriveSeed,
   computeNormalization,
+  internal,
   datasetSize,
   shuffledIndices,
   splitTrainVal,
@@ -15,9 +14,13 @@ import {
   type ImageDataset,
   type Normalization,
   type Tensor,
-} from "../index.js";
-import { loadBuiltinData, loadDataFolder, type DataSplits } from "../node/index.js";
+} from "tensorlane";
+import { loadDataFolder, type DataSplits } from "tensorlane/node";
+import { loadBuiltinData } from "./builtin-data.js";
 import { CliError } from "./errors.js";
+
+// Destructured (not internal.x at each use): the bundle then imports the namespace, an export of dist/tensorlane.js.
+const { deriveSeed, crc32 } = internal;
 
 /** What a checkpoint records about its data (JSON). */
 export interface DataRecord {

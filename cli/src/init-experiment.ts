@@ -2,7 +2,7 @@
 // scheme and writes the histograms as one picture.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runInitExperiment, type InitExperimentOptions, type InitExperimentResult } from "../experiments/weight-init.js";
+import { runInitExperiment, type InitExperimentOptions, type InitExperimentResult } from "tensorlane";
 import { activationHistogramsSvg } from "./plots.js";
 
 /** A fixed-width table: one row per scheme, mean/std per layer. */
@@ -20,7 +20,7 @@ export async function initExperimentToFiles(outDir: string, options: InitExperim
   const result = runInitExperiment(options);
   log(formatInitExperiment(result));
   const rows = result.schemes.flatMap(({ scheme, layers }) => layers.map((l) => ({ scheme: scheme.name, ...l })));
-  const svg = await activationHistogramsSvg(rows, `Activations per layer: ${result.depth - 1} layers of width ${result.width}`);
+  const svg = activationHistogramsSvg(rows, `Activations per layer: ${result.depth - 1} layers of width ${result.width}`);
   mkdirSync(outDir, { recursive: true });
   const path = join(outDir, "init-experiment.svg");
   writeFileSync(path, svg);

@@ -3,7 +3,7 @@
 // files with the original names, plus a README (how it was made, checksums) and the MIT licence.
 //
 //   apt-get install -y dataset-fashion-mnist        # Debian: /usr/share/datasets/fashion-mnist
-//   node scripts/make-builtin-data.mjs               # writes data/fashion-mnist-subset/
+//   node cli/scripts/make-builtin-data.mjs           # writes cli/data/fashion-mnist-subset/
 //
 // Options: --source DIR, --out DIR, --train N (default 10000), --test N (default 2000), --seed S.
 // N must be a multiple of 10: every class gets N/10 images. The same inputs give the same files.
@@ -144,7 +144,7 @@ From Debian's \`dataset-fashion-mnist\` package (\`/usr/share/datasets/fashion-m
 
 \`\`\`sh
 apt-get install -y dataset-fashion-mnist
-node ${relative(root, fileURLToPath(import.meta.url))} --seed ${seed}
+node ${relative(join(root, ".."), fileURLToPath(import.meta.url))} --seed ${seed}
 \`\`\`
 
 For each split and class, the images of that class are shuffled (Fisher-Yates driven by an integer

@@ -2,9 +2,10 @@
 // message and a non-zero exit code.
 import { Command, Option } from "commander";
 import { resolve } from "node:path";
-import { FileFormatError, init, VERSION } from "../index.js";
+import { FileFormatError, init, VERSION } from "tensorlane";
 import { CliError } from "./errors.js";
 import { runEval } from "./eval.js";
+import { runExport } from "./export.js";
 import type { Output } from "./progress.js";
 import { runTrain, UPDATE_RULES, type TrainOptions } from "./train.js";
 import * as v from "./values.js";
@@ -16,6 +17,7 @@ Examples:
   $ tensorlane train --data /usr/share/datasets/fashion-mnist --epochs 15 --out runs/fmnist
   $ tensorlane train --model conv --filters 32,64,64 --batchnorm --reg 1e-3 --data /usr/share/datasets/fashion-mnist
   $ tensorlane train --data ~/cifar-10-batches-bin --update momentum --lr 1e-2
+  $ tensorlane train --lr-schedule cosine --warmup-epochs 1 --epochs 10
   $ tensorlane train --resume runs/fmnist/checkpoint.safetensors --epochs 20
 
 --data takes an IDX folder (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],
@@ -37,7 +39,8 @@ const MAIN_EXAMPLES = `
 Examples:
   $ tensorlane train                 # a few seconds on 2 cores; prints test accuracy
   $ tensorlane train --help          # every training option
-  $ tensorlane eval --checkpoint runs/<run>/checkpoint.safetensors`;
+  $ tensorlane eval --checkpoint runs/<run>/checkpoint.safetensors
+  $ tensorlane export --onnx model.onnx --checkpoint runs/<run>/checkpoint.safetensors`;
 
 export interface Io {
   stdout: Output;
@@ -73,6 +76,8 @@ export function buildProgram(io: Io = processIo()): Command {
     .addOption(new Option("--update <rule>", "update rule").choices(Object.keys(UPDATE_RULES)).default("adam"))
     .option("--lr <rate>", "learning rate (default: the rule's, 1e-3 for adam, 1e-2 for the others)", v.positiveNumber)
     .option("--lr-decay <d>", "learning rate multiplier after every epoch", v.decay, 0.9)
+    .addOption(new Option("--lr-schedule <kind>", "decay: --lr-decay after every epoch; cosine: cosine annealing every iteration, to 0 at the end").choices(["decay", "cosine"]).default("decay"))
+    .option("--warmup-epochs <n>", "cosine: epochs of linear warm-up before annealing (may be fractional)", v.nonNegativeNumber)
     .option("--epochs <n>", "epochs to train (with --resume: the new total) (default: 10; with --resume: the run's)", v.positiveInt)
     .option("--batch-size <n>", "images per gradient step", v.positiveInt, 100)
     .option("--seed <n>", "seed for initialization, split, sampling and dropout", v.seed, 0)
@@ -101,6 +106,16 @@ export function buildProgram(io: Io = processIo()): Command {
     });
 
   program
+    .command("export")
+    .description("Write a checkpoint's model as an ONNX file (opset 13, dynamic batch) for ONNX Runtime and other ONNX tools.")
+    .requiredOption("--onnx <file>", "the .onnx file to write")
+    .requiredOption("--checkpoint <file>", "checkpoint.safetensors written by tensorlane train")
+    .addHelpText("after", "\nExample:\n  $ tensorlane export --onnx model.onnx --checkpoint runs/fmnist/checkpoint.safetensors")
+    .action(async (opts: { onnx: string; checkpoint: string }) => {
+      await runExport(opts, io.stdout);
+    });
+
+  program
     .command("init-experiment")
     .description("The notes' weight-initialization experiment: activation statistics per layer for std 0.01/0.05, Xavier and Kaiming.")
     .option("--out <dir>", "folder for init-experiment.svg", "runs/init-experiment")
@@ -109,7 +124,7 @@ export function buildProgram(io: Io = processIo()): Command {
     .addHelpText("after", "\nExample:\n  $ tensorlane init-experiment --width 1024 --out runs/init")
     .action(async (opts: { out: string; width: number; seed: number }) => {
       await init();
-      const { initExperimentToFiles } = await import("../node/init-experiment.js"); // loads vega: only here
+      const { initExperimentToFiles } = await import("./init-experiment.js");
       const path = await initExperimentToFiles(resolve(opts.out), { width: opts.width, seed: opts.seed }, (s) => io.stdout.write(`${s}\n`));
       io.stdout.write(`wrote ${path}\n`);
     });
