@@ -592,4 +592,113 @@ describe("float64 models and the Solver", () => {
       net.dispose();
     }
   });
+
+  it("predict() on float64 models is the argmax of the float64 scores (first maximum on ties), for any batch size", () => {
+    const fc = new tl.FullyConnectedNet({ hiddenDims: [9], inputDim: 6, numClasses: 5, weightScale: "kaiming", seed: 21, dtype: "float64" });
+    const conv = new tl.DeepConvNet({ inputDims: [2, 6, 6], numFilters: [3], maxPools: [0], numClasses: 4, weightScale: "kaiming", seed: 25, dtype: "float64" });
+    const cases: [tl.FullyConnectedNet | tl.DeepConvNet, tl.Tensor][] = [[fc, randn64([23, 6], 140)], [conv, randn64([11, 2, 6, 6], 141)]];
+    try {
+      for (const [model, X] of cases) {
+        const scores = model.loss(X);
+        const [N, C] = scores.shape;
+        const v = arr(scores);
+        const expected = Array.from({ length: N }, (_, i) => {
+          let best = 0;
+          for (let j = 1; j < C; j++) if (v[i * C + j] > v[i * C + best]) best = j;
+          return best;
+        });
+        scores.dispose();
+        for (const batchSize of [1, 4, 100]) expect(Array.from(model.predict(X, { batchSize })), `${model.constructor.name} batchSize ${batchSize}`).toEqual(expected);
+        expect(new Set(expected).size, `${model.constructor.name}: ${expected.join("")} from ${v.slice(0, 8).join(", ")}`).toBeGreaterThan(1); // not a constant answer
+      }
+    } finally {
+      for (const [model, X] of cases) {
+        model.dispose();
+        X.dispose();
+      }
+    }
+  });
+
+  it("Solver.state() holds Float64Arrays for a float64 model, and restoreState() continues the run bit for bit", () => {
+    const X = randn64([40, 6], 150);
+    const xv = arr(X);
+    const y = Int32Array.from({ length: 40 }, (_, i) => (xv[i * 6] > 0 ? 1 : 0) + (xv[i * 6 + 5] > 0 ? 1 : 0));
+    const data = { XTrain: X, yTrain: y, XVal: X, yVal: y };
+    const net = () => new tl.FullyConnectedNet({ hiddenDims: [7], inputDim: 6, numClasses: 3, dropout: 0.2, seed: 23, dtype: "float64" });
+    const options: tl.SolverOptions = { updateRule: "adam", optimConfig: { learningRate: 1e-2 }, batchSize: 10, numEpochs: 2, verbose: false, seed: 6 };
+    const a = net(), b = net();
+    const straight = new tl.Solver(a, data, { ...options, numEpochs: 4 });
+    const first = new tl.Solver(b, data, options);
+    let resumed: tl.Solver | null = null;
+    try {
+      straight.train();
+      let state: tl.SolverState | null = null;
+      let last: Float32Array | Float64Array | null = null;
+      let rng = 0;
+      first.onProgress = (e) => {
+        if (e.iteration === 5) {
+          state = first.state();
+          last = b.paramStore.flat.toArray();
+          rng = b.rngState;
+        }
+      };
+      first.train();
+      const saved = state! as tl.SolverState;
+      expect(saved.optimConfigs.all.tensors.m.data).toBeInstanceOf(Float64Array);
+      expect(Object.values(saved.best!)[0]).toBeInstanceOf(Float64Array);
+      expect(last).toBeInstanceOf(Float64Array);
+      b.paramStore.flat.set(last!);
+      b.rngState = rng;
+      resumed = new tl.Solver(b, data, { ...options, numEpochs: 4 });
+      // A float32 array where the float64 state belongs is refused, naming both.
+      const m = saved.optimConfigs.all.tensors.m;
+      expect(() => resumed!.restoreState({ ...saved, optimConfigs: { all: { ...saved.optimConfigs.all, tensors: { ...saved.optimConfigs.all.tensors, m: { shape: m.shape, data: Float32Array.from(m.data) } } } } }))
+        .toThrow(/tensors\.m must hold \d+ float64 values \(a Float64Array/);
+      resumed.restoreState(structuredClone(saved));
+      expect(resumed.optimConfigs.all.m!.dtype).toBe("float64");
+      resumed.train();
+      expect(resumed.lossHistory).toEqual(straight.lossHistory);
+      expect(Array.from(b.paramStore.flat.toArray())).toEqual(Array.from(a.paramStore.flat.toArray()));
+    } finally {
+      for (const s of [straight, first, resumed]) s?.dispose();
+      a.dispose();
+      b.dispose();
+      X.dispose();
+    }
+  });
+
+  it("a float64 run saved mid-way in a checkpoint (F64 optimizer state) resumes bit for bit", () => {
+    const X = randn64([40, 6], 160);
+    const xv = arr(X);
+    const y = Int32Array.from({ length: 40 }, (_, i) => (xv[i * 6 + 1] > 0 ? 2 : 0) + (xv[i * 6 + 2] > 0 ? 1 : 0));
+    const data = { XTrain: X, yTrain: y, XVal: X, yVal: y };
+    const net = () => new tl.FullyConnectedNet({ hiddenDims: [8], inputDim: 6, numClasses: 4, normalization: "batchnorm", seed: 24, dtype: "float64" });
+    const options: tl.SolverOptions = { updateRule: "sgdMomentum", optimConfig: { learningRate: 5e-2 }, lrDecay: 0.9, batchSize: 10, numEpochs: 3, verbose: false, seed: 7 };
+    const run = (model: tl.FullyConnectedNet, numEpochs: number, from?: tl.LoadedCheckpoint) => {
+      const solver = new tl.Solver(model, data, { ...options, numEpochs });
+      from?.resume(solver);
+      const checkpoints: Uint8Array[] = [];
+      solver.onProgress = (e) => {
+        if (e.iteration % solver.iterationsPerEpoch === 0) checkpoints.push(tl.saveCheckpoint({ model, solver }));
+      };
+      solver.train();
+      return { solver, checkpoints };
+    };
+    const straight = run(net(), 3);
+    const first = run(net(), 1);
+    const ck = tl.loadCheckpoint(first.checkpoints[0]);
+    const resumed = run(ck.model as tl.FullyConnectedNet, 3, ck);
+    try {
+      const header = tl.decodeSafetensors(first.checkpoints[0]).tensors;
+      expect(header["resume.optim.all.velocity"].data).toBeInstanceOf(Float64Array);
+      expect(resumed.solver.lossHistory).toEqual(straight.solver.lossHistory);
+      expect(resumed.checkpoints.at(-1)).toEqual(straight.checkpoints.at(-1));
+    } finally {
+      for (const r of [straight, first, resumed]) {
+        r.solver.dispose();
+        (r.solver.model as tl.FullyConnectedNet).dispose();
+      }
+      X.dispose();
+    }
+  });
 });
