@@ -1,5 +1,5 @@
 // Every entry point the wasm module exports. Pointers and sizes only: the host owns all memory.
-export { alloc, free, copy_bytes } from "./memory";
+export { alloc, free, copy_bytes, heap_root } from "./memory";
 export { f32_rand_uniform, f32_rand_normal, f32_dropout_mask, i32_rand_below } from "./random";
 export { f32_fill, f32_copy, f32_scale, f32_add, f32_mul, f32_axpy, f32_relu, f32_relu_backward } from "./elementwise";
 export { f32_gemm_work_bytes, f32_gemm_nn, f32_gemm_tn, f32_gemm_nt, f32_gemm_nn_range, f32_gemm_tn_range, f32_gemm_nt_range } from "./gemm";

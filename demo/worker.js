@@ -54,7 +54,9 @@ async function loadSplit(prefix, limit) {
 }
 
 async function start() {
-  await tl.init();
+  // Every core where the page is cross-origin isolated (the demo server sends COOP/COEP); 1 thread
+  // elsewhere. Same results either way.
+  await tl.init({ threads: "auto" });
   const index = await (await fetch("/data/index.json")).json();
   const capabilities = {
     models: ["fc-100", "fc-256-128", "fc-100x3", ...(typeof tl.DeepConvNet === "function" ? ["conv"] : [])],

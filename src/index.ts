@@ -1,5 +1,5 @@
 // tensorlane: the platform-neutral public API. No Node built-ins are imported from here.
-export { init, isInitialized, simdSupported, MAX_ALLOCATION_BYTES, type InitOptions } from "./runtime.js";
+export { init, isInitialized, simdSupported, runtimeInfo, dispose, MAX_ALLOCATION_BYTES, type InitOptions, type RuntimeInfo } from "./runtime.js";
 export {
   Tensor,
   tensor,

@@ -10,10 +10,11 @@ export interface EvalOptions {
   checkpoint: string;
   data?: string;
   batchSize: number;
+  threads?: number | "auto";
 }
 
 export async function runEval(o: EvalOptions, out: Output): Promise<void> {
-  await init();
+  await init({ threads: o.threads ?? 1 });
   const ck = loadCheckpoint(await readFileBytes(o.checkpoint, { what: "checkpoint" }), o.checkpoint);
   try {
     const record = (ck.meta as { data?: DataRecord }).data;

@@ -87,6 +87,7 @@ export function buildProgram(io: Io = processIo()): Command {
     .option("--out <dir>", "run folder (default: runs/<name or timestamp>; with --resume: the checkpoint's folder)")
     .option("--name <name>", "run name, for the default --out runs/<name>")
     .option("--resume <file>", "continue the run saved in this checkpoint")
+    .option("--threads <n>", 'threads that run the kernels, or "auto" for every core (same results for any count)', v.threads, 1)
     .addHelpText("after", TRAIN_EXAMPLES)
     .action(async (opts: TrainOptions & { epochs?: number }, cmd: Command) => {
       const given = new Set(Object.keys(opts).filter((k) => cmd.getOptionValueSource(k) === "cli"));
@@ -100,8 +101,9 @@ export function buildProgram(io: Io = processIo()): Command {
     .requiredOption("--checkpoint <file>", "checkpoint.safetensors written by tensorlane train")
     .option("--data <dir>", "IDX or CIFAR-10 binary folder (default: the data the model was trained on)")
     .option("--batch-size <n>", "images scored at a time", v.positiveInt, 500)
+    .option("--threads <n>", 'threads that run the kernels, or "auto" for every core', v.threads, 1)
     .addHelpText("after", EVAL_EXAMPLES)
-    .action(async (opts: { checkpoint: string; data?: string; batchSize: number }) => {
+    .action(async (opts: { checkpoint: string; data?: string; batchSize: number; threads: number | "auto" }) => {
       await runEval(opts, io.stdout);
     });
 

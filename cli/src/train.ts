@@ -7,6 +7,7 @@ import {
   DeepConvNet,
   FullyConnectedNet,
   init,
+  runtimeInfo,
   loadCheckpoint,
   Solver,
   VERSION,
@@ -58,6 +59,8 @@ export interface TrainOptions {
   out?: string;
   name?: string;
   resume?: string;
+  /** Threads for the kernels (does not change the results, so not part of the run). */
+  threads?: number | "auto";
 }
 
 /** Options that define the run: with --resume they come from the checkpoint. */
@@ -150,7 +153,7 @@ function buildModel(o: TrainOptions, data: DataRecord): { model: CheckpointableM
 
 export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out: Output): Promise<void> {
   const startTime = performance.now();
-  await init();
+  await init({ threads: o.threads ?? 1 });
 
   let resumed: LoadedCheckpoint | null = null;
   let runMeta: RunMeta;
@@ -223,6 +226,10 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   const rule = Object.entries(UPDATE_RULES).find(([, r]) => r === solver.updateRuleName)?.[0] ?? "custom";
   out.write(`tensorlane ${VERSION} · ${describeModel(model, kind)}\n`);
   out.write(`data: ${describeData(data.record)}, ${data.test.labels.length} test\n`);
+  if (o.threads !== undefined && o.threads !== 1) {
+    const info = runtimeInfo();
+    out.write(`threads: ${info.threads}${info.reason ? ` (${info.reason})` : ""}\n`);
+  }
   out.write(
     `training: ${rule} ${describeSchedule(solver)}, ` +
       `${numEpochs} epochs x ${perEpoch} batches of ${solver.batchSize}` +
