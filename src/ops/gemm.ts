@@ -55,7 +55,7 @@ export function gemm(variant: GemmVariant, c: number, a: number, b: number, m: n
   gemmSplit(variant, c, a, b, m, n, k, options, gemmBlocks(variant, m, n, tasks));
 }
 
-/** gemm with an explicit plan (tests use it to try any cut). Blocks must tile C exactly once. */
+/** gemm with an explicit plan (tests use it to try any cut). Blocks must tile C exactly once. float32 only: float64 has no range kernels (gemm runs it unsplit). */
 export function gemmSplit(
   variant: GemmVariant, c: number, a: number, b: number, m: number, n: number, k: number, options: GemmOptions, blocks: GemmBlocks,
 ): void {
