@@ -18,3 +18,14 @@ export {
 export { f32_tanh, f32_tanh_backward } from "./activation";
 export { f32_im2col, f32_col2im, f32_fill_rows, f32_conv_bias_backward, f32_conv_forward_work_bytes, f32_conv_forward, f32_conv_chunk_floats, f32_conv_backward_work_bytes, f32_conv_backward_chunks, f32_sum_chunks } from "./conv";
 export { f32_maxpool_forward, f32_maxpool_backward } from "./pool";
+// float64 kernels (assembly/f64/): the same operations on f64 arrays, for the course's float64 mode.
+export { f64_fill, f64_scale, f64_add, f64_mul, f64_axpy, f64_relu, f64_relu_backward } from "./f64/elementwise";
+export { f64_tanh, f64_tanh_backward } from "./f64/activation";
+export { f64_rand_uniform, f64_rand_normal, f64_dropout_mask } from "./f64/random";
+export { f64_sum_rows, f64_sum_squares, f64_sum_abs, f64_add_sign, f64_argmax_rows, f64_gather_rows } from "./f64/reduce";
+export { f64_softmax_loss, f64_svm_loss } from "./f64/loss";
+export { f64_sgd, f64_sgd_momentum, f64_adagrad, f64_rmsprop, f64_adam } from "./f64/optim";
+export { f64_batchnorm_forward_train, f64_batchnorm_forward_test, f64_batchnorm_backward, f64_spatial_batchnorm_forward_train, f64_spatial_batchnorm_forward_test, f64_spatial_batchnorm_backward } from "./f64/batchnorm";
+export { f64_maxpool_forward, f64_maxpool_backward } from "./f64/pool";
+export { f64_im2col, f64_col2im, f64_fill_rows, f64_conv_bias_backward } from "./f64/conv";
+export { f64_gemm_work_bytes, f64_gemm_nn, f64_gemm_tn, f64_gemm_nt } from "./f64/gemm";

@@ -16,6 +16,8 @@ export {
   type TensorData,
   type NestedArray,
   type RandomOptions,
+  type DType,
+  type DTypeOptions,
 } from "./tensor.js";
 export { setSeed } from "./random.js";
 export { type Labels } from "./labels.js";

@@ -1,7 +1,7 @@
 // Loading the wasm kernels and the views over their memory.
 //
 // The module is instantiated once (init is idempotent). Typed-array views over wasm memory are
-// never stored by callers: f32()/i32()/u8() re-derive them whenever memory has grown, because
+// never stored by callers: f32()/f64()/i32()/u8() re-derive them whenever memory has grown, because
 // growth detaches every existing view of a plain memory, and a shared memory (threads) hands out a
 // new, longer SharedArrayBuffer while old views keep their old length (hence the length check too).
 import type { Kernels } from "./generated/kernels.js";
@@ -42,6 +42,7 @@ let pending: Promise<void> | null = null;
 /** The module's bytes, kept to derive the shared-memory variant when threads are turned on. */
 let sourceBytes: Uint8Array | null = null;
 let f32Cache = new Float32Array(0);
+let f64Cache = new Float64Array(0);
 let i32Cache = new Int32Array(0);
 let u8Cache = new Uint8Array(0);
 
@@ -231,6 +232,13 @@ export function f32(): Float32Array {
   const buffer = kernels().memory.buffer;
   if (f32Cache.buffer !== buffer || f32Cache.byteLength !== buffer.byteLength) f32Cache = new Float32Array(buffer);
   return f32Cache;
+}
+
+/** A Float64Array over all of wasm memory, re-derived after growth. Never keep it across an allocation. */
+export function f64(): Float64Array {
+  const buffer = kernels().memory.buffer;
+  if (f64Cache.buffer !== buffer || f64Cache.byteLength !== buffer.byteLength) f64Cache = new Float64Array(buffer);
+  return f64Cache;
 }
 
 /** An Int32Array over all of wasm memory, re-derived after growth. */

@@ -80,7 +80,8 @@ export type ScheduleState = Required<CosineSchedule> | "custom" | null;
 
 /**
  * Everything that decides how a run continues, as plain data: what state() returns and
- * restoreState() takes (checkpoints store it: numbers as JSON, tensors as raw float32).
+ * restoreState() takes (checkpoints store it: numbers as JSON, tensors as raw float32, or float64
+ * for a float64 model).
  */
 export interface SolverState {
   /** The options the run was made with; a Solver must match them (except numEpochs) to continue it. */
@@ -110,9 +111,9 @@ export interface SolverState {
   /** The iteration (1-based) of each accuracy check: one per trainAccHistory entry. */
   accuracyIterations: number[];
   /** Update-rule state per config key ("all" for the flat region, else a parameter name). */
-  optimConfigs: Record<string, { numbers: Record<string, number>; tensors: Record<string, { shape: readonly number[]; data: Float32Array }> }>;
+  optimConfigs: Record<string, { numbers: Record<string, number>; tensors: Record<string, { shape: readonly number[]; data: Float32Array | Float64Array }> }>;
   /** bestState() (the best parameters and buffers by name), or null before the first accuracy check. */
-  best: Record<string, Float32Array> | null;
+  best: Record<string, Float32Array | Float64Array> | null;
 }
 
 const KNOWN = [
@@ -455,9 +456,9 @@ export class Solver {
    * params under their own names, buffers as `buffer:<name>`. Empty before the first accuracy
    * check. For checkpoints.
    */
-  bestState(): Record<string, Float32Array> {
-    const out: Record<string, Float32Array> = {};
-    const arrays = new Map<string, Float32Array>();
+  bestState(): Record<string, Float32Array | Float64Array> {
+    const out: Record<string, Float32Array | Float64Array> = {};
+    const arrays = new Map<string, Float32Array | Float64Array>();
     for (const [{ key, storage, start }, view] of this.#namedStateViews()) {
       const copy = this.#best[storage];
       if (!copy || copy.isDisposed) return {};
@@ -504,7 +505,7 @@ export class Solver {
     const optimConfigs: SolverState["optimConfigs"] = {};
     for (const [key, config] of Object.entries(this.#optimConfigs)) {
       const numbers: Record<string, number> = {};
-      const tensors: Record<string, { shape: readonly number[]; data: Float32Array }> = {};
+      const tensors: Record<string, { shape: readonly number[]; data: Float32Array | Float64Array }> = {};
       for (const [field, value] of Object.entries(config as Record<string, unknown>)) {
         if (value instanceof Tensor) tensors[field] = { shape: [...value.shape], data: value.toArray() };
         else if (typeof value === "number") numbers[field] = value;
@@ -605,7 +606,7 @@ export class Solver {
       for (const [key, { numbers, tensors }] of Object.entries(configs)) {
         const config: Record<string, unknown> = { ...(numbers ?? {}) };
         made.push(config as OptimConfig);
-        for (const [field, t] of Object.entries(tensors ?? {})) config[field] = keep(tensor(t.data, targets.get(key)!.shape));
+        for (const [field, t] of Object.entries(tensors ?? {})) config[field] = keep(tensor(t.data, targets.get(key)!.shape, { dtype: targets.get(key)!.dtype }));
       }
       if (s.best) this.#setBest(s.best);
     } catch (error) {
@@ -642,9 +643,11 @@ export class Solver {
       }
       const tensors = checkOptions(fn, `state.optimConfigs.${key}.tensors`, c.tensors ?? {}, STATE_KEYS);
       const target = targets.get(key)!;
-      for (const [field, t] of Object.entries(tensors) as [string, { shape: readonly number[]; data: Float32Array }][]) {
-        if (t === null || typeof t !== "object" || !(t.data instanceof Float32Array) || t.data.length !== target.size) {
-          throw new RangeError(`${fn}: state.optimConfigs.${key}.tensors.${field} must hold ${target.size} float32 values (the shape ${shapeString(target.shape)})`);
+      // The state's own precision: a float64 model's state is a Float64Array, a float32 one's a Float32Array.
+      const Values = target.dtype === "float64" ? Float64Array : Float32Array;
+      for (const [field, t] of Object.entries(tensors) as [string, { shape: readonly number[]; data: Float32Array | Float64Array }][]) {
+        if (t === null || typeof t !== "object" || !(t.data instanceof Values) || t.data.length !== target.size) {
+          throw new RangeError(`${fn}: state.optimConfigs.${key}.tensors.${field} must hold ${target.size} ${target.dtype} values (a ${Values.name}; the shape ${shapeString(target.shape)})`);
         }
       }
     }
@@ -661,7 +664,7 @@ export class Solver {
     const store = this.model.paramStore;
     const out: [{ key: string; storage: string; start: number }, Tensor][] = [];
     for (const [name, t] of Object.entries(this.model.params)) {
-      if (store) out.push([{ key: name, storage: "__flat__", start: (t.ptr - store.flat.ptr) >>> 2 }, t]);
+      if (store) out.push([{ key: name, storage: "__flat__", start: (t.ptr - store.flat.ptr) / t.itemBytes }, t]);
       else out.push([{ key: name, storage: name, start: 0 }, t]);
     }
     for (const [name, t] of Object.entries(this.model.buffers ?? {})) out.push([{ key: `buffer:${name}`, storage: `buffer:${name}`, start: 0 }, t]);
@@ -707,8 +710,8 @@ export class Solver {
     const k = kernels();
     k.i32_rand_below(idxPtr, n, N, deriveSeed(this.seed, 1), this.#rngState);
     this.#rngState += n;
-    const out = this.#ws.get(key, [n, ...rowShape]);
-    k.f32_gather_rows(out.ptr, X.ptr, idxPtr, n, sizeOf(rowShape));
+    const out = this.#ws.get(key, [n, ...rowShape], X.dtype);
+    (X.dtype === "float64" ? k.f64_gather_rows : k.f32_gather_rows)(out.ptr, X.ptr, idxPtr, n, sizeOf(rowShape));
     const idx = this.#indices.view(n);
     let labels = this.#labels.get(key);
     if (labels === undefined || labels.length !== n) this.#labels.set(key, (labels = new Int32Array(n)));

@@ -1,7 +1,7 @@
 // Model-level checkpoints as safetensors bytes (platform-neutral: Node writes them to disk with
 // src/node/checkpoint-file.ts, a browser can keep them in IndexedDB or offer a download).
 //
-// Tensors (all F32, so PyTorch's `safetensors` reads them):
+// Tensors (F32, or F64 for a float64 model; PyTorch's `safetensors` reads both):
 //   <param>                          the parameters to use (the best seen by validation accuracy
 //                                    when a Solver is given), e.g. W1, b1, ...
 //   buffers.<name>                   non-parameter state such as batch-norm running statistics
@@ -135,7 +135,7 @@ export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
   }
 
   const tensors: Record<string, SafetensorsTensor> = {};
-  const put = (name: string, shape: readonly number[], data: Float32Array): void => {
+  const put = (name: string, shape: readonly number[], data: Float32Array | Float64Array): void => {
     Object.defineProperty(tensors, name, { value: { shape, data }, enumerable: true, configurable: true, writable: true });
   };
   const buffers = model.buffers ?? {};
@@ -247,12 +247,16 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
   }
   try {
     const used = new Set<string>();
-    const take = (name: string, target: Tensor, role: string): Float32Array => {
+    const take = (name: string, target: Tensor, role: string): Float32Array | Float64Array => {
       const t = Object.prototype.hasOwnProperty.call(tensors, name) ? tensors[name] : undefined;
       if (t === undefined) fail(`tensor "${name}" (${role}) is missing`);
       if (t!.shape.length !== target.shape.length || t!.shape.some((d, i) => d !== target.shape[i])) {
         fail(`tensor "${name}" has shape [${t!.shape.join(", ")}] but the model config gives ${role} the shape [${target.shape.join(", ")}]`);
       }
+      // float64 models are stored as F64, float32 ones as F32: a mismatch is a damaged or edited file.
+      const fileDtype = t!.data instanceof Float64Array ? "F64" : "F32";
+      const wanted = target.dtype === "float64" ? "F64" : "F32";
+      if (fileDtype !== wanted) fail(`tensor "${name}" is ${fileDtype} but the model config (dtype ${target.dtype}) gives ${role} the dtype ${wanted}`);
       used.add(name);
       return t!.data;
     };
@@ -261,8 +265,8 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
     for (const [name, t] of Object.entries(buffers)) t.set(take(`buffers.${name}`, t, `buffer ${name}`));
 
     // The resume state is checked now, so a bad file fails at load, not halfway into training.
-    const resumeParams: Record<string, Float32Array> = {};
-    const resumeBuffers: Record<string, Float32Array> = {};
+    const resumeParams: Record<string, Float32Array | Float64Array> = {};
+    const resumeBuffers: Record<string, Float32Array | Float64Array> = {};
     const optimTensors: Record<string, Record<string, SafetensorsTensor>> = {};
     if (solverState) {
       for (const [name, t] of Object.entries(model.params)) resumeParams[name] = take(`resume.params.${name}`, t, `parameter ${name}`);
@@ -311,8 +315,8 @@ function resumeSolver(
   what: string,
   ck: LoadedCheckpoint,
   solver: Solver,
-  params: Record<string, Float32Array>,
-  buffers: Record<string, Float32Array>,
+  params: Record<string, Float32Array | Float64Array>,
+  buffers: Record<string, Float32Array | Float64Array>,
   optimTensors: Record<string, Record<string, SafetensorsTensor>>,
 ): void {
   const fn = "LoadedCheckpoint.resume";
@@ -323,7 +327,7 @@ function resumeSolver(
   }
   const model = ck.model;
   // The model holds the stored (best) parameters until now: they become the Solver's best snapshot.
-  let best: Record<string, Float32Array> | null = null;
+  let best: Record<string, Float32Array | Float64Array> | null = null;
   if (saved.hasBest) {
     best = {};
     for (const [name, t] of Object.entries(model.params)) best[name] = t.toArray();
@@ -486,10 +490,13 @@ function legacyCheckIterations(perEpoch: number, count: number): number[] {
 const littleEndian = () => new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 
-function littleEndianBytes(data: Float32Array): Uint8Array {
+function littleEndianBytes(data: Float32Array | Float64Array): Uint8Array {
   if (littleEndian()) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(data.byteLength);
   const view = new DataView(out.buffer);
-  for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i], true);
+  for (let i = 0; i < data.length; i++) {
+    if (data instanceof Float64Array) view.setFloat64(8 * i, data[i], true);
+    else view.setFloat32(4 * i, data[i], true);
+  }
   return out;
 }
