@@ -1,11 +1,15 @@
 // Minibatch training of any model with params and loss(X, y), as in the course's Solver:
 // seeded sampling with replacement, any update rule, per-epoch learning-rate decay, loss and
 // accuracy history, and the best parameters (by validation accuracy) restored at the end.
+import { applyAugmentations, checkAugmentations, type Augmentation } from "./augment.js";
+import { byteSource, tensorSource, type BatchSource } from "./data/batches.js";
+import { checkDataset, type ImageDataset, type Normalization } from "./data/dataset.js";
 import { checkLabels, type Labels } from "./labels.js";
 import { checkOptimConfig, disposeOptimState, updateRules, type OptimConfig, type UpdateRule, type UpdateRuleName } from "./optim.js";
 import { deriveSeed, drawSubSeed } from "./random.js";
 import { allocBytes, freeBytes, i32, kernels } from "./runtime.js";
-import { checkShape, checkTensor, keep, sizeOf, type Tensor } from "./tensor.js";
+import type { Targets } from "./targets.js";
+import { checkShape, checkTensor, keep, type Tensor } from "./tensor.js";
 import { checkEnum, checkInteger, checkNumber, checkOptions, checkSeed, describe, shapeString } from "./validate.js";
 import { Workspace } from "./workspace.js";
 import type { ParamStore } from "./models/param-store.js";
@@ -14,7 +18,8 @@ import type { ParamStore } from "./models/param-store.js";
 export interface TrainableModel {
   params: Record<string, Tensor>;
   loss(X: Tensor): Tensor;
-  loss(X: Tensor, y: Labels): [number, Record<string, Tensor>];
+  /** y: integer labels, or soft labels (N, numClasses) when the Solver's augment list has a mixup. */
+  loss(X: Tensor, y: Targets): [number, Record<string, Tensor>];
   /** Mirrored flat params/grads: lets a built-in rule update everything in one kernel call. */
   paramStore?: ParamStore;
   /** Non-parameter state that belongs with the parameters (batch-norm running statistics). */
@@ -24,12 +29,15 @@ export interface TrainableModel {
   config?: { numClasses?: number };
 }
 
-export interface SolverData {
-  XTrain: Tensor;
-  yTrain: Labels;
-  XVal: Tensor;
-  yVal: Labels;
-}
+/**
+ * Training and validation data: float32 tensors with integer labels, or uint8 image sets (see
+ * ImageDataset) with the normalization to apply. Byte sets are copied once into wasm memory as
+ * bytes and each batch is gathered, converted and normalized in wasm, giving the same bits as
+ * toSolverData's tensors at a quarter of the memory.
+ */
+export type SolverData =
+  | { XTrain: Tensor; yTrain: Labels; XVal: Tensor; yVal: Labels }
+  | { train: ImageDataset; val: ImageDataset; normalization?: Normalization };
 
 export interface ProgressEvent {
   epoch: number;
@@ -60,11 +68,17 @@ export interface SolverOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** What to do when the loss stops being finite: stop with an error (default) or keep going. */
   onNonFinite?: "throw" | "continue";
+  /**
+   * Augmentations applied in order to every training batch (not to accuracy checks), e.g.
+   * [{ type: "randomFlip" }, { type: "randomCrop", padding: 2 }, { type: "mixup", alpha: 0.2 }].
+   * Their draws come from the Solver's stream, so a run reproduces and resumes bit-identically.
+   */
+  augment?: Augmentation[];
 }
 
 const KNOWN = [
   "updateRule", "optimConfig", "lrDecay", "batchSize", "numEpochs", "numTrainSamples", "numValSamples",
-  "seed", "verbose", "printEvery", "onProgress", "onNonFinite",
+  "seed", "verbose", "printEvery", "onProgress", "onNonFinite", "augment",
 ];
 
 export class Solver {
@@ -80,6 +94,8 @@ export class Solver {
   readonly printEvery: number;
   onProgress?: (event: ProgressEvent) => void;
   readonly onNonFinite: "throw" | "continue";
+  /** The augmentations applied to every training batch, in order. */
+  readonly augment: readonly Augmentation[];
 
   epoch = 0;
   bestValAcc = 0;
@@ -97,7 +113,9 @@ export class Solver {
    */
   holdsBest = false;
 
-  readonly #data: SolverData;
+  readonly #train: BatchSource;
+  readonly #val: BatchSource;
+  readonly #numClasses: number | undefined;
   readonly #flat: boolean;
   readonly #ws = new Workspace("Solver");
   #best: Record<string, Tensor> = {};
@@ -110,7 +128,7 @@ export class Solver {
       throw new TypeError(`${fn}: model must have params and loss(X, y) (got ${describe(model)})`);
     }
     this.model = model;
-    this.#data = checkData(fn, data, model.config?.numClasses);
+    const checked = checkData(fn, data, model.config?.numClasses);
     const o = checkOptions(fn, "options", options, KNOWN) as SolverOptions;
     const rule = o.updateRule ?? "sgd";
     if (typeof rule === "function") this.updateRule = rule;
@@ -137,14 +155,19 @@ export class Solver {
     }
     this.onProgress = o.onProgress;
     this.onNonFinite = o.onNonFinite === undefined ? "throw" : checkEnum(fn, "options.onNonFinite", o.onNonFinite, ["throw", "continue"] as const);
+    this.augment = Object.freeze(o.augment === undefined ? [] : checkAugmentations(fn, "options.augment", o.augment));
+    this.#numClasses = model.config?.numClasses ?? checked.numClasses;
+    checkAugmentShapes(fn, this.augment, checked.rowShape, this.#numClasses);
 
     const names = this.#flat ? ["all"] : Object.keys(model.params);
     for (const name of names) this.optimConfigs[name] = { ...optimConfig };
+    // Last: a byte set is copied into wasm memory here, once everything else was accepted.
+    [this.#train, this.#val] = makeSources(fn, data);
   }
 
   /** Iterations per epoch: max(floor(numTrain / batchSize), 1). */
   get iterationsPerEpoch(): number {
-    return Math.max(Math.floor(this.#data.XTrain.shape[0] / this.batchSize), 1);
+    return Math.max(Math.floor(this.#train.count / this.batchSize), 1);
   }
 
   /** One gradient step on a sampled minibatch; returns its loss. */
@@ -160,11 +183,12 @@ export class Solver {
   }
 
   #step(): number {
-    const { XTrain, yTrain } = this.#data;
-    const n = Math.min(this.batchSize, XTrain.shape[0]);
+    const n = Math.min(this.batchSize, this.#train.count);
     this.holdsBest = false;
-    const [Xb, yb] = this.#sample(XTrain, yTrain, n, "batch");
-    const [loss, grads] = this.model.loss(Xb, yb);
+    const offset = this.rngState; // the batch's counters: its augmentations draw at the same position
+    const [Xb, yb] = this.#sample(this.#train, n, "batch");
+    const [X, y] = this.#augmentBatch(Xb, yb, offset);
+    const [loss, grads] = this.model.loss(X, y);
     this.lossHistory.push(loss);
     if (!Number.isFinite(loss) && this.onNonFinite === "throw") {
       const lr = Object.values(this.optimConfigs)[0]?.learningRate;
@@ -199,17 +223,24 @@ export class Solver {
     checkLabels(fn, y, X.shape[0], Number.MAX_SAFE_INTEGER);
     checkInteger(fn, "batchSize", batchSize, 1);
     if (numSamples !== null) checkInteger(fn, "numSamples", numSamples, 1);
-    let data: Tensor = X;
-    let labels: Labels = y;
-    const N = X.shape[0];
-    if (numSamples !== null && N > numSamples) [data, labels] = this.#sample(X, y, numSamples, "accuracy");
-    const total = data.shape[0];
-    const rowSize = sizeOf(data.shape.slice(1));
+    return this.#accuracy(tensorSource("X", X, y), numSamples, batchSize);
+  }
+
+  // Accuracy over a source: a seeded subsample gathered into one buffer, or every row in batches.
+  #accuracy(source: BatchSource, numSamples: number | null, batchSize = 100): number {
+    let data = source;
+    const N = source.count;
+    if (numSamples !== null && N > numSamples) {
+      const [X, y] = this.#sample(source, numSamples, "accuracy");
+      data = tensorSource("sample", X, y);
+    }
+    const total = data.count;
+    const labels = data.labels;
     let correct = 0;
     const k = kernels();
     for (let start = 0; start < total; start += batchSize) {
       const count = Math.min(batchSize, total - start);
-      const batch = data.sliceView(start * rowSize, [count, ...data.shape.slice(1)]);
+      const batch = data.rows(start, count, () => this.#ws.get("rows", [batchSize, ...data.rowShape]));
       const scores = this.model.loss(batch);
       batch.dispose();
       const predPtr = this.#indexBuffer(count); // labels were already copied out, so reuse is safe
@@ -223,7 +254,6 @@ export class Solver {
 
   /** Runs the whole optimization, then restores the best parameters seen (by validation accuracy). */
   train(): this {
-    const { XTrain, yTrain, XVal, yVal } = this.#data;
     const perEpoch = this.iterationsPerEpoch;
     const numIterations = this.numEpochs * perEpoch;
     const startIteration = this.lossHistory.length;
@@ -242,8 +272,8 @@ export class Solver {
         learningRate: Object.values(this.optimConfigs)[0]?.learningRate,
       };
       if (t === 0 || t === numIterations - 1 || epochEnd) {
-        const trainAcc = this.checkAccuracy(XTrain, yTrain, this.numTrainSamples);
-        const valAcc = this.checkAccuracy(XVal, yVal, this.numValSamples);
+        const trainAcc = this.#accuracy(this.#train, this.numTrainSamples);
+        const valAcc = this.#accuracy(this.#val, this.numValSamples);
         this.trainAccHistory.push(trainAcc);
         this.valAccHistory.push(valAcc);
         event.trainAcc = trainAcc;
@@ -318,9 +348,11 @@ export class Solver {
     return out;
   }
 
-  /** Frees the Solver's buffers, optimizer state and best-parameter copies (not the model). */
+  /** Frees the Solver's buffers, byte copies of its data, optimizer state and best-parameter copies (not the model). */
   dispose(): void {
     this.#ws.dispose();
+    this.#train.dispose();
+    this.#val.dispose();
     for (const t of Object.values(this.#best)) t.dispose();
     this.#best = {};
     for (const config of Object.values(this.optimConfigs)) disposeOptimState(config);
@@ -354,20 +386,29 @@ export class Solver {
   }
 
   /** n rows drawn with replacement from the Solver's stream into a reused buffer. */
-  #sample(X: Tensor, y: Labels, n: number, key: string): [Tensor, Int32Array] {
-    if (key === "batch") checkTensor("Solver.step", "data.XTrain", X); // disposed since the Solver was made?
-    const N = X.shape[0];
-    const rowShape = X.shape.slice(1);
+  #sample(source: BatchSource, n: number, key: string): [Tensor, Int32Array] {
     const idxPtr = this.#indexBuffer(n);
-    const k = kernels();
-    k.i32_rand_below(idxPtr, n, N, deriveSeed(this.seed, 1), this.rngState);
+    const out = this.#ws.get(key, [n, ...source.rowShape]);
+    kernels().i32_rand_below(idxPtr, n, source.count, deriveSeed(this.seed, 1), this.rngState);
+    source.gather(key === "batch" ? "Solver.step" : "Solver.checkAccuracy", out, idxPtr, n);
     this.rngState += n;
-    const out = this.#ws.get(key, [n, ...rowShape]);
-    k.f32_gather_rows(out.ptr, X.ptr, idxPtr, n, sizeOf(rowShape));
+    const y = source.labels;
     const idx = i32().subarray(idxPtr >>> 2, (idxPtr >>> 2) + n);
     const labels = new Int32Array(n);
     for (let i = 0; i < n; i++) labels[i] = y[idx[i]];
     return [out, labels];
+  }
+
+  // The batch through the augment list: two ping-pong buffers and one soft-label buffer per mixup,
+  // all reused. Augmentation j draws from its own stream (seed, 16 + j) at the batch's counters.
+  #augmentBatch(X: Tensor, y: Int32Array, offset: number): [Tensor, Targets] {
+    if (this.augment.length === 0) return [X, y];
+    const ws = this.#ws;
+    const buffers = [ws.get("augment0", X.shape), ws.get("augment1", X.shape)] as const;
+    const seeds = this.augment.map((_, j) => deriveSeed(this.seed, 16 + j));
+    const n = X.shape[0];
+    const C = this.#numClasses!;
+    return applyAugmentations(this.augment, X, y, buffers, (j) => ws.get(`mixup${j}`, [n, C]), seeds, offset, C);
   }
 
   #indexBuffer(n: number): number {
@@ -392,7 +433,14 @@ function checkRuleResult(result: unknown, name: string, w: Tensor): [Tensor, Opt
   return result as [Tensor, OptimConfig];
 }
 
-function checkData(fn: string, data: unknown, numClasses?: number): SolverData {
+/** What the constructor learns from the data before any copy is made. */
+interface DataInfo {
+  rowShape: readonly number[];
+  numClasses?: number;
+}
+
+function checkData(fn: string, data: unknown, numClasses?: number): DataInfo {
+  if (data !== null && typeof data === "object" && "train" in data) return checkByteData(fn, data, numClasses);
   const d = checkOptions(fn, "data", data, ["XTrain", "yTrain", "XVal", "yVal"]);
   for (const key of ["XTrain", "yTrain", "XVal", "yVal"]) {
     if (d[key] === undefined) throw new TypeError(`${fn}: data.${key} is required ({ XTrain, yTrain, XVal, yVal })`);
@@ -408,5 +456,44 @@ function checkData(fn: string, data: unknown, numClasses?: number): SolverData {
   const classes = numClasses ?? Number.MAX_SAFE_INTEGER;
   checkLabels(`${fn} (data.yTrain)`, d.yTrain, XTrain.shape[0], classes);
   checkLabels(`${fn} (data.yVal)`, d.yVal, XVal.shape[0], classes);
-  return d as unknown as SolverData;
+  return { rowShape: XTrain.shape.slice(1) };
+}
+
+function checkByteData(fn: string, data: object, numClasses?: number): DataInfo {
+  const d = checkOptions(fn, "data", data, ["train", "val", "normalization"]);
+  const train = checkDataset(fn, "data.train", d.train);
+  const val = checkDataset(fn, "data.val", d.val);
+  if (train.labels.length === 0) throw new RangeError(`${fn}: data.train must hold at least one image`);
+  if (train.shape.join() !== val.shape.join()) {
+    throw new RangeError(`${fn}: data.val images are ${shapeString(val.shape)} but data.train images are ${shapeString(train.shape)}`);
+  }
+  const classes = numClasses ?? Number.MAX_SAFE_INTEGER;
+  checkLabels(`${fn} (data.train labels)`, train.labels, train.labels.length, classes);
+  checkLabels(`${fn} (data.val labels)`, val.labels, val.labels.length, classes);
+  return { rowShape: train.shape, numClasses: train.numClasses };
+}
+
+function makeSources(fn: string, data: SolverData): [BatchSource, BatchSource] {
+  if ("train" in data) {
+    const train = byteSource(fn, "data.train", data.train, data.normalization);
+    try {
+      return [train, byteSource(fn, "data.val", data.val, data.normalization)];
+    } catch (error) {
+      train.dispose();
+      throw error;
+    }
+  }
+  return [tensorSource("data.XTrain", data.XTrain, data.yTrain), tensorSource("data.XVal", data.XVal, data.yVal)];
+}
+
+// Crop, flip and cutout need images (N, C, H, W); mixup needs the number of classes.
+function checkAugmentShapes(fn: string, list: readonly Augmentation[], rowShape: readonly number[], numClasses: number | undefined): void {
+  list.forEach((a, j) => {
+    if (a.type !== "mixup" && rowShape.length !== 3) {
+      throw new RangeError(`${fn}: options.augment[${j}] (${a.type}) needs images (N, C, H, W), but the training rows have shape ${shapeString(rowShape)}`);
+    }
+    if (a.type === "mixup" && numClasses === undefined) {
+      throw new TypeError(`${fn}: options.augment[${j}] (mixup) needs the number of classes: the model has no config.numClasses`);
+    }
+  });
 }

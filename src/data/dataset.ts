@@ -315,7 +315,8 @@ export function toTensor(ds: ImageDataset, options: { indices?: ArrayLike<number
 }
 
 // value lut[c*256 + v] = float32 of (v/255 - mean[c]) / std[c]: computed once per call, exact per entry.
-function lookupTable(fn: string, channels: number, normalization: Normalization | undefined): Float32Array {
+// The Solver's byte path hands the same table to its wasm gather, so both paths give the same bits.
+export function lookupTable(fn: string, channels: number, normalization: Normalization | undefined): Float32Array {
   const lut = new Float32Array(channels * 256);
   if (normalization !== undefined) checkNormalization(fn, "normalization", normalization, channels);
   for (let ch = 0; ch < channels; ch++) {

@@ -21,6 +21,7 @@
 // mismatch is a FileFormatError that says what is wrong.
 import { MODEL_KINDS, modelKindOf, type CheckpointableModel } from "../models/kinds.js";
 import { updateRules, type OptimConfig, type UpdateRuleName } from "../optim.js";
+import { checkAugmentations, type Augmentation } from "../augment.js";
 import type { Solver, SolverOptions } from "../solver.js";
 import { keep, tensor, Tensor } from "../tensor.js";
 import { describe } from "../validate.js";
@@ -52,6 +53,8 @@ export interface SolverCheckpoint {
    */
   options: Required<Pick<SolverOptions, "lrDecay" | "batchSize" | "numEpochs" | "seed">> & {
     updateRule?: UpdateRuleName;
+    /** The augmentations, when the run used any. */
+    augment?: Augmentation[];
     numTrainSamples: number | null;
     numValSamples: number | null;
   };
@@ -166,6 +169,8 @@ export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
         numTrainSamples: solver.numTrainSamples,
         numValSamples: solver.numValSamples,
         seed: solver.seed,
+        // Only when used, so runs without augmentation write the same files as before.
+        ...(solver.augment.length > 0 ? { augment: solver.augment } : {}),
       },
       epoch: solver.epoch,
       iteration: solver.lossHistory.length,
@@ -331,6 +336,8 @@ function resumeSolver(
   for (const key of ["lrDecay", "batchSize", "numTrainSamples", "numValSamples", "seed"] as const) {
     if (solver[key] !== o[key]) mismatches.push(`${key} ${solver[key]} (saved: ${o[key]})`);
   }
+  const augment = JSON.stringify(o.augment ?? []);
+  if (JSON.stringify(solver.augment) !== augment) mismatches.push(`augment ${JSON.stringify(solver.augment)} (saved: ${augment})`);
   if (solver.iterationsPerEpoch !== state.iterationsPerEpoch) {
     mismatches.push(`${solver.iterationsPerEpoch} iterations per epoch (saved: ${state.iterationsPerEpoch}: the training data has another size)`);
   }
@@ -403,6 +410,13 @@ function checkSolverState(fail: (m: string) => never, s: Record<string, unknown>
   for (const key of ["batchSize", "numEpochs"] as const) if (!isCount(o[key])) bad(`options.${key}`, "a non-negative integer", o[key]);
   if (!isCount(o.seed) || (o.seed as number) >= 2 ** 32) bad("options.seed", "an integer in [0, 2^32)", o.seed);
   for (const key of ["numTrainSamples", "numValSamples"] as const) if (o[key] !== null && !isCount(o[key])) bad(`options.${key}`, "a positive integer or null", o[key]);
+  if (o.augment !== undefined) {
+    try {
+      o.augment = checkAugmentations("checkpoint", "solver options.augment", o.augment);
+    } catch (error) {
+      fail(error instanceof Error ? error.message.replace(/^checkpoint: /, "") : String(error));
+    }
+  }
   for (const key of ["epoch", "iteration", "iterationsPerEpoch", "rngState"] as const) if (!isCount(s[key])) bad(key, "a non-negative integer", s[key]);
   if (!num(s.bestValAcc) || s.bestValAcc < 0 || s.bestValAcc > 1) bad("bestValAcc", "a number in [0, 1]", s.bestValAcc);
   const histories: Record<string, number[]> = {};

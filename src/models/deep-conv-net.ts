@@ -3,7 +3,7 @@
 // allocates nothing after the first). Batch norm runs in train mode inside loss(X, y) and in test
 // mode inside loss(X).
 import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
-import { labelsToWasm, type Labels } from "../labels.js";
+import { softmaxLossKernel, targetsToWasm, type Targets } from "../targets.js";
 import { convBackwardInto, convColsShape, convForwardInto, type ConvDims } from "../layers/conv.js";
 import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
 import { maxPoolBackwardInto, maxPoolForwardInto, type PoolDims } from "../layers/maxpool.js";
@@ -118,11 +118,11 @@ export class DeepConvNet extends WorkspaceModel {
   }
 
   /** Class scores (N, numClasses) in test mode; with labels, [loss, gradients]. */
-  protected compute(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
+  protected compute(X: Tensor, y?: Targets): Tensor | [number, Record<string, Tensor>] {
     const fn = "DeepConvNet.loss";
     const N = this.#checkInput(fn, X);
     const train = y !== undefined;
-    const yPtr = train ? labelsToWasm(fn, y, N, this.config.numClasses) : 0;
+    const targets = train ? targetsToWasm(fn, y, N, this.config.numClasses) : null;
     const k = kernels();
     const ws = this.ws;
     const p = this.params;
@@ -166,7 +166,7 @@ export class DeepConvNet extends WorkspaceModel {
     // Loss and backward.
     const g = this.paramStore.grads;
     const dscores = ws.get("dscores", [N, C]);
-    let loss = k.f32_softmax_loss(dscores.ptr, scores.ptr, yPtr, N, C);
+    let loss = softmaxLossKernel(targets!, dscores.ptr, scores.ptr, N, C);
     let dh: Tensor | null = L > 1 ? ws.get(`dh${L - 1}`, [N, Cl, Hl, Wl]) : null;
     linearBackwardInto(dh, g[`W${L}`], g[`b${L}`], dscores, h[L - 1], p[`W${L}`], N, D, C);
     for (let i = L - 1; i >= 1; i--) {

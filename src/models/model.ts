@@ -2,7 +2,7 @@
 // state kept beside them, reusable workspace buffers, the loss(X) / loss(X, y) entry point and
 // disposal. A model supplies its layout and the forward/backward pass (`compute`).
 import type { BatchNormState } from "../layers/batchnorm.js";
-import type { Labels } from "../labels.js";
+import type { Targets } from "../targets.js";
 import { keep, zeros, type Shape, type Tensor } from "../tensor.js";
 import { Workspace } from "../workspace.js";
 import { ParamStore } from "./param-store.js";
@@ -32,9 +32,12 @@ export abstract class WorkspaceModel {
 
   /** Class scores (N, numClasses) in test mode. The caller owns the result. */
   loss(X: Tensor): Tensor;
-  /** Training mode: [mean loss + regularization, gradients] (owned by the model, overwritten by the next call). */
-  loss(X: Tensor, y: Labels): [number, Record<string, Tensor>];
-  loss(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
+  /**
+   * Training mode: [mean loss + regularization, gradients] (owned by the model, overwritten by the
+   * next call). y: integer labels, or soft labels (N, numClasses) such as mixup's.
+   */
+  loss(X: Tensor, y: Targets): [number, Record<string, Tensor>];
+  loss(X: Tensor, y?: Targets): Tensor | [number, Record<string, Tensor>] {
     try {
       return this.compute(X, y);
     } catch (error) {
@@ -45,7 +48,7 @@ export abstract class WorkspaceModel {
     }
   }
 
-  protected abstract compute(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>];
+  protected abstract compute(X: Tensor, y?: Targets): Tensor | [number, Record<string, Tensor>];
 
   /** Running statistics (zeros, as in the notes) for normalized layer i with `features` features. */
   protected addBatchNorm(i: number, features: number): void {
