@@ -258,25 +258,13 @@ export function f32_one_hot(out: usize, y: usize, n: i32, c: i32): void {
 
 /**
  * out[k] = lut[ch * 256 + bytes[k]] for the n images of c channels x plane pixels stored
- * contiguously at `bytes` (u8, NCHW). lut: (c, 256), the normalized value of every byte per
- * channel. out: (n, c, plane)
+ * contiguously at `bytes` (u8, NCHW; the host stages a batch's images there). lut: (c, 256), the
+ * normalized value of every byte per channel. out: (n, c, plane)
  */
 export function f32_convert_u8_lut(out: usize, bytes: usize, n: i32, c: i32, plane: i32, lut: usize): void {
   for (let i = 0; i < n; i++) {
     const image = <usize>i * <usize>c * <usize>plane;
     convertImage(out + (image << 2), bytes + image, c, plane, lut);
-  }
-}
-
-/**
- * The images idx[0..n) of a u8 NCHW set, converted through lut as f32_convert_u8_lut: a training
- * batch gathered, converted and normalized in one pass. out: (n, c, plane); idx: i32 (n).
- */
-export function f32_gather_u8_lut(out: usize, bytes: usize, idx: usize, n: i32, c: i32, plane: i32, lut: usize): void {
-  const per = <usize>c * <usize>plane;
-  for (let i = 0; i < n; i++) {
-    const src = bytes + <usize>load<i32>(idx + (<usize>i << 2)) * per;
-    convertImage(out + ((<usize>i * per) << 2), src, c, plane, lut);
   }
 }
 

@@ -11,4 +11,4 @@ export { f32_batchnorm_forward_train, f32_batchnorm_forward_test, f32_batchnorm_
 export { f32_tanh, f32_tanh_backward } from "./activation";
 export { f32_im2col, f32_col2im, f32_fill_rows, f32_conv_bias_backward, f32_conv_forward_work_bytes, f32_conv_forward } from "./conv";
 export { f32_maxpool_forward, f32_maxpool_backward } from "./pool";
-export { f32_random_flip, f32_random_crop, f32_cutout, i32_random_permutation, f64_random_beta, f32_mix_rows, f32_one_hot, f32_convert_u8_lut, f32_gather_u8_lut } from "./augment";
+export { f32_random_flip, f32_random_crop, f32_cutout, i32_random_permutation, f64_random_beta, f32_mix_rows, f32_one_hot, f32_convert_u8_lut } from "./augment";

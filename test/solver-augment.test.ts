@@ -39,7 +39,7 @@ function run(data: tl.SolverData, augment: tl.Augmentation[] = []) {
 }
 
 describe("training from bytes", () => {
-  it("a byte batch is the float path's batch bit for bit (gather + convert + normalize in wasm)", () => {
+  it("a byte batch is the float path's batch bit for bit (staged bytes, converted and normalized in wasm)", () => {
     const ds = bytes(50, 1);
     const norm = tl.computeNormalization(ds);
     const X = tl.toTensor(ds, { normalization: norm });
@@ -76,7 +76,7 @@ describe("training from bytes", () => {
     floats.XVal.dispose();
   });
 
-  it("the byte copy is freed by dispose(), and bad byte data is refused before anything is copied", () => {
+  it("dispose() gives back every byte the source took (table, staging), and bad byte data is refused", () => {
     const train = bytes(60, 4), val = bytes(20, 5);
     const before = tl.memory();
     const model = net();

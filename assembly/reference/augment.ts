@@ -62,7 +62,8 @@ export function f32_mix_rows__scalar(out: usize, x: usize, partner: usize, n: i3
 
 /**
  * The images idx[0..n) of a u8 set, each value v of channel ch as f32((v / 255 - mean[ch]) / std[ch])
- * computed here in f64 (the host's lookup table is defined by the same expression).
+ * computed here in f64 (the host's lookup table is defined by the same expression); with idx =
+ * 0..n-1 it is what f32_convert_u8_lut must give.
  * mean, std: f64 (c).
  */
 export function f32_gather_u8_normalize__scalar(out: usize, bytes: usize, idx: usize, n: i32, c: i32, plane: i32, mean: usize, std: usize): void {

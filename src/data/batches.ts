@@ -1,9 +1,9 @@
 // Where the Solver's rows come from: a float32 tensor (N, ...) with its labels, or a uint8 image
-// set (ImageDataset) plus a normalization, kept as bytes in wasm memory and converted batch by
-// batch in wasm (gather, u8 -> f32, normalize through the same lookup table writeImages uses, so
-// a byte batch has exactly the bits of the float path's batch).
+// set (ImageDataset) plus a normalization, converted batch by batch in wasm (u8 -> f32 and
+// normalized through the same lookup table writeImages uses, so a byte batch has exactly the bits
+// of the float path's batch).
 import type { Labels } from "../labels.js";
-import { allocBytes, f32, freeBytes, kernels, u8 } from "../runtime.js";
+import { allocBytes, f32, freeBytes, i32, kernels, u8 } from "../runtime.js";
 import { checkTensor, type Tensor } from "../tensor.js";
 import { checkDataset, lookupTable, type ImageDataset, type Normalization } from "./dataset.js";
 
@@ -43,9 +43,13 @@ export function tensorSource(name: string, X: Tensor, labels: Labels): BatchSour
 }
 
 /**
- * Images of a uint8 set, copied once into wasm memory (N*C*H*W bytes plus a 1 KB table per
- * channel), normalized on the fly: x -> (x/255 - mean[c]) / std[c], or x/255 without a
- * normalization. Needs init().
+ * Images of a uint8 set, normalized on the fly: x -> (x/255 - mean[c]) / std[c], or x/255
+ * without a normalization. The set stays in host memory, where it already is: each batch's image
+ * bytes are copied into a small staging buffer in wasm (a byte copy decides no number), and one
+ * wasm kernel converts and normalizes them through the table. Wasm memory holds one batch of
+ * bytes, not the set: copying CIFAR-10's 154 MB in would cost about 300 MB of wasm memory, since
+ * the allocator doubles memory when it grows. The set's bytes must not change while training.
+ * Needs init().
  */
 export function byteSource(fn: string, name: string, ds: ImageDataset, normalization?: Normalization): BatchSource {
   checkDataset(fn, name, ds);
@@ -54,18 +58,23 @@ export function byteSource(fn: string, name: string, ds: ImageDataset, normaliza
   const per = C * plane;
   const lut = lookupTable(fn, C, normalization); // validates the normalization
   const lutPtr = allocBytes(lut.length * 4, `${fn}: ${name} table`);
-  let bytesPtr = 0;
-  try {
-    bytesPtr = allocBytes(ds.images.length, `${fn}: ${name} images (${ds.images.length} bytes)`);
-  } catch (error) {
-    freeBytes(lutPtr);
-    throw error;
-  }
   f32().set(lut, lutPtr >>> 2);
-  u8().set(ds.images, bytesPtr);
+  let stagePtr = 0;
+  let stageBytes = 0;
   let disposed = false;
   const live = (what: string): void => {
     if (disposed) throw new TypeError(`${what}: ${name} was disposed with its Solver`);
+  };
+  // The staging buffer for n images, grown on demand and then reused (memory flat after warm-up).
+  const stage = (n: number): number => {
+    if (n * per > stageBytes) {
+      if (stagePtr) freeBytes(stagePtr);
+      stagePtr = 0;
+      stageBytes = 0;
+      stagePtr = allocBytes(n * per, `${fn}: ${name} batch bytes`);
+      stageBytes = n * per;
+    }
+    return stagePtr;
   };
   return {
     count: ds.labels.length,
@@ -74,19 +83,24 @@ export function byteSource(fn: string, name: string, ds: ImageDataset, normaliza
     numClasses: ds.numClasses,
     gather(what, out, idxPtr, n) {
       live(what);
-      kernels().f32_gather_u8_lut(out.ptr, bytesPtr, idxPtr, n, C, plane, lutPtr);
+      const at = stage(n);
+      const idx = i32().subarray(idxPtr >>> 2, (idxPtr >>> 2) + n); // views derived after the allocation
+      const bytes = u8();
+      for (let k = 0; k < n; k++) bytes.set(ds.images.subarray(idx[k] * per, (idx[k] + 1) * per), at + k * per);
+      kernels().f32_convert_u8_lut(out.ptr, at, n, C, plane, lutPtr);
     },
     rows(start, n, scratch) {
       live(fn);
-      const buffer = scratch();
-      const out = buffer.sliceView(0, [n, C, H, W]);
-      kernels().f32_convert_u8_lut(out.ptr, bytesPtr + start * per, n, C, plane, lutPtr);
+      const out = scratch().sliceView(0, [n, C, H, W]);
+      const at = stage(n);
+      u8().set(ds.images.subarray(start * per, (start + n) * per), at);
+      kernels().f32_convert_u8_lut(out.ptr, at, n, C, plane, lutPtr);
       return out;
     },
     dispose() {
       if (disposed) return;
       disposed = true;
-      freeBytes(bytesPtr);
+      if (stagePtr) freeBytes(stagePtr);
       freeBytes(lutPtr);
     },
   };
