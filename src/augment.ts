@@ -239,6 +239,18 @@ export function applyAugmentations(
   return [current, targets];
 }
 
+// Crop, flip and cutout need images (N, C, H, W); mixup needs the number of classes.
+export function checkAugmentShapes(fn: string, list: readonly Augmentation[], rowShape: readonly number[], numClasses: number | undefined): void {
+  list.forEach((a, j) => {
+    if (a.type !== "mixup" && rowShape.length !== 3) {
+      throw new RangeError(`${fn}: options.augment[${j}] (${a.type}) needs images (N, C, H, W), but the training rows have shape ${shapeString(rowShape)}`);
+    }
+    if (a.type === "mixup" && numClasses === undefined) {
+      throw new TypeError(`${fn}: options.augment[${j}] (mixup) needs the number of classes: the model has no config.numClasses`);
+    }
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 
 function intoNew(fn: string, x: Tensor, write: (out: Tensor) => Tensor): Tensor {

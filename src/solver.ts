@@ -1,9 +1,9 @@
 // Minibatch training of any model with params and loss(X, y), as in the course's Solver:
 // seeded sampling with replacement, any update rule, per-epoch learning-rate decay, loss and
 // accuracy history, and the best parameters (by validation accuracy) restored at the end.
-import { applyAugmentations, checkAugmentations, type Augmentation } from "./augment.js";
-import { byteSource, tensorSource, type BatchSource } from "./data/batches.js";
-import { checkDataset, type ImageDataset, type Normalization } from "./data/dataset.js";
+import { applyAugmentations, checkAugmentations, checkAugmentShapes, type Augmentation } from "./augment.js";
+import { checkByteData, makeSources, tensorSource, type BatchSource, type DataInfo } from "./data/batches.js";
+import type { ImageDataset, Normalization } from "./data/dataset.js";
 import { checkLabels, type Labels } from "./labels.js";
 import { checkOptimConfig, disposeOptimState, updateRules, type OptimConfig, type UpdateRule, type UpdateRuleName } from "./optim.js";
 import { deriveSeed, drawSubSeed } from "./random.js";
@@ -433,12 +433,6 @@ function checkRuleResult(result: unknown, name: string, w: Tensor): [Tensor, Opt
   return result as [Tensor, OptimConfig];
 }
 
-/** What the constructor learns from the data before any copy is made. */
-interface DataInfo {
-  rowShape: readonly number[];
-  numClasses?: number;
-}
-
 function checkData(fn: string, data: unknown, numClasses?: number): DataInfo {
   if (data !== null && typeof data === "object" && "train" in data) return checkByteData(fn, data, numClasses);
   const d = checkOptions(fn, "data", data, ["XTrain", "yTrain", "XVal", "yVal"]);
@@ -457,43 +451,4 @@ function checkData(fn: string, data: unknown, numClasses?: number): DataInfo {
   checkLabels(`${fn} (data.yTrain)`, d.yTrain, XTrain.shape[0], classes);
   checkLabels(`${fn} (data.yVal)`, d.yVal, XVal.shape[0], classes);
   return { rowShape: XTrain.shape.slice(1) };
-}
-
-function checkByteData(fn: string, data: object, numClasses?: number): DataInfo {
-  const d = checkOptions(fn, "data", data, ["train", "val", "normalization"]);
-  const train = checkDataset(fn, "data.train", d.train);
-  const val = checkDataset(fn, "data.val", d.val);
-  if (train.labels.length === 0) throw new RangeError(`${fn}: data.train must hold at least one image`);
-  if (train.shape.join() !== val.shape.join()) {
-    throw new RangeError(`${fn}: data.val images are ${shapeString(val.shape)} but data.train images are ${shapeString(train.shape)}`);
-  }
-  const classes = numClasses ?? Number.MAX_SAFE_INTEGER;
-  checkLabels(`${fn} (data.train labels)`, train.labels, train.labels.length, classes);
-  checkLabels(`${fn} (data.val labels)`, val.labels, val.labels.length, classes);
-  return { rowShape: train.shape, numClasses: train.numClasses };
-}
-
-function makeSources(fn: string, data: SolverData): [BatchSource, BatchSource] {
-  if ("train" in data) {
-    const train = byteSource(fn, "data.train", data.train, data.normalization);
-    try {
-      return [train, byteSource(fn, "data.val", data.val, data.normalization)];
-    } catch (error) {
-      train.dispose();
-      throw error;
-    }
-  }
-  return [tensorSource("data.XTrain", data.XTrain, data.yTrain), tensorSource("data.XVal", data.XVal, data.yVal)];
-}
-
-// Crop, flip and cutout need images (N, C, H, W); mixup needs the number of classes.
-function checkAugmentShapes(fn: string, list: readonly Augmentation[], rowShape: readonly number[], numClasses: number | undefined): void {
-  list.forEach((a, j) => {
-    if (a.type !== "mixup" && rowShape.length !== 3) {
-      throw new RangeError(`${fn}: options.augment[${j}] (${a.type}) needs images (N, C, H, W), but the training rows have shape ${shapeString(rowShape)}`);
-    }
-    if (a.type === "mixup" && numClasses === undefined) {
-      throw new TypeError(`${fn}: options.augment[${j}] (mixup) needs the number of classes: the model has no config.numClasses`);
-    }
-  });
 }

@@ -2,10 +2,12 @@
 // set (ImageDataset) plus a normalization, converted batch by batch in wasm (u8 -> f32 and
 // normalized through the same lookup table writeImages uses, so a byte batch has exactly the bits
 // of the float path's batch).
-import type { Labels } from "../labels.js";
+import { checkLabels, type Labels } from "../labels.js";
 import { allocBytes, f32, freeBytes, i32, kernels, u8 } from "../runtime.js";
 import { checkTensor, type Tensor } from "../tensor.js";
+import { checkOptions, shapeString } from "../validate.js";
 import { checkDataset, lookupTable, type ImageDataset, type Normalization } from "./dataset.js";
+import type { SolverData } from "../solver.js";
 
 export interface BatchSource {
   /** Rows available. */
@@ -104,4 +106,39 @@ export function byteSource(fn: string, name: string, ds: ImageDataset, normaliza
       freeBytes(lutPtr);
     },
   };
+}
+
+/** What the Solver learns from its data before anything is allocated. */
+export interface DataInfo {
+  rowShape: readonly number[];
+  numClasses?: number;
+}
+
+/** The Solver's byte-set data { train, val, normalization? }: checked, nothing allocated. */
+export function checkByteData(fn: string, data: object, numClasses?: number): DataInfo {
+  const d = checkOptions(fn, "data", data, ["train", "val", "normalization"]);
+  const train = checkDataset(fn, "data.train", d.train);
+  const val = checkDataset(fn, "data.val", d.val);
+  if (train.labels.length === 0) throw new RangeError(`${fn}: data.train must hold at least one image`);
+  if (train.shape.join() !== val.shape.join()) {
+    throw new RangeError(`${fn}: data.val images are ${shapeString(val.shape)} but data.train images are ${shapeString(train.shape)}`);
+  }
+  const classes = numClasses ?? Number.MAX_SAFE_INTEGER;
+  checkLabels(`${fn} (data.train labels)`, train.labels, train.labels.length, classes);
+  checkLabels(`${fn} (data.val labels)`, val.labels, val.labels.length, classes);
+  return { rowShape: train.shape, numClasses: train.numClasses };
+}
+
+/** The Solver's two row sources; a byte set's allocates its table here. */
+export function makeSources(fn: string, data: SolverData): [BatchSource, BatchSource] {
+  if ("train" in data) {
+    const train = byteSource(fn, "data.train", data.train, data.normalization);
+    try {
+      return [train, byteSource(fn, "data.val", data.val, data.normalization)];
+    } catch (error) {
+      train.dispose();
+      throw error;
+    }
+  }
+  return [tensorSource("data.XTrain", data.XTrain, data.yTrain), tensorSource("data.XVal", data.XVal, data.yVal)];
 }
