@@ -4,8 +4,9 @@
 // flip, crop:4, cutout:8, mixup:0.2, and the first accuracy check (1,000 training samples, all
 // 5,000 validation images). Prints wasm memory after each stage; the float32 path would hold
 // 45,000 x 3,072 x 4 = 553 MB of training images alone. Measured on the augment branch (loaded
-// 2-core machine): 176.7 MB peak, all of it the model's workspace (batch 100) and the 1,000-image
-// accuracy sample, grown by the allocator's doubling.
+// 2-core machine): 176.7 MB peak, of which 99 MB are live tensors (the model's workspace for batch
+// 100, the Solver's 1,000-image accuracy sample, parameters and Adam state); the rest is the
+// allocator's growth by doubling. No image bytes: they stay in host memory.
 // Run: npx esbuild bench/cifar-bytes-memory.ts --bundle --platform=node --format=esm --outfile=build/bench-cifar-memory.mjs && node build/bench-cifar-memory.mjs [steps]
 import * as tl from "../src/index.js";
 import { wasmMemoryBytes } from "../src/runtime.js";
@@ -46,6 +47,6 @@ try {
 } catch (error) {
   if ((error as Error).message !== "enough") throw error;
 }
-console.log(`peak wasm memory: ${MB(peak)} (target: below 250 MB)`);
+console.log(`peak wasm memory: ${MB(peak)} (target: below 250 MB); live tensors now ${MB(tl.memory().bytes)} (params, optimizer state, workspaces)`);
 solver.dispose();
 model.dispose();
