@@ -58,10 +58,17 @@ export async function runEval(o: EvalOptions, out: Output): Promise<void> {
     let normalization: Normalization | undefined;
     if (record?.normalization) normalization = decodeNormalization(encodeNormalization(record.normalization)); // validated
     if (normalization === undefined) throw new CliError(`${o.checkpoint} has no data normalization: it was not written by tensorlane train`);
-    const X = testTensor(test, normalization);
-    const pred = predict(ck.model, X, o.batchSize);
-    X.dispose();
+    // In chunks of whole batches (the same batches as one tensor would give), so the test set never
+    // sits in wasm memory as float32 (CIFAR-10's would take 123 MB).
     const n = test.labels.length;
+    const chunk = o.batchSize * Math.max(1, Math.floor(2000 / o.batchSize));
+    const pred = new Int32Array(n);
+    for (let start = 0; start < n; start += chunk) {
+      const indices = Int32Array.from({ length: Math.min(chunk, n - start) }, (_, i) => start + i);
+      const X = testTensor(test, normalization, indices);
+      pred.set(predict(ck.model, X, o.batchSize), start);
+      X.dispose();
+    }
     const classes = test.numClasses;
     const right = new Array<number>(classes).fill(0);
     const total = new Array<number>(classes).fill(0);
