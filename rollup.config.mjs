@@ -3,10 +3,14 @@
 //   dist/tensorlane.iife.js  a plain <script> build that sets the global `tensorlane`
 //   dist/tensorlane.wasm     the standalone module (`tensorlane/wasm`), for runtimes that need a
 //                            precompiled WebAssembly.Module (Cloudflare Workers): init({ module })
+//   dist/tensorlane-worker.js the thread worker (plain JS, no imports), found beside the bundle
+//                            with new URL("./tensorlane-worker.js", import.meta.url)
+//   dist/chunks/threads-*.js what starts the workers, loaded by init({ threads }) only
 //   dist/node.js             `tensorlane/node`: files on disk (data folders, checkpoints)
-//   dist/cli.js              the `tensorlane` executable
+//   dist/onnx.js             `tensorlane/onnx`: exportOnnx (platform-neutral; imports the core)
 // The three ESM entries are one build, so they share one copy of the core (one wasm instance,
-// one tensor registry): dist/tensorlane.js imports nothing, node.js and cli.js import it.
+// one tensor registry): dist/tensorlane.js imports nothing, node.js and onnx.js import it.
+// The command line is its own package (cli/, built by its own script), importing these entries.
 // Hand-written declarations for the non-TypeScript entries (types/*.d.ts) are copied beside the
 // ones tsc emits into dist/types.
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
@@ -18,6 +22,7 @@ const copyAssets = {
   writeBundle() {
     mkdirSync("dist/types", { recursive: true });
     copyFileSync("build/tensorlane.wasm", "dist/tensorlane.wasm");
+    copyFileSync("src/threads/tensorlane-worker.js", "dist/tensorlane-worker.js");
     for (const file of readdirSync("types")) copyFileSync(`types/${file}`, `dist/types/${file}`);
   },
 };
@@ -27,31 +32,36 @@ rmSync("dist/chunks", { recursive: true, force: true });
 
 const plugins = [esbuild({ target: "es2022", minify: true })];
 
-// Runtime dependencies of the Node entries stay imports (installed with the package).
-const external = (id) => id.startsWith("node:") || ["commander", "cli-progress", "vega", "vega-lite"].includes(id);
+// The library has no runtime dependencies: only Node built-ins (in the Node entry) stay imports.
+const external = (id) => id.startsWith("node:");
 const srcDir = resolve("src") + sep;
-const isCore = (id) => id.startsWith(srcDir) && !id.startsWith(join(srcDir, "node") + sep) && !id.startsWith(join(srcDir, "cli") + sep);
+const isCore = (id) => id.startsWith(srcDir) && !["node", "onnx"].some((dir) => id.startsWith(join(srcDir, dir) + sep));
+// What turns threads on (src/runtime.ts imports it dynamically) is a chunk of its own, so the
+// library entry stays small for the many users who never start workers.
+const threadsChunk = new Set(["start", "pool", "shared-module", "workers"].map((name) => join(srcDir, "threads", `${name}.ts`)));
 
 export default [
   {
-    input: { tensorlane: "src/index.ts", node: "src/node/index.ts", cli: "src/cli/bin.ts" },
+    input: { tensorlane: "src/index.ts", node: "src/node/index.ts", onnx: "src/onnx/index.ts" },
     external,
     output: {
       dir: "dist",
       format: "es",
       sourcemap: true,
+      // Namespace objects (`internal`) as plain literals: Object.freeze(...) is a call a bundler
+      // must keep, which would drag every internal helper into apps that never use them.
+      freeze: false,
       entryFileNames: "[name].js",
       chunkFileNames: "chunks/[name]-[hash].js",
       // Every core module goes with the library entry, whichever entry uses it, so that
       // dist/tensorlane.js stays self-contained and the Node entries import it.
-      manualChunks: (id) => (isCore(id) ? "tensorlane" : undefined),
-      banner: (chunk) => (chunk.isEntry && chunk.name === "cli" ? "#!/usr/bin/env node" : ""),
+      manualChunks: (id) => (threadsChunk.has(id) ? "threads" : isCore(id) ? "tensorlane" : undefined),
     },
     plugins: [...plugins, copyAssets],
   },
   {
     input: "src/index.ts",
-    output: { file: "dist/tensorlane.iife.js", format: "iife", name: "tensorlane", sourcemap: true },
+    output: { file: "dist/tensorlane.iife.js", format: "iife", name: "tensorlane", sourcemap: true, inlineDynamicImports: true },
     plugins,
   },
 ];

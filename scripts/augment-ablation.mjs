@@ -1,6 +1,6 @@
 // Augmentation ablation: the same `tensorlane train` run (same model, epochs, seed, data) with
 // none / flip / flip + crop / + cutout / + mixup, run one after another through the CLI
-// (dist/cli.js: `npm run build` first). Prints a Markdown table of validation and test accuracy,
+// (cli/dist/cli.js: `npm run build` first). Prints a Markdown table of validation and test accuracy,
 // the last epoch's training accuracy (on clean images) and the training time.
 //
 //   node scripts/augment-ablation.mjs [--steps name=list;...] -- <tensorlane train options>
@@ -17,7 +17,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const cli = join(root, "dist", "cli.js");
+const cli = join(root, "cli", "dist", "cli.js");
 const argv = process.argv.slice(2);
 const split = argv.indexOf("--");
 const own = split < 0 ? argv : argv.slice(0, split);

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const cli = join(root, "dist", "cli.js");
+const cli = join(root, "cli", "dist", "cli.js"); // the tensorlane-cli workspace package
 
 function newestMtime(path) {
   if (!existsSync(path)) return 0;
@@ -21,7 +21,7 @@ function newestMtime(path) {
   return newest;
 }
 
-const sources = ["src", "assembly", "scripts/build-wasm.mjs", "rollup.config.mjs", "package.json", "asconfig.json"];
+const sources = ["src", "assembly", "cli/src", "cli/package.json", "scripts/build-wasm.mjs", "rollup.config.mjs", "package.json", "asconfig.json"];
 const built = existsSync(cli) ? statSync(cli).mtimeMs : 0;
 if (built === 0 || sources.some((s) => newestMtime(join(root, s)) > built)) {
   process.stdout.write(built === 0 ? "Building tensorlane (first run, about 15 s)...\n" : "Sources changed: rebuilding tensorlane...\n");

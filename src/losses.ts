@@ -1,7 +1,7 @@
 // Classification losses over scores (N, C) and integer labels: [loss (a plain number), dscores].
 import { labelsToWasm, type Labels } from "./labels.js";
+import { svmLossRows } from "./ops/loss.js";
 import { softmaxLossKernel, targetsToWasm, type Targets } from "./targets.js";
-import { kernels } from "./runtime.js";
 import { checkTensor, empty, type Tensor } from "./tensor.js";
 
 function lossDims(fn: string, scores: Tensor): [number, number] {
@@ -32,6 +32,6 @@ export function svmLoss(scores: Tensor, y: Labels): [number, Tensor] {
   const [N, C] = lossDims(fn, scores);
   const yPtr = labelsToWasm(fn, y, N, C);
   const dscores = empty([N, C], fn);
-  const loss = kernels().f32_svm_loss(dscores.ptr, scores.ptr, yPtr, N, C);
+  const loss = svmLossRows(dscores.ptr, scores.ptr, yPtr, N, C);
   return [loss, dscores];
 }

@@ -2,6 +2,7 @@
 // (N, C) tensor of probabilities (mixup's yMixed, label smoothing). Validated on the host; the
 // loss itself runs in wasm.
 import { labelsToWasm, type Labels } from "./labels.js";
+import { softmaxLossRows } from "./ops/loss.js";
 import { f32, kernels } from "./runtime.js";
 import { Tensor, checkTensor } from "./tensor.js";
 import { shapeString } from "./validate.js";
@@ -53,6 +54,6 @@ export function targetsToWasm(fn: string, y: unknown, n: number, classes: number
 
 /** Mean softmax cross-entropy of scores (n, c) against targets; writes dscores (n, c) unless 0. */
 export function softmaxLossKernel(t: WasmTargets, dscores: number, scores: number, n: number, c: number): number {
-  const k = kernels();
-  return t.soft ? k.f32_softmax_loss_soft(dscores, scores, t.ptr, n, c) : k.f32_softmax_loss(dscores, scores, t.ptr, n, c);
+  // Integer labels go through the row-split op (threads); soft labels are one call.
+  return t.soft ? kernels().f32_softmax_loss_soft(dscores, scores, t.ptr, n, c) : softmaxLossRows(dscores, scores, t.ptr, n, c);
 }

@@ -368,15 +368,6 @@ function runScoped<T>(fn: () => T): [T, Tensor[]] {
   }
 }
 
-/** The same methods, each run under allOrNothing: a layer's forward or backward that throws leaves nothing behind. */
-export function allOrNothingMethods<T extends object>(methods: T): T {
-  const out = {} as Record<string, unknown>;
-  for (const [name, method] of Object.entries(methods)) {
-    out[name] = typeof method === "function" ? (...args: unknown[]) => allOrNothing(() => method(...args)) : method;
-  }
-  return out as T;
-}
-
 /** Removes a tensor from the enclosing tidy so it survives it. */
 export function keep<T extends Tensor>(t: T): T {
   for (const scope of scopes) {

@@ -14,7 +14,7 @@ import {
   toTensor,
   writeImages,
 } from "../src/index.js";
-import { loadBuiltinData } from "../src/node/index.js";
+import { loadBuiltinData } from "../cli/src/builtin-data.js";
 
 beforeAll(() => tl.init());
 

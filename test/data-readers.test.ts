@@ -15,7 +15,8 @@ import {
   parseIdx,
   readIdxDataset,
 } from "../src/index.js";
-import { builtinDataDir, loadBuiltinData, loadCifar10Folder, loadDataFolder, loadIdxFolder } from "../src/node/index.js";
+import { builtinDataDir, loadBuiltinData } from "../cli/src/builtin-data.js";
+import { loadCifar10Folder, loadDataFolder, loadIdxFolder } from "../src/node/index.js";
 
 /** IDX ubyte bytes: 00 00 08 rank, big-endian dims, data. */
 function idxBytes(dims: number[], data: ArrayLike<number>, { type = 0x08 } = {}): Uint8Array {
@@ -271,8 +272,8 @@ describe("folders", () => {
     expect((await rejection(loadDataFolder(join(root, "nope")))).message).toMatch(/data folder not found/);
   });
 
-  it("the built-in data set: 10,000 + 2,000 Fashion-MNIST images, 1,000 / 200 per class", async () => {
-    expect(await builtinDataDir()).toMatch(/data[\\/]fashion-mnist-subset$/);
+  it("the built-in data set (CLI package): 10,000 + 2,000 Fashion-MNIST images, 1,000 / 200 per class", async () => {
+    expect(await builtinDataDir()).toMatch(/cli[\\/]data[\\/]fashion-mnist-subset$/);
     const { train, test } = await loadBuiltinData();
     expect(train.shape).toEqual([1, 28, 28]);
     expect(train.labels.length).toBe(10000);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import { initExperimentToFiles } from "../src/node/init-experiment.js";
+import { initExperimentToFiles } from "../cli/src/init-experiment.js";
 
 beforeAll(() => tl.init());
 

@@ -70,10 +70,15 @@ console.log(solver.bestValAcc);`,
     expect(WebAssembly.validate(new Uint8Array(await import("node:fs").then((fs) => fs.readFileSync(join(root, wasm)))))).toBe(true);
   });
 
-  it("bin tensorlane is dist/cli.js with a node shebang; VERSION is package.json's version", async () => {
-    const pkg = (await import("../package.json", { with: { type: "json" } })).default as { bin: Record<string, string>; version: string };
+  it("the library has no bin and no dependencies; tensorlane-cli's bin is a node script; VERSION is package.json's version", async () => {
     const fs = await import("node:fs");
-    expect(fs.readFileSync(join(root, pkg.bin.tensorlane), "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+    const pkg = JSON.parse(fs.readFileSync(join(root, "package.json"), "utf8")) as Record<string, unknown> & { version: string };
+    expect(pkg.bin).toBeUndefined();
+    expect(pkg.dependencies ?? {}).toEqual({});
+    const cli = JSON.parse(fs.readFileSync(join(root, "cli", "package.json"), "utf8")) as { bin: Record<string, string>; dependencies: Record<string, string>; version: string };
+    expect(fs.readFileSync(join(root, "cli", cli.bin.tensorlane), "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+    expect(Object.keys(cli.dependencies)).toContain("tensorlane");
+    expect(cli.version).toBe(pkg.version);
     const tl = await import("../src/index.js");
     expect(tl.VERSION).toBe(pkg.version);
   });
@@ -89,7 +94,7 @@ import * as tln from "tensorlane/node";
 await tln.init();
 const t = tl.tensor([1, 2, 3]);
 const ck = tln.loadCheckpoint(tln.saveCheckpoint({ model: new tl.FullyConnectedNet({ hiddenDims: [2], inputDim: 3, numClasses: 2, seed: 1 }) }));
-console.log(tl.isInitialized(), tln.Tensor === tl.Tensor, t.toArray().join(), ck.kind, typeof tln.loadBuiltinData);`,
+console.log(tl.isInitialized(), tln.Tensor === tl.Tensor, t.toArray().join(), ck.kind, typeof tln.loadIdxFolder);`,
     );
     const output = execFileSync(process.execPath, [script], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     expect(output.trim()).toBe("true true 1,2,3 FullyConnectedNet function");

@@ -28,9 +28,9 @@ const options = (augment: tl.Augmentation[] = []): tl.SolverOptions => ({
 
 const ALL: tl.Augmentation[] = [{ type: "randomFlip" }, { type: "randomCrop", padding: 1 }, { type: "cutout", size: 2 }, { type: "mixup", alpha: 0.4 }];
 
-function run(data: tl.SolverData, augment: tl.Augmentation[] = []) {
+function run(data: tl.SolverData, augment: tl.Augmentation[] = [], extra: tl.SolverOptions = {}) {
   const model = net();
-  const solver = new tl.Solver(model, data, options(augment));
+  const solver = new tl.Solver(model, data, { ...options(augment), ...extra });
   solver.train();
   const out = { loss: solver.lossHistory, val: solver.valAccHistory, train: solver.trainAccHistory, params: tl.saveCheckpoint({ model }) };
   solver.dispose();
@@ -64,9 +64,10 @@ describe("training from bytes", () => {
     const train = bytes(120, 2), val = bytes(40, 3);
     const normalization = tl.computeNormalization(train);
     const floats = tl.toSolverData(train, val, normalization);
-    for (const augment of [[], ALL]) {
-      const a = run(floats, augment);
-      const b = run({ train, val, normalization }, augment);
+    // Sampled accuracy checks, and checks over every row (a byte set's converted batch by batch).
+    for (const [augment, extra] of [[[], {}], [ALL, {}], [ALL, { numTrainSamples: null, numValSamples: null }]] as const) {
+      const a = run(floats, [...augment], extra);
+      const b = run({ train, val, normalization }, [...augment], extra);
       expect(b.loss).toEqual(a.loss);
       expect(b.val).toEqual(a.val);
       expect(b.train).toEqual(a.train);
@@ -107,6 +108,47 @@ describe("Solver augment option", () => {
     expect(a.loss).not.toEqual(plain.loss);
     console.log(`augmented run: loss ${a.loss[0].toFixed(3)} -> ${a.loss.at(-1)!.toFixed(3)}, val acc ${a.val.join(", ")}`);
     expect(a.loss.every(Number.isFinite)).toBe(true);
+  });
+
+  it("state() carries the augment list (absent when empty); restoreState continues an augmented byte run bit for bit and refuses another list", () => {
+    const train = bytes(64, 12), val = bytes(20, 13);
+    const normalization = tl.computeNormalization(train);
+    const data: tl.SolverData = { train, val, normalization };
+    const straightModel = net();
+    const straight = new tl.Solver(straightModel, data, { ...options(ALL), numEpochs: 3 });
+    straight.train();
+    const model = net();
+    const first = new tl.Solver(model, data, options(ALL));
+    let state: tl.SolverState | null = null;
+    let last: Float32Array | null = null;
+    let buffers: Record<string, Float32Array> = {};
+    first.onProgress = (e) => {
+      if (e.iteration === 2 * first.iterationsPerEpoch) {
+        state = first.state();
+        last = model.paramStore.flat.toArray();
+        buffers = Object.fromEntries(Object.entries(model.buffers).map(([k, t]) => [k, t.toArray()]));
+      }
+    };
+    first.train();
+    expect(state!.options.augment).toEqual(ALL);
+    expect(JSON.parse(JSON.stringify(state!.options)).augment).toEqual(ALL);
+    model.paramStore.flat.set(last!);
+    for (const [k, t] of Object.entries(model.buffers)) t.set(buffers[k]);
+    const other = new tl.Solver(model, data, { ...options(ALL.slice(0, 3)), numEpochs: 3 });
+    expect(() => other.restoreState(structuredClone(state!))).toThrow(/would not continue the saved run: augment .*\(saved: .*mixup/);
+    expect(other.iteration).toBe(0);
+    const none = new tl.Solver(model, data, { ...options(), numEpochs: 3 });
+    expect(() => none.restoreState(structuredClone(state!))).toThrow(/augment \[\] \(saved: /);
+    expect("augment" in none.state().options).toBe(false); // runs without augmentation store no list
+    const resumed = new tl.Solver(model, data, { ...options(ALL), numEpochs: 3 });
+    resumed.restoreState(structuredClone(state!));
+    resumed.train();
+    expect(resumed.lossHistory).toEqual(straight.lossHistory);
+    expect(resumed.valAccHistory).toEqual(straight.valAccHistory);
+    expect(tl.saveCheckpoint({ model })).toEqual(tl.saveCheckpoint({ model: straightModel }));
+    for (const x of [straight, first, other, none, resumed]) x.dispose();
+    straightModel.dispose();
+    model.dispose();
   });
 
   it("mixup's soft labels reach the model's loss (a model that only took integer labels would be refused)", () => {

@@ -6,7 +6,7 @@ import { checkLabels, type Labels } from "../labels.js";
 import { allocBytes, f32, freeBytes, i32, kernels, u8 } from "../runtime.js";
 import { checkTensor, type Tensor } from "../tensor.js";
 import { checkOptions, shapeString } from "../validate.js";
-import { checkDataset, lookupTable, type ImageDataset, type Normalization } from "./dataset.js";
+import { checkDataset, checkNormalization, lookupTable, type ImageDataset, type Normalization } from "./dataset.js";
 import type { SolverData } from "../solver.js";
 
 export interface BatchSource {
@@ -58,7 +58,8 @@ export function byteSource(fn: string, name: string, ds: ImageDataset, normaliza
   const [C, H, W] = ds.shape;
   const plane = H * W;
   const per = C * plane;
-  const lut = lookupTable(fn, C, normalization); // validates the normalization
+  if (normalization !== undefined) checkNormalization(fn, "normalization", normalization, C);
+  const lut = lookupTable(C, normalization);
   const lutPtr = allocBytes(lut.length * 4, `${fn}: ${name} table`);
   f32().set(lut, lutPtr >>> 2);
   let stagePtr = 0;
@@ -81,7 +82,7 @@ export function byteSource(fn: string, name: string, ds: ImageDataset, normaliza
   return {
     count: ds.labels.length,
     rowShape: [C, H, W],
-    labels: ds.labels,
+    labels: ds.labels.slice(), // a private copy: later edits of the caller's array cannot reach training
     numClasses: ds.numClasses,
     gather(what, out, idxPtr, n) {
       live(what);
@@ -140,5 +141,6 @@ export function makeSources(fn: string, data: SolverData): [BatchSource, BatchSo
       throw error;
     }
   }
-  return [tensorSource("data.XTrain", data.XTrain, data.yTrain), tensorSource("data.XVal", data.XVal, data.yVal)];
+  // Private copies of the labels (checked at construction; later edits of the caller's arrays cannot reach training).
+  return [tensorSource("data.XTrain", data.XTrain, Int32Array.from(data.yTrain)), tensorSource("data.XVal", data.XVal, Int32Array.from(data.yVal))];
 }

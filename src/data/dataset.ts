@@ -28,15 +28,16 @@ export interface Normalization {
   readonly std: readonly number[];
 }
 
+// Plain arrays, read-only by type: Object.freeze at module scope is a call bundlers must keep.
 /** Fashion-MNIST's class names (label order). */
-export const FASHION_MNIST_CLASSES: readonly string[] = Object.freeze([
+export const FASHION_MNIST_CLASSES: readonly string[] = [
   "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-]);
+];
 
 /** CIFAR-10's class names (label order), as in its batches.meta.txt. */
-export const CIFAR10_CLASSES: readonly string[] = Object.freeze([
+export const CIFAR10_CLASSES: readonly string[] = [
   "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
-]);
+];
 
 /** The number of images in a data set. */
 export function datasetSize(ds: ImageDataset): number {
@@ -279,7 +280,14 @@ export function writeImages(out: Tensor, ds: ImageDataset, indices: ArrayLike<nu
   const idx = checkIndices(fn, indices, datasetSize(ds));
   const [c, h, w] = ds.shape;
   checkShape(fn, "out", out, [idx.length, c, h, w], "indices.length x C x H x W");
-  const lut = lookupTable(fn, c, normalization);
+  if (normalization !== undefined) checkNormalization(fn, "normalization", normalization, c);
+  return writeImagesUnchecked(out, ds, idx, normalization);
+}
+
+// writeImages after its checks (out, ds, indices, normalization).
+function writeImagesUnchecked(out: Tensor, ds: ImageDataset, idx: ArrayLike<number>, normalization: Normalization | undefined): Tensor {
+  const [c, h, w] = ds.shape;
+  const lut = lookupTable(c, normalization);
   const plane = h * w;
   const per = c * plane;
   const view = f32(); // derived after every allocation above; nothing below allocates in wasm
@@ -304,10 +312,16 @@ export function toTensor(ds: ImageDataset, options: { indices?: ArrayLike<number
   const opts = checkOptions(fn, "options", options, ["indices", "normalization"]);
   const n = datasetSize(ds);
   const idx = opts.indices === undefined ? identity(n) : checkIndices(fn, opts.indices as ArrayLike<number>, n);
-  lookupTable(fn, ds.shape[0], opts.normalization as Normalization | undefined); // validate before allocating
+  const normalization = opts.normalization as Normalization | undefined;
+  if (normalization !== undefined) checkNormalization(fn, "normalization", normalization, ds.shape[0]); // before allocating
+  return imagesTensor(fn, ds, idx, normalization);
+}
+
+// toTensor after its checks (ds, indices, normalization): allocate, then fill.
+function imagesTensor(fn: string, ds: ImageDataset, idx: ArrayLike<number>, normalization: Normalization | undefined): Tensor {
   const out = empty([idx.length, ...ds.shape], fn);
   try {
-    return writeImages(out, ds, idx, opts.normalization as Normalization | undefined);
+    return writeImagesUnchecked(out, ds, idx, normalization);
   } catch (error) {
     out.dispose();
     throw error;
@@ -316,9 +330,8 @@ export function toTensor(ds: ImageDataset, options: { indices?: ArrayLike<number
 
 // value lut[c*256 + v] = float32 of (v/255 - mean[c]) / std[c]: computed once per call, exact per entry.
 // The Solver's byte path hands the same table to its wasm gather, so both paths give the same bits.
-export function lookupTable(fn: string, channels: number, normalization: Normalization | undefined): Float32Array {
+export function lookupTable(channels: number, normalization: Normalization | undefined): Float32Array {
   const lut = new Float32Array(channels * 256);
-  if (normalization !== undefined) checkNormalization(fn, "normalization", normalization, channels);
   for (let ch = 0; ch < channels; ch++) {
     const mean = normalization ? normalization.mean[ch] : 0;
     const std = normalization ? normalization.std[ch] : 1;
@@ -356,14 +369,17 @@ export function toSolverData(
   val: ImageDataset,
   normalization?: Normalization,
 ): { XTrain: Tensor; yTrain: Int32Array; XVal: Tensor; yVal: Int32Array } {
-  checkDataset("toSolverData", "train", train);
-  checkDataset("toSolverData", "val", val);
+  const fn = "toSolverData";
+  checkDataset(fn, "train", train);
+  checkDataset(fn, "val", val);
   if (train.shape.join() !== val.shape.join()) {
     throw new RangeError(`toSolverData: train images are [${train.shape.join(", ")}] but val images are [${val.shape.join(", ")}]`);
   }
-  const XTrain = toTensor(train, { normalization });
+  if (normalization !== undefined) checkNormalization(fn, "normalization", normalization, train.shape[0]);
+  // Checked once above; the two conversions below trust it.
+  const XTrain = imagesTensor(fn, train, identity(datasetSize(train)), normalization);
   try {
-    const XVal = toTensor(val, { normalization });
+    const XVal = imagesTensor(fn, val, identity(datasetSize(val)), normalization);
     return { XTrain, yTrain: train.labels.slice(), XVal, yVal: val.labels.slice() };
   } catch (error) {
     XTrain.dispose();

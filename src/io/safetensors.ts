@@ -35,7 +35,8 @@ const DTYPE_BYTES: Record<string, number> = {
   BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
   I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8,
 };
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Whether this machine stores numbers little-endian (asked when needed: no work at module load). */
+const littleEndian = () => new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * The file as a list of byte chunks (the header, then each tensor's bytes as a view over its
@@ -227,7 +228,7 @@ export function decodeSafetensors(bytes: Uint8Array, what?: string): Safetensors
   }
   for (const e of entries) {
     const data = new Float32Array((e.end - e.begin) / 4);
-    if (LITTLE_ENDIAN) new Uint8Array(data.buffer).set(bytes.subarray(e.begin, e.end));
+    if (littleEndian()) new Uint8Array(data.buffer).set(bytes.subarray(e.begin, e.end));
     else {
       const view = new DataView(bytes.buffer, bytes.byteOffset + e.begin, e.end - e.begin);
       for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(4 * i, true);
@@ -241,7 +242,7 @@ export function decodeSafetensors(bytes: Uint8Array, what?: string): Safetensors
 }
 
 function littleEndianBytes(data: Float32Array): Uint8Array {
-  if (LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (littleEndian()) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(data.byteLength);
   const view = new DataView(out.buffer);
   for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i], true);

@@ -1,7 +1,7 @@
 // The course's conv sandwiches: Conv-ReLU and Conv-ReLU-MaxPool, one cache for the whole stack.
 // The intermediate activations live on in the caches (backward needs them); dispose the caches'
 // tensors (or use tidy) when done.
-import { allOrNothingMethods, type Tensor } from "../tensor.js";
+import { allOrNothing, type Tensor } from "../tensor.js";
 import { Conv, type ConvCache, type ConvParam } from "./conv.js";
 import { checkCache } from "./linear.js";
 import { MaxPool, type MaxPoolCache, type PoolParam } from "./maxpool.js";
@@ -18,7 +18,7 @@ export interface ConvReLUPoolCache {
   poolCache: MaxPoolCache;
 }
 
-export const ConvReLU = allOrNothingMethods({
+const convReLUUnguarded = {
   /** out = max(conv(x, w) + b, 0). Returns [out (N, F, Ho, Wo), cache]. */
   forward(x: Tensor, w: Tensor, b: Tensor, convParam: ConvParam = {}): [Tensor, ConvReLUCache] {
     const [a, convCache] = Conv.forward(x, w, b, convParam);
@@ -36,9 +36,15 @@ export const ConvReLU = allOrNothingMethods({
       da.dispose();
     }
   },
-});
+};
 
-export const ConvReLUPool = allOrNothingMethods({
+// Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+export const ConvReLU: typeof convReLUUnguarded = {
+  forward: (...args) => allOrNothing(() => convReLUUnguarded.forward(...args)),
+  backward: (...args) => allOrNothing(() => convReLUUnguarded.backward(...args)),
+};
+
+const convReLUPoolUnguarded = {
   /** out = maxpool(max(conv(x, w) + b, 0)). Returns [out (N, F, Hp, Wp), cache]. */
   forward(x: Tensor, w: Tensor, b: Tensor, convParam: ConvParam, poolParam: PoolParam): [Tensor, ConvReLUPoolCache] {
     const [a, convCache] = Conv.forward(x, w, b, convParam);
@@ -73,4 +79,10 @@ export const ConvReLUPool = allOrNothingMethods({
       da?.dispose();
     }
   },
-});
+};
+
+// Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+export const ConvReLUPool: typeof convReLUPoolUnguarded = {
+  forward: (...args) => allOrNothing(() => convReLUPoolUnguarded.forward(...args)),
+  backward: (...args) => allOrNothing(() => convReLUPoolUnguarded.backward(...args)),
+};

@@ -1,8 +1,9 @@
 // Inverted dropout. p is the probability of DROPPING a unit (the course's `mask = rand > p`):
 // train: out = x * mask with mask in {0, 1/(1-p)}; test: identity; backward reuses the mask.
+import { dropoutMask, mul } from "../ops/elementwise.js";
 import { drawSeed } from "../random.js";
 import { kernels } from "../runtime.js";
-import { allOrNothingMethods, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkEnum, checkNumber, checkOptions, checkSeed } from "../validate.js";
 import { checkCache } from "./linear.js";
 
@@ -33,10 +34,10 @@ export function checkDropoutParam(fn: string, param: unknown): DropoutParam {
 
 /** Fills mask with the inverted-dropout mask for drop probability p from stream (seed, offset). */
 export function dropoutMaskInto(mask: Tensor, p: number, seed: number, offset: number): void {
-  kernels().f32_dropout_mask(mask.ptr, mask.size, p, seed, offset);
+  dropoutMask(mask.ptr, mask.size, p, seed, offset);
 }
 
-export const Dropout = allOrNothingMethods({
+const dropoutUnguarded = {
   forward(x: Tensor, dropoutParam: DropoutParam): [Tensor, DropoutCache] {
     const fn = "Dropout.forward";
     checkTensor(fn, "x", x);
@@ -49,7 +50,7 @@ export const Dropout = allOrNothingMethods({
     const mask = empty(x.shape, fn);
     const [s, offset] = seed === undefined ? drawSeed(x.size) : [seed, 0];
     dropoutMaskInto(mask, p, s, offset);
-    kernels().f32_mul(out.ptr, x.ptr, mask.ptr, x.size);
+    mul(out.ptr, x.ptr, mask.ptr, x.size);
     return [out, { mask, p, mode }];
   },
 
@@ -69,7 +70,13 @@ export const Dropout = allOrNothingMethods({
       kernels().copy_bytes(dx.ptr, dout.ptr, dout.size * 4);
       return dx;
     }
-    kernels().f32_mul(dx.ptr, dout.ptr, mask.ptr, dout.size);
+    mul(dx.ptr, dout.ptr, mask.ptr, dout.size);
     return dx;
   },
-});
+};
+
+// Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+export const Dropout: typeof dropoutUnguarded = {
+  forward: (...args) => allOrNothing(() => dropoutUnguarded.forward(...args)),
+  backward: (...args) => allOrNothing(() => dropoutUnguarded.backward(...args)),
+};

@@ -1,5 +1,5 @@
 // The course's fc - batchnorm - relu sandwich, one cache for the three layers.
-import { allOrNothingMethods, type Tensor } from "../tensor.js";
+import { allOrNothing, type Tensor } from "../tensor.js";
 import { BatchNorm, type BatchNormCache, type BatchNormParam } from "./batchnorm.js";
 import { Linear, checkCache, type LinearCache } from "./linear.js";
 import { ReLU, type ReLUCache } from "./relu.js";
@@ -10,7 +10,7 @@ export interface LinearBatchNormReLUCache {
   reluCache: ReLUCache;
 }
 
-export const LinearBatchNormReLU = allOrNothingMethods({
+const linearBatchNormReLUUnguarded = {
   /** out = relu(batchnorm(x_flat · w + b)). x: (N, ...), w: (D, M), b, gamma, beta: (M) -> out: (N, M). */
   forward(
     x: Tensor, w: Tensor, b: Tensor, gamma: Tensor, beta: Tensor, bnParam: BatchNormParam,
@@ -52,4 +52,10 @@ export const LinearBatchNormReLU = allOrNothingMethods({
       da.dispose();
     }
   },
-});
+};
+
+// Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+export const LinearBatchNormReLU: typeof linearBatchNormReLUUnguarded = {
+  forward: (...args) => allOrNothing(() => linearBatchNormReLUUnguarded.forward(...args)),
+  backward: (...args) => allOrNothing(() => linearBatchNormReLUUnguarded.backward(...args)),
+};

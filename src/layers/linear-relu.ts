@@ -1,5 +1,5 @@
 // The course's Linear_ReLU sandwich: Linear then ReLU, one cache for both.
-import { allOrNothingMethods, type Tensor } from "../tensor.js";
+import { allOrNothing, type Tensor } from "../tensor.js";
 import { Linear, checkCache, type LinearCache } from "./linear.js";
 import { ReLU, type ReLUCache } from "./relu.js";
 
@@ -8,7 +8,7 @@ export interface LinearReLUCache {
   reluCache: ReLUCache;
 }
 
-export const LinearReLU = allOrNothingMethods({
+const linearReLUUnguarded = {
   /** out = max(x_flat · w + b, 0). Returns [out (N, M), cache]. */
   forward(x: Tensor, w: Tensor, b: Tensor): [Tensor, LinearReLUCache] {
     const [a, fcCache] = Linear.forward(x, w, b);
@@ -26,4 +26,10 @@ export const LinearReLU = allOrNothingMethods({
       da.dispose();
     }
   },
-});
+};
+
+// Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+export const LinearReLU: typeof linearReLUUnguarded = {
+  forward: (...args) => allOrNothing(() => linearReLUUnguarded.forward(...args)),
+  backward: (...args) => allOrNothing(() => linearReLUUnguarded.backward(...args)),
+};

@@ -1,7 +1,7 @@
 // Linear (affine) layer: out = x.reshape(N, D) · w + b.
 import { gemm } from "../ops/gemm.js";
-import { kernels } from "../runtime.js";
-import { allOrNothingMethods, checkShape, checkTensor, empty, sizeOf, type Tensor } from "../tensor.js";
+import { sumRows } from "../ops/reduce.js";
+import { allOrNothing, checkShape, checkTensor, empty, sizeOf, type Tensor } from "../tensor.js";
 import { shapeString } from "../validate.js";
 
 /** What backward needs: the forward inputs, by reference. x: (N, d1, ..., dk), w: (D, M), b: (M) */
@@ -43,12 +43,10 @@ export function linearBackwardInto(
 ): void {
   if (dx) gemm("nt", dx.ptr, dout.ptr, w.ptr, N, D, M);
   gemm("tn", dw.ptr, x.ptr, dout.ptr, D, M, N);
-  kernels().f32_sum_rows(db.ptr, dout.ptr, N, M, false);
+  sumRows(db.ptr, dout.ptr, N, M);
 }
 
-// allOrNothingMethods: a forward or backward that throws midway (say, out of memory at its second
-// buffer) disposes what it allocated; every layer object is wrapped the same way.
-export const Linear = allOrNothingMethods({
+const linearUnguarded = {
   /** out = x.reshape(N, -1) · w + b. x: (N, d1, ..., dk), w: (D, M), b: (M) -> out: (N, M) */
   forward(x: Tensor, w: Tensor, b: Tensor): [Tensor, LinearCache] {
     const [N, D, M] = linearDims("Linear.forward", x, w, b);
@@ -70,7 +68,15 @@ export const Linear = allOrNothingMethods({
     linearBackwardInto(dx, dw, db, dout, x, w, N, D, M);
     return [dx, dw, db];
   },
-});
+};
+
+// The public object runs each method under allOrNothing: a forward or backward that throws midway
+// (say, out of memory at its second buffer) disposes what it allocated. It is a plain object of
+// arrow functions, not a call at module scope, so a bundler drops it (and the layer) when unused.
+export const Linear: typeof linearUnguarded = {
+  forward: (...args) => allOrNothing(() => linearUnguarded.forward(...args)),
+  backward: (...args) => allOrNothing(() => linearUnguarded.backward(...args)),
+};
 
 /** Checks a cache object has the named fields; a clear error instead of "undefined.ptr". */
 export function checkCache(fn: string, cache: unknown, fields: readonly string[]): Record<string, unknown> {

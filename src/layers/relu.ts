@@ -1,6 +1,6 @@
 // ReLU: out = max(x, 0); dx = dout * (x > 0).
-import { kernels } from "../runtime.js";
-import { allOrNothingMethods, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { relu, reluBackward } from "../ops/elementwise.js";
+import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkCache } from "./linear.js";
 
 /** x: the forward input (any shape), by reference. */
@@ -8,11 +8,11 @@ export interface ReLUCache {
   x: Tensor;
 }
 
-export const ReLU = allOrNothingMethods({
+const reluUnguarded = {
   forward(x: Tensor): [Tensor, ReLUCache] {
     checkTensor("ReLU.forward", "x", x);
     const out = empty(x.shape, "ReLU.forward");
-    kernels().f32_relu(out.ptr, x.ptr, x.size);
+    relu(out.ptr, x.ptr, x.size);
     return [out, { x }];
   },
 
@@ -23,7 +23,13 @@ export const ReLU = allOrNothingMethods({
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, x.shape, "the forward input's shape");
     const dx = empty(x.shape, fn);
-    kernels().f32_relu_backward(dx.ptr, dout.ptr, x.ptr, x.size);
+    reluBackward(dx.ptr, dout.ptr, x.ptr, x.size);
     return dx;
   },
-});
+};
+
+// Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+export const ReLU: typeof reluUnguarded = {
+  forward: (...args) => allOrNothing(() => reluUnguarded.forward(...args)),
+  backward: (...args) => allOrNothing(() => reluUnguarded.backward(...args)),
+};

@@ -1,8 +1,8 @@
 // Spatial batch normalization for NCHW: statistics per channel over N, H and W. The kernels walk
 // NCHW directly (each channel is N contiguous runs of H*W values): no transposed copy is made.
 // Same semantics, bnParam and cache as BatchNorm, with C in place of D.
-import { kernels } from "../runtime.js";
-import { allOrNothingMethods, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { spatialBatchNormBackward, spatialBatchNormForward } from "../ops/batchnorm.js";
+import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { shapeString } from "../validate.js";
 import {
   checkBatchNormCache, checkScaleShift, resolveBatchNormParam,
@@ -32,17 +32,8 @@ export function spatialBatchNormForwardInto(
   out: Tensor, mean: Tensor, invstd: Tensor, x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNormState,
   N: number, C: number, S: number,
 ): void {
-  const k = kernels();
-  if (state.mode === "train") {
-    k.f32_spatial_batchnorm_forward_train(
-      out.ptr, mean.ptr, invstd.ptr, state.runningMean.ptr, state.runningVar.ptr,
-      x.ptr, gamma.ptr, beta.ptr, N, C, S, state.eps, state.momentum,
-    );
-  } else {
-    k.f32_spatial_batchnorm_forward_test(
-      out.ptr, mean.ptr, invstd.ptr, x.ptr, gamma.ptr, beta.ptr, state.runningMean.ptr, state.runningVar.ptr, N, C, S, state.eps,
-    );
-  }
+  const p = { out: out.ptr, mean: mean.ptr, invstd: invstd.ptr, x: x.ptr, gamma: gamma.ptr, beta: beta.ptr, runningMean: state.runningMean.ptr, runningVar: state.runningVar.ptr };
+  spatialBatchNormForward(p, state.mode === "train", state.eps, state.momentum, N, C, S);
 }
 
 /**
@@ -54,12 +45,10 @@ export function spatialBatchNormBackwardInto(
   dx: Tensor, dgamma: Tensor, dbeta: Tensor, dout: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, invstd: Tensor,
   mode: BatchNormMode, N: number, C: number, S: number,
 ): void {
-  kernels().f32_spatial_batchnorm_backward(
-    dx.ptr, dgamma.ptr, dbeta.ptr, dout.ptr, x.ptr, gamma.ptr, mean.ptr, invstd.ptr, N, C, S, mode === "train",
-  );
+  spatialBatchNormBackward(dx.ptr, dgamma.ptr, dbeta.ptr, dout.ptr, x.ptr, gamma.ptr, mean.ptr, invstd.ptr, mode === "train", N, C, S);
 }
 
-export const SpatialBatchNorm = allOrNothingMethods({
+const spatialBatchNormUnguarded = {
   /** x: (N, C, H, W), gamma, beta: (C) -> out: (N, C, H, W). bnParam as for BatchNorm, stats of shape (C). */
   forward(x: Tensor, gamma: Tensor, beta: Tensor, bnParam: BatchNormParam): [Tensor, SpatialBatchNormCache] {
     const fn = "SpatialBatchNorm.forward";
@@ -88,4 +77,10 @@ export const SpatialBatchNorm = allOrNothingMethods({
     spatialBatchNormBackwardInto(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, mode, N, C, H * W);
     return [dx, dgamma, dbeta];
   },
-});
+};
+
+// Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+export const SpatialBatchNorm: typeof spatialBatchNormUnguarded = {
+  forward: (...args) => allOrNothing(() => spatialBatchNormUnguarded.forward(...args)),
+  backward: (...args) => allOrNothing(() => spatialBatchNormUnguarded.backward(...args)),
+};

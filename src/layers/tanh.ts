@@ -1,7 +1,7 @@
 // Tanh: out = tanh(x), computed in wasm (within ~0.5 ulp, same bits in every engine);
 // dx = dout * (1 - out^2), from the saved output.
-import { kernels } from "../runtime.js";
-import { allOrNothingMethods, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { tanh, tanhBackward } from "../ops/elementwise.js";
+import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkCache } from "./linear.js";
 
 /** out: the forward output (any shape), by reference. */
@@ -11,15 +11,15 @@ export interface TanhCache {
 
 /** out = tanh(x). out, x: (n) any shape of the same size; out may be x itself (then backward still works: it needs only out). */
 export function tanhForwardInto(out: Tensor, x: Tensor): void {
-  kernels().f32_tanh(out.ptr, x.ptr, x.size);
+  tanh(out.ptr, x.ptr, x.size);
 }
 
 /** dx = dout * (1 - out^2). dx, dout, out: same size; dx may be dout itself. */
 export function tanhBackwardInto(dx: Tensor, dout: Tensor, out: Tensor): void {
-  kernels().f32_tanh_backward(dx.ptr, dout.ptr, out.ptr, out.size);
+  tanhBackward(dx.ptr, dout.ptr, out.ptr, out.size);
 }
 
-export const Tanh = allOrNothingMethods({
+const tanhUnguarded = {
   forward(x: Tensor): [Tensor, TanhCache] {
     checkTensor("Tanh.forward", "x", x);
     const out = empty(x.shape, "Tanh.forward");
@@ -37,4 +37,10 @@ export const Tanh = allOrNothingMethods({
     tanhBackwardInto(dx, dout, out);
     return dx;
   },
-});
+};
+
+// Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+export const Tanh: typeof tanhUnguarded = {
+  forward: (...args) => allOrNothing(() => tanhUnguarded.forward(...args)),
+  backward: (...args) => allOrNothing(() => tanhUnguarded.backward(...args)),
+};

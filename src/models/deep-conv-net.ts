@@ -2,9 +2,10 @@
 // the course's DeepConvNet, with explicit passes over workspace buffers (a training step
 // allocates nothing after the first). Batch norm runs in train mode inside loss(X, y) and in test
 // mode inside loss(X).
+import { relu, reluBackward } from "../ops/elementwise.js";
 import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
 import { softmaxLossKernel, targetsToWasm, type Targets } from "../targets.js";
-import { convBackwardInto, convColsShape, convForwardInto, type ConvDims } from "../layers/conv.js";
+import { convBackwardInto, convForwardInto, type ConvDims } from "../layers/conv.js";
 import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
 import { maxPoolBackwardInto, maxPoolForwardInto, type PoolDims } from "../layers/maxpool.js";
 import { spatialBatchNormBackwardInto, spatialBatchNormForwardInto } from "../layers/spatial-batchnorm.js";
@@ -13,7 +14,7 @@ import { kernels } from "../runtime.js";
 import { checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkEnum, checkInteger, checkNumber, checkOptions, checkSeed, describe, listString, shapeString } from "../validate.js";
 import { WorkspaceModel } from "./model.js";
-import { checkDims } from "./options.js";
+import { checkDims, checkNormalizationOption, type Normalization } from "./options.js";
 import type { Regularization } from "./regularization.js";
 
 export interface DeepConvNetOptions {
@@ -23,6 +24,9 @@ export interface DeepConvNetOptions {
   numFilters?: number[];
   /** 0-based indices of the conv layers followed by a 2x2 stride-2 max-pool. Default [0, 1, 2]. */
   maxPools?: number[];
+  /** "batchnorm": spatial batch normalization after each conv layer; null (default): none. */
+  normalization?: Normalization;
+  /** Alias of `normalization: "batchnorm"` (true) / `null` (false), as the spec names it for DeepConvNet. */
   batchnorm?: boolean;
   numClasses?: number;
   /** std of the initial weights, or "kaiming" (gain 2 for conv layers, 1 for the last linear). */
@@ -32,7 +36,7 @@ export interface DeepConvNetOptions {
   seed?: number;
 }
 
-const KNOWN = ["inputDims", "numFilters", "maxPools", "batchnorm", "numClasses", "weightScale", "reg", "regularization", "seed"];
+const KNOWN = ["inputDims", "numFilters", "maxPools", "normalization", "batchnorm", "numClasses", "weightScale", "reg", "regularization", "seed"];
 const CONV = { HH: 3, WW: 3, stride: 1, pad: 1 };
 const POOL = { poolHeight: 2, poolWidth: 2, stride: 2 };
 
@@ -43,7 +47,7 @@ interface Block {
 }
 
 export class DeepConvNet extends WorkspaceModel {
-  readonly config: Required<Omit<DeepConvNetOptions, "seed">> & { seed: number };
+  readonly config: Required<Omit<DeepConvNetOptions, "seed" | "batchnorm">> & { seed: number };
   readonly numLayers: number;
   /** Always 0: this net draws no random numbers after initialization (kept for the Solver's resume). */
   rngState = 0;
@@ -58,8 +62,8 @@ export class DeepConvNet extends WorkspaceModel {
     const numFilters = o.numFilters === undefined ? [8, 8, 8] : checkDims(fn, "numFilters", o.numFilters);
     if (!Array.isArray(o.maxPools ?? [])) throw new TypeError(`${fn}: maxPools must be an array of layer indices (got ${describe(o.maxPools)})`);
     const maxPools = ((o.maxPools as unknown[] | undefined) ?? [0, 1, 2]).map((v, i) => checkInteger(fn, `maxPools[${i}]`, v, 0, numFilters.length - 1));
-    if (o.batchnorm !== undefined && typeof o.batchnorm !== "boolean") throw new TypeError(`${fn}: batchnorm must be a boolean (got ${describe(o.batchnorm)})`);
-    const batchnorm = o.batchnorm === true;
+    const normalization = checkNormalizationOption(fn, o);
+    const batchnorm = normalization === "batchnorm";
     const numClasses = o.numClasses === undefined ? 10 : checkInteger(fn, "numClasses", o.numClasses, 1);
     const weightScale = o.weightScale === undefined ? 1e-3 : checkWeightScale(fn, o.weightScale);
     const reg = o.reg === undefined ? 0 : checkNumber(fn, "reg", o.reg, { min: 0 });
@@ -87,7 +91,7 @@ export class DeepConvNet extends WorkspaceModel {
     }
     layout.push([`W${L}`, [flat, numClasses]], [`b${L}`, [numClasses]]);
     super(fn, layout, Array.from({ length: L }, (_, i) => `W${i + 1}`));
-    this.config = { inputDims, numFilters, maxPools, batchnorm, numClasses, weightScale, reg, regularization, seed };
+    this.config = { inputDims, numFilters, maxPools, normalization, numClasses, weightScale, reg, regularization, seed };
     this.numLayers = L;
     this.#maps = maps;
 
@@ -100,7 +104,8 @@ export class DeepConvNet extends WorkspaceModel {
   }
 
   #initParams(L: number, flat: number, weightScale: WeightScale, seed: number): void {
-    const { numFilters, batchnorm } = this.config;
+    const { numFilters } = this.config;
+    const batchnorm = this.config.normalization === "batchnorm";
     const k = kernels();
     for (let i = 1; i <= L; i++) {
       const conv = i < L;
@@ -118,16 +123,15 @@ export class DeepConvNet extends WorkspaceModel {
   }
 
   /** Class scores (N, numClasses) in test mode; with labels, [loss, gradients]. */
-  protected compute(X: Tensor, y?: Targets): Tensor | [number, Record<string, Tensor>] {
+  protected compute(X: Tensor, y?: Targets, reuseScores = false): Tensor | [number, Record<string, Tensor>] {
     const fn = "DeepConvNet.loss";
-    const N = this.#checkInput(fn, X);
+    const N = this.checkInput(fn, X);
     const train = y !== undefined;
     const targets = train ? targetsToWasm(fn, y, N, this.config.numClasses) : null;
-    const k = kernels();
     const ws = this.ws;
     const p = this.params;
     const L = this.numLayers;
-    const bn = this.config.batchnorm;
+    const bn = this.config.normalization === "batchnorm";
     for (const state of this.bnParams) state.mode = train ? "train" : "test";
 
     // Forward. h[i] is the input of layer i + 1, shaped (N, C, H, W).
@@ -146,7 +150,7 @@ export class DeepConvNet extends WorkspaceModel {
         const S = d.Ho * d.Wo;
         spatialBatchNormForwardInto(r, ws.get(`mean${i}`, [d.F]), ws.get(`invstd${i}`, [d.F]), a, p[`gamma${i}`], p[`beta${i}`], this.bnParams[i - 1], N, d.F, S);
       }
-      if (bn) k.f32_relu(r.ptr, r.ptr, r.size);
+      if (bn) relu(r.ptr, r.ptr, r.size);
       if (pool) {
         const out = ws.get(`pool${i}`, [N, pool.C, pool.Ho, pool.Wo]);
         // Inference needs no argmax (backward only).
@@ -159,7 +163,7 @@ export class DeepConvNet extends WorkspaceModel {
     const [Cl, Hl, Wl] = this.#maps[L - 1];
     const D = Cl * Hl * Wl;
     const C = this.config.numClasses;
-    const scores = train ? ws.get("scores", [N, C]) : empty([N, C], fn);
+    const scores = train || reuseScores ? ws.get("scores", [N, C]) : empty([N, C], fn);
     linearForwardInto(scores, h[L - 1], p[`W${L}`], p[`b${L}`], N, D, C);
     if (!train) return scores;
 
@@ -177,7 +181,7 @@ export class DeepConvNet extends WorkspaceModel {
         dr = ws.get(`dr${i}`, shape);
         maxPoolBackwardInto(dr, dh!, ws.get(`argmax${i}`, [N, pool.C, pool.Ho, pool.Wo]), pool);
       }
-      k.f32_relu_backward(dr.ptr, dr.ptr, ws.get(bn ? `z${i}` : `a${i}`, shape).ptr, dr.size);
+      reluBackward(dr.ptr, dr.ptr, ws.get(bn ? `z${i}` : `a${i}`, shape).ptr, dr.size);
       if (bn) {
         spatialBatchNormBackwardInto(
           dr, g[`gamma${i}`], g[`beta${i}`], dr, ws.get(`a${i}`, shape), p[`gamma${i}`],
@@ -185,16 +189,11 @@ export class DeepConvNet extends WorkspaceModel {
         );
       }
       const dx = i > 1 ? ws.get(`dh${i - 1}`, [N, d.C, d.H, d.W]) : null; // the first layer needs no dx
-      convBackwardInto(dx, g[`W${i}`], g[`b${i}`], dr, h[i - 1], p[`W${i}`], this.#cols(i, d), d);
+      convBackwardInto(dx, g[`W${i}`], g[`b${i}`], dr, h[i - 1], p[`W${i}`], d);
       dh = dx;
     }
     loss += this.penalty(this.config.reg, this.config.regularization);
     return [loss, g];
-  }
-
-  #cols(i: number, d: ConvDims): Tensor | null {
-    const shape = convColsShape(d);
-    return shape === null ? null : this.ws.get(`cols${i}`, shape);
   }
 
   #blocks(N: number): Block[] {
@@ -210,7 +209,7 @@ export class DeepConvNet extends WorkspaceModel {
   }
 
 
-  #checkInput(fn: string, X: unknown): number {
+  protected checkInput(fn: string, X: unknown): number {
     const x = checkTensor(fn, "X", X, 4);
     const [N, C, H, W] = x.shape;
     const [c, hh, ww] = this.config.inputDims;

@@ -2,6 +2,7 @@
 // backward passes over workspace buffers (a training step allocates nothing after the first).
 // Batch norm runs in train mode inside loss(X, y) (updating the running statistics) and in test
 // mode inside loss(X).
+import { mul, relu, reluBackward } from "../ops/elementwise.js";
 import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
 import { softmaxLossKernel, targetsToWasm, type Targets } from "../targets.js";
 import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
@@ -12,7 +13,7 @@ import { kernels } from "../runtime.js";
 import { checkTensor, empty, sizeOf, type Tensor } from "../tensor.js";
 import { checkEnum, checkNumber, checkOptions, checkSeed, describe, shapeString } from "../validate.js";
 import { WorkspaceModel } from "./model.js";
-import { checkDims } from "./options.js";
+import { checkDims, checkNormalizationOption, type Normalization } from "./options.js";
 import type { Regularization } from "./regularization.js";
 
 export interface FullyConnectedNetOptions {
@@ -23,7 +24,10 @@ export interface FullyConnectedNetOptions {
   numClasses?: number;
   /** Probability of DROPPING a hidden unit (0 disables dropout). */
   dropout?: number;
-  normalization?: "batchnorm" | null;
+  /** "batchnorm": batch normalization after each hidden linear layer; null (default): none. */
+  normalization?: Normalization;
+  /** Alias of `normalization: "batchnorm"` (true) / `null` (false), the name DeepConvNet's spec uses. */
+  batchnorm?: boolean;
   /** Regularization strength: loss += reg * sum(W²) over weight matrices (or sum|W| with l1). */
   reg?: number;
   regularization?: Regularization;
@@ -33,11 +37,11 @@ export interface FullyConnectedNetOptions {
   seed?: number;
 }
 
-const KNOWN = ["hiddenDims", "inputDim", "numClasses", "dropout", "normalization", "reg", "regularization", "weightScale", "seed"];
+const KNOWN = ["hiddenDims", "inputDim", "numClasses", "dropout", "normalization", "batchnorm", "reg", "regularization", "weightScale", "seed"];
 
 export class FullyConnectedNet extends WorkspaceModel {
   /** The constructor options, normalised (JSON-serialisable: checkpoints store them). */
-  readonly config: Required<Omit<FullyConnectedNetOptions, "seed">> & { seed: number };
+  readonly config: Required<Omit<FullyConnectedNetOptions, "seed" | "batchnorm">> & { seed: number };
   readonly numLayers: number;
   readonly #dims: number[];
   #dropoutOffset = 0;
@@ -50,7 +54,7 @@ export class FullyConnectedNet extends WorkspaceModel {
     const inputDim = o.inputDim === undefined ? 3 * 32 * 32 : checkDims(fn, "inputDim", [o.inputDim])[0];
     const numClasses = o.numClasses === undefined ? 10 : checkDims(fn, "numClasses", [o.numClasses])[0];
     const dropout = o.dropout === undefined ? 0 : checkNumber(fn, "dropout", o.dropout, { min: 0, max: 1, maxExclusive: true, float32: true });
-    const normalization = o.normalization == null ? null : checkEnum(fn, "normalization", o.normalization, ["batchnorm"] as const);
+    const normalization = checkNormalizationOption(fn, o);
     const reg = o.reg === undefined ? 0 : checkNumber(fn, "reg", o.reg, { min: 0 });
     const regularization = o.regularization === undefined ? "l2" : checkEnum(fn, "regularization", o.regularization, ["l2", "l1"] as const);
     const weightScale = o.weightScale === undefined ? 1e-2 : checkWeightScale(fn, o.weightScale);
@@ -90,12 +94,11 @@ export class FullyConnectedNet extends WorkspaceModel {
   }
 
   /** Class scores (N, numClasses) in test mode (no dropout); with labels, [loss, gradients]. */
-  protected compute(X: Tensor, y?: Targets): Tensor | [number, Record<string, Tensor>] {
+  protected compute(X: Tensor, y?: Targets, reuseScores = false): Tensor | [number, Record<string, Tensor>] {
     const fn = "FullyConnectedNet.loss";
-    const N = this.#checkInput(fn, X);
+    const N = this.checkInput(fn, X);
     const train = y !== undefined;
     const L = this.numLayers;
-    const k = kernels();
     const ws = this.ws;
     const p = this.params;
     const { dropout } = this.config;
@@ -115,20 +118,20 @@ export class FullyConnectedNet extends WorkspaceModel {
         batchNormForwardInto(z, ws.get(`mean${i}`, [M]), ws.get(`invstd${i}`, [M]), a, p[`gamma${i}`], p[`beta${i}`], this.bnParams[i - 1], N, M);
         a = z;
       }
-      k.f32_relu(a.ptr, a.ptr, a.size); // in place: the ReLU output keeps the sign pattern backward needs
+      relu(a.ptr, a.ptr, a.size); // in place: the ReLU output keeps the sign pattern backward needs
       if (train && dropout > 0) {
         const mask = ws.get(`mask${i}`, [N, M]);
         const [seed, offset] = this.#dropoutStream(mask.size);
         dropoutMaskInto(mask, dropout, seed, offset);
         const out = ws.get(`h${i}`, [N, M]);
-        k.f32_mul(out.ptr, a.ptr, mask.ptr, a.size);
+        mul(out.ptr, a.ptr, mask.ptr, a.size);
         h.push(out);
       } else {
         h.push(a);
       }
     }
     const C = this.#dims[L];
-    const scores = train ? ws.get("scores", [N, C]) : empty([N, C], fn);
+    const scores = train || reuseScores ? ws.get("scores", [N, C]) : empty([N, C], fn);
     linearForwardInto(scores, h[L - 1], p[`W${L}`], p[`b${L}`], N, this.#dims[L - 1], C);
     if (!train) return scores;
 
@@ -144,8 +147,8 @@ export class FullyConnectedNet extends WorkspaceModel {
       linearBackwardInto(dx, g[`W${i}`], g[`b${i}`], dout, h[i - 1], p[`W${i}`], N, D, M);
       if (dx) {
         const j = i - 1;
-        if (dropout > 0) k.f32_mul(dx.ptr, dx.ptr, ws.get(`mask${j}`, [N, D]).ptr, dx.size);
-        k.f32_relu_backward(dx.ptr, dx.ptr, ws.get(bn ? `z${j}` : `a${j}`, [N, D]).ptr, dx.size);
+        if (dropout > 0) mul(dx.ptr, dx.ptr, ws.get(`mask${j}`, [N, D]).ptr, dx.size);
+        reluBackward(dx.ptr, dx.ptr, ws.get(bn ? `z${j}` : `a${j}`, [N, D]).ptr, dx.size);
         if (bn) {
           batchNormBackwardInto(
             dx, g[`gamma${j}`], g[`beta${j}`], dx, ws.get(`a${j}`, [N, D]), p[`gamma${j}`],
@@ -175,7 +178,7 @@ export class FullyConnectedNet extends WorkspaceModel {
     return [deriveSeed(this.config.seed, 0x0d0), offset];
   }
 
-  #checkInput(fn: string, X: unknown): number {
+  protected checkInput(fn: string, X: unknown): number {
     const x = checkTensor(fn, "X", X);
     if (x.shape.length < 2) throw new RangeError(`${fn}: X must have shape (N, ...features) (got ${shapeString(x.shape)})`);
     const D = sizeOf(x.shape.slice(1));

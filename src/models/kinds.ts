@@ -2,23 +2,20 @@
 // kind and the model's normalised `config`; loading calls `new MODEL_KINDS[kind](config)`.
 // A new model class joins by one line here (it needs `config`, `params`, `loss`, `dispose`, and
 // optionally `paramStore`, `buffers`, `rngState`).
-import type { TrainableModel } from "../solver.js";
+import type { CheckpointableModel } from "./contract.js";
 import { DeepConvNet } from "./deep-conv-net.js";
 import { FullyConnectedNet } from "./fully-connected-net.js";
 
-/** What checkpoints need of a model beyond training. */
-export interface CheckpointableModel extends TrainableModel {
-  /** The constructor options, normalised and JSON-serialisable. */
-  readonly config: object;
-  dispose(): void;
-}
+export type { CheckpointableModel } from "./contract.js";
 
 export type ModelClass = new (config: never) => CheckpointableModel;
 
-export const MODEL_KINDS: Readonly<Record<string, ModelClass>> = Object.freeze({
+// A plain literal (read-only by type), not Object.freeze(...): a call at module scope would keep
+// this registry, and with it every model class, in bundles of apps that never load a checkpoint.
+export const MODEL_KINDS: Readonly<Record<string, ModelClass>> = {
   FullyConnectedNet: FullyConnectedNet as unknown as ModelClass,
   DeepConvNet: DeepConvNet as unknown as ModelClass,
-});
+};
 
 /** The kind name of a model instance, or undefined for a class not in MODEL_KINDS. */
 export function modelKindOf(model: unknown): string | undefined {

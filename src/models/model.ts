@@ -1,11 +1,15 @@
 // What the built-in models share: parameters and gradients in mirrored flat regions, batch-norm
 // state kept beside them, reusable workspace buffers, the loss(X) / loss(X, y) entry point and
-// disposal. A model supplies its layout and the forward/backward pass (`compute`).
+// disposal, and predict(). A model supplies its layout, its input check (`checkInput`) and the
+// forward/backward pass (`compute`).
+import { Int32Scratch } from "../int32-scratch.js";
 import type { BatchNormState } from "../layers/batchnorm.js";
 import type { Targets } from "../targets.js";
 import { keep, zeros, type Shape, type Tensor } from "../tensor.js";
 import { Workspace } from "../workspace.js";
+import type { PredictOptions } from "./contract.js";
 import { ParamStore } from "./param-store.js";
+import { checkPredictOptions, predictRows } from "./predict.js";
 import { regularize, type Regularization } from "./regularization.js";
 
 export abstract class WorkspaceModel {
@@ -17,12 +21,17 @@ export abstract class WorkspaceModel {
   /** Activations, caches and gradients of the last pass, reused by the next one. */
   protected readonly ws: Workspace;
   readonly #weightNames: string[];
+  readonly #name: string;
+  /** Predicted classes of one batch, reused by the next. */
+  readonly #predictions: Int32Scratch;
 
   /** layout: every parameter's name and shape, in order; weights: the names the penalty applies to. */
   protected constructor(name: string, layout: ReadonlyArray<readonly [string, Shape]>, weights: string[]) {
     this.paramStore = new ParamStore(layout, name);
     this.ws = new Workspace(`${name}.loss`);
     this.#weightNames = weights;
+    this.#name = name;
+    this.#predictions = new Int32Scratch(`${name}.predict`);
   }
 
   /** Named parameters (views into one flat region; edit values with set()). */
@@ -48,7 +57,33 @@ export abstract class WorkspaceModel {
     }
   }
 
-  protected abstract compute(X: Tensor, y?: Targets): Tensor | [number, Record<string, Tensor>];
+  /**
+   * Class index of each row of X: the argmax of the test-mode scores (no dropout, batch norm with
+   * running statistics), first maximum on ties. Scores `batchSize` rows at a time (default 100)
+   * into reused workspace buffers, so a 60,000-image X never needs 60,000 rows of scores.
+   */
+  predict(X: Tensor, options: PredictOptions = {}): Int32Array {
+    const fn = `${this.#name}.predict`;
+    const batchSize = checkPredictOptions(fn, options);
+    this.checkInput(fn, X);
+    try {
+      return predictRows(X, batchSize, this.#predictions, (batch) => this.compute(batch, undefined, true) as Tensor, false);
+    } catch (error) {
+      this.ws.dispose();
+      this.#predictions.dispose();
+      throw error;
+    }
+  }
+
+  /**
+   * The forward (and with labels, backward) pass. Without labels it returns test-mode scores:
+   * a new tensor the caller owns, or with `reuseScores` the workspace's scores buffer (valid
+   * until the next call).
+   */
+  protected abstract compute(X: Tensor, y?: Targets, reuseScores?: boolean): Tensor | [number, Record<string, Tensor>];
+
+  /** Checks X is a batch this model takes (naming `fn` in errors); returns N. */
+  protected abstract checkInput(fn: string, X: unknown): number;
 
   /** Running statistics (zeros, as in the notes) for normalized layer i with `features` features. */
   protected addBatchNorm(i: number, features: number): void {
@@ -66,6 +101,7 @@ export abstract class WorkspaceModel {
   /** Frees parameters, gradients, batch-norm statistics and workspace. */
   dispose(): void {
     this.ws.dispose();
+    this.#predictions.dispose();
     for (const t of Object.values(this.buffers)) t.dispose();
     this.paramStore.dispose();
   }

@@ -2,6 +2,7 @@
 // into the params region and its gradient the view at the same offset in the grads region, so an
 // optimizer can update every parameter in one kernel call over the flat tensors, zeroing all
 // gradients is one fill, and saving the best parameters is one copy.
+import { fill } from "../ops/elementwise.js";
 import { kernels } from "../runtime.js";
 import { empty, keep, MAX_TENSOR_SIZE, resolveShape, sizeOf, type Shape, type Tensor } from "../tensor.js";
 import { describe } from "../validate.js";
@@ -53,7 +54,7 @@ export class ParamStore {
 
   /** Sets every gradient to zero. */
   zeroGrads(): void {
-    kernels().f32_fill(this.gradFlat.ptr, this.gradFlat.size, 0);
+    fill(this.gradFlat.ptr, this.gradFlat.size, 0);
   }
 
   dispose(): void {

@@ -1,8 +1,7 @@
 // Data sets from folders on disk (Node only): IDX folders (MNIST, Fashion-MNIST, raw or .gz),
-// CIFAR-10 binary folders, and the built-in Fashion-MNIST subset committed in data/.
+// CIFAR-10 binary folders. (The built-in Fashion-MNIST subset ships with the CLI package.)
 import { readdir, stat } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { cifar10Dataset, decodeIdx, FASHION_MNIST_CLASSES, idxDataset, parseCifar10Meta, type IdxArray, type ImageDataset } from "../index.js";
 import { describe } from "./describe.js";
 import { readFileBytes } from "./checkpoint-file.js";
@@ -129,31 +128,4 @@ export async function loadDataFolder(dir: string, options: { classes?: readonly 
   throw new Error(
     `${fn}: ${folder.dir} holds no data set tensorlane can read. Expected IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]; e.g. apt-get install dataset-fashion-mnist, then /usr/share/datasets/fashion-mnist) or CIFAR-10 binary batches (data_batch_1.bin .. data_batch_5.bin, test_batch.bin); ${listing(folder.names)}`,
   );
-}
-
-const BUILTIN = join("data", "fashion-mnist-subset");
-
-/**
- * The folder of the built-in Fashion-MNIST subset: data/fashion-mnist-subset in the package,
- * found by walking up from this module (works from src/node/ and from a bundle in dist/).
- */
-export async function builtinDataDir(): Promise<string> {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 6; up++) {
-    const candidate = join(dir, BUILTIN);
-    try {
-      if ((await stat(join(candidate, "train-images-idx3-ubyte.gz"))).isFile()) return candidate;
-    } catch {
-      // not here: go up
-    }
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  throw new Error(`builtinDataDir: the built-in data set (${BUILTIN}) is missing from the package installed at ${dirname(fileURLToPath(import.meta.url))}; reinstall tensorlane, or pass --data DIR`);
-}
-
-/** The built-in data set: 10,000 training and 2,000 test images of Fashion-MNIST, with class names. */
-export async function loadBuiltinData(): Promise<DataSplits> {
-  return loadIdxFolder(await builtinDataDir(), { classes: FASHION_MNIST_CLASSES });
 }

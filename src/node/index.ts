@@ -5,8 +5,6 @@ export {
   loadIdxFolder,
   loadCifar10Folder,
   loadDataFolder,
-  loadBuiltinData,
-  builtinDataDir,
   type DataSplits,
 } from "./data-files.js";
 export {

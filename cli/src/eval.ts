@@ -1,0 +1,78 @@
+// `tensorlane eval`: a checkpoint's model on a test split, with accuracy per class.
+import { resolve } from "node:path";
+import { decodeNormalization, encodeNormalization, init, loadCheckpoint, type Normalization } from "tensorlane";
+import { readFileBytes } from "tensorlane/node";
+import { loadSplits, testTensor, type DataRecord } from "./data.js";
+import { CliError } from "./errors.js";
+import type { Output } from "./progress.js";
+
+export interface EvalOptions {
+  checkpoint: string;
+  data?: string;
+  batchSize: number;
+  threads?: number | "auto";
+}
+
+export async function runEval(o: EvalOptions, out: Output): Promise<void> {
+  await init({ threads: o.threads ?? 1 });
+  const ck = loadCheckpoint(await readFileBytes(o.checkpoint, { what: "checkpoint" }), o.checkpoint);
+  try {
+    const record = (ck.meta as { data?: DataRecord }).data;
+    if (o.data === undefined && record === undefined) {
+      throw new CliError(`${o.checkpoint} does not say which data it was trained on: pass --data DIR`);
+    }
+    const source = o.data === undefined ? record!.source : resolve(o.data);
+    const splits = await loadSplits(source);
+    const test = splits.test;
+    const config = ck.model.config as { inputDim?: number; inputDims?: number[]; numClasses?: number };
+    const [C, H, W] = test.shape;
+    const fits = config.inputDims ? config.inputDims.join() === [C, H, W].join() : config.inputDim === C * H * W;
+    if (!fits) {
+      const expected = config.inputDims ? config.inputDims.join("x") : `${config.inputDim} values`;
+      throw new CliError(`the model takes images of ${expected} but ${source} has ${C}x${H}x${W}: pass --data with the kind of data it was trained on`);
+    }
+    if (config.numClasses !== undefined && test.numClasses > config.numClasses) {
+      throw new CliError(`${source} has ${test.numClasses} classes but the model scores ${config.numClasses}`);
+    }
+    let normalization: Normalization | undefined;
+    if (record?.normalization) normalization = decodeNormalization(encodeNormalization(record.normalization)); // validated
+    if (normalization === undefined) throw new CliError(`${o.checkpoint} has no data normalization: it was not written by tensorlane train`);
+    if (typeof ck.model.predict !== "function") throw new CliError(`${ck.kind} has no predict()`);
+    // In chunks of whole batches (the same batches as one tensor would give), so the test set never
+    // sits in wasm memory as float32 (CIFAR-10's would take 123 MB).
+    const n = test.labels.length;
+    const chunk = o.batchSize * Math.max(1, Math.floor(2000 / o.batchSize));
+    const pred = new Int32Array(n);
+    for (let start = 0; start < n; start += chunk) {
+      const indices = Int32Array.from({ length: Math.min(chunk, n - start) }, (_, i) => start + i);
+      const X = testTensor(test, normalization, indices);
+      try {
+        pred.set(ck.model.predict(X, { batchSize: o.batchSize }), start);
+      } finally {
+        X.dispose();
+      }
+    }
+    const classes = test.numClasses;
+    const right = new Array<number>(classes).fill(0);
+    const total = new Array<number>(classes).fill(0);
+    let correct = 0;
+    for (let i = 0; i < n; i++) {
+      total[test.labels[i]]++;
+      if (pred[i] === test.labels[i]) {
+        right[test.labels[i]]++;
+        correct++;
+      }
+    }
+    const names = test.classes ?? record?.classes ?? null;
+    out.write(`${ck.kind} from ${o.checkpoint} (tensorlane ${ck.version}${ck.solver ? `, ${ck.solver.epoch} epochs` : ""})\n`);
+    out.write(`data: ${source === "builtin" ? "built-in Fashion-MNIST subset" : source}, ${n} test images\n`);
+    const width = Math.max(5, ...Array.from({ length: classes }, (_, c) => (names?.[c] ?? String(c)).length));
+    for (let c = 0; c < classes; c++) {
+      const name = (names?.[c] ?? String(c)).padEnd(width);
+      out.write(`  ${name}  ${total[c] ? (right[c] / total[c]).toFixed(4) : "  -   "}  (${right[c]}/${total[c]})\n`);
+    }
+    out.write(`test accuracy ${(n ? correct / n : 0).toFixed(4)} (${correct}/${n})\n`);
+  } finally {
+    ck.model.dispose();
+  }
+}

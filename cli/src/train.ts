@@ -1,0 +1,337 @@
+// `tensorlane train`: data -> model -> Solver with a progress display, a checkpoint written
+// atomically at every epoch end (so an interrupted run resumes from its last epoch), and at the
+// end validation/test accuracy, wall time and a picture of the curves.
+import { mkdirSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import {
+  DeepConvNet,
+  FullyConnectedNet,
+  init,
+  runtimeInfo,
+  loadCheckpoint,
+  Solver,
+  VERSION,
+  type CheckpointableModel,
+  type LoadedCheckpoint,
+  type ProgressEvent,
+  type SolverOptions,
+  type UpdateRuleName,
+  type WeightScale,
+  type Augmentation,
+  internal,
+} from "tensorlane";
+import { readFileBytes, saveCheckpointFileSync, writeFileAtomic } from "tensorlane/node";
+import { prepareData, testTensor, type DataRecord, type RunData } from "./data.js";
+import { CliError } from "./errors.js";
+import { createProgress, formatDuration, type Output } from "./progress.js";
+
+// Destructured (not internal.x at each use): the bundle then imports the namespace, an export of dist/tensorlane.js.
+const { deriveSeed } = internal;
+
+export const UPDATE_RULES: Record<string, UpdateRuleName> = {
+  sgd: "sgd",
+  momentum: "sgdMomentum",
+  adagrad: "adagrad",
+  rmsprop: "rmsprop",
+  adam: "adam",
+};
+
+export interface TrainOptions {
+  model: "fc" | "conv";
+  hidden: number[];
+  filters: number[];
+  pools?: number[];
+  batchnorm: boolean;
+  dropout: number;
+  reg: number;
+  weightScale: WeightScale;
+  update: keyof typeof UPDATE_RULES;
+  lr?: number;
+  lrDecay: number;
+  /** "decay": lrDecay after every epoch; "cosine": cosine annealing per iteration after warmupEpochs of linear warm-up. */
+  lrSchedule: "decay" | "cosine";
+  warmupEpochs?: number;
+  epochs?: number;
+  batchSize: number;
+  seed: number;
+  augment?: Augmentation[];
+  data?: string;
+  val?: number;
+  trainSamples?: number;
+  out?: string;
+  name?: string;
+  resume?: string;
+  /** Threads for the kernels (does not change the results, so not part of the run). */
+  threads?: number | "auto";
+}
+
+/** Options that define the run: with --resume they come from the checkpoint. */
+export const RUN_DEFINING = [
+  "model", "hidden", "filters", "pools", "batchnorm", "dropout", "reg", "weightScale", "update", "lr", "lrDecay",
+  "lrSchedule", "warmupEpochs", "batchSize", "seed", "val", "trainSamples", "augment",
+] as const;
+
+/** What a CLI checkpoint's meta holds. */
+interface RunMeta {
+  data: DataRecord;
+  seed: number;
+  cli: { model: string; update: string };
+}
+
+/** --lr-schedule / --warmup-epochs / --lr-decay as Solver options (an explicit --lr-decay does not combine with cosine). */
+function scheduleOptions(o: TrainOptions, given: ReadonlySet<string>): Pick<SolverOptions, "lrDecay" | "lrSchedule"> {
+  if (o.lrSchedule === "cosine") {
+    if (given.has("lrDecay")) throw new CliError("--lr-decay applies to --lr-schedule decay; --lr-schedule cosine sets the rate of every iteration");
+    return { lrSchedule: { type: "cosine", warmupEpochs: o.warmupEpochs ?? 0 } };
+  }
+  if (o.warmupEpochs !== undefined) throw new CliError("--warmup-epochs applies to --lr-schedule cosine");
+  return { lrDecay: o.lrDecay };
+}
+
+/** "lr 0.001 decay 0.9/epoch" or "lr 0.001 cosine, 2 warm-up epochs", from the Solver's own state. */
+function describeSchedule(solver: Solver): string {
+  const s = solver.lrSchedule;
+  if (s === null) return `lr ${solver.learningRate}${solver.lrDecay !== 1 ? ` decay ${solver.lrDecay}/epoch` : ""}`;
+  if (typeof s === "function") return `lr from a custom schedule`;
+  return `lr ${solver.baseLearningRate} cosine${s.minLearningRate ? ` to ${s.minLearningRate}` : ""}${s.warmupEpochs ? `, ${s.warmupEpochs} warm-up epoch${s.warmupEpochs === 1 ? "" : "s"}` : ""}`;
+}
+
+function optionFlag(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+function describeModel(model: CheckpointableModel, kind: string): string {
+  const count = Object.values(model.params).reduce((n, t) => n + t.size, 0).toLocaleString("en-US");
+  const c = model.config as Record<string, unknown>;
+  if (kind === "FullyConnectedNet") {
+    const dims = [c.inputDim, ...(c.hiddenDims as number[]), c.numClasses].join("-");
+    return `FullyConnectedNet ${dims}${c.normalization ? " + batchnorm" : ""}${c.dropout ? ` + dropout ${c.dropout}` : ""} (${count} params)`;
+  }
+  // c.batchnorm: checkpoints written before both models took `normalization`.
+  if (kind === "DeepConvNet") return `DeepConvNet filters ${(c.numFilters as number[]).join(",")}${c.normalization || c.batchnorm ? " + batchnorm" : ""} (${count} params)`;
+  return `${kind} (${count} params)`;
+}
+
+/**
+ * Test accuracy in chunks of 1,000 images (batches of 100 as checkAccuracy scores them), so the
+ * test set never sits in wasm memory as float32 (CIFAR-10's would take 123 MB).
+ */
+function testAccuracy(solver: Solver, data: RunData): number {
+  const n = data.test.labels.length;
+  let correct = 0;
+  for (let start = 0; start < n; start += 1000) {
+    const indices = Int32Array.from({ length: Math.min(1000, n - start) }, (_, i) => start + i);
+    const X = testTensor(data.test, data.record.normalization, indices);
+    correct += Math.round(solver.checkAccuracy(X, data.test.labels.subarray(start, start + indices.length)) * indices.length);
+    X.dispose();
+  }
+  return n === 0 ? 0 : correct / n;
+}
+
+/** The --augment syntax back from the list (what the run used, also when resumed). */
+function describeAugment(list: readonly Augmentation[]): string {
+  return list
+    .map((a) => (a.type === "randomFlip" ? (a.p === undefined ? "flip" : `flip:${a.p}`) : a.type === "randomCrop" ? `crop:${a.padding}` : a.type === "cutout" ? `cutout:${a.size}` : `mixup:${a.alpha}`))
+    .join(",");
+}
+
+function describeData(r: DataRecord): string {
+  const name = r.source === "builtin" ? "built-in Fashion-MNIST subset" : r.source;
+  return `${name}: ${r.numTrain} train / ${r.numVal} val, ${r.shape[1]}x${r.shape[2]}x${r.shape[0]}, ${r.numClasses} classes`;
+}
+
+function buildModel(o: TrainOptions, data: DataRecord): { model: CheckpointableModel; kind: string } {
+  const [C, H, W] = data.shape;
+  const seed = deriveSeed(o.seed, 102);
+  try {
+    if (o.model === "fc") {
+      const model = new FullyConnectedNet({
+        hiddenDims: o.hidden,
+        inputDim: C * H * W,
+        numClasses: data.numClasses,
+        dropout: o.dropout,
+        normalization: o.batchnorm ? "batchnorm" : null,
+        reg: o.reg,
+        weightScale: o.weightScale,
+        seed,
+      });
+      return { model, kind: "FullyConnectedNet" };
+    }
+    if (o.dropout > 0) throw new CliError("--dropout applies to --model fc only");
+    const model = new DeepConvNet({
+      inputDims: [C, H, W],
+      numFilters: o.filters,
+      maxPools: o.pools ?? o.filters.map((_, i) => i),
+      normalization: o.batchnorm ? "batchnorm" : null,
+      numClasses: data.numClasses,
+      weightScale: o.weightScale,
+      reg: o.reg,
+      seed,
+    });
+    return { model, kind: "DeepConvNet" };
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    // The constructor's own message names the option; say which flag sets it.
+    throw new CliError(`cannot build the model: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out: Output): Promise<void> {
+  const startTime = performance.now();
+  await init({ threads: o.threads ?? 1 });
+
+  let resumed: LoadedCheckpoint | null = null;
+  let runMeta: RunMeta;
+  let data: RunData;
+  let model: CheckpointableModel;
+  let kind: string;
+  if (o.resume !== undefined) {
+    const clash = RUN_DEFINING.filter((k) => given.has(k));
+    if (clash.length > 0) {
+      throw new CliError(
+        `${clash.map(optionFlag).join(", ")} cannot be changed when resuming: the checkpoint fixes the model, optimizer and data split. ` +
+          `Resume with only --epochs, --out and --data, or start a new run without --resume`,
+      );
+    }
+    const bytes = await readFileBytes(o.resume, { what: "checkpoint" });
+    resumed = loadCheckpoint(bytes, o.resume);
+    if (resumed.solver === null) throw new CliError(`${o.resume} holds a model without its training state: it can be evaluated (tensorlane eval) but not resumed`);
+    const meta = resumed.meta as unknown as RunMeta;
+    if (meta?.data?.fingerprint === undefined) throw new CliError(`${o.resume} was not written by tensorlane train (no data record): it cannot be resumed from the CLI`);
+    runMeta = meta;
+    data = await prepareData({
+      source: o.data === undefined ? meta.data.source : resolve(o.data),
+      trainSamples: meta.data.trainSamples,
+      valCount: meta.data.valCount,
+      seed: meta.data.seed,
+      expect: meta.data,
+    });
+    model = resumed.model;
+    kind = resumed.kind;
+  } else {
+    data = await prepareData({
+      source: o.data === undefined ? "builtin" : resolve(o.data),
+      trainSamples: o.trainSamples ?? null,
+      valCount: o.val ?? null,
+      seed: o.seed,
+    });
+    ({ model, kind } = buildModel(o, data.record));
+    runMeta = { data: data.record, seed: o.seed, cli: { model: o.model, update: o.update } };
+  }
+
+  const outDir = resolve(o.out ?? (resumed ? dirname(resolve(o.resume!)) : join("runs", o.name ?? new Date().toISOString().replace(/:/g, "-").replace(/\..*$/, ""))));
+  mkdirSync(outDir, { recursive: true });
+  const checkpointPath = join(outDir, "checkpoint.safetensors");
+  const svgPath = join(outDir, "training.svg");
+  const show = (p: string) => (relative(process.cwd(), p).startsWith("..") ? p : relative(process.cwd(), p) || ".");
+
+  const saved = resumed?.solver;
+  const numEpochs = o.epochs ?? saved?.options.numEpochs ?? 10;
+  const solver = new Solver(model, data.solverData, saved
+    ? { ...saved.options, numEpochs, verbose: false } // the CLI only writes built-in rules and schedules
+    : {
+        updateRule: UPDATE_RULES[o.update],
+        optimConfig: o.lr === undefined ? {} : { learningRate: o.lr },
+        ...scheduleOptions(o, given),
+        batchSize: o.batchSize,
+        numEpochs,
+        numTrainSamples: 1000,
+        numValSamples: null,
+        seed: deriveSeed(o.seed, 103),
+        verbose: false,
+        augment: o.augment ?? [],
+      });
+  resumed?.resume(solver);
+  const perEpoch = solver.iterationsPerEpoch;
+  const numIterations = numEpochs * perEpoch;
+  const startIteration = solver.lossHistory.length;
+  if (resumed && startIteration >= numIterations) {
+    throw new CliError(`the run in ${o.resume} already did ${solver.epoch} epochs; pass --epochs with a larger total (e.g. --epochs ${solver.epoch + 5}) to train further`);
+  }
+
+  const rule = Object.entries(UPDATE_RULES).find(([, r]) => r === solver.updateRuleName)?.[0] ?? "custom";
+  out.write(`tensorlane ${VERSION} · ${describeModel(model, kind)}\n`);
+  out.write(`data: ${describeData(data.record)}, ${data.test.labels.length} test\n`);
+  if (o.threads !== undefined && o.threads !== 1) {
+    const info = runtimeInfo();
+    out.write(`threads: ${info.threads}${info.reason ? ` (${info.reason})` : ""}\n`);
+  }
+  out.write(
+    `training: ${rule} ${describeSchedule(solver)}, ` +
+      `${numEpochs} epochs x ${perEpoch} batches of ${solver.batchSize}` +
+      (solver.augment.length > 0 ? `, augment ${describeAugment(solver.augment)}` : "") +
+      (resumed ? `, resuming after epoch ${solver.epoch} (iteration ${startIteration})` : "") +
+      `\ncheckpoint after every epoch: ${show(checkpointPath)} (continue an interrupted run with --resume ${show(checkpointPath)})\n`,
+  );
+
+  if (saved?.options.lrSchedule && numEpochs !== saved.options.numEpochs) {
+    out.write(`note: the cosine schedule anneals over the new total, ${numEpochs} epochs (the run started with ${saved.options.numEpochs}): the rest of its curve is stretched\n`);
+  }
+
+  const progress = createProgress(out, { numEpochs, iterationsPerEpoch: perEpoch, batchSize: solver.batchSize, startIteration }, numIterations);
+  const trainStart = performance.now();
+  let lastCheckpoint: string | null = null;
+  solver.onProgress = (event: ProgressEvent) => {
+    progress.update(event);
+    if (event.iteration % perEpoch !== 0) return;
+    // Epoch end: the model holds the last params (train() restores the best only after the loop).
+    saveCheckpointFileSync(checkpointPath, { model, solver, meta: runMeta as unknown as Record<string, unknown> });
+    lastCheckpoint = checkpointPath;
+    const loss = solver.lossHistory.slice(-perEpoch).filter(Number.isFinite);
+    const mean = loss.reduce((a, b) => a + b, 0) / Math.max(1, loss.length);
+    progress.log(
+      `epoch ${event.iteration / perEpoch}/${numEpochs}  loss ${mean.toFixed(4)}  train acc ${event.trainAcc?.toFixed(4)}  val acc ${event.valAcc?.toFixed(4)}` +
+        `  (${formatDuration((performance.now() - trainStart) / 1000)})`,
+    );
+  };
+  try {
+    solver.train();
+  } catch (error) {
+    progress.stop();
+    const where = lastCheckpoint ? ` The last epoch's checkpoint is ${show(lastCheckpoint)}.` : "";
+    throw new CliError(`${error instanceof Error ? error.message : String(error)}${where}`);
+  }
+  progress.stop();
+  const trainSeconds = (performance.now() - trainStart) / 1000;
+
+  // The model now holds the best parameters (by validation accuracy), as saved in the checkpoint.
+  const testAcc = testAccuracy(solver, data);
+  const checks = solver.accuracyIterations;
+  const bestIndex = solver.valAccHistory.indexOf(solver.bestValAcc);
+  const bestEpoch = bestIndex < 0 ? "?" : checks[bestIndex] === 1 && perEpoch !== 1 ? "before epoch 1" : `epoch ${Math.round(checks[bestIndex] / perEpoch)}`;
+
+  const { trainingCurvesSvg } = await import("./plots.js");
+  const svg = trainingCurvesSvg({
+    title: `${describeModel(model, kind)}: test accuracy ${testAcc.toFixed(4)}`,
+    lossHistory: solver.lossHistory,
+    trainAccHistory: solver.trainAccHistory,
+    valAccHistory: solver.valAccHistory,
+    checkIterations: [...checks],
+  });
+  await writeFileAtomic(svgPath, new TextEncoder().encode(svg));
+  const wallSeconds = (performance.now() - startTime) / 1000;
+  const summary = {
+    tensorlane: VERSION,
+    model: kind,
+    config: model.config,
+    epochs: solver.epoch,
+    iterations: solver.lossHistory.length,
+    valAccuracy: solver.bestValAcc,
+    bestEpoch,
+    testAccuracy: testAcc,
+    testImages: data.test.labels.length,
+    trainSeconds,
+    wallSeconds,
+    data: { ...data.record, normalization: undefined },
+    augment: solver.augment,
+  };
+  await writeFileAtomic(join(outDir, "summary.json"), new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`));
+
+  out.write(`validation accuracy ${solver.bestValAcc.toFixed(4)} (best, ${bestEpoch})\n`);
+  out.write(`test accuracy       ${testAcc.toFixed(4)} (${data.test.labels.length} images)\n`);
+  out.write(`wall time           ${formatDuration(wallSeconds)} (training ${trainSeconds.toFixed(1)} s)\n`);
+  out.write(`wrote ${show(checkpointPath)}, ${show(svgPath)}, ${show(join(outDir, "summary.json"))}\n`);
+  solver.dispose();
+  model.dispose();
+  data.dispose();
+}

@@ -1,0 +1,243 @@
+// The `tensorlane` executable as a user runs it (cli/dist/cli.js, built by `npm run build`): help,
+// a short training run on the built-in data, eval, bit-identical --resume, and errors.
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as tl from "tensorlane";
+
+const root = resolve(import.meta.dirname, "..");
+const cli = join(root, "dist", "cli.js");
+const dir = mkdtempSync(join(tmpdir(), "tensorlane-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeAll(() => tl.init());
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((done) => {
+    execFile(process.execPath, [...nodeArgs, cli, ...args], { cwd: dir, encoding: "utf8", timeout: 120_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+      done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+// Small and quick: 600 training images (100 held out), a 32-unit hidden layer, 25 steps an epoch.
+const QUICK = ["--hidden", "32", "--train-samples", "600", "--val", "100", "--batch-size", "20", "--seed", "7"];
+
+describe("tensorlane CLI", () => {
+  beforeAll(() => {
+    expect(existsSync(cli), "run `npm run build` first").toBe(true);
+  });
+
+  it("--help lists the commands and examples; train --help every option", async () => {
+    const main = await run(["--help"]);
+    expect(main.code).toBe(0);
+    expect(main.stdout).toMatch(/train \[options\]/);
+    expect(main.stdout).toMatch(/eval \[options\]/);
+    expect(main.stdout).toMatch(/Examples:/);
+    const train = await run(["train", "--help"]);
+    expect(train.code).toBe(0);
+    for (const flag of ["--model", "--hidden", "--filters", "--batchnorm", "--dropout", "--reg", "--update", "--lr", "--lr-decay", "--epochs", "--batch-size", "--seed", "--data", "--val", "--out", "--resume"]) {
+      expect(train.stdout).toContain(flag);
+    }
+    expect(train.stdout).toMatch(/apt-get install\s+dataset-fashion-mnist/);
+  });
+
+  it("train: one short epoch on the built-in data writes a valid checkpoint, SVG and summary; eval reads it", async () => {
+    const out = join(dir, "smoke");
+    const r = await run(["train", ...QUICK, "--epochs", "1", "--out", out]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/FullyConnectedNet 784-32-10/);
+    expect(r.stdout).toMatch(/epoch 1\/1 +loss \d\.\d{4} +train acc 0\.\d{4} +val acc 0\.\d{4}/);
+    expect(r.stdout).toMatch(/validation accuracy 0\.\d{4}/);
+    expect(r.stdout).toMatch(/test accuracy +0\.\d{4} \(2000 images\)/);
+    expect(r.stdout).toMatch(/wall time/);
+    expect(r.stdout, "no terminal escape codes when stdout is not a TTY").not.toMatch(/\x1b/);
+
+    const bytes = new Uint8Array(readFileSync(join(out, "checkpoint.safetensors")));
+    const { tensors, metadata } = tl.decodeSafetensors(bytes);
+    expect(tensors.W1.shape).toEqual([784, 32]);
+    expect(tensors.W2.shape).toEqual([32, 10]);
+    expect(JSON.parse(metadata.meta).data.normalization.mean).toHaveLength(1);
+    const ck = tl.loadCheckpoint(bytes);
+    expect(ck.solver?.epoch).toBe(1);
+    ck.model.dispose();
+
+    const svg = readFileSync(join(out, "training.svg"), "utf8");
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg).toMatch(/<path/);
+    expect(svg).toMatch(/<\/svg>\s*$/);
+    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    expect(summary.testAccuracy).toBeGreaterThan(0.5); // 25 steps on 500 images: far above chance (0.1)
+    const printed = Number(/test accuracy +(0\.\d+)/.exec(r.stdout)![1]);
+    expect(summary.testAccuracy.toFixed(4)).toBe(printed.toFixed(4));
+
+    const e = await run(["eval", "--checkpoint", join(out, "checkpoint.safetensors")]);
+    expect(e.stderr).toBe("");
+    expect(e.code).toBe(0);
+    expect(e.stdout).toMatch(/Ankle boot +0\.\d{4}/);
+    expect(e.stdout).toMatch(new RegExp(`test accuracy ${printed.toFixed(4)} \\(\\d+/2000\\)`)); // the same number train printed
+  });
+
+  it("--resume: 2 epochs straight and 1 epoch + resume to 2 write the same checkpoint bytes", async () => {
+    const straight = join(dir, "straight");
+    const split = join(dir, "split");
+    const common = [...QUICK, "--dropout", "0.1", "--lr-decay", "0.8"];
+    const [a, b] = await Promise.all([run(["train", ...common, "--epochs", "2", "--out", straight]), run(["train", ...common, "--epochs", "1", "--out", split])]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    const c = await run(["train", "--resume", join(split, "checkpoint.safetensors"), "--epochs", "2"]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/resuming after epoch 1/);
+    const x = new Uint8Array(readFileSync(join(straight, "checkpoint.safetensors")));
+    const y = new Uint8Array(readFileSync(join(split, "checkpoint.safetensors")));
+    const sx = JSON.parse(tl.decodeSafetensors(x).metadata.solver);
+    const sy = JSON.parse(tl.decodeSafetensors(y).metadata.solver);
+    expect(sy.lossHistory).toEqual(sx.lossHistory);
+    expect(sy.lossHistory).toHaveLength(2 * 25);
+    expect(Buffer.from(y).equals(Buffer.from(x)), "checkpoint files differ").toBe(true);
+    expect(/test accuracy +(\S+)/.exec(c.stdout)![1]).toBe(/test accuracy +(\S+)/.exec(a.stdout)![1]);
+  });
+
+  it("--lr-schedule cosine --warmup-epochs: an interrupted run resumed to its total writes the bytes of the uninterrupted run", async () => {
+    // The uninterrupted run also keeps a copy of the checkpoint its first epoch wrote (a preload
+    // wraps fs.renameSync): that copy is what an interrupted run would have left behind.
+    const hook = join(dir, "keep-first-checkpoint.mjs");
+    writeFileSync(hook, [
+      `import fs from "node:fs";`,
+      `import { syncBuiltinESMExports } from "node:module";`,
+      `const rename = fs.renameSync;`,
+      `let kept = false;`,
+      `fs.renameSync = (from, to) => {`,
+      `  rename(from, to);`,
+      `  if (!kept && String(to).endsWith("checkpoint.safetensors")) { kept = true; fs.copyFileSync(to, process.env.KEEP_FIRST_CHECKPOINT); }`,
+      `};`,
+      `syncBuiltinESMExports();`,
+    ].join("\n"));
+    const straight = join(dir, "cosine-straight");
+    const interrupted = join(dir, "cosine-interrupted");
+    mkdirSync(interrupted);
+    const first = join(interrupted, "checkpoint.safetensors");
+    const a = await run(["train", ...QUICK, "--lr-schedule", "cosine", "--warmup-epochs", "0.5", "--epochs", "2", "--out", straight], ["--import", pathToFileURL(hook).href], { KEEP_FIRST_CHECKPOINT: first });
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toMatch(/training: adam lr 0\.001 cosine, 0\.5 warm-up epochs, 2 epochs x 25 batches of 20/);
+    const saved = JSON.parse(tl.decodeSafetensors(new Uint8Array(readFileSync(first))).metadata.solver);
+    expect(saved.epoch).toBe(1);
+    expect(saved.options.lrSchedule).toEqual({ type: "cosine", warmupEpochs: 0.5, minLearningRate: 0 });
+    const c = await run(["train", "--resume", first]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/resuming after epoch 1/);
+    const x = readFileSync(join(straight, "checkpoint.safetensors"));
+    const y = readFileSync(first);
+    expect(JSON.parse(tl.decodeSafetensors(new Uint8Array(y)).metadata.solver).lossHistory).toHaveLength(50);
+    expect(y.equals(x), "checkpoint files differ").toBe(true);
+    const wrong = await run(["train", ...QUICK, "--warmup-epochs", "1"]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toMatch(/--warmup-epochs applies to --lr-schedule cosine/);
+    const both = await run(["train", ...QUICK, "--lr-schedule", "cosine", "--lr-decay", "0.5"]);
+    expect(both.stderr).toMatch(/--lr-decay applies to --lr-schedule decay/);
+    const clash = await run(["train", "--resume", first, "--lr-schedule", "decay"]);
+    expect(clash.stderr).toMatch(/--lr-schedule cannot be changed when resuming/);
+  });
+
+  it("--augment: stored in the checkpoint, and --resume continues the augmented run bit for bit", async () => {
+    const straight = join(dir, "aug-straight");
+    const split = join(dir, "aug-split");
+    const common = ["--model", "conv", "--filters", "4", "--train-samples", "300", "--val", "60", "--batch-size", "20", "--seed", "3", "--augment", "flip,crop:2,cutout:4,mixup:0.2"];
+    const [a, b] = await Promise.all([run(["train", ...common, "--epochs", "2", "--out", straight]), run(["train", ...common, "--epochs", "1", "--out", split])]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(a.stdout).toMatch(/augment flip,crop:2,cutout:4,mixup:0.2/);
+    const c = await run(["train", "--resume", join(split, "checkpoint.safetensors"), "--epochs", "2"]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/augment flip,crop:2,cutout:4,mixup:0.2, resuming after epoch 1/);
+    const x = readFileSync(join(straight, "checkpoint.safetensors"));
+    const y = readFileSync(join(split, "checkpoint.safetensors"));
+    expect(JSON.parse(tl.decodeSafetensors(new Uint8Array(x)).metadata.solver).options.augment).toEqual([
+      { type: "randomFlip" }, { type: "randomCrop", padding: 2 }, { type: "cutout", size: 4 }, { type: "mixup", alpha: 0.2 },
+    ]);
+    expect(y.equals(x), "checkpoint files differ").toBe(true);
+    const clash = await run(["train", "--resume", join(split, "checkpoint.safetensors"), "--augment", "flip"]);
+    expect(clash.stderr).toMatch(/--augment cannot be changed when resuming/);
+  });
+
+  it("--augment errors name the item and show the syntax", async () => {
+    for (const [list, message] of [
+      ["flip,rotate:10", /unknown augmentation "rotate:10": expected flip\[:p\], crop:padding, cutout:size, mixup:alpha or none/],
+      ["crop", /crop needs a padding \(crop:2\), e\.g\. flip,crop:2,cutout:8,mixup:0\.2/],
+      ["cutout:2.5", /cutout:2\.5: expected a square side in pixels, an integer in \[1, 1024\]/],
+      ["mixup:0", /mixup:0: expected a Beta\(alpha, alpha\) parameter > 0/],
+      ["flip:1.5", /flip:1\.5: expected a flip probability in \[0, 1\]/],
+      ["crop:1:2", /"crop:1:2" has more than one value/],
+    ] as const) {
+      const r = await run(["train", "--augment", list]);
+      expect(r.code, list).not.toBe(0);
+      expect(r.stderr, list).toMatch(/'--augment <list>' argument/);
+      expect(r.stderr, list).toMatch(message);
+    }
+  });
+
+  it("train --model conv --batchnorm: the checkpoint holds the running statistics; eval agrees with train", async () => {
+    const out = join(dir, "conv");
+    const r = await run(["train", "--model", "conv", "--filters", "4", "--batchnorm", "--train-samples", "300", "--val", "60", "--batch-size", "20", "--epochs", "1", "--out", out]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/DeepConvNet filters 4 \+ batchnorm/);
+    const { tensors } = tl.decodeSafetensors(new Uint8Array(readFileSync(join(out, "checkpoint.safetensors"))));
+    expect(tensors["buffers.runningMean1"].shape).toEqual([4]);
+    expect(tensors["resume.buffers.runningVar1"].shape).toEqual([4]);
+    const e = await run(["eval", "--checkpoint", join(out, "checkpoint.safetensors")]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(/test accuracy +(\S+)/.exec(e.stdout)![1]).toBe(/test accuracy +(\S+)/.exec(r.stdout)![1]);
+  });
+
+  it("init-experiment prints the per-layer table and writes its picture", async () => {
+    const out = join(dir, "init");
+    const r = await run(["init-experiment", "--width", "64", "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Kaiming, ReLU/);
+    expect(readFileSync(join(out, "init-experiment.svg"), "utf8").startsWith("<svg")).toBe(true);
+  });
+
+  it("errors say what to do and exit non-zero", async () => {
+    const unknown = await run(["train", "--hiden", "10"]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/unknown option '--hiden'[\s\S]*Did you mean --hidden\?/);
+    const bad = await run(["train", "--hidden", "100,abc"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/'--hidden <list>' argument '100,abc' is invalid\. Expected comma-separated positive integers, e\.g\. 100,100/);
+    const rule = await run(["train", "--update", "nesterov"]);
+    expect(rule.stderr).toMatch(/Allowed choices are sgd, momentum, adagrad, rmsprop, adam/);
+    const missing = await run(["train", "--data", join(dir, "no-such-folder")]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/data folder not found/);
+    expect(missing.stderr).toMatch(/apt-get install dataset-fashion-mnist/);
+    const clash = await run(["train", "--resume", join(dir, "smoke", "checkpoint.safetensors"), "--hidden", "64"]);
+    expect(clash.code).not.toBe(0);
+    expect(clash.stderr).toMatch(/--hidden cannot be changed when resuming/);
+  });
+
+  it("eval of a corrupted or truncated checkpoint: a clear error, no stack trace", async () => {
+    const good = readFileSync(join(dir, "smoke", "checkpoint.safetensors"));
+    const flipped = Buffer.from(good);
+    flipped[flipped.length - 3] ^= 1;
+    writeFileSync(join(dir, "flipped.safetensors"), flipped);
+    writeFileSync(join(dir, "cut.safetensors"), good.subarray(0, good.length >> 1));
+    const f = await run(["eval", "--checkpoint", "flipped.safetensors"]);
+    expect(f.code).not.toBe(0);
+    expect(f.stderr).toMatch(/^tensorlane: error: loadCheckpoint: flipped\.safetensors: the tensor data is corrupted/);
+    expect(f.stderr).not.toMatch(/\n\s+at /);
+    const t = await run(["eval", "--checkpoint", "cut.safetensors"]);
+    expect(t.stderr).toMatch(/cut\.safetensors: .*truncated/);
+    const none = await run(["eval", "--checkpoint", "nothing.safetensors"]);
+    expect(none.stderr).toMatch(/checkpoint not found: nothing\.safetensors/);
+  });
+});

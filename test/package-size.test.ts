@@ -1,0 +1,152 @@
+// What a user pays for the library: small apps bundled from the built package with esbuild
+// --minify (does tree-shaking drop what an app does not use?), and the install footprint of the
+// packed tarball (one package, no dependencies). Needs `npm run build` (npm test does it).
+// Every figure is printed; the limits are issue 12's targets.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = resolve(import.meta.dirname, "..");
+const dir = mkdtempSync(join(tmpdir(), "tensorlane-size-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const KB = 1024;
+// The npm that runs this Node (node_modules/.bin may hold an older npm that some devDependency
+// brings along, without --pack-destination).
+const npmCli = join(dirname(process.execPath), "..", "lib", "node_modules", "npm", "bin", "npm-cli.js");
+const npm = (args: string[], cwd: string) =>
+  existsSync(npmCli)
+    ? execFileSync(process.execPath, [npmCli, ...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+    : execFileSync("npm", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+const kb = (bytes: number) => `${(bytes / KB).toFixed(1)} KB`;
+
+// Each app does real work with what it imports (so nothing is dropped as unused by the app
+// itself) and prints a line the test checks after running the bundle in Node.
+const APPS = {
+  // Everything the library exports, kept alive: the whole browser bundle as a bundler sees it.
+  everything: {
+    limit: 50 * KB,
+    code: `import * as tl from "tensorlane";
+await tl.init();
+// Object.keys keeps every export alive, as a page using the whole API would.
+console.log(Object.keys(tl).length > 60 && typeof tl.loadCheckpoint === "function" && typeof tl.Conv.forward === "function" ? "ok" : "missing exports");`,
+  },
+  // The issue's second app: init, FullyConnectedNet and Solver only.
+  "init + FullyConnectedNet + Solver": {
+    limit: 25 * KB,
+    code: `import { init, randn, FullyConnectedNet, Solver } from "tensorlane";
+await init();
+const X = randn([40, 6], { seed: 1 });
+const y = Int32Array.from({ length: 40 }, (_, i) => i % 3);
+const net = new FullyConnectedNet({ hiddenDims: [8], inputDim: 6, numClasses: 3, weightScale: "kaiming", seed: 2 });
+const solver = new Solver(net, { XTrain: X, yTrain: y, XVal: X, yVal: y }, { updateRule: "adam", numEpochs: 2, batchSize: 20, verbose: false, seed: 3 });
+solver.train();
+console.log(solver.lossHistory.length === 4 ? "ok" : "wrong history");`,
+  },
+  // The course's layer-by-layer style: Linear, ReLU, softmaxLoss and adam (plus init and tensors).
+  "Linear + ReLU + softmaxLoss + adam": {
+    limit: 20 * KB,
+    code: `import { init, randn, zeros, Linear, ReLU, softmaxLoss, adam } from "tensorlane";
+await init();
+const x = randn([4, 5], { seed: 1 });
+const w = randn([5, 3], { seed: 2, std: 0.1 });
+const b = zeros([3]);
+const [h, fc] = Linear.forward(x, w, b);
+const [a, relu] = ReLU.forward(h);
+const [loss, dscores] = softmaxLoss(a, [0, 1, 2, 1]);
+const [, dw] = Linear.backward(ReLU.backward(dscores, relu), fc);
+adam(w, dw, { learningRate: 1e-3 });
+console.log(Number.isFinite(loss) ? "ok" : "bad loss");`,
+  },
+} as const;
+
+interface Measured {
+  raw: number;
+  gzip: number;
+  file: string;
+}
+
+async function bundle(name: string, code: string): Promise<Measured> {
+  const { build } = await import("esbuild");
+  const slug = name.replace(/[^a-z]+/gi, "-");
+  const entry = join(dir, `${slug}.js`);
+  const file = join(dir, `${slug}.bundle.js`);
+  writeFileSync(entry, code);
+  // The same as `esbuild app.js --bundle --minify --format=esm --platform=browser`.
+  const result = await build({ entryPoints: [entry], bundle: true, minify: true, format: "esm", platform: "browser", outfile: file, logLevel: "silent" });
+  expect(result.errors).toEqual([]);
+  const bytes = readFileSync(file);
+  return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, file };
+}
+
+describe("bundle sizes: esbuild --minify of small apps (gzip -9)", () => {
+  beforeAll(() => {
+    expect(existsSync(join(root, "dist", "tensorlane.js")), "run `npm run build` first").toBe(true);
+    // The app folder resolves "tensorlane" to this repository, as an installed package would.
+    mkdirSync(join(dir, "node_modules"));
+    symlinkSync(root, join(dir, "node_modules", "tensorlane"), "dir");
+  });
+
+  for (const [name, app] of Object.entries(APPS)) {
+    it(`${name}: at most ${kb(app.limit)} gzip, and the bundle runs`, async () => {
+      const m = await bundle(name, app.code);
+      console.log(`bundle size: ${name.padEnd(36)} ${kb(m.raw).padStart(9)} raw ${kb(m.gzip).padStart(8)} gzip (limit ${kb(app.limit)})`);
+      const output = execFileSync(process.execPath, [m.file], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      expect(output.trim()).toBe("ok");
+      expect(m.gzip, `${name}: ${kb(m.gzip)} gzip is over ${kb(app.limit)}`).toBeLessThanOrEqual(app.limit);
+    });
+  }
+
+  it("tree-shaking works: the small apps leave out the modules they do not use", async () => {
+    // Names that only unused modules carry in their error messages: the init experiment, gradient
+    // checks, checkpoints, data readers, the conv net and its layers.
+    const unused = ["runInitExperiment", "checkModelGradients", "evalNumericalGradient", "loadCheckpoint", "parseIdx", "parseCifar10", "gunzip", "decodeSafetensors", "DeepConvNet", "Conv.forward", "MaxPool.forward"];
+    const layers = await bundle("layers probe", APPS["Linear + ReLU + softmaxLoss + adam"].code);
+    const solver = await bundle("solver probe", APPS["init + FullyConnectedNet + Solver"].code);
+    const all = await bundle("all probe", APPS.everything.code);
+    const found = (file: string, markers: string[]) => markers.filter((m) => readFileSync(file, "utf8").includes(m));
+    expect(found(all.file, unused), "the whole bundle has every marker (so their absence below means something)").toEqual(unused);
+    expect(found(layers.file, [...unused, "FullyConnectedNet", "Solver"]), "the Linear/ReLU app bundles").toEqual([]);
+    expect(found(solver.file, unused), "the FullyConnectedNet/Solver app bundles").toEqual([]);
+  });
+});
+
+/** Bytes of every file under path (symlinks not followed). */
+function diskBytes(path: string): number {
+  const info = statSync(path);
+  if (!info.isDirectory()) return info.size;
+  return readdirSync(path).reduce((sum, name) => sum + diskBytes(join(path, name)), 0);
+}
+
+describe("install footprint: npm pack, then npm install of the tarball in an empty folder", () => {
+  it("installs exactly one package (no dependencies) of at most 1.5 MB", () => {
+    const packDir = join(dir, "pack");
+    const app = join(dir, "install-app");
+    mkdirSync(packDir);
+    mkdirSync(app);
+    // --ignore-scripts: pack what the build made, without rebuilding.
+    const packed = JSON.parse(
+      npm(["pack", "--json", "--ignore-scripts", "--pack-destination", packDir], root),
+    ) as { filename: string; size: number; unpackedSize: number; entryCount: number; files: { path: string }[] }[];
+    const tarball = join(packDir, packed[0].filename);
+    const paths = packed[0].files.map((f) => f.path);
+    expect(paths).toContain("dist/tensorlane.js");
+    expect(paths.filter((p) => p.startsWith("data/") || p.includes("cli.js")), "the data set and the CLI belong to tensorlane-cli").toEqual([]);
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "size-probe", version: "1.0.0", private: true }));
+    // Offline: the tarball has no dependencies, so nothing may need the registry.
+    npm(["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", tarball], app);
+    const lock = JSON.parse(readFileSync(join(app, "node_modules", ".package-lock.json"), "utf8")) as { packages: Record<string, unknown> };
+    const installed = Object.keys(lock.packages);
+    const bytes = diskBytes(join(app, "node_modules", "tensorlane"));
+    console.log(
+      `install footprint: tarball ${kb(packed[0].size)}, ${packed[0].entryCount} files, unpacked ${kb(packed[0].unpackedSize)}; ` +
+        `installed ${installed.length} package(s) [${installed.join(", ")}], ${kb(bytes)} on disk (limit 1536.0 KB)`,
+    );
+    expect(installed).toEqual(["node_modules/tensorlane"]);
+    expect(readdirSync(join(app, "node_modules")).filter((n) => !n.startsWith("."))).toEqual(["tensorlane"]);
+    expect(bytes, `installed size ${kb(bytes)}`).toBeLessThanOrEqual(1.5 * 1024 * KB);
+  }, 120_000);
+});
