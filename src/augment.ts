@@ -159,14 +159,13 @@ export function mixupInto(xOut: Tensor, yOut: Tensor, x: Tensor, y: Targets, opt
     checkSoftLabels(fn, y, N, numClasses);
     checkDisjoint(fn, "yOut", yOut, "y", y);
   }
+  // Integer labels are checked (and copied into wasm) before anything is drawn or allocated.
+  const labelsPtr = soft ? 0 : labelsToWasm(fn, y, N, numClasses);
   const [seed, offset] = stream(fn, o, N);
   const k = kernels();
   const scratch = mixupScratch(N, numClasses);
-  let labels = (y as Tensor).ptr;
-  if (!soft) {
-    k.f32_one_hot(scratch.oneHot, labelsToWasm(fn, y, N, numClasses), N, numClasses);
-    labels = scratch.oneHot;
-  }
+  if (!soft) k.f32_one_hot(scratch.oneHot, labelsPtr, N, numClasses);
+  const labels = soft ? (y as Tensor).ptr : scratch.oneHot;
   k.i32_random_permutation(scratch.partner, N, seed, offset);
   const lam = k.f64_random_beta(alpha, seed, offset);
   k.f32_mix_rows(xOut.ptr, x.ptr, scratch.partner, N, rowSize, lam);

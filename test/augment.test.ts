@@ -388,5 +388,10 @@ describe("argument checks (clear errors, nothing allocated, library usable after
     const ok = tl.randomFlip(X, { seed: 1 });
     expect(ok.shape).toEqual([2, 1, 3, 3]);
     ok.dispose();
+    // Found by the fuzz: missing integer labels are a named TypeError before anything is drawn, not a crash reading y.ptr.
+    const [xOut, yOut] = [tl.keep(tl.zeros([2, 1, 3, 3])), tl.keep(tl.zeros([2, 2]))];
+    expect(() => tl.mixupInto(xOut, yOut, X, undefined as never, { alpha: 1, numClasses: 2 })).toThrow(/^mixup: y must be/);
+    xOut.dispose();
+    yOut.dispose();
   });
 });
