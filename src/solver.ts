@@ -356,8 +356,9 @@ export class Solver {
     this.#holdsBest = false;
     const offset = this.#rngState; // the batch's counters: its augmentations draw at the same position
     const [Xb, yb] = this.#sample(this.#train, n, "batch");
-    const [X, y] = this.#augmentBatch(Xb, yb, offset);
-    // Integer labels were checked at construction; soft labels (mixup's) are the model's to check.
+    // The labels were checked at construction (mixup and the model skip their scans); soft labels
+    // (mixup's) are the model's to check.
+    const [X, y] = withCheckedLabels(yb, this.#classes, () => this.#augmentBatch(Xb, yb, offset));
     const [loss, grads] = y instanceof Int32Array ? withCheckedLabels(y, this.#classes, () => this.model.loss(X, y)) : this.model.loss(X, y);
     this.#lossHistory.push(loss);
     if (!Number.isFinite(loss) && this.onNonFinite === "throw") {
