@@ -6,14 +6,14 @@
 const GOLDEN: u64 = 0x9e3779b97f4a7c15;
 const TWO_PI: f64 = 6.283185307179586;
 
-@inline function mix64(z: u64): u64 {
+@inline export function mix64(z: u64): u64 {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
   z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
   return z ^ (z >> 31);
 }
 
 /** The stream key for a seed: mixed so that nearby seeds give unrelated streams. */
-@inline function streamKey(seed: u32): u64 {
+@inline export function streamKey(seed: u32): u64 {
   return mix64((<u64>seed) * GOLDEN + 0x632be59bd9b4e019);
 }
 

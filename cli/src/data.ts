@@ -9,7 +9,6 @@ import {
   shuffledIndices,
   splitTrainVal,
   subset,
-  toSolverData,
   toTensor,
   type ImageDataset,
   type Normalization,
@@ -43,7 +42,8 @@ export interface DataRecord {
 
 export interface RunData {
   record: DataRecord;
-  solverData: { XTrain: Tensor; yTrain: Int32Array; XVal: Tensor; yVal: Int32Array };
+  /** Byte sets: the Solver keeps them as bytes in wasm memory and normalizes each batch (same bits as float tensors). */
+  solverData: { train: ImageDataset; val: ImageDataset; normalization: Normalization };
   test: ImageDataset;
   dispose(): void;
 }
@@ -118,19 +118,15 @@ export async function prepareData(options: {
         `pass --data with the folder the run used${options.expect.source === "builtin" ? " (it used the built-in subset: omit --data)" : `: ${options.expect.source}`}`,
     );
   }
-  const solverData = toSolverData(split.train, split.val, normalization);
   return {
     record,
-    solverData,
+    solverData: { train: split.train, val: split.val, normalization },
     test: splits.test,
-    dispose() {
-      solverData.XTrain.dispose();
-      solverData.XVal.dispose();
-    },
+    dispose() {}, // the Solver frees its byte copies
   };
 }
 
-/** The test images as a normalized tensor (the caller disposes it). */
-export function testTensor(test: ImageDataset, normalization: Normalization): Tensor {
-  return toTensor(test, { normalization });
+/** The test images (or those at `indices`) as a normalized tensor (the caller disposes it). */
+export function testTensor(test: ImageDataset, normalization: Normalization, indices?: ArrayLike<number>): Tensor {
+  return toTensor(test, { normalization, indices });
 }

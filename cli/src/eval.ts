@@ -38,14 +38,20 @@ export async function runEval(o: EvalOptions, out: Output): Promise<void> {
     if (record?.normalization) normalization = decodeNormalization(encodeNormalization(record.normalization)); // validated
     if (normalization === undefined) throw new CliError(`${o.checkpoint} has no data normalization: it was not written by tensorlane train`);
     if (typeof ck.model.predict !== "function") throw new CliError(`${ck.kind} has no predict()`);
-    const X = testTensor(test, normalization);
-    let pred: Int32Array;
-    try {
-      pred = ck.model.predict(X, { batchSize: o.batchSize });
-    } finally {
-      X.dispose();
-    }
+    // In chunks of whole batches (the same batches as one tensor would give), so the test set never
+    // sits in wasm memory as float32 (CIFAR-10's would take 123 MB).
     const n = test.labels.length;
+    const chunk = o.batchSize * Math.max(1, Math.floor(2000 / o.batchSize));
+    const pred = new Int32Array(n);
+    for (let start = 0; start < n; start += chunk) {
+      const indices = Int32Array.from({ length: Math.min(chunk, n - start) }, (_, i) => start + i);
+      const X = testTensor(test, normalization, indices);
+      try {
+        pred.set(ck.model.predict(X, { batchSize: o.batchSize }), start);
+      } finally {
+        X.dispose();
+      }
+    }
     const classes = test.numClasses;
     const right = new Array<number>(classes).fill(0);
     const total = new Array<number>(classes).fill(0);

@@ -17,6 +17,7 @@ import {
   type SolverOptions,
   type UpdateRuleName,
   type WeightScale,
+  type Augmentation,
   internal,
 } from "tensorlane";
 import { readFileBytes, saveCheckpointFileSync, writeFileAtomic } from "tensorlane/node";
@@ -53,6 +54,7 @@ export interface TrainOptions {
   epochs?: number;
   batchSize: number;
   seed: number;
+  augment?: Augmentation[];
   data?: string;
   val?: number;
   trainSamples?: number;
@@ -66,7 +68,7 @@ export interface TrainOptions {
 /** Options that define the run: with --resume they come from the checkpoint. */
 export const RUN_DEFINING = [
   "model", "hidden", "filters", "pools", "batchnorm", "dropout", "reg", "weightScale", "update", "lr", "lrDecay",
-  "lrSchedule", "warmupEpochs", "batchSize", "seed", "val", "trainSamples",
+  "lrSchedule", "warmupEpochs", "batchSize", "seed", "val", "trainSamples", "augment",
 ] as const;
 
 /** What a CLI checkpoint's meta holds. */
@@ -108,6 +110,29 @@ function describeModel(model: CheckpointableModel, kind: string): string {
   // c.batchnorm: checkpoints written before both models took `normalization`.
   if (kind === "DeepConvNet") return `DeepConvNet filters ${(c.numFilters as number[]).join(",")}${c.normalization || c.batchnorm ? " + batchnorm" : ""} (${count} params)`;
   return `${kind} (${count} params)`;
+}
+
+/**
+ * Test accuracy in chunks of 1,000 images (batches of 100 as checkAccuracy scores them), so the
+ * test set never sits in wasm memory as float32 (CIFAR-10's would take 123 MB).
+ */
+function testAccuracy(solver: Solver, data: RunData): number {
+  const n = data.test.labels.length;
+  let correct = 0;
+  for (let start = 0; start < n; start += 1000) {
+    const indices = Int32Array.from({ length: Math.min(1000, n - start) }, (_, i) => start + i);
+    const X = testTensor(data.test, data.record.normalization, indices);
+    correct += Math.round(solver.checkAccuracy(X, data.test.labels.subarray(start, start + indices.length)) * indices.length);
+    X.dispose();
+  }
+  return n === 0 ? 0 : correct / n;
+}
+
+/** The --augment syntax back from the list (what the run used, also when resumed). */
+function describeAugment(list: readonly Augmentation[]): string {
+  return list
+    .map((a) => (a.type === "randomFlip" ? (a.p === undefined ? "flip" : `flip:${a.p}`) : a.type === "randomCrop" ? `crop:${a.padding}` : a.type === "cutout" ? `cutout:${a.size}` : `mixup:${a.alpha}`))
+    .join(",");
 }
 
 function describeData(r: DataRecord): string {
@@ -214,6 +239,7 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
         numValSamples: null,
         seed: deriveSeed(o.seed, 103),
         verbose: false,
+        augment: o.augment ?? [],
       });
   resumed?.resume(solver);
   const perEpoch = solver.iterationsPerEpoch;
@@ -233,6 +259,7 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   out.write(
     `training: ${rule} ${describeSchedule(solver)}, ` +
       `${numEpochs} epochs x ${perEpoch} batches of ${solver.batchSize}` +
+      (solver.augment.length > 0 ? `, augment ${describeAugment(solver.augment)}` : "") +
       (resumed ? `, resuming after epoch ${solver.epoch} (iteration ${startIteration})` : "") +
       `\ncheckpoint after every epoch: ${show(checkpointPath)} (continue an interrupted run with --resume ${show(checkpointPath)})\n`,
   );
@@ -268,9 +295,7 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   const trainSeconds = (performance.now() - trainStart) / 1000;
 
   // The model now holds the best parameters (by validation accuracy), as saved in the checkpoint.
-  const XTest = testTensor(data.test, data.record.normalization);
-  const testAcc = solver.checkAccuracy(XTest, data.test.labels);
-  XTest.dispose();
+  const testAcc = testAccuracy(solver, data);
   const checks = solver.accuracyIterations;
   const bestIndex = solver.valAccHistory.indexOf(solver.bestValAcc);
   const bestEpoch = bestIndex < 0 ? "?" : checks[bestIndex] === 1 && perEpoch !== 1 ? "before epoch 1" : `epoch ${Math.round(checks[bestIndex] / perEpoch)}`;
@@ -298,6 +323,7 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
     trainSeconds,
     wallSeconds,
     data: { ...data.record, normalization: undefined },
+    augment: solver.augment,
   };
   await writeFileAtomic(join(outDir, "summary.json"), new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`));
 

@@ -148,6 +148,43 @@ describe("tensorlane CLI", () => {
     expect(clash.stderr).toMatch(/--lr-schedule cannot be changed when resuming/);
   });
 
+  it("--augment: stored in the checkpoint, and --resume continues the augmented run bit for bit", async () => {
+    const straight = join(dir, "aug-straight");
+    const split = join(dir, "aug-split");
+    const common = ["--model", "conv", "--filters", "4", "--train-samples", "300", "--val", "60", "--batch-size", "20", "--seed", "3", "--augment", "flip,crop:2,cutout:4,mixup:0.2"];
+    const [a, b] = await Promise.all([run(["train", ...common, "--epochs", "2", "--out", straight]), run(["train", ...common, "--epochs", "1", "--out", split])]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(a.stdout).toMatch(/augment flip,crop:2,cutout:4,mixup:0.2/);
+    const c = await run(["train", "--resume", join(split, "checkpoint.safetensors"), "--epochs", "2"]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/augment flip,crop:2,cutout:4,mixup:0.2, resuming after epoch 1/);
+    const x = readFileSync(join(straight, "checkpoint.safetensors"));
+    const y = readFileSync(join(split, "checkpoint.safetensors"));
+    expect(JSON.parse(tl.decodeSafetensors(new Uint8Array(x)).metadata.solver).options.augment).toEqual([
+      { type: "randomFlip" }, { type: "randomCrop", padding: 2 }, { type: "cutout", size: 4 }, { type: "mixup", alpha: 0.2 },
+    ]);
+    expect(y.equals(x), "checkpoint files differ").toBe(true);
+    const clash = await run(["train", "--resume", join(split, "checkpoint.safetensors"), "--augment", "flip"]);
+    expect(clash.stderr).toMatch(/--augment cannot be changed when resuming/);
+  });
+
+  it("--augment errors name the item and show the syntax", async () => {
+    for (const [list, message] of [
+      ["flip,rotate:10", /unknown augmentation "rotate:10": expected flip\[:p\], crop:padding, cutout:size, mixup:alpha or none/],
+      ["crop", /crop needs a padding \(crop:2\), e\.g\. flip,crop:2,cutout:8,mixup:0\.2/],
+      ["cutout:2.5", /cutout:2\.5: expected a square side in pixels, an integer in \[1, 1024\]/],
+      ["mixup:0", /mixup:0: expected a Beta\(alpha, alpha\) parameter > 0/],
+      ["flip:1.5", /flip:1\.5: expected a flip probability in \[0, 1\]/],
+      ["crop:1:2", /"crop:1:2" has more than one value/],
+    ] as const) {
+      const r = await run(["train", "--augment", list]);
+      expect(r.code, list).not.toBe(0);
+      expect(r.stderr, list).toMatch(/'--augment <list>' argument/);
+      expect(r.stderr, list).toMatch(message);
+    }
+  });
+
   it("train --model conv --batchnorm: the checkpoint holds the running statistics; eval agrees with train", async () => {
     const out = join(dir, "conv");
     const r = await run(["train", "--model", "conv", "--filters", "4", "--batchnorm", "--train-samples", "300", "--val", "60", "--batch-size", "20", "--epochs", "1", "--out", out]);

@@ -332,8 +332,9 @@ function imagesTensor(fn: string, ds: ImageDataset, idx: ArrayLike<number>, norm
 }
 
 // value lut[c*256 + v] = (v/255 - mean[c]) / std[c] rounded to the output's precision: computed
-// once per call, exact per entry.
-function lookupTable(
+// once per call, exact per entry. The Solver's byte path hands the same table to its wasm gather,
+// so both paths give the same bits.
+export function lookupTable(
   channels: number, normalization: Normalization | undefined,
   Values: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array,
 ): Float32Array | Float64Array {

@@ -12,7 +12,8 @@
 // Metadata (strings):
 //   format "tensorlane-checkpoint", format_version "1", tensorlane_version,
 //   model   JSON { kind, config, rngState }
-//   solver  JSON (with a Solver): Solver.state() without its tensors: options (with lrSchedule),
+//   solver  JSON (with a Solver): Solver.state() without its tensors: options (with lrSchedule,
+//           and the augment list when the run has one),
 //           epoch, iteration, rngState, histories, accuracy-check iterations, best accuracy
 //   meta    JSON, the caller's (data normalization, seed, command line, ...)
 //   crc32   of the data section, so a flipped bit in the numbers is caught, not trained on
@@ -20,6 +21,7 @@
 // Loading treats the bytes as hostile: the safetensors decoder bounds every size, then every
 // piece is checked against the model rebuilt from its config (names, shapes, JSON types), and any
 // mismatch is a FileFormatError that says what is wrong.
+import { checkAugmentations, type Augmentation } from "../augment.js";
 import { MODEL_KINDS, modelKindOf, type CheckpointableModel } from "../models/kinds.js";
 import { updateRules, type UpdateRuleName } from "../optim.js";
 import type { CosineSchedule } from "../schedule.js";
@@ -56,6 +58,8 @@ export interface SolverCheckpoint {
     updateRule?: UpdateRuleName;
     /** The cosine schedule; absent for per-epoch lrDecay, and for a custom function (`customLrSchedule`: pass the same one). */
     lrSchedule?: Required<CosineSchedule>;
+    /** The augmentations, when the run used any. */
+    augment?: Augmentation[];
     numTrainSamples: number | null;
     numValSamples: number | null;
   };
@@ -348,6 +352,7 @@ function resumeSolver(
       numTrainSamples: o.numTrainSamples,
       numValSamples: o.numValSamples,
       seed: o.seed,
+      ...(o.augment === undefined ? {} : { augment: o.augment }),
     },
     iterationsPerEpoch: saved.iterationsPerEpoch,
     epoch: saved.epoch,
@@ -418,6 +423,14 @@ function checkSolverState(fail: (m: string) => never, s: Record<string, unknown>
     const c = schedule as Record<string, unknown>;
     if (typeof c !== "object" || Array.isArray(c) || c.type !== "cosine" || !num(c.warmupEpochs) || c.warmupEpochs < 0 || !num(c.minLearningRate) || c.minLearningRate < 0 || Object.keys(c).length !== 3) {
       bad("options.lrSchedule", `null, "custom" or { type: "cosine", warmupEpochs, minLearningRate }`, schedule);
+    }
+  }
+  // Only runs with augmentation store a list (files without one read as before).
+  if (o.augment !== undefined) {
+    try {
+      o.augment = checkAugmentations("checkpoint", "solver options.augment", o.augment);
+    } catch (error) {
+      fail(error instanceof Error ? error.message.replace(/^checkpoint: /, "") : String(error));
     }
   }
   for (const key of ["epoch", "iteration", "iterationsPerEpoch", "rngState"] as const) if (!isCount(s[key])) bad(key, "a non-negative integer", s[key]);

@@ -2,9 +2,8 @@
 // the course's DeepConvNet, with explicit passes over workspace buffers (a training step
 // allocates nothing after the first). Batch norm runs in train mode inside loss(X, y) and in test
 // mode inside loss(X).
-import { softmaxLossRows } from "../ops/loss.js";
 import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
-import { labelsToWasm, type Labels } from "../labels.js";
+import { softmaxLossKernel, targetsToWasm, type Targets } from "../targets.js";
 import { convBackwardInto, convForwardInto, type ConvDims } from "../layers/conv.js";
 import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
 import { maxPoolBackwardInto, maxPoolForwardInto, type PoolDims } from "../layers/maxpool.js";
@@ -124,11 +123,11 @@ export class DeepConvNet extends WorkspaceModel {
   }
 
   /** Class scores (N, numClasses) in test mode; with labels, [loss, gradients]. */
-  protected compute(X: Tensor, y?: Labels, reuseScores = false): Tensor | [number, Record<string, Tensor>] {
+  protected compute(X: Tensor, y?: Targets, reuseScores = false): Tensor | [number, Record<string, Tensor>] {
     const fn = "DeepConvNet.loss";
     const N = this.checkInput(fn, X);
     const train = y !== undefined;
-    const yPtr = train ? labelsToWasm(fn, y, N, this.config.numClasses) : 0;
+    const targets = train ? targetsToWasm(fn, y, N, this.config.numClasses) : null;
     const ws = this.ws;
     const p = this.params;
     const L = this.numLayers;
@@ -171,7 +170,7 @@ export class DeepConvNet extends WorkspaceModel {
     // Loss and backward.
     const g = this.paramStore.grads;
     const dscores = ws.get("dscores", [N, C]);
-    let loss = softmaxLossRows(dscores.ptr, scores.ptr, yPtr, N, C, this.dtype);
+    let loss = softmaxLossKernel(targets!, dscores.ptr, scores.ptr, N, C, this.dtype);
     let dh: Tensor | null = L > 1 ? ws.get(`dh${L - 1}`, [N, Cl, Hl, Wl]) : null;
     linearBackwardInto(dh, g[`W${L}`], g[`b${L}`], dscores, h[L - 1], p[`W${L}`], N, D, C);
     for (let i = L - 1; i >= 1; i--) {

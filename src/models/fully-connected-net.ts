@@ -2,9 +2,8 @@
 // backward passes over workspace buffers (a training step allocates nothing after the first).
 // Batch norm runs in train mode inside loss(X, y) (updating the running statistics) and in test
 // mode inside loss(X).
-import { softmaxLossRows } from "../ops/loss.js";
 import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
-import { labelsToWasm, type Labels } from "../labels.js";
+import { softmaxLossKernel, targetsToWasm, type Targets } from "../targets.js";
 import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
 import { dropoutMaskInto, mulInto } from "../layers/dropout.js";
 import { reluBackwardInto, reluInto } from "../layers/relu.js";
@@ -96,7 +95,7 @@ export class FullyConnectedNet extends WorkspaceModel {
   }
 
   /** Class scores (N, numClasses) in test mode (no dropout); with labels, [loss, gradients]. */
-  protected compute(X: Tensor, y?: Labels, reuseScores = false): Tensor | [number, Record<string, Tensor>] {
+  protected compute(X: Tensor, y?: Targets, reuseScores = false): Tensor | [number, Record<string, Tensor>] {
     const fn = "FullyConnectedNet.loss";
     const N = this.checkInput(fn, X);
     const train = y !== undefined;
@@ -106,7 +105,7 @@ export class FullyConnectedNet extends WorkspaceModel {
     const { dropout } = this.config;
     const bn = this.bnParams.length > 0;
     for (const state of this.bnParams) state.mode = train ? "train" : "test";
-    const yPtr = train ? labelsToWasm(fn, y, N, this.config.numClasses) : 0;
+    const targets = train ? targetsToWasm(fn, y, N, this.config.numClasses) : null;
 
     // Forward. h[i]: (N, dims[i]) is the input of layer i+1.
     const h: Tensor[] = [X];
@@ -140,7 +139,7 @@ export class FullyConnectedNet extends WorkspaceModel {
     // Loss and backward.
     const g = this.paramStore.grads;
     const dscores = ws.get("dscores", [N, C]);
-    let loss = softmaxLossRows(dscores.ptr, scores.ptr, yPtr, N, C, this.dtype);
+    let loss = softmaxLossKernel(targets!, dscores.ptr, scores.ptr, N, C, this.dtype);
     let dout = dscores;
     for (let i = L; i >= 1; i--) {
       const D = this.#dims[i - 1];

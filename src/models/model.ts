@@ -4,7 +4,7 @@
 // forward/backward pass (`compute`).
 import { Int32Scratch } from "../int32-scratch.js";
 import type { BatchNormState } from "../layers/batchnorm.js";
-import type { Labels } from "../labels.js";
+import type { Targets } from "../targets.js";
 import { keep, zeros, type DType, type Shape, type Tensor } from "../tensor.js";
 import { Workspace } from "../workspace.js";
 import type { PredictOptions } from "./contract.js";
@@ -44,9 +44,12 @@ export abstract class WorkspaceModel {
 
   /** Class scores (N, numClasses) in test mode. The caller owns the result. */
   loss(X: Tensor): Tensor;
-  /** Training mode: [mean loss + regularization, gradients] (owned by the model, overwritten by the next call). */
-  loss(X: Tensor, y: Labels): [number, Record<string, Tensor>];
-  loss(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
+  /**
+   * Training mode: [mean loss + regularization, gradients] (owned by the model, overwritten by the
+   * next call). y: integer labels, or soft labels (N, numClasses) such as mixup's.
+   */
+  loss(X: Tensor, y: Targets): [number, Record<string, Tensor>];
+  loss(X: Tensor, y?: Targets): Tensor | [number, Record<string, Tensor>] {
     try {
       return this.compute(X, y);
     } catch (error) {
@@ -80,7 +83,7 @@ export abstract class WorkspaceModel {
    * a new tensor the caller owns, or with `reuseScores` the workspace's scores buffer (valid
    * until the next call).
    */
-  protected abstract compute(X: Tensor, y?: Labels, reuseScores?: boolean): Tensor | [number, Record<string, Tensor>];
+  protected abstract compute(X: Tensor, y?: Targets, reuseScores?: boolean): Tensor | [number, Record<string, Tensor>];
 
   /** Checks X is a batch this model takes (naming `fn` in errors); returns N. */
   protected abstract checkInput(fn: string, X: unknown): number;

@@ -48,8 +48,10 @@ export async function scenario(tl) {
     }
     xb.dispose();
   }
+  const augmented = augmentations(tl, X, y);
   X.dispose();
-  const result = { steps: STEPS, lossHistory, ...hashTensors(names.map((n) => model.params[n])) };
+  const result = { steps: STEPS, lossHistory, ...hashTensors([...names.map((n) => model.params[n]), ...augmented]) };
+  for (const t of augmented) t.dispose();
   model.dispose();
   return { ...result, float64: scenario64(tl, xs, y) };
 }
@@ -87,6 +89,21 @@ function scenario64(tl, xs, y) {
   model.dispose();
   conv.dispose();
   return { steps: STEPS64 + CONV_STEPS64, lossHistory, ...hashed };
+}
+
+// The augmentations on X seen as (N, 1, 4, 5) images: flip, crop, cutout, then mixup (its λ comes
+// from Gamma draws: log, exp, sqrt and cos in wasm) and the soft-label loss of its labels.
+function augmentations(tl, X, y) {
+  const images = X.reshape([N, 1, 4, 5]);
+  const flipped = tl.randomFlip(images, { seed: 21 });
+  const cropped = tl.randomCrop(flipped, { padding: 2, seed: 22 });
+  const cut = tl.cutout(cropped, { size: 3, seed: 23 });
+  const [mixed, soft] = tl.mixup(cut, y, { alpha: 0.3, numClasses: C, seed: 24 });
+  const scores = mixed.reshape([N * 4, C]).sliceView(0, [N, C]); // any (N, C) numbers will do
+  const [, dscores] = tl.softmaxLoss(scores, soft);
+  scores.dispose();
+  images.dispose();
+  return [flipped, cropped, cut, mixed, soft, dscores];
 }
 
 // Labels from a fixed random linear teacher, so that there is something to learn. The scores are
