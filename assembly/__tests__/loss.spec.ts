@@ -1,4 +1,5 @@
-import { f32_softmax_loss, f32_softmax_loss_soft, f32_svm_loss } from "../loss";
+import { f32_softmax_loss_soft } from "../loss";
+import { f32_softmax_loss, f32_svm_loss } from "./whole";
 import { f32_softmax_loss__f64, f32_softmax_loss_soft__f64, f32_svm_loss__scalar } from "../reference/loss";
 import { pattern, buffer, firstDifference, guardIntact } from "./helpers";
 
