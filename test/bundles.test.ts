@@ -101,8 +101,8 @@ describe("dist files and the exports map", () => {
 
   it("the <script> build defines the global `tensorlane` with the ESM bundle's API and bits", async () => {
     // A fresh realm, like a page's classic script, with the web APIs a page has that init() uses
-    // to inflate the inlined wasm (vm contexts get only the JavaScript built-ins).
-    const context: Record<string, unknown> & { tensorlane?: Record<string, unknown> } = { DecompressionStream, Blob, Response };
+    // to decode and inflate the inlined wasm (vm contexts get only the JavaScript built-ins).
+    const context: Record<string, unknown> & { tensorlane?: Record<string, unknown> } = { atob, DecompressionStream, Blob, Response };
     runInNewContext(read("tensorlane.iife.js"), context);
     const global = context.tensorlane as unknown as typeof import("../src/index.js");
     expect(global).toBeDefined();
