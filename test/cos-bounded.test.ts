@@ -30,7 +30,7 @@ it("cosBounded gives Math.cos's bits for |x| < 2^20 pi/2 (release build options)
     { optimizeLevel: release.optimizeLevel, shrinkLevel: release.shrinkLevel, noAssert: true, runtime: "stub" },
   );
   expect(error, stderr.toString()).toBeNull();
-  const { instance } = await WebAssembly.instantiate(binary!, { env: { abort() {} } });
+  const { instance } = await WebAssembly.instantiate(new Uint8Array(binary!) as BufferSource, { env: { abort() {} } });
   const exports = instance.exports as unknown as { mismatches(lo: number, hi: number, n: number): number; same(x: number): number };
   // The callers' ranges: 2pi u (Box-Muller, u in [0, 1)) and pi x (cosine schedule, x in [0, 1]).
   expect(exports.mismatches(0, 2 * Math.PI, 2_000_000)).toBe(0);
