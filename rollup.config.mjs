@@ -48,6 +48,9 @@ export default [
       dir: "dist",
       format: "es",
       sourcemap: true,
+      // Maps without the sources' text: stack traces need only the mappings and file names, and
+      // the text (the inlined wasm's base64 included) would triple the installed size.
+      sourcemapExcludeSources: true,
       // Namespace objects (`internal`) as plain literals: Object.freeze(...) is a call a bundler
       // must keep, which would drag every internal helper into apps that never use them.
       freeze: false,
@@ -61,7 +64,7 @@ export default [
   },
   {
     input: "src/index.ts",
-    output: { file: "dist/tensorlane.iife.js", format: "iife", name: "tensorlane", sourcemap: true, inlineDynamicImports: true },
+    output: { file: "dist/tensorlane.iife.js", format: "iife", name: "tensorlane", sourcemap: true, sourcemapExcludeSources: true, inlineDynamicImports: true },
     plugins,
   },
 ];
