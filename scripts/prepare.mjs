@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // npm's `prepare` script: builds the library's dist/ when it is missing or older than its
-// sources. npm runs it when it installs tensorlane from a git URL (in the clone it makes, after
-// installing the devDependencies) and after `npm ci` / `npm i` in a clone of this repository, so
-// that `import "tensorlane"` finds dist/tensorlane.js. An up-to-date dist/ is left alone, so a
-// repeated `npm ci` costs nothing; `npm test` and `npm run build` always rebuild.
+// sources, so that `import "tensorlane"` finds dist/tensorlane.js however it was installed:
+// - `npm i <git-url>`: npm clones, installs the devDependencies, runs this, packs dist/;
+// - `npm i <folder>`: npm links the folder and runs this in it; a fresh clone has no
+//   devDependencies yet, so this installs them first (`npm ci`, once) and then builds;
+// - `npm ci` / `npm i` in a clone of this repository.
+// An up-to-date dist/ is left alone, so a repeated `npm ci` costs nothing; `npm test` and
+// `npm run build` always rebuild.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -28,8 +31,20 @@ const entry = join(root, "dist", "tensorlane.js");
 const built = existsSync(entry) && existsSync(join(root, "dist", "types", "index.d.ts")) ? statSync(entry).mtimeMs : 0;
 if (built !== 0 && sources.every((s) => newestMtime(join(root, s)) <= built)) process.exit(0);
 
-process.stdout.write("tensorlane: building dist/ (wasm kernels, bundles, types; about 20 s)\n");
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+if (!existsSync(join(root, "node_modules", "assemblyscript", "package.json"))) {
+  // A folder install of a fresh clone: the build tools are devDependencies. Their `npm ci` runs
+  // this script again inside, which builds dist/.
+  process.stdout.write("tensorlane: installing the build tools (devDependencies) in " + root + "\n");
+  const ci = spawnSync(npm, ["ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: root, stdio: "inherit" });
+  if (ci.status !== 0) {
+    process.stderr.write("tensorlane: `npm ci` in " + root + " failed (above); run it there yourself, then install the folder again\n");
+    process.exit(ci.status ?? 1);
+  }
+  if (existsSync(entry)) process.exit(0);
+}
+
+process.stdout.write("tensorlane: building dist/ (wasm kernels, bundles, types; about 20 s)\n");
 const result = spawnSync(npm, ["run", "build:lib", "--silent"], { cwd: root, stdio: "inherit" });
 if (result.status !== 0) {
   process.stderr.write("tensorlane: building dist/ failed (above). A git or folder install needs the devDependencies (npm installs them for a git URL).\n");
