@@ -31,12 +31,16 @@ const entry = join(root, "dist", "tensorlane.js");
 const built = existsSync(entry) && existsSync(join(root, "dist", "types", "index.d.ts")) ? statSync(entry).mtimeMs : 0;
 if (built !== 0 && sources.every((s) => newestMtime(join(root, s)) <= built)) process.exit(0);
 
-const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+// The npm that runs this script (npm_execpath): `npm` on PATH may be the npm 6 that a
+// devDependency puts in node_modules/.bin.
+const npmCli = process.env.npm_execpath;
+const npm = (args, options) =>
+  npmCli ? spawnSync(process.execPath, [npmCli, ...args], options) : spawnSync(process.platform === "win32" ? "npm.cmd" : "npm", args, options);
 if (!existsSync(join(root, "node_modules", "assemblyscript", "package.json"))) {
   // A folder install of a fresh clone: the build tools are devDependencies. Their `npm ci` runs
   // this script again inside, which builds dist/.
   process.stdout.write("tensorlane: installing the build tools (devDependencies) in " + root + "\n");
-  const ci = spawnSync(npm, ["ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: root, stdio: "inherit" });
+  const ci = npm(["ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: root, stdio: "inherit" });
   if (ci.status !== 0) {
     process.stderr.write("tensorlane: `npm ci` in " + root + " failed (above); run it there yourself, then install the folder again\n");
     process.exit(ci.status ?? 1);
@@ -45,7 +49,7 @@ if (!existsSync(join(root, "node_modules", "assemblyscript", "package.json"))) {
 }
 
 process.stdout.write("tensorlane: building dist/ (wasm kernels, bundles, types; about 20 s)\n");
-const result = spawnSync(npm, ["run", "build:lib", "--silent"], { cwd: root, stdio: "inherit" });
+const result = npm(["run", "build:lib", "--silent"], { cwd: root, stdio: "inherit" });
 if (result.status !== 0) {
   process.stderr.write("tensorlane: building dist/ failed (above). A git or folder install needs the devDependencies (npm installs them for a git URL).\n");
   process.exit(result.status ?? 1);

@@ -14,9 +14,11 @@ const root = resolve(import.meta.dirname, "..");
 const dir = mkdtempSync(join(tmpdir(), "tensorlane-install-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// Without the npm_* variables of the `npm test` that runs this (npm_config_local_prefix would make
-// the inner npm install into this repository instead of the temp folder).
+// The user's environment, not the one `npm test` makes: without its npm_* variables
+// (npm_config_local_prefix would point the inner npm at this repository) and without the
+// node_modules/.bin folders on PATH (@as-pect's dependencies bring an npm 6 there).
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+env.PATH = (process.env.PATH ?? "").split(":").filter((p) => !p.endsWith("node_modules/.bin")).join(":");
 const run = (cmd: string, args: string[], cwd: string) =>
   execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
 
