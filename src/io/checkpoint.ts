@@ -135,18 +135,23 @@ export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
     if (solver === null || typeof solver !== "object" || solver.model !== model) {
       throw new TypeError(`${fn}: solver must be the Solver training this model (got ${describe(solver)})`);
     }
-    if (solver.holdsBest) {
+    // After train() the model holds the restored best parameters and the Solver keeps the last
+    // ones (what resuming continues from); during training it is the other way round.
+    const last = solver.holdsBest ? solver.lastState() : null;
+    if (last !== null && Object.keys(last).length === 0) {
       throw new RangeError(
-        `${fn}: the model holds the best parameters restored at the end of train(), not the last ones training would continue from; ` +
-          `save with the solver from onProgress (e.g. at an epoch end), or save without the solver for a model to evaluate`,
+        `${fn}: the model holds the best parameters restored by restoreBest(), and the solver no longer has the last ones training would continue from; ` +
+          `save without the solver for a model to evaluate`,
       );
     }
-    const best = solver.bestState();
-    const hasBest = Object.keys(best).length > 0;
-    for (const [name, t] of Object.entries(model.params)) put(name, t.shape, hasBest ? best[name] : t.toArray());
-    for (const [name, t] of Object.entries(buffers)) put(`buffers.${name}`, t.shape, hasBest ? best[`buffer:${name}`] : t.toArray());
-    for (const [name, t] of Object.entries(model.params)) put(`resume.params.${name}`, t.shape, t.toArray());
-    for (const [name, t] of Object.entries(buffers)) put(`resume.buffers.${name}`, t.shape, t.toArray());
+    const best = last === null ? solver.bestState() : {};
+    const hasBest = last !== null || Object.keys(best).length > 0;
+    const bestOf = (key: string, t: Tensor) => (last === null && hasBest ? best[key] : t.toArray());
+    const lastOf = (key: string, t: Tensor) => (last === null ? t.toArray() : last[key]);
+    for (const [name, t] of Object.entries(model.params)) put(name, t.shape, bestOf(name, t));
+    for (const [name, t] of Object.entries(buffers)) put(`buffers.${name}`, t.shape, bestOf(`buffer:${name}`, t));
+    for (const [name, t] of Object.entries(model.params)) put(`resume.params.${name}`, t.shape, lastOf(name, t));
+    for (const [name, t] of Object.entries(buffers)) put(`resume.buffers.${name}`, t.shape, lastOf(`buffer:${name}`, t));
     const optimConfigs: Record<string, Record<string, number>> = {};
     for (const [key, config] of Object.entries(solver.optimConfigs)) {
       const numbers: Record<string, number> = {};
