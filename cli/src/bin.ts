@@ -1,4 +1,7 @@
 // The `tensorlane` executable (rollup adds the #!/usr/bin/env node line to dist/cli.js).
+// `train` runs under a supervisor (supervise.ts) so that Ctrl-C leaves a resumable run.
 import { main } from "./program.js";
+import { CHILD_ENV, superviseTrain } from "./supervise.js";
 
-process.exitCode = await main(process.argv);
+const supervised = process.argv[2] === "train" && process.env[CHILD_ENV] === undefined && !process.argv.some((a) => a === "-h" || a === "--help");
+process.exitCode = supervised ? await superviseTrain(process.argv) : await main(process.argv);

@@ -84,6 +84,7 @@ export function buildProgram(io: Io = processIo()): Command {
     .option("--out <dir>", "run folder (default: runs/<name or timestamp>; with --resume: the checkpoint's folder)")
     .option("--name <name>", "run name, for the default --out runs/<name>")
     .option("--resume <file>", "continue the run saved in this checkpoint")
+    .option("--force", "overwrite the run already in the run folder", false)
     .addHelpText("after", TRAIN_EXAMPLES)
     .action(async (opts: TrainOptions & { epochs?: number }, cmd: Command) => {
       const given = new Set(Object.keys(opts).filter((k) => cmd.getOptionValueSource(k) === "cli"));

@@ -1,7 +1,7 @@
 // `tensorlane train`: data -> model -> Solver with a progress display, a checkpoint written
 // atomically at every epoch end (so an interrupted run resumes from its last epoch), and at the
 // end validation/test accuracy, wall time and a picture of the curves.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import {
   deriveSeed,
@@ -52,6 +52,7 @@ export interface TrainOptions {
   out?: string;
   name?: string;
   resume?: string;
+  force?: boolean;
 }
 
 /** Options that define the run: with --resume they come from the checkpoint. */
@@ -64,7 +65,36 @@ export const RUN_DEFINING = [
 interface RunMeta {
   data: DataRecord;
   seed: number;
-  cli: { model: string; update: string };
+  /** `options`: the run-defining options' values as the run used them (absent in older files). */
+  cli: { model: string; update: string; options?: Record<string, unknown> };
+}
+
+/** Files a run folder holds: one of them there means a run would be overwritten. */
+const RUN_FILES = ["checkpoint.safetensors", "summary.json", "training.svg"];
+
+/** A number as people write it: 0.00081, not 0.0008100000000000001. */
+export function formatNumber(x: number): string {
+  return String(Number(x.toPrecision(6)));
+}
+
+/** "1 epoch", "3 epochs". */
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
+}
+
+/** The run-defining options' values as a run uses them (defaults filled in). */
+function runDefiningValues(o: TrainOptions, data: DataRecord): Record<string, unknown> {
+  return {
+    model: o.model, hidden: o.hidden, filters: o.filters, pools: o.pools ?? o.filters.map((_, i) => i), batchnorm: o.batchnorm,
+    dropout: o.dropout, reg: o.reg, weightScale: o.weightScale, update: o.update, lr: o.lr ?? (o.update === "adam" ? 1e-3 : 1e-2),
+    lrDecay: o.lrDecay, batchSize: o.batchSize, seed: o.seed, val: data.valCount, trainSamples: o.trainSamples ?? null,
+  };
+}
+
+function showValue(v: unknown): string {
+  if (Array.isArray(v)) return v.join(",");
+  if (typeof v === "number") return formatNumber(v);
+  return v === null || v === undefined ? "(default)" : String(v);
 }
 
 /** The iterations at which the Solver checks accuracy: the first, then every epoch end. */
@@ -141,19 +171,41 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   let data: RunData;
   let model: CheckpointableModel;
   let kind: string;
+  const outDir = resolve(o.out ?? (o.resume !== undefined ? dirname(resolve(o.resume)) : join("runs", o.name ?? new Date().toISOString().replace(/:/g, "-").replace(/\..*$/, ""))));
+  const show = (p: string) => (relative(process.cwd(), p).startsWith("..") ? p : relative(process.cwd(), p) || ".");
+  const continuesHere = o.resume !== undefined && resolve(outDir) === dirname(resolve(o.resume));
+  const existing = RUN_FILES.filter((f) => existsSync(join(outDir, f)));
+  if (existing.length > 0 && !continuesHere && !o.force) {
+    const how = o.out !== undefined ? "--out" : "--name";
+    throw new CliError(
+      `${show(outDir)} already holds a run (${existing.join(", ")}), which this would overwrite. ` +
+        `Continue it with --resume ${show(join(outDir, "checkpoint.safetensors"))}, overwrite it with --force, or choose a new ${how}`,
+    );
+  }
+
   if (o.resume !== undefined) {
-    const clash = RUN_DEFINING.filter((k) => given.has(k));
-    if (clash.length > 0) {
-      throw new CliError(
-        `${clash.map(optionFlag).join(", ")} cannot be changed when resuming: the checkpoint fixes the model, optimizer and data split. ` +
-          `Resume with only --epochs, --out and --data, or start a new run without --resume`,
-      );
-    }
     const bytes = await readFileBytes(o.resume, { what: "checkpoint" });
     resumed = loadCheckpoint(bytes, o.resume);
     if (resumed.solver === null) throw new CliError(`${o.resume} holds a model without its training state: it can be evaluated (tensorlane eval) but not resumed`);
     const meta = resumed.meta as unknown as RunMeta;
     if (meta?.data?.fingerprint === undefined) throw new CliError(`${o.resume} was not written by tensorlane train (no data record): it cannot be resumed from the CLI`);
+    // Options given again with the run's own values are fine; only changes are refused.
+    const saved = meta.cli?.options ?? {};
+    const changed = RUN_DEFINING.filter((k) => given.has(k)).filter(
+      (k) => !Object.prototype.hasOwnProperty.call(saved, k) || JSON.stringify(runDefiningValues(o, meta.data)[k]) !== JSON.stringify(saved[k]),
+    );
+    if (changed.length > 0) {
+      const values = runDefiningValues(o, meta.data);
+      const what = changed.map((k) =>
+        Object.prototype.hasOwnProperty.call(saved, k)
+          ? `${optionFlag(k)} ${showValue(values[k])} (the run has ${showValue(saved[k])})`
+          : `${optionFlag(k)} ${showValue(values[k])} (this checkpoint does not record its value)`,
+      );
+      throw new CliError(
+        `${changed.map(optionFlag).join(", ")} cannot be changed when resuming: ${what.join("; ")}. The checkpoint fixes the model, optimizer and data split: ` +
+          `drop ${changed.length === 1 ? "that option" : "those options"} (or give the run's values), or start a new run without --resume`,
+      );
+    }
     runMeta = meta;
     data = await prepareData({
       source: o.data === undefined ? meta.data.source : resolve(o.data),
@@ -172,14 +224,12 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
       seed: o.seed,
     });
     ({ model, kind } = buildModel(o, data.record));
-    runMeta = { data: data.record, seed: o.seed, cli: { model: o.model, update: o.update } };
+    runMeta = { data: data.record, seed: o.seed, cli: { model: o.model, update: o.update, options: runDefiningValues(o, data.record) } };
   }
 
-  const outDir = resolve(o.out ?? (resumed ? dirname(resolve(o.resume!)) : join("runs", o.name ?? new Date().toISOString().replace(/:/g, "-").replace(/\..*$/, ""))));
   mkdirSync(outDir, { recursive: true });
   const checkpointPath = join(outDir, "checkpoint.safetensors");
   const svgPath = join(outDir, "training.svg");
-  const show = (p: string) => (relative(process.cwd(), p).startsWith("..") ? p : relative(process.cwd(), p) || ".");
 
   const saved = resumed?.solver;
   const numEpochs = o.epochs ?? saved?.options.numEpochs ?? 10;
@@ -209,8 +259,8 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   out.write(`tensorlane ${VERSION} · ${describeModel(model, kind)}\n`);
   out.write(`data: ${describeData(data.record)}, ${data.test.labels.length} test\n`);
   out.write(
-    `training: ${rule} lr ${lr}${solver.lrDecay !== 1 ? ` decay ${solver.lrDecay}/epoch` : ""}, ` +
-      `${numEpochs} epochs x ${perEpoch} batches of ${solver.batchSize}` +
+    `training: ${rule} lr ${formatNumber(lr)}${solver.lrDecay !== 1 ? ` decay ${formatNumber(solver.lrDecay)}/epoch` : ""}, ` +
+      `${plural(numEpochs, "epoch")} x ${plural(perEpoch, "batch", "batches")} of ${solver.batchSize}` +
       (resumed ? `, resuming after epoch ${solver.epoch} (iteration ${startIteration})` : "") +
       `\ncheckpoint after every epoch: ${show(checkpointPath)} (continue an interrupted run with --resume ${show(checkpointPath)})\n`,
   );
@@ -224,6 +274,8 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
     // Epoch end: the model holds the last params (train() restores the best only after the loop).
     saveCheckpointFileSync(checkpointPath, { model, solver, meta: runMeta as unknown as Record<string, unknown> });
     lastCheckpoint = checkpointPath;
+    // Under the supervisor (bin.ts): what to print if the run is interrupted from now on.
+    process.send?.({ checkpoint: show(checkpointPath), epoch: event.iteration / perEpoch, numEpochs });
     const loss = solver.lossHistory.slice(-perEpoch).filter(Number.isFinite);
     const mean = loss.reduce((a, b) => a + b, 0) / Math.max(1, loss.length);
     progress.log(
@@ -247,7 +299,9 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   XTest.dispose();
   const checks = checkIterations(perEpoch, solver.valAccHistory.length);
   const bestIndex = solver.valAccHistory.indexOf(solver.bestValAcc);
-  const bestEpoch = bestIndex < 0 ? "?" : checks[bestIndex] === 1 && perEpoch !== 1 ? "before epoch 1" : `epoch ${Math.round(checks[bestIndex] / perEpoch)}`;
+  // The epochs done when the best validation accuracy was seen (0: after the first step).
+  const bestEpochs = bestIndex < 0 ? null : checks[bestIndex] === 1 && perEpoch !== 1 ? 0 : Math.round(checks[bestIndex] / perEpoch);
+  const bestEpoch = bestEpochs === null ? "?" : bestEpochs === 0 ? "before epoch 1" : `epoch ${bestEpochs}`;
 
   const { trainingCurvesSvg } = await import("./plots.js");
   const svg = trainingCurvesSvg({
@@ -266,7 +320,7 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
     epochs: solver.epoch,
     iterations: solver.lossHistory.length,
     valAccuracy: solver.bestValAcc,
-    bestEpoch,
+    bestEpoch: bestEpochs,
     testAccuracy: testAcc,
     testImages: data.test.labels.length,
     trainSeconds,
