@@ -63,6 +63,15 @@ describe.skipIf(!convert)("pictures rendered by ImageMagick", () => {
       const x = 70 + (iteration / steps) * 400;
       for (let y = 292; y <= 306; y++) expect(pixel(x, y), `loss panel at (${x}, ${y})`).toEqual(WHITE);
     }
+    // Above the curve too (a renderer that fills an open path closes it to its first point, which
+    // lies above): background or a light grey grid line, from below the legend down to the curve.
+    for (const iteration of [250, 330, 370, 450]) {
+      const x = 70 + (iteration / steps) * 400;
+      for (let y = 112; y <= 262; y++) {
+        const c = pixel(x, y);
+        expect(c.every((v) => v >= 215), `loss panel above the curve at (${x}, ${y}): ${c}`).toBe(true);
+      }
+    }
     // The curves are drawn in their colours: the smoothed loss crosses the column at iteration 30.
     const smoothed = hex("#1f3b73");
     let found = false;
