@@ -1,7 +1,7 @@
 // The `tensorlane` executable as a user runs it (cli/dist/cli.js, built by `npm run build`): help,
 // a short training run on the built-in data, eval, bit-identical --resume, and errors.
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -211,6 +211,21 @@ describe("tensorlane CLI", () => {
     const resumed = await run([...command!.split(" "), "--epochs", String(epoch + 1)]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(new RegExp(`resuming after epoch ${epoch}`));
+  });
+
+  it("eval names Fashion-MNIST's classes for an IDX folder (IDX files carry no names) and the checkpoint stores them", async () => {
+    // The subset's IDX files in a folder whose name says nothing: recognised by what the images are.
+    const data = join(dir, "idx-folder");
+    cpSync(join(root, "data", "fashion-mnist-subset"), data, { recursive: true });
+    const out = join(dir, "named");
+    const r = await run(["train", ...QUICK, "--epochs", "1", "--data", data, "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    const meta = JSON.parse(tl.decodeSafetensors(new Uint8Array(readFileSync(join(out, "checkpoint.safetensors")))).metadata.meta);
+    expect(meta.data.classes).toEqual([...tl.FASHION_MNIST_CLASSES]);
+    const e = await run(["eval", "--checkpoint", join(out, "checkpoint.safetensors")]);
+    expect(e.code, e.stderr).toBe(0);
+    for (const name of ["T-shirt/top", "Trouser", "Ankle boot"]) expect(e.stdout).toMatch(new RegExp(`\\n  ${name.replace("/", "\\/")} +0\\.\\d{4}`));
+    expect(e.stdout).not.toMatch(/\n {2}0 +0\.\d{4}/);
   });
 
   it("eval of a corrupted or truncated checkpoint: a clear error, no stack trace", async () => {
