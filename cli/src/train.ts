@@ -21,6 +21,7 @@ import {
 import { readFileBytes, saveCheckpointFileSync, writeFileAtomic } from "tensorlane/node";
 import { prepareData, testTensor, type DataRecord, type RunData } from "./data.js";
 import { CliError } from "./errors.js";
+import { formatNumber, plural } from "./format.js";
 import { createProgress, formatDuration, type Output } from "./progress.js";
 
 export const UPDATE_RULES: Record<string, UpdateRuleName> = {
@@ -72,15 +73,6 @@ interface RunMeta {
 /** Files a run folder holds: one of them there means a run would be overwritten. */
 const RUN_FILES = ["checkpoint.safetensors", "summary.json", "training.svg"];
 
-/** A number as people write it: 0.00081, not 0.0008100000000000001. */
-export function formatNumber(x: number): string {
-  return String(Number(x.toPrecision(6)));
-}
-
-/** "1 epoch", "3 epochs". */
-export function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n} ${n === 1 ? word : many}`;
-}
 
 /** The run-defining options' values as a run uses them (defaults filled in). */
 function runDefiningValues(o: TrainOptions, data: DataRecord): Record<string, unknown> {
@@ -251,7 +243,7 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   const numIterations = numEpochs * perEpoch;
   const startIteration = solver.lossHistory.length;
   if (resumed && startIteration >= numIterations) {
-    throw new CliError(`the run in ${o.resume} already did ${solver.epoch} epochs; pass --epochs with a larger total (e.g. --epochs ${solver.epoch + 5}) to train further`);
+    throw new CliError(`the run in ${o.resume} already did ${plural(solver.epoch, "epoch")}; pass --epochs with a larger total (e.g. --epochs ${solver.epoch + 5}) to train further`);
   }
 
   const rule = Object.entries(UPDATE_RULES).find(([, r]) => r === (saved?.options.updateRule ?? UPDATE_RULES[o.update]))?.[0] ?? "custom";
