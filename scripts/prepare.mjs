@@ -4,7 +4,8 @@
 // - `npm i <git-url>`: npm clones, installs the devDependencies, runs this, packs dist/;
 // - `npm i <folder>`: npm links the folder and runs this in it; a fresh clone has no
 //   devDependencies yet, so this installs them first (`npm ci`, once) and then builds;
-// - `npm ci` / `npm i` in a clone of this repository.
+// - `npm i` in a clone of this repository (`npm ci` there skips it: the test, build and start
+//   scripts build anyway).
 // An up-to-date dist/ is left alone, so a repeated `npm ci` costs nothing; `npm test` and
 // `npm run build` always rebuild.
 import { spawnSync } from "node:child_process";
@@ -26,6 +27,10 @@ function newestMtime(path) {
   return newest;
 }
 
+// `npm ci` in this repository (a developer's or CI's clone): `npm test`, `npm run build` and
+// `npm start` build anyway, so the install does not spend 20 s on it first.
+if (process.env.npm_command === "ci" && process.env.INIT_CWD !== undefined && resolve(process.env.INIT_CWD) === root) process.exit(0);
+
 const sources = ["src", "assembly", "types", "scripts/build-wasm.mjs", "rollup.config.mjs", "asconfig.json", "tsconfig.json", "tsconfig.types.json"];
 const entry = join(root, "dist", "tensorlane.js");
 const built = existsSync(entry) && existsSync(join(root, "dist", "types", "index.d.ts")) ? statSync(entry).mtimeMs : 0;
@@ -37,15 +42,13 @@ const npmCli = process.env.npm_execpath;
 const npm = (args, options) =>
   npmCli ? spawnSync(process.execPath, [npmCli, ...args], options) : spawnSync(process.platform === "win32" ? "npm.cmd" : "npm", args, options);
 if (!existsSync(join(root, "node_modules", "assemblyscript", "package.json"))) {
-  // A folder install of a fresh clone: the build tools are devDependencies. Their `npm ci` runs
-  // this script again inside, which builds dist/.
+  // A folder install of a fresh clone: the build tools are devDependencies; then build below.
   process.stdout.write("tensorlane: installing the build tools (devDependencies) in " + root + "\n");
   const ci = npm(["ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: root, stdio: "inherit" });
   if (ci.status !== 0) {
     process.stderr.write("tensorlane: `npm ci` in " + root + " failed (above); run it there yourself, then install the folder again\n");
     process.exit(ci.status ?? 1);
   }
-  if (existsSync(entry)) process.exit(0);
 }
 
 process.stdout.write("tensorlane: building dist/ (wasm kernels, bundles, types; about 20 s)\n");
