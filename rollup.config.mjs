@@ -3,6 +3,9 @@
 //   dist/tensorlane.iife.js  a plain <script> build that sets the global `tensorlane`
 //   dist/tensorlane.wasm     the standalone module (`tensorlane/wasm`), for runtimes that need a
 //                            precompiled WebAssembly.Module (Cloudflare Workers): init({ module })
+//   dist/tensorlane-worker.js the thread worker (plain JS, no imports), found beside the bundle
+//                            with new URL("./tensorlane-worker.js", import.meta.url)
+//   dist/chunks/threads-*.js what starts the workers, loaded by init({ threads }) only
 //   dist/node.js             `tensorlane/node`: files on disk (data folders, checkpoints)
 //   dist/onnx.js             `tensorlane/onnx`: exportOnnx (platform-neutral; imports the core)
 // The three ESM entries are one build, so they share one copy of the core (one wasm instance,
@@ -19,6 +22,7 @@ const copyAssets = {
   writeBundle() {
     mkdirSync("dist/types", { recursive: true });
     copyFileSync("build/tensorlane.wasm", "dist/tensorlane.wasm");
+    copyFileSync("src/threads/tensorlane-worker.js", "dist/tensorlane-worker.js");
     for (const file of readdirSync("types")) copyFileSync(`types/${file}`, `dist/types/${file}`);
   },
 };
@@ -33,6 +37,9 @@ const plugins = [esbuild({ target: "es2022", minify: true, lineLimit: 160 })];
 const external = (id) => id.startsWith("node:");
 const srcDir = resolve("src") + sep;
 const isCore = (id) => id.startsWith(srcDir) && !["node", "onnx"].some((dir) => id.startsWith(join(srcDir, dir) + sep));
+// What turns threads on (src/runtime.ts imports it dynamically) is a chunk of its own, so the
+// library entry stays small for the many users who never start workers.
+const threadsChunk = new Set(["start", "pool", "shared-module", "workers"].map((name) => join(srcDir, "threads", `${name}.ts`)));
 
 export default [
   {
@@ -42,17 +49,20 @@ export default [
       dir: "dist",
       format: "es",
       sourcemap: true,
+      // Namespace objects (`internal`) as plain literals: Object.freeze(...) is a call a bundler
+      // must keep, which would drag every internal helper into apps that never use them.
+      freeze: false,
       entryFileNames: "[name].js",
       chunkFileNames: "chunks/[name]-[hash].js",
       // Every core module goes with the library entry, whichever entry uses it, so that
-      // dist/tensorlane.js stays self-contained and the Node entry imports it.
-      manualChunks: (id) => (isCore(id) ? "tensorlane" : undefined),
+      // dist/tensorlane.js stays self-contained and the Node entries import it.
+      manualChunks: (id) => (threadsChunk.has(id) ? "threads" : isCore(id) ? "tensorlane" : undefined),
     },
     plugins: [...plugins, copyAssets],
   },
   {
     input: "src/index.ts",
-    output: { file: "dist/tensorlane.iife.js", format: "iife", name: "tensorlane", sourcemap: true },
+    output: { file: "dist/tensorlane.iife.js", format: "iife", name: "tensorlane", sourcemap: true, inlineDynamicImports: true },
     plugins,
   },
 ];

@@ -55,6 +55,18 @@ export function f32_batchnorm_forward_train(
   out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
   x: usize, gamma: usize, beta: usize, n: usize, d: usize, eps: f32, momentum: f64,
 ): void {
+  f32_batchnorm_forward_train_range(out, mean, invstd, runningMean, runningVar, x, gamma, beta, n, d, eps, momentum, 0, d);
+}
+
+// Range entry points (one thread's share): features [j0, j1) only, every other feature untouched.
+// A feature's result does not depend on the range it falls in: the four-lane strips and the
+// scalar tail do the same operations per feature (f64 sums row by row, the same f32 formulas).
+
+/** f32_batchnorm_forward_train for features [j0, j1) of d. Precondition: j0 <= j1 <= d. */
+export function f32_batchnorm_forward_train_range(
+  out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
+  x: usize, gamma: usize, beta: usize, n: usize, d: usize, eps: f32, momentum: f64, j0: usize, j1: usize,
+): void {
   const rowBytes = d << 2;
   const count = <f64>n;
   const vcount = f64x2.splat(count);
@@ -64,8 +76,8 @@ export function f32_batchnorm_forward_train(
   const vmom = f32x4.splat(mom);
   const vkeep = f32x4.splat(keep);
   const one = f32x4.splat(1.0);
-  let j: usize = 0;
-  for (; j + 4 <= d; j += 4) {
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) {
     const o = j << 2;
     // Pass 1: mean.
     let lo = f64x2.splat(0);
@@ -97,7 +109,7 @@ export function f32_batchnorm_forward_train(
     // Pass 3: normalize, scale and shift.
     normalizeStrip(out + o, x + o, m, inv, v128.load(gamma + o), v128.load(beta + o), n, rowBytes);
   }
-  for (; j < d; j++) {
+  for (; j < j1; j++) {
     const o = j << 2;
     let s: f64 = 0;
     for (let i: usize = 0; i < n; i++) s += <f64>load<f32>(x + o + i * rowBytes);
@@ -126,11 +138,19 @@ export function f32_batchnorm_forward_test(
   out: usize, mean: usize, invstd: usize,
   x: usize, gamma: usize, beta: usize, runningMean: usize, runningVar: usize, n: usize, d: usize, eps: f32,
 ): void {
+  f32_batchnorm_forward_test_range(out, mean, invstd, x, gamma, beta, runningMean, runningVar, n, d, eps, 0, d);
+}
+
+/** f32_batchnorm_forward_test for features [j0, j1) of d. Precondition: j0 <= j1 <= d. */
+export function f32_batchnorm_forward_test_range(
+  out: usize, mean: usize, invstd: usize,
+  x: usize, gamma: usize, beta: usize, runningMean: usize, runningVar: usize, n: usize, d: usize, eps: f32, j0: usize, j1: usize,
+): void {
   const rowBytes = d << 2;
   const veps = f32x4.splat(eps);
   const one = f32x4.splat(1.0);
-  let j: usize = 0;
-  for (; j + 4 <= d; j += 4) {
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) {
     const o = j << 2;
     const m = v128.load(runningMean + o);
     const inv = f32x4.div(one, f32x4.sqrt(f32x4.add(v128.load(runningVar + o), veps)));
@@ -138,7 +158,7 @@ export function f32_batchnorm_forward_test(
     v128.store(invstd + o, inv);
     normalizeStrip(out + o, x + o, m, inv, v128.load(gamma + o), v128.load(beta + o), n, rowBytes);
   }
-  for (; j < d; j++) {
+  for (; j < j1; j++) {
     const o = j << 2;
     const m = load<f32>(runningMean + o);
     const inv = <f32>1.0 / sqrt<f32>(load<f32>(runningVar + o) + eps);
@@ -157,12 +177,20 @@ export function f32_batchnorm_backward(
   dx: usize, dgamma: usize, dbeta: usize,
   dout: usize, x: usize, gamma: usize, mean: usize, invstd: usize, n: usize, d: usize, batchStats: bool,
 ): void {
+  f32_batchnorm_backward_range(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, n, d, batchStats, 0, d);
+}
+
+/** f32_batchnorm_backward for features [j0, j1) of d. Precondition: j0 <= j1 <= d. */
+export function f32_batchnorm_backward_range(
+  dx: usize, dgamma: usize, dbeta: usize,
+  dout: usize, x: usize, gamma: usize, mean: usize, invstd: usize, n: usize, d: usize, batchStats: bool, j0: usize, j1: usize,
+): void {
   const rowBytes = d << 2;
   const count = <f64>n;
   const vcount = f64x2.splat(count);
   const zero = f32x4.splat(0);
-  let j: usize = 0;
-  for (; j + 4 <= d; j += 4) {
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) {
     const o = j << 2;
     const m = v128.load(mean + o);
     const inv = v128.load(invstd + o);
@@ -192,7 +220,7 @@ export function f32_batchnorm_backward(
       v128.store(dx + r, f32x4.mul(k, f32x4.sub(f32x4.sub(v128.load(dout + r), a), f32x4.mul(xh, b))));
     }
   }
-  for (; j < d; j++) {
+  for (; j < j1; j++) {
     const o = j << 2;
     const m = load<f32>(mean + o);
     const inv = load<f32>(invstd + o);
@@ -332,11 +360,19 @@ export function f32_spatial_batchnorm_forward_train(
   out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
   x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, eps: f32, momentum: f64,
 ): void {
+  f32_spatial_batchnorm_forward_train_range(out, mean, invstd, runningMean, runningVar, x, gamma, beta, n, c, s, eps, momentum, 0, c);
+}
+
+/** f32_spatial_batchnorm_forward_train for channels [c0, c1) of c (each channel is independent). */
+export function f32_spatial_batchnorm_forward_train_range(
+  out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
+  x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, eps: f32, momentum: f64, c0: usize, c1: usize,
+): void {
   const runStride = (c * s) << 2;
   const count = <f64>n * <f64>s;
   const mom = <f32>momentum;
   const keep = <f32>(1.0 - momentum);
-  for (let ch: usize = 0; ch < c; ch++) {
+  for (let ch = c0; ch < c1; ch++) {
     const o = ch << 2;
     const xc = x + ((ch * s) << 2);
     const m = <f32>(channelSum(xc, n, runStride, s) / count);
@@ -358,8 +394,16 @@ export function f32_spatial_batchnorm_forward_test(
   out: usize, mean: usize, invstd: usize,
   x: usize, gamma: usize, beta: usize, runningMean: usize, runningVar: usize, n: usize, c: usize, s: usize, eps: f32,
 ): void {
+  f32_spatial_batchnorm_forward_test_range(out, mean, invstd, x, gamma, beta, runningMean, runningVar, n, c, s, eps, 0, c);
+}
+
+/** f32_spatial_batchnorm_forward_test for channels [c0, c1) of c. */
+export function f32_spatial_batchnorm_forward_test_range(
+  out: usize, mean: usize, invstd: usize,
+  x: usize, gamma: usize, beta: usize, runningMean: usize, runningVar: usize, n: usize, c: usize, s: usize, eps: f32, c0: usize, c1: usize,
+): void {
   const runStride = (c * s) << 2;
-  for (let ch: usize = 0; ch < c; ch++) {
+  for (let ch = c0; ch < c1; ch++) {
     const o = ch << 2;
     const m = load<f32>(runningMean + o);
     const inv = <f32>1.0 / sqrt<f32>(load<f32>(runningVar + o) + eps);
@@ -377,16 +421,24 @@ export function f32_spatial_batchnorm_backward(
   dx: usize, dgamma: usize, dbeta: usize,
   dout: usize, x: usize, gamma: usize, mean: usize, invstd: usize, n: usize, c: usize, s: usize, batchStats: bool,
 ): void {
+  f32_spatial_batchnorm_backward_range(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, n, c, s, batchStats, 0, c);
+}
+
+/** f32_spatial_batchnorm_backward for channels [c0, c1) of c. */
+export function f32_spatial_batchnorm_backward_range(
+  dx: usize, dgamma: usize, dbeta: usize,
+  dout: usize, x: usize, gamma: usize, mean: usize, invstd: usize, n: usize, c: usize, s: usize, batchStats: bool, c0: usize, c1: usize,
+): void {
   const runStride = (c * s) << 2;
   const count = <f64>n * <f64>s;
-  for (let ch: usize = 0; ch < c; ch++) {
+  for (let ch = c0; ch < c1; ch++) {
     const o = ch << 2;
     const off = (ch * s) << 2;
     const m = load<f32>(mean + o);
     const inv = load<f32>(invstd + o);
+    // Pass 1: sum dout and sum dout * xhat (as channelGradSums, kept in locals).
     const vm = f32x4.splat(m);
     const vi = f32x4.splat(inv);
-    // Pass 1: sum dout and sum dout * xhat.
     let b0 = f64x2.splat(0);
     let b1 = f64x2.splat(0);
     let g0 = f64x2.splat(0);
@@ -423,25 +475,187 @@ export function f32_spatial_batchnorm_backward(
     // Pass 2: dx.
     const a: f32 = batchStats ? <f32>(sb / count) : 0;
     const b: f32 = batchStats ? <f32>(sg / count) : 0;
-    const k1 = load<f32>(gamma + o) * inv;
-    const va = f32x4.splat(a);
-    const vb = f32x4.splat(b);
-    const vk = f32x4.splat(k1);
-    for (let i: usize = 0; i < n; i++) {
-      const pd = dout + off + i * runStride;
-      const px = x + off + i * runStride;
-      const pdx = dx + off + i * runStride;
-      let k: usize = 0;
-      for (; k + 4 <= s; k += 4) {
-        const q = k << 2;
-        const xh = f32x4.mul(f32x4.sub(v128.load(px + q), vm), vi);
-        v128.store(pdx + q, f32x4.mul(vk, f32x4.sub(f32x4.sub(v128.load(pd + q), va), f32x4.mul(xh, vb))));
-      }
-      for (; k < s; k++) {
-        const q = k << 2;
-        const xh = (load<f32>(px + q) - m) * inv;
-        store<f32>(pdx + q, k1 * ((load<f32>(pd + q) - a) - xh * b));
-      }
+    channelDx(dx + off, dout + off, x + off, m, inv, a, b, load<f32>(gamma + o) * inv, n, runStride, s);
+  }
+}
+
+/**
+ * The backward pass-1 sums over a channel's runs, stored as two f64 at dst: sum f64(dout) and
+ * sum f64(dout) * f64(xhat), in the same order as f32_spatial_batchnorm_backward_range's loop.
+ */
+@inline function channelGradSums(dst: usize, dout: usize, x: usize, m: f32, inv: f32, n: usize, runStride: usize, s: usize): void {
+  const vm = f32x4.splat(m);
+  const vi = f32x4.splat(inv);
+  let b0 = f64x2.splat(0);
+  let b1 = f64x2.splat(0);
+  let g0 = f64x2.splat(0);
+  let g1 = f64x2.splat(0);
+  let tb: f64 = 0;
+  let tg: f64 = 0;
+  for (let i: usize = 0; i < n; i++) {
+    const pd = dout + i * runStride;
+    const px = x + i * runStride;
+    let k: usize = 0;
+    for (; k + 4 <= s; k += 4) {
+      const q = k << 2;
+      const gv = v128.load(pd + q);
+      const xh = f32x4.mul(f32x4.sub(v128.load(px + q), vm), vi);
+      const gl = lowF64(gv);
+      const gh = highF64(gv);
+      b0 = f64x2.add(b0, gl);
+      b1 = f64x2.add(b1, gh);
+      g0 = f64x2.add(g0, f64x2.mul(gl, lowF64(xh)));
+      g1 = f64x2.add(g1, f64x2.mul(gh, highF64(xh)));
     }
+    for (; k < s; k++) {
+      const q = k << 2;
+      const gv = load<f32>(pd + q);
+      const xh = (load<f32>(px + q) - m) * inv;
+      tb += <f64>gv;
+      tg += <f64>gv * <f64>xh;
+    }
+  }
+  store<f64>(dst, sumLanes(f64x2.add(b0, b1)) + tb);
+  store<f64>(dst, sumLanes(f64x2.add(g0, g1)) + tg, 8);
+}
+
+/** dx = k1 * ((dout - a) - xhat * b) over a channel's runs. */
+@inline function channelDx(dx: usize, dout: usize, x: usize, m: f32, inv: f32, a: f32, b: f32, k1: f32, n: usize, runStride: usize, s: usize): void {
+  const vm = f32x4.splat(m);
+  const vi = f32x4.splat(inv);
+  const va = f32x4.splat(a);
+  const vb = f32x4.splat(b);
+  const vk = f32x4.splat(k1);
+  for (let i: usize = 0; i < n; i++) {
+    const pd = dout + i * runStride;
+    const px = x + i * runStride;
+    const pdx = dx + i * runStride;
+    let k: usize = 0;
+    for (; k + 4 <= s; k += 4) {
+      const q = k << 2;
+      const xh = f32x4.mul(f32x4.sub(v128.load(px + q), vm), vi);
+      v128.store(pdx + q, f32x4.mul(vk, f32x4.sub(f32x4.sub(v128.load(pd + q), va), f32x4.mul(xh, vb))));
+    }
+    for (; k < s; k++) {
+      const q = k << 2;
+      const xh = (load<f32>(px + q) - m) * inv;
+      store<f32>(pdx + q, k1 * ((load<f32>(pd + q) - a) - xh * b));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spatial layout in chunks, for threads when channels are few and n*s long. The host picks
+// `chunks` (and G = ceil(n / chunks) images per chunk) from the sizes alone; a unit is one
+// (channel, chunk) pair, u = ch * chunks + q, covering images [q*G, min(n, (q+1)*G)) of channel ch.
+// Each pass is one kernel over a range of units [u0, u1) (a task); the per-unit f64 partial sums
+// land in the host's `sums` buffer (one f64 per unit, or two for backward) and are added in
+// chunk order (q = 0, 1, ...) by whoever needs the total, so any split of the units gives the
+// same bits, and with chunks = 1 these give exactly the bits of the fused per-channel kernels.
+// Pass order, train forward: sums, squares, normalize; backward: grad sums, dx.
+
+/** Σ_q sums[(ch * chunks + q) * stride + lane], q ascending (the first term as is). */
+@inline function chunkTotal(sums: usize, ch: usize, chunks: usize, stride: usize, lane: usize): f64 {
+  const base = sums + ((ch * chunks * stride + lane) << 3);
+  let t = load<f64>(base);
+  for (let q: usize = 1; q < chunks; q++) t += load<f64>(base + ((q * stride) << 3));
+  return t;
+}
+
+/** Pass 1 of the chunked train forward: sums[u] = Σ f64(x) over unit u. sums: f64 (c * chunks) */
+export function f32_spatial_bn_sums_chunks(sums: usize, x: usize, n: usize, c: usize, s: usize, G: usize, chunks: usize, u0: usize, u1: usize): void {
+  const runStride = (c * s) << 2;
+  for (let u = u0; u < u1; u++) {
+    const ch = u / chunks, q = u % chunks;
+    const i0 = q * G, i1 = min(n, i0 + G);
+    store<f64>(sums + (u << 3), channelSum(x + (((i0 * c + ch) * s) << 2), i1 - i0, runStride, s));
+  }
+}
+
+/** Pass 2: squares[u] = Σ f64(x - mean)^2 over unit u, mean = f32(total sum / (n*s)). squares: f64 (c * chunks) */
+export function f32_spatial_bn_squares_chunks(
+  squares: usize, sums: usize, x: usize, n: usize, c: usize, s: usize, G: usize, chunks: usize, u0: usize, u1: usize,
+): void {
+  const runStride = (c * s) << 2;
+  const count = <f64>n * <f64>s;
+  for (let u = u0; u < u1; u++) {
+    const ch = u / chunks, q = u % chunks;
+    const i0 = q * G, i1 = min(n, i0 + G);
+    const m = <f32>(chunkTotal(sums, ch, chunks, 1, 0) / count);
+    store<f64>(squares + (u << 3), channelSquares(x + (((i0 * c + ch) * s) << 2), m, i1 - i0, runStride, s));
+  }
+}
+
+/**
+ * Pass 3: mean, invstd and the running statistics (written by each channel's chunk 0), and out
+ * for unit u's images. Shapes and aliasing as f32_spatial_batchnorm_forward_train.
+ */
+export function f32_spatial_bn_normalize_chunks(
+  out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize, sums: usize, squares: usize,
+  x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, G: usize, chunks: usize, eps: f32, momentum: f64,
+  u0: usize, u1: usize,
+): void {
+  const runStride = (c * s) << 2;
+  const count = <f64>n * <f64>s;
+  const mom = <f32>momentum;
+  const keep = <f32>(1.0 - momentum);
+  for (let u = u0; u < u1; u++) {
+    const ch = u / chunks, q = u % chunks;
+    const i0 = q * G, i1 = min(n, i0 + G);
+    const o = ch << 2;
+    const m = <f32>(chunkTotal(sums, ch, chunks, 1, 0) / count);
+    const vr = <f32>(chunkTotal(squares, ch, chunks, 1, 0) / count);
+    const inv = <f32>1.0 / sqrt<f32>(vr + eps);
+    if (q == 0) {
+      store<f32>(mean + o, m);
+      store<f32>(invstd + o, inv);
+      store<f32>(runningMean + o, mom * load<f32>(runningMean + o) + keep * m);
+      store<f32>(runningVar + o, mom * load<f32>(runningVar + o) + keep * vr);
+    }
+    const off = ((i0 * c + ch) * s) << 2;
+    normalizeChannel(out + off, x + off, m, inv, load<f32>(gamma + o), load<f32>(beta + o), i1 - i0, runStride, s);
+  }
+}
+
+/** Backward pass 1: sums[2u] = Σ f64(dout), sums[2u + 1] = Σ f64(dout)·f64(xhat) over unit u. sums: f64 (2 * c * chunks) */
+export function f32_spatial_bn_backward_sums_chunks(
+  sums: usize, dout: usize, x: usize, mean: usize, invstd: usize, n: usize, c: usize, s: usize, G: usize, chunks: usize, u0: usize, u1: usize,
+): void {
+  const runStride = (c * s) << 2;
+  for (let u = u0; u < u1; u++) {
+    const ch = u / chunks, q = u % chunks;
+    const i0 = q * G, i1 = min(n, i0 + G);
+    const off = ((i0 * c + ch) * s) << 2;
+    const m = load<f32>(mean + (ch << 2));
+    const inv = load<f32>(invstd + (ch << 2));
+    channelGradSums(sums + (u << 4), dout + off, x + off, m, inv, i1 - i0, runStride, s);
+  }
+}
+
+/**
+ * Backward pass 2: dbeta, dgamma (written by each channel's chunk 0) and dx for unit u's images.
+ * Shapes, batchStats and aliasing as f32_spatial_batchnorm_backward.
+ */
+export function f32_spatial_bn_backward_dx_chunks(
+  dx: usize, dgamma: usize, dbeta: usize, sums: usize, dout: usize, x: usize, gamma: usize, mean: usize, invstd: usize,
+  n: usize, c: usize, s: usize, G: usize, chunks: usize, batchStats: bool, u0: usize, u1: usize,
+): void {
+  const runStride = (c * s) << 2;
+  const count = <f64>n * <f64>s;
+  for (let u = u0; u < u1; u++) {
+    const ch = u / chunks, q = u % chunks;
+    const i0 = q * G, i1 = min(n, i0 + G);
+    const o = ch << 2;
+    const sb = chunkTotal(sums, ch, chunks, 2, 0);
+    const sg = chunkTotal(sums, ch, chunks, 2, 1);
+    if (q == 0) {
+      store<f32>(dbeta + o, <f32>sb);
+      store<f32>(dgamma + o, <f32>sg);
+    }
+    const a: f32 = batchStats ? <f32>(sb / count) : 0;
+    const b: f32 = batchStats ? <f32>(sg / count) : 0;
+    const inv = load<f32>(invstd + o);
+    const off = ((i0 * c + ch) * s) << 2;
+    channelDx(dx + off, dout + off, x + off, load<f32>(mean + o), inv, a, b, load<f32>(gamma + o) * inv, i1 - i0, runStride, s);
   }
 }

@@ -18,7 +18,7 @@
 // sizes as above with Ho, Wo >= 1 computed by the caller from the formula; outputs do not overlap
 // inputs. Summation order depends on the sizes only, so results are the same bits everywhere.
 
-import { packSplatTransposed } from "./gemm";
+import { f32_gemm_work_bytes, gemm, packSplatTransposed } from "./gemm";
 
 /** Copies n floats (v128 body, scalar tail). */
 @inline function copyFloats(dst: usize, src: usize, n: usize): void {
@@ -185,6 +185,106 @@ export function f32_conv_bias_backward(db: usize, dout: usize, N: usize, F: usiz
       for (; p < P; p++) s += load<f32>(row + (p << 2));
       store<f32>(db + (f << 2), load<f32>(db + (f << 2)) + s);
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backward in chunks of images, for threads with the same bits for any thread count.
+//
+// dw and db are sums over all N images. The host cuts the batch into `chunks` = ceil(N / G)
+// chunks of G images, G chosen from the sizes alone (never the thread count). Chunk q writes its
+// own partial sums to its own slice of `partials` (F·K floats of dw, then F of db); a task runs a
+// range of chunks (one wasm call: im2col + GEMMs for each of its images, with the task's own
+// scratch); f32_sum_chunks then adds the partials in chunk order. One thread runs the very same
+// chunks, so 1 and 16 threads give the same bits. dx is per image, so any split gives its bits.
+//
+// Summation order (sizes only): dbq[f] = Σ_{n in chunk q, ascending} rowsum(dout[n, f, :]) with
+// rowsum as in f32_conv_bias_backward; dwq = Σ_{n in chunk q} dout[n] · cols[n]ᵀ as successive
+// accumulating GEMMs (gemm.ts's order within each); dw = ((dw_0 + dw_1) + dw_2) + ..., db likewise.
+
+/** Floats in one chunk's slice of the partial buffer: dw (F, K) then db (F). */
+export function f32_conv_chunk_floats(F: usize, K: usize): usize {
+  return F * K + F;
+}
+
+/**
+ * Scratch bytes one task of f32_conv_backward_chunks needs: the image's cols (K, P) (none for a
+ * pointwise conv: 1x1, stride 1, no pad, where cols is the image itself), 16-byte aligned, then
+ * the GEMM's packing work for dw (F,K) over P and dcols (K,P) over F.
+ */
+export function f32_conv_backward_work_bytes(F: usize, K: usize, P: usize, pointwise: bool): usize {
+  const cols: usize = pointwise ? 0 : ((K * P) << 2) + 15 & ~15;
+  return cols + max(f32_gemm_work_bytes(F, K, P), f32_gemm_work_bytes(K, P, F));
+}
+
+/**
+ * Chunks [c0, c1) of the chunked backward (see above). dx: (N, C, H, W) or 0 to skip it (images
+ * of these chunks written, overwritten); partials: chunks x f32_conv_chunk_floats(F, K) floats
+ * (slices c0..c1 overwritten); dout: (N, F, Ho, Wo); x: (N, C, H, W); w: (F, C, HH, WW); chunk q
+ * holds images [q·G, min(N, (q+1)·G)). work: f32_conv_backward_work_bytes(...) bytes of this
+ * task's own scratch, 16-byte aligned. Preconditions: G >= 1, c0 <= c1 <= ceil(N / G).
+ */
+export function f32_conv_backward_chunks(
+  dx: usize, partials: usize, dout: usize, x: usize, w: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
+  stride: i32, pad: i32, Ho: i32, Wo: i32, G: i32, c0: i32, c1: i32, work: usize,
+): void {
+  const K = <usize>(C * HH * WW);
+  const P = <usize>(Ho * Wo);
+  const Fu = <usize>F;
+  const pointwise = HH == 1 && WW == 1 && stride == 1 && pad == 0;
+  const cols = work;
+  const gemmWork = pointwise ? work : work + (((K * P) << 2) + 15 & ~15);
+  const slice = f32_conv_chunk_floats(Fu, K) << 2;
+  const imageBytes = <usize>(C * H * W) << 2;
+  const doutBytes = (Fu * P) << 2;
+  for (let q = c0; q < c1; q++) {
+    const dwq = partials + <usize>q * slice;
+    const dbq = dwq + ((Fu * K) << 2);
+    const n0 = q * G, n1 = min(N, n0 + G);
+    f32_conv_bias_backward(dbq, dout + <usize>n0 * doutBytes, <usize>(n1 - n0), Fu, P);
+    for (let n = n0; n < n1; n++) {
+      const xn = x + <usize>n * imageBytes;
+      const gn = dout + <usize>n * doutBytes;
+      let src = xn;
+      if (!pointwise) {
+        f32_im2col(cols, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
+        src = cols;
+      }
+      // dwq (F, K) (+)= dout[n] (F, P) · cols (K, P)ᵀ
+      gemm(dwq, K << 2, gn, P << 2, src, P << 2, Fu, K, P, 0, n > n0, gemmWork, false, true);
+      if (!dx) continue;
+      const dxn = dx + <usize>n * imageBytes;
+      // dcols (K, P) = w (F, K)ᵀ · dout[n] (F, P), scattered back onto the image
+      if (pointwise) {
+        gemm(dxn, P << 2, w, K << 2, gn, P << 2, K, P, Fu, 0, false, gemmWork, true, false);
+      } else {
+        gemm(cols, P << 2, w, K << 2, gn, P << 2, K, P, Fu, 0, false, gemmWork, true, false);
+        f32_col2im(dxn, cols, C, H, W, HH, WW, stride, pad, Ho, Wo);
+      }
+    }
+  }
+}
+
+/**
+ * dst[e] = Σ_{q = 0..chunks-1, ascending} src[q·stride + e] for e in [e0, e1): the fixed-order
+ * sum of per-chunk partials (the first term is taken as is, so -0 survives). dst: (>= e1);
+ * src: chunks x stride floats. Each element's order is the same in the vector body and the tail.
+ */
+export function f32_sum_chunks(dst: usize, src: usize, chunks: usize, stride: usize, e0: usize, e1: usize): void {
+  if (chunks == 0) return;
+  const sb = stride << 2;
+  let e = e0;
+  for (; e + 4 <= e1; e += 4) {
+    const o = e << 2;
+    let acc = v128.load(src + o);
+    for (let q: usize = 1; q < chunks; q++) acc = f32x4.add(acc, v128.load(src + q * sb + o));
+    v128.store(dst + o, acc);
+  }
+  for (; e < e1; e++) {
+    const o = e << 2;
+    let acc = load<f32>(src + o);
+    for (let q: usize = 1; q < chunks; q++) acc += load<f32>(src + q * sb + o);
+    store<f32>(dst + o, acc);
   }
 }
 

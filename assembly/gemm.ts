@@ -55,31 +55,69 @@ export function f32_gemm_work_bytes(m: usize, n: usize, k: usize): usize {
 
 /** C(m,n) (+)= A(m,k) · B(k,n) (+ bias) */
 export function f32_gemm_nn(c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, work: usize): void {
-  gemm(c, a, b, m, n, k, bias, accumulate, work, false, false);
+  gemm(c, n << 2, a, k << 2, b, n << 2, m, n, k, bias, accumulate, work, false, false);
 }
 
 /** C(m,n) (+)= A(k,m)ᵀ · B(k,n) (+ bias) */
 export function f32_gemm_tn(c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, work: usize): void {
-  gemm(c, a, b, m, n, k, bias, accumulate, work, true, false);
+  gemm(c, n << 2, a, m << 2, b, n << 2, m, n, k, bias, accumulate, work, true, false);
 }
 
 /** C(m,n) (+)= A(m,k) · B(n,k)ᵀ (+ bias) */
 export function f32_gemm_nt(c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, work: usize): void {
-  gemm(c, a, b, m, n, k, bias, accumulate, work, false, true);
+  gemm(c, n << 2, a, k << 2, b, k << 2, m, n, k, bias, accumulate, work, false, true);
 }
 
-// aT: A is stored (k,m) (op(A) = Aᵀ); bT: B is stored (n,k) (op(B) = Bᵀ).
-function gemm(c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, work: usize, aT: bool, bT: bool): void {
+// Range entry points: one thread's share of a product. Each computes only the block
+// C[i0..i1, j0..j1) of the full (m, n) product (same operands, same sizes as the whole-matrix
+// kernels above) and touches nothing else of C. `work` needs f32_gemm_work_bytes(i1-i0, j1-j0, k)
+// bytes. An element's sum depends only on k (see "Summation order"), never on which tile or edge
+// of the block it falls in, so any split into blocks gives the same bits as one whole call.
+// Preconditions: i0 <= i1 <= m, j0 <= j1 <= n (an empty block does nothing).
+
+/** The block [i0, i1) x [j0, j1) of C(m,n) (+)= A(m,k) · B(k,n) (+ bias). */
+export function f32_gemm_nn_range(
+  c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, work: usize,
+  i0: usize, i1: usize, j0: usize, j1: usize,
+): void {
+  gemm(c + ((i0 * n + j0) << 2), n << 2, a + ((i0 * k) << 2), k << 2, b + (j0 << 2), n << 2,
+    i1 - i0, j1 - j0, k, bias ? bias + (j0 << 2) : 0, accumulate, work, false, false);
+}
+
+/** The block [i0, i1) x [j0, j1) of C(m,n) (+)= A(k,m)ᵀ · B(k,n) (+ bias). */
+export function f32_gemm_tn_range(
+  c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, work: usize,
+  i0: usize, i1: usize, j0: usize, j1: usize,
+): void {
+  gemm(c + ((i0 * n + j0) << 2), n << 2, a + (i0 << 2), m << 2, b + (j0 << 2), n << 2,
+    i1 - i0, j1 - j0, k, bias ? bias + (j0 << 2) : 0, accumulate, work, true, false);
+}
+
+/** The block [i0, i1) x [j0, j1) of C(m,n) (+)= A(m,k) · B(n,k)ᵀ (+ bias). */
+export function f32_gemm_nt_range(
+  c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, work: usize,
+  i0: usize, i1: usize, j0: usize, j1: usize,
+): void {
+  gemm(c + ((i0 * n + j0) << 2), n << 2, a + ((i0 * k) << 2), k << 2, b + ((j0 * k) << 2), k << 2,
+    i1 - i0, j1 - j0, k, bias ? bias + (j0 << 2) : 0, accumulate, work, false, true);
+}
+
+// The engine behind every entry point. Leading dimensions are in BYTES: C row i at c + i*ldc;
+// aT: A is stored (k,m) (op(A) = Aᵀ), op(A)(i, p) at a + p*lda + i*4, else at a + i*lda + p*4;
+// bT: B is stored (n,k) (op(B) = Bᵀ), op(B)(p, j) at b + j*ldb + p*4, else at b + p*ldb + j*4.
+export function gemm(
+  c: usize, ldc: usize, a: usize, lda: usize, b: usize, ldb: usize, m: usize, n: usize, k: usize,
+  bias: usize, accumulate: bool, work: usize, aT: bool, bT: bool,
+): void {
   if (m == 0 || n == 0) return;
   if (k == 0) {
-    emptyProduct(c, m, n, bias, accumulate);
+    emptyProduct(c, ldc, m, n, bias, accumulate);
     return;
   }
   const kcMax = min(k, KC);
   const packedB = work;
   const packedA = packedB + ((roundUp(min(n, NC), NR) * kcMax) << 2);
   const edge = packedA + ((roundUp(min(m, MC), MR) * kcMax) << 4);
-  const ldc = n << 2;
 
   for (let jc: usize = 0; jc < n; jc += NC) {
     const nc = min(NC, n - jc);
@@ -87,15 +125,15 @@ function gemm(c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: 
       const kc = min(KC, k - pc);
       const first = pc == 0;
       // op(B)(p, j) for p in [pc, pc+kc), j in [jc, jc+nc)
-      if (bT) packTransposed(packedB, b + ((jc * k + pc) << 2), k << 2, kc, nc, NR);
-      else packStraight(packedB, b + ((pc * n + jc) << 2), n << 2, kc, nc, NR);
+      if (bT) packTransposed(packedB, b + jc * ldb + (pc << 2), ldb, kc, nc, NR);
+      else packStraight(packedB, b + pc * ldb + (jc << 2), ldb, kc, nc, NR);
       const addC = !first || accumulate;
       for (let ic: usize = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
         // op(A)(i, p) for i in [ic, ic+mc), p in [pc, pc+kc), splatted. A stored (k, m) is packed
         // a block at a time (long contiguous reads along m); A stored (m, k) a micro-panel at a
         // time, just before its use, so the 4x-sized splatted panel never leaves L1.
-        if (aT) packSplatStraight(packedA, a + ((pc * m + ic) << 2), m << 2, kc, mc);
+        if (aT) packSplatStraight(packedA, a + pc * lda + (ic << 2), lda, kc, mc);
         for (let ir: usize = 0; ir < mc; ir += MR) {
           const mr = min(MR, mc - ir);
           let ap = packedA;
@@ -104,9 +142,9 @@ function gemm(c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: 
           if (aT) ap += (ir * kc) << 4;
           else if (mr == MR && nc >= NR) {
             // The first 4x8 tile reads A's rows directly and packs them as it goes.
-            microkernel4x8Packing(a + (((ic + ir) * k + pc) << 2), k << 2, packedA, packedB, kc, crow + (jc << 2), ldc, addC, first && bias != 0 ? bias + (jc << 2) : 0);
+            microkernel4x8Packing(a + (ic + ir) * lda + (pc << 2), lda, packedA, packedB, kc, crow + (jc << 2), ldc, addC, first && bias != 0 ? bias + (jc << 2) : 0);
             jr0 = NR;
-          } else packSplatTransposed(packedA, a + (((ic + ir) * k + pc) << 2), k << 2, kc, mr);
+          } else packSplatTransposed(packedA, a + (ic + ir) * lda + (pc << 2), lda, kc, mr);
           for (let jr = jr0; jr < nc; jr += NR) {
             const nr = min(NR, nc - jr);
             const bp = packedB + ((jr * kc) << 2);
@@ -137,9 +175,9 @@ function gemm(c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: 
 }
 
 // k == 0: the product is all zeros, so C = bias (or 0), or C + bias when accumulating.
-function emptyProduct(c: usize, m: usize, n: usize, bias: usize, accumulate: bool): void {
+function emptyProduct(c: usize, ldc: usize, m: usize, n: usize, bias: usize, accumulate: bool): void {
   for (let i: usize = 0; i < m; i++) {
-    const ci = c + ((i * n) << 2);
+    const ci = c + i * ldc;
     for (let j: usize = 0; j < n; j++) {
       const r: f32 = bias ? load<f32>(bias + (j << 2)) : 0;
       store<f32>(ci + (j << 2), accumulate ? load<f32>(ci + (j << 2)) + r : r);

@@ -1,3 +1,5 @@
+import { ROOT } from "rt/tlsf";
+
 // Host-owned allocation. Every buffer the host uses comes from here; kernels only see pointers.
 // TLSF (runtime "minimal") reuses freed blocks and returns 16-byte aligned payloads.
 // The allocator traps (unreachable) when memory cannot grow; it has changed no state by then,
@@ -36,4 +38,13 @@ export function free(ptr: usize): void {
 /** Copies `n` bytes from `src` to `dst` (regions may overlap). */
 export function copy_bytes(dst: usize, src: usize, n: usize): void {
   memory.copy(dst, src, n);
+}
+
+// The allocator's root (a global of the instance, placed at a fixed address on the first
+// allocation). The host moves a single-thread heap into a shared memory when threads are turned on
+// later: it makes the new instance initialize its allocator, then copies the old bytes over it, and
+// checks with this that both roots are the same address (tensors keep their pointers).
+/** The allocator's root pointer (0 before the first allocation). */
+export function heap_root(): usize {
+  return changetype<usize>(ROOT);
 }

@@ -14,6 +14,29 @@ export function f32_sum_rows(y: usize, x: usize, rows: usize, cols: usize, accum
   }
 }
 
+/**
+ * f32_sum_rows for columns [j0, j1) of x only (one thread's share; each column's sum is its own,
+ * rows in order, so any split gives the same bits). Precondition: j0 <= j1 <= cols.
+ */
+export function f32_sum_rows_range(y: usize, x: usize, rows: usize, cols: usize, accumulate: bool, j0: usize, j1: usize): void {
+  if (!accumulate) memory.fill(y + (j0 << 2), 0, (j1 - j0) << 2);
+  for (let i: usize = 0; i < rows; i++) {
+    const xi = x + ((i * cols) << 2);
+    let j = j0;
+    for (; j + 4 <= j1; j += 4) {
+      v128.store(y + (j << 2), f32x4.add(v128.load(y + (j << 2)), v128.load(xi + (j << 2))));
+    }
+    for (; j < j1; j++) store<f32>(y + (j << 2), load<f32>(y + (j << 2)) + load<f32>(xi + (j << 2)));
+  }
+}
+
+/** (Σ_i x[i], i ascending from x[0]) / n in f64: a fixed-order mean of per-row values. x: f64 (n), n >= 1. */
+export function f64_mean(x: usize, n: usize): f64 {
+  let total: f64 = 0;
+  for (let i: usize = 0; i < n; i++) total += load<f64>(x + (i << 3));
+  return total / <f64>n;
+}
+
 /** sum_i x[i]^2, in f64. x: (n) */
 export function f32_sum_squares(x: usize, n: usize): f64 {
   let lo = f64x2.splat(0);
@@ -45,6 +68,34 @@ export function f32_sum_abs(x: usize, n: usize): f64 {
   }
   let total = f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1) + f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1);
   for (; i < n; i++) total += <f64>abs(load<f32>(x + (i << 2)));
+  return total;
+}
+
+// Chunked sums for threads: out[q] = the sum over chunk q = x[q·chunk, min(n, (q+1)·chunk)) for
+// q in [q0, q1) (a task's share), each chunk exactly as the whole-array kernel sums it; the host
+// picks `chunk` from the sizes alone and adds out[0..chunks) in order with f64_sum, so any split
+// gives the same bits (and one chunk gives the whole-array kernel's).
+
+/** f32_sum_squares of chunks [q0, q1). out: f64 (chunks) */
+export function f32_sum_squares_chunks(out: usize, x: usize, n: usize, chunk: usize, q0: usize, q1: usize): void {
+  for (let q = q0; q < q1; q++) {
+    const i0 = q * chunk;
+    store<f64>(out + (q << 3), f32_sum_squares(x + (i0 << 2), min(n, i0 + chunk) - i0));
+  }
+}
+
+/** f32_sum_abs of chunks [q0, q1). out: f64 (chunks) */
+export function f32_sum_abs_chunks(out: usize, x: usize, n: usize, chunk: usize, q0: usize, q1: usize): void {
+  for (let q = q0; q < q1; q++) {
+    const i0 = q * chunk;
+    store<f64>(out + (q << 3), f32_sum_abs(x + (i0 << 2), min(n, i0 + chunk) - i0));
+  }
+}
+
+/** Σ_i x[i] in f64, i ascending, from 0. x: f64 (n) */
+export function f64_sum(x: usize, n: usize): f64 {
+  let total: f64 = 0;
+  for (let i: usize = 0; i < n; i++) total += load<f64>(x + (i << 3));
   return total;
 }
 

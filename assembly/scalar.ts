@@ -5,3 +5,8 @@
 export function f64_sqrt(x: f64): f64 {
   return Math.sqrt(x);
 }
+
+/** cos(pi * x): the cosine learning-rate schedule's curve (x is the annealing progress in [0, 1]). */
+export function f64_cos_pi(x: f64): f64 {
+  return Math.cos(Math.PI * x);
+}

@@ -4,7 +4,7 @@
 // pass: forward, dW and dX each count once).
 // Run: npx esbuild bench/conv-layers.ts --bundle --platform=node --format=esm --outfile=build/bench-conv.mjs && node build/bench-conv.mjs
 import * as tl from "../src/index.js";
-import { convBackwardInto, convColsShape, convDims, convForwardInto } from "../src/layers/conv.js";
+import { convBackwardInto, convDims, convForwardInto } from "../src/layers/conv.js";
 import { maxPoolBackwardInto, maxPoolForwardInto, poolDims } from "../src/layers/maxpool.js";
 import { Workspace } from "../src/workspace.js";
 
@@ -37,14 +37,13 @@ for (const { name, shape, F } of layers) {
   const w = tl.keep(tl.randn([F, shape[1], 3, 3], { seed: 2, std: 0.1 }));
   const b = tl.keep(tl.zeros([F]));
   const d = convDims("bench", x, w, b, { stride: 1, pad: 1 });
-  const cols = ws.get(`${name} cols`, convColsShape(d)!);
   const out = ws.get(`${name} out`, [d.N, F, d.Ho, d.Wo]);
   const dout = tl.keep(tl.randn(out.shape, { seed: 3 }));
   const dx = ws.get(`${name} dx`, x.shape), dw = ws.get(`${name} dw`, w.shape), db = ws.get(`${name} db`, [F]);
   const gflop = (2 * d.N * F * d.P * d.K) / 1e9;
   const fwd = time(() => convForwardInto(out, x, w, b, d));
-  const bwd = time(() => convBackwardInto(dx, dw, db, dout, x, w, cols, d));
-  const bwdNoDx = time(() => convBackwardInto(null, dw, db, dout, x, w, cols, d));
+  const bwd = time(() => convBackwardInto(dx, dw, db, dout, x, w, d));
+  const bwdNoDx = time(() => convBackwardInto(null, dw, db, dout, x, w, d));
   const rate = (g: number, ms: number) => `${(g / (ms / 1e3)).toFixed(1)} GFLOPS`;
   console.log(`${name} (N=50)`);
   console.log(`  forward            ${fwd.toFixed(2)} ms  ${rate(gflop, fwd)}`);

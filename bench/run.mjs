@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only=gemm,fc,conv,infer,ceiling,startup,bundle] [-- --clock=cpu|wall]
+// npm run bench [-- --quick] [-- --only=gemm,fc,conv,infer,ceiling,startup,bundle,threads] [-- --clock=cpu|wall]
 // Runs every case in this one process, contenders interleaved, prints the tables and writes
 // bench/results/<date>-<host>[-quick].json. See bench/README.md for what each figure means.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -89,6 +89,11 @@ if (wants("bundle")) {
   bundle = measureBundles();
   say(`\nBundle: what a browser loads\n${bundleTable(bundle)}`);
 }
+let threads = null;
+if (wants("threads")) {
+  say(`\nThreads: 1 vs 2 threads  [${elapsed()}]`);
+  threads = await (await import("./threads.mjs")).benchThreads({ quick, say });
+}
 const targets = checkTargets(cases, ceiling?.gflops, bundle ?? {});
 say(`\nIssue 7 targets\n${targetTable(targets)}`);
 
@@ -108,6 +113,7 @@ const record = {
   })),
   startup,
   bundle,
+  threads,
   targets,
   seconds: (performance.now() - started) / 1000,
 };

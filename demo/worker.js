@@ -54,7 +54,9 @@ async function loadSplit(prefix, limit) {
 }
 
 async function start() {
-  await tl.init();
+  // Every core where the page is cross-origin isolated (the demo server sends COOP/COEP); 1 thread
+  // elsewhere. Same results either way.
+  await tl.init({ threads: "auto" });
   const index = await (await fetch("/data/index.json")).json();
   const capabilities = {
     models: ["fc-100", "fc-256-128", "fc-100x3", ...(typeof tl.DeepConvNet === "function" ? ["conv"] : [])],
@@ -104,22 +106,15 @@ function permutation(n, seed) {
   return order;
 }
 
-/** Predicted classes for the first n rows of a split (test-mode forward pass, in chunks). */
+/** Predicted classes for the first n rows of a split (model.predict: test mode, argmax in wasm), 500 images at a time. */
 function predict(model, split, n) {
   const out = new Int32Array(n);
   const chunk = 500;
   for (let start = 0; start < n; start += chunk) {
     const m = Math.min(chunk, n - start);
     const x = tl.tensor(split.x.subarray(start * PIXELS, (start + m) * PIXELS), [m, 1, 28, 28]);
-    const scores = model.loss(x); // scores: (m, 10)
-    const s = scores.toArray();
-    scores.dispose();
+    out.set(model.predict(x, { batchSize: chunk }), start);
     x.dispose();
-    for (let i = 0; i < m; i++) {
-      let best = 0;
-      for (let c = 1; c < 10; c++) if (s[i * 10 + c] > s[i * 10 + best]) best = c;
-      out[start + i] = best;
-    }
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // `npm run demo`: serves demo/ on 127.0.0.1 with a strict Content-Security-Policy (no eval, no
-// inline script, nothing from other origins), the built bundle, the chart library, and the
+// inline script, nothing from other origins) and cross-origin isolated (COOP/COEP: threads), the
+// built bundle (with its thread worker, dist/tensorlane-worker.js), the chart library, and the
 // built-in data set's IDX files (the page un-gzips them itself).
 //   node scripts/demo-server.mjs [--port 8080]
 import { existsSync, readFileSync } from "node:fs";
@@ -67,8 +68,11 @@ export function startDemoServer({ port = 8080, host = "127.0.0.1" } = {}) {
   });
 }
 
+// Cross-origin isolation (SharedArrayBuffer), so the demo's worker can train with threads.
+export const ISOLATION_HEADERS = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
+
 function send(res, status, type, body) {
-  res.writeHead(status, { "content-type": type, "content-security-policy": DEMO_CSP, "cache-control": "no-store" }).end(body);
+  res.writeHead(status, { "content-type": type, "content-security-policy": DEMO_CSP, "cache-control": "no-store", ...ISOLATION_HEADERS }).end(body);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

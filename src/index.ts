@@ -1,5 +1,5 @@
 // tensorlane: the platform-neutral public API. No Node built-ins are imported from here.
-export { init, isInitialized, simdSupported, MAX_ALLOCATION_BYTES, type InitOptions } from "./runtime.js";
+export { init, isInitialized, simdSupported, runtimeInfo, dispose, MAX_ALLOCATION_BYTES, type InitOptions, type RuntimeInfo } from "./runtime.js";
 export {
   Tensor,
   tensor,
@@ -16,8 +16,10 @@ export {
   type TensorData,
   type NestedArray,
   type RandomOptions,
+  type DType,
+  type DTypeOptions,
 } from "./tensor.js";
-export { setSeed, deriveSeed } from "./random.js";
+export { setSeed } from "./random.js";
 export { type Labels } from "./labels.js";
 
 // Layers: forward -> [out, cache], backward(dout, cache) -> grads.
@@ -57,14 +59,13 @@ export { evalNumericalGradient, evalNumericalGradientArray, relError, scaledErro
 export { FullyConnectedNet, type FullyConnectedNetOptions } from "./models/fully-connected-net.js";
 export { DeepConvNet, type DeepConvNetOptions } from "./models/deep-conv-net.js";
 export { runInitExperiment, INIT_SCHEMES, type InitScheme, type InitExperimentResult, type InitExperimentOptions, type LayerStats } from "./experiments/weight-init.js";
-export { ParamStore } from "./models/param-store.js";
-export { Solver, type SolverOptions, type SolverData, type ProgressEvent, type TrainableModel } from "./solver.js";
-export { Workspace } from "./workspace.js";
+export { Solver, type SolverOptions, type SolverData, type SolverState, type ProgressEvent } from "./solver.js";
+export { type TrainableModel, type CheckpointableModel, type PredictOptions } from "./models/contract.js";
+export { type CosineSchedule, type ScheduleFunction, type LearningRateSchedule } from "./schedule.js";
 
 // Data: byte-backed image sets, IDX / CIFAR-10 readers, normalization, splits.
 export {
   makeDataset,
-  checkDataset,
   datasetSize,
   subset,
   shuffledIndices,
@@ -84,14 +85,12 @@ export {
   type SplitOptions,
 } from "./data/dataset.js";
 export { parseIdx, decodeIdx, idxDataset, readIdxDataset, type IdxArray, type IdxDatasetOptions } from "./data/idx.js";
-export { parseCifar10, parseCifar10Meta, cifar10Dataset, CIFAR10_IMAGE_BYTES, CIFAR10_RECORD_BYTES } from "./data/cifar.js";
-export { gunzip, isGzip, MAX_GUNZIP_BYTES, type GunzipOptions } from "./data/gzip.js";
+export { parseCifar10, parseCifar10Meta, cifar10Dataset } from "./data/cifar.js";
+export { gunzip, isGzip, type GunzipOptions } from "./data/gzip.js";
 export {
   encodeSafetensors,
-  encodeSafetensorsParts,
   decodeSafetensors,
   readSafetensorsHeader,
-  MAX_SAFETENSORS_HEADER_BYTES,
   type SafetensorsTensor,
   type SafetensorsContents,
   type SafetensorsEntry,
@@ -100,7 +99,6 @@ export {
 export { FileFormatError } from "./io/format-error.js";
 export {
   saveCheckpoint,
-  checkpointParts,
   loadCheckpoint,
   CHECKPOINT_FORMAT,
   CHECKPOINT_FORMAT_VERSION,
@@ -108,6 +106,11 @@ export {
   type LoadedCheckpoint,
   type SolverCheckpoint,
 } from "./io/checkpoint.js";
-export { MODEL_KINDS, modelKindOf, type CheckpointableModel, type ModelClass } from "./models/kinds.js";
-export { crc32 } from "./io/crc32.js";
 export { VERSION } from "./version.js";
+
+/**
+ * Helpers for tensorlane's own tools (the Node entry, the CLI, tests): ParamStore, Workspace,
+ * crc32, checkDataset, MODEL_KINDS, ... Not part of the public API: no stability promise. (One
+ * namespace, because dist/tensorlane.js is also the chunk the Node entries import from.)
+ */
+export * as internal from "./internal.js";

@@ -7,12 +7,35 @@ export type Labels = Int32Array | readonly number[];
 let bufferPtr = 0;
 let bufferCount = 0;
 
+/** Label arrays a caller checked (against a class count) and owns for the duration of one call. */
+const checked = new WeakMap<Int32Array, number>();
+
+/**
+ * Runs body with y marked as already checked against `classes`, so labelsToWasm skips its scan
+ * of y while body runs (the Solver checks its labels once, then hands its own batches to
+ * model.loss every step). The mark is removed when body returns or throws.
+ */
+export function withCheckedLabels<T>(y: Int32Array, classes: number, body: () => T): T {
+  checked.set(y, classes);
+  try {
+    return body();
+  } finally {
+    checked.delete(y);
+  }
+}
+
+/** Whether labelsToWasm would skip its scan of y against `classes` right now (for tests). */
+export function labelsAreChecked(y: unknown, classes: number): boolean {
+  const bound = y instanceof Int32Array ? checked.get(y) : undefined;
+  return bound !== undefined && bound <= classes;
+}
+
 /**
  * Checks y holds n integer labels in [0, classes) and copies them into wasm memory. Returns a
  * pointer valid until the next call (the buffer is reused, so steps allocate nothing).
  */
 export function labelsToWasm(fn: string, y: unknown, n: number, classes: number): number {
-  checkLabels(fn, y, n, classes);
+  if (!labelsAreChecked(y, classes) || (y as Int32Array).length !== n) checkLabels(fn, y, n, classes);
   // Grown on demand, and shrunk when far larger than needed: one huge batch (even a failed one)
   // does not pin its label buffer for the rest of the session.
   if (n > bufferCount || bufferCount > 4 * n + 4096) {

@@ -1,6 +1,7 @@
 // Classification losses over scores (N, C) and integer labels: [loss (a plain number), dscores].
+// dscores has the scores' dtype (float32 or float64).
 import { labelsToWasm, type Labels } from "./labels.js";
-import { kernels } from "./runtime.js";
+import { softmaxLossRows, svmLossRows } from "./ops/loss.js";
 import { checkTensor, empty, type Tensor } from "./tensor.js";
 
 function lossDims(fn: string, scores: Tensor): [number, number] {
@@ -16,8 +17,8 @@ export function softmaxLoss(scores: Tensor, y: Labels): [number, Tensor] {
   const fn = "softmaxLoss";
   const [N, C] = lossDims(fn, scores);
   const yPtr = labelsToWasm(fn, y, N, C);
-  const dscores = empty([N, C], fn);
-  const loss = kernels().f32_softmax_loss(dscores.ptr, scores.ptr, yPtr, N, C);
+  const dscores = empty([N, C], fn, scores.dtype);
+  const loss = softmaxLossRows(dscores.ptr, scores.ptr, yPtr, N, C, scores.dtype);
   return [loss, dscores];
 }
 
@@ -26,7 +27,7 @@ export function svmLoss(scores: Tensor, y: Labels): [number, Tensor] {
   const fn = "svmLoss";
   const [N, C] = lossDims(fn, scores);
   const yPtr = labelsToWasm(fn, y, N, C);
-  const dscores = empty([N, C], fn);
-  const loss = kernels().f32_svm_loss(dscores.ptr, scores.ptr, yPtr, N, C);
+  const dscores = empty([N, C], fn, scores.dtype);
+  const loss = svmLossRows(dscores.ptr, scores.ptr, yPtr, N, C, scores.dtype);
   return [loss, dscores];
 }

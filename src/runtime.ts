@@ -1,18 +1,33 @@
 // Loading the wasm kernels and the views over their memory.
 //
 // The module is instantiated once (init is idempotent). Typed-array views over wasm memory are
-// never stored by callers: f32()/i32()/u8() re-derive them whenever memory has grown, because
-// growth detaches every existing view.
+// never stored by callers: f32()/f64()/i32()/u8() re-derive them whenever memory has grown, because
+// growth detaches every existing view of a plain memory, and a shared memory (threads) hands out a
+// new, longer SharedArrayBuffer while old views keep their old length (hence the length check too).
 import type { Kernels } from "./generated/kernels.js";
 import { WASM_DEFLATE_BASE64 } from "./generated/wasm-base64.js";
+import { defaultWorkerUrl, nodeBuiltin } from "./threads/environment.js";
+import { setPool } from "./threads/state.js";
+import { checkThreadsOption, planThreads, setThreadReason, stopPool, threadsInfo, type RuntimeInfo, type ThreadPlan } from "./threads/setup.js";
 
-export type { Kernels };
+export type { Kernels, RuntimeInfo };
 
 export interface InitOptions {
   /** A precompiled module (Cloudflare Workers forbid compiling bytes at run time). */
   module?: WebAssembly.Module;
   /** The module's bytes, e.g. read from `tensorlane/wasm`. Default: the copy inlined in the bundle. */
   bytes?: BufferSource;
+  /**
+   * Threads that run the kernels: an integer >= 1, or "auto" for the host's core count
+   * (os.availableParallelism() / navigator.hardwareConcurrency). Default 1. Threads need shared
+   * memory and workers: Node 20.16+, Deno, Bun, and pages served cross-origin isolated
+   * (`Cross-Origin-Opener-Policy: same-origin`, `Cross-Origin-Embedder-Policy: require-corp`).
+   * Where they cannot work, "auto" gives 1 thread (runtimeInfo().reason says why) and an explicit
+   * count above 1 throws. Calling init again with another count restarts the workers; tensors stay.
+   */
+  threads?: number | "auto";
+  /** Where tensorlane-worker.js is served, when it is not beside the bundle (e.g. the IIFE build). */
+  workerUrl?: string | URL;
 }
 
 /**
@@ -24,7 +39,10 @@ export const MAX_ALLOCATION_BYTES = 2 ** 30 - 2 ** 25;
 
 let kernelsRef: Kernels | null = null;
 let pending: Promise<void> | null = null;
+/** The module's bytes, kept to derive the shared-memory variant when threads are turned on. */
+let sourceBytes: Uint8Array | null = null;
 let f32Cache = new Float32Array(0);
+let f64Cache = new Float64Array(0);
 let i32Cache = new Int32Array(0);
 let u8Cache = new Uint8Array(0);
 
@@ -40,18 +58,23 @@ export function simdSupported(): boolean {
 }
 
 /**
- * Loads the kernels. Idempotent: later calls return at once (and concurrent calls share one load).
+ * Loads the kernels. Idempotent: later calls return at once (and concurrent calls share one load),
+ * except that a call with `threads` (re)starts the worker threads.
  * With no options it compiles the bytes inlined in the bundle: no file read, no fetch.
  */
 export function init(options: InitOptions = {}): Promise<void> {
-  if (kernelsRef) return Promise.resolve();
-  if (!pending) {
-    pending = load(options).catch((error: unknown) => {
-      pending = null; // a failed load may be retried, e.g. with a module
-      throw error;
+  const reconfigure = options !== null && typeof options === "object" && options.threads !== undefined;
+  if (kernelsRef && !reconfigure && !pending) return Promise.resolve();
+  if (pending && !reconfigure) return pending;
+  const previous = pending ?? Promise.resolve();
+  const current: Promise<void> = previous
+    .catch(() => undefined)
+    .then(() => load(options))
+    .finally(() => {
+      if (pending === current) pending = null;
     });
-  }
-  return pending;
+  pending = current;
+  return current;
 }
 
 /** True once init() has finished. */
@@ -63,32 +86,104 @@ async function load(options: InitOptions): Promise<void> {
   if (options === null || typeof options !== "object") {
     throw new TypeError(`init: options must be an object (got ${typeof options})`);
   }
-  const unknown = Object.keys(options).filter((k) => k !== "module" && k !== "bytes");
+  const known = ["module", "bytes", "threads", "workerUrl"];
+  const unknown = Object.keys(options).filter((k) => !known.includes(k));
   if (unknown.length > 0) {
-    throw new TypeError(`init: unknown option ${unknown.map((k) => `"${k}"`).join(", ")} (expected "module" or "bytes")`);
+    throw new TypeError(`init: unknown option ${unknown.map((k) => `"${k}"`).join(", ")} (expected ${known.map((k) => `"${k}"`).join(", ")})`);
   }
-  if (!simdSupported()) {
-    throw new Error(
-      "tensorlane needs WebAssembly SIMD (SIMD128), which this JavaScript engine does not support. " +
-        "It is available in Node 16.4+, Chrome/Edge 91+, Firefox 89+, Safari 16.4+, Deno, Bun and Cloudflare Workers.",
-    );
+  const request = options.threads === undefined ? undefined : checkThreadsOption(options.threads);
+  if (options.workerUrl !== undefined && typeof options.workerUrl !== "string" && !(options.workerUrl instanceof URL)) {
+    throw new TypeError("init: workerUrl must be a string or a URL (where tensorlane-worker.js is served)");
   }
-  let module: WebAssembly.Module;
-  if (options.module !== undefined) {
-    if (!(options.module instanceof WebAssembly.Module)) {
+  if (kernelsRef && request === undefined) return;
+  const plan: ThreadPlan = request === undefined ? { count: 1, reason: null } : planThreads(request);
+  if (!kernelsRef) {
+    if (!simdSupported()) {
+      throw new Error(
+        "tensorlane needs WebAssembly SIMD (SIMD128), which this JavaScript engine does not support. " +
+          "It is available in Node 16.4+, Chrome/Edge 91+, Firefox 89+, Safari 16.4+, Deno, Bun and Cloudflare Workers.",
+      );
+    }
+    if (options.module !== undefined && !(options.module instanceof WebAssembly.Module)) {
       throw new TypeError("init: module must be a WebAssembly.Module (e.g. `import wasm from \"tensorlane/wasm\"` in a Worker)");
     }
-    module = options.module;
-  } else {
-    const bytes = options.bytes ?? (await inflate(decodeBase64(WASM_DEFLATE_BASE64)));
-    module = await compileBytes(bytes);
   }
-  const instance = await WebAssembly.instantiate(module, { env: { abort: onAbort } });
-  kernelsRef = instance.exports as unknown as Kernels;
-  if (!(kernelsRef.memory instanceof WebAssembly.Memory) || typeof kernelsRef.alloc !== "function") {
-    kernelsRef = null;
+  stopPool();
+  if (!kernelsRef && plan.count === 1) {
+    let module: WebAssembly.Module;
+    if (options.module !== undefined) {
+      module = options.module;
+    } else {
+      sourceBytes = toBytes(options.bytes ?? (await inflate(decodeBase64(WASM_DEFLATE_BASE64))));
+      module = await compileBytes(sourceBytes as Uint8Array<ArrayBuffer>);
+    }
+    const instance = await WebAssembly.instantiate(module, { env: { abort: onAbort } });
+    kernelsRef = checkKernels(instance.exports);
+  }
+  if (plan.count > 1) {
+    if (!sourceBytes) {
+      if (options.bytes !== undefined) sourceBytes = toBytes(options.bytes);
+      else if (options.module !== undefined || kernelsRef) {
+        throw new Error("init: threads need the kernel module's bytes, not only a compiled module: pass init({ bytes, threads })");
+      } else sourceBytes = await inflate(decodeBase64(WASM_DEFLATE_BASE64));
+    }
+    // The thread machinery is a separate chunk, loaded only when threads are turned on.
+    const { startThreads } = await import("./threads/start.js");
+    kernelsRef = await startThreads({
+      count: plan.count,
+      bytes: sourceBytes,
+      current: kernelsRef,
+      workerUrl: options.workerUrl ?? workerUrlBesideBundle(),
+      compile: compileBytes,
+      check: checkKernels,
+      abort: onAbort,
+      install: setPool,
+      builtin: nodeBuiltin,
+    });
+  }
+  setThreadReason(plan.reason);
+}
+
+function workerUrlBesideBundle(): URL {
+  try {
+    return defaultWorkerUrl();
+  } catch (error) {
+    // The <script> build loaded with importScripts in a classic worker cannot know its own address.
+    throw new Error("init: cannot tell where tensorlane-worker.js is served from here; pass it: init({ threads, workerUrl })", { cause: error });
+  }
+}
+
+function checkKernels(exports: WebAssembly.Exports): Kernels {
+  const k = exports as unknown as Kernels;
+  if (!(k.memory instanceof WebAssembly.Memory) || typeof k.alloc !== "function" || typeof k.heap_root !== "function") {
     throw new TypeError("init: the module given is not a tensorlane kernel module");
   }
+  return k;
+}
+
+function toBytes(source: BufferSource): Uint8Array {
+  if (source instanceof Uint8Array) return source;
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  return new Uint8Array(source);
+}
+
+function isSharedMemory(): boolean {
+  return kernelsRef !== null && typeof SharedArrayBuffer === "function" && kernelsRef.memory.buffer instanceof SharedArrayBuffer;
+}
+
+/** What the running library uses: threads, shared memory, SIMD, and why threads are off. */
+export function runtimeInfo(): RuntimeInfo {
+  kernels();
+  return threadsInfo(isSharedMemory());
+}
+
+/**
+ * Ends the worker threads started by init({ threads }), so a Node script exits by itself (idle
+ * workers do not keep it alive anyway). The library carries on with 1 thread; tensors stay valid.
+ * Idempotent.
+ */
+export function dispose(): void {
+  stopPool();
 }
 
 /**
@@ -135,21 +230,28 @@ export function kernels(): Kernels {
 /** A Float32Array over all of wasm memory, re-derived after growth. Never keep it across an allocation. */
 export function f32(): Float32Array {
   const buffer = kernels().memory.buffer;
-  if (f32Cache.buffer !== buffer) f32Cache = new Float32Array(buffer);
+  if (f32Cache.buffer !== buffer || f32Cache.byteLength !== buffer.byteLength) f32Cache = new Float32Array(buffer);
   return f32Cache;
+}
+
+/** A Float64Array over all of wasm memory, re-derived after growth. Never keep it across an allocation. */
+export function f64(): Float64Array {
+  const buffer = kernels().memory.buffer;
+  if (f64Cache.buffer !== buffer || f64Cache.byteLength !== buffer.byteLength) f64Cache = new Float64Array(buffer);
+  return f64Cache;
 }
 
 /** An Int32Array over all of wasm memory, re-derived after growth. */
 export function i32(): Int32Array {
   const buffer = kernels().memory.buffer;
-  if (i32Cache.buffer !== buffer) i32Cache = new Int32Array(buffer);
+  if (i32Cache.buffer !== buffer || i32Cache.byteLength !== buffer.byteLength) i32Cache = new Int32Array(buffer);
   return i32Cache;
 }
 
 /** A Uint8Array over all of wasm memory, re-derived after growth. */
 export function u8(): Uint8Array {
   const buffer = kernels().memory.buffer;
-  if (u8Cache.buffer !== buffer) u8Cache = new Uint8Array(buffer);
+  if (u8Cache.buffer !== buffer || u8Cache.byteLength !== buffer.byteLength) u8Cache = new Uint8Array(buffer);
   return u8Cache;
 }
 

@@ -295,7 +295,7 @@ describe("exportOnnx: what it writes and what it refuses", () => {
   it("refuses what is not a FullyConnectedNet or DeepConvNet, naming what it got", () => {
     expect(() => exportOnnx({} as never)).toThrow(/exportOnnx: model must be a FullyConnectedNet or a DeepConvNet \(got an object\)/);
     expect(() => exportOnnx(null as never)).toThrow(/\(got null\)/);
-    expect(() => exportOnnx(new tl.Workspace("w") as never)).toThrow(/\(got a Workspace\)/);
+    expect(() => exportOnnx(new tl.internal.Workspace("w") as never)).toThrow(/\(got a Workspace\)/);
     expect(() => exportOnnx(tl.FullyConnectedNet as never)).toThrow(/\(got a function\)/);
     class FullyConnectedNet {} // what a model from a second copy of the library looks like
     expect(() => exportOnnx(new FullyConnectedNet() as never)).toThrow(/\(got a FullyConnectedNet from another copy of tensorlane: import exportOnnx from the build that made the model\)/);
@@ -311,6 +311,21 @@ describe("exportOnnx: what it writes and what it refuses", () => {
     const conv = new tl.DeepConvNet({ inputDims: [1, 4, 4], numFilters: [2], maxPools: [0], batchnorm: true, numClasses: 2, seed: 9 });
     conv.dispose();
     expect(() => exportOnnx(conv)).toThrow(/the model was disposed/);
+  });
+
+  it("refuses a float64 model (either kind) with a TypeError naming its dtype, and writes nothing", () => {
+    const fc = new tl.FullyConnectedNet({ hiddenDims: [3], inputDim: 4, numClasses: 2, seed: 10, dtype: "float64" });
+    const conv = new tl.DeepConvNet({ inputDims: [1, 4, 4], numFilters: [2], maxPools: [0], numClasses: 2, seed: 10, dtype: "float64" });
+    for (const model of [fc, conv]) {
+      expect(() => exportOnnx(model)).toThrow(TypeError);
+      expect(() => exportOnnx(model)).toThrow(/exportOnnx: the model is float64; ONNX export writes float32 models only/);
+    }
+    fc.dispose();
+    conv.dispose();
+    // The same nets in float32 export (the refusal is about the dtype alone).
+    const fc32 = new tl.FullyConnectedNet({ hiddenDims: [3], inputDim: 4, numClasses: 2, seed: 10 });
+    expect(exportOnnx(fc32).length).toBeGreaterThan(0);
+    fc32.dispose();
   });
 });
 

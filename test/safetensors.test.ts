@@ -1,7 +1,8 @@
 // safetensors: exact bytes of tiny files (worked out by hand from the format), round trips, and
 // truncated / corrupted / hostile inputs, which must all give a FileFormatError.
 import { describe, expect, it } from "vitest";
-import { decodeSafetensors, encodeSafetensors, encodeSafetensorsParts, FileFormatError, readSafetensorsHeader } from "../src/index.js";
+import { decodeSafetensors, encodeSafetensors, FileFormatError, readSafetensorsHeader } from "../src/index.js";
+import { encodeSafetensorsParts } from "../src/internal.js";
 
 const ascii = (s: string) => Array.from(new TextEncoder().encode(s));
 const u64 = (n: number) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24, 0, 0, 0, 0];

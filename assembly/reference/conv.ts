@@ -190,3 +190,27 @@ export function f32_conv_forward__scalar(
     }
   }
 }
+
+/** Twin of f32_sum_chunks: dst[e] = src[e] + src[stride + e] + ... (chunk order), one element at a time. */
+export function f32_sum_chunks__scalar(dst: usize, src: usize, chunks: usize, stride: usize, e0: usize, e1: usize): void {
+  for (let e = e0; e < e1; e++) {
+    let acc = load<f32>(src + (e << 2));
+    for (let q: usize = 1; q < chunks; q++) acc += load<f32>(src + ((q * stride + e) << 2));
+    store<f32>(dst + (e << 2), acc);
+  }
+}
+
+/**
+ * Twin of the chunked conv bias gradient: chunk q's partial is f32_conv_bias_backward__scalar over
+ * images [q·G, min(N, (q+1)·G)), the partials added in chunk order. db: (F), dout: (N, F, P).
+ */
+export function f32_conv_bias_backward_chunks__scalar(db: usize, dout: usize, N: usize, F: usize, P: usize, G: usize): void {
+  const chunks = (N + G - 1) / G;
+  const partials = heap.alloc(max<usize>(chunks * F, 1) << 2);
+  for (let q: usize = 0; q < chunks; q++) {
+    const n0 = q * G, n1 = min(N, n0 + G);
+    f32_conv_bias_backward__scalar(partials + ((q * F) << 2), dout + ((n0 * F * P) << 2), n1 - n0, F, P);
+  }
+  f32_sum_chunks__scalar(db, partials, chunks, F, 0, F);
+  heap.free(partials);
+}

@@ -28,7 +28,8 @@ export function f32_softmax_loss__f64(dscores: usize, scores: usize, y: usize, n
 }
 
 /**
- * L = (1/N) sum_i sum_{j != y_i} max(0, s_ij - s_iy + 1), the terms summed in f64 in (i, j) order;
+ * L = (1/N) sum_i sum_{j != y_i} max(0, s_ij - s_iy + 1): each row's terms summed in f64 in j
+ * order from 0, then the row sums added in i order (the order that lets the kernel split by rows);
  * dscores_ij = (1/N) [margin_ij > 0] for j != y_i, dscores_iy = -(1/N) #{j : margin_ij > 0}.
  */
 export function f32_svm_loss__scalar(dscores: usize, scores: usize, y: usize, n: usize, c: usize): f64 {
@@ -37,16 +38,18 @@ export function f32_svm_loss__scalar(dscores: usize, scores: usize, y: usize, n:
   for (let i: usize = 0; i < n; i++) {
     const label = <usize>load<i32>(y + (i << 2));
     const sy = load<f32>(scores + ((i * c + label) << 2));
+    let row: f64 = 0;
     let count: f32 = 0;
     for (let j: usize = 0; j < c; j++) {
       let g: f32 = 0;
       if (j != label) {
         const margin: f32 = load<f32>(scores + ((i * c + j) << 2)) - sy + 1;
-        if (margin > 0) { total += <f64>margin; count += 1; g = invN; }
+        if (margin > 0) { row += <f64>margin; count += 1; g = invN; }
       }
       if (dscores) store<f32>(dscores + ((i * c + j) << 2), g);
     }
     if (dscores) store<f32>(dscores + ((i * c + label) << 2), -(count * invN));
+    total += row;
   }
   return total / <f64>n;
 }

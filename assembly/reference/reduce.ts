@@ -72,3 +72,10 @@ export function f32_gather_rows__scalar(out: usize, x: usize, idx: usize, count:
     }
   }
 }
+
+/** Twin of f64_mean: (x[0] + x[1] + ... + x[n-1]) / n, in order, from 0. x: f64 (n) */
+export function f64_mean__scalar(x: usize, n: usize): f64 {
+  let total: f64 = 0;
+  for (let i: usize = 0; i < n; i++) total = total + load<f64>(x + (i << 3));
+  return total / <f64>n;
+}

@@ -3,9 +3,8 @@
 // computed on the training split. Everything is recorded in the checkpoint so that `--resume`
 // and `eval` rebuild exactly the same tensors.
 import {
-  crc32,
-  deriveSeed,
   computeNormalization,
+  internal,
   datasetSize,
   FASHION_MNIST_CLASSES,
   shuffledIndices,
@@ -20,6 +19,9 @@ import {
 import { loadDataFolder, type DataSplits } from "tensorlane/node";
 import { loadBuiltinData } from "./builtin-data.js";
 import { CliError } from "./errors.js";
+
+// Destructured (not internal.x at each use): the bundle then imports the namespace, an export of dist/tensorlane.js.
+const { deriveSeed, crc32 } = internal;
 
 /** What a checkpoint records about its data (JSON). */
 export interface DataRecord {

@@ -1,6 +1,6 @@
 // `tensorlane eval`: a checkpoint's model on a test split, with accuracy per class.
 import { resolve } from "node:path";
-import { decodeNormalization, encodeNormalization, init, loadCheckpoint, type CheckpointableModel, type Normalization, type Tensor } from "tensorlane";
+import { decodeNormalization, encodeNormalization, init, loadCheckpoint, type Normalization } from "tensorlane";
 import { readFileBytes } from "tensorlane/node";
 import { loadSplits, testTensor, type DataRecord } from "./data.js";
 import { plural } from "./format.js";
@@ -11,32 +11,11 @@ export interface EvalOptions {
   checkpoint: string;
   data?: string;
   batchSize: number;
-}
-
-/** Predicted class of each row, scoring `batchSize` rows at a time. */
-export function predict(model: CheckpointableModel, X: Tensor, batchSize: number): Int32Array {
-  const n = X.shape[0];
-  const row = X.size / Math.max(1, n);
-  const out = new Int32Array(n);
-  for (let start = 0; start < n; start += batchSize) {
-    const count = Math.min(batchSize, n - start);
-    const batch = X.sliceView(start * row, [count, ...X.shape.slice(1)]);
-    const scores = model.loss(batch);
-    batch.dispose();
-    const s = scores.toArray();
-    const c = scores.shape[1];
-    scores.dispose();
-    for (let i = 0; i < count; i++) {
-      let best = 0;
-      for (let j = 1; j < c; j++) if (s[i * c + j] > s[i * c + best]) best = j;
-      out[start + i] = best;
-    }
-  }
-  return out;
+  threads?: number | "auto";
 }
 
 export async function runEval(o: EvalOptions, out: Output): Promise<void> {
-  await init();
+  await init({ threads: o.threads ?? 1 });
   const ck = loadCheckpoint(await readFileBytes(o.checkpoint, { what: "checkpoint" }), o.checkpoint);
   try {
     const record = (ck.meta as { data?: DataRecord }).data;
@@ -59,9 +38,14 @@ export async function runEval(o: EvalOptions, out: Output): Promise<void> {
     let normalization: Normalization | undefined;
     if (record?.normalization) normalization = decodeNormalization(encodeNormalization(record.normalization)); // validated
     if (normalization === undefined) throw new CliError(`${o.checkpoint} has no data normalization: it was not written by tensorlane train`);
+    if (typeof ck.model.predict !== "function") throw new CliError(`${ck.kind} has no predict()`);
     const X = testTensor(test, normalization);
-    const pred = predict(ck.model, X, o.batchSize);
-    X.dispose();
+    let pred: Int32Array;
+    try {
+      pred = ck.model.predict(X, { batchSize: o.batchSize });
+    } finally {
+      X.dispose();
+    }
     const n = test.labels.length;
     const classes = test.numClasses;
     const right = new Array<number>(classes).fill(0);

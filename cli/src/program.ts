@@ -17,6 +17,7 @@ Examples:
   $ tensorlane train --data /usr/share/datasets/fashion-mnist --epochs 15 --out runs/fmnist
   $ tensorlane train --model conv --filters 32,64,64 --batchnorm --reg 1e-3 --data /usr/share/datasets/fashion-mnist
   $ tensorlane train --data ~/cifar-10-batches-bin --update momentum --lr 1e-2
+  $ tensorlane train --lr-schedule cosine --warmup-epochs 1 --epochs 10
   $ tensorlane train --resume runs/fmnist/checkpoint.safetensors --epochs 20
 
 --data takes an IDX folder (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],
@@ -75,6 +76,8 @@ export function buildProgram(io: Io = processIo()): Command {
     .addOption(new Option("--update <rule>", "update rule").choices(Object.keys(UPDATE_RULES)).default("adam"))
     .option("--lr <rate>", "learning rate (default: the rule's, 1e-3 for adam, 1e-2 for the others)", v.positiveNumber)
     .option("--lr-decay <d>", "learning rate multiplier after every epoch", v.decay, 0.9)
+    .addOption(new Option("--lr-schedule <kind>", "decay: --lr-decay after every epoch; cosine: cosine annealing every iteration, to 0 at the end").choices(["decay", "cosine"]).default("decay"))
+    .option("--warmup-epochs <n>", "cosine: epochs of linear warm-up before annealing (may be fractional)", v.nonNegativeNumber)
     .option("--epochs <n>", "epochs to train (with --resume: the new total) (default: 10; with --resume: the run's)", v.positiveInt)
     .option("--batch-size <n>", "images per gradient step", v.positiveInt, 100)
     .option("--seed <n>", "seed for initialization, split, sampling and dropout", v.seed, 0)
@@ -85,6 +88,7 @@ export function buildProgram(io: Io = processIo()): Command {
     .option("--name <name>", "run name, for the default --out runs/<name>")
     .option("--resume <file>", "continue the run saved in this checkpoint")
     .option("--force", "overwrite the run already in the run folder", false)
+    .option("--threads <n>", 'threads that run the kernels, or "auto" for every core (same results for any count)', v.threads, 1)
     .addHelpText("after", TRAIN_EXAMPLES)
     .action(async (opts: TrainOptions & { epochs?: number }, cmd: Command) => {
       const given = new Set(Object.keys(opts).filter((k) => cmd.getOptionValueSource(k) === "cli"));
@@ -98,8 +102,9 @@ export function buildProgram(io: Io = processIo()): Command {
     .requiredOption("--checkpoint <file>", "checkpoint.safetensors written by tensorlane train")
     .option("--data <dir>", "IDX or CIFAR-10 binary folder (default: the data the model was trained on)")
     .option("--batch-size <n>", "images scored at a time", v.positiveInt, 500)
+    .option("--threads <n>", 'threads that run the kernels, or "auto" for every core', v.threads, 1)
     .addHelpText("after", EVAL_EXAMPLES)
-    .action(async (opts: { checkpoint: string; data?: string; batchSize: number }) => {
+    .action(async (opts: { checkpoint: string; data?: string; batchSize: number; threads: number | "auto" }) => {
       await runEval(opts, io.stdout);
     });
 

@@ -4,25 +4,29 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import {
-  deriveSeed,
+  DeepConvNet,
   FullyConnectedNet,
   init,
+  runtimeInfo,
   loadCheckpoint,
-  MODEL_KINDS,
   Solver,
   VERSION,
   type CheckpointableModel,
   type LoadedCheckpoint,
   type ProgressEvent,
+  type SolverOptions,
   type UpdateRuleName,
   type WeightScale,
-  updateRules,
+  internal,
 } from "tensorlane";
 import { readFileBytes, saveCheckpointFileSync, writeFileAtomic } from "tensorlane/node";
 import { prepareData, testTensor, type DataRecord, type RunData } from "./data.js";
 import { CliError } from "./errors.js";
 import { formatNumber, plural } from "./format.js";
 import { createProgress, formatDuration, type Output } from "./progress.js";
+
+// Destructured (not internal.x at each use): the bundle then imports the namespace, an export of dist/tensorlane.js.
+const { deriveSeed } = internal;
 
 export const UPDATE_RULES: Record<string, UpdateRuleName> = {
   sgd: "sgd",
@@ -44,6 +48,9 @@ export interface TrainOptions {
   update: keyof typeof UPDATE_RULES;
   lr?: number;
   lrDecay: number;
+  /** "decay": lrDecay after every epoch; "cosine": cosine annealing per iteration after warmupEpochs of linear warm-up. */
+  lrSchedule: "decay" | "cosine";
+  warmupEpochs?: number;
   epochs?: number;
   batchSize: number;
   seed: number;
@@ -54,12 +61,14 @@ export interface TrainOptions {
   name?: string;
   resume?: string;
   force?: boolean;
+  /** Threads for the kernels (does not change the results, so not part of the run). */
+  threads?: number | "auto";
 }
 
 /** Options that define the run: with --resume they come from the checkpoint. */
 export const RUN_DEFINING = [
   "model", "hidden", "filters", "pools", "batchnorm", "dropout", "reg", "weightScale", "update", "lr", "lrDecay",
-  "batchSize", "seed", "val", "trainSamples",
+  "lrSchedule", "warmupEpochs", "batchSize", "seed", "val", "trainSamples",
 ] as const;
 
 /** What a CLI checkpoint's meta holds. */
@@ -79,7 +88,7 @@ function runDefiningValues(o: TrainOptions, data: DataRecord): Record<string, un
   return {
     model: o.model, hidden: o.hidden, filters: o.filters, pools: o.pools ?? o.filters.map((_, i) => i), batchnorm: o.batchnorm,
     dropout: o.dropout, reg: o.reg, weightScale: o.weightScale, update: o.update, lr: o.lr ?? (o.update === "adam" ? 1e-3 : 1e-2),
-    lrDecay: o.lrDecay, batchSize: o.batchSize, seed: o.seed, val: data.valCount, trainSamples: o.trainSamples ?? null,
+    lrDecay: o.lrDecay, lrSchedule: o.lrSchedule, warmupEpochs: o.warmupEpochs ?? null, batchSize: o.batchSize, seed: o.seed, val: data.valCount, trainSamples: o.trainSamples ?? null,
   };
 }
 
@@ -89,11 +98,22 @@ function showValue(v: unknown): string {
   return v === null || v === undefined ? "(default)" : String(v);
 }
 
-/** The iterations at which the Solver checks accuracy: the first, then every epoch end. */
-export function checkIterations(perEpoch: number, count: number): number[] {
-  const out = [1];
-  for (let k = 1; out.length < count; k++) if (k * perEpoch !== 1) out.push(k * perEpoch);
-  return out.slice(0, count);
+/** --lr-schedule / --warmup-epochs / --lr-decay as Solver options (an explicit --lr-decay does not combine with cosine). */
+function scheduleOptions(o: TrainOptions, given: ReadonlySet<string>): Pick<SolverOptions, "lrDecay" | "lrSchedule"> {
+  if (o.lrSchedule === "cosine") {
+    if (given.has("lrDecay")) throw new CliError("--lr-decay applies to --lr-schedule decay; --lr-schedule cosine sets the rate of every iteration");
+    return { lrSchedule: { type: "cosine", warmupEpochs: o.warmupEpochs ?? 0 } };
+  }
+  if (o.warmupEpochs !== undefined) throw new CliError("--warmup-epochs applies to --lr-schedule cosine");
+  return { lrDecay: o.lrDecay };
+}
+
+/** "lr 0.001 decay 0.9/epoch" or "lr 0.001 cosine, 2 warm-up epochs", from the Solver's own state. */
+function describeSchedule(solver: Solver): string {
+  const s = solver.lrSchedule;
+  if (s === null) return `lr ${(solver.learningRate === null ? "(default)" : formatNumber(solver.learningRate))}${solver.lrDecay !== 1 ? ` decay ${formatNumber(solver.lrDecay)}/epoch` : ""}`;
+  if (typeof s === "function") return `lr from a custom schedule`;
+  return `lr ${(solver.baseLearningRate === null ? "(default)" : formatNumber(solver.baseLearningRate))} cosine${s.minLearningRate ? ` to ${formatNumber(s.minLearningRate)}` : ""}${s.warmupEpochs ? `, ${plural(s.warmupEpochs, "warm-up epoch")}` : ""}`;
 }
 
 function optionFlag(key: string): string {
@@ -107,7 +127,8 @@ function describeModel(model: CheckpointableModel, kind: string): string {
     const dims = [c.inputDim, ...(c.hiddenDims as number[]), c.numClasses].join("-");
     return `FullyConnectedNet ${dims}${c.normalization ? " + batchnorm" : ""}${c.dropout ? ` + dropout ${c.dropout}` : ""} (${count} params)`;
   }
-  if (kind === "DeepConvNet") return `DeepConvNet filters ${(c.numFilters as number[]).join(",")}${c.batchnorm ? " + batchnorm" : ""} (${count} params)`;
+  // c.batchnorm: checkpoints written before both models took `normalization`.
+  if (kind === "DeepConvNet") return `DeepConvNet filters ${(c.numFilters as number[]).join(",")}${c.normalization || c.batchnorm ? " + batchnorm" : ""} (${count} params)`;
   return `${kind} (${count} params)`;
 }
 
@@ -133,14 +154,12 @@ function buildModel(o: TrainOptions, data: DataRecord): { model: CheckpointableM
       });
       return { model, kind: "FullyConnectedNet" };
     }
-    const DeepConvNet = MODEL_KINDS.DeepConvNet as (new (options: object) => CheckpointableModel) | undefined;
-    if (DeepConvNet === undefined) throw new CliError("--model conv needs DeepConvNet, which this build of tensorlane does not have yet; use --model fc");
     if (o.dropout > 0) throw new CliError("--dropout applies to --model fc only");
     const model = new DeepConvNet({
       inputDims: [C, H, W],
       numFilters: o.filters,
       maxPools: o.pools ?? o.filters.map((_, i) => i),
-      batchnorm: o.batchnorm,
+      normalization: o.batchnorm ? "batchnorm" : null,
       numClasses: data.numClasses,
       weightScale: o.weightScale,
       reg: o.reg,
@@ -156,7 +175,7 @@ function buildModel(o: TrainOptions, data: DataRecord): { model: CheckpointableM
 
 export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out: Output): Promise<void> {
   const startTime = performance.now();
-  await init();
+  await init({ threads: o.threads ?? 1 });
 
   let resumed: LoadedCheckpoint | null = null;
   let runMeta: RunMeta;
@@ -226,11 +245,11 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   const saved = resumed?.solver;
   const numEpochs = o.epochs ?? saved?.options.numEpochs ?? 10;
   const solver = new Solver(model, data.solverData, saved
-    ? { ...saved.options, numEpochs, verbose: false } // the CLI only writes built-in rules
+    ? { ...saved.options, numEpochs, verbose: false } // the CLI only writes built-in rules and schedules
     : {
         updateRule: UPDATE_RULES[o.update],
         optimConfig: o.lr === undefined ? {} : { learningRate: o.lr },
-        lrDecay: o.lrDecay,
+        ...scheduleOptions(o, given),
         batchSize: o.batchSize,
         numEpochs,
         numTrainSamples: 1000,
@@ -246,16 +265,23 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
     throw new CliError(`the run in ${o.resume} already did ${plural(solver.epoch, "epoch")}; pass --epochs with a larger total (e.g. --epochs ${solver.epoch + 5}) to train further`);
   }
 
-  const rule = Object.entries(UPDATE_RULES).find(([, r]) => r === (saved?.options.updateRule ?? UPDATE_RULES[o.update]))?.[0] ?? "custom";
-  const lr = Object.values(solver.optimConfigs)[0]?.learningRate ?? (solver.updateRule === updateRules.adam ? 1e-3 : 1e-2); // the rules' defaults
+  const rule = Object.entries(UPDATE_RULES).find(([, r]) => r === solver.updateRuleName)?.[0] ?? "custom";
   out.write(`tensorlane ${VERSION} · ${describeModel(model, kind)}\n`);
   out.write(`data: ${describeData(data.record)}, ${data.test.labels.length} test\n`);
+  if (o.threads !== undefined && o.threads !== 1) {
+    const info = runtimeInfo();
+    out.write(`threads: ${info.threads}${info.reason ? ` (${info.reason})` : ""}\n`);
+  }
   out.write(
-    `training: ${rule} lr ${formatNumber(lr)}${solver.lrDecay !== 1 ? ` decay ${formatNumber(solver.lrDecay)}/epoch` : ""}, ` +
+    `training: ${rule} ${describeSchedule(solver)}, ` +
       `${plural(numEpochs, "epoch")} x ${plural(perEpoch, "batch", "batches")} of ${solver.batchSize}` +
       (resumed ? `, resuming after epoch ${solver.epoch} (iteration ${startIteration})` : "") +
       `\ncheckpoint after every epoch: ${show(checkpointPath)} (continue an interrupted run with --resume ${show(checkpointPath)})\n`,
   );
+
+  if (saved?.options.lrSchedule && numEpochs !== saved.options.numEpochs) {
+    out.write(`note: the cosine schedule anneals over the new total, ${numEpochs} epochs (the run started with ${saved.options.numEpochs}): the rest of its curve is stretched\n`);
+  }
 
   const progress = createProgress(out, { numEpochs, iterationsPerEpoch: perEpoch, batchSize: solver.batchSize, startIteration }, numIterations);
   const trainStart = performance.now();
@@ -289,7 +315,7 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   const XTest = testTensor(data.test, data.record.normalization);
   const testAcc = solver.checkAccuracy(XTest, data.test.labels);
   XTest.dispose();
-  const checks = checkIterations(perEpoch, solver.valAccHistory.length);
+  const checks = solver.accuracyIterations;
   const bestIndex = solver.valAccHistory.indexOf(solver.bestValAcc);
   // The epochs done when the best validation accuracy was seen (0: after the first step).
   const bestEpochs = bestIndex < 0 ? null : checks[bestIndex] === 1 && perEpoch !== 1 ? 0 : Math.round(checks[bestIndex] / perEpoch);
@@ -301,7 +327,7 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
     lossHistory: solver.lossHistory,
     trainAccHistory: solver.trainAccHistory,
     valAccHistory: solver.valAccHistory,
-    checkIterations: checks,
+    checkIterations: [...checks],
   });
   await writeFileAtomic(svgPath, new TextEncoder().encode(svg));
   const wallSeconds = (performance.now() - startTime) / 1000;

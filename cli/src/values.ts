@@ -76,3 +76,11 @@ export function weightScale(text: string): "kaiming" | "xavier" | number {
   if (text.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('Expected "kaiming", "xavier" or a standard deviation > 0, e.g. 1e-2.');
   return n;
 }
+
+/** --threads: a positive integer or "auto" (the host's core count). */
+export function threads(text: string): number | "auto" {
+  if (text.trim() === "auto") return "auto";
+  const n = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError('Expected a thread count from 1 to 256 or "auto", e.g. 2.');
+  return n;
+}

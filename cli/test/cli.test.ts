@@ -1,9 +1,10 @@
 // The `tensorlane` executable as a user runs it (cli/dist/cli.js, built by `npm run build`): help,
 // a short training run on the built-in data, eval, bit-identical --resume, and errors.
 import { execFile, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "tensorlane";
 
@@ -19,9 +20,9 @@ interface Run {
   stderr: string;
 }
 
-function run(args: string[]): Promise<Run> {
+function run(args: string[], nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((done) => {
-    execFile(process.execPath, [cli, ...args], { cwd: dir, encoding: "utf8", timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [...nodeArgs, cli, ...args], { cwd: dir, encoding: "utf8", timeout: 120_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
     });
   });
@@ -104,6 +105,47 @@ describe("tensorlane CLI", () => {
     expect(sy.lossHistory).toHaveLength(2 * 25);
     expect(Buffer.from(y).equals(Buffer.from(x)), "checkpoint files differ").toBe(true);
     expect(/test accuracy +(\S+)/.exec(c.stdout)![1]).toBe(/test accuracy +(\S+)/.exec(a.stdout)![1]);
+  });
+
+  it("--lr-schedule cosine --warmup-epochs: an interrupted run resumed to its total writes the bytes of the uninterrupted run", async () => {
+    // The uninterrupted run also keeps a copy of the checkpoint its first epoch wrote (a preload
+    // wraps fs.renameSync): that copy is what an interrupted run would have left behind.
+    const hook = join(dir, "keep-first-checkpoint.mjs");
+    writeFileSync(hook, [
+      `import fs from "node:fs";`,
+      `import { syncBuiltinESMExports } from "node:module";`,
+      `const rename = fs.renameSync;`,
+      `let kept = false;`,
+      `fs.renameSync = (from, to) => {`,
+      `  rename(from, to);`,
+      `  if (!kept && String(to).endsWith("checkpoint.safetensors")) { kept = true; fs.copyFileSync(to, process.env.KEEP_FIRST_CHECKPOINT); }`,
+      `};`,
+      `syncBuiltinESMExports();`,
+    ].join("\n"));
+    const straight = join(dir, "cosine-straight");
+    const interrupted = join(dir, "cosine-interrupted");
+    mkdirSync(interrupted);
+    const first = join(interrupted, "checkpoint.safetensors");
+    const a = await run(["train", ...QUICK, "--lr-schedule", "cosine", "--warmup-epochs", "0.5", "--epochs", "2", "--out", straight], ["--import", pathToFileURL(hook).href], { KEEP_FIRST_CHECKPOINT: first });
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toMatch(/training: adam lr 0\.001 cosine, 0\.5 warm-up epochs, 2 epochs x 25 batches of 20/);
+    const saved = JSON.parse(tl.decodeSafetensors(new Uint8Array(readFileSync(first))).metadata.solver);
+    expect(saved.epoch).toBe(1);
+    expect(saved.options.lrSchedule).toEqual({ type: "cosine", warmupEpochs: 0.5, minLearningRate: 0 });
+    const c = await run(["train", "--resume", first]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/resuming after epoch 1/);
+    const x = readFileSync(join(straight, "checkpoint.safetensors"));
+    const y = readFileSync(first);
+    expect(JSON.parse(tl.decodeSafetensors(new Uint8Array(y)).metadata.solver).lossHistory).toHaveLength(50);
+    expect(y.equals(x), "checkpoint files differ").toBe(true);
+    const wrong = await run(["train", ...QUICK, "--warmup-epochs", "1"]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toMatch(/--warmup-epochs applies to --lr-schedule cosine/);
+    const both = await run(["train", ...QUICK, "--lr-schedule", "cosine", "--lr-decay", "0.5"]);
+    expect(both.stderr).toMatch(/--lr-decay applies to --lr-schedule decay/);
+    const clash = await run(["train", "--resume", first, "--lr-schedule", "decay"]);
+    expect(clash.stderr).toMatch(/--lr-schedule cannot be changed when resuming/);
   });
 
   it("train --model conv --batchnorm: the checkpoint holds the running statistics; eval agrees with train", async () => {

@@ -6,8 +6,8 @@
 // Everything here is integer or basic IEEE arithmetic (+ - * /, and one sqrt per channel done in
 // wasm), so the same data and seed give the same bits in every runtime.
 import { deriveSeed } from "../random.js";
-import { empty, checkTensor, checkShape, type Tensor } from "../tensor.js";
-import { f32, kernels } from "../runtime.js";
+import { empty, checkDtype, checkTensor, checkShape, type DType, type Tensor } from "../tensor.js";
+import { kernels } from "../runtime.js";
 import { checkInteger, checkNumber, checkOptions, checkSeed, describe } from "../validate.js";
 
 export interface ImageDataset {
@@ -269,9 +269,9 @@ export function labelsOf(ds: ImageDataset, indices?: ArrayLike<number>): Int32Ar
 }
 
 /**
- * Writes images as float32 NCHW into an existing tensor of shape (indices.length, C, H, W):
- * x/255, then (x - mean[c]) / std[c] when a normalization is given. For training loops that
- * reuse one batch buffer.
+ * Writes images as NCHW into an existing tensor of shape (indices.length, C, H, W), in its dtype
+ * (float32 or float64): x/255, then (x - mean[c]) / std[c] when a normalization is given. For
+ * training loops that reuse one batch buffer.
  */
 export function writeImages(out: Tensor, ds: ImageDataset, indices: ArrayLike<number>, normalization?: Normalization): Tensor {
   const fn = "writeImages";
@@ -280,10 +280,17 @@ export function writeImages(out: Tensor, ds: ImageDataset, indices: ArrayLike<nu
   const idx = checkIndices(fn, indices, datasetSize(ds));
   const [c, h, w] = ds.shape;
   checkShape(fn, "out", out, [idx.length, c, h, w], "indices.length x C x H x W");
-  const lut = lookupTable(fn, c, normalization);
+  if (normalization !== undefined) checkNormalization(fn, "normalization", normalization, c);
+  return writeImagesUnchecked(out, ds, idx, normalization);
+}
+
+// writeImages after its checks (out, ds, indices, normalization).
+function writeImagesUnchecked(out: Tensor, ds: ImageDataset, idx: ArrayLike<number>, normalization: Normalization | undefined): Tensor {
+  const [c, h, w] = ds.shape;
+  const lut = lookupTable(c, normalization, out.dtype === "float64" ? Float64Array : Float32Array);
   const plane = h * w;
   const per = c * plane;
-  const view = f32(); // derived after every allocation above; nothing below allocates in wasm
+  const view = out.view(); // derived after every allocation above; nothing below allocates in wasm
   let o = out.offset;
   for (let k = 0; k < idx.length; k++) {
     let src = idx[k] * per;
@@ -296,29 +303,41 @@ export function writeImages(out: Tensor, ds: ImageDataset, indices: ArrayLike<nu
 }
 
 /**
- * The images at `indices` (all by default) as a new float32 tensor (N, C, H, W), scaled and
- * normalized as writeImages does. Needs init().
+ * The images at `indices` (all by default) as a new tensor (N, C, H, W), float32 unless
+ * `options.dtype` is "float64", scaled and normalized as writeImages does. Needs init().
  */
-export function toTensor(ds: ImageDataset, options: { indices?: ArrayLike<number>; normalization?: Normalization } = {}): Tensor {
+export function toTensor(
+  ds: ImageDataset, options: { indices?: ArrayLike<number>; normalization?: Normalization; dtype?: DType } = {},
+): Tensor {
   const fn = "toTensor";
   checkDataset(fn, "ds", ds);
-  const opts = checkOptions(fn, "options", options, ["indices", "normalization"]);
+  const opts = checkOptions(fn, "options", options, ["indices", "normalization", "dtype"]);
+  const dtype = checkDtype(fn, "options.dtype", opts.dtype);
   const n = datasetSize(ds);
   const idx = opts.indices === undefined ? identity(n) : checkIndices(fn, opts.indices as ArrayLike<number>, n);
-  lookupTable(fn, ds.shape[0], opts.normalization as Normalization | undefined); // validate before allocating
-  const out = empty([idx.length, ...ds.shape], fn);
+  const normalization = opts.normalization as Normalization | undefined;
+  if (normalization !== undefined) checkNormalization(fn, "normalization", normalization, ds.shape[0]); // before allocating
+  return imagesTensor(fn, ds, idx, normalization, dtype);
+}
+
+// toTensor after its checks (ds, indices, normalization): allocate, then fill.
+function imagesTensor(fn: string, ds: ImageDataset, idx: ArrayLike<number>, normalization: Normalization | undefined, dtype: DType = "float32"): Tensor {
+  const out = empty([idx.length, ...ds.shape], fn, dtype);
   try {
-    return writeImages(out, ds, idx, opts.normalization as Normalization | undefined);
+    return writeImagesUnchecked(out, ds, idx, normalization);
   } catch (error) {
     out.dispose();
     throw error;
   }
 }
 
-// value lut[c*256 + v] = float32 of (v/255 - mean[c]) / std[c]: computed once per call, exact per entry.
-function lookupTable(fn: string, channels: number, normalization: Normalization | undefined): Float32Array {
-  const lut = new Float32Array(channels * 256);
-  if (normalization !== undefined) checkNormalization(fn, "normalization", normalization, channels);
+// value lut[c*256 + v] = (v/255 - mean[c]) / std[c] rounded to the output's precision: computed
+// once per call, exact per entry.
+function lookupTable(
+  channels: number, normalization: Normalization | undefined,
+  Values: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array,
+): Float32Array | Float64Array {
+  const lut = new Values(channels * 256);
   for (let ch = 0; ch < channels; ch++) {
     const mean = normalization ? normalization.mean[ch] : 0;
     const std = normalization ? normalization.std[ch] : 1;
@@ -356,14 +375,17 @@ export function toSolverData(
   val: ImageDataset,
   normalization?: Normalization,
 ): { XTrain: Tensor; yTrain: Int32Array; XVal: Tensor; yVal: Int32Array } {
-  checkDataset("toSolverData", "train", train);
-  checkDataset("toSolverData", "val", val);
+  const fn = "toSolverData";
+  checkDataset(fn, "train", train);
+  checkDataset(fn, "val", val);
   if (train.shape.join() !== val.shape.join()) {
     throw new RangeError(`toSolverData: train images are [${train.shape.join(", ")}] but val images are [${val.shape.join(", ")}]`);
   }
-  const XTrain = toTensor(train, { normalization });
+  if (normalization !== undefined) checkNormalization(fn, "normalization", normalization, train.shape[0]);
+  // Checked once above; the two conversions below trust it.
+  const XTrain = imagesTensor(fn, train, identity(datasetSize(train)), normalization);
   try {
-    const XVal = toTensor(val, { normalization });
+    const XVal = imagesTensor(fn, val, identity(datasetSize(val)), normalization);
     return { XTrain, yTrain: train.labels.slice(), XVal, yVal: val.labels.slice() };
   } catch (error) {
     XTrain.dispose();

@@ -1,7 +1,7 @@
 // Model-level checkpoints as safetensors bytes (platform-neutral: Node writes them to disk with
 // src/node/checkpoint-file.ts, a browser can keep them in IndexedDB or offer a download).
 //
-// Tensors (all F32, so PyTorch's `safetensors` reads them):
+// Tensors (F32, or F64 for a float64 model; PyTorch's `safetensors` reads both):
 //   <param>                          the parameters to use (the best seen by validation accuracy
 //                                    when a Solver is given), e.g. W1, b1, ...
 //   buffers.<name>                   non-parameter state such as batch-norm running statistics
@@ -12,7 +12,8 @@
 // Metadata (strings):
 //   format "tensorlane-checkpoint", format_version "1", tensorlane_version,
 //   model   JSON { kind, config, rngState }
-//   solver  JSON (with a Solver): options, epoch, iteration, rngState, histories, best accuracy
+//   solver  JSON (with a Solver): Solver.state() without its tensors: options (with lrSchedule),
+//           epoch, iteration, rngState, histories, accuracy-check iterations, best accuracy
 //   meta    JSON, the caller's (data normalization, seed, command line, ...)
 //   crc32   of the data section, so a flipped bit in the numbers is caught, not trained on
 //
@@ -20,9 +21,10 @@
 // piece is checked against the model rebuilt from its config (names, shapes, JSON types), and any
 // mismatch is a FileFormatError that says what is wrong.
 import { MODEL_KINDS, modelKindOf, type CheckpointableModel } from "../models/kinds.js";
-import { updateRules, type OptimConfig, type UpdateRuleName } from "../optim.js";
-import type { Solver, SolverOptions } from "../solver.js";
-import { keep, tensor, Tensor } from "../tensor.js";
+import { updateRules, type UpdateRuleName } from "../optim.js";
+import type { CosineSchedule } from "../schedule.js";
+import type { Solver, SolverOptions, SolverState } from "../solver.js";
+import type { Tensor } from "../tensor.js";
 import { describe } from "../validate.js";
 import { VERSION } from "../version.js";
 import { crc32 } from "./crc32.js";
@@ -52,10 +54,13 @@ export interface SolverCheckpoint {
    */
   options: Required<Pick<SolverOptions, "lrDecay" | "batchSize" | "numEpochs" | "seed">> & {
     updateRule?: UpdateRuleName;
+    /** The cosine schedule; absent for per-epoch lrDecay, and for a custom function (`customLrSchedule`: pass the same one). */
+    lrSchedule?: Required<CosineSchedule>;
     numTrainSamples: number | null;
     numValSamples: number | null;
   };
   customUpdateRule: boolean;
+  customLrSchedule: boolean;
   epoch: number;
   /** Iterations done (= lossHistory.length). */
   iteration: number;
@@ -67,6 +72,10 @@ export interface SolverCheckpoint {
   lossHistory: number[];
   trainAccHistory: number[];
   valAccHistory: number[];
+  /** The iteration of each accuracy check (derived for checkpoints that predate it). */
+  accuracyIterations: number[];
+  /** The learning rate schedules start from (null when the checkpoint predates it). */
+  baseLearningRate: number | null;
   /** Update-rule hyperparameters per config key as they were (learning rate after decay, Adam's t). */
   optimConfigs: Record<string, Record<string, number>>;
 }
@@ -126,7 +135,7 @@ export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
   }
 
   const tensors: Record<string, SafetensorsTensor> = {};
-  const put = (name: string, shape: readonly number[], data: Float32Array): void => {
+  const put = (name: string, shape: readonly number[], data: Float32Array | Float64Array): void => {
     Object.defineProperty(tensors, name, { value: { shape, data }, enumerable: true, configurable: true, writable: true });
   };
   const buffers = model.buffers ?? {};
@@ -144,44 +153,34 @@ export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
           `save without the solver for a model to evaluate`,
       );
     }
-    const best = last === null ? solver.bestState() : {};
-    const hasBest = last !== null || Object.keys(best).length > 0;
-    const bestOf = (key: string, t: Tensor) => (last === null && hasBest ? best[key] : t.toArray());
+    const st = solver.state();
+    // While holdsBest the model's own params are the best ones (st.best is then that same copy).
+    const best = last === null ? st.best : null;
+    const bestOf = (key: string, t: Tensor) => (best ? best[key] : t.toArray());
     const lastOf = (key: string, t: Tensor) => (last === null ? t.toArray() : last[key]);
     for (const [name, t] of Object.entries(model.params)) put(name, t.shape, bestOf(name, t));
     for (const [name, t] of Object.entries(buffers)) put(`buffers.${name}`, t.shape, bestOf(`buffer:${name}`, t));
     for (const [name, t] of Object.entries(model.params)) put(`resume.params.${name}`, t.shape, lastOf(name, t));
     for (const [name, t] of Object.entries(buffers)) put(`resume.buffers.${name}`, t.shape, lastOf(`buffer:${name}`, t));
     const optimConfigs: Record<string, Record<string, number>> = {};
-    for (const [key, config] of Object.entries(solver.optimConfigs)) {
-      const numbers: Record<string, number> = {};
-      for (const [field, value] of Object.entries(config as Record<string, unknown>)) {
-        if (value instanceof Tensor) put(`resume.optim.${key}.${field}`, value.shape, value.toArray());
-        else if (typeof value === "number") numbers[field] = value;
-      }
+    for (const [key, { numbers, tensors: state }] of Object.entries(st.optimConfigs)) {
+      for (const [field, t] of Object.entries(state)) put(`resume.optim.${key}.${field}`, t.shape, t.data);
       optimConfigs[key] = numbers;
     }
-    const rule = Object.entries(updateRules).find(([, f]) => f === solver.updateRule)?.[0] as UpdateRuleName | undefined;
     const state = {
-      options: {
-        updateRule: rule ?? null, // JSON: null for a custom rule
-        lrDecay: solver.lrDecay,
-        batchSize: solver.batchSize,
-        numEpochs: solver.numEpochs,
-        numTrainSamples: solver.numTrainSamples,
-        numValSamples: solver.numValSamples,
-        seed: solver.seed,
-      },
-      epoch: solver.epoch,
-      iteration: solver.lossHistory.length,
-      iterationsPerEpoch: solver.iterationsPerEpoch,
-      rngState: solver.rngState,
-      bestValAcc: solver.bestValAcc,
-      hasBest,
-      customUpdateRule: rule === undefined,
-      lossHistory: solver.lossHistory,
-      trainAccHistory: solver.trainAccHistory,
-      valAccHistory: solver.valAccHistory,
+      options: st.options, // updateRule null: a custom rule; lrSchedule null (lrDecay), a cosine object, or "custom"
+      epoch: st.epoch,
+      iteration: st.iteration,
+      iterationsPerEpoch: st.iterationsPerEpoch,
+      rngState: st.rngState,
+      bestValAcc: st.bestValAcc,
+      hasBest: last !== null || best !== null,
+      customUpdateRule: st.options.updateRule === null,
+      baseLearningRate: st.baseLearningRate,
+      lossHistory: st.lossHistory,
+      trainAccHistory: st.trainAccHistory,
+      valAccHistory: st.valAccHistory,
+      accuracyIterations: st.accuracyIterations,
       optimConfigs,
     };
     solverJson = JSON.stringify(state, nonFiniteReplacer);
@@ -254,12 +253,16 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
   }
   try {
     const used = new Set<string>();
-    const take = (name: string, target: Tensor, role: string): Float32Array => {
+    const take = (name: string, target: Tensor, role: string): Float32Array | Float64Array => {
       const t = Object.prototype.hasOwnProperty.call(tensors, name) ? tensors[name] : undefined;
       if (t === undefined) fail(`tensor "${name}" (${role}) is missing`);
       if (t!.shape.length !== target.shape.length || t!.shape.some((d, i) => d !== target.shape[i])) {
         fail(`tensor "${name}" has shape [${t!.shape.join(", ")}] but the model config gives ${role} the shape [${target.shape.join(", ")}]`);
       }
+      // float64 models are stored as F64, float32 ones as F32: a mismatch is a damaged or edited file.
+      const fileDtype = t!.data instanceof Float64Array ? "F64" : "F32";
+      const wanted = target.dtype === "float64" ? "F64" : "F32";
+      if (fileDtype !== wanted) fail(`tensor "${name}" is ${fileDtype} but the model config (dtype ${target.dtype}) gives ${role} the dtype ${wanted}`);
       used.add(name);
       return t!.data;
     };
@@ -268,8 +271,8 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
     for (const [name, t] of Object.entries(buffers)) t.set(take(`buffers.${name}`, t, `buffer ${name}`));
 
     // The resume state is checked now, so a bad file fails at load, not halfway into training.
-    const resumeParams: Record<string, Float32Array> = {};
-    const resumeBuffers: Record<string, Float32Array> = {};
+    const resumeParams: Record<string, Float32Array | Float64Array> = {};
+    const resumeBuffers: Record<string, Float32Array | Float64Array> = {};
     const optimTensors: Record<string, Record<string, SafetensorsTensor>> = {};
     if (solverState) {
       for (const [name, t] of Object.entries(model.params)) resumeParams[name] = take(`resume.params.${name}`, t, `parameter ${name}`);
@@ -318,56 +321,63 @@ function resumeSolver(
   what: string,
   ck: LoadedCheckpoint,
   solver: Solver,
-  params: Record<string, Float32Array>,
-  buffers: Record<string, Float32Array>,
+  params: Record<string, Float32Array | Float64Array>,
+  buffers: Record<string, Float32Array | Float64Array>,
   optimTensors: Record<string, Record<string, SafetensorsTensor>>,
 ): void {
   const fn = "LoadedCheckpoint.resume";
-  const state = ck.solver;
-  if (state === null) throw new RangeError(`${fn}: ${what} was saved without a Solver: it holds a model to evaluate, not a training run to resume`);
+  const saved = ck.solver;
+  if (saved === null) throw new RangeError(`${fn}: ${what} was saved without a Solver: it holds a model to evaluate, not a training run to resume`);
   if (solver === null || typeof solver !== "object" || solver.model !== ck.model) {
     throw new TypeError(`${fn}: solver must be a Solver over this checkpoint's model (new Solver(checkpoint.model, data, { ...checkpoint.solver.options, numEpochs }))`);
   }
-  const o = state.options;
-  const rule = Object.entries(updateRules).find(([, f]) => f === solver.updateRule)?.[0];
-  const mismatches: string[] = [];
-  if (state.customUpdateRule && rule !== undefined) mismatches.push(`updateRule ${rule} (saved: a custom function: pass the same one)`);
-  else if (!state.customUpdateRule && rule !== o.updateRule) mismatches.push(`updateRule ${rule ?? "custom"} (saved: ${o.updateRule})`);
-  for (const key of ["lrDecay", "batchSize", "numTrainSamples", "numValSamples", "seed"] as const) {
-    if (solver[key] !== o[key]) mismatches.push(`${key} ${solver[key]} (saved: ${o[key]})`);
-  }
-  if (solver.iterationsPerEpoch !== state.iterationsPerEpoch) {
-    mismatches.push(`${solver.iterationsPerEpoch} iterations per epoch (saved: ${state.iterationsPerEpoch}: the training data has another size)`);
-  }
-  if (mismatches.length > 0) {
-    throw new RangeError(`${fn}: this solver would not continue the saved run: ${mismatches.join("; ")}. Make it with { ...checkpoint.solver.options, numEpochs } and the same data`);
-  }
-  if (solver.lossHistory.length > 0) throw new RangeError(`${fn}: solver has already trained ${solver.lossHistory.length} iterations; resume into a fresh Solver`);
-
   const model = ck.model;
-  const best: Record<string, Float32Array> = {};
-  for (const [name, t] of Object.entries(model.params)) best[name] = t.toArray();
-  for (const [name, t] of Object.entries(model.buffers ?? {})) best[`buffer:${name}`] = t.toArray();
+  // The model holds the stored (best) parameters until now: they become the Solver's best snapshot.
+  let best: Record<string, Float32Array | Float64Array> | null = null;
+  if (saved.hasBest) {
+    best = {};
+    for (const [name, t] of Object.entries(model.params)) best[name] = t.toArray();
+    for (const [name, t] of Object.entries(model.buffers ?? {})) best[`buffer:${name}`] = t.toArray();
+  }
+  const optimConfigs: SolverState["optimConfigs"] = {};
+  for (const [key, numbers] of Object.entries(saved.optimConfigs)) {
+    optimConfigs[key] = { numbers, tensors: Object.fromEntries(Object.entries(optimTensors[key] ?? {}).map(([field, t]) => [field, { shape: t.shape, data: t.data }])) };
+  }
+  const o = saved.options;
+  const state: SolverState = {
+    options: {
+      updateRule: saved.customUpdateRule ? null : (o.updateRule ?? null),
+      lrDecay: o.lrDecay,
+      lrSchedule: saved.customLrSchedule ? "custom" : (o.lrSchedule ?? null),
+      batchSize: o.batchSize,
+      numEpochs: o.numEpochs,
+      numTrainSamples: o.numTrainSamples,
+      numValSamples: o.numValSamples,
+      seed: o.seed,
+    },
+    iterationsPerEpoch: saved.iterationsPerEpoch,
+    epoch: saved.epoch,
+    iteration: saved.iteration,
+    rngState: saved.rngState,
+    baseLearningRate: saved.baseLearningRate,
+    bestValAcc: saved.bestValAcc,
+    lossHistory: saved.lossHistory,
+    trainAccHistory: saved.trainAccHistory,
+    valAccHistory: saved.valAccHistory,
+    accuracyIterations: saved.accuracyIterations,
+    optimConfigs,
+    best,
+  };
+  try {
+    solver.restoreState(state); // checks the solver continues this run before changing anything
+  } catch (error) {
+    if (error instanceof RangeError && /would not continue the saved run/.test(error.message)) {
+      throw new RangeError(`${fn}: ${error.message.replace(/^Solver\.restoreState: /, "")} (Make it with { ...checkpoint.solver.options, numEpochs } and the same data)`);
+    }
+    throw error;
+  }
   for (const [name, t] of Object.entries(model.params)) t.set(params[name]);
   for (const [name, t] of Object.entries(model.buffers ?? {})) t.set(buffers[name]);
-
-  for (const config of Object.values(solver.optimConfigs)) {
-    for (const value of Object.values(config)) if (value instanceof Tensor) value.dispose();
-  }
-  const configs: Record<string, OptimConfig> = {};
-  for (const [key, numbers] of Object.entries(state.optimConfigs)) {
-    const config: Record<string, unknown> = { ...numbers };
-    for (const [field, t] of Object.entries(optimTensors[key] ?? {})) config[field] = keep(tensor(t.data, t.shape));
-    configs[key] = config as OptimConfig;
-  }
-  solver.optimConfigs = configs;
-  solver.rngState = state.rngState;
-  solver.epoch = state.epoch;
-  solver.lossHistory = [...state.lossHistory];
-  solver.trainAccHistory = [...state.trainAccHistory];
-  solver.valAccHistory = [...state.valAccHistory];
-  if (state.hasBest) solver.setBestState(best, state.bestValAcc);
-  else solver.bestValAcc = state.bestValAcc;
 }
 
 function parseJsonObject(fail: (m: string) => never, metadata: Record<string, string>, key: string): Record<string, unknown> {
@@ -408,6 +418,14 @@ function checkSolverState(fail: (m: string) => never, s: Record<string, unknown>
   for (const key of ["batchSize", "numEpochs"] as const) if (!isCount(o[key])) bad(`options.${key}`, "a non-negative integer", o[key]);
   if (!isCount(o.seed) || (o.seed as number) >= 2 ** 32) bad("options.seed", "an integer in [0, 2^32)", o.seed);
   for (const key of ["numTrainSamples", "numValSamples"] as const) if (o[key] !== null && !isCount(o[key])) bad(`options.${key}`, "a positive integer or null", o[key]);
+  // Checkpoints from before schedules have no lrSchedule: per-epoch lrDecay.
+  const schedule = o.lrSchedule ?? null;
+  if (schedule !== null && schedule !== "custom") {
+    const c = schedule as Record<string, unknown>;
+    if (typeof c !== "object" || Array.isArray(c) || c.type !== "cosine" || !num(c.warmupEpochs) || c.warmupEpochs < 0 || !num(c.minLearningRate) || c.minLearningRate < 0 || Object.keys(c).length !== 3) {
+      bad("options.lrSchedule", `null, "custom" or { type: "cosine", warmupEpochs, minLearningRate }`, schedule);
+    }
+  }
   for (const key of ["epoch", "iteration", "iterationsPerEpoch", "rngState"] as const) if (!isCount(s[key])) bad(key, "a non-negative integer", s[key]);
   if (!num(s.bestValAcc) || s.bestValAcc < 0 || s.bestValAcc > 1) bad("bestValAcc", "a number in [0, 1]", s.bestValAcc);
   const histories: Record<string, number[]> = {};
@@ -420,6 +438,18 @@ function checkSolverState(fail: (m: string) => never, s: Record<string, unknown>
   }
   if (histories.lossHistory.length !== s.iteration) fail(`solver lossHistory has ${histories.lossHistory.length} entries but iteration is ${s.iteration}`);
   if (histories.trainAccHistory.length !== histories.valAccHistory.length) fail(`solver trainAccHistory and valAccHistory differ in length`);
+  // Checkpoints from before accuracyIterations: the Solver checked at iteration 1, then at every epoch end.
+  let accuracyIterations: number[];
+  if (s.accuracyIterations === undefined) {
+    accuracyIterations = legacyCheckIterations(s.iterationsPerEpoch as number, histories.valAccHistory.length);
+  } else {
+    const list = s.accuracyIterations;
+    if (!Array.isArray(list) || list.some((v) => !isCount(v))) return bad("accuracyIterations", "an array of iteration counts", list);
+    if (list.length !== histories.valAccHistory.length) fail(`solver accuracyIterations has ${list.length} entries but valAccHistory has ${histories.valAccHistory.length}`);
+    accuracyIterations = list as number[];
+  }
+  const base = s.baseLearningRate ?? null;
+  if (base !== null && (!num(base) || base < 0)) bad("baseLearningRate", "a number >= 0 or null", base);
   const configs = s.optimConfigs as Record<string, unknown> | null;
   if (configs === null || typeof configs !== "object" || Array.isArray(configs)) return bad("optimConfigs", "an object", configs);
   for (const [key, config] of Object.entries(configs)) {
@@ -430,10 +460,18 @@ function checkSolverState(fail: (m: string) => never, s: Record<string, unknown>
       if (field === "t" && !Number.isInteger(value)) bad(`optimConfigs.${key}.t`, "an integer", value);
     }
   }
-  const { updateRule, ...rest } = o;
+  const { updateRule, lrSchedule, ...rest } = o;
+  void lrSchedule;
   return {
-    options: { ...(rest as unknown as SolverCheckpoint["options"]), ...(updateRule === null ? {} : { updateRule: updateRule as UpdateRuleName }) },
+    options: {
+      ...(rest as unknown as SolverCheckpoint["options"]),
+      ...(updateRule === null ? {} : { updateRule: updateRule as UpdateRuleName }),
+      ...(schedule === null || schedule === "custom" ? {} : { lrSchedule: schedule as Required<CosineSchedule> }),
+    },
     customUpdateRule: updateRule === null,
+    customLrSchedule: schedule === "custom",
+    accuracyIterations,
+    baseLearningRate: base as number | null,
     epoch: s.epoch as number,
     iteration: s.iteration as number,
     iterationsPerEpoch: s.iterationsPerEpoch as number,
@@ -447,13 +485,24 @@ function checkSolverState(fail: (m: string) => never, s: Record<string, unknown>
   };
 }
 
+/** The Solver's accuracy checks before it recorded them: iteration 1, then every epoch end. */
+function legacyCheckIterations(perEpoch: number, count: number): number[] {
+  const out = count > 0 ? [1] : [];
+  for (let k = 1; out.length < count; k++) if (k * perEpoch !== 1) out.push(k * perEpoch);
+  return out;
+}
+
 /** Whether this machine stores numbers little-endian (asked when needed: no work at module load). */
 const littleEndian = () => new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-function littleEndianBytes(data: Float32Array): Uint8Array {
+
+function littleEndianBytes(data: Float32Array | Float64Array): Uint8Array {
   if (littleEndian()) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(data.byteLength);
   const view = new DataView(out.buffer);
-  for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i], true);
+  for (let i = 0; i < data.length; i++) {
+    if (data instanceof Float64Array) view.setFloat64(8 * i, data[i], true);
+    else view.setFloat32(4 * i, data[i], true);
+  }
   return out;
 }

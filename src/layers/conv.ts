@@ -1,11 +1,10 @@
-// Convolution layer, NCHW, as im2col + GEMM, one image at a time (assembly/conv.ts explains the
-// scheme). x: (N, C, H, W), w: (F, C, HH, WW), b: (F) -> out: (N, F, Ho, Wo) with
+// Convolution layer, NCHW, as im2col + GEMM (assembly/conv.ts explains the scheme; ops/conv.ts
+// splits it over threads). x: (N, C, H, W), w: (F, C, HH, WW), b: (F) -> out: (N, F, Ho, Wo) with
 //   Ho = 1 + floor((H + 2·pad - HH) / stride),  Wo = 1 + floor((W + 2·pad - WW) / stride).
 // When (H + 2·pad - HH) is not a multiple of the stride, the division FLOORS, as in PyTorch: the
 // last rows/columns that no window reaches are ignored in forward and get zero gradient.
-import { gemm, gemmScratch } from "../ops/gemm.js";
-import { kernels } from "../runtime.js";
-import { allOrNothing, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type Tensor } from "../tensor.js";
+import { convBackward, convForward } from "../ops/conv.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type Tensor } from "../tensor.js";
 import { checkInteger, checkOptions, shapeString } from "../validate.js";
 import { checkCache } from "./linear.js";
 
@@ -70,6 +69,7 @@ export function convDims(fn: string, x: Tensor, w: Tensor, b: Tensor, convParam:
   if (F === 0 || HH === 0 || WW === 0) throw new RangeError(`${fn}: ${prefix}w must have no zero-sized dimension (F, C, HH, WW) (got ${ws})`);
   if (Cw !== C) throw new RangeError(`${fn}: ${prefix}w has ${Cw} input channels (shape ${ws}) but ${prefix}x has ${C} (shape ${xs})`);
   checkShape(fn, `${prefix}b`, b, [F], `one bias per filter of ${prefix}w ${ws}`);
+  checkSameDtype(fn, [[`${prefix}x`, x], [`${prefix}w`, w], [`${prefix}b`, b]]);
   if (HH > H + 2 * pad || WW > W + 2 * pad) {
     throw new RangeError(
       `${fn}: the ${HH}x${WW} filter (w ${ws}) is larger than the padded input ${H + 2 * pad}x${W + 2 * pad} (x ${xs}, pad ${pad}): the output would be empty`,
@@ -82,76 +82,25 @@ export function convDims(fn: string, x: Tensor, w: Tensor, b: Tensor, convParam:
   return { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P };
 }
 
-/** True when cols would equal the image itself (1x1 filter, stride 1, no pad): no im2col needed. */
-export function convIsPointwise(d: ConvDims): boolean {
-  return d.HH === 1 && d.WW === 1 && d.stride === 1 && d.pad === 0;
-}
-
-/** Shape of the im2col scratch a pass needs: (K, P), or null for a pointwise conv. */
-export function convColsShape(d: ConvDims): [number, number] | null {
-  return convIsPointwise(d) ? null : [d.K, d.P];
-}
-
-function colsPtr(fn: string, cols: Tensor | null, d: ConvDims): number {
-  if (convIsPointwise(d)) return 0;
-  if (cols === null || cols.size < d.K * d.P) {
-    throw new RangeError(`${fn}: cols scratch must hold ${d.K}x${d.P} floats (got ${cols === null ? "null" : shapeString(cols.shape)})`);
-  }
-  return cols.ptr;
-}
-
 /**
- * out = conv(x, w) + b, or relu(conv(x, w) + b) with `relu`. out: (N, F, Ho, Wo). One fused
- * kernel for the whole batch (f32_conv_forward: the im2col panels are gathered straight from x,
- * so forward needs no cols scratch). Shapes are trusted (check them once with convDims).
+ * out = conv(x, w) + b, or relu(conv(x, w) + b) with `relu`. out: (N, F, Ho, Wo). The fused
+ * kernel (f32_conv_forward: the im2col panels are gathered straight from x, so forward needs no
+ * cols scratch), split over threads by images (ops/conv.ts). Shapes are trusted (check them once
+ * with convDims). float64: im2col + the f64 GEMM per image, unsplit (ops/conv.ts).
  */
 export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, d: ConvDims, relu = false): void {
-  const k = kernels();
-  const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo } = d;
-  const work = gemmScratch(k.f32_conv_forward_work_bytes(F, C, H, W, HH, WW, pad));
-  k.f32_conv_forward(out.ptr, x.ptr, w.ptr, b.ptr, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work);
+  convForward(out.ptr, x.ptr, w.ptr, b.ptr, d, relu, x.dtype);
 }
 
 /**
  * dw = sum_n dout[n] · cols[n]ᵀ, db = sum over n and positions of dout, dx = col2im(wᵀ · dout[n])
  * (skipped when dx is null, e.g. for a first layer). dx: (N, C, H, W), dw: (F, C, HH, WW),
- * db: (F), dout: (N, F, Ho, Wo); all three are overwritten. cols: scratch of K·P floats, reused
- * for the image's columns and then for their gradient.
+ * db: (F), dout: (N, F, Ho, Wo); all three are overwritten. The sums over images run in chunks
+ * fixed by the sizes (ops/conv.ts), so any thread count gives the same bits; the im2col scratch
+ * is each task's own.
  */
-export function convBackwardInto(
-  dx: Tensor | null, dw: Tensor, db: Tensor, dout: Tensor, x: Tensor, w: Tensor, cols: Tensor | null, d: ConvDims,
-): void {
-  const k = kernels();
-  const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
-  const colsP = colsPtr("convBackwardInto", cols, d);
-  const xP = x.ptr, wP = w.ptr, dwP = dw.ptr, doutP = dout.ptr;
-  const dxP = dx === null ? 0 : dx.ptr;
-  k.f32_conv_bias_backward(db.ptr, doutP, N, F, P);
-  for (let n = 0; n < N; n++) {
-    const xn = xP + n * C * H * W * 4;
-    const gn = doutP + n * F * P * 4;
-    let src = xn;
-    if (colsP) {
-      k.f32_im2col(colsP, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
-      src = colsP;
-    }
-    // dw (F, K) (+)= dout[n] (F, P) · cols (K, P)ᵀ
-    gemm("nt", dwP, gn, src, F, K, P, { accumulate: n > 0 });
-    if (!dxP) continue;
-    const dxn = dxP + n * C * H * W * 4;
-    if (colsP) {
-      // dcols (K, P) = w (F, K)ᵀ · dout[n] (F, P), then scattered back onto the image
-      gemm("tn", colsP, wP, gn, K, P, F);
-      k.f32_col2im(dxn, colsP, C, H, W, HH, WW, stride, pad, Ho, Wo);
-    } else {
-      gemm("tn", dxn, wP, gn, K, P, F);
-    }
-  }
-}
-
-function colsFor(fn: string, d: ConvDims): Tensor | null {
-  const shape = convColsShape(d);
-  return shape === null ? null : empty(shape, `${fn} (im2col scratch)`);
+export function convBackwardInto(dx: Tensor | null, dw: Tensor, db: Tensor, dout: Tensor, x: Tensor, w: Tensor, d: ConvDims): void {
+  convBackward(dx === null ? 0 : dx.ptr, dw.ptr, db.ptr, dout.ptr, x.ptr, w.ptr, d, x.dtype);
 }
 
 const convUnguarded = {
@@ -162,7 +111,7 @@ const convUnguarded = {
   forward(x: Tensor, w: Tensor, b: Tensor, convParam: ConvParam = {}): [Tensor, ConvCache] {
     const fn = "Conv.forward";
     const d = convDims(fn, x, w, b, convParam);
-    const out = empty([d.N, d.F, d.Ho, d.Wo], fn);
+    const out = empty([d.N, d.F, d.Ho, d.Wo], fn, x.dtype);
     convForwardInto(out, x, w, b, d);
     return [out, { x, w, b, convParam: { stride: d.stride, pad: d.pad } }];
   },
@@ -174,15 +123,11 @@ const convUnguarded = {
     const d = convDims(fn, x, w, b, convParam, "cache.");
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, [d.N, d.F, d.Ho, d.Wo], "the forward output's shape");
-    const dx = empty(x.shape, fn);
-    const dw = empty(w.shape, fn);
-    const db = empty([d.F], fn);
-    const cols = colsFor(fn, d);
-    try {
-      convBackwardInto(dx, dw, db, dout, x, w, cols, d);
-    } finally {
-      cols?.dispose();
-    }
+    checkSameDtype(fn, [["dout", dout], ["cache.x", x]]);
+    const dx = empty(x.shape, fn, x.dtype);
+    const dw = empty(w.shape, fn, x.dtype);
+    const db = empty([d.F], fn, x.dtype);
+    convBackwardInto(dx, dw, db, dout, x, w, d);
     return [dx, dw, db];
   },
 };

@@ -4,8 +4,8 @@
 // Forward saves the argmax of every window (its index in the H·W plane, as an exact float) so
 // backward is a scatter-add: the gradient goes to the argmax, and overlapping windows
 // (stride < window) accumulate. Ties go to the first maximum in row-major order; NaN propagates.
-import { f32, kernels } from "../runtime.js";
-import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { maxPoolBackward, maxPoolForward, type PoolSizes } from "../ops/pool.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkInteger, checkOptions, shapeString } from "../validate.js";
 import { checkStep } from "./conv.js";
 import { checkCache } from "./linear.js";
@@ -24,7 +24,7 @@ export interface PoolDims {
 
 /**
  * x: the forward input (N, C, H, W), by reference; argmax: (N, C, Ho, Wo), the winner's index in
- * its H·W plane as an exact float32 integer (owned by the cache).
+ * its H·W plane as an exact integer of x's dtype (owned by the cache).
  */
 export interface MaxPoolCache {
   x: Tensor;
@@ -62,17 +62,21 @@ export function poolDims(fn: string, x: Tensor, poolParam: unknown, prefix = "")
   return { N, C, H, W, poolHeight, poolWidth, stride, Ho, Wo };
 }
 
+function poolSizes(d: PoolDims): PoolSizes {
+  return { planes: d.N * d.C, H: d.H, W: d.W, ph: d.poolHeight, pw: d.poolWidth, stride: d.stride, Ho: d.Ho, Wo: d.Wo };
+}
+
 /**
  * out, argmax: (N, C, Ho, Wo) from x: (N, C, H, W); argmax null: out only (inference, same values).
  * Shapes are trusted (check once with poolDims).
  */
 export function maxPoolForwardInto(out: Tensor, argmax: Tensor | null, x: Tensor, d: PoolDims): void {
-  kernels().f32_maxpool_forward(out.ptr, argmax === null ? 0 : argmax.ptr, x.ptr, d.N * d.C, d.H, d.W, d.poolHeight, d.poolWidth, d.stride, d.Ho, d.Wo);
+  maxPoolForward(out.ptr, argmax === null ? 0 : argmax.ptr, x.ptr, poolSizes(d), x.dtype);
 }
 
 /** dx: (N, C, H, W), overwritten; dout, argmax: (N, C, Ho, Wo), argmax from maxPoolForwardInto with the same dims. */
 export function maxPoolBackwardInto(dx: Tensor, dout: Tensor, argmax: Tensor, d: PoolDims): void {
-  kernels().f32_maxpool_backward(dx.ptr, dout.ptr, argmax.ptr, d.N * d.C, d.H, d.W, d.poolHeight, d.poolWidth, d.stride, d.Ho, d.Wo);
+  maxPoolBackward(dx.ptr, dout.ptr, argmax.ptr, poolSizes(d), dx.dtype);
 }
 
 /**
@@ -80,7 +84,7 @@ export function maxPoolBackwardInto(dx: Tensor, dout: Tensor, argmax: Tensor, d:
  * outside dx (into other tensors, or past wasm memory). One pass on the host keeps that out.
  */
 function checkArgmax(fn: string, argmax: Tensor, d: PoolDims): void {
-  const view = f32(); // nothing allocates below
+  const view = argmax.view(); // nothing allocates below
   const start = argmax.offset;
   const plane = d.H * d.W;
   for (let i = 0; i < argmax.size; i++) {
@@ -91,16 +95,33 @@ function checkArgmax(fn: string, argmax: Tensor, d: PoolDims): void {
   }
 }
 
+/**
+ * Caches MaxPool.forward made, with what they held then. backward trusts the argmax of such a
+ * cache while it still holds the same x, argmax and pool sizes (its indices came from the kernel),
+ * and scans every index only for a cache it did not make (forged, or with a field replaced).
+ */
+const madeByForward = new WeakMap<object, { x: Tensor; argmax: Tensor; poolHeight: number; poolWidth: number; stride: number }>();
+
+/** Whether backward would skip the argmax scan for this cache (exported for tests). */
+export function maxPoolCacheIsTrusted(cache: MaxPoolCache): boolean {
+  const made = madeByForward.get(cache);
+  const p = cache.poolParam;
+  return made !== undefined && made.x === cache.x && made.argmax === cache.argmax &&
+    made.poolHeight === p.poolHeight && made.poolWidth === p.poolWidth && made.stride === p.stride;
+}
+
 const maxPoolUnguarded = {
   /** x: (N, C, H, W), poolParam { poolHeight, poolWidth, stride } -> [out (N, C, Ho, Wo), cache] */
   forward(x: Tensor, poolParam: PoolParam): [Tensor, MaxPoolCache] {
     const fn = "MaxPool.forward";
     const d = poolDims(fn, x, poolParam);
-    const out = empty([d.N, d.C, d.Ho, d.Wo], fn);
-    const argmax = empty([d.N, d.C, d.Ho, d.Wo], fn);
+    const out = empty([d.N, d.C, d.Ho, d.Wo], fn, x.dtype);
+    const argmax = empty([d.N, d.C, d.Ho, d.Wo], fn, x.dtype);
     maxPoolForwardInto(out, argmax, x, d);
     const { poolHeight, poolWidth, stride } = d;
-    return [out, { x, argmax, poolParam: { poolHeight, poolWidth, stride } }];
+    const cache: MaxPoolCache = { x, argmax, poolParam: { poolHeight, poolWidth, stride } };
+    madeByForward.set(cache, { x, argmax, poolHeight, poolWidth, stride });
+    return [out, cache];
   },
 
   /** Returns dx (N, C, H, W). dout: (N, C, Ho, Wo) */
@@ -112,8 +133,9 @@ const maxPoolUnguarded = {
     checkShape(fn, "cache.argmax", argmax, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
-    checkArgmax(fn, argmax, d);
-    const dx = empty(x.shape, fn);
+    checkSameDtype(fn, [["dout", dout], ["cache.x", x], ["cache.argmax", argmax]]);
+    if (!maxPoolCacheIsTrusted(cache)) checkArgmax(fn, argmax, d); // O(size) on the host: only for caches forward did not make
+    const dx = empty(x.shape, fn, x.dtype);
     maxPoolBackwardInto(dx, dout, argmax, d);
     return dx;
   },

@@ -1,8 +1,8 @@
 // Spatial batch normalization for NCHW: statistics per channel over N, H and W. The kernels walk
 // NCHW directly (each channel is N contiguous runs of H*W values): no transposed copy is made.
 // Same semantics, bnParam and cache as BatchNorm, with C in place of D.
-import { kernels } from "../runtime.js";
-import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { spatialBatchNormBackward, spatialBatchNormForward } from "../ops/batchnorm.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { shapeString } from "../validate.js";
 import {
   checkBatchNormCache, checkScaleShift, resolveBatchNormParam,
@@ -20,6 +20,7 @@ export function spatialBatchNormDims(fn: string, x: unknown, gamma: unknown, bet
     throw new RangeError(`${fn}: x must be (N, C, H, W) with every dimension >= 1 (got shape ${shapeString(shape)})`);
   }
   checkScaleShift(fn, gamma, beta, C, `channel of x ${shapeString(shape)}`);
+  checkSameDtype(fn, [["x", x as Tensor], ["gamma", gamma as Tensor], ["beta", beta as Tensor]]);
   return [N, C, H * W];
 }
 
@@ -32,17 +33,8 @@ export function spatialBatchNormForwardInto(
   out: Tensor, mean: Tensor, invstd: Tensor, x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNormState,
   N: number, C: number, S: number,
 ): void {
-  const k = kernels();
-  if (state.mode === "train") {
-    k.f32_spatial_batchnorm_forward_train(
-      out.ptr, mean.ptr, invstd.ptr, state.runningMean.ptr, state.runningVar.ptr,
-      x.ptr, gamma.ptr, beta.ptr, N, C, S, state.eps, state.momentum,
-    );
-  } else {
-    k.f32_spatial_batchnorm_forward_test(
-      out.ptr, mean.ptr, invstd.ptr, x.ptr, gamma.ptr, beta.ptr, state.runningMean.ptr, state.runningVar.ptr, N, C, S, state.eps,
-    );
-  }
+  const p = { out: out.ptr, mean: mean.ptr, invstd: invstd.ptr, x: x.ptr, gamma: gamma.ptr, beta: beta.ptr, runningMean: state.runningMean.ptr, runningVar: state.runningVar.ptr };
+  spatialBatchNormForward(p, state.mode === "train", state.eps, state.momentum, N, C, S, x.dtype);
 }
 
 /**
@@ -54,9 +46,7 @@ export function spatialBatchNormBackwardInto(
   dx: Tensor, dgamma: Tensor, dbeta: Tensor, dout: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, invstd: Tensor,
   mode: BatchNormMode, N: number, C: number, S: number,
 ): void {
-  kernels().f32_spatial_batchnorm_backward(
-    dx.ptr, dgamma.ptr, dbeta.ptr, dout.ptr, x.ptr, gamma.ptr, mean.ptr, invstd.ptr, N, C, S, mode === "train",
-  );
+  spatialBatchNormBackward(dx.ptr, dgamma.ptr, dbeta.ptr, dout.ptr, x.ptr, gamma.ptr, mean.ptr, invstd.ptr, mode === "train", N, C, S, x.dtype);
 }
 
 const spatialBatchNormUnguarded = {
@@ -64,10 +54,10 @@ const spatialBatchNormUnguarded = {
   forward(x: Tensor, gamma: Tensor, beta: Tensor, bnParam: BatchNormParam): [Tensor, SpatialBatchNormCache] {
     const fn = "SpatialBatchNorm.forward";
     const [N, C, S] = spatialBatchNormDims(fn, x, gamma, beta);
-    const state = resolveBatchNormParam(fn, bnParam, C);
-    const out = empty(x.shape, fn);
-    const mean = empty([C], fn);
-    const invstd = empty([C], fn);
+    const state = resolveBatchNormParam(fn, bnParam, C, x.dtype);
+    const out = empty(x.shape, fn, x.dtype);
+    const mean = empty([C], fn, x.dtype);
+    const invstd = empty([C], fn, x.dtype);
     spatialBatchNormForwardInto(out, mean, invstd, x, gamma, beta, state, N, C, S);
     return [out, { x, gamma, mean, invstd, mode: state.mode }];
   },
@@ -82,9 +72,10 @@ const spatialBatchNormUnguarded = {
     const [N, C, H, W] = x.shape;
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, x.shape, "the forward output's shape");
-    const dx = empty(x.shape, fn);
-    const dgamma = empty([C], fn);
-    const dbeta = empty([C], fn);
+    checkSameDtype(fn, [["dout", dout], ["cache.x", x]]);
+    const dx = empty(x.shape, fn, x.dtype);
+    const dgamma = empty([C], fn, x.dtype);
+    const dbeta = empty([C], fn, x.dtype);
     spatialBatchNormBackwardInto(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, mode, N, C, H * W);
     return [dx, dgamma, dbeta];
   },

@@ -2,18 +2,19 @@
 // the course's DeepConvNet, with explicit passes over workspace buffers (a training step
 // allocates nothing after the first). Batch norm runs in train mode inside loss(X, y) and in test
 // mode inside loss(X).
+import { softmaxLossRows } from "../ops/loss.js";
 import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
 import { labelsToWasm, type Labels } from "../labels.js";
-import { convBackwardInto, convColsShape, convForwardInto, type ConvDims } from "../layers/conv.js";
+import { convBackwardInto, convForwardInto, type ConvDims } from "../layers/conv.js";
 import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
 import { maxPoolBackwardInto, maxPoolForwardInto, type PoolDims } from "../layers/maxpool.js";
 import { spatialBatchNormBackwardInto, spatialBatchNormForwardInto } from "../layers/spatial-batchnorm.js";
+import { reluBackwardInto, reluInto } from "../layers/relu.js";
 import { drawSubSeed, deriveSeed } from "../random.js";
-import { kernels } from "../runtime.js";
-import { checkTensor, empty, type Tensor } from "../tensor.js";
+import { checkDtype, checkTensor, empty, fillTensor, type DType, type Tensor } from "../tensor.js";
 import { checkEnum, checkInteger, checkNumber, checkOptions, checkSeed, describe, listString, shapeString } from "../validate.js";
 import { WorkspaceModel } from "./model.js";
-import { checkDims } from "./options.js";
+import { checkDims, checkNormalizationOption, type Normalization } from "./options.js";
 import type { Regularization } from "./regularization.js";
 
 export interface DeepConvNetOptions {
@@ -23,6 +24,9 @@ export interface DeepConvNetOptions {
   numFilters?: number[];
   /** 0-based indices of the conv layers followed by a 2x2 stride-2 max-pool. Default [0, 1, 2]. */
   maxPools?: number[];
+  /** "batchnorm": spatial batch normalization after each conv layer; null (default): none. */
+  normalization?: Normalization;
+  /** Alias of `normalization: "batchnorm"` (true) / `null` (false), as the spec names it for DeepConvNet. */
   batchnorm?: boolean;
   numClasses?: number;
   /** std of the initial weights, or "kaiming" (gain 2 for conv layers, 1 for the last linear). */
@@ -30,9 +34,11 @@ export interface DeepConvNetOptions {
   reg?: number;
   regularization?: Regularization;
   seed?: number;
+  /** Parameters, gradients and inputs in "float32" (default) or "float64". */
+  dtype?: DType;
 }
 
-const KNOWN = ["inputDims", "numFilters", "maxPools", "batchnorm", "numClasses", "weightScale", "reg", "regularization", "seed"];
+const KNOWN = ["inputDims", "numFilters", "maxPools", "normalization", "batchnorm", "numClasses", "weightScale", "reg", "regularization", "seed", "dtype"];
 const CONV = { HH: 3, WW: 3, stride: 1, pad: 1 };
 const POOL = { poolHeight: 2, poolWidth: 2, stride: 2 };
 
@@ -43,7 +49,7 @@ interface Block {
 }
 
 export class DeepConvNet extends WorkspaceModel {
-  readonly config: Required<Omit<DeepConvNetOptions, "seed">> & { seed: number };
+  readonly config: Required<Omit<DeepConvNetOptions, "seed" | "batchnorm">> & { seed: number };
   readonly numLayers: number;
   /** Always 0: this net draws no random numbers after initialization (kept for the Solver's resume). */
   rngState = 0;
@@ -58,13 +64,14 @@ export class DeepConvNet extends WorkspaceModel {
     const numFilters = o.numFilters === undefined ? [8, 8, 8] : checkDims(fn, "numFilters", o.numFilters);
     if (!Array.isArray(o.maxPools ?? [])) throw new TypeError(`${fn}: maxPools must be an array of layer indices (got ${describe(o.maxPools)})`);
     const maxPools = ((o.maxPools as unknown[] | undefined) ?? [0, 1, 2]).map((v, i) => checkInteger(fn, `maxPools[${i}]`, v, 0, numFilters.length - 1));
-    if (o.batchnorm !== undefined && typeof o.batchnorm !== "boolean") throw new TypeError(`${fn}: batchnorm must be a boolean (got ${describe(o.batchnorm)})`);
-    const batchnorm = o.batchnorm === true;
+    const normalization = checkNormalizationOption(fn, o);
+    const batchnorm = normalization === "batchnorm";
     const numClasses = o.numClasses === undefined ? 10 : checkInteger(fn, "numClasses", o.numClasses, 1);
     const weightScale = o.weightScale === undefined ? 1e-3 : checkWeightScale(fn, o.weightScale);
     const reg = o.reg === undefined ? 0 : checkNumber(fn, "reg", o.reg, { min: 0 });
     const regularization = o.regularization === undefined ? "l2" : checkEnum(fn, "regularization", o.regularization, ["l2", "l1"] as const);
     const seed = o.seed === undefined ? drawSubSeed() : checkSeed(fn, "seed", o.seed);
+    const dtype = checkDtype(fn, "dtype", o.dtype);
     const maps: [number, number, number][] = [inputDims];
     for (let i = 0; i < numFilters.length; i++) {
       const [, H, W] = maps[i];
@@ -86,8 +93,8 @@ export class DeepConvNet extends WorkspaceModel {
       if (batchnorm) layout.push([`gamma${i}`, [F]], [`beta${i}`, [F]]);
     }
     layout.push([`W${L}`, [flat, numClasses]], [`b${L}`, [numClasses]]);
-    super(fn, layout, Array.from({ length: L }, (_, i) => `W${i + 1}`));
-    this.config = { inputDims, numFilters, maxPools, batchnorm, numClasses, weightScale, reg, regularization, seed };
+    super(fn, layout, Array.from({ length: L }, (_, i) => `W${i + 1}`), dtype);
+    this.config = { inputDims, numFilters, maxPools, normalization, numClasses, weightScale, reg, regularization, seed, dtype };
     this.numLayers = L;
     this.#maps = maps;
 
@@ -100,34 +107,32 @@ export class DeepConvNet extends WorkspaceModel {
   }
 
   #initParams(L: number, flat: number, weightScale: WeightScale, seed: number): void {
-    const { numFilters, batchnorm } = this.config;
-    const k = kernels();
+    const { numFilters } = this.config;
+    const batchnorm = this.config.normalization === "batchnorm";
     for (let i = 1; i <= L; i++) {
       const conv = i < L;
       const fanIn = conv ? this.#maps[i - 1][0] * CONV.HH * CONV.WW : flat;
       fillNormal(this.params[`W${i}`], initStd(weightScale, fanIn, conv), deriveSeed(seed, i));
-      const b = this.params[`b${i}`];
-      k.f32_fill(b.ptr, b.size, 0);
+      fillTensor(this.params[`b${i}`], 0);
       if (conv && batchnorm) {
         const F = numFilters[i - 1];
-        k.f32_fill(this.params[`gamma${i}`].ptr, F, 1);
-        k.f32_fill(this.params[`beta${i}`].ptr, F, 0);
+        fillTensor(this.params[`gamma${i}`], 1);
+        fillTensor(this.params[`beta${i}`], 0);
         this.addBatchNorm(i, F);
       }
     }
   }
 
   /** Class scores (N, numClasses) in test mode; with labels, [loss, gradients]. */
-  protected compute(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
+  protected compute(X: Tensor, y?: Labels, reuseScores = false): Tensor | [number, Record<string, Tensor>] {
     const fn = "DeepConvNet.loss";
-    const N = this.#checkInput(fn, X);
+    const N = this.checkInput(fn, X);
     const train = y !== undefined;
     const yPtr = train ? labelsToWasm(fn, y, N, this.config.numClasses) : 0;
-    const k = kernels();
     const ws = this.ws;
     const p = this.params;
     const L = this.numLayers;
-    const bn = this.config.batchnorm;
+    const bn = this.config.normalization === "batchnorm";
     for (const state of this.bnParams) state.mode = train ? "train" : "test";
 
     // Forward. h[i] is the input of layer i + 1, shaped (N, C, H, W).
@@ -146,7 +151,7 @@ export class DeepConvNet extends WorkspaceModel {
         const S = d.Ho * d.Wo;
         spatialBatchNormForwardInto(r, ws.get(`mean${i}`, [d.F]), ws.get(`invstd${i}`, [d.F]), a, p[`gamma${i}`], p[`beta${i}`], this.bnParams[i - 1], N, d.F, S);
       }
-      if (bn) k.f32_relu(r.ptr, r.ptr, r.size);
+      if (bn) reluInto(r, r);
       if (pool) {
         const out = ws.get(`pool${i}`, [N, pool.C, pool.Ho, pool.Wo]);
         // Inference needs no argmax (backward only).
@@ -159,14 +164,14 @@ export class DeepConvNet extends WorkspaceModel {
     const [Cl, Hl, Wl] = this.#maps[L - 1];
     const D = Cl * Hl * Wl;
     const C = this.config.numClasses;
-    const scores = train ? ws.get("scores", [N, C]) : empty([N, C], fn);
+    const scores = train || reuseScores ? ws.get("scores", [N, C]) : empty([N, C], fn, this.dtype);
     linearForwardInto(scores, h[L - 1], p[`W${L}`], p[`b${L}`], N, D, C);
     if (!train) return scores;
 
     // Loss and backward.
     const g = this.paramStore.grads;
     const dscores = ws.get("dscores", [N, C]);
-    let loss = k.f32_softmax_loss(dscores.ptr, scores.ptr, yPtr, N, C);
+    let loss = softmaxLossRows(dscores.ptr, scores.ptr, yPtr, N, C, this.dtype);
     let dh: Tensor | null = L > 1 ? ws.get(`dh${L - 1}`, [N, Cl, Hl, Wl]) : null;
     linearBackwardInto(dh, g[`W${L}`], g[`b${L}`], dscores, h[L - 1], p[`W${L}`], N, D, C);
     for (let i = L - 1; i >= 1; i--) {
@@ -177,7 +182,7 @@ export class DeepConvNet extends WorkspaceModel {
         dr = ws.get(`dr${i}`, shape);
         maxPoolBackwardInto(dr, dh!, ws.get(`argmax${i}`, [N, pool.C, pool.Ho, pool.Wo]), pool);
       }
-      k.f32_relu_backward(dr.ptr, dr.ptr, ws.get(bn ? `z${i}` : `a${i}`, shape).ptr, dr.size);
+      reluBackwardInto(dr, dr, ws.get(bn ? `z${i}` : `a${i}`, shape));
       if (bn) {
         spatialBatchNormBackwardInto(
           dr, g[`gamma${i}`], g[`beta${i}`], dr, ws.get(`a${i}`, shape), p[`gamma${i}`],
@@ -185,16 +190,11 @@ export class DeepConvNet extends WorkspaceModel {
         );
       }
       const dx = i > 1 ? ws.get(`dh${i - 1}`, [N, d.C, d.H, d.W]) : null; // the first layer needs no dx
-      convBackwardInto(dx, g[`W${i}`], g[`b${i}`], dr, h[i - 1], p[`W${i}`], this.#cols(i, d), d);
+      convBackwardInto(dx, g[`W${i}`], g[`b${i}`], dr, h[i - 1], p[`W${i}`], d);
       dh = dx;
     }
     loss += this.penalty(this.config.reg, this.config.regularization);
     return [loss, g];
-  }
-
-  #cols(i: number, d: ConvDims): Tensor | null {
-    const shape = convColsShape(d);
-    return shape === null ? null : this.ws.get(`cols${i}`, shape);
   }
 
   #blocks(N: number): Block[] {
@@ -210,7 +210,7 @@ export class DeepConvNet extends WorkspaceModel {
   }
 
 
-  #checkInput(fn: string, X: unknown): number {
+  protected checkInput(fn: string, X: unknown): number {
     const x = checkTensor(fn, "X", X, 4);
     const [N, C, H, W] = x.shape;
     const [c, hh, ww] = this.config.inputDims;
@@ -218,6 +218,7 @@ export class DeepConvNet extends WorkspaceModel {
       throw new RangeError(`${fn}: X must have shape (N, ${c}, ${hh}, ${ww}) to match inputDims (got ${shapeString(x.shape)})`);
     }
     if (N === 0) throw new RangeError(`${fn}: X must have at least one image`);
+    this.checkInputDtype(fn, x);
     return N;
   }
 

@@ -2,16 +2,11 @@
 // kind and the model's normalised `config`; loading calls `new MODEL_KINDS[kind](config)`.
 // A new model class joins by one line here (it needs `config`, `params`, `loss`, `dispose`, and
 // optionally `paramStore`, `buffers`, `rngState`).
-import type { TrainableModel } from "../solver.js";
+import type { CheckpointableModel } from "./contract.js";
 import { DeepConvNet } from "./deep-conv-net.js";
 import { FullyConnectedNet } from "./fully-connected-net.js";
 
-/** What checkpoints need of a model beyond training. */
-export interface CheckpointableModel extends TrainableModel {
-  /** The constructor options, normalised and JSON-serialisable. */
-  readonly config: object;
-  dispose(): void;
-}
+export type { CheckpointableModel } from "./contract.js";
 
 export type ModelClass = new (config: never) => CheckpointableModel;
 

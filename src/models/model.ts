@@ -1,11 +1,15 @@
 // What the built-in models share: parameters and gradients in mirrored flat regions, batch-norm
 // state kept beside them, reusable workspace buffers, the loss(X) / loss(X, y) entry point and
-// disposal. A model supplies its layout and the forward/backward pass (`compute`).
+// disposal, and predict(). A model supplies its layout, its input check (`checkInput`) and the
+// forward/backward pass (`compute`).
+import { Int32Scratch } from "../int32-scratch.js";
 import type { BatchNormState } from "../layers/batchnorm.js";
 import type { Labels } from "../labels.js";
-import { keep, zeros, type Shape, type Tensor } from "../tensor.js";
+import { keep, zeros, type DType, type Shape, type Tensor } from "../tensor.js";
 import { Workspace } from "../workspace.js";
+import type { PredictOptions } from "./contract.js";
 import { ParamStore } from "./param-store.js";
+import { checkPredictOptions, predictRows } from "./predict.js";
 import { regularize, type Regularization } from "./regularization.js";
 
 export abstract class WorkspaceModel {
@@ -17,12 +21,20 @@ export abstract class WorkspaceModel {
   /** Activations, caches and gradients of the last pass, reused by the next one. */
   protected readonly ws: Workspace;
   readonly #weightNames: string[];
+  /** The dtype of the parameters, gradients, buffers and of the inputs loss() takes. */
+  readonly dtype: DType;
+  readonly #name: string;
+  /** Predicted classes of one batch, reused by the next. */
+  readonly #predictions: Int32Scratch;
 
   /** layout: every parameter's name and shape, in order; weights: the names the penalty applies to. */
-  protected constructor(name: string, layout: ReadonlyArray<readonly [string, Shape]>, weights: string[]) {
-    this.paramStore = new ParamStore(layout, name);
-    this.ws = new Workspace(`${name}.loss`);
+  protected constructor(name: string, layout: ReadonlyArray<readonly [string, Shape]>, weights: string[], dtype: DType = "float32") {
+    this.paramStore = new ParamStore(layout, name, dtype);
+    this.ws = new Workspace(`${name}.loss`, dtype);
     this.#weightNames = weights;
+    this.dtype = dtype;
+    this.#name = name;
+    this.#predictions = new Int32Scratch(`${name}.predict`);
   }
 
   /** Named parameters (views into one flat region; edit values with set()). */
@@ -45,14 +57,47 @@ export abstract class WorkspaceModel {
     }
   }
 
-  protected abstract compute(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>];
+  /**
+   * Class index of each row of X: the argmax of the test-mode scores (no dropout, batch norm with
+   * running statistics), first maximum on ties. Scores `batchSize` rows at a time (default 100)
+   * into reused workspace buffers, so a 60,000-image X never needs 60,000 rows of scores.
+   */
+  predict(X: Tensor, options: PredictOptions = {}): Int32Array {
+    const fn = `${this.#name}.predict`;
+    const batchSize = checkPredictOptions(fn, options);
+    this.checkInput(fn, X);
+    try {
+      return predictRows(X, batchSize, this.#predictions, (batch) => this.compute(batch, undefined, true) as Tensor, false);
+    } catch (error) {
+      this.ws.dispose();
+      this.#predictions.dispose();
+      throw error;
+    }
+  }
+
+  /**
+   * The forward (and with labels, backward) pass. Without labels it returns test-mode scores:
+   * a new tensor the caller owns, or with `reuseScores` the workspace's scores buffer (valid
+   * until the next call).
+   */
+  protected abstract compute(X: Tensor, y?: Labels, reuseScores?: boolean): Tensor | [number, Record<string, Tensor>];
+
+  /** Checks X is a batch this model takes (naming `fn` in errors); returns N. */
+  protected abstract checkInput(fn: string, X: unknown): number;
 
   /** Running statistics (zeros, as in the notes) for normalized layer i with `features` features. */
   protected addBatchNorm(i: number, features: number): void {
     // Each statistic is registered in buffers as soon as it exists, so dispose() finds it.
-    const runningMean = (this.buffers[`runningMean${i}`] = keep(zeros([features])));
-    const runningVar = (this.buffers[`runningVar${i}`] = keep(zeros([features])));
+    const runningMean = (this.buffers[`runningMean${i}`] = keep(zeros([features], { dtype: this.dtype })));
+    const runningVar = (this.buffers[`runningVar${i}`] = keep(zeros([features], { dtype: this.dtype })));
     this.bnParams.push({ mode: "train", eps: 1e-5, momentum: 0.9, runningMean, runningVar });
+  }
+
+  /** Checks X has the model's dtype (a float32 batch into a float64 net is a TypeError naming both). */
+  protected checkInputDtype(fn: string, X: Tensor): void {
+    if (X.dtype !== this.dtype) {
+      throw new TypeError(`${fn}: X is ${X.dtype} but the model's parameters are ${this.dtype}; make X with { dtype: "${this.dtype}" } or build the model with dtype: "${X.dtype}"`);
+    }
   }
 
   /** Adds the weight penalty's gradient to the gradients and returns the penalty. */
@@ -63,6 +108,7 @@ export abstract class WorkspaceModel {
   /** Frees parameters, gradients, batch-norm statistics and workspace. */
   dispose(): void {
     this.ws.dispose();
+    this.#predictions.dispose();
     for (const t of Object.values(this.buffers)) t.dispose();
     this.paramStore.dispose();
   }

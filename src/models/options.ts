@@ -7,3 +7,28 @@ export function checkDims(fn: string, name: string, value: unknown, allowEmpty =
   if (!allowEmpty && value.length === 0) throw new RangeError(`${fn}: ${name} must not be empty`);
   return value.map((d, i) => checkInteger(fn, `${name}[${i}]`, d, 1));
 }
+
+export type Normalization = "batchnorm" | null;
+
+/**
+ * The normalization option both models share: `normalization: "batchnorm" | null` (canonical),
+ * or the alias `batchnorm: boolean` (DeepConvNet's name in the spec, and what checkpoints written
+ * before 0.2 store for it). Giving both is fine when they agree.
+ */
+export function checkNormalizationOption(fn: string, o: Record<string, unknown>): Normalization {
+  const normalization = o.normalization == null ? null : (checkEnumValue(fn, "normalization", o.normalization, ["batchnorm"]) as "batchnorm");
+  if (o.batchnorm === undefined) return normalization;
+  if (typeof o.batchnorm !== "boolean") throw new TypeError(`${fn}: batchnorm must be a boolean (got ${describe(o.batchnorm)})`);
+  const alias: Normalization = o.batchnorm ? "batchnorm" : null;
+  if (o.normalization !== undefined && alias !== normalization) {
+    throw new TypeError(`${fn}: normalization ${describe(o.normalization)} and batchnorm ${o.batchnorm} disagree: give normalization only`);
+  }
+  return alias;
+}
+
+function checkEnumValue(fn: string, name: string, value: unknown, allowed: string[]): string {
+  if (typeof value !== "string" || !allowed.includes(value)) {
+    throw new TypeError(`${fn}: ${name} must be ${allowed.map((a) => JSON.stringify(a)).join(" or ")} or null (got ${describe(value)})`);
+  }
+  return value;
+}

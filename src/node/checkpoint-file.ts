@@ -5,9 +5,8 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } fro
 import { open, rename, stat, unlink, readFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import {
-  checkpointParts,
   decodeSafetensors,
-  encodeSafetensorsParts,
+  internal,
   loadCheckpoint,
   type LoadedCheckpoint,
   type SafetensorsContents,
@@ -15,6 +14,8 @@ import {
   type SaveCheckpointOptions,
 } from "../index.js";
 import { describe } from "./describe.js";
+
+const { checkpointParts, encodeSafetensorsParts } = internal;
 
 /** Data for writeFileAtomic: bytes, or chunks (a failing iterator aborts the write cleanly). */
 export type FileData = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;

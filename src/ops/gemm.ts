@@ -1,6 +1,11 @@
-// Host side of the GEMM kernels: picks the variant, owns the packing scratch (grown once, then
-// reused, so training steps stay allocation-free after warm-up).
-import { allocBytes, freeBytes, kernels } from "../runtime.js";
+// Host side of the GEMM kernels: picks the variant, splits C into blocks of whole rows or whole
+// columns (never k: every element's sum stays in one task, so the bits do not depend on the
+// split), and gives each task its own packing scratch (threadScratch).
+import { kernels } from "../runtime.js";
+import { runTasks, threadScratch, type KernelName } from "../threads/dispatch.js";
+import { MIN_MACS_PER_TASK } from "../threads/thresholds.js";
+import { splitRange, taskCount } from "./split.js";
+import type { DType } from "../tensor.js";
 
 export type GemmVariant = "nn" | "tn" | "nt";
 
@@ -9,36 +14,74 @@ export interface GemmOptions {
   bias?: number;
   /** Add the product to C instead of overwriting it. */
   accumulate?: boolean;
+  /** Element type of A, B, C and bias. Default "float32". */
+  dtype?: DType;
 }
 
-let scratchPtr = 0;
-let scratchBytes = 0;
+/** The microkernel's tile (assembly/gemm.ts MR x NR): split boundaries fall on whole tiles. */
+const MR = 4;
+const NR = 8;
 
-/** The GEMM's packing scratch, at least `bytes` long (shared with the fused conv forward: the pointer is valid until the next call). */
-export function gemmScratch(bytes: number): number {
-  return scratch(bytes);
-}
+const RANGE_KERNEL: Record<GemmVariant, KernelName> = { nn: "f32_gemm_nn_range", tn: "f32_gemm_tn_range", nt: "f32_gemm_nt_range" };
+const F64_KERNEL: Record<GemmVariant, KernelName> = { nn: "f64_gemm_nn", tn: "f64_gemm_tn", nt: "f64_gemm_nt" };
 
-function scratch(bytes: number): number {
-  if (bytes <= scratchBytes) return scratchPtr;
-  if (scratchPtr) freeBytes(scratchPtr);
-  scratchPtr = 0;
-  scratchBytes = 0;
-  scratchPtr = allocBytes(bytes, "gemm scratch");
-  scratchBytes = bytes;
-  return scratchPtr;
+/** A plan: blocks of C as [i0, i1, j0, j1]. */
+export type GemmBlocks = [number, number, number, number][];
+
+/**
+ * How C(m,n) is cut for `tasks` tasks. "tn" packs its own rows of Aᵀ a block at a time, so rows
+ * are split (each task then packs all of B, k x n, which is small next to its share unless m is
+ * tiny); "nn"/"nt" pack A's rows inside the first tile for free, so columns are split (each task
+ * packs only its own panels of B) unless n is too narrow for every task to get two panels.
+ */
+export function gemmBlocks(variant: GemmVariant, m: number, n: number, tasks: number): GemmBlocks {
+  const byRows = variant === "tn" ? m >= 2 * MR * tasks || n < 2 * NR * tasks : n < 2 * NR * tasks && m >= n / 2;
+  if (byRows) return splitRange(m, tasks, MR).map(([i0, i1]) => [i0, i1, 0, n]);
+  return splitRange(n, tasks, NR).map(([j0, j1]) => [0, m, j0, j1]);
 }
 
 /**
  * C(m,n) (+)= op(A) · op(B) (+ bias) on raw pointers into wasm memory, where
  * "nn": A(m,k)·B(k,n); "tn": A(k,m)ᵀ·B(k,n); "nt": A(m,k)·B(n,k)ᵀ. The caller checks shapes.
+ * Split over threadCount() tasks when the product is large enough (MIN_MACS_PER_TASK).
  */
 export function gemm(variant: GemmVariant, c: number, a: number, b: number, m: number, n: number, k: number, options: GemmOptions = {}): void {
-  const kern = kernels();
-  const work = scratch(kern.f32_gemm_work_bytes(m, n, k));
+  if (options.dtype === "float64") {
+    gemmF64(variant, c, a, b, m, n, k, options);
+    return;
+  }
+  const tiles = Math.ceil(m / MR) * Math.ceil(n / NR);
+  const tasks = taskCount(m * n * k, MIN_MACS_PER_TASK, tiles);
+  gemmSplit(variant, c, a, b, m, n, k, options, gemmBlocks(variant, m, n, tasks));
+}
+
+/** gemm with an explicit plan (tests use it to try any cut). Blocks must tile C exactly once. float32 only: float64 has no range kernels (gemm runs it unsplit). */
+export function gemmSplit(
+  variant: GemmVariant, c: number, a: number, b: number, m: number, n: number, k: number, options: GemmOptions, blocks: GemmBlocks,
+): void {
   const bias = options.bias ?? 0;
-  const accumulate = options.accumulate === true;
-  if (variant === "nn") kern.f32_gemm_nn(c, a, b, m, n, k, bias, accumulate, work);
-  else if (variant === "tn") kern.f32_gemm_tn(c, a, b, m, n, k, bias, accumulate, work);
-  else kern.f32_gemm_nt(c, a, b, m, n, k, bias, accumulate, work);
+  const accumulate = options.accumulate === true ? 1 : 0;
+  let rows = 0;
+  let cols = 0;
+  for (const [i0, i1, j0, j1] of blocks) {
+    rows = Math.max(rows, i1 - i0);
+    cols = Math.max(cols, j1 - j0);
+  }
+  const work = threadScratch(kernels().f32_gemm_work_bytes(rows, cols, k));
+  runTasks(
+    RANGE_KERNEL[variant],
+    blocks.map(([i0, i1, j0, j1], t) => [c, a, b, m, n, k, bias, accumulate, work[t], i0, i1, j0, j1]),
+  );
+}
+
+/**
+ * The float64 GEMM (assembly/f64/gemm.ts) has no range variant: it runs as one task, whatever the
+ * thread count (float64 is the gradient-check mode, not the fast path), so its bits never depend
+ * on a split.
+ */
+function gemmF64(variant: GemmVariant, c: number, a: number, b: number, m: number, n: number, k: number, options: GemmOptions): void {
+  const bias = options.bias ?? 0;
+  const accumulate = options.accumulate === true ? 1 : 0;
+  const work = threadScratch(kernels().f64_gemm_work_bytes(m, n, k));
+  runTasks(F64_KERNEL[variant], [[c, a, b, m, n, k, bias, accumulate, work[0]]]);
 }

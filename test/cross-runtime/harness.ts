@@ -5,7 +5,11 @@
 //                     127.0.0.1 and asked over HTTP
 //   chromium-*        headless Debian chromium via playwright-core, pages served from 127.0.0.1
 //                     with a CSP that forbids eval and any network: the ESM bundle in a page, the
-//                     plain <script> build, and the ESM bundle in a module Web Worker
+//                     plain <script> build, and the ESM bundle in a module Web Worker; then, served
+//                     cross-origin isolated (COOP/COEP), a worker and a page with 2 threads
+//   *-2-threads       the same run with init({ threads: 2 }): the worker pool must not change a bit;
+//                     then dispatch-probe.js runs real kernels through runTasks on 2 threads (on
+//                     .probe/lib.js, the library built from src with its dispatch seam exported)
 // deno, bun and workerd come from test/cross-runtime/runtimes (`npm run runtimes:install`).
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -23,6 +27,13 @@ export interface ScenarioResult {
   bytes: number;
   initMs?: number;
   runMs?: number;
+  /** The float64 run's results (same fields). */
+  float64: { steps: number; lossHistory: number[]; hash: string; bytes: number };
+  /** Threaded runs: real kernels through runTasks on 2 threads (dispatch-probe.js). */
+  dispatch?: { threads: number; reluOk: boolean; gemmSameBits: boolean };
+  /** Threads the library ran with (runtimeInfo().threads) and how it waited for them. */
+  threads?: number;
+  wait?: string | null;
 }
 
 export interface RunOutcome {
@@ -47,6 +58,8 @@ const runtimeBin = (name: string) => join(here, "runtimes", "node_modules", ".bi
 const INSTALL_HINT = "run `npm run runtimes:install`";
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'";
+/** What makes a page cross-origin isolated (SharedArrayBuffer, so threads). */
+export const ISOLATION_HEADERS = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
 const RUN_TIMEOUT_MS = 90_000;
 
 function missingBin(name: string): string | null {
@@ -78,6 +91,21 @@ function runProcess(command: string, args: string[], options: { cwd?: string; en
   });
 }
 
+/**
+ * Builds test/cross-runtime/.probe/lib.js (dispatch-entry.ts bundled from src, so runTasks is
+ * reachable) and copies the worker script beside it; the threaded runs load it for dispatchProbe.
+ */
+let probeBuilt: Promise<void> | null = null;
+export function buildDispatchProbe(): Promise<void> {
+  probeBuilt ??= (async () => {
+    const { build } = await import("esbuild");
+    const out = join(here, ".probe");
+    await build({ entryPoints: [join(here, "dispatch-entry.ts")], bundle: true, format: "esm", platform: "neutral", outfile: join(out, "lib.js"), logLevel: "error" });
+    copyFileSync(join(root, "src", "threads", "tensorlane-worker.js"), join(out, "tensorlane-worker.js"));
+  })();
+  return probeBuilt;
+}
+
 function lastJsonLine(stdout: string): ScenarioResult {
   const line = stdout.trim().split("\n").pop() ?? "";
   return JSON.parse(line) as ScenarioResult;
@@ -90,11 +118,13 @@ async function timed(fn: () => Promise<{ result: ScenarioResult; notes?: Record<
 }
 
 function esmRuntime(name: string, command: () => [string, string[]], env?: NodeJS.ProcessEnv): Runtime {
+  const bin = name.replace(/-2-threads$/, "");
   return {
     name,
-    unavailable: () => missingDist() ?? (name === "node" ? null : missingBin(name)),
+    unavailable: () => missingDist() ?? (bin === "node" ? null : missingBin(bin)),
     run: () =>
       timed(async () => {
+        if (name.endsWith("-2-threads")) await buildDispatchProbe();
         const [cmd, args] = command();
         return { result: lastJsonLine(await runProcess(cmd, args, { env: { ...process.env, ...env } })) };
       }),
@@ -180,8 +210,11 @@ const CONTENT_TYPES: Record<string, string> = {
   ".map": "application/json",
 };
 
-/** Serves /dist/* and /cross-runtime/* (never node_modules) with the strict CSP on every answer. */
-function serveStatic(): Promise<{ server: Server; origin: string }> {
+/**
+ * Serves /dist/* and /cross-runtime/* (never node_modules) with the strict CSP on every answer,
+ * and the COOP/COEP headers too when `isolated`.
+ */
+function serveStatic(isolated: boolean): Promise<{ server: Server; origin: string }> {
   const mounts: [string, string][] = [
     ["/dist/", dist],
     ["/cross-runtime/", here],
@@ -200,6 +233,7 @@ function serveStatic(): Promise<{ server: Server; origin: string }> {
         "content-type": CONTENT_TYPES[extname(file)],
         "content-security-policy": CSP,
         "cache-control": "no-store",
+        ...(isolated ? ISOLATION_HEADERS : {}),
       })
       .end(readFileSync(file));
   });
@@ -246,6 +280,7 @@ function playwrightMissing(): string | null {
 let browserPromise: Promise<{
   context: import("playwright-core").BrowserContext;
   origin: string;
+  isolatedOrigin: string;
   close(): Promise<void>;
 }> | null = null;
 
@@ -253,14 +288,17 @@ function chromiumSession() {
   browserPromise ??= (async () => {
     const { chromium } = await import("playwright-core");
     const profile = mkdtempSync(join(tmpdir(), "tensorlane-chromium-"));
-    const { server, origin } = await serveStatic();
+    const { server, origin } = await serveStatic(false);
+    const isolated = await serveStatic(true);
     const context = await chromium.launchPersistentContext(profile, CHROMIUM_OPTIONS);
     return {
       context,
       origin,
+      isolatedOrigin: isolated.origin,
       async close() {
         await context.close();
         await new Promise((r) => server.close(r));
+        await new Promise((r) => isolated.server.close(r));
         rmSync(profile, { recursive: true, force: true });
       },
     };
@@ -275,13 +313,16 @@ export async function closeChromium(): Promise<void> {
   await session?.close();
 }
 
-function chromiumPage(name: string, page: string): Runtime {
+function chromiumPage(name: string, page: string, isolated = false): Runtime {
   return {
     name,
     unavailable: chromiumUnavailable,
     run: () =>
       timed(async () => {
-        const { context, origin } = await chromiumSession();
+        if (isolated) await buildDispatchProbe();
+        const session = await chromiumSession();
+        const { context } = session;
+        const origin = isolated ? session.isolatedOrigin : session.origin;
         const tab = await context.newPage();
         const errors: string[] = [];
         const foreignRequests: string[] = [];
@@ -299,7 +340,8 @@ function chromiumPage(name: string, page: string): Runtime {
             violations: string[];
           };
           if (outcome.error || !outcome.result) throw new Error(`${page}: ${outcome.error}\n${errors.join("\n")}`);
-          return { result: outcome.result, notes: { cspViolations: outcome.violations, errors, foreignRequests } };
+          const crossOriginIsolated = await tab.evaluate(() => globalThis.crossOriginIsolated);
+          return { result: outcome.result, notes: { cspViolations: outcome.violations, errors, foreignRequests, crossOriginIsolated } };
         } finally {
           await tab.close();
         }
@@ -316,4 +358,15 @@ export const RUNTIMES: Runtime[] = [
   chromiumPage("chromium-esm", "esm.html"),
   chromiumPage("chromium-script", "iife.html"),
   chromiumPage("chromium-worker", "worker.html"),
+  // Threads: the same run on 2 threads must give the same bits.
+  esmRuntime("node-2-threads", () => [process.execPath, ["run-esm.js", "2"]]),
+  // Deno checks read permission for a worker's script file: grant exactly that one file.
+  esmRuntime(
+    "deno-2-threads",
+    () => [runtimeBin("deno"), ["run", "--no-prompt", `--allow-read=${join(dist, "tensorlane-worker.js")},${join(here, ".probe", "tensorlane-worker.js")}`, "run-esm.js", "2"]],
+    { DENO_NO_UPDATE_CHECK: "1" },
+  ),
+  esmRuntime("bun-2-threads", () => [runtimeBin("bun"), ["run-esm.js", "2"]]),
+  chromiumPage("chromium-isolated-worker-2-threads", "worker-threads.html", true),
+  chromiumPage("chromium-isolated-page-2-threads", "esm-threads.html", true),
 ];

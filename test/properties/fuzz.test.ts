@@ -8,6 +8,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../../src/index.js";
+import { ParamStore } from "../../src/internal.js";
 import { params } from "./support.js";
 
 beforeAll(() => tl.init());
@@ -43,12 +44,12 @@ const KEYS = [
   "numClasses", "dropout", "normalization", "reg", "regularization", "weightScale", "inputDims", "numFilters", "maxPools",
   "batchnorm", "updateRule", "optimConfig", "batchSize", "numEpochs", "numTrainSamples", "XTrain", "yTrain", "XVal",
   "yVal", "x", "w", "b", "mean", "std", "h", "names", "verbose", "indices", "normalization", "valCount", "valFraction",
-  "classes", "onNonFinite", "lrDecay", "bogus", "__proto__x",
+  "classes", "onNonFinite", "lrDecay", "lrSchedule", "type", "warmupEpochs", "minLearningRate", "bogus", "__proto__x",
 ];
 
 const scalar = fc.constantFrom<unknown>(
   undefined, null, 0, -0, 1, 2, 3, -1, 0.5, 0.9999999999, 1e-50, 1e39, 2 ** 31, 2 ** 32, 2 ** 53, NaN, Infinity, -Infinity,
-  "train", "test", "adam", "sgd", "batchnorm", "kaiming", "xavier", "l1", "", "x", true, false, 10n,
+  "train", "test", "adam", "sgd", "batchnorm", "cosine", "kaiming", "xavier", "l1", "", "x", true, false, 10n,
   () => 1, () => undefined, Symbol("s"),
 );
 
@@ -295,7 +296,7 @@ const targets: Target[] = [
   anyFn("FullyConnectedNet", (o: never) => new tl.FullyConnectedNet(o), 1),
   anyFn("DeepConvNet", (o: never) => new tl.DeepConvNet(o), 1),
   anyFn("Solver", (m: never, d: never, o: never) => new tl.Solver(m, d, o), 3, ["Solver"]),
-  anyFn("ParamStore", (l: never) => new tl.ParamStore(l), 1),
+  anyFn("ParamStore", (l: never) => new ParamStore(l), 1),
   anyFn("makeDataset", tl.makeDataset, 4),
   anyFn("subset", tl.subset, 2),
   anyFn("splitTrainVal", tl.splitTrainVal, 2, ["splitTrainVal", "subset", "makeDataset"]),
@@ -314,6 +315,8 @@ const targets: Target[] = [
   // Methods: the receiver is always of the right kind; the arguments are anything.
   { name: "FullyConnectedNet.loss", prefixes: ["FullyConnectedNet.loss"], arity: 3, first: fc.constant<Desc>({ k: "fcnet" }), call: (m, X, y) => (m as tl.FullyConnectedNet).loss(X as tl.Tensor, y as number[]) },
   { name: "DeepConvNet.loss", prefixes: ["DeepConvNet.loss"], arity: 3, first: fc.constant<Desc>({ k: "convnet" }), call: (m, X, y) => (m as tl.DeepConvNet).loss(X as tl.Tensor, y as number[]) },
+  { name: "FullyConnectedNet.predict", prefixes: ["FullyConnectedNet.predict"], arity: 3, first: fc.constant<Desc>({ k: "fcnet" }), call: (m, X, o) => (m as tl.FullyConnectedNet).predict(X as tl.Tensor, o as tl.PredictOptions) },
+  { name: "DeepConvNet.predict", prefixes: ["DeepConvNet.predict"], arity: 3, first: fc.constant<Desc>({ k: "convnet" }), call: (m, X, o) => (m as tl.DeepConvNet).predict(X as tl.Tensor, o as tl.PredictOptions) },
   { name: "FullyConnectedNet.rngState", prefixes: ["FullyConnectedNet.rngState"], arity: 2, first: fc.constant<Desc>({ k: "fcnet" }), call: (m, v) => ((m as tl.FullyConnectedNet).rngState = v as number) },
   { name: "reshape", prefixes: ["reshape"], arity: 2, first: tensorDesc, call: (t, s) => (t as tl.Tensor).reshape(s as number[]) },
   { name: "sliceView", prefixes: ["sliceView"], arity: 3, first: tensorDesc, call: (t, a, s) => (t as tl.Tensor).sliceView(a as number, s as number[]) },

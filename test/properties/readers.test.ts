@@ -4,6 +4,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../../src/index.js";
+import { CIFAR10_IMAGE_BYTES, CIFAR10_RECORD_BYTES } from "../../src/internal.js";
 import { params, sizeOf } from "./support.js";
 
 beforeAll(() => tl.init());
@@ -139,17 +140,17 @@ describe("readers", () => {
 
   it("parseCifar10: whole records parse; anything else is refused with the reason", () => {
     const file = fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.nat({ max: 255 })), { minLength: 1, maxLength: 3 }).map((records) => {
-      const out = new Uint8Array(records.length * tl.CIFAR10_RECORD_BYTES);
+      const out = new Uint8Array(records.length * CIFAR10_RECORD_BYTES);
       records.forEach(([label, fill], i) => {
-        out[i * tl.CIFAR10_RECORD_BYTES] = label;
-        out.fill(fill, i * tl.CIFAR10_RECORD_BYTES + 1, (i + 1) * tl.CIFAR10_RECORD_BYTES);
+        out[i * CIFAR10_RECORD_BYTES] = label;
+        out.fill(fill, i * CIFAR10_RECORD_BYTES + 1, (i + 1) * CIFAR10_RECORD_BYTES);
       });
       return { records, bytes: out };
     });
     fc.assert(
       fc.property(file, mutation, ({ records, bytes }, m) => {
         expectReadOrFormatError("parseCifar10", () => tl.parseCifar10(mutate(bytes, m, false)), (out) => {
-          expect(out.images.length).toBe(out.labels.length * tl.CIFAR10_IMAGE_BYTES);
+          expect(out.images.length).toBe(out.labels.length * CIFAR10_IMAGE_BYTES);
           for (const l of out.labels) expect(l >= 0 && l <= 9).toBe(true);
           if (m.kind === "none") expect(Array.from(out.labels)).toEqual(records.map(([l]) => l));
         });

@@ -1,0 +1,40 @@
+// The model contract: what a training loop, a checkpoint and a caller of predict() need of a
+// model. It sits below both the models and the Solver, so a model never imports the loop that
+// trains it, and the Solver never imports a concrete model.
+import type { Labels } from "../labels.js";
+import type { Tensor } from "../tensor.js";
+import type { ParamStore } from "./param-store.js";
+
+/** Options of `model.predict(X, options)`. */
+export interface PredictOptions {
+  /** Rows scored at a time (default 100): memory for activations grows with it, not with N. */
+  batchSize?: number;
+}
+
+/** What the Solver needs of a model. */
+export interface TrainableModel {
+  params: Record<string, Tensor>;
+  /** Test-mode class scores (N, C); the caller owns the result. */
+  loss(X: Tensor): Tensor;
+  /** Training mode: [loss, gradients by parameter name]. */
+  loss(X: Tensor, y: Labels): [number, Record<string, Tensor>];
+  /**
+   * Class index of each row of X (the argmax of the test-mode scores, first maximum on ties).
+   * Optional: the Solver scores a model without it through loss(X).
+   */
+  predict?(X: Tensor, options?: PredictOptions): Int32Array;
+  /** Mirrored flat params/grads: lets a built-in rule update everything in one kernel call. */
+  paramStore?: ParamStore;
+  /** Non-parameter state that belongs with the parameters (batch-norm running statistics). */
+  buffers?: Record<string, Tensor>;
+  /** Position of the model's own random stream (dropout), for bit-identical resume. */
+  rngState?: number;
+  config?: { numClasses?: number };
+}
+
+/** What checkpoints need of a model beyond training. */
+export interface CheckpointableModel extends TrainableModel {
+  /** The constructor options, normalised and JSON-serialisable. */
+  readonly config: object;
+  dispose(): void;
+}

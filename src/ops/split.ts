@@ -1,0 +1,31 @@
+// Planning helpers shared by the split ops: how many tasks, and which contiguous ranges.
+import { threadCount } from "../threads/dispatch.js";
+import { thresholdsIgnored } from "../threads/thresholds.js";
+
+/**
+ * Tasks for `work` units when one task should have at least `minPerTask` of them: between 1 and
+ * threadCount(), and at most `maxTasks` (e.g. the number of rows that can be split).
+ */
+export function taskCount(work: number, minPerTask: number, maxTasks: number): number {
+  const byWork = thresholdsIgnored() ? Infinity : Math.floor(work / minPerTask);
+  return Math.max(1, Math.min(threadCount(), maxTasks, byWork));
+}
+
+/**
+ * [start, end) ranges covering [0, n) in `tasks` contiguous, non-empty pieces (fewer when n is
+ * small), every boundary but n a multiple of `align`, sizes as even as the alignment allows.
+ * n = 0 gives one empty range (so a caller always has a task to run).
+ */
+export function splitRange(n: number, tasks: number, align = 1): [number, number][] {
+  const units = Math.ceil(n / align);
+  const parts = Math.max(1, Math.min(tasks, units));
+  const out: [number, number][] = [];
+  let start = 0;
+  for (let t = 0; t < parts; t++) {
+    const endUnits = Math.floor(((t + 1) * units) / parts);
+    const end = Math.min(n, endUnits * align);
+    out.push([start, end]);
+    start = end;
+  }
+  return out;
+}

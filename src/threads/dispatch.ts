@@ -1,0 +1,99 @@
+// The seam between the worker pool and the split kernels (THREADS-INTERFACE.md): how many threads
+// run tasks, running one kernel call per thread, and per-thread scratch.
+import type { Kernels } from "../generated/kernels.js";
+import { allocBytes, freeBytes, kernels } from "../runtime.js";
+import { currentPool, kernelIndexOf } from "./state.js";
+
+export { currentPool };
+
+/** Names of the wasm exports that are functions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type KernelName = { [K in keyof Kernels]: Kernels[K] extends (...a: any[]) => any ? K : never }[keyof Kernels];
+
+let simulated: number | null = null;
+let warnedBroken: object | null = null; // the broken pool already warned about
+
+/**
+ * Threads that run tasks: 1 without a pool; the pool size (calling thread included) with one;
+ * or the simulated count set by simulateThreads. A pool whose worker died counts as 1 thread
+ * (the library carries on single-threaded until the next init({ threads })).
+ */
+export function threadCount(): number {
+  if (simulated !== null) return simulated;
+  const pool = currentPool();
+  if (pool === null) return 1;
+  if (pool.broken !== null) {
+    if (warnedBroken !== pool) {
+      warnedBroken = pool;
+      console.warn(`tensorlane: the worker pool stopped (${pool.broken}); running on 1 thread until \`await tl.init({ threads: n })\``);
+    }
+    return 1;
+  }
+  return pool.count;
+}
+
+/**
+ * Runs one call of the wasm export `kernel` per task, task i on thread i (task 0 on the calling
+ * thread, which takes part), and returns when all are done. tasks.length must be in
+ * [1, threadCount()]. Each task is the full argument list (numbers only: pointers, sizes,
+ * 0/1 flags). With one task it is a plain call on the calling thread (no dispatch cost).
+ * A worker that fails makes this throw a clear Error (and the pool is marked broken).
+ */
+export function runTasks(kernel: KernelName, tasks: readonly (readonly number[])[]): void {
+  const fn = kernels()[kernel] as unknown as (...args: number[]) => unknown;
+  if (typeof fn !== "function") throw new TypeError(`runTasks: kernel must name a wasm function export (got ${String(kernel)})`);
+  const n = tasks.length;
+  if (n === 1) {
+    fn(...tasks[0]);
+    return;
+  }
+  const threads = threadCount();
+  if (!Number.isInteger(n) || n < 1 || n > threads) {
+    throw new RangeError(`runTasks: tasks.length must be between 1 and threadCount() = ${threads} (got ${n})`);
+  }
+  const pool = currentPool();
+  if (simulated !== null || pool === null) {
+    for (const task of tasks) fn(...task);
+    return;
+  }
+  const index = kernelIndexOf(kernel);
+  if (index === undefined) throw new TypeError(`runTasks: the worker pool does not know the kernel ${kernel}`);
+  pool.run(index, kernel, fn, tasks);
+}
+
+let scratchPtr = 0;
+let scratchStride = 0;
+let scratchPointers: number[] = [];
+
+/**
+ * Per-thread scratch: one pointer per thread (index = thread = task index), each to at least
+ * `bytes` bytes, 16-byte aligned, in wasm memory. Grown on demand by the calling (main) thread,
+ * then reused; valid until the next threadScratch call. Only the main thread allocates.
+ */
+export function threadScratch(bytes: number): readonly number[] {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`threadScratch: bytes must be a non-negative integer (got ${bytes})`);
+  const threads = threadCount();
+  const stride = Math.max(16, Math.ceil(bytes / 64) * 64); // 64: threads never share a cache line
+  if (stride > scratchStride || threads > scratchPointers.length) {
+    const newStride = Math.max(stride, scratchStride);
+    const count = Math.max(threads, scratchPointers.length);
+    if (scratchPtr) freeBytes(scratchPtr);
+    scratchPtr = 0;
+    scratchStride = 0;
+    scratchPointers = [];
+    scratchPtr = allocBytes(newStride * count, "threadScratch");
+    scratchStride = newStride;
+    scratchPointers = Array.from({ length: count }, (_, i) => scratchPtr + i * newStride);
+  }
+  return scratchPointers.length === threads ? scratchPointers : scratchPointers.slice(0, threads);
+}
+
+/**
+ * Test hook (exported from the module, not from the public index): plan and run as if there were
+ * n threads, executing every task sequentially on the calling thread, in task order. n = null
+ * ends the simulation. Lets tests check the same-bits property for 1..16 threads on any machine.
+ */
+export function simulateThreads(n: number | null): void {
+  if (n !== null && (!Number.isInteger(n) || n < 1 || n > 256)) throw new RangeError(`simulateThreads: n must be an integer in [1, 256] or null (got ${n})`);
+  simulated = n;
+}

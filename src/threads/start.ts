@@ -1,0 +1,91 @@
+// Turning threads on (the lazily loaded chunk): the shared-memory instance of the kernels, with the
+// running heap moved into it if there is one, and a worker pool over it.
+// It imports nothing from the main bundle (what it needs comes in `StartThreads`), so the entry
+// dist/tensorlane.js exports exactly the public API.
+import type { Kernels } from "../generated/kernels.js";
+import { Pool } from "./pool.js";
+import { sharedMemoryVariant, WASM_PAGE_BYTES } from "./shared-module.js";
+import { canBlock, workerHost } from "./workers.js";
+
+/** The largest shared memory: 4 GiB, the wasm32 limit (the single-thread memory grows to it too). */
+const SHARED_MAXIMUM_PAGES = 65536;
+
+let shared: { module: WebAssembly.Module; bytes: Uint8Array } | null = null;
+
+export interface StartThreads {
+  count: number;
+  /** The kernel module's bytes (the single-thread build). */
+  bytes: Uint8Array;
+  /** The running kernels, or null before the first init. */
+  current: Kernels | null;
+  workerUrl: string | URL;
+  compile(bytes: Uint8Array<ArrayBuffer>): Promise<WebAssembly.Module>;
+  check(exports: WebAssembly.Exports): Kernels;
+  abort(...args: number[]): never;
+  /** Installs the started pool (state.ts setPool). */
+  install(pool: Pool, names: readonly string[]): void;
+  /** process.getBuiltinModule, where it exists (environment.ts nodeBuiltin). */
+  builtin<T>(name: string): T | null;
+}
+
+/** Starts `count - 1` workers; returns the kernels to use from now on (shared memory). */
+export async function startThreads(o: StartThreads): Promise<Kernels> {
+  let kernels = o.current;
+  if (!kernels || !(kernels.memory.buffer instanceof SharedArrayBuffer)) {
+    const variant = sharedMemoryVariant(o.bytes, SHARED_MAXIMUM_PAGES);
+    shared = { module: await o.compile(variant.bytes), bytes: variant.bytes };
+    kernels = await moveHeap(o, shared.module, variant.limits.initial);
+  }
+  const names = WebAssembly.Module.exports(shared!.module)
+    .filter((e) => e.kind === "function")
+    .map((e) => e.name);
+  const pool = await Pool.start({
+    count: o.count,
+    memory: kernels.memory,
+    module: shared!.module,
+    bytes: shared!.bytes,
+    names,
+    workerUrl: o.workerUrl,
+    host: workerHost(o.builtin),
+    canBlock: canBlock(),
+  });
+  o.install(pool, names);
+  return kernels;
+}
+
+/**
+ * Instantiates the shared-memory module. If a single-thread instance already runs, its heap moves
+ * into the shared memory at the same addresses, so every tensor stays valid.
+ */
+async function moveHeap(o: StartThreads, module: WebAssembly.Module, initialPages: number): Promise<Kernels> {
+  const old = o.current;
+  const oldBytes = old ? old.memory.buffer.byteLength : 0;
+  const initial = Math.max(initialPages, oldBytes / WASM_PAGE_BYTES);
+  const memory = sharedMemory(initial);
+  const next = o.check((await WebAssembly.instantiate(module, { env: { abort: o.abort, memory } })).exports);
+  if (old && old.heap_root() !== 0) {
+    // Let the new allocator set itself up (its root lands at the same fixed address), then give it
+    // the old heap's bytes, root included.
+    next.free(next.alloc(16));
+    if (next.heap_root() !== old.heap_root()) throw new Error("init: could not move the heap into shared memory (allocator roots differ)");
+    new Uint8Array(memory.buffer).set(new Uint8Array(old.memory.buffer));
+  }
+  return next;
+}
+
+/**
+ * A shared memory reserves its maximum up front: 4 GiB where the engine can, else 1 GiB or
+ * 256 MiB (e.g. mobile browsers with little address space). The module imports "at most 4 GiB".
+ */
+function sharedMemory(initial: number): WebAssembly.Memory {
+  let failure: unknown;
+  for (const maximum of [SHARED_MAXIMUM_PAGES, 16384, 4096]) {
+    if (maximum < initial) break;
+    try {
+      return new WebAssembly.Memory({ initial, maximum, shared: true });
+    } catch (error) {
+      failure = error;
+    }
+  }
+  throw new Error(`init: could not reserve a shared WebAssembly.Memory (${failure instanceof Error ? failure.message : String(failure)})`, { cause: failure });
+}

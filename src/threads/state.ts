@@ -1,0 +1,22 @@
+// The running worker pool, in a module of its own so that runtime.ts (which starts it) and
+// dispatch.ts (which uses it) do not import each other.
+import type { Pool } from "./pool.js";
+
+let pool: Pool | null = null;
+let names = new Map<string, number>();
+
+/** Installs the pool (null: none) and the kernel names its workers index. */
+export function setPool(next: Pool | null, kernelNames: readonly string[] = []): void {
+  pool = next;
+  names = new Map(kernelNames.map((name, i) => [name, i]));
+}
+
+/** The pool, or null. */
+export function currentPool(): Pool | null {
+  return pool;
+}
+
+/** The index a kernel has in the workers' list, or undefined. */
+export function kernelIndexOf(name: string): number | undefined {
+  return names.get(name);
+}
