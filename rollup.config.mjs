@@ -30,7 +30,8 @@ const copyAssets = {
 // Chunk names carry content hashes: clear the old ones so dist/ ships only what this build made.
 rmSync("dist/chunks", { recursive: true, force: true });
 
-const plugins = [esbuild({ target: "es2022", minify: true })];
+// lineLimit: an uncaught error prints its line of the bundle, which would otherwise be all of it.
+const plugins = [esbuild({ target: "es2022", minify: true, lineLimit: 160 })];
 
 // The library has no runtime dependencies: only Node built-ins (in the Node entry) stay imports.
 const external = (id) => id.startsWith("node:");

@@ -12,10 +12,21 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const target = process.argv.includes("--debug") ? "debug" : "release";
 const outFile = join(root, "build", target === "release" ? "tensorlane.wasm" : "tensorlane.debug.wasm");
 
-const { error, stderr } = await asc.main(
-  ["assembly/index.ts", "--config", "asconfig.json", "--target", target, "--bindings", "raw", "--outFile", outFile],
-  { stdout: process.stdout, stderr: process.stderr },
-);
+// Binaryen's optimizer prints "Last converge was suboptimal." on every build (a note from its
+// register allocator, not news): drop exactly that line, pass everything else through.
+const NOT_NEWS = /^Last converge was suboptimal\.\r?\n?$/;
+const quiet = (stream) => {
+  const write = stream.write.bind(stream);
+  stream.write = (chunk, ...rest) => (NOT_NEWS.test(String(chunk)) ? true : write(chunk, ...rest));
+  return () => (stream.write = write);
+};
+const restore = [quiet(process.stdout), quiet(process.stderr)];
+const { error, stderr } = await asc
+  .main(["assembly/index.ts", "--config", "asconfig.json", "--target", target, "--bindings", "raw", "--outFile", outFile], {
+    stdout: process.stdout,
+    stderr: process.stderr,
+  })
+  .finally(() => restore.forEach((undo) => undo()));
 if (error) {
   console.error(stderr.toString());
   console.error(`asc failed: ${error.message}`);

@@ -190,6 +190,7 @@ export class Solver {
   readonly #predictions = new Int32Scratch("Solver predictions");
   readonly #labels = new Map<string, Int32Array>();
   #best: Record<string, Tensor> = {};
+  #last: Record<string, Tensor> = {}; // the last state while holdsBest (restoreBest() keeps it)
 
   constructor(model: TrainableModel, data: SolverData, options: SolverOptions = {}) {
     const fn = "Solver";
@@ -322,8 +323,8 @@ export class Solver {
 
   /**
    * True after restoreBest() (train() ends with it) until the next step(): the model then holds
-   * the best parameters, not the last ones training would continue from. Checkpoints that must
-   * resume bit-identically are taken while it is false (e.g. from onProgress at an epoch end).
+   * the best parameters, not the last ones training would continue from (lastState() has those,
+   * and saveCheckpoint uses them).
    */
   get holdsBest(): boolean {
     return this.#holdsBest;
@@ -489,8 +490,12 @@ export class Solver {
     return this;
   }
 
-  /** Copies the best parameters (and buffers) seen so far back into the model. */
+  /**
+   * Copies the best parameters (and buffers) seen so far back into the model. The last ones are
+   * kept (lastState()), so a checkpoint saved after train() still has what resuming needs.
+   */
   restoreBest(): void {
+    if (!this.holdsBest) this.#last = this.#copyState(this.#last);
     for (const [name, t] of Object.entries(this.#stateTensors())) {
       const best = this.#best[name];
       if (best && !best.isDisposed) t.set(best);
@@ -499,15 +504,27 @@ export class Solver {
   }
 
   /**
+   * While holdsBest: copies of the parameters and buffers training would continue from (the
+   * last ones, kept by restoreBest()), named as in bestState(). Empty otherwise. For checkpoints.
+   */
+  lastState(): Record<string, Float32Array | Float64Array> {
+    return this.holdsBest ? this.#namedArrays(this.#last) : {};
+  }
+
+  /**
    * Copies of the best parameters and buffers seen so far (by validation accuracy), by name:
    * params under their own names, buffers as `buffer:<name>`. Empty before the first accuracy
    * check. For checkpoints.
    */
   bestState(): Record<string, Float32Array | Float64Array> {
+    return this.#namedArrays(this.#best);
+  }
+
+  #namedArrays(copies: Record<string, Tensor>): Record<string, Float32Array | Float64Array> {
     const out: Record<string, Float32Array | Float64Array> = {};
     const arrays = new Map<string, Float32Array | Float64Array>();
     for (const [{ key, storage, start }, view] of this.#namedStateViews()) {
-      const copy = this.#best[storage];
+      const copy = copies[storage];
       if (!copy || copy.isDisposed) return {};
       if (!arrays.has(storage)) arrays.set(storage, copy.toArray());
       out[key] = arrays.get(storage)!.slice(start, start + view.size);
@@ -727,8 +744,9 @@ export class Solver {
     this.#ws.dispose();
     this.#train.dispose();
     this.#val.dispose();
-    for (const t of Object.values(this.#best)) t.dispose();
+    for (const t of [...Object.values(this.#best), ...Object.values(this.#last)]) t.dispose();
     this.#best = {};
+    this.#last = {};
     for (const config of Object.values(this.#optimConfigs)) disposeOptimState(config);
     this.#indices.dispose();
     this.#predictions.dispose();
@@ -742,16 +760,22 @@ export class Solver {
   }
 
   #saveBest(): void {
+    this.#best = this.#copyState(this.#best);
+  }
+
+  // Copies the model's state tensors into `copies` (reused when the sizes agree).
+  #copyState(copies: Record<string, Tensor>): Record<string, Tensor> {
     for (const [name, t] of Object.entries(this.#stateTensors())) {
-      let copy = this.#best[name];
+      let copy = copies[name];
       if (!copy || copy.isDisposed || copy.size !== t.size) {
         copy?.dispose();
         copy = keep(t.clone());
-        this.#best[name] = copy;
+        copies[name] = copy;
       } else {
         copy.set(t);
       }
     }
+    return copies;
   }
 
   /** n rows drawn with replacement from the Solver's stream into reused buffers (rows and labels). */

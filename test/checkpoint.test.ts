@@ -220,7 +220,7 @@ describe("resume", () => {
     d.XVal.dispose();
   });
 
-  it("refuses a solver that would not continue the run, and a checkpoint taken after train() restored the best", () => {
+  it("refuses a solver that would not continue the run", () => {
     const data = dataset();
     const first = train(newNet(), data, solverOptions(1));
     const ck = tl.loadCheckpoint(first.checkpoints[0]);
@@ -231,15 +231,40 @@ describe("resume", () => {
     const builtin = new tl.Solver(ckCustom.model, data, { ...ckCustom.solver!.options, updateRule: "sgd", verbose: false });
     expect(() => ckCustom.resume(builtin)).toThrow(/updateRule sgd \(saved: a custom function: pass the same one\)/);
     for (const m of [ckCustom.model, custom.solver.model as tl.FullyConnectedNet]) m.dispose();
-    expect(() => tl.saveCheckpoint({ model: first.solver.model as tl.FullyConnectedNet, solver: first.solver })).toThrow(
-      /holds the best parameters restored at the end of train\(\)/,
-    );
     const plain = tl.loadCheckpoint(tl.saveCheckpoint({ model: first.solver.model as tl.FullyConnectedNet }));
     const s = new tl.Solver(plain.model, data, { verbose: false });
     expect(() => plain.resume(s)).toThrow(/saved without a Solver/);
     for (const m of [ck.model, plain.model, first.solver.model as tl.FullyConnectedNet]) m.dispose();
     data.XTrain.dispose();
     data.XVal.dispose();
+  });
+});
+
+describe("saving after train()", () => {
+  it("gives the same bytes as the last epoch end's checkpoint: the best params to use, the last ones to resume from", () => {
+    for (const [makeNet, data] of [[newNet, dataset()], [newConvNet, imageDataset()]] as const) {
+      const run = train(makeNet(), data, solverOptions(3));
+      const model = run.solver.model as tl.CheckpointableModel;
+      expect(run.solver.holdsBest).toBe(true);
+      const after = tl.saveCheckpoint({ model, solver: run.solver, meta: { note: "test" } });
+      expect(after).toEqual(run.checkpoints.at(-1));
+      // The saved params are the best ones: they score as the model does after train().
+      const X = tl.randn([7, ...data.XTrain.shape.slice(1)], { seed: 4 });
+      const forUse = tl.loadCheckpoint(after).model;
+      expect(forUse.loss(X).toArray()).toEqual(model.loss(X).toArray());
+      forUse.dispose();
+      // Resuming it to 5 epochs gives what 5 epochs straight give.
+      const ck = tl.loadCheckpoint(after);
+      const resumed = train(ck.model, data, { ...ck.solver!.options, numEpochs: 5, verbose: false }, ck);
+      const straight = train(makeNet(), data, solverOptions(5));
+      expect(resumed.checkpoints.at(-1)).toEqual(straight.checkpoints.at(-1));
+      for (const s of [run.solver, resumed.solver, straight.solver]) {
+        s.dispose();
+        (s.model as tl.CheckpointableModel).dispose();
+      }
+      data.XTrain.dispose();
+      data.XVal.dispose();
+    }
   });
 });
 

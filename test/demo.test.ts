@@ -1,8 +1,8 @@
 // The demo page really trains, in headless Chromium under the demo server's strict CSP: the loss
 // falls, accuracy rises, the charts, weight images, predictions and init histograms render (no
-// blank canvas), and nothing breaks the CSP. Leaves a screenshot in runs/demo.png.
+// blank canvas), and nothing breaks the CSP. Leaves a screenshot in the temp folder (tensorlane-demo.png).
 // Like the cross-runtime test: skipped locally when Chromium or the data set is missing, fails in CI.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -101,11 +101,11 @@ describe.skipIf(reason !== null && !IN_CI)("demo page", () => {
       }
       expect(canvases.filter((c) => c.where === "Weight initialization experiment").length, "one histogram row per scheme").toBeGreaterThanOrEqual(4);
 
-      mkdirSync(join(root, "runs"), { recursive: true });
-      await page.screenshot({ path: join(root, "runs", "demo.png"), fullPage: true });
+      const screenshot = join(tmpdir(), "tensorlane-demo.png"); // tests write only to temp folders
+      await page.screenshot({ path: screenshot, fullPage: true });
       expect(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual([]);
       expect(problems).toEqual([]);
-      console.log(`demo: ${state.losses.length} steps, loss ${head.toFixed(3)} -> ${tail.toFixed(3)}, test accuracy ${(100 * finalAcc).toFixed(1)}%; screenshot runs/demo.png`);
+      console.log(`demo: ${state.losses.length} steps, loss ${head.toFixed(3)} -> ${tail.toFixed(3)}, test accuracy ${(100 * finalAcc).toFixed(1)}%; screenshot ${screenshot}`);
     } finally {
       await context.close();
       await new Promise((r) => server.close(r));

@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { decodeNormalization, encodeNormalization, init, loadCheckpoint, type Normalization } from "tensorlane";
 import { readFileBytes } from "tensorlane/node";
 import { loadSplits, testTensor, type DataRecord } from "./data.js";
+import { plural } from "./format.js";
 import { CliError } from "./errors.js";
 import type { Output } from "./progress.js";
 
@@ -64,7 +65,7 @@ export async function runEval(o: EvalOptions, out: Output): Promise<void> {
       }
     }
     const names = test.classes ?? record?.classes ?? null;
-    out.write(`${ck.kind} from ${o.checkpoint} (tensorlane ${ck.version}${ck.solver ? `, ${ck.solver.epoch} epochs` : ""})\n`);
+    out.write(`${ck.kind} from ${o.checkpoint} (tensorlane ${ck.version}${ck.solver ? `, ${plural(ck.solver.epoch, "epoch")}` : ""})\n`);
     out.write(`data: ${source === "builtin" ? "built-in Fashion-MNIST subset" : source}, ${n} test images\n`);
     const width = Math.max(5, ...Array.from({ length: classes }, (_, c) => (names?.[c] ?? String(c)).length));
     for (let c = 0; c < classes; c++) {

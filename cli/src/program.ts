@@ -89,6 +89,7 @@ export function buildProgram(io: Io = processIo()): Command {
     .option("--out <dir>", "run folder (default: runs/<name or timestamp>; with --resume: the checkpoint's folder)")
     .option("--name <name>", "run name, for the default --out runs/<name>")
     .option("--resume <file>", "continue the run saved in this checkpoint")
+    .option("--force", "overwrite the run already in the run folder", false)
     .option("--threads <n>", 'threads that run the kernels, or "auto" for every core (same results for any count)', v.threads, 1)
     .addHelpText("after", TRAIN_EXAMPLES)
     .action(async (opts: TrainOptions & { epochs?: number }, cmd: Command) => {

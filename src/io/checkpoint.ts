@@ -148,18 +148,24 @@ export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
     if (solver === null || typeof solver !== "object" || solver.model !== model) {
       throw new TypeError(`${fn}: solver must be the Solver training this model (got ${describe(solver)})`);
     }
-    if (solver.holdsBest) {
+    // After train() the model holds the restored best parameters and the Solver keeps the last
+    // ones (what resuming continues from); during training it is the other way round.
+    const last = solver.holdsBest ? solver.lastState() : null;
+    if (last !== null && Object.keys(last).length === 0) {
       throw new RangeError(
-        `${fn}: the model holds the best parameters restored at the end of train(), not the last ones training would continue from; ` +
-          `save with the solver from onProgress (e.g. at an epoch end), or save without the solver for a model to evaluate`,
+        `${fn}: the model holds the best parameters restored by restoreBest(), and the solver no longer has the last ones training would continue from; ` +
+          `save without the solver for a model to evaluate`,
       );
     }
     const st = solver.state();
-    const best = st.best;
-    for (const [name, t] of Object.entries(model.params)) put(name, t.shape, best ? best[name] : t.toArray());
-    for (const [name, t] of Object.entries(buffers)) put(`buffers.${name}`, t.shape, best ? best[`buffer:${name}`] : t.toArray());
-    for (const [name, t] of Object.entries(model.params)) put(`resume.params.${name}`, t.shape, t.toArray());
-    for (const [name, t] of Object.entries(buffers)) put(`resume.buffers.${name}`, t.shape, t.toArray());
+    // While holdsBest the model's own params are the best ones (st.best is then that same copy).
+    const best = last === null ? st.best : null;
+    const bestOf = (key: string, t: Tensor) => (best ? best[key] : t.toArray());
+    const lastOf = (key: string, t: Tensor) => (last === null ? t.toArray() : last[key]);
+    for (const [name, t] of Object.entries(model.params)) put(name, t.shape, bestOf(name, t));
+    for (const [name, t] of Object.entries(buffers)) put(`buffers.${name}`, t.shape, bestOf(`buffer:${name}`, t));
+    for (const [name, t] of Object.entries(model.params)) put(`resume.params.${name}`, t.shape, lastOf(name, t));
+    for (const [name, t] of Object.entries(buffers)) put(`resume.buffers.${name}`, t.shape, lastOf(`buffer:${name}`, t));
     const optimConfigs: Record<string, Record<string, number>> = {};
     for (const [key, { numbers, tensors: state }] of Object.entries(st.optimConfigs)) {
       for (const [field, t] of Object.entries(state)) put(`resume.optim.${key}.${field}`, t.shape, t.data);
@@ -172,7 +178,7 @@ export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
       iterationsPerEpoch: st.iterationsPerEpoch,
       rngState: st.rngState,
       bestValAcc: st.bestValAcc,
-      hasBest: best !== null,
+      hasBest: last !== null || best !== null,
       customUpdateRule: st.options.updateRule === null,
       baseLearningRate: st.baseLearningRate,
       lossHistory: st.lossHistory,
