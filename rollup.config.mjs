@@ -30,7 +30,8 @@ const copyAssets = {
 // Chunk names carry content hashes: clear the old ones so dist/ ships only what this build made.
 rmSync("dist/chunks", { recursive: true, force: true });
 
-const plugins = [esbuild({ target: "es2022", minify: true })];
+// lineLimit: an uncaught error prints its line of the bundle, which would otherwise be all of it.
+const plugins = [esbuild({ target: "es2022", minify: true, lineLimit: 160 })];
 
 // The library has no runtime dependencies: only Node built-ins (in the Node entry) stay imports.
 const external = (id) => id.startsWith("node:");
@@ -48,6 +49,9 @@ export default [
       dir: "dist",
       format: "es",
       sourcemap: true,
+      // Maps without the sources' text: stack traces need only the mappings and file names, and
+      // the text (the inlined wasm's base64 included) would triple the installed size.
+      sourcemapExcludeSources: true,
       // Namespace objects (`internal`) as plain literals: Object.freeze(...) is a call a bundler
       // must keep, which would drag every internal helper into apps that never use them.
       freeze: false,
@@ -61,7 +65,7 @@ export default [
   },
   {
     input: "src/index.ts",
-    output: { file: "dist/tensorlane.iife.js", format: "iife", name: "tensorlane", sourcemap: true, inlineDynamicImports: true },
+    output: { file: "dist/tensorlane.iife.js", format: "iife", name: "tensorlane", sourcemap: true, sourcemapExcludeSources: true, inlineDynamicImports: true },
     plugins,
   },
 ];

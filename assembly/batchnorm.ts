@@ -45,24 +45,16 @@
 // n x 16 bytes, which stays in cache for the strip's passes and the next strips); the d % 4 last
 // features take the scalar path. Every per-feature sum is sequential over rows.
 
-/**
- * Train-mode forward over rows. out: (n, d); mean, invstd: (d) saved for backward;
- * runningMean, runningVar: (d) updated in place; x: (n, d); gamma, beta: (d).
- * Preconditions: n >= 1, eps > 0, momentum in [0, 1] (f64). out may alias x (each element is read before
- * it is written); mean/invstd/running buffers alias nothing else.
- */
-export function f32_batchnorm_forward_train(
-  out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
-  x: usize, gamma: usize, beta: usize, n: usize, d: usize, eps: f32, momentum: f64,
-): void {
-  f32_batchnorm_forward_train_range(out, mean, invstd, runningMean, runningVar, x, gamma, beta, n, d, eps, momentum, 0, d);
-}
-
 // Range entry points (one thread's share): features [j0, j1) only, every other feature untouched.
 // A feature's result does not depend on the range it falls in: the four-lane strips and the
 // scalar tail do the same operations per feature (f64 sums row by row, the same f32 formulas).
 
-/** f32_batchnorm_forward_train for features [j0, j1) of d. Precondition: j0 <= j1 <= d. */
+/**
+ * Train-mode forward over rows, features [j0, j1) of d. out: (n, d); mean, invstd: (d) saved for
+ * backward; runningMean, runningVar: (d) updated in place; x: (n, d); gamma, beta: (d).
+ * Preconditions: n >= 1, eps > 0, momentum in [0, 1] (f64), j0 <= j1 <= d. out may alias x (each
+ * element is read before it is written); mean/invstd/running buffers alias nothing else.
+ */
 export function f32_batchnorm_forward_train_range(
   out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
   x: usize, gamma: usize, beta: usize, n: usize, d: usize, eps: f32, momentum: f64, j0: usize, j1: usize,
@@ -130,18 +122,10 @@ export function f32_batchnorm_forward_train_range(
 }
 
 /**
- * Test-mode forward over rows with the running statistics. out: (n, d); mean, invstd: (d) written
- * for a backward pass (mean = runningMean, invstd = 1/sqrt(runningVar + eps)); x: (n, d);
- * gamma, beta, runningMean, runningVar: (d). Preconditions: eps > 0. out may alias x.
+ * Test-mode forward over rows with the running statistics, features [j0, j1) of d. out: (n, d);
+ * mean, invstd: (d) written for a backward pass (mean = runningMean, invstd = 1/sqrt(runningVar + eps));
+ * x: (n, d); gamma, beta, runningMean, runningVar: (d). Preconditions: eps > 0, j0 <= j1 <= d. out may alias x.
  */
-export function f32_batchnorm_forward_test(
-  out: usize, mean: usize, invstd: usize,
-  x: usize, gamma: usize, beta: usize, runningMean: usize, runningVar: usize, n: usize, d: usize, eps: f32,
-): void {
-  f32_batchnorm_forward_test_range(out, mean, invstd, x, gamma, beta, runningMean, runningVar, n, d, eps, 0, d);
-}
-
-/** f32_batchnorm_forward_test for features [j0, j1) of d. Precondition: j0 <= j1 <= d. */
 export function f32_batchnorm_forward_test_range(
   out: usize, mean: usize, invstd: usize,
   x: usize, gamma: usize, beta: usize, runningMean: usize, runningVar: usize, n: usize, d: usize, eps: f32, j0: usize, j1: usize,
@@ -169,18 +153,10 @@ export function f32_batchnorm_forward_test_range(
 }
 
 /**
- * Backward over rows. dx: (n, d); dgamma, dbeta: (d) (overwritten); dout, x: (n, d);
+ * Backward over rows, features [j0, j1) of d. dx: (n, d); dgamma, dbeta: (d) (overwritten); dout, x: (n, d);
  * gamma, mean, invstd: (d) as saved by forward. batchStats: true for a train-mode cache (the batch
- * statistics depend on x), false for a test-mode one. dx may alias dout or x.
+ * statistics depend on x), false for a test-mode one. Precondition: j0 <= j1 <= d. dx may alias dout or x.
  */
-export function f32_batchnorm_backward(
-  dx: usize, dgamma: usize, dbeta: usize,
-  dout: usize, x: usize, gamma: usize, mean: usize, invstd: usize, n: usize, d: usize, batchStats: bool,
-): void {
-  f32_batchnorm_backward_range(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, n, d, batchStats, 0, d);
-}
-
-/** f32_batchnorm_backward for features [j0, j1) of d. Precondition: j0 <= j1 <= d. */
 export function f32_batchnorm_backward_range(
   dx: usize, dgamma: usize, dbeta: usize,
   dout: usize, x: usize, gamma: usize, mean: usize, invstd: usize, n: usize, d: usize, batchStats: bool, j0: usize, j1: usize,
@@ -265,9 +241,12 @@ export function f32_batchnorm_backward_range(
 // Spatial layout (n, c, s): channel ch is the n runs x[i, ch, 0..s), each contiguous. Within a run
 // eight lanes go to four f64x2 accumulators (then four lanes, then a scalar tail); the partial
 // sums are combined at the end of the channel in a fixed order.
+// The per-channel passes are plain functions, not @inline: the fused range kernels and the chunk
+// kernels call one copy of each (a call per channel or chunk, nothing per element; inlined, they
+// were second copies: 1.7 KB of wasm, 0.4 KB deflated, for the same bits and speed).
 
 /** sum over the channel's runs of f64(x). */
-@inline function channelSum(x: usize, n: usize, runStride: usize, s: usize): f64 {
+function channelSum(x: usize, n: usize, runStride: usize, s: usize): f64 {
   let a0 = f64x2.splat(0);
   let a1 = f64x2.splat(0);
   let a2 = f64x2.splat(0);
@@ -296,7 +275,7 @@ export function f32_batchnorm_backward_range(
 }
 
 /** sum over the channel's runs of f64(x - m)^2. */
-@inline function channelSquares(x: usize, m: f32, n: usize, runStride: usize, s: usize): f64 {
+function channelSquares(x: usize, m: f32, n: usize, runStride: usize, s: usize): f64 {
   const vm = f32x4.splat(m);
   let a0 = f64x2.splat(0);
   let a1 = f64x2.splat(0);
@@ -331,7 +310,7 @@ export function f32_batchnorm_backward_range(
 }
 
 /** out = g * ((x - m) * inv) + b over the channel's runs. */
-@inline function normalizeChannel(out: usize, x: usize, m: f32, inv: f32, g: f32, b: f32, n: usize, runStride: usize, s: usize): void {
+function normalizeChannel(out: usize, x: usize, m: f32, inv: f32, g: f32, b: f32, n: usize, runStride: usize, s: usize): void {
   const vm = f32x4.splat(m);
   const vi = f32x4.splat(inv);
   const vg = f32x4.splat(g);
@@ -352,18 +331,10 @@ export function f32_batchnorm_backward_range(
 }
 
 /**
- * Train-mode forward, NCHW. out, x: (n, c, s) with s = H*W; mean, invstd: (c) saved for backward;
- * runningMean, runningVar: (c) updated in place; gamma, beta: (c).
- * Preconditions: n >= 1, s >= 1, eps > 0, momentum in [0, 1] (f64). out may alias x.
+ * Train-mode forward, NCHW, channels [c0, c1) of c (each channel is independent). out, x: (n, c, s)
+ * with s = H*W; mean, invstd: (c) saved for backward; runningMean, runningVar: (c) updated in place;
+ * gamma, beta: (c). Preconditions: n >= 1, s >= 1, eps > 0, momentum in [0, 1] (f64). out may alias x.
  */
-export function f32_spatial_batchnorm_forward_train(
-  out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
-  x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, eps: f32, momentum: f64,
-): void {
-  f32_spatial_batchnorm_forward_train_range(out, mean, invstd, runningMean, runningVar, x, gamma, beta, n, c, s, eps, momentum, 0, c);
-}
-
-/** f32_spatial_batchnorm_forward_train for channels [c0, c1) of c (each channel is independent). */
 export function f32_spatial_batchnorm_forward_train_range(
   out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
   x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, eps: f32, momentum: f64, c0: usize, c1: usize,
@@ -387,17 +358,9 @@ export function f32_spatial_batchnorm_forward_train_range(
 }
 
 /**
- * Test-mode forward, NCHW, with the running statistics. Shapes as in the train kernel; mean and
- * invstd are written for a backward pass. out may alias x.
+ * Test-mode forward, NCHW, with the running statistics, channels [c0, c1) of c. Shapes as in the
+ * train kernel; mean and invstd are written for a backward pass. out may alias x.
  */
-export function f32_spatial_batchnorm_forward_test(
-  out: usize, mean: usize, invstd: usize,
-  x: usize, gamma: usize, beta: usize, runningMean: usize, runningVar: usize, n: usize, c: usize, s: usize, eps: f32,
-): void {
-  f32_spatial_batchnorm_forward_test_range(out, mean, invstd, x, gamma, beta, runningMean, runningVar, n, c, s, eps, 0, c);
-}
-
-/** f32_spatial_batchnorm_forward_test for channels [c0, c1) of c. */
 export function f32_spatial_batchnorm_forward_test_range(
   out: usize, mean: usize, invstd: usize,
   x: usize, gamma: usize, beta: usize, runningMean: usize, runningVar: usize, n: usize, c: usize, s: usize, eps: f32, c0: usize, c1: usize,
@@ -414,17 +377,10 @@ export function f32_spatial_batchnorm_forward_test_range(
 }
 
 /**
- * Backward, NCHW. dx, dout, x: (n, c, s); dgamma, dbeta: (c) (overwritten); gamma, mean,
- * invstd: (c) as saved by forward; batchStats as in f32_batchnorm_backward. dx may alias dout or x.
+ * Backward, NCHW, channels [c0, c1) of c. dx, dout, x: (n, c, s); dgamma, dbeta: (c) (overwritten);
+ * gamma, mean, invstd: (c) as saved by forward; batchStats as in f32_batchnorm_backward_range.
+ * dx may alias dout or x.
  */
-export function f32_spatial_batchnorm_backward(
-  dx: usize, dgamma: usize, dbeta: usize,
-  dout: usize, x: usize, gamma: usize, mean: usize, invstd: usize, n: usize, c: usize, s: usize, batchStats: bool,
-): void {
-  f32_spatial_batchnorm_backward_range(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, n, c, s, batchStats, 0, c);
-}
-
-/** f32_spatial_batchnorm_backward for channels [c0, c1) of c. */
 export function f32_spatial_batchnorm_backward_range(
   dx: usize, dgamma: usize, dbeta: usize,
   dout: usize, x: usize, gamma: usize, mean: usize, invstd: usize, n: usize, c: usize, s: usize, batchStats: bool, c0: usize, c1: usize,
@@ -483,7 +439,7 @@ export function f32_spatial_batchnorm_backward_range(
  * The backward pass-1 sums over a channel's runs, stored as two f64 at dst: sum f64(dout) and
  * sum f64(dout) * f64(xhat), in the same order as f32_spatial_batchnorm_backward_range's loop.
  */
-@inline function channelGradSums(dst: usize, dout: usize, x: usize, m: f32, inv: f32, n: usize, runStride: usize, s: usize): void {
+function channelGradSums(dst: usize, dout: usize, x: usize, m: f32, inv: f32, n: usize, runStride: usize, s: usize): void {
   const vm = f32x4.splat(m);
   const vi = f32x4.splat(inv);
   let b0 = f64x2.splat(0);
@@ -520,7 +476,7 @@ export function f32_spatial_batchnorm_backward_range(
 }
 
 /** dx = k1 * ((dout - a) - xhat * b) over a channel's runs. */
-@inline function channelDx(dx: usize, dout: usize, x: usize, m: f32, inv: f32, a: f32, b: f32, k1: f32, n: usize, runStride: usize, s: usize): void {
+function channelDx(dx: usize, dout: usize, x: usize, m: f32, inv: f32, a: f32, b: f32, k1: f32, n: usize, runStride: usize, s: usize): void {
   const vm = f32x4.splat(m);
   const vi = f32x4.splat(inv);
   const va = f32x4.splat(a);
@@ -588,7 +544,7 @@ export function f32_spatial_bn_squares_chunks(
 
 /**
  * Pass 3: mean, invstd and the running statistics (written by each channel's chunk 0), and out
- * for unit u's images. Shapes and aliasing as f32_spatial_batchnorm_forward_train.
+ * for unit u's images. Shapes and aliasing as f32_spatial_batchnorm_forward_train_range.
  */
 export function f32_spatial_bn_normalize_chunks(
   out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize, sums: usize, squares: usize,
@@ -634,7 +590,7 @@ export function f32_spatial_bn_backward_sums_chunks(
 
 /**
  * Backward pass 2: dbeta, dgamma (written by each channel's chunk 0) and dx for unit u's images.
- * Shapes, batchStats and aliasing as f32_spatial_batchnorm_backward.
+ * Shapes, batchStats and aliasing as f32_spatial_batchnorm_backward_range.
  */
 export function f32_spatial_bn_backward_dx_chunks(
   dx: usize, dgamma: usize, dbeta: usize, sums: usize, dout: usize, x: usize, gamma: usize, mean: usize, invstd: usize,

@@ -5,8 +5,8 @@
 //   Ho = (H + 2 pad - HH) / stride + 1 (floor),  Wo likewise,  K = C·HH·WW,  P = Ho·Wo
 //   cols (K, P): cols[(c·HH + ki)·WW + kj, oh·Wo + ow] = x[c, oh·stride - pad + ki, ow·stride - pad + kj]
 //                (0 where the index falls in the padding)
-//   forward:   out[n] (F, P) = w (F, K) · cols + b   (f32_conv_forward; im2col + f32_fill_rows +
-//              gemm with accumulate computes the same sums)
+//   forward:   out[n] (F, P) = w (F, K) · cols + b   (f32_conv_forward; im2col, a per-row bias fill and
+//              gemm with accumulate compute the same sums)
 //   backward:  dw (F, K) += dout[n] (F, P) · colsᵀ,  dcols (K, P) = wᵀ · dout[n],  dx[n] = col2im(dcols)
 //              db[f] = sum over n and p of dout[n, f, p]  (f32_conv_bias_backward)
 //
@@ -153,18 +153,6 @@ export function f32_col2im(
         row++;
       }
     }
-  }
-}
-
-/** y[r, j] = values[r]: a per-row bias, e.g. out[n] (F, P) = b before the GEMM accumulates. y: (rows, cols), values: (rows) */
-export function f32_fill_rows(y: usize, values: usize, rows: usize, cols: usize): void {
-  for (let r: usize = 0; r < rows; r++) {
-    const v = load<f32>(values + (r << 2));
-    const vv = f32x4.splat(v);
-    const yr = y + ((r * cols) << 2);
-    let j: usize = 0;
-    for (; j + 4 <= cols; j += 4) v128.store(yr + (j << 2), vv);
-    for (; j < cols; j++) store<f32>(yr + (j << 2), v);
   }
 }
 

@@ -10,11 +10,6 @@ export function f32_fill(y: usize, n: usize, value: f32): void {
   for (; i < n; i++) store<f32>(y + (i << 2), value);
 }
 
-/** y[i] = x[i]. y, x: (n); y and x do not overlap partially. */
-export function f32_copy(y: usize, x: usize, n: usize): void {
-  memory.copy(y, x, n << 2);
-}
-
 /** y[i] = alpha * x[i]. y, x: (n) */
 export function f32_scale(y: usize, x: usize, n: usize, alpha: f32): void {
   const a = f32x4.splat(alpha);
@@ -23,19 +18,6 @@ export function f32_scale(y: usize, x: usize, n: usize, alpha: f32): void {
     v128.store(y + (i << 2), f32x4.mul(v128.load(x + (i << 2)), a));
   }
   for (; i < n; i++) store<f32>(y + (i << 2), alpha * load<f32>(x + (i << 2)));
-}
-
-/** y[i] = a[i] + b[i]. y, a, b: (n) */
-export function f32_add(y: usize, a: usize, b: usize, n: usize): void {
-  let i: usize = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = i << 2;
-    v128.store(y + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
-  }
-  for (; i < n; i++) {
-    const o = i << 2;
-    store<f32>(y + o, load<f32>(a + o) + load<f32>(b + o));
-  }
 }
 
 /** y[i] = a[i] * b[i]. y, a, b: (n) */

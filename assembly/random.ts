@@ -2,18 +2,19 @@
 // JS engine. Element i of stream (seed, offset) is a pure function of (seed, offset + i): the
 // SplitMix64 output function (Steele, Lea, Flood 2014; passes BigCrush) applied to the counter.
 // No state lives here: the host keeps (seed, offset) and advances the offset by what it drew.
+import { cosBounded } from "./cos";
 
 const GOLDEN: u64 = 0x9e3779b97f4a7c15;
 const TWO_PI: f64 = 6.283185307179586;
 
-@inline function mix64(z: u64): u64 {
+@inline export function mix64(z: u64): u64 {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
   z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
   return z ^ (z >> 31);
 }
 
 /** The stream key for a seed: mixed so that nearby seeds give unrelated streams. */
-@inline function streamKey(seed: u32): u64 {
+@inline export function streamKey(seed: u32): u64 {
   return mix64((<u64>seed) * GOLDEN + 0x632be59bd9b4e019);
 }
 
@@ -32,7 +33,7 @@ const TWO_PI: f64 = 6.283185307179586;
   const bits = randomBits(key, ctr);
   const u1 = (<f64>(bits >> 32) + 1.0) * (1.0 / 4294967296.0); // (0, 1]
   const u2 = <f64>(bits & 0xffffffff) * (1.0 / 4294967296.0); // [0, 1)
-  return <f32>(Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(TWO_PI * u2));
+  return <f32>(Math.sqrt(-2.0 * Math.log(u1)) * cosBounded(TWO_PI * u2));
 }
 
 /** y[i] = uniform [0, 1) at counter offset + i of stream `seed`. y: (n) */

@@ -1,21 +1,9 @@
 // Reductions. Order of summation is fixed by the sizes alone, so results are the same bits in
 // every engine. Sums that become a single number accumulate in f64.
 
-/** y[j] = sum_i x[i, j] (column sums, e.g. a bias gradient). y: (cols), x: (rows, cols) */
-export function f32_sum_rows(y: usize, x: usize, rows: usize, cols: usize, accumulate: bool): void {
-  if (!accumulate) memory.fill(y, 0, cols << 2);
-  for (let i: usize = 0; i < rows; i++) {
-    const xi = x + ((i * cols) << 2);
-    let j: usize = 0;
-    for (; j + 4 <= cols; j += 4) {
-      v128.store(y + (j << 2), f32x4.add(v128.load(y + (j << 2)), v128.load(xi + (j << 2))));
-    }
-    for (; j < cols; j++) store<f32>(y + (j << 2), load<f32>(y + (j << 2)) + load<f32>(xi + (j << 2)));
-  }
-}
-
 /**
- * f32_sum_rows for columns [j0, j1) of x only (one thread's share; each column's sum is its own,
+ * y[j] = sum_i x[i, j] (column sums, e.g. a bias gradient) for columns [j0, j1) only: y: (cols),
+ * x: (rows, cols); y is added to when accumulate (one thread's share; each column's sum is its own,
  * rows in order, so any split gives the same bits). Precondition: j0 <= j1 <= cols.
  */
 export function f32_sum_rows_range(y: usize, x: usize, rows: usize, cols: usize, accumulate: bool, j0: usize, j1: usize): void {

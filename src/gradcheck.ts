@@ -1,6 +1,13 @@
 // Numeric gradient checking, as the course notebooks do it: central differences on one element at
-// a time, compared with the analytic gradient by relative error. Kernels run in float32, so use
-// h around 1e-3..1e-2 on well-scaled inputs and expect relative errors near 1e-3 rather than 1e-8.
+// a time, compared with the analytic gradient by relative error.
+// - float64 (the notebooks' way: tensors made with `{ dtype: "float64" }`, models with
+//   `dtype: "float64"`): use h = 1e-5 or 1e-6. A correct backward pass gives relError around 1e-8
+//   or less (a few 1e-8 on gradient elements much smaller than the rest, from the differencing
+//   itself), scaledError around 1e-10, and checkModelGradients at most 1e-7 per parameter; a
+//   wrong one gives 1e-3 or more. A parameter whose true gradient is exactly zero (a bias right
+//   before batch norm) scores rounding noise against zero: ignore it or leave it out of `names`.
+// - float32: the differences lose about half the digits, so use h around 1e-3..1e-2 on
+//   well-scaled inputs and expect errors near 1e-3; use float64 to tell right from wrong.
 import { checkTensor, Tensor } from "./tensor.js";
 import { checkNumber, checkOptions, describe } from "./validate.js";
 import type { Labels } from "./labels.js";
@@ -32,14 +39,17 @@ function valuesOf(fn: string, name: string, value: unknown): ArrayLike<number> {
   throw new TypeError(`${fn}: ${name} must be a Tensor, an array or a typed array of numbers (got ${describe(value)})`);
 }
 
-/** Gradient of a scalar function f() with respect to x (f reads x; x is edited in place and restored). */
-export function evalNumericalGradient(f: () => number, x: Tensor, options: GradCheckOptions = {}): Float32Array {
+/**
+ * Gradient of a scalar function f() with respect to x (f reads x; x is edited in place and
+ * restored). A Float64Array for a float64 x, else a Float32Array.
+ */
+export function evalNumericalGradient(f: () => number, x: Tensor, options: GradCheckOptions = {}): Float32Array | Float64Array {
   const fn = "evalNumericalGradient";
   checkFunction(fn, "f", f);
   checkTensor(fn, "x", x);
   const h = stepOf(fn, options);
   const base = x.toArray();
-  const grad = new Float32Array(x.size);
+  const grad = x.dtype === "float64" ? new Float64Array(x.size) : new Float32Array(x.size); // x's precision
   const probe = base.slice();
   const call = (): number => {
     const v: unknown = f();
@@ -63,25 +73,47 @@ export function evalNumericalGradient(f: () => number, x: Tensor, options: GradC
   return grad;
 }
 
-/** Gradient of sum(f() * dout) with respect to x, for a tensor-valued f (its results are disposed). */
-export function evalNumericalGradientArray(f: () => Tensor, x: Tensor, dout: Tensor, options: GradCheckOptions = {}): Float32Array {
+/**
+ * Gradient of sum(f() * dout) with respect to x, for a tensor-valued f (its results are disposed).
+ * As the course computes it: grad[i] = sum((f(x + h e_i) - f(x - h e_i)) * dout) / 2h, the
+ * outputs differenced elementwise BEFORE the dot product, so outputs that x_i does not touch
+ * cancel exactly instead of adding the rounding of the whole sum to every element.
+ */
+export function evalNumericalGradientArray(f: () => Tensor, x: Tensor, dout: Tensor, options: GradCheckOptions = {}): Float32Array | Float64Array {
   const fn = "evalNumericalGradientArray";
   checkFunction(fn, "f", f);
   checkTensor(fn, "x", x);
   checkTensor(fn, "dout", dout);
-  stepOf(fn, options);
+  const h = stepOf(fn, options);
   const d = dout.toArray();
-  const dot = (): number => {
+  const values = (): Float32Array | Float64Array => {
     const out: unknown = f();
     if (!(out instanceof Tensor)) throw new TypeError(`${fn}: f() must return a Tensor (got ${describe(out)})`);
     const v = checkTensor(fn, "f()'s result", out).toArray();
     out.dispose();
     if (v.length !== d.length) throw new RangeError(`${fn}: f() returned ${v.length} values but dout has ${d.length}`);
-    let s = 0;
-    for (let i = 0; i < v.length; i++) s += v[i] * d[i];
-    return s;
+    return v;
   };
-  return evalNumericalGradient(dot, x, options);
+  const base = x.toArray();
+  const probe = base.slice();
+  const grad = x.dtype === "float64" ? new Float64Array(x.size) : new Float32Array(x.size);
+  try {
+    for (let i = 0; i < x.size; i++) {
+      probe[i] = base[i] + h;
+      x.set(probe);
+      const plus = values();
+      probe[i] = base[i] - h;
+      x.set(probe);
+      const minus = values();
+      probe[i] = base[i];
+      let s = 0;
+      for (let j = 0; j < d.length; j++) s += (plus[j] - minus[j]) * d[j];
+      grad[i] = s / (2 * h);
+    }
+  } finally {
+    x.set(base); // x is as it was, also when f throws
+  }
+  return grad;
 }
 
 /** max |a - b| / max(1e-8, |a| + |b|), elementwise: the course's rel_error. */
@@ -160,7 +192,7 @@ export function checkModelGradients(
   };
   if (state !== undefined) model.rngState = state;
   const [, grads] = lossOf();
-  const analytic: Record<string, Float32Array> = {};
+  const analytic: Record<string, Float32Array | Float64Array> = {};
   for (const [name, g] of Object.entries(grads)) analytic[name] = g.toArray();
   const errors: Record<string, number> = {};
   for (const name of names) {

@@ -16,6 +16,8 @@ export {
   type TensorData,
   type NestedArray,
   type RandomOptions,
+  type DType,
+  type DTypeOptions,
 } from "./tensor.js";
 export { setSeed } from "./random.js";
 export { type Labels } from "./labels.js";
@@ -34,6 +36,23 @@ export { MaxPool, type MaxPoolCache, type PoolParam } from "./layers/maxpool.js"
 export { ConvReLU, ConvReLUPool, type ConvReLUCache, type ConvReLUPoolCache } from "./layers/conv-relu.js";
 
 export { softmaxLoss, svmLoss } from "./losses.js";
+export { type Targets, SOFT_LABEL_SUM_TOLERANCE } from "./targets.js";
+export {
+  randomFlip,
+  randomFlipInto,
+  randomCrop,
+  randomCropInto,
+  cutout,
+  cutoutInto,
+  mixup,
+  mixupInto,
+  type Augmentation,
+  type StreamOptions,
+  type RandomFlipOptions,
+  type RandomCropOptions,
+  type CutoutOptions,
+  type MixupOptions,
+} from "./augment.js";
 export {
   sgd,
   sgdMomentum,

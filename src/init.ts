@@ -3,7 +3,7 @@
 // gain 2 for ReLU nets and 1 otherwise. fanIn is Din for a linear layer and Cin*K*K for a conv.
 import { drawSeed } from "./random.js";
 import { kernels } from "./runtime.js";
-import { empty, type Tensor } from "./tensor.js";
+import { checkDtype, empty, fillNormalAt, type Tensor } from "./tensor.js";
 import { checkInteger, checkNumber, checkOptions, checkSeed, describe } from "./validate.js";
 
 export type WeightScale = number | "xavier" | "kaiming";
@@ -22,26 +22,30 @@ export function initStd(scale: WeightScale, fanIn: number, relu: boolean): numbe
   return kernels().f64_sqrt(gain / fanIn);
 }
 
-/** Fills t with N(0, std²) from stream (seed, offset). */
+/** Fills t with N(0, std²) from stream (seed, offset), in t's dtype. */
 export function fillNormal(t: Tensor, std: number, seed: number, offset = 0): void {
-  kernels().f32_rand_normal(t.ptr, t.size, seed, offset, 0, std);
+  fillNormalAt(t, seed, offset, 0, std);
 }
 
 /**
  * The course's kaiming_initializer: (Din, Dout) weights for a linear layer, or (Dout, Din, K, K)
  * for a conv layer when K is given, with std sqrt(gain / fanIn), gain 2 when relu else 1.
+ * options: seed, and dtype ("float32" by default, or "float64").
  */
-export function kaimingInitializer(Din: number, Dout: number, K?: number | null, relu = true, options: { seed?: number } = {}): Tensor {
+export function kaimingInitializer(
+  Din: number, Dout: number, K?: number | null, relu = true, options: { seed?: number; dtype?: "float32" | "float64" } = {},
+): Tensor {
   const fn = "kaimingInitializer";
   checkInteger(fn, "Din", Din, 1);
   checkInteger(fn, "Dout", Dout, 1);
   if (K !== undefined && K !== null) checkInteger(fn, "K", K, 1);
   if (typeof relu !== "boolean") throw new TypeError(`${fn}: relu must be a boolean (got ${describe(relu)})`);
-  const opts = checkOptions(fn, "options", options, ["seed"]);
+  const opts = checkOptions(fn, "options", options, ["seed", "dtype"]);
+  const dtype = checkDtype(fn, "options.dtype", opts.dtype);
   const given = opts.seed === undefined ? undefined : checkSeed(fn, "options.seed", opts.seed); // before allocating
   const conv = K !== undefined && K !== null;
   const fanIn = conv ? Din * K * K : Din;
-  const w = empty(conv ? [Dout, Din, K, K] : [Din, Dout], fn);
+  const w = empty(conv ? [Dout, Din, K, K] : [Din, Dout], fn, dtype);
   const [seed, offset] = given === undefined ? drawSeed(w.size) : [given, 0];
   fillNormal(w, initStd("kaiming", fanIn, relu), seed, offset);
   return w;

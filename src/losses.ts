@@ -1,6 +1,8 @@
 // Classification losses over scores (N, C) and integer labels: [loss (a plain number), dscores].
+// dscores has the scores' dtype (float32 or float64).
 import { labelsToWasm, type Labels } from "./labels.js";
-import { softmaxLossRows, svmLossRows } from "./ops/loss.js";
+import { svmLossRows } from "./ops/loss.js";
+import { softmaxLossKernel, targetsToWasm, type Targets } from "./targets.js";
 import { checkTensor, empty, type Tensor } from "./tensor.js";
 
 function lossDims(fn: string, scores: Tensor): [number, number] {
@@ -11,13 +13,17 @@ function lossDims(fn: string, scores: Tensor): [number, number] {
   return [N, C];
 }
 
-/** Mean softmax cross-entropy; dscores = (softmax - onehot) / N. Stable: the row max is subtracted. */
-export function softmaxLoss(scores: Tensor, y: Labels): [number, Tensor] {
+/**
+ * Mean softmax cross-entropy, mean_n -sum_c y_nc log softmax(s_n)_c; dscores = (softmax - y) / N.
+ * y: integer labels (N), or soft labels, an (N, C) tensor of probabilities (finite, >= 0, each
+ * row summing to 1 within 1e-4), e.g. mixup's yMixed. Stable: the row max is subtracted.
+ */
+export function softmaxLoss(scores: Tensor, y: Targets): [number, Tensor] {
   const fn = "softmaxLoss";
   const [N, C] = lossDims(fn, scores);
-  const yPtr = labelsToWasm(fn, y, N, C);
-  const dscores = empty([N, C], fn);
-  const loss = softmaxLossRows(dscores.ptr, scores.ptr, yPtr, N, C);
+  const targets = targetsToWasm(fn, y, N, C);
+  const dscores = empty([N, C], fn, scores.dtype);
+  const loss = softmaxLossKernel(targets, dscores.ptr, scores.ptr, N, C, scores.dtype);
   return [loss, dscores];
 }
 
@@ -26,7 +32,7 @@ export function svmLoss(scores: Tensor, y: Labels): [number, Tensor] {
   const fn = "svmLoss";
   const [N, C] = lossDims(fn, scores);
   const yPtr = labelsToWasm(fn, y, N, C);
-  const dscores = empty([N, C], fn);
-  const loss = svmLossRows(dscores.ptr, scores.ptr, yPtr, N, C);
+  const dscores = empty([N, C], fn, scores.dtype);
+  const loss = svmLossRows(dscores.ptr, scores.ptr, yPtr, N, C, scores.dtype);
   return [loss, dscores];
 }

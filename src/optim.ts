@@ -1,8 +1,9 @@
 // Update rules with the course's signature: (w, dw, config) -> [nextW, config]. Each is one fused
 // wasm pass that updates w IN PLACE (nextW === w). config carries the hyperparameters and the
 // state tensors between calls, like the course's dicts: defaults are filled in on first use.
+// float64 parameters run the f64 kernels and get float64 state tensors.
 import { adagradUpdate, adamUpdate, rmspropUpdate, sgdMomentumUpdate, sgdUpdate } from "./ops/optim.js";
-import { checkShape, checkTensor, keep, zeros, type Tensor } from "./tensor.js";
+import { checkSameDtype, checkShape, checkTensor, keep, zeros, type Tensor } from "./tensor.js";
 import { checkNumber, checkOptions, describe, type NumberRange } from "./validate.js";
 
 export interface SgdConfig {
@@ -74,6 +75,7 @@ function begin<C extends object>(fn: string, rule: UpdateRuleName, w: Tensor, dw
   checkTensor(fn, "w", w);
   checkTensor(fn, "dw", dw);
   checkShape(fn, "dw", dw, w.shape, "w's shape");
+  checkSameDtype(fn, [["w", w], ["dw", dw]]);
   return checkOptimConfig(fn, "config", rule, config) as C;
 }
 
@@ -95,6 +97,7 @@ function states(fn: string, config: Record<string, unknown>, keys: readonly stri
     if (config[key] === undefined) return undefined;
     const t = checkTensor(fn, `config.${key}`, config[key]);
     checkShape(fn, `config.${key}`, t, w.shape, "w's shape");
+    checkSameDtype(fn, [["w", w], [`config.${key}`, t]]);
     if (seen.includes(t.storage)) {
       throw new TypeError(`${fn}: config.${key} must be its own tensor, not w, dw or another state tensor (or a view of one)`);
     }
@@ -103,7 +106,7 @@ function states(fn: string, config: Record<string, unknown>, keys: readonly stri
   });
   const made: Tensor[] = [];
   try {
-    const out = given.map((t) => t ?? made[made.push(keep(zeros(w.shape))) - 1]);
+    const out = given.map((t) => t ?? made[made.push(keep(zeros(w.shape, { dtype: w.dtype }))) - 1]);
     keys.forEach((key, i) => (config[key] = out[i]));
     return out;
   } catch (error) {
@@ -148,7 +151,7 @@ function stateCore(c: Record<string, unknown>, keys: readonly string[], w: Tenso
   if (keys.every((key) => c[key] !== undefined)) return keys.map((key) => c[key] as Tensor);
   const made: Tensor[] = [];
   try {
-    const out = keys.map((key) => (c[key] as Tensor | undefined) ?? made[made.push(keep(zeros(w.shape))) - 1]);
+    const out = keys.map((key) => (c[key] as Tensor | undefined) ?? made[made.push(keep(zeros(w.shape, { dtype: w.dtype }))) - 1]);
     keys.forEach((key, i) => (c[key] = out[i]));
     return out;
   } catch (error) {
@@ -162,25 +165,25 @@ export const updateCores: Readonly<Record<UpdateRuleName, UpdateCore>> = {
   sgd(w: Tensor, dw: Tensor, config: OptimConfig): void {
     const c = config as Record<string, number>;
     defaults("sgd", c);
-    sgdUpdate(w.ptr, dw.ptr, w.size, c.learningRate);
+    sgdUpdate(w.ptr, dw.ptr, w.size, c.learningRate, w.dtype);
   },
   sgdMomentum(w: Tensor, dw: Tensor, config: OptimConfig): void {
     const c = config as Record<string, unknown> & Record<"learningRate" | "momentum", number>;
     defaults("sgdMomentum", c);
     const [v] = stateCore(c, ["velocity"], w);
-    sgdMomentumUpdate(w.ptr, dw.ptr, v.ptr, w.size, c.learningRate, c.momentum);
+    sgdMomentumUpdate(w.ptr, dw.ptr, v.ptr, w.size, c.learningRate, c.momentum, w.dtype);
   },
   adagrad(w: Tensor, dw: Tensor, config: OptimConfig): void {
     const c = config as Record<string, unknown> & Record<"learningRate" | "epsilon", number>;
     defaults("adagrad", c);
     const [cache] = stateCore(c, ["cache"], w);
-    adagradUpdate(w.ptr, dw.ptr, cache.ptr, w.size, c.learningRate, c.epsilon);
+    adagradUpdate(w.ptr, dw.ptr, cache.ptr, w.size, c.learningRate, c.epsilon, w.dtype);
   },
   rmsprop(w: Tensor, dw: Tensor, config: OptimConfig): void {
     const c = config as Record<string, unknown> & Record<"learningRate" | "decayRate" | "epsilon", number>;
     defaults("rmsprop", c);
     const [cache] = stateCore(c, ["cache"], w);
-    rmspropUpdate(w.ptr, dw.ptr, cache.ptr, w.size, c.learningRate, c.decayRate, c.epsilon);
+    rmspropUpdate(w.ptr, dw.ptr, cache.ptr, w.size, c.learningRate, c.decayRate, c.epsilon, w.dtype);
   },
   adam(w: Tensor, dw: Tensor, config: OptimConfig): void {
     const c = config as Record<string, unknown> & Record<"learningRate" | "beta1" | "beta2" | "epsilon" | "t", number>;
@@ -188,7 +191,7 @@ export const updateCores: Readonly<Record<UpdateRuleName, UpdateCore>> = {
     c.t ??= 0;
     const [m, v] = stateCore(c, ["m", "v"], w);
     c.t += 1;
-    adamUpdate(w.ptr, dw.ptr, m.ptr, v.ptr, w.size, c.learningRate, c.beta1, c.beta2, c.epsilon, c.t);
+    adamUpdate(w.ptr, dw.ptr, m.ptr, v.ptr, w.size, c.learningRate, c.beta1, c.beta2, c.epsilon, c.t, w.dtype);
   },
 };
 
@@ -204,6 +207,7 @@ export function checkOptimState(fn: string, name: string, config: OptimConfig, w
     if (c[key] === undefined) continue;
     const t = checkTensor(fn, `${name}.${key}`, c[key]);
     checkShape(fn, `${name}.${key}`, t, w.shape, "the shape of the parameters it updates");
+    checkSameDtype(fn, [["w", w], [`${name}.${key}`, t]]);
     if (seen.includes(t.storage)) {
       throw new TypeError(`${fn}: ${name}.${key} must be its own tensor, not a parameter, a gradient or another state tensor (or a view of one)`);
     }
@@ -215,7 +219,7 @@ export function checkOptimState(fn: string, name: string, config: OptimConfig, w
 export function sgd(w: Tensor, dw: Tensor, config?: SgdConfig): [Tensor, SgdConfig] {
   const fn = "sgd";
   const c = begin(fn, fn, w, dw, config) as Record<string, unknown>;
-  sgdUpdate(w.ptr, dw.ptr, w.size, hyper(fn, c, "learningRate", 1e-2));
+  sgdUpdate(w.ptr, dw.ptr, w.size, hyper(fn, c, "learningRate", 1e-2), w.dtype);
   return [w, c];
 }
 
@@ -226,7 +230,7 @@ export function sgdMomentum(w: Tensor, dw: Tensor, config?: SgdMomentumConfig): 
   const rate = hyper(fn, c, "learningRate", 1e-2);
   const mu = hyper(fn, c, "momentum", 0.9);
   const [v] = states(fn, c, ["velocity"], w, dw);
-  sgdMomentumUpdate(w.ptr, dw.ptr, v.ptr, w.size, rate, mu);
+  sgdMomentumUpdate(w.ptr, dw.ptr, v.ptr, w.size, rate, mu, w.dtype);
   return [w, c];
 }
 
@@ -237,7 +241,7 @@ export function adagrad(w: Tensor, dw: Tensor, config?: AdagradConfig): [Tensor,
   const rate = hyper(fn, c, "learningRate", 1e-2);
   const eps = hyper(fn, c, "epsilon", 1e-5);
   const [cache] = states(fn, c, ["cache"], w, dw);
-  adagradUpdate(w.ptr, dw.ptr, cache.ptr, w.size, rate, eps);
+  adagradUpdate(w.ptr, dw.ptr, cache.ptr, w.size, rate, eps, w.dtype);
   return [w, c];
 }
 
@@ -249,7 +253,7 @@ export function rmsprop(w: Tensor, dw: Tensor, config?: RmspropConfig): [Tensor,
   const decay = hyper(fn, c, "decayRate", 0.99);
   const eps = hyper(fn, c, "epsilon", 1e-8);
   const [cache] = states(fn, c, ["cache"], w, dw);
-  rmspropUpdate(w.ptr, dw.ptr, cache.ptr, w.size, rate, decay, eps);
+  rmspropUpdate(w.ptr, dw.ptr, cache.ptr, w.size, rate, decay, eps, w.dtype);
   return [w, c];
 }
 
@@ -267,7 +271,7 @@ export function adam(w: Tensor, dw: Tensor, config?: AdamConfig): [Tensor, AdamC
   c.t ??= 0;
   const [m, v] = states(fn, c, ["m", "v"], w, dw);
   c.t += 1;
-  adamUpdate(w.ptr, dw.ptr, m.ptr, v.ptr, w.size, rate, b1, b2, eps, c.t);
+  adamUpdate(w.ptr, dw.ptr, m.ptr, v.ptr, w.size, rate, b1, b2, eps, c.t, w.dtype);
   return [w, c];
 }
 

@@ -1,7 +1,7 @@
 // Loading the wasm kernels and the views over their memory.
 //
 // The module is instantiated once (init is idempotent). Typed-array views over wasm memory are
-// never stored by callers: f32()/i32()/u8() re-derive them whenever memory has grown, because
+// never stored by callers: f32()/f64()/i32()/u8() re-derive them whenever memory has grown, because
 // growth detaches every existing view of a plain memory, and a shared memory (threads) hands out a
 // new, longer SharedArrayBuffer while old views keep their old length (hence the length check too).
 import type { Kernels } from "./generated/kernels.js";
@@ -42,6 +42,7 @@ let pending: Promise<void> | null = null;
 /** The module's bytes, kept to derive the shared-memory variant when threads are turned on. */
 let sourceBytes: Uint8Array | null = null;
 let f32Cache = new Float32Array(0);
+let f64Cache = new Float64Array(0);
 let i32Cache = new Int32Array(0);
 let u8Cache = new Uint8Array(0);
 
@@ -233,6 +234,13 @@ export function f32(): Float32Array {
   return f32Cache;
 }
 
+/** A Float64Array over all of wasm memory, re-derived after growth. Never keep it across an allocation. */
+export function f64(): Float64Array {
+  const buffer = kernels().memory.buffer;
+  if (f64Cache.buffer !== buffer || f64Cache.byteLength !== buffer.byteLength) f64Cache = new Float64Array(buffer);
+  return f64Cache;
+}
+
 /** An Int32Array over all of wasm memory, re-derived after growth. */
 export function i32(): Int32Array {
   const buffer = kernels().memory.buffer;
@@ -296,23 +304,10 @@ function readString(ptr: number): string {
   return String.fromCharCode(...new Uint16Array(kernelsRef.memory.buffer, ptr, bytes >>> 1));
 }
 
-/** Base64 to bytes without atob or Buffer, so it behaves the same in every runtime. */
+/**
+ * Base64 to bytes with the platform's atob (WHATWG; in Node 16+, browsers, workers, Deno, Bun and
+ * workerd), which decodes the inlined module the same everywhere; smaller than a decoder of our own.
+ */
 export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  const table = new Uint8Array(128);
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
-  const clean = text.replace(/=+$/, "");
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let bits = 0;
-  let count = 0;
-  let o = 0;
-  for (let i = 0; i < clean.length; i++) {
-    bits = (bits << 6) | table[clean.charCodeAt(i)];
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out[o++] = (bits >> count) & 0xff;
-    }
-  }
-  return out;
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }

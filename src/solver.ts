@@ -1,12 +1,16 @@
 // Minibatch training of any model with params and loss(X, y), as in the course's Solver:
 // seeded sampling with replacement, any update rule, per-epoch learning-rate decay or a schedule
 // (cosine with warm-up, or a function), loss and accuracy history, and the best parameters (by
-// validation accuracy) restored at the end. The Solver owns its state: state() / restoreState()
-// are how checkpoints save and resume a run.
+// validation accuracy) restored at the end. Training batches can be augmented (flip, crop,
+// cutout, mixup) and drawn from float32 tensors or uint8 image sets. The Solver owns its state:
+// state() / restoreState() are how checkpoints save and resume a run.
 //
 // Inputs are checked once, at construction (options, optimizer config and state, labels); the
 // training loop then calls unchecked cores (the update rules' kernels, model.loss with labels
 // marked as checked).
+import { applyAugmentations, checkAugmentations, checkAugmentShapes, type Augmentation } from "./augment.js";
+import { checkByteData, makeSources, tensorSource, type BatchSource, type DataInfo } from "./data/batches.js";
+import type { ImageDataset, Normalization } from "./data/dataset.js";
 import { checkLabels, withCheckedLabels, type Labels } from "./labels.js";
 import { Int32Scratch } from "./int32-scratch.js";
 import type { PredictOptions, TrainableModel } from "./models/contract.js";
@@ -25,18 +29,22 @@ import {
 import { deriveSeed, drawSubSeed } from "./random.js";
 import { kernels } from "./runtime.js";
 import { checkSchedule, cosineRate, type CosineSchedule, type LearningRateSchedule, type ScheduleFunction } from "./schedule.js";
-import { checkShape, checkTensor, keep, sizeOf, tensor, Tensor } from "./tensor.js";
+import type { Targets } from "./targets.js";
+import { checkShape, checkTensor, keep, tensor, Tensor } from "./tensor.js";
 import { checkEnum, checkInteger, checkNumber, checkOptions, checkSeed, describe, shapeString } from "./validate.js";
 import { Workspace } from "./workspace.js";
 
 export type { TrainableModel } from "./models/contract.js";
 
-export interface SolverData {
-  XTrain: Tensor;
-  yTrain: Labels;
-  XVal: Tensor;
-  yVal: Labels;
-}
+/**
+ * Training and validation data: float32 tensors with integer labels, or uint8 image sets (see
+ * ImageDataset) with the normalization to apply. Byte sets stay bytes (in host memory): each
+ * batch is converted and normalized in wasm, giving the same bits as toSolverData's tensors
+ * without a float32 copy of the set (CIFAR-10: 154 MB of bytes instead of 614 MB of floats).
+ */
+export type SolverData =
+  | { XTrain: Tensor; yTrain: Labels; XVal: Tensor; yVal: Labels }
+  | { train: ImageDataset; val: ImageDataset; normalization?: Normalization };
 
 export interface ProgressEvent {
   epoch: number;
@@ -73,6 +81,12 @@ export interface SolverOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** What to do when the loss stops being finite: stop with an error (default) or keep going. */
   onNonFinite?: "throw" | "continue";
+  /**
+   * Augmentations applied in order to every training batch (not to accuracy checks), e.g.
+   * [{ type: "randomFlip" }, { type: "randomCrop", padding: 2 }, { type: "mixup", alpha: 0.2 }].
+   * Their draws come from the Solver's stream, so a run reproduces and resumes bit-identically.
+   */
+  augment?: Augmentation[];
 }
 
 /** A cosine schedule as stored in a state (a function cannot be: "custom"). */
@@ -80,7 +94,8 @@ export type ScheduleState = Required<CosineSchedule> | "custom" | null;
 
 /**
  * Everything that decides how a run continues, as plain data: what state() returns and
- * restoreState() takes (checkpoints store it: numbers as JSON, tensors as raw float32).
+ * restoreState() takes (checkpoints store it: numbers as JSON, tensors as raw float32, or float64
+ * for a float64 model).
  */
 export interface SolverState {
   /** The options the run was made with; a Solver must match them (except numEpochs) to continue it. */
@@ -94,6 +109,8 @@ export interface SolverState {
     numTrainSamples: number | null;
     numValSamples: number | null;
     seed: number;
+    /** The augment list; absent when empty (so a state without augmentation reads as before). */
+    augment?: Augmentation[];
   };
   iterationsPerEpoch: number;
   epoch: number;
@@ -110,14 +127,14 @@ export interface SolverState {
   /** The iteration (1-based) of each accuracy check: one per trainAccHistory entry. */
   accuracyIterations: number[];
   /** Update-rule state per config key ("all" for the flat region, else a parameter name). */
-  optimConfigs: Record<string, { numbers: Record<string, number>; tensors: Record<string, { shape: readonly number[]; data: Float32Array }> }>;
+  optimConfigs: Record<string, { numbers: Record<string, number>; tensors: Record<string, { shape: readonly number[]; data: Float32Array | Float64Array }> }>;
   /** bestState() (the best parameters and buffers by name), or null before the first accuracy check. */
-  best: Record<string, Float32Array> | null;
+  best: Record<string, Float32Array | Float64Array> | null;
 }
 
 const KNOWN = [
   "updateRule", "optimConfig", "lrDecay", "lrSchedule", "batchSize", "numEpochs", "numTrainSamples", "numValSamples",
-  "seed", "verbose", "printEvery", "onProgress", "onNonFinite",
+  "seed", "verbose", "printEvery", "onProgress", "onNonFinite", "augment",
 ];
 const OPTIM_KEYS = ["learningRate", "momentum", "velocity", "decayRate", "epsilon", "cache", "beta1", "beta2", "m", "v", "t"];
 const STATE_KEYS = ["velocity", "cache", "m", "v"];
@@ -139,6 +156,8 @@ export class Solver {
   readonly printEvery: number;
   onProgress?: (event: ProgressEvent) => void;
   readonly onNonFinite: "throw" | "continue";
+  /** The augmentations applied to every training batch, in order. */
+  readonly augment: readonly Augmentation[];
 
   #epoch = 0;
   #bestValAcc = 0;
@@ -158,15 +177,20 @@ export class Solver {
   #rngState = 0;
   #holdsBest = false;
 
-  readonly #data: { XTrain: Tensor; yTrain: Int32Array; XVal: Tensor; yVal: Int32Array };
+  /** Where training and validation rows come from (tensors, or byte sets converted per batch). */
+  readonly #train: BatchSource;
+  readonly #val: BatchSource;
   /** The class bound the labels were checked against (the model's numClasses when it has one). */
   readonly #classes: number;
+  /** Classes of mixup's soft labels: the model's numClasses, else a byte set's. */
+  readonly #numClasses: number | undefined;
   readonly #flat: boolean;
   readonly #ws = new Workspace("Solver");
   readonly #indices = new Int32Scratch("Solver indices");
   readonly #predictions = new Int32Scratch("Solver predictions");
   readonly #labels = new Map<string, Int32Array>();
   #best: Record<string, Tensor> = {};
+  #last: Record<string, Tensor> = {}; // the last state while holdsBest (restoreBest() keeps it)
 
   constructor(model: TrainableModel, data: SolverData, options: SolverOptions = {}) {
     const fn = "Solver";
@@ -175,7 +199,7 @@ export class Solver {
     }
     this.model = model;
     this.#classes = model.config?.numClasses ?? Number.MAX_SAFE_INTEGER;
-    this.#data = checkData(fn, data, this.#classes);
+    const checked = checkData(fn, data, this.#classes);
     const o = checkOptions(fn, "options", options, KNOWN) as SolverOptions;
     const rule = o.updateRule ?? "sgd";
     if (typeof rule === "function") {
@@ -218,6 +242,9 @@ export class Solver {
     }
     this.onProgress = o.onProgress;
     this.onNonFinite = o.onNonFinite === undefined ? "throw" : checkEnum(fn, "options.onNonFinite", o.onNonFinite, ["throw", "continue"] as const);
+    this.augment = Object.freeze(o.augment === undefined ? [] : checkAugmentations(fn, "options.augment", o.augment));
+    this.#numClasses = model.config?.numClasses ?? checked.numClasses;
+    checkAugmentShapes(fn, this.augment, checked.rowShape, this.#numClasses);
 
     // Each config key gets its own copy of any state tensor given (the Solver owns and frees it);
     // a built-in rule's state is checked against what it will update now, so steps need not.
@@ -235,11 +262,18 @@ export class Solver {
       for (const key of given) config[key] = keep((config[key] as Tensor).clone());
       this.#optimConfigs[name] = config as OptimConfig;
     }
+    // Last: the sources allocate (a byte set's table), once everything else was accepted.
+    try {
+      [this.#train, this.#val] = makeSources(fn, data);
+    } catch (error) {
+      for (const config of Object.values(this.#optimConfigs)) disposeOptimState(config);
+      throw error;
+    }
   }
 
   /** Iterations per epoch: max(floor(numTrain / batchSize), 1). */
   get iterationsPerEpoch(): number {
-    return Math.max(Math.floor(this.#data.XTrain.shape[0] / this.batchSize), 1);
+    return Math.max(Math.floor(this.#train.count / this.batchSize), 1);
   }
 
   /** Epochs completed. */
@@ -289,8 +323,8 @@ export class Solver {
 
   /**
    * True after restoreBest() (train() ends with it) until the next step(): the model then holds
-   * the best parameters, not the last ones training would continue from. Checkpoints that must
-   * resume bit-identically are taken while it is false (e.g. from onProgress at an epoch end).
+   * the best parameters, not the last ones training would continue from (lastState() has those,
+   * and saveCheckpoint uses them).
    */
   get holdsBest(): boolean {
     return this.#holdsBest;
@@ -319,12 +353,15 @@ export class Solver {
   }
 
   #step(): number {
-    const { XTrain, yTrain } = this.#data;
-    const n = Math.min(this.batchSize, XTrain.shape[0]);
+    const n = Math.min(this.batchSize, this.#train.count);
     const iteration = this.#lossHistory.length;
     this.#holdsBest = false;
-    const [Xb, yb] = this.#sample(XTrain, yTrain, n, "batch");
-    const [loss, grads] = withCheckedLabels(yb, this.#classes, () => this.model.loss(Xb, yb));
+    const offset = this.#rngState; // the batch's counters: its augmentations draw at the same position
+    const [Xb, yb] = this.#sample(this.#train, n, "batch");
+    // The labels were checked at construction (mixup and the model skip their scans); soft labels
+    // (mixup's) are the model's to check.
+    const [X, y] = withCheckedLabels(yb, this.#classes, () => this.#augmentBatch(Xb, yb, offset));
+    const [loss, grads] = y instanceof Int32Array ? withCheckedLabels(y, this.#classes, () => this.model.loss(X, y)) : this.model.loss(X, y);
     this.#lossHistory.push(loss);
     if (!Number.isFinite(loss) && this.onNonFinite === "throw") {
       const lr = this.learningRate;
@@ -377,19 +414,32 @@ export class Solver {
     checkLabels(fn, y, X.shape[0], Number.MAX_SAFE_INTEGER);
     checkInteger(fn, "batchSize", batchSize, 1);
     if (numSamples !== null) checkInteger(fn, "numSamples", numSamples, 1);
-    return this.#accuracy(X, y, numSamples, batchSize);
+    return this.#accuracy(tensorSource("X", X, y), numSamples, batchSize);
   }
 
-  // X and y checked (by checkAccuracy, or at construction for the Solver's own data).
-  #accuracy(X: Tensor, y: Labels, numSamples: number | null, batchSize: number): number {
-    let data: Tensor = X;
-    let labels: Labels = y;
-    if (numSamples !== null && X.shape[0] > numSamples) [data, labels] = this.#sample(X, y, numSamples, "accuracy");
-    const total = data.shape[0];
+  // Accuracy over a checked source (by checkAccuracy, or at construction for the Solver's own
+  // data): a seeded subsample gathered into one buffer, or every row, a batch at a time (a
+  // tensor's rows are views; a byte set's are converted into one reused batch buffer). These are
+  // the batches predict() scores in one call, so both kinds of data give the same bits.
+  #accuracy(source: BatchSource, numSamples: number | null, batchSize: number): number {
+    if (numSamples !== null && source.count > numSamples) {
+      const [X, labels] = this.#sample(source, numSamples, "accuracy");
+      return countCorrect(this.#predict(X, { batchSize }), labels, 0) / numSamples;
+    }
+    const total = source.count;
     if (total === 0) return 0;
-    const pred = this.#predict(data, { batchSize });
     let correct = 0;
-    for (let i = 0; i < total; i++) if (pred[i] === labels[i]) correct++;
+    for (let start = 0; start < total; start += batchSize) {
+      const count = Math.min(batchSize, total - start);
+      const rows = source.rows(start, count, () => this.#ws.get("rows", [batchSize, ...source.rowShape]));
+      let pred: Int32Array;
+      try {
+        pred = this.#predict(rows, { batchSize });
+      } finally {
+        rows.dispose();
+      }
+      correct += countCorrect(pred, source.labels, start);
+    }
     return correct / total;
   }
 
@@ -401,7 +451,6 @@ export class Solver {
 
   /** Runs the whole optimization, then restores the best parameters seen (by validation accuracy). */
   train(): this {
-    const { XTrain, yTrain, XVal, yVal } = this.#data;
     const perEpoch = this.iterationsPerEpoch;
     const numIterations = this.numEpochs * perEpoch;
     const startIteration = this.#lossHistory.length;
@@ -422,8 +471,8 @@ export class Solver {
         learningRate: Object.values(this.#optimConfigs)[0]?.learningRate,
       };
       if (t === 0 || t === numIterations - 1 || epochEnd) {
-        const trainAcc = this.#accuracy(XTrain, yTrain, this.numTrainSamples, DEFAULT_PREDICT_BATCH);
-        const valAcc = this.#accuracy(XVal, yVal, this.numValSamples, DEFAULT_PREDICT_BATCH);
+        const trainAcc = this.#accuracy(this.#train, this.numTrainSamples, DEFAULT_PREDICT_BATCH);
+        const valAcc = this.#accuracy(this.#val, this.numValSamples, DEFAULT_PREDICT_BATCH);
         this.#trainAccHistory.push(trainAcc);
         this.#valAccHistory.push(valAcc);
         this.#accuracyIterations.push(t + 1);
@@ -441,8 +490,12 @@ export class Solver {
     return this;
   }
 
-  /** Copies the best parameters (and buffers) seen so far back into the model. */
+  /**
+   * Copies the best parameters (and buffers) seen so far back into the model. The last ones are
+   * kept (lastState()), so a checkpoint saved after train() still has what resuming needs.
+   */
   restoreBest(): void {
+    if (!this.holdsBest) this.#last = this.#copyState(this.#last);
     for (const [name, t] of Object.entries(this.#stateTensors())) {
       const best = this.#best[name];
       if (best && !best.isDisposed) t.set(best);
@@ -451,15 +504,27 @@ export class Solver {
   }
 
   /**
+   * While holdsBest: copies of the parameters and buffers training would continue from (the
+   * last ones, kept by restoreBest()), named as in bestState(). Empty otherwise. For checkpoints.
+   */
+  lastState(): Record<string, Float32Array | Float64Array> {
+    return this.holdsBest ? this.#namedArrays(this.#last) : {};
+  }
+
+  /**
    * Copies of the best parameters and buffers seen so far (by validation accuracy), by name:
    * params under their own names, buffers as `buffer:<name>`. Empty before the first accuracy
    * check. For checkpoints.
    */
-  bestState(): Record<string, Float32Array> {
-    const out: Record<string, Float32Array> = {};
-    const arrays = new Map<string, Float32Array>();
+  bestState(): Record<string, Float32Array | Float64Array> {
+    return this.#namedArrays(this.#best);
+  }
+
+  #namedArrays(copies: Record<string, Tensor>): Record<string, Float32Array | Float64Array> {
+    const out: Record<string, Float32Array | Float64Array> = {};
+    const arrays = new Map<string, Float32Array | Float64Array>();
     for (const [{ key, storage, start }, view] of this.#namedStateViews()) {
-      const copy = this.#best[storage];
+      const copy = copies[storage];
       if (!copy || copy.isDisposed) return {};
       if (!arrays.has(storage)) arrays.set(storage, copy.toArray());
       out[key] = arrays.get(storage)!.slice(start, start + view.size);
@@ -504,7 +569,7 @@ export class Solver {
     const optimConfigs: SolverState["optimConfigs"] = {};
     for (const [key, config] of Object.entries(this.#optimConfigs)) {
       const numbers: Record<string, number> = {};
-      const tensors: Record<string, { shape: readonly number[]; data: Float32Array }> = {};
+      const tensors: Record<string, { shape: readonly number[]; data: Float32Array | Float64Array }> = {};
       for (const [field, value] of Object.entries(config as Record<string, unknown>)) {
         if (value instanceof Tensor) tensors[field] = { shape: [...value.shape], data: value.toArray() };
         else if (typeof value === "number") numbers[field] = value;
@@ -522,6 +587,7 @@ export class Solver {
         numTrainSamples: this.numTrainSamples,
         numValSamples: this.numValSamples,
         seed: this.seed,
+        ...(this.augment.length > 0 ? { augment: this.augment.map((a) => ({ ...a })) } : {}),
       },
       iterationsPerEpoch: this.iterationsPerEpoch,
       epoch: this.#epoch,
@@ -556,7 +622,7 @@ export class Solver {
     ]) as unknown as SolverState;
     if (this.#lossHistory.length > 0) throw new RangeError(`${fn}: this solver has already trained ${this.#lossHistory.length} iterations; restore into a fresh Solver`);
     const o = checkOptions(fn, "state.options", s.options, [
-      "updateRule", "lrDecay", "lrSchedule", "batchSize", "numEpochs", "numTrainSamples", "numValSamples", "seed",
+      "updateRule", "lrDecay", "lrSchedule", "batchSize", "numEpochs", "numTrainSamples", "numValSamples", "seed", "augment",
     ]) as unknown as SolverState["options"];
     const mismatches: string[] = [];
     if (o.updateRule !== this.updateRuleName) {
@@ -569,6 +635,9 @@ export class Solver {
     if (schedule !== JSON.stringify(o.lrSchedule ?? null)) {
       mismatches.push(`lrSchedule ${schedule} (saved: ${JSON.stringify(o.lrSchedule ?? null)}${o.lrSchedule === "custom" ? ": pass the same function" : ""})`);
     }
+    const augment = JSON.stringify(this.augment);
+    const savedAugment = JSON.stringify(o.augment === undefined ? [] : checkAugmentations(fn, "state.options.augment", o.augment));
+    if (augment !== savedAugment) mismatches.push(`augment ${augment} (saved: ${savedAugment})`);
     if (this.iterationsPerEpoch !== s.iterationsPerEpoch) {
       mismatches.push(`${this.iterationsPerEpoch} iterations per epoch (saved: ${s.iterationsPerEpoch}: the training data has another size)`);
     }
@@ -605,7 +674,7 @@ export class Solver {
       for (const [key, { numbers, tensors }] of Object.entries(configs)) {
         const config: Record<string, unknown> = { ...(numbers ?? {}) };
         made.push(config as OptimConfig);
-        for (const [field, t] of Object.entries(tensors ?? {})) config[field] = keep(tensor(t.data, targets.get(key)!.shape));
+        for (const [field, t] of Object.entries(tensors ?? {})) config[field] = keep(tensor(t.data, targets.get(key)!.shape, { dtype: targets.get(key)!.dtype }));
       }
       if (s.best) this.#setBest(s.best);
     } catch (error) {
@@ -642,9 +711,11 @@ export class Solver {
       }
       const tensors = checkOptions(fn, `state.optimConfigs.${key}.tensors`, c.tensors ?? {}, STATE_KEYS);
       const target = targets.get(key)!;
-      for (const [field, t] of Object.entries(tensors) as [string, { shape: readonly number[]; data: Float32Array }][]) {
-        if (t === null || typeof t !== "object" || !(t.data instanceof Float32Array) || t.data.length !== target.size) {
-          throw new RangeError(`${fn}: state.optimConfigs.${key}.tensors.${field} must hold ${target.size} float32 values (the shape ${shapeString(target.shape)})`);
+      // The state's own precision: a float64 model's state is a Float64Array, a float32 one's a Float32Array.
+      const Values = target.dtype === "float64" ? Float64Array : Float32Array;
+      for (const [field, t] of Object.entries(tensors) as [string, { shape: readonly number[]; data: Float32Array | Float64Array }][]) {
+        if (t === null || typeof t !== "object" || !(t.data instanceof Values) || t.data.length !== target.size) {
+          throw new RangeError(`${fn}: state.optimConfigs.${key}.tensors.${field} must hold ${target.size} ${target.dtype} values (a ${Values.name}; the shape ${shapeString(target.shape)})`);
         }
       }
     }
@@ -661,18 +732,21 @@ export class Solver {
     const store = this.model.paramStore;
     const out: [{ key: string; storage: string; start: number }, Tensor][] = [];
     for (const [name, t] of Object.entries(this.model.params)) {
-      if (store) out.push([{ key: name, storage: "__flat__", start: (t.ptr - store.flat.ptr) >>> 2 }, t]);
+      if (store) out.push([{ key: name, storage: "__flat__", start: (t.ptr - store.flat.ptr) / t.itemBytes }, t]);
       else out.push([{ key: name, storage: name, start: 0 }, t]);
     }
     for (const [name, t] of Object.entries(this.model.buffers ?? {})) out.push([{ key: `buffer:${name}`, storage: `buffer:${name}`, start: 0 }, t]);
     return out;
   }
 
-  /** Frees the Solver's buffers, optimizer state and best-parameter copies (not the model). */
+  /** Frees the Solver's buffers (batches, byte staging), optimizer state and best-parameter copies (not the model). */
   dispose(): void {
     this.#ws.dispose();
-    for (const t of Object.values(this.#best)) t.dispose();
+    this.#train.dispose();
+    this.#val.dispose();
+    for (const t of [...Object.values(this.#best), ...Object.values(this.#last)]) t.dispose();
     this.#best = {};
+    this.#last = {};
     for (const config of Object.values(this.#optimConfigs)) disposeOptimState(config);
     this.#indices.dispose();
     this.#predictions.dispose();
@@ -686,35 +760,57 @@ export class Solver {
   }
 
   #saveBest(): void {
+    this.#best = this.#copyState(this.#best);
+  }
+
+  // Copies the model's state tensors into `copies` (reused when the sizes agree).
+  #copyState(copies: Record<string, Tensor>): Record<string, Tensor> {
     for (const [name, t] of Object.entries(this.#stateTensors())) {
-      let copy = this.#best[name];
+      let copy = copies[name];
       if (!copy || copy.isDisposed || copy.size !== t.size) {
         copy?.dispose();
         copy = keep(t.clone());
-        this.#best[name] = copy;
+        copies[name] = copy;
       } else {
         copy.set(t);
       }
     }
+    return copies;
   }
 
   /** n rows drawn with replacement from the Solver's stream into reused buffers (rows and labels). */
-  #sample(X: Tensor, y: Labels, n: number, key: string): [Tensor, Int32Array] {
-    if (key === "batch") checkTensor("Solver.step", "data.XTrain", X); // disposed since the Solver was made?
-    const N = X.shape[0];
-    const rowShape = X.shape.slice(1);
+  #sample(source: BatchSource, n: number, key: string): [Tensor, Int32Array] {
     const idxPtr = this.#indices.get(n);
-    const k = kernels();
-    k.i32_rand_below(idxPtr, n, N, deriveSeed(this.seed, 1), this.#rngState);
+    const out = this.#ws.get(key, [n, ...source.rowShape], source.dtype);
+    kernels().i32_rand_below(idxPtr, n, source.count, deriveSeed(this.seed, 1), this.#rngState);
+    source.gather(key === "batch" ? "Solver.step" : "Solver.checkAccuracy", out, idxPtr, n);
     this.#rngState += n;
-    const out = this.#ws.get(key, [n, ...rowShape]);
-    k.f32_gather_rows(out.ptr, X.ptr, idxPtr, n, sizeOf(rowShape));
-    const idx = this.#indices.view(n);
+    const idx = this.#indices.view(n); // derived after the gather (a byte set's may allocate)
+    const y = source.labels;
     let labels = this.#labels.get(key);
     if (labels === undefined || labels.length !== n) this.#labels.set(key, (labels = new Int32Array(n)));
     for (let i = 0; i < n; i++) labels[i] = y[idx[i]];
     return [out, labels];
   }
+
+  // The batch through the augment list: two ping-pong buffers and one soft-label buffer per mixup,
+  // all reused. Augmentation j draws from its own stream (seed, 16 + j) at the batch's counters.
+  #augmentBatch(X: Tensor, y: Int32Array, offset: number): [Tensor, Targets] {
+    if (this.augment.length === 0) return [X, y];
+    const ws = this.#ws;
+    const buffers = [ws.get("augment0", X.shape), ws.get("augment1", X.shape)] as const;
+    const seeds = this.augment.map((_, j) => deriveSeed(this.seed, 16 + j));
+    const n = X.shape[0];
+    const C = this.#numClasses!; // checked at construction when the list has a mixup
+    return applyAugmentations(this.augment, X, y, buffers, (j) => ws.get(`mixup${j}`, [n, C]), seeds, offset, C);
+  }
+}
+
+/** How many predictions pred[i] equal labels[start + i]. */
+function countCorrect(pred: Int32Array, labels: Labels, start: number): number {
+  let correct = 0;
+  for (let i = 0; i < pred.length; i++) if (pred[i] === labels[start + i]) correct++;
+  return correct;
 }
 
 /** A view of `array` whose writes throw: histories stay the Solver's to change. */
@@ -736,8 +832,9 @@ function checkRuleResult(result: unknown, name: string, w: Tensor): [Tensor, Opt
   return result as [Tensor, OptimConfig];
 }
 
-/** Checks the data once, and keeps private copies of the labels (so later edits of the caller's arrays cannot reach the loop). */
-function checkData(fn: string, data: unknown, classes: number): { XTrain: Tensor; yTrain: Int32Array; XVal: Tensor; yVal: Int32Array } {
+/** Checks the data once (nothing allocated): tensors with labels, or byte sets (data/batches.ts). */
+function checkData(fn: string, data: unknown, classes: number): DataInfo {
+  if (data !== null && typeof data === "object" && "train" in data) return checkByteData(fn, data, classes === Number.MAX_SAFE_INTEGER ? undefined : classes);
   const d = checkOptions(fn, "data", data, ["XTrain", "yTrain", "XVal", "yVal"]);
   for (const key of ["XTrain", "yTrain", "XVal", "yVal"]) {
     if (d[key] === undefined) throw new TypeError(`${fn}: data.${key} is required ({ XTrain, yTrain, XVal, yVal })`);
@@ -752,5 +849,5 @@ function checkData(fn: string, data: unknown, classes: number): { XTrain: Tensor
   }
   checkLabels(`${fn} (data.yTrain)`, d.yTrain, XTrain.shape[0], classes);
   checkLabels(`${fn} (data.yVal)`, d.yVal, XVal.shape[0], classes);
-  return { XTrain, yTrain: Int32Array.from(d.yTrain as Labels), XVal, yVal: Int32Array.from(d.yVal as Labels) };
+  return { rowShape: XTrain.shape.slice(1) };
 }

@@ -1,14 +1,30 @@
-// A Tensor is a pointer into wasm memory plus a shape. It never stores a typed-array view: every
-// read or write goes through runtime.f32(), which is re-derived after memory growth.
-import { allocBytes, f32, freeBytes, kernels, MAX_ALLOCATION_BYTES } from "./runtime.js";
+// A Tensor is a pointer into wasm memory plus a shape and a dtype. It never stores a typed-array
+// view: every read or write goes through runtime.f32() / runtime.f64(), re-derived after memory growth.
+import { allocBytes, f32, f64, freeBytes, kernels, MAX_ALLOCATION_BYTES } from "./runtime.js";
 import { checkInteger, checkNumber, checkOptions, checkSeed, describe, listString, shapeString, TENSOR_BRAND } from "./validate.js";
 import { drawSeed } from "./random.js";
 
 export type Shape = readonly number[];
 export type NestedArray = number | readonly NestedArray[];
-export type TensorData = NestedArray | readonly number[] | Float32Array | ArrayLike<number>;
+export type TensorData = NestedArray | readonly number[] | Float32Array | Float64Array | ArrayLike<number>;
 
-/** Largest number of float32 values one tensor can hold. */
+/** The element types: float32 (the default, what training uses) and float64 (the course's gradient-check mode). */
+export type DType = "float32" | "float64";
+
+/** Options of the tensor factories. */
+export interface DTypeOptions {
+  /** Element type. Default "float32". */
+  dtype?: DType;
+}
+
+const DTYPES: readonly DType[] = ["float32", "float64"];
+
+/** Bytes per element of a dtype. */
+export function bytesPerElement(dtype: DType): 4 | 8 {
+  return dtype === "float64" ? 8 : 4;
+}
+
+/** Largest number of float32 values one tensor can hold (half as many float64 values). */
 export const MAX_TENSOR_SIZE = Math.floor(MAX_ALLOCATION_BYTES / 4);
 
 const live = new Set<Tensor>();
@@ -20,20 +36,25 @@ export class Tensor {
   readonly shape: Shape;
   /** The number of elements (the product of the shape). */
   readonly size: number;
-  readonly dtype = "float32" as const;
+  /** The element type: "float32" or "float64". */
+  readonly dtype: DType;
+  /** Bytes per element: 4 or 8. */
+  readonly itemBytes: 4 | 8;
   readonly [TENSOR_BRAND] = true as const;
   #ptr: number;
   #base: Tensor | null;
   #disposed = false;
 
-  /** @internal Use tl.tensor / tl.zeros / ... to make tensors. */
-  constructor(ptr: number, shape: Shape, base: Tensor | null = null) {
+  /** @internal Use tl.tensor / tl.zeros / ... to make tensors. A view takes its base's dtype. */
+  constructor(ptr: number, shape: Shape, base: Tensor | null = null, dtype: DType = "float32") {
     this.#ptr = ptr;
     this.shape = Object.freeze([...shape]);
     this.size = sizeOf(shape);
     this.#base = base;
+    this.dtype = base === null ? dtype : base.dtype;
+    this.itemBytes = bytesPerElement(this.dtype);
     live.add(this);
-    if (base === null) liveBytes += this.size * 4;
+    if (base === null) liveBytes += this.size * this.itemBytes;
     if (scopes.length > 0) scopes[scopes.length - 1].push(this);
   }
 
@@ -58,16 +79,21 @@ export class Tensor {
     if (this.isDisposed) throw new TypeError(`${fn}: the tensor of shape ${shapeString(this.shape)} was disposed and cannot be used`);
   }
 
-  /** Index of the first element in runtime.f32(). */
+  /** Index of the first element in runtime.f32() (float32) or runtime.f64() (float64). */
   get offset(): number {
-    return this.ptr >>> 2;
+    return this.dtype === "float64" ? this.ptr >>> 3 : this.ptr >>> 2;
   }
 
-  /** A copy of the values. Safe to keep: it does not point into wasm memory. */
-  toArray(): Float32Array {
+  /** @internal The typed-array view over all of wasm memory that indexes this tensor's elements (re-derived; do not keep). */
+  view(): Float32Array | Float64Array {
+    return this.dtype === "float64" ? f64() : f32();
+  }
+
+  /** A copy of the values: a Float32Array, or a Float64Array for float64. Safe to keep: it does not point into wasm memory. */
+  toArray(): Float32Array | Float64Array {
     this.#live("toArray");
     const start = this.offset;
-    return f32().slice(start, start + this.size);
+    return this.view().slice(start, start + this.size);
   }
 
   /** The values as nested plain arrays, following the shape. */
@@ -88,29 +114,34 @@ export class Tensor {
   item(): number {
     this.#live("item");
     if (this.size !== 1) throw new RangeError(`item: tensor must have exactly one element (got shape ${shapeString(this.shape)})`);
-    return f32()[this.offset];
+    return this.view()[this.offset];
   }
 
-  /** Copies values in (a tensor, or any array of the same size). Returns this tensor. */
+  /**
+   * Copies values in (a tensor, or any array of the same size: number[], Float32Array,
+   * Float64Array). Values of the other precision are converted (rounded to nearest when going to
+   * float32). Returns this tensor.
+   */
   set(values: Tensor | ArrayLike<number>): this {
     this.#live("set");
     const start = this.offset;
     if (values instanceof Tensor) {
       checkTensor("set", "values", values);
       if (values.size !== this.size) {
-        throw new RangeError(`set: values must have ${this.size} elements (got a tensor of shape ${shapeString(values.shape)})`);
+        throw new RangeError(`set: values must have ${this.size} elements (got ${describe(values)})`);
       }
-      kernels().copy_bytes(this.ptr, values.ptr, this.size * 4);
+      if (values.dtype === this.dtype) kernels().copy_bytes(this.ptr, values.ptr, this.size * this.itemBytes);
+      else this.view().set(values.toArray(), this.offset);
       return this;
     }
     if (values === null || typeof values !== "object" || typeof (values as ArrayLike<number>).length !== "number") {
-      throw new TypeError(`set: values must be a Tensor, an array or a Float32Array (got ${describe(values)})`);
+      throw new TypeError(`set: values must be a Tensor, an array, a Float32Array or a Float64Array (got ${describe(values)})`);
     }
     if (values.length !== this.size) {
       throw new RangeError(`set: values must have ${this.size} elements to fill shape ${shapeString(this.shape)} (got ${values.length})`);
     }
     if (!ArrayBuffer.isView(values)) checkAllNumbers("set", "values", values);
-    f32().set(values as ArrayLike<number>, start);
+    this.view().set(values as ArrayLike<number>, start);
     return this;
   }
 
@@ -131,14 +162,14 @@ export class Tensor {
         `sliceView: elements [${start}, ${start + sizeOf(resolved)}) do not fit in a tensor of ${this.size} elements`,
       );
     }
-    return new Tensor(this.ptr + start * 4, resolved, this.#base ?? this);
+    return new Tensor(this.ptr + start * this.itemBytes, resolved, this.#base ?? this);
   }
 
   /** A new tensor holding a copy of the values. */
   clone(): Tensor {
     this.#live("clone");
-    const out = empty(this.shape, "clone");
-    kernels().copy_bytes(out.ptr, this.ptr, this.size * 4);
+    const out = empty(this.shape, "clone", this.dtype);
+    kernels().copy_bytes(out.ptr, this.ptr, this.size * this.itemBytes);
     return out;
   }
 
@@ -148,14 +179,15 @@ export class Tensor {
     this.#disposed = true;
     live.delete(this);
     if (this.#base === null) {
-      liveBytes -= this.size * 4;
+      liveBytes -= this.size * this.itemBytes;
       freeBytes(this.#ptr);
     }
   }
 
   toString(): string {
     if (this.isDisposed) return `Tensor(disposed, shape ${shapeString(this.shape)})`;
-    return `Tensor(shape ${shapeString(this.shape)}, ${JSON.stringify(this.toNested())})`;
+    const dtype = this.dtype === "float64" ? ", float64" : "";
+    return `Tensor(shape ${shapeString(this.shape)}${dtype}, ${JSON.stringify(this.toNested())})`;
   }
 }
 
@@ -195,10 +227,39 @@ export function resolveShape(fn: string, shape: unknown, total?: number): number
 }
 
 /** An uninitialized tensor (internal: the contents are whatever the allocator left). */
-export function empty(shape: Shape, fn = "tensor"): Tensor {
+export function empty(shape: Shape, fn = "tensor", dtype: DType = "float32"): Tensor {
   const resolved = resolveShape(fn, shape);
-  const ptr = allocBytes(sizeOf(resolved) * 4, fn);
-  return new Tensor(ptr, resolved);
+  const bytes = bytesPerElement(dtype);
+  if (sizeOf(resolved) * bytes > MAX_ALLOCATION_BYTES) {
+    throw new RangeError(`${fn}: shape ${shapeString(resolved)} has ${sizeOf(resolved)} elements; one ${dtype} tensor holds at most ${Math.floor(MAX_ALLOCATION_BYTES / bytes)}`);
+  }
+  const ptr = allocBytes(sizeOf(resolved) * bytes, fn);
+  return new Tensor(ptr, resolved, null, dtype);
+}
+
+/** Checks a dtype option: "float32" (the default when undefined) or "float64". */
+export function checkDtype(fn: string, name: string, value: unknown): DType {
+  if (value === undefined) return "float32";
+  if (typeof value !== "string" || !DTYPES.includes(value as DType)) {
+    throw new TypeError(`${fn}: ${name} must be "float32" or "float64" (got ${describe(value)})`);
+  }
+  return value as DType;
+}
+
+/**
+ * Checks that tensors taking part in one call share a dtype; returns it. Mixing float32 and
+ * float64 is a TypeError naming both tensors: nothing is converted silently.
+ */
+export function checkSameDtype(fn: string, tensors: ReadonlyArray<readonly [string, Tensor]>): DType {
+  const [firstName, first] = tensors[0];
+  for (const [name, t] of tensors) {
+    if (t.dtype !== first.dtype) {
+      throw new TypeError(
+        `${fn}: ${firstName} is ${first.dtype} but ${name} is ${t.dtype}; every tensor in one call must have the same dtype (convert with tl.tensor(t.toArray(), t.shape, { dtype }))`,
+      );
+    }
+  }
+  return first.dtype;
 }
 
 function checkAllNumbers(fn: string, name: string, values: ArrayLike<number>): void {
@@ -219,7 +280,7 @@ function inferShape(data: unknown): number[] {
   return shape;
 }
 
-function flatten(data: readonly NestedArray[], shape: number[], out: Float32Array): void {
+function flatten(data: readonly NestedArray[], shape: number[], out: Float32Array | Float64Array): void {
   let o = 0;
   const walk = (node: unknown, dim: number, path: string): void => {
     if (dim === shape.length) {
@@ -238,56 +299,71 @@ function flatten(data: readonly NestedArray[], shape: number[], out: Float32Arra
 }
 
 /**
- * A float32 tensor in wasm memory from nested arrays, a flat number[] or a Float32Array.
- * With a shape, flat data must have exactly that many elements; without one, nested arrays give
- * their own shape and flat data is 1-D.
+ * A tensor in wasm memory from nested arrays, a flat number[] or a typed array: float32 unless
+ * `options.dtype` is "float64". With a shape, flat data must have exactly that many elements;
+ * without one, nested arrays give their own shape and flat data is 1-D. `tensor(data, { dtype })`
+ * works too.
  */
-export function tensor(data: TensorData, shape?: Shape): Tensor {
-  let values: Float32Array;
+export function tensor(data: TensorData, shape?: Shape | DTypeOptions, options: DTypeOptions = {}): Tensor {
+  if (shape !== undefined && shape !== null && !Array.isArray(shape) && typeof shape === "object") {
+    options = shape as DTypeOptions;
+    shape = undefined;
+  }
+  const dtype = checkDtype("tensor", "options.dtype", checkOptions("tensor", "options", options, ["dtype"]).dtype);
+  let values: Float32Array | Float64Array;
+  const Values = dtype === "float64" ? Float64Array : Float32Array;
   let dataShape: number[];
   if (typeof data === "number") {
-    values = Float32Array.of(data);
+    values = Values.of(data);
     dataShape = [];
   } else if (ArrayBuffer.isView(data)) {
     if (data instanceof DataView || data instanceof BigInt64Array || data instanceof BigUint64Array) {
       throw new TypeError(`tensor: data must be a number, a (nested) array of numbers or a numeric typed array (got ${describe(data)})`);
     }
-    values = data instanceof Float32Array ? data : Float32Array.from(data as unknown as ArrayLike<number>);
+    values = data instanceof Values ? data : Values.from(data as unknown as ArrayLike<number>);
     dataShape = [values.length];
   } else if (Array.isArray(data)) {
     dataShape = inferShape(data);
-    values = new Float32Array(sizeOf(dataShape));
+    values = new Values(sizeOf(dataShape));
     flatten(data as NestedArray[], dataShape, values);
   } else {
-    throw new TypeError(`tensor: data must be a number, a (nested) array of numbers or a Float32Array (got ${describe(data)})`);
+    throw new TypeError(`tensor: data must be a number, a (nested) array of numbers or a Float32Array/Float64Array (got ${describe(data)})`);
   }
   let finalShape = dataShape;
   // An explicit shape reinterprets the values (sizes must agree), like a reshape.
   if (shape !== undefined) finalShape = resolveShape("tensor", shape, values.length);
-  const t = empty(finalShape);
-  f32().set(values, t.offset);
+  const t = empty(finalShape, "tensor", dtype);
+  t.view().set(values, t.offset);
   return t;
 }
 
-/** A tensor of zeros. */
-export function zeros(shape: Shape): Tensor {
-  return full(shape, 0, "zeros");
+/** A tensor of zeros (float32 unless options.dtype is "float64"). */
+export function zeros(shape: Shape, options: DTypeOptions = {}): Tensor {
+  return full(shape, 0, options, "zeros");
 }
 
-/** A tensor of ones. */
-export function ones(shape: Shape): Tensor {
-  return full(shape, 1, "ones");
+/** A tensor of ones (float32 unless options.dtype is "float64"). */
+export function ones(shape: Shape, options: DTypeOptions = {}): Tensor {
+  return full(shape, 1, options, "ones");
 }
 
-/** A tensor filled with `value`. */
-export function full(shape: Shape, value: number, fn = "full"): Tensor {
+/** A tensor filled with `value` (float32 unless options.dtype is "float64"). */
+export function full(shape: Shape, value: number, options: DTypeOptions = {}, fn = "full"): Tensor {
   if (typeof value !== "number") throw new TypeError(`${fn}: value must be a number (got ${describe(value)})`);
-  const t = empty(shape, fn);
-  kernels().f32_fill(t.ptr, t.size, value);
+  const dtype = checkDtype(fn, "options.dtype", checkOptions(fn, "options", options, ["dtype"]).dtype);
+  const t = empty(shape, fn, dtype);
+  fillTensor(t, value);
   return t;
 }
 
-export interface RandomOptions {
+/** t[i] = value, in t's dtype. */
+export function fillTensor(t: Tensor, value: number): void {
+  const k = kernels();
+  if (t.dtype === "float64") k.f64_fill(t.ptr, t.size, value);
+  else k.f32_fill(t.ptr, t.size, value);
+}
+
+export interface RandomOptions extends DTypeOptions {
   /** Integer in [0, 2^32). The same seed gives the same values in every runtime. */
   seed?: number;
 }
@@ -297,24 +373,34 @@ export interface RandomOptions {
  * without one, values come from the global stream (see setSeed).
  */
 export function randn(shape: Shape, options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
-  const opts = checkOptions("randn", "options", options, ["seed", "mean", "std"]);
-  const mean = opts.mean === undefined ? 0 : checkNumber("randn", "options.mean", opts.mean, { float32: true });
-  const std = opts.std === undefined ? 1 : checkNumber("randn", "options.std", opts.std, { min: 0, float32: true });
+  const opts = checkOptions("randn", "options", options, ["seed", "mean", "std", "dtype"]);
+  const dtype = checkDtype("randn", "options.dtype", opts.dtype);
+  const float32 = dtype === "float32";
+  const mean = opts.mean === undefined ? 0 : checkNumber("randn", "options.mean", opts.mean, { float32 });
+  const std = opts.std === undefined ? 1 : checkNumber("randn", "options.std", opts.std, { min: 0, float32 });
   const given = opts.seed === undefined ? undefined : checkSeed("randn", "options.seed", opts.seed); // before allocating
-  const t = empty(shape, "randn");
+  const t = empty(shape, "randn", dtype);
   const [seed, offset] = given === undefined ? drawSeed(t.size) : [given, 0];
-  kernels().f32_rand_normal(t.ptr, t.size, seed, offset, mean, std);
+  fillNormalAt(t, seed, offset, mean, std);
   return t;
 }
 
 /** Uniform samples in [0, 1), computed in wasm; seeding as for randn. */
 export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
-  const opts = checkOptions("rand", "options", options, ["seed"]);
+  const opts = checkOptions("rand", "options", options, ["seed", "dtype"]);
+  const dtype = checkDtype("rand", "options.dtype", opts.dtype);
   const given = opts.seed === undefined ? undefined : checkSeed("rand", "options.seed", opts.seed); // before allocating
-  const t = empty(shape, "rand");
+  const t = empty(shape, "rand", dtype);
   const [seed, offset] = given === undefined ? drawSeed(t.size) : [given, 0];
-  kernels().f32_rand_uniform(t.ptr, t.size, seed, offset);
+  if (dtype === "float64") kernels().f64_rand_uniform(t.ptr, t.size, seed, offset);
+  else kernels().f32_rand_uniform(t.ptr, t.size, seed, offset);
   return t;
+}
+
+/** t[i] = mean + std * normal at counter offset + i of stream `seed`, in t's dtype (the same draws for both dtypes). */
+export function fillNormalAt(t: Tensor, seed: number, offset: number, mean: number, std: number): void {
+  if (t.dtype === "float64") kernels().f64_rand_normal(t.ptr, t.size, seed, offset, mean, std);
+  else kernels().f32_rand_normal(t.ptr, t.size, seed, offset, mean, std);
 }
 
 /**
@@ -396,7 +482,7 @@ function collectTensors(value: unknown, out: Set<Tensor>, seen: Set<unknown>): v
 }
 
 /**
- * What live tensors hold now: the bytes they own (views own none) and how many tensors are not yet
+ * What live tensors hold now: the bytes they own (4 per float32 element, 8 per float64; views own none) and how many tensors are not yet
  * disposed, views included. A view ends with its base: disposing the base is enough.
  */
 export function memory(): { bytes: number; liveTensors: number } {

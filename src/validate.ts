@@ -9,13 +9,15 @@ interface Branded {
   [TENSOR_BRAND]: true;
   shape: readonly number[];
   isDisposed: boolean;
+  dtype: string;
 }
 
 /** Short description of a value for error messages. */
 export function describe(value: unknown): string {
   if (value !== null && typeof value === "object" && TENSOR_BRAND in value) {
     const t = value as Branded;
-    return t.isDisposed ? "a disposed tensor" : `a tensor of shape [${t.shape.join(", ")}]`;
+    // float32 is the default and goes unsaid; a float64 tensor says so.
+    return t.isDisposed ? "a disposed tensor" : `a ${t.dtype === "float64" ? "float64 " : ""}tensor of shape [${t.shape.join(", ")}]`;
   }
   if (value === null) return "null";
   if (Array.isArray(value)) return `an array of length ${value.length}`;

@@ -1,22 +1,25 @@
 // Named, reusable buffers for models: a training step asks for the same keys and shapes every
 // time, so after the first step it allocates nothing (memory stays flat).
-import { empty, keep, type Shape, type Tensor } from "./tensor.js";
+import { empty, keep, type DType, type Shape, type Tensor } from "./tensor.js";
 
 export class Workspace {
   #slots = new Map<string, Tensor>();
   readonly #owner: string;
+  /** The dtype of buffers unless get() names another. */
+  readonly dtype: DType;
 
   /** `owner` names the user of the buffers in errors, e.g. "FullyConnectedNet.loss: buffer a1: out of memory". */
-  constructor(owner = "Workspace") {
+  constructor(owner = "Workspace", dtype: DType = "float32") {
     this.#owner = owner;
+    this.dtype = dtype;
   }
 
-  /** The buffer for `key` with this shape: reused when the shape matches, else replaced. Contents are undefined. */
-  get(key: string, shape: Shape): Tensor {
+  /** The buffer for `key` with this shape and dtype: reused when both match, else replaced. Contents are undefined. */
+  get(key: string, shape: Shape, dtype: DType = this.dtype): Tensor {
     const have = this.#slots.get(key);
-    if (have && !have.isDisposed && sameShape(have.shape, shape)) return have;
+    if (have && !have.isDisposed && have.dtype === dtype && sameShape(have.shape, shape)) return have;
     have?.dispose();
-    const t = keep(empty(shape, `${this.#owner}: buffer ${key}`)); // owned by the workspace, never by an enclosing tidy
+    const t = keep(empty(shape, `${this.#owner}: buffer ${key}`, dtype)); // owned by the workspace, never by an enclosing tidy
     this.#slots.set(key, t);
     return t;
   }
@@ -30,7 +33,7 @@ export class Workspace {
   /** Bytes held, for diagnostics. */
   get bytes(): number {
     let n = 0;
-    for (const t of this.#slots.values()) if (!t.isDisposed) n += t.size * 4;
+    for (const t of this.#slots.values()) if (!t.isDisposed) n += t.size * t.itemBytes;
     return n;
   }
 }

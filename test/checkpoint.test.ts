@@ -190,7 +190,37 @@ describe("resume", () => {
     });
   }
 
-  it("refuses a solver that would not continue the run, and a checkpoint taken after train() restored the best", () => {
+  it("3 epochs straight = 1 epoch, save, load, resume 2 epochs, bit for bit: DeepConvNet with augment [flip, crop, cutout, mixup]", () => {
+    const d = imageDataset();
+    const augment: tl.Augmentation[] = [{ type: "randomFlip", p: 0.5 }, { type: "randomCrop", padding: 1 }, { type: "cutout", size: 1 }, { type: "mixup", alpha: 0.3 }];
+    const options = (n: number): tl.SolverOptions => ({ ...solverOptions(n), augment });
+    const straight = train(newConvNet(), d, options(3));
+    const first = train(newConvNet(), d, options(1));
+    const ck = tl.loadCheckpoint(first.checkpoints[0]);
+    expect(ck.solver?.options.augment).toEqual(augment);
+    const resumed = train(ck.model, d, { ...solverOptions(3), ...ck.solver!.options, numEpochs: 3, updateRule: "adam" }, ck);
+    expect(resumed.solver.lossHistory).toEqual(straight.solver.lossHistory);
+    expect(resumed.checkpoints.at(-1)).toEqual(straight.checkpoints.at(-1));
+    // The augmentation changed the run (so the equality above covers its draws).
+    const plain = train(newConvNet(), d, solverOptions(3));
+    expect(plain.solver.lossHistory).not.toEqual(straight.solver.lossHistory);
+    // A solver with another augment list would not continue the run.
+    const ck2 = tl.loadCheckpoint(first.checkpoints[0]);
+    const other = new tl.Solver(ck2.model, d, { ...ck2.solver!.options, augment: augment.slice(0, 3), updateRule: "adam", verbose: false });
+    expect(() => ck2.resume(other)).toThrow(/augment .* \(saved: .*mixup/);
+    // A checkpoint without augmentation writes no augment entry (files as before).
+    expect(tl.loadCheckpoint(plain.checkpoints[0]).solver?.options.augment).toBeUndefined();
+    for (const s of [straight, first, resumed, plain]) {
+      s.solver.dispose();
+      (s.solver.model as tl.CheckpointableModel).dispose();
+    }
+    other.dispose();
+    ck2.model.dispose();
+    d.XTrain.dispose();
+    d.XVal.dispose();
+  });
+
+  it("refuses a solver that would not continue the run", () => {
     const data = dataset();
     const first = train(newNet(), data, solverOptions(1));
     const ck = tl.loadCheckpoint(first.checkpoints[0]);
@@ -201,15 +231,40 @@ describe("resume", () => {
     const builtin = new tl.Solver(ckCustom.model, data, { ...ckCustom.solver!.options, updateRule: "sgd", verbose: false });
     expect(() => ckCustom.resume(builtin)).toThrow(/updateRule sgd \(saved: a custom function: pass the same one\)/);
     for (const m of [ckCustom.model, custom.solver.model as tl.FullyConnectedNet]) m.dispose();
-    expect(() => tl.saveCheckpoint({ model: first.solver.model as tl.FullyConnectedNet, solver: first.solver })).toThrow(
-      /holds the best parameters restored at the end of train\(\)/,
-    );
     const plain = tl.loadCheckpoint(tl.saveCheckpoint({ model: first.solver.model as tl.FullyConnectedNet }));
     const s = new tl.Solver(plain.model, data, { verbose: false });
     expect(() => plain.resume(s)).toThrow(/saved without a Solver/);
     for (const m of [ck.model, plain.model, first.solver.model as tl.FullyConnectedNet]) m.dispose();
     data.XTrain.dispose();
     data.XVal.dispose();
+  });
+});
+
+describe("saving after train()", () => {
+  it("gives the same bytes as the last epoch end's checkpoint: the best params to use, the last ones to resume from", () => {
+    for (const [makeNet, data] of [[newNet, dataset()], [newConvNet, imageDataset()]] as const) {
+      const run = train(makeNet(), data, solverOptions(3));
+      const model = run.solver.model as tl.CheckpointableModel;
+      expect(run.solver.holdsBest).toBe(true);
+      const after = tl.saveCheckpoint({ model, solver: run.solver, meta: { note: "test" } });
+      expect(after).toEqual(run.checkpoints.at(-1));
+      // The saved params are the best ones: they score as the model does after train().
+      const X = tl.randn([7, ...data.XTrain.shape.slice(1)], { seed: 4 });
+      const forUse = tl.loadCheckpoint(after).model;
+      expect(forUse.loss(X).toArray()).toEqual(model.loss(X).toArray());
+      forUse.dispose();
+      // Resuming it to 5 epochs gives what 5 epochs straight give.
+      const ck = tl.loadCheckpoint(after);
+      const resumed = train(ck.model, data, { ...ck.solver!.options, numEpochs: 5, verbose: false }, ck);
+      const straight = train(makeNet(), data, solverOptions(5));
+      expect(resumed.checkpoints.at(-1)).toEqual(straight.checkpoints.at(-1));
+      for (const s of [run.solver, resumed.solver, straight.solver]) {
+        s.dispose();
+        (s.model as tl.CheckpointableModel).dispose();
+      }
+      data.XTrain.dispose();
+      data.XVal.dispose();
+    }
   });
 });
 
@@ -264,6 +319,11 @@ describe("bad checkpoints", () => {
       model.config.hiddenDims = [16, 9];
       m.model = JSON.stringify(model);
     }), /"W2" has shape \[16, 8\] but the model config gives parameter W2 the shape \[16, 9\]/],
+    ["an unknown augmentation", () => tamper(good, (_, m) => {
+      const s = JSON.parse(m.solver);
+      s.options.augment = [{ type: "randomFlip" }, { type: "rotate", degrees: 10 }];
+      m.solver = JSON.stringify(s);
+    }), /solver options.augment\[1\].type must be one of "randomFlip", "randomCrop", "cutout", "mixup" \(got "rotate"\)/],
     ["a solver history that disagrees with its iteration", () => tamper(good, (_, m) => {
       const s = JSON.parse(m.solver);
       s.lossHistory.pop();

@@ -89,7 +89,7 @@ describe("DeepConvNet", () => {
     expect(net.params.W1.shape).toEqual([4, 3, 3, 3]);
     expect(net.params.W2.shape).toEqual([6, 4, 3, 3]);
     expect(net.params.W3.shape).toEqual([6 * 2 * 3, 5]);
-    const w = net.params.W2.toArray();
+    const w = net.params.W2.toArray() as Float32Array;
     const std = Math.sqrt(w.reduce((a, b) => a + b * b, 0) / w.length);
     expect(Math.abs(std / Math.sqrt(2 / 36) - 1)).toBeLessThan(0.2); // 216 samples: loose
     net.dispose();

@@ -13,7 +13,7 @@ interface Geometry {
 const outSize = (size: number, k: number, stride: number, pad: number) => 1 + Math.floor((size + 2 * pad - k) / stride);
 
 /** Direct convolution in f64: out (N, F, Ho, Wo). */
-function naiveConv(x: Float32Array, w: Float32Array, b: Float32Array, g: Geometry): Float64Array {
+function naiveConv(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>, g: Geometry): Float64Array {
   const { N, C, H, W, F, HH, WW, stride, pad } = g;
   const Ho = outSize(H, HH, stride, pad), Wo = outSize(W, WW, stride, pad);
   const out = new Float64Array(N * F * Ho * Wo);
@@ -35,7 +35,7 @@ function naiveConv(x: Float32Array, w: Float32Array, b: Float32Array, g: Geometr
 }
 
 /** The exact gradients of sum(out · dout) in f64: [dx, dw, db]. */
-function naiveConvBackward(dout: Float32Array, x: Float32Array, w: Float32Array, g: Geometry): Float64Array[] {
+function naiveConvBackward(dout: ArrayLike<number>, x: ArrayLike<number>, w: ArrayLike<number>, g: Geometry): Float64Array[] {
   const { N, C, H, W, F, HH, WW, stride, pad } = g;
   const Ho = outSize(H, HH, stride, pad), Wo = outSize(W, WW, stride, pad);
   const dx = new Float64Array(N * C * H * W), dw = new Float64Array(F * C * HH * WW), db = new Float64Array(F);

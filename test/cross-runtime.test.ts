@@ -13,7 +13,7 @@ afterAll(async () => {
   if (outcomes.size === 0) return;
   const rows = [...outcomes].map(([name, o]) => {
     const inner = o.result.runMs === undefined ? "" : `, scenario ${o.result.runMs.toFixed(1)} ms, init ${o.result.initMs!.toFixed(1)} ms`;
-    return `  ${name.padEnd(36)} ${o.result.hash}  wall ${o.wallMs.toFixed(0)} ms${inner}`;
+    return `  ${name.padEnd(36)} ${o.result.hash}  float64 ${o.result.float64.hash}  wall ${o.wallMs.toFixed(0)} ms${inner}`;
   });
   const first = outcomes.values().next().value!.result;
   console.log(`cross-runtime (${first.steps} Adam steps, ${first.bytes} bytes hashed):\n${rows.join("\n")}`);
@@ -34,6 +34,9 @@ describe("cross-runtime: one seeded run, identical bits everywhere", () => {
       expect(result.lossHistory).toHaveLength(result.steps);
       expect(result.lossHistory.every((x) => typeof x === "number" && Number.isFinite(x))).toBe(true);
       expect(result.hash).toMatch(/^[0-9a-f]{16}$/);
+      expect(result.float64.lossHistory).toHaveLength(result.float64.steps);
+      expect(result.float64.lossHistory.every((x) => typeof x === "number" && Number.isFinite(x))).toBe(true);
+      expect(result.float64.hash).toMatch(/^[0-9a-f]{16}$/);
       if ("cspViolations" in notes) {
         // The page ran under `script-src 'self' 'wasm-unsafe-eval'` with nothing else allowed.
         expect(notes.cspViolations, `CSP (${CSP}) violations`).toEqual([]);
@@ -69,6 +72,9 @@ describe("cross-runtime: one seeded run, identical bits everywhere", () => {
       const bits = (xs: number[]) => Array.from(new BigUint64Array(Float64Array.from(xs).buffer), (b) => b.toString(16));
       expect(bits(result.lossHistory), `${name} loss history`).toEqual(bits(node.result.lossHistory));
       expect(result.hash, `${name} final weights hash`).toBe(node.result.hash);
+      expect(bits(result.float64.lossHistory), `${name} float64 loss history`).toEqual(bits(node.result.float64.lossHistory));
+      expect(result.float64.bytes, name).toBe(node.result.float64.bytes);
+      expect(result.float64.hash, `${name} float64 final weights hash`).toBe(node.result.float64.hash);
     }
   });
 
@@ -80,5 +86,9 @@ describe("cross-runtime: one seeded run, identical bits everywhere", () => {
     const head = mean(lossHistory.slice(0, 20));
     const tail = mean(lossHistory.slice(-20));
     expect(tail, `mean loss of the first 20 steps ${head}, of the last 20 ${tail}`).toBeLessThan(head * 0.5);
+    const fc64 = node.result.float64.lossHistory.slice(0, 100);
+    const head64 = mean(fc64.slice(0, 10));
+    const tail64 = mean(fc64.slice(-10));
+    expect(tail64, `float64: mean loss of the first 10 steps ${head64}, of the last 10 ${tail64}`).toBeLessThan(head64 * 0.7);
   });
 });

@@ -127,6 +127,24 @@ describe("toTensor and writeImages", () => {
     t.dispose();
   });
 
+  it("give float64 images with dtype float64, unrounded, and writeImages follows its output's dtype", () => {
+    const ds = rgb();
+    const norm = computeNormalization(ds);
+    const t = toTensor(ds, { indices: [2, 0], normalization: norm, dtype: "float64" });
+    expect(t.dtype).toBe("float64");
+    const v = t.toArray();
+    let k = 0;
+    for (const i of [2, 0]) {
+      for (let c = 0; c < 3; c++) for (let p = 0; p < 2; p++) expect(v[k++]).toBe((ds.images[(i * 3 + c) * 2 + p] / 255 - norm.mean[c]) / norm.std[c]);
+    }
+    const out = tl.zeros([2, 3, 1, 2], { dtype: "float64" });
+    const guard = tl.ones([8], { dtype: "float64" }); // allocated after out: a float32-sized write would miss, a misplaced one would hit it
+    writeImages(out, ds, [2, 0], norm);
+    expect(Array.from(out.toArray())).toEqual(Array.from(v));
+    expect(Array.from(guard.toArray())).toEqual(new Array(8).fill(1));
+    for (const x of [t, out, guard]) x.dispose();
+  });
+
   it("apply the normalization per channel, to any subset of indices", () => {
     const ds = rgb();
     const norm = computeNormalization(ds);

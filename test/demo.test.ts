@@ -2,10 +2,11 @@
 // falls, accuracy rises, the charts, weight images, predictions and init histograms render (no
 // blank canvas), and nothing breaks the CSP. Also: invalid inputs get a message next to their
 // field and start nothing; the conv model draws its filters and their feature maps; the page
-// shows tl.runtimeInfo(). The page's `?trainImages=N` (a short run) keeps this fast. Leaves a
-// screenshot in runs/demo.png.
+// shows tl.runtimeInfo(); the augmentation toggle shows augmented samples and reaches the Solver.
+// The page's `?trainImages=N` (a short run) keeps this fast. Leaves screenshots in the temp folder
+// (tensorlane-demo.png, tensorlane-demo-augment.png).
 // Like the cross-runtime test: skipped locally when Chromium or the data set is missing, fails in CI.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -182,9 +183,9 @@ describe.skipIf(reason !== null && !IN_CI)("demo page", () => {
     expect(weightPixels.hash, "the two views differ").not.toBe(changePixels.hash);
     await page.selectOption("#weightsView", "change");
 
-    mkdirSync(join(root, "runs"), { recursive: true });
-    await page.screenshot({ path: join(root, "runs", "demo.png"), fullPage: true });
-    console.log(`demo: ${state.losses.length} steps, loss ${head.toFixed(3)} -> ${tail.toFixed(3)}, validation ${(100 * last.valAcc).toFixed(1)}%, test ${(100 * state.testAcc!).toFixed(1)}%; screenshot runs/demo.png`);
+    const screenshot = join(tmpdir(), "tensorlane-demo.png"); // tests write only to temp folders
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log(`demo: ${state.losses.length} steps, loss ${head.toFixed(3)} -> ${tail.toFixed(3)}, validation ${(100 * last.valAcc).toFixed(1)}%, test ${(100 * state.testAcc!).toFixed(1)}%; screenshot ${screenshot}`);
     await closeDemo(page);
   }, 240_000);
 
@@ -272,6 +273,54 @@ describe.skipIf(reason !== null && !IN_CI)("demo page", () => {
     expect(again.error).toBeNull();
     expect(again.steps).toBe(62);
     expect(again.memory!.liveTensors, "live tensors after each run").toBe(afterStop.liveTensors);
+    await closeDemo(page);
+  }, 120_000);
+
+  it("augments: a strip of augmented samples, messages for bad values, and the Solver trains with the list", async () => {
+    const page = await openDemo();
+    expect(await page.isHidden("#augmentPanel"), "off by default").toBe(true);
+    await page.selectOption("#model", "fc-100");
+    await page.fill("#epochs", "1");
+    await page.check("#augment");
+    await page.check("#augCutout");
+    await page.check("#augMixup");
+    await page.waitForFunction(() => (window as unknown as { __demo: DemoState }).__demo.augmentPreview?.augment.length === 4, undefined, { timeout: 30_000 });
+    const { augmentPreview: preview } = await demoState(page);
+    const expected = [{ type: "randomFlip", p: 0.5 }, { type: "randomCrop", padding: 2 }, { type: "cutout", size: 8 }, { type: "mixup", alpha: 0.2 }];
+    expect(preview!.augment).toEqual(expected);
+    expect(preview!.count).toBe(8);
+    // Mixup mixes the labels too: weights per sample sum to 1, at least one sample shows two classes.
+    for (const mix of preview!.captions) expect(mix.reduce((a, [, w]) => a + w, 0)).toBeCloseTo(1, 2);
+    expect(preview!.captions.some((mix) => mix.length === 2), "a mixed pair").toBe(true);
+    const strip = await page.evaluate(() =>
+      Array.from(document.querySelectorAll("#augmentStrip figure"), (f) => {
+        const [before, after] = Array.from(f.querySelectorAll("canvas"), (c) => Array.from(c.getContext("2d")!.getImageData(0, 0, 28, 28).data));
+        return { changed: before.some((v, i) => v !== after[i]), caption: f.querySelector("figcaption")!.textContent };
+      }),
+    );
+    expect(strip.length).toBe(8);
+    for (const s of strip) expect(s.changed, `augmented differs from the original (${s.caption})`).toBe(true);
+    const canvases = (await canvasColours(page)).filter((c) => c.where === "Augmented samples");
+    expect(canvases.length).toBe(16);
+    for (const c of canvases) expect(c.colours).toBeGreaterThan(3);
+
+    // A bad value: the message next to it, nothing starts; unticking cutout clears it.
+    await page.fill("#cutoutSize", "0");
+    expect(await page.textContent("#cutoutSize-error")).toBe("Cutout size must be in [1, 28] (got 0)");
+    await page.click("#train");
+    await page.waitForTimeout(300);
+    expect((await demoState(page)).started).toBe(false);
+    await page.fill("#cutoutSize", "8");
+    expect(await page.isHidden("#cutoutSize-error")).toBe(true);
+
+    await page.click("#train");
+    await waitForDemo(page, "finished");
+    const state = await demoState(page);
+    expect(state.error).toBeNull();
+    expect(state.solverAugment, "the Solver's own augment list").toEqual(expected);
+    expect(state.steps).toBe(62);
+    expect(state.testAcc, "still learns with all four augmentations").toBeGreaterThan(0.5);
+    await page.screenshot({ path: join(tmpdir(), "tensorlane-demo-augment.png"), fullPage: true });
     await closeDemo(page);
   }, 120_000);
 

@@ -29,7 +29,7 @@ describe("FullyConnectedNet", () => {
     expect(net.params.W1.shape).toEqual([400, 300]);
     expect(net.params.W3.shape).toEqual([200, 10]);
     expect(net.params.b2.toArray().every((v) => v === 0)).toBe(true);
-    const w = net.params.W1.toArray();
+    const w = net.params.W1.toArray() as Float32Array;
     const std = Math.sqrt(w.reduce((a, b) => a + b * b, 0) / w.length);
     expect(Math.abs(std / 0.05 - 1)).toBeLessThan(0.01);
     expect(() => {
@@ -92,7 +92,7 @@ describe("FullyConnectedNet", () => {
     const y = [0, 1, 2];
     const [la] = a.loss(X, y);
     const [lb] = b.loss(X, y);
-    const sq = (t: tl.Tensor) => t.toArray().reduce((s, v) => s + v * v, 0);
+    const sq = (t: tl.Tensor) => Array.from(t.toArray()).reduce((s, v) => s + v * v, 0);
     expect(lb - la).toBeCloseTo(0.5 * (sq(a.params.W1) + sq(a.params.W2)), 3);
     [a, b].forEach((n) => n.dispose());
     X.dispose();
@@ -180,7 +180,7 @@ describe("Solver", () => {
       });
       solver.train();
       const history = [...solver.lossHistory];
-      const w = net.params.W1.toArray();
+      const w = net.params.W1.toArray() as Float32Array;
       solver.dispose();
       net.dispose();
       return { history, w };

@@ -5,7 +5,7 @@ import { gemm, type GemmVariant } from "../src/ops/gemm.js";
 beforeAll(() => tl.init());
 
 // Float64 reference of C (+)= op(A)·op(B) (+ bias), from the stored (row-major) operands.
-function reference(v: GemmVariant, a: Float32Array, b: Float32Array, c0: Float32Array, bias: Float32Array | null,
+function reference(v: GemmVariant, a: ArrayLike<number>, b: ArrayLike<number>, c0: ArrayLike<number>, bias: ArrayLike<number> | null,
   accumulate: boolean, m: number, n: number, k: number): { c: Float64Array; scale: Float64Array } {
   const c = new Float64Array(m * n), scale = new Float64Array(m * n);
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {

@@ -97,7 +97,7 @@ describe("Dropout (p is the DROP probability)", () => {
       const x = tl.full([500, 500], 10);
       for (const p of [0.25, 0.4, 0.7]) {
         const [out] = tl.Dropout.forward(x, { p, mode: "train", seed: 123 });
-        const v = out.toArray();
+        const v = out.toArray() as Float32Array;
         const dropped = v.filter((a) => a === 0).length / v.length;
         expect(Math.abs(dropped - p), `p=${p}: dropped fraction ${dropped}`).toBeLessThan(0.005);
         const kept = Math.fround(10 * Math.fround(1 / (1 - p)));

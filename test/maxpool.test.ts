@@ -7,7 +7,7 @@ import { Workspace } from "../src/workspace.js";
 initAndCheckLeaks();
 
 /** Naive max-pool: [out, dx] for x (planes, H, W) and dout; ties to the first maximum. */
-function naivePool(x: Float32Array, dout: Float32Array | null, planes: number, H: number, W: number, ph: number, pw: number, s: number) {
+function naivePool(x: ArrayLike<number>, dout: ArrayLike<number> | null, planes: number, H: number, W: number, ph: number, pw: number, s: number) {
   const Ho = 1 + Math.floor((H - ph) / s), Wo = 1 + Math.floor((W - pw) / s);
   const out = new Float64Array(planes * Ho * Wo);
   const dx = new Float64Array(planes * H * W);

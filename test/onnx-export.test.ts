@@ -312,6 +312,21 @@ describe("exportOnnx: what it writes and what it refuses", () => {
     conv.dispose();
     expect(() => exportOnnx(conv)).toThrow(/the model was disposed/);
   });
+
+  it("refuses a float64 model (either kind) with a TypeError naming its dtype, and writes nothing", () => {
+    const fc = new tl.FullyConnectedNet({ hiddenDims: [3], inputDim: 4, numClasses: 2, seed: 10, dtype: "float64" });
+    const conv = new tl.DeepConvNet({ inputDims: [1, 4, 4], numFilters: [2], maxPools: [0], numClasses: 2, seed: 10, dtype: "float64" });
+    for (const model of [fc, conv]) {
+      expect(() => exportOnnx(model)).toThrow(TypeError);
+      expect(() => exportOnnx(model)).toThrow(/exportOnnx: the model is float64; ONNX export writes float32 models only/);
+    }
+    fc.dispose();
+    conv.dispose();
+    // The same nets in float32 export (the refusal is about the dtype alone).
+    const fc32 = new tl.FullyConnectedNet({ hiddenDims: [3], inputDim: 4, numClasses: 2, seed: 10 });
+    expect(exportOnnx(fc32).length).toBeGreaterThan(0);
+    fc32.dispose();
+  });
 });
 
 describe("the built entry dist/onnx.js (needs `npm run build`; npm test does it)", () => {

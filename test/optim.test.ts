@@ -18,7 +18,7 @@ function run(rule: tl.UpdateRule, config: tl.OptimConfig): [Float32Array, tl.Opt
       expect(next).toBe(w); // in place
       c = nc;
     }
-    return [w.toArray(), c];
+    return [w.toArray() as Float32Array, c];
   });
 }
 
@@ -149,7 +149,7 @@ describe("kaimingInitializer", () => {
   it("linear (Din, Dout) with std sqrt(2/Din); conv (Dout, Din, K, K) with fanIn Din*K*K; relu=false gain 1", () => {
     tl.tidy(() => {
       const std = (t: tl.Tensor) => {
-        const v = t.toArray();
+        const v = t.toArray() as Float32Array;
         const m = v.reduce((a, b) => a + b, 0) / v.length;
         return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length);
       };

@@ -210,7 +210,7 @@ describe("out of memory at every allocation point", () => {
     fcTwin.dispose();
     convNet = new tl.DeepConvNet(convOptions);
     const convTwin = new tl.DeepConvNet(convOptions);
-    convGrad = convTwin.loss(inputs.img, [0, 1])[1].W2.toArray();
+    convGrad = convTwin.loss(inputs.img, [0, 1])[1].W2.toArray() as Float32Array;
     convTwin.dispose();
     solverNet = new tl.FullyConnectedNet({ hiddenDims: [16], inputDim: 20, numClasses: 3, seed: 3 });
     solver = new tl.Solver(solverNet, { XTrain: inputs.x, yTrain: y, XVal: inputs.x, yVal: y }, { updateRule: "adam", batchSize: 8, verbose: false, seed: 1 });
@@ -307,7 +307,7 @@ describe("out of memory at every allocation point", () => {
   it("DeepConvNet: loss fails cleanly at every point, then computes the twin's gradients", () => {
     let grad: Float32Array = new Float32Array(0);
     // Batch-norm running statistics move in attempts that got that far; train-mode gradients do not depend on them.
-    const run = sweep(/^DeepConvNet\.loss/, () => convNet.loss(inputs.img, [0, 1])[1].W2.toArray(), (g) => {
+    const run = sweep(/^DeepConvNet\.loss/, () => convNet.loss(inputs.img, [0, 1])[1].W2.toArray() as Float32Array, (g) => {
       grad = g;
       convNet.dispose();
     }, true);

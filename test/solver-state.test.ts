@@ -18,7 +18,7 @@ function noLeak(body: () => void): void {
 }
 
 /** Argmax of each row written by hand on the host, first maximum on ties (the reference predict() must match). */
-function argmaxRows(scores: Float32Array, rows: number, cols: number): Int32Array {
+function argmaxRows(scores: ArrayLike<number>, rows: number, cols: number): Int32Array {
   const out = new Int32Array(rows);
   for (let i = 0; i < rows; i++) {
     let best = 0;
@@ -308,7 +308,7 @@ describe("a Solver that owns its state", () => {
       const b = net();
       const first = new tl.Solver(b, data, options);
       let state: tl.SolverState | null = null;
-      let last: Float32Array | null = null;
+      let last: Float32Array | Float64Array | null = null;
       first.onProgress = (e) => {
         if (e.iteration === 6) {
           state = first.state();

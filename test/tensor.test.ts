@@ -259,7 +259,7 @@ describe("seeded random numbers", () => {
     expect(Math.abs(tail - 0.0455)).toBeLessThan(0.003);
     t.dispose();
     const u = tl.randn([n], { seed: 2, mean: 3, std: 0.5 });
-    const w = u.toArray();
+    const w = u.toArray() as Float32Array;
     const m2 = w.reduce((a, b) => a + b, 0) / n;
     expect(Math.abs(m2 - 3)).toBeLessThan(0.006);
     u.dispose();

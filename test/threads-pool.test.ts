@@ -26,7 +26,7 @@ function ranges(n: number, parts: number): [number, number][] {
   return Array.from({ length: parts }, (_, i) => [Math.floor((n * i) / parts), Math.floor((n * (i + 1)) / parts)] as [number, number]);
 }
 
-function relu(values: Float32Array): number[] {
+function relu(values: ArrayLike<number>): number[] {
   return Array.from(values, (v) => (v > 0 ? v : 0));
 }
 
@@ -103,6 +103,32 @@ describe("threads: pool and dispatch", () => {
       c.set(new Float32Array(m * n));
     }
     for (const t of [a, b, c, reference]) t.dispose();
+  });
+
+  it("a float64 FullyConnectedNet trained on 3 real worker threads gives the 1-thread bits (f64 kernels split across workers)", async () => {
+    const run = async (threads: number): Promise<{ history: number[]; bytes: number[] }> => {
+      await tl.init({ threads });
+      expect(threadCount()).toBe(threads);
+      ignoreThresholds(true); // small shapes: split every op as far as the thread count allows
+      const X = tl.randn([60, 20], { seed: 41, dtype: "float64" });
+      const y = labels(60, 5, 42);
+      const net = new tl.FullyConnectedNet({ hiddenDims: [24], inputDim: 20, numClasses: 5, dropout: 0.2, normalization: "batchnorm", reg: 1e-3, seed: 43, dtype: "float64" });
+      const solver = new tl.Solver(net, { XTrain: X, yTrain: y, XVal: X, yVal: y }, { updateRule: "adam", batchSize: 20, numEpochs: 10, verbose: false, seed: 44 });
+      try {
+        for (let i = 0; i < 8; i++) solver.step();
+        return { history: [...solver.lossHistory], bytes: Array.from(new Uint8Array(net.paramStore.flat.toArray().buffer)) };
+      } finally {
+        ignoreThresholds(false);
+        solver.dispose();
+        net.dispose();
+        X.dispose();
+      }
+    };
+    const one = await run(1);
+    const three = await run(3);
+    expect(one.history.every(Number.isFinite)).toBe(true);
+    expect(three.history).toEqual(one.history);
+    expect(three.bytes).toEqual(one.bytes);
   });
 
   it("threadScratch gives one 16-byte aligned, disjoint region per thread, reused until it must grow", async () => {

@@ -34,9 +34,9 @@ function withThreads<T>(n: number, f: () => T): T {
   }
 }
 
-/** The bit patterns of a tensor's values (so -0 vs 0 and NaN payloads count). */
+/** The bit patterns of a tensor's values (so -0 vs 0 and NaN payloads count): 32-bit words, two per float64 value. */
 function bits(t: tl.Tensor): number[] {
-  return Array.from(new Uint32Array(Float32Array.from(t.toArray()).buffer));
+  return Array.from(new Uint32Array(t.toArray().buffer)); // toArray copies: its buffer holds exactly the values
 }
 
 /** Bit patterns of several named results, the tensors disposed. */
@@ -282,10 +282,59 @@ describe("losses and optimizers: the same bits for any thread count", () => {
   });
 });
 
+describe("float64: the split f64 kernels give the same bits for any thread count", () => {
+  const f64 = { dtype: "float64" } as const;
+
+  it("ReLU, Tanh and Dropout (n = 1001 elements, slices at 8 bytes per element)", () => {
+    expectSameBits("float64 ReLU/Tanh/Dropout", () =>
+      tl.tidy(() => {
+        const x = tl.randn([7, 143], { seed: 5, ...f64 });
+        const dout = tl.randn([7, 143], { seed: 6, ...f64 });
+        const [r, rc] = tl.ReLU.forward(x);
+        const dr = tl.ReLU.backward(dout, rc);
+        const [t, tc] = tl.Tanh.forward(x);
+        const dt = tl.Tanh.backward(dout, tc);
+        const [d, dc] = tl.Dropout.forward(x, { p: 0.3, mode: "train", seed: 9 });
+        const dd = tl.Dropout.backward(dout, dc);
+        expect(d.dtype).toBe("float64");
+        return collect({ r: tl.keep(r), dr: tl.keep(dr), t: tl.keep(t), dt: tl.keep(dt), d: tl.keep(d), dd: tl.keep(dd) });
+      }),
+    );
+  });
+
+  it("MaxPool (split by planes, float64 argmax) forward and backward", () => {
+    expectSameBits("float64 MaxPool", () =>
+      tl.tidy(() => {
+        const x = tl.randn([5, 3, 9, 8], { seed: 19, ...f64 });
+        const [out, cache] = tl.MaxPool.forward(x, { poolHeight: 3, poolWidth: 3, stride: 2 });
+        const dx = tl.MaxPool.backward(tl.randn(out.shape, { seed: 20, ...f64 }), cache);
+        return collect({ out: tl.keep(out), dx: tl.keep(dx) });
+      }),
+    );
+  });
+
+  it("all five update rules over 1003 float64 parameters, three steps each", () => {
+    for (const rule of ["sgd", "sgdMomentum", "adagrad", "rmsprop", "adam"] as const) {
+      expectSameBits(`float64 ${rule}`, () =>
+        tl.tidy(() => {
+          const w = tl.keep(tl.randn([1003], { seed: 23, ...f64 }));
+          const config: Record<string, unknown> = {};
+          for (let s = 0; s < 3; s++) {
+            const dw = tl.randn([1003], { seed: 24 + s, ...f64 });
+            tl.updateRules[rule](w, dw, config as never);
+          }
+          disposeOptimState(config);
+          return collect({ w });
+        }),
+      );
+    }
+  });
+});
+
 describe("models trained 50 Solver steps: identical loss histories and weight hashes for 1, 2 and 3 threads", () => {
   function hashParams(params: Record<string, tl.Tensor>): number {
     let crc = 0;
-    for (const key of Object.keys(params).sort()) crc = tl.internal.crc32(new Uint8Array(Float32Array.from(params[key].toArray()).buffer), crc);
+    for (const key of Object.keys(params).sort()) crc = tl.internal.crc32(new Uint8Array(params[key].toArray().buffer), crc); // the values' own bytes (4 or 8 each)
     return crc;
   }
 
@@ -318,6 +367,18 @@ describe("models trained 50 Solver steps: identical loss histories and weight ha
     try {
       expectSameTraining("FullyConnectedNet", () =>
         train(() => new tl.FullyConnectedNet({ hiddenDims: [50, 30], inputDim: 60, numClasses: 10, dropout: 0.25, normalization: "batchnorm", reg: 1e-3, seed: 32 }), X, y),
+      );
+    } finally {
+      X.dispose();
+    }
+  });
+
+  it("float64 FullyConnectedNet with dropout and batch norm (f64 kernels: elementwise split at 8 bytes per element, GEMM unsplit)", () => {
+    const X = tl.randn([100, 60], { seed: 36, dtype: "float64" });
+    const y = labels(100, 10, 37);
+    try {
+      expectSameTraining("float64 FullyConnectedNet", () =>
+        train(() => new tl.FullyConnectedNet({ hiddenDims: [50, 30], inputDim: 60, numClasses: 10, dropout: 0.25, normalization: "batchnorm", reg: 1e-3, seed: 38, dtype: "float64" }), X, y),
       );
     } finally {
       X.dispose();

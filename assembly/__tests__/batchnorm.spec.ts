@@ -1,7 +1,7 @@
 import {
   f32_batchnorm_forward_train, f32_batchnorm_forward_test, f32_batchnorm_backward,
   f32_spatial_batchnorm_forward_train, f32_spatial_batchnorm_forward_test, f32_spatial_batchnorm_backward,
-} from "../batchnorm";
+} from "./whole";
 import {
   f32_batchnorm_forward_train__scalar, f32_batchnorm_forward_test__scalar, f32_batchnorm_backward__scalar,
 } from "../reference/batchnorm";

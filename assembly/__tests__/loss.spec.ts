@@ -1,5 +1,6 @@
-import { f32_softmax_loss, f32_svm_loss } from "../loss";
-import { f32_softmax_loss__f64, f32_svm_loss__scalar } from "../reference/loss";
+import { f32_softmax_loss_soft } from "../loss";
+import { f32_softmax_loss, f32_svm_loss } from "./whole";
+import { f32_softmax_loss__f64, f32_softmax_loss_soft__f64, f32_svm_loss__scalar } from "../reference/loss";
 import { pattern, buffer, firstDifference, guardIntact } from "./helpers";
 
 // Rows (N) and classes (C): below, at and above the 4-lane width, odd, and 17.
@@ -144,5 +145,60 @@ describe("SVM loss vs scalar twin (bit-exact)", () => {
     const want: f32[] = [-0.5, 0, 0.5, 0.5, 0, -0.5];
     for (let k = 0; k < 6; k++) expect<f32>(load<f32>(d + (<usize>k << 2))).toBe(want[k], "dscores[" + k.toString() + "]");
     expect<bool>(guardIntact(d, 6)).toBe(true);
+  });
+});
+
+/** Soft labels: row i mixes classes (7i + 3) mod c and (3i + 1) mod c with weights w, 1 - w. y: (n, c) */
+function softLabelsOf(n: i32, c: i32, w: f32): usize {
+  const y = buffer(n * c);
+  for (let i = 0; i < n; i++) {
+    const a = (7 * i + 3) % c, b = (3 * i + 1) % c;
+    const o = <usize>i * <usize>c;
+    store<f32>(y + ((o + <usize>a) << 2), load<f32>(y + ((o + <usize>a) << 2)) + w);
+    store<f32>(y + ((o + <usize>b) << 2), load<f32>(y + ((o + <usize>b) << 2)) + (1 - w));
+  }
+  return y;
+}
+
+describe("softmax loss with soft labels", () => {
+  it("vs f64 twin: n, c in 1, 2, 3, 4, 5, 7, 17, mixing weight 0.3; n = 64 c = 10", () => {
+    for (let a = 0; a < DIMS.length; a++) {
+      for (let b = 0; b < DIMS.length; b++) {
+        const n = DIMS[a], c = DIMS[b];
+        const tag = " n=" + n.toString() + " c=" + c.toString();
+        const s = scoresOf(n, c, a * 13 + b, 4, 0), y = softLabelsOf(n, c, 0.3);
+        const da = buffer(n * c), db = buffer(n * c);
+        const got = f32_softmax_loss_soft(da, s, y, n, c);
+        const want = f32_softmax_loss_soft__f64(db, s, y, n, c);
+        // As for integer labels, with the row's loss a weighted sum of two such terms.
+        near("soft loss" + tag, got, want, 2 * EPS24 * (<f64>c + 4 + 2 * want));
+        let worst: f64 = 0;
+        for (let k = 0; k < n * c; k++) worst = Math.max(worst, Math.abs(<f64>load<f32>(da + (<usize>k << 2)) - <f64>load<f32>(db + (<usize>k << 2))));
+        expect<bool>(worst <= 2 * EPS24 * (<f64>c + 8 + 8) / <f64>n).toBe(true, "soft dscores" + tag + " err " + worst.toString());
+        expect<bool>(guardIntact(da, n * c)).toBe(true);
+        expect<f64>(f32_softmax_loss_soft(0, s, y, n, c)).toBe(got, "without dscores" + tag);
+      }
+    }
+  });
+  it("one-hot soft labels give exactly the integer-label bits (loss and dscores)", () => {
+    for (let a = 0; a < DIMS.length; a++) {
+      const n = DIMS[a], c = 10;
+      const s = scoresOf(n, c, a, 4, 0), y = labelsOf(n, c), soft = softLabelsOf(n, c, 1);
+      // softLabelsOf with w = 1 puts 1 at (7i + 3) mod c and 0 at the other class: labelsOf's class.
+      const da = buffer(n * c), db = buffer(n * c);
+      expect<f64>(f32_softmax_loss_soft(da, s, soft, n, c)).toBe(f32_softmax_loss(db, s, y, n, c));
+      expect<i32>(firstDifference(da, db, n * c)).toBe(-1);
+    }
+  });
+  it("1 x 3 by hand: scores [1, 2, 3], y = [0.25, 0, 0.75]", () => {
+    // log softmax = [-2.407605964, -1.407605964, -0.407605964]
+    // loss = 0.25 * 2.407605964 + 0.75 * 0.407605964 = 0.907605964
+    // dscores = p - y = [0.0900305732 - 0.25, 0.244728471, 0.665240956 - 0.75]
+    const s = buffer(3), y = buffer(3), d = buffer(3);
+    setF32(s, [1, 2, 3]);
+    setF32(y, [0.25, 0, 0.75]);
+    near("loss", f32_softmax_loss_soft(d, s, y, 1, 3), 0.907605964, 1e-6);
+    const want: f64[] = [-0.1599694268, 0.244728471, -0.084759044];
+    for (let k = 0; k < 3; k++) near("dscores[" + k.toString() + "]", <f64>load<f32>(d + (<usize>k << 2)), want[k], 1e-7);
   });
 });

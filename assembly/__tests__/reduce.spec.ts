@@ -1,4 +1,5 @@
-import { f32_sum_rows, f32_sum_squares, f32_sum_abs, f32_add_sign, f32_argmax_rows, f32_gather_rows } from "../reduce";
+import { f32_sum_squares, f32_sum_abs, f32_add_sign, f32_argmax_rows, f32_gather_rows } from "../reduce";
+import { f32_sum_rows } from "./whole";
 import {
   f32_sum_rows__scalar, f32_sum_squares__scalar, f32_sum_abs__scalar, f32_add_sign__scalar,
   f32_argmax_rows__scalar, f32_gather_rows__scalar,

@@ -1,5 +1,5 @@
 // The range and chunk entry points that let one wasm call do one thread's share (issue 11).
-// Each is checked against its scalar twin and against the whole-batch kernel: a split into
+// Each is checked against its scalar twin and against one call over the whole range: a split into
 // pieces (unaligned boundaries, one-element and empty pieces) must give the same bits as one
 // call, and must not touch anything outside its piece.
 import { f32_gemm_work_bytes, f32_gemm_nn, f32_gemm_tn, f32_gemm_nt, f32_gemm_nn_range, f32_gemm_tn_range, f32_gemm_nt_range } from "../gemm";
@@ -9,9 +9,7 @@ import {
 } from "../conv";
 import { f32_conv_backward__direct, f32_sum_chunks__scalar, f32_conv_bias_backward_chunks__scalar } from "../reference/conv";
 import {
-  f32_batchnorm_forward_train, f32_batchnorm_forward_test, f32_batchnorm_backward,
   f32_batchnorm_forward_train_range, f32_batchnorm_forward_test_range, f32_batchnorm_backward_range,
-  f32_spatial_batchnorm_forward_train, f32_spatial_batchnorm_backward, f32_spatial_batchnorm_forward_test,
   f32_spatial_batchnorm_forward_train_range, f32_spatial_batchnorm_forward_test_range, f32_spatial_batchnorm_backward_range,
   f32_spatial_bn_sums_chunks, f32_spatial_bn_squares_chunks, f32_spatial_bn_normalize_chunks,
   f32_spatial_bn_backward_sums_chunks, f32_spatial_bn_backward_dx_chunks,
@@ -19,7 +17,12 @@ import {
 import { f32_batchnorm_forward_train__scalar, f32_batchnorm_backward__scalar } from "../reference/batchnorm";
 import { f32_sum_rows_range, f64_mean, f64_sum, f32_sum_squares, f32_sum_abs, f32_sum_squares_chunks, f32_sum_abs_chunks } from "../reduce";
 import { f32_sum_rows__scalar, f64_mean__scalar, f32_sum_squares__scalar, f32_sum_abs__scalar } from "../reference/reduce";
-import { f32_softmax_loss, f32_svm_loss, f32_softmax_loss_rows, f32_svm_loss_rows } from "../loss";
+import { f32_softmax_loss_rows, f32_svm_loss_rows } from "../loss";
+import {
+  f32_batchnorm_forward_train, f32_batchnorm_forward_test, f32_batchnorm_backward,
+  f32_spatial_batchnorm_forward_train, f32_spatial_batchnorm_backward, f32_spatial_batchnorm_forward_test,
+  f32_softmax_loss, f32_svm_loss,
+} from "./whole";
 import { f32_rand_uniform, f32_rand_normal, f32_dropout_mask, i32_rand_below } from "../random";
 import { LENGTHS, pattern, buffer, firstDifference, guardIntact } from "./helpers";
 

@@ -13,10 +13,6 @@ export function f32_scale__scalar(y: usize, x: usize, n: usize, alpha: f32): voi
   for (let i: usize = 0; i < n; i++) store<f32>(y + (i << 2), alpha * load<f32>(x + (i << 2)));
 }
 
-export function f32_add__scalar(y: usize, a: usize, b: usize, n: usize): void {
-  for (let i: usize = 0; i < n; i++) store<f32>(y + (i << 2), load<f32>(a + (i << 2)) + load<f32>(b + (i << 2)));
-}
-
 export function f32_mul__scalar(y: usize, a: usize, b: usize, n: usize): void {
   for (let i: usize = 0; i < n; i++) store<f32>(y + (i << 2), load<f32>(a + (i << 2)) * load<f32>(b + (i << 2)));
 }

@@ -53,3 +53,27 @@ export function f32_svm_loss__scalar(dscores: usize, scores: usize, y: usize, n:
   }
   return total / <f64>n;
 }
+
+/**
+ * Soft labels: L = (1/N) sum_i sum_j -y_ij log softmax_ij, with log softmax_ij = (s_ij - max_i) -
+ * log sum_k exp(s_ik - max_i); dscores_ij = (softmax_ij - y_ij) / N, rounded once to f32. All in f64.
+ */
+export function f32_softmax_loss_soft__f64(dscores: usize, scores: usize, y: usize, n: usize, c: usize): f64 {
+  let total: f64 = 0;
+  for (let i: usize = 0; i < n; i++) {
+    let top: f64 = -Infinity;
+    for (let j: usize = 0; j < c; j++) top = Math.max(top, <f64>load<f32>(scores + ((i * c + j) << 2)));
+    let sum: f64 = 0;
+    for (let j: usize = 0; j < c; j++) sum += Math.exp(<f64>load<f32>(scores + ((i * c + j) << 2)) - top);
+    const logSum = Math.log(sum);
+    for (let j: usize = 0; j < c; j++) {
+      const logP = <f64>load<f32>(scores + ((i * c + j) << 2)) - top - logSum;
+      total -= <f64>load<f32>(y + ((i * c + j) << 2)) * logP;
+      if (dscores) {
+        const p = Math.exp(<f64>load<f32>(scores + ((i * c + j) << 2)) - top) / sum;
+        store<f32>(dscores + ((i * c + j) << 2), <f32>((p - <f64>load<f32>(y + ((i * c + j) << 2))) / <f64>n));
+      }
+    }
+  }
+  return total / <f64>n;
+}

@@ -6,10 +6,10 @@ import {
   computeNormalization,
   internal,
   datasetSize,
+  FASHION_MNIST_CLASSES,
   shuffledIndices,
   splitTrainVal,
   subset,
-  toSolverData,
   toTensor,
   type ImageDataset,
   type Normalization,
@@ -43,7 +43,8 @@ export interface DataRecord {
 
 export interface RunData {
   record: DataRecord;
-  solverData: { XTrain: Tensor; yTrain: Int32Array; XVal: Tensor; yVal: Int32Array };
+  /** Byte sets: the Solver keeps them as bytes in wasm memory and normalizes each batch (same bits as float tensors). */
+  solverData: { train: ImageDataset; val: ImageDataset; normalization: Normalization };
   test: ImageDataset;
   dispose(): void;
 }
@@ -55,12 +56,29 @@ export const DATA_HINT =
 /** Loads the folder (or the built-in subset), turning "not found" into advice. */
 export async function loadSplits(source: string): Promise<DataSplits> {
   try {
-    return source === "builtin" ? await loadBuiltinData() : await loadDataFolder(source);
+    return withKnownClasses(source, source === "builtin" ? await loadBuiltinData() : await loadDataFolder(source));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (/not found|is a file/.test(message)) throw new CliError(`${message}\n${DATA_HINT}`);
     throw error;
   }
+}
+
+/**
+ * IDX files carry no class names. Fashion-MNIST is recognisable: 28x28 grey images in 10 classes,
+ * from a folder named after it or with its mean brightness (0.286; MNIST's digits are 0.131).
+ * CIFAR-10 folders get their names from the reader (batches.meta.txt or the known list).
+ */
+export function withKnownClasses(source: string, splits: DataSplits): DataSplits {
+  const { train, test } = splits;
+  if (train.classes || splits.format !== "idx" || train.numClasses !== 10 || train.shape.join() !== "1,28,28") return splits;
+  let sum = 0;
+  const n = Math.min(train.images.length, 28 * 28 * 2000);
+  for (let i = 0; i < n; i++) sum += train.images[i];
+  const mean = sum / Math.max(1, n) / 255;
+  if (!/fashion/i.test(source) && !(mean > 0.26 && mean < 0.31)) return splits;
+  const classes = FASHION_MNIST_CLASSES;
+  return { ...splits, train: { ...train, classes }, test: { ...test, classes } };
 }
 
 /** The training images to use: all, or a seeded subset of `count` (kept in file order). */
@@ -118,19 +136,15 @@ export async function prepareData(options: {
         `pass --data with the folder the run used${options.expect.source === "builtin" ? " (it used the built-in subset: omit --data)" : `: ${options.expect.source}`}`,
     );
   }
-  const solverData = toSolverData(split.train, split.val, normalization);
   return {
     record,
-    solverData,
+    solverData: { train: split.train, val: split.val, normalization },
     test: splits.test,
-    dispose() {
-      solverData.XTrain.dispose();
-      solverData.XVal.dispose();
-    },
+    dispose() {}, // the Solver frees its byte copies
   };
 }
 
-/** The test images as a normalized tensor (the caller disposes it). */
-export function testTensor(test: ImageDataset, normalization: Normalization): Tensor {
-  return toTensor(test, { normalization });
+/** The test images (or those at `indices`) as a normalized tensor (the caller disposes it). */
+export function testTensor(test: ImageDataset, normalization: Normalization, indices?: ArrayLike<number>): Tensor {
+  return toTensor(test, { normalization, indices });
 }

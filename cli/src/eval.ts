@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { decodeNormalization, encodeNormalization, init, loadCheckpoint, type Normalization } from "tensorlane";
 import { readFileBytes } from "tensorlane/node";
 import { loadSplits, testTensor, type DataRecord } from "./data.js";
+import { plural } from "./format.js";
 import { CliError } from "./errors.js";
 import type { Output } from "./progress.js";
 
@@ -38,14 +39,20 @@ export async function runEval(o: EvalOptions, out: Output): Promise<void> {
     if (record?.normalization) normalization = decodeNormalization(encodeNormalization(record.normalization)); // validated
     if (normalization === undefined) throw new CliError(`${o.checkpoint} has no data normalization: it was not written by tensorlane train`);
     if (typeof ck.model.predict !== "function") throw new CliError(`${ck.kind} has no predict()`);
-    const X = testTensor(test, normalization);
-    let pred: Int32Array;
-    try {
-      pred = ck.model.predict(X, { batchSize: o.batchSize });
-    } finally {
-      X.dispose();
-    }
+    // In chunks of whole batches (the same batches as one tensor would give), so the test set never
+    // sits in wasm memory as float32 (CIFAR-10's would take 123 MB).
     const n = test.labels.length;
+    const chunk = o.batchSize * Math.max(1, Math.floor(2000 / o.batchSize));
+    const pred = new Int32Array(n);
+    for (let start = 0; start < n; start += chunk) {
+      const indices = Int32Array.from({ length: Math.min(chunk, n - start) }, (_, i) => start + i);
+      const X = testTensor(test, normalization, indices);
+      try {
+        pred.set(ck.model.predict(X, { batchSize: o.batchSize }), start);
+      } finally {
+        X.dispose();
+      }
+    }
     const classes = test.numClasses;
     const right = new Array<number>(classes).fill(0);
     const total = new Array<number>(classes).fill(0);
@@ -58,7 +65,7 @@ export async function runEval(o: EvalOptions, out: Output): Promise<void> {
       }
     }
     const names = test.classes ?? record?.classes ?? null;
-    out.write(`${ck.kind} from ${o.checkpoint} (tensorlane ${ck.version}${ck.solver ? `, ${ck.solver.epoch} epochs` : ""})\n`);
+    out.write(`${ck.kind} from ${o.checkpoint} (tensorlane ${ck.version}${ck.solver ? `, ${plural(ck.solver.epoch, "epoch")}` : ""})\n`);
     out.write(`data: ${source === "builtin" ? "built-in Fashion-MNIST subset" : source}, ${n} test images\n`);
     const width = Math.max(5, ...Array.from({ length: classes }, (_, c) => (names?.[c] ?? String(c)).length));
     for (let c = 0; c < classes; c++) {

@@ -15,6 +15,7 @@ const px = (v: number) => String(Math.round(v * 10) / 10);
 
 /** About `count` round tick values covering [lo, hi] (steps of 1, 2 or 5 times a power of ten). */
 function ticks(lo: number, hi: number, count: number): number[] {
+  if (count <= 0) return [];
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / count;
   const power = 10 ** Math.floor(Math.log10(raw));
@@ -188,17 +189,28 @@ export interface HistogramRow {
   std: number;
 }
 
-/** Per-layer activation histograms: one row per initialization scheme, one column per layer. */
+/**
+ * Per-layer activation histograms: one column per initialization scheme, one row per layer, and
+ * one x-scale per column (shared by all its layers), so that what happens from layer to layer
+ * shows as the notes describe it: std 0.01 collapses to a spike at 0, tanh saturates at -1 and 1,
+ * Xavier with ReLU shrinks, Kaiming keeps its spread.
+ */
 export function activationHistogramsSvg(rows: readonly HistogramRow[], title: string): string {
   const schemes = [...new Set(rows.map((r) => r.scheme))];
   const layers = [...new Set(rows.map((r) => r.layer))].sort((a, b) => a - b);
-  const cell = { width: 150, height: 80, gapX: 30, gapY: 52 };
-  const left = 130;
-  const top = 70;
+  const cell = { width: 170, height: 70, gapX: 44, gapY: 40 };
+  const left = 90;
+  const top = 84;
   const body: string[] = [];
+  const xDomains = schemes.map((scheme) => {
+    const own = rows.filter((r) => r.scheme === scheme);
+    const lo = Math.min(...own.map((r) => r.edges[0]));
+    const hi = Math.max(...own.map((r) => r.edges[r.edges.length - 1]));
+    return [lo, hi > lo ? hi : lo + 1] as [number, number];
+  });
   for (const r of rows) {
-    const row = schemes.indexOf(r.scheme);
-    const col = layers.indexOf(r.layer);
+    const col = schemes.indexOf(r.scheme);
+    const row = layers.indexOf(r.layer);
     const total = Math.max(1, r.counts.reduce((a, b) => a + b, 0));
     const fractions = r.counts.map((c) => c / total);
     const p: Panel = {
@@ -206,25 +218,37 @@ export function activationHistogramsSvg(rows: readonly HistogramRow[], title: st
       y: top + row * (cell.height + cell.gapY),
       width: cell.width,
       height: cell.height,
-      xDomain: [r.edges[0], r.edges[r.edges.length - 1]],
+      xDomain: xDomains[col],
       yDomain: [0, Math.max(...fractions, 1e-9)],
     };
-    body.push(axes(p, { title: "", xTitle: "", yTitle: "", xTicks: 3, yTicks: 2, fontSize: 9 }));
+    // Tick labels only under the bottom row (the column's one scale), none inside the grid.
+    const last = row === layers.length - 1;
+    body.push(axes(p, { title: "", xTitle: "", yTitle: "", xTicks: last ? 3 : 0, yTicks: 0, fontSize: 9 }));
+    // Each bar at least 1 px wide, so a spike narrower than a pixel still shows.
     const bars = fractions
-      .map((f, i) => (f > 0 ? `M${px(sx(p, r.edges[i]))} ${px(sy(p, 0))}V${px(sy(p, f))}H${px(sx(p, r.edges[i + 1]))}V${px(sy(p, 0))}Z` : ""))
+      .map((f, i) => {
+        if (f <= 0) return "";
+        const x0 = sx(p, r.edges[i]);
+        const x1 = Math.max(sx(p, r.edges[i + 1]), x0 + 1);
+        return `M${px(x0)} ${px(sy(p, 0))}V${px(sy(p, f))}H${px(x1)}V${px(sy(p, 0))}Z`;
+      })
       .join("");
     body.push(`<path d="${bars}" fill="${COLORS.bars}" stroke="none"/>`);
-    body.push(`<text x="${px(p.x + 3)}" y="${px(p.y - 4)}" font-size="9" fill="${COLORS.text}" stroke="none" ${FONT}>mean ${r.mean.toFixed(3)}  std ${r.std.toFixed(3)}</text>`);
+    body.push(`<text x="${px(p.x + p.width)}" y="${px(p.y - 4)}" font-size="9" fill="${COLORS.text}" stroke="none" text-anchor="end" ${FONT}>mean ${r.mean.toFixed(3)}  std ${r.std.toFixed(3)}</text>`);
   }
-  schemes.forEach((scheme, row) => {
-    const y = top + row * (cell.height + cell.gapY) + cell.height / 2;
-    body.push(`<text x="${left - 38}" y="${px(y)}" font-size="11" font-weight="bold" fill="${COLORS.text}" stroke="none" text-anchor="end" dominant-baseline="middle" ${FONT}>${esc(scheme)}</text>`);
-  });
-  layers.forEach((layer, col) => {
+  schemes.forEach((scheme, col) => {
     const x = left + col * (cell.width + cell.gapX) + cell.width / 2;
-    body.push(`<text x="${px(x)}" y="${top - 22}" font-size="12" font-weight="bold" fill="${COLORS.text}" stroke="none" text-anchor="middle" ${FONT}>layer ${layer}</text>`);
+    body.push(`<text x="${px(x)}" y="${top - 26}" font-size="12" font-weight="bold" fill="${COLORS.text}" stroke="none" text-anchor="middle" ${FONT}>${esc(scheme)}</text>`);
   });
-  const width = left + layers.length * (cell.width + cell.gapX) + 10;
-  const height = top + schemes.length * (cell.height + cell.gapY) + 10;
+  layers.forEach((layer, row) => {
+    const y = top + row * (cell.height + cell.gapY) + cell.height / 2;
+    body.push(`<text x="${left - 12}" y="${px(y)}" font-size="11" font-weight="bold" fill="${COLORS.text}" stroke="none" text-anchor="end" dominant-baseline="middle" ${FONT}>layer ${layer}</text>`);
+  });
+  const width = left + schemes.length * (cell.width + cell.gapX) - cell.gapX + 20;
+  const height = top + layers.length * (cell.height + cell.gapY) - cell.gapY + 34;
+  body.push(
+    `<text x="${width / 2}" y="${height - 8}" font-size="10" fill="${COLORS.text}" stroke="none" text-anchor="middle" ${FONT}>` +
+      `activation value (one scale per column); bar height: fraction of the activations in the bin (per panel)</text>`,
+  );
   return document(width, height, title, body);
 }

@@ -16,6 +16,7 @@ Examples:
   $ tensorlane train --hidden 512,256 --dropout 0.2 --epochs 20
   $ tensorlane train --data /usr/share/datasets/fashion-mnist --epochs 15 --out runs/fmnist
   $ tensorlane train --model conv --filters 32,64,64 --batchnorm --reg 1e-3 --data /usr/share/datasets/fashion-mnist
+  $ tensorlane train --model conv --filters 32,64 --batchnorm --augment flip,crop:2 --data /usr/share/datasets/fashion-mnist
   $ tensorlane train --data ~/cifar-10-batches-bin --update momentum --lr 1e-2
   $ tensorlane train --lr-schedule cosine --warmup-epochs 1 --epochs 10
   $ tensorlane train --resume runs/fmnist/checkpoint.safetensors --epochs 20
@@ -80,6 +81,7 @@ export function buildProgram(io: Io = processIo()): Command {
     .option("--warmup-epochs <n>", "cosine: epochs of linear warm-up before annealing (may be fractional)", v.nonNegativeNumber)
     .option("--epochs <n>", "epochs to train (with --resume: the new total) (default: 10; with --resume: the run's)", v.positiveInt)
     .option("--batch-size <n>", "images per gradient step", v.positiveInt, 100)
+    .option("--augment <list>", "augment every training batch, in order: flip[:p], crop:padding, cutout:size, mixup:alpha (e.g. flip,crop:2,cutout:8,mixup:0.2)", v.augmentList)
     .option("--seed <n>", "seed for initialization, split, sampling and dropout", v.seed, 0)
     .option("--data <dir>", "IDX or CIFAR-10 binary folder (default: the built-in Fashion-MNIST subset)")
     .option("--val <n>", "training images held out for validation (default: 10%)", v.positiveInt)
@@ -87,6 +89,7 @@ export function buildProgram(io: Io = processIo()): Command {
     .option("--out <dir>", "run folder (default: runs/<name or timestamp>; with --resume: the checkpoint's folder)")
     .option("--name <name>", "run name, for the default --out runs/<name>")
     .option("--resume <file>", "continue the run saved in this checkpoint")
+    .option("--force", "overwrite the run already in the run folder", false)
     .option("--threads <n>", 'threads that run the kernels, or "auto" for every core (same results for any count)', v.threads, 1)
     .addHelpText("after", TRAIN_EXAMPLES)
     .action(async (opts: TrainOptions & { epochs?: number }, cmd: Command) => {

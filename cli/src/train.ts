@@ -1,7 +1,7 @@
 // `tensorlane train`: data -> model -> Solver with a progress display, a checkpoint written
 // atomically at every epoch end (so an interrupted run resumes from its last epoch), and at the
 // end validation/test accuracy, wall time and a picture of the curves.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import {
   DeepConvNet,
@@ -17,11 +17,13 @@ import {
   type SolverOptions,
   type UpdateRuleName,
   type WeightScale,
+  type Augmentation,
   internal,
 } from "tensorlane";
 import { readFileBytes, saveCheckpointFileSync, writeFileAtomic } from "tensorlane/node";
 import { prepareData, testTensor, type DataRecord, type RunData } from "./data.js";
 import { CliError } from "./errors.js";
+import { formatNumber, plural } from "./format.js";
 import { createProgress, formatDuration, type Output } from "./progress.js";
 
 // Destructured (not internal.x at each use): the bundle then imports the namespace, an export of dist/tensorlane.js.
@@ -53,12 +55,14 @@ export interface TrainOptions {
   epochs?: number;
   batchSize: number;
   seed: number;
+  augment?: Augmentation[];
   data?: string;
   val?: number;
   trainSamples?: number;
   out?: string;
   name?: string;
   resume?: string;
+  force?: boolean;
   /** Threads for the kernels (does not change the results, so not part of the run). */
   threads?: number | "auto";
 }
@@ -66,14 +70,34 @@ export interface TrainOptions {
 /** Options that define the run: with --resume they come from the checkpoint. */
 export const RUN_DEFINING = [
   "model", "hidden", "filters", "pools", "batchnorm", "dropout", "reg", "weightScale", "update", "lr", "lrDecay",
-  "lrSchedule", "warmupEpochs", "batchSize", "seed", "val", "trainSamples",
+  "lrSchedule", "warmupEpochs", "batchSize", "seed", "val", "trainSamples", "augment",
 ] as const;
 
 /** What a CLI checkpoint's meta holds. */
 interface RunMeta {
   data: DataRecord;
   seed: number;
-  cli: { model: string; update: string };
+  /** `options`: the run-defining options' values as the run used them (absent in older files). */
+  cli: { model: string; update: string; options?: Record<string, unknown> };
+}
+
+/** Files a run folder holds: one of them there means a run would be overwritten. */
+const RUN_FILES = ["checkpoint.safetensors", "summary.json", "training.svg"];
+
+
+/** The run-defining options' values as a run uses them (defaults filled in). */
+function runDefiningValues(o: TrainOptions, data: DataRecord): Record<string, unknown> {
+  return {
+    model: o.model, hidden: o.hidden, filters: o.filters, pools: o.pools ?? o.filters.map((_, i) => i), batchnorm: o.batchnorm,
+    dropout: o.dropout, reg: o.reg, weightScale: o.weightScale, update: o.update, lr: o.lr ?? (o.update === "adam" ? 1e-3 : 1e-2),
+    lrDecay: o.lrDecay, lrSchedule: o.lrSchedule, warmupEpochs: o.warmupEpochs ?? null, batchSize: o.batchSize, seed: o.seed, val: data.valCount, trainSamples: o.trainSamples ?? null,
+  };
+}
+
+function showValue(v: unknown): string {
+  if (Array.isArray(v)) return v.join(",");
+  if (typeof v === "number") return formatNumber(v);
+  return v === null || v === undefined ? "(default)" : String(v);
 }
 
 /** --lr-schedule / --warmup-epochs / --lr-decay as Solver options (an explicit --lr-decay does not combine with cosine). */
@@ -89,9 +113,9 @@ function scheduleOptions(o: TrainOptions, given: ReadonlySet<string>): Pick<Solv
 /** "lr 0.001 decay 0.9/epoch" or "lr 0.001 cosine, 2 warm-up epochs", from the Solver's own state. */
 function describeSchedule(solver: Solver): string {
   const s = solver.lrSchedule;
-  if (s === null) return `lr ${solver.learningRate}${solver.lrDecay !== 1 ? ` decay ${solver.lrDecay}/epoch` : ""}`;
+  if (s === null) return `lr ${(solver.learningRate === null ? "(default)" : formatNumber(solver.learningRate))}${solver.lrDecay !== 1 ? ` decay ${formatNumber(solver.lrDecay)}/epoch` : ""}`;
   if (typeof s === "function") return `lr from a custom schedule`;
-  return `lr ${solver.baseLearningRate} cosine${s.minLearningRate ? ` to ${s.minLearningRate}` : ""}${s.warmupEpochs ? `, ${s.warmupEpochs} warm-up epoch${s.warmupEpochs === 1 ? "" : "s"}` : ""}`;
+  return `lr ${(solver.baseLearningRate === null ? "(default)" : formatNumber(solver.baseLearningRate))} cosine${s.minLearningRate ? ` to ${formatNumber(s.minLearningRate)}` : ""}${s.warmupEpochs ? `, ${plural(s.warmupEpochs, "warm-up epoch")}` : ""}`;
 }
 
 function optionFlag(key: string): string {
@@ -108,6 +132,29 @@ function describeModel(model: CheckpointableModel, kind: string): string {
   // c.batchnorm: checkpoints written before both models took `normalization`.
   if (kind === "DeepConvNet") return `DeepConvNet filters ${(c.numFilters as number[]).join(",")}${c.normalization || c.batchnorm ? " + batchnorm" : ""} (${count} params)`;
   return `${kind} (${count} params)`;
+}
+
+/**
+ * Test accuracy in chunks of 1,000 images (batches of 100 as checkAccuracy scores them), so the
+ * test set never sits in wasm memory as float32 (CIFAR-10's would take 123 MB).
+ */
+function testAccuracy(solver: Solver, data: RunData): number {
+  const n = data.test.labels.length;
+  let correct = 0;
+  for (let start = 0; start < n; start += 1000) {
+    const indices = Int32Array.from({ length: Math.min(1000, n - start) }, (_, i) => start + i);
+    const X = testTensor(data.test, data.record.normalization, indices);
+    correct += Math.round(solver.checkAccuracy(X, data.test.labels.subarray(start, start + indices.length)) * indices.length);
+    X.dispose();
+  }
+  return n === 0 ? 0 : correct / n;
+}
+
+/** The --augment syntax back from the list (what the run used, also when resumed). */
+function describeAugment(list: readonly Augmentation[]): string {
+  return list
+    .map((a) => (a.type === "randomFlip" ? (a.p === undefined ? "flip" : `flip:${a.p}`) : a.type === "randomCrop" ? `crop:${a.padding}` : a.type === "cutout" ? `cutout:${a.size}` : `mixup:${a.alpha}`))
+    .join(",");
 }
 
 function describeData(r: DataRecord): string {
@@ -160,19 +207,41 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   let data: RunData;
   let model: CheckpointableModel;
   let kind: string;
+  const outDir = resolve(o.out ?? (o.resume !== undefined ? dirname(resolve(o.resume)) : join("runs", o.name ?? new Date().toISOString().replace(/:/g, "-").replace(/\..*$/, ""))));
+  const show = (p: string) => (relative(process.cwd(), p).startsWith("..") ? p : relative(process.cwd(), p) || ".");
+  const continuesHere = o.resume !== undefined && resolve(outDir) === dirname(resolve(o.resume));
+  const existing = RUN_FILES.filter((f) => existsSync(join(outDir, f)));
+  if (existing.length > 0 && !continuesHere && !o.force) {
+    const how = o.out !== undefined ? "--out" : "--name";
+    throw new CliError(
+      `${show(outDir)} already holds a run (${existing.join(", ")}), which this would overwrite. ` +
+        `Continue it with --resume ${show(join(outDir, "checkpoint.safetensors"))}, overwrite it with --force, or choose a new ${how}`,
+    );
+  }
+
   if (o.resume !== undefined) {
-    const clash = RUN_DEFINING.filter((k) => given.has(k));
-    if (clash.length > 0) {
-      throw new CliError(
-        `${clash.map(optionFlag).join(", ")} cannot be changed when resuming: the checkpoint fixes the model, optimizer and data split. ` +
-          `Resume with only --epochs, --out and --data, or start a new run without --resume`,
-      );
-    }
     const bytes = await readFileBytes(o.resume, { what: "checkpoint" });
     resumed = loadCheckpoint(bytes, o.resume);
     if (resumed.solver === null) throw new CliError(`${o.resume} holds a model without its training state: it can be evaluated (tensorlane eval) but not resumed`);
     const meta = resumed.meta as unknown as RunMeta;
     if (meta?.data?.fingerprint === undefined) throw new CliError(`${o.resume} was not written by tensorlane train (no data record): it cannot be resumed from the CLI`);
+    // Options given again with the run's own values are fine; only changes are refused.
+    const saved = meta.cli?.options ?? {};
+    const changed = RUN_DEFINING.filter((k) => given.has(k)).filter(
+      (k) => !Object.prototype.hasOwnProperty.call(saved, k) || JSON.stringify(runDefiningValues(o, meta.data)[k]) !== JSON.stringify(saved[k]),
+    );
+    if (changed.length > 0) {
+      const values = runDefiningValues(o, meta.data);
+      const what = changed.map((k) =>
+        Object.prototype.hasOwnProperty.call(saved, k)
+          ? `${optionFlag(k)} ${showValue(values[k])} (the run has ${showValue(saved[k])})`
+          : `${optionFlag(k)} ${showValue(values[k])} (this checkpoint does not record its value)`,
+      );
+      throw new CliError(
+        `${changed.map(optionFlag).join(", ")} cannot be changed when resuming: ${what.join("; ")}. The checkpoint fixes the model, optimizer and data split: ` +
+          `drop ${changed.length === 1 ? "that option" : "those options"} (or give the run's values), or start a new run without --resume`,
+      );
+    }
     runMeta = meta;
     data = await prepareData({
       source: o.data === undefined ? meta.data.source : resolve(o.data),
@@ -191,14 +260,12 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
       seed: o.seed,
     });
     ({ model, kind } = buildModel(o, data.record));
-    runMeta = { data: data.record, seed: o.seed, cli: { model: o.model, update: o.update } };
+    runMeta = { data: data.record, seed: o.seed, cli: { model: o.model, update: o.update, options: runDefiningValues(o, data.record) } };
   }
 
-  const outDir = resolve(o.out ?? (resumed ? dirname(resolve(o.resume!)) : join("runs", o.name ?? new Date().toISOString().replace(/:/g, "-").replace(/\..*$/, ""))));
   mkdirSync(outDir, { recursive: true });
   const checkpointPath = join(outDir, "checkpoint.safetensors");
   const svgPath = join(outDir, "training.svg");
-  const show = (p: string) => (relative(process.cwd(), p).startsWith("..") ? p : relative(process.cwd(), p) || ".");
 
   const saved = resumed?.solver;
   const numEpochs = o.epochs ?? saved?.options.numEpochs ?? 10;
@@ -214,13 +281,14 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
         numValSamples: null,
         seed: deriveSeed(o.seed, 103),
         verbose: false,
+        augment: o.augment ?? [],
       });
   resumed?.resume(solver);
   const perEpoch = solver.iterationsPerEpoch;
   const numIterations = numEpochs * perEpoch;
   const startIteration = solver.lossHistory.length;
   if (resumed && startIteration >= numIterations) {
-    throw new CliError(`the run in ${o.resume} already did ${solver.epoch} epochs; pass --epochs with a larger total (e.g. --epochs ${solver.epoch + 5}) to train further`);
+    throw new CliError(`the run in ${o.resume} already did ${plural(solver.epoch, "epoch")}; pass --epochs with a larger total (e.g. --epochs ${solver.epoch + 5}) to train further`);
   }
 
   const rule = Object.entries(UPDATE_RULES).find(([, r]) => r === solver.updateRuleName)?.[0] ?? "custom";
@@ -232,7 +300,8 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   }
   out.write(
     `training: ${rule} ${describeSchedule(solver)}, ` +
-      `${numEpochs} epochs x ${perEpoch} batches of ${solver.batchSize}` +
+      `${plural(numEpochs, "epoch")} x ${plural(perEpoch, "batch", "batches")} of ${solver.batchSize}` +
+      (solver.augment.length > 0 ? `, augment ${describeAugment(solver.augment)}` : "") +
       (resumed ? `, resuming after epoch ${solver.epoch} (iteration ${startIteration})` : "") +
       `\ncheckpoint after every epoch: ${show(checkpointPath)} (continue an interrupted run with --resume ${show(checkpointPath)})\n`,
   );
@@ -250,6 +319,8 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
     // Epoch end: the model holds the last params (train() restores the best only after the loop).
     saveCheckpointFileSync(checkpointPath, { model, solver, meta: runMeta as unknown as Record<string, unknown> });
     lastCheckpoint = checkpointPath;
+    // Under the supervisor (bin.ts): what to print if the run is interrupted from now on.
+    process.send?.({ checkpoint: show(checkpointPath), epoch: event.iteration / perEpoch, numEpochs });
     const loss = solver.lossHistory.slice(-perEpoch).filter(Number.isFinite);
     const mean = loss.reduce((a, b) => a + b, 0) / Math.max(1, loss.length);
     progress.log(
@@ -268,12 +339,12 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   const trainSeconds = (performance.now() - trainStart) / 1000;
 
   // The model now holds the best parameters (by validation accuracy), as saved in the checkpoint.
-  const XTest = testTensor(data.test, data.record.normalization);
-  const testAcc = solver.checkAccuracy(XTest, data.test.labels);
-  XTest.dispose();
+  const testAcc = testAccuracy(solver, data);
   const checks = solver.accuracyIterations;
   const bestIndex = solver.valAccHistory.indexOf(solver.bestValAcc);
-  const bestEpoch = bestIndex < 0 ? "?" : checks[bestIndex] === 1 && perEpoch !== 1 ? "before epoch 1" : `epoch ${Math.round(checks[bestIndex] / perEpoch)}`;
+  // The epochs done when the best validation accuracy was seen (0: after the first step).
+  const bestEpochs = bestIndex < 0 ? null : checks[bestIndex] === 1 && perEpoch !== 1 ? 0 : Math.round(checks[bestIndex] / perEpoch);
+  const bestEpoch = bestEpochs === null ? "?" : bestEpochs === 0 ? "before epoch 1" : `epoch ${bestEpochs}`;
 
   const { trainingCurvesSvg } = await import("./plots.js");
   const svg = trainingCurvesSvg({
@@ -292,12 +363,13 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
     epochs: solver.epoch,
     iterations: solver.lossHistory.length,
     valAccuracy: solver.bestValAcc,
-    bestEpoch,
+    bestEpoch: bestEpochs,
     testAccuracy: testAcc,
     testImages: data.test.labels.length,
     trainSeconds,
     wallSeconds,
     data: { ...data.record, normalization: undefined },
+    augment: solver.augment,
   };
   await writeFileAtomic(join(outDir, "summary.json"), new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`));
 

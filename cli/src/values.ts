@@ -1,6 +1,7 @@
 // Parsers for option values: each turns the text the user typed into a value, or throws
 // commander's InvalidArgumentError with what was expected (commander adds the option's name).
 import { InvalidArgumentError } from "commander";
+import type { Augmentation } from "tensorlane";
 
 export function positiveInt(text: string): number {
   const n = Number(text);
@@ -83,4 +84,36 @@ export function threads(text: string): number | "auto" {
   const n = Number(text);
   if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError('Expected a thread count from 1 to 256 or "auto", e.g. 2.');
   return n;
+}
+
+/**
+ * "flip,crop:2,cutout:8,mixup:0.2" -> the Solver's augment list, in that order. flip takes an
+ * optional probability (flip:0.3, default 0.5); crop a padding, cutout a square side, mixup a
+ * Beta alpha, all required. "none" -> [].
+ */
+export function augmentList(text: string): Augmentation[] {
+  const EXAMPLE = "e.g. flip,crop:2,cutout:8,mixup:0.2";
+  if (text.trim() === "none") return [];
+  return text.split(",").map((item) => {
+    const [name, value, ...rest] = item.trim().split(":").map((s) => s.trim());
+    const param = (what: string, check: (n: number) => boolean, expected: string): number => {
+      if (value === undefined || value === "") throw new InvalidArgumentError(`${name} needs ${what} (${name}:${expected.split(" ").at(-1)}), ${EXAMPLE}.`);
+      const n = Number(value);
+      if (!Number.isFinite(n) || !check(n)) throw new InvalidArgumentError(`${name}:${value}: expected ${expected}.`);
+      return n;
+    };
+    if (rest.length > 0) throw new InvalidArgumentError(`"${item.trim()}" has more than one value; expected name or name:value, ${EXAMPLE}.`);
+    switch (name) {
+      case "flip":
+        return value === undefined ? { type: "randomFlip" } : { type: "randomFlip", p: param("a probability", (n) => n >= 0 && n <= 1, "a flip probability in [0, 1], e.g. 0.5") };
+      case "crop":
+        return { type: "randomCrop", padding: param("a padding", (n) => Number.isInteger(n) && n >= 0 && n <= 1024, "a padding in pixels, an integer in [0, 1024], e.g. 2") };
+      case "cutout":
+        return { type: "cutout", size: param("a square size", (n) => Number.isInteger(n) && n >= 1 && n <= 1024, "a square side in pixels, an integer in [1, 1024], e.g. 8") };
+      case "mixup":
+        return { type: "mixup", alpha: param("an alpha", (n) => n > 0 && n <= 1000, "a Beta(alpha, alpha) parameter > 0, e.g. 0.2") };
+      default:
+        throw new InvalidArgumentError(`unknown augmentation "${item.trim()}": expected flip[:p], crop:padding, cutout:size, mixup:alpha or none, ${EXAMPLE}.`);
+    }
+  });
 }

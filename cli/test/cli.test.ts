@@ -1,7 +1,7 @@
 // The `tensorlane` executable as a user runs it (cli/dist/cli.js, built by `npm run build`): help,
 // a short training run on the built-in data, eval, bit-identical --resume, and errors.
-import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -148,6 +148,43 @@ describe("tensorlane CLI", () => {
     expect(clash.stderr).toMatch(/--lr-schedule cannot be changed when resuming/);
   });
 
+  it("--augment: stored in the checkpoint, and --resume continues the augmented run bit for bit", async () => {
+    const straight = join(dir, "aug-straight");
+    const split = join(dir, "aug-split");
+    const common = ["--model", "conv", "--filters", "4", "--train-samples", "300", "--val", "60", "--batch-size", "20", "--seed", "3", "--augment", "flip,crop:2,cutout:4,mixup:0.2"];
+    const [a, b] = await Promise.all([run(["train", ...common, "--epochs", "2", "--out", straight]), run(["train", ...common, "--epochs", "1", "--out", split])]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(a.stdout).toMatch(/augment flip,crop:2,cutout:4,mixup:0.2/);
+    const c = await run(["train", "--resume", join(split, "checkpoint.safetensors"), "--epochs", "2"]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/augment flip,crop:2,cutout:4,mixup:0.2, resuming after epoch 1/);
+    const x = readFileSync(join(straight, "checkpoint.safetensors"));
+    const y = readFileSync(join(split, "checkpoint.safetensors"));
+    expect(JSON.parse(tl.decodeSafetensors(new Uint8Array(x)).metadata.solver).options.augment).toEqual([
+      { type: "randomFlip" }, { type: "randomCrop", padding: 2 }, { type: "cutout", size: 4 }, { type: "mixup", alpha: 0.2 },
+    ]);
+    expect(y.equals(x), "checkpoint files differ").toBe(true);
+    const clash = await run(["train", "--resume", join(split, "checkpoint.safetensors"), "--augment", "flip"]);
+    expect(clash.stderr).toMatch(/--augment cannot be changed when resuming/);
+  });
+
+  it("--augment errors name the item and show the syntax", async () => {
+    for (const [list, message] of [
+      ["flip,rotate:10", /unknown augmentation "rotate:10": expected flip\[:p\], crop:padding, cutout:size, mixup:alpha or none/],
+      ["crop", /crop needs a padding \(crop:2\), e\.g\. flip,crop:2,cutout:8,mixup:0\.2/],
+      ["cutout:2.5", /cutout:2\.5: expected a square side in pixels, an integer in \[1, 1024\]/],
+      ["mixup:0", /mixup:0: expected a Beta\(alpha, alpha\) parameter > 0/],
+      ["flip:1.5", /flip:1\.5: expected a flip probability in \[0, 1\]/],
+      ["crop:1:2", /"crop:1:2" has more than one value/],
+    ] as const) {
+      const r = await run(["train", "--augment", list]);
+      expect(r.code, list).not.toBe(0);
+      expect(r.stderr, list).toMatch(/'--augment <list>' argument/);
+      expect(r.stderr, list).toMatch(message);
+    }
+  });
+
   it("train --model conv --batchnorm: the checkpoint holds the running statistics; eval agrees with train", async () => {
     const out = join(dir, "conv");
     const r = await run(["train", "--model", "conv", "--filters", "4", "--batchnorm", "--train-samples", "300", "--val", "60", "--batch-size", "20", "--epochs", "1", "--out", out]);
@@ -186,6 +223,88 @@ describe("tensorlane CLI", () => {
     const clash = await run(["train", "--resume", join(dir, "smoke", "checkpoint.safetensors"), "--hidden", "64"]);
     expect(clash.code).not.toBe(0);
     expect(clash.stderr).toMatch(/--hidden cannot be changed when resuming/);
+  });
+
+  it("a run folder that holds a run is not overwritten: the message names the folder, --resume, --force and a new name", async () => {
+    const out = join(dir, "smoke");
+    const before = readFileSync(join(out, "checkpoint.safetensors"));
+    const again = await run(["train", ...QUICK, "--epochs", "1", "--out", out]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/smoke already holds a run \(checkpoint\.safetensors, summary\.json, training\.svg\)/);
+    expect(again.stderr).toMatch(/--resume smoke\/checkpoint\.safetensors/);
+    expect(again.stderr).toMatch(/--force/);
+    expect(again.stderr).toMatch(/a new --out/);
+    expect(readFileSync(join(out, "checkpoint.safetensors")).equals(before), "checkpoint untouched").toBe(true);
+    const named = await run(["train", ...QUICK, "--epochs", "1", "--name", "twice"]);
+    expect(named.code, named.stderr).toBe(0);
+    const twice = await run(["train", ...QUICK, "--epochs", "1", "--name", "twice"]);
+    expect(twice.stderr).toMatch(/runs\/twice already holds a run[\s\S]*or choose a new --name/);
+    const forced = await run(["train", ...QUICK, "--epochs", "1", "--name", "twice", "--force"]);
+    expect(forced.code, forced.stderr).toBe(0);
+  });
+
+  it("--resume accepts the run's own options again and refuses only changes, naming old and new values", async () => {
+    const out = join(dir, "same");
+    const first = await run(["train", ...QUICK, "--epochs", "1", "--out", out]);
+    expect(first.code, first.stderr).toBe(0);
+    // The same command with --resume added (and a new total): every option agrees with the checkpoint.
+    const same = await run(["train", ...QUICK, "--epochs", "2", "--out", out, "--resume", join(out, "checkpoint.safetensors")]);
+    expect(same.stderr).toBe("");
+    expect(same.code).toBe(0);
+    expect(same.stdout).toMatch(/resuming after epoch 1/);
+    expect(same.stdout).toMatch(/adam lr 0\.0009 decay 0\.9\/epoch, 2 epochs x 25 batches of 20/); // the rate after one decay, as a person writes it
+    const changed = await run(["train", ...QUICK, "--lr", "0.002", "--batch-size", "25", "--epochs", "3", "--resume", join(out, "checkpoint.safetensors")]);
+    expect(changed.code).not.toBe(0);
+    expect(changed.stderr).toMatch(/--lr, --batch-size cannot be changed when resuming: --lr 0\.002 \(the run has 0\.001\); --batch-size 25 \(the run has 20\)/);
+    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    expect(typeof summary.bestEpoch).toBe("number");
+  });
+
+  it("SIGINT stops a run cleanly: the last epoch's checkpoint is intact and the printed command resumes it", async () => {
+    const out = join(dir, "interrupted");
+    const child = spawn(process.execPath, [cli, "train", ...QUICK, "--train-samples", "2000", "--epochs", "500", "--out", out], { cwd: dir });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    await new Promise<void>((ready) => {
+      const poll = setInterval(() => {
+        if (/epoch 2\/500/.test(stdout)) {
+          clearInterval(poll);
+          ready();
+        }
+      }, 20);
+    });
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((done) => child.on("exit", (c) => done(c)));
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/interrupted \(SIGINT\); the step in progress was abandoned/);
+    const epoch = Number(/The checkpoint of epoch (\d+)\/500 is intact: interrupted\/checkpoint\.safetensors/.exec(stderr)?.[1]);
+    expect(epoch, stderr).toBeGreaterThanOrEqual(2);
+    const command = /Resume with:\n {2}tensorlane (train --resume \S+)\n/.exec(stderr)?.[1];
+    expect(command, stderr).toBe("train --resume interrupted/checkpoint.safetensors");
+    expect(readdirSync(out).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    const ck = tl.loadCheckpoint(new Uint8Array(readFileSync(join(out, "checkpoint.safetensors"))));
+    expect(ck.solver?.epoch).toBe(epoch);
+    ck.model.dispose();
+    const resumed = await run([...command!.split(" "), "--epochs", String(epoch + 1)]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(new RegExp(`resuming after epoch ${epoch}`));
+  });
+
+  it("eval names Fashion-MNIST's classes for an IDX folder (IDX files carry no names) and the checkpoint stores them", async () => {
+    // The subset's IDX files in a folder whose name says nothing: recognised by what the images are.
+    const data = join(dir, "idx-folder");
+    cpSync(join(root, "data", "fashion-mnist-subset"), data, { recursive: true });
+    const out = join(dir, "named");
+    const r = await run(["train", ...QUICK, "--epochs", "1", "--data", data, "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    const meta = JSON.parse(tl.decodeSafetensors(new Uint8Array(readFileSync(join(out, "checkpoint.safetensors")))).metadata.meta);
+    expect(meta.data.classes).toEqual([...tl.FASHION_MNIST_CLASSES]);
+    const e = await run(["eval", "--checkpoint", join(out, "checkpoint.safetensors")]);
+    expect(e.code, e.stderr).toBe(0);
+    for (const name of ["T-shirt/top", "Trouser", "Ankle boot"]) expect(e.stdout).toMatch(new RegExp(`\\n  ${name.replace("/", "\\/")} +0\\.\\d{4}`));
+    expect(e.stdout).not.toMatch(/\n {2}0 +0\.\d{4}/);
   });
 
   it("eval of a corrupted or truncated checkpoint: a clear error, no stack trace", async () => {

@@ -6,8 +6,8 @@
 // Everything here is integer or basic IEEE arithmetic (+ - * /, and one sqrt per channel done in
 // wasm), so the same data and seed give the same bits in every runtime.
 import { deriveSeed } from "../random.js";
-import { empty, checkTensor, checkShape, type Tensor } from "../tensor.js";
-import { f32, kernels } from "../runtime.js";
+import { empty, checkDtype, checkTensor, checkShape, type DType, type Tensor } from "../tensor.js";
+import { kernels } from "../runtime.js";
 import { checkInteger, checkNumber, checkOptions, checkSeed, describe } from "../validate.js";
 
 export interface ImageDataset {
@@ -269,9 +269,9 @@ export function labelsOf(ds: ImageDataset, indices?: ArrayLike<number>): Int32Ar
 }
 
 /**
- * Writes images as float32 NCHW into an existing tensor of shape (indices.length, C, H, W):
- * x/255, then (x - mean[c]) / std[c] when a normalization is given. For training loops that
- * reuse one batch buffer.
+ * Writes images as NCHW into an existing tensor of shape (indices.length, C, H, W), in its dtype
+ * (float32 or float64): x/255, then (x - mean[c]) / std[c] when a normalization is given. For
+ * training loops that reuse one batch buffer.
  */
 export function writeImages(out: Tensor, ds: ImageDataset, indices: ArrayLike<number>, normalization?: Normalization): Tensor {
   const fn = "writeImages";
@@ -287,10 +287,10 @@ export function writeImages(out: Tensor, ds: ImageDataset, indices: ArrayLike<nu
 // writeImages after its checks (out, ds, indices, normalization).
 function writeImagesUnchecked(out: Tensor, ds: ImageDataset, idx: ArrayLike<number>, normalization: Normalization | undefined): Tensor {
   const [c, h, w] = ds.shape;
-  const lut = lookupTable(c, normalization);
+  const lut = lookupTable(c, normalization, out.dtype === "float64" ? Float64Array : Float32Array);
   const plane = h * w;
   const per = c * plane;
-  const view = f32(); // derived after every allocation above; nothing below allocates in wasm
+  const view = out.view(); // derived after every allocation above; nothing below allocates in wasm
   let o = out.offset;
   for (let k = 0; k < idx.length; k++) {
     let src = idx[k] * per;
@@ -303,23 +303,26 @@ function writeImagesUnchecked(out: Tensor, ds: ImageDataset, idx: ArrayLike<numb
 }
 
 /**
- * The images at `indices` (all by default) as a new float32 tensor (N, C, H, W), scaled and
- * normalized as writeImages does. Needs init().
+ * The images at `indices` (all by default) as a new tensor (N, C, H, W), float32 unless
+ * `options.dtype` is "float64", scaled and normalized as writeImages does. Needs init().
  */
-export function toTensor(ds: ImageDataset, options: { indices?: ArrayLike<number>; normalization?: Normalization } = {}): Tensor {
+export function toTensor(
+  ds: ImageDataset, options: { indices?: ArrayLike<number>; normalization?: Normalization; dtype?: DType } = {},
+): Tensor {
   const fn = "toTensor";
   checkDataset(fn, "ds", ds);
-  const opts = checkOptions(fn, "options", options, ["indices", "normalization"]);
+  const opts = checkOptions(fn, "options", options, ["indices", "normalization", "dtype"]);
+  const dtype = checkDtype(fn, "options.dtype", opts.dtype);
   const n = datasetSize(ds);
   const idx = opts.indices === undefined ? identity(n) : checkIndices(fn, opts.indices as ArrayLike<number>, n);
   const normalization = opts.normalization as Normalization | undefined;
   if (normalization !== undefined) checkNormalization(fn, "normalization", normalization, ds.shape[0]); // before allocating
-  return imagesTensor(fn, ds, idx, normalization);
+  return imagesTensor(fn, ds, idx, normalization, dtype);
 }
 
 // toTensor after its checks (ds, indices, normalization): allocate, then fill.
-function imagesTensor(fn: string, ds: ImageDataset, idx: ArrayLike<number>, normalization: Normalization | undefined): Tensor {
-  const out = empty([idx.length, ...ds.shape], fn);
+function imagesTensor(fn: string, ds: ImageDataset, idx: ArrayLike<number>, normalization: Normalization | undefined, dtype: DType = "float32"): Tensor {
+  const out = empty([idx.length, ...ds.shape], fn, dtype);
   try {
     return writeImagesUnchecked(out, ds, idx, normalization);
   } catch (error) {
@@ -328,9 +331,14 @@ function imagesTensor(fn: string, ds: ImageDataset, idx: ArrayLike<number>, norm
   }
 }
 
-// value lut[c*256 + v] = float32 of (v/255 - mean[c]) / std[c]: computed once per call, exact per entry.
-function lookupTable(channels: number, normalization: Normalization | undefined): Float32Array {
-  const lut = new Float32Array(channels * 256);
+// value lut[c*256 + v] = (v/255 - mean[c]) / std[c] rounded to the output's precision: computed
+// once per call, exact per entry. The Solver's byte path hands the same table to its wasm gather,
+// so both paths give the same bits.
+export function lookupTable(
+  channels: number, normalization: Normalization | undefined,
+  Values: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array,
+): Float32Array | Float64Array {
+  const lut = new Values(channels * 256);
   for (let ch = 0; ch < channels; ch++) {
     const mean = normalization ? normalization.mean[ch] : 0;
     const std = normalization ? normalization.std[ch] : 1;

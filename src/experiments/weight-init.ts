@@ -104,7 +104,7 @@ function checkSchemes(fn: string, value: unknown): InitScheme[] {
   });
 }
 
-function statistics(values: Float32Array, activation: "tanh" | "relu", bins: number): Omit<LayerStats, "layer"> {
+function statistics(values: Float32Array | Float64Array, activation: "tanh" | "relu", bins: number): Omit<LayerStats, "layer"> {
   let sum = 0;
   let max = 0;
   for (const v of values) {

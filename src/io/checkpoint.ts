@@ -1,7 +1,7 @@
 // Model-level checkpoints as safetensors bytes (platform-neutral: Node writes them to disk with
 // src/node/checkpoint-file.ts, a browser can keep them in IndexedDB or offer a download).
 //
-// Tensors (all F32, so PyTorch's `safetensors` reads them):
+// Tensors (F32, or F64 for a float64 model; PyTorch's `safetensors` reads both):
 //   <param>                          the parameters to use (the best seen by validation accuracy
 //                                    when a Solver is given), e.g. W1, b1, ...
 //   buffers.<name>                   non-parameter state such as batch-norm running statistics
@@ -12,7 +12,8 @@
 // Metadata (strings):
 //   format "tensorlane-checkpoint", format_version "1", tensorlane_version,
 //   model   JSON { kind, config, rngState }
-//   solver  JSON (with a Solver): Solver.state() without its tensors: options (with lrSchedule),
+//   solver  JSON (with a Solver): Solver.state() without its tensors: options (with lrSchedule,
+//           and the augment list when the run has one),
 //           epoch, iteration, rngState, histories, accuracy-check iterations, best accuracy
 //   meta    JSON, the caller's (data normalization, seed, command line, ...)
 //   crc32   of the data section, so a flipped bit in the numbers is caught, not trained on
@@ -20,6 +21,7 @@
 // Loading treats the bytes as hostile: the safetensors decoder bounds every size, then every
 // piece is checked against the model rebuilt from its config (names, shapes, JSON types), and any
 // mismatch is a FileFormatError that says what is wrong.
+import { checkAugmentations, type Augmentation } from "../augment.js";
 import { MODEL_KINDS, modelKindOf, type CheckpointableModel } from "../models/kinds.js";
 import { updateRules, type UpdateRuleName } from "../optim.js";
 import type { CosineSchedule } from "../schedule.js";
@@ -56,6 +58,8 @@ export interface SolverCheckpoint {
     updateRule?: UpdateRuleName;
     /** The cosine schedule; absent for per-epoch lrDecay, and for a custom function (`customLrSchedule`: pass the same one). */
     lrSchedule?: Required<CosineSchedule>;
+    /** The augmentations, when the run used any. */
+    augment?: Augmentation[];
     numTrainSamples: number | null;
     numValSamples: number | null;
   };
@@ -135,7 +139,7 @@ export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
   }
 
   const tensors: Record<string, SafetensorsTensor> = {};
-  const put = (name: string, shape: readonly number[], data: Float32Array): void => {
+  const put = (name: string, shape: readonly number[], data: Float32Array | Float64Array): void => {
     Object.defineProperty(tensors, name, { value: { shape, data }, enumerable: true, configurable: true, writable: true });
   };
   const buffers = model.buffers ?? {};
@@ -144,18 +148,24 @@ export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
     if (solver === null || typeof solver !== "object" || solver.model !== model) {
       throw new TypeError(`${fn}: solver must be the Solver training this model (got ${describe(solver)})`);
     }
-    if (solver.holdsBest) {
+    // After train() the model holds the restored best parameters and the Solver keeps the last
+    // ones (what resuming continues from); during training it is the other way round.
+    const last = solver.holdsBest ? solver.lastState() : null;
+    if (last !== null && Object.keys(last).length === 0) {
       throw new RangeError(
-        `${fn}: the model holds the best parameters restored at the end of train(), not the last ones training would continue from; ` +
-          `save with the solver from onProgress (e.g. at an epoch end), or save without the solver for a model to evaluate`,
+        `${fn}: the model holds the best parameters restored by restoreBest(), and the solver no longer has the last ones training would continue from; ` +
+          `save without the solver for a model to evaluate`,
       );
     }
     const st = solver.state();
-    const best = st.best;
-    for (const [name, t] of Object.entries(model.params)) put(name, t.shape, best ? best[name] : t.toArray());
-    for (const [name, t] of Object.entries(buffers)) put(`buffers.${name}`, t.shape, best ? best[`buffer:${name}`] : t.toArray());
-    for (const [name, t] of Object.entries(model.params)) put(`resume.params.${name}`, t.shape, t.toArray());
-    for (const [name, t] of Object.entries(buffers)) put(`resume.buffers.${name}`, t.shape, t.toArray());
+    // While holdsBest the model's own params are the best ones (st.best is then that same copy).
+    const best = last === null ? st.best : null;
+    const bestOf = (key: string, t: Tensor) => (best ? best[key] : t.toArray());
+    const lastOf = (key: string, t: Tensor) => (last === null ? t.toArray() : last[key]);
+    for (const [name, t] of Object.entries(model.params)) put(name, t.shape, bestOf(name, t));
+    for (const [name, t] of Object.entries(buffers)) put(`buffers.${name}`, t.shape, bestOf(`buffer:${name}`, t));
+    for (const [name, t] of Object.entries(model.params)) put(`resume.params.${name}`, t.shape, lastOf(name, t));
+    for (const [name, t] of Object.entries(buffers)) put(`resume.buffers.${name}`, t.shape, lastOf(`buffer:${name}`, t));
     const optimConfigs: Record<string, Record<string, number>> = {};
     for (const [key, { numbers, tensors: state }] of Object.entries(st.optimConfigs)) {
       for (const [field, t] of Object.entries(state)) put(`resume.optim.${key}.${field}`, t.shape, t.data);
@@ -168,7 +178,7 @@ export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
       iterationsPerEpoch: st.iterationsPerEpoch,
       rngState: st.rngState,
       bestValAcc: st.bestValAcc,
-      hasBest: best !== null,
+      hasBest: last !== null || best !== null,
       customUpdateRule: st.options.updateRule === null,
       baseLearningRate: st.baseLearningRate,
       lossHistory: st.lossHistory,
@@ -247,12 +257,16 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
   }
   try {
     const used = new Set<string>();
-    const take = (name: string, target: Tensor, role: string): Float32Array => {
+    const take = (name: string, target: Tensor, role: string): Float32Array | Float64Array => {
       const t = Object.prototype.hasOwnProperty.call(tensors, name) ? tensors[name] : undefined;
       if (t === undefined) fail(`tensor "${name}" (${role}) is missing`);
       if (t!.shape.length !== target.shape.length || t!.shape.some((d, i) => d !== target.shape[i])) {
         fail(`tensor "${name}" has shape [${t!.shape.join(", ")}] but the model config gives ${role} the shape [${target.shape.join(", ")}]`);
       }
+      // float64 models are stored as F64, float32 ones as F32: a mismatch is a damaged or edited file.
+      const fileDtype = t!.data instanceof Float64Array ? "F64" : "F32";
+      const wanted = target.dtype === "float64" ? "F64" : "F32";
+      if (fileDtype !== wanted) fail(`tensor "${name}" is ${fileDtype} but the model config (dtype ${target.dtype}) gives ${role} the dtype ${wanted}`);
       used.add(name);
       return t!.data;
     };
@@ -261,8 +275,8 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
     for (const [name, t] of Object.entries(buffers)) t.set(take(`buffers.${name}`, t, `buffer ${name}`));
 
     // The resume state is checked now, so a bad file fails at load, not halfway into training.
-    const resumeParams: Record<string, Float32Array> = {};
-    const resumeBuffers: Record<string, Float32Array> = {};
+    const resumeParams: Record<string, Float32Array | Float64Array> = {};
+    const resumeBuffers: Record<string, Float32Array | Float64Array> = {};
     const optimTensors: Record<string, Record<string, SafetensorsTensor>> = {};
     if (solverState) {
       for (const [name, t] of Object.entries(model.params)) resumeParams[name] = take(`resume.params.${name}`, t, `parameter ${name}`);
@@ -311,8 +325,8 @@ function resumeSolver(
   what: string,
   ck: LoadedCheckpoint,
   solver: Solver,
-  params: Record<string, Float32Array>,
-  buffers: Record<string, Float32Array>,
+  params: Record<string, Float32Array | Float64Array>,
+  buffers: Record<string, Float32Array | Float64Array>,
   optimTensors: Record<string, Record<string, SafetensorsTensor>>,
 ): void {
   const fn = "LoadedCheckpoint.resume";
@@ -323,7 +337,7 @@ function resumeSolver(
   }
   const model = ck.model;
   // The model holds the stored (best) parameters until now: they become the Solver's best snapshot.
-  let best: Record<string, Float32Array> | null = null;
+  let best: Record<string, Float32Array | Float64Array> | null = null;
   if (saved.hasBest) {
     best = {};
     for (const [name, t] of Object.entries(model.params)) best[name] = t.toArray();
@@ -344,6 +358,7 @@ function resumeSolver(
       numTrainSamples: o.numTrainSamples,
       numValSamples: o.numValSamples,
       seed: o.seed,
+      ...(o.augment === undefined ? {} : { augment: o.augment }),
     },
     iterationsPerEpoch: saved.iterationsPerEpoch,
     epoch: saved.epoch,
@@ -416,6 +431,14 @@ function checkSolverState(fail: (m: string) => never, s: Record<string, unknown>
       bad("options.lrSchedule", `null, "custom" or { type: "cosine", warmupEpochs, minLearningRate }`, schedule);
     }
   }
+  // Only runs with augmentation store a list (files without one read as before).
+  if (o.augment !== undefined) {
+    try {
+      o.augment = checkAugmentations("checkpoint", "solver options.augment", o.augment);
+    } catch (error) {
+      fail(error instanceof Error ? error.message.replace(/^checkpoint: /, "") : String(error));
+    }
+  }
   for (const key of ["epoch", "iteration", "iterationsPerEpoch", "rngState"] as const) if (!isCount(s[key])) bad(key, "a non-negative integer", s[key]);
   if (!num(s.bestValAcc) || s.bestValAcc < 0 || s.bestValAcc > 1) bad("bestValAcc", "a number in [0, 1]", s.bestValAcc);
   const histories: Record<string, number[]> = {};
@@ -486,10 +509,13 @@ function legacyCheckIterations(perEpoch: number, count: number): number[] {
 const littleEndian = () => new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 
-function littleEndianBytes(data: Float32Array): Uint8Array {
+function littleEndianBytes(data: Float32Array | Float64Array): Uint8Array {
   if (littleEndian()) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(data.byteLength);
   const view = new DataView(out.buffer);
-  for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i], true);
+  for (let i = 0; i < data.length; i++) {
+    if (data instanceof Float64Array) view.setFloat64(8 * i, data[i], true);
+    else view.setFloat32(4 * i, data[i], true);
+  }
   return out;
 }

@@ -1,7 +1,7 @@
 // safetensors, the format PyTorch's `safetensors` package reads and writes:
 //
 //   8 bytes   N, the header length, unsigned little-endian
-//   N bytes   UTF-8 JSON: {"__metadata__": {str: str}, "<name>": {"dtype": "F32", "shape": [...],
+//   N bytes   UTF-8 JSON: {"__metadata__": {str: str}, "<name>": {"dtype": "F32" | "F64", "shape": [...],
 //             "data_offsets": [begin, end]}, ...}, padded with spaces so the data starts 8-aligned
 //   rest      the tensors' bytes, little-endian, row-major; offsets are relative to the data start,
 //             contiguous (no gaps, no overlaps) and covering the rest of the file exactly
@@ -16,7 +16,8 @@ import { describe } from "../validate.js";
 export interface SafetensorsTensor {
   /** Row-major dimensions; [] is a scalar (one value). */
   readonly shape: readonly number[];
-  readonly data: Float32Array;
+  /** F32 tensors are Float32Arrays, F64 tensors Float64Arrays. */
+  readonly data: Float32Array | Float64Array;
 }
 
 export interface SafetensorsContents {
@@ -30,7 +31,7 @@ export interface SafetensorsContents {
 export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000;
 
 const METADATA_KEY = "__metadata__";
-/** Element sizes of the dtypes the format defines; tensorlane reads and writes F32. */
+/** Element sizes of the dtypes the format defines; tensorlane reads and writes F32 and F64. */
 const DTYPE_BYTES: Record<string, number> = {
   BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
   I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8,
@@ -63,8 +64,8 @@ export function encodeSafetensorsParts(
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
     if (name === METADATA_KEY) throw new RangeError(`${fn}: "${METADATA_KEY}" is reserved and cannot name a tensor`);
-    if (t === null || typeof t !== "object" || !(t.data instanceof Float32Array)) {
-      throw new TypeError(`${fn}: tensors["${name}"] must be { shape: number[], data: Float32Array } (got ${describe(t)})`);
+    if (t === null || typeof t !== "object" || !(t.data instanceof Float32Array || t.data instanceof Float64Array)) {
+      throw new TypeError(`${fn}: tensors["${name}"] must be { shape: number[], data: Float32Array or Float64Array } (got ${describe(t)})`);
     }
     if (!Array.isArray(t.shape) || t.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
       throw new RangeError(`${fn}: tensors["${name}"].shape must be an array of non-negative integers (got ${describe(t.shape)})`);
@@ -76,7 +77,7 @@ export function encodeSafetensorsParts(
     const bytes = littleEndianBytes(t.data);
     // defineProperty: a name such as "__proto__" becomes a plain key, as in the file
     Object.defineProperty(header, name, {
-      value: { dtype: "F32", shape: [...t.shape], data_offsets: [offset, offset + bytes.length] },
+      value: { dtype: t.data instanceof Float64Array ? "F64" : "F32", shape: [...t.shape], data_offsets: [offset, offset + bytes.length] },
       enumerable: true, configurable: true, writable: true,
     });
     offset += bytes.length;
@@ -214,24 +215,25 @@ function readHeader(fn: string, bytes: Uint8Array, what?: string): { entries: Sa
 }
 
 /**
- * Decodes a safetensors file holding F32 tensors. Each tensor's data is a fresh Float32Array (a
- * copy: safe to keep, aligned whatever the file's layout). Throws FileFormatError for a truncated,
- * corrupt or hostile file, and for dtypes other than F32.
+ * Decodes a safetensors file holding F32 and F64 tensors. Each tensor's data is a fresh
+ * Float32Array or Float64Array (a copy: safe to keep, aligned whatever the file's layout). Throws
+ * FileFormatError for a truncated, corrupt or hostile file, and for other dtypes.
  */
 export function decodeSafetensors(bytes: Uint8Array, what?: string): SafetensorsContents {
   const { entries, metadata } = readHeader("decodeSafetensors", bytes, what);
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const e of entries) {
-    if (e.dtype !== "F32") {
-      throw new FileFormatError(`decodeSafetensors: ${whatPrefix(what)}tensor "${clip(e.name)}" has dtype ${e.dtype}; tensorlane reads only F32 tensors`);
+    if (e.dtype !== "F32" && e.dtype !== "F64") {
+      throw new FileFormatError(`decodeSafetensors: ${whatPrefix(what)}tensor "${clip(e.name)}" has dtype ${e.dtype}; tensorlane reads only F32 and F64 tensors`);
     }
   }
   for (const e of entries) {
-    const data = new Float32Array((e.end - e.begin) / 4);
+    const f64 = e.dtype === "F64";
+    const data = f64 ? new Float64Array((e.end - e.begin) / 8) : new Float32Array((e.end - e.begin) / 4);
     if (littleEndian()) new Uint8Array(data.buffer).set(bytes.subarray(e.begin, e.end));
     else {
       const view = new DataView(bytes.buffer, bytes.byteOffset + e.begin, e.end - e.begin);
-      for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(4 * i, true);
+      for (let i = 0; i < data.length; i++) data[i] = f64 ? view.getFloat64(8 * i, true) : view.getFloat32(4 * i, true);
     }
     Object.defineProperty(tensors, e.name, {
       value: Object.freeze({ shape: Object.freeze([...e.shape]), data }),
@@ -241,11 +243,14 @@ export function decodeSafetensors(bytes: Uint8Array, what?: string): Safetensors
   return { tensors, metadata };
 }
 
-function littleEndianBytes(data: Float32Array): Uint8Array {
+function littleEndianBytes(data: Float32Array | Float64Array): Uint8Array {
   if (littleEndian()) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(data.byteLength);
   const view = new DataView(out.buffer);
-  for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i], true);
+  for (let i = 0; i < data.length; i++) {
+    if (data instanceof Float64Array) view.setFloat64(8 * i, data[i], true);
+    else view.setFloat32(4 * i, data[i], true);
+  }
   return out;
 }
 

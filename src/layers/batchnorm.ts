@@ -4,7 +4,7 @@
 // test:  the running statistics
 // out = gamma * (x - mean) / sqrt(var + eps) + beta. Every number is computed in wasm.
 import { batchNormBackward, batchNormForward } from "../ops/batchnorm.js";
-import { allOrNothing, checkShape, checkTensor, empty, keep, zeros, type Tensor } from "../tensor.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, keep, zeros, type DType, type Tensor } from "../tensor.js";
 import { checkEnum, checkNumber, checkOptions, shapeString } from "../validate.js";
 import { checkCache } from "./linear.js";
 
@@ -53,17 +53,20 @@ const PARAM_KEYS = ["mode", "eps", "momentum", "runningMean", "runningVar"] as c
  * caller sees them next call. Created statistics are kept out of any enclosing tidy (they are
  * state that outlives the step).
  */
-export function resolveBatchNormParam(fn: string, bnParam: unknown, features: number): BatchNormState {
+export function resolveBatchNormParam(fn: string, bnParam: unknown, features: number, dtype: DType = "float32"): BatchNormState {
   if (bnParam === undefined) throw new TypeError(`${fn}: bnParam { mode: "train" | "test", ... } is required`);
   const o = checkOptions(fn, "bnParam", bnParam, PARAM_KEYS);
   const mode = checkEnum(fn, "bnParam.mode", o.mode, ["train", "test"] as const);
   const eps = o.eps === undefined ? 1e-5 : checkNumber(fn, "bnParam.eps", o.eps, { min: 0, minExclusive: true });
-  if (Math.fround(eps) === 0) throw new RangeError(`${fn}: bnParam.eps must be > 0 in float32 (got ${eps}, which rounds to 0)`);
+  if (dtype === "float32" && Math.fround(eps) === 0) throw new RangeError(`${fn}: bnParam.eps must be > 0 in float32 (got ${eps}, which rounds to 0)`);
   const momentum = o.momentum === undefined ? 0.9 : checkNumber(fn, "bnParam.momentum", o.momentum, { min: 0, max: 1 });
   const given = (name: "runningMean" | "runningVar"): Tensor | undefined => {
     if (o[name] === undefined) return undefined;
     checkTensor(fn, `bnParam.${name}`, o[name], 1);
     checkShape(fn, `bnParam.${name}`, o[name] as Tensor, [features], "one value per feature");
+    if ((o[name] as Tensor).dtype !== dtype) {
+      throw new TypeError(`${fn}: x is ${dtype} but bnParam.${name} is ${(o[name] as Tensor).dtype}; every tensor in one call must have the same dtype`);
+    }
     return o[name] as Tensor;
   };
   // Both are checked before either is created, so a bad one leaves bnParam untouched.
@@ -72,8 +75,8 @@ export function resolveBatchNormParam(fn: string, bnParam: unknown, features: nu
   if (mean !== undefined && mean === variance) {
     throw new TypeError(`${fn}: bnParam.runningMean and bnParam.runningVar must be different tensors`);
   }
-  const runningMean = mean ?? (o.runningMean = keep(zeros([features])));
-  const runningVar = variance ?? (o.runningVar = keep(zeros([features])));
+  const runningMean = mean ?? (o.runningMean = keep(zeros([features], { dtype })));
+  const runningVar = variance ?? (o.runningVar = keep(zeros([features], { dtype })));
   return { mode, eps, momentum, runningMean, runningVar };
 }
 
@@ -92,6 +95,7 @@ export function batchNormDims(fn: string, x: unknown, gamma: unknown, beta: unkn
   if (N < 1) throw new RangeError(`${fn}: x must have at least one row (got shape ${shapeString((x as Tensor).shape)})`);
   if (D < 1) throw new RangeError(`${fn}: x must have at least one feature (got shape ${shapeString((x as Tensor).shape)})`);
   checkScaleShift(fn, gamma, beta, D, `feature of x ${shapeString((x as Tensor).shape)}`);
+  checkSameDtype(fn, [["x", x as Tensor], ["gamma", gamma as Tensor], ["beta", beta as Tensor]]);
   return [N, D];
 }
 
@@ -104,7 +108,7 @@ export function batchNormForwardInto(
   out: Tensor, mean: Tensor, invstd: Tensor, x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNormState, N: number, D: number,
 ): void {
   const p = { out: out.ptr, mean: mean.ptr, invstd: invstd.ptr, x: x.ptr, gamma: gamma.ptr, beta: beta.ptr, runningMean: state.runningMean.ptr, runningVar: state.runningVar.ptr };
-  batchNormForward(p, state.mode === "train", state.eps, state.momentum, N, D);
+  batchNormForward(p, state.mode === "train", state.eps, state.momentum, N, D, x.dtype);
 }
 
 /**
@@ -117,7 +121,7 @@ export function batchNormBackwardInto(
   dx: Tensor, dgamma: Tensor, dbeta: Tensor, dout: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, invstd: Tensor,
   mode: BatchNormMode, N: number, D: number,
 ): void {
-  batchNormBackward(dx.ptr, dgamma.ptr, dbeta.ptr, dout.ptr, x.ptr, gamma.ptr, mean.ptr, invstd.ptr, mode === "train", N, D);
+  batchNormBackward(dx.ptr, dgamma.ptr, dbeta.ptr, dout.ptr, x.ptr, gamma.ptr, mean.ptr, invstd.ptr, mode === "train", N, D, x.dtype);
 }
 
 /** Checks a cache's saved buffers against its x (shared by both batch-norm layers). */
@@ -130,6 +134,7 @@ export function checkBatchNormCache(fn: string, cache: unknown, features: (x: Te
     checkShape(fn, `cache.${name}`, c[name], [F], "one value per feature");
   }
   checkEnum(fn, "cache.mode", c.mode, ["train", "test"] as const);
+  checkSameDtype(fn, [["cache.x", c.x], ["cache.gamma", c.gamma], ["cache.mean", c.mean], ["cache.invstd", c.invstd]]);
   return c;
 }
 
@@ -141,10 +146,10 @@ const batchNormUnguarded = {
   forward(x: Tensor, gamma: Tensor, beta: Tensor, bnParam: BatchNormParam): [Tensor, BatchNormCache] {
     const fn = "BatchNorm.forward";
     const [N, D] = batchNormDims(fn, x, gamma, beta);
-    const state = resolveBatchNormParam(fn, bnParam, D);
-    const out = empty([N, D], fn);
-    const mean = empty([D], fn);
-    const invstd = empty([D], fn);
+    const state = resolveBatchNormParam(fn, bnParam, D, x.dtype);
+    const out = empty([N, D], fn, x.dtype);
+    const mean = empty([D], fn, x.dtype);
+    const invstd = empty([D], fn, x.dtype);
     batchNormForwardInto(out, mean, invstd, x, gamma, beta, state, N, D);
     return [out, { x, gamma, mean, invstd, mode: state.mode }];
   },
@@ -159,9 +164,10 @@ const batchNormUnguarded = {
     const [N, D] = x.shape;
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, x.shape, "the forward output's shape");
-    const dx = empty([N, D], fn);
-    const dgamma = empty([D], fn);
-    const dbeta = empty([D], fn);
+    checkSameDtype(fn, [["dout", dout], ["cache.x", x]]);
+    const dx = empty([N, D], fn, x.dtype);
+    const dgamma = empty([D], fn, x.dtype);
+    const dbeta = empty([D], fn, x.dtype);
     batchNormBackwardInto(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, mode, N, D);
     return [dx, dgamma, dbeta];
   },

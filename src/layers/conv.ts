@@ -4,7 +4,7 @@
 // When (H + 2·pad - HH) is not a multiple of the stride, the division FLOORS, as in PyTorch: the
 // last rows/columns that no window reaches are ignored in forward and get zero gradient.
 import { convBackward, convForward } from "../ops/conv.js";
-import { allOrNothing, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type Tensor } from "../tensor.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type Tensor } from "../tensor.js";
 import { checkInteger, checkOptions, shapeString } from "../validate.js";
 import { checkCache } from "./linear.js";
 
@@ -69,6 +69,7 @@ export function convDims(fn: string, x: Tensor, w: Tensor, b: Tensor, convParam:
   if (F === 0 || HH === 0 || WW === 0) throw new RangeError(`${fn}: ${prefix}w must have no zero-sized dimension (F, C, HH, WW) (got ${ws})`);
   if (Cw !== C) throw new RangeError(`${fn}: ${prefix}w has ${Cw} input channels (shape ${ws}) but ${prefix}x has ${C} (shape ${xs})`);
   checkShape(fn, `${prefix}b`, b, [F], `one bias per filter of ${prefix}w ${ws}`);
+  checkSameDtype(fn, [[`${prefix}x`, x], [`${prefix}w`, w], [`${prefix}b`, b]]);
   if (HH > H + 2 * pad || WW > W + 2 * pad) {
     throw new RangeError(
       `${fn}: the ${HH}x${WW} filter (w ${ws}) is larger than the padded input ${H + 2 * pad}x${W + 2 * pad} (x ${xs}, pad ${pad}): the output would be empty`,
@@ -85,10 +86,10 @@ export function convDims(fn: string, x: Tensor, w: Tensor, b: Tensor, convParam:
  * out = conv(x, w) + b, or relu(conv(x, w) + b) with `relu`. out: (N, F, Ho, Wo). The fused
  * kernel (f32_conv_forward: the im2col panels are gathered straight from x, so forward needs no
  * cols scratch), split over threads by images (ops/conv.ts). Shapes are trusted (check them once
- * with convDims).
+ * with convDims). float64: im2col + the f64 GEMM per image, unsplit (ops/conv.ts).
  */
 export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, d: ConvDims, relu = false): void {
-  convForward(out.ptr, x.ptr, w.ptr, b.ptr, d, relu);
+  convForward(out.ptr, x.ptr, w.ptr, b.ptr, d, relu, x.dtype);
 }
 
 /**
@@ -99,7 +100,7 @@ export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, d:
  * is each task's own.
  */
 export function convBackwardInto(dx: Tensor | null, dw: Tensor, db: Tensor, dout: Tensor, x: Tensor, w: Tensor, d: ConvDims): void {
-  convBackward(dx === null ? 0 : dx.ptr, dw.ptr, db.ptr, dout.ptr, x.ptr, w.ptr, d);
+  convBackward(dx === null ? 0 : dx.ptr, dw.ptr, db.ptr, dout.ptr, x.ptr, w.ptr, d, x.dtype);
 }
 
 const convUnguarded = {
@@ -110,7 +111,7 @@ const convUnguarded = {
   forward(x: Tensor, w: Tensor, b: Tensor, convParam: ConvParam = {}): [Tensor, ConvCache] {
     const fn = "Conv.forward";
     const d = convDims(fn, x, w, b, convParam);
-    const out = empty([d.N, d.F, d.Ho, d.Wo], fn);
+    const out = empty([d.N, d.F, d.Ho, d.Wo], fn, x.dtype);
     convForwardInto(out, x, w, b, d);
     return [out, { x, w, b, convParam: { stride: d.stride, pad: d.pad } }];
   },
@@ -122,9 +123,10 @@ const convUnguarded = {
     const d = convDims(fn, x, w, b, convParam, "cache.");
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, [d.N, d.F, d.Ho, d.Wo], "the forward output's shape");
-    const dx = empty(x.shape, fn);
-    const dw = empty(w.shape, fn);
-    const db = empty([d.F], fn);
+    checkSameDtype(fn, [["dout", dout], ["cache.x", x]]);
+    const dx = empty(x.shape, fn, x.dtype);
+    const dw = empty(w.shape, fn, x.dtype);
+    const db = empty([d.F], fn, x.dtype);
     convBackwardInto(dx, dw, db, dout, x, w, d);
     return [dx, dw, db];
   },

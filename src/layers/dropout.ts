@@ -3,7 +3,7 @@
 import { dropoutMask, mul } from "../ops/elementwise.js";
 import { drawSeed } from "../random.js";
 import { kernels } from "../runtime.js";
-import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkEnum, checkNumber, checkOptions, checkSeed } from "../validate.js";
 import { checkCache } from "./linear.js";
 
@@ -32,9 +32,17 @@ export function checkDropoutParam(fn: string, param: unknown): DropoutParam {
   return { p, mode, seed };
 }
 
-/** Fills mask with the inverted-dropout mask for drop probability p from stream (seed, offset). */
+/**
+ * Fills mask (in its dtype) with the inverted-dropout mask for drop probability p from stream
+ * (seed, offset). Both dtypes drop the same units for the same stream.
+ */
 export function dropoutMaskInto(mask: Tensor, p: number, seed: number, offset: number): void {
-  dropoutMask(mask.ptr, mask.size, p, seed, offset);
+  dropoutMask(mask.ptr, mask.size, p, seed, offset, mask.dtype);
+}
+
+/** out = a * b elementwise, in their dtype. out may be a or b. */
+export function mulInto(out: Tensor, a: Tensor, b: Tensor): void {
+  mul(out.ptr, a.ptr, b.ptr, out.size, out.dtype);
 }
 
 const dropoutUnguarded = {
@@ -42,15 +50,15 @@ const dropoutUnguarded = {
     const fn = "Dropout.forward";
     checkTensor(fn, "x", x);
     const { p, mode, seed } = checkDropoutParam(fn, dropoutParam);
-    const out = empty(x.shape, fn);
+    const out = empty(x.shape, fn, x.dtype);
     if (mode === "test") {
-      kernels().copy_bytes(out.ptr, x.ptr, x.size * 4);
+      kernels().copy_bytes(out.ptr, x.ptr, x.size * x.itemBytes);
       return [out, { mask: null, p, mode }];
     }
-    const mask = empty(x.shape, fn);
+    const mask = empty(x.shape, fn, x.dtype);
     const [s, offset] = seed === undefined ? drawSeed(x.size) : [seed, 0];
     dropoutMaskInto(mask, p, s, offset);
-    mul(out.ptr, x.ptr, mask.ptr, x.size);
+    mulInto(out, x, mask);
     return [out, { mask, p, mode }];
   },
 
@@ -64,13 +72,14 @@ const dropoutUnguarded = {
       // Checked before dx is allocated, so a bad cache costs nothing.
       checkTensor(fn, "cache.mask", mask);
       checkShape(fn, "dout", dout, mask.shape, "the forward input's shape");
+      checkSameDtype(fn, [["dout", dout], ["cache.mask", mask]]);
     }
-    const dx = empty(dout.shape, fn);
+    const dx = empty(dout.shape, fn, dout.dtype);
     if (!train) {
-      kernels().copy_bytes(dx.ptr, dout.ptr, dout.size * 4);
+      kernels().copy_bytes(dx.ptr, dout.ptr, dout.size * dout.itemBytes);
       return dx;
     }
-    mul(dx.ptr, dout.ptr, mask.ptr, dout.size);
+    mulInto(dx, dout, mask);
     return dx;
   },
 };

@@ -1,7 +1,7 @@
 // Linear (affine) layer: out = x.reshape(N, D) · w + b.
 import { gemm } from "../ops/gemm.js";
 import { sumRows } from "../ops/reduce.js";
-import { allOrNothing, checkShape, checkTensor, empty, sizeOf, type Tensor } from "../tensor.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, sizeOf, type Tensor } from "../tensor.js";
 import { shapeString } from "../validate.js";
 
 /** What backward needs: the forward inputs, by reference. x: (N, d1, ..., dk), w: (D, M), b: (M) */
@@ -26,12 +26,13 @@ export function linearDims(fn: string, x: Tensor, w: Tensor, b: Tensor, prefix =
     );
   }
   checkShape(fn, `${prefix}b`, b, [M], `one bias per output of ${prefix}w ${shapeString(w.shape)}`);
+  checkSameDtype(fn, [[`${prefix}x`, x], [`${prefix}w`, w], [`${prefix}b`, b]]);
   return [N, D, M];
 }
 
 /** out = x_flat · w + b. out: (N, M) */
 export function linearForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, N: number, D: number, M: number): void {
-  gemm("nn", out.ptr, x.ptr, w.ptr, N, M, D, { bias: b.ptr });
+  gemm("nn", out.ptr, x.ptr, w.ptr, N, M, D, { bias: b.ptr, dtype: out.dtype });
 }
 
 /**
@@ -41,16 +42,17 @@ export function linearForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, 
 export function linearBackwardInto(
   dx: Tensor | null, dw: Tensor, db: Tensor, dout: Tensor, x: Tensor, w: Tensor, N: number, D: number, M: number,
 ): void {
-  if (dx) gemm("nt", dx.ptr, dout.ptr, w.ptr, N, D, M);
-  gemm("tn", dw.ptr, x.ptr, dout.ptr, D, M, N);
-  sumRows(db.ptr, dout.ptr, N, M);
+  const dtype = dw.dtype;
+  if (dx) gemm("nt", dx.ptr, dout.ptr, w.ptr, N, D, M, { dtype });
+  gemm("tn", dw.ptr, x.ptr, dout.ptr, D, M, N, { dtype });
+  sumRows(db.ptr, dout.ptr, N, M, false, dtype);
 }
 
 const linearUnguarded = {
   /** out = x.reshape(N, -1) · w + b. x: (N, d1, ..., dk), w: (D, M), b: (M) -> out: (N, M) */
   forward(x: Tensor, w: Tensor, b: Tensor): [Tensor, LinearCache] {
     const [N, D, M] = linearDims("Linear.forward", x, w, b);
-    const out = empty([N, M], "Linear.forward");
+    const out = empty([N, M], "Linear.forward", x.dtype);
     linearForwardInto(out, x, w, b, N, D, M);
     return [out, { x, w, b }];
   },
@@ -62,9 +64,10 @@ const linearUnguarded = {
     const [N, D, M] = linearDims(fn, x, w, b, "cache.");
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, [N, M], "the forward output's shape");
-    const dx = empty(x.shape, fn);
-    const dw = empty([D, M], fn);
-    const db = empty([M], fn);
+    checkSameDtype(fn, [["dout", dout], ["cache.x", x]]);
+    const dx = empty(x.shape, fn, x.dtype);
+    const dw = empty([D, M], fn, x.dtype);
+    const db = empty([M], fn, x.dtype);
     linearBackwardInto(dx, dw, db, dout, x, w, N, D, M);
     return [dx, dw, db];
   },

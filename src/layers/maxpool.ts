@@ -5,8 +5,7 @@
 // backward is a scatter-add: the gradient goes to the argmax, and overlapping windows
 // (stride < window) accumulate. Ties go to the first maximum in row-major order; NaN propagates.
 import { maxPoolBackward, maxPoolForward, type PoolSizes } from "../ops/pool.js";
-import { f32 } from "../runtime.js";
-import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkInteger, checkOptions, shapeString } from "../validate.js";
 import { checkStep } from "./conv.js";
 import { checkCache } from "./linear.js";
@@ -25,7 +24,7 @@ export interface PoolDims {
 
 /**
  * x: the forward input (N, C, H, W), by reference; argmax: (N, C, Ho, Wo), the winner's index in
- * its H·W plane as an exact float32 integer (owned by the cache).
+ * its H·W plane as an exact integer of x's dtype (owned by the cache).
  */
 export interface MaxPoolCache {
   x: Tensor;
@@ -72,12 +71,12 @@ function poolSizes(d: PoolDims): PoolSizes {
  * Shapes are trusted (check once with poolDims).
  */
 export function maxPoolForwardInto(out: Tensor, argmax: Tensor | null, x: Tensor, d: PoolDims): void {
-  maxPoolForward(out.ptr, argmax === null ? 0 : argmax.ptr, x.ptr, poolSizes(d));
+  maxPoolForward(out.ptr, argmax === null ? 0 : argmax.ptr, x.ptr, poolSizes(d), x.dtype);
 }
 
 /** dx: (N, C, H, W), overwritten; dout, argmax: (N, C, Ho, Wo), argmax from maxPoolForwardInto with the same dims. */
 export function maxPoolBackwardInto(dx: Tensor, dout: Tensor, argmax: Tensor, d: PoolDims): void {
-  maxPoolBackward(dx.ptr, dout.ptr, argmax.ptr, poolSizes(d));
+  maxPoolBackward(dx.ptr, dout.ptr, argmax.ptr, poolSizes(d), dx.dtype);
 }
 
 /**
@@ -85,7 +84,7 @@ export function maxPoolBackwardInto(dx: Tensor, dout: Tensor, argmax: Tensor, d:
  * outside dx (into other tensors, or past wasm memory). One pass on the host keeps that out.
  */
 function checkArgmax(fn: string, argmax: Tensor, d: PoolDims): void {
-  const view = f32(); // nothing allocates below
+  const view = argmax.view(); // nothing allocates below
   const start = argmax.offset;
   const plane = d.H * d.W;
   for (let i = 0; i < argmax.size; i++) {
@@ -116,8 +115,8 @@ const maxPoolUnguarded = {
   forward(x: Tensor, poolParam: PoolParam): [Tensor, MaxPoolCache] {
     const fn = "MaxPool.forward";
     const d = poolDims(fn, x, poolParam);
-    const out = empty([d.N, d.C, d.Ho, d.Wo], fn);
-    const argmax = empty([d.N, d.C, d.Ho, d.Wo], fn);
+    const out = empty([d.N, d.C, d.Ho, d.Wo], fn, x.dtype);
+    const argmax = empty([d.N, d.C, d.Ho, d.Wo], fn, x.dtype);
     maxPoolForwardInto(out, argmax, x, d);
     const { poolHeight, poolWidth, stride } = d;
     const cache: MaxPoolCache = { x, argmax, poolParam: { poolHeight, poolWidth, stride } };
@@ -134,8 +133,9 @@ const maxPoolUnguarded = {
     checkShape(fn, "cache.argmax", argmax, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
+    checkSameDtype(fn, [["dout", dout], ["cache.x", x], ["cache.argmax", argmax]]);
     if (!maxPoolCacheIsTrusted(cache)) checkArgmax(fn, argmax, d); // O(size) on the host: only for caches forward did not make
-    const dx = empty(x.shape, fn);
+    const dx = empty(x.shape, fn, x.dtype);
     maxPoolBackwardInto(dx, dout, argmax, d);
     return dx;
   },

@@ -1,6 +1,6 @@
 // ReLU: out = max(x, 0); dx = dout * (x > 0).
 import { relu, reluBackward } from "../ops/elementwise.js";
-import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkCache } from "./linear.js";
 
 /** x: the forward input (any shape), by reference. */
@@ -11,8 +11,8 @@ export interface ReLUCache {
 const reluUnguarded = {
   forward(x: Tensor): [Tensor, ReLUCache] {
     checkTensor("ReLU.forward", "x", x);
-    const out = empty(x.shape, "ReLU.forward");
-    relu(out.ptr, x.ptr, x.size);
+    const out = empty(x.shape, "ReLU.forward", x.dtype);
+    reluInto(out, x);
     return [out, { x }];
   },
 
@@ -22,11 +22,22 @@ const reluUnguarded = {
     checkTensor(fn, "cache.x", x);
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, x.shape, "the forward input's shape");
-    const dx = empty(x.shape, fn);
-    reluBackward(dx.ptr, dout.ptr, x.ptr, x.size);
+    checkSameDtype(fn, [["dout", dout], ["cache.x", x]]);
+    const dx = empty(x.shape, fn, x.dtype);
+    reluBackwardInto(dx, dout, x);
     return dx;
   },
 };
+
+/** out = max(x, 0) in x's dtype. out may be x itself. */
+export function reluInto(out: Tensor, x: Tensor): void {
+  relu(out.ptr, x.ptr, x.size, x.dtype);
+}
+
+/** dx = x > 0 ? dout : 0 in x's dtype. dx may be dout itself. */
+export function reluBackwardInto(dx: Tensor, dout: Tensor, x: Tensor): void {
+  reluBackward(dx.ptr, dout.ptr, x.ptr, x.size, x.dtype);
+}
 
 // Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
 export const ReLU: typeof reluUnguarded = {

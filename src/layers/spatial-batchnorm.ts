@@ -2,7 +2,7 @@
 // NCHW directly (each channel is N contiguous runs of H*W values): no transposed copy is made.
 // Same semantics, bnParam and cache as BatchNorm, with C in place of D.
 import { spatialBatchNormBackward, spatialBatchNormForward } from "../ops/batchnorm.js";
-import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { shapeString } from "../validate.js";
 import {
   checkBatchNormCache, checkScaleShift, resolveBatchNormParam,
@@ -20,6 +20,7 @@ export function spatialBatchNormDims(fn: string, x: unknown, gamma: unknown, bet
     throw new RangeError(`${fn}: x must be (N, C, H, W) with every dimension >= 1 (got shape ${shapeString(shape)})`);
   }
   checkScaleShift(fn, gamma, beta, C, `channel of x ${shapeString(shape)}`);
+  checkSameDtype(fn, [["x", x as Tensor], ["gamma", gamma as Tensor], ["beta", beta as Tensor]]);
   return [N, C, H * W];
 }
 
@@ -33,7 +34,7 @@ export function spatialBatchNormForwardInto(
   N: number, C: number, S: number,
 ): void {
   const p = { out: out.ptr, mean: mean.ptr, invstd: invstd.ptr, x: x.ptr, gamma: gamma.ptr, beta: beta.ptr, runningMean: state.runningMean.ptr, runningVar: state.runningVar.ptr };
-  spatialBatchNormForward(p, state.mode === "train", state.eps, state.momentum, N, C, S);
+  spatialBatchNormForward(p, state.mode === "train", state.eps, state.momentum, N, C, S, x.dtype);
 }
 
 /**
@@ -45,7 +46,7 @@ export function spatialBatchNormBackwardInto(
   dx: Tensor, dgamma: Tensor, dbeta: Tensor, dout: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, invstd: Tensor,
   mode: BatchNormMode, N: number, C: number, S: number,
 ): void {
-  spatialBatchNormBackward(dx.ptr, dgamma.ptr, dbeta.ptr, dout.ptr, x.ptr, gamma.ptr, mean.ptr, invstd.ptr, mode === "train", N, C, S);
+  spatialBatchNormBackward(dx.ptr, dgamma.ptr, dbeta.ptr, dout.ptr, x.ptr, gamma.ptr, mean.ptr, invstd.ptr, mode === "train", N, C, S, x.dtype);
 }
 
 const spatialBatchNormUnguarded = {
@@ -53,10 +54,10 @@ const spatialBatchNormUnguarded = {
   forward(x: Tensor, gamma: Tensor, beta: Tensor, bnParam: BatchNormParam): [Tensor, SpatialBatchNormCache] {
     const fn = "SpatialBatchNorm.forward";
     const [N, C, S] = spatialBatchNormDims(fn, x, gamma, beta);
-    const state = resolveBatchNormParam(fn, bnParam, C);
-    const out = empty(x.shape, fn);
-    const mean = empty([C], fn);
-    const invstd = empty([C], fn);
+    const state = resolveBatchNormParam(fn, bnParam, C, x.dtype);
+    const out = empty(x.shape, fn, x.dtype);
+    const mean = empty([C], fn, x.dtype);
+    const invstd = empty([C], fn, x.dtype);
     spatialBatchNormForwardInto(out, mean, invstd, x, gamma, beta, state, N, C, S);
     return [out, { x, gamma, mean, invstd, mode: state.mode }];
   },
@@ -71,9 +72,10 @@ const spatialBatchNormUnguarded = {
     const [N, C, H, W] = x.shape;
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, x.shape, "the forward output's shape");
-    const dx = empty(x.shape, fn);
-    const dgamma = empty([C], fn);
-    const dbeta = empty([C], fn);
+    checkSameDtype(fn, [["dout", dout], ["cache.x", x]]);
+    const dx = empty(x.shape, fn, x.dtype);
+    const dgamma = empty([C], fn, x.dtype);
+    const dbeta = empty([C], fn, x.dtype);
     spatialBatchNormBackwardInto(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, mode, N, C, H * W);
     return [dx, dgamma, dbeta];
   },

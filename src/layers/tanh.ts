@@ -1,7 +1,7 @@
 // Tanh: out = tanh(x), computed in wasm (within ~0.5 ulp, same bits in every engine);
 // dx = dout * (1 - out^2), from the saved output.
 import { tanh, tanhBackward } from "../ops/elementwise.js";
-import { allOrNothing, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { checkCache } from "./linear.js";
 
 /** out: the forward output (any shape), by reference. */
@@ -11,18 +11,18 @@ export interface TanhCache {
 
 /** out = tanh(x). out, x: (n) any shape of the same size; out may be x itself (then backward still works: it needs only out). */
 export function tanhForwardInto(out: Tensor, x: Tensor): void {
-  tanh(out.ptr, x.ptr, x.size);
+  tanh(out.ptr, x.ptr, x.size, x.dtype);
 }
 
 /** dx = dout * (1 - out^2). dx, dout, out: same size; dx may be dout itself. */
 export function tanhBackwardInto(dx: Tensor, dout: Tensor, out: Tensor): void {
-  tanhBackward(dx.ptr, dout.ptr, out.ptr, out.size);
+  tanhBackward(dx.ptr, dout.ptr, out.ptr, out.size, out.dtype);
 }
 
 const tanhUnguarded = {
   forward(x: Tensor): [Tensor, TanhCache] {
     checkTensor("Tanh.forward", "x", x);
-    const out = empty(x.shape, "Tanh.forward");
+    const out = empty(x.shape, "Tanh.forward", x.dtype);
     tanhForwardInto(out, x);
     return [out, { out }];
   },
@@ -33,7 +33,8 @@ const tanhUnguarded = {
     checkTensor(fn, "cache.out", out);
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, out.shape, "the forward output's shape");
-    const dx = empty(out.shape, fn);
+    checkSameDtype(fn, [["dout", dout], ["cache.out", out]]);
+    const dx = empty(out.shape, fn, out.dtype);
     tanhBackwardInto(dx, dout, out);
     return dx;
   },

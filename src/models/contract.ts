@@ -1,7 +1,7 @@
 // The model contract: what a training loop, a checkpoint and a caller of predict() need of a
 // model. It sits below both the models and the Solver, so a model never imports the loop that
 // trains it, and the Solver never imports a concrete model.
-import type { Labels } from "../labels.js";
+import type { Targets } from "../targets.js";
 import type { Tensor } from "../tensor.js";
 import type { ParamStore } from "./param-store.js";
 
@@ -16,8 +16,11 @@ export interface TrainableModel {
   params: Record<string, Tensor>;
   /** Test-mode class scores (N, C); the caller owns the result. */
   loss(X: Tensor): Tensor;
-  /** Training mode: [loss, gradients by parameter name]. */
-  loss(X: Tensor, y: Labels): [number, Record<string, Tensor>];
+  /**
+   * Training mode: [loss, gradients by parameter name]. y: integer labels, or soft labels
+   * (N, numClasses) when the Solver's augment list has a mixup.
+   */
+  loss(X: Tensor, y: Targets): [number, Record<string, Tensor>];
   /**
    * Class index of each row of X (the argmax of the test-mode scores, first maximum on ties).
    * Optional: the Solver scores a model without it through loss(X).

@@ -2,17 +2,15 @@
 // the course's DeepConvNet, with explicit passes over workspace buffers (a training step
 // allocates nothing after the first). Batch norm runs in train mode inside loss(X, y) and in test
 // mode inside loss(X).
-import { relu, reluBackward } from "../ops/elementwise.js";
-import { softmaxLossRows } from "../ops/loss.js";
 import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
-import { labelsToWasm, type Labels } from "../labels.js";
+import { softmaxLossKernel, targetsToWasm, type Targets } from "../targets.js";
 import { convBackwardInto, convForwardInto, type ConvDims } from "../layers/conv.js";
 import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
 import { maxPoolBackwardInto, maxPoolForwardInto, type PoolDims } from "../layers/maxpool.js";
 import { spatialBatchNormBackwardInto, spatialBatchNormForwardInto } from "../layers/spatial-batchnorm.js";
+import { reluBackwardInto, reluInto } from "../layers/relu.js";
 import { drawSubSeed, deriveSeed } from "../random.js";
-import { kernels } from "../runtime.js";
-import { checkTensor, empty, type Tensor } from "../tensor.js";
+import { checkDtype, checkTensor, empty, fillTensor, type DType, type Tensor } from "../tensor.js";
 import { checkEnum, checkInteger, checkNumber, checkOptions, checkSeed, describe, listString, shapeString } from "../validate.js";
 import { WorkspaceModel } from "./model.js";
 import { checkDims, checkNormalizationOption, type Normalization } from "./options.js";
@@ -35,9 +33,11 @@ export interface DeepConvNetOptions {
   reg?: number;
   regularization?: Regularization;
   seed?: number;
+  /** Parameters, gradients and inputs in "float32" (default) or "float64". */
+  dtype?: DType;
 }
 
-const KNOWN = ["inputDims", "numFilters", "maxPools", "normalization", "batchnorm", "numClasses", "weightScale", "reg", "regularization", "seed"];
+const KNOWN = ["inputDims", "numFilters", "maxPools", "normalization", "batchnorm", "numClasses", "weightScale", "reg", "regularization", "seed", "dtype"];
 const CONV = { HH: 3, WW: 3, stride: 1, pad: 1 };
 const POOL = { poolHeight: 2, poolWidth: 2, stride: 2 };
 
@@ -70,6 +70,7 @@ export class DeepConvNet extends WorkspaceModel {
     const reg = o.reg === undefined ? 0 : checkNumber(fn, "reg", o.reg, { min: 0 });
     const regularization = o.regularization === undefined ? "l2" : checkEnum(fn, "regularization", o.regularization, ["l2", "l1"] as const);
     const seed = o.seed === undefined ? drawSubSeed() : checkSeed(fn, "seed", o.seed);
+    const dtype = checkDtype(fn, "dtype", o.dtype);
     const maps: [number, number, number][] = [inputDims];
     for (let i = 0; i < numFilters.length; i++) {
       const [, H, W] = maps[i];
@@ -91,8 +92,8 @@ export class DeepConvNet extends WorkspaceModel {
       if (batchnorm) layout.push([`gamma${i}`, [F]], [`beta${i}`, [F]]);
     }
     layout.push([`W${L}`, [flat, numClasses]], [`b${L}`, [numClasses]]);
-    super(fn, layout, Array.from({ length: L }, (_, i) => `W${i + 1}`));
-    this.config = { inputDims, numFilters, maxPools, normalization, numClasses, weightScale, reg, regularization, seed };
+    super(fn, layout, Array.from({ length: L }, (_, i) => `W${i + 1}`), dtype);
+    this.config = { inputDims, numFilters, maxPools, normalization, numClasses, weightScale, reg, regularization, seed, dtype };
     this.numLayers = L;
     this.#maps = maps;
 
@@ -107,28 +108,26 @@ export class DeepConvNet extends WorkspaceModel {
   #initParams(L: number, flat: number, weightScale: WeightScale, seed: number): void {
     const { numFilters } = this.config;
     const batchnorm = this.config.normalization === "batchnorm";
-    const k = kernels();
     for (let i = 1; i <= L; i++) {
       const conv = i < L;
       const fanIn = conv ? this.#maps[i - 1][0] * CONV.HH * CONV.WW : flat;
       fillNormal(this.params[`W${i}`], initStd(weightScale, fanIn, conv), deriveSeed(seed, i));
-      const b = this.params[`b${i}`];
-      k.f32_fill(b.ptr, b.size, 0);
+      fillTensor(this.params[`b${i}`], 0);
       if (conv && batchnorm) {
         const F = numFilters[i - 1];
-        k.f32_fill(this.params[`gamma${i}`].ptr, F, 1);
-        k.f32_fill(this.params[`beta${i}`].ptr, F, 0);
+        fillTensor(this.params[`gamma${i}`], 1);
+        fillTensor(this.params[`beta${i}`], 0);
         this.addBatchNorm(i, F);
       }
     }
   }
 
   /** Class scores (N, numClasses) in test mode; with labels, [loss, gradients]. */
-  protected compute(X: Tensor, y?: Labels, reuseScores = false): Tensor | [number, Record<string, Tensor>] {
+  protected compute(X: Tensor, y?: Targets, reuseScores = false): Tensor | [number, Record<string, Tensor>] {
     const fn = "DeepConvNet.loss";
     const N = this.checkInput(fn, X);
     const train = y !== undefined;
-    const yPtr = train ? labelsToWasm(fn, y, N, this.config.numClasses) : 0;
+    const targets = train ? targetsToWasm(fn, y, N, this.config.numClasses) : null;
     const ws = this.ws;
     const p = this.params;
     const L = this.numLayers;
@@ -151,7 +150,7 @@ export class DeepConvNet extends WorkspaceModel {
         const S = d.Ho * d.Wo;
         spatialBatchNormForwardInto(r, ws.get(`mean${i}`, [d.F]), ws.get(`invstd${i}`, [d.F]), a, p[`gamma${i}`], p[`beta${i}`], this.bnParams[i - 1], N, d.F, S);
       }
-      if (bn) relu(r.ptr, r.ptr, r.size);
+      if (bn) reluInto(r, r);
       if (pool) {
         const out = ws.get(`pool${i}`, [N, pool.C, pool.Ho, pool.Wo]);
         // Inference needs no argmax (backward only).
@@ -164,14 +163,14 @@ export class DeepConvNet extends WorkspaceModel {
     const [Cl, Hl, Wl] = this.#maps[L - 1];
     const D = Cl * Hl * Wl;
     const C = this.config.numClasses;
-    const scores = train || reuseScores ? ws.get("scores", [N, C]) : empty([N, C], fn);
+    const scores = train || reuseScores ? ws.get("scores", [N, C]) : empty([N, C], fn, this.dtype);
     linearForwardInto(scores, h[L - 1], p[`W${L}`], p[`b${L}`], N, D, C);
     if (!train) return scores;
 
     // Loss and backward.
     const g = this.paramStore.grads;
     const dscores = ws.get("dscores", [N, C]);
-    let loss = softmaxLossRows(dscores.ptr, scores.ptr, yPtr, N, C);
+    let loss = softmaxLossKernel(targets!, dscores.ptr, scores.ptr, N, C, this.dtype);
     let dh: Tensor | null = L > 1 ? ws.get(`dh${L - 1}`, [N, Cl, Hl, Wl]) : null;
     linearBackwardInto(dh, g[`W${L}`], g[`b${L}`], dscores, h[L - 1], p[`W${L}`], N, D, C);
     for (let i = L - 1; i >= 1; i--) {
@@ -182,7 +181,7 @@ export class DeepConvNet extends WorkspaceModel {
         dr = ws.get(`dr${i}`, shape);
         maxPoolBackwardInto(dr, dh!, ws.get(`argmax${i}`, [N, pool.C, pool.Ho, pool.Wo]), pool);
       }
-      reluBackward(dr.ptr, dr.ptr, ws.get(bn ? `z${i}` : `a${i}`, shape).ptr, dr.size);
+      reluBackwardInto(dr, dr, ws.get(bn ? `z${i}` : `a${i}`, shape));
       if (bn) {
         spatialBatchNormBackwardInto(
           dr, g[`gamma${i}`], g[`beta${i}`], dr, ws.get(`a${i}`, shape), p[`gamma${i}`],
@@ -218,6 +217,7 @@ export class DeepConvNet extends WorkspaceModel {
       throw new RangeError(`${fn}: X must have shape (N, ${c}, ${hh}, ${ww}) to match inputDims (got ${shapeString(x.shape)})`);
     }
     if (N === 0) throw new RangeError(`${fn}: X must have at least one image`);
+    this.checkInputDtype(fn, x);
     return N;
   }
 

@@ -2,16 +2,14 @@
 // backward passes over workspace buffers (a training step allocates nothing after the first).
 // Batch norm runs in train mode inside loss(X, y) (updating the running statistics) and in test
 // mode inside loss(X).
-import { mul, relu, reluBackward } from "../ops/elementwise.js";
-import { softmaxLossRows } from "../ops/loss.js";
 import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
-import { labelsToWasm, type Labels } from "../labels.js";
+import { softmaxLossKernel, targetsToWasm, type Targets } from "../targets.js";
 import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
-import { dropoutMaskInto } from "../layers/dropout.js";
+import { dropoutMaskInto, mulInto } from "../layers/dropout.js";
+import { reluBackwardInto, reluInto } from "../layers/relu.js";
 import { batchNormBackwardInto, batchNormForwardInto } from "../layers/batchnorm.js";
 import { deriveSeed, drawSubSeed } from "../random.js";
-import { kernels } from "../runtime.js";
-import { checkTensor, empty, sizeOf, type Tensor } from "../tensor.js";
+import { checkDtype, checkTensor, empty, fillTensor, sizeOf, type DType, type Tensor } from "../tensor.js";
 import { checkEnum, checkNumber, checkOptions, checkSeed, describe, shapeString } from "../validate.js";
 import { WorkspaceModel } from "./model.js";
 import { checkDims, checkNormalizationOption, type Normalization } from "./options.js";
@@ -36,9 +34,11 @@ export interface FullyConnectedNetOptions {
   weightScale?: WeightScale;
   /** Makes initialization and dropout masks reproducible in every runtime. */
   seed?: number;
+  /** Parameters, gradients and inputs in "float32" (default) or "float64" (the notebooks' gradient checks). */
+  dtype?: DType;
 }
 
-const KNOWN = ["hiddenDims", "inputDim", "numClasses", "dropout", "normalization", "batchnorm", "reg", "regularization", "weightScale", "seed"];
+const KNOWN = ["hiddenDims", "inputDim", "numClasses", "dropout", "normalization", "batchnorm", "reg", "regularization", "weightScale", "seed", "dtype"];
 
 export class FullyConnectedNet extends WorkspaceModel {
   /** The constructor options, normalised (JSON-serialisable: checkpoints store them). */
@@ -60,6 +60,7 @@ export class FullyConnectedNet extends WorkspaceModel {
     const regularization = o.regularization === undefined ? "l2" : checkEnum(fn, "regularization", o.regularization, ["l2", "l1"] as const);
     const weightScale = o.weightScale === undefined ? 1e-2 : checkWeightScale(fn, o.weightScale);
     const seed = o.seed === undefined ? drawSubSeed() : checkSeed(fn, "seed", o.seed);
+    const dtype = checkDtype(fn, "dtype", o.dtype);
     const dims = [inputDim, ...hiddenDims, numClasses];
     const L = hiddenDims.length + 1;
     const bn = normalization === "batchnorm";
@@ -68,8 +69,8 @@ export class FullyConnectedNet extends WorkspaceModel {
       layout.push([`W${i}`, [dims[i - 1], dims[i]]], [`b${i}`, [dims[i]]]);
       if (bn && i < L) layout.push([`gamma${i}`, [dims[i]]], [`beta${i}`, [dims[i]]]);
     }
-    super(fn, layout, Array.from({ length: L }, (_, i) => `W${i + 1}`));
-    this.config = { hiddenDims, inputDim, numClasses, dropout, normalization, reg, regularization, weightScale, seed };
+    super(fn, layout, Array.from({ length: L }, (_, i) => `W${i + 1}`), dtype);
+    this.config = { hiddenDims, inputDim, numClasses, dropout, normalization, reg, regularization, weightScale, seed, dtype };
     this.#dims = dims;
     this.numLayers = L;
     try {
@@ -81,21 +82,20 @@ export class FullyConnectedNet extends WorkspaceModel {
   }
 
   #initParams(bn: boolean, weightScale: WeightScale, seed: number): void {
-    const k = kernels();
     for (let i = 1; i <= this.numLayers; i++) {
       const relu = i < this.numLayers;
       fillNormal(this.params[`W${i}`], initStd(weightScale, this.#dims[i - 1], relu), deriveSeed(seed, i));
-      k.f32_fill(this.params[`b${i}`].ptr, this.#dims[i], 0);
+      fillTensor(this.params[`b${i}`], 0);
       if (bn && i < this.numLayers) {
-        k.f32_fill(this.params[`gamma${i}`].ptr, this.#dims[i], 1);
-        k.f32_fill(this.params[`beta${i}`].ptr, this.#dims[i], 0);
+        fillTensor(this.params[`gamma${i}`], 1);
+        fillTensor(this.params[`beta${i}`], 0);
         this.addBatchNorm(i, this.#dims[i]);
       }
     }
   }
 
   /** Class scores (N, numClasses) in test mode (no dropout); with labels, [loss, gradients]. */
-  protected compute(X: Tensor, y?: Labels, reuseScores = false): Tensor | [number, Record<string, Tensor>] {
+  protected compute(X: Tensor, y?: Targets, reuseScores = false): Tensor | [number, Record<string, Tensor>] {
     const fn = "FullyConnectedNet.loss";
     const N = this.checkInput(fn, X);
     const train = y !== undefined;
@@ -105,7 +105,7 @@ export class FullyConnectedNet extends WorkspaceModel {
     const { dropout } = this.config;
     const bn = this.bnParams.length > 0;
     for (const state of this.bnParams) state.mode = train ? "train" : "test";
-    const yPtr = train ? labelsToWasm(fn, y, N, this.config.numClasses) : 0;
+    const targets = train ? targetsToWasm(fn, y, N, this.config.numClasses) : null;
 
     // Forward. h[i]: (N, dims[i]) is the input of layer i+1.
     const h: Tensor[] = [X];
@@ -119,27 +119,27 @@ export class FullyConnectedNet extends WorkspaceModel {
         batchNormForwardInto(z, ws.get(`mean${i}`, [M]), ws.get(`invstd${i}`, [M]), a, p[`gamma${i}`], p[`beta${i}`], this.bnParams[i - 1], N, M);
         a = z;
       }
-      relu(a.ptr, a.ptr, a.size); // in place: the ReLU output keeps the sign pattern backward needs
+      reluInto(a, a); // in place: the ReLU output keeps the sign pattern backward needs
       if (train && dropout > 0) {
         const mask = ws.get(`mask${i}`, [N, M]);
         const [seed, offset] = this.#dropoutStream(mask.size);
         dropoutMaskInto(mask, dropout, seed, offset);
         const out = ws.get(`h${i}`, [N, M]);
-        mul(out.ptr, a.ptr, mask.ptr, a.size);
+        mulInto(out, a, mask);
         h.push(out);
       } else {
         h.push(a);
       }
     }
     const C = this.#dims[L];
-    const scores = train || reuseScores ? ws.get("scores", [N, C]) : empty([N, C], fn);
+    const scores = train || reuseScores ? ws.get("scores", [N, C]) : empty([N, C], fn, this.dtype);
     linearForwardInto(scores, h[L - 1], p[`W${L}`], p[`b${L}`], N, this.#dims[L - 1], C);
     if (!train) return scores;
 
     // Loss and backward.
     const g = this.paramStore.grads;
     const dscores = ws.get("dscores", [N, C]);
-    let loss = softmaxLossRows(dscores.ptr, scores.ptr, yPtr, N, C);
+    let loss = softmaxLossKernel(targets!, dscores.ptr, scores.ptr, N, C, this.dtype);
     let dout = dscores;
     for (let i = L; i >= 1; i--) {
       const D = this.#dims[i - 1];
@@ -148,8 +148,8 @@ export class FullyConnectedNet extends WorkspaceModel {
       linearBackwardInto(dx, g[`W${i}`], g[`b${i}`], dout, h[i - 1], p[`W${i}`], N, D, M);
       if (dx) {
         const j = i - 1;
-        if (dropout > 0) mul(dx.ptr, dx.ptr, ws.get(`mask${j}`, [N, D]).ptr, dx.size);
-        reluBackward(dx.ptr, dx.ptr, ws.get(bn ? `z${j}` : `a${j}`, [N, D]).ptr, dx.size);
+        if (dropout > 0) mulInto(dx, dx, ws.get(`mask${j}`, [N, D]));
+        reluBackwardInto(dx, dx, ws.get(bn ? `z${j}` : `a${j}`, [N, D]));
         if (bn) {
           batchNormBackwardInto(
             dx, g[`gamma${j}`], g[`beta${j}`], dx, ws.get(`a${j}`, [N, D]), p[`gamma${j}`],
@@ -187,6 +187,7 @@ export class FullyConnectedNet extends WorkspaceModel {
       throw new RangeError(`${fn}: X has ${D} features per row (shape ${shapeString(x.shape)}); this net expects inputDim ${this.config.inputDim}`);
     }
     if (x.shape[0] === 0) throw new RangeError(`${fn}: X must have at least one row`);
+    this.checkInputDtype(fn, x);
     return x.shape[0];
   }
 

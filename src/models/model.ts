@@ -4,8 +4,8 @@
 // forward/backward pass (`compute`).
 import { Int32Scratch } from "../int32-scratch.js";
 import type { BatchNormState } from "../layers/batchnorm.js";
-import type { Labels } from "../labels.js";
-import { keep, zeros, type Shape, type Tensor } from "../tensor.js";
+import type { Targets } from "../targets.js";
+import { keep, zeros, type DType, type Shape, type Tensor } from "../tensor.js";
 import { Workspace } from "../workspace.js";
 import type { PredictOptions } from "./contract.js";
 import { ParamStore } from "./param-store.js";
@@ -21,15 +21,18 @@ export abstract class WorkspaceModel {
   /** Activations, caches and gradients of the last pass, reused by the next one. */
   protected readonly ws: Workspace;
   readonly #weightNames: string[];
+  /** The dtype of the parameters, gradients, buffers and of the inputs loss() takes. */
+  readonly dtype: DType;
   readonly #name: string;
   /** Predicted classes of one batch, reused by the next. */
   readonly #predictions: Int32Scratch;
 
   /** layout: every parameter's name and shape, in order; weights: the names the penalty applies to. */
-  protected constructor(name: string, layout: ReadonlyArray<readonly [string, Shape]>, weights: string[]) {
-    this.paramStore = new ParamStore(layout, name);
-    this.ws = new Workspace(`${name}.loss`);
+  protected constructor(name: string, layout: ReadonlyArray<readonly [string, Shape]>, weights: string[], dtype: DType = "float32") {
+    this.paramStore = new ParamStore(layout, name, dtype);
+    this.ws = new Workspace(`${name}.loss`, dtype);
     this.#weightNames = weights;
+    this.dtype = dtype;
     this.#name = name;
     this.#predictions = new Int32Scratch(`${name}.predict`);
   }
@@ -41,9 +44,12 @@ export abstract class WorkspaceModel {
 
   /** Class scores (N, numClasses) in test mode. The caller owns the result. */
   loss(X: Tensor): Tensor;
-  /** Training mode: [mean loss + regularization, gradients] (owned by the model, overwritten by the next call). */
-  loss(X: Tensor, y: Labels): [number, Record<string, Tensor>];
-  loss(X: Tensor, y?: Labels): Tensor | [number, Record<string, Tensor>] {
+  /**
+   * Training mode: [mean loss + regularization, gradients] (owned by the model, overwritten by the
+   * next call). y: integer labels, or soft labels (N, numClasses) such as mixup's.
+   */
+  loss(X: Tensor, y: Targets): [number, Record<string, Tensor>];
+  loss(X: Tensor, y?: Targets): Tensor | [number, Record<string, Tensor>] {
     try {
       return this.compute(X, y);
     } catch (error) {
@@ -77,7 +83,7 @@ export abstract class WorkspaceModel {
    * a new tensor the caller owns, or with `reuseScores` the workspace's scores buffer (valid
    * until the next call).
    */
-  protected abstract compute(X: Tensor, y?: Labels, reuseScores?: boolean): Tensor | [number, Record<string, Tensor>];
+  protected abstract compute(X: Tensor, y?: Targets, reuseScores?: boolean): Tensor | [number, Record<string, Tensor>];
 
   /** Checks X is a batch this model takes (naming `fn` in errors); returns N. */
   protected abstract checkInput(fn: string, X: unknown): number;
@@ -85,9 +91,16 @@ export abstract class WorkspaceModel {
   /** Running statistics (zeros, as in the notes) for normalized layer i with `features` features. */
   protected addBatchNorm(i: number, features: number): void {
     // Each statistic is registered in buffers as soon as it exists, so dispose() finds it.
-    const runningMean = (this.buffers[`runningMean${i}`] = keep(zeros([features])));
-    const runningVar = (this.buffers[`runningVar${i}`] = keep(zeros([features])));
+    const runningMean = (this.buffers[`runningMean${i}`] = keep(zeros([features], { dtype: this.dtype })));
+    const runningVar = (this.buffers[`runningVar${i}`] = keep(zeros([features], { dtype: this.dtype })));
     this.bnParams.push({ mode: "train", eps: 1e-5, momentum: 0.9, runningMean, runningVar });
+  }
+
+  /** Checks X has the model's dtype (a float32 batch into a float64 net is a TypeError naming both). */
+  protected checkInputDtype(fn: string, X: Tensor): void {
+    if (X.dtype !== this.dtype) {
+      throw new TypeError(`${fn}: X is ${X.dtype} but the model's parameters are ${this.dtype}; make X with { dtype: "${this.dtype}" } or build the model with dtype: "${X.dtype}"`);
+    }
   }
 
   /** Adds the weight penalty's gradient to the gradients and returns the penalty. */

@@ -3,8 +3,8 @@
 // optimizer can update every parameter in one kernel call over the flat tensors, zeroing all
 // gradients is one fill, and saving the best parameters is one copy.
 import { fill } from "../ops/elementwise.js";
-import { kernels } from "../runtime.js";
-import { empty, keep, MAX_TENSOR_SIZE, resolveShape, sizeOf, type Shape, type Tensor } from "../tensor.js";
+import { MAX_ALLOCATION_BYTES } from "../runtime.js";
+import { bytesPerElement, empty, keep, resolveShape, sizeOf, type DType, type Shape, type Tensor } from "../tensor.js";
 import { describe } from "../validate.js";
 
 export class ParamStore {
@@ -15,9 +15,11 @@ export class ParamStore {
   readonly params: Record<string, Tensor> = {};
   readonly grads: Record<string, Tensor> = {};
   readonly names: readonly string[];
+  /** The dtype of every parameter and gradient. */
+  readonly dtype: DType;
 
   /** `owner` names the model in errors (e.g. a net too large for one allocation). */
-  constructor(layout: ReadonlyArray<readonly [string, Shape]>, owner = "ParamStore") {
+  constructor(layout: ReadonlyArray<readonly [string, Shape]>, owner = "ParamStore", dtype: DType = "float32") {
     if (!Array.isArray(layout)) throw new TypeError(`${owner}: layout must be an array of [name, shape] pairs (got ${describe(layout)})`);
     for (const entry of layout as unknown[]) {
       if (!Array.isArray(entry) || typeof entry[0] !== "string") {
@@ -26,19 +28,21 @@ export class ParamStore {
       resolveShape(`${owner}: parameter "${entry[0]}"`, entry[1]);
     }
     const total = layout.reduce((n, [, shape]) => n + sizeOf(shape), 0);
-    if (total > MAX_TENSOR_SIZE) {
+    const most = Math.floor(MAX_ALLOCATION_BYTES / bytesPerElement(dtype));
+    if (total > most) {
       throw new RangeError(
-        `${owner}: the parameters need ${total} float32 values, more than one allocation holds (${MAX_TENSOR_SIZE}); use smaller layers`,
+        `${owner}: the parameters need ${total} ${dtype} values, more than one allocation holds (${most}); use smaller layers`,
       );
     }
-    this.flat = keep(empty([total], owner));
+    this.dtype = dtype;
+    this.flat = keep(empty([total], owner, dtype));
     try {
-      this.gradFlat = keep(empty([total], owner));
+      this.gradFlat = keep(empty([total], owner, dtype));
     } catch (error) {
       this.flat.dispose(); // out of memory for the gradients: give the parameters back
       throw error;
     }
-    kernels().f32_fill(this.gradFlat.ptr, total, 0);
+    fill(this.gradFlat.ptr, total, 0, dtype);
     let offset = 0;
     for (const [name, shape] of layout) {
       const n = sizeOf(shape);
@@ -54,7 +58,7 @@ export class ParamStore {
 
   /** Sets every gradient to zero. */
   zeroGrads(): void {
-    fill(this.gradFlat.ptr, this.gradFlat.size, 0);
+    fill(this.gradFlat.ptr, this.gradFlat.size, 0, this.dtype);
   }
 
   dispose(): void {

@@ -1,6 +1,6 @@
 // predict(): class indices of the rows of X, scored a batch at a time so a large X never needs
 // all its rows of scores (or activations) at once. The argmax runs in wasm (first maximum on
-// ties, NaN never wins), into a reused int32 buffer.
+// ties, NaN never wins) in the scores' dtype, into a reused int32 buffer.
 import type { Int32Scratch } from "../int32-scratch.js";
 import { kernels } from "../runtime.js";
 import { sizeOf, type Tensor } from "../tensor.js";
@@ -38,7 +38,7 @@ export function predictRows(X: Tensor, batchSize: number, scratch: Int32Scratch,
     }
     try {
       const ptr = scratch.get(count);
-      k.f32_argmax_rows(ptr, s.ptr, count, s.shape[1]);
+      (s.dtype === "float64" ? k.f64_argmax_rows : k.f32_argmax_rows)(ptr, s.ptr, count, s.shape[1]);
       out.set(scratch.view(count), start);
     } finally {
       if (owned) s.dispose();

@@ -9,16 +9,17 @@ export type Regularization = "l2" | "l1";
 /** Adds the penalty's gradient to each named weight's gradient and returns the penalty. */
 export function regularize(store: ParamStore, weights: readonly string[], reg: number, kind: Regularization): number {
   if (reg === 0) return 0;
+  const dtype = store.dtype;
   let penalty = 0;
   for (const name of weights) {
     const W = store.params[name];
     const dW = store.grads[name];
     if (kind === "l2") {
-      penalty += reg * sumSquares(W.ptr, W.size);
-      axpy(dW.ptr, W.ptr, W.size, 2 * reg);
+      penalty += reg * sumSquares(W.ptr, W.size, dtype);
+      axpy(dW.ptr, W.ptr, W.size, 2 * reg, dtype);
     } else {
-      penalty += reg * sumAbs(W.ptr, W.size);
-      addSign(dW.ptr, W.ptr, W.size, reg);
+      penalty += reg * sumAbs(W.ptr, W.size, dtype);
+      addSign(dW.ptr, W.ptr, W.size, reg, dtype);
     }
   }
   return penalty;

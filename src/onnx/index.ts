@@ -39,6 +39,13 @@ export interface ExportOnnxOptions {
 export function exportOnnx(model: FullyConnectedNet | DeepConvNet, options: ExportOnnxOptions = {}): Uint8Array {
   const fn = "exportOnnx";
   const metadata = checkMetadata(fn, options);
+  if ((model instanceof FullyConnectedNet || model instanceof DeepConvNet) && model.dtype !== "float32") {
+    // ONNX has DOUBLE tensors, but ONNX Runtime's CPU Conv is float only, and rounding the
+    // parameters to float32 here would silently ship other numbers than the ones trained.
+    throw new TypeError(
+      `${fn}: the model is ${model.dtype}; ONNX export writes float32 models only (float64 is the gradient-check mode: train the model to export with dtype "float32")`,
+    );
+  }
   let graph: OnnxGraph;
   if (model instanceof FullyConnectedNet) graph = fullyConnectedGraph(fn, model);
   else if (model instanceof DeepConvNet) graph = deepConvGraph(fn, model);
@@ -110,7 +117,7 @@ function weight(fn: string, g: OnnxGraph, model: WorkspaceModel, name: string): 
 
 function values(fn: string, name: string, t: Tensor): Float32Array {
   if (t.isDisposed) throw new TypeError(`${fn}: the model was disposed (its ${name} is freed); export it before calling dispose()`);
-  return t.toArray();
+  return t.toArray() as Float32Array; // float32: exportOnnx refuses float64 models first
 }
 
 function checkMetadata(fn: string, options: unknown): Record<string, string> {

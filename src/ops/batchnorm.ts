@@ -3,6 +3,8 @@
 //   spatial (N, C, S): by channels; when channels are few (C < BN_TARGET_UNITS) each channel's
 //                      sums over N·S are cut into chunks of images fixed by the sizes alone,
 //                      with f64 partials added in chunk order (assembly/batchnorm.ts, "in chunks").
+// float64 (assembly/f64/batchnorm.ts) is not split: one call per pass, whatever the thread count.
+import type { DType } from "../tensor.js";
 import { runTasks } from "../threads/dispatch.js";
 import { MIN_NORM_ELEMENTS_PER_TASK } from "../threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
@@ -30,7 +32,12 @@ export function spatialBatchNormChunks(N: number, C: number): [number, number] {
 }
 
 /** Rows layout forward: train mode (batch statistics, running update) or test mode. */
-export function batchNormForward(p: BatchNormPointers, train: boolean, eps: number, momentum: number, N: number, D: number): void {
+export function batchNormForward(p: BatchNormPointers, train: boolean, eps: number, momentum: number, N: number, D: number, dtype: DType = "float32"): void {
+  if (dtype === "float64") {
+    if (train) runTasks("f64_batchnorm_forward_train", [[p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, D, eps, momentum]]);
+    else runTasks("f64_batchnorm_forward_test", [[p.out, p.mean, p.invstd, p.x, p.gamma, p.beta, p.runningMean, p.runningVar, N, D, eps]]);
+    return;
+  }
   const ranges = splitRange(D, taskCount(N * D, MIN_NORM_ELEMENTS_PER_TASK, Math.ceil(D / 4)), 4);
   if (train) {
     runTasks("f32_batchnorm_forward_train_range", ranges.map(([j0, j1]) => [
@@ -46,15 +53,26 @@ export function batchNormForward(p: BatchNormPointers, train: boolean, eps: numb
 /** Rows layout backward: dx (N, D), dgamma, dbeta (D) overwritten. */
 export function batchNormBackward(
   dx: number, dgamma: number, dbeta: number, dout: number, x: number, gamma: number, mean: number, invstd: number,
-  batchStats: boolean, N: number, D: number,
+  batchStats: boolean, N: number, D: number, dtype: DType = "float32",
 ): void {
+  if (dtype === "float64") {
+    runTasks("f64_batchnorm_backward", [[dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, D, batchStats ? 1 : 0]]);
+    return;
+  }
   const ranges = splitRange(D, taskCount(N * D, MIN_NORM_ELEMENTS_PER_TASK, Math.ceil(D / 4)), 4);
   const flag = batchStats ? 1 : 0;
   runTasks("f32_batchnorm_backward_range", ranges.map(([j0, j1]) => [dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, D, flag, j0, j1]));
 }
 
 /** Spatial forward (N, C, S): train or test mode. */
-export function spatialBatchNormForward(p: BatchNormPointers, train: boolean, eps: number, momentum: number, N: number, C: number, S: number): void {
+export function spatialBatchNormForward(
+  p: BatchNormPointers, train: boolean, eps: number, momentum: number, N: number, C: number, S: number, dtype: DType = "float32",
+): void {
+  if (dtype === "float64") {
+    if (train) runTasks("f64_spatial_batchnorm_forward_train", [[p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, C, S, eps, momentum]]);
+    else runTasks("f64_spatial_batchnorm_forward_test", [[p.out, p.mean, p.invstd, p.x, p.gamma, p.beta, p.runningMean, p.runningVar, N, C, S, eps]]);
+    return;
+  }
   const [G, chunks] = train ? spatialBatchNormChunks(N, C) : [N, 1];
   const units = C * chunks;
   const ranges = splitRange(units, taskCount(N * C * S, MIN_NORM_ELEMENTS_PER_TASK, units));
@@ -81,8 +99,12 @@ export function spatialBatchNormForward(p: BatchNormPointers, train: boolean, ep
 /** Spatial backward: dx (N, C, S), dgamma, dbeta (C) overwritten. */
 export function spatialBatchNormBackward(
   dx: number, dgamma: number, dbeta: number, dout: number, x: number, gamma: number, mean: number, invstd: number,
-  batchStats: boolean, N: number, C: number, S: number,
+  batchStats: boolean, N: number, C: number, S: number, dtype: DType = "float32",
 ): void {
+  if (dtype === "float64") {
+    runTasks("f64_spatial_batchnorm_backward", [[dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, C, S, batchStats ? 1 : 0]]);
+    return;
+  }
   const [G, chunks] = spatialBatchNormChunks(N, C);
   const units = C * chunks;
   const ranges = splitRange(units, taskCount(N * C * S, MIN_NORM_ELEMENTS_PER_TASK, units));

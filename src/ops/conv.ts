@@ -4,7 +4,11 @@
 //   backward: dx by images; dw and db (sums over all images) in chunks of G images fixed by the
 //             sizes alone, each chunk's partial sums in its own slice, then added in chunk order
 //             (assembly/conv.ts, "Backward in chunks"). One thread runs the same chunks.
+// float64 (assembly/f64/conv.ts + the f64 GEMM) is not split: per image, im2col into a shared
+// scratch and one GEMM call, in image order, on the calling thread.
 import { kernels } from "../runtime.js";
+import type { DType } from "../tensor.js";
+import { gemm } from "./gemm.js";
 import { runTasks, threadScratch } from "../threads/dispatch.js";
 import { MIN_ELEMENTS_PER_TASK, MIN_MACS_PER_TASK } from "../threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
@@ -34,7 +38,11 @@ export function convChunkImages(N: number, F: number, K: number): number {
 }
 
 /** out (N, F, Ho, Wo) = [relu](conv(x, w) + b); pointers into wasm memory, sizes trusted. */
-export function convForward(out: number, x: number, w: number, b: number, d: ConvSizes, relu: boolean): void {
+export function convForward(out: number, x: number, w: number, b: number, d: ConvSizes, relu: boolean, dtype: DType = "float32"): void {
+  if (dtype === "float64") {
+    convForwardF64(out, x, w, b, d, relu);
+    return;
+  }
   const k = kernels();
   const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
   const tasks = taskCount(N * F * K * P, MIN_MACS_PER_TASK, N);
@@ -53,7 +61,11 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
  * dw (F, K) and db (F) overwritten with the sums over the batch, dx (N, C, H, W) with the input
  * gradient (skipped when dx is 0). dout: (N, F, Ho, Wo), x: (N, C, H, W), w: (F, K).
  */
-export function convBackward(dx: number, dw: number, db: number, dout: number, x: number, w: number, d: ConvSizes): void {
+export function convBackward(dx: number, dw: number, db: number, dout: number, x: number, w: number, d: ConvSizes, dtype: DType = "float32"): void {
+  if (dtype === "float64") {
+    convBackwardF64(dx, dw, db, dout, x, w, d);
+    return;
+  }
   const k = kernels();
   const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
   const G = convChunkImages(N, F, K);
@@ -77,4 +89,48 @@ export function convBackward(dx: number, dw: number, db: number, dout: number, x
 export function sumChunks(dst: number, src: number, chunks: number, stride: number, len: number): void {
   const tasks = taskCount(len * chunks, MIN_ELEMENTS_PER_TASK, Math.ceil(len / 4));
   runTasks("f32_sum_chunks", splitRange(len, tasks, 4).map(([e0, e1]) => [dst, src, chunks, stride, e0, e1]));
+}
+
+/** A 1x1, stride 1, unpadded conv reads x as its own cols matrix (K = C, P = H·W). */
+function isPointwise(d: ConvSizes): boolean {
+  return d.HH === 1 && d.WW === 1 && d.stride === 1 && d.pad === 0;
+}
+
+/** float64 forward: per image, cols = im2col(x[n]), out[n] = b (per filter row), out[n] += w (F, K) · cols (K, P). */
+function convForwardF64(out: number, x: number, w: number, b: number, d: ConvSizes, relu: boolean): void {
+  const k = kernels();
+  const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
+  const cols = isPointwise(d) ? 0 : sharedScratch("conv float64 cols", K * P * 8);
+  for (let n = 0; n < N; n++) {
+    const xn = x + n * C * H * W * 8;
+    const on = out + n * F * P * 8;
+    if (cols) k.f64_im2col(cols, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
+    k.f64_fill_rows(on, b, F, P);
+    gemm("nn", on, w, cols || xn, F, P, K, { accumulate: true, dtype: "float64" });
+  }
+  if (relu) k.f64_relu(out, out, N * F * P);
+}
+
+/** float64 backward: db from dout, then per image dw (+)= dout[n] · cols[n]ᵀ and dx[n] = col2im(wᵀ · dout[n]). */
+function convBackwardF64(dx: number, dw: number, db: number, dout: number, x: number, w: number, d: ConvSizes): void {
+  const k = kernels();
+  const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
+  const cols = isPointwise(d) ? 0 : sharedScratch("conv float64 cols", K * P * 8);
+  k.f64_conv_bias_backward(db, dout, N, F, P);
+  for (let n = 0; n < N; n++) {
+    const xn = x + n * C * H * W * 8;
+    const gn = dout + n * F * P * 8;
+    if (cols) k.f64_im2col(cols, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
+    // dw (F, K) (+)= dout[n] (F, P) · cols (K, P)ᵀ
+    gemm("nt", dw, gn, cols || xn, F, K, P, { accumulate: n > 0, dtype: "float64" });
+    if (!dx) continue;
+    const dxn = dx + n * C * H * W * 8;
+    if (cols) {
+      // dcols (K, P) = w (F, K)ᵀ · dout[n] (F, P), then scattered back onto the image
+      gemm("tn", cols, w, gn, K, P, F, { dtype: "float64" });
+      k.f64_col2im(dxn, cols, C, H, W, HH, WW, stride, pad, Ho, Wo);
+    } else {
+      gemm("tn", dxn, w, gn, K, P, F, { dtype: "float64" });
+    }
+  }
 }

@@ -5,6 +5,7 @@ import { kernels } from "../runtime.js";
 import { runTasks, threadScratch, type KernelName } from "../threads/dispatch.js";
 import { MIN_MACS_PER_TASK } from "../threads/thresholds.js";
 import { splitRange, taskCount } from "./split.js";
+import type { DType } from "../tensor.js";
 
 export type GemmVariant = "nn" | "tn" | "nt";
 
@@ -13,6 +14,8 @@ export interface GemmOptions {
   bias?: number;
   /** Add the product to C instead of overwriting it. */
   accumulate?: boolean;
+  /** Element type of A, B, C and bias. Default "float32". */
+  dtype?: DType;
 }
 
 /** The microkernel's tile (assembly/gemm.ts MR x NR): split boundaries fall on whole tiles. */
@@ -20,6 +23,7 @@ const MR = 4;
 const NR = 8;
 
 const RANGE_KERNEL: Record<GemmVariant, KernelName> = { nn: "f32_gemm_nn_range", tn: "f32_gemm_tn_range", nt: "f32_gemm_nt_range" };
+const F64_KERNEL: Record<GemmVariant, KernelName> = { nn: "f64_gemm_nn", tn: "f64_gemm_tn", nt: "f64_gemm_nt" };
 
 /** A plan: blocks of C as [i0, i1, j0, j1]. */
 export type GemmBlocks = [number, number, number, number][];
@@ -42,12 +46,16 @@ export function gemmBlocks(variant: GemmVariant, m: number, n: number, tasks: nu
  * Split over threadCount() tasks when the product is large enough (MIN_MACS_PER_TASK).
  */
 export function gemm(variant: GemmVariant, c: number, a: number, b: number, m: number, n: number, k: number, options: GemmOptions = {}): void {
+  if (options.dtype === "float64") {
+    gemmF64(variant, c, a, b, m, n, k, options);
+    return;
+  }
   const tiles = Math.ceil(m / MR) * Math.ceil(n / NR);
   const tasks = taskCount(m * n * k, MIN_MACS_PER_TASK, tiles);
   gemmSplit(variant, c, a, b, m, n, k, options, gemmBlocks(variant, m, n, tasks));
 }
 
-/** gemm with an explicit plan (tests use it to try any cut). Blocks must tile C exactly once. */
+/** gemm with an explicit plan (tests use it to try any cut). Blocks must tile C exactly once. float32 only: float64 has no range kernels (gemm runs it unsplit). */
 export function gemmSplit(
   variant: GemmVariant, c: number, a: number, b: number, m: number, n: number, k: number, options: GemmOptions, blocks: GemmBlocks,
 ): void {
@@ -64,4 +72,16 @@ export function gemmSplit(
     RANGE_KERNEL[variant],
     blocks.map(([i0, i1, j0, j1], t) => [c, a, b, m, n, k, bias, accumulate, work[t], i0, i1, j0, j1]),
   );
+}
+
+/**
+ * The float64 GEMM (assembly/f64/gemm.ts) has no range variant: it runs as one task, whatever the
+ * thread count (float64 is the gradient-check mode, not the fast path), so its bits never depend
+ * on a split.
+ */
+function gemmF64(variant: GemmVariant, c: number, a: number, b: number, m: number, n: number, k: number, options: GemmOptions): void {
+  const bias = options.bias ?? 0;
+  const accumulate = options.accumulate === true ? 1 : 0;
+  const work = threadScratch(kernels().f64_gemm_work_bytes(m, n, k));
+  runTasks(F64_KERNEL[variant], [[c, a, b, m, n, k, bias, accumulate, work[0]]]);
 }

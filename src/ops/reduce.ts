@@ -3,8 +3,10 @@
 //     rows in order by one task;
 //   sums of squares / absolute values (weight penalties): chunks of REDUCE_CHUNK elements, fixed
 //     by the size alone, each summed by one task, the chunk sums added in order.
-// Either way any split gives the same bits.
+// Either way any split gives the same bits. The float64 reductions (assembly/f64/reduce.ts) have
+// no range or chunk variants: they run as one task (one call, the order fixed by the sizes).
 import { kernels } from "../runtime.js";
+import type { DType } from "../tensor.js";
 import { runTasks } from "../threads/dispatch.js";
 import { MIN_ELEMENTS_PER_TASK } from "../threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
@@ -21,18 +23,24 @@ function chunkedSum(kernel: "f32_sum_squares_chunks" | "f32_sum_abs_chunks", x: 
   return kernels().f64_sum(partials, chunks);
 }
 
-/** Σ x² in f64 over x (n), in size-fixed chunks. */
-export function sumSquares(x: number, n: number): number {
+/** Σ x² in f64 over x (n), in size-fixed chunks (float64 x: one call). */
+export function sumSquares(x: number, n: number, dtype: DType = "float32"): number {
+  if (dtype === "float64") return kernels().f64_sum_squares(x, n);
   return chunkedSum("f32_sum_squares_chunks", x, n);
 }
 
-/** Σ |x| in f64 over x (n), in size-fixed chunks. */
-export function sumAbs(x: number, n: number): number {
+/** Σ |x| in f64 over x (n), in size-fixed chunks (float64 x: one call). */
+export function sumAbs(x: number, n: number, dtype: DType = "float32"): number {
+  if (dtype === "float64") return kernels().f64_sum_abs(x, n);
   return chunkedSum("f32_sum_abs_chunks", x, n);
 }
 
 /** y (cols) (+)= Σ_rows x (rows, cols). */
-export function sumRows(y: number, x: number, rows: number, cols: number, accumulate = false): void {
+export function sumRows(y: number, x: number, rows: number, cols: number, accumulate = false, dtype: DType = "float32"): void {
+  if (dtype === "float64") {
+    runTasks("f64_sum_rows", [[y, x, rows, cols, accumulate ? 1 : 0]]);
+    return;
+  }
   const ranges = splitRange(cols, taskCount(rows * cols, MIN_ELEMENTS_PER_TASK, Math.ceil(cols / 4)), 4);
   runTasks("f32_sum_rows_range", ranges.map(([j0, j1]) => [y, x, rows, cols, accumulate ? 1 : 0, j0, j1]));
 }

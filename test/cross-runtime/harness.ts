@@ -27,6 +27,8 @@ export interface ScenarioResult {
   bytes: number;
   initMs?: number;
   runMs?: number;
+  /** The float64 run's results (same fields). */
+  float64: { steps: number; lossHistory: number[]; hash: string; bytes: number };
   /** Threaded runs: real kernels through runTasks on 2 threads (dispatch-probe.js). */
   dispatch?: { threads: number; reluOk: boolean; gemmSameBits: boolean };
   /** Threads the library ran with (runtimeInfo().threads) and how it waited for them. */

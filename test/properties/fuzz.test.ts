@@ -44,7 +44,8 @@ const KEYS = [
   "numClasses", "dropout", "normalization", "reg", "regularization", "weightScale", "inputDims", "numFilters", "maxPools",
   "batchnorm", "updateRule", "optimConfig", "batchSize", "numEpochs", "numTrainSamples", "XTrain", "yTrain", "XVal",
   "yVal", "x", "w", "b", "mean", "std", "h", "names", "verbose", "indices", "normalization", "valCount", "valFraction",
-  "classes", "onNonFinite", "lrDecay", "lrSchedule", "type", "warmupEpochs", "minLearningRate", "bogus", "__proto__x",
+  "classes", "onNonFinite", "lrDecay", "lrSchedule", "warmupEpochs", "minLearningRate", "padding", "size", "alpha", "offset",
+  "augment", "train", "val", "type", "bogus", "__proto__x",
 ];
 
 const scalar = fc.constantFrom<unknown>(
@@ -152,6 +153,7 @@ const poolArgs = fc.record({ N: dim(), C: dim(1, 3), H: dim(1, 6), W: dim(1, 6),
   .filter(({ H, W, ph, pw }) => ph <= H && pw <= W)
   .map((s) => ({ ...s, Ho: 1 + Math.floor((s.H - s.ph) / s.stride), Wo: 1 + Math.floor((s.W - s.pw) / s.stride) }));
 const poolParam = (s: { ph: number; pw: number; stride: number }) => O({ poolHeight: V(s.ph), poolWidth: V(s.pw), stride: V(s.stride) });
+const images = fc.tuple(dim(), dim(1, 3), dim(1, 5), dim(1, 5));
 const optimConfig = fc.record({ learningRate: fc.double({ min: 0, max: 1, noNaN: true }), momentum: fc.double({ min: 0, max: 0.99, noNaN: true }), epsilon: fc.double({ min: 1e-8, max: 1e-2, noNaN: true }) });
 
 const VALID: Record<string, fc.Arbitrary<Desc[]>> = {
@@ -201,6 +203,18 @@ const VALID: Record<string, fc.Arbitrary<Desc[]>> = {
     O({ XTrain: T([4, 4]), yTrain: y, XVal: T([4, 4], 2), yVal: y }),
     O({ updateRule: V(rule), optimConfig: O({ learningRate: V(c.learningRate) }), batchSize: V(2), numEpochs: V(1), verbose: V(false) }),
   ]),
+  "Solver (bytes, augment)": fc.constant([
+    { k: "convnet" },
+    O({ train: { k: "dataset" }, val: { k: "dataset" }, normalization: O({ mean: V([0.5]), std: V([0.25]) }) }),
+    O({ batchSize: V(2), numEpochs: V(1), verbose: V(false), augment: V([{ type: "randomFlip", p: 0.5 }, { type: "randomCrop", padding: 1 }, { type: "cutout", size: 2 }, { type: "mixup", alpha: 0.4 }]) }),
+  ]),
+  randomFlip: images.map((s) => [T(s), O({ p: V(0.5), seed: V(3) })]),
+  randomCrop: images.map((s) => [T(s), O({ padding: V(1), seed: V(3), offset: V(5) })]),
+  cutout: images.map((s) => [T(s), O({ size: V(2), seed: V(3) })]),
+  mixup: images.chain((s) => labels(s[0], 3).map((y) => [T(s), y, O({ alpha: V(0.4), numClasses: V(3), seed: V(2) })])),
+  randomFlipInto: images.map((s) => [T(s, 2), T(s), O({ p: V(0.5), seed: V(3) })]),
+  cutoutInto: images.map((s) => [T(s, 2), T(s), O({ size: V(2), seed: V(3) })]),
+  mixupInto: images.chain((s) => labels(s[0], 3).map((y) => [T(s, 2), T([s[0], 3], 3), T(s), y, O({ alpha: V(0.4), numClasses: V(3), seed: V(2) })])),
   subset: fc.constant([{ k: "dataset" }, V([0, 2])]),
   splitTrainVal: fc.constant([{ k: "dataset" }, O({ valCount: V(1), seed: V(3) })]),
   computeNormalization: fc.constant([{ k: "dataset" }]),
@@ -296,6 +310,14 @@ const targets: Target[] = [
   anyFn("FullyConnectedNet", (o: never) => new tl.FullyConnectedNet(o), 1),
   anyFn("DeepConvNet", (o: never) => new tl.DeepConvNet(o), 1),
   anyFn("Solver", (m: never, d: never, o: never) => new tl.Solver(m, d, o), 3, ["Solver"]),
+  anyFn("Solver (bytes, augment)", (m: never, d: never, o: never) => new tl.Solver(m, d, o), 3, ["Solver"]),
+  anyFn("randomFlip", tl.randomFlip, 2),
+  anyFn("randomCrop", tl.randomCrop, 2),
+  anyFn("cutout", tl.cutout, 2),
+  anyFn("mixup", tl.mixup, 3),
+  anyFn("randomFlipInto", tl.randomFlipInto, 3, ["randomFlip"]),
+  anyFn("cutoutInto", tl.cutoutInto, 3, ["cutout"]),
+  anyFn("mixupInto", tl.mixupInto, 5, ["mixup"]),
   anyFn("ParamStore", (l: never) => new ParamStore(l), 1),
   anyFn("makeDataset", tl.makeDataset, 4),
   anyFn("subset", tl.subset, 2),

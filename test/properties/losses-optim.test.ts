@@ -82,7 +82,7 @@ describe("update rules", () => {
     const wt = tl.tensor(w);
     const [nextW, c] = rule(wt, tl.tensor(dw), config);
     expect(nextW).toBe(wt); // in place
-    return { next: nextW.toArray(), config: c };
+    return { next: nextW.toArray() as Float32Array, config: c };
   }
 
   it("sgd, sgdMomentum, adagrad, rmsprop and adam: two steps agree with the formulas", () => {

@@ -1,0 +1,74 @@
+// Whole-batch calls for the specs, made of the range entry points the host calls (the module
+// exports no whole-batch twins: they were dead code the host never reached). Same names and
+// arguments as the old exports, so each spec reads as before; one call over the full range is
+// what the host does on one thread.
+import {
+  f32_batchnorm_forward_train_range, f32_batchnorm_forward_test_range, f32_batchnorm_backward_range,
+  f32_spatial_batchnorm_forward_train_range, f32_spatial_batchnorm_forward_test_range, f32_spatial_batchnorm_backward_range,
+} from "../batchnorm";
+import { f32_softmax_loss_rows, f32_svm_loss_rows } from "../loss";
+import { f32_sum_rows_range, f64_mean } from "../reduce";
+
+/** Mean softmax loss of n rows: the rows kernel over [0, n), then f64_mean of the row terms (as src/ops/loss.ts). */
+export function f32_softmax_loss(dscores: usize, scores: usize, y: usize, n: usize, c: usize): f64 {
+  const rowLoss = heap.alloc(n << 3);
+  f32_softmax_loss_rows(rowLoss, dscores, scores, y, n, c, 0, n);
+  const loss = f64_mean(rowLoss, n);
+  heap.free(rowLoss);
+  return loss;
+}
+
+/** Mean hinge loss of n rows, as f32_softmax_loss above. */
+export function f32_svm_loss(dscores: usize, scores: usize, y: usize, n: usize, c: usize): f64 {
+  const rowLoss = heap.alloc(n << 3);
+  f32_svm_loss_rows(rowLoss, dscores, scores, y, n, c, 0, n);
+  const loss = f64_mean(rowLoss, n);
+  heap.free(rowLoss);
+  return loss;
+}
+
+export function f32_sum_rows(y: usize, x: usize, rows: usize, cols: usize, accumulate: bool): void {
+  f32_sum_rows_range(y, x, rows, cols, accumulate, 0, cols);
+}
+
+export function f32_batchnorm_forward_train(
+  out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
+  x: usize, gamma: usize, beta: usize, n: usize, d: usize, eps: f32, momentum: f64,
+): void {
+  f32_batchnorm_forward_train_range(out, mean, invstd, runningMean, runningVar, x, gamma, beta, n, d, eps, momentum, 0, d);
+}
+
+export function f32_batchnorm_forward_test(
+  out: usize, mean: usize, invstd: usize,
+  x: usize, gamma: usize, beta: usize, runningMean: usize, runningVar: usize, n: usize, d: usize, eps: f32,
+): void {
+  f32_batchnorm_forward_test_range(out, mean, invstd, x, gamma, beta, runningMean, runningVar, n, d, eps, 0, d);
+}
+
+export function f32_batchnorm_backward(
+  dx: usize, dgamma: usize, dbeta: usize,
+  dout: usize, x: usize, gamma: usize, mean: usize, invstd: usize, n: usize, d: usize, batchStats: bool,
+): void {
+  f32_batchnorm_backward_range(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, n, d, batchStats, 0, d);
+}
+
+export function f32_spatial_batchnorm_forward_train(
+  out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
+  x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, eps: f32, momentum: f64,
+): void {
+  f32_spatial_batchnorm_forward_train_range(out, mean, invstd, runningMean, runningVar, x, gamma, beta, n, c, s, eps, momentum, 0, c);
+}
+
+export function f32_spatial_batchnorm_forward_test(
+  out: usize, mean: usize, invstd: usize,
+  x: usize, gamma: usize, beta: usize, runningMean: usize, runningVar: usize, n: usize, c: usize, s: usize, eps: f32,
+): void {
+  f32_spatial_batchnorm_forward_test_range(out, mean, invstd, x, gamma, beta, runningMean, runningVar, n, c, s, eps, 0, c);
+}
+
+export function f32_spatial_batchnorm_backward(
+  dx: usize, dgamma: usize, dbeta: usize,
+  dout: usize, x: usize, gamma: usize, mean: usize, invstd: usize, n: usize, c: usize, s: usize, batchStats: bool,
+): void {
+  f32_spatial_batchnorm_backward_range(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, n, c, s, batchStats, 0, c);
+}

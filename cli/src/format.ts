@@ -1,0 +1,11 @@
+// Numbers and counts in the CLI's messages, as a person writes them.
+
+/** A number without float noise: 0.00081, not 0.0008100000000000001. */
+export function formatNumber(x: number): string {
+  return String(Number(x.toPrecision(6)));
+}
+
+/** "1 epoch", "3 epochs". */
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
+}

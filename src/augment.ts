@@ -1,0 +1,322 @@
+// Data augmentation for image batches (N, C, H, W), seeded and computed in wasm (assembly/augment.ts).
+//
+// Randomness is counter-based: image i of a call uses counter offset + i of stream `seed` (one
+// 64-bit word), so what happens to an image depends only on (seed, offset + i), never on the batch
+// around it or on which thread computes it. With a seed, offset defaults to 0; without one, the
+// call reserves N counters of the global stream (reproducible after setSeed).
+//
+// Each function returns a new tensor; the `...Into` variants write into a caller's buffer (which
+// must not overlap the input), so a training loop allocates nothing per step.
+import { labelsToWasm } from "./labels.js";
+import { drawSeed } from "./random.js";
+import { allocBytes, freeBytes, kernels } from "./runtime.js";
+import { checkSoftLabels, type Targets } from "./targets.js";
+import { checkShape, checkTensor, empty, Tensor } from "./tensor.js";
+import { checkInteger, checkNumber, checkOptions, checkSeed, describe, shapeString } from "./validate.js";
+
+/** Where an augmentation draws: stream `seed`, image i at counter offset + i. */
+export interface StreamOptions {
+  /** Integer in [0, 2^32). Without it the global stream is used. */
+  seed?: number;
+  /** Counter of image 0 (default 0): lets a training loop give each batch fresh draws. Needs seed. */
+  offset?: number;
+}
+
+export interface RandomFlipOptions extends StreamOptions {
+  /** Probability that an image is mirrored left-right (default 0.5). */
+  p?: number;
+}
+
+export interface RandomCropOptions extends StreamOptions {
+  /** Zero padding on each side: the shift (dy, dx) is uniform in [-padding, padding]^2. */
+  padding: number;
+}
+
+export interface CutoutOptions extends StreamOptions {
+  /** Side of the zeroed square, in pixels (clipped at the image borders). */
+  size: number;
+}
+
+export interface MixupOptions extends StreamOptions {
+  /** Beta(alpha, alpha) shape of the mixing weight λ (> 0; the paper uses 0.1 to 0.4). */
+  alpha: number;
+  /** Classes of the one-hot labels; required with integer labels, else y's second dimension. */
+  numClasses?: number;
+}
+
+/** One augmentation step, as plain data (what Solver's `augment` option and checkpoints hold). */
+export type Augmentation =
+  | { type: "randomFlip"; p?: number }
+  | { type: "randomCrop"; padding: number }
+  | { type: "cutout"; size: number }
+  | { type: "mixup"; alpha: number };
+
+// Largest padding or cutout size: far beyond any image, small enough for the kernels' i32 math.
+const MAX_EXTENT = 2 ** 24;
+
+/** Each image mirrored left-right with probability p. x: (N, C, H, W) -> new (N, C, H, W). */
+export function randomFlip(x: Tensor, options: RandomFlipOptions = {}): Tensor {
+  return intoNew("randomFlip", x, (out) => randomFlipInto(out, x, options));
+}
+
+/** randomFlip into `out` (x's shape, not overlapping x). Returns out. */
+export function randomFlipInto(out: Tensor, x: Tensor, options: RandomFlipOptions = {}): Tensor {
+  const fn = "randomFlip";
+  const [N, C, H, W] = checkPair(fn, out, x);
+  const o = checkOptions(fn, "options", options, ["p", "seed", "offset"]);
+  const p = o.p === undefined ? 0.5 : checkNumber(fn, "options.p", o.p, { min: 0, max: 1, float32: true });
+  const [seed, offset] = stream(fn, o, N);
+  kernels().f32_random_flip(out.ptr, x.ptr, N, C, H, W, p, seed, offset);
+  return out;
+}
+
+/**
+ * Each image shifted by (dy, dx) uniform in [-padding, padding]^2 with zeros filling in: the H x W
+ * window at offset (padding + dy, padding + dx) of the image zero-padded by `padding` (CIFAR's
+ * "pad 4, crop 32"). out[n][c][r][col] = x[n][c][r + dy][col + dx], or 0 outside x.
+ */
+export function randomCrop(x: Tensor, options: RandomCropOptions): Tensor {
+  return intoNew("randomCrop", x, (out) => randomCropInto(out, x, options));
+}
+
+/** randomCrop into `out` (x's shape, not overlapping x). Returns out. */
+export function randomCropInto(out: Tensor, x: Tensor, options: RandomCropOptions): Tensor {
+  const fn = "randomCrop";
+  const [N, C, H, W] = checkPair(fn, out, x);
+  const o = checkOptions(fn, "options", options, ["padding", "seed", "offset"]);
+  if (o.padding === undefined) throw new TypeError(`${fn}: options.padding is required (an integer >= 0, e.g. 4)`);
+  const padding = checkInteger(fn, "options.padding", o.padding, 0, MAX_EXTENT);
+  const [seed, offset] = stream(fn, o, N);
+  kernels().f32_random_crop(out.ptr, x.ptr, N, C, H, W, padding, seed, offset);
+  return out;
+}
+
+/**
+ * Cutout (DeVries and Taylor, 2017): per image one size x size square, its centre uniform over
+ * the H x W pixels, clipped at the borders, set to 0 in every channel. The square covers rows
+ * [cy - floor(size/2), cy - floor(size/2) + size), and columns likewise.
+ */
+export function cutout(x: Tensor, options: CutoutOptions): Tensor {
+  return intoNew("cutout", x, (out) => cutoutInto(out, x, options));
+}
+
+/** cutout into `out` (x's shape, not overlapping x). Returns out. */
+export function cutoutInto(out: Tensor, x: Tensor, options: CutoutOptions): Tensor {
+  const fn = "cutout";
+  const [N, C, H, W] = checkPair(fn, out, x);
+  const o = checkOptions(fn, "options", options, ["size", "seed", "offset"]);
+  if (o.size === undefined) throw new TypeError(`${fn}: options.size is required (an integer >= 0, e.g. 8)`);
+  const size = checkInteger(fn, "options.size", o.size, 0, MAX_EXTENT);
+  const [seed, offset] = stream(fn, o, N);
+  kernels().f32_cutout(out.ptr, x.ptr, N, C, H, W, size, seed, offset);
+  return out;
+}
+
+/**
+ * Mixup (Zhang et al., 2018): image i becomes λ x_i + (1 - λ) x_j and its label
+ * λ onehot(y_i) + (1 - λ) onehot(y_j), with j = perm[i] from a random permutation of the batch
+ * and ONE λ ~ Beta(alpha, alpha) for the whole batch (as the paper's algorithm and reference code
+ * do; the same λ and partner for images and labels). y: integer labels (N), or soft labels
+ * (N, numClasses). Returns [xMixed (N, C, H, W), yMixed (N, numClasses)].
+ */
+export function mixup(x: Tensor, y: Targets, options: MixupOptions): [Tensor, Tensor] {
+  const fn = "mixup";
+  checkTensor(fn, "x", x, [2, 3, 4]);
+  const numClasses = mixupClasses(fn, y, options);
+  const xOut = empty(x.shape, fn);
+  let yOut: Tensor | null = null;
+  try {
+    yOut = empty([x.shape[0], numClasses], fn);
+    mixupInto(xOut, yOut, x, y, options);
+    return [xOut, yOut];
+  } catch (error) {
+    xOut.dispose();
+    yOut?.dispose();
+    throw error;
+  }
+}
+
+/**
+ * mixup into xOut (x's shape, not overlapping x) and yOut (N, numClasses). Returns λ, the weight
+ * of each image itself (for tests and logging; it was drawn in wasm).
+ */
+export function mixupInto(xOut: Tensor, yOut: Tensor, x: Tensor, y: Targets, options: MixupOptions): number {
+  const fn = "mixup";
+  checkTensor(fn, "x", x, [2, 3, 4]);
+  checkTensor(fn, "xOut", xOut);
+  checkShape(fn, "xOut", xOut, x.shape, "x's shape");
+  checkDisjoint(fn, "xOut", xOut, "x", x);
+  const o = checkOptions(fn, "options", options, ["alpha", "numClasses", "seed", "offset"]);
+  if (o.alpha === undefined) throw new TypeError(`${fn}: options.alpha is required (a number > 0, e.g. 0.2)`);
+  const alpha = checkNumber(fn, "options.alpha", o.alpha, { min: 0, minExclusive: true });
+  const numClasses = mixupClasses(fn, y, options);
+  const N = x.shape[0];
+  const rowSize = x.size / Math.max(N, 1);
+  checkTensor(fn, "yOut", yOut);
+  checkShape(fn, "yOut", yOut, [N, numClasses], "N x numClasses");
+  const soft = y instanceof Tensor;
+  if (soft) {
+    checkSoftLabels(fn, y, N, numClasses);
+    checkDisjoint(fn, "yOut", yOut, "y", y);
+  }
+  // Integer labels are checked (and copied into wasm) before anything is drawn or allocated.
+  const labelsPtr = soft ? 0 : labelsToWasm(fn, y, N, numClasses);
+  const [seed, offset] = stream(fn, o, N);
+  const k = kernels();
+  const scratch = mixupScratch(N, numClasses);
+  if (!soft) k.f32_one_hot(scratch.oneHot, labelsPtr, N, numClasses);
+  const labels = soft ? (y as Tensor).ptr : scratch.oneHot;
+  k.i32_random_permutation(scratch.partner, N, seed, offset);
+  const lam = k.f64_random_beta(alpha, seed, offset);
+  k.f32_mix_rows(xOut.ptr, x.ptr, scratch.partner, N, rowSize, lam);
+  k.f32_mix_rows(yOut.ptr, labels, scratch.partner, N, numClasses, lam);
+  return lam;
+}
+
+/** Checks an augmentation list (Solver's `augment` option, a checkpoint's copy): returns plain copies. */
+export function checkAugmentations(fn: string, name: string, value: unknown): Augmentation[] {
+  if (!Array.isArray(value)) throw new TypeError(`${fn}: ${name} must be an array of augmentations like { type: "randomFlip" } (got ${describe(value)})`);
+  return value.map((a: unknown, i): Augmentation => {
+    const at = `${name}[${i}]`;
+    if (a === null || typeof a !== "object" || Array.isArray(a)) throw new TypeError(`${fn}: ${at} must be an object like { type: "randomFlip" } (got ${describe(a)})`);
+    const type = (a as { type?: unknown }).type;
+    switch (type) {
+      case "randomFlip": {
+        const o = checkOptions(fn, at, a, ["type", "p"]);
+        return o.p === undefined ? { type } : { type, p: checkNumber(fn, `${at}.p`, o.p, { min: 0, max: 1, float32: true }) };
+      }
+      case "randomCrop": {
+        const o = checkOptions(fn, at, a, ["type", "padding"]);
+        return { type, padding: checkInteger(fn, `${at}.padding`, o.padding, 0, MAX_EXTENT) };
+      }
+      case "cutout": {
+        const o = checkOptions(fn, at, a, ["type", "size"]);
+        return { type, size: checkInteger(fn, `${at}.size`, o.size, 0, MAX_EXTENT) };
+      }
+      case "mixup": {
+        const o = checkOptions(fn, at, a, ["type", "alpha"]);
+        return { type, alpha: checkNumber(fn, `${at}.alpha`, o.alpha, { min: 0, minExclusive: true }) };
+      }
+      default:
+        throw new TypeError(`${fn}: ${at}.type must be one of "randomFlip", "randomCrop", "cutout", "mixup" (got ${describe(type)})`);
+    }
+  });
+}
+
+/**
+ * Applies augmentations in order to a batch, ping-ponging between two caller buffers (each of x's
+ * shape) so nothing is allocated per step. Augmentation j draws from stream seeds[j] at counter
+ * `offset` and, when it is a mixup, writes its labels into softLabels(j) (N, numClasses).
+ * Returns the augmented batch (one of the buffers, or x when the list is empty) and the targets
+ * (y, or the last mixup's soft labels).
+ */
+export function applyAugmentations(
+  list: readonly Augmentation[],
+  x: Tensor,
+  y: Targets,
+  buffers: readonly [Tensor, Tensor],
+  softLabels: (j: number) => Tensor,
+  seeds: readonly number[],
+  offset: number,
+  numClasses: number,
+): [Tensor, Targets] {
+  let current = x;
+  let targets = y;
+  list.forEach((a, j) => {
+    const out = buffers[0] === current ? buffers[1] : buffers[0];
+    const s = { seed: seeds[j], offset };
+    if (a.type === "randomFlip") randomFlipInto(out, current, { ...s, p: a.p });
+    else if (a.type === "randomCrop") randomCropInto(out, current, { ...s, padding: a.padding });
+    else if (a.type === "cutout") cutoutInto(out, current, { ...s, size: a.size });
+    else {
+      const labels = softLabels(j);
+      mixupInto(out, labels, current, targets, { ...s, alpha: a.alpha, numClasses });
+      targets = labels;
+    }
+    current = out;
+  });
+  return [current, targets];
+}
+
+// Crop, flip and cutout need images (N, C, H, W); mixup needs the number of classes.
+export function checkAugmentShapes(fn: string, list: readonly Augmentation[], rowShape: readonly number[], numClasses: number | undefined): void {
+  list.forEach((a, j) => {
+    if (a.type !== "mixup" && rowShape.length !== 3) {
+      throw new RangeError(`${fn}: options.augment[${j}] (${a.type}) needs images (N, C, H, W), but the training rows have shape ${shapeString(rowShape)}`);
+    }
+    if (a.type === "mixup" && numClasses === undefined) {
+      throw new TypeError(`${fn}: options.augment[${j}] (mixup) needs the number of classes: the model has no config.numClasses`);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function intoNew(fn: string, x: Tensor, write: (out: Tensor) => Tensor): Tensor {
+  checkTensor(fn, "x", x, 4);
+  const out = empty(x.shape, fn);
+  try {
+    return write(out);
+  } catch (error) {
+    out.dispose();
+    throw error;
+  }
+}
+
+// out and x: both live (N, C, H, W), same shape, disjoint memory.
+function checkPair(fn: string, out: Tensor, x: Tensor): [number, number, number, number] {
+  checkTensor(fn, "x", x, 4);
+  checkTensor(fn, "out", out);
+  checkShape(fn, "out", out, x.shape, "x's shape");
+  checkDisjoint(fn, "out", out, "x", x);
+  const [N, C, H, W] = x.shape;
+  if (N > 0 && (H === 0 || W === 0)) throw new RangeError(`${fn}: x must have images of at least 1 x 1 pixels (got ${shapeString(x.shape)})`);
+  return [N, C, H, W];
+}
+
+function checkDisjoint(fn: string, outName: string, out: Tensor, inName: string, x: Tensor): void {
+  const a = out.ptr, b = x.ptr;
+  if (out.size > 0 && x.size > 0 && a < b + x.size * 4 && b < a + out.size * 4) {
+    throw new RangeError(`${fn}: ${outName} must not overlap ${inName} (the result is a new batch; pass another buffer)`);
+  }
+}
+
+// [seed, offset]: the caller's, or N counters reserved from the global stream.
+function stream(fn: string, o: Record<string, unknown>, count: number): [number, number] {
+  if (o.seed === undefined) {
+    if (o.offset !== undefined) throw new TypeError(`${fn}: options.offset needs options.seed`);
+    return drawSeed(Math.max(count, 1));
+  }
+  const seed = checkSeed(fn, "options.seed", o.seed);
+  const offset = o.offset === undefined ? 0 : checkInteger(fn, "options.offset", o.offset, 0, Number.MAX_SAFE_INTEGER);
+  return [seed, offset];
+}
+
+function mixupClasses(fn: string, y: unknown, options: MixupOptions): number {
+  const given = (options as { numClasses?: unknown } | null)?.numClasses;
+  if (y instanceof Tensor) {
+    checkTensor(fn, "y", y, 2);
+    if (given !== undefined && given !== y.shape[1]) {
+      throw new RangeError(`${fn}: options.numClasses is ${describe(given)} but soft labels y have ${y.shape[1]} classes (shape ${shapeString(y.shape)})`);
+    }
+    return y.shape[1];
+  }
+  if (given === undefined) throw new TypeError(`${fn}: options.numClasses is required with integer labels (e.g. 10)`);
+  return checkInteger(fn, "options.numClasses", given, 1);
+}
+
+// One-hot rows and the partner permutation, reused across calls (grown on demand).
+let scratchPtr = 0;
+let scratchBytes = 0;
+function mixupScratch(n: number, classes: number): { partner: number; oneHot: number } {
+  const partnerBytes = Math.ceil((n * 4) / 16) * 16;
+  const need = partnerBytes + n * classes * 4;
+  if (need > scratchBytes || scratchBytes > 4 * need + 65536) {
+    if (scratchPtr) freeBytes(scratchPtr);
+    scratchPtr = 0;
+    scratchBytes = 0;
+    scratchPtr = allocBytes(need, "mixup scratch");
+    scratchBytes = need;
+  }
+  return { partner: scratchPtr, oneHot: scratchPtr + partnerBytes };
+}

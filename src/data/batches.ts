@@ -1,0 +1,151 @@
+// Where the Solver's rows come from: a float32 tensor (N, ...) with its labels, or a uint8 image
+// set (ImageDataset) plus a normalization, converted batch by batch in wasm (u8 -> f32 and
+// normalized through the same lookup table writeImages uses, so a byte batch has exactly the bits
+// of the float path's batch).
+import { checkLabels, type Labels } from "../labels.js";
+import { allocBytes, f32, freeBytes, i32, kernels, u8 } from "../runtime.js";
+import { checkTensor, type DType, type Tensor } from "../tensor.js";
+import { checkOptions, shapeString } from "../validate.js";
+import { checkDataset, checkNormalization, lookupTable, type ImageDataset, type Normalization } from "./dataset.js";
+import type { SolverData } from "../solver.js";
+
+export interface BatchSource {
+  /** Rows available. */
+  readonly count: number;
+  /** Shape of one row, e.g. [C, H, W]. */
+  readonly rowShape: readonly number[];
+  readonly labels: Labels;
+  /** The rows' dtype (a byte set gives float32). */
+  readonly dtype: DType;
+  /** Classes of a byte set (its numClasses); undefined for tensors. */
+  readonly numClasses?: number;
+  /** Writes rows idx[0..n) (i32 at idxPtr) into out (n, ...rowShape). */
+  gather(fn: string, out: Tensor, idxPtr: number, n: number): void;
+  /** Rows [start, start + n) as float32: a view of the tensor, or converted into `scratch` (>= n rows). Dispose the result. */
+  rows(start: number, n: number, scratch: () => Tensor): Tensor;
+  /** Gives back wasm memory the source owns (the byte copy); a tensor source owns none. */
+  dispose(): void;
+}
+
+/** Rows of a float32 or float64 tensor (the caller keeps owning it). */
+export function tensorSource(name: string, X: Tensor, labels: Labels): BatchSource {
+  const rowShape = X.shape.slice(1);
+  const rowSize = rowShape.reduce((a, b) => a * b, 1);
+  return {
+    count: X.shape[0],
+    rowShape,
+    labels,
+    dtype: X.dtype,
+    gather(fn, out, idxPtr, n) {
+      checkTensor(fn, name, X); // disposed since the Solver was made?
+      const k = kernels();
+      (X.dtype === "float64" ? k.f64_gather_rows : k.f32_gather_rows)(out.ptr, X.ptr, idxPtr, n, rowSize);
+    },
+    rows(start, n) {
+      return X.sliceView(start * rowSize, [n, ...rowShape]);
+    },
+    dispose() {},
+  };
+}
+
+/**
+ * Images of a uint8 set, normalized on the fly: x -> (x/255 - mean[c]) / std[c], or x/255
+ * without a normalization. The set stays in host memory, where it already is: each batch's image
+ * bytes are copied into a small staging buffer in wasm (a byte copy decides no number), and one
+ * wasm kernel converts and normalizes them through the table. Wasm memory holds one batch of
+ * bytes, not the set: copying CIFAR-10's 154 MB in would cost about 300 MB of wasm memory, since
+ * the allocator doubles memory when it grows. The set's bytes must not change while training.
+ * Needs init().
+ */
+export function byteSource(fn: string, name: string, ds: ImageDataset, normalization?: Normalization): BatchSource {
+  checkDataset(fn, name, ds);
+  const [C, H, W] = ds.shape;
+  const plane = H * W;
+  const per = C * plane;
+  if (normalization !== undefined) checkNormalization(fn, "normalization", normalization, C);
+  const lut = lookupTable(C, normalization);
+  const lutPtr = allocBytes(lut.length * 4, `${fn}: ${name} table`);
+  f32().set(lut, lutPtr >>> 2);
+  let stagePtr = 0;
+  let stageBytes = 0;
+  let disposed = false;
+  const live = (what: string): void => {
+    if (disposed) throw new TypeError(`${what}: ${name} was disposed with its Solver`);
+  };
+  // The staging buffer for n images, grown on demand and then reused (memory flat after warm-up).
+  const stage = (n: number): number => {
+    if (n * per > stageBytes) {
+      if (stagePtr) freeBytes(stagePtr);
+      stagePtr = 0;
+      stageBytes = 0;
+      stagePtr = allocBytes(n * per, `${fn}: ${name} batch bytes`);
+      stageBytes = n * per;
+    }
+    return stagePtr;
+  };
+  return {
+    count: ds.labels.length,
+    dtype: "float32",
+    rowShape: [C, H, W],
+    labels: ds.labels.slice(), // a private copy: later edits of the caller's array cannot reach training
+    numClasses: ds.numClasses,
+    gather(what, out, idxPtr, n) {
+      live(what);
+      const at = stage(n);
+      const idx = i32().subarray(idxPtr >>> 2, (idxPtr >>> 2) + n); // views derived after the allocation
+      const bytes = u8();
+      for (let k = 0; k < n; k++) bytes.set(ds.images.subarray(idx[k] * per, (idx[k] + 1) * per), at + k * per);
+      kernels().f32_convert_u8_lut(out.ptr, at, n, C, plane, lutPtr);
+    },
+    rows(start, n, scratch) {
+      live(fn);
+      const out = scratch().sliceView(0, [n, C, H, W]);
+      const at = stage(n);
+      u8().set(ds.images.subarray(start * per, (start + n) * per), at);
+      kernels().f32_convert_u8_lut(out.ptr, at, n, C, plane, lutPtr);
+      return out;
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      if (stagePtr) freeBytes(stagePtr);
+      freeBytes(lutPtr);
+    },
+  };
+}
+
+/** What the Solver learns from its data before anything is allocated. */
+export interface DataInfo {
+  rowShape: readonly number[];
+  numClasses?: number;
+}
+
+/** The Solver's byte-set data { train, val, normalization? }: checked, nothing allocated. */
+export function checkByteData(fn: string, data: object, numClasses?: number): DataInfo {
+  const d = checkOptions(fn, "data", data, ["train", "val", "normalization"]);
+  const train = checkDataset(fn, "data.train", d.train);
+  const val = checkDataset(fn, "data.val", d.val);
+  if (train.labels.length === 0) throw new RangeError(`${fn}: data.train must hold at least one image`);
+  if (train.shape.join() !== val.shape.join()) {
+    throw new RangeError(`${fn}: data.val images are ${shapeString(val.shape)} but data.train images are ${shapeString(train.shape)}`);
+  }
+  const classes = numClasses ?? Number.MAX_SAFE_INTEGER;
+  checkLabels(`${fn} (data.train labels)`, train.labels, train.labels.length, classes);
+  checkLabels(`${fn} (data.val labels)`, val.labels, val.labels.length, classes);
+  return { rowShape: train.shape, numClasses: train.numClasses };
+}
+
+/** The Solver's two row sources; a byte set's allocates its table here. */
+export function makeSources(fn: string, data: SolverData): [BatchSource, BatchSource] {
+  if ("train" in data) {
+    const train = byteSource(fn, "data.train", data.train, data.normalization);
+    try {
+      return [train, byteSource(fn, "data.val", data.val, data.normalization)];
+    } catch (error) {
+      train.dispose();
+      throw error;
+    }
+  }
+  // Private copies of the labels (checked at construction; later edits of the caller's arrays cannot reach training).
+  return [tensorSource("data.XTrain", data.XTrain, Int32Array.from(data.yTrain)), tensorSource("data.XVal", data.XVal, Int32Array.from(data.yVal))];
+}
