@@ -16,6 +16,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "cli/test/**/*.test.ts"],
     environment: "node",
+    setupFiles: ["test/setup/fast-check.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ["default"],

@@ -1,8 +1,10 @@
 // Atomic file writes and safetensors files on disk: a failed write leaves the old file intact and
 // no temporary file behind; bad files give errors that name them.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { FileFormatError } from "../src/index.js";
 import { readFileBytes, readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from "../src/node/index.js";
@@ -96,19 +98,33 @@ describe("writeFileAtomic", () => {
     expect((e as NodeJS.ErrnoException).code).toBe("ENOENT");
   });
 
-  // Root ignores folder permissions, so this runs only for ordinary users.
-  it.skipIf(process.getuid?.() === 0)("a read-only folder leaves the old file intact", async () => {
+  // Root ignores folder permissions: as root (CI), the write runs in a child process as the
+  // unprivileged user nobody, on a copy of the built Node entry, in a folder it may read but not write.
+  it("a folder it may not write to leaves the old file intact (EACCES)", async () => {
     const dir = freshDir();
     const path = join(dir, "ro.bin");
     writeFileSync(path, OLD);
-    chmodSync(dir, 0o555);
-    try {
-      const e = await rejection(writeFileAtomic(path, Uint8Array.of(1)));
-      expect((e as NodeJS.ErrnoException).code).toBe("EACCES");
-      expect(readFileSync(path)).toEqual(Buffer.from(OLD));
-    } finally {
-      chmodSync(dir, 0o755);
+    if (process.getuid?.() === 0) {
+      const lib = join(root, "lib");
+      mkdirSync(lib);
+      for (const file of ["node.js", "tensorlane.js"]) copyFileSync(resolve(import.meta.dirname, "..", "dist", file), join(lib, file));
+      for (const d of [root, lib, dir]) chmodSync(d, 0o755);
+      const script =
+        `import { writeFileAtomic } from ${JSON.stringify(pathToFileURL(join(lib, "node.js")).href)};\n` +
+        `try { await writeFileAtomic(${JSON.stringify(path)}, Uint8Array.of(1)); console.log("wrote"); } catch (e) { console.log(e.code); }`;
+      const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { uid: 65534, gid: 65534, encoding: "utf8", cwd: lib });
+      expect(child.stdout.trim(), child.stderr).toBe("EACCES");
+    } else {
+      chmodSync(dir, 0o555);
+      try {
+        const e = await rejection(writeFileAtomic(path, Uint8Array.of(1)));
+        expect((e as NodeJS.ErrnoException).code).toBe("EACCES");
+      } finally {
+        chmodSync(dir, 0o755);
+      }
     }
+    expect(readFileSync(path)).toEqual(Buffer.from(OLD));
+    expect(readdirSync(dir)).toEqual(["ro.bin"]);
   });
 
   it("concurrent writes to one path: the result is one whole version, never a mix", async () => {
