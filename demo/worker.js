@@ -1,23 +1,28 @@
-// The demo's training worker: loads the built-in data set, trains the chosen model with the chosen
-// update rule, and reports progress, accuracy, first-layer weights and test predictions.
-// Messages in:  { type: "train", config } | { type: "stop" } | { type: "initExperiment" }
-// Messages out: { type: "ready" | "progress" | "eval" | "done" | "init" | "error", ... }
+// The demo's training worker, built on the library alone: tensorlane's IDX/gzip readers load the
+// data set, splitTrainVal holds out a validation split, computeNormalization (on the training
+// split) normalizes every split, a Solver trains (seeded sampling, onProgress), model.predict
+// scores the test set once training ends.
+// Messages in:  { type: "train", config } | { type: "stop" } | { type: "initExperiment", width }
+// Messages out: { type: "ready" | "started" | "progress" | "eval" | "done" | "invalid" | "init" | "initDone" | "error", ... }
 import * as tl from "/dist/tensorlane.js";
 
-const TRAIN_LIMIT = 10000; // the built-in subset's size; a larger source is cut to it
-const TEST_LIMIT = 2000;
-const TRAIN_EVAL = 1000; // training accuracy is measured on this many training images
-const PIXELS = 28 * 28;
-const CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+const VAL_COUNT = 1000; // held out from the training images, for the validation curve and the best-epoch pick
+const TRAIN_EVAL = 1000; // the training-accuracy curve is measured on this many training images
 const SHOWN_TEST = 16;
+const MAPS_OF = 9; // the shown test image the conv filters' responses are drawn for (an ankle boot: edges in every direction)
+const EVALS_PER_EPOCH = 8; // points on the accuracy chart per epoch
+const SLICE_MS = 40;
+const EVAL_SHARE = 4; // train at least 4x as long as the last accuracy point took before taking another // train this long, then let messages (Stop) in
 
-let data = null; // { train: { x: Float32Array, y: Int32Array, raw: Uint8Array }, test: {...} }
-let runId = 0; // a new train or stop bumps it; a loop whose id is stale ends
+/** The data once loaded: ImageDatasets, the normalization, and the tensors the Solver reads. */
+let data = null;
+let runId = 0; // a new train or stop bumps it; a run whose id is stale ends
 
 self.onmessage = (event) => {
   const message = event.data;
   if (message.type === "train") train(message.config).catch(fail);
   else if (message.type === "stop") runId++;
+  else if (message.type === "augmentPreview") augmentPreview(message);
   else if (message.type === "initExperiment") initExperiment(message).catch(fail);
 };
 
@@ -27,179 +32,292 @@ function fail(error) {
 
 // ---- data -------------------------------------------------------------------------------------
 
-/** Reads one gzipped IDX file: returns [dims, bytes]. */
-async function fetchIdx(name) {
+async function fetchBytes(name) {
   const response = await fetch(`/data/${name}`);
   if (!response.ok) throw new Error(`could not load /data/${name} (${response.status})`);
-  const stream = response.body.pipeThrough(new DecompressionStream("gzip"));
-  const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
-  const view = new DataView(bytes.buffer);
-  if (view.getUint16(0) !== 0 || bytes[2] !== 0x08) throw new Error(`${name} is not an unsigned-byte IDX file`);
-  const dims = Array.from({ length: bytes[3] }, (_, i) => view.getUint32(4 + 4 * i));
-  return [dims, bytes.subarray(4 + 4 * dims.length)];
+  return new Uint8Array(await response.arrayBuffer());
 }
 
-// Fashion-MNIST's pixel mean and std: a 256-entry table keeps normalization exact and identical.
-const NORMALIZE = Float32Array.from({ length: 256 }, (_, v) => (v / 255 - 0.286) / 0.353);
+/** One split from its gzipped IDX files, read by the library (gunzip, header checks, label range). */
+async function loadSplit(prefix) {
+  const imagesName = `${prefix}-images-idx3-ubyte.gz`;
+  const labelsName = `${prefix}-labels-idx1-ubyte.gz`;
+  const [images, labels] = await Promise.all([fetchBytes(imagesName), fetchBytes(labelsName)]);
+  return tl.readIdxDataset(images, labels, { imagesName, labelsName, numClasses: 10, classes: tl.FASHION_MNIST_CLASSES });
+}
 
-async function loadSplit(prefix, limit) {
-  const [[n], labels] = await fetchIdx(`${prefix}-labels-idx1-ubyte.gz`);
-  const [dims, pixels] = await fetchIdx(`${prefix}-images-idx3-ubyte.gz`);
-  if (dims[0] !== n || dims[1] * dims[2] !== PIXELS) throw new Error(`${prefix}: unexpected shapes ${dims} / ${n}`);
-  const count = Math.min(n, limit);
-  const raw = pixels.slice(0, count * PIXELS);
-  const x = new Float32Array(raw.length);
-  for (let i = 0; i < raw.length; i++) x[i] = NORMALIZE[raw[i]];
-  return { n: count, raw, x, y: Int32Array.from(labels.subarray(0, count)) };
+/** The first n images of a data set (all when n is null or larger). */
+function firstImages(ds, n) {
+  const size = tl.datasetSize(ds);
+  if (n === null || n >= size) return ds;
+  return tl.subset(ds, Int32Array.from({ length: n }, (_, i) => i));
 }
 
 async function start() {
   // Every core where the page is cross-origin isolated (the demo server sends COOP/COEP); 1 thread
-  // elsewhere. Same results either way.
+  // elsewhere (runtimeInfo().reason says why). Same results either way.
   await tl.init({ threads: "auto" });
+  const runtime = tl.runtimeInfo();
   const index = await (await fetch("/data/index.json")).json();
   const capabilities = {
-    models: ["fc-100", "fc-256-128", "fc-100x3", ...(typeof tl.DeepConvNet === "function" ? ["conv"] : [])],
-    updateRules: ["sgd", "sgdMomentum", "adagrad", "rmsprop", "adam"].filter((r) => typeof tl[r] === "function"),
-    initExperiment: typeof tl.runInitExperiment === "function",
+    models: ["fc-100", "fc-256-128", "fc-100x3", "conv"],
+    updateRules: ["sgd", "sgdMomentum", "adagrad", "rmsprop", "adam"],
+    initExperiment: true,
+    augment: typeof tl.randomFlip === "function", // the augmentation API (issue 14)
   };
   if (index.files.length === 0) {
-    postMessage({ type: "ready", data: null, capabilities });
+    postMessage({ type: "ready", data: null, capabilities, runtime });
     return;
   }
-  const [trainSplit, testSplit] = await Promise.all([loadSplit("train", TRAIN_LIMIT), loadSplit("t10k", TEST_LIMIT)]);
-  data = { train: trainSplit, test: testSplit };
-  const shown = Array.from({ length: SHOWN_TEST }, (_, i) => {
-    const k = Math.floor((i * testSplit.n) / SHOWN_TEST);
-    return { index: k, label: testSplit.y[k], pixels: testSplit.raw.slice(k * PIXELS, (k + 1) * PIXELS) };
+  const params = new URLSearchParams(self.location.search);
+  const trainLimit = params.has("trainImages") ? Number(params.get("trainImages")) : null;
+  if (trainLimit !== null && !(Number.isInteger(trainLimit) && trainLimit >= 1)) {
+    throw new RangeError(`?trainImages must be a positive integer (got ${JSON.stringify(params.get("trainImages"))})`);
+  }
+  const [full, test] = await Promise.all([loadSplit("train"), loadSplit("t10k")]);
+  // Validation comes out of the training images (seed fixed: the same split every run); the test
+  // images are only scored once a run ends.
+  const split = tl.splitTrainVal(full, { valCount: VAL_COUNT, seed: 0 });
+  const train = firstImages(split.train, trainLimit);
+  const normalization = tl.computeNormalization(train);
+  const { XTrain, yTrain, XVal, yVal } = tl.toSolverData(train, split.val, normalization); // (N, 1, 28, 28) each
+  const XTest = tl.toTensor(test, { normalization }); // (Ntest, 1, 28, 28)
+  const yTest = tl.labelsOf(test);
+  const trainEvalCount = Math.min(TRAIN_EVAL, tl.datasetSize(train));
+  const XTrainEval = tl.toTensor(train, { indices: Int32Array.from({ length: trainEvalCount }, (_, i) => i), normalization });
+  const yTrainEval = yTrain.slice(0, trainEvalCount);
+  const nTest = tl.datasetSize(test);
+  const shownIndices = Int32Array.from({ length: SHOWN_TEST }, (_, i) => Math.floor((i * nTest) / SHOWN_TEST));
+  const XShown = tl.toTensor(test, { indices: shownIndices, normalization }); // (16, 1, 28, 28)
+  const pixels = 28 * 28;
+  const shown = Array.from(shownIndices, (k) => ({ index: k, label: yTest[k], pixels: test.images.slice(k * pixels, (k + 1) * pixels) }));
+  data = { train, val: split.val, test, normalization, XTrain, yTrain, XVal, yVal, XTest, yTest, XTrainEval, yTrainEval, XShown };
+  postMessage({
+    type: "ready",
+    runtime,
+    capabilities,
+    data: {
+      train: tl.datasetSize(train),
+      val: tl.datasetSize(split.val),
+      test: nTest,
+      source: index.source,
+      classes: tl.FASHION_MNIST_CLASSES,
+      normalization,
+      shown,
+    },
   });
-  postMessage({ type: "ready", data: { train: trainSplit.n, test: testSplit.n, source: index.source, classes: CLASSES, shown }, capabilities });
 }
 
 // ---- training ---------------------------------------------------------------------------------
 
+const HIDDEN = { "fc-100": [100], "fc-256-128": [256, 128], "fc-100x3": [100, 100, 100] };
+
 function makeModel(config) {
   const weightScale = config.weightScale === "kaiming" || config.weightScale === "xavier" ? config.weightScale : Number(config.weightScale);
   if (config.model === "conv") {
-    return new tl.DeepConvNet({ inputDims: [1, 28, 28], numFilters: [8, 16], maxPools: [0, 1], numClasses: 10, weightScale, seed: config.seed });
+    // 16 first-layer filters over the raw image: edge and blob detectors, drawn with what they see.
+    return new tl.DeepConvNet({ inputDims: [1, 28, 28], numFilters: [16, 32], maxPools: [0, 1], numClasses: 10, weightScale, seed: config.seed });
   }
-  const hiddenDims = { "fc-100": [100], "fc-256-128": [256, 128], "fc-100x3": [100, 100, 100] }[config.model];
-  if (!hiddenDims) throw new Error(`unknown model ${config.model}`);
-  return new tl.FullyConnectedNet({ hiddenDims, inputDim: PIXELS, numClasses: 10, dropout: config.dropout, weightScale, seed: config.seed });
+  const hiddenDims = HIDDEN[config.model];
+  if (!hiddenDims) throw new TypeError(`unknown model ${config.model}`);
+  return new tl.FullyConnectedNet({ hiddenDims, inputDim: 784, numClasses: 10, dropout: config.dropout, weightScale, seed: config.seed });
 }
 
-/** A seeded shuffle (integer xorshift: the order is the same in every browser). */
-function permutation(n, seed) {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  let s = (seed * 2654435761 + 1) >>> 0 || 1;
-  for (let i = n - 1; i > 0; i--) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    const j = s % (i + 1);
-    const t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
-  return order;
+/** Which form field a library error is about, from the option it names (null: none of them). */
+function fieldOf(message) {
+  const fields = [
+    [/learningRate/, "learningRate"],
+    [/numEpochs/, "epochs"],
+    [/batchSize/, "batchSize"],
+    [/dropout/, "dropout"],
+    [/seed/, "seed"],
+    [/weightScale/, "weightScale"],
+    [/padding/, "cropPadding"],
+    [/\.size/, "cutoutSize"],
+    [/alpha/, "mixupAlpha"],
+  ];
+  return fields.find(([pattern]) => pattern.test(message))?.[1] ?? null;
 }
 
-/** Predicted classes for the first n rows of a split (model.predict: test mode, argmax in wasm), 500 images at a time. */
-function predict(model, split, n) {
-  const out = new Int32Array(n);
-  const chunk = 500;
-  for (let start = 0; start < n; start += chunk) {
-    const m = Math.min(chunk, n - start);
-    const x = tl.tensor(split.x.subarray(start * PIXELS, (start + m) * PIXELS), [m, 1, 28, 28]);
-    out.set(model.predict(x, { batchSize: chunk }), start);
-    x.dispose();
-  }
-  return out;
-}
-
+/** Fraction of predictions equal to the labels. */
 function accuracy(predicted, labels) {
   let right = 0;
   for (let i = 0; i < predicted.length; i++) if (predicted[i] === labels[i]) right++;
   return right / predicted.length;
 }
 
-function evaluate(model, step, epoch) {
-  const { train: tr, test: te } = data;
-  const testPredictions = predict(model, te, te.n);
+/** The first layer's weights: (784, H) for a fully connected net, (F, 1, 3, 3) for the conv net. */
+function firstLayer(model) {
   const W1 = model.params.W1;
-  const weights = W1.toArray();
-  postMessage(
-    {
-      type: "eval",
-      step,
-      epoch,
-      trainAcc: accuracy(predict(model, tr, TRAIN_EVAL), tr.y.subarray(0, TRAIN_EVAL)),
-      valAcc: accuracy(testPredictions, te.y),
-      weights,
-      weightShape: [...W1.shape],
-      predictions: Array.from({ length: SHOWN_TEST }, (_, i) => testPredictions[Math.floor((i * te.n) / SHOWN_TEST)]),
-    },
-    [weights.buffer],
-  );
+  return { weights: W1.toArray(), shape: [...W1.shape] };
 }
+
+/** What each first-layer conv filter sees in shown test image MAPS_OF: its ReLU'd response maps (F, 28, 28). */
+function featureMaps(model) {
+  const { W1, b1 } = model.params; // (F, 1, 3, 3), (F)
+  const image = tl.tensor(data.XShown.toArray().subarray(MAPS_OF * 784, (MAPS_OF + 1) * 784), [1, 1, 28, 28]);
+  try {
+    const [out, cache] = tl.ConvReLU.forward(image, W1, b1, { stride: 1, pad: 1 }); // out: (1, F, 28, 28)
+    cache.reluCache.x.dispose(); // the conv output before the ReLU; the cache's x, w, b are not ours
+    const maps = out.toArray();
+    out.dispose();
+    return maps;
+  } finally {
+    image.dispose();
+  }
+}
+
+function postEval(model, step, epoch, trainAcc, valAcc) {
+  const { weights, shape } = firstLayer(model);
+  const maps = shape.length === 4 ? featureMaps(model) : null;
+  const predictions = model.predict(data.XShown);
+  const transfer = [weights.buffer, ...(maps ? [maps.buffer] : [])];
+  postMessage({ type: "eval", step, epoch, trainAcc, valAcc, weights, weightShape: shape, maps, mapsOf: MAPS_OF, predictions: Array.from(predictions) }, transfer);
+}
+
+// Thrown from onProgress to hand the thread back between slices: Solver.train() resumes at the
+// next iteration when called again (it continues from lossHistory.length), so a run pauses
+// without a training loop of its own.
+const PAUSE = Symbol("pause");
 
 async function train(config) {
   if (!data) throw new Error("no data set loaded");
   const id = ++runId;
-  const model = makeModel(config);
-  const rule = tl[config.updateRule];
-  if (typeof rule !== "function") throw new Error(`unknown update rule ${config.updateRule}`);
-  const names = Object.keys(model.params);
-  const optim = Object.fromEntries(names.map((n) => [n, { learningRate: config.learningRate }]));
-  const B = config.batchSize;
-  const { train: tr } = data;
-  const stepsPerEpoch = Math.floor(tr.n / B);
-  const totalSteps = stepsPerEpoch * config.epochs;
-  const evalEvery = Math.max(10, Math.floor(stepsPerEpoch / 4));
-  const xb = tl.zeros([B, 1, 28, 28]); // xb: (B, 1, 28, 28), refilled every step
-  const batch = new Float32Array(B * PIXELS);
-  const yb = new Int32Array(B);
-  let order = permutation(tr.n, config.seed);
-  let losses = [];
-  let step = 0;
-  postMessage({ type: "started", totalSteps, stepsPerEpoch });
-  evaluate(model, 0, 0);
+  let model;
+  let solver;
   try {
-    while (step < totalSteps) {
-      const sliceEnd = performance.now() + 40; // train ~40 ms, then let messages (Stop) in
-      while (step < totalSteps && performance.now() < sliceEnd) {
-        const epoch = Math.floor(step / stepsPerEpoch);
-        const within = step % stepsPerEpoch;
-        if (within === 0 && step > 0) order = permutation(tr.n, config.seed + epoch);
-        for (let i = 0; i < B; i++) {
-          const k = order[within * B + i];
-          batch.set(tr.x.subarray(k * PIXELS, (k + 1) * PIXELS), i * PIXELS);
-          yb[i] = tr.y[k];
-        }
-        xb.set(batch);
-        const [loss, grads] = model.loss(xb, yb);
-        for (const name of names) optim[name] = rule(model.params[name], grads[name], optim[name])[1];
-        losses.push(loss);
-        step++;
-        if (step % evalEvery === 0 || step === totalSteps) {
-          postMessage({ type: "progress", step, losses });
-          losses = [];
-          evaluate(model, step, step / stepsPerEpoch);
-        }
+    model = makeModel(config);
+    solver = new tl.Solver(model, { XTrain: data.XTrain, yTrain: data.yTrain, XVal: data.XVal, yVal: data.yVal }, {
+      updateRule: config.updateRule,
+      optimConfig: { learningRate: config.learningRate },
+      batchSize: config.batchSize,
+      numEpochs: config.epochs,
+      seed: config.seed,
+      verbose: false,
+      ...(config.augment.length > 0 ? { augment: config.augment } : {}),
+    });
+  } catch (error) {
+    model?.dispose?.();
+    // The library's own check said no: show it next to the field it names, train nothing.
+    if (error instanceof TypeError || error instanceof RangeError) {
+      postMessage({ type: "invalid", field: fieldOf(error.message), message: error.message });
+      return;
+    }
+    throw error;
+  }
+  const perEpoch = solver.iterationsPerEpoch;
+  const totalSteps = perEpoch * config.epochs;
+  const evalEvery = Math.max(1, Math.floor(perEpoch / EVALS_PER_EPOCH));
+  let losses = [];
+  let sliceEnd = performance.now() + SLICE_MS;
+  // Accuracy points cost forward passes over 2,000 images (seconds for the conv net on a slow
+  // machine): between the Solver's own checks, take one only after training for EVAL_SHARE times
+  // as long as the last one took, so the run spends most of its time training.
+  let lastEvalEnd = 0;
+  let lastEvalCost = 0;
+  solver.onProgress = (e) => {
+    losses.push(e.loss);
+    const now = performance.now();
+    const solverChecked = e.valAcc !== undefined;
+    const due = e.iteration % evalEvery === 0 && now - lastEvalEnd >= EVAL_SHARE * lastEvalCost;
+    if (solverChecked || due) {
+      postMessage({ type: "progress", step: e.iteration, epoch: e.epoch, losses, learningRate: e.learningRate });
+      losses = [];
+      // Validation accuracy over the whole held-out split, training accuracy on a fixed sample:
+      // checkAccuracy without a sample count draws no random numbers, so the run is the same with or without these points.
+      const trainAcc = e.trainAcc ?? solver.checkAccuracy(data.XTrainEval, data.yTrainEval);
+      const valAcc = e.valAcc ?? solver.checkAccuracy(data.XVal, data.yVal);
+      postEval(model, e.iteration, e.iteration / perEpoch, trainAcc, valAcc);
+      lastEvalEnd = performance.now();
+      lastEvalCost = lastEvalEnd - now;
+    }
+    if (performance.now() > sliceEnd) throw PAUSE;
+  };
+  const initial = firstLayer(model); // the page can draw what training changed: W1 - W1 at initialization
+  postMessage({ type: "started", totalSteps, stepsPerEpoch: perEpoch, evalEvery, config, augment: solver.augment ?? [], initialWeights: initial.weights }, [initial.weights.buffer]);
+  let stopped = false;
+  let done;
+  try {
+    for (;;) {
+      try {
+        solver.train(); // restores the best parameters (by validation accuracy) when it finishes
+        break;
+      } catch (error) {
+        if (error !== PAUSE) throw error;
       }
-      if (losses.length > 0) postMessage({ type: "progress", step, losses });
+      if (losses.length > 0) postMessage({ type: "progress", step: solver.iteration, epoch: solver.epoch, losses });
       losses = [];
       await new Promise((r) => setTimeout(r, 0));
-      if (id !== runId) break;
+      sliceEnd = performance.now() + SLICE_MS;
+      if (id !== runId) {
+        stopped = true;
+        break;
+      }
     }
+    let bestValAcc = solver.valAccHistory.length > 0 ? solver.bestValAcc : null;
+    if (stopped) {
+      // The Solver keeps the best parameters of its own checks (epoch ends); stopped midway, the
+      // current ones may be better: keep whichever does better on validation.
+      const valNow = solver.checkAccuracy(data.XVal, data.yVal);
+      if (bestValAcc !== null && bestValAcc > valNow) solver.restoreBest();
+      else bestValAcc = valNow;
+    }
+    // The test set, once, with the parameters the validation split picked.
+    const testPredictions = model.predict(data.XTest, { batchSize: 500 });
+    const testAcc = accuracy(testPredictions, data.yTest);
+    postEval(model, solver.iteration, solver.iteration / perEpoch, null, null); // the pictures of the restored parameters
+    done = { type: "done", step: solver.iteration, stopped, testAcc, bestValAcc };
   } finally {
-    xb.dispose();
+    solver.dispose();
     model.dispose?.();
-    for (const c of Object.values(optim)) for (const v of Object.values(c)) if (v instanceof tl.Tensor) v.dispose();
-    const stopped = step < totalSteps;
-    postMessage({ type: "done", step, stopped, memory: tl.memory() });
+  }
+  postMessage({ ...done, memory: tl.memory() }); // what stays allocated between runs: the data set's tensors
+}
+
+// ---- augmentation preview ---------------------------------------------------------------------
+
+const PREVIEW = 8;
+
+/**
+ * The first PREVIEW training images through the chosen augmentations, in order, with the library's
+ * functions (augmentation j draws from stream seed + j). Mixup also mixes the labels: each sample
+ * reports its classes with their weights.
+ */
+function augmentPreview({ augment, seed }) {
+  if (!data) return;
+  const indices = Int32Array.from({ length: PREVIEW }, (_, i) => i);
+  let x = tl.toTensor(data.train, { indices, normalization: data.normalization }); // (8, 1, 28, 28)
+  let soft = null; // (8, 10) after a mixup
+  const labels = tl.labelsOf(data.train, indices);
+  try {
+    augment.forEach((a, j) => {
+      const stream = { seed: (seed + j) >>> 0 };
+      let next;
+      if (a.type === "randomFlip") next = tl.randomFlip(x, { ...stream, p: a.p });
+      else if (a.type === "randomCrop") next = tl.randomCrop(x, { ...stream, padding: a.padding });
+      else if (a.type === "cutout") next = tl.cutout(x, { ...stream, size: a.size });
+      else if (a.type === "mixup") {
+        const [xm, ym] = tl.mixup(x, soft ?? labels, { ...stream, alpha: a.alpha, numClasses: 10 });
+        soft?.dispose();
+        soft = ym;
+        next = xm;
+      } else throw new TypeError(`unknown augmentation ${a.type}`);
+      x.dispose();
+      x = next;
+    });
+    const augmented = x.toArray();
+    const weights = soft?.toArray();
+    const pixels = 784;
+    const samples = Array.from(indices, (k, i) => {
+      const mix = weights
+        ? Array.from(weights.subarray(i * 10, (i + 1) * 10), (w, c) => [c, w]).filter(([, w]) => w > 0.005).sort((a, b) => b[1] - a[1])
+        : [[labels[i], 1]];
+      return { original: data.train.images.slice(k * pixels, (k + 1) * pixels), augmented: augmented.slice(i * pixels, (i + 1) * pixels), mix };
+    });
+    postMessage({ type: "augmentPreview", augment, samples });
+  } finally {
+    x.dispose();
+    soft?.dispose();
   }
 }
 
@@ -208,7 +326,6 @@ async function train(config) {
 // The course's experiment, as the library runs it: random data through a deep stack of wide
 // tanh / ReLU layers, per-layer activation statistics and histograms for each initialization.
 async function initExperiment({ width }) {
-  if (typeof tl.runInitExperiment !== "function") throw new Error("this build has no runInitExperiment");
   const result = tl.runInitExperiment({ width });
   for (const { scheme, layers } of result.schemes) {
     postMessage({
