@@ -144,6 +144,28 @@ export async function prepareData(options: {
   };
 }
 
+/**
+ * The model's class for every test image: converted and scored `chunk` images at a time (whole
+ * batches of batchSize, the same batches one tensor would give), so the test set never sits in
+ * wasm memory as float32 (CIFAR-10's would take 123 MB).
+ */
+export function predictTest(
+  model: { predict(X: Tensor, options: { batchSize: number }): Int32Array }, test: ImageDataset, normalization: Normalization, batchSize = 100,
+): Int32Array {
+  const n = test.labels.length;
+  const chunk = batchSize * Math.max(1, Math.floor(2000 / batchSize));
+  const pred = new Int32Array(n);
+  for (let start = 0; start < n; start += chunk) {
+    const X = testTensor(test, normalization, Int32Array.from({ length: Math.min(chunk, n - start) }, (_, i) => start + i));
+    try {
+      pred.set(model.predict(X, { batchSize }), start);
+    } finally {
+      X.dispose();
+    }
+  }
+  return pred;
+}
+
 /** The test images (or those at `indices`) as a normalized tensor (the caller disposes it). */
 export function testTensor(test: ImageDataset, normalization: Normalization, indices?: ArrayLike<number>): Tensor {
   return toTensor(test, { normalization, indices });

@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { decodeNormalization, encodeNormalization, init, loadCheckpoint, type Normalization } from "tensorlane";
 import { readFileBytes } from "tensorlane/node";
-import { loadSplits, testTensor, type DataRecord } from "./data.js";
+import { loadSplits, predictTest, type DataRecord } from "./data.js";
 import { plural } from "./format.js";
 import { CliError } from "./errors.js";
 import type { Output } from "./progress.js";
@@ -39,20 +39,8 @@ export async function runEval(o: EvalOptions, out: Output): Promise<void> {
     if (record?.normalization) normalization = decodeNormalization(encodeNormalization(record.normalization)); // validated
     if (normalization === undefined) throw new CliError(`${o.checkpoint} has no data normalization: it was not written by tensorlane train`);
     if (typeof ck.model.predict !== "function") throw new CliError(`${ck.kind} has no predict()`);
-    // In chunks of whole batches (the same batches as one tensor would give), so the test set never
-    // sits in wasm memory as float32 (CIFAR-10's would take 123 MB).
     const n = test.labels.length;
-    const chunk = o.batchSize * Math.max(1, Math.floor(2000 / o.batchSize));
-    const pred = new Int32Array(n);
-    for (let start = 0; start < n; start += chunk) {
-      const indices = Int32Array.from({ length: Math.min(chunk, n - start) }, (_, i) => start + i);
-      const X = testTensor(test, normalization, indices);
-      try {
-        pred.set(ck.model.predict(X, { batchSize: o.batchSize }), start);
-      } finally {
-        X.dispose();
-      }
-    }
+    const pred = predictTest(ck.model as Parameters<typeof predictTest>[0], test, normalization, o.batchSize);
     const classes = test.numClasses;
     const right = new Array<number>(classes).fill(0);
     const total = new Array<number>(classes).fill(0);

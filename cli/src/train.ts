@@ -21,7 +21,7 @@ import {
   internal,
 } from "tensorlane";
 import { readFileBytes, saveCheckpointFileSync, writeFileAtomic } from "tensorlane/node";
-import { prepareData, testTensor, type DataRecord, type RunData } from "./data.js";
+import { predictTest, prepareData, type DataRecord, type RunData } from "./data.js";
 import { CliError } from "./errors.js";
 import { formatNumber, plural } from "./format.js";
 import { createProgress, formatDuration, type Output } from "./progress.js";
@@ -134,20 +134,12 @@ function describeModel(model: CheckpointableModel, kind: string): string {
   return `${kind} (${count} params)`;
 }
 
-/**
- * Test accuracy in chunks of 1,000 images (batches of 100 as checkAccuracy scores them), so the
- * test set never sits in wasm memory as float32 (CIFAR-10's would take 123 MB).
- */
-function testAccuracy(solver: Solver, data: RunData): number {
-  const n = data.test.labels.length;
+/** Test accuracy of the model's predictions (see predictTest: the test set is scored in chunks). */
+function testAccuracy(model: CheckpointableModel, data: RunData): number {
+  const pred = predictTest(model as Parameters<typeof predictTest>[0], data.test, data.record.normalization);
   let correct = 0;
-  for (let start = 0; start < n; start += 1000) {
-    const indices = Int32Array.from({ length: Math.min(1000, n - start) }, (_, i) => start + i);
-    const X = testTensor(data.test, data.record.normalization, indices);
-    correct += Math.round(solver.checkAccuracy(X, data.test.labels.subarray(start, start + indices.length)) * indices.length);
-    X.dispose();
-  }
-  return n === 0 ? 0 : correct / n;
+  pred.forEach((p, i) => (correct += p === data.test.labels[i] ? 1 : 0));
+  return pred.length === 0 ? 0 : correct / pred.length;
 }
 
 /** The --augment syntax back from the list (what the run used, also when resumed). */
@@ -339,7 +331,7 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   const trainSeconds = (performance.now() - trainStart) / 1000;
 
   // The model now holds the best parameters (by validation accuracy), as saved in the checkpoint.
-  const testAcc = testAccuracy(solver, data);
+  const testAcc = testAccuracy(model, data);
   const checks = solver.accuracyIterations;
   const bestIndex = solver.valAccHistory.indexOf(solver.bestValAcc);
   // The epochs done when the best validation accuracy was seen (0: after the first step).
