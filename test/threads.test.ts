@@ -93,7 +93,10 @@ describe("split plans", () => {
       }
     }
     expect(gemmBlocks("tn", 3072, 100, 2)).toEqual([[0, 1536, 0, 100], [1536, 3072, 0, 100]]);
-    expect(gemmBlocks("nn", 100, 100, 2)).toEqual([[0, 100, 0, 48], [0, 100, 48, 100]]);
+    expect(gemmBlocks("nn", 100, 100, 2)).toEqual([[0, 48, 0, 100], [48, 100, 0, 100]]);
+    expect(gemmBlocks("nt", 100, 3072, 2)).toEqual([[0, 100, 0, 1536], [0, 100, 1536, 3072]]);
+    expect(gemmBlocks("nn", 4, 3072, 2)).toEqual([[0, 4, 0, 1536], [0, 4, 1536, 3072]]);
+    expect(gemmBlocks("nn", 3072, 4, 2)).toEqual([[0, 1536, 0, 4], [1536, 3072, 0, 4]]);
   });
 
   it("conv and batch-norm chunks depend on the sizes only (never the thread count)", () => {

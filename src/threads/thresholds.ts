@@ -9,7 +9,11 @@
 // task lasts at least ~25-50 µs (2-3 round trips). The lead retunes them after merge with the
 // measured round trip; none of them changes a result (splits never change bits).
 
-/** GEMM and conv: multiply-adds per task (~40 µs of the 4x8 microkernel). */
+/**
+ * GEMM and conv: multiply-adds per task (~40 µs of the 4x8 microkernel). 1 << 18, which splits the
+ * FC bench's 100x100x100 products, was slower: FC training 1.52x against 1.58-1.63x with 2 threads
+ * (two runs each, alternating), as the small products' halves cost more than they save.
+ */
 export const MIN_MACS_PER_TASK = 1 << 20;
 /** Streaming elementwise kernels (relu, mul, axpy, scale, fill, dropout mask): elements per task. */
 export const MIN_ELEMENTS_PER_TASK = 1 << 16;
