@@ -89,6 +89,42 @@ async function bundle(name: string, code: string): Promise<Measured> {
   return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, file };
 }
 
+/**
+ * The same app bundled as a code-splitting bundler does by default (Vite, webpack; esbuild with
+ * --splitting): what a page loads at start, and the chunks loaded later on demand (the thread
+ * start-up, by init({ threads })).
+ */
+async function bundleSplit(name: string, code: string): Promise<{ entry: string; initial: number; lazy: number; lazyChunks: number }> {
+  const { build } = await import("esbuild");
+  const slug = `${name.replace(/[^a-z]+/gi, "-")}-split`;
+  const entry = join(dir, `${slug}.js`);
+  const outdir = join(dir, `${slug}-out`);
+  writeFileSync(entry, code);
+  const result = await build({ entryPoints: [entry], bundle: true, minify: true, format: "esm", platform: "browser", splitting: true, outdir, metafile: true, logLevel: "silent" });
+  expect(result.errors).toEqual([]);
+  let initial = 0;
+  let lazy = 0;
+  let lazyChunks = 0;
+  let entryFile = "";
+  const outputs = result.metafile!.outputs;
+  // Initial: the entry and the chunks it imports statically; everything else loads on demand.
+  const statics = new Set<string>();
+  const visit = (file: string) => {
+    if (statics.has(file)) return;
+    statics.add(file);
+    for (const i of outputs[file].imports) if (i.kind === "import-statement") visit(i.path);
+  };
+  // (A dynamically imported chunk has an entryPoint too: the app's own is the one named after it.)
+  for (const file of Object.keys(outputs)) if (file.endsWith(`/${slug}.js`)) (entryFile = file), visit(file);
+  for (const file of Object.keys(outputs)) {
+    if (file.endsWith(".map")) continue;
+    const gz = gzipSync(readFileSync(resolve(file)), { level: 9 }).length;
+    if (statics.has(file)) initial += gz;
+    else (lazy += gz), lazyChunks++;
+  }
+  return { entry: resolve(entryFile), initial, lazy, lazyChunks };
+}
+
 describe("bundle sizes: esbuild --minify of small apps (gzip -9)", () => {
   beforeAll(() => {
     expect(existsSync(join(root, "dist", "tensorlane.js")), "run `npm run build` first").toBe(true);
@@ -104,6 +140,18 @@ describe("bundle sizes: esbuild --minify of small apps (gzip -9)", () => {
       const output = execFileSync(process.execPath, [m.file], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
       expect(output.trim()).toBe("ok");
       expect(m.gzip, `${name}: ${kb(m.gzip)} gzip is over ${kb(app.limit)}`).toBeLessThanOrEqual(app.limit);
+    });
+  }
+
+  for (const [name, app] of Object.entries(APPS)) {
+    it(`${name}, code-split (--splitting): the thread start-up is a chunk loaded on demand, and the app runs`, async () => {
+      const whole = await bundle(`${name} whole`, app.code);
+      const split = await bundleSplit(name, app.code);
+      console.log(`bundle size, code-split: ${name.padEnd(36)} ${kb(split.initial).padStart(8)} gzip at start, ${kb(split.lazy)} in ${split.lazyChunks} chunk(s) on demand`);
+      const output = execFileSync(process.execPath, [split.entry], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      expect(output.trim()).toBe("ok");
+      expect(split.lazyChunks, "init({ threads }) loads the thread start-up as its own chunk").toBe(1);
+      expect(split.initial).toBeLessThan(whole.gzip);
     });
   }
 
