@@ -392,40 +392,10 @@ export function f32_spatial_batchnorm_backward_range(
     const off = (ch * s) << 2;
     const m = load<f32>(mean + o);
     const inv = load<f32>(invstd + o);
-    // Pass 1: sum dout and sum dout * xhat (as channelGradSums, kept in locals).
-    const vm = f32x4.splat(m);
-    const vi = f32x4.splat(inv);
-    let b0 = f64x2.splat(0);
-    let b1 = f64x2.splat(0);
-    let g0 = f64x2.splat(0);
-    let g1 = f64x2.splat(0);
-    let tb: f64 = 0;
-    let tg: f64 = 0;
-    for (let i: usize = 0; i < n; i++) {
-      const pd = dout + off + i * runStride;
-      const px = x + off + i * runStride;
-      let k: usize = 0;
-      for (; k + 4 <= s; k += 4) {
-        const q = k << 2;
-        const gv = v128.load(pd + q);
-        const xh = f32x4.mul(f32x4.sub(v128.load(px + q), vm), vi);
-        const gl = lowF64(gv);
-        const gh = highF64(gv);
-        b0 = f64x2.add(b0, gl);
-        b1 = f64x2.add(b1, gh);
-        g0 = f64x2.add(g0, f64x2.mul(gl, lowF64(xh)));
-        g1 = f64x2.add(g1, f64x2.mul(gh, highF64(xh)));
-      }
-      for (; k < s; k++) {
-        const q = k << 2;
-        const gv = load<f32>(pd + q);
-        const xh = (load<f32>(px + q) - m) * inv;
-        tb += <f64>gv;
-        tg += <f64>gv * <f64>xh;
-      }
-    }
-    const sb = sumLanes(f64x2.add(b0, b1)) + tb;
-    const sg = sumLanes(f64x2.add(g0, g1)) + tg;
+    // Pass 1: sum dout and sum dout * xhat.
+    const sums = channelGradSums(dout + off, x + off, m, inv, n, runStride, s);
+    const sb = f64x2.extract_lane(sums, 0);
+    const sg = f64x2.extract_lane(sums, 1);
     store<f32>(dbeta + o, <f32>sb);
     store<f32>(dgamma + o, <f32>sg);
     // Pass 2: dx.
@@ -436,10 +406,11 @@ export function f32_spatial_batchnorm_backward_range(
 }
 
 /**
- * The backward pass-1 sums over a channel's runs, stored as two f64 at dst: sum f64(dout) and
- * sum f64(dout) * f64(xhat), in the same order as f32_spatial_batchnorm_backward_range's loop.
+ * The backward pass-1 sums over a channel's runs, as f64x2 (sum f64(dout), sum f64(dout) *
+ * f64(xhat)): returned in one v128 so the fused kernel keeps them in registers and the chunk
+ * kernel stores them with one store.
  */
-function channelGradSums(dst: usize, dout: usize, x: usize, m: f32, inv: f32, n: usize, runStride: usize, s: usize): void {
+function channelGradSums(dout: usize, x: usize, m: f32, inv: f32, n: usize, runStride: usize, s: usize): v128 {
   const vm = f32x4.splat(m);
   const vi = f32x4.splat(inv);
   let b0 = f64x2.splat(0);
@@ -471,8 +442,7 @@ function channelGradSums(dst: usize, dout: usize, x: usize, m: f32, inv: f32, n:
       tg += <f64>gv * <f64>xh;
     }
   }
-  store<f64>(dst, sumLanes(f64x2.add(b0, b1)) + tb);
-  store<f64>(dst, sumLanes(f64x2.add(g0, g1)) + tg, 8);
+  return f64x2.replace_lane(f64x2.splat(sumLanes(f64x2.add(b0, b1)) + tb), 1, sumLanes(f64x2.add(g0, g1)) + tg);
 }
 
 /** dx = k1 * ((dout - a) - xhat * b) over a channel's runs. */
@@ -584,7 +554,7 @@ export function f32_spatial_bn_backward_sums_chunks(
     const off = ((i0 * c + ch) * s) << 2;
     const m = load<f32>(mean + (ch << 2));
     const inv = load<f32>(invstd + (ch << 2));
-    channelGradSums(sums + (u << 4), dout + off, x + off, m, inv, i1 - i0, runStride, s);
+    v128.store(sums + (u << 4), channelGradSums(dout + off, x + off, m, inv, i1 - i0, runStride, s));
   }
 }
 
