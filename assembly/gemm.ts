@@ -102,12 +102,67 @@ export function f32_gemm_nt_range(
     i1 - i0, j1 - j0, k, bias ? bias + (j0 << 2) : 0, accumulate, work, false, true);
 }
 
+// Prepacked B (row splits): op(B) packed once into a buffer every task shares, so splitting C by
+// rows into many small tasks (claimed by whichever thread is free) does not repack all of op(B)
+// in each. Layout: for each NC-wide column block jc, for each KC-deep slice pc, the slice's panels
+// as gemm packs them (roundUp(nc, NR) x kc floats), at float offset jc*k + roundUp(nc, NR)*pc.
+// Packing is a copy: results are the same bits as with the tasks' own packing.
+
+/** Bytes of the whole packed op(B) for n columns and depth k. */
+export function f32_gemm_packed_b_bytes(n: usize, k: usize): usize {
+  return (roundUp(n, NR) * k) << 2;
+}
+
+/**
+ * Packs blocks [t0, t1) of op(B) into `packed`: block t is slice t % slices of column block
+ * t / slices, where slices = ceil(k / KC) (so tasks can split the packing by block ranges).
+ */
+export function f32_gemm_pack_b(packed: usize, b: usize, n: usize, k: usize, bT: bool, t0: usize, t1: usize): void {
+  const slices = (k + KC - 1) / KC;
+  const ldb: usize = bT ? k << 2 : n << 2;
+  for (let t = t0; t < t1; t++) {
+    const jc = t / slices * NC;
+    const pc = t % slices * KC;
+    if (jc >= n || pc >= k) continue;
+    const nc = min(NC, n - jc);
+    const kc = min(KC, k - pc);
+    const dst = packed + ((jc * k + roundUp(nc, NR) * pc) << 2);
+    if (bT) packTransposed(dst, b + jc * ldb + (pc << 2), ldb, kc, nc, NR);
+    else packStraight(dst, b + pc * ldb + (jc << 2), ldb, kc, nc, NR);
+  }
+}
+
+/** Blocks f32_gemm_pack_b splits the packing into: ceil(n / NC) * ceil(k / KC). */
+export function f32_gemm_pack_b_blocks(n: usize, k: usize): usize {
+  return (n + NC - 1) / NC * ((k + KC - 1) / KC);
+}
+
+/** Rows [i0, i1) of C(m,n) (+)= A(m,k) · op(B) (+ bias), op(B) prepacked by f32_gemm_pack_b. */
+export function f32_gemm_nn_rows_packed(
+  c: usize, a: usize, packed: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, work: usize,
+  i0: usize, i1: usize,
+): void {
+  if (i1 > m) i1 = m;
+  if (i0 >= i1) return;
+  gemm(c + ((i0 * n) << 2), n << 2, a + ((i0 * k) << 2), k << 2, 0, 0, i1 - i0, n, k, bias, accumulate, work, false, false, packed);
+}
+
+/** Rows [i0, i1) of C(m,n) (+)= A(k,m)ᵀ · op(B) (+ bias), op(B) prepacked by f32_gemm_pack_b. */
+export function f32_gemm_tn_rows_packed(
+  c: usize, a: usize, packed: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, work: usize,
+  i0: usize, i1: usize,
+): void {
+  if (i1 > m) i1 = m;
+  if (i0 >= i1) return;
+  gemm(c + ((i0 * n) << 2), n << 2, a + (i0 << 2), m << 2, 0, 0, i1 - i0, n, k, bias, accumulate, work, true, false, packed);
+}
+
 // The engine behind every entry point. Leading dimensions are in BYTES: C row i at c + i*ldc;
 // aT: A is stored (k,m) (op(A) = Aᵀ), op(A)(i, p) at a + p*lda + i*4, else at a + i*lda + p*4;
 // bT: B is stored (n,k) (op(B) = Bᵀ), op(B)(p, j) at b + j*ldb + p*4, else at b + p*ldb + j*4.
 export function gemm(
   c: usize, ldc: usize, a: usize, lda: usize, b: usize, ldb: usize, m: usize, n: usize, k: usize,
-  bias: usize, accumulate: bool, work: usize, aT: bool, bT: bool,
+  bias: usize, accumulate: bool, work: usize, aT: bool, bT: bool, prepacked: usize = 0,
 ): void {
   if (m == 0 || n == 0) return;
   if (k == 0) {
@@ -115,8 +170,8 @@ export function gemm(
     return;
   }
   const kcMax = min(k, KC);
-  const packedB = work;
-  const packedA = packedB + ((roundUp(min(n, NC), NR) * kcMax) << 2);
+  let packedB = work;
+  const packedA = work + ((roundUp(min(n, NC), NR) * kcMax) << 2);
   const edge = packedA + ((roundUp(min(m, MC), MR) * kcMax) << 4);
 
   for (let jc: usize = 0; jc < n; jc += NC) {
@@ -125,7 +180,8 @@ export function gemm(
       const kc = min(KC, k - pc);
       const first = pc == 0;
       // op(B)(p, j) for p in [pc, pc+kc), j in [jc, jc+nc)
-      if (bT) packTransposed(packedB, b + jc * ldb + (pc << 2), ldb, kc, nc, NR);
+      if (prepacked) packedB = prepacked + ((jc * k + roundUp(nc, NR) * pc) << 2);
+      else if (bT) packTransposed(packedB, b + jc * ldb + (pc << 2), ldb, kc, nc, NR);
       else packStraight(packedB, b + pc * ldb + (jc << 2), ldb, kc, nc, NR);
       const addC = !first || accumulate;
       for (let ic: usize = 0; ic < m; ic += MC) {

@@ -2,7 +2,10 @@
 export { alloc, free, copy_bytes, heap_root } from "./memory";
 export { f32_rand_uniform, f32_rand_normal, f32_dropout_mask, i32_rand_below } from "./random";
 export { f32_fill, f32_scale, f32_mul, f32_axpy, f32_relu, f32_relu_backward } from "./elementwise";
-export { f32_gemm_work_bytes, f32_gemm_nn, f32_gemm_tn, f32_gemm_nt, f32_gemm_nn_range, f32_gemm_tn_range, f32_gemm_nt_range } from "./gemm";
+export {
+  f32_gemm_work_bytes, f32_gemm_nn, f32_gemm_tn, f32_gemm_nt, f32_gemm_nn_range, f32_gemm_tn_range, f32_gemm_nt_range,
+  f32_gemm_packed_b_bytes, f32_gemm_pack_b, f32_gemm_pack_b_blocks, f32_gemm_nn_rows_packed, f32_gemm_tn_rows_packed,
+} from "./gemm";
 export { f32_sum_rows_range, f64_mean, f64_sum, f32_sum_squares_chunks, f32_sum_abs_chunks, f32_add_sign, f32_argmax_rows, f32_gather_rows } from "./reduce";
 export { f32_softmax_loss_soft, f32_softmax_loss_rows, f32_svm_loss_rows } from "./loss";
 export { f32_sgd, f32_sgd_momentum, f32_adagrad, f32_rmsprop, f32_adam } from "./optim";

@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import * as tl from "../src/index.js";
 import { f32, kernels, wasmMemoryBytes } from "../src/runtime.js";
-import { currentPool, runTasks, simulateThreads, threadCount, threadScratch } from "../src/threads/dispatch.js";
+import { currentPool, runChunks, runTasks, simulateThreads, threadCount, threadScratch } from "../src/threads/dispatch.js";
+import { gemmRowChunks } from "../src/ops/gemm.js";
 import { ignoreThresholds } from "../src/threads/thresholds.js";
 import { labels } from "./helpers.js";
 
@@ -172,6 +173,68 @@ describe("threads: pool and dispatch", () => {
     y.dispose();
   });
 
+  it("runChunks: threads take the ranges from a shared counter; every range runs exactly once, and a balanced GEMM row split gives the single call's bits", async () => {
+    await tl.init({ threads: 3 });
+    const [m, n, k] = [203, 37, 300];
+    const a = tl.randn([m, k], { seed: 23 });
+    const b = tl.randn([k, n], { seed: 24 });
+    const kern = kernels();
+    const reference = tl.zeros([m, n]);
+    kern.f32_gemm_nn(reference.ptr, a.ptr, b.ptr, m, n, k, 0, false, threadScratch(kern.f32_gemm_work_bytes(m, n, k))[0]);
+    const packed = tl.zeros([kern.f32_gemm_packed_b_bytes(n, k) / 4]);
+    runChunks("f32_gemm_pack_b", [packed.ptr, b.ptr, n, k, 0, 0, 0], 5, [[0, 1], [1, 2]], 3);
+    for (const threads of [1, 2, 3]) {
+      // Accumulating onto zeros: a range run twice would double its rows, a range skipped stay 0.
+      const c = tl.zeros([m, n]);
+      const oneRowRanges = Array.from({ length: m }, (_, i) => [i, i + 1] as [number, number]).slice(0, 200);
+      const ranges = [...oneRowRanges, [200, m] as [number, number]];
+      const work = threadScratch(kern.f32_gemm_work_bytes(4, n, k));
+      runChunks("f32_gemm_nn_rows_packed", [c.ptr, a.ptr, packed.ptr, m, n, k, 0, 1, 0, 0, 0], 9, ranges, threads, 8, work);
+      expect(valuesOf(c), `${threads} threads`).toEqual(valuesOf(reference));
+      c.dispose();
+    }
+    // The workers do take ranges: over 20 calls of 64 ranges each, every range ran once, and
+    // some ran on each worker.
+    const taken = [0, 0, 0];
+    const y = tl.zeros([m, n]);
+    const ranges = Array.from({ length: 64 }, (_, i) => [Math.floor((i * m) / 64), Math.floor(((i + 1) * m) / 64)] as [number, number]);
+    for (let call = 0; call < 20; call++) {
+      runChunks("f32_gemm_nn_rows_packed", [y.ptr, a.ptr, packed.ptr, m, n, k, 0, 0, 0, 0, 0], 9, ranges, 3, 8, threadScratch(kern.f32_gemm_work_bytes(4, n, k)));
+      const last = currentPool()!.lastChunksTaken();
+      expect(last.reduce((x, v) => x + v, 0)).toBe(64);
+      last.forEach((v, t) => (taken[t] += v));
+    }
+    expect(valuesOf(y)).toEqual(valuesOf(reference));
+    expect(taken[1], `ranges per thread over 20 calls: ${taken}`).toBeGreaterThan(0);
+    expect(taken[2], `ranges per thread over 20 calls: ${taken}`).toBeGreaterThan(0);
+    y.dispose();
+    // Through the host GEMM (prepacked B, guided blocks): the same bits as one call.
+    const c = tl.zeros([m, n]);
+    gemmRowChunks("nn", c.ptr, a.ptr, b.ptr, m, n, k, {}, 3);
+    expect(valuesOf(c)).toEqual(valuesOf(reference));
+    expect(() => runChunks("f32_gemm_pack_b", [packed.ptr, b.ptr, n, k, 0, 0, 0], 5, Array.from({ length: 257 }, () => [0, 0] as [number, number]), 3)).toThrow(
+      /runChunks: 257 ranges, more than the 256 the table holds/,
+    );
+    expect(() => runChunks("f32_fill", [c.ptr, 4, 1], 7, [[0, 1]], 2)).toThrow(/runChunks: rangeArg must index a pair inside args \(got 7\)/);
+    for (const t of [a, b, c, reference, packed]) t.dispose();
+  });
+
+  it("a range that traps in a chunked call throws a clear error on whichever thread took it, and the pool stays usable", async () => {
+    await tl.init({ threads: 2 });
+    const [m, n, k] = [64, 8, 8];
+    const a = tl.randn([m, k], { seed: 25 });
+    const c = tl.zeros([m, n]);
+    const beyond = wasmMemoryBytes() + 1024; // a packed B out of bounds: every range traps
+    const work = threadScratch(kernels().f32_gemm_work_bytes(4, n, k));
+    const ranges = Array.from({ length: 16 }, (_, i) => [4 * i, 4 * i + 4] as [number, number]);
+    expect(() => runChunks("f32_gemm_nn_rows_packed", [c.ptr, a.ptr, beyond, m, n, k, 0, 0, 0, 0, 0], 9, ranges, 2, 8, work)).toThrow(/out of bounds/);
+    expect(threadCount()).toBe(2);
+    const y = tl.zeros([8]);
+    runTasks("f32_fill", [[y.ptr, 4, 3], [y.ptr + 16, 4, 4]]);
+    expect(valuesOf(y)).toEqual([3, 3, 3, 3, 4, 4, 4, 4]);
+    for (const t of [a, c, y]) t.dispose();
+  });
+
   it("a kernel that traps on a worker throws a clear error, and the pool stays usable", async () => {
     await tl.init({ threads: 2 });
     const y = tl.zeros([8]);
@@ -269,6 +332,35 @@ describe("threads: a worker dies in the middle of a call", () => {
     expect(valuesOf(y)).toEqual([1, 1, 2, 2]);
     expect(kept.toArray()).toEqual(keptValues);
     for (const t of [kept, a, b, c, work, y]) t.dispose();
+  });
+});
+
+describe("threads: a worker dies in the middle of a chunked call", () => {
+  it("a balanced GEMM (threads taking row blocks) throws, falls back to 1 thread, and init({ threads }) restores the pool", async () => {
+    await tl.init({ threads: 2 });
+    const size = 1600; // about 4 G multiply-adds: far longer than the 20 ms before the kill
+    const a = tl.randn([size, size], { seed: 3 });
+    const b = tl.randn([size, size], { seed: 4 });
+    const c = tl.zeros([size, size]);
+    currentPool()!.killWorkerForTest(1, 20);
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const started = performance.now();
+    expect(() => gemmRowChunks("nn", c.ptr, a.ptr, b.ptr, size, size, size, {}, 2)).toThrow(
+      /tensorlane threads: worker 1 exited .* while running f32_gemm_nn_rows_packed; the worker pool is stopped/,
+    );
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(threadCount()).toBe(1);
+    warn.mockRestore();
+    await tl.init({ threads: 2 });
+    // The same product at a smaller size now runs on the new pool and agrees with one call.
+    const m = 300;
+    const whole = tl.zeros([m, m]);
+    const kern = kernels();
+    kern.f32_gemm_nn(whole.ptr, a.ptr, b.ptr, m, m, m, 0, false, threadScratch(kern.f32_gemm_work_bytes(m, m, m))[0]);
+    const split = tl.zeros([m, m]);
+    gemmRowChunks("nn", split.ptr, a.ptr, b.ptr, m, m, m, {}, 2);
+    expect(valuesOf(split)).toEqual(valuesOf(whole));
+    for (const t of [a, b, c, whole, split]) t.dispose();
   });
 });
 

@@ -5,7 +5,7 @@
 // results independent of the split. The worker pool itself is tested on its own branch.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import { gemm, gemmBlocks, gemmSplit, type GemmVariant } from "../src/ops/gemm.js";
+import { chunkRows, gemm, gemmBlocks, gemmSplit, rowChunks, type GemmVariant } from "../src/ops/gemm.js";
 import { splitRange, taskCount } from "../src/ops/split.js";
 import { convChunkImages } from "../src/ops/conv.js";
 import { spatialBatchNormChunks } from "../src/ops/batchnorm.js";
@@ -97,6 +97,28 @@ describe("split plans", () => {
     expect(gemmBlocks("nt", 100, 3072, 2)).toEqual([[0, 100, 0, 1536], [0, 100, 1536, 3072]]);
     expect(gemmBlocks("nn", 4, 3072, 2)).toEqual([[0, 4, 0, 1536], [0, 4, 1536, 3072]]);
     expect(gemmBlocks("nn", 3072, 4, 2)).toEqual([[0, 1536, 0, 4], [1536, 3072, 0, 4]]);
+  });
+
+  it("a balanced GEMM row split: blocks of whole micro-panels, largest first, tiling [0, m), none smaller than asked", () => {
+    for (const [m, threads, minRows] of [[100, 2, 4], [3072, 2, 56], [100, 16, 4], [5, 3, 4], [1, 2, 4], [1000, 7, 12]]) {
+      const r = rowChunks(m, threads, minRows);
+      expect(r[0][0]).toBe(0);
+      expect(r[r.length - 1][1]).toBe(m);
+      for (let i = 0; i < r.length; i++) {
+        if (i > 0) expect(r[i][0]).toBe(r[i - 1][1]);
+        const rows = r[i][1] - r[i][0];
+        if (r[i][1] !== m) {
+          expect(rows % 4).toBe(0);
+          expect(rows).toBeGreaterThanOrEqual(minRows);
+        }
+        if (i > 0) expect(rows).toBeLessThanOrEqual(r[i - 1][1] - r[i - 1][0]);
+      }
+    }
+    // X·W of the FC bench on 2 threads: 7 panels, then 5, 4, 3, 2 and four single panels.
+    expect(rowChunks(100, 2, chunkRows(100, 100, 3072)).map(([i0, i1]) => i1 - i0)).toEqual([28, 20, 16, 12, 8, 4, 4, 4, 4]);
+    expect(chunkRows(100, 100, 3072)).toBe(4);
+    expect(chunkRows(3072, 100, 100)).toBe(56);
+    expect(Math.ceil(1e6 / chunkRows(1e6, 1, 1))).toBeLessThanOrEqual(256); // the pool's range table
   });
 
   it("conv and batch-norm chunks depend on the sizes only (never the thread count)", () => {

@@ -2,8 +2,9 @@
 // columns (never k: every element's sum stays in one task, so the bits do not depend on the
 // split), and gives each task its own packing scratch (threadScratch).
 import { kernels } from "../runtime.js";
-import { runTasks, threadScratch, type KernelName } from "../threads/dispatch.js";
+import { runChunks, runTasks, threadScratch, type KernelName } from "../threads/dispatch.js";
 import { MIN_MACS_PER_TASK } from "../threads/thresholds.js";
+import { sharedScratch } from "./scratch.js";
 import { splitRange, taskCount } from "./split.js";
 import type { DType } from "../tensor.js";
 
@@ -23,6 +24,7 @@ const MR = 4;
 const NR = 8;
 
 const RANGE_KERNEL: Record<GemmVariant, KernelName> = { nn: "f32_gemm_nn_range", tn: "f32_gemm_tn_range", nt: "f32_gemm_nt_range" };
+const ROWS_PACKED_KERNEL: Record<"nn" | "tn", KernelName> = { nn: "f32_gemm_nn_rows_packed", tn: "f32_gemm_tn_rows_packed" };
 const F64_KERNEL: Record<GemmVariant, KernelName> = { nn: "f64_gemm_nn", tn: "f64_gemm_tn", nt: "f64_gemm_nt" };
 
 /** A plan: blocks of C as [i0, i1, j0, j1]. */
@@ -59,7 +61,57 @@ export function gemm(variant: GemmVariant, c: number, a: number, b: number, m: n
   }
   const tiles = Math.ceil(m / MR) * Math.ceil(n / NR);
   const tasks = taskCount(m * n * k, MIN_MACS_PER_TASK, tiles);
-  gemmSplit(variant, c, a, b, m, n, k, options, gemmBlocks(variant, m, n, tasks));
+  const blocks = gemmBlocks(variant, m, n, tasks);
+  if (blocks.length > 1 && variant !== "nt" && blocks[0][3] === n) gemmRowChunks(variant, c, a, b, m, n, k, options, blocks.length);
+  else gemmSplit(variant, c, a, b, m, n, k, options, blocks);
+}
+
+/**
+ * A row split with load balancing ("nn", "tn"): the threads first pack op(B) once, together, into
+ * a shared buffer, then take small blocks of rows (chunkRows) from a shared counter until none is
+ * left. A thread slowed by something else on its core takes fewer blocks instead of holding up
+ * the call, and no task repacks op(B). Same bits as any other split (see gemmBlocks).
+ */
+export function gemmRowChunks(
+  variant: "nn" | "tn", c: number, a: number, b: number, m: number, n: number, k: number, options: GemmOptions, threads: number,
+): void {
+  const K = kernels();
+  const bias = options.bias ?? 0;
+  const accumulate = options.accumulate === true ? 1 : 0;
+  const packed = sharedScratch("gemm packed B", K.f32_gemm_packed_b_bytes(n, k));
+  const packBlocks = K.f32_gemm_pack_b_blocks(n, k);
+  runChunks("f32_gemm_pack_b", [packed, b, n, k, 0, 0, 0], 5, splitRange(packBlocks, Math.min(packBlocks, 4 * threads)), threads);
+  const ranges = rowChunks(m, threads, chunkRows(m, n, k));
+  const rows = Math.max(...ranges.map(([i0, i1]) => i1 - i0));
+  const work = threadScratch(K.f32_gemm_work_bytes(rows, n, k));
+  runChunks(ROWS_PACKED_KERNEL[variant], [c, a, packed, m, n, k, bias, accumulate, 0, 0, 0], 9, ranges, threads, 8, work);
+}
+
+/**
+ * Guided self-scheduling: each block takes about 1 / (2 threads) of the rows still left, but at
+ * least minRows (whole micro-panels), so the first blocks are large and the last ones small. Every
+ * block streams all of the packed op(B) (which need not fit in a core's L2): few large blocks read
+ * it rarely, and the small ones at the end even out threads that run at different speeds.
+ */
+export function rowChunks(m: number, threads: number, minRows: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i0 = 0; i0 < m; ) {
+    const rows = Math.max(minRows, Math.ceil((m - i0) / (2 * threads) / MR) * MR);
+    const i1 = Math.min(m, i0 + rows);
+    out.push([i0, i1]);
+    i0 = i1;
+  }
+  return out;
+}
+
+/** Multiply-adds in one block of rows of a balanced row split: a few dispatch costs' worth (~25 µs). */
+const MACS_PER_CHUNK = 1 << 19;
+
+/** The fewest rows in a block of gemmRowChunks: whole micro-panels, about MACS_PER_CHUNK, at most 256 blocks. */
+export function chunkRows(m: number, n: number, k: number): number {
+  const byWork = Math.ceil(MACS_PER_CHUNK / (MR * n * Math.max(k, 1))) * MR;
+  const byTable = Math.ceil(m / 256 / MR) * MR;
+  return Math.max(MR, byWork, byTable);
 }
 
 /** gemm with an explicit plan (tests use it to try any cut). Blocks must tile C exactly once. float32 only: float64 has no range kernels (gemm runs it unsplit). */

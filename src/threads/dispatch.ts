@@ -61,6 +61,43 @@ export function runTasks(kernel: KernelName, tasks: readonly (readonly number[])
   pool.run(index, kernel, fn, tasks);
 }
 
+/**
+ * Runs `kernel` once per range of `ranges`, on whichever thread is free: each call gets `args`
+ * with the range's [start, end) at `rangeArg` and `rangeArg + 1`, and with the running thread's
+ * own `work[thread]` at `workArg` (-1: none). Up to `threads` threads take part (calling thread
+ * included). The ranges must be independent: a range's result may not depend on which thread
+ * runs it or on the order, because both vary from call to call. With one thread (or while
+ * simulating threads) the ranges run in order on the calling thread.
+ */
+export function runChunks(
+  kernel: KernelName, args: readonly number[], rangeArg: number, ranges: readonly (readonly [number, number])[],
+  threads: number, workArg = -1, work: readonly number[] = [],
+): void {
+  const fn = kernels()[kernel] as unknown as (...args: number[]) => unknown;
+  if (typeof fn !== "function") throw new TypeError(`runChunks: kernel must name a wasm function export (got ${String(kernel)})`);
+  if (!Number.isInteger(rangeArg) || rangeArg < 0 || rangeArg + 1 >= args.length) throw new RangeError(`runChunks: rangeArg must index a pair inside args (got ${rangeArg})`);
+  const count = Math.max(1, Math.min(threads, threadCount(), ranges.length));
+  if (workArg >= 0 && work.length < count) throw new RangeError(`runChunks: work must hold a pointer per thread (${count}), got ${work.length}`);
+  const perThread = Array.from({ length: count }, (_, t) => {
+    const call = args.slice();
+    if (workArg >= 0) call[workArg] = work[t];
+    return call;
+  });
+  const pool = currentPool();
+  if (count === 1 || simulated !== null || pool === null) {
+    const call = perThread[0];
+    for (const [start, end] of ranges) {
+      call[rangeArg] = start;
+      call[rangeArg + 1] = end;
+      fn(...call);
+    }
+    return;
+  }
+  const index = kernelIndexOf(kernel);
+  if (index === undefined) throw new TypeError(`runChunks: the worker pool does not know the kernel ${kernel}`);
+  pool.runChunks(index, kernel, fn, perThread, rangeArg, ranges);
+}
+
 let scratchPtr = 0;
 let scratchStride = 0;
 let scratchPointers: number[] = [];

@@ -6,6 +6,12 @@
 // in `done` and notifies. Both sides spin briefly before Atomics.wait, because a training step
 // issues dozens of calls back to back and a futex wake-up costs more than a short spin.
 // The calling thread runs task 0 itself, then waits for the others.
+//
+// Chunked calls (runChunks) balance the load instead of fixing it: the caller writes a table of
+// [start, end) ranges after the slots, and every thread (the caller too) takes the next range
+// from a shared counter until none is left. A thread that runs slower (another process on its
+// core, an efficiency core) simply takes fewer ranges. Which thread runs a range never changes
+// its result.
 
 /** Int32 offsets inside a slot; sent to the worker in its first message (this file owns them). */
 export const LAYOUT = {
@@ -20,6 +26,12 @@ export const LAYOUT = {
   message: 128, // 128 UTF-16 code units of an error message
   messageInts: 128,
   maxArgs: 32,
+  mode: 36, // 0: one call with the slot's arguments; 1: chunks (take ranges until none is left)
+  rangeArg: 37, // chunks: the index of the [start, end) pair in the arguments
+  chunks: 38, // chunks: how many ranges the table holds
+  taken: 39, // chunks: how many ranges this worker ran (for tests and benchmarks)
+  claim: 16, // in slot 0 (the calling thread's, otherwise unused): the next range to take
+  maxChunks: 256, // the range table: 2 Int32 per range, from Int32 index count * slotInts
   statusThrew: 1,
   statusDead: 2,
   stop: -1,
@@ -92,7 +104,7 @@ export class Pool {
 
   /** Starts the workers; resolves once every one has instantiated the module. */
   static start(options: PoolOptions): Promise<Pool> {
-    const control = new SharedArrayBuffer(options.count * LAYOUT.slotInts * 4);
+    const control = new SharedArrayBuffer((options.count * LAYOUT.slotInts + 2 * LAYOUT.maxChunks) * 4);
     return new Promise<Pool>((resolve, reject) => {
       let pool: Pool | null = null;
       let settled = false;
@@ -147,6 +159,40 @@ export class Pool {
    * if a call threw or a worker died (after every live worker finished its task).
    */
   run(kernelIndex: number, name: string, direct: (...args: number[]) => unknown, tasks: readonly (readonly number[])[]): void {
+    this.dispatch(kernelIndex, name, direct, tasks, null);
+  }
+
+  /**
+   * Runs `kernel` once per range: the call's arguments are `perThread[t]` on thread t (they may
+   * differ, e.g. in a scratch pointer) with the range's [start, end) at `rangeArg`, `rangeArg + 1`.
+   * Threads take ranges from a shared counter until none is left. Returns when all are done;
+   * throws like `run`.
+   */
+  runChunks(
+    kernelIndex: number, name: string, direct: (...args: number[]) => unknown,
+    perThread: readonly (readonly number[])[], rangeArg: number, ranges: readonly (readonly [number, number])[],
+  ): void {
+    if (ranges.length > LAYOUT.maxChunks) throw new RangeError(`runChunks: ${ranges.length} ranges, more than the ${LAYOUT.maxChunks} the table holds`);
+    const table = this.count * LAYOUT.slotInts;
+    for (let r = 0; r < ranges.length; r++) {
+      this.control[table + 2 * r] = ranges[r][0];
+      this.control[table + 2 * r + 1] = ranges[r][1];
+    }
+    Atomics.store(this.control, LAYOUT.claim, 0);
+    this.dispatch(kernelIndex, name, direct, perThread, { rangeArg, count: ranges.length, ranges });
+  }
+
+  /** Ranges each thread ran in the last chunked call (index 0: the calling thread). */
+  lastChunksTaken(): number[] {
+    return this.taken.map((own, t) => (t === 0 ? own : this.control[t * LAYOUT.slotInts + LAYOUT.taken]));
+  }
+
+  private taken: number[] = [];
+
+  private dispatch(
+    kernelIndex: number, name: string, direct: (...args: number[]) => unknown, tasks: readonly (readonly number[])[],
+    chunks: { rangeArg: number; count: number; ranges: readonly (readonly [number, number])[] } | null,
+  ): void {
     const c = this.control;
     this.checkAlive(name);
     for (const task of tasks) {
@@ -157,6 +203,11 @@ export class Pool {
       const task = tasks[t];
       c[base + LAYOUT.kernel] = kernelIndex;
       c[base + LAYOUT.argc] = task.length;
+      c[base + LAYOUT.mode] = chunks === null ? 0 : 1;
+      if (chunks !== null) {
+        c[base + LAYOUT.rangeArg] = chunks.rangeArg;
+        c[base + LAYOUT.chunks] = chunks.count;
+      }
       const a = (base + LAYOUT.args) >> 1;
       for (let i = 0; i < task.length; i++) this.args[a + i] = task[i];
       const seq = ++this.sequence[t];
@@ -165,7 +216,17 @@ export class Pool {
     }
     let ownError: unknown = null;
     try {
-      direct(...tasks[0]);
+      if (chunks === null) direct(...tasks[0]);
+      else {
+        const args = tasks[0].slice();
+        this.taken = new Array<number>(tasks.length).fill(0);
+        for (let r = Atomics.add(c, LAYOUT.claim, 1); r < chunks.count; r = Atomics.add(c, LAYOUT.claim, 1)) {
+          args[chunks.rangeArg] = chunks.ranges[r][0];
+          args[chunks.rangeArg + 1] = chunks.ranges[r][1];
+          this.taken[0]++;
+          direct(...args);
+        }
+      }
     } catch (error) {
       ownError = error;
     }

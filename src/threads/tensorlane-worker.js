@@ -159,7 +159,20 @@ async function runKernels(start) {
     const argc = control[base + layout.argc];
     let status = 0;
     try {
-      switch (argc) {
+      if (control[base + layout.mode] === 1) {
+        // Chunks: take [start, end) ranges from the shared counter until none is left.
+        const call = Array.from(args.subarray(argBase, argBase + argc));
+        const rangeArg = control[base + layout.rangeArg];
+        const count = control[base + layout.chunks];
+        const table = start.count * layout.slotInts;
+        control[base + layout.taken] = 0;
+        for (let r = Atomics.add(control, layout.claim, 1); r < count; r = Atomics.add(control, layout.claim, 1)) {
+          call[rangeArg] = control[table + 2 * r];
+          call[rangeArg + 1] = control[table + 2 * r + 1];
+          control[base + layout.taken]++;
+          kernel(...call);
+        }
+      } else switch (argc) {
         case 0: kernel(); break;
         case 1: kernel(args[argBase]); break;
         case 2: kernel(args[argBase], args[argBase + 1]); break;
