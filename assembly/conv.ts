@@ -306,6 +306,19 @@ export function f32_conv_forward_work_bytes(F: usize, C: usize, H: usize, W: usi
 }
 
 /**
+ * Images [n0, n1) of a batch of N: f32_conv_forward on that slice (out and x offset to image n0).
+ * The split entry point: threads take image ranges, each with its own work.
+ */
+export function f32_conv_forward_images(
+  out: usize, x: usize, w: usize, b: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
+  stride: i32, pad: i32, Ho: i32, Wo: i32, relu: bool, work: usize, n0: i32, n1: i32,
+): void {
+  if (n1 > N) n1 = N;
+  if (n0 < 0 || n0 >= n1) return;
+  f32_conv_forward(out + (<usize>(n0 * F * Ho * Wo) << 2), x + (<usize>(n0 * C * H * W) << 2), w, b, n1 - n0, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work);
+}
+
+/**
  * out (N, F, Ho, Wo) = [relu](conv(x, w) + b) for x (N, C, H, W), w (F, C, HH, WW), b (F), zero
  * padding `pad`, `stride` >= 1, Ho and Wo from the formula at the top of this file. `work`: at
  * least f32_conv_forward_work_bytes(F, C, H, W, HH, WW, pad) bytes, 16-byte aligned. out

@@ -17,7 +17,7 @@ export {
   f32_spatial_bn_backward_sums_chunks, f32_spatial_bn_backward_dx_chunks,
 } from "./batchnorm";
 export { f32_tanh, f32_tanh_backward } from "./activation";
-export { f32_conv_forward_work_bytes, f32_conv_forward, f32_conv_backward_work_bytes, f32_conv_backward_chunks, f32_sum_chunks } from "./conv";
+export { f32_conv_forward_work_bytes, f32_conv_forward, f32_conv_forward_images, f32_conv_backward_work_bytes, f32_conv_backward_chunks, f32_sum_chunks } from "./conv";
 export { f32_maxpool_forward, f32_maxpool_backward } from "./pool";
 export { f32_random_flip, f32_random_crop, f32_cutout, i32_random_permutation, f64_random_beta, f32_mix_rows, f32_one_hot, f32_convert_u8_lut } from "./augment";
 // float64 kernels (assembly/f64/): the same operations on f64 arrays, for the course's float64 mode.

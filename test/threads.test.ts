@@ -5,8 +5,8 @@
 // results independent of the split. The worker pool itself is tested on its own branch.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import { chunkRows, gemm, gemmBlocks, gemmSplit, rowChunks, type GemmVariant } from "../src/ops/gemm.js";
-import { splitRange, taskCount } from "../src/ops/split.js";
+import { chunkRows, gemm, gemmBlocks, gemmSplit, type GemmVariant } from "../src/ops/gemm.js";
+import { guidedRanges, splitRange, taskCount } from "../src/ops/split.js";
 import { convChunkImages } from "../src/ops/conv.js";
 import { spatialBatchNormChunks } from "../src/ops/batchnorm.js";
 import { disposeOptimState } from "../src/optim.js";
@@ -99,9 +99,13 @@ describe("split plans", () => {
     expect(gemmBlocks("nn", 3072, 4, 2)).toEqual([[0, 1536, 0, 4], [1536, 3072, 0, 4]]);
   });
 
-  it("a balanced GEMM row split: blocks of whole micro-panels, largest first, tiling [0, m), none smaller than asked", () => {
-    for (const [m, threads, minRows] of [[100, 2, 4], [3072, 2, 56], [100, 16, 4], [5, 3, 4], [1, 2, 4], [1000, 7, 12]]) {
-      const r = rowChunks(m, threads, minRows);
+  it("guided ranges (balanced splits): aligned, largest first, tiling [0, n), none smaller than asked", () => {
+    for (const [m, threads, minRows] of [[100, 2, 4], [3072, 2, 56], [100, 16, 4], [5, 3, 4], [1, 2, 4], [1000, 7, 12], [0, 2, 4]]) {
+      const r = guidedRanges(m, threads, minRows, 4);
+      if (m === 0) {
+        expect(r).toEqual([]);
+        continue;
+      }
       expect(r[0][0]).toBe(0);
       expect(r[r.length - 1][1]).toBe(m);
       for (let i = 0; i < r.length; i++) {
@@ -115,7 +119,9 @@ describe("split plans", () => {
       }
     }
     // X·W of the FC bench on 2 threads: 7 panels, then 5, 4, 3, 2 and four single panels.
-    expect(rowChunks(100, 2, chunkRows(100, 100, 3072)).map(([i0, i1]) => i1 - i0)).toEqual([28, 20, 16, 12, 8, 4, 4, 4, 4]);
+    expect(guidedRanges(100, 2, chunkRows(100, 100, 3072), 4).map(([i0, i1]) => i1 - i0)).toEqual([28, 20, 16, 12, 8, 4, 4, 4, 4]);
+    // Conv images (N = 50, 2 threads) and unaligned units.
+    expect(guidedRanges(50, 2).map(([i0, i1]) => i1 - i0)).toEqual([13, 10, 7, 5, 4, 3, 2, 2, 1, 1, 1, 1]);
     expect(chunkRows(100, 100, 3072)).toBe(4);
     expect(chunkRows(3072, 100, 100)).toBe(56);
     expect(Math.ceil(1e6 / chunkRows(1e6, 1, 1))).toBeLessThanOrEqual(256); // the pool's range table

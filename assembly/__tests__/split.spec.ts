@@ -8,6 +8,7 @@ import {
 } from "../gemm";
 import { f32_gemm_nn__scalar, f32_gemm_tn__scalar, f32_gemm_nt__scalar } from "../reference/gemm";
 import {
+  f32_conv_forward, f32_conv_forward_images, f32_conv_forward_work_bytes,
   f32_im2col, f32_col2im, f32_conv_chunk_floats, f32_conv_backward_work_bytes, f32_conv_backward_chunks, f32_sum_chunks,
 } from "../conv";
 import { f32_conv_backward__direct, f32_sum_chunks__scalar, f32_conv_bias_backward_chunks__scalar } from "../reference/conv";
@@ -189,6 +190,41 @@ const CONV: i32[][] = [
   [3, 5, 4, 4, 6, 1, 1, 1, 0],
   [1, 1, 3, 4, 1, 2, 2, 1, 1],
 ];
+
+describe("conv forward by image ranges", () => {
+  it("ranges [0, 1), [1, 2), [2, N) (and an empty one) give the bits of one whole call; a range touches only its images", () => {
+    for (let t = 0; t < CONV.length; t++) {
+      const g = CONV[t];
+      const N = g[0], C = g[1], H = g[2], W = g[3], F = g[4], HH = g[5], WW = g[6], stride = g[7], pad = g[8];
+      const Ho = (H + 2 * pad - HH) / stride + 1, Wo = (W + 2 * pad - WW) / stride + 1;
+      const outN = N * F * Ho * Wo;
+      const x = pattern(N * C * H * W, 40 + t), w = pattern(F * C * HH * WW, 50 + t), b = pattern(F, 60 + t);
+      const work = heap.alloc(f32_conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>pad) + 16);
+      const ref = buffer(outN), got = buffer(outN);
+      for (let relu = 0; relu < 2; relu++) {
+        const tag = " case " + t.toString() + (relu ? " relu" : "");
+        f32_conv_forward(ref, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu == 1, work);
+        fillWith(got, outN, 99);
+        const cutsN: i32[] = [0, min(1, N), min(2, N), min(2, N), N];
+        for (let r = 0; r + 1 < cutsN.length; r++) {
+          f32_conv_forward_images(got, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu == 1, work, cutsN[r], cutsN[r + 1]);
+        }
+        same("image ranges" + tag, got, ref, outN);
+        expect<bool>(guardIntact(got, outN)).toBe(true, "wrote past out" + tag);
+        // Image 1 alone: the others keep their sentinel.
+        if (N >= 3) {
+          fillWith(got, outN, 99);
+          f32_conv_forward_images(got, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu == 1, work, 1, 2);
+          const per = F * Ho * Wo;
+          let outside = true;
+          for (let i = 0; i < outN; i++) if ((i < per || i >= 2 * per) && load<f32>(got + (<usize>i << 2)) != 99) outside = false;
+          expect<bool>(outside).toBe(true, "a range wrote outside its images" + tag);
+        }
+      }
+      heap.free(x); heap.free(w); heap.free(b); heap.free(work); heap.free(ref); heap.free(got);
+    }
+  });
+});
 
 describe("conv backward in chunks", () => {
   it("dw within rounding of the direct twin, db bit for bit with the chunked twin, dx bit for bit with the per-image path; any chunk ranges agree", () => {

@@ -9,10 +9,10 @@
 import { kernels } from "../runtime.js";
 import type { DType } from "../tensor.js";
 import { gemm } from "./gemm.js";
-import { runTasks, threadScratch } from "../threads/dispatch.js";
+import { runChunks, runTasks, threadScratch } from "../threads/dispatch.js";
 import { MIN_ELEMENTS_PER_TASK, MIN_MACS_PER_TASK } from "../threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
-import { splitRange, taskCount } from "./split.js";
+import { guidedRanges, splitRange, taskCount } from "./split.js";
 
 /** Sizes of a conv pass (as layers/conv.ts's ConvDims). */
 export interface ConvSizes {
@@ -47,14 +47,12 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
   const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
   const tasks = taskCount(N * F * K * P, MIN_MACS_PER_TASK, N);
   const work = threadScratch(k.f32_conv_forward_work_bytes(F, C, H, W, HH, WW, pad));
-  const image = C * H * W * 4;
-  const outImage = F * P * 4;
-  runTasks(
-    "f32_conv_forward",
-    splitRange(N, tasks).map(([n0, n1], t) => [
-      out + n0 * outImage, x + n0 * image, w, b, n1 - n0, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, work[t],
-    ]),
-  );
+  if (tasks === 1) {
+    k.f32_conv_forward(out, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work[0]);
+    return;
+  }
+  // Image ranges taken by whichever thread is free (each range repacks the weights: a few µs).
+  runChunks("f32_conv_forward_images", [out, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, 0, 0, 0], 17, guidedRanges(N, tasks), tasks, 16, work);
 }
 
 /**
@@ -75,11 +73,11 @@ export function convBackward(dx: number, dw: number, db: number, dout: number, x
   const pointwise = HH === 1 && WW === 1 && stride === 1 && pad === 0;
   const work = threadScratch(k.f32_conv_backward_work_bytes(F, K, P, pointwise));
   const tasks = taskCount(N * F * K * P * (dx ? 2 : 1), MIN_MACS_PER_TASK, chunks);
-  runTasks(
-    "f32_conv_backward_chunks",
-    splitRange(chunks, tasks).map(([c0, c1], t) => [
-      dx, partials, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, c0, c1, work[t],
-    ]),
+  // The chunks (fixed by the sizes) go to whichever thread is free, a few at a time: each writes
+  // only its own partial slice and its own images' dx.
+  runChunks(
+    "f32_conv_backward_chunks", [dx, partials, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, 0, 0], 17,
+    guidedRanges(chunks, tasks), tasks, 19, work,
   );
   sumChunks(dw, partials, chunks, slice, F * K);
   sumChunks(db, partials + F * K * 4, chunks, slice, F);

@@ -5,7 +5,7 @@ import { kernels } from "../runtime.js";
 import { runChunks, runTasks, threadScratch, type KernelName } from "../threads/dispatch.js";
 import { MIN_MACS_PER_TASK } from "../threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
-import { splitRange, taskCount } from "./split.js";
+import { guidedRanges, splitRange, taskCount } from "./split.js";
 import type { DType } from "../tensor.js";
 
 export type GemmVariant = "nn" | "tn" | "nt";
@@ -81,27 +81,12 @@ export function gemmRowChunks(
   const packed = sharedScratch("gemm packed B", K.f32_gemm_packed_b_bytes(n, k));
   const packBlocks = K.f32_gemm_pack_b_blocks(n, k);
   runChunks("f32_gemm_pack_b", [packed, b, n, k, 0, 0, 0], 5, splitRange(packBlocks, Math.min(packBlocks, 4 * threads)), threads);
-  const ranges = rowChunks(m, threads, chunkRows(m, n, k));
+  // Every block streams all of packed op(B) (which need not fit in a core's L2): guided blocks
+  // read it rarely while large and even out threads of different speeds once small.
+  const ranges = guidedRanges(m, threads, chunkRows(m, n, k), MR);
   const rows = Math.max(...ranges.map(([i0, i1]) => i1 - i0));
   const work = threadScratch(K.f32_gemm_work_bytes(rows, n, k));
   runChunks(ROWS_PACKED_KERNEL[variant], [c, a, packed, m, n, k, bias, accumulate, 0, 0, 0], 9, ranges, threads, 8, work);
-}
-
-/**
- * Guided self-scheduling: each block takes about 1 / (2 threads) of the rows still left, but at
- * least minRows (whole micro-panels), so the first blocks are large and the last ones small. Every
- * block streams all of the packed op(B) (which need not fit in a core's L2): few large blocks read
- * it rarely, and the small ones at the end even out threads that run at different speeds.
- */
-export function rowChunks(m: number, threads: number, minRows: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (let i0 = 0; i0 < m; ) {
-    const rows = Math.max(minRows, Math.ceil((m - i0) / (2 * threads) / MR) * MR);
-    const i1 = Math.min(m, i0 + rows);
-    out.push([i0, i1]);
-    i0 = i1;
-  }
-  return out;
 }
 
 /** Multiply-adds in one block of rows of a balanced row split: a few dispatch costs' worth (~25 µs). */
