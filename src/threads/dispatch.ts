@@ -1,5 +1,6 @@
-// The seam between the worker pool and the split kernels (THREADS-INTERFACE.md): how many threads
-// run tasks, running one kernel call per thread, and per-thread scratch.
+// The seam between the worker pool and the split kernels: how many threads run tasks, running one
+// kernel call per thread (runTasks) or ranges taken by whichever thread is free (runChunks), and
+// per-thread scratch.
 import type { Kernels } from "../generated/kernels.js";
 import { allocBytes, freeBytes, kernels } from "../runtime.js";
 import { currentPool, kernelIndexOf } from "./state.js";
