@@ -1,6 +1,8 @@
 // Host side of the GEMM kernels: picks the variant, splits C into blocks of whole rows or whole
 // columns (never k: every element's sum stays in one task, so the bits do not depend on the
-// split), and gives each task its own packing scratch (threadScratch).
+// split), and gives each thread its own packing scratch (threadScratch). Row splits are balanced
+// (gemmRowChunks: op(B) packed once, row blocks taken by whichever thread is free); column splits
+// are one static block per thread.
 import { kernels } from "../runtime.js";
 import { runChunks, runTasks, threadScratch, type KernelName } from "../threads/dispatch.js";
 import { MIN_MACS_PER_TASK } from "../threads/thresholds.js";
