@@ -9,23 +9,12 @@
 // An up-to-date dist/ is left alone, so a repeated `npm ci` costs nothing; `npm test` and
 // `npm run build` always rebuild.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isStale } from "./staleness.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-
-function newestMtime(path) {
-  if (!existsSync(path)) return 0;
-  const info = statSync(path);
-  if (!info.isDirectory()) return info.mtimeMs;
-  let newest = 0;
-  for (const name of readdirSync(path)) {
-    if (name === "generated") continue; // written by the build itself
-    newest = Math.max(newest, newestMtime(join(path, name)));
-  }
-  return newest;
-}
 
 // `npm ci` in this repository (a developer's or CI's clone): `npm test`, `npm run build` and
 // `npm start` build anyway, so the install does not spend 20 s on it first.
@@ -33,8 +22,7 @@ if (process.env.npm_command === "ci" && process.env.INIT_CWD !== undefined && re
 
 const sources = ["src", "assembly", "types", "scripts/build-wasm.mjs", "rollup.config.mjs", "asconfig.json", "tsconfig.json", "tsconfig.types.json"];
 const entry = join(root, "dist", "tensorlane.js");
-const built = existsSync(entry) && existsSync(join(root, "dist", "types", "index.d.ts")) ? statSync(entry).mtimeMs : 0;
-if (built !== 0 && sources.every((s) => newestMtime(join(root, s)) <= built)) process.exit(0);
+if (existsSync(join(root, "dist", "types", "index.d.ts")) && !isStale(root, entry, sources)) process.exit(0);
 
 // The npm that runs this script (npm_execpath): `npm` on PATH may be the npm 6 that a
 // devDependency puts in node_modules/.bin.
