@@ -6,7 +6,8 @@
 // growth fails here. They are above the targets (50 / 25 / 20 KB gzip): every app carries the
 // whole wasm (17.7 KB, the float64 kernels included, since any op may meet a float64 tensor), and
 // issue 12 stays open for the decisions that would change that (see its closing notes). Lower a
-// budget whenever a change makes room.
+// budget whenever a change makes room. Raised by 1 KB each for the balanced thread splits
+// (runChunks, the prepacked-B GEMM entry points: +0.3 KB of wasm, +0.7 KB of JS).
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,7 +34,7 @@ const kb = (bytes: number) => `${(bytes / KB).toFixed(1)} KB`;
 const APPS = {
   // Everything the library exports, kept alive: the whole browser bundle as a bundler sees it.
   everything: {
-    limit: 64 * KB,
+    limit: 65 * KB,
     target: 50 * KB,
     code: `import * as tl from "tensorlane";
 await tl.init();
@@ -42,7 +43,7 @@ console.log(Object.keys(tl).length > 60 && typeof tl.loadCheckpoint === "functio
   },
   // The issue's second app: init, FullyConnectedNet and Solver only.
   "init + FullyConnectedNet + Solver": {
-    limit: 44 * KB,
+    limit: 45 * KB,
     target: 25 * KB,
     code: `import { init, randn, FullyConnectedNet, Solver } from "tensorlane";
 await init();
@@ -55,7 +56,7 @@ console.log(solver.lossHistory.length === 4 ? "ok" : "wrong history");`,
   },
   // The course's layer-by-layer style: Linear, ReLU, softmaxLoss and adam (plus init and tensors).
   "Linear + ReLU + softmaxLoss + adam": {
-    limit: 32 * KB,
+    limit: 33 * KB,
     target: 20 * KB,
     code: `import { init, randn, zeros, Linear, ReLU, softmaxLoss, adam } from "tensorlane";
 await init();

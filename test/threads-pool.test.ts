@@ -193,21 +193,30 @@ describe("threads: pool and dispatch", () => {
       expect(valuesOf(c), `${threads} threads`).toEqual(valuesOf(reference));
       c.dispose();
     }
-    // The workers do take ranges: over 20 calls of 64 ranges each, every range ran once, and
-    // some ran on each worker.
-    const taken = [0, 0, 0];
-    const y = tl.zeros([m, n]);
+    // The workers do take ranges: every call runs each range once, and every worker runs some
+    // of them. Ranges of about 15 µs each, so a worker woken from its sleep still finds some
+    // left; on a loaded machine a worker may still miss a call, hence up to 200 calls.
+    const wide = 256;
+    const bw = tl.randn([k, wide], { seed: 26 });
+    const packedWide = tl.zeros([kern.f32_gemm_packed_b_bytes(wide, k) / 4]);
+    runChunks("f32_gemm_pack_b", [packedWide.ptr, bw.ptr, wide, k, 0, 0, 0], 5, [[0, 2]], 1);
+    const y = tl.zeros([m, wide]);
+    const expected = tl.zeros([m, wide]);
+    kern.f32_gemm_nn(expected.ptr, a.ptr, bw.ptr, m, wide, k, 0, false, threadScratch(kern.f32_gemm_work_bytes(m, wide, k))[0]);
     const ranges = Array.from({ length: 64 }, (_, i) => [Math.floor((i * m) / 64), Math.floor(((i + 1) * m) / 64)] as [number, number]);
-    for (let call = 0; call < 20; call++) {
-      runChunks("f32_gemm_nn_rows_packed", [y.ptr, a.ptr, packed.ptr, m, n, k, 0, 0, 0, 0, 0], 9, ranges, 3, 8, threadScratch(kern.f32_gemm_work_bytes(4, n, k)));
+    const taken = [0, 0, 0];
+    let calls = 0;
+    while (calls < 200 && (calls < 5 || taken[1] === 0 || taken[2] === 0)) {
+      runChunks("f32_gemm_nn_rows_packed", [y.ptr, a.ptr, packedWide.ptr, m, wide, k, 0, 0, 0, 0, 0], 9, ranges, 3, 8, threadScratch(kern.f32_gemm_work_bytes(4, wide, k)));
       const last = currentPool()!.lastChunksTaken();
       expect(last.reduce((x, v) => x + v, 0)).toBe(64);
       last.forEach((v, t) => (taken[t] += v));
+      calls++;
     }
-    expect(valuesOf(y)).toEqual(valuesOf(reference));
-    expect(taken[1], `ranges per thread over 20 calls: ${taken}`).toBeGreaterThan(0);
-    expect(taken[2], `ranges per thread over 20 calls: ${taken}`).toBeGreaterThan(0);
-    y.dispose();
+    expect(valuesOf(y)).toEqual(valuesOf(expected));
+    expect(taken[1], `ranges per thread over ${calls} calls: ${taken}`).toBeGreaterThan(0);
+    expect(taken[2], `ranges per thread over ${calls} calls: ${taken}`).toBeGreaterThan(0);
+    for (const t of [bw, packedWide, y, expected]) t.dispose();
     // Through the host GEMM (prepacked B, guided blocks): the same bits as one call.
     const c = tl.zeros([m, n]);
     gemmRowChunks("nn", c.ptr, a.ptr, b.ptr, m, n, k, {}, 3);
