@@ -70,6 +70,38 @@ describe("model.predict", () => {
     });
   });
 
+  it('tta "flip": the argmax of scores(x) + scores(mirror of x), the sum and the mirror checked on the host', () => {
+    noLeak(() => {
+      const [N, C, H, W, K] = [23, 2, 6, 7, 4]; // W odd: the middle column stays
+      const net = new tl.DeepConvNet({ inputDims: [C, H, W], numFilters: [4, 3], maxPools: [0], normalization: "batchnorm", numClasses: K, weightScale: "kaiming", seed: 5 });
+      const X = tl.randn([N, C, H, W], { seed: 6 });
+      const x = X.toArray();
+      const mirrored = new Float32Array(x.length);
+      for (let r = 0; r < N * C * H; r++) for (let j = 0; j < W; j++) mirrored[r * W + j] = x[r * W + W - 1 - j];
+      const M = tl.tensor(mirrored, [N, C, H, W]);
+      const a = net.loss(X);
+      const b = net.loss(M);
+      const sa = a.toArray();
+      const sb = b.toArray();
+      const sum = sa.map((v, i) => Math.fround(v + sb[i]));
+      const expected = argmaxRows(sum, N, K);
+      expect(Array.from(expected)).not.toEqual(Array.from(argmaxRows(sa, N, K))); // the flip changes some answers
+      for (const batchSize of [1, 7, 100]) {
+        expect(Array.from(net.predict(X, { batchSize, tta: "flip" })), `batchSize ${batchSize}`).toEqual(Array.from(expected));
+      }
+      expect(Array.from(net.predict(X, { tta: "none" }))).toEqual(Array.from(argmaxRows(sa, N, K)));
+      // Images only, float32 only; a bad value names the option.
+      const fc = new tl.FullyConnectedNet({ hiddenDims: [4], inputDim: 6, numClasses: 3, seed: 9 });
+      const rows = tl.randn([5, 6], { seed: 10 });
+      expect(() => fc.predict(rows, { tta: "flip" })).toThrow(/FullyConnectedNet\.predict: options\.tta "flip" mirrors images: X must be a float32 \(N, C, H, W\) tensor \(got float32 of shape \[5, 6\]\)/);
+      expect(() => net.predict(X, { tta: "crop" as never })).toThrow(/DeepConvNet\.predict: options\.tta must be one of/);
+      expect(net.predict(X).length).toBe(N);
+      for (const t of [X, M, a, b, rows]) t.dispose();
+      net.dispose();
+      fc.dispose();
+    });
+  });
+
   it("ties go to the first maximum (all-equal scores: class 0; a tie between 1 and 3: class 1)", () => {
     const net = new tl.FullyConnectedNet({ hiddenDims: [], inputDim: 3, numClasses: 4, seed: 1 });
     net.params.W1.set(new Float32Array(12)); // zero weights: scores are the biases

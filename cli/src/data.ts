@@ -150,7 +150,8 @@ export async function prepareData(options: {
  * wasm memory as float32 (CIFAR-10's would take 123 MB).
  */
 export function predictTest(
-  model: { predict(X: Tensor, options: { batchSize: number }): Int32Array }, test: ImageDataset, normalization: Normalization, batchSize = 100,
+  model: { predict(X: Tensor, options: { batchSize: number; tta?: "none" | "flip" }): Int32Array }, test: ImageDataset, normalization: Normalization, batchSize = 100,
+  tta: "none" | "flip" = "none",
 ): Int32Array {
   const n = test.labels.length;
   const chunk = batchSize * Math.max(1, Math.floor(2000 / batchSize));
@@ -158,7 +159,7 @@ export function predictTest(
   for (let start = 0; start < n; start += chunk) {
     const X = testTensor(test, normalization, Int32Array.from({ length: Math.min(chunk, n - start) }, (_, i) => start + i));
     try {
-      pred.set(model.predict(X, { batchSize }), start);
+      pred.set(model.predict(X, { batchSize, tta }), start);
     } finally {
       X.dispose();
     }

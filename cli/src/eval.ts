@@ -12,6 +12,8 @@ export interface EvalOptions {
   data?: string;
   batchSize: number;
   threads?: number | "auto";
+  /** Test-time augmentation: "flip" adds each image's scores to its mirror's. */
+  tta?: "none" | "flip";
 }
 
 export async function runEval(o: EvalOptions, out: Output): Promise<void> {
@@ -40,7 +42,7 @@ export async function runEval(o: EvalOptions, out: Output): Promise<void> {
     if (normalization === undefined) throw new CliError(`${o.checkpoint} has no data normalization: it was not written by tensorlane train`);
     if (typeof ck.model.predict !== "function") throw new CliError(`${ck.kind} has no predict()`);
     const n = test.labels.length;
-    const pred = predictTest(ck.model as Parameters<typeof predictTest>[0], test, normalization, o.batchSize);
+    const pred = predictTest(ck.model as Parameters<typeof predictTest>[0], test, normalization, o.batchSize, o.tta ?? "none");
     const classes = test.numClasses;
     const right = new Array<number>(classes).fill(0);
     const total = new Array<number>(classes).fill(0);
@@ -60,7 +62,7 @@ export async function runEval(o: EvalOptions, out: Output): Promise<void> {
       const name = (names?.[c] ?? String(c)).padEnd(width);
       out.write(`  ${name}  ${total[c] ? (right[c] / total[c]).toFixed(4) : "  -   "}  (${right[c]}/${total[c]})\n`);
     }
-    out.write(`test accuracy ${(n ? correct / n : 0).toFixed(4)} (${correct}/${n})\n`);
+    out.write(`test accuracy ${(n ? correct / n : 0).toFixed(4)} (${correct}/${n})${o.tta === "flip" ? ", each image's scores added to its mirror's (--tta flip)" : ""}\n`);
   } finally {
     ck.model.dispose();
   }

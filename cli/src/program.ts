@@ -34,7 +34,8 @@ is then the new total.`;
 const EVAL_EXAMPLES = `
 Examples:
   $ tensorlane eval --checkpoint runs/fmnist/checkpoint.safetensors
-  $ tensorlane eval --checkpoint model.safetensors --data /usr/share/datasets/fashion-mnist`;
+  $ tensorlane eval --checkpoint model.safetensors --data /usr/share/datasets/fashion-mnist
+  $ tensorlane eval --checkpoint runs/fmnist/checkpoint.safetensors --tta flip   # images and their mirrors`;
 
 const MAIN_EXAMPLES = `
 Examples:
@@ -91,6 +92,7 @@ export function buildProgram(io: Io = processIo()): Command {
     .option("--resume <file>", "continue the run saved in this checkpoint")
     .option("--force", "overwrite the run already in the run folder", false)
     .option("--threads <n>", 'threads that run the kernels, or "auto" for every core (same results for any count)', v.threads, 1)
+    .addOption(new Option("--tta <kind>", "test-time augmentation: flip also reports the test accuracy with each image's scores added to its mirror's").choices(["none", "flip"]).default("none"))
     .addHelpText("after", TRAIN_EXAMPLES)
     .action(async (opts: TrainOptions & { epochs?: number }, cmd: Command) => {
       const given = new Set(Object.keys(opts).filter((k) => cmd.getOptionValueSource(k) === "cli"));
@@ -105,8 +107,9 @@ export function buildProgram(io: Io = processIo()): Command {
     .option("--data <dir>", "IDX or CIFAR-10 binary folder (default: the data the model was trained on)")
     .option("--batch-size <n>", "images scored at a time", v.positiveInt, 500)
     .option("--threads <n>", 'threads that run the kernels, or "auto" for every core', v.threads, 1)
+    .addOption(new Option("--tta <kind>", "test-time augmentation: flip adds each image's class scores to its mirror's before choosing").choices(["none", "flip"]).default("none"))
     .addHelpText("after", EVAL_EXAMPLES)
-    .action(async (opts: { checkpoint: string; data?: string; batchSize: number; threads: number | "auto" }) => {
+    .action(async (opts: { checkpoint: string; data?: string; batchSize: number; threads: number | "auto"; tta: "none" | "flip" }) => {
       await runEval(opts, io.stdout);
     });
 

@@ -65,6 +65,8 @@ export interface TrainOptions {
   force?: boolean;
   /** Threads for the kernels (does not change the results, so not part of the run). */
   threads?: number | "auto";
+  /** "flip": also report the test accuracy with test-time flips (not part of the run either). */
+  tta?: "none" | "flip";
 }
 
 /** Options that define the run: with --resume they come from the checkpoint. */
@@ -135,8 +137,8 @@ function describeModel(model: CheckpointableModel, kind: string): string {
 }
 
 /** Test accuracy of the model's predictions (see predictTest: the test set is scored in chunks). */
-function testAccuracy(model: CheckpointableModel, data: RunData): number {
-  const pred = predictTest(model as Parameters<typeof predictTest>[0], data.test, data.record.normalization);
+function testAccuracy(model: CheckpointableModel, data: RunData, tta: "none" | "flip" = "none"): number {
+  const pred = predictTest(model as Parameters<typeof predictTest>[0], data.test, data.record.normalization, 100, tta);
   let correct = 0;
   pred.forEach((p, i) => (correct += p === data.test.labels[i] ? 1 : 0));
   return pred.length === 0 ? 0 : correct / pred.length;
@@ -332,6 +334,7 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
 
   // The model now holds the best parameters (by validation accuracy), as saved in the checkpoint.
   const testAcc = testAccuracy(model, data);
+  const testAccFlip = o.tta === "flip" ? testAccuracy(model, data, "flip") : null;
   const checks = solver.accuracyIterations;
   const bestIndex = solver.valAccHistory.indexOf(solver.bestValAcc);
   // The epochs done when the best validation accuracy was seen (0: after the first step).
@@ -357,6 +360,7 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
     valAccuracy: solver.bestValAcc,
     bestEpoch: bestEpochs,
     testAccuracy: testAcc,
+    testAccuracyFlipTta: testAccFlip,
     testImages: data.test.labels.length,
     trainSeconds,
     wallSeconds,
@@ -367,6 +371,7 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
 
   out.write(`validation accuracy ${solver.bestValAcc.toFixed(4)} (best, ${bestEpoch})\n`);
   out.write(`test accuracy       ${testAcc.toFixed(4)} (${data.test.labels.length} images)\n`);
+  if (testAccFlip !== null) out.write(`test accuracy, tta  ${testAccFlip.toFixed(4)} (each image's scores added to its mirror's)\n`);
   out.write(`wall time           ${formatDuration(wallSeconds)} (training ${trainSeconds.toFixed(1)} s)\n`);
   out.write(`wrote ${show(checkpointPath)}, ${show(svgPath)}, ${show(join(outDir, "summary.json"))}\n`);
   solver.dispose();

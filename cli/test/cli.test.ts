@@ -197,6 +197,18 @@ describe("tensorlane CLI", () => {
     const e = await run(["eval", "--checkpoint", join(out, "checkpoint.safetensors")]);
     expect(e.code, e.stderr).toBe(0);
     expect(/test accuracy +(\S+)/.exec(e.stdout)![1]).toBe(/test accuracy +(\S+)/.exec(r.stdout)![1]);
+    // --tta flip: train reports it beside the plain figure and in summary.json; eval agrees.
+    const t = await run(["train", "--model", "conv", "--filters", "4", "--batchnorm", "--train-samples", "300", "--val", "60", "--batch-size", "20", "--epochs", "1", "--out", `${out}-tta`, "--tta", "flip"]);
+    expect(t.code, t.stderr).toBe(0);
+    const flipAcc = /test accuracy, tta +(\S+) \(each image's scores added to its mirror's\)/.exec(t.stdout)![1];
+    const summary = JSON.parse(readFileSync(join(`${out}-tta`, "summary.json"), "utf8"));
+    expect(summary.testAccuracyFlipTta.toFixed(4)).toBe(flipAcc);
+    const ef = await run(["eval", "--checkpoint", join(`${out}-tta`, "checkpoint.safetensors"), "--tta", "flip"]);
+    expect(ef.code, ef.stderr).toBe(0);
+    expect(/test accuracy (\S+) \(\d+\/\d+\), each image's scores added to its mirror's/.exec(ef.stdout)![1]).toBe(flipAcc);
+    const bad = await run(["eval", "--checkpoint", join(out, "checkpoint.safetensors"), "--tta", "crop"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--tta.*crop.*(none|flip)/);
   });
 
   it("init-experiment prints the per-layer table and writes its picture", async () => {

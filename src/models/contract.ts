@@ -9,6 +9,12 @@ import type { ParamStore } from "./param-store.js";
 export interface PredictOptions {
   /** Rows scored at a time (default 100): memory for activations grows with it, not with N. */
   batchSize?: number;
+  /**
+   * Test-time augmentation. "flip": every image is also scored mirrored left-right, and the two
+   * rows of class scores are added before the argmax (images (N, C, H, W), float32 only). About
+   * twice the work. Default "none".
+   */
+  tta?: "none" | "flip";
 }
 
 /** What the Solver needs of a model. */

@@ -67,10 +67,10 @@ export abstract class WorkspaceModel {
    */
   predict(X: Tensor, options: PredictOptions = {}): Int32Array {
     const fn = `${this.#name}.predict`;
-    const batchSize = checkPredictOptions(fn, options);
     this.checkInput(fn, X);
+    const { batchSize, flip } = checkPredictOptions(fn, options, X);
     try {
-      return predictRows(X, batchSize, this.#predictions, (batch) => this.compute(batch, undefined, true) as Tensor, false);
+      return predictRows(X, batchSize, this.#predictions, (batch) => this.compute(batch, undefined, true) as Tensor, false, flip);
     } catch (error) {
       this.ws.dispose();
       this.#predictions.dispose();

@@ -3,25 +3,40 @@
 // ties, NaN never wins) in the scores' dtype, into a reused int32 buffer.
 import type { Int32Scratch } from "../int32-scratch.js";
 import { kernels } from "../runtime.js";
-import { sizeOf, type Tensor } from "../tensor.js";
-import { checkInteger, checkOptions } from "../validate.js";
+import { sizeOf, zeros, type Tensor } from "../tensor.js";
+import { checkEnum, checkInteger, checkOptions } from "../validate.js";
 import type { PredictOptions } from "./contract.js";
 
 /** Default rows per batch: the Solver's default batch, so training and scoring share workspace shapes. */
 export const DEFAULT_PREDICT_BATCH = 100;
 
-/** Checks predict's options; returns the batch size. */
-export function checkPredictOptions(fn: string, options: unknown): number {
-  const o = checkOptions(fn, "options", options ?? {}, ["batchSize"]) as PredictOptions;
-  return o.batchSize === undefined ? DEFAULT_PREDICT_BATCH : checkInteger(fn, "options.batchSize", o.batchSize, 1);
+/** predict's options, checked. */
+export interface CheckedPredictOptions {
+  batchSize: number;
+  flip: boolean;
+}
+
+/** Checks predict's options against X (tta "flip" needs float32 images). */
+export function checkPredictOptions(fn: string, options: unknown, X: Tensor): CheckedPredictOptions {
+  const o = checkOptions(fn, "options", options ?? {}, ["batchSize", "tta"]) as PredictOptions;
+  const batchSize = o.batchSize === undefined ? DEFAULT_PREDICT_BATCH : checkInteger(fn, "options.batchSize", o.batchSize, 1);
+  const flip = (o.tta === undefined ? "none" : checkEnum(fn, "options.tta", o.tta, ["none", "flip"] as const)) === "flip";
+  if (flip && (X.shape.length !== 4 || X.dtype !== "float32")) {
+    throw new TypeError(`${fn}: options.tta "flip" mirrors images: X must be a float32 (N, C, H, W) tensor (got ${X.dtype} of shape [${X.shape.join(", ")}])`);
+  }
+  return { batchSize, flip };
 }
 
 /**
  * The argmax class of every row of X (N, ...), scoring at most batchSize rows per call of
  * `scores(batch) -> (count, C)`. `owned`: the caller of scores() must dispose each result
  * (false when scores() returns a reused workspace buffer). X is trusted (checked by the caller).
+ * `flip`: X holds float32 images; each batch is also scored mirrored (in wasm) and the two score
+ * rows are added (in wasm) before the argmax.
  */
-export function predictRows(X: Tensor, batchSize: number, scratch: Int32Scratch, scores: (batch: Tensor) => Tensor, owned: boolean): Int32Array {
+export function predictRows(
+  X: Tensor, batchSize: number, scratch: Int32Scratch, scores: (batch: Tensor) => Tensor, owned: boolean, flip = false,
+): Int32Array {
   const N = X.shape[0];
   const rowShape = X.shape.slice(1);
   const row = sizeOf(rowShape);
@@ -32,7 +47,7 @@ export function predictRows(X: Tensor, batchSize: number, scratch: Int32Scratch,
     const batch = X.sliceView(start * row, [count, ...rowShape]);
     let s: Tensor;
     try {
-      s = scores(batch);
+      s = flip ? flipSummedScores(batch, scores, owned) : scores(batch);
     } finally {
       batch.dispose();
     }
@@ -41,8 +56,38 @@ export function predictRows(X: Tensor, batchSize: number, scratch: Int32Scratch,
       (s.dtype === "float64" ? k.f64_argmax_rows : k.f32_argmax_rows)(ptr, s.ptr, count, s.shape[1]);
       out.set(scratch.view(count), start);
     } finally {
-      if (owned) s.dispose();
+      if (owned || flip) s.dispose(); // flipSummedScores returns a tensor of its own
     }
   }
   return out;
+}
+
+/** scores(batch) + scores(mirror of batch), a new tensor; batch: float32 images (n, C, H, W). */
+function flipSummedScores(batch: Tensor, scores: (batch: Tensor) => Tensor, owned: boolean): Tensor {
+  const k = kernels();
+  const [n, C, H, W] = batch.shape;
+  const mirrored = zeros(batch.shape);
+  let sum: Tensor | null = null;
+  try {
+    k.f32_random_flip(mirrored.ptr, batch.ptr, n, C, H, W, 1, 0, 0); // p = 1: every image mirrored, no draw decides
+    const first = scores(batch);
+    try {
+      sum = zeros(first.shape);
+      k.f32_axpy(sum.ptr, first.ptr, first.size, 1); // a copy: the next scores() may reuse first's buffer
+    } finally {
+      if (owned) first.dispose();
+    }
+    const second = scores(mirrored);
+    try {
+      k.f32_axpy(sum.ptr, second.ptr, second.size, 1);
+    } finally {
+      if (owned) second.dispose();
+    }
+    const result = sum;
+    sum = null;
+    return result;
+  } finally {
+    mirrored.dispose();
+    sum?.dispose();
+  }
 }
