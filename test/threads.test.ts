@@ -6,7 +6,7 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
 import { chunkRows, gemm, gemmBlocks, gemmSplit, type GemmVariant } from "../src/ops/gemm.js";
-import { guidedRanges, splitRange, taskCount } from "../src/ops/split.js";
+import { guidedRanges, MAX_GUIDED_RANGES, splitRange, taskCount } from "../src/ops/split.js";
 import { convChunkImages } from "../src/ops/conv.js";
 import { spatialBatchNormChunks } from "../src/ops/batchnorm.js";
 import { disposeOptimState } from "../src/optim.js";
@@ -119,12 +119,14 @@ describe("split plans", () => {
       }
     }
     // X·W of the FC bench on 2 threads: 7 panels, then 5, 4, 3, 2 and four single panels.
-    expect(guidedRanges(100, 2, chunkRows(100, 100, 3072), 4).map(([i0, i1]) => i1 - i0)).toEqual([28, 20, 16, 12, 8, 4, 4, 4, 4]);
+    expect(guidedRanges(100, 2, chunkRows(100, 3072), 4).map(([i0, i1]) => i1 - i0)).toEqual([28, 20, 16, 12, 8, 4, 4, 4, 4]);
     // Conv images (N = 50, 2 threads) and unaligned units.
     expect(guidedRanges(50, 2).map(([i0, i1]) => i1 - i0)).toEqual([13, 10, 7, 5, 4, 3, 2, 2, 1, 1, 1, 1]);
-    expect(chunkRows(100, 100, 3072)).toBe(4);
-    expect(chunkRows(3072, 100, 100)).toBe(56);
-    expect(Math.ceil(1e6 / chunkRows(1e6, 1, 1))).toBeLessThanOrEqual(256); // the pool's range table
+    expect(chunkRows(100, 3072)).toBe(4);
+    expect(chunkRows(100, 100)).toBe(56);
+    // Never more ranges than the pool's table holds, however many images or rows.
+    for (const [n, threads] of [[1e6, 16], [60000, 16], [1e6, 256]]) expect(guidedRanges(n, threads).length).toBeLessThanOrEqual(MAX_GUIDED_RANGES + 1);
+    expect(MAX_GUIDED_RANGES + 1).toBeLessThanOrEqual(256);
   });
 
   it("conv and batch-norm chunks depend on the sizes only (never the thread count)", () => {

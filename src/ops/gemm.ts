@@ -85,20 +85,17 @@ export function gemmRowChunks(
   runChunks("f32_gemm_pack_b", [packed, b, n, k, 0, 0, 0], 5, splitRange(packBlocks, Math.min(packBlocks, 4 * threads)), threads);
   // Every block streams all of packed op(B) (which need not fit in a core's L2): guided blocks
   // read it rarely while large and even out threads of different speeds once small.
-  const ranges = guidedRanges(m, threads, chunkRows(m, n, k), MR);
-  const rows = Math.max(...ranges.map(([i0, i1]) => i1 - i0));
-  const work = threadScratch(K.f32_gemm_work_bytes(rows, n, k));
+  const ranges = guidedRanges(m, threads, chunkRows(n, k), MR);
+  const work = threadScratch(K.f32_gemm_work_bytes(ranges[0][1] - ranges[0][0], n, k)); // the first range is the largest
   runChunks(ROWS_PACKED_KERNEL[variant], [c, a, packed, m, n, k, bias, accumulate, 0, 0, 0], 9, ranges, threads, 8, work);
 }
 
 /** Multiply-adds in one block of rows of a balanced row split: a few dispatch costs' worth (~25 µs). */
 const MACS_PER_CHUNK = 1 << 19;
 
-/** The fewest rows in a block of gemmRowChunks: whole micro-panels, about MACS_PER_CHUNK, at most 256 blocks. */
-export function chunkRows(m: number, n: number, k: number): number {
-  const byWork = Math.ceil(MACS_PER_CHUNK / (MR * n * Math.max(k, 1))) * MR;
-  const byTable = Math.ceil(m / 256 / MR) * MR;
-  return Math.max(MR, byWork, byTable);
+/** The fewest rows in a block of gemmRowChunks: whole micro-panels, about MACS_PER_CHUNK. */
+export function chunkRows(n: number, k: number): number {
+  return Math.max(MR, Math.ceil(MACS_PER_CHUNK / (MR * n * Math.max(k, 1))) * MR);
 }
 
 /** gemm with an explicit plan (tests use it to try any cut). Blocks must tile C exactly once. float32 only: float64 has no range kernels (gemm runs it unsplit). */

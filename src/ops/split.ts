@@ -30,14 +30,18 @@ export function splitRange(n: number, tasks: number, align = 1): [number, number
   return out;
 }
 
+/** Most ranges guidedRanges gives (the worker pool's range table holds 256). */
+export const MAX_GUIDED_RANGES = 128;
+
 /**
  * Ranges for threads that take them from a shared counter (runChunks), by guided self-scheduling:
- * each range holds about 1 / (2 threads) of the units still left, at least `minUnits`, so the
- * first ranges are large (little per-range cost) and the last ones small (a thread that ran slower
- * takes fewer of them). Boundaries but n fall on multiples of `align`; the sizes never grow.
+ * each range holds about 1 / (2 threads) of the units still left, at least `minUnits` and at least
+ * n / MAX_GUIDED_RANGES, so the first ranges are large (little per-range cost) and the last ones
+ * small (a thread that ran slower takes fewer of them). Boundaries but n fall on multiples of
+ * `align`; the sizes never grow.
  */
 export function guidedRanges(n: number, threads: number, minUnits = 1, align = 1): [number, number][] {
-  const least = Math.max(align, Math.ceil(minUnits / align) * align);
+  const least = Math.max(align, Math.ceil(Math.max(minUnits, n / MAX_GUIDED_RANGES) / align) * align);
   const out: [number, number][] = [];
   for (let i0 = 0; i0 < n; ) {
     const size = Math.max(least, Math.ceil((n - i0) / (2 * threads) / align) * align);

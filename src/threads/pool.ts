@@ -92,6 +92,8 @@ export class Pool {
   readonly canBlock: boolean;
   private readonly supervisor: WorkerHandle;
   private disposed = false;
+  /** Ranges each thread ran in the last chunked call (the workers' counts live in their slots). */
+  private taken: number[] = [];
 
   private constructor(count: number, control: SharedArrayBuffer, supervisor: WorkerHandle, canBlock: boolean) {
     this.count = count;
@@ -186,8 +188,6 @@ export class Pool {
   lastChunksTaken(): number[] {
     return this.taken.map((own, t) => (t === 0 ? own : this.control[t * LAYOUT.slotInts + LAYOUT.taken]));
   }
-
-  private taken: number[] = [];
 
   private dispatch(
     kernelIndex: number, name: string, direct: (...args: number[]) => unknown, tasks: readonly (readonly number[])[],
