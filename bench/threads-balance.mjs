@@ -37,7 +37,8 @@ for (const [variant, m, n, k, label] of SHAPES) {
     }
   }
   const taken = tl.currentPool().lastChunksTaken();
-  const same = c1.toArray().every((v, i) => Object.is(v, c2.toArray()[i]));
+  const [v1, v2] = [c1.toArray(), c2.toArray()];
+  const same = v1.every((v, i) => Object.is(v, v2[i]));
   const one = median(samples.one);
   console.log(
     `  ${label.padEnd(20)} 1 thread ${one.toFixed(3)} ms   halves ${(one / median(samples.halves)).toFixed(2)}x   ` +

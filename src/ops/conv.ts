@@ -1,9 +1,11 @@
 // Host side of the convolution kernels, split over threads with the same bits for any count.
-//   forward:  by images (each image's outputs are independent sums), each task with its own
-//             scratch for the packed weights and pixel panels;
+//   forward:  by image ranges (each image's outputs are independent sums) that threads take as
+//             they come free (runChunks), each thread with its own scratch for the packed
+//             weights and pixel panels;
 //   backward: dx by images; dw and db (sums over all images) in chunks of G images fixed by the
 //             sizes alone, each chunk's partial sums in its own slice, then added in chunk order
-//             (assembly/conv.ts, "Backward in chunks"). One thread runs the same chunks.
+//             (assembly/conv.ts, "Backward in chunks"). Threads take the chunks as they come free;
+//             one thread runs the same chunks.
 // float64 (assembly/f64/conv.ts + the f64 GEMM) is not split: per image, im2col into a shared
 // scratch and one GEMM call, in image order, on the calling thread.
 import { kernels } from "../runtime.js";
