@@ -5,7 +5,9 @@
 //                            precompiled WebAssembly.Module (Cloudflare Workers): init({ module })
 //   dist/tensorlane-worker.js the thread worker (plain JS, no imports), found beside the bundle
 //                            with new URL("./tensorlane-worker.js", import.meta.url)
+//   dist/tensorlane-f64.wasm the float64 kernels (`tensorlane/wasm-f64`), for init({ float64: { module } })
 //   dist/chunks/threads-*.js what starts the workers, loaded by init({ threads }) only
+//   dist/chunks/float64-*.js the float64 kernels inlined, loaded by init({ float64: true }) only
 //   dist/node.js             `tensorlane/node`: files on disk (data folders, checkpoints)
 //   dist/onnx.js             `tensorlane/onnx`: exportOnnx (platform-neutral; imports the core)
 // The three ESM entries are one build, so they share one copy of the core (one wasm instance,
@@ -22,6 +24,7 @@ const copyAssets = {
   writeBundle() {
     mkdirSync("dist/types", { recursive: true });
     copyFileSync("build/tensorlane.wasm", "dist/tensorlane.wasm");
+    copyFileSync("build/tensorlane-f64.wasm", "dist/tensorlane-f64.wasm");
     copyFileSync("src/threads/tensorlane-worker.js", "dist/tensorlane-worker.js");
     for (const file of readdirSync("types")) copyFileSync(`types/${file}`, `dist/types/${file}`);
   },
@@ -40,6 +43,8 @@ const isCore = (id) => id.startsWith(srcDir) && !["node", "onnx"].some((dir) => 
 // What turns threads on (src/runtime.ts imports it dynamically) is a chunk of its own, so the
 // library entry stays small for the many users who never start workers.
 const threadsChunk = new Set(["start", "pool", "shared-module", "workers"].map((name) => join(srcDir, "threads", `${name}.ts`)));
+// The float64 kernels likewise: apps that never ask for float64 load none of their bytes.
+const float64Chunk = join(srcDir, "generated", "wasm-f64-base64.ts");
 
 export default [
   {
@@ -59,7 +64,7 @@ export default [
       chunkFileNames: "chunks/[name]-[hash].js",
       // Every core module goes with the library entry, whichever entry uses it, so that
       // dist/tensorlane.js stays self-contained and the Node entries import it.
-      manualChunks: (id) => (threadsChunk.has(id) ? "threads" : isCore(id) ? "tensorlane" : undefined),
+      manualChunks: (id) => (threadsChunk.has(id) ? "threads" : id === float64Chunk ? "float64" : isCore(id) ? "tensorlane" : undefined),
     },
     plugins: [...plugins, copyAssets],
   },

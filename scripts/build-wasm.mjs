@@ -1,7 +1,15 @@
-// Builds the wasm kernels and generates what the host needs from them:
-//   build/tensorlane.wasm             the standalone module (shipped as tensorlane/wasm)
-//   src/generated/wasm-base64.ts      the same bytes, zlib-deflated (by zopfli) and base64: inlined so the bundle reads no file
-//   src/generated/kernels.ts          the typed export list, derived from asc's declarations
+// Builds the wasm kernels and generates what the host needs from them. One kernel source, two
+// modules: the element type of the floating-point kernels is the alias `real`, which asc sets
+// per build (`--use real=f32` / `--use real=f64`; see assembly/real.ts).
+//   build/tensorlane.wasm             the core module: allocator, dtype-neutral kernels and the
+//                                     float32 kernels (shipped as tensorlane/wasm)
+//   build/tensorlane-f64.wasm         the float64 kernels over the core's memory (imported), no
+//                                     allocator (shipped as tensorlane/wasm-f64); compiled only
+//                                     when an app asks for float64: init({ float64: true })
+//   src/generated/wasm-base64.ts      the core's bytes, zlib-deflated (by zopfli) and base64:
+//   src/generated/wasm-f64-base64.ts  the float64 module's, the same way (a chunk of its own)
+//                                     inlined so the bundle reads no file
+//   src/generated/kernels.ts          the typed export lists, derived from asc's declarations
 import { zlibAsync } from "@gfx/zopfli";
 import asc from "assemblyscript/asc";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -10,7 +18,7 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const target = process.argv.includes("--debug") ? "debug" : "release";
-const outFile = join(root, "build", target === "release" ? "tensorlane.wasm" : "tensorlane.debug.wasm");
+const suffix = target === "release" ? "" : ".debug";
 
 // Binaryen's optimizer prints "Last converge was suboptimal." on every build (a note from its
 // register allocator, not news): drop exactly that line, pass everything else through.
@@ -20,39 +28,104 @@ const quiet = (stream) => {
   stream.write = (chunk, ...rest) => (NOT_NEWS.test(String(chunk)) ? true : write(chunk, ...rest));
   return () => (stream.write = write);
 };
-const restore = [quiet(process.stdout), quiet(process.stderr)];
-const { error, stderr } = await asc
-  .main(["assembly/index.ts", "--config", "asconfig.json", "--target", target, "--bindings", "raw", "--outFile", outFile], {
-    stdout: process.stdout,
-    stderr: process.stderr,
-  })
-  .finally(() => restore.forEach((undo) => undo()));
-if (error) {
-  console.error(stderr.toString());
-  console.error(`asc failed: ${error.message}`);
-  process.exit(1);
+
+/** Compiles one module; returns its bytes and the exported functions' TypeScript signatures. */
+async function compile(entry, outFile, extra) {
+  const restore = [quiet(process.stdout), quiet(process.stderr)];
+  const { error, stderr } = await asc
+    .main([entry, "--config", "asconfig.json", "--target", target, "--bindings", "raw", "--outFile", outFile, ...extra], {
+      stdout: process.stdout,
+      stderr: process.stderr,
+    })
+    .finally(() => restore.forEach((undo) => undo()));
+  if (error) {
+    console.error(stderr.toString());
+    console.error(`asc failed on ${entry}: ${error.message}`);
+    process.exit(1);
+  }
+  const declarations = readFileSync(outFile.replace(/\.wasm$/, ".d.ts"), "utf8");
+  const members = new Map(
+    [...declarations.matchAll(/export function (\w+)(\([^)]*\)): (\w+);/g)].map(([, name, params, result]) => [name, `${params}: ${result}`]),
+  );
+  if (members.size === 0) throw new Error(`no exported kernels found in asc's declarations for ${entry}`);
+  return { bytes: readFileSync(outFile), members };
 }
 
-const bytes = readFileSync(outFile);
-const declarations = readFileSync(outFile.replace(/\.wasm$/, ".d.ts"), "utf8");
-const members = [...declarations.matchAll(/export function (\w+\([^)]*\)): (\w+);/g)].map(
-  ([, signature, result]) => `  ${signature}: ${result};`,
-);
-if (members.length === 0) throw new Error("no exported kernels found in asc's declarations");
+const core = await compile("assembly/index.ts", join(root, "build", `tensorlane${suffix}.wasm`), ["--use", "real=f32"]);
+const f64 = await compile("assembly/f64.ts", join(root, "build", `tensorlane-f64${suffix}.wasm`), ["--use", "real=f64", "--importMemory"]);
+checkF64Module(f64.bytes);
 
+// The float64 module's exports are the floating-point kernels; the core exports the same names
+// (its float32 kernels) beside the dtype-neutral ones. Both lists come from the source, so the
+// host's RealKernels type is what both modules really export.
+const shared = [...f64.members.keys()].filter((name) => core.members.has(name));
+const declare = (names, members) => names.map((name) => `  ${name}${members.get(name)};`).join("\n");
 mkdirSync(join(root, "src", "generated"), { recursive: true });
 const header = "// Generated by scripts/build-wasm.mjs from assembly/. Do not edit.\n";
 writeFileSync(
   join(root, "src", "generated", "kernels.ts"),
-  `${header}/** The wasm module's exports: pointers and sizes in, nothing managed crosses. */\nexport interface Kernels {\n  memory: WebAssembly.Memory;\n${members.join("\n")}\n}\n`,
+  `${header}
+/** The floating-point kernels every element type has: the core module's float32 ones, the float64 module's. */
+export interface RealKernels {
+${declare(shared, core.members)}
+}
+
+/** The core module's exports: memory, the allocator, dtype-neutral kernels and the float32 kernels. */
+export interface Kernels extends RealKernels {
+  memory: WebAssembly.Memory;
+${declare([...core.members.keys()].filter((name) => !shared.includes(name)), core.members)}
+}
+
+/** The float64 module's exports (kernels over the core's memory). */
+export interface F64Kernels extends RealKernels {
+${declare([...f64.members.keys()].filter((name) => !shared.includes(name)), f64.members)}
+}
+`,
 );
+
 // Deflated first: base64 of the raw module gzips to 16 KB in a bundle (its 3-byte groups hide
 // repeats from gzip), base64 of the deflated module to 12 KB. Zopfli writes a zlib stream that
-// any inflater reads (runtime.ts uses DecompressionStream) about 6% smaller than zlib's level 9
-// (12310 against 13097 bytes for the 32 KB module), the same bytes on every run, in about 4 s.
-const deflated = Buffer.from(await zlibAsync(bytes, { numiterations: 15, blocksplitting: true }));
+// any inflater reads (runtime.ts uses DecompressionStream) about 6% smaller than zlib's level 9,
+// the same bytes on every run, in a few seconds.
+const deflate = async (bytes) => Buffer.from(await zlibAsync(bytes, { numiterations: 15, blocksplitting: true }));
+const coreDeflated = await deflate(core.bytes);
+const f64Deflated = await deflate(f64.bytes);
+writeFileSync(join(root, "src", "generated", "wasm-base64.ts"), `${header}export const WASM_DEFLATE_BASE64 =\n  "${coreDeflated.toString("base64")}";\n`);
 writeFileSync(
-  join(root, "src", "generated", "wasm-base64.ts"),
-  `${header}export const WASM_DEFLATE_BASE64 =\n  "${deflated.toString("base64")}";\n`,
+  join(root, "src", "generated", "wasm-f64-base64.ts"),
+  `${header}export const WASM_F64_DEFLATE_BASE64 =\n  "${f64Deflated.toString("base64")}";\n`,
 );
-console.log(`wasm (${target}): ${bytes.length} bytes (${deflated.length} deflated), ${members.length} kernels`);
+console.log(
+  `wasm (${target}): core ${core.bytes.length} bytes (${coreDeflated.length} deflated), ${core.members.size} kernels; ` +
+    `float64 ${f64.bytes.length} bytes (${f64Deflated.length} deflated), ${f64.members.size} kernels`,
+);
+
+/**
+ * The float64 module runs over the core's memory, whose every byte past the core's own static
+ * data belongs to the core's allocator: the float64 module must not write anything there when it
+ * is instantiated. So it may have no data segments (a lookup table, a string) and must import its
+ * memory rather than define one.
+ */
+function checkF64Module(bytes) {
+  const sections = new Set();
+  const module = new WebAssembly.Module(bytes);
+  const memoryImport = WebAssembly.Module.imports(module).some((i) => i.kind === "memory" && i.module === "env" && i.name === "memory");
+  if (!memoryImport) throw new Error("build-wasm: the float64 module must import env.memory (asc --importMemory)");
+  for (let at = 8; at < bytes.length; ) {
+    const id = bytes[at++];
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++];
+      size |= (byte & 0x7f) << shift;
+      if (byte < 0x80) break;
+    }
+    sections.add(id);
+    at += size;
+  }
+  if (sections.has(11) || sections.has(5)) {
+    throw new Error(
+      "build-wasm: the float64 module has a data section or a memory of its own; it would overwrite the core's heap when instantiated. " +
+        "Find the static data (a lookup table such as Math.cos's, a string literal) in the float64 kernels' code and remove it.",
+    );
+  }
+}

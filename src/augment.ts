@@ -66,7 +66,7 @@ export function randomFlipInto(out: Tensor, x: Tensor, options: RandomFlipOption
   const o = checkOptions(fn, "options", options, ["p", "seed", "offset"]);
   const p = o.p === undefined ? 0.5 : checkNumber(fn, "options.p", o.p, { min: 0, max: 1, float32: true });
   const [seed, offset] = stream(fn, o, N);
-  kernels().f32_random_flip(out.ptr, x.ptr, N, C, H, W, p, seed, offset);
+  kernels().random_flip(out.ptr, x.ptr, N, C, H, W, p, seed, offset);
   return out;
 }
 
@@ -87,7 +87,7 @@ export function randomCropInto(out: Tensor, x: Tensor, options: RandomCropOption
   if (o.padding === undefined) throw new TypeError(`${fn}: options.padding is required (an integer >= 0, e.g. 4)`);
   const padding = checkInteger(fn, "options.padding", o.padding, 0, MAX_EXTENT);
   const [seed, offset] = stream(fn, o, N);
-  kernels().f32_random_crop(out.ptr, x.ptr, N, C, H, W, padding, seed, offset);
+  kernels().random_crop(out.ptr, x.ptr, N, C, H, W, padding, seed, offset);
   return out;
 }
 
@@ -108,7 +108,7 @@ export function cutoutInto(out: Tensor, x: Tensor, options: CutoutOptions): Tens
   if (o.size === undefined) throw new TypeError(`${fn}: options.size is required (an integer >= 0, e.g. 8)`);
   const size = checkInteger(fn, "options.size", o.size, 0, MAX_EXTENT);
   const [seed, offset] = stream(fn, o, N);
-  kernels().f32_cutout(out.ptr, x.ptr, N, C, H, W, size, seed, offset);
+  kernels().cutout(out.ptr, x.ptr, N, C, H, W, size, seed, offset);
   return out;
 }
 
@@ -164,12 +164,12 @@ export function mixupInto(xOut: Tensor, yOut: Tensor, x: Tensor, y: Targets, opt
   const [seed, offset] = stream(fn, o, N);
   const k = kernels();
   const scratch = mixupScratch(N, numClasses);
-  if (!soft) k.f32_one_hot(scratch.oneHot, labelsPtr, N, numClasses);
+  if (!soft) k.one_hot(scratch.oneHot, labelsPtr, N, numClasses);
   const labels = soft ? (y as Tensor).ptr : scratch.oneHot;
   k.i32_random_permutation(scratch.partner, N, seed, offset);
   const lam = k.f64_random_beta(alpha, seed, offset);
-  k.f32_mix_rows(xOut.ptr, x.ptr, scratch.partner, N, rowSize, lam);
-  k.f32_mix_rows(yOut.ptr, labels, scratch.partner, N, numClasses, lam);
+  k.mix_rows(xOut.ptr, x.ptr, scratch.partner, N, rowSize, lam);
+  k.mix_rows(yOut.ptr, labels, scratch.partner, N, numClasses, lam);
   return lam;
 }
 

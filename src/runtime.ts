@@ -4,13 +4,14 @@
 // never stored by callers: f32()/f64()/i32()/u8() re-derive them whenever memory has grown, because
 // growth detaches every existing view of a plain memory, and a shared memory (threads) hands out a
 // new, longer SharedArrayBuffer while old views keep their old length (hence the length check too).
-import type { Kernels } from "./generated/kernels.js";
+import type { DType } from "./dtype.js";
+import type { F64Kernels, Kernels, RealKernels } from "./generated/kernels.js";
 import { WASM_DEFLATE_BASE64 } from "./generated/wasm-base64.js";
 import { defaultWorkerUrl, nodeBuiltin } from "./threads/environment.js";
-import { setPool } from "./threads/state.js";
+import { F64_PREFIX, setPool } from "./threads/state.js";
 import { checkThreadsOption, planThreads, setThreadReason, stopPool, threadsInfo, type RuntimeInfo, type ThreadPlan } from "./threads/setup.js";
 
-export type { Kernels, RuntimeInfo };
+export type { F64Kernels, Kernels, RealKernels, RuntimeInfo };
 
 export interface InitOptions {
   /** A precompiled module (Cloudflare Workers forbid compiling bytes at run time). */
@@ -28,6 +29,22 @@ export interface InitOptions {
   threads?: number | "auto";
   /** Where tensorlane-worker.js is served, when it is not beside the bundle (e.g. the IIFE build). */
   workerUrl?: string | URL;
+  /**
+   * Loads the float64 kernels, a second wasm module over the same memory (about 6 KB gzip, in a
+   * chunk of its own: apps that never ask carry none of it). `true` uses the copy inlined in that
+   * chunk; `{ module }` or `{ bytes }` pass it precompiled or as bytes (`tensorlane/wasm-f64`),
+   * e.g. on Cloudflare Workers. Once loaded it stays loaded; float64 tensors and models throw a
+   * clear error without it.
+   */
+  float64?: boolean | Float64Source;
+}
+
+/** Where the float64 kernels come from when not from the bundle's inlined copy. */
+export interface Float64Source {
+  /** The precompiled float64 module (`import wasmF64 from "tensorlane/wasm-f64"` on Cloudflare Workers). */
+  module?: WebAssembly.Module;
+  /** The float64 module's bytes. */
+  bytes?: BufferSource;
 }
 
 /**
@@ -38,9 +55,13 @@ export interface InitOptions {
 export const MAX_ALLOCATION_BYTES = 2 ** 30 - 2 ** 25;
 
 let kernelsRef: Kernels | null = null;
+/** The float64 kernels, once init({ float64 }) loaded them. */
+let f64Ref: F64Kernels | null = null;
 let pending: Promise<void> | null = null;
 /** The module's bytes, kept to derive the shared-memory variant when threads are turned on. */
 let sourceBytes: Uint8Array | null = null;
+/** The float64 module's bytes (when it was given or inlined as bytes), for the same reason. */
+let f64Bytes: Uint8Array | null = null;
 let f32Cache = new Float32Array(0);
 let f64Cache = new Float64Array(0);
 let i32Cache = new Int32Array(0);
@@ -63,7 +84,8 @@ export function simdSupported(): boolean {
  * With no options it compiles the bytes inlined in the bundle: no file read, no fetch.
  */
 export function init(options: InitOptions = {}): Promise<void> {
-  const reconfigure = options !== null && typeof options === "object" && options.threads !== undefined;
+  const reconfigure =
+    options !== null && typeof options === "object" && (options.threads !== undefined || (Boolean(options.float64) && f64Ref === null));
   if (kernelsRef && !reconfigure && !pending) return Promise.resolve();
   if (pending && !reconfigure) return pending;
   const previous = pending ?? Promise.resolve();
@@ -86,7 +108,7 @@ async function load(options: InitOptions): Promise<void> {
   if (options === null || typeof options !== "object") {
     throw new TypeError(`init: options must be an object (got ${typeof options})`);
   }
-  const known = ["module", "bytes", "threads", "workerUrl"];
+  const known = ["module", "bytes", "threads", "workerUrl", "float64"];
   const unknown = Object.keys(options).filter((k) => !known.includes(k));
   if (unknown.length > 0) {
     throw new TypeError(`init: unknown option ${unknown.map((k) => `"${k}"`).join(", ")} (expected ${known.map((k) => `"${k}"`).join(", ")})`);
@@ -95,8 +117,11 @@ async function load(options: InitOptions): Promise<void> {
   if (options.workerUrl !== undefined && typeof options.workerUrl !== "string" && !(options.workerUrl instanceof URL)) {
     throw new TypeError("init: workerUrl must be a string or a URL (where tensorlane-worker.js is served)");
   }
-  if (kernelsRef && request === undefined) return;
-  const plan: ThreadPlan = request === undefined ? { count: 1, reason: null } : planThreads(request);
+  const float64 = checkFloat64Option(options.float64);
+  const addF64 = float64 !== null && f64Ref === null;
+  if (kernelsRef && request === undefined && !addF64) return;
+  // Adding float64 to running threads restarts them with both modules, at the same count.
+  const plan: ThreadPlan = request === undefined ? { count: currentThreads(), reason: null } : planThreads(request);
   if (!kernelsRef) {
     if (!simdSupported()) {
       throw new Error(
@@ -107,6 +132,9 @@ async function load(options: InitOptions): Promise<void> {
     if (options.module !== undefined && !(options.module instanceof WebAssembly.Module)) {
       throw new TypeError("init: module must be a WebAssembly.Module (e.g. `import wasm from \"tensorlane/wasm\"` in a Worker)");
     }
+  }
+  if (addF64) {
+    f64Bytes = float64!.module !== undefined ? null : toBytes(float64!.bytes ?? (await inflate(decodeBase64(await inlinedF64Base64()))));
   }
   stopPool();
   if (!kernelsRef && plan.count === 1) {
@@ -120,6 +148,14 @@ async function load(options: InitOptions): Promise<void> {
     const instance = await WebAssembly.instantiate(module, { env: { abort: onAbort } });
     kernelsRef = checkKernels(instance.exports);
   }
+  if (addF64 && plan.count === 1) {
+    // A memory that threads made shared stays shared: the module must import it as shared.
+    let bytes = f64Bytes;
+    if (bytes !== null && isSharedMemory()) bytes = (await import("./threads/shared-module.js")).sharedMemoryVariant(bytes).bytes;
+    else if (bytes === null && isSharedMemory()) throw new Error("init: float64 over the shared memory of threads needs the module's bytes: pass init({ float64: { bytes } })");
+    const module = bytes === null ? float64!.module! : await compileBytes(bytes as Uint8Array<ArrayBuffer>);
+    f64Ref = checkF64Kernels((await WebAssembly.instantiate(module, { env: { abort: onAbort, memory: kernelsRef!.memory } })).exports);
+  }
   if (plan.count > 1) {
     if (!sourceBytes) {
       if (options.bytes !== undefined) sourceBytes = toBytes(options.bytes);
@@ -129,9 +165,14 @@ async function load(options: InitOptions): Promise<void> {
     }
     // The thread machinery is a separate chunk, loaded only when threads are turned on.
     const { startThreads } = await import("./threads/start.js");
-    kernelsRef = await startThreads({
+    if ((addF64 || f64Ref !== null) && f64Bytes === null) {
+      throw new Error("init: threads need the float64 module's bytes, not only a compiled module: pass init({ float64: { bytes }, threads })");
+    }
+    const started = await startThreads({
       count: plan.count,
       bytes: sourceBytes,
+      f64Bytes: addF64 || f64Ref !== null ? f64Bytes : null,
+      f64Prefix: F64_PREFIX,
       current: kernelsRef,
       workerUrl: options.workerUrl ?? workerUrlBesideBundle(),
       compile: compileBytes,
@@ -140,8 +181,43 @@ async function load(options: InitOptions): Promise<void> {
       install: setPool,
       builtin: nodeBuiltin,
     });
+    kernelsRef = started.kernels;
+    if (started.f64 !== null) f64Ref = checkF64Kernels(started.f64);
   }
   setThreadReason(plan.reason);
+}
+
+/** The running thread count (1 without a pool): what init keeps when it only adds float64. */
+function currentThreads(): number {
+  return kernelsRef === null ? 1 : threadsInfo(isSharedMemory()).threads;
+}
+
+function checkFloat64Option(value: unknown): Float64Source | null {
+  if (value === undefined || value === false) return null;
+  if (value === true) return {};
+  if (value === null || typeof value !== "object") {
+    throw new TypeError(`init: float64 must be true, false or { module } / { bytes } (got ${value === null ? "null" : typeof value})`);
+  }
+  const source = value as Float64Source;
+  const unknown = Object.keys(source).filter((k) => k !== "module" && k !== "bytes");
+  if (unknown.length > 0) throw new TypeError(`init: unknown float64 option ${unknown.map((k) => `"${k}"`).join(", ")} (expected "module", "bytes")`);
+  if (source.module !== undefined && !(source.module instanceof WebAssembly.Module)) {
+    throw new TypeError('init: float64.module must be a WebAssembly.Module (e.g. `import wasmF64 from "tensorlane/wasm-f64"` in a Worker)');
+  }
+  return source;
+}
+
+/** The float64 module inlined in its own chunk, loaded only when an app asks for float64. */
+async function inlinedF64Base64(): Promise<string> {
+  return (await import("./generated/wasm-f64-base64.js")).WASM_F64_DEFLATE_BASE64;
+}
+
+function checkF64Kernels(exports: WebAssembly.Exports): F64Kernels {
+  const k = exports as unknown as F64Kernels;
+  if (typeof k.gemm_nn !== "function" || typeof k.fill !== "function" || "alloc" in k) {
+    throw new TypeError("init: the float64 module given is not tensorlane's float64 kernel module (tensorlane/wasm-f64)");
+  }
+  return k;
 }
 
 function workerUrlBesideBundle(): URL {
@@ -174,7 +250,7 @@ function isSharedMemory(): boolean {
 /** What the running library uses: threads, shared memory, SIMD, and why threads are off. */
 export function runtimeInfo(): RuntimeInfo {
   kernels();
-  return threadsInfo(isSharedMemory());
+  return { ...threadsInfo(isSharedMemory()), float64: f64Ref !== null };
 }
 
 /**
@@ -221,10 +297,37 @@ async function compileBytes(bytes: BufferSource): Promise<WebAssembly.Module> {
   }
 }
 
-/** The kernels; throws a clear error before init(). */
+/** The core module's kernels (allocator, dtype-neutral and float32 kernels); throws a clear error before init(). */
 export function kernels(): Kernels {
   if (kernelsRef === null) throw new Error("tensorlane is not initialized: call `await tl.init()` first");
   return kernelsRef;
+}
+
+/** Whether the float64 kernels are loaded (init({ float64: true })). */
+export function float64Loaded(): boolean {
+  return f64Ref !== null;
+}
+
+/** The float64 module's kernels; throws a clear error unless init({ float64: true }) loaded them. */
+export function f64Kernels(fn = "float64"): F64Kernels {
+  kernels();
+  if (f64Ref === null) {
+    throw new Error(
+      `${fn}: float64 needs its kernels, a separate module loaded on request: call \`await tl.init({ float64: true })\` first`,
+    );
+  }
+  return f64Ref;
+}
+
+/** The floating-point kernels for a dtype: the core module's (float32) or the float64 module's. */
+export function realKernels(dtype: DType, fn?: string): RealKernels {
+  return dtype === "float64" ? f64Kernels(fn) : kernels();
+}
+
+/** Throws the clear float64-not-loaded error when dtype is float64 and init({ float64: true }) has not run. */
+export function requireDtype(fn: string, dtype: DType): void {
+  if (dtype === "float64") f64Kernels(fn);
+  else kernels();
 }
 
 /** A Float32Array over all of wasm memory, re-derived after growth. Never keep it across an allocation. */

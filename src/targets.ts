@@ -60,5 +60,5 @@ export function targetsToWasm(fn: string, y: unknown, n: number, classes: number
 export function softmaxLossKernel(t: WasmTargets, dscores: number, scores: number, n: number, c: number, dtype: DType = "float32"): number {
   if (t.soft && dtype !== "float32") throw new TypeError("softmaxLoss: soft labels work with float32 scores only (got float64 scores); use integer labels");
   // Integer labels go through the row-split op (threads); soft labels are one call.
-  return t.soft ? kernels().f32_softmax_loss_soft(dscores, scores, t.ptr, n, c) : softmaxLossRows(dscores, scores, t.ptr, n, c, dtype);
+  return t.soft ? kernels().softmax_loss_soft(dscores, scores, t.ptr, n, c) : softmaxLossRows(dscores, scores, t.ptr, n, c, dtype);
 }

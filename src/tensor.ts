@@ -1,6 +1,7 @@
 // A Tensor is a pointer into wasm memory plus a shape and a dtype. It never stores a typed-array
 // view: every read or write goes through runtime.f32() / runtime.f64(), re-derived after memory growth.
-import { allocBytes, f32, f64, freeBytes, kernels, MAX_ALLOCATION_BYTES } from "./runtime.js";
+import { bytesPerElement, checkDtype, type DType } from "./dtype.js";
+import { allocBytes, f32, f64, freeBytes, kernels, MAX_ALLOCATION_BYTES, realKernels, requireDtype } from "./runtime.js";
 import { checkInteger, checkNumber, checkOptions, checkSeed, describe, listString, shapeString, TENSOR_BRAND } from "./validate.js";
 import { drawSeed } from "./random.js";
 
@@ -8,20 +9,12 @@ export type Shape = readonly number[];
 export type NestedArray = number | readonly NestedArray[];
 export type TensorData = NestedArray | readonly number[] | Float32Array | Float64Array | ArrayLike<number>;
 
-/** The element types: float32 (the default, what training uses) and float64 (the course's gradient-check mode). */
-export type DType = "float32" | "float64";
+export { bytesPerElement, checkDtype, type DType } from "./dtype.js";
 
 /** Options of the tensor factories. */
 export interface DTypeOptions {
   /** Element type. Default "float32". */
   dtype?: DType;
-}
-
-const DTYPES: readonly DType[] = ["float32", "float64"];
-
-/** Bytes per element of a dtype. */
-export function bytesPerElement(dtype: DType): 4 | 8 {
-  return dtype === "float64" ? 8 : 4;
 }
 
 /** Largest number of float32 values one tensor can hold (half as many float64 values). */
@@ -228,6 +221,7 @@ export function resolveShape(fn: string, shape: unknown, total?: number): number
 
 /** An uninitialized tensor (internal: the contents are whatever the allocator left). */
 export function empty(shape: Shape, fn = "tensor", dtype: DType = "float32"): Tensor {
+  requireDtype(fn, dtype); // float64 before init({ float64: true }): say so, before anything is allocated
   const resolved = resolveShape(fn, shape);
   const bytes = bytesPerElement(dtype);
   if (sizeOf(resolved) * bytes > MAX_ALLOCATION_BYTES) {
@@ -235,15 +229,6 @@ export function empty(shape: Shape, fn = "tensor", dtype: DType = "float32"): Te
   }
   const ptr = allocBytes(sizeOf(resolved) * bytes, fn);
   return new Tensor(ptr, resolved, null, dtype);
-}
-
-/** Checks a dtype option: "float32" (the default when undefined) or "float64". */
-export function checkDtype(fn: string, name: string, value: unknown): DType {
-  if (value === undefined) return "float32";
-  if (typeof value !== "string" || !DTYPES.includes(value as DType)) {
-    throw new TypeError(`${fn}: ${name} must be "float32" or "float64" (got ${describe(value)})`);
-  }
-  return value as DType;
 }
 
 /**
@@ -358,9 +343,7 @@ export function full(shape: Shape, value: number, options: DTypeOptions = {}, fn
 
 /** t[i] = value, in t's dtype. */
 export function fillTensor(t: Tensor, value: number): void {
-  const k = kernels();
-  if (t.dtype === "float64") k.f64_fill(t.ptr, t.size, value);
-  else k.f32_fill(t.ptr, t.size, value);
+  realKernels(t.dtype).fill(t.ptr, t.size, value);
 }
 
 export interface RandomOptions extends DTypeOptions {
@@ -392,15 +375,13 @@ export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
   const given = opts.seed === undefined ? undefined : checkSeed("rand", "options.seed", opts.seed); // before allocating
   const t = empty(shape, "rand", dtype);
   const [seed, offset] = given === undefined ? drawSeed(t.size) : [given, 0];
-  if (dtype === "float64") kernels().f64_rand_uniform(t.ptr, t.size, seed, offset);
-  else kernels().f32_rand_uniform(t.ptr, t.size, seed, offset);
+  realKernels(dtype).rand_uniform(t.ptr, t.size, seed, offset);
   return t;
 }
 
 /** t[i] = mean + std * normal at counter offset + i of stream `seed`, in t's dtype (the same draws for both dtypes). */
 export function fillNormalAt(t: Tensor, seed: number, offset: number, mean: number, std: number): void {
-  if (t.dtype === "float64") kernels().f64_rand_normal(t.ptr, t.size, seed, offset, mean, std);
-  else kernels().f32_rand_normal(t.ptr, t.size, seed, offset, mean, std);
+  realKernels(t.dtype).rand_normal(t.ptr, t.size, seed, offset, mean, std);
 }
 
 /**

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
 import { maxAbsDiff } from "./helpers.js";
 
-beforeAll(() => tl.init());
+beforeAll(() => tl.init({ float64: true }));
 const made: tl.Tensor[] = [];
 afterAll(() => made.forEach((t) => t.dispose()));
 

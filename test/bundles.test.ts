@@ -40,8 +40,11 @@ function forbiddenIn(code: string): string[] {
   return FORBIDDEN.filter(([, re]) => re.test(withoutData)).map(([what, re]) => `${what}: ${withoutData.match(re)![0]}`);
 }
 
-/** The one dynamic import allowed: the lazily loaded threads chunk (as rollup, or a consumer's bundler, names it). */
-const THREADS_CHUNK_IMPORT = /import\(\s*["']\.\/(?:chunks\/|assets\/)?threads-[\w-]+\.js["']\s*\)/g;
+/**
+ * The dynamic imports allowed: the lazily loaded chunks that start threads and hold the float64
+ * kernels (as rollup, or a consumer's bundler, names them).
+ */
+const LAZY_CHUNK_IMPORT = /import\(\s*["']\.\/(?:chunks\/|assets\/)?(?:threads|float64)-[\w-]+\.js["']\s*\)/g;
 
 function decodeBase64(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, "base64"));
@@ -57,18 +60,19 @@ describe("dist files and the exports map", () => {
 
   for (const file of ["tensorlane.js", "tensorlane.iife.js"]) {
     it(`${file} has no eval, no new Function, no network or file access`, () => {
-      // One allowed exception: the ESM entry loads what starts worker threads, a chunk of its own,
-      // only when init({ threads }) asks for more than 1 (the IIFE build has it inlined).
+      // The allowed exceptions: the ESM entry loads what starts worker threads and the float64
+      // kernels, chunks of their own, only when init({ threads, float64 }) asks for them (the
+      // IIFE build has both inlined).
       const code = read(file);
-      const lazy = code.match(THREADS_CHUNK_IMPORT) ?? [];
-      expect(lazy).toHaveLength(file === "tensorlane.js" ? 1 : 0);
-      expect(forbiddenIn(code.replace(lazy[0] ?? "\0", ""))).toEqual([]);
+      const lazy = code.match(LAZY_CHUNK_IMPORT) ?? [];
+      expect(new Set(lazy).size, "distinct lazily loaded chunks").toBe(file === "tensorlane.js" ? 2 : 0);
+      expect(forbiddenIn(code.replace(LAZY_CHUNK_IMPORT, ""))).toEqual([]);
     });
   }
 
-  it("the threads chunk and the thread worker script have no eval, no network, no imports", () => {
-    const chunk = read("tensorlane.js").match(/\.\/chunks\/(threads-[\w-]+\.js)/)![1];
-    for (const file of [`chunks/${chunk}`, "tensorlane-worker.js"]) {
+  it("the threads and float64 chunks and the thread worker script have no eval, no network, no imports", () => {
+    const chunk = (name: string) => `chunks/${read("tensorlane.js").match(new RegExp(`\\./chunks/(${name}-[\\w-]+\\.js)`))![1]}`;
+    for (const file of [chunk("threads"), chunk("float64"), "tensorlane-worker.js"]) {
       expect(forbiddenIn(read(file)), file).toEqual([]);
       expect(read(file), `${file} imports nothing`).not.toMatch(/(^|[;}])\s*import\b|\bfrom\s*["']/);
     }
@@ -76,7 +80,7 @@ describe("dist files and the exports map", () => {
 
   it("every entry point has types listed first and both files exist", () => {
     const entries = Object.entries(pkg.exports).filter(([key]) => key !== "./package.json");
-    expect(entries.map(([key]) => key)).toEqual(expect.arrayContaining([".", "./wasm", "./iife"]));
+    expect(entries.map(([key]) => key)).toEqual(expect.arrayContaining([".", "./wasm", "./wasm-f64", "./iife"]));
     for (const [key, target] of entries) {
       expect(typeof target, `exports["${key}"] must give conditions`).toBe("object");
       const conditions = target as Record<string, string>;
@@ -88,17 +92,23 @@ describe("dist files and the exports map", () => {
     }
   });
 
-  it("tensorlane/wasm is a valid module with the same bytes as the ones inlined in both bundles", () => {
-    const wasmFile = (pkg.exports["./wasm"] as Record<string, string>).default;
-    expect(wasmFile).toMatch(/\.wasm$/);
-    const bytes = new Uint8Array(readFileSync(join(root, wasmFile)));
-    expect(WebAssembly.validate(bytes)).toBe(true);
-    for (const file of ["tensorlane.js", "tensorlane.iife.js"]) {
-      // "eN" + one of o-r is base64 of the zlib header 78 DA (maximum compression; zopfli writes it too)
-      const inlined = read(file).match(/"(eN[o-r][A-Za-z0-9+/=]{1000,})"/);
-      expect(inlined, `${file} inlines the wasm, deflated, as base64`).not.toBeNull();
-      expect(Buffer.compare(inflateSync(decodeBase64(inlined![1])), bytes), `${file}'s inlined wasm equals ${wasmFile}`).toBe(0);
+  it("tensorlane/wasm and tensorlane/wasm-f64 are valid modules with the same bytes as the ones inlined in the bundles", () => {
+    // "eN" + one of o-r is base64 of the zlib header 78 DA (maximum compression; zopfli writes it too)
+    const inlined = (file: string) => [...read(file).matchAll(/"(eN[o-r][A-Za-z0-9+/=]{1000,})"/g)].map((m) => inflateSync(decodeBase64(m[1])));
+    const float64Chunk = `chunks/${read("tensorlane.js").match(/\.\/chunks\/(float64-[\w-]+\.js)/)![1]}`;
+    for (const [entry, files] of [["./wasm", ["tensorlane.js", "tensorlane.iife.js"]], ["./wasm-f64", [float64Chunk, "tensorlane.iife.js"]]] as const) {
+      const wasmFile = (pkg.exports[entry] as Record<string, string>).default;
+      expect(wasmFile).toMatch(/\.wasm$/);
+      const bytes = new Uint8Array(readFileSync(join(root, wasmFile)));
+      expect(WebAssembly.validate(bytes)).toBe(true);
+      for (const file of files) {
+        const found = inlined(file);
+        expect(found.length, `${file} inlines wasm, deflated, as base64`).toBeGreaterThan(0);
+        expect(found.some((b) => Buffer.compare(b, bytes) === 0), `${file} inlines ${wasmFile}`).toBe(true);
+      }
     }
+    // The core entry carries the core module only: an app that never asks for float64 loads none of it.
+    expect(inlined("tensorlane.js")).toHaveLength(1);
   });
 
   it("the <script> build defines the global `tensorlane` with the ESM bundle's API and bits", async () => {
@@ -162,8 +172,8 @@ describe("consumers need no configuration", () => {
       build: { outDir, minify: false, lib: { entry: join(app, "main.js"), formats: ["es"], fileName: "main" } },
     });
     const out = join(outDir, "main.js");
-    // Vite keeps the threads chunk separate (and emits tensorlane-worker.js as an asset).
-    expect(forbiddenIn(readFileSync(out, "utf8").replace(THREADS_CHUNK_IMPORT, ""))).toEqual([]);
+    // Vite keeps the threads and float64 chunks separate (and emits tensorlane-worker.js as an asset).
+    expect(forbiddenIn(readFileSync(out, "utf8").replace(LAZY_CHUNK_IMPORT, ""))).toEqual([]);
     expect(runNode(out)).toBe(expected);
   }, 60_000);
 

@@ -19,6 +19,9 @@ afterAll(async () => {
   console.log(`cross-runtime (${first.steps} Adam steps, ${first.bytes} bytes hashed):\n${rows.join("\n")}`);
 });
 
+/** The float32 scenario's hash before the kernel unification (issue 23); see the test below. */
+const FLOAT32_HASH_BEFORE_UNIFICATION = "57fdf9f0b19881c1";
+
 describe("cross-runtime: one seeded run, identical bits everywhere", () => {
   for (const runtime of RUNTIMES) {
     const reason = runtime.unavailable();
@@ -60,6 +63,14 @@ describe("cross-runtime: one seeded run, identical bits everywhere", () => {
       outcomes.set(runtime.name, outcome);
     }, 120_000);
   }
+
+  it("the float32 scenario gives the bits it gave before the kernel source became one for both dtypes", () => {
+    // Recorded on main at a291963 (hand-written f32 kernels), before assembly/ was rewritten over
+    // the element-type alias `real`: a float32 kernel change that moves any bit fails here.
+    const node = outcomes.get("node");
+    if (!node) throw new Error("the Node run failed, so there is nothing to compare against");
+    expect(node.result.hash, "float32 final weights and augmentations hash").toBe(FLOAT32_HASH_BEFORE_UNIFICATION);
+  });
 
   it("every runtime that ran gives Node's loss history and weights hash, bit for bit", () => {
     const node = outcomes.get("node");

@@ -16,7 +16,7 @@ import {
 } from "../src/index.js";
 import { loadBuiltinData } from "../cli/src/builtin-data.js";
 
-beforeAll(() => tl.init());
+beforeAll(() => tl.init({ float64: true }));
 
 // 4 RGB images of 1x2 pixels: image i, channel c, pixel p = 10*i + 100*c + p (labels i % 2).
 function rgb(): tl.ImageDataset {

@@ -8,7 +8,7 @@ import { wasmMemoryBytes } from "../src/runtime.js";
 import { initAndCheckLeaks, labels } from "./helpers.js";
 import * as ref from "./properties/reference.js";
 
-initAndCheckLeaks();
+initAndCheckLeaks({ float64: true });
 
 const F64 = { dtype: "float64" } as const;
 const FORWARD = 1e-10;

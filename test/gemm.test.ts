@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
 import { gemm, type GemmVariant } from "../src/ops/gemm.js";
 
-beforeAll(() => tl.init());
+beforeAll(() => tl.init({ float64: true }));
 
 // Float64 reference of C (+)= op(A)·op(B) (+ bias), from the stored (row-major) operands.
 function reference(v: GemmVariant, a: ArrayLike<number>, b: ArrayLike<number>, c0: ArrayLike<number>, bias: ArrayLike<number> | null,
@@ -37,7 +37,7 @@ describe("gemm host wrapper", () => {
           const C = tl.randn([m, n], { seed: 4 });
           const c0 = C.toArray();
           const ref = reference(v, A.toArray(), B.toArray(), c0, bias.toArray(), accumulate, m, n, k);
-          gemm(v, C.ptr, A.ptr, B.ptr, m, n, k, { bias: bias.ptr, accumulate });
+          gemm(v, C.ptr, A.ptr, B.ptr, m, n, k, { bias: bias.ptr, accumulate, dtype: "float32" });
           const got = C.toArray();
           let worst = 0;
           for (let i = 0; i < m * n; i++) worst = Math.max(worst, Math.abs(got[i] - ref.c[i]) / ref.scale[i]);

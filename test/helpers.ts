@@ -42,10 +42,10 @@ export function labels(n: number, classes: number, seed: number): Int32Array {
  * Loads the kernels before the file's tests and, after each test, checks that it freed every
  * tensor it made (tidy or explicit dispose): a leak fails the test that caused it.
  */
-export function initAndCheckLeaks(): void {
+export function initAndCheckLeaks(options: tl.InitOptions = {}): void {
   let baseline = 0;
   beforeAll(async () => {
-    await tl.init();
+    await tl.init(options);
     baseline = tl.memory().liveTensors;
   });
   afterEach(() => {

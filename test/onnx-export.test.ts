@@ -14,7 +14,7 @@ import * as tl from "../src/index.js";
 import { exportOnnx, OPSET } from "../src/onnx/index.js";
 import { initAndCheckLeaks, labels } from "./helpers.js";
 
-initAndCheckLeaks();
+initAndCheckLeaks({ float64: true });
 beforeAll(() => {
   ort.env.wasm.numThreads = 1; // the machine is shared; one thread is also the deterministic choice
 });

@@ -40,3 +40,47 @@ describe("init", () => {
     again.dispose();
   });
 });
+
+// float64 is a second wasm module, loaded on request (after the tests above: this file's module
+// state carries on from them, and float64 is not loaded yet).
+describe("init({ float64 })", () => {
+  const f64Bytes = readFileSync(new URL("../build/tensorlane-f64.wasm", import.meta.url));
+
+  it("without it, a float64 tensor, model or op is a clear error naming what to call, and nothing is allocated", async () => {
+    await tl.init();
+    expect(tl.runtimeInfo().float64).toBe(false);
+    const before = tl.memory();
+    const message = /float64 needs its kernels, a separate module loaded on request: call `await tl.init\(\{ float64: true \}\)` first/;
+    expect(() => tl.zeros([2], { dtype: "float64" })).toThrow(message);
+    expect(() => tl.randn([2], { dtype: "float64", seed: 1 })).toThrow(/^randn: float64 needs its kernels/);
+    expect(() => tl.tensor([1, 2], { dtype: "float64" })).toThrow(message);
+    expect(() => new tl.FullyConnectedNet({ hiddenDims: [3], inputDim: 2, numClasses: 2, dtype: "float64" })).toThrow(message);
+    expect(() => tl.kaimingInitializer(3, 2, undefined, true, { dtype: "float64" })).toThrow(/^kaimingInitializer: float64 needs its kernels/);
+    expect(tl.memory()).toEqual(before);
+    const t = tl.tensor([1, 2]); // float32 is untouched
+    expect(Array.from(t.toArray())).toEqual([1, 2]);
+    t.dispose();
+  });
+
+  it("rejects a bad float64 option with a TypeError naming it", async () => {
+    await expect(tl.init({ float64: 1 as never })).rejects.toThrow(/init: float64 must be true, false or \{ module \} \/ \{ bytes \}/);
+    await expect(tl.init({ float64: { modul: 1 } as never })).rejects.toThrow(/unknown float64 option "modul"/);
+    await expect(tl.init({ float64: { module: f64Bytes as never } })).rejects.toThrow(/float64.module must be a WebAssembly.Module/);
+    await expect(tl.init({ float64: { module: new WebAssembly.Module(wasmBytes) } })).rejects.toThrow(/not tensorlane's float64 kernel module/);
+    expect(tl.runtimeInfo().float64).toBe(false);
+  });
+
+  it("a precompiled float64 module (tensorlane/wasm-f64) loads over the running heap: earlier tensors keep their values", async () => {
+    const kept = tl.tensor([3, -1, 4]);
+    await tl.init({ float64: { module: new WebAssembly.Module(f64Bytes) } });
+    expect(tl.runtimeInfo().float64).toBe(true);
+    const x = tl.tensor([[1, -2], [3, -4]], { dtype: "float64" });
+    const [y] = tl.ReLU.forward(x);
+    expect(Array.from(y.toArray())).toEqual([1, 0, 3, 0]);
+    expect(y.toArray()).toBeInstanceOf(Float64Array);
+    expect(Array.from(kept.toArray())).toEqual([3, -1, 4]);
+    for (const t of [kept, x, y]) t.dispose();
+    await tl.init({ float64: true }); // already loaded: a no-op
+    expect(tl.runtimeInfo().float64).toBe(true);
+  });
+});

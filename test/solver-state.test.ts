@@ -8,7 +8,7 @@ import { labelsAreChecked, labelsToWasm, withCheckedLabels } from "../src/labels
 import { maxPoolCacheIsTrusted } from "../src/layers/maxpool.js";
 import { labels } from "./helpers.js";
 
-beforeAll(() => tl.init());
+beforeAll(() => tl.init({ float64: true }));
 
 /** Runs body and expects it to free every tensor it made. */
 function noLeak(body: () => void): void {

@@ -53,7 +53,7 @@ describe("threads: pool and dispatch", () => {
     after.dispose();
   });
 
-  it("runs f32_fill and f32_relu over ranges on 1, 2 and 3 threads with the same result", async () => {
+  it("runs fill and relu over ranges on 1, 2 and 3 threads with the same result", async () => {
     await tl.init({ threads: 3 });
     expect(threadCount()).toBe(3);
     expect(tl.runtimeInfo()).toMatchObject({ threads: 3, sharedMemory: true, simd: "simd128", wait: "atomics", reason: null });
@@ -62,10 +62,10 @@ describe("threads: pool and dispatch", () => {
     const y = tl.zeros([n]);
     const expected = relu(x.toArray());
     for (const parts of [1, 2, 3]) {
-      runTasks("f32_fill", ranges(n, parts).map(([a, b]) => [y.ptr + a * 4, b - a, -1]));
-      expect(y.toArray().every((v) => v === -1), `f32_fill on ${parts} threads`).toBe(true);
-      runTasks("f32_relu", ranges(n, parts).map(([a, b]) => [y.ptr + a * 4, x.ptr + a * 4, b - a]));
-      expect(valuesOf(y), `f32_relu on ${parts} threads`).toEqual(expected);
+      runTasks("float32", "fill", ranges(n, parts).map(([a, b]) => [y.ptr + a * 4, b - a, -1]));
+      expect(y.toArray().every((v) => v === -1), `fill on ${parts} threads`).toBe(true);
+      runTasks("float32", "relu", ranges(n, parts).map(([a, b]) => [y.ptr + a * 4, x.ptr + a * 4, b - a]));
+      expect(valuesOf(y), `relu on ${parts} threads`).toEqual(expected);
     }
     x.dispose();
     y.dispose();
@@ -77,7 +77,7 @@ describe("threads: pool and dispatch", () => {
     const big = tl.zeros([24 << 20]); // 96 MiB: memory grows
     expect(wasmMemoryBytes()).toBeGreaterThan(grownFrom);
     const n = big.size;
-    runTasks("f32_fill", ranges(n, 2).map(([a, b]) => [big.ptr + a * 4, b - a, 2.5]));
+    runTasks("float32", "fill", ranges(n, 2).map(([a, b]) => [big.ptr + a * 4, b - a, 2.5]));
     expect(valuesOf(big.sliceView(n - 4, [4]))).toEqual([2.5, 2.5, 2.5, 2.5]);
     big.dispose();
   });
@@ -89,15 +89,16 @@ describe("threads: pool and dispatch", () => {
     const b = tl.randn([k, n], { seed: 22 });
     const c = tl.zeros([m, n]);
     const kern = kernels();
-    const work = kern.f32_gemm_work_bytes(m, n, k);
+    const work = kern.gemm_work_bytes(m, n, k);
     const reference = tl.zeros([m, n]);
-    kern.f32_gemm_nn(reference.ptr, a.ptr, b.ptr, m, n, k, 0, false, threadScratch(work)[0]);
+    kern.gemm_nn(reference.ptr, a.ptr, b.ptr, m, n, k, 0, false, threadScratch(work)[0]);
     for (const parts of [1, 2, 3]) {
       const scratch = threadScratch(work);
       // Row ranges on multiples of 4 (the microkernel's rows).
       const cuts = Array.from({ length: parts + 1 }, (_, i) => (i === parts ? m : Math.floor((m * i) / parts / 4) * 4));
       runTasks(
-        "f32_gemm_nn",
+        "float32",
+        "gemm_nn",
         cuts.slice(0, -1).map((r0, t) => [c.ptr + r0 * n * 4, a.ptr + r0 * k * 4, b.ptr, cuts[t + 1] - r0, n, k, 0, 0, scratch[t]]),
       );
       expect(valuesOf(c), `${parts} threads`).toEqual(valuesOf(reference));
@@ -108,7 +109,7 @@ describe("threads: pool and dispatch", () => {
 
   it("a float64 FullyConnectedNet trained on 3 real worker threads gives the 1-thread bits (f64 kernels split across workers)", async () => {
     const run = async (threads: number): Promise<{ history: number[]; bytes: number[] }> => {
-      await tl.init({ threads });
+      await tl.init({ threads, float64: true });
       expect(threadCount()).toBe(threads);
       ignoreThresholds(true); // small shapes: split every op as far as the thread count allows
       const X = tl.randn([60, 20], { seed: 41, dtype: "float64" });
@@ -143,7 +144,7 @@ describe("threads: pool and dispatch", () => {
     const b = threadScratch(1 << 20);
     expect(b[1] - b[0]).toBeGreaterThanOrEqual(1 << 20);
     // Every thread writes its own region; none overwrites another's.
-    runTasks("f32_fill", b.map((p, t) => [p, (1 << 20) / 4, t + 1]));
+    runTasks("float32", "fill", b.map((p, t) => [p, (1 << 20) / 4, t + 1]));
     const f = f32();
     for (let t = 0; t < 3; t++) expect([f[b[t] / 4], f[b[t] / 4 + (1 << 18) - 1]]).toEqual([t + 1, t + 1]);
   });
@@ -155,7 +156,7 @@ describe("threads: pool and dispatch", () => {
     expect(threadScratch(64)).toHaveLength(5);
     const y = tl.zeros([10]);
     // Overlapping ranges: the last task wins only if the tasks run in order.
-    runTasks("f32_fill", [0, 1, 2, 3, 4].map((t) => [y.ptr, 10, t]));
+    runTasks("float32", "fill", [0, 1, 2, 3, 4].map((t) => [y.ptr, 10, t]));
     expect(y.toArray().every((v) => v === 4)).toBe(true);
     simulateThreads(null);
     expect(threadCount()).toBe(2);
@@ -165,11 +166,11 @@ describe("threads: pool and dispatch", () => {
   it("runTasks rejects more tasks than threads, an empty list and unknown kernels", async () => {
     await tl.init({ threads: 2 });
     const y = tl.zeros([4]);
-    expect(() => runTasks("f32_fill", [[y.ptr, 1, 0], [y.ptr, 1, 0], [y.ptr, 1, 0]])).toThrow(/runTasks: tasks.length must be between 1 and threadCount\(\) = 2 \(got 3\)/);
-    expect(() => runTasks("f32_fill", [])).toThrow(RangeError);
-    expect(() => runTasks("no_such_kernel" as "f32_fill", [[0]])).toThrow(/runTasks: kernel must name a wasm function export/);
+    expect(() => runTasks("float32", "fill", [[y.ptr, 1, 0], [y.ptr, 1, 0], [y.ptr, 1, 0]])).toThrow(/runTasks: tasks.length must be between 1 and threadCount\(\) = 2 \(got 3\)/);
+    expect(() => runTasks("float32", "fill", [])).toThrow(RangeError);
+    expect(() => runTasks("float32", "no_such_kernel" as "fill", [[0]])).toThrow(/runTasks: kernel must name a wasm function export/);
     const long = new Array<number>(33).fill(0);
-    expect(() => runTasks("f32_fill", [long, long])).toThrow(/runTasks: a task has 33 arguments, more than the 32 a worker slot holds/);
+    expect(() => runTasks("float32", "fill", [long, long])).toThrow(/runTasks: a task has 33 arguments, more than the 32 a worker slot holds/);
     y.dispose();
   });
 
@@ -180,16 +181,16 @@ describe("threads: pool and dispatch", () => {
     const b = tl.randn([k, n], { seed: 24 });
     const kern = kernels();
     const reference = tl.zeros([m, n]);
-    kern.f32_gemm_nn(reference.ptr, a.ptr, b.ptr, m, n, k, 0, false, threadScratch(kern.f32_gemm_work_bytes(m, n, k))[0]);
-    const packed = tl.zeros([kern.f32_gemm_packed_b_bytes(n, k) / 4]);
-    runChunks("f32_gemm_pack_b", [packed.ptr, b.ptr, n, k, 0, 0, 0], 5, [[0, 1], [1, 2]], 3);
+    kern.gemm_nn(reference.ptr, a.ptr, b.ptr, m, n, k, 0, false, threadScratch(kern.gemm_work_bytes(m, n, k))[0]);
+    const packed = tl.zeros([kern.gemm_packed_b_bytes(n, k) / 4]);
+    runChunks("float32", "gemm_pack_b", [packed.ptr, b.ptr, n, k, 0, 0, 0], 5, [[0, 1], [1, 2]], 3);
     for (const threads of [1, 2, 3]) {
       // Accumulating onto zeros: a range run twice would double its rows, a range skipped stay 0.
       const c = tl.zeros([m, n]);
       const oneRowRanges = Array.from({ length: m }, (_, i) => [i, i + 1] as [number, number]).slice(0, 200);
       const ranges = [...oneRowRanges, [200, m] as [number, number]];
-      const work = threadScratch(kern.f32_gemm_work_bytes(4, n, k));
-      runChunks("f32_gemm_nn_rows_packed", [c.ptr, a.ptr, packed.ptr, m, n, k, 0, 1, 0, 0, 0], 9, ranges, threads, 8, work);
+      const work = threadScratch(kern.gemm_work_bytes(4, n, k));
+      runChunks("float32", "gemm_nn_rows_packed", [c.ptr, a.ptr, packed.ptr, m, n, k, 0, 1, 0, 0, 0], 9, ranges, threads, 8, work);
       expect(valuesOf(c), `${threads} threads`).toEqual(valuesOf(reference));
       c.dispose();
     }
@@ -198,16 +199,16 @@ describe("threads: pool and dispatch", () => {
     // left; on a loaded machine a worker may still miss a call, hence up to 200 calls.
     const wide = 256;
     const bw = tl.randn([k, wide], { seed: 26 });
-    const packedWide = tl.zeros([kern.f32_gemm_packed_b_bytes(wide, k) / 4]);
-    runChunks("f32_gemm_pack_b", [packedWide.ptr, bw.ptr, wide, k, 0, 0, 0], 5, [[0, 2]], 1);
+    const packedWide = tl.zeros([kern.gemm_packed_b_bytes(wide, k) / 4]);
+    runChunks("float32", "gemm_pack_b", [packedWide.ptr, bw.ptr, wide, k, 0, 0, 0], 5, [[0, 2]], 1);
     const y = tl.zeros([m, wide]);
     const expected = tl.zeros([m, wide]);
-    kern.f32_gemm_nn(expected.ptr, a.ptr, bw.ptr, m, wide, k, 0, false, threadScratch(kern.f32_gemm_work_bytes(m, wide, k))[0]);
+    kern.gemm_nn(expected.ptr, a.ptr, bw.ptr, m, wide, k, 0, false, threadScratch(kern.gemm_work_bytes(m, wide, k))[0]);
     const ranges = Array.from({ length: 64 }, (_, i) => [Math.floor((i * m) / 64), Math.floor(((i + 1) * m) / 64)] as [number, number]);
     const taken = [0, 0, 0];
     let calls = 0;
     while (calls < 200 && (calls < 5 || taken[1] === 0 || taken[2] === 0)) {
-      runChunks("f32_gemm_nn_rows_packed", [y.ptr, a.ptr, packedWide.ptr, m, wide, k, 0, 0, 0, 0, 0], 9, ranges, 3, 8, threadScratch(kern.f32_gemm_work_bytes(4, wide, k)));
+      runChunks("float32", "gemm_nn_rows_packed", [y.ptr, a.ptr, packedWide.ptr, m, wide, k, 0, 0, 0, 0, 0], 9, ranges, 3, 8, threadScratch(kern.gemm_work_bytes(4, wide, k)));
       const last = currentPool()!.lastChunksTaken();
       expect(last.reduce((x, v) => x + v, 0)).toBe(64);
       last.forEach((v, t) => (taken[t] += v));
@@ -219,12 +220,12 @@ describe("threads: pool and dispatch", () => {
     for (const t of [bw, packedWide, y, expected]) t.dispose();
     // Through the host GEMM (prepacked B, guided blocks): the same bits as one call.
     const c = tl.zeros([m, n]);
-    gemmRowChunks("nn", c.ptr, a.ptr, b.ptr, m, n, k, {}, 3);
+    gemmRowChunks("nn", c.ptr, a.ptr, b.ptr, m, n, k, { dtype: "float32" }, 3);
     expect(valuesOf(c)).toEqual(valuesOf(reference));
-    expect(() => runChunks("f32_gemm_pack_b", [packed.ptr, b.ptr, n, k, 0, 0, 0], 5, Array.from({ length: 257 }, () => [0, 0] as [number, number]), 3)).toThrow(
+    expect(() => runChunks("float32", "gemm_pack_b", [packed.ptr, b.ptr, n, k, 0, 0, 0], 5, Array.from({ length: 257 }, () => [0, 0] as [number, number]), 3)).toThrow(
       /runChunks: 257 ranges, more than the 256 the table holds/,
     );
-    expect(() => runChunks("f32_fill", [c.ptr, 4, 1], 7, [[0, 1]], 2)).toThrow(/runChunks: rangeArg must index a pair inside args \(got 7\)/);
+    expect(() => runChunks("float32", "fill", [c.ptr, 4, 1], 7, [[0, 1]], 2)).toThrow(/runChunks: rangeArg must index a pair inside args \(got 7\)/);
     for (const t of [a, b, c, reference, packed]) t.dispose();
   });
 
@@ -234,12 +235,12 @@ describe("threads: pool and dispatch", () => {
     const a = tl.randn([m, k], { seed: 25 });
     const c = tl.zeros([m, n]);
     const beyond = wasmMemoryBytes() + 1024; // a packed B out of bounds: every range traps
-    const work = threadScratch(kernels().f32_gemm_work_bytes(4, n, k));
+    const work = threadScratch(kernels().gemm_work_bytes(4, n, k));
     const ranges = Array.from({ length: 16 }, (_, i) => [4 * i, 4 * i + 4] as [number, number]);
-    expect(() => runChunks("f32_gemm_nn_rows_packed", [c.ptr, a.ptr, beyond, m, n, k, 0, 0, 0, 0, 0], 9, ranges, 2, 8, work)).toThrow(/out of bounds/);
+    expect(() => runChunks("float32", "gemm_nn_rows_packed", [c.ptr, a.ptr, beyond, m, n, k, 0, 0, 0, 0, 0], 9, ranges, 2, 8, work)).toThrow(/out of bounds/);
     expect(threadCount()).toBe(2);
     const y = tl.zeros([8]);
-    runTasks("f32_fill", [[y.ptr, 4, 3], [y.ptr + 16, 4, 4]]);
+    runTasks("float32", "fill", [[y.ptr, 4, 3], [y.ptr + 16, 4, 4]]);
     expect(valuesOf(y)).toEqual([3, 3, 3, 3, 4, 4, 4, 4]);
     for (const t of [a, c, y]) t.dispose();
   });
@@ -248,9 +249,9 @@ describe("threads: pool and dispatch", () => {
     await tl.init({ threads: 2 });
     const y = tl.zeros([8]);
     const beyond = wasmMemoryBytes() + 1024; // out of bounds: the worker's call traps
-    expect(() => runTasks("f32_fill", [[y.ptr, 4, 1], [beyond, 4, 1]])).toThrow(/f32_fill failed on thread 1: .*out of bounds/);
+    expect(() => runTasks("float32", "fill", [[y.ptr, 4, 1], [beyond, 4, 1]])).toThrow(/fill failed on thread 1: .*out of bounds/);
     expect(threadCount()).toBe(2);
-    runTasks("f32_fill", [[y.ptr, 4, 3], [y.ptr + 16, 4, 4]]);
+    runTasks("float32", "fill", [[y.ptr, 4, 3], [y.ptr + 16, 4, 4]]);
     expect(valuesOf(y)).toEqual([3, 3, 3, 3, 4, 4, 4, 4]);
     y.dispose();
   });
@@ -309,18 +310,18 @@ describe("threads: a worker dies in the middle of a call", () => {
     const b = tl.randn([size, size], { seed: 2 });
     const c = tl.zeros([size, size]);
     const k = kernels();
-    const work = tl.zeros([Math.ceil(k.f32_gemm_work_bytes(size, size, size) / 4) + 4]);
+    const work = tl.zeros([Math.ceil(k.gemm_work_bytes(size, size, size) / 4) + 4]);
     const y = tl.zeros([4]);
     const memoryBefore = tl.memory();
     currentPool()!.killWorkerForTest(1, 20);
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const started = performance.now();
     expect(() =>
-      runTasks("f32_gemm_nn", [
+      runTasks("float32", "gemm_nn", [
         [y.ptr, y.ptr, y.ptr, 1, 1, 1, 0, 0, work.ptr],
         [c.ptr, a.ptr, b.ptr, size, size, size, 0, 0, work.ptr],
       ]),
-    ).toThrow(/tensorlane threads: worker 1 exited .* while running f32_gemm_nn; the worker pool is stopped and the library continues on 1 thread. Call `await tl.init\(\{ threads: n \}\)`/);
+    ).toThrow(/tensorlane threads: worker 1 exited .* while running gemm_nn; the worker pool is stopped and the library continues on 1 thread. Call `await tl.init\(\{ threads: n \}\)`/);
     expect(performance.now() - started).toBeLessThan(30_000); // it did not hang
     expect(threadCount()).toBe(1);
     expect(warn).toHaveBeenCalledWith(expect.stringMatching(/the worker pool stopped .*running on 1 thread/));
@@ -331,13 +332,13 @@ describe("threads: a worker dies in the middle of a call", () => {
     expect(kept.toArray()).toEqual(keptValues);
     expect(tl.memory().liveTensors).toBe(memoryBefore.liveTensors);
     // Splits now plan for 1 thread, and a direct call works.
-    runTasks("f32_fill", [[y.ptr, 4, 9]]);
+    runTasks("float32", "fill", [[y.ptr, 4, 9]]);
     expect(valuesOf(y)).toEqual([9, 9, 9, 9]);
     // The next init({ threads }) brings the pool back.
     await tl.init({ threads: 2 });
     expect(threadCount()).toBe(2);
     expect(tl.runtimeInfo().reason).toBe(null);
-    runTasks("f32_fill", [[y.ptr, 2, 1], [y.ptr + 8, 2, 2]]);
+    runTasks("float32", "fill", [[y.ptr, 2, 1], [y.ptr + 8, 2, 2]]);
     expect(valuesOf(y)).toEqual([1, 1, 2, 2]);
     expect(kept.toArray()).toEqual(keptValues);
     for (const t of [kept, a, b, c, work, y]) t.dispose();
@@ -354,8 +355,8 @@ describe("threads: a worker dies in the middle of a chunked call", () => {
     currentPool()!.killWorkerForTest(1, 20);
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const started = performance.now();
-    expect(() => gemmRowChunks("nn", c.ptr, a.ptr, b.ptr, size, size, size, {}, 2)).toThrow(
-      /tensorlane threads: worker 1 exited .* while running f32_gemm_nn_rows_packed; the worker pool is stopped/,
+    expect(() => gemmRowChunks("nn", c.ptr, a.ptr, b.ptr, size, size, size, { dtype: "float32" }, 2)).toThrow(
+      /tensorlane threads: worker 1 exited .* while running gemm_nn_rows_packed; the worker pool is stopped/,
     );
     expect(performance.now() - started).toBeLessThan(30_000);
     expect(threadCount()).toBe(1);
@@ -365,9 +366,9 @@ describe("threads: a worker dies in the middle of a chunked call", () => {
     const m = 300;
     const whole = tl.zeros([m, m]);
     const kern = kernels();
-    kern.f32_gemm_nn(whole.ptr, a.ptr, b.ptr, m, m, m, 0, false, threadScratch(kern.f32_gemm_work_bytes(m, m, m))[0]);
+    kern.gemm_nn(whole.ptr, a.ptr, b.ptr, m, m, m, 0, false, threadScratch(kern.gemm_work_bytes(m, m, m))[0]);
     const split = tl.zeros([m, m]);
-    gemmRowChunks("nn", split.ptr, a.ptr, b.ptr, m, m, m, {}, 2);
+    gemmRowChunks("nn", split.ptr, a.ptr, b.ptr, m, m, m, { dtype: "float32" }, 2);
     expect(valuesOf(split)).toEqual(valuesOf(whole));
     for (const t of [a, b, c, whole, split]) t.dispose();
   });
@@ -379,20 +380,20 @@ describe("threads: the supervisor dies in the middle of a call", () => {
     const size = 2000; // task 1: a 2000³ GEMM (16 GFLOP), whose worker dies with the supervisor
     const a = tl.zeros([size, size]);
     const c = tl.zeros([size, size]);
-    const work = tl.zeros([Math.ceil(kernels().f32_gemm_work_bytes(size, size, size) / 4) + 4]);
+    const work = tl.zeros([Math.ceil(kernels().gemm_work_bytes(size, size, size) / 4) + 4]);
     const y = tl.zeros([4]);
     currentPool()!.killWorkerForTest(0, 20);
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     expect(() =>
-      runTasks("f32_gemm_nn", [
+      runTasks("float32", "gemm_nn", [
         [y.ptr, y.ptr, y.ptr, 1, 1, 1, 0, 0, work.ptr],
         [c.ptr, a.ptr, a.ptr, size, size, size, 0, 0, work.ptr],
       ]),
-    ).toThrow(/tensorlane threads: the supervisor worker stopped \(no heartbeat for 5 s\) while running f32_gemm_nn/);
+    ).toThrow(/tensorlane threads: the supervisor worker stopped \(no heartbeat for 5 s\) while running gemm_nn/);
     expect(threadCount()).toBe(1);
     warn.mockRestore();
     await tl.init({ threads: 2 });
-    runTasks("f32_fill", [[y.ptr, 2, 1], [y.ptr + 8, 2, 2]]);
+    runTasks("float32", "fill", [[y.ptr, 2, 1], [y.ptr + 8, 2, 2]]);
     expect(valuesOf(y)).toEqual([1, 1, 2, 2]);
     for (const t of [a, c, work, y]) t.dispose();
   });

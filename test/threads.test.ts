@@ -16,7 +16,7 @@ import { labels } from "./helpers.js";
 
 const COUNTS = [1, 2, 3, 4, 7, 16];
 
-beforeAll(() => tl.init());
+beforeAll(() => tl.init({ float64: true }));
 afterEach(() => {
   simulateThreads(null);
   ignoreThresholds(false);
@@ -149,8 +149,8 @@ describe("GEMM: the same bits for any split of C", () => {
             const bias = tl.randn([n], { seed: 3 });
             const c = tl.keep(tl.randn([m, n], { seed: 4 }));
             const c2 = tl.keep(tl.randn([m, n], { seed: 5 }));
-            gemm(variant, c.ptr, a.ptr, b.ptr, m, n, k, { bias: bias.ptr });
-            gemm(variant, c2.ptr, a.ptr, b.ptr, m, n, k, { accumulate: true });
+            gemm(variant, c.ptr, a.ptr, b.ptr, m, n, k, { bias: bias.ptr, dtype: "float32" });
+            gemm(variant, c2.ptr, a.ptr, b.ptr, m, n, k, { accumulate: true, dtype: "float32" });
             return collect({ c, c2 });
           }),
         );
@@ -168,7 +168,7 @@ describe("GEMM: the same bits for any split of C", () => {
         const b = tl.randn(variant === "nt" ? [n, k] : [k, n], { seed: 12 });
         const bias = tl.randn([n], { seed: 13 });
         const whole = tl.zeros([m, n]);
-        gemmSplit(variant, whole.ptr, a.ptr, b.ptr, m, n, k, { bias: bias.ptr }, [[0, m, 0, n]]);
+        gemmSplit(variant, whole.ptr, a.ptr, b.ptr, m, n, k, { bias: bias.ptr, dtype: "float32" }, [[0, m, 0, n]]);
         const ref = bits(whole);
         const plans: [number, number, number, number][][] = [
           [[0, 1, 0, n], [1, 6, 0, n], [6, 13, 0, n]],
@@ -179,7 +179,7 @@ describe("GEMM: the same bits for any split of C", () => {
         for (const plan of plans) {
           const c = tl.full([m, n], 7);
           simulateThreads(plan.length);
-          gemmSplit(variant, c.ptr, a.ptr, b.ptr, m, n, k, { bias: bias.ptr }, plan);
+          gemmSplit(variant, c.ptr, a.ptr, b.ptr, m, n, k, { bias: bias.ptr, dtype: "float32" }, plan);
           simulateThreads(null);
           const got = bits(c);
           const at = got.findIndex((v, i) => v !== ref[i]);

@@ -5,6 +5,7 @@
 //   normal:  Box-Muller from the same draw as the f32 normal, without the final rounding to f32
 //   dropout: the f32 24-bit uniform against p, so a mask drops exactly the units the f32 mask drops
 import { randomBits, uniformAt } from "../random";
+import { cosBounded } from "../cos";
 
 const TWO_PI: f64 = 6.283185307179586;
 const GOLDEN: u64 = 0x9e3779b97f4a7c15;
@@ -35,7 +36,7 @@ export function f64_rand_normal(y: usize, n: usize, seed: u32, offset: f64, mean
     const bits = randomBits(key, base + i);
     const u1 = (<f64>(bits >> 32) + 1.0) * (1.0 / 4294967296.0); // (0, 1]
     const u2 = <f64>(bits & 0xffffffff) * (1.0 / 4294967296.0); // [0, 1)
-    store<f64>(y + (i << 3), mean + std * (Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(TWO_PI * u2)));
+    store<f64>(y + (i << 3), mean + std * (Math.sqrt(-2.0 * Math.log(u1)) * cosBounded(TWO_PI * u2)));
   }
 }
 

@@ -17,7 +17,7 @@ export interface EvalOptions {
 }
 
 export async function runEval(o: EvalOptions, out: Output): Promise<void> {
-  await init({ threads: o.threads ?? 1 });
+  await init({ threads: o.threads ?? 1, float64: true }); // float64 too: a checkpoint the library saved may be float64
   const ck = loadCheckpoint(await readFileBytes(o.checkpoint, { what: "checkpoint" }), o.checkpoint);
   try {
     const record = (ck.meta as { data?: DataRecord }).data;

@@ -14,7 +14,7 @@ export interface ExportOptions {
 }
 
 export async function runExport(o: ExportOptions, out: Output): Promise<void> {
-  await init();
+  await init({ float64: true }); // float64 too: a float64 checkpoint then gets exportOnnx's own explanation
   const ck = loadCheckpoint(await readFileBytes(o.checkpoint, { what: "checkpoint" }), o.checkpoint);
   try {
     const data = (ck.meta as { data?: Partial<DataRecord> }).data;

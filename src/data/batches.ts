@@ -3,7 +3,7 @@
 // normalized through the same lookup table writeImages uses, so a byte batch has exactly the bits
 // of the float path's batch).
 import { checkLabels, type Labels } from "../labels.js";
-import { allocBytes, f32, freeBytes, i32, kernels, u8 } from "../runtime.js";
+import { allocBytes, f32, freeBytes, i32, kernels, realKernels, u8 } from "../runtime.js";
 import { checkTensor, type DType, type Tensor } from "../tensor.js";
 import { checkOptions, shapeString } from "../validate.js";
 import { checkDataset, checkNormalization, lookupTable, type ImageDataset, type Normalization } from "./dataset.js";
@@ -38,8 +38,7 @@ export function tensorSource(name: string, X: Tensor, labels: Labels): BatchSour
     dtype: X.dtype,
     gather(fn, out, idxPtr, n) {
       checkTensor(fn, name, X); // disposed since the Solver was made?
-      const k = kernels();
-      (X.dtype === "float64" ? k.f64_gather_rows : k.f32_gather_rows)(out.ptr, X.ptr, idxPtr, n, rowSize);
+      realKernels(X.dtype).gather_rows(out.ptr, X.ptr, idxPtr, n, rowSize);
     },
     rows(start, n) {
       return X.sliceView(start * rowSize, [n, ...rowShape]);
@@ -95,14 +94,14 @@ export function byteSource(fn: string, name: string, ds: ImageDataset, normaliza
       const idx = i32().subarray(idxPtr >>> 2, (idxPtr >>> 2) + n); // views derived after the allocation
       const bytes = u8();
       for (let k = 0; k < n; k++) bytes.set(ds.images.subarray(idx[k] * per, (idx[k] + 1) * per), at + k * per);
-      kernels().f32_convert_u8_lut(out.ptr, at, n, C, plane, lutPtr);
+      kernels().convert_u8_lut(out.ptr, at, n, C, plane, lutPtr);
     },
     rows(start, n, scratch) {
       live(fn);
       const out = scratch().sliceView(0, [n, C, H, W]);
       const at = stage(n);
       u8().set(ds.images.subarray(start * per, (start + n) * per), at);
-      kernels().f32_convert_u8_lut(out.ptr, at, n, C, plane, lutPtr);
+      kernels().convert_u8_lut(out.ptr, at, n, C, plane, lutPtr);
       return out;
     },
     dispose() {

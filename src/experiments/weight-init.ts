@@ -78,10 +78,10 @@ export function runInitExperiment(options: InitExperimentOptions = {}): InitExpe
       fillNormal(w, 1, deriveSeed(seed, layer));
       schemes.forEach((scheme, s) => {
         const [x, out] = layer % 2 === 1 ? acts[s] : [acts[s][1], acts[s][0]];
-        gemm("nn", out.ptr, x.ptr, w.ptr, batch, width, width);
-        k.f32_scale(out.ptr, out.ptr, out.size, initStd(scheme.weightScale, width, scheme.activation === "relu"));
-        if (scheme.activation === "tanh") k.f32_tanh(out.ptr, out.ptr, out.size);
-        else k.f32_relu(out.ptr, out.ptr, out.size);
+        gemm("nn", out.ptr, x.ptr, w.ptr, batch, width, width, { dtype: "float32" });
+        k.scale(out.ptr, out.ptr, out.size, initStd(scheme.weightScale, width, scheme.activation === "relu"));
+        if (scheme.activation === "tanh") k.tanh(out.ptr, out.ptr, out.size);
+        else k.relu(out.ptr, out.ptr, out.size);
         result.schemes[s].layers.push({ layer, ...statistics(out.toArray(), scheme.activation, bins) });
       });
     }

@@ -2,7 +2,7 @@
 // all its rows of scores (or activations) at once. The argmax runs in wasm (first maximum on
 // ties, NaN never wins) in the scores' dtype, into a reused int32 buffer.
 import type { Int32Scratch } from "../int32-scratch.js";
-import { kernels } from "../runtime.js";
+import { kernels, realKernels } from "../runtime.js";
 import { sizeOf, zeros, type Tensor } from "../tensor.js";
 import { checkEnum, checkInteger, checkOptions } from "../validate.js";
 import type { PredictOptions } from "./contract.js";
@@ -53,7 +53,7 @@ export function predictRows(
     }
     try {
       const ptr = scratch.get(count);
-      (s.dtype === "float64" ? k.f64_argmax_rows : k.f32_argmax_rows)(ptr, s.ptr, count, s.shape[1]);
+      realKernels(s.dtype).argmax_rows(ptr, s.ptr, count, s.shape[1]);
       out.set(scratch.view(count), start);
     } finally {
       if (owned || flip) s.dispose(); // flipSummedScores returns a tensor of its own
@@ -69,17 +69,17 @@ function flipSummedScores(batch: Tensor, scores: (batch: Tensor) => Tensor, owne
   const mirrored = zeros(batch.shape);
   let sum: Tensor | null = null;
   try {
-    k.f32_random_flip(mirrored.ptr, batch.ptr, n, C, H, W, 1, 0, 0); // p = 1: every image mirrored, no draw decides
+    k.random_flip(mirrored.ptr, batch.ptr, n, C, H, W, 1, 0, 0); // p = 1: every image mirrored, no draw decides
     const first = scores(batch);
     try {
       sum = zeros(first.shape);
-      k.f32_axpy(sum.ptr, first.ptr, first.size, 1); // a copy: the next scores() may reuse first's buffer
+      k.axpy(sum.ptr, first.ptr, first.size, 1); // a copy: the next scores() may reuse first's buffer
     } finally {
       if (owned) first.dispose();
     }
     const second = scores(mirrored);
     try {
-      k.f32_axpy(sum.ptr, second.ptr, second.size, 1);
+      k.axpy(sum.ptr, second.ptr, second.size, 1);
     } finally {
       if (owned) second.dispose();
     }

@@ -4,7 +4,8 @@
 //                      sums over N·S are cut into chunks of images fixed by the sizes alone,
 //                      with f64 partials added in chunk order (assembly/batchnorm.ts, "in chunks").
 // float64 (assembly/f64/batchnorm.ts) is not split: one call per pass, whatever the thread count.
-import type { DType } from "../tensor.js";
+import type { DType } from "../dtype.js";
+import { f64Kernels } from "../runtime.js";
 import { runTasks } from "../threads/dispatch.js";
 import { MIN_NORM_ELEMENTS_PER_TASK } from "../threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
@@ -32,19 +33,19 @@ export function spatialBatchNormChunks(N: number, C: number): [number, number] {
 }
 
 /** Rows layout forward: train mode (batch statistics, running update) or test mode. */
-export function batchNormForward(p: BatchNormPointers, train: boolean, eps: number, momentum: number, N: number, D: number, dtype: DType = "float32"): void {
+export function batchNormForward(p: BatchNormPointers, train: boolean, eps: number, momentum: number, N: number, D: number, dtype: DType): void {
   if (dtype === "float64") {
-    if (train) runTasks("f64_batchnorm_forward_train", [[p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, D, eps, momentum]]);
-    else runTasks("f64_batchnorm_forward_test", [[p.out, p.mean, p.invstd, p.x, p.gamma, p.beta, p.runningMean, p.runningVar, N, D, eps]]);
+    if (train) f64Kernels().batchnorm_forward_train(p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, D, eps, momentum);
+    else f64Kernels().batchnorm_forward_test(p.out, p.mean, p.invstd, p.x, p.gamma, p.beta, p.runningMean, p.runningVar, N, D, eps);
     return;
   }
   const ranges = splitRange(D, taskCount(N * D, MIN_NORM_ELEMENTS_PER_TASK, Math.ceil(D / 4)), 4);
   if (train) {
-    runTasks("f32_batchnorm_forward_train_range", ranges.map(([j0, j1]) => [
+    runTasks("float32", "batchnorm_forward_train_range", ranges.map(([j0, j1]) => [
       p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, D, eps, momentum, j0, j1,
     ]));
   } else {
-    runTasks("f32_batchnorm_forward_test_range", ranges.map(([j0, j1]) => [
+    runTasks("float32", "batchnorm_forward_test_range", ranges.map(([j0, j1]) => [
       p.out, p.mean, p.invstd, p.x, p.gamma, p.beta, p.runningMean, p.runningVar, N, D, eps, j0, j1,
     ]));
   }
@@ -53,44 +54,44 @@ export function batchNormForward(p: BatchNormPointers, train: boolean, eps: numb
 /** Rows layout backward: dx (N, D), dgamma, dbeta (D) overwritten. */
 export function batchNormBackward(
   dx: number, dgamma: number, dbeta: number, dout: number, x: number, gamma: number, mean: number, invstd: number,
-  batchStats: boolean, N: number, D: number, dtype: DType = "float32",
+  batchStats: boolean, N: number, D: number, dtype: DType,
 ): void {
   if (dtype === "float64") {
-    runTasks("f64_batchnorm_backward", [[dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, D, batchStats ? 1 : 0]]);
+    f64Kernels().batchnorm_backward(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, D, batchStats);
     return;
   }
   const ranges = splitRange(D, taskCount(N * D, MIN_NORM_ELEMENTS_PER_TASK, Math.ceil(D / 4)), 4);
   const flag = batchStats ? 1 : 0;
-  runTasks("f32_batchnorm_backward_range", ranges.map(([j0, j1]) => [dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, D, flag, j0, j1]));
+  runTasks("float32", "batchnorm_backward_range", ranges.map(([j0, j1]) => [dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, D, flag, j0, j1]));
 }
 
 /** Spatial forward (N, C, S): train or test mode. */
 export function spatialBatchNormForward(
-  p: BatchNormPointers, train: boolean, eps: number, momentum: number, N: number, C: number, S: number, dtype: DType = "float32",
+  p: BatchNormPointers, train: boolean, eps: number, momentum: number, N: number, C: number, S: number, dtype: DType,
 ): void {
   if (dtype === "float64") {
-    if (train) runTasks("f64_spatial_batchnorm_forward_train", [[p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, C, S, eps, momentum]]);
-    else runTasks("f64_spatial_batchnorm_forward_test", [[p.out, p.mean, p.invstd, p.x, p.gamma, p.beta, p.runningMean, p.runningVar, N, C, S, eps]]);
+    if (train) f64Kernels().spatial_batchnorm_forward_train(p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, C, S, eps, momentum);
+    else f64Kernels().spatial_batchnorm_forward_test(p.out, p.mean, p.invstd, p.x, p.gamma, p.beta, p.runningMean, p.runningVar, N, C, S, eps);
     return;
   }
   const [G, chunks] = train ? spatialBatchNormChunks(N, C) : [N, 1];
   const units = C * chunks;
   const ranges = splitRange(units, taskCount(N * C * S, MIN_NORM_ELEMENTS_PER_TASK, units));
   if (!train) {
-    runTasks("f32_spatial_batchnorm_forward_test_range", ranges.map(([c0, c1]) => [
+    runTasks("float32", "spatial_batchnorm_forward_test_range", ranges.map(([c0, c1]) => [
       p.out, p.mean, p.invstd, p.x, p.gamma, p.beta, p.runningMean, p.runningVar, N, C, S, eps, c0, c1,
     ]));
   } else if (chunks === 1) {
     // One chunk per channel: the fused kernel (three passes per channel while it is in cache).
-    runTasks("f32_spatial_batchnorm_forward_train_range", ranges.map(([c0, c1]) => [
+    runTasks("float32", "spatial_batchnorm_forward_train_range", ranges.map(([c0, c1]) => [
       p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, C, S, eps, momentum, c0, c1,
     ]));
   } else {
     const sums = sharedScratch("batch norm partial sums", units * 16);
     const squares = sums + units * 8;
-    runTasks("f32_spatial_bn_sums_chunks", ranges.map(([u0, u1]) => [sums, p.x, N, C, S, G, chunks, u0, u1]));
-    runTasks("f32_spatial_bn_squares_chunks", ranges.map(([u0, u1]) => [squares, sums, p.x, N, C, S, G, chunks, u0, u1]));
-    runTasks("f32_spatial_bn_normalize_chunks", ranges.map(([u0, u1]) => [
+    runTasks("float32", "spatial_bn_sums_chunks", ranges.map(([u0, u1]) => [sums, p.x, N, C, S, G, chunks, u0, u1]));
+    runTasks("float32", "spatial_bn_squares_chunks", ranges.map(([u0, u1]) => [squares, sums, p.x, N, C, S, G, chunks, u0, u1]));
+    runTasks("float32", "spatial_bn_normalize_chunks", ranges.map(([u0, u1]) => [
       p.out, p.mean, p.invstd, p.runningMean, p.runningVar, sums, squares, p.x, p.gamma, p.beta, N, C, S, G, chunks, eps, momentum, u0, u1,
     ]));
   }
@@ -99,10 +100,10 @@ export function spatialBatchNormForward(
 /** Spatial backward: dx (N, C, S), dgamma, dbeta (C) overwritten. */
 export function spatialBatchNormBackward(
   dx: number, dgamma: number, dbeta: number, dout: number, x: number, gamma: number, mean: number, invstd: number,
-  batchStats: boolean, N: number, C: number, S: number, dtype: DType = "float32",
+  batchStats: boolean, N: number, C: number, S: number, dtype: DType,
 ): void {
   if (dtype === "float64") {
-    runTasks("f64_spatial_batchnorm_backward", [[dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, C, S, batchStats ? 1 : 0]]);
+    f64Kernels().spatial_batchnorm_backward(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, C, S, batchStats);
     return;
   }
   const [G, chunks] = spatialBatchNormChunks(N, C);
@@ -110,12 +111,12 @@ export function spatialBatchNormBackward(
   const ranges = splitRange(units, taskCount(N * C * S, MIN_NORM_ELEMENTS_PER_TASK, units));
   const flag = batchStats ? 1 : 0;
   if (chunks === 1) {
-    runTasks("f32_spatial_batchnorm_backward_range", ranges.map(([c0, c1]) => [dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, C, S, flag, c0, c1]));
+    runTasks("float32", "spatial_batchnorm_backward_range", ranges.map(([c0, c1]) => [dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, C, S, flag, c0, c1]));
     return;
   }
   const sums = sharedScratch("batch norm partial sums", units * 16);
-  runTasks("f32_spatial_bn_backward_sums_chunks", ranges.map(([u0, u1]) => [sums, dout, x, mean, invstd, N, C, S, G, chunks, u0, u1]));
-  runTasks("f32_spatial_bn_backward_dx_chunks", ranges.map(([u0, u1]) => [
+  runTasks("float32", "spatial_bn_backward_sums_chunks", ranges.map(([u0, u1]) => [sums, dout, x, mean, invstd, N, C, S, G, chunks, u0, u1]));
+  runTasks("float32", "spatial_bn_backward_dx_chunks", ranges.map(([u0, u1]) => [
     dx, dgamma, dbeta, sums, dout, x, gamma, mean, invstd, N, C, S, G, chunks, flag, u0, u1,
   ]));
 }

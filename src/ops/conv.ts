@@ -8,8 +8,8 @@
 //             one thread runs the same chunks.
 // float64 (assembly/f64/conv.ts + the f64 GEMM) is not split: per image, im2col into a shared
 // scratch and one GEMM call, in image order, on the calling thread.
-import { kernels } from "../runtime.js";
-import type { DType } from "../tensor.js";
+import type { DType } from "../dtype.js";
+import { f64Kernels, kernels } from "../runtime.js";
 import { gemm } from "./gemm.js";
 import { runChunks, runTasks, threadScratch } from "../threads/dispatch.js";
 import { MIN_ELEMENTS_PER_TASK, MIN_MACS_PER_TASK } from "../threads/thresholds.js";
@@ -40,7 +40,7 @@ export function convChunkImages(N: number, F: number, K: number): number {
 }
 
 /** out (N, F, Ho, Wo) = [relu](conv(x, w) + b); pointers into wasm memory, sizes trusted. */
-export function convForward(out: number, x: number, w: number, b: number, d: ConvSizes, relu: boolean, dtype: DType = "float32"): void {
+export function convForward(out: number, x: number, w: number, b: number, d: ConvSizes, relu: boolean, dtype: DType): void {
   if (dtype === "float64") {
     convForwardF64(out, x, w, b, d, relu);
     return;
@@ -48,20 +48,20 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
   const k = kernels();
   const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
   const tasks = taskCount(N * F * K * P, MIN_MACS_PER_TASK, N);
-  const work = threadScratch(k.f32_conv_forward_work_bytes(F, C, H, W, HH, WW, pad));
+  const work = threadScratch(k.conv_forward_work_bytes(F, C, H, W, HH, WW, pad));
   if (tasks === 1) {
-    k.f32_conv_forward(out, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work[0]);
+    k.conv_forward(out, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work[0]);
     return;
   }
   // Image ranges taken by whichever thread is free (each range repacks the weights: a few µs).
-  runChunks("f32_conv_forward_images", [out, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, 0, 0, 0], 17, guidedRanges(N, tasks), tasks, 16, work);
+  runChunks("float32", "conv_forward_images", [out, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, 0, 0, 0], 17, guidedRanges(N, tasks), tasks, 16, work);
 }
 
 /**
  * dw (F, K) and db (F) overwritten with the sums over the batch, dx (N, C, H, W) with the input
  * gradient (skipped when dx is 0). dout: (N, F, Ho, Wo), x: (N, C, H, W), w: (F, K).
  */
-export function convBackward(dx: number, dw: number, db: number, dout: number, x: number, w: number, d: ConvSizes, dtype: DType = "float32"): void {
+export function convBackward(dx: number, dw: number, db: number, dout: number, x: number, w: number, d: ConvSizes, dtype: DType): void {
   if (dtype === "float64") {
     convBackwardF64(dx, dw, db, dout, x, w, d);
     return;
@@ -73,12 +73,12 @@ export function convBackward(dx: number, dw: number, db: number, dout: number, x
   const slice = F * K + F;
   const partials = sharedScratch("conv backward partials", chunks * slice * 4);
   const pointwise = HH === 1 && WW === 1 && stride === 1 && pad === 0;
-  const work = threadScratch(k.f32_conv_backward_work_bytes(F, K, P, pointwise));
+  const work = threadScratch(k.conv_backward_work_bytes(F, K, P, pointwise));
   const tasks = taskCount(N * F * K * P * (dx ? 2 : 1), MIN_MACS_PER_TASK, chunks);
   // The chunks (fixed by the sizes) go to whichever thread is free, a few at a time: each writes
   // only its own partial slice and its own images' dx.
   runChunks(
-    "f32_conv_backward_chunks", [dx, partials, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, 0, 0], 17,
+    "float32", "conv_backward_chunks", [dx, partials, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, 0, 0], 17,
     guidedRanges(chunks, tasks), tasks, 19, work,
   );
   sumChunks(dw, partials, chunks, slice, F * K);
@@ -88,7 +88,7 @@ export function convBackward(dx: number, dw: number, db: number, dout: number, x
 /** dst[e] = Σ_q src[q·stride + e] in chunk order, for e in [0, len), split by elements. */
 export function sumChunks(dst: number, src: number, chunks: number, stride: number, len: number): void {
   const tasks = taskCount(len * chunks, MIN_ELEMENTS_PER_TASK, Math.ceil(len / 4));
-  runTasks("f32_sum_chunks", splitRange(len, tasks, 4).map(([e0, e1]) => [dst, src, chunks, stride, e0, e1]));
+  runTasks("float32", "sum_chunks", splitRange(len, tasks, 4).map(([e0, e1]) => [dst, src, chunks, stride, e0, e1]));
 }
 
 /** A 1x1, stride 1, unpadded conv reads x as its own cols matrix (K = C, P = H·W). */
@@ -98,29 +98,29 @@ function isPointwise(d: ConvSizes): boolean {
 
 /** float64 forward: per image, cols = im2col(x[n]), out[n] = b (per filter row), out[n] += w (F, K) · cols (K, P). */
 function convForwardF64(out: number, x: number, w: number, b: number, d: ConvSizes, relu: boolean): void {
-  const k = kernels();
+  const k = f64Kernels();
   const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
   const cols = isPointwise(d) ? 0 : sharedScratch("conv float64 cols", K * P * 8);
   for (let n = 0; n < N; n++) {
     const xn = x + n * C * H * W * 8;
     const on = out + n * F * P * 8;
-    if (cols) k.f64_im2col(cols, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
-    k.f64_fill_rows(on, b, F, P);
+    if (cols) k.im2col(cols, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
+    k.fill_rows(on, b, F, P);
     gemm("nn", on, w, cols || xn, F, P, K, { accumulate: true, dtype: "float64" });
   }
-  if (relu) k.f64_relu(out, out, N * F * P);
+  if (relu) k.relu(out, out, N * F * P);
 }
 
 /** float64 backward: db from dout, then per image dw (+)= dout[n] · cols[n]ᵀ and dx[n] = col2im(wᵀ · dout[n]). */
 function convBackwardF64(dx: number, dw: number, db: number, dout: number, x: number, w: number, d: ConvSizes): void {
-  const k = kernels();
+  const k = f64Kernels();
   const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
   const cols = isPointwise(d) ? 0 : sharedScratch("conv float64 cols", K * P * 8);
-  k.f64_conv_bias_backward(db, dout, N, F, P);
+  k.conv_bias_backward(db, dout, N, F, P);
   for (let n = 0; n < N; n++) {
     const xn = x + n * C * H * W * 8;
     const gn = dout + n * F * P * 8;
-    if (cols) k.f64_im2col(cols, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
+    if (cols) k.im2col(cols, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
     // dw (F, K) (+)= dout[n] (F, P) · cols (K, P)ᵀ
     gemm("nt", dw, gn, cols || xn, F, K, P, { accumulate: n > 0, dtype: "float64" });
     if (!dx) continue;
@@ -128,7 +128,7 @@ function convBackwardF64(dx: number, dw: number, db: number, dout: number, x: nu
     if (cols) {
       // dcols (K, P) = w (F, K)ᵀ · dout[n] (F, P), then scattered back onto the image
       gemm("tn", cols, w, gn, K, P, F, { dtype: "float64" });
-      k.f64_col2im(dxn, cols, C, H, W, HH, WW, stride, pad, Ho, Wo);
+      k.col2im(dxn, cols, C, H, W, HH, WW, stride, pad, Ho, Wo);
     } else {
       gemm("tn", dxn, w, gn, K, P, F, { dtype: "float64" });
     }

@@ -3,12 +3,12 @@
 // split), and gives each thread its own packing scratch (threadScratch). Row splits are balanced
 // (gemmRowChunks: op(B) packed once, row blocks taken by whichever thread is free); column splits
 // are one static block per thread.
-import { kernels } from "../runtime.js";
+import { kernels, realKernels } from "../runtime.js";
 import { runChunks, runTasks, threadScratch, type KernelName } from "../threads/dispatch.js";
 import { MIN_MACS_PER_TASK } from "../threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
 import { guidedRanges, splitRange, taskCount } from "./split.js";
-import type { DType } from "../tensor.js";
+import type { DType } from "../dtype.js";
 
 export type GemmVariant = "nn" | "tn" | "nt";
 
@@ -17,17 +17,17 @@ export interface GemmOptions {
   bias?: number;
   /** Add the product to C instead of overwriting it. */
   accumulate?: boolean;
-  /** Element type of A, B, C and bias. Default "float32". */
-  dtype?: DType;
+  /** Element type of A, B, C and bias. */
+  dtype: DType;
 }
 
 /** The microkernel's tile (assembly/gemm.ts MR x NR): split boundaries fall on whole tiles. */
 const MR = 4;
 const NR = 8;
 
-const RANGE_KERNEL: Record<GemmVariant, KernelName> = { nn: "f32_gemm_nn_range", tn: "f32_gemm_tn_range", nt: "f32_gemm_nt_range" };
-const ROWS_PACKED_KERNEL: Record<"nn" | "tn", KernelName> = { nn: "f32_gemm_nn_rows_packed", tn: "f32_gemm_tn_rows_packed" };
-const F64_KERNEL: Record<GemmVariant, KernelName> = { nn: "f64_gemm_nn", tn: "f64_gemm_tn", nt: "f64_gemm_nt" };
+const RANGE_KERNEL = { nn: "gemm_nn_range", tn: "gemm_tn_range", nt: "gemm_nt_range" } as const;
+const ROWS_PACKED_KERNEL = { nn: "gemm_nn_rows_packed", tn: "gemm_tn_rows_packed" } as const;
+const WHOLE_KERNEL: Record<GemmVariant, KernelName> = { nn: "gemm_nn", tn: "gemm_tn", nt: "gemm_nt" };
 
 /** A plan: blocks of C as [i0, i1, j0, j1]. */
 export type GemmBlocks = [number, number, number, number][];
@@ -56,7 +56,7 @@ export function gemmBlocks(variant: GemmVariant, m: number, n: number, tasks: nu
  * "nn": A(m,k)·B(k,n); "tn": A(k,m)ᵀ·B(k,n); "nt": A(m,k)·B(n,k)ᵀ. The caller checks shapes.
  * Split over threadCount() tasks when the product is large enough (MIN_MACS_PER_TASK).
  */
-export function gemm(variant: GemmVariant, c: number, a: number, b: number, m: number, n: number, k: number, options: GemmOptions = {}): void {
+export function gemm(variant: GemmVariant, c: number, a: number, b: number, m: number, n: number, k: number, options: GemmOptions): void {
   if (options.dtype === "float64") {
     gemmF64(variant, c, a, b, m, n, k, options);
     return;
@@ -80,14 +80,14 @@ export function gemmRowChunks(
   const K = kernels();
   const bias = options.bias ?? 0;
   const accumulate = options.accumulate === true ? 1 : 0;
-  const packed = sharedScratch("gemm packed B", K.f32_gemm_packed_b_bytes(n, k));
-  const packBlocks = K.f32_gemm_pack_b_blocks(n, k);
-  runChunks("f32_gemm_pack_b", [packed, b, n, k, 0, 0, 0], 5, splitRange(packBlocks, Math.min(packBlocks, 4 * threads)), threads);
+  const packed = sharedScratch("gemm packed B", K.gemm_packed_b_bytes(n, k));
+  const packBlocks = K.gemm_pack_b_blocks(n, k);
+  runChunks("float32", "gemm_pack_b", [packed, b, n, k, 0, 0, 0], 5, splitRange(packBlocks, Math.min(packBlocks, 4 * threads)), threads);
   // Every block streams all of packed op(B) (which need not fit in a core's L2): guided blocks
   // read it rarely while large and even out threads of different speeds once small.
   const ranges = guidedRanges(m, threads, chunkRows(n, k), MR);
-  const work = threadScratch(K.f32_gemm_work_bytes(ranges[0][1] - ranges[0][0], n, k)); // the first range is the largest
-  runChunks(ROWS_PACKED_KERNEL[variant], [c, a, packed, m, n, k, bias, accumulate, 0, 0, 0], 9, ranges, threads, 8, work);
+  const work = threadScratch(K.gemm_work_bytes(ranges[0][1] - ranges[0][0], n, k)); // the first range is the largest
+  runChunks("float32", ROWS_PACKED_KERNEL[variant], [c, a, packed, m, n, k, bias, accumulate, 0, 0, 0], 9, ranges, threads, 8, work);
 }
 
 /** Multiply-adds in one block of rows of a balanced row split: a few dispatch costs' worth (~25 µs). */
@@ -110,8 +110,9 @@ export function gemmSplit(
     rows = Math.max(rows, i1 - i0);
     cols = Math.max(cols, j1 - j0);
   }
-  const work = threadScratch(kernels().f32_gemm_work_bytes(rows, cols, k));
+  const work = threadScratch(kernels().gemm_work_bytes(rows, cols, k));
   runTasks(
+    "float32",
     RANGE_KERNEL[variant],
     blocks.map(([i0, i1, j0, j1], t) => [c, a, b, m, n, k, bias, accumulate, work[t], i0, i1, j0, j1]),
   );
@@ -125,6 +126,6 @@ export function gemmSplit(
 function gemmF64(variant: GemmVariant, c: number, a: number, b: number, m: number, n: number, k: number, options: GemmOptions): void {
   const bias = options.bias ?? 0;
   const accumulate = options.accumulate === true ? 1 : 0;
-  const work = threadScratch(kernels().f64_gemm_work_bytes(m, n, k));
-  runTasks(F64_KERNEL[variant], [[c, a, b, m, n, k, bias, accumulate, work[0]]]);
+  const work = threadScratch(realKernels("float64").gemm_work_bytes(m, n, k));
+  runTasks("float64", WHOLE_KERNEL[variant], [[c, a, b, m, n, k, bias, accumulate, work[0]]]);
 }

@@ -3,35 +3,30 @@
 // only its own w, dw and state (Adam's bias corrections are computed identically in every task),
 // so any split gives the same bits.
 import { MIN_PARAMS_PER_TASK } from "../threads/thresholds.js";
-import type { DType } from "../tensor.js";
-import { forDtype, splitElements } from "./elementwise.js";
+import type { DType } from "../dtype.js";
+import { splitElements } from "./elementwise.js";
 
 /** w -= lr * dw. w, dw: (n) */
-export function sgdUpdate(w: number, dw: number, n: number, lr: number, dtype: DType = "float32"): void {
-  const [kernel, B] = forDtype(dtype, "f32_sgd", "f64_sgd");
-  splitElements(kernel, n, MIN_PARAMS_PER_TASK, (i0, i1) => [w + i0 * B, dw + i0 * B, i1 - i0, lr]);
+export function sgdUpdate(w: number, dw: number, n: number, lr: number, dtype: DType): void {
+  splitElements(dtype, "sgd", n, MIN_PARAMS_PER_TASK, (i0, i1, B) => [w + i0 * B, dw + i0 * B, i1 - i0, lr]);
 }
 
 /** v = mu*v - lr*dw; w += v. w, dw, v: (n) */
-export function sgdMomentumUpdate(w: number, dw: number, v: number, n: number, lr: number, mu: number, dtype: DType = "float32"): void {
-  const [kernel, B] = forDtype(dtype, "f32_sgd_momentum", "f64_sgd_momentum");
-  splitElements(kernel, n, MIN_PARAMS_PER_TASK, (i0, i1) => [w + i0 * B, dw + i0 * B, v + i0 * B, i1 - i0, lr, mu]);
+export function sgdMomentumUpdate(w: number, dw: number, v: number, n: number, lr: number, mu: number, dtype: DType): void {
+  splitElements(dtype, "sgd_momentum", n, MIN_PARAMS_PER_TASK, (i0, i1, B) => [w + i0 * B, dw + i0 * B, v + i0 * B, i1 - i0, lr, mu]);
 }
 
 /** AdaGrad. w, dw, cache: (n) */
-export function adagradUpdate(w: number, dw: number, cache: number, n: number, lr: number, eps: number, dtype: DType = "float32"): void {
-  const [kernel, B] = forDtype(dtype, "f32_adagrad", "f64_adagrad");
-  splitElements(kernel, n, MIN_PARAMS_PER_TASK, (i0, i1) => [w + i0 * B, dw + i0 * B, cache + i0 * B, i1 - i0, lr, eps]);
+export function adagradUpdate(w: number, dw: number, cache: number, n: number, lr: number, eps: number, dtype: DType): void {
+  splitElements(dtype, "adagrad", n, MIN_PARAMS_PER_TASK, (i0, i1, B) => [w + i0 * B, dw + i0 * B, cache + i0 * B, i1 - i0, lr, eps]);
 }
 
 /** RMSProp. w, dw, cache: (n) */
-export function rmspropUpdate(w: number, dw: number, cache: number, n: number, lr: number, decay: number, eps: number, dtype: DType = "float32"): void {
-  const [kernel, B] = forDtype(dtype, "f32_rmsprop", "f64_rmsprop");
-  splitElements(kernel, n, MIN_PARAMS_PER_TASK, (i0, i1) => [w + i0 * B, dw + i0 * B, cache + i0 * B, i1 - i0, lr, decay, eps]);
+export function rmspropUpdate(w: number, dw: number, cache: number, n: number, lr: number, decay: number, eps: number, dtype: DType): void {
+  splitElements(dtype, "rmsprop", n, MIN_PARAMS_PER_TASK, (i0, i1, B) => [w + i0 * B, dw + i0 * B, cache + i0 * B, i1 - i0, lr, decay, eps]);
 }
 
 /** Adam at step t (>= 1). w, dw, m, v: (n) */
-export function adamUpdate(w: number, dw: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, t: number, dtype: DType = "float32"): void {
-  const [kernel, B] = forDtype(dtype, "f32_adam", "f64_adam");
-  splitElements(kernel, n, MIN_PARAMS_PER_TASK, (i0, i1) => [w + i0 * B, dw + i0 * B, m + i0 * B, v + i0 * B, i1 - i0, lr, b1, b2, eps, t]);
+export function adamUpdate(w: number, dw: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, t: number, dtype: DType): void {
+  splitElements(dtype, "adam", n, MIN_PARAMS_PER_TASK, (i0, i1, B) => [w + i0 * B, dw + i0 * B, m + i0 * B, v + i0 * B, i1 - i0, lr, b1, b2, eps, t]);
 }

@@ -1,7 +1,7 @@
 // Host side of max pooling: split by planes (N·C images of H x W). Each plane's outputs, argmax
 // (an index within the plane) and gradient are its own, so any split gives the same bits.
 // float64 splits the same way: its out, argmax (an exact f64 index) and gradients are 8 bytes each.
-import type { DType } from "../tensor.js";
+import { bytesPerElement, type DType } from "../dtype.js";
 import { runTasks } from "../threads/dispatch.js";
 import { MIN_POOL_ELEMENTS_PER_TASK } from "../threads/thresholds.js";
 import { splitRange, taskCount } from "./split.js";
@@ -14,19 +14,19 @@ function planeRanges(s: PoolSizes): [number, number][] {
 }
 
 /** out, argmax (planes, Ho, Wo) from x (planes, H, W); argmax 0: out only. */
-export function maxPoolForward(out: number, argmax: number, x: number, s: PoolSizes, dtype: DType = "float32"): void {
-  const B = dtype === "float64" ? 8 : 4;
+export function maxPoolForward(out: number, argmax: number, x: number, s: PoolSizes, dtype: DType): void {
+  const B = bytesPerElement(dtype);
   const inB = s.H * s.W * B, outB = s.Ho * s.Wo * B;
-  runTasks(dtype === "float64" ? "f64_maxpool_forward" : "f32_maxpool_forward", planeRanges(s).map(([p0, p1]) => [
+  runTasks(dtype, "maxpool_forward", planeRanges(s).map(([p0, p1]) => [
     out + p0 * outB, argmax ? argmax + p0 * outB : 0, x + p0 * inB, p1 - p0, s.H, s.W, s.ph, s.pw, s.stride, s.Ho, s.Wo,
   ]));
 }
 
 /** dx (planes, H, W) overwritten from dout, argmax (planes, Ho, Wo). */
-export function maxPoolBackward(dx: number, dout: number, argmax: number, s: PoolSizes, dtype: DType = "float32"): void {
-  const B = dtype === "float64" ? 8 : 4;
+export function maxPoolBackward(dx: number, dout: number, argmax: number, s: PoolSizes, dtype: DType): void {
+  const B = bytesPerElement(dtype);
   const inB = s.H * s.W * B, outB = s.Ho * s.Wo * B;
-  runTasks(dtype === "float64" ? "f64_maxpool_backward" : "f32_maxpool_backward", planeRanges(s).map(([p0, p1]) => [
+  runTasks(dtype, "maxpool_backward", planeRanges(s).map(([p0, p1]) => [
     dx + p0 * inB, dout + p0 * outB, argmax + p0 * outB, p1 - p0, s.H, s.W, s.ph, s.pw, s.stride, s.Ho, s.Wo,
   ]));
 }

@@ -1,15 +1,22 @@
 // The seam between the worker pool and the split kernels: how many threads run tasks, running one
 // kernel call per thread (runTasks) or ranges taken by whichever thread is free (runChunks), and
 // per-thread scratch.
+import type { DType } from "../dtype.js";
 import type { Kernels } from "../generated/kernels.js";
-import { allocBytes, freeBytes, kernels } from "../runtime.js";
-import { currentPool, kernelIndexOf } from "./state.js";
+import { allocBytes, freeBytes, realKernels } from "../runtime.js";
+import { currentPool, F64_PREFIX, kernelIndexOf } from "./state.js";
 
 export { currentPool };
 
-/** Names of the wasm exports that are functions. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type KernelName = { [K in keyof Kernels]: Kernels[K] extends (...a: any[]) => any ? K : never }[keyof Kernels];
+/** Names of the kernels that take part in splits (the float64 module must export the name too for a float64 call). */
+export type KernelName = Exclude<keyof Kernels, "memory">;
+
+/** The wasm function `kernel` of the module for dtype, and its index in the pool's list. */
+function resolve(fn: string, dtype: DType, kernel: KernelName): [(...args: number[]) => unknown, string] {
+  const f = (realKernels(dtype, fn) as unknown as Record<string, unknown>)[kernel] as (...args: number[]) => unknown;
+  if (typeof f !== "function") throw new TypeError(`${fn}: kernel must name a wasm function export (got ${String(kernel)})`);
+  return [f, dtype === "float64" ? F64_PREFIX + kernel : kernel];
+}
 
 let simulated: number | null = null;
 let warnedBroken: object | null = null; // the broken pool already warned about
@@ -34,15 +41,14 @@ export function threadCount(): number {
 }
 
 /**
- * Runs one call of the wasm export `kernel` per task, task i on thread i (task 0 on the calling
+ * Runs one call of the wasm export `kernel` of dtype's module per task, task i on thread i (task 0 on the calling
  * thread, which takes part), and returns when all are done. tasks.length must be in
  * [1, threadCount()]. Each task is the full argument list (numbers only: pointers, sizes,
  * 0/1 flags). With one task it is a plain call on the calling thread (no dispatch cost).
  * A worker that fails makes this throw a clear Error (and the pool is marked broken).
  */
-export function runTasks(kernel: KernelName, tasks: readonly (readonly number[])[]): void {
-  const fn = kernels()[kernel] as unknown as (...args: number[]) => unknown;
-  if (typeof fn !== "function") throw new TypeError(`runTasks: kernel must name a wasm function export (got ${String(kernel)})`);
+export function runTasks(dtype: DType, kernel: KernelName, tasks: readonly (readonly number[])[]): void {
+  const [fn, poolName] = resolve("runTasks", dtype, kernel);
   const n = tasks.length;
   if (n === 1) {
     fn(...tasks[0]);
@@ -57,13 +63,13 @@ export function runTasks(kernel: KernelName, tasks: readonly (readonly number[])
     for (const task of tasks) fn(...task);
     return;
   }
-  const index = kernelIndexOf(kernel);
-  if (index === undefined) throw new TypeError(`runTasks: the worker pool does not know the kernel ${kernel}`);
-  pool.run(index, kernel, fn, tasks);
+  const index = kernelIndexOf(poolName);
+  if (index === undefined) throw new TypeError(`runTasks: the worker pool does not know the kernel ${poolName}`);
+  pool.run(index, poolName, fn, tasks);
 }
 
 /**
- * Runs `kernel` once per range of `ranges`, on whichever thread is free: each call gets `args`
+ * Runs `kernel` (of dtype's module) once per range of `ranges`, on whichever thread is free: each call gets `args`
  * with the range's [start, end) at `rangeArg` and `rangeArg + 1`, and with the running thread's
  * own `work[thread]` at `workArg` (-1: none). Up to `threads` threads take part (calling thread
  * included). The ranges must be independent: a range's result may not depend on which thread
@@ -71,11 +77,10 @@ export function runTasks(kernel: KernelName, tasks: readonly (readonly number[])
  * simulating threads) the ranges run in order on the calling thread.
  */
 export function runChunks(
-  kernel: KernelName, args: readonly number[], rangeArg: number, ranges: readonly (readonly [number, number])[],
+  dtype: DType, kernel: KernelName, args: readonly number[], rangeArg: number, ranges: readonly (readonly [number, number])[],
   threads: number, workArg = -1, work: readonly number[] = [],
 ): void {
-  const fn = kernels()[kernel] as unknown as (...args: number[]) => unknown;
-  if (typeof fn !== "function") throw new TypeError(`runChunks: kernel must name a wasm function export (got ${String(kernel)})`);
+  const [fn, poolName] = resolve("runChunks", dtype, kernel);
   if (!Number.isInteger(rangeArg) || rangeArg < 0 || rangeArg + 1 >= args.length) throw new RangeError(`runChunks: rangeArg must index a pair inside args (got ${rangeArg})`);
   const count = Math.max(1, Math.min(threads, threadCount(), ranges.length));
   if (workArg >= 0 && work.length < count) throw new RangeError(`runChunks: work must hold a pointer per thread (${count}), got ${work.length}`);
@@ -94,9 +99,9 @@ export function runChunks(
     }
     return;
   }
-  const index = kernelIndexOf(kernel);
-  if (index === undefined) throw new TypeError(`runChunks: the worker pool does not know the kernel ${kernel}`);
-  pool.runChunks(index, kernel, fn, perThread, rangeArg, ranges);
+  const index = kernelIndexOf(poolName);
+  if (index === undefined) throw new TypeError(`runChunks: the worker pool does not know the kernel ${poolName}`);
+  pool.runChunks(index, poolName, fn, perThread, rangeArg, ranges);
 }
 
 let scratchPtr = 0;

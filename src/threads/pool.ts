@@ -71,10 +71,12 @@ export type PoolMessage =
 export interface PoolOptions {
   count: number;
   memory: WebAssembly.Memory;
-  module: WebAssembly.Module;
-  bytes: Uint8Array;
-  /** Names of the exports, in the order kernel indices refer to. */
-  names: readonly string[];
+  /**
+   * The kernel modules every worker instantiates over `memory`, in order (the core first), each
+   * with the names of its function exports as the pool lists them: kernel indices count through
+   * the modules' names in this order.
+   */
+  modules: readonly { module: WebAssembly.Module; bytes: Uint8Array; names: readonly string[] }[];
   workerUrl: URL | string;
   host: WorkerHost;
   /** False on a page's main thread, where Atomics.wait throws: the caller then only spins. */
@@ -143,15 +145,14 @@ export class Pool {
         layout: LAYOUT,
         control,
         memory: options.memory,
-        module: options.module,
-        bytes: options.bytes,
-        names: options.names,
+        modules: options.modules,
         workerUrl: String(options.workerUrl),
       };
       try {
         supervisor.postMessage(start);
       } catch {
-        supervisor.postMessage({ ...start, module: undefined }); // engines that cannot send a Module
+        // Engines that cannot send a compiled Module: the bytes only.
+        supervisor.postMessage({ ...start, modules: options.modules.map((m) => ({ ...m, module: undefined })) });
       }
     });
   }

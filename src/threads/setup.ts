@@ -64,10 +64,12 @@ export interface RuntimeInfo {
   wait: "atomics" | "spin" | null;
   /** Why threads are off or fewer than asked for, or null. */
   reason: string | null;
+  /** Whether the float64 kernels are loaded (init({ float64: true })). */
+  float64: boolean;
 }
 
 /** @internal */
-export function threadsInfo(sharedMemory: boolean): RuntimeInfo {
+export function threadsInfo(sharedMemory: boolean): Omit<RuntimeInfo, "float64"> {
   const pool = currentPool();
   const threads = pool && !pool.broken ? pool.count : 1;
   let reason = lastReason;

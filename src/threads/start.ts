@@ -11,11 +11,18 @@ import { canBlock, workerHost } from "./workers.js";
 const SHARED_MAXIMUM_PAGES = 65536;
 
 let shared: { module: WebAssembly.Module; bytes: Uint8Array } | null = null;
+/** The float64 module's shared-memory variant, once float64 runs with threads. */
+let sharedF64: { module: WebAssembly.Module; bytes: Uint8Array } | null = null;
+
 
 export interface StartThreads {
   count: number;
   /** The kernel module's bytes (the single-thread build). */
   bytes: Uint8Array;
+  /** The float64 module's bytes when float64 is on (it then runs on the workers too), else null. */
+  f64Bytes: Uint8Array | null;
+  /** What the pool's kernel list puts before the float64 module's names (state.ts F64_PREFIX). */
+  f64Prefix: string;
   /** The running kernels, or null before the first init. */
   current: Kernels | null;
   workerUrl: string | URL;
@@ -28,29 +35,40 @@ export interface StartThreads {
   builtin<T>(name: string): T | null;
 }
 
-/** Starts `count - 1` workers; returns the kernels to use from now on (shared memory). */
-export async function startThreads(o: StartThreads): Promise<Kernels> {
+/**
+ * Starts `count - 1` workers; returns the kernels to use from now on (shared memory): the core's,
+ * and the float64 module's instance over the same memory when o.f64Bytes is given.
+ */
+export async function startThreads(o: StartThreads): Promise<{ kernels: Kernels; f64: WebAssembly.Exports | null }> {
   let kernels = o.current;
-  if (!kernels || !(kernels.memory.buffer instanceof SharedArrayBuffer)) {
+  let f64: WebAssembly.Exports | null = null;
+  const moved = !kernels || !(kernels.memory.buffer instanceof SharedArrayBuffer);
+  if (moved) {
     const variant = sharedMemoryVariant(o.bytes, SHARED_MAXIMUM_PAGES);
     shared = { module: await o.compile(variant.bytes), bytes: variant.bytes };
     kernels = await moveHeap(o, shared.module, variant.limits.initial);
   }
-  const names = WebAssembly.Module.exports(shared!.module)
-    .filter((e) => e.kind === "function")
-    .map((e) => e.name);
+  if (o.f64Bytes !== null) {
+    if (sharedF64 === null) {
+      const variant = sharedMemoryVariant(o.f64Bytes, SHARED_MAXIMUM_PAGES);
+      sharedF64 = { module: await o.compile(variant.bytes), bytes: variant.bytes };
+    }
+    f64 = (await WebAssembly.instantiate(sharedF64.module, { env: { abort: o.abort, memory: kernels!.memory } })).exports;
+  }
+  const functionNames = (module: WebAssembly.Module, prefix: string) =>
+    WebAssembly.Module.exports(module).filter((e) => e.kind === "function").map((e) => prefix + e.name);
+  const modules = [{ ...shared!, names: functionNames(shared!.module, "") }];
+  if (o.f64Bytes !== null) modules.push({ ...sharedF64!, names: functionNames(sharedF64!.module, o.f64Prefix) });
   const pool = await Pool.start({
     count: o.count,
-    memory: kernels.memory,
-    module: shared!.module,
-    bytes: shared!.bytes,
-    names,
+    memory: kernels!.memory,
+    modules,
     workerUrl: o.workerUrl,
     host: workerHost(o.builtin),
     canBlock: canBlock(),
   });
-  o.install(pool, names);
-  return kernels;
+  o.install(pool, modules.flatMap((m) => m.names));
+  return { kernels: kernels!, f64 };
 }
 
 /**

@@ -2,6 +2,9 @@
 // dispatch.ts (which uses it) do not import each other.
 import type { Pool } from "./pool.js";
 
+/** Prefix of the float64 module's kernel names in the pool's list (the core's have none). */
+export const F64_PREFIX = "f64:";
+
 let pool: Pool | null = null;
 let names = new Map<string, number>();
 

@@ -98,7 +98,7 @@ function supervise(start) {
       child.postMessage(message);
     } catch {
       // An engine that cannot send a compiled module to a worker: send the bytes only.
-      child.postMessage({ ...message, module: undefined });
+      child.postMessage({ ...message, modules: start.modules.map((m) => ({ ...m, module: undefined })) });
     }
   }
   if (count <= 1) toParent({ type: "ready" });
@@ -121,23 +121,26 @@ function writeMessage(control, base, layout, text) {
 // ---- kernel worker ------------------------------------------------------------------------------
 
 async function runKernels(start) {
-  const { layout, index, names } = start;
+  const { layout, index } = start;
   const control = new Int32Array(start.control);
   const args = new Float64Array(start.control);
   const base = index * layout.slotInts;
-  let exports;
+  // Every kernel module over the one shared memory, the core first (the float64 module has no
+  // data of its own); kernel indices count through the modules' name lists in order.
+  const kernels = [];
   try {
-    const module = start.module instanceof WebAssembly.Module ? start.module : await WebAssembly.compile(start.bytes);
     const abort = () => {
       throw new Error("tensorlane kernel aborted");
     };
-    const instance = await WebAssembly.instantiate(module, { env: { memory: start.memory, abort } });
-    exports = instance.exports;
+    for (const { module, bytes, names } of start.modules) {
+      const compiled = module instanceof WebAssembly.Module ? module : await WebAssembly.compile(bytes);
+      const { exports } = await WebAssembly.instantiate(compiled, { env: { memory: start.memory, abort } });
+      for (const name of names) kernels.push(exports[name.slice(name.indexOf(":") + 1)]);
+    }
   } catch (error) {
     toParent({ type: "failed", reason: String(error && error.message ? error.message : error) });
     return;
   }
-  const kernels = names.map((name) => exports[name]);
   const cmd = base + layout.command;
   const done = base + layout.done;
   const argBase = (base + layout.args) >> 1; // index into the Float64Array

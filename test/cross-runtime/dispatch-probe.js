@@ -8,7 +8,7 @@ export async function dispatchProbe(lib) {
   const half = 5000;
   const x = lib.randn([n], { seed: 7 });
   const y = lib.zeros([n]);
-  lib.runTasks("f32_relu", [[y.ptr, x.ptr, half], [y.ptr + half * 4, x.ptr + half * 4, n - half]]);
+  lib.runTasks("float32", "relu", [[y.ptr, x.ptr, half], [y.ptr + half * 4, x.ptr + half * 4, n - half]]);
   const xs = x.toArray();
   const ys = y.toArray();
   let reluOk = true;
@@ -19,10 +19,10 @@ export async function dispatchProbe(lib) {
   const b = lib.randn([k, cols], { seed: 22 });
   const split = lib.zeros([m, cols]);
   const single = lib.zeros([m, cols]);
-  const scratch = lib.threadScratch(lib.kernels().f32_gemm_work_bytes(m, cols, k));
-  lib.kernels().f32_gemm_nn(single.ptr, a.ptr, b.ptr, m, cols, k, 0, false, scratch[0]);
+  const scratch = lib.threadScratch(lib.kernels().gemm_work_bytes(m, cols, k));
+  lib.kernels().gemm_nn(single.ptr, a.ptr, b.ptr, m, cols, k, 0, false, scratch[0]);
   const rows = 52; // a multiple of the microkernel's 4 rows
-  lib.runTasks("f32_gemm_nn", [
+  lib.runTasks("float32", "gemm_nn", [
     [split.ptr, a.ptr, b.ptr, rows, cols, k, 0, 0, scratch[0]],
     [split.ptr + rows * cols * 4, a.ptr + rows * k * 4, b.ptr, m - rows, cols, k, 0, 0, scratch[1]],
   ]);

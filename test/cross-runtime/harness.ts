@@ -162,6 +162,7 @@ const workerd: Runtime = {
       const port = await freePort();
       copyFileSync(join(dist, "tensorlane.js"), join(dir, "tensorlane.js"));
       copyFileSync(join(dist, "tensorlane.wasm"), join(dir, "tensorlane.wasm"));
+      copyFileSync(join(dist, "tensorlane-f64.wasm"), join(dir, "tensorlane-f64.wasm"));
       copyFileSync(join(here, "scenario.js"), join(dir, "scenario.js"));
       copyFileSync(join(here, "workerd", "worker.js"), join(dir, "worker.js"));
       writeFileSync(
@@ -177,6 +178,7 @@ const worker :Workerd.Worker = (
     (name = "tensorlane.js", esModule = embed "tensorlane.js"),
     (name = "scenario.js", esModule = embed "scenario.js"),
     (name = "tensorlane.wasm", wasm = embed "tensorlane.wasm"),
+    (name = "tensorlane-f64.wasm", wasm = embed "tensorlane-f64.wasm"),
   ],
   compatibilityDate = "2025-01-01",
 );

@@ -9,7 +9,7 @@ const arg = (globalThis.Deno ? globalThis.Deno.args : globalThis.process.argv.sl
 const threads = arg === undefined ? undefined : Number(arg);
 
 const t0 = performance.now();
-await tl.init(threads === undefined ? {} : { threads });
+await tl.init(threads === undefined ? { float64: true } : { threads, float64: true });
 const t1 = performance.now();
 const result = await scenario(tl);
 const t2 = performance.now();

@@ -8,7 +8,7 @@ import * as tl from "../../src/index.js";
 import * as ref from "./reference.js";
 import { expectNear, expectNoLeak, params, sizeOf } from "./support.js";
 
-beforeAll(() => tl.init());
+beforeAll(() => tl.init({ float64: true }));
 
 const F64 = { dtype: "float64" } as const;
 const t64 = (v: number[], shape?: number[]) => tl.tensor(v, shape ?? [v.length], F64);

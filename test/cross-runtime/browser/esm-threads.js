@@ -5,7 +5,7 @@ import { report, run } from "/cross-runtime/browser/report.js";
 import { dispatchProbe } from "/cross-runtime/dispatch-probe.js";
 
 report(
-  run(tl, () => tl.init({ threads: 2 })).then(async (result) => {
+  run(tl, () => tl.init({ threads: 2, float64: true })).then(async (result) => {
     const info = tl.runtimeInfo();
     tl.dispose();
     const dispatch = await dispatchProbe(await import("/cross-runtime/.probe/lib.js"));

@@ -2,4 +2,4 @@
 import * as tl from "/dist/tensorlane.js";
 import { report, run } from "/cross-runtime/browser/report.js";
 
-report(run(tl, () => tl.init()));
+report(run(tl, () => tl.init({ float64: true })));

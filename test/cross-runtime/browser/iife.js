@@ -2,4 +2,4 @@
 import { report, run } from "/cross-runtime/browser/report.js";
 
 const tl = globalThis.tensorlane;
-report(tl ? run(tl, () => tl.init()) : Promise.reject(new Error("the script build defined no global `tensorlane`")));
+report(tl ? run(tl, () => tl.init({ float64: true })) : Promise.reject(new Error("the script build defined no global `tensorlane`")));

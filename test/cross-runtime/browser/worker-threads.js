@@ -4,7 +4,7 @@ import { dispatchProbe } from "/cross-runtime/dispatch-probe.js";
 
 // The ESM bundle in a module Web Worker of a cross-origin isolated page, with 2 threads: the
 // library starts dist/tensorlane-worker.js (found beside the bundle) and blocks in Atomics.wait.
-run(tl, () => tl.init({ threads: 2 })).then(
+run(tl, () => tl.init({ threads: 2, float64: true })).then(
   async (result) => {
     const info = tl.runtimeInfo();
     tl.dispose();
