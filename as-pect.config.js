@@ -1,4 +1,5 @@
-// as-pect runs the kernel specs in assembly/__tests__ against their scalar twins.
+// as-pect runs the kernel specs in assembly/__tests__ against their scalar twins, with real = f32
+// (as-pect.asconfig.json); as-pect.f64.config.js runs them again with real = f64.
 export default {
   entries: ["assembly/__tests__/**/*.spec.ts"],
   include: [],

@@ -2,7 +2,7 @@
 // floating-point kernels under the same names as the core module's float32 ones. It imports the
 // core's memory and has no allocator and no static data (scripts/build-wasm.mjs checks), so
 // instantiating it writes nothing into the core's heap.
-export { f64_fill as fill, f64_scale as scale, f64_add as add, f64_mul as mul, f64_axpy as axpy, f64_relu as relu, f64_relu_backward as relu_backward } from "./f64/elementwise";
+export { fill, scale, mul, axpy, relu, relu_backward } from "./elementwise";
 export { f64_tanh as tanh, f64_tanh_backward as tanh_backward } from "./f64/activation";
 export { f64_rand_uniform as rand_uniform, f64_rand_normal as rand_normal, f64_dropout_mask as dropout_mask } from "./f64/random";
 export {

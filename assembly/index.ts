@@ -10,7 +10,7 @@ export { f64_sqrt, f64_cos_pi } from "./scalar";
 export { i32_random_permutation, f64_random_beta } from "./augment";
 // float32 kernels.
 export { f32_rand_uniform as rand_uniform, f32_rand_normal as rand_normal, f32_dropout_mask as dropout_mask } from "./random";
-export { f32_fill as fill, f32_scale as scale, f32_mul as mul, f32_axpy as axpy, f32_relu as relu, f32_relu_backward as relu_backward } from "./elementwise";
+export { fill, scale, mul, axpy, relu, relu_backward } from "./elementwise";
 export {
   f32_gemm_work_bytes as gemm_work_bytes, f32_gemm_nn as gemm_nn, f32_gemm_tn as gemm_tn, f32_gemm_nt as gemm_nt,
   f32_gemm_nn_range as gemm_nn_range, f32_gemm_tn_range as gemm_tn_range, f32_gemm_nt_range as gemm_nt_range,

@@ -33,7 +33,7 @@ const quiet = (stream) => {
 async function compile(entry, outFile, extra) {
   const restore = [quiet(process.stdout), quiet(process.stderr)];
   const { error, stderr } = await asc
-    .main([entry, "--config", "asconfig.json", "--target", target, "--bindings", "raw", "--outFile", outFile, ...extra], {
+    .main([entry, "--config", "asconfig.json", "--target", target, "--bindings", "raw", "--outFile", outFile, "--textFile", outFile.replace(/\.wasm$/, ".wat"), ...extra], {
       stdout: process.stdout,
       stderr: process.stderr,
     })

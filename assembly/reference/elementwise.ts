@@ -1,37 +1,38 @@
-// Naive scalar twins of the elementwise kernels. Never exported from the module: the as-pect specs
-// compare each fast kernel against its twin here at awkward sizes.
+// Naive scalar twins of the elementwise kernels (both dtypes, over `real`). Never exported from
+// the module: the as-pect specs compare each fast kernel against its twin here at awkward sizes.
+import { SHIFT } from "../real";
 
-export function f32_fill__scalar(y: usize, n: usize, value: f32): void {
-  for (let i: usize = 0; i < n; i++) store<f32>(y + (i << 2), value);
+export function fill__scalar(y: usize, n: usize, value: real): void {
+  for (let i: usize = 0; i < n; i++) store<real>(y + (i << SHIFT), value);
 }
 
-export function f32_copy__scalar(y: usize, x: usize, n: usize): void {
-  for (let i: usize = 0; i < n; i++) store<f32>(y + (i << 2), load<f32>(x + (i << 2)));
+export function copy__scalar(y: usize, x: usize, n: usize): void {
+  for (let i: usize = 0; i < n; i++) store<real>(y + (i << SHIFT), load<real>(x + (i << SHIFT)));
 }
 
-export function f32_scale__scalar(y: usize, x: usize, n: usize, alpha: f32): void {
-  for (let i: usize = 0; i < n; i++) store<f32>(y + (i << 2), alpha * load<f32>(x + (i << 2)));
+export function scale__scalar(y: usize, x: usize, n: usize, alpha: real): void {
+  for (let i: usize = 0; i < n; i++) store<real>(y + (i << SHIFT), alpha * load<real>(x + (i << SHIFT)));
 }
 
-export function f32_mul__scalar(y: usize, a: usize, b: usize, n: usize): void {
-  for (let i: usize = 0; i < n; i++) store<f32>(y + (i << 2), load<f32>(a + (i << 2)) * load<f32>(b + (i << 2)));
+export function mul__scalar(y: usize, a: usize, b: usize, n: usize): void {
+  for (let i: usize = 0; i < n; i++) store<real>(y + (i << SHIFT), load<real>(a + (i << SHIFT)) * load<real>(b + (i << SHIFT)));
 }
 
-export function f32_axpy__scalar(y: usize, x: usize, n: usize, alpha: f32): void {
+export function axpy__scalar(y: usize, x: usize, n: usize, alpha: real): void {
   for (let i: usize = 0; i < n; i++) {
-    store<f32>(y + (i << 2), load<f32>(y + (i << 2)) + alpha * load<f32>(x + (i << 2)));
+    store<real>(y + (i << SHIFT), load<real>(y + (i << SHIFT)) + alpha * load<real>(x + (i << SHIFT)));
   }
 }
 
-export function f32_relu__scalar(y: usize, x: usize, n: usize): void {
+export function relu__scalar(y: usize, x: usize, n: usize): void {
   for (let i: usize = 0; i < n; i++) {
-    const v = load<f32>(x + (i << 2));
-    store<f32>(y + (i << 2), v <= 0 ? 0 : v);
+    const v = load<real>(x + (i << SHIFT));
+    store<real>(y + (i << SHIFT), v <= 0 ? 0 : v);
   }
 }
 
-export function f32_relu_backward__scalar(dx: usize, dy: usize, x: usize, n: usize): void {
+export function relu_backward__scalar(dx: usize, dy: usize, x: usize, n: usize): void {
   for (let i: usize = 0; i < n; i++) {
-    store<f32>(dx + (i << 2), load<f32>(x + (i << 2)) > 0 ? load<f32>(dy + (i << 2)) : 0);
+    store<real>(dx + (i << SHIFT), load<real>(x + (i << SHIFT)) > 0 ? load<real>(dy + (i << SHIFT)) : 0);
   }
 }

@@ -1,36 +1,5 @@
-// Naive scalar twins of the f64 SIMD kernels (f64/elementwise.ts, f64/activation.ts,
-// f64/reduce.ts): one element at a time, the same operations, so the same bits. Test-only.
-
-export function f64_fill__scalar(y: usize, n: usize, value: f64): void {
-  for (let i: usize = 0; i < n; i++) store<f64>(y + (i << 3), value);
-}
-
-export function f64_scale__scalar(y: usize, x: usize, n: usize, alpha: f64): void {
-  for (let i: usize = 0; i < n; i++) store<f64>(y + (i << 3), load<f64>(x + (i << 3)) * alpha);
-}
-
-export function f64_add__scalar(y: usize, a: usize, b: usize, n: usize): void {
-  for (let i: usize = 0; i < n; i++) store<f64>(y + (i << 3), load<f64>(a + (i << 3)) + load<f64>(b + (i << 3)));
-}
-
-export function f64_mul__scalar(y: usize, a: usize, b: usize, n: usize): void {
-  for (let i: usize = 0; i < n; i++) store<f64>(y + (i << 3), load<f64>(a + (i << 3)) * load<f64>(b + (i << 3)));
-}
-
-export function f64_axpy__scalar(y: usize, x: usize, n: usize, alpha: f64): void {
-  for (let i: usize = 0; i < n; i++) store<f64>(y + (i << 3), load<f64>(y + (i << 3)) + alpha * load<f64>(x + (i << 3)));
-}
-
-export function f64_relu__scalar(y: usize, x: usize, n: usize): void {
-  for (let i: usize = 0; i < n; i++) {
-    const v = load<f64>(x + (i << 3));
-    store<f64>(y + (i << 3), v <= 0 ? 0 : v);
-  }
-}
-
-export function f64_relu_backward__scalar(dx: usize, dy: usize, x: usize, n: usize): void {
-  for (let i: usize = 0; i < n; i++) store<f64>(dx + (i << 3), load<f64>(x + (i << 3)) > 0 ? load<f64>(dy + (i << 3)) : 0);
-}
+// Naive scalar twins of the f64 SIMD kernels (f64/activation.ts, f64/reduce.ts): one element at
+// a time, the same operations, so the same bits. Test-only.
 
 export function f64_tanh_backward__scalar(dx: usize, dy: usize, y: usize, n: usize): void {
   for (let i: usize = 0; i < n; i++) {
