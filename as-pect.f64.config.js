@@ -5,5 +5,12 @@ import base from "./as-pect.config.js";
 
 export default {
   ...base,
-  entries: ["assembly/__tests__/elementwise.spec.ts"],
+  entries: [
+    "assembly/__tests__/activation.spec.ts",
+    "assembly/__tests__/elementwise.spec.ts",
+    "assembly/__tests__/loss.spec.ts",
+    "assembly/__tests__/optim.spec.ts",
+    "assembly/__tests__/random.spec.ts",
+    "assembly/__tests__/reduce.spec.ts",
+  ],
 };

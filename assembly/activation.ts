@@ -1,4 +1,6 @@
-// Smooth activations. tanh is computed in f64 lanes (f64x2) from an expm1 whose error is far below
+// Smooth activations over `real` (see real.ts).
+//
+// float32 tanh is computed in f64 lanes (f64x2) from an expm1 whose error is far below
 // float32's resolution, so the rounded f32 result is within about 0.5 ulp of the true tanh (nearly
 // always the correctly rounded value), identical in every engine (IEEE f64 ops only, no fused
 // multiply-add), and no slower than it needs to be: two f64x2 evaluations per four f32 values.
@@ -8,6 +10,8 @@
 //   expm1(t) = t + t^2/2! + ... + t^11/11!   (Taylor; truncation < 2e-14 relative on |t| <= 0.35)
 // |x| is clamped to 10 first (tanh(10) rounds to 1 in f32), which keeps 2^k a normal number;
 // the sign is put back at the end, so tanh(-0) = -0, and NaN stays NaN.
+
+import { FLOAT32, LANES, SHIFT } from "./real";
 
 const CLAMP: f64 = 10.0;
 const INV_LN2: f64 = 1.4426950408889634;
@@ -54,8 +58,22 @@ const ROUNDER: f64 = 6755399441055744.0;
   return v128.or(v128.andnot(r, sign), v128.and(v, sign));
 }
 
-/** y[i] = tanh(x[i]). y, x: (n); y may alias x. */
-export function f32_tanh(y: usize, x: usize, n: usize): void {
+/**
+ * y[i] = tanh(x[i]). y, x: (n); y may alias x.
+ * float32: four lanes at a time through tanh4 above. float64: one value at a time from musl's
+ * expm1 (compiled into the module), tanh(|x|) = -e / (2 + e) with e = expm1(-2|x|), the sign put
+ * back at the end: within a few ulp of the true value, which the Taylor polynomial above is not
+ * at f64 precision (its truncation, 2e-14, is fine only below f32's resolution).
+ */
+export function tanh(y: usize, x: usize, n: usize): void {
+  if (!FLOAT32) {
+    for (let i: usize = 0; i < n; i++) {
+      const v = load<f64>(x + (i << 3));
+      const e = Math.expm1(-2.0 * Math.abs(v));
+      store<f64>(y + (i << 3), copysign<f64>(-e / (2.0 + e), v));
+    }
+    return;
+  }
   let i: usize = 0;
   for (; i + 4 <= n; i += 4) v128.store(y + (i << 2), tanh4(v128.load(x + (i << 2))));
   if (i < n) {
@@ -72,17 +90,17 @@ export function f32_tanh(y: usize, x: usize, n: usize): void {
 }
 
 /** dx[i] = dy[i] * (1 - y[i]^2), y = tanh(x) the forward output. dx, dy, y: (n); dx may alias dy. */
-export function f32_tanh_backward(dx: usize, dy: usize, y: usize, n: usize): void {
-  const one = f32x4.splat(1.0);
+export function tanh_backward(dx: usize, dy: usize, y: usize, n: usize): void {
+  const one = v128.splat<real>(1.0);
   let i: usize = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = i << 2;
+  for (; i + LANES <= n; i += LANES) {
+    const o = i << SHIFT;
     const t = v128.load(y + o);
-    v128.store(dx + o, f32x4.mul(v128.load(dy + o), f32x4.sub(one, f32x4.mul(t, t))));
+    v128.store(dx + o, v128.mul<real>(v128.load(dy + o), v128.sub<real>(one, v128.mul<real>(t, t))));
   }
   for (; i < n; i++) {
-    const o = i << 2;
-    const t = load<f32>(y + o);
-    store<f32>(dx + o, load<f32>(dy + o) * (<f32>1.0 - t * t));
+    const o = i << SHIFT;
+    const t = load<real>(y + o);
+    store<real>(dx + o, load<real>(dy + o) * (<real>1.0 - t * t));
   }
 }

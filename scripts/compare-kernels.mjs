@@ -1,19 +1,24 @@
 #!/usr/bin/env node
 // Compares the core module's code with the one an earlier revision builds: for each export, the
 // function bodies it reaches, in the release build's text format with every name erased.
-//   node scripts/compare-kernels.mjs <git-revision> [--module core|f64]
+//   node scripts/compare-kernels.mjs <git-revision> [--module core|f64] [--show EXPORT]
 // Equal bodies are the same instructions in the same order, hence the same bits in every engine:
 // the proof that a rewrite of a kernel's source (e.g. over the element type `real`) left the
 // float32 kernels exactly as they were. Prints the exports whose code differs; exits 1 if any.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+// A difference is not always a change of bits: Binaryen may declare locals in another order or
+// schedule independent instructions differently. `--show EXPORT` prints the instruction diff
+// (diff -u of the name-erased text) to judge; the kernel specs and the pinned scenario hash decide.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const [revision] = process.argv.slice(2).filter((a) => !a.startsWith("--"));
-const which = process.argv.includes("--module") ? process.argv[process.argv.indexOf("--module") + 1] : "core";
+const [revision] = process.argv.slice(2).filter((a, i, all) => !a.startsWith("--") && !(i > 0 && all[i - 1].startsWith("--")));
+const option = (name) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const which = option("--module") ?? "core";
+const show = option("--show");
 if (!revision) {
   console.error("usage: node scripts/compare-kernels.mjs <git-revision> [--module core|f64]");
   process.exit(2);
@@ -69,4 +74,12 @@ console.log(`${which} module against ${revision}: ${now.size - added.length - di
 if (differ.length) console.log(`  differ: ${differ.join(", ")}`);
 if (added.length) console.log(`  new: ${added.join(", ")}`);
 if (removed.length) console.log(`  gone: ${removed.join(", ")}`);
+if (show !== undefined) {
+  if (!before.has(show) || !now.has(show)) throw new Error(`--show: ${show} is not an export of both builds`);
+  const dir = mkdtempSync(join(tmpdir(), "tensorlane-kernels-diff-"));
+  writeFileSync(join(dir, "before.wat"), before.get(show) + "\n");
+  writeFileSync(join(dir, "now.wat"), now.get(show) + "\n");
+  spawnSync("diff", ["-u", join(dir, "before.wat"), join(dir, "now.wat")], { stdio: "inherit" });
+  rmSync(dir, { recursive: true, force: true });
+}
 process.exit(differ.length ? 1 : 0);

@@ -21,7 +21,7 @@ function lossDims(fn: string, scores: Tensor): [number, number] {
 export function softmaxLoss(scores: Tensor, y: Targets): [number, Tensor] {
   const fn = "softmaxLoss";
   const [N, C] = lossDims(fn, scores);
-  const targets = targetsToWasm(fn, y, N, C);
+  const targets = targetsToWasm(fn, y, N, C, scores.dtype);
   const dscores = empty([N, C], fn, scores.dtype);
   const loss = softmaxLossKernel(targets, dscores.ptr, scores.ptr, N, C, scores.dtype);
   return [loss, dscores];

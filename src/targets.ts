@@ -3,7 +3,7 @@
 // loss itself runs in wasm.
 import { labelsToWasm, type Labels } from "./labels.js";
 import { softmaxLossRows } from "./ops/loss.js";
-import { f32, kernels } from "./runtime.js";
+import { realKernels } from "./runtime.js";
 import { Tensor, checkTensor, type DType } from "./tensor.js";
 import { shapeString } from "./validate.js";
 
@@ -13,7 +13,7 @@ export type Targets = Labels | Tensor;
 /** How far a soft-label row may sum from 1 (f32 rounding of mixed one-hots is ~1e-7). */
 export const SOFT_LABEL_SUM_TOLERANCE = 1e-4;
 
-/** Targets as a kernel sees them: a pointer to i32 labels (N) or to f32 probabilities (N, C). */
+/** Targets as a kernel sees them: a pointer to i32 labels (N) or to probabilities (N, C) in the scores' dtype. */
 export interface WasmTargets {
   soft: boolean;
   ptr: number;
@@ -21,15 +21,18 @@ export interface WasmTargets {
 
 /**
  * Checks soft labels: shape (n, classes), every value finite and >= 0, every row summing to 1
- * within SOFT_LABEL_SUM_TOLERANCE (the gradient (softmax - y) / N is the loss's gradient only then).
+ * within SOFT_LABEL_SUM_TOLERANCE (the gradient (softmax - y) / N is the loss's gradient only then),
+ * and, when `dtype` is given, the scores' dtype (the kernel reads both as one element type).
  */
-export function checkSoftLabels(fn: string, y: Tensor, n: number, classes: number): Tensor {
+export function checkSoftLabels(fn: string, y: Tensor, n: number, classes: number, dtype?: DType): Tensor {
   checkTensor(fn, "y", y);
-  if (y.dtype !== "float32") throw new TypeError(`${fn}: soft labels y must be a float32 tensor (got ${y.dtype}); float64 runs take integer labels`);
+  if (dtype !== undefined && y.dtype !== dtype) {
+    throw new TypeError(`${fn}: soft labels y are ${y.dtype} but the scores are ${dtype}; give y the scores' dtype`);
+  }
   if (y.shape.length !== 2 || y.shape[0] !== n || y.shape[1] !== classes) {
     throw new RangeError(`${fn}: soft labels y must have shape [${n}, ${classes}] (rows of class probabilities; got ${shapeString(y.shape)})`);
   }
-  const view = f32();
+  const view = y.view();
   const start = y.offset;
   for (let i = 0; i < n; i++) {
     let sum = 0;
@@ -47,18 +50,14 @@ export function checkSoftLabels(fn: string, y: Tensor, n: number, classes: numbe
   return y;
 }
 
-/** Validates targets for n rows of `classes` scores and hands the kernel a pointer. */
-export function targetsToWasm(fn: string, y: unknown, n: number, classes: number): WasmTargets {
-  if (y instanceof Tensor) return { soft: true, ptr: checkSoftLabels(fn, y, n, classes).ptr };
+/** Validates targets for n rows of `classes` scores of `dtype` and hands the kernel a pointer. */
+export function targetsToWasm(fn: string, y: unknown, n: number, classes: number, dtype: DType): WasmTargets {
+  if (y instanceof Tensor) return { soft: true, ptr: checkSoftLabels(fn, y, n, classes, dtype).ptr };
   return { soft: false, ptr: labelsToWasm(fn, y, n, classes) };
 }
 
-/**
- * Mean softmax cross-entropy of scores (n, c) against targets; writes dscores (n, c) unless 0.
- * Soft labels have a float32 kernel only: float64 scores with soft labels are refused.
- */
-export function softmaxLossKernel(t: WasmTargets, dscores: number, scores: number, n: number, c: number, dtype: DType = "float32"): number {
-  if (t.soft && dtype !== "float32") throw new TypeError("softmaxLoss: soft labels work with float32 scores only (got float64 scores); use integer labels");
+/** Mean softmax cross-entropy of scores (n, c) against targets; writes dscores (n, c) unless 0. */
+export function softmaxLossKernel(t: WasmTargets, dscores: number, scores: number, n: number, c: number, dtype: DType): number {
   // Integer labels go through the row-split op (threads); soft labels are one call.
-  return t.soft ? kernels().softmax_loss_soft(dscores, scores, t.ptr, n, c) : softmaxLossRows(dscores, scores, t.ptr, n, c, dtype);
+  return t.soft ? realKernels(dtype).softmax_loss_soft(dscores, scores, t.ptr, n, c) : softmaxLossRows(dscores, scores, t.ptr, n, c, dtype);
 }

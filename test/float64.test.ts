@@ -259,6 +259,39 @@ describe("float64 layers against the course formulas in plain float64 JS", () =>
     });
   });
 
+  it("softmaxLoss with soft labels in float64: loss and dscores against the float64 formula; float32 labels with float64 scores are a TypeError", () => {
+    tl.tidy(() => {
+      const [N, C] = [6, 5];
+      const scores = tl.tensor(arr(randn64([N, C], 60)).map((v) => 3 * v), [N, C], F64);
+      // Rows mixing two classes 0.3 / 0.7 (mixup-style), exactly representable sums.
+      const soft = new Float64Array(N * C);
+      for (let n = 0; n < N; n++) {
+        soft[n * C + (n % C)] += 0.3;
+        soft[n * C + ((n + 2) % C)] += 0.7;
+      }
+      const y = tl.tensor(soft, [N, C], F64);
+      const [loss, d] = tl.softmaxLoss(scores, y);
+      const s = arr(scores);
+      let want = 0;
+      const dWant = new Array<number>(N * C);
+      for (let n = 0; n < N; n++) {
+        const row = s.slice(n * C, n * C + C);
+        const top = Math.max(...row);
+        const sum = row.reduce((t, v) => t + Math.exp(v - top), 0);
+        for (let c = 0; c < C; c++) {
+          const logP = row[c] - top - Math.log(sum);
+          want -= (soft[n * C + c] * logP) / N;
+          dWant[n * C + c] = (Math.exp(logP) - soft[n * C + c]) / N;
+        }
+      }
+      expectBelow("soft-label loss", Math.abs(loss - want) / Math.abs(want), FORWARD);
+      expectBelow("soft-label dscores", relTo(arr(d), dWant), GRADIENT);
+      expect(d.dtype).toBe("float64");
+      const y32 = tl.tensor(soft, [N, C]);
+      expect(() => tl.softmaxLoss(scores, y32)).toThrow(/softmaxLoss: soft labels y are float32 but the scores are float64/);
+    });
+  });
+
   it("softmaxLoss and svmLoss: loss and dscores", () => {
     tl.tidy(() => {
       const [N, C] = [7, 5];

@@ -69,3 +69,21 @@ export function copyReals(dst: usize, src: usize, n: i32): void {
 
 /** The dtype's name, for messages that must say which run failed. */
 export const DTYPE: string = FLOAT32 ? "float32" : "float64";
+
+/** A zeroed buffer of n i32 (labels, indices) plus a guard word. */
+export function ints(n: i32): usize {
+  const p = heap.alloc((<usize>n + 1) << 2);
+  memory.fill(p, 0, <usize>n << 2);
+  store<i32>(p + (<usize>n << 2), 0x5a5a5a5a);
+  return p;
+}
+
+export function intsGuardIntact(p: usize, n: i32): bool {
+  return load<i32>(p + (<usize>n << 2)) == 0x5a5a5a5a;
+}
+
+/** The first i with a[i] != b[i] over n i32, or -1. */
+export function firstIntDifference(a: usize, b: usize, n: i32): i32 {
+  for (let i = 0; i < n; i++) if (load<i32>(a + (<usize>i << 2)) != load<i32>(b + (<usize>i << 2))) return i;
+  return -1;
+}

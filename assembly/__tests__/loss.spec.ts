@@ -1,24 +1,26 @@
-import { f32_softmax_loss_soft } from "../loss";
-import { f32_softmax_loss, f32_svm_loss } from "./whole";
-import { f32_softmax_loss__f64, f32_softmax_loss_soft__f64, f32_svm_loss__scalar } from "../reference/loss";
-import { pattern, buffer, firstDifference, guardIntact } from "./helpers";
+import { softmax_loss_soft } from "../loss";
+import { FLOAT32, SHIFT } from "../real";
+import { softmax_loss, svm_loss } from "./whole";
+import { softmax_loss__f64, softmax_loss_soft__f64, svm_loss__scalar } from "../reference/loss";
+import { DTYPE, pattern, buffer, firstDifference, guardIntact, ints } from "./helpers";
 
 // Rows (N) and classes (C): below, at and above the 4-lane width, odd, and 17.
 const DIMS: i32[] = [1, 2, 3, 4, 5, 7, 17];
-const EPS24: f64 = 5.960464477539063e-8; // 2^-24, the unit roundoff of f32
+/** The unit roundoff of `real`: 2^-24 (f32) or 2^-53 (f64). */
+const UNIT: f64 = FLOAT32 ? 5.960464477539063e-8 : 1.1102230246251565e-16;
 
 function near(name: string, got: f64, want: f64, tol: f64): void {
   const err = Math.abs(got - want);
-  expect<bool>(err <= tol).toBe(true, name + ": got " + got.toString() + " want " + want.toString() + " err " + err.toString() + " tol " + tol.toString());
+  expect<bool>(err <= tol).toBe(true, DTYPE + " " + name + ": got " + got.toString() + " want " + want.toString() + " err " + err.toString() + " tol " + tol.toString());
 }
 
 /** Scores in [-scale, scale) plus a per-row shift (shift * ((i mod 3) - 1)). scores: (n, c) */
-function scoresOf(n: i32, c: i32, salt: i32, scale: f32, shift: f32): usize {
+function scoresOf(n: i32, c: i32, salt: i32, scale: real, shift: real): usize {
   const p = pattern(n * c, salt);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < c; j++) {
-      const o = <usize>(i * c + j) << 2;
-      store<f32>(p + o, load<f32>(p + o) * scale + shift * <f32>(i % 3 - 1));
+      const o = <usize>(i * c + j) << SHIFT;
+      store<real>(p + o, load<real>(p + o) * scale + shift * <real>(i % 3 - 1));
     }
   }
   return p;
@@ -27,65 +29,69 @@ function scoresOf(n: i32, c: i32, salt: i32, scale: f32, shift: f32): usize {
 /** Scores that are multiples of 0.5 in [-2, 2]: many margins s_j - s_y + 1 are exactly 0. */
 function coarseScores(n: i32, c: i32, salt: i32): usize {
   const p = pattern(n * c, salt);
-  for (let k = 0; k < n * c; k++) store<f32>(p + (<usize>k << 2), Mathf.round(load<f32>(p + (<usize>k << 2)) * 4) / 2);
+  for (let k = 0; k < n * c; k++) store<real>(p + (<usize>k << SHIFT), <real>Math.round(<f64>load<real>(p + (<usize>k << SHIFT)) * 4) / 2);
   return p;
 }
 
 /** Labels y[i] = (7 i + 3) mod c: every class position, first and last included. y: i32 (n) */
 function labelsOf(n: i32, c: i32): usize {
-  const y = buffer(n);
+  const y = ints(n);
   for (let i = 0; i < n; i++) store<i32>(y + (<usize>i << 2), (7 * i + 3) % c);
   return y;
 }
 
-function setF32(p: usize, values: f32[]): void {
-  for (let i = 0; i < values.length; i++) store<f32>(p + (<usize>i << 2), values[i]);
+function setReals(p: usize, values: real[]): void {
+  for (let i = 0; i < values.length; i++) store<real>(p + (<usize>i << SHIFT), values[i]);
+}
+
+function realAt(p: usize, k: i32): f64 {
+  return <f64>load<real>(p + (<usize>k << SHIFT));
 }
 
 /**
- * Softmax kernel (f32, Mathf exp/log) against the f64 twin. Error budget, per row, in units of
- * 2^-24: the f32 sum of c exponentials (each within 1 ulp) is off by at most about c + 1 relative,
+ * Softmax kernel (in `real`, musl's exp/log) against the f64 twin. Error budget, per row, in units
+ * of UNIT (2^-24 in float32; in float64 the twin computes almost what the kernel does): the sum of c exponentials (each within 1 ulp) is off by at most about c + 1 relative,
  * log adds 1 ulp of log(sum), and s_y - max is rounded once (1 ulp of |s_y - max|); both of those
  * are at most the row's loss L_i. So |loss error| <= 2^-24 (c + 2 + 2 L), allowed twice that.
  * Gradient: exp(s - max) carries the rounding of s - max (relative 2^-24 |s - max| <= 2^-24 gap),
  * then the sum's error, the reciprocal, the product, the "- 1" and the 1/N scaling: at most about
  * 2^-24 (c + 6 + gap) / N per element; allowed twice that.
  */
-function softmaxCase(n: i32, c: i32, salt: i32, scale: f32, shift: f32): void {
+function softmaxCase(n: i32, c: i32, salt: i32, scale: real, shift: real): void {
   const tag = " n=" + n.toString() + " c=" + c.toString() + " scale=" + scale.toString() + " shift=" + shift.toString();
   const s = scoresOf(n, c, salt, scale, shift), y = labelsOf(n, c);
   const da = buffer(n * c), db = buffer(n * c);
-  const got = f32_softmax_loss(da, s, y, n, c);
-  const want = f32_softmax_loss__f64(db, s, y, n, c);
-  near("softmax loss" + tag, got, want, 2 * EPS24 * (<f64>c + 2 + 2 * want));
+  const got = softmax_loss(da, s, y, n, c);
+  const want = softmax_loss__f64(db, s, y, n, c);
+  near("softmax loss" + tag, got, want, 2 * UNIT * (<f64>c + 2 + 2 * want));
   const gap: f64 = 2 * <f64>scale;
-  const tol = 2 * EPS24 * (<f64>c + 6 + gap) / <f64>n;
+  const tol = 2 * UNIT * (<f64>c + 6 + gap) / <f64>n;
   let worst: f64 = 0, at = -1;
   for (let k = 0; k < n * c; k++) {
-    const e = Math.abs(<f64>load<f32>(da + (<usize>k << 2)) - <f64>load<f32>(db + (<usize>k << 2)));
+    const e = Math.abs(realAt(da, k) - realAt(db, k));
     if (!(e <= worst)) { worst = e; at = k; }
   }
-  expect<bool>(worst <= tol).toBe(true, "softmax dscores" + tag + " max err " + worst.toString() + " at " + at.toString() + " tol " + tol.toString());
+  expect<bool>(worst <= tol).toBe(true, DTYPE + " softmax dscores" + tag + " max err " + worst.toString() + " at " + at.toString() + " tol " + tol.toString());
   expect<bool>(guardIntact(da, n * c)).toBe(true, "softmax dscores" + tag + " wrote past the end");
   // Without a gradient buffer the loss is the same number.
-  expect<f64>(f32_softmax_loss(0, s, y, n, c)).toBe(got, "softmax loss without dscores" + tag);
+  expect<f64>(softmax_loss(0, s, y, n, c)).toBe(got, "softmax loss without dscores" + tag);
 }
 
-/** SVM kernel against its f32 twin: same margins, same f64 summation order, so bit-exact. */
+/** SVM kernel against its twin in `real`: same margins, same f64 summation order, so bit-exact. */
 function svmCase(n: i32, c: i32, s: usize, label: string): void {
   const tag = " " + label + " n=" + n.toString() + " c=" + c.toString();
   const y = labelsOf(n, c);
   const da = buffer(n * c), db = buffer(n * c);
-  const got = f32_svm_loss(da, s, y, n, c);
-  const want = f32_svm_loss__scalar(db, s, y, n, c);
+  const got = svm_loss(da, s, y, n, c);
+  const want = svm_loss__scalar(db, s, y, n, c);
   expect<f64>(got).toBe(want, "svm loss" + tag);
   const at = firstDifference(da, db, n * c);
   expect<i32>(at).toBe(-1, "svm dscores" + tag + " differs at " + at.toString());
   expect<bool>(guardIntact(da, n * c)).toBe(true, "svm dscores" + tag + " wrote past the end");
-  expect<f64>(f32_svm_loss(0, s, y, n, c)).toBe(got, "svm loss without dscores" + tag);
+  expect<f64>(svm_loss(0, s, y, n, c)).toBe(got, "svm loss without dscores" + tag);
 }
 
-describe("softmax loss vs f64 twin", () => {
+describe("softmax loss vs f64 twin, " + DTYPE, () => {
   it("n, c in 1, 2, 3, 4, 5, 7, 17; n = 64 c = 10; n = 3 c = 1000", () => {
     for (let a = 0; a < DIMS.length; a++) {
       for (let b = 0; b < DIMS.length; b++) softmaxCase(DIMS[a], DIMS[b], a * 13 + b, 4, 0);
@@ -98,7 +104,7 @@ describe("softmax loss vs f64 twin", () => {
     softmaxCase(17, 17, 4, 4, 1000);
   });
   it("huge gaps: probabilities below the f32 range still give a finite loss", () => {
-    // Gaps up to 120: exp(-120) is 0 in f32, yet the loss is log(sum) - (s_y - max), never log(0).
+    // Gaps up to 120: exp(-120) is 0 in f32 (tiny in f64), yet the loss is log(sum) - (s_y - max), never log(0).
     softmaxCase(7, 5, 5, 60, 0);
     softmaxCase(17, 3, 6, 60, 0);
   });
@@ -110,17 +116,17 @@ describe("softmax loss vs f64 twin", () => {
     // loss = (0.407605964 + 1.098612289) / 2 = 0.753109127.
     // dscores = (p - onehot(y)) / 2 = [[0.0450152866, 0.122364236, -0.167379522],
     //                                  [-0.333333333, 0.166666667, 0.166666667]].
-    const s = buffer(6), y = buffer(2), d = buffer(6);
-    setF32(s, [1, 2, 3, 1, 1, 1]);
+    const s = buffer(6), y = ints(2), d = buffer(6);
+    setReals(s, [1, 2, 3, 1, 1, 1]);
     store<i32>(y, 2); store<i32>(y + 4, 0);
-    near("loss", f32_softmax_loss(d, s, y, 2, 3), 0.753109127, 1e-6);
+    near("loss", softmax_loss(d, s, y, 2, 3), 0.753109127, 1e-6);
     const want: f64[] = [0.0450152866, 0.122364236, -0.167379522, -0.333333333, 0.166666667, 0.166666667];
-    for (let k = 0; k < 6; k++) near("dscores[" + k.toString() + "]", <f64>load<f32>(d + (<usize>k << 2)), want[k], 1e-7);
+    for (let k = 0; k < 6; k++) near("dscores[" + k.toString() + "]", realAt(d, k), want[k], 1e-7);
     expect<bool>(guardIntact(d, 6)).toBe(true);
   });
 });
 
-describe("SVM loss vs scalar twin (bit-exact)", () => {
+describe("SVM loss vs scalar twin (bit-exact), " + DTYPE, () => {
   it("n, c in 1, 2, 3, 4, 5, 7, 17, smooth and coarse (exact-zero margins); n = 64 c = 10; n = 3 c = 1000", () => {
     for (let a = 0; a < DIMS.length; a++) {
       for (let b = 0; b < DIMS.length; b++) {
@@ -138,29 +144,29 @@ describe("SVM loss vs scalar twin (bit-exact)", () => {
     // loss = (3 + 0.5) / 2 = 1.75
     // dscores: 1/N on each active margin, -(active count)/N on the label:
     //   [[-0.5, 0, 0.5], [0.5, 0, -0.5]]
-    const s = buffer(6), y = buffer(2), d = buffer(6);
-    setF32(s, [3, 2, 5, 1.5, -1, 2]);
+    const s = buffer(6), y = ints(2), d = buffer(6);
+    setReals(s, [3, 2, 5, 1.5, -1, 2]);
     store<i32>(y, 0); store<i32>(y + 4, 2);
-    expect<f64>(f32_svm_loss(d, s, y, 2, 3)).toBe(1.75);
-    const want: f32[] = [-0.5, 0, 0.5, 0.5, 0, -0.5];
-    for (let k = 0; k < 6; k++) expect<f32>(load<f32>(d + (<usize>k << 2))).toBe(want[k], "dscores[" + k.toString() + "]");
+    expect<f64>(svm_loss(d, s, y, 2, 3)).toBe(1.75);
+    const want: f64[] = [-0.5, 0, 0.5, 0.5, 0, -0.5];
+    for (let k = 0; k < 6; k++) expect<f64>(realAt(d, k)).toBe(want[k], "dscores[" + k.toString() + "]");
     expect<bool>(guardIntact(d, 6)).toBe(true);
   });
 });
 
 /** Soft labels: row i mixes classes (7i + 3) mod c and (3i + 1) mod c with weights w, 1 - w. y: (n, c) */
-function softLabelsOf(n: i32, c: i32, w: f32): usize {
+function softLabelsOf(n: i32, c: i32, w: real): usize {
   const y = buffer(n * c);
   for (let i = 0; i < n; i++) {
     const a = (7 * i + 3) % c, b = (3 * i + 1) % c;
     const o = <usize>i * <usize>c;
-    store<f32>(y + ((o + <usize>a) << 2), load<f32>(y + ((o + <usize>a) << 2)) + w);
-    store<f32>(y + ((o + <usize>b) << 2), load<f32>(y + ((o + <usize>b) << 2)) + (1 - w));
+    store<real>(y + ((o + <usize>a) << SHIFT), load<real>(y + ((o + <usize>a) << SHIFT)) + w);
+    store<real>(y + ((o + <usize>b) << SHIFT), load<real>(y + ((o + <usize>b) << SHIFT)) + (1 - w));
   }
   return y;
 }
 
-describe("softmax loss with soft labels", () => {
+describe("softmax loss with soft labels, " + DTYPE, () => {
   it("vs f64 twin: n, c in 1, 2, 3, 4, 5, 7, 17, mixing weight 0.3; n = 64 c = 10", () => {
     for (let a = 0; a < DIMS.length; a++) {
       for (let b = 0; b < DIMS.length; b++) {
@@ -168,15 +174,15 @@ describe("softmax loss with soft labels", () => {
         const tag = " n=" + n.toString() + " c=" + c.toString();
         const s = scoresOf(n, c, a * 13 + b, 4, 0), y = softLabelsOf(n, c, 0.3);
         const da = buffer(n * c), db = buffer(n * c);
-        const got = f32_softmax_loss_soft(da, s, y, n, c);
-        const want = f32_softmax_loss_soft__f64(db, s, y, n, c);
+        const got = softmax_loss_soft(da, s, y, n, c);
+        const want = softmax_loss_soft__f64(db, s, y, n, c);
         // As for integer labels, with the row's loss a weighted sum of two such terms.
-        near("soft loss" + tag, got, want, 2 * EPS24 * (<f64>c + 4 + 2 * want));
+        near("soft loss" + tag, got, want, 2 * UNIT * (<f64>c + 4 + 2 * want));
         let worst: f64 = 0;
-        for (let k = 0; k < n * c; k++) worst = Math.max(worst, Math.abs(<f64>load<f32>(da + (<usize>k << 2)) - <f64>load<f32>(db + (<usize>k << 2))));
-        expect<bool>(worst <= 2 * EPS24 * (<f64>c + 8 + 8) / <f64>n).toBe(true, "soft dscores" + tag + " err " + worst.toString());
+        for (let k = 0; k < n * c; k++) worst = Math.max(worst, Math.abs(realAt(da, k) - realAt(db, k)));
+        expect<bool>(worst <= 2 * UNIT * (<f64>c + 8 + 8) / <f64>n).toBe(true, "soft dscores" + tag + " err " + worst.toString());
         expect<bool>(guardIntact(da, n * c)).toBe(true);
-        expect<f64>(f32_softmax_loss_soft(0, s, y, n, c)).toBe(got, "without dscores" + tag);
+        expect<f64>(softmax_loss_soft(0, s, y, n, c)).toBe(got, "without dscores" + tag);
       }
     }
   });
@@ -186,7 +192,7 @@ describe("softmax loss with soft labels", () => {
       const s = scoresOf(n, c, a, 4, 0), y = labelsOf(n, c), soft = softLabelsOf(n, c, 1);
       // softLabelsOf with w = 1 puts 1 at (7i + 3) mod c and 0 at the other class: labelsOf's class.
       const da = buffer(n * c), db = buffer(n * c);
-      expect<f64>(f32_softmax_loss_soft(da, s, soft, n, c)).toBe(f32_softmax_loss(db, s, y, n, c));
+      expect<f64>(softmax_loss_soft(da, s, soft, n, c)).toBe(softmax_loss(db, s, y, n, c));
       expect<i32>(firstDifference(da, db, n * c)).toBe(-1);
     }
   });
@@ -195,10 +201,10 @@ describe("softmax loss with soft labels", () => {
     // loss = 0.25 * 2.407605964 + 0.75 * 0.407605964 = 0.907605964
     // dscores = p - y = [0.0900305732 - 0.25, 0.244728471, 0.665240956 - 0.75]
     const s = buffer(3), y = buffer(3), d = buffer(3);
-    setF32(s, [1, 2, 3]);
-    setF32(y, [0.25, 0, 0.75]);
-    near("loss", f32_softmax_loss_soft(d, s, y, 1, 3), 0.907605964, 1e-6);
+    setReals(s, [1, 2, 3]);
+    setReals(y, [0.25, 0, 0.75]);
+    near("loss", softmax_loss_soft(d, s, y, 1, 3), 0.907605964, 1e-6);
     const want: f64[] = [-0.1599694268, 0.244728471, -0.084759044];
-    for (let k = 0; k < 3; k++) near("dscores[" + k.toString() + "]", <f64>load<f32>(d + (<usize>k << 2)), want[k], 1e-7);
+    for (let k = 0; k < 3; k++) near("dscores[" + k.toString() + "]", realAt(d, k), want[k], 1e-7);
   });
 });

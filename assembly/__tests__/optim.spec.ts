@@ -1,24 +1,25 @@
-import { f32_sgd, f32_sgd_momentum, f32_adagrad, f32_rmsprop, f32_adam } from "../optim";
+import { sgd, sgd_momentum, adagrad, rmsprop, adam } from "../optim";
 import {
-  f32_sgd__scalar, f32_sgd_momentum__scalar, f32_adagrad__scalar, f32_rmsprop__scalar, f32_adam__scalar,
+  sgd__scalar, sgd_momentum__scalar, adagrad__scalar, rmsprop__scalar, adam__scalar,
 } from "../reference/optim";
-import { LENGTHS, pattern, buffer, firstDifference, guardIntact } from "./helpers";
+import { SHIFT } from "../real";
+import { DTYPE, LENGTHS, pattern, buffer, firstDifference, guardIntact } from "./helpers";
 
-// The update rules are elementwise and the twins use the same f32 operations in the same order,
+// The update rules are elementwise and the twins use the same operations in the same order,
 // so kernel and twin must agree to the bit, on every element (SIMD body and scalar tail), for the
 // weights and for every state array, and must leave the guard word after each array untouched.
 
-/** A guarded copy of n f32 values (buffer() puts the sentinel after the end). */
+/** A guarded copy of n values (buffer() puts the sentinel after the end). */
 function copyOf(src: usize, n: i32): usize {
   const p = buffer(n);
-  memory.copy(p, src, <usize>n << 2);
+  memory.copy(p, src, <usize>n << SHIFT);
   return p;
 }
 
 /** n values in [0, scale): valid second-moment state (caches and Adam's v are never negative). */
-function nonNegative(n: i32, salt: i32, scale: f32): usize {
+function nonNegative(n: i32, salt: i32, scale: real): usize {
   const p = pattern(n, salt);
-  for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), abs(load<f32>(p + (<usize>i << 2))) * scale);
+  for (let i = 0; i < n; i++) store<real>(p + (<usize>i << SHIFT), abs(load<real>(p + (<usize>i << SHIFT))) * scale);
   return p;
 }
 
@@ -26,16 +27,16 @@ function agree(name: string, n: i32, fast: usize, slow: usize): void {
   const at = firstDifference(fast, slow, n);
   let detail = "";
   if (at >= 0) {
-    detail = " kernel " + load<f32>(fast + (<usize>at << 2)).toString() + " twin " + load<f32>(slow + (<usize>at << 2)).toString();
+    detail = " kernel " + load<real>(fast + (<usize>at << SHIFT)).toString() + " twin " + load<real>(slow + (<usize>at << SHIFT)).toString();
   }
-  expect<i32>(at).toBe(-1, name + " n=" + n.toString() + " differs at " + at.toString() + detail);
-  expect<bool>(guardIntact(fast, n)).toBe(true, name + " n=" + n.toString() + " wrote past the end");
+  expect<i32>(at).toBe(-1, DTYPE + " " + name + " n=" + n.toString() + " differs at " + at.toString() + detail);
+  expect<bool>(guardIntact(fast, n)).toBe(true, DTYPE + " " + name + " n=" + n.toString() + " wrote past the end");
 }
 
 /** |got - want| <= tol, with the numbers in the message. */
 function near(name: string, got: f64, want: f64, tol: f64): void {
   const err = Math.abs(got - want);
-  expect<bool>(err <= tol).toBe(true, name + ": got " + got.toString() + " want " + want.toString() + " err " + err.toString());
+  expect<bool>(err <= tol).toBe(true, DTYPE + " " + name + ": got " + got.toString() + " want " + want.toString() + " err " + err.toString());
 }
 
 // Three consecutive steps with fresh gradients, so state written by one step feeds the next.
@@ -47,64 +48,64 @@ const STEPS = 3;
  */
 function gradient(n: i32, salt: i32): usize {
   const p = pattern(n, salt);
-  const scales: f32[] = [1, 1e-2, 1e-4, 1e-6, 1e-8];
-  for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), load<f32>(p + (<usize>i << 2)) * scales[i % 5]);
+  const scales: real[] = [1, 1e-2, 1e-4, 1e-6, 1e-8];
+  for (let i = 0; i < n; i++) store<real>(p + (<usize>i << SHIFT), load<real>(p + (<usize>i << SHIFT)) * scales[i % 5]);
   return p;
 }
 
 describe("optimizer kernels vs scalar twins, bit-exact (n in 0, 1, 3, 4, 5, 17, 1000)", () => {
-  it("f32_sgd", () => {
+  it("sgd", () => {
     for (let k = 0; k < LENGTHS.length; k++) {
       const n = LENGTHS[k];
       const w0 = pattern(n, 11);
       const wa = copyOf(w0, n), wb = copyOf(w0, n);
       for (let s = 0; s < STEPS; s++) {
         const dw = gradient(n, 12 + s);
-        f32_sgd(wa, dw, n, 1e-2); f32_sgd__scalar(wb, dw, n, 1e-2);
+        sgd(wa, dw, n, 1e-2); sgd__scalar(wb, dw, n, 1e-2);
         agree("sgd w", n, wa, wb);
       }
     }
   });
-  it("f32_sgd_momentum", () => {
+  it("sgd_momentum", () => {
     for (let k = 0; k < LENGTHS.length; k++) {
       const n = LENGTHS[k];
       const w0 = pattern(n, 21), v0 = pattern(n, 22);
       const wa = copyOf(w0, n), wb = copyOf(w0, n), va = copyOf(v0, n), vb = copyOf(v0, n);
       for (let s = 0; s < STEPS; s++) {
         const dw = gradient(n, 23 + s);
-        f32_sgd_momentum(wa, dw, va, n, 1e-2, 0.9); f32_sgd_momentum__scalar(wb, dw, vb, n, 1e-2, 0.9);
+        sgd_momentum(wa, dw, va, n, 1e-2, 0.9); sgd_momentum__scalar(wb, dw, vb, n, 1e-2, 0.9);
         agree("momentum w", n, wa, wb);
         agree("momentum v", n, va, vb);
       }
     }
   });
-  it("f32_adagrad", () => {
+  it("adagrad", () => {
     for (let k = 0; k < LENGTHS.length; k++) {
       const n = LENGTHS[k];
       const w0 = pattern(n, 31), c0 = nonNegative(n, 32, 0.5);
       const wa = copyOf(w0, n), wb = copyOf(w0, n), ca = copyOf(c0, n), cb = copyOf(c0, n);
       for (let s = 0; s < STEPS; s++) {
         const dw = gradient(n, 33 + s);
-        f32_adagrad(wa, dw, ca, n, 1e-2, 1e-5); f32_adagrad__scalar(wb, dw, cb, n, 1e-2, 1e-5);
+        adagrad(wa, dw, ca, n, 1e-2, 1e-5); adagrad__scalar(wb, dw, cb, n, 1e-2, 1e-5);
         agree("adagrad w", n, wa, wb);
         agree("adagrad cache", n, ca, cb);
       }
     }
   });
-  it("f32_rmsprop", () => {
+  it("rmsprop", () => {
     for (let k = 0; k < LENGTHS.length; k++) {
       const n = LENGTHS[k];
       const w0 = pattern(n, 41), c0 = nonNegative(n, 42, 0.5);
       const wa = copyOf(w0, n), wb = copyOf(w0, n), ca = copyOf(c0, n), cb = copyOf(c0, n);
       for (let s = 0; s < STEPS; s++) {
         const dw = gradient(n, 43 + s);
-        f32_rmsprop(wa, dw, ca, n, 1e-2, 0.99, 1e-8); f32_rmsprop__scalar(wb, dw, cb, n, 1e-2, 0.99, 1e-8);
+        rmsprop(wa, dw, ca, n, 1e-2, 0.99, 1e-8); rmsprop__scalar(wb, dw, cb, n, 1e-2, 0.99, 1e-8);
         agree("rmsprop w", n, wa, wb);
         agree("rmsprop cache", n, ca, cb);
       }
     }
   });
-  it("f32_adam (t = 1, 2, 3 from zero state; t = 6, 7, 8 and 1000, 1001, 1002 from nonzero state)", () => {
+  it("adam (t = 1, 2, 3 from zero state; t = 6, 7, 8 and 1000, 1001, 1002 from nonzero state)", () => {
     const starts: i32[] = [0, 5, 999];
     for (let q = 0; q < starts.length; q++) {
       for (let k = 0; k < LENGTHS.length; k++) {
@@ -118,8 +119,8 @@ describe("optimizer kernels vs scalar twins, bit-exact (n in 0, 1, 3, 4, 5, 17, 
         for (let s = 0; s < STEPS; s++) {
           const dw = gradient(n, 54 + s);
           const t = t0 + s + 1;
-          f32_adam(wa, dw, ma, va, n, 1e-3, 0.9, 0.999, 1e-8, <f64>t);
-          f32_adam__scalar(wb, dw, mb, vb, n, 1e-3, 0.9, 0.999, 1e-8, t);
+          adam(wa, dw, ma, va, n, 1e-3, 0.9, 0.999, 1e-8, <f64>t);
+          adam__scalar(wb, dw, mb, vb, n, 1e-3, 0.9, 0.999, 1e-8, t);
           const tag = " t=" + t.toString();
           agree("adam m" + tag, n, ma, mb);
           agree("adam v" + tag, n, va, vb);
@@ -130,18 +131,18 @@ describe("optimizer kernels vs scalar twins, bit-exact (n in 0, 1, 3, 4, 5, 17, 
   });
 });
 
-// Hand-worked steps. The numbers in the comments are exact real-number arithmetic; the kernels get
-// f32 inputs (0.1, 0.9, 0.99, 0.999, 1e-5, ... are rounded to f32, relative error <= 6e-8, except
-// that 1 - f32(0.999) is 1.3e-5 smaller than 0.001, and 1 - f32(0.99) 9.5e-7 smaller than 0.01)
-// and round each operation to f32. So: w within 1e-6 absolute (every wrong formula variant tried
+// Hand-worked steps. The numbers in the comments are exact real-number arithmetic; in float32 the
+// kernels get f32 inputs (0.1, 0.9, 0.99, 0.999, 1e-5, ... are rounded to f32, relative error
+// <= 6e-8, except that 1 - f32(0.999) is 1.3e-5 smaller than 0.001, and 1 - f32(0.99) 9.5e-7
+// smaller than 0.01) and round each operation to f32 (float64 is far closer). So: w within 1e-6 absolute (every wrong formula variant tried
 // here, e.g. eps inside the sqrt, no bias correction, t off by one, moves w by more than 1e-3),
 // state within 1e-6 relative, or 2e-5 relative where (1 - b2) enters.
 // Each case is laid out as [A, B, A, B, A, B]: both in the SIMD body (0..3) and the scalar tail (4, 5).
 
 /** Six-element array [a, b, a, b, a, b], guarded. */
-function ab(a: f32, b: f32): usize {
+function ab(a: real, b: real): usize {
   const p = buffer(6);
-  for (let i = 0; i < 6; i++) store<f32>(p + (<usize>i << 2), (i & 1) ? b : a);
+  for (let i = 0; i < 6; i++) store<real>(p + (<usize>i << SHIFT), (i & 1) ? b : a);
   return p;
 }
 
@@ -149,7 +150,7 @@ function ab(a: f32, b: f32): usize {
 function handCheck(name: string, p: usize, a: f64, b: f64, rel: f64, absTol: f64): void {
   for (let i = 0; i < 6; i++) {
     const want = (i & 1) ? b : a;
-    near(name + "[" + i.toString() + "]", <f64>load<f32>(p + (<usize>i << 2)), want, Math.max(absTol, rel * Math.abs(want)));
+    near(name + "[" + i.toString() + "]", <f64>load<real>(p + (<usize>i << SHIFT)), want, Math.max(absTol, rel * Math.abs(want)));
   }
   expect<bool>(guardIntact(p, 6)).toBe(true, name + " wrote past the end");
 }
@@ -157,14 +158,14 @@ function handCheck(name: string, p: usize, a: f64, b: f64, rel: f64, absTol: f64
 describe("optimizer steps by hand", () => {
   it("sgd: w = 1, dw = 0.5, lr = 0.1 -> 0.95; w = -2, dw = -1 -> -1.9", () => {
     const w = ab(1, -2), dw = ab(0.5, -1);
-    f32_sgd(w, dw, 6, 0.1);
+    sgd(w, dw, 6, 0.1);
     handCheck("sgd w", w, 0.95, -1.9, 0, 1e-6);
   });
   it("momentum: lr 0.1, mu 0.9", () => {
     // A: v = 0.9 * 0.2 - 0.1 * 0.5 = 0.13,  w = 1 + 0.13 = 1.13
     // B: v = 0.9 * 0 - 0.1 * (-1) = 0.1,    w = -2 + 0.1 = -1.9
     const w = ab(1, -2), dw = ab(0.5, -1), v = ab(0.2, 0);
-    f32_sgd_momentum(w, dw, v, 6, 0.1, 0.9);
+    sgd_momentum(w, dw, v, 6, 0.1, 0.9);
     handCheck("momentum v", v, 0.13, 0.1, 1e-6, 0);
     handCheck("momentum w", w, 1.13, -1.9, 0, 1e-6);
   });
@@ -173,7 +174,7 @@ describe("optimizer steps by hand", () => {
     // B: cache = 0 + (1e-3)^2 = 1e-6;   w = 0 - 0.1 * 1e-3 / (1e-3 + 1e-5) = -1e-4 / 1.01e-3 = -0.0990099009901
     //    (eps inside the sqrt would give -0.0301)
     const w = ab(1, 0), dw = ab(0.5, 1e-3), cache = ab(0.75, 0);
-    f32_adagrad(w, dw, cache, 6, 0.1, 1e-5);
+    adagrad(w, dw, cache, 6, 0.1, 1e-5);
     handCheck("adagrad cache", cache, 1, 1e-6, 1e-6, 0);
     handCheck("adagrad w", w, 0.950000499995, -0.0990099009901, 0, 1e-6);
   });
@@ -181,7 +182,7 @@ describe("optimizer steps by hand", () => {
     // A: cache = 0.99 * 1 + 0.01 * 0.25 = 0.9925; sqrt = 0.996242942259; w = 1 - 0.05 / 0.996242952259 = 0.949811439181
     // B: cache = 0.99 * 0 + 0.01 * (1e-6)^2 = 1e-14; sqrt = 1e-7; w = 0 - 1e-7 / (1e-7 + 1e-8) = -0.909090909091
     const w = ab(1, 0), dw = ab(0.5, 1e-6), cache = ab(1, 0);
-    f32_rmsprop(w, dw, cache, 6, 0.1, 0.99, 1e-8);
+    rmsprop(w, dw, cache, 6, 0.1, 0.99, 1e-8);
     handCheck("rmsprop cache", cache, 0.9925, 1e-14, 1e-6, 0);
     handCheck("rmsprop w", w, 0.949811439181, -0.909090909091, 0, 1e-6);
   });
@@ -200,11 +201,11 @@ describe("optimizer steps by hand", () => {
     //   B: m = 1.9e-7; v = 1.999e-15; mHat = 3.641918171e-7; vHat = 2.864292857e-13; sqrt = 5.351908872e-7
     //      w = -0.0509649601742 - 0.1 * 3.641918171e-7 / 5.451908872e-7 = -0.117765749717
     const w = ab(1, 0), m = ab(0.1, 0), v = ab(0.01, 0);
-    f32_adam(w, ab(0.5, 1e-6), m, v, 6, 0.1, 0.9, 0.999, 1e-8, 6);
+    adam(w, ab(0.5, 1e-6), m, v, 6, 0.1, 0.9, 0.999, 1e-8, 6);
     handCheck("adam t=6 m", m, 0.14, 1e-7, 1e-6, 0);
     handCheck("adam t=6 v", v, 0.01024, 1e-15, 2e-5, 0);
     handCheck("adam t=6 w", w, 0.977157345430, -0.0509649601742, 0, 1e-6);
-    f32_adam(w, ab(-0.25, 1e-6), m, v, 6, 0.1, 0.9, 0.999, 1e-8, 7);
+    adam(w, ab(-0.25, 1e-6), m, v, 6, 0.1, 0.9, 0.999, 1e-8, 7);
     handCheck("adam t=7 m", m, 0.101, 1.9e-7, 1e-6, 0);
     handCheck("adam t=7 v", v, 0.01029226, 1.999e-15, 2e-5, 0);
     handCheck("adam t=7 w", w, 0.961215438638, -0.117765749717, 0, 1e-6);

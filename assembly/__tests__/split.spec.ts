@@ -19,15 +19,15 @@ import {
   f32_spatial_bn_backward_sums_chunks, f32_spatial_bn_backward_dx_chunks,
 } from "../batchnorm";
 import { f32_batchnorm_forward_train__scalar, f32_batchnorm_backward__scalar } from "../reference/batchnorm";
-import { f32_sum_rows_range, f64_mean, f64_sum, f32_sum_squares, f32_sum_abs, f32_sum_squares_chunks, f32_sum_abs_chunks } from "../reduce";
-import { f32_sum_rows__scalar, f64_mean__scalar, f32_sum_squares__scalar, f32_sum_abs__scalar } from "../reference/reduce";
-import { f32_softmax_loss_rows, f32_svm_loss_rows } from "../loss";
+import { sum_rows_range, f64_mean, f64_sum, sum_squares, sum_abs, sum_squares_chunks, sum_abs_chunks } from "../reduce";
+import { sum_rows__scalar, f64_mean__scalar, sum_squares__scalar, sum_abs__scalar } from "../reference/reduce";
+import { softmax_loss_rows, svm_loss_rows } from "../loss";
 import {
   f32_batchnorm_forward_train, f32_batchnorm_forward_test, f32_batchnorm_backward,
   f32_spatial_batchnorm_forward_train, f32_spatial_batchnorm_backward, f32_spatial_batchnorm_forward_test,
-  f32_softmax_loss, f32_svm_loss,
+  softmax_loss, svm_loss,
 } from "./whole";
-import { f32_rand_uniform, f32_rand_normal, f32_dropout_mask, i32_rand_below } from "../random";
+import { rand_uniform, rand_normal, dropout_mask, i32_rand_below } from "../random";
 import { LENGTHS, pattern, buffer, firstDifference, guardIntact } from "./helpers";
 
 function same(name: string, a: usize, b: usize, n: i32): void {
@@ -419,7 +419,7 @@ describe("batch norm range and chunk entry points", () => {
 // ---------------------------------------------------------------------------------------------
 
 describe("column sums and losses by ranges", () => {
-  it("f32_sum_rows_range: column ranges give the twin's bits (rows 0, 1, 5; cols in LENGTHS)", () => {
+  it("sum_rows_range: column ranges give the twin's bits (rows 0, 1, 5; cols in LENGTHS)", () => {
     for (let r = 0; r <= 5; r += r < 1 ? 1 : 4) {
       for (let l = 0; l < LENGTHS.length; l++) {
         const cols = LENGTHS[l];
@@ -428,11 +428,11 @@ describe("column sums and losses by ranges", () => {
         memory.copy(a, y0, <usize>cols << 2);
         memory.copy(b, y0, <usize>cols << 2);
         const c = cuts(cols);
-        for (let k = 0; k + 1 < c.length; k++) f32_sum_rows_range(a, x, r, cols, true, c[k], c[k + 1]);
-        f32_sum_rows__scalar(b, x, r, cols, true);
+        for (let k = 0; k + 1 < c.length; k++) sum_rows_range(a, x, r, cols, true, c[k], c[k + 1]);
+        sum_rows__scalar(b, x, r, cols, true);
         same("sum_rows accumulate rows=" + r.toString() + " cols=" + cols.toString(), a, b, cols);
-        for (let k = 0; k + 1 < c.length; k++) f32_sum_rows_range(a, x, r, cols, false, c[k], c[k + 1]);
-        f32_sum_rows__scalar(b, x, r, cols, false);
+        for (let k = 0; k + 1 < c.length; k++) sum_rows_range(a, x, r, cols, false, c[k], c[k + 1]);
+        sum_rows__scalar(b, x, r, cols, false);
         same("sum_rows rows=" + r.toString() + " cols=" + cols.toString(), a, b, cols);
         expect<bool>(guardIntact(a, cols)).toBe(true, "sum_rows_range wrote past the end");
       }
@@ -450,10 +450,10 @@ describe("column sums and losses by ranges", () => {
         const r = cuts(n);
         for (let kind = 0; kind < 2; kind++) {
           const d1 = buffer(n * c), d2 = buffer(n * c);
-          const want = kind == 0 ? f32_softmax_loss(d1, scores, y, n, c) : f32_svm_loss(d1, scores, y, n, c);
+          const want = kind == 0 ? softmax_loss(d1, scores, y, n, c) : svm_loss(d1, scores, y, n, c);
           for (let k = 0; k + 1 < r.length; k++) {
-            if (kind == 0) f32_softmax_loss_rows(rows, d2, scores, y, n, c, r[k], r[k + 1]);
-            else f32_svm_loss_rows(rows, d2, scores, y, n, c, r[k], r[k + 1]);
+            if (kind == 0) softmax_loss_rows(rows, d2, scores, y, n, c, r[k], r[k + 1]);
+            else svm_loss_rows(rows, d2, scores, y, n, c, r[k], r[k + 1]);
           }
           const got = f64_mean(rows, n);
           expect<f64>(got).toBe(want, (kind == 0 ? "softmax" : "svm") + " loss" + tag);
@@ -476,9 +476,9 @@ describe("counter-based random kernels by ranges", () => {
         const i0 = part < 0 ? 0 : c[part], i1 = part < 0 ? n : c[part + 1];
         const dst = (part < 0 ? a : b) + (<usize>i0 << 2);
         const offset = <f64>(12345 + i0);
-        if (kind == 0) f32_rand_uniform(dst, i1 - i0, 77, offset);
-        else if (kind == 1) f32_rand_normal(dst, i1 - i0, 77, offset, 0.5, 2);
-        else if (kind == 2) f32_dropout_mask(dst, i1 - i0, 0.3, 77, offset);
+        if (kind == 0) rand_uniform(dst, i1 - i0, 77, offset);
+        else if (kind == 1) rand_normal(dst, i1 - i0, 77, offset, 0.5, 2);
+        else if (kind == 2) dropout_mask(dst, i1 - i0, 0.3, 77, offset);
         else i32_rand_below(dst, i1 - i0, 1000, 77, offset);
       }
       same("random kind " + kind.toString(), b, a, n);
@@ -495,24 +495,24 @@ describe("sums of squares and absolute values in chunks", () => {
       const chunks = (n + chunk - 1) / chunk;
       const a = heap.alloc(<usize>chunks << 3), b = heap.alloc(<usize>chunks << 3);
       for (let kind = 0; kind < 2; kind++) {
-        if (kind == 0) f32_sum_squares_chunks(a, x, n, chunk, 0, chunks);
-        else f32_sum_abs_chunks(a, x, n, chunk, 0, chunks);
+        if (kind == 0) sum_squares_chunks(a, x, n, chunk, 0, chunks);
+        else sum_abs_chunks(a, x, n, chunk, 0, chunks);
         const cut = min(1, chunks);
         for (let k = 0; k < 3; k++) {
           const q0 = k == 0 ? 0 : k == 1 ? cut : cut, q1 = k == 0 ? cut : k == 1 ? cut : chunks;
-          if (kind == 0) f32_sum_squares_chunks(b, x, n, chunk, q0, q1);
-          else f32_sum_abs_chunks(b, x, n, chunk, q0, q1);
+          if (kind == 0) sum_squares_chunks(b, x, n, chunk, q0, q1);
+          else sum_abs_chunks(b, x, n, chunk, q0, q1);
         }
         const tag = (kind == 0 ? " squares" : " abs") + " chunk=" + chunk.toString();
         for (let q = 0; q < chunks; q++) {
           const i0 = q * chunk, len = min(n, i0 + chunk) - i0;
-          const want = kind == 0 ? f32_sum_squares(x + (<usize>i0 << 2), len) : f32_sum_abs(x + (<usize>i0 << 2), len);
+          const want = kind == 0 ? sum_squares(x + (<usize>i0 << 2), len) : sum_abs(x + (<usize>i0 << 2), len);
           expect<f64>(load<f64>(a + (<usize>q << 3))).toBe(want, "chunk " + q.toString() + tag);
           expect<f64>(load<f64>(b + (<usize>q << 3))).toBe(want, "chunk ranges " + q.toString() + tag);
         }
         const total = f64_sum(a, chunks);
-        if (chunks == 1) expect<f64>(total).toBe(kind == 0 ? f32_sum_squares(x, n) : f32_sum_abs(x, n), "one chunk" + tag);
-        const exact = kind == 0 ? f32_sum_squares__scalar(x, n) : f32_sum_abs__scalar(x, n);
+        if (chunks == 1) expect<f64>(total).toBe(kind == 0 ? sum_squares(x, n) : sum_abs(x, n), "one chunk" + tag);
+        const exact = kind == 0 ? sum_squares__scalar(x, n) : sum_abs__scalar(x, n);
         expect<bool>(Math.abs(total - exact) <= 1e-6 * exact).toBe(true, "vs the exact-term twin" + tag);
       }
     }

@@ -6,29 +6,29 @@ import {
   f32_batchnorm_forward_train_range, f32_batchnorm_forward_test_range, f32_batchnorm_backward_range,
   f32_spatial_batchnorm_forward_train_range, f32_spatial_batchnorm_forward_test_range, f32_spatial_batchnorm_backward_range,
 } from "../batchnorm";
-import { f32_softmax_loss_rows, f32_svm_loss_rows } from "../loss";
-import { f32_sum_rows_range, f64_mean } from "../reduce";
+import { softmax_loss_rows, svm_loss_rows } from "../loss";
+import { sum_rows_range, f64_mean } from "../reduce";
 
 /** Mean softmax loss of n rows: the rows kernel over [0, n), then f64_mean of the row terms (as src/ops/loss.ts). */
-export function f32_softmax_loss(dscores: usize, scores: usize, y: usize, n: usize, c: usize): f64 {
+export function softmax_loss(dscores: usize, scores: usize, y: usize, n: usize, c: usize): f64 {
   const rowLoss = heap.alloc(n << 3);
-  f32_softmax_loss_rows(rowLoss, dscores, scores, y, n, c, 0, n);
+  softmax_loss_rows(rowLoss, dscores, scores, y, n, c, 0, n);
   const loss = f64_mean(rowLoss, n);
   heap.free(rowLoss);
   return loss;
 }
 
-/** Mean hinge loss of n rows, as f32_softmax_loss above. */
-export function f32_svm_loss(dscores: usize, scores: usize, y: usize, n: usize, c: usize): f64 {
+/** Mean hinge loss of n rows, as softmax_loss above. */
+export function svm_loss(dscores: usize, scores: usize, y: usize, n: usize, c: usize): f64 {
   const rowLoss = heap.alloc(n << 3);
-  f32_svm_loss_rows(rowLoss, dscores, scores, y, n, c, 0, n);
+  svm_loss_rows(rowLoss, dscores, scores, y, n, c, 0, n);
   const loss = f64_mean(rowLoss, n);
   heap.free(rowLoss);
   return loss;
 }
 
-export function f32_sum_rows(y: usize, x: usize, rows: usize, cols: usize, accumulate: bool): void {
-  f32_sum_rows_range(y, x, rows, cols, accumulate, 0, cols);
+export function sum_rows(y: usize, x: usize, rows: usize, cols: usize, accumulate: bool): void {
+  sum_rows_range(y, x, rows, cols, accumulate, 0, cols);
 }
 
 export function f32_batchnorm_forward_train(

@@ -1,44 +1,45 @@
-// Naive scalar twins of the update rules (assembly/optim.ts), straight from SPEC.md's Semantics
-// table in f32, one element at a time. Expressions keep the table's grouping: `lr*dw/(...)` is
+// Naive scalar twins of the update rules (assembly/optim.ts), straight from the Semantics table
+// (docs/course-api.md) in `real`, one element at a time. Expressions keep the table's grouping: `lr*dw/(...)` is
 // (lr*dw)/(...), `(1-decay)*dw^2` is (1-decay)*(dw*dw).
+import { FLOAT32, SHIFT, sqrtReal } from "../real";
 
 /** w -= lr * dw */
-export function f32_sgd__scalar(w: usize, dw: usize, n: usize, lr: f32): void {
+export function sgd__scalar(w: usize, dw: usize, n: usize, lr: real): void {
   for (let i: usize = 0; i < n; i++) {
-    const o = i << 2;
-    store<f32>(w + o, load<f32>(w + o) - lr * load<f32>(dw + o));
+    const o = i << SHIFT;
+    store<real>(w + o, load<real>(w + o) - lr * load<real>(dw + o));
   }
 }
 
 /** v = mu*v - lr*dw; w += v */
-export function f32_sgd_momentum__scalar(w: usize, dw: usize, v: usize, n: usize, lr: f32, mu: f32): void {
+export function sgd_momentum__scalar(w: usize, dw: usize, v: usize, n: usize, lr: real, mu: real): void {
   for (let i: usize = 0; i < n; i++) {
-    const o = i << 2;
-    const vel: f32 = mu * load<f32>(v + o) - lr * load<f32>(dw + o);
-    store<f32>(v + o, vel);
-    store<f32>(w + o, load<f32>(w + o) + vel);
+    const o = i << SHIFT;
+    const vel: real = mu * load<real>(v + o) - lr * load<real>(dw + o);
+    store<real>(v + o, vel);
+    store<real>(w + o, load<real>(w + o) + vel);
   }
 }
 
 /** cache += dw^2; w -= lr*dw/(sqrt(cache)+eps) */
-export function f32_adagrad__scalar(w: usize, dw: usize, cache: usize, n: usize, lr: f32, eps: f32): void {
+export function adagrad__scalar(w: usize, dw: usize, cache: usize, n: usize, lr: real, eps: real): void {
   for (let i: usize = 0; i < n; i++) {
-    const o = i << 2;
-    const g = load<f32>(dw + o);
-    const c: f32 = load<f32>(cache + o) + g * g;
-    store<f32>(cache + o, c);
-    store<f32>(w + o, load<f32>(w + o) - lr * g / (Mathf.sqrt(c) + eps));
+    const o = i << SHIFT;
+    const g = load<real>(dw + o);
+    const c: real = load<real>(cache + o) + g * g;
+    store<real>(cache + o, c);
+    store<real>(w + o, load<real>(w + o) - lr * g / (sqrtReal(c) + eps));
   }
 }
 
 /** cache = decay*cache + (1-decay)*dw^2; w -= lr*dw/(sqrt(cache)+eps) */
-export function f32_rmsprop__scalar(w: usize, dw: usize, cache: usize, n: usize, lr: f32, decay: f32, eps: f32): void {
+export function rmsprop__scalar(w: usize, dw: usize, cache: usize, n: usize, lr: real, decay: real, eps: real): void {
   for (let i: usize = 0; i < n; i++) {
-    const o = i << 2;
-    const g = load<f32>(dw + o);
-    const c: f32 = decay * load<f32>(cache + o) + (<f32>1 - decay) * (g * g);
-    store<f32>(cache + o, c);
-    store<f32>(w + o, load<f32>(w + o) - lr * g / (Mathf.sqrt(c) + eps));
+    const o = i << SHIFT;
+    const g = load<real>(dw + o);
+    const c: real = decay * load<real>(cache + o) + (<real>1 - decay) * (g * g);
+    store<real>(cache + o, c);
+    store<real>(w + o, load<real>(w + o) - lr * g / (sqrtReal(c) + eps));
   }
 }
 
@@ -52,20 +53,22 @@ function powInt(beta: f64, t: i32): f64 {
 /**
  * Adam at step t (already incremented): m = b1*m + (1-b1)*dw; v = b2*v + (1-b2)*dw^2;
  * mHat = m/(1-b1^t); vHat = v/(1-b2^t); w -= lr*mHat/(sqrt(vHat)+eps).
- * b^t and 1 - b^t in f64 (in f32, 1 - b2^t would lose about half its digits at small t).
+ * b^t and 1 - b^t in f64 (in f32, 1 - b2^t would lose about half its digits at small t): by
+ * repeated multiplication, which rounds to the kernel's f32 corrections; in float64 the last bit
+ * of b^t depends on how it is computed, so there the twin takes the kernel's exp(t log b).
  */
-export function f32_adam__scalar(w: usize, dw: usize, m: usize, v: usize, n: usize, lr: f32, b1: f32, b2: f32, eps: f32, t: i32): void {
-  const bc1 = <f32>(1.0 - powInt(<f64>b1, t));
-  const bc2 = <f32>(1.0 - powInt(<f64>b2, t));
+export function adam__scalar(w: usize, dw: usize, m: usize, v: usize, n: usize, lr: real, b1: real, b2: real, eps: real, t: i32): void {
+  const bc1 = <real>(1.0 - (FLOAT32 ? powInt(<f64>b1, t) : Math.exp(<f64>t * Math.log(<f64>b1))));
+  const bc2 = <real>(1.0 - (FLOAT32 ? powInt(<f64>b2, t) : Math.exp(<f64>t * Math.log(<f64>b2))));
   for (let i: usize = 0; i < n; i++) {
-    const o = i << 2;
-    const g = load<f32>(dw + o);
-    const mi: f32 = b1 * load<f32>(m + o) + (<f32>1 - b1) * g;
-    const vi: f32 = b2 * load<f32>(v + o) + (<f32>1 - b2) * (g * g);
-    store<f32>(m + o, mi);
-    store<f32>(v + o, vi);
-    const mHat: f32 = mi / bc1;
-    const vHat: f32 = vi / bc2;
-    store<f32>(w + o, load<f32>(w + o) - lr * mHat / (Mathf.sqrt(vHat) + eps));
+    const o = i << SHIFT;
+    const g = load<real>(dw + o);
+    const mi: real = b1 * load<real>(m + o) + (<real>1 - b1) * g;
+    const vi: real = b2 * load<real>(v + o) + (<real>1 - b2) * (g * g);
+    store<real>(m + o, mi);
+    store<real>(v + o, vi);
+    const mHat: real = mi / bc1;
+    const vHat: real = vi / bc2;
+    store<real>(w + o, load<real>(w + o) - lr * mHat / (sqrtReal(vHat) + eps));
   }
 }

@@ -127,7 +127,7 @@ export class DeepConvNet extends WorkspaceModel {
     const fn = "DeepConvNet.loss";
     const N = this.checkInput(fn, X);
     const train = y !== undefined;
-    const targets = train ? targetsToWasm(fn, y, N, this.config.numClasses) : null;
+    const targets = train ? targetsToWasm(fn, y, N, this.config.numClasses, this.dtype) : null;
     const ws = this.ws;
     const p = this.params;
     const L = this.numLayers;

@@ -105,7 +105,7 @@ export class FullyConnectedNet extends WorkspaceModel {
     const { dropout } = this.config;
     const bn = this.bnParams.length > 0;
     for (const state of this.bnParams) state.mode = train ? "train" : "test";
-    const targets = train ? targetsToWasm(fn, y, N, this.config.numClasses) : null;
+    const targets = train ? targetsToWasm(fn, y, N, this.config.numClasses, this.dtype) : null;
 
     // Forward. h[i]: (N, dims[i]) is the input of layer i+1.
     const h: Tensor[] = [X];

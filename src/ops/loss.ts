@@ -1,29 +1,26 @@
 // Host side of the classification losses: split by rows. Each task writes its rows' dscores and
-// per-row loss terms (f64); f64_mean then adds the terms in row order, the order the whole-batch
-// kernels use, so the loss has the same bits for any split. float64 scores: the whole-batch f64
-// kernels, one call.
+// per-row loss terms (f64); f64_mean then adds the terms in row order, so the loss has the same
+// bits for any split. Both dtypes alike (the row-loss buffer is f64 either way).
 import type { DType } from "../dtype.js";
-import { f64Kernels, kernels } from "../runtime.js";
+import { kernels } from "../runtime.js";
 import { runTasks } from "../threads/dispatch.js";
 import { MIN_SCORES_PER_TASK } from "../threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
 import { splitRange, taskCount } from "./split.js";
 
-function rowsLoss(kernel: "softmax_loss_rows" | "svm_loss_rows", dscores: number, scores: number, y: number, N: number, C: number): number {
+function rowsLoss(kernel: "softmax_loss_rows" | "svm_loss_rows", dscores: number, scores: number, y: number, N: number, C: number, dtype: DType): number {
   const rowLoss = sharedScratch("loss rows", N * 8);
   const ranges = splitRange(N, taskCount(N * C, MIN_SCORES_PER_TASK, N));
-  runTasks("float32", kernel, ranges.map(([i0, i1]) => [rowLoss, dscores, scores, y, N, C, i0, i1]));
+  runTasks(dtype, kernel, ranges.map(([i0, i1]) => [rowLoss, dscores, scores, y, N, C, i0, i1]));
   return kernels().f64_mean(rowLoss, N);
 }
 
 /** Mean softmax cross-entropy of scores (N, C) with labels y (i32, N); dscores (N, C) written unless 0. */
 export function softmaxLossRows(dscores: number, scores: number, y: number, N: number, C: number, dtype: DType): number {
-  if (dtype === "float64") return f64Kernels().softmax_loss(dscores, scores, y, N, C);
-  return rowsLoss("softmax_loss_rows", dscores, scores, y, N, C);
+  return rowsLoss("softmax_loss_rows", dscores, scores, y, N, C, dtype);
 }
 
 /** Mean multiclass hinge loss; shapes as softmaxLossRows. */
 export function svmLossRows(dscores: number, scores: number, y: number, N: number, C: number, dtype: DType): number {
-  if (dtype === "float64") return f64Kernels().svm_loss(dscores, scores, y, N, C);
-  return rowsLoss("svm_loss_rows", dscores, scores, y, N, C);
+  return rowsLoss("svm_loss_rows", dscores, scores, y, N, C, dtype);
 }

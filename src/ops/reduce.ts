@@ -3,10 +3,9 @@
 //     rows in order by one task;
 //   sums of squares / absolute values (weight penalties): chunks of REDUCE_CHUNK elements, fixed
 //     by the size alone, each summed by one task, the chunk sums added in order.
-// Either way any split gives the same bits. The float64 reductions (assembly/f64/reduce.ts) have
-// no range or chunk variants: they run as one task (one call, the order fixed by the sizes).
+// Either way any split gives the same bits, in both dtypes.
 import type { DType } from "../dtype.js";
-import { f64Kernels, kernels } from "../runtime.js";
+import { kernels } from "../runtime.js";
 import { runTasks } from "../threads/dispatch.js";
 import { MIN_ELEMENTS_PER_TASK } from "../threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
@@ -15,32 +14,26 @@ import { splitRange, taskCount } from "./split.js";
 /** Elements per chunk of a sum of squares or absolute values. Decides the bits (not a tuning knob). */
 export const REDUCE_CHUNK = 1 << 14;
 
-function chunkedSum(kernel: "sum_squares_chunks" | "sum_abs_chunks", x: number, n: number): number {
+function chunkedSum(kernel: "sum_squares_chunks" | "sum_abs_chunks", x: number, n: number, dtype: DType): number {
   const chunks = Math.max(1, Math.ceil(n / REDUCE_CHUNK));
   const partials = sharedScratch("reduce partials", chunks * 8);
   const ranges = splitRange(chunks, taskCount(n, MIN_ELEMENTS_PER_TASK, chunks));
-  runTasks("float32", kernel, ranges.map(([q0, q1]) => [partials, x, n, REDUCE_CHUNK, q0, q1]));
+  runTasks(dtype, kernel, ranges.map(([q0, q1]) => [partials, x, n, REDUCE_CHUNK, q0, q1]));
   return kernels().f64_sum(partials, chunks);
 }
 
-/** Σ x² in f64 over x (n), in size-fixed chunks (float64 x: one call). */
+/** Σ x² in f64 over x (n), in size-fixed chunks. */
 export function sumSquares(x: number, n: number, dtype: DType): number {
-  if (dtype === "float64") return f64Kernels().sum_squares(x, n);
-  return chunkedSum("sum_squares_chunks", x, n);
+  return chunkedSum("sum_squares_chunks", x, n, dtype);
 }
 
-/** Σ |x| in f64 over x (n), in size-fixed chunks (float64 x: one call). */
+/** Σ |x| in f64 over x (n), in size-fixed chunks. */
 export function sumAbs(x: number, n: number, dtype: DType): number {
-  if (dtype === "float64") return f64Kernels().sum_abs(x, n);
-  return chunkedSum("sum_abs_chunks", x, n);
+  return chunkedSum("sum_abs_chunks", x, n, dtype);
 }
 
 /** y (cols) (+)= Σ_rows x (rows, cols). */
 export function sumRows(y: number, x: number, rows: number, cols: number, accumulate: boolean, dtype: DType): void {
-  if (dtype === "float64") {
-    f64Kernels().sum_rows(y, x, rows, cols, accumulate);
-    return;
-  }
   const ranges = splitRange(cols, taskCount(rows * cols, MIN_ELEMENTS_PER_TASK, Math.ceil(cols / 4)), 4);
-  runTasks("float32", "sum_rows_range", ranges.map(([j0, j1]) => [y, x, rows, cols, accumulate ? 1 : 0, j0, j1]));
+  runTasks(dtype, "sum_rows_range", ranges.map(([j0, j1]) => [y, x, rows, cols, accumulate ? 1 : 0, j0, j1]));
 }
