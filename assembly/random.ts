@@ -48,12 +48,16 @@ const TWO_PI: f64 = 6.283185307179586;
   return FLOAT32 ? <real>uniformAt(key, ctr) : <real>(<f64>(randomBits(key, ctr) >> 11) * (1.0 / 9007199254740992.0));
 }
 
-/** y[i] = uniform [0, 1) at counter offset + i of stream `seed`. y: (n) */
-export function rand_uniform(y: usize, n: usize, seed: u32, offset: f64): void {
+/**
+ * y[i] = low + (high - low) * u, u uniform in [0, 1) at counter offset + i of stream `seed`
+ * (low 0, high 1: u itself, bit for bit). y: (n)
+ */
+export function rand_uniform(y: usize, n: usize, seed: u32, offset: f64, low: real, high: real): void {
   const key = streamKey(seed);
   const base = <u64>offset;
+  const width = high - low;
   for (let i: usize = 0; i < n; i++) {
-    store<real>(y + (i << SHIFT), uniformReal(key, base + i));
+    store<real>(y + (i << SHIFT), low + width * uniformReal(key, base + i));
   }
 }
 

@@ -375,7 +375,7 @@ export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
   const given = opts.seed === undefined ? undefined : checkSeed("rand", "options.seed", opts.seed); // before allocating
   const t = empty(shape, "rand", dtype);
   const [seed, offset] = given === undefined ? drawSeed(t.size) : [given, 0];
-  realKernels(dtype).rand_uniform(t.ptr, t.size, seed, offset);
+  realKernels(dtype).rand_uniform(t.ptr, t.size, seed, offset, 0, 1);
   return t;
 }
 

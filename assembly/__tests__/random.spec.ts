@@ -56,7 +56,7 @@ describe("dropout_mask, " + DTYPE, () => {
     const n = 10000, p: real = 0.37;
     const mask = buffer(n), u = buffer(n);
     dropout_mask(mask, n, p, 1234, 99);
-    rand_uniform(u, n, 1234, 99);
+    rand_uniform(u, n, 1234, 99, 0, 1);
     let bad = 0;
     // The float64 uniform has 53 bits; its top 24 are the float32 uniform the masks compare.
     for (let i = 0; i < n; i++) if ((realAt(mask, i) == 0) != (<real><f32>(Math.floor(<f64>realAt(u, i) * 16777216.0) / 16777216.0) < p)) bad++;
@@ -149,7 +149,7 @@ describe("i32_rand_below", () => {
 describe("rand_uniform and rand_normal, " + DTYPE + " (statistics are tested from the host)", () => {
   it("uniform stays in [0, 1); normal is finite and within the Box-Muller bound |z| < 6.7", () => {
     const u = buffer(DRAWS), z = buffer(DRAWS);
-    rand_uniform(u, DRAWS, 21, 0);
+    rand_uniform(u, DRAWS, 21, 0, 0, 1);
     rand_normal(z, DRAWS, 21, 0, 0, 1);
     let badU = 0, badZ = 0;
     for (let i = 0; i < DRAWS; i++) {
@@ -162,13 +162,26 @@ describe("rand_uniform and rand_normal, " + DTYPE + " (statistics are tested fro
     expect<i32>(badZ).toBe(0);
     expect<bool>(guardIntact(u, DRAWS) && guardIntact(z, DRAWS)).toBe(true);
   });
+  it("low + (high - low) * u: [0, 1) gives u bit for bit; [-b, b) stays inside and is the same map of the same draws", () => {
+    const n = 1001;
+    const u = buffer(n), v = buffer(n);
+    rand_uniform(u, n, 99, 5, 0, 1);
+    rand_uniform(v, n, 99, 5, -0.25, 0.25);
+    let bad = -1;
+    for (let i = 0; i < n && bad < 0; i++) {
+      const want: real = <real>-0.25 + <real>0.5 * realAt(u, i);
+      if (realAt(v, i) != want || !(realAt(v, i) >= -0.25 && realAt(v, i) < 0.25)) bad = i;
+    }
+    expect<i32>(bad).toBe(-1, "element " + bad.toString());
+    expect<bool>(guardIntact(v, n)).toBe(true);
+  });
   it("both dtypes draw the same numbers: the uniform is the draw's top 24 (f32) or 53 (f64) bits; the normal is f64 Box-Muller rounded to real, then mean + std * z", () => {
     const n = 4097;
     const u = buffer(n), z = buffer(n), w = buffer(n);
     const key = streamKey(1234);
     for (let offset = 0; offset < 3; offset++) {
       const base = <f64>(offset * 1000);
-      rand_uniform(u, n, 1234, base);
+      rand_uniform(u, n, 1234, base, 0, 1);
       rand_normal(z, n, 1234, base, 0, 1);
       rand_normal(w, n, 1234, base, 0.5, 2);
       let bad = -1;

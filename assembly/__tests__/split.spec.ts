@@ -476,7 +476,7 @@ describe("counter-based random kernels by ranges", () => {
         const i0 = part < 0 ? 0 : c[part], i1 = part < 0 ? n : c[part + 1];
         const dst = (part < 0 ? a : b) + (<usize>i0 << 2);
         const offset = <f64>(12345 + i0);
-        if (kind == 0) rand_uniform(dst, i1 - i0, 77, offset);
+        if (kind == 0) rand_uniform(dst, i1 - i0, 77, offset, 0, 1);
         else if (kind == 1) rand_normal(dst, i1 - i0, 77, offset, 0.5, 2);
         else if (kind == 2) dropout_mask(dst, i1 - i0, 0.3, 77, offset);
         else i32_rand_below(dst, i1 - i0, 1000, 77, offset);

@@ -5,6 +5,7 @@
 import type { CheckpointableModel } from "./contract.js";
 import { DeepConvNet } from "./deep-conv-net.js";
 import { FullyConnectedNet } from "./fully-connected-net.js";
+import { Sequential } from "./sequential.js";
 
 export type { CheckpointableModel } from "./contract.js";
 
@@ -15,6 +16,7 @@ export type ModelClass = new (config: never) => CheckpointableModel;
 export const MODEL_KINDS: Readonly<Record<string, ModelClass>> = {
   FullyConnectedNet: FullyConnectedNet as unknown as ModelClass,
   DeepConvNet: DeepConvNet as unknown as ModelClass,
+  Sequential: Sequential as unknown as ModelClass,
 };
 
 /** The kind name of a model instance, or undefined for a class not in MODEL_KINDS. */

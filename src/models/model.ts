@@ -4,15 +4,19 @@
 // forward/backward pass (`compute`).
 import { Int32Scratch } from "../int32-scratch.js";
 import type { BatchNormState } from "../layers/batchnorm.js";
+import type { Labels } from "../labels.js";
 import type { Targets } from "../targets.js";
 import { keep, zeros, type DType, type Shape, type Tensor } from "../tensor.js";
 import { Workspace } from "../workspace.js";
 import type { PredictOptions } from "./contract.js";
 import { ParamStore } from "./param-store.js";
+import { evaluateRows, type Evaluation, type EvaluateOptions } from "./evaluate.js";
 import { checkPredictOptions, predictRows } from "./predict.js";
 import { regularize, type Regularization } from "./regularization.js";
 
 export abstract class WorkspaceModel {
+  /** The constructor options, normalised (checkpoints store them); every model scores numClasses classes. */
+  abstract readonly config: { readonly numClasses: number };
   readonly paramStore: ParamStore;
   /** Batch-norm state per normalized layer (mode set by loss(): "train" with labels, else "test"). */
   readonly bnParams: BatchNormState[] = [];
@@ -74,6 +78,21 @@ export abstract class WorkspaceModel {
     } catch (error) {
       this.ws.dispose();
       this.#predictions.dispose();
+      throw error;
+    }
+  }
+
+  /**
+   * The test-mode loss (mean softmax cross-entropy, without the weight penalty), the accuracy and
+   * the accuracy of each class on (X, y), scoring `batchSize` rows at a time (default 100).
+   */
+  evaluate(X: Tensor, y: Labels, options: EvaluateOptions = {}): Evaluation {
+    const fn = `${this.#name}.evaluate`;
+    this.checkInput(fn, X);
+    try {
+      return evaluateRows(fn, X, y, this.config.numClasses, options, this.ws, (batch) => this.compute(batch, undefined, true) as Tensor);
+    } catch (error) {
+      this.ws.dispose();
       throw error;
     }
   }

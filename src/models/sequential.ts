@@ -1,0 +1,256 @@
+// A model composed of modules (tl.sequential([...])), run in order: the last module gives class
+// scores (N, numClasses), trained with the softmax cross-entropy like the built-in models. It
+// keeps the TrainableModel contract (params, loss(X), loss(X, y), predict), so the Solver,
+// checkpoints and the gradient checks take it as they take FullyConnectedNet.
+//
+// Parameters are named as PyTorch's state_dict names the same nn.Sequential ("0.weight",
+// "1.running_mean", "3.body.0.weight") and laid out in that order in one flat region (the update
+// rules run over it in one kernel call; getParameters() copies it).
+import { checkDtype, type DType } from "../dtype.js";
+import { fillNormal } from "../init.js";
+import { backwardChain, checkModules, forwardChain, markChain, Module, planChain, type ModuleSpec, type Pass, type Plan, type PlannedTensor } from "../nn/module.js";
+import { moduleFromSpec } from "../nn/registry.js";
+import { deriveSeed, drawSubSeed } from "../random.js";
+import { realKernels, requireDtype } from "../runtime.js";
+import { softmaxLossKernel, targetsToWasm, type Targets } from "../targets.js";
+import { checkTensor, fillTensor, keep, sizeOf, type Tensor, zeros } from "../tensor.js";
+import { checkEnum, checkNumber, checkOptions, checkSeed, describe, listString, shapeString } from "../validate.js";
+import { WorkspaceModel } from "./model.js";
+import { regularize, type Regularization } from "./regularization.js";
+import { formatSummary } from "./summary.js";
+
+export interface SequentialOptions {
+  /** The shape of one input without the batch dimension: [C, H, W] for images, [D] for vectors. */
+  inputShape: number[];
+  /** Seeds the initial parameters and the dropout masks. Default: drawn from the global stream. */
+  seed?: number;
+  /** Parameters, gradients and inputs in "float32" (default) or "float64" (after init({ float64: true })). */
+  dtype?: DType;
+  /** The course's weight penalty added to the loss: reg · Σ W² (or Σ |W| for "l1") over weights of rank >= 2. Default 0. */
+  reg?: number;
+  regularization?: Regularization;
+}
+
+/** What checkpoints store to rebuild the model: the options and the modules as data. */
+export interface SequentialConfig {
+  inputShape: number[];
+  seed: number;
+  dtype: DType;
+  reg: number;
+  regularization: Regularization;
+  modules: ModuleSpec[];
+}
+
+const KNOWN = ["inputShape", "seed", "dtype", "reg", "regularization", "modules"];
+
+export class Sequential extends WorkspaceModel {
+  readonly config: SequentialConfig & { numClasses: number };
+  /** The top-level modules, in order. */
+  readonly modules: readonly Module[];
+  /** Every parameter's name, in state_dict order (getParameters()'s order). */
+  readonly parameterNames: readonly string[];
+  /** Position in the dropout mask stream (saved by checkpoints for an exact resume). */
+  rngState = 0;
+  readonly #plan: Plan;
+  #owner: object = {};
+  readonly #frozen = new Set<string>();
+  #grads: Record<string, Tensor> = {};
+  #weights: string[] = [];
+
+  /** new Sequential({ modules, inputShape, ... }); tl.sequential(modules, options) is the same. */
+  constructor(config: SequentialOptions & { modules: (Module | ModuleSpec)[] }) {
+    const fn = "Sequential";
+    const o = checkOptions(fn, "options", config, KNOWN);
+    const inputShape = checkShapeOption(fn, o.inputShape);
+    if (!Array.isArray(o.modules) || o.modules.length === 0) throw new TypeError(`${fn}: modules must be a non-empty array of modules (got ${describe(o.modules)})`);
+    const modules = checkModules(fn, "modules", (o.modules as unknown[]).map((m, i) => (m instanceof Module ? m : moduleFromSpec(`${fn}: modules[${i}]`, m))));
+    const seed = o.seed === undefined ? drawSubSeed() : checkSeed(fn, "options.seed", o.seed);
+    const dtype = checkDtype(fn, "options.dtype", o.dtype);
+    const reg = o.reg === undefined ? 0 : checkNumber(fn, "options.reg", o.reg, { min: 0 });
+    const regularization = o.regularization === undefined ? "l2" : checkEnum(fn, "options.regularization", o.regularization, ["l2", "l1"] as const);
+    // The modules are claimed under this token (a module belongs to one model); a construction
+    // that fails gives them back, so the caller can fix the list and try again with them.
+    const owner = {};
+    const plan: Plan = { params: [], buffers: [], modules: [] };
+    let output: number[];
+    try {
+      output = planChain(fn, owner, modules, inputShape, "", plan, 0);
+      if (output.length !== 1) {
+        throw new RangeError(
+          `${fn}: the last module must give class scores (N, numClasses) but gives (N, ${output.join(", ")}): end with tl.nn.flatten() and a tl.nn.linear(...)`,
+        );
+      }
+      requireDtype(fn, dtype);
+    } catch (error) {
+      for (const m of modules) m.release(owner);
+      throw error;
+    }
+    super(fn, plan.params.map((p) => [p.fullName, p.shape] as const), [], dtype);
+    this.#owner = owner;
+    this.#plan = plan;
+    this.modules = Object.freeze([...modules]);
+    this.parameterNames = Object.freeze(plan.params.map((p) => p.fullName));
+    this.config = { inputShape, seed, dtype, reg, regularization, modules: modules.map((m) => m.spec()), numClasses: output[0] };
+    try {
+      this.#bind(plan, seed);
+    } catch (error) {
+      this.dispose(); // out of memory for the buffers: give back what was made (modules included)
+      throw error;
+    }
+    this.#markTrainable();
+  }
+
+  /** Views of the flat regions for every module, buffers made, initial values drawn. */
+  #bind(plan: Plan, seed: number): void {
+    plan.params.forEach((p, i) => {
+      p.module.params[p.name] = this.paramStore.params[p.fullName];
+      p.module.grads[p.name] = this.paramStore.grads[p.fullName];
+      initialize(this.paramStore.params[p.fullName], p, deriveSeed(seed, i + 1));
+    });
+    for (const b of plan.buffers) {
+      const t = (this.buffers[b.fullName] = keep(zeros(b.shape, { dtype: this.dtype })));
+      b.module.buffers[b.name] = t;
+      initialize(t, b, 0);
+    }
+  }
+
+  /** Class scores (N, numClasses) in test mode; with labels, [loss, gradients of the trainable parameters]. */
+  protected compute(X: Tensor, y?: Targets, reuseScores = false): Tensor | [number, Record<string, Tensor>] {
+    const fn = "Sequential.loss";
+    const N = this.checkInput(fn, X);
+    const train = y !== undefined;
+    const C = this.config.numClasses;
+    const targets = train ? targetsToWasm(fn, y, N, C, this.dtype) : null;
+    const pass: Pass = { train, dtype: this.dtype, n: N, ws: this.ws, draw: (count) => this.#draw(count) };
+    const scores = forwardChain(this.modules, X, pass);
+    if (!train) return reuseScores ? scores : scores.clone();
+    const dscores = this.ws.get("dscores", [N, C]);
+    let loss = softmaxLossKernel(targets!, dscores.ptr, scores.ptr, N, C, this.dtype);
+    backwardChain(this.modules, dscores, pass);
+    loss += regularize(this.paramStore, this.#weights, this.config.reg, this.config.regularization);
+    return [loss, this.#grads];
+  }
+
+  #draw(count: number): [number, number] {
+    const offset = this.rngState;
+    this.rngState += count;
+    return [deriveSeed(this.config.seed, 0x0d0), offset];
+  }
+
+  protected checkInput(fn: string, X: unknown): number {
+    const x = checkTensor(fn, "X", X);
+    const want = this.config.inputShape;
+    if (x.shape.length !== want.length + 1 || want.some((d, i) => x.shape[i + 1] !== d)) {
+      throw new RangeError(`${fn}: X must have shape (N, ${want.join(", ")}) to match inputShape (got ${shapeString(x.shape)})`);
+    }
+    if (x.shape[0] === 0) throw new RangeError(`${fn}: X must have at least one row`);
+    this.checkInputDtype(fn, x);
+    return x.shape[0];
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Frozen parameters: no gradient, no update.
+
+  /**
+   * Freezes the parameters that `match` selects (names, a RegExp tested against each name, or a
+   * predicate): loss(X, y) gives them no gradient, so the Solver leaves them exactly as they are,
+   * and backward stops at the earliest module that still needs a gradient. A batch-norm module
+   * whose parameters are all frozen also stops updating its running statistics (it normalizes
+   * with them, as in test mode). Returns the model.
+   */
+  freeze(match: string | readonly string[] | RegExp | ((name: string) => boolean)): this {
+    for (const name of this.#select("freeze", match)) this.#frozen.add(name);
+    this.#markTrainable();
+    return this;
+  }
+
+  /** Makes trainable again the parameters `match` selects (as freeze). Returns the model. */
+  unfreeze(match: string | readonly string[] | RegExp | ((name: string) => boolean)): this {
+    for (const name of this.#select("unfreeze", match)) this.#frozen.delete(name);
+    this.#markTrainable();
+    return this;
+  }
+
+  /** The names of the frozen parameters, in state_dict order. */
+  get frozen(): string[] {
+    return this.parameterNames.filter((n) => this.#frozen.has(n));
+  }
+
+  #select(fn: string, match: unknown): string[] {
+    const names = this.parameterNames;
+    if (typeof match === "string" || Array.isArray(match)) {
+      const wanted = typeof match === "string" ? [match] : (match as unknown[]);
+      for (const w of wanted) {
+        if (typeof w !== "string" || !names.includes(w)) {
+          throw new RangeError(`Sequential.${fn}: ${describe(w)} is not a parameter of this model (parameters: ${listString(names.slice(0, 12))}${names.length > 12 ? ", ..." : ""})`);
+        }
+      }
+      return wanted as string[];
+    }
+    if (match instanceof RegExp) return names.filter((n) => new RegExp(match.source, match.flags.replace("g", "")).test(n));
+    if (typeof match === "function") return names.filter((n) => (match as (name: string) => boolean)(n) === true);
+    throw new TypeError(`Sequential.${fn}: match must be a parameter name, an array of names, a RegExp or a function (got ${describe(match)})`);
+  }
+
+  #markTrainable(): void {
+    const trains = (m: Module): boolean => this.#plan.params.some((p) => p.module === m && !this.#frozen.has(p.fullName));
+    markChain(this.modules, false, trains);
+    const grads = this.paramStore.grads;
+    this.#grads = Object.freeze(Object.fromEntries(this.parameterNames.filter((n) => !this.#frozen.has(n)).map((n) => [n, grads[n]]))) as Record<string, Tensor>;
+    this.#weights = this.#plan.params.filter((p) => p.shape.length >= 2 && !this.#frozen.has(p.fullName)).map((p) => p.fullName);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The parameters as one vector (federated averaging, weight transfer).
+
+  /** A copy of every parameter in one flat array, in state_dict order (parameterNames): Float32Array, or Float64Array for float64. */
+  getParameters(): Float32Array | Float64Array {
+    return this.paramStore.flat.toArray();
+  }
+
+  /** Loads every parameter from one flat array in state_dict order (as getParameters() gives it). */
+  setParameters(values: ArrayLike<number>): void {
+    const n = this.paramStore.flat.size;
+    if (values === null || typeof values !== "object" || typeof (values as ArrayLike<number>).length !== "number") {
+      throw new TypeError(`Sequential.setParameters: values must be a Float32Array, Float64Array or number[] of ${n} values (got ${describe(values)})`);
+    }
+    if (values.length !== n) throw new RangeError(`Sequential.setParameters: values must hold ${n} numbers, one per parameter element (got ${values.length})`);
+    this.paramStore.flat.set(values);
+  }
+
+  /** A Keras-style table of the modules, their output shapes and parameter counts. */
+  summary(): string {
+    return formatSummary(this, this.#plan, this.#frozen);
+  }
+
+  /** Frees parameters, gradients, buffers and workspace; the modules become free for another model. */
+  override dispose(): void {
+    for (const m of this.#plan?.modules ?? []) m.module.dispose();
+    for (const m of this.modules ?? []) m.release(this.#owner);
+    super.dispose();
+  }
+}
+
+/** tl.sequential(modules, options): a model of modules run in order (see Sequential). */
+export function sequential(modules: Module[], options: SequentialOptions): Sequential {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`sequential: options must be an object with at least inputShape, e.g. { inputShape: [1, 28, 28] } (got ${describe(options)})`);
+  }
+  return new Sequential({ ...options, modules });
+}
+
+function checkShapeOption(fn: string, value: unknown): number[] {
+  if (!Array.isArray(value) || value.length === 0 || value.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new TypeError(`${fn}: options.inputShape must be the shape of one input without the batch dimension, e.g. [1, 28, 28] or [784] (got ${describe(value)})`);
+  }
+  if (sizeOf(value) > 2 ** 31) throw new RangeError(`${fn}: options.inputShape ${listString(value)} is too large`);
+  return [...value];
+}
+
+/** Fills t as its spec says, from stream `seed`. */
+function initialize(t: Tensor, p: PlannedTensor | { init: PlannedTensor["init"] }, seed: number): void {
+  const init = p.init;
+  if (init.kind === "constant") fillTensor(t, init.value);
+  else if (init.kind === "normal") fillNormal(t, init.std, seed);
+  else realKernels(t.dtype).rand_uniform(t.ptr, t.size, seed, 0, -init.bound, init.bound);
+}

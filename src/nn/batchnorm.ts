@@ -1,0 +1,114 @@
+// BatchNorm1d (N, C) and BatchNorm2d (N, C, H, W) as PyTorch's modules: weight (gamma) and bias
+// (beta) of shape (C), buffers running_mean (starts at 0) and running_var (starts at 1).
+// momentum is PyTorch's: running = (1 - momentum)·running + momentum·batch, default 0.1.
+// Training mode normalizes with the batch's statistics and updates the running ones; test mode
+// (and a module whose parameters are all frozen, as Keras does for fine-tuning) uses the running
+// statistics and leaves them alone.
+import { spatialBatchNormBackward, spatialBatchNormForward, batchNormBackward, batchNormForward } from "../ops/batchnorm.js";
+import type { Tensor } from "../tensor.js";
+import { checkInteger, checkNumber, checkOptions } from "../validate.js";
+import { Module, shapeError, type ModulePlan, type Pass } from "./module.js";
+
+export interface BatchNormOptions {
+  /** Added to the variance; > 0. Default 1e-5. */
+  eps?: number;
+  /** Weight of the batch in the running statistics (PyTorch's convention), in [0, 1]. Default 0.1. */
+  momentum?: number;
+}
+
+abstract class BatchNormBase extends Module {
+  readonly args: { num_features: number; eps: number; momentum: number };
+  /** The last forward's input and mode (backward needs both). */
+  #x: Tensor | null = null;
+  #batchStats = false;
+
+  constructor(fn: string, numFeatures: number, options: BatchNormOptions) {
+    super();
+    checkInteger(fn, "numFeatures", numFeatures, 1);
+    const o = checkOptions(fn, "options", options, ["eps", "momentum"]);
+    const eps = o.eps === undefined ? 1e-5 : checkNumber(fn, "options.eps", o.eps, { min: 0, minExclusive: true, float32: true });
+    const momentum = o.momentum === undefined ? 0.1 : checkNumber(fn, "options.momentum", o.momentum, { min: 0, max: 1 });
+    this.args = { num_features: numFeatures, eps, momentum };
+  }
+
+  /** The input's layout as (N, C, S): S = 1 for BatchNorm1d, H·W for BatchNorm2d. */
+  protected abstract spatial(): number;
+
+  protected tensors(output: number[]): ModulePlan {
+    const C = this.args.num_features;
+    return {
+      output,
+      params: [
+        { name: "weight", shape: [C], init: { kind: "constant", value: 1 } },
+        { name: "bias", shape: [C], init: { kind: "constant", value: 0 } },
+      ],
+      buffers: [
+        { name: "running_mean", shape: [C], init: { kind: "constant", value: 0 } },
+        { name: "running_var", shape: [C], init: { kind: "constant", value: 1 } },
+      ],
+    };
+  }
+
+  forward(x: Tensor, pass: Pass): Tensor {
+    const C = this.args.num_features;
+    const S = this.spatial();
+    const y = pass.ws.get(this.key("y"), [pass.n, ...this.outputShape], pass.dtype);
+    const mean = pass.ws.get(this.key("mean"), [C], pass.dtype);
+    const invstd = pass.ws.get(this.key("invstd"), [C], pass.dtype);
+    this.#batchStats = pass.train && this.trainable;
+    const p = {
+      out: y.ptr, mean: mean.ptr, invstd: invstd.ptr, x: x.ptr, gamma: this.params.weight.ptr, beta: this.params.bias.ptr,
+      runningMean: this.buffers.running_mean.ptr, runningVar: this.buffers.running_var.ptr,
+    };
+    // The kernels weigh the OLD statistics by their momentum argument: 1 - PyTorch's momentum.
+    const keep = 1 - this.args.momentum;
+    if (S === 1) batchNormForward(p, this.#batchStats, this.args.eps, keep, pass.n, C, pass.dtype);
+    else spatialBatchNormForward(p, this.#batchStats, this.args.eps, keep, pass.n, C, S, pass.dtype);
+    this.#x = x;
+    return y;
+  }
+
+  backward(dy: Tensor, pass: Pass): Tensor | null {
+    const C = this.args.num_features;
+    const S = this.spatial();
+    const dx = pass.ws.get(this.key("dx"), [pass.n, ...this.inputShape], pass.dtype);
+    const dgamma = this.trainable ? this.grads.weight : pass.ws.get(this.key("dgamma aside"), [C], pass.dtype);
+    const dbeta = this.trainable ? this.grads.bias : pass.ws.get(this.key("dbeta aside"), [C], pass.dtype);
+    const mean = pass.ws.get(this.key("mean"), [C], pass.dtype);
+    const invstd = pass.ws.get(this.key("invstd"), [C], pass.dtype);
+    const args = [dx.ptr, dgamma.ptr, dbeta.ptr, dy.ptr, this.#x!.ptr, this.params.weight.ptr, mean.ptr, invstd.ptr, this.#batchStats] as const;
+    if (S === 1) batchNormBackward(...args, pass.n, C, pass.dtype);
+    else spatialBatchNormBackward(...args, pass.n, C, S, pass.dtype);
+    return this.needsInputGrad ? dx : null;
+  }
+}
+
+export class BatchNorm1d extends BatchNormBase {
+  readonly type = "BatchNorm1d";
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super("nn.batchNorm1d", numFeatures, options);
+  }
+  plan(input: readonly number[]): ModulePlan {
+    const C = this.args.num_features;
+    if (input.length !== 1 || input[0] !== C) throw shapeError(this, `(N, ${C}) inputs`, input);
+    return this.tensors([C]);
+  }
+  protected spatial(): number {
+    return 1;
+  }
+}
+
+export class BatchNorm2d extends BatchNormBase {
+  readonly type = "BatchNorm2d";
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    super("nn.batchNorm2d", numFeatures, options);
+  }
+  plan(input: readonly number[]): ModulePlan {
+    const C = this.args.num_features;
+    if (input.length !== 3 || input[0] !== C) throw shapeError(this, `(N, ${C}, H, W) inputs`, input);
+    return this.tensors([...input]);
+  }
+  protected spatial(): number {
+    return this.inputShape[1] * this.inputShape[2];
+  }
+}

@@ -1,0 +1,179 @@
+// Conv2d, NCHW, as PyTorch's nn.Conv2d: weight (out, in / groups, kh, kw), optional bias (out),
+// one stride and one zero padding for both axes, `groups` independent convolutions over channel
+// slices (groups = in = out is a depthwise convolution). Output (out, Ho, Wo) with
+// Ho = floor((H + 2·padding - kh) / stride) + 1, likewise Wo.
+//
+// groups > 1: in NCHW one image's channels of one group are a contiguous block, so the batch is
+// regrouped with one row gather per group (rows of C/g·H·W floats, by index), each group runs the
+// ordinary convolution kernels, and the outputs are gathered back the same way.
+import { bytesPerElement } from "../dtype.js";
+import type { ConvSizes } from "../ops/conv.js";
+import { convBackward, convForward } from "../ops/conv.js";
+import { fill } from "../ops/elementwise.js";
+import { i32, realKernels } from "../runtime.js";
+import type { Tensor } from "../tensor.js";
+import { checkInteger, checkOptions, describe } from "../validate.js";
+import { defaultInit, checkInitOption, paramInit, type InitOption } from "./init.js";
+import { checkBoolean } from "./linear.js";
+import { Module, shapeError, type ModulePlan, type Pass } from "./module.js";
+
+export interface Conv2dOptions {
+  /** Step between windows (both axes). Default 1. */
+  stride?: number;
+  /** Zero padding on every side. Default 0. */
+  padding?: number;
+  /** Independent groups of channels: inChannels and outChannels must divide by it. Default 1. */
+  groups?: number;
+  /** Add a learned bias per output channel. Default true. */
+  bias?: boolean;
+  /** How the weight starts; default PyTorch's (uniform in ±1/sqrt(fanIn), fanIn = in/groups·kh·kw). */
+  init?: InitOption;
+}
+
+export class Conv2d extends Module {
+  readonly type = "Conv2d";
+  readonly args: {
+    in_channels: number; out_channels: number; kernel_size: [number, number];
+    stride: number; padding: number; groups: number; bias: boolean; init: InitOption;
+  };
+  #x: Tensor | null = null;
+  #sizes: ConvSizes | null = null;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], options: Conv2dOptions = {}) {
+    super();
+    const fn = "nn.conv2d";
+    checkInteger(fn, "inChannels", inChannels, 1);
+    checkInteger(fn, "outChannels", outChannels, 1);
+    const kernel = checkKernelSize(fn, kernelSize);
+    const o = checkOptions(fn, "options", options, ["stride", "padding", "groups", "bias", "init"]);
+    const stride = o.stride === undefined ? 1 : checkInteger(fn, "options.stride", o.stride, 1);
+    const padding = o.padding === undefined ? 0 : checkInteger(fn, "options.padding", o.padding, 0);
+    const groups = o.groups === undefined ? 1 : checkInteger(fn, "options.groups", o.groups, 1);
+    if (inChannels % groups !== 0 || outChannels % groups !== 0) {
+      throw new RangeError(`${fn}: inChannels (${inChannels}) and outChannels (${outChannels}) must both divide by options.groups (${groups})`);
+    }
+    const bias = o.bias === undefined ? true : checkBoolean(fn, "options.bias", o.bias);
+    this.args = { in_channels: inChannels, out_channels: outChannels, kernel_size: kernel, stride, padding, groups, bias, init: checkInitOption(fn, o.init) };
+  }
+
+  plan(input: readonly number[]): ModulePlan {
+    const { in_channels: C, out_channels: F, kernel_size: [kh, kw], stride, padding, groups, bias, init } = this.args;
+    if (input.length !== 3 || input[0] !== C) throw shapeError(this, `(N, ${C}, H, W) inputs`, input);
+    const [, H, W] = input;
+    if (kh > H + 2 * padding || kw > W + 2 * padding) {
+      throw shapeError(this, `images of at least ${kh - 2 * padding}x${kw - 2 * padding} (the ${kh}x${kw} kernel with padding ${padding})`, input);
+    }
+    const Ho = Math.floor((H + 2 * padding - kh) / stride) + 1;
+    const Wo = Math.floor((W + 2 * padding - kw) / stride) + 1;
+    const fanIn = (C / groups) * kh * kw;
+    const params = [{ name: "weight", shape: [F, C / groups, kh, kw], init: paramInit(init, fanIn, defaultInit(fanIn)) }];
+    if (bias) params.push({ name: "bias", shape: [F], init: defaultInit(fanIn) });
+    return { output: [F, Ho, Wo], params };
+  }
+
+  /** Sizes of one group's convolution for a batch of n (the kernels' ConvSizes). */
+  #groupSizes(n: number): ConvSizes {
+    if (this.#sizes?.N === n) return this.#sizes;
+    const { kernel_size: [kh, kw], stride, padding, groups } = this.args;
+    const [C, H, W] = this.inputShape;
+    const [F, Ho, Wo] = this.outputShape;
+    const Cg = C / groups;
+    this.#sizes = { N: n, C: Cg, H, W, F: F / groups, HH: kh, WW: kw, stride, pad: padding, Ho, Wo, K: Cg * kh * kw, P: Ho * Wo };
+    return this.#sizes;
+  }
+
+  /** A zero bias for a conv without one (the kernels add a bias row). */
+  #zeroBias(pass: Pass): Tensor {
+    const F = this.args.out_channels;
+    const b = pass.ws.get(this.key("zero bias"), [F], pass.dtype);
+    fill(b.ptr, F, 0, pass.dtype);
+    return b;
+  }
+
+  forward(x: Tensor, pass: Pass): Tensor {
+    const d = this.#groupSizes(pass.n);
+    const g = this.args.groups;
+    const y = pass.ws.get(this.key("y"), [pass.n, ...this.outputShape], pass.dtype);
+    const w = this.params.weight;
+    const b = this.params.bias ?? this.#zeroBias(pass);
+    this.#x = x;
+    if (g === 1) {
+      convForward(y.ptr, x.ptr, w.ptr, b.ptr, d, false, pass.dtype);
+      return y;
+    }
+    const B = bytesPerElement(pass.dtype);
+    const xg = this.#regrouped(pass, "xg", x, d.C * d.H * d.W); // (g, N, C/g, H, W)
+    const yg = pass.ws.get(this.key("yg"), [g, pass.n, d.F * d.P], pass.dtype);
+    for (let j = 0; j < g; j++) {
+      const xj = xg.ptr + j * pass.n * d.C * d.H * d.W * B;
+      const wj = w.ptr + j * d.F * d.K * B;
+      convForward(yg.ptr + j * pass.n * d.F * d.P * B, xj, wj, b.ptr + j * d.F * B, d, false, pass.dtype);
+    }
+    this.#ungroup(pass, y, yg, d.F * d.P);
+    return y;
+  }
+
+  backward(dy: Tensor, pass: Pass): Tensor | null {
+    const d = this.#groupSizes(pass.n);
+    const g = this.args.groups;
+    const w = this.params.weight;
+    const dx = this.needsInputGrad ? pass.ws.get(this.key("dx"), [pass.n, ...this.inputShape], pass.dtype) : null;
+    // The kernels write dw and db together: a frozen conv (here only to pass dx on) writes them aside.
+    const dw = this.trainable ? this.grads.weight : pass.ws.get(this.key("dw aside"), w.shape, pass.dtype);
+    const db = this.trainable && this.grads.bias ? this.grads.bias : pass.ws.get(this.key("db aside"), [this.args.out_channels], pass.dtype);
+    if (g === 1) {
+      convBackward(dx?.ptr ?? 0, dw.ptr, db.ptr, dy.ptr, this.#x!.ptr, w.ptr, d, pass.dtype);
+      return dx;
+    }
+    const B = bytesPerElement(pass.dtype);
+    const xg = pass.ws.get(this.key("xg"), [g, pass.n, d.C * d.H * d.W], pass.dtype); // forward's regrouped input
+    const dyg = this.#regrouped(pass, "dyg", dy, d.F * d.P);
+    const dxg = dx ? pass.ws.get(this.key("dxg"), [g, pass.n, d.C * d.H * d.W], pass.dtype) : null;
+    for (let j = 0; j < g; j++) {
+      convBackward(
+        dxg ? dxg.ptr + j * pass.n * d.C * d.H * d.W * B : 0,
+        dw.ptr + j * d.F * d.K * B, db.ptr + j * d.F * B,
+        dyg.ptr + j * pass.n * d.F * d.P * B, xg.ptr + j * pass.n * d.C * d.H * d.W * B, w.ptr + j * d.F * d.K * B, d, pass.dtype,
+      );
+    }
+    if (dx && dxg) this.#ungroup(pass, dx, dxg, d.C * d.H * d.W);
+    return dx;
+  }
+
+  /** t (N, g·rowSize...) regrouped as (g, N, rowSize): one gather of rows by index. */
+  #regrouped(pass: Pass, name: string, t: Tensor, rowSize: number): Tensor {
+    const g = this.args.groups;
+    const out = pass.ws.get(this.key(name), [g, pass.n, rowSize], pass.dtype);
+    const idx = this.#permutation(pass, "regroup", (r) => (r % pass.n) * g + Math.floor(r / pass.n));
+    realKernels(pass.dtype).gather_rows(out.ptr, t.ptr, idx, g * pass.n, rowSize);
+    return out;
+  }
+
+  /** grouped (g, N, rowSize) back into t (N, g·rowSize). */
+  #ungroup(pass: Pass, t: Tensor, grouped: Tensor, rowSize: number): void {
+    const g = this.args.groups;
+    const idx = this.#permutation(pass, "ungroup", (r) => (r % g) * pass.n + Math.floor(r / g));
+    realKernels(pass.dtype).gather_rows(t.ptr, grouped.ptr, idx, g * pass.n, rowSize);
+  }
+
+  /** int32 row indices idx[r] = source(r) for r < g·N (a few thousand writes: written every call). */
+  #permutation(pass: Pass, name: string, source: (r: number) => number): number {
+    const count = this.args.groups * pass.n;
+    const ptr = pass.ws.block(this.key(name), count * 4);
+    const view = i32();
+    const at = ptr >>> 2;
+    for (let r = 0; r < count; r++) view[at + r] = source(r);
+    return ptr;
+  }
+}
+
+function checkKernelSize(fn: string, value: unknown): [number, number] {
+  if (typeof value === "number") {
+    checkInteger(fn, "kernelSize", value, 1);
+    return [value, value];
+  }
+  if (Array.isArray(value) && value.length === 2) {
+    return [checkInteger(fn, "kernelSize[0]", value[0], 1), checkInteger(fn, "kernelSize[1]", value[1], 1)];
+  }
+  throw new TypeError(`${fn}: kernelSize must be an integer or [kh, kw] (got ${describe(value)})`);
+}

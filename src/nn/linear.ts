@@ -1,0 +1,69 @@
+// Linear: y = x · Wᵀ + b with W stored (out, in) as PyTorch's nn.Linear stores it, so a
+// state_dict loads by name. (The course's tl.Linear keeps its (D, M) layout.)
+//   forward:  y (N, out) = x (N, in) · W (out, in)ᵀ + b       gemm "nt"
+//   backward: dW (out, in) = dyᵀ · x                           gemm "tn"
+//             db (out) = Σ_n dy                                column sums
+//             dx (N, in) = dy · W                              gemm "nn"
+import { gemm } from "../ops/gemm.js";
+import { sumRows } from "../ops/reduce.js";
+import type { Tensor } from "../tensor.js";
+import { checkInteger, checkOptions } from "../validate.js";
+import { defaultInit, type InitOption, checkInitOption, paramInit } from "./init.js";
+import { Module, shapeError, type ModulePlan, type Pass } from "./module.js";
+
+export interface LinearOptions {
+  /** Add a learned bias. Default true. */
+  bias?: boolean;
+  /** How the weight starts; default PyTorch's (uniform in ±1/sqrt(in_features)). */
+  init?: InitOption;
+}
+
+export class Linear extends Module {
+  readonly type = "Linear";
+  readonly args: { in_features: number; out_features: number; bias: boolean; init: InitOption };
+  #x: Tensor | null = null; // the last forward's input, (N, in)
+
+  constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
+    super();
+    const fn = "nn.linear";
+    checkInteger(fn, "inFeatures", inFeatures, 1);
+    checkInteger(fn, "outFeatures", outFeatures, 1);
+    const o = checkOptions(fn, "options", options, ["bias", "init"]);
+    const bias = o.bias === undefined ? true : checkBoolean(fn, "options.bias", o.bias);
+    this.args = { in_features: inFeatures, out_features: outFeatures, bias, init: checkInitOption(fn, o.init) };
+  }
+
+  plan(input: readonly number[]): ModulePlan {
+    const { in_features: D, out_features: M, bias, init } = this.args;
+    if (input.length !== 1 || input[0] !== D) throw shapeError(this, `(N, ${D}) inputs (flatten images first: tl.nn.flatten())`, input);
+    const params = [{ name: "weight", shape: [M, D], init: paramInit(init, D, defaultInit(D)) }];
+    if (bias) params.push({ name: "bias", shape: [M], init: defaultInit(D) });
+    return { output: [M], params };
+  }
+
+  forward(x: Tensor, pass: Pass): Tensor {
+    const { in_features: D, out_features: M } = this.args;
+    const y = pass.ws.get(this.key("y"), [pass.n, M], pass.dtype);
+    gemm("nt", y.ptr, x.ptr, this.params.weight.ptr, pass.n, M, D, { bias: this.params.bias?.ptr ?? 0, dtype: pass.dtype });
+    this.#x = x;
+    return y;
+  }
+
+  backward(dy: Tensor, pass: Pass): Tensor | null {
+    const { in_features: D, out_features: M } = this.args;
+    const N = pass.n;
+    if (this.trainable) {
+      gemm("tn", this.grads.weight.ptr, dy.ptr, this.#x!.ptr, M, D, N, { dtype: pass.dtype });
+      if (this.grads.bias) sumRows(this.grads.bias.ptr, dy.ptr, N, M, false, pass.dtype);
+    }
+    if (!this.needsInputGrad) return null;
+    const dx = pass.ws.get(this.key("dx"), [N, D], pass.dtype);
+    gemm("nn", dx.ptr, dy.ptr, this.params.weight.ptr, N, D, M, { dtype: pass.dtype });
+    return dx;
+  }
+}
+
+export function checkBoolean(fn: string, name: string, value: unknown): boolean {
+  if (typeof value !== "boolean") throw new TypeError(`${fn}: ${name} must be true or false (got ${String(value)})`);
+  return value;
+}

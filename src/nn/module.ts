@@ -1,0 +1,246 @@
+// Modules: the parts a composed model (tl.sequential) is made of. Each module is one layer kind
+// with the course's explicit forward/backward (no autograd): forward saves what backward needs in
+// named fields, backward takes the upstream gradient and returns the input's.
+//
+// A module is created unbound (tl.nn.conv2d(1, 32, 3)); the model that receives it plans it for
+// its input shape (checking that shape and computing the output's), lays its parameters out in
+// the model's flat parameter region under PyTorch's state_dict names ("3.weight",
+// "4.body.0.weight"), then binds them: from then on `module.params.weight` is that tensor.
+// Activations and caches live in the model's workspace, so a training step allocates nothing
+// after the first.
+import type { DType } from "../dtype.js";
+import type { Tensor } from "../tensor.js";
+import type { Workspace } from "../workspace.js";
+import { describe, shapeString } from "../validate.js";
+
+/** How a parameter or buffer starts. */
+export type Init =
+  | { kind: "uniform"; bound: number } // U(-bound, bound): PyTorch's default for Linear and Conv2d
+  | { kind: "normal"; std: number }
+  | { kind: "constant"; value: number };
+
+/** A parameter or buffer a module needs, by its local name ("weight", "running_mean"). */
+export interface TensorSpec {
+  name: string;
+  shape: number[];
+  init: Init;
+}
+
+/** What a module needs for an input shape (without the batch dimension). */
+export interface ModulePlan {
+  /** The output shape (without the batch dimension). */
+  output: number[];
+  params?: TensorSpec[];
+  buffers?: TensorSpec[];
+}
+
+/** What every module sees during one pass of a model. */
+export interface Pass {
+  /** Training mode: batch statistics, dropout. Test mode: running statistics, identity dropout. */
+  readonly train: boolean;
+  readonly dtype: DType;
+  /** The batch size. */
+  readonly n: number;
+  /** The model's reused buffers (a module names its own with module.key(...)). */
+  readonly ws: Workspace;
+  /** Reserves `count` counters of the model's random stream (dropout): [seed, offset]. */
+  draw(count: number): [number, number];
+}
+
+/** A module as data: its type and constructor arguments (what checkpoints store). */
+export interface ModuleSpec {
+  type: string;
+  args: Record<string, unknown>;
+  /** A container's children (Residual: body and shortcut), as specs. */
+  children?: Record<string, ModuleSpec[]>;
+}
+
+export abstract class Module {
+  /** PyTorch's class name of the same layer ("Conv2d", "BatchNorm2d", ...). */
+  abstract readonly type: string;
+  /** The constructor arguments, JSON-serializable, with defaults filled in. */
+  abstract readonly args: Readonly<Record<string, unknown>>;
+  /** The module's place in its model: "3" or "4.body.0" (empty until a model plans it). */
+  path = "";
+  /** Input and output shapes without the batch dimension (set when planned). */
+  inputShape: readonly number[] = [];
+  outputShape: readonly number[] = [];
+  /** Parameters, their gradients and buffers by local name (views into the model's regions once bound). */
+  params: Record<string, Tensor> = {};
+  grads: Record<string, Tensor> = {};
+  buffers: Record<string, Tensor> = {};
+  /** Whether backward must compute the parameter gradients (false once every parameter is frozen). */
+  trainable = true;
+  /** Whether backward must return the input's gradient (something before this module trains). */
+  needsInputGrad = true;
+  #owner: object | null = null;
+
+  /**
+   * The output shape and tensors needed for an input shape; a RangeError naming what fits
+   * otherwise. A container plans its children through `chain`.
+   */
+  abstract plan(input: readonly number[], chain: PlanChain): ModulePlan;
+
+  /** The output for x (N, ...inputShape), saving what backward needs. */
+  abstract forward(x: Tensor, pass: Pass): Tensor;
+
+  /**
+   * Parameter gradients (overwritten) when `trainable`, and the input's gradient when
+   * needsInputGrad (else null). dy: (N, ...outputShape), the gradient of the last forward's output.
+   */
+  abstract backward(dy: Tensor, pass: Pass): Tensor | null;
+
+  /** Frees what the module holds itself (views, not the model's buffers). */
+  dispose(): void {}
+
+  /** Sub-module lists of a container, by name (Residual: "body", "shortcut"). */
+  children(): ReadonlyArray<readonly [string, readonly Module[]]> {
+    return [];
+  }
+
+  /** A short description for summary(): "Conv2d(1, 32, kernel_size=3, padding=1)". */
+  describe(): string {
+    const args = Object.entries(this.args)
+      .filter(([, v]) => v !== undefined && v !== null)
+      .map(([k, v]) => `${k}=${Array.isArray(v) ? `(${v.join(", ")})` : String(v)}`);
+    return `${this.type}(${args.join(", ")})`;
+  }
+
+  /** The module as data (checkpoint config). */
+  spec(): ModuleSpec {
+    const children = this.children();
+    const spec: ModuleSpec = { type: this.type, args: { ...this.args } };
+    if (children.length > 0) spec.children = Object.fromEntries(children.map(([name, list]) => [name, list.map((m) => m.spec())]));
+    return spec;
+  }
+
+  /** A workspace key of this module's own. */
+  key(name: string): string {
+    return `${this.path}:${name}`;
+  }
+
+  /** @internal Claims the module for a model: a module belongs to one model only. */
+  claim(owner: object, fn: string, where: string): void {
+    if (this.#owner !== null && this.#owner !== owner) {
+      throw new TypeError(`${fn}: ${where} (${this.type}) already belongs to another model; create a new module for each model`);
+    }
+    this.#owner = owner;
+  }
+
+  /** @internal Gives the module back (a model whose construction failed). */
+  release(owner: object): void {
+    if (this.#owner === owner) this.#owner = null;
+    for (const [, list] of this.children()) for (const m of list) m.release(owner);
+  }
+}
+
+/** A module's input shape does not fit: the error names the module, what it expects and what it got. */
+export function shapeError(module: Module, expected: string, got: readonly number[]): RangeError {
+  return new RangeError(`${module.describe()} expects ${expected} (got ${shapeString(got)})`);
+}
+
+/** Checks a module list: an array of Module objects. */
+export function checkModules(fn: string, name: string, value: unknown): Module[] {
+  if (!Array.isArray(value)) throw new TypeError(`${fn}: ${name} must be an array of modules (tl.nn.linear(...), ...) (got ${describe(value)})`);
+  value.forEach((m, i) => {
+    if (!(m instanceof Module)) throw new TypeError(`${fn}: ${name}[${i}] must be a module such as tl.nn.linear(4, 2) (got ${describe(m)})`);
+  });
+  return value as Module[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chains: a list of modules run one after another (a model's top level, a residual's body).
+
+/** One planned tensor: its full name ("3.weight"), owner and local name. */
+export interface PlannedTensor extends TensorSpec {
+  fullName: string;
+  module: Module;
+}
+
+/** Plans a container's child list `name` ("body") for an input shape; returns its output shape. */
+export type PlanChain = (name: string, modules: readonly Module[], input: readonly number[]) => number[];
+
+/** Every module of a planned tree with its depth, in order (for summary()). */
+export interface PlannedModule {
+  module: Module;
+  depth: number;
+}
+
+/** What planning a model gathers. */
+export interface Plan {
+  params: PlannedTensor[];
+  buffers: PlannedTensor[];
+  modules: PlannedModule[];
+}
+
+/**
+ * Plans `modules` in order for `input` (no batch dimension), naming them `${prefix}${i}`; returns
+ * the chain's output shape. A module whose input does not fit is a RangeError naming its index.
+ */
+export function planChain(fn: string, owner: object, modules: readonly Module[], input: readonly number[], prefix: string, plan: Plan, depth: number): number[] {
+  let shape = [...input];
+  modules.forEach((m, i) => {
+    const path = `${prefix}${i}`;
+    m.claim(owner, fn, `module ${path}`);
+    m.path = path;
+    m.inputShape = Object.freeze([...shape]);
+    plan.modules.push({ module: m, depth });
+    let planned: ModulePlan;
+    const chain: PlanChain = (name, list, childInput) => planChain(fn, owner, list, childInput, `${path}.${name}.`, plan, depth + 1);
+    try {
+      planned = m.plan(shape, chain);
+    } catch (error) {
+      // A child's error already names its own path (it is the innermost module that did not fit).
+      if ((error instanceof RangeError || error instanceof TypeError) && !error.message.startsWith(`${fn}: module `)) {
+        const E = error instanceof RangeError ? RangeError : TypeError;
+        throw new E(`${fn}: module ${path}: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+    for (const p of planned.params ?? []) plan.params.push({ ...p, fullName: `${path}.${p.name}`, module: m });
+    for (const b of planned.buffers ?? []) plan.buffers.push({ ...b, fullName: `${path}.${b.name}`, module: m });
+    shape = [...planned.output];
+    m.outputShape = Object.freeze([...shape]);
+  });
+  return shape;
+}
+
+/** Runs the chain forward. */
+export function forwardChain(modules: readonly Module[], x: Tensor, pass: Pass): Tensor {
+  for (const m of modules) x = m.forward(x, pass);
+  return x;
+}
+
+/**
+ * Runs the chain backward from dy, stopping at the first module (from the end) that neither
+ * trains nor has to pass a gradient on: nothing before it needs one. Returns the chain input's
+ * gradient, or null when nothing upstream needs it.
+ */
+export function backwardChain(modules: readonly Module[], dy: Tensor, pass: Pass): Tensor | null {
+  let d: Tensor | null = dy;
+  for (let i = modules.length - 1; i >= 0 && d !== null; i--) {
+    const m = modules[i];
+    if (!m.trainable && !m.needsInputGrad) return null;
+    d = m.backward(d, pass);
+  }
+  return d;
+}
+
+/**
+ * Marks which modules compute parameter gradients and which pass a gradient to their input:
+ * `upstream` says whether the chain's input gradient is needed (something before the chain
+ * trains). Returns whether anything in the chain trains.
+ */
+export function markChain(modules: readonly Module[], upstream: boolean, trains: (m: Module) => boolean): boolean {
+  let before = upstream;
+  let any = false;
+  for (const m of modules) {
+    m.needsInputGrad = before;
+    let inner = trains(m);
+    for (const [, list] of m.children()) inner = markChain(list, before, trains) || inner;
+    m.trainable = inner;
+    before = before || inner;
+    any = any || inner;
+  }
+  return any;
+}

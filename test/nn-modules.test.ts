@@ -1,0 +1,81 @@
+// Each tl.nn module against PyTorch (test/fixtures/torch/layers/, made by Debian's python3-torch
+// in float64): forward output, input gradient and parameter gradients of sum(out * dout), in
+// float64 (forward within 1e-10, gradients within 1e-8 of the largest entry) and float32.
+import { beforeAll, describe, expect, it } from "vitest";
+import * as tl from "../src/index.js";
+import type { Module } from "../src/nn/module.js";
+import { relativeError, runModuleOnCase, torchCase, type TorchCase } from "./helpers/torch-fixtures.js";
+
+beforeAll(() => tl.init({ float64: true }));
+
+const TOLERANCE = {
+  float64: { forward: 1e-10, gradient: 1e-8 },
+  float32: { forward: 1e-5, gradient: 1e-4 },
+} as const;
+
+/** A PyTorch basic block as the fixtures define it (README "The residual block"). */
+function basicBlock(cin: number, cout: number, stride: number): Module {
+  const body = [
+    tl.nn.conv2d(cin, cout, 3, { stride, padding: 1, bias: false }), tl.nn.batchNorm2d(cout), tl.nn.relu(),
+    tl.nn.conv2d(cout, cout, 3, { padding: 1, bias: false }), tl.nn.batchNorm2d(cout),
+  ];
+  const shortcut = stride !== 1 || cin !== cout ? [tl.nn.conv2d(cin, cout, 1, { stride, bias: false }), tl.nn.batchNorm2d(cout)] : undefined;
+  return tl.nn.residual(body, shortcut);
+}
+
+/** The module a case's metadata describes. */
+function moduleFor(name: string, c: TorchCase): Module {
+  const a = c.args as Record<string, never>;
+  switch (c.metadata.module) {
+    case "torch.nn.Conv2d":
+      return tl.nn.conv2d(a.in_channels, a.out_channels, a.kernel_size, { stride: a.stride, padding: a.padding, groups: a.groups, bias: a.bias });
+    case "torch.nn.Linear":
+      return tl.nn.linear(a.in_features, a.out_features);
+    case "torch.nn.BatchNorm1d":
+      return tl.nn.batchNorm1d(a.num_features, { eps: a.eps, momentum: a.momentum });
+    case "torch.nn.BatchNorm2d":
+      return tl.nn.batchNorm2d(a.num_features, { eps: a.eps, momentum: a.momentum });
+    case "torch.nn.ReLU":
+      return tl.nn.relu();
+    case "torch.nn.Tanh":
+      return tl.nn.tanh();
+    case "torch.nn.Flatten":
+      return tl.nn.flatten();
+    case "torch.nn.Dropout":
+      return tl.nn.dropout(a.p);
+    case "torch.nn.MaxPool2d":
+      return tl.nn.maxPool2d(a.kernel_size, { stride: a.stride });
+    case "Residual":
+      return name.startsWith("residual_proj") ? basicBlock(5, 6, 2) : basicBlock(6, 6, 1);
+    default:
+      throw new Error(`no module for ${c.metadata.module}`);
+  }
+}
+
+const CASES = [
+  "conv3x3_s2_p1", "conv1x1_s2_nobias", "conv3x3_groups2", "depthwise3x3_s1_p1", "depthwise3x3_s2_p1", "conv5x5_p2_c3",
+  "conv3x3_p1_c1_first", "linear", "batchnorm1d_train", "batchnorm1d_eval", "batchnorm2d_train", "batchnorm2d_eval",
+  "relu", "tanh", "flatten", "dropout_eval", "maxpool_k2s2", "maxpool_k2s2_odd", "maxpool_k3s2",
+  "residual_proj_train", "residual_proj_eval", "residual_identity_train", "residual_identity_eval",
+];
+
+describe.each(["float64", "float32"] as const)("tl.nn modules against PyTorch, %s", (dtype) => {
+  const tol = TOLERANCE[dtype];
+  it.each(CASES)("%s: forward, dx and every parameter gradient", (name) => {
+    const c = torchCase("layers", name);
+    // Max pooling does the same in both modes, but saves its argmax (what backward reads) only in
+    // training mode: run it there.
+    const run = runModuleOnCase(moduleFor(name, c), c, dtype, c.metadata.mode === "train" || name.startsWith("maxpool"));
+    const errors: Record<string, number> = { out: relativeError(run.out, c.tensors.out.data) };
+    errors.dx = relativeError(run.dx!, c.tensors.dx.data);
+    for (const [param, g] of Object.entries(run.grads)) errors[`grad.${param}`] = relativeError(g, c.tensors[`grad.${param}`].data);
+    // Running means after a training forward (the variances: see the batch-norm test below).
+    for (const [buffer, v] of Object.entries(run.buffers)) {
+      const after = c.tensors[`${buffer}.after`];
+      if (after && buffer.endsWith("running_mean")) errors[`${buffer}.after`] = relativeError(v, after.data);
+    }
+    const limits = Object.fromEntries(Object.keys(errors).map((k) => [k, k === "out" || k.endsWith(".after") ? tol.forward : tol.gradient]));
+    const over = Object.keys(errors).filter((k) => !(errors[k] <= limits[k]));
+    expect(over, `${name} (${dtype}) errors ${JSON.stringify(errors)}`).toEqual([]);
+  });
+});
