@@ -7,7 +7,7 @@ export { tanh, tanh_backward } from "./activation";
 export { rand_uniform, rand_normal, dropout_mask } from "./random";
 export { sum_rows_range, sum_squares_chunks, sum_abs_chunks, add_sign, argmax_rows, gather_rows } from "./reduce";
 export { softmax_loss_soft, softmax_loss_rows, svm_loss_rows } from "./loss";
-export { sgd, sgd_momentum, adagrad, rmsprop, adam } from "./optim";
+export { sgd, sgd_momentum, sgd_nesterov, adagrad, rmsprop, adam } from "./optim";
 export {
   f64_batchnorm_forward_train as batchnorm_forward_train, f64_batchnorm_forward_test as batchnorm_forward_test,
   f64_batchnorm_backward as batchnorm_backward, f64_spatial_batchnorm_forward_train as spatial_batchnorm_forward_train,

@@ -19,7 +19,7 @@ export {
 } from "./gemm";
 export { sum_rows_range, sum_squares_chunks, sum_abs_chunks, add_sign, argmax_rows, gather_rows } from "./reduce";
 export { softmax_loss_soft, softmax_loss_rows, svm_loss_rows } from "./loss";
-export { sgd, sgd_momentum, adagrad, rmsprop, adam } from "./optim";
+export { sgd, sgd_momentum, sgd_nesterov, adagrad, rmsprop, adam } from "./optim";
 export {
   f32_batchnorm_forward_train_range as batchnorm_forward_train_range, f32_batchnorm_forward_test_range as batchnorm_forward_test_range,
   f32_batchnorm_backward_range as batchnorm_backward_range,

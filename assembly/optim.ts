@@ -36,6 +36,32 @@ export function sgd_momentum(w: usize, dw: usize, v: usize, n: usize, lr: real, 
   }
 }
 
+/**
+ * Nesterov momentum in the course notes' form: v_prev = v; v = mu * v - lr * dw;
+ * w += -mu * v_prev + (1 + mu) * v (the update looks ahead along the new velocity).
+ */
+export function sgd_nesterov(w: usize, dw: usize, v: usize, n: usize, lr: real, mu: real): void {
+  const vlr = v128.splat<real>(lr);
+  const vmu = v128.splat<real>(mu);
+  const vmu1 = v128.splat<real>(1 + mu);
+  let i: usize = 0;
+  for (; i + LANES <= n; i += LANES) {
+    const o = i << SHIFT;
+    const pv = v128.load(v + o);
+    const nv = v128.sub<real>(v128.mul<real>(vmu, pv), v128.mul<real>(vlr, v128.load(dw + o)));
+    v128.store(v + o, nv);
+    v128.store(w + o, v128.add<real>(v128.load(w + o), v128.sub<real>(v128.mul<real>(vmu1, nv), v128.mul<real>(vmu, pv))));
+  }
+  const mu1: real = 1 + mu;
+  for (; i < n; i++) {
+    const o = i << SHIFT;
+    const pv = load<real>(v + o);
+    const nv = mu * pv - lr * load<real>(dw + o);
+    store<real>(v + o, nv);
+    store<real>(w + o, load<real>(w + o) + (mu1 * nv - mu * pv));
+  }
+}
+
 /** cache += dw^2; w -= lr * dw / (sqrt(cache) + eps) */
 export function adagrad(w: usize, dw: usize, cache: usize, n: usize, lr: real, eps: real): void {
   const vlr = v128.splat<real>(lr);

@@ -56,9 +56,11 @@ export {
 export {
   sgd,
   sgdMomentum,
+  sgdNesterov,
   adagrad,
   rmsprop,
   adam,
+  adamw,
   updateRules,
   type UpdateRule,
   type UpdateRuleName,

@@ -2,12 +2,19 @@
 // wasm pass that updates w IN PLACE (nextW === w). config carries the hyperparameters and the
 // state tensors between calls, like the course's dicts: defaults are filled in on first use.
 // float64 parameters run the f64 kernels and get float64 state tensors.
-import { adagradUpdate, adamUpdate, rmspropUpdate, sgdMomentumUpdate, sgdUpdate } from "./ops/optim.js";
+//
+// Weight decay is decoupled (AdamW's, Loshchilov & Hutter 2019) in every rule: with
+// config.weightDecay = λ, w is first shrunk to (1 - learningRate·λ)·w, then the rule's step is
+// taken from the gradient as it is. "adamw" is Adam with λ = 0.01 by default.
+import { scale } from "./ops/elementwise.js";
+import { adagradUpdate, adamUpdate, rmspropUpdate, sgdMomentumUpdate, sgdNesterovUpdate, sgdUpdate } from "./ops/optim.js";
 import { checkSameDtype, checkShape, checkTensor, keep, zeros, type Tensor } from "./tensor.js";
 import { checkNumber, checkOptions, describe, type NumberRange } from "./validate.js";
 
 export interface SgdConfig {
   learningRate?: number;
+  /** Decoupled weight decay λ: w shrinks to (1 - learningRate·λ)·w before each step. Default 0 (adamw: 0.01). */
+  weightDecay?: number;
 }
 export interface SgdMomentumConfig extends SgdConfig {
   momentum?: number;
@@ -36,11 +43,13 @@ export type UpdateRule<C extends object = OptimConfig> = (w: Tensor, dw: Tensor,
 // The config keys each rule reads, and the range of every hyperparameter. Values reach the kernels
 // as float32, so they are checked after rounding too (a learning rate of 1e39 would be Infinity).
 const KEYS = {
-  sgd: ["learningRate"],
-  sgdMomentum: ["learningRate", "momentum", "velocity"],
-  adagrad: ["learningRate", "epsilon", "cache"],
-  rmsprop: ["learningRate", "decayRate", "epsilon", "cache"],
-  adam: ["learningRate", "beta1", "beta2", "epsilon", "m", "v", "t"],
+  sgd: ["learningRate", "weightDecay"],
+  sgdMomentum: ["learningRate", "momentum", "velocity", "weightDecay"],
+  sgdNesterov: ["learningRate", "momentum", "velocity", "weightDecay"],
+  adagrad: ["learningRate", "epsilon", "cache", "weightDecay"],
+  rmsprop: ["learningRate", "decayRate", "epsilon", "cache", "weightDecay"],
+  adam: ["learningRate", "beta1", "beta2", "epsilon", "m", "v", "t", "weightDecay"],
+  adamw: ["learningRate", "beta1", "beta2", "epsilon", "m", "v", "t", "weightDecay"],
 } as const;
 const UNIT: NumberRange = { min: 0, max: 1, maxExclusive: true, float32: true };
 const RANGES: Record<string, NumberRange> = {
@@ -50,6 +59,7 @@ const RANGES: Record<string, NumberRange> = {
   beta1: UNIT,
   beta2: UNIT,
   epsilon: { min: 0, minExclusive: true, float32: true },
+  weightDecay: { min: 0, float32: true },
 };
 const STATE = ["velocity", "cache", "m", "v"];
 
@@ -120,26 +130,57 @@ function states(fn: string, config: Record<string, unknown>, keys: readonly stri
 export const DEFAULT_LEARNING_RATES: Readonly<Record<UpdateRuleName, number>> = {
   sgd: 1e-2,
   sgdMomentum: 1e-2,
+  sgdNesterov: 1e-2,
   adagrad: 1e-2,
   rmsprop: 1e-2,
   adam: 1e-3,
+  adamw: 1e-3,
 };
 const DEFAULTS: Record<string, number> = { momentum: 0.9, decayRate: 0.99, beta1: 0.9, beta2: 0.999 };
-const EPSILON_DEFAULTS: Record<UpdateRuleName, number> = { sgd: 0, sgdMomentum: 0, adagrad: 1e-5, rmsprop: 1e-8, adam: 1e-8 };
+const EPSILON_DEFAULTS: Record<UpdateRuleName, number> = { sgd: 0, sgdMomentum: 0, sgdNesterov: 0, adagrad: 1e-5, rmsprop: 1e-8, adam: 1e-8, adamw: 1e-8 };
+const WEIGHT_DECAY_DEFAULTS: Record<UpdateRuleName, number> = { sgd: 0, sgdMomentum: 0, sgdNesterov: 0, adagrad: 0, rmsprop: 0, adam: 0, adamw: 0.01 };
+
+/**
+ * Runs of w's elements an update covers: [start, end, decay] (end exclusive), decay saying whether
+ * the weight decay applies there. The Solver passes them to leave frozen parameters alone and to
+ * spare biases and norms the decay; without them the whole of w is updated and decayed.
+ */
+export type Segments = readonly (readonly [start: number, end: number, decay: boolean])[];
 
 /**
  * A rule's update with no checks: fills in missing hyperparameters with their defaults, creates
- * missing state tensors as zeros, and runs the fused kernel on w in place. For callers that
- * checked w, dw and config once (the Solver: checkOptimConfig and checkOptimState at
- * construction); everyone else calls the checked rules below.
+ * missing state tensors as zeros (w's shape), and runs the fused kernel in place over w, or over
+ * the given segments of it (one step: Adam's t advances once). For callers that checked w, dw and
+ * config once (the Solver: checkOptimConfig and checkOptimState at construction); everyone else
+ * calls the checked rules below.
  */
-export type UpdateCore = (w: Tensor, dw: Tensor, config: OptimConfig) => void;
+export type UpdateCore = (w: Tensor, dw: Tensor, config: OptimConfig, segments?: Segments) => void;
 
 function defaults(rule: UpdateRuleName, c: Record<string, unknown>): void {
   c.learningRate ??= DEFAULT_LEARNING_RATES[rule];
   for (const key of KEYS[rule]) {
     if (key in DEFAULTS) c[key] ??= DEFAULTS[key];
     else if (key === "epsilon") c[key] ??= EPSILON_DEFAULTS[rule];
+    // Absent means none: configs that never use weight decay stay as they always were.
+    else if (key === "weightDecay" && WEIGHT_DECAY_DEFAULTS[rule] !== 0) c[key] ??= WEIGHT_DECAY_DEFAULTS[rule];
+  }
+}
+
+/**
+ * Runs `kernel(offset, count)` over each segment (element offsets), after shrinking the decaying
+ * ones by (1 - learningRate·weightDecay): the decoupled weight decay.
+ */
+function overSegments(w: Tensor, c: Record<string, unknown>, segments: Segments | undefined, kernel: (offset: number, count: number) => void): void {
+  const runs = segments ?? [[0, w.size, true] as const];
+  const wd = (c.weightDecay as number | undefined) ?? 0;
+  const shrink = 1 - (c.learningRate as number) * wd;
+  for (const [start, end, decay] of runs) {
+    if (end <= start) continue;
+    if (decay && wd !== 0) {
+      const at = w.ptr + start * w.itemBytes;
+      scale(at, at, end - start, shrink, w.dtype);
+    }
+    kernel(start * w.itemBytes, end - start);
   }
 }
 
@@ -161,38 +202,52 @@ function stateCore(c: Record<string, unknown>, keys: readonly string[], w: Tenso
 }
 
 /** The unchecked update of each built-in rule (see UpdateCore). */
-export const updateCores: Readonly<Record<UpdateRuleName, UpdateCore>> = {
-  sgd(w: Tensor, dw: Tensor, config: OptimConfig): void {
-    const c = config as Record<string, number>;
-    defaults("sgd", c);
-    sgdUpdate(w.ptr, dw.ptr, w.size, c.learningRate, w.dtype);
-  },
-  sgdMomentum(w: Tensor, dw: Tensor, config: OptimConfig): void {
-    const c = config as Record<string, unknown> & Record<"learningRate" | "momentum", number>;
-    defaults("sgdMomentum", c);
-    const [v] = stateCore(c, ["velocity"], w);
-    sgdMomentumUpdate(w.ptr, dw.ptr, v.ptr, w.size, c.learningRate, c.momentum, w.dtype);
-  },
-  adagrad(w: Tensor, dw: Tensor, config: OptimConfig): void {
-    const c = config as Record<string, unknown> & Record<"learningRate" | "epsilon", number>;
-    defaults("adagrad", c);
-    const [cache] = stateCore(c, ["cache"], w);
-    adagradUpdate(w.ptr, dw.ptr, cache.ptr, w.size, c.learningRate, c.epsilon, w.dtype);
-  },
-  rmsprop(w: Tensor, dw: Tensor, config: OptimConfig): void {
-    const c = config as Record<string, unknown> & Record<"learningRate" | "decayRate" | "epsilon", number>;
-    defaults("rmsprop", c);
-    const [cache] = stateCore(c, ["cache"], w);
-    rmspropUpdate(w.ptr, dw.ptr, cache.ptr, w.size, c.learningRate, c.decayRate, c.epsilon, w.dtype);
-  },
-  adam(w: Tensor, dw: Tensor, config: OptimConfig): void {
-    const c = config as Record<string, unknown> & Record<"learningRate" | "beta1" | "beta2" | "epsilon" | "t", number>;
-    defaults("adam", c);
+type Numbers<K extends string> = Record<string, unknown> & Record<K, number>;
+
+function adamCore(rule: "adam" | "adamw"): UpdateCore {
+  return (w, dw, config, segments) => {
+    const c = config as Numbers<"learningRate" | "beta1" | "beta2" | "epsilon" | "t">;
+    defaults(rule, c);
     c.t ??= 0;
     const [m, v] = stateCore(c, ["m", "v"], w);
     c.t += 1;
-    adamUpdate(w.ptr, dw.ptr, m.ptr, v.ptr, w.size, c.learningRate, c.beta1, c.beta2, c.epsilon, c.t, w.dtype);
+    overSegments(w, c, segments, (o, n) => adamUpdate(w.ptr + o, dw.ptr + o, m.ptr + o, v.ptr + o, n, c.learningRate, c.beta1, c.beta2, c.epsilon, c.t, w.dtype));
+  };
+}
+
+/** The unchecked update of each built-in rule (see UpdateCore). */
+export const updateCores: Readonly<Record<UpdateRuleName, UpdateCore>> = {
+  sgd(w, dw, config, segments): void {
+    const c = config as Numbers<"learningRate">;
+    defaults("sgd", c);
+    overSegments(w, c, segments, (o, n) => sgdUpdate(w.ptr + o, dw.ptr + o, n, c.learningRate, w.dtype));
   },
+  sgdMomentum(w, dw, config, segments): void {
+    const c = config as Numbers<"learningRate" | "momentum">;
+    defaults("sgdMomentum", c);
+    const [v] = stateCore(c, ["velocity"], w);
+    overSegments(w, c, segments, (o, n) => sgdMomentumUpdate(w.ptr + o, dw.ptr + o, v.ptr + o, n, c.learningRate, c.momentum, w.dtype));
+  },
+  sgdNesterov(w, dw, config, segments): void {
+    const c = config as Numbers<"learningRate" | "momentum">;
+    defaults("sgdNesterov", c);
+    const [v] = stateCore(c, ["velocity"], w);
+    overSegments(w, c, segments, (o, n) => sgdNesterovUpdate(w.ptr + o, dw.ptr + o, v.ptr + o, n, c.learningRate, c.momentum, w.dtype));
+  },
+  adagrad(w, dw, config, segments): void {
+    const c = config as Numbers<"learningRate" | "epsilon">;
+    defaults("adagrad", c);
+    const [cache] = stateCore(c, ["cache"], w);
+    overSegments(w, c, segments, (o, n) => adagradUpdate(w.ptr + o, dw.ptr + o, cache.ptr + o, n, c.learningRate, c.epsilon, w.dtype));
+  },
+  rmsprop(w, dw, config, segments): void {
+    const c = config as Numbers<"learningRate" | "decayRate" | "epsilon">;
+    defaults("rmsprop", c);
+    const [cache] = stateCore(c, ["cache"], w);
+    overSegments(w, c, segments, (o, n) => rmspropUpdate(w.ptr + o, dw.ptr + o, cache.ptr + o, n, c.learningRate, c.decayRate, c.epsilon, w.dtype));
+  },
+  adam: adamCore("adam"),
+  adamw: adamCore("adamw"),
 };
 
 /**
@@ -215,46 +270,50 @@ export function checkOptimState(fn: string, name: string, config: OptimConfig, w
   }
 }
 
+/**
+ * The checked rules share one shape: check w, dw and config (known keys, ranges), fill in and
+ * check the hyperparameters, check or create the state tensors, then run the same core the
+ * Solver runs.
+ */
+function checked<C extends SgdConfig>(rule: UpdateRuleName, stateKeys: readonly string[], w: Tensor, dw: Tensor, config: C | undefined): [Tensor, C] {
+  const c = begin(rule, rule, w, dw, config) as Record<string, unknown>;
+  hyper(rule, c, "learningRate", DEFAULT_LEARNING_RATES[rule]);
+  for (const key of KEYS[rule]) {
+    if (key in DEFAULTS) hyper(rule, c, key, DEFAULTS[key]);
+    else if (key === "epsilon") hyper(rule, c, key, EPSILON_DEFAULTS[rule]);
+    else if (key === "weightDecay" && (c[key] !== undefined || WEIGHT_DECAY_DEFAULTS[rule] !== 0)) hyper(rule, c, key, WEIGHT_DECAY_DEFAULTS[rule]);
+  }
+  states(rule, c, stateKeys, w, dw);
+  updateCores[rule](w, dw, c as OptimConfig);
+  return [w, c as C];
+}
+
 /** Vanilla SGD: w -= learningRate * dw. Default learningRate 1e-2. */
 export function sgd(w: Tensor, dw: Tensor, config?: SgdConfig): [Tensor, SgdConfig] {
-  const fn = "sgd";
-  const c = begin(fn, fn, w, dw, config) as Record<string, unknown>;
-  sgdUpdate(w.ptr, dw.ptr, w.size, hyper(fn, c, "learningRate", 1e-2), w.dtype);
-  return [w, c];
+  return checked("sgd", [], w, dw, config);
 }
 
 /** SGD with momentum: v = momentum*v - learningRate*dw; w += v. Defaults 1e-2, 0.9, v = 0. */
 export function sgdMomentum(w: Tensor, dw: Tensor, config?: SgdMomentumConfig): [Tensor, SgdMomentumConfig] {
-  const fn = "sgdMomentum";
-  const c = begin(fn, fn, w, dw, config) as Record<string, unknown>;
-  const rate = hyper(fn, c, "learningRate", 1e-2);
-  const mu = hyper(fn, c, "momentum", 0.9);
-  const [v] = states(fn, c, ["velocity"], w, dw);
-  sgdMomentumUpdate(w.ptr, dw.ptr, v.ptr, w.size, rate, mu, w.dtype);
-  return [w, c];
+  return checked("sgdMomentum", ["velocity"], w, dw, config);
+}
+
+/**
+ * Nesterov momentum (the course notes' form): v_prev = v; v = momentum*v - learningRate*dw;
+ * w += -momentum*v_prev + (1 + momentum)*v. Defaults 1e-2, 0.9, v = 0.
+ */
+export function sgdNesterov(w: Tensor, dw: Tensor, config?: SgdMomentumConfig): [Tensor, SgdMomentumConfig] {
+  return checked("sgdNesterov", ["velocity"], w, dw, config);
 }
 
 /** AdaGrad: cache += dw²; w -= learningRate*dw/(sqrt(cache)+epsilon). Defaults 1e-2, 1e-5 (the notes' value). */
 export function adagrad(w: Tensor, dw: Tensor, config?: AdagradConfig): [Tensor, AdagradConfig] {
-  const fn = "adagrad";
-  const c = begin(fn, fn, w, dw, config) as Record<string, unknown>;
-  const rate = hyper(fn, c, "learningRate", 1e-2);
-  const eps = hyper(fn, c, "epsilon", 1e-5);
-  const [cache] = states(fn, c, ["cache"], w, dw);
-  adagradUpdate(w.ptr, dw.ptr, cache.ptr, w.size, rate, eps, w.dtype);
-  return [w, c];
+  return checked("adagrad", ["cache"], w, dw, config);
 }
 
 /** RMSProp: cache = d*cache + (1-d)*dw²; w -= learningRate*dw/(sqrt(cache)+epsilon). Defaults 1e-2, 0.99, 1e-8. */
 export function rmsprop(w: Tensor, dw: Tensor, config?: RmspropConfig): [Tensor, RmspropConfig] {
-  const fn = "rmsprop";
-  const c = begin(fn, fn, w, dw, config) as Record<string, unknown>;
-  const rate = hyper(fn, c, "learningRate", 1e-2);
-  const decay = hyper(fn, c, "decayRate", 0.99);
-  const eps = hyper(fn, c, "epsilon", 1e-8);
-  const [cache] = states(fn, c, ["cache"], w, dw);
-  rmspropUpdate(w.ptr, dw.ptr, cache.ptr, w.size, rate, decay, eps, w.dtype);
-  return [w, c];
+  return checked("rmsprop", ["cache"], w, dw, config);
 }
 
 /**
@@ -262,21 +321,19 @@ export function rmsprop(w: Tensor, dw: Tensor, config?: RmspropConfig): [Tensor,
  * w -= learningRate * m̂ / (sqrt(v̂) + epsilon). Defaults 1e-3, 0.9, 0.999, 1e-8, t = 0.
  */
 export function adam(w: Tensor, dw: Tensor, config?: AdamConfig): [Tensor, AdamConfig] {
-  const fn = "adam";
-  const c = begin(fn, fn, w, dw, config) as Record<string, unknown> & { t?: number };
-  const rate = hyper(fn, c, "learningRate", 1e-3);
-  const b1 = hyper(fn, c, "beta1", 0.9);
-  const b2 = hyper(fn, c, "beta2", 0.999);
-  const eps = hyper(fn, c, "epsilon", 1e-8);
-  c.t ??= 0;
-  const [m, v] = states(fn, c, ["m", "v"], w, dw);
-  c.t += 1;
-  adamUpdate(w.ptr, dw.ptr, m.ptr, v.ptr, w.size, rate, b1, b2, eps, c.t, w.dtype);
-  return [w, c];
+  return checked("adam", ["m", "v"], w, dw, config);
+}
+
+/**
+ * AdamW: Adam with decoupled weight decay, w shrunk to (1 - learningRate·weightDecay)·w before
+ * the step. Defaults as adam, weightDecay 0.01 (PyTorch's).
+ */
+export function adamw(w: Tensor, dw: Tensor, config?: AdamConfig): [Tensor, AdamConfig] {
+  return checked("adamw", ["m", "v"], w, dw, config);
 }
 
 /** The built-in rules by the names the Solver and CLI accept. */
-export const updateRules = { sgd, sgdMomentum, adagrad, rmsprop, adam } as const;
+export const updateRules = { sgd, sgdMomentum, sgdNesterov, adagrad, rmsprop, adam, adamw } as const;
 export type UpdateRuleName = keyof typeof updateRules;
 
 /** Frees the state tensors a config holds (velocity, cache, m, v). */

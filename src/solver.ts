@@ -23,6 +23,7 @@ import {
   updateCores,
   updateRules,
   type OptimConfig,
+  type Segments,
   type UpdateRule,
   type UpdateRuleName,
 } from "./optim.js";
@@ -82,6 +83,12 @@ export interface SolverOptions {
   /** What to do when the loss stops being finite: stop with an error (default) or keep going. */
   onNonFinite?: "throw" | "continue";
   /**
+   * Which parameters optimConfig.weightDecay applies to: "all" (default, as PyTorch's optimizers)
+   * or "weights": those of rank 2 or more, sparing biases and batch-norm scales and shifts (the
+   * small-net recipes' choice).
+   */
+  weightDecayParams?: "all" | "weights";
+  /**
    * Augmentations applied in order to every training batch (not to accuracy checks), e.g.
    * [{ type: "randomFlip" }, { type: "randomCrop", padding: 2 }, { type: "mixup", alpha: 0.2 }].
    * Their draws come from the Solver's stream, so a run reproduces and resumes bit-identically.
@@ -111,6 +118,8 @@ export interface SolverState {
     seed: number;
     /** The augment list; absent when empty (so a state without augmentation reads as before). */
     augment?: Augmentation[];
+    /** Absent for "all" (states from before the option read as before). */
+    weightDecayParams?: "weights";
   };
   iterationsPerEpoch: number;
   epoch: number;
@@ -134,9 +143,9 @@ export interface SolverState {
 
 const KNOWN = [
   "updateRule", "optimConfig", "lrDecay", "lrSchedule", "batchSize", "numEpochs", "numTrainSamples", "numValSamples",
-  "seed", "verbose", "printEvery", "onProgress", "onNonFinite", "augment",
+  "seed", "verbose", "printEvery", "onProgress", "onNonFinite", "augment", "weightDecayParams",
 ];
-const OPTIM_KEYS = ["learningRate", "momentum", "velocity", "decayRate", "epsilon", "cache", "beta1", "beta2", "m", "v", "t"];
+const OPTIM_KEYS = ["learningRate", "momentum", "velocity", "decayRate", "epsilon", "cache", "beta1", "beta2", "m", "v", "t", "weightDecay"];
 const STATE_KEYS = ["velocity", "cache", "m", "v"];
 
 export class Solver {
@@ -158,6 +167,8 @@ export class Solver {
   readonly onNonFinite: "throw" | "continue";
   /** The augmentations applied to every training batch, in order. */
   readonly augment: readonly Augmentation[];
+  /** Which parameters optimConfig.weightDecay applies to (see SolverOptions). */
+  readonly weightDecayParams: "all" | "weights";
 
   #epoch = 0;
   #bestValAcc = 0;
@@ -243,6 +254,7 @@ export class Solver {
     this.onProgress = o.onProgress;
     this.onNonFinite = o.onNonFinite === undefined ? "throw" : checkEnum(fn, "options.onNonFinite", o.onNonFinite, ["throw", "continue"] as const);
     this.augment = Object.freeze(o.augment === undefined ? [] : checkAugmentations(fn, "options.augment", o.augment));
+    this.weightDecayParams = o.weightDecayParams === undefined ? "all" : checkEnum(fn, "options.weightDecayParams", o.weightDecayParams, ["all", "weights"] as const);
     this.#numClasses = model.config?.numClasses ?? checked.numClasses;
     checkAugmentShapes(fn, this.augment, checked.rowShape, this.#numClasses);
 
@@ -375,16 +387,18 @@ export class Solver {
       const rate = this.#scheduledRate(iteration);
       for (const config of Object.values(this.#optimConfigs)) config.learningRate = rate;
     }
+    const frozen = new Set(this.model.frozen ?? []);
     if (this.#flat) {
       const store = this.model.paramStore!;
-      updateCores[this.updateRuleName!](store.flat, store.gradFlat, this.#optimConfigs.all);
+      updateCores[this.updateRuleName!](store.flat, store.gradFlat, this.#optimConfigs.all, this.#segments(frozen));
     } else {
       for (const [name, w] of Object.entries(this.model.params)) {
+        if (frozen.has(name)) continue;
         if (this.updateRuleName !== null) {
           // The model's gradients come fresh from each call: O(1) checks, then the unchecked core.
           const dw = checkTensor("Solver.step", `the gradient of "${name}"`, grads?.[name]);
           checkShape("Solver.step", `the gradient of "${name}"`, dw, w.shape, "the parameter's shape");
-          updateCores[this.updateRuleName](w, dw, this.#optimConfigs[name]);
+          updateCores[this.updateRuleName](w, dw, this.#optimConfigs[name], [[0, w.size, this.#decays(w)]]);
           continue;
         }
         const result: unknown = this.updateRule(w, grads[name], this.#optimConfigs[name]);
@@ -397,6 +411,31 @@ export class Solver {
       }
     }
     return loss;
+  }
+
+  /** Whether the weight decay applies to parameter w (weightDecayParams). */
+  #decays(w: Tensor): boolean {
+    return this.weightDecayParams === "all" || w.shape.length >= 2;
+  }
+
+  /**
+   * The runs of the flat region an update covers: trainable parameters only, each run marked with
+   * whether the weight decay applies; undefined when that is all of it (one kernel call).
+   */
+  #segments(frozen: ReadonlySet<string>): Segments | undefined {
+    const store = this.model.paramStore!;
+    if (frozen.size === 0 && this.weightDecayParams === "all") return undefined;
+    const runs: [number, number, boolean][] = [];
+    for (const name of store.names) {
+      const w = store.params[name];
+      if (frozen.has(name)) continue;
+      const start = (w.ptr - store.flat.ptr) / w.itemBytes;
+      const decay = this.#decays(w);
+      const last = runs.at(-1);
+      if (last && last[1] === start && last[2] === decay) last[1] = start + w.size;
+      else runs.push([start, start + w.size, decay]);
+    }
+    return runs;
   }
 
   #scheduledRate(iteration: number): number {
@@ -588,6 +627,7 @@ export class Solver {
         numValSamples: this.numValSamples,
         seed: this.seed,
         ...(this.augment.length > 0 ? { augment: this.augment.map((a) => ({ ...a })) } : {}),
+        ...(this.weightDecayParams === "weights" ? { weightDecayParams: "weights" as const } : {}),
       },
       iterationsPerEpoch: this.iterationsPerEpoch,
       epoch: this.#epoch,
@@ -622,7 +662,7 @@ export class Solver {
     ]) as unknown as SolverState;
     if (this.#lossHistory.length > 0) throw new RangeError(`${fn}: this solver has already trained ${this.#lossHistory.length} iterations; restore into a fresh Solver`);
     const o = checkOptions(fn, "state.options", s.options, [
-      "updateRule", "lrDecay", "lrSchedule", "batchSize", "numEpochs", "numTrainSamples", "numValSamples", "seed", "augment",
+      "updateRule", "lrDecay", "lrSchedule", "batchSize", "numEpochs", "numTrainSamples", "numValSamples", "seed", "augment", "weightDecayParams",
     ]) as unknown as SolverState["options"];
     const mismatches: string[] = [];
     if (o.updateRule !== this.updateRuleName) {
@@ -638,6 +678,7 @@ export class Solver {
     const augment = JSON.stringify(this.augment);
     const savedAugment = JSON.stringify(o.augment === undefined ? [] : checkAugmentations(fn, "state.options.augment", o.augment));
     if (augment !== savedAugment) mismatches.push(`augment ${augment} (saved: ${savedAugment})`);
+    if (this.weightDecayParams !== (o.weightDecayParams ?? "all")) mismatches.push(`weightDecayParams ${this.weightDecayParams} (saved: ${o.weightDecayParams ?? "all"})`);
     if (this.iterationsPerEpoch !== s.iterationsPerEpoch) {
       mismatches.push(`${this.iterationsPerEpoch} iterations per epoch (saved: ${s.iterationsPerEpoch}: the training data has another size)`);
     }

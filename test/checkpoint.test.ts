@@ -46,6 +46,18 @@ function newConvNet(): tl.DeepConvNet {
   return new tl.DeepConvNet({ inputDims: [3, 2, 2], numFilters: [6, 5], maxPools: [1], batchnorm: true, numClasses: C, weightScale: "kaiming", reg: 1e-3, seed: 8 });
 }
 
+/** A composed model on the same 3x2x2 images: batch norm, a residual block, a grouped conv, dropout. */
+function newSequential(): tl.Sequential {
+  return tl.sequential(
+    [
+      tl.nn.conv2d(3, 4, 3, { padding: 1, bias: false }), tl.nn.batchNorm2d(4), tl.nn.relu(),
+      tl.nn.residual([tl.nn.conv2d(4, 4, 3, { padding: 1, bias: false }), tl.nn.batchNorm2d(4)]), tl.nn.relu(),
+      tl.nn.conv2d(4, 4, 1, { groups: 2 }), tl.nn.flatten(), tl.nn.dropout(0.2), tl.nn.linear(16, C),
+    ],
+    { inputShape: [3, 2, 2], seed: 8, reg: 1e-3 },
+  );
+}
+
 function newBatchnormNet(): tl.FullyConnectedNet {
   return new tl.FullyConnectedNet({ hiddenDims: [16, 8], inputDim: D, numClasses: C, normalization: "batchnorm", dropout: 0.1, weightScale: "kaiming", seed: 6 });
 }
@@ -169,6 +181,7 @@ describe("resume", () => {
 
   for (const [label, make, data] of [
     ["DeepConvNet with batch norm (running statistics in buffers)", newConvNet, imageDataset],
+    ["Sequential: batch norm, a residual block, a grouped conv, dropout", newSequential, imageDataset],
     ["FullyConnectedNet with batch norm and dropout", newBatchnormNet, dataset],
   ] as const) {
     it(`3 epochs straight = 1 epoch, save, load, resume 2 epochs, bit for bit: ${label}`, () => {

@@ -226,7 +226,7 @@ describe("Solver", () => {
     expect(() => new tl.Solver(net, { ...data, yTrain: y.subarray(1) })).toThrow(/one label per row: 600/);
     expect(() => new tl.Solver(net, { ...data, yVal: Int32Array.from(y, () => 4) })).toThrow(/data.yVal.*\[0, 4\)/);
     expect(() => new tl.Solver(net, { XTrain: X, yTrain: y } as never)).toThrow(/data.XVal is required/);
-    expect(() => new tl.Solver(net, data, { updateRule: "adamw" as never })).toThrow(/updateRule must be one of "sgd", "sgdMomentum", "adagrad", "rmsprop", "adam"/);
+    expect(() => new tl.Solver(net, data, { updateRule: "lion" as never })).toThrow(/updateRule must be one of "sgd", "sgdMomentum", "sgdNesterov", "adagrad", "rmsprop", "adam", "adamw"/);
     expect(() => new tl.Solver(net, data, { batchSize: 0 })).toThrow(/batchSize must be >= 1/);
     expect(() => new tl.Solver(net, data, { epochs: 3 } as never)).toThrow(/unknown option "epochs"/);
     net.dispose();

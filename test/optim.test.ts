@@ -100,6 +100,56 @@ describe("update rules (3 steps, n = 7)", () => {
     config.v!.dispose();
   });
 
+  it("sgdNesterov from a non-zero velocity: v = mu v - lr dw; w += -mu v_prev + (1 + mu) v", () => {
+    const v0 = [0.01, -0.02, 0.03, 0, 0.5, -0.5, 0.1];
+    const [w, config] = run(tl.sgdNesterov, { learningRate: 0.05, momentum: 0.8, velocity: tl.keep(tl.tensor(v0)) });
+    const ew = [...W0];
+    const ev = [...v0];
+    for (const g of DW) for (let i = 0; i < 7; i++) {
+      const prev = ev[i];
+      ev[i] = 0.8 * prev - 0.05 * g[i];
+      ew[i] += -0.8 * prev + 1.8 * ev[i];
+    }
+    expectClose("w", w, ew, 1e-6);
+    expectClose("v", config.velocity!.toArray(), ev, 1e-6);
+    config.velocity!.dispose();
+  });
+
+  it("adamw: each step shrinks w by (1 - lr * weightDecay) before Adam's step (decoupled); default weightDecay 0.01", () => {
+    const [w, config] = run(tl.adamw, { learningRate: 0.01, weightDecay: 0.5 });
+    const ew = [...W0];
+    const em = new Array<number>(7).fill(0);
+    const ev = new Array<number>(7).fill(0);
+    let t = 0;
+    for (const g of DW) {
+      t += 1;
+      for (let i = 0; i < 7; i++) {
+        ew[i] *= 1 - 0.01 * 0.5;
+        em[i] = 0.9 * em[i] + 0.1 * g[i];
+        ev[i] = 0.999 * ev[i] + 0.001 * g[i] * g[i];
+        ew[i] -= (0.01 * (em[i] / (1 - 0.9 ** t))) / (Math.sqrt(ev[i] / (1 - 0.999 ** t)) + 1e-8);
+      }
+    }
+    expectClose("w", w, ew, 5e-6);
+    config.m!.dispose();
+    config.v!.dispose();
+    const [, defaults] = run(tl.adamw, {});
+    expect(defaults.weightDecay).toBe(0.01);
+    defaults.m!.dispose();
+    defaults.v!.dispose();
+    // Any rule takes weightDecay: sgd with it is sgd on the L2-decayed weights.
+    const [ws] = run(tl.sgd, { learningRate: 0.1, weightDecay: 0.2 });
+    const es = [...W0];
+    for (const g of DW) for (let i = 0; i < 7; i++) es[i] = es[i] * (1 - 0.1 * 0.2) - 0.1 * g[i];
+    expectClose("sgd with weightDecay", ws, es, 1e-6);
+    // Without weightDecay a config gains no key for it (configs stay as they were).
+    const [, plain] = run(tl.adam, {});
+    expect("weightDecay" in plain).toBe(false);
+    plain.m!.dispose();
+    plain.v!.dispose();
+    expect(() => tl.adamw(tl.keep(tl.tensor([1])), tl.keep(tl.tensor([1])), { weightDecay: -1 })).toThrow(/adamw: config.weightDecay must be >= 0/);
+  });
+
   it("adam's first step from zeros moves every weight by about lr (bias correction)", () => {
     const [w, config] = tl.tidy(() => {
       const w = tl.tensor(W0);

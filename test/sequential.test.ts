@@ -151,3 +151,114 @@ describe("the model contract", () => {
     net.dispose();
   });
 });
+
+describe("freezing", () => {
+  function mlp(seed = 3): tl.Sequential {
+    return tl.sequential([tl.nn.linear(6, 8), tl.nn.relu(), tl.nn.linear(8, 8), tl.nn.tanh(), tl.nn.linear(8, 3)], { inputShape: [6], seed });
+  }
+
+  it("frozen parameters get no gradient; the others get the gradients they get unfrozen; backward stops at the first module that needs one", () => {
+    const X = tl.randn([9, 6], { seed: 1 });
+    const y = labels(9, 3, 2);
+    const free = mlp();
+    const [lossFree, gradsFree] = free.loss(X, y);
+    const net = mlp().freeze(/^[02]\./);
+    expect(net.frozen).toEqual(["0.weight", "0.bias", "2.weight", "2.bias"]);
+    let calls = 0;
+    const first = net.modules[0];
+    const original = first.backward.bind(first);
+    first.backward = (dy, pass) => (calls++, original(dy, pass));
+    const [loss, grads] = net.loss(X, y);
+    expect(loss).toBe(lossFree);
+    expect(Object.keys(grads)).toEqual(["4.weight", "4.bias"]);
+    for (const name of Object.keys(grads)) expect(Array.from(grads[name].toArray()), name).toEqual(Array.from(gradsFree[name].toArray()));
+    expect(calls, "module 0 (frozen, nothing before it) is not even run backward").toBe(0);
+    expect(net.modules[4].needsInputGrad).toBe(false);
+    net.unfreeze("0.bias");
+    expect(Object.keys(net.loss(X, y)[1])).toEqual(["0.bias", "4.weight", "4.bias"]);
+    expect(calls).toBe(1);
+    expect(() => net.freeze("0.wieght")).toThrow(/Sequential.freeze: "0.wieght" is not a parameter of this model \(parameters: \["0.weight", "0.bias"/);
+    expect(() => net.freeze(5 as never)).toThrow(/match must be a parameter name, an array of names, a RegExp or a function/);
+    for (const t of [X]) t.dispose();
+    free.dispose();
+    net.dispose();
+  });
+
+  it("the Solver leaves frozen parameters (and a frozen batch norm's running statistics) bit for bit as they were, and trains the rest", () => {
+    const net = tl.sequential(
+      [tl.nn.conv2d(1, 4, 3, { padding: 1, bias: false }), tl.nn.batchNorm2d(4), tl.nn.relu(), tl.nn.flatten(), tl.nn.linear(4 * 8 * 8, 3)],
+      { inputShape: [1, 8, 8], seed: 4 },
+    );
+    net.freeze((name) => !name.startsWith("4."));
+    const before = Object.fromEntries([...Object.entries(net.params), ...Object.entries(net.buffers)].map(([k, t]) => [k, Array.from(t.toArray())]));
+    const X = tl.randn([40, 1, 8, 8], { seed: 6 });
+    const y = labels(40, 3, 1);
+    for (const updateRule of ["adamw", "sgdNesterov"] as const) {
+      const solver = new tl.Solver(net, { XTrain: X, yTrain: y, XVal: X, yVal: y }, { updateRule, optimConfig: { learningRate: 1e-2, weightDecay: 0.1 }, numEpochs: 2, batchSize: 10, verbose: false, seed: 2 });
+      solver.train();
+      solver.dispose();
+    }
+    for (const [name, values] of Object.entries(before)) {
+      const now = Array.from((net.params[name] ?? net.buffers[name]).toArray());
+      if (name.startsWith("4.")) expect(now, name).not.toEqual(values);
+      else expect(now, name).toEqual(values);
+    }
+    X.dispose();
+    net.dispose();
+  });
+
+  it("weightDecayParams \"weights\" spares biases and norms: with a zero learning rate for the step but a weight decay, only rank-2+ parameters shrink", () => {
+    const net = mlp(5);
+    const X = tl.randn([10, 6], { seed: 2 });
+    const y = labels(10, 3, 0);
+    const before = net.getParameters();
+    // A step of 1e-9 with a weight decay of 1e8 is almost pure decay: w shrinks to 0.9 w where it applies.
+    const solver = new tl.Solver(net, { XTrain: X, yTrain: y, XVal: X, yVal: y }, { updateRule: "sgd", optimConfig: { learningRate: 1e-9, weightDecay: 1e8 }, weightDecayParams: "weights", numEpochs: 1, batchSize: 10, verbose: false, seed: 1 });
+    solver.step();
+    const after = net.getParameters();
+    let offset = 0;
+    for (const name of net.parameterNames) {
+      const size = net.params[name].size;
+      const a = Array.from(after.subarray(offset, offset + size));
+      const b = Array.from(before.subarray(offset, offset + size));
+      // (1 - 1e-9 * 1e8) = 0.9: weights shrink by a tenth (and move by a 1e-9 step); biases only take the tiny step.
+      if (name.endsWith("weight")) expect(a.every((v, i) => Math.abs(v - 0.9 * b[i]) < 1e-6), name).toBe(true);
+      else expect(a.every((v, i) => Math.abs(v - b[i]) < 1e-6), name).toBe(true);
+      offset += size;
+    }
+    solver.dispose();
+    X.dispose();
+    net.dispose();
+  });
+});
+
+describe("the parameters as one vector, and the summary", () => {
+  it("getParameters / setParameters: state_dict order, a copy out, a full load in; wrong sizes are clear errors", () => {
+    const a = smallConvNet();
+    const b = smallConvNet({ seed: 99 });
+    const flat = a.getParameters();
+    expect(flat).toBeInstanceOf(Float32Array);
+    expect(flat.length).toBe(a.parameterNames.reduce((n, name) => n + a.params[name].size, 0));
+    expect(Array.from(flat.subarray(0, a.params["0.weight"].size))).toEqual(Array.from(a.params["0.weight"].toArray()));
+    b.setParameters(flat);
+    expect(Array.from(b.getParameters())).toEqual(Array.from(flat));
+    expect(() => b.setParameters(flat.subarray(1))).toThrow(/setParameters: values must hold \d+ numbers, one per parameter element \(got \d+\)/);
+    expect(() => b.setParameters("x" as never)).toThrow(/setParameters: values must be a Float32Array/);
+    const c = smallConvNet({ dtype: "float64" });
+    expect(c.getParameters()).toBeInstanceOf(Float64Array);
+    for (const n of [a, b, c]) n.dispose();
+  });
+
+  it("summary(): one row per module (nested ones indented), output shapes, parameter counts, totals, frozen marks", () => {
+    const net = smallConvNet();
+    net.freeze(/^0\./);
+    const text = net.summary();
+    expect(text).toContain("Sequential: input (N, 1, 8, 8), float32");
+    expect(text).toMatch(/\n0 +Conv2d\(in_channels=1, out_channels=4, kernel_size=\(3, 3\), stride=1, padding=1, groups=1, bias=false, init=pytorch\) \(frozen\) +\(N, 4, 8, 8\) +36\n/);
+    expect(text).toMatch(/\n3 +Residual\(body \+ shortcut\) +\(N, 6, 4, 4\) *\n3\.body\.0 +  Conv2d/);
+    expect(text).toMatch(/\n10 +Linear\(in_features=24, out_features=3, bias=true, init=pytorch\) +\(N, 3\) +75\n/);
+    const total = net.parameterNames.reduce((n, name) => n + net.params[name].size, 0);
+    expect(text).toContain(`parameters: ${total.toLocaleString("en-US")} (trainable ${(total - 36).toLocaleString("en-US")}, frozen 36)`);
+    net.dispose();
+  });
+});

@@ -1,6 +1,6 @@
-import { sgd, sgd_momentum, adagrad, rmsprop, adam } from "../optim";
+import { sgd, sgd_momentum, sgd_nesterov, adagrad, rmsprop, adam } from "../optim";
 import {
-  sgd__scalar, sgd_momentum__scalar, adagrad__scalar, rmsprop__scalar, adam__scalar,
+  sgd__scalar, sgd_momentum__scalar, sgd_nesterov__scalar, adagrad__scalar, rmsprop__scalar, adam__scalar,
 } from "../reference/optim";
 import { SHIFT } from "../real";
 import { DTYPE, LENGTHS, pattern, buffer, firstDifference, guardIntact } from "./helpers";
@@ -76,6 +76,19 @@ describe("optimizer kernels vs scalar twins, bit-exact (n in 0, 1, 3, 4, 5, 17, 
         sgd_momentum(wa, dw, va, n, 1e-2, 0.9); sgd_momentum__scalar(wb, dw, vb, n, 1e-2, 0.9);
         agree("momentum w", n, wa, wb);
         agree("momentum v", n, va, vb);
+      }
+    }
+  });
+  it("sgd_nesterov", () => {
+    for (let k = 0; k < LENGTHS.length; k++) {
+      const n = LENGTHS[k];
+      const w0 = pattern(n, 26), v0 = pattern(n, 27);
+      const wa = copyOf(w0, n), wb = copyOf(w0, n), va = copyOf(v0, n), vb = copyOf(v0, n);
+      for (let s = 0; s < STEPS; s++) {
+        const dw = gradient(n, 28 + s);
+        sgd_nesterov(wa, dw, va, n, 1e-2, 0.9); sgd_nesterov__scalar(wb, dw, vb, n, 1e-2, 0.9);
+        agree("nesterov w", n, wa, wb);
+        agree("nesterov v", n, va, vb);
       }
     }
   });
@@ -168,6 +181,14 @@ describe("optimizer steps by hand", () => {
     sgd_momentum(w, dw, v, 6, 0.1, 0.9);
     handCheck("momentum v", v, 0.13, 0.1, 1e-6, 0);
     handCheck("momentum w", w, 1.13, -1.9, 0, 1e-6);
+  });
+  it("nesterov: lr 0.1, mu 0.9", () => {
+    // A: v = 0.9 * 0.2 - 0.1 * 0.5 = 0.13;  w = 1 - 0.9 * 0.2 + 1.9 * 0.13 = 1.067
+    // B: v = 0.9 * 0 - 0.1 * (-1) = 0.1;     w = -2 - 0 + 1.9 * 0.1 = -1.81
+    const w = ab(1, -2), dw = ab(0.5, -1), v = ab(0.2, 0);
+    sgd_nesterov(w, dw, v, 6, 0.1, 0.9);
+    handCheck("nesterov v", v, 0.13, 0.1, 1e-6, 0);
+    handCheck("nesterov w", w, 1.067, -1.81, 0, 1e-6);
   });
   it("adagrad: lr 0.1, eps 1e-5", () => {
     // A: cache = 0.75 + 0.5^2 = 1;      w = 1 - 0.1 * 0.5 / (sqrt(1) + 1e-5) = 1 - 0.05 / 1.00001 = 0.950000499995

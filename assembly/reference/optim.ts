@@ -21,6 +21,17 @@ export function sgd_momentum__scalar(w: usize, dw: usize, v: usize, n: usize, lr
   }
 }
 
+/** v_prev = v; v = mu*v - lr*dw; w += -mu*v_prev + (1+mu)*v */
+export function sgd_nesterov__scalar(w: usize, dw: usize, v: usize, n: usize, lr: real, mu: real): void {
+  for (let i: usize = 0; i < n; i++) {
+    const o = i << SHIFT;
+    const prev = load<real>(v + o);
+    const vel: real = mu * prev - lr * load<real>(dw + o);
+    store<real>(v + o, vel);
+    store<real>(w + o, load<real>(w + o) + ((<real>1 + mu) * vel - mu * prev));
+  }
+}
+
 /** cache += dw^2; w -= lr*dw/(sqrt(cache)+eps) */
 export function adagrad__scalar(w: usize, dw: usize, cache: usize, n: usize, lr: real, eps: real): void {
   for (let i: usize = 0; i < n; i++) {

@@ -36,7 +36,7 @@ import { decodeSafetensors, encodeSafetensorsParts, type SafetensorsTensor } fro
 export const CHECKPOINT_FORMAT = "tensorlane-checkpoint";
 export const CHECKPOINT_FORMAT_VERSION = "1";
 
-const OPTIM_NUMBERS = ["learningRate", "momentum", "decayRate", "epsilon", "beta1", "beta2", "t"] as const;
+const OPTIM_NUMBERS = ["learningRate", "momentum", "decayRate", "epsilon", "beta1", "beta2", "t", "weightDecay"] as const;
 const OPTIM_STATES = ["velocity", "cache", "m", "v"] as const;
 
 export interface SaveCheckpointOptions {
@@ -60,6 +60,8 @@ export interface SolverCheckpoint {
     lrSchedule?: Required<CosineSchedule>;
     /** The augmentations, when the run used any. */
     augment?: Augmentation[];
+    /** "weights" when the weight decay spared biases and norms; absent for "all". */
+    weightDecayParams?: "weights";
     numTrainSamples: number | null;
     numValSamples: number | null;
   };
@@ -359,6 +361,7 @@ function resumeSolver(
       numValSamples: o.numValSamples,
       seed: o.seed,
       ...(o.augment === undefined ? {} : { augment: o.augment }),
+      ...(o.weightDecayParams === undefined ? {} : { weightDecayParams: o.weightDecayParams }),
     },
     iterationsPerEpoch: saved.iterationsPerEpoch,
     epoch: saved.epoch,
@@ -431,6 +434,7 @@ function checkSolverState(fail: (m: string) => never, s: Record<string, unknown>
       bad("options.lrSchedule", `null, "custom" or { type: "cosine", warmupEpochs, minLearningRate }`, schedule);
     }
   }
+  if (o.weightDecayParams !== undefined && o.weightDecayParams !== "weights") bad("options.weightDecayParams", `"weights" or absent`, o.weightDecayParams);
   // Only runs with augmentation store a list (files without one read as before).
   if (o.augment !== undefined) {
     try {

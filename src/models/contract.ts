@@ -34,6 +34,8 @@ export interface TrainableModel {
   predict?(X: Tensor, options?: PredictOptions): Int32Array;
   /** Mirrored flat params/grads: lets a built-in rule update everything in one kernel call. */
   paramStore?: ParamStore;
+  /** Names of frozen parameters: loss(X, y) gives them no gradient and the Solver does not update them. */
+  readonly frozen?: readonly string[];
   /** Non-parameter state that belongs with the parameters (batch-norm running statistics). */
   buffers?: Record<string, Tensor>;
   /** Position of the model's own random stream (dropout), for bit-identical resume. */

@@ -41,7 +41,8 @@ export interface SequentialConfig {
   modules: ModuleSpec[];
 }
 
-const KNOWN = ["inputShape", "seed", "dtype", "reg", "regularization", "modules"];
+// numClasses is derived from the modules; a config that states it (checkpoints do) must agree.
+const KNOWN = ["inputShape", "seed", "dtype", "reg", "regularization", "modules", "numClasses"];
 
 export class Sequential extends WorkspaceModel {
   readonly config: SequentialConfig & { numClasses: number };
@@ -58,7 +59,7 @@ export class Sequential extends WorkspaceModel {
   #weights: string[] = [];
 
   /** new Sequential({ modules, inputShape, ... }); tl.sequential(modules, options) is the same. */
-  constructor(config: SequentialOptions & { modules: (Module | ModuleSpec)[] }) {
+  constructor(config: SequentialOptions & { modules: (Module | ModuleSpec)[]; numClasses?: number }) {
     const fn = "Sequential";
     const o = checkOptions(fn, "options", config, KNOWN);
     const inputShape = checkShapeOption(fn, o.inputShape);
@@ -79,6 +80,9 @@ export class Sequential extends WorkspaceModel {
         throw new RangeError(
           `${fn}: the last module must give class scores (N, numClasses) but gives (N, ${output.join(", ")}): end with tl.nn.flatten() and a tl.nn.linear(...)`,
         );
+      }
+      if (o.numClasses !== undefined && o.numClasses !== output[0]) {
+        throw new RangeError(`${fn}: numClasses ${describe(o.numClasses)} disagrees with the modules, whose last one gives ${output[0]} scores`);
       }
       requireDtype(fn, dtype);
     } catch (error) {

@@ -16,6 +16,11 @@ export function sgdMomentumUpdate(w: number, dw: number, v: number, n: number, l
   splitElements(dtype, "sgd_momentum", n, MIN_PARAMS_PER_TASK, (i0, i1, B) => [w + i0 * B, dw + i0 * B, v + i0 * B, i1 - i0, lr, mu]);
 }
 
+/** Nesterov: v_prev = v; v = mu*v - lr*dw; w += -mu*v_prev + (1+mu)*v. w, dw, v: (n) */
+export function sgdNesterovUpdate(w: number, dw: number, v: number, n: number, lr: number, mu: number, dtype: DType): void {
+  splitElements(dtype, "sgd_nesterov", n, MIN_PARAMS_PER_TASK, (i0, i1, B) => [w + i0 * B, dw + i0 * B, v + i0 * B, i1 - i0, lr, mu]);
+}
+
 /** AdaGrad. w, dw, cache: (n) */
 export function adagradUpdate(w: number, dw: number, cache: number, n: number, lr: number, eps: number, dtype: DType): void {
   splitElements(dtype, "adagrad", n, MIN_PARAMS_PER_TASK, (i0, i1, B) => [w + i0 * B, dw + i0 * B, cache + i0 * B, i1 - i0, lr, eps]);
