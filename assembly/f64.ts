@@ -6,7 +6,7 @@ export { fill, scale, mul, axpy, relu, relu_backward } from "./elementwise";
 export { tanh, tanh_backward } from "./activation";
 export { rand_uniform, rand_normal, dropout_mask } from "./random";
 export { sum_rows_range, sum_squares_chunks, sum_abs_chunks, add_sign, argmax_rows, gather_rows } from "./reduce";
-export { softmax_loss_soft, softmax_loss_rows, svm_loss_rows } from "./loss";
+export { softmax_loss_soft, softmax_loss_rows, softmax_loss_smoothed_rows, svm_loss_rows } from "./loss";
 export { sgd, sgd_momentum, sgd_nesterov, adagrad, rmsprop, adam } from "./optim";
 export {
   f64_batchnorm_forward_train as batchnorm_forward_train, f64_batchnorm_forward_test as batchnorm_forward_test,

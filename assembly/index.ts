@@ -18,7 +18,7 @@ export {
   f32_gemm_nn_rows_packed as gemm_nn_rows_packed, f32_gemm_tn_rows_packed as gemm_tn_rows_packed,
 } from "./gemm";
 export { sum_rows_range, sum_squares_chunks, sum_abs_chunks, add_sign, argmax_rows, gather_rows } from "./reduce";
-export { softmax_loss_soft, softmax_loss_rows, svm_loss_rows } from "./loss";
+export { softmax_loss_soft, softmax_loss_rows, softmax_loss_smoothed_rows, svm_loss_rows } from "./loss";
 export { sgd, sgd_momentum, sgd_nesterov, adagrad, rmsprop, adam } from "./optim";
 export {
   f32_batchnorm_forward_train_range as batchnorm_forward_train_range, f32_batchnorm_forward_test_range as batchnorm_forward_test_range,

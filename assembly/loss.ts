@@ -42,6 +42,49 @@ export function svm_loss_rows(rowLoss: usize, dscores: usize, scores: usize, y: 
   return term;
 }
 
+/**
+ * Softmax cross-entropy against labels smoothed by eps (PyTorch's label_smoothing): the target of
+ * row i is q_j = eps/c + (1 - eps)·[j == y_i], so the term is (1 - eps)·(logΣ - (s_y - max)) +
+ * eps·(logΣ - mean_j (s_j - max)) (f64), and dscores_ij = (softmax_ij - q_j) / n. Rows [i0, i1),
+ * as softmax_loss_rows. Precondition: 0 <= eps <= 1.
+ */
+export function softmax_loss_smoothed_rows(
+  rowLoss: usize, dscores: usize, scores: usize, y: usize, n: usize, c: usize, eps: real, i0: usize, i1: usize,
+): void {
+  for (let i = i0; i < i1; i++) store<f64>(rowLoss + (i << 3), smoothedRow(dscores, scores, y, n, c, i, eps));
+}
+
+/** Row i's label-smoothed softmax loss term (and its dscores row unless dscores is 0). */
+@inline function smoothedRow(dscores: usize, scores: usize, y: usize, n: usize, c: usize, i: usize, eps: real): f64 {
+  const invN: real = 1.0 / <real>n;
+  const si = scores + ((i * c) << SHIFT);
+  let m: real = load<real>(si);
+  for (let j: usize = 1; j < c; j++) m = max(m, load<real>(si + (j << SHIFT)));
+  let sum: real = 0;
+  let shifted: f64 = 0; // Σ_j (s_j - max), for the uniform part of the target
+  for (let j: usize = 0; j < c; j++) {
+    const d = load<real>(si + (j << SHIFT)) - m;
+    sum += expReal(d);
+    shifted += <f64>d;
+  }
+  const label = <usize>load<i32>(y + (i << 2));
+  const logSum = logReal(sum);
+  const hard = <f64>(logSum - (load<real>(si + (label << SHIFT)) - m));
+  const uniform = <f64>logSum - shifted / <f64>c;
+  const term = (1.0 - <f64>eps) * hard + <f64>eps * uniform;
+  if (dscores) {
+    const di = dscores + ((i * c) << SHIFT);
+    const invSum: real = 1.0 / sum;
+    const off: real = eps / <real>c;
+    const on: real = off + (1 - eps);
+    for (let j: usize = 0; j < c; j++) {
+      const p = expReal(load<real>(si + (j << SHIFT)) - m) * invSum;
+      store<real>(di + (j << SHIFT), (p - (j == label ? on : off)) * invN);
+    }
+  }
+  return term;
+}
+
 /** Row i's hinge loss term Σ_{j != y} f64(max(0, margin)) from 0 (and its dscores row unless dscores is 0). */
 @inline function svmRow(dscores: usize, scores: usize, y: usize, n: usize, c: usize, i: usize): f64 {
   let total: f64 = 0;

@@ -35,7 +35,7 @@ export { Conv, type ConvCache, type ConvParam } from "./layers/conv.js";
 export { MaxPool, type MaxPoolCache, type PoolParam } from "./layers/maxpool.js";
 export { ConvReLU, ConvReLUPool, type ConvReLUCache, type ConvReLUPoolCache } from "./layers/conv-relu.js";
 
-export { softmaxLoss, svmLoss } from "./losses.js";
+export { softmaxLoss, svmLoss, type SoftmaxLossOptions } from "./losses.js";
 export { type Targets, SOFT_LABEL_SUM_TOLERANCE } from "./targets.js";
 export {
   randomFlip,

@@ -2,7 +2,17 @@
 // dscores has the scores' dtype (float32 or float64).
 import { labelsToWasm, type Labels } from "./labels.js";
 import { svmLossRows } from "./ops/loss.js";
-import { softmaxLossKernel, targetsToWasm, type Targets } from "./targets.js";
+import { checkLabelSmoothing, softmaxLossKernel, targetsToWasm, type Targets } from "./targets.js";
+import { checkOptions } from "./validate.js";
+
+/** Options of softmaxLoss. */
+export interface SoftmaxLossOptions {
+  /**
+   * Label smoothing eps in [0, 1] (PyTorch's label_smoothing): every target is mixed with the
+   * uniform distribution, eps/C + (1 - eps)·target. Default 0.
+   */
+  labelSmoothing?: number;
+}
 import { checkTensor, empty, type Tensor } from "./tensor.js";
 
 function lossDims(fn: string, scores: Tensor): [number, number] {
@@ -17,13 +27,15 @@ function lossDims(fn: string, scores: Tensor): [number, number] {
  * Mean softmax cross-entropy, mean_n -sum_c y_nc log softmax(s_n)_c; dscores = (softmax - y) / N.
  * y: integer labels (N), or soft labels, an (N, C) tensor of probabilities (finite, >= 0, each
  * row summing to 1 within 1e-4), e.g. mixup's yMixed. Stable: the row max is subtracted.
+ * options.labelSmoothing mixes the targets with the uniform distribution.
  */
-export function softmaxLoss(scores: Tensor, y: Targets): [number, Tensor] {
+export function softmaxLoss(scores: Tensor, y: Targets, options: SoftmaxLossOptions = {}): [number, Tensor] {
   const fn = "softmaxLoss";
   const [N, C] = lossDims(fn, scores);
+  const smoothing = checkLabelSmoothing(fn, "options.labelSmoothing", checkOptions(fn, "options", options, ["labelSmoothing"]).labelSmoothing);
   const targets = targetsToWasm(fn, y, N, C, scores.dtype);
   const dscores = empty([N, C], fn, scores.dtype);
-  const loss = softmaxLossKernel(targets, dscores.ptr, scores.ptr, N, C, scores.dtype);
+  const loss = softmaxLossKernel(targets, dscores.ptr, scores.ptr, N, C, scores.dtype, smoothing);
   return [loss, dscores];
 }
 

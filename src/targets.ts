@@ -1,11 +1,14 @@
 // What a classification loss compares scores with: integer class labels, or soft labels, an
 // (N, C) tensor of probabilities (mixup's yMixed, label smoothing). Validated on the host; the
 // loss itself runs in wasm.
+import { bytesPerElement } from "./dtype.js";
 import { labelsToWasm, type Labels } from "./labels.js";
+import { axpy, fill } from "./ops/elementwise.js";
 import { softmaxLossRows } from "./ops/loss.js";
+import { sharedScratch } from "./ops/scratch.js";
 import { realKernels } from "./runtime.js";
 import { Tensor, checkTensor, type DType } from "./tensor.js";
-import { shapeString } from "./validate.js";
+import { checkNumber, shapeString } from "./validate.js";
 
 /** Integer labels (N) or soft labels, a tensor (N, C) whose rows are probabilities. */
 export type Targets = Labels | Tensor;
@@ -56,8 +59,24 @@ export function targetsToWasm(fn: string, y: unknown, n: number, classes: number
   return { soft: false, ptr: labelsToWasm(fn, y, n, classes) };
 }
 
-/** Mean softmax cross-entropy of scores (n, c) against targets; writes dscores (n, c) unless 0. */
-export function softmaxLossKernel(t: WasmTargets, dscores: number, scores: number, n: number, c: number, dtype: DType): number {
+/**
+ * Mean softmax cross-entropy of scores (n, c) against targets; writes dscores (n, c) unless 0.
+ * labelSmoothing eps mixes every target with the uniform distribution: eps/c + (1 - eps)·target.
+ */
+export function softmaxLossKernel(t: WasmTargets, dscores: number, scores: number, n: number, c: number, dtype: DType, labelSmoothing = 0): number {
   // Integer labels go through the row-split op (threads); soft labels are one call.
-  return t.soft ? realKernels(dtype).softmax_loss_soft(dscores, scores, t.ptr, n, c) : softmaxLossRows(dscores, scores, t.ptr, n, c, dtype);
+  if (!t.soft) return softmaxLossRows(dscores, scores, t.ptr, n, c, dtype, labelSmoothing);
+  let y = t.ptr;
+  if (labelSmoothing > 0) {
+    // The smoothed soft labels in a scratch buffer: eps/c everywhere, plus (1 - eps)·y.
+    y = sharedScratch("smoothed soft labels", n * c * bytesPerElement(dtype));
+    fill(y, n * c, labelSmoothing / c, dtype);
+    axpy(y, t.ptr, n * c, 1 - labelSmoothing, dtype);
+  }
+  return realKernels(dtype).softmax_loss_soft(dscores, scores, y, n, c);
+}
+
+/** Checks a labelSmoothing option: a number in [0, 1]. */
+export function checkLabelSmoothing(fn: string, name: string, value: unknown): number {
+  return value === undefined ? 0 : checkNumber(fn, name, value, { min: 0, max: 1 });
 }

@@ -262,3 +262,55 @@ describe("the parameters as one vector, and the summary", () => {
     net.dispose();
   });
 });
+
+describe("label smoothing", () => {
+  it("softmaxLoss(scores, y, { labelSmoothing }) is the cross-entropy against eps/C + (1 - eps)·target, for integer and soft labels", () => {
+    const [N, C, eps] = [5, 4, 0.2];
+    const scores = tl.randn([N, C], { seed: 9, dtype: "float64", std: 2 });
+    const y = labels(N, C, 1);
+    const soft = new Float64Array(N * C);
+    for (let n = 0; n < N; n++) {
+      soft[n * C + y[n]] += 0.75;
+      soft[n * C + ((y[n] + 1) % C)] += 0.25;
+    }
+    const s = Array.from(scores.toArray());
+    const expected = (target: (n: number, c: number) => number) => {
+      let loss = 0;
+      const d = new Array<number>(N * C);
+      for (let n = 0; n < N; n++) {
+        const row = s.slice(n * C, n * C + C);
+        const top = Math.max(...row);
+        const lse = Math.log(row.reduce((t, v) => t + Math.exp(v - top), 0));
+        for (let c = 0; c < C; c++) {
+          const q = eps / C + (1 - eps) * target(n, c);
+          loss -= (q * (row[c] - top - lse)) / N;
+          d[n * C + c] = (Math.exp(row[c] - top - lse) - q) / N;
+        }
+      }
+      return { loss, d };
+    };
+    for (const [what, targets, target] of [
+      ["integer labels", y, (n: number, c: number) => (c === y[n] ? 1 : 0)],
+      ["soft labels", tl.tensor(soft, [N, C], { dtype: "float64" }), (n: number, c: number) => soft[n * C + c]],
+    ] as const) {
+      const [loss, d] = tl.softmaxLoss(scores, targets, { labelSmoothing: eps });
+      const want = expected(target);
+      expect(Math.abs(loss - want.loss), `${what} loss`).toBeLessThan(1e-12);
+      expect(Math.max(...Array.from(d.toArray(), (v, i) => Math.abs(v - want.d[i]))), `${what} dscores`).toBeLessThan(1e-14);
+      d.dispose();
+      if (targets instanceof tl.Tensor) targets.dispose();
+    }
+    expect(() => tl.softmaxLoss(scores, y, { labelSmoothing: 1.5 })).toThrow(/softmaxLoss: options.labelSmoothing must be in \[0, 1\] \(got 1.5\)/);
+    scores.dispose();
+  });
+
+  it("a Sequential with labelSmoothing trains against smoothed targets: its gradients match central differences", () => {
+    const net = tl.sequential([tl.nn.linear(5, 6), tl.nn.tanh(), tl.nn.linear(6, 3)], { inputShape: [5], seed: 2, dtype: "float64", labelSmoothing: 0.1 });
+    const X = tl.randn([7, 5], { seed: 4, dtype: "float64" });
+    const errors = tl.checkModelGradients(net, X, labels(7, 3, 0), { h: 1e-6 });
+    for (const [name, e] of Object.entries(errors)) expect(e, name).toBeLessThan(1e-7);
+    expect(net.config.labelSmoothing).toBe(0.1);
+    X.dispose();
+    net.dispose();
+  });
+});

@@ -1,7 +1,7 @@
 import { softmax_loss_soft } from "../loss";
 import { FLOAT32, SHIFT } from "../real";
-import { softmax_loss, svm_loss } from "./whole";
-import { softmax_loss__f64, softmax_loss_soft__f64, svm_loss__scalar } from "../reference/loss";
+import { softmax_loss, softmax_loss_smoothed, svm_loss } from "./whole";
+import { softmax_loss__f64, softmax_loss_smoothed__f64, softmax_loss_soft__f64, svm_loss__scalar } from "../reference/loss";
 import { DTYPE, pattern, buffer, firstDifference, guardIntact, ints } from "./helpers";
 
 // Rows (N) and classes (C): below, at and above the 4-lane width, odd, and 17.
@@ -205,6 +205,48 @@ describe("softmax loss with soft labels, " + DTYPE, () => {
     setReals(y, [0.25, 0, 0.75]);
     near("loss", softmax_loss_soft(d, s, y, 1, 3), 0.907605964, 1e-6);
     const want: f64[] = [-0.1599694268, 0.244728471, -0.084759044];
+    for (let k = 0; k < 3; k++) near("dscores[" + k.toString() + "]", realAt(d, k), want[k], 1e-7);
+  });
+});
+
+describe("softmax loss with label smoothing, " + DTYPE, () => {
+  it("vs f64 twin: n, c in 1, 2, 3, 4, 5, 7, 17, eps 0.1 and 0.5; n = 64 c = 10", () => {
+    const epss: real[] = [0.1, 0.5];
+    for (let e = 0; e < epss.length; e++) {
+      for (let a = 0; a < DIMS.length; a++) {
+        for (let b = 0; b < DIMS.length; b++) {
+          const n = DIMS[a], c = DIMS[b];
+          const tag = " n=" + n.toString() + " c=" + c.toString() + " eps=" + epss[e].toString();
+          const s = scoresOf(n, c, a * 13 + b, 4, 0), y = labelsOf(n, c);
+          const da = buffer(n * c), db = buffer(n * c);
+          const got = softmax_loss_smoothed(da, s, y, n, c, epss[e]);
+          const want = softmax_loss_smoothed__f64(db, s, y, n, c, <f64>epss[e]);
+          near("smoothed loss" + tag, got, want, 2 * UNIT * (<f64>c + 4 + 2 * want));
+          let worst: f64 = 0;
+          for (let k = 0; k < n * c; k++) worst = Math.max(worst, Math.abs(realAt(da, k) - realAt(db, k)));
+          expect<bool>(worst <= 2 * UNIT * (<f64>c + 8 + 8) / <f64>n).toBe(true, DTYPE + " smoothed dscores" + tag + " err " + worst.toString());
+          expect<bool>(guardIntact(da, n * c)).toBe(true);
+          expect<f64>(softmax_loss_smoothed(0, s, y, n, c, epss[e])).toBe(got, "without dscores" + tag);
+        }
+      }
+    }
+  });
+  it("eps 0 gives exactly the unsmoothed bits (loss and dscores)", () => {
+    for (let a = 0; a < DIMS.length; a++) {
+      const n = DIMS[a], c = 10;
+      const s = scoresOf(n, c, a, 4, 0), y = labelsOf(n, c);
+      const da = buffer(n * c), db = buffer(n * c);
+      expect<f64>(softmax_loss_smoothed(da, s, y, n, c, 0)).toBe(softmax_loss(db, s, y, n, c));
+      expect<i32>(firstDifference(da, db, n * c)).toBe(-1);
+    }
+  });
+  it("1 x 3 by hand: scores [1, 2, 3], y = 2, eps 0.3: q = [0.1, 0.1, 0.8]", () => {
+    // log p = [-2.407605964, -1.407605964, -0.407605964]; loss = 0.1 * 2.407605964 + 0.1 * 1.407605964 + 0.8 * 0.407605964 = 0.707605964
+    const s = buffer(3), y = ints(1), d = buffer(3);
+    setReals(s, [1, 2, 3]);
+    store<i32>(y, 2);
+    near("loss", softmax_loss_smoothed(d, s, y, 1, 3, 0.3), 0.707605964, 1e-6);
+    const want: f64[] = [0.0900305732 - 0.1, 0.244728471 - 0.1, 0.665240956 - 0.8];
     for (let k = 0; k < 3; k++) near("dscores[" + k.toString() + "]", realAt(d, k), want[k], 1e-7);
   });
 });

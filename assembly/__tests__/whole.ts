@@ -6,13 +6,22 @@ import {
   f32_batchnorm_forward_train_range, f32_batchnorm_forward_test_range, f32_batchnorm_backward_range,
   f32_spatial_batchnorm_forward_train_range, f32_spatial_batchnorm_forward_test_range, f32_spatial_batchnorm_backward_range,
 } from "../batchnorm";
-import { softmax_loss_rows, svm_loss_rows } from "../loss";
+import { softmax_loss_rows, softmax_loss_smoothed_rows, svm_loss_rows } from "../loss";
 import { sum_rows_range, f64_mean } from "../reduce";
 
 /** Mean softmax loss of n rows: the rows kernel over [0, n), then f64_mean of the row terms (as src/ops/loss.ts). */
 export function softmax_loss(dscores: usize, scores: usize, y: usize, n: usize, c: usize): f64 {
   const rowLoss = heap.alloc(n << 3);
   softmax_loss_rows(rowLoss, dscores, scores, y, n, c, 0, n);
+  const loss = f64_mean(rowLoss, n);
+  heap.free(rowLoss);
+  return loss;
+}
+
+/** Mean label-smoothed softmax loss of n rows, as softmax_loss above. */
+export function softmax_loss_smoothed(dscores: usize, scores: usize, y: usize, n: usize, c: usize, eps: real): f64 {
+  const rowLoss = heap.alloc(n << 3);
+  softmax_loss_smoothed_rows(rowLoss, dscores, scores, y, n, c, eps, 0, n);
   const loss = f64_mean(rowLoss, n);
   heap.free(rowLoss);
   return loss;

@@ -79,3 +79,25 @@ export function softmax_loss_soft__f64(dscores: usize, scores: usize, y: usize, 
   }
   return total / <f64>n;
 }
+
+/**
+ * Label smoothing eps: the target q_j = eps/c + (1 - eps)[j == y_i]; L = (1/N) Σ_i -Σ_j q_j log p_ij;
+ * dscores = (p - q) / N, rounded once to `real`. All in f64.
+ */
+export function softmax_loss_smoothed__f64(dscores: usize, scores: usize, y: usize, n: usize, c: usize, eps: f64): f64 {
+  let total: f64 = 0;
+  for (let i: usize = 0; i < n; i++) {
+    let top: f64 = -Infinity;
+    for (let j: usize = 0; j < c; j++) top = Math.max(top, <f64>load<real>(scores + ((i * c + j) << SHIFT)));
+    let sum: f64 = 0;
+    for (let j: usize = 0; j < c; j++) sum += Math.exp(<f64>load<real>(scores + ((i * c + j) << SHIFT)) - top);
+    const label = <usize>load<i32>(y + (i << 2));
+    for (let j: usize = 0; j < c; j++) {
+      const q = eps / <f64>c + (j == label ? 1.0 - eps : 0.0);
+      const logP = <f64>load<real>(scores + ((i * c + j) << SHIFT)) - top - Math.log(sum);
+      total -= q * logP;
+      if (dscores) store<real>(dscores + ((i * c + j) << SHIFT), <real>((Math.exp(logP) - q) / <f64>n));
+    }
+  }
+  return total / <f64>n;
+}

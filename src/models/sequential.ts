@@ -12,7 +12,7 @@ import { backwardChain, checkModules, forwardChain, markChain, Module, planChain
 import { moduleFromSpec } from "../nn/registry.js";
 import { deriveSeed, drawSubSeed } from "../random.js";
 import { realKernels, requireDtype } from "../runtime.js";
-import { softmaxLossKernel, targetsToWasm, type Targets } from "../targets.js";
+import { checkLabelSmoothing, softmaxLossKernel, targetsToWasm, type Targets } from "../targets.js";
 import { checkTensor, fillTensor, keep, sizeOf, type Tensor, zeros } from "../tensor.js";
 import { checkEnum, checkNumber, checkOptions, checkSeed, describe, listString, shapeString } from "../validate.js";
 import { WorkspaceModel } from "./model.js";
@@ -29,6 +29,8 @@ export interface SequentialOptions {
   /** The course's weight penalty added to the loss: reg · Σ W² (or Σ |W| for "l1") over weights of rank >= 2. Default 0. */
   reg?: number;
   regularization?: Regularization;
+  /** Label smoothing eps of the training loss (softmaxLoss's labelSmoothing), in [0, 1]. Default 0. */
+  labelSmoothing?: number;
 }
 
 /** What checkpoints store to rebuild the model: the options and the modules as data. */
@@ -38,11 +40,12 @@ export interface SequentialConfig {
   dtype: DType;
   reg: number;
   regularization: Regularization;
+  labelSmoothing: number;
   modules: ModuleSpec[];
 }
 
 // numClasses is derived from the modules; a config that states it (checkpoints do) must agree.
-const KNOWN = ["inputShape", "seed", "dtype", "reg", "regularization", "modules", "numClasses"];
+const KNOWN = ["inputShape", "seed", "dtype", "reg", "regularization", "labelSmoothing", "modules", "numClasses"];
 
 export class Sequential extends WorkspaceModel {
   readonly config: SequentialConfig & { numClasses: number };
@@ -69,6 +72,7 @@ export class Sequential extends WorkspaceModel {
     const dtype = checkDtype(fn, "options.dtype", o.dtype);
     const reg = o.reg === undefined ? 0 : checkNumber(fn, "options.reg", o.reg, { min: 0 });
     const regularization = o.regularization === undefined ? "l2" : checkEnum(fn, "options.regularization", o.regularization, ["l2", "l1"] as const);
+    const labelSmoothing = checkLabelSmoothing(fn, "options.labelSmoothing", o.labelSmoothing);
     // The modules are claimed under this token (a module belongs to one model); a construction
     // that fails gives them back, so the caller can fix the list and try again with them.
     const owner = {};
@@ -94,7 +98,7 @@ export class Sequential extends WorkspaceModel {
     this.#plan = plan;
     this.modules = Object.freeze([...modules]);
     this.parameterNames = Object.freeze(plan.params.map((p) => p.fullName));
-    this.config = { inputShape, seed, dtype, reg, regularization, modules: modules.map((m) => m.spec()), numClasses: output[0] };
+    this.config = { inputShape, seed, dtype, reg, regularization, labelSmoothing, modules: modules.map((m) => m.spec()), numClasses: output[0] };
     try {
       this.#bind(plan, seed);
     } catch (error) {
@@ -129,7 +133,7 @@ export class Sequential extends WorkspaceModel {
     const scores = forwardChain(this.modules, X, pass);
     if (!train) return reuseScores ? scores : scores.clone();
     const dscores = this.ws.get("dscores", [N, C]);
-    let loss = softmaxLossKernel(targets!, dscores.ptr, scores.ptr, N, C, this.dtype);
+    let loss = softmaxLossKernel(targets!, dscores.ptr, scores.ptr, N, C, this.dtype, this.config.labelSmoothing);
     backwardChain(this.modules, dscores, pass);
     loss += regularize(this.paramStore, this.#weights, this.config.reg, this.config.regularization);
     return [loss, this.#grads];

@@ -8,15 +8,22 @@ import { MIN_SCORES_PER_TASK } from "../threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
 import { splitRange, taskCount } from "./split.js";
 
-function rowsLoss(kernel: "softmax_loss_rows" | "svm_loss_rows", dscores: number, scores: number, y: number, N: number, C: number, dtype: DType): number {
+function rowsLoss(
+  kernel: "softmax_loss_rows" | "softmax_loss_smoothed_rows" | "svm_loss_rows", dscores: number, scores: number, y: number, N: number, C: number,
+  dtype: DType, extra: number[] = [],
+): number {
   const rowLoss = sharedScratch("loss rows", N * 8);
   const ranges = splitRange(N, taskCount(N * C, MIN_SCORES_PER_TASK, N));
-  runTasks(dtype, kernel, ranges.map(([i0, i1]) => [rowLoss, dscores, scores, y, N, C, i0, i1]));
+  runTasks(dtype, kernel, ranges.map(([i0, i1]) => [rowLoss, dscores, scores, y, N, C, ...extra, i0, i1]));
   return kernels().f64_mean(rowLoss, N);
 }
 
-/** Mean softmax cross-entropy of scores (N, C) with labels y (i32, N); dscores (N, C) written unless 0. */
-export function softmaxLossRows(dscores: number, scores: number, y: number, N: number, C: number, dtype: DType): number {
+/**
+ * Mean softmax cross-entropy of scores (N, C) with labels y (i32, N); dscores (N, C) written
+ * unless 0. labelSmoothing eps in [0, 1]: the targets are eps/C + (1 - eps)·onehot (0: plain).
+ */
+export function softmaxLossRows(dscores: number, scores: number, y: number, N: number, C: number, dtype: DType, labelSmoothing = 0): number {
+  if (labelSmoothing > 0) return rowsLoss("softmax_loss_smoothed_rows", dscores, scores, y, N, C, dtype, [labelSmoothing]);
   return rowsLoss("softmax_loss_rows", dscores, scores, y, N, C, dtype);
 }
 
