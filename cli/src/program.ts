@@ -97,7 +97,7 @@ export function buildProgram(io: Io = processIo()): Command {
     .action(async (opts: TrainOptions & { epochs?: number }, cmd: Command) => {
       const given = new Set(Object.keys(opts).filter((k) => cmd.getOptionValueSource(k) === "cli"));
       const o = { ...opts, epochs: opts.epochs ?? (opts.resume === undefined ? 10 : undefined) };
-      await runTrain(o, given, io.stdout);
+      await runTrain(o, given, io.stdout, io.stderr);
     });
 
   program

@@ -1,0 +1,55 @@
+// The trainer (the child process of the `tensorlane` command, see supervise.ts) stops when the
+// command dies, by whatever signal: SIGKILL cannot be caught, so the command cannot stop it.
+// The trainer notices by itself: when its parent dies it is handed to another process (init or
+// a subreaper), and process.ppid changes. The IPC channel's 'disconnect' event would say the same,
+// but events do not run during the synchronous training loop; reading process.ppid is one cheap
+// system call (about 0.4 us), so it is checked between steps, before and inside every write to
+// the run folder (run-files.ts), and on a timer while the event loop is free (loading data).
+//
+// On the parent's death the trainer writes nothing more: it removes its own temporary files,
+// releases the run folder's lock and exits.
+
+let watchedPpid: number | null = null;
+const atExit = new Set<() => void>();
+let farewell: () => string = () => "";
+
+/** Starts watching (the trainer under a supervising command only). */
+export function watchParent(): void {
+  if (watchedPpid !== null) return;
+  watchedPpid = process.ppid;
+  setInterval(checkParent, 100).unref();
+}
+
+/** Ends the process, quietly cleaned up, if the parent is gone. Cheap: call it often. */
+export function checkParent(): void {
+  if (watchedPpid !== null && process.ppid !== watchedPpid) stopOrphan();
+}
+
+/** Runs `cleanup` if the parent dies (until the returned function is called). */
+export function whenParentGone(cleanup: () => void): () => void {
+  atExit.add(cleanup);
+  return () => atExit.delete(cleanup);
+}
+
+/** The line the trainer leaves on stderr when it stops (the checkpoint to resume from). */
+export function setFarewell(text: () => string): void {
+  farewell = text;
+}
+
+function stopOrphan(): never {
+  const parent = watchedPpid;
+  watchedPpid = null;
+  for (const cleanup of atExit) {
+    try {
+      cleanup();
+    } catch {
+      // keep going: the other cleanups matter as much
+    }
+  }
+  try {
+    process.stderr.write(`\ntensorlane: the tensorlane command (pid ${parent}) is gone: training stopped. ${farewell()}\n`);
+  } catch {
+    // no terminal left to tell
+  }
+  process.exit(1);
+}
