@@ -73,7 +73,12 @@ export class RunFolderWriter {
       ignore(() => fs.unlinkSync(temp));
       throw new RunWriteError(path, (error as NodeJS.ErrnoException | null)?.code, { cause: error });
     }
-    this.#check();
+    try {
+      this.#check(); // may end the process; if it throws instead, the write leaves nothing
+    } catch (error) {
+      ignore(() => fs.unlinkSync(temp));
+      throw error;
+    }
     try {
       fs.renameSync(temp, path);
     } catch (error) {

@@ -99,7 +99,7 @@ export async function lockRunFolder(dir: string, options: LockOptions): Promise<
     }
     const who = command ? holder.commandPid : holder.pid;
     throw new CliError(
-      trainer && !command
+      trainer && !command && holder.commandPid !== null
         ? `${show(dir)} is still being written by the trainer of a tensorlane command that is gone (pid ${holder.pid}); it did not stop within ${waitMs / 1000} s. Stop it (kill ${holder.pid}) and run the command again`
         : `${show(dir)} is in use by another tensorlane run (pid ${who} on this host, started ${holder.startedAt}: \`${holder.command}\`). ` +
             `Wait for it to finish or stop it (kill ${who}; Ctrl-C in its terminal), then run the command again`,
