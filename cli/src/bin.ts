@@ -14,5 +14,6 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const supervised = process.argv[2] === "train" && process.env[CHILD_ENV] === undefined && !process.argv.some((a) => a === "-h" || a === "--help");
 // The trainer under a supervising command stops by itself when that command dies (parent-watch.ts).
-if (process.env[CHILD_ENV] !== undefined && typeof process.send === "function") watchParent();
+const parentPid = Number(process.env[CHILD_ENV]);
+if (Number.isSafeInteger(parentPid) && parentPid > 0 && typeof process.send === "function") watchParent(parentPid);
 process.exitCode = supervised ? await superviseTrain(process.argv) : await main(process.argv);

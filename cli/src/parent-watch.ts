@@ -13,10 +13,14 @@ let watchedPpid: number | null = null;
 const atExit = new Set<() => void>();
 let farewell: () => string = () => "";
 
-/** Starts watching (the trainer under a supervising command only). */
-export function watchParent(): void {
+/**
+ * Starts watching `parentPid` (the supervising command, which passes its pid: the trainer may
+ * start after it died, and then process.ppid is already another process's).
+ */
+export function watchParent(parentPid: number): void {
   if (watchedPpid !== null) return;
-  watchedPpid = process.ppid;
+  watchedPpid = parentPid;
+  checkParent();
   setInterval(checkParent, 100).unref();
 }
 

@@ -1,6 +1,6 @@
 // Ctrl-C during `tensorlane train`. The Solver's loop is synchronous, so a signal handler in the
 // training process would only run after training: instead the command runs training in a child
-// process (the same command, marked by TENSORLANE_TRAIN_CHILD) and stays free to react. On
+// process (the same command, marked by TENSORLANE_TRAIN_CHILD=<this pid>) and stays free to react. On
 // SIGINT/SIGTERM/SIGHUP the child stops at once, abandoning the step it was in (nothing of it
 // reaches a file); the last epoch's checkpoint is intact because every checkpoint is written to a
 // temporary file and renamed over the old one. The parent removes what the child left (a
@@ -28,7 +28,7 @@ const EXIT_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGIN
 export async function superviseTrain(argv: string[], stderr: (text: string) => void = (t) => void process.stderr.write(t)): Promise<number> {
   const child = spawn(process.execPath, [...process.execArgv, ...argv.slice(1)], {
     stdio: ["inherit", "inherit", "inherit", "ipc"],
-    env: { ...process.env, [CHILD_ENV]: "1" },
+    env: { ...process.env, [CHILD_ENV]: String(process.pid) }, // the parent the child watches (parent-watch.ts)
   });
   let run: Extract<ChildMessage, { type: "run" }> | null = null;
   let saved: { checkpoint: string; epoch: number; numEpochs: number } | null = null;

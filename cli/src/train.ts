@@ -215,9 +215,9 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   });
   let wrote = false;
   try {
-    const supervised = process.env[CHILD_ENV] !== undefined && typeof process.send === "function";
+    const commandPid = Number(process.env[CHILD_ENV]); // set by the supervising command (supervise.ts)
     lock = await lockRunFolder(outDir, {
-      commandPid: supervised ? process.ppid : null,
+      commandPid: Number.isSafeInteger(commandPid) && commandPid > 0 && typeof process.send === "function" ? commandPid : null,
       command: `tensorlane ${process.argv.slice(2).map(shellArg).join(" ")}`,
       note: (text) => err.write(`note: ${text}\n`),
       show,
