@@ -9,7 +9,7 @@
 //
 // The file system is a parameter (`fs`): tests inject full disks and read-only folders into it.
 import * as nodeFs from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { processAlive } from "./processes.js";
 
 /** The calls the writer makes: node:fs, or a test's stand-in that fails on cue. */
@@ -53,41 +53,63 @@ export class RunFolderWriter {
   }
 
   /** Writes `<dir>/<name>` atomically; throws RunWriteError (and leaves no temporary file) when it cannot. */
-  write(name: string, data: Uint8Array | Iterable<Uint8Array>): void {
+  write(name: string, data: FileData): void {
+    this.writeTogether([[name, data]]);
+  }
+
+  /**
+   * Writes several files as one step: every temporary file is written and synced first, then
+   * they are renamed in the order given, one right after the other (microseconds, no fsync in
+   * between), so an interruption leaves the run's files from one epoch, not a checkpoint of
+   * epoch k beside a summary of epoch k - 1. A failure before the renames changes no file.
+   */
+  writeTogether(files: readonly (readonly [string, FileData])[]): void {
     const fs = this.#fs;
-    const path = join(this.dir, name);
-    const temp = join(this.dir, temporaryName(name, process.pid, ++counter));
+    const temps: { temp: string; path: string }[] = [];
+    const discard = () => {
+      for (const t of temps) ignore(() => fs.unlinkSync(t.temp));
+    };
     this.#check();
-    let fd: number | undefined;
-    try {
-      fd = fs.openSync(temp, "wx", 0o644);
-      for (const chunk of data instanceof Uint8Array ? [data] : data) {
-        let written = 0;
-        while (written < chunk.length) written += fs.writeSync(fd, chunk, written, chunk.length - written);
+    for (const [name, data] of files) {
+      const path = join(this.dir, name);
+      const temp = join(this.dir, temporaryName(name, process.pid, ++counter));
+      let fd: number | undefined;
+      try {
+        fd = fs.openSync(temp, "wx", 0o644);
+        temps.push({ temp, path });
+        for (const chunk of data instanceof Uint8Array ? [data] : data) {
+          let written = 0;
+          while (written < chunk.length) written += fs.writeSync(fd, chunk, written, chunk.length - written);
+        }
+        fs.fsyncSync(fd); // a full disk often shows only here (delayed allocation) or at close
+        fs.closeSync(fd);
+        fd = undefined;
+      } catch (error) {
+        if (fd !== undefined) ignore(() => fs.closeSync(fd!));
+        discard();
+        throw new RunWriteError(path, (error as NodeJS.ErrnoException | null)?.code, { cause: error });
       }
-      fs.fsyncSync(fd); // a full disk often shows only here (delayed allocation) or at close
-      fs.closeSync(fd);
-      fd = undefined;
-    } catch (error) {
-      if (fd !== undefined) ignore(() => fs.closeSync(fd!));
-      ignore(() => fs.unlinkSync(temp));
-      throw new RunWriteError(path, (error as NodeJS.ErrnoException | null)?.code, { cause: error });
     }
     try {
       this.#check(); // may end the process; if it throws instead, the write leaves nothing
     } catch (error) {
-      ignore(() => fs.unlinkSync(temp));
+      discard();
       throw error;
     }
-    try {
-      fs.renameSync(temp, path);
-    } catch (error) {
-      ignore(() => fs.unlinkSync(temp));
-      throw new RunWriteError(path, (error as NodeJS.ErrnoException | null)?.code, { cause: error });
+    for (let i = 0; i < temps.length; i++) {
+      try {
+        fs.renameSync(temps[i].temp, temps[i].path);
+      } catch (error) {
+        for (const t of temps.slice(i)) ignore(() => fs.unlinkSync(t.temp));
+        throw new RunWriteError(temps[i].path, (error as NodeJS.ErrnoException | null)?.code, { cause: error });
+      }
     }
     syncFolder(this.dir);
   }
 }
+
+/** A file's bytes, whole or in chunks (a checkpoint's tensors are written without a copy). */
+export type FileData = Uint8Array | Iterable<Uint8Array>;
 
 export function temporaryName(name: string, pid: number, n: number): string {
   return `.${name}.${pid}.${n}.tmp`;
@@ -127,6 +149,18 @@ export function removeStaleTemporaryFiles(dir: string): string[] {
     }
   }
   return removed;
+}
+
+/** Removes `dir` and its parents up to `top` (the first folder mkdir created), while they are empty. */
+export function removeEmptyFolders(dir: string, top: string): void {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      nodeFs.rmdirSync(d);
+    } catch {
+      return; // not empty (someone else's files), or gone
+    }
+    if (d === top || dirname(d) === d) return;
+  }
 }
 
 /** What a failed write means for the user, and what to do about it, by error code. */

@@ -13,14 +13,17 @@ import { spawn } from "node:child_process";
 import { unlinkSync } from "node:fs";
 import { shellArg } from "./format.js";
 import { readLock } from "./run-lock.js";
-import { removeTemporaryFilesOf } from "./run-files.js";
+import { removeEmptyFolders, removeTemporaryFilesOf } from "./run-files.js";
 
 export const CHILD_ENV = "TENSORLANE_TRAIN_CHILD";
 
-/** What the child tells its parent: its run folder once locked, then each checkpoint. */
+/**
+ * What the child tells its parent: its run folder as soon as it holds the lock (what to clean up
+ * if it is killed), the checkpoint it starts from, then each checkpoint it saves.
+ */
 export type ChildMessage =
-  | { type: "run"; dir: string; lock: string; checkpoint: string; epoch: number; numEpochs: number }
-  | { type: "saved"; checkpoint: string; epoch: number; numEpochs: number };
+  | { type: "locked"; dir: string; lock: string; created: string | null }
+  | { type: "run" | "saved"; checkpoint: string; epoch: number; numEpochs: number };
 
 const EXIT_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
@@ -30,27 +33,29 @@ export async function superviseTrain(argv: string[], stderr: (text: string) => v
     stdio: ["inherit", "inherit", "inherit", "ipc"],
     env: { ...process.env, [CHILD_ENV]: String(process.pid) }, // the parent the child watches (parent-watch.ts)
   });
-  let run: Extract<ChildMessage, { type: "run" }> | null = null;
-  let saved: { checkpoint: string; epoch: number; numEpochs: number } | null = null;
+  let locked: Extract<ChildMessage, { type: "locked" }> | null = null;
+  let saved: Exclude<ChildMessage, { type: "locked" }> | null = null;
   let stoppedBy: NodeJS.Signals | null = null;
   child.on("message", (m: ChildMessage) => {
-    if (m.type === "run") run = m;
-    if (m.type === "run" ? m.epoch > 0 : true) saved = m;
+    if (m.type === "locked") locked = m;
+    else if (m.type === "saved" || m.epoch > 0) saved = m; // "run" at epoch 0: nothing saved yet
   });
+  let exited = false;
   const stop = (signal: NodeJS.Signals) => {
+    if (exited) return; // the run is over (a signal now would only cut the cleanup short)
     stoppedBy = signal;
     child.kill(signal); // a terminal's Ctrl-C reached the child too: a second signal changes nothing
   };
-  const signals = Object.keys(EXIT_CODES) as NodeJS.Signals[];
-  for (const s of signals) process.on(s, stop);
+  // Kept until this process ends.
+  for (const s of Object.keys(EXIT_CODES) as NodeJS.Signals[]) process.on(s, stop);
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => child.on("exit", (c, s) => done([c, s])));
-  for (const s of signals) process.off(s, stop);
-  const r = run as Extract<ChildMessage, { type: "run" }> | null;
-  if (r !== null && code !== 0) cleanUpAfter(r, child.pid);
+  exited = true;
+  const l = locked as Extract<ChildMessage, { type: "locked" }> | null;
+  if (l !== null && code !== 0) cleanUpAfter(l, child.pid);
   const by = signal ?? stoppedBy;
   if (by === null || (signal === null && code === 0)) return code ?? 1;
 
-  const s = saved as { checkpoint: string; epoch: number; numEpochs: number } | null;
+  const s = saved as Exclude<ChildMessage, { type: "locked" }> | null;
   let text = `\ntensorlane: interrupted (${by}); the step in progress was abandoned.\n`;
   if (s === null) {
     text += "No epoch had finished, so nothing was saved: run the same command again to start over.\n";
@@ -63,8 +68,9 @@ export async function superviseTrain(argv: string[], stderr: (text: string) => v
   return EXIT_CODES[by] ?? 1;
 }
 
-// The child ended without cleaning up (killed): its temporary files, and the lock if still its own.
-function cleanUpAfter(run: { dir: string; lock: string }, pid: number | undefined): void {
+// The child ended without cleaning up (killed): its temporary files, the lock if still its own,
+// and the run folder if the child made it and nothing was written there.
+function cleanUpAfter(run: { dir: string; lock: string; created: string | null }, pid: number | undefined): void {
   if (pid === undefined) return;
   removeTemporaryFilesOf(run.dir, pid);
   try {
@@ -73,6 +79,7 @@ function cleanUpAfter(run: { dir: string; lock: string }, pid: number | undefine
   } catch {
     // unreadable: the next command decides
   }
+  if (run.created !== null) removeEmptyFolders(run.dir, run.created);
 }
 
 function removeLock(path: string): void {

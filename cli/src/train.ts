@@ -1,7 +1,7 @@
 // `tensorlane train`: data -> model -> Solver with a progress display, a checkpoint written
 // atomically at every epoch end (so an interrupted run resumes from its last epoch), and at the
 // end validation/test accuracy, wall time and a picture of the curves.
-import { existsSync, mkdirSync, rmdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import {
   DeepConvNet,
@@ -26,8 +26,8 @@ import { CliError } from "./errors.js";
 import { formatNumber, plural, shellArg } from "./format.js";
 import { checkParent, setFarewell, whenParentGone } from "./parent-watch.js";
 import { createProgress, formatDuration, type Output } from "./progress.js";
-import { describeWriteFailure, removeStaleTemporaryFiles, removeTemporaryFilesOf, RUN_FILES, RunFolderWriter, RunWriteError } from "./run-files.js";
-import { LOCK_NAME, lockRunFolder, type RunLock } from "./run-lock.js";
+import { describeWriteFailure, removeEmptyFolders, removeStaleTemporaryFiles, removeTemporaryFilesOf, RUN_FILES, RunFolderWriter, RunWriteError } from "./run-files.js";
+import { lockRunFolder, type RunLock } from "./run-lock.js";
 import { bestEpochOf, summaryJson, trainingSvg, type RunReport } from "./run-report.js";
 import { CHILD_ENV, type ChildMessage } from "./supervise.js";
 
@@ -209,11 +209,12 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
     throw new CliError(`cannot create the run folder ${show(outDir)} (${error instanceof Error ? error.message : String(error)})`);
   }
   let lock: RunLock | null = null;
+  let wrote = false;
   const forget = whenParentGone(() => {
     removeTemporaryFilesOf(outDir, process.pid);
     lock?.release();
+    if (!wrote && created !== undefined) removeEmptyFolders(outDir, created);
   });
-  let wrote = false;
   try {
     const commandPid = Number(process.env[CHILD_ENV]); // set by the supervising command (supervise.ts)
     lock = await lockRunFolder(outDir, {
@@ -222,6 +223,7 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
       note: (text) => err.write(`note: ${text}\n`),
       show,
     });
+    tellParent({ type: "locked", dir: outDir, lock: lock.path, created: created ?? null });
     const stale = removeStaleTemporaryFiles(outDir);
     if (stale.length > 0) err.write(`note: removed ${stale.join(", ")} from ${show(outDir)}, left by a run that was killed while writing\n`);
     wrote = await trainLocked(o, given, out, { outDir, show, startTime, onWrite: () => (wrote = true) });
@@ -339,7 +341,7 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
       ? "No epoch had finished: run the same command again to start over."
       : `The checkpoint of epoch ${savedEpoch}/${numEpochs} is intact: ${show(checkpointPath)}\nResume with:\n  tensorlane train --resume ${shellArg(show(checkpointPath))}`,
   );
-  tellParent({ type: "run", dir: outDir, lock: join(outDir, LOCK_NAME), checkpoint: show(checkpointPath), epoch: savedEpoch ?? 0, numEpochs });
+  tellParent({ type: "run", checkpoint: show(checkpointPath), epoch: savedEpoch ?? 0, numEpochs });
 
   const rule = Object.entries(UPDATE_RULES).find(([, r]) => r === solver.updateRuleName)?.[0] ?? "custom";
   const description = describeModel(model, kind);
@@ -368,10 +370,11 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
     trainSeconds: (performance.now() - trainStart) / 1000,
     wallSeconds: (performance.now() - startTime) / 1000,
   });
-  const writeReport = (r: RunReport) => {
-    files.write("training.svg", new TextEncoder().encode(trainingSvg(r)));
-    files.write("summary.json", new TextEncoder().encode(summaryJson(r)));
-  };
+  const reportFiles = (r: RunReport) =>
+    [
+      ["summary.json", new TextEncoder().encode(summaryJson(r))],
+      ["training.svg", new TextEncoder().encode(trainingSvg(r))],
+    ] as const;
   const writeFailure = (error: RunWriteError): CliError => {
     const { what, fix } = describeWriteFailure(error.code, show(outDir));
     const done = solver.epoch;
@@ -388,12 +391,12 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
     if (event.iteration % perEpoch !== 0) return;
     // Epoch end: the model holds the last params (train() restores the best only after the loop).
     const epoch = event.iteration / perEpoch;
-    files.write("checkpoint.safetensors", checkpointParts({ model, solver, meta: runMeta as unknown as Record<string, unknown> }));
+    // The checkpoint, the summary and the plot of this epoch, renamed into place together.
+    files.writeTogether([["checkpoint.safetensors", checkpointParts({ model, solver, meta: runMeta as unknown as Record<string, unknown> })], ...reportFiles(report())]);
     place.onWrite();
     savedEpoch = epoch;
     // Under the supervisor (bin.ts): what to print if the run is interrupted from now on.
     tellParent({ type: "saved", checkpoint: show(checkpointPath), epoch, numEpochs });
-    writeReport(report());
     const loss = solver.lossHistory.slice(-perEpoch).filter(Number.isFinite);
     const mean = loss.reduce((a, b) => a + b, 0) / Math.max(1, loss.length);
     progress.log(
@@ -419,7 +422,7 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
   const bestEpoch = bestEpochs === null ? "?" : bestEpochs === 0 ? "before epoch 1" : `epoch ${bestEpochs}`;
   const final = report(testAcc, testAccFlip);
   try {
-    writeReport(final);
+    files.writeTogether(reportFiles(final));
   } catch (error) {
     if (error instanceof RunWriteError) throw writeFailure(error);
     throw error;
@@ -439,16 +442,4 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
 /** Tells the supervising command (if any) where the run is; a parent that is gone is not an error. */
 function tellParent(message: ChildMessage): void {
   if (typeof process.send === "function" && process.connected) process.send(message, () => undefined);
-}
-
-// Removes `dir` and its parents up to `top` (the first folder mkdir created), while they are empty.
-function removeEmptyFolders(dir: string, top: string): void {
-  for (let d = dir; ; d = dirname(d)) {
-    try {
-      rmdirSync(d);
-    } catch {
-      return; // not empty (someone else's files), or gone
-    }
-    if (d === top || dirname(d) === d) return;
-  }
 }

@@ -129,6 +129,25 @@ describe("RunFolderWriter", () => {
     expect(readdirSync(dir)).toEqual(["summary.json"]);
   });
 
+  it("writeTogether: a failure in any file before the renames changes none of them (no checkpoint of epoch k beside a summary of k - 1)", () => {
+    const dir = freshDir();
+    for (const f of ["checkpoint.safetensors", "summary.json", "training.svg"]) writeFileSync(join(dir, f), OLD);
+    const faulty = faultyFs("fsyncSync", "ENOSPC", 3); // the third file's
+    expect(() =>
+      new RunFolderWriter(dir, { fs: faulty }).writeTogether([
+        ["checkpoint.safetensors", Uint8Array.of(1)],
+        ["summary.json", Uint8Array.of(2)],
+        ["training.svg", Uint8Array.of(3)],
+      ]),
+    ).toThrow(/could not write .*training\.svg/);
+    expect(faulty.calls).not.toContain("renameSync");
+    for (const f of ["checkpoint.safetensors", "summary.json", "training.svg"]) expect(readFileSync(join(dir, f), "utf8"), f).toBe(OLD);
+    expect(readdirSync(dir).sort()).toEqual(["checkpoint.safetensors", "summary.json", "training.svg"]);
+    new RunFolderWriter(dir).writeTogether([["checkpoint.safetensors", Uint8Array.of(1)], ["summary.json", Uint8Array.of(2)]]);
+    expect([...readFileSync(join(dir, "checkpoint.safetensors"))]).toEqual([1]);
+    expect([...readFileSync(join(dir, "summary.json"))]).toEqual([2]);
+  });
+
   it("removeStaleTemporaryFiles removes the run files' temporary files of dead processes only", () => {
     const dir = freshDir();
     const dead = deadPid();
