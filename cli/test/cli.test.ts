@@ -366,13 +366,16 @@ describe("tensorlane CLI", () => {
     const out = join(dir, "stale");
     const first = await run(["train", ...QUICK, "--epochs", "1", "--out", out]);
     expect(first.code, first.stderr).toBe(0);
-    const dead = Number(execFileSync(process.execPath, ["-e", "console.log(process.pid)"], { encoding: "utf8" }));
-    const lock = { pid: dead, commandPid: dead + 1, host: hostname(), startedAt: "2026-01-01T00:00:00.000Z", command: "tensorlane train --out stale" };
+    // Pids of processes that ran and ended (an invented pid may belong to a live process).
+    const deadPid = () => Number(execFileSync(process.execPath, ["-e", "console.log(process.pid)"], { encoding: "utf8" }));
+    const dead = deadPid();
+    const deadCommand = deadPid();
+    const lock = { pid: dead, commandPid: deadCommand, host: hostname(), startedAt: "2026-01-01T00:00:00.000Z", command: "tensorlane train --out stale" };
     writeFileSync(join(out, ".lock"), JSON.stringify(lock));
     writeFileSync(join(out, `.checkpoint.safetensors.${dead}.7.tmp`), "half a checkpoint");
     const r = await run(["train", "--resume", join(out, "checkpoint.safetensors"), "--epochs", "2"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`note: stale/\\.lock was left by a run that is gone \\(pid ${dead}, command pid ${dead + 1}, started 2026-01-01T00:00:00\\.000Z\\): taking it over`));
+    expect(r.stderr).toMatch(new RegExp(`note: stale/\\.lock was left by a run that is gone \\(pid ${dead}, command pid ${deadCommand}, started 2026-01-01T00:00:00\\.000Z\\): taking it over`));
     expect(r.stderr).toMatch(new RegExp(`note: removed \\.checkpoint\\.safetensors\\.${dead}\\.7\\.tmp from stale, left by a run that was killed while writing`));
     expect(readdirSync(out).sort()).toEqual(["checkpoint.safetensors", "summary.json", "training.svg"]);
 

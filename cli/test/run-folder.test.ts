@@ -54,12 +54,12 @@ function sleeper(): number {
 
 /** The pid of a process that has exited (and been reaped). */
 function deadPid(): number {
-  return spawnSync(process.execPath, ["-e", "console.log(process.pid)"], { encoding: "utf8" }).stdout.trim() as unknown as number;
+  return Number(spawnSync(process.execPath, ["-e", "console.log(process.pid)"], { encoding: "utf8" }).stdout);
 }
 
 function writeLock(dir: string, info: Partial<LockInfo>): void {
   const full: LockInfo = { pid: 1, commandPid: null, host: hostname(), startedAt: "2026-01-01T00:00:00.000Z", command: "tensorlane train --out x", ...info };
-  writeFileSync(join(dir, ".lock"), JSON.stringify({ ...full, pid: Number(full.pid), commandPid: full.commandPid === null ? null : Number(full.commandPid) }));
+  writeFileSync(join(dir, ".lock"), JSON.stringify(full));
 }
 
 describe("RunFolderWriter", () => {
@@ -242,7 +242,7 @@ describe("lockRunFolder", () => {
 
   it("processAlive: this process yes, a reaped one no, a zombie no", async () => {
     expect(processAlive(process.pid)).toBe(true);
-    expect(processAlive(Number(deadPid()))).toBe(false);
+    expect(processAlive(deadPid())).toBe(false);
     expect(processAlive(-1)).toBe(false);
     if (process.platform !== "linux") return;
     // A zombie: the shell's background child exits after the shell became `sleep 5` (exec), which
