@@ -8,7 +8,7 @@ export { Workspace } from "./workspace.js";
 export { crc32 } from "./io/crc32.js";
 export { checkDataset } from "./data/dataset.js";
 export { MODEL_KINDS, modelKindOf, type ModelClass } from "./models/kinds.js";
-export { checkpointParts } from "./io/checkpoint.js";
+export { checkpointParts, sealCheckpoint } from "./io/checkpoint.js";
 export { encodeSafetensorsParts, MAX_SAFETENSORS_HEADER_BYTES } from "./io/safetensors.js";
 export { MAX_GUNZIP_BYTES } from "./data/gzip.js";
 export { CIFAR10_IMAGE_BYTES, CIFAR10_RECORD_BYTES } from "./data/cifar.js";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import { crc32 } from "../src/internal.js";
+import { crc32, sealCheckpoint } from "../src/internal.js";
 import { loadCheckpointFile, saveCheckpointFile } from "../src/node/index.js";
 import { labels } from "./helpers.js";
 
@@ -281,16 +281,34 @@ describe("saving after train()", () => {
   });
 });
 
-/** Decodes, lets `edit` change tensors and metadata, re-encodes with a fresh CRC (a consistent but wrong file). */
+/** Decodes, lets `edit` change tensors and metadata, re-encodes with fresh checksums (a consistent but wrong file). */
 function tamper(bytes: Uint8Array, edit: (tensors: Record<string, tl.SafetensorsTensor>, metadata: Record<string, string>) => void): Uint8Array {
   const { tensors, metadata } = tl.decodeSafetensors(bytes);
   const t = { ...tensors };
   const m = { ...metadata };
   edit(t, m);
+  return tl.encodeSafetensors(t, sealCheckpoint(t, m));
+}
+
+/** The file as a checkpoint written before the per-part checksums: only the whole data section's crc32. */
+function withoutPartChecksums(bytes: Uint8Array): Uint8Array {
+  const { tensors, metadata } = tl.decodeSafetensors(bytes);
+  const { crc32_tensors: _t, crc32_metadata: _m, ...m } = metadata;
   let crc = 0;
-  for (const v of Object.values(t)) crc = crc32(new Uint8Array(v.data.buffer, v.data.byteOffset, v.data.byteLength), crc);
-  m.crc32 = crc.toString(16).padStart(8, "0");
-  return tl.encodeSafetensors(t, m);
+  for (const v of Object.values(tensors)) crc = crc32(new Uint8Array(v.data.buffer, v.data.byteOffset, v.data.byteLength), crc);
+  return tl.encodeSafetensors(tensors, { ...m, crc32: crc.toString(16).padStart(8, "0") });
+}
+
+/** One byte of `bytes` changed: the first occurrence of `from` (ASCII, in the header) becomes `to`. */
+function replaceInHeader(bytes: Uint8Array, from: string, to: string): Uint8Array {
+  expect(to.length).toBe(from.length);
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+  const text = new TextDecoder().decode(bytes.subarray(8, 8 + headerLength));
+  const at = text.indexOf(from);
+  expect(at, `"${from}" in the header`).toBeGreaterThanOrEqual(0);
+  const b = bytes.slice();
+  b.set(new TextEncoder().encode(to), 8 + at);
+  return b;
 }
 
 describe("bad checkpoints", () => {
@@ -308,7 +326,22 @@ describe("bad checkpoints", () => {
       const b = good.slice();
       b[b.length - 7] ^= 0x10;
       return b;
-    }, /tensor data is corrupted \(CRC-32/],
+    }, /the tensor data is corrupted: the bytes of tensor "resume\.optim\.all\.v" \(data bytes \d+\.\.\d+\) are damaged/],
+    ["a flipped bit in the numbers of a file without per-tensor checksums", () => {
+      const b = withoutPartChecksums(good);
+      b[b.length - 7] ^= 0x10;
+      return b;
+    }, /the tensor data is corrupted: the data section \(after the header\) has CRC-32 [0-9a-f]{8}, the file says [0-9a-f]{8}/],
+    // One flipped bit in a digit keeps the header valid JSON: the metadata checksums catch it.
+    ["a flipped bit in a number in the header's JSON", () => replaceInHeader(good, 'batchSize\\":25', 'batchSize\\":24'), /the header is damaged: metadata "solver" has CRC-32 [0-9a-f]{8}, the file says [0-9a-f]{8}/],
+    ["a flipped bit in a metadata key", () => replaceInHeader(good, '"solver":', '"solvdr":'), /the header is damaged: metadata "solvdr" is not among the keys its checksums list/],
+    ["a flipped bit in a tensor name", () => replaceInHeader(good, '"resume.optim.all.m"', '"resume.optim.alm.m"'), /the header is damaged: tensor "resume\.optim\.alm\.m" is not among the tensors its checksums list and tensor "resume\.optim\.all\.m" is missing/],
+    ["a flipped bit in the checksums' own key", () => replaceInHeader(good, '"crc32_metadata"', '"crc32_metadatb"'), /the header is damaged: metadata "crc32_metadata" is missing/],
+    ["a flipped bit in the header length", () => {
+      const b = good.slice();
+      b[0] ^= 0x01;
+      return b;
+    }, /the header \(\d+ bytes after the 8-byte length\) is not valid JSON \(.*\): the header or its length is damaged/],
     ["a hostile header length", () => {
       const b = good.slice();
       new DataView(b.buffer).setUint32(4, 0xffffffff, true);
@@ -361,9 +394,28 @@ describe("bad checkpoints", () => {
     });
   }
 
-  it("the good file loads (the cases above fail for their own reason)", () => {
+  it("the good file loads (the cases above fail for their own reason), and so does one without per-part checksums (older files)", () => {
     const ck = tl.loadCheckpoint(good);
     expect(ck.solver?.lossHistory.length).toBe(8);
     ck.model.dispose();
+    const legacy = tl.loadCheckpoint(withoutPartChecksums(good));
+    expect(legacy.solver?.lossHistory.length).toBe(8);
+    legacy.model.dispose();
+  });
+
+  it("a flipped bit anywhere in the header or the length is an error, never a silent load", () => {
+    const headerLength = new DataView(good.buffer, good.byteOffset).getUint32(0, true);
+    const silent: number[] = [];
+    for (let i = 0; i < 8 + headerLength; i++) {
+      const b = good.slice();
+      b[i] ^= 1 << (i % 8);
+      try {
+        tl.loadCheckpoint(b, "bad.safetensors").model.dispose();
+        silent.push(i);
+      } catch (error) {
+        expect(error, `byte ${i}`).toBeInstanceOf(tl.FileFormatError);
+      }
+    }
+    expect(silent, "bytes whose flipped bit loaded without an error").toEqual([]);
   });
 });

@@ -592,7 +592,8 @@ describe("float64 models and the Solver", () => {
       const file = tl.decodeSafetensors(tl.saveCheckpoint({ model: net }));
       const model = JSON.parse(file.metadata.model);
       model.config.dtype = "float64";
-      const forged = tl.encodeSafetensors(file.tensors, { ...file.metadata, model: JSON.stringify(model) });
+      // Resealed (fresh metadata checksums): a consistent file whose config and tensors disagree.
+      const forged = tl.encodeSafetensors(file.tensors, tl.internal.sealCheckpoint(file.tensors, { ...file.metadata, model: JSON.stringify(model) }));
       expect(() => tl.loadCheckpoint(forged)).toThrow(/tensor "W1" is F32 but the model config \(dtype float64\) gives parameter W1 the dtype F64/);
     } finally {
       net.dispose();

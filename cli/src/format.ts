@@ -9,3 +9,8 @@ export function formatNumber(x: number): string {
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
 }
+
+/** A path as a shell argument: as is when it is plain, else in single quotes. */
+export function shellArg(text: string): string {
+  return /^[\w./@:=+-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
+}

@@ -17,12 +17,42 @@ const px = (v: number) => String(Math.round(v * 10) / 10);
 function ticks(lo: number, hi: number, count: number): number[] {
   if (count <= 0) return [];
   if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / count;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
+  const step = tickStep(lo, hi, count);
   const out: number[] = [];
   for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
   return out;
+}
+
+function tickStep(lo: number, hi: number, count: number): number {
+  const raw = (hi - lo) / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
+}
+
+/** [lo, hi] widened to whole tick steps, so the first and last ticks sit on the frame (both labelled). */
+function niceDomain(lo: number, hi: number, count: number): [number, number] {
+  if (!(hi > lo)) return [lo, lo + 1];
+  const step = tickStep(lo, hi, count);
+  return [Math.floor(lo / step + 1e-9) * step, Math.ceil(hi / step - 1e-9) * step];
+}
+
+/**
+ * Ticks of a log axis over [lo, hi] (both > 0): 1-2-3-5 times powers of ten while the range is
+ * short, decades when it is long; the domain runs from the tick at or below lo to the one at or
+ * above hi, so both ends are labelled.
+ */
+function logTicks(lo: number, hi: number): { domain: [number, number]; ticks: number[] } {
+  const decades = Math.log10(hi / lo);
+  const mantissas = decades <= 1.2 ? [1, 1.5, 2, 3, 5, 7] : decades <= 2.5 ? [1, 2, 3, 5] : decades <= 4 ? [1, 2, 5] : [1];
+  const every = Math.max(1, Math.ceil(decades / 8)); // at most about 8 decade labels
+  const candidates: number[] = [];
+  for (let k = Math.floor(Math.log10(lo)) - 1; k <= Math.ceil(Math.log10(hi)) + 1; k++) {
+    if (mantissas.length === 1 && k % every !== 0) continue;
+    for (const m of mantissas) candidates.push(Number((m * 10 ** k).toPrecision(6)));
+  }
+  const bottom = Math.max(...candidates.filter((c) => c <= lo * (1 + 1e-9)));
+  const top = Math.min(...candidates.filter((c) => c >= hi * (1 - 1e-9)));
+  return { domain: [bottom, top], ticks: candidates.filter((c) => c >= bottom && c <= top) };
 }
 
 /** A number for an axis label: no float noise (0.30000000000000004 -> 0.3). */
@@ -30,7 +60,7 @@ function label(v: number): string {
   return String(Number(v.toPrecision(6)));
 }
 
-/** A rectangle of the picture with linear scales from data to pixels. */
+/** A rectangle of the picture with scales from data to pixels (x linear; y linear or log). */
 interface Panel {
   x: number;
   y: number;
@@ -38,31 +68,54 @@ interface Panel {
   height: number;
   xDomain: [number, number];
   yDomain: [number, number];
+  yLog?: boolean;
 }
 
 const sx = (p: Panel, v: number) => p.x + ((v - p.xDomain[0]) / (p.xDomain[1] - p.xDomain[0] || 1)) * p.width;
-const sy = (p: Panel, v: number) => p.y + p.height - ((v - p.yDomain[0]) / (p.yDomain[1] - p.yDomain[0] || 1)) * p.height;
+const sy = (p: Panel, v: number) => {
+  const [lo, hi] = p.yLog ? [Math.log(p.yDomain[0]), Math.log(p.yDomain[1])] : p.yDomain;
+  return p.y + p.height - (((p.yLog ? Math.log(v) : v) - lo) / (hi - lo || 1)) * p.height;
+};
+
+interface AxesOptions {
+  title: string;
+  xTitle: string;
+  yTitle: string;
+  xTicks?: number;
+  yTicks?: number;
+  /** Tick values to use instead of round ones (a log axis, epochs). */
+  xTickValues?: readonly number[];
+  yTickValues?: readonly number[];
+  /** How an x tick is labelled (epochs on an iteration axis). */
+  xLabel?: (v: number) => string;
+  fontSize?: number;
+  /** "left": the panel title sits at the frame's left end, leaving room for a legend on the right. */
+  titleAlign?: "middle" | "left";
+}
 
 /** Frame, grid lines, tick labels, axis titles and the panel title. */
-function axes(p: Panel, options: { title: string; xTitle: string; yTitle: string; xTicks?: number; yTicks?: number; fontSize?: number }): string {
+function axes(p: Panel, options: AxesOptions): string {
   const size = options.fontSize ?? 11;
   const parts: string[] = [];
   const grid: string[] = [];
-  for (const v of ticks(p.yDomain[0], p.yDomain[1], options.yTicks ?? 5)) {
+  for (const v of options.yTickValues ?? ticks(p.yDomain[0], p.yDomain[1], options.yTicks ?? 5)) {
     const y = px(sy(p, v));
     grid.push(`M${px(p.x)} ${y}H${px(p.x + p.width)}`);
     parts.push(`<text x="${px(p.x - 5)}" y="${y}" font-size="${size}" fill="${COLORS.text}" stroke="none" text-anchor="end" dominant-baseline="middle" ${FONT}>${label(v)}</text>`);
   }
-  for (const v of ticks(p.xDomain[0], p.xDomain[1], options.xTicks ?? 5)) {
+  for (const v of options.xTickValues ?? ticks(p.xDomain[0], p.xDomain[1], options.xTicks ?? 5)) {
     const x = px(sx(p, v));
     grid.push(`M${x} ${px(p.y)}V${px(p.y + p.height)}`);
-    parts.push(`<text x="${x}" y="${px(p.y + p.height + size + 3)}" font-size="${size}" fill="${COLORS.text}" stroke="none" text-anchor="middle" ${FONT}>${label(v)}</text>`);
+    parts.push(`<text x="${x}" y="${px(p.y + p.height + size + 3)}" font-size="${size}" fill="${COLORS.text}" stroke="none" text-anchor="middle" ${FONT}>${esc((options.xLabel ?? label)(v))}</text>`);
   }
+  const left = options.titleAlign === "left";
   return [
     `<path d="${grid.join("")}" fill="none" stroke="${COLORS.grid}" stroke-width="1"/>`,
     `<rect x="${px(p.x)}" y="${px(p.y)}" width="${px(p.width)}" height="${px(p.height)}" fill="none" stroke="${COLORS.axis}" stroke-width="1"/>`,
     ...parts,
-    `<text x="${px(p.x + p.width / 2)}" y="${px(p.y - 8)}" font-size="${size + 2}" font-weight="bold" fill="${COLORS.text}" stroke="none" text-anchor="middle" ${FONT}>${esc(options.title)}</text>`,
+    options.title
+      ? `<text x="${px(left ? p.x : p.x + p.width / 2)}" y="${px(p.y - 8)}" font-size="${size + 2}" font-weight="bold" fill="${COLORS.text}" stroke="none" text-anchor="${left ? "start" : "middle"}" ${FONT}>${esc(options.title)}</text>`
+      : "",
     options.xTitle
       ? `<text x="${px(p.x + p.width / 2)}" y="${px(p.y + p.height + 2 * size + 8)}" font-size="${size}" fill="${COLORS.text}" stroke="none" text-anchor="middle" ${FONT}>${esc(options.xTitle)}</text>`
       : "",
@@ -72,37 +125,77 @@ function axes(p: Panel, options: { title: string; xTitle: string; yTitle: string
   ].join("\n");
 }
 
-/** A polyline through the finite points, broken where a value is missing or not finite. */
+/**
+ * A polyline through the finite points, broken where a value is missing, not finite (or not
+ * positive on a log axis), and cut where it leaves the panel's y range (the part outside is not
+ * drawn, so a point far below the axis shows as a line leaving through the frame).
+ */
 function line(p: Panel, points: readonly (readonly [number, number | null])[], color: string, width: number, opacity = 1): string {
+  const top = p.y;
+  const bottom = p.y + p.height;
   let d = "";
-  let pen = false;
-  for (const [x, y] of points) {
-    if (y === null || !Number.isFinite(y)) {
-      pen = false;
+  let prev: [number, number] | null = null;
+  let penAt: [number, number] | null = null; // where the pen is, when a segment ended there
+  for (const [xv, yv] of points) {
+    if (yv === null || !Number.isFinite(yv) || (p.yLog && yv <= 0)) {
+      prev = null;
       continue;
     }
-    d += `${pen ? "L" : "M"}${px(sx(p, x))} ${px(sy(p, Math.min(p.yDomain[1], Math.max(p.yDomain[0], y))))}`;
-    pen = true;
+    const cur: [number, number] = [sx(p, xv), sy(p, yv)];
+    if (prev === null) {
+      prev = cur;
+      if (cur[1] >= top && cur[1] <= bottom && points.length === 1) d += `M${px(cur[0])} ${px(cur[1])}`;
+      continue;
+    }
+    const seg = clipY(prev, cur, top, bottom);
+    if (seg !== null) {
+      const [a, b] = seg;
+      const continues = penAt !== null && penAt[0] === a[0] && penAt[1] === a[1];
+      d += `${continues ? "" : `M${px(a[0])} ${px(a[1])}`}L${px(b[0])} ${px(b[1])}`;
+      penAt = b;
+    }
+    prev = cur;
   }
   return `<path d="${d}" fill="none" stroke="${color}" stroke-width="${width}" stroke-opacity="${opacity}" stroke-linejoin="round"/>`;
 }
 
-/** Legend entries (a short line and a label each), stacked inside the panel's top- or bottom-right corner. */
-function legend(p: Panel, entries: readonly { text: string; color: string; width: number; opacity?: number }[], corner: "top" | "bottom" = "top"): string {
-  const rowHeight = 16;
-  const boxWidth = 8 + 24 + 6 + Math.max(...entries.map((e) => e.text.length)) * 6 + 8;
-  const boxHeight = entries.length * rowHeight + 4;
-  const x = p.x + p.width - boxWidth - 6;
-  const y = corner === "top" ? p.y + 6 : p.y + p.height - boxHeight - 6;
-  const rows = entries.map((e, i) => {
-    const cy = y + 10 + i * rowHeight;
-    return (
-      `<path d="M${px(x + 8)} ${px(cy)}h24" fill="none" stroke="${e.color}" stroke-width="${e.width}" stroke-opacity="${e.opacity ?? 1}"/>` +
-      `<text x="${px(x + 38)}" y="${px(cy)}" font-size="10" fill="${COLORS.text}" stroke="none" dominant-baseline="middle" ${FONT}>${esc(e.text)}</text>`
+/** The part of segment a-b with top <= y <= bottom (screen coordinates), or null. */
+function clipY(a: [number, number], b: [number, number], top: number, bottom: number): [[number, number], [number, number]] | null {
+  let [t0, t1] = [0, 1];
+  const dy = b[1] - a[1];
+  for (const [edge, inside] of [[top, 1], [bottom, -1]] as const) {
+    // inside * (y - edge) >= 0 along the segment
+    const start = inside * (a[1] - edge);
+    const change = inside * dy;
+    if (change === 0) {
+      if (start < 0) return null;
+      continue;
+    }
+    const t = -start / change;
+    if (change > 0) t0 = Math.max(t0, t);
+    else t1 = Math.min(t1, t);
+  }
+  if (t0 > t1) return null;
+  const at = (t: number): [number, number] => [a[0] + t * (b[0] - a[0]), a[1] + t * dy];
+  return [t0 === 0 ? a : at(t0), t1 === 1 ? b : at(t1)];
+}
+
+/** A legend in one row, right-aligned above the panel's frame (never over the data). */
+function legendRow(p: Panel, entries: readonly { text: string; color: string; width: number; opacity?: number; ring?: boolean }[]): string {
+  const itemWidth = (e: { text: string }) => 24 + 5 + e.text.length * 5.6 + 14;
+  let x = p.x + p.width - entries.reduce((w, e) => w + itemWidth(e), 0) + 14;
+  const y = p.y - 12;
+  const out: string[] = [];
+  for (const e of entries) {
+    out.push(
+      e.ring
+        ? `<circle cx="${px(x + 12)}" cy="${px(y)}" r="4.5" fill="none" stroke="${e.color}" stroke-width="1.5"/>`
+        : `<path d="M${px(x)} ${px(y)}h24" fill="none" stroke="${e.color}" stroke-width="${e.width}" stroke-opacity="${e.opacity ?? 1}"/>`,
+      `<text x="${px(x + 29)}" y="${px(y)}" font-size="10" fill="${COLORS.text}" stroke="none" dominant-baseline="middle" ${FONT}>${esc(e.text)}</text>`,
     );
-  });
-  const box = `<rect x="${px(x)}" y="${px(y)}" width="${px(boxWidth)}" height="${px(boxHeight)}" fill="#ffffff" fill-opacity="0.9" stroke="#bbbbbb" stroke-width="1"/>`;
-  return [box, ...rows].join("\n");
+    x += itemWidth(e);
+  }
+  return out.join("\n");
 }
 
 function document(width: number, height: number, title: string, body: string[]): string {
@@ -125,11 +218,23 @@ export interface TrainingCurves {
   valAccHistory: readonly number[];
   /** The iteration of each accuracy check, for the x axis (default: evenly spread). */
   checkIterations?: readonly number[];
+  /** With it the x axis counts epochs (ticks at epoch ends); without, iterations. */
+  iterationsPerEpoch?: number;
+  /** "log" (the default when every loss is > 0): the late, small losses stay readable. */
+  lossScale?: "log" | "linear";
 }
 
-/** Loss per iteration (raw, and a moving average) beside train/validation accuracy, as one SVG. */
+/** The picture's size: it fits a 900-pixel screen either way round. */
+export const TRAINING_SVG_SIZE = { width: 880, height: 600 } as const;
+
+/**
+ * Loss per iteration (raw and a moving average, on a log scale) above train/validation accuracy,
+ * one x axis in epochs for both, as one SVG. The accuracy axis zooms to the checks after the
+ * first one (taken after a single step, far below the rest) and marks where that point lies.
+ */
 export function trainingCurvesSvg(curves: TrainingCurves): string {
   const { lossHistory, trainAccHistory, valAccHistory } = curves;
+  const { width, height } = TRAINING_SVG_SIZE;
   const steps = lossHistory.length;
   const window = Math.max(1, Math.round(steps / 50));
   const smoothed = lossHistory.map((_, i) => {
@@ -143,39 +248,98 @@ export function trainingCurvesSvg(curves: TrainingCurves): string {
     }
     return count ? sum / count : null;
   });
-  const finiteLoss = lossHistory.filter(Number.isFinite);
-  const lossMax = finiteLoss.length ? Math.max(...finiteLoss) : 1;
-  const lossTicks = ticks(0, lossMax > 0 ? lossMax : 1, 5);
+
+  // x: iterations, labelled in epochs when the epoch length is known.
+  const perEpoch = curves.iterationsPerEpoch;
   const xMax = Math.max(1, steps);
-  const lossPanel: Panel = { x: 70, y: 60, width: 400, height: 250, xDomain: [0, xMax], yDomain: [0, Math.max(lossTicks[lossTicks.length - 1], lossMax)] };
+  const x: Pick<AxesOptions, "xTickValues" | "xLabel" | "xTitle"> =
+    perEpoch !== undefined && perEpoch >= 1
+      ? {
+          xTickValues: ticks(0, xMax / perEpoch, Math.min(12, Math.max(4, Math.round(xMax / perEpoch)))).map((e) => e * perEpoch),
+          xLabel: (v) => label(v / perEpoch),
+          xTitle: "epoch",
+        }
+      : { xTitle: "iteration" };
+  const left = 70;
+  const panelWidth = width - left - 30;
+
+  // Loss: log scale, unless a loss is <= 0 (no log of it), the losses span less than a factor of
+  // 3 (a log axis would show two ticks and look the same), or the caller asks for linear.
+  const finiteLoss = lossHistory.filter(Number.isFinite);
+  const lossMin = finiteLoss.length ? Math.min(...finiteLoss) : 1;
+  const lossMax = finiteLoss.length ? Math.max(...finiteLoss) : 1;
+  const log = (curves.lossScale ?? "log") === "log" && lossMin > 0 && lossMax >= 3 * lossMin;
+  const lossAxis = log
+    ? logTicks(lossMin, lossMax)
+    : (() => {
+        const domain = niceDomain(lossMin, lossMax > lossMin ? lossMax : lossMin + 1, 5);
+        return { domain, ticks: ticks(domain[0], domain[1], 5) };
+      })();
+  const lossPanel: Panel = { x: left, y: 64, width: panelWidth, height: 220, xDomain: [0, xMax], yDomain: lossAxis.domain, yLog: log };
 
   const checks = curves.checkIterations ?? trainAccHistory.map((_, i) => Math.round((i * steps) / Math.max(1, trainAccHistory.length - 1)));
-  // The accuracy axis spans the data (rounded out to 0.05), not 0-1, so the curves are readable.
-  const accValues = [...trainAccHistory, ...valAccHistory].filter(Number.isFinite);
-  const accLo = accValues.length ? Math.max(0, Math.floor(Math.min(...accValues) * 20 - 1e-9) / 20) : 0;
-  const accHi = accValues.length ? Math.min(1, Math.ceil(Math.max(...accValues) * 20 + 1e-9) / 20) : 1;
-  const accPanel: Panel = { x: 560, y: 60, width: 400, height: 250, xDomain: [0, xMax], yDomain: [accLo, accHi > accLo ? accHi : accLo + 0.05] };
+  // The accuracy axis spans the data, not 0-1, and leaves out the first check when two or more
+  // follow: taken after one step, it sits near chance and would squash the rest into a sliver.
+  const skip = checks.length >= 3 ? 1 : 0;
+  const zoomed = [...trainAccHistory.slice(skip), ...valAccHistory.slice(skip)].filter(Number.isFinite);
+  const accLo = zoomed.length ? Math.min(...zoomed) : 0;
+  const accHi = zoomed.length ? Math.max(...zoomed) : 1;
+  const pad = Math.max(0.005, (accHi - accLo) * 0.05);
+  let accDomain = niceDomain(Math.max(0, accLo - pad), Math.min(1, accHi + pad), 5);
+  accDomain = [Math.max(0, accDomain[0]), Math.min(1, accDomain[1])];
+  const accPanel: Panel = { x: left, y: 342, width: panelWidth, height: 210, xDomain: [0, xMax], yDomain: accDomain };
   const dots = (values: readonly number[], color: string) =>
     values
-      .map((v, i) => (Number.isFinite(v) ? `<circle cx="${px(sx(accPanel, checks[i]))}" cy="${px(sy(accPanel, v))}" r="2.5" fill="${color}" stroke="none"/>` : ""))
+      .map((v, i) => (Number.isFinite(v) && v >= accDomain[0] && v <= accDomain[1] ? `<circle cx="${px(sx(accPanel, checks[i]))}" cy="${px(sy(accPanel, v))}" r="2.5" fill="${color}" stroke="none"/>` : ""))
       .join("");
+  // Checks below the axis (the first one, usually): say where they are.
+  const below = checks
+    .map((c, i) => ({ c, train: trainAccHistory[i], val: valAccHistory[i] }))
+    .filter((k) => (Number.isFinite(k.train) && k.train < accDomain[0]) || (Number.isFinite(k.val) && k.val < accDomain[0]));
+  // In the title row, between the title and the legend: never over a curve.
+  const belowNote = below.length
+    ? `<text x="${px(accPanel.x + 78)}" y="${px(accPanel.y - 8)}" font-size="10" fill="#555555" stroke="none" ${FONT}>${esc(
+        `(${below.length === 1 ? `step ${below[0].c}: train ${below[0].train.toFixed(2)}, validation ${below[0].val.toFixed(2)},` : `${below.length} checks`} below the axis)`,
+      )}</text>`
+    : "";
+  // The best validation accuracy: the parameters the checkpoint keeps for eval. Its value goes in
+  // the legend, not beside the point, where it would cross a curve.
+  const finiteVal = valAccHistory.filter(Number.isFinite);
+  const bestIndex = finiteVal.length ? valAccHistory.indexOf(Math.max(...finiteVal)) : -1;
+  const bestWhen = bestIndex < 0 ? "" : checks[bestIndex] === 1 ? "step 1" : perEpoch ? `epoch ${label(checks[bestIndex] / perEpoch)}` : `iteration ${checks[bestIndex]}`;
+  const best =
+    bestIndex < 0 || valAccHistory[bestIndex] < accDomain[0]
+      ? ""
+      : `<circle cx="${px(sx(accPanel, checks[bestIndex]))}" cy="${px(sy(accPanel, valAccHistory[bestIndex]))}" r="5" fill="none" stroke="${COLORS.validation}" stroke-width="1.5"/>`;
+  // A short mark on the frame at every epoch end (the labels skip some on long runs).
+  const epochMarks = (p: Panel) => {
+    if (perEpoch === undefined || xMax / perEpoch > 200) return "";
+    let d = "";
+    for (let e = 1; e * perEpoch < xMax; e++) d += `M${px(sx(p, e * perEpoch))} ${px(p.y + p.height)}v-4`;
+    return `<path d="${d}" fill="none" stroke="${COLORS.axis}" stroke-width="1"/>`;
+  };
 
-  return document(1000, 360, curves.title ?? "Training", [
-    axes(lossPanel, { title: "Loss", xTitle: "iteration", yTitle: "loss" }),
+  return document(width, height, curves.title ?? "Training", [
+    axes(lossPanel, { title: log ? "Loss (log scale)" : "Loss", yTitle: "", ...x, xTitle: "", yTickValues: lossAxis.ticks, titleAlign: "left" }),
     line(lossPanel, lossHistory.map((v, i) => [i + 1, v]), COLORS.loss, 1, 0.8),
     line(lossPanel, smoothed.map((v, i) => [i + 1, v]), COLORS.smoothed, 2),
-    legend(lossPanel, [
+    legendRow(lossPanel, [
       { text: "loss per step", color: COLORS.loss, width: 1, opacity: 0.8 },
       { text: `moving average (${window} step${window === 1 ? "" : "s"})`, color: COLORS.smoothed, width: 2 },
     ]),
-    axes(accPanel, { title: "Accuracy", xTitle: "iteration", yTitle: "accuracy" }),
+    epochMarks(lossPanel),
+    axes(accPanel, { title: "Accuracy", yTitle: "", ...x, titleAlign: "left" }),
+    epochMarks(accPanel),
     line(accPanel, trainAccHistory.map((v, i) => [checks[i], v]), COLORS.train, 2),
     line(accPanel, valAccHistory.map((v, i) => [checks[i], v]), COLORS.validation, 2),
     dots(trainAccHistory, COLORS.train) + dots(valAccHistory, COLORS.validation),
-    legend(accPanel, [
+    best,
+    belowNote,
+    legendRow(accPanel, [
       { text: "train", color: COLORS.train, width: 2 },
       { text: "validation", color: COLORS.validation, width: 2 },
-    ], "bottom"), // accuracy rises toward the top right
+      ...(best ? [{ text: `best validation ${valAccHistory[bestIndex].toFixed(4)} (${bestWhen})`, color: COLORS.validation, width: 1.5, ring: true }] : []),
+    ]),
   ]);
 }
 

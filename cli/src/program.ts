@@ -26,10 +26,11 @@ t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]; e.g. apt-get install
 dataset-fashion-mnist, then /usr/share/datasets/fashion-mnist) or a CIFAR-10 binary folder
 (data_batch_1.bin .. data_batch_5.bin, test_batch.bin).
 
-The run folder gets checkpoint.safetensors (rewritten after every epoch; the best parameters by
-validation accuracy plus everything --resume needs), training.svg (loss and accuracy curves) and
-summary.json. --resume continues bit-identically to a run that was never interrupted; --epochs
-is then the new total.`;
+The run folder gets checkpoint.safetensors (the best parameters by validation accuracy plus
+everything --resume needs), training.svg (loss on a log scale and accuracy, by epoch) and
+summary.json, all three rewritten after every epoch. --resume continues bit-identically to a run
+that was never interrupted; --epochs is then the new total. One command at a time writes a run
+folder (it holds <run>/.lock); if the command is killed, its training stops within a second.`;
 
 const EVAL_EXAMPLES = `
 Examples:
@@ -97,7 +98,7 @@ export function buildProgram(io: Io = processIo()): Command {
     .action(async (opts: TrainOptions & { epochs?: number }, cmd: Command) => {
       const given = new Set(Object.keys(opts).filter((k) => cmd.getOptionValueSource(k) === "cli"));
       const o = { ...opts, epochs: opts.epochs ?? (opts.resume === undefined ? 10 : undefined) };
-      await runTrain(o, given, io.stdout);
+      await runTrain(o, given, io.stdout, io.stderr);
     });
 
   program

@@ -20,14 +20,19 @@ import {
   type Augmentation,
   internal,
 } from "tensorlane";
-import { readFileBytes, saveCheckpointFileSync, writeFileAtomic } from "tensorlane/node";
+import { readFileBytes } from "tensorlane/node";
 import { predictTest, prepareData, type DataRecord, type RunData } from "./data.js";
 import { CliError } from "./errors.js";
-import { formatNumber, plural } from "./format.js";
+import { formatNumber, plural, shellArg } from "./format.js";
+import { checkParent, setFarewell, whenParentGone } from "./parent-watch.js";
 import { createProgress, formatDuration, type Output } from "./progress.js";
+import { describeWriteFailure, removeEmptyFolders, removeStaleTemporaryFiles, removeTemporaryFilesOf, RUN_FILES, RunFolderWriter, RunWriteError } from "./run-files.js";
+import { lockRunFolder, type RunLock } from "./run-lock.js";
+import { bestEpochOf, summaryJson, trainingSvg, type RunReport } from "./run-report.js";
+import { CHILD_ENV, type ChildMessage } from "./supervise.js";
 
 // Destructured (not internal.x at each use): the bundle then imports the namespace, an export of dist/tensorlane.js.
-const { deriveSeed } = internal;
+const { deriveSeed, checkpointParts } = internal;
 
 export const UPDATE_RULES: Record<string, UpdateRuleName> = {
   sgd: "sgd",
@@ -82,9 +87,6 @@ interface RunMeta {
   /** `options`: the run-defining options' values as the run used them (absent in older files). */
   cli: { model: string; update: string; options?: Record<string, unknown> };
 }
-
-/** Files a run folder holds: one of them there means a run would be overwritten. */
-const RUN_FILES = ["checkpoint.safetensors", "summary.json", "training.svg"];
 
 
 /** The run-defining options' values as a run uses them (defaults filled in). */
@@ -192,17 +194,62 @@ function buildModel(o: TrainOptions, data: DataRecord): { model: CheckpointableM
   }
 }
 
-export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out: Output): Promise<void> {
+export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out: Output, err: Output = out): Promise<void> {
   const startTime = performance.now();
   await init({ threads: o.threads ?? 1 });
+  checkParent();
 
+  const outDir = resolve(o.out ?? (o.resume !== undefined ? dirname(resolve(o.resume)) : join("runs", o.name ?? new Date().toISOString().replace(/:/g, "-").replace(/\..*$/, ""))));
+  const show = (p: string) => (relative(process.cwd(), p).startsWith("..") ? p : relative(process.cwd(), p) || ".");
+  // The run folder is made and locked before anything in it is read or written: one writer per run.
+  let created: string | undefined;
+  try {
+    created = mkdirSync(outDir, { recursive: true });
+  } catch (error) {
+    throw new CliError(`cannot create the run folder ${show(outDir)} (${error instanceof Error ? error.message : String(error)})`);
+  }
+  let lock: RunLock | null = null;
+  let wrote = false;
+  const forget = whenParentGone(() => {
+    removeTemporaryFilesOf(outDir, process.pid);
+    lock?.release();
+    if (!wrote && created !== undefined) removeEmptyFolders(outDir, created);
+  });
+  try {
+    const commandPid = Number(process.env[CHILD_ENV]); // set by the supervising command (supervise.ts)
+    lock = await lockRunFolder(outDir, {
+      commandPid: Number.isSafeInteger(commandPid) && commandPid > 0 && typeof process.send === "function" ? commandPid : null,
+      command: `tensorlane ${process.argv.slice(2).map(shellArg).join(" ")}`,
+      note: (text) => err.write(`note: ${text}\n`),
+      show,
+    });
+    tellParent({ type: "locked", dir: outDir, lock: lock.path, created: created ?? null });
+    const stale = removeStaleTemporaryFiles(outDir);
+    if (stale.length > 0) err.write(`note: removed ${stale.join(", ")} from ${show(outDir)}, left by a run that was killed while writing\n`);
+    wrote = await trainLocked(o, given, out, { outDir, show, startTime, onWrite: () => (wrote = true) });
+  } finally {
+    forget();
+    lock?.release();
+    // A run that failed before writing anything leaves no empty folder behind.
+    if (!wrote && created !== undefined) removeEmptyFolders(outDir, created);
+  }
+}
+
+interface RunPlace {
+  outDir: string;
+  show: (path: string) => string;
+  startTime: number;
+  onWrite: () => void;
+}
+
+// runTrain once the run folder is locked; resolves to whether it wrote a run file.
+async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Output, place: RunPlace): Promise<boolean> {
+  const { outDir, show, startTime } = place;
   let resumed: LoadedCheckpoint | null = null;
   let runMeta: RunMeta;
   let data: RunData;
   let model: CheckpointableModel;
   let kind: string;
-  const outDir = resolve(o.out ?? (o.resume !== undefined ? dirname(resolve(o.resume)) : join("runs", o.name ?? new Date().toISOString().replace(/:/g, "-").replace(/\..*$/, ""))));
-  const show = (p: string) => (relative(process.cwd(), p).startsWith("..") ? p : relative(process.cwd(), p) || ".");
   const continuesHere = o.resume !== undefined && resolve(outDir) === dirname(resolve(o.resume));
   const existing = RUN_FILES.filter((f) => existsSync(join(outDir, f)));
   if (existing.length > 0 && !continuesHere && !o.force) {
@@ -215,6 +262,7 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
 
   if (o.resume !== undefined) {
     const bytes = await readFileBytes(o.resume, { what: "checkpoint" });
+    checkParent();
     resumed = loadCheckpoint(bytes, o.resume);
     if (resumed.solver === null) throw new CliError(`${o.resume} holds a model without its training state: it can be evaluated (tensorlane eval) but not resumed`);
     const meta = resumed.meta as unknown as RunMeta;
@@ -256,10 +304,12 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
     ({ model, kind } = buildModel(o, data.record));
     runMeta = { data: data.record, seed: o.seed, cli: { model: o.model, update: o.update, options: runDefiningValues(o, data.record) } };
   }
+  checkParent();
 
-  mkdirSync(outDir, { recursive: true });
   const checkpointPath = join(outDir, "checkpoint.safetensors");
   const svgPath = join(outDir, "training.svg");
+  const summaryPath = join(outDir, "summary.json");
+  const files = new RunFolderWriter(outDir, { check: checkParent });
 
   const saved = resumed?.solver;
   const numEpochs = o.epochs ?? saved?.options.numEpochs ?? 10;
@@ -284,9 +334,18 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   if (resumed && startIteration >= numIterations) {
     throw new CliError(`the run in ${o.resume} already did ${plural(solver.epoch, "epoch")}; pass --epochs with a larger total (e.g. --epochs ${solver.epoch + 5}) to train further`);
   }
+  // The checkpoint that is intact on disk now, and its epoch (a resumed run starts from one).
+  let savedEpoch: number | null = resumed && continuesHere ? solver.epoch : null;
+  setFarewell(() =>
+    savedEpoch === null
+      ? "No epoch had finished: run the same command again to start over."
+      : `The checkpoint of epoch ${savedEpoch}/${numEpochs} is intact: ${show(checkpointPath)}\nResume with:\n  tensorlane train --resume ${shellArg(show(checkpointPath))}`,
+  );
+  tellParent({ type: "run", checkpoint: show(checkpointPath), epoch: savedEpoch ?? 0, numEpochs });
 
   const rule = Object.entries(UPDATE_RULES).find(([, r]) => r === solver.updateRuleName)?.[0] ?? "custom";
-  out.write(`tensorlane ${VERSION} · ${describeModel(model, kind)}\n`);
+  const description = describeModel(model, kind);
+  out.write(`tensorlane ${VERSION} · ${description}\n`);
   out.write(`data: ${describeData(data.record)}, ${data.test.labels.length} test\n`);
   if (o.threads !== undefined && o.threads !== 1) {
     const info = runtimeInfo();
@@ -306,19 +365,42 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
 
   const progress = createProgress(out, { numEpochs, iterationsPerEpoch: perEpoch, batchSize: solver.batchSize, startIteration }, numIterations);
   const trainStart = performance.now();
-  let lastCheckpoint: string | null = null;
+  const report = (testAccuracy: number | null = null, testAccuracyFlipTta: number | null = null): RunReport => ({
+    model, kind, description, solver, data, numEpochs, testAccuracy, testAccuracyFlipTta,
+    trainSeconds: (performance.now() - trainStart) / 1000,
+    wallSeconds: (performance.now() - startTime) / 1000,
+  });
+  const reportFiles = (r: RunReport) =>
+    [
+      ["summary.json", new TextEncoder().encode(summaryJson(r))],
+      ["training.svg", new TextEncoder().encode(trainingSvg(r))],
+    ] as const;
+  const writeFailure = (error: RunWriteError): CliError => {
+    const { what, fix } = describeWriteFailure(error.code, show(outDir));
+    const done = solver.epoch;
+    let text = `could not write ${show(error.path)}${done > 0 ? ` after epoch ${done}/${numEpochs}` : ""}: ${what}. Training stopped; the failed write left nothing behind.\n`;
+    if (savedEpoch === null) text += `No epoch's checkpoint was saved. ${fix}, then run the same command again.`;
+    else if (savedEpoch === numEpochs && done === numEpochs) text += `Training finished and its checkpoint is intact: ${show(checkpointPath)}. ${fix}; \`tensorlane eval --checkpoint ${shellArg(show(checkpointPath))}\` gives its test accuracy.`;
+    else text += `The checkpoint of epoch ${savedEpoch}/${numEpochs} is intact: ${show(checkpointPath)}\n${fix}, then resume with:\n  tensorlane train --resume ${shellArg(show(checkpointPath))}`;
+    return new CliError(text);
+  };
+
   solver.onProgress = (event: ProgressEvent) => {
+    checkParent(); // between steps: a trainer whose command died stops within a step
     progress.update(event);
     if (event.iteration % perEpoch !== 0) return;
     // Epoch end: the model holds the last params (train() restores the best only after the loop).
-    saveCheckpointFileSync(checkpointPath, { model, solver, meta: runMeta as unknown as Record<string, unknown> });
-    lastCheckpoint = checkpointPath;
+    const epoch = event.iteration / perEpoch;
+    // The checkpoint, the summary and the plot of this epoch, renamed into place together.
+    files.writeTogether([["checkpoint.safetensors", checkpointParts({ model, solver, meta: runMeta as unknown as Record<string, unknown> })], ...reportFiles(report())]);
+    place.onWrite();
+    savedEpoch = epoch;
     // Under the supervisor (bin.ts): what to print if the run is interrupted from now on.
-    process.send?.({ checkpoint: show(checkpointPath), epoch: event.iteration / perEpoch, numEpochs });
+    tellParent({ type: "saved", checkpoint: show(checkpointPath), epoch, numEpochs });
     const loss = solver.lossHistory.slice(-perEpoch).filter(Number.isFinite);
     const mean = loss.reduce((a, b) => a + b, 0) / Math.max(1, loss.length);
     progress.log(
-      `epoch ${event.iteration / perEpoch}/${numEpochs}  loss ${mean.toFixed(4)}  train acc ${event.trainAcc?.toFixed(4)}  val acc ${event.valAcc?.toFixed(4)}` +
+      `epoch ${epoch}/${numEpochs}  loss ${mean.toFixed(4)}  train acc ${event.trainAcc?.toFixed(4)}  val acc ${event.valAcc?.toFixed(4)}` +
         `  (${formatDuration((performance.now() - trainStart) / 1000)})`,
     );
   };
@@ -326,7 +408,8 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
     solver.train();
   } catch (error) {
     progress.stop();
-    const where = lastCheckpoint ? ` The last epoch's checkpoint is ${show(lastCheckpoint)}.` : "";
+    if (error instanceof RunWriteError) throw writeFailure(error);
+    const where = savedEpoch !== null ? ` The checkpoint of epoch ${savedEpoch}/${numEpochs} is intact: ${show(checkpointPath)}.` : "";
     throw new CliError(`${error instanceof Error ? error.message : String(error)}${where}`);
   }
   progress.stop();
@@ -335,46 +418,28 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   // The model now holds the best parameters (by validation accuracy), as saved in the checkpoint.
   const testAcc = testAccuracy(model, data);
   const testAccFlip = o.tta === "flip" ? testAccuracy(model, data, "flip") : null;
-  const checks = solver.accuracyIterations;
-  const bestIndex = solver.valAccHistory.indexOf(solver.bestValAcc);
-  // The epochs done when the best validation accuracy was seen (0: after the first step).
-  const bestEpochs = bestIndex < 0 ? null : checks[bestIndex] === 1 && perEpoch !== 1 ? 0 : Math.round(checks[bestIndex] / perEpoch);
+  const bestEpochs = bestEpochOf(solver);
   const bestEpoch = bestEpochs === null ? "?" : bestEpochs === 0 ? "before epoch 1" : `epoch ${bestEpochs}`;
-
-  const { trainingCurvesSvg } = await import("./plots.js");
-  const svg = trainingCurvesSvg({
-    title: `${describeModel(model, kind)}: test accuracy ${testAcc.toFixed(4)}`,
-    lossHistory: solver.lossHistory,
-    trainAccHistory: solver.trainAccHistory,
-    valAccHistory: solver.valAccHistory,
-    checkIterations: [...checks],
-  });
-  await writeFileAtomic(svgPath, new TextEncoder().encode(svg));
-  const wallSeconds = (performance.now() - startTime) / 1000;
-  const summary = {
-    tensorlane: VERSION,
-    model: kind,
-    config: model.config,
-    epochs: solver.epoch,
-    iterations: solver.lossHistory.length,
-    valAccuracy: solver.bestValAcc,
-    bestEpoch: bestEpochs,
-    testAccuracy: testAcc,
-    testAccuracyFlipTta: testAccFlip,
-    testImages: data.test.labels.length,
-    trainSeconds,
-    wallSeconds,
-    data: { ...data.record, normalization: undefined },
-    augment: solver.augment,
-  };
-  await writeFileAtomic(join(outDir, "summary.json"), new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`));
+  const final = report(testAcc, testAccFlip);
+  try {
+    files.writeTogether(reportFiles(final));
+  } catch (error) {
+    if (error instanceof RunWriteError) throw writeFailure(error);
+    throw error;
+  }
 
   out.write(`validation accuracy ${solver.bestValAcc.toFixed(4)} (best, ${bestEpoch})\n`);
   out.write(`test accuracy       ${testAcc.toFixed(4)} (${data.test.labels.length} images)\n`);
   if (testAccFlip !== null) out.write(`test accuracy, tta  ${testAccFlip.toFixed(4)} (each image's scores added to its mirror's)\n`);
-  out.write(`wall time           ${formatDuration(wallSeconds)} (training ${trainSeconds.toFixed(1)} s)\n`);
-  out.write(`wrote ${show(checkpointPath)}, ${show(svgPath)}, ${show(join(outDir, "summary.json"))}\n`);
+  out.write(`wall time           ${formatDuration(final.wallSeconds)} (training ${trainSeconds.toFixed(1)} s)\n`);
+  out.write(`wrote ${show(checkpointPath)}, ${show(svgPath)}, ${show(summaryPath)}\n`);
   solver.dispose();
   model.dispose();
   data.dispose();
+  return true;
+}
+
+/** Tells the supervising command (if any) where the run is; a parent that is gone is not an error. */
+function tellParent(message: ChildMessage): void {
+  if (typeof process.send === "function" && process.connected) process.send(message, () => undefined);
 }

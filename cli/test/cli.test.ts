@@ -1,8 +1,8 @@
 // The `tensorlane` executable as a user runs it (cli/dist/cli.js, built by `npm run build`): help,
 // a short training run on the built-in data, eval, bit-identical --resume, and errors.
-import { execFile, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -287,6 +287,13 @@ describe("tensorlane CLI", () => {
         }
       }, 20);
     });
+    // One writer per run folder: a second command on the same folder is refused, naming the first.
+    const lock = JSON.parse(readFileSync(join(out, ".lock"), "utf8"));
+    expect(lock).toMatchObject({ pid: expect.any(Number), commandPid: child.pid, host: hostname() });
+    expect(lock.command).toMatch(/^tensorlane train --hidden 32 .* --out \S+interrupted$/);
+    const second = await run(["train", "--resume", join(out, "checkpoint.safetensors"), "--epochs", "600"]);
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toMatch(new RegExp(`interrupted is in use by another tensorlane run \\(pid ${child.pid} on this host, started [^)]*: \`tensorlane train --hidden 32[^\`]*\`\\)\\. Wait for it to finish or stop it \\(kill ${child.pid}`));
     child.kill("SIGINT");
     const code = await new Promise<number | null>((done) => child.on("exit", (c) => done(c)));
     expect(code, stderr).toBe(130);
@@ -295,13 +302,117 @@ describe("tensorlane CLI", () => {
     expect(epoch, stderr).toBeGreaterThanOrEqual(2);
     const command = /Resume with:\n {2}tensorlane (train --resume \S+)\n/.exec(stderr)?.[1];
     expect(command, stderr).toBe("train --resume interrupted/checkpoint.safetensors");
-    expect(readdirSync(out).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    // Nothing half-written, no lock; the summary and the plot cover the epochs that finished.
+    expect(readdirSync(out).sort()).toEqual(["checkpoint.safetensors", "summary.json", "training.svg"]);
     const ck = tl.loadCheckpoint(new Uint8Array(readFileSync(join(out, "checkpoint.safetensors"))));
     expect(ck.solver?.epoch).toBe(epoch);
     ck.model.dispose();
+    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    expect(summary).toMatchObject({ finished: false, epochs: epoch, numEpochs: 500, testAccuracy: null });
+    expect(readFileSync(join(out, "training.svg"), "utf8")).toMatch(new RegExp(`epoch ${epoch}/500, best validation accuracy 0\\.\\d{4}`));
     const resumed = await run([...command!.split(" "), "--epochs", String(epoch + 1)]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(new RegExp(`resuming after epoch ${epoch}`));
+  });
+
+  it("a full disk during a checkpoint write: the previous checkpoint stays, training stops saying what happened and how to resume, and --resume then finishes the run bit for bit", async () => {
+    // Fault injection in the file writer: a preload wraps fs.openSync/fs.writeSync so that the
+    // third checkpoint's temporary file gets ENOSPC after its first chunk (bytes already on disk).
+    const hook = join(dir, "full-disk.mjs");
+    writeFileSync(hook, [
+      `import fs from "node:fs";`,
+      `import { syncBuiltinESMExports } from "node:module";`,
+      `const open = fs.openSync, write = fs.writeSync;`,
+      `let opened = 0, chunks = 0, doomed = -1;`,
+      `fs.openSync = (path, ...rest) => {`,
+      `  const fd = open(path, ...rest);`,
+      `  if (/\\.checkpoint\\.safetensors\\.\\d+\\.\\d+\\.tmp$/.test(String(path)) && ++opened === 3) doomed = fd;`,
+      `  return fd;`,
+      `};`,
+      `fs.writeSync = (fd, ...rest) => {`,
+      `  if (fd === doomed && chunks++ > 0) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", errno: -28, syscall: "write" });`,
+      `  return write(fd, ...rest);`,
+      `};`,
+      `syncBuiltinESMExports();`,
+    ].join("\n"));
+    const full = join(dir, "full");
+    const straight = join(dir, "full-straight");
+    const [f, s] = await Promise.all([
+      run(["train", ...QUICK, "--epochs", "4", "--out", full], ["--import", pathToFileURL(hook).href]),
+      run(["train", ...QUICK, "--epochs", "4", "--out", straight]),
+    ]);
+    expect(s.code, s.stderr).toBe(0);
+    expect(f.code).toBe(1);
+    expect(f.stderr).toBe(
+      "tensorlane: error: could not write full/checkpoint.safetensors after epoch 3/4: the disk is full (ENOSPC). Training stopped; the failed write left nothing behind.\n" +
+        "The checkpoint of epoch 2/4 is intact: full/checkpoint.safetensors\n" +
+        "Free some space, then resume with:\n" +
+        "  tensorlane train --resume full/checkpoint.safetensors\n",
+    );
+    expect(readdirSync(full).sort(), "no temporary file, no lock").toEqual(["checkpoint.safetensors", "summary.json", "training.svg"]);
+    const ck = tl.loadCheckpoint(new Uint8Array(readFileSync(join(full, "checkpoint.safetensors"))), "full/checkpoint.safetensors");
+    expect(ck.solver?.epoch).toBe(2);
+    ck.model.dispose();
+    expect(JSON.parse(readFileSync(join(full, "summary.json"), "utf8"))).toMatchObject({ finished: false, epochs: 2 });
+    // There is space again: the printed command finishes the run, as if nothing had happened.
+    const resumed = await run(["train", "--resume", "full/checkpoint.safetensors"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/resuming after epoch 2/);
+    expect(readFileSync(join(full, "checkpoint.safetensors")).equals(readFileSync(join(straight, "checkpoint.safetensors"))), "checkpoint files differ").toBe(true);
+    expect(JSON.parse(readFileSync(join(full, "summary.json"), "utf8"))).toMatchObject({ finished: true, epochs: 4 });
+  });
+
+  it("a lock left by a run that is gone, and its half-written temporary file, are taken over and removed with a note; a lock from another host is refused", async () => {
+    const out = join(dir, "stale");
+    const first = await run(["train", ...QUICK, "--epochs", "1", "--out", out]);
+    expect(first.code, first.stderr).toBe(0);
+    // Pids of processes that ran and ended (an invented pid may belong to a live process).
+    const deadPid = () => Number(execFileSync(process.execPath, ["-e", "console.log(process.pid)"], { encoding: "utf8" }));
+    const dead = deadPid();
+    const deadCommand = deadPid();
+    const lock = { pid: dead, commandPid: deadCommand, host: hostname(), startedAt: "2026-01-01T00:00:00.000Z", command: "tensorlane train --out stale" };
+    writeFileSync(join(out, ".lock"), JSON.stringify(lock));
+    writeFileSync(join(out, `.checkpoint.safetensors.${dead}.7.tmp`), "half a checkpoint");
+    const r = await run(["train", "--resume", join(out, "checkpoint.safetensors"), "--epochs", "2"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`note: stale/\\.lock was left by a run that is gone \\(pid ${dead}, command pid ${deadCommand}, started 2026-01-01T00:00:00\\.000Z\\): taking it over`));
+    expect(r.stderr).toMatch(new RegExp(`note: removed \\.checkpoint\\.safetensors\\.${dead}\\.7\\.tmp from stale, left by a run that was killed while writing`));
+    expect(readdirSync(out).sort()).toEqual(["checkpoint.safetensors", "summary.json", "training.svg"]);
+
+    writeFileSync(join(out, ".lock"), JSON.stringify({ ...lock, host: "build-server-2" }));
+    const far = await run(["train", "--resume", join(out, "checkpoint.safetensors"), "--epochs", "3"]);
+    expect(far.code).not.toBe(0);
+    expect(far.stderr).toMatch(/stale is locked by a tensorlane run on another host \(build-server-2: pid \d+, .*\)\. This machine cannot tell whether it still runs: if it does not, delete stale\/\.lock and run the command again/);
+    rmSync(join(out, ".lock"));
+  });
+
+  it("a damaged checkpoint: eval and --resume name the file and the part that is wrong", async () => {
+    const good = readFileSync(join(dir, "smoke", "checkpoint.safetensors"));
+    const headerLength = good.readUInt32LE(0);
+    const data = Buffer.from(good);
+    data[8 + headerLength + 100] ^= 0x04; // in W1's bytes
+    writeFileSync(join(dir, "data-flip.safetensors"), data);
+    const header = Buffer.from(good);
+    const at = header.indexOf("batchSize\\\":20");
+    expect(at).toBeGreaterThan(0);
+    header[at + "batchSize\\\":2".length] ^= 0x01; // 20 -> 21 in the run's options (meta): still valid JSON
+    writeFileSync(join(dir, "header-flip.safetensors"), header);
+    for (const command of [["eval", "--checkpoint"], ["train", "--resume"]]) {
+      const d = await run([...command, "data-flip.safetensors"]);
+      expect(d.code).not.toBe(0);
+      expect(d.stderr).toMatch(/^tensorlane: error: loadCheckpoint: data-flip\.safetensors: the tensor data is corrupted: the bytes of tensor "W1" \(data bytes 0\.\.100352\) are damaged/);
+      const h = await run([...command, "header-flip.safetensors"]);
+      expect(h.code).not.toBe(0);
+      expect(h.stderr).toMatch(/^tensorlane: error: loadCheckpoint: header-flip\.safetensors: the header is damaged: metadata "meta" has CRC-32 [0-9a-f]{8}, the file says [0-9a-f]{8}/);
+      for (const r of [d, h]) expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(readdirSync(dir).filter((f) => f.startsWith("."))).toEqual([]); // --resume released its lock
+  });
+
+  it("a run that fails before writing anything leaves no folder behind", async () => {
+    const r = await run(["train", "--data", join(dir, "no-such-folder"), "--name", "never"]);
+    expect(r.code).not.toBe(0);
+    expect(existsSync(join(dir, "runs", "never"))).toBe(false);
   });
 
   it("eval names Fashion-MNIST's classes for an IDX folder (IDX files carry no names) and the checkpoint stores them", async () => {

@@ -17,6 +17,10 @@
 //           epoch, iteration, rngState, histories, accuracy-check iterations, best accuracy
 //   meta    JSON, the caller's (data normalization, seed, command line, ...)
 //   crc32   of the data section, so a flipped bit in the numbers is caught, not trained on
+//   crc32_tensors   JSON { name: crc32 } of each tensor's bytes: a damaged file names the tensor
+//   crc32_metadata  JSON { key: crc32 } of every other metadata value (its UTF-8 bytes), last:
+//           a flipped bit in the header's JSON that still parses (a digit of the learning rate,
+//           of rngState) is caught too. Files written before these two keys load without them.
 //
 // Loading treats the bytes as hostile: the safetensors decoder bounds every size, then every
 // piece is checked against the model rebuilt from its config (names, shapes, JSON types), and any
@@ -195,18 +199,110 @@ export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
     for (const [name, t] of Object.entries(buffers)) put(`buffers.${name}`, t.shape, t.toArray());
   }
 
-  let crc = 0;
-  for (const t of Object.values(tensors)) crc = crc32(littleEndianBytes(t.data), crc);
   const metadata: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
     format_version: CHECKPOINT_FORMAT_VERSION,
     tensorlane_version: VERSION,
     model: JSON.stringify({ kind, config: model.config, rngState: typeof model.rngState === "number" ? model.rngState : 0 }),
     meta: metaJson,
-    crc32: crc.toString(16).padStart(8, "0"),
   };
   if (solverJson !== undefined) metadata.solver = solverJson;
-  return encodeSafetensorsParts(tensors, metadata);
+  return encodeSafetensorsParts(tensors, sealCheckpoint(tensors, metadata));
+}
+
+const hex = (crc: number) => crc.toString(16).padStart(8, "0");
+
+/**
+ * The metadata with its checksums added: crc32 (the whole data section, in the tensors' order),
+ * crc32_tensors and, last, crc32_metadata (replacing any there). Tests use it to make files that
+ * are consistent but wrong.
+ */
+export function sealCheckpoint(tensors: Record<string, SafetensorsTensor>, metadata: Record<string, string>): Record<string, string> {
+  const { crc32: _whole, crc32_tensors: _tensors, crc32_metadata: _metadata, ...rest } = metadata;
+  let whole = 0;
+  const perTensor: Record<string, string> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    const bytes = littleEndianBytes(t.data);
+    whole = crc32(bytes, whole);
+    Object.defineProperty(perTensor, name, { value: hex(crc32(bytes)), enumerable: true, configurable: true, writable: true });
+  }
+  const sealed: Record<string, string> = { ...rest, crc32: hex(whole), crc32_tensors: JSON.stringify(perTensor) };
+  sealed.crc32_metadata = JSON.stringify(metadataChecksums(sealed));
+  return sealed;
+}
+
+// Each metadata value's CRC-32 (of its UTF-8 bytes), crc32_metadata itself left out.
+function metadataChecksums(metadata: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const utf8 = new TextEncoder();
+  for (const [key, value] of Object.entries(metadata)) {
+    if (key !== "crc32_metadata") Object.defineProperty(out, key, { value: hex(crc32(utf8.encode(value))), enumerable: true, configurable: true, writable: true });
+  }
+  return out;
+}
+
+/** A flipped bit in the header that still parses as JSON: which metadata value it hit. */
+function checkMetadataChecksums(fail: (m: string) => never, metadata: Record<string, string>): void {
+  let listed: unknown;
+  try {
+    listed = JSON.parse(metadata.crc32_metadata);
+  } catch {
+    fail(`the header is damaged: its metadata "crc32_metadata" (the checksums of the other metadata) is not valid JSON`);
+  }
+  if (listed === null || typeof listed !== "object" || Array.isArray(listed)) fail(`the header is damaged: its metadata "crc32_metadata" is not a JSON object`);
+  const want = listed as Record<string, unknown>;
+  const got = metadataChecksums(metadata);
+  const clip = (key: string) => JSON.stringify(key.length > 40 ? `${key.slice(0, 37)}...` : key);
+  for (const key of Object.keys(got)) {
+    if (!Object.prototype.hasOwnProperty.call(want, key)) fail(`the header is damaged: metadata ${clip(key)} is not among the keys its checksums list (a damaged key name?)`);
+  }
+  for (const [key, crc] of Object.entries(want)) {
+    if (!Object.prototype.hasOwnProperty.call(got, key)) fail(`the header is damaged: metadata ${clip(key)} is missing (its checksum is listed)`);
+    if (got[key] !== crc) fail(`the header is damaged: metadata ${clip(key)} has CRC-32 ${got[key]}, the file says ${typeof crc === "string" ? crc.slice(0, 8) : describe(crc)}`);
+  }
+}
+
+/** A flipped byte in a tensor's name: the names must be the ones the (checked) metadata lists. */
+function checkTensorNames(fail: (m: string) => never, tensors: Record<string, SafetensorsTensor>, listedJson: string): void {
+  let listed: unknown;
+  try {
+    listed = JSON.parse(listedJson);
+  } catch {
+    fail(`metadata "crc32_tensors" is not valid JSON`);
+  }
+  if (listed === null || typeof listed !== "object" || Array.isArray(listed)) fail(`metadata "crc32_tensors" is not a JSON object`);
+  const clip = (name: string) => JSON.stringify(name.length > 60 ? `${name.slice(0, 57)}...` : name);
+  const names = Object.keys(listed as object);
+  const extra = Object.keys(tensors).filter((n) => !names.includes(n));
+  const missing = names.filter((n) => !Object.prototype.hasOwnProperty.call(tensors, n));
+  if (extra.length > 0 || missing.length > 0) {
+    const what = [
+      extra.length > 0 ? `tensor ${extra.slice(0, 3).map(clip).join(", ")} ${extra.length > 1 ? "are" : "is"} not among the tensors its checksums list` : "",
+      missing.length > 0 ? `tensor ${missing.slice(0, 3).map(clip).join(", ")} ${missing.length > 1 ? "are" : "is"} missing` : "",
+    ].filter(Boolean);
+    fail(`the header is damaged: ${what.join(" and ")} (a damaged tensor name?)`);
+  }
+}
+
+/** The whole data section's CRC-32 failed: name the tensors whose bytes changed, when the file lists them. */
+function damagedTensors(tensors: Record<string, SafetensorsTensor>, metadata: Record<string, string>): string | null {
+  if (metadata.crc32_tensors === undefined) return null;
+  let listed: Record<string, unknown>;
+  try {
+    listed = JSON.parse(metadata.crc32_tensors) as Record<string, unknown>;
+  } catch {
+    return null; // checked by crc32_metadata already; older hand-made files: the plain message
+  }
+  if (listed === null || typeof listed !== "object") return null;
+  const bad: string[] = [];
+  let at = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    const bytes = littleEndianBytes(t.data);
+    if (hex(crc32(bytes)) !== listed[name]) bad.push(`"${name.length > 60 ? `${name.slice(0, 57)}...` : name}" (data bytes ${at}..${at + bytes.length})`);
+    at += bytes.length;
+  }
+  if (bad.length === 0) return null;
+  return `the bytes of tensor${bad.length > 1 ? "s" : ""} ${bad.slice(0, 3).join(", ")}${bad.length > 3 ? ` and ${bad.length - 3} more` : ""} are damaged (their CRC-32 differs from the one in the header)`;
 }
 
 // Losses can be NaN or Infinity when a run diverged with onNonFinite "continue": JSON has no
@@ -227,6 +323,14 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
     throw new FileFormatError(`loadCheckpoint: ${what}: ${message}`);
   };
   const { tensors, metadata } = decodeSafetensors(bytes, what);
+  // Files from before the per-part checksums have neither key; newer files have both.
+  if ((metadata.crc32_metadata === undefined) !== (metadata.crc32_tensors === undefined)) {
+    fail(`the header is damaged: metadata "${metadata.crc32_metadata === undefined ? "crc32_metadata" : "crc32_tensors"}" is missing (a damaged key name?)`);
+  }
+  if (metadata.crc32_metadata !== undefined) {
+    checkMetadataChecksums(fail, metadata);
+    checkTensorNames(fail, tensors, metadata.crc32_tensors);
+  }
   if (metadata.format !== CHECKPOINT_FORMAT) {
     fail(`not a tensorlane checkpoint (its metadata has no format "${CHECKPOINT_FORMAT}"${metadata.format === undefined ? "" : `, it says ${JSON.stringify(metadata.format.slice(0, 40))}`})`);
   }
@@ -236,8 +340,10 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
   const expectedCrc = metadata.crc32;
   if (typeof expectedCrc !== "string" || !/^[0-9a-f]{8}$/.test(expectedCrc)) fail(`metadata crc32 is missing or malformed`);
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(0, true);
-  const actualCrc = crc32(bytes.subarray(8 + headerLength)).toString(16).padStart(8, "0");
-  if (actualCrc !== expectedCrc) fail(`the tensor data is corrupted (CRC-32 ${actualCrc}, the file says ${expectedCrc})`);
+  const actualCrc = hex(crc32(bytes.subarray(8 + headerLength)));
+  if (actualCrc !== expectedCrc) {
+    fail(`the tensor data is corrupted: ${damagedTensors(tensors, metadata) ?? `the data section (after the header) has CRC-32 ${actualCrc}, the file says ${expectedCrc}`}`);
+  }
 
   const modelInfo = parseJsonObject(fail, metadata, "model");
   const kind = modelInfo.kind;

@@ -153,7 +153,8 @@ function readHeader(fn: string, bytes: Uint8Array, what?: string): { entries: Sa
   try {
     header = JSON.parse(text);
   } catch (error) {
-    fail(`the header is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    // A damaged length also lands here: the JSON then ends early or runs into the data.
+    fail(`the header (${headerLength} bytes after the 8-byte length) is not valid JSON (${error instanceof Error ? error.message : String(error)}): the header or its length is damaged`);
   }
   if (header === null || typeof header !== "object" || Array.isArray(header)) fail("the header must be a JSON object");
   const dataStart = 8 + headerLength;
