@@ -24,14 +24,9 @@ export {
 export { f32_softmax_loss_soft as softmax_loss_soft, f32_softmax_loss_rows as softmax_loss_rows, f32_svm_loss_rows as svm_loss_rows } from "./loss";
 export { f32_sgd as sgd, f32_sgd_momentum as sgd_momentum, f32_adagrad as adagrad, f32_rmsprop as rmsprop, f32_adam as adam } from "./optim";
 export {
-  f32_batchnorm_forward_train_range as batchnorm_forward_train_range, f32_batchnorm_forward_test_range as batchnorm_forward_test_range,
-  f32_batchnorm_backward_range as batchnorm_backward_range,
-  f32_spatial_batchnorm_forward_train_range as spatial_batchnorm_forward_train_range,
-  f32_spatial_batchnorm_forward_test_range as spatial_batchnorm_forward_test_range,
-  f32_spatial_batchnorm_backward_range as spatial_batchnorm_backward_range,
-  f32_spatial_bn_sums_chunks as spatial_bn_sums_chunks, f32_spatial_bn_squares_chunks as spatial_bn_squares_chunks,
-  f32_spatial_bn_normalize_chunks as spatial_bn_normalize_chunks, f32_spatial_bn_backward_sums_chunks as spatial_bn_backward_sums_chunks,
-  f32_spatial_bn_backward_dx_chunks as spatial_bn_backward_dx_chunks,
+  batchnorm_forward_train_range, batchnorm_forward_test_range, batchnorm_backward_range,
+  spatial_batchnorm_forward_train_range, spatial_batchnorm_forward_test_range, spatial_batchnorm_backward_range,
+  spatial_bn_sums_chunks, spatial_bn_squares_chunks, spatial_bn_normalize_chunks, spatial_bn_backward_sums_chunks, spatial_bn_backward_dx_chunks,
 } from "./batchnorm";
 export { f32_tanh as tanh, f32_tanh_backward as tanh_backward } from "./activation";
 export {
