@@ -33,7 +33,7 @@ export {
   f32_conv_forward_work_bytes as conv_forward_work_bytes, f32_conv_forward as conv_forward, f32_conv_forward_images as conv_forward_images,
   f32_conv_backward_work_bytes as conv_backward_work_bytes, f32_conv_backward_chunks as conv_backward_chunks, f32_sum_chunks as sum_chunks,
 } from "./conv";
-export { f32_maxpool_forward as maxpool_forward, f32_maxpool_backward as maxpool_backward } from "./pool";
+export { maxpool_forward, maxpool_backward } from "./pool";
 export {
   f32_random_flip as random_flip, f32_random_crop as random_crop, f32_cutout as cutout, f32_mix_rows as mix_rows,
   f32_one_hot as one_hot, f32_convert_u8_lut as convert_u8_lut,
