@@ -17,5 +17,6 @@ export {
   spatial_bn_sums_chunks, spatial_bn_squares_chunks, spatial_bn_normalize_chunks, spatial_bn_backward_sums_chunks, spatial_bn_backward_dx_chunks,
 } from "./batchnorm";
 export { maxpool_forward, maxpool_backward } from "./pool";
+export { random_flip, random_crop, cutout, mix_rows, one_hot, convert_u8_lut } from "./augment";
 export { f64_im2col as im2col, f64_col2im as col2im, f64_fill_rows as fill_rows, f64_conv_bias_backward as conv_bias_backward } from "./f64/conv";
 export { f64_gemm_work_bytes as gemm_work_bytes, f64_gemm_nn as gemm_nn, f64_gemm_tn as gemm_tn, f64_gemm_nt as gemm_nt } from "./f64/gemm";

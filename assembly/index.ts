@@ -34,7 +34,4 @@ export {
   f32_conv_backward_work_bytes as conv_backward_work_bytes, f32_conv_backward_chunks as conv_backward_chunks, f32_sum_chunks as sum_chunks,
 } from "./conv";
 export { maxpool_forward, maxpool_backward } from "./pool";
-export {
-  f32_random_flip as random_flip, f32_random_crop as random_crop, f32_cutout as cutout, f32_mix_rows as mix_rows,
-  f32_one_hot as one_hot, f32_convert_u8_lut as convert_u8_lut,
-} from "./augment";
+export { random_flip, random_crop, cutout, mix_rows, one_hot, convert_u8_lut } from "./augment";
