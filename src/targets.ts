@@ -3,7 +3,7 @@
 // loss itself runs in wasm.
 import { labelsToWasm, type Labels } from "./labels.js";
 import { softmaxLossRows } from "./ops/loss.js";
-import { f32, kernels } from "./runtime.js";
+import { kernels } from "./runtime.js";
 import { Tensor, checkTensor, type DType } from "./tensor.js";
 import { shapeString } from "./validate.js";
 
@@ -20,16 +20,17 @@ export interface WasmTargets {
 }
 
 /**
- * Checks soft labels: shape (n, classes), every value finite and >= 0, every row summing to 1
- * within SOFT_LABEL_SUM_TOLERANCE (the gradient (softmax - y) / N is the loss's gradient only then).
+ * Checks soft labels: dtype (the caller's: the rows they go with), shape (n, classes), every value
+ * finite and >= 0, every row summing to 1 within SOFT_LABEL_SUM_TOLERANCE (the gradient
+ * (softmax - y) / N is the loss's gradient only then).
  */
-export function checkSoftLabels(fn: string, y: Tensor, n: number, classes: number): Tensor {
+export function checkSoftLabels(fn: string, y: Tensor, n: number, classes: number, dtype: DType): Tensor {
   checkTensor(fn, "y", y);
-  if (y.dtype !== "float32") throw new TypeError(`${fn}: soft labels y must be a float32 tensor (got ${y.dtype}); float64 runs take integer labels`);
+  if (y.dtype !== dtype) throw new TypeError(`${fn}: soft labels y must be a ${dtype} tensor like x (got ${y.dtype})`);
   if (y.shape.length !== 2 || y.shape[0] !== n || y.shape[1] !== classes) {
     throw new RangeError(`${fn}: soft labels y must have shape [${n}, ${classes}] (rows of class probabilities; got ${shapeString(y.shape)})`);
   }
-  const view = f32();
+  const view = y.view(); // nothing allocates below
   const start = y.offset;
   for (let i = 0; i < n; i++) {
     let sum = 0;
@@ -49,7 +50,12 @@ export function checkSoftLabels(fn: string, y: Tensor, n: number, classes: numbe
 
 /** Validates targets for n rows of `classes` scores and hands the kernel a pointer. */
 export function targetsToWasm(fn: string, y: unknown, n: number, classes: number): WasmTargets {
-  if (y instanceof Tensor) return { soft: true, ptr: checkSoftLabels(fn, y, n, classes).ptr };
+  if (y instanceof Tensor) {
+    // The loss's soft-label kernel (softmax_loss_soft) is float32 only.
+    checkTensor(fn, "y", y);
+    if (y.dtype !== "float32") throw new TypeError(`${fn}: soft labels y must be a float32 tensor (got ${y.dtype}); float64 runs take integer labels`);
+    return { soft: true, ptr: checkSoftLabels(fn, y, n, classes, "float32").ptr };
+  }
   return { soft: false, ptr: labelsToWasm(fn, y, n, classes) };
 }
 
