@@ -802,4 +802,32 @@ describe("float64 augmentation and test-time flips (the kernels exist in both dt
       net.dispose();
     }
   });
+
+  it("a float64 Solver with randomFlip, randomCrop and cutout trains, reproduces bit for bit and differs from the plain run", () => {
+    const X = randn64([60, 1, 6, 6], 170);
+    const xv = arr(X);
+    const y = Int32Array.from({ length: 60 }, (_, i) => (xv[i * 36 + 7] > 0 ? 1 : 0) + (xv[i * 36 + 28] > 0 ? 1 : 0));
+    const data = { XTrain: X, yTrain: y, XVal: X, yVal: y };
+    const augment: tl.Augmentation[] = [{ type: "randomFlip" }, { type: "randomCrop", padding: 1 }, { type: "cutout", size: 2 }];
+    const run = (list: tl.Augmentation[]) => {
+      const net = new tl.DeepConvNet({ inputDims: [1, 6, 6], numFilters: [3], maxPools: [0], normalization: "batchnorm", numClasses: 3, weightScale: "kaiming", seed: 31, dtype: "float64" });
+      const solver = new tl.Solver(net, data, { updateRule: "adam", optimConfig: { learningRate: 1e-2 }, batchSize: 10, numEpochs: 2, verbose: false, seed: 8, augment: list });
+      try {
+        solver.train();
+        expect(net.params.W1.dtype).toBe("float64");
+        return { losses: [...solver.lossHistory], w: arr(net.params.W1) };
+      } finally {
+        solver.dispose();
+        net.dispose();
+      }
+    };
+    try {
+      const first = run(augment), again = run(augment), plain = run([]);
+      expect(first.losses.every(Number.isFinite)).toBe(true);
+      expect(again).toEqual(first);
+      expect(first.losses).not.toEqual(plain.losses);
+    } finally {
+      X.dispose();
+    }
+  });
 });
