@@ -48,4 +48,6 @@ export interface CheckpointableModel extends TrainableModel {
   /** The constructor options, normalised and JSON-serialisable. */
   readonly config: object;
   dispose(): void;
+  /** Freezes parameters by name (a model with frozen parameters must have it, to be loaded back frozen). */
+  freeze?(names: readonly string[]): unknown;
 }
