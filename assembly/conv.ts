@@ -18,7 +18,7 @@
 // sizes as above with Ho, Wo >= 1 computed by the caller from the formula; outputs do not overlap
 // inputs. Summation order depends on the sizes only, so results are the same bits everywhere.
 
-import { f32_gemm_work_bytes, gemm, packSplatTransposed } from "./gemm";
+import { gemm_work_bytes, gemm, packSplatTransposed } from "./gemm";
 
 /** Copies n floats (v128 body, scalar tail). */
 @inline function copyFloats(dst: usize, src: usize, n: usize): void {
@@ -202,7 +202,7 @@ export function f32_conv_chunk_floats(F: usize, K: usize): usize {
  */
 export function f32_conv_backward_work_bytes(F: usize, K: usize, P: usize, pointwise: bool): usize {
   const cols: usize = pointwise ? 0 : ((K * P) << 2) + 15 & ~15;
-  return cols + max(f32_gemm_work_bytes(F, K, P), f32_gemm_work_bytes(K, P, F));
+  return cols + max(gemm_work_bytes(F, K, P), gemm_work_bytes(K, P, F));
 }
 
 /**

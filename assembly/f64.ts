@@ -18,4 +18,7 @@ export {
 } from "./f64/batchnorm";
 export { f64_maxpool_forward as maxpool_forward, f64_maxpool_backward as maxpool_backward } from "./f64/pool";
 export { f64_im2col as im2col, f64_col2im as col2im, f64_fill_rows as fill_rows, f64_conv_bias_backward as conv_bias_backward } from "./f64/conv";
-export { f64_gemm_work_bytes as gemm_work_bytes, f64_gemm_nn as gemm_nn, f64_gemm_tn as gemm_tn, f64_gemm_nt as gemm_nt } from "./f64/gemm";
+export {
+  gemm_work_bytes, gemm_nn, gemm_tn, gemm_nt, gemm_nn_range, gemm_tn_range, gemm_nt_range,
+  gemm_packed_b_bytes, gemm_pack_b, gemm_pack_b_blocks, gemm_nn_rows_packed, gemm_tn_rows_packed,
+} from "./gemm";

@@ -12,10 +12,8 @@ export { i32_random_permutation, f64_random_beta } from "./augment";
 export { f32_rand_uniform as rand_uniform, f32_rand_normal as rand_normal, f32_dropout_mask as dropout_mask } from "./random";
 export { fill, scale, mul, axpy, relu, relu_backward } from "./elementwise";
 export {
-  f32_gemm_work_bytes as gemm_work_bytes, f32_gemm_nn as gemm_nn, f32_gemm_tn as gemm_tn, f32_gemm_nt as gemm_nt,
-  f32_gemm_nn_range as gemm_nn_range, f32_gemm_tn_range as gemm_tn_range, f32_gemm_nt_range as gemm_nt_range,
-  f32_gemm_packed_b_bytes as gemm_packed_b_bytes, f32_gemm_pack_b as gemm_pack_b, f32_gemm_pack_b_blocks as gemm_pack_b_blocks,
-  f32_gemm_nn_rows_packed as gemm_nn_rows_packed, f32_gemm_tn_rows_packed as gemm_tn_rows_packed,
+  gemm_work_bytes, gemm_nn, gemm_tn, gemm_nt, gemm_nn_range, gemm_tn_range, gemm_nt_range,
+  gemm_packed_b_bytes, gemm_pack_b, gemm_pack_b_blocks, gemm_nn_rows_packed, gemm_tn_rows_packed,
 } from "./gemm";
 export {
   f32_sum_rows_range as sum_rows_range, f32_sum_squares_chunks as sum_squares_chunks, f32_sum_abs_chunks as sum_abs_chunks,

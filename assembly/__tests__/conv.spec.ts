@@ -1,5 +1,5 @@
 import { f32_im2col, f32_col2im, f32_conv_bias_backward, f32_conv_forward, f32_conv_forward_work_bytes } from "../conv";
-import { f32_gemm_nn, f32_gemm_nt, f32_gemm_tn, f32_gemm_work_bytes } from "../gemm";
+import { gemm_nn, gemm_nt, gemm_tn, gemm_work_bytes } from "../gemm";
 import {
   f32_im2col__scalar, f32_col2im__scalar, f32_fill_rows__scalar, f32_conv_bias_backward__scalar,
   f32_conv_forward__direct, f32_conv_backward__direct, f32_conv_forward__scalar,
@@ -113,14 +113,14 @@ describe("im2col + GEMM convolution vs direct convolution", () => {
       const dout = pattern(N * F * P, t + 400);
       const cols = buffer(K * P);
       const work = heap.alloc(max<usize>(
-        max(f32_gemm_work_bytes(F, P, K), f32_gemm_work_bytes(F, K, P)), max(f32_gemm_work_bytes(K, P, F), 16)));
+        max(gemm_work_bytes(F, P, K), gemm_work_bytes(F, K, P)), max(gemm_work_bytes(K, P, F), 16)));
 
       const out = buffer(N * F * P), ref = buffer(N * F * P);
       for (let n = 0; n < N; n++) {
         const on = out + (<usize>(n * F * P) << 2);
         f32_im2col(cols, x + (<usize>(n * CHW) << 2), C, H, W, HH, WW, s, pad, Ho, Wo);
         f32_fill_rows__scalar(on, bias, F, P);
-        f32_gemm_nn(on, w, cols, F, P, K, 0, true, work);
+        gemm_nn(on, w, cols, F, P, K, 0, true, work);
       }
       f32_conv_forward__direct(ref, x, w, bias, N, C, H, W, F, HH, WW, s, pad, Ho, Wo);
       const fe = maxRelErr(out, ref, N * F * P);
@@ -131,8 +131,8 @@ describe("im2col + GEMM convolution vs direct convolution", () => {
       for (let n = 0; n < N; n++) {
         const dn = dout + (<usize>(n * F * P) << 2);
         f32_im2col(cols, x + (<usize>(n * CHW) << 2), C, H, W, HH, WW, s, pad, Ho, Wo);
-        f32_gemm_nt(dw, dn, cols, F, K, P, 0, n > 0, work);
-        f32_gemm_tn(cols, w, dn, K, P, F, 0, false, work);
+        gemm_nt(dw, dn, cols, F, K, P, 0, n > 0, work);
+        gemm_tn(cols, w, dn, K, P, F, 0, false, work);
         f32_col2im(dx + (<usize>(n * CHW) << 2), cols, C, H, W, HH, WW, s, pad, Ho, Wo);
       }
       f32_conv_bias_backward(db, dout, N, F, P);

@@ -2,11 +2,7 @@
 // Each is checked against its scalar twin and against one call over the whole range: a split into
 // pieces (unaligned boundaries, one-element and empty pieces) must give the same bits as one
 // call, and must not touch anything outside its piece.
-import {
-  f32_gemm_work_bytes, f32_gemm_nn, f32_gemm_tn, f32_gemm_nt, f32_gemm_nn_range, f32_gemm_tn_range, f32_gemm_nt_range,
-  f32_gemm_packed_b_bytes, f32_gemm_pack_b, f32_gemm_pack_b_blocks, f32_gemm_nn_rows_packed, f32_gemm_tn_rows_packed,
-} from "../gemm";
-import { f32_gemm_nn__scalar, f32_gemm_tn__scalar, f32_gemm_nt__scalar } from "../reference/gemm";
+import { gemm_work_bytes, gemm_tn } from "../gemm";
 import {
   f32_conv_forward, f32_conv_forward_images, f32_conv_forward_work_bytes,
   f32_im2col, f32_col2im, f32_conv_chunk_floats, f32_conv_backward_work_bytes, f32_conv_backward_chunks, f32_sum_chunks,
@@ -53,133 +49,6 @@ function maxRelErr(a: usize, b: usize, n: i32): f64 {
 function cuts(n: i32): i32[] {
   return [0, min(1, n), min(1, n), min(7, n), n];
 }
-
-// ---------------------------------------------------------------------------------------------
-
-const GEMM_SHAPES: i32[][] = [[1, 1, 1], [5, 13, 7], [13, 21, 300], [9, 3, 4], [4, 8, 0], [17, 9, 33]];
-
-function whole(variant: i32, c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, bias: usize, acc: bool, work: usize): void {
-  if (variant == 0) f32_gemm_nn(c, a, b, m, n, k, bias, acc, work);
-  else if (variant == 1) f32_gemm_tn(c, a, b, m, n, k, bias, acc, work);
-  else f32_gemm_nt(c, a, b, m, n, k, bias, acc, work);
-}
-
-function block(variant: i32, c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, bias: usize, acc: bool, work: usize, i0: i32, i1: i32, j0: i32, j1: i32): void {
-  if (variant == 0) f32_gemm_nn_range(c, a, b, m, n, k, bias, acc, work, i0, i1, j0, j1);
-  else if (variant == 1) f32_gemm_tn_range(c, a, b, m, n, k, bias, acc, work, i0, i1, j0, j1);
-  else f32_gemm_nt_range(c, a, b, m, n, k, bias, acc, work, i0, i1, j0, j1);
-}
-
-function naive(variant: i32, c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, bias: usize, acc: bool): void {
-  if (variant == 0) f32_gemm_nn__scalar(c, a, b, m, n, k, bias, acc);
-  else if (variant == 1) f32_gemm_tn__scalar(c, a, b, m, n, k, bias, acc);
-  else f32_gemm_nt__scalar(c, a, b, m, n, k, bias, acc);
-}
-
-describe("GEMM range entry points", () => {
-  it("row cuts x column cuts (unaligned, one-element, empty blocks) give the bits of one whole call; blocks touch only themselves", () => {
-    for (let variant = 0; variant < 3; variant++) {
-      for (let t = 0; t < GEMM_SHAPES.length; t++) {
-        const m = GEMM_SHAPES[t][0], n = GEMM_SHAPES[t][1], k = GEMM_SHAPES[t][2];
-        for (let mode = 0; mode < 2; mode++) {
-          const withBias = mode == 0, acc = mode == 1;
-          const tag = " variant " + variant.toString() + " m=" + m.toString() + " n=" + n.toString() + " k=" + k.toString() + (acc ? " accumulate" : " bias");
-          const a = pattern(m * k, 1), b = pattern(k * n, 2), bias = withBias ? pattern(n, 3) : 0, c0 = pattern(m * n, 4);
-          const work = heap.alloc(f32_gemm_work_bytes(m, n, k) + 16);
-          const ref = buffer(m * n), got = buffer(m * n), slow = buffer(m * n);
-          memory.copy(ref, c0, <usize>(m * n) << 2);
-          memory.copy(got, c0, <usize>(m * n) << 2);
-          memory.copy(slow, c0, <usize>(m * n) << 2);
-          whole(variant, ref, a, b, m, n, k, bias, acc, work);
-          naive(variant, slow, a, b, m, n, k, bias, acc);
-          const rc = cuts(m), cc = cuts(n);
-          for (let r = 0; r + 1 < rc.length; r++) {
-            for (let q = 0; q + 1 < cc.length; q++) {
-              block(variant, got, a, b, m, n, k, bias, acc, work, rc[r], rc[r + 1], cc[q], cc[q + 1]);
-            }
-          }
-          same("stitched blocks" + tag, got, ref, m * n);
-          expect<bool>(guardIntact(got, m * n)).toBe(true, "wrote past C" + tag);
-          expect<bool>(maxRelErr(got, slow, m * n) < 1e-4).toBe(true, "vs the naive twin" + tag);
-          // One interior block alone: everything outside it keeps its sentinel.
-          if (m >= 3 && n >= 3) {
-            const lone = buffer(m * n);
-            fillWith(lone, m * n, 99);
-            block(variant, lone, a, b, m, n, k, bias, false, work, 1, m - 1, 1, n - 1);
-            let outside = true;
-            for (let i = 0; i < m; i++) {
-              for (let j = 0; j < n; j++) {
-                const inside = i >= 1 && i < m - 1 && j >= 1 && j < n - 1;
-                if (!inside && load<f32>(lone + (<usize>(i * n + j) << 2)) != 99) outside = false;
-              }
-            }
-            expect<bool>(outside).toBe(true, "a block wrote outside itself" + tag);
-          }
-        }
-      }
-    }
-  });
-});
-
-// Prepacked B: shapes with several k slices (KC = 256) and column blocks (NC = 1024), n not a
-// multiple of 8, m not a multiple of 4.
-const PACKED_SHAPES: i32[][] = [[1, 1, 1], [13, 21, 300], [9, 3, 4], [4, 8, 0], [6, 1030, 513], [17, 9, 33]];
-
-describe("GEMM rows over a prepacked B", () => {
-  it("packing in any block ranges, then row cuts (unaligned, one-row, empty), give the bits of one whole call; nothing written outside", () => {
-    for (let variant = 0; variant < 2; variant++) {
-      for (let t = 0; t < PACKED_SHAPES.length; t++) {
-        const m = PACKED_SHAPES[t][0], n = PACKED_SHAPES[t][1], k = PACKED_SHAPES[t][2];
-        for (let mode = 0; mode < 2; mode++) {
-          const withBias = mode == 0, acc = mode == 1;
-          const tag = (variant == 0 ? " nn" : " tn") + " m=" + m.toString() + " n=" + n.toString() + " k=" + k.toString() + (acc ? " accumulate" : " bias");
-          const a = pattern(m * k, 5), b = pattern(k * n, 6), bias = withBias ? pattern(n, 7) : 0, c0 = pattern(m * n, 8);
-          const work = heap.alloc(f32_gemm_work_bytes(m, n, k) + 16);
-          const packedFloats = <i32>(f32_gemm_packed_b_bytes(n, k) >> 2);
-          const packed = buffer(packedFloats);
-          memory.fill(packed, 0xff, <usize>packedFloats << 2); // stale bytes must all be overwritten (or unused)
-          // Pack in uneven block ranges: [0, 1), [1, blocks - 1), [blocks - 1, blocks).
-          const blocks = <i32>f32_gemm_pack_b_blocks(n, k);
-          const p1 = min(1, blocks), p2 = max(p1, blocks - 1);
-          f32_gemm_pack_b(packed, b, n, k, false, 0, p1);
-          f32_gemm_pack_b(packed, b, n, k, false, p1, p2);
-          f32_gemm_pack_b(packed, b, n, k, false, p2, blocks);
-          expect<bool>(guardIntact(packed, packedFloats)).toBe(true, "packing wrote past its buffer" + tag);
-          const ref = buffer(m * n), got = buffer(m * n), slow = buffer(m * n);
-          memory.copy(ref, c0, <usize>(m * n) << 2);
-          memory.copy(got, c0, <usize>(m * n) << 2);
-          memory.copy(slow, c0, <usize>(m * n) << 2);
-          whole(variant, ref, a, b, m, n, k, bias, acc, work);
-          naive(variant, slow, a, b, m, n, k, bias, acc);
-          const rc = cuts(m);
-          for (let r = 0; r + 1 < rc.length; r++) {
-            if (variant == 0) f32_gemm_nn_rows_packed(got, a, packed, m, n, k, bias, acc, work, rc[r], rc[r + 1]);
-            else f32_gemm_tn_rows_packed(got, a, packed, m, n, k, bias, acc, work, rc[r], rc[r + 1]);
-          }
-          same("rows over packed B" + tag, got, ref, m * n);
-          expect<bool>(guardIntact(got, m * n)).toBe(true, "wrote past C" + tag);
-          expect<bool>(maxRelErr(got, slow, m * n) < 1e-4).toBe(true, "vs the naive twin" + tag);
-          // Rows [1, m - 1) alone: the other rows keep their sentinel.
-          if (m >= 3) {
-            const lone = buffer(m * n);
-            fillWith(lone, m * n, 99);
-            if (variant == 0) f32_gemm_nn_rows_packed(lone, a, packed, m, n, k, bias, false, work, 1, m - 1);
-            else f32_gemm_tn_rows_packed(lone, a, packed, m, n, k, bias, false, work, 1, m - 1);
-            let outside = true;
-            for (let j = 0; j < n; j++) {
-              if (load<f32>(lone + (<usize>j << 2)) != 99 || load<f32>(lone + (<usize>((m - 1) * n + j) << 2)) != 99) outside = false;
-            }
-            expect<bool>(outside).toBe(true, "a row block wrote outside itself" + tag);
-            heap.free(lone);
-          }
-          heap.free(a); heap.free(b); heap.free(c0); heap.free(work); heap.free(packed);
-          heap.free(ref); heap.free(got); heap.free(slow);
-          if (withBias) heap.free(bias);
-        }
-      }
-    }
-  });
-});
 
 // ---------------------------------------------------------------------------------------------
 
@@ -240,12 +109,12 @@ describe("conv backward in chunks", () => {
       // The per-image path of the first release: dcols = wᵀ · dout[n], col2im.
       const dxOld = buffer(N * C * H * W);
       const cols = heap.alloc(<usize>(K * P) << 2);
-      const gw = heap.alloc(f32_gemm_work_bytes(K, P, F));
+      const gw = heap.alloc(gemm_work_bytes(K, P, F));
       for (let n = 0; n < N; n++) {
         const gn = dout + (<usize>(n * F * P) << 2), dxn = dxOld + (<usize>(n * C * H * W) << 2);
-        if (pointwise) f32_gemm_tn(dxn, w, gn, K, P, F, 0, false, gw);
+        if (pointwise) gemm_tn(dxn, w, gn, K, P, F, 0, false, gw);
         else {
-          f32_gemm_tn(cols, w, gn, K, P, F, 0, false, gw);
+          gemm_tn(cols, w, gn, K, P, F, 0, false, gw);
           f32_col2im(dxn, cols, C, H, W, HH, WW, stride, pad, Ho, Wo);
         }
       }
