@@ -5,5 +5,5 @@ import base from "./as-pect.config.js";
 
 export default {
   ...base,
-  entries: ["assembly/__tests__/elementwise.spec.ts", "assembly/__tests__/gemm.spec.ts"],
+  entries: ["assembly/__tests__/elementwise.spec.ts", "assembly/__tests__/gemm.spec.ts", "assembly/__tests__/conv.spec.ts"],
 };

@@ -17,8 +17,10 @@ export {
   f64_spatial_batchnorm_forward_test as spatial_batchnorm_forward_test, f64_spatial_batchnorm_backward as spatial_batchnorm_backward,
 } from "./f64/batchnorm";
 export { f64_maxpool_forward as maxpool_forward, f64_maxpool_backward as maxpool_backward } from "./f64/pool";
-export { f64_im2col as im2col, f64_col2im as col2im, f64_fill_rows as fill_rows, f64_conv_bias_backward as conv_bias_backward } from "./f64/conv";
 export {
   gemm_work_bytes, gemm_nn, gemm_tn, gemm_nt, gemm_nn_range, gemm_tn_range, gemm_nt_range,
   gemm_packed_b_bytes, gemm_pack_b, gemm_pack_b_blocks, gemm_nn_rows_packed, gemm_tn_rows_packed,
 } from "./gemm";
+export {
+  conv_forward_work_bytes, conv_forward, conv_forward_images, conv_backward_work_bytes, conv_backward_chunks, sum_chunks,
+} from "./conv";

@@ -33,8 +33,7 @@ export {
 } from "./batchnorm";
 export { f32_tanh as tanh, f32_tanh_backward as tanh_backward } from "./activation";
 export {
-  f32_conv_forward_work_bytes as conv_forward_work_bytes, f32_conv_forward as conv_forward, f32_conv_forward_images as conv_forward_images,
-  f32_conv_backward_work_bytes as conv_backward_work_bytes, f32_conv_backward_chunks as conv_backward_chunks, f32_sum_chunks as sum_chunks,
+  conv_forward_work_bytes, conv_forward, conv_forward_images, conv_backward_work_bytes, conv_backward_chunks, sum_chunks,
 } from "./conv";
 export { f32_maxpool_forward as maxpool_forward, f32_maxpool_backward as maxpool_backward } from "./pool";
 export {

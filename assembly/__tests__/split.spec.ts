@@ -2,12 +2,6 @@
 // Each is checked against its scalar twin and against one call over the whole range: a split into
 // pieces (unaligned boundaries, one-element and empty pieces) must give the same bits as one
 // call, and must not touch anything outside its piece.
-import { gemm_work_bytes, gemm_tn } from "../gemm";
-import {
-  f32_conv_forward, f32_conv_forward_images, f32_conv_forward_work_bytes,
-  f32_im2col, f32_col2im, f32_conv_chunk_floats, f32_conv_backward_work_bytes, f32_conv_backward_chunks, f32_sum_chunks,
-} from "../conv";
-import { f32_conv_backward__direct, f32_sum_chunks__scalar, f32_conv_bias_backward_chunks__scalar } from "../reference/conv";
 import {
   f32_batchnorm_forward_train_range, f32_batchnorm_forward_test_range, f32_batchnorm_backward_range,
   f32_spatial_batchnorm_forward_train_range, f32_spatial_batchnorm_forward_test_range, f32_spatial_batchnorm_backward_range,
@@ -31,10 +25,6 @@ function same(name: string, a: usize, b: usize, n: i32): void {
   expect<i32>(at).toBe(-1, name + " differs at " + at.toString());
 }
 
-function fillWith(p: usize, n: i32, v: f32): void {
-  for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), v);
-}
-
 /** Largest |a - b| / (1 + |b|). */
 function maxRelErr(a: usize, b: usize, n: i32): f64 {
   let m: f64 = 0;
@@ -49,130 +39,6 @@ function maxRelErr(a: usize, b: usize, n: i32): f64 {
 function cuts(n: i32): i32[] {
   return [0, min(1, n), min(1, n), min(7, n), n];
 }
-
-// ---------------------------------------------------------------------------------------------
-
-// (N, C, H, W, F, HH, WW, stride, pad)
-const CONV: i32[][] = [
-  [5, 3, 7, 6, 4, 3, 3, 1, 1],
-  [4, 2, 9, 5, 3, 3, 2, 2, 0],
-  [3, 5, 4, 4, 6, 1, 1, 1, 0],
-  [1, 1, 3, 4, 1, 2, 2, 1, 1],
-];
-
-describe("conv forward by image ranges", () => {
-  it("ranges [0, 1), [1, 2), [2, N) (and an empty one) give the bits of one whole call; a range touches only its images", () => {
-    for (let t = 0; t < CONV.length; t++) {
-      const g = CONV[t];
-      const N = g[0], C = g[1], H = g[2], W = g[3], F = g[4], HH = g[5], WW = g[6], stride = g[7], pad = g[8];
-      const Ho = (H + 2 * pad - HH) / stride + 1, Wo = (W + 2 * pad - WW) / stride + 1;
-      const outN = N * F * Ho * Wo;
-      const x = pattern(N * C * H * W, 40 + t), w = pattern(F * C * HH * WW, 50 + t), b = pattern(F, 60 + t);
-      const work = heap.alloc(f32_conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>pad) + 16);
-      const ref = buffer(outN), got = buffer(outN);
-      for (let relu = 0; relu < 2; relu++) {
-        const tag = " case " + t.toString() + (relu ? " relu" : "");
-        f32_conv_forward(ref, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu == 1, work);
-        fillWith(got, outN, 99);
-        const cutsN: i32[] = [0, min(1, N), min(2, N), min(2, N), N];
-        for (let r = 0; r + 1 < cutsN.length; r++) {
-          f32_conv_forward_images(got, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu == 1, work, cutsN[r], cutsN[r + 1]);
-        }
-        same("image ranges" + tag, got, ref, outN);
-        expect<bool>(guardIntact(got, outN)).toBe(true, "wrote past out" + tag);
-        // Image 1 alone: the others keep their sentinel.
-        if (N >= 3) {
-          fillWith(got, outN, 99);
-          f32_conv_forward_images(got, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu == 1, work, 1, 2);
-          const per = F * Ho * Wo;
-          let outside = true;
-          for (let i = 0; i < outN; i++) if ((i < per || i >= 2 * per) && load<f32>(got + (<usize>i << 2)) != 99) outside = false;
-          expect<bool>(outside).toBe(true, "a range wrote outside its images" + tag);
-        }
-      }
-      heap.free(x); heap.free(w); heap.free(b); heap.free(work); heap.free(ref); heap.free(got);
-    }
-  });
-});
-
-describe("conv backward in chunks", () => {
-  it("dw within rounding of the direct twin, db bit for bit with the chunked twin, dx bit for bit with the per-image path; any chunk ranges agree", () => {
-    for (let t = 0; t < CONV.length; t++) {
-      const g = CONV[t];
-      const N = g[0], C = g[1], H = g[2], W = g[3], F = g[4], HH = g[5], WW = g[6], stride = g[7], pad = g[8];
-      const Ho = (H + 2 * pad - HH) / stride + 1, Wo = (W + 2 * pad - WW) / stride + 1;
-      const K = C * HH * WW, P = Ho * Wo;
-      const pointwise = HH == 1 && WW == 1 && stride == 1 && pad == 0;
-      const x = pattern(N * C * H * W, 10 + t), w = pattern(F * K, 20 + t), dout = pattern(N * F * P, 30 + t);
-      const work = heap.alloc(f32_conv_backward_work_bytes(F, K, P, pointwise) + 16);
-      const slice = <i32>f32_conv_chunk_floats(F, K);
-      // The per-image path of the first release: dcols = wᵀ · dout[n], col2im.
-      const dxOld = buffer(N * C * H * W);
-      const cols = heap.alloc(<usize>(K * P) << 2);
-      const gw = heap.alloc(gemm_work_bytes(K, P, F));
-      for (let n = 0; n < N; n++) {
-        const gn = dout + (<usize>(n * F * P) << 2), dxn = dxOld + (<usize>(n * C * H * W) << 2);
-        if (pointwise) gemm_tn(dxn, w, gn, K, P, F, 0, false, gw);
-        else {
-          gemm_tn(cols, w, gn, K, P, F, 0, false, gw);
-          f32_col2im(dxn, cols, C, H, W, HH, WW, stride, pad, Ho, Wo);
-        }
-      }
-      const rdx = buffer(N * C * H * W), rdw = buffer(F * K), rdb = buffer(F);
-      f32_conv_backward__direct(rdx, rdw, rdb, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo);
-      for (let G = 1; G <= N; G++) {
-        const chunks = (N + G - 1) / G;
-        const tag = " case " + t.toString() + " G=" + G.toString();
-        const partials = buffer(chunks * slice);
-        const dx1 = buffer(N * C * H * W), dw1 = buffer(F * K), db1 = buffer(F);
-        f32_conv_backward_chunks(dx1, partials, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, chunks, work);
-        expect<bool>(guardIntact(partials, chunks * slice)).toBe(true, "partials overrun" + tag);
-        f32_sum_chunks(dw1, partials, chunks, slice, 0, F * K);
-        f32_sum_chunks(db1, partials + (<usize>(F * K) << 2), chunks, slice, 0, F);
-        // The same chunks in pieces (one chunk, an empty range, the rest), dx skipped in one pass.
-        const partials2 = buffer(chunks * slice);
-        const dx2 = buffer(N * C * H * W), dw2 = buffer(F * K), db2 = buffer(F);
-        const cut = min(1, chunks);
-        f32_conv_backward_chunks(dx2, partials2, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, cut, work);
-        f32_conv_backward_chunks(dx2, partials2, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, cut, cut, work);
-        f32_conv_backward_chunks(dx2, partials2, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, cut, chunks, work);
-        f32_sum_chunks(dw2, partials2, chunks, slice, 0, 3 < F * K ? 3 : F * K);
-        f32_sum_chunks(dw2, partials2, chunks, slice, 3 < F * K ? 3 : F * K, F * K);
-        f32_sum_chunks(db2, partials2 + (<usize>(F * K) << 2), chunks, slice, 0, F);
-        same("dw pieces" + tag, dw2, dw1, F * K);
-        same("db pieces" + tag, db2, db1, F);
-        same("dx pieces" + tag, dx2, dx1, N * C * H * W);
-        same("dx vs per-image path" + tag, dx1, dxOld, N * C * H * W);
-        const dbTwin = buffer(F);
-        f32_conv_bias_backward_chunks__scalar(dbTwin, dout, N, F, P, G);
-        same("db vs chunked twin" + tag, db1, dbTwin, F);
-        expect<bool>(maxRelErr(dw1, rdw, F * K) < 1e-4).toBe(true, "dw vs direct" + tag);
-        expect<bool>(maxRelErr(dx1, rdx, N * C * H * W) < 1e-4).toBe(true, "dx vs direct" + tag);
-        // dx = 0 skips dx and leaves the partials the same.
-        const partials3 = buffer(chunks * slice);
-        f32_conv_backward_chunks(0, partials3, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, chunks, work);
-        same("partials without dx" + tag, partials3, partials, chunks * slice);
-      }
-    }
-  });
-
-  it("f32_sum_chunks vs its twin: lengths 0, 1, 3, 4, 5, 17, 1000, chunks 1, 2, 5, any element range", () => {
-    for (let l = 0; l < LENGTHS.length; l++) {
-      const len = LENGTHS[l];
-      for (let chunks = 1; chunks <= 5; chunks += chunks < 2 ? 1 : 3) {
-        const stride = len + 3;
-        const src = pattern(chunks * stride, 40 + chunks);
-        const a = buffer(len), b = buffer(len);
-        const cut = min(5, len);
-        f32_sum_chunks(a, src, chunks, stride, 0, cut);
-        f32_sum_chunks(a, src, chunks, stride, cut, len);
-        f32_sum_chunks__scalar(b, src, chunks, stride, 0, len);
-        same("sum_chunks len=" + len.toString() + " chunks=" + chunks.toString(), a, b, len);
-        expect<bool>(guardIntact(a, len)).toBe(true, "sum_chunks wrote past the end");
-      }
-    }
-  });
-});
 
 // ---------------------------------------------------------------------------------------------
 
