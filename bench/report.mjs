@@ -59,6 +59,47 @@ export function caseTable(cases, ceiling) {
   return table(rows);
 }
 
+/** Runs fn with the clock set to `name` (tables of a child process that timed by another clock). */
+export function withClock(name, fn) {
+  const saved = clock;
+  clock = name;
+  try {
+    return fn();
+  } finally {
+    clock = saved;
+  }
+}
+
+/**
+ * The `infer` section's table (one thread count): time per batch of each contender (median and
+ * spread), tensorlane x = ORT's time over tensorlane's (median of the per-round ratios, with
+ * their quartiles), and each side's GFLOPS as a share of the single-core ceiling times the thread
+ * count. `record` is bench/infer.mjs's { threads, clock, cases }.
+ */
+export function inferTable(record, ceiling) {
+  return withClock(record.clock, () => {
+    const t = record.threads;
+    const cap = ceiling ? ceiling * t : null;
+    const rows = [["model, batch", "tensorlane ms", "spread", "ORT ms", "spread", "tensorlane x", "q1-q3", "tl GFLOPS", t === 1 ? "of ceiling" : `of ${t} x ceiling`, "ORT GFLOPS", t === 1 ? "of ceiling" : `of ${t} x ceiling`, "note"]];
+    for (const c of record.cases) {
+      const tl = c.results.tensorlane;
+      const ort = c.results["onnxruntime-web"];
+      const ms = (r) => (!r || r.unavailable ? "n/a" : fmt(timeStats(r).median * 1e3));
+      const spread = (r) => (!r || r.unavailable ? "" : pct(timeStats(r).spread));
+      const gflops = (r) => (!r || r.unavailable || !c.flops ? null : c.flops / 1e9 / timeStats(r).median);
+      const share = (g) => (g !== null && cap ? pct(g / cap) : "");
+      const notes = [tl, ort].map((r) => r?.unavailable ?? r?.note).filter(Boolean);
+      const unique = [...new Set(notes)].filter((n) => !n.startsWith("tl.tensor(x)"));
+      rows.push([
+        c.label, ms(tl), spread(tl), ms(ort), spread(ort),
+        c.ratio ? `${fmt(c.ratio.median)}x` : "", c.ratio ? `${fmt(c.ratio.q1)}-${fmt(c.ratio.q3)}` : "",
+        fmt(gflops(tl)), share(gflops(tl)), fmt(gflops(ort)), share(gflops(ort)), unique.join("; "),
+      ]);
+    }
+    return table(rows);
+  });
+}
+
 export function ceilingTable(ceiling) {
   const rows = [["f32x4 mul+add chains", "median GFLOPS", "best", "spread"]];
   for (const p of ceiling.probes) rows.push([String(p.chains), fmt(p.gflops), fmt(p.best), pct(p.spread)]);

@@ -11,6 +11,7 @@ import { gemmCases, modelCases } from "./cases.mjs";
 import { measureBundles } from "./bundle.mjs";
 import { PROFILES, runInterleaved } from "./harness.mjs";
 import { bundleTable, caseTable, ceilingTable, checkTargets, clockName, setClock, startupTable, targetTable, timeStats, value } from "./report.mjs";
+import { benchInfer } from "./infer.mjs";
 import { measureStartup } from "./startup.mjs";
 
 const args = process.argv.slice(2);
@@ -46,7 +47,7 @@ for (const c of contenders) say(`  ${c.name}: ${c.note}`);
 
 // Ceiling: the best chain count of the register-only probe.
 let ceiling = null;
-if (["ceiling", "gemm"].some(wants)) {
+if (["ceiling", "gemm", "infer"].some(wants)) {
   ceiling = await measureCeiling(profile);
   say(`\nSIMD128 ceiling (single core): ${ceiling.gflops.toFixed(1)} GFLOPS  [${elapsed()}]\n${ceilingTable(ceiling)}`);
 }
@@ -74,6 +75,11 @@ for (const c of cases) {
 const groups = [...new Set(cases.map((c) => c.group))];
 for (const g of groups) say(`\n${g}\n${caseTable(cases.filter((c) => c.group === g), ceiling?.gflops)}`);
 
+let infer = null;
+if (wants("infer")) {
+  say(`\nInference against ONNX Runtime Web: the same models exported with exportOnnx, batch 1, 8, 64  [${elapsed()}]`);
+  infer = await benchInfer({ profileName, say, ceiling });
+}
 let startup = null;
 if (wants("startup")) {
   startup = measureStartup(quick ? 2 : 7);
@@ -106,6 +112,7 @@ const record = {
     ...c,
     results: Object.fromEntries(Object.entries(results).map(([n, r]) => [n, r.unavailable ? r : { value: value(r, c), ...r }])),
   })),
+  infer,
   startup,
   bundle,
   threads,

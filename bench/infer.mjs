@@ -1,0 +1,145 @@
+// The `infer` section (issue 22): tensorlane against onnxruntime-web on the same models, exported
+// with tensorlane's exportOnnx, at batch 1, 8 and 64, in one process, alternating (runInterleaved:
+// one sample of each per round, the first contender rotating), medians, ratios. Both take the
+// batch as a JS Float32Array and give the scores back as one.
+//   1 thread:  in the calling process (tensorlane init(); ORT numThreads 1), figures by the clock
+//              the run uses (CPU time by default).
+//   2 threads: a child process (`node bench/infer.mjs --child --threads=2`), because ORT fixes its
+//              thread count when its wasm starts; tensorlane init({ threads: 2 }) against ORT
+//              numThreads 2, figures by wall-clock time (two busy threads burn twice the CPU
+//              time). Skipped on a machine with fewer than 2 cores.
+// Standalone: node bench/infer.mjs [--quick | --smoke] [--threads=1,2]   (after npm run build)
+import { spawnSync } from "node:child_process";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { measureCeiling } from "./ceiling-probe.mjs";
+import { PROFILES, quantile, runInterleaved } from "./harness.mjs";
+import { INFER_BATCHES, INFER_MODELS, disposeInferModels } from "./infer-models.mjs";
+import { clockName, inferTable, setClock, timeStats } from "./report.mjs";
+
+const TL = "tensorlane";
+const ORT = "onnxruntime-web";
+
+/** One case per model and batch size. */
+export function inferCases({ batches = INFER_BATCHES, models = INFER_MODELS } = {}) {
+  return models.flatMap((m) =>
+    batches.map((batch) => ({
+      id: `infer-${m.id}-b${batch}`,
+      group: "Inference against ONNX Runtime Web",
+      kind: "ortInfer",
+      model: m.id,
+      label: `${m.label}, batch ${batch}`,
+      batch,
+      unit: "samples/s",
+      work: batch,
+      flops: m.flopsPerSample * batch,
+    })),
+  );
+}
+
+/**
+ * Per-round ratios ORT time / tensorlane time (above 1: tensorlane ahead): sample r of each was
+ * taken in the same round, so a slow moment of the machine mostly cancels. Returns the median
+ * and the quartiles, or null when a side has no samples.
+ */
+export function pairedRatio(tl, ort, other = false) {
+  if (!tl || !ort || tl.unavailable || ort.unavailable) return null;
+  const a = other !== (clockName() === "cpu") ? tl.cpuTimes : tl.times;
+  const b = other !== (clockName() === "cpu") ? ort.cpuTimes : ort.times;
+  const n = Math.min(a.length, b.length);
+  const ratios = Array.from({ length: n }, (_, i) => b[i] / a[i]);
+  return { median: quantile(ratios, 0.5), q1: quantile(ratios, 0.25), q3: quantile(ratios, 0.75), rounds: n };
+}
+
+/** Runs the cases with `threads` threads on both sides, in this process. */
+export async function runInferCases({ threads = 1, profile, say = () => {}, batches, models }) {
+  const contenders = [
+    ...(await (await import("./peers/tensorlane.mjs")).load({ threads })),
+    ...(await (await import("./peers/onnxruntime.mjs")).load({ threads })),
+  ];
+  const cases = inferCases({ batches, models });
+  for (const c of cases) {
+    const entries = [];
+    for (const ct of contenders) {
+      try {
+        entries.push({ name: ct.name, runner: await ct.prepare(c) });
+      } catch (error) {
+        entries.push({ name: ct.name, runner: null, unavailable: error.name === "Unavailable" ? error.message : `error: ${error.message.split("\n")[0]}` });
+      }
+    }
+    const res = await runInterleaved(entries, profile);
+    c.results = Object.fromEntries(entries.map((e) => [e.name, res.get(e.name)]));
+    c.ratio = pairedRatio(c.results[TL], c.results[ORT]);
+    const ms = (r) => (!r || r.unavailable ? "n/a" : `${(timeStats(r).median * 1e3).toFixed(3)} ms`);
+    say(`  ${c.label} (${threads}t): tensorlane ${ms(c.results[TL])}, ORT ${ms(c.results[ORT])}${c.ratio ? `, tensorlane x ${c.ratio.median.toFixed(2)}` : ""}`);
+  }
+  await disposeInferModels();
+  return { threads, clock: clockName(), contenders: contenders.map(({ name, note }) => ({ name, note })), cases };
+}
+
+/** The 2-thread rows, from a child process; returns its record, or { skipped } with the reason. */
+function runChild({ threads, profileName }) {
+  if (os.cpus().length < threads) return { threads, skipped: `${os.cpus().length} core(s): ${threads} threads would share them` };
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--child", `--threads=${threads}`, `--profile=${profileName}`], {
+    encoding: "utf8",
+    timeout: 15 * 60_000,
+    maxBuffer: 64 << 20,
+  });
+  const last = child.stdout?.trim().split("\n").pop() ?? "";
+  if (child.status !== 0 || !last.startsWith("{")) {
+    return { threads, skipped: `child process failed: ${(child.stderr || child.error?.message || `exit ${child.status}`).trim().split("\n").slice(-1)[0]}` };
+  }
+  return JSON.parse(last);
+}
+
+/**
+ * The whole section: 1 thread here, then 2 threads in a child. profileName: "full" | "quick" |
+ * "smoke". Prints a table per thread count; returns { [threads]: record }.
+ */
+export async function benchInfer({ profileName = "full", say = console.log, ceiling = null, threadCounts = [1, 2] } = {}) {
+  const out = {};
+  for (const threads of threadCounts) {
+    let record;
+    if (threads === 1) {
+      say(`  1 thread, this process, figures by ${clockName() === "cpu" ? "CPU time" : "wall-clock time"}, load ${os.loadavg()[0].toFixed(1)}`);
+      record = await runInferCases({ threads, profile: PROFILES[profileName], say });
+    } else {
+      say(`  ${threads} threads: child process, figures by wall-clock time, load ${os.loadavg()[0].toFixed(1)}`);
+      record = runChild({ threads, profileName });
+    }
+    record.loadAverage = os.loadavg();
+    out[threads] = record;
+    if (record.skipped) say(`\n${threads} threads: skipped (${record.skipped})`);
+    else {
+      for (const c of record.contenders) say(`  ${c.name}: ${c.note}`);
+      say(`\n${threads} thread${threads === 1 ? "" : "s"} (${record.clock === "cpu" ? "CPU time" : "wall clock"})\n${inferTable(record, ceiling?.gflops)}`);
+    }
+  }
+  return out;
+}
+
+/** Serializable: results keep their samples; functions are dropped. */
+function toJson(record) {
+  return JSON.stringify(record, (k, v) => (typeof v === "function" ? undefined : v));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const arg = (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const profileName = arg("profile") ?? (args.includes("--smoke") ? "smoke" : args.includes("--quick") ? "quick" : "full");
+  if (args.includes("--child")) {
+    // Threads are about wall time; this process's output is one JSON line for the parent.
+    setClock("wall");
+    const threads = Number(arg("threads") ?? 2);
+    const record = await runInferCases({ threads, profile: PROFILES[profileName] });
+    console.log(toJson(record));
+    process.exit(0); // ORT's and tensorlane's workers would keep the process alive
+  }
+  setClock(arg("clock") ?? "cpu");
+  const threadCounts = (arg("threads") ?? "1,2").split(",").map(Number);
+  const ceiling = await measureCeiling(PROFILES[profileName]);
+  console.log(`infer bench (${profileName}): node ${process.version}, ${os.cpus()[0]?.model}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`);
+  console.log(`SIMD128 ceiling (single core, this run): ${ceiling.gflops.toFixed(1)} GFLOPS`);
+  await benchInfer({ profileName, ceiling, threadCounts });
+  process.exit(0);
+}
