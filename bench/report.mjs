@@ -100,6 +100,36 @@ export function inferTable(record, ceiling) {
   });
 }
 
+/** The triad probe's bandwidth by footprint (bench/layers.mjs). */
+export function bandwidthTable(curve) {
+  const kb = (b) => (b >= 1 << 20 ? `${b / (1 << 20)} MiB` : `${b / 1024} KiB`);
+  const rows = [["triad footprint", "median GB/s", "best", "spread"]];
+  for (const r of curve) rows.push([kb(r.footprint), fmt(r.gbps), fmt(r.best), pct(r.spread)]);
+  return table(rows);
+}
+
+/**
+ * The `layers` section's table: each kernel's rate (GFLOPS or GB/s), its yardstick in the same
+ * rounds, the share (median of the per-round ratios, with quartiles), and for the compute-bound
+ * ones the share of the run's ceiling.
+ */
+export function layerTable(result, ceiling) {
+  const rows = [["layer (N = 64)", "ms/call", "spread", "rate", "unit", "yardstick", "share", "q1-q3", "of ceiling", "note"]];
+  for (const c of result.cases) {
+    const unit = c.bound === "compute" ? "GFLOPS" : "GB/s";
+    if (c.kernel.unavailable) {
+      rows.push([c.label, "n/a", "", "", "", "", "", "", "", c.kernel.unavailable]);
+      continue;
+    }
+    const yard = c.bound === "compute" ? `ceiling probe ${fmt(c.probeRate)}` : `triad ${fmt(c.probeRate)} GB/s`;
+    rows.push([
+      c.label, fmt(c.ms), pct(timeStats(c.kernel).spread), fmt(c.rate), unit, yard, pct(c.share.median), `${pct(c.share.q1)}-${pct(c.share.q3)}`,
+      c.ofCeiling === null ? "" : pct(c.ofCeiling), c.kernel.note ?? "",
+    ]);
+  }
+  return `${table(rows)}\nceiling (this run, best sample): ${ceiling ? `${fmt(ceiling)} GFLOPS` : "not measured"}`;
+}
+
 export function ceilingTable(ceiling) {
   const rows = [["f32x4 mul+add chains", "median GFLOPS", "best", "spread"]];
   for (const p of ceiling.probes) rows.push([String(p.chains), fmt(p.gflops), fmt(p.best), pct(p.spread)]);

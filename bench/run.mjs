@@ -1,4 +1,4 @@
-// npm run bench [-- --quick | --smoke] [-- --only=gemm,fc,conv,infer,ceiling,startup,bundle,threads]
+// npm run bench [-- --quick | --smoke] [-- --only=gemm,fc,conv,infer,layers,ceiling,startup,bundle,threads]
 //   [-- --clock=cpu|wall] [-- --out=FILE]
 // Runs every case in this one process, contenders interleaved, prints the tables and writes
 // bench/results/<date>-<host>[-quick].json (or FILE). See bench/README.md for what each figure
@@ -10,8 +10,9 @@ import { measureCeiling } from "./ceiling-probe.mjs";
 import { gemmCases, modelCases } from "./cases.mjs";
 import { measureBundles } from "./bundle.mjs";
 import { PROFILES, runInterleaved } from "./harness.mjs";
-import { bundleTable, caseTable, ceilingTable, checkTargets, clockName, setClock, startupTable, targetTable, timeStats, value } from "./report.mjs";
+import { bandwidthTable, bundleTable, caseTable, ceilingTable, layerTable, checkTargets, clockName, setClock, startupTable, targetTable, timeStats, value } from "./report.mjs";
 import { benchInfer } from "./infer.mjs";
+import { benchLayers } from "./layers.mjs";
 import { measureStartup } from "./startup.mjs";
 
 const args = process.argv.slice(2);
@@ -47,7 +48,7 @@ for (const c of contenders) say(`  ${c.name}: ${c.note}`);
 
 // Ceiling: the best chain count of the register-only probe.
 let ceiling = null;
-if (["ceiling", "gemm", "infer"].some(wants)) {
+if (["ceiling", "gemm", "infer", "layers"].some(wants)) {
   ceiling = await measureCeiling(profile);
   say(`\nSIMD128 ceiling (single core): ${ceiling.gflops.toFixed(1)} GFLOPS  [${elapsed()}]\n${ceilingTable(ceiling)}`);
 }
@@ -79,6 +80,12 @@ let infer = null;
 if (wants("infer")) {
   say(`\nInference against ONNX Runtime Web: the same models exported with exportOnnx, batch 1, 8, 64  [${elapsed()}]`);
   infer = await benchInfer({ profileName, say, ceiling });
+}
+let layers = null;
+if (wants("layers")) {
+  say(`\nLayers: each kind's share of what one core can do, N = 64  [${elapsed()}]`);
+  layers = await benchLayers({ quick, profile, ceiling, say });
+  say(`\nMemory bandwidth (triad probe, single core)\n${bandwidthTable(layers.curve)}\n\n${layerTable(layers, ceiling?.gflops)}`);
 }
 let startup = null;
 if (wants("startup")) {
@@ -113,6 +120,7 @@ const record = {
     results: Object.fromEntries(Object.entries(results).map(([n, r]) => [n, r.unavailable ? r : { value: value(r, c), ...r }])),
   })),
   infer,
+  layers,
   startup,
   bundle,
   threads,
