@@ -130,6 +130,22 @@ export function layerTable(result, ceiling) {
   return `${table(rows)}\nceiling (this run, best sample): ${ceiling ? `${fmt(ceiling)} GFLOPS` : "not measured"}`;
 }
 
+/** The `overhead` section: each group's entries (µs), its derived differences and sums. */
+export function overheadTables(result) {
+  const out = [];
+  for (const g of result.groups) {
+    const rows = [[g.title, "µs median", "best", "spread"]];
+    for (const { name, result: r } of g.rows) {
+      if (r.unavailable) rows.push([`  ${name}`, "n/a", "", r.unavailable]);
+      else rows.push([`  ${name}`, fmt(timeStats(r).median * 1e6), fmt(timeStats(r).min * 1e6), pct(timeStats(r).spread)]);
+    }
+    for (const [label, d] of g.derived ?? []) rows.push([`  = ${label}`, d ? fmt(d.median) : "n/a", "", d ? `q1-q3 ${fmt(d.q1)} to ${fmt(d.q3)}` : ""]);
+    for (const [label, v] of g.sums ?? []) rows.push([`  Σ ${label}`, fmt(v), "", ""]);
+    out.push(table(rows));
+  }
+  return out.join("\n\n");
+}
+
 export function ceilingTable(ceiling) {
   const rows = [["f32x4 mul+add chains", "median GFLOPS", "best", "spread"]];
   for (const p of ceiling.probes) rows.push([String(p.chains), fmt(p.gflops), fmt(p.best), pct(p.spread)]);

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick | --smoke] [-- --only=gemm,fc,conv,infer,layers,ceiling,startup,bundle,threads]
+// npm run bench [-- --quick | --smoke] [-- --only=gemm,fc,conv,infer,layers,overhead,ceiling,startup,bundle,threads]
 //   [-- --clock=cpu|wall] [-- --out=FILE]
 // Runs every case in this one process, contenders interleaved, prints the tables and writes
 // bench/results/<date>-<host>[-quick].json (or FILE). See bench/README.md for what each figure
@@ -10,9 +10,11 @@ import { measureCeiling } from "./ceiling-probe.mjs";
 import { gemmCases, modelCases } from "./cases.mjs";
 import { measureBundles } from "./bundle.mjs";
 import { PROFILES, runInterleaved } from "./harness.mjs";
-import { bandwidthTable, bundleTable, caseTable, ceilingTable, layerTable, checkTargets, clockName, setClock, startupTable, targetTable, timeStats, value } from "./report.mjs";
+import { bandwidthTable, bundleTable, caseTable, ceilingTable, layerTable, overheadTables, checkTargets, clockName, setClock, startupTable, targetTable, timeStats, value } from "./report.mjs";
 import { benchInfer } from "./infer.mjs";
 import { benchLayers } from "./layers.mjs";
+import { benchOverhead } from "./overhead.mjs";
+import { profileInfer } from "./profile-infer.mjs";
 import { measureStartup } from "./startup.mjs";
 
 const args = process.argv.slice(2);
@@ -87,6 +89,19 @@ if (wants("layers")) {
   layers = await benchLayers({ quick, profile, ceiling, say });
   say(`\nMemory bandwidth (triad probe, single core)\n${bandwidthTable(layers.curve)}\n\n${layerTable(layers, ceiling?.gflops)}`);
 }
+let overhead = null;
+if (wants("overhead")) {
+  say(`\nHost overhead and where a batch-1 inference spends its time (1 thread)  [${elapsed()}]`);
+  overhead = await benchOverhead({ profile, quick, say });
+  say(`\n${overheadTables(overhead)}`);
+  say(`\nCPU profile (node --cpu-prof) of the infer step, FC batch 1  [${elapsed()}]`);
+  try {
+    overhead.profile = profileInfer({ model: "fc", batch: 1, seconds: smoke ? 0.3 : quick ? 1 : 3, top: 12, say });
+  } catch (error) {
+    overhead.profile = { unavailable: error.message };
+    say(`  profile failed: ${error.message}`);
+  }
+}
 let startup = null;
 if (wants("startup")) {
   startup = measureStartup(quick ? 2 : 7);
@@ -121,6 +136,7 @@ const record = {
   })),
   infer,
   layers,
+  overhead,
   startup,
   bundle,
   threads,
