@@ -2,13 +2,15 @@
 // with tensorlane's exportOnnx, at batch 1, 8 and 64, in one process, alternating (runInterleaved:
 // one sample of each per round, the first contender rotating), medians, ratios. Both take the
 // batch as a JS Float32Array and give the scores back as one.
-//   1 thread:  in the calling process (tensorlane init(); ORT numThreads 1), figures by the clock
-//              the run uses (CPU time by default).
-//   2 threads: a child process (`node bench/infer.mjs --child --threads=2`), because ORT fixes its
-//              thread count when its wasm starts; tensorlane init({ threads: 2 }) against ORT
-//              numThreads 2, figures by wall-clock time (two busy threads burn twice the CPU
-//              time). Skipped on a machine with fewer than 2 cores.
-// Standalone: node bench/infer.mjs [--quick | --smoke] [--threads=1,2]   (after npm run build)
+// Each thread count runs in a child process (`node bench/infer.mjs --child --threads=N`): ORT fixes
+// its thread count when its wasm starts, once per process, and once started it leaves Node's
+// worker_threads Worker class in globalThis.Worker, after which tensorlane's init({ threads })
+// in the same process takes the Web Worker path and fails ("worker.addEventListener is not a
+// function"): the bench's other sections stay clear of it.
+//   1 thread:  tensorlane init(); ORT numThreads 1; figures by the run's clock (CPU time by default).
+//   2 threads: tensorlane init({ threads: 2 }) against ORT numThreads 2, figures by wall-clock time
+//              (two busy threads burn twice the CPU time). Skipped with fewer than 2 cores.
+// Standalone: node bench/infer.mjs [--quick | --smoke] [--threads=1,2] [--clock=cpu|wall]   (after npm run build)
 import { spawnSync } from "node:child_process";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
@@ -77,10 +79,10 @@ export async function runInferCases({ threads = 1, profile, say = () => {}, batc
   return { threads, clock: clockName(), contenders: contenders.map(({ name, note }) => ({ name, note })), cases };
 }
 
-/** The 2-thread rows, from a child process; returns its record, or { skipped } with the reason. */
-function runChild({ threads, profileName }) {
+/** One thread count's rows, from a child process; returns its record, or { skipped } with the reason. */
+function runChild({ threads, profileName, clock }) {
   if (os.cpus().length < threads) return { threads, skipped: `${os.cpus().length} core(s): ${threads} threads would share them` };
-  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--child", `--threads=${threads}`, `--profile=${profileName}`], {
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--child", `--threads=${threads}`, `--profile=${profileName}`, `--clock=${clock}`], {
     encoding: "utf8",
     timeout: 15 * 60_000,
     maxBuffer: 64 << 20,
@@ -93,21 +95,17 @@ function runChild({ threads, profileName }) {
 }
 
 /**
- * The whole section: 1 thread here, then 2 threads in a child. profileName: "full" | "quick" |
- * "smoke". Prints a table per thread count; returns { [threads]: record }.
+ * The whole section, a child process per thread count. profileName: "full" | "quick" | "smoke".
+ * Prints a table per thread count; returns { [threads]: record }.
  */
 export async function benchInfer({ profileName = "full", say = console.log, ceiling = null, threadCounts = [1, 2] } = {}) {
   const out = {};
   for (const threads of threadCounts) {
-    let record;
-    if (threads === 1) {
-      say(`  1 thread, this process, figures by ${clockName() === "cpu" ? "CPU time" : "wall-clock time"}, load ${os.loadavg()[0].toFixed(1)}`);
-      record = await runInferCases({ threads, profile: PROFILES[profileName], say });
-    } else {
-      say(`  ${threads} threads: child process, figures by wall-clock time, load ${os.loadavg()[0].toFixed(1)}`);
-      record = runChild({ threads, profileName });
-    }
-    record.loadAverage = os.loadavg();
+    const clock = threads === 1 ? clockName() : "wall";
+    const loadBefore = os.loadavg();
+    say(`  ${threads} thread${threads === 1 ? "" : "s"}: child process, figures by ${clock === "cpu" ? "CPU time" : "wall-clock time"}, load ${loadBefore[0].toFixed(1)}`);
+    const record = runChild({ threads, profileName, clock });
+    record.loadAverage = { before: loadBefore, after: os.loadavg() };
     out[threads] = record;
     if (record.skipped) say(`\n${threads} threads: skipped (${record.skipped})`);
     else {
@@ -128,9 +126,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const arg = (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   const profileName = arg("profile") ?? (args.includes("--smoke") ? "smoke" : args.includes("--quick") ? "quick" : "full");
   if (args.includes("--child")) {
-    // Threads are about wall time; this process's output is one JSON line for the parent.
-    setClock("wall");
-    const threads = Number(arg("threads") ?? 2);
+    // This process's output is one JSON line for the parent.
+    const threads = Number(arg("threads") ?? 1);
+    setClock(arg("clock") ?? (threads === 1 ? "cpu" : "wall"));
     const record = await runInferCases({ threads, profile: PROFILES[profileName] });
     console.log(toJson(record));
     process.exit(0); // ORT's and tensorlane's workers would keep the process alive

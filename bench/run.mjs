@@ -2,7 +2,8 @@
 //   [-- --clock=cpu|wall] [-- --out=FILE]
 // Runs every case in this one process, contenders interleaved, prints the tables and writes
 // bench/results/<date>-<host>[-quick].json (or FILE). See bench/README.md for what each figure
-// means. --smoke: every case once or twice, for the tests (figures meaningless).
+// means. --smoke: every case once or twice, for the tests (figures meaningless). The overhead
+// section runs only when named (--only=...,overhead, or npm run bench:layers).
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
@@ -22,7 +23,10 @@ const smoke = args.includes("--smoke");
 const quick = smoke || args.includes("--quick");
 const out = args.find((a) => a.startsWith("--out="))?.slice(6);
 const only = args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
-const wants = (part) => !only || only.includes(part);
+// Opt-in sections (named in --only, or npm run bench:layers): they would take the full run past
+// ten minutes on a busy 2-core host.
+const OPT_IN = ["overhead"];
+const wants = (part) => (only ? only.includes(part) : !OPT_IN.includes(part));
 setClock(args.find((a) => a.startsWith("--clock="))?.slice(8) ?? "cpu");
 const profileName = smoke ? "smoke" : quick ? "quick" : "full";
 const profile = PROFILES[profileName];
