@@ -37,11 +37,20 @@ export class Unavailable extends Error {
   }
 }
 
+/** The profile a paired section uses for a run's profile name: "paired" in a full run. */
+export function pairedProfile(name) {
+  return name === "full" ? PROFILES.paired : PROFILES[name];
+}
+
 export const PROFILES = {
   // warmup: seconds of untimed steps (at least minWarmupSteps); sample: target seconds per
   // timed sample (at least one step); reps: timed samples per contender per case.
   full: { warmup: 0.3, minWarmupSteps: 2, sample: 0.1, reps: 7 },
   quick: { warmup: 0.03, minWarmupSteps: 1, sample: 0.01, reps: 3 },
+  // The full run of the sections that read ratios or differences of paired samples (infer,
+  // layers, overhead): more and shorter rounds, so both samples of a pair are taken closer in
+  // time on a busy machine.
+  paired: { warmup: 0.3, minWarmupSteps: 2, sample: 0.04, reps: 15 },
   // The tests' run: every case through once or twice, no figure worth reading.
   smoke: { warmup: 0, minWarmupSteps: 1, sample: 0.001, reps: 2 },
 };

@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { measureCeiling } from "./ceiling-probe.mjs";
-import { PROFILES, quantile, runInterleaved } from "./harness.mjs";
+import { PROFILES, pairedProfile, quantile, runInterleaved } from "./harness.mjs";
 import { INFER_BATCHES, INFER_MODELS, disposeInferModels } from "./infer-models.mjs";
 import { clockName, inferTable, setClock, timeStats } from "./report.mjs";
 
@@ -129,7 +129,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     // This process's output is one JSON line for the parent.
     const threads = Number(arg("threads") ?? 1);
     setClock(arg("clock") ?? (threads === 1 ? "cpu" : "wall"));
-    const record = await runInferCases({ threads, profile: PROFILES[profileName] });
+    const record = await runInferCases({ threads, profile: pairedProfile(profileName) });
     console.log(toJson(record));
     process.exit(0); // ORT's and tensorlane's workers would keep the process alive
   }

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { measureCeiling } from "./ceiling-probe.mjs";
 import { gemmCases, modelCases } from "./cases.mjs";
 import { measureBundles } from "./bundle.mjs";
-import { PROFILES, runInterleaved } from "./harness.mjs";
+import { PROFILES, pairedProfile, runInterleaved } from "./harness.mjs";
 import { bandwidthTable, bundleTable, caseTable, ceilingTable, layerTable, overheadTables, checkTargets, clockName, setClock, startupTable, targetTable, timeStats, value } from "./report.mjs";
 import { benchInfer } from "./infer.mjs";
 import { benchLayers } from "./layers.mjs";
@@ -90,13 +90,13 @@ if (wants("infer")) {
 let layers = null;
 if (wants("layers")) {
   say(`\nLayers: each kind's share of what one core can do, N = 64  [${elapsed()}]`);
-  layers = await benchLayers({ quick, profile, ceiling, say });
+  layers = await benchLayers({ quick, profile: pairedProfile(profileName), ceiling, say });
   say(`\nMemory bandwidth (triad probe, single core)\n${bandwidthTable(layers.curve)}\n\n${layerTable(layers, ceiling?.gflops)}`);
 }
 let overhead = null;
 if (wants("overhead")) {
   say(`\nHost overhead and where a batch-1 inference spends its time (1 thread)  [${elapsed()}]`);
-  overhead = await benchOverhead({ profile, quick, say });
+  overhead = await benchOverhead({ profile: pairedProfile(profileName), quick, say });
   say(`\n${overheadTables(overhead)}`);
   say(`\nCPU profile (node --cpu-prof) of the infer step, FC batch 1  [${elapsed()}]`);
   try {
