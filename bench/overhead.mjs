@@ -7,7 +7,7 @@
 //      The raw kernel at m = 4 shows what the 4-row micro-panel costs when one row is useful.
 //   B. The FC net 784-256-128-10 at batch 1: model.loss(X), the infer section's step (tl.tensor
 //      in, toArray out), and the same three layers as raw kernels, on W packed once, and as GEMV
-//      with the bias and ReLU fused: what each change would give, from kernels that exist.
+//      with the bias and ReLU fused (W in place, W packed once): what each change would give.
 //   C. The conv net 32-64-128 (BN, pools) at batch 1 and 64: each layer call through the public
 //      API beside model.loss(X), to see which layers the time goes to.
 // All entries of a group alternate in one runInterleaved; figures are medians in µs by the run's
@@ -69,9 +69,14 @@ async function linearGroup(tl, gemv, profile) {
   if (pack) pack(packed, w.ptr, M, D, 0, 0, blocks);
   // The GEMV prototype on copies of x, W, b in its own memory; its bits against the kernel's.
   const gx = copyIn(gemv, x.toArray()), gw = copyIn(gemv, w.toArray()), gb = copyIn(gemv, b.toArray()), gy = copyIn(gemv, new Float32Array(M));
+  // ... and on W packed once, in the layout f32_gemm_pack_b writes (copied over).
+  const gp = packBytes ? copyIn(gemv, readF32(K.memory, packed, packBytes(M, D) / 4)) : 0;
   nn(out.ptr, x.ptr, w.ptr, m, M, D, b.ptr, 0, work);
+  const want = out.toArray().subarray(0, M);
   gemv.f32_gemv_rows(gy, gx, gw, gb, m, M, D, 0);
-  const gemvSame = sameBits(readF32(gemv.memory, gy, M), out.toArray().subarray(0, M));
+  const gemvSame = sameBits(readF32(gemv.memory, gy, M), want);
+  if (gp) gemv.f32_gemv_packed(gy, gx, gp, gb, M, D, 0);
+  const packedSame = gp !== 0 && sameBits(readF32(gemv.memory, gy, M), want);
   const entries = [
     entry("wasm call (empty f32_fill)", () => K.f32_fill(out.ptr, 0, 0)),
     entry("f32_gemm_nn raw, m=1 (packs W)", nn && (() => nn(out.ptr, x.ptr, w.ptr, m, M, D, b.ptr, 0, work))),
@@ -79,6 +84,7 @@ async function linearGroup(tl, gemv, profile) {
     entry("f32_gemm_pack_b alone (W 784x256)", pack && (() => pack(packed, w.ptr, M, D, 0, 0, blocks))),
     entry("f32_gemm_nn_rows_packed, m=1 (W packed once)", rowsPacked && (() => rowsPacked(out.ptr, x.ptr, packed, m, M, D, b.ptr, 0, work, 0, m))),
     entry(`GEMV prototype, m=1 (W in place${gemvSame ? ", same bits" : ", BITS DIFFER"})`, () => gemv.f32_gemv_rows(gy, gx, gw, gb, m, M, D, 0)),
+    entry(`GEMV prototype, m=1 (W packed once${packedSame ? ", same bits" : ", BITS DIFFER"})`, gp ? () => gemv.f32_gemv_packed(gy, gx, gp, gb, M, D, 0) : null),
     entry("host gemm() (plan + runTasks + kernel)", () => tl.gemm("nn", out.ptr, x.ptr, w.ptr, m, M, D, { bias: b.ptr })),
     entry("tl.Linear.forward + out.dispose()", () => tl.Linear.forward(x, w, b)[0].dispose()),
     entry("tl.tidy(() => tl.Linear.forward)", () => tl.tidy(() => void tl.Linear.forward(x, w, b))),
@@ -91,12 +97,13 @@ async function linearGroup(tl, gemv, profile) {
     title: "A. one Linear layer, x (1, 784) · W (784, 256) + b",
     rows: entries.map((e) => ({ name: e.name, result: res.get(e.name) })),
     derived: [
-      ["host overhead per layer call: Linear.forward + dispose - raw kernel", pairedDifference(get(7), get(1))],
-      ["  of which the host gemm() (plan, runTasks): gemm() - raw kernel", pairedDifference(get(6), get(1))],
-      ["  of which validation, allocation, free: Linear.forward + dispose - gemm()", pairedDifference(get(7), get(6))],
+      ["host overhead per layer call: Linear.forward + dispose - raw kernel", pairedDifference(get(8), get(1))],
+      ["  of which the host gemm() (plan, runTasks): gemm() - raw kernel", pairedDifference(get(7), get(1))],
+      ["  of which validation, allocation, free: Linear.forward + dispose - gemm()", pairedDifference(get(8), get(7))],
       ["the 4-row micro-panel: raw m=4 - raw m=1 (the same work when one row of four is useful)", pairedDifference(get(2), get(1))],
       ["packing W per call: raw m=1 - W packed once", pairedDifference(get(1), get(4))],
-      ["GEMV instead of the packed GEMM: raw m=1 - GEMV", pairedDifference(get(1), get(5))],
+      ["GEMV, W in place: raw m=1 - GEMV", pairedDifference(get(1), get(5))],
+      ["GEMV, W packed once: raw m=1 - GEMV on packed panels", pairedDifference(get(1), get(6))],
     ],
   };
 }
@@ -114,8 +121,10 @@ async function fcGroup(tl, gemv, profile) {
   const work = K.alloc(K.f32_gemm_work_bytes(4, 256, 784));
   const layers = [1, 2, 3].map((l) => ({ D: dims[l - 1], M: dims[l], W: model.params[`W${l}`], b: model.params[`b${l}`], relu: l < 3 }));
   for (const L of layers) {
-    L.packed = K.alloc(K.f32_gemm_packed_b_bytes(L.M, L.D));
+    const bytes = K.f32_gemm_packed_b_bytes(L.M, L.D);
+    L.packed = K.alloc(bytes);
     K.f32_gemm_pack_b(L.packed, L.W.ptr, L.M, L.D, 0, 0, K.f32_gemm_pack_b_blocks(L.M, L.D));
+    L.gp = copyIn(gemv, readF32(K.memory, L.packed, bytes / 4));
     L.gw = copyIn(gemv, L.W.toArray());
     L.gb = copyIn(gemv, L.b.toArray());
   }
@@ -130,11 +139,13 @@ async function fcGroup(tl, gemv, profile) {
     if (L.relu) K.f32_relu(h[i + 1].ptr, h[i + 1].ptr, L.M);
   });
   const gemvRun = () => layers.forEach((L, i) => gemv.f32_gemv_rows(gh[i + 1], gh[i], L.gw, L.gb, 1, L.M, L.D, L.relu ? 1 : 0));
+  const gemvPackedRun = () => layers.forEach((L, i) => gemv.f32_gemv_packed(gh[i + 1], gh[i], L.gp, L.gb, L.M, L.D, L.relu ? 1 : 0));
   const check = (run, read) => (run(), sameBits(read(), expected) ? "same bits as model.loss" : "SCORES DIFFER");
   const notes = {
     raw: check(raw, () => h[3].toArray()),
     packed: check(packedRun, () => h[3].toArray()),
     gemv: check(gemvRun, () => readF32(gemv.memory, gh[3], 10)),
+    gemvPacked: check(gemvPackedRun, () => readF32(gemv.memory, gh[3], 10)),
   };
   const shape = [1, 784];
   const entries = [
@@ -142,7 +153,8 @@ async function fcGroup(tl, gemv, profile) {
     entry("infer step: tl.tensor(x) -> model.loss -> toArray()", () => tl.tidy(() => model.loss(tl.tensor(data, shape)).toArray())),
     entry(`3 x f32_gemm_nn + 2 x f32_relu, raw (${notes.raw})`, raw),
     entry(`3 x rows_packed + 2 x f32_relu, W packed once (${notes.packed})`, packedRun),
-    entry(`3 x GEMV with bias + ReLU fused (${notes.gemv})`, gemvRun),
+    entry(`3 x GEMV with bias + ReLU fused, W in place (${notes.gemv})`, gemvRun),
+    entry(`3 x GEMV with bias + ReLU fused, W packed once (${notes.gemvPacked})`, gemvPackedRun),
   ];
   const res = await runInterleaved(entries, profile);
   for (const L of layers) K.free(L.packed);
@@ -157,7 +169,8 @@ async function fcGroup(tl, gemv, profile) {
       ["host overhead of the model path: model.loss - raw kernels", pairedDifference(get(0), get(2))],
       ["input and output: infer step - model.loss", pairedDifference(get(1), get(0))],
       ["W packed once per parameter version: raw - packed", pairedDifference(get(2), get(3))],
-      ["GEMV + fused bias/ReLU: raw - GEMV", pairedDifference(get(2), get(4))],
+      ["GEMV + fused bias/ReLU, W in place: raw - GEMV", pairedDifference(get(2), get(4))],
+      ["GEMV + fused bias/ReLU on W packed once: raw - GEMV", pairedDifference(get(2), get(5))],
     ],
   };
 }

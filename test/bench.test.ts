@@ -234,7 +234,7 @@ describe("bench sections of issue 22, --smoke", () => {
           expect(r.result.unavailable, r.name).toBeUndefined();
         }
       }
-      expect(record.overhead.groups[1].rows.filter((r: any) => /same bits as model\.loss/.test(r.name))).toHaveLength(3);
+      expect(record.overhead.groups[1].rows.filter((r: any) => /same bits as model\.loss/.test(r.name))).toHaveLength(4);
       expect(record.overhead.profile.kinds.length).toBeGreaterThan(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
