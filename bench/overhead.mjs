@@ -5,6 +5,8 @@
 //      (bench/gemm-wasm/gemv.ts, bench-only), the host's gemm() (split plan and dispatch), and
 //      tl.Linear.forward (validation, allocation of the output, dispatch) with its dispose or tidy.
 //      The raw kernel at m = 4 shows what the 4-row micro-panel costs when one row is useful.
+//   A2. The same calls on a 1x8·8x8 layer, whose kernel takes well under a microsecond: the host's
+//      own cost per call, measurable on a busy machine where a 800 KB W's cache misses are not.
 //   B. The FC net 784-256-128-10 at batch 1: model.loss(X), the infer section's step (tl.tensor
 //      in, toArray out), and the same three layers as raw kernels, on W packed once, and as GEMV
 //      with the bias and ReLU fused (W in place, W packed once): what each change would give.
@@ -107,6 +109,47 @@ async function linearGroup(tl, gemv, profile) {
     ],
   };
 }
+
+/**
+ * Group A2: the same calls on a tiny layer, x (1, 8) · W (8, 8) + b, where the kernel takes well
+ * under a microsecond: the differences are the host's own cost, not swamped by the cache misses
+ * of a 800 KB W on a busy machine.
+ */
+async function tinyGroup(tl, profile) {
+  const K = tl.kernels();
+  const x = tl.keep(tl.tensor(randomArray(8, 1), [1, 8]));
+  const w = tl.keep(tl.randn([8, 8], { seed: 2, std: 0.3 }));
+  const b = tl.keep(tl.zeros([8]));
+  const out = tl.keep(tl.zeros([1, 8]));
+  const work = K.alloc(K.f32_gemm_work_bytes(4, 8, 8));
+  const entries = [
+    entry("wasm call (empty f32_fill)", () => K.f32_fill(out.ptr, 0, 0)),
+    entry("f32_gemm_nn raw 1x8x8", () => K.f32_gemm_nn(out.ptr, x.ptr, w.ptr, 1, 8, 8, b.ptr, 0, work)),
+    entry("host gemm() 1x8x8", () => tl.gemm("nn", out.ptr, x.ptr, w.ptr, 1, 8, 8, { bias: b.ptr })),
+    entry("tl.Linear.forward + out.dispose()", () => tl.Linear.forward(x, w, b)[0].dispose()),
+    entry("tl.tidy(() => tl.Linear.forward)", () => tl.tidy(() => void tl.Linear.forward(x, w, b))),
+    entry("f32_relu raw (8 values)", () => K.f32_relu(out.ptr, out.ptr, 8)),
+    entry("tl.ReLU.forward + out.dispose()", () => tl.ReLU.forward(out)[0].dispose()),
+    entry("tl.tensor(8 values) + dispose()", () => tl.tensor(randomValues8, [1, 8]).dispose()),
+    entry("toArray() of (1, 8)", () => out.toArray()),
+  ];
+  const res = await runInterleaved(entries, profile);
+  for (const t of [x, w, b, out]) t.dispose();
+  K.free(work);
+  const get = (i) => res.get(entries[i].name);
+  return {
+    title: "A2. the same calls on a tiny layer, x (1, 8) · W (8, 8) + b: the host's own cost",
+    rows: entries.map((e) => ({ name: e.name, result: res.get(e.name) })),
+    derived: [
+      ["host overhead per Linear call: Linear.forward + dispose - raw kernel", pairedDifference(get(3), get(1))],
+      ["  of which the host gemm() (plan, runTasks): gemm() - raw kernel", pairedDifference(get(2), get(1))],
+      ["  of which validation, allocation, free: Linear.forward + dispose - gemm()", pairedDifference(get(3), get(2))],
+      ["a tidy instead of dispose: tidy(Linear.forward) - Linear.forward + dispose", pairedDifference(get(4), get(3))],
+      ["host overhead per ReLU call: ReLU.forward + dispose - raw kernel", pairedDifference(get(6), get(5))],
+    ],
+  };
+}
+const randomValues8 = randomArray(8, 9);
 
 /** Group B: the FC net at batch 1, whole and as kernels. */
 async function fcGroup(tl, gemv, profile) {
@@ -231,6 +274,7 @@ export async function benchOverhead({ profile, quick = false, say = () => {} }) 
   const gemv = await compileBenchWasm("gemv.ts");
   const groups = [];
   groups.push(await linearGroup(tl, gemv, profile));
+  groups.push(await tinyGroup(tl, profile));
   say(`  [A done]`);
   groups.push(await fcGroup(tl, gemv, profile));
   say(`  [B done]`);
