@@ -2,8 +2,8 @@
 // floating-point kernels under the same names as the core module's float32 ones. It imports the
 // core's memory and has no allocator and no static data (scripts/build-wasm.mjs checks), so
 // instantiating it writes nothing into the core's heap.
-export { fill, scale, mul, axpy, relu, relu_backward } from "./elementwise";
-export { tanh, tanh_backward } from "./activation";
+export { fill, scale, mul, axpy, relu, relu_backward, add, leaky_relu, leaky_relu_backward } from "./elementwise";
+export { tanh, tanh_backward, sigmoid, sigmoid_backward, gelu, gelu_backward } from "./activation";
 export { rand_uniform, rand_normal, dropout_mask } from "./random";
 export { sum_rows_range, sum_squares_chunks, sum_abs_chunks, add_sign, argmax_rows, gather_rows } from "./reduce";
 export { softmax_loss_soft, softmax_loss_rows, svm_loss_rows } from "./loss";

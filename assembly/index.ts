@@ -10,7 +10,7 @@ export { f64_sqrt, f64_cos_pi } from "./scalar";
 export { i32_random_permutation, f64_random_beta } from "./augment";
 // float32 kernels.
 export { rand_uniform, rand_normal, dropout_mask } from "./random";
-export { fill, scale, mul, axpy, relu, relu_backward } from "./elementwise";
+export { fill, scale, mul, axpy, relu, relu_backward, add, leaky_relu, leaky_relu_backward } from "./elementwise";
 export {
   f32_gemm_work_bytes as gemm_work_bytes, f32_gemm_nn as gemm_nn, f32_gemm_tn as gemm_tn, f32_gemm_nt as gemm_nt,
   f32_gemm_nn_range as gemm_nn_range, f32_gemm_tn_range as gemm_tn_range, f32_gemm_nt_range as gemm_nt_range,
@@ -30,7 +30,7 @@ export {
   f32_spatial_bn_normalize_chunks as spatial_bn_normalize_chunks, f32_spatial_bn_backward_sums_chunks as spatial_bn_backward_sums_chunks,
   f32_spatial_bn_backward_dx_chunks as spatial_bn_backward_dx_chunks,
 } from "./batchnorm";
-export { tanh, tanh_backward } from "./activation";
+export { tanh, tanh_backward, sigmoid, sigmoid_backward, gelu, gelu_backward } from "./activation";
 export {
   f32_conv_forward_work_bytes as conv_forward_work_bytes, f32_conv_forward as conv_forward, f32_conv_forward_images as conv_forward_images,
   f32_conv_backward_work_bytes as conv_backward_work_bytes, f32_conv_backward_chunks as conv_backward_chunks, f32_sum_chunks as sum_chunks,

@@ -17,7 +17,7 @@
 export const MIN_MACS_PER_TASK = 1 << 20;
 /** Streaming elementwise kernels (relu, mul, axpy, scale, fill, dropout mask): elements per task. */
 export const MIN_ELEMENTS_PER_TASK = 1 << 16;
-/** Elementwise kernels with transcendental math (tanh; random normals): elements per task. */
+/** Elementwise kernels with transcendental math (tanh, sigmoid, GELU; random normals): elements per task. */
 export const MIN_TRANSCENDENTAL_PER_TASK = 1 << 13;
 /** Optimizers (read 2-4 arrays, write 1-3; Adam also divides and takes roots): parameters per task. */
 export const MIN_PARAMS_PER_TASK = 1 << 15;
