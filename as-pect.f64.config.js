@@ -8,6 +8,7 @@ export default {
   entries: [
     "assembly/__tests__/activation.spec.ts",
     "assembly/__tests__/avgpool.spec.ts",
+    "assembly/__tests__/depthwise.spec.ts",
     "assembly/__tests__/elementwise.spec.ts",
     "assembly/__tests__/loss.spec.ts",
     "assembly/__tests__/optim.spec.ts",
