@@ -2,69 +2,103 @@
 // groups = C), channel multiplier 1, NCHW. weight w: (C, 1, kh, kw) = (C, kh·kw), bias b: (C) or
 // none. Output Ho = floor((H + 2·ph - kh) / sh) + 1, Wo likewise.
 //
-//   out[n, c, oh, ow] = b[c] + Σ_{ki, kj} w[c, ki, kj] · x[n, c, oh·sh - ph + ki, ow·sw - pw + kj]
+//   out[n, c, oh, ow] = b[c] + Σ_{ki, kj} w[c, ki, kj] · xp[n, c, oh·sh + ki, ow·sw + kj]
 //
-// Summation order (the contract the scalar twins in reference/depthwise.ts follow):
-//   forward: from b[c] (0 without bias), taps in order ki then kj ascending, each product rounded
-//     and then added (no fused multiply-add); taps in the zero padding are skipped.
-//   dx: dx[n, c, ih, iw] = Σ over the taps (ki, kj) that reach (ih, iw) from an output, in order
-//     ki then kj ascending, of w[c, ki, kj] · dout[n, c, oh, ow], from 0.
-//   dw, db (sums over the batch, "Backward in chunks" below): per chunk of images, each tap's sum
-//     (and db's) is kept in LANES lane accumulators for the output columns the SIMD loop covers and
-//     one scalar accumulator for the others, both from 0, over images, then rows, then columns,
-//     ascending; the chunk's value is ((l0 + l1) + l2) + l3 (float32; l0 + l1 in float64) plus the
-//     scalar. The chunks are then added in chunk order.
+// where xp is x with ph zero rows above and below and pw zero columns left and right. The padding
+// zeros are multiplied and added like any pixel (as PyTorch's im2col path does): each kernel first
+// copies the plane it works on into a zero-framed buffer in `work` (one per thread, the host sizes
+// it with depthwise_work_bytes), so every row runs the same SIMD loop with no border cases.
 //
-// SIMD: LANES output columns at a time, over the columns whose windows lie inside the image (no
-// padding tap), for stride 1 (consecutive loads) and stride 2 (loadEven: two loads and a
-// shuffle); 3x3 has its own loops with the nine weights held in registers. Border columns, other
-// strides and narrow images (fewer inside columns than LANES) use the scalar loops, which follow
-// the same order, so every output gets the same bits whichever path computes it.
+// Summation order (the contract the scalar twins in reference/depthwise.ts follow; products are
+// rounded, then added: no fused multiply-add):
+//   forward: from b[c] (0 without bias), taps in order ki then kj ascending.
+//   dx[n, c, ih, iw] = Σ over the outputs (oh, ow) whose window covers (ih, iw) in the padded
+//     frame, in order of oh then ow ascending (taps ki, then kj, descending), of
+//     w[c, ki, kj] · dout[n, c, oh, ow], from 0; outputs past the edges of dout count as zeros.
+//   dw[c, ki, kj] and db[c] (sums over the batch, "Backward in chunks" below): per chunk of
+//     images, LANES lane accumulators from 0, lane l taking the output columns ow ≡ l (mod LANES),
+//     over images, rows, then columns ascending, of dout · xp (db: of dout); the chunk's value is
+//     ((l0 + l1) + l2) + l3 (float32) or l0 + l1 (float64). The chunks are added in chunk order.
+//
+// SIMD: LANES output columns at a time for strides 1 and 2 (loadEven: two loads and a shuffle),
+// the last LANES of a row overlapping the previous step when Wo % LANES != 0; dx over input
+// columns (stride 2: the even and the odd columns as two vectors, interleaved). 3x3 has its own
+// loops with the nine weights (forward, dx) or the nine lane accumulators (dw) in registers.
+// Other strides and rows narrower than LANES run the scalar loops, in the same order.
 import { FLOAT32, LANES, SHIFT } from "./real";
-import { endInside, firstInside, loadEven, loadStrided } from "./window";
+import { loadEven, loadStrided } from "./window";
 
 @inline function at(p: usize, i: i32): usize {
   return p + (<usize>i << SHIFT);
 }
 
+/** floor(a / b), b >= 1. */
+@inline function floorDiv(a: i32, b: i32): i32 {
+  return a >= 0 ? a / b : -((b - 1 - a) / b);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The padded frames in `work`.
+//   xp: rows [0, Hp), Hp = (Ho - 1)·sh + kh (every window's rows), columns [0, Wp),
+//     Wp = (roundup(Wo, LANES) - 1)·sw + kw (every window of every vector, the tail's too);
+//     xp[r, q] = x[r - ph, q - pw] inside the image, 0 elsewhere.
+//   dp: dout framed for the dx gather: rows oh in [ohLo, ohHi], columns ow in [owLo, owHi], the
+//     outputs any input pixel's taps reach; dp[oh - ohLo, ow - owLo] = dout[oh, ow], 0 outside.
+//   acc: kh·kw lane accumulators (the dw sums of kernels other than 3x3).
+
+@inline function framedRows(Ho: i32, sh: i32, kh: i32): i32 {
+  return (Ho - 1) * sh + kh;
+}
+@inline function framedCols(Wo: i32, sw: i32, kw: i32): i32 {
+  const L = <i32>LANES;
+  return ((Wo + L - 1) / L * L - 1) * sw + kw;
+}
+/** Reals rounded up to whole vectors (so each part of `work` starts 16-byte aligned). */
+@inline function vectors(n: i32): i32 {
+  const L = <i32>LANES;
+  return (n + L - 1) / L * L;
+}
+
+/**
+ * Bytes of `work` one thread needs for depthwise_forward and depthwise_backward_chunks with these
+ * sizes (the same for both). The pointer passed must be 16-byte aligned.
+ */
+export function depthwise_work_bytes(H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, Ho: i32, Wo: i32): i32 {
+  const xp = vectors(framedRows(Ho, sh, kh) * framedCols(Wo, sw, kw));
+  const dp = vectors((floorDiv(H - 1 + ph, sh) - floorDiv(ph - kh + 1, sh) + 1) * (floorDiv(W - 1 + pw, sw) - floorDiv(pw - kw + 1, sw) + 1));
+  return (xp + dp + kh * kw * <i32>LANES) << <i32>SHIFT;
+}
+
+/** Copies rows [r0, r1) x columns [q0, q1) of a (rows x cols) plane to dst at (r - dr, q - dq), row stride dstCols. */
+@inline function copyBlock(dst: usize, dstCols: i32, src: usize, cols: i32, r0: i32, r1: i32, q0: i32, q1: i32, dr: i32, dq: i32): void {
+  // Vectors and a scalar tail: rows are short (tens of values), where memory.copy's call costs more than the copy.
+  const L = <i32>LANES;
+  const n = q1 - q0;
+  for (let r = r0; r < r1; r++) {
+    const d = at(dst, (r - dr) * dstCols + q0 - dq), s = at(src, r * cols + q0);
+    let i = 0;
+    for (; i + L <= n; i += L) v128.store(at(d, i), v128.load(at(s, i)));
+    for (; i < n; i++) store<real>(at(d, i), load<real>(at(s, i)));
+  }
+}
+
+/** The image's rows and columns that fall inside xp: rows [0, min(H, Hp - ph)), columns [0, min(W, Wp - pw)). */
+@inline function frameInput(xp: usize, plane: usize, H: i32, W: i32, ph: i32, pw: i32, Hp: i32, Wp: i32): void {
+  copyBlock(xp, Wp, plane, W, 0, min(H, Hp - ph), 0, min(W, Wp - pw), -ph, -pw);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Forward.
 
-/** One output by the scalar loop: taps rows [ki0, ki1) of the window at (hb, ws) = (oh·sh - ph, ow·sw - pw). */
-@inline function outputScalar(plane: usize, W: i32, wc: usize, kw: i32, ki0: i32, ki1: i32, hb: i32, ws: i32, bias: real): real {
-  const kj0 = max(0, -ws), kj1 = min(kw, W - ws);
-  let acc = bias;
-  for (let ki = ki0; ki < ki1; ki++) {
-    const row = at(plane, (hb + ki) * W + ws);
-    const wr = at(wc, ki * kw);
-    for (let kj = kj0; kj < kj1; kj++) acc += load<real>(at(wr, kj)) * load<real>(at(row, kj));
-  }
-  return acc;
-}
-
-/** LANES inside outputs from input column `col` = ow·sw - pw, any kernel: taps rows [ki0, ki1). */
-@inline function outputsGeneral(plane: usize, W: i32, wc: usize, kw: i32, ki0: i32, ki1: i32, hb: i32, col: i32, stride2: bool, bias: v128): v128 {
-  let acc = bias;
-  for (let ki = ki0; ki < ki1; ki++) {
-    const row = at(plane, (hb + ki) * W + col);
-    const wr = at(wc, ki * kw);
-    for (let kj = 0; kj < kw; kj++) {
-      acc = v128.add<real>(acc, v128.mul<real>(v128.splat<real>(load<real>(at(wr, kj))), loadStrided(at(row, kj), stride2)));
-    }
-  }
-  return acc;
-}
-
-/** acc + the three taps of one 3x3 weight row over LANES outputs, stride 1: input columns row[0 .. LANES + 2). */
+/** acc + the three taps of one 3x3 weight row over LANES outputs, stride 1: columns row[0 .. LANES + 2). */
 @inline function taps3s1(acc: v128, row: usize, w0: v128, w1: v128, w2: v128): v128 {
   acc = v128.add<real>(acc, v128.mul<real>(w0, v128.load(row)));
   acc = v128.add<real>(acc, v128.mul<real>(w1, v128.load(row, 1 << SHIFT)));
   return v128.add<real>(acc, v128.mul<real>(w2, v128.load(row, 2 << SHIFT)));
 }
 
-/** The same for stride 2: input columns row[0 .. 2·LANES]. */
+/** The same for stride 2: columns row[0 .. 2·LANES]; even lanes are tap 0, odd lanes tap 1, even lanes from row[2] tap 2. */
 @inline function taps3s2(acc: v128, row: usize, w0: v128, w1: v128, w2: v128): v128 {
-  // Columns row[0 .. 2·LANES]: even lanes are tap 0, odd lanes tap 1, even lanes from row[2] tap 2.
   const a = v128.load(row), b = v128.load(row, LANES << SHIFT);
   const even = FLOAT32 ? v128.shuffle<u32>(a, b, 0, 2, 4, 6) : v128.shuffle<u64>(a, b, 0, 2);
   const odd = FLOAT32 ? v128.shuffle<u32>(a, b, 1, 3, 5, 7) : v128.shuffle<u64>(a, b, 1, 3);
@@ -74,199 +108,283 @@ import { endInside, firstInside, loadEven, loadStrided } from "./window";
 }
 
 /**
- * 3x3 rows with all three taps rows inside the image: LANES outputs per step over [owL, owR), the
- * last step overlapping the one before when the count is not a multiple of LANES.
+ * One row of a 3x3 correlation: count (>= LANES) outputs at o, output j reading columns
+ * j·stride .. of the rows r0, r1, r2; the last step overlaps the one before when count % LANES != 0.
+ * Used by the forward (weights in order) and by dx at stride 1 (weights flipped).
  */
 @inline function row3x3(
-  o: usize, r0: usize, r1: usize, r2: usize, stride2: bool, pw: i32, owL: i32, owR: i32, bias: v128,
+  o: usize, r0: usize, r1: usize, r2: usize, stride2: bool, count: i32, init: v128,
   w00: v128, w01: v128, w02: v128, w10: v128, w11: v128, w12: v128, w20: v128, w21: v128, w22: v128,
 ): void {
   const L = <i32>LANES;
-  let ow = owL;
+  let j = 0;
   while (true) {
-    if (ow + L > owR) ow = owR - L;
-    const col = stride2 ? 2 * ow - pw : ow - pw;
-    let acc = bias;
-    if (!stride2) {
-      acc = taps3s1(acc, at(r0, col), w00, w01, w02);
-      acc = taps3s1(acc, at(r1, col), w10, w11, w12);
-      acc = taps3s1(acc, at(r2, col), w20, w21, w22);
-    } else {
+    if (j + L > count) j = count - L;
+    const col = stride2 ? 2 * j : j;
+    let acc = init;
+    if (stride2) {
       acc = taps3s2(acc, at(r0, col), w00, w01, w02);
       acc = taps3s2(acc, at(r1, col), w10, w11, w12);
       acc = taps3s2(acc, at(r2, col), w20, w21, w22);
+    } else {
+      acc = taps3s1(acc, at(r0, col), w00, w01, w02);
+      acc = taps3s1(acc, at(r1, col), w10, w11, w12);
+      acc = taps3s1(acc, at(r2, col), w20, w21, w22);
     }
-    v128.store(at(o, ow), acc);
-    ow += L;
-    if (ow >= owR) break;
+    v128.store(at(o, j), acc);
+    j += L;
+    if (j >= count) break;
   }
 }
 
-/** One plane's outputs (Ho, Wo) from its input (H, W), channel weights wc (kh·kw) and bias. */
-function forwardPlane(
-  o: usize, plane: usize, wc: usize, bias: real, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, Ho: i32, Wo: i32,
-): void {
+/** Splat of weight i of wc (3x3 only). */
+@inline function wsplat(wc: usize, i: i32): v128 {
+  return v128.splat<real>(load<real>(at(wc, i)));
+}
+
+/** One plane's outputs (Ho, Wo) from its framed input xp (Hp, Wp), the channel's weights wc and bias. */
+function forwardPlane(o: usize, xp: usize, Wp: i32, wc: usize, bias: real, kh: i32, kw: i32, sh: i32, sw: i32, Ho: i32, Wo: i32): void {
   const L = <i32>LANES;
-  const owL = firstInside(sw, pw, Wo);
-  const owR = endInside(W, kw, sw, pw, Wo, owL);
-  const simd = (sw == 1 || sw == 2) && owR - owL >= L;
-  const fast3 = simd && kh == 3 && kw == 3;
   const bv = v128.splat<real>(bias);
-  // The nine 3x3 weights, splatted once per plane (read only for a 3x3 kernel).
-  const wk = fast3 ? wc : 0;
-  const w00 = v128.splat<real>(fast3 ? load<real>(wk) : 0), w01 = v128.splat<real>(fast3 ? load<real>(at(wk, 1)) : 0);
-  const w02 = v128.splat<real>(fast3 ? load<real>(at(wk, 2)) : 0), w10 = v128.splat<real>(fast3 ? load<real>(at(wk, 3)) : 0);
-  const w11 = v128.splat<real>(fast3 ? load<real>(at(wk, 4)) : 0), w12 = v128.splat<real>(fast3 ? load<real>(at(wk, 5)) : 0);
-  const w20 = v128.splat<real>(fast3 ? load<real>(at(wk, 6)) : 0), w21 = v128.splat<real>(fast3 ? load<real>(at(wk, 7)) : 0);
-  const w22 = v128.splat<real>(fast3 ? load<real>(at(wk, 8)) : 0);
-  for (let oh = 0; oh < Ho; oh++) {
-    const hb = oh * sh - ph;
-    const ki0 = max(0, -hb), ki1 = min(kh, H - hb);
-    const orow = at(o, oh * Wo);
-    if (!simd) {
-      for (let ow = 0; ow < Wo; ow++) store<real>(at(orow, ow), outputScalar(plane, W, wc, kw, ki0, ki1, hb, ow * sw - pw, bias));
-      continue;
+  if (kh == 3 && kw == 3 && (sw == 1 || sw == 2) && Wo >= L) {
+    const w00 = wsplat(wc, 0), w01 = wsplat(wc, 1), w02 = wsplat(wc, 2), w10 = wsplat(wc, 3), w11 = wsplat(wc, 4);
+    const w12 = wsplat(wc, 5), w20 = wsplat(wc, 6), w21 = wsplat(wc, 7), w22 = wsplat(wc, 8);
+    for (let oh = 0; oh < Ho; oh++) {
+      const r0 = at(xp, oh * sh * Wp);
+      if (sw == 1) row3x3(at(o, oh * Wo), r0, at(r0, Wp), at(r0, 2 * Wp), false, Wo, bv, w00, w01, w02, w10, w11, w12, w20, w21, w22);
+      else row3x3(at(o, oh * Wo), r0, at(r0, Wp), at(r0, 2 * Wp), true, Wo, bv, w00, w01, w02, w10, w11, w12, w20, w21, w22);
     }
-    for (let ow = 0; ow < owL; ow++) store<real>(at(orow, ow), outputScalar(plane, W, wc, kw, ki0, ki1, hb, ow * sw - pw, bias));
-    if (fast3 && ki0 == 0 && ki1 == 3) {
-      const r0 = at(plane, hb * W);
-      if (sw == 1) row3x3(orow, r0, at(r0, W), at(r0, 2 * W), false, pw, owL, owR, bv, w00, w01, w02, w10, w11, w12, w20, w21, w22);
-      else row3x3(orow, r0, at(r0, W), at(r0, 2 * W), true, pw, owL, owR, bv, w00, w01, w02, w10, w11, w12, w20, w21, w22);
-    } else {
-      let ow = owL;
+    return;
+  }
+  const simd = (sw == 1 || sw == 2) && Wo >= L;
+  for (let oh = 0; oh < Ho; oh++) {
+    const top = at(xp, oh * sh * Wp);
+    const orow = at(o, oh * Wo);
+    if (simd) {
+      let ow = 0;
       while (true) {
-        if (ow + L > owR) ow = owR - L;
-        v128.store(at(orow, ow), outputsGeneral(plane, W, wc, kw, ki0, ki1, hb, ow * sw - pw, sw == 2, bv));
+        if (ow + L > Wo) ow = Wo - L;
+        let acc = bv;
+        for (let ki = 0; ki < kh; ki++) {
+          const row = at(top, ki * Wp + ow * sw);
+          for (let kj = 0; kj < kw; kj++) {
+            acc = v128.add<real>(acc, v128.mul<real>(v128.splat<real>(load<real>(at(wc, ki * kw + kj))), loadStrided(at(row, kj), sw == 2)));
+          }
+        }
+        v128.store(at(orow, ow), acc);
         ow += L;
-        if (ow >= owR) break;
+        if (ow >= Wo) break;
+      }
+    } else {
+      for (let ow = 0; ow < Wo; ow++) {
+        let acc = bias;
+        for (let ki = 0; ki < kh; ki++) {
+          const row = at(top, ki * Wp + ow * sw);
+          for (let kj = 0; kj < kw; kj++) acc += load<real>(at(wc, ki * kw + kj)) * load<real>(at(row, kj));
+        }
+        store<real>(at(orow, ow), acc);
       }
     }
-    for (let ow = owR; ow < Wo; ow++) store<real>(at(orow, ow), outputScalar(plane, W, wc, kw, ki0, ki1, hb, ow * sw - pw, bias));
   }
 }
 
 /**
  * out (N, C, Ho, Wo) = depthwise conv of x (N, C, H, W) with w (C, kh·kw) and b (C) (b = 0: no
  * bias), for planes p = n·C + c in [p0, p1) only (a thread's share; pointers are to the whole
- * tensors). Preconditions: kh, kw, sh, sw >= 1, ph, pw >= 0, Ho, Wo >= 1 from the header's formula;
- * out must not alias x.
+ * tensors). work: depthwise_work_bytes(...) bytes, 16-byte aligned, this thread's own.
+ * Preconditions: kh, kw, sh, sw >= 1, ph, pw >= 0, Ho, Wo >= 1 from the header's formula; out must
+ * not alias x.
  */
 export function depthwise_forward(
-  out: usize, x: usize, w: usize, b: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, Ho: i32, Wo: i32, p0: i32, p1: i32,
+  out: usize, x: usize, w: usize, b: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, Ho: i32, Wo: i32,
+  p0: i32, p1: i32, work: usize,
 ): void {
   const K = kh * kw;
+  const Hp = framedRows(Ho, sh, kh), Wp = framedCols(Wo, sw, kw);
+  memory.fill(work, 0, <usize>(Hp * Wp) << SHIFT); // the frame stays zero: each plane overwrites the same inside
   for (let p = p0; p < p1; p++) {
     const c = p % C;
-    forwardPlane(at(out, p * Ho * Wo), at(x, p * H * W), at(w, c * K), b ? load<real>(at(b, c)) : 0, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo);
+    frameInput(work, at(x, p * H * W), H, W, ph, pw, Hp, Wp);
+    forwardPlane(at(out, p * Ho * Wo), work, Wp, at(w, c * K), b ? load<real>(at(b, c)) : 0, kh, kw, sh, sw, Ho, Wo);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-// dx: the gather of each input pixel's taps.
+// dx: each input pixel gathers the outputs whose windows cover it, from the framed dout dp.
+// Pixel (ih, iw) is reached by taps ki ≡ ih + ph (mod sh), from the largest down by sh (output
+// rows oh = (ih + ph - ki) / sh ascending), and likewise kj for the columns.
 
-/** dx at (ih, iw) by the scalar gather: taps in order ki, kj, from 0. g: the plane of dout. */
-@inline function dxScalar(g: usize, wc: usize, ih: i32, iw: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, Ho: i32, Wo: i32): real {
+/** The largest tap k < kSize with (i + pad - k) divisible by stride. May be negative (no tap). */
+@inline function topTap(i: i32, pad: i32, kSize: i32, stride: i32): i32 {
+  // k = kSize - 1 - d with d the least d >= 0 such that i + pad - kSize + 1 + d ≡ 0 (mod stride).
+  let r = (i + pad - (kSize - 1)) % stride;
+  if (r < 0) r += stride;
+  return kSize - 1 - (r == 0 ? 0 : stride - r);
+}
+
+/** dx at (ih, iw) by the scalar gather. drow0: dp's row of oh = (ih + ph - kiTop) / sh; dq0: dp's column of the pixel's first tap. */
+@inline function dxPixel(wc: usize, kw: i32, sh: i32, sw: i32, Wq: i32, drow0: usize, kiTop: i32, kjTop: i32, dq0: i32): real {
   let acc: real = 0;
-  for (let ki = 0; ki < kh; ki++) {
-    const t = ih + ph - ki; // oh·sh
-    if (t < 0) break;
-    const oh = t / sh;
-    if (oh * sh != t || oh >= Ho) continue;
-    const row = at(g, oh * Wo);
-    const wr = at(wc, ki * kw);
-    for (let kj = 0; kj < kw; kj++) {
-      const u = iw + pw - kj; // ow·sw
-      if (u < 0) break;
-      const ow = u / sw;
-      if (ow * sw != u || ow >= Wo) continue;
-      acc += load<real>(at(wr, kj)) * load<real>(at(row, ow));
+  let row = drow0;
+  for (let ki = kiTop; ki >= 0; ki -= sh) {
+    let q = dq0;
+    for (let kj = kjTop; kj >= 0; kj -= sw) {
+      acc += load<real>(at(wc, ki * kw + kj)) * load<real>(at(row, q));
+      q++;
     }
+    row = at(row, Wq);
   }
   return acc;
 }
 
-/** Stride 1, LANES pixels from iw whose every tap column is an output column: taps in order ki, kj. */
-@inline function dxInside1(g: usize, wc: usize, ih: i32, iw: i32, kh: i32, kw: i32, sh: i32, ph: i32, pw: i32, Ho: i32, Wo: i32): v128 {
+/** LANES pixels of one stride-1 column run: dx columns whose first tap reads dp column dq0 + lane. */
+@inline function dxRun1(wc: usize, kw: i32, sh: i32, Wq: i32, drow0: usize, kiTop: i32, dq0: i32): v128 {
   let acc = v128.splat<real>(0);
-  for (let ki = 0; ki < kh; ki++) {
-    const t = ih + ph - ki;
-    if (t < 0) break;
-    const oh = t / sh;
-    if (oh * sh != t || oh >= Ho) continue;
-    const row = at(g, oh * Wo + iw + pw); // tap kj reads columns iw + pw - kj ..
-    const wr = at(wc, ki * kw);
-    for (let kj = 0; kj < kw; kj++) {
-      acc = v128.add<real>(acc, v128.mul<real>(v128.splat<real>(load<real>(at(wr, kj))), v128.load(row - (<usize>kj << SHIFT))));
+  let row = at(drow0, dq0);
+  for (let ki = kiTop; ki >= 0; ki -= sh) {
+    for (let kj = kw - 1; kj >= 0; kj--) {
+      acc = v128.add<real>(acc, v128.mul<real>(v128.splat<real>(load<real>(at(wc, ki * kw + kj))), v128.load(at(row, kw - 1 - kj))));
     }
+    row = at(row, Wq);
   }
   return acc;
+}
+
+/** LANES pixels iw = 2(m + lane) + parity (stride 2): taps kj from kjTop down by 2, dp columns from dq0 + lane. */
+@inline function dxRun2(wc: usize, kw: i32, sh: i32, Wq: i32, drow0: usize, kiTop: i32, kjTop: i32, dq0: i32): v128 {
+  let acc = v128.splat<real>(0);
+  let row = at(drow0, dq0);
+  for (let ki = kiTop; ki >= 0; ki -= sh) {
+    let q = 0;
+    for (let kj = kjTop; kj >= 0; kj -= 2) {
+      acc = v128.add<real>(acc, v128.mul<real>(v128.splat<real>(load<real>(at(wc, ki * kw + kj))), v128.load(at(row, q))));
+      q++;
+    }
+    row = at(row, Wq);
+  }
+  return acc;
+}
+
+/** Stores LANES even-column and LANES odd-column pixels interleaved: 2·LANES values at p. */
+@inline function storeInterleaved(p: usize, even: v128, odd: v128): void {
+  if (FLOAT32) {
+    v128.store(p, v128.shuffle<u32>(even, odd, 0, 4, 1, 5));
+    v128.store(p, v128.shuffle<u32>(even, odd, 2, 6, 3, 7), 16);
+  } else {
+    v128.store(p, v128.shuffle<u64>(even, odd, 0, 2));
+    v128.store(p, v128.shuffle<u64>(even, odd, 1, 3), 16);
+  }
 }
 
 /**
- * Stride 2 (columns), 2·LANES pixels from iw = 2m: the even pixels' taps are kj ≡ pw (mod 2),
- * reading output columns m + (pw - kj)/2 + lane; the odd ones' kj ≡ pw + 1, columns
- * m + (pw + 1 - kj)/2 + lane. Both in order ki, kj; stored interleaved.
+ * One dx row of a 3x3 kernel at stride 2 (both axes), in blocks of 2·LANES pixels from iw = 2m,
+ * m in [0, pairs) (the last block overlapping when pairs % LANES != 0; pairs >= LANES). The row
+ * takes taps ki = kiTop (frame row rA) and, when kiTop = 2, ki = 0 (rB = rA + Wq). One column
+ * class takes tap kj = 1 at dp column m + c1, the other kj = 2 then 0 at m + c2 and m + c2 + 1;
+ * oneIsEven says which class the even pixels are.
  */
-@inline function dxInside2(d: usize, g: usize, wc: usize, ih: i32, m: i32, kh: i32, kw: i32, sh: i32, ph: i32, pw: i32, Ho: i32, Wo: i32): void {
-  let even = v128.splat<real>(0), odd = v128.splat<real>(0);
-  for (let ki = 0; ki < kh; ki++) {
-    const t = ih + ph - ki;
-    if (t < 0) break;
-    const oh = t / sh;
-    if (oh * sh != t || oh >= Ho) continue;
-    const row = at(g, oh * Wo + m);
-    const wr = at(wc, ki * kw);
-    for (let kj = 0; kj < kw; kj++) {
-      const wv = v128.splat<real>(load<real>(at(wr, kj)));
-      if (((pw - kj) & 1) == 0) even = v128.add<real>(even, v128.mul<real>(wv, v128.load(at(row, (pw - kj) >> 1))));
-      else odd = v128.add<real>(odd, v128.mul<real>(wv, v128.load(at(row, (pw + 1 - kj) >> 1))));
+@inline function dxRow3x3s2(
+  drow: usize, rA: usize, rB: usize, two: bool, pairs: i32, c1: i32, c2: i32, oneIsEven: bool,
+  a0: v128, a1: v128, a2: v128, b0: v128, b1: v128, b2: v128,
+): void {
+  const L = <i32>LANES;
+  const zero = v128.splat<real>(0);
+  let m = 0;
+  while (true) {
+    if (m + L > pairs) m = pairs - L;
+    // From 0, taps in output order: row A then row B; kj = 2 before kj = 0.
+    let one = v128.add<real>(zero, v128.mul<real>(a1, v128.load(at(rA, m + c1))));
+    let other = v128.add<real>(zero, v128.mul<real>(a2, v128.load(at(rA, m + c2))));
+    other = v128.add<real>(other, v128.mul<real>(a0, v128.load(at(rA, m + c2 + 1))));
+    if (two) {
+      one = v128.add<real>(one, v128.mul<real>(b1, v128.load(at(rB, m + c1))));
+      other = v128.add<real>(other, v128.mul<real>(b2, v128.load(at(rB, m + c2))));
+      other = v128.add<real>(other, v128.mul<real>(b0, v128.load(at(rB, m + c2 + 1))));
     }
-  }
-  if (FLOAT32) {
-    v128.store(d, v128.shuffle<u32>(even, odd, 0, 4, 1, 5));
-    v128.store(d, v128.shuffle<u32>(even, odd, 2, 6, 3, 7), 16);
-  } else {
-    v128.store(d, v128.shuffle<u64>(even, odd, 0, 2));
-    v128.store(d, v128.shuffle<u64>(even, odd, 1, 3), 16);
+    if (oneIsEven) storeInterleaved(at(drow, 2 * m), one, other);
+    else storeInterleaved(at(drow, 2 * m), other, one);
+    m += L;
+    if (m >= pairs) break;
   }
 }
 
-/** One plane of dx (H, W) from its dout plane g (Ho, Wo) and the channel's weights wc. */
-function dxPlane(d: usize, g: usize, wc: usize, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, Ho: i32, Wo: i32): void {
+/** One plane of dx (H, W) from the framed dout dp (rows from ohLo, columns from owLo, Wq wide). */
+function dxPlane(
+  d: usize, dp: usize, Wq: i32, ohLo: i32, owLo: i32, wc: usize, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
+): void {
   const L = <i32>LANES;
-  // Stride 1: pixels iw in [kw - 1 - pw, Wo - pw) have every tap column inside [0, Wo).
-  const lo1 = max(0, kw - 1 - pw), hi1 = min(W, Wo - pw);
-  // Stride 2: blocks m (pixels 2m .. 2m + 2L - 1) with m in [mLo, mHi] have every tap inside.
-  // Even pixels read columns m + (pw - kj)/2 for kj ≡ pw, odd ones m + (pw + 1 - kj)/2 for kj ≢ pw.
-  let mLo = 0, mHi = -1;
-  if (sw == 2) {
-    mLo = 0;
-    mHi = min(Wo - L, (W - 2 * L) >> 1);
-    for (let kj = 0; kj < kw; kj++) {
-      const off = ((pw - kj) & 1) == 0 ? (pw - kj) >> 1 : (pw + 1 - kj) >> 1;
-      mLo = max(mLo, -off);
-      mHi = min(mHi, Wo - L - off);
+  const zero = v128.splat<real>(0);
+  const is3 = kh == 3 && kw == 3;
+  const fast3 = is3 && sh == 1 && sw == 1 && W >= L;
+  const fast3s2 = is3 && sh == 2 && sw == 2 && (W >> 1) >= L;
+  // Stride 1, 3x3: the forward's row loop with the weights flipped (taps in output order).
+  const f00 = fast3 ? wsplat(wc, 8) : zero, f01 = fast3 ? wsplat(wc, 7) : zero, f02 = fast3 ? wsplat(wc, 6) : zero;
+  const f10 = fast3 ? wsplat(wc, 5) : zero, f11 = fast3 ? wsplat(wc, 4) : zero, f12 = fast3 ? wsplat(wc, 3) : zero;
+  const f20 = fast3 ? wsplat(wc, 2) : zero, f21 = fast3 ? wsplat(wc, 1) : zero, f22 = fast3 ? wsplat(wc, 0) : zero;
+  // Stride 2 columns: the even pixels' first tap kjE, the odd ones' kjO.
+  const kjE = topTap(0, pw, kw, 2), kjO = topTap(1, pw, kw, 2);
+  // Row ih's first tap and its output row without a division per row: t = ih + ph - (kh - 1) =
+  // base·sh + r, 0 <= r < sh; kiTop = kh - 1 - (r ? sh - r : 0), its output row base + (r ? 1 : 0).
+  let r = (ph - (kh - 1)) % sh;
+  if (r < 0) r += sh;
+  let base = floorDiv(ph - (kh - 1), sh);
+  for (let ih = 0; ih < H; ih++, r++) {
+    if (r == sh) {
+      r = 0;
+      base++;
     }
-  }
-  for (let ih = 0; ih < H; ih++) {
     const drow = at(d, ih * W);
-    let iw = 0;
-    if (sw == 1 && hi1 - lo1 >= L) {
-      for (; iw < lo1; iw++) store<real>(at(drow, iw), dxScalar(g, wc, ih, iw, kh, kw, sh, sw, ph, pw, Ho, Wo));
-      while (true) {
-        if (iw + L > hi1) iw = hi1 - L;
-        v128.store(at(drow, iw), dxInside1(g, wc, ih, iw, kh, kw, sh, ph, pw, Ho, Wo));
-        iw += L;
-        if (iw >= hi1) break;
-      }
-    } else if (sw == 2 && mHi >= mLo) {
-      for (; iw < 2 * mLo; iw++) store<real>(at(drow, iw), dxScalar(g, wc, ih, iw, kh, kw, sh, sw, ph, pw, Ho, Wo));
-      for (let m = mLo; m <= mHi; m += L) {
-        dxInside2(at(drow, 2 * m), g, wc, ih, m, kh, kw, sh, ph, pw, Ho, Wo);
-        iw = 2 * (m + L);
-      }
+    const kiTop = kh - 1 - (r != 0 ? sh - r : 0);
+    if (kiTop < 0) {
+      memory.fill(drow, 0, <usize>W << SHIFT);
+      continue;
     }
-    for (; iw < W; iw++) store<real>(at(drow, iw), dxScalar(g, wc, ih, iw, kh, kw, sh, sw, ph, pw, Ho, Wo));
+    const drow0 = at(dp, (base + (r != 0 ? 1 : 0) - ohLo) * Wq); // the frame row of the first tap's output row
+    let iw = 0;
+    if (fast3) {
+      // Output rows ih + ph - 2, -1, -0 (three frame rows from drow0), columns from iw + pw - 2.
+      const r0 = at(drow0, pw - 2 - owLo);
+      row3x3(drow, r0, at(r0, Wq), at(r0, 2 * Wq), false, W, zero, f00, f01, f02, f10, f11, f12, f20, f21, f22);
+      continue;
+    }
+    if (fast3s2) {
+      // kiTop is 1 (one tap row) or 2 (rows 2 and 0); the column classes take kj = 1 and kj = 2, 0.
+      const wA = at(wc, kiTop * 3), wB = wc;
+      const two = kiTop == 2;
+      const oneIsEven = kjE == 1;
+      const r1 = oneIsEven ? 0 : 1; // the parity of the kj = 1 pixels
+      const c1 = (r1 + pw - 1) >> 1, c2 = (1 - r1 + pw - 2) >> 1;
+      dxRow3x3s2(
+        drow, at(drow0, -owLo), at(drow0, Wq - owLo), two, W >> 1, c1, c2, oneIsEven,
+        wsplat(wA, 0), wsplat(wA, 1), wsplat(wA, 2), wsplat(wB, 0), wsplat(wB, 1), wsplat(wB, 2),
+      );
+      iw = W & ~1;
+    } else if (sw == 1 && W >= L) {
+      // Tap kj reads column iw + pw - kj: the first (kj = kw - 1) at iw + pw - kw + 1.
+      while (true) {
+        if (iw + L > W) iw = W - L;
+        v128.store(at(drow, iw), dxRun1(wc, kw, sh, Wq, drow0, kiTop, iw + pw - kw + 1 - owLo));
+        iw += L;
+        if (iw >= W) break;
+      }
+    } else if (sw == 2 && (W >> 1) >= L) {
+      // Blocks of 2·LANES pixels from iw = 2m, the last overlapping: even pixels' taps from kjE, odd ones' from kjO.
+      const pairs = W >> 1;
+      let m = 0;
+      while (true) {
+        if (m + L > pairs) m = pairs - L;
+        const even = kjE >= 0 ? dxRun2(wc, kw, sh, Wq, drow0, kiTop, kjE, m + ((pw - kjE) >> 1) - owLo) : zero;
+        const odd = kjO >= 0 ? dxRun2(wc, kw, sh, Wq, drow0, kiTop, kjO, m + ((1 + pw - kjO) >> 1) - owLo) : zero;
+        storeInterleaved(at(drow, 2 * m), even, odd);
+        m += L;
+        if (m >= pairs) break;
+      }
+      iw = W & ~1;
+    }
+    for (; iw < W; iw++) {
+      const kjTop = topTap(iw, pw, kw, sw);
+      store<real>(at(drow, iw), kjTop < 0 ? 0 : dxPixel(wc, kw, sh, sw, Wq, drow0, kiTop, kjTop, (iw + pw - kjTop) / sw - owLo));
+    }
   }
 }
 
@@ -289,192 +407,201 @@ export function depthwise_chunk_reals(C: i32, K: i32): i32 {
   return <real>(f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1));
 }
 
+/** The first `count` (< LANES) values at p in a zeroed vector. */
+@inline function loadPartial(p: usize, count: i32): v128 {
+  let v = v128.splat<real>(0);
+  if (FLOAT32) {
+    v = f32x4.replace_lane(v, 0, load<f32>(p));
+    if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+    if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  } else {
+    v = f64x2.replace_lane(v, 0, load<f64>(p));
+  }
+  return v;
+}
+
+/** All ones in lanes [0, count), zeros above. */
+@inline function laneMask(count: i32): v128 {
+  if (FLOAT32) return i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(count));
+  return i64x2.lt_s(i64x2(0, 1), i64x2.splat(count));
+}
+
+/** acc + g · v, the products masked to `mask` (all ones but on a partial last vector). */
+@inline function maskedAdd(acc: v128, g: v128, v: v128, mask: v128): v128 {
+  return v128.add<real>(acc, v128.and(v128.mul<real>(g, v), mask));
+}
+@inline function plainAdd(acc: v128, g: v128, v: v128): v128 {
+  return v128.add<real>(acc, v128.mul<real>(g, v));
+}
+
+/** The three tap vectors of one framed row at p for LANES outputs: stride 1, or stride 2 sharing the loads of taps 0 and 1. */
+@inline function rowTap0(p: usize, stride2: bool): v128 {
+  if (!stride2) return v128.load(p);
+  const a = v128.load(p), b = v128.load(p, LANES << SHIFT);
+  return FLOAT32 ? v128.shuffle<u32>(a, b, 0, 2, 4, 6) : v128.shuffle<u64>(a, b, 0, 2);
+}
+@inline function rowTap1(p: usize, stride2: bool): v128 {
+  if (!stride2) return v128.load(p, 1 << SHIFT);
+  const a = v128.load(p), b = v128.load(p, LANES << SHIFT);
+  return FLOAT32 ? v128.shuffle<u32>(a, b, 1, 3, 5, 7) : v128.shuffle<u64>(a, b, 1, 3);
+}
+@inline function rowTap2(p: usize, stride2: bool): v128 {
+  return stride2 ? loadEven(p + (2 << SHIFT)) : v128.load(p, 2 << SHIFT);
+}
+
 /**
- * Channel c's dw (K taps at dwc) and db (at dbc) over images [n0, n1), overwritten. Scalar
- * accumulators live at dwc / dbc (zeroed first); the lane accumulators are added at the end.
- * The SIMD columns are [owL, owV), owV = owL + LANES·floor((owR - owL) / LANES) (none unless
- * stride 1 or 2 and at least LANES inside columns): see the header's order.
+ * dw (nine taps at dwc) and db (at dbc) of one 3x3 channel over images [n0, n1): the nine lane
+ * accumulators and db's in registers; each image framed into xp first. Stride constant after inlining.
  */
-function weightSums(
-  dwc: usize, dbc: usize, dout: usize, x: usize, c: i32, n0: i32, n1: i32,
-  C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, Ho: i32, Wo: i32,
+@inline function channelSums3x3(
+  stride2: bool, dwc: usize, dbc: usize, dout: usize, x: usize, xp: usize, c: i32, n0: i32, n1: i32,
+  C: i32, H: i32, W: i32, ph: i32, pw: i32, Hp: i32, Wp: i32, sh: i32, Ho: i32, Wo: i32,
+): void {
+  const L = <i32>LANES;
+  const sw = stride2 ? 2 : 1;
+  const full = Wo / L * L;
+  const mask = laneMask(Wo - full);
+  let db = v128.splat<real>(0);
+  let a00 = db, a01 = db, a02 = db, a10 = db, a11 = db, a12 = db, a20 = db, a21 = db, a22 = db;
+  for (let n = n0; n < n1; n++) {
+    const p = n * C + c;
+    const g = at(dout, p * Ho * Wo);
+    frameInput(xp, at(x, p * H * W), H, W, ph, pw, Hp, Wp);
+    for (let oh = 0; oh < Ho; oh++) {
+      const grow = at(g, oh * Wo);
+      const r0 = at(xp, oh * sh * Wp), r1 = at(r0, Wp), r2 = at(r0, 2 * Wp);
+      for (let ow = 0; ow < full; ow += L) {
+        const gv = v128.load(at(grow, ow));
+        const col = ow * sw;
+        db = v128.add<real>(db, gv);
+        a00 = plainAdd(a00, gv, rowTap0(at(r0, col), stride2));
+        a01 = plainAdd(a01, gv, rowTap1(at(r0, col), stride2));
+        a02 = plainAdd(a02, gv, rowTap2(at(r0, col), stride2));
+        a10 = plainAdd(a10, gv, rowTap0(at(r1, col), stride2));
+        a11 = plainAdd(a11, gv, rowTap1(at(r1, col), stride2));
+        a12 = plainAdd(a12, gv, rowTap2(at(r1, col), stride2));
+        a20 = plainAdd(a20, gv, rowTap0(at(r2, col), stride2));
+        a21 = plainAdd(a21, gv, rowTap1(at(r2, col), stride2));
+        a22 = plainAdd(a22, gv, rowTap2(at(r2, col), stride2));
+      }
+      if (full < Wo) {
+        // The partial last vector: dout's missing lanes are zeros (db adds +0: no change), the products masked.
+        const gv = loadPartial(at(grow, full), Wo - full);
+        const col = full * sw;
+        db = v128.add<real>(db, gv);
+        a00 = maskedAdd(a00, gv, rowTap0(at(r0, col), stride2), mask);
+        a01 = maskedAdd(a01, gv, rowTap1(at(r0, col), stride2), mask);
+        a02 = maskedAdd(a02, gv, rowTap2(at(r0, col), stride2), mask);
+        a10 = maskedAdd(a10, gv, rowTap0(at(r1, col), stride2), mask);
+        a11 = maskedAdd(a11, gv, rowTap1(at(r1, col), stride2), mask);
+        a12 = maskedAdd(a12, gv, rowTap2(at(r1, col), stride2), mask);
+        a20 = maskedAdd(a20, gv, rowTap0(at(r2, col), stride2), mask);
+        a21 = maskedAdd(a21, gv, rowTap1(at(r2, col), stride2), mask);
+        a22 = maskedAdd(a22, gv, rowTap2(at(r2, col), stride2), mask);
+      }
+    }
+  }
+  store<real>(dwc, laneSum(a00));
+  store<real>(at(dwc, 1), laneSum(a01));
+  store<real>(at(dwc, 2), laneSum(a02));
+  store<real>(at(dwc, 3), laneSum(a10));
+  store<real>(at(dwc, 4), laneSum(a11));
+  store<real>(at(dwc, 5), laneSum(a12));
+  store<real>(at(dwc, 6), laneSum(a20));
+  store<real>(at(dwc, 7), laneSum(a21));
+  store<real>(at(dwc, 8), laneSum(a22));
+  store<real>(dbc, laneSum(db));
+}
+
+/**
+ * dw and db of one channel for any kernel and stride: the K lane accumulators in accs (memory),
+ * one tap at a time; strides other than 1 and 2 one column at a time into lane ow % LANES.
+ */
+function channelSums(
+  dwc: usize, dbc: usize, accs: usize, dout: usize, x: usize, xp: usize, c: i32, n0: i32, n1: i32,
+  C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, Hp: i32, Wp: i32, Ho: i32, Wo: i32,
 ): void {
   const L = <i32>LANES;
   const K = kh * kw;
-  const owL = firstInside(sw, pw, Wo);
-  const owR = endInside(W, kw, sw, pw, Wo, owL);
-  const owV = (sw == 1 || sw == 2) && owR - owL >= L ? owL + (owR - owL) / L * L : owL;
-  const stride2 = sw == 2;
-  for (let t = 0; t < K; t++) store<real>(at(dwc, t), 0);
-  store<real>(dbc, 0);
-  // db: lanes over the SIMD columns, the scalar accumulator over the others.
-  let dbLanes = v128.splat<real>(0);
+  const simd = sw == 1 || sw == 2;
+  const ones = v128.splat<i32>(-1);
+  let db = v128.splat<real>(0);
+  memory.fill(accs, 0, <usize>(K * L) << SHIFT);
   for (let n = n0; n < n1; n++) {
-    const g = at(dout, (n * C + c) * Ho * Wo);
+    const p = n * C + c;
+    const g = at(dout, p * Ho * Wo);
+    frameInput(xp, at(x, p * H * W), H, W, ph, pw, Hp, Wp);
     for (let oh = 0; oh < Ho; oh++) {
       const grow = at(g, oh * Wo);
-      let s = load<real>(dbc);
-      for (let ow = 0; ow < owL; ow++) s += load<real>(at(grow, ow));
-      for (let ow = owL; ow < owV; ow += L) dbLanes = v128.add<real>(dbLanes, v128.load(at(grow, ow)));
-      for (let ow = owV; ow < Wo; ow++) s += load<real>(at(grow, ow));
-      store<real>(dbc, s);
-    }
-  }
-  store<real>(dbc, laneSum(dbLanes) + load<real>(dbc));
-  if (kh == 3 && kw == 3) {
-    weightSums3x3(dwc, dout, x, c, n0, n1, C, H, W, sh, sw, ph, pw, Ho, Wo, owL, owV);
-    return;
-  }
-  // Any kernel: one tap at a time.
-  for (let ki = 0; ki < kh; ki++) {
-    for (let kj = 0; kj < kw; kj++) {
-      const tap = at(dwc, ki * kw + kj);
-      let lanes = v128.splat<real>(0);
-      for (let n = n0; n < n1; n++) {
-        const g = at(dout, (n * C + c) * Ho * Wo);
-        const plane = at(x, (n * C + c) * H * W);
-        for (let oh = 0; oh < Ho; oh++) {
-          const ih = oh * sh - ph + ki;
-          if (ih < 0 || ih >= H) continue;
-          const grow = at(g, oh * Wo);
-          const xrow = at(plane, ih * W + kj - pw); // + ow·sw: the tap's input column
-          let s = load<real>(tap);
-          for (let ow = 0; ow < owL; ow++) {
-            const iw = ow * sw - pw + kj;
-            if (iw >= 0 && iw < W) s += load<real>(at(grow, ow)) * load<real>(at(xrow, ow * sw));
+      const top = at(xp, oh * sh * Wp);
+      for (let ow = 0; ow < Wo; ow += L) {
+        const isFull = ow + L <= Wo;
+        const gv = isFull ? v128.load(at(grow, ow)) : loadPartial(at(grow, ow), Wo - ow);
+        db = v128.add<real>(db, gv); // a partial vector's zero lanes add +0: no change
+        if (!simd) continue;
+        const mask = isFull ? ones : laneMask(Wo - ow);
+        for (let ki = 0; ki < kh; ki++) {
+          const row = at(top, ki * Wp + ow * sw);
+          for (let kj = 0; kj < kw; kj++) {
+            const a = accs + (<usize>(ki * kw + kj) << 4);
+            v128.store(a, maskedAdd(v128.load(a), gv, loadStrided(at(row, kj), sw == 2), mask));
           }
-          for (let ow = owL; ow < owV; ow += L) {
-            lanes = v128.add<real>(lanes, v128.mul<real>(v128.load(at(grow, ow)), loadStrided(at(xrow, ow * sw), stride2)));
-          }
-          for (let ow = owV; ow < Wo; ow++) {
-            const iw = ow * sw - pw + kj;
-            if (iw >= 0 && iw < W) s += load<real>(at(grow, ow)) * load<real>(at(xrow, ow * sw));
-          }
-          store<real>(tap, s);
         }
       }
-      store<real>(tap, laneSum(lanes) + load<real>(tap));
-    }
-  }
-}
-
-/** Scalar contributions of one output column ow (outside the SIMD columns) to a 3x3 channel's nine taps. */
-@inline function taps3x3Scalar(dwc: usize, grow: usize, r0: usize, r1: usize, r2: usize, ok0: bool, ok1: bool, ok2: bool, ow: i32, sw: i32, pw: i32, W: i32): void {
-  const gv = load<real>(at(grow, ow));
-  const ws = ow * sw - pw;
-  for (let kj = 0; kj < 3; kj++) {
-    const iw = ws + kj;
-    if (iw < 0 || iw >= W) continue;
-    if (ok0) store<real>(at(dwc, kj), load<real>(at(dwc, kj)) + gv * load<real>(at(r0, iw)));
-    if (ok1) store<real>(at(dwc, 3 + kj), load<real>(at(dwc, 3 + kj)) + gv * load<real>(at(r1, iw)));
-    if (ok2) store<real>(at(dwc, 6 + kj), load<real>(at(dwc, 6 + kj)) + gv * load<real>(at(r2, iw)));
-  }
-}
-
-/** weightSums for 3x3: the nine taps' lane accumulators in registers, one pass over the data. */
-function weightSums3x3(
-  dwc: usize, dout: usize, x: usize, c: i32, n0: i32, n1: i32,
-  C: i32, H: i32, W: i32, sh: i32, sw: i32, ph: i32, pw: i32, Ho: i32, Wo: i32, owL: i32, owV: i32,
-): void {
-  const L = <i32>LANES;
-  let a00 = v128.splat<real>(0), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00, a20 = a00, a21 = a00, a22 = a00;
-  for (let n = n0; n < n1; n++) {
-    const g = at(dout, (n * C + c) * Ho * Wo);
-    const plane = at(x, (n * C + c) * H * W);
-    for (let oh = 0; oh < Ho; oh++) {
-      const hb = oh * sh - ph;
-      const ok0 = hb >= 0 && hb < H, ok1 = hb + 1 >= 0 && hb + 1 < H, ok2 = hb + 2 >= 0 && hb + 2 < H;
-      const grow = at(g, oh * Wo);
-      // Rows of the three taps (only dereferenced when ok).
-      const r0 = at(plane, hb * W), r1 = at(r0, W), r2 = at(r0, 2 * W);
-      for (let ow = 0; ow < owL; ow++) taps3x3Scalar(dwc, grow, r0, r1, r2, ok0, ok1, ok2, ow, sw, pw, W);
-      if (owV > owL) {
-        if (ok0 && ok1 && ok2) {
-          for (let ow = owL; ow < owV; ow += L) {
-            const gv = v128.load(at(grow, ow));
-            const col = ow * sw - pw;
-            if (sw == 1) {
-              a00 = v128.add<real>(a00, v128.mul<real>(gv, v128.load(at(r0, col))));
-              a01 = v128.add<real>(a01, v128.mul<real>(gv, v128.load(at(r0, col + 1))));
-              a02 = v128.add<real>(a02, v128.mul<real>(gv, v128.load(at(r0, col + 2))));
-              a10 = v128.add<real>(a10, v128.mul<real>(gv, v128.load(at(r1, col))));
-              a11 = v128.add<real>(a11, v128.mul<real>(gv, v128.load(at(r1, col + 1))));
-              a12 = v128.add<real>(a12, v128.mul<real>(gv, v128.load(at(r1, col + 2))));
-              a20 = v128.add<real>(a20, v128.mul<real>(gv, v128.load(at(r2, col))));
-              a21 = v128.add<real>(a21, v128.mul<real>(gv, v128.load(at(r2, col + 1))));
-              a22 = v128.add<real>(a22, v128.mul<real>(gv, v128.load(at(r2, col + 2))));
-            } else {
-              a00 = v128.add<real>(a00, v128.mul<real>(gv, loadEven(at(r0, col))));
-              a01 = v128.add<real>(a01, v128.mul<real>(gv, loadEven(at(r0, col + 1))));
-              a02 = v128.add<real>(a02, v128.mul<real>(gv, loadEven(at(r0, col + 2))));
-              a10 = v128.add<real>(a10, v128.mul<real>(gv, loadEven(at(r1, col))));
-              a11 = v128.add<real>(a11, v128.mul<real>(gv, loadEven(at(r1, col + 1))));
-              a12 = v128.add<real>(a12, v128.mul<real>(gv, loadEven(at(r1, col + 2))));
-              a20 = v128.add<real>(a20, v128.mul<real>(gv, loadEven(at(r2, col))));
-              a21 = v128.add<real>(a21, v128.mul<real>(gv, loadEven(at(r2, col + 1))));
-              a22 = v128.add<real>(a22, v128.mul<real>(gv, loadEven(at(r2, col + 2))));
-            }
-          }
-        } else {
-          // A border row: only the taps rows inside the image.
-          for (let ow = owL; ow < owV; ow += L) {
-            const gv = v128.load(at(grow, ow));
-            const col = ow * sw - pw;
-            const s2 = sw == 2;
-            if (ok0) {
-              a00 = v128.add<real>(a00, v128.mul<real>(gv, loadStrided(at(r0, col), s2)));
-              a01 = v128.add<real>(a01, v128.mul<real>(gv, loadStrided(at(r0, col + 1), s2)));
-              a02 = v128.add<real>(a02, v128.mul<real>(gv, loadStrided(at(r0, col + 2), s2)));
-            }
-            if (ok1) {
-              a10 = v128.add<real>(a10, v128.mul<real>(gv, loadStrided(at(r1, col), s2)));
-              a11 = v128.add<real>(a11, v128.mul<real>(gv, loadStrided(at(r1, col + 1), s2)));
-              a12 = v128.add<real>(a12, v128.mul<real>(gv, loadStrided(at(r1, col + 2), s2)));
-            }
-            if (ok2) {
-              a20 = v128.add<real>(a20, v128.mul<real>(gv, loadStrided(at(r2, col), s2)));
-              a21 = v128.add<real>(a21, v128.mul<real>(gv, loadStrided(at(r2, col + 1), s2)));
-              a22 = v128.add<real>(a22, v128.mul<real>(gv, loadStrided(at(r2, col + 2), s2)));
+      if (!simd) {
+        for (let ow = 0; ow < Wo; ow++) {
+          const gs = load<real>(at(grow, ow));
+          for (let ki = 0; ki < kh; ki++) {
+            const row = at(top, ki * Wp + ow * sw);
+            for (let kj = 0; kj < kw; kj++) {
+              const a = at(accs + (<usize>(ki * kw + kj) << 4), ow % L);
+              store<real>(a, load<real>(a) + gs * load<real>(at(row, kj)));
             }
           }
         }
       }
-      for (let ow = owV; ow < Wo; ow++) taps3x3Scalar(dwc, grow, r0, r1, r2, ok0, ok1, ok2, ow, sw, pw, W);
     }
   }
-  store<real>(at(dwc, 0), laneSum(a00) + load<real>(at(dwc, 0)));
-  store<real>(at(dwc, 1), laneSum(a01) + load<real>(at(dwc, 1)));
-  store<real>(at(dwc, 2), laneSum(a02) + load<real>(at(dwc, 2)));
-  store<real>(at(dwc, 3), laneSum(a10) + load<real>(at(dwc, 3)));
-  store<real>(at(dwc, 4), laneSum(a11) + load<real>(at(dwc, 4)));
-  store<real>(at(dwc, 5), laneSum(a12) + load<real>(at(dwc, 5)));
-  store<real>(at(dwc, 6), laneSum(a20) + load<real>(at(dwc, 6)));
-  store<real>(at(dwc, 7), laneSum(a21) + load<real>(at(dwc, 7)));
-  store<real>(at(dwc, 8), laneSum(a22) + load<real>(at(dwc, 8)));
+  for (let t = 0; t < K; t++) store<real>(at(dwc, t), laneSum(v128.load(accs + (<usize>t << 4))));
+  store<real>(dbc, laneSum(db));
 }
 
 /**
  * Chunks q in [q0, q1) of the backward pass: chunk q covers images [q·G, min(N, (q+1)·G)) and
  * writes its slice partials + q·(C·K + C) (dw sums (C, K) then db sums (C), K = kh·kw), and,
  * when dx != 0, dx (N, C, H, W) for its images (overwritten). dout: (N, C, Ho, Wo), x: (N, C, H, W),
- * w: (C, K). Sizes as for depthwise_forward.
+ * w: (C, K). work as for depthwise_forward. Sizes as for depthwise_forward.
  */
 export function depthwise_backward_chunks(
   dx: usize, partials: usize, dout: usize, x: usize, w: usize,
-  N: i32, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, Ho: i32, Wo: i32, G: i32, q0: i32, q1: i32,
+  N: i32, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, Ho: i32, Wo: i32, G: i32, q0: i32, q1: i32, work: usize,
 ): void {
   const K = kh * kw;
+  const Hp = framedRows(Ho, sh, kh), Wp = framedCols(Wo, sw, kw);
+  const ohLo = floorDiv(ph - kh + 1, sh), ohHi = floorDiv(H - 1 + ph, sh);
+  const owLo = floorDiv(pw - kw + 1, sw), owHi = floorDiv(W - 1 + pw, sw);
+  const Wq = owHi - owLo + 1;
+  const xp = work;
+  const dp = at(xp, vectors(Hp * Wp));
+  const accs = at(dp, vectors((ohHi - ohLo + 1) * Wq));
+  memory.fill(xp, 0, <usize>(Hp * Wp) << SHIFT);
+  memory.fill(dp, 0, <usize>((ohHi - ohLo + 1) * Wq) << SHIFT);
+  const fast3 = kh == 3 && kw == 3 && (sw == 1 || sw == 2);
   for (let q = q0; q < q1; q++) {
     const n0 = q * G, n1 = min(N, n0 + G);
     const slice = at(partials, q * (C * K + C));
     for (let c = 0; c < C; c++) {
-      weightSums(at(slice, c * K), at(slice, C * K + c), dout, x, c, n0, n1, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo);
+      const dwc = at(slice, c * K), dbc = at(slice, C * K + c);
+      if (fast3 && sw == 1) channelSums3x3(false, dwc, dbc, dout, x, xp, c, n0, n1, C, H, W, ph, pw, Hp, Wp, sh, Ho, Wo);
+      else if (fast3) channelSums3x3(true, dwc, dbc, dout, x, xp, c, n0, n1, C, H, W, ph, pw, Hp, Wp, sh, Ho, Wo);
+      else channelSums(dwc, dbc, accs, dout, x, xp, c, n0, n1, C, H, W, kh, kw, sh, sw, ph, pw, Hp, Wp, Ho, Wo);
     }
     if (!dx) continue;
     for (let n = n0; n < n1; n++) {
       for (let c = 0; c < C; c++) {
         const p = n * C + c;
-        dxPlane(at(dx, p * H * W), at(dout, p * Ho * Wo), at(w, c * K), H, W, kh, kw, sh, sw, ph, pw, Ho, Wo);
+        copyBlock(dp, Wq, at(dout, p * Ho * Wo), Wo, max(0, ohLo), min(Ho, ohHi + 1), max(0, owLo), min(Wo, owHi + 1), ohLo, owLo);
+        dxPlane(at(dx, p * H * W), dp, Wq, ohLo, owLo, at(w, c * K), H, W, kh, kw, sh, sw, ph, pw);
       }
     }
   }

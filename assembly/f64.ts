@@ -5,7 +5,7 @@
 export { fill, scale, mul, axpy, relu, relu_backward, add, leaky_relu, leaky_relu_backward } from "./elementwise";
 export { tanh, tanh_backward, sigmoid, sigmoid_backward, gelu, gelu_backward } from "./activation";
 export { avgpool_forward, avgpool_backward, global_avgpool_forward, global_avgpool_backward } from "./avgpool";
-export { depthwise_forward, depthwise_backward_chunks, depthwise_sum_chunks } from "./depthwise";
+export { depthwise_work_bytes, depthwise_forward, depthwise_backward_chunks, depthwise_sum_chunks } from "./depthwise";
 export { rand_uniform, rand_normal, dropout_mask } from "./random";
 export { sum_rows_range, sum_squares_chunks, sum_abs_chunks, add_sign, argmax_rows, gather_rows } from "./reduce";
 export { softmax_loss_soft, softmax_loss_rows, svm_loss_rows } from "./loss";

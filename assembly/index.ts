@@ -32,7 +32,7 @@ export {
 } from "./batchnorm";
 export { tanh, tanh_backward, sigmoid, sigmoid_backward, gelu, gelu_backward } from "./activation";
 export { avgpool_forward, avgpool_backward, global_avgpool_forward, global_avgpool_backward } from "./avgpool";
-export { depthwise_forward, depthwise_backward_chunks, depthwise_sum_chunks } from "./depthwise";
+export { depthwise_work_bytes, depthwise_forward, depthwise_backward_chunks, depthwise_sum_chunks } from "./depthwise";
 export {
   f32_conv_forward_work_bytes as conv_forward_work_bytes, f32_conv_forward as conv_forward, f32_conv_forward_images as conv_forward_images,
   f32_conv_backward_work_bytes as conv_backward_work_bytes, f32_conv_backward_chunks as conv_backward_chunks, f32_sum_chunks as sum_chunks,

@@ -1,4 +1,4 @@
-import { depthwise_forward, depthwise_backward_chunks, depthwise_sum_chunks, depthwise_chunk_reals } from "../depthwise";
+import { depthwise_forward, depthwise_backward_chunks, depthwise_sum_chunks, depthwise_chunk_reals, depthwise_work_bytes } from "../depthwise";
 import { SHIFT } from "../real";
 import { depthwise_forward__scalar, depthwise_dx__scalar, depthwise_weight_sums__scalar } from "../reference/depthwise";
 import { DTYPE, pattern, buffer, firstDifference, guardIntact } from "./helpers";
@@ -49,16 +49,22 @@ function runCase(N: i32, C: i32, H: i32, W: i32, win: i32[], withBias: bool, sal
   const nIn = N * C * H * W, nOut = N * C * Ho * Wo;
   const x = pattern(nIn, salt), w = pattern(C * K, salt + 1), b = withBias ? pattern(C, salt + 2) : 0, dout = pattern(nOut, salt + 3);
 
+  // A work buffer with a guard after it (and stale contents), as threadScratch hands out.
+  const workBytes = depthwise_work_bytes(H, W, kh, kw, sh, sw, ph, pw, Ho, Wo);
+  const work = heap.alloc(<usize>workBytes + 16);
+  memory.fill(work, 0x7f, <usize>workBytes);
+  store<u64>(work + <usize>workBytes, 0x5a5a5a5a5a5a5a5a);
+
   // Forward, whole and split by planes.
   const a = buffer(nOut), e = buffer(nOut);
-  depthwise_forward(a, x, w, b, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, 0, N * C);
+  depthwise_forward(a, x, w, b, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, 0, N * C, work);
   depthwise_forward__scalar(e, x, w, b, N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo);
   agree("depthwise_forward" + tag, a, e, nOut);
   if (N * C > 1) {
     const s = buffer(nOut);
     const cut = (N * C) / 2;
-    depthwise_forward(s, x, w, b, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, cut, N * C);
-    depthwise_forward(s, x, w, b, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, 0, cut);
+    depthwise_forward(s, x, w, b, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, cut, N * C, work);
+    depthwise_forward(s, x, w, b, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, 0, cut, work);
     agree("depthwise_forward split" + tag, s, a, nOut);
   }
 
@@ -68,7 +74,7 @@ function runCase(N: i32, C: i32, H: i32, W: i32, win: i32[], withBias: bool, sal
   const parts = buffer(chunks * slice), twinParts = buffer(chunks * slice);
   const dx = buffer(nIn), twinDx = buffer(nIn);
   memory.fill(dx, 0x7f, <usize>nIn << SHIFT); // stale values must be overwritten
-  depthwise_backward_chunks(dx, parts, dout, x, w, N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, G, 0, chunks);
+  depthwise_backward_chunks(dx, parts, dout, x, w, N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, G, 0, chunks, work);
   depthwise_dx__scalar(twinDx, dout, w, N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo);
   agree("depthwise dx" + tag, dx, twinDx, nIn);
   for (let q = 0; q < chunks; q++) {
@@ -77,12 +83,12 @@ function runCase(N: i32, C: i32, H: i32, W: i32, win: i32[], withBias: bool, sal
   agree("depthwise partials" + tag, parts, twinParts, chunks * slice);
   const parts1 = buffer(chunks * slice), dx1 = buffer(nIn);
   for (let q = chunks - 1; q >= 0; q--) {
-    depthwise_backward_chunks(dx1, parts1, dout, x, w, N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, G, q, q + 1);
+    depthwise_backward_chunks(dx1, parts1, dout, x, w, N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, G, q, q + 1, work);
   }
   agree("depthwise partials one chunk per call" + tag, parts1, parts, chunks * slice);
   agree("depthwise dx one chunk per call" + tag, dx1, dx, nIn);
   const parts0 = buffer(chunks * slice);
-  depthwise_backward_chunks(0, parts0, dout, x, w, N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, G, 0, chunks);
+  depthwise_backward_chunks(0, parts0, dout, x, w, N, C, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo, G, 0, chunks, work);
   agree("depthwise partials without dx" + tag, parts0, parts, chunks * slice);
 
   // The chunk sum, whole and split at an odd element; then dw and db against plain f64 sums.
@@ -92,6 +98,7 @@ function runCase(N: i32, C: i32, H: i32, W: i32, win: i32[], withBias: bool, sal
   depthwise_sum_chunks(sums2, parts, chunks, slice, cut, slice);
   depthwise_sum_chunks(sums2, parts, chunks, slice, 0, cut);
   agree("depthwise_sum_chunks split" + tag, sums2, sums, slice);
+  expect<u64>(load<u64>(work + <usize>workBytes)).toBe(0x5a5a5a5a5a5a5a5a, DTYPE + " depthwise wrote past its work buffer" + tag);
   for (let c = 0; c < C; c++) {
     for (let t = -1; t < K; t++) {
       let exact: f64 = 0, scale: f64 = 0;
@@ -102,7 +109,7 @@ function runCase(N: i32, C: i32, H: i32, W: i32, win: i32[], withBias: bool, sal
             let term = g;
             if (t >= 0) {
               const ih = oh * sh - ph + t / kw, iw = ow * sw - pw + t % kw;
-              if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+              if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue; // a padding zero
               term = g * <f64>realAt(x, ((n * C + c) * H + ih) * W + iw);
             }
             exact += term;
@@ -142,7 +149,7 @@ describe("depthwise convolution vs scalar twins, " + DTYPE, () => {
     const x = buffer(9), w = buffer(9), b = buffer(1), out = buffer(9);
     for (let i = 0; i < 9; i++) { store<real>(x + (<usize>i << SHIFT), 1.0); store<real>(w + (<usize>i << SHIFT), 1.0); }
     store<real>(b, 0.5);
-    depthwise_forward(out, x, w, b, 1, 3, 3, 3, 3, 1, 1, 1, 1, 3, 3, 0, 1);
+    depthwise_forward(out, x, w, b, 1, 3, 3, 3, 3, 1, 1, 1, 1, 3, 3, 0, 1, heap.alloc(<usize>depthwise_work_bytes(3, 3, 3, 3, 1, 1, 1, 1, 3, 3)));
     const want: real[] = [4.5, 6.5, 4.5, 6.5, 9.5, 6.5, 4.5, 6.5, 4.5];
     for (let i = 0; i < 9; i++) expect<real>(realAt(out, i)).toBe(want[i]);
   });

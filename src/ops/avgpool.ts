@@ -19,9 +19,24 @@ export interface AvgPoolSizes {
   Ho: number; Wo: number;
 }
 
-/** The output size of one axis: floor((size + 2·pad - k) / stride) + 1. */
-export function avgPoolOutputSize(size: number, k: number, stride: number, pad: number): number {
-  return Math.floor((size + 2 * pad - k) / stride) + 1;
+/**
+ * The sizes of an average pool over x (N, C, H, W) (planes = N·C), PyTorch's rules: kernel, stride
+ * >= 1; 0 <= padding <= kernel / 2; the window fits the padded input. Throws a RangeError naming
+ * `fn` otherwise.
+ */
+export function avgPoolSizes(
+  fn: string, N: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number,
+  countIncludePad: boolean,
+): AvgPoolSizes {
+  for (const [name, v, least] of [["N", N, 1], ["C", C, 1], ["H", H, 1], ["W", W, 1], ["kh", kh, 1], ["kw", kw, 1], ["sh", sh, 1], ["sw", sw, 1], ["ph", ph, 0], ["pw", pw, 0]] as const) {
+    if (!Number.isSafeInteger(v) || v < least) throw new RangeError(`${fn}: ${name} must be an integer >= ${least} (got ${v})`);
+  }
+  if (2 * ph > kh || 2 * pw > kw) throw new RangeError(`${fn}: padding ${ph}, ${pw} must be at most half the ${kh}x${kw} kernel (PyTorch's rule)`);
+  if (H + 2 * ph < kh || W + 2 * pw < kw) throw new RangeError(`${fn}: the ${kh}x${kw} window does not fit the ${H}x${W} input with padding ${ph}, ${pw}`);
+  return {
+    planes: N * C, H, W, kh, kw, sh, sw, ph, pw, countIncludePad,
+    Ho: Math.floor((H + 2 * ph - kh) / sh) + 1, Wo: Math.floor((W + 2 * pw - kw) / sw) + 1,
+  };
 }
 
 function planeRanges(planes: number, work: number): [number, number][] {

@@ -27,6 +27,12 @@ export const MIN_NORM_ELEMENTS_PER_TASK = 1 << 15;
 export const MIN_SCORES_PER_TASK = 1 << 13;
 /** Max pooling, im2col-like copies: output elements per task. */
 export const MIN_POOL_ELEMENTS_PER_TASK = 1 << 15;
+/**
+ * Depthwise convolution: multiply-adds per task. Its kernels run at a third to a fifth of the
+ * GEMM's rate (a few loads per multiply-add, bench/depthwise.mjs), so a quarter of the GEMM's
+ * threshold lasts about as long.
+ */
+export const MIN_DEPTHWISE_MACS_PER_TASK = 1 << 18;
 
 let ignored = false;
 
