@@ -117,8 +117,8 @@ export function tanh_backward(dx: usize, dy: usize, y: usize, n: usize): void {
 // the module, within an ulp), because that polynomial is not accurate to float64 precision.
 //
 // Both sigmoid(z) and GELU-tanh (0.5·x·(1 + tanh(u)) = x·sigmoid(2u)) are formed from
-// e = exp(-|z|) in (0, 1]: sigmoid(|z|) = 1 / (1 + e), sigmoid(-|z|) = e / (1 + e): no
-// cancellation at either tail (1 + tanh(u) would cancel for u << 0).
+// e = exp(-|z|) in (0, 1]: sigmoid(|z|) = r = 1 / (1 + e), sigmoid(-|z|) = e·r: no cancellation at
+// either tail (1 + tanh(u) would cancel for u << 0), one division per pair of lanes.
 //
 // GELU-erf needs erfc (erf.ts, fdlibm): a range-split rational approximation with per-range
 // branches and two exps past |x| = 1.25, so it runs one value at a time in both dtypes (float32
@@ -165,13 +165,17 @@ const EXP_CLAMP: f64 = 200.0;
   return i64x2.shr_s(z, 63);
 }
 
-/** sigmoid(z) for both f64 lanes, from e = exp(-|z|) and d = 1 + e. */
-@inline function sigmoidFrom2(z: v128, e: v128, d: v128): v128 {
-  return v128.bitselect(f64x2.div(e, d), f64x2.div(f64x2.splat(1.0), d), negative2(z));
+/** sigmoid(z) for both f64 lanes, from e = exp(-|z|) and r = 1 / (1 + e): r for z >= 0, e·r for z < 0 (one division for both). */
+@inline function sigmoidFrom2(z: v128, e: v128, r: v128): v128 {
+  return v128.bitselect(f64x2.mul(e, r), r, negative2(z));
 }
-/** 1 - sigmoid(z) = sigmoid(-z) for both f64 lanes, from e and d as above (no cancellation). */
-@inline function sigmoidComplementFrom2(z: v128, e: v128, d: v128): v128 {
-  return v128.bitselect(f64x2.div(f64x2.splat(1.0), d), f64x2.div(e, d), negative2(z));
+/** 1 - sigmoid(z) = sigmoid(-z) for both f64 lanes, from e and r as above (no cancellation). */
+@inline function sigmoidComplementFrom2(z: v128, e: v128, r: v128): v128 {
+  return v128.bitselect(r, f64x2.mul(e, r), negative2(z));
+}
+/** 1 / (1 + e) for both lanes. */
+@inline function reciprocal1p2(e: v128): v128 {
+  return f64x2.div(f64x2.splat(1.0), f64x2.add(f64x2.splat(1.0), e));
 }
 
 /** sigmoid(z) in f64 from musl's exp (float64's path). */
@@ -180,24 +184,46 @@ const EXP_CLAMP: f64 = 200.0;
   return (reinterpret<u64>(z) >> 63) != 0 ? e / (1.0 + e) : 1.0 / (1.0 + e);
 }
 
-// float32 runs two values per f64x2: loaded (one or two f32), promoted, computed, rounded once,
-// stored. The odd last value goes through the same code, so it gets the same bits wherever it sits.
+// float32 runs four values per step as two f64x2 (two independent chains, as tanh4): loaded,
+// promoted, computed, rounded once, stored. The last 1..3 values go through the same code from a
+// zero-padded vector, so they get the same bits wherever they sit.
 
-/** Values [i, i + count) of a float32 array (count 1 or 2) as f64 lanes. */
-@inline function loadPair(p: usize, count: usize): v128 {
-  return f64x2.promote_low_f32x4(count > 1 ? v128.load64_zero(p) : v128.load32_zero(p));
+/** The f64 lanes of four f32 values: low pair, high pair. */
+@inline function lowPair(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
 }
-/** Rounds both f64 lanes to f32 and stores the first `count` (1 or 2). */
-@inline function storePair(p: usize, v: v128, count: usize): void {
-  const r = f32x4.demote_f64x2_zero(v);
-  if (count > 1) v128.store64_lane(p, r, 0);
-  else v128.store32_lane(p, r, 0);
+@inline function highPair(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1));
+}
+/** Four f32 values from two f64 pairs, each rounded once. */
+@inline function joinPairs(lo: v128, hi: v128): v128 {
+  return v128.shuffle<u32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+/** Four f32 values at p, or the first `count` (1..3) of them in a zeroed vector. */
+@inline function load4(p: usize, count: usize): v128 {
+  if (count >= 4) return v128.load(p);
+  let v = f32x4.splat(0);
+  v = f32x4.replace_lane(v, 0, load<f32>(p));
+  if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  return v;
+}
+/** Stores four f32 lanes at p, or the first `count` (1..3). */
+@inline function store4(p: usize, v: v128, count: usize): void {
+  if (count >= 4) {
+    v128.store(p, v);
+    return;
+  }
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (count > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (count > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
 }
 
 /** sigmoid of two f64 lanes. */
 @inline function sigmoid2(x: v128): v128 {
   const e = expNegAbs2(x);
-  return sigmoidFrom2(x, e, f64x2.add(f64x2.splat(1.0), e));
+  return sigmoidFrom2(x, e, reciprocal1p2(e));
 }
 
 /**
@@ -210,9 +236,10 @@ export function sigmoid(y: usize, x: usize, n: usize): void {
     for (let i: usize = 0; i < n; i++) store<f64>(y + (i << 3), sigmoid1(load<f64>(x + (i << 3))));
     return;
   }
-  for (let i: usize = 0; i < n; i += 2) {
-    const c = min<usize>(n - i, 2);
-    storePair(y + (i << 2), sigmoid2(loadPair(x + (i << 2), c)), c);
+  for (let i: usize = 0; i < n; i += 4) {
+    const c = n - i;
+    const v = load4(x + (i << 2), c);
+    store4(y + (i << 2), joinPairs(sigmoid2(lowPair(v)), sigmoid2(highPair(v))), c);
   }
 }
 
@@ -265,16 +292,16 @@ export const GELU_TANH: i32 = 1;
 @inline function geluTanh2(x: v128): v128 {
   const z = geluTanhArg2(x);
   const e = expNegAbs2(z);
-  return f64x2.mul(x, sigmoidFrom2(z, e, f64x2.add(f64x2.splat(1.0), e)));
+  return f64x2.mul(x, sigmoidFrom2(z, e, reciprocal1p2(e)));
 }
 /** d GELU-tanh / dx of two f64 lanes: s + 2·x·s·(1 - s)·u', s = sigmoid(2u), u' = sqrt(2/pi)(1 + 3·0.044715·x²). */
 @inline function geluTanhGrad2(x: v128): v128 {
   const z = geluTanhArg2(x);
   const e = expNegAbs2(z);
-  const d = f64x2.add(f64x2.splat(1.0), e);
-  const s = sigmoidFrom2(z, e, d);
+  const r = reciprocal1p2(e);
+  const s = sigmoidFrom2(z, e, r);
   const du = f64x2.mul(f64x2.splat(BETA), f64x2.add(f64x2.splat(1.0), f64x2.mul(f64x2.splat(3.0 * KAPPA), f64x2.mul(x, x))));
-  const xs = f64x2.mul(f64x2.add(x, x), f64x2.mul(s, sigmoidComplementFrom2(z, e, d)));
+  const xs = f64x2.mul(f64x2.add(x, x), f64x2.mul(s, sigmoidComplementFrom2(z, e, r)));
   return f64x2.add(s, f64x2.mul(xs, du));
 }
 @inline function geluTanh1(x: f64): f64 {
@@ -296,7 +323,7 @@ export const GELU_TANH: i32 = 1;
  * y[i] = GELU(x[i]). y, x: (n); y may alias x. approximate = GELU_ERF (0): x·Φ(x) =
  * 0.5·x·(1 + erf(x/√2)), PyTorch's nn.GELU(); GELU_TANH (1): 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))),
  * nn.GELU(approximate="tanh"), computed as x·sigmoid(2u). float32: in f64, rounded once (the tanh
- * form two values per f64x2, the erf form one value at a time); float64: one value at a time.
+ * form four values per step in two f64x2, the erf form one value at a time); float64: one value at a time.
  */
 export function gelu(y: usize, x: usize, n: usize, approximate: i32): void {
   if (!FLOAT32 || approximate != GELU_TANH) {
@@ -307,9 +334,10 @@ export function gelu(y: usize, x: usize, n: usize, approximate: i32): void {
     }
     return;
   }
-  for (let i: usize = 0; i < n; i += 2) {
-    const c = min<usize>(n - i, 2);
-    storePair(y + (i << 2), geluTanh2(loadPair(x + (i << 2), c)), c);
+  for (let i: usize = 0; i < n; i += 4) {
+    const c = n - i;
+    const v = load4(x + (i << 2), c);
+    store4(y + (i << 2), joinPairs(geluTanh2(lowPair(v)), geluTanh2(highPair(v))), c);
   }
 }
 
@@ -328,9 +356,12 @@ export function gelu_backward(dx: usize, dy: usize, x: usize, n: usize, approxim
     }
     return;
   }
-  for (let i: usize = 0; i < n; i += 2) {
-    const c = min<usize>(n - i, 2);
+  for (let i: usize = 0; i < n; i += 4) {
+    const c = n - i;
     const o = i << 2;
-    storePair(dx + o, f64x2.mul(loadPair(dy + o, c), geluTanhGrad2(loadPair(x + o, c))), c);
+    const g = load4(dy + o, c), v = load4(x + o, c);
+    const lo = f64x2.mul(lowPair(g), geluTanhGrad2(lowPair(v)));
+    const hi = f64x2.mul(highPair(g), geluTanhGrad2(highPair(v)));
+    store4(dx + o, joinPairs(lo, hi), c);
   }
 }

@@ -63,27 +63,24 @@ export function avgpool_forward(
       const hs = oh * sh - ph;
       const h0 = max(hs, 0), h1 = min(hs + kh, H);
       const o = out + (<usize>((p * Ho + oh) * Wo) << SHIFT);
-      let ow = 0;
-      if (simd) {
-        for (; ow < owL; ow++) {
-          const ws = ow * sw - pw;
-          store<real>(o + (<usize>ow << SHIFT), windowAverage(plane, W, h0, h1, ws, kw, divisor(hs, ws, H, W, kh, kw, ph, pw, countIncludePad)));
+      // Scalar columns: all of them, or those outside [owL, owR) (one loop, jumping the inside run).
+      for (let ow = 0; ow < Wo; ow++) {
+        if (simd && ow == owL) {
+          ow = owR - 1; // the inside run goes to the vector loop below
+          continue;
         }
-        // Inside windows all have the same divisor on this row.
-        const count = v128.splat<real>(<real>divisor(hs, owL * sw - pw, H, W, kh, kw, ph, pw, countIncludePad));
-        for (; ow + L <= owR; ow += L) {
-          v128.store(o + (<usize>ow << SHIFT), insideAverages(plane, W, h0, h1, ow * sw - pw, kw, sw == 2, count));
-        }
-        if (ow < owR) {
-          // The last LANES inside outputs again, overlapping the previous vector: same values.
-          const last = owR - L;
-          v128.store(o + (<usize>last << SHIFT), insideAverages(plane, W, h0, h1, last * sw - pw, kw, sw == 2, count));
-          ow = owR;
-        }
-      }
-      for (; ow < Wo; ow++) {
         const ws = ow * sw - pw;
         store<real>(o + (<usize>ow << SHIFT), windowAverage(plane, W, h0, h1, ws, kw, divisor(hs, ws, H, W, kh, kw, ph, pw, countIncludePad)));
+      }
+      if (!simd) continue;
+      // Inside windows all have the same divisor on this row; the last step overlaps the one before.
+      const count = v128.splat<real>(<real>divisor(hs, owL * sw - pw, H, W, kh, kw, ph, pw, countIncludePad));
+      let ow = owL;
+      while (true) {
+        if (ow + L > owR) ow = owR - L;
+        v128.store(o + (<usize>ow << SHIFT), insideAverages(plane, W, h0, h1, ow * sw - pw, kw, sw == 2, count));
+        ow += L;
+        if (ow >= owR) break;
       }
     }
   }
