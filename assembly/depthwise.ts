@@ -137,6 +137,47 @@ export function depthwise_work_bytes(H: i32, W: i32, kh: i32, kw: i32, sh: i32, 
   }
 }
 
+/**
+ * Two rows of a 3x3 stride-1 correlation at once (outputs o0 from rows r0..r2, o1 from r1..r3):
+ * each input row's three column vectors are loaded once and feed both rows' sums, each sum still
+ * taking its taps in order ki, kj. count >= LANES; the last step overlaps as in row3x3.
+ */
+@inline function rows3x3s1x2(
+  o0: usize, o1: usize, r0: usize, r1: usize, r2: usize, r3: usize, count: i32, init: v128,
+  w00: v128, w01: v128, w02: v128, w10: v128, w11: v128, w12: v128, w20: v128, w21: v128, w22: v128,
+): void {
+  const L = <i32>LANES;
+  let j = 0;
+  while (true) {
+    if (j + L > count) j = count - L;
+    let a = taps3s1(init, at(r0, j), w00, w01, w02);
+    let b = init;
+    let p = at(r1, j);
+    let x0 = v128.load(p), x1 = v128.load(p, 1 << SHIFT), x2 = v128.load(p, 2 << SHIFT);
+    a = v128.add<real>(a, v128.mul<real>(w10, x0));
+    a = v128.add<real>(a, v128.mul<real>(w11, x1));
+    a = v128.add<real>(a, v128.mul<real>(w12, x2));
+    b = v128.add<real>(b, v128.mul<real>(w00, x0));
+    b = v128.add<real>(b, v128.mul<real>(w01, x1));
+    b = v128.add<real>(b, v128.mul<real>(w02, x2));
+    p = at(r2, j);
+    x0 = v128.load(p);
+    x1 = v128.load(p, 1 << SHIFT);
+    x2 = v128.load(p, 2 << SHIFT);
+    a = v128.add<real>(a, v128.mul<real>(w20, x0));
+    a = v128.add<real>(a, v128.mul<real>(w21, x1));
+    a = v128.add<real>(a, v128.mul<real>(w22, x2));
+    b = v128.add<real>(b, v128.mul<real>(w10, x0));
+    b = v128.add<real>(b, v128.mul<real>(w11, x1));
+    b = v128.add<real>(b, v128.mul<real>(w12, x2));
+    b = taps3s1(b, at(r3, j), w20, w21, w22);
+    v128.store(at(o0, j), a);
+    v128.store(at(o1, j), b);
+    j += L;
+    if (j >= count) break;
+  }
+}
+
 /** Splat of weight i of wc (3x3 only). */
 @inline function wsplat(wc: usize, i: i32): v128 {
   return v128.splat<real>(load<real>(at(wc, i)));
@@ -149,7 +190,14 @@ function forwardPlane(o: usize, xp: usize, Wp: i32, wc: usize, bias: real, kh: i
   if (kh == 3 && kw == 3 && (sw == 1 || sw == 2) && Wo >= L) {
     const w00 = wsplat(wc, 0), w01 = wsplat(wc, 1), w02 = wsplat(wc, 2), w10 = wsplat(wc, 3), w11 = wsplat(wc, 4);
     const w12 = wsplat(wc, 5), w20 = wsplat(wc, 6), w21 = wsplat(wc, 7), w22 = wsplat(wc, 8);
-    for (let oh = 0; oh < Ho; oh++) {
+    let oh = 0;
+    if (sh == 1 && sw == 1) {
+      for (; oh + 2 <= Ho; oh += 2) {
+        const r0 = at(xp, oh * Wp);
+        rows3x3s1x2(at(o, oh * Wo), at(o, (oh + 1) * Wo), r0, at(r0, Wp), at(r0, 2 * Wp), at(r0, 3 * Wp), Wo, bv, w00, w01, w02, w10, w11, w12, w20, w21, w22);
+      }
+    }
+    for (; oh < Ho; oh++) {
       const r0 = at(xp, oh * sh * Wp);
       if (sw == 1) row3x3(at(o, oh * Wo), r0, at(r0, Wp), at(r0, 2 * Wp), false, Wo, bv, w00, w01, w02, w10, w11, w12, w20, w21, w22);
       else row3x3(at(o, oh * Wo), r0, at(r0, Wp), at(r0, 2 * Wp), true, Wo, bv, w00, w01, w02, w10, w11, w12, w20, w21, w22);
