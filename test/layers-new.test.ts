@@ -40,7 +40,7 @@ function load(f: Fixture, name: string, dtype: DType): tl.Tensor {
   return tl.tensor(t.data, t.shape, { dtype });
 }
 
-function zeros(shape: number[], dtype: DType): tl.Tensor {
+function zeros(shape: tl.Shape, dtype: DType): tl.Tensor {
   return tl.zeros(shape, { dtype });
 }
 
