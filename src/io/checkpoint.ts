@@ -28,8 +28,8 @@
 import { checkAugmentations, type Augmentation } from "../augment.js";
 import { MODEL_KINDS, modelKindOf, type CheckpointableModel } from "../models/kinds.js";
 import { updateRules, type UpdateRuleName } from "../optim.js";
-import type { CosineSchedule } from "../schedule.js";
-import type { Solver, SolverOptions, SolverState } from "../solver.js";
+import type { CosineSchedule } from "../training/schedule.js";
+import type { Solver, SolverOptions, SolverState } from "../training/solver.js";
 import type { Tensor } from "../tensor.js";
 import { describe } from "../validate.js";
 import { VERSION } from "../version.js";

@@ -8,13 +8,12 @@
 // Inputs are checked once, at construction (options, optimizer config and state, labels); the
 // training loop then calls unchecked cores (the update rules' kernels, model.loss with labels
 // marked as checked).
-import { applyAugmentations, checkAugmentations, checkAugmentShapes, type Augmentation } from "./augment.js";
-import { checkByteData, makeSources, tensorSource, type BatchSource, type DataInfo } from "./data/batches.js";
-import type { ImageDataset, Normalization } from "./data/dataset.js";
-import { checkLabels, withCheckedLabels, type Labels } from "./labels.js";
-import { Int32Scratch } from "./int32-scratch.js";
-import type { PredictOptions, TrainableModel } from "./models/contract.js";
-import { DEFAULT_PREDICT_BATCH, predictRows } from "./models/predict.js";
+import { applyAugmentations, checkAugmentations, checkAugmentShapes, type Augmentation } from "../augment.js";
+import { checkSolverData, makeSources, tensorSource, type BatchSource, type SolverData } from "../data/batches.js";
+import { checkLabels, withCheckedLabels, type Labels } from "../labels.js";
+import { Int32Scratch } from "../int32-scratch.js";
+import type { PredictOptions, TrainableModel } from "../models/contract.js";
+import { DEFAULT_PREDICT_BATCH, predictRows } from "../models/predict.js";
 import {
   checkOptimConfig,
   checkOptimState,
@@ -26,26 +25,18 @@ import {
   type Segments,
   type UpdateRule,
   type UpdateRuleName,
-} from "./optim.js";
-import { deriveSeed, drawSubSeed } from "./random.js";
-import { kernels } from "./runtime.js";
+} from "../optim.js";
+import { deriveSeed, drawSubSeed } from "../random.js";
+import { kernels } from "../runtime.js";
 import { checkSchedule, cosineRate, type CosineSchedule, type LearningRateSchedule, type ScheduleFunction } from "./schedule.js";
-import type { Targets } from "./targets.js";
-import { checkShape, checkTensor, keep, tensor, Tensor } from "./tensor.js";
-import { checkEnum, checkInteger, checkNumber, checkOptions, checkSeed, describe, shapeString } from "./validate.js";
-import { Workspace } from "./workspace.js";
+import type { Targets } from "../targets.js";
+import { checkShape, checkTensor, keep, tensor, Tensor } from "../tensor.js";
+import { checkEnum, checkInteger, checkNumber, checkOptions, checkSeed, describe, shapeString } from "../validate.js";
+import { Workspace } from "../workspace.js";
 
-export type { TrainableModel } from "./models/contract.js";
+export type { TrainableModel } from "../models/contract.js";
 
-/**
- * Training and validation data: float32 tensors with integer labels, or uint8 image sets (see
- * ImageDataset) with the normalization to apply. Byte sets stay bytes (in host memory): each
- * batch is converted and normalized in wasm, giving the same bits as toSolverData's tensors
- * without a float32 copy of the set (CIFAR-10: 154 MB of bytes instead of 614 MB of floats).
- */
-export type SolverData =
-  | { XTrain: Tensor; yTrain: Labels; XVal: Tensor; yVal: Labels }
-  | { train: ImageDataset; val: ImageDataset; normalization?: Normalization };
+export type { SolverData } from "../data/batches.js";
 
 export interface ProgressEvent {
   epoch: number;
@@ -210,7 +201,7 @@ export class Solver {
     }
     this.model = model;
     this.#classes = model.config?.numClasses ?? Number.MAX_SAFE_INTEGER;
-    const checked = checkData(fn, data, this.#classes);
+    const checked = checkSolverData(fn, data, model.config?.numClasses);
     const o = checkOptions(fn, "options", options, KNOWN) as SolverOptions;
     const rule = o.updateRule ?? "sgd";
     if (typeof rule === "function") {
@@ -872,24 +863,4 @@ function checkRuleResult(result: unknown, name: string, w: Tensor): [Tensor, Opt
   const nextW = checkTensor(fn, `updateRule's nextW for "${name}"`, result[0]);
   checkShape(fn, `updateRule's nextW for "${name}"`, nextW, w.shape, "the parameter's shape");
   return result as [Tensor, OptimConfig];
-}
-
-/** Checks the data once (nothing allocated): tensors with labels, or byte sets (data/batches.ts). */
-function checkData(fn: string, data: unknown, classes: number): DataInfo {
-  if (data !== null && typeof data === "object" && "train" in data) return checkByteData(fn, data, classes === Number.MAX_SAFE_INTEGER ? undefined : classes);
-  const d = checkOptions(fn, "data", data, ["XTrain", "yTrain", "XVal", "yVal"]);
-  for (const key of ["XTrain", "yTrain", "XVal", "yVal"]) {
-    if (d[key] === undefined) throw new TypeError(`${fn}: data.${key} is required ({ XTrain, yTrain, XVal, yVal })`);
-  }
-  const XTrain = checkTensor(fn, "data.XTrain", d.XTrain);
-  const XVal = checkTensor(fn, "data.XVal", d.XVal);
-  if (XTrain.shape.length < 2 || XTrain.shape[0] === 0) {
-    throw new RangeError(`${fn}: data.XTrain must have shape (N, ...) with N >= 1 (got ${shapeString(XTrain.shape)})`);
-  }
-  if (XVal.shape.length !== XTrain.shape.length || XVal.shape.slice(1).some((s, i) => s !== XTrain.shape[i + 1])) {
-    throw new RangeError(`${fn}: data.XVal rows must have the shape of data.XTrain rows (got ${shapeString(XVal.shape)} vs ${shapeString(XTrain.shape)})`);
-  }
-  checkLabels(`${fn} (data.yTrain)`, d.yTrain, XTrain.shape[0], classes);
-  checkLabels(`${fn} (data.yVal)`, d.yVal, XVal.shape[0], classes);
-  return { rowShape: XTrain.shape.slice(1) };
 }
