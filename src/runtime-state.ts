@@ -1,7 +1,8 @@
 // Everything the library changes while it runs, in one object: the kernel modules and the views
-// over their memory (init() fills them in), the worker pool, the global random
+// over their memory (init() fills them in), the worker pool, the shared scratch, the global random
 // stream and the tensor bookkeeping. Modules keep their constants; what moves lives here, so one
 // place says what a running tensorlane holds. It imports types only: every module can read it.
+import type { Blocks } from "./blocks.js";
 import type { F64Kernels, Kernels } from "./generated/kernels.js";
 import type { Tensor } from "./tensor.js";
 import type { Pool } from "./threads/pool.js";
@@ -38,6 +39,8 @@ export interface RuntimeState {
   simulatedThreads: number | null;
   /** Test hook: split kernels whatever their size. */
   ignoreThresholds: boolean;
+  /** Scratch the ops share: partial sums, packed operands, per-thread work, label copies (blocks.ts sharedBlocks()). */
+  scratch: Blocks | null;
   /** The global random stream of unseeded calls: its seed (drawn on first use) and next counter. */
   random: { seed: number | null; offset: number };
   /** Tensors not yet disposed, the bytes they own, and the open tidy() scopes. */
@@ -58,6 +61,7 @@ export const runtime: RuntimeState = {
   warnedBroken: null,
   simulatedThreads: null,
   ignoreThresholds: false,
+  scratch: null,
   random: { seed: null, offset: 0 },
   tensors: { live: new Set(), bytes: 0, scopes: [] },
 };

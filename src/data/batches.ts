@@ -2,8 +2,9 @@
 // set (ImageDataset) plus a normalization, converted batch by batch in wasm (u8 -> f32 and
 // normalized through the same lookup table writeImages uses, so a byte batch has exactly the bits
 // of the float path's batch).
+import { Blocks } from "../blocks.js";
 import { checkLabels, type Labels } from "../labels.js";
-import { allocBytes, f32, freeBytes, i32, kernels, realKernels, u8 } from "../runtime.js";
+import { f32, i32, kernels, realKernels, u8 } from "../runtime.js";
 import { checkTensor, type DType, type Tensor } from "../tensor.js";
 import { checkOptions, shapeString } from "../validate.js";
 import { checkDataset, checkNormalization, lookupTable, type ImageDataset, type Normalization } from "./dataset.js";
@@ -72,24 +73,14 @@ export function byteSource(fn: string, name: string, ds: ImageDataset, normaliza
   const per = C * plane;
   if (normalization !== undefined) checkNormalization(fn, "normalization", normalization, C);
   const lut = lookupTable(C, normalization);
-  const lutPtr = allocBytes(lut.length * 4, `${fn}: ${name} table`);
+  // The table, and the staging buffer for n images (grown on demand, then reused: memory flat after warm-up).
+  const blocks = new Blocks(`${fn}: ${name}`);
+  const lutPtr = blocks.block("table", lut.length * 4);
   f32().set(lut, lutPtr >>> 2);
-  let stagePtr = 0;
-  let stageBytes = 0;
+  const stage = (n: number): number => blocks.block("batch bytes", n * per);
   let disposed = false;
   const live = (what: string): void => {
     if (disposed) throw new TypeError(`${what}: ${name} was disposed with its Solver`);
-  };
-  // The staging buffer for n images, grown on demand and then reused (memory flat after warm-up).
-  const stage = (n: number): number => {
-    if (n * per > stageBytes) {
-      if (stagePtr) freeBytes(stagePtr);
-      stagePtr = 0;
-      stageBytes = 0;
-      stagePtr = allocBytes(n * per, `${fn}: ${name} batch bytes`);
-      stageBytes = n * per;
-    }
-    return stagePtr;
   };
   return {
     count: ds.labels.length,
@@ -114,10 +105,8 @@ export function byteSource(fn: string, name: string, ds: ImageDataset, normaliza
       return out;
     },
     dispose() {
-      if (disposed) return;
       disposed = true;
-      if (stagePtr) freeBytes(stagePtr);
-      freeBytes(lutPtr);
+      blocks.dispose();
     },
   };
 }

@@ -3,7 +3,8 @@
 // per-thread scratch.
 import type { DType } from "../dtype.js";
 import type { RealKernels } from "../generated/kernels.js";
-import { allocBytes, freeBytes, realKernels } from "../runtime.js";
+import { sharedBlocks } from "../blocks.js";
+import { realKernels } from "../runtime.js";
 import { runtime } from "../runtime-state.js";
 import { currentPool, F64_PREFIX, kernelIndexOf } from "./state.js";
 
@@ -102,31 +103,20 @@ export function runChunks(
   pool.runChunks(index, poolName, fn, perThread, rangeArg, ranges);
 }
 
-let scratchPtr = 0;
-let scratchStride = 0;
-let scratchPointers: number[] = [];
-
 /**
  * Per-thread scratch: one pointer per thread (index = thread = task index), each to at least
- * `bytes` bytes, 16-byte aligned, in wasm memory. Grown on demand by the calling (main) thread,
- * then reused; valid until the next threadScratch call. Only the main thread allocates.
+ * `bytes` bytes, 16-byte aligned, in wasm memory: one block of the shared scratch, grown on demand
+ * by the calling (main) thread, then reused; valid until the next threadScratch call.
  */
 export function threadScratch(bytes: number): readonly number[] {
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`threadScratch: bytes must be a non-negative integer (got ${bytes})`);
   const threads = threadCount();
   const stride = Math.max(16, Math.ceil(bytes / 64) * 64); // 64: threads never share a cache line
-  if (stride > scratchStride || threads > scratchPointers.length) {
-    const newStride = Math.max(stride, scratchStride);
-    const count = Math.max(threads, scratchPointers.length);
-    if (scratchPtr) freeBytes(scratchPtr);
-    scratchPtr = 0;
-    scratchStride = 0;
-    scratchPointers = [];
-    scratchPtr = allocBytes(newStride * count, "threadScratch");
-    scratchStride = newStride;
-    scratchPointers = Array.from({ length: count }, (_, i) => scratchPtr + i * newStride);
-  }
-  return scratchPointers.length === threads ? scratchPointers : scratchPointers.slice(0, threads);
+  const scratch = sharedBlocks();
+  const base = scratch.block("thread work", stride * threads, { what: "threadScratch" });
+  // A block kept from a larger request gives each thread its whole share (the same pointers as then).
+  const share = Math.floor(scratch.held("thread work") / threads / 64) * 64;
+  return Array.from({ length: threads }, (_, i) => base + i * share);
 }
 
 /**

@@ -11,7 +11,6 @@
 import { applyAugmentations, checkAugmentations, checkAugmentShapes, type Augmentation } from "../augment.js";
 import { checkSolverData, makeSources, tensorSource, type BatchSource, type SolverData } from "../data/batches.js";
 import { checkLabels, withCheckedLabels, type Labels } from "../labels.js";
-import { Int32Scratch } from "../int32-scratch.js";
 import type { PredictOptions, TrainableModel } from "../models/contract.js";
 import { DEFAULT_PREDICT_BATCH, predictRows } from "../models/predict.js";
 import {
@@ -187,10 +186,8 @@ export class Solver {
   /** Classes of mixup's soft labels: the model's numClasses, else a byte set's. */
   readonly #numClasses: number | undefined;
   readonly #flat: boolean;
+  /** Batches, sampled indices and predictions, reused step after step. */
   readonly #ws = new Workspace("Solver");
-  readonly #indices = new Int32Scratch("Solver indices");
-  readonly #predictions = new Int32Scratch("Solver predictions");
-  readonly #labels = new Map<string, Int32Array>();
   #best: Record<string, Tensor> = {};
   #last: Record<string, Tensor> = {}; // the last state while holdsBest (restoreBest() keeps it)
 
@@ -350,7 +347,6 @@ export class Solver {
     } catch (error) {
       // E.g. out of memory midway: give back the batch and index buffers too (the next step makes them again).
       this.#ws.dispose();
-      this.#indices.dispose();
       throw error;
     }
   }
@@ -476,7 +472,7 @@ export class Solver {
   #predict(X: Tensor, options: PredictOptions): Int32Array {
     if (typeof this.model.predict === "function") return this.model.predict(X, options);
     // A model without predict: score through loss(X), which returns tensors the caller owns.
-    return predictRows(X, options.batchSize ?? DEFAULT_PREDICT_BATCH, this.#predictions, (batch) => this.model.loss(batch), true);
+    return predictRows(X, options.batchSize ?? DEFAULT_PREDICT_BATCH, this.#ws, (batch) => this.model.loss(batch), true);
   }
 
   /** Runs the whole optimization, then restores the best parameters seen (by validation accuracy). */
@@ -780,8 +776,6 @@ export class Solver {
     this.#best = {};
     this.#last = {};
     for (const config of Object.values(this.#optimConfigs)) disposeOptimState(config);
-    this.#indices.dispose();
-    this.#predictions.dispose();
   }
 
   #stateTensors(): Record<string, Tensor> {
@@ -812,15 +806,14 @@ export class Solver {
 
   /** n rows drawn with replacement from the Solver's stream into reused buffers (rows and labels). */
   #sample(source: BatchSource, n: number, key: string): [Tensor, Int32Array] {
-    const idxPtr = this.#indices.get(n);
+    const idxPtr = this.#ws.block("indices", n * 4);
     const out = this.#ws.get(key, [n, ...source.rowShape], source.dtype);
     kernels().i32_rand_below(idxPtr, n, source.count, deriveSeed(this.seed, 1), this.#rngState);
     source.gather(key === "batch" ? "Solver.step" : "Solver.checkAccuracy", out, idxPtr, n);
     this.#rngState += n;
-    const idx = this.#indices.view(n); // derived after the gather (a byte set's may allocate)
+    const idx = this.#ws.int32("indices", n); // derived after the gather (a byte set's may allocate)
     const y = source.labels;
-    let labels = this.#labels.get(key);
-    if (labels === undefined || labels.length !== n) this.#labels.set(key, (labels = new Int32Array(n)));
+    const labels = new Int32Array(n);
     for (let i = 0; i < n; i++) labels[i] = y[idx[i]];
     return [out, labels];
   }
