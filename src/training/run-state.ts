@@ -65,13 +65,15 @@ export type Fail = (message: string, kind: typeof TypeError | typeof RangeError)
 
 /**
  * What a field must hold: `expected` for the message, `ok` the test; a wrong value of the rule's
- * JS `type` is a RangeError, any other a TypeError. An option may say which value a state leaves
- * out (`absent`), and how a mismatch shows a value.
+ * JS `type` is a RangeError, any other a TypeError. `legacy`: what a state from before the field
+ * means without it. An option may say which value a state leaves out (`absent`), and how a
+ * mismatch shows a value.
  */
 interface Rule {
   expected: string;
   type: "number" | "string" | "object";
   ok(value: unknown): boolean;
+  legacy?: unknown;
   absent?: unknown;
   show?(value: unknown, saved: boolean): string;
 }
@@ -84,6 +86,7 @@ const orNull = (rule: Rule): Rule => ({ ...rule, expected: `${rule.expected} or 
 const COUNT: Rule = { expected: "a non-negative integer", type: "number", ok: isCount };
 const POSITIVE: Rule = { expected: "a positive integer", type: "number", ok: (v) => isCount(v) && v > 0 };
 const RATE: Rule = { expected: "a number >= 0", type: "number", ok: isRate };
+const FACTOR: Rule = { expected: "a number >= 0", type: "number", ok: (v) => typeof v === "number" && v >= 0 && Number.isFinite(v) };
 const NUMBERS: Rule = { expected: "an array of numbers", type: "object", ok: (v) => Array.isArray(v) && v.every((x) => typeof x === "number") };
 const RULE_NAMES: readonly string[] = /* @__PURE__ */ Object.keys(updateRules);
 
@@ -93,7 +96,7 @@ const FIELDS: Record<Exclude<keyof SolverState, "options" | "optimConfigs" | "be
   epoch: COUNT,
   iteration: COUNT,
   rngState: COUNT,
-  baseLearningRate: orNull(RATE),
+  baseLearningRate: { ...orNull(RATE), legacy: null },
   bestValAcc: { expected: "a number in [0, 1]", type: "number", ok: (v) => typeof v === "number" && v >= 0 && v <= 1 },
   lossHistory: NUMBERS,
   trainAccHistory: NUMBERS,
@@ -109,11 +112,12 @@ const OPTION_FIELDS: Record<keyof RunOptions, Rule> = {
     ok: (v) => v === null || (typeof v === "string" && RULE_NAMES.includes(v)),
     show: (v, saved) => (v === null ? (saved ? "a custom function: pass the same one" : "(a custom function)") : String(v)),
   },
-  lrDecay: RATE,
+  lrDecay: FACTOR,
   lrSchedule: {
     expected: `null, "custom" or { type: "cosine", warmupEpochs, minLearningRate }`,
     type: "object",
     ok: (v) => v === null || v === "custom" || isCosine(v),
+    legacy: null,
     show: (v, saved) => `${JSON.stringify(v)}${saved && v === "custom" ? ": pass the same function" : ""}`,
   },
   batchSize: POSITIVE,
@@ -133,8 +137,8 @@ function isCosine(v: unknown): boolean {
 
 /**
  * Checks a state against the schema (whether it fits a Solver is restoreState's to check) and
- * returns a normalized copy: an absent lrSchedule or baseLearningRate reads as null, an augment
- * list becomes its checked copy. Messages name paths from `name` ("state.rngState"; "" for bare
+ * returns a normalized copy: fields from before schedules read as their runs were, values a state
+ * leaves out are left out, an augment list becomes its checked copy. Messages name paths from `name` ("state.rngState"; "" for bare
  * field names); by default a problem throws `${fn}: ...`.
  */
 export function checkSolverState(fn: string, value: unknown, name = "state", fail: Fail = thrower(fn)): SolverState {
@@ -153,7 +157,7 @@ export function checkSolverState(fn: string, value: unknown, name = "state", fai
   const o = object("options", s.options, Object.keys(OPTION_FIELDS));
   const options: Record<string, unknown> = {};
   for (const [key, rule] of Object.entries(OPTION_FIELDS)) {
-    const v = o[key] !== undefined ? o[key] : key === "lrSchedule" ? null : rule.absent; // states from before schedules have none
+    const v = o[key] === undefined ? (rule.absent ?? rule.legacy) : o[key];
     check(`options.${key}`, rule, v);
     if (!("absent" in rule) || JSON.stringify(v) !== JSON.stringify(rule.absent)) options[key] = v;
   }
@@ -166,7 +170,7 @@ export function checkSolverState(fn: string, value: unknown, name = "state", fai
   }
   const run: Record<string, unknown> = {};
   for (const [key, rule] of Object.entries(FIELDS)) {
-    const v = key === "baseLearningRate" ? (s[key] ?? null) : s[key];
+    const v = s[key] === undefined ? rule.legacy : s[key];
     check(key, rule, v);
     run[key] = v;
   }
