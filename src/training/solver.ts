@@ -31,25 +31,26 @@ export type { ProgressEvent, SolverOptions } from "./solver-options.js";
 
 export class Solver {
   readonly model: TrainableModel;
-  readonly updateRule: UpdateRule;
+  // The settings: the checked options (the constructor assigns them all).
+  declare readonly updateRule: UpdateRule;
   /** The built-in rule's name, or null for a custom rule function. */
-  readonly updateRuleName: UpdateRuleName | null;
-  readonly lrDecay: number;
+  declare readonly updateRuleName: UpdateRuleName | null;
+  declare readonly lrDecay: number;
   /** The per-iteration schedule (cosine with its defaults filled in, or the function), or null: lrDecay per epoch. */
-  readonly lrSchedule: Required<CosineSchedule> | ScheduleFunction | null;
-  readonly batchSize: number;
-  readonly numEpochs: number;
-  readonly numTrainSamples: number | null;
-  readonly numValSamples: number | null;
-  readonly seed: number;
-  readonly verbose: boolean;
-  readonly printEvery: number;
-  onProgress?: (event: ProgressEvent) => void;
-  readonly onNonFinite: "throw" | "continue";
+  declare readonly lrSchedule: Required<CosineSchedule> | ScheduleFunction | null;
+  declare readonly batchSize: number;
+  declare readonly numEpochs: number;
+  declare readonly numTrainSamples: number | null;
+  declare readonly numValSamples: number | null;
+  declare readonly seed: number;
+  declare readonly verbose: boolean;
+  declare readonly printEvery: number;
+  declare onProgress?: (event: ProgressEvent) => void;
+  declare readonly onNonFinite: "throw" | "continue";
   /** The augmentations applied to every training batch, in order. */
-  readonly augment: readonly Augmentation[];
+  declare readonly augment: readonly Augmentation[];
   /** Which parameters optimConfig.weightDecay applies to (see SolverOptions). */
-  readonly weightDecayParams: "all" | "weights";
+  declare readonly weightDecayParams: "all" | "weights";
 
   #epoch = 0;
   #bestValAcc = 0;
@@ -81,28 +82,14 @@ export class Solver {
     this.model = model;
     this.#classes = model.config?.numClasses ?? Number.MAX_SAFE_INTEGER;
     const info = checkSolverData(fn, data, model.config?.numClasses);
-    const o = checkSolverOptions(fn, options);
-    this.updateRule = o.updateRule;
-    this.updateRuleName = o.updateRuleName;
-    this.lrDecay = o.lrDecay;
-    this.lrSchedule = o.lrSchedule;
-    this.batchSize = o.batchSize;
-    this.numEpochs = o.numEpochs;
-    this.numTrainSamples = o.numTrainSamples;
-    this.numValSamples = o.numValSamples;
-    this.seed = o.seed;
-    this.verbose = o.verbose;
-    this.printEvery = o.printEvery;
-    this.onProgress = o.onProgress;
-    this.onNonFinite = o.onNonFinite;
-    this.augment = o.augment;
-    this.weightDecayParams = o.weightDecayParams;
-    this.#baseLearningRate = o.baseLearningRate;
+    const { optimConfig, baseLearningRate, ...settings } = checkSolverOptions(fn, options);
+    Object.assign(this, settings);
+    this.#baseLearningRate = baseLearningRate;
     // Classes of mixup's soft labels: the model's numClasses, else a byte set's.
     const numClasses = model.config?.numClasses ?? info.numClasses;
     checkAugmentShapes(fn, this.augment, info.rowShape, numClasses);
-    this.#updates = new Updates(fn, model, o.updateRule, o.updateRuleName, o.optimConfig, o.weightDecayParams);
-    this.#sampler = new Sampler(model, o.seed, o.augment, this.#classes, numClasses);
+    this.#updates = new Updates(fn, model, this.updateRule, this.updateRuleName, optimConfig, this.weightDecayParams);
+    this.#sampler = new Sampler(model, this.seed, this.augment, this.#classes, numClasses);
     this.#snapshots = new Snapshots(model);
     // Last: the sources allocate (a byte set's table), once everything else was accepted.
     try {
