@@ -41,11 +41,9 @@ export class Blocks {
     return this.#blocks.get(key)?.[1] ?? 0;
   }
 
-  /** The first n int32 values of block `key`: a view re-derived now, valid until memory grows. */
+  /** The first n int32 values of block `key` (made by block(key, >= 4n)): a view re-derived now, valid until memory grows. */
   int32(key: string, n: number): Int32Array {
-    const have = this.#blocks.get(key);
-    if (!have || have[1] < n * 4) throw new RangeError(`${this.owner}: buffer ${key} holds ${have?.[1] ?? 0} bytes, not ${n} int32 values`);
-    const start = have[0] >>> 2;
+    const start = this.#blocks.get(key)![0] >>> 2;
     return i32().subarray(start, start + n);
   }
 

@@ -64,31 +64,31 @@ export interface SolverState {
 export type Fail = (message: string, kind: typeof TypeError | typeof RangeError) => never;
 
 /**
- * What a field must hold: `expected` for the message, `ok` the test; a wrong value of the rule's
- * JS `type` is a RangeError, any other a TypeError. `legacy`: what a state from before the field
- * means without it. An option may say which value a state leaves out (`absent`), and how a
- * mismatch shows a value.
+ * What a field must hold: `expected` for the message, `ok` the test (a number that fails is a
+ * RangeError, any other value a TypeError). `legacy`: what a state from before the field means
+ * without it. An option may say which value a state leaves out (`absent`), and how a mismatch
+ * shows a value.
  */
 interface Rule {
   expected: string;
-  type: "number" | "string" | "object";
   ok(value: unknown): boolean;
   legacy?: unknown;
   absent?: unknown;
   show?(value: unknown, saved: boolean): string;
 }
 
+// The rules are plain literals: a call at module scope would keep this file in bundles of apps
+// that never use the Solver.
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isPositive = (v: unknown): v is number => isCount(v) && v > 0;
 // Numbers that reach the kernels as float32 must stay finite there.
 const isRate = (v: unknown): v is number => typeof v === "number" && v >= 0 && Number.isFinite(Math.fround(v));
-const orNull = (rule: Rule): Rule => ({ ...rule, expected: `${rule.expected} or null`, ok: (v) => v === null || rule.ok(v) });
+const isRuleName = (v: unknown): boolean => typeof v === "string" && Object.prototype.hasOwnProperty.call(updateRules, v);
 
-const COUNT: Rule = { expected: "a non-negative integer", type: "number", ok: isCount };
-const POSITIVE: Rule = { expected: "a positive integer", type: "number", ok: (v) => isCount(v) && v > 0 };
-const RATE: Rule = { expected: "a number >= 0", type: "number", ok: isRate };
-const FACTOR: Rule = { expected: "a number >= 0", type: "number", ok: (v) => typeof v === "number" && v >= 0 && Number.isFinite(v) };
-const NUMBERS: Rule = { expected: "an array of numbers", type: "object", ok: (v) => Array.isArray(v) && v.every((x) => typeof x === "number") };
-const RULE_NAMES: readonly string[] = /* @__PURE__ */ Object.keys(updateRules);
+const COUNT: Rule = { expected: "a non-negative integer", ok: isCount };
+const POSITIVE_OR_NULL: Rule = { expected: "a positive integer or null", ok: (v) => v === null || isPositive(v) };
+const RATE: Rule = { expected: "a number >= 0", ok: isRate };
+const NUMBERS: Rule = { expected: "an array of numbers", ok: (v) => Array.isArray(v) && v.every((x) => typeof x === "number") };
 
 /** The run's counters and histories, in state()'s order. */
 const FIELDS: Record<Exclude<keyof SolverState, "options" | "optimConfigs" | "best">, Rule> = {
@@ -96,37 +96,37 @@ const FIELDS: Record<Exclude<keyof SolverState, "options" | "optimConfigs" | "be
   epoch: COUNT,
   iteration: COUNT,
   rngState: COUNT,
-  baseLearningRate: { ...orNull(RATE), legacy: null },
-  bestValAcc: { expected: "a number in [0, 1]", type: "number", ok: (v) => typeof v === "number" && v >= 0 && v <= 1 },
+  baseLearningRate: { expected: "a number >= 0 or null", ok: (v) => v === null || isRate(v), legacy: null },
+  bestValAcc: { expected: "a number in [0, 1]", ok: (v) => typeof v === "number" && v >= 0 && v <= 1 },
   lossHistory: NUMBERS,
   trainAccHistory: NUMBERS,
   valAccHistory: NUMBERS,
-  accuracyIterations: { expected: "an array of iteration counts", type: "object", ok: (v) => Array.isArray(v) && v.every(isCount) },
+  accuracyIterations: { expected: "an array of iteration counts", ok: (v) => Array.isArray(v) && v.every(isCount) },
 };
 
 /** The run's options, in state()'s order. */
 const OPTION_FIELDS: Record<keyof RunOptions, Rule> = {
   updateRule: {
-    expected: `one of ${RULE_NAMES.join(", ")} or null`,
-    type: "string",
-    ok: (v) => v === null || (typeof v === "string" && RULE_NAMES.includes(v)),
+    get expected() {
+      return `one of ${Object.keys(updateRules).join(", ")} or null`;
+    },
+    ok: (v) => v === null || isRuleName(v),
     show: (v, saved) => (v === null ? (saved ? "a custom function: pass the same one" : "(a custom function)") : String(v)),
   },
-  lrDecay: FACTOR,
+  lrDecay: { expected: "a number >= 0", ok: (v) => typeof v === "number" && v >= 0 && Number.isFinite(v) },
   lrSchedule: {
     expected: `null, "custom" or { type: "cosine", warmupEpochs, minLearningRate }`,
-    type: "object",
     ok: (v) => v === null || v === "custom" || isCosine(v),
     legacy: null,
     show: (v, saved) => `${JSON.stringify(v)}${saved && v === "custom" ? ": pass the same function" : ""}`,
   },
-  batchSize: POSITIVE,
+  batchSize: { expected: "a positive integer", ok: isPositive },
   numEpochs: COUNT,
-  numTrainSamples: orNull(POSITIVE),
-  numValSamples: orNull(POSITIVE),
-  seed: { expected: "an integer in [0, 2^32)", type: "number", ok: (v) => isCount(v) && v < 2 ** 32 },
-  augment: { expected: "an array of augmentations", type: "object", ok: Array.isArray, absent: [] }, // items: checkAugmentations
-  weightDecayParams: { expected: `"all" or "weights"`, type: "string", ok: (v) => v === "all" || v === "weights", absent: "all", show: String },
+  numTrainSamples: POSITIVE_OR_NULL,
+  numValSamples: POSITIVE_OR_NULL,
+  seed: { expected: "an integer in [0, 2^32)", ok: (v) => isCount(v) && v < 2 ** 32 },
+  augment: { expected: "an array of augmentations", ok: Array.isArray, absent: [] }, // items: checkAugmentations
+  weightDecayParams: { expected: `"all" or "weights"`, ok: (v) => v === "all" || v === "weights", absent: "all", show: String },
 };
 
 function isCosine(v: unknown): boolean {
@@ -144,7 +144,7 @@ function isCosine(v: unknown): boolean {
 export function checkSolverState(fn: string, value: unknown, name = "state", fail: Fail = thrower(fn)): SolverState {
   const at = (path: string) => (name && path ? `${name}.${path}` : name || path);
   const check = (path: string, rule: Rule, v: unknown): void => {
-    if (!rule.ok(v)) fail(`${at(path)} must be ${rule.expected} (got ${describe(v)})`, typeof v === rule.type && v !== null ? RangeError : TypeError);
+    if (!rule.ok(v)) fail(`${at(path)} must be ${rule.expected} (got ${describe(v)})`, typeof v === "number" ? RangeError : TypeError);
   };
   const object = (path: string, v: unknown, known?: readonly string[]): Record<string, unknown> => {
     if (v === null || typeof v !== "object" || Array.isArray(v) || ArrayBuffer.isView(v)) fail(`${at(path) || "the state"} must be an object (got ${describe(v)})`, TypeError);
