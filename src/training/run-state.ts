@@ -340,7 +340,7 @@ export function encodeSolverState(state: SolverState): { json: string; tensors: 
     rngState: state.rngState,
     bestValAcc: state.bestValAcc,
     hasBest: state.best !== null,
-    customUpdateRule: state.options.updateRule === null, // what tensorlane 0.1.0 reads
+    customUpdateRule: state.options.updateRule === null, // redundant with updateRule null; files keep it as they always had it
     baseLearningRate: state.baseLearningRate,
     lossHistory: state.lossHistory,
     trainAccHistory: state.trainAccHistory,
