@@ -52,13 +52,6 @@ export class Blocks {
     for (const [ptr] of this.#blocks.values()) freeBytes(ptr);
     this.#blocks.clear();
   }
-
-  /** Bytes held, for diagnostics. */
-  get bytes(): number {
-    let n = 0;
-    for (const [, b] of this.#blocks.values()) n += b;
-    return n;
-  }
 }
 
 /** The scratch the ops share (partial sums, packed operands, per-thread work, label copies), made on first use. */

@@ -31,13 +31,6 @@ export class Workspace extends Blocks {
     this.#slots.clear();
     super.dispose();
   }
-
-  /** Bytes held, for diagnostics. */
-  override get bytes(): number {
-    let n = super.bytes;
-    for (const t of this.#slots.values()) if (!t.isDisposed) n += t.size * t.itemBytes;
-    return n;
-  }
 }
 
 function sameShape(a: Shape, b: Shape): boolean {
