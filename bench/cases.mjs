@@ -6,6 +6,13 @@ export const FC = { batch: 100, inputDim: 3072, hiddenDims: [100, 100], numClass
 /** The conv net: 3x32x32, conv3x3 32 - ReLU - pool2 - conv3x3 32 - ReLU - pool2 - linear 10, Adam. */
 export const CONV = { batch: 50, inputDims: [3, 32, 32], numFilters: [32, 32], numClasses: 10 };
 
+/**
+ * The small ResNet of the README's accuracy recipe (tl.models.resnet): 1x28x28, a 3x3 stem of 32,
+ * stages of one basic block at 32, 64 and 128 channels (14x14, 7x7, 4x4: the first stage halves
+ * the image too), global average pooling, linear 10; Adam.
+ */
+export const RESNET = { batch: 32, inputDims: [1, 28, 28], widths: [32, 64, 128], numClasses: 10 };
+
 /** Adam as in SPEC.md; every contender uses these. */
 export const ADAM = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
@@ -52,6 +59,7 @@ export function modelCases() {
   return [
     { id: "fc-train", group: "FC training", kind: "fcTrain", label: `FC 3072-100-100-10 Adam, batch ${FC.batch}`, unit: "samples/s", work: FC.batch },
     { id: "conv-train", group: "Conv training", kind: "convTrain", label: `conv 32-32 + linear, Adam, batch ${CONV.batch}`, unit: "samples/s", work: CONV.batch },
+    { id: "resnet-train", group: "ResNet training", kind: "resnetTrain", label: `ResNet 32-64-128 (1x28x28), Adam, batch ${RESNET.batch}`, unit: "samples/s", work: RESNET.batch },
     { id: "fc-infer", group: "Inference", kind: "fcInfer", label: `FC forward, batch ${FC.batch}`, unit: "samples/s", work: FC.batch },
     { id: "conv-infer", group: "Inference", kind: "convInfer", label: `conv forward, batch ${CONV.batch}`, unit: "samples/s", work: CONV.batch },
   ];

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick | --smoke] [-- --only=gemm,fc,conv,infer,layers,overhead,ceiling,startup,bundle,threads]
+// npm run bench [-- --quick | --smoke] [-- --only=gemm,fc,conv,resnet,infer,layers,overhead,ceiling,startup,bundle,threads]
 //   [-- --clock=cpu|wall] [-- --out=FILE]
 // Runs every case in this one process, contenders interleaved, prints the tables and writes
 // bench/results/<date>-<host>[-quick].json (or FILE). See bench/README.md for what each figure
@@ -61,7 +61,7 @@ if (["ceiling", "gemm", "infer", "layers"].some(wants)) {
 
 const cases = [
   ...(wants("gemm") ? gemmCases({ quick }) : []),
-  ...modelCases().filter((c) => wants(c.kind.startsWith("fc") ? (c.kind === "fcTrain" ? "fc" : "infer") : c.kind === "convTrain" ? "conv" : "infer")),
+  ...modelCases().filter((c) => wants({ fcTrain: "fc", convTrain: "conv", resnetTrain: "resnet" }[c.kind] ?? "infer")),
 ];
 for (const c of cases) {
   const entries = [];

@@ -4,7 +4,7 @@
 // (the exported gemm_* (float32) of dist/tensorlane.wasm on raw pointers): no host code in the way.
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ADAM, CONV, FC } from "../cases.mjs";
+import { ADAM, CONV, FC, RESNET } from "../cases.mjs";
 import { Unavailable, randomArray, randomLabels } from "../harness.mjs";
 import { inferInput, inferModel } from "../infer-models.mjs";
 
@@ -167,6 +167,14 @@ function prepareWith(tl, kernels, c) {
     const y = randomLabels(CONV.batch, CONV.numClasses, 32);
     return c.kind === "convTrain" ? trainer(tl, model, x, y) : inferrer(tl, model, x);
   }
+  if (c.kind === "resnetTrain") {
+    if (typeof tl.models?.resnet !== "function") throw new Unavailable("not yet available (tl.models.resnet)");
+    const model = tl.models.resnet({ inputShape: RESNET.inputDims, widths: RESNET.widths, downsampleFirst: true, numClasses: RESNET.numClasses, seed: 1 });
+    const [ch, h, w] = RESNET.inputDims;
+    const x = tl.tensor(randomArray(RESNET.batch * ch * h * w, 41), [RESNET.batch, ch, h, w]);
+    const y = randomLabels(RESNET.batch, RESNET.numClasses, 42);
+    return trainer(tl, model, x, y);
+  }
   throw new Unavailable(`unknown case kind ${c.kind}`);
 }
 
@@ -186,7 +194,7 @@ export async function load({ threads = 1 } = {}) {
     {
       name: "tensorlane",
       note: `dist/tensorlane.js (wasm SIMD128, ${running} thread${running === 1 ? "" : "s"})`,
-      kinds: ["gemm", "fcTrain", "fcInfer", "convTrain", "convInfer", "ortInfer"],
+      kinds: ["gemm", "fcTrain", "fcInfer", "convTrain", "convInfer", "resnetTrain", "ortInfer"],
       prepare(c) {
         if (missing) throw new Unavailable(missing);
         return prepareWith(tl, kernels, c);

@@ -1,14 +1,17 @@
 // TensorFlow.js 4.22.0: tfjs-core with the wasm backend (single thread) and the cpu backend (plain
 // JS). Both backends live in this process; each runner switches to its own backend before every
 // sample, and creates its tensors under that backend so none are copied between them.
-// Models are written as a tfjs user would without tfjs-layers: fused matMul/conv2d (bias + ReLU in
-// one kernel where the backend fuses), NHWC (tfjs's native layout), tf.train.adam, optimizer.minimize.
+// The FC and conv models are written as a tfjs user would without tfjs-layers: fused matMul/conv2d
+// (bias + ReLU in one kernel where the backend fuses), NHWC (tfjs's native layout), tf.train.adam,
+// optimizer.minimize. The ResNet is built with tfjs-layers' functional API (as a Keras user
+// would: conv, batch norm, add, global pooling) and trained with model.trainOnBatch.
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
+import * as tfl from "@tensorflow/tfjs-layers";
 import { getThreadsCount, setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { ADAM, CONV, FC, SLOW_GEMM_MAX_SQUARE } from "../cases.mjs";
+import { ADAM, CONV, FC, RESNET, SLOW_GEMM_MAX_SQUARE } from "../cases.mjs";
 import { Unavailable, randomArray, randomLabels } from "../harness.mjs";
 import { registerTfjsGradients } from "./tfjs-gradients.mjs";
 
@@ -86,6 +89,47 @@ function convModel() {
   return { forward, dispose };
 }
 
+/** tl.models.resnet's network in tfjs-layers (NHWC; "same" padding gives PyTorch's output sizes here). */
+function resnetModel() {
+  const [c, h, w] = RESNET.inputDims;
+  const conv = (filters, size, strides) =>
+    tfl.layers.conv2d({ filters, kernelSize: size, strides, padding: "same", useBias: false, kernelInitializer: "heNormal" });
+  const bn = () => tfl.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5 });
+  const relu = () => tfl.layers.reLU();
+  const input = tfl.input({ shape: [h, w, c] });
+  let x = relu().apply(bn().apply(conv(RESNET.widths[0], 3, 1).apply(input)));
+  for (const out of RESNET.widths) {
+    // One basic block per stage; every stage halves the image (the first too: downsampleFirst).
+    let body = relu().apply(bn().apply(conv(out, 3, 2).apply(x)));
+    body = bn().apply(conv(out, 3, 1).apply(body));
+    const shortcut = bn().apply(conv(out, 1, 2).apply(x));
+    x = relu().apply(tfl.layers.add().apply([body, shortcut]));
+  }
+  x = tfl.layers.globalAveragePooling2d({}).apply(x);
+  const scores = tfl.layers.dense({ units: RESNET.numClasses }).apply(x);
+  const model = tfl.model({ inputs: input, outputs: scores });
+  model.compile({
+    optimizer: tf.train.adam(ADAM.learningRate, ADAM.beta1, ADAM.beta2, ADAM.epsilon),
+    loss: (yTrue, yPred) => tf.losses.softmaxCrossEntropy(yTrue, yPred),
+  });
+  return model;
+}
+
+function resnetTrainer(x, y) {
+  const model = resnetModel();
+  return {
+    note: "tfjs-layers functional model, model.trainOnBatch",
+    async: true,
+    async step() {
+      return await model.trainOnBatch(x, y);
+    },
+    dispose() {
+      model.optimizer.dispose();
+      model.dispose();
+    },
+  };
+}
+
 function trainer(model, x, y) {
   const optimizer = tf.train.adam(ADAM.learningRate, ADAM.beta1, ADAM.beta2, ADAM.epsilon);
   return {
@@ -144,6 +188,18 @@ function prepareOn(backend, c, ctx) {
     const y = keep(oneHot(randomLabels(batch, CONV.numClasses, 32), CONV.numClasses));
     runner = c.kind === "convTrain" ? trainer(convModel(), x, y) : inferrer(convModel(), x);
     if (slow) Object.assign(runner, { work: batch, warmupSteps: 1, reps: ctx.quick ? 1 : 3, note: `batch ${batch}: about 1 s per sample` });
+  } else if (c.kind === "resnetTrain") {
+    if (!tf.getKernel("Conv2DBackpropFilter", backend)) {
+      throw new Unavailable(`cannot train conv layers: no Conv2DBackpropFilter kernel in tfjs-backend-${backend}`);
+    }
+    // The plain-JS backend takes about a second per sample: a small batch (cost is linear in N).
+    const slow = backend === "cpu";
+    const batch = slow ? (ctx.quick ? 1 : 4) : RESNET.batch;
+    const [ch, h, w] = RESNET.inputDims;
+    const x = keep(tf.tensor(randomArray(batch * ch * h * w, 41), [batch, h, w, ch]));
+    const y = keep(oneHot(randomLabels(batch, RESNET.numClasses, 42), RESNET.numClasses));
+    runner = resnetTrainer(x, y);
+    if (slow) Object.assign(runner, { work: batch, warmupSteps: 1, reps: ctx.quick ? 1 : 3, note: `batch ${batch}, tfjs-layers, model.trainOnBatch` });
   } else {
     throw new Unavailable(`unknown case kind ${c.kind}`);
   }
@@ -163,7 +219,7 @@ function contender(name, backend, note) {
   return {
     name,
     note,
-    kinds: ["gemm", "fcTrain", "fcInfer", "convTrain", "convInfer"],
+    kinds: ["gemm", "fcTrain", "fcInfer", "convTrain", "convInfer", "resnetTrain"],
     async prepare(c, ctx = {}) {
       await tf.setBackend(backend);
       return prepareOn(backend, c, ctx);
