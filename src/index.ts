@@ -77,7 +77,7 @@ export { evalNumericalGradient, evalNumericalGradientArray, relError, scaledErro
 // Models and training.
 export { FullyConnectedNet, type FullyConnectedNetOptions } from "./models/fully-connected-net.js";
 export { DeepConvNet, type DeepConvNetOptions } from "./models/deep-conv-net.js";
-export { Sequential, sequential, type SequentialOptions, type SequentialConfig } from "./models/sequential.js";
+export { Sequential, sequential, type SequentialOptions, type SequentialConfig, type StateEntry } from "./models/sequential.js";
 /** The modules a Sequential is composed of, named as PyTorch's torch.nn: tl.nn.conv2d(1, 32, 3), ... */
 export * as nn from "./nn/index.js";
 export { runInitExperiment, INIT_SCHEMES, type InitScheme, type InitExperimentResult, type InitExperimentOptions, type LayerStats } from "./experiments/weight-init.js";
