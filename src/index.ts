@@ -114,9 +114,13 @@ export {
   decodeSafetensors,
   readSafetensorsHeader,
   type SafetensorsTensor,
+  type SafetensorsAnyTensor,
   type SafetensorsContents,
   type SafetensorsEntry,
+  type DecodeSafetensorsOptions,
 } from "./io/safetensors.js";
+// PyTorch state_dicts (safetensors) in and out of a tl.sequential, by name.
+export { loadStateDict, saveStateDict, type LoadStateDictOptions, type LoadStateDictResult, type SaveStateDictOptions } from "./io/state-dict.js";
 // Checkpoint bytes (safetensors) and the error every file reader throws.
 export { FileFormatError } from "./io/format-error.js";
 export {
