@@ -292,8 +292,8 @@ describe("exportOnnx: what it writes and what it refuses", () => {
     model.dispose();
   });
 
-  it("refuses what is not a FullyConnectedNet or DeepConvNet, naming what it got", () => {
-    expect(() => exportOnnx({} as never)).toThrow(/exportOnnx: model must be a FullyConnectedNet or a DeepConvNet \(got an object\)/);
+  it("refuses what is not a FullyConnectedNet, DeepConvNet or Sequential, naming what it got", () => {
+    expect(() => exportOnnx({} as never)).toThrow(/exportOnnx: model must be a FullyConnectedNet, a DeepConvNet or a Sequential \(got an object\)/);
     expect(() => exportOnnx(null as never)).toThrow(/\(got null\)/);
     expect(() => exportOnnx(new tl.internal.Workspace("w") as never)).toThrow(/\(got a Workspace\)/);
     expect(() => exportOnnx(tl.FullyConnectedNet as never)).toThrow(/\(got a function\)/);
