@@ -7,9 +7,12 @@ export default {
   ...base,
   entries: [
     "assembly/__tests__/activation.spec.ts",
+    "assembly/__tests__/augment.spec.ts",
+    "assembly/__tests__/batchnorm.spec.ts",
     "assembly/__tests__/elementwise.spec.ts",
     "assembly/__tests__/loss.spec.ts",
     "assembly/__tests__/optim.spec.ts",
+    "assembly/__tests__/pool.spec.ts",
     "assembly/__tests__/random.spec.ts",
     "assembly/__tests__/reduce.spec.ts",
   ],

@@ -1,4 +1,7 @@
-// Data augmentation on image batches (N, C, H, W), seeded and counter-based (see random.ts).
+// Data augmentation on image batches (N, C, H, W), seeded and counter-based (see random.ts). The
+// image kernels are written over `real` (f32 or f64, see real.ts); the draws do not depend on the
+// element type, so a float32 and a float64 batch given the same stream get the same flips, crops,
+// squares and partners. i32_random_permutation and f64_random_beta are dtype-neutral (core only).
 //
 // Image i of a call draws exactly one 64-bit word, counter offset + i of stream `seed`: what
 // happens to an image is a pure function of (seed, offset + i), whichever thread or call order
@@ -6,6 +9,7 @@
 // counters offset + 1 .. offset + n - 1 (one per Fisher-Yates step), λ its own sub-stream.
 //
 // Every kernel writes a new batch: `out` and `x` must not overlap. All sizes >= 0; n = 0 is a no-op.
+import { FLOAT32, LANES, SHIFT } from "./real";
 import { mix64, randomBits, streamKey } from "./random";
 
 // ---------------------------------------------------------------------------------------------
@@ -17,7 +21,7 @@ import { mix64, randomBits, streamKey } from "./random";
   return <i32>((bits32 * <u64>bound) >> 32);
 }
 
-/** True when image `i` is flipped: its uniform (24 bits, as uniformAt) is below p. */
+/** True when image `i` is flipped: its uniform (24 bits, as uniformAt) is below p (f32 in both dtypes). */
 @inline export function flipDraw(key: u64, ctr: u64, p: f32): bool {
   return <f32>(randomBits(key, ctr) >> 40) * (1.0 / 16777216.0) < p;
 }
@@ -49,10 +53,10 @@ import { mix64, randomBits, streamKey } from "./random";
  * out[i] = x[i] mirrored left-right (column j <- column w-1-j in every row and channel) when
  * image i's uniform is below p, else a copy. out, x: (n, c, h, w), not overlapping.
  */
-export function f32_random_flip(out: usize, x: usize, n: i32, c: i32, h: i32, w: i32, p: f32, seed: u32, offset: f64): void {
+export function random_flip(out: usize, x: usize, n: i32, c: i32, h: i32, w: i32, p: f32, seed: u32, offset: f64): void {
   const key = streamKey(seed);
   const base = <u64>offset;
-  const rowBytes = <usize>w << 2;
+  const rowBytes = <usize>w << SHIFT;
   const rows = <usize>c * <usize>h;
   const imageBytes = rows * rowBytes;
   for (let i = 0; i < n; i++) {
@@ -66,14 +70,20 @@ export function f32_random_flip(out: usize, x: usize, n: i32, c: i32, h: i32, w:
   }
 }
 
-// dst[j] = src[w-1-j]: four lanes at a time from the row's end, reversed with one shuffle.
+/** The lanes of v in reverse order (4 f32 or 2 f64). */
+@inline function reverseLanes(v: v128): v128 {
+  return FLOAT32 ? i32x4.shuffle(v, v, 3, 2, 1, 0) : v128.shuffle<u64>(v, v, 1, 0);
+}
+
+// dst[j] = src[w-1-j]: LANES values at a time from the row's end, reversed with one shuffle.
 @inline function reverseRow(dst: usize, src: usize, w: i32): void {
+  const lanes = <i32>LANES;
   let j = 0;
-  for (; j + 4 <= w; j += 4) {
-    const v = v128.load(src + (<usize>(w - 4 - j) << 2));
-    v128.store(dst + (<usize>j << 2), i32x4.shuffle(v, v, 3, 2, 1, 0));
+  for (; j + lanes <= w; j += lanes) {
+    const v = v128.load(src + (<usize>(w - lanes - j) << SHIFT));
+    v128.store(dst + (<usize>j << SHIFT), reverseLanes(v));
   }
-  for (; j < w; j++) store<f32>(dst + (<usize>j << 2), load<f32>(src + (<usize>(w - 1 - j) << 2)));
+  for (; j < w; j++) store<real>(dst + (<usize>j << SHIFT), load<real>(src + (<usize>(w - 1 - j) << SHIFT)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -85,10 +95,10 @@ export function f32_random_flip(out: usize, x: usize, n: i32, c: i32, h: i32, w:
  * window at offset (pad + dy, pad + dx) of the image padded by pad zeros). out, x: (n, c, h, w),
  * not overlapping. Precondition: 0 <= pad < 2^30.
  */
-export function f32_random_crop(out: usize, x: usize, n: i32, c: i32, h: i32, w: i32, pad: i32, seed: u32, offset: f64): void {
+export function random_crop(out: usize, x: usize, n: i32, c: i32, h: i32, w: i32, pad: i32, seed: u32, offset: f64): void {
   const key = streamKey(seed);
   const base = <u64>offset;
-  const rowBytes = <usize>w << 2;
+  const rowBytes = <usize>w << SHIFT;
   const planeBytes = <usize>h * rowBytes;
   for (let i = 0; i < n; i++) {
     const ctr = base + <u64>i;
@@ -107,9 +117,9 @@ export function f32_random_crop(out: usize, x: usize, n: i32, c: i32, h: i32, w:
           continue;
         }
         const src = x + plane + <usize>sr * rowBytes;
-        if (c0 > 0) memory.fill(dst, 0, <usize>c0 << 2);
-        memory.copy(dst + (<usize>c0 << 2), src + (<usize>(c0 + dx) << 2), <usize>(c1 - c0) << 2);
-        if (c1 < w) memory.fill(dst + (<usize>c1 << 2), 0, <usize>(w - c1) << 2);
+        if (c0 > 0) memory.fill(dst, 0, <usize>c0 << SHIFT);
+        memory.copy(dst + (<usize>c0 << SHIFT), src + (<usize>(c0 + dx) << SHIFT), <usize>(c1 - c0) << SHIFT);
+        if (c1 < w) memory.fill(dst + (<usize>c1 << SHIFT), 0, <usize>(w - c1) << SHIFT);
       }
     }
   }
@@ -126,10 +136,10 @@ export function f32_random_crop(out: usize, x: usize, n: i32, c: i32, h: i32, w:
  * outside, as in the paper). out, x: (n, c, h, w), not overlapping. Precondition: h, w >= 1 when
  * n >= 1; 0 <= size < 2^30.
  */
-export function f32_cutout(out: usize, x: usize, n: i32, c: i32, h: i32, w: i32, size: i32, seed: u32, offset: f64): void {
+export function cutout(out: usize, x: usize, n: i32, c: i32, h: i32, w: i32, size: i32, seed: u32, offset: f64): void {
   const key = streamKey(seed);
   const base = <u64>offset;
-  const rowBytes = <usize>w << 2;
+  const rowBytes = <usize>w << SHIFT;
   const planeBytes = <usize>h * rowBytes;
   const imageBytes = <usize>c * planeBytes;
   const half = size >> 1;
@@ -143,7 +153,7 @@ export function f32_cutout(out: usize, x: usize, n: i32, c: i32, h: i32, w: i32,
     if (r0 >= r1 || c0 >= c1) continue;
     for (let ch = 0; ch < c; ch++) {
       const plane = out + <usize>i * imageBytes + <usize>ch * planeBytes;
-      for (let r = r0; r < r1; r++) memory.fill(plane + <usize>r * rowBytes + (<usize>c0 << 2), 0, <usize>(c1 - c0) << 2);
+      for (let r = r0; r < r1; r++) memory.fill(plane + <usize>r * rowBytes + (<usize>c0 << SHIFT), 0, <usize>(c1 - c0) << SHIFT);
     }
   }
 }
@@ -222,35 +232,35 @@ export function f64_random_beta(alpha: f64, seed: u32, offset: f64): f64 {
 }
 
 /**
- * out[i] = a x[i] + b x[partner[i]] with a = f32(lam), b = f32(1 - lam): mixup's images (and,
+ * out[i] = a x[i] + b x[partner[i]] with a = real(lam), b = real(1 - lam): mixup's images (and,
  * over one-hot rows, its labels, with the same lam and partner). out, x: (n, rowSize), not
  * overlapping; partner: i32 (n), each in [0, n).
  */
-export function f32_mix_rows(out: usize, x: usize, partner: usize, n: i32, rowSize: i32, lam: f64): void {
-  const a = <f32>lam;
-  const b = <f32>(1.0 - lam);
-  const va = f32x4.splat(a), vb = f32x4.splat(b);
-  const rowBytes = <usize>rowSize << 2;
+export function mix_rows(out: usize, x: usize, partner: usize, n: i32, rowSize: i32, lam: f64): void {
+  const a = <real>lam;
+  const b = <real>(1.0 - lam);
+  const va = v128.splat<real>(a), vb = v128.splat<real>(b);
+  const rowBytes = <usize>rowSize << SHIFT;
   for (let i = 0; i < n; i++) {
     const xi = x + <usize>i * rowBytes;
     const xj = x + <usize>load<i32>(partner + (<usize>i << 2)) * rowBytes;
     const o = out + <usize>i * rowBytes;
     let k = 0;
-    for (; k + 4 <= rowSize; k += 4) {
-      const at = <usize>k << 2;
-      v128.store(o + at, f32x4.add(f32x4.mul(va, v128.load(xi + at)), f32x4.mul(vb, v128.load(xj + at))));
+    for (; k + <i32>LANES <= rowSize; k += <i32>LANES) {
+      const at = <usize>k << SHIFT;
+      v128.store(o + at, v128.add<real>(v128.mul<real>(va, v128.load(xi + at)), v128.mul<real>(vb, v128.load(xj + at))));
     }
     for (; k < rowSize; k++) {
-      const at = <usize>k << 2;
-      store<f32>(o + at, a * load<f32>(xi + at) + b * load<f32>(xj + at));
+      const at = <usize>k << SHIFT;
+      store<real>(o + at, a * load<real>(xi + at) + b * load<real>(xj + at));
     }
   }
 }
 
 /** out[i][j] = 1 if j == y[i] else 0. out: (n, c); y: i32 (n), each in [0, c). */
-export function f32_one_hot(out: usize, y: usize, n: i32, c: i32): void {
-  memory.fill(out, 0, (<usize>n * <usize>c) << 2);
-  for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * <usize>c + <usize>load<i32>(y + (<usize>i << 2))) << 2), 1);
+export function one_hot(out: usize, y: usize, n: i32, c: i32): void {
+  memory.fill(out, 0, (<usize>n * <usize>c) << SHIFT);
+  for (let i = 0; i < n; i++) store<real>(out + ((<usize>i * <usize>c + <usize>load<i32>(y + (<usize>i << 2))) << SHIFT), 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,21 +268,21 @@ export function f32_one_hot(out: usize, y: usize, n: i32, c: i32): void {
 
 /**
  * out[k] = lut[ch * 256 + bytes[k]] for the n images of c channels x plane pixels stored
- * contiguously at `bytes` (u8, NCHW; the host stages a batch's images there). lut: (c, 256), the
- * normalized value of every byte per channel. out: (n, c, plane)
+ * contiguously at `bytes` (u8, NCHW; the host stages a batch's images there). lut: (c, 256) reals,
+ * the normalized value of every byte per channel. out: (n, c, plane)
  */
-export function f32_convert_u8_lut(out: usize, bytes: usize, n: i32, c: i32, plane: i32, lut: usize): void {
+export function convert_u8_lut(out: usize, bytes: usize, n: i32, c: i32, plane: i32, lut: usize): void {
   for (let i = 0; i < n; i++) {
     const image = <usize>i * <usize>c * <usize>plane;
-    convertImage(out + (image << 2), bytes + image, c, plane, lut);
+    convertImage(out + (image << SHIFT), bytes + image, c, plane, lut);
   }
 }
 
 @inline function convertImage(dst: usize, src: usize, c: i32, plane: i32, lut: usize): void {
   for (let ch = 0; ch < c; ch++) {
-    const table = lut + (<usize>ch << 10); // 256 floats per channel
+    const table = lut + (<usize>ch << (8 + SHIFT)); // 256 values per channel
     const s = src + <usize>ch * <usize>plane;
-    const d = dst + ((<usize>ch * <usize>plane) << 2);
-    for (let p = 0; p < plane; p++) store<f32>(d + (<usize>p << 2), load<f32>(table + (<usize>load<u8>(s + <usize>p) << 2)));
+    const d = dst + ((<usize>ch * <usize>plane) << SHIFT);
+    for (let p = 0; p < plane; p++) store<real>(d + (<usize>p << SHIFT), load<real>(table + (<usize>load<u8>(s + <usize>p) << SHIFT)));
   }
 }

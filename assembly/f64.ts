@@ -9,10 +9,11 @@ export { sum_rows_range, sum_squares_chunks, sum_abs_chunks, add_sign, argmax_ro
 export { softmax_loss_soft, softmax_loss_rows, softmax_loss_smoothed_rows, svm_loss_rows } from "./loss";
 export { sgd, sgd_momentum, sgd_nesterov, adagrad, rmsprop, adam } from "./optim";
 export {
-  f64_batchnorm_forward_train as batchnorm_forward_train, f64_batchnorm_forward_test as batchnorm_forward_test,
-  f64_batchnorm_backward as batchnorm_backward, f64_spatial_batchnorm_forward_train as spatial_batchnorm_forward_train,
-  f64_spatial_batchnorm_forward_test as spatial_batchnorm_forward_test, f64_spatial_batchnorm_backward as spatial_batchnorm_backward,
-} from "./f64/batchnorm";
-export { f64_maxpool_forward as maxpool_forward, f64_maxpool_backward as maxpool_backward } from "./f64/pool";
+  batchnorm_forward_train_range, batchnorm_forward_test_range, batchnorm_backward_range,
+  spatial_batchnorm_forward_train_range, spatial_batchnorm_forward_test_range, spatial_batchnorm_backward_range,
+  spatial_bn_sums_chunks, spatial_bn_squares_chunks, spatial_bn_normalize_chunks, spatial_bn_backward_sums_chunks, spatial_bn_backward_dx_chunks,
+} from "./batchnorm";
+export { maxpool_forward, maxpool_backward } from "./pool";
+export { random_flip, random_crop, cutout, mix_rows, one_hot, convert_u8_lut } from "./augment";
 export { f64_im2col as im2col, f64_col2im as col2im, f64_fill_rows as fill_rows, f64_conv_bias_backward as conv_bias_backward } from "./f64/conv";
 export { f64_gemm_work_bytes as gemm_work_bytes, f64_gemm_nn as gemm_nn, f64_gemm_tn as gemm_tn, f64_gemm_nt as gemm_nt } from "./f64/gemm";

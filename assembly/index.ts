@@ -21,22 +21,14 @@ export { sum_rows_range, sum_squares_chunks, sum_abs_chunks, add_sign, argmax_ro
 export { softmax_loss_soft, softmax_loss_rows, softmax_loss_smoothed_rows, svm_loss_rows } from "./loss";
 export { sgd, sgd_momentum, sgd_nesterov, adagrad, rmsprop, adam } from "./optim";
 export {
-  f32_batchnorm_forward_train_range as batchnorm_forward_train_range, f32_batchnorm_forward_test_range as batchnorm_forward_test_range,
-  f32_batchnorm_backward_range as batchnorm_backward_range,
-  f32_spatial_batchnorm_forward_train_range as spatial_batchnorm_forward_train_range,
-  f32_spatial_batchnorm_forward_test_range as spatial_batchnorm_forward_test_range,
-  f32_spatial_batchnorm_backward_range as spatial_batchnorm_backward_range,
-  f32_spatial_bn_sums_chunks as spatial_bn_sums_chunks, f32_spatial_bn_squares_chunks as spatial_bn_squares_chunks,
-  f32_spatial_bn_normalize_chunks as spatial_bn_normalize_chunks, f32_spatial_bn_backward_sums_chunks as spatial_bn_backward_sums_chunks,
-  f32_spatial_bn_backward_dx_chunks as spatial_bn_backward_dx_chunks,
+  batchnorm_forward_train_range, batchnorm_forward_test_range, batchnorm_backward_range,
+  spatial_batchnorm_forward_train_range, spatial_batchnorm_forward_test_range, spatial_batchnorm_backward_range,
+  spatial_bn_sums_chunks, spatial_bn_squares_chunks, spatial_bn_normalize_chunks, spatial_bn_backward_sums_chunks, spatial_bn_backward_dx_chunks,
 } from "./batchnorm";
 export { tanh, tanh_backward } from "./activation";
 export {
   f32_conv_forward_work_bytes as conv_forward_work_bytes, f32_conv_forward as conv_forward, f32_conv_forward_images as conv_forward_images,
   f32_conv_backward_work_bytes as conv_backward_work_bytes, f32_conv_backward_chunks as conv_backward_chunks, f32_sum_chunks as sum_chunks,
 } from "./conv";
-export { f32_maxpool_forward as maxpool_forward, f32_maxpool_backward as maxpool_backward } from "./pool";
-export {
-  f32_random_flip as random_flip, f32_random_crop as random_crop, f32_cutout as cutout, f32_mix_rows as mix_rows,
-  f32_one_hot as one_hot, f32_convert_u8_lut as convert_u8_lut,
-} from "./augment";
+export { maxpool_forward, maxpool_backward } from "./pool";
+export { random_flip, random_crop, cutout, mix_rows, one_hot, convert_u8_lut } from "./augment";

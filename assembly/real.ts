@@ -8,12 +8,17 @@
 // is not in the binary. Sums that become one number (a loss, a batch statistic) accumulate in
 // f64 for both types.
 
+// @inline: asc substitutes these values where they are used, so `if (FLOAT32)` drops the other
+// branch before anything is compiled and `i << SHIFT` is `i << 2` in the float32 build. A plain
+// exported const stays a wasm global that only Binaryen folds, late enough to change the shape of
+// the optimized code (compare-kernels found three batch-norm exports reordered that way).
+
 /** Values of `real` per v128: 4 (f32) or 2 (f64). */
-export const LANES: usize = 16 / sizeof<real>();
+@inline export const LANES: usize = 16 / sizeof<real>();
 /** log2 of sizeof<real>(): element index << SHIFT is the byte offset. */
-export const SHIFT: usize = sizeof<real>() == 4 ? 2 : 3;
+@inline export const SHIFT: usize = sizeof<real>() == 4 ? 2 : 3;
 /** True in the float32 build: selects lane-count-specific code at compile time. */
-export const FLOAT32: bool = sizeof<real>() == 4;
+@inline export const FLOAT32: bool = sizeof<real>() == 4;
 
 /** e^x in `real` precision (musl's expf / exp, compiled into the module: the same bits everywhere). */
 @inline export function expReal(x: real): real {

@@ -6,12 +6,15 @@
 // call reserves N counters of the global stream (reproducible after setSeed).
 //
 // Each function returns a new tensor; the `...Into` variants write into a caller's buffer (which
-// must not overlap the input), so a training loop allocates nothing per step.
+// must not overlap the input), so a training loop allocates nothing per step. Images may be
+// float32 or float64 (the kernels of x's dtype; outputs have x's dtype); the draws do not depend
+// on the dtype, so both see the same flips, crops, squares and mixup partners for a stream.
+import { bytesPerElement, type DType } from "./dtype.js";
 import { labelsToWasm } from "./labels.js";
 import { drawSeed } from "./random.js";
-import { allocBytes, freeBytes, kernels } from "./runtime.js";
+import { allocBytes, freeBytes, kernels, realKernels } from "./runtime.js";
 import { checkSoftLabels, type Targets } from "./targets.js";
-import { checkShape, checkTensor, empty, Tensor } from "./tensor.js";
+import { checkSameDtype, checkShape, checkTensor, empty, Tensor } from "./tensor.js";
 import { checkInteger, checkNumber, checkOptions, checkSeed, describe, shapeString } from "./validate.js";
 
 /** Where an augmentation draws: stream `seed`, image i at counter offset + i. */
@@ -66,7 +69,7 @@ export function randomFlipInto(out: Tensor, x: Tensor, options: RandomFlipOption
   const o = checkOptions(fn, "options", options, ["p", "seed", "offset"]);
   const p = o.p === undefined ? 0.5 : checkNumber(fn, "options.p", o.p, { min: 0, max: 1, float32: true });
   const [seed, offset] = stream(fn, o, N);
-  kernels().random_flip(out.ptr, x.ptr, N, C, H, W, p, seed, offset);
+  realKernels(x.dtype, fn).random_flip(out.ptr, x.ptr, N, C, H, W, p, seed, offset);
   return out;
 }
 
@@ -87,7 +90,7 @@ export function randomCropInto(out: Tensor, x: Tensor, options: RandomCropOption
   if (o.padding === undefined) throw new TypeError(`${fn}: options.padding is required (an integer >= 0, e.g. 4)`);
   const padding = checkInteger(fn, "options.padding", o.padding, 0, MAX_EXTENT);
   const [seed, offset] = stream(fn, o, N);
-  kernels().random_crop(out.ptr, x.ptr, N, C, H, W, padding, seed, offset);
+  realKernels(x.dtype, fn).random_crop(out.ptr, x.ptr, N, C, H, W, padding, seed, offset);
   return out;
 }
 
@@ -108,7 +111,7 @@ export function cutoutInto(out: Tensor, x: Tensor, options: CutoutOptions): Tens
   if (o.size === undefined) throw new TypeError(`${fn}: options.size is required (an integer >= 0, e.g. 8)`);
   const size = checkInteger(fn, "options.size", o.size, 0, MAX_EXTENT);
   const [seed, offset] = stream(fn, o, N);
-  kernels().cutout(out.ptr, x.ptr, N, C, H, W, size, seed, offset);
+  realKernels(x.dtype, fn).cutout(out.ptr, x.ptr, N, C, H, W, size, seed, offset);
   return out;
 }
 
@@ -117,16 +120,17 @@ export function cutoutInto(out: Tensor, x: Tensor, options: CutoutOptions): Tens
  * λ onehot(y_i) + (1 - λ) onehot(y_j), with j = perm[i] from a random permutation of the batch
  * and ONE λ ~ Beta(alpha, alpha) for the whole batch (as the paper's algorithm and reference code
  * do; the same λ and partner for images and labels). y: integer labels (N), or soft labels
- * (N, numClasses). Returns [xMixed (N, C, H, W), yMixed (N, numClasses)].
+ * (N, numClasses) of x's dtype. Returns [xMixed (N, C, H, W), yMixed (N, numClasses)], both of
+ * x's dtype.
  */
 export function mixup(x: Tensor, y: Targets, options: MixupOptions): [Tensor, Tensor] {
   const fn = "mixup";
   checkTensor(fn, "x", x, [2, 3, 4]);
   const numClasses = mixupClasses(fn, y, options);
-  const xOut = empty(x.shape, fn);
+  const xOut = empty(x.shape, fn, x.dtype);
   let yOut: Tensor | null = null;
   try {
-    yOut = empty([x.shape[0], numClasses], fn);
+    yOut = empty([x.shape[0], numClasses], fn, x.dtype);
     mixupInto(xOut, yOut, x, y, options);
     return [xOut, yOut];
   } catch (error) {
@@ -137,14 +141,15 @@ export function mixup(x: Tensor, y: Targets, options: MixupOptions): [Tensor, Te
 }
 
 /**
- * mixup into xOut (x's shape, not overlapping x) and yOut (N, numClasses). Returns λ, the weight
- * of each image itself (for tests and logging; it was drawn in wasm).
+ * mixup into xOut (x's shape, not overlapping x) and yOut (N, numClasses), both of x's dtype.
+ * Returns λ, the weight of each image itself (for tests and logging; it was drawn in wasm).
  */
 export function mixupInto(xOut: Tensor, yOut: Tensor, x: Tensor, y: Targets, options: MixupOptions): number {
   const fn = "mixup";
   checkTensor(fn, "x", x, [2, 3, 4]);
   checkTensor(fn, "xOut", xOut);
   checkShape(fn, "xOut", xOut, x.shape, "x's shape");
+  const dtype = checkSameDtype(fn, [["x", x], ["xOut", xOut]]);
   checkDisjoint(fn, "xOut", xOut, "x", x);
   const o = checkOptions(fn, "options", options, ["alpha", "numClasses", "seed", "offset"]);
   if (o.alpha === undefined) throw new TypeError(`${fn}: options.alpha is required (a number > 0, e.g. 0.2)`);
@@ -154,22 +159,24 @@ export function mixupInto(xOut: Tensor, yOut: Tensor, x: Tensor, y: Targets, opt
   const rowSize = x.size / Math.max(N, 1);
   checkTensor(fn, "yOut", yOut);
   checkShape(fn, "yOut", yOut, [N, numClasses], "N x numClasses");
+  checkSameDtype(fn, [["x", x], ["yOut", yOut]]);
   const soft = y instanceof Tensor;
   if (soft) {
-    checkSoftLabels(fn, y, N, numClasses);
+    checkSoftLabels(fn, y, N, numClasses, dtype);
     checkDisjoint(fn, "yOut", yOut, "y", y);
   }
   // Integer labels are checked (and copied into wasm) before anything is drawn or allocated.
   const labelsPtr = soft ? 0 : labelsToWasm(fn, y, N, numClasses);
   const [seed, offset] = stream(fn, o, N);
-  const k = kernels();
-  const scratch = mixupScratch(N, numClasses);
-  if (!soft) k.one_hot(scratch.oneHot, labelsPtr, N, numClasses);
+  const k = kernels(); // the draws: dtype-neutral, in the core module
+  const r = realKernels(dtype, fn); // the rows: x's dtype
+  const scratch = mixupScratch(N, numClasses, dtype);
+  if (!soft) r.one_hot(scratch.oneHot, labelsPtr, N, numClasses);
   const labels = soft ? (y as Tensor).ptr : scratch.oneHot;
   k.i32_random_permutation(scratch.partner, N, seed, offset);
   const lam = k.f64_random_beta(alpha, seed, offset);
-  k.mix_rows(xOut.ptr, x.ptr, scratch.partner, N, rowSize, lam);
-  k.mix_rows(yOut.ptr, labels, scratch.partner, N, numClasses, lam);
+  r.mix_rows(xOut.ptr, x.ptr, scratch.partner, N, rowSize, lam);
+  r.mix_rows(yOut.ptr, labels, scratch.partner, N, numClasses, lam);
   return lam;
 }
 
@@ -254,7 +261,7 @@ export function checkAugmentShapes(fn: string, list: readonly Augmentation[], ro
 
 function intoNew(fn: string, x: Tensor, write: (out: Tensor) => Tensor): Tensor {
   checkTensor(fn, "x", x, 4);
-  const out = empty(x.shape, fn);
+  const out = empty(x.shape, fn, x.dtype);
   try {
     return write(out);
   } catch (error) {
@@ -263,11 +270,12 @@ function intoNew(fn: string, x: Tensor, write: (out: Tensor) => Tensor): Tensor 
   }
 }
 
-// out and x: both live (N, C, H, W), same shape, disjoint memory.
+// out and x: both live (N, C, H, W), same shape and dtype, disjoint memory.
 function checkPair(fn: string, out: Tensor, x: Tensor): [number, number, number, number] {
   checkTensor(fn, "x", x, 4);
   checkTensor(fn, "out", out);
   checkShape(fn, "out", out, x.shape, "x's shape");
+  checkSameDtype(fn, [["x", x], ["out", out]]);
   checkDisjoint(fn, "out", out, "x", x);
   const [N, C, H, W] = x.shape;
   if (N > 0 && (H === 0 || W === 0)) throw new RangeError(`${fn}: x must have images of at least 1 x 1 pixels (got ${shapeString(x.shape)})`);
@@ -276,7 +284,7 @@ function checkPair(fn: string, out: Tensor, x: Tensor): [number, number, number,
 
 function checkDisjoint(fn: string, outName: string, out: Tensor, inName: string, x: Tensor): void {
   const a = out.ptr, b = x.ptr;
-  if (out.size > 0 && x.size > 0 && a < b + x.size * 4 && b < a + out.size * 4) {
+  if (out.size > 0 && x.size > 0 && a < b + x.size * bytesPerElement(x.dtype) && b < a + out.size * bytesPerElement(out.dtype)) {
     throw new RangeError(`${fn}: ${outName} must not overlap ${inName} (the result is a new batch; pass another buffer)`);
   }
 }
@@ -305,12 +313,12 @@ function mixupClasses(fn: string, y: unknown, options: MixupOptions): number {
   return checkInteger(fn, "options.numClasses", given, 1);
 }
 
-// One-hot rows and the partner permutation, reused across calls (grown on demand).
+// One-hot rows (of the batch's dtype) and the partner permutation, reused across calls (grown on demand).
 let scratchPtr = 0;
 let scratchBytes = 0;
-function mixupScratch(n: number, classes: number): { partner: number; oneHot: number } {
+function mixupScratch(n: number, classes: number, dtype: DType): { partner: number; oneHot: number } {
   const partnerBytes = Math.ceil((n * 4) / 16) * 16;
-  const need = partnerBytes + n * classes * 4;
+  const need = partnerBytes + n * classes * bytesPerElement(dtype);
   if (need > scratchBytes || scratchBytes > 4 * need + 65536) {
     if (scratchPtr) freeBytes(scratchPtr);
     scratchPtr = 0;

@@ -835,15 +835,16 @@ export class Solver {
   }
 
   // The batch through the augment list: two ping-pong buffers and one soft-label buffer per mixup,
-  // all reused. Augmentation j draws from its own stream (seed, 16 + j) at the batch's counters.
+  // all reused, in the batch's dtype. Augmentation j draws from its own stream (seed, 16 + j) at
+  // the batch's counters.
   #augmentBatch(X: Tensor, y: Int32Array, offset: number): [Tensor, Targets] {
     if (this.augment.length === 0) return [X, y];
     const ws = this.#ws;
-    const buffers = [ws.get("augment0", X.shape), ws.get("augment1", X.shape)] as const;
+    const buffers = [ws.get("augment0", X.shape, X.dtype), ws.get("augment1", X.shape, X.dtype)] as const;
     const seeds = this.augment.map((_, j) => deriveSeed(this.seed, 16 + j));
     const n = X.shape[0];
     const C = this.#numClasses!; // checked at construction when the list has a mixup
-    return applyAugmentations(this.augment, X, y, buffers, (j) => ws.get(`mixup${j}`, [n, C]), seeds, offset, C);
+    return applyAugmentations(this.augment, X, y, buffers, (j) => ws.get(`mixup${j}`, [n, C], X.dtype), seeds, offset, C);
   }
 }
 

@@ -23,19 +23,17 @@ export interface WasmTargets {
 }
 
 /**
- * Checks soft labels: shape (n, classes), every value finite and >= 0, every row summing to 1
- * within SOFT_LABEL_SUM_TOLERANCE (the gradient (softmax - y) / N is the loss's gradient only then),
- * and, when `dtype` is given, the scores' dtype (the kernel reads both as one element type).
+ * Checks soft labels: dtype (that of the rows they go with: scores, or images being mixed),
+ * shape (n, classes), every value finite and >= 0, every row summing to 1 within
+ * SOFT_LABEL_SUM_TOLERANCE (the gradient (softmax - y) / N is the loss's gradient only then).
  */
-export function checkSoftLabels(fn: string, y: Tensor, n: number, classes: number, dtype?: DType): Tensor {
+export function checkSoftLabels(fn: string, y: Tensor, n: number, classes: number, dtype: DType): Tensor {
   checkTensor(fn, "y", y);
-  if (dtype !== undefined && y.dtype !== dtype) {
-    throw new TypeError(`${fn}: soft labels y are ${y.dtype} but the scores are ${dtype}; give y the scores' dtype`);
-  }
+  if (y.dtype !== dtype) throw new TypeError(`${fn}: soft labels y are ${y.dtype} but must be ${dtype}, the dtype of the rows they go with`);
   if (y.shape.length !== 2 || y.shape[0] !== n || y.shape[1] !== classes) {
     throw new RangeError(`${fn}: soft labels y must have shape [${n}, ${classes}] (rows of class probabilities; got ${shapeString(y.shape)})`);
   }
-  const view = y.view();
+  const view = y.view(); // nothing allocates below
   const start = y.offset;
   for (let i = 0; i < n; i++) {
     let sum = 0;

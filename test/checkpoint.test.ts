@@ -182,6 +182,7 @@ describe("resume", () => {
   for (const [label, make, data] of [
     ["DeepConvNet with batch norm (running statistics in buffers)", newConvNet, imageDataset],
     ["Sequential: batch norm, a residual block, a grouped conv, dropout", newSequential, imageDataset],
+    ["Sequential with its first conv and batch norm frozen (the frozen set is saved and restored)", () => newSequential().freeze(/^[01]\./), imageDataset],
     ["FullyConnectedNet with batch norm and dropout", newBatchnormNet, dataset],
   ] as const) {
     it(`3 epochs straight = 1 epoch, save, load, resume 2 epochs, bit for bit: ${label}`, () => {
@@ -190,6 +191,7 @@ describe("resume", () => {
       const first = train(make(), d, solverOptions(1));
       const ck = tl.loadCheckpoint(first.checkpoints[0]);
       expect(Object.keys(ck.model.buffers ?? {}).length).toBeGreaterThan(0);
+      expect(ck.model.frozen ?? []).toEqual((first.solver.model as tl.CheckpointableModel).frozen ?? []);
       const resumed = train(ck.model, d, { ...solverOptions(3), ...ck.solver!.options, numEpochs: 3, updateRule: "adam" }, ck);
       expect(resumed.solver.lossHistory).toEqual(straight.solver.lossHistory);
       expect(resumed.checkpoints.at(-1)).toEqual(straight.checkpoints.at(-1));

@@ -288,7 +288,7 @@ describe("float64 layers against the course formulas in plain float64 JS", () =>
       expectBelow("soft-label dscores", relTo(arr(d), dWant), GRADIENT);
       expect(d.dtype).toBe("float64");
       const y32 = tl.tensor(soft, [N, C]);
-      expect(() => tl.softmaxLoss(scores, y32)).toThrow(/softmaxLoss: soft labels y are float32 but the scores are float64/);
+      expect(() => tl.softmaxLoss(scores, y32)).toThrow(/softmaxLoss: soft labels y are float32 but must be float64, the dtype of the rows they go with/);
     });
   });
 
@@ -732,6 +732,135 @@ describe("float64 models and the Solver", () => {
         r.solver.dispose();
         (r.solver.model as tl.FullyConnectedNet).dispose();
       }
+      X.dispose();
+    }
+  });
+});
+
+describe("float64 augmentation and test-time flips (the kernels exist in both dtypes now)", () => {
+  /** (N, C, H, W) with every value a distinct integer 1 + flat index (exact in both dtypes). */
+  function distinct(shape: number[], dtype: tl.DType): tl.Tensor {
+    const n = shape.reduce((a, b) => a * b, 1);
+    return tl.tensor(Float64Array.from({ length: n }, (_, i) => 1 + i), shape, { dtype });
+  }
+
+  it("randomFlip, randomCrop and cutout: float64 in, float64 out, the same draws (hence values) as float32", () => {
+    const shape = [16, 3, 5, 6];
+    const x32 = distinct(shape, "float32"), x64 = distinct(shape, "float64");
+    const ops: [string, (x: tl.Tensor) => tl.Tensor][] = [
+      ["randomFlip", (x) => tl.randomFlip(x, { seed: 21 })],
+      ["randomCrop", (x) => tl.randomCrop(x, { padding: 2, seed: 21 })],
+      ["cutout", (x) => tl.cutout(x, { size: 3, seed: 21 })],
+    ];
+    try {
+      for (const [name, op] of ops) {
+        const a = op(x32), b = op(x64);
+        expect(b.dtype, name).toBe("float64");
+        expect(arr(b), name).toEqual(arr(a));
+        expect(arr(b), `${name} changes something`).not.toEqual(arr(x64));
+        a.dispose();
+        b.dispose();
+      }
+      // Into a buffer of the other dtype: refused, naming both.
+      const out32 = tl.zeros(shape);
+      expect(() => tl.randomFlipInto(out32, x64, { seed: 1 })).toThrow(/randomFlip: x is float64 but out is float32/);
+      out32.dispose();
+    } finally {
+      x32.dispose();
+      x64.dispose();
+    }
+  });
+
+  it("mixup: the float32 λ and partners, rows mixed in float64 (λ x_i + (1 - λ) x_j), float64 soft labels in and out", () => {
+    const N = 12, C = 5;
+    const shape = [N, 2, 2, 3];
+    const x32 = distinct(shape, "float32"), x64 = distinct(shape, "float64");
+    const y = Int32Array.from({ length: N }, (_, i) => i % C);
+    const [a32, b32] = [tl.zeros(shape), tl.zeros([N, C])];
+    const [a64, b64] = [tl.zeros(shape, F64), tl.zeros([N, C], F64)];
+    let second: tl.Tensor[] = [];
+    try {
+      const lam32 = tl.mixupInto(a32, b32, x32, y, { alpha: 0.4, numClasses: C, seed: 9 });
+      const lam = tl.mixupInto(a64, b64, x64, y, { alpha: 0.4, numClasses: C, seed: 9 });
+      expect(lam).toBe(lam32);
+      // The partner j of image i: the one image whose float64 mix a x_i + b x_j gives its rows exactly.
+      const xs = arr(x64), xm = arr(a64), ym = arr(b64), ym32 = arr(b32);
+      const per = 12;
+      const partner = (i: number): number => {
+        for (let j = 0; j < N; j++) {
+          const want = xs.slice(i * per, (i + 1) * per).map((v, k) => lam * v + (1 - lam) * xs[j * per + k]);
+          if (want.every((v, k) => v === xm[i * per + k])) return j;
+        }
+        return -1;
+      };
+      for (let i = 0; i < N; i++) {
+        const j = partner(i);
+        expect(j, `image ${i}: a x_i + b x_j in float64 for some j`).toBeGreaterThanOrEqual(0);
+        const row = Array.from({ length: C }, (_, c) => (c === i % C ? lam : 0) + (c === j % C ? 1 - lam : 0));
+        expect(ym.slice(i * C, (i + 1) * C), `labels of image ${i}`).toEqual(row);
+        ym32.slice(i * C, (i + 1) * C).forEach((v, c) => expect(Math.abs(v - row[c]), `float32 labels of image ${i}: the same partner`).toBeLessThan(1e-7));
+      }
+      // Soft float64 labels mix again; float32 ones with float64 images are refused.
+      second = tl.mixup(a64, b64, { alpha: 1, seed: 2 });
+      expect(second.map((t) => t.dtype)).toEqual(["float64", "float64"]);
+      const rows = arr(second[1]);
+      for (let i = 0; i < N; i++) expect(Math.abs(rows.slice(C * i, C * i + C).reduce((s, v) => s + v, 0) - 1)).toBeLessThan(1e-12);
+      expect(() => tl.mixup(x64, b32, { alpha: 1, seed: 2 })).toThrow(/mixup: soft labels y are float32 but must be float64, the dtype of the rows they go with/);
+      expect(() => tl.mixupInto(a32, b64, x64, y, { alpha: 1, numClasses: C, seed: 2 })).toThrow(/mixup: x is float64 but xOut is float32/);
+    } finally {
+      for (const t of [x32, x64, a32, b32, a64, b64, ...second]) t.dispose();
+    }
+  });
+
+  it('predict(X, { tta: "flip" }) on a float64 DeepConvNet: the argmax of scores(x) + scores(mirror of x), in float64', () => {
+    const [N, C, H, W, K] = [17, 2, 6, 7, 4];
+    const net = new tl.DeepConvNet({ inputDims: [C, H, W], numFilters: [4, 3], maxPools: [0], normalization: "batchnorm", numClasses: K, weightScale: "kaiming", seed: 5, dtype: "float64" });
+    const X = randn64([N, C, H, W], 6);
+    const x = arr(X);
+    const mirrored = new Float64Array(x.length);
+    for (let r = 0; r < N * C * H; r++) for (let j = 0; j < W; j++) mirrored[r * W + j] = x[r * W + W - 1 - j];
+    const M = tl.tensor(mirrored, [N, C, H, W], F64);
+    const a = net.loss(X), b = net.loss(M);
+    try {
+      const sa = arr(a), sb = arr(b);
+      const sum = sa.map((v, i) => v + sb[i]);
+      const argmax = (s: number[]) => Array.from({ length: N }, (_, i) => {
+        let best = 0;
+        for (let k = 1; k < K; k++) if (s[i * K + k] > s[i * K + best]) best = k;
+        return best;
+      });
+      expect(argmax(sum)).not.toEqual(argmax(sa)); // the flip changes some answers
+      for (const batchSize of [1, 5, 100]) expect(Array.from(net.predict(X, { batchSize, tta: "flip" })), `batchSize ${batchSize}`).toEqual(argmax(sum));
+    } finally {
+      for (const t of [X, M, a, b]) t.dispose();
+      net.dispose();
+    }
+  });
+
+  it("a float64 Solver with randomFlip, randomCrop and cutout trains, reproduces bit for bit and differs from the plain run", () => {
+    const X = randn64([60, 1, 6, 6], 170);
+    const xv = arr(X);
+    const y = Int32Array.from({ length: 60 }, (_, i) => (xv[i * 36 + 7] > 0 ? 1 : 0) + (xv[i * 36 + 28] > 0 ? 1 : 0));
+    const data = { XTrain: X, yTrain: y, XVal: X, yVal: y };
+    const augment: tl.Augmentation[] = [{ type: "randomFlip" }, { type: "randomCrop", padding: 1 }, { type: "cutout", size: 2 }];
+    const run = (list: tl.Augmentation[]) => {
+      const net = new tl.DeepConvNet({ inputDims: [1, 6, 6], numFilters: [3], maxPools: [0], normalization: "batchnorm", numClasses: 3, weightScale: "kaiming", seed: 31, dtype: "float64" });
+      const solver = new tl.Solver(net, data, { updateRule: "adam", optimConfig: { learningRate: 1e-2 }, batchSize: 10, numEpochs: 2, verbose: false, seed: 8, augment: list });
+      try {
+        solver.train();
+        expect(net.params.W1.dtype).toBe("float64");
+        return { losses: [...solver.lossHistory], w: arr(net.params.W1) };
+      } finally {
+        solver.dispose();
+        net.dispose();
+      }
+    };
+    try {
+      const first = run(augment), again = run(augment), plain = run([]);
+      expect(first.losses.every(Number.isFinite)).toBe(true);
+      expect(again).toEqual(first);
+      expect(first.losses).not.toEqual(plain.losses);
+    } finally {
       X.dispose();
     }
   });

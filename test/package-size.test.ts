@@ -33,8 +33,8 @@ const kb = (bytes: number) => `${(bytes / KB).toFixed(1)} KB`;
 const APPS = {
   // Everything the library exports, kept alive: the whole browser bundle as a bundler sees it.
   everything: {
-    limit: 67.5 * KB,
-    splitLimit: 57 * KB,
+    limit: 78 * KB, // the float64 module inlined (all kernel families), tl.nn, Sequential, checkpoint checksums
+    splitLimit: 65.5 * KB,
     target: 55 * KB,
     code: `import * as tl from "tensorlane";
 await tl.init();
@@ -43,8 +43,8 @@ console.log(Object.keys(tl).length > 60 && typeof tl.loadCheckpoint === "functio
   },
   // The issue's second app: init, FullyConnectedNet and Solver only.
   "init + FullyConnectedNet + Solver": {
-    limit: 48 * KB,
-    splitLimit: 37.5 * KB,
+    limit: 51 * KB, // one-file bundles inline the float64 module
+    splitLimit: 38.5 * KB,
     target: 30 * KB,
     code: `import { init, randn, FullyConnectedNet, Solver } from "tensorlane";
 await init();
@@ -57,8 +57,8 @@ console.log(solver.lossHistory.length === 4 ? "ok" : "wrong history");`,
   },
   // The course's layer-by-layer style: Linear, ReLU, softmaxLoss and adam (plus init and tensors).
   "Linear + ReLU + softmaxLoss + adam": {
-    limit: 36 * KB,
-    splitLimit: 25.5 * KB,
+    limit: 39.5 * KB, // as above
+    splitLimit: 26.5 * KB,
     target: 20 * KB,
     code: `import { init, randn, zeros, Linear, ReLU, softmaxLoss, adam } from "tensorlane";
 await init();

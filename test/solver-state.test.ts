@@ -90,10 +90,10 @@ describe("model.predict", () => {
         expect(Array.from(net.predict(X, { batchSize, tta: "flip" })), `batchSize ${batchSize}`).toEqual(Array.from(expected));
       }
       expect(Array.from(net.predict(X, { tta: "none" }))).toEqual(Array.from(argmaxRows(sa, N, K)));
-      // Images only, float32 only; a bad value names the option.
+      // Images only (float32 or float64: test/float64.test.ts); a bad value names the option.
       const fc = new tl.FullyConnectedNet({ hiddenDims: [4], inputDim: 6, numClasses: 3, seed: 9 });
       const rows = tl.randn([5, 6], { seed: 10 });
-      expect(() => fc.predict(rows, { tta: "flip" })).toThrow(/FullyConnectedNet\.predict: options\.tta "flip" mirrors images: X must be a float32 \(N, C, H, W\) tensor \(got float32 of shape \[5, 6\]\)/);
+      expect(() => fc.predict(rows, { tta: "flip" })).toThrow(/FullyConnectedNet\.predict: options\.tta "flip" mirrors images: X must be an \(N, C, H, W\) tensor \(got shape \[5, 6\]\)/);
       expect(() => net.predict(X, { tta: "crop" as never })).toThrow(/DeepConvNet\.predict: options\.tta must be one of/);
       expect(net.predict(X).length).toBe(N);
       for (const t of [X, M, a, b, rows]) t.dispose();

@@ -335,6 +335,34 @@ describe("float64: the split f64 kernels give the same bits for any thread count
     );
   });
 
+  it("BatchNorm (by features) and SpatialBatchNorm (chunked sums with few channels, by channel with many), the float32 splits", () => {
+    expectSameBits("float64 BatchNorm", () =>
+      tl.tidy(() => {
+        const x = tl.randn([23, 37], { seed: 7, ...f64 }), gamma = tl.randn([37], { seed: 8, ...f64 }), beta = tl.randn([37], { seed: 9, ...f64 });
+        const bnParam: tl.BatchNormParam = { mode: "train" };
+        const [out, cache] = tl.BatchNorm.forward(x, gamma, beta, bnParam);
+        const [dx, dgamma, dbeta] = tl.BatchNorm.backward(tl.randn([23, 37], { seed: 10, ...f64 }), cache);
+        bnParam.mode = "test";
+        const [outTest] = tl.BatchNorm.forward(x, gamma, beta, bnParam);
+        expect(out.dtype).toBe("float64");
+        return collect({ out: tl.keep(out), dx: tl.keep(dx), dgamma: tl.keep(dgamma), dbeta: tl.keep(dbeta), outTest: tl.keep(outTest), rm: tl.keep(bnParam.runningMean!), rv: tl.keep(bnParam.runningVar!) });
+      }),
+    );
+    for (const [N, C, H, W] of [[13, 3, 5, 5], [6, 40, 3, 3], [1, 2, 1, 1]]) {
+      expectSameBits(`float64 SpatialBatchNorm ${N}x${C}x${H}x${W}`, () =>
+        tl.tidy(() => {
+          const x = tl.randn([N, C, H, W], { seed: 11, ...f64 }), gamma = tl.randn([C], { seed: 12, ...f64 }), beta = tl.randn([C], { seed: 13, ...f64 });
+          const bnParam: tl.BatchNormParam = { mode: "train" };
+          const [out, cache] = tl.SpatialBatchNorm.forward(x, gamma, beta, bnParam);
+          const [dx, dgamma, dbeta] = tl.SpatialBatchNorm.backward(tl.randn([N, C, H, W], { seed: 14, ...f64 }), cache);
+          bnParam.mode = "test";
+          const [outTest] = tl.SpatialBatchNorm.forward(x, gamma, beta, bnParam);
+          return collect({ out: tl.keep(out), dx: tl.keep(dx), dgamma: tl.keep(dgamma), dbeta: tl.keep(dbeta), outTest: tl.keep(outTest), rm: tl.keep(bnParam.runningMean!), rv: tl.keep(bnParam.runningVar!) });
+        }),
+      );
+    }
+  });
+
   it("MaxPool (split by planes, float64 argmax) forward and backward", () => {
     expectSameBits("float64 MaxPool", () =>
       tl.tidy(() => {

@@ -1,14 +1,16 @@
 import {
-  f32_random_flip, f32_random_crop, f32_cutout, f32_mix_rows, f32_one_hot, i32_random_permutation, f64_random_beta, logGamma,
-  f32_convert_u8_lut, cropDy, cropDx,
+  random_flip, random_crop, cutout, mix_rows, one_hot, i32_random_permutation, f64_random_beta, logGamma,
+  convert_u8_lut, cropDy, cropDx,
 } from "../augment";
 import {
-  f32_random_flip__scalar, f32_random_crop__scalar, f32_cutout__scalar, f32_mix_rows__scalar, f32_gather_u8_normalize__scalar,
+  random_flip__scalar, random_crop__scalar, cutout__scalar, mix_rows__scalar, gather_u8_normalize__scalar,
 } from "../reference/augment";
+import { SHIFT } from "../real";
 import { mix64, streamKey } from "../random";
-import { pattern, buffer, firstDifference, guardIntact } from "./helpers";
+import { DTYPE, pattern, buffer, firstDifference, guardIntact } from "./helpers";
 
-// Shapes (n, c, h, w) with widths below, at and above the 4-lane width, odd, 1-wide and 1-high.
+// Shapes (n, c, h, w) with widths below, at and above the lane width (4 f32, 2 f64), odd, 1-wide and
+// 1-high. The image kernels run in both dtypes; the permutation and Beta draws are dtype-neutral.
 const SHAPES: i32[][] = [
   [1, 1, 1, 1], [2, 1, 1, 3], [3, 1, 2, 4], [2, 3, 3, 5], [4, 2, 5, 7], [3, 3, 8, 8], [2, 1, 4, 17], [5, 3, 9, 6],
 ];
@@ -19,11 +21,11 @@ function tagOf(s: i32[], extra: string): string {
 
 function sameBits(a: usize, b: usize, count: i32, tag: string): void {
   const d = firstDifference(a, b, count);
-  expect<i32>(d).toBe(-1, tag + " first difference at " + d.toString());
-  expect<bool>(guardIntact(a, count)).toBe(true, tag + " wrote past the end");
+  expect<i32>(d).toBe(-1, DTYPE + " " + tag + " first difference at " + d.toString());
+  expect<bool>(guardIntact(a, count)).toBe(true, DTYPE + " " + tag + " wrote past the end");
 }
 
-describe("f32_random_flip vs scalar twin (bit-exact)", () => {
+describe("random_flip vs scalar twin (bit-exact), " + DTYPE, () => {
   it("shapes grid, p in 0, 0.3, 0.5, 1, two seeds and offsets", () => {
     const ps: f32[] = [0, 0.3, 0.5, 1];
     for (let s = 0; s < SHAPES.length; s++) {
@@ -33,8 +35,8 @@ describe("f32_random_flip vs scalar twin (bit-exact)", () => {
       for (let q = 0; q < ps.length; q++) {
         for (let seed: u32 = 1; seed <= 2; seed++) {
           const a = buffer(count), b = buffer(count);
-          f32_random_flip(a, x, sh[0], sh[1], sh[2], sh[3], ps[q], seed, <f64>(seed * 17));
-          f32_random_flip__scalar(b, x, sh[0], sh[1], sh[2], sh[3], ps[q], seed, <f64>(seed * 17));
+          random_flip(a, x, sh[0], sh[1], sh[2], sh[3], ps[q], seed, <f64>(seed * 17));
+          random_flip__scalar(b, x, sh[0], sh[1], sh[2], sh[3], ps[q], seed, <f64>(seed * 17));
           sameBits(a, b, count, "flip" + tagOf(sh, "p=" + ps[q].toString()));
           if (ps[q] == 0) sameBits(a, x, count, "flip p=0 copies" + tagOf(sh, ""));
         }
@@ -43,13 +45,13 @@ describe("f32_random_flip vs scalar twin (bit-exact)", () => {
   });
   it("p = 1 by hand: [[1, 2, 3, 4, 5]] -> [[5, 4, 3, 2, 1]]", () => {
     const x = buffer(5), y = buffer(5);
-    for (let k = 0; k < 5; k++) store<f32>(x + (<usize>k << 2), <f32>(k + 1));
-    f32_random_flip(y, x, 1, 1, 1, 5, 1, 9, 0);
-    for (let k = 0; k < 5; k++) expect<f32>(load<f32>(y + (<usize>k << 2))).toBe(<f32>5 - <f32>k);
+    for (let k = 0; k < 5; k++) store<real>(x + (<usize>k << SHIFT), <real>(k + 1));
+    random_flip(y, x, 1, 1, 1, 5, 1, 9, 0);
+    for (let k = 0; k < 5; k++) expect<real>(load<real>(y + (<usize>k << SHIFT))).toBe(<real>5 - <real>k);
   });
 });
 
-describe("f32_random_crop vs scalar twin (bit-exact)", () => {
+describe("random_crop vs scalar twin (bit-exact), " + DTYPE, () => {
   it("shapes grid, pad in 0, 1, 2, 4, 9 (larger than the image)", () => {
     const pads: i32[] = [0, 1, 2, 4, 9];
     for (let s = 0; s < SHAPES.length; s++) {
@@ -58,8 +60,8 @@ describe("f32_random_crop vs scalar twin (bit-exact)", () => {
       const x = pattern(count, s + 7);
       for (let q = 0; q < pads.length; q++) {
         const a = buffer(count), b = buffer(count);
-        f32_random_crop(a, x, sh[0], sh[1], sh[2], sh[3], pads[q], 5, 3);
-        f32_random_crop__scalar(b, x, sh[0], sh[1], sh[2], sh[3], pads[q], 5, 3);
+        random_crop(a, x, sh[0], sh[1], sh[2], sh[3], pads[q], 5, 3);
+        random_crop__scalar(b, x, sh[0], sh[1], sh[2], sh[3], pads[q], 5, 3);
         sameBits(a, b, count, "crop" + tagOf(sh, "pad=" + pads[q].toString()));
         if (pads[q] == 0) sameBits(a, x, count, "crop pad=0 copies" + tagOf(sh, ""));
       }
@@ -84,7 +86,7 @@ describe("f32_random_crop vs scalar twin (bit-exact)", () => {
   });
 });
 
-describe("f32_cutout vs scalar twin (bit-exact)", () => {
+describe("cutout vs scalar twin (bit-exact), " + DTYPE, () => {
   it("shapes grid, size in 0, 1, 2, 3, 4, 20 (larger than the image)", () => {
     const sizes: i32[] = [0, 1, 2, 3, 4, 20];
     for (let s = 0; s < SHAPES.length; s++) {
@@ -93,8 +95,8 @@ describe("f32_cutout vs scalar twin (bit-exact)", () => {
       const x = pattern(count, s + 3);
       for (let q = 0; q < sizes.length; q++) {
         const a = buffer(count), b = buffer(count);
-        f32_cutout(a, x, sh[0], sh[1], sh[2], sh[3], sizes[q], 8, 100);
-        f32_cutout__scalar(b, x, sh[0], sh[1], sh[2], sh[3], sizes[q], 8, 100);
+        cutout(a, x, sh[0], sh[1], sh[2], sh[3], sizes[q], 8, 100);
+        cutout__scalar(b, x, sh[0], sh[1], sh[2], sh[3], sizes[q], 8, 100);
         sameBits(a, b, count, "cutout" + tagOf(sh, "size=" + sizes[q].toString()));
         if (sizes[q] == 0) sameBits(a, x, count, "cutout size=0 copies" + tagOf(sh, ""));
       }
@@ -102,13 +104,13 @@ describe("f32_cutout vs scalar twin (bit-exact)", () => {
   });
   it("size >= 2 h - 1 blanks the whole image whatever the centre", () => {
     const x = pattern(2 * 3 * 4 * 5, 4), y = buffer(2 * 3 * 4 * 5);
-    f32_cutout(y, x, 2, 3, 4, 5, 9, 3, 0);
-    for (let k = 0; k < 120; k++) expect<f32>(load<f32>(y + (<usize>k << 2))).toBe(0);
+    cutout(y, x, 2, 3, 4, 5, 9, 3, 0);
+    for (let k = 0; k < 120; k++) expect<real>(load<real>(y + (<usize>k << SHIFT))).toBe(0);
   });
 });
 
-describe("mixup pieces", () => {
-  it("f32_mix_rows vs scalar twin (bit-exact), row sizes 1, 3, 4, 5, 17, 3072; lam 0, 0.3, 1", () => {
+describe("mixup pieces, " + DTYPE, () => {
+  it("mix_rows vs scalar twin (bit-exact), row sizes 1, 3, 4, 5, 17, 3072; lam 0, 0.3, 1", () => {
     const sizes: i32[] = [1, 3, 4, 5, 17, 3072];
     const lams: f64[] = [0, 0.3, 1];
     const n = 7;
@@ -118,8 +120,8 @@ describe("mixup pieces", () => {
       const x = pattern(n * sizes[s], s);
       for (let q = 0; q < lams.length; q++) {
         const a = buffer(n * sizes[s]), b = buffer(n * sizes[s]);
-        f32_mix_rows(a, x, perm, n, sizes[s], lams[q]);
-        f32_mix_rows__scalar(b, x, perm, n, sizes[s], lams[q]);
+        mix_rows(a, x, perm, n, sizes[s], lams[q]);
+        mix_rows__scalar(b, x, perm, n, sizes[s], lams[q]);
         sameBits(a, b, n * sizes[s], "mix rows size=" + sizes[s].toString() + " lam=" + lams[q].toString());
         if (lams[q] == 1) sameBits(a, x, n * sizes[s], "lam = 1 keeps the image");
       }
@@ -193,18 +195,18 @@ describe("mixup pieces", () => {
     expect<i32>(bad).toBe(0);
     expect<bool>(extreme >= 950).toBe(true, "extreme draws " + extreme.toString());
   });
-  it("f32_one_hot", () => {
+  it("one_hot", () => {
     const y = buffer(3), out = buffer(12);
     store<i32>(y, 2); store<i32>(y + 4, 0); store<i32>(y + 8, 3);
-    f32_one_hot(out, y, 3, 4);
-    const want: f32[] = [0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1];
-    for (let k = 0; k < 12; k++) expect<f32>(load<f32>(out + (<usize>k << 2))).toBe(want[k]);
+    one_hot(out, y, 3, 4);
+    const want: real[] = [0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1];
+    for (let k = 0; k < 12; k++) expect<real>(load<real>(out + (<usize>k << SHIFT))).toBe(want[k]);
     expect<bool>(guardIntact(out, 12)).toBe(true);
   });
 });
 
-describe("bytes to normalized floats", () => {
-  it("f32_convert_u8_lut vs the definition (v/255 - mean)/std in f64 (bit-exact), every byte value, 3 channels", () => {
+describe("bytes to normalized floats, " + DTYPE, () => {
+  it("convert_u8_lut vs the definition (v/255 - mean)/std in f64 (bit-exact), every byte value, 3 channels", () => {
     const n = 6, c = 3, plane = 13, count = n * c * plane;
     const bytes = heap.alloc(<usize>count);
     for (let k = 0; k < count; k++) store<u8>(bytes + <usize>k, <u8>((k * 97 + 13) & 255));
@@ -212,14 +214,14 @@ describe("bytes to normalized floats", () => {
     const mean = heap.alloc(24), std = heap.alloc(24);
     const means: f64[] = [0.2860, 0.5, 0], stds: f64[] = [0.3530, 0.25, 1];
     for (let ch = 0; ch < c; ch++) { store<f64>(mean + (<usize>ch << 3), means[ch]); store<f64>(std + (<usize>ch << 3), stds[ch]); }
-    const lut = heap.alloc(<usize>c * 256 * 4);
-    for (let ch = 0; ch < c; ch++) for (let v = 0; v < 256; v++) store<f32>(lut + (<usize>(ch * 256 + v) << 2), <f32>((<f64>v / 255 - means[ch]) / stds[ch]));
+    const lut = heap.alloc(<usize>(c * 256) << SHIFT);
+    for (let ch = 0; ch < c; ch++) for (let v = 0; v < 256; v++) store<real>(lut + (<usize>(ch * 256 + v) << SHIFT), <real>((<f64>v / 255 - means[ch]) / stds[ch]));
     const all = buffer(count), ids = buffer(n), ref = buffer(count);
     for (let i = 0; i < n; i++) store<i32>(ids + (<usize>i << 2), i);
-    f32_convert_u8_lut(all, bytes, n, c, plane, lut);
-    f32_gather_u8_normalize__scalar(ref, bytes, ids, n, c, plane, mean, std);
+    convert_u8_lut(all, bytes, n, c, plane, lut);
+    gather_u8_normalize__scalar(ref, bytes, ids, n, c, plane, mean, std);
     sameBits(all, ref, count, "convert");
     // The table is indexed per channel: the same byte in channels 0 and 1 gives different values.
-    expect<bool>(load<f32>(lut + (256 + 7) * 4) != load<f32>(lut + 7 * 4)).toBe(true);
+    expect<bool>(load<real>(lut + ((256 + 7) << SHIFT)) != load<real>(lut + (7 << SHIFT))).toBe(true);
   });
 });

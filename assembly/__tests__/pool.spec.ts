@@ -1,8 +1,10 @@
-import { f32_maxpool_forward, f32_maxpool_backward } from "../pool";
-import { f32_maxpool_forward__scalar, f32_maxpool_backward__scalar } from "../reference/pool";
-import { pattern, buffer, firstDifference, guardIntact } from "./helpers";
+import { maxpool_forward, maxpool_backward } from "../pool";
+import { maxpool_forward__scalar, maxpool_backward__scalar } from "../reference/pool";
+import { SHIFT } from "../real";
+import { DTYPE, pattern, buffer, firstDifference, guardIntact } from "./helpers";
 
-// (planes, H, W, ph, pw, stride): 2x2 stride 2 (the SIMD path) at widths below/at/above 8 and
+// (planes, H, W, ph, pw, stride): 2x2 stride 2 (the SIMD path, LANES outputs per step: 2 · LANES
+// input columns, 8 for f32 and 4 for f64) at widths below/at/above 8 and
 // odd sizes (the last row/column lies in no window), then other windows, overlapping ones
 // (stride < window), non-square windows and the whole plane as one window.
 const CASES: i32[][] = [
@@ -28,11 +30,19 @@ function label(c: i32[]): string {
 
 function agree(name: string, n: i32, fast: usize, slow: usize): void {
   const at = firstDifference(fast, slow, n);
-  expect<i32>(at).toBe(-1, name + " differs at " + at.toString());
-  expect<bool>(guardIntact(fast, n)).toBe(true, name + " wrote past the end");
+  expect<i32>(at).toBe(-1, DTYPE + " " + name + " differs at " + at.toString());
+  expect<bool>(guardIntact(fast, n)).toBe(true, DTYPE + " " + name + " wrote past the end");
 }
 
-describe("max-pool vs scalar twins", () => {
+function at(p: usize, i: i32): real {
+  return load<real>(p + (<usize>i << SHIFT));
+}
+
+function put(p: usize, i: i32, v: real): void {
+  store<real>(p + (<usize>i << SHIFT), v);
+}
+
+describe("max-pool vs scalar twins, " + DTYPE, () => {
   it("forward values and argmax, bit for bit", () => {
     for (let t = 0; t < CASES.length; t++) {
       const c = CASES[t];
@@ -41,25 +51,25 @@ describe("max-pool vs scalar twins", () => {
       const x = pattern(planes * H * W, t + 1);
       const n = planes * Ho * Wo;
       const o1 = buffer(n), a1 = buffer(n), o2 = buffer(n), a2 = buffer(n);
-      f32_maxpool_forward(o1, a1, x, planes, H, W, ph, pw, s, Ho, Wo);
-      f32_maxpool_forward__scalar(o2, a2, x, planes, H, W, ph, pw, s, Ho, Wo);
+      maxpool_forward(o1, a1, x, planes, H, W, ph, pw, s, Ho, Wo);
+      maxpool_forward__scalar(o2, a2, x, planes, H, W, ph, pw, s, Ho, Wo);
       agree("forward out " + label(c), n, o1, o2);
       agree("forward argmax " + label(c), n, a1, a2);
       // argmax = 0 (inference): the same maxima, nothing else written.
       const o3 = buffer(n);
-      memory.fill(o3, 0x7f, <usize>n << 2);
-      f32_maxpool_forward(o3, 0, x, planes, H, W, ph, pw, s, Ho, Wo);
+      memory.fill(o3, 0x7f, <usize>n << SHIFT);
+      maxpool_forward(o3, 0, x, planes, H, W, ph, pw, s, Ho, Wo);
       agree("forward out without argmax " + label(c), n, o3, o2);
     }
   });
   it("without argmax: NaN and ties as with it", () => {
     // 2x2 windows over [NaN 1 | 2 2], [-0 0 | 0 -0], [1 NaN | NaN 3], [5 5 | 5 5] (one row pair).
     const x = buffer(16);
-    const top: f32[] = [NaN, 1, -0.0, 0, 1, NaN, 5, 5], bottom: f32[] = [2, 2, 0, -0.0, NaN, 3, 5, 5];
-    for (let i = 0; i < 8; i++) { store<f32>(x + (<usize>i << 2), top[i]); store<f32>(x + (<usize>(8 + i) << 2), bottom[i]); }
+    const top: real[] = [NaN, 1, -0.0, 0, 1, NaN, 5, 5], bottom: real[] = [2, 2, 0, -0.0, NaN, 3, 5, 5];
+    for (let i = 0; i < 8; i++) { store<real>(x + (<usize>i << SHIFT), top[i]); store<real>(x + (<usize>(8 + i) << SHIFT), bottom[i]); }
     const o1 = buffer(4), a1 = buffer(4), o2 = buffer(4);
-    f32_maxpool_forward(o1, a1, x, 1, 2, 8, 2, 2, 2, 1, 4);
-    f32_maxpool_forward(o2, 0, x, 1, 2, 8, 2, 2, 2, 1, 4);
+    maxpool_forward(o1, a1, x, 1, 2, 8, 2, 2, 2, 1, 4);
+    maxpool_forward(o2, 0, x, 1, 2, 8, 2, 2, 2, 1, 4);
     agree("NaN/ties", 4, o2, o1);
   });
   it("backward, bit for bit, overlapping windows accumulate", () => {
@@ -69,41 +79,41 @@ describe("max-pool vs scalar twins", () => {
       const Ho = (H - ph) / s + 1, Wo = (W - pw) / s + 1;
       // Few distinct values, so ties and repeated winners across overlapping windows occur.
       const x = pattern(planes * H * W, t + 50);
-      for (let i = 0; i < planes * H * W; i++) store<f32>(x + (<usize>i << 2), Mathf.floor(load<f32>(x + (<usize>i << 2)) * 3));
+      for (let i = 0; i < planes * H * W; i++) store<real>(x + (<usize>i << SHIFT), floor<real>(load<real>(x + (<usize>i << SHIFT)) * 3));
       const n = planes * Ho * Wo, m = planes * H * W;
       const o = buffer(n), a = buffer(n), dout = pattern(n, t + 70);
-      f32_maxpool_forward(o, a, x, planes, H, W, ph, pw, s, Ho, Wo);
+      maxpool_forward(o, a, x, planes, H, W, ph, pw, s, Ho, Wo);
       const d1 = buffer(m), d2 = buffer(m);
-      memory.fill(d1, 0x7f, <usize>m << 2); // garbage: every element must be written
-      f32_maxpool_backward(d1, dout, a, planes, H, W, ph, pw, s, Ho, Wo);
-      f32_maxpool_backward__scalar(d2, dout, a, planes, H, W, ph, pw, s, Ho, Wo);
+      memory.fill(d1, 0x7f, <usize>m << SHIFT); // garbage: every element must be written
+      maxpool_backward(d1, dout, a, planes, H, W, ph, pw, s, Ho, Wo);
+      maxpool_backward__scalar(d2, dout, a, planes, H, W, ph, pw, s, Ho, Wo);
       agree("backward " + label(c), m, d1, d2);
     }
   });
   it("by hand: 4x4 plane, 2x2 stride 2, ties go to the first, NaN wins", () => {
     const x = buffer(16);
-    const v: f32[] = [1, 5, 2, 0, 3, 4, 2, 1, -1, -2, 7, 7, -3, -4, 7, NaN];
-    for (let i = 0; i < 16; i++) store<f32>(x + (<usize>i << 2), v[i]);
+    const v: real[] = [1, 5, 2, 0, 3, 4, 2, 1, -1, -2, 7, 7, -3, -4, 7, NaN];
+    for (let i = 0; i < 16; i++) store<real>(x + (<usize>i << SHIFT), v[i]);
     const o = buffer(4), a = buffer(4);
-    f32_maxpool_forward(o, a, x, 1, 4, 4, 2, 2, 2, 2, 2);
-    expect<f32>(load<f32>(o)).toBe(5);
-    expect<f32>(load<f32>(a)).toBe(1);
-    expect<f32>(load<f32>(o, 4)).toBe(2);
-    expect<f32>(load<f32>(a, 4)).toBe(2, "tie 2 vs 2: first in row-major order");
-    expect<f32>(load<f32>(o, 8)).toBe(-1);
-    expect<f32>(load<f32>(a, 8)).toBe(8);
-    expect<bool>(isNaN(load<f32>(o, 12))).toBe(true, "NaN propagates");
-    expect<f32>(load<f32>(a, 12)).toBe(15);
+    maxpool_forward(o, a, x, 1, 4, 4, 2, 2, 2, 2, 2);
+    expect<real>(at(o, 0)).toBe(5);
+    expect<real>(at(a, 0)).toBe(1);
+    expect<real>(at(o, 1)).toBe(2);
+    expect<real>(at(a, 1)).toBe(2, "tie 2 vs 2: first in row-major order");
+    expect<real>(at(o, 2)).toBe(-1);
+    expect<real>(at(a, 2)).toBe(8);
+    expect<bool>(isNaN(at(o, 3))).toBe(true, "NaN propagates");
+    expect<real>(at(a, 3)).toBe(15);
   });
   it("by hand: 1x3 plane, window 1x2 stride 1: the middle element collects both gradients", () => {
     const x = buffer(3);
-    store<f32>(x, 1); store<f32>(x, 9, 4); store<f32>(x, 2, 8);
+    put(x, 0, 1); put(x, 1, 9); put(x, 2, 2);
     const o = buffer(2), a = buffer(2), g = buffer(2), dx = buffer(3);
-    f32_maxpool_forward(o, a, x, 1, 1, 3, 1, 2, 1, 1, 2);
-    store<f32>(g, 0.5); store<f32>(g, 0.25, 4);
-    f32_maxpool_backward(dx, g, a, 1, 1, 3, 1, 2, 1, 1, 2);
-    expect<f32>(load<f32>(dx)).toBe(0);
-    expect<f32>(load<f32>(dx, 4)).toBe(0.75);
-    expect<f32>(load<f32>(dx, 8)).toBe(0);
+    maxpool_forward(o, a, x, 1, 1, 3, 1, 2, 1, 1, 2);
+    put(g, 0, 0.5); put(g, 1, 0.25);
+    maxpool_backward(dx, g, a, 1, 1, 3, 1, 2, 1, 1, 2);
+    expect<real>(at(dx, 0)).toBe(0);
+    expect<real>(at(dx, 1)).toBe(0.75);
+    expect<real>(at(dx, 2)).toBe(0);
   });
 });

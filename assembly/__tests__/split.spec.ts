@@ -1,4 +1,5 @@
-// The range and chunk entry points that let one wasm call do one thread's share (issue 11).
+// The range and chunk entry points that let one wasm call do one thread's share (issue 11); batch
+// norm's are in batchnorm.spec.ts (over `real`, so they run in both dtypes).
 // Each is checked against its scalar twin and against one call over the whole range: a split into
 // pieces (unaligned boundaries, one-element and empty pieces) must give the same bits as one
 // call, and must not touch anything outside its piece.
@@ -12,21 +13,10 @@ import {
   f32_im2col, f32_col2im, f32_conv_chunk_floats, f32_conv_backward_work_bytes, f32_conv_backward_chunks, f32_sum_chunks,
 } from "../conv";
 import { f32_conv_backward__direct, f32_sum_chunks__scalar, f32_conv_bias_backward_chunks__scalar } from "../reference/conv";
-import {
-  f32_batchnorm_forward_train_range, f32_batchnorm_forward_test_range, f32_batchnorm_backward_range,
-  f32_spatial_batchnorm_forward_train_range, f32_spatial_batchnorm_forward_test_range, f32_spatial_batchnorm_backward_range,
-  f32_spatial_bn_sums_chunks, f32_spatial_bn_squares_chunks, f32_spatial_bn_normalize_chunks,
-  f32_spatial_bn_backward_sums_chunks, f32_spatial_bn_backward_dx_chunks,
-} from "../batchnorm";
-import { f32_batchnorm_forward_train__scalar, f32_batchnorm_backward__scalar } from "../reference/batchnorm";
 import { sum_rows_range, f64_mean, f64_sum, sum_squares, sum_abs, sum_squares_chunks, sum_abs_chunks } from "../reduce";
 import { sum_rows__scalar, f64_mean__scalar, sum_squares__scalar, sum_abs__scalar } from "../reference/reduce";
 import { softmax_loss_rows, svm_loss_rows } from "../loss";
-import {
-  f32_batchnorm_forward_train, f32_batchnorm_forward_test, f32_batchnorm_backward,
-  f32_spatial_batchnorm_forward_train, f32_spatial_batchnorm_backward, f32_spatial_batchnorm_forward_test,
-  softmax_loss, svm_loss,
-} from "./whole";
+import { softmax_loss, svm_loss } from "./whole";
 import { rand_uniform, rand_normal, dropout_mask, i32_rand_below } from "../random";
 import { LENGTHS, pattern, buffer, firstDifference, guardIntact } from "./helpers";
 
@@ -300,117 +290,6 @@ describe("conv backward in chunks", () => {
         f32_sum_chunks__scalar(b, src, chunks, stride, 0, len);
         same("sum_chunks len=" + len.toString() + " chunks=" + chunks.toString(), a, b, len);
         expect<bool>(guardIntact(a, len)).toBe(true, "sum_chunks wrote past the end");
-      }
-    }
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-
-const BN_N: i32[] = [1, 3, 17];
-const BN_D: i32[] = [1, 3, 4, 9, 37];
-const BN_S: i32[] = [1, 3, 5, 12];
-
-describe("batch norm range and chunk entry points", () => {
-  it("rows: feature ranges give the bits of the whole kernel (and the twin)", () => {
-    for (let a = 0; a < BN_N.length; a++) {
-      for (let b = 0; b < BN_D.length; b++) {
-        const n = BN_N[a], d = BN_D[b], size = n * d;
-        const tag = " N=" + n.toString() + " D=" + d.toString();
-        const x = pattern(size, 50), g = pattern(d, 51), be = pattern(d, 52), dout = pattern(size, 53);
-        const o1 = buffer(size), m1 = buffer(d), i1 = buffer(d), rm1 = buffer(d), rv1 = buffer(d);
-        const o2 = buffer(size), m2 = buffer(d), i2 = buffer(d), rm2 = buffer(d), rv2 = buffer(d);
-        const o3 = buffer(size), m3 = buffer(d), i3 = buffer(d), rm3 = buffer(d), rv3 = buffer(d);
-        f32_batchnorm_forward_train(o1, m1, i1, rm1, rv1, x, g, be, n, d, 1e-5, 0.9);
-        const c = cuts(d);
-        for (let k = 0; k + 1 < c.length; k++) f32_batchnorm_forward_train_range(o2, m2, i2, rm2, rv2, x, g, be, n, d, 1e-5, 0.9, c[k], c[k + 1]);
-        f32_batchnorm_forward_train__scalar(o3, m3, i3, rm3, rv3, x, g, be, n, d, 1, 1e-5, 0.9);
-        same("train out" + tag, o2, o1, size);
-        same("train out vs twin" + tag, o2, o3, size);
-        same("mean" + tag, m2, m1, d);
-        same("invstd" + tag, i2, i1, d);
-        same("runningVar" + tag, rv2, rv1, d);
-        const t1 = buffer(size), t2 = buffer(size), tm = buffer(d), ti = buffer(d);
-        f32_batchnorm_forward_test(t1, tm, ti, x, g, be, rm1, rv1, n, d, 1e-5);
-        for (let k = 0; k + 1 < c.length; k++) f32_batchnorm_forward_test_range(t2, tm, ti, x, g, be, rm1, rv1, n, d, 1e-5, c[k], c[k + 1]);
-        same("test out" + tag, t2, t1, size);
-        const dx1 = buffer(size), dg1 = buffer(d), db1 = buffer(d);
-        const dx2 = buffer(size), dg2 = buffer(d), db2 = buffer(d);
-        const dx3 = buffer(size), dg3 = buffer(d), db3 = buffer(d);
-        f32_batchnorm_backward(dx1, dg1, db1, dout, x, g, m1, i1, n, d, true);
-        for (let k = 0; k + 1 < c.length; k++) f32_batchnorm_backward_range(dx2, dg2, db2, dout, x, g, m1, i1, n, d, true, c[k], c[k + 1]);
-        f32_batchnorm_backward__scalar(dx3, dg3, db3, dout, x, g, m1, i1, n, d, 1, true);
-        same("dx" + tag, dx2, dx1, size);
-        same("dx vs twin" + tag, dx2, dx3, size);
-        same("dgamma" + tag, dg2, dg1, d);
-        same("dbeta" + tag, db2, db1, d);
-      }
-    }
-  });
-
-  it("spatial: channel ranges give the whole kernel's bits; one chunk gives them too; more chunks agree for any unit split and stay within 1e-5 of the twin", () => {
-    for (let a = 0; a < BN_N.length; a++) {
-      for (let ci = 1; ci <= 3; ci += 2) {
-        for (let b = 0; b < BN_S.length; b++) {
-          const n = BN_N[a], c = ci, s = BN_S[b], size = n * c * s;
-          const tag = " N=" + n.toString() + " C=" + c.toString() + " S=" + s.toString();
-          const x = pattern(size, 60), g = pattern(c, 61), be = pattern(c, 62), dout = pattern(size, 63);
-          // Reference: the fused whole kernels.
-          const o1 = buffer(size), m1 = buffer(c), i1 = buffer(c), rm1 = buffer(c), rv1 = buffer(c);
-          f32_spatial_batchnorm_forward_train(o1, m1, i1, rm1, rv1, x, g, be, n, c, s, 1e-5, 0.9);
-          const dx1 = buffer(size), dg1 = buffer(c), db1 = buffer(c);
-          f32_spatial_batchnorm_backward(dx1, dg1, db1, dout, x, g, m1, i1, n, c, s, true);
-          const t1 = buffer(size), tm = buffer(c), ti = buffer(c);
-          f32_spatial_batchnorm_forward_test(t1, tm, ti, x, g, be, rm1, rv1, n, c, s, 1e-5);
-          // Channel ranges.
-          const o2 = buffer(size), m2 = buffer(c), i2 = buffer(c), rm2 = buffer(c), rv2 = buffer(c);
-          const dx2 = buffer(size), dg2 = buffer(c), db2 = buffer(c), t2 = buffer(size);
-          const cc = cuts(c);
-          for (let k = 0; k + 1 < cc.length; k++) {
-            f32_spatial_batchnorm_forward_train_range(o2, m2, i2, rm2, rv2, x, g, be, n, c, s, 1e-5, 0.9, cc[k], cc[k + 1]);
-            f32_spatial_batchnorm_backward_range(dx2, dg2, db2, dout, x, g, m1, i1, n, c, s, true, cc[k], cc[k + 1]);
-            f32_spatial_batchnorm_forward_test_range(t2, tm, ti, x, g, be, rm1, rv1, n, c, s, 1e-5, cc[k], cc[k + 1]);
-          }
-          same("range out" + tag, o2, o1, size);
-          same("range runningVar" + tag, rv2, rv1, c);
-          same("range dx" + tag, dx2, dx1, size);
-          same("range dgamma" + tag, dg2, dg1, c);
-          same("range test out" + tag, t2, t1, size);
-          // Chunks of G images.
-          for (let G = 1; G <= n; G++) {
-            const chunks = (n + G - 1) / G, units = c * chunks;
-            const gtag = tag + " G=" + G.toString();
-            let ref: usize = 0, refDx: usize = 0;
-            for (let split = 0; split < 2; split++) {
-              const sums = heap.alloc(<usize>units << 4), squares = sums + (<usize>units << 3);
-              const o3 = buffer(size), m3 = buffer(c), i3 = buffer(c), rm3 = buffer(c), rv3 = buffer(c);
-              const dx3 = buffer(size), dg3 = buffer(c), db3 = buffer(c);
-              const u = split == 0 ? [0, units] : [0, 1, 1, units];
-              for (let k = 0; k + 1 < u.length; k++) f32_spatial_bn_sums_chunks(sums, x, n, c, s, G, chunks, u[k], u[k + 1]);
-              for (let k = 0; k + 1 < u.length; k++) f32_spatial_bn_squares_chunks(squares, sums, x, n, c, s, G, chunks, u[k], u[k + 1]);
-              for (let k = 0; k + 1 < u.length; k++) f32_spatial_bn_normalize_chunks(o3, m3, i3, rm3, rv3, sums, squares, x, g, be, n, c, s, G, chunks, 1e-5, 0.9, u[k], u[k + 1]);
-              for (let k = 0; k + 1 < u.length; k++) f32_spatial_bn_backward_sums_chunks(sums, dout, x, m3, i3, n, c, s, G, chunks, u[k], u[k + 1]);
-              for (let k = 0; k + 1 < u.length; k++) f32_spatial_bn_backward_dx_chunks(dx3, dg3, db3, sums, dout, x, g, m3, i3, n, c, s, G, chunks, true, u[k], u[k + 1]);
-              if (chunks == 1) {
-                same("one chunk out" + gtag, o3, o1, size);
-                same("one chunk runningMean" + gtag, rm3, rm1, c);
-                same("one chunk dx" + gtag, dx3, dx1, size);
-                same("one chunk dbeta" + gtag, db3, db1, c);
-              } else {
-                expect<bool>(maxRelErr(o3, o1, size) < 1e-5).toBe(true, "chunked out" + gtag);
-                expect<bool>(maxRelErr(dx3, dx1, size) < 1e-5).toBe(true, "chunked dx" + gtag);
-                expect<bool>(maxRelErr(dg3, dg1, c) < 1e-5).toBe(true, "chunked dgamma" + gtag);
-              }
-              if (split == 0) {
-                ref = o3;
-                refDx = dx3;
-              } else {
-                same("unit split out" + gtag, o3, ref, size);
-                same("unit split dx" + gtag, dx3, refDx, size);
-              }
-            }
-          }
-        }
       }
     }
   });

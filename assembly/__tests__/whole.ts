@@ -3,8 +3,8 @@
 // arguments as the old exports, so each spec reads as before; one call over the full range is
 // what the host does on one thread.
 import {
-  f32_batchnorm_forward_train_range, f32_batchnorm_forward_test_range, f32_batchnorm_backward_range,
-  f32_spatial_batchnorm_forward_train_range, f32_spatial_batchnorm_forward_test_range, f32_spatial_batchnorm_backward_range,
+  batchnorm_forward_train_range, batchnorm_forward_test_range, batchnorm_backward_range,
+  spatial_batchnorm_forward_train_range, spatial_batchnorm_forward_test_range, spatial_batchnorm_backward_range,
 } from "../batchnorm";
 import { softmax_loss_rows, softmax_loss_smoothed_rows, svm_loss_rows } from "../loss";
 import { sum_rows_range, f64_mean } from "../reduce";
@@ -40,44 +40,46 @@ export function sum_rows(y: usize, x: usize, rows: usize, cols: usize, accumulat
   sum_rows_range(y, x, rows, cols, accumulate, 0, cols);
 }
 
-export function f32_batchnorm_forward_train(
+// Batch norm (both dtypes: real = f32 or f64).
+
+export function batchnorm_forward_train(
   out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
-  x: usize, gamma: usize, beta: usize, n: usize, d: usize, eps: f32, momentum: f64,
+  x: usize, gamma: usize, beta: usize, n: usize, d: usize, eps: real, momentum: f64,
 ): void {
-  f32_batchnorm_forward_train_range(out, mean, invstd, runningMean, runningVar, x, gamma, beta, n, d, eps, momentum, 0, d);
+  batchnorm_forward_train_range(out, mean, invstd, runningMean, runningVar, x, gamma, beta, n, d, eps, momentum, 0, d);
 }
 
-export function f32_batchnorm_forward_test(
+export function batchnorm_forward_test(
   out: usize, mean: usize, invstd: usize,
-  x: usize, gamma: usize, beta: usize, runningMean: usize, runningVar: usize, n: usize, d: usize, eps: f32,
+  x: usize, gamma: usize, beta: usize, runningMean: usize, runningVar: usize, n: usize, d: usize, eps: real,
 ): void {
-  f32_batchnorm_forward_test_range(out, mean, invstd, x, gamma, beta, runningMean, runningVar, n, d, eps, 0, d);
+  batchnorm_forward_test_range(out, mean, invstd, x, gamma, beta, runningMean, runningVar, n, d, eps, 0, d);
 }
 
-export function f32_batchnorm_backward(
+export function batchnorm_backward(
   dx: usize, dgamma: usize, dbeta: usize,
   dout: usize, x: usize, gamma: usize, mean: usize, invstd: usize, n: usize, d: usize, batchStats: bool,
 ): void {
-  f32_batchnorm_backward_range(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, n, d, batchStats, 0, d);
+  batchnorm_backward_range(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, n, d, batchStats, 0, d);
 }
 
-export function f32_spatial_batchnorm_forward_train(
+export function spatial_batchnorm_forward_train(
   out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
-  x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, eps: f32, momentum: f64,
+  x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, eps: real, momentum: f64,
 ): void {
-  f32_spatial_batchnorm_forward_train_range(out, mean, invstd, runningMean, runningVar, x, gamma, beta, n, c, s, eps, momentum, 0, c);
+  spatial_batchnorm_forward_train_range(out, mean, invstd, runningMean, runningVar, x, gamma, beta, n, c, s, eps, momentum, 0, c);
 }
 
-export function f32_spatial_batchnorm_forward_test(
+export function spatial_batchnorm_forward_test(
   out: usize, mean: usize, invstd: usize,
-  x: usize, gamma: usize, beta: usize, runningMean: usize, runningVar: usize, n: usize, c: usize, s: usize, eps: f32,
+  x: usize, gamma: usize, beta: usize, runningMean: usize, runningVar: usize, n: usize, c: usize, s: usize, eps: real,
 ): void {
-  f32_spatial_batchnorm_forward_test_range(out, mean, invstd, x, gamma, beta, runningMean, runningVar, n, c, s, eps, 0, c);
+  spatial_batchnorm_forward_test_range(out, mean, invstd, x, gamma, beta, runningMean, runningVar, n, c, s, eps, 0, c);
 }
 
-export function f32_spatial_batchnorm_backward(
+export function spatial_batchnorm_backward(
   dx: usize, dgamma: usize, dbeta: usize,
   dout: usize, x: usize, gamma: usize, mean: usize, invstd: usize, n: usize, c: usize, s: usize, batchStats: bool,
 ): void {
-  f32_spatial_batchnorm_backward_range(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, n, c, s, batchStats, 0, c);
+  spatial_batchnorm_backward_range(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, n, c, s, batchStats, 0, c);
 }

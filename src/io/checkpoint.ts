@@ -11,7 +11,7 @@
 //                                    config key ("all" for the flat region, else a param name)
 // Metadata (strings):
 //   format "tensorlane-checkpoint", format_version "1", tensorlane_version,
-//   model   JSON { kind, config, rngState }
+//   model   JSON { kind, config, rngState, frozen? } (frozen: the frozen parameters' names, when any)
 //   solver  JSON (with a Solver): Solver.state() without its tensors: options (with lrSchedule,
 //           and the augment list when the run has one),
 //           epoch, iteration, rngState, histories, accuracy-check iterations, best accuracy
@@ -203,7 +203,10 @@ export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
     format: CHECKPOINT_FORMAT,
     format_version: CHECKPOINT_FORMAT_VERSION,
     tensorlane_version: VERSION,
-    model: JSON.stringify({ kind, config: model.config, rngState: typeof model.rngState === "number" ? model.rngState : 0 }),
+    model: JSON.stringify({
+      kind, config: model.config, rngState: typeof model.rngState === "number" ? model.rngState : 0,
+      ...(model.frozen !== undefined && model.frozen.length > 0 ? { frozen: [...model.frozen] } : {}),
+    }),
     meta: metaJson,
   };
   if (solverJson !== undefined) metadata.solver = solverJson;
@@ -354,6 +357,8 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
   if (config === null || typeof config !== "object" || Array.isArray(config)) fail(`model config must be an object (got ${describe(config)})`);
   const modelRng = modelInfo.rngState;
   if (!isCount(modelRng)) fail(`model rngState must be a non-negative integer (got ${describe(modelRng)})`);
+  const frozen = modelInfo.frozen;
+  if (frozen !== undefined && (!Array.isArray(frozen) || frozen.some((n) => typeof n !== "string"))) fail(`model frozen must be an array of parameter names (got ${describe(frozen)})`);
   const meta = metadata.meta === undefined ? {} : parseJsonObject(fail, metadata, "meta");
   const solverState = metadata.solver === undefined ? null : checkSolverState(fail, parseJsonObject(fail, metadata, "solver"));
 
@@ -411,6 +416,12 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
       fail(`unexpected tensor${extra.length > 1 ? "s" : ""} ${extra.slice(0, 5).map((n) => `"${n.slice(0, 60)}"`).join(", ")}${extra.length > 5 ? ", ..." : ""} that a ${kind} with this config does not have`);
     }
     if (typeof model.rngState === "number") model.rngState = modelRng as number;
+    if (frozen !== undefined) {
+      const names = frozen as string[];
+      const unknown = names.filter((n) => !Object.prototype.hasOwnProperty.call(model.params, n));
+      if (unknown.length > 0 || typeof model.freeze !== "function") fail(`model frozen names ${unknown.length > 0 ? `"${unknown[0]}", not a parameter of the model` : "parameters, but a " + kind + " cannot freeze"}`);
+      model.freeze!(names);
+    }
 
     const loaded: LoadedCheckpoint = {
       kind: kind as string,

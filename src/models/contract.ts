@@ -11,7 +11,7 @@ export interface PredictOptions {
   batchSize?: number;
   /**
    * Test-time augmentation. "flip": every image is also scored mirrored left-right, and the two
-   * rows of class scores are added before the argmax (images (N, C, H, W), float32 only). About
+   * rows of class scores are added before the argmax (images (N, C, H, W), float32 or float64). About
    * twice the work. Default "none".
    */
   tta?: "none" | "flip";
@@ -48,4 +48,6 @@ export interface CheckpointableModel extends TrainableModel {
   /** The constructor options, normalised and JSON-serialisable. */
   readonly config: object;
   dispose(): void;
+  /** Freezes parameters by name (a model with frozen parameters must have it, to be loaded back frozen). */
+  freeze?(names: readonly string[]): unknown;
 }

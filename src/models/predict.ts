@@ -2,7 +2,7 @@
 // all its rows of scores (or activations) at once. The argmax runs in wasm (first maximum on
 // ties, NaN never wins) in the scores' dtype, into a reused int32 buffer.
 import type { Int32Scratch } from "../int32-scratch.js";
-import { kernels, realKernels } from "../runtime.js";
+import { realKernels } from "../runtime.js";
 import { sizeOf, zeros, type Tensor } from "../tensor.js";
 import { checkEnum, checkInteger, checkOptions } from "../validate.js";
 import type { PredictOptions } from "./contract.js";
@@ -16,13 +16,13 @@ export interface CheckedPredictOptions {
   flip: boolean;
 }
 
-/** Checks predict's options against X (tta "flip" needs float32 images). */
+/** Checks predict's options against X (tta "flip" needs images (N, C, H, W), float32 or float64). */
 export function checkPredictOptions(fn: string, options: unknown, X: Tensor): CheckedPredictOptions {
   const o = checkOptions(fn, "options", options ?? {}, ["batchSize", "tta"]) as PredictOptions;
   const batchSize = o.batchSize === undefined ? DEFAULT_PREDICT_BATCH : checkInteger(fn, "options.batchSize", o.batchSize, 1);
   const flip = (o.tta === undefined ? "none" : checkEnum(fn, "options.tta", o.tta, ["none", "flip"] as const)) === "flip";
-  if (flip && (X.shape.length !== 4 || X.dtype !== "float32")) {
-    throw new TypeError(`${fn}: options.tta "flip" mirrors images: X must be a float32 (N, C, H, W) tensor (got ${X.dtype} of shape [${X.shape.join(", ")}])`);
+  if (flip && X.shape.length !== 4) {
+    throw new TypeError(`${fn}: options.tta "flip" mirrors images: X must be an (N, C, H, W) tensor (got shape [${X.shape.join(", ")}])`);
   }
   return { batchSize, flip };
 }
@@ -31,7 +31,7 @@ export function checkPredictOptions(fn: string, options: unknown, X: Tensor): Ch
  * The argmax class of every row of X (N, ...), scoring at most batchSize rows per call of
  * `scores(batch) -> (count, C)`. `owned`: the caller of scores() must dispose each result
  * (false when scores() returns a reused workspace buffer). X is trusted (checked by the caller).
- * `flip`: X holds float32 images; each batch is also scored mirrored (in wasm) and the two score
+ * `flip`: X holds images (N, C, H, W); each batch is also scored mirrored (in wasm) and the two score
  * rows are added (in wasm) before the argmax.
  */
 export function predictRows(
@@ -41,7 +41,6 @@ export function predictRows(
   const rowShape = X.shape.slice(1);
   const row = sizeOf(rowShape);
   const out = new Int32Array(N);
-  const k = kernels();
   for (let start = 0; start < N; start += batchSize) {
     const count = Math.min(batchSize, N - start);
     const batch = X.sliceView(start * row, [count, ...rowShape]);
@@ -62,24 +61,23 @@ export function predictRows(
   return out;
 }
 
-/** scores(batch) + scores(mirror of batch), a new tensor; batch: float32 images (n, C, H, W). */
+/** scores(batch) + scores(mirror of batch), a new tensor in the scores' dtype; batch: images (n, C, H, W). */
 function flipSummedScores(batch: Tensor, scores: (batch: Tensor) => Tensor, owned: boolean): Tensor {
-  const k = kernels();
   const [n, C, H, W] = batch.shape;
-  const mirrored = zeros(batch.shape);
+  const mirrored = zeros(batch.shape, { dtype: batch.dtype });
   let sum: Tensor | null = null;
   try {
-    k.random_flip(mirrored.ptr, batch.ptr, n, C, H, W, 1, 0, 0); // p = 1: every image mirrored, no draw decides
+    realKernels(batch.dtype).random_flip(mirrored.ptr, batch.ptr, n, C, H, W, 1, 0, 0); // p = 1: every image mirrored, no draw decides
     const first = scores(batch);
     try {
-      sum = zeros(first.shape);
-      k.axpy(sum.ptr, first.ptr, first.size, 1); // a copy: the next scores() may reuse first's buffer
+      sum = zeros(first.shape, { dtype: first.dtype });
+      realKernels(first.dtype).axpy(sum.ptr, first.ptr, first.size, 1); // a copy: the next scores() may reuse first's buffer
     } finally {
       if (owned) first.dispose();
     }
     const second = scores(mirrored);
     try {
-      k.axpy(sum.ptr, second.ptr, second.size, 1);
+      realKernels(second.dtype).axpy(sum.ptr, second.ptr, second.size, 1);
     } finally {
       if (owned) second.dispose();
     }

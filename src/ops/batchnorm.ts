@@ -3,9 +3,9 @@
 //   spatial (N, C, S): by channels; when channels are few (C < BN_TARGET_UNITS) each channel's
 //                      sums over N·S are cut into chunks of images fixed by the sizes alone,
 //                      with f64 partials added in chunk order (assembly/batchnorm.ts, "in chunks").
-// float64 (assembly/f64/batchnorm.ts) is not split: one call per pass, whatever the thread count.
+// float32 and float64 run the same kernels (assembly/batchnorm.ts over `real`), split the same way:
+// only the element size differs, and the splits pass element indices, never byte offsets.
 import type { DType } from "../dtype.js";
-import { f64Kernels } from "../runtime.js";
 import { runTasks } from "../threads/dispatch.js";
 import { MIN_NORM_ELEMENTS_PER_TASK } from "../threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
@@ -34,18 +34,14 @@ export function spatialBatchNormChunks(N: number, C: number): [number, number] {
 
 /** Rows layout forward: train mode (batch statistics, running update) or test mode. */
 export function batchNormForward(p: BatchNormPointers, train: boolean, eps: number, momentum: number, N: number, D: number, dtype: DType): void {
-  if (dtype === "float64") {
-    if (train) f64Kernels().batchnorm_forward_train(p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, D, eps, momentum);
-    else f64Kernels().batchnorm_forward_test(p.out, p.mean, p.invstd, p.x, p.gamma, p.beta, p.runningMean, p.runningVar, N, D, eps);
-    return;
-  }
+  // Feature ranges start on multiples of 4, whole strips for either lane width (4 f32, 2 f64).
   const ranges = splitRange(D, taskCount(N * D, MIN_NORM_ELEMENTS_PER_TASK, Math.ceil(D / 4)), 4);
   if (train) {
-    runTasks("float32", "batchnorm_forward_train_range", ranges.map(([j0, j1]) => [
+    runTasks(dtype, "batchnorm_forward_train_range", ranges.map(([j0, j1]) => [
       p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, D, eps, momentum, j0, j1,
     ]));
   } else {
-    runTasks("float32", "batchnorm_forward_test_range", ranges.map(([j0, j1]) => [
+    runTasks(dtype, "batchnorm_forward_test_range", ranges.map(([j0, j1]) => [
       p.out, p.mean, p.invstd, p.x, p.gamma, p.beta, p.runningMean, p.runningVar, N, D, eps, j0, j1,
     ]));
   }
@@ -56,42 +52,33 @@ export function batchNormBackward(
   dx: number, dgamma: number, dbeta: number, dout: number, x: number, gamma: number, mean: number, invstd: number,
   batchStats: boolean, N: number, D: number, dtype: DType,
 ): void {
-  if (dtype === "float64") {
-    f64Kernels().batchnorm_backward(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, D, batchStats);
-    return;
-  }
   const ranges = splitRange(D, taskCount(N * D, MIN_NORM_ELEMENTS_PER_TASK, Math.ceil(D / 4)), 4);
   const flag = batchStats ? 1 : 0;
-  runTasks("float32", "batchnorm_backward_range", ranges.map(([j0, j1]) => [dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, D, flag, j0, j1]));
+  runTasks(dtype, "batchnorm_backward_range", ranges.map(([j0, j1]) => [dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, D, flag, j0, j1]));
 }
 
 /** Spatial forward (N, C, S): train or test mode. */
 export function spatialBatchNormForward(
   p: BatchNormPointers, train: boolean, eps: number, momentum: number, N: number, C: number, S: number, dtype: DType,
 ): void {
-  if (dtype === "float64") {
-    if (train) f64Kernels().spatial_batchnorm_forward_train(p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, C, S, eps, momentum);
-    else f64Kernels().spatial_batchnorm_forward_test(p.out, p.mean, p.invstd, p.x, p.gamma, p.beta, p.runningMean, p.runningVar, N, C, S, eps);
-    return;
-  }
   const [G, chunks] = train ? spatialBatchNormChunks(N, C) : [N, 1];
   const units = C * chunks;
   const ranges = splitRange(units, taskCount(N * C * S, MIN_NORM_ELEMENTS_PER_TASK, units));
   if (!train) {
-    runTasks("float32", "spatial_batchnorm_forward_test_range", ranges.map(([c0, c1]) => [
+    runTasks(dtype, "spatial_batchnorm_forward_test_range", ranges.map(([c0, c1]) => [
       p.out, p.mean, p.invstd, p.x, p.gamma, p.beta, p.runningMean, p.runningVar, N, C, S, eps, c0, c1,
     ]));
   } else if (chunks === 1) {
     // One chunk per channel: the fused kernel (three passes per channel while it is in cache).
-    runTasks("float32", "spatial_batchnorm_forward_train_range", ranges.map(([c0, c1]) => [
+    runTasks(dtype, "spatial_batchnorm_forward_train_range", ranges.map(([c0, c1]) => [
       p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, C, S, eps, momentum, c0, c1,
     ]));
   } else {
     const sums = sharedScratch("batch norm partial sums", units * 16);
     const squares = sums + units * 8;
-    runTasks("float32", "spatial_bn_sums_chunks", ranges.map(([u0, u1]) => [sums, p.x, N, C, S, G, chunks, u0, u1]));
-    runTasks("float32", "spatial_bn_squares_chunks", ranges.map(([u0, u1]) => [squares, sums, p.x, N, C, S, G, chunks, u0, u1]));
-    runTasks("float32", "spatial_bn_normalize_chunks", ranges.map(([u0, u1]) => [
+    runTasks(dtype, "spatial_bn_sums_chunks", ranges.map(([u0, u1]) => [sums, p.x, N, C, S, G, chunks, u0, u1]));
+    runTasks(dtype, "spatial_bn_squares_chunks", ranges.map(([u0, u1]) => [squares, sums, p.x, N, C, S, G, chunks, u0, u1]));
+    runTasks(dtype, "spatial_bn_normalize_chunks", ranges.map(([u0, u1]) => [
       p.out, p.mean, p.invstd, p.runningMean, p.runningVar, sums, squares, p.x, p.gamma, p.beta, N, C, S, G, chunks, eps, momentum, u0, u1,
     ]));
   }
@@ -102,21 +89,17 @@ export function spatialBatchNormBackward(
   dx: number, dgamma: number, dbeta: number, dout: number, x: number, gamma: number, mean: number, invstd: number,
   batchStats: boolean, N: number, C: number, S: number, dtype: DType,
 ): void {
-  if (dtype === "float64") {
-    f64Kernels().spatial_batchnorm_backward(dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, C, S, batchStats);
-    return;
-  }
   const [G, chunks] = spatialBatchNormChunks(N, C);
   const units = C * chunks;
   const ranges = splitRange(units, taskCount(N * C * S, MIN_NORM_ELEMENTS_PER_TASK, units));
   const flag = batchStats ? 1 : 0;
   if (chunks === 1) {
-    runTasks("float32", "spatial_batchnorm_backward_range", ranges.map(([c0, c1]) => [dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, C, S, flag, c0, c1]));
+    runTasks(dtype, "spatial_batchnorm_backward_range", ranges.map(([c0, c1]) => [dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, C, S, flag, c0, c1]));
     return;
   }
   const sums = sharedScratch("batch norm partial sums", units * 16);
-  runTasks("float32", "spatial_bn_backward_sums_chunks", ranges.map(([u0, u1]) => [sums, dout, x, mean, invstd, N, C, S, G, chunks, u0, u1]));
-  runTasks("float32", "spatial_bn_backward_dx_chunks", ranges.map(([u0, u1]) => [
+  runTasks(dtype, "spatial_bn_backward_sums_chunks", ranges.map(([u0, u1]) => [sums, dout, x, mean, invstd, N, C, S, G, chunks, u0, u1]));
+  runTasks(dtype, "spatial_bn_backward_dx_chunks", ranges.map(([u0, u1]) => [
     dx, dgamma, dbeta, sums, dout, x, gamma, mean, invstd, N, C, S, G, chunks, flag, u0, u1,
   ]));
 }

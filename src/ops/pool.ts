@@ -1,6 +1,8 @@
 // Host side of max pooling: split by planes (N·C images of H x W). Each plane's outputs, argmax
 // (an index within the plane) and gradient are its own, so any split gives the same bits.
-// float64 splits the same way: its out, argmax (an exact f64 index) and gradients are 8 bytes each.
+// Both dtypes run the same kernels (assembly/pool.ts over `real`) with one argmax convention: the
+// argmax tensor has the pooled tensor's dtype and holds each winner's index in its plane as an
+// exact integer (H·W <= 2^24, exact in float32 and float64); only the element size differs.
 import { bytesPerElement, type DType } from "../dtype.js";
 import { runTasks } from "../threads/dispatch.js";
 import { MIN_POOL_ELEMENTS_PER_TASK } from "../threads/thresholds.js";
