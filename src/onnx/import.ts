@@ -24,16 +24,17 @@
 // OnnxUnsupportedError (a RangeError) that names the op, the node's name and index, and what is
 // supported. Nothing in wasm memory exists until the model is built, and a model whose values
 // cannot be set is disposed, so a failed import leaks nothing.
-import { type DType } from "../dtype.js";
-import { FileFormatError } from "../io/format-error.js";
-import { Sequential } from "../models/sequential.js";
-import * as nn from "../nn/index.js";
+// Values from the library come through its public entry (so the build keeps one core chunk, the
+// library's own); types from anywhere.
+import { FileFormatError, internal, nn, Sequential, type DType } from "../index.js";
 import type { Module } from "../nn/module.js";
-import { sizeOf } from "../tensor.js";
-import { checkEnum, checkInteger, checkOptions, checkSeed, describe } from "../validate.js";
 import { AttrType, DataType, dataTypeName, readOnnxModel, tensorValues, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from "./model-proto.js";
 
 const FN = "importOnnx";
+// Destructured, not read as linear: a namespace member read from another entry would make the
+// bundler export that member from the core chunk under a name of its own.
+const { checkEnum, checkInteger, checkOptions, checkSeed, describe, sizeOf } = internal;
+const { Linear, linear, conv2d, batchNorm1d, batchNorm2d, relu, tanh, maxPool2d, flatten, residual } = nn;
 
 /** The operators importOnnx reads, as its error messages list them. */
 export const SUPPORTED_OPS =
@@ -73,7 +74,7 @@ export interface ImportOnnxOptions {
   dtype?: DType;
   /**
    * Replace the last Linear with a new one of this many outputs (for fine-tuning on other
-   * classes), initialized as PyTorch initializes nn.Linear from `seed`. Its parameters keep the
+   * classes), initialized as PyTorch initializes Linear from `seed`. Its parameters keep the
    * replaced layer's names.
    */
   numClasses?: number;
@@ -206,7 +207,7 @@ export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxO
         }
         return item.draft.module;
       }
-      return nn.residual(build(item.body, `${path}.body.`), build(item.shortcut, `${path}.shortcut.`));
+      return residual(build(item.body, `${path}.body.`), build(item.shortcut, `${path}.shortcut.`));
     });
   const modules = build(converted.items, "");
   let net: Sequential;
@@ -242,11 +243,11 @@ export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxO
 function replaceHead(items: Item[], numClasses: number, notes: string[]): void {
   for (let i = items.length - 1; i >= 0; i--) {
     const item = items[i];
-    if (!("draft" in item) || !(item.draft.module instanceof nn.Linear)) continue;
+    if (!("draft" in item) || !(item.draft.module instanceof Linear)) continue;
     const old = item.draft.module;
     const { in_features: D, out_features: M, bias } = old.args;
     item.draft = {
-      module: nn.linear(D, numClasses, { bias }),
+      module: linear(D, numClasses, { bias }),
       node: item.draft.node,
       tensors: item.draft.tensors.map((t) => ({ ...t, fresh: true, transpose: false })),
     };
@@ -414,7 +415,7 @@ class Converter {
       case "Sigmoid":
         this.attrs(n, []);
         this.arity(n, 1, 1, 1);
-        return void this.layer(n, this.actIn(n, 0), this.module(n, () => (n.opType === "Relu" ? nn.relu() : nnFactory("sigmoid")())));
+        return void this.layer(n, this.actIn(n, 0), this.module(n, () => (n.opType === "Relu" ? relu() : nnFactory("sigmoid")())));
       case "LeakyRelu": {
         const a = this.attrs(n, ["alpha"]);
         this.arity(n, 1, 1, 1);
@@ -425,7 +426,7 @@ class Converter {
       case "Erf":
         this.attrs(n, []);
         this.arity(n, 1, 1, 1);
-        if (n.opType === "Tanh" && this.get(n, 0).k === "act") return void this.layer(n, this.actIn(n, 0), nn.tanh());
+        if (n.opType === "Tanh" && this.get(n, 0).k === "act") return void this.layer(n, this.actIn(n, 0), tanh());
         return this.arith(n, n.opType === "Tanh" ? "tanh" : "erf");
       case "Add":
         return this.add(n);
@@ -521,7 +522,7 @@ class Converter {
       }
       tensors.push(this.use(n, "bias", "parameter", C, false));
     }
-    this.layer(n, x, nn.linear(D, M, { bias: tensors.length === 2 }), tensors);
+    this.layer(n, x, linear(D, M, { bias: tensors.length === 2 }), tensors);
   }
 
   matmul(n: OnnxNode): void {
@@ -531,7 +532,7 @@ class Converter {
     const D = this.acts[x].shape[0];
     const B = this.constIn(n, 1, 2);
     if (B.dims[0] !== D) throw this.unsupported(n, `multiplies a (N, ${D}) input by B of shape [${B.dims.join(", ")}], which needs ${B.dims[0]} features`);
-    this.layer(n, x, nn.linear(D, B.dims[1], { bias: false }), [this.use(n, "weight", "parameter", B, true)]);
+    this.layer(n, x, linear(D, B.dims[1], { bias: false }), [this.use(n, "weight", "parameter", B, true)]);
   }
 
   conv(n: OnnxNode): void {
@@ -553,7 +554,7 @@ class Converter {
       if (B.dims[0] !== F) throw this.bad(n, `has a bias of ${B.dims[0]} values for ${F} filters`);
       tensors.push(this.use(n, "bias", "parameter", B, false));
     }
-    const module = this.module(n, () => nn.conv2d(C, F, kh === kw ? kh : [kh, kw], { stride, padding: pad, groups, bias: tensors.length === 2 }));
+    const module = this.module(n, () => conv2d(C, F, kh === kw ? kh : [kh, kw], { stride, padding: pad, groups, bias: tensors.length === 2 }));
     this.layer(n, x, module, tensors);
   }
 
@@ -577,7 +578,7 @@ class Converter {
     const m = a.float("momentum", 0.9);
     if (!(m >= 0 && m <= 1)) throw this.unsupported(n, `has momentum ${m}, outside [0, 1]`);
     const momentum = Number((1 - m).toPrecision(7));
-    const module = this.module(n, () => (shape.length === 1 ? nn.batchNorm1d(C, { eps, momentum }) : nn.batchNorm2d(C, { eps, momentum })));
+    const module = this.module(n, () => (shape.length === 1 ? batchNorm1d(C, { eps, momentum }) : batchNorm2d(C, { eps, momentum })));
     this.layer(n, x, module, tensors);
     for (let i = 1; i < n.outputs.length; i++) this.define(n, i, { k: "dead", reason: "reads a training output of BatchNormalization (running mean or variance)" });
   }
@@ -604,7 +605,7 @@ class Converter {
     const k = kernel[0];
     let module: Module;
     if (max) {
-      module = this.module(n, () => (pad === 0 ? nn.maxPool2d(k, { stride }) : nnFactory("maxPool2d")(k, { stride, padding: pad })));
+      module = this.module(n, () => (pad === 0 ? maxPool2d(k, { stride }) : nnFactory("maxPool2d")(k, { stride, padding: pad })));
     } else if (outer > 0) {
       if (pad !== 0) throw this.unsupported(n, `has pads ${pad} after a Pad node; importOnnx reads AveragePool with pads 0 behind a Pad`);
       module = this.module(n, () => nnFactory("avgPool2d")(k, { stride, padding: outer, countIncludePad: true }));
@@ -661,7 +662,7 @@ class Converter {
   /** (N, ...) -> (N, features): a flatten layer, or nothing when x is already (N, features). */
   toFeatures(n: OnnxNode, x: number): void {
     if (this.acts[x].shape.length === 1) return this.define(n, 0, { k: "act", id: x });
-    this.layer(n, x, nn.flatten());
+    this.layer(n, x, flatten());
   }
 
   reshape(n: OnnxNode): void {
@@ -771,10 +772,10 @@ class Converter {
     if (act !== null && c !== null) {
       const layer = this.acts[act.id].layer;
       const m = layer?.draft?.module;
-      if (layer && m instanceof nn.Linear && layer.node.opType === "MatMul" && !m.args.bias && this.acts[act.id].uses === 0) {
+      if (layer && m instanceof Linear && layer.node.opType === "MatMul" && !m.args.bias && this.acts[act.id].uses === 0) {
         const M = m.args.out_features;
         if ((c.dims.length === 1 && c.dims[0] === M) || (c.dims.length === 2 && c.dims[0] === 1 && c.dims[1] === M)) {
-          layer.draft!.module = nn.linear(m.args.in_features, M, { bias: true });
+          layer.draft!.module = linear(m.args.in_features, M, { bias: true });
           layer.draft!.tensors.push(this.use(n, "bias", "parameter", c, false));
           this.values.set(layer.node.outputs[0], { k: "dead", reason: "reads a MatMul output that importOnnx fused with its bias Add into one Linear" });
           return this.define(n, 0, act);

@@ -8,9 +8,11 @@
 // Limits (a hostile file is refused, not obeyed): 100,000 nodes, 100,000 initializers,
 // 1,000 inputs or outputs per node, 1,000 attributes per node, rank 16, dims below 2^31, names of
 // at most 4,096 bytes, 1,000,000 unpacked repeated numbers in the whole file.
-import { FileFormatError } from "../io/format-error.js";
-import { halfToFloatBits } from "../io/safetensors.js";
+import { FileFormatError, internal } from "../index.js";
 import { packedVarints, ProtoReader, signedInt64, WIRE_FIXED32, WIRE_FIXED64, WIRE_LENGTH, WIRE_VARINT, type ProtoField } from "./proto-reader.js";
+
+// Destructured (see import.ts): a namespace member read from this entry would be exported from the core chunk.
+const { halfToFloatBits } = internal;
 
 export const MAX_NODES = 100_000;
 export const MAX_INITIALIZERS = 100_000;

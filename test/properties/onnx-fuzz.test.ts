@@ -25,7 +25,7 @@ const FILES = [
 type Mutation =
   | { kind: "flip"; bits: number[] }
   | { kind: "truncate"; at: number }
-  | { kind: "length"; at: number; bytes: number[] }
+  | { kind: "length"; at: number; bytes: readonly number[] }
   | { kind: "splice"; from: number; start: number; length: number; at: number; replace: boolean }
   | { kind: "random"; bytes: number[] };
 
