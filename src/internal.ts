@@ -13,6 +13,7 @@ export { encodeSafetensorsParts, MAX_SAFETENSORS_HEADER_BYTES, halfToFloatBits }
 // Argument checks the tensorlane/onnx entry shares (it imports the core through the public entry only).
 export { checkEnum, checkInteger, checkOptions, checkSeed, describe } from "./validate.js";
 export { sizeOf } from "./tensor.js";
+export { requireDtype } from "./runtime.js";
 export { MAX_GUNZIP_BYTES } from "./data/gzip.js";
 export { CIFAR10_IMAGE_BYTES, CIFAR10_RECORD_BYTES } from "./data/cifar.js";
 export { deriveSeed } from "./random.js";

@@ -33,7 +33,7 @@ import { AttrType, DataType, dataTypeName, readOnnxModel, tensorValues, type Onn
 const FN = "importOnnx";
 // Destructured, not read as linear: a namespace member read from another entry would make the
 // bundler export that member from the core chunk under a name of its own.
-const { checkEnum, checkInteger, checkOptions, checkSeed, describe, sizeOf } = internal;
+const { checkEnum, checkInteger, checkOptions, checkSeed, describe, requireDtype, sizeOf } = internal;
 const { Linear, linear, conv2d, batchNorm1d, batchNorm2d, relu, tanh, maxPool2d, flatten, residual } = nn;
 
 /** The operators importOnnx reads, as its error messages list them. */
@@ -187,6 +187,7 @@ export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxO
   else if (bytes instanceof ArrayBuffer) input = new Uint8Array(bytes);
   else throw new TypeError(`${FN}: bytes must be the ONNX file's bytes, a Uint8Array or an ArrayBuffer (got ${describe(bytes)})`);
   if (input.length > 2 ** 31) throw new FileFormatError(`${FN}: the file is ${input.length} bytes; importOnnx reads files up to 2 GiB`);
+  requireDtype(FN, dtype); // init() (and init({ float64: true }) for float64) before the work
 
   const model = readOnnxModel(FN, input);
   const converted = new Converter(model).run();
@@ -215,7 +216,6 @@ export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxO
     net = new Sequential({ modules, inputShape: converted.inputShape, dtype, ...(seed === undefined ? {} : { seed }), names, notes });
   } catch (error) {
     if (error instanceof RangeError || error instanceof TypeError) {
-      if (/float64/.test(error.message) && dtype === "float64") throw error; // init({ float64: true }) missing: say it as it is
       throw new OnnxUnsupportedError(`${FN}: the imported layers do not form a model tensorlane can build: ${error.message}`);
     }
     throw error;
@@ -306,7 +306,7 @@ class Converter {
     }
     const x = inputs[0];
     if (x.elemType !== DataType.FLOAT && x.elemType !== DataType.DOUBLE) {
-      throw new OnnxUnsupportedError(`${FN}: the input ${JSON.stringify(x.name)} is ${x.elemType === -1 ? "not a tensor" : `a ${dataTypeName(x.elemType)} tensor`}; importOnnx takes a FLOAT input`);
+      throw new OnnxUnsupportedError(`${FN}: the input ${JSON.stringify(x.name)} is ${x.elemType === -1 ? "not a tensor" : x.elemType === 0 ? "a tensor of no stated type" : `a tensor of ${dataTypeName(x.elemType)}`}; importOnnx takes a FLOAT input`);
     }
     if (x.dims === null || x.dims.length < 2) {
       throw new OnnxUnsupportedError(`${FN}: the input ${JSON.stringify(x.name)} has ${x.dims === null ? "no shape" : `rank ${x.dims.length}`}; importOnnx needs (N, features) or (N, C, H, W) with static sizes (export with an example input and dynamic_axes only on the batch)`);
@@ -314,7 +314,7 @@ class Converter {
     const rest = x.dims.slice(1);
     rest.forEach((d, i) => {
       if (typeof d !== "number" || d < 1) {
-        throw new OnnxUnsupportedError(`${FN}: dimension ${i + 1} of the input ${JSON.stringify(x.name)} is ${typeof d === "string" ? `the symbol ${JSON.stringify(d)}` : String(d)}; importOnnx needs every size but the batch's fixed`);
+        throw new OnnxUnsupportedError(`${FN}: dimension ${i + 1} of the input ${JSON.stringify(x.name)} is ${typeof d === "string" ? `the symbol ${JSON.stringify(d)}` : d === null ? "unknown" : String(d)}; importOnnx needs every size but the batch's fixed`);
       }
     });
     this.inputShape = rest as number[];
