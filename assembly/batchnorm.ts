@@ -12,7 +12,9 @@
 //   invstd = 1 / sqrt(var + eps)                         in real
 //   xhat   = (x - mean) * invstd;  out = gamma * xhat + beta
 //   running = m * running + k * batch, m = real(momentum), k = real(1 - momentum) from the f64
-//   momentum (0.9 gives k = f32(0.1), not f32(1 - f32(0.9))); train mode only, mean and var
+//   momentum (0.9 gives k = f32(0.1), not f32(1 - f32(0.9))); train mode only, mean and var.
+//   With unbiased set (PyTorch's BatchNorm) the running var takes real(sum / (count - 1)) instead
+//   (count > 1); the normalization always uses the biased var. Unset gives the course's bits.
 // Backward (the compact closed form; dxhat = dout * gamma):
 //   dbeta = sum dout,  dgamma = sum dout * xhat           (f64 sums, xhat recomputed bit-exactly)
 //   dx = gamma * invstd * ((dout - dbeta/count) - xhat * dgamma/count)
@@ -71,11 +73,13 @@ import { FLOAT32, LANES, SHIFT } from "./real";
  */
 export function batchnorm_forward_train_range(
   out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
-  x: usize, gamma: usize, beta: usize, n: usize, d: usize, eps: real, momentum: f64, j0: usize, j1: usize,
+  x: usize, gamma: usize, beta: usize, n: usize, d: usize, eps: real, momentum: f64, unbiased: bool, j0: usize, j1: usize,
 ): void {
   const rowBytes = d << SHIFT;
   const count = <f64>n;
   const vcount = f64x2.splat(count);
+  const runCount = unbiased && n > 1 ? count - 1 : count;
+  const vrunCount = f64x2.splat(runCount);
   const veps = v128.splat<real>(eps);
   const mom = <real>momentum;
   const keep = <real>(1.0 - momentum);
@@ -111,11 +115,12 @@ export function batchnorm_forward_train_range(
       }
     }
     const vr = joinReal(f64x2.div(lo, vcount), f64x2.div(hi, vcount));
+    const vrun = unbiased ? joinReal(f64x2.div(lo, vrunCount), f64x2.div(hi, vrunCount)) : vr;
     const inv = v128.div<real>(one, v128.sqrt<real>(v128.add<real>(vr, veps)));
     v128.store(mean + o, m);
     v128.store(invstd + o, inv);
     v128.store(runningMean + o, v128.add<real>(v128.mul<real>(vmom, v128.load(runningMean + o)), v128.mul<real>(vkeep, m)));
-    v128.store(runningVar + o, v128.add<real>(v128.mul<real>(vmom, v128.load(runningVar + o)), v128.mul<real>(vkeep, vr)));
+    v128.store(runningVar + o, v128.add<real>(v128.mul<real>(vmom, v128.load(runningVar + o)), v128.mul<real>(vkeep, vrun)));
     // Pass 3: normalize, scale and shift.
     normalizeStrip(out + o, x + o, m, inv, v128.load(gamma + o), v128.load(beta + o), n, rowBytes);
   }
@@ -130,11 +135,12 @@ export function batchnorm_forward_train_range(
       s += dv * dv;
     }
     const vr = <real>(s / count);
+    const vrun = <real>(s / runCount);
     const inv = <real>1.0 / sqrt<real>(vr + eps);
     store<real>(mean + o, m);
     store<real>(invstd + o, inv);
     store<real>(runningMean + o, mom * load<real>(runningMean + o) + keep * m);
-    store<real>(runningVar + o, mom * load<real>(runningVar + o) + keep * vr);
+    store<real>(runningVar + o, mom * load<real>(runningVar + o) + keep * vrun);
     normalizeColumn(out + o, x + o, m, inv, load<real>(gamma + o), load<real>(beta + o), n, rowBytes);
   }
 }
@@ -375,22 +381,24 @@ function normalizeChannel(out: usize, x: usize, m: real, inv: real, g: real, b: 
  */
 export function spatial_batchnorm_forward_train_range(
   out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
-  x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, eps: real, momentum: f64, c0: usize, c1: usize,
+  x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, eps: real, momentum: f64, unbiased: bool, c0: usize, c1: usize,
 ): void {
   const runStride = (c * s) << SHIFT;
   const count = <f64>n * <f64>s;
+  const runCount = unbiased && count > 1 ? count - 1 : count;
   const mom = <real>momentum;
   const keep = <real>(1.0 - momentum);
   for (let ch = c0; ch < c1; ch++) {
     const o = ch << SHIFT;
     const xc = x + ((ch * s) << SHIFT);
     const m = <real>(channelSum(xc, n, runStride, s) / count);
-    const vr = <real>(channelSquares(xc, m, n, runStride, s) / count);
+    const squares = channelSquares(xc, m, n, runStride, s);
+    const vr = <real>(squares / count);
     const inv = <real>1.0 / sqrt<real>(vr + eps);
     store<real>(mean + o, m);
     store<real>(invstd + o, inv);
     store<real>(runningMean + o, mom * load<real>(runningMean + o) + keep * m);
-    store<real>(runningVar + o, mom * load<real>(runningVar + o) + keep * vr);
+    store<real>(runningVar + o, mom * load<real>(runningVar + o) + keep * <real>(squares / runCount));
     normalizeChannel(out + ((ch * s) << SHIFT), xc, m, inv, load<real>(gamma + o), load<real>(beta + o), n, runStride, s);
   }
 }
@@ -562,10 +570,11 @@ export function spatial_bn_squares_chunks(
 export function spatial_bn_normalize_chunks(
   out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize, sums: usize, squares: usize,
   x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, G: usize, chunks: usize, eps: real, momentum: f64,
-  u0: usize, u1: usize,
+  unbiased: bool, u0: usize, u1: usize,
 ): void {
   const runStride = (c * s) << SHIFT;
   const count = <f64>n * <f64>s;
+  const runCount = unbiased && count > 1 ? count - 1 : count;
   const mom = <real>momentum;
   const keep = <real>(1.0 - momentum);
   for (let u = u0; u < u1; u++) {
@@ -573,13 +582,14 @@ export function spatial_bn_normalize_chunks(
     const i0 = q * G, i1 = min(n, i0 + G);
     const o = ch << SHIFT;
     const m = <real>(chunkTotal(sums, ch, chunks, 1, 0) / count);
-    const vr = <real>(chunkTotal(squares, ch, chunks, 1, 0) / count);
+    const total = chunkTotal(squares, ch, chunks, 1, 0);
+    const vr = <real>(total / count);
     const inv = <real>1.0 / sqrt<real>(vr + eps);
     if (q == 0) {
       store<real>(mean + o, m);
       store<real>(invstd + o, inv);
       store<real>(runningMean + o, mom * load<real>(runningMean + o) + keep * m);
-      store<real>(runningVar + o, mom * load<real>(runningVar + o) + keep * vr);
+      store<real>(runningVar + o, mom * load<real>(runningVar + o) + keep * <real>(total / runCount));
     }
     const off = ((i0 * c + ch) * s) << SHIFT;
     normalizeChannel(out + off, x + off, m, inv, load<real>(gamma + o), load<real>(beta + o), i1 - i0, runStride, s);

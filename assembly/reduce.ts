@@ -69,7 +69,8 @@ export function sum_abs(x: usize, n: usize): f64 {
   let i: usize = 0;
   for (; i + 4 <= n; i += 4) {
     const s = v128.abs<real>(v128.load(x + (i << SHIFT)));
-    const s1 = FLOAT32 ? s : v128.abs<real>(v128.load(x + (i << SHIFT), 16));
+    let s1 = s;
+    if (!FLOAT32) s1 = v128.abs<real>(v128.load(x + (i << SHIFT), 16));
     lo = f64x2.add(lo, termsLo(s));
     hi = f64x2.add(hi, termsHi(s, s1));
   }

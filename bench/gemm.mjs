@@ -129,8 +129,8 @@ console.log("wall = the tiled kernel's GFLOPS from wall-clock time (lower when o
 console.log("var  shape                          tiled        first        scalar wasm  JS naive      wall  max|Δ| vs first");
 for (const [v, m, n, k, label] of cases) {
   const flops = 2 * m * n * k;
-  const L = setup(lib, m, n, k, lib.f32_gemm_work_bytes(m, n, k));
-  const fastFn = lib[`f32_gemm_${v}`];
+  const L = setup(lib, m, n, k, lib.gemm_work_bytes(m, n, k));
+  const fastFn = lib[`gemm_${v}`];
   const t = time(() => fastFn(L.c, L.a, L.b, m, n, k, 0, false, L.work));
   const tiled = flops / t.cpu / 1e9, tiledWall = flops / t.wall / 1e9;
   const B = setup(base, m, n, k, 0);
@@ -141,7 +141,7 @@ for (const [v, m, n, k, label] of cases) {
   const cl = new Float32Array(lib.memory.buffer, L.c, m * n), cb = new Float32Array(base.memory.buffer, B.c, m * n);
   let diff = 0;
   for (let i = 0; i < m * n; i++) diff = Math.max(diff, Math.abs(cl[i] - cb[i]));
-  const scalarFn = base[`f32_gemm_${v}__scalar`];
+  const scalarFn = base[`gemm_${v}__scalar`];
   const scalar = flops <= SLOW_FLOP_LIMIT ? flops / time(() => scalarFn(B.c, B.a, B.b, m, n, k, 0, false)).cpu / 1e9 : null;
   let js = null;
   if (flops <= SLOW_FLOP_LIMIT) {

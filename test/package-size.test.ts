@@ -33,7 +33,7 @@ const kb = (bytes: number) => `${(bytes / KB).toFixed(1)} KB`;
 const APPS = {
   // Everything the library exports, kept alive: the whole browser bundle as a bundler sees it.
   everything: {
-    limit: 81 * KB, // the float64 module inlined (all kernel families), tl.nn, Sequential, checkpoint checksums, state_dicts (+2.8 KB)
+    limit: 84 * KB, // the float64 module inlined (every kernel family, 11.4 KB deflated), tl.nn, Sequential, checkpoint checksums, state_dicts (+2.8 KB)
     splitLimit: 68.5 * KB,
     target: 55 * KB,
     code: `import * as tl from "tensorlane";
@@ -43,7 +43,7 @@ console.log(Object.keys(tl).length > 60 && typeof tl.loadCheckpoint === "functio
   },
   // The issue's second app: init, FullyConnectedNet and Solver only.
   "init + FullyConnectedNet + Solver": {
-    limit: 51 * KB, // one-file bundles inline the float64 module
+    limit: 54.5 * KB, // one-file bundles inline the float64 module
     splitLimit: 38.5 * KB,
     target: 30 * KB,
     code: `import { init, randn, FullyConnectedNet, Solver } from "tensorlane";
@@ -57,7 +57,7 @@ console.log(solver.lossHistory.length === 4 ? "ok" : "wrong history");`,
   },
   // The course's layer-by-layer style: Linear, ReLU, softmaxLoss and adam (plus init and tensors).
   "Linear + ReLU + softmaxLoss + adam": {
-    limit: 39.5 * KB, // as above
+    limit: 42.5 * KB, // as above
     splitLimit: 26.5 * KB,
     target: 20 * KB,
     code: `import { init, randn, zeros, Linear, ReLU, softmaxLoss, adam } from "tensorlane";

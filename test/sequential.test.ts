@@ -129,6 +129,17 @@ describe("the model contract", () => {
     net.dispose();
   });
 
+  it("a batch norm refuses to train on one value per channel (as PyTorch), names itself, and the model keeps working", () => {
+    const net = tl.sequential([tl.nn.linear(4, 3), tl.nn.batchNorm1d(3), tl.nn.relu(), tl.nn.linear(3, 2)], { inputShape: [4], seed: 1 });
+    const X1 = tl.randn([1, 4], { seed: 2 });
+    expect(() => net.loss(X1, new Int32Array([1]))).toThrow(/BatchNorm1d "1": training needs more than one value per channel/);
+    const scores = net.loss(X1); // test mode uses the running statistics
+    expect(scores.shape).toEqual([1, 2]);
+    const X2 = tl.randn([2, 4], { seed: 3 });
+    expect(Number.isFinite(net.loss(X2, new Int32Array([0, 1]))[0])).toBe(true);
+    for (const t of [X1, X2, scores]) t.dispose();
+    net.dispose();
+  });
   it("evaluate gives the test-mode loss, the accuracy and the accuracy per class", () => {
     const net = smallConvNet();
     const X = tl.randn([10, 1, 8, 8], { seed: 5 });

@@ -434,7 +434,7 @@ describe("models trained 50 Solver steps: identical loss histories and weight ha
     }
   });
 
-  it("float64 FullyConnectedNet with dropout and batch norm (f64 kernels: elementwise split at 8 bytes per element, GEMM unsplit)", () => {
+  it("float64 FullyConnectedNet with dropout and batch norm (the float64 module split like the float32 one, 8 bytes per element)", () => {
     const X = tl.randn([100, 60], { seed: 36, dtype: "float64" });
     const y = labels(100, 10, 37);
     try {

@@ -247,7 +247,7 @@ describe("batch norm range and chunk entry points, " + DTYPE, () => {
         const o3 = buffer(size), m3 = buffer(d), i3 = buffer(d), rm3 = buffer(d), rv3 = buffer(d);
         batchnorm_forward_train(o1, m1, i1, rm1, rv1, x, g, be, n, d, 1e-5, 0.9);
         const c = cuts(d);
-        for (let k = 0; k + 1 < c.length; k++) batchnorm_forward_train_range(o2, m2, i2, rm2, rv2, x, g, be, n, d, 1e-5, 0.9, c[k], c[k + 1]);
+        for (let k = 0; k + 1 < c.length; k++) batchnorm_forward_train_range(o2, m2, i2, rm2, rv2, x, g, be, n, d, 1e-5, 0.9, false, c[k], c[k + 1]);
         batchnorm_forward_train__scalar(o3, m3, i3, rm3, rv3, x, g, be, n, d, 1, 1e-5, 0.9);
         same("train out" + tag, o2, o1, size);
         same("train out vs twin" + tag, o2, o3, size);
@@ -291,7 +291,7 @@ describe("batch norm range and chunk entry points, " + DTYPE, () => {
           const dx2 = buffer(size), dg2 = buffer(c), db2 = buffer(c), t2 = buffer(size);
           const cc = cuts(c);
           for (let k = 0; k + 1 < cc.length; k++) {
-            spatial_batchnorm_forward_train_range(o2, m2, i2, rm2, rv2, x, g, be, n, c, s, 1e-5, 0.9, cc[k], cc[k + 1]);
+            spatial_batchnorm_forward_train_range(o2, m2, i2, rm2, rv2, x, g, be, n, c, s, 1e-5, 0.9, false, cc[k], cc[k + 1]);
             spatial_batchnorm_backward_range(dx2, dg2, db2, dout, x, g, m1, i1, n, c, s, true, cc[k], cc[k + 1]);
             spatial_batchnorm_forward_test_range(t2, tm, ti, x, g, be, rm1, rv1, n, c, s, 1e-5, cc[k], cc[k + 1]);
           }
@@ -312,7 +312,7 @@ describe("batch norm range and chunk entry points, " + DTYPE, () => {
               const u = split == 0 ? [0, units] : [0, 1, 1, units];
               for (let k = 0; k + 1 < u.length; k++) spatial_bn_sums_chunks(sums, x, n, c, s, G, chunks, u[k], u[k + 1]);
               for (let k = 0; k + 1 < u.length; k++) spatial_bn_squares_chunks(squares, sums, x, n, c, s, G, chunks, u[k], u[k + 1]);
-              for (let k = 0; k + 1 < u.length; k++) spatial_bn_normalize_chunks(o3, m3, i3, rm3, rv3, sums, squares, x, g, be, n, c, s, G, chunks, 1e-5, 0.9, u[k], u[k + 1]);
+              for (let k = 0; k + 1 < u.length; k++) spatial_bn_normalize_chunks(o3, m3, i3, rm3, rv3, sums, squares, x, g, be, n, c, s, G, chunks, 1e-5, 0.9, false, u[k], u[k + 1]);
               for (let k = 0; k + 1 < u.length; k++) spatial_bn_backward_sums_chunks(sums, dout, x, m3, i3, n, c, s, G, chunks, u[k], u[k + 1]);
               for (let k = 0; k + 1 < u.length; k++) spatial_bn_backward_dx_chunks(dx3, dg3, db3, sums, dout, x, g, m3, i3, n, c, s, G, chunks, true, u[k], u[k + 1]);
               if (chunks == 1) {
@@ -334,6 +334,56 @@ describe("batch norm range and chunk entry points, " + DTYPE, () => {
               }
             }
           }
+        }
+      }
+    }
+  });
+});
+
+describe("unbiased running variance (PyTorch's BatchNorm), " + DTYPE, () => {
+  it("rows: the kernel gives the twin's bits; the batch statistics and out do not change", () => {
+    for (let a = 0; a < NS.length; a++) {
+      for (let b = 0; b < DS.length; b++) {
+        const n = NS[a], d = DS[b];
+        const tag = " N=" + n.toString() + " D=" + d.toString();
+        const x = features(n, d, 1, 70), g = affine(d, 71, 0.5, 1), be = pattern(d, 72);
+        const rv0 = affine(d, 73, 0.25, 1);
+        const out1 = buffer(n * d), m1 = buffer(d), i1 = buffer(d), rm1 = buffer(d), rv1 = copyOf(rv0, d);
+        const out2 = buffer(n * d), m2 = buffer(d), i2 = buffer(d), rm2 = buffer(d), rv2 = copyOf(rv0, d);
+        const out3 = buffer(n * d), m3 = buffer(d), i3 = buffer(d), rm3 = buffer(d), rv3 = copyOf(rv0, d);
+        batchnorm_forward_train(out1, m1, i1, rm1, rv1, x, g, be, n, d, 1e-5, 0.9, true);
+        batchnorm_forward_train__scalar(out2, m2, i2, rm2, rv2, x, g, be, n, d, 1, 1e-5, 0.9, true);
+        batchnorm_forward_train(out3, m3, i3, rm3, rv3, x, g, be, n, d, 1e-5, 0.9, false);
+        same("runningVar" + tag, rv1, rv2, d);
+        same("out" + tag, out1, out3, n * d);
+        same("invstd" + tag, i1, i3, d);
+        // n = 1 has no unbiased estimate: the biased one (0) is kept rather than 0/0.
+        if (n == 1) same("runningVar n=1" + tag, rv1, rv3, d);
+        else expect<i32>(firstDifference(rv1, rv3, d)).not.toBe(-1, DTYPE + " unbiased changes runningVar" + tag);
+      }
+    }
+  });
+  it("spatial: fused, one chunk and several chunks agree with the twin", () => {
+    for (let a = 1; a < NS.length; a++) {
+      for (let b = 0; b < SS.length; b++) {
+        const n = NS[a], c = 3, s = SS[b], size = n * c * s;
+        const tag = " N=" + n.toString() + " S=" + s.toString();
+        const x = features(n, c, s, 80), g = affine(c, 81, 0.5, 1), be = pattern(c, 82);
+        const o1 = buffer(size), m1 = buffer(c), i1 = buffer(c), rm1 = buffer(c), rv1 = buffer(c);
+        const o2 = buffer(size), m2 = buffer(c), i2 = buffer(c), rm2 = buffer(c), rv2 = buffer(c);
+        spatial_batchnorm_forward_train(o1, m1, i1, rm1, rv1, x, g, be, n, c, s, 1e-5, 0.9, true);
+        batchnorm_forward_train__scalar(o2, m2, i2, rm2, rv2, x, g, be, n, c, s, 1e-5, 0.9, true);
+        close("runningVar" + tag, rv1, rv2, c, 1e-6);
+        for (let G = 1; G <= n; G++) {
+          const chunks = (n + G - 1) / G, units = c * chunks;
+          const sums = heap.alloc(<usize>units << 4), squares = sums + (<usize>units << 3);
+          const o3 = buffer(size), m3 = buffer(c), i3 = buffer(c), rm3 = buffer(c), rv3 = buffer(c);
+          spatial_bn_sums_chunks(sums, x, n, c, s, G, chunks, 0, units);
+          spatial_bn_squares_chunks(squares, sums, x, n, c, s, G, chunks, 0, units);
+          spatial_bn_normalize_chunks(o3, m3, i3, rm3, rv3, sums, squares, x, g, be, n, c, s, G, chunks, 1e-5, 0.9, true, 0, units);
+          if (chunks == 1) same("one chunk runningVar" + tag, rv3, rv1, c);
+          else close("chunked runningVar" + tag + " G=" + G.toString(), rv3, rv2, c, 1e-6);
+          heap.free(sums);
         }
       }
     }

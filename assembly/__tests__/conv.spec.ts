@@ -1,15 +1,24 @@
-import { f32_im2col, f32_col2im, f32_conv_bias_backward, f32_conv_forward, f32_conv_forward_work_bytes } from "../conv";
-import { f32_gemm_nn, f32_gemm_nt, f32_gemm_tn, f32_gemm_work_bytes } from "../gemm";
 import {
-  f32_im2col__scalar, f32_col2im__scalar, f32_fill_rows__scalar, f32_conv_bias_backward__scalar,
-  f32_conv_forward__direct, f32_conv_backward__direct, f32_conv_forward__scalar,
+  im2col, col2im, conv_bias_backward, conv_forward, conv_forward_images, conv_forward_work_bytes,
+  conv_chunk_reals, conv_backward_work_bytes, conv_backward_chunks, sum_chunks,
+} from "../conv";
+import { gemm_nn, gemm_nt, gemm_tn, gemm_work_bytes } from "../gemm";
+import {
+  im2col__scalar, col2im__scalar, fill_rows__scalar, conv_bias_backward__scalar,
+  conv_forward__direct, conv_backward__direct, conv_forward__scalar,
+  sum_chunks__scalar, conv_bias_backward_chunks__scalar,
 } from "../reference/conv";
-import { LENGTHS, pattern, buffer, firstDifference, guardIntact } from "./helpers";
+import { FLOAT32, SHIFT } from "../real";
+import { DTYPE, LENGTHS, pattern, buffer, firstDifference, guardIntact } from "./helpers";
+
+// Both dtypes (real = f32, then f64: as-pect.f64.config.js). The kernels with a scalar twin in the
+// same order must give its bits; the im2col + GEMM pipeline sums in another order than the direct
+// convolution (which accumulates in f64), so that comparison allows rounding: LOOSE below.
 
 // Geometries (C, H, W, HH, WW, stride, pad): 1x1 and 5x5 filters, stride 1/2/3, pad 0/1/2,
 // non-square inputs and filters, widths below/at/above the 4- and 8-lane loops, odd widths with
 // stride 2 (the shuffle path's last block), pad wider than the filter, windows as big as the
-// padded input.
+// padded input, Wo a multiple of 4 but not 8 (in place panels for f64, packed for f32).
 const GEOMETRIES: i32[][] = [
   [1, 1, 1, 1, 1, 1, 0],
   [3, 5, 7, 3, 3, 1, 1],
@@ -28,34 +37,47 @@ const GEOMETRIES: i32[][] = [
   [3, 9, 16, 3, 3, 1, 1],
   [2, 6, 14, 3, 3, 1, 2],
   [4, 7, 9, 2, 2, 1, 0],
+  [2, 5, 12, 3, 3, 1, 1],
+  [1, 4, 4, 1, 1, 1, 0],
 ];
+
+/** Within rounding of a differently ordered sum: max |a-b|/(1+|b|) below this. */
+const LOOSE: f64 = FLOAT32 ? 1e-4 : 1e-12;
 
 function outSize(size: i32, k: i32, stride: i32, pad: i32): i32 {
   return (size + 2 * pad - k) / stride + 1;
 }
 
 function label(g: i32[]): string {
-  return "C=" + g[0].toString() + " H=" + g[1].toString() + " W=" + g[2].toString() + " HH=" + g[3].toString() +
+  return DTYPE + " C=" + g[0].toString() + " H=" + g[1].toString() + " W=" + g[2].toString() + " HH=" + g[3].toString() +
     " WW=" + g[4].toString() + " stride=" + g[5].toString() + " pad=" + g[6].toString();
 }
 
-function agree(name: string, n: i32, fast: usize, slow: usize): void {
-  const at = firstDifference(fast, slow, n);
+function same(name: string, a: usize, b: usize, n: i32): void {
+  const at = firstDifference(a, b, n);
   expect<i32>(at).toBe(-1, name + " differs at " + at.toString());
+}
+
+function agree(name: string, n: i32, fast: usize, slow: usize): void {
+  same(name, fast, slow, n);
   expect<bool>(guardIntact(fast, n)).toBe(true, name + " wrote past the end");
+}
+
+function fillWith(p: usize, n: i32, v: real): void {
+  for (let i = 0; i < n; i++) store<real>(p + (<usize>i << SHIFT), v);
 }
 
 /** Largest |a - b| / (1 + |b|). */
 function maxRelErr(a: usize, b: usize, n: i32): f64 {
   let m: f64 = 0;
   for (let i = 0; i < n; i++) {
-    const x = <f64>load<f32>(a + (<usize>i << 2)), y = <f64>load<f32>(b + (<usize>i << 2));
+    const x = <f64>load<real>(a + (<usize>i << SHIFT)), y = <f64>load<real>(b + (<usize>i << SHIFT));
     m = Math.max(m, Math.abs(x - y) / (1 + Math.abs(y)));
   }
   return m;
 }
 
-describe("im2col / col2im vs scalar twins", () => {
+describe("im2col / col2im vs scalar twins, " + DTYPE, () => {
   it("im2col writes every element, bit for bit", () => {
     for (let t = 0; t < GEOMETRIES.length; t++) {
       const g = GEOMETRIES[t];
@@ -64,9 +86,9 @@ describe("im2col / col2im vs scalar twins", () => {
       const n = C * HH * WW * Ho * Wo;
       const x = pattern(C * H * W, t + 1);
       const a = buffer(n), b = buffer(n);
-      memory.fill(a, 0x7f, <usize>n << 2); // garbage: every element must be overwritten
-      f32_im2col(a, x, C, H, W, HH, WW, s, pad, Ho, Wo);
-      f32_im2col__scalar(b, x, C, H, W, HH, WW, s, pad, Ho, Wo);
+      memory.fill(a, 0x7f, <usize>n << SHIFT); // garbage: every element must be overwritten
+      im2col(a, x, C, H, W, HH, WW, s, pad, Ho, Wo);
+      im2col__scalar(b, x, C, H, W, HH, WW, s, pad, Ho, Wo);
       agree("im2col " + label(g), n, a, b);
     }
   });
@@ -78,30 +100,30 @@ describe("im2col / col2im vs scalar twins", () => {
       const cols = pattern(C * HH * WW * Ho * Wo, t + 31);
       const n = C * H * W;
       const a = buffer(n), b = buffer(n);
-      memory.fill(a, 0x7f, <usize>n << 2);
-      f32_col2im(a, cols, C, H, W, HH, WW, s, pad, Ho, Wo);
-      f32_col2im__scalar(b, cols, C, H, W, HH, WW, s, pad, Ho, Wo);
+      memory.fill(a, 0x7f, <usize>n << SHIFT);
+      col2im(a, cols, C, H, W, HH, WW, s, pad, Ho, Wo);
+      col2im__scalar(b, cols, C, H, W, HH, WW, s, pad, Ho, Wo);
       agree("col2im " + label(g), n, a, b);
     }
   });
 });
 
-describe("conv bias gradient vs its scalar twin", () => {
-  it("f32_conv_bias_backward (P in 0, 1, 3, 4, 5, 17, 1000)", () => {
+describe("conv bias gradient vs its scalar twin, " + DTYPE, () => {
+  it("conv_bias_backward (P in 0, 1, 3, 4, 5, 17, 1000)", () => {
     for (let i = 0; i < LENGTHS.length; i++) {
       const P = LENGTHS[i], N = 3, F = 5;
       const dout = pattern(N * F * P, 9);
       const a = buffer(F), b = buffer(F);
-      f32_conv_bias_backward(a, dout, N, F, P);
-      f32_conv_bias_backward__scalar(b, dout, N, F, P);
-      agree("conv_bias_backward P=" + P.toString(), F, a, b);
+      conv_bias_backward(a, dout, N, F, P);
+      conv_bias_backward__scalar(b, dout, N, F, P);
+      agree(DTYPE + " conv_bias_backward P=" + P.toString(), F, a, b);
     }
   });
 });
 
-// The im2col + GEMM pipeline the host runs, per image, against a direct convolution in f64.
-describe("im2col + GEMM convolution vs direct convolution", () => {
-  it("forward and backward agree within float32 rounding (max |a-b|/(1+|b|) < 1e-4)", () => {
+// The im2col + GEMM pipeline, per image, against a direct convolution in f64.
+describe("im2col + GEMM convolution vs direct convolution, " + DTYPE, () => {
+  it("forward and backward agree within rounding (max |a-b|/(1+|b|) < 1e-4 float32, 1e-12 float64)", () => {
     const N = 2;
     for (let t = 0; t < GEOMETRIES.length; t++) {
       const g = GEOMETRIES[t];
@@ -113,44 +135,45 @@ describe("im2col + GEMM convolution vs direct convolution", () => {
       const dout = pattern(N * F * P, t + 400);
       const cols = buffer(K * P);
       const work = heap.alloc(max<usize>(
-        max(f32_gemm_work_bytes(F, P, K), f32_gemm_work_bytes(F, K, P)), max(f32_gemm_work_bytes(K, P, F), 16)));
+        max(gemm_work_bytes(F, P, K), gemm_work_bytes(F, K, P)), max(gemm_work_bytes(K, P, F), 16)));
 
       const out = buffer(N * F * P), ref = buffer(N * F * P);
       for (let n = 0; n < N; n++) {
-        const on = out + (<usize>(n * F * P) << 2);
-        f32_im2col(cols, x + (<usize>(n * CHW) << 2), C, H, W, HH, WW, s, pad, Ho, Wo);
-        f32_fill_rows__scalar(on, bias, F, P);
-        f32_gemm_nn(on, w, cols, F, P, K, 0, true, work);
+        const on = out + (<usize>(n * F * P) << SHIFT);
+        im2col(cols, x + (<usize>(n * CHW) << SHIFT), C, H, W, HH, WW, s, pad, Ho, Wo);
+        fill_rows__scalar(on, bias, F, P);
+        gemm_nn(on, w, cols, F, P, K, 0, true, work);
       }
-      f32_conv_forward__direct(ref, x, w, bias, N, C, H, W, F, HH, WW, s, pad, Ho, Wo);
+      conv_forward__direct(ref, x, w, bias, N, C, H, W, F, HH, WW, s, pad, Ho, Wo);
       const fe = maxRelErr(out, ref, N * F * P);
-      expect<bool>(fe < 1e-4).toBe(true, "forward " + label(g) + " max rel err " + fe.toString());
+      expect<bool>(fe < LOOSE).toBe(true, "forward " + label(g) + " max rel err " + fe.toString());
 
       const dx = buffer(N * CHW), dw = buffer(F * K), db = buffer(F);
       const rdx = buffer(N * CHW), rdw = buffer(F * K), rdb = buffer(F);
       for (let n = 0; n < N; n++) {
-        const dn = dout + (<usize>(n * F * P) << 2);
-        f32_im2col(cols, x + (<usize>(n * CHW) << 2), C, H, W, HH, WW, s, pad, Ho, Wo);
-        f32_gemm_nt(dw, dn, cols, F, K, P, 0, n > 0, work);
-        f32_gemm_tn(cols, w, dn, K, P, F, 0, false, work);
-        f32_col2im(dx + (<usize>(n * CHW) << 2), cols, C, H, W, HH, WW, s, pad, Ho, Wo);
+        const dn = dout + (<usize>(n * F * P) << SHIFT);
+        im2col(cols, x + (<usize>(n * CHW) << SHIFT), C, H, W, HH, WW, s, pad, Ho, Wo);
+        gemm_nt(dw, dn, cols, F, K, P, 0, n > 0, work);
+        gemm_tn(cols, w, dn, K, P, F, 0, false, work);
+        col2im(dx + (<usize>(n * CHW) << SHIFT), cols, C, H, W, HH, WW, s, pad, Ho, Wo);
       }
-      f32_conv_bias_backward(db, dout, N, F, P);
-      f32_conv_backward__direct(rdx, rdw, rdb, dout, x, w, N, C, H, W, F, HH, WW, s, pad, Ho, Wo);
+      conv_bias_backward(db, dout, N, F, P);
+      conv_backward__direct(rdx, rdw, rdb, dout, x, w, N, C, H, W, F, HH, WW, s, pad, Ho, Wo);
       const ex = maxRelErr(dx, rdx, N * CHW), ew = maxRelErr(dw, rdw, F * K), eb = maxRelErr(db, rdb, F);
-      expect<bool>(ex < 1e-4).toBe(true, "dx " + label(g) + " max rel err " + ex.toString());
-      expect<bool>(ew < 1e-4).toBe(true, "dw " + label(g) + " max rel err " + ew.toString());
-      expect<bool>(eb < 1e-4).toBe(true, "db " + label(g) + " max rel err " + eb.toString());
+      expect<bool>(ex < LOOSE).toBe(true, "dx " + label(g) + " max rel err " + ex.toString());
+      expect<bool>(ew < LOOSE).toBe(true, "dw " + label(g) + " max rel err " + ew.toString());
+      expect<bool>(eb < LOOSE).toBe(true, "db " + label(g) + " max rel err " + eb.toString());
       expect<bool>(guardIntact(dx, N * CHW) && guardIntact(dw, F * K) && guardIntact(out, N * F * P)).toBe(true, "overrun " + label(g));
     }
   });
 });
 
 // The fused forward against its scalar twin, bit for bit: every geometry (stride 1 row panels with
-// masked edges, stride 2/3 and row-spanning panels through the checked gather, P not a multiple
-// of 8), filter counts around the 4-row tile, 1 and 3 images (the masked loads of the last
-// rows must take the checked path), with and without ReLU.
-describe("f32_conv_forward vs scalar twin", () => {
+// masked edges, in place panels when Wo is a multiple of the tile's 8 (f32) or 4 (f64) pixels,
+// stride 2/3 and row-spanning panels through the checked gather, P not a multiple of the tile),
+// filter counts around the 4-row tile, 1 and 3 images (the masked loads of the last rows must
+// take the checked path), with and without ReLU.
+describe("conv_forward vs scalar twin, " + DTYPE, () => {
   it("bit for bit: geometries x F in 1, 3, 4, 5, 9 x N in 1, 3 x relu", () => {
     const FS: i32[] = [1, 3, 4, 5, 9];
     for (let t = 0; t < GEOMETRIES.length; t++) {
@@ -163,32 +186,162 @@ describe("f32_conv_forward vs scalar twin", () => {
         for (let N = 1; N <= 3; N += 2) {
           const x = pattern(N * C * H * W, t + 7 * fi + N);
           const w = pattern(F * K, t + 500 + fi), bias = pattern(F, t + 600 + fi);
-          const work = heap.alloc(f32_conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>pad));
+          const work = heap.alloc(conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>pad));
           for (let r = 0; r < 2; r++) {
             const relu = r == 1;
             const n = N * F * P;
             const a = buffer(n), b = buffer(n);
-            memory.fill(a, 0x7f, <usize>n << 2);
-            f32_conv_forward(a, x, w, bias, N, C, H, W, F, HH, WW, s, pad, Ho, Wo, relu, work);
-            f32_conv_forward__scalar(b, x, w, bias, N, C, H, W, F, HH, WW, s, pad, Ho, Wo, relu);
+            memory.fill(a, 0x7f, <usize>n << SHIFT);
+            conv_forward(a, x, w, bias, N, C, H, W, F, HH, WW, s, pad, Ho, Wo, relu, work);
+            conv_forward__scalar(b, x, w, bias, N, C, H, W, F, HH, WW, s, pad, Ho, Wo, relu);
             agree("conv_forward " + label(g) + " F=" + F.toString() + " N=" + N.toString() + (relu ? " relu" : ""), n, a, b);
+            heap.free(a); heap.free(b);
           }
+          heap.free(x); heap.free(w); heap.free(bias); heap.free(work);
         }
       }
     }
   });
-  it("ReLU maps -0 to +0 and keeps NaN, like f32_relu", () => {
+  it("ReLU maps -0 to +0 and keeps NaN, like relu", () => {
     // 1x1 conv of a 1x8 image with w = 1, b = 0: out = relu(0 + 1·x + 0).
     const x = buffer(8);
-    store<f32>(x, -0.0); store<f32>(x, NaN, 4); store<f32>(x, -2, 8); store<f32>(x, 3, 12);
-    const w = pattern(1, 1); store<f32>(w, 1);
+    store<real>(x, -0.0); store<real>(x + (1 << SHIFT), NaN); store<real>(x + (2 << SHIFT), -2); store<real>(x + (3 << SHIFT), 3);
+    const w = pattern(1, 1); store<real>(w, 1);
     const bias = buffer(1);
     const a = buffer(8), b = buffer(8);
-    const work = heap.alloc(f32_conv_forward_work_bytes(1, 1, 1, 8, 1, 1, 0));
-    f32_conv_forward(a, x, w, bias, 1, 1, 1, 8, 1, 1, 1, 1, 0, 1, 8, true, work);
-    f32_conv_forward__scalar(b, x, w, bias, 1, 1, 1, 8, 1, 1, 1, 1, 0, 1, 8, true);
-    agree("relu edge values", 8, a, b);
-    expect<u32>(load<u32>(a)).toBe(0, "-0 -> +0");
-    expect<bool>(isNaN(load<f32>(a, 4))).toBe(true, "NaN kept");
+    const work = heap.alloc(conv_forward_work_bytes(1, 1, 1, 8, 1, 1, 0));
+    conv_forward(a, x, w, bias, 1, 1, 1, 8, 1, 1, 1, 1, 0, 1, 8, true, work);
+    conv_forward__scalar(b, x, w, bias, 1, 1, 1, 8, 1, 1, 1, 1, 0, 1, 8, true);
+    agree(DTYPE + " relu edge values", 8, a, b);
+    expect<bool>(1 / load<real>(a) > 0).toBe(true, "-0 -> +0");
+    expect<bool>(isNaN(load<real>(a + (1 << SHIFT)))).toBe(true, "NaN kept");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The split entry points that let one wasm call do one thread's share (issue 11): image ranges of
+// the forward, chunks of the backward, element ranges of the chunk sum. A split into pieces
+// (unaligned, one-element and empty pieces) must give the same bits as one call, and must not
+// touch anything outside its piece.
+
+// (N, C, H, W, F, HH, WW, stride, pad)
+const CONV: i32[][] = [
+  [5, 3, 7, 6, 4, 3, 3, 1, 1],
+  [4, 2, 9, 5, 3, 3, 2, 2, 0],
+  [3, 5, 4, 4, 6, 1, 1, 1, 0],
+  [1, 1, 3, 4, 1, 2, 2, 1, 1],
+];
+
+describe("conv forward by image ranges, " + DTYPE, () => {
+  it("ranges [0, 1), [1, 2), [2, N) (and an empty one) give the bits of one whole call; a range touches only its images", () => {
+    for (let t = 0; t < CONV.length; t++) {
+      const g = CONV[t];
+      const N = g[0], C = g[1], H = g[2], W = g[3], F = g[4], HH = g[5], WW = g[6], stride = g[7], pad = g[8];
+      const Ho = (H + 2 * pad - HH) / stride + 1, Wo = (W + 2 * pad - WW) / stride + 1;
+      const outN = N * F * Ho * Wo;
+      const x = pattern(N * C * H * W, 40 + t), w = pattern(F * C * HH * WW, 50 + t), b = pattern(F, 60 + t);
+      const work = heap.alloc(conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>pad) + 16);
+      const ref = buffer(outN), got = buffer(outN);
+      for (let relu = 0; relu < 2; relu++) {
+        const tag = " " + DTYPE + " case " + t.toString() + (relu ? " relu" : "");
+        conv_forward(ref, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu == 1, work);
+        fillWith(got, outN, 99);
+        const cutsN: i32[] = [0, min(1, N), min(2, N), min(2, N), N];
+        for (let r = 0; r + 1 < cutsN.length; r++) {
+          conv_forward_images(got, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu == 1, work, cutsN[r], cutsN[r + 1]);
+        }
+        same("image ranges" + tag, got, ref, outN);
+        expect<bool>(guardIntact(got, outN)).toBe(true, "wrote past out" + tag);
+        // Image 1 alone: the others keep their sentinel.
+        if (N >= 3) {
+          fillWith(got, outN, 99);
+          conv_forward_images(got, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu == 1, work, 1, 2);
+          const per = F * Ho * Wo;
+          let outside = true;
+          for (let i = 0; i < outN; i++) if ((i < per || i >= 2 * per) && load<real>(got + (<usize>i << SHIFT)) != 99) outside = false;
+          expect<bool>(outside).toBe(true, "a range wrote outside its images" + tag);
+        }
+      }
+      heap.free(x); heap.free(w); heap.free(b); heap.free(work); heap.free(ref); heap.free(got);
+    }
+  });
+});
+
+describe("conv backward in chunks, " + DTYPE, () => {
+  it("dw within rounding of the direct twin, db bit for bit with the chunked twin, dx bit for bit with the per-image path; any chunk ranges agree", () => {
+    for (let t = 0; t < CONV.length; t++) {
+      const g = CONV[t];
+      const N = g[0], C = g[1], H = g[2], W = g[3], F = g[4], HH = g[5], WW = g[6], stride = g[7], pad = g[8];
+      const Ho = (H + 2 * pad - HH) / stride + 1, Wo = (W + 2 * pad - WW) / stride + 1;
+      const K = C * HH * WW, P = Ho * Wo;
+      const pointwise = HH == 1 && WW == 1 && stride == 1 && pad == 0;
+      const x = pattern(N * C * H * W, 10 + t), w = pattern(F * K, 20 + t), dout = pattern(N * F * P, 30 + t);
+      const work = heap.alloc(conv_backward_work_bytes(F, K, P, pointwise) + 16);
+      const slice = <i32>conv_chunk_reals(F, K);
+      // The per-image path of the first release: dcols = wᵀ · dout[n], col2im.
+      const dxOld = buffer(N * C * H * W);
+      const cols = heap.alloc(<usize>(K * P) << SHIFT);
+      const gw = heap.alloc(gemm_work_bytes(K, P, F));
+      for (let n = 0; n < N; n++) {
+        const gn = dout + (<usize>(n * F * P) << SHIFT), dxn = dxOld + (<usize>(n * C * H * W) << SHIFT);
+        if (pointwise) gemm_tn(dxn, w, gn, K, P, F, 0, false, gw);
+        else {
+          gemm_tn(cols, w, gn, K, P, F, 0, false, gw);
+          col2im(dxn, cols, C, H, W, HH, WW, stride, pad, Ho, Wo);
+        }
+      }
+      const rdx = buffer(N * C * H * W), rdw = buffer(F * K), rdb = buffer(F);
+      conv_backward__direct(rdx, rdw, rdb, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo);
+      for (let G = 1; G <= N; G++) {
+        const chunks = (N + G - 1) / G;
+        const tag = " " + DTYPE + " case " + t.toString() + " G=" + G.toString();
+        const partials = buffer(chunks * slice);
+        const dx1 = buffer(N * C * H * W), dw1 = buffer(F * K), db1 = buffer(F);
+        conv_backward_chunks(dx1, partials, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, chunks, work);
+        expect<bool>(guardIntact(partials, chunks * slice)).toBe(true, "partials overrun" + tag);
+        sum_chunks(dw1, partials, chunks, slice, 0, F * K);
+        sum_chunks(db1, partials + (<usize>(F * K) << SHIFT), chunks, slice, 0, F);
+        // The same chunks in pieces (one chunk, an empty range, the rest), dx skipped in one pass.
+        const partials2 = buffer(chunks * slice);
+        const dx2 = buffer(N * C * H * W), dw2 = buffer(F * K), db2 = buffer(F);
+        const cut = min(1, chunks);
+        conv_backward_chunks(dx2, partials2, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, cut, work);
+        conv_backward_chunks(dx2, partials2, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, cut, cut, work);
+        conv_backward_chunks(dx2, partials2, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, cut, chunks, work);
+        sum_chunks(dw2, partials2, chunks, slice, 0, 3 < F * K ? 3 : F * K);
+        sum_chunks(dw2, partials2, chunks, slice, 3 < F * K ? 3 : F * K, F * K);
+        sum_chunks(db2, partials2 + (<usize>(F * K) << SHIFT), chunks, slice, 0, F);
+        same("dw pieces" + tag, dw2, dw1, F * K);
+        same("db pieces" + tag, db2, db1, F);
+        same("dx pieces" + tag, dx2, dx1, N * C * H * W);
+        same("dx vs per-image path" + tag, dx1, dxOld, N * C * H * W);
+        const dbTwin = buffer(F);
+        conv_bias_backward_chunks__scalar(dbTwin, dout, N, F, P, G);
+        same("db vs chunked twin" + tag, db1, dbTwin, F);
+        expect<bool>(maxRelErr(dw1, rdw, F * K) < LOOSE).toBe(true, "dw vs direct" + tag);
+        expect<bool>(maxRelErr(dx1, rdx, N * C * H * W) < LOOSE).toBe(true, "dx vs direct" + tag);
+        // dx = 0 skips dx and leaves the partials the same.
+        const partials3 = buffer(chunks * slice);
+        conv_backward_chunks(0, partials3, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, chunks, work);
+        same("partials without dx" + tag, partials3, partials, chunks * slice);
+      }
+    }
+  });
+
+  it("sum_chunks vs its twin: lengths 0, 1, 3, 4, 5, 17, 1000, chunks 1, 2, 5, any element range", () => {
+    for (let l = 0; l < LENGTHS.length; l++) {
+      const len = LENGTHS[l];
+      for (let chunks = 1; chunks <= 5; chunks += chunks < 2 ? 1 : 3) {
+        const stride = len + 3;
+        const src = pattern(chunks * stride, 40 + chunks);
+        const a = buffer(len), b = buffer(len);
+        const cut = min(5, len);
+        sum_chunks(a, src, chunks, stride, 0, cut);
+        sum_chunks(a, src, chunks, stride, cut, len);
+        sum_chunks__scalar(b, src, chunks, stride, 0, len);
+        same(DTYPE + " sum_chunks len=" + len.toString() + " chunks=" + chunks.toString(), a, b, len);
+        expect<bool>(guardIntact(a, len)).toBe(true, "sum_chunks wrote past the end");
+      }
+    }
   });
 });

@@ -1,88 +1,122 @@
-import { f32_gemm_work_bytes, f32_gemm_nn, f32_gemm_tn, f32_gemm_nt } from "../gemm";
-import { f32_gemm_nn__scalar, f32_gemm_tn__scalar, f32_gemm_nt__scalar } from "../reference/gemm";
-import { pattern } from "./helpers";
+import {
+  gemm_work_bytes, gemm_nn, gemm_tn, gemm_nt, gemm_nn_range, gemm_tn_range, gemm_nt_range,
+  gemm_packed_b_bytes, gemm_pack_b, gemm_pack_b_blocks, gemm_nn_rows_packed, gemm_tn_rows_packed,
+} from "../gemm";
+import { gemm_nn__scalar, gemm_tn__scalar, gemm_nt__scalar } from "../reference/gemm";
+import { FLOAT32, LANES, SHIFT } from "../real";
+import { DTYPE, pattern, buffer, firstDifference, guardIntact } from "./helpers";
 
-// Each case runs a tiled kernel and its naive twin on the same inputs. The summation orders
-// differ, so results agree up to rounding: every element must satisfy
+// Each case runs a tiled kernel and its naive twin on the same inputs, in both dtypes (real = f32,
+// then f64: as-pect.f64.config.js). For k <= KC (256, one k slice) the kernel adds the products in
+// the twin's order, then the bias, then C: the results must be the same bits. Past KC it adds
+// each slice's sum onto C, so the two agree up to rounding: every element must satisfy
 //   |fast - naive| <= 2 (k + 2) eps · (Σ_p |a_ip b_pj| + |bias_j| + |C0_ij|)
-// (each side is within (k + 1) eps of the exact value in that measure). The check fails on any
-// wrong, missing or doubled term. Guard words around C and after the scratch catch stray writes.
+// (each side is within (k + 1) eps of the exact value in that measure), eps = 2^-23 or 2^-52.
+// The check fails on any wrong, missing or doubled term. Guard words around C and after the
+// scratch catch stray writes.
 
 const SIZES: i32[] = [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33, 100];
-const EPS: f64 = 1.1920928955078125e-7; // 2^-23
-const GUARD: f32 = 12345.0;
-const GUARD_WORDS: i32 = 4; // keeps C 16-byte aligned
+const KC: i32 = 256; // gemm.ts: the depth of one k slice
+const EPS: f64 = FLOAT32 ? 1.1920928955078125e-7 : 2.220446049250313e-16; // 2^-23, 2^-52
+const GUARD: real = 12345.0;
+const GUARD_WORDS: i32 = <i32>LANES; // 16 bytes: keeps C 16-byte aligned
 
 const NN: i32 = 0, TN: i32 = 1, NT: i32 = 2;
 const NAMES: string[] = ["nn", "tn", "nt"];
 
 function fast(variant: i32, c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, bias: usize, accumulate: bool, work: usize): void {
-  if (variant == NN) f32_gemm_nn(c, a, b, m, n, k, bias, accumulate, work);
-  else if (variant == TN) f32_gemm_tn(c, a, b, m, n, k, bias, accumulate, work);
-  else f32_gemm_nt(c, a, b, m, n, k, bias, accumulate, work);
+  if (variant == NN) gemm_nn(c, a, b, m, n, k, bias, accumulate, work);
+  else if (variant == TN) gemm_tn(c, a, b, m, n, k, bias, accumulate, work);
+  else gemm_nt(c, a, b, m, n, k, bias, accumulate, work);
+}
+
+function block(variant: i32, c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, bias: usize, acc: bool, work: usize, i0: i32, i1: i32, j0: i32, j1: i32): void {
+  if (variant == NN) gemm_nn_range(c, a, b, m, n, k, bias, acc, work, i0, i1, j0, j1);
+  else if (variant == TN) gemm_tn_range(c, a, b, m, n, k, bias, acc, work, i0, i1, j0, j1);
+  else gemm_nt_range(c, a, b, m, n, k, bias, acc, work, i0, i1, j0, j1);
 }
 
 function naive(variant: i32, c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, bias: usize, accumulate: bool): void {
-  if (variant == NN) f32_gemm_nn__scalar(c, a, b, m, n, k, bias, accumulate);
-  else if (variant == TN) f32_gemm_tn__scalar(c, a, b, m, n, k, bias, accumulate);
-  else f32_gemm_nt__scalar(c, a, b, m, n, k, bias, accumulate);
+  if (variant == NN) gemm_nn__scalar(c, a, b, m, n, k, bias, accumulate);
+  else if (variant == TN) gemm_tn__scalar(c, a, b, m, n, k, bias, accumulate);
+  else gemm_nt__scalar(c, a, b, m, n, k, bias, accumulate);
 }
 
-/** n floats with GUARD_WORDS sentinels on each side; returns the pointer to the first float. */
+/** n reals with GUARD_WORDS sentinels on each side; returns the pointer to the first real. */
 function guarded(n: i32): usize {
-  const base = heap.alloc(<usize>(n + 2 * GUARD_WORDS) << 2);
+  const base = heap.alloc(<usize>(n + 2 * GUARD_WORDS) << SHIFT);
   for (let i = 0; i < GUARD_WORDS; i++) {
-    store<f32>(base + (<usize>i << 2), GUARD);
-    store<f32>(base + (<usize>(n + GUARD_WORDS + i) << 2), GUARD);
+    store<real>(base + (<usize>i << SHIFT), GUARD);
+    store<real>(base + (<usize>(n + GUARD_WORDS + i) << SHIFT), GUARD);
   }
-  return base + (<usize>GUARD_WORDS << 2);
+  return base + (<usize>GUARD_WORDS << SHIFT);
 }
 
 function freeGuarded(p: usize): void {
-  heap.free(p - (<usize>GUARD_WORDS << 2));
+  heap.free(p - (<usize>GUARD_WORDS << SHIFT));
 }
 
 function guardsIntact(p: usize, n: i32): bool {
   for (let i = 1; i <= GUARD_WORDS; i++) {
-    if (load<f32>(p - (<usize>i << 2)) != GUARD) return false;
-    if (load<f32>(p + (<usize>(n + i - 1) << 2)) != GUARD) return false;
+    if (load<real>(p - (<usize>i << SHIFT)) != GUARD) return false;
+    if (load<real>(p + (<usize>(n + i - 1) << SHIFT)) != GUARD) return false;
   }
   return true;
 }
 
 function copyAbs(dst: usize, src: usize, n: i32): void {
-  for (let i = 0; i < n; i++) store<f32>(dst + (<usize>i << 2), abs(load<f32>(src + (<usize>i << 2))));
+  for (let i = 0; i < n; i++) store<real>(dst + (<usize>i << SHIFT), abs(load<real>(src + (<usize>i << SHIFT))));
+}
+
+/** Largest |a - b| / (1 + |b|). */
+function maxRelErr(a: usize, b: usize, n: i32): f64 {
+  let m: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const x = <f64>load<real>(a + (<usize>i << SHIFT)), y = <f64>load<real>(b + (<usize>i << SHIFT));
+    m = Math.max(m, Math.abs(x - y) / (1 + Math.abs(y)));
+  }
+  return m;
+}
+
+/** Within rounding of a differently ordered sum of a few terms of size ~1. */
+const LOOSE: f64 = FLOAT32 ? 1e-4 : 1e-12;
+
+function fillWith(p: usize, n: i32, v: real): void {
+  for (let i = 0; i < n; i++) store<real>(p + (<usize>i << SHIFT), v);
 }
 
 /**
- * Runs one case and returns the largest |fast - naive| / scale over C, or -1 when a guard word
- * around C or after the scratch was overwritten. Bound for passing: 2 (k + 2) eps.
+ * Runs one case. Returns -2 when a guard word around C or after the scratch was overwritten;
+ * else, for k <= KC, -1 when fast and naive differ in any bit (0 when they agree); for k > KC the
+ * largest |fast - naive| / scale over C (bound for passing: 2 (k + 2) eps).
  */
 function check(variant: i32, m: i32, n: i32, k: i32, withBias: bool, accumulate: bool, salt: i32): f64 {
   const a = pattern(m * k, salt), b = pattern(k * n, salt + 1);
   const bias = withBias ? pattern(n, salt + 2) : 0;
   const c0 = pattern(m * n, salt + 3);
   const cf = guarded(m * n), cn = guarded(m * n), cs = guarded(m * n);
-  memory.copy(cf, c0, <usize>(m * n) << 2);
-  memory.copy(cn, c0, <usize>(m * n) << 2);
+  memory.copy(cf, c0, <usize>(m * n) << SHIFT);
+  memory.copy(cn, c0, <usize>(m * n) << SHIFT);
   // The scale: the same product over absolute values.
   const aa = pattern(m * k, 0), ba = pattern(k * n, 0), biasa = withBias ? pattern(n, 0) : 0;
   copyAbs(aa, a, m * k); copyAbs(ba, b, k * n); copyAbs(cs, c0, m * n);
   if (withBias) copyAbs(biasa, bias, n);
-  const workBytes = f32_gemm_work_bytes(m, n, k);
-  const work = guarded(<i32>((workBytes + 3) >> 2));
+  const workBytes = gemm_work_bytes(m, n, k);
+  const workWords = <i32>((workBytes + (1 << SHIFT) - 1) >> SHIFT);
+  const work = guarded(workWords);
 
   fast(variant, cf, a, b, m, n, k, bias, accumulate, work);
   naive(variant, cn, a, b, m, n, k, bias, accumulate);
   naive(variant, cs, aa, ba, m, n, k, biasa, accumulate);
 
   let worst: f64 = 0;
-  if (!guardsIntact(cf, m * n) || !guardsIntact(work, <i32>((workBytes + 3) >> 2))) worst = -1;
+  if (!guardsIntact(cf, m * n) || !guardsIntact(work, workWords)) worst = -2;
+  else if (k <= KC) worst = firstDifference(cf, cn, m * n) < 0 ? 0 : -1;
   else {
     for (let i = 0; i < m * n; i++) {
-      const o = <usize>i << 2;
-      const d = abs(<f64>load<f32>(cf + o) - <f64>load<f32>(cn + o));
-      const s = <f64>load<f32>(cs + o);
+      const o = <usize>i << SHIFT;
+      const d = abs(<f64>load<real>(cf + o) - <f64>load<real>(cn + o));
+      const s = <f64>load<real>(cs + o);
       const r = d == 0 ? 0 : (s == 0 ? Infinity : d / s);
       if (r > worst) worst = r;
     }
@@ -96,9 +130,10 @@ function check(variant: i32, m: i32, n: i32, k: i32, withBias: bool, accumulate:
 function expectAgree(variant: i32, m: i32, n: i32, k: i32, withBias: bool, accumulate: bool): void {
   const worst = check(variant, m, n, k, withBias, accumulate, m * 131 + n * 17 + k);
   const bound = 2.0 * <f64>(k + 2) * EPS;
-  const name = "gemm_" + NAMES[variant] + " m=" + m.toString() + " n=" + n.toString() + " k=" + k.toString() +
+  const name = DTYPE + " gemm_" + NAMES[variant] + " m=" + m.toString() + " n=" + n.toString() + " k=" + k.toString() +
     (withBias ? " bias" : "") + (accumulate ? " accumulate" : "");
-  expect<bool>(worst >= 0).toBe(true, name + ": wrote outside C or past its scratch");
+  expect<bool>(worst != -2).toBe(true, name + ": wrote outside C or past its scratch");
+  expect<bool>(worst != -1).toBe(true, name + ": k <= KC, yet not the naive twin's bits");
   expect<bool>(worst <= bound).toBe(true, name + ": max relative error " + worst.toString() + " > bound " + bound.toString());
 }
 
@@ -111,129 +146,234 @@ function grid(variant: i32, withBias: bool, accumulate: bool): void {
   }
 }
 
+function emptyK(variant: i32): void {
+  for (let x = 0; x < SIZES.length; x++) {
+    for (let y = 0; y < SIZES.length; y++) {
+      expectAgree(variant, SIZES[x], SIZES[y], 0, false, false);
+      expectAgree(variant, SIZES[x], SIZES[y], 0, true, false);
+      expectAgree(variant, SIZES[x], SIZES[y], 0, false, true);
+      expectAgree(variant, SIZES[x], SIZES[y], 0, true, true);
+    }
+  }
+}
+
+// Past the cache blocks (KC 256; MC 128; NC 1024 f32, 512 f64): 2 k slices and 2 row blocks;
+// 2 (f32) or 3 (f64) column blocks with 3 k slices; k one past a slice; n one column block and 5.
+function blocks(variant: i32): void {
+  expectAgree(variant, 130, 260, 300, true, false);
+  expectAgree(variant, 130, 260, 300, true, true);
+  expectAgree(variant, 6, 1030, 513, true, true);
+  expectAgree(variant, 6, 1030, 513, false, false);
+  expectAgree(variant, 70, 9, 257, false, true);
+  expectAgree(variant, 3, 517, 11, true, true);
+}
+
+function emptyMN(variant: i32): void {
+  const a = pattern(12, 1), b = pattern(12, 2), c = guarded(0);
+  fast(variant, c, a, b, 0, 3, 4, 0, false, 0);
+  fast(variant, c, a, b, 3, 0, 4, 0, true, 0);
+  expect<bool>(guardsIntact(c, 0)).toBe(true);
+  heap.free(a); heap.free(b); freeGuarded(c);
+}
+
 // (AssemblyScript closures cannot capture locals, hence one block per variant.)
-describe("f32_gemm_nn vs naive twin, m, n, k in {1,2,3,4,5,7,8,9,16,17,33,100}", () => {
+describe("gemm_nn vs naive twin, m, n, k in {1,2,3,4,5,7,8,9,16,17,33,100}, " + DTYPE, () => {
   it("plain", () => { grid(NN, false, false); });
   it("bias", () => { grid(NN, true, false); });
   it("accumulate", () => { grid(NN, false, true); });
   it("bias and accumulate", () => { grid(NN, true, true); });
-  it("k = 0 gives bias, zero, or C (+ bias) when accumulating", () => {
-    for (let x = 0; x < SIZES.length; x++) {
-      for (let y = 0; y < SIZES.length; y++) {
-        expectAgree(NN, SIZES[x], SIZES[y], 0, false, false);
-        expectAgree(NN, SIZES[x], SIZES[y], 0, true, false);
-        expectAgree(NN, SIZES[x], SIZES[y], 0, false, true);
-        expectAgree(NN, SIZES[x], SIZES[y], 0, true, true);
-      }
-    }
-  });
-  it("across cache blocks: 130x260x300 (2 k slices, 2 row blocks), 6x1030x513 (2 column blocks, 3 k slices)", () => {
-    expectAgree(NN, 130, 260, 300, true, false);
-    expectAgree(NN, 130, 260, 300, true, true);
-    expectAgree(NN, 6, 1030, 513, true, true);
-    expectAgree(NN, 6, 1030, 513, false, false);
-  });
-  it("m or n = 0 touches nothing", () => {
-    const a = pattern(12, 1), b = pattern(12, 2), c = guarded(0);
-    fast(NN, c, a, b, 0, 3, 4, 0, false, 0);
-    fast(NN, c, a, b, 3, 0, 4, 0, true, 0);
-    expect<bool>(guardsIntact(c, 0)).toBe(true);
-    heap.free(a); heap.free(b); freeGuarded(c);
-  });
+  it("k = 0 gives bias, zero, or C (+ bias) when accumulating", () => { emptyK(NN); });
+  it("across cache blocks: k, m and n past KC, MC and NC", () => { blocks(NN); });
+  it("m or n = 0 touches nothing", () => { emptyMN(NN); });
 });
 
-describe("f32_gemm_tn vs naive twin, m, n, k in {1,2,3,4,5,7,8,9,16,17,33,100}", () => {
+describe("gemm_tn vs naive twin, m, n, k in {1,2,3,4,5,7,8,9,16,17,33,100}, " + DTYPE, () => {
   it("plain", () => { grid(TN, false, false); });
   it("bias", () => { grid(TN, true, false); });
   it("accumulate", () => { grid(TN, false, true); });
   it("bias and accumulate", () => { grid(TN, true, true); });
-  it("k = 0 gives bias, zero, or C (+ bias) when accumulating", () => {
-    for (let x = 0; x < SIZES.length; x++) {
-      for (let y = 0; y < SIZES.length; y++) {
-        expectAgree(TN, SIZES[x], SIZES[y], 0, false, false);
-        expectAgree(TN, SIZES[x], SIZES[y], 0, true, false);
-        expectAgree(TN, SIZES[x], SIZES[y], 0, false, true);
-        expectAgree(TN, SIZES[x], SIZES[y], 0, true, true);
-      }
-    }
-  });
-  it("across cache blocks: 130x260x300 (2 k slices, 2 row blocks), 6x1030x513 (2 column blocks, 3 k slices)", () => {
-    expectAgree(TN, 130, 260, 300, true, false);
-    expectAgree(TN, 130, 260, 300, true, true);
-    expectAgree(TN, 6, 1030, 513, true, true);
-    expectAgree(TN, 6, 1030, 513, false, false);
-  });
-  it("m or n = 0 touches nothing", () => {
-    const a = pattern(12, 1), b = pattern(12, 2), c = guarded(0);
-    fast(TN, c, a, b, 0, 3, 4, 0, false, 0);
-    fast(TN, c, a, b, 3, 0, 4, 0, true, 0);
-    expect<bool>(guardsIntact(c, 0)).toBe(true);
-    heap.free(a); heap.free(b); freeGuarded(c);
-  });
+  it("k = 0 gives bias, zero, or C (+ bias) when accumulating", () => { emptyK(TN); });
+  it("across cache blocks: k, m and n past KC, MC and NC", () => { blocks(TN); });
+  it("m or n = 0 touches nothing", () => { emptyMN(TN); });
 });
 
-describe("f32_gemm_nt vs naive twin, m, n, k in {1,2,3,4,5,7,8,9,16,17,33,100}", () => {
+describe("gemm_nt vs naive twin, m, n, k in {1,2,3,4,5,7,8,9,16,17,33,100}, " + DTYPE, () => {
   it("plain", () => { grid(NT, false, false); });
   it("bias", () => { grid(NT, true, false); });
   it("accumulate", () => { grid(NT, false, true); });
   it("bias and accumulate", () => { grid(NT, true, true); });
-  it("k = 0 gives bias, zero, or C (+ bias) when accumulating", () => {
-    for (let x = 0; x < SIZES.length; x++) {
-      for (let y = 0; y < SIZES.length; y++) {
-        expectAgree(NT, SIZES[x], SIZES[y], 0, false, false);
-        expectAgree(NT, SIZES[x], SIZES[y], 0, true, false);
-        expectAgree(NT, SIZES[x], SIZES[y], 0, false, true);
-        expectAgree(NT, SIZES[x], SIZES[y], 0, true, true);
-      }
-    }
-  });
-  it("across cache blocks: 130x260x300 (2 k slices, 2 row blocks), 6x1030x513 (2 column blocks, 3 k slices)", () => {
-    expectAgree(NT, 130, 260, 300, true, false);
-    expectAgree(NT, 130, 260, 300, true, true);
-    expectAgree(NT, 6, 1030, 513, true, true);
-    expectAgree(NT, 6, 1030, 513, false, false);
-  });
-  it("m or n = 0 touches nothing", () => {
-    const a = pattern(12, 1), b = pattern(12, 2), c = guarded(0);
-    fast(NT, c, a, b, 0, 3, 4, 0, false, 0);
-    fast(NT, c, a, b, 3, 0, 4, 0, true, 0);
-    expect<bool>(guardsIntact(c, 0)).toBe(true);
-    heap.free(a); heap.free(b); freeGuarded(c);
-  });
+  it("k = 0 gives bias, zero, or C (+ bias) when accumulating", () => { emptyK(NT); });
+  it("across cache blocks: k, m and n past KC, MC and NC", () => { blocks(NT); });
+  it("m or n = 0 touches nothing", () => { emptyMN(NT); });
 });
 
-describe("f32_gemm determinism", () => {
+describe("gemm determinism, " + DTYPE, () => {
   it("the same inputs give the same bits, C computed twice (nn, tn, nt at 37x45x300)", () => {
     const m = 37, n = 45, k = 300;
     const a = pattern(m * k, 9), b = pattern(k * n, 10), bias = pattern(n, 11);
-    const work = heap.alloc(f32_gemm_work_bytes(m, n, k));
+    const work = heap.alloc(gemm_work_bytes(m, n, k));
     const c1 = guarded(m * n), c2 = guarded(m * n);
     for (let variant = 0; variant < 3; variant++) {
       fast(variant, c1, a, b, m, n, k, bias, false, work);
-      memory.fill(work, 0xff, f32_gemm_work_bytes(m, n, k)); // stale scratch must not matter
+      memory.fill(work, 0xff, gemm_work_bytes(m, n, k)); // stale scratch must not matter
       fast(variant, c2, a, b, m, n, k, bias, false, work);
-      let same = true;
-      for (let i = 0; i < m * n; i++) if (load<u32>(c1 + (<usize>i << 2)) != load<u32>(c2 + (<usize>i << 2))) same = false;
-      expect<bool>(same).toBe(true, "gemm_" + NAMES[variant]);
+      expect<i32>(firstDifference(c1, c2, m * n)).toBe(-1, DTYPE + " gemm_" + NAMES[variant]);
     }
     heap.free(a); heap.free(b); heap.free(bias); heap.free(work); freeGuarded(c1); freeGuarded(c2);
   });
   it("by hand: 2x3 · 3x2 with bias, then accumulate", () => {
     // A = [[1,2,3],[4,5,6]], B = [[1,0],[0,1],[1,1]], bias = [10, 20]
-    const a = heap.alloc(24), b = heap.alloc(24), bias = heap.alloc(8), c = guarded(4);
-    const av: f32[] = [1, 2, 3, 4, 5, 6], bv: f32[] = [1, 0, 0, 1, 1, 1];
-    for (let i = 0; i < 6; i++) { store<f32>(a + (<usize>i << 2), av[i]); store<f32>(b + (<usize>i << 2), bv[i]); }
-    store<f32>(bias, 10); store<f32>(bias, 20, 4);
-    const work = heap.alloc(f32_gemm_work_bytes(2, 2, 3));
-    f32_gemm_nn(c, a, b, 2, 2, 3, bias, false, work);
-    expect<f32>(load<f32>(c, 0)).toBe(14);  // 1 + 3 + 10
-    expect<f32>(load<f32>(c, 4)).toBe(25);  // 2 + 3 + 20
-    expect<f32>(load<f32>(c, 8)).toBe(20);  // 4 + 6 + 10
-    expect<f32>(load<f32>(c, 12)).toBe(31); // 5 + 6 + 20
-    f32_gemm_nn(c, a, b, 2, 2, 3, 0, true, work);
-    expect<f32>(load<f32>(c, 0)).toBe(18);
-    expect<f32>(load<f32>(c, 12)).toBe(42);
+    const a = heap.alloc(6 << SHIFT), b = heap.alloc(6 << SHIFT), bias = heap.alloc(2 << SHIFT), c = guarded(4);
+    const av: real[] = [1, 2, 3, 4, 5, 6], bv: real[] = [1, 0, 0, 1, 1, 1];
+    for (let i = 0; i < 6; i++) { store<real>(a + (<usize>i << SHIFT), av[i]); store<real>(b + (<usize>i << SHIFT), bv[i]); }
+    store<real>(bias, 10); store<real>(bias + (1 << SHIFT), 20);
+    const work = heap.alloc(gemm_work_bytes(2, 2, 3));
+    gemm_nn(c, a, b, 2, 2, 3, bias, false, work);
+    expect<real>(load<real>(c)).toBe(14);                // 1 + 3 + 10
+    expect<real>(load<real>(c + (1 << SHIFT))).toBe(25); // 2 + 3 + 20
+    expect<real>(load<real>(c + (2 << SHIFT))).toBe(20); // 4 + 6 + 10
+    expect<real>(load<real>(c + (3 << SHIFT))).toBe(31); // 5 + 6 + 20
+    gemm_nn(c, a, b, 2, 2, 3, 0, true, work);
+    expect<real>(load<real>(c)).toBe(18);
+    expect<real>(load<real>(c + (3 << SHIFT))).toBe(42);
     expect<bool>(guardsIntact(c, 4)).toBe(true);
     heap.free(a); heap.free(b); heap.free(bias); heap.free(work); freeGuarded(c);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The range and prepacked entry points that let one wasm call do one thread's share (issue 11):
+// a split into pieces (unaligned boundaries, one-element and empty pieces) must give the same
+// bits as one whole call, and must not touch anything outside its piece.
+
+/** Cut points of [0, n): 0, 1, a point not on a multiple of the tile, n (duplicates give empty pieces). */
+function cuts(n: i32): i32[] {
+  return [0, min(1, n), min(1, n), min(7, n), n];
+}
+
+const RANGE_SHAPES: i32[][] = [[1, 1, 1], [5, 13, 7], [13, 21, 300], [9, 3, 4], [4, 8, 0], [17, 9, 33]];
+
+describe("gemm range entry points, " + DTYPE, () => {
+  it("row cuts x column cuts (unaligned, one-element, empty blocks) give the bits of one whole call; blocks touch only themselves", () => {
+    for (let variant = 0; variant < 3; variant++) {
+      for (let t = 0; t < RANGE_SHAPES.length; t++) {
+        const m = RANGE_SHAPES[t][0], n = RANGE_SHAPES[t][1], k = RANGE_SHAPES[t][2];
+        for (let mode = 0; mode < 2; mode++) {
+          const withBias = mode == 0, acc = mode == 1;
+          const tag = " " + DTYPE + " " + NAMES[variant] + " m=" + m.toString() + " n=" + n.toString() + " k=" + k.toString() + (acc ? " accumulate" : " bias");
+          const a = pattern(m * k, 1), b = pattern(k * n, 2), bias = withBias ? pattern(n, 3) : 0, c0 = pattern(m * n, 4);
+          const work = heap.alloc(gemm_work_bytes(m, n, k) + 16);
+          const ref = buffer(m * n), got = buffer(m * n), slow = buffer(m * n);
+          memory.copy(ref, c0, <usize>(m * n) << SHIFT);
+          memory.copy(got, c0, <usize>(m * n) << SHIFT);
+          memory.copy(slow, c0, <usize>(m * n) << SHIFT);
+          fast(variant, ref, a, b, m, n, k, bias, acc, work);
+          naive(variant, slow, a, b, m, n, k, bias, acc);
+          const rc = cuts(m), cc = cuts(n);
+          for (let r = 0; r + 1 < rc.length; r++) {
+            for (let q = 0; q + 1 < cc.length; q++) {
+              block(variant, got, a, b, m, n, k, bias, acc, work, rc[r], rc[r + 1], cc[q], cc[q + 1]);
+            }
+          }
+          expect<i32>(firstDifference(got, ref, m * n)).toBe(-1, "stitched blocks" + tag);
+          expect<bool>(guardIntact(got, m * n)).toBe(true, "wrote past C" + tag);
+          expect<bool>(maxRelErr(got, slow, m * n) < LOOSE).toBe(true, "vs the naive twin" + tag);
+          // One interior block alone: everything outside it keeps its sentinel.
+          if (m >= 3 && n >= 3) {
+            const lone = buffer(m * n);
+            fillWith(lone, m * n, 99);
+            block(variant, lone, a, b, m, n, k, bias, false, work, 1, m - 1, 1, n - 1);
+            let outside = true;
+            for (let i = 0; i < m; i++) {
+              for (let j = 0; j < n; j++) {
+                const inside = i >= 1 && i < m - 1 && j >= 1 && j < n - 1;
+                if (!inside && load<real>(lone + (<usize>(i * n + j) << SHIFT)) != 99) outside = false;
+              }
+            }
+            expect<bool>(outside).toBe(true, "a block wrote outside itself" + tag);
+            heap.free(lone);
+          }
+          heap.free(a); heap.free(b); heap.free(c0); heap.free(work);
+          heap.free(ref); heap.free(got); heap.free(slow);
+          if (withBias) heap.free(bias);
+        }
+      }
+    }
+  });
+});
+
+// Prepacked B: shapes with several k slices (KC = 256) and column blocks (NC = 1024 f32, 512 f64),
+// n not a multiple of the tile, m not a multiple of 4.
+const PACKED_SHAPES: i32[][] = [[1, 1, 1], [13, 21, 300], [9, 3, 4], [4, 8, 0], [6, 1030, 513], [17, 9, 33]];
+
+describe("gemm rows over a prepacked B, " + DTYPE, () => {
+  it("packing in any block ranges, then row cuts (unaligned, one-row, empty), give the bits of one whole call; nothing written outside", () => {
+    for (let variant = 0; variant < 2; variant++) {
+      for (let t = 0; t < PACKED_SHAPES.length; t++) {
+        const m = PACKED_SHAPES[t][0], n = PACKED_SHAPES[t][1], k = PACKED_SHAPES[t][2];
+        for (let mode = 0; mode < 2; mode++) {
+          const withBias = mode == 0, acc = mode == 1;
+          const tag = " " + DTYPE + (variant == 0 ? " nn" : " tn") + " m=" + m.toString() + " n=" + n.toString() + " k=" + k.toString() + (acc ? " accumulate" : " bias");
+          const a = pattern(m * k, 5), b = pattern(k * n, 6), bias = withBias ? pattern(n, 7) : 0, c0 = pattern(m * n, 8);
+          const work = heap.alloc(gemm_work_bytes(m, n, k) + 16);
+          const packedReals = <i32>(gemm_packed_b_bytes(n, k) >> SHIFT);
+          const packed = buffer(packedReals);
+          memory.fill(packed, 0xff, <usize>packedReals << SHIFT); // stale bytes must all be overwritten (or unused)
+          // Pack in uneven block ranges: [0, 1), [1, blocks - 1), [blocks - 1, blocks).
+          const blocks = <i32>gemm_pack_b_blocks(n, k);
+          const p1 = min(1, blocks), p2 = max(p1, blocks - 1);
+          gemm_pack_b(packed, b, n, k, false, 0, p1);
+          gemm_pack_b(packed, b, n, k, false, p1, p2);
+          gemm_pack_b(packed, b, n, k, false, p2, blocks);
+          expect<bool>(guardIntact(packed, packedReals)).toBe(true, "packing wrote past its buffer" + tag);
+          const ref = buffer(m * n), got = buffer(m * n), slow = buffer(m * n);
+          memory.copy(ref, c0, <usize>(m * n) << SHIFT);
+          memory.copy(got, c0, <usize>(m * n) << SHIFT);
+          memory.copy(slow, c0, <usize>(m * n) << SHIFT);
+          fast(variant, ref, a, b, m, n, k, bias, acc, work);
+          naive(variant, slow, a, b, m, n, k, bias, acc);
+          const rc = cuts(m);
+          for (let r = 0; r + 1 < rc.length; r++) {
+            if (variant == 0) gemm_nn_rows_packed(got, a, packed, m, n, k, bias, acc, work, rc[r], rc[r + 1]);
+            else gemm_tn_rows_packed(got, a, packed, m, n, k, bias, acc, work, rc[r], rc[r + 1]);
+          }
+          expect<i32>(firstDifference(got, ref, m * n)).toBe(-1, "rows over packed B" + tag);
+          expect<bool>(guardIntact(got, m * n)).toBe(true, "wrote past C" + tag);
+          expect<bool>(maxRelErr(got, slow, m * n) < LOOSE).toBe(true, "vs the naive twin" + tag);
+          // Rows [1, m - 1) alone: the other rows keep their sentinel.
+          if (m >= 3) {
+            const lone = buffer(m * n);
+            fillWith(lone, m * n, 99);
+            if (variant == 0) gemm_nn_rows_packed(lone, a, packed, m, n, k, bias, false, work, 1, m - 1);
+            else gemm_tn_rows_packed(lone, a, packed, m, n, k, bias, false, work, 1, m - 1);
+            let outside = true;
+            for (let j = 0; j < n; j++) {
+              if (load<real>(lone + (<usize>j << SHIFT)) != 99 || load<real>(lone + (<usize>((m - 1) * n + j) << SHIFT)) != 99) outside = false;
+            }
+            expect<bool>(outside).toBe(true, "a row block wrote outside itself" + tag);
+            heap.free(lone);
+          }
+          heap.free(a); heap.free(b); heap.free(c0); heap.free(work); heap.free(packed);
+          heap.free(ref); heap.free(got); heap.free(slow);
+          if (withBias) heap.free(bias);
+        }
+      }
+    }
+  });
+  it("a transposed B (nt's operand) packs to the same panels as its transpose packed straight", () => {
+    // gemm_pack_b with bT: the 4x4 (f32) / 2x2 (f64) transposes and their tails, n and k odd.
+    const n = 1030, k = 261;
+    const b = pattern(k * n, 12), bt = pattern(n * k, 0);
+    for (let p = 0; p < k; p++) {
+      for (let j = 0; j < n; j++) store<real>(bt + (<usize>(j * k + p) << SHIFT), load<real>(b + (<usize>(p * n + j) << SHIFT)));
+    }
+    const words = <i32>(gemm_packed_b_bytes(n, k) >> SHIFT);
+    const straight = buffer(words), transposed = buffer(words);
+    const blocks = gemm_pack_b_blocks(n, k);
+    gemm_pack_b(straight, b, n, k, false, 0, blocks);
+    gemm_pack_b(transposed, bt, n, k, true, 0, blocks);
+    expect<i32>(firstDifference(transposed, straight, words)).toBe(-1, DTYPE + " packed Bᵀ");
+    expect<bool>(guardIntact(transposed, words)).toBe(true, DTYPE + " packing Bᵀ wrote past its buffer");
+    heap.free(b); heap.free(bt); heap.free(straight); heap.free(transposed);
   });
 });

@@ -44,9 +44,9 @@ export function sum_rows(y: usize, x: usize, rows: usize, cols: usize, accumulat
 
 export function batchnorm_forward_train(
   out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
-  x: usize, gamma: usize, beta: usize, n: usize, d: usize, eps: real, momentum: f64,
+  x: usize, gamma: usize, beta: usize, n: usize, d: usize, eps: real, momentum: f64, unbiased: bool = false,
 ): void {
-  batchnorm_forward_train_range(out, mean, invstd, runningMean, runningVar, x, gamma, beta, n, d, eps, momentum, 0, d);
+  batchnorm_forward_train_range(out, mean, invstd, runningMean, runningVar, x, gamma, beta, n, d, eps, momentum, unbiased, 0, d);
 }
 
 export function batchnorm_forward_test(
@@ -65,9 +65,9 @@ export function batchnorm_backward(
 
 export function spatial_batchnorm_forward_train(
   out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
-  x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, eps: real, momentum: f64,
+  x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, eps: real, momentum: f64, unbiased: bool = false,
 ): void {
-  spatial_batchnorm_forward_train_range(out, mean, invstd, runningMean, runningVar, x, gamma, beta, n, c, s, eps, momentum, 0, c);
+  spatial_batchnorm_forward_train_range(out, mean, invstd, runningMean, runningVar, x, gamma, beta, n, c, s, eps, momentum, unbiased, 0, c);
 }
 
 export function spatial_batchnorm_forward_test(

@@ -6,9 +6,10 @@ import { SHIFT } from "../real";
 
 export function batchnorm_forward_train__scalar(
   out: usize, mean: usize, invstd: usize, runningMean: usize, runningVar: usize,
-  x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, eps: real, momentum: f64,
+  x: usize, gamma: usize, beta: usize, n: usize, c: usize, s: usize, eps: real, momentum: f64, unbiased: bool = false,
 ): void {
   const count = <f64>n * <f64>s;
+  const runCount = unbiased && count > 1 ? count - 1 : count;
   for (let ch: usize = 0; ch < c; ch++) {
     let sum: f64 = 0;
     for (let i: usize = 0; i < n; i++) for (let k: usize = 0; k < s; k++) sum += <f64>at(x, i, ch, k, c, s);
@@ -26,7 +27,7 @@ export function batchnorm_forward_train__scalar(
     store<real>(invstd + (ch << SHIFT), inv);
     const mom = <real>momentum, keep = <real>(1.0 - momentum);
     store<real>(runningMean + (ch << SHIFT), mom * load<real>(runningMean + (ch << SHIFT)) + keep * m);
-    store<real>(runningVar + (ch << SHIFT), mom * load<real>(runningVar + (ch << SHIFT)) + keep * vr);
+    store<real>(runningVar + (ch << SHIFT), mom * load<real>(runningVar + (ch << SHIFT)) + keep * <real>(sum / runCount));
     normalize(out, x, m, inv, load<real>(gamma + (ch << SHIFT)), load<real>(beta + (ch << SHIFT)), n, ch, c, s);
   }
 }

@@ -1,7 +1,7 @@
 // tensorlane through its public API (SPEC.md), loaded from the built bundle dist/tensorlane.js.
 // Every piece is feature-detected: what is not written yet reports "not yet available" instead of
 // failing, so the harness runs at every stage of the project. GEMM is timed at the kernel level
-// (the exported f32_gemm_* of dist/tensorlane.wasm on raw pointers): no host code in the way.
+// (the exported gemm_* (float32) of dist/tensorlane.wasm on raw pointers): no host code in the way.
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ADAM, CONV, FC } from "../cases.mjs";
@@ -26,18 +26,18 @@ async function gemmKernels() {
 }
 
 function gemmRunner(k, c) {
-  const fn = k[`f32_gemm_${c.variant}`];
-  if (typeof fn !== "function" || typeof k.f32_gemm_work_bytes !== "function" || typeof k.alloc !== "function") {
-    throw new Unavailable(`not yet available (no f32_gemm_${c.variant} export)`);
+  const fn = k[`gemm_${c.variant}`];
+  if (typeof fn !== "function" || typeof k.gemm_work_bytes !== "function" || typeof k.alloc !== "function") {
+    throw new Unavailable(`not yet available (no gemm_${c.variant} export)`);
   }
   if (fn.length !== GEMM_ARITY) {
-    throw new Unavailable(`f32_gemm_${c.variant} takes ${fn.length} arguments, bench/peers/tensorlane.mjs expects ${GEMM_ARITY}`);
+    throw new Unavailable(`gemm_${c.variant} takes ${fn.length} arguments, bench/peers/tensorlane.mjs expects ${GEMM_ARITY}`);
   }
   const { m, n, k: depth } = c;
   const a = k.alloc(m * depth * 4);
   const b = k.alloc(depth * n * 4);
   const out = k.alloc(m * n * 4);
-  const work = k.alloc(Math.max(16, Number(k.f32_gemm_work_bytes(m, n, depth))));
+  const work = k.alloc(Math.max(16, Number(k.gemm_work_bytes(m, n, depth))));
   // Views after every allocation: growth detaches the old ones.
   const f32 = new Float32Array(k.memory.buffer);
   f32.set(randomArray(m * depth, 11), a >>> 2);

@@ -108,7 +108,7 @@ export function batchNormForwardInto(
   out: Tensor, mean: Tensor, invstd: Tensor, x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNormState, N: number, D: number,
 ): void {
   const p = { out: out.ptr, mean: mean.ptr, invstd: invstd.ptr, x: x.ptr, gamma: gamma.ptr, beta: beta.ptr, runningMean: state.runningMean.ptr, runningVar: state.runningVar.ptr };
-  batchNormForward(p, state.mode === "train", state.eps, state.momentum, N, D, x.dtype);
+  batchNormForward(p, state.mode === "train", state.eps, state.momentum, false, N, D, x.dtype);
 }
 
 /**

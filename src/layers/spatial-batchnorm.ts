@@ -34,7 +34,7 @@ export function spatialBatchNormForwardInto(
   N: number, C: number, S: number,
 ): void {
   const p = { out: out.ptr, mean: mean.ptr, invstd: invstd.ptr, x: x.ptr, gamma: gamma.ptr, beta: beta.ptr, runningMean: state.runningMean.ptr, runningVar: state.runningVar.ptr };
-  spatialBatchNormForward(p, state.mode === "train", state.eps, state.momentum, N, C, S, x.dtype);
+  spatialBatchNormForward(p, state.mode === "train", state.eps, state.momentum, false, N, C, S, x.dtype);
 }
 
 /**

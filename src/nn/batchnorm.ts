@@ -1,6 +1,7 @@
 // BatchNorm1d (N, C) and BatchNorm2d (N, C, H, W) as PyTorch's modules: weight (gamma) and bias
 // (beta) of shape (C), buffers running_mean (starts at 0) and running_var (starts at 1).
-// momentum is PyTorch's: running = (1 - momentum)·running + momentum·batch, default 0.1.
+// momentum is PyTorch's: running = (1 - momentum)·running + momentum·batch, default 0.1, and the
+// running variance takes the batch's unbiased variance (sum / (count - 1)), as PyTorch's does.
 // Training mode normalizes with the batch's statistics and updates the running ones; test mode
 // (and a module whose parameters are all frozen, as Keras does for fine-tuning) uses the running
 // statistics and leaves them alone.
@@ -56,14 +57,20 @@ abstract class BatchNormBase extends Module {
     const mean = pass.ws.get(this.key("mean"), [C], pass.dtype);
     const invstd = pass.ws.get(this.key("invstd"), [C], pass.dtype);
     this.#batchStats = pass.train && this.trainable;
+    if (this.#batchStats && pass.n * S === 1) {
+      // As PyTorch: a variance over one value is no statistic (and its unbiased form is 0/0).
+      throw new RangeError(
+        `${this.type} "${this.path}": training needs more than one value per channel, but the batch has 1 sample of ${this.inputShape.length === 1 ? "1 feature" : "a 1x1 map"}; train with a larger batch`,
+      );
+    }
     const p = {
       out: y.ptr, mean: mean.ptr, invstd: invstd.ptr, x: x.ptr, gamma: this.params.weight.ptr, beta: this.params.bias.ptr,
       runningMean: this.buffers.running_mean.ptr, runningVar: this.buffers.running_var.ptr,
     };
     // The kernels weigh the OLD statistics by their momentum argument: 1 - PyTorch's momentum.
     const keep = 1 - this.args.momentum;
-    if (S === 1) batchNormForward(p, this.#batchStats, this.args.eps, keep, pass.n, C, pass.dtype);
-    else spatialBatchNormForward(p, this.#batchStats, this.args.eps, keep, pass.n, C, S, pass.dtype);
+    if (S === 1) batchNormForward(p, this.#batchStats, this.args.eps, keep, true, pass.n, C, pass.dtype);
+    else spatialBatchNormForward(p, this.#batchStats, this.args.eps, keep, true, pass.n, C, S, pass.dtype);
     this.#x = x;
     return y;
   }

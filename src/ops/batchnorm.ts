@@ -32,13 +32,19 @@ export function spatialBatchNormChunks(N: number, C: number): [number, number] {
   return [G, Math.ceil(N / G)];
 }
 
-/** Rows layout forward: train mode (batch statistics, running update) or test mode. */
-export function batchNormForward(p: BatchNormPointers, train: boolean, eps: number, momentum: number, N: number, D: number, dtype: DType): void {
+/**
+ * Rows layout forward: train mode (batch statistics, running update) or test mode. momentum is
+ * the share of the running statistics kept; unbiased updates the running variance with the
+ * unbiased batch variance (PyTorch) instead of the biased one (the course layers).
+ */
+export function batchNormForward(
+  p: BatchNormPointers, train: boolean, eps: number, momentum: number, unbiased: boolean, N: number, D: number, dtype: DType,
+): void {
   // Feature ranges start on multiples of 4, whole strips for either lane width (4 f32, 2 f64).
   const ranges = splitRange(D, taskCount(N * D, MIN_NORM_ELEMENTS_PER_TASK, Math.ceil(D / 4)), 4);
   if (train) {
     runTasks(dtype, "batchnorm_forward_train_range", ranges.map(([j0, j1]) => [
-      p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, D, eps, momentum, j0, j1,
+      p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, D, eps, momentum, unbiased ? 1 : 0, j0, j1,
     ]));
   } else {
     runTasks(dtype, "batchnorm_forward_test_range", ranges.map(([j0, j1]) => [
@@ -57,9 +63,9 @@ export function batchNormBackward(
   runTasks(dtype, "batchnorm_backward_range", ranges.map(([j0, j1]) => [dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, D, flag, j0, j1]));
 }
 
-/** Spatial forward (N, C, S): train or test mode. */
+/** Spatial forward (N, C, S): train or test mode; momentum and unbiased as batchNormForward. */
 export function spatialBatchNormForward(
-  p: BatchNormPointers, train: boolean, eps: number, momentum: number, N: number, C: number, S: number, dtype: DType,
+  p: BatchNormPointers, train: boolean, eps: number, momentum: number, unbiased: boolean, N: number, C: number, S: number, dtype: DType,
 ): void {
   const [G, chunks] = train ? spatialBatchNormChunks(N, C) : [N, 1];
   const units = C * chunks;
@@ -71,7 +77,7 @@ export function spatialBatchNormForward(
   } else if (chunks === 1) {
     // One chunk per channel: the fused kernel (three passes per channel while it is in cache).
     runTasks(dtype, "spatial_batchnorm_forward_train_range", ranges.map(([c0, c1]) => [
-      p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, C, S, eps, momentum, c0, c1,
+      p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, C, S, eps, momentum, unbiased ? 1 : 0, c0, c1,
     ]));
   } else {
     const sums = sharedScratch("batch norm partial sums", units * 16);
@@ -79,7 +85,7 @@ export function spatialBatchNormForward(
     runTasks(dtype, "spatial_bn_sums_chunks", ranges.map(([u0, u1]) => [sums, p.x, N, C, S, G, chunks, u0, u1]));
     runTasks(dtype, "spatial_bn_squares_chunks", ranges.map(([u0, u1]) => [squares, sums, p.x, N, C, S, G, chunks, u0, u1]));
     runTasks(dtype, "spatial_bn_normalize_chunks", ranges.map(([u0, u1]) => [
-      p.out, p.mean, p.invstd, p.runningMean, p.runningVar, sums, squares, p.x, p.gamma, p.beta, N, C, S, G, chunks, eps, momentum, u0, u1,
+      p.out, p.mean, p.invstd, p.runningMean, p.runningVar, sums, squares, p.x, p.gamma, p.beta, N, C, S, G, chunks, eps, momentum, unbiased ? 1 : 0, u0, u1,
     ]));
   }
 }

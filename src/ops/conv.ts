@@ -6,11 +6,10 @@
 //             sizes alone, each chunk's partial sums in its own slice, then added in chunk order
 //             (assembly/conv.ts, "Backward in chunks"). Threads take the chunks as they come free;
 //             one thread runs the same chunks.
-// float64 (assembly/f64/conv.ts + the f64 GEMM) is not split: per image, im2col into a shared
-// scratch and one GEMM call, in image order, on the calling thread.
-import type { DType } from "../dtype.js";
-import { f64Kernels, kernels } from "../runtime.js";
-import { gemm } from "./gemm.js";
+// Both dtypes take this path (assembly/conv.ts is one source over the element type): the dtype
+// picks the kernel module, and byte sizes come from bytesPerElement.
+import { bytesPerElement, type DType } from "../dtype.js";
+import { realKernels } from "../runtime.js";
 import { runChunks, runTasks, threadScratch } from "../threads/dispatch.js";
 import { MIN_ELEMENTS_PER_TASK, MIN_MACS_PER_TASK } from "../threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
@@ -25,12 +24,12 @@ export interface ConvSizes {
   K: number; P: number;
 }
 
-// These two decide the chunking, hence the bits of dw and db (never the thread count): changing
-// them changes results. 32 chunks keep 2..16 threads busy (N = 50 gives 25 chunks of 2 images);
-// the cap keeps the partial buffer at most 16 MiB.
+// These two decide the chunking, hence the bits of dw and db (never the thread count or the
+// dtype): changing them changes results. 32 chunks keep 2..16 threads busy (N = 50 gives 25
+// chunks of 2 images); the cap keeps the partial buffer at most 16 MiB (float32; 32 MiB float64).
 /** Most chunks a conv backward cuts its batch into. */
 export const CONV_MAX_CHUNKS = 32;
-/** Most floats of partial sums (chunks x (F·K + F)). */
+/** Most elements of partial sums (chunks x (F·K + F)). */
 export const CONV_MAX_PARTIAL_FLOATS = 1 << 22;
 
 /** Images per chunk of the conv backward: depends on N, F and K only. */
@@ -41,11 +40,7 @@ export function convChunkImages(N: number, F: number, K: number): number {
 
 /** out (N, F, Ho, Wo) = [relu](conv(x, w) + b); pointers into wasm memory, sizes trusted. */
 export function convForward(out: number, x: number, w: number, b: number, d: ConvSizes, relu: boolean, dtype: DType): void {
-  if (dtype === "float64") {
-    convForwardF64(out, x, w, b, d, relu);
-    return;
-  }
-  const k = kernels();
+  const k = realKernels(dtype);
   const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
   const tasks = taskCount(N * F * K * P, MIN_MACS_PER_TASK, N);
   const work = threadScratch(k.conv_forward_work_bytes(F, C, H, W, HH, WW, pad));
@@ -54,7 +49,7 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
     return;
   }
   // Image ranges taken by whichever thread is free (each range repacks the weights: a few µs).
-  runChunks("float32", "conv_forward_images", [out, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, 0, 0, 0], 17, guidedRanges(N, tasks), tasks, 16, work);
+  runChunks(dtype, "conv_forward_images", [out, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, 0, 0, 0], 17, guidedRanges(N, tasks), tasks, 16, work);
 }
 
 /**
@@ -62,75 +57,29 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
  * gradient (skipped when dx is 0). dout: (N, F, Ho, Wo), x: (N, C, H, W), w: (F, K).
  */
 export function convBackward(dx: number, dw: number, db: number, dout: number, x: number, w: number, d: ConvSizes, dtype: DType): void {
-  if (dtype === "float64") {
-    convBackwardF64(dx, dw, db, dout, x, w, d);
-    return;
-  }
-  const k = kernels();
+  const k = realKernels(dtype);
   const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
   const G = convChunkImages(N, F, K);
   const chunks = Math.ceil(N / G);
   const slice = F * K + F;
-  const partials = sharedScratch("conv backward partials", chunks * slice * 4);
+  const B = bytesPerElement(dtype);
+  const partials = sharedScratch("conv backward partials", chunks * slice * B);
   const pointwise = HH === 1 && WW === 1 && stride === 1 && pad === 0;
   const work = threadScratch(k.conv_backward_work_bytes(F, K, P, pointwise));
   const tasks = taskCount(N * F * K * P * (dx ? 2 : 1), MIN_MACS_PER_TASK, chunks);
   // The chunks (fixed by the sizes) go to whichever thread is free, a few at a time: each writes
   // only its own partial slice and its own images' dx.
   runChunks(
-    "float32", "conv_backward_chunks", [dx, partials, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, 0, 0], 17,
+    dtype, "conv_backward_chunks", [dx, partials, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, 0, 0], 17,
     guidedRanges(chunks, tasks), tasks, 19, work,
   );
-  sumChunks(dw, partials, chunks, slice, F * K);
-  sumChunks(db, partials + F * K * 4, chunks, slice, F);
+  sumChunks(dw, partials, chunks, slice, F * K, dtype);
+  sumChunks(db, partials + F * K * B, chunks, slice, F, dtype);
 }
 
-/** dst[e] = Σ_q src[q·stride + e] in chunk order, for e in [0, len), split by elements. */
-export function sumChunks(dst: number, src: number, chunks: number, stride: number, len: number): void {
-  const tasks = taskCount(len * chunks, MIN_ELEMENTS_PER_TASK, Math.ceil(len / 4));
-  runTasks("float32", "sum_chunks", splitRange(len, tasks, 4).map(([e0, e1]) => [dst, src, chunks, stride, e0, e1]));
-}
-
-/** A 1x1, stride 1, unpadded conv reads x as its own cols matrix (K = C, P = H·W). */
-function isPointwise(d: ConvSizes): boolean {
-  return d.HH === 1 && d.WW === 1 && d.stride === 1 && d.pad === 0;
-}
-
-/** float64 forward: per image, cols = im2col(x[n]), out[n] = b (per filter row), out[n] += w (F, K) · cols (K, P). */
-function convForwardF64(out: number, x: number, w: number, b: number, d: ConvSizes, relu: boolean): void {
-  const k = f64Kernels();
-  const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
-  const cols = isPointwise(d) ? 0 : sharedScratch("conv float64 cols", K * P * 8);
-  for (let n = 0; n < N; n++) {
-    const xn = x + n * C * H * W * 8;
-    const on = out + n * F * P * 8;
-    if (cols) k.im2col(cols, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
-    k.fill_rows(on, b, F, P);
-    gemm("nn", on, w, cols || xn, F, P, K, { accumulate: true, dtype: "float64" });
-  }
-  if (relu) k.relu(out, out, N * F * P);
-}
-
-/** float64 backward: db from dout, then per image dw (+)= dout[n] · cols[n]ᵀ and dx[n] = col2im(wᵀ · dout[n]). */
-function convBackwardF64(dx: number, dw: number, db: number, dout: number, x: number, w: number, d: ConvSizes): void {
-  const k = f64Kernels();
-  const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
-  const cols = isPointwise(d) ? 0 : sharedScratch("conv float64 cols", K * P * 8);
-  k.conv_bias_backward(db, dout, N, F, P);
-  for (let n = 0; n < N; n++) {
-    const xn = x + n * C * H * W * 8;
-    const gn = dout + n * F * P * 8;
-    if (cols) k.im2col(cols, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
-    // dw (F, K) (+)= dout[n] (F, P) · cols (K, P)ᵀ
-    gemm("nt", dw, gn, cols || xn, F, K, P, { accumulate: n > 0, dtype: "float64" });
-    if (!dx) continue;
-    const dxn = dx + n * C * H * W * 8;
-    if (cols) {
-      // dcols (K, P) = w (F, K)ᵀ · dout[n] (F, P), then scattered back onto the image
-      gemm("tn", cols, w, gn, K, P, F, { dtype: "float64" });
-      k.col2im(dxn, cols, C, H, W, HH, WW, stride, pad, Ho, Wo);
-    } else {
-      gemm("tn", dxn, w, gn, K, P, F, { dtype: "float64" });
-    }
-  }
+/** dst[e] = Σ_q src[q·stride + e] in chunk order, for e in [0, len), split by elements (on whole v128: 4 float32, 2 float64). */
+export function sumChunks(dst: number, src: number, chunks: number, stride: number, len: number, dtype: DType): void {
+  const lanes = 16 / bytesPerElement(dtype);
+  const tasks = taskCount(len * chunks, MIN_ELEMENTS_PER_TASK, Math.ceil(len / lanes));
+  runTasks(dtype, "sum_chunks", splitRange(len, tasks, lanes).map(([e0, e1]) => [dst, src, chunks, stride, e0, e1]));
 }

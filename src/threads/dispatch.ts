@@ -2,14 +2,14 @@
 // kernel call per thread (runTasks) or ranges taken by whichever thread is free (runChunks), and
 // per-thread scratch.
 import type { DType } from "../dtype.js";
-import type { Kernels } from "../generated/kernels.js";
+import type { RealKernels } from "../generated/kernels.js";
 import { allocBytes, freeBytes, realKernels } from "../runtime.js";
 import { currentPool, F64_PREFIX, kernelIndexOf } from "./state.js";
 
 export { currentPool };
 
-/** Names of the kernels that take part in splits (the float64 module must export the name too for a float64 call). */
-export type KernelName = Exclude<keyof Kernels, "memory">;
+/** Names of the floating-point kernels: both modules, float32 and float64, export every one. */
+export type KernelName = keyof RealKernels;
 
 /** The wasm function `kernel` of the module for dtype, and its index in the pool's list. */
 function resolve(fn: string, dtype: DType, kernel: KernelName): [(...args: number[]) => unknown, string] {
