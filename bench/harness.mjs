@@ -37,22 +37,36 @@ export class Unavailable extends Error {
   }
 }
 
+/** The profile a paired section uses for a run's profile name: "paired" in a full run. */
+export function pairedProfile(name) {
+  return name === "full" ? PROFILES.paired : PROFILES[name];
+}
+
 export const PROFILES = {
   // warmup: seconds of untimed steps (at least minWarmupSteps); sample: target seconds per
   // timed sample (at least one step); reps: timed samples per contender per case.
   full: { warmup: 0.3, minWarmupSteps: 2, sample: 0.1, reps: 7 },
   quick: { warmup: 0.03, minWarmupSteps: 1, sample: 0.01, reps: 3 },
+  // The full run of the sections that read ratios or differences of paired samples (infer,
+  // layers, overhead): more and shorter rounds, so both samples of a pair are taken closer in
+  // time on a busy machine.
+  paired: { warmup: 0.3, minWarmupSteps: 2, sample: 0.04, reps: 15 },
+  // The tests' run: every case through once or twice, no figure worth reading.
+  smoke: { warmup: 0, minWarmupSteps: 1, sample: 0.001, reps: 2 },
 };
 
 // Wall-clock time is the figure; the process's CPU time is kept beside it because on a shared
 // machine another process can take the core mid-sample, which wall-clock counts and CPU time
 // does not (CPU time also counts V8's helper threads, e.g. concurrent GC).
+// A runner with `async: true` has a step that returns a promise (ONNX Runtime's session.run):
+// each step is awaited, as its user must.
 async function timeSteps(runner, steps) {
   if (runner.enter) await runner.enter();
   let last;
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) last = runner.step();
+  if (runner.async) for (let i = 0; i < steps; i++) last = await runner.step();
+  else for (let i = 0; i < steps; i++) last = runner.step();
   const t1 = performance.now();
   const c = process.cpuUsage(c0);
   return { seconds: (t1 - t0) / 1000 / steps, cpuSeconds: (c.user + c.system) / 1e6 / steps, last };
@@ -62,10 +76,12 @@ async function timeSteps(runner, steps) {
  * Runs one case for every contender, interleaved: each repetition takes one sample from every
  * contender, starting with a different one each time so that none always runs first.
  * entries: [{ name, runner | null, unavailable?: string }]; a runner is
- *   { step(): number | void, enter?(): Promise<void>, dispose?(): void,
+ *   { step(): number | void | Promise, async?: boolean, enter?(): Promise<void>, dispose?(): void,
  *     work?, note?, warmupSteps?, reps? }   (overrides for contenders that must do less)
  * step() may return a loss, recorded first and last as a sanity check.
- * Returns a map name -> { stats, cpuStats, stepsPerSample, lossFirst, lossLast, work?, note? } or { unavailable }.
+ * Returns a map name -> { stats, cpuStats, times, cpuTimes, stepsPerSample, lossFirst, lossLast, work?, note? }
+ * or { unavailable }; times / cpuTimes are the per-step seconds of each sample in round order, so
+ * sample r of two contenders of one case were taken in the same round (paired ratios).
  */
 export async function runInterleaved(entries, profile, log = () => {}) {
   const results = new Map();
@@ -120,6 +136,8 @@ export async function runInterleaved(entries, profile, log = () => {}) {
       results.set(item.e.name, {
         stats: summarize(item.times),
         cpuStats: summarize(item.cpuTimes),
+        times: item.times,
+        cpuTimes: item.cpuTimes,
         stepsPerSample: item.stepsPerSample,
         lossFirst: finiteOrUndefined(item.lossFirst),
         lossLast: finiteOrUndefined(item.lossLast),

@@ -59,6 +59,93 @@ export function caseTable(cases, ceiling) {
   return table(rows);
 }
 
+/** Runs fn with the clock set to `name` (tables of a child process that timed by another clock). */
+export function withClock(name, fn) {
+  const saved = clock;
+  clock = name;
+  try {
+    return fn();
+  } finally {
+    clock = saved;
+  }
+}
+
+/**
+ * The `infer` section's table (one thread count): time per batch of each contender (median and
+ * spread), tensorlane x = ORT's time over tensorlane's (median of the per-round ratios, with
+ * their quartiles), and each side's GFLOPS as a share of the single-core ceiling times the thread
+ * count. `record` is bench/infer.mjs's { threads, clock, cases }.
+ */
+export function inferTable(record, ceiling) {
+  return withClock(record.clock, () => {
+    const t = record.threads;
+    const cap = ceiling ? ceiling * t : null;
+    const rows = [["model, batch", "tensorlane ms", "spread", "ORT ms", "spread", "tensorlane x", "q1-q3", "tl GFLOPS", t === 1 ? "of ceiling" : `of ${t} x ceiling`, "ORT GFLOPS", t === 1 ? "of ceiling" : `of ${t} x ceiling`, "note"]];
+    for (const c of record.cases) {
+      const tl = c.results.tensorlane;
+      const ort = c.results["onnxruntime-web"];
+      const ms = (r) => (!r || r.unavailable ? "n/a" : fmt(timeStats(r).median * 1e3));
+      const spread = (r) => (!r || r.unavailable ? "" : pct(timeStats(r).spread));
+      const gflops = (r) => (!r || r.unavailable || !c.flops ? null : c.flops / 1e9 / timeStats(r).median);
+      const share = (g) => (g !== null && cap ? pct(g / cap) : "");
+      const notes = [tl, ort].map((r) => r?.unavailable ?? r?.note).filter(Boolean);
+      const unique = [...new Set(notes)].filter((n) => !n.startsWith("tl.tensor(x)"));
+      rows.push([
+        c.label, ms(tl), spread(tl), ms(ort), spread(ort),
+        c.ratio ? `${fmt(c.ratio.median)}x` : "", c.ratio ? `${fmt(c.ratio.q1)}-${fmt(c.ratio.q3)}` : "",
+        fmt(gflops(tl)), share(gflops(tl)), fmt(gflops(ort)), share(gflops(ort)), unique.join("; "),
+      ]);
+    }
+    return table(rows);
+  });
+}
+
+/** The triad probe's bandwidth by footprint (bench/layers.mjs). */
+export function bandwidthTable(curve) {
+  const kb = (b) => (b >= 1 << 20 ? `${b / (1 << 20)} MiB` : `${b / 1024} KiB`);
+  const rows = [["triad footprint", "median GB/s", "best", "spread"]];
+  for (const r of curve) rows.push([kb(r.footprint), fmt(r.gbps), fmt(r.best), pct(r.spread)]);
+  return table(rows);
+}
+
+/**
+ * The `layers` section's table: each kernel's rate (GFLOPS or GB/s), its yardstick in the same
+ * rounds, the share (median of the per-round ratios, with quartiles), and for the compute-bound
+ * ones the share of the run's ceiling.
+ */
+export function layerTable(result, ceiling) {
+  const rows = [["layer (N = 64)", "ms/call", "spread", "rate", "unit", "yardstick", "share", "q1-q3", "of ceiling", "note"]];
+  for (const c of result.cases) {
+    const unit = c.bound === "compute" ? "GFLOPS" : "GB/s";
+    if (c.kernel.unavailable) {
+      rows.push([c.label, "n/a", "", "", "", "", "", "", "", c.kernel.unavailable]);
+      continue;
+    }
+    const yard = c.bound === "compute" ? `ceiling probe ${fmt(c.probeRate)}` : `triad ${fmt(c.probeRate)} GB/s`;
+    rows.push([
+      c.label, fmt(c.ms), pct(timeStats(c.kernel).spread), fmt(c.rate), unit, yard, pct(c.share.median), `${pct(c.share.q1)}-${pct(c.share.q3)}`,
+      c.ofCeiling === null ? "" : pct(c.ofCeiling), c.kernel.note ?? "",
+    ]);
+  }
+  return `${table(rows)}\nceiling (this run, best sample): ${ceiling ? `${fmt(ceiling)} GFLOPS` : "not measured"}`;
+}
+
+/** The `overhead` section: each group's entries (µs), its derived differences and sums. */
+export function overheadTables(result) {
+  const out = [];
+  for (const g of result.groups) {
+    const rows = [[g.title, "µs median", "best", "spread"]];
+    for (const { name, result: r } of g.rows) {
+      if (r.unavailable) rows.push([`  ${name}`, "n/a", "", r.unavailable]);
+      else rows.push([`  ${name}`, fmt(timeStats(r).median * 1e6), fmt(timeStats(r).min * 1e6), pct(timeStats(r).spread)]);
+    }
+    for (const [label, d] of g.derived ?? []) rows.push([`  = ${label}`, d ? fmt(d.median) : "n/a", "", d ? `q1-q3 ${fmt(d.q1)} to ${fmt(d.q3)}` : ""]);
+    for (const [label, v] of g.sums ?? []) rows.push([`  Σ ${label}`, fmt(v), "", ""]);
+    out.push(table(rows));
+  }
+  return out.join("\n\n");
+}
+
 export function ceilingTable(ceiling) {
   const rows = [["f32x4 mul+add chains", "median GFLOPS", "best", "spread"]];
   for (const p of ceiling.probes) rows.push([String(p.chains), fmt(p.gflops), fmt(p.best), pct(p.spread)]);

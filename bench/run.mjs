@@ -1,22 +1,35 @@
-// npm run bench [-- --quick] [-- --only=gemm,fc,conv,infer,ceiling,startup,bundle,threads] [-- --clock=cpu|wall]
+// npm run bench [-- --quick | --smoke] [-- --only=gemm,fc,conv,infer,layers,overhead,ceiling,startup,bundle,threads]
+//   [-- --clock=cpu|wall] [-- --out=FILE]
 // Runs every case in this one process, contenders interleaved, prints the tables and writes
-// bench/results/<date>-<host>[-quick].json. See bench/README.md for what each figure means.
+// bench/results/<date>-<host>[-quick].json (or FILE). See bench/README.md for what each figure
+// means. --smoke: every case once or twice, for the tests (figures meaningless). The overhead
+// section runs only when named (--only=...,overhead, or npm run bench:layers).
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import { buildProbes } from "./ceiling-probe.mjs";
+import { measureCeiling } from "./ceiling-probe.mjs";
 import { gemmCases, modelCases } from "./cases.mjs";
 import { measureBundles } from "./bundle.mjs";
-import { PROFILES, runInterleaved } from "./harness.mjs";
-import { bundleTable, caseTable, ceilingTable, checkTargets, clockName, setClock, startupTable, targetTable, timeStats, value } from "./report.mjs";
+import { PROFILES, pairedProfile, runInterleaved } from "./harness.mjs";
+import { bandwidthTable, bundleTable, caseTable, ceilingTable, layerTable, overheadTables, checkTargets, clockName, setClock, startupTable, targetTable, timeStats, value } from "./report.mjs";
+import { benchInfer } from "./infer.mjs";
+import { benchLayers } from "./layers.mjs";
+import { benchOverhead } from "./overhead.mjs";
+import { profileInfer } from "./profile-infer.mjs";
 import { measureStartup } from "./startup.mjs";
 
 const args = process.argv.slice(2);
-const quick = args.includes("--quick");
+const smoke = args.includes("--smoke");
+const quick = smoke || args.includes("--quick");
+const out = args.find((a) => a.startsWith("--out="))?.slice(6);
 const only = args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
-const wants = (part) => !only || only.includes(part);
+// Opt-in sections (named in --only, or npm run bench:layers): they would take the full run past
+// ten minutes on a busy 2-core host.
+const OPT_IN = ["overhead"];
+const wants = (part) => (only ? only.includes(part) : !OPT_IN.includes(part));
 setClock(args.find((a) => a.startsWith("--clock="))?.slice(8) ?? "cpu");
-const profile = quick ? PROFILES.quick : PROFILES.full;
+const profileName = smoke ? "smoke" : quick ? "quick" : "full";
+const profile = PROFILES[profileName];
 const started = performance.now();
 const say = (text) => console.log(text);
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)}s`;
@@ -35,24 +48,14 @@ for (const path of PEERS) {
 }
 
 const cpu = os.cpus()[0]?.model ?? "unknown cpu";
-say(`tensorlane bench (${quick ? "quick" : "full"}): node ${process.version}, ${cpu}, ${os.cpus().length} cores, ${os.hostname()}, load ${os.loadavg()[0].toFixed(1)}`);
+say(`tensorlane bench (${profileName}): node ${process.version}, ${cpu}, ${os.cpus().length} cores, ${os.hostname()}, load ${os.loadavg()[0].toFixed(1)}`);
 say(`figures are medians by ${clockName() === "cpu" ? "the process's CPU time (--clock=wall for wall-clock)" : "wall-clock time (--clock=cpu for CPU time)"}`);
 for (const c of contenders) say(`  ${c.name}: ${c.note}`);
 
 // Ceiling: the best chain count of the register-only probe.
 let ceiling = null;
-if (wants("ceiling") || wants("gemm")) {
-  const probes = await buildProbes();
-  const iters = 1_000_000;
-  const entries = probes.map((p) => ({ name: String(p.chains), runner: { step: () => void p.run(iters), work: (p.flopsPerIter * iters) / 1e9 } }));
-  const res = await runInterleaved(entries, profile);
-  const rows = probes.map((p) => {
-    const r = res.get(String(p.chains));
-    const t = timeStats(r);
-    return { chains: p.chains, gflops: r.work / t.median, best: r.work / t.min, spread: t.spread };
-  });
-  // A ceiling is a maximum: the fastest sample, which a busy machine disturbs least.
-  ceiling = { gflops: Math.max(...rows.map((r) => r.best)), probes: rows };
+if (["ceiling", "gemm", "infer", "layers"].some(wants)) {
+  ceiling = await measureCeiling(profile);
   say(`\nSIMD128 ceiling (single core): ${ceiling.gflops.toFixed(1)} GFLOPS  [${elapsed()}]\n${ceilingTable(ceiling)}`);
 }
 
@@ -79,6 +82,30 @@ for (const c of cases) {
 const groups = [...new Set(cases.map((c) => c.group))];
 for (const g of groups) say(`\n${g}\n${caseTable(cases.filter((c) => c.group === g), ceiling?.gflops)}`);
 
+let infer = null;
+if (wants("infer")) {
+  say(`\nInference against ONNX Runtime Web: the same models exported with exportOnnx, batch 1, 8, 64  [${elapsed()}]`);
+  infer = await benchInfer({ profileName, say, ceiling });
+}
+let layers = null;
+if (wants("layers")) {
+  say(`\nLayers: each kind's share of what one core can do, N = 64  [${elapsed()}]`);
+  layers = await benchLayers({ quick, profile: pairedProfile(profileName), ceiling, say });
+  say(`\nMemory bandwidth (triad probe, single core)\n${bandwidthTable(layers.curve)}\n\n${layerTable(layers, ceiling?.gflops)}`);
+}
+let overhead = null;
+if (wants("overhead")) {
+  say(`\nHost overhead and where a batch-1 inference spends its time (1 thread)  [${elapsed()}]`);
+  overhead = await benchOverhead({ profile: pairedProfile(profileName), quick, say });
+  say(`\n${overheadTables(overhead)}`);
+  say(`\nCPU profile (node --cpu-prof) of the infer step, FC batch 1  [${elapsed()}]`);
+  try {
+    overhead.profile = profileInfer({ model: "fc", batch: 1, seconds: smoke ? 0.3 : quick ? 1 : 3, top: 12, say });
+  } catch (error) {
+    overhead.profile = { unavailable: error.message };
+    say(`  profile failed: ${error.message}`);
+  }
+}
 let startup = null;
 if (wants("startup")) {
   startup = measureStartup(quick ? 2 : 7);
@@ -111,6 +138,9 @@ const record = {
     ...c,
     results: Object.fromEntries(Object.entries(results).map(([n, r]) => [n, r.unavailable ? r : { value: value(r, c), ...r }])),
   })),
+  infer,
+  layers,
+  overhead,
   startup,
   bundle,
   threads,
@@ -120,7 +150,7 @@ const record = {
 const dir = fileURLToPath(new URL("./results/", import.meta.url));
 mkdirSync(dir, { recursive: true });
 const host = os.hostname().replace(/[^\w.-]+/g, "_");
-const file = `${dir}${record.date.slice(0, 10)}-${host}${quick ? "-quick" : only ? "-partial" : ""}.json`;
-writeFileSync(file, JSON.stringify(record, null, 2) + "\n");
+const file = out ?? `${dir}${record.date.slice(0, 10)}-${host}${quick ? "-quick" : only ? "-partial" : ""}.json`;
+writeFileSync(file, JSON.stringify(record, (k, v) => (typeof v === "function" ? undefined : v), 2) + "\n");
 say(`\nwrote ${file.replace(fileURLToPath(new URL("../", import.meta.url)), "")}  (${elapsed()} in all)`);
 

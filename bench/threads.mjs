@@ -85,7 +85,7 @@ function gemmStep(tl, variant, m, n, k) {
   const a = tl.tensor(randomArray(m * k, 11));
   const b = tl.tensor(randomArray(k * n, 12));
   const c = tl.zeros([m * n]);
-  return { step: () => tl.gemm(variant, c.ptr, a.ptr, b.ptr, m, n, k), dispose: () => [a, b, c].forEach((t) => t.dispose()) };
+  return { step: () => tl.gemm(variant, c.ptr, a.ptr, b.ptr, m, n, k, { dtype: "float32" }), dispose: () => [a, b, c].forEach((t) => t.dispose()) };
 }
 
 function fcModel(tl, batch) {

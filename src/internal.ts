@@ -17,3 +17,4 @@ export { requireDtype } from "./runtime.js";
 export { MAX_GUNZIP_BYTES } from "./data/gzip.js";
 export { CIFAR10_IMAGE_BYTES, CIFAR10_RECORD_BYTES } from "./data/cifar.js";
 export { deriveSeed } from "./random.js";
+export { DEFAULT_LEARNING_RATES } from "./optim.js";

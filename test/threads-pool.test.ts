@@ -421,6 +421,15 @@ describe("threads: process exit", () => {
     });
   }
 
+  it("Node's worker_threads Worker left in globalThis.Worker (as onnxruntime-web does) does not pass for a Web Worker", () => {
+    const polluted = `globalThis.Worker = (await import("node:worker_threads")).Worker;\n${script(true)}`;
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", polluted], { encoding: "utf8", timeout: 30_000 });
+    expect(run.error, "the process did not exit within 30 s").toBeUndefined();
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ threads: 2, loss: true });
+  });
+
   it("the CLI trains with --threads 2, says so, and exits; a bad --threads is refused", () => {
     const cli = fileURLToPath(new URL("../cli/dist/cli.js", import.meta.url));
     const out = mkdtempSync(join(tmpdir(), "tensorlane-threads-cli-"));

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ADAM, CONV, FC } from "../cases.mjs";
 import { Unavailable, randomArray, randomLabels } from "../harness.mjs";
+import { inferInput, inferModel } from "../infer-models.mjs";
 
 const BUNDLE = new URL("../../dist/tensorlane.js", import.meta.url);
 const WASM = new URL("../../dist/tensorlane.wasm", import.meta.url);
@@ -13,8 +14,8 @@ const WASM = new URL("../../dist/tensorlane.wasm", import.meta.url);
 // The kernel ABI this file was written against: (c, a, b, m, n, k, bias, accumulate, work).
 const GEMM_ARITY = 9;
 
-/** A private instance of the standalone kernel module, for the GEMM cases. */
-async function gemmKernels() {
+/** A private instance of the standalone kernel module, for the GEMM cases (and bench/layers.mjs). */
+export async function gemmKernels() {
   const { instance } = await WebAssembly.instantiate(readFileSync(WASM), {
     env: {
       abort() {
@@ -25,7 +26,8 @@ async function gemmKernels() {
   return instance.exports;
 }
 
-function gemmRunner(k, c) {
+/** A runner for C = op(A)·op(B) once, c: { variant, m, n, k }, on the raw kernel. */
+export function gemmRunner(k, c) {
   const fn = k[`gemm_${c.variant}`];
   if (typeof fn !== "function" || typeof k.gemm_work_bytes !== "function" || typeof k.alloc !== "function") {
     throw new Unavailable(`not yet available (no gemm_${c.variant} export)`);
@@ -102,6 +104,24 @@ function inferrer(tl, model, x) {
   };
 }
 
+/**
+ * Deployment-style inference (the `infer` section): the batch arrives as a JS Float32Array and
+ * the scores leave as one, as with onnxruntime-web's session.run. tl.tensor copies the batch in.
+ */
+async function deployInferrer(tl, c) {
+  const { model, def } = await inferModel(c.model);
+  const { data, shape } = inferInput(def, c.batch);
+  let live0 = null;
+  return {
+    note: "tl.tensor(x) -> model.loss(X) -> toArray()",
+    step() {
+      tl.tidy(() => model.loss(tl.tensor(data, shape)).toArray());
+      live0 ??= tl.memory().liveTensors;
+    },
+    summary: () => leakNote(tl, live0),
+  };
+}
+
 function leakNote(tl, live0) {
   const grown = live0 === null ? 0 : tl.memory().liveTensors - live0;
   return grown > 0 ? `LEAK: ${grown} more live tensors than after the first step` : undefined;
@@ -113,6 +133,7 @@ function requireApi(tl, names) {
 }
 
 function prepareWith(tl, kernels, c) {
+  if (c.kind === "ortInfer") return deployInferrer(tl, c);
   if (c.kind === "gemm") {
     if (!kernels) throw new Unavailable("not yet available (dist/tensorlane.wasm missing)");
     return gemmRunner(kernels, c);
@@ -149,21 +170,23 @@ function prepareWith(tl, kernels, c) {
   throw new Unavailable(`unknown case kind ${c.kind}`);
 }
 
-export async function load() {
+/** threads: 1 (the default) or more (tl.init({ threads }): the `infer` section's child process). */
+export async function load({ threads = 1 } = {}) {
   let tl = null;
   let kernels = null;
   let missing = null;
   if (!existsSync(BUNDLE)) missing = `${fileURLToPath(BUNDLE)} missing: run \`npm run build\``;
   else {
     tl = await import(BUNDLE.href);
-    await tl.init();
+    await tl.init(threads > 1 ? { threads } : undefined);
     if (existsSync(WASM)) kernels = await gemmKernels();
   }
+  const running = tl?.runtimeInfo?.().threads ?? threads;
   return [
     {
       name: "tensorlane",
-      note: "dist/tensorlane.js (wasm SIMD128, 1 thread)",
-      kinds: ["gemm", "fcTrain", "fcInfer", "convTrain", "convInfer"],
+      note: `dist/tensorlane.js (wasm SIMD128, ${running} thread${running === 1 ? "" : "s"})`,
+      kinds: ["gemm", "fcTrain", "fcInfer", "convTrain", "convInfer", "ortInfer"],
       prepare(c) {
         if (missing) throw new Unavailable(missing);
         return prepareWith(tl, kernels, c);

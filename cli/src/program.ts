@@ -19,6 +19,7 @@ Examples:
   $ tensorlane train --model conv --filters 32,64 --batchnorm --augment flip,crop:2 --data /usr/share/datasets/fashion-mnist
   $ tensorlane train --data ~/cifar-10-batches-bin --update momentum --lr 1e-2
   $ tensorlane train --lr-schedule cosine --warmup-epochs 1 --epochs 10
+  $ tensorlane train --update adamw --weight-decay 0.05 --decay weights
   $ tensorlane train --resume runs/fmnist/checkpoint.safetensors --epochs 20
 
 --data takes an IDX folder (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],
@@ -77,7 +78,9 @@ export function buildProgram(io: Io = processIo()): Command {
     .option("--reg <r>", "L2 regularization strength", v.nonNegativeNumber, 0)
     .option("--weight-scale <s>", 'initialization: "kaiming", "xavier" or a standard deviation', v.weightScale, "kaiming")
     .addOption(new Option("--update <rule>", "update rule").choices(Object.keys(UPDATE_RULES)).default("adam"))
-    .option("--lr <rate>", "learning rate (default: the rule's, 1e-3 for adam, 1e-2 for the others)", v.positiveNumber)
+    .option("--lr <rate>", "learning rate (default: the rule's, 1e-3 for adam and adamw, 1e-2 for the others)", v.positiveNumber)
+    .option("--weight-decay <wd>", "decoupled weight decay: every step first shrinks the weights by lr·wd (default: 0.01 for adamw, else 0)", v.nonNegativeNumber)
+    .addOption(new Option("--decay <params>", "what --weight-decay shrinks: all parameters, or weights only (no biases, no batch-norm scales and shifts)").choices(["all", "weights"]).default("all"))
     .option("--lr-decay <d>", "learning rate multiplier after every epoch", v.decay, 0.9)
     .addOption(new Option("--lr-schedule <kind>", "decay: --lr-decay after every epoch; cosine: cosine annealing every iteration, to 0 at the end").choices(["decay", "cosine"]).default("decay"))
     .option("--warmup-epochs <n>", "cosine: epochs of linear warm-up before annealing (may be fractional)", v.nonNegativeNumber)

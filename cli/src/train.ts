@@ -32,14 +32,16 @@ import { bestEpochOf, summaryJson, trainingSvg, type RunReport } from "./run-rep
 import { CHILD_ENV, type ChildMessage } from "./supervise.js";
 
 // Destructured (not internal.x at each use): the bundle then imports the namespace, an export of dist/tensorlane.js.
-const { deriveSeed, checkpointParts } = internal;
+const { deriveSeed, checkpointParts, DEFAULT_LEARNING_RATES } = internal;
 
 export const UPDATE_RULES: Record<string, UpdateRuleName> = {
   sgd: "sgd",
   momentum: "sgdMomentum",
+  nesterov: "sgdNesterov",
   adagrad: "adagrad",
   rmsprop: "rmsprop",
   adam: "adam",
+  adamw: "adamw",
 };
 
 export interface TrainOptions {
@@ -53,6 +55,10 @@ export interface TrainOptions {
   weightScale: WeightScale;
   update: keyof typeof UPDATE_RULES;
   lr?: number;
+  /** Decoupled weight decay (default: the rule's, 0.01 for adamw, else 0). */
+  weightDecay?: number;
+  /** Which parameters weightDecay shrinks: "all" or "weights" (rank 2+: no biases, no norms). */
+  decay: "all" | "weights";
   lrDecay: number;
   /** "decay": lrDecay after every epoch; "cosine": cosine annealing per iteration after warmupEpochs of linear warm-up. */
   lrSchedule: "decay" | "cosine";
@@ -76,7 +82,7 @@ export interface TrainOptions {
 
 /** Options that define the run: with --resume they come from the checkpoint. */
 export const RUN_DEFINING = [
-  "model", "hidden", "filters", "pools", "batchnorm", "dropout", "reg", "weightScale", "update", "lr", "lrDecay",
+  "model", "hidden", "filters", "pools", "batchnorm", "dropout", "reg", "weightScale", "update", "lr", "weightDecay", "decay", "lrDecay",
   "lrSchedule", "warmupEpochs", "batchSize", "seed", "val", "trainSamples", "augment",
 ] as const;
 
@@ -93,7 +99,8 @@ interface RunMeta {
 function runDefiningValues(o: TrainOptions, data: DataRecord): Record<string, unknown> {
   return {
     model: o.model, hidden: o.hidden, filters: o.filters, pools: o.pools ?? o.filters.map((_, i) => i), batchnorm: o.batchnorm,
-    dropout: o.dropout, reg: o.reg, weightScale: o.weightScale, update: o.update, lr: o.lr ?? (o.update === "adam" ? 1e-3 : 1e-2),
+    dropout: o.dropout, reg: o.reg, weightScale: o.weightScale, update: o.update, lr: o.lr ?? DEFAULT_LEARNING_RATES[UPDATE_RULES[o.update]],
+    weightDecay: o.weightDecay ?? (o.update === "adamw" ? 0.01 : 0), decay: o.decay,
     lrDecay: o.lrDecay, lrSchedule: o.lrSchedule, warmupEpochs: o.warmupEpochs ?? null, batchSize: o.batchSize, seed: o.seed, val: data.valCount, trainSamples: o.trainSamples ?? null,
   };
 }
@@ -120,6 +127,12 @@ function describeSchedule(solver: Solver): string {
   if (s === null) return `lr ${(solver.learningRate === null ? "(default)" : formatNumber(solver.learningRate))}${solver.lrDecay !== 1 ? ` decay ${formatNumber(solver.lrDecay)}/epoch` : ""}`;
   if (typeof s === "function") return `lr from a custom schedule`;
   return `lr ${(solver.baseLearningRate === null ? "(default)" : formatNumber(solver.baseLearningRate))} cosine${s.minLearningRate ? ` to ${formatNumber(s.minLearningRate)}` : ""}${s.warmupEpochs ? `, ${plural(s.warmupEpochs, "warm-up epoch")}` : ""}`;
+}
+
+/** ", weight decay 0.05 (weights only)" when the run decays, from the Solver's own config. */
+function describeWeightDecay(solver: Solver): string {
+  const wd = Object.values(solver.optimConfigs)[0]?.weightDecay ?? (solver.updateRuleName === "adamw" ? 0.01 : 0);
+  return wd === 0 ? "" : `, weight decay ${formatNumber(wd)}${solver.weightDecayParams === "weights" ? " (weights only)" : ""}`;
 }
 
 function optionFlag(key: string): string {
@@ -317,7 +330,8 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
     ? { ...saved.options, numEpochs, verbose: false } // the CLI only writes built-in rules and schedules
     : {
         updateRule: UPDATE_RULES[o.update],
-        optimConfig: o.lr === undefined ? {} : { learningRate: o.lr },
+        optimConfig: { ...(o.lr === undefined ? {} : { learningRate: o.lr }), ...(o.weightDecay === undefined ? {} : { weightDecay: o.weightDecay }) },
+        ...(o.decay === "weights" ? { weightDecayParams: "weights" as const } : {}),
         ...scheduleOptions(o, given),
         batchSize: o.batchSize,
         numEpochs,
@@ -352,7 +366,7 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
     out.write(`threads: ${info.threads}${info.reason ? ` (${info.reason})` : ""}\n`);
   }
   out.write(
-    `training: ${rule} ${describeSchedule(solver)}, ` +
+    `training: ${rule} ${describeSchedule(solver)}${describeWeightDecay(solver)}, ` +
       `${plural(numEpochs, "epoch")} x ${plural(perEpoch, "batch", "batches")} of ${solver.batchSize}` +
       (solver.augment.length > 0 ? `, augment ${describeAugment(solver.augment)}` : "") +
       (resumed ? `, resuming after epoch ${solver.epoch} (iteration ${startIteration})` : "") +

@@ -87,13 +87,14 @@ describe("tensorlane CLI", () => {
     expect(e.stdout).toMatch(new RegExp(`test accuracy ${printed.toFixed(4)} \\(\\d+/2000\\)`)); // the same number train printed
   });
 
-  it("--resume: 2 epochs straight and 1 epoch + resume to 2 write the same checkpoint bytes", async () => {
+  it("--resume: 2 epochs straight and 1 epoch + resume to 2 write the same checkpoint bytes (adamw, weight decay on weights only)", async () => {
     const straight = join(dir, "straight");
     const split = join(dir, "split");
-    const common = [...QUICK, "--dropout", "0.1", "--lr-decay", "0.8"];
+    const common = [...QUICK, "--dropout", "0.1", "--lr-decay", "0.8", "--update", "adamw", "--weight-decay", "0.05", "--decay", "weights"];
     const [a, b] = await Promise.all([run(["train", ...common, "--epochs", "2", "--out", straight]), run(["train", ...common, "--epochs", "1", "--out", split])]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
+    expect(a.stdout).toMatch(/training: adamw lr 0\.001 decay 0\.8\/epoch, weight decay 0\.05 \(weights only\), 2 epochs/);
     const c = await run(["train", "--resume", join(split, "checkpoint.safetensors"), "--epochs", "2"]);
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toMatch(/resuming after epoch 1/);
@@ -226,8 +227,8 @@ describe("tensorlane CLI", () => {
     const bad = await run(["train", "--hidden", "100,abc"]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/'--hidden <list>' argument '100,abc' is invalid\. Expected comma-separated positive integers, e\.g\. 100,100/);
-    const rule = await run(["train", "--update", "nesterov"]);
-    expect(rule.stderr).toMatch(/Allowed choices are sgd, momentum, adagrad, rmsprop, adam/);
+    const rule = await run(["train", "--update", "lion"]);
+    expect(rule.stderr).toMatch(/Allowed choices are sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw/);
     const missing = await run(["train", "--data", join(dir, "no-such-folder")]);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/data folder not found/);

@@ -6,9 +6,12 @@ export const PAGE_HEADERS =
   "serve the page with the headers `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp` (then `crossOriginIsolated` is true)";
 
 export function nodeBuiltin<T>(name: string): T | null {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown; versions?: { node?: string } } }).process;
-  // Deno and Bun define `process` too, but use their Web Worker.
-  if (typeof (globalThis as { Worker?: unknown }).Worker === "function") return null;
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown; versions?: Record<string, string | undefined> } }).process;
+  // Deno and Bun define `process` too, but use their Web Worker. Node itself is recognized by its
+  // versions, not by a missing global Worker: a library (onnxruntime-web) may have put
+  // worker_threads' Worker there, which is no Web Worker.
+  const versions = proc?.versions;
+  if (typeof versions?.node !== "string" || versions.deno !== undefined || versions.bun !== undefined) return null;
   if (typeof proc?.getBuiltinModule !== "function") return null;
   return (proc.getBuiltinModule(name) as T) ?? null;
 }
