@@ -197,14 +197,14 @@ export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxO
 
   // Module tree -> modules, and the state_dict name -> ONNX name of every tensor.
   const names: Record<string, string> = {};
-  const sources: { name: string; t: DraftTensor; shape: number[] }[] = [];
+  const sources: { name: string; t: DraftTensor }[] = [];
   const build = (items: Item[], prefix: string): Module[] =>
     items.map((item, i) => {
       const path = `${prefix}${i}`;
       if ("draft" in item) {
         for (const t of item.draft.tensors) {
           Object.defineProperty(names, `${path}.${t.local}`, { value: t.source.name, enumerable: true, configurable: true, writable: true });
-          sources.push({ name: t.source.name, t, shape: [] });
+          sources.push({ name: t.source.name, t });
         }
         return item.draft.module;
       }
