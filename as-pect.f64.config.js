@@ -8,8 +8,10 @@ export default {
   entries: [
     "assembly/__tests__/activation.spec.ts",
     "assembly/__tests__/augment.spec.ts",
+    "assembly/__tests__/avgpool.spec.ts",
     "assembly/__tests__/batchnorm.spec.ts",
     "assembly/__tests__/conv.spec.ts",
+    "assembly/__tests__/depthwise.spec.ts",
     "assembly/__tests__/elementwise.spec.ts",
     "assembly/__tests__/gemm.spec.ts",
     "assembly/__tests__/loss.spec.ts",

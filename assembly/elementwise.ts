@@ -79,3 +79,53 @@ export function relu_backward(dx: usize, dy: usize, x: usize, n: usize): void {
     store<real>(dx + o, load<real>(x + o) > 0 ? load<real>(dy + o) : 0);
   }
 }
+
+/** y[i] = a[i] + b[i] (a residual sum). y, a, b: (n); y may alias a or b. */
+export function add(y: usize, a: usize, b: usize, n: usize): void {
+  let i: usize = 0;
+  for (; i + LANES <= n; i += LANES) {
+    const o = i << SHIFT;
+    v128.store(y + o, v128.add<real>(v128.load(a + o), v128.load(b + o)));
+  }
+  for (; i < n; i++) {
+    const o = i << SHIFT;
+    store<real>(y + o, load<real>(a + o) + load<real>(b + o));
+  }
+}
+
+/**
+ * y[i] = x[i] > 0 ? x[i] : slope·x[i] (PyTorch's LeakyReLU, negative_slope = slope). y, x: (n);
+ * y may alias x. NaN stays NaN (slope·NaN).
+ */
+export function leaky_relu(y: usize, x: usize, n: usize, slope: real): void {
+  const zero = v128.splat<real>(0);
+  const s = v128.splat<real>(slope);
+  let i: usize = 0;
+  for (; i + LANES <= n; i += LANES) {
+    const o = i << SHIFT;
+    const v = v128.load(x + o);
+    v128.store(y + o, v128.bitselect(v, v128.mul<real>(v, s), v128.gt<real>(v, zero)));
+  }
+  for (; i < n; i++) {
+    const o = i << SHIFT;
+    const v = load<real>(x + o);
+    store<real>(y + o, v > 0 ? v : v * slope);
+  }
+}
+
+/** dx[i] = x[i] > 0 ? dy[i] : slope·dy[i], x the forward input. dx, dy, x: (n); dx may alias dy. */
+export function leaky_relu_backward(dx: usize, dy: usize, x: usize, n: usize, slope: real): void {
+  const zero = v128.splat<real>(0);
+  const s = v128.splat<real>(slope);
+  let i: usize = 0;
+  for (; i + LANES <= n; i += LANES) {
+    const o = i << SHIFT;
+    const g = v128.load(dy + o);
+    v128.store(dx + o, v128.bitselect(g, v128.mul<real>(g, s), v128.gt<real>(v128.load(x + o), zero)));
+  }
+  for (; i < n; i++) {
+    const o = i << SHIFT;
+    const g = load<real>(dy + o);
+    store<real>(dx + o, load<real>(x + o) > 0 ? g : g * slope);
+  }
+}

@@ -1,8 +1,8 @@
 // The floating-point kernels: every export here is compiled into both modules from the same
 // source, over the element type `real` (real.ts): f32 in the core module (index.ts), f64 in the
 // float64 module (f64.ts), under the same names. Pointers and sizes only: the host owns all memory.
-export { fill, scale, mul, axpy, relu, relu_backward } from "./elementwise";
-export { tanh, tanh_backward } from "./activation";
+export { fill, scale, mul, axpy, add, relu, relu_backward, leaky_relu, leaky_relu_backward } from "./elementwise";
+export { tanh, tanh_backward, sigmoid, sigmoid_backward, gelu, gelu_backward } from "./activation";
 export { rand_uniform, rand_normal, dropout_mask } from "./random";
 export { sum_rows_range, sum_squares_chunks, sum_abs_chunks, add_sign, argmax_rows, gather_rows } from "./reduce";
 export { softmax_loss_soft, softmax_loss_rows, softmax_loss_smoothed_rows, svm_loss_rows } from "./loss";
@@ -21,3 +21,5 @@ export {
 } from "./batchnorm";
 export { maxpool_forward, maxpool_backward } from "./pool";
 export { random_flip, random_crop, cutout, mix_rows, one_hot, convert_u8_lut } from "./augment";
+export { avgpool_forward, avgpool_backward, global_avgpool_forward, global_avgpool_backward } from "./avgpool";
+export { depthwise_work_bytes, depthwise_forward, depthwise_backward_chunks, depthwise_sum_chunks } from "./depthwise";

@@ -40,6 +40,20 @@ export function copy_bytes(dst: usize, src: usize, n: usize): void {
   memory.copy(dst, src, n);
 }
 
+/**
+ * Copies `rows` rows of `rowBytes` bytes in each of `planes` planes: row r of plane p goes from
+ * src + p·srcPlane + r·srcRow to dst + p·dstPlane + r·dstRow. A plane into a larger frame (padding)
+ * or a window out of one (cropping). Source and destination do not overlap.
+ */
+export function copy_planes(
+  dst: usize, dstPlane: usize, dstRow: usize, src: usize, srcPlane: usize, srcRow: usize, planes: usize, rows: usize, rowBytes: usize,
+): void {
+  for (let p: usize = 0; p < planes; p++) {
+    let d = dst + p * dstPlane, s = src + p * srcPlane;
+    for (let r: usize = 0; r < rows; r++, d += dstRow, s += srcRow) memory.copy(d, s, rowBytes);
+  }
+}
+
 // The allocator's root (a global of the instance, placed at a fixed address on the first
 // allocation). The host moves a single-thread heap into a shared memory when threads are turned on
 // later: it makes the new instance initialize its allocator, then copies the old bytes over it, and

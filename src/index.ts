@@ -80,6 +80,8 @@ export { DeepConvNet, type DeepConvNetOptions } from "./models/deep-conv-net.js"
 export { Sequential, sequential, type SequentialOptions, type SequentialConfig, type StateEntry } from "./models/sequential.js";
 /** The modules a Sequential is composed of, named as PyTorch's torch.nn: tl.nn.conv2d(1, 32, 3), ... */
 export * as nn from "./nn/index.js";
+/** Ready-made networks composed of tl.nn modules: tl.models.resnet({ inputShape: [1, 28, 28] }). */
+export * as models from "./models/zoo.js";
 export { runInitExperiment, INIT_SCHEMES, type InitScheme, type InitExperimentResult, type InitExperimentOptions, type LayerStats } from "./experiments/weight-init.js";
 export { Solver, type SolverOptions, type SolverData, type SolverState, type ProgressEvent } from "./solver.js";
 export { type TrainableModel, type CheckpointableModel, type PredictOptions } from "./models/contract.js";

@@ -4,7 +4,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
 import type { Module } from "../src/nn/module.js";
-import { relativeError, runModuleOnCase, torchCase, type TorchCase } from "./helpers/torch-fixtures.js";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { relativeError, runModuleOnCase, TORCH_FIXTURES, torchCase, type TorchCase } from "./helpers/torch-fixtures.js";
 
 beforeAll(() => tl.init({ float64: true }));
 
@@ -23,8 +25,8 @@ function basicBlock(cin: number, cout: number, stride: number): Module {
   return tl.nn.residual(body, shortcut);
 }
 
-/** The module a case's metadata describes. */
-function moduleFor(name: string, c: TorchCase): Module {
+/** The module (or modules) a case's metadata describes. */
+function moduleFor(name: string, c: TorchCase): Module | Module[] {
   const a = c.args as Record<string, never>;
   switch (c.metadata.module) {
     case "torch.nn.Conv2d":
@@ -43,24 +45,33 @@ function moduleFor(name: string, c: TorchCase): Module {
       return tl.nn.flatten();
     case "torch.nn.Dropout":
       return tl.nn.dropout(a.p);
+    case "torch.nn.Sigmoid":
+      return tl.nn.sigmoid();
+    case "torch.nn.LeakyReLU":
+      return tl.nn.leakyRelu(a.negative_slope);
+    case "torch.nn.GELU":
+      return tl.nn.gelu({ approximate: a.approximate });
     case "torch.nn.MaxPool2d":
-      return tl.nn.maxPool2d(a.kernel_size, { stride: a.stride });
+      return tl.nn.maxPool2d(a.kernel_size, { stride: a.stride, padding: a.padding });
+    case "torch.nn.AvgPool2d":
+      return tl.nn.avgPool2d(a.kernel_size, { stride: a.stride, padding: a.padding, countIncludePad: a.count_include_pad });
+    case "torch.nn.AdaptiveAvgPool2d":
+      return tl.nn.globalAvgPool();
     case "Residual":
       return name.startsWith("residual_proj") ? basicBlock(5, 6, 2) : basicBlock(6, 6, 1);
+    case "ResidualReLU":
+      return [basicBlock(5, 6, 2), tl.nn.relu()];
     default:
       throw new Error(`no module for ${c.metadata.module}`);
   }
 }
 
-const CASES = [
-  "conv3x3_s2_p1", "conv1x1_s2_nobias", "conv3x3_groups2", "depthwise3x3_s1_p1", "depthwise3x3_s2_p1", "conv5x5_p2_c3",
-  "conv3x3_p1_c1_first", "linear", "batchnorm1d_train", "batchnorm1d_eval", "batchnorm2d_train", "batchnorm2d_eval",
-  "relu", "tanh", "flatten", "dropout_eval", "maxpool_k2s2", "maxpool_k2s2_odd", "maxpool_k3s2",
-  "residual_proj_train", "residual_proj_eval", "residual_identity_train", "residual_identity_eval",
-];
+// Every layer fixture, so a new one cannot be left out.
+const CASES = readdirSync(join(TORCH_FIXTURES, "layers")).filter((f) => f.endsWith(".safetensors")).map((f) => f.replace(/\.safetensors$/, "")).sort();
 
 describe.each(["float64", "float32"] as const)("tl.nn modules against PyTorch, %s", (dtype) => {
   const tol = TOLERANCE[dtype];
+  it("covers every layer fixture", () => expect(CASES.length).toBeGreaterThanOrEqual(36));
   it.each(CASES)("%s: forward, dx and every parameter gradient", (name) => {
     const c = torchCase("layers", name);
     // Max pooling does the same in both modes, but saves its argmax (what backward reads) only in

@@ -6,7 +6,10 @@
 // kernels and the thread start-up are chunks loaded on demand (init({ float64 }), init({ threads })),
 // so they count only in the one-file bundle, which inlines every dynamic import. The limits
 // asserted are BUDGETS: the sizes measured now plus a little, so that growth fails here. Lower a
-// budget whenever a change makes room.
+// budget whenever a change makes room. Raised by the new layers' kernels (issue 20: depthwise conv,
+// average pooling, GELU, sigmoid, leaky ReLU, add), which every app carries in the core module:
+// +6.1 KB deflated core (depthwise 3.4, sigmoid and GELU 2.0, average pooling 0.9, the rest 0.1),
+// +5 KB in the float64 chunk.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,8 +36,8 @@ const kb = (bytes: number) => `${(bytes / KB).toFixed(1)} KB`;
 const APPS = {
   // Everything the library exports, kept alive: the whole browser bundle as a bundler sees it.
   everything: {
-    limit: 84 * KB, // the float64 module inlined (every kernel family, 11.4 KB deflated), tl.nn, Sequential, checkpoint checksums, state_dicts (+2.8 KB)
-    splitLimit: 68.5 * KB,
+    limit: 98 * KB, // the float64 module inlined (every kernel family), tl.nn, Sequential, checkpoint checksums, the new layers' kernels, state_dicts (+2.8 KB)
+    splitLimit: 77 * KB,
     target: 55 * KB,
     code: `import * as tl from "tensorlane";
 await tl.init();
@@ -43,8 +46,8 @@ console.log(Object.keys(tl).length > 60 && typeof tl.loadCheckpoint === "functio
   },
   // The issue's second app: init, FullyConnectedNet and Solver only.
   "init + FullyConnectedNet + Solver": {
-    limit: 54.5 * KB, // one-file bundles inline the float64 module
-    splitLimit: 38.5 * KB,
+    limit: 65.5 * KB, // one-file bundles inline the float64 module
+    splitLimit: 44.5 * KB,
     target: 30 * KB,
     code: `import { init, randn, FullyConnectedNet, Solver } from "tensorlane";
 await init();
@@ -57,8 +60,8 @@ console.log(solver.lossHistory.length === 4 ? "ok" : "wrong history");`,
   },
   // The course's layer-by-layer style: Linear, ReLU, softmaxLoss and adam (plus init and tensors).
   "Linear + ReLU + softmaxLoss + adam": {
-    limit: 42.5 * KB, // as above
-    splitLimit: 26.5 * KB,
+    limit: 53.5 * KB, // as above
+    splitLimit: 32.5 * KB,
     target: 20 * KB,
     code: `import { init, randn, zeros, Linear, ReLU, softmaxLoss, adam } from "tensorlane";
 await init();

@@ -115,6 +115,35 @@ describe("the model contract", () => {
     net.dispose();
   });
 
+  it("float64: central differences through the other layer kinds (depthwise conv, GELU both ways, leaky ReLU, sigmoid, padded max and average pooling, global average pooling)", () => {
+    const net = tl.sequential(
+      [
+        tl.nn.conv2d(2, 4, 3, { padding: 1 }),
+        tl.nn.gelu(),
+        tl.nn.conv2d(4, 4, 3, { stride: 2, padding: 1, groups: 4 }),
+        tl.nn.leakyRelu(0.2),
+        tl.nn.maxPool2d(3, { stride: 1, padding: 1 }),
+        tl.nn.conv2d(4, 4, 3, { padding: 1, groups: 4, bias: false }),
+        tl.nn.gelu({ approximate: "tanh" }),
+        tl.nn.avgPool2d(3, { stride: 2, padding: 1, countIncludePad: false }),
+        tl.nn.sigmoid(),
+        tl.nn.conv2d(4, 5, 1),
+        tl.nn.globalAvgPool(),
+        tl.nn.flatten(),
+        tl.nn.linear(5, 3),
+      ],
+      { inputShape: [2, 9, 9], seed: 5, dtype: "float64" },
+    );
+    const X = tl.randn([4, 2, 9, 9], { seed: 6, dtype: "float64" });
+    // The first layers' gradients are small after a sigmoid and a global mean: h = 1e-4 keeps the
+    // differences above rounding (1e-5 and 1e-6 give 10x and 100x larger errors, all rounding).
+    const errors = tl.checkModelGradients(net, X, labels(4, 3, 2), { h: 1e-4 });
+    expect(Object.keys(errors)).toEqual(net.parameterNames);
+    for (const [name, e] of Object.entries(errors)) expect(e, name).toBeLessThan(1e-7);
+    X.dispose();
+    net.dispose();
+  });
+
   it("loss(X) gives scores the caller owns, in test mode (running statistics, no dropout); predict is their argmax", () => {
     const net = smallConvNet();
     const X = tl.randn([7, 1, 8, 8], { seed: 4 });
@@ -318,7 +347,7 @@ describe("label smoothing", () => {
   it("a Sequential with labelSmoothing trains against smoothed targets: its gradients match central differences", () => {
     const net = tl.sequential([tl.nn.linear(5, 6), tl.nn.tanh(), tl.nn.linear(6, 3)], { inputShape: [5], seed: 2, dtype: "float64", labelSmoothing: 0.1 });
     const X = tl.randn([7, 5], { seed: 4, dtype: "float64" });
-    const errors = tl.checkModelGradients(net, X, labels(7, 3, 0), { h: 1e-6 });
+    const errors = tl.checkModelGradients(net, X, labels(7, 3, 0), { h: 1e-4 });
     for (const [name, e] of Object.entries(errors)) expect(e, name).toBeLessThan(1e-7);
     expect(net.config.labelSmoothing).toBe(0.1);
     X.dispose();

@@ -13,6 +13,9 @@ import * as tl from "../src/index.js";
 import { f32, kernels, wasmMemoryBytes } from "../src/runtime.js";
 import { currentPool, runChunks, runTasks, simulateThreads, threadCount, threadScratch } from "../src/threads/dispatch.js";
 import { gemmRowChunks } from "../src/ops/gemm.js";
+import { avgPoolBackward, avgPoolForward, avgPoolSizes } from "../src/ops/avgpool.js";
+import { depthwiseBackward, depthwiseForward, depthwiseSizes } from "../src/ops/depthwise.js";
+import { gelu } from "../src/ops/elementwise.js";
 import { ignoreThresholds } from "../src/threads/thresholds.js";
 import { labels } from "./helpers.js";
 
@@ -131,6 +134,38 @@ describe("threads: pool and dispatch", () => {
     expect(one.history.every(Number.isFinite)).toBe(true);
     expect(three.history).toEqual(one.history);
     expect(three.bytes).toEqual(one.bytes);
+  });
+
+  it("the new layers' kernels (depthwise conv, average pooling, GELU) on 3 real worker threads give the 1-thread bits, float32 and float64", async () => {
+    const run = async (threads: number, dtype: "float32" | "float64"): Promise<number[][]> => {
+      await tl.init({ threads, float64: true });
+      expect(threadCount()).toBe(threads);
+      ignoreThresholds(true);
+      try {
+        return tl.tidy(() => {
+          const s = depthwiseSizes("test", 9, 6, 14, 13, 3, 3, 2, 2, 1, 1);
+          const x = tl.randn([9, 6, 14, 13], { seed: 50, dtype }), w = tl.randn([6, 1, 3, 3], { seed: 51, dtype }), b = tl.randn([6], { seed: 52, dtype });
+          const out = tl.zeros([9, 6, s.Ho, s.Wo], { dtype }), dout = tl.randn(out.shape, { seed: 53, dtype });
+          const dx = tl.zeros(x.shape, { dtype }), dw = tl.zeros(w.shape, { dtype }), db = tl.zeros([6], { dtype });
+          depthwiseForward(out.ptr, x.ptr, w.ptr, b.ptr, s, dtype);
+          depthwiseBackward(dx.ptr, dw.ptr, db.ptr, dout.ptr, x.ptr, w.ptr, s, dtype);
+          const p = avgPoolSizes("test", 9, 6, 14, 13, 3, 3, 2, 2, 1, 1, false);
+          const pooled = tl.zeros([9, 6, p.Ho, p.Wo], { dtype }), pdx = tl.zeros(x.shape, { dtype });
+          avgPoolForward(pooled.ptr, x.ptr, p, dtype);
+          avgPoolBackward(pdx.ptr, pooled.ptr, p, dtype);
+          const g = tl.zeros(x.shape, { dtype });
+          gelu(g.ptr, x.ptr, x.size, "none", dtype);
+          return [out, dx, dw, db, pooled, pdx, g].map((t) => Array.from(new Uint8Array(t.toArray().buffer)));
+        });
+      } finally {
+        ignoreThresholds(false);
+      }
+    };
+    for (const dtype of ["float32", "float64"] as const) {
+      const one = await run(1, dtype);
+      const three = await run(3, dtype);
+      for (let i = 0; i < one.length; i++) expect(three[i], `${dtype} result ${i} with 3 real threads`).toEqual(one[i]);
+    }
   });
 
   it("threadScratch gives one 16-byte aligned, disjoint region per thread, reused until it must grow", async () => {

@@ -9,6 +9,9 @@ import { chunkRows, gemm, gemmBlocks, gemmSplit, type GemmVariant } from "../src
 import { guidedRanges, MAX_GUIDED_RANGES, splitRange, taskCount } from "../src/ops/split.js";
 import { convChunkImages } from "../src/ops/conv.js";
 import { spatialBatchNormChunks } from "../src/ops/batchnorm.js";
+import { avgPoolBackward, avgPoolForward, avgPoolSizes, globalAvgPoolBackward, globalAvgPoolForward } from "../src/ops/avgpool.js";
+import { depthwiseBackward, depthwiseChunkImages, depthwiseForward, depthwiseSizes } from "../src/ops/depthwise.js";
+import * as ew from "../src/ops/elementwise.js";
 import { disposeOptimState } from "../src/optim.js";
 import { simulateThreads } from "../src/threads/dispatch.js";
 import { ignoreThresholds } from "../src/threads/thresholds.js";
@@ -456,5 +459,77 @@ describe("models trained 50 Solver steps: identical loss histories and weight ha
     } finally {
       X.dispose();
     }
+  });
+});
+
+describe("the new layers' kernels (issue 20): the same bits for any thread count, float32 and float64", () => {
+  for (const dtype of ["float32", "float64"] as const) {
+    it(`${dtype}: GELU (both forms), sigmoid, leaky ReLU and add over 1001 elements, forward and backward`, () => {
+      expectSameBits(`${dtype} activations`, () =>
+        tl.tidy(() => {
+          const x = tl.randn([7, 143], { seed: 30, std: 3, dtype }), dout = tl.randn([7, 143], { seed: 31, dtype });
+          const n = x.size;
+          const out: Record<string, tl.Tensor> = {};
+          const fresh = (name: string) => (out[name] = tl.keep(tl.zeros(x.shape, { dtype })));
+          for (const mode of ["none", "tanh"] as const) {
+            ew.gelu(fresh(`gelu ${mode}`).ptr, x.ptr, n, mode, dtype);
+            ew.geluBackward(fresh(`gelu ${mode} dx`).ptr, dout.ptr, x.ptr, n, mode, dtype);
+          }
+          ew.sigmoid(fresh("sigmoid").ptr, x.ptr, n, dtype);
+          ew.sigmoidBackward(fresh("sigmoid dx").ptr, dout.ptr, out.sigmoid.ptr, n, dtype);
+          ew.leakyRelu(fresh("leaky").ptr, x.ptr, n, 0.1, dtype);
+          ew.leakyReluBackward(fresh("leaky dx").ptr, dout.ptr, x.ptr, n, 0.1, dtype);
+          ew.add(fresh("add").ptr, x.ptr, dout.ptr, n, dtype);
+          return collect(out);
+        }),
+      );
+    });
+
+    it(`${dtype}: average pooling (k2 s2, k3 s2 p1 both divisors, k3 s1 p1) and global average pooling, split by planes`, () => {
+      const windows: [number, number, number, boolean][] = [[2, 2, 0, true], [3, 2, 1, true], [3, 2, 1, false], [3, 1, 1, false]];
+      for (const [k, s, p, inc] of windows) {
+        expectSameBits(`${dtype} avgpool k${k} s${s} p${p} ${inc}`, () =>
+          tl.tidy(() => {
+            const x = tl.randn([5, 3, 9, 8], { seed: 32, dtype });
+            const sz = avgPoolSizes("test", 5, 3, 9, 8, k, k, s, s, p, p, inc);
+            const out = tl.keep(tl.zeros([5, 3, sz.Ho, sz.Wo], { dtype })), dx = tl.keep(tl.zeros(x.shape, { dtype }));
+            const dout = tl.randn(out.shape, { seed: 33, dtype });
+            avgPoolForward(out.ptr, x.ptr, sz, dtype);
+            avgPoolBackward(dx.ptr, dout.ptr, sz, dtype);
+            const g = tl.keep(tl.zeros([5, 3], { dtype })), gdx = tl.keep(tl.zeros(x.shape, { dtype }));
+            globalAvgPoolForward(g.ptr, x.ptr, 15, 72, dtype);
+            globalAvgPoolBackward(gdx.ptr, g.ptr, 15, 72, dtype);
+            return collect({ out, dx, g, gdx });
+          }),
+        );
+      }
+    });
+
+    it(`${dtype}: depthwise conv 3x3 stride 1 and 2 pad 1, 5x5 stride 2 pad 2, stride 3: forward by planes, backward in chunks (N = 1, 7, 37)`, () => {
+      const cases: [number[], number, number, number][] = [
+        [[7, 5, 9, 11], 3, 1, 1], [[37, 3, 8, 8], 3, 2, 1], [[1, 4, 13, 6], 3, 1, 1], [[7, 2, 10, 9], 5, 2, 2], [[7, 3, 7, 7], 3, 3, 1],
+      ];
+      for (const [[N, C, H, W], k, s, p] of cases) {
+        expectSameBits(`${dtype} depthwise ${N}x${C}x${H}x${W} k${k} s${s} p${p}`, () =>
+          tl.tidy(() => {
+            const sz = depthwiseSizes("test", N, C, H, W, k, k, s, s, p, p);
+            const x = tl.randn([N, C, H, W], { seed: 34, dtype }), w = tl.randn([C, 1, k, k], { seed: 35, dtype }), b = tl.randn([C], { seed: 36, dtype });
+            const out = tl.keep(tl.zeros([N, C, sz.Ho, sz.Wo], { dtype }));
+            depthwiseForward(out.ptr, x.ptr, w.ptr, b.ptr, sz, dtype);
+            const dout = tl.randn(out.shape, { seed: 37, dtype });
+            const dx = tl.keep(tl.zeros(x.shape, { dtype })), dw = tl.keep(tl.zeros(w.shape, { dtype })), db = tl.keep(tl.zeros([C], { dtype }));
+            depthwiseBackward(dx.ptr, dw.ptr, db.ptr, dout.ptr, x.ptr, w.ptr, sz, dtype);
+            return collect({ out, dx, dw, db });
+          }),
+        );
+      }
+    });
+  }
+
+  it("depthwise chunks depend on the sizes only (never the thread count)", () => {
+    const plan = () => [depthwiseChunkImages(50, 32, 9), depthwiseChunkImages(7, 4, 9), depthwiseChunkImages(256, 1024, 9)];
+    const ref = plan();
+    expect(ref).toEqual([2, 1, 8]);
+    for (const n of COUNTS) expect(withThreads(n, plan)).toEqual(ref);
   });
 });

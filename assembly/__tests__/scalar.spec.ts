@@ -1,5 +1,6 @@
 import { f64_cos_pi, f64_sqrt } from "../scalar";
 import { f64_cos_pi__scalar } from "../reference/scalar";
+import { copy_planes } from "../memory";
 
 describe("f64_sqrt", () => {
   it("is the correctly rounded square root, with IEEE special cases", () => {
@@ -42,5 +43,28 @@ describe("f64_cos_pi", () => {
       const x = <f64>i / 100.0;
       expect<bool>(Math.abs(f64_cos_pi(x) + f64_cos_pi(1 - x)) < 1e-15).toBe(true);
     }
+  });
+});
+
+describe("copy_planes", () => {
+  it("frames planes into a larger buffer and crops them back, touching nothing else", () => {
+    // 3 planes of 2x5 i32 values into frames of 4x7 (one cell of border), then back out.
+    const planes: usize = 3, H: usize = 2, W: usize = 5, Hp: usize = 4, Wp: usize = 7;
+    const src = heap.alloc(planes * H * W * 4), framed = heap.alloc(planes * Hp * Wp * 4 + 4), back = heap.alloc(planes * H * W * 4);
+    for (let i: usize = 0; i < planes * H * W; i++) store<i32>(src + i * 4, <i32>i + 1);
+    for (let i: usize = 0; i <= planes * Hp * Wp; i++) store<i32>(framed + i * 4, -7);
+    copy_planes(framed + (Wp + 1) * 4, Hp * Wp * 4, Wp * 4, src, H * W * 4, W * 4, planes, H, W * 4);
+    for (let p: usize = 0; p < planes; p++) {
+      for (let r: usize = 0; r < Hp; r++) {
+        for (let c: usize = 0; c < Wp; c++) {
+          const inside = r >= 1 && r <= H && c >= 1 && c <= W;
+          const want = inside ? <i32>(p * H * W + (r - 1) * W + (c - 1)) + 1 : -7;
+          expect<i32>(load<i32>(framed + ((p * Hp + r) * Wp + c) * 4)).toBe(want);
+        }
+      }
+    }
+    expect<i32>(load<i32>(framed + planes * Hp * Wp * 4)).toBe(-7, "wrote past the last frame");
+    copy_planes(back, H * W * 4, W * 4, framed + (Wp + 1) * 4, Hp * Wp * 4, Wp * 4, planes, H, W * 4);
+    for (let i: usize = 0; i < planes * H * W; i++) expect<i32>(load<i32>(back + i * 4)).toBe(<i32>i + 1);
   });
 });

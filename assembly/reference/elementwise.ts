@@ -36,3 +36,21 @@ export function relu_backward__scalar(dx: usize, dy: usize, x: usize, n: usize):
     store<real>(dx + (i << SHIFT), load<real>(x + (i << SHIFT)) > 0 ? load<real>(dy + (i << SHIFT)) : 0);
   }
 }
+
+export function add__scalar(y: usize, a: usize, b: usize, n: usize): void {
+  for (let i: usize = 0; i < n; i++) store<real>(y + (i << SHIFT), load<real>(a + (i << SHIFT)) + load<real>(b + (i << SHIFT)));
+}
+
+export function leaky_relu__scalar(y: usize, x: usize, n: usize, slope: real): void {
+  for (let i: usize = 0; i < n; i++) {
+    const v = load<real>(x + (i << SHIFT));
+    store<real>(y + (i << SHIFT), v > 0 ? v : v * slope);
+  }
+}
+
+export function leaky_relu_backward__scalar(dx: usize, dy: usize, x: usize, n: usize, slope: real): void {
+  for (let i: usize = 0; i < n; i++) {
+    const g = load<real>(dy + (i << SHIFT));
+    store<real>(dx + (i << SHIFT), load<real>(x + (i << SHIFT)) > 0 ? g : g * slope);
+  }
+}

@@ -27,11 +27,12 @@ export async function runEval(o: EvalOptions, out: Output): Promise<void> {
     const source = o.data === undefined ? record!.source : resolve(o.data);
     const splits = await loadSplits(source);
     const test = splits.test;
-    const config = ck.model.config as { inputDim?: number; inputDims?: number[]; numClasses?: number };
+    const config = ck.model.config as { inputDim?: number; inputDims?: number[]; inputShape?: number[]; numClasses?: number };
     const [C, H, W] = test.shape;
-    const fits = config.inputDims ? config.inputDims.join() === [C, H, W].join() : config.inputDim === C * H * W;
+    const dims = config.inputDims ?? config.inputShape; // DeepConvNet's, a Sequential's
+    const fits = dims ? dims.join() === [C, H, W].join() : config.inputDim === C * H * W;
     if (!fits) {
-      const expected = config.inputDims ? config.inputDims.join("x") : `${config.inputDim} values`;
+      const expected = dims ? dims.join("x") : `${config.inputDim} values`;
       throw new CliError(`the model takes images of ${expected} but ${source} has ${C}x${H}x${W}: pass --data with the kind of data it was trained on`);
     }
     if (config.numClasses !== undefined && test.numClasses > config.numClasses) {

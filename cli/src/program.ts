@@ -17,6 +17,8 @@ Examples:
   $ tensorlane train --data /usr/share/datasets/fashion-mnist --epochs 15 --out runs/fmnist
   $ tensorlane train --model conv --filters 32,64,64 --batchnorm --reg 1e-3 --data /usr/share/datasets/fashion-mnist
   $ tensorlane train --model conv --filters 32,64 --batchnorm --augment flip,crop:2 --data /usr/share/datasets/fashion-mnist
+  $ tensorlane train --model resnet --widths 32,64,128 --update nesterov --lr 0.1 --weight-decay 5e-4 --lr-schedule cosine \\
+      --label-smoothing 0.1 --augment flip,crop:2 --data /usr/share/datasets/fashion-mnist --threads auto
   $ tensorlane train --data ~/cifar-10-batches-bin --update momentum --lr 1e-2
   $ tensorlane train --lr-schedule cosine --warmup-epochs 1 --epochs 10
   $ tensorlane train --update adamw --weight-decay 0.05 --decay weights
@@ -69,9 +71,12 @@ export function buildProgram(io: Io = processIo()): Command {
   program
     .command("train")
     .description("Train a model, print validation and test accuracy, write a checkpoint and a picture of the curves.")
-    .addOption(new Option("--model <kind>", "fc: fully connected net; conv: DeepConvNet (3x3 conv layers)").choices(["fc", "conv"]).default("fc"))
+    .addOption(new Option("--model <kind>", "fc: fully connected net; conv: DeepConvNet (3x3 conv layers); resnet: a small ResNet (tl.models.resnet)").choices(["fc", "conv", "resnet"]).default("fc"))
     .addOption(new Option("--hidden <list>", "fc: hidden layer widths").argParser(v.intList).default([256, 128], "256,128"))
     .addOption(new Option("--filters <list>", "conv: filters per conv layer").argParser(v.intList).default([16, 32], "16,32"))
+    .addOption(new Option("--widths <list>", "resnet: channels of each stage (each stage after the first halves the image)").argParser(v.intList).default([16, 32, 64], "16,32,64"))
+    .addOption(new Option("--blocks <list>", "resnet: basic blocks per stage, one count for all or one per stage").argParser(v.intList).default([1], "1"))
+    .option("--label-smoothing <eps>", "resnet: train against (1 - eps)·one-hot + eps/classes", v.labelSmoothing, 0)
     .option("--pools <list>", "conv: conv layers followed by a 2x2 max pool, from 0 (default: all)", v.indexList)
     .option("--batchnorm", "batch normalization after each hidden/conv layer", false)
     .option("--dropout <p>", "fc: probability of dropping a hidden unit", v.probability, 0)

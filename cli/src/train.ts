@@ -6,6 +6,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import {
   DeepConvNet,
   FullyConnectedNet,
+  models,
   init,
   runtimeInfo,
   loadCheckpoint,
@@ -45,9 +46,15 @@ export const UPDATE_RULES: Record<string, UpdateRuleName> = {
 };
 
 export interface TrainOptions {
-  model: "fc" | "conv";
+  model: "fc" | "conv" | "resnet";
   hidden: number[];
   filters: number[];
+  /** resnet: channels of each stage. */
+  widths: number[];
+  /** resnet: basic blocks per stage (one number for all, or one per stage). */
+  blocks: number[];
+  /** resnet: label smoothing of the training loss. */
+  labelSmoothing: number;
   pools?: number[];
   batchnorm: boolean;
   dropout: number;
@@ -82,7 +89,7 @@ export interface TrainOptions {
 
 /** Options that define the run: with --resume they come from the checkpoint. */
 export const RUN_DEFINING = [
-  "model", "hidden", "filters", "pools", "batchnorm", "dropout", "reg", "weightScale", "update", "lr", "weightDecay", "decay", "lrDecay",
+  "model", "hidden", "filters", "widths", "blocks", "labelSmoothing", "pools", "batchnorm", "dropout", "reg", "weightScale", "update", "lr", "weightDecay", "decay", "lrDecay",
   "lrSchedule", "warmupEpochs", "batchSize", "seed", "val", "trainSamples", "augment",
 ] as const;
 
@@ -98,7 +105,8 @@ interface RunMeta {
 /** The run-defining options' values as a run uses them (defaults filled in). */
 function runDefiningValues(o: TrainOptions, data: DataRecord): Record<string, unknown> {
   return {
-    model: o.model, hidden: o.hidden, filters: o.filters, pools: o.pools ?? o.filters.map((_, i) => i), batchnorm: o.batchnorm,
+    model: o.model, hidden: o.hidden, filters: o.filters, widths: o.widths, blocks: o.blocks, labelSmoothing: o.labelSmoothing,
+    pools: o.pools ?? o.filters.map((_, i) => i), batchnorm: o.batchnorm,
     dropout: o.dropout, reg: o.reg, weightScale: o.weightScale, update: o.update, lr: o.lr ?? DEFAULT_LEARNING_RATES[UPDATE_RULES[o.update]],
     weightDecay: o.weightDecay ?? (o.update === "adamw" ? 0.01 : 0), decay: o.decay,
     lrDecay: o.lrDecay, lrSchedule: o.lrSchedule, warmupEpochs: o.warmupEpochs ?? null, batchSize: o.batchSize, seed: o.seed, val: data.valCount, trainSamples: o.trainSamples ?? null,
@@ -148,6 +156,12 @@ function describeModel(model: CheckpointableModel, kind: string): string {
   }
   // c.batchnorm: checkpoints written before both models took `normalization`.
   if (kind === "DeepConvNet") return `DeepConvNet filters ${(c.numFilters as number[]).join(",")}${c.normalization || c.batchnorm ? " + batchnorm" : ""} (${count} params)`;
+  if (kind === "Sequential") {
+    const specs = c.modules as { type: string }[];
+    const blocks = specs.filter((m) => m.type === "Residual").length;
+    const smoothing = c.labelSmoothing ? `, label smoothing ${c.labelSmoothing}` : "";
+    return `Sequential of ${specs.length} modules${blocks > 0 ? ` (${blocks} residual blocks)` : ""}${smoothing} (${count} params)`;
+  }
   return `${kind} (${count} params)`;
 }
 
@@ -175,6 +189,7 @@ function buildModel(o: TrainOptions, data: DataRecord): { model: CheckpointableM
   const [C, H, W] = data.shape;
   const seed = deriveSeed(o.seed, 102);
   try {
+    if (o.labelSmoothing > 0 && o.model !== "resnet") throw new CliError("--label-smoothing applies to --model resnet");
     if (o.model === "fc") {
       const model = new FullyConnectedNet({
         hiddenDims: o.hidden,
@@ -189,6 +204,22 @@ function buildModel(o: TrainOptions, data: DataRecord): { model: CheckpointableM
       return { model, kind: "FullyConnectedNet" };
     }
     if (o.dropout > 0) throw new CliError("--dropout applies to --model fc only");
+    if (o.model === "resnet") {
+      if (o.batchnorm) throw new CliError("--batchnorm: --model resnet always has batch norm");
+      if (o.reg > 0) throw new CliError("--reg applies to --model fc and conv; give --model resnet a --weight-decay (with --update adamw or any rule)");
+      if (o.blocks.length !== 1 && o.blocks.length !== o.widths.length) {
+        throw new CliError(`--blocks needs one count for every stage or one per stage (--widths has ${o.widths.length}), got ${o.blocks.length}`);
+      }
+      const model = models.resnet({
+        inputShape: [C, H, W],
+        numClasses: data.numClasses,
+        widths: o.widths,
+        blocks: o.blocks.length === 1 ? o.blocks[0] : o.blocks,
+        labelSmoothing: o.labelSmoothing,
+        seed,
+      });
+      return { model, kind: "Sequential" };
+    }
     const model = new DeepConvNet({
       inputDims: [C, H, W],
       numFilters: o.filters,

@@ -46,6 +46,13 @@ export function probability(text: string): number {
   return n;
 }
 
+/** Label smoothing: the share of the target spread over all classes, in [0, 1). */
+export function labelSmoothing(text: string): number {
+  const n = number(text, "a number in [0, 1), e.g. 0.1");
+  if (n < 0 || n >= 1) throw new InvalidArgumentError("Expected a number in [0, 1), e.g. 0.1 (the share of the target spread over all classes).");
+  return n;
+}
+
 /** A learning-rate multiplier per epoch, in (0, 1]. */
 export function decay(text: string): number {
   const n = number(text, "a number in (0, 1], e.g. 0.95");

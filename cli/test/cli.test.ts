@@ -212,6 +212,31 @@ describe("tensorlane CLI", () => {
     expect(bad.stderr).toMatch(/--tta.*crop.*(none|flip)/);
   });
 
+  it("train --model resnet: widths, blocks and label smoothing shape the run; eval and --resume read the Sequential back; option clashes are named", async () => {
+    const out = join(dir, "resnet");
+    const args = ["train", "--model", "resnet", "--widths", "4,8", "--blocks", "1", "--label-smoothing", "0.1", "--update", "nesterov", "--weight-decay", "5e-4",
+      "--train-samples", "200", "--val", "40", "--batch-size", "20", "--out", out];
+    const r = await run([...args, "--epochs", "1"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Sequential of 10 modules \(2 residual blocks\), label smoothing 0\.1 \([\d,]+ params\)/);
+    expect(r.stdout).toMatch(/training: nesterov lr 0\.01 decay 0\.9\/epoch, weight decay 0\.0005, 1 epoch/);
+    const e = await run(["eval", "--checkpoint", join(out, "checkpoint.safetensors")]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(/test accuracy +(\S+)/.exec(e.stdout)![1]).toBe(/test accuracy +(\S+)/.exec(r.stdout)![1]);
+    const resumed = await run(["train", "--resume", join(out, "checkpoint.safetensors"), "--epochs", "2", "--widths", "4,8"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/resuming after epoch 1/);
+    const changed = await run(["train", "--resume", join(out, "checkpoint.safetensors"), "--epochs", "3", "--label-smoothing", "0.2"]);
+    expect(changed.stderr).toMatch(/--label-smoothing cannot be changed when resuming: --label-smoothing 0\.2 \(the run has 0\.1\)/);
+    const blocks = await run(["train", "--model", "resnet", "--widths", "4,8,16", "--blocks", "1,2"]);
+    expect(blocks.stderr).toMatch(/--blocks needs one count for every stage or one per stage \(--widths has 3\), got 2/);
+    const smoothing = await run(["train", "--label-smoothing", "0.1"]);
+    expect(smoothing.stderr).toMatch(/--label-smoothing applies to --model resnet/);
+    const badEps = await run(["train", "--model", "resnet", "--label-smoothing", "1"]);
+    expect(badEps.stderr).toMatch(/Expected a number in \[0, 1\)/);
+  });
+
   it("init-experiment prints the per-layer table and writes its picture", async () => {
     const out = join(dir, "init");
     const r = await run(["init-experiment", "--width", "64", "--out", out]);

@@ -3,12 +3,14 @@
 // slices (groups = in = out is a depthwise convolution). Output (out, Ho, Wo) with
 // Ho = floor((H + 2·padding - kh) / stride) + 1, likewise Wo.
 //
-// groups > 1: in NCHW one image's channels of one group are a contiguous block, so the batch is
-// regrouped with one row gather per group (rows of C/g·H·W floats, by index), each group runs the
-// ordinary convolution kernels, and the outputs are gathered back the same way.
+// groups = in = out (a depthwise convolution) runs the depthwise kernels. Other groups > 1: in NCHW
+// one image's channels of one group are a contiguous block, so the batch is regrouped with one row
+// gather per group (rows of C/g·H·W floats, by index), each group runs the ordinary convolution
+// kernels, and the outputs are gathered back the same way.
 import { bytesPerElement } from "../dtype.js";
 import type { ConvSizes } from "../ops/conv.js";
 import { convBackward, convForward } from "../ops/conv.js";
+import { depthwiseBackward, depthwiseForward, depthwiseSizes, type DepthwiseSizes } from "../ops/depthwise.js";
 import { fill } from "../ops/elementwise.js";
 import { i32, realKernels } from "../runtime.js";
 import type { Tensor } from "../tensor.js";
@@ -38,6 +40,7 @@ export class Conv2d extends Module {
   };
   #x: Tensor | null = null;
   #sizes: ConvSizes | null = null;
+  #depthwise: DepthwiseSizes | null = null;
 
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], options: Conv2dOptions = {}) {
     super();
@@ -82,6 +85,20 @@ export class Conv2d extends Module {
     return this.#sizes;
   }
 
+  /** Whether this is a depthwise convolution (one filter per input channel). */
+  get isDepthwise(): boolean {
+    const { in_channels: C, out_channels: F, groups } = this.args;
+    return groups > 1 && groups === C && F === C;
+  }
+
+  #depthwiseSizes(n: number): DepthwiseSizes {
+    if (this.#depthwise?.N === n) return this.#depthwise;
+    const { kernel_size: [kh, kw], stride, padding } = this.args;
+    const [C, H, W] = this.inputShape;
+    this.#depthwise = depthwiseSizes(`${this.type} "${this.path}"`, n, C, H, W, kh, kw, stride, stride, padding, padding);
+    return this.#depthwise;
+  }
+
   /** A zero bias for a conv without one (the kernels add a bias row). */
   #zeroBias(pass: Pass): Tensor {
     const F = this.args.out_channels;
@@ -91,12 +108,16 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor, pass: Pass): Tensor {
-    const d = this.#groupSizes(pass.n);
-    const g = this.args.groups;
     const y = pass.ws.get(this.key("y"), [pass.n, ...this.outputShape], pass.dtype);
     const w = this.params.weight;
-    const b = this.params.bias ?? this.#zeroBias(pass);
     this.#x = x;
+    if (this.isDepthwise) {
+      depthwiseForward(y.ptr, x.ptr, w.ptr, this.params.bias?.ptr ?? 0, this.#depthwiseSizes(pass.n), pass.dtype);
+      return y;
+    }
+    const d = this.#groupSizes(pass.n);
+    const g = this.args.groups;
+    const b = this.params.bias ?? this.#zeroBias(pass);
     if (g === 1) {
       convForward(y.ptr, x.ptr, w.ptr, b.ptr, d, false, pass.dtype);
       return y;
@@ -114,12 +135,17 @@ export class Conv2d extends Module {
   }
 
   backward(dy: Tensor, pass: Pass): Tensor | null {
-    const d = this.#groupSizes(pass.n);
-    const g = this.args.groups;
     const w = this.params.weight;
     const dx = this.needsInputGrad ? pass.ws.get(this.key("dx"), [pass.n, ...this.inputShape], pass.dtype) : null;
     // The kernels write dw and db together: a frozen conv (here only to pass dx on) writes them aside.
     const dw = this.trainable ? this.grads.weight : pass.ws.get(this.key("dw aside"), w.shape, pass.dtype);
+    if (this.isDepthwise) {
+      const db = this.grads.bias && this.trainable ? this.grads.bias.ptr : 0;
+      depthwiseBackward(dx?.ptr ?? 0, dw.ptr, db, dy.ptr, this.#x!.ptr, w.ptr, this.#depthwiseSizes(pass.n), pass.dtype);
+      return dx;
+    }
+    const d = this.#groupSizes(pass.n);
+    const g = this.args.groups;
     const db = this.trainable && this.grads.bias ? this.grads.bias : pass.ws.get(this.key("db aside"), [this.args.out_channels], pass.dtype);
     if (g === 1) {
       convBackward(dx?.ptr ?? 0, dw.ptr, db.ptr, dy.ptr, this.#x!.ptr, w.ptr, d, pass.dtype);

@@ -1,14 +1,14 @@
 // Modules from their specs ({ type, args, children }): how a checkpoint rebuilds a Sequential.
 // One entry per module type, named as PyTorch names the class.
 import { describe } from "../validate.js";
-import { ReLU, Tanh } from "./activations.js";
+import { GELU, LeakyReLU, ReLU, Sigmoid, Tanh } from "./activations.js";
 import { BatchNorm1d, BatchNorm2d } from "./batchnorm.js";
 import { Conv2d } from "./conv2d.js";
 import { Dropout } from "./dropout.js";
 import { Flatten } from "./flatten.js";
 import { Linear } from "./linear.js";
 import type { Module, ModuleSpec } from "./module.js";
-import { MaxPool2d } from "./pooling.js";
+import { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from "./pooling.js";
 import { Residual } from "./residual.js";
 
 type Args = Record<string, never>;
@@ -22,8 +22,19 @@ const BUILDERS: Readonly<Record<string, (a: Args, children: Children, where: str
   BatchNorm2d: (a) => new BatchNorm2d(a.num_features, { eps: a.eps, momentum: a.momentum }),
   ReLU: () => new ReLU(),
   Tanh: () => new Tanh(),
+  Sigmoid: () => new Sigmoid(),
+  LeakyReLU: (a) => new LeakyReLU(a.negative_slope),
+  GELU: (a) => new GELU({ approximate: a.approximate }),
   Dropout: (a) => new Dropout(a.p),
-  MaxPool2d: (a) => new MaxPool2d(a.kernel_size, { stride: a.stride }),
+  MaxPool2d: (a) => new MaxPool2d(a.kernel_size, { stride: a.stride, padding: a.padding }),
+  AvgPool2d: (a) => new AvgPool2d(a.kernel_size, { stride: a.stride, padding: a.padding, countIncludePad: a.count_include_pad }),
+  AdaptiveAvgPool2d: (a, _, where) => {
+    const size: unknown = a.output_size;
+    if (size !== 1 && !(Array.isArray(size) && size.length === 2 && size[0] === 1 && size[1] === 1)) {
+      throw new RangeError(`${where}: AdaptiveAvgPool2d is supported with output_size 1 (global average pooling) only (got ${describe(size)})`);
+    }
+    return new AdaptiveAvgPool2d();
+  },
   Flatten: () => new Flatten(),
   Residual: (_, c, where) => new Residual(specList(`${where}.children.body`, c.body), specList(`${where}.children.shortcut`, c.shortcut ?? [])),
 };

@@ -4,8 +4,7 @@
 // PyTorch module with attributes `body` and `shortcut` (nn.Sequential) names them in its
 // state_dict: "4.body.0.weight", "4.shortcut.1.running_mean".
 //   backward: dy flows into both branches; dx = dx_body + dx_shortcut (dy itself for the identity).
-import { axpy } from "../ops/elementwise.js";
-import { kernels } from "../runtime.js";
+import { add } from "../ops/elementwise.js";
 import type { Tensor } from "../tensor.js";
 import { shapeString } from "../validate.js";
 import { backwardChain, checkModules, forwardChain, Module, type ModulePlan, type Pass, type PlanChain } from "./module.js";
@@ -45,7 +44,7 @@ export class Residual extends Module {
     const a = forwardChain(this.body, x, pass);
     const b = this.shortcut.length > 0 ? forwardChain(this.shortcut, x, pass) : x;
     const y = pass.ws.get(this.key("y"), [pass.n, ...this.outputShape], pass.dtype);
-    add(y, a, b, pass);
+    add(y.ptr, a.ptr, b.ptr, y.size, pass.dtype);
     return y;
   }
 
@@ -54,17 +53,11 @@ export class Residual extends Module {
     const dSide = this.shortcut.length > 0 ? backwardChain(this.shortcut, dy, pass) : dy;
     if (!this.needsInputGrad) return null;
     const dx = pass.ws.get(this.key("dx"), [pass.n, ...this.inputShape], pass.dtype);
-    add(dx, dBody!, dSide!, pass);
+    add(dx.ptr, dBody!.ptr, dSide!.ptr, dx.size, pass.dtype);
     return dx;
   }
 
   override dispose(): void {
     for (const m of [...this.body, ...this.shortcut]) m.dispose();
   }
-}
-
-/** y = a + b elementwise (y is neither a nor b). */
-function add(y: Tensor, a: Tensor, b: Tensor, pass: Pass): void {
-  kernels().copy_bytes(y.ptr, a.ptr, y.size * y.itemBytes);
-  axpy(y.ptr, b.ptr, y.size, 1, pass.dtype);
 }

@@ -71,3 +71,49 @@ export function tanhBackward(dx: number, dy: number, y: number, n: number, dtype
 export function dropoutMask(mask: number, n: number, p: number, seed: number, offset: number, dtype: DType): void {
   splitElements(dtype, "dropout_mask", n, MIN_ELEMENTS_PER_TASK, (i0, i1, B) => [mask + i0 * B, i1 - i0, p, seed, offset + i0]);
 }
+
+/** y = a + b elementwise (a residual sum). y, a, b: (n); y may be a or b. */
+export function add(y: number, a: number, b: number, n: number, dtype: DType): void {
+  splitElements(dtype, "add", n, MIN_ELEMENTS_PER_TASK, (i0, i1, B) => [y + i0 * B, a + i0 * B, b + i0 * B, i1 - i0]);
+}
+
+/** y = x > 0 ? x : slope·x (PyTorch's LeakyReLU(negative_slope = slope)). y, x: (n); y may be x. */
+export function leakyRelu(y: number, x: number, n: number, slope: number, dtype: DType): void {
+  splitElements(dtype, "leaky_relu", n, MIN_ELEMENTS_PER_TASK, (i0, i1, B) => [y + i0 * B, x + i0 * B, i1 - i0, slope]);
+}
+
+/** dx = x > 0 ? dy : slope·dy, x the forward INPUT. dx, dy, x: (n); dx may be dy. */
+export function leakyReluBackward(dx: number, dy: number, x: number, n: number, slope: number, dtype: DType): void {
+  splitElements(dtype, "leaky_relu_backward", n, MIN_ELEMENTS_PER_TASK, (i0, i1, B) => [dx + i0 * B, dy + i0 * B, x + i0 * B, i1 - i0, slope]);
+}
+
+/** y = 1 / (1 + e^-x). y, x: (n); y may be x. */
+export function sigmoid(y: number, x: number, n: number, dtype: DType): void {
+  splitElements(dtype, "sigmoid", n, MIN_TRANSCENDENTAL_PER_TASK, (i0, i1, B) => [y + i0 * B, x + i0 * B, i1 - i0]);
+}
+
+/** dx = dy·(1 - y)·y, y the forward OUTPUT. dx, dy, y: (n); dx may be dy. */
+export function sigmoidBackward(dx: number, dy: number, y: number, n: number, dtype: DType): void {
+  splitElements(dtype, "sigmoid_backward", n, MIN_ELEMENTS_PER_TASK, (i0, i1, B) => [dx + i0 * B, dy + i0 * B, y + i0 * B, i1 - i0]);
+}
+
+/** GELU's two forms, PyTorch's `approximate`: "none" = 0.5·x·(1 + erf(x/√2)), "tanh" = 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). */
+export type GeluApproximate = "none" | "tanh";
+
+function geluMode(approximate: GeluApproximate): number {
+  if (approximate === "none") return 0;
+  if (approximate === "tanh") return 1;
+  throw new TypeError(`gelu: approximate must be "none" or "tanh" (got ${String(approximate)})`);
+}
+
+/** y = GELU(x) in the given form. y, x: (n); y may be x. */
+export function gelu(y: number, x: number, n: number, approximate: GeluApproximate, dtype: DType): void {
+  const mode = geluMode(approximate);
+  splitElements(dtype, "gelu", n, MIN_TRANSCENDENTAL_PER_TASK, (i0, i1, B) => [y + i0 * B, x + i0 * B, i1 - i0, mode]);
+}
+
+/** dx = dy·GELU'(x), x the forward INPUT. dx, dy, x: (n); dx may be dy. */
+export function geluBackward(dx: number, dy: number, x: number, n: number, approximate: GeluApproximate, dtype: DType): void {
+  const mode = geluMode(approximate);
+  splitElements(dtype, "gelu_backward", n, MIN_TRANSCENDENTAL_PER_TASK, (i0, i1, B) => [dx + i0 * B, dy + i0 * B, x + i0 * B, i1 - i0, mode]);
+}

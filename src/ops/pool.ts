@@ -4,6 +4,7 @@
 // argmax tensor has the pooled tensor's dtype and holds each winner's index in its plane as an
 // exact integer (H·W <= 2^24, exact in float32 and float64); only the element size differs.
 import { bytesPerElement, type DType } from "../dtype.js";
+import { kernels } from "../runtime.js";
 import { runTasks } from "../threads/dispatch.js";
 import { MIN_POOL_ELEMENTS_PER_TASK } from "../threads/thresholds.js";
 import { splitRange, taskCount } from "./split.js";
@@ -31,4 +32,21 @@ export function maxPoolBackward(dx: number, dout: number, argmax: number, s: Poo
   runTasks(dtype, "maxpool_backward", planeRanges(s).map(([p0, p1]) => [
     dx + p0 * inB, dout + p0 * outB, argmax + p0 * outB, p1 - p0, s.H, s.W, s.ph, s.pw, s.stride, s.Ho, s.Wo,
   ]));
+}
+
+/**
+ * x (planes, H, W) copied into the middle of frame (planes, H + 2·pad, W + 2·pad), whose border is
+ * left as it is (padded max pooling fills it with -Infinity once per forward).
+ */
+export function framePlanes(frame: number, x: number, planes: number, H: number, W: number, pad: number, dtype: DType): void {
+  const B = bytesPerElement(dtype);
+  const Wp = W + 2 * pad;
+  kernels().copy_planes(frame + (pad * Wp + pad) * B, (H + 2 * pad) * Wp * B, Wp * B, x, H * W * B, W * B, planes, H, W * B);
+}
+
+/** The middle H x W of each plane of frame (planes, H + 2·pad, W + 2·pad) copied out into x (planes, H, W). */
+export function cropPlanes(x: number, frame: number, planes: number, H: number, W: number, pad: number, dtype: DType): void {
+  const B = bytesPerElement(dtype);
+  const Wp = W + 2 * pad;
+  kernels().copy_planes(x, H * W * B, W * B, frame + (pad * Wp + pad) * B, (H + 2 * pad) * Wp * B, Wp * B, planes, H, W * B);
 }

@@ -17,7 +17,7 @@
 export const MIN_MACS_PER_TASK = 1 << 20;
 /** Streaming elementwise kernels (relu, mul, axpy, scale, fill, dropout mask): elements per task. */
 export const MIN_ELEMENTS_PER_TASK = 1 << 16;
-/** Elementwise kernels with transcendental math (tanh; random normals): elements per task. */
+/** Elementwise kernels with transcendental math (tanh, sigmoid, GELU; random normals): elements per task. */
 export const MIN_TRANSCENDENTAL_PER_TASK = 1 << 13;
 /** Optimizers (read 2-4 arrays, write 1-3; Adam also divides and takes roots): parameters per task. */
 export const MIN_PARAMS_PER_TASK = 1 << 15;
@@ -27,6 +27,12 @@ export const MIN_NORM_ELEMENTS_PER_TASK = 1 << 15;
 export const MIN_SCORES_PER_TASK = 1 << 13;
 /** Max pooling, im2col-like copies: output elements per task. */
 export const MIN_POOL_ELEMENTS_PER_TASK = 1 << 15;
+/**
+ * Depthwise convolution: multiply-adds per task. Its kernels run at a third to a fifth of the
+ * GEMM's rate (a few loads per multiply-add, bench/depthwise.mjs), so a quarter of the GEMM's
+ * threshold lasts about as long.
+ */
+export const MIN_DEPTHWISE_MACS_PER_TASK = 1 << 18;
 
 let ignored = false;
 

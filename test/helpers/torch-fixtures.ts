@@ -5,7 +5,7 @@ import { join } from "node:path";
 import * as tl from "../../src/index.js";
 import { decodeSafetensors } from "../../src/io/safetensors.js";
 import type { Module, Pass } from "../../src/nn/module.js";
-import { planChain, type Plan } from "../../src/nn/module.js";
+import { backwardChain, forwardChain, planChain, type Plan } from "../../src/nn/module.js";
 import { Workspace } from "../../src/workspace.js";
 
 export const TORCH_FIXTURES = join(import.meta.dirname, "..", "fixtures", "torch");
@@ -45,10 +45,11 @@ export interface ModuleRun {
  * Plans `module` for the case's x, loads the case's parameters and buffers by their state_dict
  * names, runs forward (train or eval as the case's mode says) and backward from dout.
  */
-export function runModuleOnCase(module: Module, c: TorchCase, dtype: tl.DType, train = c.metadata.mode === "train"): ModuleRun {
+export function runModuleOnCase(module: Module | Module[], c: TorchCase, dtype: tl.DType, train = c.metadata.mode === "train"): ModuleRun {
+  const modules = Array.isArray(module) ? module : [module];
   const x = c.tensors.x;
   const plan: Plan = { params: [], buffers: [], modules: [] };
-  planChain("test", {}, [module], x.shape.slice(1), "", plan, 0);
+  planChain("test", {}, modules, x.shape.slice(1), "", plan, 0);
   const made: tl.Tensor[] = [];
   const make = (values: ArrayLike<number>, shape: readonly number[]) => {
     const t = tl.tensor(Float64Array.from(values), [...shape], { dtype });
@@ -72,16 +73,16 @@ export function runModuleOnCase(module: Module, c: TorchCase, dtype: tl.DType, t
     let offset = 0;
     const pass: Pass = { train, dtype, n, ws, draw: (count) => [1, (offset += count) - count] };
     const X = make(x.data, x.shape);
-    const out = module.forward(X, pass).toArray();
+    const out = forwardChain(modules, X, pass).toArray();
     const dy = make(c.tensors.dout.data, c.tensors.dout.shape);
-    const dx = module.backward(dy, pass)?.toArray() ?? null;
+    const dx = backwardChain(modules, dy, pass)?.toArray() ?? null;
     const grads: Record<string, Float32Array | Float64Array> = {};
     for (const p of plan.params) grads[p.fullName.replace(/^0\./, "")] = p.module.grads[p.name].toArray();
     const buffers: Record<string, Float32Array | Float64Array> = {};
     for (const b of plan.buffers) buffers[b.fullName.replace(/^0\./, "")] = b.module.buffers[b.name].toArray();
     return { out, dx, grads, buffers };
   } finally {
-    module.dispose();
+    for (const m of modules) m.dispose();
     ws.dispose();
     for (const t of made) t.dispose();
   }
