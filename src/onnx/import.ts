@@ -34,7 +34,7 @@ const FN = "importOnnx";
 // Destructured, not read as linear: a namespace member read from another entry would make the
 // bundler export that member from the core chunk under a name of its own.
 const { checkEnum, checkInteger, checkOptions, checkSeed, describe, requireDtype, sizeOf } = internal;
-const { Linear, linear, conv2d, batchNorm1d, batchNorm2d, relu, tanh, maxPool2d, flatten, residual } = nn;
+const { Linear, linear, conv2d, batchNorm1d, batchNorm2d, relu, tanh, sigmoid, leakyRelu, gelu, maxPool2d, avgPool2d, globalAvgPool, flatten, residual } = nn;
 
 /** The operators importOnnx reads, as its error messages list them. */
 export const SUPPORTED_OPS =
@@ -415,12 +415,12 @@ class Converter {
       case "Sigmoid":
         this.attrs(n, []);
         this.arity(n, 1, 1, 1);
-        return void this.layer(n, this.actIn(n, 0), this.module(n, () => (n.opType === "Relu" ? relu() : nnFactory("sigmoid")())));
+        return void this.layer(n, this.actIn(n, 0), this.module(n, () => (n.opType === "Relu" ? relu() : sigmoid())));
       case "LeakyRelu": {
         const a = this.attrs(n, ["alpha"]);
         this.arity(n, 1, 1, 1);
         const alpha = a.float("alpha", 0.01);
-        return void this.layer(n, this.actIn(n, 0), this.module(n, () => nnFactory("leakyRelu")(alpha)));
+        return void this.layer(n, this.actIn(n, 0), this.module(n, () => leakyRelu(alpha)));
       }
       case "Tanh":
       case "Erf":
@@ -440,7 +440,7 @@ class Converter {
         this.arity(n, 1, 1, 1);
         const approximate = a.string("approximate", "none");
         if (approximate !== "none" && approximate !== "tanh") throw this.unsupported(n, `has approximate = ${JSON.stringify(approximate)} (expected "none" or "tanh")`);
-        return void this.layer(n, this.actIn(n, 0), this.module(n, () => nnFactory("gelu")({ approximate })));
+        return void this.layer(n, this.actIn(n, 0), this.module(n, () => gelu({ approximate })));
       }
       case "MaxPool":
       case "AveragePool":
@@ -448,7 +448,7 @@ class Converter {
       case "GlobalAveragePool":
         this.attrs(n, []);
         this.arity(n, 1, 1, 1);
-        return void this.layer(n, this.actIn(n, 0, 3), this.module(n, () => nnFactory("globalAvgPool")()));
+        return void this.layer(n, this.actIn(n, 0, 3), this.module(n, () => globalAvgPool()));
       case "Pad":
         return this.pad(n);
       case "Flatten":
@@ -605,13 +605,13 @@ class Converter {
     const k = kernel[0];
     let module: Module;
     if (max) {
-      module = this.module(n, () => (pad === 0 ? maxPool2d(k, { stride }) : nnFactory("maxPool2d")(k, { stride, padding: pad })));
+      module = this.module(n, () => maxPool2d(k, { stride, padding: pad }));
     } else if (outer > 0) {
       if (pad !== 0) throw this.unsupported(n, `has pads ${pad} after a Pad node; importOnnx reads AveragePool with pads 0 behind a Pad`);
-      module = this.module(n, () => nnFactory("avgPool2d")(k, { stride, padding: outer, countIncludePad: true }));
+      module = this.module(n, () => avgPool2d(k, { stride, padding: outer, countIncludePad: true }));
     } else {
       const include = a.int("count_include_pad", 0) === 1;
-      module = this.module(n, () => nnFactory("avgPool2d")(k, { stride, padding: pad, countIncludePad: include }));
+      module = this.module(n, () => avgPool2d(k, { stride, padding: pad, countIncludePad: include }));
     }
     this.layer(n, x, module);
     if (n.outputs.length > 1) this.define(n, 1, { k: "dead", reason: "reads MaxPool's indices" });
@@ -891,7 +891,7 @@ class Converter {
     }
     s.read = true;
     // The node's output keeps naming the expression, which now carries the GELU's activation.
-    s.act = this.layer(s.node, s.base, this.module(s.node, () => nnFactory("gelu")({ approximate })), [], false);
+    s.act = this.layer(s.node, s.base, this.module(s.node, () => gelu({ approximate })), [], false);
   }
 
   /** Input i as an activation id (an expression becomes its GELU), optionally of a given rank (without the batch). */
@@ -1064,15 +1064,4 @@ function factors(e: Expr): Expr[] | null {
 
 function isConst(e: Expr, v: number): boolean {
   return e.op === "c" && Math.abs(e.v - v) <= 1e-6 * Math.abs(v);
-}
-
-/**
- * A tl.nn factory by name. The modules of the new layers (leaky ReLU, sigmoid, GELU, average and
- * global average pooling, padded max pooling) arrive with the kernels that run them; until a
- * build has them, a model that needs one is refused by name.
- */
-function nnFactory(name: "leakyRelu" | "sigmoid" | "gelu" | "avgPool2d" | "globalAvgPool" | "maxPool2d"): (...args: unknown[]) => Module {
-  const f = (nn as unknown as Record<string, unknown>)[name];
-  if (typeof f !== "function") throw new TypeError(`this build of tensorlane has no tl.nn.${name} module`);
-  return f as (...args: unknown[]) => Module;
 }
