@@ -49,7 +49,9 @@ describe.skipIf(!HAVE_DATA)("fine-tuning an imported PyTorch net (test/fixtures/
     const X = tl.toTensor(test, { indices, normalization: NORMALIZATION });
     const pred = model.predict(X);
     expect(Array.from(pred)).toEqual(Array.from(recorded.pred.data as Int32Array));
-    const all = model.loss(X).toArray();
+    const allScores = model.loss(X);
+    const all = allScores.toArray();
+    allScores.dispose();
     let worst200 = 0;
     (recorded.scores.data as Float32Array).forEach((v, i) => (worst200 = Math.max(worst200, Math.abs(all[i] - v))));
     console.log(`pretrained_0to4: the 200 recorded predictions agree; scores within ${worst200.toExponential(2)}`);

@@ -35,17 +35,20 @@ function torchScores(model: tl.Sequential, X: tl.Tensor): { scores: Float32Array
 }
 
 describe.skipIf(!HAVE_TORCH)("saveStateDict in PyTorch", () => {
-  it("load_state_dict(strict=True) accepts it and gives tensorlane's scores (conv with stride/groups, batch norms, residual blocks, pools, dropout, linear)", () => {
+  it("load_state_dict(strict=True) accepts it and gives tensorlane's scores (every module kind)", () => {
+    const { conv2d, batchNorm2d, batchNorm1d, relu, leakyRelu, sigmoid, tanh, gelu, maxPool2d, avgPool2d, globalAvgPool, residual, flatten, dropout, linear } = tl.nn;
     const model = tl.sequential(
       [
-        tl.nn.conv2d(1, 6, 3, { padding: 1 }), tl.nn.batchNorm2d(6), tl.nn.relu(), tl.nn.maxPool2d(2),
-        tl.nn.residual(
-          [tl.nn.conv2d(6, 8, 3, { stride: 2, padding: 1, bias: false }), tl.nn.batchNorm2d(8), tl.nn.relu(), tl.nn.conv2d(8, 8, 3, { padding: 1, bias: false }), tl.nn.batchNorm2d(8)],
-          [tl.nn.conv2d(6, 8, 1, { stride: 2, bias: false }), tl.nn.batchNorm2d(8)],
+        conv2d(1, 6, 3, { padding: 1 }), batchNorm2d(6), relu(), maxPool2d(3, { stride: 2, padding: 1 }),
+        residual(
+          [conv2d(6, 8, 3, { stride: 2, padding: 1, bias: false }), batchNorm2d(8), relu(), conv2d(8, 8, 3, { padding: 1, bias: false }), batchNorm2d(8)],
+          [conv2d(6, 8, 1, { stride: 2, bias: false }), batchNorm2d(8)],
         ),
-        tl.nn.relu(),
-        tl.nn.residual([tl.nn.conv2d(8, 8, 3, { padding: 1, groups: 8 }), tl.nn.batchNorm2d(8)]),
-        tl.nn.flatten(), tl.nn.dropout(0.2), tl.nn.linear(8 * 4 * 4, 12), tl.nn.batchNorm1d(12), tl.nn.tanh(), tl.nn.linear(12, 5),
+        leakyRelu(0.1),
+        residual([conv2d(8, 8, 3, { padding: 1, groups: 8 }), batchNorm2d(8), gelu({ approximate: "tanh" })]),
+        avgPool2d(3, { stride: 1, padding: 1, countIncludePad: false }), sigmoid(), avgPool2d(2),
+        conv2d(8, 8, 1), gelu(), globalAvgPool(),
+        flatten(), dropout(0.2), linear(8, 12), batchNorm1d(12), tanh(), linear(12, 5),
       ],
       { inputShape: [1, 16, 16], seed: 4 },
     );
@@ -66,6 +69,7 @@ describe.skipIf(!HAVE_TORCH)("saveStateDict in PyTorch", () => {
     expect(worst / scale).toBeLessThan(1e-5);
     expect(dtypes["1.num_batches_tracked"]).toBe("torch.int64");
     expect(dtypes["4.body.1.num_batches_tracked"]).toBe("torch.int64");
+    expect(Object.keys(dtypes)).toEqual(model.stateEntries().map((e) => e.stateDictName));
     expect(dtypes["0.weight"]).toBe("torch.float32");
     for (const t of [Xt, X, ours]) t.dispose();
     model.dispose();
