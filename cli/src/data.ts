@@ -6,6 +6,7 @@ import {
   computeNormalization,
   internal,
   datasetSize,
+  makeDataset,
   FASHION_MNIST_CLASSES,
   shuffledIndices,
   splitTrainVal,
@@ -29,6 +30,8 @@ export interface DataRecord {
   format: "idx" | "cifar10";
   /** Training images used before the split (null: all). */
   trainSamples: number | null;
+  /** The source's classes kept (--classes), in the order of the run's labels 0, 1, ...; absent: all. */
+  keepClasses?: number[];
   valCount: number;
   seed: number;
   shape: [number, number, number];
@@ -81,6 +84,21 @@ export function withKnownClasses(source: string, splits: DataSplits): DataSplits
   return { ...splits, train: { ...train, classes }, test: { ...test, classes } };
 }
 
+/**
+ * The images of the classes in `keep` only, relabelled 0, 1, ... in the order of `keep` (their
+ * names follow). Throws a CliError naming a class the data does not have.
+ */
+export function selectClasses(ds: ImageDataset, keep: readonly number[]): ImageDataset {
+  const bad = keep.find((c) => c >= ds.numClasses);
+  if (bad !== undefined) throw new CliError(`--classes ${keep.join(",")}: the data has classes 0 to ${ds.numClasses - 1} (no class ${bad})`);
+  const newLabel = new Map(keep.map((c, i) => [c, i]));
+  const indices: number[] = [];
+  for (let i = 0; i < ds.labels.length; i++) if (newLabel.has(ds.labels[i])) indices.push(i);
+  const picked = subset(ds, indices);
+  const labels = Int32Array.from(picked.labels, (l) => newLabel.get(l)!);
+  return makeDataset(picked.images, labels, picked.shape, { numClasses: keep.length, classes: ds.classes ? keep.map((c) => ds.classes![c]) : undefined });
+}
+
 /** The training images to use: all, or a seeded subset of `count` (kept in file order). */
 function takeTrain(train: ImageDataset, count: number | null, seed: number): ImageDataset {
   if (count === null) return train;
@@ -104,12 +122,16 @@ function fingerprint(train: ImageDataset, val: ImageDataset): string {
  */
 export async function prepareData(options: {
   source: string;
+  /** Classes to keep (null: all). */
+  keepClasses: number[] | null;
   trainSamples: number | null;
   valCount: number | null;
   seed: number;
   expect?: DataRecord;
 }): Promise<RunData> {
-  const splits = await loadSplits(options.source);
+  const loaded = await loadSplits(options.source);
+  const keep = options.keepClasses;
+  const splits = keep === null ? loaded : { ...loaded, train: selectClasses(loaded.train, keep), test: selectClasses(loaded.test, keep) };
   const train = takeTrain(splits.train, options.trainSamples, options.seed);
   const n = datasetSize(train);
   const valCount = options.valCount ?? Math.max(1, Math.round(n / 10));
@@ -120,6 +142,7 @@ export async function prepareData(options: {
     source: options.source,
     format: splits.format,
     trainSamples: options.trainSamples,
+    ...(keep === null ? {} : { keepClasses: [...keep] }),
     valCount,
     seed: options.seed,
     shape: [...splits.train.shape] as [number, number, number],

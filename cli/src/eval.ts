@@ -2,7 +2,7 @@
 import { resolve } from "node:path";
 import { decodeNormalization, encodeNormalization, init, loadCheckpoint, type Normalization } from "tensorlane";
 import { readFileBytes } from "tensorlane/node";
-import { loadSplits, predictTest, type DataRecord } from "./data.js";
+import { loadSplits, predictTest, selectClasses, type DataRecord } from "./data.js";
 import { plural } from "./format.js";
 import { CliError } from "./errors.js";
 import type { Output } from "./progress.js";
@@ -26,7 +26,8 @@ export async function runEval(o: EvalOptions, out: Output): Promise<void> {
     }
     const source = o.data === undefined ? record!.source : resolve(o.data);
     const splits = await loadSplits(source);
-    const test = splits.test;
+    // A run on some classes (--classes) is tested on those, labelled as it was trained.
+    const test = record?.keepClasses ? selectClasses(splits.test, record.keepClasses) : splits.test;
     const config = ck.model.config as { inputDim?: number; inputDims?: number[]; inputShape?: number[]; numClasses?: number };
     const [C, H, W] = test.shape;
     const dims = config.inputDims ?? config.inputShape; // DeepConvNet's, a Sequential's

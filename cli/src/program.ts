@@ -17,7 +17,7 @@ Examples:
   $ tensorlane train --data /usr/share/datasets/fashion-mnist --epochs 15 --out runs/fmnist
   $ tensorlane train --model conv --filters 32,64,64 --batchnorm --reg 1e-3 --data /usr/share/datasets/fashion-mnist
   $ tensorlane train --model conv --filters 32,64 --batchnorm --augment flip,crop:2 --data /usr/share/datasets/fashion-mnist
-  $ tensorlane train --model resnet --widths 32,64,128 --update nesterov --lr 0.1 --weight-decay 5e-4 --lr-schedule cosine \\
+  $ tensorlane train --model resnet --widths 32,64,128 --downsample-first --update nesterov --lr 0.1 --weight-decay 5e-4 --lr-schedule cosine \\
       --label-smoothing 0.1 --augment flip,crop:2 --data /usr/share/datasets/fashion-mnist --threads auto
   $ tensorlane train --data ~/cifar-10-batches-bin --update momentum --lr 1e-2
   $ tensorlane train --lr-schedule cosine --warmup-epochs 1 --epochs 10
@@ -75,6 +75,7 @@ export function buildProgram(io: Io = processIo()): Command {
     .addOption(new Option("--hidden <list>", "fc: hidden layer widths").argParser(v.intList).default([256, 128], "256,128"))
     .addOption(new Option("--filters <list>", "conv: filters per conv layer").argParser(v.intList).default([16, 32], "16,32"))
     .addOption(new Option("--widths <list>", "resnet: channels of each stage (each stage after the first halves the image)").argParser(v.intList).default([16, 32, 64], "16,32,64"))
+    .option("--downsample-first", "resnet: the first stage halves the image too (4x less work in it; for 28x28 and larger)", false)
     .addOption(new Option("--blocks <list>", "resnet: basic blocks per stage, one count for all or one per stage").argParser(v.intList).default([1], "1"))
     .option("--label-smoothing <eps>", "resnet: train against (1 - eps)·one-hot + eps/classes", v.labelSmoothing, 0)
     .option("--pools <list>", "conv: conv layers followed by a 2x2 max pool, from 0 (default: all)", v.indexList)
@@ -95,6 +96,7 @@ export function buildProgram(io: Io = processIo()): Command {
     .option("--seed <n>", "seed for initialization, split, sampling and dropout", v.seed, 0)
     .option("--data <dir>", "IDX or CIFAR-10 binary folder (default: the built-in Fashion-MNIST subset)")
     .option("--val <n>", "training images held out for validation (default: 10%)", v.positiveInt)
+    .option("--classes <list>", "train and test on these classes only (e.g. 0,1,2,3,4), relabelled 0, 1, ... in this order", v.classList)
     .option("--train-samples <n>", "train on a seeded subset of n training images (quick tries)", v.positiveInt)
     .option("--out <dir>", "run folder (default: runs/<name or timestamp>; with --resume: the checkpoint's folder)")
     .option("--name <name>", "run name, for the default --out runs/<name>")

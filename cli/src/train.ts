@@ -53,6 +53,8 @@ export interface TrainOptions {
   widths: number[];
   /** resnet: basic blocks per stage (one number for all, or one per stage). */
   blocks: number[];
+  /** resnet: whether the first stage halves the image too. */
+  downsampleFirst: boolean;
   /** resnet: label smoothing of the training loss. */
   labelSmoothing: number;
   pools?: number[];
@@ -77,6 +79,8 @@ export interface TrainOptions {
   data?: string;
   val?: number;
   trainSamples?: number;
+  /** Train and test on these classes only, relabelled 0, 1, ... in this order. */
+  classes?: number[];
   out?: string;
   name?: string;
   resume?: string;
@@ -89,8 +93,8 @@ export interface TrainOptions {
 
 /** Options that define the run: with --resume they come from the checkpoint. */
 export const RUN_DEFINING = [
-  "model", "hidden", "filters", "widths", "blocks", "labelSmoothing", "pools", "batchnorm", "dropout", "reg", "weightScale", "update", "lr", "weightDecay", "decay", "lrDecay",
-  "lrSchedule", "warmupEpochs", "batchSize", "seed", "val", "trainSamples", "augment",
+  "model", "hidden", "filters", "widths", "blocks", "downsampleFirst", "labelSmoothing", "pools", "batchnorm", "dropout", "reg", "weightScale", "update", "lr", "weightDecay", "decay", "lrDecay",
+  "lrSchedule", "warmupEpochs", "batchSize", "seed", "val", "trainSamples", "classes", "augment",
 ] as const;
 
 /** What a CLI checkpoint's meta holds. */
@@ -105,11 +109,11 @@ interface RunMeta {
 /** The run-defining options' values as a run uses them (defaults filled in). */
 function runDefiningValues(o: TrainOptions, data: DataRecord): Record<string, unknown> {
   return {
-    model: o.model, hidden: o.hidden, filters: o.filters, widths: o.widths, blocks: o.blocks, labelSmoothing: o.labelSmoothing,
+    model: o.model, hidden: o.hidden, filters: o.filters, widths: o.widths, blocks: o.blocks, downsampleFirst: o.downsampleFirst, labelSmoothing: o.labelSmoothing,
     pools: o.pools ?? o.filters.map((_, i) => i), batchnorm: o.batchnorm,
     dropout: o.dropout, reg: o.reg, weightScale: o.weightScale, update: o.update, lr: o.lr ?? DEFAULT_LEARNING_RATES[UPDATE_RULES[o.update]],
     weightDecay: o.weightDecay ?? (o.update === "adamw" ? 0.01 : 0), decay: o.decay,
-    lrDecay: o.lrDecay, lrSchedule: o.lrSchedule, warmupEpochs: o.warmupEpochs ?? null, batchSize: o.batchSize, seed: o.seed, val: data.valCount, trainSamples: o.trainSamples ?? null,
+    lrDecay: o.lrDecay, lrSchedule: o.lrSchedule, warmupEpochs: o.warmupEpochs ?? null, batchSize: o.batchSize, seed: o.seed, val: data.valCount, trainSamples: o.trainSamples ?? null, classes: o.classes ?? null,
   };
 }
 
@@ -182,7 +186,8 @@ function describeAugment(list: readonly Augmentation[]): string {
 
 function describeData(r: DataRecord): string {
   const name = r.source === "builtin" ? "built-in Fashion-MNIST subset" : r.source;
-  return `${name}: ${r.numTrain} train / ${r.numVal} val, ${r.shape[1]}x${r.shape[2]}x${r.shape[0]}, ${r.numClasses} classes`;
+  const classes = r.keepClasses ? `${r.numClasses} classes (${r.keepClasses.join(",")} of the data${r.classes ? `: ${r.classes.join(", ")}` : ""})` : `${r.numClasses} classes`;
+  return `${name}: ${r.numTrain} train / ${r.numVal} val, ${r.shape[1]}x${r.shape[2]}x${r.shape[0]}, ${classes}`;
 }
 
 function buildModel(o: TrainOptions, data: DataRecord): { model: CheckpointableModel; kind: string } {
@@ -190,6 +195,7 @@ function buildModel(o: TrainOptions, data: DataRecord): { model: CheckpointableM
   const seed = deriveSeed(o.seed, 102);
   try {
     if (o.labelSmoothing > 0 && o.model !== "resnet") throw new CliError("--label-smoothing applies to --model resnet");
+    if (o.downsampleFirst && o.model !== "resnet") throw new CliError("--downsample-first applies to --model resnet");
     if (o.model === "fc") {
       const model = new FullyConnectedNet({
         hiddenDims: o.hidden,
@@ -215,6 +221,7 @@ function buildModel(o: TrainOptions, data: DataRecord): { model: CheckpointableM
         numClasses: data.numClasses,
         widths: o.widths,
         blocks: o.blocks.length === 1 ? o.blocks[0] : o.blocks,
+        downsampleFirst: o.downsampleFirst,
         labelSmoothing: o.labelSmoothing,
         seed,
       });
@@ -331,6 +338,7 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
     runMeta = meta;
     data = await prepareData({
       source: o.data === undefined ? meta.data.source : resolve(o.data),
+      keepClasses: meta.data.keepClasses ?? null,
       trainSamples: meta.data.trainSamples,
       valCount: meta.data.valCount,
       seed: meta.data.seed,
@@ -341,6 +349,7 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
   } else {
     data = await prepareData({
       source: o.data === undefined ? "builtin" : resolve(o.data),
+      keepClasses: o.classes ?? null,
       trainSamples: o.trainSamples ?? null,
       valCount: o.val ?? null,
       seed: o.seed,

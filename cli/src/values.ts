@@ -53,6 +53,20 @@ export function labelSmoothing(text: string): number {
   return n;
 }
 
+/** "0,1,2" or "0-4" -> distinct class indices, at least two. */
+export function classList(text: string): number[] {
+  const out: number[] = [];
+  for (const part of text.split(",").map((s) => s.trim())) {
+    const range = /^(\d+)-(\d+)$/.exec(part);
+    const [from, to] = range ? [Number(range[1]), Number(range[2])] : /^\d+$/.test(part) ? [Number(part), Number(part)] : [NaN, NaN];
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || to < from) throw new InvalidArgumentError("Expected class indices or ranges, e.g. 0-4 or 0,2,5.");
+    for (let c = from; c <= to; c++) out.push(c);
+  }
+  if (new Set(out).size !== out.length) throw new InvalidArgumentError("Expected each class once, e.g. 0-4 or 0,2,5.");
+  if (out.length < 2) throw new InvalidArgumentError("Expected at least two classes, e.g. 0-4.");
+  return out;
+}
+
 /** A learning-rate multiplier per epoch, in (0, 1]. */
 export function decay(text: string): number {
   const n = number(text, "a number in (0, 1], e.g. 0.95");

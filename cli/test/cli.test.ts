@@ -237,6 +237,20 @@ describe("tensorlane CLI", () => {
     expect(badEps.stderr).toMatch(/Expected a number in \[0, 1\)/);
   });
 
+  it("--classes: trains and tests on those classes only, relabelled in order; eval tests the same classes; bad lists are refused", async () => {
+    const out = join(dir, "classes");
+    const r = await run(["train", "--classes", "7,5,9", "--hidden", "16", "--epochs", "1", "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/3 classes \(7,5,9 of the data: Sneaker, Sandal, Ankle boot\), 600 test/);
+    const e = await run(["eval", "--checkpoint", join(out, "checkpoint.safetensors")]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/^ +Sneaker +0\.\d{4} +\(\d+\/200\)\n +Sandal/m);
+    expect(/test accuracy +(\S+)/.exec(e.stdout)![1]).toBe(/test accuracy +(\S+)/.exec(r.stdout)![1]);
+    expect((await run(["train", "--classes", "3"])).stderr).toMatch(/Expected at least two classes/);
+    expect((await run(["train", "--classes", "1,1"])).stderr).toMatch(/Expected each class once/);
+    expect((await run(["train", "--classes", "8-12"])).stderr).toMatch(/--classes 8,9,10,11,12: the data has classes 0 to 9 \(no class 10\)/);
+  });
+
   it("init-experiment prints the per-layer table and writes its picture", async () => {
     const out = join(dir, "init");
     const r = await run(["init-experiment", "--width", "64", "--out", out]);
