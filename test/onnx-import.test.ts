@@ -94,6 +94,10 @@ describe("importOnnx: every fixture of test/fixtures/torch/onnx", () => {
     const [, grads] = model.loss(X, y);
     const analytic = Object.fromEntries(Object.entries(grads).map(([n, g]) => [n, g.toArray()]));
     expect(Object.keys(analytic)).toEqual([...model.parameterNames]);
+    // A gradient that is zero by construction (a batch norm bias before another batch norm: the
+    // second one removes any shift) is rounding noise on both sides, about 4e-10 for a loss near 2
+    // and a step of 1e-6: errors are relative to the larger gradient of the two, but at least
+    // 1e-3. The step is 1e-6 because some ReLU inputs of resnet_small are within 1e-5 of the kink.
     const h = 1e-6;
     let worst = 0;
     for (const p of model.parameterNames) {
@@ -114,7 +118,7 @@ describe("importOnnx: every fixture of test/fixtures/torch/onnx", () => {
         num.push((plus - minus) / (2 * h));
         a.push(analytic[p][i]);
       }
-      const e = tl.scaledError(a, num);
+      const e = Math.max(...a.map((v, i) => Math.abs(v - num[i]))) / Math.max(1e-3, ...a.map(Math.abs), ...num.map(Math.abs));
       worst = Math.max(worst, e);
       expect(e, p).toBeLessThan(1e-6);
     }
@@ -168,7 +172,7 @@ describe("importOnnx: what the model says about itself", () => {
     const unfused = importOnnx(bytesOf("cnn_bn_unfused"));
     expect(Object.keys(unfused.buffers)).toEqual(["2.running_mean", "2.running_var", "6.running_mean", "6.running_var"]);
     expect(unfused.modules.map((m) => m.type)).toEqual(["Conv2d", "ReLU", "BatchNorm2d", "MaxPool2d", "Flatten", "Linear", "BatchNorm1d", "ReLU", "Linear"]);
-    expect(unfused.modules[2].args).toMatchObject({ eps: Math.fround(1e-5), momentum: 0.1 });
+    expect(unfused.modules[2].args).toMatchObject({ eps: 1e-5, momentum: 0.1 });
     unfused.dispose();
   });
 

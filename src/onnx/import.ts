@@ -419,7 +419,7 @@ class Converter {
       case "LeakyRelu": {
         const a = this.attrs(n, ["alpha"]);
         this.arity(n, 1, 1, 1);
-        const alpha = a.float("alpha", 0.01);
+        const alpha = decimal(a.float("alpha", 0.01));
         return void this.layer(n, this.actIn(n, 0), this.module(n, () => leakyRelu(alpha)));
       }
       case "Tanh":
@@ -572,12 +572,12 @@ class Converter {
       if (t.dims[0] !== C) throw this.bad(n, `has ${local === "weight" ? "scale" : local === "bias" ? "B" : local.replace("running_", "")} of ${t.dims[0]} values for ${C} channels`);
       return this.use(n, local, i < 2 ? "parameter" : "buffer", t, false);
     });
-    const eps = a.float("epsilon", 1e-5);
+    const eps = decimal(a.float("epsilon", 1e-5));
     if (!(eps > 0)) throw this.unsupported(n, `has epsilon ${eps}; it must be positive`);
     // ONNX's momentum weighs the old statistic (default 0.9); PyTorch's (and tl.nn's) the batch.
     const m = a.float("momentum", 0.9);
     if (!(m >= 0 && m <= 1)) throw this.unsupported(n, `has momentum ${m}, outside [0, 1]`);
-    const momentum = Number((1 - m).toPrecision(7));
+    const momentum = decimal(1 - m);
     const module = this.module(n, () => (shape.length === 1 ? batchNorm1d(C, { eps, momentum }) : batchNorm2d(C, { eps, momentum })));
     this.layer(n, x, module, tensors);
     for (let i = 1; i < n.outputs.length; i++) this.define(n, i, { k: "dead", reason: "reads a training output of BatchNormalization (running mean or variance)" });
@@ -990,6 +990,14 @@ interface Attrs {
   float(name: string, fallback: number): number;
   ints(name: string, fallback: number[]): number[];
   string(name: string, fallback: string): string;
+}
+
+/**
+ * A float32 attribute as the decimal it was written from (7 significant digits: 0.1 for
+ * 0.10000000149, 1e-5 for 9.99999975e-6), as PyTorch's module holds it; the same float32 again.
+ */
+function decimal(v: number): number {
+  return Number.isFinite(v) ? Number(v.toPrecision(7)) : v;
 }
 
 function nodeLabel(n: OnnxNode): string {
