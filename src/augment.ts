@@ -9,10 +9,11 @@
 // must not overlap the input), so a training loop allocates nothing per step. Images may be
 // float32 or float64 (the kernels of x's dtype; outputs have x's dtype); the draws do not depend
 // on the dtype, so both see the same flips, crops, squares and mixup partners for a stream.
+import { sharedBlocks } from "./blocks.js";
 import { bytesPerElement, type DType } from "./dtype.js";
 import { labelsToWasm } from "./labels.js";
 import { drawSeed } from "./random.js";
-import { allocBytes, freeBytes, kernels, realKernels } from "./runtime.js";
+import { kernels, realKernels } from "./runtime.js";
 import { checkSoftLabels, type Targets } from "./targets.js";
 import { checkSameDtype, checkShape, checkTensor, empty, Tensor } from "./tensor.js";
 import { checkInteger, checkNumber, checkOptions, checkSeed, describe, shapeString } from "./validate.js";
@@ -313,18 +314,9 @@ function mixupClasses(fn: string, y: unknown, options: MixupOptions): number {
   return checkInteger(fn, "options.numClasses", given, 1);
 }
 
-// One-hot rows (of the batch's dtype) and the partner permutation, reused across calls (grown on demand).
-let scratchPtr = 0;
-let scratchBytes = 0;
+// One-hot rows (of the batch's dtype) and the partner permutation, one shared block reused across calls.
 function mixupScratch(n: number, classes: number, dtype: DType): { partner: number; oneHot: number } {
   const partnerBytes = Math.ceil((n * 4) / 16) * 16;
-  const need = partnerBytes + n * classes * bytesPerElement(dtype);
-  if (need > scratchBytes || scratchBytes > 4 * need + 65536) {
-    if (scratchPtr) freeBytes(scratchPtr);
-    scratchPtr = 0;
-    scratchBytes = 0;
-    scratchPtr = allocBytes(need, "mixup scratch");
-    scratchBytes = need;
-  }
-  return { partner: scratchPtr, oneHot: scratchPtr + partnerBytes };
+  const ptr = sharedBlocks().block("mixup", partnerBytes + n * classes * bytesPerElement(dtype), { shrink: true, what: "mixup scratch" });
+  return { partner: ptr, oneHot: ptr + partnerBytes };
 }

@@ -83,9 +83,9 @@ export * as nn from "./nn/index.js";
 /** Ready-made networks composed of tl.nn modules: tl.models.resnet({ inputShape: [1, 28, 28] }). */
 export * as models from "./models/zoo.js";
 export { runInitExperiment, INIT_SCHEMES, type InitScheme, type InitExperimentResult, type InitExperimentOptions, type LayerStats } from "./experiments/weight-init.js";
-export { Solver, type SolverOptions, type SolverData, type SolverState, type ProgressEvent } from "./solver.js";
+export { Solver, type SolverOptions, type SolverData, type SolverState, type ProgressEvent } from "./training/solver.js";
 export { type TrainableModel, type CheckpointableModel, type PredictOptions } from "./models/contract.js";
-export { type CosineSchedule, type ScheduleFunction, type LearningRateSchedule } from "./schedule.js";
+export { type CosineSchedule, type ScheduleFunction, type LearningRateSchedule } from "./training/schedule.js";
 
 // Data: byte-backed image sets, IDX / CIFAR-10 readers, normalization, splits.
 export {

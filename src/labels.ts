@@ -1,11 +1,9 @@
 // Integer class labels: validated on the host, then copied into a reused i32 buffer in wasm.
-import { allocBytes, freeBytes, i32 } from "./runtime.js";
+import { sharedBlocks } from "./blocks.js";
+import { i32 } from "./runtime.js";
 import { describe } from "./validate.js";
 
 export type Labels = Int32Array | readonly number[];
-
-let bufferPtr = 0;
-let bufferCount = 0;
 
 /** Label arrays a caller checked (against a class count) and owns for the duration of one call. */
 const checked = new WeakMap<Int32Array, number>();
@@ -36,17 +34,11 @@ export function labelsAreChecked(y: unknown, classes: number): boolean {
  */
 export function labelsToWasm(fn: string, y: unknown, n: number, classes: number): number {
   if (!labelsAreChecked(y, classes) || (y as Int32Array).length !== n) checkLabels(fn, y, n, classes);
-  // Grown on demand, and shrunk when far larger than needed: one huge batch (even a failed one)
-  // does not pin its label buffer for the rest of the session.
-  if (n > bufferCount || bufferCount > 4 * n + 4096) {
-    if (bufferPtr) freeBytes(bufferPtr);
-    bufferPtr = 0;
-    bufferCount = 0;
-    bufferPtr = allocBytes(n * 4, `${fn} labels`);
-    bufferCount = n;
-  }
-  i32().set(y as ArrayLike<number>, bufferPtr >>> 2);
-  return bufferPtr;
+  // Shrunk when far larger than needed: one huge batch (even a failed one) does not pin its label
+  // buffer for the rest of the session.
+  const ptr = sharedBlocks().block("labels", n * 4, { shrink: true, what: `${fn} labels` });
+  i32().set(y as ArrayLike<number>, ptr >>> 2);
+  return ptr;
 }
 
 /** Throws a clear error unless y is n integers in [0, classes). */

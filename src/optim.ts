@@ -61,7 +61,9 @@ const RANGES: Record<string, NumberRange> = {
   epsilon: { min: 0, minExclusive: true, float32: true },
   weightDecay: { min: 0, float32: true },
 };
-const STATE = ["velocity", "cache", "m", "v"];
+/** What a config can hold: its numbers (hyperparameters and Adam's step count t) and its state tensors. */
+export const OPTIM_NUMBER_KEYS: readonly string[] = ["learningRate", "momentum", "decayRate", "epsilon", "beta1", "beta2", "t", "weightDecay"];
+export const OPTIM_STATE_KEYS: readonly string[] = ["velocity", "cache", "m", "v"];
 
 /**
  * Checks a config for a rule without touching it: known keys only, every hyperparameter in range,
@@ -73,7 +75,7 @@ export function checkOptimConfig(fn: string, name: string, rule: UpdateRuleName,
   for (const [key, value] of Object.entries(c)) {
     if (value === undefined) continue;
     if (key in RANGES) checkNumber(fn, `${name}.${key}`, value, RANGES[key]);
-    else if (STATE.includes(key)) checkTensor(fn, `${name}.${key}`, value);
+    else if (OPTIM_STATE_KEYS.includes(key)) checkTensor(fn, `${name}.${key}`, value);
     else if (key === "t" && (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)) {
       throw new TypeError(`${fn}: ${name}.t must be a non-negative integer step count (got ${describe(value)})`);
     }
@@ -258,7 +260,7 @@ export const updateCores: Readonly<Record<UpdateRuleName, UpdateCore>> = {
 export function checkOptimState(fn: string, name: string, config: OptimConfig, w: Tensor, dw: Tensor): void {
   const c = config as Record<string, unknown>;
   const seen = [w.storage, dw.storage];
-  for (const key of STATE) {
+  for (const key of OPTIM_STATE_KEYS) {
     if (c[key] === undefined) continue;
     const t = checkTensor(fn, `${name}.${key}`, c[key]);
     checkShape(fn, `${name}.${key}`, t, w.shape, "the shape of the parameters it updates");

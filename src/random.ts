@@ -1,11 +1,9 @@
 // The global random stream for calls that give no seed. Numbers themselves are always computed in
 // wasm; the host only keeps (seed, offset) and hands out disjoint counter ranges.
+// The seed is drawn lazily, on the first unseeded call: Cloudflare Workers (workerd) forbid
+// generating random values at module scope, so importing the bundle must not touch crypto.
+import { runtime } from "./runtime-state.js";
 import { checkSeed } from "./validate.js";
-
-// Drawn lazily, on the first unseeded call: Cloudflare Workers (workerd) forbid generating random
-// values at module scope, so importing the bundle must not touch crypto.
-let globalSeed: number | null = null;
-let globalOffset = 0;
 
 function freshSeed(): number {
   const c = (globalThis as { crypto?: { getRandomValues?(a: Uint32Array): Uint32Array } }).crypto;
@@ -15,16 +13,16 @@ function freshSeed(): number {
 
 /** Makes every later unseeded random call reproducible from `seed` (an integer in [0, 2^32)). */
 export function setSeed(seed: number): void {
-  globalSeed = checkSeed("setSeed", "seed", seed);
-  globalOffset = 0;
+  runtime.random = { seed: checkSeed("setSeed", "seed", seed), offset: 0 };
 }
 
 /** Reserves `count` counters of the global stream: returns [seed, offset]. */
 export function drawSeed(count: number): [number, number] {
-  globalSeed ??= freshSeed();
-  const offset = globalOffset;
-  globalOffset += count;
-  return [globalSeed, offset];
+  const stream = runtime.random;
+  stream.seed ??= freshSeed();
+  const offset = stream.offset;
+  stream.offset += count;
+  return [stream.seed, offset];
 }
 
 /** Derives an independent sub-seed (e.g. one per layer) from a seed and an index, in integer math. */

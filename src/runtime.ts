@@ -7,6 +7,7 @@
 import type { DType } from "./dtype.js";
 import type { F64Kernels, Kernels, RealKernels } from "./generated/kernels.js";
 import { WASM_DEFLATE_BASE64 } from "./generated/wasm-base64.js";
+import { runtime } from "./runtime-state.js";
 import { defaultWorkerUrl, nodeBuiltin } from "./threads/environment.js";
 import { F64_PREFIX, setPool } from "./threads/state.js";
 import { checkThreadsOption, planThreads, setThreadReason, stopPool, threadsInfo, type RuntimeInfo, type ThreadPlan } from "./threads/setup.js";
@@ -54,19 +55,6 @@ export interface Float64Source {
  */
 export const MAX_ALLOCATION_BYTES = 2 ** 30 - 2 ** 25;
 
-let kernelsRef: Kernels | null = null;
-/** The float64 kernels, once init({ float64 }) loaded them. */
-let f64Ref: F64Kernels | null = null;
-let pending: Promise<void> | null = null;
-/** The module's bytes, kept to derive the shared-memory variant when threads are turned on. */
-let sourceBytes: Uint8Array | null = null;
-/** The float64 module's bytes (when it was given or inlined as bytes), for the same reason. */
-let f64Bytes: Uint8Array | null = null;
-let f32Cache = new Float32Array(0);
-let f64Cache = new Float64Array(0);
-let i32Cache = new Int32Array(0);
-let u8Cache = new Uint8Array(0);
-
 // (module (func (result v128) v128.const i32x4 0 0 0 0)): validates only where SIMD128 exists.
 const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12,
@@ -85,23 +73,23 @@ export function simdSupported(): boolean {
  */
 export function init(options: InitOptions = {}): Promise<void> {
   const reconfigure =
-    options !== null && typeof options === "object" && (options.threads !== undefined || (Boolean(options.float64) && f64Ref === null));
-  if (kernelsRef && !reconfigure && !pending) return Promise.resolve();
-  if (pending && !reconfigure) return pending;
-  const previous = pending ?? Promise.resolve();
+    options !== null && typeof options === "object" && (options.threads !== undefined || (Boolean(options.float64) && runtime.f64 === null));
+  if (runtime.kernels && !reconfigure && !runtime.pending) return Promise.resolve();
+  if (runtime.pending && !reconfigure) return runtime.pending;
+  const previous = runtime.pending ?? Promise.resolve();
   const current: Promise<void> = previous
     .catch(() => undefined)
     .then(() => load(options))
     .finally(() => {
-      if (pending === current) pending = null;
+      if (runtime.pending === current) runtime.pending = null;
     });
-  pending = current;
+  runtime.pending = current;
   return current;
 }
 
 /** True once init() has finished. */
 export function isInitialized(): boolean {
-  return kernelsRef !== null;
+  return runtime.kernels !== null;
 }
 
 async function load(options: InitOptions): Promise<void> {
@@ -118,11 +106,11 @@ async function load(options: InitOptions): Promise<void> {
     throw new TypeError("init: workerUrl must be a string or a URL (where tensorlane-worker.js is served)");
   }
   const float64 = checkFloat64Option(options.float64);
-  const addF64 = float64 !== null && f64Ref === null;
-  if (kernelsRef && request === undefined && !addF64) return;
+  const addF64 = float64 !== null && runtime.f64 === null;
+  if (runtime.kernels && request === undefined && !addF64) return;
   // Adding float64 to running threads restarts them with both modules, at the same count.
   const plan: ThreadPlan = request === undefined ? { count: currentThreads(), reason: null } : planThreads(request);
-  if (!kernelsRef) {
+  if (!runtime.kernels) {
     if (!simdSupported()) {
       throw new Error(
         "tensorlane needs WebAssembly SIMD (SIMD128), which this JavaScript engine does not support. " +
@@ -134,46 +122,47 @@ async function load(options: InitOptions): Promise<void> {
     }
   }
   if (addF64) {
-    f64Bytes = float64!.module !== undefined ? null : toBytes(float64!.bytes ?? (await inflate(decodeBase64(await inlinedF64Base64()))));
+    runtime.f64Bytes = float64!.module !== undefined ? null : toBytes(float64!.bytes ?? (await inflate(decodeBase64(await inlinedF64Base64()))));
   }
   stopPool();
-  if (!kernelsRef && plan.count === 1) {
+  if (!runtime.kernels && plan.count === 1) {
     let module: WebAssembly.Module;
     if (options.module !== undefined) {
       module = options.module;
     } else {
-      sourceBytes = toBytes(options.bytes ?? (await inflate(decodeBase64(WASM_DEFLATE_BASE64))));
-      module = await compileBytes(sourceBytes as Uint8Array<ArrayBuffer>);
+      runtime.coreBytes = toBytes(options.bytes ?? (await inflate(decodeBase64(WASM_DEFLATE_BASE64))));
+      module = await compileBytes(runtime.coreBytes as Uint8Array<ArrayBuffer>);
     }
     const instance = await WebAssembly.instantiate(module, { env: { abort: onAbort } });
-    kernelsRef = checkKernels(instance.exports);
+    runtime.kernels = checkKernels(instance.exports);
   }
   if (addF64 && plan.count === 1) {
     // A memory that threads made shared stays shared: the module must import it as shared.
-    let bytes = f64Bytes;
+    let bytes = runtime.f64Bytes;
     if (bytes !== null && isSharedMemory()) bytes = (await import("./threads/shared-module.js")).sharedMemoryVariant(bytes).bytes;
     else if (bytes === null && isSharedMemory()) throw new Error("init: float64 over the shared memory of threads needs the module's bytes: pass init({ float64: { bytes } })");
     const module = bytes === null ? float64!.module! : await compileBytes(bytes as Uint8Array<ArrayBuffer>);
-    f64Ref = checkF64Kernels((await WebAssembly.instantiate(module, { env: { abort: onAbort, memory: kernelsRef!.memory } })).exports);
+    runtime.f64 = checkF64Kernels((await WebAssembly.instantiate(module, { env: { abort: onAbort, memory: runtime.kernels!.memory } })).exports);
   }
   if (plan.count > 1) {
-    if (!sourceBytes) {
-      if (options.bytes !== undefined) sourceBytes = toBytes(options.bytes);
-      else if (options.module !== undefined || kernelsRef) {
+    if (!runtime.coreBytes) {
+      if (options.bytes !== undefined) runtime.coreBytes = toBytes(options.bytes);
+      else if (options.module !== undefined || runtime.kernels) {
         throw new Error("init: threads need the kernel module's bytes, not only a compiled module: pass init({ bytes, threads })");
-      } else sourceBytes = await inflate(decodeBase64(WASM_DEFLATE_BASE64));
+      } else runtime.coreBytes = await inflate(decodeBase64(WASM_DEFLATE_BASE64));
     }
     // The thread machinery is a separate chunk, loaded only when threads are turned on.
     const { startThreads } = await import("./threads/start.js");
-    if ((addF64 || f64Ref !== null) && f64Bytes === null) {
+    if ((addF64 || runtime.f64 !== null) && runtime.f64Bytes === null) {
       throw new Error("init: threads need the float64 module's bytes, not only a compiled module: pass init({ float64: { bytes }, threads })");
     }
     const started = await startThreads({
       count: plan.count,
-      bytes: sourceBytes,
-      f64Bytes: addF64 || f64Ref !== null ? f64Bytes : null,
+      bytes: runtime.coreBytes,
+      f64Bytes: addF64 || runtime.f64 !== null ? runtime.f64Bytes : null,
       f64Prefix: F64_PREFIX,
-      current: kernelsRef,
+      shared: runtime.shared,
+      current: runtime.kernels,
       workerUrl: options.workerUrl ?? workerUrlBesideBundle(),
       compile: compileBytes,
       check: checkKernels,
@@ -181,15 +170,15 @@ async function load(options: InitOptions): Promise<void> {
       install: setPool,
       builtin: nodeBuiltin,
     });
-    kernelsRef = started.kernels;
-    if (started.f64 !== null) f64Ref = checkF64Kernels(started.f64);
+    runtime.kernels = started.kernels;
+    if (started.f64 !== null) runtime.f64 = checkF64Kernels(started.f64);
   }
   setThreadReason(plan.reason);
 }
 
 /** The running thread count (1 without a pool): what init keeps when it only adds float64. */
 function currentThreads(): number {
-  return kernelsRef === null ? 1 : threadsInfo(isSharedMemory()).threads;
+  return runtime.kernels === null ? 1 : threadsInfo(isSharedMemory()).threads;
 }
 
 function checkFloat64Option(value: unknown): Float64Source | null {
@@ -244,13 +233,14 @@ function toBytes(source: BufferSource): Uint8Array {
 }
 
 function isSharedMemory(): boolean {
-  return kernelsRef !== null && typeof SharedArrayBuffer === "function" && kernelsRef.memory.buffer instanceof SharedArrayBuffer;
+  const k = runtime.kernels;
+  return k !== null && typeof SharedArrayBuffer === "function" && k.memory.buffer instanceof SharedArrayBuffer;
 }
 
 /** What the running library uses: threads, shared memory, SIMD, and why threads are off. */
 export function runtimeInfo(): RuntimeInfo {
   kernels();
-  return { ...threadsInfo(isSharedMemory()), float64: f64Ref !== null };
+  return { ...threadsInfo(isSharedMemory()), float64: runtime.f64 !== null };
 }
 
 /**
@@ -299,24 +289,24 @@ async function compileBytes(bytes: BufferSource): Promise<WebAssembly.Module> {
 
 /** The core module's kernels (allocator, dtype-neutral and float32 kernels); throws a clear error before init(). */
 export function kernels(): Kernels {
-  if (kernelsRef === null) throw new Error("tensorlane is not initialized: call `await tl.init()` first");
-  return kernelsRef;
+  if (runtime.kernels === null) throw new Error("tensorlane is not initialized: call `await tl.init()` first");
+  return runtime.kernels;
 }
 
 /** Whether the float64 kernels are loaded (init({ float64: true })). */
 export function float64Loaded(): boolean {
-  return f64Ref !== null;
+  return runtime.f64 !== null;
 }
 
 /** The float64 module's kernels; throws a clear error unless init({ float64: true }) loaded them. */
 export function f64Kernels(fn = "float64"): F64Kernels {
   kernels();
-  if (f64Ref === null) {
+  if (runtime.f64 === null) {
     throw new Error(
       `${fn}: float64 needs its kernels, a separate module loaded on request: call \`await tl.init({ float64: true })\` first`,
     );
   }
-  return f64Ref;
+  return runtime.f64;
 }
 
 /** The floating-point kernels for a dtype: the core module's (float32) or the float64 module's. */
@@ -333,29 +323,33 @@ export function requireDtype(fn: string, dtype: DType): void {
 /** A Float32Array over all of wasm memory, re-derived after growth. Never keep it across an allocation. */
 export function f32(): Float32Array {
   const buffer = kernels().memory.buffer;
-  if (f32Cache.buffer !== buffer || f32Cache.byteLength !== buffer.byteLength) f32Cache = new Float32Array(buffer);
-  return f32Cache;
+  const views = runtime.views;
+  if (views.f32.buffer !== buffer || views.f32.byteLength !== buffer.byteLength) views.f32 = new Float32Array(buffer);
+  return views.f32;
 }
 
 /** A Float64Array over all of wasm memory, re-derived after growth. Never keep it across an allocation. */
 export function f64(): Float64Array {
   const buffer = kernels().memory.buffer;
-  if (f64Cache.buffer !== buffer || f64Cache.byteLength !== buffer.byteLength) f64Cache = new Float64Array(buffer);
-  return f64Cache;
+  const views = runtime.views;
+  if (views.f64.buffer !== buffer || views.f64.byteLength !== buffer.byteLength) views.f64 = new Float64Array(buffer);
+  return views.f64;
 }
 
 /** An Int32Array over all of wasm memory, re-derived after growth. */
 export function i32(): Int32Array {
   const buffer = kernels().memory.buffer;
-  if (i32Cache.buffer !== buffer || i32Cache.byteLength !== buffer.byteLength) i32Cache = new Int32Array(buffer);
-  return i32Cache;
+  const views = runtime.views;
+  if (views.i32.buffer !== buffer || views.i32.byteLength !== buffer.byteLength) views.i32 = new Int32Array(buffer);
+  return views.i32;
 }
 
 /** A Uint8Array over all of wasm memory, re-derived after growth. */
 export function u8(): Uint8Array {
   const buffer = kernels().memory.buffer;
-  if (u8Cache.buffer !== buffer || u8Cache.byteLength !== buffer.byteLength) u8Cache = new Uint8Array(buffer);
-  return u8Cache;
+  const views = runtime.views;
+  if (views.u8.buffer !== buffer || views.u8.byteLength !== buffer.byteLength) views.u8 = new Uint8Array(buffer);
+  return views.u8;
 }
 
 /**
@@ -402,9 +396,10 @@ function onAbort(message: number, file: number, line: number, column: number): n
 }
 
 function readString(ptr: number): string {
-  if (!ptr || !kernelsRef) return "?";
-  const bytes = new Uint32Array(kernelsRef.memory.buffer)[(ptr - 4) >>> 2];
-  return String.fromCharCode(...new Uint16Array(kernelsRef.memory.buffer, ptr, bytes >>> 1));
+  const k = runtime.kernels;
+  if (!ptr || !k) return "?";
+  const bytes = new Uint32Array(k.memory.buffer)[(ptr - 4) >>> 2];
+  return String.fromCharCode(...new Uint16Array(k.memory.buffer, ptr, bytes >>> 1));
 }
 
 /**

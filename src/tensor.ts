@@ -2,6 +2,7 @@
 // view: every read or write goes through runtime.f32() / runtime.f64(), re-derived after memory growth.
 import { bytesPerElement, checkDtype, type DType } from "./dtype.js";
 import { allocBytes, f32, f64, freeBytes, kernels, MAX_ALLOCATION_BYTES, realKernels, requireDtype } from "./runtime.js";
+import { runtime } from "./runtime-state.js";
 import { checkInteger, checkNumber, checkOptions, checkSeed, describe, listString, shapeString, TENSOR_BRAND } from "./validate.js";
 import { drawSeed } from "./random.js";
 
@@ -20,9 +21,7 @@ export interface DTypeOptions {
 /** Largest number of float32 values one tensor can hold (half as many float64 values). */
 export const MAX_TENSOR_SIZE = Math.floor(MAX_ALLOCATION_BYTES / 4);
 
-const live = new Set<Tensor>();
-let liveBytes = 0;
-const scopes: Tensor[][] = [];
+const { live, scopes } = runtime.tensors;
 
 export class Tensor {
   /** The dimensions, row-major. */
@@ -47,7 +46,7 @@ export class Tensor {
     this.dtype = base === null ? dtype : base.dtype;
     this.itemBytes = bytesPerElement(this.dtype);
     live.add(this);
-    if (base === null) liveBytes += this.size * this.itemBytes;
+    if (base === null) runtime.tensors.bytes += this.size * this.itemBytes;
     if (scopes.length > 0) scopes[scopes.length - 1].push(this);
   }
 
@@ -172,7 +171,7 @@ export class Tensor {
     this.#disposed = true;
     live.delete(this);
     if (this.#base === null) {
-      liveBytes -= this.size * this.itemBytes;
+      runtime.tensors.bytes -= this.size * this.itemBytes;
       freeBytes(this.#ptr);
     }
   }
@@ -468,7 +467,7 @@ function collectTensors(value: unknown, out: Set<Tensor>, seen: Set<unknown>): v
  */
 export function memory(): { bytes: number; liveTensors: number } {
   for (const t of live) if (t.isDisposed) live.delete(t); // views whose base was disposed
-  return { bytes: liveBytes, liveTensors: live.size };
+  return { bytes: runtime.tensors.bytes, liveTensors: live.size };
 }
 
 /** Checks that `value` is a live tensor, optionally of a given rank (or one of several ranks). */

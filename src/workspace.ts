@@ -1,19 +1,17 @@
 // Named, reusable buffers for models: a training step asks for the same keys and shapes every
-// time, so after the first step it allocates nothing (memory stays flat).
-import { allocBytes, freeBytes } from "./runtime.js";
+// time, so after the first step it allocates nothing (memory stays flat). Tensor buffers here;
+// raw blocks (int32 indices and the like) come from Blocks.
+import { Blocks } from "./blocks.js";
 import { empty, keep, type DType, type Shape, type Tensor } from "./tensor.js";
 
-export class Workspace {
+export class Workspace extends Blocks {
   #slots = new Map<string, Tensor>();
-  /** Raw blocks (int32 indices and the like): key -> [pointer, bytes]. */
-  #blocks = new Map<string, [number, number]>();
-  readonly #owner: string;
   /** The dtype of buffers unless get() names another. */
   readonly dtype: DType;
 
   /** `owner` names the user of the buffers in errors, e.g. "FullyConnectedNet.loss: buffer a1: out of memory". */
   constructor(owner = "Workspace", dtype: DType = "float32") {
-    this.#owner = owner;
+    super(owner);
     this.dtype = dtype;
   }
 
@@ -22,39 +20,16 @@ export class Workspace {
     const have = this.#slots.get(key);
     if (have && !have.isDisposed && have.dtype === dtype && sameShape(have.shape, shape)) return have;
     have?.dispose();
-    const t = keep(empty(shape, `${this.#owner}: buffer ${key}`, dtype)); // owned by the workspace, never by an enclosing tidy
+    const t = keep(empty(shape, `${this.owner}: buffer ${key}`, dtype)); // owned by the workspace, never by an enclosing tidy
     this.#slots.set(key, t);
     return t;
   }
 
-  /**
-   * A raw block of at least `bytes` bytes for `key` (16-byte aligned; contents undefined), e.g.
-   * int32 indices: reused while big enough, else replaced. Valid until the next call with this key.
-   */
-  block(key: string, bytes: number): number {
-    const have = this.#blocks.get(key);
-    if (have && have[1] >= bytes) return have[0];
-    if (have) freeBytes(have[0]);
-    this.#blocks.delete(key);
-    const ptr = allocBytes(Math.max(bytes, 16), `${this.#owner}: buffer ${key}`);
-    this.#blocks.set(key, [ptr, bytes]);
-    return ptr;
-  }
-
-  /** Frees every buffer. */
-  dispose(): void {
+  /** Frees every buffer and block. */
+  override dispose(): void {
     for (const t of this.#slots.values()) t.dispose();
     this.#slots.clear();
-    for (const [ptr] of this.#blocks.values()) freeBytes(ptr);
-    this.#blocks.clear();
-  }
-
-  /** Bytes held, for diagnostics. */
-  get bytes(): number {
-    let n = 0;
-    for (const t of this.#slots.values()) if (!t.isDisposed) n += t.size * t.itemBytes;
-    for (const [, b] of this.#blocks.values()) n += b;
-    return n;
+    super.dispose();
   }
 }
 

@@ -421,3 +421,49 @@ describe("bad checkpoints", () => {
     expect(silent, "bytes whose flipped bit loaded without an error").toEqual([]);
   });
 });
+
+describe("checkpoints written by main at 9ecb0cf (before the Solver's state had one schema)", () => {
+  // The runs of test/fixtures/checkpoints/make-9ecb0cf.mjs: the checkpoint after epoch 1 of 3.
+  const dir = new URL("./fixtures/checkpoints/", import.meta.url);
+  function data(n: number, seed: number, shape: number[]) {
+    const X = tl.keep(tl.randn([n, ...shape], { seed }));
+    const x = X.toArray();
+    const D = x.length / n;
+    const y = new Int32Array(n);
+    for (let i = 0; i < n; i++) y[i] = (x[i * D] > 0 ? 1 : 0) + (x[i * D + 1] > 0 ? 1 : 0);
+    return { XTrain: X, yTrain: y, XVal: X.sliceView(0, [20, ...shape]), yVal: y.slice(0, 20) };
+  }
+  const cases: [string, number, number[], Partial<tl.SolverOptions>][] = [
+    ["deep-conv-net-9ecb0cf", 3, [2, 4, 4], {}],
+    ["fully-connected-net-9ecb0cf", 4, [6], {
+      updateRule: (w, dw, c) => tl.sgdMomentum(w, dw, c),
+      lrSchedule: (epoch, iteration) => 0.05 / (1 + epoch + iteration / 8),
+    }],
+  ];
+  for (const [name, seed, shape, functions] of cases) {
+    it(`${name}: loads, saves again to the same bytes, and resumes to the run it was part of`, () => {
+      const bytes = new Uint8Array(readFileSync(new URL(`${name}.safetensors`, dir)));
+      const expected = JSON.parse(readFileSync(new URL(`${name}.expected.json`, dir), "utf8"));
+      const d = data(40, seed, shape);
+      const ck = tl.loadCheckpoint(bytes);
+      expect(ck.solver!.iteration).toBe(4);
+      expect(ck.solver!.customUpdateRule).toBe("updateRule" in functions);
+      expect(ck.solver!.customLrSchedule).toBe("lrSchedule" in functions);
+      const solver = new tl.Solver(ck.model, d, { ...ck.solver!.options, numEpochs: 3, verbose: false, ...functions });
+      ck.resume(solver);
+      expect(tl.saveCheckpoint({ model: ck.model, solver, meta: { fixture: name } })).toEqual(bytes);
+      solver.train();
+      expect(solver.lossHistory).toEqual(expected.lossHistory);
+      expect(solver.valAccHistory).toEqual(expected.valAccHistory);
+      expect(solver.accuracyIterations).toEqual(expected.accuracyIterations);
+      expect(solver.bestValAcc).toBe(expected.bestValAcc);
+      for (const [param, values] of Object.entries(expected.params as Record<string, number[]>)) {
+        expect(Array.from(ck.model.params[param].toArray()), param).toEqual(values);
+      }
+      solver.dispose();
+      ck.model.dispose();
+      d.XVal.dispose();
+      d.XTrain.dispose();
+    });
+  }
+});

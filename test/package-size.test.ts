@@ -46,8 +46,10 @@ console.log(Object.keys(tl).length > 60 && typeof tl.loadCheckpoint === "functio
   },
   // The issue's second app: init, FullyConnectedNet and Solver only.
   "init + FullyConnectedNet + Solver": {
-    limit: 65.5 * KB, // one-file bundles inline the float64 module
-    splitLimit: 44.5 * KB,
+    // One-file bundles inline the float64 module. +0.5 KB for the Solver's state checked by one
+    // schema shared with checkpoints, and the runtime state and scratch each in one place.
+    limit: 66 * KB,
+    splitLimit: 45 * KB,
     target: 30 * KB,
     code: `import { init, randn, FullyConnectedNet, Solver } from "tensorlane";
 await init();

@@ -469,16 +469,28 @@ describe("both models take the same option names", () => {
 });
 
 describe("module layering", () => {
-  it("models know nothing of the loop that trains them: nothing in src/models imports solver.ts, and solver.ts imports no model class", () => {
+  it("models know nothing of the loop that trains them: nothing in src/models imports src/training, and the Solver imports no model class", () => {
     const src = new URL("../src/", import.meta.url);
     const imports = (file: string) => [...readFileSync(new URL(file, src), "utf8").matchAll(/^(?:import|export)[^;]*?from "([^"]+)"/gms)].map((m) => m[1]);
     for (const file of readdirSync(new URL("models/", src))) {
-      expect(imports(`models/${file}`).filter((i) => /solver/.test(i)), file).toEqual([]);
+      expect(imports(`models/${file}`).filter((i) => /solver|training/.test(i)), file).toEqual([]);
     }
-    const solverImports = imports("solver.ts");
-    expect(solverImports).toContain("./models/contract.js");
+    const solverImports = imports("training/solver.ts");
+    expect(solverImports).toContain("../models/contract.js");
     expect(imports("models/kinds.ts")).toContain("./contract.js");
     expect(solverImports.filter((i) => /kinds|fully-connected|deep-conv|models\/model\.js/.test(i))).toEqual([]);
+  });
+
+  it("data readers and checkpoints know nothing of the Solver: src/data imports nothing from src/training, io/checkpoint.ts only the state schema", () => {
+    const src = new URL("../src/", import.meta.url);
+    const imports = (file: string) => [...readFileSync(new URL(file, src), "utf8").matchAll(/^(?:import|export)[^;]*?from "([^"]+)"/gms)].map((m) => m[1]);
+    for (const file of readdirSync(new URL("data/", src))) {
+      expect(imports(`data/${file}`).filter((i) => /training|solver/.test(i)), file).toEqual([]);
+    }
+    for (const file of readdirSync(new URL("io/", src))) {
+      const training = imports(`io/${file}`).filter((i) => /training|solver/.test(i));
+      expect(training, file).toEqual(file === "checkpoint.ts" ? ["../training/run-state.js"] : []);
+    }
   });
 });
 

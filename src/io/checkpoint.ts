@@ -12,9 +12,9 @@
 // Metadata (strings):
 //   format "tensorlane-checkpoint", format_version "1", tensorlane_version,
 //   model   JSON { kind, config, rngState, frozen? } (frozen: the frozen parameters' names, when any)
-//   solver  JSON (with a Solver): Solver.state() without its tensors: options (with lrSchedule,
-//           and the augment list when the run has one),
-//           epoch, iteration, rngState, histories, accuracy-check iterations, best accuracy
+//   solver  JSON (with a Solver): Solver.state() without its tensors, in the stored form of
+//           src/training/run-state.ts (options, counters, sampling position, histories,
+//           accuracy-check iterations, best accuracy, optimizer numbers)
 //   meta    JSON, the caller's (data normalization, seed, command line, ...)
 //   crc32   of the data section, so a flipped bit in the numbers is caught, not trained on
 //   crc32_tensors   JSON { name: crc32 } of each tensor's bytes: a damaged file names the tensor
@@ -25,12 +25,19 @@
 // Loading treats the bytes as hostile: the safetensors decoder bounds every size, then every
 // piece is checked against the model rebuilt from its config (names, shapes, JSON types), and any
 // mismatch is a FileFormatError that says what is wrong.
-import { checkAugmentations, type Augmentation } from "../augment.js";
 import { MODEL_KINDS, modelKindOf, type CheckpointableModel } from "../models/kinds.js";
-import { updateRules, type UpdateRuleName } from "../optim.js";
-import type { CosineSchedule } from "../schedule.js";
-import type { Solver, SolverOptions, SolverState } from "../solver.js";
 import type { Tensor } from "../tensor.js";
+import {
+  bufferKey,
+  decodeSolverState,
+  encodeSolverState,
+  optimStateMismatch,
+  resumeOptions,
+  updateTargets,
+  type ResumeOptions,
+  type SolverState,
+  type Values,
+} from "../training/run-state.js";
 import { describe } from "../validate.js";
 import { VERSION } from "../version.js";
 import { crc32 } from "./crc32.js";
@@ -40,13 +47,26 @@ import { decodeSafetensors, encodeSafetensorsParts, type SafetensorsTensor } fro
 export const CHECKPOINT_FORMAT = "tensorlane-checkpoint";
 export const CHECKPOINT_FORMAT_VERSION = "1";
 
-const OPTIM_NUMBERS = ["learningRate", "momentum", "decayRate", "epsilon", "beta1", "beta2", "t", "weightDecay"] as const;
-const OPTIM_STATES = ["velocity", "cache", "m", "v"] as const;
+/** What saving needs of the Solver training a model (a Solver is one). */
+export interface CheckpointSolver {
+  readonly model: object;
+  /** Whether the model holds the best parameters (after train()) rather than the last ones. */
+  readonly holdsBest: boolean;
+  /** While holdsBest: the last parameters and buffers, named as in SolverState.best. */
+  lastState(): Record<string, Values>;
+  state(): SolverState;
+}
+
+/** What resuming needs of a Solver (a Solver is one). */
+export interface ResumableSolver {
+  readonly model: object;
+  restoreState(state: SolverState): void;
+}
 
 export interface SaveCheckpointOptions {
   model: CheckpointableModel;
   /** The Solver training the model: adds what resuming needs (optimizer state, histories, ...). */
-  solver?: Solver;
+  solver?: CheckpointSolver;
   /** The caller's metadata, JSON-serialisable (data normalization, seed, ...). */
   meta?: Record<string, unknown>;
 }
@@ -56,19 +76,10 @@ export interface SolverCheckpoint {
   /**
    * Options for `new Solver(model, data, { ...options, numEpochs })`: the same rule, sampling,
    * batches and schedule. `updateRule` is absent when the run used a custom rule function
-   * (`customUpdateRule`): pass the same function.
+   * (`customUpdateRule`), `lrSchedule` when it used a schedule function (`customLrSchedule`):
+   * pass the same function.
    */
-  options: Required<Pick<SolverOptions, "lrDecay" | "batchSize" | "numEpochs" | "seed">> & {
-    updateRule?: UpdateRuleName;
-    /** The cosine schedule; absent for per-epoch lrDecay, and for a custom function (`customLrSchedule`: pass the same one). */
-    lrSchedule?: Required<CosineSchedule>;
-    /** The augmentations, when the run used any. */
-    augment?: Augmentation[];
-    /** "weights" when the weight decay spared biases and norms; absent for "all". */
-    weightDecayParams?: "weights";
-    numTrainSamples: number | null;
-    numValSamples: number | null;
-  };
+  options: ResumeOptions;
   customUpdateRule: boolean;
   customLrSchedule: boolean;
   epoch: number;
@@ -106,7 +117,7 @@ export interface LoadedCheckpoint {
    * saved training run was: last parameters and buffers, dropout and sampling streams, optimizer
    * state, epoch, histories, best snapshot. `solver.train()` then continues bit-identically.
    */
-  resume(solver: Solver): void;
+  resume(solver: ResumableSolver): void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -163,37 +174,18 @@ export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
           `save without the solver for a model to evaluate`,
       );
     }
-    const st = solver.state();
-    // While holdsBest the model's own params are the best ones (st.best is then that same copy).
-    const best = last === null ? st.best : null;
-    const bestOf = (key: string, t: Tensor) => (best ? best[key] : t.toArray());
-    const lastOf = (key: string, t: Tensor) => (last === null ? t.toArray() : last[key]);
-    for (const [name, t] of Object.entries(model.params)) put(name, t.shape, bestOf(name, t));
-    for (const [name, t] of Object.entries(buffers)) put(`buffers.${name}`, t.shape, bestOf(`buffer:${name}`, t));
-    for (const [name, t] of Object.entries(model.params)) put(`resume.params.${name}`, t.shape, lastOf(name, t));
-    for (const [name, t] of Object.entries(buffers)) put(`resume.buffers.${name}`, t.shape, lastOf(`buffer:${name}`, t));
-    const optimConfigs: Record<string, Record<string, number>> = {};
-    for (const [key, { numbers, tensors: state }] of Object.entries(st.optimConfigs)) {
-      for (const [field, t] of Object.entries(state)) put(`resume.optim.${key}.${field}`, t.shape, t.data);
-      optimConfigs[key] = numbers;
-    }
-    const state = {
-      options: st.options, // updateRule null: a custom rule; lrSchedule null (lrDecay), a cosine object, or "custom"
-      epoch: st.epoch,
-      iteration: st.iteration,
-      iterationsPerEpoch: st.iterationsPerEpoch,
-      rngState: st.rngState,
-      bestValAcc: st.bestValAcc,
-      hasBest: last !== null || best !== null,
-      customUpdateRule: st.options.updateRule === null,
-      baseLearningRate: st.baseLearningRate,
-      lossHistory: st.lossHistory,
-      trainAccHistory: st.trainAccHistory,
-      valAccHistory: st.valAccHistory,
-      accuracyIterations: st.accuracyIterations,
-      optimConfigs,
-    };
-    solverJson = JSON.stringify(state, nonFiniteReplacer);
+    const state = solver.state();
+    const current = namedValues(model);
+    const best = last === null ? state.best : current;
+    const toUse = best ?? current; // the best parameters, or the last ones before the first accuracy check
+    const toResume = last ?? current;
+    for (const [name, t] of Object.entries(model.params)) put(name, t.shape, toUse[name]);
+    for (const [name, t] of Object.entries(buffers)) put(`buffers.${name}`, t.shape, toUse[bufferKey(name)]);
+    for (const [name, t] of Object.entries(model.params)) put(`resume.params.${name}`, t.shape, toResume[name]);
+    for (const [name, t] of Object.entries(buffers)) put(`resume.buffers.${name}`, t.shape, toResume[bufferKey(name)]);
+    const stored = encodeSolverState({ ...state, best });
+    for (const [name, t] of stored.tensors) put(`resume.optim.${name}`, t.shape, t.data);
+    solverJson = stored.json;
   } else {
     for (const [name, t] of Object.entries(model.params)) put(name, t.shape, t.toArray());
     for (const [name, t] of Object.entries(buffers)) put(`buffers.${name}`, t.shape, t.toArray());
@@ -308,12 +300,6 @@ function damagedTensors(tensors: Record<string, SafetensorsTensor>, metadata: Re
   return `the bytes of tensor${bad.length > 1 ? "s" : ""} ${bad.slice(0, 3).join(", ")}${bad.length > 3 ? ` and ${bad.length - 3} more` : ""} are damaged (their CRC-32 differs from the one in the header)`;
 }
 
-// Losses can be NaN or Infinity when a run diverged with onNonFinite "continue": JSON has no
-// such numbers, so they travel as strings.
-function nonFiniteReplacer(_key: string, value: unknown): unknown {
-  return typeof value === "number" && !Number.isFinite(value) ? String(value) : value;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Loading
 
@@ -360,7 +346,10 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
   const frozen = modelInfo.frozen;
   if (frozen !== undefined && (!Array.isArray(frozen) || frozen.some((n) => typeof n !== "string"))) fail(`model frozen must be an array of parameter names (got ${describe(frozen)})`);
   const meta = metadata.meta === undefined ? {} : parseJsonObject(fail, metadata, "meta");
-  const solverState = metadata.solver === undefined ? null : checkSolverState(fail, parseJsonObject(fail, metadata, "solver"));
+  const rawTensor = (name: string) => (Object.prototype.hasOwnProperty.call(tensors, name) ? tensors[name] : undefined);
+  const saved = metadata.solver === undefined
+    ? null
+    : decodeSolverState(parseJsonObject(fail, metadata, "solver"), (key, field) => rawTensor(`resume.optim.${key}.${field}`), (m) => fail(`solver ${m}`));
 
   let model: CheckpointableModel;
   try {
@@ -370,8 +359,8 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
   }
   try {
     const used = new Set<string>();
-    const take = (name: string, target: Tensor, role: string): Float32Array | Float64Array => {
-      const t = Object.prototype.hasOwnProperty.call(tensors, name) ? tensors[name] : undefined;
+    const take = (name: string, target: Tensor, role: string): Values => {
+      const t = rawTensor(name);
       if (t === undefined) fail(`tensor "${name}" (${role}) is missing`);
       if (t!.shape.length !== target.shape.length || t!.shape.some((d, i) => d !== target.shape[i])) {
         fail(`tensor "${name}" has shape [${t!.shape.join(", ")}] but the model config gives ${role} the shape [${target.shape.join(", ")}]`);
@@ -388,28 +377,19 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
     for (const [name, t] of Object.entries(buffers)) t.set(take(`buffers.${name}`, t, `buffer ${name}`));
 
     // The resume state is checked now, so a bad file fails at load, not halfway into training.
-    const resumeParams: Record<string, Float32Array | Float64Array> = {};
-    const resumeBuffers: Record<string, Float32Array | Float64Array> = {};
-    const optimTensors: Record<string, Record<string, SafetensorsTensor>> = {};
-    if (solverState) {
+    const resumeParams: Record<string, Values> = {};
+    const resumeBuffers: Record<string, Values> = {};
+    if (saved) {
       for (const [name, t] of Object.entries(model.params)) resumeParams[name] = take(`resume.params.${name}`, t, `parameter ${name}`);
       for (const [name, t] of Object.entries(buffers)) resumeBuffers[name] = take(`resume.buffers.${name}`, t, `buffer ${name}`);
-      const store = model.paramStore;
-      const expectKeys = !solverState.customUpdateRule && store ? ["all"] : Object.keys(model.params);
-      const keys = Object.keys(solverState.optimConfigs);
-      if (keys.length !== expectKeys.length || keys.some((k) => !expectKeys.includes(k))) {
-        fail(`solver optimConfigs has keys [${keys.join(", ")}] but this model trains with [${expectKeys.join(", ")}]`);
+      const configs = saved.state.optimConfigs;
+      const targets = updateTargets(model, saved.state.options.updateRule !== null);
+      for (const [key, target] of targets) {
+        if (!Object.prototype.hasOwnProperty.call(configs, key)) continue;
+        for (const field of Object.keys(configs[key].tensors)) take(`resume.optim.${key}.${field}`, target, `the ${field} state of ${key === "all" ? "all parameters" : key}`);
       }
-      for (const key of keys) {
-        const target = key === "all" && store ? store.flat : model.params[key];
-        optimTensors[key] = {};
-        for (const field of OPTIM_STATES) {
-          const name = `resume.optim.${key}.${field}`;
-          if (Object.prototype.hasOwnProperty.call(tensors, name)) {
-            optimTensors[key][field] = { shape: target.shape, data: take(name, target, `the ${field} state of ${key === "all" ? "all parameters" : key}`) };
-          }
-        }
-      }
+      const problem = optimStateMismatch(configs, targets, "optimConfigs");
+      if (problem !== null) fail(`solver ${problem}`);
     }
     const extra = Object.keys(tensors).filter((name) => !used.has(name));
     if (extra.length > 0) {
@@ -428,9 +408,10 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
       model,
       meta,
       version: typeof metadata.tensorlane_version === "string" ? metadata.tensorlane_version : "unknown",
-      solver: solverState,
-      resume(solver: Solver): void {
-        resumeSolver(what, loaded, solver, resumeParams, resumeBuffers, optimTensors);
+      solver: saved && solverCheckpoint(saved.state, saved.hasBest),
+      resume(solver: ResumableSolver): void {
+        if (saved === null) throw new RangeError(`LoadedCheckpoint.resume: ${what} was saved without a Solver: it holds a model to evaluate, not a training run to resume`);
+        resumeSolver(model, saved, solver, resumeParams, resumeBuffers);
       },
     };
     return loaded;
@@ -441,58 +422,18 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
 }
 
 function resumeSolver(
-  what: string,
-  ck: LoadedCheckpoint,
-  solver: Solver,
-  params: Record<string, Float32Array | Float64Array>,
-  buffers: Record<string, Float32Array | Float64Array>,
-  optimTensors: Record<string, Record<string, SafetensorsTensor>>,
+  model: CheckpointableModel,
+  saved: { state: SolverState; hasBest: boolean },
+  solver: ResumableSolver,
+  params: Record<string, Values>,
+  buffers: Record<string, Values>,
 ): void {
   const fn = "LoadedCheckpoint.resume";
-  const saved = ck.solver;
-  if (saved === null) throw new RangeError(`${fn}: ${what} was saved without a Solver: it holds a model to evaluate, not a training run to resume`);
-  if (solver === null || typeof solver !== "object" || solver.model !== ck.model) {
+  if (solver === null || typeof solver !== "object" || solver.model !== model) {
     throw new TypeError(`${fn}: solver must be a Solver over this checkpoint's model (new Solver(checkpoint.model, data, { ...checkpoint.solver.options, numEpochs }))`);
   }
-  const model = ck.model;
   // The model holds the stored (best) parameters until now: they become the Solver's best snapshot.
-  let best: Record<string, Float32Array | Float64Array> | null = null;
-  if (saved.hasBest) {
-    best = {};
-    for (const [name, t] of Object.entries(model.params)) best[name] = t.toArray();
-    for (const [name, t] of Object.entries(model.buffers ?? {})) best[`buffer:${name}`] = t.toArray();
-  }
-  const optimConfigs: SolverState["optimConfigs"] = {};
-  for (const [key, numbers] of Object.entries(saved.optimConfigs)) {
-    optimConfigs[key] = { numbers, tensors: Object.fromEntries(Object.entries(optimTensors[key] ?? {}).map(([field, t]) => [field, { shape: t.shape, data: t.data }])) };
-  }
-  const o = saved.options;
-  const state: SolverState = {
-    options: {
-      updateRule: saved.customUpdateRule ? null : (o.updateRule ?? null),
-      lrDecay: o.lrDecay,
-      lrSchedule: saved.customLrSchedule ? "custom" : (o.lrSchedule ?? null),
-      batchSize: o.batchSize,
-      numEpochs: o.numEpochs,
-      numTrainSamples: o.numTrainSamples,
-      numValSamples: o.numValSamples,
-      seed: o.seed,
-      ...(o.augment === undefined ? {} : { augment: o.augment }),
-      ...(o.weightDecayParams === undefined ? {} : { weightDecayParams: o.weightDecayParams }),
-    },
-    iterationsPerEpoch: saved.iterationsPerEpoch,
-    epoch: saved.epoch,
-    iteration: saved.iteration,
-    rngState: saved.rngState,
-    baseLearningRate: saved.baseLearningRate,
-    bestValAcc: saved.bestValAcc,
-    lossHistory: saved.lossHistory,
-    trainAccHistory: saved.trainAccHistory,
-    valAccHistory: saved.valAccHistory,
-    accuracyIterations: saved.accuracyIterations,
-    optimConfigs,
-    best,
-  };
+  const state = { ...saved.state, best: saved.hasBest ? namedValues(model) : null };
   try {
     solver.restoreState(state); // checks the solver continues this run before changing anything
   } catch (error) {
@@ -503,6 +444,35 @@ function resumeSolver(
   }
   for (const [name, t] of Object.entries(model.params)) t.set(params[name]);
   for (const [name, t] of Object.entries(model.buffers ?? {})) t.set(buffers[name]);
+}
+
+/** The model's parameters and buffers by name, as SolverState.best names them. */
+function namedValues(model: CheckpointableModel): Record<string, Values> {
+  return Object.fromEntries([
+    ...Object.entries(model.params).map(([name, t]) => [name, t.toArray()]),
+    ...Object.entries(model.buffers ?? {}).map(([name, t]) => [bufferKey(name), t.toArray()]),
+  ]);
+}
+
+/** What LoadedCheckpoint.solver says of a stored run. */
+function solverCheckpoint(state: SolverState, hasBest: boolean): SolverCheckpoint {
+  return {
+    options: resumeOptions(state.options),
+    customUpdateRule: state.options.updateRule === null,
+    customLrSchedule: state.options.lrSchedule === "custom",
+    accuracyIterations: state.accuracyIterations,
+    baseLearningRate: state.baseLearningRate,
+    epoch: state.epoch,
+    iteration: state.iteration,
+    iterationsPerEpoch: state.iterationsPerEpoch,
+    rngState: state.rngState,
+    bestValAcc: state.bestValAcc,
+    lossHistory: state.lossHistory,
+    trainAccHistory: state.trainAccHistory,
+    valAccHistory: state.valAccHistory,
+    optimConfigs: Object.fromEntries(Object.entries(state.optimConfigs).map(([key, c]) => [key, c.numbers])),
+    hasBest,
+  };
 }
 
 function parseJsonObject(fail: (m: string) => never, metadata: Record<string, string>, key: string): Record<string, unknown> {
@@ -520,110 +490,6 @@ function parseJsonObject(fail: (m: string) => never, metadata: Record<string, st
 
 function isCount(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
-}
-
-// Numbers that went through nonFiniteReplacer.
-function historyNumber(value: unknown): number | undefined {
-  if (typeof value === "number") return value;
-  if (value === "NaN") return NaN;
-  if (value === "Infinity") return Infinity;
-  if (value === "-Infinity") return -Infinity;
-  return undefined;
-}
-
-function checkSolverState(fail: (m: string) => never, s: Record<string, unknown>): SolverCheckpoint {
-  const bad = (field: string, expected: string, value: unknown): never => fail(`solver ${field} must be ${expected} (got ${describe(value)})`);
-  const o = s.options as Record<string, unknown> | null;
-  if (o === null || typeof o !== "object" || Array.isArray(o)) return bad("options", "an object", o);
-  if (o.updateRule !== null && (typeof o.updateRule !== "string" || !Object.prototype.hasOwnProperty.call(updateRules, o.updateRule))) {
-    bad("options.updateRule", `one of ${Object.keys(updateRules).join(", ")} or null`, o.updateRule);
-  }
-  const num = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
-  if (!num(o.lrDecay) || o.lrDecay < 0) bad("options.lrDecay", "a number >= 0", o.lrDecay);
-  for (const key of ["batchSize", "numEpochs"] as const) if (!isCount(o[key])) bad(`options.${key}`, "a non-negative integer", o[key]);
-  if (!isCount(o.seed) || (o.seed as number) >= 2 ** 32) bad("options.seed", "an integer in [0, 2^32)", o.seed);
-  for (const key of ["numTrainSamples", "numValSamples"] as const) if (o[key] !== null && !isCount(o[key])) bad(`options.${key}`, "a positive integer or null", o[key]);
-  // Checkpoints from before schedules have no lrSchedule: per-epoch lrDecay.
-  const schedule = o.lrSchedule ?? null;
-  if (schedule !== null && schedule !== "custom") {
-    const c = schedule as Record<string, unknown>;
-    if (typeof c !== "object" || Array.isArray(c) || c.type !== "cosine" || !num(c.warmupEpochs) || c.warmupEpochs < 0 || !num(c.minLearningRate) || c.minLearningRate < 0 || Object.keys(c).length !== 3) {
-      bad("options.lrSchedule", `null, "custom" or { type: "cosine", warmupEpochs, minLearningRate }`, schedule);
-    }
-  }
-  if (o.weightDecayParams !== undefined && o.weightDecayParams !== "weights") bad("options.weightDecayParams", `"weights" or absent`, o.weightDecayParams);
-  // Only runs with augmentation store a list (files without one read as before).
-  if (o.augment !== undefined) {
-    try {
-      o.augment = checkAugmentations("checkpoint", "solver options.augment", o.augment);
-    } catch (error) {
-      fail(error instanceof Error ? error.message.replace(/^checkpoint: /, "") : String(error));
-    }
-  }
-  for (const key of ["epoch", "iteration", "iterationsPerEpoch", "rngState"] as const) if (!isCount(s[key])) bad(key, "a non-negative integer", s[key]);
-  if (!num(s.bestValAcc) || s.bestValAcc < 0 || s.bestValAcc > 1) bad("bestValAcc", "a number in [0, 1]", s.bestValAcc);
-  const histories: Record<string, number[]> = {};
-  for (const key of ["lossHistory", "trainAccHistory", "valAccHistory"]) {
-    const list = s[key];
-    if (!Array.isArray(list)) return bad(key, "an array of numbers", list);
-    const values = list.map(historyNumber);
-    if (values.some((v) => v === undefined)) bad(key, "an array of numbers", list);
-    histories[key] = values as number[];
-  }
-  if (histories.lossHistory.length !== s.iteration) fail(`solver lossHistory has ${histories.lossHistory.length} entries but iteration is ${s.iteration}`);
-  if (histories.trainAccHistory.length !== histories.valAccHistory.length) fail(`solver trainAccHistory and valAccHistory differ in length`);
-  // Checkpoints from before accuracyIterations: the Solver checked at iteration 1, then at every epoch end.
-  let accuracyIterations: number[];
-  if (s.accuracyIterations === undefined) {
-    accuracyIterations = legacyCheckIterations(s.iterationsPerEpoch as number, histories.valAccHistory.length);
-  } else {
-    const list = s.accuracyIterations;
-    if (!Array.isArray(list) || list.some((v) => !isCount(v))) return bad("accuracyIterations", "an array of iteration counts", list);
-    if (list.length !== histories.valAccHistory.length) fail(`solver accuracyIterations has ${list.length} entries but valAccHistory has ${histories.valAccHistory.length}`);
-    accuracyIterations = list as number[];
-  }
-  const base = s.baseLearningRate ?? null;
-  if (base !== null && (!num(base) || base < 0)) bad("baseLearningRate", "a number >= 0 or null", base);
-  const configs = s.optimConfigs as Record<string, unknown> | null;
-  if (configs === null || typeof configs !== "object" || Array.isArray(configs)) return bad("optimConfigs", "an object", configs);
-  for (const [key, config] of Object.entries(configs)) {
-    if (config === null || typeof config !== "object" || Array.isArray(config)) bad(`optimConfigs.${key}`, "an object", config);
-    for (const [field, value] of Object.entries(config as Record<string, unknown>)) {
-      if (!(OPTIM_NUMBERS as readonly string[]).includes(field)) fail(`solver optimConfigs.${key} has unknown field "${field.slice(0, 40)}"`);
-      if (!num(value) || value < 0) bad(`optimConfigs.${key}.${field}`, "a finite number >= 0", value);
-      if (field === "t" && !Number.isInteger(value)) bad(`optimConfigs.${key}.t`, "an integer", value);
-    }
-  }
-  const { updateRule, lrSchedule, ...rest } = o;
-  void lrSchedule;
-  return {
-    options: {
-      ...(rest as unknown as SolverCheckpoint["options"]),
-      ...(updateRule === null ? {} : { updateRule: updateRule as UpdateRuleName }),
-      ...(schedule === null || schedule === "custom" ? {} : { lrSchedule: schedule as Required<CosineSchedule> }),
-    },
-    customUpdateRule: updateRule === null,
-    customLrSchedule: schedule === "custom",
-    accuracyIterations,
-    baseLearningRate: base as number | null,
-    epoch: s.epoch as number,
-    iteration: s.iteration as number,
-    iterationsPerEpoch: s.iterationsPerEpoch as number,
-    rngState: s.rngState as number,
-    bestValAcc: s.bestValAcc as number,
-    lossHistory: histories.lossHistory,
-    trainAccHistory: histories.trainAccHistory,
-    valAccHistory: histories.valAccHistory,
-    optimConfigs: configs as Record<string, Record<string, number>>,
-    hasBest: s.hasBest === true,
-  };
-}
-
-/** The Solver's accuracy checks before it recorded them: iteration 1, then every epoch end. */
-function legacyCheckIterations(perEpoch: number, count: number): number[] {
-  const out = count > 0 ? [1] : [];
-  for (let k = 1; out.length < count; k++) if (k * perEpoch !== 1) out.push(k * perEpoch);
-  return out;
 }
 
 /** Whether this machine stores numbers little-endian (asked when needed: no work at module load). */

@@ -2,7 +2,7 @@
 // state kept beside them, reusable workspace buffers, the loss(X) / loss(X, y) entry point and
 // disposal, and predict(). A model supplies its layout, its input check (`checkInput`) and the
 // forward/backward pass (`compute`).
-import { Int32Scratch } from "../int32-scratch.js";
+import { Blocks } from "../blocks.js";
 import type { BatchNormState } from "../layers/batchnorm.js";
 import type { Labels } from "../labels.js";
 import type { Targets } from "../targets.js";
@@ -29,7 +29,7 @@ export abstract class WorkspaceModel {
   readonly dtype: DType;
   readonly #name: string;
   /** Predicted classes of one batch, reused by the next. */
-  readonly #predictions: Int32Scratch;
+  readonly #predictions: Blocks;
 
   /** layout: every parameter's name and shape, in order; weights: the names the penalty applies to. */
   protected constructor(name: string, layout: ReadonlyArray<readonly [string, Shape]>, weights: string[], dtype: DType = "float32") {
@@ -38,7 +38,7 @@ export abstract class WorkspaceModel {
     this.#weightNames = weights;
     this.dtype = dtype;
     this.#name = name;
-    this.#predictions = new Int32Scratch(`${name}.predict`);
+    this.#predictions = new Blocks(`${name}.predict`);
   }
 
   /** Named parameters (views into one flat region; edit values with set()). */

@@ -1,7 +1,7 @@
 // predict(): class indices of the rows of X, scored a batch at a time so a large X never needs
 // all its rows of scores (or activations) at once. The argmax runs in wasm (first maximum on
 // ties, NaN never wins) in the scores' dtype, into a reused int32 buffer.
-import type { Int32Scratch } from "../int32-scratch.js";
+import type { Blocks } from "../blocks.js";
 import { realKernels } from "../runtime.js";
 import { sizeOf, zeros, type Tensor } from "../tensor.js";
 import { checkEnum, checkInteger, checkOptions } from "../validate.js";
@@ -29,13 +29,14 @@ export function checkPredictOptions(fn: string, options: unknown, X: Tensor): Ch
 
 /**
  * The argmax class of every row of X (N, ...), scoring at most batchSize rows per call of
- * `scores(batch) -> (count, C)`. `owned`: the caller of scores() must dispose each result
- * (false when scores() returns a reused workspace buffer). X is trusted (checked by the caller).
+ * `scores(batch) -> (count, C)` (the classes pass through `scratch`'s block "predictions").
+ * `owned`: the caller of scores() must dispose each result (false when scores() returns a reused
+ * workspace buffer). X is trusted (checked by the caller).
  * `flip`: X holds images (N, C, H, W); each batch is also scored mirrored (in wasm) and the two score
  * rows are added (in wasm) before the argmax.
  */
 export function predictRows(
-  X: Tensor, batchSize: number, scratch: Int32Scratch, scores: (batch: Tensor) => Tensor, owned: boolean, flip = false,
+  X: Tensor, batchSize: number, scratch: Blocks, scores: (batch: Tensor) => Tensor, owned: boolean, flip = false,
 ): Int32Array {
   const N = X.shape[0];
   const rowShape = X.shape.slice(1);
@@ -51,9 +52,9 @@ export function predictRows(
       batch.dispose();
     }
     try {
-      const ptr = scratch.get(count);
+      const ptr = scratch.block("predictions", count * 4);
       realKernels(s.dtype).argmax_rows(ptr, s.ptr, count, s.shape[1]);
-      out.set(scratch.view(count), start);
+      out.set(scratch.int32("predictions", count), start);
     } finally {
       if (owned || flip) s.dispose(); // flipSummedScores returns a tensor of its own
     }

@@ -3,7 +3,9 @@
 // per-thread scratch.
 import type { DType } from "../dtype.js";
 import type { RealKernels } from "../generated/kernels.js";
-import { allocBytes, freeBytes, realKernels } from "../runtime.js";
+import { sharedBlocks } from "../blocks.js";
+import { realKernels } from "../runtime.js";
+import { runtime } from "../runtime-state.js";
 import { currentPool, F64_PREFIX, kernelIndexOf } from "./state.js";
 
 export { currentPool };
@@ -18,21 +20,18 @@ function resolve(fn: string, dtype: DType, kernel: KernelName): [(...args: numbe
   return [f, dtype === "float64" ? F64_PREFIX + kernel : kernel];
 }
 
-let simulated: number | null = null;
-let warnedBroken: object | null = null; // the broken pool already warned about
-
 /**
  * Threads that run tasks: 1 without a pool; the pool size (calling thread included) with one;
  * or the simulated count set by simulateThreads. A pool whose worker died counts as 1 thread
  * (the library carries on single-threaded until the next init({ threads })).
  */
 export function threadCount(): number {
-  if (simulated !== null) return simulated;
+  if (runtime.simulatedThreads !== null) return runtime.simulatedThreads;
   const pool = currentPool();
   if (pool === null) return 1;
   if (pool.broken !== null) {
-    if (warnedBroken !== pool) {
-      warnedBroken = pool;
+    if (runtime.warnedBroken !== pool) {
+      runtime.warnedBroken = pool;
       console.warn(`tensorlane: the worker pool stopped (${pool.broken}); running on 1 thread until \`await tl.init({ threads: n })\``);
     }
     return 1;
@@ -59,7 +58,7 @@ export function runTasks(dtype: DType, kernel: KernelName, tasks: readonly (read
     throw new RangeError(`runTasks: tasks.length must be between 1 and threadCount() = ${threads} (got ${n})`);
   }
   const pool = currentPool();
-  if (simulated !== null || pool === null) {
+  if (runtime.simulatedThreads !== null || pool === null) {
     for (const task of tasks) fn(...task);
     return;
   }
@@ -90,7 +89,7 @@ export function runChunks(
     return call;
   });
   const pool = currentPool();
-  if (count === 1 || simulated !== null || pool === null) {
+  if (count === 1 || runtime.simulatedThreads !== null || pool === null) {
     const call = perThread[0];
     for (const [start, end] of ranges) {
       call[rangeArg] = start;
@@ -104,31 +103,20 @@ export function runChunks(
   pool.runChunks(index, poolName, fn, perThread, rangeArg, ranges);
 }
 
-let scratchPtr = 0;
-let scratchStride = 0;
-let scratchPointers: number[] = [];
-
 /**
  * Per-thread scratch: one pointer per thread (index = thread = task index), each to at least
- * `bytes` bytes, 16-byte aligned, in wasm memory. Grown on demand by the calling (main) thread,
- * then reused; valid until the next threadScratch call. Only the main thread allocates.
+ * `bytes` bytes, 16-byte aligned, in wasm memory: one block of the shared scratch, grown on demand
+ * by the calling (main) thread, then reused; valid until the next threadScratch call.
  */
 export function threadScratch(bytes: number): readonly number[] {
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`threadScratch: bytes must be a non-negative integer (got ${bytes})`);
   const threads = threadCount();
   const stride = Math.max(16, Math.ceil(bytes / 64) * 64); // 64: threads never share a cache line
-  if (stride > scratchStride || threads > scratchPointers.length) {
-    const newStride = Math.max(stride, scratchStride);
-    const count = Math.max(threads, scratchPointers.length);
-    if (scratchPtr) freeBytes(scratchPtr);
-    scratchPtr = 0;
-    scratchStride = 0;
-    scratchPointers = [];
-    scratchPtr = allocBytes(newStride * count, "threadScratch");
-    scratchStride = newStride;
-    scratchPointers = Array.from({ length: count }, (_, i) => scratchPtr + i * newStride);
-  }
-  return scratchPointers.length === threads ? scratchPointers : scratchPointers.slice(0, threads);
+  const scratch = sharedBlocks();
+  const base = scratch.block("thread work", stride * threads, { what: "threadScratch" });
+  // A block kept from a larger request gives each thread its whole share (the same pointers as then).
+  const share = Math.floor(scratch.held("thread work") / threads / 64) * 64;
+  return Array.from({ length: threads }, (_, i) => base + i * share);
 }
 
 /**
@@ -138,5 +126,5 @@ export function threadScratch(bytes: number): readonly number[] {
  */
 export function simulateThreads(n: number | null): void {
   if (n !== null && (!Number.isInteger(n) || n < 1 || n > 256)) throw new RangeError(`simulateThreads: n must be an integer in [1, 256] or null (got ${n})`);
-  simulated = n;
+  runtime.simulatedThreads = n;
 }

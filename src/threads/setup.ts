@@ -1,4 +1,5 @@
 // Turning threads on and off: the `threads` option of init(), runtimeInfo() and dispose().
+import { runtime } from "../runtime-state.js";
 import { currentPool, setPool } from "./state.js";
 import { coreCount, threadsUnsupportedReason } from "./environment.js";
 
@@ -8,8 +9,6 @@ export interface ThreadPlan {
   /** Why fewer threads than asked for ("auto" where threads cannot work), else null. */
   reason: string | null;
 }
-
-let lastReason: string | null = null;
 
 /** Checks the `threads` option: an integer >= 1 or "auto". */
 export function checkThreadsOption(value: unknown): number | "auto" {
@@ -35,7 +34,7 @@ export function planThreads(request: number | "auto"): ThreadPlan {
 
 /** @internal Records why init gave fewer threads than asked for (null: it did not). */
 export function setThreadReason(reason: string | null): void {
-  lastReason = reason;
+  runtime.threadReason = reason;
 }
 
 /** Ends the worker threads, if any (the library carries on with 1 thread). */
@@ -72,7 +71,7 @@ export interface RuntimeInfo {
 export function threadsInfo(sharedMemory: boolean): Omit<RuntimeInfo, "float64"> {
   const pool = currentPool();
   const threads = pool && !pool.broken ? pool.count : 1;
-  let reason = lastReason;
+  let reason = runtime.threadReason;
   if (pool?.broken) reason = `a worker died (${pool.broken}); call \`await tl.init({ threads: n })\` to restart the workers`;
   else if (pool === null && reason === null && threads === 1) reason = threadsUnsupportedReason() ?? "threads were not requested (init({ threads: n | \"auto\" }) turns them on)";
   return {

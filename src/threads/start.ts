@@ -3,17 +3,13 @@
 // It imports nothing from the main bundle (what it needs comes in `StartThreads`), so the entry
 // dist/tensorlane.js exports exactly the public API.
 import type { Kernels } from "../generated/kernels.js";
+import type { SharedModule } from "../runtime-state.js";
 import { Pool } from "./pool.js";
 import { sharedMemoryVariant, WASM_PAGE_BYTES } from "./shared-module.js";
 import { canBlock, workerHost } from "./workers.js";
 
 /** The largest shared memory: 4 GiB, the wasm32 limit (the single-thread memory grows to it too). */
 const SHARED_MAXIMUM_PAGES = 65536;
-
-let shared: { module: WebAssembly.Module; bytes: Uint8Array } | null = null;
-/** The float64 module's shared-memory variant, once float64 runs with threads. */
-let sharedF64: { module: WebAssembly.Module; bytes: Uint8Array } | null = null;
-
 
 export interface StartThreads {
   count: number;
@@ -23,6 +19,8 @@ export interface StartThreads {
   f64Bytes: Uint8Array | null;
   /** What the pool's kernel list puts before the float64 module's names (state.ts F64_PREFIX). */
   f64Prefix: string;
+  /** The shared-memory variants compiled so far (the runtime state's): filled in here, reused by later starts. */
+  shared: { core: SharedModule | null; f64: SharedModule | null };
   /** The running kernels, or null before the first init. */
   current: Kernels | null;
   workerUrl: string | URL;
@@ -43,22 +41,23 @@ export async function startThreads(o: StartThreads): Promise<{ kernels: Kernels;
   let kernels = o.current;
   let f64: WebAssembly.Exports | null = null;
   const moved = !kernels || !(kernels.memory.buffer instanceof SharedArrayBuffer);
+  const shared = o.shared;
   if (moved) {
     const variant = sharedMemoryVariant(o.bytes, SHARED_MAXIMUM_PAGES);
-    shared = { module: await o.compile(variant.bytes), bytes: variant.bytes };
-    kernels = await moveHeap(o, shared.module, variant.limits.initial);
+    shared.core = { module: await o.compile(variant.bytes), bytes: variant.bytes };
+    kernels = await moveHeap(o, shared.core.module, variant.limits.initial);
   }
   if (o.f64Bytes !== null) {
-    if (sharedF64 === null) {
+    if (shared.f64 === null) {
       const variant = sharedMemoryVariant(o.f64Bytes, SHARED_MAXIMUM_PAGES);
-      sharedF64 = { module: await o.compile(variant.bytes), bytes: variant.bytes };
+      shared.f64 = { module: await o.compile(variant.bytes), bytes: variant.bytes };
     }
-    f64 = (await WebAssembly.instantiate(sharedF64.module, { env: { abort: o.abort, memory: kernels!.memory } })).exports;
+    f64 = (await WebAssembly.instantiate(shared.f64.module, { env: { abort: o.abort, memory: kernels!.memory } })).exports;
   }
   const functionNames = (module: WebAssembly.Module, prefix: string) =>
     WebAssembly.Module.exports(module).filter((e) => e.kind === "function").map((e) => prefix + e.name);
-  const modules = [{ ...shared!, names: functionNames(shared!.module, "") }];
-  if (o.f64Bytes !== null) modules.push({ ...sharedF64!, names: functionNames(sharedF64!.module, o.f64Prefix) });
+  const modules = [{ ...shared.core!, names: functionNames(shared.core!.module, "") }];
+  if (o.f64Bytes !== null) modules.push({ ...shared.f64!, names: functionNames(shared.f64!.module, o.f64Prefix) });
   const pool = await Pool.start({
     count: o.count,
     memory: kernels!.memory,

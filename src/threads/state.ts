@@ -1,25 +1,23 @@
-// The running worker pool, in a module of its own so that runtime.ts (which starts it) and
-// dispatch.ts (which uses it) do not import each other.
+// The running worker pool (kept in the runtime state), in a module of its own so that runtime.ts
+// (which starts it) and dispatch.ts (which uses it) do not import each other.
+import { runtime } from "../runtime-state.js";
 import type { Pool } from "./pool.js";
 
 /** Prefix of the float64 module's kernel names in the pool's list (the core's have none). */
 export const F64_PREFIX = "f64:";
 
-let pool: Pool | null = null;
-let names = new Map<string, number>();
-
 /** Installs the pool (null: none) and the kernel names its workers index. */
 export function setPool(next: Pool | null, kernelNames: readonly string[] = []): void {
-  pool = next;
-  names = new Map(kernelNames.map((name, i) => [name, i]));
+  runtime.pool = next;
+  runtime.poolKernels = new Map(kernelNames.map((name, i) => [name, i]));
 }
 
 /** The pool, or null. */
 export function currentPool(): Pool | null {
-  return pool;
+  return runtime.pool;
 }
 
 /** The index a kernel has in the workers' list, or undefined. */
 export function kernelIndexOf(name: string): number | undefined {
-  return names.get(name);
+  return runtime.poolKernels.get(name);
 }

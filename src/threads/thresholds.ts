@@ -8,6 +8,7 @@
 // tanh/exp-bound kernels ~10x slower. Each constant is the minimum work of ONE task, chosen so a
 // task lasts at least ~25-50 µs (2-3 round trips). The lead retunes them after merge with the
 // measured round trip; none of them changes a result (splits never change bits).
+import { runtime } from "../runtime-state.js";
 
 /**
  * GEMM and conv: multiply-adds per task (~40 µs of the 4x8 microkernel). 1 << 18, which splits the
@@ -34,17 +35,15 @@ export const MIN_POOL_ELEMENTS_PER_TASK = 1 << 15;
  */
 export const MIN_DEPTHWISE_MACS_PER_TASK = 1 << 18;
 
-let ignored = false;
-
 /**
  * Test hook (not exported from the public index): with `true`, every split kernel splits as far
  * as the thread count allows whatever the size, so small test shapes exercise every split.
  */
 export function ignoreThresholds(on: boolean): void {
-  ignored = on;
+  runtime.ignoreThresholds = on;
 }
 
 /** True while ignoreThresholds(true) is in force. */
 export function thresholdsIgnored(): boolean {
-  return ignored;
+  return runtime.ignoreThresholds;
 }

@@ -1,0 +1,67 @@
+// Everything the library changes while it runs, in one object: the kernel modules and the views
+// over their memory (init() fills them in), the worker pool, the shared scratch, the global random
+// stream and the tensor bookkeeping. Modules keep their constants; what moves lives here, so one
+// place says what a running tensorlane holds. It imports types only: every module can read it.
+import type { Blocks } from "./blocks.js";
+import type { F64Kernels, Kernels } from "./generated/kernels.js";
+import type { Tensor } from "./tensor.js";
+import type { Pool } from "./threads/pool.js";
+
+/** A module compiled for shared memory, with the bytes the workers compile too. */
+export interface SharedModule {
+  module: WebAssembly.Module;
+  bytes: Uint8Array;
+}
+
+export interface RuntimeState {
+  /** The core module's kernels (allocator, dtype-neutral and float32 kernels); null before init(). */
+  kernels: Kernels | null;
+  /** The float64 module's kernels, once init({ float64 }) loaded them. */
+  f64: F64Kernels | null;
+  /** The init() under way, if any (concurrent calls share it). */
+  pending: Promise<void> | null;
+  /** The core module's bytes, kept to derive the shared-memory variant when threads are turned on. */
+  coreBytes: Uint8Array | null;
+  /** The float64 module's bytes (when given or inlined as bytes), for the same reason. */
+  f64Bytes: Uint8Array | null;
+  /** The shared-memory variants, compiled once when threads first start. */
+  shared: { core: SharedModule | null; f64: SharedModule | null };
+  /** Typed arrays over all of wasm memory, re-derived after it grows (runtime.ts f32(), ...). */
+  views: { f32: Float32Array; f64: Float64Array; i32: Int32Array; u8: Uint8Array };
+  /** The worker pool, and the index each kernel name has in its workers' list. */
+  pool: Pool | null;
+  poolKernels: Map<string, number>;
+  /** Why the last init gave fewer threads than asked for (null: it did not). */
+  threadReason: string | null;
+  /** The broken pool already warned about. */
+  warnedBroken: Pool | null;
+  /** Test hook: plan and run as if there were this many threads (null: the real count). */
+  simulatedThreads: number | null;
+  /** Test hook: split kernels whatever their size. */
+  ignoreThresholds: boolean;
+  /** Scratch the ops share: partial sums, packed operands, per-thread work, label copies (blocks.ts sharedBlocks()). */
+  scratch: Blocks | null;
+  /** The global random stream of unseeded calls: its seed (drawn on first use) and next counter. */
+  random: { seed: number | null; offset: number };
+  /** Tensors not yet disposed, the bytes they own, and the open tidy() scopes. */
+  tensors: { live: Set<Tensor>; bytes: number; scopes: Tensor[][] };
+}
+
+export const runtime: RuntimeState = {
+  kernels: null,
+  f64: null,
+  pending: null,
+  coreBytes: null,
+  f64Bytes: null,
+  shared: { core: null, f64: null },
+  views: { f32: new Float32Array(0), f64: new Float64Array(0), i32: new Int32Array(0), u8: new Uint8Array(0) },
+  pool: null,
+  poolKernels: new Map(),
+  threadReason: null,
+  warnedBroken: null,
+  simulatedThreads: null,
+  ignoreThresholds: false,
+  scratch: null,
+  random: { seed: null, offset: 0 },
+  tensors: { live: new Set(), bytes: 0, scopes: [] },
+};
