@@ -211,7 +211,7 @@ function diskBytes(path: string): number {
 }
 
 describe("install footprint: npm pack, then npm install of the tarball in an empty folder", () => {
-  it("installs exactly one package (no dependencies) of at most 1600 KB", () => {
+  it("installs exactly one package (no dependencies) of at most 1700 KB", () => {
     const packDir = join(dir, "pack");
     const app = join(dir, "install-app");
     mkdirSync(packDir);
@@ -232,12 +232,13 @@ describe("install footprint: npm pack, then npm install of the tarball in an emp
     const bytes = diskBytes(join(app, "node_modules", "tensorlane"));
     console.log(
       `install footprint: tarball ${kb(packed[0].size)}, ${packed[0].entryCount} files, unpacked ${kb(packed[0].unpackedSize)}; ` +
-        `installed ${installed.length} package(s) [${installed.join(", ")}], ${kb(bytes)} on disk (limit 1600.0 KB)`,
+        `installed ${installed.length} package(s) [${installed.join(", ")}], ${kb(bytes)} on disk (limit 1700.0 KB)`,
     );
     expect(installed).toEqual(["node_modules/tensorlane"]);
     expect(readdirSync(join(app, "node_modules")).filter((n) => !n.startsWith("."))).toEqual(["tensorlane"]);
     // 1.5 MB until importOnnx and the state_dict functions (+150 KB: dist/onnx.js 49 KB and its map
-    // 60 KB, the core bundles and maps 35 KB, types). The IIFE's map alone is 283 KB.
-    expect(bytes, `installed size ${kb(bytes)}`).toBeLessThanOrEqual(1600 * KB);
+    // 60 KB, the core bundles and maps 35 KB, types): 1536 + 150 KB, rounded. The IIFE's map
+    // alone is 283 KB.
+    expect(bytes, `installed size ${kb(bytes)}`).toBeLessThanOrEqual(1700 * KB);
   }, 120_000);
 });
