@@ -77,7 +77,7 @@ export { evalNumericalGradient, evalNumericalGradientArray, relError, scaledErro
 // Models and training.
 export { FullyConnectedNet, type FullyConnectedNetOptions } from "./models/fully-connected-net.js";
 export { DeepConvNet, type DeepConvNetOptions } from "./models/deep-conv-net.js";
-export { Sequential, sequential, type SequentialOptions, type SequentialConfig } from "./models/sequential.js";
+export { Sequential, sequential, type SequentialOptions, type SequentialConfig, type StateEntry } from "./models/sequential.js";
 /** The modules a Sequential is composed of, named as PyTorch's torch.nn: tl.nn.conv2d(1, 32, 3), ... */
 export * as nn from "./nn/index.js";
 /** Ready-made networks composed of tl.nn modules: tl.models.resnet({ inputShape: [1, 28, 28] }). */
@@ -116,9 +116,13 @@ export {
   decodeSafetensors,
   readSafetensorsHeader,
   type SafetensorsTensor,
+  type SafetensorsAnyTensor,
   type SafetensorsContents,
   type SafetensorsEntry,
+  type DecodeSafetensorsOptions,
 } from "./io/safetensors.js";
+// PyTorch state_dicts (safetensors) in and out of a tl.sequential, by name.
+export { loadStateDict, saveStateDict, type LoadStateDictOptions, type LoadStateDictResult, type SaveStateDictOptions } from "./io/state-dict.js";
 // Checkpoint bytes (safetensors) and the error every file reader throws.
 export { FileFormatError } from "./io/format-error.js";
 export {

@@ -9,7 +9,11 @@ export { crc32 } from "./io/crc32.js";
 export { checkDataset } from "./data/dataset.js";
 export { MODEL_KINDS, modelKindOf, type ModelClass } from "./models/kinds.js";
 export { checkpointParts, sealCheckpoint } from "./io/checkpoint.js";
-export { encodeSafetensorsParts, MAX_SAFETENSORS_HEADER_BYTES } from "./io/safetensors.js";
+export { encodeSafetensorsParts, MAX_SAFETENSORS_HEADER_BYTES, halfToFloatBits } from "./io/safetensors.js";
+// Argument checks the tensorlane/onnx entry shares (it imports the core through the public entry only).
+export { checkEnum, checkInteger, checkOptions, checkSeed, describe } from "./validate.js";
+export { sizeOf } from "./tensor.js";
+export { requireDtype } from "./runtime.js";
 export { MAX_GUNZIP_BYTES } from "./data/gzip.js";
 export { CIFAR10_IMAGE_BYTES, CIFAR10_RECORD_BYTES } from "./data/cifar.js";
 export { deriveSeed } from "./random.js";

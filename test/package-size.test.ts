@@ -36,8 +36,8 @@ const kb = (bytes: number) => `${(bytes / KB).toFixed(1)} KB`;
 const APPS = {
   // Everything the library exports, kept alive: the whole browser bundle as a bundler sees it.
   everything: {
-    limit: 95 * KB, // the float64 module inlined (every kernel family), tl.nn, Sequential, checkpoint checksums, the new layers' kernels
-    splitLimit: 74 * KB,
+    limit: 98 * KB, // the float64 module inlined (every kernel family), tl.nn, Sequential, checkpoint checksums, the new layers' kernels, state_dicts (+2.8 KB)
+    splitLimit: 77 * KB,
     target: 55 * KB,
     code: `import * as tl from "tensorlane";
 await tl.init();
@@ -211,7 +211,7 @@ function diskBytes(path: string): number {
 }
 
 describe("install footprint: npm pack, then npm install of the tarball in an empty folder", () => {
-  it("installs exactly one package (no dependencies) of at most 1.5 MB", () => {
+  it("installs exactly one package (no dependencies) of at most 1700 KB", () => {
     const packDir = join(dir, "pack");
     const app = join(dir, "install-app");
     mkdirSync(packDir);
@@ -232,10 +232,13 @@ describe("install footprint: npm pack, then npm install of the tarball in an emp
     const bytes = diskBytes(join(app, "node_modules", "tensorlane"));
     console.log(
       `install footprint: tarball ${kb(packed[0].size)}, ${packed[0].entryCount} files, unpacked ${kb(packed[0].unpackedSize)}; ` +
-        `installed ${installed.length} package(s) [${installed.join(", ")}], ${kb(bytes)} on disk (limit 1536.0 KB)`,
+        `installed ${installed.length} package(s) [${installed.join(", ")}], ${kb(bytes)} on disk (limit 1700.0 KB)`,
     );
     expect(installed).toEqual(["node_modules/tensorlane"]);
     expect(readdirSync(join(app, "node_modules")).filter((n) => !n.startsWith("."))).toEqual(["tensorlane"]);
-    expect(bytes, `installed size ${kb(bytes)}`).toBeLessThanOrEqual(1.5 * 1024 * KB);
+    // 1.5 MB until importOnnx and the state_dict functions (+150 KB: dist/onnx.js 49 KB and its map
+    // 60 KB, the core bundles and maps 35 KB, types): 1536 + 150 KB, rounded. The IIFE's map
+    // alone is 283 KB.
+    expect(bytes, `installed size ${kb(bytes)}`).toBeLessThanOrEqual(1700 * KB);
   }, 120_000);
 });

@@ -16,15 +16,34 @@ import { describe } from "../validate.js";
 export interface SafetensorsTensor {
   /** Row-major dimensions; [] is a scalar (one value). */
   readonly shape: readonly number[];
-  /** F32 tensors are Float32Arrays, F64 tensors Float64Arrays. */
+  /** F32 tensors are Float32Arrays, F64 tensors Float64Arrays (F16 and BF16 widened to Float32Arrays with { widen: true }). */
   readonly data: Float32Array | Float64Array;
+  /** The dtype stored in the file ("F32", "F64", "F16", "BF16"; "I32", "I64" with { integers: true }). */
+  readonly dtype?: string;
 }
 
-export interface SafetensorsContents {
+/** A tensor of any dtype tensorlane reads: integer tensors (I32, I64) as Int32Array and BigInt64Array. */
+export interface SafetensorsAnyTensor {
+  readonly shape: readonly number[];
+  readonly data: Float32Array | Float64Array | Int32Array | BigInt64Array;
+  readonly dtype?: string;
+}
+
+export interface SafetensorsContents<T = SafetensorsTensor> {
   /** Tensors in file order (by data offset). */
-  tensors: Record<string, SafetensorsTensor>;
+  tensors: Record<string, T>;
   /** The `__metadata__` string map ({} when absent). */
   metadata: Record<string, string>;
+}
+
+export interface DecodeSafetensorsOptions {
+  /**
+   * Also read F16 (IEEE binary16) and BF16 (bfloat16) tensors, widened to Float32Arrays (exact:
+   * every half value is a float32). Default false: they are refused, as are all dtypes but F32/F64.
+   */
+  widen?: boolean;
+  /** Also read I32 and I64 tensors (PyTorch's num_batches_tracked), as Int32Array and BigInt64Array. Default false. */
+  integers?: boolean;
 }
 
 /** The reference implementation's limit on the JSON header. */
@@ -44,7 +63,7 @@ const littleEndian = () => new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  * Float32Array, no copy): for writers that stream. Tensors are laid out in the order given.
  */
 export function encodeSafetensorsParts(
-  tensors: Record<string, SafetensorsTensor>,
+  tensors: Record<string, SafetensorsTensor | SafetensorsAnyTensor>,
   metadata: Record<string, string> = {},
 ): Uint8Array[] {
   const fn = "encodeSafetensors";
@@ -64,8 +83,8 @@ export function encodeSafetensorsParts(
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
     if (name === METADATA_KEY) throw new RangeError(`${fn}: "${METADATA_KEY}" is reserved and cannot name a tensor`);
-    if (t === null || typeof t !== "object" || !(t.data instanceof Float32Array || t.data instanceof Float64Array)) {
-      throw new TypeError(`${fn}: tensors["${name}"] must be { shape: number[], data: Float32Array or Float64Array } (got ${describe(t)})`);
+    if (t === null || typeof t !== "object" || dtypeOfData(t.data) === undefined) {
+      throw new TypeError(`${fn}: tensors["${name}"] must be { shape: number[], data: Float32Array, Float64Array, Int32Array or BigInt64Array } (got ${describe(t)})`);
     }
     if (!Array.isArray(t.shape) || t.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
       throw new RangeError(`${fn}: tensors["${name}"].shape must be an array of non-negative integers (got ${describe(t.shape)})`);
@@ -77,7 +96,7 @@ export function encodeSafetensorsParts(
     const bytes = littleEndianBytes(t.data);
     // defineProperty: a name such as "__proto__" becomes a plain key, as in the file
     Object.defineProperty(header, name, {
-      value: { dtype: t.data instanceof Float64Array ? "F64" : "F32", shape: [...t.shape], data_offsets: [offset, offset + bytes.length] },
+      value: { dtype: dtypeOfData(t.data), shape: [...t.shape], data_offsets: [offset, offset + bytes.length] },
       enumerable: true, configurable: true, writable: true,
     });
     offset += bytes.length;
@@ -95,8 +114,8 @@ export function encodeSafetensorsParts(
   return [prefix, headerBytes, ...chunks];
 }
 
-/** Encodes tensors (F32) and string metadata as one safetensors file. */
-export function encodeSafetensors(tensors: Record<string, SafetensorsTensor>, metadata: Record<string, string> = {}): Uint8Array {
+/** Encodes tensors (F32, F64, I32 or I64 by their array type) and string metadata as one safetensors file. */
+export function encodeSafetensors(tensors: Record<string, SafetensorsTensor | SafetensorsAnyTensor>, metadata: Record<string, string> = {}): Uint8Array {
   const parts = encodeSafetensorsParts(tensors, metadata);
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;
@@ -218,39 +237,102 @@ function readHeader(fn: string, bytes: Uint8Array, what?: string): { entries: Sa
 /**
  * Decodes a safetensors file holding F32 and F64 tensors. Each tensor's data is a fresh
  * Float32Array or Float64Array (a copy: safe to keep, aligned whatever the file's layout). Throws
- * FileFormatError for a truncated, corrupt or hostile file, and for other dtypes.
+ * FileFormatError for a truncated, corrupt or hostile file, and for other dtypes. With
+ * `{ widen: true }` F16 and BF16 tensors are read too (as Float32Arrays), with
+ * `{ integers: true }` I32 and I64 tensors (as Int32Array and BigInt64Array); each tensor's
+ * `dtype` says what the file stored.
  */
-export function decodeSafetensors(bytes: Uint8Array, what?: string): SafetensorsContents {
-  const { entries, metadata } = readHeader("decodeSafetensors", bytes, what);
-  const tensors: Record<string, SafetensorsTensor> = {};
+export function decodeSafetensors(bytes: Uint8Array, what?: string, options?: DecodeSafetensorsOptions & { integers?: false }): SafetensorsContents;
+export function decodeSafetensors(bytes: Uint8Array, what: string | undefined, options: DecodeSafetensorsOptions & { integers: true }): SafetensorsContents<SafetensorsAnyTensor>;
+export function decodeSafetensors(bytes: Uint8Array, what?: string, options: DecodeSafetensorsOptions = {}): SafetensorsContents<SafetensorsAnyTensor> {
+  const fn = "decodeSafetensors";
+  if (options === null || typeof options !== "object") throw new TypeError(`${fn}: options must be { widen?, integers? } (got ${describe(options)})`);
+  for (const key of Object.keys(options)) if (key !== "widen" && key !== "integers") throw new TypeError(`${fn}: unknown option "${key}" (known: widen, integers)`);
+  for (const key of ["widen", "integers"] as const) {
+    if (options[key] !== undefined && typeof options[key] !== "boolean") throw new TypeError(`${fn}: options.${key} must be true or false (got ${describe(options[key])})`);
+  }
+  const { entries, metadata } = readHeader(fn, bytes, what);
+  const readable = ["F32", "F64", ...(options.widen ? ["F16", "BF16"] : []), ...(options.integers ? ["I32", "I64"] : [])];
   for (const e of entries) {
-    if (e.dtype !== "F32" && e.dtype !== "F64") {
-      throw new FileFormatError(`decodeSafetensors: ${whatPrefix(what)}tensor "${clip(e.name)}" has dtype ${e.dtype}; tensorlane reads only F32 and F64 tensors`);
+    if (!readable.includes(e.dtype)) {
+      const hint = (e.dtype === "F16" || e.dtype === "BF16") && !options.widen ? " (pass { widen: true } to read F16 and BF16 widened to float32)"
+        : (e.dtype === "I32" || e.dtype === "I64") && !options.integers ? " (pass { integers: true } to read I32 and I64)" : "";
+      throw new FileFormatError(`${fn}: ${whatPrefix(what)}tensor "${clip(e.name)}" has dtype ${e.dtype}; tensorlane reads only ${listOf(readable)} tensors${hint}`);
     }
   }
+  const le = littleEndian();
+  const tensors: Record<string, SafetensorsAnyTensor> = {};
   for (const e of entries) {
-    const f64 = e.dtype === "F64";
-    const data = f64 ? new Float64Array((e.end - e.begin) / 8) : new Float32Array((e.end - e.begin) / 4);
-    if (littleEndian()) new Uint8Array(data.buffer).set(bytes.subarray(e.begin, e.end));
-    else {
-      const view = new DataView(bytes.buffer, bytes.byteOffset + e.begin, e.end - e.begin);
-      for (let i = 0; i < data.length; i++) data[i] = f64 ? view.getFloat64(8 * i, true) : view.getFloat32(4 * i, true);
+    const view = new DataView(bytes.buffer, bytes.byteOffset + e.begin, e.end - e.begin);
+    const n = (e.end - e.begin) / DTYPE_BYTES[e.dtype];
+    let data: Float32Array | Float64Array | Int32Array | BigInt64Array;
+    if (e.dtype === "F16" || e.dtype === "BF16") {
+      const out = new Float32Array(n);
+      const bits = new Uint32Array(out.buffer);
+      if (e.dtype === "BF16") for (let i = 0; i < n; i++) bits[i] = view.getUint16(2 * i, true) << 16 >>> 0;
+      else for (let i = 0; i < n; i++) bits[i] = halfToFloatBits(view.getUint16(2 * i, true));
+      data = out;
+    } else {
+      data = e.dtype === "F64" ? new Float64Array(n) : e.dtype === "F32" ? new Float32Array(n) : e.dtype === "I32" ? new Int32Array(n) : new BigInt64Array(n);
+      if (le) new Uint8Array(data.buffer).set(bytes.subarray(e.begin, e.end));
+      else {
+        for (let i = 0; i < n; i++) {
+          if (data instanceof Float64Array) data[i] = view.getFloat64(8 * i, true);
+          else if (data instanceof Float32Array) data[i] = view.getFloat32(4 * i, true);
+          else if (data instanceof Int32Array) data[i] = view.getInt32(4 * i, true);
+          else data[i] = view.getBigInt64(8 * i, true);
+        }
+      }
     }
     Object.defineProperty(tensors, e.name, {
-      value: Object.freeze({ shape: Object.freeze([...e.shape]), data }),
+      value: Object.freeze({ shape: Object.freeze([...e.shape]), data, dtype: e.dtype }),
       enumerable: true, configurable: true, writable: true,
     });
   }
   return { tensors, metadata };
 }
 
-function littleEndianBytes(data: Float32Array | Float64Array): Uint8Array {
+/**
+ * The float32 bit pattern of an IEEE binary16 value (exact: sign, exponent rebiased 15 -> 127,
+ * subnormal halves normalized, infinities and NaNs kept with their payload).
+ */
+export function halfToFloatBits(h: number): number {
+  const sign = (h & 0x8000) << 16;
+  const exp = (h >> 10) & 0x1f;
+  let mant = h & 0x3ff;
+  if (exp === 0x1f) return (sign | 0x7f800000 | (mant << 13)) >>> 0;
+  if (exp !== 0) return (sign | ((exp + 112) << 23) | (mant << 13)) >>> 0;
+  if (mant === 0) return sign >>> 0;
+  // Subnormal: mant · 2^-24; shift the leading one into the implicit bit.
+  let e = 113;
+  while ((mant & 0x400) === 0) {
+    mant <<= 1;
+    e--;
+  }
+  return (sign | (e << 23) | ((mant & 0x3ff) << 13)) >>> 0;
+}
+
+function dtypeOfData(data: unknown): string | undefined {
+  if (data instanceof Float32Array) return "F32";
+  if (data instanceof Float64Array) return "F64";
+  if (data instanceof Int32Array) return "I32";
+  if (data instanceof BigInt64Array) return "I64";
+  return undefined;
+}
+
+function listOf(names: string[]): string {
+  return names.length <= 2 ? names.join(" and ") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+}
+
+function littleEndianBytes(data: Float32Array | Float64Array | Int32Array | BigInt64Array): Uint8Array {
   if (littleEndian()) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(data.byteLength);
   const view = new DataView(out.buffer);
   for (let i = 0; i < data.length; i++) {
     if (data instanceof Float64Array) view.setFloat64(8 * i, data[i], true);
-    else view.setFloat32(4 * i, data[i], true);
+    else if (data instanceof Float32Array) view.setFloat32(4 * i, data[i], true);
+    else if (data instanceof Int32Array) view.setInt32(4 * i, data[i], true);
+    else view.setBigInt64(8 * i, data[i], true);
   }
   return out;
 }

@@ -31,6 +31,15 @@ export interface SequentialOptions {
   regularization?: Regularization;
   /** Label smoothing eps of the training loss (softmaxLoss's labelSmoothing), in [0, 1]. Default 0. */
   labelSmoothing?: number;
+  /**
+   * Other names for parameters and buffers, from their state_dict names ("0.weight") to the names
+   * the model uses everywhere (params, gradients, freeze, getParameters order stays the same,
+   * checkpoints): importOnnx keys them by the ONNX initializer names this way. Each new name is
+   * a non-empty string used once. Default: the state_dict names.
+   */
+  names?: Record<string, string>;
+  /** Lines summary() prints under the table (importOnnx says what it dropped or fused). Default none. */
+  notes?: string[];
 }
 
 /** What checkpoints store to rebuild the model: the options and the modules as data. */
@@ -42,10 +51,29 @@ export interface SequentialConfig {
   regularization: Regularization;
   labelSmoothing: number;
   modules: ModuleSpec[];
+  /** Present when some parameters or buffers are renamed: state_dict name -> model name. */
+  names?: Record<string, string>;
+  /** Present when the model carries notes for summary(). */
+  notes?: string[];
+}
+
+/** One entry of a Sequential's state: a parameter, a buffer, or batch norm's batch counter. */
+export interface StateEntry {
+  /** The name the model uses (params, buffers, checkpoints): the state_dict name unless renamed. */
+  name: string;
+  /** PyTorch's state_dict name of the same nn.Sequential ("4.body.1.running_mean"). */
+  stateDictName: string;
+  kind: "parameter" | "buffer" | "counter";
+  shape: readonly number[];
+  /** The values (a view owned by the model); null for a counter (PyTorch's num_batches_tracked, not kept here). */
+  tensor: Tensor | null;
+  /** The module that owns it, and its local name there ("weight", "running_var"). */
+  module: Module;
+  local: string;
 }
 
 // numClasses is derived from the modules; a config that states it (checkpoints do) must agree.
-const KNOWN = ["inputShape", "seed", "dtype", "reg", "regularization", "labelSmoothing", "modules", "numClasses"];
+const KNOWN = ["inputShape", "seed", "dtype", "reg", "regularization", "labelSmoothing", "modules", "numClasses", "names", "notes"];
 
 export class Sequential extends WorkspaceModel {
   readonly config: SequentialConfig & { numClasses: number };
@@ -60,6 +88,8 @@ export class Sequential extends WorkspaceModel {
   readonly #frozen = new Set<string>();
   #grads: Record<string, Tensor> = {};
   #weights: string[] = [];
+  /** A planned parameter's or buffer's model name (its state_dict name unless renamed). */
+  readonly #nameOf: (p: PlannedTensor) => string;
 
   /** new Sequential({ modules, inputShape, ... }); tl.sequential(modules, options) is the same. */
   constructor(config: SequentialOptions & { modules: (Module | ModuleSpec)[]; numClasses?: number }) {
@@ -73,11 +103,13 @@ export class Sequential extends WorkspaceModel {
     const reg = o.reg === undefined ? 0 : checkNumber(fn, "options.reg", o.reg, { min: 0 });
     const regularization = o.regularization === undefined ? "l2" : checkEnum(fn, "options.regularization", o.regularization, ["l2", "l1"] as const);
     const labelSmoothing = checkLabelSmoothing(fn, "options.labelSmoothing", o.labelSmoothing);
+    const notes = checkNotes(fn, o.notes);
     // The modules are claimed under this token (a module belongs to one model); a construction
     // that fails gives them back, so the caller can fix the list and try again with them.
     const owner = {};
     const plan: Plan = { params: [], buffers: [], modules: [] };
     let output: number[];
+    let renames: Record<string, string>;
     try {
       output = planChain(fn, owner, modules, inputShape, "", plan, 0);
       if (output.length !== 1) {
@@ -89,16 +121,21 @@ export class Sequential extends WorkspaceModel {
         throw new RangeError(`${fn}: numClasses ${describe(o.numClasses)} disagrees with the modules, whose last one gives ${output[0]} scores`);
       }
       requireDtype(fn, dtype);
+      renames = checkNames(fn, o.names, plan);
     } catch (error) {
       for (const m of modules) m.release(owner);
       throw error;
     }
-    super(fn, plan.params.map((p) => [p.fullName, p.shape] as const), [], dtype);
+    const nameOf = (p: PlannedTensor) => (Object.hasOwn(renames, p.fullName) ? renames[p.fullName] : p.fullName);
+    super(fn, plan.params.map((p) => [nameOf(p), p.shape] as const), [], dtype);
     this.#owner = owner;
     this.#plan = plan;
+    this.#nameOf = nameOf;
     this.modules = Object.freeze([...modules]);
-    this.parameterNames = Object.freeze(plan.params.map((p) => p.fullName));
+    this.parameterNames = Object.freeze(plan.params.map(nameOf));
     this.config = { inputShape, seed, dtype, reg, regularization, labelSmoothing, modules: modules.map((m) => m.spec()), numClasses: output[0] };
+    if (Object.keys(renames).length > 0) this.config.names = { ...renames };
+    if (notes.length > 0) this.config.notes = notes;
     try {
       this.#bind(plan, seed);
     } catch (error) {
@@ -111,12 +148,13 @@ export class Sequential extends WorkspaceModel {
   /** Views of the flat regions for every module, buffers made, initial values drawn. */
   #bind(plan: Plan, seed: number): void {
     plan.params.forEach((p, i) => {
-      p.module.params[p.name] = this.paramStore.params[p.fullName];
-      p.module.grads[p.name] = this.paramStore.grads[p.fullName];
-      initialize(this.paramStore.params[p.fullName], p, deriveSeed(seed, i + 1));
+      const name = this.#nameOf(p);
+      p.module.params[p.name] = this.paramStore.params[name];
+      p.module.grads[p.name] = this.paramStore.grads[name];
+      initialize(this.paramStore.params[name], p, deriveSeed(seed, i + 1));
     });
     for (const b of plan.buffers) {
-      const t = (this.buffers[b.fullName] = keep(zeros(b.shape, { dtype: this.dtype })));
+      const t = (this.buffers[this.#nameOf(b)] = keep(zeros(b.shape, { dtype: this.dtype })));
       b.module.buffers[b.name] = t;
       initialize(t, b, 0);
     }
@@ -201,11 +239,11 @@ export class Sequential extends WorkspaceModel {
   }
 
   #markTrainable(): void {
-    const trains = (m: Module): boolean => this.#plan.params.some((p) => p.module === m && !this.#frozen.has(p.fullName));
+    const trains = (m: Module): boolean => this.#plan.params.some((p) => p.module === m && !this.#frozen.has(this.#nameOf(p)));
     markChain(this.modules, false, trains);
     const grads = this.paramStore.grads;
     this.#grads = Object.freeze(Object.fromEntries(this.parameterNames.filter((n) => !this.#frozen.has(n)).map((n) => [n, grads[n]]))) as Record<string, Tensor>;
-    this.#weights = this.#plan.params.filter((p) => p.shape.length >= 2 && !this.#frozen.has(p.fullName)).map((p) => p.fullName);
+    this.#weights = this.#plan.params.map((p) => [p, this.#nameOf(p)] as const).filter(([p, n]) => p.shape.length >= 2 && !this.#frozen.has(n)).map(([, n]) => n);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -228,7 +266,31 @@ export class Sequential extends WorkspaceModel {
 
   /** A Keras-style table of the modules, their output shapes and parameter counts. */
   summary(): string {
-    return formatSummary(this, this.#plan, this.#frozen);
+    return formatSummary(this, this.#plan, new Set(this.#plan.params.filter((p) => this.#frozen.has(this.#nameOf(p))).map((p) => p.fullName)));
+  }
+
+  /**
+   * Every parameter and buffer in PyTorch's state_dict order (module by module: its parameters,
+   * then its buffers; a batch norm's num_batches_tracked after its running statistics, as a
+   * "counter" entry with no tensor), with the model's name and the state_dict name of each.
+   */
+  stateEntries(): StateEntry[] {
+    const out: StateEntry[] = [];
+    for (const { module } of this.#plan.modules) {
+      for (const p of this.#plan.params) {
+        if (p.module === module) out.push({ name: this.#nameOf(p), stateDictName: p.fullName, kind: "parameter", shape: p.shape, tensor: this.paramStore.params[this.#nameOf(p)], module, local: p.name });
+      }
+      for (const b of this.#plan.buffers) {
+        if (b.module === module) out.push({ name: this.#nameOf(b), stateDictName: b.fullName, kind: "buffer", shape: b.shape, tensor: this.buffers[this.#nameOf(b)], module, local: b.name });
+      }
+      if (module.type === "BatchNorm1d" || module.type === "BatchNorm2d") {
+        const mean = out.find((e) => e.module === module && e.local === "running_mean");
+        const stateDictName = `${module.path}.num_batches_tracked`;
+        const name = mean !== undefined && mean.name.endsWith(".running_mean") ? `${mean.name.slice(0, -".running_mean".length)}.num_batches_tracked` : stateDictName;
+        out.push({ name, stateDictName, kind: "counter", shape: [], tensor: null, module, local: "num_batches_tracked" });
+      }
+    }
+    return out;
   }
 
   /** Frees parameters, gradients, buffers and workspace; the modules become free for another model. */
@@ -252,6 +314,42 @@ function checkShapeOption(fn: string, value: unknown): number[] {
     throw new TypeError(`${fn}: options.inputShape must be the shape of one input without the batch dimension, e.g. [1, 28, 28] or [784] (got ${describe(value)})`);
   }
   if (sizeOf(value) > 2 ** 31) throw new RangeError(`${fn}: options.inputShape ${listString(value)} is too large`);
+  return [...value];
+}
+
+/** options.names: state_dict names of planned parameters or buffers -> new names, every name used once. */
+function checkNames(fn: string, value: unknown, plan: Plan): Record<string, string> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(`${fn}: options.names must be an object from state_dict names to new names, e.g. { "0.weight": "conv1.weight" } (got ${describe(value)})`);
+  }
+  const planned = [...plan.params, ...plan.buffers].map((p) => p.fullName);
+  const out: Record<string, string> = {};
+  for (const [from, to] of Object.entries(value)) {
+    if (!planned.includes(from)) {
+      throw new RangeError(`${fn}: options.names renames ${describe(from)}, which is not a parameter or buffer of the modules (they are: ${planned.slice(0, 12).join(", ")}${planned.length > 12 ? ", ..." : ""})`);
+    }
+    if (typeof to !== "string" || to.length === 0 || to.length > 1024 || to === "__proto__") {
+      throw new TypeError(`${fn}: options.names[${describe(from)}] must be a non-empty string of at most 1024 characters other than "__proto__" (got ${describe(to)})`);
+    }
+    if (to !== from) Object.defineProperty(out, from, { value: to, enumerable: true, configurable: true, writable: true });
+  }
+  const seen = new Map<string, string>();
+  for (const name of planned) {
+    const final = Object.hasOwn(out, name) ? out[name] : name;
+    const other = seen.get(final);
+    if (other !== undefined) throw new RangeError(`${fn}: options.names gives ${describe(name)} the name ${describe(final)}, which ${describe(other)} already has: every parameter and buffer needs its own name`);
+    seen.set(final, name);
+  }
+  return out;
+}
+
+/** options.notes: an array of strings (at most 64, each at most 1000 characters). */
+function checkNotes(fn: string, value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > 64 || value.some((v) => typeof v !== "string" || v.length > 1000)) {
+    throw new TypeError(`${fn}: options.notes must be an array of at most 64 strings (got ${describe(value)})`);
+  }
   return [...value];
 }
 

@@ -4,7 +4,7 @@ import type { Plan } from "../nn/module.js";
 import { sizeOf } from "../tensor.js";
 
 interface Summarized {
-  config: { inputShape: number[]; dtype: string };
+  config: { inputShape: number[]; dtype: string; notes?: string[] };
   parameterNames: readonly string[];
 }
 
@@ -35,5 +35,6 @@ export function formatSummary(model: Summarized, plan: Plan, frozen: ReadonlySet
     ...rows.slice(1).map(line),
     rule,
     `parameters: ${total.toLocaleString("en-US")} (trainable ${(total - frozenCount).toLocaleString("en-US")}, frozen ${frozenCount.toLocaleString("en-US")}); buffers: ${buffers.toLocaleString("en-US")} values`,
+    ...(model.config.notes ?? []).map((note) => `note: ${note}`),
   ].join("\n");
 }

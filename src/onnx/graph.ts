@@ -51,6 +51,17 @@ export class OnnxGraph {
     return name;
   }
 
+  /** A name nothing in the graph has yet: `base`, else `base_1`, `base_2`, ... */
+  fresh(base: string): string {
+    if (!this.#names.has(base)) return base;
+    for (let i = 1; ; i++) if (!this.#names.has(`${base}_${i}`)) return `${base}_${i}`;
+  }
+
+  /** Whether a tensor or node output already has this name. */
+  has(name: string): boolean {
+    return this.#names.has(name);
+  }
+
   /** An operator node with one output; returns the output's name. Integers are INT attributes. */
   node(op: string, inputs: string[], output: string, attributes: Record<string, Attribute> = {}): string {
     for (const i of inputs) if (!this.#names.has(i)) throw new RangeError(`OnnxGraph: ${op} reads ${i}, which nothing produced`);

@@ -1,6 +1,7 @@
-// `tensorlane/onnx`: a trained FullyConnectedNet or DeepConvNet as ONNX bytes, for ONNX Runtime
-// (servers, phones, browsers) and any other ONNX consumer. Platform-neutral: bytes in memory, no
-// files (Node writes them with fs, a browser offers a download or keeps them in IndexedDB).
+// `tensorlane/onnx`: a trained model as ONNX bytes, for ONNX Runtime (servers, phones, browsers)
+// and any other ONNX consumer, and ONNX files in as models (importOnnx, see import.ts).
+// Platform-neutral: bytes in memory, no files (Node writes them with fs, a browser offers a
+// download or keeps them in IndexedDB). A Sequential's graph is written by export-sequential.ts.
 //
 // The graph is the model's test-mode forward pass, what model.loss(X) computes:
 //   FullyConnectedNet  x (N, D) -> {Gemm -> [BatchNormalization] -> Relu} x (L-1) -> Gemm -> scores (N, C)
@@ -16,11 +17,13 @@
 // names in the safetensors checkpoint.
 
 // Everything from the library comes through its public entry, so the build shares one core chunk.
-import { DeepConvNet, FullyConnectedNet, VERSION, type Tensor } from "../index.js";
+import { DeepConvNet, FullyConnectedNet, Sequential, VERSION, type Tensor } from "../index.js";
 import type { WorkspaceModel } from "../models/model.js";
+import { sequentialGraph } from "./export-sequential.js";
 import { OnnxGraph } from "./graph.js";
 
 export { OPSET, IR_VERSION } from "./graph.js";
+export { importOnnx, OnnxUnsupportedError, SUPPORTED_OPS, type ImportOnnxOptions } from "./import.js";
 
 // DeepConvNet's fixed geometry (private to the model; the ONNX Runtime tests fail if they drift).
 const CONV = { HH: 3, WW: 3, stride: 1, pad: 1 };
@@ -33,13 +36,14 @@ export interface ExportOnnxOptions {
 
 /**
  * The model's test-mode forward pass as an ONNX model (opset 13): input `x` of shape (N, D) for
- * a FullyConnectedNet or (N, C, H, W) for a DeepConvNet, output `scores` (N, numClasses), with
- * a dynamic batch dimension N. The scores are model.loss(x)'s, within float rounding.
+ * a FullyConnectedNet, (N, C, H, W) for a DeepConvNet, (N, ...inputShape) for a Sequential
+ * (tl.sequential or importOnnx), output `scores` (N, numClasses), with a dynamic batch
+ * dimension N. The scores are model.loss(x)'s, within float rounding.
  */
-export function exportOnnx(model: FullyConnectedNet | DeepConvNet, options: ExportOnnxOptions = {}): Uint8Array {
+export function exportOnnx(model: FullyConnectedNet | DeepConvNet | Sequential, options: ExportOnnxOptions = {}): Uint8Array {
   const fn = "exportOnnx";
   const metadata = checkMetadata(fn, options);
-  if ((model instanceof FullyConnectedNet || model instanceof DeepConvNet) && model.dtype !== "float32") {
+  if ((model instanceof FullyConnectedNet || model instanceof DeepConvNet || model instanceof Sequential) && model.dtype !== "float32") {
     // ONNX has DOUBLE tensors, but ONNX Runtime's CPU Conv is float only, and rounding the
     // parameters to float32 here would silently ship other numbers than the ones trained.
     throw new TypeError(
@@ -49,11 +53,14 @@ export function exportOnnx(model: FullyConnectedNet | DeepConvNet, options: Expo
   let graph: OnnxGraph;
   if (model instanceof FullyConnectedNet) graph = fullyConnectedGraph(fn, model);
   else if (model instanceof DeepConvNet) graph = deepConvGraph(fn, model);
-  else {
+  else if (model instanceof Sequential) {
+    if (model.paramStore.flat.isDisposed) throw new TypeError(`${fn}: the model was disposed; export it before calling dispose()`);
+    graph = sequentialGraph(fn, model);
+  } else {
     const got = describeModel(model);
     // Same class name, other class: a model made by a second copy of the library (e.g. the <script> build).
-    const twin = got === "a FullyConnectedNet" || got === "a DeepConvNet" ? " from another copy of tensorlane: import exportOnnx from the build that made the model" : "";
-    throw new TypeError(`${fn}: model must be a FullyConnectedNet or a DeepConvNet (got ${got}${twin})`);
+    const twin = ["a FullyConnectedNet", "a DeepConvNet", "a Sequential"].includes(got) ? " from another copy of tensorlane: import exportOnnx from the build that made the model" : "";
+    throw new TypeError(`${fn}: model must be a FullyConnectedNet, a DeepConvNet or a Sequential (got ${got}${twin})`);
   }
   return graph.encode({ name: "tensorlane", version: VERSION }, metadata);
 }
