@@ -11,7 +11,7 @@ import { gzipSync } from "node:zlib";
 import * as ort from "onnxruntime-web";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import { exportOnnx, importOnnx, OPSET } from "../src/onnx/index.js";
+import { exportOnnx, importOnnx, onnxMetadata, OPSET } from "../src/onnx/index.js";
 import { initAndCheckLeaks, labels } from "./helpers.js";
 
 initAndCheckLeaks({ float64: true });
@@ -333,6 +333,10 @@ describe("exportOnnx: what it writes and what it refuses", () => {
     const floats = new Float32Array(raw.slice().buffer);
     expect(Array.from(floats)).toEqual(Array.from(model.params.W1.toArray()));
     expect(structure(bytes).metadata).toEqual({ normalization: '{"mean":[0.5],"std":[0.25]}' });
+    // onnxMetadata reads them back (what the CLI's --from uses for the inputs' scaling).
+    expect(onnxMetadata(bytes)).toEqual({ normalization: '{"mean":[0.5],"std":[0.25]}' });
+    expect(() => onnxMetadata("x" as never)).toThrow(/onnxMetadata: bytes must be the ONNX file's bytes/);
+    expect(() => onnxMetadata(bytes.subarray(0, 20))).toThrow(tl.FileFormatError);
     model.dispose();
   });
 

@@ -127,6 +127,8 @@ export async function prepareData(options: {
   trainSamples: number | null;
   valCount: number | null;
   seed: number;
+  /** The inputs' scaling to use instead of the training split's (a model trained elsewhere). */
+  normalization?: Normalization;
   expect?: DataRecord;
 }): Promise<RunData> {
   const loaded = await loadSplits(options.source);
@@ -137,7 +139,7 @@ export async function prepareData(options: {
   const valCount = options.valCount ?? Math.max(1, Math.round(n / 10));
   if (valCount >= n) throw new CliError(`--val ${valCount} leaves no training images (the data has ${n}); use a smaller --val`);
   const split = splitTrainVal(train, { valCount, seed: deriveSeed(options.seed, 101) });
-  const normalization = options.expect?.normalization ?? computeNormalization(split.train);
+  const normalization = options.expect?.normalization ?? options.normalization ?? computeNormalization(split.train);
   const record: DataRecord = {
     source: options.source,
     format: splits.format,

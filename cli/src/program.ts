@@ -23,6 +23,8 @@ Examples:
   $ tensorlane train --lr-schedule cosine --warmup-epochs 1 --epochs 10
   $ tensorlane train --update adamw --weight-decay 0.05 --decay weights
   $ tensorlane train --resume runs/fmnist/checkpoint.safetensors --epochs 20
+  $ tensorlane train --from model.onnx --freeze '^(?!13\\.)' --data /usr/share/datasets/fashion-mnist   # fine-tune the head
+  $ tensorlane train --from runs/fmnist/checkpoint.safetensors --lr 1e-4 --epochs 3                  # a new run from its weights
 
 --data takes an IDX folder (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],
 t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]; e.g. apt-get install
@@ -101,6 +103,8 @@ export function buildProgram(io: Io = processIo()): Command {
     .option("--out <dir>", "run folder (default: runs/<name or timestamp>; with --resume: the checkpoint's folder)")
     .option("--name <name>", "run name, for the default --out runs/<name>")
     .option("--resume <file>", "continue the run saved in this checkpoint")
+    .option("--from <file>", "a new run that starts from this model: an .onnx file (a new last layer when the data has other classes) or a checkpoint")
+    .option("--freeze <regex>", "freeze the parameters whose names match (e.g. '^(?!13\\.)' trains only module 13); see the names with --from and a wrong regex")
     .option("--force", "overwrite the run already in the run folder", false)
     .option("--threads <n>", 'threads that run the kernels, or "auto" for every core (same results for any count)', v.threads, 1)
     .addOption(new Option("--tta <kind>", "test-time augmentation: flip also reports the test accuracy with each image's scores added to its mirror's").choices(["none", "flip"]).default("none"))

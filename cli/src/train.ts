@@ -2,7 +2,7 @@
 // atomically at every epoch end (so an interrupted run resumes from its last epoch), and at the
 // end validation/test accuracy, wall time and a picture of the curves.
 import { existsSync, mkdirSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import {
   DeepConvNet,
   FullyConnectedNet,
@@ -19,9 +19,13 @@ import {
   type UpdateRuleName,
   type WeightScale,
   type Augmentation,
+  type Normalization,
+  decodeNormalization,
+  encodeNormalization,
   internal,
 } from "tensorlane";
 import { readFileBytes } from "tensorlane/node";
+import { importOnnx, onnxMetadata } from "tensorlane/onnx";
 import { predictTest, prepareData, type DataRecord, type RunData } from "./data.js";
 import { CliError } from "./errors.js";
 import { formatNumber, plural, shellArg } from "./format.js";
@@ -85,6 +89,10 @@ export interface TrainOptions {
   name?: string;
   resume?: string;
   force?: boolean;
+  /** Start from this file's weights: an ONNX model or a checkpoint (a new run, any options). */
+  from?: string;
+  /** Parameters to freeze (a regular expression over their names); needs a Sequential. */
+  freeze?: string;
   /** Threads for the kernels (does not change the results, so not part of the run). */
   threads?: number | "auto";
   /** "flip": also report the test accuracy with test-time flips (not part of the run either). */
@@ -94,7 +102,7 @@ export interface TrainOptions {
 /** Options that define the run: with --resume they come from the checkpoint. */
 export const RUN_DEFINING = [
   "model", "hidden", "filters", "widths", "blocks", "downsampleFirst", "labelSmoothing", "pools", "batchnorm", "dropout", "reg", "weightScale", "update", "lr", "weightDecay", "decay", "lrDecay",
-  "lrSchedule", "warmupEpochs", "batchSize", "seed", "val", "trainSamples", "classes", "augment",
+  "lrSchedule", "warmupEpochs", "batchSize", "seed", "val", "trainSamples", "classes", "augment", "from", "freeze",
 ] as const;
 
 /** What a CLI checkpoint's meta holds. */
@@ -114,6 +122,7 @@ function runDefiningValues(o: TrainOptions, data: DataRecord): Record<string, un
     dropout: o.dropout, reg: o.reg, weightScale: o.weightScale, update: o.update, lr: o.lr ?? DEFAULT_LEARNING_RATES[UPDATE_RULES[o.update]],
     weightDecay: o.weightDecay ?? (o.update === "adamw" ? 0.01 : 0), decay: o.decay,
     lrDecay: o.lrDecay, lrSchedule: o.lrSchedule, warmupEpochs: o.warmupEpochs ?? null, batchSize: o.batchSize, seed: o.seed, val: data.valCount, trainSamples: o.trainSamples ?? null, classes: o.classes ?? null,
+    from: o.from === undefined ? null : resolve(o.from), freeze: o.freeze ?? null,
   };
 }
 
@@ -169,6 +178,14 @@ function describeModel(model: CheckpointableModel, kind: string): string {
   return `${kind} (${count} params)`;
 }
 
+/** " from model.onnx, 2 of 16 parameter tensors trained" for a run --from a file and/or with frozen parameters. */
+function describeStart(model: CheckpointableModel, meta: RunMeta): string {
+  const from = meta.cli.options?.from;
+  const frozen = (model as { frozen?: readonly string[] }).frozen ?? [];
+  const total = Object.keys(model.params).length;
+  return `${typeof from === "string" ? ` from ${basename(from)}` : ""}${frozen.length > 0 ? `, ${total - frozen.length} of ${total} parameter tensors trained` : ""}`;
+}
+
 /** Test accuracy of the model's predictions (see predictTest: the test set is scored in chunks). */
 function testAccuracy(model: CheckpointableModel, data: RunData, tta: "none" | "flip" = "none"): number {
   const pred = predictTest(model as Parameters<typeof predictTest>[0], data.test, data.record.normalization, 100, tta);
@@ -188,6 +205,118 @@ function describeData(r: DataRecord): string {
   const name = r.source === "builtin" ? "built-in Fashion-MNIST subset" : r.source;
   const classes = r.keepClasses ? `${r.numClasses} classes (${r.keepClasses.join(",")} of the data${r.classes ? `: ${r.classes.join(", ")}` : ""})` : `${r.numClasses} classes`;
   return `${name}: ${r.numTrain} train / ${r.numVal} val, ${r.shape[1]}x${r.shape[2]}x${r.shape[0]}, ${classes}`;
+}
+
+/** Options that shape a new model: they do not combine with --from (the file has the model). */
+const MODEL_SHAPING = ["model", "hidden", "filters", "widths", "blocks", "downsampleFirst", "labelSmoothing", "pools", "batchnorm", "dropout", "reg", "weightScale"] as const;
+
+/**
+ * The model of a new run: built from the options, or read from --from (an ONNX file, given a new
+ * head when the data has other classes, or a checkpoint's model), then frozen by --freeze.
+ */
+async function newModel(
+  o: TrainOptions, given: ReadonlySet<string>, data: DataRecord, start: StartFile | null,
+): Promise<{ model: CheckpointableModel; kind: string }> {
+  let made: { model: CheckpointableModel; kind: string };
+  if (start === null) made = buildModel(o, data);
+  else {
+    const clash = MODEL_SHAPING.filter((k) => given.has(k));
+    if (clash.length > 0) throw new CliError(`${clash.map(optionFlag).join(", ")} shape${clash.length === 1 ? "s" : ""} a new model; with --from the model comes from ${o.from}: drop ${clash.length === 1 ? "it" : "them"}`);
+    made = modelFrom(start, data, deriveSeed(o.seed, 102));
+  }
+  if (o.freeze !== undefined) freezeMatching(made.model, o.freeze);
+  return made;
+}
+
+/** The file --from names: its bytes, what it is, and the input scaling it records (if any). */
+interface StartFile {
+  file: string;
+  bytes: Uint8Array;
+  isCheckpoint: boolean;
+  normalization?: Normalization;
+}
+
+async function readStart(file: string): Promise<StartFile> {
+  const bytes = await readFileBytes(file, { what: "model" });
+  checkParent();
+  // ONNX files are protobuf (no magic); checkpoints are safetensors, whose first 8 bytes are a
+  // header length followed by "{".
+  const isCheckpoint = bytes.length > 8 && bytes[8] === 0x7b;
+  let recorded: unknown;
+  if (isCheckpoint) {
+    const ck = loadCheckpoint(bytes, file); // read again (and kept) when the model is built
+    recorded = (ck.meta as { data?: { normalization?: unknown } }).data?.normalization;
+    ck.model.dispose();
+  }
+  else {
+    const text = onnxMetadata(bytes).normalization;
+    try {
+      recorded = text === undefined ? undefined : JSON.parse(text);
+    } catch {
+      throw new CliError(`--from ${file}: its metadata "normalization" is not JSON (${text})`);
+    }
+  }
+  if (recorded === undefined) return { file, bytes, isCheckpoint };
+  try {
+    return { file, bytes, isCheckpoint, normalization: decodeNormalization(encodeNormalization(recorded as Normalization)) };
+  } catch (error) {
+    throw new CliError(`--from ${file}: its input normalization is unusable (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+/** --from: an .onnx file (importOnnx) or a checkpoint (loadCheckpoint), checked against the data. */
+function modelFrom(start: StartFile, data: DataRecord, seed: number): { model: CheckpointableModel; kind: string } {
+  const { file, bytes, isCheckpoint } = start;
+  let model: CheckpointableModel;
+  let kind: string;
+  if (isCheckpoint) {
+    ({ model, kind } = loadCheckpoint(bytes, file));
+  } else {
+    model = importOnnx(bytes);
+    kind = "Sequential";
+    const classes = (model.config as { numClasses: number }).numClasses;
+    if (classes !== data.numClasses) {
+      model.dispose();
+      model = importOnnx(bytes, { numClasses: data.numClasses, seed }); // the last Linear replaced, initialized from the seed
+    }
+  }
+  const config = model.config as { inputDim?: number; inputDims?: number[]; inputShape?: number[]; numClasses?: number };
+  const dims = config.inputDims ?? config.inputShape;
+  const fits = dims ? dims.join() === data.shape.join() : config.inputDim === data.shape[0] * data.shape[1] * data.shape[2];
+  const problem = !fits
+    ? `takes inputs of ${dims ? dims.join("x") : `${config.inputDim} values`} but the data's images are ${data.shape.join("x")}`
+    : config.numClasses !== data.numClasses
+      ? `scores ${config.numClasses} classes but the data has ${data.numClasses} (a checkpoint keeps its head; export it with tensorlane export --onnx and start --from the .onnx file, which gets a new head)`
+      : null;
+  if (problem !== null) {
+    model.dispose();
+    throw new CliError(`--from ${file}: the model ${problem}`);
+  }
+  return { model, kind };
+}
+
+/** --freeze: the parameters whose names match the expression stop training. */
+function freezeMatching(model: CheckpointableModel, expression: string): void {
+  const m = model as CheckpointableModel & { freeze?: (match: RegExp) => unknown; parameterNames?: readonly string[] };
+  if (typeof m.freeze !== "function" || m.parameterNames === undefined) {
+    model.dispose();
+    throw new CliError("--freeze needs a model made of modules (--model resnet, or --from an ONNX file or such a checkpoint)");
+  }
+  let re: RegExp;
+  try {
+    re = new RegExp(expression);
+  } catch (error) {
+    model.dispose();
+    throw new CliError(`--freeze ${expression}: not a regular expression (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const names = m.parameterNames;
+  const hit = names.filter((n) => re.test(n));
+  if (hit.length === 0 || hit.length === names.length) {
+    model.dispose();
+    const what = hit.length === 0 ? "matches no parameter" : "matches every parameter (nothing would train)";
+    throw new CliError(`--freeze ${expression} ${what}; the parameters are ${names.join(", ")}`);
+  }
+  m.freeze(re);
 }
 
 function buildModel(o: TrainOptions, data: DataRecord): { model: CheckpointableModel; kind: string } {
@@ -347,15 +476,18 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
     model = resumed.model;
     kind = resumed.kind;
   } else {
+    // A model from a file keeps the input scaling it was trained with, when the file says it.
+    const start = o.from === undefined ? null : await readStart(o.from);
     data = await prepareData({
       source: o.data === undefined ? "builtin" : resolve(o.data),
+      normalization: start?.normalization,
       keepClasses: o.classes ?? null,
       trainSamples: o.trainSamples ?? null,
       valCount: o.val ?? null,
       seed: o.seed,
     });
-    ({ model, kind } = buildModel(o, data.record));
-    runMeta = { data: data.record, seed: o.seed, cli: { model: o.model, update: o.update, options: runDefiningValues(o, data.record) } };
+    ({ model, kind } = await newModel(o, given, data.record, start));
+    runMeta = { data: data.record, seed: o.seed, cli: { model: o.from === undefined ? o.model : "from", update: o.update, options: runDefiningValues(o, data.record) } };
   }
   checkParent();
 
@@ -398,7 +530,7 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
   tellParent({ type: "run", checkpoint: show(checkpointPath), epoch: savedEpoch ?? 0, numEpochs });
 
   const rule = Object.entries(UPDATE_RULES).find(([, r]) => r === solver.updateRuleName)?.[0] ?? "custom";
-  const description = describeModel(model, kind);
+  const description = describeModel(model, kind) + describeStart(model, runMeta);
   out.write(`tensorlane ${VERSION} · ${description}\n`);
   out.write(`data: ${describeData(data.record)}, ${data.test.labels.length} test\n`);
   if (o.threads !== undefined && o.threads !== 1) {

@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "tensorlane";
+import { importOnnx } from "tensorlane/onnx";
 
 const root = resolve(import.meta.dirname, "..");
 const cli = join(root, "dist", "cli.js");
@@ -249,6 +250,50 @@ describe("tensorlane CLI", () => {
     expect((await run(["train", "--classes", "3"])).stderr).toMatch(/Expected at least two classes/);
     expect((await run(["train", "--classes", "1,1"])).stderr).toMatch(/Expected each class once/);
     expect((await run(["train", "--classes", "8-12"])).stderr).toMatch(/--classes 8,9,10,11,12: the data has classes 0 to 9 \(no class 10\)/);
+  });
+
+  it("--from an ONNX file with --freeze fine-tunes the head (frozen weights keep their bits, the file's input scaling is kept); eval, export and --resume work on the run", async () => {
+    const onnx = join(root, "..", "demo", "assets", "pretrained-0to4.onnx"); // 5 classes: a new head for the 10 of the data
+    const out = join(dir, "from-onnx");
+    const r = await run(["train", "--from", onnx, "--freeze", "^(?!W4|b4)", "--train-samples", "400", "--val", "100", "--batch-size", "50", "--epochs", "1", "--out", out]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Sequential of 14 modules \([\d,]+ params\) from pretrained-0to4\.onnx, 2 of 14 parameter tensors trained/);
+    const saved = tl.decodeSafetensors(new Uint8Array(readFileSync(join(out, "checkpoint.safetensors"))));
+    const imported = importOnnx(readFileSync(onnx));
+    for (const name of ["W1", "gamma2", "W3"]) {
+      expect(Array.from(saved.tensors[`resume.params.${name}`].data), name).toEqual(Array.from(imported.params[name].toArray()));
+    }
+    imported.dispose();
+    const meta = JSON.parse(saved.metadata.meta);
+    expect(meta.data.normalization.mean[0]).toBeCloseTo(0.3136, 4); // the pretrained net's, not the new data's
+    const e = await run(["eval", "--checkpoint", join(out, "checkpoint.safetensors")]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(/test accuracy +(\S+)/.exec(e.stdout)![1]).toBe(/test accuracy +(\S+)/.exec(r.stdout)![1]);
+    const x = await run(["export", "--onnx", join(out, "tuned.onnx"), "--checkpoint", join(out, "checkpoint.safetensors")]);
+    expect(x.stdout).toMatch(/Sequential, input x \(N, 1, 28, 28\), output scores \(N, 10\)/);
+    const resumed = await run(["train", "--resume", join(out, "checkpoint.safetensors"), "--epochs", "2"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/2 of 14 parameter tensors trained/);
+    // A checkpoint as the start of a new run, with other options.
+    const again = await run(["train", "--from", join(out, "checkpoint.safetensors"), "--lr", "1e-4", "--train-samples", "300", "--val", "100", "--epochs", "1", "--out", join(dir, "from-ck")]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/from checkpoint\.safetensors/);
+  });
+
+  it("--from and --freeze errors name the option and what to do", async () => {
+    const onnx = join(root, "..", "demo", "assets", "pretrained-0to4.onnx");
+    expect((await run(["train", "--from", onnx, "--hidden", "64"])).stderr).toMatch(/--hidden shapes a new model; with --from the model comes from .*pretrained-0to4\.onnx: drop it/);
+    expect((await run(["train", "--from", onnx, "--freeze", "nothing"])).stderr).toMatch(/--freeze nothing matches no parameter; the parameters are W1, b1, gamma1/);
+    expect((await run(["train", "--from", onnx, "--freeze", "."])).stderr).toMatch(/matches every parameter \(nothing would train\)/);
+    expect((await run(["train", "--from", onnx, "--freeze", "("])).stderr).toMatch(/--freeze \(: not a regular expression/);
+    expect((await run(["train", "--freeze", "W1"])).stderr).toMatch(/--freeze needs a model made of modules/);
+    expect((await run(["train", "--from", join(dir, "nope.onnx")])).stderr).toMatch(/not found/);
+    const ck5 = join(dir, "five");
+    expect((await run(["train", "--classes", "0-4", "--hidden", "8", "--epochs", "1", "--train-samples", "200", "--val", "50", "--out", ck5])).code).toBe(0);
+    expect((await run(["train", "--from", join(ck5, "checkpoint.safetensors"), "--train-samples", "200", "--val", "50"])).stderr).toMatch(
+      /the model scores 5 classes but the data has 10 \(a checkpoint keeps its head; export it with tensorlane export --onnx/,
+    );
   });
 
   it("init-experiment prints the per-layer table and writes its picture", async () => {

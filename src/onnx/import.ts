@@ -173,6 +173,19 @@ type Item = { draft: Draft } | { body: Item[]; shortcut: Item[]; node: OnnxNode 
 // ---------------------------------------------------------------------------------------------
 
 /**
+ * The key-value strings of an ONNX file's metadata_props (tensorlane's exportOnnx stores the input
+ * normalization and the class names there). The whole file is read and checked as importOnnx reads
+ * it; nothing is built, and init() is not needed.
+ */
+export function onnxMetadata(bytes: Uint8Array | ArrayBuffer): Record<string, string> {
+  const fn = "onnxMetadata";
+  const input = bytes instanceof Uint8Array ? bytes : bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : null;
+  if (input === null) throw new TypeError(`${fn}: bytes must be the ONNX file's bytes, a Uint8Array or an ArrayBuffer (got ${describe(bytes)})`);
+  if (input.length > 2 ** 31) throw new FileFormatError(`${fn}: the file is ${input.length} bytes; ONNX files up to 2 GiB are read`);
+  return Object.fromEntries(readOnnxModel(fn, input).metadata);
+}
+
+/**
  * A tl.sequential from the bytes of an ONNX model (see the header for what it reads). Its
  * parameters and buffers are named as the ONNX initializers; model.summary() lists the modules
  * and what was dropped.

@@ -23,7 +23,7 @@ import { sequentialGraph } from "./export-sequential.js";
 import { OnnxGraph } from "./graph.js";
 
 export { OPSET, IR_VERSION } from "./graph.js";
-export { importOnnx, OnnxUnsupportedError, SUPPORTED_OPS, type ImportOnnxOptions } from "./import.js";
+export { importOnnx, onnxMetadata, OnnxUnsupportedError, SUPPORTED_OPS, type ImportOnnxOptions } from "./import.js";
 
 // DeepConvNet's fixed geometry (private to the model; the ONNX Runtime tests fail if they drift).
 const CONV = { HH: 3, WW: 3, stride: 1, pad: 1 };

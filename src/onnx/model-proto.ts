@@ -86,6 +86,8 @@ export interface OnnxModel {
   producerVersion: string;
   /** Opset per domain ("" is the default domain, ai.onnx). */
   opsets: Map<string, number>;
+  /** metadata_props: the writer's key-value strings (tensorlane's export stores the input normalization). */
+  metadata: Map<string, string>;
   graph: {
     name: string;
     nodes: OnnxNode[];
@@ -102,7 +104,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 export function readOnnxModel(fn: string, bytes: Uint8Array): OnnxModel {
   const ctx = new Context(fn);
   const model: OnnxModel = {
-    irVersion: 0, producer: "", producerVersion: "", opsets: new Map(),
+    irVersion: 0, producer: "", producerVersion: "", opsets: new Map(), metadata: new Map(),
     graph: { name: "", nodes: [], initializers: new Map(), inputs: [], outputs: [], sparseInitializers: 0 },
   };
   let graphs = 0;
@@ -136,8 +138,21 @@ export function readOnnxModel(fn: string, bytes: Uint8Array): OnnxModel {
         model.opsets.set(domain === "ai.onnx" ? "" : domain, version);
         break;
       }
+      case 14: {
+        ctx.expectWire(f, WIRE_LENGTH, "metadata_props");
+        let key = "";
+        let value = "";
+        const e = ctx.reader(f.bytes, "a metadata_props entry");
+        for (let g = e.next(); g !== null; g = e.next()) {
+          if (g.field === 1) key = ctx.string(g, "metadata_props.key");
+          else if (g.field === 2) value = ctx.string(g, "metadata_props.value");
+        }
+        if (model.metadata.size >= 1000) ctx.fail("more than 1000 metadata_props entries");
+        model.metadata.set(key, value);
+        break;
+      }
       default:
-        break; // doc_string, metadata_props, functions, training_info, ...: not needed
+        break; // doc_string, functions, training_info, ...: not needed
     }
   }
   if (graphs === 0) ctx.fail("no graph: not an ONNX model (or an empty file)");
