@@ -11,7 +11,7 @@ const status = (text, error = false) => {
 // What tests (and curious people) can read: window.__demo.
 const state = {
   ready: false, running: false, finished: false, started: false, steps: 0, losses: [], evals: [], testAcc: null,
-  initDone: false, error: null, data: null, runtime: null, invalid: {},
+  initDone: false, error: null, data: null, runtime: null, invalid: {}, finetune: null, finetuneError: null,
 };
 window.__demo = state;
 
@@ -391,6 +391,7 @@ worker.onmessage = ({ data: m }) => {
       showRuntime(m.runtime);
       for (const option of $("updateRule").options) option.disabled = !m.capabilities.updateRules.includes(option.value);
       $("runInit").disabled = !m.capabilities.initExperiment;
+      $("finetunePanel").hidden = !m.capabilities.finetune;
       $("augmentBox").hidden = !m.capabilities.augment;
       if (!m.capabilities.augment) $("augment").checked = false;
       if (!m.data) {
@@ -401,6 +402,7 @@ worker.onmessage = ({ data: m }) => {
       state.ready = true;
       showTestImages(m.data);
       $("train").disabled = false;
+      $("finetune").disabled = false;
       const [mean] = m.data.normalization.mean;
       const [std] = m.data.normalization.std;
       previewAugment();
@@ -466,6 +468,32 @@ worker.onmessage = ({ data: m }) => {
       status("Initialization experiment done.");
       $("runInit").disabled = false;
       break;
+    case "finetuneStarted":
+      $("ftTable").hidden = false;
+      for (const [g, id] of [["old", "ftOldBefore"], ["new", "ftNewBefore"], ["all", "ftAllBefore"]]) $(id).textContent = percent(m.before[g]);
+      $("ftSummary").textContent = m.summary;
+      $("ftSummaryBox").hidden = false;
+      $("ftStatus").textContent = `Imported ${m.source}: ${m.frozen} parameter tensors frozen, ${m.trained} trained; inputs scaled ${m.normalized}. Training…`;
+      break;
+    case "finetuneProgress":
+      $("ftStatus").textContent = `Epoch ${m.epoch} of ${m.epochs}: loss ${m.loss.toFixed(4)}, validation accuracy ${percent(m.valAcc)}`;
+      break;
+    case "finetuneDone":
+      state.finetune = m;
+      $("finetune").disabled = false;
+      for (const [g, id] of [["old", "ftOldAfter"], ["new", "ftNewAfter"], ["all", "ftAllAfter"]]) $(id).textContent = percent(m.after[g]);
+      $("ftStatus").textContent = `Done in ${m.seconds.toFixed(1)} s (best validation accuracy ${percent(m.bestValAcc)}).`;
+      $("ftFrozen").textContent = m.frozenUnchanged
+        ? `Every frozen parameter (${m.frozenValues.toLocaleString("en-US")} values) kept its exact bits.`
+        : "A frozen parameter changed: this is a bug, please report it.";
+      break;
+    case "finetuneError":
+      state.finetuneError = m.message;
+      $("finetune").disabled = false;
+      $("ftError").textContent = m.message;
+      $("ftError").hidden = false;
+      $("ftStatus").textContent = "";
+      break;
     case "error":
       state.error = m.message;
       state.running = false;
@@ -502,6 +530,45 @@ $("train").addEventListener("click", () => {
 });
 
 $("stop").addEventListener("click", () => worker.postMessage({ type: "stop" }));
+
+function percent(x) {
+  return x === null || x === undefined ? "-" : `${(100 * x).toFixed(1)}%`;
+}
+
+/** The fine-tuning panel: the shipped model, or an .onnx file chosen or dropped on the panel. */
+async function startFinetune(file) {
+  $("ftError").hidden = true;
+  const epochs = Number($("ftEpochs").value);
+  const learningRate = Number($("ftLearningRate").value);
+  if (!(Number.isInteger(epochs) && epochs >= 1 && epochs <= 20)) return showFtError("Epochs must be a whole number from 1 to 20.");
+  if (!(learningRate > 0 && Number.isFinite(learningRate))) return showFtError("The learning rate must be a number above 0, e.g. 0.01.");
+  const onnx = file ? await file.arrayBuffer() : null;
+  state.finetune = null;
+  state.finetuneError = null;
+  $("finetune").disabled = true;
+  $("ftFrozen").textContent = "";
+  for (const id of ["ftOldAfter", "ftNewAfter", "ftAllAfter"]) $(id).textContent = "";
+  $("ftStatus").textContent = `Importing ${file ? file.name : "the pretrained model"}…`;
+  worker.postMessage({ type: "finetune", onnx, name: file?.name ?? null, epochs, learningRate }, onnx ? [onnx] : []);
+}
+
+function showFtError(message) {
+  $("ftError").textContent = message;
+  $("ftError").hidden = false;
+}
+
+$("finetune").addEventListener("click", () => startFinetune($("ftFile").files[0] ?? null));
+$("finetunePanel").addEventListener("dragover", (event) => {
+  event.preventDefault();
+  $("finetunePanel").classList.add("dragging");
+});
+$("finetunePanel").addEventListener("dragleave", () => $("finetunePanel").classList.remove("dragging"));
+$("finetunePanel").addEventListener("drop", (event) => {
+  event.preventDefault();
+  $("finetunePanel").classList.remove("dragging");
+  const file = event.dataTransfer?.files?.[0];
+  if (file && !$("finetune").disabled) startFinetune(file);
+});
 
 $("runInit").addEventListener("click", () => {
   $("runInit").disabled = true;

@@ -3,8 +3,11 @@
 // split) normalizes every split, a Solver trains (seeded sampling, onProgress), model.predict
 // scores the test set once training ends.
 // Messages in:  { type: "train", config } | { type: "stop" } | { type: "initExperiment", width }
-// Messages out: { type: "ready" | "started" | "progress" | "eval" | "done" | "invalid" | "init" | "initDone" | "error", ... }
+//               | { type: "finetune", onnx: ArrayBuffer | null, name, epochs, learningRate }
+// Messages out: { type: "ready" | "started" | "progress" | "eval" | "done" | "invalid" | "init" | "initDone" | "error"
+//               | "finetuneStarted" | "finetuneProgress" | "finetuneDone" | "finetuneError", ... }
 import * as tl from "/dist/tensorlane.js";
+import { importOnnx, onnxMetadata } from "/dist/onnx.js";
 
 const VAL_COUNT = 1000; // held out from the training images, for the validation curve and the best-epoch pick
 const TRAIN_EVAL = 1000; // the training-accuracy curve is measured on this many training images
@@ -24,6 +27,7 @@ self.onmessage = (event) => {
   else if (message.type === "stop") runId++;
   else if (message.type === "augmentPreview") augmentPreview(message);
   else if (message.type === "initExperiment") initExperiment(message).catch(fail);
+  else if (message.type === "finetune") finetune(message).catch((error) => postMessage({ type: "finetuneError", message: String(error?.message ?? error) }));
 };
 
 function fail(error) {
@@ -63,6 +67,7 @@ async function start() {
     models: ["fc-100", "fc-256-128", "fc-100x3", "conv"],
     updateRules: ["sgd", "sgdMomentum", "adagrad", "rmsprop", "adam"],
     initExperiment: true,
+    finetune: typeof importOnnx === "function",
     augment: typeof tl.randomFlip === "function", // the augmentation API (issue 14)
   };
   if (index.files.length === 0) {
@@ -272,6 +277,77 @@ async function train(config) {
     model.dispose?.();
   }
   postMessage({ ...done, memory: tl.memory() }); // what stays allocated between runs: the data set's tensors
+}
+
+// ---- fine-tuning a pretrained model -----------------------------------------------------------
+
+const PRETRAINED = "/assets/pretrained-0to4.onnx";
+const OLD_CLASSES = [0, 1, 2, 3, 4]; // what the shipped model was trained on
+
+/** Test accuracy on classes 0-4, 5-9 and all ten, from predictions over the whole test set. */
+function groupAccuracy(predicted) {
+  const groups = { old: [0, 0], new: [0, 0], all: [0, 0] };
+  for (let i = 0; i < predicted.length; i++) {
+    const label = data.yTest[i];
+    const right = predicted[i] === label ? 1 : 0;
+    for (const g of [OLD_CLASSES.includes(label) ? "old" : "new", "all"]) {
+      groups[g][0] += right;
+      groups[g][1] += 1;
+    }
+  }
+  return Object.fromEntries(Object.entries(groups).map(([g, [right, n]]) => [g, n === 0 ? null : right / n]));
+}
+
+/**
+ * Imports an ONNX model (the shipped one, or the user's) with a new 10-class head, freezes all
+ * but that head, and trains it on the training images of all ten classes; reports test accuracy
+ * before and after, and whether every frozen parameter kept its bits.
+ */
+async function finetune({ onnx, name, epochs, learningRate }) {
+  if (!data) throw new Error("no data set loaded");
+  const bytes = onnx ? new Uint8Array(onnx) : new Uint8Array(await (await fetch(PRETRAINED)).arrayBuffer());
+  const source = onnx ? name : "pretrained-0to4.onnx (shipped with the demo)";
+  // The scaling the model was trained with, when the file records it (tensorlane export does).
+  const recorded = onnxMetadata(bytes).normalization;
+  const normalization = recorded ? tl.decodeNormalization(tl.encodeNormalization(JSON.parse(recorded))) : data.normalization;
+  const model = importOnnx(bytes, { numClasses: 10, seed: 1 });
+  let solver = null;
+  let XTest = null;
+  try {
+    const inputShape = model.config.inputShape;
+    if (inputShape.join() !== "1,28,28") throw new RangeError(`${source} takes inputs of ${inputShape.join("x")}; this page's images are 1x28x28`);
+    const headModule = model.modules.filter((m) => Object.keys(m.params).length > 0).at(-1);
+    const head = new Set(model.parameterNames.slice(-Object.keys(headModule.params).length));
+    model.freeze((n) => !head.has(n));
+    const frozenBefore = model.getParameters();
+    XTest = tl.toTensor(data.test, { normalization });
+    const before = groupAccuracy(model.predict(XTest, { batchSize: 500 }));
+    postMessage({
+      type: "finetuneStarted", source, summary: model.summary(), before, normalized: recorded ? "as the file records" : "with this page's training split (the file records no scaling)",
+      frozen: model.frozen.length, trained: head.size,
+    });
+    solver = new tl.Solver(model, { train: data.train, val: data.val, normalization }, {
+      updateRule: "adam", optimConfig: { learningRate }, batchSize: 64, numEpochs: epochs, seed: 2, verbose: false,
+      onProgress: (e) => {
+        if (e.valAcc !== undefined && e.iteration > 1) postMessage({ type: "finetuneProgress", epoch: e.epoch, epochs, loss: e.loss, valAcc: e.valAcc });
+      },
+    });
+    const started = performance.now();
+    solver.train();
+    const seconds = (performance.now() - started) / 1000;
+    const after = groupAccuracy(model.predict(XTest, { batchSize: 500 }));
+    // Frozen parameters: compared as 32-bit words, so a -0 or a NaN payload would count too.
+    const frozenAfter = model.getParameters();
+    const words = [new Uint32Array(frozenBefore.buffer), new Uint32Array(frozenAfter.buffer)];
+    const headStart = model.parameterNames.filter((n) => !head.has(n)).reduce((sum, n) => sum + model.params[n].size, 0);
+    let unchanged = true;
+    for (let i = 0; i < headStart; i++) if (words[0][i] !== words[1][i]) unchanged = false;
+    postMessage({ type: "finetuneDone", before, after, frozenUnchanged: unchanged, frozenValues: headStart, seconds, bestValAcc: solver.bestValAcc });
+  } finally {
+    solver?.dispose();
+    XTest?.dispose();
+    model.dispose();
+  }
 }
 
 // ---- augmentation preview ---------------------------------------------------------------------

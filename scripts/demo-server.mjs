@@ -29,6 +29,7 @@ const TYPES = {
   ".map": "application/json",
   ".gz": "application/octet-stream", // served as bytes: the worker decompresses them
   ".svg": "image/svg+xml",
+  ".onnx": "application/octet-stream", // the fine-tuning panel's pretrained model
 };
 
 /** Starts the server; resolves with { server, url, dataDir }. Port 0 picks a free one. */

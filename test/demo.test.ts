@@ -44,6 +44,15 @@ interface DemoState {
   augmentPreview?: { augment: { type: string }[]; count: number; captions: [number, number][][] };
   solverAugment?: { type: string }[];
   memory?: { bytes: number; liveTensors: number };
+  finetune: { before: Groups; after: Groups; frozenUnchanged: boolean; frozenValues: number } | null;
+  finetuneError: string | null;
+}
+
+/** Test accuracy on classes 0-4, 5-9 and all ten (the fine-tuning panel). */
+interface Groups {
+  old: number;
+  new: number;
+  all: number;
 }
 
 /** Short runs: 4,000 training images (62 steps of 64 per epoch); the validation and test splits stay whole. */
@@ -51,12 +60,12 @@ const SHORT_RUN = "?trainImages=4000&initWidth=512";
 
 const demoState = (page: Page) => page.evaluate(() => (window as unknown as { __demo: DemoState }).__demo);
 
-/** Waits until the page's state has `flag` set (ready, finished, initDone) or an error. */
-async function waitForDemo(page: Page, flag: "ready" | "finished" | "initDone", timeout = 120_000): Promise<void> {
+/** Waits until the page's state has `flag` set (ready, finished, initDone, finetune) or an error. */
+async function waitForDemo(page: Page, flag: "ready" | "finished" | "initDone" | "finetune", timeout = 120_000): Promise<void> {
   await page.waitForFunction(
     (flag) => {
       const d = (window as unknown as { __demo?: DemoState }).__demo;
-      return d !== undefined && (d[flag] || d.error !== null);
+      return d !== undefined && (Boolean(d[flag]) || d.error !== null || d.finetuneError !== null);
     },
     flag,
     { timeout },
@@ -352,4 +361,33 @@ describe.skipIf(reason !== null && !IN_CI)("demo page", () => {
     expect((await demoState(page)).memory!.liveTensors, "live tensors after each conv run").toBe(state.memory!.liveTensors);
     await closeDemo(page);
   }, 240_000);
+
+  it("fine-tunes the shipped ONNX model's new head on all ten classes: classes 5-9 go from chance to learnt, frozen weights keep their bits; a bad file is a clear message", async () => {
+    const page = await openDemo("?trainImages=3000");
+    expect(await page.isVisible("#finetunePanel")).toBe(true);
+    await page.fill("#ftEpochs", "2");
+    await page.click("#finetune");
+    await waitForDemo(page, "finetune", 180_000);
+    const { finetune, finetuneError } = await demoState(page);
+    expect(finetuneError).toBeNull();
+    expect(finetune!.before.new, "a fresh head knows nothing of classes 5-9").toBeLessThan(0.3);
+    expect(finetune!.after.new, "after two epochs of the head alone").toBeGreaterThan(0.6);
+    expect(finetune!.after.all).toBeGreaterThan(finetune!.before.all + 0.3);
+    expect(finetune!.frozenUnchanged, "every frozen value, compared as 32-bit words").toBe(true);
+    expect(finetune!.frozenValues).toBeGreaterThan(5000);
+    expect(await page.textContent("#ftFrozen")).toMatch(/Every frozen parameter \([\d,]+ values\) kept its exact bits\./);
+    expect(await page.textContent("#ftNewAfter")).toMatch(/^\d+\.\d%$/);
+    expect(await page.textContent("#ftSummary")).toMatch(/Conv2d/);
+    const screenshot = join(tmpdir(), "tensorlane-demo-finetune.png");
+    await (await page.$("#finetunePanel"))!.screenshot({ path: screenshot });
+    console.log(`demo fine-tuning: classes 5-9 ${(100 * finetune!.before.new).toFixed(1)}% -> ${(100 * finetune!.after.new).toFixed(1)}%, 0-4 ${(100 * finetune!.before.old).toFixed(1)}% -> ${(100 * finetune!.after.old).toFixed(1)}%, all ${(100 * finetune!.after.all).toFixed(1)}%; ${screenshot}`);
+
+    // A file that is not ONNX: the panel says what importOnnx said, and the page stays usable.
+    await page.setInputFiles("#ftFile", { name: "notes.onnx", mimeType: "application/octet-stream", buffer: Buffer.from("not a model at all") });
+    await page.click("#finetune");
+    await page.waitForFunction(() => (window as unknown as { __demo: DemoState }).__demo.finetuneError !== null);
+    expect(await page.textContent("#ftError")).toMatch(/onnxMetadata|importOnnx/);
+    expect(await page.isDisabled("#finetune")).toBe(false);
+    await closeDemo(page);
+  }, 300_000);
 });
