@@ -13,7 +13,7 @@ export const CONV = { batch: 50, inputDims: [3, 32, 32], numFilters: [32, 32], n
  */
 export const RESNET = { batch: 32, inputDims: [1, 28, 28], widths: [32, 64, 128], numClasses: 10 };
 
-/** Adam as in SPEC.md; every contender uses these. */
+/** Adam with the course's hyperparameters; every contender uses these. */
 export const ADAM = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
 const SQUARES = [64, 128, 256, 512, 1024];

@@ -37,9 +37,8 @@ export const INFER_MODELS = [
     })),
   },
   {
-    // The hook for issue 22's third model. It runs once the composable-models work gives
-    // tl.sequential (SPEC.md, third wave) and exportOnnx takes its models; until then its rows
-    // say "not yet available". Adjust the layer list to the API as it lands.
+    // Issue 22's third model: a small ResNet composed with tl.sequential / tl.nn (exportOnnx
+    // writes it for ONNX Runtime).
     id: "resnet",
     label: "small ResNet (2 residual blocks), 1x28x28",
     input: [1, 28, 28],

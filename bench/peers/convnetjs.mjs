@@ -1,5 +1,5 @@
 // ConvNetJS 0.3.0: one sample at a time through forward/backward (that is its API), gradients
-// summed over the batch. Its Trainer has no Adam in 0.3.0, so the update below applies SPEC.md's
+// summed over the batch. Its Trainer has no Adam in 0.3.0, so the update below applies the course's
 // Adam to the averaged gradients over net.getParamsAndGrads().
 import convnetjs from "convnetjs";
 import { ADAM, CONV, FC } from "../cases.mjs";
@@ -36,7 +36,7 @@ function vols(n, sx, sy, depth, seed) {
   });
 }
 
-/** SPEC.md's Adam over ConvNetJS's parameter list, on the batch-mean gradient; zeroes the grads. */
+/** The course's Adam over ConvNetJS's parameter list, on the batch-mean gradient; zeroes the grads. */
 function adamUpdater(net, batch) {
   const groups = net.getParamsAndGrads();
   const state = groups.map((g) => ({ m: new Float64Array(g.params.length), v: new Float64Array(g.params.length) }));

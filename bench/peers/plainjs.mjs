@@ -121,7 +121,7 @@ export class PlainFullyConnectedNet {
     return loss / n;
   }
 
-  /** One Adam step over every parameter (SPEC.md's rule, t incremented first). */
+  /** One Adam step over every parameter (the course's rule, t incremented first). */
   adam({ learningRate, beta1, beta2, epsilon } = ADAM) {
     this.t++;
     const c1 = 1 - beta1 ** this.t;

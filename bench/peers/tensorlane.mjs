@@ -1,4 +1,4 @@
-// tensorlane through its public API (SPEC.md), loaded from the built bundle dist/tensorlane.js.
+// tensorlane through its public API, loaded from the built bundle dist/tensorlane.js.
 // Every piece is feature-detected: what is not written yet reports "not yet available" instead of
 // failing, so the harness runs at every stage of the project. GEMM is timed at the kernel level
 // (the exported gemm_* (float32) of dist/tensorlane.wasm on raw pointers): no host code in the way.

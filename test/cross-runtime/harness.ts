@@ -247,7 +247,7 @@ function serveStatic(isolated: boolean): Promise<{ server: Server; origin: strin
   );
 }
 
-/** Debian's chromium under playwright-core (see TOOLCHAIN.md), for launchPersistentContext. */
+/** Debian's chromium under playwright-core, for launchPersistentContext. */
 export const CHROMIUM_OPTIONS = {
   executablePath: CHROMIUM,
   headless: true,
