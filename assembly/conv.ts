@@ -18,7 +18,7 @@
 // sizes as above with Ho, Wo >= 1 computed by the caller from the formula; outputs do not overlap
 // inputs. Summation order depends on the sizes only, so results are the same bits everywhere.
 
-import { gemm_work_bytes, gemm, packSplatTransposed } from "./gemm";
+import { gemm_work_bytes, gemm } from "./gemm";
 import { FLOAT32, LANES, SHIFT } from "./real";
 
 /** Pixels per tile of the fused forward (two v128 of a filter's outputs: 8 f32, 4 f64). */
@@ -286,266 +286,305 @@ export function sum_chunks(dst: usize, src: usize, chunks: usize, stride: usize,
 // ---------------------------------------------------------------------------------------------
 // Fused forward: out = [relu](w · im2col(x) + b) for N images in one call, with no cols matrix.
 //
-// The GEMM's B operand (cols) is never materialized. Each 4-filter x PX-pixel tile (PX = 2·LANES:
-// 4x8 f32, 4x4 f64) runs the loop of gemm.ts's microkernel over a K x PX "panel" of cols (32 B a
-// row in both types):
-//  - stride 1 and Wo a multiple of PX (every PX-pixel block lies in one output row): each image is
-//    copied into a zero-padded buffer once, and panel row k is read IN PLACE as the PX reals at
-//    block base + offs[k] (a K-entry offset table built once per call): no packing at all;
-//  - otherwise the panel is packed from x (stride 1 rows in one output row: two masked v128
-//    loads per row; else a checked gather) and reused by every tile of the block from L1.
-// The weights are packed once per call (splatted, the layout gemm.ts's microkernel reads), not
-// once per image. Bias (per filter, i.e. per row) and ReLU are applied in the tile's epilogue.
+// Each 4-filter x PX-pixel tile (PX = 2·LANES: 4x8 f32, 4x4 f64) runs the loop of gemm.ts's
+// microkernel over a K x PX "panel" of cols (32 B a row in both types), packed once per block of
+// PX pixels and read from L1 by every filter tile of the block. The weights are packed once per
+// call, 4 filters interleaved (conv_forward_pack), and broadcast in the tile (load_splat: a
+// quarter of the bytes of gemm.ts's splatted panels, which matters when F·K is large).
+//
+// Pixels are numbered across a group of PX / gcd(P, PX) images, so the group's pixels fill whole
+// blocks (a 7x7 map would otherwise waste 7 of every 8 lanes of its last block): a block may span
+// output rows and images. The group is copied into a zero-padded buffer, so the packer reads
+// without bounds checks (with pad = 0 the input is read in place). A panel row is then one or
+// two runs of pixels whose inputs lie 1 or 2 apart: two v128 loads per run (stride 1) or four and
+// two shuffles (stride 2), the runs blended with a lane mask. Other blocks (stride > 2, maps
+// narrower than a block) are gathered lane by lane. Blocks that fill PX consecutive outputs of one
+// image store in place; the others go through an edge tile and a scatter.
 //
 // Summation order (depends only on the sizes): for each output element,
 //   s = Σ_{k = 0..K-1 ascending} w[f, k]·cols[k, p]  (one lane, products added one at a time,
 //       padding positions included as w·0),  r = s + b[f],  out = relu ? (r <= 0 ? 0 : r) : r.
 // Strict SIMD128 (mul then add), so every engine gives the same bits as the scalar twin.
 
-/**
- * Scratch bytes conv_forward needs for F filters over C x H x W images with HH x WW windows
- * and padding `pad`: splatted weights (F rounded up to 4) x K x 16 B, one K x PX pixel panel
- * (K·32 B), max(128, K·32) bytes for an edge tile or the packer's lane masks, a zero-padded image
- * C x (H + 2 pad) x (W + 2 pad) (counted in 4-byte words: 1 per f32, 2 per f64) and K u32 row
- * offsets (K = C·HH·WW).
- */
-export function conv_forward_work_bytes(F: usize, C: usize, H: usize, W: usize, HH: usize, WW: usize, pad: usize): usize {
-  const K = C * HH * WW;
-  return ((F + 3) & ~3) * K * 16 + K * 32 + max<usize>(128, K * 32) + ((C * (H + 2 * pad) * (W + 2 * pad) * (sizeof<real>() >> 2) + K) << 2);
+function gcd(a: i32, b: i32): i32 {
+  while (b) {
+    const t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+/** Images padded at once: their pixels fill whole PX-pixel blocks. */
+@inline function groupImages(P: i32): i32 {
+  return PX / gcd(P, PX);
+}
+
+/** Reals of the packed weights: F rounded up to 4, times K. */
+export function conv_forward_packed_reals(F: usize, K: usize): usize {
+  return ((F + 3) & ~3) * K;
 }
 
 /**
- * Images [n0, n1) of a batch of N: conv_forward on that slice (out and x offset to image n0).
- * The split entry point: threads take image ranges, each with its own work.
+ * wp (ceil(F/4), K, 4) = the weights w (F, K), 4 filters interleaved: wp[g][k][r] = w[4g + r, k]
+ * (0 past F). The tile broadcasts the 4 values of each k.
  */
-export function conv_forward_images(
-  out: usize, x: usize, w: usize, b: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
-  stride: i32, pad: i32, Ho: i32, Wo: i32, relu: bool, work: usize, n0: i32, n1: i32,
-): void {
-  if (n1 > N) n1 = N;
-  if (n0 < 0 || n0 >= n1) return;
-  conv_forward(out + (<usize>(n0 * F * Ho * Wo) << SHIFT), x + (<usize>(n0 * C * H * W) << SHIFT), w, b, n1 - n0, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work);
+export function conv_forward_pack(wp: usize, w: usize, F: i32, K: i32): void {
+  const z = v128.splat<real>(0);
+  const Ku = <usize>K;
+  for (let f0 = 0; f0 < F; f0 += 4) {
+    const rows = min(4, F - f0);
+    const r0 = w + ((<usize>f0 * Ku) << SHIFT);
+    const r1 = r0 + (Ku << SHIFT), r2 = r1 + (Ku << SHIFT), r3 = r2 + (Ku << SHIFT);
+    let d = wp + ((<usize>f0 * Ku) << SHIFT);
+    let k: usize = 0;
+    // LANES steps of k at a time: a 4 x LANES block of w transposed into LANES rows of 4.
+    for (; k + LANES <= Ku; k += LANES) {
+      const o = k << SHIFT;
+      const x0 = v128.load(r0 + o);
+      const x1 = rows > 1 ? v128.load(r1 + o) : z;
+      const x2 = rows > 2 ? v128.load(r2 + o) : z;
+      const x3 = rows > 3 ? v128.load(r3 + o) : z;
+      if (FLOAT32) {
+        const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+        v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), 0);
+        v128.store(d, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
+        v128.store(d, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
+        v128.store(d, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+      } else {
+        v128.store(d, v128.shuffle<f64>(x0, x1, 0, 2), 0);
+        v128.store(d, v128.shuffle<f64>(x2, x3, 0, 2), 16);
+        v128.store(d, v128.shuffle<f64>(x0, x1, 1, 3), 32);
+        v128.store(d, v128.shuffle<f64>(x2, x3, 1, 3), 48);
+      }
+      d += 64;
+    }
+    for (; k < Ku; k++) {
+      const o = k << SHIFT;
+      store<real>(d, load<real>(r0 + o));
+      store<real>(d, rows > 1 ? load<real>(r1 + o) : 0, sizeof<real>());
+      store<real>(d, rows > 2 ? load<real>(r2 + o) : 0, 2 * sizeof<real>());
+      store<real>(d, rows > 3 ? load<real>(r3 + o) : 0, 3 * sizeof<real>());
+      d += 4 << SHIFT;
+    }
+  }
+}
+
+/**
+ * Scratch bytes conv_forward_images needs: one K x PX pixel panel (K·32 B), an edge tile (128 B),
+ * the block's lane tables (64 B), K u32 panel-row offsets and, with padding, a zero-padded copy of
+ * PX / gcd(Ho·Wo, PX) images (K = C·HH·WW).
+ */
+export function conv_forward_images_work_bytes(C: usize, H: usize, W: usize, HH: usize, WW: usize, pad: usize, Ho: usize, Wo: usize): usize {
+  const K = C * HH * WW;
+  const G = <usize>groupImages(<i32>(Ho * Wo));
+  const xpad = pad ? (G * C * (H + 2 * pad) * (W + 2 * pad)) << SHIFT : 0;
+  return ((xpad + 15) & ~15) + (K << 5) + 128 + 64 + ((K << 2) + 15 & ~15);
+}
+
+/** Scratch bytes conv_forward needs: the packed weights, then conv_forward_images' work. */
+export function conv_forward_work_bytes(F: usize, C: usize, H: usize, W: usize, HH: usize, WW: usize, pad: usize, Ho: usize, Wo: usize): usize {
+  const packed = (conv_forward_packed_reals(F, C * HH * WW) << SHIFT) + 15 & ~15;
+  return packed + conv_forward_images_work_bytes(C, H, W, HH, WW, pad, Ho, Wo);
 }
 
 /**
  * out (N, F, Ho, Wo) = [relu](conv(x, w) + b) for x (N, C, H, W), w (F, C, HH, WW), b (F), zero
  * padding `pad`, `stride` >= 1, Ho and Wo from the formula at the top of this file. `work`: at
- * least conv_forward_work_bytes(F, C, H, W, HH, WW, pad) bytes, 16-byte aligned. out
+ * least conv_forward_work_bytes(F, C, H, W, HH, WW, pad, Ho, Wo) bytes, 16-byte aligned. out
  * overlaps nothing.
  */
 export function conv_forward(
   out: usize, x: usize, w: usize, b: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
   stride: i32, pad: i32, Ho: i32, Wo: i32, relu: bool, work: usize,
 ): void {
+  const K = C * HH * WW;
+  if (N <= 0 || F <= 0 || Ho * Wo <= 0 || K == 0) return;
+  conv_forward_pack(work, w, F, K);
+  const rest = work + ((conv_forward_packed_reals(<usize>F, <usize>K) << SHIFT) + 15 & ~15);
+  conv_forward_images(out, x, work, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, rest, 0, N);
+}
+
+/**
+ * Images [n0, n1) of the batch: conv_forward with the weights packed by conv_forward_pack (wp),
+ * the split entry point (threads take image ranges, each with its own work of
+ * conv_forward_images_work_bytes(...) bytes, 16-byte aligned; wp is shared and only read).
+ */
+export function conv_forward_images(
+  out: usize, x: usize, wp: usize, b: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
+  stride: i32, pad: i32, Ho: i32, Wo: i32, relu: bool, work: usize, n0: i32, n1: i32,
+): void {
+  if (n1 > N) n1 = N;
+  if (n0 < 0 || n0 >= n1) return;
   const K = <usize>(C * HH * WW);
   const P = Ho * Wo;
-  if (N <= 0 || F <= 0 || P <= 0 || K == 0) return;
-  const packedW = work;
-  const panel = packedW + ((<usize>((F + 3) & ~3) * K) << 4);
-  const edge = panel + (K << 5);
+  if (F <= 0 || P <= 0 || K == 0) return;
   const Hq = H + 2 * pad, Wq = W + 2 * pad;
-  const xpad = edge + max<usize>(128, K << 5);
-  const offs = xpad + (<usize>(C * Hq * Wq) << SHIFT);
-  packSplatTransposed(packedW, w, K << SHIFT, K, <usize>F);
-  // Stride 1 with whole PX-pixel panels in every output row: the tiles read their panel rows in
-  // place from a zero-padded copy of the image (row k of the panel at (oh, ow0) is the PX reals
-  // at xpad + ((oh·Wq + ow0) << SHIFT) + offs[k]), so nothing is packed. Otherwise panels are packed.
-  const direct = stride == 1 && Wo % PX == 0;
-  if (direct) {
-    zeroReals(xpad, <usize>(C * Hq * Wq)); // the border stays zero; each image fills the inside
-    let k = 0;
-    for (let c = 0; c < C; c++) {
-      for (let ki = 0; ki < HH; ki++) {
-        for (let kj = 0; kj < WW; kj++) {
-          store<u32>(offs + (<usize>k << 2), <u32>(((c * Hq + ki) * Wq + kj) << <i32>SHIFT));
-          k++;
-        }
-      }
-    }
-  }
-  const ldo = <usize>P << SHIFT;
-  for (let n = 0; n < N; n++) {
-    const xn = x + (<usize>(n * C * H * W) << SHIFT);
-    const on = out + (<usize>(n * F * P) << SHIFT);
-    if (direct) {
-      for (let c = 0; c < C; c++) {
-        for (let ih = 0; ih < H; ih++) {
-          copyReals(xpad + (<usize>((c * Hq + ih + pad) * Wq + pad) << SHIFT), xn + (<usize>((c * H + ih) * W) << SHIFT), <usize>W);
-        }
-      }
-    }
-    for (let p0 = 0; p0 < P; p0 += PX) {
-      let bp = panel, ko: usize = 0;
-      if (direct) {
-        bp = xpad + (<usize>((p0 / Wo) * Wq + p0 % Wo) << SHIFT);
-        ko = offs;
-      } else packPixels(panel, xn, C, H, W, HH, WW, stride, pad, Wo, P, p0, edge);
-      const nv = min(PX, P - p0);
-      for (let f0 = 0; f0 < F; f0 += 4) {
-        const ap = packedW + ((<usize>f0 * K) << 4);
-        const o = on + (<usize>(f0 * P + p0) << SHIFT);
-        const bf = b + (<usize>f0 << SHIFT);
-        // One (inlined) tile call site: full tiles store in place, edge tiles go through `edge`.
-        const full = nv == PX && f0 + 4 <= F;
-        convTile(ap, bp, ko, K, full ? o : edge, full ? ldo : 32, bf, relu, full ? TILE_STORE : TILE_RAW);
-        if (!full) mergeConvEdge(o, ldo, edge, min(4, F - f0), nv, bf, relu);
-      }
-    }
-  }
-}
-
-/**
- * The K x PX panel of cols for pixels p0 .. p0+PX-1 (pixels past P are zero): row k = (c, ki, kj)
- * at panel + k*32 holds x[c, oh·stride - pad + ki, ow·stride - pad + kj] of each pixel (oh, ow).
- * `lanes`: scratch of max(64, WW·32) bytes (lane masks or per-pixel offsets).
- */
-function packPixels(
-  panel: usize, x: usize, C: i32, H: i32, W: i32, HH: i32, WW: i32, stride: i32, pad: i32, Wo: i32, P: i32, p0: i32, lanes: usize,
-): void {
-  const z = v128.splat<real>(0);
-  const oh = p0 / Wo, ow0 = p0 % Wo;
-  let d = panel;
-  if (stride == 1 && ow0 + PX <= Wo) {
-    // One output row, stride 1: row (c, ki, kj) is the PX reals at x[c, ih0 + ki, iwBase + kj].
-    // They are loaded whole and ANDed with a lane mask per kj (lanes whose column falls outside
-    // [0, W) are padding): 2 loads, 2 ands, 2 stores a row, no branch. Loads that would leave
-    // the image (first/last rows) take the checked path instead.
-    const ih0 = oh - pad;
-    const iwBase = ow0 - pad;
-    const lanesLo = i32x4(0, 1, 2, 3), lanesHi = i32x4(4, 5, 6, 7);
-    const wv = i32x4.splat(W), neg1 = i32x4.splat(-1);
-    // The masks need the lane width of `real`: 32-bit lanes for pixels 0..3 and 4..7 (f32);
-    // for f64 the 32-bit masks of pixels 0..3, sign-extended to 64-bit lanes (0, 1) and (2, 3).
-    if (FLOAT32) {
-      for (let kj = 0; kj < WW; kj++) {
-        const i0 = i32x4.add(i32x4.splat(iwBase + kj), lanesLo), i1 = i32x4.add(i32x4.splat(iwBase + kj), lanesHi);
-        v128.store(lanes + (<usize>kj << 5), v128.and(i32x4.gt_s(i0, neg1), i32x4.lt_s(i0, wv)), 0);
-        v128.store(lanes + (<usize>kj << 5), v128.and(i32x4.gt_s(i1, neg1), i32x4.lt_s(i1, wv)), 16);
-      }
-    } else {
-      for (let kj = 0; kj < WW; kj++) {
-        const i0 = i32x4.add(i32x4.splat(iwBase + kj), lanesLo);
-        const m0 = v128.and(i32x4.gt_s(i0, neg1), i32x4.lt_s(i0, wv));
-        v128.store(lanes + (<usize>kj << 5), i64x2.extend_low_i32x4_s(m0), 0);
-        v128.store(lanes + (<usize>kj << 5), i64x2.extend_high_i32x4_s(m0), 16);
-      }
-    }
-    const lo = <isize>x, hi = <isize>(x + (<usize>(C * H * W) << SHIFT));
-    const first = <isize>iwBase << SHIFT, last = <isize>(iwBase + WW - 1 + PX) << SHIFT; // byte range read from a row
-    for (let c = 0; c < C; c++) {
-      const plane = x + (<usize>(c * H * W) << SHIFT);
-      for (let ki = 0; ki < HH; ki++) {
-        const ih = ih0 + ki;
-        if (ih < 0 || ih >= H) {
-          for (let kj = 0; kj < WW; kj++) {
-            v128.store(d, z, 0);
-            v128.store(d, z, 16);
-            d += 32;
-          }
-          continue;
-        }
-        const row = <isize>(plane + (<usize>(ih * W) << SHIFT));
-        if (row + first >= lo && row + last <= hi) {
-          let s = <usize>(row + first);
-          let m = lanes;
-          const end = d + (<usize>WW << 5);
-          while (d < end) {
-            v128.store(d, v128.and(v128.load(s, 0), v128.load(m, 0)), 0);
-            v128.store(d, v128.and(v128.load(s, 16), v128.load(m, 16)), 16);
-            s += sizeof<real>();
-            m += 32;
-            d += 32;
-          }
-        } else {
-          for (let kj = 0; kj < WW; kj++) {
-            const iw0 = iwBase + kj;
-            for (let j = 0; j < PX; j++) {
-              const iw = iw0 + j;
-              store<real>(d + (<usize>j << SHIFT), iw >= 0 && iw < W ? load<real>(<usize>row + (<usize>iw << SHIFT)) : 0);
-            }
-            d += 32;
-          }
-        }
-      }
-    }
-    return;
-  }
-  // Any other case (stride > 1, pixels spanning output rows or past P): per-lane offsets, a checked gather.
-  for (let j = 0; j < PX; j++) {
-    const p = p0 + j;
-    const valid = p < P;
-    store<i32>(lanes + (<usize>j << 2), valid ? (p / Wo) * stride - pad : -0x40000000); // ih of ki = 0
-    store<i32>(lanes + (<usize>j << 2), valid ? (p % Wo) * stride - pad : 0, 32); // iw of kj = 0
-  }
-  gatherLanes(panel, x, C, H, W, HH, WW, lanes);
-}
-
-/**
- * The K x PX panel from per-lane offsets: lane j reads x[c, ih_j + ki, iw_j + kj] (0 outside the
- * image) with ih_j, iw_j the i32s at lanes + 4j and lanes + 32 + 4j (ih_j very negative: a lane
- * with no pixel).
- */
-function gatherLanes(panel: usize, x: usize, C: i32, H: i32, W: i32, HH: i32, WW: i32, lanes: usize): void {
-  let d = panel;
+  const G = pad ? groupImages(P) : n1 - n0; // unpadded images are read in place, all as one group
+  const imgBytes = <usize>(C * Hq * Wq) << SHIFT;
+  const xpad = work;
+  const panel = xpad + ((pad ? <usize>G * imgBytes : 0) + 15 & ~15);
+  const edge = panel + (K << 5);
+  const lanes = edge + 128; // PX u32 window bases, then PX u32 output offsets
+  const offs = lanes + 64;
+  let k = 0;
   for (let c = 0; c < C; c++) {
-    const plane = x + (<usize>(c * H * W) << SHIFT);
     for (let ki = 0; ki < HH; ki++) {
       for (let kj = 0; kj < WW; kj++) {
-        for (let j = 0; j < PX; j++) {
-          const ih = load<i32>(lanes + (<usize>j << 2)) + ki;
-          const iw = load<i32>(lanes + (<usize>j << 2), 32) + kj;
-          const inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
-          store<real>(d + (<usize>j << SHIFT), inside ? load<real>(plane + (<usize>(ih * W + iw) << SHIFT)) : 0);
+        store<u32>(offs + (<usize>k << 2), <u32>(((c * Hq + ki) * Wq + kj) << <i32>SHIFT));
+        k++;
+      }
+    }
+  }
+  if (pad) zeroReals(xpad, <usize>G * (imgBytes >> SHIFT)); // the borders stay zero
+  const ldo = <usize>P << SHIFT;
+  const imgOut = <usize>F * ldo;
+  const xBytes = <usize>(C * H * W) << SHIFT;
+  for (let g0 = n0; g0 < n1; g0 += G) {
+    const g = min(G, n1 - g0);
+    let src = x + <usize>g0 * xBytes;
+    if (pad) {
+      for (let i = 0; i < g; i++) {
+        const xi = src + <usize>i * xBytes;
+        const xq = xpad + <usize>i * imgBytes + (<usize>(pad * Wq + pad) << SHIFT);
+        for (let row = 0; row < C * H; row++) {
+          const c = row / H;
+          copyReals(xq + (<usize>((c * Hq + row % H) * Wq) << SHIFT), xi + (<usize>(row * W) << SHIFT), <usize>W);
         }
-        d += 32;
+      }
+      src = xpad;
+    }
+    const limit = src + <usize>g * imgBytes;
+    const on = out + <usize>g0 * imgOut;
+    const total = g * P;
+    // Where the next pixel is: image, index in its map, row and column.
+    let img = 0, r = 0, oh = 0, ow = 0;
+    for (let q0 = 0; q0 < total; q0 += PX) {
+      const nv = min(PX, total - q0);
+      for (let j = 0; j < nv; j++) {
+        store<u32>(lanes + (<usize>j << 2), <u32>(<usize>img * imgBytes + (<usize>((oh * Wq + ow) * stride) << SHIFT)));
+        store<u32>(lanes + (<usize>j << 2), <u32>(<usize>img * imgOut + (<usize>r << SHIFT)), 32);
+        r++;
+        if (++ow == Wo) {
+          ow = 0;
+          oh++;
+        }
+        if (r == P) {
+          r = 0;
+          oh = 0;
+          img++;
+        }
+      }
+      for (let j = nv; j < PX; j++) {
+        store<u32>(lanes + (<usize>j << 2), load<u32>(lanes));
+        store<u32>(lanes + (<usize>j << 2), load<u32>(lanes, 32), 32);
+      }
+      packPanel(panel, src, limit, offs, K, stride, lanes);
+      const first = <usize>load<u32>(lanes, 32);
+      const inPlace = nv == PX && <usize>load<u32>(lanes, 32 + 4 * (PX - 1)) == first + (<usize>(PX - 1) << SHIFT);
+      for (let f0 = 0; f0 < F; f0 += 4) {
+        const ap = wp + ((<usize>f0 * K) << SHIFT);
+        const bf = b + (<usize>f0 << SHIFT);
+        // One (inlined) tile call site: full tiles store in place, the others go through `edge`.
+        const full = inPlace && f0 + 4 <= F;
+        const o = on + first + <usize>f0 * ldo;
+        convTile(ap, panel, K, full ? o : edge, full ? ldo : 32, bf, relu, full ? TILE_STORE : TILE_RAW);
+        if (!full) scatterConvEdge(on, ldo, edge, f0, min(4, F - f0), nv, bf, relu, lanes + 32);
       }
     }
   }
 }
 
 /**
- * 4 filters x PX pixels: the loop of gemm.ts's microkernel4x2v (ap: K x 4 splatted weights, bp:
- * the K x PX pixel panel), then r = s + b[row] and ReLU, stored to 4 rows ldo bytes apart.
- * mode TILE_STORE: the 4 x PX results; TILE_RAW: the sums s only (edge tiles, finished by
- * mergeConvEdge). Inlined (one call site): the call costs ~7% at K = 27.
+ * The K x PX panel of the block whose window bases (bytes from src, the u32s at `lanes`) are
+ * given: row k lane j = src[base_j + offs[k]]. Never reads at or past `limit`, nor before src.
  */
-@inline function convTile(ap: usize, bp: usize, offs: usize, K: usize, out: usize, ldo: usize, bias: usize, relu: bool, mode: i32): void {
+function packPanel(panel: usize, src: usize, limit: usize, offs: usize, K: usize, stride: i32, lanes: usize): void {
+  const step = <usize>stride << SHIFT;
+  const b0 = <usize>load<u32>(lanes);
+  const end = offs + (K << 2);
+  const span = <usize>load<u32>(offs + ((K - 1) << 2)); // the largest offset
+  // Lanes [0, s) run from b0, lanes [s, t) from bs, one stride apart.
+  let s = 1;
+  while (s < PX && <usize>load<u32>(lanes + (<usize>s << 2)) == b0 + <usize>s * step) s++;
+  const bs = s < PX ? <usize>load<u32>(lanes + (<usize>s << 2)) : b0 + <usize>s * step;
+  let t = s + 1;
+  while (t < PX && <usize>load<u32>(lanes + (<usize>t << 2)) == bs + <usize>(t - s) * step) t++;
+  // Each half-row load reads LANES values one stride apart from its first lane's input (the
+  // stride-2 shuffle one value more); run 2 is loaded as if it began at lane 0.
+  const reach = <usize>PX * step + span;
+  if ((stride == 1 || stride == 2) && t >= PX && bs >= <usize>s * step) {
+    const s2 = bs - <usize>s * step;
+    if (src + max(b0, s2) + reach <= limit) {
+      const r1 = src + b0, r2 = src + s2;
+      const half = <usize>LANES * step;
+      let d = panel;
+      if (s == PX) {
+        for (let o = offs; o < end; o += 4) {
+          const a = r1 + <usize>load<u32>(o);
+          v128.store(d, loadRun(a, stride), 0);
+          v128.store(d, loadRun(a + half, stride), 16);
+          d += 32;
+        }
+      } else {
+        const m0 = lanesBelow(s), m1 = lanesBelow(s - <i32>LANES);
+        for (let o = offs; o < end; o += 4) {
+          const oo = <usize>load<u32>(o);
+          const a = r1 + oo, c = r2 + oo;
+          v128.store(d, v128.bitselect(loadRun(a, stride), loadRun(c, stride), m0), 0);
+          v128.store(d, v128.bitselect(loadRun(a + half, stride), loadRun(c + half, stride), m1), 16);
+          d += 32;
+        }
+      }
+      return;
+    }
+  }
+  for (let j = 0; j < PX; j++) {
+    const sj = src + <usize>load<u32>(lanes + (<usize>j << 2));
+    let d = panel + (<usize>j << SHIFT);
+    for (let o = offs; o < end; o += 4) {
+      store<real>(d, load<real>(sj + <usize>load<u32>(o)));
+      d += 32;
+    }
+  }
+}
+
+/** LANES values one stride (1 or 2) apart from a. */
+@inline function loadRun(a: usize, stride: i32): v128 {
+  if (stride == 1) return v128.load(a);
+  return FLOAT32 ? v128.shuffle<f32>(v128.load(a), v128.load(a, 16), 0, 2, 4, 6) : v128.shuffle<f64>(v128.load(a), v128.load(a, 16), 0, 2);
+}
+
+/** All ones in lanes i < s (i = 0 .. LANES-1), in the lane width of `real`. */
+@inline function lanesBelow(s: i32): v128 {
+  return FLOAT32 ? i32x4.gt_s(i32x4.splat(s), i32x4(0, 1, 2, 3)) : i64x2.gt_s(i64x2.splat(s), i64x2(0, 1));
+}
+
+/**
+ * 4 filters x PX pixels: the loop of gemm.ts's microkernel4x2v (ap: K steps of 4 interleaved
+ * weights, broadcast; bp: the K x PX pixel panel), then r = s + b[row] and ReLU, stored to 4 rows
+ * ldo bytes apart. mode TILE_STORE: the 4 x PX results; TILE_RAW: the sums s only (edge tiles,
+ * finished by scatterConvEdge). Inlined (one call site): the call costs ~7% at K = 27.
+ */
+@inline function convTile(ap: usize, bp: usize, K: usize, out: usize, ldo: usize, bias: usize, relu: bool, mode: i32): void {
   let c0l = v128.splat<real>(0), c0h = v128.splat<real>(0);
   let c1l = v128.splat<real>(0), c1h = v128.splat<real>(0);
   let c2l = v128.splat<real>(0), c2h = v128.splat<real>(0);
   let c3l = v128.splat<real>(0), c3h = v128.splat<real>(0);
-  if (offs) {
-    // Row k of the panel read in place: the PX reals at bp + offs[k] (the padded image).
-    const end = offs + (K << 2);
-    while (offs < end) {
-      const b = bp + <usize>load<u32>(offs);
-      const bl = v128.load(b, 0), bh = v128.load(b, 16);
-      let av = v128.load(ap, 0);
-      c0l = v128.add<real>(c0l, v128.mul<real>(av, bl)); c0h = v128.add<real>(c0h, v128.mul<real>(av, bh));
-      av = v128.load(ap, 16);
-      c1l = v128.add<real>(c1l, v128.mul<real>(av, bl)); c1h = v128.add<real>(c1h, v128.mul<real>(av, bh));
-      av = v128.load(ap, 32);
-      c2l = v128.add<real>(c2l, v128.mul<real>(av, bl)); c2h = v128.add<real>(c2h, v128.mul<real>(av, bh));
-      av = v128.load(ap, 48);
-      c3l = v128.add<real>(c3l, v128.mul<real>(av, bl)); c3h = v128.add<real>(c3h, v128.mul<real>(av, bh));
-      ap += 64;
-      offs += 4;
-    }
-  } else {
-    const end = bp + (K << 5);
-    while (bp < end) {
-      const bl = v128.load(bp, 0), bh = v128.load(bp, 16);
-      let av = v128.load(ap, 0);
-      c0l = v128.add<real>(c0l, v128.mul<real>(av, bl)); c0h = v128.add<real>(c0h, v128.mul<real>(av, bh));
-      av = v128.load(ap, 16);
-      c1l = v128.add<real>(c1l, v128.mul<real>(av, bl)); c1h = v128.add<real>(c1h, v128.mul<real>(av, bh));
-      av = v128.load(ap, 32);
-      c2l = v128.add<real>(c2l, v128.mul<real>(av, bl)); c2h = v128.add<real>(c2h, v128.mul<real>(av, bh));
-      av = v128.load(ap, 48);
-      c3l = v128.add<real>(c3l, v128.mul<real>(av, bl)); c3h = v128.add<real>(c3h, v128.mul<real>(av, bh));
-      ap += 64;
-      bp += 32;
-    }
+  const end = bp + (K << 5);
+  while (bp < end) {
+    const bl = v128.load(bp, 0), bh = v128.load(bp, 16);
+    let av = v128.load_splat<real>(ap, 0);
+    c0l = v128.add<real>(c0l, v128.mul<real>(av, bl)); c0h = v128.add<real>(c0h, v128.mul<real>(av, bh));
+    av = v128.load_splat<real>(ap, sizeof<real>());
+    c1l = v128.add<real>(c1l, v128.mul<real>(av, bl)); c1h = v128.add<real>(c1h, v128.mul<real>(av, bh));
+    av = v128.load_splat<real>(ap, 2 * sizeof<real>());
+    c2l = v128.add<real>(c2l, v128.mul<real>(av, bl)); c2h = v128.add<real>(c2h, v128.mul<real>(av, bh));
+    av = v128.load_splat<real>(ap, 3 * sizeof<real>());
+    c3l = v128.add<real>(c3l, v128.mul<real>(av, bl)); c3h = v128.add<real>(c3h, v128.mul<real>(av, bh));
+    ap += 4 << SHIFT;
+    bp += 32;
   }
   if (mode != TILE_RAW) {
     let bv = v128.load_splat<real>(bias, 0);
@@ -575,14 +614,18 @@ function gatherLanes(panel: usize, x: usize, C: i32, H: i32, W: i32, HH: i32, WW
 const TILE_STORE = 0;
 const TILE_RAW = 1;
 
-/** The valid rows x cols corner of a raw edge tile (rows 32 bytes apart): r = s + b[row], ReLU, into out. */
-function mergeConvEdge(out: usize, ldo: usize, tile: usize, rows: i32, cols: i32, bias: usize, relu: bool): void {
+/**
+ * The valid rows x cols corner of a raw edge tile (rows 32 bytes apart): r = s + b[row], ReLU,
+ * lane j to out row f0 + i at on + outOffs[j] (u32 byte offsets).
+ */
+function scatterConvEdge(on: usize, ldo: usize, tile: usize, f0: i32, rows: i32, cols: i32, bias: usize, relu: bool, outOffs: usize): void {
   for (let i = 0; i < rows; i++) {
     const bi = load<real>(bias + (<usize>i << SHIFT));
+    const row = on + <usize>(f0 + i) * ldo;
     for (let j = 0; j < cols; j++) {
       let r = load<real>(tile + (<usize>(i * PX + j) << SHIFT)) + bi;
       if (relu && r <= 0) r = 0;
-      store<real>(out + <usize>i * ldo + (<usize>j << SHIFT), r);
+      store<real>(row + <usize>load<u32>(outOffs + (<usize>j << 2)), r);
     }
   }
 }

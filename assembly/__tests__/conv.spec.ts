@@ -1,5 +1,6 @@
 import {
-  im2col, col2im, conv_bias_backward, conv_forward, conv_forward_images, conv_forward_work_bytes,
+  im2col, col2im, conv_bias_backward, conv_forward, conv_forward_images, conv_forward_work_bytes, conv_forward_pack,
+  conv_forward_packed_reals, conv_forward_images_work_bytes,
   conv_chunk_reals, conv_backward_work_bytes, conv_backward_chunks, sum_chunks,
 } from "../conv";
 import { gemm_nn, gemm_nt, gemm_tn, gemm_work_bytes } from "../gemm";
@@ -186,7 +187,7 @@ describe("conv_forward vs scalar twin, " + DTYPE, () => {
         for (let N = 1; N <= 3; N += 2) {
           const x = pattern(N * C * H * W, t + 7 * fi + N);
           const w = pattern(F * K, t + 500 + fi), bias = pattern(F, t + 600 + fi);
-          const work = heap.alloc(conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>pad));
+          const work = heap.alloc(conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>pad, <usize>Ho, <usize>Wo));
           for (let r = 0; r < 2; r++) {
             const relu = r == 1;
             const n = N * F * P;
@@ -209,7 +210,7 @@ describe("conv_forward vs scalar twin, " + DTYPE, () => {
     const w = pattern(1, 1); store<real>(w, 1);
     const bias = buffer(1);
     const a = buffer(8), b = buffer(8);
-    const work = heap.alloc(conv_forward_work_bytes(1, 1, 1, 8, 1, 1, 0));
+    const work = heap.alloc(conv_forward_work_bytes(1, 1, 1, 8, 1, 1, 0, 1, 8));
     conv_forward(a, x, w, bias, 1, 1, 1, 8, 1, 1, 1, 1, 0, 1, 8, true, work);
     conv_forward__scalar(b, x, w, bias, 1, 1, 1, 8, 1, 1, 1, 1, 0, 1, 8, true);
     agree(DTYPE + " relu edge values", 8, a, b);
@@ -240,7 +241,11 @@ describe("conv forward by image ranges, " + DTYPE, () => {
       const Ho = (H + 2 * pad - HH) / stride + 1, Wo = (W + 2 * pad - WW) / stride + 1;
       const outN = N * F * Ho * Wo;
       const x = pattern(N * C * H * W, 40 + t), w = pattern(F * C * HH * WW, 50 + t), b = pattern(F, 60 + t);
-      const work = heap.alloc(conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>pad) + 16);
+      const work = heap.alloc(conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>pad, <usize>Ho, <usize>Wo) + 16);
+      const K = C * HH * WW;
+      const wp = heap.alloc(conv_forward_packed_reals(<usize>F, <usize>K) << SHIFT);
+      conv_forward_pack(wp, w, F, K);
+      const iwork = heap.alloc(conv_forward_images_work_bytes(<usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>pad, <usize>Ho, <usize>Wo));
       const ref = buffer(outN), got = buffer(outN);
       for (let relu = 0; relu < 2; relu++) {
         const tag = " " + DTYPE + " case " + t.toString() + (relu ? " relu" : "");
@@ -248,21 +253,21 @@ describe("conv forward by image ranges, " + DTYPE, () => {
         fillWith(got, outN, 99);
         const cutsN: i32[] = [0, min(1, N), min(2, N), min(2, N), N];
         for (let r = 0; r + 1 < cutsN.length; r++) {
-          conv_forward_images(got, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu == 1, work, cutsN[r], cutsN[r + 1]);
+          conv_forward_images(got, x, wp, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu == 1, iwork, cutsN[r], cutsN[r + 1]);
         }
         same("image ranges" + tag, got, ref, outN);
         expect<bool>(guardIntact(got, outN)).toBe(true, "wrote past out" + tag);
         // Image 1 alone: the others keep their sentinel.
         if (N >= 3) {
           fillWith(got, outN, 99);
-          conv_forward_images(got, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu == 1, work, 1, 2);
+          conv_forward_images(got, x, wp, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu == 1, iwork, 1, 2);
           const per = F * Ho * Wo;
           let outside = true;
           for (let i = 0; i < outN; i++) if ((i < per || i >= 2 * per) && load<real>(got + (<usize>i << SHIFT)) != 99) outside = false;
           expect<bool>(outside).toBe(true, "a range wrote outside its images" + tag);
         }
       }
-      heap.free(x); heap.free(w); heap.free(b); heap.free(work); heap.free(ref); heap.free(got);
+      heap.free(x); heap.free(w); heap.free(b); heap.free(work); heap.free(wp); heap.free(iwork); heap.free(ref); heap.free(got);
     }
   });
 });

@@ -1,7 +1,7 @@
 // Host side of the convolution kernels, split over threads with the same bits for any count.
-//   forward:  by image ranges (each image's outputs are independent sums) that threads take as
-//             they come free (runChunks), each thread with its own scratch for the packed
-//             weights and pixel panels;
+//   forward:  the weights packed once (shared), then image ranges (each image's outputs are
+//             independent sums) that threads take as they come free (runChunks), each thread
+//             with its own scratch for the padded images and pixel panels;
 //   backward: dx by images; dw and db (sums over all images) in chunks of G images fixed by the
 //             sizes alone, each chunk's partial sums in its own slice, then added in chunk order
 //             (assembly/conv.ts, "Backward in chunks"). Threads take the chunks as they come free;
@@ -43,13 +43,16 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
   const k = realKernels(dtype);
   const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
   const tasks = taskCount(N * F * K * P, MIN_MACS_PER_TASK, N);
-  const work = threadScratch(k.conv_forward_work_bytes(F, C, H, W, HH, WW, pad));
   if (tasks === 1) {
+    const work = threadScratch(k.conv_forward_work_bytes(F, C, H, W, HH, WW, pad, Ho, Wo));
     k.conv_forward(out, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work[0]);
     return;
   }
-  // Image ranges taken by whichever thread is free (each range repacks the weights: a few µs).
-  runChunks(dtype, "conv_forward_images", [out, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, 0, 0, 0], 17, guidedRanges(N, tasks), tasks, 16, work);
+  // The weights packed once, read by every thread; image ranges taken by whichever thread is free.
+  const packed = sharedScratch("conv forward weights", k.conv_forward_packed_reals(F, K) * bytesPerElement(dtype));
+  k.conv_forward_pack(packed, w, F, K);
+  const work = threadScratch(k.conv_forward_images_work_bytes(C, H, W, HH, WW, pad, Ho, Wo));
+  runChunks(dtype, "conv_forward_images", [out, x, packed, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, 0, 0, 0], 17, guidedRanges(N, tasks), tasks, 16, work);
 }
 
 /**
