@@ -48,6 +48,29 @@ import { FLOAT32, LANES, SHIFT } from "./real";
   for (; i < n; i++) store<real>(dst + (i << SHIFT), load<real>(dst + (i << SHIFT)) + load<real>(src + (i << SHIFT)));
 }
 
+/**
+ * dst[2i] += src[i] for n reals (dst's odd elements kept bit for bit): per LANES of src, two
+ * vectors of dst, added where even and selected back where odd. Never touches dst past 2(n-1).
+ */
+@inline function addEvenReals(dst: usize, src: usize, n: usize): void {
+  const even = FLOAT32 ? i32x4(-1, 0, -1, 0) : i64x2(-1, 0);
+  let i: usize = 0;
+  for (; i + LANES < n; i += LANES) {
+    const s = v128.load(src + (i << SHIFT));
+    const d = dst + (i << (SHIFT + 1));
+    const d0 = v128.load(d), d1 = v128.load(d, 16);
+    // Lane j of the sum vectors holds src[i + j/2]: the even lanes line up with dst[2i .. ].
+    const lo = FLOAT32 ? v128.shuffle<f32>(s, s, 0, 0, 1, 1) : v128.shuffle<f64>(s, s, 0, 0);
+    const hi = FLOAT32 ? v128.shuffle<f32>(s, s, 2, 2, 3, 3) : v128.shuffle<f64>(s, s, 1, 1);
+    v128.store(d, v128.bitselect(v128.add<real>(d0, lo), d0, even));
+    v128.store(d, v128.bitselect(v128.add<real>(d1, hi), d1, even), 16);
+  }
+  for (; i < n; i++) {
+    const d = dst + (i << (SHIFT + 1));
+    store<real>(d, load<real>(d) + load<real>(src + (i << SHIFT)));
+  }
+}
+
 /** Sets n reals to 0. */
 @inline function zeroReals(dst: usize, n: usize): void {
   const z = v128.splat<real>(0);
@@ -83,43 +106,96 @@ export function im2col(
     const plane = x + (<usize>(c * H * W) << SHIFT);
     for (let ki = 0; ki < HH; ki++) {
       for (let kj = 0; kj < WW; kj++) {
-        const dst = cols + ((row * P) << SHIFT);
-        const lo = firstValid(pad, kj, stride, Wo);
-        const hi = max(endValid(W, pad, kj, stride, Wo), lo);
-        const n = <usize>(hi - lo);
-        for (let oh = 0; oh < Ho; oh++) {
-          const d = dst + (<usize>(oh * Wo) << SHIFT);
-          const ih = oh * stride - pad + ki;
-          if (ih < 0 || ih >= H) {
-            zeroReals(d, <usize>Wo);
-            continue;
-          }
-          zeroReals(d, <usize>lo);
-          zeroReals(d + (<usize>hi << SHIFT), <usize>(Wo - hi));
-          const src = plane + (<usize>(ih * W + lo * stride - pad + kj) << SHIFT);
-          const out = d + (<usize>lo << SHIFT);
-          if (stride == 1) {
-            copyReals(out, src, n);
-          } else if (stride == 2) {
-            // Even lanes of two consecutive vectors: LANES outputs from 2·LANES inputs.
-            let i: usize = 0;
-            for (; i + LANES <= n; i += LANES) {
-              const s = src + (i << (SHIFT + 1));
-              const a = v128.load(s);
-              // The second load would read inputs LANES .. 2·LANES-1 of s; for the last block the
-              // last one is not needed and may lie past the row, so load the vector one element
-              // earlier (inputs LANES-1 .. 2·LANES-2) and pick its odd lanes (f32 lanes 1, 3; f64 lane 1).
-              const b = v128.load(s + (LANES - 1) * sizeof<real>());
-              v128.store(out + (i << SHIFT), FLOAT32 ? v128.shuffle<f32>(a, b, 0, 2, 5, 7) : v128.shuffle<f64>(a, b, 0, 3));
-            }
-            for (; i < n; i++) store<real>(out + (i << SHIFT), load<real>(src + (i << (SHIFT + 1))));
-          } else {
-            const step = <usize>stride << SHIFT;
-            for (let i: usize = 0; i < n; i++) store<real>(out + (i << SHIFT), load<real>(src + i * step));
-          }
-        }
+        im2colRow(cols + ((row * P) << SHIFT), plane, H, W, ki, kj, stride, pad, Ho, Wo);
         row++;
       }
+    }
+  }
+}
+
+/** Row (c, ki, kj) of im2col: dst (Ho·Wo) = the plane's inputs under tap (ki, kj) of every window, 0 in the padding. */
+function im2colRow(dst: usize, plane: usize, H: i32, W: i32, ki: i32, kj: i32, stride: i32, pad: i32, Ho: i32, Wo: i32): void {
+  const lo = firstValid(pad, kj, stride, Wo);
+  const hi = max(endValid(W, pad, kj, stride, Wo), lo);
+  const n = <usize>(hi - lo);
+  for (let oh = 0; oh < Ho; oh++) {
+    const d = dst + (<usize>(oh * Wo) << SHIFT);
+    const ih = oh * stride - pad + ki;
+    if (ih < 0 || ih >= H) {
+      zeroReals(d, <usize>Wo);
+      continue;
+    }
+    zeroReals(d, <usize>lo);
+    zeroReals(d + (<usize>hi << SHIFT), <usize>(Wo - hi));
+    const src = plane + (<usize>(ih * W + lo * stride - pad + kj) << SHIFT);
+    const out = d + (<usize>lo << SHIFT);
+    if (stride == 1) {
+      copyReals(out, src, n);
+    } else if (stride == 2) {
+      // Even lanes of two consecutive vectors: LANES outputs from 2·LANES inputs.
+      let i: usize = 0;
+      for (; i + LANES <= n; i += LANES) {
+        const s = src + (i << (SHIFT + 1));
+        const a = v128.load(s);
+        // The second load would read inputs LANES .. 2·LANES-1 of s; for the last block the
+        // last one is not needed and may lie past the row, so load the vector one element
+        // earlier (inputs LANES-1 .. 2·LANES-2) and pick its odd lanes (f32 lanes 1, 3; f64 lane 1).
+        const b = v128.load(s + (LANES - 1) * sizeof<real>());
+        v128.store(out + (i << SHIFT), FLOAT32 ? v128.shuffle<f32>(a, b, 0, 2, 5, 7) : v128.shuffle<f64>(a, b, 0, 3));
+      }
+      for (; i < n; i++) store<real>(out + (i << SHIFT), load<real>(src + (i << (SHIFT + 1))));
+    } else {
+      const step = <usize>stride << SHIFT;
+      for (let i: usize = 0; i < n; i++) store<real>(out + (i << SHIFT), load<real>(src + i * step));
+    }
+  }
+}
+
+/**
+ * colsI (ceil(K/4), P, 4) = im2col of one image, 4 rows interleaved: colsI[g][p][r] = cols[4g + r, p]
+ * (0 past K), the layout the dw tiles broadcast from. tmp: 4·P reals.
+ */
+function im2colInterleaved(
+  colsI: usize, tmp: usize, x: usize, C: i32, H: i32, W: i32, HH: i32, WW: i32, stride: i32, pad: i32, Ho: i32, Wo: i32,
+): void {
+  const K = C * HH * WW, P = Ho * Wo;
+  const ld = <usize>P << SHIFT;
+  const taps = HH * WW;
+  for (let k0 = 0; k0 < K; k0 += 4) {
+    for (let r = 0; r < 4; r++) {
+      const k = k0 + r;
+      const row = tmp + <usize>r * ld;
+      if (k >= K) {
+        zeroReals(row, <usize>P);
+        continue;
+      }
+      const c = k / taps, t = k % taps;
+      im2colRow(row, x + (<usize>(c * H * W) << SHIFT), H, W, t / WW, t % WW, stride, pad, Ho, Wo);
+    }
+    const d0 = colsI + (<usize>(k0 * P) << SHIFT);
+    let p = 0;
+    for (; p + <i32>LANES <= P; p += <i32>LANES) {
+      const o = <usize>p << SHIFT;
+      const d = d0 + (o << 2);
+      if (FLOAT32) {
+        const x0 = v128.load(tmp + o), x1 = v128.load(tmp + ld + o), x2 = v128.load(tmp + 2 * ld + o), x3 = v128.load(tmp + 3 * ld + o);
+        const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+        v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), 0);
+        v128.store(d, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
+        v128.store(d, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
+        v128.store(d, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+      } else {
+        const x0 = v128.load(tmp + o), x1 = v128.load(tmp + ld + o), x2 = v128.load(tmp + 2 * ld + o), x3 = v128.load(tmp + 3 * ld + o);
+        v128.store(d, v128.shuffle<f64>(x0, x1, 0, 2), 0);
+        v128.store(d, v128.shuffle<f64>(x2, x3, 0, 2), 16);
+        v128.store(d, v128.shuffle<f64>(x0, x1, 1, 3), 32);
+        v128.store(d, v128.shuffle<f64>(x2, x3, 1, 3), 48);
+      }
+    }
+    for (; p < P; p++) {
+      const d = d0 + (<usize>(4 * p) << SHIFT);
+      for (let r = 0; r < 4; r++) store<real>(d + (<usize>r << SHIFT), load<real>(tmp + <usize>r * ld + (<usize>p << SHIFT)));
     }
   }
 }
@@ -150,6 +226,8 @@ export function col2im(
           const s = srcRow + (<usize>(oh * Wo + lo) << SHIFT);
           if (stride == 1) {
             addReals(d, s, n);
+          } else if (stride == 2) {
+            addEvenReals(d, s, n);
           } else {
             const step = <usize>stride << SHIFT;
             for (let i: usize = 0; i < n; i++) store<real>(d + i * step, load<real>(d + i * step) + load<real>(s + (i << SHIFT)));
@@ -196,66 +274,346 @@ export function conv_bias_backward(db: usize, dout: usize, N: usize, F: usize, P
 // Summation order (sizes only): dbq[f] = Σ_{n in chunk q, ascending} rowsum(dout[n, f, :]) with
 // rowsum as in conv_bias_backward; dwq = Σ_{n in chunk q} dout[n] · cols[n]ᵀ as successive
 // accumulating GEMMs (gemm.ts's order within each); dw = ((dw_0 + dw_1) + dw_2) + ..., db likewise.
+// dx[n] = col2im(wᵀ · dout[n]), the product summed as gemm.ts would (dcolsImage).
 
 /** Reals in one chunk's slice of the partial buffer: dw (F, K) then db (F). */
 export function conv_chunk_reals(F: usize, K: usize): usize {
   return F * K + F;
 }
 
+/** Filters per slice of the dcols sums: gemm.ts's KC, so dx keeps the GEMM's bits. */
+const DCOLS_KC: i32 = 256;
+
+/** Reals of the weights packed for the backward: K rounded up to 4, times F. */
+export function conv_backward_packed_reals(F: usize, K: usize): usize {
+  return ((K + 3) & ~3) * F;
+}
+
 /**
- * Scratch bytes one task of conv_backward_chunks needs: the image's cols (K, P) (none for a
- * pointwise conv: 1x1, stride 1, no pad, where cols is the image itself), 16-byte aligned, then
- * the GEMM's packing work for dw (F,K) over P and dcols (K,P) over F.
+ * wt (ceil(K/4), F, 4) = wᵀ for the dcols tiles: wt[g][f][r] = w[f, 4g + r] (0 past K), four
+ * consecutive k of one filter row, broadcast in the tile. w: (F, K).
  */
-export function conv_backward_work_bytes(F: usize, K: usize, P: usize, pointwise: bool): usize {
-  const cols: usize = pointwise ? 0 : ((K * P) << SHIFT) + 15 & ~15;
-  return cols + max(gemm_work_bytes(F, K, P), gemm_work_bytes(K, P, F));
+export function conv_backward_pack(wt: usize, w: usize, F: i32, K: i32): void {
+  const Ku = <usize>K;
+  for (let k0: usize = 0; k0 < Ku; k0 += 4) {
+    let d = wt + ((k0 * <usize>F) << SHIFT);
+    let s = w + (k0 << SHIFT);
+    if (k0 + 4 <= Ku) {
+      for (let f = 0; f < F; f++) {
+        v128.store(d, v128.load(s));
+        if (!FLOAT32) v128.store(d, v128.load(s, 16), 16);
+        d += 4 << SHIFT;
+        s += Ku << SHIFT;
+      }
+    } else {
+      for (let f = 0; f < F; f++) {
+        for (let r: usize = 0; r < 4; r++) store<real>(d + (r << SHIFT), k0 + r < Ku ? load<real>(s + (r << SHIFT)) : 0);
+        d += 4 << SHIFT;
+        s += Ku << SHIFT;
+      }
+    }
+  }
+}
+
+/** Filters per dw tile: two v128 (8 f32, 4 f64). */
+@inline const FT: i32 = 2 * <i32>LANES;
+/** Pixels per slice of the dw sums: gemm.ts's KC (the GEMM dw = dout · colsᵀ sums over k = P). */
+const DW_KC: i32 = 256;
+
+/**
+ * Scratch bytes one task of conv_backward_chunks needs: the image's im2col with 4 rows
+ * interleaved (K rounded up to 4, times P; also the dcols (K, P) of dx), 4 rows of P, the image's
+ * gradient transposed by groups of FT filters, a dw edge tile, and the dcols tiles' tail panel
+ * and edge tile.
+ */
+export function conv_backward_work_bytes(
+  F: usize, C: usize, H: usize, W: usize, HH: usize, WW: usize, stride: usize, pad: usize, Ho: usize, Wo: usize,
+): usize {
+  const K = C * HH * WW, P = Ho * Wo;
+  const cols = ((K + 3) & ~3) * P << SHIFT;
+  const gt = ((F + <usize>FT - 1) & ~(<usize>FT - 1)) * P << SHIFT;
+  return align16(cols) + align16((4 * P) << SHIFT) + align16(gt) + 128 + (min<usize>(F, DCOLS_KC) << 5) + 128;
+}
+
+@inline function align16(bytes: usize): usize {
+  return (bytes + 15) & ~15;
 }
 
 /**
  * Chunks [c0, c1) of the chunked backward (see above). dx: (N, C, H, W) or 0 to skip it (images
  * of these chunks written, overwritten); partials: chunks x conv_chunk_reals(F, K) reals
- * (slices c0..c1 overwritten); dout: (N, F, Ho, Wo); x: (N, C, H, W); w: (F, C, HH, WW); chunk q
- * holds images [q·G, min(N, (q+1)·G)). work: conv_backward_work_bytes(...) bytes of this
- * task's own scratch, 16-byte aligned. Preconditions: G >= 1, c0 <= c1 <= ceil(N / G).
+ * (slices c0..c1 overwritten); dout: (N, F, Ho, Wo); x: (N, C, H, W); wt: the weights packed by
+ * conv_backward_pack (read only when dx is written); chunk q holds images
+ * [q·G, min(N, (q+1)·G)). work: conv_backward_work_bytes(...) bytes of this task's own scratch,
+ * 16-byte aligned. Preconditions: G >= 1, c0 <= c1 <= ceil(N / G).
  */
 export function conv_backward_chunks(
-  dx: usize, partials: usize, dout: usize, x: usize, w: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
+  dx: usize, partials: usize, dout: usize, x: usize, wt: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
   stride: i32, pad: i32, Ho: i32, Wo: i32, G: i32, c0: i32, c1: i32, work: usize,
 ): void {
-  const K = <usize>(C * HH * WW);
-  const P = <usize>(Ho * Wo);
-  const Fu = <usize>F;
+  const K = C * HH * WW;
+  const P = Ho * Wo;
+  if (c0 >= c1 || K <= 0 || P <= 0 || F <= 0) return;
+  const Ku = <usize>K, Pu = <usize>P, Fu = <usize>F;
   const pointwise = HH == 1 && WW == 1 && stride == 1 && pad == 0;
-  const cols = work;
-  const gemmWork = pointwise ? work : work + (((K * P) << SHIFT) + 15 & ~15);
-  const slice = conv_chunk_reals(Fu, K) << SHIFT;
+  const cols = work; // colsI for dw, then dcols for dx
+  const tmp = cols + align16((Ku + 3 & ~3) * Pu << SHIFT);
+  const gt = tmp + align16((4 * Pu) << SHIFT);
+  const edge = gt + align16((Fu + <usize>FT - 1 & ~(<usize>FT - 1)) * Pu << SHIFT);
+  const dcolsWork = edge + 128;
+  const slice = conv_chunk_reals(Fu, Ku) << SHIFT;
   const imageBytes = <usize>(C * H * W) << SHIFT;
-  const doutBytes = (Fu * P) << SHIFT;
+  const doutBytes = (Fu * Pu) << SHIFT;
   for (let q = c0; q < c1; q++) {
     const dwq = partials + <usize>q * slice;
-    const dbq = dwq + ((Fu * K) << SHIFT);
+    const dbq = dwq + ((Fu * Ku) << SHIFT);
     const n0 = q * G, n1 = min(N, n0 + G);
-    conv_bias_backward(dbq, dout + <usize>n0 * doutBytes, <usize>(n1 - n0), Fu, P);
+    conv_bias_backward(dbq, dout + <usize>n0 * doutBytes, <usize>(n1 - n0), Fu, Pu);
     for (let n = n0; n < n1; n++) {
       const xn = x + <usize>n * imageBytes;
       const gn = dout + <usize>n * doutBytes;
-      let src = xn;
-      if (!pointwise) {
-        im2col(cols, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
-        src = cols;
-      }
       // dwq (F, K) (+)= dout[n] (F, P) · cols (K, P)ᵀ
-      gemm(dwq, K << SHIFT, gn, P << SHIFT, src, P << SHIFT, Fu, K, P, 0, n > n0, gemmWork, false, true);
+      im2colInterleaved(cols, tmp, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
+      transposeGradient(gt, gn, F, P);
+      dwImage(dwq, n == n0, cols, gt, K, P, F, edge);
       if (!dx) continue;
       const dxn = dx + <usize>n * imageBytes;
       // dcols (K, P) = w (F, K)ᵀ · dout[n] (F, P), scattered back onto the image
-      if (pointwise) {
-        gemm(dxn, P << SHIFT, w, K << SHIFT, gn, P << SHIFT, K, P, Fu, 0, false, gemmWork, true, false);
-      } else {
-        gemm(cols, P << SHIFT, w, K << SHIFT, gn, P << SHIFT, K, P, Fu, 0, false, gemmWork, true, false);
+      if (pointwise) dcolsImage(dxn, wt, gn, K, P, F, dcolsWork);
+      else {
+        dcolsImage(cols, wt, gn, K, P, F, dcolsWork);
         col2im(dxn, cols, C, H, W, HH, WW, stride, pad, Ho, Wo);
       }
+    }
+  }
+}
+
+/** gt (ceil(F/FT), P, FT) = g (F, P) by groups of FT filters: gt[j][p][i] = g[j·FT + i, p], 0 past F. */
+function transposeGradient(gt: usize, g: usize, F: i32, P: i32): void {
+  const z = v128.splat<real>(0);
+  const ld = <usize>P << SHIFT;
+  for (let f0 = 0; f0 < F; f0 += FT) {
+    const d0 = gt + (<usize>(f0 * P) << SHIFT);
+    // LANES filters (a half of the group) at a time: LANES rows of LANES pixels transposed.
+    for (let h = 0; h < 2; h++) {
+      const fh = f0 + h * <i32>LANES;
+      const r0 = g + <usize>fh * ld;
+      let p = 0;
+      for (; p + <i32>LANES <= P; p += <i32>LANES) {
+        const o = <usize>p << SHIFT;
+        const d = d0 + (<usize>(p * FT + h * <i32>LANES) << SHIFT);
+        if (FLOAT32) {
+          const x0 = fh < F ? v128.load(r0 + o) : z;
+          const x1 = fh + 1 < F ? v128.load(r0 + ld + o) : z;
+          const x2 = fh + 2 < F ? v128.load(r0 + 2 * ld + o) : z;
+          const x3 = fh + 3 < F ? v128.load(r0 + 3 * ld + o) : z;
+          const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+          const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+          v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), 0);
+          v128.store(d, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 32);
+          v128.store(d, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 64);
+          v128.store(d, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 96);
+        } else {
+          const x0 = fh < F ? v128.load(r0 + o) : z;
+          const x1 = fh + 1 < F ? v128.load(r0 + ld + o) : z;
+          v128.store(d, v128.shuffle<f64>(x0, x1, 0, 2), 0);
+          v128.store(d, v128.shuffle<f64>(x0, x1, 1, 3), 32);
+        }
+      }
+      for (; p < P; p++) {
+        const d = d0 + (<usize>(p * FT + h * <i32>LANES) << SHIFT);
+        for (let i = 0; i < <i32>LANES; i++) {
+          store<real>(d + (<usize>i << SHIFT), fh + i < F ? load<real>(r0 + <usize>i * ld + (<usize>p << SHIFT)) : 0);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * dwq (F, K) (+)= g · colsᵀ for one image: g (F, P) transposed into gt (transposeGradient), cols
+ * interleaved into colsI (im2colInterleaved). The sums of gemm.ts with k = P: Σ_p over slices of
+ * DW_KC pixels (p ascending from 0 within a slice), each slice's sums added to dwq in order, the
+ * first one stored instead when `first`. Tiles of 4 taps (broadcast) x FT filters; `edge`: 4 x FT reals.
+ */
+function dwImage(dwq: usize, first: bool, colsI: usize, gt: usize, K: i32, P: i32, F: i32, edge: usize): void {
+  const ldw = <usize>K << SHIFT;
+  for (let f0 = 0; f0 < F; f0 += FT) {
+    const g0 = gt + (<usize>(f0 * P) << SHIFT);
+    for (let k0 = 0; k0 < K; k0 += 4) {
+      const a0 = colsI + (<usize>(k0 * P) << SHIFT);
+      const full = k0 + 4 <= K && f0 + FT <= F;
+      const out = dwq + <usize>f0 * ldw + (<usize>k0 << SHIFT);
+      for (let p0 = 0; p0 < P; p0 += DW_KC) {
+        const np = <usize>min(DW_KC, P - p0);
+        const add = !first || p0 > 0;
+        dwTile(a0 + (<usize>(4 * p0) << SHIFT), g0 + (<usize>(p0 * FT) << SHIFT), np, full ? out : edge, ldw, add, full);
+        if (!full) mergeDwEdge(out, ldw, edge, min(4, K - k0), min(FT, F - f0), add);
+      }
+    }
+  }
+}
+
+/**
+ * 4 taps x FT filters of dwq over np pixels: the loop of gemm.ts's microkernel4x2v (ap: np steps
+ * of 4 interleaved cols values, broadcast; gp: np rows of FT gradients). Full tiles are transposed
+ * into dwq's (F, K) rows (out, ldw bytes apart), stored or added (`add`); otherwise the raw sums
+ * go to the edge tile (4 rows of FT) for mergeDwEdge. Inlined (one call site).
+ */
+@inline function dwTile(ap: usize, gp: usize, np: usize, out: usize, ldw: usize, add: bool, full: bool): void {
+  let c0l = v128.splat<real>(0), c0h = v128.splat<real>(0);
+  let c1l = v128.splat<real>(0), c1h = v128.splat<real>(0);
+  let c2l = v128.splat<real>(0), c2h = v128.splat<real>(0);
+  let c3l = v128.splat<real>(0), c3h = v128.splat<real>(0);
+  const end = gp + (np << 5);
+  while (gp < end) {
+    const gl = v128.load(gp, 0), gh = v128.load(gp, 16);
+    let av = v128.load_splat<real>(ap, 0);
+    c0l = v128.add<real>(c0l, v128.mul<real>(av, gl)); c0h = v128.add<real>(c0h, v128.mul<real>(av, gh));
+    av = v128.load_splat<real>(ap, sizeof<real>());
+    c1l = v128.add<real>(c1l, v128.mul<real>(av, gl)); c1h = v128.add<real>(c1h, v128.mul<real>(av, gh));
+    av = v128.load_splat<real>(ap, 2 * sizeof<real>());
+    c2l = v128.add<real>(c2l, v128.mul<real>(av, gl)); c2h = v128.add<real>(c2h, v128.mul<real>(av, gh));
+    av = v128.load_splat<real>(ap, 3 * sizeof<real>());
+    c3l = v128.add<real>(c3l, v128.mul<real>(av, gl)); c3h = v128.add<real>(c3h, v128.mul<real>(av, gh));
+    ap += 4 << SHIFT;
+    gp += 32;
+  }
+  if (!full) {
+    v128.store(out, c0l, 0); v128.store(out, c0h, 16);
+    v128.store(out, c1l, 32); v128.store(out, c1h, 48);
+    v128.store(out, c2l, 64); v128.store(out, c2h, 80);
+    v128.store(out, c3l, 96); v128.store(out, c3h, 112);
+    return;
+  }
+  // Row r holds tap k0 + r of FT filters; dwq's rows are filters: transpose LANES x LANES blocks.
+  if (FLOAT32) {
+    storeTransposed4(out, ldw, add, c0l, c1l, c2l, c3l);
+    storeTransposed4(out + 4 * ldw, ldw, add, c0h, c1h, c2h, c3h);
+  } else {
+    storeTransposed2(out, ldw, add, c0l, c1l, c2l, c3l);
+    storeTransposed2(out + 2 * ldw, ldw, add, c0h, c1h, c2h, c3h);
+  }
+}
+
+/** f32: rows a..d (taps) of 4 filters each, stored as 4 filter rows of 4 taps, ld bytes apart (or added). */
+@inline function storeTransposed4(o: usize, ld: usize, add: bool, a: v128, b: v128, c: v128, d: v128): void {
+  const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+  storeOrAdd(o, add, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  storeOrAdd(o + ld, add, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  storeOrAdd(o + 2 * ld, add, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  storeOrAdd(o + 3 * ld, add, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+}
+
+/** f64: rows a..d (taps) of 2 filters each, stored as 2 filter rows of 4 taps (two v128), ld bytes apart (or added). */
+@inline function storeTransposed2(o: usize, ld: usize, add: bool, a: v128, b: v128, c: v128, d: v128): void {
+  storeOrAdd(o, add, v128.shuffle<f64>(a, b, 0, 2));
+  storeOrAdd(o + 16, add, v128.shuffle<f64>(c, d, 0, 2));
+  storeOrAdd(o + ld, add, v128.shuffle<f64>(a, b, 1, 3));
+  storeOrAdd(o + ld + 16, add, v128.shuffle<f64>(c, d, 1, 3));
+}
+
+@inline function storeOrAdd(o: usize, add: bool, v: v128): void {
+  v128.store(o, add ? v128.add<real>(v128.load(o), v) : v);
+}
+
+/** The valid taps x filters corner of a dw edge tile (4 rows of FT) into dwq (rows = filters, ldw bytes apart). */
+function mergeDwEdge(out: usize, ldw: usize, tile: usize, taps: i32, filters: i32, add: bool): void {
+  for (let r = 0; r < taps; r++) {
+    for (let f = 0; f < filters; f++) {
+      const d = out + <usize>f * ldw + (<usize>r << SHIFT);
+      const s = load<real>(tile + (<usize>(r * FT + f) << SHIFT));
+      store<real>(d, add ? load<real>(d) + s : s);
+    }
+  }
+}
+
+/**
+ * dcols (K, P) = wᵀ · g for one image's gradient g (F, P), wt packed by conv_backward_pack. The
+ * sums of gemm.ts with A = wᵀ, k = F: each element Σ_f w[f, k]·g[f, p] over slices of DCOLS_KC
+ * filters (f ascending from 0 within a slice), later slices added onto the first. The weights are
+ * packed once per call instead of once per image, and g's rows are read in place (PX columns of
+ * each row per step), but for a last block narrower than PX, copied zero-padded into `work`
+ * (min(F, DCOLS_KC) x PX reals, then a PX x 4 edge tile).
+ */
+function dcolsImage(dcols: usize, wt: usize, g: usize, K: i32, P: i32, F: i32, work: usize): void {
+  const ldc = <usize>P << SHIFT;
+  const panel = work;
+  const edge = work + (<usize>min(F, DCOLS_KC) << 5);
+  for (let f0 = 0; f0 < F; f0 += DCOLS_KC) {
+    const fc = min(DCOLS_KC, F - f0);
+    const add = f0 > 0;
+    for (let p0 = 0; p0 < P; p0 += PX) {
+      const nv = min(PX, P - p0);
+      let bp = g + (<usize>(f0 * P + p0) << SHIFT);
+      let bstep = ldc;
+      if (nv < PX) {
+        for (let f = 0; f < fc; f++) {
+          const s = bp + <usize>f * ldc;
+          const d = panel + (<usize>f << 5);
+          for (let j = 0; j < PX; j++) store<real>(d + (<usize>j << SHIFT), j < nv ? load<real>(s + (<usize>j << SHIFT)) : 0);
+        }
+        bp = panel;
+        bstep = 32;
+      }
+      for (let k0 = 0; k0 < K; k0 += 4) {
+        const ap = wt + (<usize>(k0 * F + 4 * f0) << SHIFT);
+        const full = nv == PX && k0 + 4 <= K;
+        const o = dcols + <usize>k0 * ldc + (<usize>p0 << SHIFT);
+        dcolsTile(ap, bp, bstep, <usize>fc, full ? o : edge, full ? ldc : 32, add && full);
+        if (!full) mergeDcolsEdge(o, ldc, edge, min(4, K - k0), nv, add);
+      }
+    }
+  }
+}
+
+/**
+ * 4 k x PX pixels of dcols: the loop of gemm.ts's microkernel4x2v over fc filters (ap: fc steps
+ * of 4 interleaved weights, broadcast; bp: fc rows of PX gradients, bstep bytes apart), stored to
+ * 4 rows ldo bytes apart, or added to them with `add` (a later slice of filters). Inlined (one
+ * call site).
+ */
+@inline function dcolsTile(ap: usize, bp: usize, bstep: usize, fc: usize, out: usize, ldo: usize, add: bool): void {
+  let c0l = v128.splat<real>(0), c0h = v128.splat<real>(0);
+  let c1l = v128.splat<real>(0), c1h = v128.splat<real>(0);
+  let c2l = v128.splat<real>(0), c2h = v128.splat<real>(0);
+  let c3l = v128.splat<real>(0), c3h = v128.splat<real>(0);
+  const end = ap + (fc << (SHIFT + 2));
+  while (ap < end) {
+    const bl = v128.load(bp, 0), bh = v128.load(bp, 16);
+    let av = v128.load_splat<real>(ap, 0);
+    c0l = v128.add<real>(c0l, v128.mul<real>(av, bl)); c0h = v128.add<real>(c0h, v128.mul<real>(av, bh));
+    av = v128.load_splat<real>(ap, sizeof<real>());
+    c1l = v128.add<real>(c1l, v128.mul<real>(av, bl)); c1h = v128.add<real>(c1h, v128.mul<real>(av, bh));
+    av = v128.load_splat<real>(ap, 2 * sizeof<real>());
+    c2l = v128.add<real>(c2l, v128.mul<real>(av, bl)); c2h = v128.add<real>(c2h, v128.mul<real>(av, bh));
+    av = v128.load_splat<real>(ap, 3 * sizeof<real>());
+    c3l = v128.add<real>(c3l, v128.mul<real>(av, bl)); c3h = v128.add<real>(c3h, v128.mul<real>(av, bh));
+    ap += 4 << SHIFT;
+    bp += bstep;
+  }
+  const o1 = out + ldo, o2 = o1 + ldo, o3 = o2 + ldo;
+  if (add) {
+    c0l = v128.add<real>(v128.load(out, 0), c0l); c0h = v128.add<real>(v128.load(out, 16), c0h);
+    c1l = v128.add<real>(v128.load(o1, 0), c1l); c1h = v128.add<real>(v128.load(o1, 16), c1h);
+    c2l = v128.add<real>(v128.load(o2, 0), c2l); c2h = v128.add<real>(v128.load(o2, 16), c2h);
+    c3l = v128.add<real>(v128.load(o3, 0), c3l); c3h = v128.add<real>(v128.load(o3, 16), c3h);
+  }
+  v128.store(out, c0l, 0); v128.store(out, c0h, 16);
+  v128.store(o1, c1l, 0); v128.store(o1, c1h, 16);
+  v128.store(o2, c2l, 0); v128.store(o2, c2h, 16);
+  v128.store(o3, c3l, 0); v128.store(o3, c3h, 16);
+}
+
+/** The valid rows x cols corner of a raw edge tile (rows 32 bytes apart) into out: s, or out + s with `add`. */
+function mergeDcolsEdge(out: usize, ldo: usize, tile: usize, rows: i32, cols: i32, add: bool): void {
+  for (let i = 0; i < rows; i++) {
+    const o = out + <usize>i * ldo;
+    for (let j = 0; j < cols; j++) {
+      const d = o + (<usize>j << SHIFT);
+      const s = load<real>(tile + (<usize>(i * PX + j) << SHIFT));
+      store<real>(d, add ? load<real>(d) + s : s);
     }
   }
 }

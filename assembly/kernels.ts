@@ -13,7 +13,8 @@ export {
 } from "./gemm";
 export {
   conv_forward_work_bytes, conv_forward, conv_forward_images, conv_forward_pack, conv_forward_packed_reals,
-  conv_forward_images_work_bytes, conv_backward_work_bytes, conv_backward_chunks, sum_chunks,
+  conv_forward_images_work_bytes, conv_backward_work_bytes, conv_backward_chunks, conv_backward_pack, conv_backward_packed_reals,
+  sum_chunks,
 } from "./conv";
 export {
   batchnorm_forward_train_range, batchnorm_forward_test_range, batchnorm_backward_range,

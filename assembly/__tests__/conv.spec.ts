@@ -1,7 +1,7 @@
 import {
   im2col, col2im, conv_bias_backward, conv_forward, conv_forward_images, conv_forward_work_bytes, conv_forward_pack,
   conv_forward_packed_reals, conv_forward_images_work_bytes,
-  conv_chunk_reals, conv_backward_work_bytes, conv_backward_chunks, sum_chunks,
+  conv_chunk_reals, conv_backward_work_bytes, conv_backward_chunks, conv_backward_pack, conv_backward_packed_reals, sum_chunks,
 } from "../conv";
 import { gemm_nn, gemm_nt, gemm_tn, gemm_work_bytes } from "../gemm";
 import {
@@ -281,7 +281,9 @@ describe("conv backward in chunks, " + DTYPE, () => {
       const K = C * HH * WW, P = Ho * Wo;
       const pointwise = HH == 1 && WW == 1 && stride == 1 && pad == 0;
       const x = pattern(N * C * H * W, 10 + t), w = pattern(F * K, 20 + t), dout = pattern(N * F * P, 30 + t);
-      const work = heap.alloc(conv_backward_work_bytes(F, K, P, pointwise) + 16);
+      const work = heap.alloc(conv_backward_work_bytes(F, C, H, W, HH, WW, stride, pad, Ho, Wo) + 16);
+      const wt = heap.alloc(conv_backward_packed_reals(F, K) << SHIFT);
+      conv_backward_pack(wt, w, F, K);
       const slice = <i32>conv_chunk_reals(F, K);
       // The per-image path of the first release: dcols = wᵀ · dout[n], col2im.
       const dxOld = buffer(N * C * H * W);
@@ -302,7 +304,7 @@ describe("conv backward in chunks, " + DTYPE, () => {
         const tag = " " + DTYPE + " case " + t.toString() + " G=" + G.toString();
         const partials = buffer(chunks * slice);
         const dx1 = buffer(N * C * H * W), dw1 = buffer(F * K), db1 = buffer(F);
-        conv_backward_chunks(dx1, partials, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, chunks, work);
+        conv_backward_chunks(dx1, partials, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, chunks, work);
         expect<bool>(guardIntact(partials, chunks * slice)).toBe(true, "partials overrun" + tag);
         sum_chunks(dw1, partials, chunks, slice, 0, F * K);
         sum_chunks(db1, partials + (<usize>(F * K) << SHIFT), chunks, slice, 0, F);
@@ -310,9 +312,9 @@ describe("conv backward in chunks, " + DTYPE, () => {
         const partials2 = buffer(chunks * slice);
         const dx2 = buffer(N * C * H * W), dw2 = buffer(F * K), db2 = buffer(F);
         const cut = min(1, chunks);
-        conv_backward_chunks(dx2, partials2, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, cut, work);
-        conv_backward_chunks(dx2, partials2, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, cut, cut, work);
-        conv_backward_chunks(dx2, partials2, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, cut, chunks, work);
+        conv_backward_chunks(dx2, partials2, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, cut, work);
+        conv_backward_chunks(dx2, partials2, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, cut, cut, work);
+        conv_backward_chunks(dx2, partials2, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, cut, chunks, work);
         sum_chunks(dw2, partials2, chunks, slice, 0, 3 < F * K ? 3 : F * K);
         sum_chunks(dw2, partials2, chunks, slice, 3 < F * K ? 3 : F * K, F * K);
         sum_chunks(db2, partials2 + (<usize>(F * K) << SHIFT), chunks, slice, 0, F);
@@ -327,8 +329,59 @@ describe("conv backward in chunks, " + DTYPE, () => {
         expect<bool>(maxRelErr(dx1, rdx, N * C * H * W) < LOOSE).toBe(true, "dx vs direct" + tag);
         // dx = 0 skips dx and leaves the partials the same.
         const partials3 = buffer(chunks * slice);
-        conv_backward_chunks(0, partials3, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, chunks, work);
+        conv_backward_chunks(0, partials3, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, chunks, work);
         same("partials without dx" + tag, partials3, partials, chunks * slice);
+      }
+    }
+  });
+
+  it("bit for bit with the first release's im2col + GEMM pipeline: every geometry, F around the tiles, P and F past a GEMM slice", () => {
+    // (the dw tiles replace im2col + gemm_nt per image, the dcols tiles gemm_tn: same sums, same bits)
+    const FS: i32[] = [1, 3, 4, 5, 8, 9, 17];
+    for (let t = 0; t < GEOMETRIES.length + 2; t++) {
+      // two extra cases: P = 289 > 256 (dw sums in two slices), F = 260 > 256 (dcols in two)
+      const g: i32[] = t < GEOMETRIES.length ? GEOMETRIES[t] : t == GEOMETRIES.length ? [2, 17, 17, 3, 3, 1, 1] : [2, 5, 4, 3, 3, 1, 1];
+      const C = g[0], H = g[1], W = g[2], HH = g[3], WW = g[4], stride = g[5], pad = g[6];
+      const Ho = outSize(H, HH, stride, pad), Wo = outSize(W, WW, stride, pad);
+      const K = C * HH * WW, P = Ho * Wo;
+      const pointwise = HH == 1 && WW == 1 && stride == 1 && pad == 0;
+      const nf = t < GEOMETRIES.length ? FS.length : 1;
+      for (let fi = 0; fi < nf; fi++) {
+        const F = t < GEOMETRIES.length ? FS[fi] : t == GEOMETRIES.length ? 5 : 260;
+        const N = 3, G = 2, chunks = 2;
+        const tag = " " + label(g) + " F=" + F.toString();
+        const x = pattern(N * C * H * W, 70 + t), w = pattern(F * K, 80 + fi), dout = pattern(N * F * P, 90 + t + fi);
+        const work = heap.alloc(conv_backward_work_bytes(F, C, H, W, HH, WW, stride, pad, Ho, Wo));
+        const wt = heap.alloc(conv_backward_packed_reals(F, K) << SHIFT);
+        conv_backward_pack(wt, w, F, K);
+        const slice = <i32>conv_chunk_reals(F, K);
+        const partials = buffer(chunks * slice), dx = buffer(N * C * H * W);
+        memory.fill(partials, 0x7f, <usize>(chunks * slice) << SHIFT);
+        memory.fill(dx, 0x7f, <usize>(N * C * H * W) << SHIFT);
+        conv_backward_chunks(dx, partials, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, chunks, work);
+        // The first release: per image, im2col, dw (+)= dout[n] · colsᵀ, dcols = wᵀ · dout[n], col2im.
+        const cols = buffer(K * P), ref = buffer(chunks * slice), rdx = buffer(N * C * H * W);
+        const gw = heap.alloc(max(gemm_work_bytes(F, K, P), gemm_work_bytes(K, P, F)));
+        for (let n = 0; n < N; n++) {
+          const q = n / G;
+          const dwq = ref + (<usize>(q * slice) << SHIFT);
+          const gn = dout + (<usize>(n * F * P) << SHIFT), xn = x + (<usize>(n * C * H * W) << SHIFT), dxn = rdx + (<usize>(n * C * H * W) << SHIFT);
+          im2col(cols, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
+          gemm_nt(dwq, gn, cols, F, K, P, 0, n % G != 0, gw);
+          if (pointwise) gemm_tn(dxn, w, gn, K, P, F, 0, false, gw);
+          else {
+            gemm_tn(cols, w, gn, K, P, F, 0, false, gw);
+            col2im(dxn, cols, C, H, W, HH, WW, stride, pad, Ho, Wo);
+          }
+        }
+        for (let q = 0; q < chunks; q++) {
+          const o = <usize>(q * slice) << SHIFT;
+          same("dw partial " + q.toString() + tag, partials + o, ref + o, F * K);
+        }
+        same("dx" + tag, dx, rdx, N * C * H * W);
+        expect<bool>(guardIntact(partials, chunks * slice) && guardIntact(dx, N * C * H * W)).toBe(true, "overrun" + tag);
+        heap.free(x); heap.free(w); heap.free(dout); heap.free(work); heap.free(wt); heap.free(partials); heap.free(dx);
+        heap.free(cols); heap.free(ref); heap.free(rdx); heap.free(gw);
       }
     }
   });

@@ -67,13 +67,18 @@ export function convBackward(dx: number, dw: number, db: number, dout: number, x
   const slice = F * K + F;
   const B = bytesPerElement(dtype);
   const partials = sharedScratch("conv backward partials", chunks * slice * B);
-  const pointwise = HH === 1 && WW === 1 && stride === 1 && pad === 0;
-  const work = threadScratch(k.conv_backward_work_bytes(F, K, P, pointwise));
+  const work = threadScratch(k.conv_backward_work_bytes(F, C, H, W, HH, WW, stride, pad, Ho, Wo));
   const tasks = taskCount(N * F * K * P * (dx ? 2 : 1), MIN_MACS_PER_TASK, chunks);
+  // wᵀ packed once for every thread's dx products.
+  let wt = 0;
+  if (dx) {
+    wt = sharedScratch("conv backward weights", k.conv_backward_packed_reals(F, K) * B);
+    k.conv_backward_pack(wt, w, F, K);
+  }
   // The chunks (fixed by the sizes) go to whichever thread is free, a few at a time: each writes
   // only its own partial slice and its own images' dx.
   runChunks(
-    dtype, "conv_backward_chunks", [dx, partials, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, 0, 0], 17,
+    dtype, "conv_backward_chunks", [dx, partials, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, 0, 0], 17,
     guidedRanges(chunks, tasks), tasks, 19, work,
   );
   sumChunks(dw, partials, chunks, slice, F * K, dtype);
