@@ -321,18 +321,32 @@ export function conv_backward_pack(wt: usize, w: usize, F: i32, K: i32): void {
 const DW_KC: i32 = 256;
 
 /**
- * Scratch bytes one task of conv_backward_chunks needs: the image's im2col with 4 rows
- * interleaved (K rounded up to 4, times P; also the dcols (K, P) of dx), 4 rows of P, the image's
- * gradient transposed by groups of FT filters, a dw edge tile, and the dcols tiles' tail panel
- * and edge tile.
+ * Bytes of scratch per image of a group: its im2col with 4 rows interleaved (K rounded up to 4,
+ * times P; then its dcols (K, P)), its gradient transposed by FT filters (for dw) and in blocks
+ * of PX pixels (for dcols).
+ */
+function backwardImageBytes(F: usize, K: usize, P: usize): usize {
+  const Pb = (P + <usize>PX - 1) & ~(<usize>PX - 1);
+  return align16(((K + 3) & ~3) * P << SHIFT) + align16(((F + <usize>FT - 1) & ~(<usize>FT - 1)) * P << SHIFT) + align16((F * Pb) << SHIFT);
+}
+
+/** Scratch a task's group of images may take: packed operands stay in L2, and dw and the weights are read once per group. */
+const GROUP_BYTES: usize = 256 << 10;
+
+/** Images a task packs and runs together (at least 1): bounded by GROUP_BYTES. */
+function groupImagesBackward(F: usize, K: usize, P: usize): i32 {
+  return <i32>max<usize>(1, GROUP_BYTES / backwardImageBytes(F, K, P));
+}
+
+/**
+ * Scratch bytes one task of conv_backward_chunks needs: a group of images' packed operands
+ * (backwardImageBytes each), 4 rows of P, and two edge tiles.
  */
 export function conv_backward_work_bytes(
   F: usize, C: usize, H: usize, W: usize, HH: usize, WW: usize, stride: usize, pad: usize, Ho: usize, Wo: usize,
 ): usize {
   const K = C * HH * WW, P = Ho * Wo;
-  const cols = ((K + 3) & ~3) * P << SHIFT;
-  const gt = ((F + <usize>FT - 1) & ~(<usize>FT - 1)) * P << SHIFT;
-  return align16(cols) + align16((4 * P) << SHIFT) + align16(gt) + 128 + (min<usize>(F, DCOLS_KC) << 5) + 128;
+  return <usize>groupImagesBackward(F, K, P) * backwardImageBytes(F, K, P) + align16((4 * P) << SHIFT) + 256;
 }
 
 @inline function align16(bytes: usize): usize {
@@ -346,6 +360,8 @@ export function conv_backward_work_bytes(
  * conv_backward_pack (read only when dx is written); chunk q holds images
  * [q·G, min(N, (q+1)·G)). work: conv_backward_work_bytes(...) bytes of this task's own scratch,
  * 16-byte aligned. Preconditions: G >= 1, c0 <= c1 <= ceil(N / G).
+ * The images of a chunk are packed and run in groups (groupImagesBackward, sizes only): the
+ * tiles of a group loop over its images in order, so each sum keeps its order.
  */
 export function conv_backward_chunks(
   dx: usize, partials: usize, dout: usize, x: usize, wt: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
@@ -356,11 +372,15 @@ export function conv_backward_chunks(
   if (c0 >= c1 || K <= 0 || P <= 0 || F <= 0) return;
   const Ku = <usize>K, Pu = <usize>P, Fu = <usize>F;
   const pointwise = HH == 1 && WW == 1 && stride == 1 && pad == 0;
-  const cols = work; // colsI for dw, then dcols for dx
-  const tmp = cols + align16((Ku + 3 & ~3) * Pu << SHIFT);
-  const gt = tmp + align16((4 * Pu) << SHIFT);
-  const edge = gt + align16((Fu + <usize>FT - 1 & ~(<usize>FT - 1)) * Pu << SHIFT);
-  const dcolsWork = edge + 128;
+  const M = groupImagesBackward(Fu, Ku, Pu);
+  const colsBytes = align16((Ku + 3 & ~3) * Pu << SHIFT);
+  const gtBytes = align16((Fu + <usize>FT - 1 & ~(<usize>FT - 1)) * Pu << SHIFT);
+  const gpBytes = align16((Fu * ((Pu + <usize>PX - 1) & ~(<usize>PX - 1))) << SHIFT);
+  const cols = work; // M images: colsI for dw, then dcols for dx
+  const gt = cols + <usize>M * colsBytes; // M images
+  const gp = gt + <usize>M * gtBytes; // M images
+  const tmp = gp + <usize>M * gpBytes;
+  const edge = tmp + align16((4 * Pu) << SHIFT);
   const slice = conv_chunk_reals(Fu, Ku) << SHIFT;
   const imageBytes = <usize>(C * H * W) << SHIFT;
   const doutBytes = (Fu * Pu) << SHIFT;
@@ -369,20 +389,22 @@ export function conv_backward_chunks(
     const dbq = dwq + ((Fu * Ku) << SHIFT);
     const n0 = q * G, n1 = min(N, n0 + G);
     conv_bias_backward(dbq, dout + <usize>n0 * doutBytes, <usize>(n1 - n0), Fu, Pu);
-    for (let n = n0; n < n1; n++) {
-      const xn = x + <usize>n * imageBytes;
-      const gn = dout + <usize>n * doutBytes;
-      // dwq (F, K) (+)= dout[n] (F, P) · cols (K, P)ᵀ
-      im2colInterleaved(cols, tmp, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
-      transposeGradient(gt, gn, F, P);
-      dwImage(dwq, n == n0, cols, gt, K, P, F, edge);
+    for (let m0 = n0; m0 < n1; m0 += M) {
+      const m = min(M, n1 - m0);
+      const g0 = dout + <usize>m0 * doutBytes;
+      // dwq (F, K) (+)= Σ_n dout[n] (F, P) · cols[n] (K, P)ᵀ
+      for (let i = 0; i < m; i++) {
+        im2colInterleaved(cols + <usize>i * colsBytes, tmp, x + <usize>(m0 + i) * imageBytes, C, H, W, HH, WW, stride, pad, Ho, Wo);
+        transposeGradient(gt + <usize>i * gtBytes, g0 + <usize>i * doutBytes, F, P);
+      }
+      dwGroup(dwq, m0 == n0, cols, colsBytes, gt, gtBytes, m, K, P, F, edge);
       if (!dx) continue;
-      const dxn = dx + <usize>n * imageBytes;
       // dcols (K, P) = w (F, K)ᵀ · dout[n] (F, P), scattered back onto the image
-      if (pointwise) dcolsImage(dxn, wt, gn, K, P, F, dcolsWork);
-      else {
-        dcolsImage(cols, wt, gn, K, P, F, dcolsWork);
-        col2im(dxn, cols, C, H, W, HH, WW, stride, pad, Ho, Wo);
+      const dx0 = dx + <usize>m0 * imageBytes;
+      for (let i = 0; i < m; i++) blockGradient(gp + <usize>i * gpBytes, g0 + <usize>i * doutBytes, F, P);
+      dcolsGroup(pointwise ? dx0 : cols, pointwise ? imageBytes : colsBytes, wt, gp, gpBytes, m, K, P, F, edge + 128);
+      if (!pointwise) {
+        for (let i = 0; i < m; i++) col2im(dx0 + <usize>i * imageBytes, cols + <usize>i * colsBytes, C, H, W, HH, WW, stride, pad, Ho, Wo);
       }
     }
   }
@@ -431,24 +453,28 @@ function transposeGradient(gt: usize, g: usize, F: i32, P: i32): void {
 }
 
 /**
- * dwq (F, K) (+)= g · colsᵀ for one image: g (F, P) transposed into gt (transposeGradient), cols
- * interleaved into colsI (im2colInterleaved). The sums of gemm.ts with k = P: Σ_p over slices of
- * DW_KC pixels (p ascending from 0 within a slice), each slice's sums added to dwq in order, the
- * first one stored instead when `first`. Tiles of 4 taps (broadcast) x FT filters; `edge`: 4 x FT reals.
+ * dwq (F, K) (+)= Σ_i g_i · cols_iᵀ over m images (in order): gradients transposed into gt
+ * (transposeGradient, gtStride bytes apart), cols interleaved into colsI (im2colInterleaved,
+ * colsStride bytes apart). The sums of gemm.ts with k = P, one image after the other: Σ_p over
+ * slices of DW_KC pixels (p ascending from 0 within a slice), each slice's sums added to dwq in
+ * order, the very first stored instead when `first`. Tiles of 4 taps (broadcast) x FT filters,
+ * each running over all m images (dwq's tile stays in L1); `edge`: 4 x FT reals.
  */
-function dwImage(dwq: usize, first: bool, colsI: usize, gt: usize, K: i32, P: i32, F: i32, edge: usize): void {
+function dwGroup(dwq: usize, first: bool, colsI: usize, colsStride: usize, gt: usize, gtStride: usize, m: i32, K: i32, P: i32, F: i32, edge: usize): void {
   const ldw = <usize>K << SHIFT;
   for (let f0 = 0; f0 < F; f0 += FT) {
-    const g0 = gt + (<usize>(f0 * P) << SHIFT);
     for (let k0 = 0; k0 < K; k0 += 4) {
-      const a0 = colsI + (<usize>(k0 * P) << SHIFT);
       const full = k0 + 4 <= K && f0 + FT <= F;
       const out = dwq + <usize>f0 * ldw + (<usize>k0 << SHIFT);
-      for (let p0 = 0; p0 < P; p0 += DW_KC) {
-        const np = <usize>min(DW_KC, P - p0);
-        const add = !first || p0 > 0;
-        dwTile(a0 + (<usize>(4 * p0) << SHIFT), g0 + (<usize>(p0 * FT) << SHIFT), np, full ? out : edge, ldw, add, full);
-        if (!full) mergeDwEdge(out, ldw, edge, min(4, K - k0), min(FT, F - f0), add);
+      for (let i = 0; i < m; i++) {
+        const a0 = colsI + <usize>i * colsStride + (<usize>(k0 * P) << SHIFT);
+        const g0 = gt + <usize>i * gtStride + (<usize>(f0 * P) << SHIFT);
+        for (let p0 = 0; p0 < P; p0 += DW_KC) {
+          const np = <usize>min(DW_KC, P - p0);
+          const add = !first || i > 0 || p0 > 0;
+          dwTile(a0 + (<usize>(4 * p0) << SHIFT), g0 + (<usize>(p0 * FT) << SHIFT), np, full ? out : edge, ldw, add, full);
+          if (!full) mergeDwEdge(out, ldw, edge, min(4, K - k0), min(FT, F - f0), add);
+        }
       }
     }
   }
@@ -530,39 +556,61 @@ function mergeDwEdge(out: usize, ldw: usize, tile: usize, taps: i32, filters: i3
 }
 
 /**
- * dcols (K, P) = wᵀ · g for one image's gradient g (F, P), wt packed by conv_backward_pack. The
- * sums of gemm.ts with A = wᵀ, k = F: each element Σ_f w[f, k]·g[f, p] over slices of DCOLS_KC
- * filters (f ascending from 0 within a slice), later slices added onto the first. The weights are
- * packed once per call instead of once per image, and g's rows are read in place (PX columns of
- * each row per step), but for a last block narrower than PX, copied zero-padded into `work`
- * (min(F, DCOLS_KC) x PX reals, then a PX x 4 edge tile).
+ * gp (ceil(P/PX), F, PX) = g (F, P) in blocks of PX pixels: gp[b][f][j] = g[f, b·PX + j], 0 past
+ * P. The dcols tiles then read 32 contiguous bytes a step (g's rows in place are P apart: at
+ * P = 1024 f32 every row falls in the same L1 set).
  */
-function dcolsImage(dcols: usize, wt: usize, g: usize, K: i32, P: i32, F: i32, work: usize): void {
+function blockGradient(gp: usize, g: usize, F: i32, P: i32): void {
+  const ld = <usize>P << SHIFT;
+  const full = P - P % PX;
+  let d = gp;
+  for (let p0 = 0; p0 < full; p0 += PX) {
+    let s = g + (<usize>p0 << SHIFT);
+    for (let f = 0; f < F; f++) {
+      v128.store(d, v128.load(s), 0);
+      v128.store(d, v128.load(s, 16), 16);
+      s += ld;
+      d += 32;
+    }
+  }
+  if (full < P) {
+    let s = g + (<usize>full << SHIFT);
+    for (let f = 0; f < F; f++) {
+      for (let j = 0; j < PX; j++) store<real>(d + (<usize>j << SHIFT), full + j < P ? load<real>(s + (<usize>j << SHIFT)) : 0);
+      s += ld;
+      d += 32;
+    }
+  }
+}
+
+/**
+ * dcols_i (K, P) = wᵀ · g_i for m images' gradients, in blocks in gp (blockGradient, gpStride
+ * bytes apart), wt packed by conv_backward_pack, dcols_i at dcols + i·stride. The sums of
+ * gemm.ts with A = wᵀ, k = F: each element Σ_f w[f, k]·g[f, p] over slices of DCOLS_KC filters
+ * (f ascending from 0 within a slice), later slices added onto the first. The weights are packed
+ * once per call instead of once per image, and each 4 taps' weights run over all m images (from
+ * L1). `edge`: a 4 x PX tile.
+ */
+function dcolsGroup(dcols: usize, stride: usize, wt: usize, gp: usize, gpStride: usize, m: i32, K: i32, P: i32, F: i32, edge: usize): void {
   const ldc = <usize>P << SHIFT;
-  const panel = work;
-  const edge = work + (<usize>min(F, DCOLS_KC) << 5);
+  const blockBytes = <usize>F << 5;
   for (let f0 = 0; f0 < F; f0 += DCOLS_KC) {
     const fc = min(DCOLS_KC, F - f0);
     const add = f0 > 0;
-    for (let p0 = 0; p0 < P; p0 += PX) {
-      const nv = min(PX, P - p0);
-      let bp = g + (<usize>(f0 * P + p0) << SHIFT);
-      let bstep = ldc;
-      if (nv < PX) {
-        for (let f = 0; f < fc; f++) {
-          const s = bp + <usize>f * ldc;
-          const d = panel + (<usize>f << 5);
-          for (let j = 0; j < PX; j++) store<real>(d + (<usize>j << SHIFT), j < nv ? load<real>(s + (<usize>j << SHIFT)) : 0);
+    for (let k0 = 0; k0 < K; k0 += 4) {
+      const ap = wt + (<usize>(k0 * F + 4 * f0) << SHIFT);
+      const rows = min(4, K - k0);
+      for (let i = 0; i < m; i++) {
+        let bp = gp + <usize>i * gpStride + (<usize>f0 << 5);
+        const di = dcols + <usize>i * stride + <usize>k0 * ldc;
+        for (let p0 = 0; p0 < P; p0 += PX) {
+          const nv = min(PX, P - p0);
+          const full = nv == PX && rows == 4;
+          const o = di + (<usize>p0 << SHIFT);
+          dcolsTile(ap, bp, <usize>fc, full ? o : edge, full ? ldc : 32, add && full);
+          if (!full) mergeDcolsEdge(o, ldc, edge, rows, nv, add);
+          bp += blockBytes;
         }
-        bp = panel;
-        bstep = 32;
-      }
-      for (let k0 = 0; k0 < K; k0 += 4) {
-        const ap = wt + (<usize>(k0 * F + 4 * f0) << SHIFT);
-        const full = nv == PX && k0 + 4 <= K;
-        const o = dcols + <usize>k0 * ldc + (<usize>p0 << SHIFT);
-        dcolsTile(ap, bp, bstep, <usize>fc, full ? o : edge, full ? ldc : 32, add && full);
-        if (!full) mergeDcolsEdge(o, ldc, edge, min(4, K - k0), nv, add);
       }
     }
   }
@@ -570,11 +618,11 @@ function dcolsImage(dcols: usize, wt: usize, g: usize, K: i32, P: i32, F: i32, w
 
 /**
  * 4 k x PX pixels of dcols: the loop of gemm.ts's microkernel4x2v over fc filters (ap: fc steps
- * of 4 interleaved weights, broadcast; bp: fc rows of PX gradients, bstep bytes apart), stored to
+ * of 4 interleaved weights, broadcast; bp: fc rows of PX gradients, 32 bytes apart), stored to
  * 4 rows ldo bytes apart, or added to them with `add` (a later slice of filters). Inlined (one
  * call site).
  */
-@inline function dcolsTile(ap: usize, bp: usize, bstep: usize, fc: usize, out: usize, ldo: usize, add: bool): void {
+@inline function dcolsTile(ap: usize, bp: usize, fc: usize, out: usize, ldo: usize, add: bool): void {
   let c0l = v128.splat<real>(0), c0h = v128.splat<real>(0);
   let c1l = v128.splat<real>(0), c1h = v128.splat<real>(0);
   let c2l = v128.splat<real>(0), c2h = v128.splat<real>(0);
@@ -591,7 +639,7 @@ function dcolsImage(dcols: usize, wt: usize, g: usize, K: i32, P: i32, F: i32, w
     av = v128.load_splat<real>(ap, 3 * sizeof<real>());
     c3l = v128.add<real>(c3l, v128.mul<real>(av, bl)); c3h = v128.add<real>(c3h, v128.mul<real>(av, bh));
     ap += 4 << SHIFT;
-    bp += bstep;
+    bp += 32;
   }
   const o1 = out + ldo, o2 = o1 + ldo, o3 = o2 + ldo;
   if (add) {
