@@ -889,16 +889,32 @@ export function conv_forward_images(
       packPanel(panel, src, limit, offs, K, stride, lanes);
       const first = <usize>load<u32>(lanes, 32);
       const inPlace = nv == PX && <usize>load<u32>(lanes, 32 + 4 * (PX - 1)) == first + (<usize>(PX - 1) << SHIFT);
-      for (let f0 = 0; f0 < F; f0 += 4) {
-        const ap = wp + ((<usize>f0 * K) << SHIFT);
-        const bf = b + (<usize>f0 << SHIFT);
-        // One (inlined) tile call site: full tiles store in place, the others go through `edge`.
-        const full = inPlace && f0 + 4 <= F;
-        const o = on + first + <usize>f0 * ldo;
-        convTile(ap, panel, K, full ? o : edge, full ? ldo : 32, bf, relu, full ? TILE_STORE : TILE_RAW);
-        if (!full) scatterConvEdge(on, ldo, edge, f0, min(4, F - f0), nv, bf, relu, lanes + 32);
-      }
+      // Full tiles store in place; the others (a last filter group short of 4, a block that is
+      // not PX consecutive outputs) go through `edge`. ReLU is a compile-time choice of the tile.
+      const full = inPlace ? F & ~3 : 0;
+      if (relu) filterTiles(on + first, ldo, wp, b, panel, K, F, full, edge, on, nv, lanes + 32, true);
+      else filterTiles(on + first, ldo, wp, b, panel, K, F, full, edge, on, nv, lanes + 32, false);
     }
+  }
+}
+
+/** The F filters' tiles over one pixel panel: the first `full` filters in place at o, the rest through `edge`. */
+@inline function filterTiles(
+  o: usize, ldo: usize, wp: usize, b: usize, panel: usize, K: usize, F: i32, full: i32, edge: usize, on: usize, nv: i32, outOffs: usize, relu: bool,
+): void {
+  let ap = wp, bf = b;
+  const step = (4 * K) << SHIFT;
+  for (let f0 = 0; f0 < full; f0 += 4) {
+    convTile(ap, panel, K, o, ldo, bf, relu, TILE_STORE);
+    ap += step;
+    bf += 4 << SHIFT;
+    o += 4 * ldo;
+  }
+  for (let f0 = full; f0 < F; f0 += 4) {
+    convTile(ap, panel, K, edge, 32, bf, relu, TILE_RAW);
+    scatterConvEdge(on, ldo, edge, f0, min(4, F - f0), nv, bf, relu, outOffs);
+    ap += step;
+    bf += 4 << SHIFT;
   }
 }
 
