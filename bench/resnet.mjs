@@ -1,4 +1,5 @@
-// node bench/resnet.mjs [--quick] [--threads=1,2] [--dist=dist,/other/dist] [--batch=100] [--profile]
+// node bench/resnet.mjs [--quick] [--threads=1,2] [--dist=dist,/other/dist] [--batch=100] [--rounds=9] [--profile]
+// (also a section of `npm run bench`: --only=resnet)
 // Training a small ResNet (issue 22): tl.models.resnet({ inputShape: [1, 28, 28], widths: [32, 64,
 // 128], downsampleFirst: true }), batch 100 of seeded random images and labels, one step =
 // net.loss(X, y) (forward, loss, backward) then Adam over the flat parameters as tl.Solver does.
@@ -22,7 +23,6 @@ const counts = opt("threads", "1,2").split(",").map(Number);
 const dists = opt("dist", fileURLToPath(new URL("../dist", import.meta.url))).split(",");
 const batch = Number(opt("batch", "100"));
 const rounds = Number(opt("rounds", quick ? "3" : "9"));
-const sampleSeconds = quick ? 0.3 : 1;
 
 export const RESNET = { inputShape: [1, 28, 28], widths: [32, 64, 128], downsampleFirst: true, seed: 1 };
 
@@ -54,13 +54,26 @@ function timeSteps(step, steps) {
 }
 
 async function main() {
+  if (args.includes("--profile")) {
+    const tl = await import(`${new URL(`file://${dists[0]}/tensorlane.js`).href}?build=0`);
+    say(`ResNet training (widths 32-64-128, 1x28x28, batch ${batch}): node ${process.version}, ${os.cpus()[0]?.model}, load ${os.loadavg()[0].toFixed(1)}`);
+    return profile(tl);
+  }
+  await benchResnet({ quick, dists, counts, rounds, say });
+}
+
+/**
+ * The section: every (build, thread count) pair alternating, one sample each per round. Returns
+ * { rows: [{ build, threads, samplesPerSecond, msPerStep, spread, ratio, ratioQ1, ratioQ3 }] }.
+ */
+export async function benchResnet({ quick = false, dists = [fileURLToPath(new URL("../dist", import.meta.url))], counts = [1, 2], rounds = quick ? 3 : 9, say = console.log } = {}) {
   const builds = [];
   for (const [i, dir] of dists.entries()) {
     const tl = await import(`${new URL(`file://${dir}/tensorlane.js`).href}?build=${i}`);
     builds.push({ name: dists.length > 1 ? dir : "tensorlane", tl });
   }
-  say(`ResNet training (widths 32-64-128, 1x28x28, batch ${batch}): node ${process.version}, ${os.cpus()[0]?.model}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`);
-  if (args.includes("--profile")) return profile(builds[0].tl);
+  const sampleSeconds = quick ? 0.3 : 1;
+  say(`ResNet training (widths 32-64-128, 1x28x28, batch ${batch}, Adam): node ${process.version}, ${os.cpus()[0]?.model}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`);
   const pairs = builds.flatMap((b) => counts.map((threads) => ({ ...b, threads, times: [] })));
   let steps = 0;
   for (let r = 0; r < rounds; r++) {
@@ -76,13 +89,19 @@ async function main() {
     }
   }
   const base = pairs[0];
-  say(`wall-clock medians of ${rounds} alternating samples of ${steps} steps; ratio = per-round median against ${base.name}, ${base.threads} thread(s)`);
-  for (const p of pairs) {
+  say(`wall-clock medians of ${rounds} alternating samples of ${steps} steps; x = median of per-round ratios against ${base.name}, ${base.threads} thread(s)`);
+  const rows = pairs.map((p) => {
     const ratios = p.times.map((t, i) => base.times[i] / t);
     const med = median(p.times);
-    say(`  ${p.name.padEnd(24)} ${p.threads} thread(s): ${(batch / med).toFixed(0).padStart(6)} samples/s  (${(med * 1000).toFixed(1)} ms/step, spread ${(((quantile(p.times, 0.75) - quantile(p.times, 0.25)) / med) * 100).toFixed(0)}%)  x${median(ratios).toFixed(2)} [${quantile(ratios, 0.25).toFixed(2)}-${quantile(ratios, 0.75).toFixed(2)}]`);
-  }
+    const row = {
+      build: p.name, threads: p.threads, samplesPerSecond: batch / med, msPerStep: med * 1000,
+      spread: (quantile(p.times, 0.75) - quantile(p.times, 0.25)) / med, ratio: median(ratios), ratioQ1: quantile(ratios, 0.25), ratioQ3: quantile(ratios, 0.75),
+    };
+    say(`  ${p.name.padEnd(24)} ${p.threads} thread(s): ${row.samplesPerSecond.toFixed(0).padStart(6)} samples/s  (${row.msPerStep.toFixed(1)} ms/step, spread ${(row.spread * 100).toFixed(0)}%)  x${row.ratio.toFixed(2)} [${row.ratioQ1.toFixed(2)}-${row.ratioQ3.toFixed(2)}]`);
+    return row;
+  });
   for (const b of builds) b.tl.dispose?.();
+  return { batch, rounds, steps, loadAverage: os.loadavg(), rows };
 }
 
 /** Self time by function over ~3 s of 1-thread steps (node:inspector's profiler). */
