@@ -360,16 +360,54 @@ export function conv_backward_work_bytes(
  * conv_backward_pack (read only when dx is written); chunk q holds images
  * [q·G, min(N, (q+1)·G)). work: conv_backward_work_bytes(...) bytes of this task's own scratch,
  * 16-byte aligned. Preconditions: G >= 1, c0 <= c1 <= ceil(N / G).
- * The images of a chunk are packed and run in groups (groupImagesBackward, sizes only): the
- * tiles of a group loop over its images in order, so each sum keeps its order.
  */
 export function conv_backward_chunks(
   dx: usize, partials: usize, dout: usize, x: usize, wt: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
   stride: i32, pad: i32, Ho: i32, Wo: i32, G: i32, c0: i32, c1: i32, work: usize,
 ): void {
   const K = C * HH * WW;
+  if (c0 >= c1 || K <= 0 || Ho * Wo <= 0 || F <= 0) return;
+  const slice = conv_chunk_reals(<usize>F, <usize>K) << SHIFT;
+  for (let q = c0; q < c1; q++) {
+    const dwq = partials + <usize>q * slice;
+    backwardChunk(dwq, dwq + (<usize>(F * K) << SHIFT), dx, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, q, work);
+  }
+}
+
+/**
+ * The whole chunked backward on one thread: dw (F, K) and db (F) overwritten with the sums
+ * sum_chunks would make of the chunks' partials (((p_0 + p_1) + p_2) + ...: the same bits as
+ * conv_backward_chunks over all chunks, then sum_chunks), each chunk's partial added as soon as
+ * it is done instead of kept (a 32-chunk buffer does not fit in L2). dx as conv_backward_chunks.
+ * work: conv_backward_work_bytes(...) bytes, 16-byte aligned, then conv_chunk_reals(F, K) reals.
+ */
+export function conv_backward(
+  dx: usize, dw: usize, db: usize, dout: usize, x: usize, wt: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
+  stride: i32, pad: i32, Ho: i32, Wo: i32, G: i32, work: usize,
+): void {
+  const K = C * HH * WW;
+  if (N <= 0 || K <= 0 || Ho * Wo <= 0 || F <= 0) return;
+  const FK = <usize>(F * K);
+  const partial = work + conv_backward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>stride, <usize>pad, <usize>Ho, <usize>Wo);
+  const chunks = (N + G - 1) / G;
+  for (let q = 0; q < chunks; q++) {
+    if (q == 0) {
+      backwardChunk(dw, db, dx, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, q, work);
+      continue;
+    }
+    backwardChunk(partial, partial + (FK << SHIFT), dx, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, q, work);
+    addReals(dw, partial, FK);
+    addReals(db, partial + (FK << SHIFT), <usize>F);
+  }
+}
+
+/** Chunk q of the backward: dwq (F, K) and dbq (F) overwritten with its partial sums, its images' dx. */
+function backwardChunk(
+  dwq: usize, dbq: usize, dx: usize, dout: usize, x: usize, wt: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
+  stride: i32, pad: i32, Ho: i32, Wo: i32, G: i32, q: i32, work: usize,
+): void {
+  const K = C * HH * WW;
   const P = Ho * Wo;
-  if (c0 >= c1 || K <= 0 || P <= 0 || F <= 0) return;
   const Ku = <usize>K, Pu = <usize>P, Fu = <usize>F;
   const pointwise = HH == 1 && WW == 1 && stride == 1 && pad == 0;
   const M = groupImagesBackward(Fu, Ku, Pu);
@@ -381,31 +419,26 @@ export function conv_backward_chunks(
   const gp = gt + <usize>M * gtBytes; // M images
   const tmp = gp + <usize>M * gpBytes;
   const edge = tmp + align16((4 * Pu) << SHIFT);
-  const slice = conv_chunk_reals(Fu, Ku) << SHIFT;
   const imageBytes = <usize>(C * H * W) << SHIFT;
   const doutBytes = (Fu * Pu) << SHIFT;
-  for (let q = c0; q < c1; q++) {
-    const dwq = partials + <usize>q * slice;
-    const dbq = dwq + ((Fu * Ku) << SHIFT);
-    const n0 = q * G, n1 = min(N, n0 + G);
-    conv_bias_backward(dbq, dout + <usize>n0 * doutBytes, <usize>(n1 - n0), Fu, Pu);
-    for (let m0 = n0; m0 < n1; m0 += M) {
-      const m = min(M, n1 - m0);
-      const g0 = dout + <usize>m0 * doutBytes;
-      // dwq (F, K) (+)= Σ_n dout[n] (F, P) · cols[n] (K, P)ᵀ
-      for (let i = 0; i < m; i++) {
-        im2colInterleaved(cols + <usize>i * colsBytes, tmp, x + <usize>(m0 + i) * imageBytes, C, H, W, HH, WW, stride, pad, Ho, Wo);
-        transposeGradient(gt + <usize>i * gtBytes, g0 + <usize>i * doutBytes, F, P);
-      }
-      dwGroup(dwq, m0 == n0, cols, colsBytes, gt, gtBytes, m, K, P, F, edge);
-      if (!dx) continue;
-      // dcols (K, P) = w (F, K)ᵀ · dout[n] (F, P), scattered back onto the image
-      const dx0 = dx + <usize>m0 * imageBytes;
-      for (let i = 0; i < m; i++) blockGradient(gp + <usize>i * gpBytes, g0 + <usize>i * doutBytes, F, P);
-      dcolsGroup(pointwise ? dx0 : cols, pointwise ? imageBytes : colsBytes, wt, gp, gpBytes, m, K, P, F, edge + 128);
-      if (!pointwise) {
-        for (let i = 0; i < m; i++) col2im(dx0 + <usize>i * imageBytes, cols + <usize>i * colsBytes, C, H, W, HH, WW, stride, pad, Ho, Wo);
-      }
+  const n0 = q * G, n1 = min(N, n0 + G);
+  conv_bias_backward(dbq, dout + <usize>n0 * doutBytes, <usize>(n1 - n0), Fu, Pu);
+  for (let m0 = n0; m0 < n1; m0 += M) {
+    const m = min(M, n1 - m0);
+    const g0 = dout + <usize>m0 * doutBytes;
+    // dwq (F, K) (+)= Σ_n dout[n] (F, P) · cols[n] (K, P)ᵀ
+    for (let i = 0; i < m; i++) {
+      im2colInterleaved(cols + <usize>i * colsBytes, tmp, x + <usize>(m0 + i) * imageBytes, C, H, W, HH, WW, stride, pad, Ho, Wo);
+      transposeGradient(gt + <usize>i * gtBytes, g0 + <usize>i * doutBytes, F, P);
+    }
+    dwGroup(dwq, m0 == n0, cols, colsBytes, gt, gtBytes, m, K, P, F, edge);
+    if (!dx) continue;
+    // dcols (K, P) = w (F, K)ᵀ · dout[n] (F, P), scattered back onto the image
+    const dx0 = dx + <usize>m0 * imageBytes;
+    for (let i = 0; i < m; i++) blockGradient(gp + <usize>i * gpBytes, g0 + <usize>i * doutBytes, F, P);
+    dcolsGroup(pointwise ? dx0 : cols, pointwise ? imageBytes : colsBytes, wt, gp, gpBytes, m, K, P, F, edge + 128);
+    if (!pointwise) {
+      for (let i = 0; i < m; i++) col2im(dx0 + <usize>i * imageBytes, cols + <usize>i * colsBytes, C, H, W, HH, WW, stride, pad, Ho, Wo);
     }
   }
 }

@@ -13,7 +13,7 @@ export {
 } from "./gemm";
 export {
   conv_forward_work_bytes, conv_forward, conv_forward_images, conv_forward_pack, conv_forward_packed_reals,
-  conv_forward_images_work_bytes, conv_backward_work_bytes, conv_backward_chunks, conv_backward_pack, conv_backward_packed_reals,
+  conv_forward_images_work_bytes, conv_backward_work_bytes, conv_backward, conv_backward_chunks, conv_backward_pack, conv_backward_packed_reals,
   sum_chunks,
 } from "./conv";
 export {

@@ -1,7 +1,7 @@
 import {
   im2col, col2im, conv_bias_backward, conv_forward, conv_forward_images, conv_forward_work_bytes, conv_forward_pack,
   conv_forward_packed_reals, conv_forward_images_work_bytes,
-  conv_chunk_reals, conv_backward_work_bytes, conv_backward_chunks, conv_backward_pack, conv_backward_packed_reals, sum_chunks,
+  conv_chunk_reals, conv_backward_work_bytes, conv_backward, conv_backward_chunks, conv_backward_pack, conv_backward_packed_reals, sum_chunks,
 } from "../conv";
 import { gemm_nn, gemm_nt, gemm_tn, gemm_work_bytes } from "../gemm";
 import {
@@ -327,6 +327,15 @@ describe("conv backward in chunks, " + DTYPE, () => {
         same("db vs chunked twin" + tag, db1, dbTwin, F);
         expect<bool>(maxRelErr(dw1, rdw, F * K) < LOOSE).toBe(true, "dw vs direct" + tag);
         expect<bool>(maxRelErr(dx1, rdx, N * C * H * W) < LOOSE).toBe(true, "dx vs direct" + tag);
+        // One thread: the chunks in order, each partial added as it is done (conv_backward).
+        const dx4 = buffer(N * C * H * W), dw4 = buffer(F * K), db4 = buffer(F);
+        const work4 = heap.alloc(conv_backward_work_bytes(F, C, H, W, HH, WW, stride, pad, Ho, Wo) + (<usize>slice << SHIFT));
+        conv_backward(dx4, dw4, db4, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, work4);
+        same("whole dw" + tag, dw4, dw1, F * K);
+        same("whole db" + tag, db4, db1, F);
+        same("whole dx" + tag, dx4, dx1, N * C * H * W);
+        expect<bool>(guardIntact(dw4, F * K) && guardIntact(db4, F)).toBe(true, "whole overrun" + tag);
+        heap.free(work4);
         // dx = 0 skips dx and leaves the partials the same.
         const partials3 = buffer(chunks * slice);
         conv_backward_chunks(0, partials3, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, chunks, work);

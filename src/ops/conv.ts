@@ -66,8 +66,7 @@ export function convBackward(dx: number, dw: number, db: number, dout: number, x
   const chunks = Math.ceil(N / G);
   const slice = F * K + F;
   const B = bytesPerElement(dtype);
-  const partials = sharedScratch("conv backward partials", chunks * slice * B);
-  const work = threadScratch(k.conv_backward_work_bytes(F, C, H, W, HH, WW, stride, pad, Ho, Wo));
+  const workBytes = k.conv_backward_work_bytes(F, C, H, W, HH, WW, stride, pad, Ho, Wo);
   const tasks = taskCount(N * F * K * P * (dx ? 2 : 1), MIN_MACS_PER_TASK, chunks);
   // wᵀ packed once for every thread's dx products.
   let wt = 0;
@@ -75,6 +74,14 @@ export function convBackward(dx: number, dw: number, db: number, dout: number, x
     wt = sharedScratch("conv backward weights", k.conv_backward_packed_reals(F, K) * B);
     k.conv_backward_pack(wt, w, F, K);
   }
+  if (tasks === 1) {
+    // One thread runs the chunks in order and adds each partial as it comes: the same sums.
+    const work = threadScratch(workBytes + slice * B);
+    k.conv_backward(dx, dw, db, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, work[0]);
+    return;
+  }
+  const partials = sharedScratch("conv backward partials", chunks * slice * B);
+  const work = threadScratch(workBytes);
   // The chunks (fixed by the sizes) go to whichever thread is free, a few at a time: each writes
   // only its own partial slice and its own images' dx.
   runChunks(
