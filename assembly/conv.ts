@@ -811,28 +811,42 @@ export function conv_forward_pack(wp: usize, w: usize, F: i32, K: i32): void {
 }
 
 /**
+ * Whether a 1x1 conv with stride > 1 or padding reads a subsampled copy of its input (then it is a
+ * plain pointwise conv): for output rows of at least a block (28 -> 14: 1.1x); narrower rows cost
+ * more to copy than to pack (7 -> 4: 0.8x).
+ */
+@inline function subsampled(HH: usize, WW: usize, stride: usize, pad: usize, Wo: usize): bool {
+  return HH == 1 && WW == 1 && (stride > 1 || pad > 0) && Wo >= <usize>PX;
+}
+
+/**
  * Scratch bytes conv_forward_images needs: one K x PX pixel panel (K·32 B), an edge tile (128 B),
  * the block's lane tables (64 B), K u32 panel-row offsets and, with padding, a zero-padded copy of
- * PX / gcd(Ho·Wo, PX) images (K = C·HH·WW).
+ * PX / gcd(Ho·Wo, PX) images (K = C·HH·WW), or for a strided or padded 1x1 conv their
+ * subsampled (C, Ho, Wo) copies.
  */
-export function conv_forward_images_work_bytes(C: usize, H: usize, W: usize, HH: usize, WW: usize, pad: usize, Ho: usize, Wo: usize): usize {
+export function conv_forward_images_work_bytes(
+  C: usize, H: usize, W: usize, HH: usize, WW: usize, stride: usize, pad: usize, Ho: usize, Wo: usize,
+): usize {
   const K = C * HH * WW;
   const G = <usize>groupImages(<i32>(Ho * Wo));
-  const xpad = pad ? (G * C * (H + 2 * pad) * (W + 2 * pad)) << SHIFT : 0;
-  return ((xpad + 15) & ~15) + (K << 5) + 128 + 64 + ((K << 2) + 15 & ~15);
+  const copy = subsampled(HH, WW, stride, pad, Wo) ? (G * C * Ho * Wo) << SHIFT : pad ? (G * C * (H + 2 * pad) * (W + 2 * pad)) << SHIFT : 0;
+  return ((copy + 15) & ~15) + (K << 5) + 128 + 64 + ((K << 2) + 15 & ~15);
 }
 
 /** Scratch bytes conv_forward needs: the packed weights, then conv_forward_images' work. */
-export function conv_forward_work_bytes(F: usize, C: usize, H: usize, W: usize, HH: usize, WW: usize, pad: usize, Ho: usize, Wo: usize): usize {
+export function conv_forward_work_bytes(
+  F: usize, C: usize, H: usize, W: usize, HH: usize, WW: usize, stride: usize, pad: usize, Ho: usize, Wo: usize,
+): usize {
   const packed = (conv_forward_packed_reals(F, C * HH * WW) << SHIFT) + 15 & ~15;
-  return packed + conv_forward_images_work_bytes(C, H, W, HH, WW, pad, Ho, Wo);
+  return packed + conv_forward_images_work_bytes(C, H, W, HH, WW, stride, pad, Ho, Wo);
 }
 
 /**
  * out (N, F, Ho, Wo) = [relu](conv(x, w) + b) for x (N, C, H, W), w (F, C, HH, WW), b (F), zero
  * padding `pad`, `stride` >= 1, Ho and Wo from the formula at the top of this file. `work`: at
- * least conv_forward_work_bytes(F, C, H, W, HH, WW, pad, Ho, Wo) bytes, 16-byte aligned. out
- * overlaps nothing.
+ * least conv_forward_work_bytes(F, C, H, W, HH, WW, stride, pad, Ho, Wo) bytes, 16-byte aligned.
+ * out overlaps nothing.
  */
 export function conv_forward(
   out: usize, x: usize, w: usize, b: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
@@ -859,11 +873,17 @@ export function conv_forward_images(
   const K = <usize>(C * HH * WW);
   const P = Ho * Wo;
   if (F <= 0 || P <= 0 || K == 0) return;
-  const Hq = H + 2 * pad, Wq = W + 2 * pad;
-  const G = pad ? groupImages(P) : n1 - n0; // unpadded images are read in place, all as one group
+  // A strided or padded 1x1 conv runs as a pointwise one on its subsampled input (copied plane by
+  // plane: sequential reads, where packing it straight from x would read a cache line of every
+  // channel per block).
+  const sub = subsampled(<usize>HH, <usize>WW, <usize>stride, <usize>pad, <usize>Wo);
+  const copy = sub || pad > 0;
+  const Hq = sub ? Ho : H + 2 * pad, Wq = sub ? Wo : W + 2 * pad;
+  const step = sub ? 1 : stride;
+  const G = copy ? groupImages(P) : n1 - n0; // uncopied images are read in place, all as one group
   const imgBytes = <usize>(C * Hq * Wq) << SHIFT;
   const xpad = work;
-  const panel = xpad + ((pad ? <usize>G * imgBytes : 0) + 15 & ~15);
+  const panel = xpad + ((copy ? <usize>G * imgBytes : 0) + 15 & ~15);
   const edge = panel + (K << 5);
   const lanes = edge + 128; // PX u32 window bases, then PX u32 output offsets
   const offs = lanes + 64;
@@ -876,14 +896,22 @@ export function conv_forward_images(
       }
     }
   }
-  if (pad) zeroReals(xpad, <usize>G * (imgBytes >> SHIFT)); // the borders stay zero
+  if (pad && !sub) zeroReals(xpad, <usize>G * (imgBytes >> SHIFT)); // the borders stay zero
   const ldo = <usize>P << SHIFT;
   const imgOut = <usize>F * ldo;
   const xBytes = <usize>(C * H * W) << SHIFT;
   for (let g0 = n0; g0 < n1; g0 += G) {
     const g = min(G, n1 - g0);
     let src = x + <usize>g0 * xBytes;
-    if (pad) {
+    if (sub) {
+      for (let i = 0; i < g; i++) {
+        for (let c = 0; c < C; c++) {
+          const plane = src + <usize>i * xBytes + (<usize>(c * H * W) << SHIFT);
+          im2colRow(xpad + <usize>i * imgBytes + (<usize>(c * P) << SHIFT), plane, H, W, 0, 0, stride, pad, Ho, Wo);
+        }
+      }
+      src = xpad;
+    } else if (pad) {
       for (let i = 0; i < g; i++) {
         const xi = src + <usize>i * xBytes;
         const xq = xpad + <usize>i * imgBytes + (<usize>(pad * Wq + pad) << SHIFT);
@@ -902,7 +930,7 @@ export function conv_forward_images(
     for (let q0 = 0; q0 < total; q0 += PX) {
       const nv = min(PX, total - q0);
       for (let j = 0; j < nv; j++) {
-        store<u32>(lanes + (<usize>j << 2), <u32>(<usize>img * imgBytes + (<usize>((oh * Wq + ow) * stride) << SHIFT)));
+        store<u32>(lanes + (<usize>j << 2), <u32>(<usize>img * imgBytes + (<usize>((oh * Wq + ow) * step) << SHIFT)));
         store<u32>(lanes + (<usize>j << 2), <u32>(<usize>img * imgOut + (<usize>r << SHIFT)), 32);
         r++;
         if (++ow == Wo) {
@@ -919,7 +947,7 @@ export function conv_forward_images(
         store<u32>(lanes + (<usize>j << 2), load<u32>(lanes));
         store<u32>(lanes + (<usize>j << 2), load<u32>(lanes, 32), 32);
       }
-      packPanel(panel, src, limit, offs, K, stride, lanes);
+      packPanel(panel, src, limit, offs, K, step, lanes);
       const first = <usize>load<u32>(lanes, 32);
       const inPlace = nv == PX && <usize>load<u32>(lanes, 32 + 4 * (PX - 1)) == first + (<usize>(PX - 1) << SHIFT);
       // Full tiles store in place; the others (a last filter group short of 4, a block that is

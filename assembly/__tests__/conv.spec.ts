@@ -40,6 +40,14 @@ const GEOMETRIES: i32[][] = [
   [4, 7, 9, 2, 2, 1, 0],
   [2, 5, 12, 3, 3, 1, 1],
   [1, 4, 4, 1, 1, 1, 0],
+  // The small ResNet's kinds: strided (and padded) 1x1 convs, which read a subsampled copy in the
+  // forward; 3x3 stride 2; 7x7 maps (P = 49: forward blocks across images); 4x4 maps.
+  [3, 14, 14, 1, 1, 2, 0],
+  [2, 9, 7, 1, 1, 3, 2],
+  [2, 31, 33, 1, 1, 2, 1],
+  [4, 14, 14, 3, 3, 2, 1],
+  [2, 7, 7, 3, 3, 1, 1],
+  [2, 4, 4, 3, 3, 1, 1],
 ];
 
 /** Within rounding of a differently ordered sum: max |a-b|/(1+|b|) below this. */
@@ -187,7 +195,7 @@ describe("conv_forward vs scalar twin, " + DTYPE, () => {
         for (let N = 1; N <= 3; N += 2) {
           const x = pattern(N * C * H * W, t + 7 * fi + N);
           const w = pattern(F * K, t + 500 + fi), bias = pattern(F, t + 600 + fi);
-          const work = heap.alloc(conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>pad, <usize>Ho, <usize>Wo));
+          const work = heap.alloc(conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>s, <usize>pad, <usize>Ho, <usize>Wo));
           for (let r = 0; r < 2; r++) {
             const relu = r == 1;
             const n = N * F * P;
@@ -210,7 +218,7 @@ describe("conv_forward vs scalar twin, " + DTYPE, () => {
     const w = pattern(1, 1); store<real>(w, 1);
     const bias = buffer(1);
     const a = buffer(8), b = buffer(8);
-    const work = heap.alloc(conv_forward_work_bytes(1, 1, 1, 8, 1, 1, 0, 1, 8));
+    const work = heap.alloc(conv_forward_work_bytes(1, 1, 1, 8, 1, 1, 1, 0, 1, 8));
     conv_forward(a, x, w, bias, 1, 1, 1, 8, 1, 1, 1, 1, 0, 1, 8, true, work);
     conv_forward__scalar(b, x, w, bias, 1, 1, 1, 8, 1, 1, 1, 1, 0, 1, 8, true);
     agree(DTYPE + " relu edge values", 8, a, b);
@@ -241,11 +249,11 @@ describe("conv forward by image ranges, " + DTYPE, () => {
       const Ho = (H + 2 * pad - HH) / stride + 1, Wo = (W + 2 * pad - WW) / stride + 1;
       const outN = N * F * Ho * Wo;
       const x = pattern(N * C * H * W, 40 + t), w = pattern(F * C * HH * WW, 50 + t), b = pattern(F, 60 + t);
-      const work = heap.alloc(conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>pad, <usize>Ho, <usize>Wo) + 16);
+      const work = heap.alloc(conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>stride, <usize>pad, <usize>Ho, <usize>Wo) + 16);
       const K = C * HH * WW;
       const wp = heap.alloc(conv_forward_packed_reals(<usize>F, <usize>K) << SHIFT);
       conv_forward_pack(wp, w, F, K);
-      const iwork = heap.alloc(conv_forward_images_work_bytes(<usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>pad, <usize>Ho, <usize>Wo));
+      const iwork = heap.alloc(conv_forward_images_work_bytes(<usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>stride, <usize>pad, <usize>Ho, <usize>Wo));
       const ref = buffer(outN), got = buffer(outN);
       for (let relu = 0; relu < 2; relu++) {
         const tag = " " + DTYPE + " case " + t.toString() + (relu ? " relu" : "");

@@ -44,14 +44,14 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
   const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
   const tasks = taskCount(N * F * K * P, MIN_MACS_PER_TASK, N);
   if (tasks === 1) {
-    const work = threadScratch(k.conv_forward_work_bytes(F, C, H, W, HH, WW, pad, Ho, Wo));
+    const work = threadScratch(k.conv_forward_work_bytes(F, C, H, W, HH, WW, stride, pad, Ho, Wo));
     k.conv_forward(out, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work[0]);
     return;
   }
   // The weights packed once, read by every thread; image ranges taken by whichever thread is free.
   const packed = sharedScratch("conv forward weights", k.conv_forward_packed_reals(F, K) * bytesPerElement(dtype));
   k.conv_forward_pack(packed, w, F, K);
-  const work = threadScratch(k.conv_forward_images_work_bytes(C, H, W, HH, WW, pad, Ho, Wo));
+  const work = threadScratch(k.conv_forward_images_work_bytes(C, H, W, HH, WW, stride, pad, Ho, Wo));
   runChunks(dtype, "conv_forward_images", [out, x, packed, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, 0, 0, 0], 17, guidedRanges(N, tasks), tasks, 16, work);
 }
 
