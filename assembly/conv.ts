@@ -1,24 +1,26 @@
-// Convolution over `real` (f32 or f64, see real.ts) as im2col + GEMM (the GEMM itself lives in
-// gemm.ts), and a fused forward (conv_forward, below) that never materializes cols.
+// Convolution over `real` (f32 or f64, see real.ts): the products of im2col + GEMM, computed by
+// register tiles of their own (the loop of gemm.ts's 4 x 8 microkernel) on operands packed for
+// the convolution, with the same sums as gemm.ts (so the bits of the first release's im2col +
+// GEMM pipeline), and no cols matrix in the forward.
 //
 // For one image x (C, H, W), a filter window (HH, WW), `stride` >= 1 and zero padding `pad` >= 0:
 //   Ho = (H + 2 pad - HH) / stride + 1 (floor),  Wo likewise,  K = C·HH·WW,  P = Ho·Wo
 //   cols (K, P): cols[(c·HH + ki)·WW + kj, oh·Wo + ow] = x[c, oh·stride - pad + ki, ow·stride - pad + kj]
 //                (0 where the index falls in the padding)
-//   forward:   out[n] (F, P) = w (F, K) · cols + b   (conv_forward; im2col, a per-row bias fill and
-//              gemm with accumulate compute the same sums)
-//   backward:  dw (F, K) += dout[n] (F, P) · colsᵀ,  dcols (K, P) = wᵀ · dout[n],  dx[n] = col2im(dcols)
+//   forward:   out[n] (F, P) = w (F, K) · cols + b   (conv_forward: 8-pixel panels of cols packed
+//              from a padded copy of the images, weights packed once per call)
+//   backward:  dw (F, K) += dout[n] (F, P) · colsᵀ   (dwGroup: cols interleaved by 4 taps, dout
+//              transposed by 8 filters),  dcols (K, P) = wᵀ · dout[n]  (dcolsGroup: wᵀ packed once
+//              per call, dout in blocks of 8 pixels),  dx[n] = col2im(dcols)
 //              db[f] = sum over n and p of dout[n, f, p]  (conv_bias_backward)
-//
-// Why im2col: every flop then runs in the register-tiled GEMM, and the copy is O(K·P), tiny next
-// to the GEMM's O(F·K·P). Copies use v128 loops rather than memory.copy: rows are short (Wo
-// values) and the bulk-memory call costs more than the copy at that length.
+// The packing is O(K·P) per image, small next to the products' O(F·K·P). Copies use v128 loops
+// rather than memory.copy: rows are short (Wo values) and the bulk-memory call costs more than the
+// copy at that length.
 //
 // Contract for every kernel here: pointers to contiguous row-major `real` arrays, element-aligned;
 // sizes as above with Ho, Wo >= 1 computed by the caller from the formula; outputs do not overlap
 // inputs. Summation order depends on the sizes only, so results are the same bits everywhere.
 
-import { gemm_work_bytes, gemm } from "./gemm";
 import { FLOAT32, LANES, SHIFT } from "./real";
 
 /** Pixels per tile of the fused forward (two v128 of a filter's outputs: 8 f32, 4 f64). */
@@ -267,14 +269,15 @@ export function conv_bias_backward(db: usize, dout: usize, N: usize, F: usize, P
 // dw and db are sums over all N images. The host cuts the batch into `chunks` = ceil(N / G)
 // chunks of G images, G chosen from the sizes alone (never the thread count). Chunk q writes its
 // own partial sums to its own slice of `partials` (F·K reals of dw, then F of db); a task runs a
-// range of chunks (one wasm call: im2col + GEMMs for each of its images, with the task's own
+// range of chunks (one wasm call: the products of each of its images, with the task's own
 // scratch); sum_chunks then adds the partials in chunk order. One thread runs the very same
-// chunks, so 1 and 16 threads give the same bits. dx is per image, so any split gives its bits.
+// chunks and adds each partial as it is done (conv_backward), so 1 and 16 threads give the same
+// bits. dx is per image, so any split gives its bits.
 //
 // Summation order (sizes only): dbq[f] = Σ_{n in chunk q, ascending} rowsum(dout[n, f, :]) with
 // rowsum as in conv_bias_backward; dwq = Σ_{n in chunk q} dout[n] · cols[n]ᵀ as successive
 // accumulating GEMMs (gemm.ts's order within each); dw = ((dw_0 + dw_1) + dw_2) + ..., db likewise.
-// dx[n] = col2im(wᵀ · dout[n]), the product summed as gemm.ts would (dcolsImage).
+// dx[n] = col2im(wᵀ · dout[n]), the product summed as gemm.ts would (dcolsGroup).
 
 /** Reals in one chunk's slice of the partial buffer: dw (F, K) then db (F). */
 export function conv_chunk_reals(F: usize, K: usize): usize {
