@@ -1,24 +1,26 @@
-// Convolution over `real` (f32 or f64, see real.ts) as im2col + GEMM (the GEMM itself lives in
-// gemm.ts), and a fused forward (conv_forward, below) that never materializes cols.
+// Convolution over `real` (f32 or f64, see real.ts): the products of im2col + GEMM, computed by
+// register tiles of their own (the loop of gemm.ts's 4 x 8 microkernel) on operands packed for
+// the convolution, with the same sums as gemm.ts (so the bits of the first release's im2col +
+// GEMM pipeline), and no cols matrix in the forward.
 //
 // For one image x (C, H, W), a filter window (HH, WW), `stride` >= 1 and zero padding `pad` >= 0:
 //   Ho = (H + 2 pad - HH) / stride + 1 (floor),  Wo likewise,  K = C·HH·WW,  P = Ho·Wo
 //   cols (K, P): cols[(c·HH + ki)·WW + kj, oh·Wo + ow] = x[c, oh·stride - pad + ki, ow·stride - pad + kj]
 //                (0 where the index falls in the padding)
-//   forward:   out[n] (F, P) = w (F, K) · cols + b   (conv_forward; im2col, a per-row bias fill and
-//              gemm with accumulate compute the same sums)
-//   backward:  dw (F, K) += dout[n] (F, P) · colsᵀ,  dcols (K, P) = wᵀ · dout[n],  dx[n] = col2im(dcols)
+//   forward:   out[n] (F, P) = w (F, K) · cols + b   (conv_forward: 8-pixel panels of cols packed
+//              from a padded copy of the images, weights packed once per call)
+//   backward:  dw (F, K) += dout[n] (F, P) · colsᵀ   (dwGroup: cols interleaved by 4 taps, dout
+//              transposed by 8 filters),  dcols (K, P) = wᵀ · dout[n]  (dcolsGroup: wᵀ packed once
+//              per call, dout in blocks of 8 pixels),  dx[n] = col2im(dcols)
 //              db[f] = sum over n and p of dout[n, f, p]  (conv_bias_backward)
-//
-// Why im2col: every flop then runs in the register-tiled GEMM, and the copy is O(K·P), tiny next
-// to the GEMM's O(F·K·P). Copies use v128 loops rather than memory.copy: rows are short (Wo
-// values) and the bulk-memory call costs more than the copy at that length.
+// The packing is O(K·P) per image, small next to the products' O(F·K·P). Copies use v128 loops
+// rather than memory.copy: rows are short (Wo values) and the bulk-memory call costs more than the
+// copy at that length.
 //
 // Contract for every kernel here: pointers to contiguous row-major `real` arrays, element-aligned;
 // sizes as above with Ho, Wo >= 1 computed by the caller from the formula; outputs do not overlap
 // inputs. Summation order depends on the sizes only, so results are the same bits everywhere.
 
-import { gemm_work_bytes, gemm, packSplatTransposed } from "./gemm";
 import { FLOAT32, LANES, SHIFT } from "./real";
 
 /** Pixels per tile of the fused forward (two v128 of a filter's outputs: 8 f32, 4 f64). */
@@ -46,6 +48,29 @@ import { FLOAT32, LANES, SHIFT } from "./real";
     v128.store(dst + o, v128.add<real>(v128.load(dst + o), v128.load(src + o)));
   }
   for (; i < n; i++) store<real>(dst + (i << SHIFT), load<real>(dst + (i << SHIFT)) + load<real>(src + (i << SHIFT)));
+}
+
+/**
+ * dst[2i] += src[i] for n reals (dst's odd elements kept bit for bit): per LANES of src, two
+ * vectors of dst, added where even and selected back where odd. Never touches dst past 2(n-1).
+ */
+@inline function addEvenReals(dst: usize, src: usize, n: usize): void {
+  const even = FLOAT32 ? i32x4(-1, 0, -1, 0) : i64x2(-1, 0);
+  let i: usize = 0;
+  for (; i + LANES < n; i += LANES) {
+    const s = v128.load(src + (i << SHIFT));
+    const d = dst + (i << (SHIFT + 1));
+    const d0 = v128.load(d), d1 = v128.load(d, 16);
+    // Lane j of the sum vectors holds src[i + j/2]: the even lanes line up with dst[2i .. ].
+    const lo = FLOAT32 ? v128.shuffle<f32>(s, s, 0, 0, 1, 1) : v128.shuffle<f64>(s, s, 0, 0);
+    const hi = FLOAT32 ? v128.shuffle<f32>(s, s, 2, 2, 3, 3) : v128.shuffle<f64>(s, s, 1, 1);
+    v128.store(d, v128.bitselect(v128.add<real>(d0, lo), d0, even));
+    v128.store(d, v128.bitselect(v128.add<real>(d1, hi), d1, even), 16);
+  }
+  for (; i < n; i++) {
+    const d = dst + (i << (SHIFT + 1));
+    store<real>(d, load<real>(d) + load<real>(src + (i << SHIFT)));
+  }
 }
 
 /** Sets n reals to 0. */
@@ -83,43 +108,96 @@ export function im2col(
     const plane = x + (<usize>(c * H * W) << SHIFT);
     for (let ki = 0; ki < HH; ki++) {
       for (let kj = 0; kj < WW; kj++) {
-        const dst = cols + ((row * P) << SHIFT);
-        const lo = firstValid(pad, kj, stride, Wo);
-        const hi = max(endValid(W, pad, kj, stride, Wo), lo);
-        const n = <usize>(hi - lo);
-        for (let oh = 0; oh < Ho; oh++) {
-          const d = dst + (<usize>(oh * Wo) << SHIFT);
-          const ih = oh * stride - pad + ki;
-          if (ih < 0 || ih >= H) {
-            zeroReals(d, <usize>Wo);
-            continue;
-          }
-          zeroReals(d, <usize>lo);
-          zeroReals(d + (<usize>hi << SHIFT), <usize>(Wo - hi));
-          const src = plane + (<usize>(ih * W + lo * stride - pad + kj) << SHIFT);
-          const out = d + (<usize>lo << SHIFT);
-          if (stride == 1) {
-            copyReals(out, src, n);
-          } else if (stride == 2) {
-            // Even lanes of two consecutive vectors: LANES outputs from 2·LANES inputs.
-            let i: usize = 0;
-            for (; i + LANES <= n; i += LANES) {
-              const s = src + (i << (SHIFT + 1));
-              const a = v128.load(s);
-              // The second load would read inputs LANES .. 2·LANES-1 of s; for the last block the
-              // last one is not needed and may lie past the row, so load the vector one element
-              // earlier (inputs LANES-1 .. 2·LANES-2) and pick its odd lanes (f32 lanes 1, 3; f64 lane 1).
-              const b = v128.load(s + (LANES - 1) * sizeof<real>());
-              v128.store(out + (i << SHIFT), FLOAT32 ? v128.shuffle<f32>(a, b, 0, 2, 5, 7) : v128.shuffle<f64>(a, b, 0, 3));
-            }
-            for (; i < n; i++) store<real>(out + (i << SHIFT), load<real>(src + (i << (SHIFT + 1))));
-          } else {
-            const step = <usize>stride << SHIFT;
-            for (let i: usize = 0; i < n; i++) store<real>(out + (i << SHIFT), load<real>(src + i * step));
-          }
-        }
+        im2colRow(cols + ((row * P) << SHIFT), plane, H, W, ki, kj, stride, pad, Ho, Wo);
         row++;
       }
+    }
+  }
+}
+
+/** Row (c, ki, kj) of im2col: dst (Ho·Wo) = the plane's inputs under tap (ki, kj) of every window, 0 in the padding. */
+function im2colRow(dst: usize, plane: usize, H: i32, W: i32, ki: i32, kj: i32, stride: i32, pad: i32, Ho: i32, Wo: i32): void {
+  const lo = firstValid(pad, kj, stride, Wo);
+  const hi = max(endValid(W, pad, kj, stride, Wo), lo);
+  const n = <usize>(hi - lo);
+  for (let oh = 0; oh < Ho; oh++) {
+    const d = dst + (<usize>(oh * Wo) << SHIFT);
+    const ih = oh * stride - pad + ki;
+    if (ih < 0 || ih >= H) {
+      zeroReals(d, <usize>Wo);
+      continue;
+    }
+    zeroReals(d, <usize>lo);
+    zeroReals(d + (<usize>hi << SHIFT), <usize>(Wo - hi));
+    const src = plane + (<usize>(ih * W + lo * stride - pad + kj) << SHIFT);
+    const out = d + (<usize>lo << SHIFT);
+    if (stride == 1) {
+      copyReals(out, src, n);
+    } else if (stride == 2) {
+      // Even lanes of two consecutive vectors: LANES outputs from 2·LANES inputs.
+      let i: usize = 0;
+      for (; i + LANES <= n; i += LANES) {
+        const s = src + (i << (SHIFT + 1));
+        const a = v128.load(s);
+        // The second load would read inputs LANES .. 2·LANES-1 of s; for the last block the
+        // last one is not needed and may lie past the row, so load the vector one element
+        // earlier (inputs LANES-1 .. 2·LANES-2) and pick its odd lanes (f32 lanes 1, 3; f64 lane 1).
+        const b = v128.load(s + (LANES - 1) * sizeof<real>());
+        v128.store(out + (i << SHIFT), FLOAT32 ? v128.shuffle<f32>(a, b, 0, 2, 5, 7) : v128.shuffle<f64>(a, b, 0, 3));
+      }
+      for (; i < n; i++) store<real>(out + (i << SHIFT), load<real>(src + (i << (SHIFT + 1))));
+    } else {
+      const step = <usize>stride << SHIFT;
+      for (let i: usize = 0; i < n; i++) store<real>(out + (i << SHIFT), load<real>(src + i * step));
+    }
+  }
+}
+
+/**
+ * colsI (ceil(K/4), P, 4) = im2col of one image, 4 rows interleaved: colsI[g][p][r] = cols[4g + r, p]
+ * (0 past K), the layout the dw tiles broadcast from. tmp: 4·P reals.
+ */
+function im2colInterleaved(
+  colsI: usize, tmp: usize, x: usize, C: i32, H: i32, W: i32, HH: i32, WW: i32, stride: i32, pad: i32, Ho: i32, Wo: i32,
+): void {
+  const K = C * HH * WW, P = Ho * Wo;
+  const ld = <usize>P << SHIFT;
+  const taps = HH * WW;
+  for (let k0 = 0; k0 < K; k0 += 4) {
+    for (let r = 0; r < 4; r++) {
+      const k = k0 + r;
+      const row = tmp + <usize>r * ld;
+      if (k >= K) {
+        zeroReals(row, <usize>P);
+        continue;
+      }
+      const c = k / taps, t = k % taps;
+      im2colRow(row, x + (<usize>(c * H * W) << SHIFT), H, W, t / WW, t % WW, stride, pad, Ho, Wo);
+    }
+    const d0 = colsI + (<usize>(k0 * P) << SHIFT);
+    let p = 0;
+    for (; p + <i32>LANES <= P; p += <i32>LANES) {
+      const o = <usize>p << SHIFT;
+      const d = d0 + (o << 2);
+      if (FLOAT32) {
+        const x0 = v128.load(tmp + o), x1 = v128.load(tmp + ld + o), x2 = v128.load(tmp + 2 * ld + o), x3 = v128.load(tmp + 3 * ld + o);
+        const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+        v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), 0);
+        v128.store(d, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
+        v128.store(d, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
+        v128.store(d, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+      } else {
+        const x0 = v128.load(tmp + o), x1 = v128.load(tmp + ld + o), x2 = v128.load(tmp + 2 * ld + o), x3 = v128.load(tmp + 3 * ld + o);
+        v128.store(d, v128.shuffle<f64>(x0, x1, 0, 2), 0);
+        v128.store(d, v128.shuffle<f64>(x2, x3, 0, 2), 16);
+        v128.store(d, v128.shuffle<f64>(x0, x1, 1, 3), 32);
+        v128.store(d, v128.shuffle<f64>(x2, x3, 1, 3), 48);
+      }
+    }
+    for (; p < P; p++) {
+      const d = d0 + (<usize>(4 * p) << SHIFT);
+      for (let r = 0; r < 4; r++) store<real>(d + (<usize>r << SHIFT), load<real>(tmp + <usize>r * ld + (<usize>p << SHIFT)));
     }
   }
 }
@@ -150,6 +228,8 @@ export function col2im(
           const s = srcRow + (<usize>(oh * Wo + lo) << SHIFT);
           if (stride == 1) {
             addReals(d, s, n);
+          } else if (stride == 2) {
+            addEvenReals(d, s, n);
           } else {
             const step = <usize>stride << SHIFT;
             for (let i: usize = 0; i < n; i++) store<real>(d + i * step, load<real>(d + i * step) + load<real>(s + (i << SHIFT)));
@@ -189,73 +269,435 @@ export function conv_bias_backward(db: usize, dout: usize, N: usize, F: usize, P
 // dw and db are sums over all N images. The host cuts the batch into `chunks` = ceil(N / G)
 // chunks of G images, G chosen from the sizes alone (never the thread count). Chunk q writes its
 // own partial sums to its own slice of `partials` (F·K reals of dw, then F of db); a task runs a
-// range of chunks (one wasm call: im2col + GEMMs for each of its images, with the task's own
+// range of chunks (one wasm call: the products of each of its images, with the task's own
 // scratch); sum_chunks then adds the partials in chunk order. One thread runs the very same
-// chunks, so 1 and 16 threads give the same bits. dx is per image, so any split gives its bits.
+// chunks and adds each partial as it is done (conv_backward), so 1 and 16 threads give the same
+// bits. dx is per image, so any split gives its bits.
 //
 // Summation order (sizes only): dbq[f] = Σ_{n in chunk q, ascending} rowsum(dout[n, f, :]) with
 // rowsum as in conv_bias_backward; dwq = Σ_{n in chunk q} dout[n] · cols[n]ᵀ as successive
 // accumulating GEMMs (gemm.ts's order within each); dw = ((dw_0 + dw_1) + dw_2) + ..., db likewise.
+// dx[n] = col2im(wᵀ · dout[n]), the product summed as gemm.ts would (dcolsGroup).
 
 /** Reals in one chunk's slice of the partial buffer: dw (F, K) then db (F). */
 export function conv_chunk_reals(F: usize, K: usize): usize {
   return F * K + F;
 }
 
+/** Filters per slice of the dcols sums: gemm.ts's KC, so dx keeps the GEMM's bits. */
+const DCOLS_KC: i32 = 256;
+
+/** Reals of the weights packed for the backward: K rounded up to 4, times F. */
+export function conv_backward_packed_reals(F: usize, K: usize): usize {
+  return ((K + 3) & ~3) * F;
+}
+
 /**
- * Scratch bytes one task of conv_backward_chunks needs: the image's cols (K, P) (none for a
- * pointwise conv: 1x1, stride 1, no pad, where cols is the image itself), 16-byte aligned, then
- * the GEMM's packing work for dw (F,K) over P and dcols (K,P) over F.
+ * wt (ceil(K/4), F, 4) = wᵀ for the dcols tiles: wt[g][f][r] = w[f, 4g + r] (0 past K), four
+ * consecutive k of one filter row, broadcast in the tile. w: (F, K).
  */
-export function conv_backward_work_bytes(F: usize, K: usize, P: usize, pointwise: bool): usize {
-  const cols: usize = pointwise ? 0 : ((K * P) << SHIFT) + 15 & ~15;
-  return cols + max(gemm_work_bytes(F, K, P), gemm_work_bytes(K, P, F));
+export function conv_backward_pack(wt: usize, w: usize, F: i32, K: i32): void {
+  const Ku = <usize>K;
+  for (let k0: usize = 0; k0 < Ku; k0 += 4) {
+    let d = wt + ((k0 * <usize>F) << SHIFT);
+    let s = w + (k0 << SHIFT);
+    if (k0 + 4 <= Ku) {
+      for (let f = 0; f < F; f++) {
+        v128.store(d, v128.load(s));
+        if (!FLOAT32) v128.store(d, v128.load(s, 16), 16);
+        d += 4 << SHIFT;
+        s += Ku << SHIFT;
+      }
+    } else {
+      for (let f = 0; f < F; f++) {
+        for (let r: usize = 0; r < 4; r++) store<real>(d + (r << SHIFT), k0 + r < Ku ? load<real>(s + (r << SHIFT)) : 0);
+        d += 4 << SHIFT;
+        s += Ku << SHIFT;
+      }
+    }
+  }
+}
+
+/** Filters per dw tile: two v128 (8 f32, 4 f64). */
+@inline const FT: i32 = 2 * <i32>LANES;
+/** Pixels per slice of the dw sums: gemm.ts's KC (the GEMM dw = dout · colsᵀ sums over k = P). */
+const DW_KC: i32 = 256;
+
+/**
+ * Bytes of scratch per image of a group: its im2col with 4 rows interleaved (K rounded up to 4,
+ * times P; then its dcols (K, P)), its gradient transposed by FT filters (for dw) and in blocks
+ * of PX pixels (for dcols).
+ */
+function backwardImageBytes(F: usize, K: usize, P: usize): usize {
+  const Pb = (P + <usize>PX - 1) & ~(<usize>PX - 1);
+  return align16(((K + 3) & ~3) * P << SHIFT) + align16(((F + <usize>FT - 1) & ~(<usize>FT - 1)) * P << SHIFT) + align16((F * Pb) << SHIFT);
+}
+
+/** Scratch a task's group of images may take: packed operands stay in L2, and dw and the weights are read once per group. */
+const GROUP_BYTES: usize = 256 << 10;
+
+/** Images a task packs and runs together (at least 1): bounded by GROUP_BYTES. */
+function groupImagesBackward(F: usize, K: usize, P: usize): i32 {
+  return <i32>max<usize>(1, GROUP_BYTES / backwardImageBytes(F, K, P));
+}
+
+/**
+ * Scratch bytes one task of conv_backward_chunks needs: a group of images' packed operands
+ * (backwardImageBytes each), 4 rows of P, and two edge tiles.
+ */
+export function conv_backward_work_bytes(
+  F: usize, C: usize, H: usize, W: usize, HH: usize, WW: usize, stride: usize, pad: usize, Ho: usize, Wo: usize,
+): usize {
+  const K = C * HH * WW, P = Ho * Wo;
+  return <usize>groupImagesBackward(F, K, P) * backwardImageBytes(F, K, P) + align16((4 * P) << SHIFT) + 256;
+}
+
+@inline function align16(bytes: usize): usize {
+  return (bytes + 15) & ~15;
 }
 
 /**
  * Chunks [c0, c1) of the chunked backward (see above). dx: (N, C, H, W) or 0 to skip it (images
  * of these chunks written, overwritten); partials: chunks x conv_chunk_reals(F, K) reals
- * (slices c0..c1 overwritten); dout: (N, F, Ho, Wo); x: (N, C, H, W); w: (F, C, HH, WW); chunk q
- * holds images [q·G, min(N, (q+1)·G)). work: conv_backward_work_bytes(...) bytes of this
- * task's own scratch, 16-byte aligned. Preconditions: G >= 1, c0 <= c1 <= ceil(N / G).
+ * (slices c0..c1 overwritten); dout: (N, F, Ho, Wo); x: (N, C, H, W); wt: the weights packed by
+ * conv_backward_pack (read only when dx is written); chunk q holds images
+ * [q·G, min(N, (q+1)·G)). work: conv_backward_work_bytes(...) bytes of this task's own scratch,
+ * 16-byte aligned. Preconditions: G >= 1, c0 <= c1 <= ceil(N / G).
  */
 export function conv_backward_chunks(
-  dx: usize, partials: usize, dout: usize, x: usize, w: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
+  dx: usize, partials: usize, dout: usize, x: usize, wt: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
   stride: i32, pad: i32, Ho: i32, Wo: i32, G: i32, c0: i32, c1: i32, work: usize,
 ): void {
-  const K = <usize>(C * HH * WW);
-  const P = <usize>(Ho * Wo);
-  const Fu = <usize>F;
-  const pointwise = HH == 1 && WW == 1 && stride == 1 && pad == 0;
-  const cols = work;
-  const gemmWork = pointwise ? work : work + (((K * P) << SHIFT) + 15 & ~15);
-  const slice = conv_chunk_reals(Fu, K) << SHIFT;
-  const imageBytes = <usize>(C * H * W) << SHIFT;
-  const doutBytes = (Fu * P) << SHIFT;
+  const K = C * HH * WW;
+  if (c0 >= c1 || K <= 0 || Ho * Wo <= 0 || F <= 0) return;
+  const slice = conv_chunk_reals(<usize>F, <usize>K) << SHIFT;
   for (let q = c0; q < c1; q++) {
     const dwq = partials + <usize>q * slice;
-    const dbq = dwq + ((Fu * K) << SHIFT);
-    const n0 = q * G, n1 = min(N, n0 + G);
-    conv_bias_backward(dbq, dout + <usize>n0 * doutBytes, <usize>(n1 - n0), Fu, P);
-    for (let n = n0; n < n1; n++) {
-      const xn = x + <usize>n * imageBytes;
-      const gn = dout + <usize>n * doutBytes;
-      let src = xn;
-      if (!pointwise) {
-        im2col(cols, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
-        src = cols;
+    backwardChunk(dwq, dwq + (<usize>(F * K) << SHIFT), dx, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, q, work);
+  }
+}
+
+/**
+ * The whole chunked backward on one thread: dw (F, K) and db (F) overwritten with the sums
+ * sum_chunks would make of the chunks' partials (((p_0 + p_1) + p_2) + ...: the same bits as
+ * conv_backward_chunks over all chunks, then sum_chunks), each chunk's partial added as soon as
+ * it is done instead of kept (a 32-chunk buffer does not fit in L2). dx as conv_backward_chunks.
+ * work: conv_backward_work_bytes(...) bytes, 16-byte aligned, then conv_chunk_reals(F, K) reals.
+ */
+export function conv_backward(
+  dx: usize, dw: usize, db: usize, dout: usize, x: usize, wt: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
+  stride: i32, pad: i32, Ho: i32, Wo: i32, G: i32, work: usize,
+): void {
+  const K = C * HH * WW;
+  if (N <= 0 || K <= 0 || Ho * Wo <= 0 || F <= 0) return;
+  const FK = <usize>(F * K);
+  const partial = work + conv_backward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>stride, <usize>pad, <usize>Ho, <usize>Wo);
+  const chunks = (N + G - 1) / G;
+  for (let q = 0; q < chunks; q++) {
+    if (q == 0) {
+      backwardChunk(dw, db, dx, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, q, work);
+      continue;
+    }
+    backwardChunk(partial, partial + (FK << SHIFT), dx, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, q, work);
+    addReals(dw, partial, FK);
+    addReals(db, partial + (FK << SHIFT), <usize>F);
+  }
+}
+
+/** Chunk q of the backward: dwq (F, K) and dbq (F) overwritten with its partial sums, its images' dx. */
+function backwardChunk(
+  dwq: usize, dbq: usize, dx: usize, dout: usize, x: usize, wt: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
+  stride: i32, pad: i32, Ho: i32, Wo: i32, G: i32, q: i32, work: usize,
+): void {
+  const K = C * HH * WW;
+  const P = Ho * Wo;
+  const Ku = <usize>K, Pu = <usize>P, Fu = <usize>F;
+  const pointwise = HH == 1 && WW == 1 && stride == 1 && pad == 0;
+  const M = groupImagesBackward(Fu, Ku, Pu);
+  const colsBytes = align16((Ku + 3 & ~3) * Pu << SHIFT);
+  const gtBytes = align16((Fu + <usize>FT - 1 & ~(<usize>FT - 1)) * Pu << SHIFT);
+  const gpBytes = align16((Fu * ((Pu + <usize>PX - 1) & ~(<usize>PX - 1))) << SHIFT);
+  const cols = work; // M images: colsI for dw, then dcols for dx
+  const gt = cols + <usize>M * colsBytes; // M images
+  const gp = gt + <usize>M * gtBytes; // M images
+  const tmp = gp + <usize>M * gpBytes;
+  const edge = tmp + align16((4 * Pu) << SHIFT);
+  const imageBytes = <usize>(C * H * W) << SHIFT;
+  const doutBytes = (Fu * Pu) << SHIFT;
+  const n0 = q * G, n1 = min(N, n0 + G);
+  conv_bias_backward(dbq, dout + <usize>n0 * doutBytes, <usize>(n1 - n0), Fu, Pu);
+  for (let m0 = n0; m0 < n1; m0 += M) {
+    const m = min(M, n1 - m0);
+    const g0 = dout + <usize>m0 * doutBytes;
+    // dwq (F, K) (+)= Σ_n dout[n] (F, P) · cols[n] (K, P)ᵀ
+    for (let i = 0; i < m; i++) {
+      im2colInterleaved(cols + <usize>i * colsBytes, tmp, x + <usize>(m0 + i) * imageBytes, C, H, W, HH, WW, stride, pad, Ho, Wo);
+      transposeGradient(gt + <usize>i * gtBytes, g0 + <usize>i * doutBytes, F, P);
+    }
+    dwGroup(dwq, m0 == n0, cols, colsBytes, gt, gtBytes, m, K, P, F, edge);
+    if (!dx) continue;
+    // dcols (K, P) = w (F, K)ᵀ · dout[n] (F, P), scattered back onto the image
+    const dx0 = dx + <usize>m0 * imageBytes;
+    for (let i = 0; i < m; i++) blockGradient(gp + <usize>i * gpBytes, g0 + <usize>i * doutBytes, F, P);
+    dcolsGroup(pointwise ? dx0 : cols, pointwise ? imageBytes : colsBytes, wt, gp, gpBytes, m, K, P, F, edge + 128);
+    if (!pointwise) {
+      for (let i = 0; i < m; i++) col2im(dx0 + <usize>i * imageBytes, cols + <usize>i * colsBytes, C, H, W, HH, WW, stride, pad, Ho, Wo);
+    }
+  }
+}
+
+/** gt (ceil(F/FT), P, FT) = g (F, P) by groups of FT filters: gt[j][p][i] = g[j·FT + i, p], 0 past F. */
+function transposeGradient(gt: usize, g: usize, F: i32, P: i32): void {
+  const z = v128.splat<real>(0);
+  const ld = <usize>P << SHIFT;
+  for (let f0 = 0; f0 < F; f0 += FT) {
+    const d0 = gt + (<usize>(f0 * P) << SHIFT);
+    // LANES filters (a half of the group) at a time: LANES rows of LANES pixels transposed.
+    for (let h = 0; h < 2; h++) {
+      const fh = f0 + h * <i32>LANES;
+      const r0 = g + <usize>fh * ld;
+      let p = 0;
+      for (; p + <i32>LANES <= P; p += <i32>LANES) {
+        const o = <usize>p << SHIFT;
+        const d = d0 + (<usize>(p * FT + h * <i32>LANES) << SHIFT);
+        if (FLOAT32) {
+          const x0 = fh < F ? v128.load(r0 + o) : z;
+          const x1 = fh + 1 < F ? v128.load(r0 + ld + o) : z;
+          const x2 = fh + 2 < F ? v128.load(r0 + 2 * ld + o) : z;
+          const x3 = fh + 3 < F ? v128.load(r0 + 3 * ld + o) : z;
+          const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+          const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+          v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), 0);
+          v128.store(d, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 32);
+          v128.store(d, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 64);
+          v128.store(d, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 96);
+        } else {
+          const x0 = fh < F ? v128.load(r0 + o) : z;
+          const x1 = fh + 1 < F ? v128.load(r0 + ld + o) : z;
+          v128.store(d, v128.shuffle<f64>(x0, x1, 0, 2), 0);
+          v128.store(d, v128.shuffle<f64>(x0, x1, 1, 3), 32);
+        }
       }
-      // dwq (F, K) (+)= dout[n] (F, P) · cols (K, P)ᵀ
-      gemm(dwq, K << SHIFT, gn, P << SHIFT, src, P << SHIFT, Fu, K, P, 0, n > n0, gemmWork, false, true);
-      if (!dx) continue;
-      const dxn = dx + <usize>n * imageBytes;
-      // dcols (K, P) = w (F, K)ᵀ · dout[n] (F, P), scattered back onto the image
-      if (pointwise) {
-        gemm(dxn, P << SHIFT, w, K << SHIFT, gn, P << SHIFT, K, P, Fu, 0, false, gemmWork, true, false);
-      } else {
-        gemm(cols, P << SHIFT, w, K << SHIFT, gn, P << SHIFT, K, P, Fu, 0, false, gemmWork, true, false);
-        col2im(dxn, cols, C, H, W, HH, WW, stride, pad, Ho, Wo);
+      for (; p < P; p++) {
+        const d = d0 + (<usize>(p * FT + h * <i32>LANES) << SHIFT);
+        for (let i = 0; i < <i32>LANES; i++) {
+          store<real>(d + (<usize>i << SHIFT), fh + i < F ? load<real>(r0 + <usize>i * ld + (<usize>p << SHIFT)) : 0);
+        }
       }
+    }
+  }
+}
+
+/**
+ * dwq (F, K) (+)= Σ_i g_i · cols_iᵀ over m images (in order): gradients transposed into gt
+ * (transposeGradient, gtStride bytes apart), cols interleaved into colsI (im2colInterleaved,
+ * colsStride bytes apart). The sums of gemm.ts with k = P, one image after the other: Σ_p over
+ * slices of DW_KC pixels (p ascending from 0 within a slice), each slice's sums added to dwq in
+ * order, the very first stored instead when `first`. Tiles of 4 taps (broadcast) x FT filters,
+ * each running over all m images (dwq's tile stays in L1); `edge`: 4 x FT reals.
+ */
+function dwGroup(dwq: usize, first: bool, colsI: usize, colsStride: usize, gt: usize, gtStride: usize, m: i32, K: i32, P: i32, F: i32, edge: usize): void {
+  const ldw = <usize>K << SHIFT;
+  for (let f0 = 0; f0 < F; f0 += FT) {
+    for (let k0 = 0; k0 < K; k0 += 4) {
+      const full = k0 + 4 <= K && f0 + FT <= F;
+      const out = dwq + <usize>f0 * ldw + (<usize>k0 << SHIFT);
+      for (let i = 0; i < m; i++) {
+        const a0 = colsI + <usize>i * colsStride + (<usize>(k0 * P) << SHIFT);
+        const g0 = gt + <usize>i * gtStride + (<usize>(f0 * P) << SHIFT);
+        for (let p0 = 0; p0 < P; p0 += DW_KC) {
+          const np = <usize>min(DW_KC, P - p0);
+          const add = !first || i > 0 || p0 > 0;
+          dwTile(a0 + (<usize>(4 * p0) << SHIFT), g0 + (<usize>(p0 * FT) << SHIFT), np, full ? out : edge, ldw, add, full);
+          if (!full) mergeDwEdge(out, ldw, edge, min(4, K - k0), min(FT, F - f0), add);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * 4 taps x FT filters of dwq over np pixels: the loop of gemm.ts's microkernel4x2v (ap: np steps
+ * of 4 interleaved cols values, broadcast; gp: np rows of FT gradients). Full tiles are transposed
+ * into dwq's (F, K) rows (out, ldw bytes apart), stored or added (`add`); otherwise the raw sums
+ * go to the edge tile (4 rows of FT) for mergeDwEdge. Inlined (one call site).
+ */
+@inline function dwTile(ap: usize, gp: usize, np: usize, out: usize, ldw: usize, add: bool, full: bool): void {
+  let c0l = v128.splat<real>(0), c0h = v128.splat<real>(0);
+  let c1l = v128.splat<real>(0), c1h = v128.splat<real>(0);
+  let c2l = v128.splat<real>(0), c2h = v128.splat<real>(0);
+  let c3l = v128.splat<real>(0), c3h = v128.splat<real>(0);
+  const end = gp + (np << 5);
+  while (gp < end) {
+    const gl = v128.load(gp, 0), gh = v128.load(gp, 16);
+    let av = v128.load_splat<real>(ap, 0);
+    c0l = v128.add<real>(c0l, v128.mul<real>(av, gl)); c0h = v128.add<real>(c0h, v128.mul<real>(av, gh));
+    av = v128.load_splat<real>(ap, sizeof<real>());
+    c1l = v128.add<real>(c1l, v128.mul<real>(av, gl)); c1h = v128.add<real>(c1h, v128.mul<real>(av, gh));
+    av = v128.load_splat<real>(ap, 2 * sizeof<real>());
+    c2l = v128.add<real>(c2l, v128.mul<real>(av, gl)); c2h = v128.add<real>(c2h, v128.mul<real>(av, gh));
+    av = v128.load_splat<real>(ap, 3 * sizeof<real>());
+    c3l = v128.add<real>(c3l, v128.mul<real>(av, gl)); c3h = v128.add<real>(c3h, v128.mul<real>(av, gh));
+    ap += 4 << SHIFT;
+    gp += 32;
+  }
+  if (!full) {
+    v128.store(out, c0l, 0); v128.store(out, c0h, 16);
+    v128.store(out, c1l, 32); v128.store(out, c1h, 48);
+    v128.store(out, c2l, 64); v128.store(out, c2h, 80);
+    v128.store(out, c3l, 96); v128.store(out, c3h, 112);
+    return;
+  }
+  // Row r holds tap k0 + r of FT filters; dwq's rows are filters: transpose LANES x LANES blocks.
+  if (FLOAT32) {
+    storeTransposed4(out, ldw, add, c0l, c1l, c2l, c3l);
+    storeTransposed4(out + 4 * ldw, ldw, add, c0h, c1h, c2h, c3h);
+  } else {
+    storeTransposed2(out, ldw, add, c0l, c1l, c2l, c3l);
+    storeTransposed2(out + 2 * ldw, ldw, add, c0h, c1h, c2h, c3h);
+  }
+}
+
+/** f32: rows a..d (taps) of 4 filters each, stored as 4 filter rows of 4 taps, ld bytes apart (or added). */
+@inline function storeTransposed4(o: usize, ld: usize, add: bool, a: v128, b: v128, c: v128, d: v128): void {
+  const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5), t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+  storeOrAdd(o, add, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  storeOrAdd(o + ld, add, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  storeOrAdd(o + 2 * ld, add, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  storeOrAdd(o + 3 * ld, add, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+}
+
+/** f64: rows a..d (taps) of 2 filters each, stored as 2 filter rows of 4 taps (two v128), ld bytes apart (or added). */
+@inline function storeTransposed2(o: usize, ld: usize, add: bool, a: v128, b: v128, c: v128, d: v128): void {
+  storeOrAdd(o, add, v128.shuffle<f64>(a, b, 0, 2));
+  storeOrAdd(o + 16, add, v128.shuffle<f64>(c, d, 0, 2));
+  storeOrAdd(o + ld, add, v128.shuffle<f64>(a, b, 1, 3));
+  storeOrAdd(o + ld + 16, add, v128.shuffle<f64>(c, d, 1, 3));
+}
+
+@inline function storeOrAdd(o: usize, add: bool, v: v128): void {
+  v128.store(o, add ? v128.add<real>(v128.load(o), v) : v);
+}
+
+/** The valid taps x filters corner of a dw edge tile (4 rows of FT) into dwq (rows = filters, ldw bytes apart). */
+function mergeDwEdge(out: usize, ldw: usize, tile: usize, taps: i32, filters: i32, add: bool): void {
+  for (let r = 0; r < taps; r++) {
+    for (let f = 0; f < filters; f++) {
+      const d = out + <usize>f * ldw + (<usize>r << SHIFT);
+      const s = load<real>(tile + (<usize>(r * FT + f) << SHIFT));
+      store<real>(d, add ? load<real>(d) + s : s);
+    }
+  }
+}
+
+/**
+ * gp (ceil(P/PX), F, PX) = g (F, P) in blocks of PX pixels: gp[b][f][j] = g[f, b·PX + j], 0 past
+ * P. The dcols tiles then read 32 contiguous bytes a step (g's rows in place are P apart: at
+ * P = 1024 f32 every row falls in the same L1 set).
+ */
+function blockGradient(gp: usize, g: usize, F: i32, P: i32): void {
+  const ld = <usize>P << SHIFT;
+  const full = P - P % PX;
+  let d = gp;
+  for (let p0 = 0; p0 < full; p0 += PX) {
+    let s = g + (<usize>p0 << SHIFT);
+    for (let f = 0; f < F; f++) {
+      v128.store(d, v128.load(s), 0);
+      v128.store(d, v128.load(s, 16), 16);
+      s += ld;
+      d += 32;
+    }
+  }
+  if (full < P) {
+    let s = g + (<usize>full << SHIFT);
+    for (let f = 0; f < F; f++) {
+      for (let j = 0; j < PX; j++) store<real>(d + (<usize>j << SHIFT), full + j < P ? load<real>(s + (<usize>j << SHIFT)) : 0);
+      s += ld;
+      d += 32;
+    }
+  }
+}
+
+/**
+ * dcols_i (K, P) = wᵀ · g_i for m images' gradients, in blocks in gp (blockGradient, gpStride
+ * bytes apart), wt packed by conv_backward_pack, dcols_i at dcols + i·stride. The sums of
+ * gemm.ts with A = wᵀ, k = F: each element Σ_f w[f, k]·g[f, p] over slices of DCOLS_KC filters
+ * (f ascending from 0 within a slice), later slices added onto the first. The weights are packed
+ * once per call instead of once per image, and each 4 taps' weights run over all m images (from
+ * L1). `edge`: a 4 x PX tile.
+ */
+function dcolsGroup(dcols: usize, stride: usize, wt: usize, gp: usize, gpStride: usize, m: i32, K: i32, P: i32, F: i32, edge: usize): void {
+  const ldc = <usize>P << SHIFT;
+  const blockBytes = <usize>F << 5;
+  for (let f0 = 0; f0 < F; f0 += DCOLS_KC) {
+    const fc = min(DCOLS_KC, F - f0);
+    const add = f0 > 0;
+    for (let k0 = 0; k0 < K; k0 += 4) {
+      const ap = wt + (<usize>(k0 * F + 4 * f0) << SHIFT);
+      const rows = min(4, K - k0);
+      for (let i = 0; i < m; i++) {
+        let bp = gp + <usize>i * gpStride + (<usize>f0 << 5);
+        const di = dcols + <usize>i * stride + <usize>k0 * ldc;
+        for (let p0 = 0; p0 < P; p0 += PX) {
+          const nv = min(PX, P - p0);
+          const full = nv == PX && rows == 4;
+          const o = di + (<usize>p0 << SHIFT);
+          dcolsTile(ap, bp, <usize>fc, full ? o : edge, full ? ldc : 32, add && full);
+          if (!full) mergeDcolsEdge(o, ldc, edge, rows, nv, add);
+          bp += blockBytes;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * 4 k x PX pixels of dcols: the loop of gemm.ts's microkernel4x2v over fc filters (ap: fc steps
+ * of 4 interleaved weights, broadcast; bp: fc rows of PX gradients, 32 bytes apart), stored to
+ * 4 rows ldo bytes apart, or added to them with `add` (a later slice of filters). Inlined (one
+ * call site).
+ */
+@inline function dcolsTile(ap: usize, bp: usize, fc: usize, out: usize, ldo: usize, add: bool): void {
+  let c0l = v128.splat<real>(0), c0h = v128.splat<real>(0);
+  let c1l = v128.splat<real>(0), c1h = v128.splat<real>(0);
+  let c2l = v128.splat<real>(0), c2h = v128.splat<real>(0);
+  let c3l = v128.splat<real>(0), c3h = v128.splat<real>(0);
+  const end = ap + (fc << (SHIFT + 2));
+  while (ap < end) {
+    const bl = v128.load(bp, 0), bh = v128.load(bp, 16);
+    let av = v128.load_splat<real>(ap, 0);
+    c0l = v128.add<real>(c0l, v128.mul<real>(av, bl)); c0h = v128.add<real>(c0h, v128.mul<real>(av, bh));
+    av = v128.load_splat<real>(ap, sizeof<real>());
+    c1l = v128.add<real>(c1l, v128.mul<real>(av, bl)); c1h = v128.add<real>(c1h, v128.mul<real>(av, bh));
+    av = v128.load_splat<real>(ap, 2 * sizeof<real>());
+    c2l = v128.add<real>(c2l, v128.mul<real>(av, bl)); c2h = v128.add<real>(c2h, v128.mul<real>(av, bh));
+    av = v128.load_splat<real>(ap, 3 * sizeof<real>());
+    c3l = v128.add<real>(c3l, v128.mul<real>(av, bl)); c3h = v128.add<real>(c3h, v128.mul<real>(av, bh));
+    ap += 4 << SHIFT;
+    bp += 32;
+  }
+  const o1 = out + ldo, o2 = o1 + ldo, o3 = o2 + ldo;
+  if (add) {
+    c0l = v128.add<real>(v128.load(out, 0), c0l); c0h = v128.add<real>(v128.load(out, 16), c0h);
+    c1l = v128.add<real>(v128.load(o1, 0), c1l); c1h = v128.add<real>(v128.load(o1, 16), c1h);
+    c2l = v128.add<real>(v128.load(o2, 0), c2l); c2h = v128.add<real>(v128.load(o2, 16), c2h);
+    c3l = v128.add<real>(v128.load(o3, 0), c3l); c3h = v128.add<real>(v128.load(o3, 16), c3h);
+  }
+  v128.store(out, c0l, 0); v128.store(out, c0h, 16);
+  v128.store(o1, c1l, 0); v128.store(o1, c1h, 16);
+  v128.store(o2, c2l, 0); v128.store(o2, c2h, 16);
+  v128.store(o3, c3l, 0); v128.store(o3, c3h, 16);
+}
+
+/** The valid rows x cols corner of a raw edge tile (rows 32 bytes apart) into out: s, or out + s with `add`. */
+function mergeDcolsEdge(out: usize, ldo: usize, tile: usize, rows: i32, cols: i32, add: bool): void {
+  for (let i = 0; i < rows; i++) {
+    const o = out + <usize>i * ldo;
+    for (let j = 0; j < cols; j++) {
+      const d = o + (<usize>j << SHIFT);
+      const s = load<real>(tile + (<usize>(i * PX + j) << SHIFT));
+      store<real>(d, add ? load<real>(d) + s : s);
     }
   }
 }
@@ -286,266 +728,349 @@ export function sum_chunks(dst: usize, src: usize, chunks: usize, stride: usize,
 // ---------------------------------------------------------------------------------------------
 // Fused forward: out = [relu](w · im2col(x) + b) for N images in one call, with no cols matrix.
 //
-// The GEMM's B operand (cols) is never materialized. Each 4-filter x PX-pixel tile (PX = 2·LANES:
-// 4x8 f32, 4x4 f64) runs the loop of gemm.ts's microkernel over a K x PX "panel" of cols (32 B a
-// row in both types):
-//  - stride 1 and Wo a multiple of PX (every PX-pixel block lies in one output row): each image is
-//    copied into a zero-padded buffer once, and panel row k is read IN PLACE as the PX reals at
-//    block base + offs[k] (a K-entry offset table built once per call): no packing at all;
-//  - otherwise the panel is packed from x (stride 1 rows in one output row: two masked v128
-//    loads per row; else a checked gather) and reused by every tile of the block from L1.
-// The weights are packed once per call (splatted, the layout gemm.ts's microkernel reads), not
-// once per image. Bias (per filter, i.e. per row) and ReLU are applied in the tile's epilogue.
+// Each 4-filter x PX-pixel tile (PX = 2·LANES: 4x8 f32, 4x4 f64) runs the loop of gemm.ts's
+// microkernel over a K x PX "panel" of cols (32 B a row in both types), packed once per block of
+// PX pixels and read from L1 by every filter tile of the block. The weights are packed once per
+// call, 4 filters interleaved (conv_forward_pack), and broadcast in the tile (load_splat: a
+// quarter of the bytes of gemm.ts's splatted panels, which matters when F·K is large).
+//
+// Pixels are numbered across a group of PX / gcd(P, PX) images, so the group's pixels fill whole
+// blocks (a 7x7 map would otherwise waste 7 of every 8 lanes of its last block): a block may span
+// output rows and images. The group is copied into a zero-padded buffer, so the packer reads
+// without bounds checks (with pad = 0 the input is read in place). A panel row is then one or
+// two runs of pixels whose inputs lie 1 or 2 apart: two v128 loads per run (stride 1) or four and
+// two shuffles (stride 2), the runs blended with a lane mask. Other blocks (stride > 2, maps
+// narrower than a block) are gathered lane by lane. Blocks that fill PX consecutive outputs of one
+// image store in place; the others go through an edge tile and a scatter.
 //
 // Summation order (depends only on the sizes): for each output element,
 //   s = Σ_{k = 0..K-1 ascending} w[f, k]·cols[k, p]  (one lane, products added one at a time,
 //       padding positions included as w·0),  r = s + b[f],  out = relu ? (r <= 0 ? 0 : r) : r.
 // Strict SIMD128 (mul then add), so every engine gives the same bits as the scalar twin.
 
-/**
- * Scratch bytes conv_forward needs for F filters over C x H x W images with HH x WW windows
- * and padding `pad`: splatted weights (F rounded up to 4) x K x 16 B, one K x PX pixel panel
- * (K·32 B), max(128, K·32) bytes for an edge tile or the packer's lane masks, a zero-padded image
- * C x (H + 2 pad) x (W + 2 pad) (counted in 4-byte words: 1 per f32, 2 per f64) and K u32 row
- * offsets (K = C·HH·WW).
- */
-export function conv_forward_work_bytes(F: usize, C: usize, H: usize, W: usize, HH: usize, WW: usize, pad: usize): usize {
-  const K = C * HH * WW;
-  return ((F + 3) & ~3) * K * 16 + K * 32 + max<usize>(128, K * 32) + ((C * (H + 2 * pad) * (W + 2 * pad) * (sizeof<real>() >> 2) + K) << 2);
+function gcd(a: i32, b: i32): i32 {
+  while (b) {
+    const t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+/** Images padded at once: their pixels fill whole PX-pixel blocks. */
+@inline function groupImages(P: i32): i32 {
+  return PX / gcd(P, PX);
+}
+
+/** Reals of the packed weights: F rounded up to 4, times K. */
+export function conv_forward_packed_reals(F: usize, K: usize): usize {
+  return ((F + 3) & ~3) * K;
 }
 
 /**
- * Images [n0, n1) of a batch of N: conv_forward on that slice (out and x offset to image n0).
- * The split entry point: threads take image ranges, each with its own work.
+ * wp (ceil(F/4), K, 4) = the weights w (F, K), 4 filters interleaved: wp[g][k][r] = w[4g + r, k]
+ * (0 past F). The tile broadcasts the 4 values of each k.
  */
-export function conv_forward_images(
-  out: usize, x: usize, w: usize, b: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
-  stride: i32, pad: i32, Ho: i32, Wo: i32, relu: bool, work: usize, n0: i32, n1: i32,
-): void {
-  if (n1 > N) n1 = N;
-  if (n0 < 0 || n0 >= n1) return;
-  conv_forward(out + (<usize>(n0 * F * Ho * Wo) << SHIFT), x + (<usize>(n0 * C * H * W) << SHIFT), w, b, n1 - n0, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work);
+export function conv_forward_pack(wp: usize, w: usize, F: i32, K: i32): void {
+  const z = v128.splat<real>(0);
+  const Ku = <usize>K;
+  for (let f0 = 0; f0 < F; f0 += 4) {
+    const rows = min(4, F - f0);
+    const r0 = w + ((<usize>f0 * Ku) << SHIFT);
+    const r1 = r0 + (Ku << SHIFT), r2 = r1 + (Ku << SHIFT), r3 = r2 + (Ku << SHIFT);
+    let d = wp + ((<usize>f0 * Ku) << SHIFT);
+    let k: usize = 0;
+    // LANES steps of k at a time: a 4 x LANES block of w transposed into LANES rows of 4.
+    for (; k + LANES <= Ku; k += LANES) {
+      const o = k << SHIFT;
+      const x0 = v128.load(r0 + o);
+      const x1 = rows > 1 ? v128.load(r1 + o) : z;
+      const x2 = rows > 2 ? v128.load(r2 + o) : z;
+      const x3 = rows > 3 ? v128.load(r3 + o) : z;
+      if (FLOAT32) {
+        const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+        v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), 0);
+        v128.store(d, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
+        v128.store(d, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
+        v128.store(d, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+      } else {
+        v128.store(d, v128.shuffle<f64>(x0, x1, 0, 2), 0);
+        v128.store(d, v128.shuffle<f64>(x2, x3, 0, 2), 16);
+        v128.store(d, v128.shuffle<f64>(x0, x1, 1, 3), 32);
+        v128.store(d, v128.shuffle<f64>(x2, x3, 1, 3), 48);
+      }
+      d += 64;
+    }
+    for (; k < Ku; k++) {
+      const o = k << SHIFT;
+      store<real>(d, load<real>(r0 + o));
+      store<real>(d, rows > 1 ? load<real>(r1 + o) : 0, sizeof<real>());
+      store<real>(d, rows > 2 ? load<real>(r2 + o) : 0, 2 * sizeof<real>());
+      store<real>(d, rows > 3 ? load<real>(r3 + o) : 0, 3 * sizeof<real>());
+      d += 4 << SHIFT;
+    }
+  }
+}
+
+/**
+ * Whether a 1x1 conv with stride > 1 or padding reads a subsampled copy of its input (then it is a
+ * plain pointwise conv): for output rows of at least a block (28 -> 14: 1.1x); narrower rows cost
+ * more to copy than to pack (7 -> 4: 0.8x).
+ */
+@inline function subsampled(HH: usize, WW: usize, stride: usize, pad: usize, Wo: usize): bool {
+  return HH == 1 && WW == 1 && (stride > 1 || pad > 0) && Wo >= <usize>PX;
+}
+
+/**
+ * Scratch bytes conv_forward_images needs: one K x PX pixel panel (K·32 B), an edge tile (128 B),
+ * the block's lane tables (64 B), K u32 panel-row offsets and, with padding, a zero-padded copy of
+ * PX / gcd(Ho·Wo, PX) images (K = C·HH·WW), or for a strided or padded 1x1 conv their
+ * subsampled (C, Ho, Wo) copies.
+ */
+export function conv_forward_images_work_bytes(
+  C: usize, H: usize, W: usize, HH: usize, WW: usize, stride: usize, pad: usize, Ho: usize, Wo: usize,
+): usize {
+  const K = C * HH * WW;
+  const G = <usize>groupImages(<i32>(Ho * Wo));
+  const copy = subsampled(HH, WW, stride, pad, Wo) ? (G * C * Ho * Wo) << SHIFT : pad ? (G * C * (H + 2 * pad) * (W + 2 * pad)) << SHIFT : 0;
+  return ((copy + 15) & ~15) + (K << 5) + 128 + 64 + ((K << 2) + 15 & ~15);
+}
+
+/** Scratch bytes conv_forward needs: the packed weights, then conv_forward_images' work. */
+export function conv_forward_work_bytes(
+  F: usize, C: usize, H: usize, W: usize, HH: usize, WW: usize, stride: usize, pad: usize, Ho: usize, Wo: usize,
+): usize {
+  const packed = (conv_forward_packed_reals(F, C * HH * WW) << SHIFT) + 15 & ~15;
+  return packed + conv_forward_images_work_bytes(C, H, W, HH, WW, stride, pad, Ho, Wo);
 }
 
 /**
  * out (N, F, Ho, Wo) = [relu](conv(x, w) + b) for x (N, C, H, W), w (F, C, HH, WW), b (F), zero
  * padding `pad`, `stride` >= 1, Ho and Wo from the formula at the top of this file. `work`: at
- * least conv_forward_work_bytes(F, C, H, W, HH, WW, pad) bytes, 16-byte aligned. out
- * overlaps nothing.
+ * least conv_forward_work_bytes(F, C, H, W, HH, WW, stride, pad, Ho, Wo) bytes, 16-byte aligned.
+ * out overlaps nothing.
  */
 export function conv_forward(
   out: usize, x: usize, w: usize, b: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
   stride: i32, pad: i32, Ho: i32, Wo: i32, relu: bool, work: usize,
 ): void {
+  const K = C * HH * WW;
+  if (N <= 0 || F <= 0 || Ho * Wo <= 0 || K == 0) return;
+  conv_forward_pack(work, w, F, K);
+  const rest = work + ((conv_forward_packed_reals(<usize>F, <usize>K) << SHIFT) + 15 & ~15);
+  conv_forward_images(out, x, work, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, rest, 0, N);
+}
+
+/**
+ * Images [n0, n1) of the batch: conv_forward with the weights packed by conv_forward_pack (wp),
+ * the split entry point (threads take image ranges, each with its own work of
+ * conv_forward_images_work_bytes(...) bytes, 16-byte aligned; wp is shared and only read).
+ */
+export function conv_forward_images(
+  out: usize, x: usize, wp: usize, b: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
+  stride: i32, pad: i32, Ho: i32, Wo: i32, relu: bool, work: usize, n0: i32, n1: i32,
+): void {
+  if (n1 > N) n1 = N;
+  if (n0 < 0 || n0 >= n1) return;
   const K = <usize>(C * HH * WW);
   const P = Ho * Wo;
-  if (N <= 0 || F <= 0 || P <= 0 || K == 0) return;
-  const packedW = work;
-  const panel = packedW + ((<usize>((F + 3) & ~3) * K) << 4);
+  if (F <= 0 || P <= 0 || K == 0) return;
+  // A strided or padded 1x1 conv runs as a pointwise one on its subsampled input (copied plane by
+  // plane: sequential reads, where packing it straight from x would read a cache line of every
+  // channel per block).
+  const sub = subsampled(<usize>HH, <usize>WW, <usize>stride, <usize>pad, <usize>Wo);
+  const copy = sub || pad > 0;
+  const Hq = sub ? Ho : H + 2 * pad, Wq = sub ? Wo : W + 2 * pad;
+  const step = sub ? 1 : stride;
+  const G = copy ? groupImages(P) : n1 - n0; // uncopied images are read in place, all as one group
+  const imgBytes = <usize>(C * Hq * Wq) << SHIFT;
+  const xpad = work;
+  const panel = xpad + ((copy ? <usize>G * imgBytes : 0) + 15 & ~15);
   const edge = panel + (K << 5);
-  const Hq = H + 2 * pad, Wq = W + 2 * pad;
-  const xpad = edge + max<usize>(128, K << 5);
-  const offs = xpad + (<usize>(C * Hq * Wq) << SHIFT);
-  packSplatTransposed(packedW, w, K << SHIFT, K, <usize>F);
-  // Stride 1 with whole PX-pixel panels in every output row: the tiles read their panel rows in
-  // place from a zero-padded copy of the image (row k of the panel at (oh, ow0) is the PX reals
-  // at xpad + ((oh·Wq + ow0) << SHIFT) + offs[k]), so nothing is packed. Otherwise panels are packed.
-  const direct = stride == 1 && Wo % PX == 0;
-  if (direct) {
-    zeroReals(xpad, <usize>(C * Hq * Wq)); // the border stays zero; each image fills the inside
-    let k = 0;
-    for (let c = 0; c < C; c++) {
-      for (let ki = 0; ki < HH; ki++) {
-        for (let kj = 0; kj < WW; kj++) {
-          store<u32>(offs + (<usize>k << 2), <u32>(((c * Hq + ki) * Wq + kj) << <i32>SHIFT));
-          k++;
-        }
-      }
-    }
-  }
-  const ldo = <usize>P << SHIFT;
-  for (let n = 0; n < N; n++) {
-    const xn = x + (<usize>(n * C * H * W) << SHIFT);
-    const on = out + (<usize>(n * F * P) << SHIFT);
-    if (direct) {
-      for (let c = 0; c < C; c++) {
-        for (let ih = 0; ih < H; ih++) {
-          copyReals(xpad + (<usize>((c * Hq + ih + pad) * Wq + pad) << SHIFT), xn + (<usize>((c * H + ih) * W) << SHIFT), <usize>W);
-        }
-      }
-    }
-    for (let p0 = 0; p0 < P; p0 += PX) {
-      let bp = panel, ko: usize = 0;
-      if (direct) {
-        bp = xpad + (<usize>((p0 / Wo) * Wq + p0 % Wo) << SHIFT);
-        ko = offs;
-      } else packPixels(panel, xn, C, H, W, HH, WW, stride, pad, Wo, P, p0, edge);
-      const nv = min(PX, P - p0);
-      for (let f0 = 0; f0 < F; f0 += 4) {
-        const ap = packedW + ((<usize>f0 * K) << 4);
-        const o = on + (<usize>(f0 * P + p0) << SHIFT);
-        const bf = b + (<usize>f0 << SHIFT);
-        // One (inlined) tile call site: full tiles store in place, edge tiles go through `edge`.
-        const full = nv == PX && f0 + 4 <= F;
-        convTile(ap, bp, ko, K, full ? o : edge, full ? ldo : 32, bf, relu, full ? TILE_STORE : TILE_RAW);
-        if (!full) mergeConvEdge(o, ldo, edge, min(4, F - f0), nv, bf, relu);
-      }
-    }
-  }
-}
-
-/**
- * The K x PX panel of cols for pixels p0 .. p0+PX-1 (pixels past P are zero): row k = (c, ki, kj)
- * at panel + k*32 holds x[c, oh·stride - pad + ki, ow·stride - pad + kj] of each pixel (oh, ow).
- * `lanes`: scratch of max(64, WW·32) bytes (lane masks or per-pixel offsets).
- */
-function packPixels(
-  panel: usize, x: usize, C: i32, H: i32, W: i32, HH: i32, WW: i32, stride: i32, pad: i32, Wo: i32, P: i32, p0: i32, lanes: usize,
-): void {
-  const z = v128.splat<real>(0);
-  const oh = p0 / Wo, ow0 = p0 % Wo;
-  let d = panel;
-  if (stride == 1 && ow0 + PX <= Wo) {
-    // One output row, stride 1: row (c, ki, kj) is the PX reals at x[c, ih0 + ki, iwBase + kj].
-    // They are loaded whole and ANDed with a lane mask per kj (lanes whose column falls outside
-    // [0, W) are padding): 2 loads, 2 ands, 2 stores a row, no branch. Loads that would leave
-    // the image (first/last rows) take the checked path instead.
-    const ih0 = oh - pad;
-    const iwBase = ow0 - pad;
-    const lanesLo = i32x4(0, 1, 2, 3), lanesHi = i32x4(4, 5, 6, 7);
-    const wv = i32x4.splat(W), neg1 = i32x4.splat(-1);
-    // The masks need the lane width of `real`: 32-bit lanes for pixels 0..3 and 4..7 (f32);
-    // for f64 the 32-bit masks of pixels 0..3, sign-extended to 64-bit lanes (0, 1) and (2, 3).
-    if (FLOAT32) {
-      for (let kj = 0; kj < WW; kj++) {
-        const i0 = i32x4.add(i32x4.splat(iwBase + kj), lanesLo), i1 = i32x4.add(i32x4.splat(iwBase + kj), lanesHi);
-        v128.store(lanes + (<usize>kj << 5), v128.and(i32x4.gt_s(i0, neg1), i32x4.lt_s(i0, wv)), 0);
-        v128.store(lanes + (<usize>kj << 5), v128.and(i32x4.gt_s(i1, neg1), i32x4.lt_s(i1, wv)), 16);
-      }
-    } else {
-      for (let kj = 0; kj < WW; kj++) {
-        const i0 = i32x4.add(i32x4.splat(iwBase + kj), lanesLo);
-        const m0 = v128.and(i32x4.gt_s(i0, neg1), i32x4.lt_s(i0, wv));
-        v128.store(lanes + (<usize>kj << 5), i64x2.extend_low_i32x4_s(m0), 0);
-        v128.store(lanes + (<usize>kj << 5), i64x2.extend_high_i32x4_s(m0), 16);
-      }
-    }
-    const lo = <isize>x, hi = <isize>(x + (<usize>(C * H * W) << SHIFT));
-    const first = <isize>iwBase << SHIFT, last = <isize>(iwBase + WW - 1 + PX) << SHIFT; // byte range read from a row
-    for (let c = 0; c < C; c++) {
-      const plane = x + (<usize>(c * H * W) << SHIFT);
-      for (let ki = 0; ki < HH; ki++) {
-        const ih = ih0 + ki;
-        if (ih < 0 || ih >= H) {
-          for (let kj = 0; kj < WW; kj++) {
-            v128.store(d, z, 0);
-            v128.store(d, z, 16);
-            d += 32;
-          }
-          continue;
-        }
-        const row = <isize>(plane + (<usize>(ih * W) << SHIFT));
-        if (row + first >= lo && row + last <= hi) {
-          let s = <usize>(row + first);
-          let m = lanes;
-          const end = d + (<usize>WW << 5);
-          while (d < end) {
-            v128.store(d, v128.and(v128.load(s, 0), v128.load(m, 0)), 0);
-            v128.store(d, v128.and(v128.load(s, 16), v128.load(m, 16)), 16);
-            s += sizeof<real>();
-            m += 32;
-            d += 32;
-          }
-        } else {
-          for (let kj = 0; kj < WW; kj++) {
-            const iw0 = iwBase + kj;
-            for (let j = 0; j < PX; j++) {
-              const iw = iw0 + j;
-              store<real>(d + (<usize>j << SHIFT), iw >= 0 && iw < W ? load<real>(<usize>row + (<usize>iw << SHIFT)) : 0);
-            }
-            d += 32;
-          }
-        }
-      }
-    }
-    return;
-  }
-  // Any other case (stride > 1, pixels spanning output rows or past P): per-lane offsets, a checked gather.
-  for (let j = 0; j < PX; j++) {
-    const p = p0 + j;
-    const valid = p < P;
-    store<i32>(lanes + (<usize>j << 2), valid ? (p / Wo) * stride - pad : -0x40000000); // ih of ki = 0
-    store<i32>(lanes + (<usize>j << 2), valid ? (p % Wo) * stride - pad : 0, 32); // iw of kj = 0
-  }
-  gatherLanes(panel, x, C, H, W, HH, WW, lanes);
-}
-
-/**
- * The K x PX panel from per-lane offsets: lane j reads x[c, ih_j + ki, iw_j + kj] (0 outside the
- * image) with ih_j, iw_j the i32s at lanes + 4j and lanes + 32 + 4j (ih_j very negative: a lane
- * with no pixel).
- */
-function gatherLanes(panel: usize, x: usize, C: i32, H: i32, W: i32, HH: i32, WW: i32, lanes: usize): void {
-  let d = panel;
+  const lanes = edge + 128; // PX u32 window bases, then PX u32 output offsets
+  const offs = lanes + 64;
+  let k = 0;
   for (let c = 0; c < C; c++) {
-    const plane = x + (<usize>(c * H * W) << SHIFT);
     for (let ki = 0; ki < HH; ki++) {
       for (let kj = 0; kj < WW; kj++) {
-        for (let j = 0; j < PX; j++) {
-          const ih = load<i32>(lanes + (<usize>j << 2)) + ki;
-          const iw = load<i32>(lanes + (<usize>j << 2), 32) + kj;
-          const inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
-          store<real>(d + (<usize>j << SHIFT), inside ? load<real>(plane + (<usize>(ih * W + iw) << SHIFT)) : 0);
-        }
-        d += 32;
+        store<u32>(offs + (<usize>k << 2), <u32>(((c * Hq + ki) * Wq + kj) << <i32>SHIFT));
+        k++;
       }
+    }
+  }
+  if (pad && !sub) zeroReals(xpad, <usize>G * (imgBytes >> SHIFT)); // the borders stay zero
+  const ldo = <usize>P << SHIFT;
+  const imgOut = <usize>F * ldo;
+  const xBytes = <usize>(C * H * W) << SHIFT;
+  for (let g0 = n0; g0 < n1; g0 += G) {
+    const g = min(G, n1 - g0);
+    let src = x + <usize>g0 * xBytes;
+    if (sub) {
+      for (let i = 0; i < g; i++) {
+        for (let c = 0; c < C; c++) {
+          const plane = src + <usize>i * xBytes + (<usize>(c * H * W) << SHIFT);
+          im2colRow(xpad + <usize>i * imgBytes + (<usize>(c * P) << SHIFT), plane, H, W, 0, 0, stride, pad, Ho, Wo);
+        }
+      }
+      src = xpad;
+    } else if (pad) {
+      for (let i = 0; i < g; i++) {
+        const xi = src + <usize>i * xBytes;
+        const xq = xpad + <usize>i * imgBytes + (<usize>(pad * Wq + pad) << SHIFT);
+        for (let row = 0; row < C * H; row++) {
+          const c = row / H;
+          copyReals(xq + (<usize>((c * Hq + row % H) * Wq) << SHIFT), xi + (<usize>(row * W) << SHIFT), <usize>W);
+        }
+      }
+      src = xpad;
+    }
+    const limit = src + <usize>g * imgBytes;
+    const on = out + <usize>g0 * imgOut;
+    const total = g * P;
+    // Where the next pixel is: image, index in its map, row and column.
+    let img = 0, r = 0, oh = 0, ow = 0;
+    for (let q0 = 0; q0 < total; q0 += PX) {
+      const nv = min(PX, total - q0);
+      for (let j = 0; j < nv; j++) {
+        store<u32>(lanes + (<usize>j << 2), <u32>(<usize>img * imgBytes + (<usize>((oh * Wq + ow) * step) << SHIFT)));
+        store<u32>(lanes + (<usize>j << 2), <u32>(<usize>img * imgOut + (<usize>r << SHIFT)), 32);
+        r++;
+        if (++ow == Wo) {
+          ow = 0;
+          oh++;
+        }
+        if (r == P) {
+          r = 0;
+          oh = 0;
+          img++;
+        }
+      }
+      for (let j = nv; j < PX; j++) {
+        store<u32>(lanes + (<usize>j << 2), load<u32>(lanes));
+        store<u32>(lanes + (<usize>j << 2), load<u32>(lanes, 32), 32);
+      }
+      packPanel(panel, src, limit, offs, K, step, lanes);
+      const first = <usize>load<u32>(lanes, 32);
+      const inPlace = nv == PX && <usize>load<u32>(lanes, 32 + 4 * (PX - 1)) == first + (<usize>(PX - 1) << SHIFT);
+      // Full tiles store in place; the others (a last filter group short of 4, a block that is
+      // not PX consecutive outputs) go through `edge`. ReLU is a compile-time choice of the tile.
+      const full = inPlace ? F & ~3 : 0;
+      if (relu) filterTiles(on + first, ldo, wp, b, panel, K, F, full, edge, on, nv, lanes + 32, true);
+      else filterTiles(on + first, ldo, wp, b, panel, K, F, full, edge, on, nv, lanes + 32, false);
     }
   }
 }
 
+/** The F filters' tiles over one pixel panel: the first `full` filters in place at o, the rest through `edge`. */
+@inline function filterTiles(
+  o: usize, ldo: usize, wp: usize, b: usize, panel: usize, K: usize, F: i32, full: i32, edge: usize, on: usize, nv: i32, outOffs: usize, relu: bool,
+): void {
+  let ap = wp, bf = b;
+  const step = (4 * K) << SHIFT;
+  for (let f0 = 0; f0 < full; f0 += 4) {
+    convTile(ap, panel, K, o, ldo, bf, relu, TILE_STORE);
+    ap += step;
+    bf += 4 << SHIFT;
+    o += 4 * ldo;
+  }
+  for (let f0 = full; f0 < F; f0 += 4) {
+    convTile(ap, panel, K, edge, 32, bf, relu, TILE_RAW);
+    scatterConvEdge(on, ldo, edge, f0, min(4, F - f0), nv, bf, relu, outOffs);
+    ap += step;
+    bf += 4 << SHIFT;
+  }
+}
+
 /**
- * 4 filters x PX pixels: the loop of gemm.ts's microkernel4x2v (ap: K x 4 splatted weights, bp:
- * the K x PX pixel panel), then r = s + b[row] and ReLU, stored to 4 rows ldo bytes apart.
- * mode TILE_STORE: the 4 x PX results; TILE_RAW: the sums s only (edge tiles, finished by
- * mergeConvEdge). Inlined (one call site): the call costs ~7% at K = 27.
+ * The K x PX panel of the block whose window bases (bytes from src, the u32s at `lanes`) are
+ * given: row k lane j = src[base_j + offs[k]]. Never reads at or past `limit`, nor before src.
  */
-@inline function convTile(ap: usize, bp: usize, offs: usize, K: usize, out: usize, ldo: usize, bias: usize, relu: bool, mode: i32): void {
+function packPanel(panel: usize, src: usize, limit: usize, offs: usize, K: usize, stride: i32, lanes: usize): void {
+  const step = <usize>stride << SHIFT;
+  const b0 = <usize>load<u32>(lanes);
+  const end = offs + (K << 2);
+  const span = <usize>load<u32>(offs + ((K - 1) << 2)); // the largest offset
+  // Lanes [0, s) run from b0, lanes [s, t) from bs, one stride apart.
+  let s = 1;
+  while (s < PX && <usize>load<u32>(lanes + (<usize>s << 2)) == b0 + <usize>s * step) s++;
+  const bs = s < PX ? <usize>load<u32>(lanes + (<usize>s << 2)) : b0 + <usize>s * step;
+  let t = s + 1;
+  while (t < PX && <usize>load<u32>(lanes + (<usize>t << 2)) == bs + <usize>(t - s) * step) t++;
+  // Each half-row load reads LANES values one stride apart from its first lane's input (the
+  // stride-2 shuffle one value more); run 2 is loaded as if it began at lane 0.
+  const reach = <usize>PX * step + span;
+  if ((stride == 1 || stride == 2) && t >= PX && bs >= <usize>s * step) {
+    const s2 = bs - <usize>s * step;
+    if (src + max(b0, s2) + reach <= limit) {
+      const r1 = src + b0, r2 = src + s2;
+      const half = <usize>LANES * step;
+      let d = panel;
+      if (s == PX) {
+        for (let o = offs; o < end; o += 4) {
+          const a = r1 + <usize>load<u32>(o);
+          v128.store(d, loadRun(a, stride), 0);
+          v128.store(d, loadRun(a + half, stride), 16);
+          d += 32;
+        }
+      } else {
+        const m0 = lanesBelow(s), m1 = lanesBelow(s - <i32>LANES);
+        for (let o = offs; o < end; o += 4) {
+          const oo = <usize>load<u32>(o);
+          const a = r1 + oo, c = r2 + oo;
+          v128.store(d, v128.bitselect(loadRun(a, stride), loadRun(c, stride), m0), 0);
+          v128.store(d, v128.bitselect(loadRun(a + half, stride), loadRun(c + half, stride), m1), 16);
+          d += 32;
+        }
+      }
+      return;
+    }
+  }
+  for (let j = 0; j < PX; j++) {
+    const sj = src + <usize>load<u32>(lanes + (<usize>j << 2));
+    let d = panel + (<usize>j << SHIFT);
+    for (let o = offs; o < end; o += 4) {
+      store<real>(d, load<real>(sj + <usize>load<u32>(o)));
+      d += 32;
+    }
+  }
+}
+
+/** LANES values one stride (1 or 2) apart from a. */
+@inline function loadRun(a: usize, stride: i32): v128 {
+  if (stride == 1) return v128.load(a);
+  return FLOAT32 ? v128.shuffle<f32>(v128.load(a), v128.load(a, 16), 0, 2, 4, 6) : v128.shuffle<f64>(v128.load(a), v128.load(a, 16), 0, 2);
+}
+
+/** All ones in lanes i < s (i = 0 .. LANES-1), in the lane width of `real`. */
+@inline function lanesBelow(s: i32): v128 {
+  return FLOAT32 ? i32x4.gt_s(i32x4.splat(s), i32x4(0, 1, 2, 3)) : i64x2.gt_s(i64x2.splat(s), i64x2(0, 1));
+}
+
+/**
+ * 4 filters x PX pixels: the loop of gemm.ts's microkernel4x2v (ap: K steps of 4 interleaved
+ * weights, broadcast; bp: the K x PX pixel panel), then r = s + b[row] and ReLU, stored to 4 rows
+ * ldo bytes apart. mode TILE_STORE: the 4 x PX results; TILE_RAW: the sums s only (edge tiles,
+ * finished by scatterConvEdge). Inlined (one call site): the call costs ~7% at K = 27.
+ */
+@inline function convTile(ap: usize, bp: usize, K: usize, out: usize, ldo: usize, bias: usize, relu: bool, mode: i32): void {
   let c0l = v128.splat<real>(0), c0h = v128.splat<real>(0);
   let c1l = v128.splat<real>(0), c1h = v128.splat<real>(0);
   let c2l = v128.splat<real>(0), c2h = v128.splat<real>(0);
   let c3l = v128.splat<real>(0), c3h = v128.splat<real>(0);
-  if (offs) {
-    // Row k of the panel read in place: the PX reals at bp + offs[k] (the padded image).
-    const end = offs + (K << 2);
-    while (offs < end) {
-      const b = bp + <usize>load<u32>(offs);
-      const bl = v128.load(b, 0), bh = v128.load(b, 16);
-      let av = v128.load(ap, 0);
-      c0l = v128.add<real>(c0l, v128.mul<real>(av, bl)); c0h = v128.add<real>(c0h, v128.mul<real>(av, bh));
-      av = v128.load(ap, 16);
-      c1l = v128.add<real>(c1l, v128.mul<real>(av, bl)); c1h = v128.add<real>(c1h, v128.mul<real>(av, bh));
-      av = v128.load(ap, 32);
-      c2l = v128.add<real>(c2l, v128.mul<real>(av, bl)); c2h = v128.add<real>(c2h, v128.mul<real>(av, bh));
-      av = v128.load(ap, 48);
-      c3l = v128.add<real>(c3l, v128.mul<real>(av, bl)); c3h = v128.add<real>(c3h, v128.mul<real>(av, bh));
-      ap += 64;
-      offs += 4;
-    }
-  } else {
-    const end = bp + (K << 5);
-    while (bp < end) {
-      const bl = v128.load(bp, 0), bh = v128.load(bp, 16);
-      let av = v128.load(ap, 0);
-      c0l = v128.add<real>(c0l, v128.mul<real>(av, bl)); c0h = v128.add<real>(c0h, v128.mul<real>(av, bh));
-      av = v128.load(ap, 16);
-      c1l = v128.add<real>(c1l, v128.mul<real>(av, bl)); c1h = v128.add<real>(c1h, v128.mul<real>(av, bh));
-      av = v128.load(ap, 32);
-      c2l = v128.add<real>(c2l, v128.mul<real>(av, bl)); c2h = v128.add<real>(c2h, v128.mul<real>(av, bh));
-      av = v128.load(ap, 48);
-      c3l = v128.add<real>(c3l, v128.mul<real>(av, bl)); c3h = v128.add<real>(c3h, v128.mul<real>(av, bh));
-      ap += 64;
-      bp += 32;
-    }
+  const end = bp + (K << 5);
+  while (bp < end) {
+    const bl = v128.load(bp, 0), bh = v128.load(bp, 16);
+    let av = v128.load_splat<real>(ap, 0);
+    c0l = v128.add<real>(c0l, v128.mul<real>(av, bl)); c0h = v128.add<real>(c0h, v128.mul<real>(av, bh));
+    av = v128.load_splat<real>(ap, sizeof<real>());
+    c1l = v128.add<real>(c1l, v128.mul<real>(av, bl)); c1h = v128.add<real>(c1h, v128.mul<real>(av, bh));
+    av = v128.load_splat<real>(ap, 2 * sizeof<real>());
+    c2l = v128.add<real>(c2l, v128.mul<real>(av, bl)); c2h = v128.add<real>(c2h, v128.mul<real>(av, bh));
+    av = v128.load_splat<real>(ap, 3 * sizeof<real>());
+    c3l = v128.add<real>(c3l, v128.mul<real>(av, bl)); c3h = v128.add<real>(c3h, v128.mul<real>(av, bh));
+    ap += 4 << SHIFT;
+    bp += 32;
   }
   if (mode != TILE_RAW) {
     let bv = v128.load_splat<real>(bias, 0);
@@ -575,14 +1100,18 @@ function gatherLanes(panel: usize, x: usize, C: i32, H: i32, W: i32, HH: i32, WW
 const TILE_STORE = 0;
 const TILE_RAW = 1;
 
-/** The valid rows x cols corner of a raw edge tile (rows 32 bytes apart): r = s + b[row], ReLU, into out. */
-function mergeConvEdge(out: usize, ldo: usize, tile: usize, rows: i32, cols: i32, bias: usize, relu: bool): void {
+/**
+ * The valid rows x cols corner of a raw edge tile (rows 32 bytes apart): r = s + b[row], ReLU,
+ * lane j to out row f0 + i at on + outOffs[j] (u32 byte offsets).
+ */
+function scatterConvEdge(on: usize, ldo: usize, tile: usize, f0: i32, rows: i32, cols: i32, bias: usize, relu: bool, outOffs: usize): void {
   for (let i = 0; i < rows; i++) {
     const bi = load<real>(bias + (<usize>i << SHIFT));
+    const row = on + <usize>(f0 + i) * ldo;
     for (let j = 0; j < cols; j++) {
       let r = load<real>(tile + (<usize>(i * PX + j) << SHIFT)) + bi;
       if (relu && r <= 0) r = 0;
-      store<real>(out + <usize>i * ldo + (<usize>j << SHIFT), r);
+      store<real>(row + <usize>load<u32>(outOffs + (<usize>j << 2)), r);
     }
   }
 }

@@ -12,7 +12,9 @@ export {
   gemm_packed_b_bytes, gemm_pack_b, gemm_pack_b_blocks, gemm_nn_rows_packed, gemm_tn_rows_packed,
 } from "./gemm";
 export {
-  conv_forward_work_bytes, conv_forward, conv_forward_images, conv_backward_work_bytes, conv_backward_chunks, sum_chunks,
+  conv_forward_work_bytes, conv_forward, conv_forward_images, conv_forward_pack, conv_forward_packed_reals,
+  conv_forward_images_work_bytes, conv_backward_work_bytes, conv_backward, conv_backward_chunks, conv_backward_pack, conv_backward_packed_reals,
+  sum_chunks,
 } from "./conv";
 export {
   batchnorm_forward_train_range, batchnorm_forward_test_range, batchnorm_backward_range,

@@ -9,7 +9,8 @@
 // with its quartiles, and "of ceiling" the kernel's median over the run's ceiling (the best
 // sample of the ceiling probe at the start of the run, the house figure).
 //
-// What is timed (the shapes of the conv net 32-64-128 and the FC net 784-256-128-10 at N = 64):
+// What is timed (the shapes of the conv net 32-64-128, the small ResNet's stride-2 and 1x1 convs,
+// a 3-channel first layer and the FC net 784-256-128-10, at N = 64):
 //   conv, batch norm, max-pool, softmax loss, Adam: the public API of dist/tensorlane.js
 //     (tl.Conv.forward / backward, tl.SpatialBatchNorm, tl.MaxPool, tl.softmaxLoss, tl.adam),
 //     each call in a tl.tidy, so a figure includes validation, allocation and freeing of the
@@ -17,8 +18,8 @@
 //   GEMM: the raw gemm_{nn,tn,nt} kernels of dist/tensorlane.wasm on pointers (no host code),
 //     as in the GEMM section.
 // Inputs are seeded normal values (the pools' pass through ReLU first, as in the net).
-// FLOPs: conv forward 2·N·F·P·K (P = Ho·Wo, K = C·9); conv backward twice that (dX and dW; db is
-// not counted), as tl.Conv.backward computes all three. Bytes: every tensor read once and every
+// FLOPs: conv forward 2·N·F·P·K (P = Ho·Wo, K = C·k·k); conv backward twice that (dX and dW; db
+// is not counted), as tl.Conv.backward computes all three. Bytes: every tensor read once and every
 // output written once (the least any implementation moves), listed per case.
 import { buildBandwidthProbe, ceilingRunner } from "./ceiling-probe.mjs";
 import { quantile, randomArray, randomLabels, runInterleaved } from "./harness.mjs";
@@ -26,12 +27,32 @@ import { gemmKernels, gemmRunner } from "./peers/tensorlane.mjs";
 import { timeStats } from "./report.mjs";
 
 const N = 64;
-/** The conv net's three conv layers at the training batch: input (C, H, W) and filters F. */
+/** The conv net's three conv layers at the training batch: input (C, H, W) and filters F (3x3, pad 1). */
 export const CONV_SHAPES = [
   { C: 1, H: 28, W: 28, F: 32 },
   { C: 32, H: 14, W: 14, F: 64 },
   { C: 64, H: 7, W: 7, F: 128 },
 ];
+/**
+ * The other layers of issue 22's training shapes: a 3-channel first layer, the small ResNet's
+ * stride-2 3x3 convs and strided 1x1 shortcuts (tl.models.resnet, widths 32-64-128,
+ * downsampleFirst) and its 4x4 maps. k: window (default 3), s: stride (1), pad (1 for 3x3, 0 for 1x1).
+ */
+export const MORE_CONV_SHAPES = [
+  { C: 3, H: 32, W: 32, F: 16 },
+  { C: 32, H: 28, W: 28, F: 32, s: 2 },
+  { C: 32, H: 28, W: 28, F: 32, k: 1, s: 2 },
+  { C: 64, H: 7, W: 7, F: 128, s: 2 },
+  { C: 128, H: 4, W: 4, F: 128 },
+  { C: 64, H: 7, W: 7, F: 128, k: 1, s: 2 },
+];
+
+/** Window, stride, padding and output size of a conv shape. */
+function convGeometry(s) {
+  const k = s.k ?? 3, stride = s.s ?? 1, pad = s.pad ?? (k === 3 ? 1 : 0);
+  const Ho = Math.floor((s.H + 2 * pad - k) / stride) + 1, Wo = Math.floor((s.W + 2 * pad - k) / stride) + 1;
+  return { k, stride, pad, Ho, Wo };
+}
 /** The FC net's first two layers at N = 64: D inputs -> M outputs. */
 const FC_LAYERS = [
   { D: 784, M: 256 },
@@ -49,12 +70,13 @@ const shapeText = (s) => s.join("x");
 export function layerCases({ quick = false } = {}) {
   const cases = [];
   const convs = quick ? CONV_SHAPES.slice(1, 2) : CONV_SHAPES;
-  for (const s of convs) {
-    const P = s.H * s.W;
-    const flops = 2 * N * s.F * P * s.C * 9;
+  for (const s of quick ? convs : [...convs, ...MORE_CONV_SHAPES]) {
+    const { k, stride, Ho, Wo } = convGeometry(s);
+    const flops = 2 * N * s.F * Ho * Wo * s.C * k * k;
     const x = [N, s.C, s.H, s.W];
-    cases.push({ kind: "conv", dir: "forward", label: `conv3x3 forward ${shapeText(x)} F=${s.F}`, shape: s, bound: "compute", work: flops / 1e9 });
-    cases.push({ kind: "conv", dir: "backward", label: `conv3x3 backward ${shapeText(x)} F=${s.F}`, shape: s, bound: "compute", work: (2 * flops) / 1e9 });
+    const name = `conv${k}x${k}${stride > 1 ? ` s${stride}` : ""}`;
+    cases.push({ kind: "conv", dir: "forward", label: `${name} forward ${shapeText(x)} F=${s.F}`, shape: s, bound: "compute", work: flops / 1e9 });
+    cases.push({ kind: "conv", dir: "backward", label: `${name} backward ${shapeText(x)} F=${s.F}`, shape: s, bound: "compute", work: (2 * flops) / 1e9 });
   }
   for (const { D, M } of quick ? FC_LAYERS.slice(0, 1) : FC_LAYERS) {
     cases.push({ kind: "gemm", variant: "nn", m: N, n: M, k: D, label: `GEMM nn X·W ${N}x${D}·${D}x${M}` });
@@ -77,6 +99,16 @@ export function layerCases({ quick = false } = {}) {
     cases.push({ kind: "pool", dir: "forward", label: `max-pool 2x2 forward ${shapeText(x)}`, x, bound: "memory", bytes: 4 * (n + 2 * no), footprint: 4 * (n + 2 * no) });
     cases.push({ kind: "pool", dir: "backward", label: `max-pool 2x2 backward ${shapeText(x)}`, x, bound: "memory", bytes: 4 * (n + 2 * no), footprint: 4 * (n + 2 * no) });
   }
+  if (!quick) {
+    // Overlapping windows: 3x3 stride 2 (a ResNet stem's pool, without its padding) and stride 1.
+    for (const [x, window, stride] of [[[N, 32, 28, 28], 3, 2], [[N, 64, 14, 14], 3, 1]]) {
+      const n = x.reduce((a, b) => a * b, 1);
+      const no = N * x[1] * (Math.floor((x[2] - window) / stride) + 1) * (Math.floor((x[3] - window) / stride) + 1);
+      const pool = { window, stride };
+      cases.push({ kind: "pool", dir: "forward", pool, label: `max-pool 3x3 s${stride} forward ${shapeText(x)}`, x, bound: "memory", bytes: 4 * (n + 2 * no), footprint: 4 * (n + 2 * no) });
+      cases.push({ kind: "pool", dir: "backward", pool, label: `max-pool 3x3 s${stride} backward ${shapeText(x)}`, x, bound: "memory", bytes: 4 * (n + 2 * no), footprint: 4 * (n + 2 * no) });
+    }
+  }
   cases.push({ kind: "softmax", label: `softmax loss ${N}x10 (scores in, dscores out)`, rows: N, classes: 10, bound: "memory", bytes: 8 * N * 10 + 4 * N, footprint: 8 * N * 10 + 4 * N });
   for (const [model, n] of Object.entries(PARAMS)) {
     // w, dw, m, v read; w, m, v written.
@@ -94,10 +126,11 @@ function layerRunner(tl, kernels, c) {
   if (c.kind === "gemm") return gemmRunner(kernels, c);
   if (c.kind === "conv") {
     const { C, H, W, F } = c.shape;
+    const { k, stride, pad } = convGeometry(c.shape);
     const x = keep(tl.randn([N, C, H, W], { seed: 1 })); // (N, C, H, W)
-    const w = keep(tl.randn([F, C, 3, 3], { seed: 2, std: Math.sqrt(2 / (C * 9)) })); // (F, C, 3, 3)
+    const w = keep(tl.randn([F, C, k, k], { seed: 2, std: Math.sqrt(2 / (C * k * k)) })); // (F, C, k, k)
     const b = keep(tl.zeros([F])); // (F)
-    const param = { stride: 1, pad: 1 };
+    const param = { stride, pad };
     if (c.dir === "forward") return done(() => tl.tidy(() => void tl.Conv.forward(x, w, b, param)));
     const [out, cache] = tl.Conv.forward(x, w, b, param);
     keep(out);
@@ -122,7 +155,7 @@ function layerRunner(tl, kernels, c) {
     const [x] = tl.ReLU.forward(pre);
     pre.dispose();
     keep(x);
-    const param = { poolHeight: 2, poolWidth: 2, stride: 2 };
+    const param = c.pool ? { poolHeight: c.pool.window, poolWidth: c.pool.window, stride: c.pool.stride } : { poolHeight: 2, poolWidth: 2, stride: 2 };
     if (c.dir === "forward") return done(() => tl.tidy(() => void tl.MaxPool.forward(x, param)));
     const [out, cache] = tl.MaxPool.forward(x, param);
     [out, cache.argmax].forEach(keep);

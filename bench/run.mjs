@@ -121,6 +121,11 @@ if (wants("threads")) {
   say(`\nThreads: 1 vs 2 threads  [${elapsed()}]`);
   threads = await (await import("./threads.mjs")).benchThreads({ quick, say });
 }
+let resnet = null;
+if (wants("resnet")) {
+  say(`\nTraining a small ResNet, 1 vs 2 threads  [${elapsed()}]`);
+  resnet = await (await import("./resnet.mjs")).benchResnet({ quick, rounds: smoke ? 1 : quick ? 3 : 9, say });
+}
 const targets = checkTargets(cases, ceiling?.gflops, bundle ?? {});
 say(`\nIssue 7 targets\n${targetTable(targets)}`);
 
@@ -144,6 +149,7 @@ const record = {
   startup,
   bundle,
   threads,
+  resnet,
   targets,
   seconds: (performance.now() - started) / 1000,
 };

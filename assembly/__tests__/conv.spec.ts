@@ -1,6 +1,7 @@
 import {
-  im2col, col2im, conv_bias_backward, conv_forward, conv_forward_images, conv_forward_work_bytes,
-  conv_chunk_reals, conv_backward_work_bytes, conv_backward_chunks, sum_chunks,
+  im2col, col2im, conv_bias_backward, conv_forward, conv_forward_images, conv_forward_work_bytes, conv_forward_pack,
+  conv_forward_packed_reals, conv_forward_images_work_bytes,
+  conv_chunk_reals, conv_backward_work_bytes, conv_backward, conv_backward_chunks, conv_backward_pack, conv_backward_packed_reals, sum_chunks,
 } from "../conv";
 import { gemm_nn, gemm_nt, gemm_tn, gemm_work_bytes } from "../gemm";
 import {
@@ -39,6 +40,14 @@ const GEOMETRIES: i32[][] = [
   [4, 7, 9, 2, 2, 1, 0],
   [2, 5, 12, 3, 3, 1, 1],
   [1, 4, 4, 1, 1, 1, 0],
+  // The small ResNet's kinds: strided (and padded) 1x1 convs, which read a subsampled copy in the
+  // forward; 3x3 stride 2; 7x7 maps (P = 49: forward blocks across images); 4x4 maps.
+  [3, 14, 14, 1, 1, 2, 0],
+  [2, 9, 7, 1, 1, 3, 2],
+  [2, 31, 33, 1, 1, 2, 1],
+  [4, 14, 14, 3, 3, 2, 1],
+  [2, 7, 7, 3, 3, 1, 1],
+  [2, 4, 4, 3, 3, 1, 1],
 ];
 
 /** Within rounding of a differently ordered sum: max |a-b|/(1+|b|) below this. */
@@ -186,7 +195,7 @@ describe("conv_forward vs scalar twin, " + DTYPE, () => {
         for (let N = 1; N <= 3; N += 2) {
           const x = pattern(N * C * H * W, t + 7 * fi + N);
           const w = pattern(F * K, t + 500 + fi), bias = pattern(F, t + 600 + fi);
-          const work = heap.alloc(conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>pad));
+          const work = heap.alloc(conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>s, <usize>pad, <usize>Ho, <usize>Wo));
           for (let r = 0; r < 2; r++) {
             const relu = r == 1;
             const n = N * F * P;
@@ -209,7 +218,7 @@ describe("conv_forward vs scalar twin, " + DTYPE, () => {
     const w = pattern(1, 1); store<real>(w, 1);
     const bias = buffer(1);
     const a = buffer(8), b = buffer(8);
-    const work = heap.alloc(conv_forward_work_bytes(1, 1, 1, 8, 1, 1, 0));
+    const work = heap.alloc(conv_forward_work_bytes(1, 1, 1, 8, 1, 1, 1, 0, 1, 8));
     conv_forward(a, x, w, bias, 1, 1, 1, 8, 1, 1, 1, 1, 0, 1, 8, true, work);
     conv_forward__scalar(b, x, w, bias, 1, 1, 1, 8, 1, 1, 1, 1, 0, 1, 8, true);
     agree(DTYPE + " relu edge values", 8, a, b);
@@ -240,7 +249,11 @@ describe("conv forward by image ranges, " + DTYPE, () => {
       const Ho = (H + 2 * pad - HH) / stride + 1, Wo = (W + 2 * pad - WW) / stride + 1;
       const outN = N * F * Ho * Wo;
       const x = pattern(N * C * H * W, 40 + t), w = pattern(F * C * HH * WW, 50 + t), b = pattern(F, 60 + t);
-      const work = heap.alloc(conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>pad) + 16);
+      const work = heap.alloc(conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>stride, <usize>pad, <usize>Ho, <usize>Wo) + 16);
+      const K = C * HH * WW;
+      const wp = heap.alloc(conv_forward_packed_reals(<usize>F, <usize>K) << SHIFT);
+      conv_forward_pack(wp, w, F, K);
+      const iwork = heap.alloc(conv_forward_images_work_bytes(<usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>stride, <usize>pad, <usize>Ho, <usize>Wo));
       const ref = buffer(outN), got = buffer(outN);
       for (let relu = 0; relu < 2; relu++) {
         const tag = " " + DTYPE + " case " + t.toString() + (relu ? " relu" : "");
@@ -248,21 +261,21 @@ describe("conv forward by image ranges, " + DTYPE, () => {
         fillWith(got, outN, 99);
         const cutsN: i32[] = [0, min(1, N), min(2, N), min(2, N), N];
         for (let r = 0; r + 1 < cutsN.length; r++) {
-          conv_forward_images(got, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu == 1, work, cutsN[r], cutsN[r + 1]);
+          conv_forward_images(got, x, wp, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu == 1, iwork, cutsN[r], cutsN[r + 1]);
         }
         same("image ranges" + tag, got, ref, outN);
         expect<bool>(guardIntact(got, outN)).toBe(true, "wrote past out" + tag);
         // Image 1 alone: the others keep their sentinel.
         if (N >= 3) {
           fillWith(got, outN, 99);
-          conv_forward_images(got, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu == 1, work, 1, 2);
+          conv_forward_images(got, x, wp, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu == 1, iwork, 1, 2);
           const per = F * Ho * Wo;
           let outside = true;
           for (let i = 0; i < outN; i++) if ((i < per || i >= 2 * per) && load<real>(got + (<usize>i << SHIFT)) != 99) outside = false;
           expect<bool>(outside).toBe(true, "a range wrote outside its images" + tag);
         }
       }
-      heap.free(x); heap.free(w); heap.free(b); heap.free(work); heap.free(ref); heap.free(got);
+      heap.free(x); heap.free(w); heap.free(b); heap.free(work); heap.free(wp); heap.free(iwork); heap.free(ref); heap.free(got);
     }
   });
 });
@@ -276,7 +289,9 @@ describe("conv backward in chunks, " + DTYPE, () => {
       const K = C * HH * WW, P = Ho * Wo;
       const pointwise = HH == 1 && WW == 1 && stride == 1 && pad == 0;
       const x = pattern(N * C * H * W, 10 + t), w = pattern(F * K, 20 + t), dout = pattern(N * F * P, 30 + t);
-      const work = heap.alloc(conv_backward_work_bytes(F, K, P, pointwise) + 16);
+      const work = heap.alloc(conv_backward_work_bytes(F, C, H, W, HH, WW, stride, pad, Ho, Wo) + 16);
+      const wt = heap.alloc(conv_backward_packed_reals(F, K) << SHIFT);
+      conv_backward_pack(wt, w, F, K);
       const slice = <i32>conv_chunk_reals(F, K);
       // The per-image path of the first release: dcols = wᵀ · dout[n], col2im.
       const dxOld = buffer(N * C * H * W);
@@ -297,7 +312,7 @@ describe("conv backward in chunks, " + DTYPE, () => {
         const tag = " " + DTYPE + " case " + t.toString() + " G=" + G.toString();
         const partials = buffer(chunks * slice);
         const dx1 = buffer(N * C * H * W), dw1 = buffer(F * K), db1 = buffer(F);
-        conv_backward_chunks(dx1, partials, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, chunks, work);
+        conv_backward_chunks(dx1, partials, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, chunks, work);
         expect<bool>(guardIntact(partials, chunks * slice)).toBe(true, "partials overrun" + tag);
         sum_chunks(dw1, partials, chunks, slice, 0, F * K);
         sum_chunks(db1, partials + (<usize>(F * K) << SHIFT), chunks, slice, 0, F);
@@ -305,9 +320,9 @@ describe("conv backward in chunks, " + DTYPE, () => {
         const partials2 = buffer(chunks * slice);
         const dx2 = buffer(N * C * H * W), dw2 = buffer(F * K), db2 = buffer(F);
         const cut = min(1, chunks);
-        conv_backward_chunks(dx2, partials2, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, cut, work);
-        conv_backward_chunks(dx2, partials2, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, cut, cut, work);
-        conv_backward_chunks(dx2, partials2, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, cut, chunks, work);
+        conv_backward_chunks(dx2, partials2, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, cut, work);
+        conv_backward_chunks(dx2, partials2, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, cut, cut, work);
+        conv_backward_chunks(dx2, partials2, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, cut, chunks, work);
         sum_chunks(dw2, partials2, chunks, slice, 0, 3 < F * K ? 3 : F * K);
         sum_chunks(dw2, partials2, chunks, slice, 3 < F * K ? 3 : F * K, F * K);
         sum_chunks(db2, partials2 + (<usize>(F * K) << SHIFT), chunks, slice, 0, F);
@@ -320,10 +335,70 @@ describe("conv backward in chunks, " + DTYPE, () => {
         same("db vs chunked twin" + tag, db1, dbTwin, F);
         expect<bool>(maxRelErr(dw1, rdw, F * K) < LOOSE).toBe(true, "dw vs direct" + tag);
         expect<bool>(maxRelErr(dx1, rdx, N * C * H * W) < LOOSE).toBe(true, "dx vs direct" + tag);
+        // One thread: the chunks in order, each partial added as it is done (conv_backward).
+        const dx4 = buffer(N * C * H * W), dw4 = buffer(F * K), db4 = buffer(F);
+        const work4 = heap.alloc(conv_backward_work_bytes(F, C, H, W, HH, WW, stride, pad, Ho, Wo) + (<usize>slice << SHIFT));
+        conv_backward(dx4, dw4, db4, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, work4);
+        same("whole dw" + tag, dw4, dw1, F * K);
+        same("whole db" + tag, db4, db1, F);
+        same("whole dx" + tag, dx4, dx1, N * C * H * W);
+        expect<bool>(guardIntact(dw4, F * K) && guardIntact(db4, F)).toBe(true, "whole overrun" + tag);
+        heap.free(work4);
         // dx = 0 skips dx and leaves the partials the same.
         const partials3 = buffer(chunks * slice);
-        conv_backward_chunks(0, partials3, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, chunks, work);
+        conv_backward_chunks(0, partials3, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, chunks, work);
         same("partials without dx" + tag, partials3, partials, chunks * slice);
+      }
+    }
+  });
+
+  it("bit for bit with the first release's im2col + GEMM pipeline: every geometry, F around the tiles, P and F past a GEMM slice", () => {
+    // (the dw tiles replace im2col + gemm_nt per image, the dcols tiles gemm_tn: same sums, same bits)
+    const FS: i32[] = [1, 3, 4, 5, 8, 9, 17];
+    for (let t = 0; t < GEOMETRIES.length + 2; t++) {
+      // two extra cases: P = 289 > 256 (dw sums in two slices), F = 260 > 256 (dcols in two)
+      const g: i32[] = t < GEOMETRIES.length ? GEOMETRIES[t] : t == GEOMETRIES.length ? [2, 17, 17, 3, 3, 1, 1] : [2, 5, 4, 3, 3, 1, 1];
+      const C = g[0], H = g[1], W = g[2], HH = g[3], WW = g[4], stride = g[5], pad = g[6];
+      const Ho = outSize(H, HH, stride, pad), Wo = outSize(W, WW, stride, pad);
+      const K = C * HH * WW, P = Ho * Wo;
+      const pointwise = HH == 1 && WW == 1 && stride == 1 && pad == 0;
+      const nf = t < GEOMETRIES.length ? FS.length : 1;
+      for (let fi = 0; fi < nf; fi++) {
+        const F = t < GEOMETRIES.length ? FS[fi] : t == GEOMETRIES.length ? 5 : 260;
+        const N = 3, G = 2, chunks = 2;
+        const tag = " " + label(g) + " F=" + F.toString();
+        const x = pattern(N * C * H * W, 70 + t), w = pattern(F * K, 80 + fi), dout = pattern(N * F * P, 90 + t + fi);
+        const work = heap.alloc(conv_backward_work_bytes(F, C, H, W, HH, WW, stride, pad, Ho, Wo));
+        const wt = heap.alloc(conv_backward_packed_reals(F, K) << SHIFT);
+        conv_backward_pack(wt, w, F, K);
+        const slice = <i32>conv_chunk_reals(F, K);
+        const partials = buffer(chunks * slice), dx = buffer(N * C * H * W);
+        memory.fill(partials, 0x7f, <usize>(chunks * slice) << SHIFT);
+        memory.fill(dx, 0x7f, <usize>(N * C * H * W) << SHIFT);
+        conv_backward_chunks(dx, partials, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, chunks, work);
+        // The first release: per image, im2col, dw (+)= dout[n] · colsᵀ, dcols = wᵀ · dout[n], col2im.
+        const cols = buffer(K * P), ref = buffer(chunks * slice), rdx = buffer(N * C * H * W);
+        const gw = heap.alloc(max(gemm_work_bytes(F, K, P), gemm_work_bytes(K, P, F)));
+        for (let n = 0; n < N; n++) {
+          const q = n / G;
+          const dwq = ref + (<usize>(q * slice) << SHIFT);
+          const gn = dout + (<usize>(n * F * P) << SHIFT), xn = x + (<usize>(n * C * H * W) << SHIFT), dxn = rdx + (<usize>(n * C * H * W) << SHIFT);
+          im2col(cols, xn, C, H, W, HH, WW, stride, pad, Ho, Wo);
+          gemm_nt(dwq, gn, cols, F, K, P, 0, n % G != 0, gw);
+          if (pointwise) gemm_tn(dxn, w, gn, K, P, F, 0, false, gw);
+          else {
+            gemm_tn(cols, w, gn, K, P, F, 0, false, gw);
+            col2im(dxn, cols, C, H, W, HH, WW, stride, pad, Ho, Wo);
+          }
+        }
+        for (let q = 0; q < chunks; q++) {
+          const o = <usize>(q * slice) << SHIFT;
+          same("dw partial " + q.toString() + tag, partials + o, ref + o, F * K);
+        }
+        same("dx" + tag, dx, rdx, N * C * H * W);
+        expect<bool>(guardIntact(partials, chunks * slice) && guardIntact(dx, N * C * H * W)).toBe(true, "overrun" + tag);
+        heap.free(x); heap.free(w); heap.free(dout); heap.free(work); heap.free(wt); heap.free(partials); heap.free(dx);
+        heap.free(cols); heap.free(ref); heap.free(rdx); heap.free(gw);
       }
     }
   });

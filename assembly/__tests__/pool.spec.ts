@@ -3,9 +3,9 @@ import { maxpool_forward__scalar, maxpool_backward__scalar } from "../reference/
 import { SHIFT } from "../real";
 import { DTYPE, pattern, buffer, firstDifference, guardIntact } from "./helpers";
 
-// (planes, H, W, ph, pw, stride): 2x2 stride 2 (the SIMD path, LANES outputs per step: 2 · LANES
-// input columns, 8 for f32 and 4 for f64) at widths below/at/above 8 and
-// odd sizes (the last row/column lies in no window), then other windows, overlapping ones
+// (planes, H, W, ph, pw, stride): 2x2 stride 2 (LANES outputs per step: 2 · LANES input columns,
+// 8 for f32 and 4 for f64) at widths below/at/above 8 and odd sizes (the last row/column lies in
+// no window), then other windows (SIMD for strides 1 and 2, scalar for 3), overlapping ones
 // (stride < window), non-square windows and the whole plane as one window.
 const CASES: i32[][] = [
   [1, 2, 2, 2, 2, 2],
@@ -21,6 +21,21 @@ const CASES: i32[][] = [
   [1, 10, 9, 3, 2, 3],
   [2, 5, 4, 5, 4, 1],
   [1, 6, 6, 2, 2, 1],
+  // Row tails: the last vector overlaps the previous one (Wo % LANES != 0), or a row narrower than
+  // LANES stores only its first lanes (and reads past its row only while inside the input).
+  [2, 7, 7, 2, 2, 2],
+  [3, 14, 14, 2, 2, 2],
+  [2, 28, 28, 2, 2, 2],
+  [2, 15, 15, 3, 3, 2],
+  [2, 9, 9, 3, 3, 2],
+  [1, 5, 5, 3, 3, 2],
+  [2, 16, 12, 3, 3, 2],
+  [2, 9, 10, 3, 3, 1],
+  [2, 6, 5, 3, 3, 1],
+  [3, 4, 4, 3, 3, 1],
+  [1, 4, 13, 1, 5, 1],
+  [1, 8, 11, 4, 3, 2],
+  [2, 3, 3, 3, 3, 1],
 ];
 
 function label(c: i32[]): string {
@@ -71,6 +86,25 @@ describe("max-pool vs scalar twins, " + DTYPE, () => {
     maxpool_forward(o1, a1, x, 1, 2, 8, 2, 2, 2, 1, 4);
     maxpool_forward(o2, 0, x, 1, 2, 8, 2, 2, 2, 1, 4);
     agree("NaN/ties", 4, o2, o1);
+  });
+  it("NaN anywhere in a window wins, in every SIMD path (its gradient goes to the last NaN)", () => {
+    for (let t = 0; t < CASES.length; t++) {
+      const c = CASES[t];
+      const planes = c[0], H = c[1], W = c[2], ph = c[3], pw = c[4], s = c[5];
+      const Ho = (H - ph) / s + 1, Wo = (W - pw) / s + 1;
+      const m = planes * H * W, n = planes * Ho * Wo;
+      const x = pattern(m, t + 90);
+      for (let i = t % 5; i < m; i += 5 + t % 3) store<real>(x + (<usize>i << SHIFT), NaN);
+      const o1 = buffer(n), a1 = buffer(n), o2 = buffer(n), a2 = buffer(n);
+      maxpool_forward(o1, a1, x, planes, H, W, ph, pw, s, Ho, Wo);
+      maxpool_forward__scalar(o2, a2, x, planes, H, W, ph, pw, s, Ho, Wo);
+      agree("forward out with NaN " + label(c), n, o1, o2);
+      agree("forward argmax with NaN " + label(c), n, a1, a2);
+      const dout = pattern(n, t + 95), d1 = buffer(m), d2 = buffer(m);
+      maxpool_backward(d1, dout, a1, planes, H, W, ph, pw, s, Ho, Wo);
+      maxpool_backward__scalar(d2, dout, a2, planes, H, W, ph, pw, s, Ho, Wo);
+      agree("backward with NaN " + label(c), m, d1, d2);
+    }
   });
   it("backward, bit for bit, overlapping windows accumulate", () => {
     for (let t = 0; t < CASES.length; t++) {

@@ -8,6 +8,7 @@ import { sum_rows__scalar, f64_mean__scalar, sum_squares__scalar, sum_abs__scala
 import { softmax_loss_rows, svm_loss_rows } from "../loss";
 import { softmax_loss, svm_loss } from "./whole";
 import { rand_uniform, rand_normal, dropout_mask, i32_rand_below } from "../random";
+import { maxpool_forward, maxpool_backward } from "../pool";
 import { SHIFT } from "../real";
 import { DTYPE, LENGTHS, pattern, buffer, firstDifference, firstIntDifference, guardIntact, ints, intsGuardIntact } from "./helpers";
 
@@ -127,6 +128,49 @@ describe("sums of squares and absolute values in chunks", () => {
         const exact = kind == 0 ? sum_squares__scalar(x, n) : sum_abs__scalar(x, n);
         expect<bool>(Math.abs(total - exact) <= 1e-6 * exact).toBe(true, "vs the exact-term twin" + tag);
       }
+    }
+  });
+});
+
+// Max-pool splits by planes (ops/pool.ts): a piece's row tails may read past its last plane (the
+// input is only read) but must write only its own planes.
+describe("max-pool by plane ranges", () => {
+  it("planes [0, 1), [1, 1), [1, 4), [4, planes) give the bits of one call and write only their planes", () => {
+    // (planes, H, W, window, stride): the overlapping last vector, a row narrower than a vector, 3x3 stride 2 and 1
+    const CASES: i32[][] = [[6, 14, 14, 2, 2], [5, 7, 7, 2, 2], [5, 9, 9, 3, 2], [6, 6, 6, 3, 1], [5, 5, 5, 3, 2]];
+    for (let t = 0; t < CASES.length; t++) {
+      const c = CASES[t];
+      const planes = c[0], H = c[1], W = c[2], k = c[3], s = c[4];
+      const Ho = (H - k) / s + 1, Wo = (W - k) / s + 1;
+      const n = planes * Ho * Wo, m = planes * H * W, per = Ho * Wo, perIn = H * W;
+      const tag = " " + DTYPE + " planes=" + planes.toString() + " " + H.toString() + "x" + W.toString() + " window " + k.toString() + " stride " + s.toString();
+      const x = pattern(m, 60 + t), dout = pattern(n, 65 + t);
+      const o1 = buffer(n), a1 = buffer(n), d1 = buffer(m);
+      maxpool_forward(o1, a1, x, planes, H, W, k, k, s, Ho, Wo);
+      maxpool_backward(d1, dout, a1, planes, H, W, k, k, s, Ho, Wo);
+      const o2 = buffer(n), a2 = buffer(n), d2 = buffer(m);
+      const cutsP: i32[] = [0, 1, 1, 4, planes];
+      for (let r = 0; r + 1 < cutsP.length; r++) {
+        const p0 = cutsP[r], p1 = cutsP[r + 1];
+        const ob = <usize>(p0 * per) << SHIFT, ib = <usize>(p0 * perIn) << SHIFT;
+        maxpool_forward(o2 + ob, a2 + ob, x + ib, p1 - p0, H, W, k, k, s, Ho, Wo);
+        maxpool_backward(d2 + ib, dout + ob, a2 + ob, p1 - p0, H, W, k, k, s, Ho, Wo);
+      }
+      same("pieces out" + tag, o2, o1, n);
+      same("pieces argmax" + tag, a2, a1, n);
+      same("pieces dx" + tag, d2, d1, m);
+      // Planes [1, 3) alone: the other planes keep their sentinel.
+      const o3 = buffer(n), d3 = buffer(m);
+      for (let i = 0; i < n; i++) store<real>(o3 + (<usize>i << SHIFT), 99);
+      for (let i = 0; i < m; i++) store<real>(d3 + (<usize>i << SHIFT), 99);
+      maxpool_forward(o3 + (<usize>per << SHIFT), 0, x + (<usize>perIn << SHIFT), 2, H, W, k, k, s, Ho, Wo);
+      maxpool_backward(d3 + (<usize>perIn << SHIFT), dout + (<usize>per << SHIFT), a1 + (<usize>per << SHIFT), 2, H, W, k, k, s, Ho, Wo);
+      let outside = true;
+      for (let i = 0; i < n; i++) if ((i < per || i >= 3 * per) && load<real>(o3 + (<usize>i << SHIFT)) != 99) outside = false;
+      for (let i = 0; i < m; i++) if ((i < perIn || i >= 3 * perIn) && load<real>(d3 + (<usize>i << SHIFT)) != 99) outside = false;
+      expect<bool>(outside).toBe(true, "a piece wrote outside its planes" + tag);
+      same("planes 1..3 out" + tag, o3 + (<usize>per << SHIFT), o1 + (<usize>per << SHIFT), 2 * per);
+      expect<bool>(guardIntact(o2, n) && guardIntact(a2, n) && guardIntact(d2, m)).toBe(true, "overrun" + tag);
     }
   });
 });

@@ -84,9 +84,10 @@ export function convDims(fn: string, x: Tensor, w: Tensor, b: Tensor, convParam:
 
 /**
  * out = conv(x, w) + b, or relu(conv(x, w) + b) with `relu`. out: (N, F, Ho, Wo). The fused
- * kernel (f32_conv_forward: the im2col panels are gathered straight from x, so forward needs no
- * cols scratch), split over threads by images (ops/conv.ts). Shapes are trusted (check them once
- * with convDims). float64 runs the same kernel from the float64 module, split the same way.
+ * kernel (conv_forward: 8-pixel panels of im2col packed from a zero-padded copy of the images, so
+ * forward needs no cols matrix), split over threads by images (ops/conv.ts). Shapes are trusted
+ * (check them once with convDims). float64 runs the same kernel from the float64 module, split
+ * the same way.
  */
 export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, d: ConvDims, relu = false): void {
   convForward(out.ptr, x.ptr, w.ptr, b.ptr, d, relu, x.dtype);

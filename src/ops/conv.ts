@@ -1,7 +1,7 @@
 // Host side of the convolution kernels, split over threads with the same bits for any count.
-//   forward:  by image ranges (each image's outputs are independent sums) that threads take as
-//             they come free (runChunks), each thread with its own scratch for the packed
-//             weights and pixel panels;
+//   forward:  the weights packed once (shared), then image ranges (each image's outputs are
+//             independent sums) that threads take as they come free (runChunks), each thread
+//             with its own scratch for the padded images and pixel panels;
 //   backward: dx by images; dw and db (sums over all images) in chunks of G images fixed by the
 //             sizes alone, each chunk's partial sums in its own slice, then added in chunk order
 //             (assembly/conv.ts, "Backward in chunks"). Threads take the chunks as they come free;
@@ -43,13 +43,16 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
   const k = realKernels(dtype);
   const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
   const tasks = taskCount(N * F * K * P, MIN_MACS_PER_TASK, N);
-  const work = threadScratch(k.conv_forward_work_bytes(F, C, H, W, HH, WW, pad));
   if (tasks === 1) {
+    const work = threadScratch(k.conv_forward_work_bytes(F, C, H, W, HH, WW, stride, pad, Ho, Wo));
     k.conv_forward(out, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work[0]);
     return;
   }
-  // Image ranges taken by whichever thread is free (each range repacks the weights: a few µs).
-  runChunks(dtype, "conv_forward_images", [out, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, 0, 0, 0], 17, guidedRanges(N, tasks), tasks, 16, work);
+  // The weights packed once, read by every thread; image ranges taken by whichever thread is free.
+  const packed = sharedScratch("conv forward weights", k.conv_forward_packed_reals(F, K) * bytesPerElement(dtype));
+  k.conv_forward_pack(packed, w, F, K);
+  const work = threadScratch(k.conv_forward_images_work_bytes(C, H, W, HH, WW, stride, pad, Ho, Wo));
+  runChunks(dtype, "conv_forward_images", [out, x, packed, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, 0, 0, 0], 17, guidedRanges(N, tasks), tasks, 16, work);
 }
 
 /**
@@ -63,14 +66,26 @@ export function convBackward(dx: number, dw: number, db: number, dout: number, x
   const chunks = Math.ceil(N / G);
   const slice = F * K + F;
   const B = bytesPerElement(dtype);
-  const partials = sharedScratch("conv backward partials", chunks * slice * B);
-  const pointwise = HH === 1 && WW === 1 && stride === 1 && pad === 0;
-  const work = threadScratch(k.conv_backward_work_bytes(F, K, P, pointwise));
+  const workBytes = k.conv_backward_work_bytes(F, C, H, W, HH, WW, stride, pad, Ho, Wo);
   const tasks = taskCount(N * F * K * P * (dx ? 2 : 1), MIN_MACS_PER_TASK, chunks);
+  // wᵀ packed once for every thread's dx products.
+  let wt = 0;
+  if (dx) {
+    wt = sharedScratch("conv backward weights", k.conv_backward_packed_reals(F, K) * B);
+    k.conv_backward_pack(wt, w, F, K);
+  }
+  if (tasks === 1) {
+    // One thread runs the chunks in order and adds each partial as it comes: the same sums.
+    const work = threadScratch(workBytes + slice * B);
+    k.conv_backward(dx, dw, db, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, work[0]);
+    return;
+  }
+  const partials = sharedScratch("conv backward partials", chunks * slice * B);
+  const work = threadScratch(workBytes);
   // The chunks (fixed by the sizes) go to whichever thread is free, a few at a time: each writes
   // only its own partial slice and its own images' dx.
   runChunks(
-    dtype, "conv_backward_chunks", [dx, partials, dout, x, w, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, 0, 0], 17,
+    dtype, "conv_backward_chunks", [dx, partials, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, 0, 0], 17,
     guidedRanges(chunks, tasks), tasks, 19, work,
   );
   sumChunks(dw, partials, chunks, slice, F * K, dtype);
