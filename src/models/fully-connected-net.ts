@@ -113,13 +113,15 @@ export class FullyConnectedNet extends WorkspaceModel {
       const D = this.#dims[i - 1];
       const M = this.#dims[i];
       let a = ws.get(`a${i}`, [N, M]);
-      linearForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], N, D, M);
+      // Without batch norm the ReLU is applied in the product's store (the bits of the two ops).
+      linearForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], N, D, M, !bn);
       if (bn) {
         const z = ws.get(`z${i}`, [N, M]);
         batchNormForwardInto(z, ws.get(`mean${i}`, [M]), ws.get(`invstd${i}`, [M]), a, p[`gamma${i}`], p[`beta${i}`], this.bnParams[i - 1], N, M);
         a = z;
+        reluInto(a, a);
       }
-      reluInto(a, a); // in place: the ReLU output keeps the sign pattern backward needs
+      // a is the ReLU output, in place: it keeps the sign pattern backward needs
       if (train && dropout > 0) {
         const mask = ws.get(`mask${i}`, [N, M]);
         const [seed, offset] = this.#dropoutStream(mask.size);
