@@ -173,9 +173,13 @@ export function gemm_tn_rows_packed(
 // slices onto C; the activation on the final value), so a row gets the bits the 4-row microkernel
 // gives it, whatever the column range a thread takes. B is read in place (no packing: one use of
 // each value) or from gemm_pack_b's panels (weights packed once, then streamed contiguously).
+// The blocks keep SIX v128 accumulators: with the six B vectors V8 loads first, the A splat and a
+// product that is 14 of the 15 registers it allocates (eight spill one accumulator to the stack,
+// and its store-to-load round trip each k step halved the speed), and six independent adds in
+// flight cover the add latency (3 cycles, 2 a cycle). Narrower blocks finish a row.
 
-/** Columns per wide GEMV block: eight v128 accumulators (+ the A splat, a B vector, a product). */
-const GB: usize = 4 * NR;
+/** Columns per wide GEMV block: three NR panels, six v128 (24 f32, 12 f64). */
+const GB: usize = 3 * NR;
 
 /**
  * Columns [j0, j1) of C(m,n) (+)= A(m,k) · B(k,n) (+ bias), then `act`; B (k, n) read in place.
@@ -201,8 +205,15 @@ export function gemv_nn_range(
       const ci = c + ((i * n) << SHIFT);
       const ap = a + ((i * k + pc) << SHIFT);
       let j = j0;
-      for (; j + GB <= j1; j += GB) gemvWide(ci + (j << SHIFT), ap, bp + (j << SHIFT), ldb, kc, first && bias ? bias + (j << SHIFT) : 0, addC, relu);
-      for (; j + NR <= j1; j += NR) gemvNarrow(ci + (j << SHIFT), ap, bp + (j << SHIFT), ldb, kc, first && bias ? bias + (j << SHIFT) : 0, addC, relu);
+      for (; j + GB <= j1; j += GB) gemv6(ci + (j << SHIFT), ap, bp + (j << SHIFT), 32, 64, ldb, kc, first && bias ? bias + (j << SHIFT) : 0, addC, relu);
+      if (j + 2 * NR <= j1) {
+        gemv4(ci + (j << SHIFT), ap, bp + (j << SHIFT), 32, ldb, kc, first && bias ? bias + (j << SHIFT) : 0, addC, relu);
+        j += 2 * NR;
+      }
+      if (j + NR <= j1) {
+        gemv2(ci + (j << SHIFT), ap, bp + (j << SHIFT), ldb, kc, first && bias ? bias + (j << SHIFT) : 0, addC, relu);
+        j += NR;
+      }
       for (; j < j1; j++) gemvColumn(ci + (j << SHIFT), ap, bp + (j << SHIFT), ldb, kc, first && bias ? bias + (j << SHIFT) : 0, addC, relu);
     }
   }
@@ -231,13 +242,20 @@ export function gemv_packed_range(
       const first = pc == 0;
       const addC = !first || accumulate;
       const relu = act == ACT_RELU && pc + kc == k;
-      // Panel q of this slice (columns jc + q*NR ...) at slice + q*kc*NR reals.
+      // Panel q of this slice (columns jc + q*NR ...) at slice + q*kc*NR reals, kc*32 bytes long.
       const slice = packed + ((jc * k + roundUp(nc, NR) * pc) << SHIFT);
+      const panel = kc << 5;
       let j = lo;
       for (; j + GB <= hi; j += GB) {
         const pp = slice + (((j - jc) * kc) << SHIFT);
         const biasJ: usize = first && bias ? bias + (j << SHIFT) : 0;
-        for (let i: usize = 0; i < m; i++) gemvPanels4(c + ((i * n + j) << SHIFT), a + ((i * k + pc) << SHIFT), pp, kc, biasJ, addC, relu);
+        for (let i: usize = 0; i < m; i++) gemv6(c + ((i * n + j) << SHIFT), a + ((i * k + pc) << SHIFT), pp, panel, 2 * panel, panelRow, kc, biasJ, addC, relu);
+      }
+      if (j + 2 * NR <= hi) {
+        const pp = slice + (((j - jc) * kc) << SHIFT);
+        const biasJ: usize = first && bias ? bias + (j << SHIFT) : 0;
+        for (let i: usize = 0; i < m; i++) gemv4(c + ((i * n + j) << SHIFT), a + ((i * k + pc) << SHIFT), pp, panel, panelRow, kc, biasJ, addC, relu);
+        j += 2 * NR;
       }
       for (; j < hi; j += NR) {
         const pp = slice + (((j - jc) * kc) << SHIFT);
@@ -246,7 +264,7 @@ export function gemv_packed_range(
         for (let i: usize = 0; i < m; i++) {
           const cp = c + ((i * n + j) << SHIFT);
           const ap = a + ((i * k + pc) << SHIFT);
-          if (nv == NR) gemvNarrow(cp, ap, pp, panelRow, kc, biasJ, addC, relu);
+          if (nv == NR) gemv2(cp, ap, pp, panelRow, kc, biasJ, addC, relu);
           else for (let q: usize = 0; q < nv; q++) gemvColumn(cp + (q << SHIFT), ap, pp + (q << SHIFT), panelRow, kc, biasJ ? biasJ + (q << SHIFT) : 0, addC, relu);
         }
       }
@@ -265,56 +283,26 @@ export function gemv_packed_range(
   v128.store(out, s);
 }
 
-/** out[0, GB) = [out +] Σ_p a[p] · B[p, 0..GB) [+ bias] [ReLU]; B rows ldb bytes apart, a contiguous. */
-function gemvWide(out: usize, ap: usize, bp: usize, ldb: usize, kc: usize, bias: usize, addC: bool, relu: bool): void {
-  let c0 = v128.splat<real>(0), c1 = v128.splat<real>(0), c2 = v128.splat<real>(0), c3 = v128.splat<real>(0);
-  let c4 = v128.splat<real>(0), c5 = v128.splat<real>(0), c6 = v128.splat<real>(0), c7 = v128.splat<real>(0);
+// The blocks below: out[0, w) = [out +] Σ_p a[p] · B[p, 0..w) [+ bias] [ReLU] for one row, a at
+// ap (contiguous), B's k step p at bp + p*ldb. A block's NR-wide pieces (two v128 each) sit at
+// bp, bp + o1, bp + o2: 32 and 64 bytes apart for B in place, a panel apart when packed.
+
+/** Three NR pieces (GB columns), six accumulators. */
+function gemv6(out: usize, ap: usize, bp: usize, o1: usize, o2: usize, ldb: usize, kc: usize, bias: usize, addC: bool, relu: bool): void {
+  let c0 = v128.splat<real>(0), c1 = v128.splat<real>(0), c2 = v128.splat<real>(0);
+  let c3 = v128.splat<real>(0), c4 = v128.splat<real>(0), c5 = v128.splat<real>(0);
+  let q1 = bp + o1, q2 = bp + o2;
   const end = ap + (kc << SHIFT);
   while (ap < end) {
     const av = v128.load_splat<real>(ap);
     c0 = v128.add<real>(c0, v128.mul<real>(av, v128.load(bp, 0)));
     c1 = v128.add<real>(c1, v128.mul<real>(av, v128.load(bp, 16)));
-    c2 = v128.add<real>(c2, v128.mul<real>(av, v128.load(bp, 32)));
-    c3 = v128.add<real>(c3, v128.mul<real>(av, v128.load(bp, 48)));
-    c4 = v128.add<real>(c4, v128.mul<real>(av, v128.load(bp, 64)));
-    c5 = v128.add<real>(c5, v128.mul<real>(av, v128.load(bp, 80)));
-    c6 = v128.add<real>(c6, v128.mul<real>(av, v128.load(bp, 96)));
-    c7 = v128.add<real>(c7, v128.mul<real>(av, v128.load(bp, 112)));
-    ap += sizeof<real>();
-    bp += ldb;
-  }
-  gemvStore(out, c0, bias, addC, relu);
-  gemvStore(out + 16, c1, bias ? bias + 16 : 0, addC, relu);
-  gemvStore(out + 32, c2, bias ? bias + 32 : 0, addC, relu);
-  gemvStore(out + 48, c3, bias ? bias + 48 : 0, addC, relu);
-  gemvStore(out + 64, c4, bias ? bias + 64 : 0, addC, relu);
-  gemvStore(out + 80, c5, bias ? bias + 80 : 0, addC, relu);
-  gemvStore(out + 96, c6, bias ? bias + 96 : 0, addC, relu);
-  gemvStore(out + 112, c7, bias ? bias + 112 : 0, addC, relu);
-}
-
-/**
- * Four packed panels (GB columns): out[0, GB) = [out +] Σ_p a[p] · panels[p] [+ bias] [ReLU].
- * pp: the first of four consecutive kc x NR panels (kc*32 bytes each).
- */
-function gemvPanels4(out: usize, ap: usize, pp: usize, kc: usize, bias: usize, addC: bool, relu: bool): void {
-  const stride = kc << 5;
-  let c0 = v128.splat<real>(0), c1 = v128.splat<real>(0), c2 = v128.splat<real>(0), c3 = v128.splat<real>(0);
-  let c4 = v128.splat<real>(0), c5 = v128.splat<real>(0), c6 = v128.splat<real>(0), c7 = v128.splat<real>(0);
-  let q0 = pp, q1 = pp + stride, q2 = q1 + stride, q3 = q2 + stride;
-  const end = q1;
-  while (q0 < end) {
-    const av = v128.load_splat<real>(ap);
-    c0 = v128.add<real>(c0, v128.mul<real>(av, v128.load(q0, 0)));
-    c1 = v128.add<real>(c1, v128.mul<real>(av, v128.load(q0, 16)));
     c2 = v128.add<real>(c2, v128.mul<real>(av, v128.load(q1, 0)));
     c3 = v128.add<real>(c3, v128.mul<real>(av, v128.load(q1, 16)));
     c4 = v128.add<real>(c4, v128.mul<real>(av, v128.load(q2, 0)));
     c5 = v128.add<real>(c5, v128.mul<real>(av, v128.load(q2, 16)));
-    c6 = v128.add<real>(c6, v128.mul<real>(av, v128.load(q3, 0)));
-    c7 = v128.add<real>(c7, v128.mul<real>(av, v128.load(q3, 16)));
     ap += sizeof<real>();
-    q0 += 32; q1 += 32; q2 += 32; q3 += 32;
+    bp += ldb; q1 += ldb; q2 += ldb;
   }
   gemvStore(out, c0, bias, addC, relu);
   gemvStore(out + 16, c1, bias ? bias + 16 : 0, addC, relu);
@@ -322,12 +310,30 @@ function gemvPanels4(out: usize, ap: usize, pp: usize, kc: usize, bias: usize, a
   gemvStore(out + 48, c3, bias ? bias + 48 : 0, addC, relu);
   gemvStore(out + 64, c4, bias ? bias + 64 : 0, addC, relu);
   gemvStore(out + 80, c5, bias ? bias + 80 : 0, addC, relu);
-  gemvStore(out + 96, c6, bias ? bias + 96 : 0, addC, relu);
-  gemvStore(out + 112, c7, bias ? bias + 112 : 0, addC, relu);
 }
 
-/** NR columns (two v128): as gemvWide; B rows (or a packed panel's k steps: 32 bytes) ldb bytes apart. */
-function gemvNarrow(out: usize, ap: usize, bp: usize, ldb: usize, kc: usize, bias: usize, addC: bool, relu: bool): void {
+/** Two NR pieces, four accumulators. */
+function gemv4(out: usize, ap: usize, bp: usize, o1: usize, ldb: usize, kc: usize, bias: usize, addC: bool, relu: bool): void {
+  let c0 = v128.splat<real>(0), c1 = v128.splat<real>(0), c2 = v128.splat<real>(0), c3 = v128.splat<real>(0);
+  let q1 = bp + o1;
+  const end = ap + (kc << SHIFT);
+  while (ap < end) {
+    const av = v128.load_splat<real>(ap);
+    c0 = v128.add<real>(c0, v128.mul<real>(av, v128.load(bp, 0)));
+    c1 = v128.add<real>(c1, v128.mul<real>(av, v128.load(bp, 16)));
+    c2 = v128.add<real>(c2, v128.mul<real>(av, v128.load(q1, 0)));
+    c3 = v128.add<real>(c3, v128.mul<real>(av, v128.load(q1, 16)));
+    ap += sizeof<real>();
+    bp += ldb; q1 += ldb;
+  }
+  gemvStore(out, c0, bias, addC, relu);
+  gemvStore(out + 16, c1, bias ? bias + 16 : 0, addC, relu);
+  gemvStore(out + 32, c2, bias ? bias + 32 : 0, addC, relu);
+  gemvStore(out + 48, c3, bias ? bias + 48 : 0, addC, relu);
+}
+
+/** One NR piece, two accumulators. */
+function gemv2(out: usize, ap: usize, bp: usize, ldb: usize, kc: usize, bias: usize, addC: bool, relu: bool): void {
   let lo = v128.splat<real>(0), hi = v128.splat<real>(0);
   const end = ap + (kc << SHIFT);
   while (ap < end) {
@@ -341,7 +347,7 @@ function gemvNarrow(out: usize, ap: usize, bp: usize, ldb: usize, kc: usize, bia
   gemvStore(out + 16, hi, bias ? bias + 16 : 0, addC, relu);
 }
 
-/** One column, scalar (the same per-element operations as a lane): out = [out +] (Σ_p a[p]·B[p] [+ bias]) [ReLU]. */
+/** One column, scalar (the same per-element operations as a lane). */
 function gemvColumn(out: usize, ap: usize, bp: usize, ldb: usize, kc: usize, bias: usize, addC: bool, relu: bool): void {
   let s: real = 0;
   const end = ap + (kc << SHIFT);
