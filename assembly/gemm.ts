@@ -205,7 +205,7 @@ export function gemv_nn_range(
       const ci = c + ((i * n) << SHIFT);
       const ap = a + ((i * k + pc) << SHIFT);
       let j = j0;
-      for (; j + GB <= j1; j += GB) gemv6Rows(ci + (j << SHIFT), ap, bp + (j << SHIFT), ldb, kc, first && bias ? bias + (j << SHIFT) : 0, addC, relu);
+      for (; j + GB <= j1; j += GB) gemv6(ci + (j << SHIFT), ap, bp + (j << SHIFT), 32, 64, ldb, kc, first && bias ? bias + (j << SHIFT) : 0, addC, relu);
       if (j + 2 * NR <= j1) {
         gemv4(ci + (j << SHIFT), ap, bp + (j << SHIFT), 32, ldb, kc, first && bias ? bias + (j << SHIFT) : 0, addC, relu);
         j += 2 * NR;
@@ -280,7 +280,7 @@ export function gemv_packed_range(
  * The GEMV epilogue for one v128 of outputs: r = s (+ bias); C = [C +] r; ReLU when `relu`.
  * The same operations, in the same order, as the microkernels' (storeTile4x2v).
  */
-@inline function gemvStore(out: usize, s: v128, bias: usize, addC: bool, relu: bool): void {
+function gemvStore(out: usize, s: v128, bias: usize, addC: bool, relu: bool): void {
   if (bias) s = v128.add<real>(s, v128.load(bias));
   if (addC) s = v128.add<real>(v128.load(out), s);
   if (relu) s = reluVec(s);
@@ -291,7 +291,7 @@ export function gemv_packed_range(
 // ap (contiguous), B's k step p at bp + p*ldb. A block's NR-wide pieces (two v128 each) sit at
 // bp, bp + o1, bp + o2: 32 and 64 bytes apart for B in place, a panel apart when packed.
 
-/** Three NR pieces (GB columns), six accumulators, at any offsets (packed panels of a short slice). */
+/** Three NR pieces (GB columns), six accumulators, at any offsets (B in place, packed panels of a short slice). */
 function gemv6(out: usize, ap: usize, bp: usize, o1: usize, o2: usize, ldb: usize, kc: usize, bias: usize, addC: bool, relu: bool): void {
   let c0 = v128.splat<real>(0), c1 = v128.splat<real>(0), c2 = v128.splat<real>(0);
   let c3 = v128.splat<real>(0), c4 = v128.splat<real>(0), c5 = v128.splat<real>(0);
@@ -307,30 +307,6 @@ function gemv6(out: usize, ap: usize, bp: usize, o1: usize, o2: usize, ldb: usiz
     c5 = v128.add<real>(c5, v128.mul<real>(av, v128.load(q2, 16)));
     ap += sizeof<real>();
     bp += ldb; q1 += ldb; q2 += ldb;
-  }
-  gemvStore(out, c0, bias, addC, relu);
-  gemvStore(out + 16, c1, bias ? bias + 16 : 0, addC, relu);
-  gemvStore(out + 32, c2, bias ? bias + 32 : 0, addC, relu);
-  gemvStore(out + 48, c3, bias ? bias + 48 : 0, addC, relu);
-  gemvStore(out + 64, c4, bias ? bias + 64 : 0, addC, relu);
-  gemvStore(out + 80, c5, bias ? bias + 80 : 0, addC, relu);
-}
-
-/** gemv6 on B in place: the pieces are adjacent (offsets folded into the loads: two adds fewer a step). */
-function gemv6Rows(out: usize, ap: usize, bp: usize, ldb: usize, kc: usize, bias: usize, addC: bool, relu: bool): void {
-  let c0 = v128.splat<real>(0), c1 = v128.splat<real>(0), c2 = v128.splat<real>(0);
-  let c3 = v128.splat<real>(0), c4 = v128.splat<real>(0), c5 = v128.splat<real>(0);
-  const end = ap + (kc << SHIFT);
-  while (ap < end) {
-    const av = v128.load_splat<real>(ap);
-    c0 = v128.add<real>(c0, v128.mul<real>(av, v128.load(bp, 0)));
-    c1 = v128.add<real>(c1, v128.mul<real>(av, v128.load(bp, 16)));
-    c2 = v128.add<real>(c2, v128.mul<real>(av, v128.load(bp, 32)));
-    c3 = v128.add<real>(c3, v128.mul<real>(av, v128.load(bp, 48)));
-    c4 = v128.add<real>(c4, v128.mul<real>(av, v128.load(bp, 64)));
-    c5 = v128.add<real>(c5, v128.mul<real>(av, v128.load(bp, 80)));
-    ap += sizeof<real>();
-    bp += ldb;
   }
   gemvStore(out, c0, bias, addC, relu);
   gemvStore(out + 16, c1, bias ? bias + 16 : 0, addC, relu);
