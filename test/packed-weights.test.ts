@@ -8,10 +8,14 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
 import { simulateThreads } from "../src/threads/dispatch.js";
+import { ignoreThresholds } from "../src/threads/thresholds.js";
 import { wasmMemoryBytes } from "../src/runtime.js";
 
 beforeAll(() => tl.init({ float64: true }));
-afterEach(() => simulateThreads(null));
+afterEach(() => {
+  simulateThreads(null);
+  ignoreThresholds(false);
+});
 
 /** True when w's packing exists and holds its current version (packed-weights.ts). */
 function packedNow(w: tl.Tensor): boolean {
@@ -221,6 +225,7 @@ describe("a row's scores do not depend on its batch or the thread count", () => 
       const X = tl.randn([9, 300], { seed: 10, dtype });
       const rows = (from: number, n: number) => tl.tidy(() => model.loss(X.sliceView(from * 300, [n, 300])).toArray());
       const whole = rows(0, 9);
+      ignoreThresholds(true); // small shapes: split as far as the thread count allows
       for (const threads of [1, 3]) {
         simulateThreads(threads);
         for (const n of [1, 2, 3, 5]) {
