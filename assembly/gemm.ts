@@ -316,21 +316,32 @@ function gemv6(out: usize, ap: usize, bp: usize, o1: usize, o2: usize, ldb: usiz
   gemvStore(out + 80, c5, bias ? bias + 80 : 0, addC, relu);
 }
 
-/** gemv6 on three packed panels of a full KC slice: the panel stride (KC*32 bytes) is a constant folded into the loads. */
+/**
+ * gemv6 on three packed panels of a full KC slice: the panel stride (KC*32 bytes) is a constant
+ * folded into the loads, and two k steps a pass (the same additions in the same order; V8 then
+ * interleaves the loads with the arithmetic instead of hoisting them: about 10% faster).
+ */
 function gemv6Slice(out: usize, ap: usize, pp: usize, bias: usize, addC: bool, relu: bool): void {
   let c0 = v128.splat<real>(0), c1 = v128.splat<real>(0), c2 = v128.splat<real>(0);
   let c3 = v128.splat<real>(0), c4 = v128.splat<real>(0), c5 = v128.splat<real>(0);
   const end = ap + (KC << SHIFT);
   while (ap < end) {
-    const av = v128.load_splat<real>(ap);
+    let av = v128.load_splat<real>(ap);
     c0 = v128.add<real>(c0, v128.mul<real>(av, v128.load(pp, 0)));
     c1 = v128.add<real>(c1, v128.mul<real>(av, v128.load(pp, 16)));
     c2 = v128.add<real>(c2, v128.mul<real>(av, v128.load(pp, KC * 32)));
     c3 = v128.add<real>(c3, v128.mul<real>(av, v128.load(pp, KC * 32 + 16)));
     c4 = v128.add<real>(c4, v128.mul<real>(av, v128.load(pp, KC * 64)));
     c5 = v128.add<real>(c5, v128.mul<real>(av, v128.load(pp, KC * 64 + 16)));
-    ap += sizeof<real>();
-    pp += 32;
+    av = v128.load_splat<real>(ap, sizeof<real>());
+    c0 = v128.add<real>(c0, v128.mul<real>(av, v128.load(pp, 32)));
+    c1 = v128.add<real>(c1, v128.mul<real>(av, v128.load(pp, 48)));
+    c2 = v128.add<real>(c2, v128.mul<real>(av, v128.load(pp, KC * 32 + 32)));
+    c3 = v128.add<real>(c3, v128.mul<real>(av, v128.load(pp, KC * 32 + 48)));
+    c4 = v128.add<real>(c4, v128.mul<real>(av, v128.load(pp, KC * 64 + 32)));
+    c5 = v128.add<real>(c5, v128.mul<real>(av, v128.load(pp, KC * 64 + 48)));
+    ap += 2 * sizeof<real>();
+    pp += 64;
   }
   gemvStore(out, c0, bias, addC, relu);
   gemvStore(out + 16, c1, bias ? bias + 16 : 0, addC, relu);
