@@ -261,7 +261,11 @@ export function resolveShape(fn: string, shape: unknown, total?: number): number
   if (!Array.isArray(shape)) throw new TypeError(`${fn}: shape must be an array of integers (got ${describe(shape)})`);
   let inferred = -1;
   let known = 1;
-  shape.forEach((d, i) => {
+  // A plain loop (no closure, no spread): every tensor made goes through here.
+  const out: number[] = new Array(shape.length);
+  for (let i = 0; i < shape.length; i++) {
+    const d: unknown = shape[i];
+    out[i] = d as number;
     if (d === -1 && total !== undefined && inferred < 0) inferred = i;
     else if (typeof d !== "number" || !Number.isInteger(d) || d < 0) {
       throw new RangeError(`${fn}: shape must contain non-negative integers (got ${listString(shape)}, bad entry at ${i})`);
@@ -269,8 +273,7 @@ export function resolveShape(fn: string, shape: unknown, total?: number): number
       // Checked per entry too: [1e200, 1e200, 0] would otherwise multiply to NaN.
       throw new RangeError(`${fn}: shape entries must be at most ${MAX_TENSOR_SIZE}, the most one tensor holds (got ${listString(shape)})`);
     } else known *= d;
-  });
-  const out = [...shape] as number[];
+  }
   if (inferred >= 0) {
     if (known === 0 || total! % known !== 0) {
       throw new RangeError(`${fn}: cannot reshape ${total} elements into ${listString(shape)}`);
@@ -469,7 +472,8 @@ export function tidy<T>(fn: () => T): T {
     throw new TypeError("tidy: fn must be synchronous (it returned a Promise); tensors it made were disposed");
   }
   const kept = new Set<Tensor>();
-  collectTensors(result, kept, new Set());
+  // A number or a typed array (what toArray() gives) holds no tensor: skip the walk.
+  if (result !== null && typeof result === "object" && !ArrayBuffer.isView(result)) collectTensors(result, kept, new Set());
   const parent = scopes.length > 0 ? scopes[scopes.length - 1] : null;
   for (const t of scope) {
     if (kept.has(t) || keepsBaseAlive(t, kept)) parent?.push(t);

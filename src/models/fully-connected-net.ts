@@ -9,7 +9,7 @@ import { dropoutMaskInto, mulInto } from "../layers/dropout.js";
 import { reluBackwardInto, reluInto } from "../layers/relu.js";
 import { batchNormBackwardInto, batchNormForwardInto } from "../layers/batchnorm.js";
 import { deriveSeed, drawSubSeed } from "../random.js";
-import { checkDtype, checkTensor, empty, fillTensor, sizeOf, type DType, type Tensor } from "../tensor.js";
+import { checkDtype, checkTensor, empty, fillTensor, type DType, type Tensor } from "../tensor.js";
 import { checkEnum, checkNumber, checkOptions, checkSeed, describe, shapeString } from "../validate.js";
 import { WorkspaceModel } from "./model.js";
 import { checkDims, checkNormalizationOption, type Normalization } from "./options.js";
@@ -190,7 +190,8 @@ export class FullyConnectedNet extends WorkspaceModel {
   protected checkInput(fn: string, X: unknown): number {
     const x = checkTensor(fn, "X", X);
     if (x.shape.length < 2) throw new RangeError(`${fn}: X must have shape (N, ...features) (got ${shapeString(x.shape)})`);
-    const D = sizeOf(x.shape.slice(1));
+    let D = 1;
+    for (let i = 1; i < x.shape.length; i++) D *= x.shape[i];
     if (D !== this.config.inputDim) {
       throw new RangeError(`${fn}: X has ${D} features per row (shape ${shapeString(x.shape)}); this net expects inputDim ${this.config.inputDim}`);
     }
