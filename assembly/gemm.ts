@@ -6,7 +6,9 @@
 //   gemm_nt: C(m,n) = A(m,k)   · B(n,k)ᵀ     inputs   dX = dY · Wᵀ
 //
 // Common contract: `bias` is 0 or a pointer to n reals added to every row of C; `accumulate`
-// adds the product to C's current contents instead of overwriting them; `work` is host-owned
+// adds the product to C's current contents instead of overwriting them; `act` (the range, rows
+// and GEMV entry points) applies an activation to what is stored (ACT_RELU: max(., 0) exactly as
+// elementwise.ts relu, on the final value, so a fused layer gives the bits of the two ops); `work` is host-owned
 // scratch of at least gemm_work_bytes(m, n, k) bytes, 16-byte aligned. C must not overlap
 // A, B or bias. Any m, n, k >= 0 (k == 0 gives C = bias, or C (+ bias) when accumulating).
 //
@@ -37,6 +39,9 @@
 //   later slices: C = C + s_b
 // Strict SIMD128 only (mul then add, never fused), so every engine gives the same bits.
 import { FLOAT32, LANES, SHIFT } from "./real";
+
+/** The `act` argument: no activation, or ReLU in the store. */
+const ACT_RELU: u32 = 1;
 
 /** Microkernel tile: rows of A per panel, columns of B per panel (two v128: 8 f32, 4 f64). */
 const MR: usize = 4;
@@ -83,28 +88,28 @@ export function gemm_nt(c: usize, a: usize, b: usize, m: usize, n: usize, k: usi
 /** The block [i0, i1) x [j0, j1) of C(m,n) (+)= A(m,k) · B(k,n) (+ bias). */
 export function gemm_nn_range(
   c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, work: usize,
-  i0: usize, i1: usize, j0: usize, j1: usize,
+  i0: usize, i1: usize, j0: usize, j1: usize, act: u32,
 ): void {
   gemm(c + ((i0 * n + j0) << SHIFT), n << SHIFT, a + ((i0 * k) << SHIFT), k << SHIFT, b + (j0 << SHIFT), n << SHIFT,
-    i1 - i0, j1 - j0, k, bias ? bias + (j0 << SHIFT) : 0, accumulate, work, false, false);
+    i1 - i0, j1 - j0, k, bias ? bias + (j0 << SHIFT) : 0, accumulate, work, false, false, 0, act);
 }
 
 /** The block [i0, i1) x [j0, j1) of C(m,n) (+)= A(k,m)ᵀ · B(k,n) (+ bias). */
 export function gemm_tn_range(
   c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, work: usize,
-  i0: usize, i1: usize, j0: usize, j1: usize,
+  i0: usize, i1: usize, j0: usize, j1: usize, act: u32,
 ): void {
   gemm(c + ((i0 * n + j0) << SHIFT), n << SHIFT, a + (i0 << SHIFT), m << SHIFT, b + (j0 << SHIFT), n << SHIFT,
-    i1 - i0, j1 - j0, k, bias ? bias + (j0 << SHIFT) : 0, accumulate, work, true, false);
+    i1 - i0, j1 - j0, k, bias ? bias + (j0 << SHIFT) : 0, accumulate, work, true, false, 0, act);
 }
 
 /** The block [i0, i1) x [j0, j1) of C(m,n) (+)= A(m,k) · B(n,k)ᵀ (+ bias). */
 export function gemm_nt_range(
   c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, work: usize,
-  i0: usize, i1: usize, j0: usize, j1: usize,
+  i0: usize, i1: usize, j0: usize, j1: usize, act: u32,
 ): void {
   gemm(c + ((i0 * n + j0) << SHIFT), n << SHIFT, a + ((i0 * k) << SHIFT), k << SHIFT, b + ((j0 * k) << SHIFT), k << SHIFT,
-    i1 - i0, j1 - j0, k, bias ? bias + (j0 << SHIFT) : 0, accumulate, work, false, true);
+    i1 - i0, j1 - j0, k, bias ? bias + (j0 << SHIFT) : 0, accumulate, work, false, true, 0, act);
 }
 
 // Prepacked B (row splits): op(B) packed once into a buffer every task shares, so splitting C by
@@ -145,21 +150,267 @@ export function gemm_pack_b_blocks(n: usize, k: usize): usize {
 /** Rows [i0, i1) of C(m,n) (+)= A(m,k) · op(B) (+ bias), op(B) prepacked by gemm_pack_b. */
 export function gemm_nn_rows_packed(
   c: usize, a: usize, packed: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, work: usize,
-  i0: usize, i1: usize,
+  i0: usize, i1: usize, act: u32,
 ): void {
   if (i1 > m) i1 = m;
   if (i0 >= i1) return;
-  gemm(c + ((i0 * n) << SHIFT), n << SHIFT, a + ((i0 * k) << SHIFT), k << SHIFT, 0, 0, i1 - i0, n, k, bias, accumulate, work, false, false, packed);
+  gemm(c + ((i0 * n) << SHIFT), n << SHIFT, a + ((i0 * k) << SHIFT), k << SHIFT, 0, 0, i1 - i0, n, k, bias, accumulate, work, false, false, packed, act);
 }
 
 /** Rows [i0, i1) of C(m,n) (+)= A(k,m)ᵀ · op(B) (+ bias), op(B) prepacked by gemm_pack_b. */
 export function gemm_tn_rows_packed(
   c: usize, a: usize, packed: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, work: usize,
-  i0: usize, i1: usize,
+  i0: usize, i1: usize, act: u32,
 ): void {
   if (i1 > m) i1 = m;
   if (i0 >= i1) return;
-  gemm(c + ((i0 * n) << SHIFT), n << SHIFT, a + (i0 << SHIFT), m << SHIFT, 0, 0, i1 - i0, n, k, bias, accumulate, work, true, false, packed);
+  gemm(c + ((i0 * n) << SHIFT), n << SHIFT, a + (i0 << SHIFT), m << SHIFT, 0, 0, i1 - i0, n, k, bias, accumulate, work, true, false, packed, act);
+}
+
+// GEMV: m < MR rows (batch 1-3 inference) one row at a time, so no row of a 4-row micro-panel is
+// computed for nothing. Every element is summed exactly as the engine sums it ("Summation order":
+// per KC slice from 0, p ascending, one lane per column; the first slice's sum + bias, later
+// slices onto C; the activation on the final value), so a row gets the bits the 4-row microkernel
+// gives it, whatever the column range a thread takes. B is read in place (no packing: one use of
+// each value) or from gemm_pack_b's panels (weights packed once, then streamed contiguously).
+// Full slices of packed panels go four panels at a time (gemv8Slice). The other blocks keep SIX
+// v128 accumulators: with the six B vectors V8 loads first, the A splat and a product that is 14
+// of the 15 registers it allocates (eight spill one accumulator to the stack, and its
+// store-to-load round trip each k step halved the speed), and six independent adds in flight
+// cover the add latency (3 cycles, 2 a cycle). Narrower blocks finish a row.
+
+/** Columns per wide GEMV block: three NR panels, six v128 (24 f32, 12 f64). */
+const GB: usize = 3 * NR;
+
+/**
+ * Columns [j0, j1) of C(m,n) (+)= A(m,k) · B(k,n) (+ bias), then `act`; B (k, n) read in place.
+ * Any m (meant for m < 4); j0 <= j1 (clamped to n): a column range per thread.
+ */
+export function gemv_nn_range(
+  c: usize, a: usize, b: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, act: u32, j0: usize, j1: usize,
+): void {
+  if (j1 > n) j1 = n;
+  if (m == 0 || j0 >= j1) return;
+  if (k == 0) {
+    emptyProduct(c + (j0 << SHIFT), n << SHIFT, m, j1 - j0, bias ? bias + (j0 << SHIFT) : 0, accumulate, act == ACT_RELU);
+    return;
+  }
+  const ldb = n << SHIFT;
+  for (let pc: usize = 0; pc < k; pc += KC) {
+    const kc = min(KC, k - pc);
+    const first = pc == 0;
+    const addC = !first || accumulate;
+    const relu = act == ACT_RELU && pc + kc == k;
+    const bp = b + pc * ldb;
+    for (let i: usize = 0; i < m; i++) {
+      const ci = c + ((i * n) << SHIFT);
+      const ap = a + ((i * k + pc) << SHIFT);
+      let j = j0;
+      for (; j + GB <= j1; j += GB) gemv6(ci + (j << SHIFT), ap, bp + (j << SHIFT), 32, 64, ldb, kc, first && bias ? bias + (j << SHIFT) : 0, addC, relu);
+      if (j + 2 * NR <= j1) {
+        gemv4(ci + (j << SHIFT), ap, bp + (j << SHIFT), 32, ldb, kc, first && bias ? bias + (j << SHIFT) : 0, addC, relu);
+        j += 2 * NR;
+      }
+      if (j + NR <= j1) {
+        gemv2(ci + (j << SHIFT), ap, bp + (j << SHIFT), ldb, kc, first && bias ? bias + (j << SHIFT) : 0, addC, relu);
+        j += NR;
+      }
+      for (; j < j1; j++) gemvColumn(ci + (j << SHIFT), ap, bp + (j << SHIFT), ldb, kc, first && bias ? bias + (j << SHIFT) : 0, addC, relu);
+    }
+  }
+}
+
+/**
+ * Columns [j0, j1) of C(m,n) (+)= A(m,k) · op(B) (+ bias), then `act`; op(B) packed by gemm_pack_b
+ * (n columns, depth k; a transposed B packs to the same panels). Any m (meant for m < 4); j0 a
+ * multiple of NR (8 f32, 4 f64), j1 a multiple of NR or n (clamped to n).
+ */
+export function gemv_packed_range(
+  c: usize, a: usize, packed: usize, m: usize, n: usize, k: usize, bias: usize, accumulate: bool, act: u32, j0: usize, j1: usize,
+): void {
+  if (j1 > n) j1 = n;
+  if (m == 0 || j0 >= j1) return;
+  if (k == 0) {
+    emptyProduct(c + (j0 << SHIFT), n << SHIFT, m, j1 - j0, bias ? bias + (j0 << SHIFT) : 0, accumulate, act == ACT_RELU);
+    return;
+  }
+  const panelRow: usize = NR << SHIFT; // 32 bytes: one k step of a panel
+  for (let jc = j0 / NC * NC; jc < j1; jc += NC) {
+    const nc = min(NC, n - jc);
+    const lo = max(j0, jc), hi = min(j1, jc + nc);
+    for (let pc: usize = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const first = pc == 0;
+      const addC = !first || accumulate;
+      const relu = act == ACT_RELU && pc + kc == k;
+      // Panel q of this slice (columns jc + q*NR ...) at slice + q*kc*NR reals, kc*32 bytes long.
+      const slice = packed + ((jc * k + roundUp(nc, NR) * pc) << SHIFT);
+      const panel = kc << 5;
+      let j = lo;
+      if (kc == KC) {
+        for (; j + 4 * NR <= hi; j += 4 * NR) {
+          const pp = slice + (((j - jc) * kc) << SHIFT);
+          const biasJ: usize = first && bias ? bias + (j << SHIFT) : 0;
+          for (let i: usize = 0; i < m; i++) gemv8Slice(c + ((i * n + j) << SHIFT), a + ((i * k + pc) << SHIFT), pp, biasJ, addC, relu);
+        }
+      }
+      for (; j + GB <= hi; j += GB) {
+        const pp = slice + (((j - jc) * kc) << SHIFT);
+        const biasJ: usize = first && bias ? bias + (j << SHIFT) : 0;
+        for (let i: usize = 0; i < m; i++) gemv6(c + ((i * n + j) << SHIFT), a + ((i * k + pc) << SHIFT), pp, panel, 2 * panel, panelRow, kc, biasJ, addC, relu);
+      }
+      if (j + 2 * NR <= hi) {
+        const pp = slice + (((j - jc) * kc) << SHIFT);
+        const biasJ: usize = first && bias ? bias + (j << SHIFT) : 0;
+        for (let i: usize = 0; i < m; i++) gemv4(c + ((i * n + j) << SHIFT), a + ((i * k + pc) << SHIFT), pp, panel, panelRow, kc, biasJ, addC, relu);
+        j += 2 * NR;
+      }
+      for (; j < hi; j += NR) {
+        const pp = slice + (((j - jc) * kc) << SHIFT);
+        const biasJ: usize = first && bias ? bias + (j << SHIFT) : 0;
+        const nv = min(NR, hi - j);
+        for (let i: usize = 0; i < m; i++) {
+          const cp = c + ((i * n + j) << SHIFT);
+          const ap = a + ((i * k + pc) << SHIFT);
+          if (nv == NR) gemv2(cp, ap, pp, panelRow, kc, biasJ, addC, relu);
+          else for (let q: usize = 0; q < nv; q++) gemvColumn(cp + (q << SHIFT), ap, pp + (q << SHIFT), panelRow, kc, biasJ ? biasJ + (q << SHIFT) : 0, addC, relu);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The GEMV epilogue for one v128 of outputs: r = s (+ bias); C = [C +] r; ReLU when `relu`.
+ * The same operations, in the same order, as the microkernels' (storeTile4x2v).
+ */
+function gemvStore(out: usize, s: v128, bias: usize, addC: bool, relu: bool): void {
+  if (bias) s = v128.add<real>(s, v128.load(bias));
+  if (addC) s = v128.add<real>(v128.load(out), s);
+  if (relu) s = reluVec(s);
+  v128.store(out, s);
+}
+
+// The blocks below: out[0, w) = [out +] Σ_p a[p] · B[p, 0..w) [+ bias] [ReLU] for one row, a at
+// ap (contiguous), B's k step p at bp + p*ldb. A block's NR-wide pieces (two v128 each) sit at
+// bp, bp + o1, bp + o2: 32 and 64 bytes apart for B in place, a panel apart when packed.
+
+/** Three NR pieces (GB columns), six accumulators, at any offsets (B in place, packed panels of a short slice). */
+function gemv6(out: usize, ap: usize, bp: usize, o1: usize, o2: usize, ldb: usize, kc: usize, bias: usize, addC: bool, relu: bool): void {
+  let c0 = v128.splat<real>(0), c1 = v128.splat<real>(0), c2 = v128.splat<real>(0);
+  let c3 = v128.splat<real>(0), c4 = v128.splat<real>(0), c5 = v128.splat<real>(0);
+  let q1 = bp + o1, q2 = bp + o2;
+  const end = ap + (kc << SHIFT);
+  while (ap < end) {
+    const av = v128.load_splat<real>(ap);
+    c0 = v128.add<real>(c0, v128.mul<real>(av, v128.load(bp, 0)));
+    c1 = v128.add<real>(c1, v128.mul<real>(av, v128.load(bp, 16)));
+    c2 = v128.add<real>(c2, v128.mul<real>(av, v128.load(q1, 0)));
+    c3 = v128.add<real>(c3, v128.mul<real>(av, v128.load(q1, 16)));
+    c4 = v128.add<real>(c4, v128.mul<real>(av, v128.load(q2, 0)));
+    c5 = v128.add<real>(c5, v128.mul<real>(av, v128.load(q2, 16)));
+    ap += sizeof<real>();
+    bp += ldb; q1 += ldb; q2 += ldb;
+  }
+  gemvStore(out, c0, bias, addC, relu);
+  gemvStore(out + 16, c1, bias ? bias + 16 : 0, addC, relu);
+  gemvStore(out + 32, c2, bias ? bias + 32 : 0, addC, relu);
+  gemvStore(out + 48, c3, bias ? bias + 48 : 0, addC, relu);
+  gemvStore(out + 64, c4, bias ? bias + 64 : 0, addC, relu);
+  gemvStore(out + 80, c5, bias ? bias + 80 : 0, addC, relu);
+}
+
+/**
+ * Four packed panels of a full KC slice (the bulk of a large layer), eight accumulators. The panel
+ * stride (KC*32 bytes) is a constant folded into the loads, and a pass takes two k steps (the same
+ * additions in the same order): V8 then interleaves the loads with the arithmetic instead of
+ * hoisting all of them, so eight accumulators fit in registers (one k step a pass spilled), and
+ * the loop's own instructions are shared by twice the work. 784x256: 15.2 µs with three panels a
+ * step, 13.7 with two steps a pass, 12.9 with four panels (A/B runs in one process).
+ */
+function gemv8Slice(out: usize, ap: usize, pp: usize, bias: usize, addC: bool, relu: bool): void {
+  let c0 = v128.splat<real>(0), c1 = v128.splat<real>(0), c2 = v128.splat<real>(0), c3 = v128.splat<real>(0);
+  let c4 = v128.splat<real>(0), c5 = v128.splat<real>(0), c6 = v128.splat<real>(0), c7 = v128.splat<real>(0);
+  const end = ap + (KC << SHIFT);
+  while (ap < end) {
+    let av = v128.load_splat<real>(ap);
+    c0 = v128.add<real>(c0, v128.mul<real>(av, v128.load(pp, 0)));
+    c1 = v128.add<real>(c1, v128.mul<real>(av, v128.load(pp, 16)));
+    c2 = v128.add<real>(c2, v128.mul<real>(av, v128.load(pp, KC * 32)));
+    c3 = v128.add<real>(c3, v128.mul<real>(av, v128.load(pp, KC * 32 + 16)));
+    c4 = v128.add<real>(c4, v128.mul<real>(av, v128.load(pp, KC * 64)));
+    c5 = v128.add<real>(c5, v128.mul<real>(av, v128.load(pp, KC * 64 + 16)));
+    c6 = v128.add<real>(c6, v128.mul<real>(av, v128.load(pp, KC * 96)));
+    c7 = v128.add<real>(c7, v128.mul<real>(av, v128.load(pp, KC * 96 + 16)));
+    av = v128.load_splat<real>(ap, sizeof<real>());
+    c0 = v128.add<real>(c0, v128.mul<real>(av, v128.load(pp, 32)));
+    c1 = v128.add<real>(c1, v128.mul<real>(av, v128.load(pp, 48)));
+    c2 = v128.add<real>(c2, v128.mul<real>(av, v128.load(pp, KC * 32 + 32)));
+    c3 = v128.add<real>(c3, v128.mul<real>(av, v128.load(pp, KC * 32 + 48)));
+    c4 = v128.add<real>(c4, v128.mul<real>(av, v128.load(pp, KC * 64 + 32)));
+    c5 = v128.add<real>(c5, v128.mul<real>(av, v128.load(pp, KC * 64 + 48)));
+    c6 = v128.add<real>(c6, v128.mul<real>(av, v128.load(pp, KC * 96 + 32)));
+    c7 = v128.add<real>(c7, v128.mul<real>(av, v128.load(pp, KC * 96 + 48)));
+    ap += 2 * sizeof<real>();
+    pp += 64;
+  }
+  gemvStore(out, c0, bias, addC, relu);
+  gemvStore(out + 16, c1, bias ? bias + 16 : 0, addC, relu);
+  gemvStore(out + 32, c2, bias ? bias + 32 : 0, addC, relu);
+  gemvStore(out + 48, c3, bias ? bias + 48 : 0, addC, relu);
+  gemvStore(out + 64, c4, bias ? bias + 64 : 0, addC, relu);
+  gemvStore(out + 80, c5, bias ? bias + 80 : 0, addC, relu);
+  gemvStore(out + 96, c6, bias ? bias + 96 : 0, addC, relu);
+  gemvStore(out + 112, c7, bias ? bias + 112 : 0, addC, relu);
+}
+
+/** Two NR pieces, four accumulators. */
+function gemv4(out: usize, ap: usize, bp: usize, o1: usize, ldb: usize, kc: usize, bias: usize, addC: bool, relu: bool): void {
+  let c0 = v128.splat<real>(0), c1 = v128.splat<real>(0), c2 = v128.splat<real>(0), c3 = v128.splat<real>(0);
+  let q1 = bp + o1;
+  const end = ap + (kc << SHIFT);
+  while (ap < end) {
+    const av = v128.load_splat<real>(ap);
+    c0 = v128.add<real>(c0, v128.mul<real>(av, v128.load(bp, 0)));
+    c1 = v128.add<real>(c1, v128.mul<real>(av, v128.load(bp, 16)));
+    c2 = v128.add<real>(c2, v128.mul<real>(av, v128.load(q1, 0)));
+    c3 = v128.add<real>(c3, v128.mul<real>(av, v128.load(q1, 16)));
+    ap += sizeof<real>();
+    bp += ldb; q1 += ldb;
+  }
+  gemvStore(out, c0, bias, addC, relu);
+  gemvStore(out + 16, c1, bias ? bias + 16 : 0, addC, relu);
+  gemvStore(out + 32, c2, bias ? bias + 32 : 0, addC, relu);
+  gemvStore(out + 48, c3, bias ? bias + 48 : 0, addC, relu);
+}
+
+/** One NR piece, two accumulators. */
+function gemv2(out: usize, ap: usize, bp: usize, ldb: usize, kc: usize, bias: usize, addC: bool, relu: bool): void {
+  let lo = v128.splat<real>(0), hi = v128.splat<real>(0);
+  const end = ap + (kc << SHIFT);
+  while (ap < end) {
+    const av = v128.load_splat<real>(ap);
+    lo = v128.add<real>(lo, v128.mul<real>(av, v128.load(bp, 0)));
+    hi = v128.add<real>(hi, v128.mul<real>(av, v128.load(bp, 16)));
+    ap += sizeof<real>();
+    bp += ldb;
+  }
+  gemvStore(out, lo, bias, addC, relu);
+  gemvStore(out + 16, hi, bias ? bias + 16 : 0, addC, relu);
+}
+
+/** One column, scalar (the same per-element operations as a lane). */
+function gemvColumn(out: usize, ap: usize, bp: usize, ldb: usize, kc: usize, bias: usize, addC: bool, relu: bool): void {
+  let s: real = 0;
+  const end = ap + (kc << SHIFT);
+  while (ap < end) {
+    s = s + load<real>(ap) * load<real>(bp);
+    ap += sizeof<real>();
+    bp += ldb;
+  }
+  if (bias) s = s + load<real>(bias);
+  if (addC) s = load<real>(out) + s;
+  store<real>(out, relu ? reluScalar(s) : s);
 }
 
 // The engine behind every entry point. Leading dimensions are in BYTES: C row i at c + i*ldc;
@@ -167,11 +418,11 @@ export function gemm_tn_rows_packed(
 // bT: B is stored (n,k) (op(B) = Bᵀ), op(B)(p, j) at b + j*ldb + (p << SHIFT), else at b + p*ldb + (j << SHIFT).
 export function gemm(
   c: usize, ldc: usize, a: usize, lda: usize, b: usize, ldb: usize, m: usize, n: usize, k: usize,
-  bias: usize, accumulate: bool, work: usize, aT: bool, bT: bool, prepacked: usize = 0,
+  bias: usize, accumulate: bool, work: usize, aT: bool, bT: bool, prepacked: usize = 0, act: u32 = 0,
 ): void {
   if (m == 0 || n == 0) return;
   if (k == 0) {
-    emptyProduct(c, ldc, m, n, bias, accumulate);
+    emptyProduct(c, ldc, m, n, bias, accumulate, act == ACT_RELU);
     return;
   }
   const kcMax = min(k, KC);
@@ -184,6 +435,7 @@ export function gemm(
     for (let pc: usize = 0; pc < k; pc += KC) {
       const kc = min(KC, k - pc);
       const first = pc == 0;
+      const relu = act == ACT_RELU && pc + kc == k; // on the final value only
       // op(B)(p, j) for p in [pc, pc+kc), j in [jc, jc+nc)
       if (prepacked) packedB = prepacked + ((jc * k + roundUp(nc, NR) * pc) << SHIFT);
       else if (bT) packTransposed(packedB, b + jc * ldb + (pc << SHIFT), ldb, kc, nc, NR);
@@ -203,7 +455,7 @@ export function gemm(
           if (aT) ap += (ir * kc) << 4;
           else if (mr == MR && nc >= NR) {
             // The first full tile reads A's rows directly and packs them as it goes.
-            microkernel4x2vPacking(a + (ic + ir) * lda + (pc << SHIFT), lda, packedA, packedB, kc, crow + (jc << SHIFT), ldc, addC, first && bias != 0 ? bias + (jc << SHIFT) : 0);
+            microkernel4x2vPacking(a + (ic + ir) * lda + (pc << SHIFT), lda, packedA, packedB, kc, crow + (jc << SHIFT), ldc, addC, first && bias != 0 ? bias + (jc << SHIFT) : 0, relu);
             jr0 = NR;
           } else packSplatTransposed(packedA, a + (ic + ir) * lda + (pc << SHIFT), lda, kc, mr);
           for (let jr = jr0; jr < nc; jr += NR) {
@@ -216,16 +468,16 @@ export function gemm(
             // Edge tiles: compute the whole (zero-padded) tile aside, then merge only the
             // valid mr x nr corner with the same per-element operations as a full tile.
             if (nr > LANES) {
-              if (mr == MR && nr == NR) microkernel4x2v(ap, bp, kc, cp, ldc, addC, biasJ);
+              if (mr == MR && nr == NR) microkernel4x2v(ap, bp, kc, cp, ldc, addC, biasJ, relu);
               else {
-                microkernel4x2v(ap, bp, kc, edge, NR << SHIFT, false, 0);
-                mergeEdge(cp, ldc, edge, mr, nr, addC, biasJ);
+                microkernel4x2v(ap, bp, kc, edge, NR << SHIFT, false, 0, false);
+                mergeEdge(cp, ldc, edge, mr, nr, addC, biasJ, relu);
               }
             } else {
-              if (mr == MR && nr == LANES) microkernel4x1v(ap, bp, kc, cp, ldc, addC, biasJ);
+              if (mr == MR && nr == LANES) microkernel4x1v(ap, bp, kc, cp, ldc, addC, biasJ, relu);
               else {
-                microkernel4x1v(ap, bp, kc, edge, NR << SHIFT, false, 0);
-                mergeEdge(cp, ldc, edge, mr, nr, addC, biasJ);
+                microkernel4x1v(ap, bp, kc, edge, NR << SHIFT, false, 0, false);
+                mergeEdge(cp, ldc, edge, mr, nr, addC, biasJ, relu);
               }
             }
           }
@@ -236,22 +488,32 @@ export function gemm(
 }
 
 // k == 0: the product is all zeros, so C = bias (or 0), or C + bias when accumulating.
-function emptyProduct(c: usize, ldc: usize, m: usize, n: usize, bias: usize, accumulate: bool): void {
+function emptyProduct(c: usize, ldc: usize, m: usize, n: usize, bias: usize, accumulate: bool, relu: bool): void {
   for (let i: usize = 0; i < m; i++) {
     const ci = c + i * ldc;
     for (let j: usize = 0; j < n; j++) {
       const r: real = bias ? load<real>(bias + (j << SHIFT)) : 0;
-      store<real>(ci + (j << SHIFT), accumulate ? load<real>(ci + (j << SHIFT)) + r : r);
+      const v = accumulate ? load<real>(ci + (j << SHIFT)) + r : r;
+      store<real>(ci + (j << SHIFT), relu ? reluScalar(v) : v);
     }
   }
 }
 
+/** ReLU as elementwise.ts computes it: keep the lanes where !(v <= 0) (positives and NaN), else +0. */
+@inline function reluVec(v: v128): v128 {
+  return v128.andnot(v, v128.le<real>(v, v128.splat<real>(0)));
+}
+
+@inline function reluScalar(v: real): real {
+  return v <= 0 ? 0 : v;
+}
+
 /**
- * The 4 x NR microkernels' epilogue: r = acc (+ bias row); C = [C +] r, stored as 4 rows of two
- * v128 at out, ldo bytes apart. Inlined, so the accumulators stay in registers.
+ * The 4 x NR microkernels' epilogue: r = acc (+ bias row); C = [C +] r, then ReLU when `relu`,
+ * stored as 4 rows of two v128 at out, ldo bytes apart. Inlined, so the accumulators stay in registers.
  */
 @inline function storeTile4x2v(
-  out: usize, ldo: usize, addC: bool, bias: usize,
+  out: usize, ldo: usize, addC: bool, bias: usize, relu: bool,
   c0l: v128, c0h: v128, c1l: v128, c1h: v128, c2l: v128, c2h: v128, c3l: v128, c3h: v128,
 ): void {
   if (bias) {
@@ -268,6 +530,10 @@ function emptyProduct(c: usize, ldc: usize, m: usize, n: usize, bias: usize, acc
     c2l = v128.add<real>(v128.load(o2, 0), c2l); c2h = v128.add<real>(v128.load(o2, 16), c2h);
     c3l = v128.add<real>(v128.load(o3, 0), c3l); c3h = v128.add<real>(v128.load(o3, 16), c3h);
   }
+  if (relu) {
+    c0l = reluVec(c0l); c0h = reluVec(c0h); c1l = reluVec(c1l); c1h = reluVec(c1h);
+    c2l = reluVec(c2l); c2h = reluVec(c2h); c3l = reluVec(c3l); c3h = reluVec(c3h);
+  }
   v128.store(out, c0l, 0); v128.store(out, c0h, 16);
   v128.store(o1, c1l, 0); v128.store(o1, c1h, 16);
   v128.store(o2, c2l, 0); v128.store(o2, c2h, 16);
@@ -279,7 +545,7 @@ function emptyProduct(c: usize, ldc: usize, m: usize, n: usize, bias: usize, acc
  * ap: kc x 4 splatted A panel (64 B a step); bp: kc x NR packed B panel (32 B a step); out rows
  * ldo bytes apart. With `addC` the sum is added to out (after the bias, if any); bias is 0 or NR reals.
  */
-function microkernel4x2v(ap: usize, bp: usize, kc: usize, out: usize, ldo: usize, addC: bool, bias: usize): void {
+function microkernel4x2v(ap: usize, bp: usize, kc: usize, out: usize, ldo: usize, addC: bool, bias: usize, relu: bool): void {
   let c0l = v128.splat<real>(0), c0h = v128.splat<real>(0);
   let c1l = v128.splat<real>(0), c1h = v128.splat<real>(0);
   let c2l = v128.splat<real>(0), c2h = v128.splat<real>(0);
@@ -300,7 +566,7 @@ function microkernel4x2v(ap: usize, bp: usize, kc: usize, out: usize, ldo: usize
     ap += 64;
     bp += 32;
   }
-  storeTile4x2v(out, ldo, addC, bias, c0l, c0h, c1l, c1h, c2l, c2h, c3l, c3h);
+  storeTile4x2v(out, ldo, addC, bias, relu, c0l, c0h, c1l, c1h, c2l, c2h, c3l, c3h);
 }
 
 /**
@@ -309,7 +575,7 @@ function microkernel4x2v(ap: usize, bp: usize, kc: usize, out: usize, ldo: usize
  * remaining tiles of the row block reuse it: the pack costs no pass of its own. Same operations
  * in the same order as microkernel4x2v, hence the same bits.
  */
-function microkernel4x2vPacking(a: usize, lda: usize, pk: usize, bp: usize, kc: usize, out: usize, ldo: usize, addC: bool, bias: usize): void {
+function microkernel4x2vPacking(a: usize, lda: usize, pk: usize, bp: usize, kc: usize, out: usize, ldo: usize, addC: bool, bias: usize, relu: bool): void {
   let c0l = v128.splat<real>(0), c0h = v128.splat<real>(0);
   let c1l = v128.splat<real>(0), c1h = v128.splat<real>(0);
   let c2l = v128.splat<real>(0), c2h = v128.splat<real>(0);
@@ -335,7 +601,7 @@ function microkernel4x2vPacking(a: usize, lda: usize, pk: usize, bp: usize, kc: 
     pk += 64;
     bp += 32;
   }
-  storeTile4x2v(out, ldo, addC, bias, c0l, c0h, c1l, c1h, c2l, c2h, c3l, c3h);
+  storeTile4x2v(out, ldo, addC, bias, relu, c0l, c0h, c1l, c1h, c2l, c2h, c3l, c3h);
 }
 
 /**
@@ -343,7 +609,7 @@ function microkernel4x2vPacking(a: usize, lda: usize, pk: usize, bp: usize, kc: 
  * microkernel4x2v on the left half of the packed kc x NR panel (same per-element operations, so
  * the same bits as the full kernel).
  */
-function microkernel4x1v(ap: usize, bp: usize, kc: usize, out: usize, ldo: usize, addC: bool, bias: usize): void {
+function microkernel4x1v(ap: usize, bp: usize, kc: usize, out: usize, ldo: usize, addC: bool, bias: usize, relu: bool): void {
   let c0 = v128.splat<real>(0), c1 = v128.splat<real>(0), c2 = v128.splat<real>(0), c3 = v128.splat<real>(0);
   const end = bp + (kc << 5);
   while (bp < end) {
@@ -364,12 +630,15 @@ function microkernel4x1v(ap: usize, bp: usize, kc: usize, out: usize, ldo: usize
     c0 = v128.add<real>(v128.load(out), c0); c1 = v128.add<real>(v128.load(o1), c1);
     c2 = v128.add<real>(v128.load(o2), c2); c3 = v128.add<real>(v128.load(o3), c3);
   }
+  if (relu) {
+    c0 = reluVec(c0); c1 = reluVec(c1); c2 = reluVec(c2); c3 = reluVec(c3);
+  }
   v128.store(out, c0); v128.store(o1, c1); v128.store(o2, c2); v128.store(o3, c3);
 }
 
 // Merges the valid mr x nr corner of an edge tile (4 x NR, rows 32 bytes apart) into C, with the
-// same per-element operations as the microkernel's epilogue: r = s (+ bias); C = [C +] r.
-function mergeEdge(c: usize, ldc: usize, tile: usize, mr: usize, nr: usize, addC: bool, bias: usize): void {
+// same per-element operations as the microkernel's epilogue: r = s (+ bias); C = [C +] r [ReLU].
+function mergeEdge(c: usize, ldc: usize, tile: usize, mr: usize, nr: usize, addC: bool, bias: usize, relu: bool): void {
   for (let i: usize = 0; i < mr; i++) {
     const ci = c + i * ldc;
     const ti = tile + ((i * NR) << SHIFT);
@@ -377,7 +646,7 @@ function mergeEdge(c: usize, ldc: usize, tile: usize, mr: usize, nr: usize, addC
       let r = load<real>(ti + (j << SHIFT));
       if (bias) r += load<real>(bias + (j << SHIFT));
       if (addC) r = load<real>(ci + (j << SHIFT)) + r;
-      store<real>(ci + (j << SHIFT), r);
+      store<real>(ci + (j << SHIFT), relu ? reluScalar(r) : r);
     }
   }
 }

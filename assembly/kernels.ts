@@ -9,7 +9,7 @@ export { softmax_loss_soft, softmax_loss_rows, softmax_loss_smoothed_rows, svm_l
 export { sgd, sgd_momentum, sgd_nesterov, adagrad, rmsprop, adam } from "./optim";
 export {
   gemm_work_bytes, gemm_nn, gemm_tn, gemm_nt, gemm_nn_range, gemm_tn_range, gemm_nt_range,
-  gemm_packed_b_bytes, gemm_pack_b, gemm_pack_b_blocks, gemm_nn_rows_packed, gemm_tn_rows_packed,
+  gemm_packed_b_bytes, gemm_pack_b, gemm_pack_b_blocks, gemm_nn_rows_packed, gemm_tn_rows_packed, gemv_nn_range, gemv_packed_range,
 } from "./gemm";
 export {
   conv_forward_work_bytes, conv_forward, conv_forward_images, conv_forward_pack, conv_forward_packed_reals,

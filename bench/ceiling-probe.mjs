@@ -5,7 +5,6 @@
 //             chains; too few are latency-bound, so the best N is the SIMD128 ceiling (GFLOPS).
 //   bandwidth bench/gemm-wasm/bandwidth.ts: the STREAM triad on f32x4, run on arrays as large as
 //             a memory-bound kernel's footprint (GB/s of the same cache level).
-//   gemv      bench/gemm-wasm/gemv.ts: a small-batch GEMV prototype (bench/overhead.mjs).
 import asc from "assemblyscript/asc";
 import { readFileSync } from "node:fs";
 import { runInterleaved } from "./harness.mjs";

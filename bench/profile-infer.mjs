@@ -158,8 +158,9 @@ function frameNamer() {
 export function categorize(rows) {
   const kinds = [
     ["wasm GEMM microkernels", (n) => /^wasm .*gemm\/microkernel/.test(n)],
+    ["wasm GEMV blocks (batch 1-3)", (n) => /^wasm .*gemm\/(gemv|gemv_)/.test(n)],
     ["wasm GEMM packing of op(A)/op(B)", (n) => /^wasm .*gemm\/pack/.test(n)],
-    ["wasm GEMM edge tiles (mergeEdge) and driver", (n) => /^wasm .*gemm\/(mergeEdge|gemm|f32_gemm)/.test(n)],
+    ["wasm GEMM edge tiles (mergeEdge) and driver", (n) => /^wasm .*gemm\/(mergeEdge|gemm|f32_gemm|emptyProduct)/.test(n)],
     ["wasm conv", (n) => /^wasm .*conv/.test(n)],
     ["wasm other kernels", (n) => n.startsWith("wasm ")],
     ["JS tensorlane host", (n) => n.startsWith("js ")],

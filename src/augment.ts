@@ -70,6 +70,7 @@ export function randomFlipInto(out: Tensor, x: Tensor, options: RandomFlipOption
   const o = checkOptions(fn, "options", options, ["p", "seed", "offset"]);
   const p = o.p === undefined ? 0.5 : checkNumber(fn, "options.p", o.p, { min: 0, max: 1, float32: true });
   const [seed, offset] = stream(fn, o, N);
+  out.markWritten();
   realKernels(x.dtype, fn).random_flip(out.ptr, x.ptr, N, C, H, W, p, seed, offset);
   return out;
 }
@@ -91,6 +92,7 @@ export function randomCropInto(out: Tensor, x: Tensor, options: RandomCropOption
   if (o.padding === undefined) throw new TypeError(`${fn}: options.padding is required (an integer >= 0, e.g. 4)`);
   const padding = checkInteger(fn, "options.padding", o.padding, 0, MAX_EXTENT);
   const [seed, offset] = stream(fn, o, N);
+  out.markWritten();
   realKernels(x.dtype, fn).random_crop(out.ptr, x.ptr, N, C, H, W, padding, seed, offset);
   return out;
 }
@@ -112,6 +114,7 @@ export function cutoutInto(out: Tensor, x: Tensor, options: CutoutOptions): Tens
   if (o.size === undefined) throw new TypeError(`${fn}: options.size is required (an integer >= 0, e.g. 8)`);
   const size = checkInteger(fn, "options.size", o.size, 0, MAX_EXTENT);
   const [seed, offset] = stream(fn, o, N);
+  out.markWritten();
   realKernels(x.dtype, fn).cutout(out.ptr, x.ptr, N, C, H, W, size, seed, offset);
   return out;
 }
@@ -176,6 +179,8 @@ export function mixupInto(xOut: Tensor, yOut: Tensor, x: Tensor, y: Targets, opt
   const labels = soft ? (y as Tensor).ptr : scratch.oneHot;
   k.i32_random_permutation(scratch.partner, N, seed, offset);
   const lam = k.f64_random_beta(alpha, seed, offset);
+  xOut.markWritten();
+  yOut.markWritten();
   r.mix_rows(xOut.ptr, x.ptr, scratch.partner, N, rowSize, lam);
   r.mix_rows(yOut.ptr, labels, scratch.partner, N, numClasses, lam);
   return lam;

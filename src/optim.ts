@@ -174,6 +174,7 @@ function defaults(rule: UpdateRuleName, c: Record<string, unknown>): void {
  */
 function overSegments(w: Tensor, c: Record<string, unknown>, segments: Segments | undefined, kernel: (offset: number, count: number) => void): void {
   const runs = segments ?? [[0, w.size, true] as const];
+  w.markWritten(); // in place: what was derived from w (packed weights) is stale
   const wd = (c.weightDecay as number | undefined) ?? 0;
   const shrink = 1 - (c.learningRate as number) * wd;
   for (const [start, end, decay] of runs) {
@@ -188,10 +189,17 @@ function overSegments(w: Tensor, c: Record<string, unknown>, segments: Segments 
 
 /**
  * State tensors that are missing are created as zeros of w's shape, kept out of any tidy, and
- * stored in config only once all exist (out of memory midway leaves config as it was).
+ * stored in config only once all exist (out of memory midway leaves config as it was). The
+ * update writes them in place: their versions change.
  */
 function stateCore(c: Record<string, unknown>, keys: readonly string[], w: Tensor): Tensor[] {
-  if (keys.every((key) => c[key] !== undefined)) return keys.map((key) => c[key] as Tensor);
+  if (keys.every((key) => c[key] !== undefined)) {
+    return keys.map((key) => {
+      const t = c[key] as Tensor;
+      t.markWritten();
+      return t;
+    });
+  }
   const made: Tensor[] = [];
   try {
     const out = keys.map((key) => (c[key] as Tensor | undefined) ?? made[made.push(keep(zeros(w.shape, { dtype: w.dtype }))) - 1]);

@@ -21,6 +21,14 @@ export interface DTypeOptions {
 /** Largest number of float32 values one tensor can hold (half as many float64 values). */
 export const MAX_TENSOR_SIZE = Math.floor(MAX_ALLOCATION_BYTES / 4);
 
+/**
+ * Something derived from a tensor's values and kept beside it (packed weights): released when the
+ * tensor, or the tensor whose memory it views, is disposed.
+ */
+export interface Attachment {
+  release(): void;
+}
+
 const { live, scopes } = runtime.tensors;
 
 export class Tensor {
@@ -36,6 +44,11 @@ export class Tensor {
   #ptr: number;
   #base: Tensor | null;
   #disposed = false;
+  /** Writes to the memory this tensor owns (kept on the owner: see `version`). */
+  #writes = 0;
+  #attachment: Attachment | null = null;
+  /** On the owner: the views that hold an attachment, released when the owner is disposed. */
+  #attachedViews: Set<Tensor> | null = null;
 
   /** @internal Use tl.tensor / tl.zeros / ... to make tensors. A view takes its base's dtype. */
   constructor(ptr: number, shape: Shape, base: Tensor | null = null, dtype: DType = "float32") {
@@ -60,6 +73,38 @@ export class Tensor {
     return this.#base ?? this;
   }
 
+  /**
+   * A number that changes whenever the library writes this tensor's memory: set(), the update
+   * rules, the Solver's updates, loads of parameters and checkpoints, fills, and every call of
+   * view() (the caller may write through it). The count is kept by the tensor that owns the
+   * memory, so a view's version changes when any part of its base is written, through any view.
+   * Derived data (packed weights) is valid while the version it was made from is current.
+   */
+  get version(): number {
+    return (this.#base ?? this).#writes;
+  }
+
+  /** @internal Records a write to this tensor's memory (bumps `version` for it, its base and all views). */
+  markWritten(): void {
+    (this.#base ?? this).#writes++;
+  }
+
+  /** @internal Data derived from this tensor's values, released with it (see Attachment). */
+  get attachment(): Attachment | null {
+    return this.#attachment;
+  }
+
+  set attachment(value: Attachment | null) {
+    this.#live("attachment");
+    this.#attachment = value;
+    const owner = this.#base;
+    if (owner !== null) {
+      owner.#attachedViews ??= new Set();
+      if (value === null) owner.#attachedViews.delete(this);
+      else owner.#attachedViews.add(this);
+    }
+  }
+
   /** Byte offset of the first element in wasm memory: what kernels take. */
   get ptr(): number {
     if (this.isDisposed) throw new TypeError(`tensor of shape ${shapeString(this.shape)} was disposed and cannot be used`);
@@ -76,8 +121,18 @@ export class Tensor {
     return this.dtype === "float64" ? this.ptr >>> 3 : this.ptr >>> 2;
   }
 
-  /** @internal The typed-array view over all of wasm memory that indexes this tensor's elements (re-derived; do not keep). */
+  /**
+   * @internal The typed-array view over all of wasm memory that indexes this tensor's elements
+   * (from `offset`; re-derived, do not keep). Counts as a write (`version` changes): the caller
+   * may write through it.
+   */
   view(): Float32Array | Float64Array {
+    this.markWritten();
+    return this.#memory();
+  }
+
+  // The same view for the tensor's own reads (no version change).
+  #memory(): Float32Array | Float64Array {
     return this.dtype === "float64" ? f64() : f32();
   }
 
@@ -85,7 +140,7 @@ export class Tensor {
   toArray(): Float32Array | Float64Array {
     this.#live("toArray");
     const start = this.offset;
-    return this.view().slice(start, start + this.size);
+    return this.#memory().slice(start, start + this.size);
   }
 
   /** The values as nested plain arrays, following the shape. */
@@ -106,7 +161,7 @@ export class Tensor {
   item(): number {
     this.#live("item");
     if (this.size !== 1) throw new RangeError(`item: tensor must have exactly one element (got shape ${shapeString(this.shape)})`);
-    return this.view()[this.offset];
+    return this.#memory()[this.offset];
   }
 
   /**
@@ -122,8 +177,9 @@ export class Tensor {
       if (values.size !== this.size) {
         throw new RangeError(`set: values must have ${this.size} elements (got ${describe(values)})`);
       }
+      this.markWritten();
       if (values.dtype === this.dtype) kernels().copy_bytes(this.ptr, values.ptr, this.size * this.itemBytes);
-      else this.view().set(values.toArray(), this.offset);
+      else this.#memory().set(values.toArray(), this.offset);
       return this;
     }
     if (values === null || typeof values !== "object" || typeof (values as ArrayLike<number>).length !== "number") {
@@ -133,7 +189,8 @@ export class Tensor {
       throw new RangeError(`set: values must have ${this.size} elements to fill shape ${shapeString(this.shape)} (got ${values.length})`);
     }
     if (!ArrayBuffer.isView(values)) checkAllNumbers("set", "values", values);
-    this.view().set(values as ArrayLike<number>, start);
+    this.markWritten();
+    this.#memory().set(values as ArrayLike<number>, start);
     return this;
   }
 
@@ -170,10 +227,20 @@ export class Tensor {
     if (this.#disposed) return;
     this.#disposed = true;
     live.delete(this);
+    this.#release();
     if (this.#base === null) {
+      // Views that hold derived data lose it with the memory it was derived from.
+      for (const view of this.#attachedViews ?? []) view.#release();
+      this.#attachedViews = null;
       runtime.tensors.bytes -= this.size * this.itemBytes;
       freeBytes(this.#ptr);
-    }
+    } else this.#base.#attachedViews?.delete(this);
+  }
+
+  #release(): void {
+    const attachment = this.#attachment;
+    this.#attachment = null;
+    attachment?.release();
   }
 
   toString(): string {
@@ -194,7 +261,11 @@ export function resolveShape(fn: string, shape: unknown, total?: number): number
   if (!Array.isArray(shape)) throw new TypeError(`${fn}: shape must be an array of integers (got ${describe(shape)})`);
   let inferred = -1;
   let known = 1;
-  shape.forEach((d, i) => {
+  // A plain loop (no closure, no spread): every tensor made goes through here.
+  const out: number[] = new Array(shape.length);
+  for (let i = 0; i < shape.length; i++) {
+    const d: unknown = shape[i];
+    out[i] = d as number;
     if (d === -1 && total !== undefined && inferred < 0) inferred = i;
     else if (typeof d !== "number" || !Number.isInteger(d) || d < 0) {
       throw new RangeError(`${fn}: shape must contain non-negative integers (got ${listString(shape)}, bad entry at ${i})`);
@@ -202,8 +273,7 @@ export function resolveShape(fn: string, shape: unknown, total?: number): number
       // Checked per entry too: [1e200, 1e200, 0] would otherwise multiply to NaN.
       throw new RangeError(`${fn}: shape entries must be at most ${MAX_TENSOR_SIZE}, the most one tensor holds (got ${listString(shape)})`);
     } else known *= d;
-  });
-  const out = [...shape] as number[];
+  }
   if (inferred >= 0) {
     if (known === 0 || total! % known !== 0) {
       throw new RangeError(`${fn}: cannot reshape ${total} elements into ${listString(shape)}`);
@@ -317,7 +387,7 @@ export function tensor(data: TensorData, shape?: Shape | DTypeOptions, options: 
   // An explicit shape reinterprets the values (sizes must agree), like a reshape.
   if (shape !== undefined) finalShape = resolveShape("tensor", shape, values.length);
   const t = empty(finalShape, "tensor", dtype);
-  t.view().set(values, t.offset);
+  f32or64(dtype).set(values, t.offset);
   return t;
 }
 
@@ -342,7 +412,13 @@ export function full(shape: Shape, value: number, options: DTypeOptions = {}, fn
 
 /** t[i] = value, in t's dtype. */
 export function fillTensor(t: Tensor, value: number): void {
+  t.markWritten();
   realKernels(t.dtype).fill(t.ptr, t.size, value);
+}
+
+// The typed array over wasm memory for a dtype (a fresh tensor's first write is no write to count).
+function f32or64(dtype: DType): Float32Array | Float64Array {
+  return dtype === "float64" ? f64() : f32();
 }
 
 export interface RandomOptions extends DTypeOptions {
@@ -380,6 +456,7 @@ export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
 
 /** t[i] = mean + std * normal at counter offset + i of stream `seed`, in t's dtype (the same draws for both dtypes). */
 export function fillNormalAt(t: Tensor, seed: number, offset: number, mean: number, std: number): void {
+  t.markWritten();
   realKernels(t.dtype).rand_normal(t.ptr, t.size, seed, offset, mean, std);
 }
 
@@ -395,7 +472,8 @@ export function tidy<T>(fn: () => T): T {
     throw new TypeError("tidy: fn must be synchronous (it returned a Promise); tensors it made were disposed");
   }
   const kept = new Set<Tensor>();
-  collectTensors(result, kept, new Set());
+  // A number or a typed array (what toArray() gives) holds no tensor: skip the walk.
+  if (result !== null && typeof result === "object" && !ArrayBuffer.isView(result)) collectTensors(result, kept, new Set());
   const parent = scopes.length > 0 ? scopes[scopes.length - 1] : null;
   for (const t of scope) {
     if (kept.has(t) || keepsBaseAlive(t, kept)) parent?.push(t);

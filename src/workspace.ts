@@ -34,5 +34,7 @@ export class Workspace extends Blocks {
 }
 
 function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false; // no closure: called on every layer of every pass
+  return true;
 }

@@ -71,3 +71,34 @@ describe("long run", () => {
     expect(tl.memory()).toEqual({ bytes: 0, liveTensors: 0 });
   });
 });
+
+describe("inference between training steps (packed weights)", () => {
+  it("5,000 rounds of a training step then inference at batch 1, 3 and 8 keep wasm memory flat, and the packings are used", () => {
+    const D = 64;
+    const X = tl.randn([256, D], { seed: 5 });
+    const y = Array.from({ length: 256 }, (_, i) => i % 5);
+    const fc = new tl.FullyConnectedNet({ hiddenDims: [48, 24], inputDim: D, numClasses: 5, weightScale: "kaiming", seed: 6 });
+    const seq = tl.sequential([tl.nn.linear(D, 48), tl.nn.relu(), tl.nn.linear(48, 5)], { inputShape: [D], seed: 7 });
+    const solvers = [fc, seq].map((m) => new tl.Solver(m, { XTrain: X, yTrain: y, XVal: X, yVal: y }, { updateRule: "adam", batchSize: 16, verbose: false, seed: 8 }));
+    const batches = [1, 3, 8].map((n) => X.sliceView(0, [n, D]));
+    let wasm = 0;
+    let packedUses = 0;
+    for (let round = 1; round <= 5_000; round++) {
+      for (const solver of solvers) solver.step();
+      for (const model of [fc, seq]) {
+        // The second call of a version packs it, the third reads the packing.
+        for (let call = 0; call < 3; call++) for (const batch of batches) model.loss(batch).dispose();
+      }
+      const w = fc.params.W1;
+      if ((w.attachment as { packed?: number } | null)?.packed === w.version) packedUses++;
+      if (round === 100) wasm = wasmMemoryBytes();
+      if (round > 100 && round % 500 === 0) expect(wasmMemoryBytes(), `wasm memory at round ${round}`).toBe(wasm);
+    }
+    expect(packedUses).toBe(5_000);
+    solvers.forEach((s) => s.dispose());
+    batches.forEach((b) => b.dispose());
+    [fc, seq].forEach((m) => m.dispose());
+    X.dispose();
+    expect(tl.memory()).toEqual({ bytes: 0, liveTensors: 0 });
+  });
+});

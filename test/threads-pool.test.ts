@@ -136,6 +136,37 @@ describe("threads: pool and dispatch", () => {
     expect(three.bytes).toEqual(one.bytes);
   });
 
+  it("batch 1-3 inference (GEMV split by columns, on packed and unpacked weights, ReLU fused) on 3 real worker threads gives the 1-thread bits", async () => {
+    const run = async (threads: number, dtype: "float32" | "float64"): Promise<number[][]> => {
+      await tl.init({ threads, float64: true });
+      expect(threadCount()).toBe(threads);
+      ignoreThresholds(true);
+      const fc = new tl.FullyConnectedNet({ hiddenDims: [70, 33], inputDim: 300, numClasses: 10, weightScale: "kaiming", seed: 8, dtype });
+      const seq = tl.sequential([tl.nn.linear(300, 70), tl.nn.relu(), tl.nn.linear(70, 10)], { inputShape: [300], seed: 9, dtype });
+      try {
+        return tl.tidy(() => {
+          const out: number[][] = [];
+          for (const n of [1, 2, 3, 5]) {
+            const X = tl.randn([n, 300], { seed: 60 + n, dtype });
+            for (let pass = 0; pass < 3; pass++) { // unpacked, packing, packed
+              for (const model of [fc, seq]) out.push(Array.from(new Uint8Array(model.loss(X).toArray().buffer)));
+            }
+          }
+          return out;
+        });
+      } finally {
+        ignoreThresholds(false);
+        fc.dispose();
+        seq.dispose();
+      }
+    };
+    for (const dtype of ["float32", "float64"] as const) {
+      const one = await run(1, dtype);
+      const three = await run(3, dtype);
+      for (let i = 0; i < one.length; i++) expect(three[i], `${dtype} scores ${i} with 3 real threads`).toEqual(one[i]);
+    }
+  });
+
   it("the new layers' kernels (depthwise conv, average pooling, GELU) on 3 real worker threads give the 1-thread bits, float32 and float64", async () => {
     const run = async (threads: number, dtype: "float32" | "float64"): Promise<number[][]> => {
       await tl.init({ threads, float64: true });

@@ -1,8 +1,11 @@
 import {
   gemm_work_bytes, gemm_nn, gemm_tn, gemm_nt, gemm_nn_range, gemm_tn_range, gemm_nt_range,
   gemm_packed_b_bytes, gemm_pack_b, gemm_pack_b_blocks, gemm_nn_rows_packed, gemm_tn_rows_packed,
+  gemv_nn_range, gemv_packed_range,
 } from "../gemm";
+import { relu } from "../elementwise";
 import { gemm_nn__scalar, gemm_tn__scalar, gemm_nt__scalar } from "../reference/gemm";
+import { relu__scalar } from "../reference/elementwise";
 import { FLOAT32, LANES, SHIFT } from "../real";
 import { DTYPE, pattern, buffer, firstDifference, guardIntact } from "./helpers";
 
@@ -31,9 +34,9 @@ function fast(variant: i32, c: usize, a: usize, b: usize, m: i32, n: i32, k: i32
 }
 
 function block(variant: i32, c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, bias: usize, acc: bool, work: usize, i0: i32, i1: i32, j0: i32, j1: i32): void {
-  if (variant == NN) gemm_nn_range(c, a, b, m, n, k, bias, acc, work, i0, i1, j0, j1);
-  else if (variant == TN) gemm_tn_range(c, a, b, m, n, k, bias, acc, work, i0, i1, j0, j1);
-  else gemm_nt_range(c, a, b, m, n, k, bias, acc, work, i0, i1, j0, j1);
+  if (variant == NN) gemm_nn_range(c, a, b, m, n, k, bias, acc, work, i0, i1, j0, j1, 0);
+  else if (variant == TN) gemm_tn_range(c, a, b, m, n, k, bias, acc, work, i0, i1, j0, j1, 0);
+  else gemm_nt_range(c, a, b, m, n, k, bias, acc, work, i0, i1, j0, j1, 0);
 }
 
 function naive(variant: i32, c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, bias: usize, accumulate: bool): void {
@@ -334,8 +337,8 @@ describe("gemm rows over a prepacked B, " + DTYPE, () => {
           naive(variant, slow, a, b, m, n, k, bias, acc);
           const rc = cuts(m);
           for (let r = 0; r + 1 < rc.length; r++) {
-            if (variant == 0) gemm_nn_rows_packed(got, a, packed, m, n, k, bias, acc, work, rc[r], rc[r + 1]);
-            else gemm_tn_rows_packed(got, a, packed, m, n, k, bias, acc, work, rc[r], rc[r + 1]);
+            if (variant == 0) gemm_nn_rows_packed(got, a, packed, m, n, k, bias, acc, work, rc[r], rc[r + 1], 0);
+            else gemm_tn_rows_packed(got, a, packed, m, n, k, bias, acc, work, rc[r], rc[r + 1], 0);
           }
           expect<i32>(firstDifference(got, ref, m * n)).toBe(-1, "rows over packed B" + tag);
           expect<bool>(guardIntact(got, m * n)).toBe(true, "wrote past C" + tag);
@@ -344,8 +347,8 @@ describe("gemm rows over a prepacked B, " + DTYPE, () => {
           if (m >= 3) {
             const lone = buffer(m * n);
             fillWith(lone, m * n, 99);
-            if (variant == 0) gemm_nn_rows_packed(lone, a, packed, m, n, k, bias, false, work, 1, m - 1);
-            else gemm_tn_rows_packed(lone, a, packed, m, n, k, bias, false, work, 1, m - 1);
+            if (variant == 0) gemm_nn_rows_packed(lone, a, packed, m, n, k, bias, false, work, 1, m - 1, 0);
+            else gemm_tn_rows_packed(lone, a, packed, m, n, k, bias, false, work, 1, m - 1, 0);
             let outside = true;
             for (let j = 0; j < n; j++) {
               if (load<real>(lone + (<usize>j << SHIFT)) != 99 || load<real>(lone + (<usize>((m - 1) * n + j) << SHIFT)) != 99) outside = false;
@@ -375,5 +378,170 @@ describe("gemm rows over a prepacked B, " + DTYPE, () => {
     expect<i32>(firstDifference(transposed, straight, words)).toBe(-1, DTYPE + " packed Bᵀ");
     expect<bool>(guardIntact(transposed, words)).toBe(true, DTYPE + " packing Bᵀ wrote past its buffer");
     heap.free(b); heap.free(bt); heap.free(straight); heap.free(transposed);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// GEMV (m < 4: batch 1-3 inference) and the fused ReLU epilogue (issue 22). A row's result must
+// not depend on the batch it came in: the GEMV kernels must give, bit for bit, what the 4-row
+// microkernel (gemm_nn / gemm_nt) gives for the same rows, at every k (one slice, several slices,
+// a slice of one step), every n (tails of the wide block, of a panel, of a vector) and for any
+// column range; the fused ReLU must give the bits of the GEMM followed by elementwise relu.
+
+const ACT_RELU: u32 = 1;
+const GEMV_M: i32[] = [1, 2, 3, 5];
+const GEMV_N: i32[] = [1, 2, 3, 5, 7, 8, 9, 15, 17, 31, 32, 33, 40, 100, 257];
+const GEMV_K: i32[] = [0, 1, 2, 3, 7, 9, 100, 255, 256, 257, 300, 513, 784];
+
+/**
+ * The reference for C(m,n) (+)= op(A)·op(B) (+ bias) then act: the whole-matrix tiled kernel
+ * (gemm_nn, or gemm_nt on B stored (n, k)), then elementwise relu over C.
+ */
+function tiledThenAct(c: usize, a: usize, b: usize, m: i32, n: i32, k: i32, bias: usize, acc: bool, act: u32, bT: bool): void {
+  const work = heap.alloc(gemm_work_bytes(m, n, k));
+  if (bT) gemm_nt(c, a, b, m, n, k, bias, acc, work);
+  else gemm_nn(c, a, b, m, n, k, bias, acc, work);
+  if (act == ACT_RELU) relu(c, c, <usize>(m * n));
+  heap.free(work);
+}
+
+/** B (k, n) transposed into a new (n, k) buffer. */
+function transposed(b: usize, k: i32, n: i32): usize {
+  const t = pattern(n * k, 0);
+  for (let p = 0; p < k; p++) {
+    for (let j = 0; j < n; j++) store<real>(t + (<usize>(j * k + p) << SHIFT), load<real>(b + (<usize>(p * n + j) << SHIFT)));
+  }
+  return t;
+}
+
+/**
+ * One GEMV case: gemv_nn_range (B in place) and gemv_packed_range (B packed straight, and Bᵀ
+ * packed transposed), each over the whole row and over a cut of the columns, against the tiled
+ * kernel + relu (exact) and the naive twin + relu (exact for k <= KC, within rounding past it).
+ */
+function gemvCase(m: i32, n: i32, k: i32, withBias: bool, acc: bool, act: u32): void {
+  const salt = m * 7 + n * 131 + k * 3 + (withBias ? 1 : 0) + (acc ? 2 : 0) + <i32>act * 5;
+  const a = pattern(m * k, salt), b = pattern(k * n, salt + 1), bias = withBias ? pattern(n, salt + 2) : 0, c0 = pattern(m * n, salt + 3);
+  const bt = transposed(b, k, n);
+  const tag = " " + DTYPE + " m=" + m.toString() + " n=" + n.toString() + " k=" + k.toString() + (withBias ? " bias" : "") +
+    (acc ? " accumulate" : "") + (act == ACT_RELU ? " relu" : "");
+  const ref = buffer(m * n), slow = buffer(m * n);
+  memory.copy(ref, c0, <usize>(m * n) << SHIFT);
+  memory.copy(slow, c0, <usize>(m * n) << SHIFT);
+  tiledThenAct(ref, a, b, m, n, k, bias, acc, act, false);
+  naive(NN, slow, a, b, m, n, k, bias, acc);
+  if (act == ACT_RELU) relu__scalar(slow, slow, <usize>(m * n));
+  // The tiled kernel itself on Bᵀ (the nt variant) gives the same bits (a check of the reference).
+  const refT = buffer(m * n);
+  memory.copy(refT, c0, <usize>(m * n) << SHIFT);
+  tiledThenAct(refT, a, bt, m, n, k, bias, acc, act, true);
+  expect<i32>(firstDifference(refT, ref, m * n)).toBe(-1, "gemm_nt vs gemm_nn" + tag);
+  if (k <= KC) expect<i32>(firstDifference(ref, slow, m * n)).toBe(-1, "tiled vs naive twin" + tag);
+  else expect<bool>(maxRelErr(ref, slow, m * n) < LOOSE).toBe(true, "tiled vs naive twin" + tag);
+
+  const words = <i32>(gemm_packed_b_bytes(n, k) >> SHIFT);
+  const packed = buffer(words), packedT = buffer(words);
+  const blocks = gemm_pack_b_blocks(n, k);
+  gemm_pack_b(packed, b, n, k, false, 0, blocks);
+  gemm_pack_b(packedT, bt, n, k, true, 0, blocks);
+  const NRi: i32 = 2 * <i32>LANES;
+  const cut = min(n, (n / 2) / NRi * NRi + NRi); // a multiple of NR inside the row (or n)
+  for (let way = 0; way < 3; way++) {
+    for (let split = 0; split < 2; split++) {
+      const got = buffer(m * n);
+      memory.copy(got, c0, <usize>(m * n) << SHIFT);
+      const p = way == 1 ? packed : packedT;
+      const mid = split == 0 ? n : (way == 0 ? min(n, 5) : cut);
+      if (way == 0) {
+        gemv_nn_range(got, a, b, m, n, k, bias, acc, act, 0, mid);
+        gemv_nn_range(got, a, b, m, n, k, bias, acc, act, mid, n);
+      } else {
+        gemv_packed_range(got, a, p, m, n, k, bias, acc, act, 0, mid);
+        gemv_packed_range(got, a, p, m, n, k, bias, acc, act, mid, n);
+      }
+      const what = (way == 0 ? "gemv_nn_range" : way == 1 ? "gemv_packed_range (B packed)" : "gemv_packed_range (Bᵀ packed)") +
+        (split == 0 ? "" : " cut at " + mid.toString());
+      const at = firstDifference(got, ref, m * n);
+      expect<i32>(at).toBe(-1, what + ": not the 4-row microkernel's bits" + tag + " (first difference at " + at.toString() + ")");
+      expect<bool>(guardIntact(got, m * n)).toBe(true, what + ": wrote past C" + tag);
+      heap.free(got);
+    }
+  }
+  // An interior column range alone writes nothing outside it.
+  if (n >= 3 * NRi) {
+    const lone = buffer(m * n);
+    fillWith(lone, m * n, 99);
+    gemv_packed_range(lone, a, packed, m, n, k, bias, acc, act, <usize>NRi, <usize>(2 * NRi));
+    gemv_nn_range(lone, a, b, m, n, k, bias, acc, act, <usize>(2 * NRi + 1), <usize>(n - 1));
+    let outside = true;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        const inside = (j >= NRi && j < 2 * NRi) || (j >= 2 * NRi + 1 && j < n - 1);
+        if (!inside && load<real>(lone + (<usize>(i * n + j) << SHIFT)) != 99) outside = false;
+      }
+    }
+    expect<bool>(outside).toBe(true, "a column range wrote outside itself" + tag);
+    heap.free(lone);
+  }
+  heap.free(a); heap.free(b); heap.free(bt); heap.free(c0); heap.free(ref); heap.free(refT); heap.free(slow);
+  heap.free(packed); heap.free(packedT);
+  if (withBias) heap.free(bias);
+}
+
+function gemvGrid(withBias: bool, acc: bool, act: u32): void {
+  for (let x = 0; x < GEMV_M.length; x++) {
+    for (let y = 0; y < GEMV_N.length; y++) {
+      for (let z = 0; z < GEMV_K.length; z++) gemvCase(GEMV_M[x], GEMV_N[y], GEMV_K[z], withBias, acc, act);
+    }
+  }
+}
+
+describe("gemv (m < 4) vs the 4-row microkernel and the naive twin, m in {1,2,3,5}, awkward n and k, " + DTYPE, () => {
+  it("plain", () => { gemvGrid(false, false, 0); });
+  it("bias", () => { gemvGrid(true, false, 0); });
+  it("accumulate", () => { gemvGrid(false, true, 0); });
+  it("bias and ReLU (the fused Linear + ReLU)", () => { gemvGrid(true, false, ACT_RELU); });
+  it("bias, accumulate and ReLU", () => { gemvGrid(true, true, ACT_RELU); });
+  it("across column blocks (NC) with several k slices", () => {
+    gemvCase(1, 1030, 300, true, false, ACT_RELU);
+    gemvCase(2, 1030, 513, true, true, 0);
+    gemvCase(3, 2053, 40, false, false, ACT_RELU);
+  });
+});
+
+/** The fused ReLU of the 4-row engine (range and prepacked-rows entry points) against GEMM + relu. */
+function fusedCase(m: i32, n: i32, k: i32, acc: bool): void {
+  const salt = m * 11 + n * 13 + k;
+  const a = pattern(m * k, salt), b = pattern(k * n, salt + 1), bias = pattern(n, salt + 2), c0 = pattern(m * n, salt + 3);
+  const tag = " " + DTYPE + " m=" + m.toString() + " n=" + n.toString() + " k=" + k.toString() + (acc ? " accumulate" : "");
+  const ref = buffer(m * n), got = buffer(m * n), rows = buffer(m * n);
+  memory.copy(ref, c0, <usize>(m * n) << SHIFT);
+  memory.copy(got, c0, <usize>(m * n) << SHIFT);
+  memory.copy(rows, c0, <usize>(m * n) << SHIFT);
+  tiledThenAct(ref, a, b, m, n, k, bias, acc, ACT_RELU, false);
+  const work = heap.alloc(gemm_work_bytes(m, n, k) + 16);
+  gemm_nn_range(got, a, b, m, n, k, bias, acc, work, 0, m, 0, n, ACT_RELU);
+  expect<i32>(firstDifference(got, ref, m * n)).toBe(-1, "gemm_nn_range with ReLU" + tag);
+  const words = <i32>(gemm_packed_b_bytes(n, k) >> SHIFT);
+  const packed = buffer(words);
+  gemm_pack_b(packed, b, n, k, false, 0, gemm_pack_b_blocks(n, k));
+  gemm_nn_rows_packed(rows, a, packed, m, n, k, bias, acc, work, 0, m, ACT_RELU);
+  expect<i32>(firstDifference(rows, ref, m * n)).toBe(-1, "gemm_nn_rows_packed with ReLU" + tag);
+  expect<bool>(guardIntact(got, m * n) && guardIntact(rows, m * n)).toBe(true, "wrote past C" + tag);
+  heap.free(a); heap.free(b); heap.free(bias); heap.free(c0); heap.free(ref); heap.free(got); heap.free(rows);
+  heap.free(work); heap.free(packed);
+}
+
+describe("the 4-row engine's fused ReLU = GEMM then relu, " + DTYPE, () => {
+  it("m, n, k in {1,3,4,5,9,17,100} x {0,1,300,513}, with and without accumulate", () => {
+    const ms: i32[] = [1, 3, 4, 5, 9, 17, 100], ks: i32[] = [0, 1, 300, 513];
+    for (let x = 0; x < ms.length; x++) {
+      for (let y = 0; y < ms.length; y++) {
+        for (let z = 0; z < ks.length; z++) {
+          fusedCase(ms[x], ms[y], ks[z], false);
+          fusedCase(ms[x], ms[y], ks[z], true);
+        }
+      }
+    }
   });
 });

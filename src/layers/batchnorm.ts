@@ -108,6 +108,7 @@ export function batchNormForwardInto(
   out: Tensor, mean: Tensor, invstd: Tensor, x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNormState, N: number, D: number,
 ): void {
   const p = { out: out.ptr, mean: mean.ptr, invstd: invstd.ptr, x: x.ptr, gamma: gamma.ptr, beta: beta.ptr, runningMean: state.runningMean.ptr, runningVar: state.runningVar.ptr };
+  if (state.mode === "train") markRunningWritten(state);
   batchNormForward(p, state.mode === "train", state.eps, state.momentum, false, N, D, x.dtype);
 }
 
@@ -122,6 +123,12 @@ export function batchNormBackwardInto(
   mode: BatchNormMode, N: number, D: number,
 ): void {
   batchNormBackward(dx.ptr, dgamma.ptr, dbeta.ptr, dout.ptr, x.ptr, gamma.ptr, mean.ptr, invstd.ptr, mode === "train", N, D, x.dtype);
+}
+
+/** The running statistics are updated in place (Tensor.version). */
+export function markRunningWritten(state: BatchNormState): void {
+  state.runningMean.markWritten();
+  state.runningVar.markWritten();
 }
 
 /** Checks a cache's saved buffers against its x (shared by both batch-norm layers). */

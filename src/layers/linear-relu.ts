@@ -1,19 +1,24 @@
-// The course's Linear_ReLU sandwich: Linear then ReLU, one cache for both.
-import { allOrNothing, type Tensor } from "../tensor.js";
-import { Linear, checkCache, type LinearCache } from "./linear.js";
+// The course's Linear_ReLU sandwich: Linear then ReLU, one cache for both. The ReLU is applied in
+// the product's store (one pass, the bits of the two layers); its cache holds the output, which is
+// positive exactly where the pre-activation is, so backward's mask is the same.
+import { allOrNothing, empty, type Tensor } from "../tensor.js";
+import { Linear, checkCache, linearDims, linearForwardInto, type LinearCache } from "./linear.js";
 import { ReLU, type ReLUCache } from "./relu.js";
 
 export interface LinearReLUCache {
   fcCache: LinearCache;
+  /** x: the layer's output (N, M) (backward reads where it is positive). */
   reluCache: ReLUCache;
 }
 
 const linearReLUUnguarded = {
   /** out = max(x_flat · w + b, 0). Returns [out (N, M), cache]. */
   forward(x: Tensor, w: Tensor, b: Tensor): [Tensor, LinearReLUCache] {
-    const [a, fcCache] = Linear.forward(x, w, b);
-    const [out, reluCache] = ReLU.forward(a);
-    return [out, { fcCache, reluCache }];
+    const fn = "Linear.forward";
+    const [N, D, M] = linearDims(fn, x, w, b);
+    const out = empty([N, M], fn, x.dtype);
+    linearForwardInto(out, x, w, b, N, D, M, true);
+    return [out, { fcCache: { x, w, b }, reluCache: { x: out } }];
   },
 
   /** Returns [dx, dw, db]. The intermediate ReLU gradient is freed here; the cache is left as it was. */

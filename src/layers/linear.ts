@@ -1,5 +1,6 @@
 // Linear (affine) layer: out = x.reshape(N, D) · w + b.
 import { gemm } from "../ops/gemm.js";
+import { packedWeights } from "../ops/packed-weights.js";
 import { sumRows } from "../ops/reduce.js";
 import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, sizeOf, type Tensor } from "../tensor.js";
 import { shapeString } from "../validate.js";
@@ -30,9 +31,13 @@ export function linearDims(fn: string, x: Tensor, w: Tensor, b: Tensor, prefix =
   return [N, D, M];
 }
 
-/** out = x_flat · w + b. out: (N, M) */
-export function linearForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, N: number, D: number, M: number): void {
-  gemm("nn", out.ptr, x.ptr, w.ptr, N, M, D, { bias: b.ptr, dtype: out.dtype });
+/**
+ * out = x_flat · w + b, or max(x_flat · w + b, 0) with `relu` (applied in the product's store: the
+ * bits of the two ops). out: (N, M). w is read from its packing when one is current (packed-weights.ts).
+ */
+export function linearForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, N: number, D: number, M: number, relu = false): void {
+  const packedB = packedWeights(w, false, M, D);
+  gemm("nn", out.ptr, x.ptr, w.ptr, N, M, D, { bias: b.ptr, dtype: out.dtype, relu, packedB });
 }
 
 /**

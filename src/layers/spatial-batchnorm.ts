@@ -5,7 +5,7 @@ import { spatialBatchNormBackward, spatialBatchNormForward } from "../ops/batchn
 import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
 import { shapeString } from "../validate.js";
 import {
-  checkBatchNormCache, checkScaleShift, resolveBatchNormParam,
+  checkBatchNormCache, checkScaleShift, markRunningWritten, resolveBatchNormParam,
   type BatchNormCache, type BatchNormMode, type BatchNormParam, type BatchNormState,
 } from "./batchnorm.js";
 
@@ -34,6 +34,7 @@ export function spatialBatchNormForwardInto(
   N: number, C: number, S: number,
 ): void {
   const p = { out: out.ptr, mean: mean.ptr, invstd: invstd.ptr, x: x.ptr, gamma: gamma.ptr, beta: beta.ptr, runningMean: state.runningMean.ptr, runningVar: state.runningVar.ptr };
+  if (state.mode === "train") markRunningWritten(state);
   spatialBatchNormForward(p, state.mode === "train", state.eps, state.momentum, false, N, C, S, x.dtype);
 }
 

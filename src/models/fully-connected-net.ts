@@ -9,7 +9,7 @@ import { dropoutMaskInto, mulInto } from "../layers/dropout.js";
 import { reluBackwardInto, reluInto } from "../layers/relu.js";
 import { batchNormBackwardInto, batchNormForwardInto } from "../layers/batchnorm.js";
 import { deriveSeed, drawSubSeed } from "../random.js";
-import { checkDtype, checkTensor, empty, fillTensor, sizeOf, type DType, type Tensor } from "../tensor.js";
+import { checkDtype, checkTensor, empty, fillTensor, type DType, type Tensor } from "../tensor.js";
 import { checkEnum, checkNumber, checkOptions, checkSeed, describe, shapeString } from "../validate.js";
 import { WorkspaceModel } from "./model.js";
 import { checkDims, checkNormalizationOption, type Normalization } from "./options.js";
@@ -45,6 +45,8 @@ export class FullyConnectedNet extends WorkspaceModel {
   readonly config: Required<Omit<FullyConnectedNetOptions, "seed" | "batchnorm">> & { seed: number };
   readonly numLayers: number;
   readonly #dims: number[];
+  /** Per layer (index i-1 for layer i), built once: its parameters and buffer names, so a pass builds no strings. */
+  readonly #layers: { W: Tensor; b: Tensor; a: string; h: string; mask: string }[];
   #dropoutOffset = 0;
 
   constructor(options: FullyConnectedNetOptions) {
@@ -73,6 +75,9 @@ export class FullyConnectedNet extends WorkspaceModel {
     this.config = { hiddenDims, inputDim, numClasses, dropout, normalization, reg, regularization, weightScale, seed, dtype };
     this.#dims = dims;
     this.numLayers = L;
+    this.#layers = Array.from({ length: L }, (_, j) => ({
+      W: this.params[`W${j + 1}`], b: this.params[`b${j + 1}`], a: `a${j + 1}`, h: `h${j + 1}`, mask: `mask${j + 1}`,
+    }));
     try {
       this.#initParams(bn, weightScale, seed);
     } catch (error) {
@@ -112,19 +117,22 @@ export class FullyConnectedNet extends WorkspaceModel {
     for (let i = 1; i < L; i++) {
       const D = this.#dims[i - 1];
       const M = this.#dims[i];
-      let a = ws.get(`a${i}`, [N, M]);
-      linearForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], N, D, M);
+      const layer = this.#layers[i - 1];
+      let a = ws.get(layer.a, [N, M]);
+      // Without batch norm the ReLU is applied in the product's store (the bits of the two ops).
+      linearForwardInto(a, h[i - 1], layer.W, layer.b, N, D, M, !bn);
       if (bn) {
         const z = ws.get(`z${i}`, [N, M]);
         batchNormForwardInto(z, ws.get(`mean${i}`, [M]), ws.get(`invstd${i}`, [M]), a, p[`gamma${i}`], p[`beta${i}`], this.bnParams[i - 1], N, M);
         a = z;
+        reluInto(a, a);
       }
-      reluInto(a, a); // in place: the ReLU output keeps the sign pattern backward needs
+      // a is the ReLU output, in place: it keeps the sign pattern backward needs
       if (train && dropout > 0) {
-        const mask = ws.get(`mask${i}`, [N, M]);
+        const mask = ws.get(layer.mask, [N, M]);
         const [seed, offset] = this.#dropoutStream(mask.size);
         dropoutMaskInto(mask, dropout, seed, offset);
-        const out = ws.get(`h${i}`, [N, M]);
+        const out = ws.get(layer.h, [N, M]);
         mulInto(out, a, mask);
         h.push(out);
       } else {
@@ -133,7 +141,7 @@ export class FullyConnectedNet extends WorkspaceModel {
     }
     const C = this.#dims[L];
     const scores = train || reuseScores ? ws.get("scores", [N, C]) : empty([N, C], fn, this.dtype);
-    linearForwardInto(scores, h[L - 1], p[`W${L}`], p[`b${L}`], N, this.#dims[L - 1], C);
+    linearForwardInto(scores, h[L - 1], this.#layers[L - 1].W, this.#layers[L - 1].b, N, this.#dims[L - 1], C);
     if (!train) return scores;
 
     // Loss and backward.
@@ -182,7 +190,8 @@ export class FullyConnectedNet extends WorkspaceModel {
   protected checkInput(fn: string, X: unknown): number {
     const x = checkTensor(fn, "X", X);
     if (x.shape.length < 2) throw new RangeError(`${fn}: X must have shape (N, ...features) (got ${shapeString(x.shape)})`);
-    const D = sizeOf(x.shape.slice(1));
+    let D = 1;
+    for (let i = 1; i < x.shape.length; i++) D *= x.shape[i];
     if (D !== this.config.inputDim) {
       throw new RangeError(`${fn}: X has ${D} features per row (shape ${shapeString(x.shape)}); this net expects inputDim ${this.config.inputDim}`);
     }

@@ -54,6 +54,7 @@ export abstract class WorkspaceModel {
    */
   loss(X: Tensor, y: Targets): [number, Record<string, Tensor>];
   loss(X: Tensor, y?: Targets): Tensor | [number, Record<string, Tensor>] {
+    if (y !== undefined) this.#markTrainingWrites();
     try {
       return this.compute(X, y);
     } catch (error) {
@@ -125,6 +126,12 @@ export abstract class WorkspaceModel {
   /** Adds the weight penalty's gradient to the gradients and returns the penalty. */
   protected penalty(reg: number, kind: Regularization): number {
     return regularize(this.paramStore, this.#weightNames, reg, kind);
+  }
+
+  // A training pass writes the gradients and the running statistics in place (Tensor.version).
+  #markTrainingWrites(): void {
+    this.paramStore.gradFlat.markWritten();
+    for (const t of Object.values(this.buffers)) t.markWritten();
   }
 
   /** Frees parameters, gradients, batch-norm statistics and workspace. */

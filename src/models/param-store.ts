@@ -58,6 +58,7 @@ export class ParamStore {
 
   /** Sets every gradient to zero. */
   zeroGrads(): void {
+    this.gradFlat.markWritten();
     fill(this.gradFlat.ptr, this.gradFlat.size, 0, this.dtype);
   }
 

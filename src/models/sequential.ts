@@ -356,6 +356,7 @@ function checkNotes(fn: string, value: unknown): string[] {
 /** Fills t as its spec says, from stream `seed`. */
 function initialize(t: Tensor, p: PlannedTensor | { init: PlannedTensor["init"] }, seed: number): void {
   const init = p.init;
+  t.markWritten();
   if (init.kind === "constant") fillTensor(t, init.value);
   else if (init.kind === "normal") fillNormal(t, init.std, seed);
   else realKernels(t.dtype).rand_uniform(t.ptr, t.size, seed, 0, -init.bound, init.bound);

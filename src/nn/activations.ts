@@ -37,6 +37,17 @@ abstract class Elementwise extends Module {
 
 export class ReLU extends Elementwise {
   readonly type = "ReLU";
+
+  /**
+   * @internal The buffer forward would write, recorded as its output, for a module before this one
+   * that applies the ReLU in its own store (Module.forwardFused); backward then runs as usual.
+   */
+  fusedOutput(pass: Pass): Tensor {
+    const y = pass.ws.get(this.key("y"), [pass.n, ...this.outputShape], pass.dtype);
+    this.saved = y;
+    return y;
+  }
+
   protected apply(y: Tensor, x: Tensor, pass: Pass): Tensor {
     relu(y.ptr, x.ptr, y.size, pass.dtype);
     return y;

@@ -5,10 +5,12 @@
 //             db (out) = Σ_n dy                                column sums
 //             dx (N, in) = dy · W                              gemm "nn"
 import { gemm } from "../ops/gemm.js";
+import { packedWeights } from "../ops/packed-weights.js";
 import { sumRows } from "../ops/reduce.js";
 import type { Tensor } from "../tensor.js";
 import { checkInteger, checkOptions } from "../validate.js";
 import { defaultInit, type InitOption, checkInitOption, paramInit } from "./init.js";
+import { ReLU } from "./activations.js";
 import { Module, shapeError, type ModulePlan, type Pass } from "./module.js";
 
 export interface LinearOptions {
@@ -42,11 +44,26 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor, pass: Pass): Tensor {
-    const { in_features: D, out_features: M } = this.args;
-    const y = pass.ws.get(this.key("y"), [pass.n, M], pass.dtype);
-    gemm("nt", y.ptr, x.ptr, this.params.weight.ptr, pass.n, M, D, { bias: this.params.bias?.ptr ?? 0, dtype: pass.dtype });
-    this.#x = x;
+    const y = pass.ws.get(this.key("y"), [pass.n, this.args.out_features], pass.dtype);
+    this.#product(y, x, pass, false);
     return y;
+  }
+
+  /** A ReLU module right after this one is applied in the product's store, into its output buffer. */
+  override forwardFused(x: Tensor, next: Module, pass: Pass): Tensor | null {
+    if (!(next instanceof ReLU)) return null;
+    const y = next.fusedOutput(pass);
+    this.#product(y, x, pass, true);
+    return y;
+  }
+
+  // y (N, out) = x · Wᵀ + b [then max(., 0)], W read from its packing when one is current.
+  #product(y: Tensor, x: Tensor, pass: Pass, relu: boolean): void {
+    const { in_features: D, out_features: M } = this.args;
+    const w = this.params.weight;
+    const packedB = packedWeights(w, true, M, D);
+    gemm("nt", y.ptr, x.ptr, w.ptr, pass.n, M, D, { bias: this.params.bias?.ptr ?? 0, dtype: pass.dtype, relu, packedB });
+    this.#x = x;
   }
 
   backward(dy: Tensor, pass: Pass): Tensor | null {

@@ -85,6 +85,15 @@ export abstract class Module {
   abstract forward(x: Tensor, pass: Pass): Tensor;
 
   /**
+   * The output of this module followed by `next` in one step (e.g. Linear + ReLU: the ReLU in the
+   * product's store), with the bits and the saved state of the two forwards; null when this module
+   * does not fuse with `next` (the default).
+   */
+  forwardFused(_x: Tensor, _next: Module, _pass: Pass): Tensor | null {
+    return null;
+  }
+
+  /**
    * Parameter gradients (overwritten) when `trainable`, and the input's gradient when
    * needsInputGrad (else null). dy: (N, ...outputShape), the gradient of the last forward's output.
    */
@@ -205,9 +214,16 @@ export function planChain(fn: string, owner: object, modules: readonly Module[],
   return shape;
 }
 
-/** Runs the chain forward. */
+/** Runs the chain forward, fusing a module with the next where it can (forwardFused). */
 export function forwardChain(modules: readonly Module[], x: Tensor, pass: Pass): Tensor {
-  for (const m of modules) x = m.forward(x, pass);
+  for (let i = 0; i < modules.length; i++) {
+    const next = i + 1 < modules.length ? modules[i + 1] : null;
+    const fused = next === null ? null : modules[i].forwardFused(x, next, pass);
+    if (fused !== null) {
+      x = fused;
+      i++;
+    } else x = modules[i].forward(x, pass);
+  }
   return x;
 }
 
