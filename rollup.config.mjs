@@ -18,6 +18,7 @@
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
 import esbuild from "rollup-plugin-esbuild";
+import { minify } from "terser";
 
 const copyAssets = {
   name: "copy-standalone-wasm-and-entry-types",
@@ -33,8 +34,28 @@ const copyAssets = {
 // Chunk names carry content hashes: clear the old ones so dist/ ships only what this build made.
 rmSync("dist/chunks", { recursive: true, force: true });
 
-// lineLimit: an uncaught error prints its line of the bundle, which would otherwise be all of it.
+// The ESM files keep the /* @__PURE__ */ annotations that let an app's bundler leave out what it
+// does not use (the kernel families' descriptors above all: src/kernel-families.ts). esbuild's
+// minifier drops every comment, annotations included, so esbuild only strips the types and terser
+// minifies (preserve_annotations). The <script> build is no bundler's input: esbuild minifies it.
+// Line length 160: an uncaught error prints its line of the bundle, which would otherwise be all of it.
+const esm = [esbuild({ target: "es2022" }), terserKeepingAnnotations()];
 const plugins = [esbuild({ target: "es2022", minify: true, lineLimit: 160 })];
+
+function terserKeepingAnnotations() {
+  return {
+    name: "terser-keeping-annotations",
+    async renderChunk(code) {
+      const result = await minify(code, {
+        module: true,
+        ecma: 2022,
+        sourceMap: { asObject: true },
+        format: { comments: false, preserve_annotations: true, max_line_len: 160 },
+      });
+      return { code: result.code, map: result.map };
+    },
+  };
+}
 
 // The library has no runtime dependencies: only Node built-ins (in the Node entry) stay imports.
 const external = (id) => id.startsWith("node:");
@@ -66,7 +87,7 @@ export default [
       // dist/tensorlane.js stays self-contained and the Node entries import it.
       manualChunks: (id) => (threadsChunk.has(id) ? "threads" : id === float64Chunk ? "float64" : isCore(id) ? "tensorlane" : undefined),
     },
-    plugins: [...plugins, copyAssets],
+    plugins: [...esm, copyAssets],
   },
   {
     input: "src/index.ts",

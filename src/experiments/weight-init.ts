@@ -4,6 +4,7 @@
 // (std 1/sqrt(Din)) keeps them spread. For ReLU, Xavier shrinks them layer by layer and Kaiming
 // (std sqrt(2/Din)) keeps them steady. Everything runs in wasm, so results are the same everywhere.
 import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
+import { ACTIVATION_KERNELS, useFamily } from "../kernel-families.js";
 import { deriveSeed } from "../random.js";
 import { kernels } from "../runtime.js";
 import { gemm } from "../ops/gemm.js";
@@ -64,6 +65,7 @@ export function runInitExperiment(options: InitExperimentOptions = {}): InitExpe
   const seed = o.seed === undefined ? 0 : checkSeed(fn, "seed", o.seed);
   const bins = o.bins === undefined ? 40 : checkInteger(fn, "bins", o.bins, 1);
   const schemes = o.schemes === undefined ? INIT_SCHEMES : checkSchemes(fn, o.schemes);
+  useFamily(ACTIVATION_KERNELS); // tanh
   const k = kernels();
   const made: Tensor[] = []; // freed in finally, also when an allocation fails midway
   const alloc = (shape: number[]): Tensor => made[made.push(empty(shape, fn)) - 1];
