@@ -8,10 +8,12 @@
 //   dist/tensorlane-f64.wasm the float64 kernels (`tensorlane/wasm-f64`), for init({ float64: { module } })
 //   dist/chunks/threads-*.js what starts the workers, loaded by init({ threads }) only
 //   dist/chunks/float64-*.js the float64 kernels inlined, loaded by init({ float64: true }) only
-//   dist/node.js             `tensorlane/node`: files on disk (data folders, checkpoints)
+//   dist/node.js             `tensorlane/node`: tensorlane/data and files on disk (data folders, checkpoints)
 //   dist/onnx.js             `tensorlane/onnx`: exportOnnx (platform-neutral; imports the core)
-// The three ESM entries are one build, so they share one copy of the core (one wasm instance,
-// one tensor registry): dist/tensorlane.js imports nothing, node.js and onnx.js import it.
+//   dist/data.js             `tensorlane/data`: data sets, IDX / CIFAR-10 readers, gzip
+//   dist/experiments.js      `tensorlane/experiments`: the weight-initialization experiment
+// The ESM entries are one build, so they share one copy of the core (one wasm instance, one
+// tensor registry): dist/tensorlane.js imports nothing, the others import it.
 // The command line is its own package (cli/, built by its own script), importing these entries.
 // Hand-written declarations for the non-TypeScript entries (types/*.d.ts) are copied beside the
 // ones tsc emits into dist/types.
@@ -60,7 +62,13 @@ function terserKeepingAnnotations() {
 // The library has no runtime dependencies: only Node built-ins (in the Node entry) stay imports.
 const external = (id) => id.startsWith("node:");
 const srcDir = resolve("src") + sep;
-const isCore = (id) => id.startsWith(srcDir) && !["node", "onnx"].some((dir) => id.startsWith(join(srcDir, dir) + sep));
+// The entries beside the library's reach the core through its exports (public names and
+// `internal`): their own modules stay out of dist/tensorlane.js. data/dataset.ts and data/batches.ts
+// are the Solver's (the core's); the rest of data/ is tensorlane/data's.
+const ownEntry = (id) =>
+  ["node", "onnx", "experiments"].some((dir) => id.startsWith(join(srcDir, dir) + sep)) ||
+  (id.startsWith(join(srcDir, "data") + sep) && !["dataset.ts", "batches.ts"].some((file) => id === join(srcDir, "data", file)));
+const isCore = (id) => id.startsWith(srcDir) && !ownEntry(id);
 // What turns threads on (src/runtime.ts imports it dynamically) is a chunk of its own, so the
 // library entry stays small for the many users who never start workers.
 const threadsChunk = new Set(["start", "pool", "shared-module", "workers"].map((name) => join(srcDir, "threads", `${name}.ts`)));
@@ -69,7 +77,13 @@ const float64Chunk = join(srcDir, "generated", "wasm-f64-base64.ts");
 
 export default [
   {
-    input: { tensorlane: "src/index.ts", node: "src/node/index.ts", onnx: "src/onnx/index.ts" },
+    input: {
+      tensorlane: "src/index.ts",
+      node: "src/node/index.ts",
+      onnx: "src/onnx/index.ts",
+      data: "src/data/index.ts",
+      experiments: "src/experiments/index.ts",
+    },
     external,
     output: {
       dir: "dist",

@@ -5,6 +5,7 @@
 // Messages in:  { type: "train", config } | { type: "stop" } | { type: "initExperiment", width }
 // Messages out: { type: "ready" | "started" | "progress" | "eval" | "done" | "invalid" | "init" | "initDone" | "error", ... }
 import * as tl from "/dist/tensorlane.js";
+import { runInitExperiment } from "/dist/experiments.js";
 
 const VAL_COUNT = 1000; // held out from the training images, for the validation curve and the best-epoch pick
 const TRAIN_EVAL = 1000; // the training-accuracy curve is measured on this many training images
@@ -326,7 +327,7 @@ function augmentPreview({ augment, seed }) {
 // The course's experiment, as the library runs it: random data through a deep stack of wide
 // tanh / ReLU layers, per-layer activation statistics and histograms for each initialization.
 async function initExperiment({ width }) {
-  const result = tl.runInitExperiment({ width });
+  const result = runInitExperiment({ width });
   for (const { scheme, layers } of result.schemes) {
     postMessage({
       type: "init",
