@@ -13,7 +13,7 @@
 //   init({ module }) / init({ bytes }): the full module (tensorlane/wasm) holds every family's
 //     kernels, so no family is loaded and useFamily does nothing.
 import { inflateSync } from "./inflate.js";
-import { runtime, type KernelFamily } from "./runtime-state.js";
+import { runtime, type FamilyLoader, type KernelFamily } from "./runtime-state.js";
 import { compileBytes, compilingForbidden, decodeBase64, onAbort } from "./wasm-bytes.js";
 
 export type { KernelFamily };
@@ -22,8 +22,12 @@ export type { KernelFamily };
 export function kernelFamily(name: string, base64: string): KernelFamily {
   const family: KernelFamily = { name, base64 };
   runtime.families.registered.push(family);
+  runtime.families.loader = LOADER;
   return family;
 }
+
+// Reached only through kernelFamily: a bundle without families drops this file's code and the inflater.
+const LOADER: FamilyLoader = { load: loadFamilies, bytes: familyBytes, add: addExports };
 
 /**
  * Makes sure the family's kernels are loaded before a caller uses them: a no-op once they are
@@ -36,20 +40,20 @@ export function useFamily(family: KernelFamily): void {
 }
 
 /** The registered families whose kernels are not loaded (none when the full module runs). */
-export function pendingFamilies(): KernelFamily[] {
+function pendingFamilies(): KernelFamily[] {
   const f = runtime.families;
   return f.full ? [] : f.registered.filter((family) => !f.loaded.has(family));
 }
 
 /** A family's module bytes (the single-thread form), inflated once (with the core's bytes as the dictionary). */
-export function familyBytes(family: KernelFamily): Uint8Array {
+function familyBytes(family: KernelFamily): Uint8Array {
   let bytes = runtime.families.bytes.get(family);
   if (bytes === undefined) runtime.families.bytes.set(family, (bytes = inflateSync(decodeBase64(family.base64), runtime.coreBytes!)));
   return bytes;
 }
 
 /** Instantiates the pending families over the running memory, compiled asynchronously (init() without threads). */
-export async function loadFamilies(): Promise<void> {
+async function loadFamilies(): Promise<void> {
   for (let family = pendingFamilies()[0]; family !== undefined; family = pendingFamilies()[0]) {
     const bytes = forMemory(familyBytes(family));
     const module = await compileBytes(bytes as Uint8Array<ArrayBuffer>);
@@ -58,7 +62,7 @@ export async function loadFamilies(): Promise<void> {
 }
 
 /** Puts a family's exports (over the running memory) into the kernel object, and marks it loaded. */
-export function addExports(family: KernelFamily, exports: WebAssembly.Exports): void {
+function addExports(family: KernelFamily, exports: WebAssembly.Exports): void {
   const k = runtime.kernels as unknown as Record<string, unknown>;
   for (const [name, value] of Object.entries(exports)) if (typeof value === "function") k[name] = value;
   runtime.families.loaded.add(family);

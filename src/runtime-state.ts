@@ -20,6 +20,19 @@ export interface KernelFamily {
   readonly base64: string;
 }
 
+/**
+ * What loads kernel families (families.ts), handed over when the first family registers: an app
+ * that uses no family carries none of it (nor the inflater).
+ */
+export interface FamilyLoader {
+  /** Instantiates the registered families not loaded yet over the running memory (compiled asynchronously). */
+  load(): Promise<void>;
+  /** A family's module bytes (the single-thread form). */
+  bytes(family: KernelFamily): Uint8Array;
+  /** Puts a family's exports (over the running memory) into the kernel object, and marks it loaded. */
+  add(family: KernelFamily, exports: WebAssembly.Exports): void;
+}
+
 export interface RuntimeState {
   /**
    * The float32 kernels (allocator, dtype-neutral and float32 kernels): the core module's exports
@@ -42,6 +55,8 @@ export interface RuntimeState {
     bytes: Map<KernelFamily, Uint8Array>;
     /** True when init() was given the full module (tensorlane/wasm), which holds every family's kernels. */
     full: boolean;
+    /** Set by the first family registered. */
+    loader: FamilyLoader | null;
   };
   /** The float64 module's bytes (when given or inlined as bytes), for the same reason. */
   f64Bytes: Uint8Array | null;
@@ -75,7 +90,7 @@ export const runtime: RuntimeState = {
   f64: null,
   pending: null,
   coreBytes: null,
-  families: { registered: [], loaded: new Set(), bytes: new Map(), full: false },
+  families: { registered: [], loaded: new Set(), bytes: new Map(), full: false, loader: null },
   f64Bytes: null,
   shared: new Map(),
   sharedVariant: null,

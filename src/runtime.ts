@@ -8,7 +8,6 @@
 // growth detaches every existing view of a plain memory, and a shared memory (threads) hands out a
 // new, longer SharedArrayBuffer while old views keep their old length (hence the length check too).
 import type { DType } from "./dtype.js";
-import { addExports, familyBytes, loadFamilies, pendingFamilies } from "./families.js";
 import { FAMILY_PROBES, type F64Kernels, type Kernels, type RealKernels } from "./generated/kernels.js";
 import { WASM_CORE_DEFLATE_BASE64 } from "./generated/wasm-core-base64.js";
 import { runtime } from "./runtime-state.js";
@@ -86,7 +85,7 @@ export function simdSupported(): boolean {
 export function init(options: InitOptions = {}): Promise<void> {
   const reconfigure =
     (options !== null && typeof options === "object" && (options.threads !== undefined || (Boolean(options.float64) && runtime.f64 === null))) ||
-    (runtime.kernels !== null && pendingFamilies().length > 0);
+    (runtime.kernels !== null && familiesPending());
   if (runtime.kernels && !reconfigure && !runtime.pending) return Promise.resolve();
   if (runtime.pending && !reconfigure) return runtime.pending;
   const previous = runtime.pending ?? Promise.resolve();
@@ -120,7 +119,7 @@ async function load(options: InitOptions): Promise<void> {
   }
   const float64 = checkFloat64Option(options.float64);
   const addF64 = float64 !== null && runtime.f64 === null;
-  const addFamilies = runtime.kernels !== null && pendingFamilies().length > 0;
+  const addFamilies = runtime.kernels !== null && familiesPending();
   if (runtime.kernels && request === undefined && !addF64 && !addFamilies) return;
   // Adding float64 or families to running threads restarts them with every module, at the same count.
   const plan: ThreadPlan = request === undefined ? { count: currentThreads(), reason: null } : planThreads(request);
@@ -152,7 +151,7 @@ async function load(options: InitOptions): Promise<void> {
     const instance = await WebAssembly.instantiate(module, { env: { abort: onAbort } });
     runtime.kernels = checkKernels(instance.exports, runtime.families.full);
   }
-  if (plan.count === 1) await loadFamilies();
+  if (plan.count === 1) await runtime.families.loader?.load();
   if (addF64 && plan.count === 1) {
     // A memory that threads made shared stays shared: the module must import it as shared.
     let bytes = runtime.f64Bytes;
@@ -177,7 +176,7 @@ async function load(options: InitOptions): Promise<void> {
     // Every module runs on every worker: the core first, the families, float64 (its names prefixed).
     const families = runtime.families.full ? [] : [...runtime.families.registered];
     const modules = [{ key: "core", bytes: runtime.coreBytes, prefix: "" }];
-    for (const family of families) modules.push({ key: family.name, bytes: familyBytes(family), prefix: "" });
+    for (const family of families) modules.push({ key: family.name, bytes: runtime.families.loader!.bytes(family), prefix: "" });
     if (withF64) modules.push({ key: "f64", bytes: runtime.f64Bytes!, prefix: F64_PREFIX });
     const started = await startThreads({
       count: plan.count,
@@ -194,10 +193,16 @@ async function load(options: InitOptions): Promise<void> {
     runtime.kernels = started.kernels;
     runtime.sharedVariant = started.sharedVariant;
     runtime.families.loaded.clear();
-    families.forEach((family, i) => addExports(family, started.exports[i]));
+    families.forEach((family, i) => runtime.families.loader!.add(family, started.exports[i]));
     if (withF64) runtime.f64 = checkF64Kernels(started.exports[families.length]);
   }
   setThreadReason(plan.reason);
+}
+
+/** Whether a kernel family registered since init() (code imported later) is still to be loaded. */
+function familiesPending(): boolean {
+  const f = runtime.families;
+  return !f.full && f.registered.some((family) => !f.loaded.has(family));
 }
 
 /** The running thread count (1 without a pool): what init keeps when it only adds float64. */
