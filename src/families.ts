@@ -4,7 +4,8 @@
 // the descriptor drops it and its bytes; one that does keeps it, and evaluating it registers the
 // family here. The code calls useFamily(descriptor) before the family's kernels.
 //   registered before init():  init() instantiates it beside the core (compiled asynchronously).
-//   registered after init() (a dynamic import): its first use instantiates it synchronously
+//   registered after init() (a chunk imported later; dist/tensorlane.js is one module, so that
+//     needs an app bundled from the sources): its first use instantiates it synchronously
 //     (inflateSync, new WebAssembly.Module). Where the host forbids that (Cloudflare Workers; a
 //     page's main thread, for modules over 4 KB) the error says what works: import the code before
 //     init(), call `await tl.init()` once after importing it (init loads it), or pass init({ module }).
