@@ -5,6 +5,7 @@
 // Messages in:  { type: "train", config } | { type: "stop" } | { type: "initExperiment", width }
 // Messages out: { type: "ready" | "started" | "progress" | "eval" | "done" | "invalid" | "init" | "initDone" | "error", ... }
 import * as tl from "/dist/tensorlane.js";
+import * as tlData from "/dist/data.js";
 import { runInitExperiment } from "/dist/experiments.js";
 
 const VAL_COUNT = 1000; // held out from the training images, for the validation curve and the best-epoch pick
@@ -44,14 +45,14 @@ async function loadSplit(prefix) {
   const imagesName = `${prefix}-images-idx3-ubyte.gz`;
   const labelsName = `${prefix}-labels-idx1-ubyte.gz`;
   const [images, labels] = await Promise.all([fetchBytes(imagesName), fetchBytes(labelsName)]);
-  return tl.readIdxDataset(images, labels, { imagesName, labelsName, numClasses: 10, classes: tl.FASHION_MNIST_CLASSES });
+  return tlData.readIdxDataset(images, labels, { imagesName, labelsName, numClasses: 10, classes: tlData.FASHION_MNIST_CLASSES });
 }
 
 /** The first n images of a data set (all when n is null or larger). */
 function firstImages(ds, n) {
-  const size = tl.datasetSize(ds);
+  const size = tlData.datasetSize(ds);
   if (n === null || n >= size) return ds;
-  return tl.subset(ds, Int32Array.from({ length: n }, (_, i) => i));
+  return tlData.subset(ds, Int32Array.from({ length: n }, (_, i) => i));
 }
 
 async function start() {
@@ -78,18 +79,18 @@ async function start() {
   const [full, test] = await Promise.all([loadSplit("train"), loadSplit("t10k")]);
   // Validation comes out of the training images (seed fixed: the same split every run); the test
   // images are only scored once a run ends.
-  const split = tl.splitTrainVal(full, { valCount: VAL_COUNT, seed: 0 });
+  const split = tlData.splitTrainVal(full, { valCount: VAL_COUNT, seed: 0 });
   const train = firstImages(split.train, trainLimit);
-  const normalization = tl.computeNormalization(train);
-  const { XTrain, yTrain, XVal, yVal } = tl.toSolverData(train, split.val, normalization); // (N, 1, 28, 28) each
-  const XTest = tl.toTensor(test, { normalization }); // (Ntest, 1, 28, 28)
-  const yTest = tl.labelsOf(test);
-  const trainEvalCount = Math.min(TRAIN_EVAL, tl.datasetSize(train));
-  const XTrainEval = tl.toTensor(train, { indices: Int32Array.from({ length: trainEvalCount }, (_, i) => i), normalization });
+  const normalization = tlData.computeNormalization(train);
+  const { XTrain, yTrain, XVal, yVal } = tlData.toSolverData(train, split.val, normalization); // (N, 1, 28, 28) each
+  const XTest = tlData.toTensor(test, { normalization }); // (Ntest, 1, 28, 28)
+  const yTest = tlData.labelsOf(test);
+  const trainEvalCount = Math.min(TRAIN_EVAL, tlData.datasetSize(train));
+  const XTrainEval = tlData.toTensor(train, { indices: Int32Array.from({ length: trainEvalCount }, (_, i) => i), normalization });
   const yTrainEval = yTrain.slice(0, trainEvalCount);
-  const nTest = tl.datasetSize(test);
+  const nTest = tlData.datasetSize(test);
   const shownIndices = Int32Array.from({ length: SHOWN_TEST }, (_, i) => Math.floor((i * nTest) / SHOWN_TEST));
-  const XShown = tl.toTensor(test, { indices: shownIndices, normalization }); // (16, 1, 28, 28)
+  const XShown = tlData.toTensor(test, { indices: shownIndices, normalization }); // (16, 1, 28, 28)
   const pixels = 28 * 28;
   const shown = Array.from(shownIndices, (k) => ({ index: k, label: yTest[k], pixels: test.images.slice(k * pixels, (k + 1) * pixels) }));
   data = { train, val: split.val, test, normalization, XTrain, yTrain, XVal, yVal, XTest, yTest, XTrainEval, yTrainEval, XShown };
@@ -98,11 +99,11 @@ async function start() {
     runtime,
     capabilities,
     data: {
-      train: tl.datasetSize(train),
-      val: tl.datasetSize(split.val),
+      train: tlData.datasetSize(train),
+      val: tlData.datasetSize(split.val),
       test: nTest,
       source: index.source,
-      classes: tl.FASHION_MNIST_CLASSES,
+      classes: tlData.FASHION_MNIST_CLASSES,
       normalization,
       shown,
     },
@@ -287,9 +288,9 @@ const PREVIEW = 8;
 function augmentPreview({ augment, seed }) {
   if (!data) return;
   const indices = Int32Array.from({ length: PREVIEW }, (_, i) => i);
-  let x = tl.toTensor(data.train, { indices, normalization: data.normalization }); // (8, 1, 28, 28)
+  let x = tlData.toTensor(data.train, { indices, normalization: data.normalization }); // (8, 1, 28, 28)
   let soft = null; // (8, 10) after a mixup
-  const labels = tl.labelsOf(data.train, indices);
+  const labels = tlData.labelsOf(data.train, indices);
   try {
     augment.forEach((a, j) => {
       const stream = { seed: (seed + j) >>> 0 };

@@ -7,7 +7,9 @@ import { CIFAR10_CLASSES, makeDataset } from "./image-sets.js";
 
 const { describe, formatError } = internal;
 
+/** Bytes of one CIFAR-10 image: 3 x 32 x 32 pixel values. */
 export const CIFAR10_IMAGE_BYTES = 3 * 32 * 32;
+/** Bytes of one record of a CIFAR-10 binary batch: the label byte, then the image. */
 export const CIFAR10_RECORD_BYTES = 1 + CIFAR10_IMAGE_BYTES;
 
 /** Parses one CIFAR-10 binary batch. `what` names the file in errors. */
