@@ -8,16 +8,19 @@
 //   dist/tensorlane-f64.wasm the float64 kernels (`tensorlane/wasm-f64`), for init({ float64: { module } })
 //   dist/chunks/threads-*.js what starts the workers, loaded by init({ threads }) only
 //   dist/chunks/float64-*.js the float64 kernels inlined, loaded by init({ float64: true }) only
-//   dist/node.js             `tensorlane/node`: files on disk (data folders, checkpoints)
+//   dist/node.js             `tensorlane/node`: tensorlane/data and files on disk (data folders, checkpoints)
 //   dist/onnx.js             `tensorlane/onnx`: exportOnnx (platform-neutral; imports the core)
-// The three ESM entries are one build, so they share one copy of the core (one wasm instance,
-// one tensor registry): dist/tensorlane.js imports nothing, node.js and onnx.js import it.
+//   dist/data.js             `tensorlane/data`: data sets, IDX / CIFAR-10 readers, gzip
+//   dist/experiments.js      `tensorlane/experiments`: the weight-initialization experiment
+// The ESM entries are one build, so they share one copy of the core (one wasm instance, one
+// tensor registry): dist/tensorlane.js imports nothing, the others import it.
 // The command line is its own package (cli/, built by its own script), importing these entries.
 // Hand-written declarations for the non-TypeScript entries (types/*.d.ts) are copied beside the
 // ones tsc emits into dist/types.
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
 import esbuild from "rollup-plugin-esbuild";
+import { minify } from "terser";
 
 const copyAssets = {
   name: "copy-standalone-wasm-and-entry-types",
@@ -33,13 +36,39 @@ const copyAssets = {
 // Chunk names carry content hashes: clear the old ones so dist/ ships only what this build made.
 rmSync("dist/chunks", { recursive: true, force: true });
 
-// lineLimit: an uncaught error prints its line of the bundle, which would otherwise be all of it.
+// The ESM files keep the /* @__PURE__ */ annotations that let an app's bundler leave out what it
+// does not use (the kernel families' descriptors above all: src/kernel-families.ts). esbuild's
+// minifier drops every comment, annotations included, so esbuild only strips the types and terser
+// minifies (preserve_annotations). The <script> build is no bundler's input: esbuild minifies it.
+// Line length 160: an uncaught error prints its line of the bundle, which would otherwise be all of it.
+const esm = [esbuild({ target: "es2022" }), terserKeepingAnnotations()];
 const plugins = [esbuild({ target: "es2022", minify: true, lineLimit: 160 })];
+
+function terserKeepingAnnotations() {
+  return {
+    name: "terser-keeping-annotations",
+    async renderChunk(code) {
+      const result = await minify(code, {
+        module: true,
+        ecma: 2022,
+        sourceMap: { asObject: true },
+        format: { comments: false, preserve_annotations: true, max_line_len: 160 },
+      });
+      return { code: result.code, map: result.map };
+    },
+  };
+}
 
 // The library has no runtime dependencies: only Node built-ins (in the Node entry) stay imports.
 const external = (id) => id.startsWith("node:");
 const srcDir = resolve("src") + sep;
-const isCore = (id) => id.startsWith(srcDir) && !["node", "onnx"].some((dir) => id.startsWith(join(srcDir, dir) + sep));
+// The entries beside the library's reach the core through its exports (public names and
+// `internal`): their own modules stay out of dist/tensorlane.js. data/dataset.ts and data/batches.ts
+// are the Solver's (the core's); the rest of data/ is tensorlane/data's.
+const ownEntry = (id) =>
+  ["node", "onnx", "experiments"].some((dir) => id.startsWith(join(srcDir, dir) + sep)) ||
+  (id.startsWith(join(srcDir, "data") + sep) && !["dataset.ts", "batches.ts"].some((file) => id === join(srcDir, "data", file)));
+const isCore = (id) => id.startsWith(srcDir) && !ownEntry(id);
 // What turns threads on (src/runtime.ts imports it dynamically) is a chunk of its own, so the
 // library entry stays small for the many users who never start workers.
 const threadsChunk = new Set(["start", "pool", "shared-module", "workers"].map((name) => join(srcDir, "threads", `${name}.ts`)));
@@ -48,7 +77,13 @@ const float64Chunk = join(srcDir, "generated", "wasm-f64-base64.ts");
 
 export default [
   {
-    input: { tensorlane: "src/index.ts", node: "src/node/index.ts", onnx: "src/onnx/index.ts" },
+    input: {
+      tensorlane: "src/index.ts",
+      node: "src/node/index.ts",
+      onnx: "src/onnx/index.ts",
+      data: "src/data/index.ts",
+      experiments: "src/experiments/index.ts",
+    },
     external,
     output: {
       dir: "dist",
@@ -66,7 +101,7 @@ export default [
       // dist/tensorlane.js stays self-contained and the Node entries import it.
       manualChunks: (id) => (threadsChunk.has(id) ? "threads" : id === float64Chunk ? "float64" : isCore(id) ? "tensorlane" : undefined),
     },
-    plugins: [...plugins, copyAssets],
+    plugins: [...esm, copyAssets],
   },
   {
     input: "src/index.ts",

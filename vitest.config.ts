@@ -11,6 +11,8 @@ export default defineConfig({
       { find: /^tensorlane$/, replacement: src("index.ts") },
       { find: /^tensorlane\/node$/, replacement: src("node/index.ts") },
       { find: /^tensorlane\/onnx$/, replacement: src("onnx/index.ts") },
+      { find: /^tensorlane\/data$/, replacement: src("data/index.ts") },
+      { find: /^tensorlane\/experiments$/, replacement: src("experiments/index.ts") },
     ],
   },
   test: {

@@ -9,6 +9,7 @@
 // counters offset + 1 .. offset + n - 1 (one per Fisher-Yates step), λ its own sub-stream.
 //
 // Every kernel writes a new batch: `out` and `x` must not overlap. All sizes >= 0; n = 0 is a no-op.
+import { cosBounded } from "./cos";
 import { FLOAT32, LANES, SHIFT } from "./real";
 import { mix64, randomBits, streamKey } from "./random";
 
@@ -183,12 +184,14 @@ export function i32_random_permutation(out: usize, n: i32, seed: u32, offset: f6
   return <f64>((randomBits(key, ctr) >> 11) + 1) * (1.0 / 9007199254740992.0);
 }
 
-// Standard normal by Box-Muller in f64 from one 64-bit word.
+// Standard normal by Box-Muller in f64 from one 64-bit word. The cosine is cosBounded (Math.cos's
+// bits for these arguments, test/cos-bounded.test.ts), as in random.ts: Math.cos would bring its
+// large-argument table, a data segment the augment module (which imports the core's memory) may not have.
 @inline function normal64(key: u64, ctr: u64): f64 {
   const bits = randomBits(key, ctr);
   const u1 = (<f64>(bits >> 32) + 1.0) * (1.0 / 4294967296.0); // (0, 1]
   const u2 = <f64>(bits & 0xffffffff) * (1.0 / 4294967296.0); // [0, 1)
-  return Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(6.283185307179586 * u2);
+  return Math.sqrt(-2.0 * Math.log(u1)) * cosBounded(6.283185307179586 * u2);
 }
 
 /**

@@ -967,7 +967,7 @@ export function conv_forward_images(
   o: usize, ldo: usize, wp: usize, b: usize, panel: usize, K: usize, F: i32, full: i32, edge: usize, on: usize, nv: i32, outOffs: usize, relu: bool,
 ): void {
   let ap = wp, bf = b;
-  const step = (4 * K) << SHIFT;
+  const step: usize = (K * 4) << SHIFT;
   for (let f0 = 0; f0 < full; f0 += 4) {
     convTile(ap, panel, K, o, ldo, bf, relu, TILE_STORE);
     ap += step;

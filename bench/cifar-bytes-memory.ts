@@ -9,6 +9,7 @@
 // allocator's growth by doubling. No image bytes: they stay in host memory.
 // Run: npx esbuild bench/cifar-bytes-memory.ts --bundle --platform=node --format=esm --outfile=build/bench-cifar-memory.mjs && node build/bench-cifar-memory.mjs [steps]
 import * as tl from "../src/index.js";
+import * as tlData from "../src/data/index.js";
 import { wasmMemoryBytes } from "../src/runtime.js";
 
 await tl.init();
@@ -24,9 +25,9 @@ for (let i = 0, s = 12345; i < images.length; i++) {
   images[i] = s >>> 24;
 }
 const labels = Int32Array.from({ length: N }, (_, i) => i % 10);
-const all = tl.makeDataset(images, labels, [3, 32, 32], { numClasses: 10 });
-const { train, val } = tl.splitTrainVal(all, { valCount: 5000, seed: 1 });
-const normalization = tl.computeNormalization(train);
+const all = tlData.makeDataset(images, labels, [3, 32, 32], { numClasses: 10 });
+const { train, val } = tlData.splitTrainVal(all, { valCount: 5000, seed: 1 });
+const normalization = tlData.computeNormalization(train);
 log(`byte set ready on the host (${MB(images.length)} of bytes)`);
 
 const model = new tl.DeepConvNet({ inputDims: [3, 32, 32], numFilters: [32, 64, 64], maxPools: [0, 1, 2], batchnorm: true, numClasses: 10, weightScale: "kaiming", reg: 1e-3, seed: 1 });

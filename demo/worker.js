@@ -8,6 +8,8 @@
 //               | "finetuneStarted" | "finetuneProgress" | "finetuneDone" | "finetuneError", ... }
 import * as tl from "/dist/tensorlane.js";
 import { importOnnx, onnxMetadata } from "/dist/onnx.js";
+import * as tlData from "/dist/data.js";
+import { runInitExperiment } from "/dist/experiments.js";
 
 const VAL_COUNT = 1000; // held out from the training images, for the validation curve and the best-epoch pick
 const TRAIN_EVAL = 1000; // the training-accuracy curve is measured on this many training images
@@ -47,14 +49,14 @@ async function loadSplit(prefix) {
   const imagesName = `${prefix}-images-idx3-ubyte.gz`;
   const labelsName = `${prefix}-labels-idx1-ubyte.gz`;
   const [images, labels] = await Promise.all([fetchBytes(imagesName), fetchBytes(labelsName)]);
-  return tl.readIdxDataset(images, labels, { imagesName, labelsName, numClasses: 10, classes: tl.FASHION_MNIST_CLASSES });
+  return tlData.readIdxDataset(images, labels, { imagesName, labelsName, numClasses: 10, classes: tlData.FASHION_MNIST_CLASSES });
 }
 
 /** The first n images of a data set (all when n is null or larger). */
 function firstImages(ds, n) {
-  const size = tl.datasetSize(ds);
+  const size = tlData.datasetSize(ds);
   if (n === null || n >= size) return ds;
-  return tl.subset(ds, Int32Array.from({ length: n }, (_, i) => i));
+  return tlData.subset(ds, Int32Array.from({ length: n }, (_, i) => i));
 }
 
 async function start() {
@@ -82,18 +84,18 @@ async function start() {
   const [full, test] = await Promise.all([loadSplit("train"), loadSplit("t10k")]);
   // Validation comes out of the training images (seed fixed: the same split every run); the test
   // images are only scored once a run ends.
-  const split = tl.splitTrainVal(full, { valCount: VAL_COUNT, seed: 0 });
+  const split = tlData.splitTrainVal(full, { valCount: VAL_COUNT, seed: 0 });
   const train = firstImages(split.train, trainLimit);
-  const normalization = tl.computeNormalization(train);
-  const { XTrain, yTrain, XVal, yVal } = tl.toSolverData(train, split.val, normalization); // (N, 1, 28, 28) each
-  const XTest = tl.toTensor(test, { normalization }); // (Ntest, 1, 28, 28)
-  const yTest = tl.labelsOf(test);
-  const trainEvalCount = Math.min(TRAIN_EVAL, tl.datasetSize(train));
-  const XTrainEval = tl.toTensor(train, { indices: Int32Array.from({ length: trainEvalCount }, (_, i) => i), normalization });
+  const normalization = tlData.computeNormalization(train);
+  const { XTrain, yTrain, XVal, yVal } = tlData.toSolverData(train, split.val, normalization); // (N, 1, 28, 28) each
+  const XTest = tlData.toTensor(test, { normalization }); // (Ntest, 1, 28, 28)
+  const yTest = tlData.labelsOf(test);
+  const trainEvalCount = Math.min(TRAIN_EVAL, tlData.datasetSize(train));
+  const XTrainEval = tlData.toTensor(train, { indices: Int32Array.from({ length: trainEvalCount }, (_, i) => i), normalization });
   const yTrainEval = yTrain.slice(0, trainEvalCount);
-  const nTest = tl.datasetSize(test);
+  const nTest = tlData.datasetSize(test);
   const shownIndices = Int32Array.from({ length: SHOWN_TEST }, (_, i) => Math.floor((i * nTest) / SHOWN_TEST));
-  const XShown = tl.toTensor(test, { indices: shownIndices, normalization }); // (16, 1, 28, 28)
+  const XShown = tlData.toTensor(test, { indices: shownIndices, normalization }); // (16, 1, 28, 28)
   const pixels = 28 * 28;
   const shown = Array.from(shownIndices, (k) => ({ index: k, label: yTest[k], pixels: test.images.slice(k * pixels, (k + 1) * pixels) }));
   data = { train, val: split.val, test, normalization, XTrain, yTrain, XVal, yVal, XTest, yTest, XTrainEval, yTrainEval, XShown };
@@ -102,11 +104,11 @@ async function start() {
     runtime,
     capabilities,
     data: {
-      train: tl.datasetSize(train),
-      val: tl.datasetSize(split.val),
+      train: tlData.datasetSize(train),
+      val: tlData.datasetSize(split.val),
       test: nTest,
       source: index.source,
-      classes: tl.FASHION_MNIST_CLASSES,
+      classes: tlData.FASHION_MNIST_CLASSES,
       normalization,
       shown,
     },
@@ -309,7 +311,7 @@ async function finetune({ onnx, name, epochs, learningRate }) {
   const source = onnx ? name : "pretrained-0to4.onnx (shipped with the demo)";
   // The scaling the model was trained with, when the file records it (tensorlane export does).
   const recorded = onnxMetadata(bytes).normalization;
-  const normalization = recorded ? tl.decodeNormalization(tl.encodeNormalization(JSON.parse(recorded))) : data.normalization;
+  const normalization = recorded ? tlData.decodeNormalization(tlData.encodeNormalization(JSON.parse(recorded))) : data.normalization;
   const model = importOnnx(bytes, { numClasses: 10, seed: 1 });
   let solver = null;
   let XTest = null;
@@ -320,7 +322,7 @@ async function finetune({ onnx, name, epochs, learningRate }) {
     const head = new Set(model.parameterNames.slice(-Object.keys(headModule.params).length));
     model.freeze((n) => !head.has(n));
     const frozenBefore = model.getParameters();
-    XTest = tl.toTensor(data.test, { normalization });
+    XTest = tlData.toTensor(data.test, { normalization });
     const before = groupAccuracy(model.predict(XTest, { batchSize: 500 }));
     postMessage({
       type: "finetuneStarted", source, summary: model.summary(), before, normalized: recorded ? "as the file records" : "with this page's training split (the file records no scaling)",
@@ -362,9 +364,9 @@ const PREVIEW = 8;
 function augmentPreview({ augment, seed }) {
   if (!data) return;
   const indices = Int32Array.from({ length: PREVIEW }, (_, i) => i);
-  let x = tl.toTensor(data.train, { indices, normalization: data.normalization }); // (8, 1, 28, 28)
+  let x = tlData.toTensor(data.train, { indices, normalization: data.normalization }); // (8, 1, 28, 28)
   let soft = null; // (8, 10) after a mixup
-  const labels = tl.labelsOf(data.train, indices);
+  const labels = tlData.labelsOf(data.train, indices);
   try {
     augment.forEach((a, j) => {
       const stream = { seed: (seed + j) >>> 0 };
@@ -402,7 +404,7 @@ function augmentPreview({ augment, seed }) {
 // The course's experiment, as the library runs it: random data through a deep stack of wide
 // tanh / ReLU layers, per-layer activation statistics and histograms for each initialization.
 async function initExperiment({ width }) {
-  const result = tl.runInitExperiment({ width });
+  const result = runInitExperiment({ width });
   for (const { scheme, layers } of result.schemes) {
     postMessage({
       type: "init",

@@ -2,6 +2,7 @@
 // Compares the core module's code with the one an earlier revision builds: for each export, the
 // function bodies it reaches, in the release build's text format with every name erased.
 //   node scripts/compare-kernels.mjs <git-revision> [--module core|f64] [--show EXPORT]
+//   node scripts/compare-kernels.mjs --families [--show FAMILY:EXPORT]
 // Equal bodies are the same instructions in the same order, hence the same bits in every engine:
 // the proof that a rewrite of a kernel's source (e.g. over the element type `real`) left the
 // float32 kernels exactly as they were. Prints the exports whose code differs; exits 1 if any.
@@ -9,12 +10,40 @@
 // schedule independent instructions differently. `--show EXPORT` prints the instruction diff
 // (diff -u of the name-erased text) to judge; the kernel specs and the pinned scenario hash decide.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+// --families: the kernel families' modules (build/families/*.wat) against the full module of the
+// same build (build/tensorlane.wat), export by export: the split changes the grouping, and Binaryen
+// may optimize a kernel differently in a smaller module (operand order, a constant argument
+// propagated); `--show FAMILY:EXPORT` prints the diff to judge. Needs `npm run build:wasm`.
+if (process.argv.includes("--families")) {
+  const full = reachable(readFileSync(join(root, "build", "tensorlane.wat"), "utf8"));
+  const show = process.argv.includes("--show") ? process.argv[process.argv.indexOf("--show") + 1] : undefined;
+  let same = 0;
+  const differ = [];
+  for (const file of readdirSync(join(root, "build", "families")).filter((f) => f.endsWith(".wat") && !f.includes(".debug"))) {
+    const family = file.replace(/\.wat$/, "");
+    const split = reachable(readFileSync(join(root, "build", "families", file), "utf8"));
+    for (const [name, body] of split) {
+      if (full.get(name) === body) same++;
+      else differ.push(`${family}:${name}`);
+      if (show === `${family}:${name}`) {
+        const dir = mkdtempSync(join(tmpdir(), "tensorlane-kernels-diff-"));
+        writeFileSync(join(dir, "full.wat"), full.get(name) + "\n");
+        writeFileSync(join(dir, "family.wat"), body + "\n");
+        spawnSync("diff", ["-u", join(dir, "full.wat"), join(dir, "family.wat")], { stdio: "inherit" });
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+  console.log(`families against the full module: ${same} exports with the same code, ${differ.length} differ${differ.length ? `: ${differ.join(", ")}` : ""}`);
+  process.exit(0);
+}
 const [revision] = process.argv.slice(2).filter((a, i, all) => !a.startsWith("--") && !(i > 0 && all[i - 1].startsWith("--")));
 const option = (name) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const which = option("--module") ?? "core";

@@ -11,6 +11,7 @@
 // on the dtype, so both see the same flips, crops, squares and mixup partners for a stream.
 import { sharedBlocks } from "./blocks.js";
 import { bytesPerElement, type DType } from "./dtype.js";
+import { AUGMENT_KERNELS, useFamily } from "./kernel-families.js";
 import { labelsToWasm } from "./labels.js";
 import { drawSeed } from "./random.js";
 import { kernels, realKernels } from "./runtime.js";
@@ -69,6 +70,7 @@ export function randomFlipInto(out: Tensor, x: Tensor, options: RandomFlipOption
   const [N, C, H, W] = checkPair(fn, out, x);
   const o = checkOptions(fn, "options", options, ["p", "seed", "offset"]);
   const p = o.p === undefined ? 0.5 : checkNumber(fn, "options.p", o.p, { min: 0, max: 1, float32: true });
+  useFamily(AUGMENT_KERNELS);
   const [seed, offset] = stream(fn, o, N);
   out.markWritten();
   realKernels(x.dtype, fn).random_flip(out.ptr, x.ptr, N, C, H, W, p, seed, offset);
@@ -91,6 +93,7 @@ export function randomCropInto(out: Tensor, x: Tensor, options: RandomCropOption
   const o = checkOptions(fn, "options", options, ["padding", "seed", "offset"]);
   if (o.padding === undefined) throw new TypeError(`${fn}: options.padding is required (an integer >= 0, e.g. 4)`);
   const padding = checkInteger(fn, "options.padding", o.padding, 0, MAX_EXTENT);
+  useFamily(AUGMENT_KERNELS);
   const [seed, offset] = stream(fn, o, N);
   out.markWritten();
   realKernels(x.dtype, fn).random_crop(out.ptr, x.ptr, N, C, H, W, padding, seed, offset);
@@ -113,6 +116,7 @@ export function cutoutInto(out: Tensor, x: Tensor, options: CutoutOptions): Tens
   const o = checkOptions(fn, "options", options, ["size", "seed", "offset"]);
   if (o.size === undefined) throw new TypeError(`${fn}: options.size is required (an integer >= 0, e.g. 8)`);
   const size = checkInteger(fn, "options.size", o.size, 0, MAX_EXTENT);
+  useFamily(AUGMENT_KERNELS);
   const [seed, offset] = stream(fn, o, N);
   out.markWritten();
   realKernels(x.dtype, fn).cutout(out.ptr, x.ptr, N, C, H, W, size, seed, offset);
@@ -171,6 +175,7 @@ export function mixupInto(xOut: Tensor, yOut: Tensor, x: Tensor, y: Targets, opt
   }
   // Integer labels are checked (and copied into wasm) before anything is drawn or allocated.
   const labelsPtr = soft ? 0 : labelsToWasm(fn, y, N, numClasses);
+  useFamily(AUGMENT_KERNELS);
   const [seed, offset] = stream(fn, o, N);
   const k = kernels(); // the draws: dtype-neutral, in the core module
   const r = realKernels(dtype, fn); // the rows: x's dtype

@@ -82,35 +82,12 @@ export { Sequential, sequential, type SequentialOptions, type SequentialConfig, 
 export * as nn from "./nn/index.js";
 /** Ready-made networks composed of tl.nn modules: tl.models.resnet({ inputShape: [1, 28, 28] }). */
 export * as models from "./models/zoo.js";
-export { runInitExperiment, INIT_SCHEMES, type InitScheme, type InitExperimentResult, type InitExperimentOptions, type LayerStats } from "./experiments/weight-init.js";
 export { Solver, type SolverOptions, type SolverData, type SolverState, type ProgressEvent } from "./training/solver.js";
 export { type TrainableModel, type CheckpointableModel, type PredictOptions } from "./models/contract.js";
 export { type CosineSchedule, type ScheduleFunction, type LearningRateSchedule } from "./training/schedule.js";
 
-// Data: byte-backed image sets, IDX / CIFAR-10 readers, normalization, splits.
-export {
-  makeDataset,
-  datasetSize,
-  subset,
-  shuffledIndices,
-  splitTrainVal,
-  computeNormalization,
-  checkNormalization,
-  encodeNormalization,
-  decodeNormalization,
-  labelsOf,
-  writeImages,
-  toTensor,
-  toSolverData,
-  FASHION_MNIST_CLASSES,
-  CIFAR10_CLASSES,
-  type ImageDataset,
-  type Normalization,
-  type SplitOptions,
-} from "./data/dataset.js";
-export { parseIdx, decodeIdx, idxDataset, readIdxDataset, type IdxArray, type IdxDatasetOptions } from "./data/idx.js";
-export { parseCifar10, parseCifar10Meta, cifar10Dataset } from "./data/cifar.js";
-export { gunzip, isGzip, type GunzipOptions } from "./data/gzip.js";
+// Data sets (tensorlane/data makes and reads them; the Solver takes them as they are).
+export type { ImageDataset, Normalization } from "./data/dataset.js";
 export {
   encodeSafetensors,
   decodeSafetensors,

@@ -6,15 +6,20 @@
 export { ParamStore } from "./models/param-store.js";
 export { Workspace } from "./workspace.js";
 export { crc32 } from "./io/crc32.js";
-export { checkDataset } from "./data/dataset.js";
+export { checkDataset, checkNormalization, lookupTable } from "./data/dataset.js";
 export { MODEL_KINDS, modelKindOf, type ModelClass } from "./models/kinds.js";
 export { checkpointParts, sealCheckpoint } from "./io/checkpoint.js";
 export { encodeSafetensorsParts, MAX_SAFETENSORS_HEADER_BYTES, halfToFloatBits } from "./io/safetensors.js";
-// Argument checks the tensorlane/onnx entry shares (it imports the core through the public entry only).
-export { checkEnum, checkInteger, checkOptions, checkSeed, describe } from "./validate.js";
 export { sizeOf } from "./tensor.js";
 export { requireDtype } from "./runtime.js";
-export { MAX_GUNZIP_BYTES } from "./data/gzip.js";
-export { CIFAR10_IMAGE_BYTES, CIFAR10_RECORD_BYTES } from "./data/cifar.js";
 export { deriveSeed } from "./random.js";
 export { DEFAULT_LEARNING_RATES } from "./optim.js";
+// What the tensorlane/data and tensorlane/experiments entries use of the core (they are entries of
+// their own, so they import it from here rather than add exports to the library entry).
+export { checkDtype, checkShape, checkTensor, empty } from "./tensor.js";
+export { checkEnum, checkInteger, checkNumber, checkOptions, checkSeed, describe } from "./validate.js";
+export { formatError } from "./io/format-error.js";
+export { kernels } from "./runtime.js";
+export { checkWeightScale, fillNormal, initStd } from "./init.js";
+export { gemm } from "./ops/gemm.js";
+export { ACTIVATION_KERNELS, useFamily } from "./kernel-families.js";

@@ -13,19 +13,57 @@ export interface SharedModule {
   bytes: Uint8Array;
 }
 
+/** A family of float32 kernels in a wasm module of its own over the core's memory (families.ts). */
+export interface KernelFamily {
+  readonly name: string;
+  /** The module, zlib-deflated, in base64. */
+  readonly base64: string;
+}
+
+/**
+ * What loads kernel families (families.ts), handed over when the first family registers: an app
+ * that uses no family carries none of it (nor the inflater).
+ */
+export interface FamilyLoader {
+  /** Instantiates the registered families not loaded yet over the running memory (compiled asynchronously). */
+  load(): Promise<void>;
+  /** A family's module bytes (the single-thread form). */
+  bytes(family: KernelFamily): Uint8Array;
+  /** Puts a family's exports (over the running memory) into the kernel object, and marks it loaded. */
+  add(family: KernelFamily, exports: WebAssembly.Exports): void;
+}
+
 export interface RuntimeState {
-  /** The core module's kernels (allocator, dtype-neutral and float32 kernels); null before init(). */
+  /**
+   * The float32 kernels (allocator, dtype-neutral and float32 kernels): the core module's exports
+   * and those of every loaded family, in one object; null before init().
+   */
   kernels: Kernels | null;
   /** The float64 module's kernels, once init({ float64 }) loaded them. */
   f64: F64Kernels | null;
   /** The init() under way, if any (concurrent calls share it). */
   pending: Promise<void> | null;
-  /** The core module's bytes, kept to derive the shared-memory variant when threads are turned on. */
+  /** The core module's bytes (or the full module's), kept to derive the shared-memory variant when threads are turned on. */
   coreBytes: Uint8Array | null;
+  /** The kernel families (families.ts). */
+  families: {
+    /** Every family whose descriptor was evaluated (code that calls its kernels was loaded), in that order. */
+    registered: KernelFamily[];
+    /** Those whose kernels are in `kernels` now. */
+    loaded: Set<KernelFamily>;
+    /** Their inflated bytes, kept to derive the shared-memory variants when threads start. */
+    bytes: Map<KernelFamily, Uint8Array>;
+    /** True when init() was given the full module (tensorlane/wasm), which holds every family's kernels. */
+    full: boolean;
+    /** Set by the first family registered. */
+    loader: FamilyLoader | null;
+  };
   /** The float64 module's bytes (when given or inlined as bytes), for the same reason. */
   f64Bytes: Uint8Array | null;
-  /** The shared-memory variants, compiled once when threads first start. */
-  shared: { core: SharedModule | null; f64: SharedModule | null };
+  /** The shared-memory variants, compiled once when threads first start: by "core", family name, "f64". */
+  shared: Map<string, SharedModule>;
+  /** The threads chunk's rewrite of a module to import the shared memory, once threads made memory shared. */
+  sharedVariant: ((bytes: Uint8Array) => Uint8Array<ArrayBuffer>) | null;
   /** Typed arrays over all of wasm memory, re-derived after it grows (runtime.ts f32(), ...). */
   views: { f32: Float32Array; f64: Float64Array; i32: Int32Array; u8: Uint8Array };
   /** The worker pool, and the index each kernel name has in its workers' list. */
@@ -52,8 +90,10 @@ export const runtime: RuntimeState = {
   f64: null,
   pending: null,
   coreBytes: null,
+  families: { registered: [], loaded: new Set(), bytes: new Map(), full: false, loader: null },
   f64Bytes: null,
-  shared: { core: null, f64: null },
+  shared: new Map(),
+  sharedVariant: null,
   views: { f32: new Float32Array(0), f64: new Float64Array(0), i32: new Int32Array(0), u8: new Uint8Array(0) },
   pool: null,
   poolKernels: new Map(),

@@ -1,23 +1,33 @@
 // Loading the wasm kernels and the views over their memory.
 //
-// The module is instantiated once (init is idempotent). Typed-array views over wasm memory are
+// The float32 kernels come as a core module (memory, allocator, what every app needs) and kernel
+// families over its memory, each carried by the code that uses it (families.ts); or as the full
+// module given to init({ module }) / init({ bytes }). They are instantiated once (init is
+// idempotent; a later call loads families imported since). Typed-array views over wasm memory are
 // never stored by callers: f32()/f64()/i32()/u8() re-derive them whenever memory has grown, because
 // growth detaches every existing view of a plain memory, and a shared memory (threads) hands out a
 // new, longer SharedArrayBuffer while old views keep their old length (hence the length check too).
 import type { DType } from "./dtype.js";
-import type { F64Kernels, Kernels, RealKernels } from "./generated/kernels.js";
-import { WASM_DEFLATE_BASE64 } from "./generated/wasm-base64.js";
+import { FAMILY_PROBES, type F64Kernels, type Kernels, type RealKernels } from "./generated/kernels.js";
+import { WASM_CORE_DEFLATE_BASE64 } from "./generated/wasm-core-base64.js";
 import { runtime } from "./runtime-state.js";
 import { defaultWorkerUrl, nodeBuiltin } from "./threads/environment.js";
 import { F64_PREFIX, setPool } from "./threads/state.js";
 import { checkThreadsOption, planThreads, setThreadReason, stopPool, threadsInfo, type RuntimeInfo, type ThreadPlan } from "./threads/setup.js";
+import { compileBytes, decodeBase64, inflate, onAbort, toBytes } from "./wasm-bytes.js";
 
 export type { F64Kernels, Kernels, RealKernels, RuntimeInfo };
 
 export interface InitOptions {
-  /** A precompiled module (Cloudflare Workers forbid compiling bytes at run time). */
+  /**
+   * The precompiled full module, `tensorlane/wasm` (Cloudflare Workers forbid compiling bytes at
+   * run time): every float32 kernel in one module, used for everything.
+   */
   module?: WebAssembly.Module;
-  /** The module's bytes, e.g. read from `tensorlane/wasm`. Default: the copy inlined in the bundle. */
+  /**
+   * The full module's bytes, read from `tensorlane/wasm`. Default: the modules inlined in the bundle
+   * (the core, and the kernel families the app's code uses).
+   */
   bytes?: BufferSource;
   /**
    * Threads that run the kernels: an integer >= 1, or "auto" for the host's core count
@@ -68,12 +78,14 @@ export function simdSupported(): boolean {
 
 /**
  * Loads the kernels. Idempotent: later calls return at once (and concurrent calls share one load),
- * except that a call with `threads` (re)starts the worker threads.
+ * except that a call with `threads` (re)starts the worker threads, and one after code that uses
+ * more kernel families was imported loads those families.
  * With no options it compiles the bytes inlined in the bundle: no file read, no fetch.
  */
 export function init(options: InitOptions = {}): Promise<void> {
   const reconfigure =
-    options !== null && typeof options === "object" && (options.threads !== undefined || (Boolean(options.float64) && runtime.f64 === null));
+    (options !== null && typeof options === "object" && (options.threads !== undefined || (Boolean(options.float64) && runtime.f64 === null))) ||
+    (runtime.kernels !== null && familiesPending());
   if (runtime.kernels && !reconfigure && !runtime.pending) return Promise.resolve();
   if (runtime.pending && !reconfigure) return runtime.pending;
   const previous = runtime.pending ?? Promise.resolve();
@@ -107,8 +119,9 @@ async function load(options: InitOptions): Promise<void> {
   }
   const float64 = checkFloat64Option(options.float64);
   const addF64 = float64 !== null && runtime.f64 === null;
-  if (runtime.kernels && request === undefined && !addF64) return;
-  // Adding float64 to running threads restarts them with both modules, at the same count.
+  const addFamilies = runtime.kernels !== null && familiesPending();
+  if (runtime.kernels && request === undefined && !addF64 && !addFamilies) return;
+  // Adding float64 or families to running threads restarts them with every module, at the same count.
   const plan: ThreadPlan = request === undefined ? { count: currentThreads(), reason: null } : planThreads(request);
   if (!runtime.kernels) {
     if (!simdSupported()) {
@@ -120,6 +133,8 @@ async function load(options: InitOptions): Promise<void> {
     if (options.module !== undefined && !(options.module instanceof WebAssembly.Module)) {
       throw new TypeError("init: module must be a WebAssembly.Module (e.g. `import wasm from \"tensorlane/wasm\"` in a Worker)");
     }
+    // A module given is the full one: it holds every family's kernels, so none is loaded.
+    runtime.families.full = options.module !== undefined || options.bytes !== undefined;
   }
   if (addF64) {
     runtime.f64Bytes = float64!.module !== undefined ? null : toBytes(float64!.bytes ?? (await inflate(decodeBase64(await inlinedF64Base64()))));
@@ -130,16 +145,17 @@ async function load(options: InitOptions): Promise<void> {
     if (options.module !== undefined) {
       module = options.module;
     } else {
-      runtime.coreBytes = toBytes(options.bytes ?? (await inflate(decodeBase64(WASM_DEFLATE_BASE64))));
+      runtime.coreBytes = toBytes(options.bytes ?? (await inflate(decodeBase64(WASM_CORE_DEFLATE_BASE64))));
       module = await compileBytes(runtime.coreBytes as Uint8Array<ArrayBuffer>);
     }
     const instance = await WebAssembly.instantiate(module, { env: { abort: onAbort } });
-    runtime.kernels = checkKernels(instance.exports);
+    runtime.kernels = checkKernels(instance.exports, runtime.families.full);
   }
+  if (plan.count === 1) await runtime.families.loader?.load();
   if (addF64 && plan.count === 1) {
     // A memory that threads made shared stays shared: the module must import it as shared.
     let bytes = runtime.f64Bytes;
-    if (bytes !== null && isSharedMemory()) bytes = (await import("./threads/shared-module.js")).sharedMemoryVariant(bytes).bytes;
+    if (bytes !== null && isSharedMemory()) bytes = runtime.sharedVariant!(bytes);
     else if (bytes === null && isSharedMemory()) throw new Error("init: float64 over the shared memory of threads needs the module's bytes: pass init({ float64: { bytes } })");
     const module = bytes === null ? float64!.module! : await compileBytes(bytes as Uint8Array<ArrayBuffer>);
     runtime.f64 = checkF64Kernels((await WebAssembly.instantiate(module, { env: { abort: onAbort, memory: runtime.kernels!.memory } })).exports);
@@ -149,31 +165,44 @@ async function load(options: InitOptions): Promise<void> {
       if (options.bytes !== undefined) runtime.coreBytes = toBytes(options.bytes);
       else if (options.module !== undefined || runtime.kernels) {
         throw new Error("init: threads need the kernel module's bytes, not only a compiled module: pass init({ bytes, threads })");
-      } else runtime.coreBytes = await inflate(decodeBase64(WASM_DEFLATE_BASE64));
+      } else runtime.coreBytes = await inflate(decodeBase64(WASM_CORE_DEFLATE_BASE64));
     }
     // The thread machinery is a separate chunk, loaded only when threads are turned on.
     const { startThreads } = await import("./threads/start.js");
-    if ((addF64 || runtime.f64 !== null) && runtime.f64Bytes === null) {
+    const withF64 = addF64 || runtime.f64 !== null;
+    if (withF64 && runtime.f64Bytes === null) {
       throw new Error("init: threads need the float64 module's bytes, not only a compiled module: pass init({ float64: { bytes }, threads })");
     }
+    // Every module runs on every worker: the core first, the families, float64 (its names prefixed).
+    const families = runtime.families.full ? [] : [...runtime.families.registered];
+    const modules = [{ key: "core", bytes: runtime.coreBytes, prefix: "" }];
+    for (const family of families) modules.push({ key: family.name, bytes: runtime.families.loader!.bytes(family), prefix: "" });
+    if (withF64) modules.push({ key: "f64", bytes: runtime.f64Bytes!, prefix: F64_PREFIX });
     const started = await startThreads({
       count: plan.count,
-      bytes: runtime.coreBytes,
-      f64Bytes: addF64 || runtime.f64 !== null ? runtime.f64Bytes : null,
-      f64Prefix: F64_PREFIX,
+      modules,
       shared: runtime.shared,
       current: runtime.kernels,
       workerUrl: options.workerUrl ?? workerUrlBesideBundle(),
       compile: compileBytes,
-      check: checkKernels,
+      check: (exports) => checkKernels(exports, runtime.families.full),
       abort: onAbort,
       install: setPool,
       builtin: nodeBuiltin,
     });
     runtime.kernels = started.kernels;
-    if (started.f64 !== null) runtime.f64 = checkF64Kernels(started.f64);
+    runtime.sharedVariant = started.sharedVariant;
+    runtime.families.loaded.clear();
+    families.forEach((family, i) => runtime.families.loader!.add(family, started.exports[i]));
+    if (withF64) runtime.f64 = checkF64Kernels(started.exports[families.length]);
   }
   setThreadReason(plan.reason);
+}
+
+/** Whether a kernel family registered since init() (code imported later) is still to be loaded. */
+function familiesPending(): boolean {
+  const f = runtime.families;
+  return !f.full && f.registered.some((family) => !f.loaded.has(family));
 }
 
 /** The running thread count (1 without a pool): what init keeps when it only adds float64. */
@@ -218,18 +247,19 @@ function workerUrlBesideBundle(): URL {
   }
 }
 
-function checkKernels(exports: WebAssembly.Exports): Kernels {
-  const k = exports as unknown as Kernels;
+/**
+ * The core module's exports, or the full module's (`full`: every family's kernels too), as a kernel
+ * object of our own that the families' exports join.
+ */
+function checkKernels(exports: WebAssembly.Exports, full: boolean): Kernels {
+  const k = { ...exports } as unknown as Kernels;
   if (!(k.memory instanceof WebAssembly.Memory) || typeof k.alloc !== "function" || typeof k.heap_root !== "function") {
     throw new TypeError("init: the module given is not a tensorlane kernel module");
   }
+  if (full && FAMILY_PROBES.some((name) => typeof (k as unknown as Record<string, unknown>)[name] !== "function")) {
+    throw new TypeError("init: the module given lacks kernels of the full module: pass tensorlane/wasm (dist/tensorlane.wasm)");
+  }
   return k;
-}
-
-function toBytes(source: BufferSource): Uint8Array {
-  if (source instanceof Uint8Array) return source;
-  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
-  return new Uint8Array(source);
 }
 
 function isSharedMemory(): boolean {
@@ -252,42 +282,7 @@ export function dispose(): void {
   stopPool();
 }
 
-/**
- * The inlined module's bytes. They are stored zlib-deflated (12 KB gzip in a bundle, against 16 KB
- * as plain base64, whose 3-byte groups hide repeats from gzip) and inflated with the platform's
- * DecompressionStream (Node 18+, current browsers, Deno, Bun, workerd).
- */
-async function inflate(compressed: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
-  if (typeof DecompressionStream !== "function") {
-    throw new Error(
-      "init: this JavaScript environment has no DecompressionStream to unpack the inlined wasm; " +
-        'pass the module instead: `init({ bytes })` with the bytes of "tensorlane/wasm" (dist/tensorlane.wasm), or `init({ module })`',
-    );
-  }
-  const stream = new Blob([compressed]).stream().pipeThrough(new DecompressionStream("deflate"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
-// Cloudflare Workers (workerd) and pages whose Content-Security-Policy lacks 'wasm-unsafe-eval'
-// refuse to compile wasm from bytes: say what to do instead of passing on the engine's message.
-async function compileBytes(bytes: BufferSource): Promise<WebAssembly.Module> {
-  try {
-    return await WebAssembly.compile(bytes);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (/disallowed|refused|unsafe-eval|content security/i.test(message)) {
-      throw new Error(
-        "init: this environment forbids compiling WebAssembly from bytes (" + message + "). " +
-          "On Cloudflare Workers, pass the precompiled module: `import wasm from \"tensorlane/wasm\"; await tl.init({ module: wasm })`. " +
-          "In a page, allow it with the CSP source 'wasm-unsafe-eval' in script-src.",
-        { cause: error },
-      );
-    }
-    throw error;
-  }
-}
-
-/** The core module's kernels (allocator, dtype-neutral and float32 kernels); throws a clear error before init(). */
+/** The float32 kernels (allocator, dtype-neutral and float32 kernels of the loaded families); throws a clear error before init(). */
 export function kernels(): Kernels {
   if (runtime.kernels === null) throw new Error("tensorlane is not initialized: call `await tl.init()` first");
   return runtime.kernels;
@@ -387,25 +382,4 @@ export function freeBytes(ptr: number): void {
 /** The total size of wasm linear memory now, in bytes. */
 export function wasmMemoryBytes(): number {
   return kernels().memory.buffer.byteLength;
-}
-
-// AssemblyScript's abort(message, file, line, column): strings are UTF-16 with their byte length
-// stored 4 bytes before the pointer.
-function onAbort(message: number, file: number, line: number, column: number): never {
-  throw new Error(`tensorlane kernel aborted: ${readString(message)} at ${readString(file)}:${line}:${column}`);
-}
-
-function readString(ptr: number): string {
-  const k = runtime.kernels;
-  if (!ptr || !k) return "?";
-  const bytes = new Uint32Array(k.memory.buffer)[(ptr - 4) >>> 2];
-  return String.fromCharCode(...new Uint16Array(k.memory.buffer, ptr, bytes >>> 1));
-}
-
-/**
- * Base64 to bytes with the platform's atob (WHATWG; in Node 16+, browsers, workers, Deno, Bun and
- * workerd), which decodes the inlined module the same everywhere; smaller than a decoder of our own.
- */
-export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }

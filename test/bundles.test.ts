@@ -92,23 +92,30 @@ describe("dist files and the exports map", () => {
     }
   });
 
-  it("tensorlane/wasm and tensorlane/wasm-f64 are valid modules with the same bytes as the ones inlined in the bundles", () => {
-    // "eN" + one of o-r is base64 of the zlib header 78 DA (maximum compression; zopfli writes it too)
-    const inlined = (file: string) => [...read(file).matchAll(/"(eN[o-r][A-Za-z0-9+/=]{1000,})"/g)].map((m) => inflateSync(decodeBase64(m[1])));
+  it("tensorlane/wasm-f64 is inlined in the float64 chunk; tensorlane/wasm's kernels are the inlined core and families, each exported once", () => {
+    // Base64 of a zlib header: "eN" + one of o-r is 78 DA (zopfli's, the core and float64 modules),
+    // "eP" is 78 F9 (level 9 with a preset dictionary: the families, deflated with the core as one).
+    const inlined = (file: string) => [...read(file).matchAll(/"(e[NP][A-Za-z0-9+/=]{1000,})"/g)].map((m) => decodeBase64(m[1]));
     const float64Chunk = `chunks/${read("tensorlane.js").match(/\.\/chunks\/(float64-[\w-]+\.js)/)![1]}`;
-    for (const [entry, files] of [["./wasm", ["tensorlane.js", "tensorlane.iife.js"]], ["./wasm-f64", [float64Chunk, "tensorlane.iife.js"]]] as const) {
-      const wasmFile = (pkg.exports[entry] as Record<string, string>).default;
-      expect(wasmFile).toMatch(/\.wasm$/);
-      const bytes = new Uint8Array(readFileSync(join(root, wasmFile)));
-      expect(WebAssembly.validate(bytes)).toBe(true);
-      for (const file of files) {
-        const found = inlined(file);
-        expect(found.length, `${file} inlines wasm, deflated, as base64`).toBeGreaterThan(0);
-        expect(found.some((b) => Buffer.compare(b, bytes) === 0), `${file} inlines ${wasmFile}`).toBe(true);
-      }
+    const f64 = new Uint8Array(readFileSync(join(root, (pkg.exports["./wasm-f64"] as Record<string, string>).default)));
+    expect(WebAssembly.validate(f64)).toBe(true);
+    for (const file of [float64Chunk, "tensorlane.iife.js"]) {
+      expect(inlined(file).some((b) => !(b[1] & 0x20) && Buffer.compare(inflateSync(b), f64) === 0), `${file} inlines tensorlane/wasm-f64`).toBe(true);
     }
-    // The core entry carries the core module only: an app that never asks for float64 loads none of it.
-    expect(inlined("tensorlane.js")).toHaveLength(1);
+    const full = new WebAssembly.Module(readFileSync(join(root, (pkg.exports["./wasm"] as Record<string, string>).default)));
+    const functions = (m: WebAssembly.Module) => WebAssembly.Module.exports(m).filter((e) => e.kind === "function").map((e) => e.name);
+    for (const file of ["tensorlane.js", "tensorlane.iife.js"]) {
+      // FDICT (bit 5 of the header's second byte) marks the families; of the others, the one that is not float64 is the core.
+      const families = inlined(file).filter((b) => b[1] & 0x20);
+      const [core, ...rest] = inlined(file).filter((b) => !(b[1] & 0x20) && Buffer.compare(inflateSync(b), f64) !== 0);
+      expect(rest, `${file}: one core module`).toEqual([]);
+      const coreBytes = inflateSync(core);
+      const modules = [coreBytes, ...families.map((b) => inflateSync(b, { dictionary: coreBytes }))].map((bytes) => new WebAssembly.Module(bytes));
+      expect(modules.length, `${file}: the core and five families`).toBe(6);
+      const exported = modules.flatMap(functions);
+      expect(exported.slice().sort(), `${file}: every kernel of tensorlane/wasm, once`).toEqual(functions(full).sort());
+      for (const m of modules.slice(1)) expect(WebAssembly.Module.imports(m).some((i) => i.kind === "memory"), `${file}: a family imports the core's memory`).toBe(true);
+    }
   });
 
   it("the <script> build defines the global `tensorlane` with the ESM bundle's API and bits", async () => {

@@ -1,19 +1,8 @@
 // Data sets: seeded shuffles and splits, per-channel normalization, float32 NCHW tensors.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import {
-  computeNormalization,
-  decodeNormalization,
-  encodeNormalization,
-  labelsOf,
-  makeDataset,
-  shuffledIndices,
-  splitTrainVal,
-  subset,
-  toSolverData,
-  toTensor,
-  writeImages,
-} from "../src/index.js";
+import * as tlData from "../src/data/index.js";
+import { computeNormalization, decodeNormalization, encodeNormalization, labelsOf, makeDataset, shuffledIndices, splitTrainVal, subset, toSolverData, toTensor, writeImages } from "../src/data/index.js";
 import { loadBuiltinData } from "../cli/src/builtin-data.js";
 
 beforeAll(() => tl.init({ float64: true }));
@@ -86,9 +75,9 @@ describe("splitTrainVal", () => {
     expect(splitTrainVal(counting(10), { valFraction: 0.25, seed: 1 }).val.labels.length).toBe(3);
     expect(() => splitTrainVal(counting(10), { valCount: 11, seed: 1 })).toThrow(/valCount must be in \[0, 10\] \(got 11\)/);
     expect(() => splitTrainVal(counting(10), { valFraction: 1, seed: 1 })).toThrow(/valFraction/);
-    expect(() => splitTrainVal(counting(10), { valCount: 1 } as tl.SplitOptions)).toThrow(/seed is required/);
+    expect(() => splitTrainVal(counting(10), { valCount: 1 } as tlData.SplitOptions)).toThrow(/seed is required/);
     expect(() => splitTrainVal(counting(10), { valCount: 1, valFraction: 0.1, seed: 1 })).toThrow(/not both/);
-    expect(() => splitTrainVal(counting(10), { valCount: 1, seed: 1, shuffle: true } as tl.SplitOptions)).toThrow(/unknown option "shuffle"/);
+    expect(() => splitTrainVal(counting(10), { valCount: 1, seed: 1, shuffle: true } as tlData.SplitOptions)).toThrow(/unknown option "shuffle"/);
   });
 });
 

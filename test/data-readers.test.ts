@@ -4,17 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  cifar10Dataset,
-  decodeIdx,
-  FileFormatError,
-  gunzip,
-  idxDataset,
-  parseCifar10,
-  parseCifar10Meta,
-  parseIdx,
-  readIdxDataset,
-} from "../src/index.js";
+import { FileFormatError } from "../src/index.js";
+import { cifar10Dataset, decodeIdx, gunzip, idxDataset, parseCifar10, parseCifar10Meta, parseIdx, readIdxDataset } from "../src/data/index.js";
 import { builtinDataDir, loadBuiltinData } from "../cli/src/builtin-data.js";
 import { loadCifar10Folder, loadDataFolder, loadIdxFolder } from "../src/node/index.js";
 

@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
 import { loadIdxFolder } from "../src/node/index.js";
 import { importOnnx } from "../src/onnx/index.js";
+import * as tlData from "../src/data/index.js";
 import { initAndCheckLeaks } from "./helpers.js";
 import { TORCH_FIXTURES } from "./helpers/torch-fixtures.js";
 
@@ -46,7 +47,7 @@ describe.skipIf(!HAVE_DATA)("fine-tuning an imported PyTorch net (test/fixtures/
     const { test } = await loadIdxFolder(DATA);
     const recorded = tl.decodeSafetensors(file("pretrained_0to4.predictions.safetensors"), undefined, { integers: true }).tensors;
     const indices = recorded.test_index.data as Int32Array;
-    const X = tl.toTensor(test, { indices, normalization: NORMALIZATION });
+    const X = tlData.toTensor(test, { indices, normalization: NORMALIZATION });
     const pred = model.predict(X);
     expect(Array.from(pred)).toEqual(Array.from(recorded.pred.data as Int32Array));
     const allScores = model.loss(X);
@@ -70,8 +71,8 @@ describe.skipIf(!HAVE_DATA)("fine-tuning an imported PyTorch net (test/fixtures/
 
     const { train, test } = await loadIdxFolder(DATA);
     const first = Int32Array.from({ length: 3000 }, (_, i) => i);
-    const XTrain = tl.toTensor(train, { indices: first, normalization: NORMALIZATION });
-    const yTrain = tl.labelsOf(train, first);
+    const XTrain = tlData.toTensor(train, { indices: first, normalization: NORMALIZATION });
+    const yTrain = tlData.labelsOf(train, first);
     const reference = tl.decodeSafetensors(file("finetune_result.safetensors")).tensors;
     const losses: number[] = [];
     const configs: Record<string, tl.AdamConfig> = {};
@@ -96,8 +97,8 @@ describe.skipIf(!HAVE_DATA)("fine-tuning an imported PyTorch net (test/fixtures/
     console.log(`fine-tuning: the trained head within ${headError.toExponential(2)} of PyTorch's`);
 
     const all = Int32Array.from({ length: 10000 }, (_, i) => i);
-    const XTest = tl.toTensor(test, { indices: all, normalization: NORMALIZATION });
-    const yTest = tl.labelsOf(test, all);
+    const XTest = tlData.toTensor(test, { indices: all, normalization: NORMALIZATION });
+    const yTest = tlData.labelsOf(test, all);
     const pred = model.predict(XTest, { batchSize: 500 });
     const accuracy = (keep: (label: number) => boolean) => {
       let n = 0;

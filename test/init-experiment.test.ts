@@ -3,13 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
+import * as tlExperiments from "../src/experiments/index.js";
 import { initExperimentToFiles } from "../cli/src/init-experiment.js";
 
 beforeAll(() => tl.init());
 
 describe("weight-initialization experiment", () => {
   it("shows the collapse (0.01), the saturation (0.05), Xavier's health for tanh and Kaiming's for ReLU (width 2048)", () => {
-    const result = tl.runInitExperiment({ width: 2048, seed: 3 });
+    const result = tlExperiments.runInitExperiment({ width: 2048, seed: 3 });
     const std = (name: string) => result.schemes.find((s) => s.scheme.name === name)!.layers.map((l) => l.std);
     const small = std("std 0.01, tanh");
     const large = std("std 0.05, tanh");
@@ -31,8 +32,8 @@ describe("weight-initialization experiment", () => {
   });
 
   it("is reproducible bit for bit and writes the histogram picture", async () => {
-    const a = tl.runInitExperiment({ width: 128, depth: 4, batch: 8, seed: 9 });
-    const b = tl.runInitExperiment({ width: 128, depth: 4, batch: 8, seed: 9 });
+    const a = tlExperiments.runInitExperiment({ width: 128, depth: 4, batch: 8, seed: 9 });
+    const b = tlExperiments.runInitExperiment({ width: 128, depth: 4, batch: 8, seed: 9 });
     expect(a).toEqual(b);
     const dir = mkdtempSync(join(tmpdir(), "tl-init-"));
     try {
@@ -48,8 +49,8 @@ describe("weight-initialization experiment", () => {
   });
 
   it("rejects bad options", () => {
-    expect(() => tl.runInitExperiment({ width: 0 })).toThrow(/width must be >= 1/);
-    expect(() => tl.runInitExperiment({ depth: 1 })).toThrow(/depth must be >= 2/);
-    expect(() => tl.runInitExperiment({ widht: 3 } as never)).toThrow(/unknown option "widht"/);
+    expect(() => tlExperiments.runInitExperiment({ width: 0 })).toThrow(/width must be >= 1/);
+    expect(() => tlExperiments.runInitExperiment({ depth: 1 })).toThrow(/depth must be >= 2/);
+    expect(() => tlExperiments.runInitExperiment({ widht: 3 } as never)).toThrow(/unknown option "widht"/);
   });
 });

@@ -2,6 +2,7 @@
 // bit for bit, augmented runs reproduce, memory stays flat, mixup's soft labels reach the loss.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
+import * as tlData from "../src/data/index.js";
 import { byteSource } from "../src/data/batches.js";
 import { allocBytes, freeBytes, i32, wasmMemoryBytes } from "../src/runtime.js";
 
@@ -15,7 +16,7 @@ function bytes(n: number, seed: number): tl.ImageDataset {
   noise.dispose();
   const labels = Int32Array.from({ length: n }, (_, i) => (i * 7 + seed) % 4);
   const images = Uint8Array.from(u, (v, k) => Math.floor(v * 200) + (k % per < 30 ? 15 * labels[Math.floor(k / per)] : 0));
-  return tl.makeDataset(images, labels, [3, 6, 5], { numClasses: 4 });
+  return tlData.makeDataset(images, labels, [3, 6, 5], { numClasses: 4 });
 }
 
 function net(): tl.DeepConvNet {
@@ -41,15 +42,15 @@ function run(data: tl.SolverData, augment: tl.Augmentation[] = [], extra: tl.Sol
 describe("training from bytes", () => {
   it("a byte batch is the float path's batch bit for bit (staged bytes, converted and normalized in wasm)", () => {
     const ds = bytes(50, 1);
-    const norm = tl.computeNormalization(ds);
-    const X = tl.toTensor(ds, { normalization: norm });
+    const norm = tlData.computeNormalization(ds);
+    const X = tlData.toTensor(ds, { normalization: norm });
     const source = byteSource("test", "ds", ds, norm);
     const idx = [49, 0, 7, 7, 23];
     const ptr = allocBytes(idx.length * 4);
     i32().set(idx, ptr >>> 2);
     const out = tl.zeros([idx.length, 3, 6, 5]);
     source.gather("test", out, ptr, idx.length);
-    const want = tl.toTensor(ds, { indices: idx, normalization: norm });
+    const want = tlData.toTensor(ds, { indices: idx, normalization: norm });
     expect(new Uint32Array(out.toArray().buffer)).toEqual(new Uint32Array(want.toArray().buffer));
     // And a contiguous range (accuracy checks) as well.
     const scratch = tl.keep(tl.zeros([10, 3, 6, 5]));
@@ -62,8 +63,8 @@ describe("training from bytes", () => {
 
   it("a Solver over byte sets trains exactly as over toSolverData's float tensors (losses, accuracies, parameters), with and without augmentation", () => {
     const train = bytes(120, 2), val = bytes(40, 3);
-    const normalization = tl.computeNormalization(train);
-    const floats = tl.toSolverData(train, val, normalization);
+    const normalization = tlData.computeNormalization(train);
+    const floats = tlData.toSolverData(train, val, normalization);
     // Sampled accuracy checks, and checks over every row (a byte set's converted batch by batch).
     for (const [augment, extra] of [[[], {}], [ALL, {}], [ALL, { numTrainSamples: null, numValSamples: null }]] as const) {
       const a = run(floats, [...augment], extra);
@@ -90,7 +91,7 @@ describe("training from bytes", () => {
     expect(() => new tl.Solver(model2, { train, val: bytes(5, 1) as unknown as tl.ImageDataset, normalization: { mean: [0], std: [1] } }, options())).toThrow(
       /Solver: normalization.mean must be an array of 3 numbers/,
     );
-    const other = tl.makeDataset(new Uint8Array(2 * 3 * 5 * 6), new Int32Array(2), [3, 5, 6], { numClasses: 4 });
+    const other = tlData.makeDataset(new Uint8Array(2 * 3 * 5 * 6), new Int32Array(2), [3, 5, 6], { numClasses: 4 });
     expect(() => new tl.Solver(model2, { train, val: other }, options())).toThrow(/data.val images are \[3, 5, 6\] but data.train images are \[3, 6, 5\]/);
     model2.dispose();
   });
@@ -99,7 +100,7 @@ describe("training from bytes", () => {
 describe("Solver augment option", () => {
   it("an augmented run reproduces bit for bit, differs from the plain run, losses finite", () => {
     const train = bytes(120, 6), val = bytes(40, 7);
-    const normalization = tl.computeNormalization(train);
+    const normalization = tlData.computeNormalization(train);
     const a = run({ train, val, normalization }, ALL);
     const b = run({ train, val, normalization }, ALL);
     const plain = run({ train, val, normalization });
@@ -112,7 +113,7 @@ describe("Solver augment option", () => {
 
   it("state() carries the augment list (absent when empty); restoreState continues an augmented byte run bit for bit and refuses another list", () => {
     const train = bytes(64, 12), val = bytes(20, 13);
-    const normalization = tl.computeNormalization(train);
+    const normalization = tlData.computeNormalization(train);
     const data: tl.SolverData = { train, val, normalization };
     const straightModel = net();
     const straight = new tl.Solver(straightModel, data, { ...options(ALL), numEpochs: 3 });

@@ -3,6 +3,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
+import * as tlData from "../src/data/index.js";
+import * as tlExperiments from "../src/experiments/index.js";
 import * as internal from "../src/internal.js";
 import { labelsAreChecked, labelsToWasm, withCheckedLabels } from "../src/labels.js";
 import { maxPoolCacheIsTrusted } from "../src/layers/maxpool.js";
@@ -496,14 +498,23 @@ describe("module layering", () => {
 
 describe("the public index", () => {
   it("exports what users call, not the internal helpers (they live in src/internal.ts)", () => {
-    for (const name of ["ParamStore", "Workspace", "crc32", "checkDataset", "MODEL_KINDS", "modelKindOf", "checkpointParts", "encodeSafetensorsParts", "MAX_GUNZIP_BYTES", "MAX_SAFETENSORS_HEADER_BYTES", "CIFAR10_IMAGE_BYTES", "CIFAR10_RECORD_BYTES", "deriveSeed"]) {
+    for (const name of ["ParamStore", "Workspace", "crc32", "checkDataset", "MODEL_KINDS", "modelKindOf", "checkpointParts", "encodeSafetensorsParts", "MAX_SAFETENSORS_HEADER_BYTES", "deriveSeed"]) {
       expect(name in tl, name).toBe(false);
       expect(name in internal, name).toBe(true);
       expect(name in tl.internal, `internal.${name}`).toBe(true); // the one namespace the Node entry and CLI import them from
     }
-    for (const name of ["FullyConnectedNet", "DeepConvNet", "Solver", "saveCheckpoint", "loadCheckpoint", "toSolverData", "MAX_TENSOR_SIZE", "MAX_ALLOCATION_BYTES", "setSeed"]) {
+    for (const name of ["FullyConnectedNet", "DeepConvNet", "Solver", "saveCheckpoint", "loadCheckpoint", "MAX_TENSOR_SIZE", "MAX_ALLOCATION_BYTES", "setSeed"]) {
       expect(name in tl, name).toBe(true);
     }
+  });
+
+  it("helpers live in subpath entries: data sets and readers in tensorlane/data, the init experiment in tensorlane/experiments", () => {
+    for (const name of ["makeDataset", "splitTrainVal", "computeNormalization", "toSolverData", "parseIdx", "parseCifar10", "gunzip", "FASHION_MNIST_CLASSES", "MAX_GUNZIP_BYTES"]) {
+      expect(name in tl, name).toBe(false);
+      expect(name in tlData, name).toBe(true);
+    }
+    expect("runInitExperiment" in tl).toBe(false);
+    expect(Object.keys(tlExperiments).sort()).toEqual(["INIT_SCHEMES", "runInitExperiment"]);
   });
 });
 
@@ -570,10 +581,10 @@ describe("validation once at the boundary", () => {
   });
 
   it("toSolverData still refuses a bad data set or normalization, naming toSolverData", () => {
-    const ds = tl.makeDataset(new Uint8Array(2 * 4), new Int32Array([0, 1]), [1, 2, 2], { numClasses: 2 });
-    expect(() => tl.toSolverData(ds, { ...ds, labels: new Int32Array(3) })).toThrow(/toSolverData: val has 3 labels but/);
-    expect(() => tl.toSolverData(ds, ds, { mean: [0.5], std: [0] })).toThrow(/toSolverData: normalization/);
-    const d = tl.toSolverData(ds, ds, { mean: [0.5], std: [0.25] });
+    const ds = tlData.makeDataset(new Uint8Array(2 * 4), new Int32Array([0, 1]), [1, 2, 2], { numClasses: 2 });
+    expect(() => tlData.toSolverData(ds, { ...ds, labels: new Int32Array(3) })).toThrow(/toSolverData: val has 3 labels but/);
+    expect(() => tlData.toSolverData(ds, ds, { mean: [0.5], std: [0] })).toThrow(/toSolverData: normalization/);
+    const d = tlData.toSolverData(ds, ds, { mean: [0.5], std: [0.25] });
     expect(d.XTrain.shape).toEqual([2, 1, 2, 2]);
     expect(d.XTrain.toArray()[0]).toBe(Math.fround(-2));
     d.XTrain.dispose();

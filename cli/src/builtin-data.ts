@@ -3,7 +3,7 @@
 import { stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FASHION_MNIST_CLASSES } from "tensorlane";
+import { FASHION_MNIST_CLASSES } from "tensorlane/data";
 import { loadIdxFolder, type DataSplits } from "tensorlane/node";
 
 const BUILTIN = join("data", "fashion-mnist-subset");

@@ -2,20 +2,8 @@
 // subset of its training images, a seeded train/validation split, per-channel normalization
 // computed on the training split. Everything is recorded in the checkpoint so that `--resume`
 // and `eval` rebuild exactly the same tensors.
-import {
-  computeNormalization,
-  internal,
-  datasetSize,
-  makeDataset,
-  FASHION_MNIST_CLASSES,
-  shuffledIndices,
-  splitTrainVal,
-  subset,
-  toTensor,
-  type ImageDataset,
-  type Normalization,
-  type Tensor,
-} from "tensorlane";
+import { internal, type ImageDataset, type Normalization, type Tensor } from "tensorlane";
+import { computeNormalization, datasetSize, makeDataset, FASHION_MNIST_CLASSES, shuffledIndices, splitTrainVal, subset, toTensor } from "tensorlane/data";
 import { loadDataFolder, type DataSplits } from "tensorlane/node";
 import { loadBuiltinData } from "./builtin-data.js";
 import { CliError } from "./errors.js";

@@ -1,6 +1,7 @@
 // `tensorlane eval`: a checkpoint's model on a test split, with accuracy per class.
 import { resolve } from "node:path";
-import { decodeNormalization, encodeNormalization, init, loadCheckpoint, type Normalization } from "tensorlane";
+import { init, loadCheckpoint, type Normalization } from "tensorlane";
+import { decodeNormalization, encodeNormalization } from "tensorlane/data";
 import { readFileBytes } from "tensorlane/node";
 import { loadSplits, predictTest, selectClasses, type DataRecord } from "./data.js";
 import { plural } from "./format.js";

@@ -2,7 +2,7 @@
 // scheme and writes the histograms as one picture.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runInitExperiment, type InitExperimentOptions, type InitExperimentResult } from "tensorlane";
+import { runInitExperiment, type InitExperimentOptions, type InitExperimentResult } from "tensorlane/experiments";
 import { activationHistogramsSvg } from "./plots.js";
 
 /** A fixed-width table: one row per scheme, mean/std per layer. */

@@ -20,10 +20,9 @@ import {
   type WeightScale,
   type Augmentation,
   type Normalization,
-  decodeNormalization,
-  encodeNormalization,
   internal,
 } from "tensorlane";
+import { decodeNormalization, encodeNormalization } from "tensorlane/data";
 import { readFileBytes } from "tensorlane/node";
 import { importOnnx, onnxMetadata } from "tensorlane/onnx";
 import { predictTest, prepareData, type DataRecord, type RunData } from "./data.js";

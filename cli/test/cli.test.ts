@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "tensorlane";
 import { importOnnx } from "tensorlane/onnx";
+import * as tlData from "../../src/data/index.js";
 
 const root = resolve(import.meta.dirname, "..");
 const cli = join(root, "dist", "cli.js");
@@ -508,7 +509,7 @@ describe("tensorlane CLI", () => {
     const r = await run(["train", ...QUICK, "--epochs", "1", "--data", data, "--out", out]);
     expect(r.code, r.stderr).toBe(0);
     const meta = JSON.parse(tl.decodeSafetensors(new Uint8Array(readFileSync(join(out, "checkpoint.safetensors")))).metadata.meta);
-    expect(meta.data.classes).toEqual([...tl.FASHION_MNIST_CLASSES]);
+    expect(meta.data.classes).toEqual([...tlData.FASHION_MNIST_CLASSES]);
     const e = await run(["eval", "--checkpoint", join(out, "checkpoint.safetensors")]);
     expect(e.code, e.stderr).toBe(0);
     for (const name of ["T-shirt/top", "Trouser", "Ankle boot"]) expect(e.stdout).toMatch(new RegExp(`\\n  ${name.replace("/", "\\/")} +0\\.\\d{4}`));

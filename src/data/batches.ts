@@ -3,6 +3,7 @@
 // normalized through the same lookup table writeImages uses, so a byte batch has exactly the bits
 // of the float path's batch).
 import { Blocks } from "../blocks.js";
+import { AUGMENT_KERNELS, useFamily } from "../kernel-families.js";
 import { checkLabels, type Labels } from "../labels.js";
 import { f32, i32, kernels, realKernels, u8 } from "../runtime.js";
 import { checkTensor, type DType, type Tensor } from "../tensor.js";
@@ -90,6 +91,7 @@ export function byteSource(fn: string, name: string, ds: ImageDataset, normaliza
     numClasses: ds.numClasses,
     gather(what, out, idxPtr, n) {
       live(what);
+      useFamily(AUGMENT_KERNELS); // convert_u8_lut
       const at = stage(n);
       const idx = i32().subarray(idxPtr >>> 2, (idxPtr >>> 2) + n); // views derived after the allocation
       const bytes = u8();
@@ -98,6 +100,7 @@ export function byteSource(fn: string, name: string, ds: ImageDataset, normaliza
     },
     rows(start, n, scratch) {
       live(fn);
+      useFamily(AUGMENT_KERNELS);
       const out = scratch().sliceView(0, [n, C, H, W]);
       const at = stage(n);
       u8().set(ds.images.subarray(start * per, (start + n) * per), at);

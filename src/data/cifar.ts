@@ -1,11 +1,15 @@
 // CIFAR-10 binary batches (data_batch_1.bin .. data_batch_5.bin, test_batch.bin): records of
 // 1 label byte (0..9) then 3072 pixel bytes, 1024 red, 1024 green, 1024 blue, each a 32x32 plane
 // row-major. That is already CHW, so images are copied plane by plane with no reordering.
-import { formatError } from "../io/format-error.js";
-import { describe } from "../validate.js";
-import { CIFAR10_CLASSES, makeDataset, type ImageDataset } from "./dataset.js";
+import { internal } from "../index.js";
+import type { ImageDataset } from "./dataset.js";
+import { CIFAR10_CLASSES, makeDataset } from "./image-sets.js";
 
+const { describe, formatError } = internal;
+
+/** Bytes of one CIFAR-10 image: 3 x 32 x 32 pixel values. */
 export const CIFAR10_IMAGE_BYTES = 3 * 32 * 32;
+/** Bytes of one record of a CIFAR-10 binary batch: the label byte, then the image. */
 export const CIFAR10_RECORD_BYTES = 1 + CIFAR10_IMAGE_BYTES;
 
 /** Parses one CIFAR-10 binary batch. `what` names the file in errors. */

@@ -1,8 +1,9 @@
 // gunzip without Node built-ins: the standard DecompressionStream (Node 18+, browsers, Deno, Bun,
 // workerd). Output is read chunk by chunk and capped, so a "gzip bomb" is rejected before it can
 // take the memory it claims.
-import { FileFormatError, formatError } from "../io/format-error.js";
-import { checkInteger, checkOptions, describe } from "../validate.js";
+import { FileFormatError, internal } from "../index.js";
+
+const { checkInteger, checkOptions, describe, formatError } = internal;
 
 /** Default cap on decompressed bytes (1 GiB: more than a single tensor can hold anyway). */
 export const MAX_GUNZIP_BYTES = 2 ** 30;

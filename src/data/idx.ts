@@ -1,10 +1,12 @@
 // IDX files (MNIST, Fashion-MNIST): a 4-byte magic number 00 00 TYPE RANK, RANK big-endian
 // uint32 dimensions, then the values row-major. tensorlane reads unsigned bytes (TYPE 0x08):
 // images are rank 3 (N, H, W), labels rank 1 (N). Input is bytes, raw or gzip-compressed.
-import { formatError } from "../io/format-error.js";
-import { checkOptions, describe } from "../validate.js";
-import { makeDataset, type ImageDataset } from "./dataset.js";
+import { internal } from "../index.js";
+import type { ImageDataset } from "./dataset.js";
+import { makeDataset } from "./image-sets.js";
 import { gunzip, isGzip, MAX_GUNZIP_BYTES } from "./gzip.js";
+
+const { checkOptions, describe, formatError } = internal;
 
 export interface IdxArray {
   /** The dimensions from the header, e.g. [60000, 28, 28]. */

@@ -3,12 +3,11 @@
 // With std 0.01 tanh activations collapse toward 0; with 0.05 they saturate at ±1; Xavier
 // (std 1/sqrt(Din)) keeps them spread. For ReLU, Xavier shrinks them layer by layer and Kaiming
 // (std sqrt(2/Din)) keeps them steady. Everything runs in wasm, so results are the same everywhere.
-import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
-import { deriveSeed } from "../random.js";
-import { kernels } from "../runtime.js";
-import { gemm } from "../ops/gemm.js";
-import { empty, type Tensor } from "../tensor.js";
-import { checkEnum, checkInteger, checkOptions, checkSeed, describe } from "../validate.js";
+import { internal, type Tensor, type WeightScale } from "../index.js";
+
+// tensorlane/experiments is an entry of its own: it reaches the core's helpers through `internal`.
+const { ACTIVATION_KERNELS, checkEnum, checkInteger, checkOptions, checkSeed, checkWeightScale, deriveSeed, describe, empty, fillNormal, gemm, initStd, kernels, useFamily } =
+  internal;
 
 export interface InitScheme {
   name: string;
@@ -64,6 +63,7 @@ export function runInitExperiment(options: InitExperimentOptions = {}): InitExpe
   const seed = o.seed === undefined ? 0 : checkSeed(fn, "seed", o.seed);
   const bins = o.bins === undefined ? 40 : checkInteger(fn, "bins", o.bins, 1);
   const schemes = o.schemes === undefined ? INIT_SCHEMES : checkSchemes(fn, o.schemes);
+  useFamily(ACTIVATION_KERNELS); // tanh
   const k = kernels();
   const made: Tensor[] = []; // freed in finally, also when an allocation fails midway
   const alloc = (shape: number[]): Tensor => made[made.push(empty(shape, fn)) - 1];

@@ -2,6 +2,7 @@
 // all its rows of scores (or activations) at once. The argmax runs in wasm (first maximum on
 // ties, NaN never wins) in the scores' dtype, into a reused int32 buffer.
 import type { Blocks } from "../blocks.js";
+import { AUGMENT_KERNELS, useFamily } from "../kernel-families.js";
 import { realKernels } from "../runtime.js";
 import { sizeOf, zeros, type Tensor } from "../tensor.js";
 import { checkEnum, checkInteger, checkOptions } from "../validate.js";
@@ -65,6 +66,7 @@ export function predictRows(
 /** scores(batch) + scores(mirror of batch), a new tensor in the scores' dtype; batch: images (n, C, H, W). */
 function flipSummedScores(batch: Tensor, scores: (batch: Tensor) => Tensor, owned: boolean): Tensor {
   const [n, C, H, W] = batch.shape;
+  useFamily(AUGMENT_KERNELS); // the mirror is randomFlip's kernel with p = 1
   const mirrored = zeros(batch.shape, { dtype: batch.dtype });
   let sum: Tensor | null = null;
   try {

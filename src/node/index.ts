@@ -1,6 +1,7 @@
-// tensorlane for Node: everything the platform-neutral entry has, plus files on disk (data
-// folders, atomic checkpoint writes). The CLI builds on this entry.
+// tensorlane for Node: everything the platform-neutral entry and tensorlane/data have, plus files
+// on disk (data folders, atomic checkpoint writes). The CLI builds on this entry.
 export * from "../index.js";
+export * from "../data/index.js";
 export {
   loadIdxFolder,
   loadCifar10Folder,

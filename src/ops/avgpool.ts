@@ -2,6 +2,7 @@
 // Each plane's outputs and gradient are its own (the global pool's sum stays inside one plane), so
 // any split gives the same bits, in both dtypes.
 import { bytesPerElement, type DType } from "../dtype.js";
+import { POOL_KERNELS, useFamily } from "../kernel-families.js";
 import { runTasks } from "../threads/dispatch.js";
 import { MIN_POOL_ELEMENTS_PER_TASK } from "../threads/thresholds.js";
 import { splitRange, taskCount } from "./split.js";
@@ -45,6 +46,7 @@ function planeRanges(planes: number, work: number): [number, number][] {
 
 /** out (planes, Ho, Wo) = average pool of x (planes, H, W). out must not be x. */
 export function avgPoolForward(out: number, x: number, s: AvgPoolSizes, dtype: DType): void {
+  useFamily(POOL_KERNELS);
   const B = bytesPerElement(dtype);
   const inB = s.H * s.W * B, outB = s.Ho * s.Wo * B;
   runTasks(dtype, "avgpool_forward", planeRanges(s.planes, s.planes * s.Ho * s.Wo * s.kh * s.kw).map(([p0, p1]) => [
@@ -54,6 +56,7 @@ export function avgPoolForward(out: number, x: number, s: AvgPoolSizes, dtype: D
 
 /** dx (planes, H, W) overwritten with the average-pool gradient of dout (planes, Ho, Wo). Needs nothing saved from the forward. */
 export function avgPoolBackward(dx: number, dout: number, s: AvgPoolSizes, dtype: DType): void {
+  useFamily(POOL_KERNELS);
   const B = bytesPerElement(dtype);
   const inB = s.H * s.W * B, outB = s.Ho * s.Wo * B;
   runTasks(dtype, "avgpool_backward", planeRanges(s.planes, s.planes * s.H * s.W * s.kh * s.kw).map(([p0, p1]) => [
@@ -63,12 +66,14 @@ export function avgPoolBackward(dx: number, dout: number, s: AvgPoolSizes, dtype
 
 /** out (planes) = the mean of each plane of x (planes, HW): nn.AdaptiveAvgPool2d(1) with the (N, C, 1, 1) output flattened to (N·C). */
 export function globalAvgPoolForward(out: number, x: number, planes: number, HW: number, dtype: DType): void {
+  useFamily(POOL_KERNELS);
   const B = bytesPerElement(dtype);
   runTasks(dtype, "global_avgpool_forward", planeRanges(planes, planes * HW).map(([p0, p1]) => [out + p0 * B, x + p0 * HW * B, p1 - p0, HW]));
 }
 
 /** dx (planes, HW) overwritten with dout[p] / HW on every pixel of plane p. dout: (planes). */
 export function globalAvgPoolBackward(dx: number, dout: number, planes: number, HW: number, dtype: DType): void {
+  useFamily(POOL_KERNELS);
   const B = bytesPerElement(dtype);
   runTasks(dtype, "global_avgpool_backward", planeRanges(planes, planes * HW).map(([p0, p1]) => [dx + p0 * HW * B, dout + p0 * B, p1 - p0, HW]));
 }

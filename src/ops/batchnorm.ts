@@ -6,6 +6,7 @@
 // float32 and float64 run the same kernels (assembly/batchnorm.ts over `real`), split the same way:
 // only the element size differs, and the splits pass element indices, never byte offsets.
 import type { DType } from "../dtype.js";
+import { NORM_KERNELS, useFamily } from "../kernel-families.js";
 import { runTasks } from "../threads/dispatch.js";
 import { MIN_NORM_ELEMENTS_PER_TASK } from "../threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
@@ -40,6 +41,7 @@ export function spatialBatchNormChunks(N: number, C: number): [number, number] {
 export function batchNormForward(
   p: BatchNormPointers, train: boolean, eps: number, momentum: number, unbiased: boolean, N: number, D: number, dtype: DType,
 ): void {
+  useFamily(NORM_KERNELS);
   // Feature ranges start on multiples of 4, whole strips for either lane width (4 f32, 2 f64).
   const ranges = splitRange(D, taskCount(N * D, MIN_NORM_ELEMENTS_PER_TASK, Math.ceil(D / 4)), 4);
   if (train) {
@@ -58,6 +60,7 @@ export function batchNormBackward(
   dx: number, dgamma: number, dbeta: number, dout: number, x: number, gamma: number, mean: number, invstd: number,
   batchStats: boolean, N: number, D: number, dtype: DType,
 ): void {
+  useFamily(NORM_KERNELS);
   const ranges = splitRange(D, taskCount(N * D, MIN_NORM_ELEMENTS_PER_TASK, Math.ceil(D / 4)), 4);
   const flag = batchStats ? 1 : 0;
   runTasks(dtype, "batchnorm_backward_range", ranges.map(([j0, j1]) => [dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, D, flag, j0, j1]));
@@ -67,6 +70,7 @@ export function batchNormBackward(
 export function spatialBatchNormForward(
   p: BatchNormPointers, train: boolean, eps: number, momentum: number, unbiased: boolean, N: number, C: number, S: number, dtype: DType,
 ): void {
+  useFamily(NORM_KERNELS);
   const [G, chunks] = train ? spatialBatchNormChunks(N, C) : [N, 1];
   const units = C * chunks;
   const ranges = splitRange(units, taskCount(N * C * S, MIN_NORM_ELEMENTS_PER_TASK, units));
@@ -95,6 +99,7 @@ export function spatialBatchNormBackward(
   dx: number, dgamma: number, dbeta: number, dout: number, x: number, gamma: number, mean: number, invstd: number,
   batchStats: boolean, N: number, C: number, S: number, dtype: DType,
 ): void {
+  useFamily(NORM_KERNELS);
   const [G, chunks] = spatialBatchNormChunks(N, C);
   const units = C * chunks;
   const ranges = splitRange(units, taskCount(N * C * S, MIN_NORM_ELEMENTS_PER_TASK, units));

@@ -9,6 +9,7 @@
 // Both dtypes take this path (assembly/conv.ts is one source over the element type): the dtype
 // picks the kernel module, and byte sizes come from bytesPerElement.
 import { bytesPerElement, type DType } from "../dtype.js";
+import { CONV_KERNELS, useFamily } from "../kernel-families.js";
 import { realKernels } from "../runtime.js";
 import { runChunks, runTasks, threadScratch } from "../threads/dispatch.js";
 import { MIN_ELEMENTS_PER_TASK, MIN_MACS_PER_TASK } from "../threads/thresholds.js";
@@ -40,6 +41,7 @@ export function convChunkImages(N: number, F: number, K: number): number {
 
 /** out (N, F, Ho, Wo) = [relu](conv(x, w) + b); pointers into wasm memory, sizes trusted. */
 export function convForward(out: number, x: number, w: number, b: number, d: ConvSizes, relu: boolean, dtype: DType): void {
+  useFamily(CONV_KERNELS);
   const k = realKernels(dtype);
   const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
   const tasks = taskCount(N * F * K * P, MIN_MACS_PER_TASK, N);
@@ -60,6 +62,7 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
  * gradient (skipped when dx is 0). dout: (N, F, Ho, Wo), x: (N, C, H, W), w: (F, K).
  */
 export function convBackward(dx: number, dw: number, db: number, dout: number, x: number, w: number, d: ConvSizes, dtype: DType): void {
+  useFamily(CONV_KERNELS);
   const k = realKernels(dtype);
   const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
   const G = convChunkImages(N, F, K);

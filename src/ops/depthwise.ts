@@ -7,6 +7,7 @@
 //             buffer, then added in chunk order (depthwise_sum_chunks, split by elements).
 // Both dtypes take the same path (the float64 module has the same kernels).
 import { bytesPerElement, type DType } from "../dtype.js";
+import { CONV_KERNELS, useFamily } from "../kernel-families.js";
 import { realKernels } from "../runtime.js";
 import { runChunks, runTasks, threadScratch } from "../threads/dispatch.js";
 import { MIN_DEPTHWISE_MACS_PER_TASK, MIN_ELEMENTS_PER_TASK } from "../threads/thresholds.js";
@@ -63,6 +64,7 @@ function workBytes(s: DepthwiseSizes, dtype: DType): number {
  * no bias. out must not be x. Pointers into wasm memory, sizes from depthwiseSizes.
  */
 export function depthwiseForward(out: number, x: number, w: number, b: number, s: DepthwiseSizes, dtype: DType): void {
+  useFamily(CONV_KERNELS);
   const planes = s.N * s.C;
   const tasks = taskCount(planes * s.Ho * s.Wo * s.kh * s.kw, MIN_DEPTHWISE_MACS_PER_TASK, planes);
   const work = threadScratch(workBytes(s, dtype));
@@ -78,6 +80,7 @@ export function depthwiseForward(out: number, x: number, w: number, b: number, s
  * (N, C, H, W) with the input gradient. dx = 0 skips dx (a first layer); db = 0 skips db (no bias).
  */
 export function depthwiseBackward(dx: number, dw: number, db: number, dout: number, x: number, w: number, s: DepthwiseSizes, dtype: DType): void {
+  useFamily(CONV_KERNELS);
   const B = bytesPerElement(dtype);
   const K = s.kh * s.kw;
   const G = depthwiseChunkImages(s.N, s.C, K);

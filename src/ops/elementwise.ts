@@ -6,6 +6,7 @@
 // 8 bytes per element. dtype is every op's last argument and has no default: a float32 kernel
 // over float64 bytes would be silent garbage.
 import { bytesPerElement, type DType } from "../dtype.js";
+import { ACTIVATION_KERNELS, useFamily } from "../kernel-families.js";
 import { runTasks, type KernelName } from "../threads/dispatch.js";
 import { MIN_ELEMENTS_PER_TASK, MIN_TRANSCENDENTAL_PER_TASK } from "../threads/thresholds.js";
 import { splitRange, taskCount } from "./split.js";
@@ -59,11 +60,13 @@ export function addSign(y: number, x: number, n: number, alpha: number, dtype: D
 
 /** y = tanh(x). y, x: (n); y may be x. */
 export function tanh(y: number, x: number, n: number, dtype: DType): void {
+  useFamily(ACTIVATION_KERNELS);
   splitElements(dtype, "tanh", n, MIN_TRANSCENDENTAL_PER_TASK, (i0, i1, B) => [y + i0 * B, x + i0 * B, i1 - i0]);
 }
 
 /** dx = dy * (1 - y²). dx, dy, y: (n) */
 export function tanhBackward(dx: number, dy: number, y: number, n: number, dtype: DType): void {
+  useFamily(ACTIVATION_KERNELS);
   splitElements(dtype, "tanh_backward", n, MIN_ELEMENTS_PER_TASK, (i0, i1, B) => [dx + i0 * B, dy + i0 * B, y + i0 * B, i1 - i0]);
 }
 
@@ -79,21 +82,25 @@ export function add(y: number, a: number, b: number, n: number, dtype: DType): v
 
 /** y = x > 0 ? x : slope·x (PyTorch's LeakyReLU(negative_slope = slope)). y, x: (n); y may be x. */
 export function leakyRelu(y: number, x: number, n: number, slope: number, dtype: DType): void {
+  useFamily(ACTIVATION_KERNELS);
   splitElements(dtype, "leaky_relu", n, MIN_ELEMENTS_PER_TASK, (i0, i1, B) => [y + i0 * B, x + i0 * B, i1 - i0, slope]);
 }
 
 /** dx = x > 0 ? dy : slope·dy, x the forward INPUT. dx, dy, x: (n); dx may be dy. */
 export function leakyReluBackward(dx: number, dy: number, x: number, n: number, slope: number, dtype: DType): void {
+  useFamily(ACTIVATION_KERNELS);
   splitElements(dtype, "leaky_relu_backward", n, MIN_ELEMENTS_PER_TASK, (i0, i1, B) => [dx + i0 * B, dy + i0 * B, x + i0 * B, i1 - i0, slope]);
 }
 
 /** y = 1 / (1 + e^-x). y, x: (n); y may be x. */
 export function sigmoid(y: number, x: number, n: number, dtype: DType): void {
+  useFamily(ACTIVATION_KERNELS);
   splitElements(dtype, "sigmoid", n, MIN_TRANSCENDENTAL_PER_TASK, (i0, i1, B) => [y + i0 * B, x + i0 * B, i1 - i0]);
 }
 
 /** dx = dy·(1 - y)·y, y the forward OUTPUT. dx, dy, y: (n); dx may be dy. */
 export function sigmoidBackward(dx: number, dy: number, y: number, n: number, dtype: DType): void {
+  useFamily(ACTIVATION_KERNELS);
   splitElements(dtype, "sigmoid_backward", n, MIN_ELEMENTS_PER_TASK, (i0, i1, B) => [dx + i0 * B, dy + i0 * B, y + i0 * B, i1 - i0]);
 }
 
@@ -109,11 +116,13 @@ function geluMode(approximate: GeluApproximate): number {
 /** y = GELU(x) in the given form. y, x: (n); y may be x. */
 export function gelu(y: number, x: number, n: number, approximate: GeluApproximate, dtype: DType): void {
   const mode = geluMode(approximate);
+  useFamily(ACTIVATION_KERNELS);
   splitElements(dtype, "gelu", n, MIN_TRANSCENDENTAL_PER_TASK, (i0, i1, B) => [y + i0 * B, x + i0 * B, i1 - i0, mode]);
 }
 
 /** dx = dy·GELU'(x), x the forward INPUT. dx, dy, x: (n); dx may be dy. */
 export function geluBackward(dx: number, dy: number, x: number, n: number, approximate: GeluApproximate, dtype: DType): void {
   const mode = geluMode(approximate);
+  useFamily(ACTIVATION_KERNELS);
   splitElements(dtype, "gelu_backward", n, MIN_TRANSCENDENTAL_PER_TASK, (i0, i1, B) => [dx + i0 * B, dy + i0 * B, x + i0 * B, i1 - i0, mode]);
 }

@@ -4,6 +4,7 @@
 // argmax tensor has the pooled tensor's dtype and holds each winner's index in its plane as an
 // exact integer (H·W <= 2^24, exact in float32 and float64); only the element size differs.
 import { bytesPerElement, type DType } from "../dtype.js";
+import { POOL_KERNELS, useFamily } from "../kernel-families.js";
 import { kernels } from "../runtime.js";
 import { runTasks } from "../threads/dispatch.js";
 import { MIN_POOL_ELEMENTS_PER_TASK } from "../threads/thresholds.js";
@@ -18,6 +19,7 @@ function planeRanges(s: PoolSizes): [number, number][] {
 
 /** out, argmax (planes, Ho, Wo) from x (planes, H, W); argmax 0: out only. */
 export function maxPoolForward(out: number, argmax: number, x: number, s: PoolSizes, dtype: DType): void {
+  useFamily(POOL_KERNELS);
   const B = bytesPerElement(dtype);
   const inB = s.H * s.W * B, outB = s.Ho * s.Wo * B;
   runTasks(dtype, "maxpool_forward", planeRanges(s).map(([p0, p1]) => [
@@ -27,6 +29,7 @@ export function maxPoolForward(out: number, argmax: number, x: number, s: PoolSi
 
 /** dx (planes, H, W) overwritten from dout, argmax (planes, Ho, Wo). */
 export function maxPoolBackward(dx: number, dout: number, argmax: number, s: PoolSizes, dtype: DType): void {
+  useFamily(POOL_KERNELS);
   const B = bytesPerElement(dtype);
   const inB = s.H * s.W * B, outB = s.Ho * s.Wo * B;
   runTasks(dtype, "maxpool_backward", planeRanges(s).map(([p0, p1]) => [

@@ -18,7 +18,7 @@ export const LAYOUT = {
   slotInts: 256, // 1 KiB per slot: slots never share a cache line
   command: 0, // sequence number of the latest command (stop: -1)
   done: 16, // sequence number of the latest finished command; -1 once the worker is dead
-  kernel: 32, // index into the kernel names
+  kernel: 32, // index into the kernel names, or addModule
   argc: 33,
   status: 34, // 0 ok, statusThrew, statusDead
   messageLength: 35,
@@ -32,6 +32,7 @@ export const LAYOUT = {
   taken: 39, // chunks: how many ranges this worker ran (for tests and benchmarks)
   claim: 16, // in slot 0 (the calling thread's, otherwise unused): the next range to take
   maxChunks: 256, // the range table: 2 Int32 per range, from Int32 index count * slotInts
+  addModule: -2, // in `kernel`: instantiate the module whose bytes the arguments (pointer, length) locate
   statusThrew: 1,
   statusDead: 2,
   stop: -1,
@@ -183,6 +184,17 @@ export class Pool {
     }
     Atomics.store(this.control, LAYOUT.claim, 0);
     this.dispatch(kernelIndex, name, direct, perThread, { rangeArg, count: ranges.length, ranges });
+  }
+
+  /**
+   * Instantiates one more kernel module on every worker, synchronously: a kernel family first used
+   * after the workers started (families.ts). Its bytes (importing the shared memory) lie in wasm
+   * memory at [ptr, ptr + length); each worker compiles them and lists the module's function exports
+   * after the kernels it has, in export order. Throws if a worker fails.
+   */
+  addModule(ptr: number, length: number, name: string): void {
+    const tasks = Array.from({ length: this.count }, () => [ptr, length]);
+    this.dispatch(LAYOUT.addModule, `adding the ${name} kernels`, () => undefined, tasks, null);
   }
 
   /** Ranges each thread ran in the last chunked call (index 0: the calling thread). */

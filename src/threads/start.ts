@@ -11,16 +11,22 @@ import { canBlock, workerHost } from "./workers.js";
 /** The largest shared memory: 4 GiB, the wasm32 limit (the single-thread memory grows to it too). */
 const SHARED_MAXIMUM_PAGES = 65536;
 
+/** A kernel module every worker instantiates over the shared memory. */
+export interface ModuleSource {
+  /** Its shared-memory variant's key in `shared`: "core", a family's name, "f64". */
+  key: string;
+  /** Its bytes (the single-thread form). */
+  bytes: Uint8Array;
+  /** What the pool's kernel list puts before its names ("", or state.ts F64_PREFIX). */
+  prefix: string;
+}
+
 export interface StartThreads {
   count: number;
-  /** The kernel module's bytes (the single-thread build). */
-  bytes: Uint8Array;
-  /** The float64 module's bytes when float64 is on (it then runs on the workers too), else null. */
-  f64Bytes: Uint8Array | null;
-  /** What the pool's kernel list puts before the float64 module's names (state.ts F64_PREFIX). */
-  f64Prefix: string;
+  /** The kernel modules, the core first (it owns the memory; the others import it). */
+  modules: readonly ModuleSource[];
   /** The shared-memory variants compiled so far (the runtime state's): filled in here, reused by later starts. */
-  shared: { core: SharedModule | null; f64: SharedModule | null };
+  shared: Map<string, SharedModule>;
   /** The running kernels, or null before the first init. */
   current: Kernels | null;
   workerUrl: string | URL;
@@ -33,31 +39,42 @@ export interface StartThreads {
   builtin<T>(name: string): T | null;
 }
 
+/** A module's bytes rewritten to import the shared memory (for a kernel family loaded later). */
+const sharedVariant = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => sharedMemoryVariant(bytes, SHARED_MAXIMUM_PAGES).bytes;
+
 /**
  * Starts `count - 1` workers; returns the kernels to use from now on (shared memory): the core's,
- * and the float64 module's instance over the same memory when o.f64Bytes is given.
+ * and the exports of the other modules' instances over the same memory, in order.
  */
-export async function startThreads(o: StartThreads): Promise<{ kernels: Kernels; f64: WebAssembly.Exports | null }> {
+export async function startThreads(
+  o: StartThreads,
+): Promise<{ kernels: Kernels; exports: WebAssembly.Exports[]; sharedVariant: (bytes: Uint8Array) => Uint8Array<ArrayBuffer> }> {
   let kernels = o.current;
-  let f64: WebAssembly.Exports | null = null;
-  const moved = !kernels || !(kernels.memory.buffer instanceof SharedArrayBuffer);
   const shared = o.shared;
-  if (moved) {
-    const variant = sharedMemoryVariant(o.bytes, SHARED_MAXIMUM_PAGES);
-    shared.core = { module: await o.compile(variant.bytes), bytes: variant.bytes };
-    kernels = await moveHeap(o, shared.core.module, variant.limits.initial);
-  }
-  if (o.f64Bytes !== null) {
-    if (shared.f64 === null) {
-      const variant = sharedMemoryVariant(o.f64Bytes, SHARED_MAXIMUM_PAGES);
-      shared.f64 = { module: await o.compile(variant.bytes), bytes: variant.bytes };
+  const variant = async (source: ModuleSource): Promise<SharedModule> => {
+    let compiled = shared.get(source.key);
+    if (compiled === undefined) {
+      const bytes = sharedVariant(source.bytes);
+      compiled = { module: await o.compile(bytes), bytes };
+      shared.set(source.key, compiled);
     }
-    f64 = (await WebAssembly.instantiate(shared.f64.module, { env: { abort: o.abort, memory: kernels!.memory } })).exports;
+    return compiled;
+  };
+  if (!kernels || !(kernels.memory.buffer instanceof SharedArrayBuffer)) {
+    const core = sharedMemoryVariant(o.modules[0].bytes, SHARED_MAXIMUM_PAGES);
+    shared.set(o.modules[0].key, { module: await o.compile(core.bytes), bytes: core.bytes });
+    kernels = await moveHeap(o, shared.get(o.modules[0].key)!.module, core.limits.initial);
+  }
+  const compiled = [await variant(o.modules[0])];
+  const exports: WebAssembly.Exports[] = [];
+  for (const source of o.modules.slice(1)) {
+    const module = await variant(source);
+    compiled.push(module);
+    exports.push((await WebAssembly.instantiate(module.module, { env: { abort: o.abort, memory: kernels!.memory } })).exports);
   }
   const functionNames = (module: WebAssembly.Module, prefix: string) =>
     WebAssembly.Module.exports(module).filter((e) => e.kind === "function").map((e) => prefix + e.name);
-  const modules = [{ ...shared.core!, names: functionNames(shared.core!.module, "") }];
-  if (o.f64Bytes !== null) modules.push({ ...shared.f64!, names: functionNames(shared.f64!.module, o.f64Prefix) });
+  const modules = compiled.map((m, i) => ({ ...m, names: functionNames(m.module, o.modules[i].prefix) }));
   const pool = await Pool.start({
     count: o.count,
     memory: kernels!.memory,
@@ -67,7 +84,7 @@ export async function startThreads(o: StartThreads): Promise<{ kernels: Kernels;
     canBlock: canBlock(),
   });
   o.install(pool, modules.flatMap((m) => m.names));
-  return { kernels: kernels!, f64 };
+  return { kernels: kernels!, exports, sharedVariant };
 }
 
 /**

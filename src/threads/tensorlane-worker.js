@@ -8,8 +8,9 @@
 //                 when a kernel worker dies (terminated, out of memory, crashed) it can mark the
 //                 worker dead in the control block and wake the waiting thread, which then throws
 //                 instead of hanging.
-//   "kernel"      instantiates the kernel module over the shared memory and runs one kernel call
-//                 per command: it never allocates, it only calls exports on pointer ranges.
+//   "kernel"      instantiates the kernel modules over the shared memory and runs one kernel call
+//                 per command: it never allocates, it only calls exports on pointer ranges (or,
+//                 for a kernel family first used after the start, instantiates one more module).
 //
 // The control block (a SharedArrayBuffer, not wasm memory) has one slot per thread; the layout is
 // sent in the first message by src/threads/pool.ts, which owns it.
@@ -128,10 +129,10 @@ async function runKernels(start) {
   // Every kernel module over the one shared memory, the core first (the float64 module has no
   // data of its own); kernel indices count through the modules' name lists in order.
   const kernels = [];
+  const abort = () => {
+    throw new Error("tensorlane kernel aborted");
+  };
   try {
-    const abort = () => {
-      throw new Error("tensorlane kernel aborted");
-    };
     for (const { module, bytes, names } of start.modules) {
       const compiled = module instanceof WebAssembly.Module ? module : await WebAssembly.compile(bytes);
       const { exports } = await WebAssembly.instantiate(compiled, { env: { memory: start.memory, abort } });
@@ -162,7 +163,13 @@ async function runKernels(start) {
     const argc = control[base + layout.argc];
     let status = 0;
     try {
-      if (control[base + layout.mode] === 1) {
+      if (control[base + layout.kernel] === layout.addModule) {
+        // A kernel family first used after the workers started: its bytes lie in the shared memory.
+        const bytes = new Uint8Array(start.memory.buffer, args[argBase], args[argBase + 1]).slice();
+        const module = new WebAssembly.Module(bytes);
+        const { exports } = new WebAssembly.Instance(module, { env: { memory: start.memory, abort } });
+        for (const e of WebAssembly.Module.exports(module)) if (e.kind === "function") kernels.push(exports[e.name]);
+      } else if (control[base + layout.mode] === 1) {
         // Chunks: take [start, end) ranges from the shared counter until none is left.
         const call = Array.from(args.subarray(argBase, argBase + argc));
         const rangeArg = control[base + layout.rangeArg];

@@ -8,6 +8,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../../src/index.js";
+import * as tlData from "../../src/data/index.js";
 import { ParamStore } from "../../src/internal.js";
 import { params } from "./support.js";
 
@@ -97,7 +98,7 @@ class Materializer {
       case "convnet":
         return this.own(new tl.DeepConvNet({ inputDims: [1, 4, 4], numFilters: [2], maxPools: [0], batchnorm: true, numClasses: 3, seed: 1 }));
       case "dataset":
-        return tl.makeDataset(new Uint8Array(3 * 4 * 4).map((_, i) => i * 7), Int32Array.from([0, 1, 2]), [1, 4, 4], { numClasses: 3 });
+        return tlData.makeDataset(new Uint8Array(3 * 4 * 4).map((_, i) => i * 7), Int32Array.from([0, 1, 2]), [1, 4, 4], { numClasses: 3 });
       case "bytes":
         return Uint8Array.from(d.data);
       case "cache": {
@@ -319,18 +320,18 @@ const targets: Target[] = [
   anyFn("cutoutInto", tl.cutoutInto, 3, ["cutout"]),
   anyFn("mixupInto", tl.mixupInto, 5, ["mixup"]),
   anyFn("ParamStore", (l: never) => new ParamStore(l), 1),
-  anyFn("makeDataset", tl.makeDataset, 4),
-  anyFn("subset", tl.subset, 2),
-  anyFn("splitTrainVal", tl.splitTrainVal, 2, ["splitTrainVal", "subset", "makeDataset"]),
-  anyFn("computeNormalization", tl.computeNormalization, 1),
-  anyFn("toTensor", tl.toTensor, 2),
-  anyFn("writeImages", tl.writeImages, 4),
-  anyFn("toSolverData", tl.toSolverData, 3, ["toSolverData", "toTensor"]),
-  anyFn("labelsOf", tl.labelsOf, 2),
-  anyFn("decodeNormalization", tl.decodeNormalization, 1),
-  anyFn("encodeNormalization", tl.encodeNormalization, 1),
-  anyFn("parseIdx", tl.parseIdx, 2),
-  anyFn("parseCifar10", tl.parseCifar10, 2),
+  anyFn("makeDataset", tlData.makeDataset, 4),
+  anyFn("subset", tlData.subset, 2),
+  anyFn("splitTrainVal", tlData.splitTrainVal, 2, ["splitTrainVal", "subset", "makeDataset"]),
+  anyFn("computeNormalization", tlData.computeNormalization, 1),
+  anyFn("toTensor", tlData.toTensor, 2),
+  anyFn("writeImages", tlData.writeImages, 4),
+  anyFn("toSolverData", tlData.toSolverData, 3, ["toSolverData", "toTensor"]),
+  anyFn("labelsOf", tlData.labelsOf, 2),
+  anyFn("decodeNormalization", tlData.decodeNormalization, 1),
+  anyFn("encodeNormalization", tlData.encodeNormalization, 1),
+  anyFn("parseIdx", tlData.parseIdx, 2),
+  anyFn("parseCifar10", tlData.parseCifar10, 2),
   anyFn("decodeSafetensors", tl.decodeSafetensors, 2),
   anyFn("readSafetensorsHeader", tl.readSafetensorsHeader, 2),
   anyFn("encodeSafetensors", tl.encodeSafetensors, 2),
@@ -414,14 +415,14 @@ describe("hostile values inside arguments", () => {
   it("a Symbol or BigInt deep inside an argument still gives a named TypeError/RangeError", () => {
     const S = Symbol("s");
     const net = new tl.FullyConnectedNet({ hiddenDims: [2], inputDim: 4, numClasses: 3, seed: 1 });
-    const ds = tl.makeDataset(new Uint8Array(16), Int32Array.from([0]), [1, 4, 4]);
+    const ds = tlData.makeDataset(new Uint8Array(16), Int32Array.from([0]), [1, 4, 4]);
     const x = tl.zeros([2, 4]);
     const cases: [string, () => unknown][] = [
       ["zeros", () => tl.zeros([10n as never])],
       ["sliceView", () => x.sliceView(S as never, [1])],
-      ["toTensor", () => tl.toTensor(ds, { indices: [S as never] })],
+      ["toTensor", () => tlData.toTensor(ds, { indices: [S as never] })],
       ["checkModelGradients", () => tl.checkModelGradients(net, x, [0, 1], { names: [S as never] })],
-      ["parseIdx", () => tl.parseIdx(new Uint8Array(3), [S] as never)],
+      ["parseIdx", () => tlData.parseIdx(new Uint8Array(3), [S] as never)],
       ["FullyConnectedNet.rngState", () => (net.rngState = S as never)],
       ["relError", () => tl.relError([10n as never], [0])],
       ["DeepConvNet", () => new tl.DeepConvNet({ inputDims: [S, 1] as never })],

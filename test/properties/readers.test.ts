@@ -4,7 +4,8 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../../src/index.js";
-import { CIFAR10_IMAGE_BYTES, CIFAR10_RECORD_BYTES } from "../../src/internal.js";
+import * as tlData from "../../src/data/index.js";
+import { CIFAR10_IMAGE_BYTES, CIFAR10_RECORD_BYTES } from "../../src/data/index.js";
 import { params, sizeOf } from "./support.js";
 
 beforeAll(() => tl.init());
@@ -107,7 +108,7 @@ describe("readers", () => {
   it("parseIdx: valid files give their dims and data; damaged ones parse consistently or are refused", () => {
     fc.assert(
       fc.property(idxFile, mutation, ({ dims, data, bytes }, m) => {
-        expectReadOrFormatError("parseIdx", () => tl.parseIdx(mutate(bytes, m, true)), (out) => {
+        expectReadOrFormatError("parseIdx", () => tlData.parseIdx(mutate(bytes, m, true)), (out) => {
           expect(out.data.length).toBe(sizeOf(out.dims));
           if (m.kind === "none") {
             expect(out.dims).toEqual(dims);
@@ -126,7 +127,7 @@ describe("readers", () => {
       fc.asyncProperty(idxFile, mutation, async ({ dims, bytes }, m) => {
         const damaged = mutate(await gzip(bytes), m, false);
         try {
-          const out = await tl.decodeIdx(damaged, "f.gz", { maxBytes: 1 << 16 });
+          const out = await tlData.decodeIdx(damaged, "f.gz", { maxBytes: 1 << 16 });
           expect(out.data.length).toBe(sizeOf(out.dims));
           if (m.kind === "none") expect(out.dims).toEqual(dims);
         } catch (error) {
@@ -149,7 +150,7 @@ describe("readers", () => {
     });
     fc.assert(
       fc.property(file, mutation, ({ records, bytes }, m) => {
-        expectReadOrFormatError("parseCifar10", () => tl.parseCifar10(mutate(bytes, m, false)), (out) => {
+        expectReadOrFormatError("parseCifar10", () => tlData.parseCifar10(mutate(bytes, m, false)), (out) => {
           expect(out.images.length).toBe(out.labels.length * CIFAR10_IMAGE_BYTES);
           for (const l of out.labels) expect(l >= 0 && l <= 9).toBe(true);
           if (m.kind === "none") expect(Array.from(out.labels)).toEqual(records.map(([l]) => l));

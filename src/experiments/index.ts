@@ -1,0 +1,3 @@
+// tensorlane/experiments: the seed's weight-initialization experiment (per-layer activation
+// statistics of a deep tanh / ReLU net for several weight scales), an entry of its own.
+export { runInitExperiment, INIT_SCHEMES, type InitScheme, type InitExperimentResult, type InitExperimentOptions, type LayerStats } from "./weight-init.js";
