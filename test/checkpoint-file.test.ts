@@ -107,7 +107,9 @@ describe("writeFileAtomic", () => {
     if (process.getuid?.() === 0) {
       const lib = join(root, "lib");
       mkdirSync(lib);
-      for (const file of ["node.js", "tensorlane.js"]) copyFileSync(resolve(import.meta.dirname, "..", "dist", file), join(lib, file));
+      // Every chunk of the build: node.js imports the library's chunks (data.js, the kernel families).
+      const dist = resolve(import.meta.dirname, "..", "dist");
+      for (const file of readdirSync(dist).filter((f) => f.endsWith(".js"))) copyFileSync(join(dist, file), join(lib, file));
       for (const d of [root, lib, dir]) chmodSync(d, 0o755);
       const script =
         `import { writeFileAtomic } from ${JSON.stringify(pathToFileURL(join(lib, "node.js")).href)};\n` +

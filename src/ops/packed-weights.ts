@@ -54,7 +54,16 @@ export function packedWeights(w: Tensor, transposed: boolean, n: number, k: numb
     p.seen = version;
     return 0;
   }
-  if (p.ptr === 0) p.ptr = allocBytes(realKernels(p.dtype).gemm_packed_b_bytes(n, k), "packed weights");
+  if (p.ptr === 0) {
+    // A packing only saves time: when memory is short, the caller runs on w itself and fails (or
+    // not) on its own allocations, with its own name in the message.
+    try {
+      p.ptr = allocBytes(realKernels(p.dtype).gemm_packed_b_bytes(n, k), "packed weights");
+    } catch (error) {
+      if (error instanceof RangeError) return 0;
+      throw error;
+    }
+  }
   packB(p.dtype, p.ptr, w.ptr, n, k, transposed, threadCount());
   p.packed = version;
   return p.ptr;
