@@ -34,11 +34,10 @@ export function checkSoftLabels(fn: string, y: Tensor, n: number, classes: numbe
     throw new RangeError(`${fn}: soft labels y must have shape [${n}, ${classes}] (rows of class probabilities; got ${shapeString(y.shape)})`);
   }
   const view = y.view(); // nothing allocates below
-  const start = y.offset;
   for (let i = 0; i < n; i++) {
     let sum = 0;
     for (let j = 0; j < classes; j++) {
-      const v = view[start + i * classes + j];
+      const v = view[i * classes + j];
       if (!Number.isFinite(v) || v < 0) {
         throw new RangeError(`${fn}: soft labels y[${i}][${j}] is ${v}; probabilities must be finite and >= 0`);
       }

@@ -122,13 +122,16 @@ export class Tensor {
   }
 
   /**
-   * @internal The typed-array view over all of wasm memory that indexes this tensor's elements
-   * (from `offset`; re-derived, do not keep). Counts as a write (`version` changes): the caller
-   * may write through it.
+   * The tensor's elements in place: a typed array over wasm memory holding exactly `size` values
+   * (Float32Array, or Float64Array for float64), no copy, for reading or writing them. Valid until
+   * wasm memory next grows, which any allocation may do: take a new one after creating tensors,
+   * never keep one. Counts as a write (`version` changes): the caller may write through it.
    */
   view(): Float32Array | Float64Array {
+    this.#live("view");
     this.markWritten();
-    return this.#memory();
+    const start = this.offset;
+    return this.#memory().subarray(start, start + this.size);
   }
 
   // The same view for the tensor's own reads (no version change).

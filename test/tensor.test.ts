@@ -68,6 +68,32 @@ describe("tensor round trips", () => {
     expect(v.isDisposed).toBe(true);
     expect(() => v.toArray()).toThrow(/disposed/);
   });
+
+  it("view() holds exactly the tensor's elements: reads and writes stay inside it, in both dtypes", async () => {
+    await tl.init({ float64: true });
+    for (const dtype of ["float32", "float64"] as const) {
+      const before = tl.tensor([9, 9], [2], { dtype });
+      const t = tl.tensor([1, 2, 3, 4, 5, 6], [2, 3], { dtype });
+      const after = tl.tensor([9, 9], [2], { dtype });
+      const v = t.view();
+      expect(v).toBeInstanceOf(dtype === "float64" ? Float64Array : Float32Array);
+      expect(v.length).toBe(6);
+      expect(Array.from(v)).toEqual([1, 2, 3, 4, 5, 6]); // index 0 is the tensor's first value
+      const version = t.version;
+      v[0] = 10;
+      v[5] = 60;
+      expect(() => { v[6] = 1; }).not.toThrow(); // typed arrays ignore writes past their end...
+      expect(Array.from(t.toArray())).toEqual([10, 2, 3, 4, 5, 60]);
+      expect(Array.from(before.toArray())).toEqual([9, 9]); // ...so the neighbours are untouched
+      expect(Array.from(after.toArray())).toEqual([9, 9]);
+      expect(t.view().length).toBe(6);
+      expect(t.version).not.toBe(version); // a write for packings' sake
+      // A reshape's view holds the same elements.
+      expect(Array.from(t.reshape([3, 2]).view())).toEqual([10, 2, 3, 4, 5, 60]);
+      tl.dispose([before, t, after]);
+      expect(() => t.view()).toThrow(/disposed/);
+    }
+  });
 });
 
 describe("clear errors for bad shapes and data", () => {

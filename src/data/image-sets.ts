@@ -254,7 +254,7 @@ function writeImagesUnchecked(out: Tensor, ds: ImageDataset, idx: ArrayLike<numb
   const plane = h * w;
   const per = c * plane;
   const view = out.view(); // derived after every allocation above; nothing below allocates in wasm
-  let o = out.offset;
+  let o = 0;
   for (let k = 0; k < idx.length; k++) {
     let src = idx[k] * per;
     for (let ch = 0; ch < c; ch++) {

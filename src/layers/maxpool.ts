@@ -85,10 +85,9 @@ export function maxPoolBackwardInto(dx: Tensor, dout: Tensor, argmax: Tensor, d:
  */
 function checkArgmax(fn: string, argmax: Tensor, d: PoolDims): void {
   const view = argmax.view(); // nothing allocates below
-  const start = argmax.offset;
   const plane = d.H * d.W;
   for (let i = 0; i < argmax.size; i++) {
-    const a = view[start + i];
+    const a = view[i];
     if (!(a >= 0 && a < plane && Number.isInteger(a))) {
       throw new RangeError(`${fn}: cache.argmax[${i}] is ${a}, not a position in the ${d.H}x${d.W} plane: pass the cache MaxPool.forward returned, unedited`);
     }
