@@ -278,7 +278,11 @@ export function runtimeInfo(): RuntimeInfo {
  * workers do not keep it alive anyway). The library carries on with 1 thread; tensors stay valid.
  * Idempotent.
  */
-export function dispose(): void {
+export function dispose(...args: never[]): void {
+  // TensorFlow.js users write tf.dispose(tensors): here that would stop the threads and free nothing.
+  if (args.length > 0) {
+    throw new TypeError("dispose: tl.dispose() ends the worker threads and takes no arguments; free tensors with t.dispose(), tl.tidy(fn) or a model's dispose()");
+  }
   stopPool();
 }
 

@@ -90,7 +90,7 @@ describe("tensor round trips", () => {
       expect(t.version).not.toBe(version); // a write for packings' sake
       // A reshape's view holds the same elements.
       expect(Array.from(t.reshape([3, 2]).view())).toEqual([10, 2, 3, 4, 5, 60]);
-      tl.dispose([before, t, after]);
+      for (const x of [before, t, after]) x.dispose();
       expect(() => t.view()).toThrow(/disposed/);
     }
   });
@@ -130,6 +130,13 @@ describe("clear errors for bad shapes and data", () => {
 });
 
 describe("dispose and tidy", () => {
+  it("tl.dispose(tensors), as TensorFlow.js users write it, is an error that says how to free tensors", () => {
+    const t = tl.tensor([1, 2]);
+    expect(() => (tl.dispose as (x: unknown) => void)([t])).toThrow(/takes no arguments; free tensors with t\.dispose\(\)/);
+    expect(t.isDisposed).toBe(false);
+    t.dispose();
+  });
+
   it("a disposed tensor throws a clear error on use, and dispose is idempotent", () => {
     const t = tl.ones([2, 2]);
     t.dispose();
