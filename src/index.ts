@@ -117,5 +117,7 @@ export { VERSION } from "./version.js";
  * Helpers for tensorlane's own tools (the Node entry, the CLI, tests): ParamStore, Workspace,
  * crc32, checkDataset, MODEL_KINDS, ... Not part of the public API: no stability promise. (One
  * namespace, because dist/tensorlane.js is also the chunk the Node entries import from.)
+ *
+ * @internal
  */
 export * as internal from "./internal.js";
