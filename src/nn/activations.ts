@@ -35,6 +35,7 @@ abstract class Elementwise extends Module {
   }
 }
 
+/** ReLU max(0, x), elementwise (PyTorch's nn.ReLU): any input shape, the same output shape. Made by tl.nn.relu(). */
 export class ReLU extends Elementwise {
   readonly type = "ReLU";
 
@@ -57,6 +58,7 @@ export class ReLU extends Elementwise {
   }
 }
 
+/** Hyperbolic tangent, elementwise (PyTorch's nn.Tanh): any input shape, the same output shape. Made by tl.nn.tanh(). */
 export class Tanh extends Elementwise {
   readonly type = "Tanh";
   protected apply(y: Tensor, x: Tensor, pass: Pass): Tensor {
@@ -68,6 +70,7 @@ export class Tanh extends Elementwise {
   }
 }
 
+/** Logistic sigmoid 1 / (1 + e^-x), elementwise (PyTorch's nn.Sigmoid): any input shape, the same output shape. Made by tl.nn.sigmoid(). */
 export class Sigmoid extends Elementwise {
   readonly type = "Sigmoid";
   protected apply(y: Tensor, x: Tensor, pass: Pass): Tensor {
@@ -79,10 +82,19 @@ export class Sigmoid extends Elementwise {
   }
 }
 
+/**
+ * Leaky ReLU: x for x > 0, negative_slope·x otherwise, elementwise (PyTorch's nn.LeakyReLU):
+ * any input shape, the same output shape. Made by tl.nn.leakyRelu(negativeSlope).
+ */
 export class LeakyReLU extends Elementwise {
   readonly type = "LeakyReLU";
-  override readonly args: { negative_slope: number };
+  /** The constructor argument by PyTorch's name. */
+  override readonly args: {
+    /** Slope for negative inputs (default 0.01). */
+    negative_slope: number;
+  };
 
+  /** @param negativeSlope - Slope for x < 0; any finite number, default 0.01. A TypeError or RangeError otherwise. */
   constructor(negativeSlope = 0.01) {
     super();
     this.args = { negative_slope: checkNumber("nn.leakyRelu", "negativeSlope", negativeSlope, { float32: true }) };
@@ -96,15 +108,26 @@ export class LeakyReLU extends Elementwise {
   }
 }
 
+/** Options of tl.nn.gelu (PyTorch's nn.GELU keyword arguments). */
 export interface GeluOptions {
   /** "none": x·Φ(x) with the exact erf (PyTorch's default); "tanh": the tanh approximation. */
   approximate?: GeluApproximate;
 }
 
+/**
+ * GELU x·Φ(x), elementwise (PyTorch's nn.GELU), exact (erf) or with the tanh approximation: any
+ * input shape, the same output shape. Made by tl.nn.gelu(options).
+ */
 export class GELU extends Elementwise {
   readonly type = "GELU";
-  override readonly args: { approximate: GeluApproximate };
+  /** The constructor option by PyTorch's name, default filled in. */
+  override readonly args: {
 
+    /** "none" (exact erf, the default) or "tanh" (the tanh approximation). */
+    approximate: GeluApproximate;
+  };
+
+  /** @param options - See GeluOptions; an unknown key or value is a TypeError. */
   constructor(options: GeluOptions = {}) {
     super();
     const fn = "nn.gelu";

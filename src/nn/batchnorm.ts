@@ -10,6 +10,7 @@ import type { Tensor } from "../tensor.js";
 import { checkInteger, checkNumber, checkOptions } from "../validate.js";
 import { Module, shapeError, type ModulePlan, type Pass } from "./module.js";
 
+/** Options of tl.nn.batchNorm1d and tl.nn.batchNorm2d (PyTorch's keyword arguments). */
 export interface BatchNormOptions {
   /** Added to the variance; > 0. Default 1e-5. */
   eps?: number;
@@ -18,7 +19,14 @@ export interface BatchNormOptions {
 }
 
 abstract class BatchNormBase extends Module {
-  readonly args: { num_features: number; eps: number; momentum: number };
+  readonly args: {
+    /** Number of channels C: the size of weight, bias, running_mean and running_var. */
+    num_features: number;
+    /** Added to the variance before its square root (default 1e-5). */
+    eps: number;
+    /** Weight of the batch statistics in the running ones, PyTorch's convention (default 0.1). */
+    momentum: number;
+  };
   /** The last forward's input and mode (backward needs both). */
   #x: Tensor | null = null;
   #batchStats = false;
@@ -90,8 +98,17 @@ abstract class BatchNormBase extends Module {
   }
 }
 
+/**
+ * Batch normalization of (N, C) inputs over the batch, per feature (PyTorch's nn.BatchNorm1d):
+ * parameters weight (gamma) and bias (beta) of shape (C), buffers running_mean and running_var.
+ * Made by tl.nn.batchNorm1d(numFeatures, options).
+ */
 export class BatchNorm1d extends BatchNormBase {
   readonly type = "BatchNorm1d";
+  /**
+   * @param numFeatures - C, the number of features of the (N, C) input; an integer >= 1.
+   * @param options - eps and momentum; an invalid value is a TypeError or RangeError.
+   */
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super("nn.batchNorm1d", numFeatures, options);
   }
@@ -105,8 +122,17 @@ export class BatchNorm1d extends BatchNormBase {
   }
 }
 
+/**
+ * Batch normalization of (N, C, H, W) inputs over batch and space, per channel (PyTorch's
+ * nn.BatchNorm2d, the course's spatial batchnorm): parameters weight and bias of shape (C),
+ * buffers running_mean and running_var. Made by tl.nn.batchNorm2d(numFeatures, options).
+ */
 export class BatchNorm2d extends BatchNormBase {
   readonly type = "BatchNorm2d";
+  /**
+   * @param numFeatures - C, the number of channels of the (N, C, H, W) input; an integer >= 1.
+   * @param options - eps and momentum; an invalid value is a TypeError or RangeError.
+   */
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super("nn.batchNorm2d", numFeatures, options);
   }

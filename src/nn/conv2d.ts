@@ -19,6 +19,7 @@ import { defaultInit, checkInitOption, paramInit, type InitOption } from "./init
 import { checkBoolean } from "./linear.js";
 import { Module, shapeError, type ModulePlan, type Pass } from "./module.js";
 
+/** Options of tl.nn.conv2d (PyTorch's nn.Conv2d keyword arguments; `init` is tensorlane's). */
 export interface Conv2dOptions {
   /** Step between windows (both axes). Default 1. */
   stride?: number;
@@ -32,11 +33,31 @@ export interface Conv2dOptions {
   init?: InitOption;
 }
 
+/**
+ * 2-D convolution of (N, C, H, W) inputs (PyTorch's nn.Conv2d, the course's conv layer): weight
+ * (out_channels, in_channels / groups, kH, kW), optional bias (out_channels), output
+ * (N, out_channels, Ho, Wo) with Ho = floor((H + 2·padding - kH) / stride) + 1. Made by
+ * tl.nn.conv2d(inChannels, outChannels, kernelSize, options).
+ */
 export class Conv2d extends Module {
   readonly type = "Conv2d";
   readonly args: {
-    in_channels: number; out_channels: number; kernel_size: [number, number];
-    stride: number; padding: number; groups: number; bias: boolean; init: InitOption;
+    /** Input channels C. */
+    in_channels: number;
+    /** Output channels (filters) F. */
+    out_channels: number;
+    /** Kernel height and width [kH, kW]. */
+    kernel_size: [number, number];
+    /** Step between windows on both axes (default 1). */
+    stride: number;
+    /** Zero padding on every side (default 0). */
+    padding: number;
+    /** Independent channel groups; in_channels = out_channels = groups is a depthwise convolution (default 1). */
+    groups: number;
+    /** Whether the layer has a learned bias per output channel (default true). */
+    bias: boolean;
+    /** How the weight starts: "pytorch" (default), "kaiming", "xavier" or a normal's std. */
+    init: InitOption;
   };
   #x: Tensor | null = null;
   #sizes: ConvSizes | null = null;

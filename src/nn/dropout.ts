@@ -6,9 +6,16 @@ import type { Tensor } from "../tensor.js";
 import { checkNumber } from "../validate.js";
 import { Module, type ModulePlan, type Pass } from "./module.js";
 
+/**
+ * Inverted dropout (PyTorch's nn.Dropout): in training each unit is zeroed with probability p and
+ * the kept ones scaled by 1/(1-p); in test mode the identity. Any input shape. Made by tl.nn.dropout(p).
+ */
 export class Dropout extends Module {
   readonly type = "Dropout";
-  readonly args: { p: number };
+  readonly args: {
+    /** Probability of zeroing a unit, in [0, 1) (default 0.5). */
+    p: number;
+  };
   #masked = false; // whether the last forward applied a mask
 
   constructor(p = 0.5) {

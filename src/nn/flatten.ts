@@ -3,6 +3,7 @@
 import { keep, sizeOf, type Tensor } from "../tensor.js";
 import { Module, type ModulePlan, type Pass } from "./module.js";
 
+/** Flattens (N, ...) to (N, product of the rest), as a view (PyTorch's nn.Flatten). Made by tl.nn.flatten(). */
 export class Flatten extends Module {
   readonly type = "Flatten";
   readonly args = {};

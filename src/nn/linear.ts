@@ -13,6 +13,7 @@ import { defaultInit, type InitOption, checkInitOption, paramInit } from "./init
 import { ReLU } from "./activations.js";
 import { Module, shapeError, type ModulePlan, type Pass } from "./module.js";
 
+/** Options of tl.nn.linear (PyTorch's `bias` keyword; `init` is tensorlane's). */
 export interface LinearOptions {
   /** Add a learned bias. Default true. */
   bias?: boolean;
@@ -20,9 +21,23 @@ export interface LinearOptions {
   init?: InitOption;
 }
 
+/**
+ * Fully connected layer y = x·Wᵀ + b (PyTorch's nn.Linear, the course's affine layer): input
+ * (N, in_features), weight (out_features, in_features), bias (out_features), output
+ * (N, out_features). Made by tl.nn.linear(inFeatures, outFeatures, options).
+ */
 export class Linear extends Module {
   readonly type = "Linear";
-  readonly args: { in_features: number; out_features: number; bias: boolean; init: InitOption };
+  readonly args: {
+    /** Input features D. */
+    in_features: number;
+    /** Output features M. */
+    out_features: number;
+    /** Whether the layer has a learned bias (default true). */
+    bias: boolean;
+    /** How the weight starts: "pytorch" (default), "kaiming", "xavier" or a normal's std. */
+    init: InitOption;
+  };
   #x: Tensor | null = null; // the last forward's input, (N, in)
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {

@@ -15,14 +15,32 @@ import { describe, shapeString } from "../validate.js";
 
 /** How a parameter or buffer starts. */
 export type Init =
-  | { kind: "uniform"; bound: number } // U(-bound, bound): PyTorch's default for Linear and Conv2d
-  | { kind: "normal"; std: number }
-  | { kind: "constant"; value: number };
+  | {
+      /** Uniform U(-bound, bound): PyTorch's default for Linear and Conv2d. */
+      kind: "uniform";
+      /** Half-width of the interval: values lie between -bound and bound. */
+      bound: number;
+    }
+  | {
+      /** Normal N(0, std²). */
+      kind: "normal";
+      /** Standard deviation of the normal distribution (its mean is 0). */
+      std: number;
+    }
+  | {
+      /** Every element set to `value` (BatchNorm's weight 1 and bias 0, running statistics). */
+      kind: "constant";
+      /** The value every element starts at. */
+      value: number;
+    };
 
 /** A parameter or buffer a module needs, by its local name ("weight", "running_mean"). */
 export interface TensorSpec {
+  /** Local name within the module ("weight", "bias", "running_mean"), the PyTorch attribute name. */
   name: string;
+  /** Full shape of the tensor, e.g. (out_channels, in_channels / groups, kH, kW) for a Conv2d weight. */
   shape: number[];
+  /** How the tensor is filled when the model is created (from the model's seed). */
   init: Init;
 }
 
@@ -30,7 +48,9 @@ export interface TensorSpec {
 export interface ModulePlan {
   /** The output shape (without the batch dimension). */
   output: number[];
+  /** Trainable parameters the module needs (weight, bias); none when omitted. */
   params?: TensorSpec[];
+  /** Non-trainable state saved in checkpoints (running_mean, running_var); none when omitted. */
   buffers?: TensorSpec[];
 }
 
@@ -38,6 +58,7 @@ export interface ModulePlan {
 export interface Pass {
   /** Training mode: batch statistics, dropout. Test mode: running statistics, identity dropout. */
   readonly train: boolean;
+  /** Element type of the model's tensors in this pass ("float32" or "float64"). */
   readonly dtype: DType;
   /** The batch size. */
   readonly n: number;
@@ -49,12 +70,19 @@ export interface Pass {
 
 /** A module as data: its type and constructor arguments (what checkpoints store). */
 export interface ModuleSpec {
+  /** The module's PyTorch class name ("Conv2d", "BatchNorm2d", "Residual", ...). */
   type: string;
+  /** Constructor arguments by PyTorch's names (in_channels, kernel_size, ...), JSON-serializable. */
   args: Record<string, unknown>;
   /** A container's children (Residual: body and shortcut), as specs. */
   children?: Record<string, ModuleSpec[]>;
 }
 
+/**
+ * Base class of every tl.nn module (PyTorch's torch.nn.Module): one layer with an explicit
+ * forward and backward. Create modules with the tl.nn factories (tl.nn.conv2d(1, 32, 3)) and pass
+ * them to tl.sequential; a module belongs to one model only.
+ */
 export abstract class Module {
   /** PyTorch's class name of the same layer ("Conv2d", "BatchNorm2d", ...). */
   abstract readonly type: string;
@@ -64,10 +92,13 @@ export abstract class Module {
   path = "";
   /** Input and output shapes without the batch dimension (set when planned). */
   inputShape: readonly number[] = [];
+  /** Output shape without the batch dimension, e.g. [C, H, W] (empty until a model plans the module). */
   outputShape: readonly number[] = [];
   /** Parameters, their gradients and buffers by local name (views into the model's regions once bound). */
   params: Record<string, Tensor> = {};
+  /** Gradients of `params` by the same local names and shapes, overwritten by each backward. */
   grads: Record<string, Tensor> = {};
+  /** Non-trainable state by local name (BatchNorm's running_mean and running_var), saved in checkpoints; empty for most modules. */
   buffers: Record<string, Tensor> = {};
   /** Whether backward must compute the parameter gradients (false once every parameter is frozen). */
   trainable = true;

@@ -12,6 +12,7 @@ import { checkInteger, checkOptions } from "../validate.js";
 import { checkBoolean } from "./linear.js";
 import { Module, shapeError, type ModulePlan, type Pass } from "./module.js";
 
+/** Options of tl.nn.maxPool2d (PyTorch's nn.MaxPool2d keyword arguments). */
 export interface MaxPool2dOptions {
   /** Step between windows. Default: the kernel size. */
   stride?: number;
@@ -19,6 +20,7 @@ export interface MaxPool2dOptions {
   padding?: number;
 }
 
+/** Options of tl.nn.avgPool2d (PyTorch's nn.AvgPool2d keyword arguments, in camelCase). */
 export interface AvgPool2dOptions {
   /** Step between windows. Default: the kernel size. */
   stride?: number;
@@ -45,9 +47,20 @@ function pooledShape(m: Module, input: readonly number[], k: number, stride: num
   return [C, Math.floor((H + 2 * padding - k) / stride) + 1, Math.floor((W + 2 * padding - k) / stride) + 1];
 }
 
+/**
+ * Max pooling over square windows of (N, C, H, W) inputs (PyTorch's nn.MaxPool2d): output
+ * (N, C, Ho, Wo) with Ho = floor((H + 2·padding - k) / stride) + 1. Made by tl.nn.maxPool2d(kernelSize, options).
+ */
 export class MaxPool2d extends Module {
   readonly type = "MaxPool2d";
-  readonly args: { kernel_size: number; stride: number; padding: number };
+  readonly args: {
+    /** Window size k (square). */
+    kernel_size: number;
+    /** Step between windows (default: kernel_size). */
+    stride: number;
+    /** Implicit -Infinity padding on every side, at most k / 2 (default 0). */
+    padding: number;
+  };
   #train = false;
 
   constructor(kernelSize: number, options: MaxPool2dOptions = {}) {
@@ -104,9 +117,22 @@ export class MaxPool2d extends Module {
   }
 }
 
+/**
+ * Average pooling over square windows of (N, C, H, W) inputs (PyTorch's nn.AvgPool2d): output
+ * (N, C, Ho, Wo) with Ho = floor((H + 2·padding - k) / stride) + 1. Made by tl.nn.avgPool2d(kernelSize, options).
+ */
 export class AvgPool2d extends Module {
   readonly type = "AvgPool2d";
-  readonly args: { kernel_size: number; stride: number; padding: number; count_include_pad: boolean };
+  readonly args: {
+    /** Window size k (square). */
+    kernel_size: number;
+    /** Step between windows (default: kernel_size). */
+    stride: number;
+    /** Zero padding on every side, at most k / 2 (default 0). */
+    padding: number;
+    /** Whether the padding counts in the divisor (true, PyTorch's default) or only pixels inside the image do. */
+    count_include_pad: boolean;
+  };
   #cached: AvgPoolSizes | null = null;
 
   constructor(kernelSize: number, options: AvgPool2dOptions = {}) {
@@ -147,7 +173,10 @@ export class AvgPool2d extends Module {
 /** Global average pooling: PyTorch's nn.AdaptiveAvgPool2d(1), (N, C, H, W) -> (N, C, 1, 1). */
 export class AdaptiveAvgPool2d extends Module {
   readonly type = "AdaptiveAvgPool2d";
-  readonly args = { output_size: 1 } as const;
+  readonly args = {
+    /** The pooled map's height and width: always 1 (global average pooling). */
+    output_size: 1,
+  } as const;
 
   plan(input: readonly number[]): ModulePlan {
     if (input.length !== 3) throw shapeError(this, "(N, C, H, W) inputs", input);

@@ -9,10 +9,17 @@ import type { Tensor } from "../tensor.js";
 import { shapeString } from "../validate.js";
 import { backwardChain, checkModules, forwardChain, Module, type ModulePlan, type Pass, type PlanChain } from "./module.js";
 
+/**
+ * A residual block y = body(x) + shortcut(x) (ResNet's skip connection); the shortcut is the
+ * identity when empty. Children are named "body.i" and "shortcut.i" in the state_dict. Made by
+ * tl.nn.residual(body, shortcut); a RangeError when the two branches' output shapes differ.
+ */
 export class Residual extends Module {
   readonly type = "Residual";
   readonly args = {};
+  /** The main branch, run in order (at least one module). */
   readonly body: readonly Module[];
+  /** The projection branch (e.g. a strided 1x1 Conv2d and a BatchNorm2d); empty for the identity. */
   readonly shortcut: readonly Module[];
 
   constructor(body: Module[], shortcut: Module[] = []) {
