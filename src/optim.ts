@@ -11,33 +11,57 @@ import { adagradUpdate, adamUpdate, rmspropUpdate, sgdMomentumUpdate, sgdNestero
 import { checkSameDtype, checkShape, checkTensor, keep, zeros, type Tensor } from "./tensor.js";
 import { checkNumber, checkOptions, describe, type NumberRange } from "./validate.js";
 
+/** Hyperparameters of sgd (the course's config dict); the base of every rule's config. */
 export interface SgdConfig {
+  /** Step size; > 0 as a float32. Default 1e-2 (adam and adamw: 1e-3). */
   learningRate?: number;
   /** Decoupled weight decay λ: w shrinks to (1 - learningRate·λ)·w before each step. Default 0 (adamw: 0.01). */
   weightDecay?: number;
 }
+/** Config of sgdMomentum and sgdNesterov: hyperparameters and the velocity they carry between calls. */
 export interface SgdMomentumConfig extends SgdConfig {
+  /** Momentum μ in [0, 1). Default 0.9. */
   momentum?: number;
+  /** Velocity v, w's shape and dtype; created as zeros on the first call and updated in place. */
   velocity?: Tensor;
 }
+/** Config of adagrad: hyperparameters and the squared-gradient sum it carries between calls. */
 export interface AdagradConfig extends SgdConfig {
+  /** Added to sqrt(cache) in the denominator; > 0. Default 1e-5 (the course notes' value). */
   epsilon?: number;
+  /** Running sum of dw², w's shape and dtype; created as zeros on the first call and updated in place. */
   cache?: Tensor;
 }
+/** Config of rmsprop: hyperparameters and the moving average of dw² it carries between calls. */
 export interface RmspropConfig extends SgdConfig {
+  /** Decay d of the moving average of dw², in [0, 1). Default 0.99. */
   decayRate?: number;
+  /** Added to sqrt(cache) in the denominator; > 0. Default 1e-8. */
   epsilon?: number;
+  /** Moving average of dw², w's shape and dtype; created as zeros on the first call and updated in place. */
   cache?: Tensor;
 }
+/** Config of adam and adamw: hyperparameters, the two moment estimates and the step count. */
 export interface AdamConfig extends SgdConfig {
+  /** Decay of the first-moment (mean) estimate m, in [0, 1). Default 0.9. */
   beta1?: number;
+  /** Decay of the second-moment (uncentered variance) estimate v, in [0, 1). Default 0.999. */
   beta2?: number;
+  /** Added to sqrt(v̂) in the denominator; > 0. Default 1e-8. */
   epsilon?: number;
+  /** First-moment estimate, w's shape and dtype; created as zeros on the first call. */
   m?: Tensor;
+  /** Second-moment estimate, w's shape and dtype; created as zeros on the first call. */
   v?: Tensor;
+  /** Steps taken so far (incremented before each step, for the bias correction). Default 0. */
   t?: number;
 }
+/** Every key any built-in rule reads: the type of SolverOptions.optimConfig. Each rule accepts only its own keys. */
 export type OptimConfig = SgdConfig & SgdMomentumConfig & AdagradConfig & RmspropConfig & AdamConfig;
+/**
+ * An update rule with the course's signature: updates w from its gradient dw (same shape) and
+ * returns [w, config], config holding the state for the next call. The built-in rules update w in place.
+ */
 export type UpdateRule<C extends object = OptimConfig> = (w: Tensor, dw: Tensor, config?: C) => [Tensor, C];
 
 // The config keys each rule reads, and the range of every hyperparameter. Values reach the kernels
@@ -343,7 +367,23 @@ export function adamw(w: Tensor, dw: Tensor, config?: AdamConfig): [Tensor, Adam
 }
 
 /** The built-in rules by the names the Solver and CLI accept. */
-export const updateRules = { sgd, sgdMomentum, sgdNesterov, adagrad, rmsprop, adam, adamw } as const;
+export const updateRules = {
+  /** Vanilla SGD (see sgd). */
+  sgd,
+  /** SGD with momentum (see sgdMomentum). */
+  sgdMomentum,
+  /** Nesterov momentum (see sgdNesterov). */
+  sgdNesterov,
+  /** AdaGrad (see adagrad). */
+  adagrad,
+  /** RMSProp (see rmsprop). */
+  rmsprop,
+  /** Adam (see adam). */
+  adam,
+  /** Adam with decoupled weight decay (see adamw). */
+  adamw,
+} as const;
+/** The name of a built-in update rule: "sgd", "sgdMomentum", "sgdNesterov", "adagrad", "rmsprop", "adam" or "adamw". */
 export type UpdateRuleName = keyof typeof updateRules;
 
 /** Frees the state tensors a config holds (velocity, cache, m, v). */
