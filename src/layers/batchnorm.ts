@@ -8,17 +8,20 @@ import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, keep, zer
 import { checkEnum, checkNumber, checkOptions, shapeString } from "../validate.js";
 import { checkCache } from "./linear.js";
 
+/** "train": normalize with the batch's statistics and update the running ones; "test": use the running statistics. */
 export type BatchNormMode = "train" | "test";
 
 /** The course's bn_param. forward stores runningMean/runningVar back here (created as zeros). */
 export interface BatchNormParam {
+  /** Batch statistics and running-statistics update ("train") or the running statistics ("test"). */
   mode: BatchNormMode;
   /** Added to the variance; > 0. Default 1e-5. */
   eps?: number;
   /** Weight of the old running statistics; in [0, 1]. Default 0.9. */
   momentum?: number;
-  /** (D) for BatchNorm, (C) for SpatialBatchNorm. */
+  /** Running mean, (D) for BatchNorm, (C) for SpatialBatchNorm; created as zeros by the first forward when absent, updated in place in train mode. */
   runningMean?: Tensor;
+  /** Running variance, (D) for BatchNorm, (C) for SpatialBatchNorm; created as zeros by the first forward when absent, updated in place in train mode. */
   runningVar?: Tensor;
 }
 
@@ -38,10 +41,15 @@ export interface BatchNormState {
  * x: (N, D) [or (N, C, H, W) for SpatialBatchNorm], gamma, mean, invstd: (D) [or (C)]
  */
 export interface BatchNormCache {
+  /** The forward input, by reference: (N, D), or (N, C, H, W) for SpatialBatchNorm. */
   x: Tensor;
+  /** The scale gamma, (D) or (C), by reference. */
   gamma: Tensor;
+  /** The mean the forward normalized with (batch or running), (D) or (C); owned by the cache. */
   mean: Tensor;
+  /** 1 / sqrt(var + eps) the forward normalized with, (D) or (C); owned by the cache. */
   invstd: Tensor;
+  /** The forward's mode: "test" treats mean and invstd as constants in backward. */
   mode: BatchNormMode;
 }
 
@@ -181,6 +189,14 @@ const batchNormUnguarded = {
 };
 
 // Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+/**
+ * Batch normalization of (N, D) inputs with an explicit forward and backward (the course's
+ * batchnorm_forward / batchnorm_backward_alt; PyTorch's F.batch_norm, whose momentum is 1 minus
+ * this one's). A forward or backward that throws frees what it allocated. For composed models use
+ * tl.nn.batchNorm1d.
+ *
+ * @namespace
+ */
 export const BatchNorm: typeof batchNormUnguarded = {
   forward: (...args) => allOrNothing(() => batchNormUnguarded.forward(...args)),
   backward: (...args) => allOrNothing(() => batchNormUnguarded.backward(...args)),

@@ -7,14 +7,21 @@ import { checkCache } from "./linear.js";
 import { MaxPool, type MaxPoolCache, type PoolParam } from "./maxpool.js";
 import { ReLU, type ReLUCache } from "./relu.js";
 
+/** What ConvReLU.backward needs: the two layers' caches. */
 export interface ConvReLUCache {
+  /** The convolution's cache (x, w, b, convParam). */
   convCache: ConvCache;
+  /** The ReLU's cache: its input is the convolution's output (N, F, Ho, Wo). */
   reluCache: ReLUCache;
 }
 
+/** What ConvReLUPool.backward needs: the three layers' caches. */
 export interface ConvReLUPoolCache {
+  /** The convolution's cache (x, w, b, convParam). */
   convCache: ConvCache;
+  /** The ReLU's cache: its input is the convolution's output (N, F, Ho, Wo). */
   reluCache: ReLUCache;
+  /** The max pooling's cache: its input is the ReLU's output, with the argmax indices. */
   poolCache: MaxPoolCache;
 }
 
@@ -39,6 +46,13 @@ const convReLUUnguarded = {
 };
 
 // Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+/**
+ * Convolution followed by ReLU as one layer (the course's conv_relu_forward / conv_relu_backward):
+ * x (N, C, H, W), w (F, C, HH, WW), b (F) -> out (N, F, Ho, Wo). A forward or backward that
+ * throws frees what it allocated.
+ *
+ * @namespace
+ */
 export const ConvReLU: typeof convReLUUnguarded = {
   forward: (...args) => allOrNothing(() => convReLUUnguarded.forward(...args)),
   backward: (...args) => allOrNothing(() => convReLUUnguarded.backward(...args)),
@@ -82,6 +96,13 @@ const convReLUPoolUnguarded = {
 };
 
 // Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+/**
+ * Convolution, ReLU and max pooling as one layer (the course's conv_relu_pool_forward /
+ * conv_relu_pool_backward): x (N, C, H, W) -> out (N, F, Hp, Wp). A forward or backward that
+ * throws frees what it allocated.
+ *
+ * @namespace
+ */
 export const ConvReLUPool: typeof convReLUPoolUnguarded = {
   forward: (...args) => allOrNothing(() => convReLUPoolUnguarded.forward(...args)),
   backward: (...args) => allOrNothing(() => convReLUPoolUnguarded.backward(...args)),

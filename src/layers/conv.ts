@@ -8,6 +8,7 @@ import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, MAX_TENSO
 import { checkInteger, checkOptions, shapeString } from "../validate.js";
 import { checkCache } from "./linear.js";
 
+/** The course's conv_param: stride and zero padding of Conv.forward (both axes). */
 export interface ConvParam {
   /** Step between windows, an integer >= 1. Default 1. */
   stride?: number;
@@ -26,10 +27,19 @@ export interface ConvDims {
 
 /** What backward needs: the forward inputs by reference. x: (N, C, H, W), w: (F, C, HH, WW), b: (F) */
 export interface ConvCache {
+  /** The forward input, (N, C, H, W). */
   x: Tensor;
+  /** The filters, (F, C, HH, WW). */
   w: Tensor;
+  /** The biases, (F). */
   b: Tensor;
-  convParam: { stride: number; pad: number };
+  /** The forward's convParam with its defaults filled in. */
+  convParam: {
+    /** Step between windows (>= 1). */
+    stride: number;
+    /** Zero padding on every side (>= 0). */
+    pad: number;
+  };
 }
 
 /**
@@ -134,6 +144,14 @@ const convUnguarded = {
 };
 
 // Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+/**
+ * The convolution layer, NCHW, with an explicit forward and backward (the course's
+ * conv_forward_fast / conv_backward_fast; PyTorch's F.conv2d): x (N, C, H, W), w (F, C, HH, WW),
+ * b (F) -> out (N, F, Ho, Wo), Ho = 1 + floor((H + 2·pad - HH) / stride). A forward or backward
+ * that throws frees what it allocated. For composed models use tl.nn.conv2d.
+ *
+ * @namespace
+ */
 export const Conv: typeof convUnguarded = {
   forward: (...args) => allOrNothing(() => convUnguarded.forward(...args)),
   backward: (...args) => allOrNothing(() => convUnguarded.backward(...args)),

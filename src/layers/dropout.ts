@@ -7,9 +7,11 @@ import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tens
 import { checkEnum, checkNumber, checkOptions, checkSeed } from "../validate.js";
 import { checkCache } from "./linear.js";
 
+/** The course's dropout_param: drop probability, mode and an optional seed for Dropout.forward. */
 export interface DropoutParam {
   /** Probability of dropping a unit, in [0, 1). */
   p: number;
+  /** "train" draws a mask and scales the kept units by 1/(1-p); "test" copies x unchanged. */
   mode: "train" | "test";
   /** Makes the mask reproducible: the mask for seed s is the same in every runtime. */
   seed?: number;
@@ -17,8 +19,11 @@ export interface DropoutParam {
 
 /** mask: (x's shape) in {0, 1/(1-p)}, or null in test mode. */
 export interface DropoutCache {
+  /** x's shape, each element 0 (dropped) or 1/(1-p) (kept); null in test mode. Owned by the cache. */
   mask: Tensor | null;
+  /** The forward's drop probability, in [0, 1). */
   p: number;
+  /** The forward's mode: backward multiplies by the mask in "train", passes dout through in "test". */
   mode: "train" | "test";
 }
 
@@ -46,6 +51,10 @@ export function mulInto(out: Tensor, a: Tensor, b: Tensor): void {
 }
 
 const dropoutUnguarded = {
+  /**
+   * Inverted dropout: out = x·mask in "train" mode (mask from dropoutParam.seed, or from the
+   * global stream set by tl.setSeed), a copy of x in "test" mode. Returns [out (x's shape), cache].
+   */
   forward(x: Tensor, dropoutParam: DropoutParam): [Tensor, DropoutCache] {
     const fn = "Dropout.forward";
     checkTensor(fn, "x", x);
@@ -62,6 +71,7 @@ const dropoutUnguarded = {
     return [out, { mask, p, mode }];
   },
 
+  /** Returns dx = dout·mask ("train") or a copy of dout ("test"), x's shape. */
   backward(dout: Tensor, cache: DropoutCache): Tensor {
     const fn = "Dropout.backward";
     const { mask, mode } = checkCache(fn, cache, ["mask", "mode"]) as unknown as DropoutCache;
@@ -85,6 +95,13 @@ const dropoutUnguarded = {
 };
 
 // Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+/**
+ * The dropout layer with an explicit forward and backward (the course's dropout_forward /
+ * dropout_backward; PyTorch's F.dropout). A forward or backward that throws frees what it
+ * allocated. For composed models use tl.nn.dropout.
+ *
+ * @namespace
+ */
 export const Dropout: typeof dropoutUnguarded = {
   forward: (...args) => allOrNothing(() => dropoutUnguarded.forward(...args)),
   backward: (...args) => allOrNothing(() => dropoutUnguarded.backward(...args)),

@@ -4,9 +4,13 @@ import { BatchNorm, type BatchNormCache, type BatchNormParam } from "./batchnorm
 import { Linear, checkCache, type LinearCache } from "./linear.js";
 import { ReLU, type ReLUCache } from "./relu.js";
 
+/** What LinearBatchNormReLU.backward needs: the three layers' caches. */
 export interface LinearBatchNormReLUCache {
+  /** The affine layer's cache (x, w, b). */
   fcCache: LinearCache;
+  /** The batch normalization's cache: its input is the affine output (N, M). */
   bnCache: BatchNormCache;
+  /** The ReLU's cache: its input is the normalized output (N, M). */
   reluCache: ReLUCache;
 }
 
@@ -55,6 +59,13 @@ const linearBatchNormReLUUnguarded = {
 };
 
 // Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+/**
+ * Affine layer, batch normalization and ReLU as one layer (the course's affine-batchnorm-relu
+ * block of the fully connected net): x (N, ...), w (D, M), b, gamma, beta (M) -> out (N, M). A
+ * forward or backward that throws frees what it allocated.
+ *
+ * @namespace
+ */
 export const LinearBatchNormReLU: typeof linearBatchNormReLUUnguarded = {
   forward: (...args) => allOrNothing(() => linearBatchNormReLUUnguarded.forward(...args)),
   backward: (...args) => allOrNothing(() => linearBatchNormReLUUnguarded.backward(...args)),

@@ -5,7 +5,9 @@ import { allOrNothing, empty, type Tensor } from "../tensor.js";
 import { Linear, checkCache, linearDims, linearForwardInto, type LinearCache } from "./linear.js";
 import { ReLU, type ReLUCache } from "./relu.js";
 
+/** What LinearReLU.backward needs: the two layers' caches. */
 export interface LinearReLUCache {
+  /** The affine layer's cache (x, w, b). */
   fcCache: LinearCache;
   /** x: the layer's output (N, M) (backward reads where it is positive). */
   reluCache: ReLUCache;
@@ -34,6 +36,13 @@ const linearReLUUnguarded = {
 };
 
 // Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+/**
+ * Affine layer followed by ReLU as one layer (the course's affine_relu_forward /
+ * affine_relu_backward): x (N, ...), w (D, M), b (M) -> out (N, M). A forward or backward that
+ * throws frees what it allocated.
+ *
+ * @namespace
+ */
 export const LinearReLU: typeof linearReLUUnguarded = {
   forward: (...args) => allOrNothing(() => linearReLUUnguarded.forward(...args)),
   backward: (...args) => allOrNothing(() => linearReLUUnguarded.backward(...args)),

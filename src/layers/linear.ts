@@ -7,8 +7,11 @@ import { shapeString } from "../validate.js";
 
 /** What backward needs: the forward inputs, by reference. x: (N, d1, ..., dk), w: (D, M), b: (M) */
 export interface LinearCache {
+  /** The forward input x, (N, d1, ..., dk) (flattened to (N, D) by the layer). */
   x: Tensor;
+  /** The weight w, (D, M). */
   w: Tensor;
+  /** The bias b, (M). */
   b: Tensor;
 }
 
@@ -81,6 +84,13 @@ const linearUnguarded = {
 // The public object runs each method under allOrNothing: a forward or backward that throws midway
 // (say, out of memory at its second buffer) disposes what it allocated. It is a plain object of
 // arrow functions, not a call at module scope, so a bundler drops it (and the layer) when unused.
+/**
+ * The course's affine layer (affine_forward / affine_backward; PyTorch's F.linear with w
+ * transposed): out = x.reshape(N, -1) · w + b. A forward or backward that throws frees what it
+ * allocated. For composed models use tl.nn.linear.
+ *
+ * @namespace
+ */
 export const Linear: typeof linearUnguarded = {
   forward: (...args) => allOrNothing(() => linearUnguarded.forward(...args)),
   backward: (...args) => allOrNothing(() => linearUnguarded.backward(...args)),

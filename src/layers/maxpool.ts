@@ -10,9 +10,13 @@ import { checkInteger, checkOptions, shapeString } from "../validate.js";
 import { checkStep } from "./conv.js";
 import { checkCache } from "./linear.js";
 
+/** The course's pool_param: window size and stride of MaxPool.forward, all required (no padding). */
 export interface PoolParam {
+  /** Window height, an integer >= 1, at most H. */
   poolHeight: number;
+  /** Window width, an integer >= 1, at most W. */
   poolWidth: number;
+  /** Step between windows on both axes, an integer >= 1. */
   stride: number;
 }
 
@@ -27,8 +31,11 @@ export interface PoolDims {
  * its H·W plane as an exact integer of x's dtype (owned by the cache).
  */
 export interface MaxPoolCache {
+  /** The forward input, (N, C, H, W). */
   x: Tensor;
+  /** Index of each window's maximum in its H·W plane, (N, C, Ho, Wo), in x's dtype. */
   argmax: Tensor;
+  /** The forward's poolParam. */
   poolParam: PoolParam;
 }
 
@@ -141,6 +148,14 @@ const maxPoolUnguarded = {
 };
 
 // Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+/**
+ * Max pooling of (N, C, H, W) inputs with an explicit forward and backward (the course's
+ * max_pool_forward_fast / max_pool_backward_fast; PyTorch's F.max_pool2d without padding): out
+ * (N, C, Ho, Wo), Ho = 1 + floor((H - poolHeight) / stride). A forward or backward that throws
+ * frees what it allocated. For composed models use tl.nn.maxPool2d.
+ *
+ * @namespace
+ */
 export const MaxPool: typeof maxPoolUnguarded = {
   forward: (...args) => allOrNothing(() => maxPoolUnguarded.forward(...args)),
   backward: (...args) => allOrNothing(() => maxPoolUnguarded.backward(...args)),

@@ -5,10 +5,12 @@ import { checkCache } from "./linear.js";
 
 /** x: the forward input (any shape), by reference. */
 export interface ReLUCache {
+  /** The forward input x, any shape (backward passes dout where x > 0). */
   x: Tensor;
 }
 
 const reluUnguarded = {
+  /** out = max(x, 0), any shape. Returns [out (x's shape), cache]. */
   forward(x: Tensor): [Tensor, ReLUCache] {
     checkTensor("ReLU.forward", "x", x);
     const out = empty(x.shape, "ReLU.forward", x.dtype);
@@ -16,6 +18,7 @@ const reluUnguarded = {
     return [out, { x }];
   },
 
+  /** Returns dx = dout where x > 0, else 0 (x's shape). dout: x's shape. */
   backward(dout: Tensor, cache: ReLUCache): Tensor {
     const fn = "ReLU.backward";
     const { x } = checkCache(fn, cache, ["x"]) as unknown as ReLUCache;
@@ -40,6 +43,13 @@ export function reluBackwardInto(dx: Tensor, dout: Tensor, x: Tensor): void {
 }
 
 // Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+/**
+ * The ReLU layer with an explicit forward and backward (the course's relu_forward /
+ * relu_backward; PyTorch's F.relu). A forward or backward that throws frees what it allocated.
+ * For composed models use tl.nn.relu.
+ *
+ * @namespace
+ */
 export const ReLU: typeof reluUnguarded = {
   forward: (...args) => allOrNothing(() => reluUnguarded.forward(...args)),
   backward: (...args) => allOrNothing(() => reluUnguarded.backward(...args)),

@@ -9,6 +9,7 @@ import {
   type BatchNormCache, type BatchNormMode, type BatchNormParam, type BatchNormState,
 } from "./batchnorm.js";
 
+/** What SpatialBatchNorm.backward needs: a BatchNormCache with x (N, C, H, W) and per-channel (C) statistics. */
 export type SpatialBatchNormCache = BatchNormCache;
 
 /** Checks x is (N, C, H, W) with N, C, H, W >= 1 and gamma, beta are (C); returns [N, C, H*W]. */
@@ -83,6 +84,14 @@ const spatialBatchNormUnguarded = {
 };
 
 // Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+/**
+ * Batch normalization of (N, C, H, W) inputs per channel, over batch and space, with an explicit
+ * forward and backward (the course's spatial_batchnorm_forward / spatial_batchnorm_backward;
+ * PyTorch's BatchNorm2d). A forward or backward that throws frees what it allocated. For composed
+ * models use tl.nn.batchNorm2d.
+ *
+ * @namespace
+ */
 export const SpatialBatchNorm: typeof spatialBatchNormUnguarded = {
   forward: (...args) => allOrNothing(() => spatialBatchNormUnguarded.forward(...args)),
   backward: (...args) => allOrNothing(() => spatialBatchNormUnguarded.backward(...args)),

@@ -6,6 +6,7 @@ import { checkCache } from "./linear.js";
 
 /** out: the forward output (any shape), by reference. */
 export interface TanhCache {
+  /** The forward output tanh(x), x's shape (backward computes 1 - out² from it). */
   out: Tensor;
 }
 
@@ -20,6 +21,7 @@ export function tanhBackwardInto(dx: Tensor, dout: Tensor, out: Tensor): void {
 }
 
 const tanhUnguarded = {
+  /** out = tanh(x), any shape. Returns [out (x's shape), cache]. */
   forward(x: Tensor): [Tensor, TanhCache] {
     checkTensor("Tanh.forward", "x", x);
     const out = empty(x.shape, "Tanh.forward", x.dtype);
@@ -27,6 +29,7 @@ const tanhUnguarded = {
     return [out, { out }];
   },
 
+  /** Returns dx = dout·(1 - out²), x's shape. dout: the forward output's shape. */
   backward(dout: Tensor, cache: TanhCache): Tensor {
     const fn = "Tanh.backward";
     const { out } = checkCache(fn, cache, ["out"]) as unknown as TanhCache;
@@ -41,6 +44,12 @@ const tanhUnguarded = {
 };
 
 // Each method under allOrNothing; a plain object, so unused it tree-shakes away (see linear.ts).
+/**
+ * The tanh layer with an explicit forward and backward (the course's tanh layer; PyTorch's
+ * torch.tanh). A forward or backward that throws frees what it allocated. For composed models use tl.nn.tanh.
+ *
+ * @namespace
+ */
 export const Tanh: typeof tanhUnguarded = {
   forward: (...args) => allOrNothing(() => tanhUnguarded.forward(...args)),
   backward: (...args) => allOrNothing(() => tanhUnguarded.backward(...args)),
