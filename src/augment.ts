@@ -27,21 +27,25 @@ export interface StreamOptions {
   offset?: number;
 }
 
+/** Options of randomFlip / randomFlipInto. */
 export interface RandomFlipOptions extends StreamOptions {
   /** Probability that an image is mirrored left-right (default 0.5). */
   p?: number;
 }
 
+/** Options of randomCrop / randomCropInto (padding is required). */
 export interface RandomCropOptions extends StreamOptions {
   /** Zero padding on each side: the shift (dy, dx) is uniform in [-padding, padding]^2. */
   padding: number;
 }
 
+/** Options of cutout / cutoutInto (size is required). */
 export interface CutoutOptions extends StreamOptions {
   /** Side of the zeroed square, in pixels (clipped at the image borders). */
   size: number;
 }
 
+/** Options of mixup / mixupInto (alpha is required). */
 export interface MixupOptions extends StreamOptions {
   /** Beta(alpha, alpha) shape of the mixing weight λ (> 0; the paper uses 0.1 to 0.4). */
   alpha: number;
@@ -51,10 +55,30 @@ export interface MixupOptions extends StreamOptions {
 
 /** One augmentation step, as plain data (what Solver's `augment` option and checkpoints hold). */
 export type Augmentation =
-  | { type: "randomFlip"; p?: number }
-  | { type: "randomCrop"; padding: number }
-  | { type: "cutout"; size: number }
-  | { type: "mixup"; alpha: number };
+  | {
+      /** Mirror each image left-right (randomFlip). */
+      type: "randomFlip";
+      /** Probability that an image is mirrored, in [0, 1] (default 0.5). */
+      p?: number;
+    }
+  | {
+      /** Pad with zeros and crop back at a random shift (randomCrop). */
+      type: "randomCrop";
+      /** Zero padding on each side, in pixels: the largest shift. */
+      padding: number;
+    }
+  | {
+      /** Zero a random square of each image (cutout). */
+      type: "cutout";
+      /** Side of the zeroed square, in pixels. */
+      size: number;
+    }
+  | {
+      /** Blend pairs of images and their labels (mixup; the labels become soft). */
+      type: "mixup";
+      /** Shape of the Beta(alpha, alpha) mixing weight, > 0. */
+      alpha: number;
+    };
 
 // Largest padding or cutout size: far beyond any image, small enough for the kernels' i32 math.
 const MAX_EXTENT = 2 ** 24;

@@ -12,6 +12,7 @@ import { checkTensor, Tensor } from "./tensor.js";
 import { checkNumber, checkOptions, describe } from "./validate.js";
 import type { Labels } from "./labels.js";
 
+/** Options of the numerical gradient checks (evalNumericalGradient, checkModelGradients, ...). */
 export interface GradCheckOptions {
   /** Step for central differences. Default 1e-3. */
   h?: number;

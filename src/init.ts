@@ -6,6 +6,11 @@ import { kernels } from "./runtime.js";
 import { checkDtype, empty, fillNormalAt, type Tensor } from "./tensor.js";
 import { checkInteger, checkNumber, checkOptions, checkSeed, describe } from "./validate.js";
 
+/**
+ * How initial weights are scaled (the course's weight_scale): a number is the std of a normal
+ * N(0, std²); "xavier" is std sqrt(1 / fanIn); "kaiming" is std sqrt(2 / fanIn) before a ReLU
+ * (sqrt(1 / fanIn) otherwise).
+ */
 export type WeightScale = number | "xavier" | "kaiming";
 
 /** Checks a weightScale option: a non-negative finite number, "xavier" or "kaiming". */

@@ -3,6 +3,7 @@ import { sharedBlocks } from "./blocks.js";
 import { i32 } from "./runtime.js";
 import { describe } from "./validate.js";
 
+/** Integer class labels, one per sample, each in [0, numClasses) (the course's y). */
 export type Labels = Int32Array | readonly number[];
 
 /** Label arrays a caller checked (against a class count) and owns for the duration of one call. */

@@ -18,6 +18,7 @@ import { compileBytes, decodeBase64, inflate, onAbort, toBytes } from "./wasm-by
 
 export type { F64Kernels, Kernels, RealKernels, RuntimeInfo };
 
+/** Options of tl.init: which wasm module to use, how many threads, and whether to load float64. */
 export interface InitOptions {
   /**
    * The precompiled full module, `tensorlane/wasm` (Cloudflare Workers forbid compiling bytes at

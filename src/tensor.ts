@@ -6,8 +6,11 @@ import { runtime } from "./runtime-state.js";
 import { checkInteger, checkNumber, checkOptions, checkSeed, describe, listString, shapeString, TENSOR_BRAND } from "./validate.js";
 import { drawSeed } from "./random.js";
 
+/** A tensor's dimensions, row-major: [N, C, H, W] for a batch of images; [] for a scalar. */
 export type Shape = readonly number[];
+/** A number, or nested arrays of numbers whose nesting follows a shape ([[1, 2], [3, 4]] is (2, 2)). */
 export type NestedArray = number | readonly NestedArray[];
+/** Values tl.tensor accepts: nested arrays (the shape is inferred) or flat numbers / typed arrays (the shape is given). */
 export type TensorData = NestedArray | readonly number[] | Float32Array | Float64Array | ArrayLike<number>;
 
 export { bytesPerElement, checkDtype, type DType } from "./dtype.js";
@@ -31,6 +34,12 @@ export interface Attachment {
 
 const { live, scopes } = runtime.tensors;
 
+/**
+ * An n-dimensional array of float32 (default) or float64 values in wasm memory, row-major. Made
+ * by tl.tensor, tl.zeros, tl.randn, ...; freed with dispose() or by an enclosing tl.tidy. Views
+ * (reshape, sliceView) share their base's memory and end with it. Using a disposed tensor is a
+ * TypeError naming the method.
+ */
 export class Tensor {
   /** The dimensions, row-major. */
   readonly shape: Shape;
@@ -40,6 +49,7 @@ export class Tensor {
   readonly dtype: DType;
   /** Bytes per element: 4 or 8. */
   readonly itemBytes: 4 | 8;
+  /** @internal Marks tensors for describe() without importing this class. */
   readonly [TENSOR_BRAND] = true as const;
   #ptr: number;
   #base: Tensor | null;
@@ -94,6 +104,7 @@ export class Tensor {
     return this.#attachment;
   }
 
+  /** @internal Sets the attachment (see the getter); a disposed tensor throws. */
   set attachment(value: Attachment | null) {
     this.#live("attachment");
     this.#attachment = value;
@@ -246,6 +257,7 @@ export class Tensor {
     attachment?.release();
   }
 
+  /** "Tensor(shape (2, 3), [[...]])" with every value, "float64" when it is; a disposed tensor says so. */
   toString(): string {
     if (this.isDisposed) return `Tensor(disposed, shape ${shapeString(this.shape)})`;
     const dtype = this.dtype === "float64" ? ", float64" : "";
@@ -546,7 +558,12 @@ function collectTensors(value: unknown, out: Set<Tensor>, seen: Set<unknown>): v
  * What live tensors hold now: the bytes they own (4 per float32 element, 8 per float64; views own none) and how many tensors are not yet
  * disposed, views included. A view ends with its base: disposing the base is enough.
  */
-export function memory(): { bytes: number; liveTensors: number } {
+export function memory(): {
+  /** Bytes owned by live tensors (4 per float32 element, 8 per float64; views own none). */
+  bytes: number;
+  /** Number of tensors not yet disposed, views included. */
+  liveTensors: number;
+} {
   for (const t of live) if (t.isDisposed) live.delete(t); // views whose base was disposed
   return { bytes: runtime.tensors.bytes, liveTensors: live.size };
 }
