@@ -44,7 +44,9 @@ import { crc32 } from "./crc32.js";
 import { FileFormatError } from "./format-error.js";
 import { decodeSafetensors, encodeSafetensorsParts, type SafetensorsTensor } from "./safetensors.js";
 
+/** The `format` metadata value that marks a safetensors file as a tensorlane checkpoint. */
 export const CHECKPOINT_FORMAT = "tensorlane-checkpoint";
+/** The checkpoint layout version in the `format_version` metadata; loadCheckpoint refuses other versions. */
 export const CHECKPOINT_FORMAT_VERSION = "1";
 
 /** What saving needs of the Solver training a model (a Solver is one). */
@@ -63,7 +65,9 @@ export interface ResumableSolver {
   restoreState(state: SolverState): void;
 }
 
+/** What saveCheckpoint stores: a model, optionally its Solver (to resume training) and metadata. */
 export interface SaveCheckpointOptions {
+  /** The model whose config, parameters and buffers are saved (FullyConnectedNet, DeepConvNet, Sequential). */
   model: CheckpointableModel;
   /** The Solver training the model: adds what resuming needs (optimizer state, histories, ...). */
   solver?: CheckpointSolver;
@@ -80,18 +84,27 @@ export interface SolverCheckpoint {
    * pass the same function.
    */
   options: ResumeOptions;
+  /** True when the run used an update-rule function rather than a built-in name: pass the same function to resume. */
   customUpdateRule: boolean;
+  /** True when the run used a learning-rate schedule function: pass the same function to resume. */
   customLrSchedule: boolean;
+  /** Epochs completed. */
   epoch: number;
   /** Iterations done (= lossHistory.length). */
   iteration: number;
+  /** Iterations per epoch: max(floor(numTrain / batchSize), 1). */
   iterationsPerEpoch: number;
+  /** Position in the Solver's sampling stream (counters used so far). */
   rngState: number;
+  /** Best validation accuracy seen, a fraction in [0, 1]. */
   bestValAcc: number;
   /** False when no accuracy check had happened yet (the stored params are then the last ones). */
   hasBest: boolean;
+  /** Training loss of every iteration so far. */
   lossHistory: number[];
+  /** Training accuracy (fraction in [0, 1]) at each accuracy check. */
   trainAccHistory: number[];
+  /** Validation accuracy (fraction in [0, 1]) at each accuracy check. */
   valAccHistory: number[];
   /** The iteration of each accuracy check (derived for checkpoints that predate it). */
   accuracyIterations: number[];
@@ -101,6 +114,7 @@ export interface SolverCheckpoint {
   optimConfigs: Record<string, Record<string, number>>;
 }
 
+/** What loadCheckpoint returns: the rebuilt model, the caller's metadata and the Solver's state if saved. */
 export interface LoadedCheckpoint {
   /** The model class name ("FullyConnectedNet", "DeepConvNet"). */
   kind: string;

@@ -3,7 +3,13 @@
 // with its own name so callers (the CLI) can tell "this file is broken" from a programming error.
 import { describe } from "../validate.js";
 
+/**
+ * A file (checkpoint, safetensors, ONNX, IDX, CIFAR) is malformed, truncated or does not match
+ * the model: the message names the file and what is wrong. A RangeError, so `instanceof
+ * RangeError` still catches it.
+ */
 export class FileFormatError extends RangeError {
+  /** "FileFormatError", so messages and logs tell it from other RangeErrors. */
   override name = "FileFormatError";
 }
 

@@ -13,6 +13,7 @@
 import { FileFormatError, whatPrefix } from "./format-error.js";
 import { describe } from "../validate.js";
 
+/** A floating-point tensor as encodeSafetensors takes it and decodeSafetensors returns it. */
 export interface SafetensorsTensor {
   /** Row-major dimensions; [] is a scalar (one value). */
   readonly shape: readonly number[];
@@ -24,11 +25,15 @@ export interface SafetensorsTensor {
 
 /** A tensor of any dtype tensorlane reads: integer tensors (I32, I64) as Int32Array and BigInt64Array. */
 export interface SafetensorsAnyTensor {
+  /** Row-major dimensions; [] is a scalar (one value). */
   readonly shape: readonly number[];
+  /** The values: Float32Array (F32, widened F16/BF16), Float64Array (F64), Int32Array (I32), BigInt64Array (I64). */
   readonly data: Float32Array | Float64Array | Int32Array | BigInt64Array;
+  /** The dtype stored in the file ("F32", "F64", "F16", "BF16", "I32", "I64"). */
   readonly dtype?: string;
 }
 
+/** A decoded safetensors file: its tensors by name and its string metadata. */
 export interface SafetensorsContents<T = SafetensorsTensor> {
   /** Tensors in file order (by data offset). */
   tensors: Record<string, T>;
@@ -36,6 +41,7 @@ export interface SafetensorsContents<T = SafetensorsTensor> {
   metadata: Record<string, string>;
 }
 
+/** Options of decodeSafetensors: which dtypes besides F32 and F64 to accept. */
 export interface DecodeSafetensorsOptions {
   /**
    * Also read F16 (IEEE binary16) and BF16 (bfloat16) tensors, widened to Float32Arrays (exact:
@@ -126,12 +132,17 @@ export function encodeSafetensors(tensors: Record<string, SafetensorsTensor | Sa
   return out;
 }
 
+/** One tensor's entry in a safetensors header, as readSafetensorsHeader returns it (no data read). */
 export interface SafetensorsEntry {
+  /** The tensor's key ("0.weight", "W1"). */
   readonly name: string;
+  /** The stored dtype ("F32", "F64", "F16", "BF16", "I64", ...). */
   readonly dtype: string;
+  /** Row-major dimensions; [] is a scalar. */
   readonly shape: readonly number[];
   /** Byte range in the file (absolute, not relative to the data section). */
   readonly begin: number;
+  /** End of the byte range, exclusive (absolute offset in the file). */
   readonly end: number;
 }
 
@@ -139,7 +150,12 @@ export interface SafetensorsEntry {
  * Reads and validates the header only: the entries (in file order) and the metadata. Every
  * tensor's bytes are then known to lie inside `bytes`. Throws FileFormatError for anything wrong.
  */
-export function readSafetensorsHeader(bytes: Uint8Array, what?: string): { entries: SafetensorsEntry[]; metadata: Record<string, string> } {
+export function readSafetensorsHeader(bytes: Uint8Array, what?: string): {
+  /** Every tensor's entry, in file order (by data offset). */
+  entries: SafetensorsEntry[];
+  /** The `__metadata__` string map ({} when absent). */
+  metadata: Record<string, string>;
+} {
   return readHeader("readSafetensorsHeader", bytes, what);
 }
 

@@ -20,6 +20,7 @@ import type { Sequential, StateEntry } from "../models/sequential.js";
 import { describe } from "../validate.js";
 import { decodeSafetensors, encodeSafetensors, type SafetensorsAnyTensor } from "./safetensors.js";
 
+/** Options of loadStateDict (PyTorch's load_state_dict keyword). */
 export interface LoadStateDictOptions {
   /**
    * true (default): every parameter and buffer of the model must be in the state_dict and every
@@ -29,6 +30,7 @@ export interface LoadStateDictOptions {
   strict?: boolean;
 }
 
+/** What loadStateDict did: the names loaded, missing, unexpected and ignored (PyTorch's missing_keys / unexpected_keys). */
 export interface LoadStateDictResult {
   /** The model's names of the tensors written, in the model's order. */
   loaded: string[];
@@ -113,6 +115,7 @@ export function loadStateDict(model: Sequential, source: Source, options: LoadSt
   return { loaded: writes.map(([e]) => e.name), missing, unexpected, ignored };
 }
 
+/** Options of saveStateDict: which names to write and the file's metadata. */
 export interface SaveStateDictOptions {
   /**
    * "model" (default): the model's names (for a model importOnnx made, the ONNX initializer
