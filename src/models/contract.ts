@@ -19,6 +19,7 @@ export interface PredictOptions {
 
 /** What the Solver needs of a model. */
 export interface TrainableModel {
+  /** The parameters by name (W1, b1, ... or "0.weight", ...); the Solver updates them in place. */
   params: Record<string, Tensor>;
   /** Test-mode class scores (N, C); the caller owns the result. */
   loss(X: Tensor): Tensor;
@@ -40,13 +41,18 @@ export interface TrainableModel {
   buffers?: Record<string, Tensor>;
   /** Position of the model's own random stream (dropout), for bit-identical resume. */
   rngState?: number;
-  config?: { numClasses?: number };
+  /** The model's options; the Solver reads numClasses to check labels when it is given. */
+  config?: {
+    /** Number of classes the model scores (labels must be in [0, numClasses)). */
+    numClasses?: number;
+  };
 }
 
 /** What checkpoints need of a model beyond training. */
 export interface CheckpointableModel extends TrainableModel {
   /** The constructor options, normalised and JSON-serialisable. */
   readonly config: object;
+  /** Frees the model's parameters, gradients, buffers and workspace. */
   dispose(): void;
   /** Freezes parameters by name (a model with frozen parameters must have it, to be loaded back frozen). */
   freeze?(names: readonly string[]): unknown;

@@ -16,6 +16,7 @@ import { WorkspaceModel } from "./model.js";
 import { checkDims, checkNormalizationOption, type Normalization } from "./options.js";
 import type { Regularization } from "./regularization.js";
 
+/** Options of DeepConvNet (the course's DeepConvNet keyword arguments, in camelCase); all optional. */
 export interface DeepConvNetOptions {
   /** (C, H, W) of one input image. Default [3, 32, 32]. */
   inputDims?: [number, number, number];
@@ -27,11 +28,15 @@ export interface DeepConvNetOptions {
   normalization?: Normalization;
   /** Alias of `normalization: "batchnorm"` (true) / `null` (false), as the spec names it for DeepConvNet. */
   batchnorm?: boolean;
+  /** Number of classes C: the last linear layer's width (default 10). */
   numClasses?: number;
   /** std of the initial weights, or "kaiming" (gain 2 for conv layers, 1 for the last linear). */
   weightScale?: WeightScale;
+  /** Regularization strength: loss += reg·sum(W²) over the weights (sum|W| with l1). Default 0. */
   reg?: number;
+  /** "l2" (default) or "l1": the penalty reg applies to. */
   regularization?: Regularization;
+  /** Makes the weight initialization reproducible in every runtime; drawn from the global stream when absent. */
   seed?: number;
   /** Parameters, gradients and inputs in "float32" (default) or "float64". */
   dtype?: DType;
@@ -47,8 +52,19 @@ interface Block {
   pool: PoolDims | null;
 }
 
+/**
+ * The course's deep convolutional network: {conv 3x3 pad 1 - [spatial batchnorm] - relu -
+ * [maxpool 2x2 stride 2]} x (L - 1) - affine - softmax, on (N, C, H, W) images. loss(X) gives
+ * the (N, numClasses) scores, loss(X, y) the loss and gradients. Invalid options are a TypeError
+ * or RangeError naming the option.
+ */
 export class DeepConvNet extends WorkspaceModel {
-  readonly config: Required<Omit<DeepConvNetOptions, "seed" | "batchnorm">> & { seed: number };
+  /** The constructor options, normalised (JSON-serialisable: checkpoints store them). */
+  readonly config: Required<Omit<DeepConvNetOptions, "seed" | "batchnorm">> & {
+    /** The seed the weights came from (drawn from the global stream when not given). */
+    seed: number;
+  };
+  /** Number of weight layers L: numFilters.length conv layers + 1 linear. */
   readonly numLayers: number;
   /** Always 0: this net draws no random numbers after initialization (kept for the Solver's resume). */
   rngState = 0;

@@ -15,11 +15,13 @@ import { WorkspaceModel } from "./model.js";
 import { checkDims, checkNormalizationOption, type Normalization } from "./options.js";
 import type { Regularization } from "./regularization.js";
 
+/** Options of FullyConnectedNet (the course's FullyConnectedNet keyword arguments, in camelCase). */
 export interface FullyConnectedNetOptions {
   /** Widths of the hidden layers. */
   hiddenDims: number[];
   /** Features per input row (default 3*32*32). Inputs of shape (N, ...) are flattened. */
   inputDim?: number;
+  /** Number of classes C: the last layer's width (default 10). */
   numClasses?: number;
   /** Probability of DROPPING a hidden unit (0 disables dropout). */
   dropout?: number;
@@ -29,6 +31,7 @@ export interface FullyConnectedNetOptions {
   batchnorm?: boolean;
   /** Regularization strength: loss += reg * sum(W²) over weight matrices (or sum|W| with l1). */
   reg?: number;
+  /** "l2" (default): reg·sum(W²); "l1": reg·sum|W|, over the weight matrices (not biases). */
   regularization?: Regularization;
   /** std of the initial weights, or "xavier" / "kaiming". */
   weightScale?: WeightScale;
@@ -40,9 +43,19 @@ export interface FullyConnectedNetOptions {
 
 const KNOWN = ["hiddenDims", "inputDim", "numClasses", "dropout", "normalization", "batchnorm", "reg", "regularization", "weightScale", "seed", "dtype"];
 
+/**
+ * The course's fully connected network: {affine - [batchnorm] - relu - [dropout]} x (L - 1) -
+ * affine - softmax, with parameters W1, b1, ..., WL, bL (and gamma/beta per hidden layer with
+ * batchnorm), Wi of shape (D_in, D_out). loss(X) gives the (N, C) scores, loss(X, y) the loss and
+ * gradients. Invalid options are a TypeError or RangeError naming the option.
+ */
 export class FullyConnectedNet extends WorkspaceModel {
   /** The constructor options, normalised (JSON-serialisable: checkpoints store them). */
-  readonly config: Required<Omit<FullyConnectedNetOptions, "seed" | "batchnorm">> & { seed: number };
+  readonly config: Required<Omit<FullyConnectedNetOptions, "seed" | "batchnorm">> & {
+    /** The seed the weights and dropout stream came from (drawn from the global stream when not given). */
+    seed: number;
+  };
+  /** Number of affine layers L: hiddenDims.length + 1. */
   readonly numLayers: number;
   readonly #dims: number[];
   /** Per layer (index i-1 for layer i), built once: its parameters and buffer names, so a pass builds no strings. */
@@ -175,6 +188,7 @@ export class FullyConnectedNet extends WorkspaceModel {
   get rngState(): number {
     return this.#dropoutOffset;
   }
+  /** Sets the dropout stream position; a RangeError unless a non-negative safe integer. */
   set rngState(value: number) {
     if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`FullyConnectedNet.rngState: must be a non-negative integer (got ${describe(value)})`);
     this.#dropoutOffset = value;

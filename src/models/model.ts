@@ -17,6 +17,7 @@ import { regularize, type Regularization } from "./regularization.js";
 export abstract class WorkspaceModel {
   /** The constructor options, normalised (checkpoints store them); every model scores numClasses classes. */
   abstract readonly config: { readonly numClasses: number };
+  /** The parameters and gradients as mirrored flat regions (the Solver updates all of them in one kernel call). */
   readonly paramStore: ParamStore;
   /** Batch-norm state per normalized layer (mode set by loss(): "train" with labels, else "test"). */
   readonly bnParams: BatchNormState[] = [];

@@ -13,6 +13,7 @@ import type { Module } from "../nn/module.js";
 import { checkInteger, checkOptions, describe } from "../validate.js";
 import { sequential, type Sequential } from "./sequential.js";
 
+/** Options of tl.models.resnet (inputShape is required). */
 export interface ResNetOptions {
   /** One image's shape (C, H, W), e.g. [1, 28, 28]. */
   inputShape: [number, number, number];
@@ -26,7 +27,9 @@ export interface ResNetOptions {
   downsampleFirst?: boolean;
   /** How the conv and linear weights start. Default "kaiming" (normal, std sqrt(2 / fanIn)). */
   init?: nn.InitOption;
+  /** Seeds the initial parameters. Default: drawn from the global stream. */
   seed?: number;
+  /** Parameters, gradients and inputs in "float32" (default) or "float64". */
   dtype?: DType;
   /** Label smoothing of the training loss. Default 0. */
   labelSmoothing?: number;

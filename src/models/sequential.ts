@@ -19,6 +19,7 @@ import { WorkspaceModel } from "./model.js";
 import { regularize, type Regularization } from "./regularization.js";
 import { formatSummary } from "./summary.js";
 
+/** Options of tl.sequential(modules, options) (inputShape is required). */
 export interface SequentialOptions {
   /** The shape of one input without the batch dimension: [C, H, W] for images, [D] for vectors. */
   inputShape: number[];
@@ -28,6 +29,7 @@ export interface SequentialOptions {
   dtype?: DType;
   /** The course's weight penalty added to the loss: reg · Σ W² (or Σ |W| for "l1") over weights of rank >= 2. Default 0. */
   reg?: number;
+  /** "l2" (default): reg·Σ W²; "l1": reg·Σ |W|. */
   regularization?: Regularization;
   /** Label smoothing eps of the training loss (softmaxLoss's labelSmoothing), in [0, 1]. Default 0. */
   labelSmoothing?: number;
@@ -44,12 +46,19 @@ export interface SequentialOptions {
 
 /** What checkpoints store to rebuild the model: the options and the modules as data. */
 export interface SequentialConfig {
+  /** One input's shape without the batch dimension ([C, H, W] or [D]). */
   inputShape: number[];
+  /** The seed the parameters and dropout stream came from. */
   seed: number;
+  /** "float32" or "float64": the model's parameters and inputs. */
   dtype: DType;
+  /** Weight-penalty strength (0: none). */
   reg: number;
+  /** "l2" or "l1": the penalty reg applies to. */
   regularization: Regularization;
+  /** Label smoothing eps of the training loss, in [0, 1]. */
   labelSmoothing: number;
+  /** The top-level modules as data (type and constructor args, containers with their children). */
   modules: ModuleSpec[];
   /** Present when some parameters or buffers are renamed: state_dict name -> model name. */
   names?: Record<string, string>;
@@ -63,20 +72,33 @@ export interface StateEntry {
   name: string;
   /** PyTorch's state_dict name of the same nn.Sequential ("4.body.1.running_mean"). */
   stateDictName: string;
+  /** "parameter" (trained), "buffer" (running statistics) or "counter" (num_batches_tracked, in state_dicts only). */
   kind: "parameter" | "buffer" | "counter";
+  /** The tensor's full shape (a counter's is [], a scalar). */
   shape: readonly number[];
   /** The values (a view owned by the model); null for a counter (PyTorch's num_batches_tracked, not kept here). */
   tensor: Tensor | null;
   /** The module that owns it, and its local name there ("weight", "running_var"). */
   module: Module;
+  /** The local name in that module ("weight", "bias", "running_mean", "num_batches_tracked"). */
   local: string;
 }
 
 // numClasses is derived from the modules; a config that states it (checkpoints do) must agree.
 const KNOWN = ["inputShape", "seed", "dtype", "reg", "regularization", "labelSmoothing", "modules", "numClasses", "names", "notes"];
 
+/**
+ * A model composed of tl.nn modules run in order (PyTorch's nn.Sequential); the last module gives
+ * the class scores (N, numClasses), trained with softmax cross-entropy. Parameters are named as
+ * PyTorch's state_dict ("0.weight", "3.body.0.weight"). Make one with tl.sequential(modules,
+ * options); a module whose input shape does not fit is a RangeError naming it.
+ */
 export class Sequential extends WorkspaceModel {
-  readonly config: SequentialConfig & { numClasses: number };
+  /** The normalized options and modules as data (what checkpoints store), with the derived class count. */
+  readonly config: SequentialConfig & {
+    /** Number of classes: the last module's output size. */
+    numClasses: number;
+  };
   /** The top-level modules, in order. */
   readonly modules: readonly Module[];
   /** Every parameter's name, in state_dict order (getParameters()'s order). */
