@@ -40,7 +40,9 @@ export interface RunOptions {
 export interface SolverState {
   /** The options the run was made with; a Solver must match them (except numEpochs) to continue it. */
   options: RunOptions;
+  /** Iterations per epoch: max(floor(numTrain / batchSize), 1). */
   iterationsPerEpoch: number;
+  /** Epochs completed. */
   epoch: number;
   /** Iterations done (= lossHistory.length). */
   iteration: number;
@@ -48,14 +50,34 @@ export interface SolverState {
   rngState: number;
   /** The learning rate schedules start from (optimConfig.learningRate or the rule's default); null if unknown. */
   baseLearningRate: number | null;
+  /** Best validation accuracy seen, a fraction in [0, 1]. */
   bestValAcc: number;
+  /** Training loss of every iteration so far. */
   lossHistory: number[];
+  /** Training accuracy (fraction in [0, 1]) at each accuracy check. */
   trainAccHistory: number[];
+  /** Validation accuracy (fraction in [0, 1]) at each accuracy check. */
   valAccHistory: number[];
   /** The iteration (1-based) of each accuracy check: one per trainAccHistory entry. */
   accuracyIterations: number[];
   /** Update-rule state per config key ("all" for the flat region, else a parameter name). */
-  optimConfigs: Record<string, { numbers: Record<string, number>; tensors: Record<string, { shape: readonly number[]; data: Values }> }>;
+  optimConfigs: Record<
+    string,
+    {
+      /** The config's numbers: hyperparameters as they are now (learning rate after decay) and Adam's t. */
+      numbers: Record<string, number>;
+      /** The config's state tensors (velocity, cache, m, v) by key, as copies. */
+      tensors: Record<
+        string,
+        {
+          /** The state tensor's shape (its parameter's, or the flat region's). */
+          shape: readonly number[];
+          /** The state tensor's values, in the model's dtype. */
+          data: Values;
+        }
+      >;
+    }
+  >;
   /** bestState() (the best parameters and buffers by name), or null before the first accuracy check. */
   best: Record<string, Values> | null;
 }

@@ -13,6 +13,7 @@ import { checkNumber, checkOptions, describe } from "../validate.js";
  * where base is optimConfig.learningRate (or the rule's default) and min is minLearningRate.
  */
 export interface CosineSchedule {
+  /** Selects cosine annealing (the only built-in schedule). */
   type: "cosine";
   /** Epochs of linear warm-up from base/W to base (default 0; may be fractional). */
   warmupEpochs?: number;
@@ -27,6 +28,7 @@ export interface CosineSchedule {
  */
 export type ScheduleFunction = (epoch: number, iteration: number) => number;
 
+/** SolverOptions.lrSchedule: cosine annealing with warm-up, or a function of (epoch, iteration). */
 export type LearningRateSchedule = CosineSchedule | ScheduleFunction;
 
 /** Checks a schedule option; returns the cosine schedule with its defaults filled in, or the function. */

@@ -16,21 +16,31 @@ import { drawSubSeed } from "../random.js";
 import { checkEnum, checkInteger, checkNumber, checkOptions, checkSeed, describe } from "../validate.js";
 import { checkSchedule, type CosineSchedule, type LearningRateSchedule, type ScheduleFunction } from "./schedule.js";
 
+/** What SolverOptions.onProgress receives after every training iteration. */
 export interface ProgressEvent {
+  /** Epochs completed so far (incremented at the end of each epoch, before this event). */
   epoch: number;
+  /** The run's total number of epochs. */
   numEpochs: number;
+  /** Iterations done, 1-based: this event's iteration. */
   iteration: number;
+  /** The run's total iterations: numEpochs · iterationsPerEpoch. */
   numIterations: number;
+  /** This iteration's training loss (data loss + regularization). */
   loss: number;
   /** Set at the first and last iteration and at each epoch end. */
   trainAcc?: number;
+  /** Validation accuracy, a fraction in [0, 1]; set when trainAcc is. */
   valAcc?: number;
   /** The learning rate in the optimizer config after this iteration (after an epoch end's lrDecay). */
   learningRate?: number;
 }
 
+/** Options of new Solver(model, data, options) (the course's Solver keyword arguments, in camelCase); all optional. */
 export interface SolverOptions {
+  /** A built-in rule's name ("sgd", default, "adam", ...) or an update-rule function. */
   updateRule?: UpdateRuleName | UpdateRule;
+  /** Hyperparameters (and optionally state) of the rule, e.g. { learningRate: 1e-3 }; the Solver works on a copy. Keys the rule does not read are a TypeError. */
   optimConfig?: OptimConfig;
   /** Learning rate multiplier applied after every epoch (default 1). Not with lrSchedule. */
   lrDecay?: number;
@@ -39,15 +49,21 @@ export interface SolverOptions {
    * (from optimConfig.learningRate, or the rule's default) or `(epoch, iteration) => learningRate`.
    */
   lrSchedule?: LearningRateSchedule;
+  /** Samples per training batch, drawn with replacement (default 100). */
   batchSize?: number;
+  /** Epochs to train; an epoch is max(floor(numTrain / batchSize), 1) iterations (default 10). */
   numEpochs?: number;
   /** Training samples used to estimate training accuracy (default 1000; null: all). */
   numTrainSamples?: number | null;
   /** Validation samples used for validation accuracy (default null: all). */
   numValSamples?: number | null;
+  /** Seeds the batch sampling and augmentations; drawn from the global stream when absent (reproducible after setSeed). */
   seed?: number;
+  /** Print the loss and the accuracies to the console (default true). */
   verbose?: boolean;
+  /** With verbose: print the loss every printEvery iterations (default 10). */
   printEvery?: number;
+  /** Called after every iteration with the progress (and accuracies at checks). */
   onProgress?: (event: ProgressEvent) => void;
   /** What to do when the loss stops being finite: stop with an error (default) or keep going. */
   onNonFinite?: "throw" | "continue";

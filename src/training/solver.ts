@@ -29,23 +29,43 @@ export type { TrainableModel } from "../models/contract.js";
 export type { ScheduleState, SolverState } from "./run-state.js";
 export type { ProgressEvent, SolverOptions } from "./solver-options.js";
 
+/**
+ * Minibatch training of a model, as the course's Solver: new Solver(model, data, options), then
+ * train(). Samples batches with replacement from a seeded stream, applies the update rule to every
+ * parameter, decays or schedules the learning rate, records loss and accuracy histories, and
+ * restores the best parameters (by validation accuracy) at the end. Options and data are checked
+ * at construction (TypeError or RangeError naming the option); state() / restoreState() save
+ * and resume a run.
+ */
 export class Solver {
+  /** The model being trained (its parameters are updated in place). */
   readonly model: TrainableModel;
   // The settings: the checked options (the constructor assigns them all).
+  /** The update-rule function applied to each parameter (the built-in rule for a name). */
   declare readonly updateRule: UpdateRule;
   /** The built-in rule's name, or null for a custom rule function. */
   declare readonly updateRuleName: UpdateRuleName | null;
+  /** Learning-rate multiplier applied after every epoch (1 when a schedule is used). */
   declare readonly lrDecay: number;
   /** The per-iteration schedule (cosine with its defaults filled in, or the function), or null: lrDecay per epoch. */
   declare readonly lrSchedule: Required<CosineSchedule> | ScheduleFunction | null;
+  /** Samples per training batch. */
   declare readonly batchSize: number;
+  /** Epochs train() runs in total. */
   declare readonly numEpochs: number;
+  /** Training samples scored for each training-accuracy check (null: all). */
   declare readonly numTrainSamples: number | null;
+  /** Validation samples scored for each validation-accuracy check (null: all). */
   declare readonly numValSamples: number | null;
+  /** The seed of the sampling and augmentation stream (given, or drawn from the global stream). */
   declare readonly seed: number;
+  /** Whether train() prints progress to the console. */
   declare readonly verbose: boolean;
+  /** With verbose: the loss is printed every printEvery iterations. */
   declare readonly printEvery: number;
+  /** Called after every iteration of train() with the progress; may be replaced between runs. */
   declare onProgress?: (event: ProgressEvent) => void;
+  /** A non-finite loss stops training with a RangeError ("throw") or is recorded and training goes on ("continue"). */
   declare readonly onNonFinite: "throw" | "continue";
   /** The augmentations applied to every training batch, in order. */
   declare readonly augment: readonly Augmentation[];
