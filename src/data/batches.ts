@@ -17,8 +17,24 @@ import { checkDataset, checkNormalization, lookupTable, type ImageDataset, type 
  * without a float32 copy of the set (CIFAR-10: 154 MB of bytes instead of 614 MB of floats).
  */
 export type SolverData =
-  | { XTrain: Tensor; yTrain: Labels; XVal: Tensor; yVal: Labels }
-  | { train: ImageDataset; val: ImageDataset; normalization?: Normalization };
+  | {
+      /** Training inputs (N, ...), float32 or float64 (the course's X_train). */
+      XTrain: Tensor;
+      /** Training labels, N integers in [0, numClasses). */
+      yTrain: Labels;
+      /** Validation inputs (Nv, ...), same row shape and dtype as XTrain. */
+      XVal: Tensor;
+      /** Validation labels, Nv integers in [0, numClasses). */
+      yVal: Labels;
+    }
+  | {
+      /** Training images as bytes (converted to float32 per batch). */
+      train: ImageDataset;
+      /** Validation images as bytes, same image shape as train. */
+      val: ImageDataset;
+      /** Per-channel mean and std applied to each batch after scaling to [0, 1]; none when absent. */
+      normalization?: Normalization;
+    };
 
 export interface BatchSource {
   /** Rows available. */

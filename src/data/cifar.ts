@@ -13,7 +13,12 @@ export const CIFAR10_IMAGE_BYTES = 3 * 32 * 32;
 export const CIFAR10_RECORD_BYTES = 1 + CIFAR10_IMAGE_BYTES;
 
 /** Parses one CIFAR-10 binary batch. `what` names the file in errors. */
-export function parseCifar10(bytes: Uint8Array, what?: string): { images: Uint8Array; labels: Int32Array } {
+export function parseCifar10(bytes: Uint8Array, what?: string): {
+  /** Pixel bytes of every image, N·3·32·32, NCHW order (channel planes R, G, B). */
+  images: Uint8Array;
+  /** The class of each image, N integers in [0, 10). */
+  labels: Int32Array;
+} {
   const fn = "parseCifar10";
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${fn}: bytes must be a Uint8Array (got ${describe(bytes)})`);
   if (bytes.length === 0) formatError(fn, what, "the file is empty; a CIFAR-10 batch holds 3073-byte records (1 label byte + 3x32x32 pixels)");

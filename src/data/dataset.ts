@@ -4,6 +4,7 @@
 // (data/image-sets.ts).
 import { checkNumber, describe } from "../validate.js";
 
+/** Labelled images as bytes (the form tensorlane/data readers return and the Solver takes as is). */
 export interface ImageDataset {
   /** Pixel values 0..255, N*C*H*W bytes in NCHW order (image n, channel c, row y, column x). */
   readonly images: Uint8Array;
@@ -11,6 +12,7 @@ export interface ImageDataset {
   readonly labels: Int32Array;
   /** [C, H, W] of one image. */
   readonly shape: readonly [number, number, number];
+  /** Number of classes: labels are in [0, numClasses). */
   readonly numClasses: number;
   /** Class names, numClasses of them, when the source has them. */
   readonly classes?: readonly string[];
@@ -18,7 +20,9 @@ export interface ImageDataset {
 
 /** Per-channel statistics of pixel values scaled to [0, 1]: x -> (x/255 - mean[c]) / std[c]. */
 export interface Normalization {
+  /** Per-channel mean of the [0, 1]-scaled pixels, C values. */
   readonly mean: readonly number[];
+  /** Per-channel standard deviation of the [0, 1]-scaled pixels, C values, each > 0. */
   readonly std: readonly number[];
 }
 

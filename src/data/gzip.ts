@@ -13,6 +13,7 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
+/** Options of gunzip: an output size limit and a name for error messages. */
 export interface GunzipOptions {
   /** Refuse to produce more than this many bytes (default MAX_GUNZIP_BYTES). */
   maxBytes?: number;

@@ -8,6 +8,7 @@ import { gunzip, isGzip, MAX_GUNZIP_BYTES } from "./gzip.js";
 
 const { checkOptions, describe, formatError } = internal;
 
+/** A parsed IDX file (MNIST's format): its dimensions and unsigned-byte values. */
 export interface IdxArray {
   /** The dimensions from the header, e.g. [60000, 28, 28]. */
   readonly dims: readonly number[];
@@ -75,12 +76,15 @@ export async function decodeIdx(bytes: Uint8Array, what?: string, options: { max
   return parseIdx(raw, what);
 }
 
+/** Options of idxDataset: names for error messages and the class count or names. */
 export interface IdxDatasetOptions {
   /** Names for the error messages, e.g. the file names. */
   imagesName?: string;
+  /** The labels file's name in error messages (default "labels"). */
   labelsName?: string;
   /** Default: the largest label + 1. */
   numClasses?: number;
+  /** Class names, one per class, stored as the data set's `classes`. */
   classes?: readonly string[];
 }
 

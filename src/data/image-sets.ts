@@ -122,6 +122,7 @@ export function shuffledIndices(n: number, seed: number): Int32Array {
   return a;
 }
 
+/** Options of splitTrainVal: the validation size (valCount or valFraction, not both) and the seed (required). */
 export interface SplitOptions {
   /** How many images go to validation (an integer), or ... */
   valCount?: number;
@@ -135,7 +136,12 @@ export interface SplitOptions {
  * A seeded train/validation split: a shuffled permutation, its first valCount images go to
  * validation, the rest to training. Both keep the original order of their images.
  */
-export function splitTrainVal(ds: ImageDataset, options: SplitOptions): { train: ImageDataset; val: ImageDataset } {
+export function splitTrainVal(ds: ImageDataset, options: SplitOptions): {
+  /** The images not drawn for validation, in their original order. */
+  train: ImageDataset;
+  /** The valCount images drawn for validation, in their original order. */
+  val: ImageDataset;
+} {
   const fn = "splitTrainVal";
   checkDataset(fn, "ds", ds);
   const opts = checkOptions(fn, "options", options, ["valCount", "valFraction", "seed"]);
@@ -322,7 +328,16 @@ export function toSolverData(
   train: ImageDataset,
   val: ImageDataset,
   normalization?: Normalization,
-): { XTrain: Tensor; yTrain: Int32Array; XVal: Tensor; yVal: Int32Array } {
+): {
+  /** Training images (N, C, H, W), float32, normalized; the caller disposes it. */
+  XTrain: Tensor;
+  /** Training labels, N integers in [0, numClasses). */
+  yTrain: Int32Array;
+  /** Validation images (Nv, C, H, W), float32, normalized the same way; the caller disposes it. */
+  XVal: Tensor;
+  /** Validation labels, Nv integers in [0, numClasses). */
+  yVal: Int32Array;
+} {
   const fn = "toSolverData";
   checkDataset(fn, "train", train);
   checkDataset(fn, "val", val);
