@@ -9,9 +9,13 @@ import { internal, type Tensor, type WeightScale } from "../index.js";
 const { ACTIVATION_KERNELS, checkEnum, checkInteger, checkOptions, checkSeed, checkWeightScale, deriveSeed, describe, empty, fillNormal, gemm, initStd, kernels, useFamily } =
   internal;
 
+/** One weight-initialization scheme of the experiment: a weight scale and the activation after each layer. */
 export interface InitScheme {
+  /** Label for plots and tables, e.g. "Xavier, tanh". */
   name: string;
+  /** The weights' std, or "xavier" / "kaiming" (computed from the layer width). */
   weightScale: WeightScale;
+  /** The nonlinearity applied after each layer ("kaiming" uses gain 2 for "relu"). */
   activation: "tanh" | "relu";
 }
 
@@ -24,23 +28,40 @@ export const INIT_SCHEMES: readonly InitScheme[] = [
   { name: "Kaiming, ReLU", weightScale: "kaiming", activation: "relu" },
 ];
 
+/** Statistics of one layer's activations (batch × width values) under one scheme. */
 export interface LayerStats {
+  /** The layer, 1-based (1 .. depth - 1). */
   layer: number;
+  /** Mean of the layer's activations. */
   mean: number;
+  /** Standard deviation of the layer's activations. */
   std: number;
   /** Histogram of the layer's activations: edges (bins + 1) and counts. */
   edges: number[];
+  /** Number of activations in each histogram bin (bins values). */
   counts: number[];
 }
 
+/** What runInitExperiment returns: the settings used and each scheme's per-layer statistics. */
 export interface InitExperimentResult {
+  /** Layer width used. */
   width: number;
+  /** Number of widths in the stack (depth - 1 weight matrices). */
   depth: number;
+  /** Rows of random input used. */
   batch: number;
+  /** Seed of the input and weight draws. */
   seed: number;
-  schemes: { scheme: InitScheme; layers: LayerStats[] }[];
+  /** One entry per scheme, in the order given. */
+  schemes: {
+    /** The scheme these statistics are for. */
+    scheme: InitScheme;
+    /** Statistics of each layer's activations, layer 1 first. */
+    layers: LayerStats[];
+  }[];
 }
 
+/** Options of runInitExperiment; all optional, defaults as in the course notes. */
 export interface InitExperimentOptions {
   /** Layer width (default 4096, as in the notes). */
   width?: number;
@@ -48,8 +69,11 @@ export interface InitExperimentOptions {
   depth?: number;
   /** Rows of random input (default 16). */
   batch?: number;
+  /** Seed of the random input and weights, an integer in [0, 2^32) (default 0). */
   seed?: number;
+  /** Histogram bins per layer (default 40). */
   bins?: number;
+  /** The schemes to compare (default INIT_SCHEMES, the notes' five). */
   schemes?: readonly InitScheme[];
 }
 
