@@ -6,9 +6,13 @@ import { cifar10Dataset, decodeIdx, idxDataset, parseCifar10Meta, type IdxArray,
 import { describe } from "./describe.js";
 import { readFileBytes } from "./checkpoint-file.js";
 
+/** A data folder's two splits as loadDataFolder, loadIdxFolder and loadCifar10Folder return them. */
 export interface DataSplits {
+  /** The training split (train-*-ubyte, or data_batch_1..5.bin). */
   train: ImageDataset;
+  /** The test split (t10k-*-ubyte, or test_batch.bin). */
   test: ImageDataset;
+  /** Which layout the folder had: MNIST-style IDX files or CIFAR-10 binary batches. */
   format: "idx" | "cifar10";
   /** The folder the files came from (absolute). */
   dir: string;

@@ -55,6 +55,7 @@ const MAX_EXPR = 48;
 
 /** A valid ONNX file that importOnnx cannot represent: an op, an attribute value or a graph shape outside what it supports. */
 export class OnnxUnsupportedError extends RangeError {
+  /** "OnnxUnsupportedError", so messages and logs tell it from a malformed file (FileFormatError). */
   override name = "OnnxUnsupportedError";
   constructor(
     message: string,
@@ -69,6 +70,7 @@ export class OnnxUnsupportedError extends RangeError {
   }
 }
 
+/** Options of importOnnx: the model's dtype and an optional new classification head. */
 export interface ImportOnnxOptions {
   /** "float32" (default) or "float64" (after init({ float64: true })): the model's dtype. */
   dtype?: DType;

@@ -29,6 +29,7 @@ export { importOnnx, onnxMetadata, OnnxUnsupportedError, SUPPORTED_OPS, type Imp
 const CONV = { HH: 3, WW: 3, stride: 1, pad: 1 };
 const POOL = { poolHeight: 2, poolWidth: 2, stride: 2 };
 
+/** Options of exportOnnx. */
 export interface ExportOnnxOptions {
   /** Key-value strings stored in the model's metadata_props (e.g. the input normalization). */
   metadata?: Record<string, string>;
