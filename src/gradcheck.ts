@@ -148,7 +148,11 @@ export function scaledError(a: Tensor | ArrayLike<number>, b: Tensor | ArrayLike
   return diff / scale;
 }
 
-/** A model as the checker and the Solver see it. */
+/**
+ * A model as the checker and the Solver see it.
+ *
+ * @inline
+ */
 export interface GradCheckable {
   params: Record<string, Tensor>;
   loss(X: Tensor, y: Labels): [number, Record<string, Tensor>];

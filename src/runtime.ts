@@ -51,7 +51,11 @@ export interface InitOptions {
   float64?: boolean | Float64Source;
 }
 
-/** Where the float64 kernels come from when not from the bundle's inlined copy. */
+/**
+ * Where the float64 kernels come from when not from the bundle's inlined copy.
+ *
+ * @inline
+ */
 export interface Float64Source {
   /** The precompiled float64 module (`import wasmF64 from "tensorlane/wasm-f64"` on Cloudflare Workers). */
   module?: WebAssembly.Module;

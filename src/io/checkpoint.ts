@@ -49,19 +49,31 @@ export const CHECKPOINT_FORMAT = "tensorlane-checkpoint";
 /** The checkpoint layout version in the `format_version` metadata; loadCheckpoint refuses other versions. */
 export const CHECKPOINT_FORMAT_VERSION = "1";
 
-/** What saving needs of the Solver training a model (a Solver is one). */
+/**
+ * What saving needs of the Solver training a model (a Solver is one).
+ *
+ * @inline
+ */
 export interface CheckpointSolver {
+  /** The model being trained: it must be the checkpoint's model. */
   readonly model: object;
   /** Whether the model holds the best parameters (after train()) rather than the last ones. */
   readonly holdsBest: boolean;
   /** While holdsBest: the last parameters and buffers, named as in SolverState.best. */
   lastState(): Record<string, Values>;
+  /** The run's state as plain data (options, counters, histories, optimizer state). */
   state(): SolverState;
 }
 
-/** What resuming needs of a Solver (a Solver is one). */
+/**
+ * What resuming needs of a Solver (a Solver is one).
+ *
+ * @inline
+ */
 export interface ResumableSolver {
+  /** The model being trained: it must be the loaded checkpoint's model. */
   readonly model: object;
+  /** Puts the run where the state says (see Solver.restoreState). */
   restoreState(state: SolverState): void;
 }
 

@@ -42,6 +42,11 @@ export interface LoadStateDictResult {
   ignored: string[];
 }
 
+/**
+ * What loadStateDict reads: safetensors bytes, or tensors by name as decodeSafetensors returns them ({ name: { shape, data } }).
+ *
+ * @inline
+ */
 type Source = Uint8Array | Record<string, { shape: readonly number[]; data: ArrayLike<number> | BigInt64Array }>;
 
 /**

@@ -25,12 +25,21 @@ export interface BatchNormParam {
   runningVar?: Tensor;
 }
 
-/** A checked bnParam with its running statistics present. */
+/**
+ * A checked bnParam with its running statistics present.
+ *
+ * @inline
+ */
 export interface BatchNormState {
+  /** "train" (batch statistics, running ones updated) or "test" (running statistics); set by loss(). */
   mode: BatchNormMode;
+  /** Added to the variance before its square root. */
   eps: number;
+  /** Weight of the old running statistics (the course's convention: 0.9 keeps 90%). */
   momentum: number;
+  /** Running mean per feature or channel, (D) or (C). */
   runningMean: Tensor;
+  /** Running variance per feature or channel, (D) or (C). */
   runningVar: Tensor;
 }
 

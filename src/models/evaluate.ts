@@ -9,7 +9,11 @@ import { checkInteger, checkOptions } from "../validate.js";
 import type { Workspace } from "../workspace.js";
 import { DEFAULT_PREDICT_BATCH } from "./predict.js";
 
-/** What evaluate() returns. */
+/**
+ * What evaluate() returns.
+ *
+ * @inline
+ */
 export interface Evaluation {
   /** Mean softmax cross-entropy over every row (test mode: running statistics, no dropout), without the weight penalty. */
   loss: number;
@@ -21,6 +25,11 @@ export interface Evaluation {
   count: number;
 }
 
+/**
+ * Options of model.evaluate(X, y, options).
+ *
+ * @inline
+ */
 export interface EvaluateOptions {
   /** Rows scored at a time (default 100). */
   batchSize?: number;

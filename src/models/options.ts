@@ -8,6 +8,11 @@ export function checkDims(fn: string, name: string, value: unknown, allowEmpty =
   return value.map((d, i) => checkInteger(fn, `${name}[${i}]`, d, 1));
 }
 
+/**
+ * "batchnorm": batch normalization after each hidden layer (FullyConnectedNet) or conv layer (DeepConvNet); null: none.
+ *
+ * @inline
+ */
 export type Normalization = "batchnorm" | null;
 
 /**

@@ -4,6 +4,11 @@ import { addSign, axpy } from "../ops/elementwise.js";
 import { sumAbs, sumSquares } from "../ops/reduce.js";
 import type { ParamStore } from "./param-store.js";
 
+/**
+ * The weight penalty reg applies to: "l2" adds reg·Σ W², "l1" adds reg·Σ |W| (weights only, not biases).
+ *
+ * @inline
+ */
 export type Regularization = "l2" | "l1";
 
 /** Adds the penalty's gradient to each named weight's gradient and returns the penalty. */

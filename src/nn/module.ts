@@ -197,7 +197,11 @@ export interface PlannedTensor extends TensorSpec {
   module: Module;
 }
 
-/** Plans a container's child list `name` ("body") for an input shape; returns its output shape. */
+/**
+ * Plans a container's child list `name` ("body") for an input shape; returns its output shape.
+ *
+ * @inline
+ */
 export type PlanChain = (name: string, modules: readonly Module[], input: readonly number[]) => number[];
 
 /** Every module of a planned tree with its depth, in order (for summary()). */

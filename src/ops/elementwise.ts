@@ -104,7 +104,11 @@ export function sigmoidBackward(dx: number, dy: number, y: number, n: number, dt
   splitElements(dtype, "sigmoid_backward", n, MIN_ELEMENTS_PER_TASK, (i0, i1, B) => [dx + i0 * B, dy + i0 * B, y + i0 * B, i1 - i0]);
 }
 
-/** GELU's two forms, PyTorch's `approximate`: "none" = 0.5·x·(1 + erf(x/√2)), "tanh" = 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). */
+/**
+ * GELU's two forms, PyTorch's `approximate`: "none" = 0.5·x·(1 + erf(x/√2)), "tanh" = 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))).
+ *
+ * @inline
+ */
 export type GeluApproximate = "none" | "tanh";
 
 function geluMode(approximate: GeluApproximate): number {

@@ -9,22 +9,41 @@ import type { Tensor } from "../tensor.js";
 import { describe } from "../validate.js";
 import type { CosineSchedule, ScheduleFunction } from "./schedule.js";
 
-/** The values of a float32 model's tensors, or of a float64 model's. */
+/**
+ * The values of a float32 model's tensors, or of a float64 model's.
+ *
+ * @inline
+ */
 export type Values = Float32Array | Float64Array;
 
-/** A cosine schedule as stored in a state (a function cannot be: "custom"). */
+/**
+ * A cosine schedule as stored in a state (a function cannot be: "custom").
+ *
+ * @inline
+ */
 export type ScheduleState = Required<CosineSchedule> | "custom" | null;
 
-/** The options a run was made with; a Solver must match them (except numEpochs) to continue it. */
+/**
+ * The options a run was made with; a Solver must match them (except numEpochs) to continue it.
+ *
+ * @inline
+ */
 export interface RunOptions {
   /** null: a custom update rule function. */
   updateRule: UpdateRuleName | null;
+  /** Learning-rate multiplier per epoch. */
   lrDecay: number;
+  /** The cosine schedule with its defaults, "custom" for a schedule function, null for lrDecay. */
   lrSchedule: ScheduleState;
+  /** Samples per training batch. */
   batchSize: number;
+  /** Epochs of the run (the one option a continuing Solver may change). */
   numEpochs: number;
+  /** Training samples per accuracy check (null: all). */
   numTrainSamples: number | null;
+  /** Validation samples per accuracy check (null: all). */
   numValSamples: number | null;
+  /** Seed of the sampling and augmentation stream. */
   seed: number;
   /** The augment list; absent when empty (so a state without augmentation reads as before). */
   augment?: Augmentation[];
@@ -277,16 +296,25 @@ export function runOptionsOf(s: RunSettings): RunOptions {
  * Options for `new Solver(model, data, { ...options, numEpochs })` that continue a saved run.
  * `updateRule` is absent when the run used a custom rule function, `lrSchedule` for per-epoch
  * lrDecay and for a schedule function: pass the same function.
+ *
+ * @inline
  */
 export interface ResumeOptions {
+  /** The built-in rule's name; absent for a custom rule function (pass the same one). */
   updateRule?: UpdateRuleName;
+  /** Learning-rate multiplier per epoch. */
   lrDecay: number;
   /** The cosine schedule; absent for per-epoch lrDecay, and for a custom function (pass the same one). */
   lrSchedule?: Required<CosineSchedule>;
+  /** Samples per training batch. */
   batchSize: number;
+  /** Epochs of the saved run; give a larger numEpochs to train further. */
   numEpochs: number;
+  /** Training samples per accuracy check (null: all). */
   numTrainSamples: number | null;
+  /** Validation samples per accuracy check (null: all). */
   numValSamples: number | null;
+  /** Seed of the sampling and augmentation stream. */
   seed: number;
   /** The augmentations, when the run used any. */
   augment?: Augmentation[];
