@@ -1,3 +1,11 @@
+/**
+ * tensorlane, the platform-neutral entry: tensors (float32 or float64 in wasm memory), the
+ * course's layers with explicit forward and backward (tl.Linear, tl.Conv, ...), PyTorch-named
+ * modules composed with tl.sequential (tl.nn), the FullyConnectedNet and DeepConvNet models, the
+ * update rules, the Solver, and checkpoints, safetensors and state_dicts. Call tl.init() first.
+ *
+ * @packageDocumentation
+ */
 // tensorlane: the platform-neutral public API. No Node built-ins are imported from here.
 export { init, isInitialized, simdSupported, runtimeInfo, dispose, MAX_ALLOCATION_BYTES, type InitOptions, type RuntimeInfo } from "./runtime.js";
 export {

@@ -1,3 +1,10 @@
+/**
+ * tensorlane/data: labelled image sets as bytes (ImageDataset), their readers (IDX, CIFAR-10,
+ * gzip), seeded splits and subsets, per-channel normalization, and conversion to the Solver's
+ * tensors. Platform-neutral; reading folders from disk is tensorlane/node's.
+ *
+ * @packageDocumentation
+ */
 // tensorlane/data: byte-backed image sets and what training needs from them (IDX / CIFAR-10
 // readers, gzip, seeded splits, normalization, tensors on demand). An entry of its own, so apps
 // that bring their data as tensors load none of it. Platform-neutral: the files on disk are

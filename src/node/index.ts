@@ -1,3 +1,9 @@
+/**
+ * tensorlane/node: everything tensorlane and tensorlane/data export, plus files on disk: data
+ * folders (IDX, CIFAR-10), checkpoint and safetensors files, and atomic file writes.
+ *
+ * @packageDocumentation
+ */
 // tensorlane for Node: everything the platform-neutral entry and tensorlane/data have, plus files
 // on disk (data folders, atomic checkpoint writes). The CLI builds on this entry.
 export * from "../index.js";

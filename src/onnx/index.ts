@@ -1,3 +1,9 @@
+/**
+ * tensorlane/onnx: trained models out as ONNX bytes (exportOnnx, opset 13) and ONNX files in as
+ * tl.sequential models (importOnnx). Platform-neutral: bytes in memory, no files.
+ *
+ * @packageDocumentation
+ */
 // `tensorlane/onnx`: a trained model as ONNX bytes, for ONNX Runtime (servers, phones, browsers)
 // and any other ONNX consumer, and ONNX files in as models (importOnnx, see import.ts).
 // Platform-neutral: bytes in memory, no files (Node writes them with fs, a browser offers a
