@@ -1,0 +1,316 @@
+// Every fenced block of README.md and docs/*.md runs as written, against the built packages.
+//
+// Each document runs top to bottom in a folder of its own (so a guide may train a run in one
+// block and read its checkpoint in the next), with `tensorlane` linked into its node_modules, as
+// after `npm install tensorlane`:
+//   js, javascript, mjs   written to a .mjs file exactly as pasted and run by Node (no transform)
+//   ts, typescript        transformed by esbuild (types removed), then run by Node
+//   sh, bash, shell       each line that runs the CLI (`npx tensorlane ...` or `tensorlane ...`)
+//                         runs cli/dist/cli.js; `train` gets a small budget appended (see BUDGET),
+//                         `init-experiment` a narrow --width. Any other command needs a skip mark.
+//   python                python3 (with PyTorch); fails in CI when PyTorch is missing
+//   text, json, plain     output and data shown in the prose: nothing to run
+// Comments just before a block, one per line:
+//   <!-- doctest: files model.onnx=test/fixtures/x.onnx -->   copy repository files into the folder
+//   <!-- doctest: skip (reason) -->                            do not run it, and say why
+// Every other language needs a skip mark. Skipped blocks are listed, and their number may not grow
+// past MAX_SKIPPED. A block that reads /usr/share/datasets/fashion-mnist runs when the data set is
+// there and fails in CI (process.env.CI) when it is not.
+import { execFile, execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { transformSync } from "esbuild";
+import { afterAll, describe, expect, it } from "vitest";
+
+const root = resolve(import.meta.dirname, "..");
+const cli = join(root, "cli", "dist", "cli.js");
+const dir = mkdtempSync(join(tmpdir(), "tensorlane-docs-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Skip marks allowed across all documents: raise it only with a reason in the block's mark. */
+const MAX_SKIPPED = 12;
+const DATA = "/usr/share/datasets/fashion-mnist";
+const HAVE_DATA = existsSync(join(DATA, "train-images-idx3-ubyte.gz"));
+const CI = Boolean(process.env.CI);
+
+export interface Block {
+  /** 1-based line of the opening fence. */
+  line: number;
+  lang: string;
+  heading: string;
+  code: string;
+  /** The reason in a `<!-- doctest: skip (...) -->` mark, or null. */
+  skip: string | null;
+  /** Files to copy into the document's folder first: name there -> path in the repository. */
+  files: Record<string, string>;
+}
+
+type Kind = "js" | "ts" | "shell" | "python" | "text" | "other";
+const KINDS: Record<string, Kind> = {
+  js: "js", javascript: "js", mjs: "js", ts: "ts", typescript: "ts",
+  sh: "shell", bash: "shell", shell: "shell", python: "python", py: "python",
+  text: "text", json: "text", "": "text",
+};
+const kindOf = (lang: string): Kind => KINDS[lang] ?? "other";
+
+/** The fenced blocks of a Markdown file, with the heading each one sits under and its doctest marks. */
+export function fencedBlocks(markdown: string, file = "README.md"): Block[] {
+  const lines = markdown.split("\n");
+  const blocks: Block[] = [];
+  let heading = "(top)";
+  let skip: string | null = null;
+  let files: Record<string, string> = {};
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const fence = /^(`{3,})\s*([\w-]*)/.exec(line);
+    if (fence) {
+      const end = lines.findIndex((l, j) => j > i && l.startsWith(fence[1]));
+      if (end < 0) throw new Error(`${file}:${i + 1}: a code fence that never closes`);
+      blocks.push({ line: i + 1, lang: fence[2].toLowerCase(), heading, code: lines.slice(i + 1, end).join("\n"), skip, files });
+      i = end;
+      skip = null;
+      files = {};
+      continue;
+    }
+    const h = /^#{1,6}\s+(.*)$/.exec(line);
+    if (h) heading = h[1].trim();
+    const mark = /^<!--\s*doctest:\s*(\w+)\s*(.*?)\s*-->\s*$/.exec(line);
+    if (mark) {
+      if (mark[1] === "skip") {
+        skip = /^\(?(.*?)\)?$/.exec(mark[2])?.[1]?.trim() ?? "";
+        if (skip === "") throw new Error(`${file}:${i + 1}: a skip mark must give its reason: <!-- doctest: skip (why) -->`);
+      } else if (mark[1] === "files") {
+        for (const pair of mark[2].split(/\s+/)) {
+          const [name, path] = pair.split("=");
+          if (!name || !path) throw new Error(`${file}:${i + 1}: doctest files takes name=path pairs (got "${pair}")`);
+          files[name] = path;
+        }
+      } else throw new Error(`${file}:${i + 1}: unknown doctest mark "${mark[1]}" (skip or files)`);
+    } else if (line.trim() !== "" && !line.startsWith("<!--")) {
+      skip = null;
+      files = {};
+    }
+  }
+  return blocks;
+}
+
+/** The commands of a shell block: continuation lines joined, comments and prompts removed, split into words. */
+export function shellCommands(code: string): string[][] {
+  const out: string[][] = [];
+  const joined = code.replace(/\\\n/g, " ").split("\n");
+  for (const raw of joined) {
+    const words: string[] = [];
+    let word = "";
+    let inWord = false;
+    let quote: string | null = null;
+    const line = raw.replace(/^\s*\$\s+/, "");
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i];
+      if (quote) {
+        if (c === quote) quote = null;
+        else word += c;
+      } else if (c === "'" || c === '"') {
+        quote = c;
+        inWord = true;
+      } else if (c === "#" && !inWord) break;
+      else if (/\s/.test(c)) {
+        if (inWord) words.push(word);
+        word = "";
+        inWord = false;
+      } else {
+        word += c;
+        inWord = true;
+      }
+    }
+    if (inWord) words.push(word);
+    if (words.length > 0) out.push(words);
+  }
+  return out;
+}
+
+/**
+ * The arguments a CLI line of the docs runs with: the line's own, then a small budget so a
+ * training command takes seconds (later options win: `--epochs 20 ... --epochs 1`).
+ */
+export function cliArgs(words: string[]): string[] | null {
+  const args = words[0] === "npx" && words[1] === "tensorlane" ? words.slice(2) : words[0] === "tensorlane" ? words.slice(1) : null;
+  if (args === null) return null;
+  if (args.includes("--help") || args.includes("-h") || args.includes("--version")) return args;
+  const has = (flag: string) => args.some((a) => a === flag || a.startsWith(`${flag}=`));
+  if (args[0] === "train") {
+    const budget = [...(has("--resume") ? ["--epochs", "2"] : ["--epochs", "1"]), "--train-samples", "500"];
+    if (!has("--val")) budget.push("--val", "100");
+    return [...args, ...budget];
+  }
+  if (args[0] === "init-experiment" && !has("--width")) return [...args, "--width", "256"];
+  return args;
+}
+
+function run(command: string, args: string[], cwd: string, timeout = 240_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(command, args, { cwd, encoding: "utf8", timeout, maxBuffer: 64 << 20, env: { ...process.env, FORCE_COLOR: "0" } }, (error, stdout, stderr) => {
+      done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr: stderr || (error && typeof error.code !== "number" ? error.message : "") });
+    });
+  });
+}
+
+// At most this many block processes at once, whatever vitest runs concurrently.
+let running = 0;
+const waiting: (() => void)[] = [];
+const LIMIT = Math.max(2, Math.min(3, availableParallelism()));
+async function limited<T>(fn: () => Promise<T>): Promise<T> {
+  if (running >= LIMIT) await new Promise<void>((go) => waiting.push(go));
+  running++;
+  try {
+    return await fn();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+let torchChecked: boolean | null = null;
+function haveTorch(): boolean {
+  if (torchChecked === null) {
+    try {
+      execFileSync("python3", ["-c", "import torch"], { stdio: "ignore", timeout: 60_000 });
+      torchChecked = true;
+    } catch {
+      torchChecked = false;
+    }
+  }
+  return torchChecked;
+}
+
+const documents = ["README.md", ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`)];
+const all = documents.map((doc) => ({ doc, text: readFileSync(join(root, doc), "utf8") })).map(({ doc, text }) => ({ doc, text, blocks: fencedBlocks(text, doc) }));
+
+describe("docs: the runner", () => {
+  it("finds headings, lines, marks and commands", () => {
+    const sample = fencedBlocks(
+      "# A\n\n<!-- doctest: skip (needs workerd) -->\n```ts\nx\n```\n## B\n<!-- doctest: files a.onnx=test/a.onnx -->\n```js\ny\n```\n```sh\nls\n```\n",
+    );
+    expect(sample).toEqual([
+      { line: 4, lang: "ts", heading: "A", code: "x", skip: "needs workerd", files: {} },
+      { line: 9, lang: "js", heading: "B", code: "y", skip: null, files: { "a.onnx": "test/a.onnx" } },
+      { line: 12, lang: "sh", heading: "B", code: "ls", skip: null, files: {} },
+    ]);
+    expect(shellCommands("npx tensorlane train --name 'a b' \\\n  --epochs 20   # twenty\n\n$ tensorlane eval --checkpoint x")).toEqual([
+      ["npx", "tensorlane", "train", "--name", "a b", "--epochs", "20"],
+      ["tensorlane", "eval", "--checkpoint", "x"],
+    ]);
+    expect(cliArgs(["npx", "tensorlane", "train", "--epochs", "20"])).toEqual(["train", "--epochs", "20", "--epochs", "1", "--train-samples", "500", "--val", "100"]);
+    expect(cliArgs(["npm", "test"])).toBeNull();
+  });
+
+  it("every block is run, or is text, or says why it is not run; the skipped ones stay few", () => {
+    const skipped: string[] = [];
+    const problems: string[] = [];
+    for (const { doc, blocks } of all) {
+      for (const b of blocks) {
+        const where = `${doc}:${b.line} (${b.lang || "plain"}, "${b.heading}")`;
+        const kind = kindOf(b.lang);
+        if (b.skip !== null) skipped.push(`  ${where}: ${b.skip}`);
+        else if (kind === "other") problems.push(`${where}: a ${b.lang} block cannot run here: mark it <!-- doctest: skip (why) -->`);
+        else if (kind === "shell") {
+          for (const words of shellCommands(b.code)) {
+            if (cliArgs(words) === null) problems.push(`${where}: "${words.join(" ")}" is not a tensorlane command: mark the block <!-- doctest: skip (why) -->`);
+          }
+        }
+      }
+      if (blocks.some((b) => kindOf(b.lang) === "ts" && b.skip === null) && !/TypeScript/.test(readFileSync(join(root, doc), "utf8"))) {
+        problems.push(`${doc} has ts blocks but its prose never says they are TypeScript`);
+      }
+    }
+    console.log(`Blocks not run (${skipped.length}, at most ${MAX_SKIPPED}):\n${skipped.join("\n")}`);
+    expect(problems).toEqual([]);
+    expect(skipped.length, "more blocks skipped than allowed: run them, or raise MAX_SKIPPED with a reason").toBeLessThanOrEqual(MAX_SKIPPED);
+  });
+
+  it("no document points outside the repository", () => {
+    for (const { doc, text } of all) {
+      expect(text, doc).not.toMatch(/SPEC\.md|TOOLCHAIN\.md|\.\.\/shared/);
+      for (const [, target] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        if (/^(https?:|mailto:)/.test(target)) continue;
+        const path = resolve(root, dirname(doc), target);
+        expect(path.startsWith(root), `${doc} links ${target}, outside the repository`).toBe(true);
+        expect(existsSync(path), `${doc} links ${target}, which does not exist`).toBe(true);
+      }
+    }
+  });
+});
+
+for (const { doc, blocks } of all) {
+  const folder = join(dir, doc.replace(/[/.]/g, "-"));
+  let previous: Promise<unknown> = Promise.resolve();
+
+  describe(doc, () => {
+    for (const block of blocks) {
+      const kind = kindOf(block.lang);
+      if (kind === "text" || kind === "other" || block.skip !== null) continue;
+      const where = `${doc}:${block.line} (the ${block.lang} block under "${block.heading}")`;
+      const needsData = block.code.includes(DATA);
+      const needsTorch = kind === "python";
+      // Runs after the blocks above it in the same document, whatever vitest runs beside it.
+      const after = previous;
+      let release!: () => void;
+      previous = new Promise<void>((r) => (release = r));
+      it.concurrent(`${block.lang} block at ${doc}:${block.line} ("${block.heading}") runs as written`, async (ctx) => {
+        await after;
+        try {
+          if (needsData && !HAVE_DATA) {
+            if (CI) throw new Error(`${where} needs ${DATA} (apt-get install dataset-fashion-mnist), which CI must have`);
+            ctx.skip(`needs ${DATA}`);
+          }
+          if (needsTorch && !haveTorch()) {
+            if (CI) throw new Error(`${where} needs python3 with PyTorch (apt-get install python3-torch), which CI must have`);
+            ctx.skip("needs python3 with PyTorch");
+          }
+          expect(existsSync(join(root, "dist", "tensorlane.js")) && existsSync(cli), "run `npm run build` first").toBe(true);
+          if (!existsSync(folder)) {
+            mkdirSync(join(folder, "node_modules"), { recursive: true });
+            symlinkSync(root, join(folder, "node_modules", "tensorlane"), "dir");
+            writeFileSync(join(folder, "package.json"), JSON.stringify({ type: "module", private: true }));
+          }
+          for (const [name, path] of Object.entries(block.files)) {
+            mkdirSync(dirname(join(folder, name)), { recursive: true });
+            copyFileSync(join(root, path), join(folder, name));
+          }
+          const steps: [string, string[], string][] = [];
+          if (kind === "js" || kind === "ts") {
+            let code = block.code;
+            if (kind === "ts") {
+              try {
+                code = transformSync(code, { loader: "ts", format: "esm", target: "node20" }).code;
+              } catch (error) {
+                throw new Error(`${where} does not parse: ${error instanceof Error ? error.message : String(error)}`);
+              }
+            }
+            const file = `block-${block.line}.mjs`;
+            writeFileSync(join(folder, file), code);
+            steps.push([process.execPath, ["--enable-source-maps", file], file]);
+          } else if (kind === "python") {
+            const file = `block-${block.line}.py`;
+            writeFileSync(join(folder, file), block.code);
+            steps.push(["python3", [file], `python3 ${file}`]);
+          } else {
+            for (const words of shellCommands(block.code)) {
+              const args = cliArgs(words);
+              if (args === null) throw new Error(`${where}: "${words.join(" ")}" is not a tensorlane command; mark the block <!-- doctest: skip (why) -->`);
+              steps.push([process.execPath, [cli, ...args], `tensorlane ${args.join(" ")}`]);
+            }
+          }
+          for (const [command, args, shown] of steps) {
+            const r = await limited(() => run(command, args, folder));
+            if (r.code !== 0) {
+              throw new Error(`${where} fails when run as written (${shown}, exit code ${r.code}):\n${r.stderr.trim().slice(-3000)}\n${r.stdout.trim().slice(-2000)}`);
+            }
+          }
+        } finally {
+          release();
+        }
+      }, 300_000);
+    }
+  });
+}
