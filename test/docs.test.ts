@@ -147,6 +147,18 @@ export function cliArgs(words: string[]): string[] | null {
   return args;
 }
 
+/** The packages a JavaScript block imports by name, other than node: built-ins and tensorlane. */
+export function importedPackages(code: string): string[] {
+  const names = new Set<string>();
+  for (const [, spec] of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"'./][^"']*)["']/g)) {
+    if (spec.startsWith("node:")) continue;
+    const parts = spec.split("/");
+    const name = spec.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+    if (name !== "tensorlane") names.add(name);
+  }
+  return [...names];
+}
+
 function run(command: string, args: string[], cwd: string, timeout = 240_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile(command, args, { cwd, encoding: "utf8", timeout, maxBuffer: 64 << 20, env: { ...process.env, FORCE_COLOR: "0" } }, (error, stdout, stderr) => {
@@ -202,6 +214,7 @@ describe("docs: the runner", () => {
     ]);
     expect(cliArgs(["npx", "tensorlane", "train", "--epochs", "20"])).toEqual(["train", "--epochs", "20", "--epochs", "1", "--train-samples", "500", "--val", "100"]);
     expect(cliArgs(["npm", "test"])).toBeNull();
+    expect(importedPackages('import * as ort from "onnxruntime-web";\nimport { x } from "@scope/pkg/sub";\nimport "node:fs";\nimport * as tl from "tensorlane/node";')).toEqual(["onnxruntime-web", "@scope/pkg"]);
   });
 
   it("every block is run, or is text, or says why it is not run; the skipped ones stay few", () => {
@@ -262,10 +275,12 @@ for (const { doc, blocks } of all) {
         try {
           if (needsData && !HAVE_DATA) {
             if (CI) throw new Error(`${where} needs ${DATA} (apt-get install dataset-fashion-mnist), which CI must have`);
+            console.log(`${where}: not run here: needs ${DATA} (CI has it)`);
             ctx.skip(`needs ${DATA}`);
           }
           if (needsTorch && !haveTorch()) {
             if (CI) throw new Error(`${where} needs python3 with PyTorch (apt-get install python3-torch), which CI must have`);
+            console.log(`${where}: not run here: needs python3 with PyTorch (CI has it)`);
             ctx.skip("needs python3 with PyTorch");
           }
           expect(existsSync(join(root, "dist", "tensorlane.js")) && existsSync(cli), "run `npm run build` first").toBe(true);
@@ -273,6 +288,13 @@ for (const { doc, blocks } of all) {
             mkdirSync(join(folder, "node_modules"), { recursive: true });
             symlinkSync(root, join(folder, "node_modules", "tensorlane"), "dir");
             writeFileSync(join(folder, "package.json"), JSON.stringify({ type: "module", private: true }));
+          }
+          // Other packages a block imports (onnxruntime-web, ...) come from the repository's devDependencies.
+          for (const name of importedPackages(block.code)) {
+            const link = join(folder, "node_modules", name);
+            if (existsSync(link) || !existsSync(join(root, "node_modules", name))) continue;
+            mkdirSync(dirname(link), { recursive: true });
+            symlinkSync(join(root, "node_modules", name), link, "dir");
           }
           for (const [name, path] of Object.entries(block.files)) {
             mkdirSync(dirname(join(folder, name)), { recursive: true });
@@ -307,6 +329,7 @@ for (const { doc, blocks } of all) {
             if (r.code !== 0) {
               throw new Error(`${where} fails when run as written (${shown}, exit code ${r.code}):\n${r.stderr.trim().slice(-3000)}\n${r.stdout.trim().slice(-2000)}`);
             }
+            console.log(`${where}: ${shown}\n${r.stdout.trim().split("\n").slice(-4).join("\n")}`);
           }
         } finally {
           release();
