@@ -9,19 +9,25 @@
 //                         runs cli/dist/cli.js; `train` gets a small budget appended (see BUDGET),
 //                         `init-experiment` a narrow --width. Any other command needs a skip mark.
 //   python                python3 (with PyTorch); fails in CI when PyTorch is missing
+//   html                  served from the document's folder and opened in headless Chromium: it
+//                         must show or log something, with no uncaught error and no console error
 //   text, json, plain     output and data shown in the prose: nothing to run
 // Comments just before a block, one per line:
 //   <!-- doctest: files model.onnx=test/fixtures/x.onnx -->   copy repository files into the folder
+//                                                            (a folder is linked, not copied)
 //   <!-- doctest: skip (reason) -->                            do not run it, and say why
 // Every other language needs a skip mark. Skipped blocks are listed, and their number may not grow
 // past MAX_SKIPPED. A block that reads /usr/share/datasets/fashion-mnist runs when the data set is
 // there and fails in CI (process.env.CI) when it is not.
 import { execFile, execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import { availableParallelism, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, extname, join, resolve, sep } from "node:path";
 import { transformSync } from "esbuild";
+import type { BrowserContext } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
+import { CHROMIUM_OPTIONS, chromiumUnavailable } from "./cross-runtime/harness.js";
 
 const root = resolve(import.meta.dirname, "..");
 const cli = join(root, "cli", "dist", "cli.js");
@@ -46,10 +52,10 @@ export interface Block {
   files: Record<string, string>;
 }
 
-type Kind = "js" | "ts" | "shell" | "python" | "text" | "other";
+type Kind = "js" | "ts" | "shell" | "python" | "html" | "text" | "other";
 const KINDS: Record<string, Kind> = {
   js: "js", javascript: "js", mjs: "js", ts: "ts", typescript: "ts",
-  sh: "shell", bash: "shell", shell: "shell", python: "python", py: "python",
+  sh: "shell", bash: "shell", shell: "shell", python: "python", py: "python", html: "html",
   text: "text", json: "text", "": "text",
 };
 const kindOf = (lang: string): Kind => KINDS[lang] ?? "other";
@@ -195,6 +201,81 @@ function haveTorch(): boolean {
   return torchChecked;
 }
 
+// One server over the documents' folders and one Chromium, started by the first html block.
+let browser: Promise<{ context: BrowserContext; origin: string; server: Server; profile: string }> | null = null;
+afterAll(async () => {
+  if (browser === null) return;
+  const { context, server, profile } = await browser;
+  await context.close();
+  await new Promise((r) => server.close(r));
+  rmSync(profile, { recursive: true, force: true });
+});
+const CONTENT_TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm",
+  ".json": "application/json", ".map": "application/json", ".onnx": "application/octet-stream",
+};
+function startBrowser() {
+  browser ??= (async () => {
+    const server = createServer((req, res) => {
+      const file = resolve(dir, "." + decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
+      if (req.url === "/favicon.ico") {
+        res.writeHead(204).end(); // asked for by the browser, not by the page
+        return;
+      }
+      if (!file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile()) {
+        res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+        return;
+      }
+      res.writeHead(200, { "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" }).end(readFileSync(file));
+    });
+    const origin = await new Promise<string>((done) => server.listen(0, "127.0.0.1", () => done(`http://127.0.0.1:${(server.address() as { port: number }).port}`)));
+    const { chromium } = await import("playwright-core");
+    const profile = mkdtempSync(join(tmpdir(), "tensorlane-docs-chromium-"));
+    const context = await chromium.launchPersistentContext(profile, CHROMIUM_OPTIONS);
+    return { context, origin, server, profile };
+  })();
+  return browser;
+}
+
+/**
+ * Opens a page of a document's folder in Chromium: it passes when it changes its text or logs to
+ * the console (within 60 s) with no uncaught error, failed request or console error.
+ */
+async function runPage(path: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { context, origin } = await startBrowser();
+  const page = await context.newPage();
+  const problems: string[] = [];
+  const logs: string[] = [];
+  page.on("pageerror", (e) => problems.push(`uncaught: ${e.message}`));
+  page.on("console", (m) => (m.type() === "error" ? problems.push(`console.error: ${m.text()}`) : logs.push(m.text())));
+  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
+  page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()} for ${r.url()}`));
+  await page.addInitScript(() => {
+    const w = window as unknown as { __changed: boolean };
+    w.__changed = false;
+    document.addEventListener("DOMContentLoaded", () => {
+      new MutationObserver(() => (w.__changed = true)).observe(document.documentElement, { subtree: true, childList: true, characterData: true });
+    });
+  });
+  try {
+    await page.goto(`${origin}/${path}`, { waitUntil: "load" });
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && problems.length === 0 && logs.length === 0 && !(await page.evaluate(() => (window as unknown as { __changed: boolean }).__changed))) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const text = await page.evaluate(() => document.body?.innerText ?? "");
+    const shown = [...logs.map((l) => `console: ${l}`), `page: ${text.trim()}`].join("\n");
+    if (problems.length > 0) return { code: 1, stdout: shown, stderr: problems.join("\n") };
+    if (logs.length === 0 && !(await page.evaluate(() => (window as unknown as { __changed: boolean }).__changed))) {
+      return { code: 1, stdout: shown, stderr: "the page neither changed its text nor logged anything within 60 s" };
+    }
+    return { code: 0, stdout: shown, stderr: "" };
+  } finally {
+    await page.close();
+  }
+}
+
 const documents = ["README.md", ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`)];
 const all = documents.map((doc) => ({ doc, text: readFileSync(join(root, doc), "utf8") })).map(({ doc, text }) => ({ doc, text, blocks: fencedBlocks(text, doc) }));
 
@@ -283,6 +364,11 @@ for (const { doc, blocks } of all) {
             console.log(`${where}: not run here: needs python3 with PyTorch (CI has it)`);
             ctx.skip("needs python3 with PyTorch");
           }
+          if (kind === "html" && chromiumUnavailable() !== null) {
+            if (CI) throw new Error(`${where} needs headless Chromium, which CI must have: ${chromiumUnavailable()}`);
+            console.log(`${where}: not run here: ${chromiumUnavailable()} (CI has it)`);
+            ctx.skip("needs Chromium");
+          }
           expect(existsSync(join(root, "dist", "tensorlane.js")) && existsSync(cli), "run `npm run build` first").toBe(true);
           if (!existsSync(folder)) {
             mkdirSync(join(folder, "node_modules"), { recursive: true });
@@ -297,10 +383,20 @@ for (const { doc, blocks } of all) {
             symlinkSync(join(root, "node_modules", name), link, "dir");
           }
           for (const [name, path] of Object.entries(block.files)) {
-            mkdirSync(dirname(join(folder, name)), { recursive: true });
-            copyFileSync(join(root, path), join(folder, name));
+            const to = join(folder, name);
+            mkdirSync(dirname(to), { recursive: true });
+            if (statSync(join(root, path)).isDirectory()) {
+              if (!existsSync(to)) symlinkSync(join(root, path), to, "dir");
+            } else copyFileSync(join(root, path), to);
           }
           const steps: [string, string[], string][] = [];
+          if (kind === "html") {
+            const file = `block-${block.line}.html`;
+            writeFileSync(join(folder, file), block.code);
+            const r = await limited(() => runPage(`${folder.slice(dir.length + 1)}/${file}`));
+            if (r.code !== 0) throw new Error(`${where} fails in Chromium:\n${r.stderr}\n${r.stdout.slice(-2000)}`);
+            console.log(`${where}: Chromium\n${r.stdout.split("\n").slice(-4).join("\n")}`);
+          }
           if (kind === "js" || kind === "ts") {
             let code = block.code;
             if (kind === "ts") {
@@ -317,7 +413,7 @@ for (const { doc, blocks } of all) {
             const file = `block-${block.line}.py`;
             writeFileSync(join(folder, file), block.code);
             steps.push(["python3", [file], `python3 ${file}`]);
-          } else {
+          } else if (kind === "shell") {
             for (const words of shellCommands(block.code)) {
               const args = cliArgs(words);
               if (args === null) throw new Error(`${where}: "${words.join(" ")}" is not a tensorlane command; mark the block <!-- doctest: skip (why) -->`);
