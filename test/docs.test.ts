@@ -322,6 +322,11 @@ describe("docs: the runner", () => {
     expect(skipped.length, "more blocks skipped than allowed: run them, or raise MAX_SKIPPED with a reason").toBeLessThanOrEqual(MAX_SKIPPED);
   });
 
+  it("the README stays a five-minute read: at most 300 lines", () => {
+    const lines = readFileSync(join(root, "README.md"), "utf8").trimEnd().split("\n").length;
+    expect(lines, "README.md: move detail into docs/").toBeLessThanOrEqual(300);
+  });
+
   it("no document points outside the repository", () => {
     for (const { doc, text } of all) {
       expect(text, doc).not.toMatch(/SPEC\.md|TOOLCHAIN\.md|\.\.\/shared/);
