@@ -35,7 +35,7 @@ const dir = mkdtempSync(join(tmpdir(), "tensorlane-docs-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Skip marks allowed across all documents: raise it only with a reason in the block's mark. */
-const MAX_SKIPPED = 12;
+const MAX_SKIPPED = 5;
 const DATA = "/usr/share/datasets/fashion-mnist";
 const HAVE_DATA = existsSync(join(DATA, "train-images-idx3-ubyte.gz"));
 const CI = Boolean(process.env.CI);
