@@ -330,11 +330,16 @@ describe("docs: the runner", () => {
   it("no document points outside the repository", () => {
     for (const { doc, text } of all) {
       expect(text, doc).not.toMatch(/SPEC\.md|TOOLCHAIN\.md|\.\.\/shared/);
-      for (const [, target] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+      for (const [, target, anchor] of text.matchAll(/\]\(([^)#\s]*)(?:#([^)\s]*))?\)/g)) {
         if (/^(https?:|mailto:)/.test(target)) continue;
-        const path = resolve(root, dirname(doc), target);
+        const path = target === "" ? join(root, doc) : resolve(root, dirname(doc), target);
         expect(path.startsWith(root), `${doc} links ${target}, outside the repository`).toBe(true);
         expect(existsSync(path), `${doc} links ${target}, which does not exist`).toBe(true);
+        if (anchor && path.endsWith(".md")) {
+          // GitHub's heading anchors: lower case, punctuation dropped, spaces as hyphens.
+          const slugs = [...readFileSync(path, "utf8").matchAll(/^#{1,6}\s+(.*)$/gm)].map(([, h]) => h.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-"));
+          expect(slugs, `${doc} links ${target}#${anchor}, a heading that does not exist`).toContain(anchor);
+        }
       }
     }
   });
