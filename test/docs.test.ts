@@ -346,101 +346,104 @@ describe("docs: the runner", () => {
 });
 
 for (const { doc, blocks } of all) {
-  if (!blocks.some((b) => !["text", "other"].includes(kindOf(b.lang)) && b.skip === null)) continue;
+  const runnable = blocks.filter((b) => !["text", "other"].includes(kindOf(b.lang)) && b.skip === null);
+  if (runnable.length === 0) continue;
   const folder = join(dir, doc.replace(/[/.]/g, "-"));
-  let previous: Promise<unknown> = Promise.resolve();
+
+  /** Runs one block in the document's folder; resolves to why it was not run here, or null. */
+  async function runBlock(block: Block): Promise<string | null> {
+    const kind = kindOf(block.lang);
+    const where = `${doc}:${block.line} (the ${block.lang} block under "${block.heading}")`;
+    const needsData = block.code.includes(DATA);
+    const needsTorch = kind === "python";
+    if (needsData && !HAVE_DATA) {
+      if (CI) throw new Error(`${where} needs ${DATA} (apt-get install dataset-fashion-mnist), which CI must have`);
+      console.log(`${where}: not run here: needs ${DATA} (CI has it)`);
+      return `needs ${DATA}`;
+    }
+    if (needsTorch && !haveTorch()) {
+      if (CI) throw new Error(`${where} needs python3 with PyTorch (apt-get install python3-torch), which CI must have`);
+      console.log(`${where}: not run here: needs python3 with PyTorch (CI has it)`);
+      return "needs python3 with PyTorch";
+    }
+    if (kind === "html" && chromiumUnavailable() !== null) {
+      if (CI) throw new Error(`${where} needs headless Chromium, which CI must have: ${chromiumUnavailable()}`);
+      console.log(`${where}: not run here: ${chromiumUnavailable()} (CI has it)`);
+      return "needs Chromium";
+    }
+    expect(existsSync(join(root, "dist", "tensorlane.js")) && existsSync(cli), "run `npm run build` first").toBe(true);
+    if (!existsSync(folder)) {
+      mkdirSync(join(folder, "node_modules"), { recursive: true });
+      symlinkSync(root, join(folder, "node_modules", "tensorlane"), "dir");
+      writeFileSync(join(folder, "package.json"), JSON.stringify({ type: "module", private: true }));
+    }
+    // Other packages a block imports (onnxruntime-web, ...) come from the repository's devDependencies.
+    for (const name of importedPackages(block.code)) {
+      const link = join(folder, "node_modules", name);
+      if (existsSync(link) || !existsSync(join(root, "node_modules", name))) continue;
+      mkdirSync(dirname(link), { recursive: true });
+      symlinkSync(join(root, "node_modules", name), link, "dir");
+    }
+    for (const [name, path] of Object.entries(block.files)) {
+      const to = join(folder, name);
+      mkdirSync(dirname(to), { recursive: true });
+      if (statSync(join(root, path)).isDirectory()) {
+        if (!existsSync(to)) symlinkSync(join(root, path), to, "dir");
+      } else copyFileSync(join(root, path), to);
+    }
+    const steps: [string, string[], string][] = [];
+    if (kind === "html") {
+      const file = `block-${block.line}.html`;
+      writeFileSync(join(folder, file), block.code);
+      const r = await limited(() => runPage(`${folder.slice(dir.length + 1)}/${file}`));
+      if (r.code !== 0) throw new Error(`${where} fails in Chromium:\n${r.stderr}\n${r.stdout.slice(-2000)}`);
+      console.log(`${where}: Chromium\n${r.stdout.split("\n").slice(-4).join("\n")}`);
+    }
+    if (kind === "js" || kind === "ts") {
+      let code = block.code;
+      if (kind === "ts") {
+        try {
+          code = transformSync(code, { loader: "ts", format: "esm", target: "node20" }).code;
+        } catch (error) {
+          throw new Error(`${where} does not parse: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      const file = `block-${block.line}.mjs`;
+      writeFileSync(join(folder, file), code);
+      steps.push([process.execPath, ["--enable-source-maps", file], file]);
+    } else if (kind === "python") {
+      const file = `block-${block.line}.py`;
+      writeFileSync(join(folder, file), block.code);
+      steps.push(["python3", [file], `python3 ${file}`]);
+    } else if (kind === "shell") {
+      for (const words of shellCommands(block.code)) {
+        const args = cliArgs(words);
+        if (args === null) throw new Error(`${where}: "${words.join(" ")}" is not a tensorlane command; mark the block <!-- doctest: skip (why) -->`);
+        steps.push([process.execPath, [cli, ...args], `tensorlane ${args.join(" ")}`]);
+      }
+    }
+    for (const [command, args, shown] of steps) {
+      const r = await limited(() => run(command, args, folder));
+      if (r.code !== 0) {
+        throw new Error(`${where} fails when run as written (${shown}, exit code ${r.code}):\n${r.stderr.trim().slice(-3000)}\n${r.stdout.trim().slice(-2000)}`);
+      }
+      console.log(`${where}: ${shown}\n${r.stdout.trim().split("\n").slice(-4).join("\n")}`);
+    }
+    return null;
+  }
+
+  // A block runs after the blocks above it in the same document (they may make its files), each
+  // block once, whichever test asks first: a test filtered to one block still runs those above it.
+  const done: Promise<string | null>[] = [];
+  const upTo = (k: number): Promise<string | null> =>
+    (done[k] ??= (k === 0 ? Promise.resolve() : upTo(k - 1).catch(() => undefined)).then(() => runBlock(runnable[k])));
 
   describe(doc, () => {
-    for (const block of blocks) {
-      const kind = kindOf(block.lang);
-      if (kind === "text" || kind === "other" || block.skip !== null) continue;
-      const where = `${doc}:${block.line} (the ${block.lang} block under "${block.heading}")`;
-      const needsData = block.code.includes(DATA);
-      const needsTorch = kind === "python";
-      // Runs after the blocks above it in the same document, whatever vitest runs beside it.
-      const after = previous;
-      let release!: () => void;
-      previous = new Promise<void>((r) => (release = r));
+    runnable.forEach((block, k) => {
       it.concurrent(`${block.lang} block at ${doc}:${block.line} ("${block.heading}") runs as written`, async (ctx) => {
-        await after;
-        try {
-          if (needsData && !HAVE_DATA) {
-            if (CI) throw new Error(`${where} needs ${DATA} (apt-get install dataset-fashion-mnist), which CI must have`);
-            console.log(`${where}: not run here: needs ${DATA} (CI has it)`);
-            ctx.skip(`needs ${DATA}`);
-          }
-          if (needsTorch && !haveTorch()) {
-            if (CI) throw new Error(`${where} needs python3 with PyTorch (apt-get install python3-torch), which CI must have`);
-            console.log(`${where}: not run here: needs python3 with PyTorch (CI has it)`);
-            ctx.skip("needs python3 with PyTorch");
-          }
-          if (kind === "html" && chromiumUnavailable() !== null) {
-            if (CI) throw new Error(`${where} needs headless Chromium, which CI must have: ${chromiumUnavailable()}`);
-            console.log(`${where}: not run here: ${chromiumUnavailable()} (CI has it)`);
-            ctx.skip("needs Chromium");
-          }
-          expect(existsSync(join(root, "dist", "tensorlane.js")) && existsSync(cli), "run `npm run build` first").toBe(true);
-          if (!existsSync(folder)) {
-            mkdirSync(join(folder, "node_modules"), { recursive: true });
-            symlinkSync(root, join(folder, "node_modules", "tensorlane"), "dir");
-            writeFileSync(join(folder, "package.json"), JSON.stringify({ type: "module", private: true }));
-          }
-          // Other packages a block imports (onnxruntime-web, ...) come from the repository's devDependencies.
-          for (const name of importedPackages(block.code)) {
-            const link = join(folder, "node_modules", name);
-            if (existsSync(link) || !existsSync(join(root, "node_modules", name))) continue;
-            mkdirSync(dirname(link), { recursive: true });
-            symlinkSync(join(root, "node_modules", name), link, "dir");
-          }
-          for (const [name, path] of Object.entries(block.files)) {
-            const to = join(folder, name);
-            mkdirSync(dirname(to), { recursive: true });
-            if (statSync(join(root, path)).isDirectory()) {
-              if (!existsSync(to)) symlinkSync(join(root, path), to, "dir");
-            } else copyFileSync(join(root, path), to);
-          }
-          const steps: [string, string[], string][] = [];
-          if (kind === "html") {
-            const file = `block-${block.line}.html`;
-            writeFileSync(join(folder, file), block.code);
-            const r = await limited(() => runPage(`${folder.slice(dir.length + 1)}/${file}`));
-            if (r.code !== 0) throw new Error(`${where} fails in Chromium:\n${r.stderr}\n${r.stdout.slice(-2000)}`);
-            console.log(`${where}: Chromium\n${r.stdout.split("\n").slice(-4).join("\n")}`);
-          }
-          if (kind === "js" || kind === "ts") {
-            let code = block.code;
-            if (kind === "ts") {
-              try {
-                code = transformSync(code, { loader: "ts", format: "esm", target: "node20" }).code;
-              } catch (error) {
-                throw new Error(`${where} does not parse: ${error instanceof Error ? error.message : String(error)}`);
-              }
-            }
-            const file = `block-${block.line}.mjs`;
-            writeFileSync(join(folder, file), code);
-            steps.push([process.execPath, ["--enable-source-maps", file], file]);
-          } else if (kind === "python") {
-            const file = `block-${block.line}.py`;
-            writeFileSync(join(folder, file), block.code);
-            steps.push(["python3", [file], `python3 ${file}`]);
-          } else if (kind === "shell") {
-            for (const words of shellCommands(block.code)) {
-              const args = cliArgs(words);
-              if (args === null) throw new Error(`${where}: "${words.join(" ")}" is not a tensorlane command; mark the block <!-- doctest: skip (why) -->`);
-              steps.push([process.execPath, [cli, ...args], `tensorlane ${args.join(" ")}`]);
-            }
-          }
-          for (const [command, args, shown] of steps) {
-            const r = await limited(() => run(command, args, folder));
-            if (r.code !== 0) {
-              throw new Error(`${where} fails when run as written (${shown}, exit code ${r.code}):\n${r.stderr.trim().slice(-3000)}\n${r.stdout.trim().slice(-2000)}`);
-            }
-            console.log(`${where}: ${shown}\n${r.stdout.trim().split("\n").slice(-4).join("\n")}`);
-          }
-        } finally {
-          release();
-        }
+        const skipped = await upTo(k);
+        if (skipped !== null) ctx.skip(skipped);
       }, 300_000);
-    }
+    });
   });
 }
