@@ -217,7 +217,7 @@ const CONTENT_TYPES: Record<string, string> = {
 function startBrowser() {
   browser ??= (async () => {
     const server = createServer((req, res) => {
-      const file = resolve(dir, "." + decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
+      const file = resolve(dir, `.${decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)}`);
       if (req.url === "/favicon.ico") {
         res.writeHead(204).end(); // asked for by the browser, not by the page
         return;
@@ -264,7 +264,8 @@ async function runPage(path: string): Promise<{ code: number; stdout: string; st
       await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise((r) => setTimeout(r, 300));
-    const text = await page.evaluate(() => document.body?.innerText ?? "");
+    // The page's text without its scripts' source.
+    const text = await page.evaluate(() => [...(document.body?.childNodes ?? [])].filter((n) => n.nodeName !== "SCRIPT").map((n) => n.textContent).join(""));
     const shown = [...logs.map((l) => `console: ${l}`), `page: ${text.trim()}`].join("\n");
     if (problems.length > 0) return { code: 1, stdout: shown, stderr: problems.join("\n") };
     if (logs.length === 0 && !(await page.evaluate(() => (window as unknown as { __changed: boolean }).__changed))) {
