@@ -6,7 +6,7 @@
 const dispatchMs = (p) => (1 + 0.2 * p) / 1000; // hot round trip on idle cores: ~1 µs + 0.2 µs per worker
 const balance = (units) => (p) => units / (p * Math.ceil(units / p));
 
-// Single-thread quiet-machine figures (README.md Performance: 57 GFLOPS GEMM, FC training
+// Single-thread quiet-machine figures (docs/performance.md: 57 GFLOPS GEMM, FC training
 // 38,087 samples/s, conv training 2,457, FC inference 87,744, conv inference 8,748).
 const CASES = [
   // X·W (100x100 output, split by rows: 25 micro-panels of 4) and Xᵀ·dY (3072x100: 768 row
