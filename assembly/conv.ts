@@ -871,6 +871,44 @@ export function conv_forward_images(
   out: usize, x: usize, wp: usize, b: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
   stride: i32, pad: i32, Ho: i32, Wo: i32, relu: bool, work: usize, n0: i32, n1: i32,
 ): void {
+  forwardImages(out, x, wp, b, 0, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work, n0, n1);
+}
+
+/**
+ * conv_forward_images followed by a batch norm in test mode (and the ReLU with `relu`) in the
+ * tiles' epilogue: bn holds 4 reals per filter f, [m, inv, g, beta] at bn + 4f (the running mean,
+ * 1 / sqrt(running variance + eps), the scale and the shift, as the batch-norm kernel computes
+ * them), and each output is r = s + b[f], then g·((r - m)·inv) + beta (the batch norm's own
+ * operations, in its order), then the ReLU: the bits of conv, batch norm and ReLU run one after
+ * another, without their intermediate maps.
+ */
+export function conv_forward_images_bn(
+  out: usize, x: usize, wp: usize, b: usize, bn: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
+  stride: i32, pad: i32, Ho: i32, Wo: i32, relu: bool, work: usize, n0: i32, n1: i32,
+): void {
+  forwardImages(out, x, wp, b, bn, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work, n0, n1);
+}
+
+/**
+ * The table of conv_forward_images_bn for a batch norm in test mode over F channels: per channel
+ * [running mean, 1 / sqrt(running variance + eps), gamma, beta], computed as the batch-norm
+ * kernel computes them (spatial_batchnorm_forward_test_range). table: 4·F reals.
+ */
+export function conv_bn_table(table: usize, gamma: usize, beta: usize, runningMean: usize, runningVar: usize, eps: real, F: usize): void {
+  for (let f: usize = 0; f < F; f++) {
+    const o = f << SHIFT;
+    const e = table + ((4 * f) << SHIFT);
+    store<real>(e, load<real>(runningMean + o));
+    store<real>(e, <real>1.0 / sqrt<real>(load<real>(runningVar + o) + eps), sizeof<real>());
+    store<real>(e, load<real>(gamma + o), 2 * sizeof<real>());
+    store<real>(e, load<real>(beta + o), 3 * sizeof<real>());
+  }
+}
+
+function forwardImages(
+  out: usize, x: usize, wp: usize, b: usize, bn: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
+  stride: i32, pad: i32, Ho: i32, Wo: i32, relu: bool, work: usize, n0: i32, n1: i32,
+): void {
   if (n1 > N) n1 = N;
   if (n0 < 0 || n0 >= n1) return;
   const K = <usize>(C * HH * WW);
@@ -956,29 +994,36 @@ export function conv_forward_images(
       // Full tiles store in place; the others (a last filter group short of 4, a block that is
       // not PX consecutive outputs) go through `edge`. ReLU is a compile-time choice of the tile.
       const full = inPlace ? F & ~3 : 0;
-      if (relu) filterTiles(on + first, ldo, wp, b, panel, K, F, full, edge, on, nv, lanes + 32, true);
-      else filterTiles(on + first, ldo, wp, b, panel, K, F, full, edge, on, nv, lanes + 32, false);
+      if (relu) filterTiles(on + first, ldo, wp, b, bn, panel, K, F, full, edge, on, nv, lanes + 32, true);
+      else filterTiles(on + first, ldo, wp, b, bn, panel, K, F, full, edge, on, nv, lanes + 32, false);
     }
   }
 }
 
-/** The F filters' tiles over one pixel panel: the first `full` filters in place at o, the rest through `edge`. */
+/**
+ * The F filters' tiles over one pixel panel: the first `full` filters in place at o, the rest
+ * through `edge`. bn: 0, or the batch-norm table of conv_forward_images_bn.
+ */
 @inline function filterTiles(
-  o: usize, ldo: usize, wp: usize, b: usize, panel: usize, K: usize, F: i32, full: i32, edge: usize, on: usize, nv: i32, outOffs: usize, relu: bool,
+  o: usize, ldo: usize, wp: usize, b: usize, bn: usize, panel: usize, K: usize, F: i32, full: i32, edge: usize, on: usize, nv: i32, outOffs: usize, relu: bool,
 ): void {
-  let ap = wp, bf = b;
+  let ap = wp, bf = b, nf = bn;
   const step: usize = (K * 4) << SHIFT;
+  const nstep: usize = bn ? 16 << SHIFT : 0;
   for (let f0 = 0; f0 < full; f0 += 4) {
-    convTile(ap, panel, K, o, ldo, bf, relu, TILE_STORE);
+    convTile(ap, panel, K, o, ldo, bf, nf, relu, TILE_STORE);
+    if (bn) normalizeTile(o, ldo, nf, relu);
     ap += step;
     bf += 4 << SHIFT;
+    nf += nstep;
     o += 4 * ldo;
   }
   for (let f0 = full; f0 < F; f0 += 4) {
-    convTile(ap, panel, K, edge, 32, bf, relu, TILE_RAW);
-    scatterConvEdge(on, ldo, edge, f0, min(4, F - f0), nv, bf, relu, outOffs);
+    convTile(ap, panel, K, edge, 32, bf, 0, relu, TILE_RAW);
+    scatterConvEdge(on, ldo, edge, f0, min(4, F - f0), nv, bf, nf, relu, outOffs);
     ap += step;
     bf += 4 << SHIFT;
+    nf += nstep;
   }
 }
 
@@ -1053,7 +1098,7 @@ function packPanel(panel: usize, src: usize, limit: usize, offs: usize, K: usize
  * ldo bytes apart. mode TILE_STORE: the 4 x PX results; TILE_RAW: the sums s only (edge tiles,
  * finished by scatterConvEdge). Inlined (one call site): the call costs ~7% at K = 27.
  */
-@inline function convTile(ap: usize, bp: usize, K: usize, out: usize, ldo: usize, bias: usize, relu: bool, mode: i32): void {
+@inline function convTile(ap: usize, bp: usize, K: usize, out: usize, ldo: usize, bias: usize, bn: usize, relu: bool, mode: i32): void {
   let c0l = v128.splat<real>(0), c0h = v128.splat<real>(0);
   let c1l = v128.splat<real>(0), c1h = v128.splat<real>(0);
   let c2l = v128.splat<real>(0), c2h = v128.splat<real>(0);
@@ -1081,7 +1126,8 @@ function packPanel(panel: usize, src: usize, limit: usize, offs: usize, K: usize
     c2l = v128.add<real>(c2l, bv); c2h = v128.add<real>(c2h, bv);
     bv = v128.load_splat<real>(bias, 3 * sizeof<real>());
     c3l = v128.add<real>(c3l, bv); c3h = v128.add<real>(c3h, bv);
-    if (relu) {
+    // With a batch norm the ReLU comes after it (normalizeTile).
+    if (relu && !bn) {
       // Keep lanes where !(v <= 0), as relu does (NaN stays, -0 becomes +0).
       const z = v128.splat<real>(0);
       c0l = v128.andnot(c0l, v128.le<real>(c0l, z)); c0h = v128.andnot(c0h, v128.le<real>(c0h, z));
@@ -1101,15 +1147,42 @@ const TILE_STORE = 0;
 const TILE_RAW = 1;
 
 /**
- * The valid rows x cols corner of a raw edge tile (rows 32 bytes apart): r = s + b[row], ReLU,
- * lane j to out row f0 + i at on + outOffs[j] (u32 byte offsets).
+ * A stored 4 x PX tile (rows ldo bytes apart, filter i's row i) through the batch norm of
+ * conv_forward_images_bn (filter i's [m, inv, g, beta] at bn + 4i reals), g·((r - m)·inv) + beta
+ * as its kernel computes it, then the ReLU. One copy (not inlined into every tile variant): the
+ * tile is still in L1.
  */
-function scatterConvEdge(on: usize, ldo: usize, tile: usize, f0: i32, rows: i32, cols: i32, bias: usize, relu: bool, outOffs: usize): void {
+function normalizeTile(o: usize, ldo: usize, bn: usize, relu: bool): void {
+  const z = v128.splat<real>(0);
+  for (let i = 0; i < 4; i++) {
+    const e = bn + (<usize>(4 * i) << SHIFT);
+    const m = v128.load_splat<real>(e, 0), inv = v128.load_splat<real>(e, sizeof<real>());
+    const g = v128.load_splat<real>(e, 2 * sizeof<real>()), beta = v128.load_splat<real>(e, 3 * sizeof<real>());
+    let lo = v128.add<real>(v128.mul<real>(g, v128.mul<real>(v128.sub<real>(v128.load(o, 0), m), inv)), beta);
+    let hi = v128.add<real>(v128.mul<real>(g, v128.mul<real>(v128.sub<real>(v128.load(o, 16), m), inv)), beta);
+    if (relu) {
+      lo = v128.andnot(lo, v128.le<real>(lo, z));
+      hi = v128.andnot(hi, v128.le<real>(hi, z));
+    }
+    v128.store(o, lo, 0);
+    v128.store(o, hi, 16);
+    o += ldo;
+  }
+}
+
+/**
+ * The valid rows x cols corner of a raw edge tile (rows 32 bytes apart): r = s + b[row], the
+ * batch norm when bn is not 0 (its table from filter f0 on), ReLU, lane j to out row f0 + i at
+ * on + outOffs[j] (u32 byte offsets).
+ */
+function scatterConvEdge(on: usize, ldo: usize, tile: usize, f0: i32, rows: i32, cols: i32, bias: usize, bn: usize, relu: bool, outOffs: usize): void {
   for (let i = 0; i < rows; i++) {
     const bi = load<real>(bias + (<usize>i << SHIFT));
     const row = on + <usize>(f0 + i) * ldo;
+    const e = bn + (<usize>(4 * i) << SHIFT);
     for (let j = 0; j < cols; j++) {
       let r = load<real>(tile + (<usize>(i * PX + j) << SHIFT)) + bi;
+      if (bn) r = load<real>(e, 2 * sizeof<real>()) * ((r - load<real>(e)) * load<real>(e, sizeof<real>())) + load<real>(e, 3 * sizeof<real>());
       if (relu && r <= 0) r = 0;
       store<real>(row + <usize>load<u32>(outOffs + (<usize>j << 2)), r);
     }

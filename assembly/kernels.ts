@@ -12,7 +12,7 @@ export {
   gemm_packed_b_bytes, gemm_pack_b, gemm_pack_b_blocks, gemm_nn_rows_packed, gemm_tn_rows_packed, gemv_nn_range, gemv_packed_range,
 } from "./gemm";
 export {
-  conv_forward_work_bytes, conv_forward, conv_forward_images, conv_forward_pack, conv_forward_packed_reals,
+  conv_forward_work_bytes, conv_forward, conv_forward_images, conv_forward_images_bn, conv_bn_table, conv_forward_pack, conv_forward_packed_reals,
   conv_forward_images_work_bytes, conv_backward_work_bytes, conv_backward, conv_backward_chunks, conv_backward_pack, conv_backward_packed_reals,
   sum_chunks,
 } from "./conv";

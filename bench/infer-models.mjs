@@ -15,8 +15,15 @@ const ONNX = new URL("../dist/onnx.js", import.meta.url);
 
 export const INFER_BATCHES = [1, 8, 64];
 
-/** FLOPs of a 3x3 pad-1 stride-s convolution from C to F channels on an H x W map (one image). */
-const conv3x3 = (C, F, H, W, stride = 1) => 2 * F * Math.floor((H - 1) / stride + 1) * Math.floor((W - 1) / stride + 1) * C * 9;
+/**
+ * FLOPs of a k x k convolution (3x3 with padding 1, or 1x1 without) from C to F channels on an
+ * H x W map, stride s (one image).
+ */
+const conv = (C, F, H, W, stride = 1, k = 3) => {
+  const pad = k === 3 ? 1 : 0;
+  const out = (n) => Math.floor((n + 2 * pad - k) / stride) + 1;
+  return 2 * F * out(H) * out(W) * C * k * k;
+};
 
 export const INFER_MODELS = [
   {
@@ -31,33 +38,29 @@ export const INFER_MODELS = [
     label: "conv 32-64-128 BN pools, 1x28x28",
     input: [1, 28, 28],
     // 28x28 -> pool 14 -> pool 7 -> pool 3 (floor), then a 128·3·3 -> 10 linear layer.
-    flopsPerSample: conv3x3(1, 32, 28, 28) + conv3x3(32, 64, 14, 14) + conv3x3(64, 128, 7, 7) + 2 * 128 * 3 * 3 * 10,
+    flopsPerSample: conv(1, 32, 28, 28) + conv(32, 64, 14, 14) + conv(64, 128, 7, 7) + 2 * 128 * 3 * 3 * 10,
     make: (tl) => withRunningStatistics(new tl.DeepConvNet({
       inputDims: [1, 28, 28], numFilters: [32, 64, 128], maxPools: [0, 1, 2], batchnorm: true, weightScale: "kaiming", seed: 1,
     })),
   },
   {
-    // Issue 22's third model: a small ResNet composed with tl.sequential / tl.nn (exportOnnx
-    // writes it for ONNX Runtime).
+    // Issue 22's third model: tl.models.resnet({ inputShape: [1, 28, 28], widths: [32, 64, 128],
+    // downsampleFirst: true }) (the model of the resnet section): a 3x3 stem (1 -> 32), then one
+    // basic block per stage, each halving the map (28 -> 14 -> 7 -> 4) with a strided 1x1
+    // shortcut, global average pooling, linear 128 -> 10. Batch norm's running statistics start
+    // at mean 0, variance 1 (PyTorch's), so test mode needs no adjustment.
     id: "resnet",
-    label: "small ResNet (2 residual blocks), 1x28x28",
+    label: "ResNet 32-64-128, 1x28x28",
     input: [1, 28, 28],
-    flopsPerSample: conv3x3(1, 32, 28, 28) + 2 * conv3x3(32, 32, 28, 28) + conv3x3(32, 64, 28, 28, 2) + 2 * conv3x3(64, 64, 14, 14) + 2 * 64 * 10,
+    flopsPerSample:
+      conv(1, 32, 28, 28) +
+      conv(32, 32, 28, 28, 2) + conv(32, 32, 14, 14) + conv(32, 32, 28, 28, 2, 1) +
+      conv(32, 64, 14, 14, 2) + conv(64, 64, 7, 7) + conv(32, 64, 14, 14, 2, 1) +
+      conv(64, 128, 7, 7, 2) + conv(128, 128, 4, 4) + conv(64, 128, 7, 7, 2, 1) +
+      2 * 128 * 10,
     make: (tl) => {
-      if (typeof tl.sequential !== "function" || typeof tl.nn !== "object") {
-        throw new Unavailable("not yet available (tl.sequential, tl.nn: the composable-models work)");
-      }
-      const { nn } = tl;
-      const block = (c) => nn.residual([
-        nn.conv2d(c, c, 3, { padding: 1 }), nn.batchNorm2d(c), nn.relu(), nn.conv2d(c, c, 3, { padding: 1 }), nn.batchNorm2d(c),
-      ]);
-      return tl.sequential([
-        nn.conv2d(1, 32, 3, { padding: 1 }), nn.batchNorm2d(32), nn.relu(),
-        block(32), nn.relu(),
-        nn.conv2d(32, 64, 3, { padding: 1, stride: 2 }), nn.batchNorm2d(64), nn.relu(),
-        block(64), nn.relu(),
-        nn.globalAvgPool(), nn.flatten(), nn.linear(64, 10),
-      ], { inputShape: [1, 28, 28], seed: 1 });
+      if (typeof tl.models?.resnet !== "function") throw new Unavailable("not yet available (tl.models.resnet)");
+      return tl.models.resnet({ inputShape: [1, 28, 28], widths: [32, 64, 128], downsampleFirst: true, seed: 1 });
     },
   },
 ];

@@ -21,6 +21,14 @@ const CASES = [
   { name: "FC inference, batch 256", serial: 0.05, split: [[2.7, balance(64)], [0.03, balance(12)]], calls: 2 },
   { name: "conv inference, batch 50", serial: 0.03 * 5.7, split: [[0.97 * 5.7, balance(50)]], calls: 6 },
   { name: "GEMM X·W 100x100x3072 alone", serial: 0, split: [[1.05, balance(25)], [0.03, balance(12)]], calls: 2 },
+  // Issue 22's inference models (bench/README.md, "Issue 22 on merged main and after infer2"),
+  // 1-thread figures of 2026-12-07: the convs (batch norm and ReLU fused in) split by images, the
+  // max-pools by planes, the residual adds and ReLUs by elements; the last linear layer, the
+  // global pooling and the host's calls stay serial (about 3%). Batch 1 does not split at all
+  // (one image: the conv splits by images, and the FC's GEMV is below the split threshold).
+  { name: "conv net inference, batch 64", serial: 0.03 * 26.0, split: [[0.97 * 26.0, balance(64)]], calls: 7 },
+  { name: "ResNet inference, batch 64", serial: 0.03 * 38.8, split: [[0.97 * 38.8, balance(64)]], calls: 25 },
+  { name: "conv net / ResNet inference, batch 1", serial: 0.66, split: [], calls: 0 },
 ];
 
 const time = (c, p) => c.serial + c.split.reduce((t, [w, e]) => t + w / (p * e(p)), 0) + (p > 1 ? c.calls * dispatchMs(p) : 0);

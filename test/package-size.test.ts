@@ -14,7 +14,10 @@
 // ReLU epilogue in the core module (+1.0 KB deflated), host code for the packed weights,
 // Tensor.version and the GEMV path (+0.3-0.5 KB), and the faster conv kernels (packed pixel
 // panels, the rewritten backward: the conv family 22.6 KB raw, +6 KB in one-file bundles, which
-// inline the float64 module too).
+// inline the float64 module too). Raised again for inference's conv fusions (issue 22: the conv
+// family's conv + batch norm + ReLU kernel, in both modules, and the host code that packs conv
+// weights once and fuses the modules): "everything" measured 106.0 KB one-file and 82.1 KB
+// code-split, budgets at those + 0.5 KB; the other apps do not carry it.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -56,8 +59,8 @@ const familiesIn = (code: string) => FAMILIES.filter((family) => code.includes(F
 const APPS = {
   // Everything the library exports, kept alive: the whole browser bundle as a bundler sees it.
   everything: {
-    limit: 105.3 * KB, // the float64 module inlined, every float32 family, tl.nn, Sequential, checkpoint checksums
-    splitLimit: 81.7 * KB, // every family: 3 KB more wasm than one module (code the families repeat, in modules deflated apart)
+    limit: 106.5 * KB, // the float64 module inlined, every float32 family, tl.nn, Sequential, checkpoint checksums
+    splitLimit: 82.6 * KB, // every family: 3 KB more wasm than one module (code the families repeat, in modules deflated apart)
     target: 55 * KB,
     families: ["activation", "augment", "conv", "core", "norm", "pool"],
     code: `import * as tl from "tensorlane";

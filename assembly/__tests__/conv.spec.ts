@@ -1,16 +1,18 @@
 import {
   im2col, col2im, conv_bias_backward, conv_forward, conv_forward_images, conv_forward_work_bytes, conv_forward_pack,
-  conv_forward_packed_reals, conv_forward_images_work_bytes,
+  conv_forward_packed_reals, conv_forward_images_work_bytes, conv_forward_images_bn, conv_bn_table,
   conv_chunk_reals, conv_backward_work_bytes, conv_backward, conv_backward_chunks, conv_backward_pack, conv_backward_packed_reals, sum_chunks,
 } from "../conv";
 import { gemm_nn, gemm_nt, gemm_tn, gemm_work_bytes } from "../gemm";
+import { spatial_batchnorm_forward_test_range } from "../batchnorm";
+import { relu as reluPass } from "../elementwise";
 import {
   im2col__scalar, col2im__scalar, fill_rows__scalar, conv_bias_backward__scalar,
   conv_forward__direct, conv_backward__direct, conv_forward__scalar,
   sum_chunks__scalar, conv_bias_backward_chunks__scalar,
 } from "../reference/conv";
 import { FLOAT32, SHIFT } from "../real";
-import { DTYPE, LENGTHS, pattern, buffer, firstDifference, guardIntact } from "./helpers";
+import { DTYPE, LENGTHS, pattern, buffer, firstDifference, guardIntact, copyReals } from "./helpers";
 
 // Both dtypes (real = f32, then f64: as-pect.f64.config.js). The kernels with a scalar twin in the
 // same order must give its bits; the im2col + GEMM pipeline sums in another order than the direct
@@ -276,6 +278,58 @@ describe("conv forward by image ranges, " + DTYPE, () => {
         }
       }
       heap.free(x); heap.free(w); heap.free(b); heap.free(work); heap.free(wp); heap.free(iwork); heap.free(ref); heap.free(got);
+    }
+  });
+});
+
+// Inference's conv + batch norm (running statistics) + ReLU in the tile epilogue: the bits of the
+// three kernels run one after another (conv_forward, spatial_batchnorm_forward_test_range, relu),
+// in every geometry, with filter counts around the 4-row tile (edge tiles take the scalar
+// epilogue), 1 and 3 images, with and without the ReLU, over image ranges.
+describe("conv_forward_images_bn vs conv, batch norm and relu, " + DTYPE, () => {
+  it("bit for bit: geometries x F in 1, 4, 5, 9 x N in 1, 3 x relu, whole and by image ranges", () => {
+    const FS: i32[] = [1, 4, 5, 9];
+    const eps: real = <real>1e-5;
+    for (let t = 0; t < GEOMETRIES.length; t++) {
+      const g = GEOMETRIES[t];
+      const C = g[0], H = g[1], W = g[2], HH = g[3], WW = g[4], s = g[5], pad = g[6];
+      const Ho = outSize(H, HH, s, pad), Wo = outSize(W, WW, s, pad);
+      const K = C * HH * WW, P = Ho * Wo;
+      for (let fi = 0; fi < FS.length; fi++) {
+        const F = FS[fi];
+        const gamma = pattern(F, t + 700 + fi), beta = pattern(F, t + 800 + fi), mean = pattern(F, t + 900 + fi), vr = pattern(F, t + 1000 + fi);
+        for (let f = 0; f < F; f++) store<real>(vr + (<usize>f << SHIFT), abs<real>(load<real>(vr + (<usize>f << SHIFT))) + <real>0.25);
+        const table = buffer(4 * F);
+        conv_bn_table(table, gamma, beta, mean, vr, eps, <usize>F);
+        const w = pattern(F * K, t + 500 + fi), bias = pattern(F, t + 600 + fi);
+        const wp = heap.alloc(conv_forward_packed_reals(<usize>F, <usize>K) << SHIFT);
+        conv_forward_pack(wp, w, F, K);
+        const work = heap.alloc(conv_forward_work_bytes(<usize>F, <usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>s, <usize>pad, <usize>Ho, <usize>Wo));
+        const iwork = heap.alloc(conv_forward_images_work_bytes(<usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>s, <usize>pad, <usize>Ho, <usize>Wo));
+        for (let N = 1; N <= 3; N += 2) {
+          const x = pattern(N * C * H * W, t + 7 * fi + N);
+          const n = N * F * P;
+          const conv = buffer(n), normed = buffer(n), want = buffer(n), got = buffer(n);
+          const m = buffer(F), inv = buffer(F);
+          conv_forward(conv, x, w, bias, N, C, H, W, F, HH, WW, s, pad, Ho, Wo, false, work);
+          spatial_batchnorm_forward_test_range(normed, m, inv, conv, gamma, beta, mean, vr, <usize>N, <usize>F, <usize>P, eps, 0, <usize>F);
+          for (let r = 0; r < 2; r++) {
+            const relu = r == 1;
+            const tag = " " + label(g) + " F=" + F.toString() + " N=" + N.toString() + (relu ? " relu" : "");
+            if (relu) reluPass(want, normed, <usize>n);
+            else copyReals(want, normed, n);
+            fillWith(got, n, 99);
+            conv_forward_images_bn(got, x, wp, bias, table, N, C, H, W, F, HH, WW, s, pad, Ho, Wo, relu, iwork, 0, N);
+            agree("conv_forward_images_bn" + tag, n, got, want);
+            fillWith(got, n, 99);
+            for (let i = 0; i < N; i++) conv_forward_images_bn(got, x, wp, bias, table, N, C, H, W, F, HH, WW, s, pad, Ho, Wo, relu, iwork, i, i + 1);
+            agree("conv_forward_images_bn by images" + tag, n, got, want);
+          }
+          heap.free(x); heap.free(conv); heap.free(normed); heap.free(want); heap.free(got); heap.free(m); heap.free(inv);
+        }
+        heap.free(gamma); heap.free(beta); heap.free(mean); heap.free(vr); heap.free(table); heap.free(w); heap.free(bias);
+        heap.free(wp); heap.free(work); heap.free(iwork);
+      }
     }
   });
 });

@@ -4,6 +4,7 @@
 // When (H + 2·pad - HH) is not a multiple of the stride, the division FLOORS, as in PyTorch: the
 // last rows/columns that no window reaches are ignored in forward and get zero gradient.
 import { convBackward, convForward } from "../ops/conv.js";
+import { packedConvWeights } from "../ops/packed-conv-weights.js";
 import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type Tensor } from "../tensor.js";
 import { checkInteger, checkOptions, shapeString } from "../validate.js";
 import { checkCache } from "./linear.js";
@@ -95,12 +96,13 @@ export function convDims(fn: string, x: Tensor, w: Tensor, b: Tensor, convParam:
 /**
  * out = conv(x, w) + b, or relu(conv(x, w) + b) with `relu`. out: (N, F, Ho, Wo). The fused
  * kernel (conv_forward: 8-pixel panels of im2col packed from a zero-padded copy of the images, so
- * forward needs no cols matrix), split over threads by images (ops/conv.ts). Shapes are trusted
- * (check them once with convDims). float64 runs the same kernel from the float64 module, split
- * the same way.
+ * forward needs no cols matrix), split over threads by images (ops/conv.ts), on w packed once per
+ * version (ops/packed-conv-weights.ts). Shapes are trusted (check them once with convDims).
+ * float64 runs the same kernel from the float64 module, split the same way. bn: 0, or a batch
+ * norm in test mode applied before the ReLU (convBatchNormTable's table).
  */
-export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, d: ConvDims, relu = false): void {
-  convForward(out.ptr, x.ptr, w.ptr, b.ptr, d, relu, x.dtype);
+export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, d: ConvDims, relu = false, bn = 0): void {
+  convForward(out.ptr, x.ptr, w.ptr, b.ptr, d, relu, x.dtype, packedConvWeights(w, d.F, d.K), bn);
 }
 
 /**

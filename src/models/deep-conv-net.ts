@@ -5,6 +5,7 @@
 import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
 import { softmaxLossKernel, targetsToWasm, type Targets } from "../targets.js";
 import { convBackwardInto, convForwardInto, type ConvDims } from "../layers/conv.js";
+import { convBatchNormTable } from "../ops/conv.js";
 import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
 import { maxPoolBackwardInto, maxPoolForwardInto, type PoolDims } from "../layers/maxpool.js";
 import { spatialBatchNormBackwardInto, spatialBatchNormForwardInto } from "../layers/spatial-batchnorm.js";
@@ -157,16 +158,25 @@ export class DeepConvNet extends WorkspaceModel {
       const { conv: d, pool } = blocks[i - 1];
       const shape = [N, d.F, d.Ho, d.Wo];
       const a = ws.get(`a${i}`, shape);
-      // Without batch norm the ReLU runs in the conv's epilogue (a holds relu(conv): backward's
-      // mask a > 0 is the same either way).
-      convForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], d, !bn);
       let r = a;
-      if (bn) {
+      if (bn && !train) {
+        // Test mode: batch norm (running statistics) and the ReLU run in the conv's epilogue, with
+        // the bits of the three passes (a holds the block's output; backward never reads it).
+        const state = this.bnParams[i - 1];
+        const table = ws.get(`bn table${i}`, [4 * d.F]);
+        convBatchNormTable(table.ptr, p[`gamma${i}`].ptr, p[`beta${i}`].ptr, state.runningMean.ptr, state.runningVar.ptr, state.eps, d.F, this.dtype);
+        convForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], d, true, table.ptr);
+      } else {
+        // Without batch norm the ReLU runs in the conv's epilogue (a holds relu(conv): backward's
+        // mask a > 0 is the same either way).
+        convForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], d, !bn);
+      }
+      if (bn && train) {
         r = ws.get(`z${i}`, shape);
         const S = d.Ho * d.Wo;
         spatialBatchNormForwardInto(r, ws.get(`mean${i}`, [d.F]), ws.get(`invstd${i}`, [d.F]), a, p[`gamma${i}`], p[`beta${i}`], this.bnParams[i - 1], N, d.F, S);
+        reluInto(r, r);
       }
-      if (bn) reluInto(r, r);
       if (pool) {
         const out = ws.get(`pool${i}`, [N, pool.C, pool.Ho, pool.Wo]);
         // Inference needs no argmax (backward only).

@@ -189,7 +189,7 @@ export class Sequential extends WorkspaceModel {
     const train = y !== undefined;
     const C = this.config.numClasses;
     const targets = train ? targetsToWasm(fn, y, N, C, this.dtype) : null;
-    const pass: Pass = { train, dtype: this.dtype, n: N, ws: this.ws, draw: (count) => this.#draw(count) };
+    const pass: Pass = { train, dtype: this.dtype, n: N, ws: this.ws, draw: (count) => this.#draw(count), infer: !train };
     const scores = forwardChain(this.modules, X, pass);
     if (!train) return reuseScores ? scores : scores.clone();
     const dscores = this.ws.get("dscores", [N, C]);

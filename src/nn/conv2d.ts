@@ -9,7 +9,8 @@
 // kernels, and the outputs are gathered back the same way.
 import { bytesPerElement } from "../dtype.js";
 import type { ConvSizes } from "../ops/conv.js";
-import { convBackward, convForward } from "../ops/conv.js";
+import { convBackward, convBatchNormTable, convForward } from "../ops/conv.js";
+import { packedConvWeights } from "../ops/packed-conv-weights.js";
 import { depthwiseBackward, depthwiseForward, depthwiseSizes, type DepthwiseSizes } from "../ops/depthwise.js";
 import { fill } from "../ops/elementwise.js";
 import { i32, realKernels } from "../runtime.js";
@@ -17,6 +18,8 @@ import type { Tensor } from "../tensor.js";
 import { checkInteger, checkOptions, describe } from "../validate.js";
 import { defaultInit, checkInitOption, paramInit, type InitOption } from "./init.js";
 import { checkBoolean } from "./linear.js";
+import { ReLU } from "./activations.js";
+import { BatchNorm2d } from "./batchnorm.js";
 import { Module, shapeError, type ModulePlan, type Pass } from "./module.js";
 
 /** Options of tl.nn.conv2d (PyTorch's nn.Conv2d keyword arguments; `init` is tensorlane's). */
@@ -62,6 +65,8 @@ export class Conv2d extends Module {
   #x: Tensor | null = null;
   #sizes: ConvSizes | null = null;
   #depthwise: DepthwiseSizes | null = null;
+  /** The zero bias buffer as last filled (a conv without bias): filled again only when replaced. */
+  #zeroed: Tensor | null = null;
 
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], options: Conv2dOptions = {}) {
     super();
@@ -124,7 +129,10 @@ export class Conv2d extends Module {
   #zeroBias(pass: Pass): Tensor {
     const F = this.args.out_channels;
     const b = pass.ws.get(this.key("zero bias"), [F], pass.dtype);
-    fill(b.ptr, F, 0, pass.dtype);
+    if (b !== this.#zeroed) {
+      fill(b.ptr, F, 0, pass.dtype);
+      this.#zeroed = b;
+    }
     return b;
   }
 
@@ -140,7 +148,7 @@ export class Conv2d extends Module {
     const g = this.args.groups;
     const b = this.params.bias ?? this.#zeroBias(pass);
     if (g === 1) {
-      convForward(y.ptr, x.ptr, w.ptr, b.ptr, d, false, pass.dtype);
+      convForward(y.ptr, x.ptr, w.ptr, b.ptr, d, false, pass.dtype, packedConvWeights(w, d.F, d.K));
       return y;
     }
     const B = bytesPerElement(pass.dtype);
@@ -152,6 +160,37 @@ export class Conv2d extends Module {
       convForward(yg.ptr + j * pass.n * d.F * d.P * B, xj, wj, b.ptr + j * d.F * B, d, false, pass.dtype);
     }
     this.#ungroup(pass, y, yg, d.F * d.P);
+    return y;
+  }
+
+  /** In inference, a BatchNorm2d right after this conv runs in the conv's epilogue, into its output buffer. */
+  override forwardFused(x: Tensor, next: Module, pass: Pass): Tensor | null {
+    if (!(next instanceof BatchNorm2d)) return null;
+    return this.#withBatchNorm(x, next, null, pass);
+  }
+
+  /** In inference, a BatchNorm2d and a ReLU right after this conv run in the conv's epilogue, into the ReLU's output buffer. */
+  override forwardFused3(x: Tensor, next: Module, after: Module, pass: Pass): Tensor | null {
+    if (!(next instanceof BatchNorm2d) || !(after instanceof ReLU)) return null;
+    return this.#withBatchNorm(x, next, after, pass);
+  }
+
+  /**
+   * conv, then bn with its running statistics, then relu when given: the bits of the separate
+   * forwards (conv_forward_images_bn). Only in inference (pass.infer: test mode, and no backward
+   * follows): their intermediate maps and bn's saved statistics are not written.
+   */
+  #withBatchNorm(x: Tensor, bn: BatchNorm2d, relu: ReLU | null, pass: Pass): Tensor | null {
+    if (pass.infer !== true || pass.train || this.args.groups !== 1) return null;
+    const F = this.args.out_channels;
+    const y = relu !== null ? relu.fusedOutput(pass) : pass.ws.get(bn.key("y"), [pass.n, ...bn.outputShape], pass.dtype);
+    const table = pass.ws.get(this.key("bn table"), [4 * F], pass.dtype);
+    convBatchNormTable(table.ptr, bn.params.weight.ptr, bn.params.bias.ptr, bn.buffers.running_mean.ptr, bn.buffers.running_var.ptr, bn.args.eps, F, pass.dtype);
+    const w = this.params.weight;
+    const d = this.#groupSizes(pass.n);
+    const b = this.params.bias ?? this.#zeroBias(pass);
+    convForward(y.ptr, x.ptr, w.ptr, b.ptr, d, relu !== null, pass.dtype, packedConvWeights(w, d.F, d.K), table.ptr);
+    this.#x = x;
     return y;
   }
 

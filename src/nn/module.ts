@@ -66,6 +66,11 @@ export interface Pass {
   readonly ws: Workspace;
   /** Reserves `count` counters of the model's random stream (dropout): [seed, offset]. */
   draw(count: number): [number, number];
+  /**
+   * True when no backward follows this forward (a model's test-mode loss(X)): modules may then
+   * fuse with the next ones in test mode and skip writing what only backward reads.
+   */
+  readonly infer?: boolean;
 }
 
 /** A module as data: its type and constructor arguments (what checkpoints store). */
@@ -121,6 +126,15 @@ export abstract class Module {
    * does not fuse with `next` (the default).
    */
   forwardFused(_x: Tensor, _next: Module, _pass: Pass): Tensor | null {
+    return null;
+  }
+
+  /**
+   * The output of this module followed by `next` and `after` in one step (e.g. Conv2d, BatchNorm2d
+   * in test mode and ReLU in inference: both in the conv's epilogue), with the bits of the three
+   * forwards; null when they do not fuse (the default). Tried before forwardFused.
+   */
+  forwardFused3(_x: Tensor, _next: Module, _after: Module, _pass: Pass): Tensor | null {
     return null;
   }
 
@@ -249,15 +263,24 @@ export function planChain(fn: string, owner: object, modules: readonly Module[],
   return shape;
 }
 
-/** Runs the chain forward, fusing a module with the next where it can (forwardFused). */
+/** Runs the chain forward, fusing a module with the next two or the next where it can (forwardFused3, forwardFused). */
 export function forwardChain(modules: readonly Module[], x: Tensor, pass: Pass): Tensor {
-  for (let i = 0; i < modules.length; i++) {
-    const next = i + 1 < modules.length ? modules[i + 1] : null;
-    const fused = next === null ? null : modules[i].forwardFused(x, next, pass);
+  const n = modules.length;
+  for (let i = 0; i < n; i++) {
+    const m = modules[i];
+    if (i + 2 < n) {
+      const fused = m.forwardFused3(x, modules[i + 1], modules[i + 2], pass);
+      if (fused !== null) {
+        x = fused;
+        i += 2;
+        continue;
+      }
+    }
+    const fused = i + 1 < n ? m.forwardFused(x, modules[i + 1], pass) : null;
     if (fused !== null) {
       x = fused;
       i++;
-    } else x = modules[i].forward(x, pass);
+    } else x = m.forward(x, pass);
   }
   return x;
 }

@@ -39,22 +39,58 @@ export function convChunkImages(N: number, F: number, K: number): number {
   return Math.max(1, Math.ceil(N / maxChunks));
 }
 
-/** out (N, F, Ho, Wo) = [relu](conv(x, w) + b); pointers into wasm memory, sizes trusted. */
-export function convForward(out: number, x: number, w: number, b: number, d: ConvSizes, relu: boolean, dtype: DType): void {
+/**
+ * out (N, F, Ho, Wo) = [relu](conv(x, w) + b); pointers into wasm memory, sizes trusted.
+ * packed: w already packed by conv_forward_pack (packedConvWeights), or 0 to pack it here.
+ * bn: 0, or a batch norm in test mode applied before the ReLU (conv_bn_table's 4·F reals).
+ */
+export function convForward(out: number, x: number, w: number, b: number, d: ConvSizes, relu: boolean, dtype: DType, packed = 0, bn = 0): void {
   useFamily(CONV_KERNELS);
   const k = realKernels(dtype);
   const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
   const tasks = taskCount(N * F * K * P, MIN_MACS_PER_TASK, N);
   if (tasks === 1) {
-    const work = threadScratch(k.conv_forward_work_bytes(F, C, H, W, HH, WW, stride, pad, Ho, Wo));
-    k.conv_forward(out, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work[0]);
+    if (packed === 0 && bn === 0) {
+      const work = threadScratch(k.conv_forward_work_bytes(F, C, H, W, HH, WW, stride, pad, Ho, Wo));
+      k.conv_forward(out, x, w, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work[0]);
+      return;
+    }
+    const imagesBytes = k.conv_forward_images_work_bytes(C, H, W, HH, WW, stride, pad, Ho, Wo);
+    const packBytes = packed === 0 ? align16(k.conv_forward_packed_reals(F, K) * bytesPerElement(dtype)) : 0;
+    let work = threadScratch(packBytes + imagesBytes)[0];
+    if (packed === 0) {
+      packed = work;
+      k.conv_forward_pack(packed, w, F, K);
+      work += packBytes;
+    }
+    if (bn === 0) k.conv_forward_images(out, x, packed, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work, 0, N);
+    else k.conv_forward_images_bn(out, x, packed, b, bn, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work, 0, N);
     return;
   }
   // The weights packed once, read by every thread; image ranges taken by whichever thread is free.
-  const packed = sharedScratch("conv forward weights", k.conv_forward_packed_reals(F, K) * bytesPerElement(dtype));
-  k.conv_forward_pack(packed, w, F, K);
+  if (packed === 0) {
+    packed = sharedScratch("conv forward weights", k.conv_forward_packed_reals(F, K) * bytesPerElement(dtype));
+    k.conv_forward_pack(packed, w, F, K);
+  }
   const work = threadScratch(k.conv_forward_images_work_bytes(C, H, W, HH, WW, stride, pad, Ho, Wo));
-  runChunks(dtype, "conv_forward_images", [out, x, packed, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, 0, 0, 0], 17, guidedRanges(N, tasks), tasks, 16, work);
+  if (bn === 0) {
+    runChunks(dtype, "conv_forward_images", [out, x, packed, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, 0, 0, 0], 17, guidedRanges(N, tasks), tasks, 16, work);
+  } else {
+    runChunks(dtype, "conv_forward_images_bn", [out, x, packed, b, bn, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, 0, 0, 0], 18, guidedRanges(N, tasks), tasks, 17, work);
+  }
+}
+
+/**
+ * table (4·F reals) = conv_bn_table's per-channel [running mean, 1 / sqrt(running variance + eps),
+ * gamma, beta] of a batch norm in test mode, for convForward's `bn`.
+ */
+export function convBatchNormTable(table: number, gamma: number, beta: number, runningMean: number, runningVar: number, eps: number, F: number, dtype: DType): void {
+  useFamily(CONV_KERNELS);
+  realKernels(dtype).conv_bn_table(table, gamma, beta, runningMean, runningVar, eps, F);
+}
+
+function align16(bytes: number): number {
+  return (bytes + 15) & ~15;
 }
 
 /**
