@@ -217,8 +217,9 @@ describe("out of memory at every allocation point", () => {
     conv.dispose();
     disposeAll(tl.Conv.backward(inputs.cout, tl.Conv.forward(inputs.img, inputs.cw, inputs.cb, { pad: 1 })[1]));
     tl.tidy(() => tl.Linear.backward(inputs.dout, tl.Linear.forward(inputs.x, inputs.w, inputs.b)[1]));
-    // w's packing (made on the second forward pass of a version) lives with w, outside the hole.
+    // The weights' packings (made on the second forward pass of a version) live with them, outside the hole.
     tl.tidy(() => tl.Linear.forward(inputs.x, inputs.w, inputs.b));
+    for (let i = 0; i < 2; i++) tl.tidy(() => tl.Conv.forward(inputs.img, inputs.cw, inputs.cb, { pad: 1 }));
     // The models the sweeps train, and what their twins compute with memory to spare.
     fcNet = new tl.FullyConnectedNet(fcOptions);
     const fcTwin = new tl.FullyConnectedNet(fcOptions);
