@@ -39,13 +39,9 @@ export { softmaxLoss, svmLoss, type SoftmaxLossOptions } from "./losses.js";
 export { type Targets, SOFT_LABEL_SUM_TOLERANCE } from "./targets.js";
 export {
   randomFlip,
-  randomFlipInto,
   randomCrop,
-  randomCropInto,
   cutout,
-  cutoutInto,
   mixup,
-  mixupInto,
   type Augmentation,
   type StreamOptions,
   type RandomFlipOptions,

@@ -14,6 +14,7 @@ export { sizeOf } from "./tensor.js";
 export { requireDtype } from "./runtime.js";
 export { deriveSeed } from "./random.js";
 export { DEFAULT_LEARNING_RATES } from "./optim.js";
+export { mixupLambda } from "./augment.js";
 // What the tensorlane/data and tensorlane/experiments entries use of the core (they are entries of
 // their own, so they import it from here rather than add exports to the library entry).
 export { checkDtype, checkShape, checkTensor, empty } from "./tensor.js";
