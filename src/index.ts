@@ -106,7 +106,7 @@ export {
   type SaveCheckpointOptions,
   type LoadedCheckpoint,
   type SolverCheckpoint,
-} from "./io/checkpoint.js";
+} from "./training/checkpoint.js";
 export { VERSION } from "./version.js";
 
 /**

@@ -8,7 +8,7 @@ export { Workspace } from "./workspace.js";
 export { crc32 } from "./io/crc32.js";
 export { checkDataset, checkNormalization, lookupTable } from "./data/dataset.js";
 export { MODEL_KINDS, modelKindOf, type ModelClass } from "./models/kinds.js";
-export { checkpointParts, sealCheckpoint } from "./io/checkpoint.js";
+export { checkpointParts, sealCheckpoint } from "./training/checkpoint.js";
 export { encodeSafetensorsParts, MAX_SAFETENSORS_HEADER_BYTES, halfToFloatBits } from "./io/safetensors.js";
 export { sizeOf } from "./tensor.js";
 export { requireDtype } from "./runtime.js";

@@ -29,7 +29,9 @@ export interface Attachment {
   release(): void;
 }
 
-const { live, scopes } = runtime.tensors;
+// Only this module adds to them, and only Tensors (runtime-state.ts holds them by a narrower type).
+const live = runtime.tensors.live as Set<Tensor>;
+const scopes = runtime.tensors.scopes as Tensor[][];
 
 export class Tensor {
   /** The dimensions, row-major. */

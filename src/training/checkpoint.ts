@@ -37,12 +37,12 @@ import {
   type ResumeOptions,
   type SolverState,
   type Values,
-} from "../training/run-state.js";
+} from "./run-state.js";
 import { describe } from "../validate.js";
 import { VERSION } from "../version.js";
-import { crc32 } from "./crc32.js";
-import { FileFormatError } from "./format-error.js";
-import { decodeSafetensors, encodeSafetensorsParts, type SafetensorsTensor } from "./safetensors.js";
+import { crc32 } from "../io/crc32.js";
+import { FileFormatError } from "../io/format-error.js";
+import { decodeSafetensors, encodeSafetensorsParts, type SafetensorsTensor } from "../io/safetensors.js";
 
 export const CHECKPOINT_FORMAT = "tensorlane-checkpoint";
 export const CHECKPOINT_FORMAT_VERSION = "1";
