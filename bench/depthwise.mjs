@@ -17,7 +17,7 @@ const SAMPLE_MS = quick ? 20 : 40;
 function time(fn) {
   // Warm-up: at least 150 ms of calls, so V8 has tiered the kernels up from Liftoff before timing.
   for (const start = performance.now(); performance.now() - start < 150; ) fn();
-  let t0 = performance.now();
+  const t0 = performance.now();
   fn();
   const once = Math.max(performance.now() - t0, 1e-3);
   const batch = Math.max(1, Math.round(SAMPLE_MS / once));

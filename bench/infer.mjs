@@ -118,7 +118,7 @@ export async function benchInfer({ profileName = "full", say = console.log, ceil
 
 /** Serializable: results keep their samples; functions are dropped. */
 function toJson(record) {
-  return JSON.stringify(record, (k, v) => (typeof v === "function" ? undefined : v));
+  return JSON.stringify(record, (_key, v) => (typeof v === "function" ? undefined : v));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

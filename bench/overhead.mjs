@@ -42,7 +42,6 @@ function entry(name, step, unavailable) {
   return step ? { name, runner: { step } } : { name, runner: null, unavailable: unavailable ?? "not available" };
 }
 
-const readF32 = (memory, ptr, n) => Float32Array.from(new Float32Array(memory.buffer, ptr, n));
 const sameBits = (a, b) => a.length === b.length && new Uint32Array(a.buffer, a.byteOffset, a.length).every((v, i) => v === new Uint32Array(b.buffer, b.byteOffset, b.length)[i]);
 
 /** Group A: one Linear layer 1x784 -> 256 at each level. */

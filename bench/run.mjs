@@ -11,7 +11,7 @@ import { measureCeiling } from "./ceiling-probe.mjs";
 import { gemmCases, modelCases } from "./cases.mjs";
 import { measureBundles } from "./bundle.mjs";
 import { PROFILES, pairedProfile, runInterleaved } from "./harness.mjs";
-import { bandwidthTable, bundleTable, caseTable, ceilingTable, layerTable, overheadTables, checkTargets, clockName, setClock, startupTable, targetTable, timeStats, value } from "./report.mjs";
+import { bandwidthTable, bundleTable, caseTable, ceilingTable, layerTable, overheadTables, checkTargets, clockName, setClock, startupTable, targetTable, value } from "./report.mjs";
 import { benchInfer } from "./infer.mjs";
 import { benchLayers } from "./layers.mjs";
 import { benchOverhead } from "./overhead.mjs";
@@ -157,6 +157,6 @@ const dir = fileURLToPath(new URL("./results/", import.meta.url));
 mkdirSync(dir, { recursive: true });
 const host = os.hostname().replace(/[^\w.-]+/g, "_");
 const file = out ?? `${dir}${record.date.slice(0, 10)}-${host}${quick ? "-quick" : only ? "-partial" : ""}.json`;
-writeFileSync(file, JSON.stringify(record, (k, v) => (typeof v === "function" ? undefined : v), 2) + "\n");
+writeFileSync(file, `${JSON.stringify(record, (_key, v) => (typeof v === "function" ? undefined : v), 2)}\n`);
 say(`\nwrote ${file.replace(fileURLToPath(new URL("../", import.meta.url)), "")}  (${elapsed()} in all)`);
 

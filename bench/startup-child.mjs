@@ -15,7 +15,7 @@ if (which === "tensorlane") {
   const wasm = await import("@tensorflow/tfjs-backend-wasm");
   t1 = performance.now();
   const require = createRequire(import.meta.url);
-  wasm.setWasmPaths(dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm")) + "/");
+  wasm.setWasmPaths(`${dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm"))}/`);
   wasm.setThreadsCount(1);
   if (!(await tf.setBackend("wasm"))) throw new Error("tfjs wasm backend failed to initialize");
 } else if (which === "tfjs-cpu") {

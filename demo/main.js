@@ -190,7 +190,7 @@ function drawHistograms(scheme, layers) {
   const row = document.createElement("div");
   row.className = "init-row";
   const title = document.createElement("h3");
-  title.textContent = `${scheme}: per-layer mean / std ` + layers.map((l) => `${l.mean.toFixed(3)} / ${l.std.toFixed(3)}`).join(", ");
+  title.textContent = `${scheme}: per-layer mean / std ${layers.map((l) => `${l.mean.toFixed(3)} / ${l.std.toFixed(3)}`).join(", ")}`;
   const canvas = document.createElement("canvas");
   canvas.width = 150 * layers.length;
   canvas.height = 90;

@@ -33,7 +33,7 @@ self.onmessage = (event) => {
 };
 
 function fail(error) {
-  postMessage({ type: "error", message: String(error && error.message ? error.message : error) });
+  postMessage({ type: "error", message: String(error?.message ? error.message : error) });
 }
 
 // ---- data -------------------------------------------------------------------------------------

@@ -34,8 +34,8 @@ if (process.argv.includes("--families")) {
       else differ.push(`${family}:${name}`);
       if (show === `${family}:${name}`) {
         const dir = mkdtempSync(join(tmpdir(), "tensorlane-kernels-diff-"));
-        writeFileSync(join(dir, "full.wat"), full.get(name) + "\n");
-        writeFileSync(join(dir, "family.wat"), body + "\n");
+        writeFileSync(join(dir, "full.wat"), `${full.get(name)}\n`);
+        writeFileSync(join(dir, "family.wat"), `${body}\n`);
         spawnSync("diff", ["-u", join(dir, "full.wat"), join(dir, "family.wat")], { stdio: "inherit" });
         rmSync(dir, { recursive: true, force: true });
       }
@@ -106,8 +106,8 @@ if (removed.length) console.log(`  gone: ${removed.join(", ")}`);
 if (show !== undefined) {
   if (!before.has(show) || !now.has(show)) throw new Error(`--show: ${show} is not an export of both builds`);
   const dir = mkdtempSync(join(tmpdir(), "tensorlane-kernels-diff-"));
-  writeFileSync(join(dir, "before.wat"), before.get(show) + "\n");
-  writeFileSync(join(dir, "now.wat"), now.get(show) + "\n");
+  writeFileSync(join(dir, "before.wat"), `${before.get(show)}\n`);
+  writeFileSync(join(dir, "now.wat"), `${now.get(show)}\n`);
   spawnSync("diff", ["-u", join(dir, "before.wat"), join(dir, "now.wat")], { stdio: "inherit" });
   rmSync(dir, { recursive: true, force: true });
 }

@@ -50,7 +50,7 @@ export function startDemoServer({ port = 8080, host = "127.0.0.1" } = {}) {
     }
     if (path === "/") path = "/index.html";
     const mount = mounts.find(([prefix, dir]) => dir && path.startsWith(prefix));
-    const file = mount ? resolve(mount[1], "." + path.slice(mount[0].length - 1)) : "";
+    const file = mount ? resolve(mount[1], `.${path.slice(mount[0].length - 1)}`) : "";
     const inside = mount && file.startsWith(mount[1] + sep);
     if (path === "/data/index.json") {
       send(res, 200, "application/json", JSON.stringify({ files: dataDir ? DATA_FILES : [], source: dataDir }));

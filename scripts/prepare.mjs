@@ -31,10 +31,10 @@ const npm = (args, options) =>
   npmCli ? spawnSync(process.execPath, [npmCli, ...args], options) : spawnSync(process.platform === "win32" ? "npm.cmd" : "npm", args, options);
 if (!existsSync(join(root, "node_modules", "assemblyscript", "package.json"))) {
   // A folder install of a fresh clone: the build tools are devDependencies; then build below.
-  process.stdout.write("tensorlane: installing the build tools (devDependencies) in " + root + "\n");
+  process.stdout.write(`tensorlane: installing the build tools (devDependencies) in ${root}\n`);
   const ci = npm(["ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: root, stdio: "inherit" });
   if (ci.status !== 0) {
-    process.stderr.write("tensorlane: `npm ci` in " + root + " failed (above); run it there yourself, then install the folder again\n");
+    process.stderr.write(`tensorlane: \`npm ci\` in ${root} failed (above); run it there yourself, then install the folder again\n`);
     process.exit(ci.status ?? 1);
   }
 }

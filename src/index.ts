@@ -20,7 +20,7 @@ export {
   type DTypeOptions,
 } from "./tensor.js";
 export { setSeed } from "./random.js";
-export { type Labels } from "./labels.js";
+export type { Labels } from "./labels.js";
 
 // Layers: forward -> [out, cache], backward(dout, cache) -> grads.
 export { Linear, type LinearCache } from "./layers/linear.js";
@@ -79,8 +79,8 @@ export * as nn from "./nn/index.js";
 /** Ready-made networks composed of tl.nn modules: tl.models.resnet({ inputShape: [1, 28, 28] }). */
 export * as models from "./models/zoo.js";
 export { Solver, type SolverOptions, type SolverData, type SolverState, type ProgressEvent } from "./training/solver.js";
-export { type TrainableModel, type CheckpointableModel, type PredictOptions } from "./models/contract.js";
-export { type CosineSchedule, type ScheduleFunction, type LearningRateSchedule } from "./training/schedule.js";
+export type { TrainableModel, CheckpointableModel, PredictOptions } from "./models/contract.js";
+export type { CosineSchedule, ScheduleFunction, LearningRateSchedule } from "./training/schedule.js";
 
 // Data sets (tensorlane/data makes and reads them; the Solver takes them as they are).
 export type { ImageDataset, Normalization } from "./data/dataset.js";

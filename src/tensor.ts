@@ -67,7 +67,7 @@ export class Tensor {
 
   /** True once this tensor (or the tensor whose memory it views) was disposed. */
   get isDisposed(): boolean {
-    return this.#disposed || (this.#base !== null && this.#base.isDisposed);
+    return this.#disposed || this.#base?.isDisposed === true;
   }
 
   /** @internal The tensor that owns the memory: this one, or the base of a view. */

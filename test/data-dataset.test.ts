@@ -1,7 +1,7 @@
 // Data sets: seeded shuffles and splits, per-channel normalization, float32 NCHW tensors.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import * as tlData from "../src/data/index.js";
+import type * as tlData from "../src/data/index.js";
 import { computeNormalization, decodeNormalization, encodeNormalization, labelsOf, makeDataset, shuffledIndices, splitTrainVal, subset, toSolverData, toTensor, writeImages } from "../src/data/index.js";
 import { loadBuiltinData } from "../cli/src/builtin-data.js";
 

@@ -328,7 +328,7 @@ describe("float64 layers against the course formulas in plain float64 JS", () =>
       const x = tl.tensor([...arr(randn64([37], 60)).map((v) => 3 * v), 0, -0, 1e-300, -25, 25, 1e-8], F64);
       const xs = arr(x);
       const [r] = tl.ReLU.forward(x);
-      expect(arr(r)).toEqual(xs.map((v) => (v <= 0 ? 0 : v)));
+      expect(arr(r)).toEqual(xs.map((v) => (Math.max(v , 0))));
       const [t, tc] = tl.Tanh.forward(x);
       const tv = arr(t);
       let worst = 0;
@@ -373,7 +373,7 @@ describe("float64 numeric gradient checks, as in the notebooks", () => {
       const cp = { stride: 1, pad: 1 }, pp = { poolHeight: 2, poolWidth: 2, stride: 2 };
       const dconv = randn64([3, 3, 4, 4], 73), dpool = randn64([3, 3, 2, 2], 74);
       const fwd = <T>(f: () => [tl.Tensor, T]) => () => f()[0];
-      let [, c] = tl.Conv.forward(x, w, b, cp);
+      const [, c] = tl.Conv.forward(x, w, b, cp);
       let [dx, dw, db] = tl.Conv.backward(dconv, c);
       check("Conv dx", fwd(() => tl.Conv.forward(x, w, b, cp)), x, dconv, dx);
       check("Conv dw", fwd(() => tl.Conv.forward(x, w, b, cp)), w, dconv, dw);

@@ -295,7 +295,7 @@ describe("the parameters as one vector, and the summary", () => {
     const text = net.summary();
     expect(text).toContain("Sequential: input (N, 1, 8, 8), float32");
     expect(text).toMatch(/\n0 +Conv2d\(in_channels=1, out_channels=4, kernel_size=\(3, 3\), stride=1, padding=1, groups=1, bias=false, init=pytorch\) \(frozen\) +\(N, 4, 8, 8\) +36\n/);
-    expect(text).toMatch(/\n3 +Residual\(body \+ shortcut\) +\(N, 6, 4, 4\) *\n3\.body\.0 +  Conv2d/);
+    expect(text).toMatch(/\n3 +Residual\(body \+ shortcut\) +\(N, 6, 4, 4\) *\n3\.body\.0 + {2}Conv2d/);
     expect(text).toMatch(/\n10 +Linear\(in_features=24, out_features=3, bias=true, init=pytorch\) +\(N, 3\) +75\n/);
     const total = net.parameterNames.reduce((n, name) => n + net.params[name].size, 0);
     expect(text).toContain(`parameters: ${total.toLocaleString("en-US")} (trainable ${(total - 36).toLocaleString("en-US")}, frozen 36)`);

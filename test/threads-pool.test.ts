@@ -31,7 +31,7 @@ function ranges(n: number, parts: number): [number, number][] {
 }
 
 function relu(values: ArrayLike<number>): number[] {
-  return Array.from(values, (v) => (v > 0 ? v : 0));
+  return Array.from(values, (v) => (Math.max(v , 0)));
 }
 
 /** A tensor's values as a plain array. */

@@ -56,7 +56,7 @@ export function gemmRunner(k, c) {
  */
 function trainer(tl, model, x, y) {
   const store = model.paramStore;
-  const flat = store && store.flat && store.gradFlat;
+  const flat = store?.flat && store.gradFlat;
   const names = Object.keys(model.params);
   const configs = flat ? { all: { ...ADAM } } : Object.fromEntries(names.map((name) => [name, { ...ADAM }]));
   let live0 = null;

@@ -19,7 +19,7 @@ const require = createRequire(import.meta.url);
 
 /** The folder holding tfjs-backend-wasm's .wasm files, as a file path prefix (Node reads it from disk). */
 export function tfjsWasmDir() {
-  return dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm")) + "/";
+  return `${dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm"))}/`;
 }
 
 let ready = null;

@@ -449,12 +449,12 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
     // Options given again with the run's own values are fine; only changes are refused.
     const saved = meta.cli?.options ?? {};
     const changed = RUN_DEFINING.filter((k) => given.has(k)).filter(
-      (k) => !Object.prototype.hasOwnProperty.call(saved, k) || JSON.stringify(runDefiningValues(o, meta.data)[k]) !== JSON.stringify(saved[k]),
+      (k) => !Object.hasOwn(saved, k) || JSON.stringify(runDefiningValues(o, meta.data)[k]) !== JSON.stringify(saved[k]),
     );
     if (changed.length > 0) {
       const values = runDefiningValues(o, meta.data);
       const what = changed.map((k) =>
-        Object.prototype.hasOwnProperty.call(saved, k)
+        Object.hasOwn(saved, k)
           ? `${optionFlag(k)} ${showValue(values[k])} (the run has ${showValue(saved[k])})`
           : `${optionFlag(k)} ${showValue(values[k])} (this checkpoint does not record its value)`,
       );

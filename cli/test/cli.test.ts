@@ -62,6 +62,7 @@ describe("tensorlane CLI", () => {
     expect(r.stdout).toMatch(/validation accuracy 0\.\d{4}/);
     expect(r.stdout).toMatch(/test accuracy +0\.\d{4} \(2000 images\)/);
     expect(r.stdout).toMatch(/wall time/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape character is what is looked for
     expect(r.stdout, "no terminal escape codes when stdout is not a TTY").not.toMatch(/\x1b/);
 
     const bytes = new Uint8Array(readFileSync(join(out, "checkpoint.safetensors")));

@@ -196,7 +196,7 @@ function readHeader(fn: string, bytes: Uint8Array, what?: string): { entries: Sa
     const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
     if (typeof dtype !== "string") fail(`${label} has no dtype string (got ${describe(dtype)})`);
     const dtypeName = dtype as string;
-    if (!Object.prototype.hasOwnProperty.call(DTYPE_BYTES, dtypeName)) fail(`${label} has unknown dtype ${JSON.stringify(clip(dtypeName))}`);
+    if (!Object.hasOwn(DTYPE_BYTES, dtypeName)) fail(`${label} has unknown dtype ${JSON.stringify(clip(dtypeName))}`);
     if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
       fail(`${label} must have a shape of non-negative integers (got ${clip(JSON.stringify(shape) ?? String(shape))})`);
     }

@@ -286,7 +286,7 @@ export class Sequential extends WorkspaceModel {
       if (module.type === "BatchNorm1d" || module.type === "BatchNorm2d") {
         const mean = out.find((e) => e.module === module && e.local === "running_mean");
         const stateDictName = `${module.path}.num_batches_tracked`;
-        const name = mean !== undefined && mean.name.endsWith(".running_mean") ? `${mean.name.slice(0, -".running_mean".length)}.num_batches_tracked` : stateDictName;
+        const name = mean?.name.endsWith(".running_mean") ? `${mean.name.slice(0, -".running_mean".length)}.num_batches_tracked` : stateDictName;
         out.push({ name, stateDictName, kind: "counter", shape: [], tensor: null, module, local: "num_batches_tracked" });
       }
     }

@@ -2,7 +2,7 @@
 // CIFAR-10 binary folders. (The built-in Fashion-MNIST subset ships with the CLI package.)
 import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { cifar10Dataset, decodeIdx, FASHION_MNIST_CLASSES, idxDataset, parseCifar10Meta, type IdxArray, type ImageDataset } from "../data/index.js";
+import { cifar10Dataset, decodeIdx, idxDataset, parseCifar10Meta, type IdxArray, type ImageDataset } from "../data/index.js";
 import { describe } from "./describe.js";
 import { readFileBytes } from "./checkpoint-file.js";
 

@@ -130,7 +130,7 @@ function gelu(g: OnnxGraph, m: Module, x: string, tanhForm: boolean, last: strin
     const sum = op("Add", [x, op("Mul", [c("c0.044715", 0.044715), cube])]);
     inner = op("Tanh", [op("Mul", [c("sqrt(2/pi)", 0.7978845608028654), sum])]);
   } else {
-    inner = op("Erf", [op("Div", [x, c("sqrt2", 1.4142135623730951)])]);
+    inner = op("Erf", [op("Div", [x, c("sqrt2", Math.SQRT2)])]);
   }
   const gate = op("Mul", [x, op("Add", [inner, c("one", 1)])]);
   const half = c("half", 0.5);

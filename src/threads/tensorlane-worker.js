@@ -91,7 +91,7 @@ function supervise(start) {
       });
     } else {
       child.on("message", onMessage);
-      child.on("error", (e) => died(`worker ${index} failed: ${e && e.message ? e.message : e}`));
+      child.on("error", (e) => died(`worker ${index} failed: ${e?.message ? e.message : e}`));
       child.on("exit", (code) => died(`worker ${index} exited (code ${code})`));
     }
     const message = { ...start, role: "kernel", index };
@@ -139,7 +139,7 @@ async function runKernels(start) {
       for (const name of names) kernels.push(exports[name.slice(name.indexOf(":") + 1)]);
     }
   } catch (error) {
-    toParent({ type: "failed", reason: String(error && error.message ? error.message : error) });
+    toParent({ type: "failed", reason: String(error?.message ? error.message : error) });
     return;
   }
   const cmd = base + layout.command;
@@ -192,7 +192,7 @@ async function runKernels(start) {
       }
     } catch (error) {
       status = layout.statusThrew;
-      writeMessage(control, base, layout, String(error && error.message ? error.message : error));
+      writeMessage(control, base, layout, String(error?.message ? error.message : error));
     }
     control[base + layout.status] = status;
     Atomics.store(control, done, seen);

@@ -249,10 +249,10 @@ function checkMetadataChecksums(fail: (m: string) => never, metadata: Record<str
   const got = metadataChecksums(metadata);
   const clip = (key: string) => JSON.stringify(key.length > 40 ? `${key.slice(0, 37)}...` : key);
   for (const key of Object.keys(got)) {
-    if (!Object.prototype.hasOwnProperty.call(want, key)) fail(`the header is damaged: metadata ${clip(key)} is not among the keys its checksums list (a damaged key name?)`);
+    if (!Object.hasOwn(want, key)) fail(`the header is damaged: metadata ${clip(key)} is not among the keys its checksums list (a damaged key name?)`);
   }
   for (const [key, crc] of Object.entries(want)) {
-    if (!Object.prototype.hasOwnProperty.call(got, key)) fail(`the header is damaged: metadata ${clip(key)} is missing (its checksum is listed)`);
+    if (!Object.hasOwn(got, key)) fail(`the header is damaged: metadata ${clip(key)} is missing (its checksum is listed)`);
     if (got[key] !== crc) fail(`the header is damaged: metadata ${clip(key)} has CRC-32 ${got[key]}, the file says ${typeof crc === "string" ? crc.slice(0, 8) : describe(crc)}`);
   }
 }
@@ -269,7 +269,7 @@ function checkTensorNames(fail: (m: string) => never, tensors: Record<string, Sa
   const clip = (name: string) => JSON.stringify(name.length > 60 ? `${name.slice(0, 57)}...` : name);
   const names = Object.keys(listed as object);
   const extra = Object.keys(tensors).filter((n) => !names.includes(n));
-  const missing = names.filter((n) => !Object.prototype.hasOwnProperty.call(tensors, n));
+  const missing = names.filter((n) => !Object.hasOwn(tensors, n));
   if (extra.length > 0 || missing.length > 0) {
     const what = [
       extra.length > 0 ? `tensor ${extra.slice(0, 3).map(clip).join(", ")} ${extra.length > 1 ? "are" : "is"} not among the tensors its checksums list` : "",
@@ -336,7 +336,7 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
 
   const modelInfo = parseJsonObject(fail, metadata, "model");
   const kind = modelInfo.kind;
-  if (typeof kind !== "string" || !Object.prototype.hasOwnProperty.call(MODEL_KINDS, kind)) {
+  if (typeof kind !== "string" || !Object.hasOwn(MODEL_KINDS, kind)) {
     fail(`model kind ${describe(kind)} is not one this tensorlane knows (${Object.keys(MODEL_KINDS).join(", ")})`);
   }
   const config = modelInfo.config;
@@ -346,7 +346,7 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
   const frozen = modelInfo.frozen;
   if (frozen !== undefined && (!Array.isArray(frozen) || frozen.some((n) => typeof n !== "string"))) fail(`model frozen must be an array of parameter names (got ${describe(frozen)})`);
   const meta = metadata.meta === undefined ? {} : parseJsonObject(fail, metadata, "meta");
-  const rawTensor = (name: string) => (Object.prototype.hasOwnProperty.call(tensors, name) ? tensors[name] : undefined);
+  const rawTensor = (name: string) => (Object.hasOwn(tensors, name) ? tensors[name] : undefined);
   const saved = metadata.solver === undefined
     ? null
     : decodeSolverState(parseJsonObject(fail, metadata, "solver"), (key, field) => rawTensor(`resume.optim.${key}.${field}`), (m) => fail(`solver ${m}`));
@@ -385,7 +385,7 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
       const configs = saved.state.optimConfigs;
       const targets = updateTargets(model, saved.state.options.updateRule !== null);
       for (const [key, target] of targets) {
-        if (!Object.prototype.hasOwnProperty.call(configs, key)) continue;
+        if (!Object.hasOwn(configs, key)) continue;
         for (const field of Object.keys(configs[key].tensors)) take(`resume.optim.${key}.${field}`, target, `the ${field} state of ${key === "all" ? "all parameters" : key}`);
       }
       const problem = optimStateMismatch(configs, targets, "optimConfigs");
@@ -398,8 +398,8 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
     if (typeof model.rngState === "number") model.rngState = modelRng as number;
     if (frozen !== undefined) {
       const names = frozen as string[];
-      const unknown = names.filter((n) => !Object.prototype.hasOwnProperty.call(model.params, n));
-      if (unknown.length > 0 || typeof model.freeze !== "function") fail(`model frozen names ${unknown.length > 0 ? `"${unknown[0]}", not a parameter of the model` : "parameters, but a " + kind + " cannot freeze"}`);
+      const unknown = names.filter((n) => !Object.hasOwn(model.params, n));
+      if (unknown.length > 0 || typeof model.freeze !== "function") fail(`model frozen names ${unknown.length > 0 ? `"${unknown[0]}", not a parameter of the model` : `parameters, but a ${kind} cannot freeze`}`);
       model.freeze!(names);
     }
 

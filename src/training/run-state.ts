@@ -83,7 +83,7 @@ const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as nu
 const isPositive = (v: unknown): v is number => isCount(v) && v > 0;
 // Numbers that reach the kernels as float32 must stay finite there.
 const isRate = (v: unknown): v is number => typeof v === "number" && v >= 0 && Number.isFinite(Math.fround(v));
-const isRuleName = (v: unknown): boolean => typeof v === "string" && Object.prototype.hasOwnProperty.call(updateRules, v);
+const isRuleName = (v: unknown): boolean => typeof v === "string" && Object.hasOwn(updateRules, v);
 
 const COUNT: Rule = { expected: "a non-negative integer", ok: isCount };
 const POSITIVE_OR_NULL: Rule = { expected: "a positive integer or null", ok: (v) => v === null || isPositive(v) };

@@ -12,7 +12,7 @@ export async function dispatchProbe(lib) {
   const xs = x.toArray();
   const ys = y.toArray();
   let reluOk = true;
-  for (let i = 0; i < n; i++) if (ys[i] !== (xs[i] > 0 ? xs[i] : 0)) reluOk = false;
+  for (let i = 0; i < n; i++) if (ys[i] !== (Math.max(xs[i] , 0))) reluOk = false;
 
   const [m, cols, k] = [103, 37, 300];
   const a = lib.randn([m, k], { seed: 21 });

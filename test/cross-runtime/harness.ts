@@ -224,7 +224,7 @@ function serveStatic(isolated: boolean): Promise<{ server: Server; origin: strin
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
     const mount = mounts.find(([prefix]) => path.startsWith(prefix));
-    const file = mount ? resolve(mount[1], "." + path.slice(mount[0].length - 1)) : "";
+    const file = mount ? resolve(mount[1], `.${path.slice(mount[0].length - 1)}`) : "";
     const inside = mount && file.startsWith(mount[1].replace(/[\\/]$/, "") + sep) && !file.includes(`${sep}node_modules${sep}`);
     if (!inside || !existsSync(file) || !CONTENT_TYPES[extname(file)]) {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found");

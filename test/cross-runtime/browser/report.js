@@ -17,6 +17,6 @@ if (typeof document !== "undefined") {
 export function report(promise) {
   promise.then(
     (result) => (globalThis.__crossRuntime = { result, violations }),
-    (error) => (globalThis.__crossRuntime = { error: String(error && error.stack ? error.stack : error), violations }),
+    (error) => (globalThis.__crossRuntime = { error: String(error?.stack ? error.stack : error), violations }),
   );
 }

@@ -11,5 +11,5 @@ run(tl, () => tl.init({ threads: 2, float64: true })).then(
     const dispatch = await dispatchProbe(await import("/cross-runtime/.probe/lib.js"));
     postMessage({ result: { ...result, threads: info.threads, wait: info.wait, dispatch } });
   },
-  (error) => postMessage({ error: String(error && error.stack ? error.stack : error) }),
+  (error) => postMessage({ error: String(error?.stack ? error.stack : error) }),
 );

@@ -3,5 +3,5 @@ import { run } from "/cross-runtime/browser/report.js";
 
 run(tl, () => tl.init({ float64: true })).then(
   (result) => postMessage({ result }),
-  (error) => postMessage({ error: String(error && error.stack ? error.stack : error) }),
+  (error) => postMessage({ error: String(error?.stack ? error.stack : error) }),
 );

@@ -19,7 +19,7 @@ export default {
       await tl.init({ module: wasm, float64: { module: wasmF64 } });
       return Response.json(await scenario(tl));
     } catch (error) {
-      return Response.json({ error: String(error && error.message ? error.message : error) }, { status: 500 });
+      return Response.json({ error: String(error?.message ? error.message : error) }, { status: 500 });
     }
   },
 };
