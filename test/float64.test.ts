@@ -4,7 +4,7 @@
 // below) at the tolerances: 1e-10 relative for forward values, 1e-8 for gradients.
 import { describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import { wasmMemoryBytes } from "../src/runtime.js";
+import { wasmMemoryBytes } from "../src/core/runtime.js";
 import { initAndCheckLeaks, labels } from "./helpers.js";
 import * as ref from "./properties/reference.js";
 

@@ -4,15 +4,16 @@
 // TypeScript compiler's own preprocessor, so multi-line and `import type` statements count.
 //
 // The rules, each checked over what a file reaches through its imports, not only what it names:
-//   floor       the runtime is the floor: src/runtime.ts, the DType type and the argument checks
-//               (src/validate.ts) reach nothing that needs the runtime back, and no folder above
-//               the runtime (nor the entries index.ts and internal.ts)
-//   ops         src/ops/* and src/tensor.ts reach nothing in layers, models, training, data, io,
-//               nn, onnx (nor the entries)
+//   floor       the runtime is the floor: src/core/runtime.ts, the DType type and the argument
+//               checks (src/core/validate.ts) reach nothing that needs the runtime back, and no
+//               folder above the runtime (nor the entries index.ts and internal.ts)
+//   ops         src/ops/* and src/core/tensor.ts reach nothing in layers, models, training, data,
+//               io, nn, onnx (nor the entries)
 //   no-solver   src/data/* and src/io/* reach nothing in src/training/: readers and file formats
 //               know nothing of the Solver
-//   cycles      no import cycle among the parts of src/ (its folders; a file loose in src/ is a
-//               part of its own) beyond ALLOWED_CYCLES
+//   cycles      no import cycle among the parts of src/ (its folders; a file loose in src/ would
+//               be a part of its own) beyond ALLOWED_CYCLES
+//   parts       src/ holds only the entries loose: every other file is in the folder of its part
 // src/internal.ts may import anything: it is the entry of tensorlane's own tools.
 //
 // The entries (index.ts, internal.ts) are the package's faces, not parts: tensorlane/data's
@@ -33,18 +34,12 @@ const GENERATED = "src/generated/";
 
 /**
  * Cycles among parts that are allowed, each with the reason. A strongly connected set of parts
- * passes when it lies within one entry's parts. Prefer none.
+ * passes when it lies within one entry's parts. None now: the worker pool, which the runtime
+ * starts and whose dispatch runs the runtime's kernels, lies in core/threads/ beside it.
  */
-const ALLOWED_CYCLES: { parts: string[]; reason: string }[] = [
-  {
-    parts: ["threads", "src/runtime.ts", "src/runtime-state.ts", "src/blocks.ts", "src/wasm-bytes.ts"],
-    reason:
-      "threads is the runtime's worker pool: runtime.ts starts and stops it, and its dispatch runs the runtime's kernels over " +
-      "the shared scratch; while the runtime's files lie loose in src/ the pool is a folder beside them",
-  },
-];
+const ALLOWED_CYCLES: { parts: string[]; reason: string }[] = [];
 
-const FLOOR_ROOTS = ["src/runtime.ts", "src/dtype.ts", "src/validate.ts"];
+const FLOOR_ROOTS = ["src/core/runtime.ts", "src/core/dtype.ts", "src/core/validate.ts"];
 const ABOVE_OPS = ["layers", "models", "training", "data", "io", "nn", "onnx"];
 /** Folders the floor must not reach: everything built on the runtime. */
 const ABOVE_FLOOR = [...ABOVE_OPS, "ops", "node", "experiments"];
@@ -54,7 +49,7 @@ type Graph = Map<string, string[]>;
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(root, dir)).flatMap((name) => {
     const path = posix.join(dir, name);
-    if (statSync(join(root, path)).isDirectory()) return path + "/" === GENERATED ? [] : sourceFiles(path);
+    if (statSync(join(root, path)).isDirectory()) return `${path}/` === GENERATED ? [] : sourceFiles(path);
     return path.endsWith(".ts") ? [path] : [];
   });
 }
@@ -136,33 +131,38 @@ describe("layering of src/ (its import graph)", () => {
 
   it("reads the whole graph: every relative import names a file that exists", () => {
     expect(graph.size).toBeGreaterThan(50);
-    expect(graph.get("src/index.ts")).toContain("src/runtime.ts");
+    expect(graph.get("src/index.ts")).toContain("src/core/runtime.ts");
     expect(missing).toEqual([]);
   });
 
   it("floor: the runtime, DType and the argument checks reach nothing that needs the runtime, and nothing above it", () => {
-    // Files that reach src/runtime.ts: importing one of them from the floor would be a cycle through the runtime.
-    const needsRuntime = new Set([...graph.keys()].filter((f) => f !== "src/runtime.ts" && reach(graph, [f]).has("src/runtime.ts")));
+    // Files that reach src/core/runtime.ts: importing one of them from the floor would be a cycle through the runtime.
+    const needsRuntime = new Set([...graph.keys()].filter((f) => f !== "src/core/runtime.ts" && reach(graph, [f]).has("src/core/runtime.ts")));
     const found = [
-      ...violations(graph, "floor: what the runtime imports must not need the runtime", FLOOR_ROOTS, (f) => needsRuntime.has(f), (f) => `, which needs it as ${chain(reach(graph, [f]), "src/runtime.ts")}`),
+      ...violations(graph, "floor: what the runtime imports must not need the runtime", FLOOR_ROOTS, (f) => needsRuntime.has(f), (f) => `, which needs it as ${chain(reach(graph, [f]), "src/core/runtime.ts")}`),
       ...violations(graph, "floor: the runtime, DType and the checks import nothing above the runtime", FLOOR_ROOTS, (f) => ENTRIES.has(f) || inFolders(ABOVE_FLOOR)(f)),
     ];
     expect(found).toEqual([]);
     // DType and the checks live at or below the runtime: it reaches them, they do not reach it.
-    const floor = reach(graph, ["src/runtime.ts"]);
+    const floor = reach(graph, ["src/core/runtime.ts"]);
     const dtypeFile = [...graph.keys()].find((f) => /^export type DType\b/m.test(readFileSync(join(root, f), "utf8")));
-    expect(dtypeFile && floor.has(dtypeFile), `the file declaring DType (${dtypeFile}) is reached by src/runtime.ts`).toBe(true);
-    for (const f of ["src/dtype.ts", "src/validate.ts"]) expect(needsRuntime.has(f), `${f} must not need src/runtime.ts`).toBe(false);
+    expect(dtypeFile && floor.has(dtypeFile), `the file declaring DType (${dtypeFile}) is reached by src/core/runtime.ts`).toBe(true);
+    for (const f of ["src/core/dtype.ts", "src/core/validate.ts"]) expect(needsRuntime.has(f), `${f} must not need src/core/runtime.ts`).toBe(false);
   });
 
-  it("ops: src/ops/* and src/tensor.ts reach nothing in layers, models, training, data, io, nn, onnx", () => {
-    const starts = [...graph.keys()].filter((f) => f.startsWith("src/ops/") || f === "src/tensor.ts");
+  it("ops: src/ops/* and src/core/tensor.ts reach nothing in layers, models, training, data, io, nn, onnx", () => {
+    const starts = [...graph.keys()].filter((f) => f.startsWith("src/ops/") || f === "src/core/tensor.ts");
     expect(violations(graph, "ops: ops and tensor.ts import nothing from layers, models, training, data, io, nn, onnx (nor the entries)", starts, (f) => ENTRIES.has(f) || inFolders(ABOVE_OPS)(f))).toEqual([]);
   });
 
   it("no-solver: src/data/* and src/io/* reach nothing in src/training/", () => {
     const starts = [...graph.keys()].filter((f) => f.startsWith("src/data/") || f.startsWith("src/io/"));
     expect(violations(graph, "no-solver: data and io import nothing from training", starts, inFolders(["training"]))).toEqual([]);
+  });
+
+  it("parts: src/ holds only the entries loose, every other file in the folder of its part", () => {
+    const loose = [...graph.keys()].filter((f) => partOf(f) === f && !ENTRIES.has(f));
+    expect(loose.map((f) => `${f} lies loose in src/: breaks rule "parts" (move it into the folder of its part)`)).toEqual([]);
   });
 
   it("cycles: no import cycle among the parts of src/ beyond those allowed, with a reason", () => {
@@ -198,11 +198,11 @@ describe("layering of src/ (its import graph)", () => {
   it("names the importing file, the imported file and the rule when a rule breaks", () => {
     // A made-up graph: the runtime importing a layer.
     const bad: Graph = new Map([
-      ["src/runtime.ts", ["src/layers/x.ts"]],
-      ["src/layers/x.ts", ["src/runtime.ts"]],
+      ["src/core/runtime.ts", ["src/layers/x.ts"]],
+      ["src/layers/x.ts", ["src/core/runtime.ts"]],
     ]);
-    const [message] = violations(bad, "floor", ["src/runtime.ts"], inFolders(ABOVE_FLOOR));
-    expect(message).toBe('src/runtime.ts imports src/layers/x.ts: breaks rule "floor" (reached as src/runtime.ts)');
+    const [message] = violations(bad, "floor", ["src/core/runtime.ts"], inFolders(ABOVE_FLOOR));
+    expect(message).toBe('src/core/runtime.ts imports src/layers/x.ts: breaks rule "floor" (reached as src/core/runtime.ts)');
   });
 });
 

@@ -7,9 +7,9 @@
 // are freed with their tensors.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import { simulateThreads } from "../src/threads/dispatch.js";
-import { ignoreThresholds } from "../src/threads/thresholds.js";
-import { wasmMemoryBytes } from "../src/runtime.js";
+import { simulateThreads } from "../src/core/threads/dispatch.js";
+import { ignoreThresholds } from "../src/core/threads/thresholds.js";
+import { wasmMemoryBytes } from "../src/core/runtime.js";
 
 beforeAll(() => tl.init({ float64: true }));
 afterEach(() => {

@@ -6,7 +6,7 @@ import * as tl from "../src/index.js";
 import * as tlData from "../src/data/index.js";
 import * as tlExperiments from "../src/experiments/index.js";
 import * as internal from "../src/internal.js";
-import { labelsAreChecked, labelsToWasm, withCheckedLabels } from "../src/labels.js";
+import { labelsAreChecked, labelsToWasm, withCheckedLabels } from "../src/core/labels.js";
 import { maxPoolCacheIsTrusted } from "../src/layers/maxpool.js";
 import { labels } from "./helpers.js";
 

@@ -2,7 +2,7 @@
 // labelled image set kept as raw bytes, its per-channel normalization, and the lookup table both
 // paths normalize with. Making, splitting and converting data sets is tensorlane/data's
 // (data/image-sets.ts).
-import { checkNumber, describe } from "../validate.js";
+import { checkNumber, describe } from "../core/validate.js";
 
 export interface ImageDataset {
   /** Pixel values 0..255, N*C*H*W bytes in NCHW order (image n, channel c, row y, column x). */

@@ -4,8 +4,8 @@
 // When (H + 2·pad - HH) is not a multiple of the stride, the division FLOORS, as in PyTorch: the
 // last rows/columns that no window reaches are ignored in forward and get zero gradient.
 import { convBackward, convForward } from "../ops/conv.js";
-import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type Tensor } from "../tensor.js";
-import { checkInteger, checkOptions, shapeString } from "../validate.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type Tensor } from "../core/tensor.js";
+import { checkInteger, checkOptions, shapeString } from "../core/validate.js";
 import { checkCache } from "./linear.js";
 
 export interface ConvParam {

@@ -26,7 +26,7 @@
 // piece is checked against the model rebuilt from its config (names, shapes, JSON types), and any
 // mismatch is a FileFormatError that says what is wrong.
 import { MODEL_KINDS, modelKindOf, type CheckpointableModel } from "../models/kinds.js";
-import type { Tensor } from "../tensor.js";
+import type { Tensor } from "../core/tensor.js";
 import {
   bufferKey,
   decodeSolverState,
@@ -38,8 +38,8 @@ import {
   type SolverState,
   type Values,
 } from "./run-state.js";
-import { describe } from "../validate.js";
-import { VERSION } from "../version.js";
+import { describe } from "../core/validate.js";
+import { VERSION } from "../core/version.js";
 import { crc32 } from "../io/crc32.js";
 import { FileFormatError } from "../io/format-error.js";
 import { decodeSafetensors, encodeSafetensorsParts, type SafetensorsTensor } from "../io/safetensors.js";

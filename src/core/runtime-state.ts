@@ -2,7 +2,7 @@
 // over their memory (init() fills them in), the worker pool, the shared scratch, the global random
 // stream and the tensor bookkeeping. Modules keep their constants; what moves lives here, so one
 // place says what a running tensorlane holds. It imports types only: every module can read it.
-import type { F64Kernels, Kernels } from "./generated/kernels.js";
+import type { F64Kernels, Kernels } from "../generated/kernels.js";
 import type { Pool } from "./threads/pool.js";
 
 // Tensors and the shared scratch are held by what this state needs of them, not by their classes:

@@ -9,15 +9,15 @@
 // which must not overlap the input), so a training loop allocates nothing per step. Images may be
 // float32 or float64 (the kernels of x's dtype; outputs have x's dtype); the draws do not depend
 // on the dtype, so both see the same flips, crops, squares and mixup partners for a stream.
-import { sharedBlocks } from "./blocks.js";
-import { bytesPerElement, type DType } from "./dtype.js";
-import { AUGMENT_KERNELS, useFamily } from "./kernel-families.js";
-import { labelsToWasm } from "./labels.js";
-import { drawSeed } from "./random.js";
-import { kernels, realKernels } from "./runtime.js";
-import { checkSoftLabels, type Targets } from "./targets.js";
-import { checkSameDtype, checkShape, checkTensor, empty, Tensor } from "./tensor.js";
-import { checkInteger, checkNumber, checkOptions, checkSeed, describe, shapeString } from "./validate.js";
+import { sharedBlocks } from "../core/blocks.js";
+import { bytesPerElement, type DType } from "../core/dtype.js";
+import { AUGMENT_KERNELS, useFamily } from "../core/kernel-families.js";
+import { labelsToWasm } from "../core/labels.js";
+import { drawSeed } from "../core/random.js";
+import { kernels, realKernels } from "../core/runtime.js";
+import { checkSoftLabels, type Targets } from "../layers/targets.js";
+import { checkSameDtype, checkShape, checkTensor, empty, Tensor } from "../core/tensor.js";
+import { checkInteger, checkNumber, checkOptions, checkSeed, describe, shapeString } from "../core/validate.js";
 
 /** Where an augmentation draws: stream `seed`, image i at counter offset + i. */
 export interface StreamOptions {
