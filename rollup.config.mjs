@@ -28,7 +28,7 @@ const copyAssets = {
     mkdirSync("dist/types", { recursive: true });
     copyFileSync("build/tensorlane.wasm", "dist/tensorlane.wasm");
     copyFileSync("build/tensorlane-f64.wasm", "dist/tensorlane-f64.wasm");
-    copyFileSync("src/threads/tensorlane-worker.js", "dist/tensorlane-worker.js");
+    copyFileSync("src/core/threads/tensorlane-worker.js", "dist/tensorlane-worker.js");
     for (const file of readdirSync("types")) copyFileSync(`types/${file}`, `dist/types/${file}`);
   },
 };
@@ -37,7 +37,7 @@ const copyAssets = {
 rmSync("dist/chunks", { recursive: true, force: true });
 
 // The ESM files keep the /* @__PURE__ */ annotations that let an app's bundler leave out what it
-// does not use (the kernel families' descriptors above all: src/kernel-families.ts). esbuild's
+// does not use (the kernel families' descriptors above all: src/core/kernel-families.ts). esbuild's
 // minifier drops every comment, annotations included, so esbuild only strips the types and terser
 // minifies (preserve_annotations). The <script> build is no bundler's input: esbuild minifies it.
 // Line length 160: an uncaught error prints its line of the bundle, which would otherwise be all of it.
@@ -69,9 +69,9 @@ const ownEntry = (id) =>
   ["node", "onnx", "experiments"].some((dir) => id.startsWith(join(srcDir, dir) + sep)) ||
   (id.startsWith(join(srcDir, "data") + sep) && !["dataset.ts", "batches.ts"].some((file) => id === join(srcDir, "data", file)));
 const isCore = (id) => id.startsWith(srcDir) && !ownEntry(id);
-// What turns threads on (src/runtime.ts imports it dynamically) is a chunk of its own, so the
+// What turns threads on (src/core/runtime.ts imports it dynamically) is a chunk of its own, so the
 // library entry stays small for the many users who never start workers.
-const threadsChunk = new Set(["start", "pool", "shared-module", "workers"].map((name) => join(srcDir, "threads", `${name}.ts`)));
+const threadsChunk = new Set(["start", "pool", "shared-module", "workers"].map((name) => join(srcDir, "core", "threads", `${name}.ts`)));
 // The float64 kernels likewise: apps that never ask for float64 load none of their bytes.
 const float64Chunk = join(srcDir, "generated", "wasm-f64-base64.ts");
 

@@ -10,7 +10,7 @@
 // Run: npx esbuild bench/cifar-bytes-memory.ts --bundle --platform=node --format=esm --outfile=build/bench-cifar-memory.mjs && node build/bench-cifar-memory.mjs [steps]
 import * as tl from "../src/index.js";
 import * as tlData from "../src/data/index.js";
-import { wasmMemoryBytes } from "../src/runtime.js";
+import { wasmMemoryBytes } from "../src/core/runtime.js";
 
 await tl.init();
 const steps = Number(process.argv[2] ?? 5);

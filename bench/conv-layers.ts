@@ -6,7 +6,7 @@
 import * as tl from "../src/index.js";
 import { convBackwardInto, convDims, convForwardInto } from "../src/layers/conv.js";
 import { maxPoolBackwardInto, maxPoolForwardInto, poolDims } from "../src/layers/maxpool.js";
-import { Workspace } from "../src/workspace.js";
+import { Workspace } from "../src/core/workspace.js";
 
 await tl.init();
 const repeats = Number(process.argv[2] ?? 15);

@@ -19,7 +19,7 @@ export async function loadLibrary() {
   const dir = here("./.build/");
   mkdirSync(dir, { recursive: true });
   await build({ entryPoints: [here("./threads-entry.ts")], bundle: true, format: "esm", platform: "neutral", outfile: `${dir}threads-lib.js`, logLevel: "error" });
-  copyFileSync(here("../src/threads/tensorlane-worker.js"), `${dir}tensorlane-worker.js`);
+  copyFileSync(here("../src/core/threads/tensorlane-worker.js"), `${dir}tensorlane-worker.js`);
   return import(new URL("./.build/threads-lib.js", import.meta.url).href);
 }
 

@@ -13,7 +13,7 @@
 //   src/generated/wasm-<family>-base64.ts  each family's bytes, zlib-deflated (by zopfli) and
 //   src/generated/wasm-f64-base64.ts       base64, inlined so the bundle reads no file; a family's
 //                                          bytes are carried by the code that calls its kernels
-//                                          (src/kernel-families.ts), the float64 module's are a chunk
+//                                          (src/core/kernel-families.ts), the float64 module's are a chunk
 //   src/generated/kernels.ts          the typed export lists, derived from asc's declarations
 import { zlibAsync } from "@gfx/zopfli";
 import asc from "assemblyscript/asc";
@@ -123,7 +123,7 @@ writeFileSync(
 );
 // The families beyond the core repeat much of its code (math functions, GEMM tiles): deflated
 // with the core's bytes as the preset dictionary (by zlib: zopfli has none), they take 3 KB less.
-// The host inflates them with that dictionary (src/inflate.ts).
+// The host inflates them with that dictionary (src/core/inflate.ts).
 const withCore = (bytes) => deflateSync(bytes, { level: 9, dictionary: families.get("core").bytes });
 const sizes = [];
 for (const [name, module] of families) {
@@ -139,7 +139,7 @@ console.log(
 
 /**
  * The family modules together export exactly the full module's kernels, each once: the host merges
- * them into one kernel object (src/families.ts), and a kernel missing from every family or exported
+ * them into one kernel object (src/core/families.ts), and a kernel missing from every family or exported
  * twice would be a silent gap or an ambiguity.
  */
 function checkFamilies(full, families) {

@@ -1,5 +1,5 @@
 // Which wasm module each float32 kernel lives in. The float32 kernels are split by family so that an
-// app carries only the families its code uses (src/kernel-families.ts): `core` owns the memory and
+// app carries only the families its code uses (src/core/kernel-families.ts): `core` owns the memory and
 // the allocator and holds what every app needs; every other family imports the core's memory. The
 // families are derived from the export lists (assembly/index.ts, assembly/kernels.ts) by source
 // file, so a kernel added to an existing file lands in its file's family without an edit here.

@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 // tensorlane: the platform-neutral public API. No Node built-ins are imported from here.
-export { init, isInitialized, simdSupported, runtimeInfo, dispose, MAX_ALLOCATION_BYTES, type InitOptions, type RuntimeInfo } from "./runtime.js";
+export { init, isInitialized, simdSupported, runtimeInfo, dispose, MAX_ALLOCATION_BYTES, type InitOptions, type RuntimeInfo } from "./core/runtime.js";
 export {
   Tensor,
   tensor,
@@ -26,9 +26,9 @@ export {
   type RandomOptions,
   type DType,
   type DTypeOptions,
-} from "./tensor.js";
-export { setSeed } from "./random.js";
-export type { Labels } from "./labels.js";
+} from "./core/tensor.js";
+export { setSeed } from "./core/random.js";
+export type { Labels } from "./core/labels.js";
 
 // Layers: forward -> [out, cache], backward(dout, cache) -> grads.
 export { Linear, type LinearCache } from "./layers/linear.js";
@@ -43,24 +43,20 @@ export { Conv, type ConvCache, type ConvParam } from "./layers/conv.js";
 export { MaxPool, type MaxPoolCache, type PoolParam } from "./layers/maxpool.js";
 export { ConvReLU, ConvReLUPool, type ConvReLUCache, type ConvReLUPoolCache } from "./layers/conv-relu.js";
 
-export { softmaxLoss, svmLoss, type SoftmaxLossOptions } from "./losses.js";
-export { type Targets, SOFT_LABEL_SUM_TOLERANCE } from "./targets.js";
+export { softmaxLoss, svmLoss, type SoftmaxLossOptions } from "./layers/losses.js";
+export { type Targets, SOFT_LABEL_SUM_TOLERANCE } from "./layers/targets.js";
 export {
   randomFlip,
-  randomFlipInto,
   randomCrop,
-  randomCropInto,
   cutout,
-  cutoutInto,
   mixup,
-  mixupInto,
   type Augmentation,
   type StreamOptions,
   type RandomFlipOptions,
   type RandomCropOptions,
   type CutoutOptions,
   type MixupOptions,
-} from "./augment.js";
+} from "./training/augment.js";
 export {
   sgd,
   sgdMomentum,
@@ -78,9 +74,9 @@ export {
   type AdagradConfig,
   type RmspropConfig,
   type AdamConfig,
-} from "./optim.js";
-export { kaimingInitializer, type WeightScale } from "./init.js";
-export { evalNumericalGradient, evalNumericalGradientArray, relError, scaledError, checkModelGradients, type GradCheckOptions } from "./gradcheck.js";
+} from "./training/optim.js";
+export { kaimingInitializer, type WeightScale } from "./layers/init.js";
+export { evalNumericalGradient, evalNumericalGradientArray, relError, scaledError, checkModelGradients, type GradCheckOptions } from "./training/gradcheck.js";
 
 // Models and training.
 export { FullyConnectedNet, type FullyConnectedNetOptions } from "./models/fully-connected-net.js";
@@ -118,8 +114,8 @@ export {
   type SaveCheckpointOptions,
   type LoadedCheckpoint,
   type SolverCheckpoint,
-} from "./io/checkpoint.js";
-export { VERSION } from "./version.js";
+} from "./training/checkpoint.js";
+export { VERSION } from "./core/version.js";
 
 /**
  * Helpers for tensorlane's own tools (the Node entry, the CLI, tests): ParamStore, Workspace,

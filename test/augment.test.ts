@@ -172,7 +172,10 @@ describe("mixup", () => {
     const y = Int32Array.from({ length: N }, (_, i) => i); // class i: the label row shows the partner
     const xOut = tl.keep(tl.zeros(shape)), yOut = tl.keep(tl.zeros([N, N]));
     made.push(xOut, yOut);
-    const lam = tl.mixupInto(xOut, yOut, X, y, { alpha: 0.4, numClasses: N, seed: 9 });
+    const [xm0, ym0] = tl.mixup(X, y, { alpha: 0.4, numClasses: N, seed: 9, out: [xOut, yOut] });
+    expect(xm0).toBe(xOut); // the caller's buffers, written and returned
+    expect(ym0).toBe(yOut);
+    const lam = tl.internal.mixupLambda(0.4, 9);
     const a = Math.fround(lam), b = Math.fround(1 - lam);
     console.log(`mixup alpha 0.4 seed 9: lambda ${lam}`);
     expect(lam).toBeGreaterThan(0);
@@ -208,7 +211,14 @@ describe("mixup", () => {
     const xo = tl.keep(tl.zeros([2, 1, 1, 1])), yo = tl.keep(tl.zeros([2, 2]));
     made.push(xo, yo);
     const lams: number[] = [];
-    for (let t = 0; t < 2000; t++) lams.push(tl.mixupInto(xo, yo, X, [0, 1], { alpha: 0.2, numClasses: 2, seed: 4, offset: 2 * t }));
+    for (let t = 0; t < 2000; t++) {
+      tl.mixup(X, [0, 1], { alpha: 0.2, numClasses: 2, seed: 4, offset: 2 * t, out: [xo, yo] });
+      const lam = tl.internal.mixupLambda(0.2, 4, 2 * t);
+      // Labels 0 and 1 of a two-image batch: image 0's row holds its own weight λ, or 1 if it is its own partner.
+      const row0 = yo.toArray();
+      expect(row0[0] === Math.fround(lam) || (row0[0] === 1 && row0[1] === 0), `batch ${t}: yOut agrees with mixupLambda`).toBe(true);
+      lams.push(lam);
+    }
     const mean = lams.reduce((s, v) => s + v, 0) / lams.length;
     const extreme = lams.filter((v) => v < 0.1 || v > 0.9).length / lams.length;
     console.log(`Beta(0.2, 0.2), 2000 batches: mean ${mean.toFixed(4)}, fraction outside [0.1, 0.9] ${extreme.toFixed(3)}`);
@@ -371,6 +381,8 @@ describe("softmaxLoss with soft labels", () => {
 describe("argument checks (clear errors, nothing allocated, library usable after)", () => {
   it("names the function, the argument and what was expected", () => {
     const X = distinct([2, 1, 3, 3]);
+    // Wrong buffers for options.out: another shape, another dtype, labels of another class count.
+    const wide = tl.zeros([2, 1, 3, 4]), f64 = tl.zeros([2, 1, 3, 3], { dtype: "float64" }), labels3 = tl.zeros([2, 3]);
     const before = tl.memory();
     expect(() => tl.randomFlip(X, { p: 1.5 })).toThrow(/randomFlip: options.p must be in \[0, 1\] \(got 1.5\)/);
     expect(() => tl.randomCrop(X, {} as tl.RandomCropOptions)).toThrow(/randomCrop: options.padding is required/);
@@ -382,7 +394,11 @@ describe("argument checks (clear errors, nothing allocated, library usable after
     expect(() => tl.randomFlip(tl.keep(tl.zeros([2, 9])))).toThrow(/randomFlip: x must have 4 dimensions/);
     expect(() => tl.randomFlip(X, { seed: -1 })).toThrow(/randomFlip: options.seed must be in \[0, 4294967295\]/);
     expect(() => tl.randomFlip(X, { offset: 3 })).toThrow(/options.offset needs options.seed/);
-    expect(() => tl.randomFlipInto(X, X, { seed: 1 })).toThrow(/randomFlip: out must not overlap x/);
+    expect(() => tl.randomFlip(X, { seed: 1, out: X })).toThrow(/randomFlip: options.out must not overlap x/);
+    expect(() => tl.randomCrop(X, { padding: 1, out: wide })).toThrow(/randomCrop: options.out must have shape \[2, 1, 3, 3\] \(x's shape\) \(got \[2, 1, 3, 4\]\)/);
+    expect(() => tl.cutout(X, { size: 1, out: f64 })).toThrow(/cutout: x is float32 but options.out is float64/);
+    expect(() => tl.mixup(X, [0, 1], { alpha: 1, numClasses: 2, out: [X, X] as never })).toThrow(/mixup: options.out\[0\] must not overlap x/);
+    expect(() => tl.mixup(X, [0, 1], { alpha: 1, numClasses: 2, out: X as never })).toThrow(/mixup: options.out must be \[xOut, yOut\], two tensors \(got a tensor of shape \[2, 1, 3, 3\]\)/);
     expect(() => tl.randomFlip(X, { q: 1 } as never)).toThrow(/unknown option "q"/);
     expect(tl.memory().bytes - before.bytes).toBe(2 * 9 * 4); // only the [2, 9] zeros made above
     const ok = tl.randomFlip(X, { seed: 1 });
@@ -390,8 +406,8 @@ describe("argument checks (clear errors, nothing allocated, library usable after
     ok.dispose();
     // Found by the fuzz: missing integer labels are a named TypeError before anything is drawn, not a crash reading y.ptr.
     const [xOut, yOut] = [tl.keep(tl.zeros([2, 1, 3, 3])), tl.keep(tl.zeros([2, 2]))];
-    expect(() => tl.mixupInto(xOut, yOut, X, undefined as never, { alpha: 1, numClasses: 2 })).toThrow(/^mixup: y must be/);
-    xOut.dispose();
-    yOut.dispose();
+    expect(() => tl.mixup(X, undefined as never, { alpha: 1, numClasses: 2, out: [xOut, yOut] })).toThrow(/^mixup: y must be/);
+    expect(() => tl.mixup(X, [0, 1], { alpha: 1, numClasses: 2, out: [xOut, labels3] })).toThrow(/^mixup: options.out\[1\] must have shape \[2, 2\] \(N x numClasses\)/);
+    for (const t of [xOut, yOut, wide, f64, labels3]) t.dispose();
   });
 });

@@ -2,12 +2,12 @@
 // after memory grows, and the runtime's shared scratch (ops, per-thread work, labels, mixup) as
 // blocks of one Blocks the runtime state holds.
 import { beforeAll, describe, expect, it } from "vitest";
-import { Blocks, sharedBlocks } from "../src/blocks.js";
+import { Blocks, sharedBlocks } from "../src/core/blocks.js";
 import * as tl from "../src/index.js";
-import { i32, wasmMemoryBytes } from "../src/runtime.js";
-import { runtime } from "../src/runtime-state.js";
-import { threadScratch } from "../src/threads/dispatch.js";
-import { Workspace } from "../src/workspace.js";
+import { i32, wasmMemoryBytes } from "../src/core/runtime.js";
+import { runtime } from "../src/core/runtime-state.js";
+import { threadScratch } from "../src/core/threads/dispatch.js";
+import { Workspace } from "../src/core/workspace.js";
 
 beforeAll(() => tl.init());
 

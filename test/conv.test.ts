@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
 import { initAndCheckLeaks } from "./helpers.js";
 import { convBackwardInto, convDims, convForwardInto } from "../src/layers/conv.js";
-import { Workspace } from "../src/workspace.js";
+import { Workspace } from "../src/core/workspace.js";
 
 initAndCheckLeaks();
 

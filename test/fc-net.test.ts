@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import { wasmMemoryBytes } from "../src/runtime.js";
+import { wasmMemoryBytes } from "../src/core/runtime.js";
 import { expectRelError, labels } from "./helpers.js";
 
 beforeAll(() => tl.init());

@@ -4,7 +4,7 @@
 // below) at the issue's tolerances: 1e-10 relative for forward values, 1e-8 for gradients.
 import { describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import { wasmMemoryBytes } from "../src/runtime.js";
+import { wasmMemoryBytes } from "../src/core/runtime.js";
 import { initAndCheckLeaks, labels } from "./helpers.js";
 import * as ref from "./properties/reference.js";
 
@@ -763,7 +763,7 @@ describe("float64 augmentation and test-time flips (the kernels exist in both dt
       }
       // Into a buffer of the other dtype: refused, naming both.
       const out32 = tl.zeros(shape);
-      expect(() => tl.randomFlipInto(out32, x64, { seed: 1 })).toThrow(/randomFlip: x is float64 but out is float32/);
+      expect(() => tl.randomFlip(x64, { seed: 1, out: out32 })).toThrow(/randomFlip: x is float64 but options.out is float32/);
       out32.dispose();
     } finally {
       x32.dispose();
@@ -780,9 +780,10 @@ describe("float64 augmentation and test-time flips (the kernels exist in both dt
     const [a64, b64] = [tl.zeros(shape, F64), tl.zeros([N, C], F64)];
     let second: tl.Tensor[] = [];
     try {
-      const lam32 = tl.mixupInto(a32, b32, x32, y, { alpha: 0.4, numClasses: C, seed: 9 });
-      const lam = tl.mixupInto(a64, b64, x64, y, { alpha: 0.4, numClasses: C, seed: 9 });
-      expect(lam).toBe(lam32);
+      tl.mixup(x32, y, { alpha: 0.4, numClasses: C, seed: 9, out: [a32, b32] });
+      tl.mixup(x64, y, { alpha: 0.4, numClasses: C, seed: 9, out: [a64, b64] });
+      // One λ for both dtypes: it is drawn in the core module, whatever the rows' dtype.
+      const lam = tl.internal.mixupLambda(0.4, 9);
       // The partner j of image i: the one image whose float64 mix a x_i + b x_j gives its rows exactly.
       const xs = arr(x64), xm = arr(a64), ym = arr(b64), ym32 = arr(b32);
       const per = 12;
@@ -806,7 +807,8 @@ describe("float64 augmentation and test-time flips (the kernels exist in both dt
       const rows = arr(second[1]);
       for (let i = 0; i < N; i++) expect(Math.abs(rows.slice(C * i, C * i + C).reduce((s, v) => s + v, 0) - 1)).toBeLessThan(1e-12);
       expect(() => tl.mixup(x64, b32, { alpha: 1, seed: 2 })).toThrow(/mixup: soft labels y are float32 but must be float64, the dtype of the rows they go with/);
-      expect(() => tl.mixupInto(a32, b64, x64, y, { alpha: 1, numClasses: C, seed: 2 })).toThrow(/mixup: x is float64 but xOut is float32/);
+      expect(() => tl.mixup(x64, y, { alpha: 1, numClasses: C, seed: 2, out: [a32, b64] })).toThrow(/mixup: x is float64 but options.out\[0\] is float32/);
+      expect(() => tl.mixup(x64, y, { alpha: 1, numClasses: C, seed: 2, out: [a64, b32] })).toThrow(/mixup: x is float64 but options.out\[1\] is float32/);
     } finally {
       for (const t of [x32, x64, a32, b32, a64, b64, ...second]) t.dispose();
     }

@@ -11,9 +11,9 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
 import { forwardChain, type Pass } from "../src/nn/module.js";
-import { simulateThreads } from "../src/threads/dispatch.js";
-import { ignoreThresholds } from "../src/threads/thresholds.js";
-import { Workspace } from "../src/workspace.js";
+import { simulateThreads } from "../src/core/threads/dispatch.js";
+import { ignoreThresholds } from "../src/core/threads/thresholds.js";
+import { Workspace } from "../src/core/workspace.js";
 
 beforeAll(() => tl.init({ float64: true }));
 afterEach(() => {

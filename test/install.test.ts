@@ -25,7 +25,7 @@ const run = (cmd: string, args: string[], cwd: string) =>
 const SCRIPT = `import * as tl from "tensorlane";
 await tl.init();
 console.log(JSON.stringify(Array.from(tl.randn([3], { seed: 1 }).toArray())));
-tl.tensor([[1, 2], [3]]); // not rectangular: throws a RangeError from src/tensor.ts
+tl.tensor([[1, 2], [3]]); // not rectangular: throws a RangeError from src/core/tensor.ts
 `;
 
 describe("install", () => {
@@ -45,10 +45,10 @@ describe("install", () => {
     };
     const mapped = stack(["--enable-source-maps"]);
     expect(mapped).toMatch(/RangeError: tensor: data is not rectangular/);
-    expect(mapped, mapped).toMatch(/at \w+ \(.*src\/tensor\.ts:\d+:\d+\)/);
+    expect(mapped, mapped).toMatch(/at \w+ \(.*src\/core\/tensor\.ts:\d+:\d+\)/);
     expect(mapped).toMatch(/at walk \(/); // the source's own function names, not the minified ones
     const raw = stack([]);
-    expect(raw).not.toMatch(/src\/tensor\.ts/); // the flag is what makes the difference
+    expect(raw).not.toMatch(/src\/core\/tensor\.ts/); // the flag is what makes the difference
     // Without it, Node prints the bundle's line where the error was thrown: a short line, not the
     // whole minified bundle (rollup.config.mjs sets esbuild's lineLimit).
     expect(raw.length, raw.slice(0, 400)).toBeLessThan(2000);

@@ -6,7 +6,7 @@
 // The apps are bundled from the sources: bundlers split by module, and dist/tensorlane.js is one
 // module, so an app of the shipped bundle registers every family it uses when the bundle loads,
 // before init(). From the sources, an app whose entry imports init from the runtime alone
-// ("tensorlane-runtime": src/runtime.ts) and its later chunk the layers gets the conv family late.
+// ("tensorlane-runtime": src/core/runtime.ts) and its later chunk the layers gets the conv family late.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,7 +37,7 @@ async function run(name: string, main: string): Promise<string> {
   writeFileSync(join(app, "main.js"), main);
   const result = await build({
     entryPoints: [join(app, "main.js")], bundle: true, format: "esm", platform: "node", splitting: true, outdir: join(app, "out"), logLevel: "silent",
-    alias: { tensorlane: join(root, "src", "index.ts"), "tensorlane-runtime": join(root, "src", "runtime.ts") },
+    alias: { tensorlane: join(root, "src", "index.ts"), "tensorlane-runtime": join(root, "src", "core", "runtime.ts") },
   });
   expect(result.errors).toEqual([]);
   // The thread worker is found beside the bundle, as an app's build copies it.
@@ -70,7 +70,7 @@ console.log(run());`);
     writeFileSync(join(app, "main.js"), `import { init } from "tensorlane-runtime";\nawait init();\nconst { run } = await import("./conv-part.js");\nconsole.log(run());`);
     const result = await build({
       entryPoints: [join(app, "main.js")], bundle: true, format: "esm", platform: "node", splitting: true, outdir: join(app, "out"), metafile: true, logLevel: "silent",
-      alias: { tensorlane: join(root, "src", "index.ts"), "tensorlane-runtime": join(root, "src", "runtime.ts") },
+      alias: { tensorlane: join(root, "src", "index.ts"), "tensorlane-runtime": join(root, "src", "core", "runtime.ts") },
     });
     const chunkOf = (input: string) => Object.entries(result.metafile!.outputs).filter(([, o]) => Object.keys(o.inputs).some((i) => i.endsWith(input))).map(([f]) => f);
     expect(chunkOf("src/generated/wasm-conv-base64.ts")).toEqual(chunkOf("conv-part.js"));
@@ -79,7 +79,7 @@ console.log(run());`);
 
   it("with worker threads running, reach the workers too (the conv splits over 2 threads) with the same bits", async () => {
     const late = await run("late-threads", `import { init, dispose, runtimeInfo } from "tensorlane-runtime";
-import { kernelIndexOf } from ${JSON.stringify(join(root, "src", "threads", "state.ts"))};
+import { kernelIndexOf } from ${JSON.stringify(join(root, "src", "core", "threads", "state.ts"))};
 await init({ threads: 2 });
 const before = kernelIndexOf("conv_forward_images");
 const { run } = await import("./conv-part.js");

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import type { DType } from "../src/dtype.js";
+import type { DType } from "../src/core/dtype.js";
 import { avgPoolBackward, avgPoolForward, avgPoolSizes, globalAvgPoolBackward, globalAvgPoolForward } from "../src/ops/avgpool.js";
 import { depthwiseBackward, depthwiseForward, depthwiseSizes } from "../src/ops/depthwise.js";
 import { add, gelu, geluBackward, leakyRelu, leakyReluBackward, sigmoid, sigmoidBackward } from "../src/ops/elementwise.js";

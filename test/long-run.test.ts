@@ -3,7 +3,7 @@
 // grow: every step reuses the buffers of the first. The figures are printed (step 100 for contrast).
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import { wasmMemoryBytes } from "../src/runtime.js";
+import { wasmMemoryBytes } from "../src/core/runtime.js";
 
 beforeAll(() => tl.init());
 

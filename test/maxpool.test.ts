@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
 import { initAndCheckLeaks } from "./helpers.js";
 import { maxPoolBackwardInto, maxPoolForwardInto, poolDims } from "../src/layers/maxpool.js";
-import { Workspace } from "../src/workspace.js";
+import { Workspace } from "../src/core/workspace.js";
 
 initAndCheckLeaks();
 

@@ -7,8 +7,8 @@
 // anything is allocated. Runs in its own worker, like every test file.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import { allocBytes, freeBytes } from "../src/runtime.js";
-import { empty } from "../src/tensor.js";
+import { allocBytes, freeBytes } from "../src/core/runtime.js";
+import { empty } from "../src/core/tensor.js";
 
 const HOLE = 1 << 18; // the largest hole swept: every call below fits in 256 KiB
 const STEP = 48; // bytes added per attempt: smaller than any buffer the calls make, so no allocation is skipped

@@ -8,7 +8,7 @@
 // asserted are BUDGETS: the sizes measured now plus a little, so that growth fails here. Lower a
 // budget whenever a change makes room. The float32 kernels come as a core module and kernel
 // families (conv, norm, pool, activation, augment), each carried by the code that calls it
-// (src/kernel-families.ts): every app carries the core, and only the families its code uses,
+// (src/core/kernel-families.ts): every app carries the core, and only the families its code uses,
 // which the tests below check by looking for each family's bytes in the bundles.
 // Raised when the kernel split met issue 22's work: the GEMV kernels (batch 1-3) and the fused
 // ReLU epilogue in the core module (+1.0 KB deflated), host code for the packed weights,

@@ -7,9 +7,9 @@
 // are freed with their tensors.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import { simulateThreads } from "../src/threads/dispatch.js";
-import { ignoreThresholds } from "../src/threads/thresholds.js";
-import { wasmMemoryBytes } from "../src/runtime.js";
+import { simulateThreads } from "../src/core/threads/dispatch.js";
+import { ignoreThresholds } from "../src/core/threads/thresholds.js";
+import { wasmMemoryBytes } from "../src/core/runtime.js";
 
 beforeAll(() => tl.init({ float64: true }));
 afterEach(() => {
@@ -51,9 +51,9 @@ describe("Linear.forward on packed weights: every write through the public API i
     ["set(tensor)", (w) => tl.tidy(() => w.set(tl.randn(w.shape, { seed: 77 })))],
     ["a write through view()", (w) => { w.view()[5] = 3.5; }],
     ["set() on another view of the same memory (reshape)", (w) => tl.tidy(() => w.reshape([M, D]).set(tl.randn([M, D], { seed: 78 })))],
-    ["randomCropInto a 4-d view of the weights", (w) => tl.tidy(() => {
+    ["randomCrop into a 4-d view of the weights (options.out)", (w) => tl.tidy(() => {
       const x4 = tl.randn([1, 1, D, M], { seed: 79 });
-      tl.randomCropInto(w.reshape([1, 1, D, M]), x4, { padding: 2, seed: 3 });
+      tl.randomCrop(x4, { padding: 2, seed: 3, out: w.reshape([1, 1, D, M]) });
     })],
     ...UPDATE_RULES.map((rule): [string, Write] => [`tl.${rule}`, (w) => tl.tidy(() => {
       const dw = tl.randn(w.shape, { seed: 80 });

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import { empty } from "../src/tensor.js";
+import { empty } from "../src/core/tensor.js";
 
 const wasmBytes = readFileSync(new URL("../build/tensorlane.wasm", import.meta.url));
 

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
 import * as tlData from "../src/data/index.js";
 import { byteSource } from "../src/data/batches.js";
-import { allocBytes, freeBytes, i32, wasmMemoryBytes } from "../src/runtime.js";
+import { allocBytes, freeBytes, i32, wasmMemoryBytes } from "../src/core/runtime.js";
 
 beforeAll(() => tl.init());
 

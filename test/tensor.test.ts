@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
-import { kernels, wasmMemoryBytes } from "../src/runtime.js";
+import { kernels, wasmMemoryBytes } from "../src/core/runtime.js";
 
 beforeAll(() => tl.init());
 

@@ -10,13 +10,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import * as tl from "../src/index.js";
-import { f32, kernels, wasmMemoryBytes } from "../src/runtime.js";
-import { currentPool, runChunks, runTasks, simulateThreads, threadCount, threadScratch } from "../src/threads/dispatch.js";
+import { f32, kernels, wasmMemoryBytes } from "../src/core/runtime.js";
+import { currentPool, runChunks, runTasks, simulateThreads, threadCount, threadScratch } from "../src/core/threads/dispatch.js";
 import { gemmRowChunks } from "../src/ops/gemm.js";
 import { avgPoolBackward, avgPoolForward, avgPoolSizes } from "../src/ops/avgpool.js";
 import { depthwiseBackward, depthwiseForward, depthwiseSizes } from "../src/ops/depthwise.js";
 import { gelu } from "../src/ops/elementwise.js";
-import { ignoreThresholds } from "../src/threads/thresholds.js";
+import { ignoreThresholds } from "../src/core/threads/thresholds.js";
 import { labels } from "./helpers.js";
 
 afterAll(() => tl.dispose());

@@ -12,9 +12,9 @@ import { spatialBatchNormChunks } from "../src/ops/batchnorm.js";
 import { avgPoolBackward, avgPoolForward, avgPoolSizes, globalAvgPoolBackward, globalAvgPoolForward } from "../src/ops/avgpool.js";
 import { depthwiseBackward, depthwiseChunkImages, depthwiseForward, depthwiseSizes } from "../src/ops/depthwise.js";
 import * as ew from "../src/ops/elementwise.js";
-import { disposeOptimState } from "../src/optim.js";
-import { simulateThreads } from "../src/threads/dispatch.js";
-import { ignoreThresholds } from "../src/threads/thresholds.js";
+import { disposeOptimState } from "../src/training/optim.js";
+import { simulateThreads } from "../src/core/threads/dispatch.js";
+import { ignoreThresholds } from "../src/core/threads/thresholds.js";
 import { labels } from "./helpers.js";
 
 const COUNTS = [1, 2, 3, 4, 7, 16];

@@ -41,7 +41,7 @@ function fail(message) {
   process.exit(1);
 }
 
-// The same integer hash as src/random.ts deriveSeed: a pure function of (seed, index).
+// The same integer hash as src/core/random.ts deriveSeed: a pure function of (seed, index).
 function hash(seed, index) {
   let z = (seed ^ Math.imul(index + 1, 0x9e3779b9)) >>> 0;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;

@@ -2,12 +2,12 @@
 // set (ImageDataset) plus a normalization, converted batch by batch in wasm (u8 -> f32 and
 // normalized through the same lookup table writeImages uses, so a byte batch has exactly the bits
 // of the float path's batch).
-import { Blocks } from "../blocks.js";
-import { AUGMENT_KERNELS, useFamily } from "../kernel-families.js";
-import { checkLabels, type Labels } from "../labels.js";
-import { f32, i32, kernels, realKernels, u8 } from "../runtime.js";
-import { checkTensor, type DType, type Tensor } from "../tensor.js";
-import { checkOptions, shapeString } from "../validate.js";
+import { Blocks } from "../core/blocks.js";
+import { AUGMENT_KERNELS, useFamily } from "../core/kernel-families.js";
+import { checkLabels, type Labels } from "../core/labels.js";
+import { f32, i32, kernels, realKernels, u8 } from "../core/runtime.js";
+import { checkTensor, type DType, type Tensor } from "../core/tensor.js";
+import { checkOptions, shapeString } from "../core/validate.js";
 import { checkDataset, checkNormalization, lookupTable, type ImageDataset, type Normalization } from "./dataset.js";
 
 /**

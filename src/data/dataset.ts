@@ -2,7 +2,7 @@
 // labelled image set kept as raw bytes, its per-channel normalization, and the lookup table both
 // paths normalize with. Making, splitting and converting data sets is tensorlane/data's
 // (data/image-sets.ts).
-import { checkNumber, describe } from "../validate.js";
+import { checkNumber, describe } from "../core/validate.js";
 
 /** Labelled images as bytes (the form tensorlane/data readers return and the Solver takes as is). */
 export interface ImageDataset {

@@ -1,7 +1,7 @@
 // The error every file reader throws for bytes that are not what they claim to be (wrong magic
 // number, truncated, inconsistent header, hostile sizes). It is a RangeError, as for any bad value,
 // with its own name so callers (the CLI) can tell "this file is broken" from a programming error.
-import { describe } from "../validate.js";
+import { describe } from "../core/validate.js";
 
 /**
  * A file (checkpoint, safetensors, ONNX, IDX, CIFAR) is malformed, truncated or does not match

@@ -11,7 +11,7 @@
 // FileFormatError, never a crash, a hang or a huge allocation. Its rules match the reference
 // implementation's (huggingface/safetensors), so what one accepts the other accepts.
 import { FileFormatError, whatPrefix } from "./format-error.js";
-import { describe } from "../validate.js";
+import { describe } from "../core/validate.js";
 
 /** A floating-point tensor as encodeSafetensors takes it and decodeSafetensors returns it. */
 export interface SafetensorsTensor {

@@ -17,7 +17,7 @@
 // Loading is all or nothing: every tensor is checked (name, shape, finite values, a
 // non-negative running_var) before the first one is written.
 import type { Sequential, StateEntry } from "../models/sequential.js";
-import { describe } from "../validate.js";
+import { describe } from "../core/validate.js";
 import { decodeSafetensors, encodeSafetensors, type SafetensorsAnyTensor } from "./safetensors.js";
 
 /** Options of loadStateDict (PyTorch's load_state_dict keyword). */

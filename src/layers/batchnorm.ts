@@ -4,8 +4,8 @@
 // test:  the running statistics
 // out = gamma * (x - mean) / sqrt(var + eps) + beta. Every number is computed in wasm.
 import { batchNormBackward, batchNormForward } from "../ops/batchnorm.js";
-import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, keep, zeros, type DType, type Tensor } from "../tensor.js";
-import { checkEnum, checkNumber, checkOptions, shapeString } from "../validate.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, keep, zeros, type DType, type Tensor } from "../core/tensor.js";
+import { checkEnum, checkNumber, checkOptions, shapeString } from "../core/validate.js";
 import { checkCache } from "./linear.js";
 
 /** "train": normalize with the batch's statistics and update the running ones; "test": use the running statistics. */

@@ -1,7 +1,7 @@
 // The course's conv sandwiches: Conv-ReLU and Conv-ReLU-MaxPool, one cache for the whole stack.
 // The intermediate activations live on in the caches (backward needs them); dispose the caches'
 // tensors (or use tidy) when done.
-import { allOrNothing, type Tensor } from "../tensor.js";
+import { allOrNothing, type Tensor } from "../core/tensor.js";
 import { Conv, type ConvCache, type ConvParam } from "./conv.js";
 import { checkCache } from "./linear.js";
 import { MaxPool, type MaxPoolCache, type PoolParam } from "./maxpool.js";

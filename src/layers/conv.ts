@@ -5,8 +5,8 @@
 // last rows/columns that no window reaches are ignored in forward and get zero gradient.
 import { convBackward, convForward } from "../ops/conv.js";
 import { packedConvWeights } from "../ops/packed-conv-weights.js";
-import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type Tensor } from "../tensor.js";
-import { checkInteger, checkOptions, shapeString } from "../validate.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type Tensor } from "../core/tensor.js";
+import { checkInteger, checkOptions, shapeString } from "../core/validate.js";
 import { checkCache } from "./linear.js";
 
 /** The course's conv_param: stride and zero padding of Conv.forward (both axes). */

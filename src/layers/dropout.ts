@@ -1,10 +1,10 @@
 // Inverted dropout. p is the probability of DROPPING a unit (the course's `mask = rand > p`):
 // train: out = x * mask with mask in {0, 1/(1-p)}; test: identity; backward reuses the mask.
 import { dropoutMask, mul } from "../ops/elementwise.js";
-import { drawSeed } from "../random.js";
-import { kernels } from "../runtime.js";
-import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
-import { checkEnum, checkNumber, checkOptions, checkSeed } from "../validate.js";
+import { drawSeed } from "../core/random.js";
+import { kernels } from "../core/runtime.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../core/tensor.js";
+import { checkEnum, checkNumber, checkOptions, checkSeed } from "../core/validate.js";
 import { checkCache } from "./linear.js";
 
 /** The course's dropout_param: drop probability, mode and an optional seed for Dropout.forward. */

@@ -1,5 +1,5 @@
 // The course's fc - batchnorm - relu sandwich, one cache for the three layers.
-import { allOrNothing, type Tensor } from "../tensor.js";
+import { allOrNothing, type Tensor } from "../core/tensor.js";
 import { BatchNorm, type BatchNormCache, type BatchNormParam } from "./batchnorm.js";
 import { Linear, checkCache, type LinearCache } from "./linear.js";
 import { ReLU, type ReLUCache } from "./relu.js";

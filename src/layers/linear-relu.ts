@@ -1,7 +1,7 @@
 // The course's Linear_ReLU sandwich: Linear then ReLU, one cache for both. The ReLU is applied in
 // the product's store (one pass, the bits of the two layers); its cache holds the output, which is
 // positive exactly where the pre-activation is, so backward's mask is the same.
-import { allOrNothing, empty, type Tensor } from "../tensor.js";
+import { allOrNothing, empty, type Tensor } from "../core/tensor.js";
 import { Linear, checkCache, linearDims, linearForwardInto, type LinearCache } from "./linear.js";
 import { ReLU, type ReLUCache } from "./relu.js";
 

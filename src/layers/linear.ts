@@ -2,8 +2,8 @@
 import { gemm } from "../ops/gemm.js";
 import { packedWeights } from "../ops/packed-weights.js";
 import { sumRows } from "../ops/reduce.js";
-import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, sizeOf, type Tensor } from "../tensor.js";
-import { shapeString } from "../validate.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, sizeOf, type Tensor } from "../core/tensor.js";
+import { shapeString } from "../core/validate.js";
 
 /** What backward needs: the forward inputs, by reference. x: (N, d1, ..., dk), w: (D, M), b: (M) */
 export interface LinearCache {

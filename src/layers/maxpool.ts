@@ -5,8 +5,8 @@
 // backward is a scatter-add: the gradient goes to the argmax, and overlapping windows
 // (stride < window) accumulate. Ties go to the first maximum in row-major order; NaN propagates.
 import { maxPoolBackward, maxPoolForward, type PoolSizes } from "../ops/pool.js";
-import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
-import { checkInteger, checkOptions, shapeString } from "../validate.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../core/tensor.js";
+import { checkInteger, checkOptions, shapeString } from "../core/validate.js";
 import { checkStep } from "./conv.js";
 import { checkCache } from "./linear.js";
 

@@ -1,6 +1,6 @@
 // ReLU: out = max(x, 0); dx = dout * (x > 0).
 import { relu, reluBackward } from "../ops/elementwise.js";
-import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../core/tensor.js";
 import { checkCache } from "./linear.js";
 
 /** x: the forward input (any shape), by reference. */

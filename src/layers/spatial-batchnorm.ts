@@ -2,8 +2,8 @@
 // NCHW directly (each channel is N contiguous runs of H*W values): no transposed copy is made.
 // Same semantics, bnParam and cache as BatchNorm, with C in place of D.
 import { spatialBatchNormBackward, spatialBatchNormForward } from "../ops/batchnorm.js";
-import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
-import { shapeString } from "../validate.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../core/tensor.js";
+import { shapeString } from "../core/validate.js";
 import {
   checkBatchNormCache, checkScaleShift, markRunningWritten, resolveBatchNormParam,
   type BatchNormCache, type BatchNormMode, type BatchNormParam, type BatchNormState,

@@ -1,7 +1,7 @@
 // Tanh: out = tanh(x), computed in wasm (within ~0.5 ulp, same bits in every engine);
 // dx = dout * (1 - out^2), from the saved output.
 import { tanh, tanhBackward } from "../ops/elementwise.js";
-import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../tensor.js";
+import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../core/tensor.js";
 import { checkCache } from "./linear.js";
 
 /** out: the forward output (any shape), by reference. */

@@ -1,8 +1,8 @@
 // The model contract: what a training loop, a checkpoint and a caller of predict() need of a
 // model. It sits below both the models and the Solver, so a model never imports the loop that
 // trains it, and the Solver never imports a concrete model.
-import type { Targets } from "../targets.js";
-import type { Tensor } from "../tensor.js";
+import type { Targets } from "../layers/targets.js";
+import type { Tensor } from "../core/tensor.js";
 import type { ParamStore } from "./param-store.js";
 
 /** Options of `model.predict(X, options)`. */

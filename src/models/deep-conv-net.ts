@@ -2,17 +2,17 @@
 // the course's DeepConvNet, with explicit passes over workspace buffers (a training step
 // allocates nothing after the first). Batch norm runs in train mode inside loss(X, y) and in test
 // mode inside loss(X).
-import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
-import { softmaxLossKernel, targetsToWasm, type Targets } from "../targets.js";
+import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../layers/init.js";
+import { softmaxLossKernel, targetsToWasm, type Targets } from "../layers/targets.js";
 import { convBackwardInto, convForwardInto, type ConvDims } from "../layers/conv.js";
 import { convBatchNormTable } from "../ops/conv.js";
 import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
 import { maxPoolBackwardInto, maxPoolForwardInto, type PoolDims } from "../layers/maxpool.js";
 import { spatialBatchNormBackwardInto, spatialBatchNormForwardInto } from "../layers/spatial-batchnorm.js";
 import { reluBackwardInto, reluInto } from "../layers/relu.js";
-import { drawSubSeed, deriveSeed } from "../random.js";
-import { checkDtype, checkTensor, empty, fillTensor, type DType, type Tensor } from "../tensor.js";
-import { checkEnum, checkInteger, checkNumber, checkOptions, checkSeed, describe, listString, shapeString } from "../validate.js";
+import { drawSubSeed, deriveSeed } from "../core/random.js";
+import { checkDtype, checkTensor, empty, fillTensor, type DType, type Tensor } from "../core/tensor.js";
+import { checkEnum, checkInteger, checkNumber, checkOptions, checkSeed, describe, listString, shapeString } from "../core/validate.js";
 import { WorkspaceModel } from "./model.js";
 import { checkDims, checkNormalizationOption, type Normalization } from "./options.js";
 import type { Regularization } from "./regularization.js";

@@ -1,12 +1,12 @@
 // model.evaluate(X, y): the test-mode loss, the accuracy and the accuracy of each class, scored a
 // batch at a time (the loop a user would otherwise write by hand). Numbers come from wasm: the
 // softmax loss of each batch (mean over its rows, in f64), the argmax of each row.
-import { checkLabels, labelsToWasm, type Labels } from "../labels.js";
+import { checkLabels, labelsToWasm, type Labels } from "../core/labels.js";
 import { softmaxLossRows } from "../ops/loss.js";
-import { i32, realKernels } from "../runtime.js";
-import { sizeOf, type Tensor } from "../tensor.js";
-import { checkInteger, checkOptions } from "../validate.js";
-import type { Workspace } from "../workspace.js";
+import { i32, realKernels } from "../core/runtime.js";
+import { sizeOf, type Tensor } from "../core/tensor.js";
+import { checkInteger, checkOptions } from "../core/validate.js";
+import type { Workspace } from "../core/workspace.js";
 import { DEFAULT_PREDICT_BATCH } from "./predict.js";
 
 /**

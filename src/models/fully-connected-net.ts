@@ -2,15 +2,15 @@
 // backward passes over workspace buffers (a training step allocates nothing after the first).
 // Batch norm runs in train mode inside loss(X, y) (updating the running statistics) and in test
 // mode inside loss(X).
-import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../init.js";
-import { softmaxLossKernel, targetsToWasm, type Targets } from "../targets.js";
+import { checkWeightScale, fillNormal, initStd, type WeightScale } from "../layers/init.js";
+import { softmaxLossKernel, targetsToWasm, type Targets } from "../layers/targets.js";
 import { linearBackwardInto, linearForwardInto } from "../layers/linear.js";
 import { dropoutMaskInto, mulInto } from "../layers/dropout.js";
 import { reluBackwardInto, reluInto } from "../layers/relu.js";
 import { batchNormBackwardInto, batchNormForwardInto } from "../layers/batchnorm.js";
-import { deriveSeed, drawSubSeed } from "../random.js";
-import { checkDtype, checkTensor, empty, fillTensor, type DType, type Tensor } from "../tensor.js";
-import { checkEnum, checkNumber, checkOptions, checkSeed, describe, shapeString } from "../validate.js";
+import { deriveSeed, drawSubSeed } from "../core/random.js";
+import { checkDtype, checkTensor, empty, fillTensor, type DType, type Tensor } from "../core/tensor.js";
+import { checkEnum, checkNumber, checkOptions, checkSeed, describe, shapeString } from "../core/validate.js";
 import { WorkspaceModel } from "./model.js";
 import { checkDims, checkNormalizationOption, type Normalization } from "./options.js";
 import type { Regularization } from "./regularization.js";

@@ -2,12 +2,12 @@
 // state kept beside them, reusable workspace buffers, the loss(X) / loss(X, y) entry point and
 // disposal, and predict(). A model supplies its layout, its input check (`checkInput`) and the
 // forward/backward pass (`compute`).
-import { Blocks } from "../blocks.js";
+import { Blocks } from "../core/blocks.js";
 import type { BatchNormState } from "../layers/batchnorm.js";
-import type { Labels } from "../labels.js";
-import type { Targets } from "../targets.js";
-import { keep, zeros, type DType, type Shape, type Tensor } from "../tensor.js";
-import { Workspace } from "../workspace.js";
+import type { Labels } from "../core/labels.js";
+import type { Targets } from "../layers/targets.js";
+import { keep, zeros, type DType, type Shape, type Tensor } from "../core/tensor.js";
+import { Workspace } from "../core/workspace.js";
 import type { PredictOptions } from "./contract.js";
 import { ParamStore } from "./param-store.js";
 import { evaluateRows, type Evaluation, type EvaluateOptions } from "./evaluate.js";

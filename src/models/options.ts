@@ -1,5 +1,5 @@
 // Shared option checks for the model constructors.
-import { checkInteger, describe } from "../validate.js";
+import { checkInteger, describe } from "../core/validate.js";
 
 /** A positive integer list, e.g. hiddenDims or numFilters. */
 export function checkDims(fn: string, name: string, value: unknown, allowEmpty = true): number[] {

@@ -3,9 +3,9 @@
 // optimizer can update every parameter in one kernel call over the flat tensors, zeroing all
 // gradients is one fill, and saving the best parameters is one copy.
 import { fill } from "../ops/elementwise.js";
-import { MAX_ALLOCATION_BYTES } from "../runtime.js";
-import { bytesPerElement, empty, keep, resolveShape, sizeOf, type DType, type Shape, type Tensor } from "../tensor.js";
-import { describe } from "../validate.js";
+import { MAX_ALLOCATION_BYTES } from "../core/runtime.js";
+import { bytesPerElement, empty, keep, resolveShape, sizeOf, type DType, type Shape, type Tensor } from "../core/tensor.js";
+import { describe } from "../core/validate.js";
 
 export class ParamStore {
   /** All parameters, concatenated in declaration order: (P) */

@@ -1,11 +1,11 @@
 // predict(): class indices of the rows of X, scored a batch at a time so a large X never needs
 // all its rows of scores (or activations) at once. The argmax runs in wasm (first maximum on
 // ties, NaN never wins) in the scores' dtype, into a reused int32 buffer.
-import type { Blocks } from "../blocks.js";
-import { AUGMENT_KERNELS, useFamily } from "../kernel-families.js";
-import { realKernels } from "../runtime.js";
-import { sizeOf, zeros, type Tensor } from "../tensor.js";
-import { checkEnum, checkInteger, checkOptions } from "../validate.js";
+import type { Blocks } from "../core/blocks.js";
+import { AUGMENT_KERNELS, useFamily } from "../core/kernel-families.js";
+import { realKernels } from "../core/runtime.js";
+import { sizeOf, zeros, type Tensor } from "../core/tensor.js";
+import { checkEnum, checkInteger, checkOptions } from "../core/validate.js";
 import type { PredictOptions } from "./contract.js";
 
 /** Default rows per batch: the Solver's default batch, so training and scoring share workspace shapes. */

@@ -7,10 +7,10 @@
 //           1x1 conv and a BN when the shape changes, else the identity), then a ReLU
 //   head:   global average pooling - flatten - linear (widths.at(-1) -> numClasses)
 // (He et al. 2016, "Deep residual learning", the CIFAR variant: 3x3 stem, no max-pool.)
-import type { DType } from "../dtype.js";
+import type { DType } from "../core/dtype.js";
 import * as nn from "../nn/index.js";
 import type { Module } from "../nn/module.js";
-import { checkInteger, checkOptions, describe } from "../validate.js";
+import { checkInteger, checkOptions, describe } from "../core/validate.js";
 import { sequential, type Sequential } from "./sequential.js";
 
 /** Options of tl.models.resnet (inputShape is required). */

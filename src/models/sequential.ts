@@ -6,15 +6,15 @@
 // Parameters are named as PyTorch's state_dict names the same nn.Sequential ("0.weight",
 // "1.running_mean", "3.body.0.weight") and laid out in that order in one flat region (the update
 // rules run over it in one kernel call; getParameters() copies it).
-import { checkDtype, type DType } from "../dtype.js";
-import { fillNormal } from "../init.js";
+import { checkDtype, type DType } from "../core/dtype.js";
+import { fillNormal } from "../layers/init.js";
 import { backwardChain, checkModules, forwardChain, markChain, Module, planChain, type ModuleSpec, type Pass, type Plan, type PlannedTensor } from "../nn/module.js";
 import { moduleFromSpec } from "../nn/registry.js";
-import { deriveSeed, drawSubSeed } from "../random.js";
-import { realKernels, requireDtype } from "../runtime.js";
-import { checkLabelSmoothing, softmaxLossKernel, targetsToWasm, type Targets } from "../targets.js";
-import { checkTensor, fillTensor, keep, sizeOf, type Tensor, zeros } from "../tensor.js";
-import { checkEnum, checkNumber, checkOptions, checkSeed, describe, listString, shapeString } from "../validate.js";
+import { deriveSeed, drawSubSeed } from "../core/random.js";
+import { realKernels, requireDtype } from "../core/runtime.js";
+import { checkLabelSmoothing, softmaxLossKernel, targetsToWasm, type Targets } from "../layers/targets.js";
+import { checkTensor, fillTensor, keep, sizeOf, type Tensor, zeros } from "../core/tensor.js";
+import { checkEnum, checkNumber, checkOptions, checkSeed, describe, listString, shapeString } from "../core/validate.js";
 import { WorkspaceModel } from "./model.js";
 import { regularize, type Regularization } from "./regularization.js";
 import { formatSummary } from "./summary.js";

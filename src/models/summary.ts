@@ -1,7 +1,7 @@
 // model.summary(): a table of the modules in order (nested ones indented under their container),
 // each with its output shape and parameter count, then the totals, as Keras prints a model.
 import type { Plan } from "../nn/module.js";
-import { sizeOf } from "../tensor.js";
+import { sizeOf } from "../core/tensor.js";
 
 interface Summarized {
   config: { inputShape: number[]; dtype: string; notes?: string[] };

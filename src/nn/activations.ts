@@ -4,8 +4,8 @@
 import {
   gelu, geluBackward, leakyRelu, leakyReluBackward, relu, reluBackward, sigmoid, sigmoidBackward, tanh, tanhBackward, type GeluApproximate,
 } from "../ops/elementwise.js";
-import type { Tensor } from "../tensor.js";
-import { checkEnum, checkNumber, checkOptions } from "../validate.js";
+import type { Tensor } from "../core/tensor.js";
+import { checkEnum, checkNumber, checkOptions } from "../core/validate.js";
 import { Module, type ModulePlan, type Pass } from "./module.js";
 
 /** Shape-preserving modules: any input shape, the same output shape. */

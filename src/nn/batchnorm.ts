@@ -6,8 +6,8 @@
 // (and a module whose parameters are all frozen, as Keras does for fine-tuning) uses the running
 // statistics and leaves them alone.
 import { spatialBatchNormBackward, spatialBatchNormForward, batchNormBackward, batchNormForward } from "../ops/batchnorm.js";
-import type { Tensor } from "../tensor.js";
-import { checkInteger, checkNumber, checkOptions } from "../validate.js";
+import type { Tensor } from "../core/tensor.js";
+import { checkInteger, checkNumber, checkOptions } from "../core/validate.js";
 import { Module, shapeError, type ModulePlan, type Pass } from "./module.js";
 
 /** Options of tl.nn.batchNorm1d and tl.nn.batchNorm2d (PyTorch's keyword arguments). */

@@ -7,15 +7,15 @@
 // one image's channels of one group are a contiguous block, so the batch is regrouped with one row
 // gather per group (rows of C/g·H·W floats, by index), each group runs the ordinary convolution
 // kernels, and the outputs are gathered back the same way.
-import { bytesPerElement } from "../dtype.js";
+import { bytesPerElement } from "../core/dtype.js";
 import type { ConvSizes } from "../ops/conv.js";
 import { convBackward, convBatchNormTable, convForward } from "../ops/conv.js";
 import { packedConvWeights } from "../ops/packed-conv-weights.js";
 import { depthwiseBackward, depthwiseForward, depthwiseSizes, type DepthwiseSizes } from "../ops/depthwise.js";
 import { fill } from "../ops/elementwise.js";
-import { i32, realKernels } from "../runtime.js";
-import type { Tensor } from "../tensor.js";
-import { checkInteger, checkOptions, describe } from "../validate.js";
+import { i32, realKernels } from "../core/runtime.js";
+import type { Tensor } from "../core/tensor.js";
+import { checkInteger, checkOptions, describe } from "../core/validate.js";
 import { defaultInit, checkInitOption, paramInit, type InitOption } from "./init.js";
 import { checkBoolean } from "./linear.js";
 import { ReLU } from "./activations.js";

@@ -2,8 +2,8 @@
 // units are scaled by 1/(1-p) (inverted dropout), in test mode it is the identity. The mask comes
 // from the model's seeded stream (its rngState), so a run repeats exactly.
 import { dropoutMask, mul } from "../ops/elementwise.js";
-import type { Tensor } from "../tensor.js";
-import { checkNumber } from "../validate.js";
+import type { Tensor } from "../core/tensor.js";
+import { checkNumber } from "../core/validate.js";
 import { Module, type ModulePlan, type Pass } from "./module.js";
 
 /**

@@ -1,6 +1,6 @@
 // Flatten as PyTorch's nn.Flatten(): (N, d1, ..., dk) -> (N, d1·...·dk). No copy: the output is a
 // view of the input, and the input's gradient a view of the output's.
-import { keep, sizeOf, type Tensor } from "../tensor.js";
+import { keep, sizeOf, type Tensor } from "../core/tensor.js";
 import { Module, type ModulePlan, type Pass } from "./module.js";
 
 /** Flattens (N, ...) to (N, product of the rest), as a view (PyTorch's nn.Flatten). Made by tl.nn.flatten(). */

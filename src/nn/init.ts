@@ -2,8 +2,8 @@
 // (kaiming_uniform with a = sqrt(5), i.e. U(±1/sqrt(fanIn)) for the weight, and the same bound for
 // the bias), so a net composed here starts like the same net in PyTorch (in distribution: the
 // numbers come from tensorlane's own seeded streams). The course's schemes are there too.
-import { kernels } from "../runtime.js";
-import { checkNumber, describe } from "../validate.js";
+import { kernels } from "../core/runtime.js";
+import { checkNumber, describe } from "../core/validate.js";
 import type { Init } from "./module.js";
 
 /** "pytorch" (default), "kaiming" (normal, std sqrt(2/fanIn), for ReLU nets), "xavier" (std sqrt(1/fanIn)), or a number (the std of a normal). */

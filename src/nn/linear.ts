@@ -7,8 +7,8 @@
 import { gemm } from "../ops/gemm.js";
 import { packedWeights } from "../ops/packed-weights.js";
 import { sumRows } from "../ops/reduce.js";
-import type { Tensor } from "../tensor.js";
-import { checkInteger, checkOptions } from "../validate.js";
+import type { Tensor } from "../core/tensor.js";
+import { checkInteger, checkOptions } from "../core/validate.js";
 import { defaultInit, type InitOption, checkInitOption, paramInit } from "./init.js";
 import { ReLU } from "./activations.js";
 import { Module, shapeError, type ModulePlan, type Pass } from "./module.js";

@@ -8,10 +8,10 @@
 // "4.body.0.weight"), then binds them: from then on `module.params.weight` is that tensor.
 // Activations and caches live in the model's workspace, so a training step allocates nothing
 // after the first.
-import type { DType } from "../dtype.js";
-import type { Tensor } from "../tensor.js";
-import type { Workspace } from "../workspace.js";
-import { describe, shapeString } from "../validate.js";
+import type { DType } from "../core/dtype.js";
+import type { Tensor } from "../core/tensor.js";
+import type { Workspace } from "../core/workspace.js";
+import { describe, shapeString } from "../core/validate.js";
 
 /** How a parameter or buffer starts. */
 export type Init =

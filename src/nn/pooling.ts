@@ -7,8 +7,8 @@
 import { avgPoolBackward, avgPoolForward, avgPoolSizes, globalAvgPoolBackward, globalAvgPoolForward, type AvgPoolSizes } from "../ops/avgpool.js";
 import { fill } from "../ops/elementwise.js";
 import { cropPlanes, framePlanes, maxPoolBackward, maxPoolForward, type PoolSizes } from "../ops/pool.js";
-import type { Tensor } from "../tensor.js";
-import { checkInteger, checkOptions } from "../validate.js";
+import type { Tensor } from "../core/tensor.js";
+import { checkInteger, checkOptions } from "../core/validate.js";
 import { checkBoolean } from "./linear.js";
 import { Module, shapeError, type ModulePlan, type Pass } from "./module.js";
 

@@ -1,6 +1,6 @@
 // Modules from their specs ({ type, args, children }): how a checkpoint rebuilds a Sequential.
 // One entry per module type, named as PyTorch names the class.
-import { describe } from "../validate.js";
+import { describe } from "../core/validate.js";
 import { GELU, LeakyReLU, ReLU, Sigmoid, Tanh } from "./activations.js";
 import { BatchNorm1d, BatchNorm2d } from "./batchnorm.js";
 import { Conv2d } from "./conv2d.js";

@@ -5,8 +5,8 @@
 // state_dict: "4.body.0.weight", "4.shortcut.1.running_mean".
 //   backward: dy flows into both branches; dx = dx_body + dx_shortcut (dy itself for the identity).
 import { add } from "../ops/elementwise.js";
-import type { Tensor } from "../tensor.js";
-import { shapeString } from "../validate.js";
+import type { Tensor } from "../core/tensor.js";
+import { shapeString } from "../core/validate.js";
 import { backwardChain, checkModules, forwardChain, Module, type ModulePlan, type Pass, type PlanChain } from "./module.js";
 
 /**

@@ -16,7 +16,7 @@
 // names of the file it came from), so importOnnx(exportOnnx(model)) names everything alike.
 import type { Module } from "../nn/module.js";
 import type { Sequential } from "../models/sequential.js";
-import type { Tensor } from "../tensor.js";
+import type { Tensor } from "../core/tensor.js";
 import { OnnxGraph } from "./graph.js";
 
 /** The graph of a Sequential's test-mode forward pass: input "x" (N, ...inputShape), output "scores" (N, classes). */

@@ -1,10 +1,10 @@
 // Host side of average pooling (assembly/avgpool.ts): split by planes (N·C images of H x W).
 // Each plane's outputs and gradient are its own (the global pool's sum stays inside one plane), so
 // any split gives the same bits, in both dtypes.
-import { bytesPerElement, type DType } from "../dtype.js";
-import { POOL_KERNELS, useFamily } from "../kernel-families.js";
-import { runTasks } from "../threads/dispatch.js";
-import { MIN_POOL_ELEMENTS_PER_TASK } from "../threads/thresholds.js";
+import { bytesPerElement, type DType } from "../core/dtype.js";
+import { POOL_KERNELS, useFamily } from "../core/kernel-families.js";
+import { runTasks } from "../core/threads/dispatch.js";
+import { MIN_POOL_ELEMENTS_PER_TASK } from "../core/threads/thresholds.js";
 import { splitRange, taskCount } from "./split.js";
 
 /**

@@ -5,10 +5,10 @@
 //                      with f64 partials added in chunk order (assembly/batchnorm.ts, "in chunks").
 // float32 and float64 run the same kernels (assembly/batchnorm.ts over `real`), split the same way:
 // only the element size differs, and the splits pass element indices, never byte offsets.
-import type { DType } from "../dtype.js";
-import { NORM_KERNELS, useFamily } from "../kernel-families.js";
-import { runTasks } from "../threads/dispatch.js";
-import { MIN_NORM_ELEMENTS_PER_TASK } from "../threads/thresholds.js";
+import type { DType } from "../core/dtype.js";
+import { NORM_KERNELS, useFamily } from "../core/kernel-families.js";
+import { runTasks } from "../core/threads/dispatch.js";
+import { MIN_NORM_ELEMENTS_PER_TASK } from "../core/threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
 import { splitRange, taskCount } from "./split.js";
 

@@ -8,11 +8,11 @@
 //             one thread runs the same chunks.
 // Both dtypes take this path (assembly/conv.ts is one source over the element type): the dtype
 // picks the kernel module, and byte sizes come from bytesPerElement.
-import { bytesPerElement, type DType } from "../dtype.js";
-import { CONV_KERNELS, useFamily } from "../kernel-families.js";
-import { realKernels } from "../runtime.js";
-import { runChunks, runTasks, threadScratch } from "../threads/dispatch.js";
-import { MIN_ELEMENTS_PER_TASK, MIN_MACS_PER_TASK } from "../threads/thresholds.js";
+import { bytesPerElement, type DType } from "../core/dtype.js";
+import { CONV_KERNELS, useFamily } from "../core/kernel-families.js";
+import { realKernels } from "../core/runtime.js";
+import { runChunks, runTasks, threadScratch } from "../core/threads/dispatch.js";
+import { MIN_ELEMENTS_PER_TASK, MIN_MACS_PER_TASK } from "../core/threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
 import { guidedRanges, splitRange, taskCount } from "./split.js";
 

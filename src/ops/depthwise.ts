@@ -6,11 +6,11 @@
 //             sizes alone (depthwiseChunkImages), each chunk's sums in its own slice of a partial
 //             buffer, then added in chunk order (depthwise_sum_chunks, split by elements).
 // Both dtypes take the same path (the float64 module has the same kernels).
-import { bytesPerElement, type DType } from "../dtype.js";
-import { CONV_KERNELS, useFamily } from "../kernel-families.js";
-import { realKernels } from "../runtime.js";
-import { runChunks, runTasks, threadScratch } from "../threads/dispatch.js";
-import { MIN_DEPTHWISE_MACS_PER_TASK, MIN_ELEMENTS_PER_TASK } from "../threads/thresholds.js";
+import { bytesPerElement, type DType } from "../core/dtype.js";
+import { CONV_KERNELS, useFamily } from "../core/kernel-families.js";
+import { realKernels } from "../core/runtime.js";
+import { runChunks, runTasks, threadScratch } from "../core/threads/dispatch.js";
+import { MIN_DEPTHWISE_MACS_PER_TASK, MIN_ELEMENTS_PER_TASK } from "../core/threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
 import { guidedRanges, splitRange, taskCount } from "./split.js";
 

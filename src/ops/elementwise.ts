@@ -5,10 +5,10 @@
 // The float64 module's kernels (the same source, built with real = f64) split the same way,
 // 8 bytes per element. dtype is every op's last argument and has no default: a float32 kernel
 // over float64 bytes would be silent garbage.
-import { bytesPerElement, type DType } from "../dtype.js";
-import { ACTIVATION_KERNELS, useFamily } from "../kernel-families.js";
-import { runTasks, type KernelName } from "../threads/dispatch.js";
-import { MIN_ELEMENTS_PER_TASK, MIN_TRANSCENDENTAL_PER_TASK } from "../threads/thresholds.js";
+import { bytesPerElement, type DType } from "../core/dtype.js";
+import { ACTIVATION_KERNELS, useFamily } from "../core/kernel-families.js";
+import { runTasks, type KernelName } from "../core/threads/dispatch.js";
+import { MIN_ELEMENTS_PER_TASK, MIN_TRANSCENDENTAL_PER_TASK } from "../core/threads/thresholds.js";
 import { splitRange, taskCount } from "./split.js";
 
 /**

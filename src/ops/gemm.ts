@@ -5,12 +5,12 @@
 // are one static block per thread. Fewer than 4 rows (batch 1-3) take the GEMV kernels, which give
 // every row the bits the 4-row microkernel gives it. Both dtypes take the same path
 // (assembly/gemm.ts is one source over the element type; the float64 module has the same entry points).
-import { realKernels } from "../runtime.js";
-import { runChunks, runTasks, threadScratch, type KernelName } from "../threads/dispatch.js";
-import { MIN_MACS_PER_TASK } from "../threads/thresholds.js";
+import { realKernels } from "../core/runtime.js";
+import { runChunks, runTasks, threadScratch, type KernelName } from "../core/threads/dispatch.js";
+import { MIN_MACS_PER_TASK } from "../core/threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
 import { guidedRanges, splitRange, taskCount } from "./split.js";
-import { bytesPerElement, type DType } from "../dtype.js";
+import { bytesPerElement, type DType } from "../core/dtype.js";
 
 export type GemmVariant = "nn" | "tn" | "nt";
 

@@ -1,10 +1,10 @@
 // Host side of the classification losses: split by rows. Each task writes its rows' dscores and
 // per-row loss terms (f64); f64_mean then adds the terms in row order, so the loss has the same
 // bits for any split. Both dtypes alike (the row-loss buffer is f64 either way).
-import type { DType } from "../dtype.js";
-import { kernels } from "../runtime.js";
-import { runTasks } from "../threads/dispatch.js";
-import { MIN_SCORES_PER_TASK } from "../threads/thresholds.js";
+import type { DType } from "../core/dtype.js";
+import { kernels } from "../core/runtime.js";
+import { runTasks } from "../core/threads/dispatch.js";
+import { MIN_SCORES_PER_TASK } from "../core/threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
 import { splitRange, taskCount } from "./split.js";
 

@@ -2,8 +2,8 @@
 // multiples of 4; float64 parameters the same way, 8 bytes each). Every parameter's update reads
 // only its own w, dw and state (Adam's bias corrections are computed identically in every task),
 // so any split gives the same bits.
-import { MIN_PARAMS_PER_TASK } from "../threads/thresholds.js";
-import type { DType } from "../dtype.js";
+import { MIN_PARAMS_PER_TASK } from "../core/threads/thresholds.js";
+import type { DType } from "../core/dtype.js";
 import { splitElements } from "./elementwise.js";
 
 /** w -= lr * dw. w, dw: (n) */

@@ -4,10 +4,10 @@
 // C, HH, WW) in conv_forward_pack's layout (4 filters interleaved), read by the conv forward
 // instead of packing w on every call (at batch 1 on a 4x4 map the packing moves as many bytes as
 // the product reads). Packing is a copy: the bits of the unpacked path.
-import { bytesPerElement } from "../dtype.js";
-import { CONV_KERNELS, useFamily } from "../kernel-families.js";
-import { realKernels } from "../runtime.js";
-import type { Tensor } from "../tensor.js";
+import { bytesPerElement } from "../core/dtype.js";
+import { CONV_KERNELS, useFamily } from "../core/kernel-families.js";
+import { realKernels } from "../core/runtime.js";
+import type { Tensor } from "../core/tensor.js";
 import { currentPacking, type Packer } from "./packed-weights.js";
 
 const conv: Packer = {

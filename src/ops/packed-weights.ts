@@ -9,11 +9,11 @@
 // forward passes and packing them would be a wasted copy (the 4-row path packs its slices as it
 // goes anyway); in inference the second call packs and every later one reuses it. The buffer is
 // reused for later versions (same size) and freed when the tensor (or its base) is disposed.
-import type { DType } from "../dtype.js";
-import { allocBytes, freeBytes, realKernels } from "../runtime.js";
-import type { Attachment, Tensor } from "../tensor.js";
+import type { DType } from "../core/dtype.js";
+import { allocBytes, freeBytes, realKernels } from "../core/runtime.js";
+import type { Attachment, Tensor } from "../core/tensor.js";
 import { packB } from "./gemm.js";
-import { threadCount } from "../threads/dispatch.js";
+import { threadCount } from "../core/threads/dispatch.js";
 
 /** How one kind of packing is sized and made: n and k as the caller names them. */
 export interface Packer {

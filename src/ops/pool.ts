@@ -3,11 +3,11 @@
 // Both dtypes run the same kernels (assembly/pool.ts over `real`) with one argmax convention: the
 // argmax tensor has the pooled tensor's dtype and holds each winner's index in its plane as an
 // exact integer (H·W <= 2^24, exact in float32 and float64); only the element size differs.
-import { bytesPerElement, type DType } from "../dtype.js";
-import { POOL_KERNELS, useFamily } from "../kernel-families.js";
-import { kernels } from "../runtime.js";
-import { runTasks } from "../threads/dispatch.js";
-import { MIN_POOL_ELEMENTS_PER_TASK } from "../threads/thresholds.js";
+import { bytesPerElement, type DType } from "../core/dtype.js";
+import { POOL_KERNELS, useFamily } from "../core/kernel-families.js";
+import { kernels } from "../core/runtime.js";
+import { runTasks } from "../core/threads/dispatch.js";
+import { MIN_POOL_ELEMENTS_PER_TASK } from "../core/threads/thresholds.js";
 import { splitRange, taskCount } from "./split.js";
 
 /** Pool sizes: planes = N·C, each H x W, window ph x pw, stride, output Ho x Wo. */

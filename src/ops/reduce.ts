@@ -4,10 +4,10 @@
 //   sums of squares / absolute values (weight penalties): chunks of REDUCE_CHUNK elements, fixed
 //     by the size alone, each summed by one task, the chunk sums added in order.
 // Either way any split gives the same bits, in both dtypes.
-import type { DType } from "../dtype.js";
-import { kernels } from "../runtime.js";
-import { runTasks } from "../threads/dispatch.js";
-import { MIN_ELEMENTS_PER_TASK } from "../threads/thresholds.js";
+import type { DType } from "../core/dtype.js";
+import { kernels } from "../core/runtime.js";
+import { runTasks } from "../core/threads/dispatch.js";
+import { MIN_ELEMENTS_PER_TASK } from "../core/threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
 import { splitRange, taskCount } from "./split.js";
 

@@ -1,6 +1,6 @@
 // Planning helpers shared by the split ops: how many tasks, and which contiguous ranges.
-import { threadCount } from "../threads/dispatch.js";
-import { thresholdsIgnored } from "../threads/thresholds.js";
+import { threadCount } from "../core/threads/dispatch.js";
+import { thresholdsIgnored } from "../core/threads/thresholds.js";
 
 /**
  * Tasks for `work` units when one task should have at least `minPerTask` of them: between 1 and

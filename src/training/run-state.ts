@@ -1,12 +1,12 @@
 // The Solver's run state, described once: what state() hands out and restoreState() takes back,
-// and what a checkpoint stores (io/checkpoint.ts keeps the stored form below, with the tensors
+// and what a checkpoint stores (checkpoint.ts keeps the stored form below, with the tensors
 // beside it). The checker, the comparison of options and the stored form all follow FIELDS and
 // OPTION_FIELDS, so the Solver and the files cannot drift apart.
-import { checkAugmentations, type Augmentation } from "../augment.js";
+import { checkAugmentations, type Augmentation } from "./augment.js";
 import type { TrainableModel } from "../models/contract.js";
-import { OPTIM_NUMBER_KEYS, OPTIM_STATE_KEYS, updateRules, type UpdateRuleName } from "../optim.js";
-import type { Tensor } from "../tensor.js";
-import { describe } from "../validate.js";
+import { OPTIM_NUMBER_KEYS, OPTIM_STATE_KEYS, updateRules, type UpdateRuleName } from "./optim.js";
+import type { Tensor } from "../core/tensor.js";
+import { describe } from "../core/validate.js";
 import type { CosineSchedule, ScheduleFunction } from "./schedule.js";
 
 /**

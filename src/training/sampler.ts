@@ -2,16 +2,16 @@
 // counter rngState, then through the augment list (augmentation j draws from (seed, 16 + j) at the
 // batch's counters, so a run reproduces and resumes bit for bit); and accuracy over a source. The
 // buffers are reused, so after the first step sampling allocates nothing.
-import { applyAugmentations, type Augmentation } from "../augment.js";
+import { applyAugmentations, type Augmentation } from "./augment.js";
 import type { BatchSource } from "../data/batches.js";
-import { withCheckedLabels, type Labels } from "../labels.js";
+import { withCheckedLabels, type Labels } from "../core/labels.js";
 import type { PredictOptions, TrainableModel } from "../models/contract.js";
 import { DEFAULT_PREDICT_BATCH, predictRows } from "../models/predict.js";
-import { deriveSeed } from "../random.js";
-import { kernels } from "../runtime.js";
-import type { Targets } from "../targets.js";
-import type { Tensor } from "../tensor.js";
-import { Workspace } from "../workspace.js";
+import { deriveSeed } from "../core/random.js";
+import { kernels } from "../core/runtime.js";
+import type { Targets } from "../layers/targets.js";
+import type { Tensor } from "../core/tensor.js";
+import { Workspace } from "../core/workspace.js";
 
 export class Sampler {
   /** Position in the sampling stream. */

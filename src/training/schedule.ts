@@ -2,8 +2,8 @@
 // linear warm-up, set every iteration, and a user function (epoch, iteration) => learningRate.
 // The cosine is computed in wasm (f64_cos_pi), so a seeded run gets the same rates, and the same
 // bits, in every runtime.
-import { kernels } from "../runtime.js";
-import { checkNumber, checkOptions, describe } from "../validate.js";
+import { kernels } from "../core/runtime.js";
+import { checkNumber, checkOptions, describe } from "../core/validate.js";
 
 /**
  * Cosine annealing with linear warm-up, per iteration. With W = floor(warmupEpochs * iterations

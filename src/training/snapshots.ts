@@ -3,8 +3,8 @@
 // continue from, for checkpoints). Handed out as named arrays: parameters by name, buffers as
 // bufferKey(name). A model with a paramStore is copied as one flat region.
 import type { TrainableModel } from "../models/contract.js";
-import { keep, type Tensor } from "../tensor.js";
-import { describe } from "../validate.js";
+import { keep, type Tensor } from "../core/tensor.js";
+import { describe } from "../core/validate.js";
 import { bufferKey, type Values } from "./run-state.js";
 
 /** Where a named tensor lives in the copies: the copy's key and the first element in it. */

@@ -1,7 +1,7 @@
 // The Solver's options, checked once at construction into one frozen object with every default
 // filled in (the course's: sgd, batches of 100, 10 epochs). Errors name the Solver and the option,
 // e.g. "Solver: options.batchSize must be >= 1 (got 0)".
-import { checkAugmentations, type Augmentation } from "../augment.js";
+import { checkAugmentations, type Augmentation } from "./augment.js";
 import {
   checkOptimConfig,
   DEFAULT_LEARNING_RATES,
@@ -11,9 +11,9 @@ import {
   type OptimConfig,
   type UpdateRule,
   type UpdateRuleName,
-} from "../optim.js";
-import { drawSubSeed } from "../random.js";
-import { checkEnum, checkInteger, checkNumber, checkOptions, checkSeed, describe } from "../validate.js";
+} from "./optim.js";
+import { drawSubSeed } from "../core/random.js";
+import { checkEnum, checkInteger, checkNumber, checkOptions, checkSeed, describe } from "../core/validate.js";
 import { checkSchedule, type CosineSchedule, type LearningRateSchedule, type ScheduleFunction } from "./schedule.js";
 
 /** What SolverOptions.onProgress receives after every training iteration. */

@@ -9,14 +9,14 @@
 // loop below then calls unchecked cores. Its parts: solver-options.ts (the options), sampler.ts
 // (batches and accuracy), updates.ts (the update step and optimizer state), snapshots.ts (best
 // and last parameters), run-state.ts (the state's one schema).
-import { checkAugmentShapes, type Augmentation } from "../augment.js";
+import { checkAugmentShapes, type Augmentation } from "./augment.js";
 import { checkSolverData, makeSources, tensorSource, type BatchSource, type SolverData } from "../data/batches.js";
-import { checkLabels, withCheckedLabels, type Labels } from "../labels.js";
+import { checkLabels, withCheckedLabels, type Labels } from "../core/labels.js";
 import type { TrainableModel } from "../models/contract.js";
 import { DEFAULT_PREDICT_BATCH } from "../models/predict.js";
-import type { OptimConfig, UpdateRule, UpdateRuleName } from "../optim.js";
-import { checkTensor, type Tensor } from "../tensor.js";
-import { checkInteger, checkNumber, describe, shapeString } from "../validate.js";
+import type { OptimConfig, UpdateRule, UpdateRuleName } from "./optim.js";
+import { checkTensor, type Tensor } from "../core/tensor.js";
+import { checkInteger, checkNumber, describe, shapeString } from "../core/validate.js";
 import { checkSolverState, optionMismatches, runOptionsOf, type SolverState, type Values } from "./run-state.js";
 import { Sampler } from "./sampler.js";
 import { cosineRate, type CosineSchedule, type ScheduleFunction } from "./schedule.js";

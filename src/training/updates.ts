@@ -2,9 +2,9 @@
 // one ("all") for the flat region when a built-in rule runs over a model's paramStore (one kernel
 // call for every parameter). The Solver owns every state tensor here (copies of any it was given).
 import type { TrainableModel } from "../models/contract.js";
-import { checkOptimState, disposeOptimState, OPTIM_STATE_KEYS, updateCores, type OptimConfig, type Segments, type UpdateRule, type UpdateRuleName } from "../optim.js";
-import { checkShape, checkTensor, keep, tensor, Tensor } from "../tensor.js";
-import { describe } from "../validate.js";
+import { checkOptimState, disposeOptimState, OPTIM_STATE_KEYS, updateCores, type OptimConfig, type Segments, type UpdateRule, type UpdateRuleName } from "./optim.js";
+import { checkShape, checkTensor, keep, tensor, Tensor } from "../core/tensor.js";
+import { describe } from "../core/validate.js";
 import { optimStateMismatch, updateTargets, type SolverState } from "./run-state.js";
 
 export class Updates {

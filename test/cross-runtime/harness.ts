@@ -101,7 +101,7 @@ export function buildDispatchProbe(): Promise<void> {
     const { build } = await import("esbuild");
     const out = join(here, ".probe");
     await build({ entryPoints: [join(here, "dispatch-entry.ts")], bundle: true, format: "esm", platform: "neutral", outfile: join(out, "lib.js"), logLevel: "error" });
-    copyFileSync(join(root, "src", "threads", "tensorlane-worker.js"), join(out, "tensorlane-worker.js"));
+    copyFileSync(join(root, "src", "core", "threads", "tensorlane-worker.js"), join(out, "tensorlane-worker.js"));
   })();
   return probeBuilt;
 }

@@ -6,7 +6,7 @@ import * as tl from "../../src/index.js";
 import { decodeSafetensors } from "../../src/io/safetensors.js";
 import type { Module, Pass } from "../../src/nn/module.js";
 import { backwardChain, forwardChain, planChain, type Plan } from "../../src/nn/module.js";
-import { Workspace } from "../../src/workspace.js";
+import { Workspace } from "../../src/core/workspace.js";
 
 export const TORCH_FIXTURES = join(import.meta.dirname, "..", "fixtures", "torch");
 

@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../../src/index.js";
-import { allocBytes, freeBytes, i32, kernels } from "../../src/runtime.js";
+import { allocBytes, freeBytes, i32, kernels } from "../../src/core/runtime.js";
 import { params } from "./support.js";
 
 beforeAll(() => tl.init());

@@ -2,7 +2,7 @@
 // kernel call per thread (runTasks) or ranges taken by whichever thread is free (runChunks), and
 // per-thread scratch.
 import type { DType } from "../dtype.js";
-import type { RealKernels } from "../generated/kernels.js";
+import type { RealKernels } from "../../generated/kernels.js";
 import { sharedBlocks } from "../blocks.js";
 import { realKernels } from "../runtime.js";
 import { runtime } from "../runtime-state.js";

@@ -1,14 +1,14 @@
 // What a classification loss compares scores with: integer class labels, or soft labels, an
 // (N, C) tensor of probabilities (mixup's yMixed, label smoothing). Validated on the host; the
 // loss itself runs in wasm.
-import { bytesPerElement } from "./dtype.js";
-import { labelsToWasm, type Labels } from "./labels.js";
-import { axpy, fill } from "./ops/elementwise.js";
-import { softmaxLossRows } from "./ops/loss.js";
-import { sharedScratch } from "./ops/scratch.js";
-import { realKernels } from "./runtime.js";
-import { Tensor, checkTensor, type DType } from "./tensor.js";
-import { checkNumber, shapeString } from "./validate.js";
+import { bytesPerElement } from "../core/dtype.js";
+import { labelsToWasm, type Labels } from "../core/labels.js";
+import { axpy, fill } from "../ops/elementwise.js";
+import { softmaxLossRows } from "../ops/loss.js";
+import { sharedScratch } from "../ops/scratch.js";
+import { realKernels } from "../core/runtime.js";
+import { Tensor, checkTensor, type DType } from "../core/tensor.js";
+import { checkNumber, shapeString } from "../core/validate.js";
 
 /** Integer labels (N) or soft labels, a tensor (N, C) whose rows are probabilities. */
 export type Targets = Labels | Tensor;

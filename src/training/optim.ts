@@ -6,10 +6,10 @@
 // Weight decay is decoupled (AdamW's, Loshchilov & Hutter 2019) in every rule: with
 // config.weightDecay = λ, w is first shrunk to (1 - learningRate·λ)·w, then the rule's step is
 // taken from the gradient as it is. "adamw" is Adam with λ = 0.01 by default.
-import { scale } from "./ops/elementwise.js";
-import { adagradUpdate, adamUpdate, rmspropUpdate, sgdMomentumUpdate, sgdNesterovUpdate, sgdUpdate } from "./ops/optim.js";
-import { checkSameDtype, checkShape, checkTensor, keep, zeros, type Tensor } from "./tensor.js";
-import { checkNumber, checkOptions, describe, type NumberRange } from "./validate.js";
+import { scale } from "../ops/elementwise.js";
+import { adagradUpdate, adamUpdate, rmspropUpdate, sgdMomentumUpdate, sgdNesterovUpdate, sgdUpdate } from "../ops/optim.js";
+import { checkSameDtype, checkShape, checkTensor, keep, zeros, type Tensor } from "../core/tensor.js";
+import { checkNumber, checkOptions, describe, type NumberRange } from "../core/validate.js";
 
 /** Hyperparameters of sgd (the course's config dict); the base of every rule's config. */
 export interface SgdConfig {

@@ -2,10 +2,22 @@
 // over their memory (init() fills them in), the worker pool, the shared scratch, the global random
 // stream and the tensor bookkeeping. Modules keep their constants; what moves lives here, so one
 // place says what a running tensorlane holds. It imports types only: every module can read it.
-import type { Blocks } from "./blocks.js";
-import type { F64Kernels, Kernels } from "./generated/kernels.js";
-import type { Tensor } from "./tensor.js";
+import type { F64Kernels, Kernels } from "../generated/kernels.js";
 import type { Pool } from "./threads/pool.js";
+
+// Tensors and the shared scratch are held by what this state needs of them, not by their classes:
+// tensor.ts and blocks.ts allocate through the runtime, so importing them here (even as types)
+// would put the runtime's state above the runtime (test/layering.test.ts). Those two modules, the
+// only ones that fill these fields, read them back as their own classes.
+/** A tensor as the bookkeeping holds it (tensor.ts's Tensor is one). */
+export interface HeldTensor {
+  readonly isDisposed: boolean;
+}
+
+/** The shared scratch as the state holds it (blocks.ts's Blocks is one). */
+export interface HeldBlocks {
+  dispose(): void;
+}
 
 /** A module compiled for shared memory, with the bytes the workers compile too. */
 export interface SharedModule {
@@ -78,11 +90,11 @@ export interface RuntimeState {
   /** Test hook: split kernels whatever their size. */
   ignoreThresholds: boolean;
   /** Scratch the ops share: partial sums, packed operands, per-thread work, label copies (blocks.ts sharedBlocks()). */
-  scratch: Blocks | null;
+  scratch: HeldBlocks | null;
   /** The global random stream of unseeded calls: its seed (drawn on first use) and next counter. */
   random: { seed: number | null; offset: number };
   /** Tensors not yet disposed, the bytes they own, and the open tidy() scopes. */
-  tensors: { live: Set<Tensor>; bytes: number; scopes: Tensor[][] };
+  tensors: { live: Set<HeldTensor>; bytes: number; scopes: HeldTensor[][] };
 }
 
 export const runtime: RuntimeState = {

@@ -1,10 +1,10 @@
 // Weight initialization, sampled in wasm. The scales follow the course notes:
 // a number s gives N(0, s²); "xavier" gives std sqrt(1/fanIn); "kaiming" std sqrt(gain/fanIn) with
 // gain 2 for ReLU nets and 1 otherwise. fanIn is Din for a linear layer and Cin*K*K for a conv.
-import { drawSeed } from "./random.js";
-import { kernels } from "./runtime.js";
-import { checkDtype, empty, fillNormalAt, type Tensor } from "./tensor.js";
-import { checkInteger, checkNumber, checkOptions, checkSeed, describe } from "./validate.js";
+import { drawSeed } from "../core/random.js";
+import { kernels } from "../core/runtime.js";
+import { checkDtype, empty, fillNormalAt, type Tensor } from "../core/tensor.js";
+import { checkInteger, checkNumber, checkOptions, checkSeed, describe } from "../core/validate.js";
 
 /**
  * How initial weights are scaled (the course's weight_scale): a number is the std of a normal

@@ -8,9 +8,9 @@
 //   before batch norm) scores rounding noise against zero: ignore it or leave it out of `names`.
 // - float32: the differences lose about half the digits, so use h around 1e-3..1e-2 on
 //   well-scaled inputs and expect errors near 1e-3; use float64 to tell right from wrong.
-import { checkTensor, Tensor } from "./tensor.js";
-import { checkNumber, checkOptions, describe } from "./validate.js";
-import type { Labels } from "./labels.js";
+import { checkTensor, Tensor } from "../core/tensor.js";
+import { checkNumber, checkOptions, describe } from "../core/validate.js";
+import type { Labels } from "../core/labels.js";
 
 /** Options of the numerical gradient checks (evalNumericalGradient, checkModelGradients, ...). */
 export interface GradCheckOptions {

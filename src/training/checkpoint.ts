@@ -26,7 +26,7 @@
 // piece is checked against the model rebuilt from its config (names, shapes, JSON types), and any
 // mismatch is a FileFormatError that says what is wrong.
 import { MODEL_KINDS, modelKindOf, type CheckpointableModel } from "../models/kinds.js";
-import type { Tensor } from "../tensor.js";
+import type { Tensor } from "../core/tensor.js";
 import {
   bufferKey,
   decodeSolverState,
@@ -37,12 +37,12 @@ import {
   type ResumeOptions,
   type SolverState,
   type Values,
-} from "../training/run-state.js";
-import { describe } from "../validate.js";
-import { VERSION } from "../version.js";
-import { crc32 } from "./crc32.js";
-import { FileFormatError } from "./format-error.js";
-import { decodeSafetensors, encodeSafetensorsParts, type SafetensorsTensor } from "./safetensors.js";
+} from "./run-state.js";
+import { describe } from "../core/validate.js";
+import { VERSION } from "../core/version.js";
+import { crc32 } from "../io/crc32.js";
+import { FileFormatError } from "../io/format-error.js";
+import { decodeSafetensors, encodeSafetensorsParts, type SafetensorsTensor } from "../io/safetensors.js";
 
 /** The `format` metadata value that marks a safetensors file as a tensorlane checkpoint. */
 export const CHECKPOINT_FORMAT = "tensorlane-checkpoint";

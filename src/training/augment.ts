@@ -5,19 +5,19 @@
 // around it or on which thread computes it. With a seed, offset defaults to 0; without one, the
 // call reserves N counters of the global stream (reproducible after setSeed).
 //
-// Each function returns a new tensor; the `...Into` variants write into a caller's buffer (which
-// must not overlap the input), so a training loop allocates nothing per step. Images may be
+// Each function returns a new tensor, or writes into `options.out` when given (a caller's buffer,
+// which must not overlap the input), so a training loop allocates nothing per step. Images may be
 // float32 or float64 (the kernels of x's dtype; outputs have x's dtype); the draws do not depend
 // on the dtype, so both see the same flips, crops, squares and mixup partners for a stream.
-import { sharedBlocks } from "./blocks.js";
-import { bytesPerElement, type DType } from "./dtype.js";
-import { AUGMENT_KERNELS, useFamily } from "./kernel-families.js";
-import { labelsToWasm } from "./labels.js";
-import { drawSeed } from "./random.js";
-import { kernels, realKernels } from "./runtime.js";
-import { checkSoftLabels, type Targets } from "./targets.js";
-import { checkSameDtype, checkShape, checkTensor, empty, Tensor } from "./tensor.js";
-import { checkInteger, checkNumber, checkOptions, checkSeed, describe, shapeString } from "./validate.js";
+import { sharedBlocks } from "../core/blocks.js";
+import { bytesPerElement, type DType } from "../core/dtype.js";
+import { AUGMENT_KERNELS, useFamily } from "../core/kernel-families.js";
+import { labelsToWasm } from "../core/labels.js";
+import { drawSeed } from "../core/random.js";
+import { kernels, realKernels } from "../core/runtime.js";
+import { checkSoftLabels, type Targets } from "../layers/targets.js";
+import { checkSameDtype, checkShape, checkTensor, empty, Tensor } from "../core/tensor.js";
+import { checkInteger, checkNumber, checkOptions, checkSeed, describe, shapeString } from "../core/validate.js";
 
 /** Where an augmentation draws: stream `seed`, image i at counter offset + i. */
 export interface StreamOptions {
@@ -31,18 +31,24 @@ export interface StreamOptions {
 export interface RandomFlipOptions extends StreamOptions {
   /** Probability that an image is mirrored left-right (default 0.5). */
   p?: number;
+  /** Written and returned instead of a new tensor: x's shape and dtype, not overlapping x. */
+  out?: Tensor;
 }
 
 /** Options of randomCrop / randomCropInto (padding is required). */
 export interface RandomCropOptions extends StreamOptions {
   /** Zero padding on each side: the shift (dy, dx) is uniform in [-padding, padding]^2. */
   padding: number;
+  /** Written and returned instead of a new tensor: x's shape and dtype, not overlapping x. */
+  out?: Tensor;
 }
 
 /** Options of cutout / cutoutInto (size is required). */
 export interface CutoutOptions extends StreamOptions {
   /** Side of the zeroed square, in pixels (clipped at the image borders). */
   size: number;
+  /** Written and returned instead of a new tensor: x's shape and dtype, not overlapping x. */
+  out?: Tensor;
 }
 
 /** Options of mixup / mixupInto (alpha is required). */
@@ -51,6 +57,11 @@ export interface MixupOptions extends StreamOptions {
   alpha: number;
   /** Classes of the one-hot labels; required with integer labels, else y's second dimension. */
   numClasses?: number;
+  /**
+   * [xOut, yOut], written and returned instead of new tensors: xOut of x's shape, not overlapping
+   * x; yOut (N, numClasses), not overlapping soft labels y; both of x's dtype.
+   */
+  out?: readonly [Tensor, Tensor];
 }
 
 /** One augmentation step, as plain data (what Solver's `augment` option and checkpoints hold). */
@@ -83,68 +94,61 @@ export type Augmentation =
 // Largest padding or cutout size: far beyond any image, small enough for the kernels' i32 math.
 const MAX_EXTENT = 2 ** 24;
 
-/** Each image mirrored left-right with probability p. x: (N, C, H, W) -> new (N, C, H, W). */
+/** Each image mirrored left-right with probability p. x: (N, C, H, W) -> (N, C, H, W), new or options.out. */
 export function randomFlip(x: Tensor, options: RandomFlipOptions = {}): Tensor {
-  return intoNew("randomFlip", x, (out) => randomFlipInto(out, x, options));
-}
-
-/** randomFlip into `out` (x's shape, not overlapping x). Returns out. */
-export function randomFlipInto(out: Tensor, x: Tensor, options: RandomFlipOptions = {}): Tensor {
   const fn = "randomFlip";
-  const [N, C, H, W] = checkPair(fn, out, x);
-  const o = checkOptions(fn, "options", options, ["p", "seed", "offset"]);
+  checkTensor(fn, "x", x, 4);
+  const o = checkOptions(fn, "options", options, ["p", "seed", "offset", "out"]);
+  const given = checkImageOut(fn, o.out, x);
   const p = o.p === undefined ? 0.5 : checkNumber(fn, "options.p", o.p, { min: 0, max: 1, float32: true });
-  useFamily(AUGMENT_KERNELS);
-  const [seed, offset] = stream(fn, o, N);
-  out.markWritten();
-  realKernels(x.dtype, fn).random_flip(out.ptr, x.ptr, N, C, H, W, p, seed, offset);
-  return out;
+  return writeImages(fn, x, given, (out, [N, C, H, W]) => {
+    useFamily(AUGMENT_KERNELS);
+    const [seed, offset] = stream(fn, o, N);
+    out.markWritten();
+    realKernels(x.dtype, fn).random_flip(out.ptr, x.ptr, N, C, H, W, p, seed, offset);
+  });
 }
 
 /**
  * Each image shifted by (dy, dx) uniform in [-padding, padding]^2 with zeros filling in: the H x W
  * window at offset (padding + dy, padding + dx) of the image zero-padded by `padding` (CIFAR's
- * "pad 4, crop 32"). out[n][c][r][col] = x[n][c][r + dy][col + dx], or 0 outside x.
+ * "pad 4, crop 32"). out[n][c][r][col] = x[n][c][r + dy][col + dx], or 0 outside x. Returns a new
+ * tensor, or options.out.
  */
 export function randomCrop(x: Tensor, options: RandomCropOptions): Tensor {
-  return intoNew("randomCrop", x, (out) => randomCropInto(out, x, options));
-}
-
-/** randomCrop into `out` (x's shape, not overlapping x). Returns out. */
-export function randomCropInto(out: Tensor, x: Tensor, options: RandomCropOptions): Tensor {
   const fn = "randomCrop";
-  const [N, C, H, W] = checkPair(fn, out, x);
-  const o = checkOptions(fn, "options", options, ["padding", "seed", "offset"]);
+  checkTensor(fn, "x", x, 4);
+  const o = checkOptions(fn, "options", options, ["padding", "seed", "offset", "out"]);
+  const given = checkImageOut(fn, o.out, x);
   if (o.padding === undefined) throw new TypeError(`${fn}: options.padding is required (an integer >= 0, e.g. 4)`);
   const padding = checkInteger(fn, "options.padding", o.padding, 0, MAX_EXTENT);
-  useFamily(AUGMENT_KERNELS);
-  const [seed, offset] = stream(fn, o, N);
-  out.markWritten();
-  realKernels(x.dtype, fn).random_crop(out.ptr, x.ptr, N, C, H, W, padding, seed, offset);
-  return out;
+  return writeImages(fn, x, given, (out, [N, C, H, W]) => {
+    useFamily(AUGMENT_KERNELS);
+    const [seed, offset] = stream(fn, o, N);
+    out.markWritten();
+    realKernels(x.dtype, fn).random_crop(out.ptr, x.ptr, N, C, H, W, padding, seed, offset);
+  });
 }
 
 /**
  * Cutout (DeVries and Taylor, 2017): per image one size x size square, its centre uniform over
  * the H x W pixels, clipped at the borders, set to 0 in every channel. The square covers rows
- * [cy - floor(size/2), cy - floor(size/2) + size), and columns likewise.
+ * [cy - floor(size/2), cy - floor(size/2) + size), and columns likewise. Returns a new tensor, or
+ * options.out.
  */
 export function cutout(x: Tensor, options: CutoutOptions): Tensor {
-  return intoNew("cutout", x, (out) => cutoutInto(out, x, options));
-}
-
-/** cutout into `out` (x's shape, not overlapping x). Returns out. */
-export function cutoutInto(out: Tensor, x: Tensor, options: CutoutOptions): Tensor {
   const fn = "cutout";
-  const [N, C, H, W] = checkPair(fn, out, x);
-  const o = checkOptions(fn, "options", options, ["size", "seed", "offset"]);
+  checkTensor(fn, "x", x, 4);
+  const o = checkOptions(fn, "options", options, ["size", "seed", "offset", "out"]);
+  const given = checkImageOut(fn, o.out, x);
   if (o.size === undefined) throw new TypeError(`${fn}: options.size is required (an integer >= 0, e.g. 8)`);
   const size = checkInteger(fn, "options.size", o.size, 0, MAX_EXTENT);
-  useFamily(AUGMENT_KERNELS);
-  const [seed, offset] = stream(fn, o, N);
-  out.markWritten();
-  realKernels(x.dtype, fn).cutout(out.ptr, x.ptr, N, C, H, W, size, seed, offset);
-  return out;
+  return writeImages(fn, x, given, (out, [N, C, H, W]) => {
+    useFamily(AUGMENT_KERNELS);
+    const [seed, offset] = stream(fn, o, N);
+    out.markWritten();
+    realKernels(x.dtype, fn).cutout(out.ptr, x.ptr, N, C, H, W, size, seed, offset);
+  });
 }
 
 /**
@@ -153,66 +157,65 @@ export function cutoutInto(out: Tensor, x: Tensor, options: CutoutOptions): Tens
  * and ONE λ ~ Beta(alpha, alpha) for the whole batch (as the paper's algorithm and reference code
  * do; the same λ and partner for images and labels). y: integer labels (N), or soft labels
  * (N, numClasses) of x's dtype. Returns [xMixed (N, C, H, W), yMixed (N, numClasses)], both of
- * x's dtype.
+ * x's dtype: new tensors, or options.out's two.
  */
 export function mixup(x: Tensor, y: Targets, options: MixupOptions): [Tensor, Tensor] {
   const fn = "mixup";
   checkTensor(fn, "x", x, [2, 3, 4]);
-  const numClasses = mixupClasses(fn, y, options);
-  const xOut = empty(x.shape, fn, x.dtype);
-  let yOut: Tensor | null = null;
+  const o = checkOptions(fn, "options", options, ["alpha", "numClasses", "seed", "offset", "out"]);
+  const given = o.out === undefined ? null : checkMixupOut(fn, o.out, x);
+  if (o.alpha === undefined) throw new TypeError(`${fn}: options.alpha is required (a number > 0, e.g. 0.2)`);
+  const alpha = checkNumber(fn, "options.alpha", o.alpha, { min: 0, minExclusive: true });
+  const numClasses = mixupClasses(fn, y, o);
+  const N = x.shape[0];
+  const rowSize = x.size / Math.max(N, 1);
+  const dtype = x.dtype;
+  const soft = y instanceof Tensor;
+  if (given) {
+    checkShape(fn, "options.out[1]", given[1], [N, numClasses], "N x numClasses");
+    checkSameDtype(fn, [["x", x], ["options.out[1]", given[1]]]);
+  }
+  if (soft) {
+    checkSoftLabels(fn, y, N, numClasses, dtype);
+    if (given) checkDisjoint(fn, "options.out[1]", given[1], "y", y);
+  }
+  const xOut = given ? given[0] : empty(x.shape, fn, dtype);
+  let yOut: Tensor | null = given ? given[1] : null;
   try {
-    yOut = empty([x.shape[0], numClasses], fn, x.dtype);
-    mixupInto(xOut, yOut, x, y, options);
+    yOut ??= empty([N, numClasses], fn, dtype);
+    // Integer labels are checked (and copied into wasm) before anything is drawn.
+    const labelsPtr = soft ? 0 : labelsToWasm(fn, y, N, numClasses);
+    useFamily(AUGMENT_KERNELS);
+    const [seed, offset] = stream(fn, o, N);
+    const k = kernels(); // the draws: dtype-neutral, in the core module
+    const r = realKernels(dtype, fn); // the rows: x's dtype
+    const scratch = mixupScratch(N, numClasses, dtype);
+    if (!soft) r.one_hot(scratch.oneHot, labelsPtr, N, numClasses);
+    const labels = soft ? (y as Tensor).ptr : scratch.oneHot;
+    k.i32_random_permutation(scratch.partner, N, seed, offset);
+    const lam = k.f64_random_beta(alpha, seed, offset);
+    xOut.markWritten();
+    yOut.markWritten();
+    r.mix_rows(xOut.ptr, x.ptr, scratch.partner, N, rowSize, lam);
+    r.mix_rows(yOut.ptr, labels, scratch.partner, N, numClasses, lam);
     return [xOut, yOut];
   } catch (error) {
-    xOut.dispose();
-    yOut?.dispose();
+    if (!given) {
+      xOut.dispose();
+      yOut?.dispose();
+    }
     throw error;
   }
 }
 
 /**
- * mixup into xOut (x's shape, not overlapping x) and yOut (N, numClasses), both of x's dtype.
- * Returns λ, the weight of each image itself (for tests and logging; it was drawn in wasm).
+ * The λ that mixup with these alpha, seed and offset mixes by (each image's weight on itself): a
+ * pure function of them, so tests and logs can recover it without mixup returning a third value.
  */
-export function mixupInto(xOut: Tensor, yOut: Tensor, x: Tensor, y: Targets, options: MixupOptions): number {
-  const fn = "mixup";
-  checkTensor(fn, "x", x, [2, 3, 4]);
-  checkTensor(fn, "xOut", xOut);
-  checkShape(fn, "xOut", xOut, x.shape, "x's shape");
-  const dtype = checkSameDtype(fn, [["x", x], ["xOut", xOut]]);
-  checkDisjoint(fn, "xOut", xOut, "x", x);
-  const o = checkOptions(fn, "options", options, ["alpha", "numClasses", "seed", "offset"]);
-  if (o.alpha === undefined) throw new TypeError(`${fn}: options.alpha is required (a number > 0, e.g. 0.2)`);
-  const alpha = checkNumber(fn, "options.alpha", o.alpha, { min: 0, minExclusive: true });
-  const numClasses = mixupClasses(fn, y, options);
-  const N = x.shape[0];
-  const rowSize = x.size / Math.max(N, 1);
-  checkTensor(fn, "yOut", yOut);
-  checkShape(fn, "yOut", yOut, [N, numClasses], "N x numClasses");
-  checkSameDtype(fn, [["x", x], ["yOut", yOut]]);
-  const soft = y instanceof Tensor;
-  if (soft) {
-    checkSoftLabels(fn, y, N, numClasses, dtype);
-    checkDisjoint(fn, "yOut", yOut, "y", y);
-  }
-  // Integer labels are checked (and copied into wasm) before anything is drawn or allocated.
-  const labelsPtr = soft ? 0 : labelsToWasm(fn, y, N, numClasses);
-  useFamily(AUGMENT_KERNELS);
-  const [seed, offset] = stream(fn, o, N);
-  const k = kernels(); // the draws: dtype-neutral, in the core module
-  const r = realKernels(dtype, fn); // the rows: x's dtype
-  const scratch = mixupScratch(N, numClasses, dtype);
-  if (!soft) r.one_hot(scratch.oneHot, labelsPtr, N, numClasses);
-  const labels = soft ? (y as Tensor).ptr : scratch.oneHot;
-  k.i32_random_permutation(scratch.partner, N, seed, offset);
-  const lam = k.f64_random_beta(alpha, seed, offset);
-  xOut.markWritten();
-  yOut.markWritten();
-  r.mix_rows(xOut.ptr, x.ptr, scratch.partner, N, rowSize, lam);
-  r.mix_rows(yOut.ptr, labels, scratch.partner, N, numClasses, lam);
-  return lam;
+export function mixupLambda(alpha: number, seed: number, offset = 0): number {
+  const fn = "mixupLambda";
+  checkNumber(fn, "alpha", alpha, { min: 0, minExclusive: true });
+  return kernels().f64_random_beta(alpha, checkSeed(fn, "seed", seed), checkInteger(fn, "offset", offset, 0, Number.MAX_SAFE_INTEGER));
 }
 
 /** Checks an augmentation list (Solver's `augment` option, a checkpoint's copy): returns plain copies. */
@@ -267,12 +270,12 @@ export function applyAugmentations(
   list.forEach((a, j) => {
     const out = buffers[0] === current ? buffers[1] : buffers[0];
     const s = { seed: seeds[j], offset };
-    if (a.type === "randomFlip") randomFlipInto(out, current, { ...s, p: a.p });
-    else if (a.type === "randomCrop") randomCropInto(out, current, { ...s, padding: a.padding });
-    else if (a.type === "cutout") cutoutInto(out, current, { ...s, size: a.size });
+    if (a.type === "randomFlip") randomFlip(current, { ...s, p: a.p, out });
+    else if (a.type === "randomCrop") randomCrop(current, { ...s, padding: a.padding, out });
+    else if (a.type === "cutout") cutout(current, { ...s, size: a.size, out });
     else {
       const labels = softLabels(j);
-      mixupInto(out, labels, current, targets, { ...s, alpha: a.alpha, numClasses });
+      mixup(current, targets, { ...s, alpha: a.alpha, numClasses, out: [out, labels] });
       targets = labels;
     }
     current = out;
@@ -294,27 +297,42 @@ export function checkAugmentShapes(fn: string, list: readonly Augmentation[], ro
 
 // ---------------------------------------------------------------------------------------------
 
-function intoNew(fn: string, x: Tensor, write: (out: Tensor) => Tensor): Tensor {
-  checkTensor(fn, "x", x, 4);
-  const out = empty(x.shape, fn, x.dtype);
-  try {
-    return write(out);
-  } catch (error) {
-    out.dispose();
-    throw error;
-  }
+// options.out of an image augmentation, checked against x (which checkTensor has passed): null
+// when not given.
+function checkImageOut(fn: string, value: unknown, x: Tensor): Tensor | null {
+  if (value === undefined) return null;
+  const out = checkTensor(fn, "options.out", value);
+  checkShape(fn, "options.out", out, x.shape, "x's shape");
+  checkSameDtype(fn, [["x", x], ["options.out", out]]);
+  checkDisjoint(fn, "options.out", out, "x", x);
+  return out;
 }
 
-// out and x: both live (N, C, H, W), same shape and dtype, disjoint memory.
-function checkPair(fn: string, out: Tensor, x: Tensor): [number, number, number, number] {
-  checkTensor(fn, "x", x, 4);
-  checkTensor(fn, "out", out);
-  checkShape(fn, "out", out, x.shape, "x's shape");
-  checkSameDtype(fn, [["x", x], ["out", out]]);
-  checkDisjoint(fn, "out", out, "x", x);
+// options.out of mixup: [xOut, yOut], xOut checked against x here, yOut once numClasses is known.
+function checkMixupOut(fn: string, value: unknown, x: Tensor): [Tensor, Tensor] {
+  if (!Array.isArray(value) || value.length !== 2) {
+    throw new TypeError(`${fn}: options.out must be [xOut, yOut], two tensors (got ${describe(value)})`);
+  }
+  const xOut = checkTensor(fn, "options.out[0]", value[0]);
+  checkShape(fn, "options.out[0]", xOut, x.shape, "x's shape");
+  checkSameDtype(fn, [["x", x], ["options.out[0]", xOut]]);
+  checkDisjoint(fn, "options.out[0]", xOut, "x", x);
+  return [xOut, checkTensor(fn, "options.out[1]", value[1])];
+}
+
+// Runs write on the caller's out, or on a new tensor of x's shape (disposed if write throws, so a
+// refused call gives back what it took).
+function writeImages(fn: string, x: Tensor, given: Tensor | null, write: (out: Tensor, dims: [number, number, number, number]) => void): Tensor {
   const [N, C, H, W] = x.shape;
   if (N > 0 && (H === 0 || W === 0)) throw new RangeError(`${fn}: x must have images of at least 1 x 1 pixels (got ${shapeString(x.shape)})`);
-  return [N, C, H, W];
+  const out = given ?? empty(x.shape, fn, x.dtype);
+  try {
+    write(out, [N, C, H, W]);
+    return out;
+  } catch (error) {
+    if (!given) out.dispose();
+    throw error;
+  }
 }
 
 function checkDisjoint(fn: string, outName: string, out: Tensor, inName: string, x: Tensor): void {
@@ -335,8 +353,8 @@ function stream(fn: string, o: Record<string, unknown>, count: number): [number,
   return [seed, offset];
 }
 
-function mixupClasses(fn: string, y: unknown, options: MixupOptions): number {
-  const given = (options as { numClasses?: unknown } | null)?.numClasses;
+function mixupClasses(fn: string, y: unknown, o: Record<string, unknown>): number {
+  const given = o.numClasses;
   if (y instanceof Tensor) {
     checkTensor(fn, "y", y, 2);
     if (given !== undefined && given !== y.shape[1]) {

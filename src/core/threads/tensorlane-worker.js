@@ -13,7 +13,7 @@
 //                 for a kernel family first used after the start, instantiates one more module).
 //
 // The control block (a SharedArrayBuffer, not wasm memory) has one slot per thread; the layout is
-// sent in the first message by src/threads/pool.ts, which owns it.
+// sent in the first message by src/core/threads/pool.ts, which owns it.
 
 /** Web-style worker (browsers, Deno, Bun) or Node's worker_threads. */
 const web = typeof globalThis.postMessage === "function" && typeof globalThis.addEventListener === "function";

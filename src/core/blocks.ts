@@ -56,5 +56,6 @@ export class Blocks {
 
 /** The scratch the ops share (partial sums, packed operands, per-thread work, label copies), made on first use. */
 export function sharedBlocks(): Blocks {
-  return (runtime.scratch ??= new Blocks("scratch"));
+  // Only this function sets it, so the held scratch is a Blocks (runtime-state.ts holds it by a narrower type).
+  return (runtime.scratch ??= new Blocks("scratch")) as Blocks;
 }

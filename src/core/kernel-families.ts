@@ -4,11 +4,11 @@
 // family's bytes (the calls below are marked pure for that), one with it registers the family when
 // this module is evaluated (families.ts).
 import { kernelFamily } from "./families.js";
-import { WASM_ACTIVATION_DEFLATE_BASE64 } from "./generated/wasm-activation-base64.js";
-import { WASM_AUGMENT_DEFLATE_BASE64 } from "./generated/wasm-augment-base64.js";
-import { WASM_CONV_DEFLATE_BASE64 } from "./generated/wasm-conv-base64.js";
-import { WASM_NORM_DEFLATE_BASE64 } from "./generated/wasm-norm-base64.js";
-import { WASM_POOL_DEFLATE_BASE64 } from "./generated/wasm-pool-base64.js";
+import { WASM_ACTIVATION_DEFLATE_BASE64 } from "../generated/wasm-activation-base64.js";
+import { WASM_AUGMENT_DEFLATE_BASE64 } from "../generated/wasm-augment-base64.js";
+import { WASM_CONV_DEFLATE_BASE64 } from "../generated/wasm-conv-base64.js";
+import { WASM_NORM_DEFLATE_BASE64 } from "../generated/wasm-norm-base64.js";
+import { WASM_POOL_DEFLATE_BASE64 } from "../generated/wasm-pool-base64.js";
 
 export { useFamily } from "./families.js";
 

@@ -2,7 +2,7 @@
 // running heap moved into it if there is one, and a worker pool over it.
 // It imports nothing from the main bundle (what it needs comes in `StartThreads`), so the entry
 // dist/tensorlane.js exports exactly the public API.
-import type { Kernels } from "../generated/kernels.js";
+import type { Kernels } from "../../generated/kernels.js";
 import type { SharedModule } from "../runtime-state.js";
 import { Pool } from "./pool.js";
 import { sharedMemoryVariant, WASM_PAGE_BYTES } from "./shared-module.js";

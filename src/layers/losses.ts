@@ -1,9 +1,9 @@
 // Classification losses over scores (N, C) and integer labels: [loss (a plain number), dscores].
 // dscores has the scores' dtype (float32 or float64).
-import { labelsToWasm, type Labels } from "./labels.js";
-import { svmLossRows } from "./ops/loss.js";
+import { labelsToWasm, type Labels } from "../core/labels.js";
+import { svmLossRows } from "../ops/loss.js";
 import { checkLabelSmoothing, softmaxLossKernel, targetsToWasm, type Targets } from "./targets.js";
-import { checkOptions } from "./validate.js";
+import { checkOptions } from "../core/validate.js";
 
 /** Options of softmaxLoss. */
 export interface SoftmaxLossOptions {
@@ -13,7 +13,7 @@ export interface SoftmaxLossOptions {
    */
   labelSmoothing?: number;
 }
-import { checkTensor, empty, type Tensor } from "./tensor.js";
+import { checkTensor, empty, type Tensor } from "../core/tensor.js";
 
 function lossDims(fn: string, scores: Tensor): [number, number] {
   checkTensor(fn, "scores", scores, 2);

@@ -8,8 +8,8 @@
 // growth detaches every existing view of a plain memory, and a shared memory (threads) hands out a
 // new, longer SharedArrayBuffer while old views keep their old length (hence the length check too).
 import type { DType } from "./dtype.js";
-import { FAMILY_PROBES, type F64Kernels, type Kernels, type RealKernels } from "./generated/kernels.js";
-import { WASM_CORE_DEFLATE_BASE64 } from "./generated/wasm-core-base64.js";
+import { FAMILY_PROBES, type F64Kernels, type Kernels, type RealKernels } from "../generated/kernels.js";
+import { WASM_CORE_DEFLATE_BASE64 } from "../generated/wasm-core-base64.js";
 import { runtime } from "./runtime-state.js";
 import { defaultWorkerUrl, nodeBuiltin } from "./threads/environment.js";
 import { F64_PREFIX, setPool } from "./threads/state.js";
@@ -232,7 +232,7 @@ function checkFloat64Option(value: unknown): Float64Source | null {
 
 /** The float64 module inlined in its own chunk, loaded only when an app asks for float64. */
 async function inlinedF64Base64(): Promise<string> {
-  return (await import("./generated/wasm-f64-base64.js")).WASM_F64_DEFLATE_BASE64;
+  return (await import("../generated/wasm-f64-base64.js")).WASM_F64_DEFLATE_BASE64;
 }
 
 function checkF64Kernels(exports: WebAssembly.Exports): F64Kernels {

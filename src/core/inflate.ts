@@ -2,7 +2,7 @@
 // canonical Huffman codes decoded a bit at a time. Small rather than fast (a few ms for the kernel
 // modules' tens of KB); unlike the platform's DecompressionStream it is synchronous (a kernel family
 // first used after init() is inflated and compiled on the spot) and takes a preset dictionary
-// (the families are deflated with the core's bytes as one: src/families.ts).
+// (the families are deflated with the core's bytes as one: src/core/families.ts).
 
 interface Huffman {
   /** Codes per length 0..15. */

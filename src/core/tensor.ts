@@ -32,7 +32,9 @@ export interface Attachment {
   release(): void;
 }
 
-const { live, scopes } = runtime.tensors;
+// Only this module adds to them, and only Tensors (runtime-state.ts holds them by a narrower type).
+const live = runtime.tensors.live as Set<Tensor>;
+const scopes = runtime.tensors.scopes as Tensor[][];
 
 /**
  * An n-dimensional array of float32 (default) or float64 values in wasm memory, row-major. Made

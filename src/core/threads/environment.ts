@@ -46,7 +46,7 @@ export function coreCount(): number {
 }
 
 /**
- * The worker script beside this module: src/threads/tensorlane-worker.js from source, and
+ * The worker script beside this module: src/core/threads/tensorlane-worker.js from source, and
  * dist/tensorlane-worker.js beside dist/tensorlane.js (rollup.config.mjs copies it). Written as
  * `new URL("...", import.meta.url)` so bundlers find and emit it; it lives in the main chunk so that
  * import.meta.url is the bundle's own address.
