@@ -15,10 +15,7 @@ export const BUNDLES = {
     require.resolve("@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js"),
     require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm"),
   ],
-  "tfjs-cpu": [
-    require.resolve("@tensorflow/tfjs-core/dist/tf-core.min.js"),
-    require.resolve("@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.min.js"),
-  ],
+  "tfjs-cpu": [require.resolve("@tensorflow/tfjs-core/dist/tf-core.min.js"), require.resolve("@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.min.js")],
   convnetjs: [require.resolve("convnetjs/build/convnet-min.js")],
 };
 
@@ -33,7 +30,9 @@ export function measureBundles() {
     }
     const rows = files.map((f) => {
       const bytes = readFileSync(f);
-      const file = String(f).replace(/^.*node_modules\//, "").replace(/^file:.*\/(dist\/)/, "$1");
+      const file = String(f)
+        .replace(/^.*node_modules\//, "")
+        .replace(/^file:.*\/(dist\/)/, "$1");
       return { file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
     });
     out[name] = { raw: sum(rows, "raw"), gzip: sum(rows, "gzip"), files: rows };

@@ -58,8 +58,22 @@ export function gemmCases({ quick = false } = {}) {
 export function modelCases() {
   return [
     { id: "fc-train", group: "FC training", kind: "fcTrain", label: `FC 3072-100-100-10 Adam, batch ${FC.batch}`, unit: "samples/s", work: FC.batch },
-    { id: "conv-train", group: "Conv training", kind: "convTrain", label: `conv 32-32 + linear, Adam, batch ${CONV.batch}`, unit: "samples/s", work: CONV.batch },
-    { id: "resnet-train", group: "ResNet training", kind: "resnetTrain", label: `ResNet 32-64-128 (1x28x28), Adam, batch ${RESNET.batch}`, unit: "samples/s", work: RESNET.batch },
+    {
+      id: "conv-train",
+      group: "Conv training",
+      kind: "convTrain",
+      label: `conv 32-32 + linear, Adam, batch ${CONV.batch}`,
+      unit: "samples/s",
+      work: CONV.batch,
+    },
+    {
+      id: "resnet-train",
+      group: "ResNet training",
+      kind: "resnetTrain",
+      label: `ResNet 32-64-128 (1x28x28), Adam, batch ${RESNET.batch}`,
+      unit: "samples/s",
+      work: RESNET.batch,
+    },
     { id: "fc-infer", group: "Inference", kind: "fcInfer", label: `FC forward, batch ${FC.batch}`, unit: "samples/s", work: FC.batch },
     { id: "conv-infer", group: "Inference", kind: "convInfer", label: `conv forward, batch ${CONV.batch}`, unit: "samples/s", work: CONV.batch },
   ];

@@ -30,11 +30,30 @@ const { train, val } = tlData.splitTrainVal(all, { valCount: 5000, seed: 1 });
 const normalization = tlData.computeNormalization(train);
 log(`byte set ready on the host (${MB(images.length)} of bytes)`);
 
-const model = new tl.DeepConvNet({ inputDims: [3, 32, 32], numFilters: [32, 64, 64], maxPools: [0, 1, 2], batchnorm: true, numClasses: 10, weightScale: "kaiming", reg: 1e-3, seed: 1 });
-const solver = new tl.Solver(model, { train, val, normalization }, {
-  updateRule: "adam", batchSize: 100, numEpochs: 1, numTrainSamples: 1000, numValSamples: null, verbose: false, seed: 2,
-  augment: [{ type: "randomFlip" }, { type: "randomCrop", padding: 4 }, { type: "cutout", size: 8 }, { type: "mixup", alpha: 0.2 }],
+const model = new tl.DeepConvNet({
+  inputDims: [3, 32, 32],
+  numFilters: [32, 64, 64],
+  maxPools: [0, 1, 2],
+  batchnorm: true,
+  numClasses: 10,
+  weightScale: "kaiming",
+  reg: 1e-3,
+  seed: 1,
 });
+const solver = new tl.Solver(
+  model,
+  { train, val, normalization },
+  {
+    updateRule: "adam",
+    batchSize: 100,
+    numEpochs: 1,
+    numTrainSamples: 1000,
+    numValSamples: null,
+    verbose: false,
+    seed: 2,
+    augment: [{ type: "randomFlip" }, { type: "randomCrop", padding: 4 }, { type: "cutout", size: 8 }, { type: "mixup", alpha: 0.2 }],
+  },
+);
 log("Solver made (the bytes stay on the host)");
 let peak = wasmMemoryBytes();
 const start = performance.now();

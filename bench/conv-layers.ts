@@ -39,7 +39,9 @@ for (const { name, shape, F } of layers) {
   const d = convDims("bench", x, w, b, { stride: 1, pad: 1 });
   const out = ws.get(`${name} out`, [d.N, F, d.Ho, d.Wo]);
   const dout = tl.keep(tl.randn(out.shape, { seed: 3 }));
-  const dx = ws.get(`${name} dx`, x.shape), dw = ws.get(`${name} dw`, w.shape), db = ws.get(`${name} db`, [F]);
+  const dx = ws.get(`${name} dx`, x.shape),
+    dw = ws.get(`${name} dw`, w.shape),
+    db = ws.get(`${name} db`, [F]);
   const gflop = (2 * d.N * F * d.P * d.K) / 1e9;
   const fwd = time(() => convForwardInto(out, x, w, b, d));
   const bwd = time(() => convBackwardInto(dx, dw, db, dout, x, w, d));
@@ -51,7 +53,10 @@ for (const { name, shape, F } of layers) {
   console.log(`  backward (dw,db)   ${bwdNoDx.toFixed(2)} ms  ${rate(gflop, bwdNoDx)}`);
   console.log(`  forward+backward   ${(fwd + bwd).toFixed(2)} ms  ${rate(3 * gflop, fwd + bwd)}`);
 }
-for (const shape of [[50, 32, 32, 32], [50, 32, 16, 16]]) {
+for (const shape of [
+  [50, 32, 32, 32],
+  [50, 32, 16, 16],
+]) {
   const x = tl.keep(tl.randn(shape, { seed: 4 }));
   const d = poolDims("bench", x, { poolHeight: 2, poolWidth: 2, stride: 2 });
   const out = ws.get(`pool out ${shape}`, [d.N, d.C, d.Ho, d.Wo]);

@@ -42,7 +42,15 @@ if (!existsSync(wasmPath)) {
   console.error("build/tensorlane.wasm is missing: run `npm run build:wasm` first");
   process.exit(1);
 }
-const k = (await WebAssembly.instantiate(readFileSync(wasmPath), { env: { abort() { throw new Error("abort"); } } })).instance.exports;
+const k = (
+  await WebAssembly.instantiate(readFileSync(wasmPath), {
+    env: {
+      abort() {
+        throw new Error("abort");
+      },
+    },
+  })
+).instance.exports;
 
 function filled(count, seed) {
   const ptr = k.alloc(count * 4);
@@ -67,11 +75,20 @@ const pct = (g) => `${((100 * g) / ceiling).toFixed(0)}%`.padStart(4);
 console.log(`Node ${process.version}, one thread, float32, N=${N}. Ceiling (register-only f32x4 mul+add): ${ceiling.toFixed(1)} GFLOPS`);
 console.log("case                                   forward            backward (dx, dw, db)   backward (dw, db)");
 for (const { name, C, H, s } of cases) {
-  const W = H, Ho = Math.floor((H + 2 - 3) / s) + 1, Wo = Ho;
-  const x = filled(N * C * H * W, 1), w = filled(C * 9, 2), b = filled(C, 3), dout = filled(N * C * Ho * Wo, 4);
-  const out = k.alloc(N * C * Ho * Wo * 4), dx = k.alloc(N * C * H * W * 4);
-  const G = Math.max(1, Math.ceil(N / 32)), chunks = Math.ceil(N / G), slice = C * 9 + C;
-  const partials = k.alloc(chunks * slice * 4), sums = k.alloc(slice * 4);
+  const W = H,
+    Ho = Math.floor((H + 2 - 3) / s) + 1,
+    Wo = Ho;
+  const x = filled(N * C * H * W, 1),
+    w = filled(C * 9, 2),
+    b = filled(C, 3),
+    dout = filled(N * C * Ho * Wo, 4);
+  const out = k.alloc(N * C * Ho * Wo * 4),
+    dx = k.alloc(N * C * H * W * 4);
+  const G = Math.max(1, Math.ceil(N / 32)),
+    chunks = Math.ceil(N / G),
+    slice = C * 9 + C;
+  const partials = k.alloc(chunks * slice * 4),
+    sums = k.alloc(slice * 4);
   const work = k.alloc(k.depthwise_work_bytes(H, W, 3, 3, s, s, 1, 1, Ho, Wo));
   const flop = 2 * 9 * N * C * Ho * Wo;
   const fwd = time(() => k.depthwise_forward(out, x, w, b, C, H, W, 3, 3, s, s, 1, 1, Ho, Wo, 0, N * C, work));

@@ -41,8 +41,10 @@ function median(xs) {
 }
 
 function linearCase(dtype) {
-  const x = tl.keep(tl.randn([100, 784], { seed: 1, dtype })), w = tl.keep(tl.randn([784, 256], { seed: 2, std: 0.05, dtype }));
-  const b = tl.keep(tl.zeros([256], { dtype })), dout = tl.keep(tl.randn([100, 256], { seed: 3, dtype }));
+  const x = tl.keep(tl.randn([100, 784], { seed: 1, dtype })),
+    w = tl.keep(tl.randn([784, 256], { seed: 2, std: 0.05, dtype }));
+  const b = tl.keep(tl.zeros([256], { dtype })),
+    dout = tl.keep(tl.randn([100, 256], { seed: 3, dtype }));
   return () => tl.tidy(() => tl.Linear.backward(dout, tl.Linear.forward(x, w, b)[1]));
 }
 
@@ -60,13 +62,36 @@ function modelCase(dtype, make, xShape, classes) {
 const CASES = {
   "gemm-like (Linear fwd+bwd 100x784x256)": (dtype) => linearCase(dtype),
   "fc step 784-256-128-10, batch 100": (dtype) =>
-    modelCase(dtype, (d) => new tl.FullyConnectedNet({ hiddenDims: [256, 128], inputDim: 784, numClasses: 10, weightScale: "kaiming", seed: 1, dtype: d }), [100, 784], 10),
+    modelCase(
+      dtype,
+      (d) => new tl.FullyConnectedNet({ hiddenDims: [256, 128], inputDim: 784, numClasses: 10, weightScale: "kaiming", seed: 1, dtype: d }),
+      [100, 784],
+      10,
+    ),
   "conv step 1x28x28 [16, 32], batch 32": (dtype) =>
-    modelCase(dtype, (d) => new tl.DeepConvNet({ inputDims: [1, 28, 28], numFilters: [16, 32], maxPools: [0, 1], weightScale: "kaiming", seed: 1, dtype: d }), [32, 1, 28, 28], 10),
+    modelCase(
+      dtype,
+      (d) => new tl.DeepConvNet({ inputDims: [1, 28, 28], numFilters: [16, 32], maxPools: [0, 1], weightScale: "kaiming", seed: 1, dtype: d }),
+      [32, 1, 28, 28],
+      10,
+    ),
   "conv step, batch norm": (dtype) =>
-    modelCase(dtype, (d) => new tl.DeepConvNet({ inputDims: [1, 28, 28], numFilters: [16, 32], maxPools: [0, 1], batchnorm: true, weightScale: "kaiming", seed: 1, dtype: d }), [32, 1, 28, 28], 10),
+    modelCase(
+      dtype,
+      (d) => new tl.DeepConvNet({ inputDims: [1, 28, 28], numFilters: [16, 32], maxPools: [0, 1], batchnorm: true, weightScale: "kaiming", seed: 1, dtype: d }),
+      [32, 1, 28, 28],
+      10,
+    ),
   "conv inference, batch norm, batch 100": (dtype) => {
-    const model = new tl.DeepConvNet({ inputDims: [1, 28, 28], numFilters: [16, 32], maxPools: [0, 1], batchnorm: true, weightScale: "kaiming", seed: 1, dtype });
+    const model = new tl.DeepConvNet({
+      inputDims: [1, 28, 28],
+      numFilters: [16, 32],
+      maxPools: [0, 1],
+      batchnorm: true,
+      weightScale: "kaiming",
+      seed: 1,
+      dtype,
+    });
     const X = tl.keep(tl.randn([100, 1, 28, 28], { seed: 5, dtype }));
     return () => model.loss(X).dispose();
   },
@@ -82,6 +107,9 @@ for (const [name, build] of Object.entries(CASES)) {
     const order = r % 2 === 0 ? ["float32", "float64"] : ["float64", "float32"];
     for (const d of order) times[d].push(sample(fns[d], reps[d]));
   }
-  const m32 = median(times.float32), m64 = median(times.float64);
-  console.log(`${name.padEnd(42)} float32 ${(m32 * 1e3).toFixed(2).padStart(8)} ms   float64 ${(m64 * 1e3).toFixed(2).padStart(8)} ms   ratio ${(m64 / m32).toFixed(2)}`);
+  const m32 = median(times.float32),
+    m64 = median(times.float64);
+  console.log(
+    `${name.padEnd(42)} float32 ${(m32 * 1e3).toFixed(2).padStart(8)} ms   float64 ${(m64 * 1e3).toFixed(2).padStart(8)} ms   ratio ${(m64 / m32).toFixed(2)}`,
+  );
 }

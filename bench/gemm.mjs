@@ -27,7 +27,15 @@ async function compile(entry, name) {
     { stdout: process.stdout, stderr: process.stderr },
   );
   if (error) throw new Error(`asc failed on bench/gemm-wasm/${entry}: ${stderr.toString()}`);
-  return (await WebAssembly.instantiate(readFileSync(outFile), { env: { abort() { throw new Error("abort"); } } })).instance.exports;
+  return (
+    await WebAssembly.instantiate(readFileSync(outFile), {
+      env: {
+        abort() {
+          throw new Error("abort");
+        },
+      },
+    })
+  ).instance.exports;
 }
 
 /**
@@ -41,7 +49,8 @@ function time(fn) {
   fn();
   const once = Math.max(performance.now() - t0, 1e-3);
   const batch = Math.max(1, Math.round(SAMPLE_MS / once));
-  const cpu = [], wall = [];
+  const cpu = [],
+    wall = [];
   for (let s = 0; s < SAMPLES; s++) {
     const c0 = process.cpuUsage();
     t0 = performance.now();
@@ -75,12 +84,22 @@ if (!existsSync(wasmPath)) {
   console.error("build/tensorlane.wasm is missing: run `npm run build` (or `npm run build:wasm`) first");
   process.exit(1);
 }
-const lib = (await WebAssembly.instantiate(readFileSync(wasmPath), { env: { abort() { throw new Error("abort"); } } })).instance.exports;
+const lib = (
+  await WebAssembly.instantiate(readFileSync(wasmPath), {
+    env: {
+      abort() {
+        throw new Error("abort");
+      },
+    },
+  })
+).instance.exports;
 const base = await compile("baselines.ts", "baselines");
 
 /** Allocates and fills A, B, C (+ work) in a module; returns the pointers. */
 function setup(mod, m, n, k, workBytes) {
-  const a = mod.alloc(m * k * 4), b = mod.alloc(k * n * 4), c = mod.alloc(m * n * 4);
+  const a = mod.alloc(m * k * 4),
+    b = mod.alloc(k * n * 4),
+    c = mod.alloc(m * n * 4);
   const work = workBytes ? mod.alloc(workBytes) : 0;
   const view = new Float32Array(mod.memory.buffer);
   fill(view, a >>> 2, m * k, 1);
@@ -91,25 +110,28 @@ function setup(mod, m, n, k, workBytes) {
 // The naive JS triple loops, one per variant (inner loop over k: the textbook form).
 const jsNaive = {
   nn(C, A, B, m, n, k) {
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += A[i * k + p] * B[p * n + j];
-      C[i * n + j] = s;
-    }
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += A[i * k + p] * B[p * n + j];
+        C[i * n + j] = s;
+      }
   },
   tn(C, A, B, m, n, k) {
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += A[p * m + i] * B[p * n + j];
-      C[i * n + j] = s;
-    }
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += A[p * m + i] * B[p * n + j];
+        C[i * n + j] = s;
+      }
   },
   nt(C, A, B, m, n, k) {
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = 0; p < k; p++) s += A[i * k + p] * B[j * k + p];
-      C[i * n + j] = s;
-    }
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += A[i * k + p] * B[j * k + p];
+        C[i * n + j] = s;
+      }
   },
 };
 
@@ -122,8 +144,10 @@ for (const s of [64, 128, 256, 512, 1024]) for (const v of ["nn", "tn", "nt"]) c
 
 const fmt = (g) => (g === null ? "     -" : g.toFixed(2).padStart(6));
 const pct = (g) => (g === null ? "    " : `${Math.round((100 * g) / ceiling)}%`.padStart(4));
-console.log(`Node ${process.version}, single thread. Ceiling (register-only f32x4 mul+add): ${ceiling.toFixed(2)} GFLOPS` +
-  ` (12 chains ${ceiling12.toFixed(2)}, 8 chains ${ceiling8.toFixed(2)})`);
+console.log(
+  `Node ${process.version}, single thread. Ceiling (register-only f32x4 mul+add): ${ceiling.toFixed(2)} GFLOPS` +
+    ` (12 chains ${ceiling12.toFixed(2)}, 8 chains ${ceiling8.toFixed(2)})`,
+);
 console.log("GFLOPS from CPU time (share of the ceiling); '-' = skipped (slow baseline on a large problem);");
 console.log("wall = the tiled kernel's GFLOPS from wall-clock time (lower when other processes share the core)\n");
 console.log("var  shape                          tiled        first        scalar wasm  JS naive      wall  max|Δ| vs first");
@@ -132,22 +156,29 @@ for (const [v, m, n, k, label] of cases) {
   const L = setup(lib, m, n, k, lib.gemm_work_bytes(m, n, k));
   const fastFn = lib[`gemm_${v}`];
   const t = time(() => fastFn(L.c, L.a, L.b, m, n, k, 0, false, L.work));
-  const tiled = flops / t.cpu / 1e9, tiledWall = flops / t.wall / 1e9;
+  const tiled = flops / t.cpu / 1e9,
+    tiledWall = flops / t.wall / 1e9;
   const B = setup(base, m, n, k, 0);
   const firstFn = base[`f32_gemm_${v}_first`];
   const first = flops <= 4 * SLOW_FLOP_LIMIT ? flops / time(() => firstFn(B.c, B.a, B.b, m, n, k, 0, false, 0)).cpu / 1e9 : null;
   firstFn(B.c, B.a, B.b, m, n, k, 0, false, 0);
   // Same inputs in both modules: the outputs must agree up to summation order.
-  const cl = new Float32Array(lib.memory.buffer, L.c, m * n), cb = new Float32Array(base.memory.buffer, B.c, m * n);
+  const cl = new Float32Array(lib.memory.buffer, L.c, m * n),
+    cb = new Float32Array(base.memory.buffer, B.c, m * n);
   let diff = 0;
   for (let i = 0; i < m * n; i++) diff = Math.max(diff, Math.abs(cl[i] - cb[i]));
   const scalarFn = base[`gemm_${v}__scalar`];
   const scalar = flops <= SLOW_FLOP_LIMIT ? flops / time(() => scalarFn(B.c, B.a, B.b, m, n, k, 0, false)).cpu / 1e9 : null;
   let js = null;
   if (flops <= SLOW_FLOP_LIMIT) {
-    const A = new Float32Array(m * k), Bm = new Float32Array(k * n), C = new Float32Array(m * n);
-    fill(A, 0, m * k, 1); fill(Bm, 0, k * n, 2);
+    const A = new Float32Array(m * k),
+      Bm = new Float32Array(k * n),
+      C = new Float32Array(m * n);
+    fill(A, 0, m * k, 1);
+    fill(Bm, 0, k * n, 2);
     js = flops / time(() => jsNaive[v](C, A, Bm, m, n, k)).cpu / 1e9;
   }
-  console.log(`${v}   ${label.padEnd(30)} ${fmt(tiled)} ${pct(tiled)}  ${fmt(first)} ${pct(first)}  ${fmt(scalar)} ${pct(scalar)}  ${fmt(js)} ${pct(js)}  ${fmt(tiledWall)}  ${diff.toExponential(1)}`);
+  console.log(
+    `${v}   ${label.padEnd(30)} ${fmt(tiled)} ${pct(tiled)}  ${fmt(first)} ${pct(first)}  ${fmt(scalar)} ${pct(scalar)}  ${fmt(js)} ${pct(js)}  ${fmt(tiledWall)}  ${diff.toExponential(1)}`,
+  );
 }

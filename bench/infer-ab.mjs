@@ -41,7 +41,8 @@ for (const id of models) {
     const scores = libs.map(({ tl }, i) => tl.tidy(() => built[i].loss(tl.tensor(data, shape)).toArray()));
     // The second call packs the weights (packed-weights.ts): compare after it too.
     const again = libs.map(({ tl }, i) => tl.tidy(() => built[i].loss(tl.tensor(data, shape)).toArray()));
-    const same = [scores, again].every(([a, b]) => a.length === b.length && bits(a).every((v, j) => v === bits(b)[j])) &&
+    const same =
+      [scores, again].every(([a, b]) => a.length === b.length && bits(a).every((v, j) => v === bits(b)[j])) &&
       bits(scores[0]).every((v, j) => v === bits(again[0])[j]);
     const entries = libs.map(({ name, tl }, i) => ({
       name,

@@ -39,9 +39,17 @@ export const INFER_MODELS = [
     input: [1, 28, 28],
     // 28x28 -> pool 14 -> pool 7 -> pool 3 (floor), then a 128·3·3 -> 10 linear layer.
     flopsPerSample: conv(1, 32, 28, 28) + conv(32, 64, 14, 14) + conv(64, 128, 7, 7) + 2 * 128 * 3 * 3 * 10,
-    make: (tl) => withRunningStatistics(new tl.DeepConvNet({
-      inputDims: [1, 28, 28], numFilters: [32, 64, 128], maxPools: [0, 1, 2], batchnorm: true, weightScale: "kaiming", seed: 1,
-    })),
+    make: (tl) =>
+      withRunningStatistics(
+        new tl.DeepConvNet({
+          inputDims: [1, 28, 28],
+          numFilters: [32, 64, 128],
+          maxPools: [0, 1, 2],
+          batchnorm: true,
+          weightScale: "kaiming",
+          seed: 1,
+        }),
+      ),
   },
   {
     // Issue 22's third model: tl.models.resnet({ inputShape: [1, 28, 28], widths: [32, 64, 128],
@@ -54,9 +62,15 @@ export const INFER_MODELS = [
     input: [1, 28, 28],
     flopsPerSample:
       conv(1, 32, 28, 28) +
-      conv(32, 32, 28, 28, 2) + conv(32, 32, 14, 14) + conv(32, 32, 28, 28, 2, 1) +
-      conv(32, 64, 14, 14, 2) + conv(64, 64, 7, 7) + conv(32, 64, 14, 14, 2, 1) +
-      conv(64, 128, 7, 7, 2) + conv(128, 128, 4, 4) + conv(64, 128, 7, 7, 2, 1) +
+      conv(32, 32, 28, 28, 2) +
+      conv(32, 32, 14, 14) +
+      conv(32, 32, 28, 28, 2, 1) +
+      conv(32, 64, 14, 14, 2) +
+      conv(64, 64, 7, 7) +
+      conv(32, 64, 14, 14, 2, 1) +
+      conv(64, 128, 7, 7, 2) +
+      conv(128, 128, 4, 4) +
+      conv(64, 128, 7, 7, 2, 1) +
       2 * 128 * 10,
     make: (tl) => {
       if (typeof tl.models?.resnet !== "function") throw new Unavailable("not yet available (tl.models.resnet)");
@@ -92,16 +106,19 @@ export async function inferModel(id) {
   const def = INFER_MODELS.find((m) => m.id === id);
   if (!def) throw new Error(`unknown infer model ${id}`);
   if (!built.has(id)) {
-    built.set(id, (async () => {
-      const { tl, exportOnnx } = await inferLibrary();
-      const model = def.make(tl);
-      try {
-        return { def, tl, model, bytes: exportOnnx(model) };
-      } catch (error) {
-        model.dispose?.();
-        throw error;
-      }
-    })());
+    built.set(
+      id,
+      (async () => {
+        const { tl, exportOnnx } = await inferLibrary();
+        const model = def.make(tl);
+        try {
+          return { def, tl, model, bytes: exportOnnx(model) };
+        } catch (error) {
+          model.dispose?.();
+          throw error;
+        }
+      })(),
+    );
   }
   return built.get(id);
 }

@@ -73,7 +73,9 @@ export async function runInferCases({ threads = 1, profile, say = () => {}, batc
     c.results = Object.fromEntries(entries.map((e) => [e.name, res.get(e.name)]));
     c.ratio = pairedRatio(c.results[TL], c.results[ORT]);
     const ms = (r) => (!r || r.unavailable ? "n/a" : `${(timeStats(r).median * 1e3).toFixed(3)} ms`);
-    say(`  ${c.label} (${threads}t): tensorlane ${ms(c.results[TL])}, ORT ${ms(c.results[ORT])}${c.ratio ? `, tensorlane x ${c.ratio.median.toFixed(2)}` : ""}`);
+    say(
+      `  ${c.label} (${threads}t): tensorlane ${ms(c.results[TL])}, ORT ${ms(c.results[ORT])}${c.ratio ? `, tensorlane x ${c.ratio.median.toFixed(2)}` : ""}`,
+    );
   }
   await disposeInferModels();
   return { threads, clock: clockName(), contenders: contenders.map(({ name, note }) => ({ name, note })), cases };
@@ -82,11 +84,15 @@ export async function runInferCases({ threads = 1, profile, say = () => {}, batc
 /** One thread count's rows, from a child process; returns its record, or { skipped } with the reason. */
 function runChild({ threads, profileName, clock }) {
   if (os.cpus().length < threads) return { threads, skipped: `${os.cpus().length} core(s): ${threads} threads would share them` };
-  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--child", `--threads=${threads}`, `--profile=${profileName}`, `--clock=${clock}`], {
-    encoding: "utf8",
-    timeout: 15 * 60_000,
-    maxBuffer: 64 << 20,
-  });
+  const child = spawnSync(
+    process.execPath,
+    [fileURLToPath(import.meta.url), "--child", `--threads=${threads}`, `--profile=${profileName}`, `--clock=${clock}`],
+    {
+      encoding: "utf8",
+      timeout: 15 * 60_000,
+      maxBuffer: 64 << 20,
+    },
+  );
   const last = child.stdout?.trim().split("\n").pop() ?? "";
   if (child.status !== 0 || !last.startsWith("{")) {
     return { threads, skipped: `child process failed: ${(child.stderr || child.error?.message || `exit ${child.status}`).trim().split("\n").slice(-1)[0]}` };
@@ -103,7 +109,9 @@ export async function benchInfer({ profileName = "full", say = console.log, ceil
   for (const threads of threadCounts) {
     const clock = threads === 1 ? clockName() : "wall";
     const loadBefore = os.loadavg();
-    say(`  ${threads} thread${threads === 1 ? "" : "s"}: child process, figures by ${clock === "cpu" ? "CPU time" : "wall-clock time"}, load ${loadBefore[0].toFixed(1)}`);
+    say(
+      `  ${threads} thread${threads === 1 ? "" : "s"}: child process, figures by ${clock === "cpu" ? "CPU time" : "wall-clock time"}, load ${loadBefore[0].toFixed(1)}`,
+    );
     const record = runChild({ threads, profileName, clock });
     record.loadAverage = { before: loadBefore, after: os.loadavg() };
     out[threads] = record;

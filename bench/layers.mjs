@@ -49,8 +49,11 @@ export const MORE_CONV_SHAPES = [
 
 /** Window, stride, padding and output size of a conv shape. */
 function convGeometry(s) {
-  const k = s.k ?? 3, stride = s.s ?? 1, pad = s.pad ?? (k === 3 ? 1 : 0);
-  const Ho = Math.floor((s.H + 2 * pad - k) / stride) + 1, Wo = Math.floor((s.W + 2 * pad - k) / stride) + 1;
+  const k = s.k ?? 3,
+    stride = s.s ?? 1,
+    pad = s.pad ?? (k === 3 ? 1 : 0);
+  const Ho = Math.floor((s.H + 2 * pad - k) / stride) + 1,
+    Wo = Math.floor((s.W + 2 * pad - k) / stride) + 1;
   return { k, stride, pad, Ho, Wo };
 }
 /** The FC net's first two layers at N = 64: D inputs -> M outputs. */
@@ -87,29 +90,101 @@ export function layerCases({ quick = false } = {}) {
   for (const s of convs) {
     const x = [N, s.F, s.H, s.W]; // the conv's output, which batch norm normalizes
     const n = x.reduce((a, b) => a * b, 1);
-    cases.push({ kind: "bn", mode: "train", dir: "forward", label: `spatial BN forward (train) ${shapeText(x)}`, x, bound: "memory", bytes: 8 * n, footprint: 8 * n });
-    cases.push({ kind: "bn", mode: "train", dir: "backward", label: `spatial BN backward ${shapeText(x)}`, x, bound: "memory", bytes: 12 * n, footprint: 12 * n });
-    cases.push({ kind: "bn", mode: "test", dir: "forward", label: `spatial BN forward (test) ${shapeText(x)}`, x, bound: "memory", bytes: 8 * n, footprint: 8 * n });
+    cases.push({
+      kind: "bn",
+      mode: "train",
+      dir: "forward",
+      label: `spatial BN forward (train) ${shapeText(x)}`,
+      x,
+      bound: "memory",
+      bytes: 8 * n,
+      footprint: 8 * n,
+    });
+    cases.push({
+      kind: "bn",
+      mode: "train",
+      dir: "backward",
+      label: `spatial BN backward ${shapeText(x)}`,
+      x,
+      bound: "memory",
+      bytes: 12 * n,
+      footprint: 12 * n,
+    });
+    cases.push({
+      kind: "bn",
+      mode: "test",
+      dir: "forward",
+      label: `spatial BN forward (test) ${shapeText(x)}`,
+      x,
+      bound: "memory",
+      bytes: 8 * n,
+      footprint: 8 * n,
+    });
   }
   for (const s of convs) {
     const x = [N, s.F, s.H, s.W];
     const n = x.reduce((a, b) => a * b, 1);
     const no = N * s.F * Math.floor(s.H / 2) * Math.floor(s.W / 2);
     // forward reads x and writes out and argmax; backward reads dout and argmax and writes dx.
-    cases.push({ kind: "pool", dir: "forward", label: `max-pool 2x2 forward ${shapeText(x)}`, x, bound: "memory", bytes: 4 * (n + 2 * no), footprint: 4 * (n + 2 * no) });
-    cases.push({ kind: "pool", dir: "backward", label: `max-pool 2x2 backward ${shapeText(x)}`, x, bound: "memory", bytes: 4 * (n + 2 * no), footprint: 4 * (n + 2 * no) });
+    cases.push({
+      kind: "pool",
+      dir: "forward",
+      label: `max-pool 2x2 forward ${shapeText(x)}`,
+      x,
+      bound: "memory",
+      bytes: 4 * (n + 2 * no),
+      footprint: 4 * (n + 2 * no),
+    });
+    cases.push({
+      kind: "pool",
+      dir: "backward",
+      label: `max-pool 2x2 backward ${shapeText(x)}`,
+      x,
+      bound: "memory",
+      bytes: 4 * (n + 2 * no),
+      footprint: 4 * (n + 2 * no),
+    });
   }
   if (!quick) {
     // Overlapping windows: 3x3 stride 2 (a ResNet stem's pool, without its padding) and stride 1.
-    for (const [x, window, stride] of [[[N, 32, 28, 28], 3, 2], [[N, 64, 14, 14], 3, 1]]) {
+    for (const [x, window, stride] of [
+      [[N, 32, 28, 28], 3, 2],
+      [[N, 64, 14, 14], 3, 1],
+    ]) {
       const n = x.reduce((a, b) => a * b, 1);
       const no = N * x[1] * (Math.floor((x[2] - window) / stride) + 1) * (Math.floor((x[3] - window) / stride) + 1);
       const pool = { window, stride };
-      cases.push({ kind: "pool", dir: "forward", pool, label: `max-pool 3x3 s${stride} forward ${shapeText(x)}`, x, bound: "memory", bytes: 4 * (n + 2 * no), footprint: 4 * (n + 2 * no) });
-      cases.push({ kind: "pool", dir: "backward", pool, label: `max-pool 3x3 s${stride} backward ${shapeText(x)}`, x, bound: "memory", bytes: 4 * (n + 2 * no), footprint: 4 * (n + 2 * no) });
+      cases.push({
+        kind: "pool",
+        dir: "forward",
+        pool,
+        label: `max-pool 3x3 s${stride} forward ${shapeText(x)}`,
+        x,
+        bound: "memory",
+        bytes: 4 * (n + 2 * no),
+        footprint: 4 * (n + 2 * no),
+      });
+      cases.push({
+        kind: "pool",
+        dir: "backward",
+        pool,
+        label: `max-pool 3x3 s${stride} backward ${shapeText(x)}`,
+        x,
+        bound: "memory",
+        bytes: 4 * (n + 2 * no),
+        footprint: 4 * (n + 2 * no),
+      });
     }
   }
-  cases.push({ kind: "softmax", label: `softmax loss ${N}x10 (scores in, dscores out)`, rows: N, classes: 10, bound: "memory", bytes: 8 * N * 10 + 4 * N, footprint: 8 * N * 10 + 4 * N });
+  cases.push({
+    kind: "softmax",
+    label: `softmax loss ${N}x10 (scores in, dscores out)`,
+    rows: N,
+    classes: 10,
+    bound: "memory",
+    bytes: 8 * N * 10 + 4 * N,
+    footprint: 8 * N * 10 + 4 * N,
+  });
   for (const [model, n] of Object.entries(PARAMS)) {
     // w, dw, m, v read; w, m, v written.
     cases.push({ kind: "adam", label: `Adam over ${model} (${n.toLocaleString("en-US")} params)`, n, bound: "memory", bytes: 28 * n, footprint: 16 * n });
@@ -184,7 +259,7 @@ function pairedShare(kernel, probe) {
   const kt = timeStats(kernel) === kernel.cpuStats ? kernel.cpuTimes : kernel.times;
   const pt = timeStats(probe) === probe.cpuStats ? probe.cpuTimes : probe.times;
   const n = Math.min(kt.length, pt.length);
-  const shares = Array.from({ length: n }, (_, i) => (kernel.work / kt[i]) / (probe.work / pt[i]));
+  const shares = Array.from({ length: n }, (_, i) => kernel.work / kt[i] / (probe.work / pt[i]));
   return { median: quantile(shares, 0.5), q1: quantile(shares, 0.25), q3: quantile(shares, 0.75) };
 }
 
@@ -221,7 +296,13 @@ export async function benchLayers({ quick = false, profile, ceiling, say = () =>
       unavailable = error.name === "Unavailable" ? error.message : `error: ${error.message.split("\n")[0]}`;
     }
     const probe = c.bound === "compute" ? ceilingRunner(ceiling) : bandwidth.runner(c.footprint);
-    const res = await runInterleaved([{ name: "kernel", runner, unavailable }, { name: "probe", runner: probe }], profile);
+    const res = await runInterleaved(
+      [
+        { name: "kernel", runner, unavailable },
+        { name: "probe", runner: probe },
+      ],
+      profile,
+    );
     const k = res.get("kernel");
     const p = res.get("probe");
     c.kernel = k;
@@ -233,7 +314,9 @@ export async function benchLayers({ quick = false, profile, ceiling, say = () =>
       c.ofCeiling = c.bound === "compute" ? c.rate / ceiling.gflops : null;
       c.ms = timeStats(k).median * 1e3;
     }
-    say(`  ${c.label}: ${c.rate ? `${c.rate.toFixed(2)} ${c.bound === "compute" ? "GFLOPS" : "GB/s"}, ${(100 * c.share.median).toFixed(0)}% of the ${c.bound === "compute" ? "ceiling probe" : "triad"}` : k.unavailable}`);
+    say(
+      `  ${c.label}: ${c.rate ? `${c.rate.toFixed(2)} ${c.bound === "compute" ? "GFLOPS" : "GB/s"}, ${(100 * c.share.median).toFixed(0)}% of the ${c.bound === "compute" ? "ceiling probe" : "triad"}` : k.unavailable}`,
+    );
   }
   return { curve, cases };
 }

@@ -42,7 +42,8 @@ function entry(name, step, unavailable) {
   return step ? { name, runner: { step } } : { name, runner: null, unavailable: unavailable ?? "not available" };
 }
 
-const sameBits = (a, b) => a.length === b.length && new Uint32Array(a.buffer, a.byteOffset, a.length).every((v, i) => v === new Uint32Array(b.buffer, b.byteOffset, b.length)[i]);
+const sameBits = (a, b) =>
+  a.length === b.length && new Uint32Array(a.buffer, a.byteOffset, a.length).every((v, i) => v === new Uint32Array(b.buffer, b.byteOffset, b.length)[i]);
 
 /** Group A: one Linear layer 1x784 -> 256 at each level. */
 async function linearGroup(tl, profile) {
@@ -163,14 +164,16 @@ async function fcGroup(tl, profile) {
     L.packed = K.alloc(K.gemm_packed_b_bytes(L.M, L.D));
     K.gemm_pack_b(L.packed, L.W.ptr, L.M, L.D, 0, 0, K.gemm_pack_b_blocks(L.M, L.D));
   }
-  const raw = () => layers.forEach((L, i) => {
-    K.gemm_nn(h[i + 1].ptr, h[i].ptr, L.W.ptr, 1, L.M, L.D, L.b.ptr, 0, work);
-    if (L.relu) K.relu(h[i + 1].ptr, h[i + 1].ptr, L.M);
-  });
-  const packedRun = () => layers.forEach((L, i) => {
-    K.gemm_nn_rows_packed(h[i + 1].ptr, h[i].ptr, L.packed, 1, L.M, L.D, L.b.ptr, 0, work, 0, 1, 0);
-    if (L.relu) K.relu(h[i + 1].ptr, h[i + 1].ptr, L.M);
-  });
+  const raw = () =>
+    layers.forEach((L, i) => {
+      K.gemm_nn(h[i + 1].ptr, h[i].ptr, L.W.ptr, 1, L.M, L.D, L.b.ptr, 0, work);
+      if (L.relu) K.relu(h[i + 1].ptr, h[i + 1].ptr, L.M);
+    });
+  const packedRun = () =>
+    layers.forEach((L, i) => {
+      K.gemm_nn_rows_packed(h[i + 1].ptr, h[i].ptr, L.packed, 1, L.M, L.D, L.b.ptr, 0, work, 0, 1, 0);
+      if (L.relu) K.relu(h[i + 1].ptr, h[i + 1].ptr, L.M);
+    });
   const gemvRun = () => layers.forEach((L, i) => K.gemv_nn_range(h[i + 1].ptr, h[i].ptr, L.W.ptr, 1, L.M, L.D, L.b.ptr, 0, L.relu ? 1 : 0, 0, L.M));
   const gemvPackedRun = () => layers.forEach((L, i) => K.gemv_packed_range(h[i + 1].ptr, h[i].ptr, L.packed, 1, L.M, L.D, L.b.ptr, 0, L.relu ? 1 : 0, 0, L.M));
   const check = (run) => (h[3].set(new Float32Array(10)), run(), sameBits(h[3].toArray(), expected) ? "same bits as model.loss" : "SCORES DIFFER");
@@ -206,7 +209,14 @@ async function fcGroup(tl, profile) {
 
 /** Group C: the conv net's layers through the public API, beside model.loss, at one batch size. */
 async function convGroup(tl, batch, profile) {
-  const model = new tl.DeepConvNet({ inputDims: [1, 28, 28], numFilters: [32, 64, 128], maxPools: [0, 1, 2], batchnorm: true, weightScale: "kaiming", seed: 1 });
+  const model = new tl.DeepConvNet({
+    inputDims: [1, 28, 28],
+    numFilters: [32, 64, 128],
+    maxPools: [0, 1, 2],
+    batchnorm: true,
+    weightScale: "kaiming",
+    seed: 1,
+  });
   for (const s of model.bnParams) s.runningVar.set(new Float32Array(s.runningVar.size).fill(1));
   const p = model.params;
   const X = tl.keep(tl.tensor(randomArray(batch * 784, 6), [batch, 1, 28, 28]));

@@ -53,8 +53,8 @@ export function wasmFunctionExports(bytes) {
         name();
         name();
         const kind = bytes[at.i++];
-        if (kind === 0) (leb(bytes, at), imports++);
-        else if (kind === 1) (at.i++, limits());
+        if (kind === 0) leb(bytes, at), imports++;
+        else if (kind === 1) at.i++, limits();
         else if (kind === 2) limits();
         else if (kind === 3) at.i += 2;
       }
@@ -188,7 +188,7 @@ async function child({ model, batch, seconds }) {
   function measuredLoop() {
     let n = 0;
     const t0 = performance.now();
-    while (performance.now() - t0 < seconds * 1000) (step(), n++);
+    while (performance.now() - t0 < seconds * 1000) step(), n++;
     return { n, micros: ((performance.now() - t0) * 1000) / n };
   }
   warmUp();
@@ -200,7 +200,20 @@ async function child({ model, batch, seconds }) {
 
 export function profileInfer({ model = "fc", batch = 1, seconds = 4, top = 20, keep = null, say = console.log } = {}) {
   const dir = keep ?? mkdtempSync(join(tmpdir(), "tensorlane-prof-"));
-  const run = spawnSync(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${dir}`, "--cpu-prof-interval=100", fileURLToPath(import.meta.url), "--child", `--model=${model}`, `--batch=${batch}`, `--seconds=${seconds}`], { encoding: "utf8" });
+  const run = spawnSync(
+    process.execPath,
+    [
+      "--cpu-prof",
+      `--cpu-prof-dir=${dir}`,
+      "--cpu-prof-interval=100",
+      fileURLToPath(import.meta.url),
+      "--child",
+      `--model=${model}`,
+      `--batch=${batch}`,
+      `--seconds=${seconds}`,
+    ],
+    { encoding: "utf8" },
+  );
   if (run.status !== 0) throw new Error(`profiled child failed: ${run.stderr.trim().split("\n").slice(-3).join(" / ")}`);
   const timing = JSON.parse(run.stdout.trim().split("\n").pop());
   const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
@@ -212,7 +225,8 @@ export function profileInfer({ model = "fc", batch = 1, seconds = 4, top = 20, k
   say("\nby kind (self time inside the timed loop):");
   for (const k of kinds) if (k.share > 0) say(`  ${(100 * k.share).toFixed(1).padStart(5)}%  ${k.label}`);
   say(`\ntop ${top} functions by self time:`);
-  for (const r of summary.rows.slice(0, top)) say(`  ${(100 * r.share).toFixed(1).padStart(5)}%  ${(r.share * timing.microsPerStep).toFixed(1).padStart(7)} µs/step  ${r.name}`);
+  for (const r of summary.rows.slice(0, top))
+    say(`  ${(100 * r.share).toFixed(1).padStart(5)}%  ${(r.share * timing.microsPerStep).toFixed(1).padStart(7)} µs/step  ${r.name}`);
   return { model, batch, timing, kinds, rows: summary.rows };
 }
 

@@ -35,7 +35,11 @@ function pct(x) {
 
 function table(rows) {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
-  const line = (r) => r.map((c, i) => (i === 0 || i === r.length - 1 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join("  ").trimEnd();
+  const line = (r) =>
+    r
+      .map((c, i) => (i === 0 || i === r.length - 1 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i])))
+      .join("  ")
+      .trimEnd();
   return [line(rows[0]), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line)].join("\n");
 }
 
@@ -53,7 +57,17 @@ export function caseTable(cases, ceiling) {
       const note = r.unavailable ?? [r.note, loss].filter(Boolean).join("; ");
       const best = v === null ? "" : fmt((r.work ?? c.work) / timeStats(r).min);
       const other = v === null ? "" : fmt((r.work ?? c.work) / timeStats(r, true).median);
-      rows.push([`  ${name}`, v === null ? "n/a" : fmt(v), best, other, v === null ? "" : c.unit, v === null ? "" : pct(timeStats(r).spread), ofCeiling, ratio, note]);
+      rows.push([
+        `  ${name}`,
+        v === null ? "n/a" : fmt(v),
+        best,
+        other,
+        v === null ? "" : c.unit,
+        v === null ? "" : pct(timeStats(r).spread),
+        ofCeiling,
+        ratio,
+        note,
+      ]);
     }
   }
   return table(rows);
@@ -80,7 +94,22 @@ export function inferTable(record, ceiling) {
   return withClock(record.clock, () => {
     const t = record.threads;
     const cap = ceiling ? ceiling * t : null;
-    const rows = [["model, batch", "tensorlane ms", "spread", "ORT ms", "spread", "tensorlane x", "q1-q3", "tl GFLOPS", t === 1 ? "of ceiling" : `of ${t} x ceiling`, "ORT GFLOPS", t === 1 ? "of ceiling" : `of ${t} x ceiling`, "note"]];
+    const rows = [
+      [
+        "model, batch",
+        "tensorlane ms",
+        "spread",
+        "ORT ms",
+        "spread",
+        "tensorlane x",
+        "q1-q3",
+        "tl GFLOPS",
+        t === 1 ? "of ceiling" : `of ${t} x ceiling`,
+        "ORT GFLOPS",
+        t === 1 ? "of ceiling" : `of ${t} x ceiling`,
+        "note",
+      ],
+    ];
     for (const c of record.cases) {
       const tl = c.results.tensorlane;
       const ort = c.results["onnxruntime-web"];
@@ -91,9 +120,18 @@ export function inferTable(record, ceiling) {
       const notes = [tl, ort].map((r) => r?.unavailable ?? r?.note).filter(Boolean);
       const unique = [...new Set(notes)].filter((n) => !n.startsWith("tl.tensor(x)"));
       rows.push([
-        c.label, ms(tl), spread(tl), ms(ort), spread(ort),
-        c.ratio ? `${fmt(c.ratio.median)}x` : "", c.ratio ? `${fmt(c.ratio.q1)}-${fmt(c.ratio.q3)}` : "",
-        fmt(gflops(tl)), share(gflops(tl)), fmt(gflops(ort)), share(gflops(ort)), unique.join("; "),
+        c.label,
+        ms(tl),
+        spread(tl),
+        ms(ort),
+        spread(ort),
+        c.ratio ? `${fmt(c.ratio.median)}x` : "",
+        c.ratio ? `${fmt(c.ratio.q1)}-${fmt(c.ratio.q3)}` : "",
+        fmt(gflops(tl)),
+        share(gflops(tl)),
+        fmt(gflops(ort)),
+        share(gflops(ort)),
+        unique.join("; "),
       ]);
     }
     return table(rows);
@@ -123,8 +161,16 @@ export function layerTable(result, ceiling) {
     }
     const yard = c.bound === "compute" ? `ceiling probe ${fmt(c.probeRate)}` : `triad ${fmt(c.probeRate)} GB/s`;
     rows.push([
-      c.label, fmt(c.ms), pct(timeStats(c.kernel).spread), fmt(c.rate), unit, yard, pct(c.share.median), `${pct(c.share.q1)}-${pct(c.share.q3)}`,
-      c.ofCeiling === null ? "" : pct(c.ofCeiling), c.kernel.note ?? "",
+      c.label,
+      fmt(c.ms),
+      pct(timeStats(c.kernel).spread),
+      fmt(c.rate),
+      unit,
+      yard,
+      pct(c.share.median),
+      `${pct(c.share.q1)}-${pct(c.share.q3)}`,
+      c.ofCeiling === null ? "" : pct(c.ofCeiling),
+      c.kernel.note ?? "",
     ]);
   }
   return `${table(rows)}\nceiling (this run, best sample): ${ceiling ? `${fmt(ceiling)} GFLOPS` : "not measured"}`;
@@ -170,7 +216,14 @@ export function bundleTable(bundle) {
   const tl = bundle[TL]?.gzip;
   for (const [name, r] of Object.entries(bundle)) {
     if (r.unavailable) rows.push([name, "n/a", "", "", r.unavailable]);
-    else rows.push([name, fmt(r.raw / 1000), fmt(r.gzip / 1000), name !== TL && tl ? `${fmt(r.gzip / tl)}x` : "", r.files.map((f) => f.file.split("/").pop()).join(" + ")]);
+    else
+      rows.push([
+        name,
+        fmt(r.raw / 1000),
+        fmt(r.gzip / 1000),
+        name !== TL && tl ? `${fmt(r.gzip / tl)}x` : "",
+        r.files.map((f) => f.file.split("/").pop()).join(" + "),
+      ]);
   }
   return table(rows);
 }

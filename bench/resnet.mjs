@@ -66,14 +66,22 @@ async function main() {
  * The section: every (build, thread count) pair alternating, one sample each per round. Returns
  * { rows: [{ build, threads, samplesPerSecond, msPerStep, spread, ratio, ratioQ1, ratioQ3 }] }.
  */
-export async function benchResnet({ quick = false, dists = [fileURLToPath(new URL("../dist", import.meta.url))], counts = [1, 2], rounds = quick ? 3 : 9, say = console.log } = {}) {
+export async function benchResnet({
+  quick = false,
+  dists = [fileURLToPath(new URL("../dist", import.meta.url))],
+  counts = [1, 2],
+  rounds = quick ? 3 : 9,
+  say = console.log,
+} = {}) {
   const builds = [];
   for (const [i, dir] of dists.entries()) {
     const tl = await import(`${new URL(`file://${dir}/tensorlane.js`).href}?build=${i}`);
     builds.push({ name: dists.length > 1 ? dir : "tensorlane", tl });
   }
   const sampleSeconds = quick ? 0.3 : 1;
-  say(`ResNet training (widths 32-64-128, 1x28x28, batch ${batch}, Adam): node ${process.version}, ${os.cpus()[0]?.model}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`);
+  say(
+    `ResNet training (widths 32-64-128, 1x28x28, batch ${batch}, Adam): node ${process.version}, ${os.cpus()[0]?.model}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`,
+  );
   const pairs = builds.flatMap((b) => counts.map((threads) => ({ ...b, threads, times: [] })));
   let steps = 0;
   for (let r = 0; r < rounds; r++) {
@@ -94,10 +102,18 @@ export async function benchResnet({ quick = false, dists = [fileURLToPath(new UR
     const ratios = p.times.map((t, i) => base.times[i] / t);
     const med = median(p.times);
     const row = {
-      build: p.name, threads: p.threads, samplesPerSecond: batch / med, msPerStep: med * 1000,
-      spread: (quantile(p.times, 0.75) - quantile(p.times, 0.25)) / med, ratio: median(ratios), ratioQ1: quantile(ratios, 0.25), ratioQ3: quantile(ratios, 0.75),
+      build: p.name,
+      threads: p.threads,
+      samplesPerSecond: batch / med,
+      msPerStep: med * 1000,
+      spread: (quantile(p.times, 0.75) - quantile(p.times, 0.25)) / med,
+      ratio: median(ratios),
+      ratioQ1: quantile(ratios, 0.25),
+      ratioQ3: quantile(ratios, 0.75),
     };
-    say(`  ${p.name.padEnd(24)} ${p.threads} thread(s): ${row.samplesPerSecond.toFixed(0).padStart(6)} samples/s  (${row.msPerStep.toFixed(1)} ms/step, spread ${(row.spread * 100).toFixed(0)}%)  x${row.ratio.toFixed(2)} [${row.ratioQ1.toFixed(2)}-${row.ratioQ3.toFixed(2)}]`);
+    say(
+      `  ${p.name.padEnd(24)} ${p.threads} thread(s): ${row.samplesPerSecond.toFixed(0).padStart(6)} samples/s  (${row.msPerStep.toFixed(1)} ms/step, spread ${(row.spread * 100).toFixed(0)}%)  x${row.ratio.toFixed(2)} [${row.ratioQ1.toFixed(2)}-${row.ratioQ3.toFixed(2)}]`,
+    );
     return row;
   });
   for (const b of builds) b.tl.dispose?.();
@@ -117,7 +133,7 @@ async function profile(tl) {
   await session.post("Profiler.start");
   const t0 = performance.now();
   let n = 0;
-  while (performance.now() - t0 < (quick ? 1000 : 4000)) (t.step(), n++);
+  while (performance.now() - t0 < (quick ? 1000 : 4000)) t.step(), n++;
   const { profile: prof } = await session.post("Profiler.stop");
   const names = wasmNames();
   const self = new Map();
@@ -142,7 +158,8 @@ function wasmNames() {
   try {
     const wat = readFileSync(new URL("../build/tensorlane.wat", import.meta.url), "utf8");
     const names = [];
-    for (const m of wat.matchAll(/^\s*\((?:import "[^"]*" "[^"]*" \(func (\$[^\s)]+)|func (\$[^\s)]+))/gm)) names.push((m[1] ?? m[2]).replace(/^\$assembly\//, ""));
+    for (const m of wat.matchAll(/^\s*\((?:import "[^"]*" "[^"]*" \(func (\$[^\s)]+)|func (\$[^\s)]+))/gm))
+      names.push((m[1] ?? m[2]).replace(/^\$assembly\//, ""));
     return names;
   } catch {
     return [];

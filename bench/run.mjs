@@ -11,7 +11,20 @@ import { measureCeiling } from "./ceiling-probe.mjs";
 import { gemmCases, modelCases } from "./cases.mjs";
 import { measureBundles } from "./bundle.mjs";
 import { PROFILES, pairedProfile, runInterleaved } from "./harness.mjs";
-import { bandwidthTable, bundleTable, caseTable, ceilingTable, layerTable, overheadTables, checkTargets, clockName, setClock, startupTable, targetTable, value } from "./report.mjs";
+import {
+  bandwidthTable,
+  bundleTable,
+  caseTable,
+  ceilingTable,
+  layerTable,
+  overheadTables,
+  checkTargets,
+  clockName,
+  setClock,
+  startupTable,
+  targetTable,
+  value,
+} from "./report.mjs";
 import { benchInfer } from "./infer.mjs";
 import { benchLayers } from "./layers.mjs";
 import { benchOverhead } from "./overhead.mjs";
@@ -22,7 +35,10 @@ const args = process.argv.slice(2);
 const smoke = args.includes("--smoke");
 const quick = smoke || args.includes("--quick");
 const out = args.find((a) => a.startsWith("--out="))?.slice(6);
-const only = args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
+const only = args
+  .find((a) => a.startsWith("--only="))
+  ?.slice(7)
+  .split(",");
 // Opt-in sections (named in --only, or npm run bench:layers): they would take the full run past
 // ten minutes on a busy 2-core host.
 const OPT_IN = ["overhead"];
@@ -80,7 +96,13 @@ for (const c of cases) {
   say(`  [${elapsed()}] ${c.label}: ${figures}`);
 }
 const groups = [...new Set(cases.map((c) => c.group))];
-for (const g of groups) say(`\n${g}\n${caseTable(cases.filter((c) => c.group === g), ceiling?.gflops)}`);
+for (const g of groups)
+  say(
+    `\n${g}\n${caseTable(
+      cases.filter((c) => c.group === g),
+      ceiling?.gflops,
+    )}`,
+  );
 
 let infer = null;
 if (wants("infer")) {
@@ -159,4 +181,3 @@ const host = os.hostname().replace(/[^\w.-]+/g, "_");
 const file = out ?? `${dir}${record.date.slice(0, 10)}-${host}${quick ? "-quick" : only ? "-partial" : ""}.json`;
 writeFileSync(file, `${JSON.stringify(record, (_key, v) => (typeof v === "function" ? undefined : v), 2)}\n`);
 say(`\nwrote ${file.replace(fileURLToPath(new URL("../", import.meta.url)), "")}  (${elapsed()} in all)`);
-

@@ -13,7 +13,10 @@ import { median } from "./harness.mjs";
 const rounds = Number(process.argv[2] ?? 30);
 const tl = await loadLibrary();
 await tl.init({ threads: 2 });
-const SHAPES = [["nn", 100, 100, 3072, "X·W 100x100x3072"], ["tn", 3072, 100, 100, "Xᵀ·dY 3072x100x100"]];
+const SHAPES = [
+  ["nn", 100, 100, 3072, "X·W 100x100x3072"],
+  ["tn", 3072, 100, 100, "Xᵀ·dY 3072x100x100"],
+];
 console.log(`threads-balance: 2 threads, ${rounds} alternating rounds of 20 calls, wall-clock medians`);
 for (const [variant, m, n, k, label] of SHAPES) {
   const a = variant === "tn" ? tl.randn([k, m], { seed: 1 }) : tl.randn([m, k], { seed: 1 });

@@ -12,15 +12,60 @@ const CASES = [
   // X·W (100x100 output, split by rows: 25 micro-panels of 4) and Xᵀ·dY (3072x100: 768 row
   // blocks), 1.08 ms each. Both threads pack op(B) once, together (W: 12 k-slices, 3% of the
   // product's time; dY: small), then take guided row blocks; Adam 0.25 ms by ranges.
-  { name: "FC training, batch 100", serial: 0.35, split: [[1.05, balance(25)], [0.03, balance(12)], [1.03, balance(768)], [0.25, balance(1e6)]], calls: 6 },
+  {
+    name: "FC training, batch 100",
+    serial: 0.35,
+    split: [
+      [1.05, balance(25)],
+      [0.03, balance(12)],
+      [1.03, balance(768)],
+      [0.25, balance(1e6)],
+    ],
+    calls: 6,
+  },
   // GEMMs x2.56; X·W's output 256x100 splits into 64 row blocks; the 256x100x100 GEMMs now split too.
-  { name: "FC training, batch 256", serial: 0.3, split: [[2.7, balance(64)], [0.03, balance(12)], [2.7, balance(768)], [0.25, balance(1e6)], [0.35, balance(64)]], calls: 8 },
+  {
+    name: "FC training, batch 256",
+    serial: 0.3,
+    split: [
+      [2.7, balance(64)],
+      [0.03, balance(12)],
+      [2.7, balance(768)],
+      [0.25, balance(1e6)],
+      [0.35, balance(64)],
+    ],
+    calls: 8,
+  },
   { name: "conv training, batch 50", serial: 0.03 * 20.3, split: [[0.97 * 20.3, balance(50)]], calls: 30 },
   { name: "conv training, batch 256", serial: 0.03 * 104, split: [[0.97 * 104, balance(256)]], calls: 30 },
-  { name: "FC inference, batch 100", serial: 0.03, split: [[1.05, balance(25)], [0.03, balance(12)]], calls: 2 },
-  { name: "FC inference, batch 256", serial: 0.05, split: [[2.7, balance(64)], [0.03, balance(12)]], calls: 2 },
+  {
+    name: "FC inference, batch 100",
+    serial: 0.03,
+    split: [
+      [1.05, balance(25)],
+      [0.03, balance(12)],
+    ],
+    calls: 2,
+  },
+  {
+    name: "FC inference, batch 256",
+    serial: 0.05,
+    split: [
+      [2.7, balance(64)],
+      [0.03, balance(12)],
+    ],
+    calls: 2,
+  },
   { name: "conv inference, batch 50", serial: 0.03 * 5.7, split: [[0.97 * 5.7, balance(50)]], calls: 6 },
-  { name: "GEMM X·W 100x100x3072 alone", serial: 0, split: [[1.05, balance(25)], [0.03, balance(12)]], calls: 2 },
+  {
+    name: "GEMM X·W 100x100x3072 alone",
+    serial: 0,
+    split: [
+      [1.05, balance(25)],
+      [0.03, balance(12)],
+    ],
+    calls: 2,
+  },
   // Issue 22's inference models (bench/README.md, "Issue 22 on merged main and after infer2"),
   // 1-thread figures of 2026-12-07: the convs (batch norm and ReLU fused in) split by images, the
   // max-pools by planes, the residual adds and ReLUs by elements; the last linear layer, the
@@ -70,7 +115,11 @@ const MACHINES = [
   { name: "4 performance + 4 efficiency cores at 0.6", speeds: [1, 1, 1, 1, 0.6, 0.6, 0.6, 0.6] },
   { name: "8 performance + 8 efficiency cores at 0.5", speeds: [...Array(8).fill(1), ...Array(8).fill(0.5)] },
 ];
-const WORK = [["X·W, batch 100 (25 panels)", 25], ["X·W, batch 256 (64 panels)", 64], ["conv, batch 256 (256 images)", 256]];
+const WORK = [
+  ["X·W, batch 100 (25 panels)", 25],
+  ["X·W, batch 256 (64 panels)", 64],
+  ["conv, batch 256 (256 images)", 256],
+];
 console.log("");
 console.log(`| machine | ${WORK.map(([name]) => `${name}: static / balanced`).join(" | ")} |`);
 console.log(`| --- | ${WORK.map(() => "---").join(" | ")} |`);

@@ -18,7 +18,14 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 export async function loadLibrary() {
   const dir = here("./.build/");
   mkdirSync(dir, { recursive: true });
-  await build({ entryPoints: [here("./threads-entry.ts")], bundle: true, format: "esm", platform: "neutral", outfile: `${dir}threads-lib.js`, logLevel: "error" });
+  await build({
+    entryPoints: [here("./threads-entry.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    outfile: `${dir}threads-lib.js`,
+    logLevel: "error",
+  });
   copyFileSync(here("../src/core/threads/tensorlane-worker.js"), `${dir}tensorlane-worker.js`);
   return import(new URL("./.build/threads-lib.js", import.meta.url).href);
 }
@@ -67,7 +74,7 @@ export function roundTrip(tl, threads, calls) {
     const t1 = performance.now();
     for (let i = 0; i < calls; i++) k.f32_fill(p.ptr, 0, 0);
     const t2 = performance.now();
-    hot.push(((t1 - t0) - (t2 - t1)) * 1000 / calls);
+    hot.push(((t1 - t0 - (t2 - t1)) * 1000) / calls);
   }
   const idle = new Int32Array(new SharedArrayBuffer(4));
   const cold = [];
@@ -96,7 +103,14 @@ function fcModel(tl, batch) {
 }
 
 function convModel(tl, batch) {
-  const model = new tl.DeepConvNet({ inputDims: CONV.inputDims, numFilters: CONV.numFilters, maxPools: [0, 1], numClasses: CONV.numClasses, weightScale: "kaiming", seed: 1 });
+  const model = new tl.DeepConvNet({
+    inputDims: CONV.inputDims,
+    numFilters: CONV.numFilters,
+    maxPools: [0, 1],
+    numClasses: CONV.numClasses,
+    weightScale: "kaiming",
+    seed: 1,
+  });
   const x = tl.tensor(randomArray(batch * CONV.inputDims.reduce((p, d) => p * d, 1), 3), [batch, ...CONV.inputDims]); // (N, C, H, W)
   const y = randomLabels(batch, CONV.numClasses, 4); // (N)
   return { model, x, y, dispose: () => [x, model].forEach((o) => o.dispose()) };
@@ -129,14 +143,20 @@ export async function benchThreads({ quick = false, say = console.log } = {}) {
   await tl.init({ threads: 2 });
   const rt2 = roundTrip(tl, 2, quick ? 200 : 2000);
   const info = tl.runtimeInfo();
-  say(`threads bench: ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}, wait ${info.wait}; wall-clock medians of ${opts.rounds} alternating samples`);
+  say(
+    `threads bench: ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}, wait ${info.wait}; wall-clock medians of ${opts.rounds} alternating samples`,
+  );
   say(
     `dispatch round trip (runTasks, 2 empty tasks): back to back ${rt2.hot.toFixed(1)} µs (best ${rt2.hotBest.toFixed(1)}), ` +
       `waking a sleeping worker ${rt2.cold.toFixed(1)} µs (best ${rt2.coldBest.toFixed(1)}); medians`,
   );
   const rows = [];
   const cases = [
-    ...[["nn", 100, 100, 3072], ["tn", 3072, 100, 100], ["nt", 100, 3072, 100]].map(([v, m, n, k]) => ({
+    ...[
+      ["nn", 100, 100, 3072],
+      ["tn", 3072, 100, 100],
+      ["nt", 100, 3072, 100],
+    ].map(([v, m, n, k]) => ({
       label: `GEMM ${v} ${m}x${n}x${k}`,
       make: () => gemmStep(tl, v, m, n, k),
     })),
@@ -160,7 +180,9 @@ export async function benchThreads({ quick = false, say = console.log } = {}) {
     current?.dispose?.();
     const row = { case: c.label, ms1: res[1] * 1000, ms2: res[2] * 1000, speedup: res[1] / res[2] };
     rows.push(row);
-    say(`  ${c.label.padEnd(40)} 1 thread ${row.ms1.toFixed(2).padStart(8)} ms   2 threads ${row.ms2.toFixed(2).padStart(8)} ms   speed-up ${row.speedup.toFixed(2)}x`);
+    say(
+      `  ${c.label.padEnd(40)} 1 thread ${row.ms1.toFixed(2).padStart(8)} ms   2 threads ${row.ms2.toFixed(2).padStart(8)} ms   speed-up ${row.speedup.toFixed(2)}x`,
+    );
   }
   tl.dispose();
   return { roundTripMicros: rt2, rows, wait: info.wait, loadAverage: os.loadavg() };

@@ -10,8 +10,21 @@ const status = (text, error = false) => {
 
 // What tests (and curious people) can read: window.__demo.
 const state = {
-  ready: false, running: false, finished: false, started: false, steps: 0, losses: [], evals: [], testAcc: null,
-  initDone: false, error: null, data: null, runtime: null, invalid: {}, finetune: null, finetuneError: null,
+  ready: false,
+  running: false,
+  finished: false,
+  started: false,
+  steps: 0,
+  losses: [],
+  evals: [],
+  testAcc: null,
+  initDone: false,
+  error: null,
+  data: null,
+  runtime: null,
+  invalid: {},
+  finetune: null,
+  finetuneError: null,
 };
 window.__demo = state;
 
@@ -124,7 +137,8 @@ function drawWeights(trained, shape, maps, mapsOf) {
   const width = Math.max(320, canvas.parentElement.clientWidth - 32);
   if (shape.length === 2) {
     const [D, H] = shape;
-    $("weightsHint").textContent = `All ${H} hidden units: each tile is ${change ? "the change since initialization of " : ""}one unit's ${D} input weights as a 28×28 image, scaled to its own largest value (blue negative, white 0, red positive).`;
+    $("weightsHint").textContent =
+      `All ${H} hidden units: each tile is ${change ? "the change since initialization of " : ""}one unit's ${D} input weights as a 28×28 image, scaled to its own largest value (blue negative, white 0, red positive).`;
     const tiles = Array.from({ length: H }, (_, j) => Array.from({ length: D }, (_, i) => weights[i * H + j]));
     const cell = H > 128 ? 30 : 44;
     drawTiles(canvas, tiles, 28, Math.max(1, Math.floor(width / cell)), cell, diverging);
@@ -133,7 +147,8 @@ function drawWeights(trained, shape, maps, mapsOf) {
     return;
   }
   const [F, C, K] = shape;
-  $("weightsHint").textContent = `All ${F} filters of the first convolution (${K}×${K}, ${C} input channel): ${what}, each scaled to its own largest value (blue negative, white 0, red positive).`;
+  $("weightsHint").textContent =
+    `All ${F} filters of the first convolution (${K}×${K}, ${C} input channel): ${what}, each scaled to its own largest value (blue negative, white 0, red positive).`;
   const per = C * K * K;
   const tiles = Array.from({ length: F }, (_, f) => Array.from(weights.subarray(f * per, f * per + K * K)));
   const cell = 56;
@@ -296,7 +311,12 @@ function augmentList(config) {
 }
 
 // Each augmentation's number is read only while its box is ticked (and augmentation is on).
-const AUGMENT_PARTS = [["augFlip", null], ["augCrop", "cropPadding"], ["augCutout", "cutoutSize"], ["augMixup", "mixupAlpha"]];
+const AUGMENT_PARTS = [
+  ["augFlip", null],
+  ["augCrop", "cropPadding"],
+  ["augCutout", "cutoutSize"],
+  ["augMixup", "mixupAlpha"],
+];
 function syncAugment() {
   const on = $("augment").checked;
   for (const [box, field] of AUGMENT_PARTS) {
@@ -406,7 +426,9 @@ worker.onmessage = ({ data: m }) => {
       const [mean] = m.data.normalization.mean;
       const [std] = m.data.normalization.std;
       previewAugment();
-      status(`Ready: ${m.data.train} training, ${m.data.val} validation and ${m.data.test} test images (Fashion-MNIST; pixels normalised with the training split's mean ${mean.toFixed(3)}, std ${std.toFixed(3)}). Press Train.`);
+      status(
+        `Ready: ${m.data.train} training, ${m.data.val} validation and ${m.data.test} test images (Fashion-MNIST; pixels normalised with the training split's mean ${mean.toFixed(3)}, std ${std.toFixed(3)}). Press Train.`,
+      );
       break;
     }
     case "started":
@@ -430,7 +452,9 @@ worker.onmessage = ({ data: m }) => {
       }
       state.steps = m.step;
       lossChart.setData(lossData);
-      status(`Training: step ${m.step} of ${state.totalSteps} (epoch ${Math.min(m.epoch + 1, state.config.epochs)} of ${state.config.epochs}), loss ${m.losses.at(-1)?.toFixed(4) ?? "…"}`);
+      status(
+        `Training: step ${m.step} of ${state.totalSteps} (epoch ${Math.min(m.epoch + 1, state.config.epochs)} of ${state.config.epochs}), loss ${m.losses.at(-1)?.toFixed(4) ?? "…"}`,
+      );
       break;
     case "eval":
       if (m.valAcc !== null) {
@@ -470,7 +494,12 @@ worker.onmessage = ({ data: m }) => {
       break;
     case "finetuneStarted":
       $("ftTable").hidden = false;
-      for (const [g, id] of [["old", "ftOldBefore"], ["new", "ftNewBefore"], ["all", "ftAllBefore"]]) $(id).textContent = percent(m.before[g]);
+      for (const [g, id] of [
+        ["old", "ftOldBefore"],
+        ["new", "ftNewBefore"],
+        ["all", "ftAllBefore"],
+      ])
+        $(id).textContent = percent(m.before[g]);
       $("ftSummary").textContent = m.summary;
       $("ftSummaryBox").hidden = false;
       $("ftStatus").textContent = `Imported ${m.source}: ${m.frozen} parameter tensors frozen, ${m.trained} trained; inputs scaled ${m.normalized}. Training…`;
@@ -481,7 +510,12 @@ worker.onmessage = ({ data: m }) => {
     case "finetuneDone":
       state.finetune = m;
       $("finetune").disabled = false;
-      for (const [g, id] of [["old", "ftOldAfter"], ["new", "ftNewAfter"], ["all", "ftAllAfter"]]) $(id).textContent = percent(m.after[g]);
+      for (const [g, id] of [
+        ["old", "ftOldAfter"],
+        ["new", "ftNewAfter"],
+        ["all", "ftAllAfter"],
+      ])
+        $(id).textContent = percent(m.after[g]);
       $("ftStatus").textContent = `Done in ${m.seconds.toFixed(1)} s (best validation accuracy ${percent(m.bestValAcc)}).`;
       $("ftFrozen").textContent = m.frozenUnchanged
         ? `Every frozen parameter (${m.frozenValues.toLocaleString("en-US")} values) kept its exact bits.`
@@ -508,7 +542,10 @@ $("train").addEventListener("click", () => {
   const config = readConfig();
   if (config === null) {
     const count = Object.keys(state.invalid).length;
-    status(`Not started: ${count === 1 ? "a field needs fixing (see the message under it)" : `${count} fields need fixing (see the messages under them)`}.`, true);
+    status(
+      `Not started: ${count === 1 ? "a field needs fixing (see the message under it)" : `${count} fields need fixing (see the messages under them)`}.`,
+      true,
+    );
     return;
   }
   state.config = config;

@@ -12,8 +12,29 @@ const cli = fileURLToPath(new URL("../cli/dist/cli.js", import.meta.url));
 const asset = fileURLToPath(new URL("./assets/pretrained-0to4.onnx", import.meta.url));
 const run = mkdtempSync(join(tmpdir(), "tensorlane-pretrained-"));
 try {
-  const train = ["train", "--model", "conv", "--filters", "8,16,32", "--batchnorm", "--classes", "0-4", "--data", "/usr/share/datasets/fashion-mnist",
-    "--epochs", "8", "--augment", "flip", "--lr-schedule", "cosine", "--seed", "1", "--out", run, "--force"];
+  const train = [
+    "train",
+    "--model",
+    "conv",
+    "--filters",
+    "8,16,32",
+    "--batchnorm",
+    "--classes",
+    "0-4",
+    "--data",
+    "/usr/share/datasets/fashion-mnist",
+    "--epochs",
+    "8",
+    "--augment",
+    "flip",
+    "--lr-schedule",
+    "cosine",
+    "--seed",
+    "1",
+    "--out",
+    run,
+    "--force",
+  ];
   execFileSync(process.execPath, [cli, ...train], { stdio: "inherit" });
   execFileSync(process.execPath, [cli, "export", "--onnx", asset, "--checkpoint", join(run, "checkpoint.safetensors")], { stdio: "inherit" });
 } finally {

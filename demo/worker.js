@@ -56,7 +56,10 @@ async function loadSplit(prefix) {
 function firstImages(ds, n) {
   const size = tlData.datasetSize(ds);
   if (n === null || n >= size) return ds;
-  return tlData.subset(ds, Int32Array.from({ length: n }, (_, i) => i));
+  return tlData.subset(
+    ds,
+    Int32Array.from({ length: n }, (_, i) => i),
+  );
 }
 
 async function start() {
@@ -179,7 +182,10 @@ function postEval(model, step, epoch, trainAcc, valAcc) {
   const maps = shape.length === 4 ? featureMaps(model) : null;
   const predictions = model.predict(data.XShown);
   const transfer = [weights.buffer, ...(maps ? [maps.buffer] : [])];
-  postMessage({ type: "eval", step, epoch, trainAcc, valAcc, weights, weightShape: shape, maps, mapsOf: MAPS_OF, predictions: Array.from(predictions) }, transfer);
+  postMessage(
+    { type: "eval", step, epoch, trainAcc, valAcc, weights, weightShape: shape, maps, mapsOf: MAPS_OF, predictions: Array.from(predictions) },
+    transfer,
+  );
 }
 
 // Thrown from onProgress to hand the thread back between slices: Solver.train() resumes at the
@@ -194,15 +200,19 @@ async function train(config) {
   let solver;
   try {
     model = makeModel(config);
-    solver = new tl.Solver(model, { XTrain: data.XTrain, yTrain: data.yTrain, XVal: data.XVal, yVal: data.yVal }, {
-      updateRule: config.updateRule,
-      optimConfig: { learningRate: config.learningRate },
-      batchSize: config.batchSize,
-      numEpochs: config.epochs,
-      seed: config.seed,
-      verbose: false,
-      ...(config.augment.length > 0 ? { augment: config.augment } : {}),
-    });
+    solver = new tl.Solver(
+      model,
+      { XTrain: data.XTrain, yTrain: data.yTrain, XVal: data.XVal, yVal: data.yVal },
+      {
+        updateRule: config.updateRule,
+        optimConfig: { learningRate: config.learningRate },
+        batchSize: config.batchSize,
+        numEpochs: config.epochs,
+        seed: config.seed,
+        verbose: false,
+        ...(config.augment.length > 0 ? { augment: config.augment } : {}),
+      },
+    );
   } catch (error) {
     model?.dispose?.();
     // The library's own check said no: show it next to the field it names, train nothing.
@@ -241,7 +251,9 @@ async function train(config) {
     if (performance.now() > sliceEnd) throw PAUSE;
   };
   const initial = firstLayer(model); // the page can draw what training changed: W1 - W1 at initialization
-  postMessage({ type: "started", totalSteps, stepsPerEpoch: perEpoch, evalEvery, config, augment: solver.augment ?? [], initialWeights: initial.weights }, [initial.weights.buffer]);
+  postMessage({ type: "started", totalSteps, stepsPerEpoch: perEpoch, evalEvery, config, augment: solver.augment ?? [], initialWeights: initial.weights }, [
+    initial.weights.buffer,
+  ]);
   let stopped = false;
   let done;
   try {
@@ -325,15 +337,29 @@ async function finetune({ onnx, name, epochs, learningRate }) {
     XTest = tlData.toTensor(data.test, { normalization });
     const before = groupAccuracy(model.predict(XTest, { batchSize: 500 }));
     postMessage({
-      type: "finetuneStarted", source, summary: model.summary(), before, normalized: recorded ? "as the file records" : "with this page's training split (the file records no scaling)",
-      frozen: model.frozen.length, trained: head.size,
+      type: "finetuneStarted",
+      source,
+      summary: model.summary(),
+      before,
+      normalized: recorded ? "as the file records" : "with this page's training split (the file records no scaling)",
+      frozen: model.frozen.length,
+      trained: head.size,
     });
-    solver = new tl.Solver(model, { train: data.train, val: data.val, normalization }, {
-      updateRule: "adam", optimConfig: { learningRate }, batchSize: 64, numEpochs: epochs, seed: 2, verbose: false,
-      onProgress: (e) => {
-        if (e.valAcc !== undefined && e.iteration > 1) postMessage({ type: "finetuneProgress", epoch: e.epoch, epochs, loss: e.loss, valAcc: e.valAcc });
+    solver = new tl.Solver(
+      model,
+      { train: data.train, val: data.val, normalization },
+      {
+        updateRule: "adam",
+        optimConfig: { learningRate },
+        batchSize: 64,
+        numEpochs: epochs,
+        seed: 2,
+        verbose: false,
+        onProgress: (e) => {
+          if (e.valAcc !== undefined && e.iteration > 1) postMessage({ type: "finetuneProgress", epoch: e.epoch, epochs, loss: e.loss, valAcc: e.valAcc });
+        },
       },
-    });
+    );
     const started = performance.now();
     solver.train();
     const seconds = (performance.now() - started) / 1000;
@@ -388,7 +414,9 @@ function augmentPreview({ augment, seed }) {
     const pixels = 784;
     const samples = Array.from(indices, (k, i) => {
       const mix = weights
-        ? Array.from(weights.subarray(i * 10, (i + 1) * 10), (w, c) => [c, w]).filter(([, w]) => w > 0.005).sort((a, b) => b[1] - a[1])
+        ? Array.from(weights.subarray(i * 10, (i + 1) * 10), (w, c) => [c, w])
+            .filter(([, w]) => w > 0.005)
+            .sort((a, b) => b[1] - a[1])
         : [[labels[i], 1]];
       return { original: data.train.images.slice(k * pixels, (k + 1) * pixels), augmented: augmented.slice(i * pixels, (i + 1) * pixels), mix };
     });

@@ -65,10 +65,14 @@ function build(rev) {
     }
     const entry = which === "f64" ? "assembly/f64.ts" : "assembly/index.ts";
     const extra = which === "f64" ? ["--use", "real=f64", "--importMemory"] : ["--use", "real=f32"];
-    execFileSync(asc, [entry, "--config", "asconfig.json", "--target", "release", "--outFile", join(dir, "m.wasm"), "--textFile", join(dir, "m.wat"), ...extra], {
-      cwd: src,
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    execFileSync(
+      asc,
+      [entry, "--config", "asconfig.json", "--target", "release", "--outFile", join(dir, "m.wasm"), "--textFile", join(dir, "m.wat"), ...extra],
+      {
+        cwd: src,
+        stdio: ["ignore", "ignore", "inherit"],
+      },
+    );
     return readFileSync(join(dir, "m.wat"), "utf8");
   } finally {
     rmSync(dir, { recursive: true, force: true });

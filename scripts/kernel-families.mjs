@@ -38,7 +38,10 @@ export const FAMILIES = ["core", ...new Set(Object.values(FAMILY_OF_FILE).filter
 function exportLines(text) {
   const named = [...text.matchAll(/export\s*\{([^}]*)\}\s*from\s*"\.\/(\w+)"/g)].map(([, names, file]) => ({
     file,
-    names: names.split(",").map((n) => n.trim()).filter(Boolean),
+    names: names
+      .split(",")
+      .map((n) => n.trim())
+      .filter(Boolean),
   }));
   const star = [...text.matchAll(/export\s*\*\s*from\s*"\.\/(\w+)"/g)].map(([, file]) => file);
   return { named, star };

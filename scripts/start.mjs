@@ -16,7 +16,9 @@ if (isStale(root, cli, sources)) {
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
   const result = spawnSync(npm, ["run", "build", "--silent"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   if (result.status !== 0) {
-    process.stderr.write(`${result.stdout ?? ""}${result.stderr ?? ""}\nnpm start: the build failed (above); fix it, or run \`npm run build\` to see it alone\n`);
+    process.stderr.write(
+      `${result.stdout ?? ""}${result.stderr ?? ""}\nnpm start: the build failed (above); fix it, or run \`npm run build\` to see it alone\n`,
+    );
     process.exit(result.status ?? 1);
   }
 }

@@ -12,7 +12,12 @@ afterAll(() => made.forEach((t) => t.dispose()));
 /** (N, C, H, W) with every value distinct and non-zero: value = 1 + flat index. */
 function distinct(shape: [number, number, number, number]): tl.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  const t = tl.keep(tl.tensor(Float32Array.from({ length: n }, (_, i) => 1 + i), shape));
+  const t = tl.keep(
+    tl.tensor(
+      Float32Array.from({ length: n }, (_, i) => 1 + i),
+      shape,
+    ),
+  );
   made.push(t);
   return t;
 }
@@ -53,8 +58,16 @@ describe("randomFlip", () => {
   });
 
   it("the flipped fraction is within 5 sigma of p over 20,000 images (p = 0.3 and 0.5; seeds 11, 12)", () => {
-    const X = tl.keep(tl.tensor(Float32Array.from({ length: 20000 * 2 }, (_, i) => i % 2), [20000, 1, 1, 2]));
-    for (const [p, seed] of [[0.3, 11], [0.5, 12]]) {
+    const X = tl.keep(
+      tl.tensor(
+        Float32Array.from({ length: 20000 * 2 }, (_, i) => i % 2),
+        [20000, 1, 1, 2],
+      ),
+    );
+    for (const [p, seed] of [
+      [0.3, 11],
+      [0.5, 12],
+    ]) {
       const y = tl.randomFlip(X, { p, seed }).toArray();
       let flipped = 0;
       for (let i = 0; i < 20000; i++) if (y[2 * i] === 1) flipped++;
@@ -67,7 +80,13 @@ describe("randomFlip", () => {
 });
 
 /** The (dy, dx) shifts under which `out` is x shifted with zero fill: out[r][c] = x[r + dy][c + dx] or 0. */
-function matchingShifts(xs: Float32Array | Float64Array, ys: Float32Array | Float64Array, shape: readonly number[], i: number, padding: number): [number, number][] {
+function matchingShifts(
+  xs: Float32Array | Float64Array,
+  ys: Float32Array | Float64Array,
+  shape: readonly number[],
+  i: number,
+  padding: number,
+): [number, number][] {
   const [, C, H, W] = shape;
   const found: [number, number][] = [];
   for (let dy = -padding; dy <= padding; dy++) {
@@ -76,7 +95,8 @@ function matchingShifts(xs: Float32Array | Float64Array, ys: Float32Array | Floa
       for (let c = 0; c < C && ok; c++) {
         for (let r = 0; r < H && ok; r++) {
           for (let col = 0; col < W && ok; col++) {
-            const sr = r + dy, sc = col + dx;
+            const sr = r + dy,
+              sc = col + dx;
             const want = sr >= 0 && sr < H && sc >= 0 && sc < W ? xs[((i * C + c) * H + sr) * W + sc] : 0;
             if (ys[((i * C + c) * H + r) * W + col] !== want) ok = false;
           }
@@ -93,7 +113,8 @@ describe("randomCrop", () => {
     const shape: [number, number, number, number] = [600, 2, 4, 5];
     const X = distinct(shape);
     const Y = tl.randomCrop(X, { padding: 2, seed: 3 });
-    const xs = X.toArray(), ys = Y.toArray();
+    const xs = X.toArray(),
+      ys = Y.toArray();
     const seen = new Map<string, number>();
     for (let i = 0; i < shape[0]; i++) {
       const shifts = matchingShifts(xs, ys, shape, i, 2);
@@ -125,32 +146,41 @@ describe("cutout", () => {
     const X = distinct(shape);
     for (const size of [1, 3, 4]) {
       const Y = tl.cutout(X, { size, seed: 5 });
-      const xs = X.toArray(), ys = Y.toArray();
+      const xs = X.toArray(),
+        ys = Y.toArray();
       const covered = new Uint32Array(H * W);
-      let wrongChannel = 0, changed = 0;
+      let wrongChannel = 0,
+        changed = 0;
       for (let i = 0; i < shape[0]; i++) {
         const zero = plane(ys, shape, i, 0).map((row) => row.map((v) => v === 0));
         for (let c = 0; c < C; c++) {
-          const yc = plane(ys, shape, i, c), xc = plane(xs, shape, i, c);
-          for (let r = 0; r < H; r++) for (let col = 0; col < W; col++) {
-            if ((yc[r][col] === 0) !== zero[r][col]) wrongChannel++;
-            if (!zero[r][col] && yc[r][col] !== xc[r][col]) changed++;
-          }
+          const yc = plane(ys, shape, i, c),
+            xc = plane(xs, shape, i, c);
+          for (let r = 0; r < H; r++)
+            for (let col = 0; col < W; col++) {
+              if ((yc[r][col] === 0) !== zero[r][col]) wrongChannel++;
+              if (!zero[r][col] && yc[r][col] !== xc[r][col]) changed++;
+            }
         }
         // The zeros form one rectangle: rows [r0, r1] x cols [c0, c1] all zero, nothing else.
         const rows = zero.map((row) => row.some(Boolean)).flatMap((z, r) => (z ? [r] : []));
         const cols = zero[rows[0]].flatMap((z, col) => (z ? [col] : []));
         const [r0, r1, c0, c1] = [rows[0], rows.at(-1)!, cols[0], cols.at(-1)!];
         let count = 0;
-        zero.forEach((row, r) => row.forEach((z, col) => {
-          if (z) {
-            count++;
-            covered[r * W + col]++;
-          }
-        }));
+        zero.forEach((row, r) =>
+          row.forEach((z, col) => {
+            if (z) {
+              count++;
+              covered[r * W + col]++;
+            }
+          }),
+        );
         expect(count, `image ${i}: one rectangle`).toBe((r1 - r0 + 1) * (c1 - c0 + 1));
         // Its sides are `size`, or shorter only where clipped by a border.
-        for (const [lo, hi, limit] of [[r0, r1, H], [c0, c1, W]]) {
+        for (const [lo, hi, limit] of [
+          [r0, r1, H],
+          [c0, c1, W],
+        ]) {
           const side = hi - lo + 1;
           if (side !== size) expect(side < size && (lo === 0 || hi === limit - 1), `image ${i}: side ${side} of ${size}`).toBe(true);
         }
@@ -170,17 +200,21 @@ describe("mixup", () => {
     const shape: [number, number, number, number] = [N, 2, 3, 3];
     const X = distinct(shape);
     const y = Int32Array.from({ length: N }, (_, i) => i); // class i: the label row shows the partner
-    const xOut = tl.keep(tl.zeros(shape)), yOut = tl.keep(tl.zeros([N, N]));
+    const xOut = tl.keep(tl.zeros(shape)),
+      yOut = tl.keep(tl.zeros([N, N]));
     made.push(xOut, yOut);
     const [xm0, ym0] = tl.mixup(X, y, { alpha: 0.4, numClasses: N, seed: 9, out: [xOut, yOut] });
     expect(xm0).toBe(xOut); // the caller's buffers, written and returned
     expect(ym0).toBe(yOut);
     const lam = tl.internal.mixupLambda(0.4, 9);
-    const a = Math.fround(lam), b = Math.fround(1 - lam);
+    const a = Math.fround(lam),
+      b = Math.fround(1 - lam);
     console.log(`mixup alpha 0.4 seed 9: lambda ${lam}`);
     expect(lam).toBeGreaterThan(0);
     expect(lam).toBeLessThan(1);
-    const xs = X.toArray(), xm = xOut.toArray(), ym = yOut.toArray();
+    const xs = X.toArray(),
+      xm = xOut.toArray(),
+      ym = yOut.toArray();
     const per = 18;
     const partners = new Set<number>();
     for (let i = 0; i < N; i++) {
@@ -208,7 +242,8 @@ describe("mixup", () => {
 
   it("λ over many batches: mean 1/2 and Beta(0.2, 0.2)'s U shape (most mass near 0 and 1)", () => {
     const X = distinct([2, 1, 1, 1]);
-    const xo = tl.keep(tl.zeros([2, 1, 1, 1])), yo = tl.keep(tl.zeros([2, 2]));
+    const xo = tl.keep(tl.zeros([2, 1, 1, 1])),
+      yo = tl.keep(tl.zeros([2, 2]));
     made.push(xo, yo);
     const lams: number[] = [];
     for (let t = 0; t < 2000; t++) {
@@ -251,7 +286,9 @@ describe("reproducibility", () => {
   for (const [name, op] of ops) {
     it(`${name}: the same seed gives the same bits, another seed other bits; image i depends only on (seed, offset + i)`, () => {
       const x = X();
-      const a = op(x, { seed: 21 }), b = op(x, { seed: 21 }), c = op(x, { seed: 22 });
+      const a = op(x, { seed: 21 }),
+        b = op(x, { seed: 21 }),
+        c = op(x, { seed: 22 });
       expect(bits(a)).toEqual(bits(b));
       expect(bits(a)).not.toEqual(bits(c));
       // Image 5 alone, at offset 5, is what it was as image 5 of the batch.
@@ -270,7 +307,8 @@ describe("reproducibility", () => {
 });
 
 describe("softmaxLoss with soft labels", () => {
-  const N = 5, C = 4;
+  const N = 5,
+    C = 4;
   const scores = () => {
     const s = tl.keep(tl.randn([N, C], { seed: 3, std: 2 }));
     made.push(s);
@@ -313,7 +351,10 @@ describe("softmaxLoss with soft labels", () => {
       const k = i * C + (i % C);
       const h = 1e-2;
       const at = (delta: number) => {
-        const t = tl.tensor(sv.map((v, j) => (j === k ? v + delta : v)), [N, C]);
+        const t = tl.tensor(
+          sv.map((v, j) => (j === k ? v + delta : v)),
+          [N, C],
+        );
         const [l, g] = tl.softmaxLoss(t, Y);
         t.dispose();
         g.dispose();
@@ -360,7 +401,8 @@ describe("softmaxLoss with soft labels", () => {
   it("model losses take soft labels: the loss is linear in the labels (a L(y) + b L(y') for mixed one-hots)", () => {
     const net = new tl.FullyConnectedNet({ hiddenDims: [7], inputDim: 6, numClasses: C, weightScale: "kaiming", seed: 2 });
     const X = tl.randn([N, 6], { seed: 8 });
-    const ya = [0, 1, 2, 3, 0], yb = [2, 2, 1, 0, 3];
+    const ya = [0, 1, 2, 3, 0],
+      yb = [2, 2, 1, 0, 3];
     const [la] = net.loss(X, ya);
     const [lb] = net.loss(X, yb);
     const soft = new Float32Array(N * C);
@@ -382,7 +424,9 @@ describe("argument checks (clear errors, nothing allocated, library usable after
   it("names the function, the argument and what was expected", () => {
     const X = distinct([2, 1, 3, 3]);
     // Wrong buffers for options.out: another shape, another dtype, labels of another class count.
-    const wide = tl.zeros([2, 1, 3, 4]), f64 = tl.zeros([2, 1, 3, 3], { dtype: "float64" }), labels3 = tl.zeros([2, 3]);
+    const wide = tl.zeros([2, 1, 3, 4]),
+      f64 = tl.zeros([2, 1, 3, 3], { dtype: "float64" }),
+      labels3 = tl.zeros([2, 3]);
     const before = tl.memory();
     expect(() => tl.randomFlip(X, { p: 1.5 })).toThrow(/randomFlip: options.p must be in \[0, 1\] \(got 1.5\)/);
     expect(() => tl.randomCrop(X, {} as tl.RandomCropOptions)).toThrow(/randomCrop: options.padding is required/);
@@ -395,10 +439,14 @@ describe("argument checks (clear errors, nothing allocated, library usable after
     expect(() => tl.randomFlip(X, { seed: -1 })).toThrow(/randomFlip: options.seed must be in \[0, 4294967295\]/);
     expect(() => tl.randomFlip(X, { offset: 3 })).toThrow(/options.offset needs options.seed/);
     expect(() => tl.randomFlip(X, { seed: 1, out: X })).toThrow(/randomFlip: options.out must not overlap x/);
-    expect(() => tl.randomCrop(X, { padding: 1, out: wide })).toThrow(/randomCrop: options.out must have shape \[2, 1, 3, 3\] \(x's shape\) \(got \[2, 1, 3, 4\]\)/);
+    expect(() => tl.randomCrop(X, { padding: 1, out: wide })).toThrow(
+      /randomCrop: options.out must have shape \[2, 1, 3, 3\] \(x's shape\) \(got \[2, 1, 3, 4\]\)/,
+    );
     expect(() => tl.cutout(X, { size: 1, out: f64 })).toThrow(/cutout: x is float32 but options.out is float64/);
     expect(() => tl.mixup(X, [0, 1], { alpha: 1, numClasses: 2, out: [X, X] as never })).toThrow(/mixup: options.out\[0\] must not overlap x/);
-    expect(() => tl.mixup(X, [0, 1], { alpha: 1, numClasses: 2, out: X as never })).toThrow(/mixup: options.out must be \[xOut, yOut\], two tensors \(got a tensor of shape \[2, 1, 3, 3\]\)/);
+    expect(() => tl.mixup(X, [0, 1], { alpha: 1, numClasses: 2, out: X as never })).toThrow(
+      /mixup: options.out must be \[xOut, yOut\], two tensors \(got a tensor of shape \[2, 1, 3, 3\]\)/,
+    );
     expect(() => tl.randomFlip(X, { q: 1 } as never)).toThrow(/unknown option "q"/);
     expect(tl.memory().bytes - before.bytes).toBe(2 * 9 * 4); // only the [2, 9] zeros made above
     const ok = tl.randomFlip(X, { seed: 1 });
@@ -407,7 +455,9 @@ describe("argument checks (clear errors, nothing allocated, library usable after
     // Found by the fuzz: missing integer labels are a named TypeError before anything is drawn, not a crash reading y.ptr.
     const [xOut, yOut] = [tl.keep(tl.zeros([2, 1, 3, 3])), tl.keep(tl.zeros([2, 2]))];
     expect(() => tl.mixup(X, undefined as never, { alpha: 1, numClasses: 2, out: [xOut, yOut] })).toThrow(/^mixup: y must be/);
-    expect(() => tl.mixup(X, [0, 1], { alpha: 1, numClasses: 2, out: [xOut, labels3] })).toThrow(/^mixup: options.out\[1\] must have shape \[2, 2\] \(N x numClasses\)/);
+    expect(() => tl.mixup(X, [0, 1], { alpha: 1, numClasses: 2, out: [xOut, labels3] })).toThrow(
+      /^mixup: options.out\[1\] must have shape \[2, 2\] \(N x numClasses\)/,
+    );
     for (const t of [xOut, yOut, wide, f64, labels3]) t.dispose();
   });
 });

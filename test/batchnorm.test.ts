@@ -34,7 +34,16 @@ function columnStats(x: ArrayLike<number>, N: number, D: number): { mean: number
 }
 
 /** gamma * (x - mean) / sqrt(var + eps) + beta per column, in f64. */
-function normalizeRef(x: ArrayLike<number>, N: number, D: number, mean: number[], variance: number[], gamma: ArrayLike<number>, beta: ArrayLike<number>, eps: number): number[] {
+function normalizeRef(
+  x: ArrayLike<number>,
+  N: number,
+  D: number,
+  mean: number[],
+  variance: number[],
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  eps: number,
+): number[] {
   const out: number[] = [];
   for (let i = 0; i < N; i++) {
     for (let j = 0; j < D; j++) out.push((gamma[j] * (x[i * D + j] - mean[j])) / Math.sqrt(variance[j] + eps) + beta[j]);
@@ -97,7 +106,8 @@ describe("BatchNorm train mode", () => {
 
   it("out equals the f64 reference (N=17, D=5), biased variance", () => {
     tl.tidy(() => {
-      const N = 17, D = 5;
+      const N = 17,
+        D = 5;
       const x = scaledColumns(N, [1, 2, 0.5, 3, 1], [0, 1, -1, 2, 0], 12);
       const gamma = tl.randn([D], { seed: 13 });
       const beta = tl.randn([D], { seed: 14 });
@@ -105,7 +115,12 @@ describe("BatchNorm train mode", () => {
       const { mean, variance } = columnStats(x.toArray(), N, D);
       expectClose("out", out.toArray(), normalizeRef(x.toArray(), N, D, mean, variance, gamma.toArray(), beta.toArray(), 1e-5), 2e-5);
       expectClose("saved mean", cache.mean.toArray(), mean, 2e-6);
-      expectClose("saved invstd", cache.invstd.toArray(), variance.map((v) => 1 / Math.sqrt(v + 1e-5)), 2e-5);
+      expectClose(
+        "saved invstd",
+        cache.invstd.toArray(),
+        variance.map((v) => 1 / Math.sqrt(v + 1e-5)),
+        2e-5,
+      );
     });
   });
 
@@ -141,7 +156,15 @@ describe("BatchNorm train mode", () => {
     const gamma = tl.ones([2]);
     const beta = tl.zeros([2]);
     tl.tidy(() => {
-      tl.BatchNorm.forward(tl.tensor([[1, 2], [3, 5]]), gamma, beta, bnParam);
+      tl.BatchNorm.forward(
+        tl.tensor([
+          [1, 2],
+          [3, 5],
+        ]),
+        gamma,
+        beta,
+        bnParam,
+      );
     });
     expect(bnParam.runningMean!.isDisposed).toBe(false);
     // batch mean [2, 3.5]; running = f32(0.9) * 0 + f32(0.1) * mean, in float32
@@ -169,7 +192,8 @@ describe("BatchNorm train mode", () => {
 describe("BatchNorm test mode", () => {
   it("uses the running statistics and leaves them unchanged", () => {
     tl.tidy(() => {
-      const N = 4, D = 3;
+      const N = 4,
+        D = 3;
       const x = scaledColumns(N, [1, 2, 3], [0, 1, 2], 30);
       const gamma = tl.tensor([1, 2, 3]);
       const beta = tl.tensor([0, 1, -1]);
@@ -202,10 +226,19 @@ describe("BatchNorm test mode", () => {
 describe("BatchNorm gradients", () => {
   // float32 central differences with h = 1e-2 on inputs of scale ~1: rounding noise in out is
   // ~1e-7, divided by 2h it stays ~1e-5 against gradients of order 1.
-  for (const [N, D] of [[3, 3], [6, 5], [17, 4]] as const) {
+  for (const [N, D] of [
+    [3, 3],
+    [6, 5],
+    [17, 4],
+  ] as const) {
     it(`train mode: dx, dgamma, dbeta match numeric gradients (N=${N}, D=${D}, h=1e-2)`, () => {
       tl.tidy(() => {
-        const x = scaledColumns(N, Array.from({ length: D }, (_, j) => 1 + 0.5 * j), Array.from({ length: D }, (_, j) => j - 1), 140 + N);
+        const x = scaledColumns(
+          N,
+          Array.from({ length: D }, (_, j) => 1 + 0.5 * j),
+          Array.from({ length: D }, (_, j) => j - 1),
+          140 + N,
+        );
         const gamma = tl.randn([D], { seed: 41, mean: 1, std: 0.3 });
         const beta = tl.randn([D], { seed: 42 });
         const dout = tl.randn([N, D], { seed: 43 });
@@ -227,7 +260,8 @@ describe("BatchNorm gradients", () => {
 
   it("dx sums to ~0 over the batch and is orthogonal to xhat (the batch-statistics terms)", () => {
     tl.tidy(() => {
-      const N = 32, D = 3;
+      const N = 32,
+        D = 3;
       const x = scaledColumns(N, [1, 100, 0.01], [0, 50, -1], 45);
       const gamma = tl.tensor([1, 2, 3]);
       const beta = tl.zeros([D]);
@@ -240,7 +274,8 @@ describe("BatchNorm gradients", () => {
       const xh = out.toArray();
       const scale = [1, 100, 0.01];
       for (let j = 0; j < D; j++) {
-        let s = 0, sx = 0;
+        let s = 0,
+          sx = 0;
         for (let i = 0; i < N; i++) {
           s += d[i * D + j];
           sx += d[i * D + j] * xh[i * D + j];
@@ -255,7 +290,8 @@ describe("BatchNorm gradients", () => {
 
   it("test mode: the statistics are constants, dx = gamma * dout / sqrt(runningVar + eps)", () => {
     tl.tidy(() => {
-      const N = 5, D = 3;
+      const N = 5,
+        D = 3;
       const x = scaledColumns(N, [1, 2, 3], [0, 1, 2], 47);
       const gamma = tl.tensor([1, -2, 0.5]);
       const beta = tl.tensor([0, 1, 2]);
@@ -272,7 +308,12 @@ describe("BatchNorm gradients", () => {
 });
 
 describe("SpatialBatchNorm", () => {
-  for (const shape of [[2, 3, 4, 5], [3, 2, 3, 3], [1, 3, 1, 1], [4, 1, 2, 7]] as const) {
+  for (const shape of [
+    [2, 3, 4, 5],
+    [3, 2, 3, 3],
+    [1, 3, 1, 1],
+    [4, 1, 2, 7],
+  ] as const) {
     it(`equals BatchNorm on the (N*H*W, C) transposed data, forward and backward, train and test (x ${JSON.stringify(shape)})`, () => {
       tl.tidy(() => {
         const [N, C, H, W] = shape;
@@ -383,9 +424,13 @@ describe("batch-norm errors", () => {
       const x = tl.zeros([4, 3]);
       const g = tl.ones([3]);
       const b = tl.zeros([3]);
-      const f = (p: unknown, gamma: unknown = g, beta: unknown = b, input: unknown = x) =>
-        () => tl.BatchNorm.forward(input as tl.Tensor, gamma as tl.Tensor, beta as tl.Tensor, p as tl.BatchNormParam);
-      expect(f({ mode: "train" }, tl.ones([4]))).toThrow(/BatchNorm.forward: gamma must have shape \[3\] \(one scale per feature of x \[4, 3\]\) \(got \[4\]\)/);
+      const f =
+        (p: unknown, gamma: unknown = g, beta: unknown = b, input: unknown = x) =>
+        () =>
+          tl.BatchNorm.forward(input as tl.Tensor, gamma as tl.Tensor, beta as tl.Tensor, p as tl.BatchNormParam);
+      expect(f({ mode: "train" }, tl.ones([4]))).toThrow(
+        /BatchNorm.forward: gamma must have shape \[3\] \(one scale per feature of x \[4, 3\]\) \(got \[4\]\)/,
+      );
       expect(f({ mode: "train" }, g, tl.zeros([3, 1]))).toThrow(/beta must have 1 dimensions/);
       expect(f(undefined)).toThrow(/bnParam \{ mode: "train" \| "test", ... \} is required/);
       expect(f({ mode: "eval" })).toThrow(/bnParam.mode must be one of "train", "test" \(got "eval"\)/);
@@ -413,7 +458,12 @@ describe("batch-norm errors", () => {
       expect(() => tl.BatchNorm.backward(tl.zeros([3, 4]), cache)).toThrow(/BatchNorm.backward: dout must have shape \[4, 3\]/);
       expect(() => tl.BatchNorm.backward(tl.zeros([4, 3]), { x } as never)).toThrow(/cache is missing "gamma"/);
       // Still usable afterwards.
-      const [out] = tl.BatchNorm.forward(tl.tensor([[1], [3]]), tl.ones([1]), tl.zeros([1]), { mode: "test", runningMean: tl.tensor([2]), runningVar: tl.tensor([1]), eps: 1e-6 });
+      const [out] = tl.BatchNorm.forward(tl.tensor([[1], [3]]), tl.ones([1]), tl.zeros([1]), {
+        mode: "test",
+        runningMean: tl.tensor([2]),
+        runningVar: tl.tensor([1]),
+        eps: 1e-6,
+      });
       expectClose("after errors", out.toArray(), [-1, 1], 1e-5);
     });
   });
@@ -424,8 +474,12 @@ describe("batch-norm errors", () => {
       const b = tl.zeros([3]);
       expect(() => tl.SpatialBatchNorm.forward(tl.zeros([2, 3]), g, b, { mode: "train" })).toThrow(/SpatialBatchNorm.forward: x must have 4 dimensions/);
       expect(() => tl.SpatialBatchNorm.forward(tl.zeros([2, 3, 0, 4]), g, b, { mode: "train" })).toThrow(/every dimension >= 1 \(got shape \[2, 3, 0, 4\]\)/);
-      expect(() => tl.SpatialBatchNorm.forward(tl.zeros([2, 4, 2, 2]), g, b, { mode: "train" })).toThrow(/gamma must have shape \[4\] \(one scale per channel of x \[2, 4, 2, 2\]\)/);
-      expect(() => tl.SpatialBatchNorm.forward(tl.zeros([2, 3, 2, 2]), g, b, { mode: "test", runningMean: tl.zeros([4]) })).toThrow(/runningMean must have shape \[3\]/);
+      expect(() => tl.SpatialBatchNorm.forward(tl.zeros([2, 4, 2, 2]), g, b, { mode: "train" })).toThrow(
+        /gamma must have shape \[4\] \(one scale per channel of x \[2, 4, 2, 2\]\)/,
+      );
+      expect(() => tl.SpatialBatchNorm.forward(tl.zeros([2, 3, 2, 2]), g, b, { mode: "test", runningMean: tl.zeros([4]) })).toThrow(
+        /runningMean must have shape \[3\]/,
+      );
       const [, cache] = tl.SpatialBatchNorm.forward(tl.zeros([2, 3, 2, 2]), g, b, { mode: "test", runningMean: tl.zeros([3]), runningVar: tl.ones([3]) });
       expect(() => tl.SpatialBatchNorm.backward(tl.zeros([2, 3, 4]), cache)).toThrow(/dout must have shape \[2, 3, 2, 2\]/);
     });

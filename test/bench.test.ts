@@ -162,7 +162,9 @@ describe("bench CPU-profile summary", () => {
       ["(garbage collector)", 10],
       ["f", 10],
     ]);
-    const kinds = profiler.categorize(s.rows.map((r: any) => ({ ...r, name: r.name === "f" ? "js f" : r.name === "wasm-function[3]" ? "wasm assembly/gemm/packStraight" : r.name })));
+    const kinds = profiler.categorize(
+      s.rows.map((r: any) => ({ ...r, name: r.name === "f" ? "js f" : r.name === "wasm-function[3]" ? "wasm assembly/gemm/packStraight" : r.name })),
+    );
     expect(kinds.find((k: any) => k.label.startsWith("wasm GEMM packing")).share).toBeCloseTo(0.6, 12);
     expect(kinds.find((k: any) => k.label === "JS tensorlane host").share).toBeCloseTo(0.2, 12);
   });
@@ -185,17 +187,31 @@ describe("bench sections of issue 22, --smoke", () => {
     const dir = mkdtempSync(join(tmpdir(), "tensorlane-bench-"));
     const out = join(dir, "record.json");
     try {
-      const run = spawnSync(process.execPath, [fileURLToPath(new URL("../bench/run.mjs", import.meta.url)), "--smoke", "--only=infer,layers,overhead", `--out=${out}`], {
-        encoding: "utf8",
-        timeout: 600_000,
-      });
+      const run = spawnSync(
+        process.execPath,
+        [fileURLToPath(new URL("../bench/run.mjs", import.meta.url)), "--smoke", "--only=infer,layers,overhead", `--out=${out}`],
+        {
+          encoding: "utf8",
+          timeout: 600_000,
+        },
+      );
       expect(run.status, run.stderr.slice(-2000)).toBe(0);
       const record = JSON.parse(readFileSync(out, "utf8"));
       expect(record.ceiling.gflops).toBeGreaterThan(0);
 
       // infer: every model x batch, both contenders; the ResNet hook says why it cannot run yet.
       const one = record.infer["1"];
-      expect(one.cases.map((c: any) => `${c.model}/${c.batch}`)).toEqual(["fc/1", "fc/8", "fc/64", "conv/1", "conv/8", "conv/64", "resnet/1", "resnet/8", "resnet/64"]);
+      expect(one.cases.map((c: any) => `${c.model}/${c.batch}`)).toEqual([
+        "fc/1",
+        "fc/8",
+        "fc/64",
+        "conv/1",
+        "conv/8",
+        "conv/64",
+        "resnet/1",
+        "resnet/8",
+        "resnet/64",
+      ]);
       for (const c of one.cases.filter((c: any) => c.model !== "resnet")) {
         for (const name of ["tensorlane", "onnxruntime-web"]) {
           expect(c.results[name].unavailable, `${c.id} ${name}`).toBeUndefined();

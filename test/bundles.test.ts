@@ -52,8 +52,19 @@ function decodeBase64(text: string): Uint8Array {
 
 describe("dist files and the exports map", () => {
   it("the scan for forbidden constructs catches each of them (so a clean result means something)", () => {
-    const samples = ['eval("1")', 'new Function("a")', 'Function("return 1")()', 'setTimeout("x()", 1)', "fetch(url)",
-      "new XMLHttpRequest()", "new WebSocket(u)", "importScripts(u)", 'import("./x.js")', 'require("fs")', 'from "node:fs"'];
+    const samples = [
+      'eval("1")',
+      'new Function("a")',
+      'Function("return 1")()',
+      'setTimeout("x()", 1)',
+      "fetch(url)",
+      "new XMLHttpRequest()",
+      "new WebSocket(u)",
+      "importScripts(u)",
+      'import("./x.js")',
+      'require("fs")',
+      'from "node:fs"',
+    ];
     samples.forEach((code, i) => expect(forbiddenIn(code), code).toEqual(expect.arrayContaining([expect.stringContaining(FORBIDDEN[i][0])])));
     expect(forbiddenIn("x.isFunction(y); obj.eval2(); typeof f === 'function'; evaluate(x)")).toEqual([]);
   });
@@ -100,10 +111,16 @@ describe("dist files and the exports map", () => {
     const f64 = new Uint8Array(readFileSync(join(root, (pkg.exports["./wasm-f64"] as Record<string, string>).default)));
     expect(WebAssembly.validate(f64)).toBe(true);
     for (const file of [float64Chunk, "tensorlane.iife.js"]) {
-      expect(inlined(file).some((b) => !(b[1] & 0x20) && Buffer.compare(inflateSync(b), f64) === 0), `${file} inlines tensorlane/wasm-f64`).toBe(true);
+      expect(
+        inlined(file).some((b) => !(b[1] & 0x20) && Buffer.compare(inflateSync(b), f64) === 0),
+        `${file} inlines tensorlane/wasm-f64`,
+      ).toBe(true);
     }
     const full = new WebAssembly.Module(readFileSync(join(root, (pkg.exports["./wasm"] as Record<string, string>).default)));
-    const functions = (m: WebAssembly.Module) => WebAssembly.Module.exports(m).filter((e) => e.kind === "function").map((e) => e.name);
+    const functions = (m: WebAssembly.Module) =>
+      WebAssembly.Module.exports(m)
+        .filter((e) => e.kind === "function")
+        .map((e) => e.name);
     for (const file of ["tensorlane.js", "tensorlane.iife.js"]) {
       // FDICT (bit 5 of the header's second byte) marks the families; of the others, the one that is not float64 is the core.
       const families = inlined(file).filter((b) => b[1] & 0x20);
@@ -114,7 +131,11 @@ describe("dist files and the exports map", () => {
       expect(modules.length, `${file}: the core and five families`).toBe(6);
       const exported = modules.flatMap(functions);
       expect(exported.slice().sort(), `${file}: every kernel of tensorlane/wasm, once`).toEqual(functions(full).sort());
-      for (const m of modules.slice(1)) expect(WebAssembly.Module.imports(m).some((i) => i.kind === "memory"), `${file}: a family imports the core's memory`).toBe(true);
+      for (const m of modules.slice(1))
+        expect(
+          WebAssembly.Module.imports(m).some((i) => i.kind === "memory"),
+          `${file}: a family imports the core's memory`,
+        ).toBe(true);
     }
   });
 

@@ -43,23 +43,46 @@ function imageDataset() {
 }
 
 function newConvNet(): tl.DeepConvNet {
-  return new tl.DeepConvNet({ inputDims: [3, 2, 2], numFilters: [6, 5], maxPools: [1], batchnorm: true, numClasses: C, weightScale: "kaiming", reg: 1e-3, seed: 8 });
+  return new tl.DeepConvNet({
+    inputDims: [3, 2, 2],
+    numFilters: [6, 5],
+    maxPools: [1],
+    batchnorm: true,
+    numClasses: C,
+    weightScale: "kaiming",
+    reg: 1e-3,
+    seed: 8,
+  });
 }
 
 /** A composed model on the same 3x2x2 images: batch norm, a residual block, a grouped conv, dropout. */
 function newSequential(): tl.Sequential {
   return tl.sequential(
     [
-      tl.nn.conv2d(3, 4, 3, { padding: 1, bias: false }), tl.nn.batchNorm2d(4), tl.nn.relu(),
-      tl.nn.residual([tl.nn.conv2d(4, 4, 3, { padding: 1, bias: false }), tl.nn.batchNorm2d(4)]), tl.nn.relu(),
-      tl.nn.conv2d(4, 4, 1, { groups: 2 }), tl.nn.flatten(), tl.nn.dropout(0.2), tl.nn.linear(16, C),
+      tl.nn.conv2d(3, 4, 3, { padding: 1, bias: false }),
+      tl.nn.batchNorm2d(4),
+      tl.nn.relu(),
+      tl.nn.residual([tl.nn.conv2d(4, 4, 3, { padding: 1, bias: false }), tl.nn.batchNorm2d(4)]),
+      tl.nn.relu(),
+      tl.nn.conv2d(4, 4, 1, { groups: 2 }),
+      tl.nn.flatten(),
+      tl.nn.dropout(0.2),
+      tl.nn.linear(16, C),
     ],
     { inputShape: [3, 2, 2], seed: 8, reg: 1e-3 },
   );
 }
 
 function newBatchnormNet(): tl.FullyConnectedNet {
-  return new tl.FullyConnectedNet({ hiddenDims: [16, 8], inputDim: D, numClasses: C, normalization: "batchnorm", dropout: 0.1, weightScale: "kaiming", seed: 6 });
+  return new tl.FullyConnectedNet({
+    hiddenDims: [16, 8],
+    inputDim: D,
+    numClasses: C,
+    normalization: "batchnorm",
+    dropout: 0.1,
+    weightScale: "kaiming",
+    seed: 6,
+  });
 }
 
 const solverOptions = (numEpochs: number, updateRule: tl.SolverOptions["updateRule"] = "adam"): tl.SolverOptions => ({
@@ -161,7 +184,7 @@ describe("resume", () => {
       expect(ck.solver?.customUpdateRule).toBe(typeof rule !== "string");
       const resumed = train(ck.model as tl.FullyConnectedNet, data, { ...solverOptions(3, rule), ...ck.solver!.options, numEpochs: 3, updateRule: rule }, ck);
 
-            expect(resumed.solver.lossHistory).toEqual(straight.solver.lossHistory);
+      expect(resumed.solver.lossHistory).toEqual(straight.solver.lossHistory);
       expect(resumed.solver.valAccHistory).toEqual(straight.solver.valAccHistory);
       expect(resumed.solver.bestValAcc).toBe(straight.solver.bestValAcc);
       // The checkpoints written at the last epoch end (last params, optimizer state, streams, best) are the same bytes.
@@ -195,7 +218,9 @@ describe("resume", () => {
       const resumed = train(ck.model, d, { ...solverOptions(3), ...ck.solver!.options, numEpochs: 3, updateRule: "adam" }, ck);
       expect(resumed.solver.lossHistory).toEqual(straight.solver.lossHistory);
       expect(resumed.checkpoints.at(-1)).toEqual(straight.checkpoints.at(-1));
-      expect(tl.saveCheckpoint({ model: resumed.solver.model as tl.CheckpointableModel })).toEqual(tl.saveCheckpoint({ model: straight.solver.model as tl.CheckpointableModel }));
+      expect(tl.saveCheckpoint({ model: resumed.solver.model as tl.CheckpointableModel })).toEqual(
+        tl.saveCheckpoint({ model: straight.solver.model as tl.CheckpointableModel }),
+      );
       for (const s of [straight, first, resumed]) {
         s.solver.dispose();
         (s.solver.model as tl.CheckpointableModel).dispose();
@@ -207,7 +232,12 @@ describe("resume", () => {
 
   it("3 epochs straight = 1 epoch, save, load, resume 2 epochs, bit for bit: DeepConvNet with augment [flip, crop, cutout, mixup]", () => {
     const d = imageDataset();
-    const augment: tl.Augmentation[] = [{ type: "randomFlip", p: 0.5 }, { type: "randomCrop", padding: 1 }, { type: "cutout", size: 1 }, { type: "mixup", alpha: 0.3 }];
+    const augment: tl.Augmentation[] = [
+      { type: "randomFlip", p: 0.5 },
+      { type: "randomCrop", padding: 1 },
+      { type: "cutout", size: 1 },
+      { type: "mixup", alpha: 0.3 },
+    ];
     const options = (n: number): tl.SolverOptions => ({ ...solverOptions(n), augment });
     const straight = train(newConvNet(), d, options(3));
     const first = train(newConvNet(), d, options(1));
@@ -241,7 +271,11 @@ describe("resume", () => {
     const ck = tl.loadCheckpoint(first.checkpoints[0]);
     const other = new tl.Solver(ck.model, data, { ...ck.solver!.options, updateRule: "adam", batchSize: 20, verbose: false });
     expect(() => ck.resume(other)).toThrow(/batchSize 20 \(saved: 25\)/);
-    const custom = train(newNet(), data, solverOptions(1, (w, dw, c) => tl.sgd(w, dw, c)));
+    const custom = train(
+      newNet(),
+      data,
+      solverOptions(1, (w, dw, c) => tl.sgd(w, dw, c)),
+    );
     const ckCustom = tl.loadCheckpoint(custom.checkpoints[0]);
     const builtin = new tl.Solver(ckCustom.model, data, { ...ckCustom.solver!.options, updateRule: "sgd", verbose: false });
     expect(() => ckCustom.resume(builtin)).toThrow(/updateRule sgd \(saved: a custom function: pass the same one\)/);
@@ -257,7 +291,10 @@ describe("resume", () => {
 
 describe("saving after train()", () => {
   it("gives the same bytes as the last epoch end's checkpoint: the best params to use, the last ones to resume from", () => {
-    for (const [makeNet, data] of [[newNet, dataset()], [newConvNet, imageDataset()]] as const) {
+    for (const [makeNet, data] of [
+      [newNet, dataset()],
+      [newConvNet, imageDataset()],
+    ] as const) {
       const run = train(makeNet(), data, solverOptions(3));
       const model = run.solver.model as tl.CheckpointableModel;
       expect(run.solver.holdsBest).toBe(true);
@@ -324,60 +361,128 @@ describe("bad checkpoints", () => {
     ["truncated", () => good.subarray(0, good.length - 100), /truncated/],
     ["cut inside the header", () => good.subarray(0, 40), /truncated/],
     ["empty", () => new Uint8Array(0), /truncated: 0 bytes/],
-    ["a flipped bit in the numbers", () => {
-      const b = good.slice();
-      b[b.length - 7] ^= 0x10;
-      return b;
-    }, /the tensor data is corrupted: the bytes of tensor "resume\.optim\.all\.v" \(data bytes \d+\.\.\d+\) are damaged/],
-    ["a flipped bit in the numbers of a file without per-tensor checksums", () => {
-      const b = withoutPartChecksums(good);
-      b[b.length - 7] ^= 0x10;
-      return b;
-    }, /the tensor data is corrupted: the data section \(after the header\) has CRC-32 [0-9a-f]{8}, the file says [0-9a-f]{8}/],
+    [
+      "a flipped bit in the numbers",
+      () => {
+        const b = good.slice();
+        b[b.length - 7] ^= 0x10;
+        return b;
+      },
+      /the tensor data is corrupted: the bytes of tensor "resume\.optim\.all\.v" \(data bytes \d+\.\.\d+\) are damaged/,
+    ],
+    [
+      "a flipped bit in the numbers of a file without per-tensor checksums",
+      () => {
+        const b = withoutPartChecksums(good);
+        b[b.length - 7] ^= 0x10;
+        return b;
+      },
+      /the tensor data is corrupted: the data section \(after the header\) has CRC-32 [0-9a-f]{8}, the file says [0-9a-f]{8}/,
+    ],
     // One flipped bit in a digit keeps the header valid JSON: the metadata checksums catch it.
-    ["a flipped bit in a number in the header's JSON", () => replaceInHeader(good, 'batchSize\\":25', 'batchSize\\":24'), /the header is damaged: metadata "solver" has CRC-32 [0-9a-f]{8}, the file says [0-9a-f]{8}/],
-    ["a flipped bit in a metadata key", () => replaceInHeader(good, '"solver":', '"solvdr":'), /the header is damaged: metadata "solvdr" is not among the keys its checksums list/],
-    ["a flipped bit in a tensor name", () => replaceInHeader(good, '"resume.optim.all.m"', '"resume.optim.alm.m"'), /the header is damaged: tensor "resume\.optim\.alm\.m" is not among the tensors its checksums list and tensor "resume\.optim\.all\.m" is missing/],
-    ["a flipped bit in the checksums' own key", () => replaceInHeader(good, '"crc32_metadata"', '"crc32_metadatb"'), /the header is damaged: metadata "crc32_metadata" is missing/],
-    ["a flipped bit in the header length", () => {
-      const b = good.slice();
-      b[0] ^= 0x01;
-      return b;
-    }, /the header \(\d+ bytes after the 8-byte length\) is not valid JSON \(.*\): the header or its length is damaged/],
-    ["a hostile header length", () => {
-      const b = good.slice();
-      new DataView(b.buffer).setUint32(4, 0xffffffff, true);
-      return b;
-    }, /over the 100000000-byte limit/],
+    [
+      "a flipped bit in a number in the header's JSON",
+      () => replaceInHeader(good, 'batchSize\\":25', 'batchSize\\":24'),
+      /the header is damaged: metadata "solver" has CRC-32 [0-9a-f]{8}, the file says [0-9a-f]{8}/,
+    ],
+    [
+      "a flipped bit in a metadata key",
+      () => replaceInHeader(good, '"solver":', '"solvdr":'),
+      /the header is damaged: metadata "solvdr" is not among the keys its checksums list/,
+    ],
+    [
+      "a flipped bit in a tensor name",
+      () => replaceInHeader(good, '"resume.optim.all.m"', '"resume.optim.alm.m"'),
+      /the header is damaged: tensor "resume\.optim\.alm\.m" is not among the tensors its checksums list and tensor "resume\.optim\.all\.m" is missing/,
+    ],
+    [
+      "a flipped bit in the checksums' own key",
+      () => replaceInHeader(good, '"crc32_metadata"', '"crc32_metadatb"'),
+      /the header is damaged: metadata "crc32_metadata" is missing/,
+    ],
+    [
+      "a flipped bit in the header length",
+      () => {
+        const b = good.slice();
+        b[0] ^= 0x01;
+        return b;
+      },
+      /the header \(\d+ bytes after the 8-byte length\) is not valid JSON \(.*\): the header or its length is damaged/,
+    ],
+    [
+      "a hostile header length",
+      () => {
+        const b = good.slice();
+        new DataView(b.buffer).setUint32(4, 0xffffffff, true);
+        return b;
+      },
+      /over the 100000000-byte limit/,
+    ],
     ["plain safetensors, not a checkpoint", () => tl.encodeSafetensors({ W1: { shape: [1], data: new Float32Array(1) } }), /not a tensorlane checkpoint/],
     ["a missing parameter", () => tamper(good, (t) => delete t.W2), /tensor "W2" \(parameter W2\) is missing/],
     ["a missing resume tensor", () => tamper(good, (t) => delete t["resume.params.b1"]), /tensor "resume.params.b1" \(parameter b1\) is missing/],
-    ["a parameter with the wrong shape", () => tamper(good, (t) => (t.W1 = { shape: [D, 15], data: new Float32Array(D * 15) })), /"W1" has shape \[12, 15\] but the model config gives parameter W1 the shape \[12, 16\]/],
-    ["optimizer state with the wrong shape", () => tamper(good, (t) => (t["resume.optim.all.m"] = { shape: [3], data: new Float32Array(3) })), /"resume.optim.all.m" has shape \[3\]/],
+    [
+      "a parameter with the wrong shape",
+      () => tamper(good, (t) => (t.W1 = { shape: [D, 15], data: new Float32Array(D * 15) })),
+      /"W1" has shape \[12, 15\] but the model config gives parameter W1 the shape \[12, 16\]/,
+    ],
+    [
+      "optimizer state with the wrong shape",
+      () => tamper(good, (t) => (t["resume.optim.all.m"] = { shape: [3], data: new Float32Array(3) })),
+      /"resume.optim.all.m" has shape \[3\]/,
+    ],
     ["an unexpected tensor", () => tamper(good, (t) => (t.W9 = { shape: [1], data: new Float32Array(1) })), /unexpected tensor "W9"/],
     ["model metadata that is not JSON", () => tamper(good, (_, m) => (m.model = "{kind: FullyConnectedNet")), /metadata "model" is not valid JSON/],
-    ["an unknown model kind", () => tamper(good, (_, m) => (m.model = JSON.stringify({ ...JSON.parse(m.model), kind: "Transformer" }))), /model kind "Transformer" is not one this tensorlane knows/],
-    ["a config the model rejects", () => tamper(good, (_, m) => {
-      const model = JSON.parse(m.model);
-      model.config.hiddenDims = [16, -8];
-      m.model = JSON.stringify(model);
-    }), /FullyConnectedNet rejected the stored model config \(FullyConnectedNet: hiddenDims\[1\] must be >= 1/],
-    ["a config for other shapes", () => tamper(good, (_, m) => {
-      const model = JSON.parse(m.model);
-      model.config.hiddenDims = [16, 9];
-      m.model = JSON.stringify(model);
-    }), /"W2" has shape \[16, 8\] but the model config gives parameter W2 the shape \[16, 9\]/],
-    ["an unknown augmentation", () => tamper(good, (_, m) => {
-      const s = JSON.parse(m.solver);
-      s.options.augment = [{ type: "randomFlip" }, { type: "rotate", degrees: 10 }];
-      m.solver = JSON.stringify(s);
-    }), /solver options.augment\[1\].type must be one of "randomFlip", "randomCrop", "cutout", "mixup" \(got "rotate"\)/],
-    ["a solver history that disagrees with its iteration", () => tamper(good, (_, m) => {
-      const s = JSON.parse(m.solver);
-      s.lossHistory.pop();
-      m.solver = JSON.stringify(s);
-    }), /lossHistory has 7 entries but iteration is 8/],
-    ["a solver field of the wrong type", () => tamper(good, (_, m) => m.solver = JSON.stringify({ ...JSON.parse(m.solver), rngState: "x" })), /solver rngState must be a non-negative integer \(got "x"\)/],
+    [
+      "an unknown model kind",
+      () => tamper(good, (_, m) => (m.model = JSON.stringify({ ...JSON.parse(m.model), kind: "Transformer" }))),
+      /model kind "Transformer" is not one this tensorlane knows/,
+    ],
+    [
+      "a config the model rejects",
+      () =>
+        tamper(good, (_, m) => {
+          const model = JSON.parse(m.model);
+          model.config.hiddenDims = [16, -8];
+          m.model = JSON.stringify(model);
+        }),
+      /FullyConnectedNet rejected the stored model config \(FullyConnectedNet: hiddenDims\[1\] must be >= 1/,
+    ],
+    [
+      "a config for other shapes",
+      () =>
+        tamper(good, (_, m) => {
+          const model = JSON.parse(m.model);
+          model.config.hiddenDims = [16, 9];
+          m.model = JSON.stringify(model);
+        }),
+      /"W2" has shape \[16, 8\] but the model config gives parameter W2 the shape \[16, 9\]/,
+    ],
+    [
+      "an unknown augmentation",
+      () =>
+        tamper(good, (_, m) => {
+          const s = JSON.parse(m.solver);
+          s.options.augment = [{ type: "randomFlip" }, { type: "rotate", degrees: 10 }];
+          m.solver = JSON.stringify(s);
+        }),
+      /solver options.augment\[1\].type must be one of "randomFlip", "randomCrop", "cutout", "mixup" \(got "rotate"\)/,
+    ],
+    [
+      "a solver history that disagrees with its iteration",
+      () =>
+        tamper(good, (_, m) => {
+          const s = JSON.parse(m.solver);
+          s.lossHistory.pop();
+          m.solver = JSON.stringify(s);
+        }),
+      /lossHistory has 7 entries but iteration is 8/,
+    ],
+    [
+      "a solver field of the wrong type",
+      () => tamper(good, (_, m) => (m.solver = JSON.stringify({ ...JSON.parse(m.solver), rngState: "x" }))),
+      /solver rngState must be a non-negative integer \(got "x"\)/,
+    ],
     ["a newer format version", () => tamper(good, (_, m) => (m.format_version = "2")), /format version "2" is not one this tensorlane/],
   ];
   for (const [label, make, message] of cases) {
@@ -435,10 +540,15 @@ describe("checkpoints written by main at 9ecb0cf (before the Solver's state had 
   }
   const cases: [string, number, number[], Partial<tl.SolverOptions>][] = [
     ["deep-conv-net-9ecb0cf", 3, [2, 4, 4], {}],
-    ["fully-connected-net-9ecb0cf", 4, [6], {
-      updateRule: (w, dw, c) => tl.sgdMomentum(w, dw, c),
-      lrSchedule: (epoch, iteration) => 0.05 / (1 + epoch + iteration / 8),
-    }],
+    [
+      "fully-connected-net-9ecb0cf",
+      4,
+      [6],
+      {
+        updateRule: (w, dw, c) => tl.sgdMomentum(w, dw, c),
+        lrSchedule: (epoch, iteration) => 0.05 / (1 + epoch + iteration / 8),
+      },
+    ],
   ];
   for (const [name, seed, shape, functions] of cases) {
     it(`${name}: loads, saves again to the same bytes, and resumes to the run it was part of`, () => {

@@ -22,9 +22,20 @@ describe("FullyConnectedNet with batch norm", () => {
     net.dispose();
   });
 
-  for (const [name, extra] of [["batchnorm", {}], ["batchnorm + dropout 0.3 + reg 0.05", { dropout: 0.3, reg: 0.05 }]] as const) {
+  for (const [name, extra] of [
+    ["batchnorm", {}],
+    ["batchnorm + dropout 0.3 + reg 0.05", { dropout: 0.3, reg: 0.05 }],
+  ] as const) {
     it(`numeric gradient check of every parameter (${name}), including the biases before BN whose gradient is ~0`, () => {
-      const net = new tl.FullyConnectedNet({ hiddenDims: [10, 12], inputDim: 7, numClasses: 5, normalization: "batchnorm", weightScale: 0.5, seed: 3, ...extra });
+      const net = new tl.FullyConnectedNet({
+        hiddenDims: [10, 12],
+        inputDim: 7,
+        numClasses: 5,
+        normalization: "batchnorm",
+        weightScale: 0.5,
+        seed: 3,
+        ...extra,
+      });
       jitter(net, 40);
       const X = tl.randn([6, 7], { seed: 4 });
       const y = labels(6, 5, 5);
@@ -66,9 +77,18 @@ describe("Solver with batch-norm models", () => {
     const XTrain = X.sliceView(0, [200, 12]);
     const XVal = X.sliceView(200 * 12, [100, 12]);
     const net = new tl.FullyConnectedNet({ hiddenDims: [32, 32], inputDim: 12, numClasses: 4, normalization: "batchnorm", weightScale: "kaiming", seed: 82 });
-    const solver = new tl.Solver(net, { XTrain, yTrain: y.subarray(0, 200), XVal, yVal: y.subarray(200) }, {
-      updateRule: "adam", optimConfig: { learningRate: 1e-2 }, numEpochs: 12, batchSize: 20, verbose: false, seed: 83,
-    });
+    const solver = new tl.Solver(
+      net,
+      { XTrain, yTrain: y.subarray(0, 200), XVal, yVal: y.subarray(200) },
+      {
+        updateRule: "adam",
+        optimConfig: { learningRate: 1e-2 },
+        numEpochs: 12,
+        batchSize: 20,
+        verbose: false,
+        seed: 83,
+      },
+    );
     solver.train();
     expect(solver.bestValAcc).toBeGreaterThan(0.8);
     console.log(`val acc history: ${solver.valAccHistory.join(", ")}`);
@@ -84,7 +104,15 @@ describe("Solver with batch-norm models", () => {
 
 describe("DeepConvNet", () => {
   it("params follow the layout; the last linear takes numFilters[-1] * H/2^pools * W/2^pools inputs", () => {
-    const net = new tl.DeepConvNet({ inputDims: [3, 8, 12], numFilters: [4, 6], maxPools: [0, 1], numClasses: 5, batchnorm: true, seed: 1, weightScale: "kaiming" });
+    const net = new tl.DeepConvNet({
+      inputDims: [3, 8, 12],
+      numFilters: [4, 6],
+      maxPools: [0, 1],
+      numClasses: 5,
+      batchnorm: true,
+      seed: 1,
+      weightScale: "kaiming",
+    });
     expect(Object.keys(net.params)).toEqual(["W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"]);
     expect(net.params.W1.shape).toEqual([4, 3, 3, 3]);
     expect(net.params.W2.shape).toEqual([6, 4, 3, 3]);
@@ -125,10 +153,28 @@ describe("DeepConvNet", () => {
   it("overfits 50 images to 100% training accuracy (with batch norm)", () => {
     const X = tl.randn([50, 3, 8, 8], { seed: 21 });
     const y = labels(50, 10, 22);
-    const net = new tl.DeepConvNet({ inputDims: [3, 8, 8], numFilters: [8, 8], maxPools: [0, 1], batchnorm: true, numClasses: 10, weightScale: "kaiming", seed: 23 });
-    const solver = new tl.Solver(net, { XTrain: X, yTrain: y, XVal: X, yVal: y }, {
-      updateRule: "adam", optimConfig: { learningRate: 5e-3 }, numEpochs: 50, batchSize: 25, verbose: false, seed: 24, numTrainSamples: null,
+    const net = new tl.DeepConvNet({
+      inputDims: [3, 8, 8],
+      numFilters: [8, 8],
+      maxPools: [0, 1],
+      batchnorm: true,
+      numClasses: 10,
+      weightScale: "kaiming",
+      seed: 23,
     });
+    const solver = new tl.Solver(
+      net,
+      { XTrain: X, yTrain: y, XVal: X, yVal: y },
+      {
+        updateRule: "adam",
+        optimConfig: { learningRate: 5e-3 },
+        numEpochs: 50,
+        batchSize: 25,
+        verbose: false,
+        seed: 24,
+        numTrainSamples: null,
+      },
+    );
     solver.train();
     expect(solver.checkAccuracy(X, y)).toBe(1);
     solver.dispose();
@@ -140,8 +186,20 @@ describe("DeepConvNet", () => {
     const X = tl.randn([40, 1, 6, 6], { seed: 31 });
     const y = labels(40, 3, 32);
     const run = () => {
-      const net = new tl.DeepConvNet({ inputDims: [1, 6, 6], numFilters: [4, 4], maxPools: [1], batchnorm: true, numClasses: 3, weightScale: "kaiming", seed: 33 });
-      const solver = new tl.Solver(net, { XTrain: X, yTrain: y, XVal: X, yVal: y }, { updateRule: "adam", batchSize: 10, numEpochs: 2, verbose: false, seed: 34 });
+      const net = new tl.DeepConvNet({
+        inputDims: [1, 6, 6],
+        numFilters: [4, 4],
+        maxPools: [1],
+        batchnorm: true,
+        numClasses: 3,
+        weightScale: "kaiming",
+        seed: 33,
+      });
+      const solver = new tl.Solver(
+        net,
+        { XTrain: X, yTrain: y, XVal: X, yVal: y },
+        { updateRule: "adam", batchSize: 10, numEpochs: 2, verbose: false, seed: 34 },
+      );
       for (let i = 0; i < 5; i++) solver.step();
       const after5 = wasmMemoryBytes();
       for (let i = 5; i < 100; i++) solver.step();

@@ -7,7 +7,15 @@ import { Workspace } from "../src/core/workspace.js";
 initAndCheckLeaks();
 
 interface Geometry {
-  N: number; C: number; H: number; W: number; F: number; HH: number; WW: number; stride: number; pad: number;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  F: number;
+  HH: number;
+  WW: number;
+  stride: number;
+  pad: number;
 }
 
 const outSize = (size: number, k: number, stride: number, pad: number) => 1 + Math.floor((size + 2 * pad - k) / stride);
@@ -15,7 +23,8 @@ const outSize = (size: number, k: number, stride: number, pad: number) => 1 + Ma
 /** Direct convolution in f64: out (N, F, Ho, Wo). */
 function naiveConv(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>, g: Geometry): Float64Array {
   const { N, C, H, W, F, HH, WW, stride, pad } = g;
-  const Ho = outSize(H, HH, stride, pad), Wo = outSize(W, WW, stride, pad);
+  const Ho = outSize(H, HH, stride, pad),
+    Wo = outSize(W, WW, stride, pad);
   const out = new Float64Array(N * F * Ho * Wo);
   for (let n = 0; n < N; n++)
     for (let f = 0; f < F; f++)
@@ -25,7 +34,8 @@ function naiveConv(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<numb
           for (let c = 0; c < C; c++)
             for (let i = 0; i < HH; i++)
               for (let j = 0; j < WW; j++) {
-                const ih = oh * stride - pad + i, iw = ow * stride - pad + j;
+                const ih = oh * stride - pad + i,
+                  iw = ow * stride - pad + j;
                 if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
                 s += w[((f * C + c) * HH + i) * WW + j] * x[((n * C + c) * H + ih) * W + iw];
               }
@@ -37,8 +47,11 @@ function naiveConv(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<numb
 /** The exact gradients of sum(out · dout) in f64: [dx, dw, db]. */
 function naiveConvBackward(dout: ArrayLike<number>, x: ArrayLike<number>, w: ArrayLike<number>, g: Geometry): Float64Array[] {
   const { N, C, H, W, F, HH, WW, stride, pad } = g;
-  const Ho = outSize(H, HH, stride, pad), Wo = outSize(W, WW, stride, pad);
-  const dx = new Float64Array(N * C * H * W), dw = new Float64Array(F * C * HH * WW), db = new Float64Array(F);
+  const Ho = outSize(H, HH, stride, pad),
+    Wo = outSize(W, WW, stride, pad);
+  const dx = new Float64Array(N * C * H * W),
+    dw = new Float64Array(F * C * HH * WW),
+    db = new Float64Array(F);
   for (let n = 0; n < N; n++)
     for (let f = 0; f < F; f++)
       for (let oh = 0; oh < Ho; oh++)
@@ -48,9 +61,11 @@ function naiveConvBackward(dout: ArrayLike<number>, x: ArrayLike<number>, w: Arr
           for (let c = 0; c < C; c++)
             for (let i = 0; i < HH; i++)
               for (let j = 0; j < WW; j++) {
-                const ih = oh * stride - pad + i, iw = ow * stride - pad + j;
+                const ih = oh * stride - pad + i,
+                  iw = ow * stride - pad + j;
                 if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                const xi = ((n * C + c) * H + ih) * W + iw, wi = ((f * C + c) * HH + i) * WW + j;
+                const xi = ((n * C + c) * H + ih) * W + iw,
+                  wi = ((f * C + c) * HH + i) * WW + j;
                 dx[xi] += d * w[wi];
                 dw[wi] += d * x[xi];
               }
@@ -69,8 +84,7 @@ function inputs(g: Geometry, seed: number) {
   return { x, w, b };
 }
 
-const name = (g: Geometry) =>
-  `x (${g.N},${g.C},${g.H},${g.W}) w (${g.F},${g.C},${g.HH},${g.WW}) stride ${g.stride} pad ${g.pad}`;
+const name = (g: Geometry) => `x (${g.N},${g.C},${g.H},${g.W}) w (${g.F},${g.C},${g.HH},${g.WW}) stride ${g.stride} pad ${g.pad}`;
 
 describe("Conv.forward against a direct convolution (f64)", () => {
   const grid: Geometry[] = [];
@@ -101,9 +115,8 @@ describe("Conv.forward against a direct convolution (f64)", () => {
       const b = tl.tensor(linspace(-0.1, 0.2, 3));
       const [out] = tl.Conv.forward(x, w, b, { stride: 2, pad: 1 });
       const correct = [
-        -0.08759809, -0.10987781, -0.18387192, -0.2109216, 0.21027089, 0.21661097, 0.22847626, 0.23004637,
-        0.50813986, 0.54309974, 0.64082444, 0.67101435, -0.98053589, -1.03143541, -1.19128892, -1.24695841,
-        0.69108355, 0.66880383, 0.59480972, 0.56776003, 2.36270298, 2.36904306, 2.38090835, 2.38247847,
+        -0.08759809, -0.10987781, -0.18387192, -0.2109216, 0.21027089, 0.21661097, 0.22847626, 0.23004637, 0.50813986, 0.54309974, 0.64082444, 0.67101435,
+        -0.98053589, -1.03143541, -1.19128892, -1.24695841, 0.69108355, 0.66880383, 0.59480972, 0.56776003, 2.36270298, 2.36904306, 2.38090835, 2.38247847,
       ];
       expect(out.shape).toEqual([2, 3, 2, 2]);
       const err = tl.relError(out, correct);
@@ -113,7 +126,10 @@ describe("Conv.forward against a direct convolution (f64)", () => {
 
   it("stride 2 with H + 2pad - HH odd floors: out (1,1,2,2) from 6x6 with 3x3 pad 0 (the last row and column are unused)", () => {
     tl.tidy(() => {
-      const x = tl.tensor(Array.from({ length: 36 }, (_, i) => i), [1, 1, 6, 6]);
+      const x = tl.tensor(
+        Array.from({ length: 36 }, (_, i) => i),
+        [1, 1, 6, 6],
+      );
       const [out, cache] = tl.Conv.forward(x, tl.ones([1, 1, 3, 3]), tl.zeros([1]), { stride: 2, pad: 0 });
       // windows at (0,0), (0,2), (2,0), (2,2): sums of 3x3 blocks
       const block = (r: number, c: number) => {
@@ -155,7 +171,9 @@ describe("Conv.backward", () => {
           dw: tl.relError(dw, tl.evalNumericalGradientArray(f, w, dout, { h: 1 })),
           db: tl.relError(db, tl.evalNumericalGradientArray(f, b, dout, { h: 1 })),
         };
-        console.log(`conv gradcheck ${name(g)}: max rel error dx ${errors.dx.toExponential(2)} dw ${errors.dw.toExponential(2)} db ${errors.db.toExponential(2)}`);
+        console.log(
+          `conv gradcheck ${name(g)}: max rel error dx ${errors.dx.toExponential(2)} dw ${errors.dw.toExponential(2)} db ${errors.db.toExponential(2)}`,
+        );
         for (const [k, e] of Object.entries(errors)) expectBelow(`${k} ${name(g)}`, e, 1e-4);
       });
     });
@@ -225,7 +243,10 @@ describe("Conv sandwiches", () => {
       for (let p = 0; p < g.N * g.F; p++)
         for (let i = 0; i < 6; i += 2)
           for (let j = 0; j < 6; j += 2) {
-            const win = [0, 1, 6, 7].map((o) => a[p * 36 + i * 6 + j + o]).filter((v) => v > 0).sort((u, v) => u - v);
+            const win = [0, 1, 6, 7]
+              .map((o) => a[p * 36 + i * 6 + j + o])
+              .filter((v) => v > 0)
+              .sort((u, v) => u - v);
             for (let k = 1; k < win.length; k++) expect(win[k] - win[k - 1], "test data has a near-tie").toBeGreaterThan(1 / 256);
           }
       const [out, cache] = tl.ConvReLUPool.forward(x, w, b, conv, pool);
@@ -257,7 +278,9 @@ describe("Conv Into variants over a workspace", () => {
         const [rdx, rdw, rdb] = tl.Conv.backward(dout, cache);
         const step = (withDx: boolean) => {
           const out = ws.get("out", [g.N, g.F, d.Ho, d.Wo]);
-          const dx = ws.get("dx", x.shape), dw = ws.get("dw", w.shape), db = ws.get("db", [g.F]);
+          const dx = ws.get("dx", x.shape),
+            dw = ws.get("dw", w.shape),
+            db = ws.get("db", [g.F]);
           convForwardInto(out, x, w, b, d);
           convBackwardInto(withDx ? dx : null, dw, db, dout, x, w, d);
           return { out, dx, dw, db };

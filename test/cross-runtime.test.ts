@@ -76,7 +76,12 @@ describe("cross-runtime: one seeded run, identical bits everywhere", () => {
     const node = outcomes.get("node");
     if (!node) throw new Error("the Node run failed, so there is nothing to compare against");
     const others = [...outcomes].filter(([name]) => name !== "node");
-    if (IN_CI) expect(others.map(([name]) => name).sort()).toEqual(RUNTIMES.map((r) => r.name).filter((n) => n !== "node").sort());
+    if (IN_CI)
+      expect(others.map(([name]) => name).sort()).toEqual(
+        RUNTIMES.map((r) => r.name)
+          .filter((n) => n !== "node")
+          .sort(),
+      );
     for (const [name, { result }] of others) {
       expect(result.bytes, name).toBe(node.result.bytes);
       // Compare as float64 bit patterns: exact, and a mismatch names the first differing step.

@@ -2,7 +2,19 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
 import type * as tlData from "../src/data/index.js";
-import { computeNormalization, decodeNormalization, encodeNormalization, labelsOf, makeDataset, shuffledIndices, splitTrainVal, subset, toSolverData, toTensor, writeImages } from "../src/data/index.js";
+import {
+  computeNormalization,
+  decodeNormalization,
+  encodeNormalization,
+  labelsOf,
+  makeDataset,
+  shuffledIndices,
+  splitTrainVal,
+  subset,
+  toSolverData,
+  toTensor,
+  writeImages,
+} from "../src/data/index.js";
 import { loadBuiltinData } from "../cli/src/builtin-data.js";
 
 beforeAll(() => tl.init({ float64: true }));
@@ -15,7 +27,11 @@ function rgb(): tl.ImageDataset {
 }
 
 function counting(n: number): tl.ImageDataset {
-  return makeDataset(Uint8Array.from({ length: n }, (_, i) => i % 256), Int32Array.from({ length: n }, (_, i) => i % 10), [1, 1, 1]);
+  return makeDataset(
+    Uint8Array.from({ length: n }, (_, i) => i % 256),
+    Int32Array.from({ length: n }, (_, i) => i % 10),
+    [1, 1, 1],
+  );
 }
 
 describe("makeDataset", () => {

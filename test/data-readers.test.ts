@@ -154,7 +154,10 @@ describe("IDX", () => {
 });
 
 describe("CIFAR-10", () => {
-  const batch = concat(cifarRecord(3, (i) => i % 256), cifarRecord(9, (i) => 255 - (i % 256)));
+  const batch = concat(
+    cifarRecord(3, (i) => i % 256),
+    cifarRecord(9, (i) => 255 - (i % 256)),
+  );
 
   it("parses records: label byte then the CHW planes", () => {
     const { images, labels } = parseCifar10(batch);
@@ -180,7 +183,10 @@ describe("CIFAR-10", () => {
 
   it("every truncation is a clear error", () => {
     for (const n of [0, 1, 3072, 3074, 6145]) {
-      expect(thrown(() => parseCifar10(batch.subarray(0, n))), `cut at ${n}`).toBeInstanceOf(FileFormatError);
+      expect(
+        thrown(() => parseCifar10(batch.subarray(0, n))),
+        `cut at ${n}`,
+      ).toBeInstanceOf(FileFormatError);
     }
   });
 
@@ -270,7 +276,10 @@ describe("folders", () => {
     expect(train.labels.length).toBe(10000);
     expect(test.labels.length).toBe(2000);
     expect(train.classes?.[9]).toBe("Ankle boot");
-    for (const [ds, per] of [[train, 1000], [test, 200]] as const) {
+    for (const [ds, per] of [
+      [train, 1000],
+      [test, 200],
+    ] as const) {
       const counts = new Array(10).fill(0);
       for (const l of ds.labels) counts[l]++;
       expect(counts).toEqual(new Array(10).fill(per));

@@ -24,7 +24,8 @@ interface DemoServerModule {
 }
 const demoServer = (await import(/* @vite-ignore */ pathToFileURL(join(root, "scripts", "demo-server.mjs")).href)) as DemoServerModule;
 
-const reason = chromiumUnavailable() ?? (demoServer.findDataDir() ? null : "no Fashion-MNIST IDX files (data/fashion-mnist-subset or Debian's dataset-fashion-mnist)");
+const reason =
+  chromiumUnavailable() ?? (demoServer.findDataDir() ? null : "no Fashion-MNIST IDX files (data/fashion-mnist-subset or Debian's dataset-fashion-mnist)");
 if (reason !== null && !IN_CI) console.log(`demo: skipping: ${reason}`);
 
 interface DemoState {
@@ -175,15 +176,18 @@ describe.skipIf(reason !== null && !IN_CI)("demo page", () => {
     const weights = canvases.find((c) => c.id === "weights")!;
     const perRow = Math.floor(weights.width / 44);
     expect(weights.height, "rows of unit tiles").toBe(Math.ceil(100 / perRow) * 44);
-    expect(await page.textContent("#weightsHint")).toContain("All 100 hidden units: each tile is the change since initialization of one unit's 784 input weights");
+    expect(await page.textContent("#weightsHint")).toContain(
+      "All 100 hidden units: each tile is the change since initialization of one unit's 784 input weights",
+    );
     // The other view: the weights themselves (initialization plus change), a different picture.
-    const pixelsOf = () => page.evaluate(() => {
-      const c = document.getElementById("weights") as HTMLCanvasElement;
-      const { data } = c.getContext("2d")!.getImageData(0, 0, c.width, c.height);
-      let hash = 2166136261; // FNV-1a over the pixels: compared in Node without shipping them
-      for (const v of data) hash = Math.imul(hash ^ v, 16777619) >>> 0;
-      return { size: data.length, hash };
-    });
+    const pixelsOf = () =>
+      page.evaluate(() => {
+        const c = document.getElementById("weights") as HTMLCanvasElement;
+        const { data } = c.getContext("2d")!.getImageData(0, 0, c.width, c.height);
+        let hash = 2166136261; // FNV-1a over the pixels: compared in Node without shipping them
+        for (const v of data) hash = Math.imul(hash ^ v, 16777619) >>> 0;
+        return { size: data.length, hash };
+      });
     const changePixels = await pixelsOf();
     await page.selectOption("#weightsView", "weights");
     expect(await page.textContent("#weightsHint")).toContain("each tile is one unit's 784 input weights");
@@ -194,7 +198,9 @@ describe.skipIf(reason !== null && !IN_CI)("demo page", () => {
 
     const screenshot = join(tmpdir(), "tensorlane-demo.png"); // tests write only to temp folders
     await page.screenshot({ path: screenshot, fullPage: true });
-    console.log(`demo: ${state.losses.length} steps, loss ${head.toFixed(3)} -> ${tail.toFixed(3)}, validation ${(100 * last.valAcc).toFixed(1)}%, test ${(100 * state.testAcc!).toFixed(1)}%; screenshot ${screenshot}`);
+    console.log(
+      `demo: ${state.losses.length} steps, loss ${head.toFixed(3)} -> ${tail.toFixed(3)}, validation ${(100 * last.valAcc).toFixed(1)}%, test ${(100 * state.testAcc!).toFixed(1)}%; screenshot ${screenshot}`,
+    );
     await closeDemo(page);
   }, 240_000);
 
@@ -218,10 +224,11 @@ describe.skipIf(reason !== null && !IN_CI)("demo page", () => {
 
   it("refuses invalid inputs with a message next to the field and starts nothing", async () => {
     const page = await openDemo();
-    const messageOf = (id: string) => page.evaluate((id) => {
-      const box = document.getElementById(`${id}-error`)!;
-      return box.hidden ? null : box.textContent;
-    }, id);
+    const messageOf = (id: string) =>
+      page.evaluate((id) => {
+        const box = document.getElementById(`${id}-error`)!;
+        return box.hidden ? null : box.textContent;
+      }, id);
 
     await page.selectOption("#model", "fc-100");
     await page.fill("#learningRate", "");
@@ -295,12 +302,20 @@ describe.skipIf(reason !== null && !IN_CI)("demo page", () => {
     await page.check("#augMixup");
     await page.waitForFunction(() => (window as unknown as { __demo: DemoState }).__demo.augmentPreview?.augment.length === 4, undefined, { timeout: 30_000 });
     const { augmentPreview: preview } = await demoState(page);
-    const expected = [{ type: "randomFlip", p: 0.5 }, { type: "randomCrop", padding: 2 }, { type: "cutout", size: 8 }, { type: "mixup", alpha: 0.2 }];
+    const expected = [
+      { type: "randomFlip", p: 0.5 },
+      { type: "randomCrop", padding: 2 },
+      { type: "cutout", size: 8 },
+      { type: "mixup", alpha: 0.2 },
+    ];
     expect(preview!.augment).toEqual(expected);
     expect(preview!.count).toBe(8);
     // Mixup mixes the labels too: weights per sample sum to 1, at least one sample shows two classes.
     for (const mix of preview!.captions) expect(mix.reduce((a, [, w]) => a + w, 0)).toBeCloseTo(1, 2);
-    expect(preview!.captions.some((mix) => mix.length === 2), "a mixed pair").toBe(true);
+    expect(
+      preview!.captions.some((mix) => mix.length === 2),
+      "a mixed pair",
+    ).toBe(true);
     const strip = await page.evaluate(() =>
       Array.from(document.querySelectorAll("#augmentStrip figure"), (f) => {
         const [before, after] = Array.from(f.querySelectorAll("canvas"), (c) => Array.from(c.getContext("2d")!.getImageData(0, 0, 28, 28).data));
@@ -380,7 +395,9 @@ describe.skipIf(reason !== null && !IN_CI)("demo page", () => {
     expect(await page.textContent("#ftSummary")).toMatch(/Conv2d/);
     const screenshot = join(tmpdir(), "tensorlane-demo-finetune.png");
     await (await page.$("#finetunePanel"))!.screenshot({ path: screenshot });
-    console.log(`demo fine-tuning: classes 5-9 ${(100 * finetune!.before.new).toFixed(1)}% -> ${(100 * finetune!.after.new).toFixed(1)}%, 0-4 ${(100 * finetune!.before.old).toFixed(1)}% -> ${(100 * finetune!.after.old).toFixed(1)}%, all ${(100 * finetune!.after.all).toFixed(1)}%; ${screenshot}`);
+    console.log(
+      `demo fine-tuning: classes 5-9 ${(100 * finetune!.before.new).toFixed(1)}% -> ${(100 * finetune!.after.new).toFixed(1)}%, 0-4 ${(100 * finetune!.before.old).toFixed(1)}% -> ${(100 * finetune!.after.old).toFixed(1)}%, all ${(100 * finetune!.after.all).toFixed(1)}%; ${screenshot}`,
+    );
 
     // A file that is not ONNX: the panel says what importOnnx said, and the page stays usable.
     await page.setInputFiles("#ftFile", { name: "notes.onnx", mimeType: "application/octet-stream", buffer: Buffer.from("not a model at all") });

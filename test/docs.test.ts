@@ -54,9 +54,20 @@ export interface Block {
 
 type Kind = "js" | "ts" | "shell" | "python" | "html" | "text" | "other";
 const KINDS: Record<string, Kind> = {
-  js: "js", javascript: "js", mjs: "js", ts: "ts", typescript: "ts",
-  sh: "shell", bash: "shell", shell: "shell", python: "python", py: "python", html: "html",
-  text: "text", json: "text", "": "text",
+  js: "js",
+  javascript: "js",
+  mjs: "js",
+  ts: "ts",
+  typescript: "ts",
+  sh: "shell",
+  bash: "shell",
+  shell: "shell",
+  python: "python",
+  py: "python",
+  html: "html",
+  text: "text",
+  json: "text",
+  "": "text",
 };
 const kindOf = (lang: string): Kind => KINDS[lang] ?? "other";
 
@@ -168,7 +179,11 @@ export function importedPackages(code: string): string[] {
 function run(command: string, args: string[], cwd: string, timeout = 240_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile(command, args, { cwd, encoding: "utf8", timeout, maxBuffer: 64 << 20, env: { ...process.env, FORCE_COLOR: "0" } }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr: stderr || (error && typeof error.code !== "number" ? error.message : "") });
+      done({
+        code: error ? (typeof error.code === "number" ? error.code : 1) : 0,
+        stdout,
+        stderr: stderr || (error && typeof error.code !== "number" ? error.message : ""),
+      });
     });
   });
 }
@@ -211,8 +226,13 @@ afterAll(async () => {
   rmSync(profile, { recursive: true, force: true });
 });
 const CONTENT_TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm",
-  ".json": "application/json", ".map": "application/json", ".onnx": "application/octet-stream",
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".mjs": "text/javascript",
+  ".wasm": "application/wasm",
+  ".json": "application/json",
+  ".map": "application/json",
+  ".onnx": "application/octet-stream",
 };
 function startBrowser() {
   browser ??= (async () => {
@@ -228,7 +248,9 @@ function startBrowser() {
       }
       res.writeHead(200, { "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" }).end(readFileSync(file));
     });
-    const origin = await new Promise<string>((done) => server.listen(0, "127.0.0.1", () => done(`http://127.0.0.1:${(server.address() as { port: number }).port}`)));
+    const origin = await new Promise<string>((done) =>
+      server.listen(0, "127.0.0.1", () => done(`http://127.0.0.1:${(server.address() as { port: number }).port}`)),
+    );
     const { chromium } = await import("playwright-core");
     const profile = mkdtempSync(join(tmpdir(), "tensorlane-docs-chromium-"));
     const context = await chromium.launchPersistentContext(profile, CHROMIUM_OPTIONS);
@@ -260,12 +282,22 @@ async function runPage(path: string): Promise<{ code: number; stdout: string; st
   try {
     await page.goto(`${origin}/${path}`, { waitUntil: "load" });
     const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && problems.length === 0 && logs.length === 0 && !(await page.evaluate(() => (window as unknown as { __changed: boolean }).__changed))) {
+    while (
+      Date.now() < deadline &&
+      problems.length === 0 &&
+      logs.length === 0 &&
+      !(await page.evaluate(() => (window as unknown as { __changed: boolean }).__changed))
+    ) {
       await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise((r) => setTimeout(r, 300));
     // The page's text without its scripts' source.
-    const text = await page.evaluate(() => [...(document.body?.childNodes ?? [])].filter((n) => n.nodeName !== "SCRIPT").map((n) => n.textContent).join(""));
+    const text = await page.evaluate(() =>
+      [...(document.body?.childNodes ?? [])]
+        .filter((n) => n.nodeName !== "SCRIPT")
+        .map((n) => n.textContent)
+        .join(""),
+    );
     const shown = [...logs.map((l) => `console: ${l}`), `page: ${text.trim()}`].join("\n");
     if (problems.length > 0) return { code: 1, stdout: shown, stderr: problems.join("\n") };
     if (logs.length === 0 && !(await page.evaluate(() => (window as unknown as { __changed: boolean }).__changed))) {
@@ -277,8 +309,16 @@ async function runPage(path: string): Promise<{ code: number; stdout: string; st
   }
 }
 
-const documents = ["README.md", ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`)];
-const all = documents.map((doc) => ({ doc, text: readFileSync(join(root, doc), "utf8") })).map(({ doc, text }) => ({ doc, text, blocks: fencedBlocks(text, doc) }));
+const documents = [
+  "README.md",
+  ...readdirSync(join(root, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
+const all = documents
+  .map((doc) => ({ doc, text: readFileSync(join(root, doc), "utf8") }))
+  .map(({ doc, text }) => ({ doc, text, blocks: fencedBlocks(text, doc) }));
 
 describe("docs: the runner", () => {
   it("finds headings, lines, marks and commands", () => {
@@ -294,9 +334,23 @@ describe("docs: the runner", () => {
       ["npx", "tensorlane", "train", "--name", "a b", "--epochs", "20"],
       ["tensorlane", "eval", "--checkpoint", "x"],
     ]);
-    expect(cliArgs(["npx", "tensorlane", "train", "--epochs", "20"])).toEqual(["train", "--epochs", "20", "--epochs", "1", "--train-samples", "500", "--val", "100"]);
+    expect(cliArgs(["npx", "tensorlane", "train", "--epochs", "20"])).toEqual([
+      "train",
+      "--epochs",
+      "20",
+      "--epochs",
+      "1",
+      "--train-samples",
+      "500",
+      "--val",
+      "100",
+    ]);
     expect(cliArgs(["npm", "test"])).toBeNull();
-    expect(importedPackages('import * as ort from "onnxruntime-web";\nimport { x } from "@scope/pkg/sub";\nimport "node:fs";\nimport * as tl from "tensorlane/node";')).toEqual(["onnxruntime-web", "@scope/pkg"]);
+    expect(
+      importedPackages(
+        'import * as ort from "onnxruntime-web";\nimport { x } from "@scope/pkg/sub";\nimport "node:fs";\nimport * as tl from "tensorlane/node";',
+      ),
+    ).toEqual(["onnxruntime-web", "@scope/pkg"]);
   });
 
   it("every block is run, or is text, or says why it is not run; the skipped ones stay few", () => {
@@ -310,7 +364,8 @@ describe("docs: the runner", () => {
         else if (kind === "other") problems.push(`${where}: a ${b.lang} block cannot run here: mark it <!-- doctest: skip (why) -->`);
         else if (kind === "shell") {
           for (const words of shellCommands(b.code)) {
-            if (cliArgs(words) === null) problems.push(`${where}: "${words.join(" ")}" is not a tensorlane command: mark the block <!-- doctest: skip (why) -->`);
+            if (cliArgs(words) === null)
+              problems.push(`${where}: "${words.join(" ")}" is not a tensorlane command: mark the block <!-- doctest: skip (why) -->`);
           }
         }
       }
@@ -338,7 +393,13 @@ describe("docs: the runner", () => {
         expect(existsSync(path), `${doc} links ${target}, which does not exist`).toBe(true);
         if (anchor && path.endsWith(".md")) {
           // GitHub's heading anchors: lower case, punctuation dropped, spaces as hyphens.
-          const slugs = [...readFileSync(path, "utf8").matchAll(/^#{1,6}\s+(.*)$/gm)].map(([, h]) => h.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-"));
+          const slugs = [...readFileSync(path, "utf8").matchAll(/^#{1,6}\s+(.*)$/gm)].map(([, h]) =>
+            h
+              .trim()
+              .toLowerCase()
+              .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+              .replace(/\s/g, "-"),
+          );
           expect(slugs, `${doc} links ${target}#${anchor}, a heading that does not exist`).toContain(anchor);
         }
       }
@@ -426,7 +487,9 @@ for (const { doc, blocks } of all) {
     for (const [command, args, shown] of steps) {
       const r = await limited(() => run(command, args, folder));
       if (r.code !== 0) {
-        throw new Error(`${where} fails when run as written (${shown}, exit code ${r.code}):\n${r.stderr.trim().slice(-3000)}\n${r.stdout.trim().slice(-2000)}`);
+        throw new Error(
+          `${where} fails when run as written (${shown}, exit code ${r.code}):\n${r.stderr.trim().slice(-3000)}\n${r.stdout.trim().slice(-2000)}`,
+        );
       }
       console.log(`${where}: ${shown}\n${r.stdout.trim().split("\n").slice(-4).join("\n")}`);
     }

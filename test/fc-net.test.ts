@@ -140,9 +140,19 @@ describe("Solver", () => {
     const X = tl.randn([50, 30], { seed: 31 });
     const y = labels(50, 10, 32);
     const net = new tl.FullyConnectedNet({ hiddenDims: [100, 100], inputDim: 30, numClasses: 10, weightScale: 0.05, seed: 33 });
-    const solver = new tl.Solver(net, { XTrain: X, yTrain: y, XVal: X, yVal: y }, {
-      updateRule: "adam", optimConfig: { learningRate: 5e-3 }, numEpochs: 40, batchSize: 25, verbose: false, seed: 34, numTrainSamples: null,
-    });
+    const solver = new tl.Solver(
+      net,
+      { XTrain: X, yTrain: y, XVal: X, yVal: y },
+      {
+        updateRule: "adam",
+        optimConfig: { learningRate: 5e-3 },
+        numEpochs: 40,
+        batchSize: 25,
+        verbose: false,
+        seed: 34,
+        numTrainSamples: null,
+      },
+    );
     solver.train();
     expect(solver.checkAccuracy(X, y)).toBe(1);
     expect(solver.lossHistory.at(-1)!).toBeLessThan(0.05);
@@ -155,12 +165,27 @@ describe("Solver", () => {
     const { X, y } = toy;
     const XTrain = X.sliceView(0, [500, 20]);
     const XVal = X.sliceView(500 * 20, [100, 20]);
-    const rules: Array<[tl.UpdateRuleName, number]> = [["sgd", 0.5], ["sgdMomentum", 0.05], ["adagrad", 0.05], ["rmsprop", 3e-3], ["adam", 5e-3]];
+    const rules: Array<[tl.UpdateRuleName, number]> = [
+      ["sgd", 0.5],
+      ["sgdMomentum", 0.05],
+      ["adagrad", 0.05],
+      ["rmsprop", 3e-3],
+      ["adam", 5e-3],
+    ];
     for (const [rule, lr] of rules) {
       const net = new tl.FullyConnectedNet({ hiddenDims: [64], inputDim: 20, numClasses: 4, weightScale: "kaiming", seed: 41 });
-      const solver = new tl.Solver(net, { XTrain, yTrain: y.subarray(0, 500), XVal, yVal: y.subarray(500) }, {
-        updateRule: rule, optimConfig: { learningRate: lr }, numEpochs: 15, batchSize: 50, verbose: false, seed: 42,
-      });
+      const solver = new tl.Solver(
+        net,
+        { XTrain, yTrain: y.subarray(0, 500), XVal, yVal: y.subarray(500) },
+        {
+          updateRule: rule,
+          optimConfig: { learningRate: lr },
+          numEpochs: 15,
+          batchSize: 50,
+          verbose: false,
+          seed: 42,
+        },
+      );
       solver.train();
       expect(solver.bestValAcc, `${rule}: best val acc ${solver.bestValAcc}`).toBeGreaterThan(0.85);
       expect(solver.checkAccuracy(XVal, y.subarray(500))).toBe(solver.bestValAcc); // best params restored
@@ -175,9 +200,19 @@ describe("Solver", () => {
     const { X, y } = toy;
     const run = (rule: tl.UpdateRuleName | tl.UpdateRule) => {
       const net = new tl.FullyConnectedNet({ hiddenDims: [32, 32], inputDim: 20, numClasses: 4, dropout: 0.2, weightScale: 0.1, seed: 51 });
-      const solver = new tl.Solver(net, { XTrain: X, yTrain: y, XVal: X, yVal: y }, {
-        updateRule: rule, optimConfig: { learningRate: 2e-3 }, lrDecay: 0.9, numEpochs: 3, batchSize: 64, verbose: false, seed: 52,
-      });
+      const solver = new tl.Solver(
+        net,
+        { XTrain: X, yTrain: y, XVal: X, yVal: y },
+        {
+          updateRule: rule,
+          optimConfig: { learningRate: 2e-3 },
+          lrDecay: 0.9,
+          numEpochs: 3,
+          batchSize: 64,
+          verbose: false,
+          seed: 52,
+        },
+      );
       solver.train();
       const history = [...solver.lossHistory];
       const w = net.params.W1.toArray() as Float32Array;
@@ -197,9 +232,18 @@ describe("Solver", () => {
   it("a non-finite loss stops training with a message naming the step and the learning rate", () => {
     const { X, y } = toy;
     const net = new tl.FullyConnectedNet({ hiddenDims: [32], inputDim: 20, numClasses: 4, weightScale: 1, seed: 61 });
-    const solver = new tl.Solver(net, { XTrain: X, yTrain: y, XVal: X, yVal: y }, {
-      updateRule: "sgd", optimConfig: { learningRate: 1e12 }, numEpochs: 2, batchSize: 50, verbose: false, seed: 62,
-    });
+    const solver = new tl.Solver(
+      net,
+      { XTrain: X, yTrain: y, XVal: X, yVal: y },
+      {
+        updateRule: "sgd",
+        optimConfig: { learningRate: 1e12 },
+        numEpochs: 2,
+        batchSize: 50,
+        verbose: false,
+        seed: 62,
+      },
+    );
     expect(() => solver.train()).toThrow(/loss became (NaN|Infinity) at iteration \d+ .* learning rate \(1000000000000\) is probably too large/);
     solver.dispose();
     net.dispose();
@@ -226,7 +270,9 @@ describe("Solver", () => {
     expect(() => new tl.Solver(net, { ...data, yTrain: y.subarray(1) })).toThrow(/one label per row: 600/);
     expect(() => new tl.Solver(net, { ...data, yVal: Int32Array.from(y, () => 4) })).toThrow(/data.yVal.*\[0, 4\)/);
     expect(() => new tl.Solver(net, { XTrain: X, yTrain: y } as never)).toThrow(/data.XVal is required/);
-    expect(() => new tl.Solver(net, data, { updateRule: "lion" as never })).toThrow(/updateRule must be one of "sgd", "sgdMomentum", "sgdNesterov", "adagrad", "rmsprop", "adam", "adamw"/);
+    expect(() => new tl.Solver(net, data, { updateRule: "lion" as never })).toThrow(
+      /updateRule must be one of "sgd", "sgdMomentum", "sgdNesterov", "adagrad", "rmsprop", "adam", "adamw"/,
+    );
     expect(() => new tl.Solver(net, data, { batchSize: 0 })).toThrow(/batchSize must be >= 1/);
     expect(() => new tl.Solver(net, data, { epochs: 3 } as never)).toThrow(/unknown option "epochs"/);
     net.dispose();

@@ -30,7 +30,16 @@ if (!HAVE_DATA && process.env.CI) throw new Error(`CI needs Debian's dataset-fas
 describe.skipIf(!HAVE_DATA)("fine-tuning an imported PyTorch net (test/fixtures/torch/finetune)", () => {
   it("imports the pretrained net: PyTorch's scores and its 200 recorded predictions", async () => {
     const model = importOnnx(file("pretrained_0to4.onnx"));
-    expect(model.parameterNames).toEqual(["onnx::Conv_39", "onnx::Conv_40", "onnx::Conv_42", "onnx::Conv_43", "onnx::Conv_45", "onnx::Conv_46", "13.weight", "13.bias"]);
+    expect(model.parameterNames).toEqual([
+      "onnx::Conv_39",
+      "onnx::Conv_40",
+      "onnx::Conv_42",
+      "onnx::Conv_43",
+      "onnx::Conv_45",
+      "onnx::Conv_46",
+      "13.weight",
+      "13.bias",
+    ]);
     const expected = tl.decodeSafetensors(file("pretrained_0to4.expected.safetensors")).tensors;
     const x = tl.tensor(expected.x.data as Float32Array, [...expected.x.shape]);
     const scores = model.loss(x);
@@ -86,7 +95,9 @@ describe.skipIf(!HAVE_DATA)("fine-tuning an imported PyTorch net (test/fixtures/
     }
     const lossRef = reference.losses.data;
     const lossError = Math.max(...losses.map((l, i) => Math.abs(l - lossRef[i])));
-    console.log(`fine-tuning: batch losses ${losses[0].toFixed(4)} ... ${losses[59].toFixed(4)} (PyTorch ${lossRef[0].toFixed(4)} ... ${lossRef[59].toFixed(4)}), max difference ${lossError.toExponential(2)}`);
+    console.log(
+      `fine-tuning: batch losses ${losses[0].toFixed(4)} ... ${losses[59].toFixed(4)} (PyTorch ${lossRef[0].toFixed(4)} ... ${lossRef[59].toFixed(4)}), max difference ${lossError.toExponential(2)}`,
+    );
     expect(Math.abs(losses[0] - lossRef[0])).toBeLessThan(1e-4);
     expect(lossError).toBeLessThan(1e-2);
     let headError = 0;
@@ -111,7 +122,9 @@ describe.skipIf(!HAVE_DATA)("fine-tuning an imported PyTorch net (test/fixtures/
       return right / n;
     };
     const acc = { "5to9": accuracy((l) => l >= 5), "0to4": accuracy((l) => l < 5), all: accuracy(() => true) };
-    console.log(`fine-tuning: accuracy 5-9 ${acc["5to9"].toFixed(4)} (PyTorch 0.6384), 0-4 ${acc["0to4"].toFixed(4)} (0.8056), all ${acc.all.toFixed(4)} (0.7220)`);
+    console.log(
+      `fine-tuning: accuracy 5-9 ${acc["5to9"].toFixed(4)} (PyTorch 0.6384), 0-4 ${acc["0to4"].toFixed(4)} (0.8056), all ${acc.all.toFixed(4)} (0.7220)`,
+    );
     expect(Math.abs(acc["5to9"] - 0.6384)).toBeLessThan(0.03);
     expect(Math.abs(acc["0to4"] - 0.8056)).toBeLessThan(0.03);
     expect(Math.abs(acc.all - 0.722)).toBeLessThan(0.03);

@@ -48,7 +48,13 @@ function expectBelow(what: string, value: number, limit: number): void {
 describe("float64 tensors", () => {
   it("carry their dtype through factories, views and copies; toArray gives a Float64Array", () => {
     tl.tidy(() => {
-      const t = tl.tensor([[1 / 3, 2], [3, 4]], F64);
+      const t = tl.tensor(
+        [
+          [1 / 3, 2],
+          [3, 4],
+        ],
+        F64,
+      );
       expect(t.dtype).toBe("float64");
       expect(t.toArray()).toBeInstanceOf(Float64Array);
       expect(t.toArray()[0]).toBe(1 / 3); // a float32 would round it
@@ -62,7 +68,13 @@ describe("float64 tensors", () => {
       expect(arr(s)).toEqual([3, 4, 5]);
       expect(u.clone().dtype).toBe("float64");
       expect(arr(u.clone())).toEqual([1, 2, 3, 4, 5, 6]);
-      for (const make of [tl.zeros([3], F64), tl.ones([3], F64), tl.full([3], 0.1, F64), tl.randn([3], { seed: 1, dtype: "float64" }), tl.rand([3], { seed: 1, dtype: "float64" })]) {
+      for (const make of [
+        tl.zeros([3], F64),
+        tl.ones([3], F64),
+        tl.full([3], 0.1, F64),
+        tl.randn([3], { seed: 1, dtype: "float64" }),
+        tl.rand([3], { seed: 1, dtype: "float64" }),
+      ]) {
         expect(make.dtype).toBe("float64");
       }
       expect(arr(tl.full([2], 0.1, F64))).toEqual([0.1, 0.1]);
@@ -145,8 +157,9 @@ describe("mixing dtypes in one call", () => {
       const img = randn64([1, 1, 4, 4], 3);
       expect(() => tl.Conv.forward(img, tl.zeros([2, 1, 3, 3]), tl.zeros([2], F64))).toThrow(/Conv\.forward: x is float64 but w is float32/);
       expect(() => tl.BatchNorm.forward(x64, tl.ones([3]), tl.zeros([3]), { mode: "train" })).toThrow(/BatchNorm\.forward: x is float64 but gamma is float32/);
-      expect(() => tl.BatchNorm.forward(x64, tl.ones([3], F64), tl.zeros([3], F64), { mode: "train", runningMean: tl.zeros([3]) }))
-        .toThrow(/x is float64 but bnParam\.runningMean is float32/);
+      expect(() => tl.BatchNorm.forward(x64, tl.ones([3], F64), tl.zeros([3], F64), { mode: "train", runningMean: tl.zeros([3]) })).toThrow(
+        /x is float64 but bnParam\.runningMean is float32/,
+      );
       const net = new tl.FullyConnectedNet({ hiddenDims: [4], inputDim: 3, numClasses: 2, seed: 1 });
       try {
         expect(() => net.loss(x64, [0, 1])).toThrow(/FullyConnectedNet\.loss: X is float64 but the model's parameters are float32/);
@@ -161,7 +174,10 @@ describe("float64 layers against the course formulas in plain float64 JS", () =>
   it("Linear forward and backward", () => {
     tl.tidy(() => {
       const [N, D, M] = [5, 7, 3];
-      const x = randn64([N, D], 10), w = randn64([D, M], 11), b = randn64([M], 12), dout = randn64([N, M], 13);
+      const x = randn64([N, D], 10),
+        w = randn64([D, M], 11),
+        b = randn64([M], 12),
+        dout = randn64([N, M], 13);
       const [out, cache] = tl.Linear.forward(x, w, b);
       expect(out.dtype).toBe("float64");
       const r = ref.linear(arr(x), arr(w), arr(b), N, D, M);
@@ -185,7 +201,9 @@ describe("float64 layers against the course formulas in plain float64 JS", () =>
     { N: 1, C: 1, H: 7, W: 7, F: 3, HH: 4, WW: 4, stride: 3, pad: 2 },
   ])("Conv forward and backward, $HH x $WW stride $stride pad $pad", (s) => {
     tl.tidy(() => {
-      const x = randn64([s.N, s.C, s.H, s.W], 20), w = randn64([s.F, s.C, s.HH, s.WW], 21), b = randn64([s.F], 22);
+      const x = randn64([s.N, s.C, s.H, s.W], 20),
+        w = randn64([s.F, s.C, s.HH, s.WW], 21),
+        b = randn64([s.F], 22);
       const [Ho, Wo] = ref.convOut(s);
       const dout = randn64([s.N, s.F, Ho, Wo], 23);
       const r = ref.conv(arr(x), arr(w), arr(b), s, arr(dout));
@@ -219,9 +237,19 @@ describe("float64 layers against the course formulas in plain float64 JS", () =>
   it("BatchNorm and SpatialBatchNorm: train forward, running statistics, backward; test mode", () => {
     tl.tidy(() => {
       const [N, D] = [6, 5];
-      const x = tl.tensor(arr(randn64([N, D], 40)).map((v, i) => 3 * v + (i % D)), [N, D], F64);
-      const gamma = randn64([D], 41), beta = randn64([D], 42), dout = randn64([N, D], 43);
-      const rm = randn64([D], 44), rv = tl.tensor(arr(randn64([D], 45)).map((v) => v * v + 0.5), F64);
+      const x = tl.tensor(
+        arr(randn64([N, D], 40)).map((v, i) => 3 * v + (i % D)),
+        [N, D],
+        F64,
+      );
+      const gamma = randn64([D], 41),
+        beta = randn64([D], 42),
+        dout = randn64([N, D], 43);
+      const rm = randn64([D], 44),
+        rv = tl.tensor(
+          arr(randn64([D], 45)).map((v) => v * v + 0.5),
+          F64,
+        );
       const r = ref.batchNorm(arr(x), arr(gamma), arr(beta), arr(dout), (e) => e % D, D, 1e-5, 0.9, arr(rm), arr(rv));
       const bnParam: tl.BatchNormParam = { mode: "train", runningMean: rm, runningVar: rv };
       const [out, cache] = tl.BatchNorm.forward(x, gamma, beta, bnParam);
@@ -234,8 +262,18 @@ describe("float64 layers against the course formulas in plain float64 JS", () =>
       expectBelow("dbeta", relTo(arr(dbeta), r.dbeta), GRADIENT);
       // Test mode: (x - runningMean) / sqrt(runningVar + eps) * gamma + beta.
       const [tout] = tl.BatchNorm.forward(x, gamma, beta, { ...bnParam, mode: "test" });
-      const m = arr(rm), v = arr(rv), g = arr(gamma), bt = arr(beta);
-      expectBelow("test out", relTo(arr(tout), arr(x).map((xv, e) => g[e % D] * ((xv - m[e % D]) / Math.sqrt(v[e % D] + 1e-5)) + bt[e % D])), FORWARD);
+      const m = arr(rm),
+        v = arr(rv),
+        g = arr(gamma),
+        bt = arr(beta);
+      expectBelow(
+        "test out",
+        relTo(
+          arr(tout),
+          arr(x).map((xv, e) => g[e % D] * ((xv - m[e % D]) / Math.sqrt(v[e % D] + 1e-5)) + bt[e % D]),
+        ),
+        FORWARD,
+      );
       // Running statistics created by forward take x's dtype.
       const fresh: tl.BatchNormParam = { mode: "train" };
       tl.BatchNorm.forward(x, gamma, beta, fresh);
@@ -244,9 +282,13 @@ describe("float64 layers against the course formulas in plain float64 JS", () =>
       fresh.runningVar!.dispose();
 
       const [n, C, H, W] = [2, 3, 4, 5];
-      const xs = randn64([n, C, H, W], 46), gs = randn64([C], 47), bs = randn64([C], 48), ds = randn64([n, C, H, W], 49);
+      const xs = randn64([n, C, H, W], 46),
+        gs = randn64([C], 47),
+        bs = randn64([C], 48),
+        ds = randn64([n, C, H, W], 49);
       const feature = (e: number) => Math.floor(e / (H * W)) % C;
-      const zero = new Array<number>(C).fill(0), one = new Array<number>(C).fill(1);
+      const zero = new Array<number>(C).fill(0),
+        one = new Array<number>(C).fill(1);
       const rs = ref.batchNorm(arr(xs), arr(gs), arr(bs), arr(ds), feature, C, 1e-5, 0.9, zero, one);
       const sp: tl.BatchNormParam = { mode: "train", runningMean: tl.zeros([C], F64), runningVar: tl.ones([C], F64) };
       const [sout, scache] = tl.SpatialBatchNorm.forward(xs, gs, bs, sp);
@@ -262,7 +304,11 @@ describe("float64 layers against the course formulas in plain float64 JS", () =>
   it("softmaxLoss with soft labels in float64: loss and dscores against the float64 formula; float32 labels with float64 scores are a TypeError", () => {
     tl.tidy(() => {
       const [N, C] = [6, 5];
-      const scores = tl.tensor(arr(randn64([N, C], 60)).map((v) => 3 * v), [N, C], F64);
+      const scores = tl.tensor(
+        arr(randn64([N, C], 60)).map((v) => 3 * v),
+        [N, C],
+        F64,
+      );
       // Rows mixing two classes 0.3 / 0.7 (mixup-style), exactly representable sums.
       const soft = new Float64Array(N * C);
       for (let n = 0; n < N; n++) {
@@ -295,7 +341,11 @@ describe("float64 layers against the course formulas in plain float64 JS", () =>
   it("softmaxLoss and svmLoss: loss and dscores", () => {
     tl.tidy(() => {
       const [N, C] = [7, 5];
-      const scores = tl.tensor(arr(randn64([N, C], 50)).map((v) => 4 * v), [N, C], F64);
+      const scores = tl.tensor(
+        arr(randn64([N, C], 50)).map((v) => 4 * v),
+        [N, C],
+        F64,
+      );
       const y = Array.from(labels(N, C, 51));
       const s = arr(scores);
       const [loss, d] = tl.softmaxLoss(scores, y);
@@ -328,7 +378,7 @@ describe("float64 layers against the course formulas in plain float64 JS", () =>
       const x = tl.tensor([...arr(randn64([37], 60)).map((v) => 3 * v), 0, -0, 1e-300, -25, 25, 1e-8], F64);
       const xs = arr(x);
       const [r] = tl.ReLU.forward(x);
-      expect(arr(r)).toEqual(xs.map((v) => (Math.max(v , 0))));
+      expect(arr(r)).toEqual(xs.map((v) => Math.max(v, 0)));
       const [t, tc] = tl.Tanh.forward(x);
       const tv = arr(t);
       let worst = 0;
@@ -337,12 +387,21 @@ describe("float64 layers against the course formulas in plain float64 JS", () =>
       expect(Object.is(tv[38], -0)).toBe(true);
       const dout = randn64([x.size], 61);
       const dx = tl.Tanh.backward(dout, tc);
-      expectBelow("tanh backward", relTo(arr(dx), arr(dout).map((g, i) => g * (1 - tv[i] * tv[i]))), GRADIENT);
+      expectBelow(
+        "tanh backward",
+        relTo(
+          arr(dx),
+          arr(dout).map((g, i) => g * (1 - tv[i] * tv[i])),
+        ),
+        GRADIENT,
+      );
       // Dropout: the float64 mask drops exactly the units the float32 mask drops for the same stream.
-      const ones64 = tl.ones([2000], F64), ones32 = tl.ones([2000]);
+      const ones64 = tl.ones([2000], F64),
+        ones32 = tl.ones([2000]);
       const [d64] = tl.Dropout.forward(ones64, { p: 0.3, mode: "train", seed: 9 });
       const [d32] = tl.Dropout.forward(ones32, { p: 0.3, mode: "train", seed: 9 });
-      const a64 = arr(d64), a32 = arr(d32);
+      const a64 = arr(d64),
+        a32 = arr(d32);
       expect(a64.map((v) => v === 0)).toEqual(a32.map((v) => v === 0));
       expect(a64.every((v) => v === 0 || v === 1 / (1 - 0.3))).toBe(true);
       const dropped = a64.filter((v) => v === 0).length / a64.length;
@@ -369,72 +428,196 @@ describe("float64 numeric gradient checks, as in the notebooks", () => {
 
   it("every layer and sandwich agrees with central differences (1e-9 normwise, 5e-8 elementwise)", () => {
     tl.tidy(() => {
-      const x = randn64([3, 2, 4, 4], 70), w = randn64([3, 2, 3, 3], 71), b = randn64([3], 72);
-      const cp = { stride: 1, pad: 1 }, pp = { poolHeight: 2, poolWidth: 2, stride: 2 };
-      const dconv = randn64([3, 3, 4, 4], 73), dpool = randn64([3, 3, 2, 2], 74);
-      const fwd = <T>(f: () => [tl.Tensor, T]) => () => f()[0];
+      const x = randn64([3, 2, 4, 4], 70),
+        w = randn64([3, 2, 3, 3], 71),
+        b = randn64([3], 72);
+      const cp = { stride: 1, pad: 1 },
+        pp = { poolHeight: 2, poolWidth: 2, stride: 2 };
+      const dconv = randn64([3, 3, 4, 4], 73),
+        dpool = randn64([3, 3, 2, 2], 74);
+      const fwd =
+        <T>(f: () => [tl.Tensor, T]) =>
+        () =>
+          f()[0];
       const [, c] = tl.Conv.forward(x, w, b, cp);
       let [dx, dw, db] = tl.Conv.backward(dconv, c);
-      check("Conv dx", fwd(() => tl.Conv.forward(x, w, b, cp)), x, dconv, dx);
-      check("Conv dw", fwd(() => tl.Conv.forward(x, w, b, cp)), w, dconv, dw);
-      check("Conv db", fwd(() => tl.Conv.forward(x, w, b, cp)), b, dconv, db);
+      check(
+        "Conv dx",
+        fwd(() => tl.Conv.forward(x, w, b, cp)),
+        x,
+        dconv,
+        dx,
+      );
+      check(
+        "Conv dw",
+        fwd(() => tl.Conv.forward(x, w, b, cp)),
+        w,
+        dconv,
+        dw,
+      );
+      check(
+        "Conv db",
+        fwd(() => tl.Conv.forward(x, w, b, cp)),
+        b,
+        dconv,
+        db,
+      );
       const [, crp] = tl.ConvReLUPool.forward(x, w, b, cp, pp);
       [dx, dw] = tl.ConvReLUPool.backward(dpool, crp);
-      check("ConvReLUPool dx", fwd(() => tl.ConvReLUPool.forward(x, w, b, cp, pp)), x, dpool, dx);
-      check("ConvReLUPool dw", fwd(() => tl.ConvReLUPool.forward(x, w, b, cp, pp)), w, dpool, dw);
+      check(
+        "ConvReLUPool dx",
+        fwd(() => tl.ConvReLUPool.forward(x, w, b, cp, pp)),
+        x,
+        dpool,
+        dx,
+      );
+      check(
+        "ConvReLUPool dw",
+        fwd(() => tl.ConvReLUPool.forward(x, w, b, cp, pp)),
+        w,
+        dpool,
+        dw,
+      );
       const [, cr] = tl.ConvReLU.forward(x, w, b, cp);
       [, dw] = tl.ConvReLU.backward(dconv, cr);
-      check("ConvReLU dw", fwd(() => tl.ConvReLU.forward(x, w, b, cp)), w, dconv, dw);
+      check(
+        "ConvReLU dw",
+        fwd(() => tl.ConvReLU.forward(x, w, b, cp)),
+        w,
+        dconv,
+        dw,
+      );
       const [, mp] = tl.MaxPool.forward(x, pp);
-      check("MaxPool dx", fwd(() => tl.MaxPool.forward(x, pp)), x, randn64([3, 2, 2, 2], 75), tl.MaxPool.backward(randn64([3, 2, 2, 2], 75), mp));
+      check(
+        "MaxPool dx",
+        fwd(() => tl.MaxPool.forward(x, pp)),
+        x,
+        randn64([3, 2, 2, 2], 75),
+        tl.MaxPool.backward(randn64([3, 2, 2, 2], 75), mp),
+      );
 
-      const h = randn64([4, 5], 80), W = randn64([5, 6], 81), bb = randn64([6], 82), g = randn64([6], 83), be = randn64([6], 84);
+      const h = randn64([4, 5], 80),
+        W = randn64([5, 6], 81),
+        bb = randn64([6], 82),
+        g = randn64([6], 83),
+        be = randn64([6], 84);
       const d6 = randn64([4, 6], 85);
       const bnp = (): tl.BatchNormParam => ({ mode: "train", runningMean: tl.zeros([6], F64), runningVar: tl.ones([6], F64) });
       const [, lbr] = tl.LinearBatchNormReLU.forward(h, W, bb, g, be, bnp());
       const [ldx, ldw, , ldg, ldb] = tl.LinearBatchNormReLU.backward(d6, lbr);
-      check("LinearBatchNormReLU dx", fwd(() => tl.LinearBatchNormReLU.forward(h, W, bb, g, be, bnp())), h, d6, ldx);
-      check("LinearBatchNormReLU dw", fwd(() => tl.LinearBatchNormReLU.forward(h, W, bb, g, be, bnp())), W, d6, ldw);
-      check("LinearBatchNormReLU dgamma", fwd(() => tl.LinearBatchNormReLU.forward(h, W, bb, g, be, bnp())), g, d6, ldg);
-      check("LinearBatchNormReLU dbeta", fwd(() => tl.LinearBatchNormReLU.forward(h, W, bb, g, be, bnp())), be, d6, ldb);
+      check(
+        "LinearBatchNormReLU dx",
+        fwd(() => tl.LinearBatchNormReLU.forward(h, W, bb, g, be, bnp())),
+        h,
+        d6,
+        ldx,
+      );
+      check(
+        "LinearBatchNormReLU dw",
+        fwd(() => tl.LinearBatchNormReLU.forward(h, W, bb, g, be, bnp())),
+        W,
+        d6,
+        ldw,
+      );
+      check(
+        "LinearBatchNormReLU dgamma",
+        fwd(() => tl.LinearBatchNormReLU.forward(h, W, bb, g, be, bnp())),
+        g,
+        d6,
+        ldg,
+      );
+      check(
+        "LinearBatchNormReLU dbeta",
+        fwd(() => tl.LinearBatchNormReLU.forward(h, W, bb, g, be, bnp())),
+        be,
+        d6,
+        ldb,
+      );
       const [, lr] = tl.LinearReLU.forward(h, W, bb);
-      check("LinearReLU dx", fwd(() => tl.LinearReLU.forward(h, W, bb)), h, d6, tl.LinearReLU.backward(d6, lr)[0]);
-      const x4 = randn64([2, 3, 3, 2], 86), g3 = randn64([3], 87), b3 = randn64([3], 88), d4 = randn64([2, 3, 3, 2], 89);
+      check(
+        "LinearReLU dx",
+        fwd(() => tl.LinearReLU.forward(h, W, bb)),
+        h,
+        d6,
+        tl.LinearReLU.backward(d6, lr)[0],
+      );
+      const x4 = randn64([2, 3, 3, 2], 86),
+        g3 = randn64([3], 87),
+        b3 = randn64([3], 88),
+        d4 = randn64([2, 3, 3, 2], 89);
       const sbp = (): tl.BatchNormParam => ({ mode: "train", runningMean: tl.zeros([3], F64), runningVar: tl.ones([3], F64) });
       const [, sbc] = tl.SpatialBatchNorm.forward(x4, g3, b3, sbp());
-      check("SpatialBatchNorm dx", fwd(() => tl.SpatialBatchNorm.forward(x4, g3, b3, sbp())), x4, d4, tl.SpatialBatchNorm.backward(d4, sbc)[0]);
+      check(
+        "SpatialBatchNorm dx",
+        fwd(() => tl.SpatialBatchNorm.forward(x4, g3, b3, sbp())),
+        x4,
+        d4,
+        tl.SpatialBatchNorm.backward(d4, sbc)[0],
+      );
       const [, tc] = tl.Tanh.forward(h);
-      check("Tanh dx", fwd(() => tl.Tanh.forward(h)), h, randn64([4, 5], 90), tl.Tanh.backward(randn64([4, 5], 90), tc));
+      check(
+        "Tanh dx",
+        fwd(() => tl.Tanh.forward(h)),
+        h,
+        randn64([4, 5], 90),
+        tl.Tanh.backward(randn64([4, 5], 90), tc),
+      );
       const dp = { p: 0.4, mode: "train" as const, seed: 3 };
       const [, dc] = tl.Dropout.forward(h, dp);
-      check("Dropout dx", fwd(() => tl.Dropout.forward(h, dp)), h, randn64([4, 5], 91), tl.Dropout.backward(randn64([4, 5], 91), dc));
+      check(
+        "Dropout dx",
+        fwd(() => tl.Dropout.forward(h, dp)),
+        h,
+        randn64([4, 5], 91),
+        tl.Dropout.backward(randn64([4, 5], 91), dc),
+      );
 
       const scores = randn64([4, 6], 92);
       const y = [0, 5, 2, 2];
-      for (const [name, loss] of [["softmaxLoss", tl.softmaxLoss], ["svmLoss", tl.svmLoss]] as const) {
+      for (const [name, loss] of [
+        ["softmaxLoss", tl.softmaxLoss],
+        ["svmLoss", tl.svmLoss],
+      ] as const) {
         const [, d] = loss(scores, y);
-        const numeric = tl.evalNumericalGradient(() => {
-          const [l, dd] = loss(scores, y);
-          dd.dispose();
-          return l;
-        }, scores, { h: 1e-5 });
+        const numeric = tl.evalNumericalGradient(
+          () => {
+            const [l, dd] = loss(scores, y);
+            dd.dispose();
+            return l;
+          },
+          scores,
+          { h: 1e-5 },
+        );
         expectBelow(`${name} relError`, tl.relError(numeric, d), GRADIENT);
       }
-      void c; void db;
+      void c;
+      void db;
     });
   });
 
   it("checkModelGradients on a float64 FullyConnectedNet (batch norm, dropout, L2) reports at most 1e-7 on every parameter", () => {
     const net = new tl.FullyConnectedNet({
-      hiddenDims: [20, 30], inputDim: 15, numClasses: 10, dropout: 0.25, normalization: "batchnorm", reg: 3.14,
-      weightScale: 5e-2, seed: 11, dtype: "float64",
+      hiddenDims: [20, 30],
+      inputDim: 15,
+      numClasses: 10,
+      dropout: 0.25,
+      normalization: "batchnorm",
+      reg: 3.14,
+      weightScale: 5e-2,
+      seed: 11,
+      dtype: "float64",
     });
     const X = randn64([4, 15], 100);
     try {
       expect(net.params.W1.dtype).toBe("float64");
       expect(net.buffers.runningMean1.dtype).toBe("float64");
       const errors = tl.checkModelGradients(net, X, [1, 7, 3, 9], { h: 1e-6 });
-      console.log("float64 FullyConnectedNet gradient check:", Object.entries(errors).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(", "));
+      console.log(
+        "float64 FullyConnectedNet gradient check:",
+        Object.entries(errors)
+          .map(([k, v]) => `${k} ${v.toExponential(2)}`)
+          .join(", "),
+      );
       expect(Object.keys(errors)).toEqual(Object.keys(net.params));
       for (const [name, e] of Object.entries(errors)) expectBelow(name, e, 1e-7);
     } finally {
@@ -445,7 +628,15 @@ describe("float64 numeric gradient checks, as in the notebooks", () => {
 
   it.each([false, true])("checkModelGradients on a float64 DeepConvNet (batchnorm %s) reports at most 1e-7", (batchnorm) => {
     const net = new tl.DeepConvNet({
-      inputDims: [2, 6, 6], numFilters: [3, 4], maxPools: [0], batchnorm, numClasses: 3, weightScale: "kaiming", reg: 0.01, seed: 5, dtype: "float64",
+      inputDims: [2, 6, 6],
+      numFilters: [3, 4],
+      maxPools: [0],
+      batchnorm,
+      numClasses: 3,
+      weightScale: "kaiming",
+      reg: 0.01,
+      seed: 5,
+      dtype: "float64",
     });
     const X = randn64([3, 2, 6, 6], 101);
     try {
@@ -454,7 +645,12 @@ describe("float64 numeric gradient checks, as in the notebooks", () => {
       // check skips them there (it is what the notebooks see too).
       const names = Object.keys(net.params).filter((n) => !(batchnorm && /^b[12]$/.test(n)));
       const errors = tl.checkModelGradients(net, X, [0, 2, 1], { h: 1e-6, names });
-      console.log(`float64 DeepConvNet (batchnorm ${batchnorm}) gradient check:`, Object.entries(errors).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(", "));
+      console.log(
+        `float64 DeepConvNet (batchnorm ${batchnorm}) gradient check:`,
+        Object.entries(errors)
+          .map(([k, v]) => `${k} ${v.toExponential(2)}`)
+          .join(", "),
+      );
       expect(Object.keys(errors).length).toBe(batchnorm ? 8 : 6);
       for (const [name, e] of Object.entries(errors)) expectBelow(name, e, 1e-7);
     } finally {
@@ -466,10 +662,14 @@ describe("float64 numeric gradient checks, as in the notebooks", () => {
   it("a wrong gradient still fails loudly in float64", () => {
     tl.tidy(() => {
       const x = randn64([3, 4], 110);
-      const numeric = tl.evalNumericalGradient(() => {
-        const s = x.toArray();
-        return Array.from(s).reduce((a, v) => a + v * v * v, 0);
-      }, x, { h: 1e-5 });
+      const numeric = tl.evalNumericalGradient(
+        () => {
+          const s = x.toArray();
+          return Array.from(s).reduce((a, v) => a + v * v * v, 0);
+        },
+        x,
+        { h: 1e-5 },
+      );
       const right = arr(x).map((v) => 3 * v * v);
       const wrong = arr(x).map((v) => 3 * v * v * 1.001);
       expectBelow("right", tl.relError(numeric, right), 1e-8);
@@ -480,20 +680,31 @@ describe("float64 numeric gradient checks, as in the notebooks", () => {
 
 describe("float64 optimizers against the update formulas in float64 JS", () => {
   const W0 = [0.5, -1.25, 2, 0.1, -0.3, 3];
-  const DW = [[0.1, -0.3, 0.25, 1.5, -2, 0], [-0.2, 0.4, 0.05, -1, 1, 0.3], [0.3, 0.3, -0.3, 0.2, 0, -0.1]];
+  const DW = [
+    [0.1, -0.3, 0.25, 1.5, -2, 0],
+    [-0.2, 0.4, 0.05, -1, 1, 0.3],
+    [0.3, 0.3, -0.3, 0.2, 0, -0.1],
+  ];
 
   function reference(rule: string, lr: number): number[] {
     const w = [...W0];
-    const s1 = w.map(() => 0), s2 = w.map(() => 0);
+    const s1 = w.map(() => 0),
+      s2 = w.map(() => 0);
     DW.forEach((g, step) => {
       const t = step + 1;
       w.forEach((_, i) => {
         const d = g[i];
         if (rule === "sgd") w[i] -= lr * d;
-        else if (rule === "sgdMomentum") { s1[i] = 0.9 * s1[i] - lr * d; w[i] += s1[i]; }
-        else if (rule === "adagrad") { s1[i] += d * d; w[i] -= (lr * d) / (Math.sqrt(s1[i]) + 1e-5); }
-        else if (rule === "rmsprop") { s1[i] = 0.99 * s1[i] + (1 - 0.99) * d * d; w[i] -= (lr * d) / (Math.sqrt(s1[i]) + 1e-8); }
-        else {
+        else if (rule === "sgdMomentum") {
+          s1[i] = 0.9 * s1[i] - lr * d;
+          w[i] += s1[i];
+        } else if (rule === "adagrad") {
+          s1[i] += d * d;
+          w[i] -= (lr * d) / (Math.sqrt(s1[i]) + 1e-5);
+        } else if (rule === "rmsprop") {
+          s1[i] = 0.99 * s1[i] + (1 - 0.99) * d * d;
+          w[i] -= (lr * d) / (Math.sqrt(s1[i]) + 1e-8);
+        } else {
           s1[i] = 0.9 * s1[i] + (1 - 0.9) * d;
           s2[i] = 0.999 * s2[i] + (1 - 0.999) * d * d;
           w[i] -= (lr * (s1[i] / (1 - 0.9 ** t))) / (Math.sqrt(s2[i] / (1 - 0.999 ** t)) + 1e-8);
@@ -534,7 +745,11 @@ describe("float64 random streams", () => {
       const k64 = tl.kaimingInitializer(30, 20, null, true, { seed: 4, dtype: "float64" });
       const k32 = tl.kaimingInitializer(30, 20, null, true, { seed: 4 });
       expect(k64.dtype).toBe("float64");
-      expect(arr(k64).map(Math.fround).every((v, i) => Math.abs(v - k32.toArray()[i]) <= 2 ** -20 * Math.abs(v))).toBe(true);
+      expect(
+        arr(k64)
+          .map(Math.fround)
+          .every((v, i) => Math.abs(v - k32.toArray()[i]) <= 2 ** -20 * Math.abs(v)),
+      ).toBe(true);
       const k = tl.kaimingInitializer(3, 4, 3, true, { dtype: "float64" });
       expect(k.shape).toEqual([4, 3, 3, 3]);
     });
@@ -548,9 +763,18 @@ describe("float64 models and the Solver", () => {
     const xv = arr(X);
     const y = Int32Array.from({ length: N }, (_, i) => (xv[i * 8] > 0 ? 1 : 0) + (xv[i * 8 + 1] > 0 ? 1 : 0));
     const net = new tl.FullyConnectedNet({ hiddenDims: [16], inputDim: 8, numClasses: 3, weightScale: "kaiming", seed: 2, dtype: "float64" });
-    const solver = new tl.Solver(net, { XTrain: X, yTrain: y, XVal: X, yVal: y }, {
-      updateRule: "adam", optimConfig: { learningRate: 1e-2 }, numEpochs: 10, batchSize: 20, seed: 1, verbose: false,
-    });
+    const solver = new tl.Solver(
+      net,
+      { XTrain: X, yTrain: y, XVal: X, yVal: y },
+      {
+        updateRule: "adam",
+        optimConfig: { learningRate: 1e-2 },
+        numEpochs: 10,
+        batchSize: 20,
+        seed: 1,
+        verbose: false,
+      },
+    );
     try {
       solver.train();
       const losses = solver.lossHistory;
@@ -614,7 +838,8 @@ describe("float64 models and the Solver", () => {
         expect(ck.model.params.W1.dtype).toBe("float64");
         for (const [name, t] of Object.entries(net.params)) expect(arr(ck.model.params[name]), name).toEqual(arr(t));
         expect(arr(ck.model.buffers!.runningVar1)).toEqual(arr(net.buffers.runningVar1));
-        const a = net.loss(X), b = ck.model.loss(X);
+        const a = net.loss(X),
+          b = ck.model.loss(X);
         expect(arr(b)).toEqual(arr(a));
         a.dispose();
         b.dispose();
@@ -629,8 +854,19 @@ describe("float64 models and the Solver", () => {
 
   it("predict() on float64 models is the argmax of the float64 scores (first maximum on ties), for any batch size", () => {
     const fc = new tl.FullyConnectedNet({ hiddenDims: [9], inputDim: 6, numClasses: 5, weightScale: "kaiming", seed: 21, dtype: "float64" });
-    const conv = new tl.DeepConvNet({ inputDims: [2, 6, 6], numFilters: [3], maxPools: [0], numClasses: 4, weightScale: "kaiming", seed: 25, dtype: "float64" });
-    const cases: [tl.FullyConnectedNet | tl.DeepConvNet, tl.Tensor][] = [[fc, randn64([23, 6], 140)], [conv, randn64([11, 2, 6, 6], 141)]];
+    const conv = new tl.DeepConvNet({
+      inputDims: [2, 6, 6],
+      numFilters: [3],
+      maxPools: [0],
+      numClasses: 4,
+      weightScale: "kaiming",
+      seed: 25,
+      dtype: "float64",
+    });
+    const cases: [tl.FullyConnectedNet | tl.DeepConvNet, tl.Tensor][] = [
+      [fc, randn64([23, 6], 140)],
+      [conv, randn64([11, 2, 6, 6], 141)],
+    ];
     try {
       for (const [model, X] of cases) {
         const scores = model.loss(X);
@@ -642,7 +878,8 @@ describe("float64 models and the Solver", () => {
           return best;
         });
         scores.dispose();
-        for (const batchSize of [1, 4, 100]) expect(Array.from(model.predict(X, { batchSize })), `${model.constructor.name} batchSize ${batchSize}`).toEqual(expected);
+        for (const batchSize of [1, 4, 100])
+          expect(Array.from(model.predict(X, { batchSize })), `${model.constructor.name} batchSize ${batchSize}`).toEqual(expected);
         expect(new Set(expected).size, `${model.constructor.name}: ${expected.join("")} from ${v.slice(0, 8).join(", ")}`).toBeGreaterThan(1); // not a constant answer
       }
     } finally {
@@ -660,7 +897,8 @@ describe("float64 models and the Solver", () => {
     const data = { XTrain: X, yTrain: y, XVal: X, yVal: y };
     const net = () => new tl.FullyConnectedNet({ hiddenDims: [7], inputDim: 6, numClasses: 3, dropout: 0.2, seed: 23, dtype: "float64" });
     const options: tl.SolverOptions = { updateRule: "adam", optimConfig: { learningRate: 1e-2 }, batchSize: 10, numEpochs: 2, verbose: false, seed: 6 };
-    const a = net(), b = net();
+    const a = net(),
+      b = net();
     const straight = new tl.Solver(a, data, { ...options, numEpochs: 4 });
     const first = new tl.Solver(b, data, options);
     let resumed: tl.Solver | null = null;
@@ -686,8 +924,14 @@ describe("float64 models and the Solver", () => {
       resumed = new tl.Solver(b, data, { ...options, numEpochs: 4 });
       // A float32 array where the float64 state belongs is refused, naming both.
       const m = saved.optimConfigs.all.tensors.m;
-      expect(() => resumed!.restoreState({ ...saved, optimConfigs: { all: { ...saved.optimConfigs.all, tensors: { ...saved.optimConfigs.all.tensors, m: { shape: m.shape, data: Float32Array.from(m.data) } } } } }))
-        .toThrow(/tensors\.m must hold \d+ float64 values \(a Float64Array/);
+      expect(() =>
+        resumed!.restoreState({
+          ...saved,
+          optimConfigs: {
+            all: { ...saved.optimConfigs.all, tensors: { ...saved.optimConfigs.all.tensors, m: { shape: m.shape, data: Float32Array.from(m.data) } } },
+          },
+        }),
+      ).toThrow(/tensors\.m must hold \d+ float64 values \(a Float64Array/);
       resumed.restoreState(structuredClone(saved));
       expect(resumed.optimConfigs.all.m!.dtype).toBe("float64");
       resumed.train();
@@ -707,7 +951,15 @@ describe("float64 models and the Solver", () => {
     const y = Int32Array.from({ length: 40 }, (_, i) => (xv[i * 6 + 1] > 0 ? 2 : 0) + (xv[i * 6 + 2] > 0 ? 1 : 0));
     const data = { XTrain: X, yTrain: y, XVal: X, yVal: y };
     const net = () => new tl.FullyConnectedNet({ hiddenDims: [8], inputDim: 6, numClasses: 4, normalization: "batchnorm", seed: 24, dtype: "float64" });
-    const options: tl.SolverOptions = { updateRule: "sgdMomentum", optimConfig: { learningRate: 5e-2 }, lrDecay: 0.9, batchSize: 10, numEpochs: 3, verbose: false, seed: 7 };
+    const options: tl.SolverOptions = {
+      updateRule: "sgdMomentum",
+      optimConfig: { learningRate: 5e-2 },
+      lrDecay: 0.9,
+      batchSize: 10,
+      numEpochs: 3,
+      verbose: false,
+      seed: 7,
+    };
     const run = (model: tl.FullyConnectedNet, numEpochs: number, from?: tl.LoadedCheckpoint) => {
       const solver = new tl.Solver(model, data, { ...options, numEpochs });
       from?.resume(solver);
@@ -741,12 +993,17 @@ describe("float64 augmentation and test-time flips (the kernels exist in both dt
   /** (N, C, H, W) with every value a distinct integer 1 + flat index (exact in both dtypes). */
   function distinct(shape: number[], dtype: tl.DType): tl.Tensor {
     const n = shape.reduce((a, b) => a * b, 1);
-    return tl.tensor(Float64Array.from({ length: n }, (_, i) => 1 + i), shape, { dtype });
+    return tl.tensor(
+      Float64Array.from({ length: n }, (_, i) => 1 + i),
+      shape,
+      { dtype },
+    );
   }
 
   it("randomFlip, randomCrop and cutout: float64 in, float64 out, the same draws (hence values) as float32", () => {
     const shape = [16, 3, 5, 6];
-    const x32 = distinct(shape, "float32"), x64 = distinct(shape, "float64");
+    const x32 = distinct(shape, "float32"),
+      x64 = distinct(shape, "float64");
     const ops: [string, (x: tl.Tensor) => tl.Tensor][] = [
       ["randomFlip", (x) => tl.randomFlip(x, { seed: 21 })],
       ["randomCrop", (x) => tl.randomCrop(x, { padding: 2, seed: 21 })],
@@ -754,7 +1011,8 @@ describe("float64 augmentation and test-time flips (the kernels exist in both dt
     ];
     try {
       for (const [name, op] of ops) {
-        const a = op(x32), b = op(x64);
+        const a = op(x32),
+          b = op(x64);
         expect(b.dtype, name).toBe("float64");
         expect(arr(b), name).toEqual(arr(a));
         expect(arr(b), `${name} changes something`).not.toEqual(arr(x64));
@@ -772,9 +1030,11 @@ describe("float64 augmentation and test-time flips (the kernels exist in both dt
   });
 
   it("mixup: the float32 λ and partners, rows mixed in float64 (λ x_i + (1 - λ) x_j), float64 soft labels in and out", () => {
-    const N = 12, C = 5;
+    const N = 12,
+      C = 5;
     const shape = [N, 2, 2, 3];
-    const x32 = distinct(shape, "float32"), x64 = distinct(shape, "float64");
+    const x32 = distinct(shape, "float32"),
+      x64 = distinct(shape, "float64");
     const y = Int32Array.from({ length: N }, (_, i) => i % C);
     const [a32, b32] = [tl.zeros(shape), tl.zeros([N, C])];
     const [a64, b64] = [tl.zeros(shape, F64), tl.zeros([N, C], F64)];
@@ -785,7 +1045,10 @@ describe("float64 augmentation and test-time flips (the kernels exist in both dt
       // One λ for both dtypes: it is drawn in the core module, whatever the rows' dtype.
       const lam = tl.internal.mixupLambda(0.4, 9);
       // The partner j of image i: the one image whose float64 mix a x_i + b x_j gives its rows exactly.
-      const xs = arr(x64), xm = arr(a64), ym = arr(b64), ym32 = arr(b32);
+      const xs = arr(x64),
+        xm = arr(a64),
+        ym = arr(b64),
+        ym32 = arr(b32);
       const per = 12;
       const partner = (i: number): number => {
         for (let j = 0; j < N; j++) {
@@ -806,7 +1069,9 @@ describe("float64 augmentation and test-time flips (the kernels exist in both dt
       expect(second.map((t) => t.dtype)).toEqual(["float64", "float64"]);
       const rows = arr(second[1]);
       for (let i = 0; i < N; i++) expect(Math.abs(rows.slice(C * i, C * i + C).reduce((s, v) => s + v, 0) - 1)).toBeLessThan(1e-12);
-      expect(() => tl.mixup(x64, b32, { alpha: 1, seed: 2 })).toThrow(/mixup: soft labels y are float32 but must be float64, the dtype of the rows they go with/);
+      expect(() => tl.mixup(x64, b32, { alpha: 1, seed: 2 })).toThrow(
+        /mixup: soft labels y are float32 but must be float64, the dtype of the rows they go with/,
+      );
       expect(() => tl.mixup(x64, y, { alpha: 1, numClasses: C, seed: 2, out: [a32, b64] })).toThrow(/mixup: x is float64 but options.out\[0\] is float32/);
       expect(() => tl.mixup(x64, y, { alpha: 1, numClasses: C, seed: 2, out: [a64, b32] })).toThrow(/mixup: x is float64 but options.out\[1\] is float32/);
     } finally {
@@ -816,21 +1081,33 @@ describe("float64 augmentation and test-time flips (the kernels exist in both dt
 
   it('predict(X, { tta: "flip" }) on a float64 DeepConvNet: the argmax of scores(x) + scores(mirror of x), in float64', () => {
     const [N, C, H, W, K] = [17, 2, 6, 7, 4];
-    const net = new tl.DeepConvNet({ inputDims: [C, H, W], numFilters: [4, 3], maxPools: [0], normalization: "batchnorm", numClasses: K, weightScale: "kaiming", seed: 5, dtype: "float64" });
+    const net = new tl.DeepConvNet({
+      inputDims: [C, H, W],
+      numFilters: [4, 3],
+      maxPools: [0],
+      normalization: "batchnorm",
+      numClasses: K,
+      weightScale: "kaiming",
+      seed: 5,
+      dtype: "float64",
+    });
     const X = randn64([N, C, H, W], 6);
     const x = arr(X);
     const mirrored = new Float64Array(x.length);
     for (let r = 0; r < N * C * H; r++) for (let j = 0; j < W; j++) mirrored[r * W + j] = x[r * W + W - 1 - j];
     const M = tl.tensor(mirrored, [N, C, H, W], F64);
-    const a = net.loss(X), b = net.loss(M);
+    const a = net.loss(X),
+      b = net.loss(M);
     try {
-      const sa = arr(a), sb = arr(b);
+      const sa = arr(a),
+        sb = arr(b);
       const sum = sa.map((v, i) => v + sb[i]);
-      const argmax = (s: number[]) => Array.from({ length: N }, (_, i) => {
-        let best = 0;
-        for (let k = 1; k < K; k++) if (s[i * K + k] > s[i * K + best]) best = k;
-        return best;
-      });
+      const argmax = (s: number[]) =>
+        Array.from({ length: N }, (_, i) => {
+          let best = 0;
+          for (let k = 1; k < K; k++) if (s[i * K + k] > s[i * K + best]) best = k;
+          return best;
+        });
       expect(argmax(sum)).not.toEqual(argmax(sa)); // the flip changes some answers
       for (const batchSize of [1, 5, 100]) expect(Array.from(net.predict(X, { batchSize, tta: "flip" })), `batchSize ${batchSize}`).toEqual(argmax(sum));
     } finally {
@@ -846,8 +1123,25 @@ describe("float64 augmentation and test-time flips (the kernels exist in both dt
     const data = { XTrain: X, yTrain: y, XVal: X, yVal: y };
     const augment: tl.Augmentation[] = [{ type: "randomFlip" }, { type: "randomCrop", padding: 1 }, { type: "cutout", size: 2 }];
     const run = (list: tl.Augmentation[]) => {
-      const net = new tl.DeepConvNet({ inputDims: [1, 6, 6], numFilters: [3], maxPools: [0], normalization: "batchnorm", numClasses: 3, weightScale: "kaiming", seed: 31, dtype: "float64" });
-      const solver = new tl.Solver(net, data, { updateRule: "adam", optimConfig: { learningRate: 1e-2 }, batchSize: 10, numEpochs: 2, verbose: false, seed: 8, augment: list });
+      const net = new tl.DeepConvNet({
+        inputDims: [1, 6, 6],
+        numFilters: [3],
+        maxPools: [0],
+        normalization: "batchnorm",
+        numClasses: 3,
+        weightScale: "kaiming",
+        seed: 31,
+        dtype: "float64",
+      });
+      const solver = new tl.Solver(net, data, {
+        updateRule: "adam",
+        optimConfig: { learningRate: 1e-2 },
+        batchSize: 10,
+        numEpochs: 2,
+        verbose: false,
+        seed: 8,
+        augment: list,
+      });
       try {
         solver.train();
         expect(net.params.W1.dtype).toBe("float64");
@@ -858,7 +1152,9 @@ describe("float64 augmentation and test-time flips (the kernels exist in both dt
       }
     };
     try {
-      const first = run(augment), again = run(augment), plain = run([]);
+      const first = run(augment),
+        again = run(augment),
+        plain = run([]);
       expect(first.losses.every(Number.isFinite)).toBe(true);
       expect(again).toEqual(first);
       expect(first.losses).not.toEqual(plain.losses);

@@ -36,11 +36,20 @@ describe("Conv.forward on packed weights: every write through the public API is 
   const conv = (x: tl.Tensor, w: tl.Tensor, b: tl.Tensor) => tl.tidy(() => tl.Conv.forward(x, w, b, { stride: 1, pad: 1 })[0].toArray());
   const writes: [string, (w: tl.Tensor) => void][] = [
     ["set(array)", (w) => w.set(Float32Array.from({ length: w.size }, (_, i) => Math.cos(i)))],
-    ["a write through view()", (w) => { w.view()[7] = 2.5; }],
-    ["tl.adam", (w) => tl.tidy(() => {
-      const [, config] = tl.adam(w, tl.randn(w.shape, { seed: 80 }), { learningRate: 0.1 });
-      for (const v of Object.values(config)) if (v instanceof tl.Tensor) v.dispose();
-    })],
+    [
+      "a write through view()",
+      (w) => {
+        w.view()[7] = 2.5;
+      },
+    ],
+    [
+      "tl.adam",
+      (w) =>
+        tl.tidy(() => {
+          const [, config] = tl.adam(w, tl.randn(w.shape, { seed: 80 }), { learningRate: 0.1 });
+          for (const v of Object.values(config)) if (v instanceof tl.Tensor) v.dispose();
+        }),
+    ],
   ];
   for (const batch of [1, 3]) {
     for (const [name, write] of writes) {
@@ -79,7 +88,15 @@ function perturb(model: tl.Sequential): void {
   let seed = 100;
   for (const e of model.stateEntries()) {
     if (e.tensor === null) continue;
-    if (e.local === "running_var") e.tensor.set(tl.tidy(() => tl.randn(e.shape, { seed: seed++, dtype: model.dtype }).toArray().map((v) => 0.2 + v * v)));
+    if (e.local === "running_var")
+      e.tensor.set(
+        tl.tidy(() =>
+          tl
+            .randn(e.shape, { seed: seed++, dtype: model.dtype })
+            .toArray()
+            .map((v) => 0.2 + v * v),
+        ),
+      );
     else if (e.local === "running_mean" || (e.module.type === "BatchNorm2d" && e.kind === "parameter") || e.local === "bias") {
       e.tensor.set(tl.tidy(() => tl.randn(e.shape, { seed: seed++, std: 0.5, dtype: model.dtype }).toArray()));
     }
@@ -88,13 +105,26 @@ function perturb(model: tl.Sequential): void {
 
 describe("Sequential in test mode: conv + batch norm (+ ReLU) fused, the bits of the modules one at a time", () => {
   const models: [string, (dtype: "float32" | "float64") => tl.Sequential][] = [
-    ["a small ResNet (stem, strided blocks, 1x1 shortcuts; convs without bias)", (dtype) =>
-      tl.models.resnet({ inputShape: [2, 9, 9], widths: [4, 6, 9], downsampleFirst: true, seed: 3, dtype })],
-    ["conv with bias + BN + ReLU, conv + BN at the end of the features, odd filter counts", (dtype) => tl.sequential([
-      tl.nn.conv2d(3, 5, 3, { padding: 1 }), tl.nn.batchNorm2d(5), tl.nn.relu(),
-      tl.nn.conv2d(5, 7, 3, { padding: 1, stride: 2 }), tl.nn.batchNorm2d(7),
-      tl.nn.flatten(), tl.nn.linear(7 * 4 * 4, 4),
-    ], { inputShape: [3, 7, 8], seed: 5, dtype })],
+    [
+      "a small ResNet (stem, strided blocks, 1x1 shortcuts; convs without bias)",
+      (dtype) => tl.models.resnet({ inputShape: [2, 9, 9], widths: [4, 6, 9], downsampleFirst: true, seed: 3, dtype }),
+    ],
+    [
+      "conv with bias + BN + ReLU, conv + BN at the end of the features, odd filter counts",
+      (dtype) =>
+        tl.sequential(
+          [
+            tl.nn.conv2d(3, 5, 3, { padding: 1 }),
+            tl.nn.batchNorm2d(5),
+            tl.nn.relu(),
+            tl.nn.conv2d(5, 7, 3, { padding: 1, stride: 2 }),
+            tl.nn.batchNorm2d(7),
+            tl.nn.flatten(),
+            tl.nn.linear(7 * 4 * 4, 4),
+          ],
+          { inputShape: [3, 7, 8], seed: 5, dtype },
+        ),
+    ],
   ];
   for (const dtype of ["float32", "float64"] as const) {
     for (const [name, make] of models) {
@@ -108,8 +138,13 @@ describe("Sequential in test mode: conv + batch norm (+ ReLU) fused, the bits of
           for (const n of [1, 2, 5]) {
             const X = tl.randn([n, C, H, W], { seed: 10 + n, dtype });
             const want = unfused(model, X);
-            for (let pass = 0; pass < 3; pass++) { // unpacked, packing, packed
-              expectSameBits(tl.tidy(() => model.loss(X).toArray()), want, `${threads} thread(s), batch ${n}, call ${pass}`);
+            for (let pass = 0; pass < 3; pass++) {
+              // unpacked, packing, packed
+              expectSameBits(
+                tl.tidy(() => model.loss(X).toArray()),
+                want,
+                `${threads} thread(s), batch ${n}, call ${pass}`,
+              );
             }
             X.dispose();
           }
@@ -139,35 +174,62 @@ describe("Sequential in test mode: conv + batch norm (+ ReLU) fused, the bits of
 describe("DeepConvNet in test mode: conv + spatial batch norm + ReLU fused, the bits of the layer calls", () => {
   for (const dtype of ["float32", "float64"] as const) {
     it(`${dtype}: against Conv, SpatialBatchNorm (test), ReLU, MaxPool and Linear, batches 1 and 3, 1 and 3 threads`, () => {
-      const net = new tl.DeepConvNet({ inputDims: [2, 9, 10], numFilters: [5, 8, 3], maxPools: [0, 2], batchnorm: true, numClasses: 4, weightScale: "kaiming", seed: 7, dtype });
+      const net = new tl.DeepConvNet({
+        inputDims: [2, 9, 10],
+        numFilters: [5, 8, 3],
+        maxPools: [0, 2],
+        batchnorm: true,
+        numClasses: 4,
+        weightScale: "kaiming",
+        seed: 7,
+        dtype,
+      });
       let seed = 30;
       for (const [k, t] of Object.entries(net.params)) {
         if (/^(gamma|beta|b)\d$/.test(k)) t.set(tl.tidy(() => tl.randn(t.shape, { seed: seed++, std: 0.5, dtype }).toArray()));
       }
       for (const s of net.bnParams) {
         s.runningMean.set(tl.tidy(() => tl.randn(s.runningMean.shape, { seed: seed++, dtype }).toArray()));
-        s.runningVar.set(tl.tidy(() => tl.randn(s.runningVar.shape, { seed: seed++, dtype }).toArray().map((v) => 0.2 + v * v)));
+        s.runningVar.set(
+          tl.tidy(() =>
+            tl
+              .randn(s.runningVar.shape, { seed: seed++, dtype })
+              .toArray()
+              .map((v) => 0.2 + v * v),
+          ),
+        );
       }
-      const reference = (X: tl.Tensor) => tl.tidy(() => {
-        const p = net.params;
-        let h = X;
-        for (let i = 1; i < net.numLayers; i++) {
-          const s = net.bnParams[i - 1];
-          const [a] = tl.Conv.forward(h, p[`W${i}`].clone(), p[`b${i}`], { stride: 1, pad: 1 });
-          const [z] = tl.SpatialBatchNorm.forward(a, p[`gamma${i}`], p[`beta${i}`], { mode: "test", eps: s.eps, runningMean: s.runningMean, runningVar: s.runningVar });
-          h = tl.ReLU.forward(z)[0];
-          if (net.config.maxPools.includes(i - 1)) h = tl.MaxPool.forward(h, { poolHeight: 2, poolWidth: 2, stride: 2 })[0];
-        }
-        const L = net.numLayers;
-        return tl.Linear.forward(h.reshape([X.shape[0], h.size / X.shape[0]]), p[`W${L}`], p[`b${L}`])[0].toArray();
-      });
+      const reference = (X: tl.Tensor) =>
+        tl.tidy(() => {
+          const p = net.params;
+          let h = X;
+          for (let i = 1; i < net.numLayers; i++) {
+            const s = net.bnParams[i - 1];
+            const [a] = tl.Conv.forward(h, p[`W${i}`].clone(), p[`b${i}`], { stride: 1, pad: 1 });
+            const [z] = tl.SpatialBatchNorm.forward(a, p[`gamma${i}`], p[`beta${i}`], {
+              mode: "test",
+              eps: s.eps,
+              runningMean: s.runningMean,
+              runningVar: s.runningVar,
+            });
+            h = tl.ReLU.forward(z)[0];
+            if (net.config.maxPools.includes(i - 1)) h = tl.MaxPool.forward(h, { poolHeight: 2, poolWidth: 2, stride: 2 })[0];
+          }
+          const L = net.numLayers;
+          return tl.Linear.forward(h.reshape([X.shape[0], h.size / X.shape[0]]), p[`W${L}`], p[`b${L}`])[0].toArray();
+        });
       for (const threads of [1, 3]) {
         ignoreThresholds(threads > 1);
         simulateThreads(threads);
         for (const n of [1, 3]) {
           const X = tl.randn([n, 2, 9, 10], { seed: 40 + n, dtype });
           const want = reference(X);
-          for (let pass = 0; pass < 3; pass++) expectSameBits(tl.tidy(() => net.loss(X).toArray()), want, `${threads} thread(s), batch ${n}, call ${pass}`);
+          for (let pass = 0; pass < 3; pass++)
+            expectSameBits(
+              tl.tidy(() => net.loss(X).toArray()),
+              want,
+              `${threads} thread(s), batch ${n}, call ${pass}`,
+            );
           X.dispose();
         }
       }

@@ -18,9 +18,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // (npm_config_local_prefix would point the inner npm at this repository) and without the
 // node_modules/.bin folders on PATH (@as-pect's dependencies bring an npm 6 there).
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
-env.PATH = (process.env.PATH ?? "").split(":").filter((p) => !p.endsWith("node_modules/.bin")).join(":");
-const run = (cmd: string, args: string[], cwd: string) =>
-  execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
+env.PATH = (process.env.PATH ?? "")
+  .split(":")
+  .filter((p) => !p.endsWith("node_modules/.bin"))
+  .join(":");
+const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
 
 const SCRIPT = `import * as tl from "tensorlane";
 await tl.init();
@@ -54,29 +56,25 @@ describe("install", () => {
     expect(raw.length, raw.slice(0, 400)).toBeLessThan(2000);
   });
 
-  it(
-    "npm i <folder> of a fresh git clone builds dist/ (prepare) and imports by name",
-    () => {
-      const clone = join(dir, "clone");
-      run("git", ["clone", "--quiet", "--no-hardlinks", root, clone], dir);
-      run("git", ["checkout", "--quiet", run("git", ["rev-parse", "HEAD"], root).trim()], clone);
-      expect(existsSync(join(clone, "dist")), "dist/ is not committed").toBe(false);
-      const app = join(dir, "app");
-      mkdirSync(app);
-      writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
-      run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", clone], app);
-      expect(existsSync(join(clone, "dist", "tensorlane.js"))).toBe(true);
-      writeFileSync(join(app, "run.mjs"), SCRIPT.split("\n").slice(0, 3).join("\n"));
-      const output = run(process.execPath, ["run.mjs"], app).trim();
-      const values = JSON.parse(output) as number[];
-      expect(values).toHaveLength(3);
-      // The same seeded numbers as the library in this checkout gives.
-      const here = join(dir, "here");
-      mkdirSync(join(here, "node_modules"), { recursive: true });
-      execFileSync("ln", ["-s", root, join(here, "node_modules", "tensorlane")]);
-      writeFileSync(join(here, "run.mjs"), SCRIPT.split("\n").slice(0, 3).join("\n"));
-      expect(JSON.parse(run(process.execPath, ["run.mjs"], here).trim())).toEqual(values);
-    },
-    600_000,
-  );
+  it("npm i <folder> of a fresh git clone builds dist/ (prepare) and imports by name", () => {
+    const clone = join(dir, "clone");
+    run("git", ["clone", "--quiet", "--no-hardlinks", root, clone], dir);
+    run("git", ["checkout", "--quiet", run("git", ["rev-parse", "HEAD"], root).trim()], clone);
+    expect(existsSync(join(clone, "dist")), "dist/ is not committed").toBe(false);
+    const app = join(dir, "app");
+    mkdirSync(app);
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
+    run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", clone], app);
+    expect(existsSync(join(clone, "dist", "tensorlane.js"))).toBe(true);
+    writeFileSync(join(app, "run.mjs"), SCRIPT.split("\n").slice(0, 3).join("\n"));
+    const output = run(process.execPath, ["run.mjs"], app).trim();
+    const values = JSON.parse(output) as number[];
+    expect(values).toHaveLength(3);
+    // The same seeded numbers as the library in this checkout gives.
+    const here = join(dir, "here");
+    mkdirSync(join(here, "node_modules"), { recursive: true });
+    execFileSync("ln", ["-s", root, join(here, "node_modules", "tensorlane")]);
+    writeFileSync(join(here, "run.mjs"), SCRIPT.split("\n").slice(0, 3).join("\n"));
+    expect(JSON.parse(run(process.execPath, ["run.mjs"], here).trim())).toEqual(values);
+  }, 600_000);
 });

@@ -36,7 +36,13 @@ async function run(name: string, main: string): Promise<string> {
   writeFileSync(join(app, "conv-part.js"), CONV_PART);
   writeFileSync(join(app, "main.js"), main);
   const result = await build({
-    entryPoints: [join(app, "main.js")], bundle: true, format: "esm", platform: "node", splitting: true, outdir: join(app, "out"), logLevel: "silent",
+    entryPoints: [join(app, "main.js")],
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    splitting: true,
+    outdir: join(app, "out"),
+    logLevel: "silent",
     alias: { tensorlane: join(root, "src", "index.ts"), "tensorlane-runtime": join(root, "src", "core", "runtime.ts") },
   });
   expect(result.errors).toEqual([]);
@@ -55,10 +61,13 @@ describe("kernel families imported after init()", () => {
   });
 
   it("load on first use, synchronously, with the bits of an app that had them from the start", async () => {
-    const late = await run("late", `import { init } from "tensorlane-runtime";
+    const late = await run(
+      "late",
+      `import { init } from "tensorlane-runtime";
 await init();
 const { run } = await import("./conv-part.js");
-console.log(run());`);
+console.log(run());`,
+    );
     expect(late).toBe(eager);
   });
 
@@ -67,18 +76,33 @@ console.log(run());`);
     const app = join(dir, "layout");
     mkdirSync(app);
     writeFileSync(join(app, "conv-part.js"), CONV_PART);
-    writeFileSync(join(app, "main.js"), `import { init } from "tensorlane-runtime";\nawait init();\nconst { run } = await import("./conv-part.js");\nconsole.log(run());`);
+    writeFileSync(
+      join(app, "main.js"),
+      `import { init } from "tensorlane-runtime";\nawait init();\nconst { run } = await import("./conv-part.js");\nconsole.log(run());`,
+    );
     const result = await build({
-      entryPoints: [join(app, "main.js")], bundle: true, format: "esm", platform: "node", splitting: true, outdir: join(app, "out"), metafile: true, logLevel: "silent",
+      entryPoints: [join(app, "main.js")],
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      splitting: true,
+      outdir: join(app, "out"),
+      metafile: true,
+      logLevel: "silent",
       alias: { tensorlane: join(root, "src", "index.ts"), "tensorlane-runtime": join(root, "src", "core", "runtime.ts") },
     });
-    const chunkOf = (input: string) => Object.entries(result.metafile!.outputs).filter(([, o]) => Object.keys(o.inputs).some((i) => i.endsWith(input))).map(([f]) => f);
+    const chunkOf = (input: string) =>
+      Object.entries(result.metafile!.outputs)
+        .filter(([, o]) => Object.keys(o.inputs).some((i) => i.endsWith(input)))
+        .map(([f]) => f);
     expect(chunkOf("src/generated/wasm-conv-base64.ts")).toEqual(chunkOf("conv-part.js"));
     expect(chunkOf("src/generated/wasm-core-base64.ts")).not.toEqual(chunkOf("conv-part.js"));
   });
 
   it("with worker threads running, reach the workers too (the conv splits over 2 threads) with the same bits", async () => {
-    const late = await run("late-threads", `import { init, dispose, runtimeInfo } from "tensorlane-runtime";
+    const late = await run(
+      "late-threads",
+      `import { init, dispose, runtimeInfo } from "tensorlane-runtime";
 import { kernelIndexOf } from ${JSON.stringify(join(root, "src", "core", "threads", "state.ts"))};
 await init({ threads: 2 });
 const before = kernelIndexOf("conv_forward_images");
@@ -87,12 +111,15 @@ const out = run();
 if (runtimeInfo().threads !== 2) throw new Error("threads: " + JSON.stringify(runtimeInfo()));
 if (before !== undefined || kernelIndexOf("conv_forward_images") === undefined) throw new Error("the workers did not get the conv kernels late");
 dispose();
-console.log(out);`);
+console.log(out);`,
+    );
     expect(late).toBe(eager);
   });
 
   it("where compiling synchronously is refused (Cloudflare Workers), the error says what works, the library stays usable, and `await init()` loads them", async () => {
-    const out = await run("refused", `import { init } from "tensorlane-runtime";
+    const out = await run(
+      "refused",
+      `import { init } from "tensorlane-runtime";
 await init();
 const Module = WebAssembly.Module;
 WebAssembly.Module = function () { throw new WebAssembly.CompileError("WebAssembly.Module(): Wasm code generation disallowed by embedder"); };
@@ -103,7 +130,8 @@ const usable = (await import("./conv-part.js")).usable();
 await init();
 const result = run();
 WebAssembly.Module = Module;
-console.log(JSON.stringify({ message, usable, result }));`);
+console.log(JSON.stringify({ message, usable, result }));`,
+    );
     const { message, usable, result } = JSON.parse(out) as { message: string; usable: boolean; result: string };
     expect(message).toMatch(/the conv kernels are first needed after init\(\)/);
     expect(message).toMatch(/does not compile WebAssembly synchronously \(.*disallowed by embedder\)/);
@@ -114,12 +142,15 @@ console.log(JSON.stringify({ message, usable, result }));`);
   });
 
   it("init({ bytes }) with the full module (tensorlane/wasm) loads no family and runs every kernel", async () => {
-    const out = await run("full", `import { init } from "tensorlane-runtime";
+    const out = await run(
+      "full",
+      `import { init } from "tensorlane-runtime";
 import { readFileSync } from "node:fs";
 await init({ bytes: readFileSync(${JSON.stringify(join(root, "dist", "tensorlane.wasm"))}) });
 WebAssembly.Module = function () { throw new Error("no module may be compiled: the full one holds every kernel"); };
 const { run } = await import("./conv-part.js");
-console.log(run());`);
+console.log(run());`,
+    );
     expect(out).toBe(eager);
   });
 });

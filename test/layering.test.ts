@@ -139,8 +139,19 @@ describe("layering of src/ (its import graph)", () => {
     // Files that reach src/core/runtime.ts: importing one of them from the floor would be a cycle through the runtime.
     const needsRuntime = new Set([...graph.keys()].filter((f) => f !== "src/core/runtime.ts" && reach(graph, [f]).has("src/core/runtime.ts")));
     const found = [
-      ...violations(graph, "floor: what the runtime imports must not need the runtime", FLOOR_ROOTS, (f) => needsRuntime.has(f), (f) => `, which needs it as ${chain(reach(graph, [f]), "src/core/runtime.ts")}`),
-      ...violations(graph, "floor: the runtime, DType and the checks import nothing above the runtime", FLOOR_ROOTS, (f) => ENTRIES.has(f) || inFolders(ABOVE_FLOOR)(f)),
+      ...violations(
+        graph,
+        "floor: what the runtime imports must not need the runtime",
+        FLOOR_ROOTS,
+        (f) => needsRuntime.has(f),
+        (f) => `, which needs it as ${chain(reach(graph, [f]), "src/core/runtime.ts")}`,
+      ),
+      ...violations(
+        graph,
+        "floor: the runtime, DType and the checks import nothing above the runtime",
+        FLOOR_ROOTS,
+        (f) => ENTRIES.has(f) || inFolders(ABOVE_FLOOR)(f),
+      ),
     ];
     expect(found).toEqual([]);
     // DType and the checks live at or below the runtime: it reaches them, they do not reach it.
@@ -152,7 +163,14 @@ describe("layering of src/ (its import graph)", () => {
 
   it("ops: src/ops/* and src/core/tensor.ts reach nothing in layers, models, training, data, io, nn, onnx", () => {
     const starts = [...graph.keys()].filter((f) => f.startsWith("src/ops/") || f === "src/core/tensor.ts");
-    expect(violations(graph, "ops: ops and tensor.ts import nothing from layers, models, training, data, io, nn, onnx (nor the entries)", starts, (f) => ENTRIES.has(f) || inFolders(ABOVE_OPS)(f))).toEqual([]);
+    expect(
+      violations(
+        graph,
+        "ops: ops and tensor.ts import nothing from layers, models, training, data, io, nn, onnx (nor the entries)",
+        starts,
+        (f) => ENTRIES.has(f) || inFolders(ABOVE_OPS)(f),
+      ),
+    ).toEqual([]);
   });
 
   it("no-solver: src/data/* and src/io/* reach nothing in src/training/", () => {
@@ -191,7 +209,10 @@ describe("layering of src/ (its import graph)", () => {
     for (const allowed of ALLOWED_CYCLES) {
       const parts = new Set(allowed.parts);
       const inside = new Map([...edges].filter(([a]) => parts.has(a)).map(([a, to]) => [a, new Map([...to].filter(([b]) => parts.has(b)))]));
-      expect(stronglyConnected(inside).some((c) => c.length > 1), `allowed cycle ${allowed.parts.join(", ")} still exists`).toBe(true);
+      expect(
+        stronglyConnected(inside).some((c) => c.length > 1),
+        `allowed cycle ${allowed.parts.join(", ")} still exists`,
+      ).toBe(true);
     }
   });
 

@@ -8,12 +8,19 @@ describe("Linear", () => {
   it("forward by hand: x (2, 3) flattened from (2, 1, 3), w (3, 2), b (2)", () => {
     tl.tidy(() => {
       const x = tl.tensor([[[1, 2, 3]], [[-1, 0, 2]]]);
-      const w = tl.tensor([[1, 0], [0, 1], [1, -1]]);
+      const w = tl.tensor([
+        [1, 0],
+        [0, 1],
+        [1, -1],
+      ]);
       const b = tl.tensor([0.5, -0.5]);
       const [out] = tl.Linear.forward(x, w, b);
       expect(out.shape).toEqual([2, 2]);
       // row 0: [1+3, 2-3] + b = [4.5, -1.5]; row 1: [-1+2, 0-2] + b = [1.5, -2.5]
-      expect(out.toNested()).toEqual([[4.5, -1.5], [1.5, -2.5]]);
+      expect(out.toNested()).toEqual([
+        [4.5, -1.5],
+        [1.5, -2.5],
+      ]);
     });
   });
 
@@ -55,18 +62,36 @@ describe("Linear", () => {
 describe("ReLU and LinearReLU", () => {
   it("ReLU forward and backward by hand", () => {
     tl.tidy(() => {
-      const x = tl.tensor([[-1, 2], [0, 3]]);
+      const x = tl.tensor([
+        [-1, 2],
+        [0, 3],
+      ]);
       const [out, cache] = tl.ReLU.forward(x);
-      expect(out.toNested()).toEqual([[0, 2], [0, 3]]);
-      const dx = tl.ReLU.backward(tl.tensor([[5, 6], [7, 8]]), cache);
-      expect(dx.toNested()).toEqual([[0, 6], [0, 8]]);
+      expect(out.toNested()).toEqual([
+        [0, 2],
+        [0, 3],
+      ]);
+      const dx = tl.ReLU.backward(
+        tl.tensor([
+          [5, 6],
+          [7, 8],
+        ]),
+        cache,
+      );
+      expect(dx.toNested()).toEqual([
+        [0, 6],
+        [0, 8],
+      ]);
     });
   });
 
   it("ReLU backward matches numeric gradient (10x10, inputs kept away from 0)", () => {
     tl.tidy(() => {
       const raw = tl.randn([10, 10], { seed: 5 }).toArray();
-      const x = tl.tensor(raw.map((v) => (Math.abs(v) < 0.05 ? 0.5 : v)), [10, 10]);
+      const x = tl.tensor(
+        raw.map((v) => (Math.abs(v) < 0.05 ? 0.5 : v)),
+        [10, 10],
+      );
       const dout = tl.randn([10, 10], { seed: 6 });
       const [, cache] = tl.ReLU.forward(x);
       const dx = tl.ReLU.backward(dout, cache);
@@ -151,7 +176,13 @@ describe("Dropout (p is the DROP probability)", () => {
 describe("softmax and SVM losses", () => {
   it("softmax by hand: scores [[1, 2, 3], [1, 1, 1]], y [2, 0]", () => {
     tl.tidy(() => {
-      const [loss, dscores] = tl.softmaxLoss(tl.tensor([[1, 2, 3], [1, 1, 1]]), [2, 0]);
+      const [loss, dscores] = tl.softmaxLoss(
+        tl.tensor([
+          [1, 2, 3],
+          [1, 1, 1],
+        ]),
+        [2, 0],
+      );
       const z = Math.exp(1) + Math.exp(2) + Math.exp(3);
       const expected = (-Math.log(Math.exp(3) / z) - Math.log(1 / 3)) / 2;
       expect(Math.abs(loss - expected)).toBeLessThan(1e-6);
@@ -163,7 +194,13 @@ describe("softmax and SVM losses", () => {
 
   it("softmax is stable for huge scores", () => {
     tl.tidy(() => {
-      const [loss, d] = tl.softmaxLoss(tl.tensor([[1000, 0], [-1000, 1000]]), [0, 0]);
+      const [loss, d] = tl.softmaxLoss(
+        tl.tensor([
+          [1000, 0],
+          [-1000, 1000],
+        ]),
+        [0, 0],
+      );
       expect(Number.isFinite(loss)).toBe(true);
       expect(Math.abs(loss - 1000)).toBeLessThan(1e-3); // row 1 costs 2000, row 0 costs 0
       expect(d.toArray().every(Number.isFinite)).toBe(true);
@@ -181,7 +218,13 @@ describe("softmax and SVM losses", () => {
   it("SVM by hand: margins, an exactly-zero margin is inactive", () => {
     tl.tidy(() => {
       // row 0: y=0, s=[3,1,2.5]: margins 1-3+1=-1 -> 0, 2.5-3+1=0.5; row 1: y=1, s=[1,1,0]: 1-1+1=1, 0-1+1=0 (inactive)
-      const [loss, d] = tl.svmLoss(tl.tensor([[3, 1, 2.5], [1, 1, 0]]), [0, 1]);
+      const [loss, d] = tl.svmLoss(
+        tl.tensor([
+          [3, 1, 2.5],
+          [1, 1, 0],
+        ]),
+        [0, 1],
+      );
       expect(loss).toBeCloseTo((0.5 + 1) / 2, 6);
       expect(Array.from(d.toArray())).toEqual([-0.5, 0, 0.5, 0.5, -0.5, 0]);
     });
@@ -191,13 +234,20 @@ describe("softmax and SVM losses", () => {
     tl.tidy(() => {
       const x = tl.randn([50, 10], { seed: 13 });
       const y = labels(50, 10, 14);
-      for (const [name, f] of [["softmax", tl.softmaxLoss], ["svm", tl.svmLoss]] as const) {
+      for (const [name, f] of [
+        ["softmax", tl.softmaxLoss],
+        ["svm", tl.svmLoss],
+      ] as const) {
         const [, d] = f(x, y);
-        const num = tl.evalNumericalGradient(() => {
-          const [l, g] = f(x, y);
-          g.dispose();
-          return l;
-        }, x, { h: 1e-3 });
+        const num = tl.evalNumericalGradient(
+          () => {
+            const [l, g] = f(x, y);
+            g.dispose();
+            return l;
+          },
+          x,
+          { h: 1e-3 },
+        );
         expectRelError(name, tl.relError(d, num), name === "svm" ? 2e-2 : 1e-2);
       }
     });

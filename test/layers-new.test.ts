@@ -50,7 +50,8 @@ function expectNear(what: string, actual: tl.Tensor, expected: Float64Array, lim
   expect(a.length, `${what}: length`).toBe(expected.length);
   let peak = 0;
   for (const v of expected) peak = Math.max(peak, Math.abs(v));
-  let worst = 0, at = 0;
+  let worst = 0,
+    at = 0;
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(a[i] - expected[i]);
     if (!(d <= worst)) {
@@ -71,8 +72,10 @@ describe.each(DTYPES)("activations against PyTorch, %s", (dtype) => {
       const f = fixture(name);
       const approximate = f.args.approximate as "none" | "tanh";
       tl.tidy(() => {
-        const x = load(f, "x", dtype), dout = load(f, "dout", dtype);
-        const out = zeros(x.shape, dtype), dx = zeros(x.shape, dtype);
+        const x = load(f, "x", dtype),
+          dout = load(f, "dout", dtype);
+        const out = zeros(x.shape, dtype),
+          dx = zeros(x.shape, dtype);
         gelu(out.ptr, x.ptr, x.size, approximate, dtype);
         geluBackward(dx.ptr, dout.ptr, x.ptr, x.size, approximate, dtype);
         expectNear(`${name} out`, out, f.tensors.out.data, tol.forward);
@@ -86,8 +89,10 @@ describe.each(DTYPES)("activations against PyTorch, %s", (dtype) => {
       const f = fixture(name);
       const slope = f.args.negative_slope as number;
       tl.tidy(() => {
-        const x = load(f, "x", dtype), dout = load(f, "dout", dtype);
-        const out = zeros(x.shape, dtype), dx = zeros(x.shape, dtype);
+        const x = load(f, "x", dtype),
+          dout = load(f, "dout", dtype);
+        const out = zeros(x.shape, dtype),
+          dx = zeros(x.shape, dtype);
         leakyRelu(out.ptr, x.ptr, x.size, slope, dtype);
         leakyReluBackward(dx.ptr, dout.ptr, x.ptr, x.size, slope, dtype);
         expectNear(`${name} out`, out, f.tensors.out.data, tol.forward);
@@ -101,8 +106,10 @@ describe.each(DTYPES)("activations against PyTorch, %s", (dtype) => {
   it("sigmoid: forward, and backward from the saved OUTPUT", () => {
     const f = fixture("sigmoid");
     tl.tidy(() => {
-      const x = load(f, "x", dtype), dout = load(f, "dout", dtype);
-      const out = zeros(x.shape, dtype), dx = zeros(x.shape, dtype);
+      const x = load(f, "x", dtype),
+        dout = load(f, "dout", dtype);
+      const out = zeros(x.shape, dtype),
+        dx = zeros(x.shape, dtype);
       sigmoid(out.ptr, x.ptr, x.size, dtype);
       sigmoidBackward(dx.ptr, dout.ptr, out.ptr, x.size, dtype);
       expectNear("sigmoid out", out, f.tensors.out.data, tol.forward);
@@ -112,10 +119,12 @@ describe.each(DTYPES)("activations against PyTorch, %s", (dtype) => {
 
   it("add (a residual sum): exact, also with y aliasing a or b", () => {
     tl.tidy(() => {
-      const a = tl.randn([7, 143], { seed: 1, dtype }), b = tl.randn([7, 143], { seed: 2, dtype });
+      const a = tl.randn([7, 143], { seed: 1, dtype }),
+        b = tl.randn([7, 143], { seed: 2, dtype });
       const y = zeros(a.shape, dtype);
       add(y.ptr, a.ptr, b.ptr, a.size, dtype);
-      const av = a.toArray(), bv = b.toArray();
+      const av = a.toArray(),
+        bv = b.toArray();
       const want = dtype === "float64" ? av.map((v, i) => v + bv[i]) : new Float32Array(av.map((v, i) => v + bv[i]));
       expect(Array.from(y.toArray())).toEqual(Array.from(want));
       add(a.ptr, a.ptr, b.ptr, a.size, dtype);
@@ -135,11 +144,13 @@ describe.each(DTYPES)("pooling against PyTorch, %s", (dtype) => {
       const pad = (f.args.padding as number | undefined) ?? 0;
       const countIncludePad = (f.args.count_include_pad as boolean | undefined) ?? true;
       tl.tidy(() => {
-        const x = load(f, "x", dtype), dout = load(f, "dout", dtype);
+        const x = load(f, "x", dtype),
+          dout = load(f, "dout", dtype);
         const [N, C, H, W] = x.shape;
         const s = avgPoolSizes("test", N, C, H, W, k, k, stride, stride, pad, pad, countIncludePad);
         expect([N, C, s.Ho, s.Wo]).toEqual(f.tensors.out.shape);
-        const out = zeros([N, C, s.Ho, s.Wo], dtype), dx = zeros(x.shape, dtype);
+        const out = zeros([N, C, s.Ho, s.Wo], dtype),
+          dx = zeros(x.shape, dtype);
         avgPoolForward(out.ptr, x.ptr, s, dtype);
         avgPoolBackward(dx.ptr, dout.ptr, s, dtype);
         expectNear(`${name} out`, out, f.tensors.out.data, tol.forward);
@@ -151,9 +162,11 @@ describe.each(DTYPES)("pooling against PyTorch, %s", (dtype) => {
   it("global_avgpool (AdaptiveAvgPool2d(1)): forward and backward", () => {
     const f = fixture("global_avgpool");
     tl.tidy(() => {
-      const x = load(f, "x", dtype), dout = load(f, "dout", dtype);
+      const x = load(f, "x", dtype),
+        dout = load(f, "dout", dtype);
       const [N, C, H, W] = x.shape;
-      const out = zeros([N, C], dtype), dx = zeros(x.shape, dtype);
+      const out = zeros([N, C], dtype),
+        dx = zeros(x.shape, dtype);
       globalAvgPoolForward(out.ptr, x.ptr, N * C, H * W, dtype);
       globalAvgPoolBackward(dx.ptr, dout.ptr, N * C, H * W, dtype);
       expectNear("global_avgpool out", out, f.tensors.out.data, tol.forward);
@@ -174,14 +187,21 @@ describe.each(DTYPES)("depthwise convolution against PyTorch, %s", (dtype) => {
   for (const name of ["depthwise3x3_s1_p1", "depthwise3x3_s2_p1"]) {
     it(`${name}: forward, then dx, dw and db (and without dx and db)`, () => {
       const f = fixture(name);
-      const k = f.args.kernel_size as number, stride = (f.args.stride as number | undefined) ?? 1, pad = f.args.padding as number;
+      const k = f.args.kernel_size as number,
+        stride = (f.args.stride as number | undefined) ?? 1,
+        pad = f.args.padding as number;
       tl.tidy(() => {
-        const x = load(f, "x", dtype), w = load(f, "weight", dtype), b = load(f, "bias", dtype), dout = load(f, "dout", dtype);
+        const x = load(f, "x", dtype),
+          w = load(f, "weight", dtype),
+          b = load(f, "bias", dtype),
+          dout = load(f, "dout", dtype);
         const [N, C, H, W] = x.shape;
         const s = depthwiseSizes("test", N, C, H, W, k, k, stride, stride, pad, pad);
         expect([N, C, s.Ho, s.Wo]).toEqual(f.tensors.out.shape);
         const out = zeros([N, C, s.Ho, s.Wo], dtype);
-        const dx = zeros(x.shape, dtype), dw = zeros(w.shape, dtype), db = zeros([C], dtype);
+        const dx = zeros(x.shape, dtype),
+          dw = zeros(w.shape, dtype),
+          db = zeros([C], dtype);
         depthwiseForward(out.ptr, x.ptr, w.ptr, b.ptr, s, dtype);
         depthwiseBackward(dx.ptr, dw.ptr, db.ptr, dout.ptr, x.ptr, w.ptr, s, dtype);
         expectNear(`${name} out`, out, f.tensors.out.data, tol.forward);

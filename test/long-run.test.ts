@@ -28,9 +28,17 @@ describe("long run", () => {
     });
     const XVal = X.sliceView(0, [128, D]);
     const model = new tl.FullyConnectedNet({ hiddenDims: [32, 32], inputDim: D, numClasses: C, dropout: 0.2, weightScale: "kaiming", seed: 3 });
-    const solver = new tl.Solver(model, { XTrain: X, yTrain: y, XVal, yVal: y.slice(0, 128) }, {
-      updateRule: "adam", optimConfig: { learningRate: 2e-3 }, batchSize: 16, verbose: false, seed: 4,
-    });
+    const solver = new tl.Solver(
+      model,
+      { XTrain: X, yTrain: y, XVal, yVal: y.slice(0, 128) },
+      {
+        updateRule: "adam",
+        optimConfig: { learningRate: 2e-3 },
+        batchSize: 16,
+        verbose: false,
+        seed: 4,
+      },
+    );
 
     const samples: { step: number; tensors: ReturnType<typeof tl.memory>; wasm: number }[] = [];
     let firstLoss = 0;
@@ -52,7 +60,9 @@ describe("long run", () => {
     const accuracy = solver.checkAccuracy(X, y);
     console.log(
       `long run: ${STEPS} steps in ${seconds.toFixed(1)} s; loss ${firstLoss.toFixed(3)} -> ${lastLoss.toFixed(3)}, training accuracy ${accuracy.toFixed(3)}\n` +
-        samples.map((m) => `  step ${String(m.step).padStart(5)}: ${m.tensors.bytes} bytes in ${m.tensors.liveTensors} live tensors, wasm memory ${m.wasm} bytes`).join("\n"),
+        samples
+          .map((m) => `  step ${String(m.step).padStart(5)}: ${m.tensors.bytes} bytes in ${m.tensors.liveTensors} live tensors, wasm memory ${m.wasm} bytes`)
+          .join("\n"),
     );
     // Warm-up is one full cycle: training steps, then the first accuracy check (step 2000), whose
     // test-mode batches need buffers of their own once. From then on every sample must be identical.
@@ -79,7 +89,9 @@ describe("inference between training steps (packed weights)", () => {
     const y = Array.from({ length: 256 }, (_, i) => i % 5);
     const fc = new tl.FullyConnectedNet({ hiddenDims: [48, 24], inputDim: D, numClasses: 5, weightScale: "kaiming", seed: 6 });
     const seq = tl.sequential([tl.nn.linear(D, 48), tl.nn.relu(), tl.nn.linear(48, 5)], { inputShape: [D], seed: 7 });
-    const solvers = [fc, seq].map((m) => new tl.Solver(m, { XTrain: X, yTrain: y, XVal: X, yVal: y }, { updateRule: "adam", batchSize: 16, verbose: false, seed: 8 }));
+    const solvers = [fc, seq].map(
+      (m) => new tl.Solver(m, { XTrain: X, yTrain: y, XVal: X, yVal: y }, { updateRule: "adam", batchSize: 16, verbose: false, seed: 8 }),
+    );
     const batches = [1, 3, 8].map((n) => X.sliceView(0, [n, D]));
     let wasm = 0;
     let packedUses = 0;

@@ -8,13 +8,15 @@ initAndCheckLeaks();
 
 /** Naive max-pool: [out, dx] for x (planes, H, W) and dout; ties to the first maximum. */
 function naivePool(x: ArrayLike<number>, dout: ArrayLike<number> | null, planes: number, H: number, W: number, ph: number, pw: number, s: number) {
-  const Ho = 1 + Math.floor((H - ph) / s), Wo = 1 + Math.floor((W - pw) / s);
+  const Ho = 1 + Math.floor((H - ph) / s),
+    Wo = 1 + Math.floor((W - pw) / s);
   const out = new Float64Array(planes * Ho * Wo);
   const dx = new Float64Array(planes * H * W);
   for (let p = 0; p < planes; p++)
     for (let i = 0; i < Ho; i++)
       for (let j = 0; j < Wo; j++) {
-        let best = -Infinity, at = -1;
+        let best = -Infinity,
+          at = -1;
         for (let a = 0; a < ph; a++)
           for (let b = 0; b < pw; b++) {
             const k = p * H * W + (i * s + a) * W + j * s + b;
@@ -42,21 +44,39 @@ function distinct(shape: number[], seed: number): tl.Tensor {
 describe("MaxPool.forward", () => {
   it("by hand: x (1,1,4,4), 2x2 stride 2", () => {
     tl.tidy(() => {
-      const x = tl.tensor([[[[1, 5, 2, 0], [3, 4, 2, 1], [-1, -2, 7, 8], [-3, -4, 6, 9]]]]);
+      const x = tl.tensor([
+        [
+          [
+            [1, 5, 2, 0],
+            [3, 4, 2, 1],
+            [-1, -2, 7, 8],
+            [-3, -4, 6, 9],
+          ],
+        ],
+      ]);
       const [out] = tl.MaxPool.forward(x, { poolHeight: 2, poolWidth: 2, stride: 2 });
-      expect(out.toNested()).toEqual([[[[5, 2], [-1, 9]]]]);
+      expect(out.toNested()).toEqual([
+        [
+          [
+            [5, 2],
+            [-1, 9],
+          ],
+        ],
+      ]);
     });
   });
 
   it("the course's example: x (2,3,4,4) linspace(-0.3, 0.4), 2x2 stride 2", () => {
     tl.tidy(() => {
       const n = 96;
-      const x = tl.tensor(Array.from({ length: n }, (_, i) => -0.3 + (0.7 * i) / (n - 1)), [2, 3, 4, 4]);
+      const x = tl.tensor(
+        Array.from({ length: n }, (_, i) => -0.3 + (0.7 * i) / (n - 1)),
+        [2, 3, 4, 4],
+      );
       const [out] = tl.MaxPool.forward(x, { poolHeight: 2, poolWidth: 2, stride: 2 });
       const correct = [
-        -0.26315789, -0.24842105, -0.20421053, -0.18947368, -0.14526316, -0.13052632, -0.08631579, -0.07157895,
-        -0.02736842, -0.01263158, 0.03157895, 0.04631579, 0.09052632, 0.10526316, 0.14947368, 0.16421053,
-        0.20842105, 0.22315789, 0.26736842, 0.28210526, 0.32631579, 0.34105263, 0.38526316, 0.4,
+        -0.26315789, -0.24842105, -0.20421053, -0.18947368, -0.14526316, -0.13052632, -0.08631579, -0.07157895, -0.02736842, -0.01263158, 0.03157895,
+        0.04631579, 0.09052632, 0.10526316, 0.14947368, 0.16421053, 0.20842105, 0.22315789, 0.26736842, 0.28210526, 0.32631579, 0.34105263, 0.38526316, 0.4,
       ];
       expect(out.shape).toEqual([2, 3, 2, 2]);
       const err = tl.relError(out, correct);
@@ -95,11 +115,44 @@ describe("MaxPool.forward", () => {
 describe("MaxPool.backward", () => {
   it("overlapping windows accumulate: x (1,1,3,3), 2x2 stride 1, the centre wins all four", () => {
     tl.tidy(() => {
-      const x = tl.tensor([[[[1, 2, 3], [4, 9, 5], [6, 7, 8]]]]);
+      const x = tl.tensor([
+        [
+          [
+            [1, 2, 3],
+            [4, 9, 5],
+            [6, 7, 8],
+          ],
+        ],
+      ]);
       const [out, cache] = tl.MaxPool.forward(x, { poolHeight: 2, poolWidth: 2, stride: 1 });
-      expect(out.toNested()).toEqual([[[[9, 9], [9, 9]]]]);
-      const dx = tl.MaxPool.backward(tl.tensor([[[[1, 2], [3, 4]]]]), cache);
-      expect(dx.toNested()).toEqual([[[[0, 0, 0], [0, 10, 0], [0, 0, 0]]]]);
+      expect(out.toNested()).toEqual([
+        [
+          [
+            [9, 9],
+            [9, 9],
+          ],
+        ],
+      ]);
+      const dx = tl.MaxPool.backward(
+        tl.tensor([
+          [
+            [
+              [1, 2],
+              [3, 4],
+            ],
+          ],
+        ]),
+        cache,
+      );
+      expect(dx.toNested()).toEqual([
+        [
+          [
+            [0, 0, 0],
+            [0, 10, 0],
+            [0, 0, 0],
+          ],
+        ],
+      ]);
     });
   });
 
@@ -113,7 +166,11 @@ describe("MaxPool.backward", () => {
     });
   });
 
-  for (const [ph, pw, s] of [[2, 2, 2], [3, 3, 1], [3, 2, 2]]) {
+  for (const [ph, pw, s] of [
+    [2, 2, 2],
+    [3, 3, 1],
+    [3, 2, 2],
+  ]) {
     it(`numeric gradient (distinct inputs 0.05 apart, h = 1e-2): x (2,2,7,8) window ${ph}x${pw} stride ${s}`, () => {
       tl.tidy(() => {
         const x = distinct([2, 2, 7, 8], 11);

@@ -18,8 +18,11 @@ const TOLERANCE = {
 /** A PyTorch basic block as the fixtures define it (README "The residual block"). */
 function basicBlock(cin: number, cout: number, stride: number): Module {
   const body = [
-    tl.nn.conv2d(cin, cout, 3, { stride, padding: 1, bias: false }), tl.nn.batchNorm2d(cout), tl.nn.relu(),
-    tl.nn.conv2d(cout, cout, 3, { padding: 1, bias: false }), tl.nn.batchNorm2d(cout),
+    tl.nn.conv2d(cin, cout, 3, { stride, padding: 1, bias: false }),
+    tl.nn.batchNorm2d(cout),
+    tl.nn.relu(),
+    tl.nn.conv2d(cout, cout, 3, { padding: 1, bias: false }),
+    tl.nn.batchNorm2d(cout),
   ];
   const shortcut = stride !== 1 || cin !== cout ? [tl.nn.conv2d(cin, cout, 1, { stride, bias: false }), tl.nn.batchNorm2d(cout)] : undefined;
   return tl.nn.residual(body, shortcut);
@@ -67,7 +70,10 @@ function moduleFor(name: string, c: TorchCase): Module | Module[] {
 }
 
 // Every layer fixture, so a new one cannot be left out.
-const CASES = readdirSync(join(TORCH_FIXTURES, "layers")).filter((f) => f.endsWith(".safetensors")).map((f) => f.replace(/\.safetensors$/, "")).sort();
+const CASES = readdirSync(join(TORCH_FIXTURES, "layers"))
+  .filter((f) => f.endsWith(".safetensors"))
+  .map((f) => f.replace(/\.safetensors$/, ""))
+  .sort();
 
 describe.each(["float64", "float32"] as const)("tl.nn modules against PyTorch, %s", (dtype) => {
   const tol = TOLERANCE[dtype];

@@ -38,9 +38,18 @@ function makeData(n: number, row: number[], classes: number, seed: number): { X:
 function trainBriefly(model: Model, row: number[], classes: number): void {
   const train = makeData(60, row, classes, 11);
   const val = makeData(20, row, classes, 12);
-  const solver = new tl.Solver(model, { XTrain: train.X, yTrain: train.y, XVal: val.X, yVal: val.y }, {
-    updateRule: "adam", optimConfig: { learningRate: 5e-3 }, batchSize: 10, numEpochs: 2, seed: 3, verbose: false,
-  });
+  const solver = new tl.Solver(
+    model,
+    { XTrain: train.X, yTrain: train.y, XVal: val.X, yVal: val.y },
+    {
+      updateRule: "adam",
+      optimConfig: { learningRate: 5e-3 },
+      batchSize: 10,
+      numEpochs: 2,
+      seed: 3,
+      verbose: false,
+    },
+  );
   solver.train();
   solver.dispose();
   for (const t of [train.X, val.X]) t.dispose();
@@ -97,9 +106,18 @@ function expectTrainedStatistics(model: Model): void {
   for (const state of model.bnParams) {
     const mean = state.runningMean.toArray();
     const variance = state.runningVar.toArray();
-    expect(mean.some((v) => Math.abs(v) > 1e-3), "running mean moved").toBe(true);
-    expect(variance.every((v) => v > 1e-3), "running variance positive everywhere").toBe(true);
-    expect(variance.some((v) => Math.abs(v - 1) > 1e-2), "running variance is not the identity").toBe(true);
+    expect(
+      mean.some((v) => Math.abs(v) > 1e-3),
+      "running mean moved",
+    ).toBe(true);
+    expect(
+      variance.every((v) => v > 1e-3),
+      "running variance positive everywhere",
+    ).toBe(true);
+    expect(
+      variance.some((v) => Math.abs(v - 1) > 1e-2),
+      "running variance is not the identity",
+    ).toBe(true);
   }
 }
 
@@ -198,7 +216,13 @@ describe("exportOnnx: FullyConnectedNet in ONNX Runtime", () => {
 
   it("with batch norm (trained running statistics) and dropout: BatchNormalization, no Dropout", async () => {
     const model = new tl.FullyConnectedNet({
-      hiddenDims: [16, 12], inputDim: D, numClasses: C, normalization: "batchnorm", dropout: 0.3, weightScale: "kaiming", seed: 2,
+      hiddenDims: [16, 12],
+      inputDim: D,
+      numClasses: C,
+      normalization: "batchnorm",
+      dropout: 0.3,
+      weightScale: "kaiming",
+      seed: 2,
     });
     trainBriefly(model, [D], C);
     expectTrainedStatistics(model);
@@ -242,7 +266,15 @@ describe("exportOnnx: DeepConvNet in ONNX Runtime", () => {
   });
 
   it("with batch norm (trained), an unpooled layer and odd sizes (7x7 pools down to 3x3, floor mode)", async () => {
-    const model = new tl.DeepConvNet({ inputDims: [2, 7, 7], numFilters: [5, 3, 4], maxPools: [0, 2], batchnorm: true, numClasses: C, weightScale: "kaiming", seed: 5 });
+    const model = new tl.DeepConvNet({
+      inputDims: [2, 7, 7],
+      numFilters: [5, 3, 4],
+      maxPools: [0, 2],
+      batchnorm: true,
+      numClasses: C,
+      weightScale: "kaiming",
+      seed: 5,
+    });
     trainBriefly(model, [2, 7, 7], C);
     expectTrainedStatistics(model);
     const bytes = exportOnnx(model);
@@ -281,32 +313,72 @@ describe("exportOnnx: one exported model, two batch sizes", () => {
 
 describe("exportOnnx: a tl.sequential of every module kind in ONNX Runtime", () => {
   it("conv (stride, groups, no bias), batch norms (trained), residual blocks, every activation and pool: same scores; importOnnx reads it back bit for bit", async () => {
-    const { conv2d, batchNorm2d, batchNorm1d, relu, leakyRelu, sigmoid, tanh, gelu, maxPool2d, avgPool2d, globalAvgPool, residual, flatten, dropout, linear } = tl.nn;
+    const { conv2d, batchNorm2d, batchNorm1d, relu, leakyRelu, sigmoid, tanh, gelu, maxPool2d, avgPool2d, globalAvgPool, residual, flatten, dropout, linear } =
+      tl.nn;
     const model = tl.sequential(
       [
-        conv2d(1, 6, 3, { padding: 1 }), batchNorm2d(6), relu(), maxPool2d(3, { stride: 2, padding: 1 }),
+        conv2d(1, 6, 3, { padding: 1 }),
+        batchNorm2d(6),
+        relu(),
+        maxPool2d(3, { stride: 2, padding: 1 }),
         residual(
           [conv2d(6, 8, 3, { stride: 2, padding: 1, bias: false }), batchNorm2d(8), relu(), conv2d(8, 8, 3, { padding: 1, bias: false }), batchNorm2d(8)],
           [conv2d(6, 8, 1, { stride: 2, bias: false }), batchNorm2d(8)],
         ),
         leakyRelu(0.1),
         residual([conv2d(8, 8, 3, { padding: 1, groups: 8 }), batchNorm2d(8), gelu({ approximate: "tanh" })]),
-        avgPool2d(3, { stride: 1, padding: 1, countIncludePad: false }), sigmoid(), avgPool2d(2, { padding: 1 }),
-        conv2d(8, 8, 1), gelu(), globalAvgPool(),
-        flatten(), dropout(0.2), linear(8, 12), batchNorm1d(12), tanh(), linear(12, 5),
+        avgPool2d(3, { stride: 1, padding: 1, countIncludePad: false }),
+        sigmoid(),
+        avgPool2d(2, { padding: 1 }),
+        conv2d(8, 8, 1),
+        gelu(),
+        globalAvgPool(),
+        flatten(),
+        dropout(0.2),
+        linear(8, 12),
+        batchNorm1d(12),
+        tanh(),
+        linear(12, 5),
       ],
       { inputShape: [1, 15, 15], seed: 4 },
     );
     const data = makeData(40, [1, 15, 15], 5, 21);
-    const solver = new tl.Solver(model, { XTrain: data.X, yTrain: data.y, XVal: data.X, yVal: data.y }, {
-      updateRule: "adam", optimConfig: { learningRate: 5e-3 }, batchSize: 10, numEpochs: 1, seed: 3, verbose: false,
-    });
+    const solver = new tl.Solver(
+      model,
+      { XTrain: data.X, yTrain: data.y, XVal: data.X, yVal: data.y },
+      {
+        updateRule: "adam",
+        optimConfig: { learningRate: 5e-3 },
+        batchSize: 10,
+        numEpochs: 1,
+        seed: 3,
+        verbose: false,
+      },
+    );
     solver.train();
     solver.dispose();
     const bytes = exportOnnx(model);
     const s = structure(bytes);
     expect(s.ops).toContain("BatchNormalization");
-    expect(new Set(s.ops)).toEqual(new Set(["Conv", "BatchNormalization", "Relu", "MaxPool", "Add", "LeakyRelu", "Mul", "Tanh", "AveragePool", "Sigmoid", "Div", "Erf", "GlobalAveragePool", "Flatten", "Gemm"]));
+    expect(new Set(s.ops)).toEqual(
+      new Set([
+        "Conv",
+        "BatchNormalization",
+        "Relu",
+        "MaxPool",
+        "Add",
+        "LeakyRelu",
+        "Mul",
+        "Tanh",
+        "AveragePool",
+        "Sigmoid",
+        "Div",
+        "Erf",
+        "GlobalAveragePool",
+        "Flatten",
+        "Gemm",
+      ]),
+    );
     expect(s.initializers.slice(0, 4)).toEqual(["0.weight", "0.bias", "1.weight", "1.bias"]);
     const X = tl.keep(tl.randn([7, 1, 15, 15], { seed: 8 }));
     await expectSameScores("every module kind", model, bytes, X);
@@ -346,7 +418,9 @@ describe("exportOnnx: what it writes and what it refuses", () => {
     expect(() => exportOnnx(new tl.internal.Workspace("w") as never)).toThrow(/\(got a Workspace\)/);
     expect(() => exportOnnx(tl.FullyConnectedNet as never)).toThrow(/\(got a function\)/);
     class FullyConnectedNet {} // what a model from a second copy of the library looks like
-    expect(() => exportOnnx(new FullyConnectedNet() as never)).toThrow(/\(got a FullyConnectedNet from another copy of tensorlane: import exportOnnx from the build that made the model\)/);
+    expect(() => exportOnnx(new FullyConnectedNet() as never)).toThrow(
+      /\(got a FullyConnectedNet from another copy of tensorlane: import exportOnnx from the build that made the model\)/,
+    );
   });
 
   it("refuses a disposed model and bad options with a TypeError that says what to do", () => {
@@ -399,13 +473,16 @@ describe("the built entry dist/onnx.js (needs `npm run build`; npm test does it)
     try {
       mkdirSync(join(app, "node_modules"));
       symlinkSync(root, join(app, "node_modules", "tensorlane"), "dir");
-      writeFileSync(join(app, "main.mjs"), [
-        'import { init, DeepConvNet } from "tensorlane";',
-        'import { exportOnnx } from "tensorlane/onnx";',
-        "await init();",
-        "const model = new DeepConvNet({ inputDims: [1, 6, 6], numFilters: [3], maxPools: [0], batchnorm: true, numClasses: 3, seed: 12 });",
-        'process.stdout.write(Buffer.from(exportOnnx(model)).toString("base64"));',
-      ].join("\n"));
+      writeFileSync(
+        join(app, "main.mjs"),
+        [
+          'import { init, DeepConvNet } from "tensorlane";',
+          'import { exportOnnx } from "tensorlane/onnx";',
+          "await init();",
+          "const model = new DeepConvNet({ inputDims: [1, 6, 6], numFilters: [3], maxPools: [0], batchnorm: true, numClasses: 3, seed: 12 });",
+          'process.stdout.write(Buffer.from(exportOnnx(model)).toString("base64"));',
+        ].join("\n"),
+      );
       const run = spawnSync(process.execPath, ["main.mjs"], { cwd: app, encoding: "utf8", timeout: 30_000 });
       expect(run.stderr).toBe("");
       expect(run.status).toBe(0);

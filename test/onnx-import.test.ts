@@ -21,7 +21,10 @@ beforeAll(() => {
 });
 
 const ONNX = join(TORCH_FIXTURES, "onnx");
-const FILES = readdirSync(ONNX).filter((f) => f.endsWith(".onnx")).map((f) => f.slice(0, -5)).sort();
+const FILES = readdirSync(ONNX)
+  .filter((f) => f.endsWith(".onnx"))
+  .map((f) => f.slice(0, -5))
+  .sort();
 const GRAPHS = JSON.parse(readFileSync(join(ONNX, "graphs.json"), "utf8")) as { name: string; initializers: Record<string, number[]> }[];
 const TOLERANCE = 1e-4;
 
@@ -156,7 +159,10 @@ describe("importOnnx: every fixture of test/fixtures/torch/onnx", () => {
 
 describe("importOnnx: what the model says about itself", () => {
   it("summary() names the dropped final Softmax / LogSoftmax; loss(X) gives the logits", () => {
-    for (const [name, op] of [["softmax_head", "Softmax"], ["logsoftmax_head", "LogSoftmax"]] as const) {
+    for (const [name, op] of [
+      ["softmax_head", "Softmax"],
+      ["logsoftmax_head", "LogSoftmax"],
+    ] as const) {
       const model = importOnnx(bytesOf(name));
       expect(model.summary()).toMatch(new RegExp(`note: the final ${op} \\(node 3 \\(${op} "/3/${op}"\\)\\) was dropped`));
       expect(model.config.notes?.[0]).toMatch(/^imported from ONNX \(pytorch 1\.13\.0, opset 1[13], IR [67]\)$/);
@@ -247,18 +253,31 @@ describe("importOnnx: files it refuses", () => {
     const e = refusal(bytes) as OnnxUnsupportedError;
     expect(e).toBeInstanceOf(OnnxUnsupportedError);
     expect(e).toBeInstanceOf(RangeError);
-    expect(e.message).toMatch(/^importOnnx: node 3 \(Sin "\/head\/Sin"\) is not an op importOnnx reads; it reads Gemm, MatMul \(\+ Add bias\), Conv, BatchNormalization, .*Softmax or LogSoftmax$/);
+    expect(e.message).toMatch(
+      /^importOnnx: node 3 \(Sin "\/head\/Sin"\) is not an op importOnnx reads; it reads Gemm, MatMul \(\+ Add bias\), Conv, BatchNormalization, .*Softmax or LogSoftmax$/,
+    );
     expect([e.opType, e.nodeName, e.nodeIndex]).toEqual(["Sin", "/head/Sin", 3]);
     // Another domain's op is named with its domain.
-    const ms = mlpModel(4, 5, 3, { nodes: [{ op: "Gelu", domain: "com.microsoft", inputs: ["scores"], outputs: ["out"] }], outputs: [{ name: "out", dims: ["N", 3] }] });
+    const ms = mlpModel(4, 5, 3, {
+      nodes: [{ op: "Gelu", domain: "com.microsoft", inputs: ["scores"], outputs: ["out"] }],
+      outputs: [{ name: "out", dims: ["N", 3] }],
+    });
     expect(refusal(ms).message).toMatch(/node 3 \(Gelu "\/Gelu_3"\) is in the domain "com\.microsoft"/);
   });
 
   it("graphs it cannot represent: two outputs, a dynamic image size, a Softmax mid-graph, a fixed-batch Reshape, weights shared by two layers", () => {
-    const two = mlpModel(4, 5, 3, { outputs: [{ name: "scores", dims: ["N", 3] }, { name: "r", dims: ["N", 5] }] });
+    const two = mlpModel(4, 5, 3, {
+      outputs: [
+        { name: "scores", dims: ["N", 3] },
+        { name: "r", dims: ["N", 5] },
+      ],
+    });
     expect(refusal(two).message).toBe('importOnnx: the graph has 2 outputs ("scores", "r"); importOnnx takes a model with one output, the class scores');
     const dynamic = onnxModel({
-      nodes: [{ op: "Relu", inputs: ["x"], outputs: ["r"] }, { op: "Flatten", inputs: ["r"], outputs: ["scores"] }],
+      nodes: [
+        { op: "Relu", inputs: ["x"], outputs: ["r"] },
+        { op: "Flatten", inputs: ["r"], outputs: ["scores"] },
+      ],
       inputs: [{ name: "x", dims: ["N", 1, "H", 4] }],
       outputs: [{ name: "scores" }],
     });
@@ -270,30 +289,42 @@ describe("importOnnx: files it refuses", () => {
         { op: "Gemm", inputs: ["p", "w2", "b2"], outputs: ["scores"], attrs: { transB: 1 } },
       ],
       initializers: [
-        { name: "w", dims: [3, 4], values: numbers(12, 1) }, { name: "b", dims: [3], values: numbers(3, 2) },
-        { name: "w2", dims: [2, 3], values: numbers(6, 3) }, { name: "b2", dims: [2], values: numbers(2, 4) },
+        { name: "w", dims: [3, 4], values: numbers(12, 1) },
+        { name: "b", dims: [3], values: numbers(3, 2) },
+        { name: "w2", dims: [2, 3], values: numbers(6, 3) },
+        { name: "b2", dims: [2], values: numbers(2, 4) },
       ],
       inputs: [{ name: "x", dims: ["N", 4] }],
       outputs: [{ name: "scores", dims: ["N", 2] }],
     });
-    expect(refusal(midSoftmax).message).toMatch(/node 1 \(Softmax "\/Softmax_1"\) is not the last node; importOnnx reads Softmax only as the model's final node/);
+    expect(refusal(midSoftmax).message).toMatch(
+      /node 1 \(Softmax "\/Softmax_1"\) is not the last node; importOnnx reads Softmax only as the model's final node/,
+    );
     const fixedBatch = onnxModel({
       nodes: [
         { op: "Constant", inputs: [], outputs: ["shape"], attrs: { value: { tensor: { name: "s", dims: [2], type: 7, values: [3, 16] } } } },
         { op: "Reshape", inputs: ["x", "shape"], outputs: ["flat"] },
         { op: "Gemm", inputs: ["flat", "w", "b"], outputs: ["scores"], attrs: { transB: 1 } },
       ],
-      initializers: [{ name: "w", dims: [2, 16], values: numbers(32, 1) }, { name: "b", dims: [2], values: numbers(2, 2) }],
+      initializers: [
+        { name: "w", dims: [2, 16], values: numbers(32, 1) },
+        { name: "b", dims: [2], values: numbers(2, 2) },
+      ],
       inputs: [{ name: "x", dims: ["N", 1, 4, 4] }],
       outputs: [{ name: "scores", dims: ["N", 2] }],
     });
-    expect(refusal(fixedBatch).message).toMatch(/node 1 \(Reshape "\/Reshape_1"\) reshapes to a fixed batch of 3; importOnnx reads Reshape to \(N, features\) only/);
+    expect(refusal(fixedBatch).message).toMatch(
+      /node 1 \(Reshape "\/Reshape_1"\) reshapes to a fixed batch of 3; importOnnx reads Reshape to \(N, features\) only/,
+    );
     const shared = onnxModel({
       nodes: [
         { op: "Gemm", inputs: ["x", "w", "b"], outputs: ["h"], attrs: { transB: 1 } },
         { op: "Gemm", inputs: ["h", "w", "b"], outputs: ["scores"], attrs: { transB: 1 } },
       ],
-      initializers: [{ name: "w", dims: [4, 4], values: numbers(16, 1) }, { name: "b", dims: [4], values: numbers(4, 2) }],
+      initializers: [
+        { name: "w", dims: [4, 4], values: numbers(16, 1) },
+        { name: "b", dims: [4], values: numbers(4, 2) },
+      ],
       inputs: [{ name: "x", dims: ["N", 4] }],
       outputs: [{ name: "scores", dims: ["N", 4] }],
     });
@@ -305,7 +336,10 @@ describe("importOnnx: files it refuses", () => {
         { op: "Relu", inputs: ["h"], outputs: ["r"] },
         { op: "Add", inputs: ["r", "x"], outputs: ["scores"] },
       ],
-      initializers: [{ name: "w", dims: [4, 4], values: numbers(16, 1) }, { name: "b", dims: [4], values: numbers(4, 2) }],
+      initializers: [
+        { name: "w", dims: [4, 4], values: numbers(16, 1) },
+        { name: "b", dims: [4], values: numbers(4, 2) },
+      ],
       inputs: [{ name: "x", dims: ["N", 4] }],
       outputs: [{ name: "scores", dims: ["N", 4] }],
     });
@@ -325,11 +359,16 @@ describe("importOnnx: files it refuses", () => {
     expect(refusal(random)).toBeInstanceOf(tl.FileFormatError);
     // A cycle: the first node reads what the second produces.
     const cycle = onnxModel({
-      nodes: [{ op: "Relu", inputs: ["b"], outputs: ["a"] }, { op: "Relu", inputs: ["a"], outputs: ["b"] }],
+      nodes: [
+        { op: "Relu", inputs: ["b"], outputs: ["a"] },
+        { op: "Relu", inputs: ["a"], outputs: ["b"] },
+      ],
       inputs: [{ name: "x", dims: ["N", 4] }],
       outputs: [{ name: "b", dims: ["N", 4] }],
     });
-    expect(refusal(cycle).message).toBe('importOnnx: node 0 (Relu "/Relu_0") reads "b", which no earlier node, initializer or graph input produces (the graph has a cycle, or its nodes are not in topological order)');
+    expect(refusal(cycle).message).toBe(
+      'importOnnx: node 0 (Relu "/Relu_0") reads "b", which no earlier node, initializer or graph input produces (the graph has a cycle, or its nodes are not in topological order)',
+    );
     const external = mlpModel(4, 5, 3, { initializers: [] });
     const ext = onnxModel({
       nodes: [{ op: "Gemm", inputs: ["x", "w"], outputs: ["scores"], attrs: { transB: 1 } }],
@@ -362,7 +401,9 @@ describe("importOnnx: files it refuses", () => {
   });
 
   it("bad arguments: TypeErrors naming them", () => {
-    expect(() => importOnnx("model.onnx" as never)).toThrow(/^importOnnx: bytes must be the ONNX file's bytes, a Uint8Array or an ArrayBuffer \(got "model\.onnx"\)/);
+    expect(() => importOnnx("model.onnx" as never)).toThrow(
+      /^importOnnx: bytes must be the ONNX file's bytes, a Uint8Array or an ArrayBuffer \(got "model\.onnx"\)/,
+    );
     expect(() => importOnnx(bytesOf("mlp_tanh"), { dtype: "float16" as never })).toThrow(/importOnnx: options\.dtype must be/);
     expect(() => importOnnx(bytesOf("mlp_tanh"), { batch: 3 } as never)).toThrow(/importOnnx: unknown option/);
     // An ArrayBuffer works as well.

@@ -7,7 +7,11 @@ import { expectClose } from "./helpers.js";
 beforeAll(() => tl.init());
 
 const W0 = [0.5, -1.2, 2.0, 0.0, 3.3, -0.7, 1.1]; // n = 7: SIMD body plus a 3-element tail
-const DW = [[0.1, -0.3, 0.25, 1.5, -2.0, 0.0, 0.6], [-0.2, 0.4, 0.05, -1.0, 1.0, 0.3, -0.6], [0.3, 0.3, -0.3, 0.2, 0.0, -0.1, 0.9]];
+const DW = [
+  [0.1, -0.3, 0.25, 1.5, -2.0, 0.0, 0.6],
+  [-0.2, 0.4, 0.05, -1.0, 1.0, 0.3, -0.6],
+  [0.3, 0.3, -0.3, 0.2, 0.0, -0.1, 0.9],
+];
 
 function run(rule: tl.UpdateRule, config: tl.OptimConfig): [Float32Array, tl.OptimConfig] {
   return tl.tidy(() => {
@@ -34,10 +38,11 @@ describe("update rules (3 steps, n = 7)", () => {
     const [w, config] = run(tl.sgdMomentum, { learningRate: 0.05, momentum: 0.8, velocity: tl.keep(tl.tensor(v0)) });
     const ew = [...W0];
     const ev = [...v0];
-    for (const g of DW) for (let i = 0; i < 7; i++) {
-      ev[i] = 0.8 * ev[i] - 0.05 * g[i];
-      ew[i] += ev[i];
-    }
+    for (const g of DW)
+      for (let i = 0; i < 7; i++) {
+        ev[i] = 0.8 * ev[i] - 0.05 * g[i];
+        ew[i] += ev[i];
+      }
     expectClose("w", w, ew, 1e-6);
     expectClose("velocity", config.velocity!.toArray(), ev, 1e-6);
     config.velocity!.dispose();
@@ -49,10 +54,11 @@ describe("update rules (3 steps, n = 7)", () => {
     expect(config.epsilon).toBe(1e-5);
     const ew = [...W0];
     const ec = [...c0];
-    for (const g of DW) for (let i = 0; i < 7; i++) {
-      ec[i] += g[i] * g[i];
-      ew[i] -= (0.1 * g[i]) / (Math.sqrt(ec[i]) + 1e-5);
-    }
+    for (const g of DW)
+      for (let i = 0; i < 7; i++) {
+        ec[i] += g[i] * g[i];
+        ew[i] -= (0.1 * g[i]) / (Math.sqrt(ec[i]) + 1e-5);
+      }
     expectClose("w", w, ew, 2e-6);
     expectClose("cache", config.cache!.toArray(), ec, 2e-6);
     config.cache!.dispose();
@@ -65,10 +71,11 @@ describe("update rules (3 steps, n = 7)", () => {
     expect(config.epsilon).toBe(1e-8);
     const ew = [...W0];
     const ec = [...c0];
-    for (const g of DW) for (let i = 0; i < 7; i++) {
-      ec[i] = 0.99 * ec[i] + 0.01 * g[i] * g[i];
-      ew[i] -= (0.01 * g[i]) / (Math.sqrt(ec[i]) + 1e-8);
-    }
+    for (const g of DW)
+      for (let i = 0; i < 7; i++) {
+        ec[i] = 0.99 * ec[i] + 0.01 * g[i] * g[i];
+        ew[i] -= (0.01 * g[i]) / (Math.sqrt(ec[i]) + 1e-8);
+      }
     expectClose("w", w, ew, 2e-6);
     expectClose("cache", config.cache!.toArray(), ec, 2e-6);
     config.cache!.dispose();
@@ -105,11 +112,12 @@ describe("update rules (3 steps, n = 7)", () => {
     const [w, config] = run(tl.sgdNesterov, { learningRate: 0.05, momentum: 0.8, velocity: tl.keep(tl.tensor(v0)) });
     const ew = [...W0];
     const ev = [...v0];
-    for (const g of DW) for (let i = 0; i < 7; i++) {
-      const prev = ev[i];
-      ev[i] = 0.8 * prev - 0.05 * g[i];
-      ew[i] += -0.8 * prev + 1.8 * ev[i];
-    }
+    for (const g of DW)
+      for (let i = 0; i < 7; i++) {
+        const prev = ev[i];
+        ev[i] = 0.8 * prev - 0.05 * g[i];
+        ew[i] += -0.8 * prev + 1.8 * ev[i];
+      }
     expectClose("w", w, ew, 1e-6);
     expectClose("v", config.velocity!.toArray(), ev, 1e-6);
     config.velocity!.dispose();

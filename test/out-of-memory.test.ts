@@ -120,14 +120,18 @@ function sweep<T>(name: RegExp, call: () => T, done: (result: T) => void, freesO
   for (let hole = 0; hole <= HOLE; hole += STEP) {
     let result: T | undefined;
     let error: unknown;
-    withHole(hole, () => {
-      try {
-        result = call();
-      } catch (e) {
-        error = e;
-      }
-      if (error === undefined) done(result as T);
-    }, () => error === undefined && freesOutside);
+    withHole(
+      hole,
+      () => {
+        try {
+          result = call();
+        } catch (e) {
+          error = e;
+        }
+        if (error === undefined) done(result as T);
+      },
+      () => error === undefined && freesOutside,
+    );
     if (error === undefined) return { failures, succeededAt: hole };
     expect(tl.memory(), `${name}: tensor memory after failing with a ${hole}-byte hole`).toEqual(baseline);
     expect(error, String(error)).toBeInstanceOf(RangeError);
@@ -201,11 +205,22 @@ describe("out of memory at every allocation point", () => {
 
   beforeAll(() => {
     inputs = {
-      x: tl.randn([8, 20], { seed: 1 }), w: tl.randn([20, 16], { seed: 2 }), b: tl.zeros([16]), dout: tl.randn([8, 16], { seed: 3 }),
-      gamma: tl.ones([16]), beta: tl.zeros([16]), runningMean: tl.zeros([16]), runningVar: tl.ones([16]),
-      img: tl.randn([2, 3, 8, 8], { seed: 4 }), cw: tl.randn([4, 3, 3, 3], { seed: 5 }), cb: tl.zeros([4]),
-      cout: tl.randn([2, 4, 8, 8], { seed: 6 }), pout: tl.randn([2, 4, 4, 4], { seed: 7 }),
-      scores: tl.randn([8, 3], { seed: 8 }), p: tl.randn([300], { seed: 9 }), dp: tl.randn([300], { seed: 10 }),
+      x: tl.randn([8, 20], { seed: 1 }),
+      w: tl.randn([20, 16], { seed: 2 }),
+      b: tl.zeros([16]),
+      dout: tl.randn([8, 16], { seed: 3 }),
+      gamma: tl.ones([16]),
+      beta: tl.zeros([16]),
+      runningMean: tl.zeros([16]),
+      runningVar: tl.ones([16]),
+      img: tl.randn([2, 3, 8, 8], { seed: 4 }),
+      cw: tl.randn([4, 3, 3, 3], { seed: 5 }),
+      cb: tl.zeros([4]),
+      cout: tl.randn([2, 4, 8, 8], { seed: 6 }),
+      pout: tl.randn([2, 4, 4, 4], { seed: 7 }),
+      scores: tl.randn([8, 3], { seed: 8 }),
+      p: tl.randn([300], { seed: 9 }),
+      dp: tl.randn([300], { seed: 10 }),
     };
     // Warm the scratch buffers the library keeps between calls (GEMM packing, labels) at these sizes,
     // so that the sweeps see only what each call allocates.
@@ -246,42 +261,66 @@ describe("out of memory at every allocation point", () => {
     ["Linear.backward (dx, dw, db)", /^Linear\.backward/, () => tl.Linear.backward(inputs.dout, { x: inputs.x, w: inputs.w, b: inputs.b })],
     ["LinearReLU.forward", /^(Linear|ReLU)\.forward/, () => tl.LinearReLU.forward(inputs.x, inputs.w, inputs.b)],
     ["Dropout.forward (out, mask)", /^Dropout\.forward/, () => tl.Dropout.forward(inputs.x, { p: 0.5, mode: "train", seed: 1 })],
-    ["BatchNorm.forward (running statistics created, out, mean, invstd)", /^(BatchNorm\.forward|zeros)/, () => {
-      const bn: tl.BatchNormParam = { mode: "train" };
-      try {
-        return [tl.BatchNorm.forward(inputs.dout, inputs.gamma, inputs.beta, bn), bn];
-      } catch (error) {
-        disposeAll(bn); // statistics created before the failure belong to bnParam: the caller frees them
-        throw error;
-      }
-    }],
-    ["LinearBatchNormReLU forward and backward", /^(Linear|BatchNorm|ReLU|LinearBatchNormReLU)\.(forward|backward)/, () => {
-      const bn: tl.BatchNormParam = { mode: "train", runningMean: inputs.runningMean, runningVar: inputs.runningVar };
-      const [out, cache] = tl.LinearBatchNormReLU.forward(inputs.x, inputs.w, inputs.b, inputs.gamma, inputs.beta, bn);
-      try {
-        return [out, cache, tl.LinearBatchNormReLU.backward(inputs.dout, cache)];
-      } catch (error) {
-        disposeAll([out, cache], new Set(Object.values(inputs)));
-        throw error;
-      }
-    }],
+    [
+      "BatchNorm.forward (running statistics created, out, mean, invstd)",
+      /^(BatchNorm\.forward|zeros)/,
+      () => {
+        const bn: tl.BatchNormParam = { mode: "train" };
+        try {
+          return [tl.BatchNorm.forward(inputs.dout, inputs.gamma, inputs.beta, bn), bn];
+        } catch (error) {
+          disposeAll(bn); // statistics created before the failure belong to bnParam: the caller frees them
+          throw error;
+        }
+      },
+    ],
+    [
+      "LinearBatchNormReLU forward and backward",
+      /^(Linear|BatchNorm|ReLU|LinearBatchNormReLU)\.(forward|backward)/,
+      () => {
+        const bn: tl.BatchNormParam = { mode: "train", runningMean: inputs.runningMean, runningVar: inputs.runningVar };
+        const [out, cache] = tl.LinearBatchNormReLU.forward(inputs.x, inputs.w, inputs.b, inputs.gamma, inputs.beta, bn);
+        try {
+          return [out, cache, tl.LinearBatchNormReLU.backward(inputs.dout, cache)];
+        } catch (error) {
+          disposeAll([out, cache], new Set(Object.values(inputs)));
+          throw error;
+        }
+      },
+    ],
     ["Conv.forward", /^Conv\.forward/, () => tl.Conv.forward(inputs.img, inputs.cw, inputs.cb, { pad: 1 })[0]],
-    ["Conv.backward (dx, dw, db, scratch)", /^Conv\.backward/, () => tl.Conv.backward(inputs.cout, { x: inputs.img, w: inputs.cw, b: inputs.cb, convParam: { stride: 1, pad: 1 } })],
-    ["ConvReLUPool.forward", /^(Conv|ReLU|MaxPool)\.forward/, () => tl.ConvReLUPool.forward(inputs.img, inputs.cw, inputs.cb, { pad: 1 }, { poolHeight: 2, poolWidth: 2, stride: 2 })],
-    ["MaxPool forward and backward", /^MaxPool\.(forward|backward)/, () => {
-      const [out, cache] = tl.MaxPool.forward(inputs.cout, { poolHeight: 2, poolWidth: 2, stride: 2 });
-      try {
-        return [out, cache, tl.MaxPool.backward(inputs.pout, cache)];
-      } catch (error) {
-        disposeAll([out, cache], new Set(Object.values(inputs)));
-        throw error;
-      }
-    }],
+    [
+      "Conv.backward (dx, dw, db, scratch)",
+      /^Conv\.backward/,
+      () => tl.Conv.backward(inputs.cout, { x: inputs.img, w: inputs.cw, b: inputs.cb, convParam: { stride: 1, pad: 1 } }),
+    ],
+    [
+      "ConvReLUPool.forward",
+      /^(Conv|ReLU|MaxPool)\.forward/,
+      () => tl.ConvReLUPool.forward(inputs.img, inputs.cw, inputs.cb, { pad: 1 }, { poolHeight: 2, poolWidth: 2, stride: 2 }),
+    ],
+    [
+      "MaxPool forward and backward",
+      /^MaxPool\.(forward|backward)/,
+      () => {
+        const [out, cache] = tl.MaxPool.forward(inputs.cout, { poolHeight: 2, poolWidth: 2, stride: 2 });
+        try {
+          return [out, cache, tl.MaxPool.backward(inputs.pout, cache)];
+        } catch (error) {
+          disposeAll([out, cache], new Set(Object.values(inputs)));
+          throw error;
+        }
+      },
+    ],
     ["softmaxLoss", /^softmaxLoss/, () => tl.softmaxLoss(inputs.scores, y)],
-    ["adam with a fresh config (m and v created)", /^zeros/, () => {
-      const [, config] = tl.adam(inputs.p, inputs.dp, {});
-      return config;
-    }],
+    [
+      "adam with a fresh config (m and v created)",
+      /^zeros/,
+      () => {
+        const [, config] = tl.adam(inputs.p, inputs.dp, {});
+        return config;
+      },
+    ],
     ["clone", /^clone/, () => inputs.img.clone()],
     ["tensor", /^tensor/, () => tl.tensor(new Float32Array(500))],
   ];
@@ -299,7 +338,11 @@ describe("out of memory at every allocation point", () => {
 
   it("FullyConnectedNet: construction and loss (workspace buffers) fail cleanly at every point; the loss that fits is the twin's", () => {
     const base = tl.memory();
-    const build = sweep(/^(FullyConnectedNet|zeros)/, () => new tl.FullyConnectedNet(fcOptions), (net) => net.dispose());
+    const build = sweep(
+      /^(FullyConnectedNet|zeros)/,
+      () => new tl.FullyConnectedNet(fcOptions),
+      (net) => net.dispose(),
+    );
     expect(tl.memory()).toEqual(base);
     let loss = NaN;
     const run = sweep(
@@ -324,10 +367,15 @@ describe("out of memory at every allocation point", () => {
   it("DeepConvNet: loss fails cleanly at every point, then computes the twin's gradients", () => {
     let grad: Float32Array = new Float32Array(0);
     // Batch-norm running statistics move in attempts that got that far; train-mode gradients do not depend on them.
-    const run = sweep(/^DeepConvNet\.loss/, () => keepingNoPackings(convNet, () => convNet.loss(inputs.img, [0, 1])[1].W2.toArray() as Float32Array), (g) => {
-      grad = g;
-      convNet.dispose();
-    }, true);
+    const run = sweep(
+      /^DeepConvNet\.loss/,
+      () => keepingNoPackings(convNet, () => convNet.loss(inputs.img, [0, 1])[1].W2.toArray() as Float32Array),
+      (g) => {
+        grad = g;
+        convNet.dispose();
+      },
+      true,
+    );
     console.log(`DeepConvNet: loss failed ${run.failures} times before fitting`);
     expect(run.failures).toBeGreaterThan(3);
     expect(Array.from(grad)).toEqual(Array.from(convGrad));
@@ -336,11 +384,16 @@ describe("out of memory at every allocation point", () => {
 
   it("Solver.step (index and batch buffers, Adam state) fails cleanly at every point, then steps", () => {
     let loss = NaN;
-    const run = sweep(/^(Solver|zeros)/, () => keepingNoPackings(solverNet, () => solver.step()), (value) => {
-      loss = value;
-      solver.dispose();
-      solverNet.dispose();
-    }, true);
+    const run = sweep(
+      /^(Solver|zeros)/,
+      () => keepingNoPackings(solverNet, () => solver.step()),
+      (value) => {
+        loss = value;
+        solver.dispose();
+        solverNet.dispose();
+      },
+      true,
+    );
     console.log(`Solver.step: failed ${run.failures} times before fitting`);
     expect(run.failures).toBeGreaterThan(3);
     expect(Number.isFinite(loss)).toBe(true);

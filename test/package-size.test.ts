@@ -135,7 +135,17 @@ async function bundleSplit(name: string, code: string): Promise<{ entry: string;
   const entry = join(dir, `${slug}.js`);
   const outdir = join(dir, `${slug}-out`);
   writeFileSync(entry, code);
-  const result = await build({ entryPoints: [entry], bundle: true, minify: true, format: "esm", platform: "browser", splitting: true, outdir, metafile: true, logLevel: "silent" });
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "browser",
+    splitting: true,
+    outdir,
+    metafile: true,
+    logLevel: "silent",
+  });
   expect(result.errors).toEqual([]);
   let initial = 0;
   let lazy = 0;
@@ -182,7 +192,9 @@ describe("bundle sizes: esbuild --minify of small apps (gzip -9)", () => {
   for (const [name, app] of Object.entries(APPS)) {
     it(`${name}: within its budget of ${kb(app.limit)} gzip, and the bundle runs`, async () => {
       const m = await bundle(name, app.code);
-      console.log(`bundle size, one file: ${name.padEnd(36)} ${kb(m.raw).padStart(9)} raw ${kb(m.gzip).padStart(8)} gzip (budget ${kb(app.limit)}; the float64 and thread chunks inlined)`);
+      console.log(
+        `bundle size, one file: ${name.padEnd(36)} ${kb(m.raw).padStart(9)} raw ${kb(m.gzip).padStart(8)} gzip (budget ${kb(app.limit)}; the float64 and thread chunks inlined)`,
+      );
       const output = execFileSync(process.execPath, [m.file], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
       expect(output.trim()).toBe("ok");
       expect(familiesIn(readFileSync(m.file, "utf8")), `${name}: the kernel families bundled`).toEqual(app.families);
@@ -233,20 +245,28 @@ console.log(info.threads === 2 && out.shape[1] === 256 ? "ok" : JSON.stringify(i
     expect(found(layers.file, [...unused, "FullyConnectedNet", "Solver"]), "the Linear/ReLU app bundles").toEqual([]);
     expect(found(solver.file, unused), "the FullyConnectedNet/Solver app bundles").toEqual([]);
     // The data readers and the init experiment are subpath entries: not even the whole library has them.
-    expect(found(all.file, ["runInitExperiment", "parseIdx", "parseCifar10", "gunzip", "makeDataset"]), "tensorlane/data and tensorlane/experiments").toEqual([]);
+    expect(found(all.file, ["runInitExperiment", "parseIdx", "parseCifar10", "gunzip", "makeDataset"]), "tensorlane/data and tensorlane/experiments").toEqual(
+      [],
+    );
   });
 
   it("a kernel family is carried by the code that uses it: a conv layer brings the conv family, the pooling layer the pool family", async () => {
-    const conv = await bundle("conv probe", `import { init, randn, zeros, Conv } from "tensorlane";
+    const conv = await bundle(
+      "conv probe",
+      `import { init, randn, zeros, Conv } from "tensorlane";
 await init();
 const [out] = Conv.forward(randn([1, 1, 4, 4], { seed: 1 }), randn([2, 1, 3, 3], { seed: 2 }), zeros([2]), { stride: 1, pad: 1 });
-console.log(out.shape.join() === "1,2,4,4" ? "ok" : "bad");`);
+console.log(out.shape.join() === "1,2,4,4" ? "ok" : "bad");`,
+    );
     expect(execFileSync(process.execPath, [conv.file], { encoding: "utf8" }).trim()).toBe("ok");
     expect(familiesIn(readFileSync(conv.file, "utf8"))).toEqual(["conv", "core"]);
-    const pool = await bundle("pool probe", `import { init, randn, MaxPool } from "tensorlane";
+    const pool = await bundle(
+      "pool probe",
+      `import { init, randn, MaxPool } from "tensorlane";
 await init();
 const [out] = MaxPool.forward(randn([1, 1, 4, 4], { seed: 1 }), { poolHeight: 2, poolWidth: 2, stride: 2 });
-console.log(out.shape.join() === "1,1,2,2" ? "ok" : "bad");`);
+console.log(out.shape.join() === "1,1,2,2" ? "ok" : "bad");`,
+    );
     expect(execFileSync(process.execPath, [pool.file], { encoding: "utf8" }).trim()).toBe("ok");
     expect(familiesIn(readFileSync(pool.file, "utf8"))).toEqual(["core", "pool"]);
     expect(FAMILIES).toEqual(["activation", "augment", "conv", "core", "norm", "pool"]);
@@ -267,13 +287,20 @@ describe("install footprint: npm pack, then npm install of the tarball in an emp
     mkdirSync(packDir);
     mkdirSync(app);
     // --ignore-scripts: pack what the build made, without rebuilding.
-    const packed = JSON.parse(
-      npm(["pack", "--json", "--ignore-scripts", "--pack-destination", packDir], root),
-    ) as { filename: string; size: number; unpackedSize: number; entryCount: number; files: { path: string }[] }[];
+    const packed = JSON.parse(npm(["pack", "--json", "--ignore-scripts", "--pack-destination", packDir], root)) as {
+      filename: string;
+      size: number;
+      unpackedSize: number;
+      entryCount: number;
+      files: { path: string }[];
+    }[];
     const tarball = join(packDir, packed[0].filename);
     const paths = packed[0].files.map((f) => f.path);
     expect(paths).toContain("dist/tensorlane.js");
-    expect(paths.filter((p) => p.startsWith("data/") || p.includes("cli.js")), "the data set and the CLI belong to tensorlane-cli").toEqual([]);
+    expect(
+      paths.filter((p) => p.startsWith("data/") || p.includes("cli.js")),
+      "the data set and the CLI belong to tensorlane-cli",
+    ).toEqual([]);
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "size-probe", version: "1.0.0", private: true }));
     // Offline: the tarball has no dependencies, so nothing may need the registry.
     npm(["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", tarball], app);

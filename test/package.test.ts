@@ -75,7 +75,11 @@ console.log(solver.bestValAcc);`,
     const pkg = JSON.parse(fs.readFileSync(join(root, "package.json"), "utf8")) as Record<string, unknown> & { version: string };
     expect(pkg.bin).toBeUndefined();
     expect(pkg.dependencies ?? {}).toEqual({});
-    const cli = JSON.parse(fs.readFileSync(join(root, "cli", "package.json"), "utf8")) as { bin: Record<string, string>; dependencies: Record<string, string>; version: string };
+    const cli = JSON.parse(fs.readFileSync(join(root, "cli", "package.json"), "utf8")) as {
+      bin: Record<string, string>;
+      dependencies: Record<string, string>;
+      version: string;
+    };
     expect(fs.readFileSync(join(root, "cli", cli.bin.tensorlane), "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
     expect(Object.keys(cli.dependencies)).toContain("tensorlane");
     expect(cli.version).toBe(pkg.version);

@@ -44,24 +44,38 @@ const UPDATE_RULES = ["sgd", "sgdMomentum", "sgdNesterov", "adagrad", "rmsprop",
 
 describe("Linear.forward on packed weights: every write through the public API is seen", () => {
   // D = 300: two k slices; M = 37: a partial panel. Batch 1 takes the GEMV, batch 6 the 4-row kernel.
-  const D = 300, M = 37;
+  const D = 300,
+    M = 37;
   type Write = (w: tl.Tensor) => void;
   const writes: [string, Write][] = [
     ["set(array)", (w) => w.set(Float32Array.from({ length: w.size }, (_, i) => Math.cos(i)))],
     ["set(tensor)", (w) => tl.tidy(() => w.set(tl.randn(w.shape, { seed: 77 })))],
-    ["a write through view()", (w) => { w.view()[5] = 3.5; }],
+    [
+      "a write through view()",
+      (w) => {
+        w.view()[5] = 3.5;
+      },
+    ],
     ["set() on another view of the same memory (reshape)", (w) => tl.tidy(() => w.reshape([M, D]).set(tl.randn([M, D], { seed: 78 })))],
-    ["randomCrop into a 4-d view of the weights (options.out)", (w) => tl.tidy(() => {
-      const x4 = tl.randn([1, 1, D, M], { seed: 79 });
-      tl.randomCrop(x4, { padding: 2, seed: 3, out: w.reshape([1, 1, D, M]) });
-    })],
-    ...UPDATE_RULES.map((rule): [string, Write] => [`tl.${rule}`, (w) => tl.tidy(() => {
-      const dw = tl.randn(w.shape, { seed: 80 });
-      const [, config] = tl[rule](w, dw, { learningRate: 0.1 });
-      // A second step: the rules' state tensors are written in place too.
-      tl[rule](w, dw, config);
-      for (const v of Object.values(config)) if (v instanceof tl.Tensor) v.dispose();
-    })]),
+    [
+      "randomCrop into a 4-d view of the weights (options.out)",
+      (w) =>
+        tl.tidy(() => {
+          const x4 = tl.randn([1, 1, D, M], { seed: 79 });
+          tl.randomCrop(x4, { padding: 2, seed: 3, out: w.reshape([1, 1, D, M]) });
+        }),
+    ],
+    ...UPDATE_RULES.map((rule): [string, Write] => [
+      `tl.${rule}`,
+      (w) =>
+        tl.tidy(() => {
+          const dw = tl.randn(w.shape, { seed: 80 });
+          const [, config] = tl[rule](w, dw, { learningRate: 0.1 });
+          // A second step: the rules' state tensors are written in place too.
+          tl[rule](w, dw, config);
+          for (const v of Object.values(config)) if (v instanceof tl.Tensor) v.dispose();
+        }),
+    ]),
   ];
   for (const batch of [1, 6]) {
     for (const [name, write] of writes) {
@@ -150,7 +164,14 @@ describe("models on packed weights: training, loading and restoring are seen", (
     const model = new tl.FullyConnectedNet(options);
     const d = data();
     const X1 = tl.randn([2, 30], { seed: 9 });
-    const halve: tl.UpdateRule = (w, dw, config = {}) => [tl.tidy(() => { const out = w.clone(); tl.sgd(out, dw, { learningRate: 0.5 }); return out; }), config];
+    const halve: tl.UpdateRule = (w, dw, config = {}) => [
+      tl.tidy(() => {
+        const out = w.clone();
+        tl.sgd(out, dw, { learningRate: 0.5 });
+        return out;
+      }),
+      config,
+    ];
     const solver = new tl.Solver(model, d, { updateRule: halve, batchSize: 10, numEpochs: 2, verbose: false, seed: 2 });
     solver.train(); // ends with restoreBest(): the best parameters copied back in
     scores(model, X1);
@@ -160,7 +181,16 @@ describe("models on packed weights: training, loading and restoring are seen", (
     expectSameBits(scores(model, X1), scores(fcCopy(model), X1), "after a custom rule's step");
     scores(model, X1);
     solver.restoreBest();
-    expectSameBits(scores(model, X1), tl.tidy(() => { const r = fcCopy(model); const s = scores(r, X1); r.dispose(); return s; }), "after restoreBest()");
+    expectSameBits(
+      scores(model, X1),
+      tl.tidy(() => {
+        const r = fcCopy(model);
+        const s = scores(r, X1);
+        r.dispose();
+        return s;
+      }),
+      "after restoreBest()",
+    );
     solver.dispose();
     model.dispose();
     d.XTrain.dispose();
@@ -215,8 +245,14 @@ describe("models on packed weights: training, loading and restoring are seen", (
 describe("a row's scores do not depend on its batch or the thread count", () => {
   const cases: [string, () => { loss(X: tl.Tensor): tl.Tensor; dispose(): void }][] = [
     ["FullyConnectedNet", () => new tl.FullyConnectedNet({ hiddenDims: [70, 33], inputDim: 300, numClasses: 10, weightScale: "kaiming", seed: 8 })],
-    ["FullyConnectedNet float64", () => new tl.FullyConnectedNet({ hiddenDims: [70, 33], inputDim: 300, numClasses: 10, weightScale: "kaiming", seed: 8, dtype: "float64" })],
-    ["Sequential nn.linear + nn.relu", () => tl.sequential([tl.nn.linear(300, 70), tl.nn.relu(), tl.nn.linear(70, 33), tl.nn.relu(), tl.nn.linear(33, 10)], { inputShape: [300], seed: 8 })],
+    [
+      "FullyConnectedNet float64",
+      () => new tl.FullyConnectedNet({ hiddenDims: [70, 33], inputDim: 300, numClasses: 10, weightScale: "kaiming", seed: 8, dtype: "float64" }),
+    ],
+    [
+      "Sequential nn.linear + nn.relu",
+      () => tl.sequential([tl.nn.linear(300, 70), tl.nn.relu(), tl.nn.linear(70, 33), tl.nn.relu(), tl.nn.linear(33, 10)], { inputShape: [300], seed: 8 }),
+    ],
   ];
   for (const [name, make] of cases) {
     it(`${name}: batches of 1, 2, 3, 5 and 9 rows, packed or not, 1 or 3 threads, give each row the same bits`, () => {
@@ -230,7 +266,8 @@ describe("a row's scores do not depend on its batch or the thread count", () => 
         simulateThreads(threads);
         for (const n of [1, 2, 3, 5]) {
           for (let from = 0; from + n <= 9; from += n) {
-            for (let pass = 0; pass < 3; pass++) { // unpacked, packing, packed
+            for (let pass = 0; pass < 3; pass++) {
+              // unpacked, packing, packed
               expectSameBits(rows(from, n), whole.slice(from * 10, (from + n) * 10), `${threads} thread(s), rows ${from}..${from + n - 1}, pass ${pass}`);
             }
           }

@@ -11,7 +11,18 @@ describe("tl.models.resnet", () => {
   it("stem, stages of basic blocks (stride 2 where a stage starts, projection shortcuts where the shape changes), global pooling head; PyTorch's state_dict names", () => {
     const net = tl.models.resnet({ inputShape: [1, 28, 28], widths: [8, 16], blocks: [1, 2], numClasses: 10, seed: 1 });
     expect(net.modules.map((m) => m.type)).toEqual([
-      "Conv2d", "BatchNorm2d", "ReLU", "Residual", "ReLU", "Residual", "ReLU", "Residual", "ReLU", "AdaptiveAvgPool2d", "Flatten", "Linear",
+      "Conv2d",
+      "BatchNorm2d",
+      "ReLU",
+      "Residual",
+      "ReLU",
+      "Residual",
+      "ReLU",
+      "Residual",
+      "ReLU",
+      "AdaptiveAvgPool2d",
+      "Flatten",
+      "Linear",
     ]);
     const names = net.parameterNames;
     expect(names.slice(0, 3)).toEqual(["0.weight", "1.weight", "1.bias"]);
@@ -46,12 +57,21 @@ describe("tl.models.resnet", () => {
     const y = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       y[i] = i % 2;
-      for (let p = 0; p < 64; p++) values[i * 64 + p] = ((p % 8 < 4) === (y[i] === 0) ? 1 : 0) + 0.3 * Math.sin(i * 7.1 + p * 1.3);
+      for (let p = 0; p < 64; p++) values[i * 64 + p] = (p % 8 < 4 === (y[i] === 0) ? 1 : 0) + 0.3 * Math.sin(i * 7.1 + p * 1.3);
     }
     const X = tl.tensor(values, [n, 1, 8, 8]);
-    const solver = new tl.Solver(net, { XTrain: X, yTrain: y, XVal: X, yVal: y }, {
-      updateRule: "adamw", optimConfig: { learningRate: 1e-2 }, batchSize: 16, numEpochs: 6, seed: 1, verbose: false,
-    });
+    const solver = new tl.Solver(
+      net,
+      { XTrain: X, yTrain: y, XVal: X, yVal: y },
+      {
+        updateRule: "adamw",
+        optimConfig: { learningRate: 1e-2 },
+        batchSize: 16,
+        numEpochs: 6,
+        seed: 1,
+        verbose: false,
+      },
+    );
     solver.train();
     const first = solver.lossHistory.slice(0, 4).reduce((a, b) => a + b) / 4;
     const last = solver.lossHistory.slice(-4).reduce((a, b) => a + b) / 4;

@@ -74,7 +74,13 @@ describe("init({ float64 })", () => {
     const kept = tl.tensor([3, -1, 4]);
     await tl.init({ float64: { module: new WebAssembly.Module(f64Bytes) } });
     expect(tl.runtimeInfo().float64).toBe(true);
-    const x = tl.tensor([[1, -2], [3, -4]], { dtype: "float64" });
+    const x = tl.tensor(
+      [
+        [1, -2],
+        [3, -4],
+      ],
+      { dtype: "float64" },
+    );
     const [y] = tl.ReLU.forward(x);
     expect(Array.from(y.toArray())).toEqual([1, 0, 3, 0]);
     expect(y.toArray()).toBeInstanceOf(Float64Array);

@@ -43,32 +43,77 @@ describe("exact bytes", () => {
     const header = '{"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}}';
     expect(header.length).toBe(64);
     const expected = [
-      0x40, 0, 0, 0, 0, 0, 0, 0, // header length 64, u64 little-endian
+      0x40,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0, // header length 64, u64 little-endian
       ...ascii(header),
-      0x00, 0x00, 0x00, 0x00, // 0.0f
-      0x00, 0x00, 0x80, 0x3f, // 1.0f = 0x3f800000
-      0x00, 0x00, 0x00, 0x40, // 2.0f = 0x40000000
-      0x00, 0x00, 0x40, 0x40, // 3.0f = 0x40400000
-      0x00, 0x00, 0x80, 0x40, // 4.0f = 0x40800000
-      0x00, 0x00, 0xa0, 0x40, // 5.0f = 0x40a00000
+      0x00,
+      0x00,
+      0x00,
+      0x00, // 0.0f
+      0x00,
+      0x00,
+      0x80,
+      0x3f, // 1.0f = 0x3f800000
+      0x00,
+      0x00,
+      0x00,
+      0x40, // 2.0f = 0x40000000
+      0x00,
+      0x00,
+      0x40,
+      0x40, // 3.0f = 0x40400000
+      0x00,
+      0x00,
+      0x80,
+      0x40, // 4.0f = 0x40800000
+      0x00,
+      0x00,
+      0xa0,
+      0x40, // 5.0f = 0x40a00000
     ];
     expect(Array.from(bytes)).toEqual(expected);
   });
 
   it("metadata first, then tensors in order, header padded with spaces to 8 bytes", () => {
-    const bytes = encodeSafetensors(
-      { w: { shape: [2], data: Float32Array.of(1.5, -2) }, b: { shape: [], data: Float32Array.of(0.25) } },
-      { epoch: "12" },
-    );
+    const bytes = encodeSafetensors({ w: { shape: [2], data: Float32Array.of(1.5, -2) }, b: { shape: [], data: Float32Array.of(0.25) } }, { epoch: "12" });
     // {"__metadata__":{"epoch":"12"}, = 31 chars; "w":{...[0,8]}, = 53; "b":{...[8,12]}} = 53 -> 137, + 7 spaces = 144
     const header = '{"__metadata__":{"epoch":"12"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[],"data_offsets":[8,12]}}';
     expect(header.length).toBe(137);
     const expected = [
-      0x90, 0, 0, 0, 0, 0, 0, 0, // 144
-      ...ascii(header), 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20,
-      0x00, 0x00, 0xc0, 0x3f, // 1.5f = 0x3fc00000
-      0x00, 0x00, 0x00, 0xc0, // -2.0f = 0xc0000000
-      0x00, 0x00, 0x80, 0x3e, // 0.25f = 0x3e800000
+      0x90,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0, // 144
+      ...ascii(header),
+      0x20,
+      0x20,
+      0x20,
+      0x20,
+      0x20,
+      0x20,
+      0x20,
+      0x00,
+      0x00,
+      0xc0,
+      0x3f, // 1.5f = 0x3fc00000
+      0x00,
+      0x00,
+      0x00,
+      0xc0, // -2.0f = 0xc0000000
+      0x00,
+      0x00,
+      0x80,
+      0x3e, // 0.25f = 0x3e800000
     ];
     expect(Array.from(bytes)).toEqual(expected);
     expect((8 + 144) % 8).toBe(0); // data starts 8-aligned
@@ -98,7 +143,7 @@ describe("round trip", () => {
     };
     // a tensor named "__proto__" must stay a plain key, not change any object's prototype
     Object.defineProperty(tensors, "__proto__", { value: { shape: [1], data: Float32Array.of(7) }, enumerable: true });
-    const metadata = { config: JSON.stringify({ hidden: [100, 100] }), unicode: "état ✓ \n \"quoted\"" };
+    const metadata = { config: JSON.stringify({ hidden: [100, 100] }), unicode: 'état ✓ \n "quoted"' };
     const back = decodeSafetensors(encodeSafetensors(tensors, metadata));
     expect(Object.keys(back.tensors)).toEqual(["layer.0.W", "special", "empty", "scalar", "__proto__"]);
     expect(back.tensors["layer.0.W"].shape).toEqual([2, 3]);
@@ -198,8 +243,9 @@ describe("hostile and corrupt files", () => {
   });
 
   it("shapes far larger than the file are refused without allocating", () => {
-    expect(decodeError(file('{"x":{"dtype":"F32","shape":[1000000000000000,1000000000000000],"data_offsets":[0,8]}}', F32(1, 2))).message)
-      .toMatch(/more than the whole file: over 2\^53 bytes/);
+    expect(decodeError(file('{"x":{"dtype":"F32","shape":[1000000000000000,1000000000000000],"data_offsets":[0,8]}}', F32(1, 2))).message).toMatch(
+      /more than the whole file: over 2\^53 bytes/,
+    );
     expect(decodeError(file('{"x":{"dtype":"F32","shape":[1],"data_offsets":[0,9007199254740991]}}', F32(1))).message).toMatch(/past the end/);
     expect(decodeError(file('{"x":{"dtype":"F32","shape":[1e400],"data_offsets":[0,4]}}', F32(1))).message).toMatch(/non-negative integers/);
   });
@@ -222,7 +268,9 @@ describe("hostile and corrupt files", () => {
   it("overlapping, gapped and duplicated ranges are refused", () => {
     const a = '"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}';
     expect(decodeError(file(`{${a},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, F32(1, 2))).message).toMatch(/tensor "b" .* overlaps/);
-    expect(decodeError(file(`{${a},"b":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}}`, F32(1, 2, 3, 4))).message).toMatch(/gap in the data before tensor "b"/);
+    expect(decodeError(file(`{${a},"b":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}}`, F32(1, 2, 3, 4))).message).toMatch(
+      /gap in the data before tensor "b"/,
+    );
     // a duplicated key: JSON keeps the last, the first one's bytes become a gap
     expect(decodeError(file(`{${a},"a":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}`, F32(1, 2, 3))).message).toMatch(/gap/);
   });

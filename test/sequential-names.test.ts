@@ -10,9 +10,12 @@ initAndCheckLeaks();
 function net(options: Partial<tl.SequentialOptions> = {}): tl.Sequential {
   return tl.sequential(
     [
-      tl.nn.conv2d(1, 3, 3, { padding: 1 }), tl.nn.batchNorm2d(3), tl.nn.relu(),
+      tl.nn.conv2d(1, 3, 3, { padding: 1 }),
+      tl.nn.batchNorm2d(3),
+      tl.nn.relu(),
       tl.nn.residual([tl.nn.conv2d(3, 3, 3, { padding: 1, bias: false }), tl.nn.batchNorm2d(3)]),
-      tl.nn.flatten(), tl.nn.linear(3 * 4 * 4, 2),
+      tl.nn.flatten(),
+      tl.nn.linear(3 * 4 * 4, 2),
     ],
     { inputShape: [1, 4, 4], seed: 5, ...options },
   );
@@ -47,11 +50,26 @@ describe("Sequential names", () => {
     const model = net({ names: { "1.running_mean": "bn.running_mean", "1.running_var": "bn.running_var" } });
     const entries = model.stateEntries();
     expect(entries.map((e) => e.stateDictName)).toEqual([
-      "0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked",
-      "3.body.0.weight", "3.body.1.weight", "3.body.1.bias", "3.body.1.running_mean", "3.body.1.running_var", "3.body.1.num_batches_tracked",
-      "5.weight", "5.bias",
+      "0.weight",
+      "0.bias",
+      "1.weight",
+      "1.bias",
+      "1.running_mean",
+      "1.running_var",
+      "1.num_batches_tracked",
+      "3.body.0.weight",
+      "3.body.1.weight",
+      "3.body.1.bias",
+      "3.body.1.running_mean",
+      "3.body.1.running_var",
+      "3.body.1.num_batches_tracked",
+      "5.weight",
+      "5.bias",
     ]);
-    expect(entries.filter((e) => e.kind === "counter").map((e) => [e.name, e.tensor])).toEqual([["bn.num_batches_tracked", null], ["3.body.1.num_batches_tracked", null]]);
+    expect(entries.filter((e) => e.kind === "counter").map((e) => [e.name, e.tensor])).toEqual([
+      ["bn.num_batches_tracked", null],
+      ["3.body.1.num_batches_tracked", null],
+    ]);
     expect(entries[4]).toMatchObject({ name: "bn.running_mean", kind: "buffer", local: "running_mean", shape: [3] });
     expect(entries[4].tensor).toBe(model.buffers["bn.running_mean"]);
     model.dispose();
@@ -69,9 +87,13 @@ describe("Sequential names", () => {
   });
 
   it("bad names are refused before anything is built: unknown keys, empty or repeated names", () => {
-    expect(() => net({ names: { "9.weight": "w" } })).toThrow(/^Sequential: options\.names renames "9\.weight", which is not a parameter or buffer of the modules \(they are: 0\.weight, 0\.bias, /);
+    expect(() => net({ names: { "9.weight": "w" } })).toThrow(
+      /^Sequential: options\.names renames "9\.weight", which is not a parameter or buffer of the modules \(they are: 0\.weight, 0\.bias, /,
+    );
     expect(() => net({ names: { "0.weight": "" } })).toThrow(/^Sequential: options\.names\["0\.weight"\] must be a non-empty string/);
-    expect(() => net({ names: { "0.weight": "0.bias" } })).toThrow(/^Sequential: options\.names gives "0\.bias" the name "0\.bias", which "0\.weight" already has/);
+    expect(() => net({ names: { "0.weight": "0.bias" } })).toThrow(
+      /^Sequential: options\.names gives "0\.bias" the name "0\.bias", which "0\.weight" already has/,
+    );
     expect(() => net({ names: { "0.weight": "w", "0.bias": "w" } })).toThrow(/which "0\.weight" already has: every parameter and buffer needs its own name/);
     expect(() => net({ names: [] as never })).toThrow(/options\.names must be an object from state_dict names to new names/);
     expect(() => net({ notes: "x" as never })).toThrow(/options\.notes must be an array of at most 64 strings/);

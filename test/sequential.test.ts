@@ -19,7 +19,13 @@ function smallConvNet(options: Partial<tl.SequentialOptions> = {}): tl.Sequentia
       tl.nn.batchNorm2d(4),
       tl.nn.relu(),
       tl.nn.residual(
-        [tl.nn.conv2d(4, 6, 3, { stride: 2, padding: 1, bias: false }), tl.nn.batchNorm2d(6), tl.nn.relu(), tl.nn.conv2d(6, 6, 3, { padding: 1, bias: false }), tl.nn.batchNorm2d(6)],
+        [
+          tl.nn.conv2d(4, 6, 3, { stride: 2, padding: 1, bias: false }),
+          tl.nn.batchNorm2d(6),
+          tl.nn.relu(),
+          tl.nn.conv2d(6, 6, 3, { padding: 1, bias: false }),
+          tl.nn.batchNorm2d(6),
+        ],
         [tl.nn.conv2d(4, 6, 1, { stride: 2, bias: false }), tl.nn.batchNorm2d(6)],
       ),
       tl.nn.relu(),
@@ -42,15 +48,33 @@ describe("construction", () => {
   it("names parameters and buffers as PyTorch's state_dict does, in its order", () => {
     const net = smallConvNet();
     expect(net.parameterNames).toEqual([
-      "0.weight", "1.weight", "1.bias",
-      "3.body.0.weight", "3.body.1.weight", "3.body.1.bias", "3.body.3.weight", "3.body.4.weight", "3.body.4.bias",
-      "3.shortcut.0.weight", "3.shortcut.1.weight", "3.shortcut.1.bias",
-      "5.weight", "5.bias", "10.weight", "10.bias",
+      "0.weight",
+      "1.weight",
+      "1.bias",
+      "3.body.0.weight",
+      "3.body.1.weight",
+      "3.body.1.bias",
+      "3.body.3.weight",
+      "3.body.4.weight",
+      "3.body.4.bias",
+      "3.shortcut.0.weight",
+      "3.shortcut.1.weight",
+      "3.shortcut.1.bias",
+      "5.weight",
+      "5.bias",
+      "10.weight",
+      "10.bias",
     ]);
     expect(Object.keys(net.params)).toEqual(net.parameterNames);
     expect(Object.keys(net.buffers)).toEqual([
-      "1.running_mean", "1.running_var", "3.body.1.running_mean", "3.body.1.running_var", "3.body.4.running_mean", "3.body.4.running_var",
-      "3.shortcut.1.running_mean", "3.shortcut.1.running_var",
+      "1.running_mean",
+      "1.running_var",
+      "3.body.1.running_mean",
+      "3.body.1.running_var",
+      "3.body.4.running_mean",
+      "3.body.4.running_var",
+      "3.shortcut.1.running_mean",
+      "3.shortcut.1.running_var",
     ]);
     expect(net.params["5.weight"].shape).toEqual([6, 1, 3, 3]); // depthwise: (out, in / groups, k, k)
     expect(net.params["10.weight"].shape).toEqual([3, 24]); // PyTorch's (out_features, in_features)
@@ -76,17 +100,23 @@ describe("construction", () => {
     expect(() => tl.sequential([conv, tl.nn.flatten(), head], { inputShape: [1, 8, 8] })).toThrow(
       /^Sequential: module 2: Linear\(in_features=100, out_features=10, bias=true, init=pytorch\) expects \(N, 100\) inputs \(flatten images first: tl.nn.flatten\(\)\) \(got \[144\]\)$/,
     );
-    expect(() => tl.sequential([tl.nn.conv2d(3, 4, 3)], { inputShape: [1, 8, 8] })).toThrow(/module 0: Conv2d\(.*\) expects \(N, 3, H, W\) inputs \(got \[1, 8, 8\]\)/);
+    expect(() => tl.sequential([tl.nn.conv2d(3, 4, 3)], { inputShape: [1, 8, 8] })).toThrow(
+      /module 0: Conv2d\(.*\) expects \(N, 3, H, W\) inputs \(got \[1, 8, 8\]\)/,
+    );
     expect(() => tl.sequential([tl.nn.residual([tl.nn.conv2d(1, 2, 3, { padding: 1 })])], { inputShape: [1, 8, 8] })).toThrow(
       /module 0: Residual: the body outputs \[2, 8, 8\] but the shortcut passes the input \[1, 8, 8\]: give a shortcut/,
     );
     expect(() => tl.sequential([tl.nn.residual([tl.nn.conv2d(1, 1, 3, { padding: 1 }), tl.nn.linear(5, 5)])], { inputShape: [1, 8, 8] })).toThrow(
       /^Sequential: module 0\.body\.1: Linear/,
     );
-    expect(() => tl.sequential([conv, tl.nn.relu()], { inputShape: [1, 8, 8] })).toThrow(/the last module must give class scores \(N, numClasses\) but gives \(N, 4, 6, 6\)/);
+    expect(() => tl.sequential([conv, tl.nn.relu()], { inputShape: [1, 8, 8] })).toThrow(
+      /the last module must give class scores \(N, numClasses\) but gives \(N, 4, 6, 6\)/,
+    );
     // After the failures the same module objects build a model.
     const net = tl.sequential([conv, tl.nn.flatten(), tl.nn.linear(144, 10)], { inputShape: [1, 8, 8], seed: 1 });
-    expect(() => tl.sequential([conv, tl.nn.flatten(), tl.nn.linear(144, 10)], { inputShape: [1, 8, 8] })).toThrow(/module 0 \(Conv2d\) already belongs to another model/);
+    expect(() => tl.sequential([conv, tl.nn.flatten(), tl.nn.linear(144, 10)], { inputShape: [1, 8, 8] })).toThrow(
+      /module 0 \(Conv2d\) already belongs to another model/,
+    );
     net.dispose();
     tl.sequential([conv, tl.nn.flatten(), tl.nn.linear(144, 10)], { inputShape: [1, 8, 8] }).dispose(); // disposed: free again
   });
@@ -94,8 +124,12 @@ describe("construction", () => {
   it("refuses bad options and module arguments with errors that name them", () => {
     expect(() => tl.sequential([tl.nn.flatten()], {} as tl.SequentialOptions)).toThrow(/options.inputShape must be the shape of one input/);
     expect(() => tl.sequential([] as tl.nn.Module[], { inputShape: [4] })).toThrow(/modules must be a non-empty array/);
-    expect(() => tl.sequential([{} as tl.nn.Module], { inputShape: [4] })).toThrow(/modules\[0\] must be a module \(tl.nn.linear\(...\), ...\) or a module spec/);
-    expect(() => tl.sequential([{ type: "Conv3d", args: {} } as unknown as tl.nn.Module], { inputShape: [4] })).toThrow(/modules\[0\]: unknown module type "Conv3d" \(known: Linear, Conv2d/);
+    expect(() => tl.sequential([{} as tl.nn.Module], { inputShape: [4] })).toThrow(
+      /modules\[0\] must be a module \(tl.nn.linear\(...\), ...\) or a module spec/,
+    );
+    expect(() => tl.sequential([{ type: "Conv3d", args: {} } as unknown as tl.nn.Module], { inputShape: [4] })).toThrow(
+      /modules\[0\]: unknown module type "Conv3d" \(known: Linear, Conv2d/,
+    );
     expect(() => tl.nn.conv2d(4, 6, 3, { groups: 4 })).toThrow(/inChannels \(4\) and outChannels \(6\) must both divide by options.groups \(4\)/);
     expect(() => tl.nn.linear(0, 3)).toThrow(/nn.linear: inFeatures/);
     expect(() => tl.nn.dropout(1)).toThrow(/nn.dropout: p/);
@@ -234,7 +268,11 @@ describe("freezing", () => {
     const X = tl.randn([40, 1, 8, 8], { seed: 6 });
     const y = labels(40, 3, 1);
     for (const updateRule of ["adamw", "sgdNesterov"] as const) {
-      const solver = new tl.Solver(net, { XTrain: X, yTrain: y, XVal: X, yVal: y }, { updateRule, optimConfig: { learningRate: 1e-2, weightDecay: 0.1 }, numEpochs: 2, batchSize: 10, verbose: false, seed: 2 });
+      const solver = new tl.Solver(
+        net,
+        { XTrain: X, yTrain: y, XVal: X, yVal: y },
+        { updateRule, optimConfig: { learningRate: 1e-2, weightDecay: 0.1 }, numEpochs: 2, batchSize: 10, verbose: false, seed: 2 },
+      );
       solver.train();
       solver.dispose();
     }
@@ -247,13 +285,25 @@ describe("freezing", () => {
     net.dispose();
   });
 
-  it("weightDecayParams \"weights\" spares biases and norms: with a zero learning rate for the step but a weight decay, only rank-2+ parameters shrink", () => {
+  it('weightDecayParams "weights" spares biases and norms: with a zero learning rate for the step but a weight decay, only rank-2+ parameters shrink', () => {
     const net = mlp(5);
     const X = tl.randn([10, 6], { seed: 2 });
     const y = labels(10, 3, 0);
     const before = net.getParameters();
     // A step of 1e-9 with a weight decay of 1e8 is almost pure decay: w shrinks to 0.9 w where it applies.
-    const solver = new tl.Solver(net, { XTrain: X, yTrain: y, XVal: X, yVal: y }, { updateRule: "sgd", optimConfig: { learningRate: 1e-9, weightDecay: 1e8 }, weightDecayParams: "weights", numEpochs: 1, batchSize: 10, verbose: false, seed: 1 });
+    const solver = new tl.Solver(
+      net,
+      { XTrain: X, yTrain: y, XVal: X, yVal: y },
+      {
+        updateRule: "sgd",
+        optimConfig: { learningRate: 1e-9, weightDecay: 1e8 },
+        weightDecayParams: "weights",
+        numEpochs: 1,
+        batchSize: 10,
+        verbose: false,
+        seed: 1,
+      },
+    );
     solver.step();
     const after = net.getParameters();
     let offset = 0;
@@ -262,8 +312,16 @@ describe("freezing", () => {
       const a = Array.from(after.subarray(offset, offset + size));
       const b = Array.from(before.subarray(offset, offset + size));
       // (1 - 1e-9 * 1e8) = 0.9: weights shrink by a tenth (and move by a 1e-9 step); biases only take the tiny step.
-      if (name.endsWith("weight")) expect(a.every((v, i) => Math.abs(v - 0.9 * b[i]) < 1e-6), name).toBe(true);
-      else expect(a.every((v, i) => Math.abs(v - b[i]) < 1e-6), name).toBe(true);
+      if (name.endsWith("weight"))
+        expect(
+          a.every((v, i) => Math.abs(v - 0.9 * b[i]) < 1e-6),
+          name,
+        ).toBe(true);
+      else
+        expect(
+          a.every((v, i) => Math.abs(v - b[i]) < 1e-6),
+          name,
+        ).toBe(true);
       offset += size;
     }
     solver.dispose();
@@ -294,7 +352,9 @@ describe("the parameters as one vector, and the summary", () => {
     net.freeze(/^0\./);
     const text = net.summary();
     expect(text).toContain("Sequential: input (N, 1, 8, 8), float32");
-    expect(text).toMatch(/\n0 +Conv2d\(in_channels=1, out_channels=4, kernel_size=\(3, 3\), stride=1, padding=1, groups=1, bias=false, init=pytorch\) \(frozen\) +\(N, 4, 8, 8\) +36\n/);
+    expect(text).toMatch(
+      /\n0 +Conv2d\(in_channels=1, out_channels=4, kernel_size=\(3, 3\), stride=1, padding=1, groups=1, bias=false, init=pytorch\) \(frozen\) +\(N, 4, 8, 8\) +36\n/,
+    );
     expect(text).toMatch(/\n3 +Residual\(body \+ shortcut\) +\(N, 6, 4, 4\) *\n3\.body\.0 + {2}Conv2d/);
     expect(text).toMatch(/\n10 +Linear\(in_features=24, out_features=3, bias=true, init=pytorch\) +\(N, 3\) +75\n/);
     const total = net.parameterNames.reduce((n, name) => n + net.params[name].size, 0);

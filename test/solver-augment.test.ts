@@ -24,7 +24,15 @@ function net(): tl.DeepConvNet {
 }
 
 const options = (augment: tl.Augmentation[] = []): tl.SolverOptions => ({
-  updateRule: "adam", optimConfig: { learningRate: 3e-3 }, batchSize: 16, numEpochs: 2, numTrainSamples: 40, numValSamples: 30, verbose: false, seed: 12, augment,
+  updateRule: "adam",
+  optimConfig: { learningRate: 3e-3 },
+  batchSize: 16,
+  numEpochs: 2,
+  numTrainSamples: 40,
+  numValSamples: 30,
+  verbose: false,
+  seed: 12,
+  augment,
 });
 
 const ALL: tl.Augmentation[] = [{ type: "randomFlip" }, { type: "randomCrop", padding: 1 }, { type: "cutout", size: 2 }, { type: "mixup", alpha: 0.4 }];
@@ -62,11 +70,16 @@ describe("training from bytes", () => {
   });
 
   it("a Solver over byte sets trains exactly as over toSolverData's float tensors (losses, accuracies, parameters), with and without augmentation", () => {
-    const train = bytes(120, 2), val = bytes(40, 3);
+    const train = bytes(120, 2),
+      val = bytes(40, 3);
     const normalization = tlData.computeNormalization(train);
     const floats = tlData.toSolverData(train, val, normalization);
     // Sampled accuracy checks, and checks over every row (a byte set's converted batch by batch).
-    for (const [augment, extra] of [[[], {}], [ALL, {}], [ALL, { numTrainSamples: null, numValSamples: null }]] as const) {
+    for (const [augment, extra] of [
+      [[], {}],
+      [ALL, {}],
+      [ALL, { numTrainSamples: null, numValSamples: null }],
+    ] as const) {
       const a = run(floats, [...augment], extra);
       const b = run({ train, val, normalization }, [...augment], extra);
       expect(b.loss).toEqual(a.loss);
@@ -79,7 +92,8 @@ describe("training from bytes", () => {
   });
 
   it("dispose() gives back every byte the source took (table, staging), and bad byte data is refused", () => {
-    const train = bytes(60, 4), val = bytes(20, 5);
+    const train = bytes(60, 4),
+      val = bytes(20, 5);
     const before = tl.memory();
     const model = net();
     const s = new tl.Solver(model, { train, val }, options());
@@ -99,7 +113,8 @@ describe("training from bytes", () => {
 
 describe("Solver augment option", () => {
   it("an augmented run reproduces bit for bit, differs from the plain run, losses finite", () => {
-    const train = bytes(120, 6), val = bytes(40, 7);
+    const train = bytes(120, 6),
+      val = bytes(40, 7);
     const normalization = tlData.computeNormalization(train);
     const a = run({ train, val, normalization }, ALL);
     const b = run({ train, val, normalization }, ALL);
@@ -112,7 +127,8 @@ describe("Solver augment option", () => {
   });
 
   it("state() carries the augment list (absent when empty); restoreState continues an augmented byte run bit for bit and refuses another list", () => {
-    const train = bytes(64, 12), val = bytes(20, 13);
+    const train = bytes(64, 12),
+      val = bytes(20, 13);
     const normalization = tlData.computeNormalization(train);
     const data: tl.SolverData = { train, val, normalization };
     const straightModel = net();
@@ -153,7 +169,8 @@ describe("Solver augment option", () => {
   });
 
   it("mixup's soft labels reach the model's loss (a model that only took integer labels would be refused)", () => {
-    const train = bytes(40, 8), val = bytes(10, 9);
+    const train = bytes(40, 8),
+      val = bytes(10, 9);
     const seen: string[] = [];
     const model = net();
     const loss = model.loss.bind(model) as (X: tl.Tensor, y?: tl.Targets) => unknown;
@@ -171,7 +188,8 @@ describe("Solver augment option", () => {
   });
 
   it("memory is flat after the first step (buffers reused) and validation names the option", () => {
-    const train = bytes(60, 10), val = bytes(20, 11);
+    const train = bytes(60, 10),
+      val = bytes(20, 11);
     const model = net();
     const s = new tl.Solver(model, { train, val }, options(ALL));
     s.step();
@@ -190,7 +208,9 @@ describe("Solver augment option", () => {
     for (const [entry, message] of bad) expect(() => new tl.Solver(model, { train, val }, options([entry as tl.Augmentation]))).toThrow(message);
     const flat = { XTrain: tl.keep(tl.zeros([8, 12])), yTrain: new Int32Array(8), XVal: tl.keep(tl.zeros([2, 12])), yVal: new Int32Array(2) };
     const fc = new tl.FullyConnectedNet({ hiddenDims: [4], inputDim: 12, numClasses: 4, seed: 1 });
-    expect(() => new tl.Solver(fc, flat, options([{ type: "randomFlip" }]))).toThrow(/augment\[0\] \(randomFlip\) needs images \(N, C, H, W\), but the training rows have shape \[12\]/);
+    expect(() => new tl.Solver(fc, flat, options([{ type: "randomFlip" }]))).toThrow(
+      /augment\[0\] \(randomFlip\) needs images \(N, C, H, W\), but the training rows have shape \[12\]/,
+    );
     const mixOnly = new tl.Solver(fc, flat, options([{ type: "mixup", alpha: 1 }])); // mixup works on any rows
     mixOnly.step();
     mixOnly.dispose();

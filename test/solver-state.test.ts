@@ -43,7 +43,15 @@ function makeData(n: number, D: number, seed: number): { X: tl.Tensor; y: Int32A
 describe("model.predict", () => {
   it("FullyConnectedNet: the argmax of test-mode scores, the same for every batch size (including 1 and > N)", () => {
     noLeak(() => {
-      const net = new tl.FullyConnectedNet({ hiddenDims: [16], inputDim: 12, numClasses: 5, dropout: 0.3, normalization: "batchnorm", weightScale: "kaiming", seed: 3 });
+      const net = new tl.FullyConnectedNet({
+        hiddenDims: [16],
+        inputDim: 12,
+        numClasses: 5,
+        dropout: 0.3,
+        normalization: "batchnorm",
+        weightScale: "kaiming",
+        seed: 3,
+      });
       const X = tl.randn([37, 12], { seed: 4 });
       const scores = net.loss(X);
       const expected = argmaxRows(scores.toArray(), 37, 5);
@@ -60,7 +68,15 @@ describe("model.predict", () => {
 
   it("DeepConvNet: the same as the scores' argmax, and images of (N, C, H, W)", () => {
     noLeak(() => {
-      const net = new tl.DeepConvNet({ inputDims: [2, 6, 6], numFilters: [4, 3], maxPools: [0], normalization: "batchnorm", numClasses: 4, weightScale: "kaiming", seed: 5 });
+      const net = new tl.DeepConvNet({
+        inputDims: [2, 6, 6],
+        numFilters: [4, 3],
+        maxPools: [0],
+        normalization: "batchnorm",
+        numClasses: 4,
+        weightScale: "kaiming",
+        seed: 5,
+      });
       const X = tl.randn([23, 2, 6, 6], { seed: 6 });
       const scores = net.loss(X);
       const expected = argmaxRows(scores.toArray(), 23, 4);
@@ -75,7 +91,15 @@ describe("model.predict", () => {
   it('tta "flip": the argmax of scores(x) + scores(mirror of x), the sum and the mirror checked on the host', () => {
     noLeak(() => {
       const [N, C, H, W, K] = [23, 2, 6, 7, 4]; // W odd: the middle column stays
-      const net = new tl.DeepConvNet({ inputDims: [C, H, W], numFilters: [4, 3], maxPools: [0], normalization: "batchnorm", numClasses: K, weightScale: "kaiming", seed: 5 });
+      const net = new tl.DeepConvNet({
+        inputDims: [C, H, W],
+        numFilters: [4, 3],
+        maxPools: [0],
+        normalization: "batchnorm",
+        numClasses: K,
+        weightScale: "kaiming",
+        seed: 5,
+      });
       const X = tl.randn([N, C, H, W], { seed: 6 });
       const x = X.toArray();
       const mirrored = new Float32Array(x.length);
@@ -95,7 +119,9 @@ describe("model.predict", () => {
       // Images only (float32 or float64: test/float64.test.ts); a bad value names the option.
       const fc = new tl.FullyConnectedNet({ hiddenDims: [4], inputDim: 6, numClasses: 3, seed: 9 });
       const rows = tl.randn([5, 6], { seed: 10 });
-      expect(() => fc.predict(rows, { tta: "flip" })).toThrow(/FullyConnectedNet\.predict: options\.tta "flip" mirrors images: X must be an \(N, C, H, W\) tensor \(got shape \[5, 6\]\)/);
+      expect(() => fc.predict(rows, { tta: "flip" })).toThrow(
+        /FullyConnectedNet\.predict: options\.tta "flip" mirrors images: X must be an \(N, C, H, W\) tensor \(got shape \[5, 6\]\)/,
+      );
       expect(() => net.predict(X, { tta: "crop" as never })).toThrow(/DeepConvNet\.predict: options\.tta must be one of/);
       expect(net.predict(X).length).toBe(N);
       for (const t of [X, M, a, b, rows]) t.dispose();
@@ -161,7 +187,10 @@ describe("Solver.checkAccuracy uses predict", () => {
       expect(solver.checkAccuracy(X, y)).toBe(expected);
       expect(solver.checkAccuracy(X, y, null, 7)).toBe(expected);
       // A custom model with loss only: scored through loss(X), each result disposed.
-      const plain = { params: net.params, loss: ((Xb: tl.Tensor, yb?: tl.Labels) => (yb === undefined ? net.loss(Xb) : net.loss(Xb, yb))) as tl.TrainableModel["loss"] };
+      const plain = {
+        params: net.params,
+        loss: ((Xb: tl.Tensor, yb?: tl.Labels) => (yb === undefined ? net.loss(Xb) : net.loss(Xb, yb))) as tl.TrainableModel["loss"],
+      };
       const s2 = new tl.Solver(plain, { XTrain: X, yTrain: y, XVal: X, yVal: y }, { verbose: false, seed: 3 });
       expect(s2.checkAccuracy(X, y, null, 13)).toBe(expected);
       for (const s of [solver, s2]) s.dispose();
@@ -228,7 +257,14 @@ describe("learning-rate schedules", () => {
     const calls: [number, number][] = [];
     const got = rates({ lrSchedule: (epoch, iteration) => (calls.push([epoch, iteration]), 0.05 / (1 + iteration)) });
     expect(got).toEqual(Array.from({ length: 20 }, (_, t) => 0.05 / (1 + t)));
-    expect(calls.slice(0, 6)).toEqual([[0, 0], [0, 1], [0, 2], [0, 3], [0, 4], [1, 5]]);
+    expect(calls.slice(0, 6)).toEqual([
+      [0, 0],
+      [0, 1],
+      [0, 2],
+      [0, 3],
+      [0, 4],
+      [1, 5],
+    ]);
   });
 
   it("per-epoch lrDecay is unchanged", () => {
@@ -244,9 +280,13 @@ describe("learning-rate schedules", () => {
     expect(make({ lrSchedule: { type: "cosine", warmup: 1 } as never })).toThrow(/options\.lrSchedule.*warmup/);
     expect(make({ lrSchedule: { type: "cosine", warmupEpochs: -1 } })).toThrow(/warmupEpochs must be >= 0/);
     expect(make({ lrSchedule: { type: "cosine", warmupEpochs: 5 } })).toThrow(/warmupEpochs \(5\) must not exceed numEpochs \(4\)/);
-    expect(make({ lrSchedule: { type: "cosine", minLearningRate: 1 } })).toThrow(/minLearningRate \(1\) must not exceed the learning rate it anneals from \(0\.01\)/);
+    expect(make({ lrSchedule: { type: "cosine", minLearningRate: 1 } })).toThrow(
+      /minLearningRate \(1\) must not exceed the learning rate it anneals from \(0\.01\)/,
+    );
     expect(make({ lrSchedule: { type: "cosine" }, lrDecay: 0.9 })).toThrow(/lrDecay and options\.lrSchedule do not combine/);
-    expect(make({ lrSchedule: { type: "cosine" }, updateRule: (w, dw, c) => tl.sgd(w, dw, c) })).toThrow(/custom updateRule needs options\.optimConfig\.learningRate/);
+    expect(make({ lrSchedule: { type: "cosine" }, updateRule: (w, dw, c) => tl.sgd(w, dw, c) })).toThrow(
+      /custom updateRule needs options\.optimConfig\.learningRate/,
+    );
     const solver = new tl.Solver(model, data, { verbose: false, lrSchedule: (_e, t) => (t < 1 ? 0.01 : NaN), seed: 1 });
     solver.step();
     expect(() => solver.step()).toThrow(/Solver\.step: options\.lrSchedule\(0, 1\) \(the learning rate\) must be a number/);
@@ -263,7 +303,16 @@ describe("learning-rate schedules", () => {
     ["a function", (epoch: number, iteration: number) => 0.01 * 0.9 ** epoch * (iteration % 2 ? 1 : 0.5)],
   ] as [string, tl.LearningRateSchedule][]) {
     it(`resume is bit-identical with ${label}: 4 epochs straight = 2 epochs, save, load, resume to 4 (same checkpoint bytes)`, () => {
-      const options: tl.SolverOptions = { updateRule: "adam", optimConfig: { learningRate: 1e-2 }, lrSchedule: schedule, batchSize: 20, numEpochs: 4, numTrainSamples: 50, verbose: false, seed: 9 };
+      const options: tl.SolverOptions = {
+        updateRule: "adam",
+        optimConfig: { learningRate: 1e-2 },
+        lrSchedule: schedule,
+        batchSize: 20,
+        numEpochs: 4,
+        numTrainSamples: 50,
+        verbose: false,
+        seed: 9,
+      };
       const straightModel = net();
       const straight = new tl.Solver(straightModel, data, options);
       const straightCks: Uint8Array[] = [];
@@ -289,7 +338,14 @@ describe("learning-rate schedules", () => {
   }
 
   it("refuses to resume a cosine run with another schedule (or none), and a function run without the function", () => {
-    const options: tl.SolverOptions = { updateRule: "sgd", lrSchedule: { type: "cosine", warmupEpochs: 1 }, batchSize: 20, numEpochs: 2, verbose: false, seed: 9 };
+    const options: tl.SolverOptions = {
+      updateRule: "sgd",
+      lrSchedule: { type: "cosine", warmupEpochs: 1 },
+      batchSize: 20,
+      numEpochs: 2,
+      verbose: false,
+      seed: 9,
+    };
     const model = net();
     const solver = new tl.Solver(model, data, options);
     solver.step();
@@ -335,7 +391,15 @@ describe("a Solver that owns its state", () => {
 
   it("state() then restoreState() into a fresh Solver continues bit-identically (no checkpoint in between)", () => {
     noLeak(() => {
-      const options: tl.SolverOptions = { updateRule: "rmsprop", optimConfig: { learningRate: 1e-2 }, lrDecay: 0.8, batchSize: 20, numEpochs: 2, verbose: false, seed: 4 };
+      const options: tl.SolverOptions = {
+        updateRule: "rmsprop",
+        optimConfig: { learningRate: 1e-2 },
+        lrDecay: 0.8,
+        batchSize: 20,
+        numEpochs: 2,
+        verbose: false,
+        seed: 4,
+      };
       const a = net();
       const straight = new tl.Solver(a, data, { ...options, numEpochs: 4 });
       straight.train();
@@ -373,7 +437,9 @@ describe("a Solver that owns its state", () => {
       const s = fresh();
       expect(() => s.restoreState({ ...state, lossHistory: [1] })).toThrow(/state\.lossHistory has 1 entries but state\.iteration is 3/);
       expect(() => s.restoreState({ ...state, accuracyIterations: [1] })).toThrow(/one entry per accuracy check/);
-      expect(() => s.restoreState({ ...state, optimConfigs: { all: { numbers: {}, tensors: { m: { shape: [2], data: new Float32Array(2) } } } } })).toThrow(/tensors\.m must hold \d+ float32 values/);
+      expect(() => s.restoreState({ ...state, optimConfigs: { all: { numbers: {}, tensors: { m: { shape: [2], data: new Float32Array(2) } } } } })).toThrow(
+        /tensors\.m must hold \d+ float32 values/,
+      );
       expect(() => s.restoreState({ ...state, optimConfigs: { W1: { numbers: {}, tensors: {} } } })).toThrow(/unknown option "W1"|has keys/);
       expect(() => s.restoreState({ ...state, options: { ...state.options, seed: 2 } })).toThrow(/seed 1 \(saved: 2\)/);
       expect(s.iteration).toBe(0);
@@ -400,7 +466,9 @@ describe("a Solver that owns its state", () => {
       expect(() => new tl.Solver(model, data, { updateRule: "adam", optimConfig: { m: wrong }, verbose: false })).toThrow(
         /Solver: options\.optimConfig\.m must have shape \[\d+\] \(the shape of the parameters it updates\)/,
       );
-      expect(() => new tl.Solver(model, data, { updateRule: "adam", optimConfig: { m: model.paramStore.flat }, verbose: false })).toThrow(/must be its own tensor/);
+      expect(() => new tl.Solver(model, data, { updateRule: "adam", optimConfig: { m: model.paramStore.flat }, verbose: false })).toThrow(
+        /must be its own tensor/,
+      );
       wrong.dispose();
       model.dispose();
     });
@@ -430,7 +498,9 @@ describe("both models take the same option names", () => {
     expect("batchnorm" in cv1.config).toBe(false);
     expect(Object.keys(cv1.params)).toContain("gamma1");
     expect(Object.keys(fc2.params)).toContain("gamma1");
-    expect(() => new tl.DeepConvNet({ normalization: "batchnorm", batchnorm: false })).toThrow(/DeepConvNet: normalization "batchnorm" and batchnorm false disagree/);
+    expect(() => new tl.DeepConvNet({ normalization: "batchnorm", batchnorm: false })).toThrow(
+      /DeepConvNet: normalization "batchnorm" and batchnorm false disagree/,
+    );
     expect(() => new tl.FullyConnectedNet({ hiddenDims: [2], batchnorm: "yes" as never })).toThrow(/FullyConnectedNet: batchnorm must be a boolean/);
     expect(() => new tl.DeepConvNet({ normalization: "layernorm" as never })).toThrow(/DeepConvNet: normalization must be "batchnorm" or null/);
     for (const m of [fc1, fc2, cv1, cv2]) m.dispose();
@@ -475,7 +545,10 @@ describe("module layering", () => {
     const src = new URL("../src/", import.meta.url);
     const imports = (file: string) => [...readFileSync(new URL(file, src), "utf8").matchAll(/^(?:import|export)[^;]*?from "([^"]+)"/gms)].map((m) => m[1]);
     for (const file of readdirSync(new URL("models/", src))) {
-      expect(imports(`models/${file}`).filter((i) => /solver|training/.test(i)), file).toEqual([]);
+      expect(
+        imports(`models/${file}`).filter((i) => /solver|training/.test(i)),
+        file,
+      ).toEqual([]);
     }
     const solverImports = imports("training/solver.ts");
     expect(solverImports).toContain("../models/contract.js");
@@ -487,18 +560,48 @@ describe("module layering", () => {
 
 describe("the public index", () => {
   it("exports what users call, not the internal helpers (they live in src/internal.ts)", () => {
-    for (const name of ["ParamStore", "Workspace", "crc32", "checkDataset", "MODEL_KINDS", "modelKindOf", "checkpointParts", "encodeSafetensorsParts", "MAX_SAFETENSORS_HEADER_BYTES", "deriveSeed"]) {
+    for (const name of [
+      "ParamStore",
+      "Workspace",
+      "crc32",
+      "checkDataset",
+      "MODEL_KINDS",
+      "modelKindOf",
+      "checkpointParts",
+      "encodeSafetensorsParts",
+      "MAX_SAFETENSORS_HEADER_BYTES",
+      "deriveSeed",
+    ]) {
       expect(name in tl, name).toBe(false);
       expect(name in internal, name).toBe(true);
       expect(name in tl.internal, `internal.${name}`).toBe(true); // the one namespace the Node entry and CLI import them from
     }
-    for (const name of ["FullyConnectedNet", "DeepConvNet", "Solver", "saveCheckpoint", "loadCheckpoint", "MAX_TENSOR_SIZE", "MAX_ALLOCATION_BYTES", "setSeed"]) {
+    for (const name of [
+      "FullyConnectedNet",
+      "DeepConvNet",
+      "Solver",
+      "saveCheckpoint",
+      "loadCheckpoint",
+      "MAX_TENSOR_SIZE",
+      "MAX_ALLOCATION_BYTES",
+      "setSeed",
+    ]) {
       expect(name in tl, name).toBe(true);
     }
   });
 
   it("helpers live in subpath entries: data sets and readers in tensorlane/data, the init experiment in tensorlane/experiments", () => {
-    for (const name of ["makeDataset", "splitTrainVal", "computeNormalization", "toSolverData", "parseIdx", "parseCifar10", "gunzip", "FASHION_MNIST_CLASSES", "MAX_GUNZIP_BYTES"]) {
+    for (const name of [
+      "makeDataset",
+      "splitTrainVal",
+      "computeNormalization",
+      "toSolverData",
+      "parseIdx",
+      "parseCifar10",
+      "gunzip",
+      "FASHION_MNIST_CLASSES",
+      "MAX_GUNZIP_BYTES",
+    ]) {
       expect(name in tl, name).toBe(false);
       expect(name in tlData, name).toBe(true);
     }
@@ -556,7 +659,11 @@ describe("validation once at the boundary", () => {
         return net.loss(Xb, yb);
       }) as tl.TrainableModel["loss"],
     };
-    const s2 = new tl.Solver(spy, { XTrain: X, yTrain: [0, 1, 1, 0, 1, 0], XVal: X, yVal: [0, 1, 1, 0, 1, 0] }, { updateRule: "sgd", batchSize: 3, verbose: false, seed: 1 });
+    const s2 = new tl.Solver(
+      spy,
+      { XTrain: X, yTrain: [0, 1, 1, 0, 1, 0], XVal: X, yVal: [0, 1, 1, 0, 1, 0] },
+      { updateRule: "sgd", batchSize: 3, verbose: false, seed: 1 },
+    );
     s2.step();
     s2.step();
     expect(seen).toEqual([true, true]);

@@ -20,14 +20,24 @@ function fixtureNet(dtype: tl.DType = "float32"): tl.Sequential {
   const { conv2d, batchNorm2d, relu, maxPool2d, residual, leakyRelu, avgPool2d, gelu, globalAvgPool, flatten, linear } = tl.nn;
   return tl.sequential(
     [
-      conv2d(1, 6, 3, { padding: 1 }), batchNorm2d(6), relu(), maxPool2d(2),
+      conv2d(1, 6, 3, { padding: 1 }),
+      batchNorm2d(6),
+      relu(),
+      maxPool2d(2),
       residual(
         [conv2d(6, 10, 3, { stride: 2, padding: 1, bias: false }), batchNorm2d(10), relu(), conv2d(10, 10, 3, { padding: 1, bias: false }), batchNorm2d(10)],
         [conv2d(6, 10, 1, { stride: 2, bias: false }), batchNorm2d(10)],
       ),
       relu(),
-      conv2d(10, 10, 3, { padding: 1, groups: 10 }), batchNorm2d(10), leakyRelu(0.1), avgPool2d(2),
-      conv2d(10, 12, 1), gelu(), globalAvgPool(), flatten(), linear(12, 10),
+      conv2d(10, 10, 3, { padding: 1, groups: 10 }),
+      batchNorm2d(10),
+      leakyRelu(0.1),
+      avgPool2d(2),
+      conv2d(10, 12, 1),
+      gelu(),
+      globalAvgPool(),
+      flatten(),
+      linear(12, 10),
     ],
     { inputShape: [1, 16, 16], seed: 1, dtype },
   );
@@ -37,7 +47,13 @@ describe("PyTorch's state_dict files", () => {
   it.each(["f32", "f16", "bf16"])("state_dict.%s.safetensors loads by name and gives PyTorch's eval scores", (p) => {
     const model = fixtureNet();
     const result = tl.loadStateDict(model, file("sequential", `state_dict.${p}.safetensors`));
-    expect(result.ignored).toEqual(["1.num_batches_tracked", "4.body.1.num_batches_tracked", "4.body.4.num_batches_tracked", "4.shortcut.1.num_batches_tracked", "7.num_batches_tracked"]);
+    expect(result.ignored).toEqual([
+      "1.num_batches_tracked",
+      "4.body.1.num_batches_tracked",
+      "4.body.4.num_batches_tracked",
+      "4.shortcut.1.num_batches_tracked",
+      "7.num_batches_tracked",
+    ]);
     const { tensors } = tl.decodeSafetensors(file("sequential", "eval.safetensors"));
     const X = tl.tensor(tensors.x.data as Float32Array, [...tensors.x.shape]);
     const scores = model.loss(X);
@@ -82,10 +98,20 @@ describe("PyTorch's state_dict files", () => {
     const { conv2d, batchNorm2d, relu, maxPool2d, globalAvgPool, flatten, linear } = tl.nn;
     const net = tl.sequential(
       [
-        conv2d(1, 8, 3, { padding: 1 }), batchNorm2d(8), relu(), maxPool2d(2),
-        conv2d(8, 16, 3, { padding: 1 }), batchNorm2d(16), relu(), maxPool2d(2),
-        conv2d(16, 32, 3, { padding: 1 }), batchNorm2d(32), relu(),
-        globalAvgPool(), flatten(), linear(32, 5),
+        conv2d(1, 8, 3, { padding: 1 }),
+        batchNorm2d(8),
+        relu(),
+        maxPool2d(2),
+        conv2d(8, 16, 3, { padding: 1 }),
+        batchNorm2d(16),
+        relu(),
+        maxPool2d(2),
+        conv2d(16, 32, 3, { padding: 1 }),
+        batchNorm2d(32),
+        relu(),
+        globalAvgPool(),
+        flatten(),
+        linear(32, 5),
       ],
       { inputShape: [1, 28, 28], seed: 1 },
     );

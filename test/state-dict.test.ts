@@ -38,7 +38,10 @@ describe("decodeSafetensors: half precision and integers", () => {
 
   it("PyTorch's F16 and BF16 state_dicts widen to within half an ulp of the F32 one; I64 num_batches_tracked read on request", () => {
     const f32 = tl.decodeSafetensors(fixture("state_dict.f32.safetensors"), undefined, { integers: true });
-    for (const [file, ulp] of [["state_dict.f16.safetensors", 2 ** -11], ["state_dict.bf16.safetensors", 2 ** -8]] as const) {
+    for (const [file, ulp] of [
+      ["state_dict.f16.safetensors", 2 ** -11],
+      ["state_dict.bf16.safetensors", 2 ** -8],
+    ] as const) {
       const half = tl.decodeSafetensors(fixture(file), undefined, { widen: true, integers: true });
       expect(Object.keys(half.tensors)).toEqual(Object.keys(f32.tensors));
       for (const [name, t] of Object.entries(half.tensors)) {
@@ -63,8 +66,12 @@ describe("decodeSafetensors: half precision and integers", () => {
     expect(() => tl.decodeSafetensors(fixture("state_dict.f16.safetensors"))).toThrow(
       /tensor "0\.weight" has dtype F16; tensorlane reads only F32 and F64 tensors \(pass \{ widen: true \} to read F16 and BF16 widened to float32\)/,
     );
-    expect(() => tl.decodeSafetensors(fixture("state_dict.f32.safetensors"))).toThrow(/dtype I64; tensorlane reads only F32 and F64 tensors \(pass \{ integers: true \}/);
-    expect(() => tl.decodeSafetensors(fixture("state_dict.f16.safetensors"), undefined, { widen: true })).toThrow(/dtype I64; tensorlane reads only F32, F64, F16 and BF16 tensors/);
+    expect(() => tl.decodeSafetensors(fixture("state_dict.f32.safetensors"))).toThrow(
+      /dtype I64; tensorlane reads only F32 and F64 tensors \(pass \{ integers: true \}/,
+    );
+    expect(() => tl.decodeSafetensors(fixture("state_dict.f16.safetensors"), undefined, { widen: true })).toThrow(
+      /dtype I64; tensorlane reads only F32, F64, F16 and BF16 tensors/,
+    );
     expect(() => tl.decodeSafetensors(new Uint8Array(8), undefined, { wide: true } as never)).toThrow(/decodeSafetensors: unknown option "wide"/);
   });
 
@@ -80,9 +87,16 @@ describe("decodeSafetensors: half precision and integers", () => {
 function smallNet(seed = 1, dtype: tl.DType = "float32"): tl.Sequential {
   return tl.sequential(
     [
-      tl.nn.conv2d(1, 4, 3, { padding: 1 }), tl.nn.batchNorm2d(4), tl.nn.relu(), tl.nn.maxPool2d(2),
-      tl.nn.residual([tl.nn.conv2d(4, 6, 3, { stride: 2, padding: 1, bias: false }), tl.nn.batchNorm2d(6)], [tl.nn.conv2d(4, 6, 1, { stride: 2, bias: false })]),
-      tl.nn.flatten(), tl.nn.linear(6 * 2 * 2, 3),
+      tl.nn.conv2d(1, 4, 3, { padding: 1 }),
+      tl.nn.batchNorm2d(4),
+      tl.nn.relu(),
+      tl.nn.maxPool2d(2),
+      tl.nn.residual(
+        [tl.nn.conv2d(4, 6, 3, { stride: 2, padding: 1, bias: false }), tl.nn.batchNorm2d(6)],
+        [tl.nn.conv2d(4, 6, 1, { stride: 2, bias: false })],
+      ),
+      tl.nn.flatten(),
+      tl.nn.linear(6 * 2 * 2, 3),
     ],
     { inputShape: [1, 8, 8], seed, dtype },
   );
@@ -99,7 +113,11 @@ describe("loadStateDict / saveStateDict", () => {
     expect(entries.map((e) => [e.name, e.dtype])).toEqual(a.stateEntries().map((e) => [e.stateDictName, e.kind === "counter" ? "I64" : "F32"]));
     const b = smallNet(2);
     const result = tl.loadStateDict(b, bytes);
-    expect(result.loaded).toEqual([...a.parameterNames, ...Object.keys(a.buffers)].sort((x, y) => a.stateEntries().findIndex((e) => e.name === x) - a.stateEntries().findIndex((e) => e.name === y)));
+    expect(result.loaded).toEqual(
+      [...a.parameterNames, ...Object.keys(a.buffers)].sort(
+        (x, y) => a.stateEntries().findIndex((e) => e.name === x) - a.stateEntries().findIndex((e) => e.name === y),
+      ),
+    );
     expect(result.ignored).toEqual(["1.num_batches_tracked", "4.body.1.num_batches_tracked"]);
     expect(result.missing).toEqual([]);
     expect(result.unexpected).toEqual([]);
@@ -129,14 +147,22 @@ describe("loadStateDict / saveStateDict", () => {
     twin.dispose();
     const without = { ...tensors };
     delete without["6.bias"];
-    expect(() => tl.loadStateDict(model, without)).toThrow('loadStateDict: the state_dict does not match the model: missing "6.bias" (pass { strict: false } to load the tensors that match)');
+    expect(() => tl.loadStateDict(model, without)).toThrow(
+      'loadStateDict: the state_dict does not match the model: missing "6.bias" (pass { strict: false } to load the tensors that match)',
+    );
     expect(() => tl.loadStateDict(model, { ...tensors, "7.weight": { shape: [1], data: [1] } })).toThrow(/unexpected "7\.weight"/);
     expect(() => tl.loadStateDict(model, { ...tensors, "6.weight": { shape: [3, 25], data: new Float32Array(75) } })).toThrow(
       'loadStateDict: state_dict["6.weight"] has shape [3, 25] but the model\'s "6.weight" (Linear(in_features=24, out_features=3, bias=true, init=pytorch), module 6) has shape [3, 24]',
     );
-    expect(() => tl.loadStateDict(model, { ...tensors, "0.bias": { shape: [4], data: [0, NaN, 0, 0] } })).toThrow(/state_dict\["0\.bias"\] holds NaN at index 1; parameters and buffers must be finite numbers/);
-    expect(() => tl.loadStateDict(model, { ...tensors, "1.running_var": { shape: [4], data: [1, 1, -1, 1] } })).toThrow(/holds the negative variance -1 at index 2/);
-    expect(() => tl.loadStateDict(model, { ...tensors, "0.bias": { shape: [4], data: new BigInt64Array(4) } })).toThrow(/holds integers, but "0\.bias" is a floating-point parameter/);
+    expect(() => tl.loadStateDict(model, { ...tensors, "0.bias": { shape: [4], data: [0, NaN, 0, 0] } })).toThrow(
+      /state_dict\["0\.bias"\] holds NaN at index 1; parameters and buffers must be finite numbers/,
+    );
+    expect(() => tl.loadStateDict(model, { ...tensors, "1.running_var": { shape: [4], data: [1, 1, -1, 1] } })).toThrow(
+      /holds the negative variance -1 at index 2/,
+    );
+    expect(() => tl.loadStateDict(model, { ...tensors, "0.bias": { shape: [4], data: new BigInt64Array(4) } })).toThrow(
+      /holds integers, but "0\.bias" is a floating-point parameter/,
+    );
     expect(Array.from(model.getParameters())).toEqual(Array.from(before));
     // Not strict: what matches loads, the rest is reported.
     const r = tl.loadStateDict(model, { "6.bias": { shape: [3], data: [1, 2, 3] }, extra: { shape: [], data: [0] } }, { strict: false });
@@ -151,9 +177,16 @@ describe("loadStateDict / saveStateDict", () => {
     const plain = smallNet(1);
     const renamed = tl.sequential(
       [
-        tl.nn.conv2d(1, 4, 3, { padding: 1 }), tl.nn.batchNorm2d(4), tl.nn.relu(), tl.nn.maxPool2d(2),
-        tl.nn.residual([tl.nn.conv2d(4, 6, 3, { stride: 2, padding: 1, bias: false }), tl.nn.batchNorm2d(6)], [tl.nn.conv2d(4, 6, 1, { stride: 2, bias: false })]),
-        tl.nn.flatten(), tl.nn.linear(24, 3),
+        tl.nn.conv2d(1, 4, 3, { padding: 1 }),
+        tl.nn.batchNorm2d(4),
+        tl.nn.relu(),
+        tl.nn.maxPool2d(2),
+        tl.nn.residual(
+          [tl.nn.conv2d(4, 6, 3, { stride: 2, padding: 1, bias: false }), tl.nn.batchNorm2d(6)],
+          [tl.nn.conv2d(4, 6, 1, { stride: 2, bias: false })],
+        ),
+        tl.nn.flatten(),
+        tl.nn.linear(24, 3),
       ],
       { inputShape: [1, 8, 8], seed: 9, names: { "6.weight": "head.weight", "6.bias": "head.bias", "1.running_mean": "bn.running_mean" } },
     );
@@ -165,7 +198,9 @@ describe("loadStateDict / saveStateDict", () => {
     const torch = tl.readSafetensorsHeader(tl.saveStateDict(renamed, { names: "stateDict" })).entries.map((e) => e.name);
     expect(torch).toEqual(plain.stateEntries().map((e) => e.stateDictName));
     // The renamed file's names mean nothing to the plain model.
-    expect(() => tl.loadStateDict(plain, tl.saveStateDict(renamed))).toThrow(/missing "1\.running_mean", "6\.weight", "6\.bias"; unexpected "bn\.running_mean", "bn\.num_batches_tracked", "head\.weight", "head\.bias"/);
+    expect(() => tl.loadStateDict(plain, tl.saveStateDict(renamed))).toThrow(
+      /missing "1\.running_mean", "6\.weight", "6\.bias"; unexpected "bn\.running_mean", "bn\.num_batches_tracked", "head\.weight", "head\.bias"/,
+    );
     plain.dispose();
     renamed.dispose();
   });

@@ -31,14 +31,21 @@ describe("Tanh", () => {
       const xs = inputs();
       const [out] = tl.Tanh.forward(tl.tensor(xs));
       const y = out.toArray();
-      let worst = 0, at = 0, exact = 0;
+      let worst = 0,
+        at = 0,
+        exact = 0;
       for (let i = 0; i < xs.length; i++) {
         const t = Math.tanh(xs[i]);
         const e = ulpError(y[i], t);
-        if (e > worst) { worst = e; at = i; }
+        if (e > worst) {
+          worst = e;
+          at = i;
+        }
         if (y[i] === Math.fround(t)) exact++;
       }
-      console.log(`tanh: max error ${worst.toFixed(4)} ulp at x = ${xs[at]}; ${((100 * exact) / xs.length).toFixed(4)}% equal to fround(Math.tanh(x)) of ${xs.length}`);
+      console.log(
+        `tanh: max error ${worst.toFixed(4)} ulp at x = ${xs[at]}; ${((100 * exact) / xs.length).toFixed(4)}% equal to fround(Math.tanh(x)) of ${xs.length}`,
+      );
       expect(worst, `max ulp error at x = ${xs[at]} (got ${y[at]}, exact ${Math.tanh(xs[at])})`).toBeLessThan(0.51);
     });
   });
@@ -81,7 +88,10 @@ describe("Tanh", () => {
       const dout = tl.randn([10, 9], { seed: 12 });
       const [, cache] = tl.Tanh.forward(x);
       const dx = tl.Tanh.backward(dout, cache);
-      const e = tl.relError(dx, tl.evalNumericalGradientArray(() => tl.Tanh.forward(x)[0], x, dout, { h: 1e-3 }));
+      const e = tl.relError(
+        dx,
+        tl.evalNumericalGradientArray(() => tl.Tanh.forward(x)[0], x, dout, { h: 1e-3 }),
+      );
       console.log(`Tanh dx relative error ${e.toExponential(2)}`);
       expectRelError("dx", e, 1e-2);
     });

@@ -14,17 +14,27 @@ describe("init", () => {
 
 describe("tensor round trips", () => {
   it("nested arrays keep shape and values", () => {
-    const t = tl.tensor([[1, 2, 3], [4, 5, 6]]);
+    const t = tl.tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(t.shape).toEqual([2, 3]);
     expect(t.size).toBe(6);
     expect(t.dtype).toBe("float32");
     expect(Array.from(t.toArray())).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(t.toNested()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(t.toNested()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     t.dispose();
   });
   it("flat number[] and Float32Array with a shape", () => {
     const a = tl.tensor([1, 2, 3, 4, 5, 6], [3, 2]);
-    expect(a.toNested()).toEqual([[1, 2], [3, 4], [5, 6]]);
+    expect(a.toNested()).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     const b = tl.tensor(new Float32Array([0.5, -1.25]), [2, 1]);
     expect(Array.from(b.toArray())).toEqual([0.5, -1.25]);
     const c = tl.tensor([1, 2, 3, 4], [-1, 2]);
@@ -82,7 +92,9 @@ describe("tensor round trips", () => {
       const version = t.version;
       v[0] = 10;
       v[5] = 60;
-      expect(() => { v[6] = 1; }).not.toThrow(); // typed arrays ignore writes past their end...
+      expect(() => {
+        v[6] = 1;
+      }).not.toThrow(); // typed arrays ignore writes past their end...
       expect(Array.from(t.toArray())).toEqual([10, 2, 3, 4, 5, 60]);
       expect(Array.from(before.toArray())).toEqual([9, 9]); // ...so the neighbours are untouched
       expect(Array.from(after.toArray())).toEqual([9, 9]);
@@ -173,7 +185,10 @@ describe("dispose and tidy", () => {
   });
   it("tidy keeps a returned view's base alive", () => {
     const v = tl.tidy(() => tl.tensor([1, 2, 3, 4]).reshape([2, 2]));
-    expect(v.toNested()).toEqual([[1, 2], [3, 4]]);
+    expect(v.toNested()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     v.storage.dispose();
   });
   it("tidy disposes everything when fn throws", () => {
@@ -280,8 +295,12 @@ describe("seeded random numbers", () => {
     const n = 200_000;
     const t = tl.randn([n], { seed: 1 });
     const v = t.toArray();
-    let s = 0, s2 = 0;
-    for (const x of v) { s += x; s2 += x * x; }
+    let s = 0,
+      s2 = 0;
+    for (const x of v) {
+      s += x;
+      s2 += x * x;
+    }
     const mean = s / n;
     const std = Math.sqrt(s2 / n - mean * mean);
     // Standard error of the mean is 1/sqrt(n) ~ 0.0022: 5 sigma bounds.
@@ -301,11 +320,13 @@ describe("seeded random numbers", () => {
     const n = 200_000;
     const t = tl.rand([n], { seed: 3 });
     const v = t.toArray();
-    let s = 0, s2 = 0;
+    let s = 0,
+      s2 = 0;
     const bins = new Array(10).fill(0);
     for (const x of v) {
       expect(x >= 0 && x < 1).toBe(true);
-      s += x; s2 += x * x;
+      s += x;
+      s2 += x * x;
       bins[Math.floor(x * 10)]++;
     }
     const mean = s / n;

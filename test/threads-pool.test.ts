@@ -31,7 +31,7 @@ function ranges(n: number, parts: number): [number, number][] {
 }
 
 function relu(values: ArrayLike<number>): number[] {
-  return Array.from(values, (v) => (Math.max(v , 0)));
+  return Array.from(values, (v) => Math.max(v, 0));
 }
 
 /** A tensor's values as a plain array. */
@@ -65,9 +65,20 @@ describe("threads: pool and dispatch", () => {
     const y = tl.zeros([n]);
     const expected = relu(x.toArray());
     for (const parts of [1, 2, 3]) {
-      runTasks("float32", "fill", ranges(n, parts).map(([a, b]) => [y.ptr + a * 4, b - a, -1]));
-      expect(y.toArray().every((v) => v === -1), `fill on ${parts} threads`).toBe(true);
-      runTasks("float32", "relu", ranges(n, parts).map(([a, b]) => [y.ptr + a * 4, x.ptr + a * 4, b - a]));
+      runTasks(
+        "float32",
+        "fill",
+        ranges(n, parts).map(([a, b]) => [y.ptr + a * 4, b - a, -1]),
+      );
+      expect(
+        y.toArray().every((v) => v === -1),
+        `fill on ${parts} threads`,
+      ).toBe(true);
+      runTasks(
+        "float32",
+        "relu",
+        ranges(n, parts).map(([a, b]) => [y.ptr + a * 4, x.ptr + a * 4, b - a]),
+      );
       expect(valuesOf(y), `relu on ${parts} threads`).toEqual(expected);
     }
     x.dispose();
@@ -80,7 +91,11 @@ describe("threads: pool and dispatch", () => {
     const big = tl.zeros([24 << 20]); // 96 MiB: memory grows
     expect(wasmMemoryBytes()).toBeGreaterThan(grownFrom);
     const n = big.size;
-    runTasks("float32", "fill", ranges(n, 2).map(([a, b]) => [big.ptr + a * 4, b - a, 2.5]));
+    runTasks(
+      "float32",
+      "fill",
+      ranges(n, 2).map(([a, b]) => [big.ptr + a * 4, b - a, 2.5]),
+    );
     expect(valuesOf(big.sliceView(n - 4, [4]))).toEqual([2.5, 2.5, 2.5, 2.5]);
     big.dispose();
   });
@@ -117,8 +132,21 @@ describe("threads: pool and dispatch", () => {
       ignoreThresholds(true); // small shapes: split every op as far as the thread count allows
       const X = tl.randn([60, 20], { seed: 41, dtype: "float64" });
       const y = labels(60, 5, 42);
-      const net = new tl.FullyConnectedNet({ hiddenDims: [24], inputDim: 20, numClasses: 5, dropout: 0.2, normalization: "batchnorm", reg: 1e-3, seed: 43, dtype: "float64" });
-      const solver = new tl.Solver(net, { XTrain: X, yTrain: y, XVal: X, yVal: y }, { updateRule: "adam", batchSize: 20, numEpochs: 10, verbose: false, seed: 44 });
+      const net = new tl.FullyConnectedNet({
+        hiddenDims: [24],
+        inputDim: 20,
+        numClasses: 5,
+        dropout: 0.2,
+        normalization: "batchnorm",
+        reg: 1e-3,
+        seed: 43,
+        dtype: "float64",
+      });
+      const solver = new tl.Solver(
+        net,
+        { XTrain: X, yTrain: y, XVal: X, yVal: y },
+        { updateRule: "adam", batchSize: 20, numEpochs: 10, verbose: false, seed: 44 },
+      );
       try {
         for (let i = 0; i < 8; i++) solver.step();
         return { history: [...solver.lossHistory], bytes: Array.from(new Uint8Array(net.paramStore.flat.toArray().buffer)) };
@@ -148,7 +176,8 @@ describe("threads: pool and dispatch", () => {
           const out: number[][] = [];
           for (const n of [1, 2, 3, 5]) {
             const X = tl.randn([n, 300], { seed: 60 + n, dtype });
-            for (let pass = 0; pass < 3; pass++) { // unpacked, packing, packed
+            for (let pass = 0; pass < 3; pass++) {
+              // unpacked, packing, packed
               for (const model of [fc, seq]) out.push(Array.from(new Uint8Array(model.loss(X).toArray().buffer)));
             }
           }
@@ -175,13 +204,19 @@ describe("threads: pool and dispatch", () => {
       try {
         return tl.tidy(() => {
           const s = depthwiseSizes("test", 9, 6, 14, 13, 3, 3, 2, 2, 1, 1);
-          const x = tl.randn([9, 6, 14, 13], { seed: 50, dtype }), w = tl.randn([6, 1, 3, 3], { seed: 51, dtype }), b = tl.randn([6], { seed: 52, dtype });
-          const out = tl.zeros([9, 6, s.Ho, s.Wo], { dtype }), dout = tl.randn(out.shape, { seed: 53, dtype });
-          const dx = tl.zeros(x.shape, { dtype }), dw = tl.zeros(w.shape, { dtype }), db = tl.zeros([6], { dtype });
+          const x = tl.randn([9, 6, 14, 13], { seed: 50, dtype }),
+            w = tl.randn([6, 1, 3, 3], { seed: 51, dtype }),
+            b = tl.randn([6], { seed: 52, dtype });
+          const out = tl.zeros([9, 6, s.Ho, s.Wo], { dtype }),
+            dout = tl.randn(out.shape, { seed: 53, dtype });
+          const dx = tl.zeros(x.shape, { dtype }),
+            dw = tl.zeros(w.shape, { dtype }),
+            db = tl.zeros([6], { dtype });
           depthwiseForward(out.ptr, x.ptr, w.ptr, b.ptr, s, dtype);
           depthwiseBackward(dx.ptr, dw.ptr, db.ptr, dout.ptr, x.ptr, w.ptr, s, dtype);
           const p = avgPoolSizes("test", 9, 6, 14, 13, 3, 3, 2, 2, 1, 1, false);
-          const pooled = tl.zeros([9, 6, p.Ho, p.Wo], { dtype }), pdx = tl.zeros(x.shape, { dtype });
+          const pooled = tl.zeros([9, 6, p.Ho, p.Wo], { dtype }),
+            pdx = tl.zeros(x.shape, { dtype });
           avgPoolForward(pooled.ptr, x.ptr, p, dtype);
           avgPoolBackward(pdx.ptr, pooled.ptr, p, dtype);
           const g = tl.zeros(x.shape, { dtype });
@@ -210,7 +245,11 @@ describe("threads: pool and dispatch", () => {
     const b = threadScratch(1 << 20);
     expect(b[1] - b[0]).toBeGreaterThanOrEqual(1 << 20);
     // Every thread writes its own region; none overwrites another's.
-    runTasks("float32", "fill", b.map((p, t) => [p, (1 << 20) / 4, t + 1]));
+    runTasks(
+      "float32",
+      "fill",
+      b.map((p, t) => [p, (1 << 20) / 4, t + 1]),
+    );
     const f = f32();
     for (let t = 0; t < 3; t++) expect([f[b[t] / 4], f[b[t] / 4 + (1 << 18) - 1]]).toEqual([t + 1, t + 1]);
   });
@@ -222,7 +261,11 @@ describe("threads: pool and dispatch", () => {
     expect(threadScratch(64)).toHaveLength(5);
     const y = tl.zeros([10]);
     // Overlapping ranges: the last task wins only if the tasks run in order.
-    runTasks("float32", "fill", [0, 1, 2, 3, 4].map((t) => [y.ptr, 10, t]));
+    runTasks(
+      "float32",
+      "fill",
+      [0, 1, 2, 3, 4].map((t) => [y.ptr, 10, t]),
+    );
     expect(y.toArray().every((v) => v === 4)).toBe(true);
     simulateThreads(null);
     expect(threadCount()).toBe(2);
@@ -232,7 +275,13 @@ describe("threads: pool and dispatch", () => {
   it("runTasks rejects more tasks than threads, an empty list and unknown kernels", async () => {
     await tl.init({ threads: 2 });
     const y = tl.zeros([4]);
-    expect(() => runTasks("float32", "fill", [[y.ptr, 1, 0], [y.ptr, 1, 0], [y.ptr, 1, 0]])).toThrow(/runTasks: tasks.length must be between 1 and threadCount\(\) = 2 \(got 3\)/);
+    expect(() =>
+      runTasks("float32", "fill", [
+        [y.ptr, 1, 0],
+        [y.ptr, 1, 0],
+        [y.ptr, 1, 0],
+      ]),
+    ).toThrow(/runTasks: tasks.length must be between 1 and threadCount\(\) = 2 \(got 3\)/);
     expect(() => runTasks("float32", "fill", [])).toThrow(RangeError);
     expect(() => runTasks("float32", "no_such_kernel" as "fill", [[0]])).toThrow(/runTasks: kernel must name a wasm function export/);
     const long = new Array<number>(33).fill(0);
@@ -249,7 +298,17 @@ describe("threads: pool and dispatch", () => {
     const reference = tl.zeros([m, n]);
     kern.gemm_nn(reference.ptr, a.ptr, b.ptr, m, n, k, 0, false, threadScratch(kern.gemm_work_bytes(m, n, k))[0]);
     const packed = tl.zeros([kern.gemm_packed_b_bytes(n, k) / 4]);
-    runChunks("float32", "gemm_pack_b", [packed.ptr, b.ptr, n, k, 0, 0, 0], 5, [[0, 1], [1, 2]], 3);
+    runChunks(
+      "float32",
+      "gemm_pack_b",
+      [packed.ptr, b.ptr, n, k, 0, 0, 0],
+      5,
+      [
+        [0, 1],
+        [1, 2],
+      ],
+      3,
+    );
     for (const threads of [1, 2, 3]) {
       // Accumulating onto zeros: a range run twice would double its rows, a range skipped stay 0.
       const c = tl.zeros([m, n]);
@@ -274,7 +333,16 @@ describe("threads: pool and dispatch", () => {
     const taken = [0, 0, 0];
     let calls = 0;
     while (calls < 200 && (calls < 5 || taken[1] === 0 || taken[2] === 0)) {
-      runChunks("float32", "gemm_nn_rows_packed", [y.ptr, a.ptr, packedWide.ptr, m, wide, k, 0, 0, 0, 0, 0], 9, ranges, 3, 8, threadScratch(kern.gemm_work_bytes(4, wide, k)));
+      runChunks(
+        "float32",
+        "gemm_nn_rows_packed",
+        [y.ptr, a.ptr, packedWide.ptr, m, wide, k, 0, 0, 0, 0, 0],
+        9,
+        ranges,
+        3,
+        8,
+        threadScratch(kern.gemm_work_bytes(4, wide, k)),
+      );
       const last = currentPool()!.lastChunksTaken();
       expect(last.reduce((x, v) => x + v, 0)).toBe(64);
       last.forEach((v, t) => (taken[t] += v));
@@ -288,9 +356,16 @@ describe("threads: pool and dispatch", () => {
     const c = tl.zeros([m, n]);
     gemmRowChunks("nn", c.ptr, a.ptr, b.ptr, m, n, k, { dtype: "float32" }, 3);
     expect(valuesOf(c)).toEqual(valuesOf(reference));
-    expect(() => runChunks("float32", "gemm_pack_b", [packed.ptr, b.ptr, n, k, 0, 0, 0], 5, Array.from({ length: 257 }, () => [0, 0] as [number, number]), 3)).toThrow(
-      /runChunks: 257 ranges, more than the 256 the table holds/,
-    );
+    expect(() =>
+      runChunks(
+        "float32",
+        "gemm_pack_b",
+        [packed.ptr, b.ptr, n, k, 0, 0, 0],
+        5,
+        Array.from({ length: 257 }, () => [0, 0] as [number, number]),
+        3,
+      ),
+    ).toThrow(/runChunks: 257 ranges, more than the 256 the table holds/);
     expect(() => runChunks("float32", "fill", [c.ptr, 4, 1], 7, [[0, 1]], 2)).toThrow(/runChunks: rangeArg must index a pair inside args \(got 7\)/);
     for (const t of [a, b, c, reference, packed]) t.dispose();
   });
@@ -306,7 +381,10 @@ describe("threads: pool and dispatch", () => {
     expect(() => runChunks("float32", "gemm_nn_rows_packed", [c.ptr, a.ptr, beyond, m, n, k, 0, 0, 0, 0, 0], 9, ranges, 2, 8, work)).toThrow(/out of bounds/);
     expect(threadCount()).toBe(2);
     const y = tl.zeros([8]);
-    runTasks("float32", "fill", [[y.ptr, 4, 3], [y.ptr + 16, 4, 4]]);
+    runTasks("float32", "fill", [
+      [y.ptr, 4, 3],
+      [y.ptr + 16, 4, 4],
+    ]);
     expect(valuesOf(y)).toEqual([3, 3, 3, 3, 4, 4, 4, 4]);
     for (const t of [a, c, y]) t.dispose();
   });
@@ -315,9 +393,17 @@ describe("threads: pool and dispatch", () => {
     await tl.init({ threads: 2 });
     const y = tl.zeros([8]);
     const beyond = wasmMemoryBytes() + 1024; // out of bounds: the worker's call traps
-    expect(() => runTasks("float32", "fill", [[y.ptr, 4, 1], [beyond, 4, 1]])).toThrow(/fill failed on thread 1: .*out of bounds/);
+    expect(() =>
+      runTasks("float32", "fill", [
+        [y.ptr, 4, 1],
+        [beyond, 4, 1],
+      ]),
+    ).toThrow(/fill failed on thread 1: .*out of bounds/);
     expect(threadCount()).toBe(2);
-    runTasks("float32", "fill", [[y.ptr, 4, 3], [y.ptr + 16, 4, 4]]);
+    runTasks("float32", "fill", [
+      [y.ptr, 4, 3],
+      [y.ptr + 16, 4, 4],
+    ]);
     expect(valuesOf(y)).toEqual([3, 3, 3, 3, 4, 4, 4, 4]);
     y.dispose();
   });
@@ -387,7 +473,9 @@ describe("threads: a worker dies in the middle of a call", () => {
         [y.ptr, y.ptr, y.ptr, 1, 1, 1, 0, 0, work.ptr],
         [c.ptr, a.ptr, b.ptr, size, size, size, 0, 0, work.ptr],
       ]),
-    ).toThrow(/tensorlane threads: worker 1 exited .* while running gemm_nn; the worker pool is stopped and the library continues on 1 thread. Call `await tl.init\(\{ threads: n \}\)`/);
+    ).toThrow(
+      /tensorlane threads: worker 1 exited .* while running gemm_nn; the worker pool is stopped and the library continues on 1 thread. Call `await tl.init\(\{ threads: n \}\)`/,
+    );
     expect(performance.now() - started).toBeLessThan(30_000); // it did not hang
     expect(threadCount()).toBe(1);
     expect(warn).toHaveBeenCalledWith(expect.stringMatching(/the worker pool stopped .*running on 1 thread/));
@@ -404,7 +492,10 @@ describe("threads: a worker dies in the middle of a call", () => {
     await tl.init({ threads: 2 });
     expect(threadCount()).toBe(2);
     expect(tl.runtimeInfo().reason).toBe(null);
-    runTasks("float32", "fill", [[y.ptr, 2, 1], [y.ptr + 8, 2, 2]]);
+    runTasks("float32", "fill", [
+      [y.ptr, 2, 1],
+      [y.ptr + 8, 2, 2],
+    ]);
     expect(valuesOf(y)).toEqual([1, 1, 2, 2]);
     expect(kept.toArray()).toEqual(keptValues);
     for (const t of [kept, a, b, c, work, y]) t.dispose();
@@ -459,7 +550,10 @@ describe("threads: the supervisor dies in the middle of a call", () => {
     expect(threadCount()).toBe(1);
     warn.mockRestore();
     await tl.init({ threads: 2 });
-    runTasks("float32", "fill", [[y.ptr, 2, 1], [y.ptr + 8, 2, 2]]);
+    runTasks("float32", "fill", [
+      [y.ptr, 2, 1],
+      [y.ptr + 8, 2, 2],
+    ]);
     expect(valuesOf(y)).toEqual([1, 1, 2, 2]);
     for (const t of [a, c, work, y]) t.dispose();
   });
@@ -500,7 +594,10 @@ describe("threads: process exit", () => {
     const cli = fileURLToPath(new URL("../cli/dist/cli.js", import.meta.url));
     const out = mkdtempSync(join(tmpdir(), "tensorlane-threads-cli-"));
     try {
-      const run = spawnSync(process.execPath, [cli, "train", "--threads", "2", "--epochs", "1", "--train-samples", "500", "--hidden", "32", "--out", out], { encoding: "utf8", timeout: 60_000 });
+      const run = spawnSync(process.execPath, [cli, "train", "--threads", "2", "--epochs", "1", "--train-samples", "500", "--hidden", "32", "--out", out], {
+        encoding: "utf8",
+        timeout: 60_000,
+      });
       expect(run.error, "the CLI did not exit within 60 s").toBeUndefined();
       expect(run.stderr).toBe("");
       expect(run.status).toBe(0);
@@ -532,7 +629,11 @@ describe("real workers: models trained 50 Solver steps give identical loss histo
     ignoreThresholds(true);
     const [X, y] = makeData();
     const net = makeNet();
-    const solver = new tl.Solver(net, { XTrain: X, yTrain: y, XVal: X, yVal: y }, { updateRule: "adam", batchSize: 25, numEpochs: 100, verbose: false, seed: 5 });
+    const solver = new tl.Solver(
+      net,
+      { XTrain: X, yTrain: y, XVal: X, yVal: y },
+      { updateRule: "adam", batchSize: 25, numEpochs: 100, verbose: false, seed: 5 },
+    );
     try {
       for (let i = 0; i < 50; i++) solver.step();
       return { history: [...solver.lossHistory], hash: hashParams(net.params as Record<string, tl.Tensor>) };
@@ -549,7 +650,17 @@ describe("real workers: models trained 50 Solver steps give identical loss histo
       () => [tl.randn([100, 60], { seed: 30 }), labels(100, 10, 31)],
     ],
     "DeepConvNet with spatial batch norm": [
-      () => new tl.DeepConvNet({ inputDims: [3, 8, 8], numFilters: [6, 8], maxPools: [0, 1], normalization: "batchnorm", numClasses: 10, weightScale: "kaiming", reg: 1e-3, seed: 35 }),
+      () =>
+        new tl.DeepConvNet({
+          inputDims: [3, 8, 8],
+          numFilters: [6, 8],
+          maxPools: [0, 1],
+          normalization: "batchnorm",
+          numClasses: 10,
+          weightScale: "kaiming",
+          reg: 1e-3,
+          seed: 35,
+        }),
       () => [tl.randn([60, 3, 8, 8], { seed: 33 }), labels(60, 10, 34)],
     ],
   } as const;

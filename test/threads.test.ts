@@ -62,7 +62,8 @@ function expectSameBits(what: string, run: () => Bits): void {
   for (const n of COUNTS.slice(1)) {
     const got = withThreads(n, run);
     for (const key of Object.keys(ref)) {
-      const a = ref[key], b = got[key];
+      const a = ref[key],
+        b = got[key];
       if (typeof a === "number") {
         expect(Object.is(b, a), `${what}: ${key} with ${n} threads is ${b}, 1 thread gave ${a}`).toBe(true);
         continue;
@@ -84,7 +85,14 @@ describe("split plans", () => {
     expect(taskCount(10, 100, 1e9)).toBe(1); // below the threshold
     ignoreThresholds(true);
     expect(taskCount(10, 100, 1e9)).toBe(7);
-    for (const [n, tasks, align] of [[0, 3, 4], [1, 3, 4], [5, 3, 4], [17, 7, 4], [100, 16, 8], [13, 16, 1]]) {
+    for (const [n, tasks, align] of [
+      [0, 3, 4],
+      [1, 3, 4],
+      [5, 3, 4],
+      [17, 7, 4],
+      [100, 16, 8],
+      [13, 16, 1],
+    ]) {
       const r = splitRange(n, tasks, align);
       expect(r[0][0]).toBe(0);
       expect(r[r.length - 1][1]).toBe(n);
@@ -95,15 +103,38 @@ describe("split plans", () => {
         if (r[i][1] !== n) expect(r[i][1] % align).toBe(0);
       }
     }
-    expect(gemmBlocks("tn", 3072, 100, 2)).toEqual([[0, 1536, 0, 100], [1536, 3072, 0, 100]]);
-    expect(gemmBlocks("nn", 100, 100, 2)).toEqual([[0, 48, 0, 100], [48, 100, 0, 100]]);
-    expect(gemmBlocks("nt", 100, 3072, 2)).toEqual([[0, 100, 0, 1536], [0, 100, 1536, 3072]]);
-    expect(gemmBlocks("nn", 4, 3072, 2)).toEqual([[0, 4, 0, 1536], [0, 4, 1536, 3072]]);
-    expect(gemmBlocks("nn", 3072, 4, 2)).toEqual([[0, 1536, 0, 4], [1536, 3072, 0, 4]]);
+    expect(gemmBlocks("tn", 3072, 100, 2)).toEqual([
+      [0, 1536, 0, 100],
+      [1536, 3072, 0, 100],
+    ]);
+    expect(gemmBlocks("nn", 100, 100, 2)).toEqual([
+      [0, 48, 0, 100],
+      [48, 100, 0, 100],
+    ]);
+    expect(gemmBlocks("nt", 100, 3072, 2)).toEqual([
+      [0, 100, 0, 1536],
+      [0, 100, 1536, 3072],
+    ]);
+    expect(gemmBlocks("nn", 4, 3072, 2)).toEqual([
+      [0, 4, 0, 1536],
+      [0, 4, 1536, 3072],
+    ]);
+    expect(gemmBlocks("nn", 3072, 4, 2)).toEqual([
+      [0, 1536, 0, 4],
+      [1536, 3072, 0, 4],
+    ]);
   });
 
   it("guided ranges (balanced splits): aligned, largest first, tiling [0, n), none smaller than asked", () => {
-    for (const [m, threads, minRows] of [[100, 2, 4], [3072, 2, 56], [100, 16, 4], [5, 3, 4], [1, 2, 4], [1000, 7, 12], [0, 2, 4]]) {
+    for (const [m, threads, minRows] of [
+      [100, 2, 4],
+      [3072, 2, 56],
+      [100, 16, 4],
+      [5, 3, 4],
+      [1, 2, 4],
+      [1000, 7, 12],
+      [0, 2, 4],
+    ]) {
       const r = guidedRanges(m, threads, minRows, 4);
       if (m === 0) {
         expect(r).toEqual([]);
@@ -128,7 +159,12 @@ describe("split plans", () => {
     expect(chunkRows(100, 3072)).toBe(4);
     expect(chunkRows(100, 100)).toBe(56);
     // Never more ranges than the pool's table holds, however many images or rows.
-    for (const [n, threads] of [[1e6, 16], [60000, 16], [1e6, 256]]) expect(guidedRanges(n, threads).length).toBeLessThanOrEqual(MAX_GUIDED_RANGES + 1);
+    for (const [n, threads] of [
+      [1e6, 16],
+      [60000, 16],
+      [1e6, 256],
+    ])
+      expect(guidedRanges(n, threads).length).toBeLessThanOrEqual(MAX_GUIDED_RANGES + 1);
     expect(MAX_GUIDED_RANGES + 1).toBeLessThanOrEqual(256);
   });
 
@@ -141,7 +177,15 @@ describe("split plans", () => {
 });
 
 describe("GEMM: the same bits for any split of C", () => {
-  const shapes: [number, number, number][] = [[1, 1, 1], [5, 13, 7], [9, 3, 300], [37, 29, 257], [100, 10, 64], [3, 100, 5], [64, 64, 0]];
+  const shapes: [number, number, number][] = [
+    [1, 1, 1],
+    [5, 13, 7],
+    [9, 3, 300],
+    [37, 29, 257],
+    [100, 10, 64],
+    [3, 100, 5],
+    [64, 64, 0],
+  ];
   for (const variant of ["nn", "tn", "nt"] as GemmVariant[]) {
     it(`${variant} at awkward sizes (m, n, k incl. k > 256 and k = 0), with bias and accumulate, 1..16 threads`, () => {
       for (const [m, n, k] of shapes) {
@@ -174,10 +218,28 @@ describe("GEMM: the same bits for any split of C", () => {
         gemmSplit(variant, whole.ptr, a.ptr, b.ptr, m, n, k, { bias: bias.ptr, dtype: "float32" }, [[0, m, 0, n]]);
         const ref = bits(whole);
         const plans: [number, number, number, number][][] = [
-          [[0, 1, 0, n], [1, 6, 0, n], [6, 13, 0, n]],
-          [[0, m, 0, 3], [0, m, 3, 4], [0, m, 4, 4], [0, m, 4, 21]],
-          [[0, 5, 0, 11], [0, 5, 11, 21], [5, 13, 0, 1], [5, 13, 1, 21]],
-          [[0, 13, 0, 9], [0, 13, 9, 17], [0, 13, 17, 21]],
+          [
+            [0, 1, 0, n],
+            [1, 6, 0, n],
+            [6, 13, 0, n],
+          ],
+          [
+            [0, m, 0, 3],
+            [0, m, 3, 4],
+            [0, m, 4, 4],
+            [0, m, 4, 21],
+          ],
+          [
+            [0, 5, 0, 11],
+            [0, 5, 11, 21],
+            [5, 13, 0, 1],
+            [5, 13, 1, 21],
+          ],
+          [
+            [0, 13, 0, 9],
+            [0, 13, 9, 17],
+            [0, 13, 17, 21],
+          ],
         ];
         for (const plan of plans) {
           const c = tl.full([m, n], 7);
@@ -195,10 +257,15 @@ describe("GEMM: the same bits for any split of C", () => {
 
 describe("layers: forward and backward give the same bits for 1, 2, 3, 4, 7 and 16 threads", () => {
   it("Linear (N=37, D=53, M=29 and N=100, D=300, M=70)", () => {
-    for (const [N, D, M] of [[37, 53, 29], [100, 300, 70]]) {
+    for (const [N, D, M] of [
+      [37, 53, 29],
+      [100, 300, 70],
+    ]) {
       expectSameBits(`Linear ${N}x${D}x${M}`, () =>
         tl.tidy(() => {
-          const x = tl.randn([N, D], { seed: 1 }), w = tl.randn([D, M], { seed: 2 }), b = tl.randn([M], { seed: 3 });
+          const x = tl.randn([N, D], { seed: 1 }),
+            w = tl.randn([D, M], { seed: 2 }),
+            b = tl.randn([M], { seed: 3 });
           const [out, cache] = tl.Linear.forward(x, w, b);
           const [dx, dw, db] = tl.Linear.backward(tl.randn([N, M], { seed: 4 }), cache);
           return collect({ out: tl.keep(out), dx: tl.keep(dx), dw: tl.keep(dw), db: tl.keep(db) });
@@ -226,29 +293,54 @@ describe("layers: forward and backward give the same bits for 1, 2, 3, 4, 7 and 
   it("BatchNorm train forward, backward and test forward (N=23, D=37)", () => {
     expectSameBits("BatchNorm", () =>
       tl.tidy(() => {
-        const x = tl.randn([23, 37], { seed: 7 }), gamma = tl.randn([37], { seed: 8 }), beta = tl.randn([37], { seed: 9 });
+        const x = tl.randn([23, 37], { seed: 7 }),
+          gamma = tl.randn([37], { seed: 8 }),
+          beta = tl.randn([37], { seed: 9 });
         const bnParam: tl.BatchNormParam = { mode: "train" };
         const [out, cache] = tl.BatchNorm.forward(x, gamma, beta, bnParam);
         const [dx, dgamma, dbeta] = tl.BatchNorm.backward(tl.randn([23, 37], { seed: 10 }), cache);
         bnParam.mode = "test";
         const [outTest] = tl.BatchNorm.forward(x, gamma, beta, bnParam);
-        const rm = bnParam.runningMean!, rv = bnParam.runningVar!;
-        return collect({ out: tl.keep(out), dx: tl.keep(dx), dgamma: tl.keep(dgamma), dbeta: tl.keep(dbeta), outTest: tl.keep(outTest), rm: tl.keep(rm), rv: tl.keep(rv) });
+        const rm = bnParam.runningMean!,
+          rv = bnParam.runningVar!;
+        return collect({
+          out: tl.keep(out),
+          dx: tl.keep(dx),
+          dgamma: tl.keep(dgamma),
+          dbeta: tl.keep(dbeta),
+          outTest: tl.keep(outTest),
+          rm: tl.keep(rm),
+          rv: tl.keep(rv),
+        });
       }),
     );
   });
 
   it("SpatialBatchNorm with few channels (chunked sums) and many (by channel), odd H·W", () => {
-    for (const [N, C, H, W] of [[13, 3, 5, 5], [6, 40, 3, 3], [1, 2, 1, 1]]) {
+    for (const [N, C, H, W] of [
+      [13, 3, 5, 5],
+      [6, 40, 3, 3],
+      [1, 2, 1, 1],
+    ]) {
       expectSameBits(`SpatialBatchNorm ${N}x${C}x${H}x${W}`, () =>
         tl.tidy(() => {
-          const x = tl.randn([N, C, H, W], { seed: 11 }), gamma = tl.randn([C], { seed: 12 }), beta = tl.randn([C], { seed: 13 });
+          const x = tl.randn([N, C, H, W], { seed: 11 }),
+            gamma = tl.randn([C], { seed: 12 }),
+            beta = tl.randn([C], { seed: 13 });
           const bnParam: tl.BatchNormParam = { mode: "train" };
           const [out, cache] = tl.SpatialBatchNorm.forward(x, gamma, beta, bnParam);
           const [dx, dgamma, dbeta] = tl.SpatialBatchNorm.backward(tl.randn([N, C, H, W], { seed: 14 }), cache);
           bnParam.mode = "test";
           const [outTest] = tl.SpatialBatchNorm.forward(x, gamma, beta, bnParam);
-          return collect({ out: tl.keep(out), dx: tl.keep(dx), dgamma: tl.keep(dgamma), dbeta: tl.keep(dbeta), outTest: tl.keep(outTest), rm: tl.keep(bnParam.runningMean!), rv: tl.keep(bnParam.runningVar!) });
+          return collect({
+            out: tl.keep(out),
+            dx: tl.keep(dx),
+            dgamma: tl.keep(dgamma),
+            dbeta: tl.keep(dbeta),
+            outTest: tl.keep(outTest),
+            rm: tl.keep(bnParam.runningMean!),
+            rv: tl.keep(bnParam.runningVar!),
+          });
         }),
       );
     }
@@ -264,7 +356,9 @@ describe("layers: forward and backward give the same bits for 1, 2, 3, 4, 7 and 
     for (const [xs, ws, cp] of cases) {
       expectSameBits(`Conv x ${xs} w ${ws}`, () =>
         tl.tidy(() => {
-          const x = tl.randn(xs, { seed: 15 }), w = tl.randn(ws, { seed: 16 }), b = tl.randn([ws[0]], { seed: 17 });
+          const x = tl.randn(xs, { seed: 15 }),
+            w = tl.randn(ws, { seed: 16 }),
+            b = tl.randn([ws[0]], { seed: 17 });
           const [out, cache] = tl.Conv.forward(x, w, b, cp);
           const [dx, dw, db] = tl.Conv.backward(tl.randn(out.shape, { seed: 18 }), cache);
           return collect({ out: tl.keep(out), dx: tl.keep(dx), dw: tl.keep(dw), db: tl.keep(db) });
@@ -274,7 +368,10 @@ describe("layers: forward and backward give the same bits for 1, 2, 3, 4, 7 and 
   });
 
   it("MaxPool 2x2 stride 2 and 3x3 stride 2 (overlapping), forward and backward", () => {
-    for (const pp of [{ poolHeight: 2, poolWidth: 2, stride: 2 }, { poolHeight: 3, poolWidth: 3, stride: 2 }]) {
+    for (const pp of [
+      { poolHeight: 2, poolWidth: 2, stride: 2 },
+      { poolHeight: 3, poolWidth: 3, stride: 2 },
+    ]) {
       expectSameBits(`MaxPool ${JSON.stringify(pp)}`, () =>
         tl.tidy(() => {
           const x = tl.randn([5, 3, 9, 8], { seed: 19 });
@@ -341,26 +438,50 @@ describe("float64: the split f64 kernels give the same bits for any thread count
   it("BatchNorm (by features) and SpatialBatchNorm (chunked sums with few channels, by channel with many), the float32 splits", () => {
     expectSameBits("float64 BatchNorm", () =>
       tl.tidy(() => {
-        const x = tl.randn([23, 37], { seed: 7, ...f64 }), gamma = tl.randn([37], { seed: 8, ...f64 }), beta = tl.randn([37], { seed: 9, ...f64 });
+        const x = tl.randn([23, 37], { seed: 7, ...f64 }),
+          gamma = tl.randn([37], { seed: 8, ...f64 }),
+          beta = tl.randn([37], { seed: 9, ...f64 });
         const bnParam: tl.BatchNormParam = { mode: "train" };
         const [out, cache] = tl.BatchNorm.forward(x, gamma, beta, bnParam);
         const [dx, dgamma, dbeta] = tl.BatchNorm.backward(tl.randn([23, 37], { seed: 10, ...f64 }), cache);
         bnParam.mode = "test";
         const [outTest] = tl.BatchNorm.forward(x, gamma, beta, bnParam);
         expect(out.dtype).toBe("float64");
-        return collect({ out: tl.keep(out), dx: tl.keep(dx), dgamma: tl.keep(dgamma), dbeta: tl.keep(dbeta), outTest: tl.keep(outTest), rm: tl.keep(bnParam.runningMean!), rv: tl.keep(bnParam.runningVar!) });
+        return collect({
+          out: tl.keep(out),
+          dx: tl.keep(dx),
+          dgamma: tl.keep(dgamma),
+          dbeta: tl.keep(dbeta),
+          outTest: tl.keep(outTest),
+          rm: tl.keep(bnParam.runningMean!),
+          rv: tl.keep(bnParam.runningVar!),
+        });
       }),
     );
-    for (const [N, C, H, W] of [[13, 3, 5, 5], [6, 40, 3, 3], [1, 2, 1, 1]]) {
+    for (const [N, C, H, W] of [
+      [13, 3, 5, 5],
+      [6, 40, 3, 3],
+      [1, 2, 1, 1],
+    ]) {
       expectSameBits(`float64 SpatialBatchNorm ${N}x${C}x${H}x${W}`, () =>
         tl.tidy(() => {
-          const x = tl.randn([N, C, H, W], { seed: 11, ...f64 }), gamma = tl.randn([C], { seed: 12, ...f64 }), beta = tl.randn([C], { seed: 13, ...f64 });
+          const x = tl.randn([N, C, H, W], { seed: 11, ...f64 }),
+            gamma = tl.randn([C], { seed: 12, ...f64 }),
+            beta = tl.randn([C], { seed: 13, ...f64 });
           const bnParam: tl.BatchNormParam = { mode: "train" };
           const [out, cache] = tl.SpatialBatchNorm.forward(x, gamma, beta, bnParam);
           const [dx, dgamma, dbeta] = tl.SpatialBatchNorm.backward(tl.randn([N, C, H, W], { seed: 14, ...f64 }), cache);
           bnParam.mode = "test";
           const [outTest] = tl.SpatialBatchNorm.forward(x, gamma, beta, bnParam);
-          return collect({ out: tl.keep(out), dx: tl.keep(dx), dgamma: tl.keep(dgamma), dbeta: tl.keep(dbeta), outTest: tl.keep(outTest), rm: tl.keep(bnParam.runningMean!), rv: tl.keep(bnParam.runningVar!) });
+          return collect({
+            out: tl.keep(out),
+            dx: tl.keep(dx),
+            dgamma: tl.keep(dgamma),
+            dbeta: tl.keep(dbeta),
+            outTest: tl.keep(outTest),
+            rm: tl.keep(bnParam.runningMean!),
+            rv: tl.keep(bnParam.runningVar!),
+          });
         }),
       );
     }
@@ -404,7 +525,11 @@ describe("models trained 50 Solver steps: identical loss histories and weight ha
 
   function train(makeNet: () => tl.FullyConnectedNet | tl.DeepConvNet, X: tl.Tensor, y: Int32Array): { history: number[]; hash: number } {
     const net = makeNet();
-    const solver = new tl.Solver(net, { XTrain: X, yTrain: y, XVal: X, yVal: y }, { updateRule: "adam", batchSize: 25, numEpochs: 100, verbose: false, seed: 5 });
+    const solver = new tl.Solver(
+      net,
+      { XTrain: X, yTrain: y, XVal: X, yVal: y },
+      { updateRule: "adam", batchSize: 25, numEpochs: 100, verbose: false, seed: 5 },
+    );
     try {
       for (let i = 0; i < 50; i++) solver.step();
       return { history: [...solver.lossHistory], hash: hashParams(net.params as Record<string, tl.Tensor>) };
@@ -430,7 +555,12 @@ describe("models trained 50 Solver steps: identical loss histories and weight ha
     const y = labels(100, 10, 31);
     try {
       expectSameTraining("FullyConnectedNet", () =>
-        train(() => new tl.FullyConnectedNet({ hiddenDims: [50, 30], inputDim: 60, numClasses: 10, dropout: 0.25, normalization: "batchnorm", reg: 1e-3, seed: 32 }), X, y),
+        train(
+          () =>
+            new tl.FullyConnectedNet({ hiddenDims: [50, 30], inputDim: 60, numClasses: 10, dropout: 0.25, normalization: "batchnorm", reg: 1e-3, seed: 32 }),
+          X,
+          y,
+        ),
       );
     } finally {
       X.dispose();
@@ -442,7 +572,21 @@ describe("models trained 50 Solver steps: identical loss histories and weight ha
     const y = labels(100, 10, 37);
     try {
       expectSameTraining("float64 FullyConnectedNet", () =>
-        train(() => new tl.FullyConnectedNet({ hiddenDims: [50, 30], inputDim: 60, numClasses: 10, dropout: 0.25, normalization: "batchnorm", reg: 1e-3, seed: 38, dtype: "float64" }), X, y),
+        train(
+          () =>
+            new tl.FullyConnectedNet({
+              hiddenDims: [50, 30],
+              inputDim: 60,
+              numClasses: 10,
+              dropout: 0.25,
+              normalization: "batchnorm",
+              reg: 1e-3,
+              seed: 38,
+              dtype: "float64",
+            }),
+          X,
+          y,
+        ),
       );
     } finally {
       X.dispose();
@@ -454,7 +598,21 @@ describe("models trained 50 Solver steps: identical loss histories and weight ha
     const y = labels(60, 10, 34);
     try {
       expectSameTraining("DeepConvNet", () =>
-        train(() => new tl.DeepConvNet({ inputDims: [3, 8, 8], numFilters: [6, 8], maxPools: [0, 1], batchnorm: true, numClasses: 10, weightScale: "kaiming", reg: 1e-3, seed: 35 }), X, y),
+        train(
+          () =>
+            new tl.DeepConvNet({
+              inputDims: [3, 8, 8],
+              numFilters: [6, 8],
+              maxPools: [0, 1],
+              batchnorm: true,
+              numClasses: 10,
+              weightScale: "kaiming",
+              reg: 1e-3,
+              seed: 35,
+            }),
+          X,
+          y,
+        ),
       );
     } finally {
       X.dispose();
@@ -467,7 +625,8 @@ describe("the new layers' kernels (issue 20): the same bits for any thread count
     it(`${dtype}: GELU (both forms), sigmoid, leaky ReLU and add over 1001 elements, forward and backward`, () => {
       expectSameBits(`${dtype} activations`, () =>
         tl.tidy(() => {
-          const x = tl.randn([7, 143], { seed: 30, std: 3, dtype }), dout = tl.randn([7, 143], { seed: 31, dtype });
+          const x = tl.randn([7, 143], { seed: 30, std: 3, dtype }),
+            dout = tl.randn([7, 143], { seed: 31, dtype });
           const n = x.size;
           const out: Record<string, tl.Tensor> = {};
           const fresh = (name: string) => (out[name] = tl.keep(tl.zeros(x.shape, { dtype })));
@@ -486,17 +645,24 @@ describe("the new layers' kernels (issue 20): the same bits for any thread count
     });
 
     it(`${dtype}: average pooling (k2 s2, k3 s2 p1 both divisors, k3 s1 p1) and global average pooling, split by planes`, () => {
-      const windows: [number, number, number, boolean][] = [[2, 2, 0, true], [3, 2, 1, true], [3, 2, 1, false], [3, 1, 1, false]];
+      const windows: [number, number, number, boolean][] = [
+        [2, 2, 0, true],
+        [3, 2, 1, true],
+        [3, 2, 1, false],
+        [3, 1, 1, false],
+      ];
       for (const [k, s, p, inc] of windows) {
         expectSameBits(`${dtype} avgpool k${k} s${s} p${p} ${inc}`, () =>
           tl.tidy(() => {
             const x = tl.randn([5, 3, 9, 8], { seed: 32, dtype });
             const sz = avgPoolSizes("test", 5, 3, 9, 8, k, k, s, s, p, p, inc);
-            const out = tl.keep(tl.zeros([5, 3, sz.Ho, sz.Wo], { dtype })), dx = tl.keep(tl.zeros(x.shape, { dtype }));
+            const out = tl.keep(tl.zeros([5, 3, sz.Ho, sz.Wo], { dtype })),
+              dx = tl.keep(tl.zeros(x.shape, { dtype }));
             const dout = tl.randn(out.shape, { seed: 33, dtype });
             avgPoolForward(out.ptr, x.ptr, sz, dtype);
             avgPoolBackward(dx.ptr, dout.ptr, sz, dtype);
-            const g = tl.keep(tl.zeros([5, 3], { dtype })), gdx = tl.keep(tl.zeros(x.shape, { dtype }));
+            const g = tl.keep(tl.zeros([5, 3], { dtype })),
+              gdx = tl.keep(tl.zeros(x.shape, { dtype }));
             globalAvgPoolForward(g.ptr, x.ptr, 15, 72, dtype);
             globalAvgPoolBackward(gdx.ptr, g.ptr, 15, 72, dtype);
             return collect({ out, dx, g, gdx });
@@ -507,17 +673,25 @@ describe("the new layers' kernels (issue 20): the same bits for any thread count
 
     it(`${dtype}: depthwise conv 3x3 stride 1 and 2 pad 1, 5x5 stride 2 pad 2, stride 3: forward by planes, backward in chunks (N = 1, 7, 37)`, () => {
       const cases: [number[], number, number, number][] = [
-        [[7, 5, 9, 11], 3, 1, 1], [[37, 3, 8, 8], 3, 2, 1], [[1, 4, 13, 6], 3, 1, 1], [[7, 2, 10, 9], 5, 2, 2], [[7, 3, 7, 7], 3, 3, 1],
+        [[7, 5, 9, 11], 3, 1, 1],
+        [[37, 3, 8, 8], 3, 2, 1],
+        [[1, 4, 13, 6], 3, 1, 1],
+        [[7, 2, 10, 9], 5, 2, 2],
+        [[7, 3, 7, 7], 3, 3, 1],
       ];
       for (const [[N, C, H, W], k, s, p] of cases) {
         expectSameBits(`${dtype} depthwise ${N}x${C}x${H}x${W} k${k} s${s} p${p}`, () =>
           tl.tidy(() => {
             const sz = depthwiseSizes("test", N, C, H, W, k, k, s, s, p, p);
-            const x = tl.randn([N, C, H, W], { seed: 34, dtype }), w = tl.randn([C, 1, k, k], { seed: 35, dtype }), b = tl.randn([C], { seed: 36, dtype });
+            const x = tl.randn([N, C, H, W], { seed: 34, dtype }),
+              w = tl.randn([C, 1, k, k], { seed: 35, dtype }),
+              b = tl.randn([C], { seed: 36, dtype });
             const out = tl.keep(tl.zeros([N, C, sz.Ho, sz.Wo], { dtype }));
             depthwiseForward(out.ptr, x.ptr, w.ptr, b.ptr, sz, dtype);
             const dout = tl.randn(out.shape, { seed: 37, dtype });
-            const dx = tl.keep(tl.zeros(x.shape, { dtype })), dw = tl.keep(tl.zeros(w.shape, { dtype })), db = tl.keep(tl.zeros([C], { dtype }));
+            const dx = tl.keep(tl.zeros(x.shape, { dtype })),
+              dw = tl.keep(tl.zeros(w.shape, { dtype })),
+              db = tl.keep(tl.zeros([C], { dtype }));
             depthwiseBackward(dx.ptr, dw.ptr, db.ptr, dout.ptr, x.ptr, w.ptr, sz, dtype);
             return collect({ out, dx, dw, db });
           }),

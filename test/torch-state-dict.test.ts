@@ -24,7 +24,15 @@ function torchScores(model: tl.Sequential, X: tl.Tensor): { scores: Float32Array
   try {
     writeFileSync(join(dir, "state.safetensors"), tl.saveStateDict(model, { names: "stateDict" }));
     writeFileSync(join(dir, "x.safetensors"), tl.encodeSafetensors({ x: { shape: X.shape, data: X.toArray() } }));
-    writeFileSync(join(dir, "job.json"), JSON.stringify({ modules: model.config.modules, state_dict: join(dir, "state.safetensors"), x: join(dir, "x.safetensors"), out: join(dir, "out.safetensors") }));
+    writeFileSync(
+      join(dir, "job.json"),
+      JSON.stringify({
+        modules: model.config.modules,
+        state_dict: join(dir, "state.safetensors"),
+        x: join(dir, "x.safetensors"),
+        out: join(dir, "out.safetensors"),
+      }),
+    );
     const run = spawnSync(PYTHON, [SCRIPT, join(dir, "job.json")], { encoding: "utf8", timeout: 120_000 });
     if (run.status !== 0) throw new Error(`PyTorch refused the state_dict:\n${run.stderr}`);
     const out = tl.decodeSafetensors(new Uint8Array(readFileSync(join(dir, "out.safetensors"))));
@@ -36,19 +44,32 @@ function torchScores(model: tl.Sequential, X: tl.Tensor): { scores: Float32Array
 
 describe.skipIf(!HAVE_TORCH)("saveStateDict in PyTorch", () => {
   it("load_state_dict(strict=True) accepts it and gives tensorlane's scores (every module kind)", () => {
-    const { conv2d, batchNorm2d, batchNorm1d, relu, leakyRelu, sigmoid, tanh, gelu, maxPool2d, avgPool2d, globalAvgPool, residual, flatten, dropout, linear } = tl.nn;
+    const { conv2d, batchNorm2d, batchNorm1d, relu, leakyRelu, sigmoid, tanh, gelu, maxPool2d, avgPool2d, globalAvgPool, residual, flatten, dropout, linear } =
+      tl.nn;
     const model = tl.sequential(
       [
-        conv2d(1, 6, 3, { padding: 1 }), batchNorm2d(6), relu(), maxPool2d(3, { stride: 2, padding: 1 }),
+        conv2d(1, 6, 3, { padding: 1 }),
+        batchNorm2d(6),
+        relu(),
+        maxPool2d(3, { stride: 2, padding: 1 }),
         residual(
           [conv2d(6, 8, 3, { stride: 2, padding: 1, bias: false }), batchNorm2d(8), relu(), conv2d(8, 8, 3, { padding: 1, bias: false }), batchNorm2d(8)],
           [conv2d(6, 8, 1, { stride: 2, bias: false }), batchNorm2d(8)],
         ),
         leakyRelu(0.1),
         residual([conv2d(8, 8, 3, { padding: 1, groups: 8 }), batchNorm2d(8), gelu({ approximate: "tanh" })]),
-        avgPool2d(3, { stride: 1, padding: 1, countIncludePad: false }), sigmoid(), avgPool2d(2),
-        conv2d(8, 8, 1), gelu(), globalAvgPool(),
-        flatten(), dropout(0.2), linear(8, 12), batchNorm1d(12), tanh(), linear(12, 5),
+        avgPool2d(3, { stride: 1, padding: 1, countIncludePad: false }),
+        sigmoid(),
+        avgPool2d(2),
+        conv2d(8, 8, 1),
+        gelu(),
+        globalAvgPool(),
+        flatten(),
+        dropout(0.2),
+        linear(8, 12),
+        batchNorm1d(12),
+        tanh(),
+        linear(12, 5),
       ],
       { inputShape: [1, 16, 16], seed: 4 },
     );

@@ -40,7 +40,18 @@ async function setup() {
 
 // tidy frees the initial values; the variables survive it.
 function xavier(shape, fanIn, seed) {
-  return tf.tidy(() => tf.variable(tf.tensor(randomArray(shape.reduce((a, b) => a * b, 1), seed, Math.sqrt(6 / fanIn)), shape)));
+  return tf.tidy(() =>
+    tf.variable(
+      tf.tensor(
+        randomArray(
+          shape.reduce((a, b) => a * b, 1),
+          seed,
+          Math.sqrt(6 / fanIn),
+        ),
+        shape,
+      ),
+    ),
+  );
 }
 
 function zerosVariable(n) {
@@ -57,11 +68,7 @@ function fcModel() {
   for (let l = 0; l + 1 < dims.length; l++) {
     layers.push({ w: xavier([dims[l], dims[l + 1]], dims[l], 1 + l), b: zerosVariable(dims[l + 1]) });
   }
-  const forward = (x) =>
-    layers.reduce(
-      (h, { w, b }, l) => tf.fused.matMul({ a: h, b: w, bias: b, activation: l + 1 < layers.length ? "relu" : "linear" }),
-      x,
-    );
+  const forward = (x) => layers.reduce((h, { w, b }, l) => tf.fused.matMul({ a: h, b: w, bias: b, activation: l + 1 < layers.length ? "relu" : "linear" }), x);
   const dispose = () => layers.forEach(({ w, b }) => (w.dispose(), b.dispose()));
   return { forward, dispose };
 }

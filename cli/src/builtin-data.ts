@@ -25,7 +25,9 @@ export async function builtinDataDir(): Promise<string> {
     if (parent === dir) break;
     dir = parent;
   }
-  throw new Error(`builtinDataDir: the built-in data set (${BUILTIN}) is missing from the package installed at ${dirname(fileURLToPath(import.meta.url))}; reinstall tensorlane-cli, or pass --data DIR`);
+  throw new Error(
+    `builtinDataDir: the built-in data set (${BUILTIN}) is missing from the package installed at ${dirname(fileURLToPath(import.meta.url))}; reinstall tensorlane-cli, or pass --data DIR`,
+  );
 }
 
 /** The built-in data set: 10,000 training and 2,000 test images of Fashion-MNIST, with class names. */

@@ -163,14 +163,21 @@ export async function prepareData(options: {
  * wasm memory as float32 (CIFAR-10's would take 123 MB).
  */
 export function predictTest(
-  model: { predict(X: Tensor, options: { batchSize: number; tta?: "none" | "flip" }): Int32Array }, test: ImageDataset, normalization: Normalization, batchSize = 100,
+  model: { predict(X: Tensor, options: { batchSize: number; tta?: "none" | "flip" }): Int32Array },
+  test: ImageDataset,
+  normalization: Normalization,
+  batchSize = 100,
   tta: "none" | "flip" = "none",
 ): Int32Array {
   const n = test.labels.length;
   const chunk = batchSize * Math.max(1, Math.floor(2000 / batchSize));
   const pred = new Int32Array(n);
   for (let start = 0; start < n; start += chunk) {
-    const X = testTensor(test, normalization, Int32Array.from({ length: Math.min(chunk, n - start) }, (_, i) => start + i));
+    const X = testTensor(
+      test,
+      normalization,
+      Int32Array.from({ length: Math.min(chunk, n - start) }, (_, i) => start + i),
+    );
     try {
       pred.set(model.predict(X, { batchSize, tta }), start);
     } finally {

@@ -65,7 +65,9 @@ export async function runEval(o: EvalOptions, out: Output): Promise<void> {
       const name = (names?.[c] ?? String(c)).padEnd(width);
       out.write(`  ${name}  ${total[c] ? (right[c] / total[c]).toFixed(4) : "  -   "}  (${right[c]}/${total[c]})\n`);
     }
-    out.write(`test accuracy ${(n ? correct / n : 0).toFixed(4)} (${correct}/${n})${o.tta === "flip" ? ", each image's scores added to its mirror's (--tta flip)" : ""}\n`);
+    out.write(
+      `test accuracy ${(n ? correct / n : 0).toFixed(4)} (${correct}/${n})${o.tta === "flip" ? ", each image's scores added to its mirror's (--tta flip)" : ""}\n`,
+    );
   } finally {
     ck.model.dispose();
   }

@@ -101,12 +101,16 @@ function axes(p: Panel, options: AxesOptions): string {
   for (const v of options.yTickValues ?? ticks(p.yDomain[0], p.yDomain[1], options.yTicks ?? 5)) {
     const y = px(sy(p, v));
     grid.push(`M${px(p.x)} ${y}H${px(p.x + p.width)}`);
-    parts.push(`<text x="${px(p.x - 5)}" y="${y}" font-size="${size}" fill="${COLORS.text}" stroke="none" text-anchor="end" dominant-baseline="middle" ${FONT}>${label(v)}</text>`);
+    parts.push(
+      `<text x="${px(p.x - 5)}" y="${y}" font-size="${size}" fill="${COLORS.text}" stroke="none" text-anchor="end" dominant-baseline="middle" ${FONT}>${label(v)}</text>`,
+    );
   }
   for (const v of options.xTickValues ?? ticks(p.xDomain[0], p.xDomain[1], options.xTicks ?? 5)) {
     const x = px(sx(p, v));
     grid.push(`M${x} ${px(p.y)}V${px(p.y + p.height)}`);
-    parts.push(`<text x="${x}" y="${px(p.y + p.height + size + 3)}" font-size="${size}" fill="${COLORS.text}" stroke="none" text-anchor="middle" ${FONT}>${esc((options.xLabel ?? label)(v))}</text>`);
+    parts.push(
+      `<text x="${x}" y="${px(p.y + p.height + size + 3)}" font-size="${size}" fill="${COLORS.text}" stroke="none" text-anchor="middle" ${FONT}>${esc((options.xLabel ?? label)(v))}</text>`,
+    );
   }
   const left = options.titleAlign === "left";
   return [
@@ -163,7 +167,10 @@ function line(p: Panel, points: readonly (readonly [number, number | null])[], c
 function clipY(a: [number, number], b: [number, number], top: number, bottom: number): [[number, number], [number, number]] | null {
   let [t0, t1] = [0, 1];
   const dy = b[1] - a[1];
-  for (const [edge, inside] of [[top, 1], [bottom, -1]] as const) {
+  for (const [edge, inside] of [
+    [top, 1],
+    [bottom, -1],
+  ] as const) {
     // inside * (y - edge) >= 0 along the segment
     const start = inside * (a[1] - edge);
     const change = inside * dy;
@@ -290,7 +297,11 @@ export function trainingCurvesSvg(curves: TrainingCurves): string {
   const accPanel: Panel = { x: left, y: 342, width: panelWidth, height: 210, xDomain: [0, xMax], yDomain: accDomain };
   const dots = (values: readonly number[], color: string) =>
     values
-      .map((v, i) => (Number.isFinite(v) && v >= accDomain[0] && v <= accDomain[1] ? `<circle cx="${px(sx(accPanel, checks[i]))}" cy="${px(sy(accPanel, v))}" r="2.5" fill="${color}" stroke="none"/>` : ""))
+      .map((v, i) =>
+        Number.isFinite(v) && v >= accDomain[0] && v <= accDomain[1]
+          ? `<circle cx="${px(sx(accPanel, checks[i]))}" cy="${px(sy(accPanel, v))}" r="2.5" fill="${color}" stroke="none"/>`
+          : "",
+      )
       .join("");
   // Checks below the axis (the first one, usually): say where they are.
   const below = checks
@@ -306,7 +317,8 @@ export function trainingCurvesSvg(curves: TrainingCurves): string {
   // the legend, not beside the point, where it would cross a curve.
   const finiteVal = valAccHistory.filter(Number.isFinite);
   const bestIndex = finiteVal.length ? valAccHistory.indexOf(Math.max(...finiteVal)) : -1;
-  const bestWhen = bestIndex < 0 ? "" : checks[bestIndex] === 1 ? "step 1" : perEpoch ? `epoch ${label(checks[bestIndex] / perEpoch)}` : `iteration ${checks[bestIndex]}`;
+  const bestWhen =
+    bestIndex < 0 ? "" : checks[bestIndex] === 1 ? "step 1" : perEpoch ? `epoch ${label(checks[bestIndex] / perEpoch)}` : `iteration ${checks[bestIndex]}`;
   const best =
     bestIndex < 0 || valAccHistory[bestIndex] < accDomain[0]
       ? ""
@@ -321,8 +333,19 @@ export function trainingCurvesSvg(curves: TrainingCurves): string {
 
   return document(width, height, curves.title ?? "Training", [
     axes(lossPanel, { title: log ? "Loss (log scale)" : "Loss", yTitle: "", ...x, xTitle: "", yTickValues: lossAxis.ticks, titleAlign: "left" }),
-    line(lossPanel, lossHistory.map((v, i) => [i + 1, v]), COLORS.loss, 1, 0.8),
-    line(lossPanel, smoothed.map((v, i) => [i + 1, v]), COLORS.smoothed, 2),
+    line(
+      lossPanel,
+      lossHistory.map((v, i) => [i + 1, v]),
+      COLORS.loss,
+      1,
+      0.8,
+    ),
+    line(
+      lossPanel,
+      smoothed.map((v, i) => [i + 1, v]),
+      COLORS.smoothed,
+      2,
+    ),
     legendRow(lossPanel, [
       { text: "loss per step", color: COLORS.loss, width: 1, opacity: 0.8 },
       { text: `moving average (${window} step${window === 1 ? "" : "s"})`, color: COLORS.smoothed, width: 2 },
@@ -330,8 +353,18 @@ export function trainingCurvesSvg(curves: TrainingCurves): string {
     epochMarks(lossPanel),
     axes(accPanel, { title: "Accuracy", yTitle: "", ...x, titleAlign: "left" }),
     epochMarks(accPanel),
-    line(accPanel, trainAccHistory.map((v, i) => [checks[i], v]), COLORS.train, 2),
-    line(accPanel, valAccHistory.map((v, i) => [checks[i], v]), COLORS.validation, 2),
+    line(
+      accPanel,
+      trainAccHistory.map((v, i) => [checks[i], v]),
+      COLORS.train,
+      2,
+    ),
+    line(
+      accPanel,
+      valAccHistory.map((v, i) => [checks[i], v]),
+      COLORS.validation,
+      2,
+    ),
     dots(trainAccHistory, COLORS.train) + dots(valAccHistory, COLORS.validation),
     best,
     belowNote,
@@ -375,7 +408,10 @@ export function activationHistogramsSvg(rows: readonly HistogramRow[], title: st
   for (const r of rows) {
     const col = schemes.indexOf(r.scheme);
     const row = layers.indexOf(r.layer);
-    const total = Math.max(1, r.counts.reduce((a, b) => a + b, 0));
+    const total = Math.max(
+      1,
+      r.counts.reduce((a, b) => a + b, 0),
+    );
     const fractions = r.counts.map((c) => c / total);
     const p: Panel = {
       x: left + col * (cell.width + cell.gapX),
@@ -398,15 +434,21 @@ export function activationHistogramsSvg(rows: readonly HistogramRow[], title: st
       })
       .join("");
     body.push(`<path d="${bars}" fill="${COLORS.bars}" stroke="none"/>`);
-    body.push(`<text x="${px(p.x + p.width)}" y="${px(p.y - 4)}" font-size="9" fill="${COLORS.text}" stroke="none" text-anchor="end" ${FONT}>mean ${r.mean.toFixed(3)}  std ${r.std.toFixed(3)}</text>`);
+    body.push(
+      `<text x="${px(p.x + p.width)}" y="${px(p.y - 4)}" font-size="9" fill="${COLORS.text}" stroke="none" text-anchor="end" ${FONT}>mean ${r.mean.toFixed(3)}  std ${r.std.toFixed(3)}</text>`,
+    );
   }
   schemes.forEach((scheme, col) => {
     const x = left + col * (cell.width + cell.gapX) + cell.width / 2;
-    body.push(`<text x="${px(x)}" y="${top - 26}" font-size="12" font-weight="bold" fill="${COLORS.text}" stroke="none" text-anchor="middle" ${FONT}>${esc(scheme)}</text>`);
+    body.push(
+      `<text x="${px(x)}" y="${top - 26}" font-size="12" font-weight="bold" fill="${COLORS.text}" stroke="none" text-anchor="middle" ${FONT}>${esc(scheme)}</text>`,
+    );
   });
   layers.forEach((layer, row) => {
     const y = top + row * (cell.height + cell.gapY) + cell.height / 2;
-    body.push(`<text x="${left - 12}" y="${px(y)}" font-size="11" font-weight="bold" fill="${COLORS.text}" stroke="none" text-anchor="end" dominant-baseline="middle" ${FONT}>layer ${layer}</text>`);
+    body.push(
+      `<text x="${left - 12}" y="${px(y)}" font-size="11" font-weight="bold" fill="${COLORS.text}" stroke="none" text-anchor="end" dominant-baseline="middle" ${FONT}>layer ${layer}</text>`,
+    );
   });
   const width = left + schemes.length * (cell.width + cell.gapX) - cell.gapX + 20;
   const height = top + layers.length * (cell.height + cell.gapY) - cell.gapY + 34;

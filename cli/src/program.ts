@@ -73,10 +73,18 @@ export function buildProgram(io: Io = processIo()): Command {
   program
     .command("train")
     .description("Train a model, print validation and test accuracy, write a checkpoint and a picture of the curves.")
-    .addOption(new Option("--model <kind>", "fc: fully connected net; conv: DeepConvNet (3x3 conv layers); resnet: a small ResNet (tl.models.resnet)").choices(["fc", "conv", "resnet"]).default("fc"))
+    .addOption(
+      new Option("--model <kind>", "fc: fully connected net; conv: DeepConvNet (3x3 conv layers); resnet: a small ResNet (tl.models.resnet)")
+        .choices(["fc", "conv", "resnet"])
+        .default("fc"),
+    )
     .addOption(new Option("--hidden <list>", "fc: hidden layer widths").argParser(v.intList).default([256, 128], "256,128"))
     .addOption(new Option("--filters <list>", "conv: filters per conv layer").argParser(v.intList).default([16, 32], "16,32"))
-    .addOption(new Option("--widths <list>", "resnet: channels of each stage (each stage after the first halves the image)").argParser(v.intList).default([16, 32, 64], "16,32,64"))
+    .addOption(
+      new Option("--widths <list>", "resnet: channels of each stage (each stage after the first halves the image)")
+        .argParser(v.intList)
+        .default([16, 32, 64], "16,32,64"),
+    )
     .option("--downsample-first", "resnet: the first stage halves the image too (4x less work in it; for 28x28 and larger)", false)
     .addOption(new Option("--blocks <list>", "resnet: basic blocks per stage, one count for all or one per stage").argParser(v.intList).default([1], "1"))
     .option("--label-smoothing <eps>", "resnet: train against (1 - eps)·one-hot + eps/classes", v.labelSmoothing, 0)
@@ -87,14 +95,30 @@ export function buildProgram(io: Io = processIo()): Command {
     .option("--weight-scale <s>", 'initialization: "kaiming", "xavier" or a standard deviation', v.weightScale, "kaiming")
     .addOption(new Option("--update <rule>", "update rule").choices(Object.keys(UPDATE_RULES)).default("adam"))
     .option("--lr <rate>", "learning rate (default: the rule's, 1e-3 for adam and adamw, 1e-2 for the others)", v.positiveNumber)
-    .option("--weight-decay <wd>", "decoupled weight decay: every step first shrinks the weights by lr·wd (default: 0.01 for adamw, else 0)", v.nonNegativeNumber)
-    .addOption(new Option("--decay <params>", "what --weight-decay shrinks: all parameters, or weights only (no biases, no batch-norm scales and shifts)").choices(["all", "weights"]).default("all"))
+    .option(
+      "--weight-decay <wd>",
+      "decoupled weight decay: every step first shrinks the weights by lr·wd (default: 0.01 for adamw, else 0)",
+      v.nonNegativeNumber,
+    )
+    .addOption(
+      new Option("--decay <params>", "what --weight-decay shrinks: all parameters, or weights only (no biases, no batch-norm scales and shifts)")
+        .choices(["all", "weights"])
+        .default("all"),
+    )
     .option("--lr-decay <d>", "learning rate multiplier after every epoch", v.decay, 0.9)
-    .addOption(new Option("--lr-schedule <kind>", "decay: --lr-decay after every epoch; cosine: cosine annealing every iteration, to 0 at the end").choices(["decay", "cosine"]).default("decay"))
+    .addOption(
+      new Option("--lr-schedule <kind>", "decay: --lr-decay after every epoch; cosine: cosine annealing every iteration, to 0 at the end")
+        .choices(["decay", "cosine"])
+        .default("decay"),
+    )
     .option("--warmup-epochs <n>", "cosine: epochs of linear warm-up before annealing (may be fractional)", v.nonNegativeNumber)
     .option("--epochs <n>", "epochs to train (with --resume: the new total) (default: 10; with --resume: the run's)", v.positiveInt)
     .option("--batch-size <n>", "images per gradient step", v.positiveInt, 100)
-    .option("--augment <list>", "augment every training batch, in order: flip[:p], crop:padding, cutout:size, mixup:alpha (e.g. flip,crop:2,cutout:8,mixup:0.2)", v.augmentList)
+    .option(
+      "--augment <list>",
+      "augment every training batch, in order: flip[:p], crop:padding, cutout:size, mixup:alpha (e.g. flip,crop:2,cutout:8,mixup:0.2)",
+      v.augmentList,
+    )
     .option("--seed <n>", "seed for initialization, split, sampling and dropout", v.seed, 0)
     .option("--data <dir>", "IDX or CIFAR-10 binary folder (default: the built-in Fashion-MNIST subset)")
     .option("--val <n>", "training images held out for validation (default: 10%)", v.positiveInt)
@@ -104,10 +128,17 @@ export function buildProgram(io: Io = processIo()): Command {
     .option("--name <name>", "run name, for the default --out runs/<name>")
     .option("--resume <file>", "continue the run saved in this checkpoint")
     .option("--from <file>", "a new run that starts from this model: an .onnx file (a new last layer when the data has other classes) or a checkpoint")
-    .option("--freeze <regex>", "freeze the parameters whose names match (e.g. '^(?!13\\.)' trains only module 13); see the names with --from and a wrong regex")
+    .option(
+      "--freeze <regex>",
+      "freeze the parameters whose names match (e.g. '^(?!13\\.)' trains only module 13); see the names with --from and a wrong regex",
+    )
     .option("--force", "overwrite the run already in the run folder", false)
     .option("--threads <n>", 'threads that run the kernels, or "auto" for every core (same results for any count)', v.threads, 1)
-    .addOption(new Option("--tta <kind>", "test-time augmentation: flip also reports the test accuracy with each image's scores added to its mirror's").choices(["none", "flip"]).default("none"))
+    .addOption(
+      new Option("--tta <kind>", "test-time augmentation: flip also reports the test accuracy with each image's scores added to its mirror's")
+        .choices(["none", "flip"])
+        .default("none"),
+    )
     .addHelpText("after", TRAIN_EXAMPLES)
     .action(async (opts: TrainOptions & { epochs?: number }, cmd: Command) => {
       const given = new Set(Object.keys(opts).filter((k) => cmd.getOptionValueSource(k) === "cli"));
@@ -122,7 +153,11 @@ export function buildProgram(io: Io = processIo()): Command {
     .option("--data <dir>", "IDX or CIFAR-10 binary folder (default: the data the model was trained on)")
     .option("--batch-size <n>", "images scored at a time", v.positiveInt, 500)
     .option("--threads <n>", 'threads that run the kernels, or "auto" for every core', v.threads, 1)
-    .addOption(new Option("--tta <kind>", "test-time augmentation: flip adds each image's class scores to its mirror's before choosing").choices(["none", "flip"]).default("none"))
+    .addOption(
+      new Option("--tta <kind>", "test-time augmentation: flip adds each image's class scores to its mirror's before choosing")
+        .choices(["none", "flip"])
+        .default("none"),
+    )
     .addHelpText("after", EVAL_EXAMPLES)
     .action(async (opts: { checkpoint: string; data?: string; batchSize: number; threads: number | "auto"; tta: "none" | "flip" }) => {
       await runEval(opts, io.stdout);
@@ -169,7 +204,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     const message = error instanceof Error ? error.message : String(error);
     io.stderr.write(`tensorlane: error: ${message}\n`);
     // Bad input (ours or a library check) is the whole story; anything else may be a bug.
-    const expected = error instanceof CliError || error instanceof FileFormatError || error instanceof RangeError || error instanceof TypeError || /not found|cannot be read|is a folder/.test(message);
+    const expected =
+      error instanceof CliError ||
+      error instanceof FileFormatError ||
+      error instanceof RangeError ||
+      error instanceof TypeError ||
+      /not found|cannot be read|is a folder/.test(message);
     if (process.env.TENSORLANE_DEBUG && error instanceof Error) io.stderr.write(`${error.stack}\n`);
     else if (!expected) io.stderr.write("(set TENSORLANE_DEBUG=1 to see where it happened)\n");
     return 1;

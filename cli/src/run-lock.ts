@@ -55,7 +55,8 @@ export async function lockRunFolder(dir: string, options: LockOptions): Promise<
   let waitedFor: number | null = null;
   for (;;) {
     if (create(path, info)) {
-      if (waitedFor !== null) options.note(`waited ${((Date.now() - start) / 1000).toFixed(1)} s for the trainer of a killed tensorlane command (pid ${waitedFor}) to stop`);
+      if (waitedFor !== null)
+        options.note(`waited ${((Date.now() - start) / 1000).toFixed(1)} s for the trainer of a killed tensorlane command (pid ${waitedFor}) to stop`);
       return {
         path,
         info,
@@ -86,7 +87,9 @@ export async function lockRunFolder(dir: string, options: LockOptions): Promise<
     const command = holder.commandPid !== null && holder.commandPid !== process.pid && processAlive(holder.commandPid);
     if (!trainer && !command) {
       takeOver(path, holder, () =>
-        options.note(`${show(path)} was left by a run that is gone (pid ${holder.pid}${holder.commandPid !== null ? `, command pid ${holder.commandPid}` : ""}, started ${holder.startedAt}): taking it over`),
+        options.note(
+          `${show(path)} was left by a run that is gone (pid ${holder.pid}${holder.commandPid !== null ? `, command pid ${holder.commandPid}` : ""}, started ${holder.startedAt}): taking it over`,
+        ),
       );
       continue;
     }

@@ -30,7 +30,15 @@ import { CliError } from "./errors.js";
 import { formatNumber, plural, shellArg } from "./format.js";
 import { checkParent, setFarewell, whenParentGone } from "./parent-watch.js";
 import { createProgress, formatDuration, type Output } from "./progress.js";
-import { describeWriteFailure, removeEmptyFolders, removeStaleTemporaryFiles, removeTemporaryFilesOf, RUN_FILES, RunFolderWriter, RunWriteError } from "./run-files.js";
+import {
+  describeWriteFailure,
+  removeEmptyFolders,
+  removeStaleTemporaryFiles,
+  removeTemporaryFilesOf,
+  RUN_FILES,
+  RunFolderWriter,
+  RunWriteError,
+} from "./run-files.js";
 import { lockRunFolder, type RunLock } from "./run-lock.js";
 import { bestEpochOf, summaryJson, trainingSvg, type RunReport } from "./run-report.js";
 import { CHILD_ENV, type ChildMessage } from "./supervise.js";
@@ -100,8 +108,33 @@ export interface TrainOptions {
 
 /** Options that define the run: with --resume they come from the checkpoint. */
 export const RUN_DEFINING = [
-  "model", "hidden", "filters", "widths", "blocks", "downsampleFirst", "labelSmoothing", "pools", "batchnorm", "dropout", "reg", "weightScale", "update", "lr", "weightDecay", "decay", "lrDecay",
-  "lrSchedule", "warmupEpochs", "batchSize", "seed", "val", "trainSamples", "classes", "augment", "from", "freeze",
+  "model",
+  "hidden",
+  "filters",
+  "widths",
+  "blocks",
+  "downsampleFirst",
+  "labelSmoothing",
+  "pools",
+  "batchnorm",
+  "dropout",
+  "reg",
+  "weightScale",
+  "update",
+  "lr",
+  "weightDecay",
+  "decay",
+  "lrDecay",
+  "lrSchedule",
+  "warmupEpochs",
+  "batchSize",
+  "seed",
+  "val",
+  "trainSamples",
+  "classes",
+  "augment",
+  "from",
+  "freeze",
 ] as const;
 
 /** What a CLI checkpoint's meta holds. */
@@ -112,16 +145,35 @@ interface RunMeta {
   cli: { model: string; update: string; options?: Record<string, unknown> };
 }
 
-
 /** The run-defining options' values as a run uses them (defaults filled in). */
 function runDefiningValues(o: TrainOptions, data: DataRecord): Record<string, unknown> {
   return {
-    model: o.model, hidden: o.hidden, filters: o.filters, widths: o.widths, blocks: o.blocks, downsampleFirst: o.downsampleFirst, labelSmoothing: o.labelSmoothing,
-    pools: o.pools ?? o.filters.map((_, i) => i), batchnorm: o.batchnorm,
-    dropout: o.dropout, reg: o.reg, weightScale: o.weightScale, update: o.update, lr: o.lr ?? DEFAULT_LEARNING_RATES[UPDATE_RULES[o.update]],
-    weightDecay: o.weightDecay ?? (o.update === "adamw" ? 0.01 : 0), decay: o.decay,
-    lrDecay: o.lrDecay, lrSchedule: o.lrSchedule, warmupEpochs: o.warmupEpochs ?? null, batchSize: o.batchSize, seed: o.seed, val: data.valCount, trainSamples: o.trainSamples ?? null, classes: o.classes ?? null,
-    from: o.from === undefined ? null : resolve(o.from), freeze: o.freeze ?? null,
+    model: o.model,
+    hidden: o.hidden,
+    filters: o.filters,
+    widths: o.widths,
+    blocks: o.blocks,
+    downsampleFirst: o.downsampleFirst,
+    labelSmoothing: o.labelSmoothing,
+    pools: o.pools ?? o.filters.map((_, i) => i),
+    batchnorm: o.batchnorm,
+    dropout: o.dropout,
+    reg: o.reg,
+    weightScale: o.weightScale,
+    update: o.update,
+    lr: o.lr ?? DEFAULT_LEARNING_RATES[UPDATE_RULES[o.update]],
+    weightDecay: o.weightDecay ?? (o.update === "adamw" ? 0.01 : 0),
+    decay: o.decay,
+    lrDecay: o.lrDecay,
+    lrSchedule: o.lrSchedule,
+    warmupEpochs: o.warmupEpochs ?? null,
+    batchSize: o.batchSize,
+    seed: o.seed,
+    val: data.valCount,
+    trainSamples: o.trainSamples ?? null,
+    classes: o.classes ?? null,
+    from: o.from === undefined ? null : resolve(o.from),
+    freeze: o.freeze ?? null,
   };
 }
 
@@ -144,9 +196,10 @@ function scheduleOptions(o: TrainOptions, given: ReadonlySet<string>): Pick<Solv
 /** "lr 0.001 decay 0.9/epoch" or "lr 0.001 cosine, 2 warm-up epochs", from the Solver's own state. */
 function describeSchedule(solver: Solver): string {
   const s = solver.lrSchedule;
-  if (s === null) return `lr ${(solver.learningRate === null ? "(default)" : formatNumber(solver.learningRate))}${solver.lrDecay !== 1 ? ` decay ${formatNumber(solver.lrDecay)}/epoch` : ""}`;
+  if (s === null)
+    return `lr ${solver.learningRate === null ? "(default)" : formatNumber(solver.learningRate)}${solver.lrDecay !== 1 ? ` decay ${formatNumber(solver.lrDecay)}/epoch` : ""}`;
   if (typeof s === "function") return `lr from a custom schedule`;
-  return `lr ${(solver.baseLearningRate === null ? "(default)" : formatNumber(solver.baseLearningRate))} cosine${s.minLearningRate ? ` to ${formatNumber(s.minLearningRate)}` : ""}${s.warmupEpochs ? `, ${plural(s.warmupEpochs, "warm-up epoch")}` : ""}`;
+  return `lr ${solver.baseLearningRate === null ? "(default)" : formatNumber(solver.baseLearningRate)} cosine${s.minLearningRate ? ` to ${formatNumber(s.minLearningRate)}` : ""}${s.warmupEpochs ? `, ${plural(s.warmupEpochs, "warm-up epoch")}` : ""}`;
 }
 
 /** ", weight decay 0.05 (weights only)" when the run decays, from the Solver's own config. */
@@ -160,14 +213,17 @@ function optionFlag(key: string): string {
 }
 
 function describeModel(model: CheckpointableModel, kind: string): string {
-  const count = Object.values(model.params).reduce((n, t) => n + t.size, 0).toLocaleString("en-US");
+  const count = Object.values(model.params)
+    .reduce((n, t) => n + t.size, 0)
+    .toLocaleString("en-US");
   const c = model.config as Record<string, unknown>;
   if (kind === "FullyConnectedNet") {
     const dims = [c.inputDim, ...(c.hiddenDims as number[]), c.numClasses].join("-");
     return `FullyConnectedNet ${dims}${c.normalization ? " + batchnorm" : ""}${c.dropout ? ` + dropout ${c.dropout}` : ""} (${count} params)`;
   }
   // c.batchnorm: checkpoints written before both models took `normalization`.
-  if (kind === "DeepConvNet") return `DeepConvNet filters ${(c.numFilters as number[]).join(",")}${c.normalization || c.batchnorm ? " + batchnorm" : ""} (${count} params)`;
+  if (kind === "DeepConvNet")
+    return `DeepConvNet filters ${(c.numFilters as number[]).join(",")}${c.normalization || c.batchnorm ? " + batchnorm" : ""} (${count} params)`;
   if (kind === "Sequential") {
     const specs = c.modules as { type: string }[];
     const blocks = specs.filter((m) => m.type === "Residual").length;
@@ -196,31 +252,62 @@ function testAccuracy(model: CheckpointableModel, data: RunData, tta: "none" | "
 /** The --augment syntax back from the list (what the run used, also when resumed). */
 function describeAugment(list: readonly Augmentation[]): string {
   return list
-    .map((a) => (a.type === "randomFlip" ? (a.p === undefined ? "flip" : `flip:${a.p}`) : a.type === "randomCrop" ? `crop:${a.padding}` : a.type === "cutout" ? `cutout:${a.size}` : `mixup:${a.alpha}`))
+    .map((a) =>
+      a.type === "randomFlip"
+        ? a.p === undefined
+          ? "flip"
+          : `flip:${a.p}`
+        : a.type === "randomCrop"
+          ? `crop:${a.padding}`
+          : a.type === "cutout"
+            ? `cutout:${a.size}`
+            : `mixup:${a.alpha}`,
+    )
     .join(",");
 }
 
 function describeData(r: DataRecord): string {
   const name = r.source === "builtin" ? "built-in Fashion-MNIST subset" : r.source;
-  const classes = r.keepClasses ? `${r.numClasses} classes (${r.keepClasses.join(",")} of the data${r.classes ? `: ${r.classes.join(", ")}` : ""})` : `${r.numClasses} classes`;
+  const classes = r.keepClasses
+    ? `${r.numClasses} classes (${r.keepClasses.join(",")} of the data${r.classes ? `: ${r.classes.join(", ")}` : ""})`
+    : `${r.numClasses} classes`;
   return `${name}: ${r.numTrain} train / ${r.numVal} val, ${r.shape[1]}x${r.shape[2]}x${r.shape[0]}, ${classes}`;
 }
 
 /** Options that shape a new model: they do not combine with --from (the file has the model). */
-const MODEL_SHAPING = ["model", "hidden", "filters", "widths", "blocks", "downsampleFirst", "labelSmoothing", "pools", "batchnorm", "dropout", "reg", "weightScale"] as const;
+const MODEL_SHAPING = [
+  "model",
+  "hidden",
+  "filters",
+  "widths",
+  "blocks",
+  "downsampleFirst",
+  "labelSmoothing",
+  "pools",
+  "batchnorm",
+  "dropout",
+  "reg",
+  "weightScale",
+] as const;
 
 /**
  * The model of a new run: built from the options, or read from --from (an ONNX file, given a new
  * head when the data has other classes, or a checkpoint's model), then frozen by --freeze.
  */
 async function newModel(
-  o: TrainOptions, given: ReadonlySet<string>, data: DataRecord, start: StartFile | null,
+  o: TrainOptions,
+  given: ReadonlySet<string>,
+  data: DataRecord,
+  start: StartFile | null,
 ): Promise<{ model: CheckpointableModel; kind: string }> {
   let made: { model: CheckpointableModel; kind: string };
   if (start === null) made = buildModel(o, data);
   else {
     const clash = MODEL_SHAPING.filter((k) => given.has(k));
-    if (clash.length > 0) throw new CliError(`${clash.map(optionFlag).join(", ")} shape${clash.length === 1 ? "s" : ""} a new model; with --from the model comes from ${o.from}: drop ${clash.length === 1 ? "it" : "them"}`);
+    if (clash.length > 0)
+      throw new CliError(
+        `${clash.map(optionFlag).join(", ")} shape${clash.length === 1 ? "s" : ""} a new model; with --from the model comes from ${o.from}: drop ${clash.length === 1 ? "it" : "them"}`,
+      );
     made = modelFrom(start, data, deriveSeed(o.seed, 102));
   }
   if (o.freeze !== undefined) freezeMatching(made.model, o.freeze);
@@ -246,8 +333,7 @@ async function readStart(file: string): Promise<StartFile> {
     const ck = loadCheckpoint(bytes, file); // read again (and kept) when the model is built
     recorded = (ck.meta as { data?: { normalization?: unknown } }).data?.normalization;
     ck.model.dispose();
-  }
-  else {
+  } else {
     const text = onnxMetadata(bytes).normalization;
     try {
       recorded = text === undefined ? undefined : JSON.parse(text);
@@ -378,7 +464,9 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
   await init({ threads: o.threads ?? 1 });
   checkParent();
 
-  const outDir = resolve(o.out ?? (o.resume !== undefined ? dirname(resolve(o.resume)) : join("runs", o.name ?? new Date().toISOString().replace(/:/g, "-").replace(/\..*$/, ""))));
+  const outDir = resolve(
+    o.out ?? (o.resume !== undefined ? dirname(resolve(o.resume)) : join("runs", o.name ?? new Date().toISOString().replace(/:/g, "-").replace(/\..*$/, ""))),
+  );
   const show = (p: string) => (relative(process.cwd(), p).startsWith("..") ? p : relative(process.cwd(), p) || ".");
   // The run folder is made and locked before anything in it is read or written: one writer per run.
   let created: string | undefined;
@@ -443,9 +531,11 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
     const bytes = await readFileBytes(o.resume, { what: "checkpoint" });
     checkParent();
     resumed = loadCheckpoint(bytes, o.resume);
-    if (resumed.solver === null) throw new CliError(`${o.resume} holds a model without its training state: it can be evaluated (tensorlane eval) but not resumed`);
+    if (resumed.solver === null)
+      throw new CliError(`${o.resume} holds a model without its training state: it can be evaluated (tensorlane eval) but not resumed`);
     const meta = resumed.meta as unknown as RunMeta;
-    if (meta?.data?.fingerprint === undefined) throw new CliError(`${o.resume} was not written by tensorlane train (no data record): it cannot be resumed from the CLI`);
+    if (meta?.data?.fingerprint === undefined)
+      throw new CliError(`${o.resume} was not written by tensorlane train (no data record): it cannot be resumed from the CLI`);
     // Options given again with the run's own values are fine; only changes are refused.
     const saved = meta.cli?.options ?? {};
     const changed = RUN_DEFINING.filter((k) => given.has(k)).filter(
@@ -486,7 +576,11 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
       seed: o.seed,
     });
     ({ model, kind } = await newModel(o, given, data.record, start));
-    runMeta = { data: data.record, seed: o.seed, cli: { model: o.from === undefined ? o.model : "from", update: o.update, options: runDefiningValues(o, data.record) } };
+    runMeta = {
+      data: data.record,
+      seed: o.seed,
+      cli: { model: o.from === undefined ? o.model : "from", update: o.update, options: runDefiningValues(o, data.record) },
+    };
   }
   checkParent();
 
@@ -497,27 +591,33 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
 
   const saved = resumed?.solver;
   const numEpochs = o.epochs ?? saved?.options.numEpochs ?? 10;
-  const solver = new Solver(model, data.solverData, saved
-    ? { ...saved.options, numEpochs, verbose: false } // the CLI only writes built-in rules and schedules
-    : {
-        updateRule: UPDATE_RULES[o.update],
-        optimConfig: { ...(o.lr === undefined ? {} : { learningRate: o.lr }), ...(o.weightDecay === undefined ? {} : { weightDecay: o.weightDecay }) },
-        ...(o.decay === "weights" ? { weightDecayParams: "weights" as const } : {}),
-        ...scheduleOptions(o, given),
-        batchSize: o.batchSize,
-        numEpochs,
-        numTrainSamples: 1000,
-        numValSamples: null,
-        seed: deriveSeed(o.seed, 103),
-        verbose: false,
-        augment: o.augment ?? [],
-      });
+  const solver = new Solver(
+    model,
+    data.solverData,
+    saved
+      ? { ...saved.options, numEpochs, verbose: false } // the CLI only writes built-in rules and schedules
+      : {
+          updateRule: UPDATE_RULES[o.update],
+          optimConfig: { ...(o.lr === undefined ? {} : { learningRate: o.lr }), ...(o.weightDecay === undefined ? {} : { weightDecay: o.weightDecay }) },
+          ...(o.decay === "weights" ? { weightDecayParams: "weights" as const } : {}),
+          ...scheduleOptions(o, given),
+          batchSize: o.batchSize,
+          numEpochs,
+          numTrainSamples: 1000,
+          numValSamples: null,
+          seed: deriveSeed(o.seed, 103),
+          verbose: false,
+          augment: o.augment ?? [],
+        },
+  );
   resumed?.resume(solver);
   const perEpoch = solver.iterationsPerEpoch;
   const numIterations = numEpochs * perEpoch;
   const startIteration = solver.lossHistory.length;
   if (resumed && startIteration >= numIterations) {
-    throw new CliError(`the run in ${o.resume} already did ${plural(solver.epoch, "epoch")}; pass --epochs with a larger total (e.g. --epochs ${solver.epoch + 5}) to train further`);
+    throw new CliError(
+      `the run in ${o.resume} already did ${plural(solver.epoch, "epoch")}; pass --epochs with a larger total (e.g. --epochs ${solver.epoch + 5}) to train further`,
+    );
   }
   // The checkpoint that is intact on disk now, and its epoch (a resumed run starts from one).
   let savedEpoch: number | null = resumed && continuesHere ? solver.epoch : null;
@@ -545,13 +645,22 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
   );
 
   if (saved?.options.lrSchedule && numEpochs !== saved.options.numEpochs) {
-    out.write(`note: the cosine schedule anneals over the new total, ${numEpochs} epochs (the run started with ${saved.options.numEpochs}): the rest of its curve is stretched\n`);
+    out.write(
+      `note: the cosine schedule anneals over the new total, ${numEpochs} epochs (the run started with ${saved.options.numEpochs}): the rest of its curve is stretched\n`,
+    );
   }
 
   const progress = createProgress(out, { numEpochs, iterationsPerEpoch: perEpoch, batchSize: solver.batchSize, startIteration }, numIterations);
   const trainStart = performance.now();
   const report = (testAccuracy: number | null = null, testAccuracyFlipTta: number | null = null): RunReport => ({
-    model, kind, description, solver, data, numEpochs, testAccuracy, testAccuracyFlipTta,
+    model,
+    kind,
+    description,
+    solver,
+    data,
+    numEpochs,
+    testAccuracy,
+    testAccuracyFlipTta,
     trainSeconds: (performance.now() - trainStart) / 1000,
     wallSeconds: (performance.now() - startTime) / 1000,
   });
@@ -565,8 +674,10 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
     const done = solver.epoch;
     let text = `could not write ${show(error.path)}${done > 0 ? ` after epoch ${done}/${numEpochs}` : ""}: ${what}. Training stopped; the failed write left nothing behind.\n`;
     if (savedEpoch === null) text += `No epoch's checkpoint was saved. ${fix}, then run the same command again.`;
-    else if (savedEpoch === numEpochs && done === numEpochs) text += `Training finished and its checkpoint is intact: ${show(checkpointPath)}. ${fix}; \`tensorlane eval --checkpoint ${shellArg(show(checkpointPath))}\` gives its test accuracy.`;
-    else text += `The checkpoint of epoch ${savedEpoch}/${numEpochs} is intact: ${show(checkpointPath)}\n${fix}, then resume with:\n  tensorlane train --resume ${shellArg(show(checkpointPath))}`;
+    else if (savedEpoch === numEpochs && done === numEpochs)
+      text += `Training finished and its checkpoint is intact: ${show(checkpointPath)}. ${fix}; \`tensorlane eval --checkpoint ${shellArg(show(checkpointPath))}\` gives its test accuracy.`;
+    else
+      text += `The checkpoint of epoch ${savedEpoch}/${numEpochs} is intact: ${show(checkpointPath)}\n${fix}, then resume with:\n  tensorlane train --resume ${shellArg(show(checkpointPath))}`;
     return new CliError(text);
   };
 
@@ -577,7 +688,10 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
     // Epoch end: the model holds the last params (train() restores the best only after the loop).
     const epoch = event.iteration / perEpoch;
     // The checkpoint, the summary and the plot of this epoch, renamed into place together.
-    files.writeTogether([["checkpoint.safetensors", checkpointParts({ model, solver, meta: runMeta as unknown as Record<string, unknown> })], ...reportFiles(report())]);
+    files.writeTogether([
+      ["checkpoint.safetensors", checkpointParts({ model, solver, meta: runMeta as unknown as Record<string, unknown> })],
+      ...reportFiles(report()),
+    ]);
     place.onWrite();
     savedEpoch = epoch;
     // Under the supervisor (bin.ts): what to print if the run is interrupted from now on.

@@ -59,7 +59,8 @@ export function classList(text: string): number[] {
   for (const part of text.split(",").map((s) => s.trim())) {
     const range = /^(\d+)-(\d+)$/.exec(part);
     const [from, to] = range ? [Number(range[1]), Number(range[2])] : /^\d+$/.test(part) ? [Number(part), Number(part)] : [NaN, NaN];
-    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || to < from) throw new InvalidArgumentError("Expected class indices or ranges, e.g. 0-4 or 0,2,5.");
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || to < from)
+      throw new InvalidArgumentError("Expected class indices or ranges, e.g. 0-4 or 0,2,5.");
     for (let c = from; c <= to; c++) out.push(c);
   }
   if (new Set(out).size !== out.length) throw new InvalidArgumentError("Expected each class once, e.g. 0-4 or 0,2,5.");
@@ -95,7 +96,8 @@ export function indexList(text: string): number[] {
 export function weightScale(text: string): "kaiming" | "xavier" | number {
   if (text === "kaiming" || text === "xavier") return text;
   const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('Expected "kaiming", "xavier" or a standard deviation > 0, e.g. 1e-2.');
+  if (text.trim() === "" || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError('Expected "kaiming", "xavier" or a standard deviation > 0, e.g. 1e-2.');
   return n;
 }
 
@@ -103,7 +105,8 @@ export function weightScale(text: string): "kaiming" | "xavier" | number {
 export function threads(text: string): number | "auto" {
   if (text.trim() === "auto") return "auto";
   const n = Number(text);
-  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError('Expected a thread count from 1 to 256 or "auto", e.g. 2.');
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > 256)
+    throw new InvalidArgumentError('Expected a thread count from 1 to 256 or "auto", e.g. 2.');
   return n;
 }
 
@@ -116,7 +119,10 @@ export function augmentList(text: string): Augmentation[] {
   const EXAMPLE = "e.g. flip,crop:2,cutout:8,mixup:0.2";
   if (text.trim() === "none") return [];
   return text.split(",").map((item) => {
-    const [name, value, ...rest] = item.trim().split(":").map((s) => s.trim());
+    const [name, value, ...rest] = item
+      .trim()
+      .split(":")
+      .map((s) => s.trim());
     const param = (what: string, check: (n: number) => boolean, expected: string): number => {
       if (value === undefined || value === "") throw new InvalidArgumentError(`${name} needs ${what} (${name}:${expected.split(" ").at(-1)}), ${EXAMPLE}.`);
       const n = Number(value);
@@ -126,11 +132,19 @@ export function augmentList(text: string): Augmentation[] {
     if (rest.length > 0) throw new InvalidArgumentError(`"${item.trim()}" has more than one value; expected name or name:value, ${EXAMPLE}.`);
     switch (name) {
       case "flip":
-        return value === undefined ? { type: "randomFlip" } : { type: "randomFlip", p: param("a probability", (n) => n >= 0 && n <= 1, "a flip probability in [0, 1], e.g. 0.5") };
+        return value === undefined
+          ? { type: "randomFlip" }
+          : { type: "randomFlip", p: param("a probability", (n) => n >= 0 && n <= 1, "a flip probability in [0, 1], e.g. 0.5") };
       case "crop":
-        return { type: "randomCrop", padding: param("a padding", (n) => Number.isInteger(n) && n >= 0 && n <= 1024, "a padding in pixels, an integer in [0, 1024], e.g. 2") };
+        return {
+          type: "randomCrop",
+          padding: param("a padding", (n) => Number.isInteger(n) && n >= 0 && n <= 1024, "a padding in pixels, an integer in [0, 1024], e.g. 2"),
+        };
       case "cutout":
-        return { type: "cutout", size: param("a square size", (n) => Number.isInteger(n) && n >= 1 && n <= 1024, "a square side in pixels, an integer in [1, 1024], e.g. 8") };
+        return {
+          type: "cutout",
+          size: param("a square size", (n) => Number.isInteger(n) && n >= 1 && n <= 1024, "a square side in pixels, an integer in [1, 1024], e.g. 8"),
+        };
       case "mixup":
         return { type: "mixup", alpha: param("an alpha", (n) => n > 0 && n <= 1000, "a Beta(alpha, alpha) parameter > 0, e.g. 0.2") };
       default:

@@ -27,7 +27,7 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
-const NORMALIZATION = { mean: [0.2860], std: [0.3530] };
+const NORMALIZATION = { mean: [0.286], std: [0.353] };
 
 describe("tensorlane export --onnx", () => {
   beforeAll(() => {

@@ -183,7 +183,9 @@ describe("tensorlane train killed with SIGKILL", () => {
         stopMs = performance.now() - killedAt;
         stops.push(stopMs);
       }
-      const saved = existsSync(join(out, "checkpoint.safetensors")) ? JSON.parse(tl.decodeSafetensors(new Uint8Array(readFileSync(join(out, "checkpoint.safetensors")))).metadata.solver).epoch : 0;
+      const saved = existsSync(join(out, "checkpoint.safetensors"))
+        ? JSON.parse(tl.decodeSafetensors(new Uint8Array(readFileSync(join(out, "checkpoint.safetensors")))).metadata.solver).epoch
+        : 0;
       log.push(
         `kill ${k}: ${resuming ? "--resume" : "fresh   "} ${delay.toFixed(0)} ms after ${phase === "start-up" ? "spawn" : phase === "training" ? "training started" : "its first epoch ended"}` +
           ` -> command ${ended.signal ?? ended.code}, checkpoint at epoch ${saved}` +
@@ -243,7 +245,11 @@ describe("tensorlane train killed with SIGKILL", () => {
     expect(Object.keys(atOneSecond), "no temporary file, no lock").toEqual(["checkpoint.safetensors", "summary.json", "training.svg"]);
     // The trainer said why it stopped, and how to go on.
     const stderr = r.stderr();
-    expect(stderr).toMatch(new RegExp(`tensorlane: the tensorlane command \\(pid ${r.child.pid}\\) is gone: training stopped\\. The checkpoint of epoch \\d+/200 is intact: orphan/checkpoint\\.safetensors\\nResume with:\\n  tensorlane train --resume orphan/checkpoint\\.safetensors`));
+    expect(stderr).toMatch(
+      new RegExp(
+        `tensorlane: the tensorlane command \\(pid ${r.child.pid}\\) is gone: training stopped\\. The checkpoint of epoch \\d+/200 is intact: orphan/checkpoint\\.safetensors\\nResume with:\\n  tensorlane train --resume orphan/checkpoint\\.safetensors`,
+      ),
+    );
     const ck = tl.loadCheckpoint(new Uint8Array(readFileSync(join(out, "checkpoint.safetensors"))));
     expect(ck.solver!.epoch).toBeGreaterThanOrEqual(1);
     ck.model.dispose();

@@ -24,9 +24,14 @@ interface Run {
 
 function run(args: string[], nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((done) => {
-    execFile(process.execPath, [...nodeArgs, cli, ...args], { cwd: dir, encoding: "utf8", timeout: 120_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [...nodeArgs, cli, ...args],
+      { cwd: dir, encoding: "utf8", timeout: 120_000, env: { ...process.env, ...env } },
+      (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -46,7 +51,24 @@ describe("tensorlane CLI", () => {
     expect(main.stdout).toMatch(/Examples:/);
     const train = await run(["train", "--help"]);
     expect(train.code).toBe(0);
-    for (const flag of ["--model", "--hidden", "--filters", "--batchnorm", "--dropout", "--reg", "--update", "--lr", "--lr-decay", "--epochs", "--batch-size", "--seed", "--data", "--val", "--out", "--resume"]) {
+    for (const flag of [
+      "--model",
+      "--hidden",
+      "--filters",
+      "--batchnorm",
+      "--dropout",
+      "--reg",
+      "--update",
+      "--lr",
+      "--lr-decay",
+      "--epochs",
+      "--batch-size",
+      "--seed",
+      "--data",
+      "--val",
+      "--out",
+      "--resume",
+    ]) {
       expect(train.stdout).toContain(flag);
     }
     expect(train.stdout).toMatch(/apt-get install\s+dataset-fashion-mnist/);
@@ -94,7 +116,10 @@ describe("tensorlane CLI", () => {
     const straight = join(dir, "straight");
     const split = join(dir, "split");
     const common = [...QUICK, "--dropout", "0.1", "--lr-decay", "0.8", "--update", "adamw", "--weight-decay", "0.05", "--decay", "weights"];
-    const [a, b] = await Promise.all([run(["train", ...common, "--epochs", "2", "--out", straight]), run(["train", ...common, "--epochs", "1", "--out", split])]);
+    const [a, b] = await Promise.all([
+      run(["train", ...common, "--epochs", "2", "--out", straight]),
+      run(["train", ...common, "--epochs", "1", "--out", split]),
+    ]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
     expect(a.stdout).toMatch(/training: adamw lr 0\.001 decay 0\.8\/epoch, weight decay 0\.05 \(weights only\), 2 epochs/);
@@ -115,22 +140,29 @@ describe("tensorlane CLI", () => {
     // The uninterrupted run also keeps a copy of the checkpoint its first epoch wrote (a preload
     // wraps fs.renameSync): that copy is what an interrupted run would have left behind.
     const hook = join(dir, "keep-first-checkpoint.mjs");
-    writeFileSync(hook, [
-      `import fs from "node:fs";`,
-      `import { syncBuiltinESMExports } from "node:module";`,
-      `const rename = fs.renameSync;`,
-      `let kept = false;`,
-      `fs.renameSync = (from, to) => {`,
-      `  rename(from, to);`,
-      `  if (!kept && String(to).endsWith("checkpoint.safetensors")) { kept = true; fs.copyFileSync(to, process.env.KEEP_FIRST_CHECKPOINT); }`,
-      `};`,
-      `syncBuiltinESMExports();`,
-    ].join("\n"));
+    writeFileSync(
+      hook,
+      [
+        `import fs from "node:fs";`,
+        `import { syncBuiltinESMExports } from "node:module";`,
+        `const rename = fs.renameSync;`,
+        `let kept = false;`,
+        `fs.renameSync = (from, to) => {`,
+        `  rename(from, to);`,
+        `  if (!kept && String(to).endsWith("checkpoint.safetensors")) { kept = true; fs.copyFileSync(to, process.env.KEEP_FIRST_CHECKPOINT); }`,
+        `};`,
+        `syncBuiltinESMExports();`,
+      ].join("\n"),
+    );
     const straight = join(dir, "cosine-straight");
     const interrupted = join(dir, "cosine-interrupted");
     mkdirSync(interrupted);
     const first = join(interrupted, "checkpoint.safetensors");
-    const a = await run(["train", ...QUICK, "--lr-schedule", "cosine", "--warmup-epochs", "0.5", "--epochs", "2", "--out", straight], ["--import", pathToFileURL(hook).href], { KEEP_FIRST_CHECKPOINT: first });
+    const a = await run(
+      ["train", ...QUICK, "--lr-schedule", "cosine", "--warmup-epochs", "0.5", "--epochs", "2", "--out", straight],
+      ["--import", pathToFileURL(hook).href],
+      { KEEP_FIRST_CHECKPOINT: first },
+    );
     expect(a.code, a.stderr).toBe(0);
     expect(a.stdout).toMatch(/training: adam lr 0\.001 cosine, 0\.5 warm-up epochs, 2 epochs x 25 batches of 20/);
     const saved = JSON.parse(tl.decodeSafetensors(new Uint8Array(readFileSync(first))).metadata.solver);
@@ -155,8 +187,26 @@ describe("tensorlane CLI", () => {
   it("--augment: stored in the checkpoint, and --resume continues the augmented run bit for bit", async () => {
     const straight = join(dir, "aug-straight");
     const split = join(dir, "aug-split");
-    const common = ["--model", "conv", "--filters", "4", "--train-samples", "300", "--val", "60", "--batch-size", "20", "--seed", "3", "--augment", "flip,crop:2,cutout:4,mixup:0.2"];
-    const [a, b] = await Promise.all([run(["train", ...common, "--epochs", "2", "--out", straight]), run(["train", ...common, "--epochs", "1", "--out", split])]);
+    const common = [
+      "--model",
+      "conv",
+      "--filters",
+      "4",
+      "--train-samples",
+      "300",
+      "--val",
+      "60",
+      "--batch-size",
+      "20",
+      "--seed",
+      "3",
+      "--augment",
+      "flip,crop:2,cutout:4,mixup:0.2",
+    ];
+    const [a, b] = await Promise.all([
+      run(["train", ...common, "--epochs", "2", "--out", straight]),
+      run(["train", ...common, "--epochs", "1", "--out", split]),
+    ]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
     expect(a.stdout).toMatch(/augment flip,crop:2,cutout:4,mixup:0.2/);
@@ -166,7 +216,10 @@ describe("tensorlane CLI", () => {
     const x = readFileSync(join(straight, "checkpoint.safetensors"));
     const y = readFileSync(join(split, "checkpoint.safetensors"));
     expect(JSON.parse(tl.decodeSafetensors(new Uint8Array(x)).metadata.solver).options.augment).toEqual([
-      { type: "randomFlip" }, { type: "randomCrop", padding: 2 }, { type: "cutout", size: 4 }, { type: "mixup", alpha: 0.2 },
+      { type: "randomFlip" },
+      { type: "randomCrop", padding: 2 },
+      { type: "cutout", size: 4 },
+      { type: "mixup", alpha: 0.2 },
     ]);
     expect(y.equals(x), "checkpoint files differ").toBe(true);
     const clash = await run(["train", "--resume", join(split, "checkpoint.safetensors"), "--augment", "flip"]);
@@ -191,7 +244,24 @@ describe("tensorlane CLI", () => {
 
   it("train --model conv --batchnorm: the checkpoint holds the running statistics; eval agrees with train", async () => {
     const out = join(dir, "conv");
-    const r = await run(["train", "--model", "conv", "--filters", "4", "--batchnorm", "--train-samples", "300", "--val", "60", "--batch-size", "20", "--epochs", "1", "--out", out]);
+    const r = await run([
+      "train",
+      "--model",
+      "conv",
+      "--filters",
+      "4",
+      "--batchnorm",
+      "--train-samples",
+      "300",
+      "--val",
+      "60",
+      "--batch-size",
+      "20",
+      "--epochs",
+      "1",
+      "--out",
+      out,
+    ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/DeepConvNet filters 4 \+ batchnorm/);
@@ -202,7 +272,26 @@ describe("tensorlane CLI", () => {
     expect(e.code, e.stderr).toBe(0);
     expect(/test accuracy +(\S+)/.exec(e.stdout)![1]).toBe(/test accuracy +(\S+)/.exec(r.stdout)![1]);
     // --tta flip: train reports it beside the plain figure and in summary.json; eval agrees.
-    const t = await run(["train", "--model", "conv", "--filters", "4", "--batchnorm", "--train-samples", "300", "--val", "60", "--batch-size", "20", "--epochs", "1", "--out", `${out}-tta`, "--tta", "flip"]);
+    const t = await run([
+      "train",
+      "--model",
+      "conv",
+      "--filters",
+      "4",
+      "--batchnorm",
+      "--train-samples",
+      "300",
+      "--val",
+      "60",
+      "--batch-size",
+      "20",
+      "--epochs",
+      "1",
+      "--out",
+      `${out}-tta`,
+      "--tta",
+      "flip",
+    ]);
     expect(t.code, t.stderr).toBe(0);
     const flipAcc = /test accuracy, tta +(\S+) \(each image's scores added to its mirror's\)/.exec(t.stdout)![1];
     const summary = JSON.parse(readFileSync(join(`${out}-tta`, "summary.json"), "utf8"));
@@ -217,8 +306,29 @@ describe("tensorlane CLI", () => {
 
   it("train --model resnet: widths, blocks and label smoothing shape the run; eval and --resume read the Sequential back; option clashes are named", async () => {
     const out = join(dir, "resnet");
-    const args = ["train", "--model", "resnet", "--widths", "4,8", "--blocks", "1", "--label-smoothing", "0.1", "--update", "nesterov", "--weight-decay", "5e-4",
-      "--train-samples", "200", "--val", "40", "--batch-size", "20", "--out", out];
+    const args = [
+      "train",
+      "--model",
+      "resnet",
+      "--widths",
+      "4,8",
+      "--blocks",
+      "1",
+      "--label-smoothing",
+      "0.1",
+      "--update",
+      "nesterov",
+      "--weight-decay",
+      "5e-4",
+      "--train-samples",
+      "200",
+      "--val",
+      "40",
+      "--batch-size",
+      "20",
+      "--out",
+      out,
+    ];
     const r = await run([...args, "--epochs", "1"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -257,7 +367,23 @@ describe("tensorlane CLI", () => {
   it("--from an ONNX file with --freeze fine-tunes the head (frozen weights keep their bits, the file's input scaling is kept); eval, export and --resume work on the run", async () => {
     const onnx = join(root, "..", "demo", "assets", "pretrained-0to4.onnx"); // 5 classes: a new head for the 10 of the data
     const out = join(dir, "from-onnx");
-    const r = await run(["train", "--from", onnx, "--freeze", "^(?!W4|b4)", "--train-samples", "400", "--val", "100", "--batch-size", "50", "--epochs", "1", "--out", out]);
+    const r = await run([
+      "train",
+      "--from",
+      onnx,
+      "--freeze",
+      "^(?!W4|b4)",
+      "--train-samples",
+      "400",
+      "--val",
+      "100",
+      "--batch-size",
+      "50",
+      "--epochs",
+      "1",
+      "--out",
+      out,
+    ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Sequential of 14 modules \([\d,]+ params\) from pretrained-0to4\.onnx, 2 of 14 parameter tensors trained/);
@@ -278,15 +404,33 @@ describe("tensorlane CLI", () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/2 of 14 parameter tensors trained/);
     // A checkpoint as the start of a new run, with other options.
-    const again = await run(["train", "--from", join(out, "checkpoint.safetensors"), "--lr", "1e-4", "--train-samples", "300", "--val", "100", "--epochs", "1", "--out", join(dir, "from-ck")]);
+    const again = await run([
+      "train",
+      "--from",
+      join(out, "checkpoint.safetensors"),
+      "--lr",
+      "1e-4",
+      "--train-samples",
+      "300",
+      "--val",
+      "100",
+      "--epochs",
+      "1",
+      "--out",
+      join(dir, "from-ck"),
+    ]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/from checkpoint\.safetensors/);
   });
 
   it("--from and --freeze errors name the option and what to do", async () => {
     const onnx = join(root, "..", "demo", "assets", "pretrained-0to4.onnx");
-    expect((await run(["train", "--from", onnx, "--hidden", "64"])).stderr).toMatch(/--hidden shapes a new model; with --from the model comes from .*pretrained-0to4\.onnx: drop it/);
-    expect((await run(["train", "--from", onnx, "--freeze", "nothing"])).stderr).toMatch(/--freeze nothing matches no parameter; the parameters are W1, b1, gamma1/);
+    expect((await run(["train", "--from", onnx, "--hidden", "64"])).stderr).toMatch(
+      /--hidden shapes a new model; with --from the model comes from .*pretrained-0to4\.onnx: drop it/,
+    );
+    expect((await run(["train", "--from", onnx, "--freeze", "nothing"])).stderr).toMatch(
+      /--freeze nothing matches no parameter; the parameters are W1, b1, gamma1/,
+    );
     expect((await run(["train", "--from", onnx, "--freeze", "."])).stderr).toMatch(/matches every parameter \(nothing would train\)/);
     expect((await run(["train", "--from", onnx, "--freeze", "("])).stderr).toMatch(/--freeze \(: not a regular expression/);
     expect((await run(["train", "--freeze", "W1"])).stderr).toMatch(/--freeze needs a model made of modules/);
@@ -354,7 +498,9 @@ describe("tensorlane CLI", () => {
     expect(same.stdout).toMatch(/adam lr 0\.0009 decay 0\.9\/epoch, 2 epochs x 25 batches of 20/); // the rate after one decay, as a person writes it
     const changed = await run(["train", ...QUICK, "--lr", "0.002", "--batch-size", "25", "--epochs", "3", "--resume", join(out, "checkpoint.safetensors")]);
     expect(changed.code).not.toBe(0);
-    expect(changed.stderr).toMatch(/--lr, --batch-size cannot be changed when resuming: --lr 0\.002 \(the run has 0\.001\); --batch-size 25 \(the run has 20\)/);
+    expect(changed.stderr).toMatch(
+      /--lr, --batch-size cannot be changed when resuming: --lr 0\.002 \(the run has 0\.001\); --batch-size 25 \(the run has 20\)/,
+    );
     const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
     expect(typeof summary.bestEpoch).toBe("number");
   });
@@ -380,7 +526,11 @@ describe("tensorlane CLI", () => {
     expect(lock.command).toMatch(/^tensorlane train --hidden 32 .* --out \S+interrupted$/);
     const second = await run(["train", "--resume", join(out, "checkpoint.safetensors"), "--epochs", "600"]);
     expect(second.code).not.toBe(0);
-    expect(second.stderr).toMatch(new RegExp(`interrupted is in use by another tensorlane run \\(pid ${child.pid} on this host, started [^)]*: \`tensorlane train --hidden 32[^\`]*\`\\)\\. Wait for it to finish or stop it \\(kill ${child.pid}`));
+    expect(second.stderr).toMatch(
+      new RegExp(
+        `interrupted is in use by another tensorlane run \\(pid ${child.pid} on this host, started [^)]*: \`tensorlane train --hidden 32[^\`]*\`\\)\\. Wait for it to finish or stop it \\(kill ${child.pid}`,
+      ),
+    );
     child.kill("SIGINT");
     const code = await new Promise<number | null>((done) => child.on("exit", (c) => done(c)));
     expect(code, stderr).toBe(130);
@@ -406,22 +556,25 @@ describe("tensorlane CLI", () => {
     // Fault injection in the file writer: a preload wraps fs.openSync/fs.writeSync so that the
     // third checkpoint's temporary file gets ENOSPC after its first chunk (bytes already on disk).
     const hook = join(dir, "full-disk.mjs");
-    writeFileSync(hook, [
-      `import fs from "node:fs";`,
-      `import { syncBuiltinESMExports } from "node:module";`,
-      `const open = fs.openSync, write = fs.writeSync;`,
-      `let opened = 0, chunks = 0, doomed = -1;`,
-      `fs.openSync = (path, ...rest) => {`,
-      `  const fd = open(path, ...rest);`,
-      `  if (/\\.checkpoint\\.safetensors\\.\\d+\\.\\d+\\.tmp$/.test(String(path)) && ++opened === 3) doomed = fd;`,
-      `  return fd;`,
-      `};`,
-      `fs.writeSync = (fd, ...rest) => {`,
-      `  if (fd === doomed && chunks++ > 0) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", errno: -28, syscall: "write" });`,
-      `  return write(fd, ...rest);`,
-      `};`,
-      `syncBuiltinESMExports();`,
-    ].join("\n"));
+    writeFileSync(
+      hook,
+      [
+        `import fs from "node:fs";`,
+        `import { syncBuiltinESMExports } from "node:module";`,
+        `const open = fs.openSync, write = fs.writeSync;`,
+        `let opened = 0, chunks = 0, doomed = -1;`,
+        `fs.openSync = (path, ...rest) => {`,
+        `  const fd = open(path, ...rest);`,
+        `  if (/\\.checkpoint\\.safetensors\\.\\d+\\.\\d+\\.tmp$/.test(String(path)) && ++opened === 3) doomed = fd;`,
+        `  return fd;`,
+        `};`,
+        `fs.writeSync = (fd, ...rest) => {`,
+        `  if (fd === doomed && chunks++ > 0) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", errno: -28, syscall: "write" });`,
+        `  return write(fd, ...rest);`,
+        `};`,
+        `syncBuiltinESMExports();`,
+      ].join("\n"),
+    );
     const full = join(dir, "full");
     const straight = join(dir, "full-straight");
     const [f, s] = await Promise.all([
@@ -445,7 +598,9 @@ describe("tensorlane CLI", () => {
     const resumed = await run(["train", "--resume", "full/checkpoint.safetensors"]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/resuming after epoch 2/);
-    expect(readFileSync(join(full, "checkpoint.safetensors")).equals(readFileSync(join(straight, "checkpoint.safetensors"))), "checkpoint files differ").toBe(true);
+    expect(readFileSync(join(full, "checkpoint.safetensors")).equals(readFileSync(join(straight, "checkpoint.safetensors"))), "checkpoint files differ").toBe(
+      true,
+    );
     expect(JSON.parse(readFileSync(join(full, "summary.json"), "utf8"))).toMatchObject({ finished: true, epochs: 4 });
   });
 
@@ -462,14 +617,22 @@ describe("tensorlane CLI", () => {
     writeFileSync(join(out, `.checkpoint.safetensors.${dead}.7.tmp`), "half a checkpoint");
     const r = await run(["train", "--resume", join(out, "checkpoint.safetensors"), "--epochs", "2"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`note: stale/\\.lock was left by a run that is gone \\(pid ${dead}, command pid ${deadCommand}, started 2026-01-01T00:00:00\\.000Z\\): taking it over`));
-    expect(r.stderr).toMatch(new RegExp(`note: removed \\.checkpoint\\.safetensors\\.${dead}\\.7\\.tmp from stale, left by a run that was killed while writing`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `note: stale/\\.lock was left by a run that is gone \\(pid ${dead}, command pid ${deadCommand}, started 2026-01-01T00:00:00\\.000Z\\): taking it over`,
+      ),
+    );
+    expect(r.stderr).toMatch(
+      new RegExp(`note: removed \\.checkpoint\\.safetensors\\.${dead}\\.7\\.tmp from stale, left by a run that was killed while writing`),
+    );
     expect(readdirSync(out).sort()).toEqual(["checkpoint.safetensors", "summary.json", "training.svg"]);
 
     writeFileSync(join(out, ".lock"), JSON.stringify({ ...lock, host: "build-server-2" }));
     const far = await run(["train", "--resume", join(out, "checkpoint.safetensors"), "--epochs", "3"]);
     expect(far.code).not.toBe(0);
-    expect(far.stderr).toMatch(/stale is locked by a tensorlane run on another host \(build-server-2: pid \d+, .*\)\. This machine cannot tell whether it still runs: if it does not, delete stale\/\.lock and run the command again/);
+    expect(far.stderr).toMatch(
+      /stale is locked by a tensorlane run on another host \(build-server-2: pid \d+, .*\)\. This machine cannot tell whether it still runs: if it does not, delete stale\/\.lock and run the command again/,
+    );
     rmSync(join(out, ".lock"));
   });
 
@@ -480,17 +643,24 @@ describe("tensorlane CLI", () => {
     data[8 + headerLength + 100] ^= 0x04; // in W1's bytes
     writeFileSync(join(dir, "data-flip.safetensors"), data);
     const header = Buffer.from(good);
-    const at = header.indexOf("batchSize\\\":20");
+    const at = header.indexOf('batchSize\\":20');
     expect(at).toBeGreaterThan(0);
-    header[at + "batchSize\\\":2".length] ^= 0x01; // 20 -> 21 in the run's options (meta): still valid JSON
+    header[at + 'batchSize\\":2'.length] ^= 0x01; // 20 -> 21 in the run's options (meta): still valid JSON
     writeFileSync(join(dir, "header-flip.safetensors"), header);
-    for (const command of [["eval", "--checkpoint"], ["train", "--resume"]]) {
+    for (const command of [
+      ["eval", "--checkpoint"],
+      ["train", "--resume"],
+    ]) {
       const d = await run([...command, "data-flip.safetensors"]);
       expect(d.code).not.toBe(0);
-      expect(d.stderr).toMatch(/^tensorlane: error: loadCheckpoint: data-flip\.safetensors: the tensor data is corrupted: the bytes of tensor "W1" \(data bytes 0\.\.100352\) are damaged/);
+      expect(d.stderr).toMatch(
+        /^tensorlane: error: loadCheckpoint: data-flip\.safetensors: the tensor data is corrupted: the bytes of tensor "W1" \(data bytes 0\.\.100352\) are damaged/,
+      );
       const h = await run([...command, "header-flip.safetensors"]);
       expect(h.code).not.toBe(0);
-      expect(h.stderr).toMatch(/^tensorlane: error: loadCheckpoint: header-flip\.safetensors: the header is damaged: metadata "meta" has CRC-32 [0-9a-f]{8}, the file says [0-9a-f]{8}/);
+      expect(h.stderr).toMatch(
+        /^tensorlane: error: loadCheckpoint: header-flip\.safetensors: the header is damaged: metadata "meta" has CRC-32 [0-9a-f]{8}, the file says [0-9a-f]{8}/,
+      );
       for (const r of [d, h]) expect(r.stderr).not.toMatch(/\n\s+at /);
     }
     expect(readdirSync(dir).filter((f) => f.startsWith("."))).toEqual([]); // --resume released its lock

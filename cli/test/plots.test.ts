@@ -53,7 +53,10 @@ const valAcc = [0.11, 0.87, 0.88, 0.885, 0.89, 0.9, 0.895, 0.905, 0.91, 0.908, 0
 /** The panels' frames, top to bottom, from the SVG. */
 function frames(svg: string): { x: number; y: number; width: number; height: number }[] {
   return [...svg.matchAll(/<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" fill="none" stroke="#444"/g)].map((m) => ({
-    x: Number(m[1]), y: Number(m[2]), width: Number(m[3]), height: Number(m[4]),
+    x: Number(m[1]),
+    y: Number(m[2]),
+    width: Number(m[3]),
+    height: Number(m[4]),
   }));
 }
 
@@ -66,7 +69,14 @@ function yTicks(svg: string, frame: { x: number; y: number; height: number }): [
 
 describe.skipIf(!convert)("pictures rendered by ImageMagick", () => {
   it("training.svg: fits 900 px; loss on a log scale with both ends labelled; epochs on the x axis; accuracy zoomed past the step-1 point", () => {
-    const svg = trainingCurvesSvg({ title: "test", lossHistory, trainAccHistory: trainAcc, valAccHistory: valAcc, checkIterations: checks, iterationsPerEpoch: perEpoch });
+    const svg = trainingCurvesSvg({
+      title: "test",
+      lossHistory,
+      trainAccHistory: trainAcc,
+      valAccHistory: valAcc,
+      checkIterations: checks,
+      iterationsPerEpoch: perEpoch,
+    });
     const width = Number(/width="(\d+)"/.exec(svg)![1]);
     const height = Number(/height="(\d+)"/.exec(svg)![1]);
     expect(width, "fits a 900-pixel screen").toBeLessThanOrEqual(900);
@@ -101,7 +111,9 @@ describe.skipIf(!convert)("pictures rendered by ImageMagick", () => {
     expect((0.93 - 0.87) / (hi - lo), "0.87-0.93 fills most of the axis").toBeGreaterThan(0.6);
 
     // x: epochs, 0 to 10, and the title says so.
-    const xLabels = [...svg.matchAll(/<text x="[\d.]+" y="([\d.]+)"[^>]*text-anchor="middle"[^>]*>(\d+)<\/text>/g)].filter((m) => Number(m[1]) > acc.y + acc.height).map((m) => Number(m[2]));
+    const xLabels = [...svg.matchAll(/<text x="[\d.]+" y="([\d.]+)"[^>]*text-anchor="middle"[^>]*>(\d+)<\/text>/g)]
+      .filter((m) => Number(m[1]) > acc.y + acc.height)
+      .map((m) => Number(m[2]));
     expect(xLabels[0]).toBe(0);
     expect(xLabels[xLabels.length - 1]).toBe(10);
     expect(svg).toMatch(/>epoch<\/text>/);
@@ -114,12 +126,18 @@ describe.skipIf(!convert)("pictures rendered by ImageMagick", () => {
     for (const e of [5.3, 6.7, 7.3, 8.9]) {
       for (let y = yOfLoss(0.24) + 2; y <= loss.y + loss.height - 4; y++) {
         const c = pixel(epochX(e), y);
-        expect(c.every((v) => v >= 215), `loss panel below the curve at epoch ${e}, y ${y}: ${c}`).toBe(true);
+        expect(
+          c.every((v) => v >= 215),
+          `loss panel below the curve at epoch ${e}, y ${y}: ${c}`,
+        ).toBe(true);
       }
       // Above it too (a renderer that fills an open path closes it to its first point, which lies above).
       for (let y = loss.y + 4; y <= yOfLoss(0.4) - 2; y++) {
         const c = pixel(epochX(e), y);
-        expect(c.every((v) => v >= 215), `loss panel above the curve at epoch ${e}, y ${y}: ${c}`).toBe(true);
+        expect(
+          c.every((v) => v >= 215),
+          `loss panel above the curve at epoch ${e}, y ${y}: ${c}`,
+        ).toBe(true);
       }
     }
     // The smoothed loss is drawn in its colour where it is steep (epoch 0.6).
@@ -135,14 +153,21 @@ describe.skipIf(!convert)("pictures rendered by ImageMagick", () => {
     const greenAt = column(epochX(1.2));
     expect(greenAt.length, "validation curve at epoch 1.2").toBeGreaterThan(0);
     expect(Math.abs(greenAt[0] - yOfAcc(0.872))).toBeLessThan(4);
-    for (let y = acc.y + acc.height + 3; y < acc.y + acc.height + 12; y++) expect(near(pixel(epochX(0.5), y), green, 60), `below the frame at y ${y}`).toBe(false);
+    for (let y = acc.y + acc.height + 3; y < acc.y + acc.height + 12; y++)
+      expect(near(pixel(epochX(0.5), y), green, 60), `below the frame at y ${y}`).toBe(false);
   });
 
   it("training.svg: a loss that is 0 somewhere, or spans less than a factor of 3, is on a linear axis; without the epoch length the x axis counts iterations", () => {
     const zero = trainingCurvesSvg({ lossHistory: [1, 0.5, 0, 0.2], trainAccHistory: [0.5, 0.9], valAccHistory: [0.5, 0.8], checkIterations: [1, 4] });
     expect(zero).toMatch(/>Loss</);
     expect(zero).toMatch(/>iteration<\/text>/);
-    const flat = trainingCurvesSvg({ lossHistory: [2.3, 2.2, 2.1, 2.0], trainAccHistory: [0.1, 0.3], valAccHistory: [0.1, 0.25], checkIterations: [1, 4], iterationsPerEpoch: 4 });
+    const flat = trainingCurvesSvg({
+      lossHistory: [2.3, 2.2, 2.1, 2.0],
+      trainAccHistory: [0.1, 0.3],
+      valAccHistory: [0.1, 0.25],
+      checkIterations: [1, 4],
+      iterationsPerEpoch: 4,
+    });
     expect(flat).toMatch(/>Loss</);
     const [lossFrame] = frames(flat);
     const t = yTicks(flat, lossFrame);

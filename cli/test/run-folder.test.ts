@@ -143,7 +143,10 @@ describe("RunFolderWriter", () => {
     expect(faulty.calls).not.toContain("renameSync");
     for (const f of ["checkpoint.safetensors", "summary.json", "training.svg"]) expect(readFileSync(join(dir, f), "utf8"), f).toBe(OLD);
     expect(readdirSync(dir).sort()).toEqual(["checkpoint.safetensors", "summary.json", "training.svg"]);
-    new RunFolderWriter(dir).writeTogether([["checkpoint.safetensors", Uint8Array.of(1)], ["summary.json", Uint8Array.of(2)]]);
+    new RunFolderWriter(dir).writeTogether([
+      ["checkpoint.safetensors", Uint8Array.of(1)],
+      ["summary.json", Uint8Array.of(2)],
+    ]);
     expect([...readFileSync(join(dir, "checkpoint.safetensors"))]).toEqual([1]);
     expect([...readFileSync(join(dir, "summary.json"))]).toEqual([2]);
   });
@@ -185,7 +188,9 @@ describe("lockRunFolder", () => {
     const holder = sleeper();
     writeLock(dir, { pid: holder, startedAt: "2026-05-01T10:00:00.000Z" });
     await expect(lockRunFolder(dir, quiet)).rejects.toThrow(
-      new RegExp(`is in use by another tensorlane run \\(pid ${holder} on this host, started 2026-05-01T10:00:00\\.000Z: \`tensorlane train --out x\`\\)\\. Wait for it to finish or stop it \\(kill ${holder}`),
+      new RegExp(
+        `is in use by another tensorlane run \\(pid ${holder} on this host, started 2026-05-01T10:00:00\\.000Z: \`tensorlane train --out x\`\\)\\. Wait for it to finish or stop it \\(kill ${holder}`,
+      ),
     );
     expect(readLock(join(dir, ".lock"))).toMatchObject({ pid: holder }); // untouched
   });
@@ -196,7 +201,9 @@ describe("lockRunFolder", () => {
     writeLock(dir, { pid: dead, commandPid: deadPid() });
     const notes: string[] = [];
     const lock = await lockRunFolder(dir, { ...quiet, note: (t) => notes.push(t) });
-    expect(notes.join("\n")).toMatch(new RegExp(`\\.lock was left by a run that is gone \\(pid ${dead}, command pid \\d+, started 2026-01-01T00:00:00\\.000Z\\): taking it over`));
+    expect(notes.join("\n")).toMatch(
+      new RegExp(`\\.lock was left by a run that is gone \\(pid ${dead}, command pid \\d+, started 2026-01-01T00:00:00\\.000Z\\): taking it over`),
+    );
     expect(readLock(join(dir, ".lock"))).toMatchObject({ pid: process.pid });
     lock.release();
   });
@@ -217,7 +224,9 @@ describe("lockRunFolder", () => {
     const stuck = sleeper();
     writeLock(dir, { pid: stuck, commandPid: deadPid() });
     await expect(lockRunFolder(dir, { ...quiet, waitMs: 300 })).rejects.toThrow(
-      new RegExp(`is still being written by the trainer of a tensorlane command that is gone \\(pid ${stuck}\\); it did not stop within 0\\.3 s\\. Stop it \\(kill ${stuck}\\)`),
+      new RegExp(
+        `is still being written by the trainer of a tensorlane command that is gone \\(pid ${stuck}\\); it did not stop within 0\\.3 s\\. Stop it \\(kill ${stuck}\\)`,
+      ),
     );
   });
 

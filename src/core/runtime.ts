@@ -72,8 +72,7 @@ export const MAX_ALLOCATION_BYTES = 2 ** 30 - 2 ** 25;
 
 // (module (func (result v128) v128.const i32x4 0 0 0 0)): validates only where SIMD128 exists.
 const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
 ]);
 
 /** True where this engine supports WebAssembly with fixed-width SIMD (SIMD128). */
@@ -136,7 +135,7 @@ async function load(options: InitOptions): Promise<void> {
       );
     }
     if (options.module !== undefined && !(options.module instanceof WebAssembly.Module)) {
-      throw new TypeError("init: module must be a WebAssembly.Module (e.g. `import wasm from \"tensorlane/wasm\"` in a Worker)");
+      throw new TypeError('init: module must be a WebAssembly.Module (e.g. `import wasm from "tensorlane/wasm"` in a Worker)');
     }
     // A module given is the full one: it holds every family's kernels, so none is loaded.
     runtime.families.full = options.module !== undefined || options.bytes !== undefined;
@@ -161,7 +160,8 @@ async function load(options: InitOptions): Promise<void> {
     // A memory that threads made shared stays shared: the module must import it as shared.
     let bytes = runtime.f64Bytes;
     if (bytes !== null && isSharedMemory()) bytes = runtime.sharedVariant!(bytes);
-    else if (bytes === null && isSharedMemory()) throw new Error("init: float64 over the shared memory of threads needs the module's bytes: pass init({ float64: { bytes } })");
+    else if (bytes === null && isSharedMemory())
+      throw new Error("init: float64 over the shared memory of threads needs the module's bytes: pass init({ float64: { bytes } })");
     const module = bytes === null ? float64!.module! : await compileBytes(bytes as Uint8Array<ArrayBuffer>);
     runtime.f64 = checkF64Kernels((await WebAssembly.instantiate(module, { env: { abort: onAbort, memory: runtime.kernels!.memory } })).exports);
   }
@@ -286,7 +286,9 @@ export function runtimeInfo(): RuntimeInfo {
 export function dispose(...args: never[]): void {
   // TensorFlow.js users write tf.dispose(tensors): here that would stop the threads and free nothing.
   if (args.length > 0) {
-    throw new TypeError("dispose: tl.dispose() ends the worker threads and takes no arguments; free tensors with t.dispose(), tl.tidy(fn) or a model's dispose()");
+    throw new TypeError(
+      "dispose: tl.dispose() ends the worker threads and takes no arguments; free tensors with t.dispose(), tl.tidy(fn) or a model's dispose()",
+    );
   }
   stopPool();
 }
@@ -306,9 +308,7 @@ export function float64Loaded(): boolean {
 export function f64Kernels(fn = "float64"): F64Kernels {
   kernels();
   if (runtime.f64 === null) {
-    throw new Error(
-      `${fn}: float64 needs its kernels, a separate module loaded on request: call \`await tl.init({ float64: true })\` first`,
-    );
+    throw new Error(`${fn}: float64 needs its kernels, a separate module loaded on request: call \`await tl.init({ float64: true })\` first`);
   }
   return runtime.f64;
 }

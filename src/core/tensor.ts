@@ -223,9 +223,7 @@ export class Tensor {
     checkInteger("sliceView", "start", start, 0);
     const resolved = resolveShape("sliceView", shape);
     if (start + sizeOf(resolved) > this.size) {
-      throw new RangeError(
-        `sliceView: elements [${start}, ${start + sizeOf(resolved)}) do not fit in a tensor of ${this.size} elements`,
-      );
+      throw new RangeError(`sliceView: elements [${start}, ${start + sizeOf(resolved)}) do not fit in a tensor of ${this.size} elements`);
     }
     return new Tensor(this.ptr + start * this.itemBytes, resolved, this.#base ?? this);
   }
@@ -311,7 +309,9 @@ export function empty(shape: Shape, fn = "tensor", dtype: DType = "float32"): Te
   const resolved = resolveShape(fn, shape);
   const bytes = bytesPerElement(dtype);
   if (sizeOf(resolved) * bytes > MAX_ALLOCATION_BYTES) {
-    throw new RangeError(`${fn}: shape ${shapeString(resolved)} has ${sizeOf(resolved)} elements; one ${dtype} tensor holds at most ${Math.floor(MAX_ALLOCATION_BYTES / bytes)}`);
+    throw new RangeError(
+      `${fn}: shape ${shapeString(resolved)} has ${sizeOf(resolved)} elements; one ${dtype} tensor holds at most ${Math.floor(MAX_ALLOCATION_BYTES / bytes)}`,
+    );
   }
   const ptr = allocBytes(sizeOf(resolved) * bytes, fn);
   return new Tensor(ptr, resolved, null, dtype);
@@ -360,9 +360,7 @@ function flatten(data: readonly NestedArray[], shape: number[], out: Float32Arra
       return;
     }
     if (!Array.isArray(node) || node.length !== shape[dim]) {
-      throw new RangeError(
-        `tensor: data is not rectangular: data${path} should be an array of length ${shape[dim]} (got ${describe(node)})`,
-      );
+      throw new RangeError(`tensor: data is not rectangular: data${path} should be an array of length ${shape[dim]} (got ${describe(node)})`);
     }
     for (let i = 0; i < node.length; i++) walk(node[i], dim + 1, `${path}[${i}]`);
   };
@@ -577,9 +575,7 @@ export function checkTensor(fn: string, name: string, value: unknown, rank?: num
   if (rank !== undefined) {
     const ranks = typeof rank === "number" ? [rank] : rank;
     if (!ranks.includes(value.shape.length)) {
-      throw new RangeError(
-        `${fn}: ${name} must have ${ranks.join(" or ")} dimensions (got shape ${shapeString(value.shape)})`,
-      );
+      throw new RangeError(`${fn}: ${name} must have ${ranks.join(" or ")} dimensions (got shape ${shapeString(value.shape)})`);
     }
   }
   return value;
@@ -588,9 +584,6 @@ export function checkTensor(fn: string, name: string, value: unknown, rank?: num
 /** Checks that a tensor has exactly the expected shape. */
 export function checkShape(fn: string, name: string, t: Tensor, expected: readonly number[], why = ""): void {
   if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
-    throw new RangeError(
-      `${fn}: ${name} must have shape ${shapeString(expected)}${why ? ` (${why})` : ""} (got ${shapeString(t.shape)})`,
-    );
+    throw new RangeError(`${fn}: ${name} must have shape ${shapeString(expected)}${why ? ` (${why})` : ""} (got ${shapeString(t.shape)})`);
   }
 }
-

@@ -41,8 +41,10 @@ export async function compileBytes(bytes: BufferSource): Promise<WebAssembly.Mod
     const message = compilingForbidden(error);
     if (message !== null) {
       throw new Error(
-        "init: this environment forbids compiling WebAssembly from bytes (" + message + "). " +
-          "On Cloudflare Workers, pass the precompiled module: `import wasm from \"tensorlane/wasm\"; await tl.init({ module: wasm })`. " +
+        "init: this environment forbids compiling WebAssembly from bytes (" +
+          message +
+          "). " +
+          'On Cloudflare Workers, pass the precompiled module: `import wasm from "tensorlane/wasm"; await tl.init({ module: wasm })`. ' +
           "In a page, allow it with the CSP source 'wasm-unsafe-eval' in script-src.",
         { cause: error },
       );

@@ -13,7 +13,10 @@ export const CIFAR10_IMAGE_BYTES = 3 * 32 * 32;
 export const CIFAR10_RECORD_BYTES = 1 + CIFAR10_IMAGE_BYTES;
 
 /** Parses one CIFAR-10 binary batch. `what` names the file in errors. */
-export function parseCifar10(bytes: Uint8Array, what?: string): {
+export function parseCifar10(
+  bytes: Uint8Array,
+  what?: string,
+): {
   /** Pixel bytes of every image, N·3·32·32, NCHW order (channel planes R, G, B). */
   images: Uint8Array;
   /** The class of each image, N integers in [0, 10). */
@@ -37,7 +40,11 @@ export function parseCifar10(bytes: Uint8Array, what?: string): {
     const at = i * CIFAR10_RECORD_BYTES;
     const label = bytes[at];
     if (label > 9) {
-      formatError(fn, what, `record ${i} (byte ${at}) has label ${label}; CIFAR-10 labels are 0..9 (CIFAR-100 batches, with 2 label bytes per record, are not supported)`);
+      formatError(
+        fn,
+        what,
+        `record ${i} (byte ${at}) has label ${label}; CIFAR-10 labels are 0..9 (CIFAR-100 batches, with 2 label bytes per record, are not supported)`,
+      );
     }
     labels[i] = label;
     images.set(bytes.subarray(at + 1, at + CIFAR10_RECORD_BYTES), i * CIFAR10_IMAGE_BYTES);
@@ -48,7 +55,10 @@ export function parseCifar10(bytes: Uint8Array, what?: string): {
 /** Class names from batches.meta.txt (one per line; blank lines ignored); must name 10 classes. */
 export function parseCifar10Meta(text: string, what = "batches.meta.txt"): string[] {
   if (typeof text !== "string") throw new TypeError(`parseCifar10Meta: text must be a string (got ${describe(text)})`);
-  const names = text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
+  const names = text
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (names.length !== 10) formatError("parseCifar10Meta", what, `expected 10 class names, one per line (found ${names.length})`);
   return names;
 }

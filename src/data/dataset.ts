@@ -46,7 +46,10 @@ export function checkNormalization(fn: string, name: string, value: unknown, cha
     throw new TypeError(`${fn}: ${name} must be { mean: number[], std: number[] } (got ${describe(value)})`);
   }
   const { mean, std } = value as Normalization;
-  for (const [key, arr] of [["mean", mean], ["std", std]] as const) {
+  for (const [key, arr] of [
+    ["mean", mean],
+    ["std", std],
+  ] as const) {
     if (!Array.isArray(arr) || arr.length !== channels) {
       throw new RangeError(`${fn}: ${name}.${key} must be an array of ${channels} numbers, one per channel (got ${describe(arr)})`);
     }
@@ -59,7 +62,8 @@ export function checkNormalization(fn: string, name: string, value: unknown, cha
 // once per call, exact per entry. The Solver's byte path hands the same table to its wasm gather,
 // so both paths give the same bits.
 export function lookupTable(
-  channels: number, normalization: Normalization | undefined,
+  channels: number,
+  normalization: Normalization | undefined,
   Values: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array,
 ): Float32Array | Float64Array {
   const lut = new Values(channels * 256);

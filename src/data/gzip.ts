@@ -35,7 +35,10 @@ export async function gunzip(bytes: Uint8Array, options: GunzipOptions = {}): Pr
   const stream = new DecompressionStream("gzip");
   const writer = stream.writable.getWriter();
   // Errors surface on the readable side; this only keeps the writer's rejection from going unhandled.
-  const written = writer.write(bytes as Uint8Array<ArrayBuffer>).then(() => writer.close()).catch(() => undefined);
+  const written = writer
+    .write(bytes as Uint8Array<ArrayBuffer>)
+    .then(() => writer.close())
+    .catch(() => undefined);
   const reader = stream.readable.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;

@@ -37,14 +37,14 @@ export function parseIdx(bytes: Uint8Array, what?: string): IdxArray {
   const rank = bytes[3];
   if (bytes[0] !== 0 || bytes[1] !== 0 || !(type in TYPE_NAMES) || rank < 1 || rank > 4) {
     const magic = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join(" ");
+    formatError(fn, what, `wrong magic number ${magic}: not an IDX file (expected 00 00 08 03 for images, 00 00 08 01 for labels)`);
+  }
+  if (type !== 0x08) {
     formatError(
       fn,
       what,
-      `wrong magic number ${magic}: not an IDX file (expected 00 00 08 03 for images, 00 00 08 01 for labels)`,
+      `element type 0x${type.toString(16).padStart(2, "0")} (${TYPE_NAMES[type]}) is not supported; tensorlane reads unsigned-byte IDX files (type 0x08)`,
     );
-  }
-  if (type !== 0x08) {
-    formatError(fn, what, `element type 0x${type.toString(16).padStart(2, "0")} (${TYPE_NAMES[type]}) is not supported; tensorlane reads unsigned-byte IDX files (type 0x08)`);
   }
   const headerBytes = 4 + 4 * rank;
   if (bytes.length < headerBytes) {
@@ -60,7 +60,11 @@ export function parseIdx(bytes: Uint8Array, what?: string): IdxArray {
   }
   const have = bytes.length - headerBytes;
   if (have < size) {
-    formatError(fn, what, `truncated: the header declares dimensions [${dims.join(", ")}] = ${size} bytes of data, but only ${have} bytes follow the ${headerBytes}-byte header`);
+    formatError(
+      fn,
+      what,
+      `truncated: the header declares dimensions [${dims.join(", ")}] = ${size} bytes of data, but only ${have} bytes follow the ${headerBytes}-byte header`,
+    );
   }
   if (have > size) {
     formatError(fn, what, `${have - size} unexpected bytes after the data: the header declares dimensions [${dims.join(", ")}] = ${size} bytes`);
@@ -97,10 +101,18 @@ export function idxDataset(images: IdxArray, labels: IdxArray, options: IdxDatas
   const imagesName = options.imagesName ?? "images";
   const labelsName = options.labelsName ?? "labels";
   if (images.dims.length !== 3) {
-    formatError(fn, imagesName, `an image file must have 3 dimensions (N, H, W); it has ${images.dims.length}: [${images.dims.join(", ")}]${images.dims.length === 1 ? " (is it a label file?)" : ""}`);
+    formatError(
+      fn,
+      imagesName,
+      `an image file must have 3 dimensions (N, H, W); it has ${images.dims.length}: [${images.dims.join(", ")}]${images.dims.length === 1 ? " (is it a label file?)" : ""}`,
+    );
   }
   if (labels.dims.length !== 1) {
-    formatError(fn, labelsName, `a label file must have 1 dimension (N); it has ${labels.dims.length}: [${labels.dims.join(", ")}]${labels.dims.length === 3 ? " (is it an image file?)" : ""}`);
+    formatError(
+      fn,
+      labelsName,
+      `a label file must have 1 dimension (N); it has ${labels.dims.length}: [${labels.dims.join(", ")}]${labels.dims.length === 3 ? " (is it an image file?)" : ""}`,
+    );
   }
   const [n, h, w] = images.dims;
   if (labels.dims[0] !== n) {

@@ -11,8 +11,20 @@ import type { ImageDataset, Normalization } from "./dataset.js";
 // tensorlane/data is an entry of its own: it reaches the core's helpers through `internal`, so the
 // library entry exports nothing for it (src/internal.ts).
 const {
-  checkDataset, checkDtype, checkInteger, checkNumber, checkOptions, checkSeed, checkShape, checkTensor, deriveSeed, describe, empty,
-  kernels, lookupTable, checkNormalization: checkChannels,
+  checkDataset,
+  checkDtype,
+  checkInteger,
+  checkNumber,
+  checkOptions,
+  checkSeed,
+  checkShape,
+  checkTensor,
+  deriveSeed,
+  describe,
+  empty,
+  kernels,
+  lookupTable,
+  checkNormalization: checkChannels,
 } = internal;
 
 /** Checks a normalization against a channel count. */
@@ -23,13 +35,20 @@ export function checkNormalization(fn: string, name: string, value: unknown, cha
 // Plain arrays, read-only by type: Object.freeze at module scope is a call bundlers must keep.
 /** Fashion-MNIST's class names (label order). */
 export const FASHION_MNIST_CLASSES: readonly string[] = [
-  "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+  "T-shirt/top",
+  "Trouser",
+  "Pullover",
+  "Dress",
+  "Coat",
+  "Sandal",
+  "Shirt",
+  "Sneaker",
+  "Bag",
+  "Ankle boot",
 ];
 
 /** CIFAR-10's class names (label order), as in its batches.meta.txt. */
-export const CIFAR10_CLASSES: readonly string[] = [
-  "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
-];
+export const CIFAR10_CLASSES: readonly string[] = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
 
 /** The number of images in a data set. */
 export function datasetSize(ds: ImageDataset): number {
@@ -136,7 +155,10 @@ export interface SplitOptions {
  * A seeded train/validation split: a shuffled permutation, its first valCount images go to
  * validation, the rest to training. Both keep the original order of their images.
  */
-export function splitTrainVal(ds: ImageDataset, options: SplitOptions): {
+export function splitTrainVal(
+  ds: ImageDataset,
+  options: SplitOptions,
+): {
   /** The images not drawn for validation, in their original order. */
   train: ImageDataset;
   /** The valCount images drawn for validation, in their original order. */
@@ -275,9 +297,7 @@ function writeImagesUnchecked(out: Tensor, ds: ImageDataset, idx: ArrayLike<numb
  * The images at `indices` (all by default) as a new tensor (N, C, H, W), float32 unless
  * `options.dtype` is "float64", scaled and normalized as writeImages does. Needs init().
  */
-export function toTensor(
-  ds: ImageDataset, options: { indices?: ArrayLike<number>; normalization?: Normalization; dtype?: DType } = {},
-): Tensor {
+export function toTensor(ds: ImageDataset, options: { indices?: ArrayLike<number>; normalization?: Normalization; dtype?: DType } = {}): Tensor {
   const fn = "toTensor";
   checkDataset(fn, "ds", ds);
   const opts = checkOptions(fn, "options", options, ["indices", "normalization", "dtype"]);

@@ -6,8 +6,22 @@
 import { internal, type Tensor, type WeightScale } from "../index.js";
 
 // tensorlane/experiments is an entry of its own: it reaches the core's helpers through `internal`.
-const { ACTIVATION_KERNELS, checkEnum, checkInteger, checkOptions, checkSeed, checkWeightScale, deriveSeed, describe, empty, fillNormal, gemm, initStd, kernels, useFamily } =
-  internal;
+const {
+  ACTIVATION_KERNELS,
+  checkEnum,
+  checkInteger,
+  checkOptions,
+  checkSeed,
+  checkWeightScale,
+  deriveSeed,
+  describe,
+  empty,
+  fillNormal,
+  gemm,
+  initStd,
+  kernels,
+  useFamily,
+} = internal;
 
 /** One weight-initialization scheme of the experiment: a weight scale and the activation after each layer. */
 export interface InitScheme {

@@ -58,8 +58,21 @@ export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = "__metadata__";
 /** Element sizes of the dtypes the format defines; tensorlane reads and writes F32 and F64. */
 const DTYPE_BYTES: Record<string, number> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E5M2: 1,
+  F8_E4M3: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  F64: 8,
+  I64: 8,
+  U64: 8,
 };
 /** Whether this machine stores numbers little-endian (asked when needed: no work at module load). */
 const littleEndian = () => new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -68,10 +81,7 @@ const littleEndian = () => new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  * The file as a list of byte chunks (the header, then each tensor's bytes as a view over its
  * Float32Array, no copy): for writers that stream. Tensors are laid out in the order given.
  */
-export function encodeSafetensorsParts(
-  tensors: Record<string, SafetensorsTensor | SafetensorsAnyTensor>,
-  metadata: Record<string, string> = {},
-): Uint8Array[] {
+export function encodeSafetensorsParts(tensors: Record<string, SafetensorsTensor | SafetensorsAnyTensor>, metadata: Record<string, string> = {}): Uint8Array[] {
   const fn = "encodeSafetensors";
   if (tensors === null || typeof tensors !== "object" || Array.isArray(tensors)) {
     throw new TypeError(`${fn}: tensors must be an object mapping names to { shape, data } (got ${describe(tensors)})`);
@@ -90,7 +100,9 @@ export function encodeSafetensorsParts(
   for (const [name, t] of Object.entries(tensors)) {
     if (name === METADATA_KEY) throw new RangeError(`${fn}: "${METADATA_KEY}" is reserved and cannot name a tensor`);
     if (t === null || typeof t !== "object" || dtypeOfData(t.data) === undefined) {
-      throw new TypeError(`${fn}: tensors["${name}"] must be { shape: number[], data: Float32Array, Float64Array, Int32Array or BigInt64Array } (got ${describe(t)})`);
+      throw new TypeError(
+        `${fn}: tensors["${name}"] must be { shape: number[], data: Float32Array, Float64Array, Int32Array or BigInt64Array } (got ${describe(t)})`,
+      );
     }
     if (!Array.isArray(t.shape) || t.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
       throw new RangeError(`${fn}: tensors["${name}"].shape must be an array of non-negative integers (got ${describe(t.shape)})`);
@@ -103,7 +115,9 @@ export function encodeSafetensorsParts(
     // defineProperty: a name such as "__proto__" becomes a plain key, as in the file
     Object.defineProperty(header, name, {
       value: { dtype: dtypeOfData(t.data), shape: [...t.shape], data_offsets: [offset, offset + bytes.length] },
-      enumerable: true, configurable: true, writable: true,
+      enumerable: true,
+      configurable: true,
+      writable: true,
     });
     offset += bytes.length;
     chunks.push(bytes);
@@ -113,7 +127,9 @@ export function encodeSafetensorsParts(
   const pad = (8 - (headerBytes.length % 8)) % 8; // the data starts 8-aligned, as the reference pads
   if (pad > 0) headerBytes = new TextEncoder().encode(json + " ".repeat(pad));
   if (headerBytes.length > MAX_SAFETENSORS_HEADER_BYTES) {
-    throw new RangeError(`${fn}: the header would be ${headerBytes.length} bytes, over the format's ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit (too many tensors or too much metadata)`);
+    throw new RangeError(
+      `${fn}: the header would be ${headerBytes.length} bytes, over the format's ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit (too many tensors or too much metadata)`,
+    );
   }
   const prefix = new Uint8Array(8);
   new DataView(prefix.buffer).setUint32(0, headerBytes.length, true); // < 2^32: the high half stays 0
@@ -150,7 +166,10 @@ export interface SafetensorsEntry {
  * Reads and validates the header only: the entries (in file order) and the metadata. Every
  * tensor's bytes are then known to lie inside `bytes`. Throws FileFormatError for anything wrong.
  */
-export function readSafetensorsHeader(bytes: Uint8Array, what?: string): {
+export function readSafetensorsHeader(
+  bytes: Uint8Array,
+  what?: string,
+): {
   /** Every tensor's entry, in file order (by data offset). */
   entries: SafetensorsEntry[];
   /** The `__metadata__` string map ({} when absent). */
@@ -171,7 +190,9 @@ function readHeader(fn: string, bytes: Uint8Array, what?: string): { entries: Sa
   const high = view.getUint32(4, true);
   const headerLength = high * 2 ** 32 + low; // exact below 2^53; larger values fail the checks below anyway
   if (high !== 0 || headerLength > MAX_SAFETENSORS_HEADER_BYTES) {
-    fail(`header length ${high !== 0 ? `${high} * 2^32 + ${low}` : headerLength} is over the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit: corrupt, or not a safetensors file`);
+    fail(
+      `header length ${high !== 0 ? `${high} * 2^32 + ${low}` : headerLength} is over the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit: corrupt, or not a safetensors file`,
+    );
   }
   if (headerLength > bytes.length - 8) {
     fail(`truncated: the header length says ${headerLength} bytes but only ${bytes.length - 8} follow the 8-byte length`);
@@ -183,13 +204,16 @@ function readHeader(fn: string, bytes: Uint8Array, what?: string): { entries: Sa
   } catch {
     fail("the header is not valid UTF-8: corrupt, or not a safetensors file");
   }
-  if (text[0] !== "{") fail(`the header must be a JSON object starting with "{" (it starts with ${JSON.stringify(text.slice(0, 16))}): corrupt, or not a safetensors file`);
+  if (text[0] !== "{")
+    fail(`the header must be a JSON object starting with "{" (it starts with ${JSON.stringify(text.slice(0, 16))}): corrupt, or not a safetensors file`);
   let header: unknown;
   try {
     header = JSON.parse(text);
   } catch (error) {
     // A damaged length also lands here: the JSON then ends early or runs into the data.
-    fail(`the header (${headerLength} bytes after the 8-byte length) is not valid JSON (${error instanceof Error ? error.message : String(error)}): the header or its length is damaged`);
+    fail(
+      `the header (${headerLength} bytes after the 8-byte length) is not valid JSON (${error instanceof Error ? error.message : String(error)}): the header or its length is damaged`,
+    );
   }
   if (header === null || typeof header !== "object" || Array.isArray(header)) fail("the header must be a JSON object");
   const dataStart = 8 + headerLength;
@@ -208,7 +232,8 @@ function readHeader(fn: string, bytes: Uint8Array, what?: string): { entries: Sa
       continue;
     }
     const label = `tensor "${clip(name)}"`;
-    if (info === null || typeof info !== "object" || Array.isArray(info)) fail(`${label} must be described by { dtype, shape, data_offsets } (got ${describe(info)})`);
+    if (info === null || typeof info !== "object" || Array.isArray(info))
+      fail(`${label} must be described by { dtype, shape, data_offsets } (got ${describe(info)})`);
     const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
     if (typeof dtype !== "string") fail(`${label} has no dtype string (got ${describe(dtype)})`);
     const dtypeName = dtype as string;
@@ -232,7 +257,9 @@ function readHeader(fn: string, bytes: Uint8Array, what?: string): { entries: Sa
     }
     if (nbytes !== end - begin) {
       const size = nbytes > dataLength ? `more than the whole file: ${nbytes > Number.MAX_SAFE_INTEGER ? "over 2^53" : nbytes} bytes` : `${nbytes} bytes`;
-      fail(`${label} has shape [${clip((shape as number[]).join(", "))}] of ${dtypeName} (${size}) but data_offsets [${begin}, ${end}] hold ${end - begin} bytes`);
+      fail(
+        `${label} has shape [${clip((shape as number[]).join(", "))}] of ${dtypeName} (${size}) but data_offsets [${begin}, ${end}] hold ${end - begin} bytes`,
+      );
     }
     entries.push({ name, dtype: dtypeName, shape: shape as number[], begin: dataStart + begin, end: dataStart + end });
   }
@@ -240,12 +267,18 @@ function readHeader(fn: string, bytes: Uint8Array, what?: string): { entries: Sa
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let at = dataStart;
   for (const e of entries) {
-    if (e.begin < at) fail(`tensor "${clip(e.name)}" (bytes ${e.begin - dataStart}..${e.end - dataStart} of the data) overlaps the tensor before it (which ends at ${at - dataStart})`);
-    if (e.begin > at) fail(`there is a gap in the data before tensor "${clip(e.name)}" (it starts at ${e.begin - dataStart}, the previous tensor ends at ${at - dataStart})`);
+    if (e.begin < at)
+      fail(
+        `tensor "${clip(e.name)}" (bytes ${e.begin - dataStart}..${e.end - dataStart} of the data) overlaps the tensor before it (which ends at ${at - dataStart})`,
+      );
+    if (e.begin > at)
+      fail(`there is a gap in the data before tensor "${clip(e.name)}" (it starts at ${e.begin - dataStart}, the previous tensor ends at ${at - dataStart})`);
     at = e.end;
   }
   if (at !== bytes.length) {
-    fail(`the tensors cover ${at - dataStart} bytes of data but the file has ${dataLength} after the header (${dataLength - (at - dataStart)} unexpected trailing bytes)`);
+    fail(
+      `the tensors cover ${at - dataStart} bytes of data but the file has ${dataLength} after the header (${dataLength - (at - dataStart)} unexpected trailing bytes)`,
+    );
   }
   return { entries, metadata };
 }
@@ -259,21 +292,33 @@ function readHeader(fn: string, bytes: Uint8Array, what?: string): { entries: Sa
  * `dtype` says what the file stored.
  */
 export function decodeSafetensors(bytes: Uint8Array, what?: string, options?: DecodeSafetensorsOptions & { integers?: false }): SafetensorsContents;
-export function decodeSafetensors(bytes: Uint8Array, what: string | undefined, options: DecodeSafetensorsOptions & { integers: true }): SafetensorsContents<SafetensorsAnyTensor>;
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  what: string | undefined,
+  options: DecodeSafetensorsOptions & { integers: true },
+): SafetensorsContents<SafetensorsAnyTensor>;
 export function decodeSafetensors(bytes: Uint8Array, what?: string, options: DecodeSafetensorsOptions = {}): SafetensorsContents<SafetensorsAnyTensor> {
   const fn = "decodeSafetensors";
   if (options === null || typeof options !== "object") throw new TypeError(`${fn}: options must be { widen?, integers? } (got ${describe(options)})`);
-  for (const key of Object.keys(options)) if (key !== "widen" && key !== "integers") throw new TypeError(`${fn}: unknown option "${key}" (known: widen, integers)`);
+  for (const key of Object.keys(options))
+    if (key !== "widen" && key !== "integers") throw new TypeError(`${fn}: unknown option "${key}" (known: widen, integers)`);
   for (const key of ["widen", "integers"] as const) {
-    if (options[key] !== undefined && typeof options[key] !== "boolean") throw new TypeError(`${fn}: options.${key} must be true or false (got ${describe(options[key])})`);
+    if (options[key] !== undefined && typeof options[key] !== "boolean")
+      throw new TypeError(`${fn}: options.${key} must be true or false (got ${describe(options[key])})`);
   }
   const { entries, metadata } = readHeader(fn, bytes, what);
   const readable = ["F32", "F64", ...(options.widen ? ["F16", "BF16"] : []), ...(options.integers ? ["I32", "I64"] : [])];
   for (const e of entries) {
     if (!readable.includes(e.dtype)) {
-      const hint = (e.dtype === "F16" || e.dtype === "BF16") && !options.widen ? " (pass { widen: true } to read F16 and BF16 widened to float32)"
-        : (e.dtype === "I32" || e.dtype === "I64") && !options.integers ? " (pass { integers: true } to read I32 and I64)" : "";
-      throw new FileFormatError(`${fn}: ${whatPrefix(what)}tensor "${clip(e.name)}" has dtype ${e.dtype}; tensorlane reads only ${listOf(readable)} tensors${hint}`);
+      const hint =
+        (e.dtype === "F16" || e.dtype === "BF16") && !options.widen
+          ? " (pass { widen: true } to read F16 and BF16 widened to float32)"
+          : (e.dtype === "I32" || e.dtype === "I64") && !options.integers
+            ? " (pass { integers: true } to read I32 and I64)"
+            : "";
+      throw new FileFormatError(
+        `${fn}: ${whatPrefix(what)}tensor "${clip(e.name)}" has dtype ${e.dtype}; tensorlane reads only ${listOf(readable)} tensors${hint}`,
+      );
     }
   }
   const le = littleEndian();
@@ -285,7 +330,7 @@ export function decodeSafetensors(bytes: Uint8Array, what?: string, options: Dec
     if (e.dtype === "F16" || e.dtype === "BF16") {
       const out = new Float32Array(n);
       const bits = new Uint32Array(out.buffer);
-      if (e.dtype === "BF16") for (let i = 0; i < n; i++) bits[i] = view.getUint16(2 * i, true) << 16 >>> 0;
+      if (e.dtype === "BF16") for (let i = 0; i < n; i++) bits[i] = (view.getUint16(2 * i, true) << 16) >>> 0;
       else for (let i = 0; i < n; i++) bits[i] = halfToFloatBits(view.getUint16(2 * i, true));
       data = out;
     } else {
@@ -302,7 +347,9 @@ export function decodeSafetensors(bytes: Uint8Array, what?: string, options: Dec
     }
     Object.defineProperty(tensors, e.name, {
       value: Object.freeze({ shape: Object.freeze([...e.shape]), data, dtype: e.dtype }),
-      enumerable: true, configurable: true, writable: true,
+      enumerable: true,
+      configurable: true,
+      writable: true,
     });
   }
   return { tensors, metadata };

@@ -83,7 +83,8 @@ export function loadStateDict(model: Sequential, source: Source, options: LoadSt
       continue;
     }
     const other = found.get(entry);
-    if (other !== undefined) throw new RangeError(`${fn}: the state_dict has both ${describe(other)} and ${describe(key)} for the model's ${describe(entry.name)}`);
+    if (other !== undefined)
+      throw new RangeError(`${fn}: the state_dict has both ${describe(other)} and ${describe(key)} for the model's ${describe(entry.name)}`);
     found.set(entry, key);
     if (t === null || typeof t !== "object" || !Array.isArray(t.shape) || t.data === null || typeof t.data !== "object" || typeof t.data.length !== "number") {
       throw new TypeError(`${fn}: state_dict[${describe(key)}] must be { shape, data } (got ${describe(t)})`);
@@ -96,13 +97,17 @@ export function loadStateDict(model: Sequential, source: Source, options: LoadSt
       throw new TypeError(`${fn}: state_dict[${describe(key)}] holds integers, but ${describe(entry.name)} is a floating-point ${entry.kind}`);
     }
     if (t.shape.length !== entry.shape.length || t.shape.some((d, i) => d !== entry.shape[i])) {
-      throw new RangeError(`${fn}: state_dict[${describe(key)}] has shape [${t.shape.join(", ")}] but the model's ${describe(entry.name)} (${entry.module.describe()}, module ${entry.module.path}) has shape [${entry.shape.join(", ")}]`);
+      throw new RangeError(
+        `${fn}: state_dict[${describe(key)}] has shape [${t.shape.join(", ")}] but the model's ${describe(entry.name)} (${entry.module.describe()}, module ${entry.module.path}) has shape [${entry.shape.join(", ")}]`,
+      );
     }
     const data = t.data as ArrayLike<number>;
-    if (data.length !== entry.tensor!.size) throw new RangeError(`${fn}: state_dict[${describe(key)}] has ${data.length} values for shape [${t.shape.join(", ")}]`);
+    if (data.length !== entry.tensor!.size)
+      throw new RangeError(`${fn}: state_dict[${describe(key)}] has ${data.length} values for shape [${t.shape.join(", ")}]`);
     for (let i = 0; i < data.length; i++) {
       const v = data[i];
-      if (typeof v !== "number" || !Number.isFinite(v)) throw new RangeError(`${fn}: state_dict[${describe(key)}] holds ${describe(v)} at index ${i}; parameters and buffers must be finite numbers`);
+      if (typeof v !== "number" || !Number.isFinite(v))
+        throw new RangeError(`${fn}: state_dict[${describe(key)}] holds ${describe(v)} at index ${i}; parameters and buffers must be finite numbers`);
       if (entry.local === "running_var" && v < 0) throw new RangeError(`${fn}: state_dict[${describe(key)}] holds the negative variance ${v} at index ${i}`);
     }
     writes.push([entry, data]);
@@ -141,7 +146,8 @@ export function saveStateDict(model: Sequential, options: SaveStateDictOptions =
   const fn = "saveStateDict";
   checkModel(fn, model);
   if (options === null || typeof options !== "object") throw new TypeError(`${fn}: options must be { names?, metadata? } (got ${describe(options)})`);
-  for (const key of Object.keys(options)) if (key !== "names" && key !== "metadata") throw new TypeError(`${fn}: unknown option "${key}" (known: names, metadata)`);
+  for (const key of Object.keys(options))
+    if (key !== "names" && key !== "metadata") throw new TypeError(`${fn}: unknown option "${key}" (known: names, metadata)`);
   const names = options.names ?? "model";
   if (names !== "model" && names !== "stateDict") throw new TypeError(`${fn}: options.names must be "model" or "stateDict" (got ${describe(names)})`);
   const tensors: Record<string, SafetensorsAnyTensor> = {};
@@ -155,7 +161,10 @@ export function saveStateDict(model: Sequential, options: SaveStateDictOptions =
 
 /** "a", "b", ... (n in all): at most 12 names. */
 function quoted(names: string[]): string {
-  return `${names.slice(0, 12).map((n) => JSON.stringify(n)).join(", ")}${names.length > 12 ? `, ... (${names.length} in all)` : ""}`;
+  return `${names
+    .slice(0, 12)
+    .map((n) => JSON.stringify(n))
+    .join(", ")}${names.length > 12 ? `, ... (${names.length} in all)` : ""}`;
 }
 
 function checkModel(fn: string, model: unknown): asserts model is Sequential {

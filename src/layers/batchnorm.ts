@@ -112,7 +112,11 @@ export function batchNormDims(fn: string, x: unknown, gamma: unknown, beta: unkn
   if (N < 1) throw new RangeError(`${fn}: x must have at least one row (got shape ${shapeString((x as Tensor).shape)})`);
   if (D < 1) throw new RangeError(`${fn}: x must have at least one feature (got shape ${shapeString((x as Tensor).shape)})`);
   checkScaleShift(fn, gamma, beta, D, `feature of x ${shapeString((x as Tensor).shape)}`);
-  checkSameDtype(fn, [["x", x as Tensor], ["gamma", gamma as Tensor], ["beta", beta as Tensor]]);
+  checkSameDtype(fn, [
+    ["x", x as Tensor],
+    ["gamma", gamma as Tensor],
+    ["beta", beta as Tensor],
+  ]);
   return [N, D];
 }
 
@@ -122,9 +126,26 @@ export function batchNormDims(fn: string, x: unknown, gamma: unknown, beta: unkn
  * (then backward cannot be used).
  */
 export function batchNormForwardInto(
-  out: Tensor, mean: Tensor, invstd: Tensor, x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNormState, N: number, D: number,
+  out: Tensor,
+  mean: Tensor,
+  invstd: Tensor,
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  state: BatchNormState,
+  N: number,
+  D: number,
 ): void {
-  const p = { out: out.ptr, mean: mean.ptr, invstd: invstd.ptr, x: x.ptr, gamma: gamma.ptr, beta: beta.ptr, runningMean: state.runningMean.ptr, runningVar: state.runningVar.ptr };
+  const p = {
+    out: out.ptr,
+    mean: mean.ptr,
+    invstd: invstd.ptr,
+    x: x.ptr,
+    gamma: gamma.ptr,
+    beta: beta.ptr,
+    runningMean: state.runningMean.ptr,
+    runningVar: state.runningVar.ptr,
+  };
   if (state.mode === "train") markRunningWritten(state);
   batchNormForward(p, state.mode === "train", state.eps, state.momentum, false, N, D, x.dtype);
 }
@@ -136,8 +157,17 @@ export function batchNormForwardInto(
  * dx may be dout itself.
  */
 export function batchNormBackwardInto(
-  dx: Tensor, dgamma: Tensor, dbeta: Tensor, dout: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, invstd: Tensor,
-  mode: BatchNormMode, N: number, D: number,
+  dx: Tensor,
+  dgamma: Tensor,
+  dbeta: Tensor,
+  dout: Tensor,
+  x: Tensor,
+  gamma: Tensor,
+  mean: Tensor,
+  invstd: Tensor,
+  mode: BatchNormMode,
+  N: number,
+  D: number,
 ): void {
   batchNormBackward(dx.ptr, dgamma.ptr, dbeta.ptr, dout.ptr, x.ptr, gamma.ptr, mean.ptr, invstd.ptr, mode === "train", N, D, x.dtype);
 }
@@ -158,7 +188,12 @@ export function checkBatchNormCache(fn: string, cache: unknown, features: (x: Te
     checkShape(fn, `cache.${name}`, c[name], [F], "one value per feature");
   }
   checkEnum(fn, "cache.mode", c.mode, ["train", "test"] as const);
-  checkSameDtype(fn, [["cache.x", c.x], ["cache.gamma", c.gamma], ["cache.mean", c.mean], ["cache.invstd", c.invstd]]);
+  checkSameDtype(fn, [
+    ["cache.x", c.x],
+    ["cache.gamma", c.gamma],
+    ["cache.mean", c.mean],
+    ["cache.invstd", c.invstd],
+  ]);
   return c;
 }
 
@@ -188,7 +223,10 @@ const batchNormUnguarded = {
     const [N, D] = x.shape;
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, x.shape, "the forward output's shape");
-    checkSameDtype(fn, [["dout", dout], ["cache.x", x]]);
+    checkSameDtype(fn, [
+      ["dout", dout],
+      ["cache.x", x],
+    ]);
     const dx = empty([N, D], fn, x.dtype);
     const dgamma = empty([D], fn, x.dtype);
     const dbeta = empty([D], fn, x.dtype);

@@ -19,11 +19,19 @@ export interface ConvParam {
 
 /** Every size a conv pass needs, checked once. K = C·HH·WW (a cols row), P = Ho·Wo (a cols column). */
 export interface ConvDims {
-  N: number; C: number; H: number; W: number;
-  F: number; HH: number; WW: number;
-  stride: number; pad: number;
-  Ho: number; Wo: number;
-  K: number; P: number;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  F: number;
+  HH: number;
+  WW: number;
+  stride: number;
+  pad: number;
+  Ho: number;
+  Wo: number;
+  K: number;
+  P: number;
 }
 
 /** What backward needs: the forward inputs by reference. x: (N, C, H, W), w: (F, C, HH, WW), b: (F) */
@@ -80,7 +88,11 @@ export function convDims(fn: string, x: Tensor, w: Tensor, b: Tensor, convParam:
   if (F === 0 || HH === 0 || WW === 0) throw new RangeError(`${fn}: ${prefix}w must have no zero-sized dimension (F, C, HH, WW) (got ${ws})`);
   if (Cw !== C) throw new RangeError(`${fn}: ${prefix}w has ${Cw} input channels (shape ${ws}) but ${prefix}x has ${C} (shape ${xs})`);
   checkShape(fn, `${prefix}b`, b, [F], `one bias per filter of ${prefix}w ${ws}`);
-  checkSameDtype(fn, [[`${prefix}x`, x], [`${prefix}w`, w], [`${prefix}b`, b]]);
+  checkSameDtype(fn, [
+    [`${prefix}x`, x],
+    [`${prefix}w`, w],
+    [`${prefix}b`, b],
+  ]);
   if (HH > H + 2 * pad || WW > W + 2 * pad) {
     throw new RangeError(
       `${fn}: the ${HH}x${WW} filter (w ${ws}) is larger than the padded input ${H + 2 * pad}x${W + 2 * pad} (x ${xs}, pad ${pad}): the output would be empty`,
@@ -136,7 +148,10 @@ const convUnguarded = {
     const d = convDims(fn, x, w, b, convParam, "cache.");
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, [d.N, d.F, d.Ho, d.Wo], "the forward output's shape");
-    checkSameDtype(fn, [["dout", dout], ["cache.x", x]]);
+    checkSameDtype(fn, [
+      ["dout", dout],
+      ["cache.x", x],
+    ]);
     const dx = empty(x.shape, fn, x.dtype);
     const dw = empty(w.shape, fn, x.dtype);
     const db = empty([d.F], fn, x.dtype);

@@ -82,7 +82,10 @@ const dropoutUnguarded = {
       // Checked before dx is allocated, so a bad cache costs nothing.
       checkTensor(fn, "cache.mask", mask);
       checkShape(fn, "dout", dout, mask.shape, "the forward input's shape");
-      checkSameDtype(fn, [["dout", dout], ["cache.mask", mask]]);
+      checkSameDtype(fn, [
+        ["dout", dout],
+        ["cache.mask", mask],
+      ]);
     }
     const dx = empty(dout.shape, fn, dout.dtype);
     if (!train) {

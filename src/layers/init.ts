@@ -38,7 +38,11 @@ export function fillNormal(t: Tensor, std: number, seed: number, offset = 0): vo
  * options: seed, and dtype ("float32" by default, or "float64").
  */
 export function kaimingInitializer(
-  Din: number, Dout: number, K?: number | null, relu = true, options: { seed?: number; dtype?: "float32" | "float64" } = {},
+  Din: number,
+  Dout: number,
+  K?: number | null,
+  relu = true,
+  options: { seed?: number; dtype?: "float32" | "float64" } = {},
 ): Tensor {
   const fn = "kaimingInitializer";
   checkInteger(fn, "Din", Din, 1);

@@ -16,9 +16,7 @@ export interface LinearBatchNormReLUCache {
 
 const linearBatchNormReLUUnguarded = {
   /** out = relu(batchnorm(x_flat · w + b)). x: (N, ...), w: (D, M), b, gamma, beta: (M) -> out: (N, M). */
-  forward(
-    x: Tensor, w: Tensor, b: Tensor, gamma: Tensor, beta: Tensor, bnParam: BatchNormParam,
-  ): [Tensor, LinearBatchNormReLUCache] {
+  forward(x: Tensor, w: Tensor, b: Tensor, gamma: Tensor, beta: Tensor, bnParam: BatchNormParam): [Tensor, LinearBatchNormReLUCache] {
     const [a, fcCache] = Linear.forward(x, w, b);
     let an: Tensor, bnCache: BatchNormCache;
     try {
@@ -33,9 +31,11 @@ const linearBatchNormReLUUnguarded = {
 
   /** Returns [dx, dw, db, dgamma, dbeta]. Intermediate gradients are freed here. */
   backward(dout: Tensor, cache: LinearBatchNormReLUCache): [Tensor, Tensor, Tensor, Tensor, Tensor] {
-    const { fcCache, bnCache, reluCache } = checkCache(
-      "LinearBatchNormReLU.backward", cache, ["fcCache", "bnCache", "reluCache"],
-    ) as unknown as LinearBatchNormReLUCache;
+    const { fcCache, bnCache, reluCache } = checkCache("LinearBatchNormReLU.backward", cache, [
+      "fcCache",
+      "bnCache",
+      "reluCache",
+    ]) as unknown as LinearBatchNormReLUCache;
     const dan = ReLU.backward(dout, reluCache);
     let da: Tensor;
     let dgamma: Tensor;

@@ -30,7 +30,11 @@ export function linearDims(fn: string, x: Tensor, w: Tensor, b: Tensor, prefix =
     );
   }
   checkShape(fn, `${prefix}b`, b, [M], `one bias per output of ${prefix}w ${shapeString(w.shape)}`);
-  checkSameDtype(fn, [[`${prefix}x`, x], [`${prefix}w`, w], [`${prefix}b`, b]]);
+  checkSameDtype(fn, [
+    [`${prefix}x`, x],
+    [`${prefix}w`, w],
+    [`${prefix}b`, b],
+  ]);
   return [N, D, M];
 }
 
@@ -47,9 +51,7 @@ export function linearForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, 
  * dx = dout · wᵀ (skipped when dx is null), dw = x_flatᵀ · dout, db = sum_n dout.
  * dx: (N, D), dw: (D, M), db: (M), dout: (N, M)
  */
-export function linearBackwardInto(
-  dx: Tensor | null, dw: Tensor, db: Tensor, dout: Tensor, x: Tensor, w: Tensor, N: number, D: number, M: number,
-): void {
+export function linearBackwardInto(dx: Tensor | null, dw: Tensor, db: Tensor, dout: Tensor, x: Tensor, w: Tensor, N: number, D: number, M: number): void {
   const dtype = dw.dtype;
   if (dx) gemm("nt", dx.ptr, dout.ptr, w.ptr, N, D, M, { dtype });
   gemm("tn", dw.ptr, x.ptr, dout.ptr, D, M, N, { dtype });
@@ -72,7 +74,10 @@ const linearUnguarded = {
     const [N, D, M] = linearDims(fn, x, w, b, "cache.");
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, [N, M], "the forward output's shape");
-    checkSameDtype(fn, [["dout", dout], ["cache.x", x]]);
+    checkSameDtype(fn, [
+      ["dout", dout],
+      ["cache.x", x],
+    ]);
     const dx = empty(x.shape, fn, x.dtype);
     const dw = empty([D, M], fn, x.dtype);
     const db = empty([M], fn, x.dtype);

@@ -21,9 +21,15 @@ export interface PoolParam {
 }
 
 export interface PoolDims {
-  N: number; C: number; H: number; W: number;
-  poolHeight: number; poolWidth: number; stride: number;
-  Ho: number; Wo: number;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  poolHeight: number;
+  poolWidth: number;
+  stride: number;
+  Ho: number;
+  Wo: number;
 }
 
 /**
@@ -61,7 +67,9 @@ export function poolDims(fn: string, x: Tensor, poolParam: unknown, prefix = "")
   const xs = shapeString(x.shape);
   if (N === 0 || C === 0 || H === 0 || W === 0) throw new RangeError(`${fn}: ${prefix}x must have no zero-sized dimension (N, C, H, W) (got ${xs})`);
   if (poolHeight > H || poolWidth > W) {
-    throw new RangeError(`${fn}: the ${poolHeight}x${poolWidth} pooling window is larger than the ${H}x${W} input (${prefix}x ${xs}): the output would be empty`);
+    throw new RangeError(
+      `${fn}: the ${poolHeight}x${poolWidth} pooling window is larger than the ${H}x${W} input (${prefix}x ${xs}): the output would be empty`,
+    );
   }
   if (H * W > MAX_PLANE) throw new RangeError(`${fn}: one H·W plane may hold at most ${MAX_PLANE} pixels (got ${H}x${W} in ${prefix}x ${xs})`);
   const Ho = 1 + Math.floor((H - poolHeight) / stride);
@@ -112,8 +120,14 @@ const madeByForward = new WeakMap<object, { x: Tensor; argmax: Tensor; poolHeigh
 export function maxPoolCacheIsTrusted(cache: MaxPoolCache): boolean {
   const made = madeByForward.get(cache);
   const p = cache.poolParam;
-  return made !== undefined && made.x === cache.x && made.argmax === cache.argmax &&
-    made.poolHeight === p.poolHeight && made.poolWidth === p.poolWidth && made.stride === p.stride;
+  return (
+    made !== undefined &&
+    made.x === cache.x &&
+    made.argmax === cache.argmax &&
+    made.poolHeight === p.poolHeight &&
+    made.poolWidth === p.poolWidth &&
+    made.stride === p.stride
+  );
 }
 
 const maxPoolUnguarded = {
@@ -139,7 +153,11 @@ const maxPoolUnguarded = {
     checkShape(fn, "cache.argmax", argmax, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, [d.N, d.C, d.Ho, d.Wo], "the forward output's shape");
-    checkSameDtype(fn, [["dout", dout], ["cache.x", x], ["cache.argmax", argmax]]);
+    checkSameDtype(fn, [
+      ["dout", dout],
+      ["cache.x", x],
+      ["cache.argmax", argmax],
+    ]);
     if (!maxPoolCacheIsTrusted(cache)) checkArgmax(fn, argmax, d); // O(size) on the host: only for caches forward did not make
     const dx = empty(x.shape, fn, x.dtype);
     maxPoolBackwardInto(dx, dout, argmax, d);

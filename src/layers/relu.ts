@@ -25,7 +25,10 @@ const reluUnguarded = {
     checkTensor(fn, "cache.x", x);
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, x.shape, "the forward input's shape");
-    checkSameDtype(fn, [["dout", dout], ["cache.x", x]]);
+    checkSameDtype(fn, [
+      ["dout", dout],
+      ["cache.x", x],
+    ]);
     const dx = empty(x.shape, fn, x.dtype);
     reluBackwardInto(dx, dout, x);
     return dx;

@@ -5,8 +5,14 @@ import { spatialBatchNormBackward, spatialBatchNormForward } from "../ops/batchn
 import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, type Tensor } from "../core/tensor.js";
 import { shapeString } from "../core/validate.js";
 import {
-  checkBatchNormCache, checkScaleShift, markRunningWritten, resolveBatchNormParam,
-  type BatchNormCache, type BatchNormMode, type BatchNormParam, type BatchNormState,
+  checkBatchNormCache,
+  checkScaleShift,
+  markRunningWritten,
+  resolveBatchNormParam,
+  type BatchNormCache,
+  type BatchNormMode,
+  type BatchNormParam,
+  type BatchNormState,
 } from "./batchnorm.js";
 
 /** What SpatialBatchNorm.backward needs: a BatchNormCache with x (N, C, H, W) and per-channel (C) statistics. */
@@ -21,7 +27,11 @@ export function spatialBatchNormDims(fn: string, x: unknown, gamma: unknown, bet
     throw new RangeError(`${fn}: x must be (N, C, H, W) with every dimension >= 1 (got shape ${shapeString(shape)})`);
   }
   checkScaleShift(fn, gamma, beta, C, `channel of x ${shapeString(shape)}`);
-  checkSameDtype(fn, [["x", x as Tensor], ["gamma", gamma as Tensor], ["beta", beta as Tensor]]);
+  checkSameDtype(fn, [
+    ["x", x as Tensor],
+    ["gamma", gamma as Tensor],
+    ["beta", beta as Tensor],
+  ]);
   return [N, C, H * W];
 }
 
@@ -31,10 +41,27 @@ export function spatialBatchNormDims(fn: string, x: unknown, gamma: unknown, bet
  * gamma, beta: (C). out may be x itself (then backward cannot be used).
  */
 export function spatialBatchNormForwardInto(
-  out: Tensor, mean: Tensor, invstd: Tensor, x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNormState,
-  N: number, C: number, S: number,
+  out: Tensor,
+  mean: Tensor,
+  invstd: Tensor,
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  state: BatchNormState,
+  N: number,
+  C: number,
+  S: number,
 ): void {
-  const p = { out: out.ptr, mean: mean.ptr, invstd: invstd.ptr, x: x.ptr, gamma: gamma.ptr, beta: beta.ptr, runningMean: state.runningMean.ptr, runningVar: state.runningVar.ptr };
+  const p = {
+    out: out.ptr,
+    mean: mean.ptr,
+    invstd: invstd.ptr,
+    x: x.ptr,
+    gamma: gamma.ptr,
+    beta: beta.ptr,
+    runningMean: state.runningMean.ptr,
+    runningVar: state.runningVar.ptr,
+  };
   if (state.mode === "train") markRunningWritten(state);
   spatialBatchNormForward(p, state.mode === "train", state.eps, state.momentum, false, N, C, S, x.dtype);
 }
@@ -45,8 +72,18 @@ export function spatialBatchNormForwardInto(
  * dx may be dout itself.
  */
 export function spatialBatchNormBackwardInto(
-  dx: Tensor, dgamma: Tensor, dbeta: Tensor, dout: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, invstd: Tensor,
-  mode: BatchNormMode, N: number, C: number, S: number,
+  dx: Tensor,
+  dgamma: Tensor,
+  dbeta: Tensor,
+  dout: Tensor,
+  x: Tensor,
+  gamma: Tensor,
+  mean: Tensor,
+  invstd: Tensor,
+  mode: BatchNormMode,
+  N: number,
+  C: number,
+  S: number,
 ): void {
   spatialBatchNormBackward(dx.ptr, dgamma.ptr, dbeta.ptr, dout.ptr, x.ptr, gamma.ptr, mean.ptr, invstd.ptr, mode === "train", N, C, S, x.dtype);
 }
@@ -74,7 +111,10 @@ const spatialBatchNormUnguarded = {
     const [N, C, H, W] = x.shape;
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, x.shape, "the forward output's shape");
-    checkSameDtype(fn, [["dout", dout], ["cache.x", x]]);
+    checkSameDtype(fn, [
+      ["dout", dout],
+      ["cache.x", x],
+    ]);
     const dx = empty(x.shape, fn, x.dtype);
     const dgamma = empty([C], fn, x.dtype);
     const dbeta = empty([C], fn, x.dtype);

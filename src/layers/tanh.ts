@@ -36,7 +36,10 @@ const tanhUnguarded = {
     checkTensor(fn, "cache.out", out);
     checkTensor(fn, "dout", dout);
     checkShape(fn, "dout", dout, out.shape, "the forward output's shape");
-    checkSameDtype(fn, [["dout", dout], ["cache.out", out]]);
+    checkSameDtype(fn, [
+      ["dout", dout],
+      ["cache.out", out],
+    ]);
     const dx = empty(out.shape, fn, out.dtype);
     tanhBackwardInto(dx, dout, out);
     return dx;

@@ -93,7 +93,9 @@ export class DeepConvNet extends WorkspaceModel {
       const [, H, W] = maps[i];
       const pooled = maxPools.includes(i);
       if (pooled && (H < 2 || W < 2)) {
-        throw new RangeError(`${fn}: maxPools includes layer ${i}, but its ${H}x${W} feature map is too small for a 2x2 pool (inputDims ${shapeString(inputDims)})`);
+        throw new RangeError(
+          `${fn}: maxPools includes layer ${i}, but its ${H}x${W} feature map is too small for a 2x2 pool (inputDims ${shapeString(inputDims)})`,
+        );
       }
       maps.push([numFilters[i], pooled ? Math.floor(H / 2) : H, pooled ? Math.floor(W / 2) : W]);
     }
@@ -109,7 +111,12 @@ export class DeepConvNet extends WorkspaceModel {
       if (batchnorm) layout.push([`gamma${i}`, [F]], [`beta${i}`, [F]]);
     }
     layout.push([`W${L}`, [flat, numClasses]], [`b${L}`, [numClasses]]);
-    super(fn, layout, Array.from({ length: L }, (_, i) => `W${i + 1}`), dtype);
+    super(
+      fn,
+      layout,
+      Array.from({ length: L }, (_, i) => `W${i + 1}`),
+      dtype,
+    );
     this.config = { inputDims, numFilters, maxPools, normalization, numClasses, weightScale, reg, regularization, seed, dtype };
     this.numLayers = L;
     this.#maps = maps;
@@ -174,7 +181,18 @@ export class DeepConvNet extends WorkspaceModel {
       if (bn && train) {
         r = ws.get(`z${i}`, shape);
         const S = d.Ho * d.Wo;
-        spatialBatchNormForwardInto(r, ws.get(`mean${i}`, [d.F]), ws.get(`invstd${i}`, [d.F]), a, p[`gamma${i}`], p[`beta${i}`], this.bnParams[i - 1], N, d.F, S);
+        spatialBatchNormForwardInto(
+          r,
+          ws.get(`mean${i}`, [d.F]),
+          ws.get(`invstd${i}`, [d.F]),
+          a,
+          p[`gamma${i}`],
+          p[`beta${i}`],
+          this.bnParams[i - 1],
+          N,
+          d.F,
+          S,
+        );
         reluInto(r, r);
       }
       if (pool) {
@@ -210,8 +228,18 @@ export class DeepConvNet extends WorkspaceModel {
       reluBackwardInto(dr, dr, ws.get(bn ? `z${i}` : `a${i}`, shape));
       if (bn) {
         spatialBatchNormBackwardInto(
-          dr, g[`gamma${i}`], g[`beta${i}`], dr, ws.get(`a${i}`, shape), p[`gamma${i}`],
-          ws.get(`mean${i}`, [d.F]), ws.get(`invstd${i}`, [d.F]), "train", N, d.F, d.Ho * d.Wo,
+          dr,
+          g[`gamma${i}`],
+          g[`beta${i}`],
+          dr,
+          ws.get(`a${i}`, shape),
+          p[`gamma${i}`],
+          ws.get(`mean${i}`, [d.F]),
+          ws.get(`invstd${i}`, [d.F]),
+          "train",
+          N,
+          d.F,
+          d.Ho * d.Wo,
         );
       }
       const dx = i > 1 ? ws.get(`dh${i - 1}`, [N, d.C, d.H, d.W]) : null; // the first layer needs no dx
@@ -227,13 +255,10 @@ export class DeepConvNet extends WorkspaceModel {
     return numFilters.map((F, i) => {
       const [C, H, W] = this.#maps[i];
       const conv: ConvDims = { N, C, H, W, F, ...CONV, Ho: H, Wo: W, K: C * CONV.HH * CONV.WW, P: H * W };
-      const pool: PoolDims | null = maxPools.includes(i)
-        ? { N, C: F, H, W, ...POOL, Ho: Math.floor(H / 2), Wo: Math.floor(W / 2) }
-        : null;
+      const pool: PoolDims | null = maxPools.includes(i) ? { N, C: F, H, W, ...POOL, Ho: Math.floor(H / 2), Wo: Math.floor(W / 2) } : null;
       return { conv, pool };
     });
   }
-
 
   protected checkInput(fn: string, X: unknown): number {
     const x = checkTensor(fn, "X", X, 4);
@@ -246,5 +271,4 @@ export class DeepConvNet extends WorkspaceModel {
     this.checkInputDtype(fn, x);
     return N;
   }
-
 }

@@ -40,7 +40,13 @@ export interface EvaluateOptions {
  * labels y. X is checked by the caller (its model's checkInput).
  */
 export function evaluateRows(
-  fn: string, X: Tensor, y: unknown, numClasses: number, options: unknown, ws: Workspace, scores: (batch: Tensor) => Tensor,
+  fn: string,
+  X: Tensor,
+  y: unknown,
+  numClasses: number,
+  options: unknown,
+  ws: Workspace,
+  scores: (batch: Tensor) => Tensor,
 ): Evaluation {
   const o = checkOptions(fn, "options", options ?? {}, ["batchSize"]) as EvaluateOptions;
   const batchSize = o.batchSize === undefined ? DEFAULT_PREDICT_BATCH : checkInteger(fn, "options.batchSize", o.batchSize, 1);

@@ -84,12 +84,21 @@ export class FullyConnectedNet extends WorkspaceModel {
       layout.push([`W${i}`, [dims[i - 1], dims[i]]], [`b${i}`, [dims[i]]]);
       if (bn && i < L) layout.push([`gamma${i}`, [dims[i]]], [`beta${i}`, [dims[i]]]);
     }
-    super(fn, layout, Array.from({ length: L }, (_, i) => `W${i + 1}`), dtype);
+    super(
+      fn,
+      layout,
+      Array.from({ length: L }, (_, i) => `W${i + 1}`),
+      dtype,
+    );
     this.config = { hiddenDims, inputDim, numClasses, dropout, normalization, reg, regularization, weightScale, seed, dtype };
     this.#dims = dims;
     this.numLayers = L;
     this.#layers = Array.from({ length: L }, (_, j) => ({
-      W: this.params[`W${j + 1}`], b: this.params[`b${j + 1}`], a: `a${j + 1}`, h: `h${j + 1}`, mask: `mask${j + 1}`,
+      W: this.params[`W${j + 1}`],
+      b: this.params[`b${j + 1}`],
+      a: `a${j + 1}`,
+      h: `h${j + 1}`,
+      mask: `mask${j + 1}`,
     }));
     try {
       this.#initParams(bn, weightScale, seed);
@@ -173,8 +182,17 @@ export class FullyConnectedNet extends WorkspaceModel {
         reluBackwardInto(dx, dx, ws.get(bn ? `z${j}` : `a${j}`, [N, D]));
         if (bn) {
           batchNormBackwardInto(
-            dx, g[`gamma${j}`], g[`beta${j}`], dx, ws.get(`a${j}`, [N, D]), p[`gamma${j}`],
-            ws.get(`mean${j}`, [D]), ws.get(`invstd${j}`, [D]), "train", N, D,
+            dx,
+            g[`gamma${j}`],
+            g[`beta${j}`],
+            dx,
+            ws.get(`a${j}`, [N, D]),
+            p[`gamma${j}`],
+            ws.get(`mean${j}`, [D]),
+            ws.get(`invstd${j}`, [D]),
+            "train",
+            N,
+            D,
           );
         }
         dout = dx;
@@ -194,7 +212,6 @@ export class FullyConnectedNet extends WorkspaceModel {
     this.#dropoutOffset = value;
   }
 
-
   #dropoutStream(count: number): [number, number] {
     const offset = this.#dropoutOffset;
     this.#dropoutOffset += count;
@@ -213,5 +230,4 @@ export class FullyConnectedNet extends WorkspaceModel {
     this.checkInputDtype(fn, x);
     return x.shape[0];
   }
-
 }

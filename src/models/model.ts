@@ -120,7 +120,9 @@ export abstract class WorkspaceModel {
   /** Checks X has the model's dtype (a float32 batch into a float64 net is a TypeError naming both). */
   protected checkInputDtype(fn: string, X: Tensor): void {
     if (X.dtype !== this.dtype) {
-      throw new TypeError(`${fn}: X is ${X.dtype} but the model's parameters are ${this.dtype}; make X with { dtype: "${this.dtype}" } or build the model with dtype: "${X.dtype}"`);
+      throw new TypeError(
+        `${fn}: X is ${X.dtype} but the model's parameters are ${this.dtype}; make X with { dtype: "${this.dtype}" } or build the model with dtype: "${X.dtype}"`,
+      );
     }
   }
 

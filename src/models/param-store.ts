@@ -30,9 +30,7 @@ export class ParamStore {
     const total = layout.reduce((n, [, shape]) => n + sizeOf(shape), 0);
     const most = Math.floor(MAX_ALLOCATION_BYTES / bytesPerElement(dtype));
     if (total > most) {
-      throw new RangeError(
-        `${owner}: the parameters need ${total} ${dtype} values, more than one allocation holds (${most}); use smaller layers`,
-      );
+      throw new RangeError(`${owner}: the parameters need ${total} ${dtype} values, more than one allocation holds (${most}); use smaller layers`);
     }
     this.dtype = dtype;
     this.flat = keep(empty([total], owner, dtype));

@@ -36,9 +36,7 @@ export function checkPredictOptions(fn: string, options: unknown, X: Tensor): Ch
  * `flip`: X holds images (N, C, H, W); each batch is also scored mirrored (in wasm) and the two score
  * rows are added (in wasm) before the argmax.
  */
-export function predictRows(
-  X: Tensor, batchSize: number, scratch: Blocks, scores: (batch: Tensor) => Tensor, owned: boolean, flip = false,
-): Int32Array {
+export function predictRows(X: Tensor, batchSize: number, scratch: Blocks, scores: (batch: Tensor) => Tensor, owned: boolean, flip = false): Int32Array {
   const N = X.shape[0];
   const rowShape = X.shape.slice(1);
   const row = sizeOf(rowShape);

@@ -52,11 +52,7 @@ export function resnet(options: ResNetOptions): Sequential {
     throw new TypeError(`${fn}: options.downsampleFirst must be true or false (got ${describe(o.downsampleFirst)})`);
   }
   const init = o.init ?? "kaiming";
-  const modules: Module[] = [
-    nn.conv2d(channels, widths[0], 3, { padding: 1, bias: false, init }),
-    nn.batchNorm2d(widths[0]),
-    nn.relu(),
-  ];
+  const modules: Module[] = [nn.conv2d(channels, widths[0], 3, { padding: 1, bias: false, init }), nn.batchNorm2d(widths[0]), nn.relu()];
   let width = widths[0];
   widths.forEach((w, s) => {
     for (let b = 0; b < blocks[s]; b++) {
@@ -83,7 +79,8 @@ export function basicBlock(cin: number, cout: number, stride: number, init: nn.I
 }
 
 function checkWidths(fn: string, value: unknown): number[] {
-  if (!Array.isArray(value) || value.length === 0) throw new TypeError(`${fn}: options.widths must be a non-empty array of channel counts (got ${describe(value)})`);
+  if (!Array.isArray(value) || value.length === 0)
+    throw new TypeError(`${fn}: options.widths must be a non-empty array of channel counts (got ${describe(value)})`);
   return value.map((w, i) => checkInteger(fn, `options.widths[${i}]`, w, 1));
 }
 

@@ -8,7 +8,18 @@
 // rules run over it in one kernel call; getParameters() copies it).
 import { checkDtype, type DType } from "../core/dtype.js";
 import { fillNormal } from "../layers/init.js";
-import { backwardChain, checkModules, forwardChain, markChain, Module, planChain, type ModuleSpec, type Pass, type Plan, type PlannedTensor } from "../nn/module.js";
+import {
+  backwardChain,
+  checkModules,
+  forwardChain,
+  markChain,
+  Module,
+  planChain,
+  type ModuleSpec,
+  type Pass,
+  type Plan,
+  type PlannedTensor,
+} from "../nn/module.js";
 import { moduleFromSpec } from "../nn/registry.js";
 import { deriveSeed, drawSubSeed } from "../core/random.js";
 import { realKernels, requireDtype } from "../core/runtime.js";
@@ -118,8 +129,13 @@ export class Sequential extends WorkspaceModel {
     const fn = "Sequential";
     const o = checkOptions(fn, "options", config, KNOWN);
     const inputShape = checkShapeOption(fn, o.inputShape);
-    if (!Array.isArray(o.modules) || o.modules.length === 0) throw new TypeError(`${fn}: modules must be a non-empty array of modules (got ${describe(o.modules)})`);
-    const modules = checkModules(fn, "modules", (o.modules as unknown[]).map((m, i) => (m instanceof Module ? m : moduleFromSpec(`${fn}: modules[${i}]`, m))));
+    if (!Array.isArray(o.modules) || o.modules.length === 0)
+      throw new TypeError(`${fn}: modules must be a non-empty array of modules (got ${describe(o.modules)})`);
+    const modules = checkModules(
+      fn,
+      "modules",
+      (o.modules as unknown[]).map((m, i) => (m instanceof Module ? m : moduleFromSpec(`${fn}: modules[${i}]`, m))),
+    );
     const seed = o.seed === undefined ? drawSubSeed() : checkSeed(fn, "options.seed", o.seed);
     const dtype = checkDtype(fn, "options.dtype", o.dtype);
     const reg = o.reg === undefined ? 0 : checkNumber(fn, "options.reg", o.reg, { min: 0 });
@@ -149,7 +165,12 @@ export class Sequential extends WorkspaceModel {
       throw error;
     }
     const nameOf = (p: PlannedTensor) => (Object.hasOwn(renames, p.fullName) ? renames[p.fullName] : p.fullName);
-    super(fn, plan.params.map((p) => [nameOf(p), p.shape] as const), [], dtype);
+    super(
+      fn,
+      plan.params.map((p) => [nameOf(p), p.shape] as const),
+      [],
+      dtype,
+    );
     this.#owner = owner;
     this.#plan = plan;
     this.#nameOf = nameOf;
@@ -250,7 +271,9 @@ export class Sequential extends WorkspaceModel {
       const wanted = typeof match === "string" ? [match] : (match as unknown[]);
       for (const w of wanted) {
         if (typeof w !== "string" || !names.includes(w)) {
-          throw new RangeError(`Sequential.${fn}: ${describe(w)} is not a parameter of this model (parameters: ${listString(names.slice(0, 12))}${names.length > 12 ? ", ..." : ""})`);
+          throw new RangeError(
+            `Sequential.${fn}: ${describe(w)} is not a parameter of this model (parameters: ${listString(names.slice(0, 12))}${names.length > 12 ? ", ..." : ""})`,
+          );
         }
       }
       return wanted as string[];
@@ -264,8 +287,14 @@ export class Sequential extends WorkspaceModel {
     const trains = (m: Module): boolean => this.#plan.params.some((p) => p.module === m && !this.#frozen.has(this.#nameOf(p)));
     markChain(this.modules, false, trains);
     const grads = this.paramStore.grads;
-    this.#grads = Object.freeze(Object.fromEntries(this.parameterNames.filter((n) => !this.#frozen.has(n)).map((n) => [n, grads[n]]))) as Record<string, Tensor>;
-    this.#weights = this.#plan.params.map((p) => [p, this.#nameOf(p)] as const).filter(([p, n]) => p.shape.length >= 2 && !this.#frozen.has(n)).map(([, n]) => n);
+    this.#grads = Object.freeze(Object.fromEntries(this.parameterNames.filter((n) => !this.#frozen.has(n)).map((n) => [n, grads[n]]))) as Record<
+      string,
+      Tensor
+    >;
+    this.#weights = this.#plan.params
+      .map((p) => [p, this.#nameOf(p)] as const)
+      .filter(([p, n]) => p.shape.length >= 2 && !this.#frozen.has(n))
+      .map(([, n]) => n);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -300,10 +329,28 @@ export class Sequential extends WorkspaceModel {
     const out: StateEntry[] = [];
     for (const { module } of this.#plan.modules) {
       for (const p of this.#plan.params) {
-        if (p.module === module) out.push({ name: this.#nameOf(p), stateDictName: p.fullName, kind: "parameter", shape: p.shape, tensor: this.paramStore.params[this.#nameOf(p)], module, local: p.name });
+        if (p.module === module)
+          out.push({
+            name: this.#nameOf(p),
+            stateDictName: p.fullName,
+            kind: "parameter",
+            shape: p.shape,
+            tensor: this.paramStore.params[this.#nameOf(p)],
+            module,
+            local: p.name,
+          });
       }
       for (const b of this.#plan.buffers) {
-        if (b.module === module) out.push({ name: this.#nameOf(b), stateDictName: b.fullName, kind: "buffer", shape: b.shape, tensor: this.buffers[this.#nameOf(b)], module, local: b.name });
+        if (b.module === module)
+          out.push({
+            name: this.#nameOf(b),
+            stateDictName: b.fullName,
+            kind: "buffer",
+            shape: b.shape,
+            tensor: this.buffers[this.#nameOf(b)],
+            module,
+            local: b.name,
+          });
       }
       if (module.type === "BatchNorm1d" || module.type === "BatchNorm2d") {
         const mean = out.find((e) => e.module === module && e.local === "running_mean");
@@ -333,7 +380,9 @@ export function sequential(modules: Module[], options: SequentialOptions): Seque
 
 function checkShapeOption(fn: string, value: unknown): number[] {
   if (!Array.isArray(value) || value.length === 0 || value.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new TypeError(`${fn}: options.inputShape must be the shape of one input without the batch dimension, e.g. [1, 28, 28] or [784] (got ${describe(value)})`);
+    throw new TypeError(
+      `${fn}: options.inputShape must be the shape of one input without the batch dimension, e.g. [1, 28, 28] or [784] (got ${describe(value)})`,
+    );
   }
   if (sizeOf(value) > 2 ** 31) throw new RangeError(`${fn}: options.inputShape ${listString(value)} is too large`);
   return [...value];
@@ -343,16 +392,22 @@ function checkShapeOption(fn: string, value: unknown): number[] {
 function checkNames(fn: string, value: unknown, plan: Plan): Record<string, string> {
   if (value === undefined) return {};
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new TypeError(`${fn}: options.names must be an object from state_dict names to new names, e.g. { "0.weight": "conv1.weight" } (got ${describe(value)})`);
+    throw new TypeError(
+      `${fn}: options.names must be an object from state_dict names to new names, e.g. { "0.weight": "conv1.weight" } (got ${describe(value)})`,
+    );
   }
   const planned = [...plan.params, ...plan.buffers].map((p) => p.fullName);
   const out: Record<string, string> = {};
   for (const [from, to] of Object.entries(value)) {
     if (!planned.includes(from)) {
-      throw new RangeError(`${fn}: options.names renames ${describe(from)}, which is not a parameter or buffer of the modules (they are: ${planned.slice(0, 12).join(", ")}${planned.length > 12 ? ", ..." : ""})`);
+      throw new RangeError(
+        `${fn}: options.names renames ${describe(from)}, which is not a parameter or buffer of the modules (they are: ${planned.slice(0, 12).join(", ")}${planned.length > 12 ? ", ..." : ""})`,
+      );
     }
     if (typeof to !== "string" || to.length === 0 || to.length > 1024 || to === "__proto__") {
-      throw new TypeError(`${fn}: options.names[${describe(from)}] must be a non-empty string of at most 1024 characters other than "__proto__" (got ${describe(to)})`);
+      throw new TypeError(
+        `${fn}: options.names[${describe(from)}] must be a non-empty string of at most 1024 characters other than "__proto__" (got ${describe(to)})`,
+      );
     }
     if (to !== from) Object.defineProperty(out, from, { value: to, enumerable: true, configurable: true, writable: true });
   }
@@ -360,7 +415,10 @@ function checkNames(fn: string, value: unknown, plan: Plan): Record<string, stri
   for (const name of planned) {
     const final = Object.hasOwn(out, name) ? out[name] : name;
     const other = seen.get(final);
-    if (other !== undefined) throw new RangeError(`${fn}: options.names gives ${describe(name)} the name ${describe(final)}, which ${describe(other)} already has: every parameter and buffer needs its own name`);
+    if (other !== undefined)
+      throw new RangeError(
+        `${fn}: options.names gives ${describe(name)} the name ${describe(final)}, which ${describe(other)} already has: every parameter and buffer needs its own name`,
+      );
     seen.set(final, name);
   }
   return out;

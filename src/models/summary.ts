@@ -22,7 +22,11 @@ export function formatSummary(model: Summarized, plan: Plan, frozen: ReadonlySet
     ]);
   }
   const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c].length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("   ").trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, c) => (c === 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .join("   ")
+      .trimEnd();
   const rule = "-".repeat(line(rows[0]).length);
   const total = plan.params.reduce((n, p) => n + sizeOf(p.shape), 0);
   const frozenCount = plan.params.filter((p) => frozen.has(p.fullName)).reduce((n, p) => n + sizeOf(p.shape), 0);

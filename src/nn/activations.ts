@@ -2,7 +2,17 @@
 // Sigmoid their output (y > 0 exactly where x > 0; 1 - y²; y·(1 - y)), LeakyReLU and GELU their
 // input.
 import {
-  gelu, geluBackward, leakyRelu, leakyReluBackward, relu, reluBackward, sigmoid, sigmoidBackward, tanh, tanhBackward, type GeluApproximate,
+  gelu,
+  geluBackward,
+  leakyRelu,
+  leakyReluBackward,
+  relu,
+  reluBackward,
+  sigmoid,
+  sigmoidBackward,
+  tanh,
+  tanhBackward,
+  type GeluApproximate,
 } from "../ops/elementwise.js";
 import type { Tensor } from "../core/tensor.js";
 import { checkEnum, checkNumber, checkOptions } from "../core/validate.js";
@@ -122,7 +132,6 @@ export class GELU extends Elementwise {
   readonly type = "GELU";
   /** The constructor option by PyTorch's name, default filled in. */
   override readonly args: {
-
     /** "none" (exact erf, the default) or "tanh" (the tanh approximation). */
     approximate: GeluApproximate;
   };

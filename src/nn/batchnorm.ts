@@ -72,8 +72,14 @@ abstract class BatchNormBase extends Module {
       );
     }
     const p = {
-      out: y.ptr, mean: mean.ptr, invstd: invstd.ptr, x: x.ptr, gamma: this.params.weight.ptr, beta: this.params.bias.ptr,
-      runningMean: this.buffers.running_mean.ptr, runningVar: this.buffers.running_var.ptr,
+      out: y.ptr,
+      mean: mean.ptr,
+      invstd: invstd.ptr,
+      x: x.ptr,
+      gamma: this.params.weight.ptr,
+      beta: this.params.bias.ptr,
+      runningMean: this.buffers.running_mean.ptr,
+      runningVar: this.buffers.running_var.ptr,
     };
     // The kernels weigh the OLD statistics by their momentum argument: 1 - PyTorch's momentum.
     const keep = 1 - this.args.momentum;

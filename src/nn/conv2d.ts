@@ -86,7 +86,16 @@ export class Conv2d extends Module {
   }
 
   plan(input: readonly number[]): ModulePlan {
-    const { in_channels: C, out_channels: F, kernel_size: [kh, kw], stride, padding, groups, bias, init } = this.args;
+    const {
+      in_channels: C,
+      out_channels: F,
+      kernel_size: [kh, kw],
+      stride,
+      padding,
+      groups,
+      bias,
+      init,
+    } = this.args;
     if (input.length !== 3 || input[0] !== C) throw shapeError(this, `(N, ${C}, H, W) inputs`, input);
     const [, H, W] = input;
     if (kh > H + 2 * padding || kw > W + 2 * padding) {
@@ -103,7 +112,12 @@ export class Conv2d extends Module {
   /** Sizes of one group's convolution for a batch of n (the kernels' ConvSizes). */
   #groupSizes(n: number): ConvSizes {
     if (this.#sizes?.N === n) return this.#sizes;
-    const { kernel_size: [kh, kw], stride, padding, groups } = this.args;
+    const {
+      kernel_size: [kh, kw],
+      stride,
+      padding,
+      groups,
+    } = this.args;
     const [C, H, W] = this.inputShape;
     const [F, Ho, Wo] = this.outputShape;
     const Cg = C / groups;
@@ -119,7 +133,11 @@ export class Conv2d extends Module {
 
   #depthwiseSizes(n: number): DepthwiseSizes {
     if (this.#depthwise?.N === n) return this.#depthwise;
-    const { kernel_size: [kh, kw], stride, padding } = this.args;
+    const {
+      kernel_size: [kh, kw],
+      stride,
+      padding,
+    } = this.args;
     const [C, H, W] = this.inputShape;
     this.#depthwise = depthwiseSizes(`${this.type} "${this.path}"`, n, C, H, W, kh, kw, stride, stride, padding, padding);
     return this.#depthwise;
@@ -185,7 +203,16 @@ export class Conv2d extends Module {
     const F = this.args.out_channels;
     const y = relu !== null ? relu.fusedOutput(pass) : pass.ws.get(bn.key("y"), [pass.n, ...bn.outputShape], pass.dtype);
     const table = pass.ws.get(this.key("bn table"), [4 * F], pass.dtype);
-    convBatchNormTable(table.ptr, bn.params.weight.ptr, bn.params.bias.ptr, bn.buffers.running_mean.ptr, bn.buffers.running_var.ptr, bn.args.eps, F, pass.dtype);
+    convBatchNormTable(
+      table.ptr,
+      bn.params.weight.ptr,
+      bn.params.bias.ptr,
+      bn.buffers.running_mean.ptr,
+      bn.buffers.running_var.ptr,
+      bn.args.eps,
+      F,
+      pass.dtype,
+    );
     const w = this.params.weight;
     const d = this.#groupSizes(pass.n);
     const b = this.params.bias ?? this.#zeroBias(pass);
@@ -218,8 +245,13 @@ export class Conv2d extends Module {
     for (let j = 0; j < g; j++) {
       convBackward(
         dxg ? dxg.ptr + j * pass.n * d.C * d.H * d.W * B : 0,
-        dw.ptr + j * d.F * d.K * B, db.ptr + j * d.F * B,
-        dyg.ptr + j * pass.n * d.F * d.P * B, xg.ptr + j * pass.n * d.C * d.H * d.W * B, w.ptr + j * d.F * d.K * B, d, pass.dtype,
+        dw.ptr + j * d.F * d.K * B,
+        db.ptr + j * d.F * B,
+        dyg.ptr + j * pass.n * d.F * d.P * B,
+        xg.ptr + j * pass.n * d.C * d.H * d.W * B,
+        w.ptr + j * d.F * d.K * B,
+        d,
+        pass.dtype,
       );
     }
     if (dx && dxg) this.#ungroup(pass, dx, dxg, d.C * d.H * d.W);

@@ -235,7 +235,15 @@ export interface Plan {
  * Plans `modules` in order for `input` (no batch dimension), naming them `${prefix}${i}`; returns
  * the chain's output shape. A module whose input does not fit is a RangeError naming its index.
  */
-export function planChain(fn: string, owner: object, modules: readonly Module[], input: readonly number[], prefix: string, plan: Plan, depth: number): number[] {
+export function planChain(
+  fn: string,
+  owner: object,
+  modules: readonly Module[],
+  input: readonly number[],
+  prefix: string,
+  plan: Plan,
+  depth: number,
+): number[] {
   let shape = [...input];
   modules.forEach((m, i) => {
     const path = `${prefix}${i}`;

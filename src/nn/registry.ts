@@ -45,7 +45,8 @@ export function moduleFromSpec(where: string, spec: unknown): Module {
     throw new TypeError(`${where} must be a module or a module spec { type, args } (got ${describe(spec)})`);
   }
   const { type, args, children } = spec as Partial<ModuleSpec>;
-  if (type === undefined) throw new TypeError(`${where} must be a module (tl.nn.linear(...), ...) or a module spec { type, args } (got an object without a type)`);
+  if (type === undefined)
+    throw new TypeError(`${where} must be a module (tl.nn.linear(...), ...) or a module spec { type, args } (got an object without a type)`);
   if (typeof type !== "string" || !Object.hasOwn(BUILDERS, type)) {
     throw new TypeError(`${where}: unknown module type ${describe(type)} (known: ${Object.keys(BUILDERS).join(", ")})`);
   }

@@ -30,7 +30,12 @@ export class Residual extends Module {
   }
 
   override children(): ReadonlyArray<readonly [string, readonly Module[]]> {
-    return this.shortcut.length > 0 ? [["body", this.body], ["shortcut", this.shortcut]] : [["body", this.body]];
+    return this.shortcut.length > 0
+      ? [
+          ["body", this.body],
+          ["shortcut", this.shortcut],
+        ]
+      : [["body", this.body]];
   }
 
   override describe(): string {
@@ -41,8 +46,13 @@ export class Residual extends Module {
     const out = chain("body", this.body, input);
     const side = this.shortcut.length > 0 ? chain("shortcut", this.shortcut, input) : [...input];
     if (out.length !== side.length || out.some((d, i) => d !== side[i])) {
-      const fix = this.shortcut.length > 0 ? "make the shortcut's output match" : "give a shortcut (e.g. a strided 1x1 conv2d and a batchNorm2d) that maps the input to the body's output";
-      throw new RangeError(`Residual: the body outputs ${shapeString(out)} but the shortcut ${this.shortcut.length > 0 ? "outputs" : "passes the input"} ${shapeString(side)}: ${fix}`);
+      const fix =
+        this.shortcut.length > 0
+          ? "make the shortcut's output match"
+          : "give a shortcut (e.g. a strided 1x1 conv2d and a batchNorm2d) that maps the input to the body's output";
+      throw new RangeError(
+        `Residual: the body outputs ${shapeString(out)} but the shortcut ${this.shortcut.length > 0 ? "outputs" : "passes the input"} ${shapeString(side)}: ${fix}`,
+      );
     }
     return { output: out };
   }

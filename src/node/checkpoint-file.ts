@@ -164,11 +164,7 @@ export async function readFileBytes(path: string, options: { what?: string; maxB
 }
 
 /** Writes tensors and metadata as a safetensors file, atomically (streamed: no full copy in memory). */
-export async function writeSafetensorsFile(
-  path: string,
-  tensors: Record<string, SafetensorsTensor>,
-  metadata: Record<string, string> = {},
-): Promise<void> {
+export async function writeSafetensorsFile(path: string, tensors: Record<string, SafetensorsTensor>, metadata: Record<string, string> = {}): Promise<void> {
   await writeFileAtomic(path, encodeSafetensorsParts(tensors, metadata));
 }
 

@@ -74,13 +74,18 @@ export async function loadIdxFolder(dir: string, options: { classes?: readonly s
     const candidates = idxCandidates(f.prefixes, f.kind, f.rank);
     const name = candidates.find((n) => folder.names.has(n));
     if (name === undefined) {
-      throw new Error(`${fn}: ${folder.dir} has no ${key.startsWith("train") ? "training" : "test"} ${f.kind}: looked for ${f.prefixes[0]}-${f.kind}-idx${f.rank}-ubyte or ${f.prefixes[0]}-${f.kind}-idx${f.rank}-ubyte.gz; ${listing(folder.names)}`);
+      throw new Error(
+        `${fn}: ${folder.dir} has no ${key.startsWith("train") ? "training" : "test"} ${f.kind}: looked for ${f.prefixes[0]}-${f.kind}-idx${f.rank}-ubyte or ${f.prefixes[0]}-${f.kind}-idx${f.rank}-ubyte.gz; ${listing(folder.names)}`,
+      );
     }
     paths[key] = join(folder.dir, name);
   }
   const read = async (path: string): Promise<IdxArray> => decodeIdx(await readFileBytes(path, { what: "data file" }), path);
   const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
-    read(paths.trainImages), read(paths.trainLabels), read(paths.testImages), read(paths.testLabels),
+    read(paths.trainImages),
+    read(paths.trainLabels),
+    read(paths.testImages),
+    read(paths.testLabels),
   ]);
   let maxLabel = 0;
   for (const labels of [trainLabels, testLabels]) for (const l of labels.data) if (l > maxLabel) maxLabel = l;
@@ -106,7 +111,9 @@ export async function loadCifar10Folder(dir: string): Promise<DataSplits> {
   }
   const trainNames = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`).filter((n) => folder.names.has(n));
   if (trainNames.length === 0 || !folder.names.has("test_batch.bin")) {
-    throw new Error(`${fn}: ${folder.dir} is not a CIFAR-10 binary folder: expected data_batch_1.bin .. data_batch_5.bin and test_batch.bin; ${listing(folder.names)}`);
+    throw new Error(
+      `${fn}: ${folder.dir} is not a CIFAR-10 binary folder: expected data_batch_1.bin .. data_batch_5.bin and test_batch.bin; ${listing(folder.names)}`,
+    );
   }
   let classes: string[] | undefined;
   if (folder.names.has("batches.meta.txt")) {

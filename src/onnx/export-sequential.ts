@@ -27,7 +27,8 @@ export function sequentialGraph(fn: string, model: Sequential): OnnxGraph {
   const names = new Map<Module, Map<string, string>>();
   for (const e of model.stateEntries()) {
     if (e.tensor === null) continue;
-    if (g.has(e.name)) throw new RangeError(`${fn}: the model's ${e.kind} ${JSON.stringify(e.name)} has the name of the graph's input; rename it (Sequential option names)`);
+    if (g.has(e.name))
+      throw new RangeError(`${fn}: the model's ${e.kind} ${JSON.stringify(e.name)} has the name of the graph's input; rename it (Sequential option names)`);
     g.constant(e.name, e.shape, values(fn, e.name, e.tensor));
     const own = names.get(e.module) ?? new Map<string, string>();
     own.set(e.local, e.name);
@@ -61,7 +62,11 @@ function emitModule(fn: string, g: OnnxGraph, m: Module, h: string, last: string
     if (typeof v !== "number") throw new TypeError(`${fn}: module ${m.path} (${m.type}) has no number ${key} to export`);
     return v;
   };
-  const window = (k: number, stride: number, padding: number) => ({ kernel_shape: [k, k], strides: [stride, stride], pads: [padding, padding, padding, padding] });
+  const window = (k: number, stride: number, padding: number) => ({
+    kernel_shape: [k, k],
+    strides: [stride, stride],
+    pads: [padding, padding, padding, padding],
+  });
   switch (m.type) {
     case "Linear": {
       const inputs = [h, tensor(m, "weight"), ...(a.bias ? [tensor(m, "bias")] : [])];
@@ -73,14 +78,19 @@ function emitModule(fn: string, g: OnnxGraph, m: Module, h: string, last: string
       const s = num("stride");
       const inputs = [h, tensor(m, "weight"), ...(a.bias ? [tensor(m, "bias")] : [])];
       return g.node("Conv", inputs, name("Conv"), {
-        kernel_shape: [kh, kw], strides: [s, s], pads: [p, p, p, p], group: num("groups", 1), dilations: [1, 1],
+        kernel_shape: [kh, kw],
+        strides: [s, s],
+        pads: [p, p, p, p],
+        group: num("groups", 1),
+        dilations: [1, 1],
       });
     }
     case "BatchNorm1d":
     case "BatchNorm2d": {
       const inputs = ["weight", "bias", "running_mean", "running_var"].map((local) => tensor(m, local));
       return g.node("BatchNormalization", [h, ...inputs], name("BatchNormalization"), {
-        epsilon: { float: num("eps") }, momentum: { float: 1 - num("momentum") },
+        epsilon: { float: num("eps") },
+        momentum: { float: 1 - num("momentum") },
       });
     }
     case "ReLU":

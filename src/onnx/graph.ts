@@ -112,7 +112,11 @@ function encodeAttribute(name: string, value: Attribute): ProtoWriter {
 
 // TensorProto: dims 1 (packed int64), data_type 2, float_data 4 (packed), name 8.
 function encodeTensor(t: Initializer): ProtoWriter {
-  return new ProtoWriter().packedInts(1, [...t.dims]).int(2, FLOAT).packedFloats(4, t.values).string(8, t.name);
+  return new ProtoWriter()
+    .packedInts(1, [...t.dims])
+    .int(2, FLOAT)
+    .packedFloats(4, t.values)
+    .string(8, t.name);
 }
 
 // ValueInfoProto { name 1, type 2: TypeProto { tensor_type 1: { elem_type 1, shape 2:

@@ -28,7 +28,17 @@
 // library's own); types from anywhere.
 import { FileFormatError, internal, nn, Sequential, type DType } from "../index.js";
 import type { Module } from "../nn/module.js";
-import { AttrType, DataType, dataTypeName, readOnnxModel, tensorValues, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor } from "./model-proto.js";
+import {
+  AttrType,
+  DataType,
+  dataTypeName,
+  readOnnxModel,
+  tensorValues,
+  type OnnxAttribute,
+  type OnnxModel,
+  type OnnxNode,
+  type OnnxTensor,
+} from "./model-proto.js";
 
 const FN = "importOnnx";
 // Destructured, not read as linear: a namespace member read from another entry would make the
@@ -105,11 +115,7 @@ interface Act {
   id: number;
 }
 
-type Expr =
-  | { op: "x" }
-  | { op: "c"; v: number }
-  | { op: "add" | "mul" | "div"; a: Expr; b: Expr }
-  | { op: "erf" | "tanh"; a: Expr };
+type Expr = { op: "x" } | { op: "c"; v: number } | { op: "add" | "mul" | "div"; a: Expr; b: Expr } | { op: "erf" | "tanh"; a: Expr };
 
 interface ExprSym {
   k: "expr";
@@ -206,7 +212,10 @@ export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxO
 
   const model = readOnnxModel(FN, input);
   const converted = new Converter(model).run();
-  const notes = [`imported from ONNX (${[model.producer, model.producerVersion].filter((s) => s !== "").join(" ") || "unknown producer"}, opset ${model.opsets.get("")}, IR ${model.irVersion})`, ...converted.notes];
+  const notes = [
+    `imported from ONNX (${[model.producer, model.producerVersion].filter((s) => s !== "").join(" ") || "unknown producer"}, opset ${model.opsets.get("")}, IR ${model.irVersion})`,
+    ...converted.notes,
+  ];
 
   if (numClasses !== undefined) replaceHead(converted.items, numClasses, notes);
 
@@ -244,7 +253,8 @@ export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxO
       for (let i = 0; i < values.length; i++) {
         if (!Number.isFinite(values[i])) throw new FileFormatError(`${FN}: ${t.source.name} holds ${values[i]} at index ${i}; weights must be finite`);
       }
-      if (t.local === "running_var" && values.some((v) => v < 0)) throw new FileFormatError(`${FN}: ${t.source.name} (a running variance) holds negative values`);
+      if (t.local === "running_var" && values.some((v) => v < 0))
+        throw new FileFormatError(`${FN}: ${t.source.name} (a running variance) holds negative values`);
       target.set(values);
     }
   } catch (error) {
@@ -266,7 +276,9 @@ function replaceHead(items: Item[], numClasses: number, notes: string[]): void {
       node: item.draft.node,
       tensors: item.draft.tensors.map((t) => ({ ...t, fresh: true, transpose: false })),
     };
-    notes.push(`numClasses: the last Linear(${D}, ${M}) was replaced by a new Linear(${D}, ${numClasses}) (PyTorch's default initialization, seeded), under the same names`);
+    notes.push(
+      `numClasses: the last Linear(${D}, ${M}) was replaced by a new Linear(${D}, ${numClasses}) (PyTorch's default initialization, seeded), under the same names`,
+    );
     return;
   }
   throw new RangeError(`${FN}: options.numClasses needs a final Linear layer (Gemm or MatMul) to replace, and this model has none at its top level`);
@@ -299,13 +311,21 @@ class Converter {
 
   constructor(readonly model: OnnxModel) {
     const opset = model.opsets.get("");
-    if (opset === undefined) throw new OnnxUnsupportedError(`${FN}: the model imports no default-domain (ai.onnx) opset; importOnnx reads ai.onnx opsets ${MIN_OPSET} to ${MAX_OPSET}`);
-    if (opset < MIN_OPSET || opset > MAX_OPSET) throw new OnnxUnsupportedError(`${FN}: the model uses ai.onnx opset ${opset}; importOnnx reads opsets ${MIN_OPSET} to ${MAX_OPSET} (torch.onnx.export(..., opset_version=13) works)`);
+    if (opset === undefined)
+      throw new OnnxUnsupportedError(
+        `${FN}: the model imports no default-domain (ai.onnx) opset; importOnnx reads ai.onnx opsets ${MIN_OPSET} to ${MAX_OPSET}`,
+      );
+    if (opset < MIN_OPSET || opset > MAX_OPSET)
+      throw new OnnxUnsupportedError(
+        `${FN}: the model uses ai.onnx opset ${opset}; importOnnx reads opsets ${MIN_OPSET} to ${MAX_OPSET} (torch.onnx.export(..., opset_version=13) works)`,
+      );
     this.opset = opset;
     const g = model.graph;
     if (g.sparseInitializers > 0) throw new OnnxUnsupportedError(`${FN}: the graph has sparse initializers, which importOnnx does not read`);
     if (g.outputs.length !== 1) {
-      throw new OnnxUnsupportedError(`${FN}: the graph has ${g.outputs.length} outputs (${g.outputs.map((v) => JSON.stringify(v.name)).join(", ")}); importOnnx takes a model with one output, the class scores`);
+      throw new OnnxUnsupportedError(
+        `${FN}: the graph has ${g.outputs.length} outputs (${g.outputs.map((v) => JSON.stringify(v.name)).join(", ")}); importOnnx takes a model with one output, the class scores`,
+      );
     }
     this.outputName = g.outputs[0].name;
   }
@@ -313,27 +333,44 @@ class Converter {
   run(): { items: Item[]; inputShape: number[]; notes: string[] } {
     const g = this.model.graph;
     for (const [name, t] of g.initializers) {
-      this.values.set(name, { k: "const", name, dims: t.dims, values: null, tensor: t, isInt: t.dataType === DataType.INT64 || t.dataType === DataType.INT32, owners: 0 });
+      this.values.set(name, {
+        k: "const",
+        name,
+        dims: t.dims,
+        values: null,
+        tensor: t,
+        isInt: t.dataType === DataType.INT64 || t.dataType === DataType.INT32,
+        owners: 0,
+      });
     }
     const inputs = g.inputs.filter((v) => !g.initializers.has(v.name)); // IR < 4 lists initializers as inputs too
     if (inputs.length !== 1) {
-      throw new OnnxUnsupportedError(`${FN}: the graph has ${inputs.length} inputs (${inputs.map((v) => JSON.stringify(v.name)).join(", ")}); importOnnx takes a model with one input, the batch`);
+      throw new OnnxUnsupportedError(
+        `${FN}: the graph has ${inputs.length} inputs (${inputs.map((v) => JSON.stringify(v.name)).join(", ")}); importOnnx takes a model with one input, the batch`,
+      );
     }
     const x = inputs[0];
     if (x.elemType !== DataType.FLOAT && x.elemType !== DataType.DOUBLE) {
-      throw new OnnxUnsupportedError(`${FN}: the input ${JSON.stringify(x.name)} is ${x.elemType === -1 ? "not a tensor" : x.elemType === 0 ? "a tensor of no stated type" : `a tensor of ${dataTypeName(x.elemType)}`}; importOnnx takes a FLOAT input`);
+      throw new OnnxUnsupportedError(
+        `${FN}: the input ${JSON.stringify(x.name)} is ${x.elemType === -1 ? "not a tensor" : x.elemType === 0 ? "a tensor of no stated type" : `a tensor of ${dataTypeName(x.elemType)}`}; importOnnx takes a FLOAT input`,
+      );
     }
     if (x.dims === null || x.dims.length < 2) {
-      throw new OnnxUnsupportedError(`${FN}: the input ${JSON.stringify(x.name)} has ${x.dims === null ? "no shape" : `rank ${x.dims.length}`}; importOnnx needs (N, features) or (N, C, H, W) with static sizes (export with an example input and dynamic_axes only on the batch)`);
+      throw new OnnxUnsupportedError(
+        `${FN}: the input ${JSON.stringify(x.name)} has ${x.dims === null ? "no shape" : `rank ${x.dims.length}`}; importOnnx needs (N, features) or (N, C, H, W) with static sizes (export with an example input and dynamic_axes only on the batch)`,
+      );
     }
     const rest = x.dims.slice(1);
     rest.forEach((d, i) => {
       if (typeof d !== "number" || d < 1) {
-        throw new OnnxUnsupportedError(`${FN}: dimension ${i + 1} of the input ${JSON.stringify(x.name)} is ${typeof d === "string" ? `the symbol ${JSON.stringify(d)}` : d === null ? "unknown" : String(d)}; importOnnx needs every size but the batch's fixed`);
+        throw new OnnxUnsupportedError(
+          `${FN}: dimension ${i + 1} of the input ${JSON.stringify(x.name)} is ${typeof d === "string" ? `the symbol ${JSON.stringify(d)}` : d === null ? "unknown" : String(d)}; importOnnx needs every size but the batch's fixed`,
+        );
       }
     });
     this.inputShape = rest as number[];
-    if (sizeOf(this.inputShape) > MAX_ACTIVATION) throw new OnnxUnsupportedError(`${FN}: the input has ${sizeOf(this.inputShape)} values per example, more than importOnnx takes (${MAX_ACTIVATION})`);
+    if (sizeOf(this.inputShape) > MAX_ACTIVATION)
+      throw new OnnxUnsupportedError(`${FN}: the input has ${sizeOf(this.inputShape)} values per example, more than importOnnx takes (${MAX_ACTIVATION})`);
     if (g.initializers.has(x.name)) throw new FileFormatError(`${FN}: the input ${JSON.stringify(x.name)} is also an initializer`);
     this.values.set(x.name, this.newAct(this.inputShape, null));
 
@@ -348,7 +385,9 @@ class Converter {
     for (const p of this.padded) if (!p.read) throw this.unsupported(p.node, "pads a tensor that nothing reads");
     if (outAct === 0) throw new OnnxUnsupportedError(`${FN}: the graph output is its input: the model computes nothing`);
     if (this.acts[outAct].shape.length !== 1) {
-      throw new OnnxUnsupportedError(`${FN}: the graph output has shape (N, ${this.acts[outAct].shape.join(", ")}); importOnnx takes models that end in class scores (N, classes)`);
+      throw new OnnxUnsupportedError(
+        `${FN}: the graph output has shape (N, ${this.acts[outAct].shape.join(", ")}); importOnnx takes models that end in class scores (N, classes)`,
+      );
     }
     const consumers: Layer[][] = this.acts.map(() => []);
     for (const l of this.layers) {
@@ -376,7 +415,9 @@ class Converter {
       }
       if (cons.length === 0) {
         const layer = this.acts[v].layer;
-        throw layer !== null ? this.unsupported(layer.node, "computes a tensor that does not lead to the graph output") : new OnnxUnsupportedError(`${FN}: the input does not lead to the graph output`);
+        throw layer !== null
+          ? this.unsupported(layer.node, "computes a tensor that does not lead to the graph output")
+          : new OnnxUnsupportedError(`${FN}: the input does not lead to the graph output`);
       }
       if (cons.length === 1 && cons[0].input2 >= 0) return { items, end: v, join: cons[0] };
       if (cons.length === 1) {
@@ -384,7 +425,8 @@ class Converter {
         v = cons[0].output;
         continue;
       }
-      if (cons.length > 2) throw this.unsupported(cons[2].node, `is the third layer to read one tensor; importOnnx reads two branches at most (a residual block)`);
+      if (cons.length > 2)
+        throw this.unsupported(cons[2].node, `is the third layer to read one tensor; importOnnx reads two branches at most (a residual block)`);
       if (depth >= MAX_NESTING) throw this.unsupported(cons[0].node, `is in residual blocks nested more than ${MAX_NESTING} deep`);
       const branches = cons.map((l) => {
         if (l.input2 >= 0) return { items: [] as Item[], end: v, join: l };
@@ -393,7 +435,10 @@ class Converter {
       });
       const join = branches[0].join;
       if (join === null || branches[1].join !== join || join.input === join.input2) {
-        throw this.unsupported(cons[1].node, "starts a second branch that does not meet the first in an Add (importOnnx reads residual blocks: body(x) + shortcut(x))");
+        throw this.unsupported(
+          cons[1].node,
+          "starts a second branch that does not meet the first in an Add (importOnnx reads residual blocks: body(x) + shortcut(x))",
+        );
       }
       const [a, b] = branches[0].end === join.input ? branches : [branches[1], branches[0]];
       if (a.end !== join.input || b.end !== join.input2) throw this.unsupported(join.node, "does not add the two branches of one tensor");
@@ -430,12 +475,20 @@ class Converter {
       case "Sigmoid":
         this.attrs(n, []);
         this.arity(n, 1, 1, 1);
-        return void this.layer(n, this.actIn(n, 0), this.module(n, () => (n.opType === "Relu" ? relu() : sigmoid())));
+        return void this.layer(
+          n,
+          this.actIn(n, 0),
+          this.module(n, () => (n.opType === "Relu" ? relu() : sigmoid())),
+        );
       case "LeakyRelu": {
         const a = this.attrs(n, ["alpha"]);
         this.arity(n, 1, 1, 1);
         const alpha = decimal(a.float("alpha", 0.01));
-        return void this.layer(n, this.actIn(n, 0), this.module(n, () => leakyRelu(alpha)));
+        return void this.layer(
+          n,
+          this.actIn(n, 0),
+          this.module(n, () => leakyRelu(alpha)),
+        );
       }
       case "Tanh":
       case "Erf":
@@ -454,8 +507,13 @@ class Converter {
         const a = this.attrs(n, ["approximate"]);
         this.arity(n, 1, 1, 1);
         const approximate = a.string("approximate", "none");
-        if (approximate !== "none" && approximate !== "tanh") throw this.unsupported(n, `has approximate = ${JSON.stringify(approximate)} (expected "none" or "tanh")`);
-        return void this.layer(n, this.actIn(n, 0), this.module(n, () => gelu({ approximate })));
+        if (approximate !== "none" && approximate !== "tanh")
+          throw this.unsupported(n, `has approximate = ${JSON.stringify(approximate)} (expected "none" or "tanh")`);
+        return void this.layer(
+          n,
+          this.actIn(n, 0),
+          this.module(n, () => gelu({ approximate })),
+        );
       }
       case "MaxPool":
       case "AveragePool":
@@ -463,7 +521,11 @@ class Converter {
       case "GlobalAveragePool":
         this.attrs(n, []);
         this.arity(n, 1, 1, 1);
-        return void this.layer(n, this.actIn(n, 0, 3), this.module(n, () => globalAvgPool()));
+        return void this.layer(
+          n,
+          this.actIn(n, 0, 3),
+          this.module(n, () => globalAvgPool()),
+        );
       case "Pad":
         return this.pad(n);
       case "Flatten":
@@ -492,7 +554,15 @@ class Converter {
     const [a] = n.attributes.values();
     const name = n.outputs[0];
     let c: Const;
-    const make = (dims: number[], values: number[], isInt: boolean): Const => ({ k: "const", name, dims, values: Float64Array.from(values), tensor: null, isInt, owners: 0 });
+    const make = (dims: number[], values: number[], isInt: boolean): Const => ({
+      k: "const",
+      name,
+      dims,
+      values: Float64Array.from(values),
+      tensor: null,
+      isInt,
+      owners: 0,
+    });
     if (a.name === "value") {
       if (a.t === null) throw this.bad(n, "has a value attribute without a tensor");
       c = { k: "const", name, dims: a.t.dims, values: null, tensor: a.t, isInt: a.t.dataType === DataType.INT64 || a.t.dataType === DataType.INT32, owners: 0 };
@@ -509,7 +579,8 @@ class Converter {
     this.arity(n, 1, 3, 2);
     if (n.inputs.length >= 3 && n.inputs[2] !== "") {
       const mode = this.constIn(n, 2);
-      if (constValues(mode).some((v) => v !== 0)) throw this.unsupported(n, "has training_mode = true; importOnnx reads inference graphs (export in eval mode)");
+      if (constValues(mode).some((v) => v !== 0))
+        throw this.unsupported(n, "has training_mode = true; importOnnx reads inference graphs (export in eval mode)");
     }
     void a;
     this.define(n, 0, this.get(n, 0, true));
@@ -520,7 +591,11 @@ class Converter {
   gemm(n: OnnxNode): void {
     const a = this.attrs(n, ["alpha", "beta", "transA", "transB"]);
     this.arity(n, 2, 3, 1);
-    if (a.float("alpha", 1) !== 1 || a.float("beta", 1) !== 1) throw this.unsupported(n, `has alpha ${a.float("alpha", 1)} and beta ${a.float("beta", 1)}; importOnnx reads Gemm with alpha = beta = 1 (a Linear layer)`);
+    if (a.float("alpha", 1) !== 1 || a.float("beta", 1) !== 1)
+      throw this.unsupported(
+        n,
+        `has alpha ${a.float("alpha", 1)} and beta ${a.float("beta", 1)}; importOnnx reads Gemm with alpha = beta = 1 (a Linear layer)`,
+      );
     if (a.int("transA", 0) !== 0) throw this.unsupported(n, "has transA = 1; importOnnx reads Gemm(x, W) with x the batch");
     const transB = a.int("transB", 0);
     const x = this.actIn(n, 0, 1);
@@ -528,7 +603,11 @@ class Converter {
     const B = this.constIn(n, 1, 2);
     const [rows, cols] = B.dims;
     const [M, Din] = transB === 1 ? [rows, cols] : [cols, rows];
-    if (Din !== D) throw this.unsupported(n, `multiplies a (N, ${D}) input by B of shape [${B.dims.join(", ")}]${transB === 1 ? " transposed" : ""}, which needs ${Din} features`);
+    if (Din !== D)
+      throw this.unsupported(
+        n,
+        `multiplies a (N, ${D}) input by B of shape [${B.dims.join(", ")}]${transB === 1 ? " transposed" : ""}, which needs ${Din} features`,
+      );
     const tensors: DraftTensor[] = [this.use(n, "weight", "parameter", B, transB !== 1)];
     if (n.inputs.length >= 3 && n.inputs[2] !== "") {
       const C = this.constIn(n, 2);
@@ -556,10 +635,12 @@ class Converter {
     const x = this.actIn(n, 0, 3);
     const [C] = this.acts[x].shape;
     const W = this.constIn(n, 1);
-    if (W.dims.length !== 4) throw this.unsupported(n, `has a weight of rank ${W.dims.length}; importOnnx reads 2-D convolutions (weight (out, in / groups, kh, kw))`);
+    if (W.dims.length !== 4)
+      throw this.unsupported(n, `has a weight of rank ${W.dims.length}; importOnnx reads 2-D convolutions (weight (out, in / groups, kh, kw))`);
     const [F, Cg, kh, kw] = W.dims;
     const groups = a.int("group", 1);
-    if (groups < 1 || Cg * groups !== C || F % groups !== 0) throw this.unsupported(n, `has a weight [${W.dims.join(", ")}] and group ${groups} that do not fit its ${C}-channel input`);
+    if (groups < 1 || Cg * groups !== C || F % groups !== 0)
+      throw this.unsupported(n, `has a weight [${W.dims.join(", ")}] and group ${groups} that do not fit its ${C}-channel input`);
     const kernel = a.ints("kernel_shape", [kh, kw]);
     if (kernel.length !== 2 || kernel[0] !== kh || kernel[1] !== kw) throw this.bad(n, `has kernel_shape [${kernel.join(", ")}] but a ${kh}x${kw} weight`);
     const { stride, pad } = this.window(n, a, "Conv");
@@ -580,11 +661,16 @@ class Converter {
     if (a.int("spatial", 1) !== 1) throw this.unsupported(n, "has spatial = 0 (statistics per position); importOnnx reads per-channel batch norm");
     const x = this.actIn(n, 0);
     const shape = this.acts[x].shape;
-    if (shape.length !== 1 && shape.length !== 3) throw this.unsupported(n, `normalizes a tensor of shape (N, ${shape.join(", ")}); importOnnx reads (N, C) and (N, C, H, W)`);
+    if (shape.length !== 1 && shape.length !== 3)
+      throw this.unsupported(n, `normalizes a tensor of shape (N, ${shape.join(", ")}); importOnnx reads (N, C) and (N, C, H, W)`);
     const C = shape[0];
     const tensors = (["weight", "bias", "running_mean", "running_var"] as const).map((local, i) => {
       const t = this.constIn(n, i + 1, 1);
-      if (t.dims[0] !== C) throw this.bad(n, `has ${local === "weight" ? "scale" : local === "bias" ? "B" : local.replace("running_", "")} of ${t.dims[0]} values for ${C} channels`);
+      if (t.dims[0] !== C)
+        throw this.bad(
+          n,
+          `has ${local === "weight" ? "scale" : local === "bias" ? "B" : local.replace("running_", "")} of ${t.dims[0]} values for ${C} channels`,
+        );
       return this.use(n, local, i < 2 ? "parameter" : "buffer", t, false);
     });
     const eps = decimal(a.float("epsilon", 1e-5));
@@ -595,12 +681,18 @@ class Converter {
     const momentum = decimal(1 - m);
     const module = this.module(n, () => (shape.length === 1 ? batchNorm1d(C, { eps, momentum }) : batchNorm2d(C, { eps, momentum })));
     this.layer(n, x, module, tensors);
-    for (let i = 1; i < n.outputs.length; i++) this.define(n, i, { k: "dead", reason: "reads a training output of BatchNormalization (running mean or variance)" });
+    for (let i = 1; i < n.outputs.length; i++)
+      this.define(n, i, { k: "dead", reason: "reads a training output of BatchNormalization (running mean or variance)" });
   }
 
   pool(n: OnnxNode): void {
     const max = n.opType === "MaxPool";
-    const a = this.attrs(n, max ? ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"] : ["auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"]);
+    const a = this.attrs(
+      n,
+      max
+        ? ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"]
+        : ["auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"],
+    );
     this.arity(n, 1, 1, max ? 2 : 1);
     const s = this.get(n, 0);
     let x: number;
@@ -611,9 +703,11 @@ class Converter {
       x = s.base;
       outer = s.pad;
     } else x = this.actIn(n, 0, 3);
-    if (this.acts[x].shape.length !== 3) throw this.unsupported(n, `pools a tensor of shape (N, ${this.acts[x].shape.join(", ")}); importOnnx reads (N, C, H, W)`);
+    if (this.acts[x].shape.length !== 3)
+      throw this.unsupported(n, `pools a tensor of shape (N, ${this.acts[x].shape.join(", ")}); importOnnx reads (N, C, H, W)`);
     const kernel = a.ints("kernel_shape", []);
-    if (kernel.length !== 2 || kernel[0] !== kernel[1] || kernel[0] < 1) throw this.unsupported(n, `has kernel_shape [${kernel.join(", ")}]; importOnnx reads square 2-D windows`);
+    if (kernel.length !== 2 || kernel[0] !== kernel[1] || kernel[0] < 1)
+      throw this.unsupported(n, `has kernel_shape [${kernel.join(", ")}]; importOnnx reads square 2-D windows`);
     if (a.int("ceil_mode", 0) !== 0) throw this.unsupported(n, "has ceil_mode = 1; importOnnx reads floor mode (PyTorch's default)");
     if (max && a.int("storage_order", 0) !== 0) throw this.unsupported(n, "has storage_order = 1");
     const { stride, pad } = this.window(n, a, n.opType);
@@ -656,8 +750,19 @@ class Converter {
     }
     // (N, C, H, W): begins [0, 0, t, l], ends [0, 0, b, r], all four equal.
     const p = pads[2];
-    if (rank !== 4 || pads[0] !== 0 || pads[1] !== 0 || pads[4] !== 0 || pads[5] !== 0 || pads.slice(2).some((q, i) => i !== 2 && i !== 3 && q !== p) || p < 0) {
-      throw this.unsupported(n, `has pads [${pads.join(", ")}]; importOnnx reads the same zero padding on the four sides of (N, C, H, W) images, before an AveragePool`);
+    if (
+      rank !== 4 ||
+      pads[0] !== 0 ||
+      pads[1] !== 0 ||
+      pads[4] !== 0 ||
+      pads[5] !== 0 ||
+      pads.slice(2).some((q, i) => i !== 2 && i !== 3 && q !== p) ||
+      p < 0
+    ) {
+      throw this.unsupported(
+        n,
+        `has pads [${pads.join(", ")}]; importOnnx reads the same zero padding on the four sides of (N, C, H, W) images, before an AveragePool`,
+      );
     }
     const sym: Padded = { k: "padded", base: x, pad: p, node: n, read: false };
     this.padded.push(sym);
@@ -697,7 +802,11 @@ class Converter {
     const wanted = `Reshape to (N, features) only: here (N, ${features})`;
     if (target.length !== 2) throw this.unsupported(n, `reshapes to ${target.length} dimensions; importOnnx reads ${wanted}`);
     const [b, f] = target;
-    if (b !== "batch") throw this.unsupported(n, `reshapes to a fixed batch of ${b}; importOnnx reads ${wanted} (export with dynamic_axes on the batch, or x.view(x.size(0), -1))`);
+    if (b !== "batch")
+      throw this.unsupported(
+        n,
+        `reshapes to a fixed batch of ${b}; importOnnx reads ${wanted} (export with dynamic_axes on the batch, or x.view(x.size(0), -1))`,
+      );
     if (f !== -1 && f !== features) throw this.unsupported(n, `reshapes to (N, ${f}); importOnnx reads ${wanted}`);
     this.toFeatures(n, x);
   }
@@ -732,7 +841,8 @@ class Converter {
     this.arity(n, old ? 1 : 2, old ? 1 : 2, 1);
     const d = this.dimsIn(n, 0);
     const axes = old ? a.ints("axes", []) : Array.from(constValues(this.constIn(n, 1)));
-    if (!d.scalar || axes.length !== 1 || (axes[0] !== 0 && axes[0] !== -1)) throw this.unsupported(n, "unsqueezes shape arithmetic other than a batch size into a list (as x.view(x.size(0), -1) does)");
+    if (!d.scalar || axes.length !== 1 || (axes[0] !== 0 && axes[0] !== -1))
+      throw this.unsupported(n, "unsqueezes shape arithmetic other than a batch size into a list (as x.view(x.size(0), -1) does)");
     this.define(n, 0, { k: "dims", items: d.items, scalar: false });
   }
 
@@ -755,10 +865,17 @@ class Converter {
     this.arity(n, 1, 1, 1);
     const x = this.actIn(n, 0);
     if (n.outputs[0] !== this.outputName) {
-      throw this.unsupported(n, `is not the last node; importOnnx reads ${n.opType} only as the model's final node, which it drops (loss() applies the softmax cross-entropy to the scores)`);
+      throw this.unsupported(
+        n,
+        `is not the last node; importOnnx reads ${n.opType} only as the model's final node, which it drops (loss() applies the softmax cross-entropy to the scores)`,
+      );
     }
     const axis = a.int("axis", this.opset < 13 ? 1 : -1);
-    if (this.acts[x].shape.length !== 1 || (axis !== 1 && axis !== -1)) throw this.unsupported(n, `applies over axis ${axis} of (N, ${this.acts[x].shape.join(", ")}); importOnnx reads a final ${n.opType} over the classes of (N, classes)`);
+    if (this.acts[x].shape.length !== 1 || (axis !== 1 && axis !== -1))
+      throw this.unsupported(
+        n,
+        `applies over axis ${axis} of (N, ${this.acts[x].shape.join(", ")}); importOnnx reads a final ${n.opType} over the classes of (N, classes)`,
+      );
     this.notes.push(`the final ${n.opType} (${nodeLabel(n)}) was dropped: loss(X) gives the scores before it, and predict() the same classes`);
     this.define(n, 0, { k: "act", id: x });
   }
@@ -775,7 +892,8 @@ class Converter {
       this.acts[a].uses++;
       this.acts[b].uses++;
       const [sa, sb] = [this.acts[a].shape, this.acts[b].shape];
-      if (sa.join() !== sb.join()) throw this.unsupported(n, `adds tensors of shapes (N, ${sa.join(", ")}) and (N, ${sb.join(", ")}); a residual Add takes equal shapes`);
+      if (sa.join() !== sb.join())
+        throw this.unsupported(n, `adds tensors of shapes (N, ${sa.join(", ")}) and (N, ${sb.join(", ")}); a residual Add takes equal shapes`);
       const out = this.newAct(sa, null);
       const layer: Layer = { node: n, input: a, input2: b, output: out.id, draft: null };
       this.layers.push(layer);
@@ -808,7 +926,11 @@ class Converter {
       const s = this.get(n, i);
       if (s.k === "const") {
         const v = constValues(s);
-        if (v.length !== 1) throw this.unsupported(n, `combines a tensor with a constant of shape [${s.dims.join(", ")}]; importOnnx reads elementwise arithmetic only as GELU (scalar constants)`);
+        if (v.length !== 1)
+          throw this.unsupported(
+            n,
+            `combines a tensor with a constant of shape [${s.dims.join(", ")}]; importOnnx reads elementwise arithmetic only as GELU (scalar constants)`,
+          );
         return { op: "c", v: v[0] };
       }
       let b: number;
@@ -823,7 +945,11 @@ class Converter {
         this.acts[b].uses++;
         e = { op: "x" };
       } else throw this.unsupported(n, `reads ${symbolLabel(s)}`);
-      if (base >= 0 && base !== b) throw this.unsupported(n, "combines two different tensors elementwise; importOnnx reads elementwise arithmetic only as GELU (and Add as a residual join)");
+      if (base >= 0 && base !== b)
+        throw this.unsupported(
+          n,
+          "combines two different tensors elementwise; importOnnx reads elementwise arithmetic only as GELU (and Add as a residual join)",
+        );
       base = b;
       return e;
     };
@@ -855,7 +981,8 @@ class Converter {
       if (error instanceof RangeError || error instanceof TypeError) throw this.unsupported(n, error.message);
       throw error;
     }
-    if (sizeOf(shape) > MAX_ACTIVATION) throw this.unsupported(n, `outputs ${sizeOf(shape)} values per example, more than importOnnx takes (${MAX_ACTIVATION})`);
+    if (sizeOf(shape) > MAX_ACTIVATION)
+      throw this.unsupported(n, `outputs ${sizeOf(shape)} values per example, more than importOnnx takes (${MAX_ACTIVATION})`);
     const out = this.newAct(shape, null);
     const layer: Layer = { node: n, input: x, input2: -1, output: out.id, draft: { module, tensors, node: n } };
     this.layers.push(layer);
@@ -877,7 +1004,8 @@ class Converter {
   /** Records that a layer takes constant c as its `local` tensor. */
   use(n: OnnxNode, local: string, kind: "parameter" | "buffer", c: Const, transpose: boolean): DraftTensor {
     if (c.isInt) throw this.bad(n, `takes the integer tensor ${JSON.stringify(c.name)} as its ${local}`);
-    if (++c.owners > 1) throw this.unsupported(n, `uses ${JSON.stringify(c.name)}, which another layer uses too; importOnnx does not share weights between layers`);
+    if (++c.owners > 1)
+      throw this.unsupported(n, `uses ${JSON.stringify(c.name)}, which another layer uses too; importOnnx does not share weights between layers`);
     if (transpose && c.dims.length !== 2) throw this.bad(n, `takes ${JSON.stringify(c.name)} of shape [${c.dims.join(", ")}] as a matrix`);
     constValues(c); // decode now: a bad tensor fails here, naming it, before anything is built
     return { local, kind, source: c, transpose, fresh: false };
@@ -902,11 +1030,20 @@ class Converter {
     const approximate = matchGelu(s.e);
     if (approximate === null) {
       const by = reader === null ? "the graph output" : nodeLabel(reader);
-      throw this.unsupported(s.node, `ends elementwise arithmetic (read by ${by}) that is not a GELU; importOnnx reads Div, Erf, Tanh, Add and Mul only as GELU's erf or tanh form`);
+      throw this.unsupported(
+        s.node,
+        `ends elementwise arithmetic (read by ${by}) that is not a GELU; importOnnx reads Div, Erf, Tanh, Add and Mul only as GELU's erf or tanh form`,
+      );
     }
     s.read = true;
     // The node's output keeps naming the expression, which now carries the GELU's activation.
-    s.act = this.layer(s.node, s.base, this.module(s.node, () => gelu({ approximate })), [], false);
+    s.act = this.layer(
+      s.node,
+      s.base,
+      this.module(s.node, () => gelu({ approximate })),
+      [],
+      false,
+    );
   }
 
   /** Input i as an activation id (an expression becomes its GELU), optionally of a given rank (without the batch). */
@@ -934,8 +1071,10 @@ class Converter {
 
   constIn(n: OnnxNode, i: number, rank?: number): Const {
     const s = this.get(n, i);
-    if (s.k !== "const") throw this.unsupported(n, `takes ${symbolLabel(s)} as input ${i}, where importOnnx needs a constant (an initializer or a Constant node)`);
-    if (rank !== undefined && s.dims.length !== rank) throw this.bad(n, `has input ${i} (${JSON.stringify(s.name)}) of shape [${s.dims.join(", ")}] where a rank-${rank} tensor belongs`);
+    if (s.k !== "const")
+      throw this.unsupported(n, `takes ${symbolLabel(s)} as input ${i}, where importOnnx needs a constant (an initializer or a Constant node)`);
+    if (rank !== undefined && s.dims.length !== rank)
+      throw this.bad(n, `has input ${i} (${JSON.stringify(s.name)}) of shape [${s.dims.join(", ")}] where a rank-${rank} tensor belongs`);
     return s;
   }
 
@@ -948,7 +1087,8 @@ class Converter {
   define(n: OnnxNode, i: number, s: Sym): void {
     const name = n.outputs[i];
     if (name === undefined || name === "") return;
-    if (this.values.has(name)) throw new FileFormatError(`${FN}: ${nodeLabel(n)} produces ${JSON.stringify(name)}, which the graph already has (every value is produced once)`);
+    if (this.values.has(name))
+      throw new FileFormatError(`${FN}: ${nodeLabel(n)} produces ${JSON.stringify(name)}, which the graph already has (every value is produced once)`);
     this.values.set(name, s);
   }
 
@@ -965,7 +1105,8 @@ class Converter {
     const dilations = a.ints("dilations", [1, 1]);
     if (dilations.some((d) => d !== 1)) throw this.unsupported(n, `has dilations [${dilations.join(", ")}]; importOnnx reads dilation 1`);
     const strides = a.ints("strides", [1, 1]);
-    if (strides.length !== 2 || strides[0] !== strides[1] || strides[0] < 1) throw this.unsupported(n, `has strides [${strides.join(", ")}]; importOnnx reads one stride for both axes`);
+    if (strides.length !== 2 || strides[0] !== strides[1] || strides[0] < 1)
+      throw this.unsupported(n, `has strides [${strides.join(", ")}]; importOnnx reads one stride for both axes`);
     const pads = autoPad === "VALID" ? [0, 0, 0, 0] : a.ints("pads", [0, 0, 0, 0]);
     if (pads.length !== 4 || pads.some((p) => p !== pads[0]) || pads[0] < 0) {
       throw this.unsupported(n, `has pads [${pads.join(", ")}]; importOnnx reads ${op} with the same padding on all four sides`);
@@ -975,7 +1116,11 @@ class Converter {
 
   attrs(n: OnnxNode, allowed: string[]): Attrs {
     for (const name of n.attributes.keys()) {
-      if (!allowed.includes(name)) throw this.unsupported(n, `has the attribute ${JSON.stringify(name)}, which importOnnx does not read for ${n.opType}${allowed.length > 0 ? ` (it reads ${allowed.join(", ")})` : ""}`);
+      if (!allowed.includes(name))
+        throw this.unsupported(
+          n,
+          `has the attribute ${JSON.stringify(name)}, which importOnnx does not read for ${n.opType}${allowed.length > 0 ? ` (it reads ${allowed.join(", ")})` : ""}`,
+        );
     }
     const get = (name: string, type: number): OnnxAttribute | undefined => {
       const a = n.attributes.get(name);

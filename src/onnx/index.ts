@@ -66,7 +66,9 @@ export function exportOnnx(model: FullyConnectedNet | DeepConvNet | Sequential, 
   } else {
     const got = describeModel(model);
     // Same class name, other class: a model made by a second copy of the library (e.g. the <script> build).
-    const twin = ["a FullyConnectedNet", "a DeepConvNet", "a Sequential"].includes(got) ? " from another copy of tensorlane: import exportOnnx from the build that made the model" : "";
+    const twin = ["a FullyConnectedNet", "a DeepConvNet", "a Sequential"].includes(got)
+      ? " from another copy of tensorlane: import exportOnnx from the build that made the model"
+      : "";
     throw new TypeError(`${fn}: model must be a FullyConnectedNet, a DeepConvNet or a Sequential (got ${got}${twin})`);
   }
   return graph.encode({ name: "tensorlane", version: VERSION }, metadata);

@@ -26,8 +26,23 @@ const MAX_LOOSE_NUMBERS = 1_000_000;
 /** TensorProto.DataType values. */
 export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, STRING: 8, BOOL: 9, FLOAT16: 10, DOUBLE: 11, BFLOAT16: 16 } as const;
 const DATA_TYPE_NAMES: Record<number, string> = {
-  0: "UNDEFINED", 1: "FLOAT", 2: "UINT8", 3: "INT8", 4: "UINT16", 5: "INT16", 6: "INT32", 7: "INT64", 8: "STRING", 9: "BOOL",
-  10: "FLOAT16", 11: "DOUBLE", 12: "UINT32", 13: "UINT64", 14: "COMPLEX64", 15: "COMPLEX128", 16: "BFLOAT16",
+  0: "UNDEFINED",
+  1: "FLOAT",
+  2: "UINT8",
+  3: "INT8",
+  4: "UINT16",
+  5: "INT16",
+  6: "INT32",
+  7: "INT64",
+  8: "STRING",
+  9: "BOOL",
+  10: "FLOAT16",
+  11: "DOUBLE",
+  12: "UINT32",
+  13: "UINT64",
+  14: "COMPLEX64",
+  15: "COMPLEX128",
+  16: "BFLOAT16",
 };
 export function dataTypeName(t: number): string {
   return DATA_TYPE_NAMES[t] ?? `type ${t}`;
@@ -104,7 +119,11 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 export function readOnnxModel(fn: string, bytes: Uint8Array): OnnxModel {
   const ctx = new Context(fn);
   const model: OnnxModel = {
-    irVersion: 0, producer: "", producerVersion: "", opsets: new Map(), metadata: new Map(),
+    irVersion: 0,
+    producer: "",
+    producerVersion: "",
+    opsets: new Map(),
+    metadata: new Map(),
     graph: { name: "", nodes: [], initializers: new Map(), inputs: [], outputs: [], sparseInitializers: 0 },
   };
   let graphs = 0;
@@ -474,7 +493,8 @@ export function tensorValues(fn: string, t: OnnxTensor, what: string): Float64Ar
   if (t.external !== null) fail(`its data is stored outside the file (external data ${JSON.stringify(t.external)}); importOnnx reads one self-contained file`);
   if (t.odd !== null) fail(`it has ${t.odd}, which importOnnx does not read`);
   const elementBytes = RAW_BYTES[t.dataType];
-  if (elementBytes === undefined) fail(`its data type is ${dataTypeName(t.dataType)}; importOnnx reads FLOAT, DOUBLE, FLOAT16, BFLOAT16, INT32 and INT64 tensors`);
+  if (elementBytes === undefined)
+    fail(`its data type is ${dataTypeName(t.dataType)}; importOnnx reads FLOAT, DOUBLE, FLOAT16, BFLOAT16, INT32 and INT64 tensors`);
   let count = 1;
   for (const d of t.dims) count *= d; // each d < 2^31, rank <= 16: may exceed 2^53, then no data can match
   const fields = [...t.packed.keys(), ...t.loose.keys()];
@@ -563,4 +583,3 @@ function widenHalves(values: Float64Array, type: number): void {
     values[i] = f[0];
   }
 }
-

@@ -131,7 +131,7 @@ export function packedVarints(payload: Uint8Array, fail: (message: string) => ne
     let value = 0;
     let scale = 1;
     let i = 0;
-    for (;; i++) {
+    for (; ; i++) {
       if (i >= 10) fail("a packed varint is longer than 10 bytes");
       if (at >= payload.length) fail("a packed varint runs past the end of its field");
       const b = payload[at++];

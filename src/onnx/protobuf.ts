@@ -92,7 +92,8 @@ export class ProtoWriter {
   }
 
   #key(field: number, wireType: number): void {
-    if (!Number.isInteger(field) || field < 1 || field > 0x1fffffff) throw new RangeError(`ProtoWriter: field number must be an integer in [1, 2^29) (got ${field})`);
+    if (!Number.isInteger(field) || field < 1 || field > 0x1fffffff)
+      throw new RangeError(`ProtoWriter: field number must be an integer in [1, 2^29) (got ${field})`);
     this.#varint(field * 8 + wireType);
   }
 

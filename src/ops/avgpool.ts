@@ -14,10 +14,18 @@ import { splitRange, taskCount } from "./split.js";
  * default) or by the number of real pixels in the window.
  */
 export interface AvgPoolSizes {
-  planes: number; H: number; W: number;
-  kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
+  planes: number;
+  H: number;
+  W: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
   countIncludePad: boolean;
-  Ho: number; Wo: number;
+  Ho: number;
+  Wo: number;
 }
 
 /**
@@ -26,17 +34,48 @@ export interface AvgPoolSizes {
  * `fn` otherwise.
  */
 export function avgPoolSizes(
-  fn: string, N: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number,
+  fn: string,
+  N: number,
+  C: number,
+  H: number,
+  W: number,
+  kh: number,
+  kw: number,
+  sh: number,
+  sw: number,
+  ph: number,
+  pw: number,
   countIncludePad: boolean,
 ): AvgPoolSizes {
-  for (const [name, v, least] of [["N", N, 1], ["C", C, 1], ["H", H, 1], ["W", W, 1], ["kh", kh, 1], ["kw", kw, 1], ["sh", sh, 1], ["sw", sw, 1], ["ph", ph, 0], ["pw", pw, 0]] as const) {
+  for (const [name, v, least] of [
+    ["N", N, 1],
+    ["C", C, 1],
+    ["H", H, 1],
+    ["W", W, 1],
+    ["kh", kh, 1],
+    ["kw", kw, 1],
+    ["sh", sh, 1],
+    ["sw", sw, 1],
+    ["ph", ph, 0],
+    ["pw", pw, 0],
+  ] as const) {
     if (!Number.isSafeInteger(v) || v < least) throw new RangeError(`${fn}: ${name} must be an integer >= ${least} (got ${v})`);
   }
   if (2 * ph > kh || 2 * pw > kw) throw new RangeError(`${fn}: padding ${ph}, ${pw} must be at most half the ${kh}x${kw} kernel (PyTorch's rule)`);
   if (H + 2 * ph < kh || W + 2 * pw < kw) throw new RangeError(`${fn}: the ${kh}x${kw} window does not fit the ${H}x${W} input with padding ${ph}, ${pw}`);
   return {
-    planes: N * C, H, W, kh, kw, sh, sw, ph, pw, countIncludePad,
-    Ho: Math.floor((H + 2 * ph - kh) / sh) + 1, Wo: Math.floor((W + 2 * pw - kw) / sw) + 1,
+    planes: N * C,
+    H,
+    W,
+    kh,
+    kw,
+    sh,
+    sw,
+    ph,
+    pw,
+    countIncludePad,
+    Ho: Math.floor((H + 2 * ph - kh) / sh) + 1,
+    Wo: Math.floor((W + 2 * pw - kw) / sw) + 1,
   };
 }
 
@@ -48,32 +87,76 @@ function planeRanges(planes: number, work: number): [number, number][] {
 export function avgPoolForward(out: number, x: number, s: AvgPoolSizes, dtype: DType): void {
   useFamily(POOL_KERNELS);
   const B = bytesPerElement(dtype);
-  const inB = s.H * s.W * B, outB = s.Ho * s.Wo * B;
-  runTasks(dtype, "avgpool_forward", planeRanges(s.planes, s.planes * s.Ho * s.Wo * s.kh * s.kw).map(([p0, p1]) => [
-    out + p0 * outB, x + p0 * inB, p1 - p0, s.H, s.W, s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.countIncludePad ? 1 : 0, s.Ho, s.Wo,
-  ]));
+  const inB = s.H * s.W * B,
+    outB = s.Ho * s.Wo * B;
+  runTasks(
+    dtype,
+    "avgpool_forward",
+    planeRanges(s.planes, s.planes * s.Ho * s.Wo * s.kh * s.kw).map(([p0, p1]) => [
+      out + p0 * outB,
+      x + p0 * inB,
+      p1 - p0,
+      s.H,
+      s.W,
+      s.kh,
+      s.kw,
+      s.sh,
+      s.sw,
+      s.ph,
+      s.pw,
+      s.countIncludePad ? 1 : 0,
+      s.Ho,
+      s.Wo,
+    ]),
+  );
 }
 
 /** dx (planes, H, W) overwritten with the average-pool gradient of dout (planes, Ho, Wo). Needs nothing saved from the forward. */
 export function avgPoolBackward(dx: number, dout: number, s: AvgPoolSizes, dtype: DType): void {
   useFamily(POOL_KERNELS);
   const B = bytesPerElement(dtype);
-  const inB = s.H * s.W * B, outB = s.Ho * s.Wo * B;
-  runTasks(dtype, "avgpool_backward", planeRanges(s.planes, s.planes * s.H * s.W * s.kh * s.kw).map(([p0, p1]) => [
-    dx + p0 * inB, dout + p0 * outB, p1 - p0, s.H, s.W, s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.countIncludePad ? 1 : 0, s.Ho, s.Wo,
-  ]));
+  const inB = s.H * s.W * B,
+    outB = s.Ho * s.Wo * B;
+  runTasks(
+    dtype,
+    "avgpool_backward",
+    planeRanges(s.planes, s.planes * s.H * s.W * s.kh * s.kw).map(([p0, p1]) => [
+      dx + p0 * inB,
+      dout + p0 * outB,
+      p1 - p0,
+      s.H,
+      s.W,
+      s.kh,
+      s.kw,
+      s.sh,
+      s.sw,
+      s.ph,
+      s.pw,
+      s.countIncludePad ? 1 : 0,
+      s.Ho,
+      s.Wo,
+    ]),
+  );
 }
 
 /** out (planes) = the mean of each plane of x (planes, HW): nn.AdaptiveAvgPool2d(1) with the (N, C, 1, 1) output flattened to (N·C). */
 export function globalAvgPoolForward(out: number, x: number, planes: number, HW: number, dtype: DType): void {
   useFamily(POOL_KERNELS);
   const B = bytesPerElement(dtype);
-  runTasks(dtype, "global_avgpool_forward", planeRanges(planes, planes * HW).map(([p0, p1]) => [out + p0 * B, x + p0 * HW * B, p1 - p0, HW]));
+  runTasks(
+    dtype,
+    "global_avgpool_forward",
+    planeRanges(planes, planes * HW).map(([p0, p1]) => [out + p0 * B, x + p0 * HW * B, p1 - p0, HW]),
+  );
 }
 
 /** dx (planes, HW) overwritten with dout[p] / HW on every pixel of plane p. dout: (planes). */
 export function globalAvgPoolBackward(dx: number, dout: number, planes: number, HW: number, dtype: DType): void {
   useFamily(POOL_KERNELS);
   const B = bytesPerElement(dtype);
-  runTasks(dtype, "global_avgpool_backward", planeRanges(planes, planes * HW).map(([p0, p1]) => [dx + p0 * HW * B, dout + p0 * B, p1 - p0, HW]));
+  runTasks(
+    dtype,
+    "global_avgpool_backward",
+    planeRanges(planes, planes * HW).map(([p0, p1]) => [dx + p0 * HW * B, dout + p0 * B, p1 - p0, HW]),
+  );
 }

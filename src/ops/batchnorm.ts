@@ -14,8 +14,14 @@ import { splitRange, taskCount } from "./split.js";
 
 /** Pointers a batch-norm pass reads and writes (all into wasm memory). */
 export interface BatchNormPointers {
-  out: number; mean: number; invstd: number; x: number; gamma: number; beta: number;
-  runningMean: number; runningVar: number;
+  out: number;
+  mean: number;
+  invstd: number;
+  x: number;
+  gamma: number;
+  beta: number;
+  runningMean: number;
+  runningVar: number;
 }
 
 // Decides the chunking (hence the bits) of the spatial sums, never the thread count: changing it
@@ -39,65 +45,144 @@ export function spatialBatchNormChunks(N: number, C: number): [number, number] {
  * unbiased batch variance (PyTorch) instead of the biased one (the course layers).
  */
 export function batchNormForward(
-  p: BatchNormPointers, train: boolean, eps: number, momentum: number, unbiased: boolean, N: number, D: number, dtype: DType,
+  p: BatchNormPointers,
+  train: boolean,
+  eps: number,
+  momentum: number,
+  unbiased: boolean,
+  N: number,
+  D: number,
+  dtype: DType,
 ): void {
   useFamily(NORM_KERNELS);
   // Feature ranges start on multiples of 4, whole strips for either lane width (4 f32, 2 f64).
   const ranges = splitRange(D, taskCount(N * D, MIN_NORM_ELEMENTS_PER_TASK, Math.ceil(D / 4)), 4);
   if (train) {
-    runTasks(dtype, "batchnorm_forward_train_range", ranges.map(([j0, j1]) => [
-      p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, D, eps, momentum, unbiased ? 1 : 0, j0, j1,
-    ]));
+    runTasks(
+      dtype,
+      "batchnorm_forward_train_range",
+      ranges.map(([j0, j1]) => [p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, D, eps, momentum, unbiased ? 1 : 0, j0, j1]),
+    );
   } else {
-    runTasks(dtype, "batchnorm_forward_test_range", ranges.map(([j0, j1]) => [
-      p.out, p.mean, p.invstd, p.x, p.gamma, p.beta, p.runningMean, p.runningVar, N, D, eps, j0, j1,
-    ]));
+    runTasks(
+      dtype,
+      "batchnorm_forward_test_range",
+      ranges.map(([j0, j1]) => [p.out, p.mean, p.invstd, p.x, p.gamma, p.beta, p.runningMean, p.runningVar, N, D, eps, j0, j1]),
+    );
   }
 }
 
 /** Rows layout backward: dx (N, D), dgamma, dbeta (D) overwritten. */
 export function batchNormBackward(
-  dx: number, dgamma: number, dbeta: number, dout: number, x: number, gamma: number, mean: number, invstd: number,
-  batchStats: boolean, N: number, D: number, dtype: DType,
+  dx: number,
+  dgamma: number,
+  dbeta: number,
+  dout: number,
+  x: number,
+  gamma: number,
+  mean: number,
+  invstd: number,
+  batchStats: boolean,
+  N: number,
+  D: number,
+  dtype: DType,
 ): void {
   useFamily(NORM_KERNELS);
   const ranges = splitRange(D, taskCount(N * D, MIN_NORM_ELEMENTS_PER_TASK, Math.ceil(D / 4)), 4);
   const flag = batchStats ? 1 : 0;
-  runTasks(dtype, "batchnorm_backward_range", ranges.map(([j0, j1]) => [dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, D, flag, j0, j1]));
+  runTasks(
+    dtype,
+    "batchnorm_backward_range",
+    ranges.map(([j0, j1]) => [dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, D, flag, j0, j1]),
+  );
 }
 
 /** Spatial forward (N, C, S): train or test mode; momentum and unbiased as batchNormForward. */
 export function spatialBatchNormForward(
-  p: BatchNormPointers, train: boolean, eps: number, momentum: number, unbiased: boolean, N: number, C: number, S: number, dtype: DType,
+  p: BatchNormPointers,
+  train: boolean,
+  eps: number,
+  momentum: number,
+  unbiased: boolean,
+  N: number,
+  C: number,
+  S: number,
+  dtype: DType,
 ): void {
   useFamily(NORM_KERNELS);
   const [G, chunks] = train ? spatialBatchNormChunks(N, C) : [N, 1];
   const units = C * chunks;
   const ranges = splitRange(units, taskCount(N * C * S, MIN_NORM_ELEMENTS_PER_TASK, units));
   if (!train) {
-    runTasks(dtype, "spatial_batchnorm_forward_test_range", ranges.map(([c0, c1]) => [
-      p.out, p.mean, p.invstd, p.x, p.gamma, p.beta, p.runningMean, p.runningVar, N, C, S, eps, c0, c1,
-    ]));
+    runTasks(
+      dtype,
+      "spatial_batchnorm_forward_test_range",
+      ranges.map(([c0, c1]) => [p.out, p.mean, p.invstd, p.x, p.gamma, p.beta, p.runningMean, p.runningVar, N, C, S, eps, c0, c1]),
+    );
   } else if (chunks === 1) {
     // One chunk per channel: the fused kernel (three passes per channel while it is in cache).
-    runTasks(dtype, "spatial_batchnorm_forward_train_range", ranges.map(([c0, c1]) => [
-      p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, C, S, eps, momentum, unbiased ? 1 : 0, c0, c1,
-    ]));
+    runTasks(
+      dtype,
+      "spatial_batchnorm_forward_train_range",
+      ranges.map(([c0, c1]) => [p.out, p.mean, p.invstd, p.runningMean, p.runningVar, p.x, p.gamma, p.beta, N, C, S, eps, momentum, unbiased ? 1 : 0, c0, c1]),
+    );
   } else {
     const sums = sharedScratch("batch norm partial sums", units * 16);
     const squares = sums + units * 8;
-    runTasks(dtype, "spatial_bn_sums_chunks", ranges.map(([u0, u1]) => [sums, p.x, N, C, S, G, chunks, u0, u1]));
-    runTasks(dtype, "spatial_bn_squares_chunks", ranges.map(([u0, u1]) => [squares, sums, p.x, N, C, S, G, chunks, u0, u1]));
-    runTasks(dtype, "spatial_bn_normalize_chunks", ranges.map(([u0, u1]) => [
-      p.out, p.mean, p.invstd, p.runningMean, p.runningVar, sums, squares, p.x, p.gamma, p.beta, N, C, S, G, chunks, eps, momentum, unbiased ? 1 : 0, u0, u1,
-    ]));
+    runTasks(
+      dtype,
+      "spatial_bn_sums_chunks",
+      ranges.map(([u0, u1]) => [sums, p.x, N, C, S, G, chunks, u0, u1]),
+    );
+    runTasks(
+      dtype,
+      "spatial_bn_squares_chunks",
+      ranges.map(([u0, u1]) => [squares, sums, p.x, N, C, S, G, chunks, u0, u1]),
+    );
+    runTasks(
+      dtype,
+      "spatial_bn_normalize_chunks",
+      ranges.map(([u0, u1]) => [
+        p.out,
+        p.mean,
+        p.invstd,
+        p.runningMean,
+        p.runningVar,
+        sums,
+        squares,
+        p.x,
+        p.gamma,
+        p.beta,
+        N,
+        C,
+        S,
+        G,
+        chunks,
+        eps,
+        momentum,
+        unbiased ? 1 : 0,
+        u0,
+        u1,
+      ]),
+    );
   }
 }
 
 /** Spatial backward: dx (N, C, S), dgamma, dbeta (C) overwritten. */
 export function spatialBatchNormBackward(
-  dx: number, dgamma: number, dbeta: number, dout: number, x: number, gamma: number, mean: number, invstd: number,
-  batchStats: boolean, N: number, C: number, S: number, dtype: DType,
+  dx: number,
+  dgamma: number,
+  dbeta: number,
+  dout: number,
+  x: number,
+  gamma: number,
+  mean: number,
+  invstd: number,
+  batchStats: boolean,
+  N: number,
+  C: number,
+  S: number,
+  dtype: DType,
 ): void {
   useFamily(NORM_KERNELS);
   const [G, chunks] = spatialBatchNormChunks(N, C);
@@ -105,12 +190,22 @@ export function spatialBatchNormBackward(
   const ranges = splitRange(units, taskCount(N * C * S, MIN_NORM_ELEMENTS_PER_TASK, units));
   const flag = batchStats ? 1 : 0;
   if (chunks === 1) {
-    runTasks(dtype, "spatial_batchnorm_backward_range", ranges.map(([c0, c1]) => [dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, C, S, flag, c0, c1]));
+    runTasks(
+      dtype,
+      "spatial_batchnorm_backward_range",
+      ranges.map(([c0, c1]) => [dx, dgamma, dbeta, dout, x, gamma, mean, invstd, N, C, S, flag, c0, c1]),
+    );
     return;
   }
   const sums = sharedScratch("batch norm partial sums", units * 16);
-  runTasks(dtype, "spatial_bn_backward_sums_chunks", ranges.map(([u0, u1]) => [sums, dout, x, mean, invstd, N, C, S, G, chunks, u0, u1]));
-  runTasks(dtype, "spatial_bn_backward_dx_chunks", ranges.map(([u0, u1]) => [
-    dx, dgamma, dbeta, sums, dout, x, gamma, mean, invstd, N, C, S, G, chunks, flag, u0, u1,
-  ]));
+  runTasks(
+    dtype,
+    "spatial_bn_backward_sums_chunks",
+    ranges.map(([u0, u1]) => [sums, dout, x, mean, invstd, N, C, S, G, chunks, u0, u1]),
+  );
+  runTasks(
+    dtype,
+    "spatial_bn_backward_dx_chunks",
+    ranges.map(([u0, u1]) => [dx, dgamma, dbeta, sums, dout, x, gamma, mean, invstd, N, C, S, G, chunks, flag, u0, u1]),
+  );
 }

@@ -18,11 +18,19 @@ import { guidedRanges, splitRange, taskCount } from "./split.js";
 
 /** Sizes of a conv pass (as layers/conv.ts's ConvDims). */
 export interface ConvSizes {
-  N: number; C: number; H: number; W: number;
-  F: number; HH: number; WW: number;
-  stride: number; pad: number;
-  Ho: number; Wo: number;
-  K: number; P: number;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  F: number;
+  HH: number;
+  WW: number;
+  stride: number;
+  pad: number;
+  Ho: number;
+  Wo: number;
+  K: number;
+  P: number;
 }
 
 // These two decide the chunking, hence the bits of dw and db (never the thread count or the
@@ -74,9 +82,27 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
   }
   const work = threadScratch(k.conv_forward_images_work_bytes(C, H, W, HH, WW, stride, pad, Ho, Wo));
   if (bn === 0) {
-    runChunks(dtype, "conv_forward_images", [out, x, packed, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, 0, 0, 0], 17, guidedRanges(N, tasks), tasks, 16, work);
+    runChunks(
+      dtype,
+      "conv_forward_images",
+      [out, x, packed, b, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, 0, 0, 0],
+      17,
+      guidedRanges(N, tasks),
+      tasks,
+      16,
+      work,
+    );
   } else {
-    runChunks(dtype, "conv_forward_images_bn", [out, x, packed, b, bn, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, 0, 0, 0], 18, guidedRanges(N, tasks), tasks, 17, work);
+    runChunks(
+      dtype,
+      "conv_forward_images_bn",
+      [out, x, packed, b, bn, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, 0, 0, 0],
+      18,
+      guidedRanges(N, tasks),
+      tasks,
+      17,
+      work,
+    );
   }
 }
 
@@ -84,7 +110,16 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
  * table (4·F reals) = conv_bn_table's per-channel [running mean, 1 / sqrt(running variance + eps),
  * gamma, beta] of a batch norm in test mode, for convForward's `bn`.
  */
-export function convBatchNormTable(table: number, gamma: number, beta: number, runningMean: number, runningVar: number, eps: number, F: number, dtype: DType): void {
+export function convBatchNormTable(
+  table: number,
+  gamma: number,
+  beta: number,
+  runningMean: number,
+  runningVar: number,
+  eps: number,
+  F: number,
+  dtype: DType,
+): void {
   useFamily(CONV_KERNELS);
   realKernels(dtype).conv_bn_table(table, gamma, beta, runningMean, runningVar, eps, F);
 }
@@ -124,8 +159,14 @@ export function convBackward(dx: number, dw: number, db: number, dout: number, x
   // The chunks (fixed by the sizes) go to whichever thread is free, a few at a time: each writes
   // only its own partial slice and its own images' dx.
   runChunks(
-    dtype, "conv_backward_chunks", [dx, partials, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, 0, 0], 17,
-    guidedRanges(chunks, tasks), tasks, 19, work,
+    dtype,
+    "conv_backward_chunks",
+    [dx, partials, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, 0, 0, 0],
+    17,
+    guidedRanges(chunks, tasks),
+    tasks,
+    19,
+    work,
   );
   sumChunks(dw, partials, chunks, slice, F * K, dtype);
   sumChunks(db, partials + F * K * B, chunks, slice, F, dtype);
@@ -135,5 +176,9 @@ export function convBackward(dx: number, dw: number, db: number, dout: number, x
 export function sumChunks(dst: number, src: number, chunks: number, stride: number, len: number, dtype: DType): void {
   const lanes = 16 / bytesPerElement(dtype);
   const tasks = taskCount(len * chunks, MIN_ELEMENTS_PER_TASK, Math.ceil(len / lanes));
-  runTasks(dtype, "sum_chunks", splitRange(len, tasks, lanes).map(([e0, e1]) => [dst, src, chunks, stride, e0, e1]));
+  runTasks(
+    dtype,
+    "sum_chunks",
+    splitRange(len, tasks, lanes).map(([e0, e1]) => [dst, src, chunks, stride, e0, e1]),
+  );
 }

@@ -19,9 +19,18 @@ import { guidedRanges, splitRange, taskCount } from "./split.js";
  * padding=(ph, pw), groups=C): x (N, C, H, W), weight (C, 1, kh, kw), bias (C), out (N, C, Ho, Wo).
  */
 export interface DepthwiseSizes {
-  N: number; C: number; H: number; W: number;
-  kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
-  Ho: number; Wo: number;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  Ho: number;
+  Wo: number;
 }
 
 /**
@@ -30,9 +39,30 @@ export interface DepthwiseSizes {
  * size is not a positive integer (padding: non-negative) or the window does not fit.
  */
 export function depthwiseSizes(
-  fn: string, N: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number,
+  fn: string,
+  N: number,
+  C: number,
+  H: number,
+  W: number,
+  kh: number,
+  kw: number,
+  sh: number,
+  sw: number,
+  ph: number,
+  pw: number,
 ): DepthwiseSizes {
-  for (const [name, v, least] of [["N", N, 1], ["C", C, 1], ["H", H, 1], ["W", W, 1], ["kh", kh, 1], ["kw", kw, 1], ["sh", sh, 1], ["sw", sw, 1], ["ph", ph, 0], ["pw", pw, 0]] as const) {
+  for (const [name, v, least] of [
+    ["N", N, 1],
+    ["C", C, 1],
+    ["H", H, 1],
+    ["W", W, 1],
+    ["kh", kh, 1],
+    ["kw", kw, 1],
+    ["sh", sh, 1],
+    ["sw", sw, 1],
+    ["ph", ph, 0],
+    ["pw", pw, 0],
+  ] as const) {
     if (!Number.isSafeInteger(v) || v < least) throw new RangeError(`${fn}: ${name} must be an integer >= ${least} (got ${v})`);
   }
   if (H + 2 * ph < kh || W + 2 * pw < kw) {
@@ -69,8 +99,14 @@ export function depthwiseForward(out: number, x: number, w: number, b: number, s
   const tasks = taskCount(planes * s.Ho * s.Wo * s.kh * s.kw, MIN_DEPTHWISE_MACS_PER_TASK, planes);
   const work = threadScratch(workBytes(s, dtype));
   runChunks(
-    dtype, "depthwise_forward", [out, x, w, b, s.C, s.H, s.W, s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.Ho, s.Wo, 0, 0, 0], 15,
-    guidedRanges(planes, tasks), tasks, 17, work,
+    dtype,
+    "depthwise_forward",
+    [out, x, w, b, s.C, s.H, s.W, s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.Ho, s.Wo, 0, 0, 0],
+    15,
+    guidedRanges(planes, tasks),
+    tasks,
+    17,
+    work,
   );
 }
 
@@ -90,9 +126,14 @@ export function depthwiseBackward(dx: number, dw: number, db: number, dout: numb
   const work = threadScratch(workBytes(s, dtype));
   const tasks = taskCount(s.N * s.C * s.Ho * s.Wo * K * (dx ? 2 : 1), MIN_DEPTHWISE_MACS_PER_TASK, chunks);
   runChunks(
-    dtype, "depthwise_backward_chunks",
-    [dx, partials, dout, x, w, s.N, s.C, s.H, s.W, s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.Ho, s.Wo, G, 0, 0, 0], 18,
-    guidedRanges(chunks, tasks), tasks, 20, work,
+    dtype,
+    "depthwise_backward_chunks",
+    [dx, partials, dout, x, w, s.N, s.C, s.H, s.W, s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.Ho, s.Wo, G, 0, 0, 0],
+    18,
+    guidedRanges(chunks, tasks),
+    tasks,
+    20,
+    work,
   );
   sumChunks(dtype, dw, partials, chunks, slice, s.C * K);
   if (db) sumChunks(dtype, db, partials + s.C * K * B, chunks, slice, s.C);
@@ -101,5 +142,9 @@ export function depthwiseBackward(dx: number, dw: number, db: number, dout: numb
 /** dst[e] = Σ_q src[q·stride + e] in chunk order for e in [0, len), split by elements (each element's sum is one task's). */
 function sumChunks(dtype: DType, dst: number, src: number, chunks: number, stride: number, len: number): void {
   const tasks = taskCount(len * chunks, MIN_ELEMENTS_PER_TASK, Math.ceil(len / 4));
-  runTasks(dtype, "depthwise_sum_chunks", splitRange(len, tasks, 4).map(([e0, e1]) => [dst, src, chunks, stride, e0, e1]));
+  runTasks(
+    dtype,
+    "depthwise_sum_chunks",
+    splitRange(len, tasks, 4).map(([e0, e1]) => [dst, src, chunks, stride, e0, e1]),
+  );
 }

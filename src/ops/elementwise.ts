@@ -15,12 +15,14 @@ import { splitRange, taskCount } from "./split.js";
  * Runs dtype's `kernel` over [0, n) in slices: args(i0, i1, B) is the argument list for elements
  * [i0, i1), B the bytes per element.
  */
-export function splitElements(
-  dtype: DType, kernel: KernelName, n: number, minPerTask: number, args: (i0: number, i1: number, B: number) => number[],
-): void {
+export function splitElements(dtype: DType, kernel: KernelName, n: number, minPerTask: number, args: (i0: number, i1: number, B: number) => number[]): void {
   const B = bytesPerElement(dtype);
   const ranges = splitRange(n, taskCount(n, minPerTask, Math.ceil(n / 4)), 4);
-  runTasks(dtype, kernel, ranges.map(([i0, i1]) => args(i0, i1, B)));
+  runTasks(
+    dtype,
+    kernel,
+    ranges.map(([i0, i1]) => args(i0, i1, B)),
+  );
 }
 
 /** y = max(x, 0). y, x: (n); y may be x. */

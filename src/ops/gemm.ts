@@ -62,7 +62,7 @@ export function gemmBlocks(variant: GemmVariant, m: number, n: number, tasks: nu
   const rowsPreferred = variant === "tn" || (16 / bytesPerElement(dtype)) * m > n;
   const rowsFit = m >= 2 * MR * tasks;
   const colsFit = n >= 2 * NR * tasks;
-  const byRows = rowsPreferred ? rowsFit || !colsFit && m >= n / 2 : !colsFit && (rowsFit || m >= n / 2);
+  const byRows = rowsPreferred ? rowsFit || (!colsFit && m >= n / 2) : !colsFit && (rowsFit || m >= n / 2);
   if (byRows) return splitRange(m, tasks, MR).map(([i0, i1]) => [i0, i1, 0, n]);
   return splitRange(n, tasks, NR).map(([j0, j1]) => [0, m, j0, j1]);
 }
@@ -122,8 +122,11 @@ function gemv(variant: "nn" | "nt", c: number, a: number, b: number, m: number, 
     return;
   }
   const flag = accumulate ? 1 : 0;
-  runTasks(dtype, packed !== 0 ? "gemv_packed_range" : "gemv_nn_range",
-    splitRange(n, tasks, NR).map(([j0, j1]) => [c, a, packed !== 0 ? packed : b, m, n, k, bias, flag, act(options), j0, j1]));
+  runTasks(
+    dtype,
+    packed !== 0 ? "gemv_packed_range" : "gemv_nn_range",
+    splitRange(n, tasks, NR).map(([j0, j1]) => [c, a, packed !== 0 ? packed : b, m, n, k, bias, flag, act(options), j0, j1]),
+  );
 }
 
 /** Packs op(B) (B (k, n), or stored (n, k) when transposed) into `packed` (gemm_packed_b_bytes), over up to `threads` threads. */
@@ -141,7 +144,15 @@ export function packB(dtype: DType, packed: number, b: number, n: number, k: num
  * the call, and no task repacks op(B). Same bits as any other split (see gemmBlocks).
  */
 export function gemmRowChunks(
-  variant: GemmVariant, c: number, a: number, b: number, m: number, n: number, k: number, options: GemmOptions, threads: number,
+  variant: GemmVariant,
+  c: number,
+  a: number,
+  b: number,
+  m: number,
+  n: number,
+  k: number,
+  options: GemmOptions,
+  threads: number,
 ): void {
   const { dtype } = options;
   const K = realKernels(dtype);
@@ -171,7 +182,15 @@ export function chunkRows(n: number, k: number): number {
 
 /** gemm with an explicit plan (tests use it to try any cut). Blocks must tile C exactly once. */
 export function gemmSplit(
-  variant: GemmVariant, c: number, a: number, b: number, m: number, n: number, k: number, options: GemmOptions, blocks: GemmBlocks,
+  variant: GemmVariant,
+  c: number,
+  a: number,
+  b: number,
+  m: number,
+  n: number,
+  k: number,
+  options: GemmOptions,
+  blocks: GemmBlocks,
 ): void {
   const bias = options.bias ?? 0;
   const accumulate = options.accumulate === true ? 1 : 0;

@@ -9,12 +9,22 @@ import { sharedScratch } from "./scratch.js";
 import { splitRange, taskCount } from "./split.js";
 
 function rowsLoss(
-  kernel: "softmax_loss_rows" | "softmax_loss_smoothed_rows" | "svm_loss_rows", dscores: number, scores: number, y: number, N: number, C: number,
-  dtype: DType, extra: number[] = [],
+  kernel: "softmax_loss_rows" | "softmax_loss_smoothed_rows" | "svm_loss_rows",
+  dscores: number,
+  scores: number,
+  y: number,
+  N: number,
+  C: number,
+  dtype: DType,
+  extra: number[] = [],
 ): number {
   const rowLoss = sharedScratch("loss rows", N * 8);
   const ranges = splitRange(N, taskCount(N * C, MIN_SCORES_PER_TASK, N));
-  runTasks(dtype, kernel, ranges.map(([i0, i1]) => [rowLoss, dscores, scores, y, N, C, ...extra, i0, i1]));
+  runTasks(
+    dtype,
+    kernel,
+    ranges.map(([i0, i1]) => [rowLoss, dscores, scores, y, N, C, ...extra, i0, i1]),
+  );
   return kernels().f64_mean(rowLoss, N);
 }
 

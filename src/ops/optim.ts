@@ -32,6 +32,18 @@ export function rmspropUpdate(w: number, dw: number, cache: number, n: number, l
 }
 
 /** Adam at step t (>= 1). w, dw, m, v: (n) */
-export function adamUpdate(w: number, dw: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, t: number, dtype: DType): void {
+export function adamUpdate(
+  w: number,
+  dw: number,
+  m: number,
+  v: number,
+  n: number,
+  lr: number,
+  b1: number,
+  b2: number,
+  eps: number,
+  t: number,
+  dtype: DType,
+): void {
   splitElements(dtype, "adam", n, MIN_PARAMS_PER_TASK, (i0, i1, B) => [w + i0 * B, dw + i0 * B, m + i0 * B, v + i0 * B, i1 - i0, lr, b1, b2, eps, t]);
 }

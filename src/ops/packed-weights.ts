@@ -28,7 +28,12 @@ class PackedWeights implements Attachment {
   packed = -1;
   seen = -1;
 
-  constructor(readonly packer: Packer, readonly n: number, readonly k: number, readonly dtype: DType) {}
+  constructor(
+    readonly packer: Packer,
+    readonly n: number,
+    readonly k: number,
+    readonly dtype: DType,
+  ) {}
 
   release(): void {
     if (this.ptr !== 0) freeBytes(this.ptr);

@@ -11,7 +11,16 @@ import { MIN_POOL_ELEMENTS_PER_TASK } from "../core/threads/thresholds.js";
 import { splitRange, taskCount } from "./split.js";
 
 /** Pool sizes: planes = N·C, each H x W, window ph x pw, stride, output Ho x Wo. */
-export interface PoolSizes { planes: number; H: number; W: number; ph: number; pw: number; stride: number; Ho: number; Wo: number }
+export interface PoolSizes {
+  planes: number;
+  H: number;
+  W: number;
+  ph: number;
+  pw: number;
+  stride: number;
+  Ho: number;
+  Wo: number;
+}
 
 function planeRanges(s: PoolSizes): [number, number][] {
   return splitRange(s.planes, taskCount(s.planes * s.H * s.W, MIN_POOL_ELEMENTS_PER_TASK, s.planes));
@@ -21,20 +30,26 @@ function planeRanges(s: PoolSizes): [number, number][] {
 export function maxPoolForward(out: number, argmax: number, x: number, s: PoolSizes, dtype: DType): void {
   useFamily(POOL_KERNELS);
   const B = bytesPerElement(dtype);
-  const inB = s.H * s.W * B, outB = s.Ho * s.Wo * B;
-  runTasks(dtype, "maxpool_forward", planeRanges(s).map(([p0, p1]) => [
-    out + p0 * outB, argmax ? argmax + p0 * outB : 0, x + p0 * inB, p1 - p0, s.H, s.W, s.ph, s.pw, s.stride, s.Ho, s.Wo,
-  ]));
+  const inB = s.H * s.W * B,
+    outB = s.Ho * s.Wo * B;
+  runTasks(
+    dtype,
+    "maxpool_forward",
+    planeRanges(s).map(([p0, p1]) => [out + p0 * outB, argmax ? argmax + p0 * outB : 0, x + p0 * inB, p1 - p0, s.H, s.W, s.ph, s.pw, s.stride, s.Ho, s.Wo]),
+  );
 }
 
 /** dx (planes, H, W) overwritten from dout, argmax (planes, Ho, Wo). */
 export function maxPoolBackward(dx: number, dout: number, argmax: number, s: PoolSizes, dtype: DType): void {
   useFamily(POOL_KERNELS);
   const B = bytesPerElement(dtype);
-  const inB = s.H * s.W * B, outB = s.Ho * s.Wo * B;
-  runTasks(dtype, "maxpool_backward", planeRanges(s).map(([p0, p1]) => [
-    dx + p0 * inB, dout + p0 * outB, argmax + p0 * outB, p1 - p0, s.H, s.W, s.ph, s.pw, s.stride, s.Ho, s.Wo,
-  ]));
+  const inB = s.H * s.W * B,
+    outB = s.Ho * s.Wo * B;
+  runTasks(
+    dtype,
+    "maxpool_backward",
+    planeRanges(s).map(([p0, p1]) => [dx + p0 * inB, dout + p0 * outB, argmax + p0 * outB, p1 - p0, s.H, s.W, s.ph, s.pw, s.stride, s.Ho, s.Wo]),
+  );
 }
 
 /**

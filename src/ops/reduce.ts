@@ -18,7 +18,11 @@ function chunkedSum(kernel: "sum_squares_chunks" | "sum_abs_chunks", x: number, 
   const chunks = Math.max(1, Math.ceil(n / REDUCE_CHUNK));
   const partials = sharedScratch("reduce partials", chunks * 8);
   const ranges = splitRange(chunks, taskCount(n, MIN_ELEMENTS_PER_TASK, chunks));
-  runTasks(dtype, kernel, ranges.map(([q0, q1]) => [partials, x, n, REDUCE_CHUNK, q0, q1]));
+  runTasks(
+    dtype,
+    kernel,
+    ranges.map(([q0, q1]) => [partials, x, n, REDUCE_CHUNK, q0, q1]),
+  );
   return kernels().f64_sum(partials, chunks);
 }
 
@@ -35,5 +39,9 @@ export function sumAbs(x: number, n: number, dtype: DType): number {
 /** y (cols) (+)= Σ_rows x (rows, cols). */
 export function sumRows(y: number, x: number, rows: number, cols: number, accumulate: boolean, dtype: DType): void {
   const ranges = splitRange(cols, taskCount(rows * cols, MIN_ELEMENTS_PER_TASK, Math.ceil(cols / 4)), 4);
-  runTasks(dtype, "sum_rows_range", ranges.map(([j0, j1]) => [y, x, rows, cols, accumulate ? 1 : 0, j0, j1]));
+  runTasks(
+    dtype,
+    "sum_rows_range",
+    ranges.map(([j0, j1]) => [y, x, rows, cols, accumulate ? 1 : 0, j0, j1]),
+  );
 }

@@ -173,7 +173,10 @@ export function mixup(x: Tensor, y: Targets, options: MixupOptions): [Tensor, Te
   const soft = y instanceof Tensor;
   if (given) {
     checkShape(fn, "options.out[1]", given[1], [N, numClasses], "N x numClasses");
-    checkSameDtype(fn, [["x", x], ["options.out[1]", given[1]]]);
+    checkSameDtype(fn, [
+      ["x", x],
+      ["options.out[1]", given[1]],
+    ]);
   }
   if (soft) {
     checkSoftLabels(fn, y, N, numClasses, dtype);
@@ -223,7 +226,8 @@ export function checkAugmentations(fn: string, name: string, value: unknown): Au
   if (!Array.isArray(value)) throw new TypeError(`${fn}: ${name} must be an array of augmentations like { type: "randomFlip" } (got ${describe(value)})`);
   return value.map((a: unknown, i): Augmentation => {
     const at = `${name}[${i}]`;
-    if (a === null || typeof a !== "object" || Array.isArray(a)) throw new TypeError(`${fn}: ${at} must be an object like { type: "randomFlip" } (got ${describe(a)})`);
+    if (a === null || typeof a !== "object" || Array.isArray(a))
+      throw new TypeError(`${fn}: ${at} must be an object like { type: "randomFlip" } (got ${describe(a)})`);
     const type = (a as { type?: unknown }).type;
     switch (type) {
       case "randomFlip": {
@@ -303,7 +307,10 @@ function checkImageOut(fn: string, value: unknown, x: Tensor): Tensor | null {
   if (value === undefined) return null;
   const out = checkTensor(fn, "options.out", value);
   checkShape(fn, "options.out", out, x.shape, "x's shape");
-  checkSameDtype(fn, [["x", x], ["options.out", out]]);
+  checkSameDtype(fn, [
+    ["x", x],
+    ["options.out", out],
+  ]);
   checkDisjoint(fn, "options.out", out, "x", x);
   return out;
 }
@@ -315,7 +322,10 @@ function checkMixupOut(fn: string, value: unknown, x: Tensor): [Tensor, Tensor] 
   }
   const xOut = checkTensor(fn, "options.out[0]", value[0]);
   checkShape(fn, "options.out[0]", xOut, x.shape, "x's shape");
-  checkSameDtype(fn, [["x", x], ["options.out[0]", xOut]]);
+  checkSameDtype(fn, [
+    ["x", x],
+    ["options.out[0]", xOut],
+  ]);
   checkDisjoint(fn, "options.out[0]", xOut, "x", x);
   return [xOut, checkTensor(fn, "options.out[1]", value[1])];
 }
@@ -336,7 +346,8 @@ function writeImages(fn: string, x: Tensor, given: Tensor | null, write: (out: T
 }
 
 function checkDisjoint(fn: string, outName: string, out: Tensor, inName: string, x: Tensor): void {
-  const a = out.ptr, b = x.ptr;
+  const a = out.ptr,
+    b = x.ptr;
   if (out.size > 0 && x.size > 0 && a < b + x.size * bytesPerElement(x.dtype) && b < a + out.size * bytesPerElement(out.dtype)) {
     throw new RangeError(`${fn}: ${outName} must not overlap ${inName} (the result is a new batch; pass another buffer)`);
   }

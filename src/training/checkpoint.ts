@@ -222,7 +222,9 @@ export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
     format_version: CHECKPOINT_FORMAT_VERSION,
     tensorlane_version: VERSION,
     model: JSON.stringify({
-      kind, config: model.config, rngState: typeof model.rngState === "number" ? model.rngState : 0,
+      kind,
+      config: model.config,
+      rngState: typeof model.rngState === "number" ? model.rngState : 0,
       ...(model.frozen !== undefined && model.frozen.length > 0 ? { frozen: [...model.frozen] } : {}),
     }),
     meta: metaJson,
@@ -257,7 +259,8 @@ function metadataChecksums(metadata: Record<string, string>): Record<string, str
   const out: Record<string, string> = {};
   const utf8 = new TextEncoder();
   for (const [key, value] of Object.entries(metadata)) {
-    if (key !== "crc32_metadata") Object.defineProperty(out, key, { value: hex(crc32(utf8.encode(value))), enumerable: true, configurable: true, writable: true });
+    if (key !== "crc32_metadata")
+      Object.defineProperty(out, key, { value: hex(crc32(utf8.encode(value))), enumerable: true, configurable: true, writable: true });
   }
   return out;
 }
@@ -279,7 +282,8 @@ function checkMetadataChecksums(fail: (m: string) => never, metadata: Record<str
   }
   for (const [key, crc] of Object.entries(want)) {
     if (!Object.hasOwn(got, key)) fail(`the header is damaged: metadata ${clip(key)} is missing (its checksum is listed)`);
-    if (got[key] !== crc) fail(`the header is damaged: metadata ${clip(key)} has CRC-32 ${got[key]}, the file says ${typeof crc === "string" ? crc.slice(0, 8) : describe(crc)}`);
+    if (got[key] !== crc)
+      fail(`the header is damaged: metadata ${clip(key)} has CRC-32 ${got[key]}, the file says ${typeof crc === "string" ? crc.slice(0, 8) : describe(crc)}`);
   }
 }
 
@@ -347,17 +351,23 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
     checkTensorNames(fail, tensors, metadata.crc32_tensors);
   }
   if (metadata.format !== CHECKPOINT_FORMAT) {
-    fail(`not a tensorlane checkpoint (its metadata has no format "${CHECKPOINT_FORMAT}"${metadata.format === undefined ? "" : `, it says ${JSON.stringify(metadata.format.slice(0, 40))}`})`);
+    fail(
+      `not a tensorlane checkpoint (its metadata has no format "${CHECKPOINT_FORMAT}"${metadata.format === undefined ? "" : `, it says ${JSON.stringify(metadata.format.slice(0, 40))}`})`,
+    );
   }
   if (metadata.format_version !== CHECKPOINT_FORMAT_VERSION) {
-    fail(`checkpoint format version ${JSON.stringify(metadata.format_version ?? null)} is not one this tensorlane (${VERSION}) reads (${CHECKPOINT_FORMAT_VERSION})`);
+    fail(
+      `checkpoint format version ${JSON.stringify(metadata.format_version ?? null)} is not one this tensorlane (${VERSION}) reads (${CHECKPOINT_FORMAT_VERSION})`,
+    );
   }
   const expectedCrc = metadata.crc32;
   if (typeof expectedCrc !== "string" || !/^[0-9a-f]{8}$/.test(expectedCrc)) fail(`metadata crc32 is missing or malformed`);
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(0, true);
   const actualCrc = hex(crc32(bytes.subarray(8 + headerLength)));
   if (actualCrc !== expectedCrc) {
-    fail(`the tensor data is corrupted: ${damagedTensors(tensors, metadata) ?? `the data section (after the header) has CRC-32 ${actualCrc}, the file says ${expectedCrc}`}`);
+    fail(
+      `the tensor data is corrupted: ${damagedTensors(tensors, metadata) ?? `the data section (after the header) has CRC-32 ${actualCrc}, the file says ${expectedCrc}`}`,
+    );
   }
 
   const modelInfo = parseJsonObject(fail, metadata, "model");
@@ -370,12 +380,18 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
   const modelRng = modelInfo.rngState;
   if (!isCount(modelRng)) fail(`model rngState must be a non-negative integer (got ${describe(modelRng)})`);
   const frozen = modelInfo.frozen;
-  if (frozen !== undefined && (!Array.isArray(frozen) || frozen.some((n) => typeof n !== "string"))) fail(`model frozen must be an array of parameter names (got ${describe(frozen)})`);
+  if (frozen !== undefined && (!Array.isArray(frozen) || frozen.some((n) => typeof n !== "string")))
+    fail(`model frozen must be an array of parameter names (got ${describe(frozen)})`);
   const meta = metadata.meta === undefined ? {} : parseJsonObject(fail, metadata, "meta");
   const rawTensor = (name: string) => (Object.hasOwn(tensors, name) ? tensors[name] : undefined);
-  const saved = metadata.solver === undefined
-    ? null
-    : decodeSolverState(parseJsonObject(fail, metadata, "solver"), (key, field) => rawTensor(`resume.optim.${key}.${field}`), (m) => fail(`solver ${m}`));
+  const saved =
+    metadata.solver === undefined
+      ? null
+      : decodeSolverState(
+          parseJsonObject(fail, metadata, "solver"),
+          (key, field) => rawTensor(`resume.optim.${key}.${field}`),
+          (m) => fail(`solver ${m}`),
+        );
 
   let model: CheckpointableModel;
   try {
@@ -412,20 +428,27 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
       const targets = updateTargets(model, saved.state.options.updateRule !== null);
       for (const [key, target] of targets) {
         if (!Object.hasOwn(configs, key)) continue;
-        for (const field of Object.keys(configs[key].tensors)) take(`resume.optim.${key}.${field}`, target, `the ${field} state of ${key === "all" ? "all parameters" : key}`);
+        for (const field of Object.keys(configs[key].tensors))
+          take(`resume.optim.${key}.${field}`, target, `the ${field} state of ${key === "all" ? "all parameters" : key}`);
       }
       const problem = optimStateMismatch(configs, targets, "optimConfigs");
       if (problem !== null) fail(`solver ${problem}`);
     }
     const extra = Object.keys(tensors).filter((name) => !used.has(name));
     if (extra.length > 0) {
-      fail(`unexpected tensor${extra.length > 1 ? "s" : ""} ${extra.slice(0, 5).map((n) => `"${n.slice(0, 60)}"`).join(", ")}${extra.length > 5 ? ", ..." : ""} that a ${kind} with this config does not have`);
+      fail(
+        `unexpected tensor${extra.length > 1 ? "s" : ""} ${extra
+          .slice(0, 5)
+          .map((n) => `"${n.slice(0, 60)}"`)
+          .join(", ")}${extra.length > 5 ? ", ..." : ""} that a ${kind} with this config does not have`,
+      );
     }
     if (typeof model.rngState === "number") model.rngState = modelRng as number;
     if (frozen !== undefined) {
       const names = frozen as string[];
       const unknown = names.filter((n) => !Object.hasOwn(model.params, n));
-      if (unknown.length > 0 || typeof model.freeze !== "function") fail(`model frozen names ${unknown.length > 0 ? `"${unknown[0]}", not a parameter of the model` : `parameters, but a ${kind} cannot freeze`}`);
+      if (unknown.length > 0 || typeof model.freeze !== "function")
+        fail(`model frozen names ${unknown.length > 0 ? `"${unknown[0]}", not a parameter of the model` : `parameters, but a ${kind} cannot freeze`}`);
       model.freeze!(names);
     }
 
@@ -436,7 +459,8 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
       version: typeof metadata.tensorlane_version === "string" ? metadata.tensorlane_version : "unknown",
       solver: saved && solverCheckpoint(saved.state, saved.hasBest),
       resume(solver: ResumableSolver): void {
-        if (saved === null) throw new RangeError(`LoadedCheckpoint.resume: ${what} was saved without a Solver: it holds a model to evaluate, not a training run to resume`);
+        if (saved === null)
+          throw new RangeError(`LoadedCheckpoint.resume: ${what} was saved without a Solver: it holds a model to evaluate, not a training run to resume`);
         resumeSolver(model, saved, solver, resumeParams, resumeBuffers);
       },
     };
@@ -456,7 +480,9 @@ function resumeSolver(
 ): void {
   const fn = "LoadedCheckpoint.resume";
   if (solver === null || typeof solver !== "object" || solver.model !== model) {
-    throw new TypeError(`${fn}: solver must be a Solver over this checkpoint's model (new Solver(checkpoint.model, data, { ...checkpoint.solver.options, numEpochs }))`);
+    throw new TypeError(
+      `${fn}: solver must be a Solver over this checkpoint's model (new Solver(checkpoint.model, data, { ...checkpoint.solver.options, numEpochs }))`,
+    );
   }
   // The model holds the stored (best) parameters until now: they become the Solver's best snapshot.
   const state = { ...saved.state, best: saved.hasBest ? namedValues(model) : null };
@@ -464,7 +490,9 @@ function resumeSolver(
     solver.restoreState(state); // checks the solver continues this run before changing anything
   } catch (error) {
     if (error instanceof RangeError && /would not continue the saved run/.test(error.message)) {
-      throw new RangeError(`${fn}: ${error.message.replace(/^Solver\.restoreState: /, "")} (Make it with { ...checkpoint.solver.options, numEpochs } and the same data)`);
+      throw new RangeError(
+        `${fn}: ${error.message.replace(/^Solver\.restoreState: /, "")} (Make it with { ...checkpoint.solver.options, numEpochs } and the same data)`,
+      );
     }
     throw error;
   }
@@ -520,7 +548,6 @@ function isCount(value: unknown): value is number {
 
 /** Whether this machine stores numbers little-endian (asked when needed: no work at module load). */
 const littleEndian = () => new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
 
 function littleEndianBytes(data: Float32Array | Float64Array): Uint8Array {
   if (littleEndian()) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);

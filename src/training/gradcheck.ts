@@ -164,12 +164,7 @@ export interface GradCheckable {
  * Compares a model's analytic gradients with numeric ones for every parameter (or `names`).
  * Returns scaledError(numeric, analytic) per parameter name (see scaledError for why not relError).
  */
-export function checkModelGradients(
-  model: GradCheckable,
-  X: Tensor,
-  y: Labels,
-  options: GradCheckOptions & { names?: string[] } = {},
-): Record<string, number> {
+export function checkModelGradients(model: GradCheckable, X: Tensor, y: Labels, options: GradCheckOptions & { names?: string[] } = {}): Record<string, number> {
   const fn = "checkModelGradients";
   if (model === null || typeof model !== "object" || typeof model.loss !== "function" || model.params === null || typeof model.params !== "object") {
     throw new TypeError(`${fn}: model must have params and loss(X, y) (got ${describe(model)})`);

@@ -111,7 +111,10 @@ function begin<C extends object>(fn: string, rule: UpdateRuleName, w: Tensor, dw
   checkTensor(fn, "w", w);
   checkTensor(fn, "dw", dw);
   checkShape(fn, "dw", dw, w.shape, "w's shape");
-  checkSameDtype(fn, [["w", w], ["dw", dw]]);
+  checkSameDtype(fn, [
+    ["w", w],
+    ["dw", dw],
+  ]);
   return checkOptimConfig(fn, "config", rule, config) as C;
 }
 
@@ -133,7 +136,10 @@ function states(fn: string, config: Record<string, unknown>, keys: readonly stri
     if (config[key] === undefined) return undefined;
     const t = checkTensor(fn, `config.${key}`, config[key]);
     checkShape(fn, `config.${key}`, t, w.shape, "w's shape");
-    checkSameDtype(fn, [["w", w], [`config.${key}`, t]]);
+    checkSameDtype(fn, [
+      ["w", w],
+      [`config.${key}`, t],
+    ]);
     if (seen.includes(t.storage)) {
       throw new TypeError(`${fn}: config.${key} must be its own tensor, not w, dw or another state tensor (or a view of one)`);
     }
@@ -245,7 +251,9 @@ function adamCore(rule: "adam" | "adamw"): UpdateCore {
     c.t ??= 0;
     const [m, v] = stateCore(c, ["m", "v"], w);
     c.t += 1;
-    overSegments(w, c, segments, (o, n) => adamUpdate(w.ptr + o, dw.ptr + o, m.ptr + o, v.ptr + o, n, c.learningRate, c.beta1, c.beta2, c.epsilon, c.t, w.dtype));
+    overSegments(w, c, segments, (o, n) =>
+      adamUpdate(w.ptr + o, dw.ptr + o, m.ptr + o, v.ptr + o, n, c.learningRate, c.beta1, c.beta2, c.epsilon, c.t, w.dtype),
+    );
   };
 }
 
@@ -296,7 +304,10 @@ export function checkOptimState(fn: string, name: string, config: OptimConfig, w
     if (c[key] === undefined) continue;
     const t = checkTensor(fn, `${name}.${key}`, c[key]);
     checkShape(fn, `${name}.${key}`, t, w.shape, "the shape of the parameters it updates");
-    checkSameDtype(fn, [["w", w], [`${name}.${key}`, t]]);
+    checkSameDtype(fn, [
+      ["w", w],
+      [`${name}.${key}`, t],
+    ]);
     if (seen.includes(t.storage)) {
       throw new TypeError(`${fn}: ${name}.${key} must be its own tensor, not a parameter, a gradient or another state tensor (or a view of one)`);
     }

@@ -188,7 +188,8 @@ export function checkSolverState(fn: string, value: unknown, name = "state", fai
     if (!rule.ok(v)) fail(`${at(path)} must be ${rule.expected} (got ${describe(v)})`, typeof v === "number" ? RangeError : TypeError);
   };
   const object = (path: string, v: unknown, known?: readonly string[]): Record<string, unknown> => {
-    if (v === null || typeof v !== "object" || Array.isArray(v) || ArrayBuffer.isView(v)) fail(`${at(path) || "the state"} must be an object (got ${describe(v)})`, TypeError);
+    if (v === null || typeof v !== "object" || Array.isArray(v) || ArrayBuffer.isView(v))
+      fail(`${at(path) || "the state"} must be an object (got ${describe(v)})`, TypeError);
     const extra = known && Object.keys(v as object).find((k) => !known.includes(k));
     if (extra !== undefined) fail(`${at(path)} has an unknown field "${extra.slice(0, 40)}" (known: ${known!.join(", ")})`, TypeError);
     return v as Record<string, unknown>;
@@ -216,7 +217,8 @@ export function checkSolverState(fn: string, value: unknown, name = "state", fai
     run[key] = v;
   }
   const r = run as Pick<SolverState, keyof typeof FIELDS>;
-  if (r.lossHistory.length !== r.iteration) fail(`${at("lossHistory")} has ${r.lossHistory.length} entries but ${at("iteration")} is ${r.iteration}`, RangeError);
+  if (r.lossHistory.length !== r.iteration)
+    fail(`${at("lossHistory")} has ${r.lossHistory.length} entries but ${at("iteration")} is ${r.iteration}`, RangeError);
   if (r.trainAccHistory.length !== r.valAccHistory.length || r.accuracyIterations.length !== r.valAccHistory.length) {
     fail(
       `${at("trainAccHistory")}, valAccHistory and accuracyIterations must have one entry per accuracy check ` +
@@ -352,7 +354,8 @@ export function updateTargets(model: TrainableModel, builtInRule: boolean): [str
 export function optimStateMismatch(configs: SolverState["optimConfigs"], targets: [string, Tensor][], name: string): string | null {
   const keys = Object.keys(configs);
   const expect = targets.map(([key]) => key);
-  if (keys.length !== expect.length || keys.some((k) => !expect.includes(k))) return `${name} has keys [${keys.join(", ")}] but the model trains [${expect.join(", ")}]`;
+  if (keys.length !== expect.length || keys.some((k) => !expect.includes(k)))
+    return `${name} has keys [${keys.join(", ")}] but the model trains [${expect.join(", ")}]`;
   for (const [key, target] of targets) {
     const Data = target.dtype === "float64" ? Float64Array : Float32Array;
     for (const [field, t] of Object.entries(configs[key].tensors)) {
@@ -409,12 +412,15 @@ export function encodeSolverState(state: SolverState): { json: string; tensors: 
  * snapshot is the caller's to add when `hasBest`.
  */
 export function decodeSolverState(
-  stored: Record<string, unknown>, tensor: (key: string, field: string) => { shape: readonly number[]; data: Values } | undefined, fail: Fail,
+  stored: Record<string, unknown>,
+  tensor: (key: string, field: string) => { shape: readonly number[]; data: Values } | undefined,
+  fail: Fail,
 ): { state: SolverState; hasBest: boolean } {
   const s: Record<string, unknown> = {};
   for (const key of ["options", ...Object.keys(FIELDS), "optimConfigs"]) if (stored[key] !== undefined) s[key] = stored[key];
   for (const key of ["lossHistory", "trainAccHistory", "valAccHistory"]) {
-    if (Array.isArray(s[key])) s[key] = (s[key] as unknown[]).map((v) => (typeof v === "string" && ["NaN", "Infinity", "-Infinity"].includes(v) ? Number(v) : v));
+    if (Array.isArray(s[key]))
+      s[key] = (s[key] as unknown[]).map((v) => (typeof v === "string" && ["NaN", "Infinity", "-Infinity"].includes(v) ? Number(v) : v));
   }
   // Before accuracyIterations the Solver checked at iteration 1, then at every epoch end.
   if (s.accuracyIterations === undefined && isCount(s.iterationsPerEpoch) && Array.isArray(s.valAccHistory)) {

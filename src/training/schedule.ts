@@ -35,7 +35,9 @@ export type LearningRateSchedule = CosineSchedule | ScheduleFunction;
 export function checkSchedule(fn: string, name: string, value: unknown, numEpochs: number): Required<CosineSchedule> | ScheduleFunction {
   if (typeof value === "function") return value as ScheduleFunction;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new TypeError(`${fn}: ${name} must be { type: "cosine", warmupEpochs?, minLearningRate? } or a function (epoch, iteration) => learningRate (got ${describe(value)})`);
+    throw new TypeError(
+      `${fn}: ${name} must be { type: "cosine", warmupEpochs?, minLearningRate? } or a function (epoch, iteration) => learningRate (got ${describe(value)})`,
+    );
   }
   const o = checkOptions(fn, name, value, ["type", "warmupEpochs", "minLearningRate"]);
   if (o.type !== "cosine") throw new TypeError(`${fn}: ${name}.type must be "cosine" (got ${describe(o.type)})`);

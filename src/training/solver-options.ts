@@ -108,8 +108,21 @@ export interface CheckedSolverOptions {
 }
 
 const KNOWN = [
-  "updateRule", "optimConfig", "lrDecay", "lrSchedule", "batchSize", "numEpochs", "numTrainSamples", "numValSamples",
-  "seed", "verbose", "printEvery", "onProgress", "onNonFinite", "augment", "weightDecayParams",
+  "updateRule",
+  "optimConfig",
+  "lrDecay",
+  "lrSchedule",
+  "batchSize",
+  "numEpochs",
+  "numTrainSamples",
+  "numValSamples",
+  "seed",
+  "verbose",
+  "printEvery",
+  "onProgress",
+  "onNonFinite",
+  "augment",
+  "weightDecayParams",
 ];
 
 /** Checks the options (nothing allocated); the augment list's shapes are checked against the data by the Solver. */
@@ -118,16 +131,19 @@ export function checkSolverOptions(fn: string, options: unknown): CheckedSolverO
   const rule = o.updateRule ?? "sgd";
   const updateRuleName = typeof rule === "function" ? null : checkEnum(fn, "options.updateRule", rule, Object.keys(updateRules) as UpdateRuleName[]);
   const updateRule = updateRuleName === null ? (rule as UpdateRule) : updateRules[updateRuleName];
-  const optimConfig = updateRuleName !== null
-    ? checkOptimConfig(fn, "options.optimConfig", updateRuleName, o.optimConfig)
-    : (checkOptions(fn, "options.optimConfig", o.optimConfig ?? {}, [...OPTIM_NUMBER_KEYS, ...OPTIM_STATE_KEYS]) as OptimConfig);
+  const optimConfig =
+    updateRuleName !== null
+      ? checkOptimConfig(fn, "options.optimConfig", updateRuleName, o.optimConfig)
+      : (checkOptions(fn, "options.optimConfig", o.optimConfig ?? {}, [...OPTIM_NUMBER_KEYS, ...OPTIM_STATE_KEYS]) as OptimConfig);
   if (optimConfig.learningRate !== undefined) checkNumber(fn, "options.optimConfig.learningRate", optimConfig.learningRate, { min: 0 });
   const batchSize = o.batchSize === undefined ? 100 : checkInteger(fn, "options.batchSize", o.batchSize, 1);
   const numEpochs = o.numEpochs === undefined ? 10 : checkInteger(fn, "options.numEpochs", o.numEpochs, 0);
   const lrDecay = o.lrDecay === undefined ? 1 : checkNumber(fn, "options.lrDecay", o.lrDecay, { min: 0 });
   const lrSchedule = o.lrSchedule === undefined ? null : checkSchedule(fn, "options.lrSchedule", o.lrSchedule, numEpochs);
   if (lrSchedule !== null && lrDecay !== 1) {
-    throw new TypeError(`${fn}: options.lrDecay and options.lrSchedule do not combine: a schedule sets the learning rate of every iteration (give one of them)`);
+    throw new TypeError(
+      `${fn}: options.lrDecay and options.lrSchedule do not combine: a schedule sets the learning rate of every iteration (give one of them)`,
+    );
   }
   const baseLearningRate = optimConfig.learningRate ?? (updateRuleName === null ? null : DEFAULT_LEARNING_RATES[updateRuleName]);
   if (lrSchedule !== null && typeof lrSchedule !== "function") {
@@ -135,10 +151,13 @@ export function checkSolverOptions(fn: string, options: unknown): CheckedSolverO
       throw new TypeError(`${fn}: a cosine lrSchedule with a custom updateRule needs options.optimConfig.learningRate (the rate it starts from)`);
     }
     if (lrSchedule.minLearningRate > baseLearningRate) {
-      throw new RangeError(`${fn}: options.lrSchedule.minLearningRate (${lrSchedule.minLearningRate}) must not exceed the learning rate it anneals from (${baseLearningRate})`);
+      throw new RangeError(
+        `${fn}: options.lrSchedule.minLearningRate (${lrSchedule.minLearningRate}) must not exceed the learning rate it anneals from (${baseLearningRate})`,
+      );
     }
   }
-  const numTrainSamples = o.numTrainSamples === undefined ? 1000 : o.numTrainSamples === null ? null : checkInteger(fn, "options.numTrainSamples", o.numTrainSamples, 1);
+  const numTrainSamples =
+    o.numTrainSamples === undefined ? 1000 : o.numTrainSamples === null ? null : checkInteger(fn, "options.numTrainSamples", o.numTrainSamples, 1);
   const numValSamples = o.numValSamples == null ? null : checkInteger(fn, "options.numValSamples", o.numValSamples, 1);
   const seed = o.seed === undefined ? drawSubSeed() : checkSeed(fn, "options.seed", o.seed);
   if (o.verbose !== undefined && typeof o.verbose !== "boolean") throw new TypeError(`${fn}: options.verbose must be a boolean (got ${describe(o.verbose)})`);

@@ -226,7 +226,12 @@ export class Solver {
         if (this.lrSchedule === null) this.#updates.decayLearningRate(this.lrDecay);
       }
       const event: ProgressEvent = {
-        epoch: this.#epoch, numEpochs: this.numEpochs, iteration: t + 1, numIterations, loss, learningRate: this.#updates.learningRate,
+        epoch: this.#epoch,
+        numEpochs: this.numEpochs,
+        iteration: t + 1,
+        numIterations,
+        loss,
+        learningRate: this.#updates.learningRate,
       };
       if (t === 0 || t === numIterations - 1 || epochEnd) this.#checkAccuracies(t + 1, event);
       this.onProgress?.(event);
@@ -336,13 +341,16 @@ export class Solver {
   restoreState(state: SolverState): void {
     const fn = "Solver.restoreState";
     const s = checkSolverState(fn, state);
-    if (this.#lossHistory.length > 0) throw new RangeError(`${fn}: this solver has already trained ${this.#lossHistory.length} iterations; restore into a fresh Solver`);
+    if (this.#lossHistory.length > 0)
+      throw new RangeError(`${fn}: this solver has already trained ${this.#lossHistory.length} iterations; restore into a fresh Solver`);
     const mismatches = optionMismatches(runOptionsOf(this), s.options);
     if (this.iterationsPerEpoch !== s.iterationsPerEpoch) {
       mismatches.push(`${this.iterationsPerEpoch} iterations per epoch (saved: ${s.iterationsPerEpoch}: the training data has another size)`);
     }
     if (mismatches.length > 0) {
-      throw new RangeError(`${fn}: this solver would not continue the saved run: ${mismatches.join("; ")}. Make it with the saved options (numEpochs may change) and the same data`);
+      throw new RangeError(
+        `${fn}: this solver would not continue the saved run: ${mismatches.join("; ")}. Make it with the saved options (numEpochs may change) and the same data`,
+      );
     }
     const best = s.best;
     this.#updates.checkFit(fn, s.optimConfigs);

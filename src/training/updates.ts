@@ -2,7 +2,16 @@
 // one ("all") for the flat region when a built-in rule runs over a model's paramStore (one kernel
 // call for every parameter). The Solver owns every state tensor here (copies of any it was given).
 import type { TrainableModel } from "../models/contract.js";
-import { checkOptimState, disposeOptimState, OPTIM_STATE_KEYS, updateCores, type OptimConfig, type Segments, type UpdateRule, type UpdateRuleName } from "./optim.js";
+import {
+  checkOptimState,
+  disposeOptimState,
+  OPTIM_STATE_KEYS,
+  updateCores,
+  type OptimConfig,
+  type Segments,
+  type UpdateRule,
+  type UpdateRuleName,
+} from "./optim.js";
 import { checkShape, checkTensor, keep, tensor, Tensor } from "../core/tensor.js";
 import { describe } from "../core/validate.js";
 import { optimStateMismatch, updateTargets, type SolverState } from "./run-state.js";
@@ -20,7 +29,14 @@ export class Updates {
    * Checks the optimizer state given in `optimConfig` against what it will update (so steps need
    * not) and gives each config key its own copy.
    */
-  constructor(fn: string, model: TrainableModel, rule: UpdateRule, ruleName: UpdateRuleName | null, optimConfig: OptimConfig, weightDecayParams: "all" | "weights") {
+  constructor(
+    fn: string,
+    model: TrainableModel,
+    rule: UpdateRule,
+    ruleName: UpdateRuleName | null,
+    optimConfig: OptimConfig,
+    weightDecayParams: "all" | "weights",
+  ) {
     this.#model = model;
     this.#rule = rule;
     this.#ruleName = ruleName;

@@ -8,11 +8,14 @@ export async function dispatchProbe(lib) {
   const half = 5000;
   const x = lib.randn([n], { seed: 7 });
   const y = lib.zeros([n]);
-  lib.runTasks("float32", "relu", [[y.ptr, x.ptr, half], [y.ptr + half * 4, x.ptr + half * 4, n - half]]);
+  lib.runTasks("float32", "relu", [
+    [y.ptr, x.ptr, half],
+    [y.ptr + half * 4, x.ptr + half * 4, n - half],
+  ]);
   const xs = x.toArray();
   const ys = y.toArray();
   let reluOk = true;
-  for (let i = 0; i < n; i++) if (ys[i] !== (Math.max(xs[i] , 0))) reluOk = false;
+  for (let i = 0; i < n; i++) if (ys[i] !== Math.max(xs[i], 0)) reluOk = false;
 
   const [m, cols, k] = [103, 37, 300];
   const a = lib.randn([m, k], { seed: 21 });

@@ -100,7 +100,14 @@ export function buildDispatchProbe(): Promise<void> {
   probeBuilt ??= (async () => {
     const { build } = await import("esbuild");
     const out = join(here, ".probe");
-    await build({ entryPoints: [join(here, "dispatch-entry.ts")], bundle: true, format: "esm", platform: "neutral", outfile: join(out, "lib.js"), logLevel: "error" });
+    await build({
+      entryPoints: [join(here, "dispatch-entry.ts")],
+      bundle: true,
+      format: "esm",
+      platform: "neutral",
+      outfile: join(out, "lib.js"),
+      logLevel: "error",
+    });
     copyFileSync(join(root, "src", "core", "threads", "tensorlane-worker.js"), join(out, "tensorlane-worker.js"));
   })();
   return probeBuilt;
@@ -365,7 +372,10 @@ export const RUNTIMES: Runtime[] = [
   // Deno checks read permission for a worker's script file: grant exactly that one file.
   esmRuntime(
     "deno-2-threads",
-    () => [runtimeBin("deno"), ["run", "--no-prompt", `--allow-read=${join(dist, "tensorlane-worker.js")},${join(here, ".probe", "tensorlane-worker.js")}`, "run-esm.js", "2"]],
+    () => [
+      runtimeBin("deno"),
+      ["run", "--no-prompt", `--allow-read=${join(dist, "tensorlane-worker.js")},${join(here, ".probe", "tensorlane-worker.js")}`, "run-esm.js", "2"],
+    ],
     { DENO_NO_UPDATE_CHECK: "1" },
   ),
   esmRuntime("bun-2-threads", () => [runtimeBin("bun"), ["run-esm.js", "2"]]),

@@ -63,7 +63,14 @@ const CONV_STEPS64 = 4;
 function scenario64(tl, xs, y) {
   const f64 = { dtype: "float64" };
   const model = new tl.FullyConnectedNet({
-    hiddenDims: [24, 16], inputDim: D, numClasses: C, dropout: 0.1, normalization: "batchnorm", weightScale: "kaiming", seed: 2, dtype: "float64",
+    hiddenDims: [24, 16],
+    inputDim: D,
+    numClasses: C,
+    dropout: 0.1,
+    normalization: "batchnorm",
+    weightScale: "kaiming",
+    seed: 2,
+    dtype: "float64",
   });
   const lossHistory = [];
   let config = { learningRate: 5e-3 };
@@ -75,7 +82,16 @@ function scenario64(tl, xs, y) {
     [, config] = tl.adam(model.paramStore.flat, model.paramStore.gradFlat, config); // one update over all params
     xb.dispose();
   }
-  const conv = new tl.DeepConvNet({ inputDims: [1, 4, 5], numFilters: [4, 6], maxPools: [0], batchnorm: true, numClasses: C, weightScale: "kaiming", seed: 3, dtype: "float64" });
+  const conv = new tl.DeepConvNet({
+    inputDims: [1, 4, 5],
+    numFilters: [4, 6],
+    maxPools: [0],
+    batchnorm: true,
+    numClasses: C,
+    weightScale: "kaiming",
+    seed: 3,
+    dtype: "float64",
+  });
   const images = tl.tensor(xs.subarray(0, 10 * D), [10, 1, 4, 5], f64); // 10 rows of X as 4x5 images
   let convConfig = { learningRate: 1e-2 };
   for (let step = 0; step < CONV_STEPS64; step++) {
@@ -84,7 +100,15 @@ function scenario64(tl, xs, y) {
     [, convConfig] = tl.sgdMomentum(conv.paramStore.flat, conv.paramStore.gradFlat, convConfig);
   }
   const [t] = tl.Tanh.forward(images);
-  const hashed = hashTensors([...Object.keys(model.params).sort().map((n) => model.params[n]), ...Object.keys(conv.params).sort().map((n) => conv.params[n]), t]);
+  const hashed = hashTensors([
+    ...Object.keys(model.params)
+      .sort()
+      .map((n) => model.params[n]),
+    ...Object.keys(conv.params)
+      .sort()
+      .map((n) => conv.params[n]),
+    t,
+  ]);
   for (const s of [config.m, config.v, convConfig.velocity, images, t]) s.dispose();
   model.dispose();
   conv.dispose();

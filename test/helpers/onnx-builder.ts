@@ -106,7 +106,10 @@ export function onnxModel(spec: ModelSpec): Uint8Array {
   for (const t of spec.initializers ?? []) graph.message(5, tensorProto(t));
   for (const v of spec.inputs) graph.message(11, valueInfo(v));
   for (const v of spec.outputs) graph.message(12, valueInfo(v));
-  const model = new ProtoWriter().int(1, spec.ir ?? 8).string(2, "test").string(3, "1");
+  const model = new ProtoWriter()
+    .int(1, spec.ir ?? 8)
+    .string(2, "test")
+    .string(3, "1");
   model.message(7, graph);
   model.message(8, new ProtoWriter().string(1, "").int(2, spec.opset ?? 17));
   return model.finish();

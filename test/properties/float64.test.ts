@@ -21,7 +21,9 @@ const bound = (scale: number[], terms: number): number[] => scale.map((s) => (s 
 describe("float64 Linear", () => {
   const arb = fc
     .record({ N: fc.integer({ min: 0, max: 6 }), D: fc.integer({ min: 0, max: 9 }), M: fc.integer({ min: 0, max: 9 }) })
-    .chain(({ N, D, M }) => fc.record({ N: fc.constant(N), D: fc.constant(D), M: fc.constant(M), x: doubles(N * D), w: doubles(D * M), b: doubles(M), dout: doubles(N * M) }));
+    .chain(({ N, D, M }) =>
+      fc.record({ N: fc.constant(N), D: fc.constant(D), M: fc.constant(M), x: doubles(N * D), w: doubles(D * M), b: doubles(M), dout: doubles(N * M) }),
+    );
 
   it("forward and backward agree with the triple loop within float64 rounding", () => {
     fc.assert(
@@ -50,14 +52,31 @@ describe("float64 Linear", () => {
 describe("float64 Conv and MaxPool", () => {
   const conv = fc
     .record({
-      N: fc.integer({ min: 1, max: 2 }), C: fc.integer({ min: 1, max: 3 }), H: fc.integer({ min: 1, max: 7 }), W: fc.integer({ min: 1, max: 7 }),
-      F: fc.integer({ min: 1, max: 3 }), pad: fc.integer({ min: 0, max: 2 }), stride: fc.integer({ min: 1, max: 3 }),
+      N: fc.integer({ min: 1, max: 2 }),
+      C: fc.integer({ min: 1, max: 3 }),
+      H: fc.integer({ min: 1, max: 7 }),
+      W: fc.integer({ min: 1, max: 7 }),
+      F: fc.integer({ min: 1, max: 3 }),
+      pad: fc.integer({ min: 0, max: 2 }),
+      stride: fc.integer({ min: 1, max: 3 }),
     })
-    .chain((s) => fc.record({ s: fc.constant(s), HH: fc.integer({ min: 1, max: Math.min(4, s.H + 2 * s.pad) }), WW: fc.integer({ min: 1, max: Math.min(4, s.W + 2 * s.pad) }) }))
+    .chain((s) =>
+      fc.record({
+        s: fc.constant(s),
+        HH: fc.integer({ min: 1, max: Math.min(4, s.H + 2 * s.pad) }),
+        WW: fc.integer({ min: 1, max: Math.min(4, s.W + 2 * s.pad) }),
+      }),
+    )
     .chain(({ s, HH, WW }) => {
       const full: ref.ConvShape = { ...s, HH, WW };
       const [Ho, Wo] = ref.convOut(full);
-      return fc.record({ s: fc.constant(full), x: doubles(s.N * s.C * s.H * s.W), w: doubles(s.F * s.C * HH * WW), b: doubles(s.F), dout: doubles(s.N * s.F * Ho * Wo) });
+      return fc.record({
+        s: fc.constant(full),
+        x: doubles(s.N * s.C * s.H * s.W),
+        w: doubles(s.F * s.C * HH * WW),
+        b: doubles(s.F),
+        dout: doubles(s.N * s.F * Ho * Wo),
+      });
     });
 
   it("Conv forward and backward agree with the direct loops for any stride, pad and window", () => {
@@ -81,7 +100,13 @@ describe("float64 Conv and MaxPool", () => {
   });
 
   const pool = fc
-    .record({ N: fc.integer({ min: 1, max: 2 }), C: fc.integer({ min: 1, max: 3 }), H: fc.integer({ min: 1, max: 8 }), W: fc.integer({ min: 1, max: 8 }), stride: fc.integer({ min: 1, max: 3 }) })
+    .record({
+      N: fc.integer({ min: 1, max: 2 }),
+      C: fc.integer({ min: 1, max: 3 }),
+      H: fc.integer({ min: 1, max: 8 }),
+      W: fc.integer({ min: 1, max: 8 }),
+      stride: fc.integer({ min: 1, max: 3 }),
+    })
     .chain((s) => fc.record({ s: fc.constant(s), ph: fc.integer({ min: 1, max: s.H }), pw: fc.integer({ min: 1, max: s.W }) }))
     .chain(({ s, ph, pw }) => {
       const full: ref.PoolShape = { ...s, ph, pw };
@@ -131,35 +156,64 @@ describe("float64 BatchNorm and SpatialBatchNorm", () => {
   }
 
   it("BatchNorm (N, D) train: out, running statistics and backward agree with the formula", () => {
-    const arb = fc.record({ N: fc.integer({ min: 1, max: 8 }), D: fc.integer({ min: 1, max: 9 }) }).chain(({ N, D }) =>
-      fc.record({ dims: fc.constant<number[]>([N, D]), x: doubles(N * D), gamma: doubles(D, 2), beta: doubles(D, 2), dout: doubles(N * D, 2), hyper }));
-    fc.assert(fc.property(arb, (a) => {
-      expectNoLeak("BatchNorm float64", () => tl.tidy(() => check("rows", a.dims, a.x, a.gamma, a.beta, a.dout, a.hyper.eps, a.hyper.momentum)));
-    }), params());
+    const arb = fc
+      .record({ N: fc.integer({ min: 1, max: 8 }), D: fc.integer({ min: 1, max: 9 }) })
+      .chain(({ N, D }) =>
+        fc.record({ dims: fc.constant<number[]>([N, D]), x: doubles(N * D), gamma: doubles(D, 2), beta: doubles(D, 2), dout: doubles(N * D, 2), hyper }),
+      );
+    fc.assert(
+      fc.property(arb, (a) => {
+        expectNoLeak("BatchNorm float64", () => tl.tidy(() => check("rows", a.dims, a.x, a.gamma, a.beta, a.dout, a.hyper.eps, a.hyper.momentum)));
+      }),
+      params(),
+    );
   });
 
   it("SpatialBatchNorm (N, C, H, W) train agrees with the formula", () => {
-    const arb = fc.record({ N: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 5 }), H: fc.integer({ min: 1, max: 4 }), W: fc.integer({ min: 1, max: 4 }) }).chain(
-      ({ N, C, H, W }) => fc.record({ dims: fc.constant<number[]>([N, C, H, W]), x: doubles(N * C * H * W), gamma: doubles(C, 2), beta: doubles(C, 2), dout: doubles(N * C * H * W, 2), hyper }),
+    const arb = fc
+      .record({ N: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 5 }), H: fc.integer({ min: 1, max: 4 }), W: fc.integer({ min: 1, max: 4 }) })
+      .chain(({ N, C, H, W }) =>
+        fc.record({
+          dims: fc.constant<number[]>([N, C, H, W]),
+          x: doubles(N * C * H * W),
+          gamma: doubles(C, 2),
+          beta: doubles(C, 2),
+          dout: doubles(N * C * H * W, 2),
+          hyper,
+        }),
+      );
+    fc.assert(
+      fc.property(arb, (a) => {
+        expectNoLeak("SpatialBatchNorm float64", () => tl.tidy(() => check("spatial", a.dims, a.x, a.gamma, a.beta, a.dout, a.hyper.eps, a.hyper.momentum)));
+      }),
+      params(),
     );
-    fc.assert(fc.property(arb, (a) => {
-      expectNoLeak("SpatialBatchNorm float64", () => tl.tidy(() => check("spatial", a.dims, a.x, a.gamma, a.beta, a.dout, a.hyper.eps, a.hyper.momentum)));
-    }), params());
   });
 });
 
 describe("float64 losses", () => {
   it("softmaxLoss agrees with the formula, for any N, C and labels", () => {
     const arb = fc.record({ N: fc.integer({ min: 1, max: 6 }), C: fc.integer({ min: 1, max: 8 }) }).chain(({ N, C }) =>
-      fc.record({ N: fc.constant(N), C: fc.constant(C), s: doubles(N * C, 20), y: fc.array(fc.integer({ min: 0, max: C - 1 }), { minLength: N, maxLength: N }) }));
-    fc.assert(fc.property(arb, ({ N, C, s, y }) => {
-      expectNoLeak("softmaxLoss float64", () => tl.tidy(() => {
-        const [loss, d] = tl.softmaxLoss(t64(s, [N, C]), y);
-        const want = ref.softmaxLoss(s, y, N, C);
-        expect(Math.abs(loss - want.loss)).toBeLessThanOrEqual(1e-13 * (1 + Math.abs(want.loss)) + 1e-14 * C);
-        expectNear("dscores", arr(d), want.d, 1e-15 * C);
-        expect(sizeOf(d.shape)).toBe(N * C);
-      }));
-    }), params());
+      fc.record({
+        N: fc.constant(N),
+        C: fc.constant(C),
+        s: doubles(N * C, 20),
+        y: fc.array(fc.integer({ min: 0, max: C - 1 }), { minLength: N, maxLength: N }),
+      }),
+    );
+    fc.assert(
+      fc.property(arb, ({ N, C, s, y }) => {
+        expectNoLeak("softmaxLoss float64", () =>
+          tl.tidy(() => {
+            const [loss, d] = tl.softmaxLoss(t64(s, [N, C]), y);
+            const want = ref.softmaxLoss(s, y, N, C);
+            expect(Math.abs(loss - want.loss)).toBeLessThanOrEqual(1e-13 * (1 + Math.abs(want.loss)) + 1e-14 * C);
+            expectNear("dscores", arr(d), want.d, 1e-15 * C);
+            expect(sizeOf(d.shape)).toBe(N * C);
+          }),
+        );
+      }),
+      params(),
+    );
   });
 });

@@ -40,19 +40,115 @@ const CACHE_FIELDS: Record<CacheLayer, string[]> = {
 };
 
 const KEYS = [
-  "p", "mode", "seed", "eps", "momentum", "runningMean", "runningVar", "stride", "pad", "poolHeight", "poolWidth",
-  "learningRate", "beta1", "beta2", "epsilon", "m", "v", "t", "velocity", "cache", "decayRate", "hiddenDims", "inputDim",
-  "numClasses", "dropout", "normalization", "reg", "regularization", "weightScale", "inputDims", "numFilters", "maxPools",
-  "batchnorm", "updateRule", "optimConfig", "batchSize", "numEpochs", "numTrainSamples", "XTrain", "yTrain", "XVal",
-  "yVal", "x", "w", "b", "mean", "std", "h", "names", "verbose", "indices", "normalization", "valCount", "valFraction",
-  "classes", "onNonFinite", "lrDecay", "lrSchedule", "warmupEpochs", "minLearningRate", "padding", "size", "alpha", "offset",
-  "augment", "train", "val", "type", "out", "bogus", "__proto__x",
+  "p",
+  "mode",
+  "seed",
+  "eps",
+  "momentum",
+  "runningMean",
+  "runningVar",
+  "stride",
+  "pad",
+  "poolHeight",
+  "poolWidth",
+  "learningRate",
+  "beta1",
+  "beta2",
+  "epsilon",
+  "m",
+  "v",
+  "t",
+  "velocity",
+  "cache",
+  "decayRate",
+  "hiddenDims",
+  "inputDim",
+  "numClasses",
+  "dropout",
+  "normalization",
+  "reg",
+  "regularization",
+  "weightScale",
+  "inputDims",
+  "numFilters",
+  "maxPools",
+  "batchnorm",
+  "updateRule",
+  "optimConfig",
+  "batchSize",
+  "numEpochs",
+  "numTrainSamples",
+  "XTrain",
+  "yTrain",
+  "XVal",
+  "yVal",
+  "x",
+  "w",
+  "b",
+  "mean",
+  "std",
+  "h",
+  "names",
+  "verbose",
+  "indices",
+  "normalization",
+  "valCount",
+  "valFraction",
+  "classes",
+  "onNonFinite",
+  "lrDecay",
+  "lrSchedule",
+  "warmupEpochs",
+  "minLearningRate",
+  "padding",
+  "size",
+  "alpha",
+  "offset",
+  "augment",
+  "train",
+  "val",
+  "type",
+  "out",
+  "bogus",
+  "__proto__x",
 ];
 
 const scalar = fc.constantFrom<unknown>(
-  undefined, null, 0, -0, 1, 2, 3, -1, 0.5, 0.9999999999, 1e-50, 1e39, 2 ** 31, 2 ** 32, 2 ** 53, NaN, Infinity, -Infinity,
-  "train", "test", "adam", "sgd", "batchnorm", "cosine", "kaiming", "xavier", "l1", "", "x", true, false, 10n,
-  () => 1, () => undefined, Symbol("s"),
+  undefined,
+  null,
+  0,
+  -0,
+  1,
+  2,
+  3,
+  -1,
+  0.5,
+  0.9999999999,
+  1e-50,
+  1e39,
+  2 ** 31,
+  2 ** 32,
+  2 ** 53,
+  NaN,
+  Infinity,
+  -Infinity,
+  "train",
+  "test",
+  "adam",
+  "sgd",
+  "batchnorm",
+  "cosine",
+  "kaiming",
+  "xavier",
+  "l1",
+  "",
+  "x",
+  true,
+  false,
+  10n,
+  () => 1,
+  () => undefined,
+  Symbol("s"),
 );
 
 const desc: fc.Arbitrary<Desc> = fc.letrec<{ d: Desc }>((tie) => ({
@@ -98,7 +194,12 @@ class Materializer {
       case "convnet":
         return this.own(new tl.DeepConvNet({ inputDims: [1, 4, 4], numFilters: [2], maxPools: [0], batchnorm: true, numClasses: 3, seed: 1 }));
       case "dataset":
-        return tlData.makeDataset(new Uint8Array(3 * 4 * 4).map((_, i) => i * 7), Int32Array.from([0, 1, 2]), [1, 4, 4], { numClasses: 3 });
+        return tlData.makeDataset(
+          new Uint8Array(3 * 4 * 4).map((_, i) => i * 7),
+          Int32Array.from([0, 1, 2]),
+          [1, 4, 4],
+          { numClasses: 3 },
+        );
       case "bytes":
         return Uint8Array.from(d.data);
       case "cache": {
@@ -145,17 +246,28 @@ const dim = (min = 1, max = 4) => fc.integer({ min, max });
 const labels = (n: number, c: number) => fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n }).map(V);
 const linearArgs = fc.record({ N: dim(0), D: dim(0), M: dim(0) }).map(({ N, D, M }) => ({ N, D, M, args: [T([N, D]), T([D, M], 2), T([M], 3)] }));
 const bnParam = (F: number) =>
-  fc.record({ mode: fc.constantFrom("train", "test"), eps: fc.double({ min: 1e-6, max: 1e-2, noNaN: true }), momentum: fc.double({ min: 0, max: 1, noNaN: true }) })
+  fc
+    .record({
+      mode: fc.constantFrom("train", "test"),
+      eps: fc.double({ min: 1e-6, max: 1e-2, noNaN: true }),
+      momentum: fc.double({ min: 0, max: 1, noNaN: true }),
+    })
     .map(({ mode, eps, momentum }) => O({ mode: V(mode), eps: V(eps), momentum: V(momentum), runningMean: T([F], 4), runningVar: T([F], 5) }));
-const convArgs = fc.record({ N: dim(), C: dim(1, 3), H: dim(1, 6), W: dim(1, 6), F: dim(1, 3), K: dim(1, 3), stride: dim(1, 3), pad: dim(0, 2) })
+const convArgs = fc
+  .record({ N: dim(), C: dim(1, 3), H: dim(1, 6), W: dim(1, 6), F: dim(1, 3), K: dim(1, 3), stride: dim(1, 3), pad: dim(0, 2) })
   .filter(({ H, W, K, pad }) => K <= H + 2 * pad && K <= W + 2 * pad)
   .map((s) => ({ ...s, Ho: 1 + Math.floor((s.H + 2 * s.pad - s.K) / s.stride), Wo: 1 + Math.floor((s.W + 2 * s.pad - s.K) / s.stride) }));
-const poolArgs = fc.record({ N: dim(), C: dim(1, 3), H: dim(1, 6), W: dim(1, 6), ph: dim(1, 3), pw: dim(1, 3), stride: dim(1, 3) })
+const poolArgs = fc
+  .record({ N: dim(), C: dim(1, 3), H: dim(1, 6), W: dim(1, 6), ph: dim(1, 3), pw: dim(1, 3), stride: dim(1, 3) })
   .filter(({ H, W, ph, pw }) => ph <= H && pw <= W)
   .map((s) => ({ ...s, Ho: 1 + Math.floor((s.H - s.ph) / s.stride), Wo: 1 + Math.floor((s.W - s.pw) / s.stride) }));
 const poolParam = (s: { ph: number; pw: number; stride: number }) => O({ poolHeight: V(s.ph), poolWidth: V(s.pw), stride: V(s.stride) });
 const images = fc.tuple(dim(), dim(1, 3), dim(1, 5), dim(1, 5));
-const optimConfig = fc.record({ learningRate: fc.double({ min: 0, max: 1, noNaN: true }), momentum: fc.double({ min: 0, max: 0.99, noNaN: true }), epsilon: fc.double({ min: 1e-8, max: 1e-2, noNaN: true }) });
+const optimConfig = fc.record({
+  learningRate: fc.double({ min: 0, max: 1, noNaN: true }),
+  momentum: fc.double({ min: 0, max: 0.99, noNaN: true }),
+  epsilon: fc.double({ min: 1e-8, max: 1e-2, noNaN: true }),
+});
 
 const VALID: Record<string, fc.Arbitrary<Desc[]>> = {
   "Linear.forward": linearArgs.map((a) => a.args),
@@ -164,50 +276,105 @@ const VALID: Record<string, fc.Arbitrary<Desc[]>> = {
   "ReLU.forward": fc.array(dim(0), { maxLength: 3 }).map((s) => [T(s)]),
   "ReLU.backward": fc.array(dim(0), { maxLength: 3 }).map((s) => [T(s, 6), { k: "cache", layer: "ReLU", args: [T(s)] }]),
   "Tanh.backward": fc.array(dim(0), { maxLength: 3 }).map((s) => [T(s, 6), { k: "cache", layer: "Tanh", args: [T(s)] }]),
-  "Dropout.forward": fc.tuple(fc.array(dim(0), { maxLength: 3 }), fc.double({ min: 0, max: 0.9, noNaN: true }), fc.constantFrom("train", "test")).map(([s, p, mode]) => [T(s), O({ p: V(p), mode: V(mode), seed: V(7) })]),
-  "Dropout.backward": fc.tuple(fc.array(dim(0), { maxLength: 3 }), fc.constantFrom("train", "test")).map(([s, mode]) => [T(s, 6), { k: "cache", layer: "Dropout", args: [T(s), O({ p: V(0.5), mode: V(mode) })] }]),
+  "Dropout.forward": fc
+    .tuple(fc.array(dim(0), { maxLength: 3 }), fc.double({ min: 0, max: 0.9, noNaN: true }), fc.constantFrom("train", "test"))
+    .map(([s, p, mode]) => [T(s), O({ p: V(p), mode: V(mode), seed: V(7) })]),
+  "Dropout.backward": fc
+    .tuple(fc.array(dim(0), { maxLength: 3 }), fc.constantFrom("train", "test"))
+    .map(([s, mode]) => [T(s, 6), { k: "cache", layer: "Dropout", args: [T(s), O({ p: V(0.5), mode: V(mode) })] }]),
   "BatchNorm.forward": fc.record({ N: dim(), D: dim() }).chain(({ N, D }) => bnParam(D).map((bn) => [T([N, D]), T([D], 2), T([D], 3), bn])),
-  "BatchNorm.backward": fc.record({ N: dim(), D: dim() }).chain(({ N, D }) => bnParam(D).map((bn): Desc[] => [T([N, D], 6), { k: "cache", layer: "BatchNorm", args: [T([N, D]), T([D], 2), T([D], 3), bn] }])),
-  "SpatialBatchNorm.forward": fc.record({ N: dim(), C: dim(), H: dim(), W: dim() }).chain(({ N, C, H, W }) => bnParam(C).map((bn) => [T([N, C, H, W]), T([C], 2), T([C], 3), bn])),
-  "SpatialBatchNorm.backward": fc.record({ N: dim(), C: dim(), H: dim(), W: dim() }).chain(({ N, C, H, W }) =>
-    bnParam(C).map((bn): Desc[] => [T([N, C, H, W], 6), { k: "cache", layer: "SpatialBatchNorm", args: [T([N, C, H, W]), T([C], 2), T([C], 3), bn] }])),
-  "LinearBatchNormReLU.forward": linearArgs.filter(({ N, M }) => N > 0 && M > 0).chain(({ M, args }) => bnParam(M).map((bn) => [...args, T([M], 7), T([M], 8), bn])),
+  "BatchNorm.backward": fc
+    .record({ N: dim(), D: dim() })
+    .chain(({ N, D }) => bnParam(D).map((bn): Desc[] => [T([N, D], 6), { k: "cache", layer: "BatchNorm", args: [T([N, D]), T([D], 2), T([D], 3), bn] }])),
+  "SpatialBatchNorm.forward": fc
+    .record({ N: dim(), C: dim(), H: dim(), W: dim() })
+    .chain(({ N, C, H, W }) => bnParam(C).map((bn) => [T([N, C, H, W]), T([C], 2), T([C], 3), bn])),
+  "SpatialBatchNorm.backward": fc
+    .record({ N: dim(), C: dim(), H: dim(), W: dim() })
+    .chain(({ N, C, H, W }) =>
+      bnParam(C).map((bn): Desc[] => [T([N, C, H, W], 6), { k: "cache", layer: "SpatialBatchNorm", args: [T([N, C, H, W]), T([C], 2), T([C], 3), bn] }]),
+    ),
+  "LinearBatchNormReLU.forward": linearArgs
+    .filter(({ N, M }) => N > 0 && M > 0)
+    .chain(({ M, args }) => bnParam(M).map((bn) => [...args, T([M], 7), T([M], 8), bn])),
   "Conv.forward": convArgs.map((s) => [T([s.N, s.C, s.H, s.W]), T([s.F, s.C, s.K, s.K], 2), T([s.F], 3), O({ stride: V(s.stride), pad: V(s.pad) })]),
   "ConvReLU.forward": convArgs.map((s) => [T([s.N, s.C, s.H, s.W]), T([s.F, s.C, s.K, s.K], 2), T([s.F], 3), O({ stride: V(s.stride), pad: V(s.pad) })]),
   "Conv.backward": convArgs.map((s): Desc[] => [
     T([s.N, s.F, s.Ho, s.Wo], 6),
     { k: "cache", layer: "Conv", args: [T([s.N, s.C, s.H, s.W]), T([s.F, s.C, s.K, s.K], 2), T([s.F], 3), O({ stride: V(s.stride), pad: V(s.pad) })] },
   ]),
-  "ConvReLUPool.forward": convArgs.filter((s) => s.Ho >= 2 && s.Wo >= 2).map((s) => [
-    T([s.N, s.C, s.H, s.W]), T([s.F, s.C, s.K, s.K], 2), T([s.F], 3), O({ stride: V(s.stride), pad: V(s.pad) }), poolParam({ ph: 2, pw: 2, stride: 2 }),
-  ]),
+  "ConvReLUPool.forward": convArgs
+    .filter((s) => s.Ho >= 2 && s.Wo >= 2)
+    .map((s) => [
+      T([s.N, s.C, s.H, s.W]),
+      T([s.F, s.C, s.K, s.K], 2),
+      T([s.F], 3),
+      O({ stride: V(s.stride), pad: V(s.pad) }),
+      poolParam({ ph: 2, pw: 2, stride: 2 }),
+    ]),
   "MaxPool.forward": poolArgs.map((s) => [T([s.N, s.C, s.H, s.W]), poolParam(s)]),
-  "MaxPool.backward": poolArgs.map((s): Desc[] => [T([s.N, s.C, s.Ho, s.Wo], 6), { k: "cache", layer: "MaxPool", args: [T([s.N, s.C, s.H, s.W]), poolParam(s)] }]),
+  "MaxPool.backward": poolArgs.map((s): Desc[] => [
+    T([s.N, s.C, s.Ho, s.Wo], 6),
+    { k: "cache", layer: "MaxPool", args: [T([s.N, s.C, s.H, s.W]), poolParam(s)] },
+  ]),
   softmaxLoss: fc.record({ N: dim(), C: dim() }).chain(({ N, C }) => labels(N, C).map((y) => [T([N, C]), y])),
   svmLoss: fc.record({ N: dim(), C: dim() }).chain(({ N, C }) => labels(N, C).map((y) => [T([N, C]), y])),
   sgd: fc.tuple(fc.array(dim(), { maxLength: 2 }), optimConfig).map(([s, c]) => [T(s), T(s, 2), O({ learningRate: V(c.learningRate) })]),
-  sgdMomentum: fc.tuple(fc.array(dim(), { maxLength: 2 }), optimConfig).map(([s, c]) => [T(s), T(s, 2), O({ learningRate: V(c.learningRate), momentum: V(c.momentum), velocity: T(s, 3) })]),
-  adagrad: fc.tuple(fc.array(dim(), { maxLength: 2 }), optimConfig).map(([s, c]) => [T(s), T(s, 2), O({ learningRate: V(c.learningRate), epsilon: V(c.epsilon) })]),
-  rmsprop: fc.tuple(fc.array(dim(), { maxLength: 2 }), optimConfig).map(([s, c]) => [T(s), T(s, 2), O({ decayRate: V(c.momentum), epsilon: V(c.epsilon), cache: T(s, 3) })]),
-  adam: fc.tuple(fc.array(dim(), { maxLength: 2 }), optimConfig).map(([s, c]) => [T(s), T(s, 2), O({ learningRate: V(c.learningRate), beta1: V(c.momentum), t: V(3), m: T(s, 3), v: T(s, 4) })]),
-  kaimingInitializer: fc.tuple(dim(), dim(), fc.option(dim(1, 3), { nil: undefined }), fc.boolean()).map(([a, b, k, relu]) => [V(a), V(b), V(k), V(relu), O({ seed: V(3) })]),
+  sgdMomentum: fc
+    .tuple(fc.array(dim(), { maxLength: 2 }), optimConfig)
+    .map(([s, c]) => [T(s), T(s, 2), O({ learningRate: V(c.learningRate), momentum: V(c.momentum), velocity: T(s, 3) })]),
+  adagrad: fc
+    .tuple(fc.array(dim(), { maxLength: 2 }), optimConfig)
+    .map(([s, c]) => [T(s), T(s, 2), O({ learningRate: V(c.learningRate), epsilon: V(c.epsilon) })]),
+  rmsprop: fc
+    .tuple(fc.array(dim(), { maxLength: 2 }), optimConfig)
+    .map(([s, c]) => [T(s), T(s, 2), O({ decayRate: V(c.momentum), epsilon: V(c.epsilon), cache: T(s, 3) })]),
+  adam: fc
+    .tuple(fc.array(dim(), { maxLength: 2 }), optimConfig)
+    .map(([s, c]) => [T(s), T(s, 2), O({ learningRate: V(c.learningRate), beta1: V(c.momentum), t: V(3), m: T(s, 3), v: T(s, 4) })]),
+  kaimingInitializer: fc
+    .tuple(dim(), dim(), fc.option(dim(1, 3), { nil: undefined }), fc.boolean())
+    .map(([a, b, k, relu]) => [V(a), V(b), V(k), V(relu), O({ seed: V(3) })]),
   FullyConnectedNet: fc.record({ h: fc.array(dim(), { maxLength: 2 }), dropout: fc.constantFrom(0, 0.5), bn: fc.boolean() }).map(({ h, dropout, bn }) => [
-    O({ hiddenDims: V(h), inputDim: V(4), numClasses: V(3), dropout: V(dropout), normalization: V(bn ? "batchnorm" : null), reg: V(0.1), weightScale: V("kaiming"), seed: V(1) }),
+    O({
+      hiddenDims: V(h),
+      inputDim: V(4),
+      numClasses: V(3),
+      dropout: V(dropout),
+      normalization: V(bn ? "batchnorm" : null),
+      reg: V(0.1),
+      weightScale: V("kaiming"),
+      seed: V(1),
+    }),
   ]),
-  DeepConvNet: fc.record({ f: fc.array(dim(1, 3), { minLength: 1, maxLength: 2 }), bn: fc.boolean() }).map(({ f, bn }) => [
-    O({ inputDims: V([1, 4, 4]), numFilters: V(f), maxPools: V([0]), batchnorm: V(bn), numClasses: V(3), weightScale: V(0.01), seed: V(1) }),
-  ]),
+  DeepConvNet: fc
+    .record({ f: fc.array(dim(1, 3), { minLength: 1, maxLength: 2 }), bn: fc.boolean() })
+    .map(({ f, bn }) => [
+      O({ inputDims: V([1, 4, 4]), numFilters: V(f), maxPools: V([0]), batchnorm: V(bn), numClasses: V(3), weightScale: V(0.01), seed: V(1) }),
+    ]),
   "FullyConnectedNet.loss": dim().chain((N) => labels(N, 3).map((y) => [{ k: "fcnet" } as Desc, T([N, 4]), y])),
   "DeepConvNet.loss": dim().chain((N) => labels(N, 3).map((y) => [{ k: "convnet" } as Desc, T([N, 1, 4, 4]), y])),
-  Solver: fc.tuple(labels(4, 3), fc.constantFrom("sgd", "sgdMomentum", "adagrad", "rmsprop", "adam"), optimConfig).map(([y, rule, c]) => [
-    { k: "fcnet" },
-    O({ XTrain: T([4, 4]), yTrain: y, XVal: T([4, 4], 2), yVal: y }),
-    O({ updateRule: V(rule), optimConfig: O({ learningRate: V(c.learningRate) }), batchSize: V(2), numEpochs: V(1), verbose: V(false) }),
-  ]),
+  Solver: fc
+    .tuple(labels(4, 3), fc.constantFrom("sgd", "sgdMomentum", "adagrad", "rmsprop", "adam"), optimConfig)
+    .map(([y, rule, c]) => [
+      { k: "fcnet" },
+      O({ XTrain: T([4, 4]), yTrain: y, XVal: T([4, 4], 2), yVal: y }),
+      O({ updateRule: V(rule), optimConfig: O({ learningRate: V(c.learningRate) }), batchSize: V(2), numEpochs: V(1), verbose: V(false) }),
+    ]),
   "Solver (bytes, augment)": fc.constant([
     { k: "convnet" },
     O({ train: { k: "dataset" }, val: { k: "dataset" }, normalization: O({ mean: V([0.5]), std: V([0.25]) }) }),
-    O({ batchSize: V(2), numEpochs: V(1), verbose: V(false), augment: V([{ type: "randomFlip", p: 0.5 }, { type: "randomCrop", padding: 1 }, { type: "cutout", size: 2 }, { type: "mixup", alpha: 0.4 }]) }),
+    O({
+      batchSize: V(2),
+      numEpochs: V(1),
+      verbose: V(false),
+      augment: V([
+        { type: "randomFlip", p: 0.5 },
+        { type: "randomCrop", padding: 1 },
+        { type: "cutout", size: 2 },
+        { type: "mixup", alpha: 0.4 },
+      ]),
+    }),
   ]),
   randomFlip: images.map((s) => [T(s), O({ p: V(0.5), seed: V(3) })]),
   randomCrop: images.map((s) => [T(s), O({ padding: V(1), seed: V(3), offset: V(5) })]),
@@ -215,7 +382,9 @@ const VALID: Record<string, fc.Arbitrary<Desc[]>> = {
   mixup: images.chain((s) => labels(s[0], 3).map((y) => [T(s), y, O({ alpha: V(0.4), numClasses: V(3), seed: V(2) })])),
   "randomFlip (out)": images.map((s) => [T(s), O({ p: V(0.5), seed: V(3), out: T(s, 2) })]),
   "cutout (out)": images.map((s) => [T(s), O({ size: V(2), seed: V(3), out: T(s, 2) })]),
-  "mixup (out)": images.chain((s) => labels(s[0], 3).map((y) => [T(s), y, O({ alpha: V(0.4), numClasses: V(3), seed: V(2), out: { k: "array", items: [T(s, 2), T([s[0], 3], 3)] } })])),
+  "mixup (out)": images.chain((s) =>
+    labels(s[0], 3).map((y) => [T(s), y, O({ alpha: V(0.4), numClasses: V(3), seed: V(2), out: { k: "array", items: [T(s, 2), T([s[0], 3], 3)] } })]),
+  ),
   subset: fc.constant([{ k: "dataset" }, V([0, 2])]),
   splitTrainVal: fc.constant([{ k: "dataset" }, O({ valCount: V(1), seed: V(3) })]),
   computeNormalization: fc.constant([{ k: "dataset" }]),
@@ -233,37 +402,49 @@ const VALID: Record<string, fc.Arbitrary<Desc[]>> = {
 /** A valid call, or one with a single argument or option replaced, added or removed. */
 function mutated(valid: fc.Arbitrary<Desc[]>, receiver: boolean): fc.Arbitrary<Desc[]> {
   return valid.chain((args) =>
-    fc.record({ mode: fc.constantFrom("keep", "replace", "field", "field", "drop", "tamper", "tamper"), at: fc.nat(), key: fc.constantFrom(...KEYS), with: desc }).map(({ mode, at, key, with: w }) => {
-      const out = [...args];
-      const from = receiver ? 1 : 0; // a method's receiver stays what it is
-      const i = from + (at % (out.length - from));
-      if (mode === "replace") out[i] = w;
-      const objects = out.map((a, j) => [a, j] as const).filter(([a, j]) => j >= from && (a.k === "object" || a.k === "cache"));
-      const caches = out.map((a, j) => [a, j] as const).filter(([a, j]) => j >= from && a.k === "cache");
-      if (mode === "tamper" && caches.length > 0) {
-        const [c, j] = caches[at % caches.length];
-        if (c.k === "cache") out[j] = { ...c, tamper: [CACHE_FIELDS[c.layer][at % CACHE_FIELDS[c.layer].length], w] };
-      }
-      if ((mode === "field" || mode === "drop") && objects.length > 0) {
-        const [obj, j] = objects[at % objects.length];
-        if (obj.k === "object") {
-          const entries = obj.entries.filter(([k]) => k !== (mode === "drop" ? obj.entries[at % Math.max(1, obj.entries.length)]?.[0] : key));
-          out[j] = { k: "object", entries: mode === "drop" ? entries : [...entries, [key, w]] };
-        } else if (obj.k === "cache") {
-          const args2 = [...obj.args];
-          args2[at % args2.length] = w;
-          out[j] = { ...obj, args: args2 };
+    fc
+      .record({
+        mode: fc.constantFrom("keep", "replace", "field", "field", "drop", "tamper", "tamper"),
+        at: fc.nat(),
+        key: fc.constantFrom(...KEYS),
+        with: desc,
+      })
+      .map(({ mode, at, key, with: w }) => {
+        const out = [...args];
+        const from = receiver ? 1 : 0; // a method's receiver stays what it is
+        const i = from + (at % (out.length - from));
+        if (mode === "replace") out[i] = w;
+        const objects = out.map((a, j) => [a, j] as const).filter(([a, j]) => j >= from && (a.k === "object" || a.k === "cache"));
+        const caches = out.map((a, j) => [a, j] as const).filter(([a, j]) => j >= from && a.k === "cache");
+        if (mode === "tamper" && caches.length > 0) {
+          const [c, j] = caches[at % caches.length];
+          if (c.k === "cache") out[j] = { ...c, tamper: [CACHE_FIELDS[c.layer][at % CACHE_FIELDS[c.layer].length], w] };
         }
-      }
-      return out;
-    }),
+        if ((mode === "field" || mode === "drop") && objects.length > 0) {
+          const [obj, j] = objects[at % objects.length];
+          if (obj.k === "object") {
+            const entries = obj.entries.filter(([k]) => k !== (mode === "drop" ? obj.entries[at % Math.max(1, obj.entries.length)]?.[0] : key));
+            out[j] = { k: "object", entries: mode === "drop" ? entries : [...entries, [key, w]] };
+          } else if (obj.k === "cache") {
+            const args2 = [...obj.args];
+            args2[at % args2.length] = w;
+            out[j] = { ...obj, args: args2 };
+          }
+        }
+        return out;
+      }),
   );
 }
 
 const anyFn = (name: string, f: (...a: never[]) => unknown, arity: number, prefixes: string[] = [name]): Target => ({
-  name, prefixes, arity, call: f as (...a: unknown[]) => unknown,
+  name,
+  prefixes,
+  arity,
+  call: f as (...a: unknown[]) => unknown,
 });
-const tensorDesc = fc.record({ shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }), seed: fc.nat() }).map(({ shape, seed }): Desc => ({ k: "tensor", shape, disposed: false, seed }));
+const tensorDesc = fc
+  .record({ shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }), seed: fc.nat() })
+  .map(({ shape, seed }): Desc => ({ k: "tensor", shape, disposed: false, seed }));
 
 const targets: Target[] = [
   anyFn("tensor", tl.tensor, 2),
@@ -336,11 +517,41 @@ const targets: Target[] = [
   anyFn("readSafetensorsHeader", tl.readSafetensorsHeader, 2),
   anyFn("encodeSafetensors", tl.encodeSafetensors, 2),
   // Methods: the receiver is always of the right kind; the arguments are anything.
-  { name: "FullyConnectedNet.loss", prefixes: ["FullyConnectedNet.loss"], arity: 3, first: fc.constant<Desc>({ k: "fcnet" }), call: (m, X, y) => (m as tl.FullyConnectedNet).loss(X as tl.Tensor, y as number[]) },
-  { name: "DeepConvNet.loss", prefixes: ["DeepConvNet.loss"], arity: 3, first: fc.constant<Desc>({ k: "convnet" }), call: (m, X, y) => (m as tl.DeepConvNet).loss(X as tl.Tensor, y as number[]) },
-  { name: "FullyConnectedNet.predict", prefixes: ["FullyConnectedNet.predict"], arity: 3, first: fc.constant<Desc>({ k: "fcnet" }), call: (m, X, o) => (m as tl.FullyConnectedNet).predict(X as tl.Tensor, o as tl.PredictOptions) },
-  { name: "DeepConvNet.predict", prefixes: ["DeepConvNet.predict"], arity: 3, first: fc.constant<Desc>({ k: "convnet" }), call: (m, X, o) => (m as tl.DeepConvNet).predict(X as tl.Tensor, o as tl.PredictOptions) },
-  { name: "FullyConnectedNet.rngState", prefixes: ["FullyConnectedNet.rngState"], arity: 2, first: fc.constant<Desc>({ k: "fcnet" }), call: (m, v) => ((m as tl.FullyConnectedNet).rngState = v as number) },
+  {
+    name: "FullyConnectedNet.loss",
+    prefixes: ["FullyConnectedNet.loss"],
+    arity: 3,
+    first: fc.constant<Desc>({ k: "fcnet" }),
+    call: (m, X, y) => (m as tl.FullyConnectedNet).loss(X as tl.Tensor, y as number[]),
+  },
+  {
+    name: "DeepConvNet.loss",
+    prefixes: ["DeepConvNet.loss"],
+    arity: 3,
+    first: fc.constant<Desc>({ k: "convnet" }),
+    call: (m, X, y) => (m as tl.DeepConvNet).loss(X as tl.Tensor, y as number[]),
+  },
+  {
+    name: "FullyConnectedNet.predict",
+    prefixes: ["FullyConnectedNet.predict"],
+    arity: 3,
+    first: fc.constant<Desc>({ k: "fcnet" }),
+    call: (m, X, o) => (m as tl.FullyConnectedNet).predict(X as tl.Tensor, o as tl.PredictOptions),
+  },
+  {
+    name: "DeepConvNet.predict",
+    prefixes: ["DeepConvNet.predict"],
+    arity: 3,
+    first: fc.constant<Desc>({ k: "convnet" }),
+    call: (m, X, o) => (m as tl.DeepConvNet).predict(X as tl.Tensor, o as tl.PredictOptions),
+  },
+  {
+    name: "FullyConnectedNet.rngState",
+    prefixes: ["FullyConnectedNet.rngState"],
+    arity: 2,
+    first: fc.constant<Desc>({ k: "fcnet" }),
+    call: (m, v) => ((m as tl.FullyConnectedNet).rngState = v as number),
+  },
   { name: "reshape", prefixes: ["reshape"], arity: 2, first: tensorDesc, call: (t, s) => (t as tl.Tensor).reshape(s as number[]) },
   { name: "sliceView", prefixes: ["sliceView"], arity: 3, first: tensorDesc, call: (t, a, s) => (t as tl.Tensor).sliceView(a as number, s as number[]) },
   { name: "set", prefixes: ["set"], arity: 2, first: tensorDesc, call: (t, v) => (t as tl.Tensor).set(v as number[]) },
@@ -363,7 +574,10 @@ describe("random arguments into the public API", () => {
     const arb = fc.constantFrom(...targets).chain((t) => {
       const random = fc.tuple(t.first ?? desc, fc.array(desc, { minLength: t.arity - 1, maxLength: t.arity - 1 })).map(([a, r]) => [a, ...r]);
       const valid = VALID[t.name];
-      return fc.record({ target: fc.constant(t), args: valid ? fc.oneof(random, mutated(valid, t.first !== undefined), mutated(valid, t.first !== undefined)) : random });
+      return fc.record({
+        target: fc.constant(t),
+        args: valid ? fc.oneof(random, mutated(valid, t.first !== undefined), mutated(valid, t.first !== undefined)) : random,
+      });
     });
     const outcomes = { succeeded: 0, refused: 0 };
     fc.assert(
@@ -385,10 +599,9 @@ describe("random arguments into the public API", () => {
         }
         if (error !== undefined) {
           const message = error instanceof Error ? error.message : String(error);
-          expect(
-            error instanceof TypeError || error instanceof RangeError,
-            `${target.name} threw ${(error as Error)?.constructor?.name}: ${message}`,
-          ).toBe(true);
+          expect(error instanceof TypeError || error instanceof RangeError, `${target.name} threw ${(error as Error)?.constructor?.name}: ${message}`).toBe(
+            true,
+          );
           const named = target.prefixes.some((p) => message.startsWith(`${p}:`) || message.startsWith(`${p} (`));
           expect(named, `${target.name}: the message should start with the function's name: ${message}`).toBe(true);
         }

@@ -15,15 +15,19 @@ const bound = (scale: number[], terms: number): number[] => scale.map((s) => (s 
 
 describe("Linear", () => {
   // x (N, d1, ..., dk) with D = d1...dk features (0 included), w (D, M), b (M), dout (N, M)
-  const arb = fc
-    .record({ N: fc.integer({ min: 0, max: 6 }), rest: shape(1, 3, 0, 4), M: fc.integer({ min: 0, max: 7 }) })
-    .chain(({ N, rest, M }) => {
-      const D = sizeOf(rest);
-      return fc.record({
-        N: fc.constant(N), rest: fc.constant(rest), D: fc.constant(D), M: fc.constant(M),
-        x: values(N * D), w: values(D * M), b: values(M), dout: values(N * M),
-      });
+  const arb = fc.record({ N: fc.integer({ min: 0, max: 6 }), rest: shape(1, 3, 0, 4), M: fc.integer({ min: 0, max: 7 }) }).chain(({ N, rest, M }) => {
+    const D = sizeOf(rest);
+    return fc.record({
+      N: fc.constant(N),
+      rest: fc.constant(rest),
+      D: fc.constant(D),
+      M: fc.constant(M),
+      x: values(N * D),
+      w: values(D * M),
+      b: values(M),
+      dout: values(N * M),
     });
+  });
 
   it("forward and backward agree with the triple loop; dx keeps x's shape", () => {
     fc.assert(
@@ -60,10 +64,20 @@ describe("ReLU and Dropout", () => {
         expectNoLeak("ReLU", () =>
           tl.tidy(() => {
             const [out, cache] = tl.ReLU.forward(tl.tensor(x, s));
-            expectNear("out", out.toArray(), round32(x).map((v) => Math.max(v, 0)), 0);
+            expectNear(
+              "out",
+              out.toArray(),
+              round32(x).map((v) => Math.max(v, 0)),
+              0,
+            );
             const dx = tl.ReLU.backward(tl.tensor(dout, s), cache);
             const g = round32(dout);
-            expectNear("dx", dx.toArray(), round32(x).map((v, i) => (v > 0 ? g[i] : 0)), 0);
+            expectNear(
+              "dx",
+              dx.toArray(),
+              round32(x).map((v, i) => (v > 0 ? g[i] : 0)),
+              0,
+            );
           }),
         );
       }),
@@ -90,8 +104,18 @@ describe("ReLU and Dropout", () => {
             const kept = Array.from(mask).filter((m) => m !== 0);
             for (const m of kept) expect(Math.abs(m * (1 - pp) - 1), `mask value ${m} for p ${pp}`).toBeLessThan(1e-6);
             if (pp === 0) expect(kept.length).toBe(mask.length);
-            expectNear("out = x * mask", out.toArray(), round32(x).map((v, i) => Math.fround(v * mask[i])), 0);
-            expectNear("dx = dout * mask", dx.toArray(), round32(dout).map((v, i) => Math.fround(v * mask[i])), 0);
+            expectNear(
+              "out = x * mask",
+              out.toArray(),
+              round32(x).map((v, i) => Math.fround(v * mask[i])),
+              0,
+            );
+            expectNear(
+              "dx = dout * mask",
+              dx.toArray(),
+              round32(dout).map((v, i) => Math.fround(v * mask[i])),
+              0,
+            );
             // The same seed gives the same mask.
             const [, again] = tl.Dropout.forward(xt, { p: pp, mode, seed });
             expect(Array.from(again.mask!.toArray())).toEqual(Array.from(mask));
@@ -106,9 +130,24 @@ describe("ReLU and Dropout", () => {
 describe("BatchNorm and SpatialBatchNorm", () => {
   // x from multiples of 1/8 so every feature's variance is 0 or at least ~1/4096: the comparison
   // tests the formula, not float32 conditioning at a variance of 1e-30.
-  const grid = (n: number) => fc.array(fc.integer({ min: -32, max: 32 }).map((k) => k / 8), { minLength: n, maxLength: n });
+  const grid = (n: number) =>
+    fc.array(
+      fc.integer({ min: -32, max: 32 }).map((k) => k / 8),
+      { minLength: n, maxLength: n },
+    );
 
-  function check(kind: "rows" | "spatial", dims: number[], x: number[], gamma: number[], beta: number[], dout: number[], eps: number, momentum: number, runMean: number[], runVar: number[]): void {
+  function check(
+    kind: "rows" | "spatial",
+    dims: number[],
+    x: number[],
+    gamma: number[],
+    beta: number[],
+    dout: number[],
+    eps: number,
+    momentum: number,
+    runMean: number[],
+    runVar: number[],
+  ): void {
     const F = kind === "rows" ? dims[1] : dims[1];
     const S = kind === "rows" ? 1 : dims[2] * dims[3];
     const feature = kind === "rows" ? (e: number) => e % F : (e: number) => Math.floor(e / S) % F;
@@ -131,8 +170,18 @@ describe("BatchNorm and SpatialBatchNorm", () => {
     const sumAbs = new Array<number>(F).fill(0);
     r32(dout).forEach((v, e) => (sumAbs[feature(e)] += Math.abs(v)));
     const xhatMax = inv.map((i) => i * 8); // |x - mean| <= 8
-    expectNear(`${kind} dbeta`, dbeta.toArray(), want.dbeta, sumAbs.map((s) => s * 2 ** -20 + 1e-7));
-    expectNear(`${kind} dgamma`, dgamma.toArray(), want.dgamma, sumAbs.map((s, f) => s * xhatMax[f] * 2 ** -18 + 1e-7));
+    expectNear(
+      `${kind} dbeta`,
+      dbeta.toArray(),
+      want.dbeta,
+      sumAbs.map((s) => s * 2 ** -20 + 1e-7),
+    );
+    expectNear(
+      `${kind} dgamma`,
+      dgamma.toArray(),
+      want.dgamma,
+      sumAbs.map((s, f) => s * xhatMax[f] * 2 ** -18 + 1e-7),
+    );
     const dxTol = x.map((_, e) => {
       const f = feature(e);
       return 2 ** -16 * Math.abs(g[f]) * inv[f] * (Math.abs(dout[e]) + (sumAbs[f] * (1 + xhatMax[f] ** 2)) / count) + 1e-7;
@@ -148,8 +197,14 @@ describe("BatchNorm and SpatialBatchNorm", () => {
   it("BatchNorm (N, D) train: out, running statistics and backward agree with the formula", () => {
     const arb = fc.record({ N: fc.integer({ min: 1, max: 8 }), D: fc.integer({ min: 1, max: 9 }) }).chain(({ N, D }) =>
       fc.record({
-        dims: fc.constant<number[]>([N, D]), x: grid(N * D), gamma: values(D, 2), beta: values(D, 2), dout: values(N * D, 2),
-        runMean: values(D, 2), runVar: values(D, 2).map((v) => v.map(Math.abs)), hyper,
+        dims: fc.constant<number[]>([N, D]),
+        x: grid(N * D),
+        gamma: values(D, 2),
+        beta: values(D, 2),
+        dout: values(N * D, 2),
+        runMean: values(D, 2),
+        runVar: values(D, 2).map((v) => v.map(Math.abs)),
+        hyper,
       }),
     );
     fc.assert(
@@ -161,16 +216,25 @@ describe("BatchNorm and SpatialBatchNorm", () => {
   });
 
   it("SpatialBatchNorm (N, C, H, W) train: per-channel statistics over N, H, W agree with the formula", () => {
-    const arb = fc.record({ N: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 5 }), H: fc.integer({ min: 1, max: 4 }), W: fc.integer({ min: 1, max: 4 }) }).chain(
-      ({ N, C, H, W }) =>
+    const arb = fc
+      .record({ N: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 5 }), H: fc.integer({ min: 1, max: 4 }), W: fc.integer({ min: 1, max: 4 }) })
+      .chain(({ N, C, H, W }) =>
         fc.record({
-          dims: fc.constant<number[]>([N, C, H, W]), x: grid(N * C * H * W), gamma: values(C, 2), beta: values(C, 2), dout: values(N * C * H * W, 2),
-          runMean: values(C, 2), runVar: values(C, 2).map((v) => v.map(Math.abs)), hyper,
+          dims: fc.constant<number[]>([N, C, H, W]),
+          x: grid(N * C * H * W),
+          gamma: values(C, 2),
+          beta: values(C, 2),
+          dout: values(N * C * H * W, 2),
+          runMean: values(C, 2),
+          runVar: values(C, 2).map((v) => v.map(Math.abs)),
+          hyper,
         }),
-    );
+      );
     fc.assert(
       fc.property(arb, (a) => {
-        expectNoLeak("SpatialBatchNorm", () => tl.tidy(() => check("spatial", a.dims, a.x, a.gamma, a.beta, a.dout, a.hyper.eps, a.hyper.momentum, a.runMean, a.runVar)));
+        expectNoLeak("SpatialBatchNorm", () =>
+          tl.tidy(() => check("spatial", a.dims, a.x, a.gamma, a.beta, a.dout, a.hyper.eps, a.hyper.momentum, a.runMean, a.runVar)),
+        );
       }),
       params(),
     );
@@ -178,7 +242,15 @@ describe("BatchNorm and SpatialBatchNorm", () => {
 
   it("test mode uses the running statistics: out = gamma (x - mean) / sqrt(var + eps) + beta", () => {
     const arb = fc.record({ N: fc.integer({ min: 1, max: 5 }), D: fc.integer({ min: 1, max: 6 }) }).chain(({ N, D }) =>
-      fc.record({ N: fc.constant(N), D: fc.constant(D), x: values(N * D), gamma: values(D), beta: values(D), mean: values(D), variance: values(D).map((v) => v.map(Math.abs)) }),
+      fc.record({
+        N: fc.constant(N),
+        D: fc.constant(D),
+        x: values(N * D),
+        gamma: values(D),
+        beta: values(D),
+        mean: values(D),
+        variance: values(D).map((v) => v.map(Math.abs)),
+      }),
     );
     fc.assert(
       fc.property(arb, ({ N, D, x, gamma, beta, mean, variance }) => {
@@ -202,8 +274,13 @@ describe("BatchNorm and SpatialBatchNorm", () => {
 describe("Conv", () => {
   const arb = fc
     .record({
-      N: fc.integer({ min: 1, max: 2 }), C: fc.integer({ min: 1, max: 3 }), H: fc.integer({ min: 1, max: 7 }), W: fc.integer({ min: 1, max: 7 }),
-      F: fc.integer({ min: 1, max: 3 }), pad: fc.integer({ min: 0, max: 2 }), stride: fc.integer({ min: 1, max: 3 }),
+      N: fc.integer({ min: 1, max: 2 }),
+      C: fc.integer({ min: 1, max: 3 }),
+      H: fc.integer({ min: 1, max: 7 }),
+      W: fc.integer({ min: 1, max: 7 }),
+      F: fc.integer({ min: 1, max: 3 }),
+      pad: fc.integer({ min: 0, max: 2 }),
+      stride: fc.integer({ min: 1, max: 3 }),
     })
     .chain((s) =>
       fc.record({
@@ -217,7 +294,10 @@ describe("Conv", () => {
       const [Ho, Wo] = ref.convOut(full);
       return fc.record({
         s: fc.constant(full),
-        x: values(s.N * s.C * s.H * s.W), w: values(s.F * s.C * HH * WW), b: values(s.F), dout: values(s.N * s.F * Ho * Wo),
+        x: values(s.N * s.C * s.H * s.W),
+        w: values(s.F * s.C * HH * WW),
+        b: values(s.F),
+        dout: values(s.N * s.F * Ho * Wo),
       });
     });
 
@@ -228,9 +308,10 @@ describe("Conv", () => {
           tl.tidy(() => {
             const r = round32;
             const want = ref.conv(r(x), r(w), r(b), s, r(dout));
-            const [out, cache] = tl.Conv.forward(
-              tl.tensor(x, [s.N, s.C, s.H, s.W]), tl.tensor(w, [s.F, s.C, s.HH, s.WW]), tl.tensor(b), { stride: s.stride, pad: s.pad },
-            );
+            const [out, cache] = tl.Conv.forward(tl.tensor(x, [s.N, s.C, s.H, s.W]), tl.tensor(w, [s.F, s.C, s.HH, s.WW]), tl.tensor(b), {
+              stride: s.stride,
+              pad: s.pad,
+            });
             expect(out.shape).toEqual([s.N, s.F, want.Ho, want.Wo]);
             const K = s.C * s.HH * s.WW;
             expectNear("out", out.toArray(), want.out, bound(want.scale, K));
@@ -248,7 +329,13 @@ describe("Conv", () => {
 
 describe("MaxPool", () => {
   const arb = fc
-    .record({ N: fc.integer({ min: 1, max: 2 }), C: fc.integer({ min: 1, max: 3 }), H: fc.integer({ min: 1, max: 8 }), W: fc.integer({ min: 1, max: 8 }), stride: fc.integer({ min: 1, max: 3 }) })
+    .record({
+      N: fc.integer({ min: 1, max: 2 }),
+      C: fc.integer({ min: 1, max: 3 }),
+      H: fc.integer({ min: 1, max: 8 }),
+      W: fc.integer({ min: 1, max: 8 }),
+      stride: fc.integer({ min: 1, max: 3 }),
+    })
     .chain((s) => fc.record({ s: fc.constant(s), ph: fc.integer({ min: 1, max: s.H }), pw: fc.integer({ min: 1, max: s.W }) }))
     .chain(({ s, ph, pw }) => {
       const full: ref.PoolShape = { ...s, ph, pw };
@@ -284,31 +371,43 @@ describe("caches and memory", () => {
   it("the sandwiches and Tanh: forward, backward, then disposing inputs, results and caches returns memory to its baseline", () => {
     type Run = (N: number, D: number, M: number) => unknown;
     const layers: [string, Run][] = [
-      ["LinearReLU", (N, D, M) => {
-        const inputs = [tl.randn([N, D]), tl.randn([D, M]), tl.zeros([M])] as const;
-        const [out, cache] = tl.LinearReLU.forward(...inputs);
-        const dout = tl.ones(out.shape);
-        return [inputs, out, cache, dout, tl.LinearReLU.backward(dout, cache)];
-      }],
-      ["LinearBatchNormReLU", (N, D, M) => {
-        const bn: tl.BatchNormParam = { mode: "train" };
-        const inputs = [tl.randn([N, D]), tl.randn([D, M]), tl.zeros([M]), tl.ones([M]), tl.zeros([M])] as const;
-        const [out, cache] = tl.LinearBatchNormReLU.forward(...inputs, bn);
-        const dout = tl.ones(out.shape);
-        return [inputs, out, cache, bn, dout, tl.LinearBatchNormReLU.backward(dout, cache)];
-      }],
-      ["ConvReLUPool", (N, D, M) => {
-        const inputs = [tl.randn([N, D, 6, 6]), tl.randn([M, D, 3, 3]), tl.zeros([M])] as const;
-        const [out, cache] = tl.ConvReLUPool.forward(...inputs, { pad: 1 }, { poolHeight: 2, poolWidth: 2, stride: 2 });
-        const dout = tl.ones(out.shape);
-        return [inputs, out, cache, dout, tl.ConvReLUPool.backward(dout, cache)];
-      }],
-      ["Tanh", (N, D) => {
-        const x = tl.randn([N, D]);
-        const [out, cache] = tl.Tanh.forward(x);
-        const dout = tl.ones(out.shape);
-        return [x, out, cache, dout, tl.Tanh.backward(dout, cache)];
-      }],
+      [
+        "LinearReLU",
+        (N, D, M) => {
+          const inputs = [tl.randn([N, D]), tl.randn([D, M]), tl.zeros([M])] as const;
+          const [out, cache] = tl.LinearReLU.forward(...inputs);
+          const dout = tl.ones(out.shape);
+          return [inputs, out, cache, dout, tl.LinearReLU.backward(dout, cache)];
+        },
+      ],
+      [
+        "LinearBatchNormReLU",
+        (N, D, M) => {
+          const bn: tl.BatchNormParam = { mode: "train" };
+          const inputs = [tl.randn([N, D]), tl.randn([D, M]), tl.zeros([M]), tl.ones([M]), tl.zeros([M])] as const;
+          const [out, cache] = tl.LinearBatchNormReLU.forward(...inputs, bn);
+          const dout = tl.ones(out.shape);
+          return [inputs, out, cache, bn, dout, tl.LinearBatchNormReLU.backward(dout, cache)];
+        },
+      ],
+      [
+        "ConvReLUPool",
+        (N, D, M) => {
+          const inputs = [tl.randn([N, D, 6, 6]), tl.randn([M, D, 3, 3]), tl.zeros([M])] as const;
+          const [out, cache] = tl.ConvReLUPool.forward(...inputs, { pad: 1 }, { poolHeight: 2, poolWidth: 2, stride: 2 });
+          const dout = tl.ones(out.shape);
+          return [inputs, out, cache, dout, tl.ConvReLUPool.backward(dout, cache)];
+        },
+      ],
+      [
+        "Tanh",
+        (N, D) => {
+          const x = tl.randn([N, D]);
+          const [out, cache] = tl.Tanh.forward(x);
+          const dout = tl.ones(out.shape);
+          return [x, out, cache, dout, tl.Tanh.backward(dout, cache)];
+        },
+      ],
     ];
     const dim = fc.integer({ min: 1, max: 5 });
     fc.assert(

@@ -8,15 +8,15 @@ import { disposeAll, expectError, expectNear, expectNoLeak, params, round32, val
 
 beforeAll(() => tl.init());
 
-const scoresAndLabels = fc
-  .record({ N: fc.integer({ min: 1, max: 6 }), C: fc.integer({ min: 1, max: 7 }) })
-  .chain(({ N, C }) =>
-    fc.record({
-      N: fc.constant(N), C: fc.constant(C), scores: values(N * C, 20),
-      y: fc.array(fc.integer({ min: 0, max: C - 1 }), { minLength: N, maxLength: N }),
-      asInt32: fc.boolean(),
-    }),
-  );
+const scoresAndLabels = fc.record({ N: fc.integer({ min: 1, max: 6 }), C: fc.integer({ min: 1, max: 7 }) }).chain(({ N, C }) =>
+  fc.record({
+    N: fc.constant(N),
+    C: fc.constant(C),
+    scores: values(N * C, 20),
+    y: fc.array(fc.integer({ min: 0, max: C - 1 }), { minLength: N, maxLength: N }),
+    asInt32: fc.boolean(),
+  }),
+);
 
 describe("losses", () => {
   const losses = [
@@ -44,7 +44,11 @@ describe("losses", () => {
   it("bad labels (wrong count, out of range, not integers, wrong type) are errors naming y, and allocate nothing", () => {
     const bad = fc.oneof(
       fc.record({ kind: fc.constant("count"), delta: fc.integer({ min: -3, max: 3 }).filter((d) => d !== 0) }),
-      fc.record({ kind: fc.constant("value"), value: fc.oneof(fc.integer({ min: -5, max: -1 }), fc.integer({ min: 7, max: 100 }), fc.constantFrom(0.5, NaN, Infinity, -0.25)), at: fc.nat() }),
+      fc.record({
+        kind: fc.constant("value"),
+        value: fc.oneof(fc.integer({ min: -5, max: -1 }), fc.integer({ min: 7, max: 100 }), fc.constantFrom(0.5, NaN, Infinity, -0.25)),
+        at: fc.nat(),
+      }),
       fc.record({ kind: fc.constant("type"), value: fc.constantFrom<unknown>(null, "0", new Float32Array(3), new Uint8Array(3), { length: 3 }, 3) }),
     );
     fc.assert(
@@ -72,9 +76,9 @@ describe("losses", () => {
 
 describe("update rules", () => {
   // Every value is float32, so the reference computes in double what the kernel computes in float32.
-  const step = fc.integer({ min: 1, max: 12 }).chain((n) =>
-    fc.record({ n: fc.constant(n), w: values(n), dw: values(n), lr: fc.double({ min: 0, max: 0.5, noNaN: true }) }),
-  );
+  const step = fc
+    .integer({ min: 1, max: 12 })
+    .chain((n) => fc.record({ n: fc.constant(n), w: values(n), dw: values(n), lr: fc.double({ min: 0, max: 0.5, noNaN: true }) }));
   const unit = fc.double({ min: 0, max: 0.999, noNaN: true });
   const eps = fc.double({ min: 1e-8, max: 1e-2, noNaN: true });
 
@@ -95,26 +99,46 @@ describe("update rules", () => {
             const f = Math.fround;
             const cases: [string, tl.UpdateRule, tl.OptimConfig, (w: number, g: number, s: number[]) => number][] = [
               ["sgd", tl.sgd, { learningRate: lr }, (x, g) => x - f(lr) * g],
-              ["sgdMomentum", tl.sgdMomentum, { learningRate: lr, momentum: mu }, (x, g, s) => {
-                s[0] = f(mu) * s[0] - f(lr) * g;
-                return x + s[0];
-              }],
-              ["adagrad", tl.adagrad, { learningRate: lr, epsilon: e }, (x, g, s) => {
-                s[0] += g * g;
-                return x - (f(lr) * g) / (Math.sqrt(s[0]) + f(e));
-              }],
-              ["rmsprop", tl.rmsprop, { learningRate: lr, decayRate: mu, epsilon: e }, (x, g, s) => {
-                s[0] = f(mu) * s[0] + (1 - f(mu)) * g * g;
-                return x - (f(lr) * g) / (Math.sqrt(s[0]) + f(e));
-              }],
-              ["adam", tl.adam, { learningRate: lr, beta1: b1, beta2: b2, epsilon: e }, (x, g, s) => {
-                s[2] = (s[2] ?? 0) + 1;
-                s[0] = f(b1) * s[0] + (1 - f(b1)) * g;
-                s[1] = f(b2) * (s[1] ?? 0) + (1 - f(b2)) * g * g;
-                const mHat = s[0] / (1 - f(b1) ** s[2]);
-                const vHat = s[1] / (1 - f(b2) ** s[2]);
-                return x - (f(lr) * mHat) / (Math.sqrt(vHat) + f(e));
-              }],
+              [
+                "sgdMomentum",
+                tl.sgdMomentum,
+                { learningRate: lr, momentum: mu },
+                (x, g, s) => {
+                  s[0] = f(mu) * s[0] - f(lr) * g;
+                  return x + s[0];
+                },
+              ],
+              [
+                "adagrad",
+                tl.adagrad,
+                { learningRate: lr, epsilon: e },
+                (x, g, s) => {
+                  s[0] += g * g;
+                  return x - (f(lr) * g) / (Math.sqrt(s[0]) + f(e));
+                },
+              ],
+              [
+                "rmsprop",
+                tl.rmsprop,
+                { learningRate: lr, decayRate: mu, epsilon: e },
+                (x, g, s) => {
+                  s[0] = f(mu) * s[0] + (1 - f(mu)) * g * g;
+                  return x - (f(lr) * g) / (Math.sqrt(s[0]) + f(e));
+                },
+              ],
+              [
+                "adam",
+                tl.adam,
+                { learningRate: lr, beta1: b1, beta2: b2, epsilon: e },
+                (x, g, s) => {
+                  s[2] = (s[2] ?? 0) + 1;
+                  s[0] = f(b1) * s[0] + (1 - f(b1)) * g;
+                  s[1] = f(b2) * (s[1] ?? 0) + (1 - f(b2)) * g * g;
+                  const mHat = s[0] / (1 - f(b1) ** s[2]);
+                  const vHat = s[1] / (1 - f(b2) ** s[2]);
+                  return x - (f(lr) * mHat) / (Math.sqrt(vHat) + f(e));
+                },
+              ],
             ];
             for (const [name, rule, config, formula] of cases) {
               const state = W.map(() => [0, 0]);
@@ -157,18 +181,30 @@ describe("update rules", () => {
   // A value outside each hyperparameter's range, with the error class it must give.
   const badValue = (key: string) =>
     fc.oneof(
-      fc.constantFrom<[unknown, typeof TypeError | typeof RangeError]>([NaN, TypeError], ["0.1", TypeError], [null, TypeError], [Infinity, RangeError], [1e39, RangeError]),
+      fc.constantFrom<[unknown, typeof TypeError | typeof RangeError]>(
+        [NaN, TypeError],
+        ["0.1", TypeError],
+        [null, TypeError],
+        [Infinity, RangeError],
+        [1e39, RangeError],
+      ),
       key === "learningRate"
         ? fc.double({ min: -10, max: -1e-9, noNaN: true }).map((v): [unknown, typeof RangeError] => [v, RangeError])
         : key === "epsilon"
           ? fc.oneof(fc.double({ min: -1, max: 0, noNaN: true }), fc.constant(1e-50)).map((v): [unknown, typeof RangeError] => [v, RangeError])
-          : fc.oneof(fc.double({ min: 1, max: 10, noNaN: true }), fc.double({ min: -10, max: -1e-9, noNaN: true }), fc.constant(1 - 1e-12)).map((v): [unknown, typeof RangeError] => [v, RangeError]),
+          : fc
+              .oneof(fc.double({ min: 1, max: 10, noNaN: true }), fc.double({ min: -10, max: -1e-9, noNaN: true }), fc.constant(1 - 1e-12))
+              .map((v): [unknown, typeof RangeError] => [v, RangeError]),
     );
 
   it("an out-of-range or non-number hyperparameter names itself, leaves w untouched, and creates no state", () => {
-    const arb = fc.constantFrom(...rules).chain(([name, rule]) =>
-      fc.record({ name: fc.constant(name), rule: fc.constant(rule), key: fc.constantFrom(...known[name]) }).chain((r) => fc.record({ r: fc.constant(r), bad: badValue(r.key) })),
-    );
+    const arb = fc
+      .constantFrom(...rules)
+      .chain(([name, rule]) =>
+        fc
+          .record({ name: fc.constant(name), rule: fc.constant(rule), key: fc.constantFrom(...known[name]) })
+          .chain((r) => fc.record({ r: fc.constant(r), bad: badValue(r.key) })),
+      );
     fc.assert(
       fc.property(arb, ({ r: { name, rule, key }, bad: [value, cls] }) => {
         const w = tl.tensor([1, 2, 3]);
@@ -195,7 +231,9 @@ describe("update rules", () => {
         if ([...known[name], "velocity", "cache", "m", "v", "t"].includes(key)) return;
         const w = tl.tensor([1, 2]);
         const dw = tl.tensor([1, 2]);
-        expectNoLeak(name, () => expectError(() => (rule as tl.UpdateRule)(w, dw, { [key]: 1 } as tl.OptimConfig), TypeError, `${name}: unknown option`, "learningRate"));
+        expectNoLeak(name, () =>
+          expectError(() => (rule as tl.UpdateRule)(w, dw, { [key]: 1 } as tl.OptimConfig), TypeError, `${name}: unknown option`, "learningRate"),
+        );
         w.dispose();
         dw.dispose();
       }),
@@ -205,7 +243,12 @@ describe("update rules", () => {
 
   it("state tensors of the wrong shape, disposed or aliasing w are refused before any state is created", () => {
     const arb = fc.tuple(
-      fc.constantFrom(["sgdMomentum", tl.sgdMomentum, ["velocity"]] as const, ["adagrad", tl.adagrad, ["cache"]] as const, ["rmsprop", tl.rmsprop, ["cache"]] as const, ["adam", tl.adam, ["m", "v"]] as const),
+      fc.constantFrom(
+        ["sgdMomentum", tl.sgdMomentum, ["velocity"]] as const,
+        ["adagrad", tl.adagrad, ["cache"]] as const,
+        ["rmsprop", tl.rmsprop, ["cache"]] as const,
+        ["adam", tl.adam, ["m", "v"]] as const,
+      ),
       fc.constantFrom("shape", "disposed", "alias"),
       fc.nat(),
     );
@@ -221,7 +264,11 @@ describe("update rules", () => {
           expectError(() => (rule as tl.UpdateRule)(w, dw, config), kind === "shape" ? RangeError : TypeError, `${name}: config.${key}`),
         );
         // No state was created (defaults for the numbers may have been filled in: harmless).
-        expect(Object.entries(config).filter(([, v]) => v instanceof tl.Tensor).map(([k]) => k)).toEqual([key]);
+        expect(
+          Object.entries(config)
+            .filter(([, v]) => v instanceof tl.Tensor)
+            .map(([k]) => k),
+        ).toEqual([key]);
         disposeAll([w, dw, bad]);
       }),
       params(),

@@ -18,7 +18,9 @@ import { params } from "./support.js";
 beforeAll(() => tl.init());
 
 const FILES = [
-  ...readdirSync(join(TORCH_FIXTURES, "onnx")).filter((f) => f.endsWith(".onnx")).map((f) => join(TORCH_FIXTURES, "onnx", f)),
+  ...readdirSync(join(TORCH_FIXTURES, "onnx"))
+    .filter((f) => f.endsWith(".onnx"))
+    .map((f) => join(TORCH_FIXTURES, "onnx", f)),
   join(TORCH_FIXTURES, "finetune", "pretrained_0to4.onnx"),
 ].map((path) => ({ name: path.split("/").at(-1)!, bytes: new Uint8Array(readFileSync(path)) }));
 
@@ -36,12 +38,23 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc
-      .record({ at: fc.nat(), bytes: fc.constantFrom([0xff, 0xff, 0xff, 0xff, 0x07], [0x80, 0x80, 0x80, 0x80, 0x08], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], [0x00]) })
+      .record({
+        at: fc.nat(),
+        bytes: fc.constantFrom(
+          [0xff, 0xff, 0xff, 0xff, 0x07],
+          [0x80, 0x80, 0x80, 0x80, 0x08],
+          [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+          [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+          [0x00],
+        ),
+      })
       .map((r): Mutation => ({ kind: "length", ...r })),
   },
   {
     weight: 3,
-    arbitrary: fc.record({ from: fc.nat(), start: fc.nat(), length: fc.integer({ min: 1, max: 400 }), at: fc.nat(), replace: fc.boolean() }).map((r): Mutation => ({ kind: "splice", ...r })),
+    arbitrary: fc
+      .record({ from: fc.nat(), start: fc.nat(), length: fc.integer({ min: 1, max: 400 }), at: fc.nat(), replace: fc.boolean() })
+      .map((r): Mutation => ({ kind: "splice", ...r })),
   },
   { weight: 1, arbitrary: fc.array(fc.nat({ max: 255 }), { maxLength: 256 }).map((bytes): Mutation => ({ kind: "random", bytes })) },
 );
@@ -93,8 +106,20 @@ describe("importOnnx fuzz", () => {
           model = importOnnx(bytes);
         } catch (error) {
           const e = error as Error;
-          const kind: Outcome = e instanceof tl.FileFormatError ? "FileFormatError" : e instanceof OnnxUnsupportedError ? "OnnxUnsupportedError" : e instanceof RangeError ? "RangeError" : e instanceof TypeError ? "TypeError" : ("other" as Outcome);
-          expect(["FileFormatError", "OnnxUnsupportedError", "RangeError", "TypeError"], `${file.name} ${JSON.stringify(m).slice(0, 200)}: ${e?.name}: ${e?.message}`).toContain(kind);
+          const kind: Outcome =
+            e instanceof tl.FileFormatError
+              ? "FileFormatError"
+              : e instanceof OnnxUnsupportedError
+                ? "OnnxUnsupportedError"
+                : e instanceof RangeError
+                  ? "RangeError"
+                  : e instanceof TypeError
+                    ? "TypeError"
+                    : ("other" as Outcome);
+          expect(
+            ["FileFormatError", "OnnxUnsupportedError", "RangeError", "TypeError"],
+            `${file.name} ${JSON.stringify(m).slice(0, 200)}: ${e?.name}: ${e?.message}`,
+          ).toContain(kind);
           expect(e.message.startsWith("importOnnx: "), `${file.name}: ${e.message}`).toBe(true);
           expect(e.message).not.toMatch(/wasm|unreachable|memory access out of bounds|Maximum call stack/i);
           counts[kind]++;
@@ -118,7 +143,11 @@ describe("importOnnx fuzz", () => {
       }),
       params(400),
     );
-    console.log(`importOnnx fuzz: ${runs} damaged files: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+    console.log(
+      `importOnnx fuzz: ${runs} damaged files: ${Object.entries(counts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}`,
+    );
     expect(tl.memory().liveTensors).toBe(baseline.liveTensors);
     expect(tl.memory().bytes).toBe(baseline.bytes);
     // Still working: a good file imports and scores as before.

@@ -23,7 +23,9 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.nat().map((at): Mutation => ({ kind: "truncate", at })),
   fc.array(fc.nat({ max: 255 }), { minLength: 1, maxLength: 16 }).map((bytes): Mutation => ({ kind: "append", bytes })),
   // A 32-bit size field overwritten with something large (the header of IDX, the length of safetensors).
-  fc.record({ at: fc.nat({ max: 12 }), value: fc.oneof(fc.constant(0xffffffff), fc.constant(0x7fffffff), fc.nat()) }).map((r): Mutation => ({ kind: "size", ...r })),
+  fc
+    .record({ at: fc.nat({ max: 12 }), value: fc.oneof(fc.constant(0xffffffff), fc.constant(0x7fffffff), fc.nat()) })
+    .map((r): Mutation => ({ kind: "size", ...r })),
 );
 
 function mutate(bytes: Uint8Array, m: Mutation, bigEndian: boolean): Uint8Array {
@@ -66,9 +68,9 @@ describe("readers", () => {
   it("decodeSafetensors: random files round-trip bit for bit; damaged ones decode consistently or are refused", () => {
     const tensors = fc.dictionary(
       fc.string({ minLength: 1, maxLength: 8 }),
-      fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }).chain((shape) =>
-        fc.record({ shape: fc.constant(shape), data: fc.array(fc.float(), { minLength: sizeOf(shape), maxLength: sizeOf(shape) }) }),
-      ),
+      fc
+        .array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 })
+        .chain((shape) => fc.record({ shape: fc.constant(shape), data: fc.array(fc.float(), { minLength: sizeOf(shape), maxLength: sizeOf(shape) }) })),
       { maxKeys: 4 },
     );
     const metadata = fc.dictionary(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 }), { maxKeys: 2 });
@@ -77,17 +79,21 @@ describe("readers", () => {
         const input = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { shape: v.shape, data: Float32Array.from(v.data) }]));
         const file = tl.encodeSafetensors(input, meta);
         const bytes = mutate(file, m, false);
-        expectReadOrFormatError("decodeSafetensors", () => tl.decodeSafetensors(bytes), (out) => {
-          for (const [name, v] of Object.entries(out.tensors)) expect(v.data.length, name).toBe(sizeOf(v.shape));
-          if (m.kind === "none") {
-            expect(Object.keys(out.tensors).sort()).toEqual(Object.keys(input).sort());
-            for (const [name, v] of Object.entries(input)) {
-              expect(out.tensors[name].shape).toEqual(v.shape);
-              expect(new Uint8Array(out.tensors[name].data.buffer)).toEqual(new Uint8Array(v.data.buffer));
+        expectReadOrFormatError(
+          "decodeSafetensors",
+          () => tl.decodeSafetensors(bytes),
+          (out) => {
+            for (const [name, v] of Object.entries(out.tensors)) expect(v.data.length, name).toBe(sizeOf(v.shape));
+            if (m.kind === "none") {
+              expect(Object.keys(out.tensors).sort()).toEqual(Object.keys(input).sort());
+              for (const [name, v] of Object.entries(input)) {
+                expect(out.tensors[name].shape).toEqual(v.shape);
+                expect(new Uint8Array(out.tensors[name].data.buffer)).toEqual(new Uint8Array(v.data.buffer));
+              }
+              expect(out.metadata).toEqual(meta);
             }
-            expect(out.metadata).toEqual(meta);
-          }
-        });
+          },
+        );
       }),
       params(300),
     );
@@ -108,13 +114,17 @@ describe("readers", () => {
   it("parseIdx: valid files give their dims and data; damaged ones parse consistently or are refused", () => {
     fc.assert(
       fc.property(idxFile, mutation, ({ dims, data, bytes }, m) => {
-        expectReadOrFormatError("parseIdx", () => tlData.parseIdx(mutate(bytes, m, true)), (out) => {
-          expect(out.data.length).toBe(sizeOf(out.dims));
-          if (m.kind === "none") {
-            expect(out.dims).toEqual(dims);
-            expect(Array.from(out.data)).toEqual(data);
-          }
-        });
+        expectReadOrFormatError(
+          "parseIdx",
+          () => tlData.parseIdx(mutate(bytes, m, true)),
+          (out) => {
+            expect(out.data.length).toBe(sizeOf(out.dims));
+            if (m.kind === "none") {
+              expect(out.dims).toEqual(dims);
+              expect(Array.from(out.data)).toEqual(data);
+            }
+          },
+        );
       }),
       params(300),
     );
@@ -150,11 +160,15 @@ describe("readers", () => {
     });
     fc.assert(
       fc.property(file, mutation, ({ records, bytes }, m) => {
-        expectReadOrFormatError("parseCifar10", () => tlData.parseCifar10(mutate(bytes, m, false)), (out) => {
-          expect(out.images.length).toBe(out.labels.length * CIFAR10_IMAGE_BYTES);
-          for (const l of out.labels) expect(l >= 0 && l <= 9).toBe(true);
-          if (m.kind === "none") expect(Array.from(out.labels)).toEqual(records.map(([l]) => l));
-        });
+        expectReadOrFormatError(
+          "parseCifar10",
+          () => tlData.parseCifar10(mutate(bytes, m, false)),
+          (out) => {
+            expect(out.images.length).toBe(out.labels.length * CIFAR10_IMAGE_BYTES);
+            for (const l of out.labels) expect(l >= 0 && l <= 9).toBe(true);
+            if (m.kind === "none") expect(Array.from(out.labels)).toEqual(records.map(([l]) => l));
+          },
+        );
       }),
       params(100),
     );

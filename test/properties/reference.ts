@@ -32,9 +32,15 @@ export function transpose(a: number[], rows: number, cols: number): number[] {
 }
 
 export interface ConvShape {
-  N: number; C: number; H: number; W: number;
-  F: number; HH: number; WW: number;
-  stride: number; pad: number;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  F: number;
+  HH: number;
+  WW: number;
+  stride: number;
+  pad: number;
 }
 
 export function convOut(s: ConvShape): [number, number] {
@@ -92,8 +98,13 @@ export function conv(x: number[], w: number[], b: number[], s: ConvShape, dout: 
 }
 
 export interface PoolShape {
-  N: number; C: number; H: number; W: number;
-  ph: number; pw: number; stride: number;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  ph: number;
+  pw: number;
+  stride: number;
 }
 
 /** Max pooling: the first maximum in row-major order wins; backward sends dout to it. */
@@ -132,8 +143,16 @@ export function maxPool(x: number[], s: PoolShape, dout: number[]) {
  * backward (dx, dgamma, dbeta) for dout.
  */
 export function batchNorm(
-  x: number[], gamma: number[], beta: number[], dout: number[], feature: (e: number) => number, F: number,
-  eps: number, momentum: number, runMean: number[], runVar: number[],
+  x: number[],
+  gamma: number[],
+  beta: number[],
+  dout: number[],
+  feature: (e: number) => number,
+  F: number,
+  eps: number,
+  momentum: number,
+  runMean: number[],
+  runVar: number[],
 ) {
   const count = new Array<number>(F).fill(0);
   const mean = new Array<number>(F).fill(0);
@@ -156,10 +175,13 @@ export function batchNorm(
   });
   const dx = x.map((_, e) => {
     const f = feature(e);
-    return (gamma[f] * inv[f] / count[f]) * (count[f] * dout[e] - dbeta[f] - xhat[e] * dgamma[f]);
+    return ((gamma[f] * inv[f]) / count[f]) * (count[f] * dout[e] - dbeta[f] - xhat[e] * dgamma[f]);
   });
   return {
-    out, dx, dgamma, dbeta,
+    out,
+    dx,
+    dgamma,
+    dbeta,
     runningMean: runMean.map((r, f) => momentum * r + (1 - momentum) * mean[f]),
     runningVar: runVar.map((r, f) => momentum * r + (1 - momentum) * variance[f]),
   };

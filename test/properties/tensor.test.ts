@@ -8,9 +8,7 @@ import { expectError, expectNoLeak, params, shape, sizeOf } from "./support.js";
 beforeAll(() => tl.init());
 
 /** A shape with dims in [0, 4] (empty tensors included) and matching float32 data, NaN and ±Infinity included. */
-const shapedData = shape(0, 4, 0, 4).chain((s) =>
-  fc.tuple(fc.constant(s), fc.array(fc.float(), { minLength: sizeOf(s), maxLength: sizeOf(s) })),
-);
+const shapedData = shape(0, 4, 0, 4).chain((s) => fc.tuple(fc.constant(s), fc.array(fc.float(), { minLength: sizeOf(s), maxLength: sizeOf(s) })));
 
 describe("tensor round trips", () => {
   it("tensor(data, shape).toArray() gives the same float32 bits back, and toNested follows the shape", () => {

@@ -76,11 +76,18 @@ export function runTasks(dtype: DType, kernel: KernelName, tasks: readonly (read
  * simulating threads) the ranges run in order on the calling thread.
  */
 export function runChunks(
-  dtype: DType, kernel: KernelName, args: readonly number[], rangeArg: number, ranges: readonly (readonly [number, number])[],
-  threads: number, workArg = -1, work: readonly number[] = [],
+  dtype: DType,
+  kernel: KernelName,
+  args: readonly number[],
+  rangeArg: number,
+  ranges: readonly (readonly [number, number])[],
+  threads: number,
+  workArg = -1,
+  work: readonly number[] = [],
 ): void {
   const [fn, poolName] = resolve("runChunks", dtype, kernel);
-  if (!Number.isInteger(rangeArg) || rangeArg < 0 || rangeArg + 1 >= args.length) throw new RangeError(`runChunks: rangeArg must index a pair inside args (got ${rangeArg})`);
+  if (!Number.isInteger(rangeArg) || rangeArg < 0 || rangeArg + 1 >= args.length)
+    throw new RangeError(`runChunks: rangeArg must index a pair inside args (got ${rangeArg})`);
   const count = Math.max(1, Math.min(threads, threadCount(), ranges.length));
   if (workArg >= 0 && work.length < count) throw new RangeError(`runChunks: work must hold a pointer per thread (${count}), got ${work.length}`);
   const perThread = Array.from({ length: count }, (_, t) => {

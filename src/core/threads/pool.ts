@@ -64,10 +64,7 @@ export interface WorkerHandle {
   ref(): void;
 }
 
-export type PoolMessage =
-  | { type: "ready" }
-  | { type: "failed"; index: number; reason: string }
-  | { type: "dead"; index: number; reason: string };
+export type PoolMessage = { type: "ready" } | { type: "failed"; index: number; reason: string } | { type: "dead"; index: number; reason: string };
 
 export interface PoolOptions {
   count: number;
@@ -117,7 +114,9 @@ export class Pool {
         if (!settled) {
           settled = true;
           supervisor.terminate();
-          const deno = /requires read access/i.test(reason) ? ` (Deno: allow reading the worker script, e.g. --allow-read=${String(options.workerUrl).replace(/^file:\/\//, "")})` : "";
+          const deno = /requires read access/i.test(reason)
+            ? ` (Deno: allow reading the worker script, e.g. --allow-read=${String(options.workerUrl).replace(/^file:\/\//, "")})`
+            : "";
           reject(new Error(`init: could not start ${options.count - 1} worker thread(s): ${reason}${deno}`));
         } else if (pool && !pool.broken && !pool.disposed) {
           pool.broken = reason;
@@ -173,8 +172,12 @@ export class Pool {
    * throws like `run`.
    */
   runChunks(
-    kernelIndex: number, name: string, direct: (...args: number[]) => unknown,
-    perThread: readonly (readonly number[])[], rangeArg: number, ranges: readonly (readonly [number, number])[],
+    kernelIndex: number,
+    name: string,
+    direct: (...args: number[]) => unknown,
+    perThread: readonly (readonly number[])[],
+    rangeArg: number,
+    ranges: readonly (readonly [number, number])[],
   ): void {
     if (ranges.length > LAYOUT.maxChunks) throw new RangeError(`runChunks: ${ranges.length} ranges, more than the ${LAYOUT.maxChunks} the table holds`);
     const table = this.count * LAYOUT.slotInts;
@@ -203,13 +206,17 @@ export class Pool {
   }
 
   private dispatch(
-    kernelIndex: number, name: string, direct: (...args: number[]) => unknown, tasks: readonly (readonly number[])[],
+    kernelIndex: number,
+    name: string,
+    direct: (...args: number[]) => unknown,
+    tasks: readonly (readonly number[])[],
     chunks: { rangeArg: number; count: number; ranges: readonly (readonly [number, number])[] } | null,
   ): void {
     const c = this.control;
     this.checkAlive(name);
     for (const task of tasks) {
-      if (task.length > LAYOUT.maxArgs) throw new RangeError(`runTasks: a task has ${task.length} arguments, more than the ${LAYOUT.maxArgs} a worker slot holds`);
+      if (task.length > LAYOUT.maxArgs)
+        throw new RangeError(`runTasks: a task has ${task.length} arguments, more than the ${LAYOUT.maxArgs} a worker slot holds`);
     }
     for (let t = 1; t < tasks.length; t++) {
       const base = t * LAYOUT.slotInts;

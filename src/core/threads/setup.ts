@@ -73,7 +73,8 @@ export function threadsInfo(sharedMemory: boolean): Omit<RuntimeInfo, "float64">
   const threads = pool && !pool.broken ? pool.count : 1;
   let reason = runtime.threadReason;
   if (pool?.broken) reason = `a worker died (${pool.broken}); call \`await tl.init({ threads: n })\` to restart the workers`;
-  else if (pool === null && reason === null && threads === 1) reason = threadsUnsupportedReason() ?? "threads were not requested (init({ threads: n | \"auto\" }) turns them on)";
+  else if (pool === null && reason === null && threads === 1)
+    reason = threadsUnsupportedReason() ?? 'threads were not requested (init({ threads: n | "auto" }) turns them on)';
   return {
     threads,
     sharedMemory,

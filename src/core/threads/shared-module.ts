@@ -43,13 +43,19 @@ export function sharedMemoryVariant(bytes: Uint8Array, maximumPages = 65536): { 
       const fieldName = r.text();
       const kind = bytes[r.pos++];
       if (kind === 2) {
-        if (moduleName !== "env" || fieldName !== "memory") throw new Error(`threads: the kernel module imports an unexpected memory ${moduleName}.${fieldName}`);
+        if (moduleName !== "env" || fieldName !== "memory")
+          throw new Error(`threads: the kernel module imports an unexpected memory ${moduleName}.${fieldName}`);
         limits = r.limits();
         continue;
       }
-      if (kind === 0) r.u32(); // function: type index
-      else if (kind === 1) { r.pos++; r.limits(); } // table: element type, limits
-      else if (kind === 3) r.pos += 2; // global: value type, mutability
+      if (kind === 0)
+        r.u32(); // function: type index
+      else if (kind === 1) {
+        r.pos++;
+        r.limits();
+      } // table: element type, limits
+      else if (kind === 3)
+        r.pos += 2; // global: value type, mutability
       else throw new Error(`threads: the kernel module has an import of unknown kind ${kind}`);
       kept.push(...bytes.subarray(entryStart, r.pos));
       keptCount++;

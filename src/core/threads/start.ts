@@ -73,7 +73,9 @@ export async function startThreads(
     exports.push((await WebAssembly.instantiate(module.module, { env: { abort: o.abort, memory: kernels!.memory } })).exports);
   }
   const functionNames = (module: WebAssembly.Module, prefix: string) =>
-    WebAssembly.Module.exports(module).filter((e) => e.kind === "function").map((e) => prefix + e.name);
+    WebAssembly.Module.exports(module)
+      .filter((e) => e.kind === "function")
+      .map((e) => prefix + e.name);
   const modules = compiled.map((m, i) => ({ ...m, names: functionNames(m.module, o.modules[i].prefix) }));
   const pool = await Pool.start({
     count: o.count,
@@ -83,7 +85,10 @@ export async function startThreads(
     host: workerHost(o.builtin),
     canBlock: canBlock(),
   });
-  o.install(pool, modules.flatMap((m) => m.names));
+  o.install(
+    pool,
+    modules.flatMap((m) => m.names),
+  );
   return { kernels: kernels!, exports, sharedVariant };
 }
 

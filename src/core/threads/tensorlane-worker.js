@@ -182,14 +182,26 @@ async function runKernels(start) {
           control[base + layout.taken]++;
           kernel(...call);
         }
-      } else switch (argc) {
-        case 0: kernel(); break;
-        case 1: kernel(args[argBase]); break;
-        case 2: kernel(args[argBase], args[argBase + 1]); break;
-        case 3: kernel(args[argBase], args[argBase + 1], args[argBase + 2]); break;
-        case 4: kernel(args[argBase], args[argBase + 1], args[argBase + 2], args[argBase + 3]); break;
-        default: kernel(...args.subarray(argBase, argBase + argc));
-      }
+      } else
+        switch (argc) {
+          case 0:
+            kernel();
+            break;
+          case 1:
+            kernel(args[argBase]);
+            break;
+          case 2:
+            kernel(args[argBase], args[argBase + 1]);
+            break;
+          case 3:
+            kernel(args[argBase], args[argBase + 1], args[argBase + 2]);
+            break;
+          case 4:
+            kernel(args[argBase], args[argBase + 1], args[argBase + 2], args[argBase + 3]);
+            break;
+          default:
+            kernel(...args.subarray(argBase, argBase + argc));
+        }
     } catch (error) {
       status = layout.statusThrew;
       writeMessage(control, base, layout, String(error?.message ? error.message : error));

@@ -60,4 +60,3 @@ export function workerHost(builtin: <T>(name: string) => T | null): WorkerHost {
     },
   };
 }
-
