@@ -203,11 +203,14 @@ async function limited<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+// Debian's interpreter, where python3-torch installs PyTorch (a python3 earlier on PATH, e.g. a
+// pyenv shim, may not have it).
+const PYTHON = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 let torchChecked: boolean | null = null;
 function haveTorch(): boolean {
   if (torchChecked === null) {
     try {
-      execFileSync("python3", ["-c", "import torch"], { stdio: "ignore", timeout: 60_000 });
+      execFileSync(PYTHON, ["-c", "import torch"], { stdio: "ignore", timeout: 60_000 });
       torchChecked = true;
     } catch {
       torchChecked = false;
@@ -476,7 +479,7 @@ for (const { doc, blocks } of all) {
     } else if (kind === "python") {
       const file = `block-${block.line}.py`;
       writeFileSync(join(folder, file), block.code);
-      steps.push(["python3", [file], `python3 ${file}`]);
+      steps.push([PYTHON, [file], `python3 ${file}`]);
     } else if (kind === "shell") {
       for (const words of shellCommands(block.code)) {
         const args = cliArgs(words);

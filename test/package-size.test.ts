@@ -72,7 +72,7 @@ console.log(Object.keys(tl).length > 60 && typeof tl.loadCheckpoint === "functio
   "init + FullyConnectedNet + Solver": {
     // One-file bundles inline the float64 module. FullyConnectedNet carries batch norm (its
     // normalization option), the Solver the augmentations (its augment option) and the byte path.
-    limit: 64.9 * KB,
+    limit: 65.4 * KB,
     splitLimit: 40.7 * KB,
     target: 30 * KB,
     families: ["augment", "core", "norm"],
@@ -281,7 +281,7 @@ function diskBytes(path: string): number {
 }
 
 describe("install footprint: npm pack, then npm install of the tarball in an empty folder", () => {
-  it("installs exactly one package (no dependencies) of at most 1700 KB", () => {
+  it("installs exactly one package (no dependencies) of at most 1780 KB", () => {
     const packDir = join(dir, "pack");
     const app = join(dir, "install-app");
     mkdirSync(packDir);
@@ -309,13 +309,14 @@ describe("install footprint: npm pack, then npm install of the tarball in an emp
     const bytes = diskBytes(join(app, "node_modules", "tensorlane"));
     console.log(
       `install footprint: tarball ${kb(packed[0].size)}, ${packed[0].entryCount} files, unpacked ${kb(packed[0].unpackedSize)}; ` +
-        `installed ${installed.length} package(s) [${installed.join(", ")}], ${kb(bytes)} on disk (limit 1700.0 KB)`,
+        `installed ${installed.length} package(s) [${installed.join(", ")}], ${kb(bytes)} on disk (limit 1780.0 KB)`,
     );
     expect(installed).toEqual(["node_modules/tensorlane"]);
     expect(readdirSync(join(app, "node_modules")).filter((n) => !n.startsWith("."))).toEqual(["tensorlane"]);
     // 1.5 MB until importOnnx and the state_dict functions (+150 KB: dist/onnx.js 49 KB and its map
     // 60 KB, the core bundles and maps 35 KB, types): 1536 + 150 KB, rounded. The IIFE's map
-    // alone is 283 KB.
-    expect(bytes, `installed size ${kb(bytes)}`).toBeLessThanOrEqual(1700 * KB);
+    // alone is 283 KB. 1780 KB: a doc comment on every export in the .d.ts files (+44 KB, what
+    // editors show on hover), issue 22's conv packing and fused epilogues, and the folders' paths.
+    expect(bytes, `installed size ${kb(bytes)}`).toBeLessThanOrEqual(1780 * KB);
   }, 120_000);
 });
