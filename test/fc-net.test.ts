@@ -111,6 +111,8 @@ describe("FullyConnectedNet", () => {
 
   it("clear errors for bad options and inputs", () => {
     expect(() => new tl.FullyConnectedNet({ hiddenDims: [0] })).toThrow(/hiddenDims\[0\] must be >= 1/);
+    expect(() => new tl.FullyConnectedNet({ hiddenDims: [10], inputDim: 0 })).toThrow(/FullyConnectedNet: inputDim must be >= 1/);
+    expect(() => new tl.FullyConnectedNet({ hiddenDims: [10], numClasses: 2.5 })).toThrow(/FullyConnectedNet: numClasses must be an integer/);
     expect(() => new tl.FullyConnectedNet({ hiddenDims: [10], dropout: 1 })).toThrow(/dropout must be in \[0, 1\)/);
     expect(() => new tl.FullyConnectedNet({ hiddenDims: [10], weightScale: "he" as never })).toThrow(/weightScale must be a number .*"xavier" or "kaiming"/);
     expect(() => new tl.FullyConnectedNet({ hiddenDims: [10], hidden: 3 } as never)).toThrow(/unknown option "hidden"/);
