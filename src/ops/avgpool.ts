@@ -6,6 +6,7 @@ import { POOL_KERNELS, useFamily } from "../core/kernel-families.js";
 import { runTasks } from "../core/threads/dispatch.js";
 import { MIN_POOL_ELEMENTS_PER_TASK } from "../core/threads/thresholds.js";
 import { splitRange, taskCount } from "./split.js";
+import { checkWindowSizes } from "./window.js";
 
 /**
  * Sizes of an average pool (PyTorch's nn.AvgPool2d, floor mode): planes = N·C, each H x W; window
@@ -47,20 +48,7 @@ export function avgPoolSizes(
   pw: number,
   countIncludePad: boolean,
 ): AvgPoolSizes {
-  for (const [name, v, least] of [
-    ["N", N, 1],
-    ["C", C, 1],
-    ["H", H, 1],
-    ["W", W, 1],
-    ["kh", kh, 1],
-    ["kw", kw, 1],
-    ["sh", sh, 1],
-    ["sw", sw, 1],
-    ["ph", ph, 0],
-    ["pw", pw, 0],
-  ] as const) {
-    if (!Number.isSafeInteger(v) || v < least) throw new RangeError(`${fn}: ${name} must be an integer >= ${least} (got ${v})`);
-  }
+  checkWindowSizes(fn, N, C, H, W, kh, kw, sh, sw, ph, pw);
   if (2 * ph > kh || 2 * pw > kw) throw new RangeError(`${fn}: padding ${ph}, ${pw} must be at most half the ${kh}x${kw} kernel (PyTorch's rule)`);
   if (H + 2 * ph < kh || W + 2 * pw < kw) throw new RangeError(`${fn}: the ${kh}x${kw} window does not fit the ${H}x${W} input with padding ${ph}, ${pw}`);
   return {

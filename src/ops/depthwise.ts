@@ -13,6 +13,7 @@ import { runChunks, runTasks, threadScratch } from "../core/threads/dispatch.js"
 import { MIN_DEPTHWISE_MACS_PER_TASK, MIN_ELEMENTS_PER_TASK } from "../core/threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
 import { guidedRanges, splitRange, taskCount } from "./split.js";
+import { checkWindowSizes } from "./window.js";
 
 /**
  * Sizes of a depthwise conv, PyTorch's nn.Conv2d(C, C, (kh, kw), stride=(sh, sw),
@@ -51,20 +52,7 @@ export function depthwiseSizes(
   ph: number,
   pw: number,
 ): DepthwiseSizes {
-  for (const [name, v, least] of [
-    ["N", N, 1],
-    ["C", C, 1],
-    ["H", H, 1],
-    ["W", W, 1],
-    ["kh", kh, 1],
-    ["kw", kw, 1],
-    ["sh", sh, 1],
-    ["sw", sw, 1],
-    ["ph", ph, 0],
-    ["pw", pw, 0],
-  ] as const) {
-    if (!Number.isSafeInteger(v) || v < least) throw new RangeError(`${fn}: ${name} must be an integer >= ${least} (got ${v})`);
-  }
+  checkWindowSizes(fn, N, C, H, W, kh, kw, sh, sw, ph, pw);
   if (H + 2 * ph < kh || W + 2 * pw < kw) {
     throw new RangeError(`${fn}: the ${kh}x${kw} kernel does not fit the ${H}x${W} input with padding ${ph}, ${pw}`);
   }
