@@ -490,6 +490,7 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
       note: (text) => err.write(`note: ${text}\n`),
       show,
     });
+    created ??= lock.remade;
     tellParent({ type: "locked", dir: outDir, lock: lock.path, created: created ?? null });
     const stale = removeStaleTemporaryFiles(outDir);
     if (stale.length > 0) err.write(`note: removed ${stale.join(", ")} from ${show(outDir)}, left by a run that was killed while writing\n`);
