@@ -28,7 +28,7 @@ import { importOnnx, onnxMetadata } from "tensorlane/onnx";
 import { predictTest, prepareData, type DataRecord, type RunData } from "./data.js";
 import { CliError } from "./errors.js";
 import { formatNumber, plural, shellArg } from "./format.js";
-import { checkParent, setFarewell, whenParentGone } from "./parent-watch.js";
+import { checkParent, guardWrite, setFarewell, watchRun, whenParentGone } from "./parent-watch.js";
 import { createProgress, formatDuration, type Output } from "./progress.js";
 import {
   describeWriteFailure,
@@ -482,6 +482,7 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
     lock?.release();
     if (!wrote && created !== undefined) removeEmptyFolders(outDir, created);
   });
+  let unwatch: () => void = () => undefined;
   try {
     const commandPid = Number(process.env[CHILD_ENV]); // set by the supervising command (supervise.ts)
     lock = await lockRunFolder(outDir, {
@@ -492,11 +493,13 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
     });
     created ??= lock.remade;
     tellParent({ type: "locked", dir: outDir, lock: lock.path, created: created ?? null });
+    unwatch = watchRun({ dir: outDir, lock: lock.path, startedAt: lock.info.startedAt, created: created ?? null });
     const stale = removeStaleTemporaryFiles(outDir);
     if (stale.length > 0) err.write(`note: removed ${stale.join(", ")} from ${show(outDir)}, left by a run that was killed while writing\n`);
     wrote = await trainLocked(o, given, out, { outDir, show, startTime, onWrite: () => (wrote = true) });
   } finally {
     forget();
+    unwatch();
     lock?.release();
     // A run that failed before writing anything leaves no empty folder behind.
     if (!wrote && created !== undefined) removeEmptyFolders(outDir, created);
@@ -588,7 +591,7 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
   const checkpointPath = join(outDir, "checkpoint.safetensors");
   const svgPath = join(outDir, "training.svg");
   const summaryPath = join(outDir, "summary.json");
-  const files = new RunFolderWriter(outDir, { check: checkParent });
+  const files = new RunFolderWriter(outDir, { check: checkParent, guard: guardWrite });
 
   const saved = resumed?.solver;
   const numEpochs = o.epochs ?? saved?.options.numEpochs ?? 10;
@@ -622,11 +625,13 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
   }
   // The checkpoint that is intact on disk now, and its epoch (a resumed run starts from one).
   let savedEpoch: number | null = resumed && continuesHere ? solver.epoch : null;
-  setFarewell(() =>
-    savedEpoch === null
-      ? "No epoch had finished: run the same command again to start over."
-      : `The checkpoint of epoch ${savedEpoch}/${numEpochs} is intact: ${show(checkpointPath)}\nResume with:\n  tensorlane train --resume ${shellArg(show(checkpointPath))}`,
-  );
+  const farewell = () =>
+    setFarewell(
+      savedEpoch === null
+        ? "No epoch had finished: run the same command again to start over."
+        : `The checkpoint of epoch ${savedEpoch}/${numEpochs} is intact: ${show(checkpointPath)}\nResume with:\n  tensorlane train --resume ${shellArg(show(checkpointPath))}`,
+    );
+  farewell();
   tellParent({ type: "run", checkpoint: show(checkpointPath), epoch: savedEpoch ?? 0, numEpochs });
 
   const rule = Object.entries(UPDATE_RULES).find(([, r]) => r === solver.updateRuleName)?.[0] ?? "custom";
@@ -695,6 +700,7 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
     ]);
     place.onWrite();
     savedEpoch = epoch;
+    farewell();
     // Under the supervisor (bin.ts): what to print if the run is interrupted from now on.
     tellParent({ type: "saved", checkpoint: show(checkpointPath), epoch, numEpochs });
     const loss = solver.lossHistory.slice(-perEpoch).filter(Number.isFinite);
