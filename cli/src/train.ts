@@ -5,6 +5,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import {
   DeepConvNet,
+  FileFormatError,
   FullyConnectedNet,
   models,
   init,
@@ -326,15 +327,22 @@ async function readStart(file: string): Promise<StartFile> {
   const bytes = await readFileBytes(file, { what: "model" });
   checkParent();
   // ONNX files are protobuf (no magic); checkpoints are safetensors, whose first 8 bytes are a
-  // header length followed by "{".
-  const isCheckpoint = bytes.length > 8 && bytes[8] === 0x7b;
+  // header length followed by "{" (a damaged "{" still says which by the file's name).
+  const isCheckpoint = (bytes.length > 8 && bytes[8] === 0x7b) || /\.safetensors$/i.test(file);
   let recorded: unknown;
   if (isCheckpoint) {
     const ck = loadCheckpoint(bytes, file); // read again (and kept) when the model is built
     recorded = (ck.meta as { data?: { normalization?: unknown } }).data?.normalization;
     ck.model.dispose();
   } else {
-    const text = onnxMetadata(bytes).normalization;
+    let text: string | undefined;
+    try {
+      text = onnxMetadata(bytes).normalization;
+    } catch (error) {
+      // The reader's message does not know the file: name it, and what it was read as.
+      if (!(error instanceof FileFormatError)) throw error;
+      throw new CliError(`--from ${file}: not a checkpoint (safetensors), and not a readable ONNX model: ${error.message}`);
+    }
     try {
       recorded = text === undefined ? undefined : JSON.parse(text);
     } catch {
