@@ -20,9 +20,12 @@
 
 import { Worker } from "node:worker_threads";
 
-/** The shared flag's values (an Int32Array of one element over a SharedArrayBuffer). */
+// The shared flag's values (an Int32Array of one element over a SharedArrayBuffer).
+/** The flag: no write to the run folder in progress. */
 export const IDLE = 0;
+/** The flag: the training loop is writing to the run folder (guardWrite). */
 export const WRITING = 1;
+/** The flag: one of the two threads is ending the process; the other stands down. */
 export const ENDING = 2;
 
 /** How long the watchdog leaves the training loop to notice by itself (it then says more). */
