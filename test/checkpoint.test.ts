@@ -410,6 +410,15 @@ describe("bad checkpoints", () => {
       /the header \(\d+ bytes after the 8-byte length\) is not valid JSON \(.*\): the header or its length is damaged/,
     ],
     [
+      "a flipped high bit in the header length (it then runs past the end of the file)",
+      () => {
+        const b = good.slice();
+        b[3] ^= 0x01;
+        return b;
+      },
+      /truncated, or its header length \(bytes 0-7\) is damaged: it says \d+ bytes of header but only \d+ bytes follow/,
+    ],
+    [
       "a hostile header length",
       () => {
         const b = good.slice();

@@ -7,6 +7,9 @@
 // and again just before the rename, so a trainer whose parent died never starts a write and never
 // commits one (it may end the process: the exit path removes this process's temporary files).
 //
+// `guard` wraps each write as a whole: the trainer's watchdog thread (parent-watch.ts) never ends
+// the process while one is in progress.
+//
 // The file system is a parameter (`fs`): tests inject full disks and read-only folders into it.
 import * as nodeFs from "node:fs";
 import { dirname, join } from "node:path";
@@ -40,16 +43,19 @@ export class RunWriteError extends Error {
 
 let counter = 0;
 
+/** Writes the files of one run folder, each atomically (see the top of this file). */
 export class RunFolderWriter {
   readonly #fs: SyncFs;
   readonly #check: () => void;
+  readonly #guard: (write: () => void) => void;
 
   constructor(
     readonly dir: string,
-    options: { fs?: SyncFs; check?: () => void } = {},
+    options: { fs?: SyncFs; check?: () => void; guard?: (write: () => void) => void } = {},
   ) {
     this.#fs = options.fs ?? nodeFs;
     this.#check = options.check ?? (() => undefined);
+    this.#guard = options.guard ?? ((write) => write());
   }
 
   /** Writes `<dir>/<name>` atomically; throws RunWriteError (and leaves no temporary file) when it cannot. */
@@ -64,6 +70,10 @@ export class RunFolderWriter {
    * epoch k beside a summary of epoch k - 1. A failure before the renames changes no file.
    */
   writeTogether(files: readonly (readonly [string, FileData])[]): void {
+    this.#guard(() => this.#writeTogether(files));
+  }
+
+  #writeTogether(files: readonly (readonly [string, FileData])[]): void {
     const fs = this.#fs;
     const temps: { temp: string; path: string }[] = [];
     const discard = () => {
@@ -111,6 +121,7 @@ export class RunFolderWriter {
 /** A file's bytes, whole or in chunks (a checkpoint's tensors are written without a copy). */
 export type FileData = Uint8Array | Iterable<Uint8Array>;
 
+/** The name of a run file's temporary file, made by process `pid` (its `n`-th write). */
 export function temporaryName(name: string, pid: number, n: number): string {
   return `.${name}.${pid}.${n}.tmp`;
 }

@@ -7,7 +7,7 @@
 // lock whose command is gone but whose trainer still runs is an orphan that stops by itself
 // within a second (it watches its parent, parent-watch.ts): the new command waits for it. A lock
 // from another host cannot be checked from here: refused, naming the file to delete.
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { CliError } from "./errors.js";
@@ -28,6 +28,11 @@ export interface LockInfo {
 export interface RunLock {
   readonly path: string;
   readonly info: LockInfo;
+  /**
+   * The first folder made again (mkdir's answer) when the run folder vanished while this command
+   * waited for the lock: a killed run that had made the folder removes it, empty, as it ends.
+   */
+  readonly remade: string | undefined;
   /** Removes the lock if it is still this process's (idempotent, never throws). */
   release(): void;
 }
@@ -45,7 +50,7 @@ export interface LockOptions {
   waitMs?: number;
 }
 
-/** Takes `<dir>/.lock` (the folder must exist), or throws a CliError that names its holder. */
+/** Takes `<dir>/.lock` (the folder must exist; it is made again if it vanishes meanwhile), or throws a CliError that names its holder. */
 export async function lockRunFolder(dir: string, options: LockOptions): Promise<RunLock> {
   const path = join(dir, LOCK_NAME);
   const show = options.show ?? ((p: string) => p);
@@ -53,13 +58,24 @@ export async function lockRunFolder(dir: string, options: LockOptions): Promise<
   const info: LockInfo = { pid: process.pid, commandPid: options.commandPid, host: hostname(), startedAt: new Date().toISOString(), command: options.command };
   const start = Date.now();
   let waitedFor: number | null = null;
+  let remade: string | undefined;
+  let remakes = 0;
   for (;;) {
-    if (create(path, info)) {
+    const made = create(path, info);
+    if (made === "no folder") {
+      if (++remakes > 3)
+        throw new CliError(`the run folder ${show(dir)} keeps vanishing while this command waits for its lock: is something else removing it?`);
+      const top = remakeFolder(dir, show);
+      remade ??= top;
+      continue;
+    }
+    if (made) {
       if (waitedFor !== null)
         options.note(`waited ${((Date.now() - start) / 1000).toFixed(1)} s for the trainer of a killed tensorlane command (pid ${waitedFor}) to stop`);
       return {
         path,
         info,
+        remade,
         release: () => {
           const now = readLock(path);
           if (now !== null && now !== "unreadable" && now.pid === info.pid && now.startedAt === info.startedAt) removeQuietly(path);
@@ -128,13 +144,15 @@ export function readLock(path: string): LockInfo | "unreadable" | null {
   }
 }
 
-// Creates the lock with its content in one write; false when one is there already.
-function create(path: string, info: LockInfo): boolean {
+// Creates the lock with its content in one write; false when one is there already, "no folder"
+// when the run folder is gone.
+function create(path: string, info: LockInfo): boolean | "no folder" {
   let fd: number;
   try {
     fd = openSync(path, "wx", 0o644);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "no folder";
     throw new CliError(`cannot create the run folder's lock ${path} (${(error as Error).message})`);
   }
   try {
@@ -171,6 +189,16 @@ function takeOver(path: string, stale: LockInfo | null, note: () => void): void 
   } finally {
     closeSync(fd);
     removeQuietly(mutex);
+  }
+}
+
+// The run folder vanished: the run that held the lock made it, wrote nothing and, killed, removed
+// it as it ended. Made again (a few times: a folder that keeps vanishing is an error).
+function remakeFolder(dir: string, show: (path: string) => string): string | undefined {
+  try {
+    return mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new CliError(`cannot create the run folder ${show(dir)} (${(error as Error).message})`);
   }
 }
 

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import {
   DeepConvNet,
+  FileFormatError,
   FullyConnectedNet,
   models,
   init,
@@ -28,7 +29,7 @@ import { importOnnx, onnxMetadata } from "tensorlane/onnx";
 import { predictTest, prepareData, type DataRecord, type RunData } from "./data.js";
 import { CliError } from "./errors.js";
 import { formatNumber, plural, shellArg } from "./format.js";
-import { checkParent, setFarewell, whenParentGone } from "./parent-watch.js";
+import { checkParent, guardWrite, setFarewell, watchRun, whenParentGone } from "./parent-watch.js";
 import { createProgress, formatDuration, type Output } from "./progress.js";
 import {
   describeWriteFailure,
@@ -326,15 +327,22 @@ async function readStart(file: string): Promise<StartFile> {
   const bytes = await readFileBytes(file, { what: "model" });
   checkParent();
   // ONNX files are protobuf (no magic); checkpoints are safetensors, whose first 8 bytes are a
-  // header length followed by "{".
-  const isCheckpoint = bytes.length > 8 && bytes[8] === 0x7b;
+  // header length followed by "{" (a damaged "{" still says which by the file's name).
+  const isCheckpoint = (bytes.length > 8 && bytes[8] === 0x7b) || /\.safetensors$/i.test(file);
   let recorded: unknown;
   if (isCheckpoint) {
     const ck = loadCheckpoint(bytes, file); // read again (and kept) when the model is built
     recorded = (ck.meta as { data?: { normalization?: unknown } }).data?.normalization;
     ck.model.dispose();
   } else {
-    const text = onnxMetadata(bytes).normalization;
+    let text: string | undefined;
+    try {
+      text = onnxMetadata(bytes).normalization;
+    } catch (error) {
+      // The reader's message does not know the file: name it, and what it was read as.
+      if (!(error instanceof FileFormatError)) throw error;
+      throw new CliError(`--from ${file}: not a checkpoint (safetensors), and not a readable ONNX model: ${error.message}`);
+    }
     try {
       recorded = text === undefined ? undefined : JSON.parse(text);
     } catch {
@@ -482,6 +490,7 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
     lock?.release();
     if (!wrote && created !== undefined) removeEmptyFolders(outDir, created);
   });
+  let unwatch: () => void = () => undefined;
   try {
     const commandPid = Number(process.env[CHILD_ENV]); // set by the supervising command (supervise.ts)
     lock = await lockRunFolder(outDir, {
@@ -490,12 +499,15 @@ export async function runTrain(o: TrainOptions, given: ReadonlySet<string>, out:
       note: (text) => err.write(`note: ${text}\n`),
       show,
     });
+    created ??= lock.remade;
     tellParent({ type: "locked", dir: outDir, lock: lock.path, created: created ?? null });
+    unwatch = watchRun({ dir: outDir, lock: lock.path, startedAt: lock.info.startedAt, created: created ?? null });
     const stale = removeStaleTemporaryFiles(outDir);
     if (stale.length > 0) err.write(`note: removed ${stale.join(", ")} from ${show(outDir)}, left by a run that was killed while writing\n`);
     wrote = await trainLocked(o, given, out, { outDir, show, startTime, onWrite: () => (wrote = true) });
   } finally {
     forget();
+    unwatch();
     lock?.release();
     // A run that failed before writing anything leaves no empty folder behind.
     if (!wrote && created !== undefined) removeEmptyFolders(outDir, created);
@@ -587,7 +599,7 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
   const checkpointPath = join(outDir, "checkpoint.safetensors");
   const svgPath = join(outDir, "training.svg");
   const summaryPath = join(outDir, "summary.json");
-  const files = new RunFolderWriter(outDir, { check: checkParent });
+  const files = new RunFolderWriter(outDir, { check: checkParent, guard: guardWrite });
 
   const saved = resumed?.solver;
   const numEpochs = o.epochs ?? saved?.options.numEpochs ?? 10;
@@ -621,11 +633,13 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
   }
   // The checkpoint that is intact on disk now, and its epoch (a resumed run starts from one).
   let savedEpoch: number | null = resumed && continuesHere ? solver.epoch : null;
-  setFarewell(() =>
-    savedEpoch === null
-      ? "No epoch had finished: run the same command again to start over."
-      : `The checkpoint of epoch ${savedEpoch}/${numEpochs} is intact: ${show(checkpointPath)}\nResume with:\n  tensorlane train --resume ${shellArg(show(checkpointPath))}`,
-  );
+  const farewell = () =>
+    setFarewell(
+      savedEpoch === null
+        ? "No epoch had finished: run the same command again to start over."
+        : `The checkpoint of epoch ${savedEpoch}/${numEpochs} is intact: ${show(checkpointPath)}\nResume with:\n  tensorlane train --resume ${shellArg(show(checkpointPath))}`,
+    );
+  farewell();
   tellParent({ type: "run", checkpoint: show(checkpointPath), epoch: savedEpoch ?? 0, numEpochs });
 
   const rule = Object.entries(UPDATE_RULES).find(([, r]) => r === solver.updateRuleName)?.[0] ?? "custom";
@@ -694,6 +708,7 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
     ]);
     place.onWrite();
     savedEpoch = epoch;
+    farewell();
     // Under the supervisor (bin.ts): what to print if the run is interrupted from now on.
     tellParent({ type: "saved", checkpoint: show(checkpointPath), epoch, numEpochs });
     const loss = solver.lossHistory.slice(-perEpoch).filter(Number.isFinite);

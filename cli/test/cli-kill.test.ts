@@ -11,9 +11,10 @@
 // eight kills cannot finish the run before the last resume does.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "tensorlane";
 
@@ -45,8 +46,8 @@ interface Started {
   noticedAt: () => number | null;
 }
 
-function start(args: string[]): Started {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+function start(args: string[], nodeArgs: string[] = []): Started {
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   let trainingAt: (t: number) => void = () => undefined;
@@ -253,5 +254,110 @@ describe("tensorlane train killed with SIGKILL", () => {
     const ck = tl.loadCheckpoint(new Uint8Array(readFileSync(join(out, "checkpoint.safetensors"))));
     expect(ck.solver!.epoch).toBeGreaterThanOrEqual(1);
     ck.model.dispose();
+  });
+});
+
+// The training loop checks its parent between steps, but some stretches have no step in them: the
+// accuracy checks over the validation set, the test set scored at the end, one step of a large
+// model. A preload (passed on to the trainer with the command's node options) stands in for them:
+// the trainer busy-waits, in its main thread, where the loop runs. Its watchdog thread
+// (src/watchdog.ts) must end it anyway, cleaned up, and never in the middle of a write.
+describe("tensorlane train killed while its trainer is busy between steps", () => {
+  /** A preload that runs `busy` (a function body over `ms`, the busy-wait) in the trainer only. */
+  function preload(name: string, body: string): string[] {
+    const file = join(dir, `${name}.mjs`);
+    writeFileSync(
+      file,
+      [
+        `import fs from "node:fs";`,
+        `import { syncBuiltinESMExports } from "node:module";`,
+        `const busy = (ms) => { const end = performance.now() + ms; while (performance.now() < end); };`,
+        `if (process.env.TENSORLANE_TRAIN_CHILD) {`,
+        body,
+        `}`,
+        `syncBuiltinESMExports();`,
+      ].join("\n"),
+    );
+    return ["--import", pathToFileURL(file).href];
+  }
+
+  /** Kills the command once `ready` holds, then waits (up to 5 s) for its trainer to end. */
+  async function killWhen(r: Started, out: string, ready: () => boolean): Promise<{ trainer: number; stopMs: number }> {
+    while (!ready()) {
+      expect(r.child.exitCode, r.stderr()).toBe(null);
+      await sleep(2);
+    }
+    const trainer = trainerPid(out)!;
+    expect(childrenOf(r.child.pid!)).toEqual([trainer]);
+    const killedAt = performance.now();
+    r.child.kill("SIGKILL");
+    while (running(trainer) && performance.now() - killedAt < 5000) await sleep(1);
+    return { trainer, stopMs: performance.now() - killedAt };
+  }
+
+  it("a long computation (8 s without a step, after epoch 1): the watchdog ends the trainer within a second, lock released, the epoch's files intact", async () => {
+    const out = join(dir, "busy");
+    // After the epoch-1 line (its files are written): 8 s without a step.
+    const hook = preload(
+      "busy",
+      [
+        `  const write = process.stdout.write.bind(process.stdout);`,
+        `  process.stdout.write = (chunk, ...rest) => {`,
+        `    const done = write(chunk, ...rest);`,
+        `    if (/^epoch 1\\//m.test(String(chunk))) busy(8000);`,
+        `    return done;`,
+        `  };`,
+      ].join("\n"),
+    );
+    const r = start(["train", ...RUN, "--epochs", "5", "--out", out], hook);
+    const { trainer, stopMs } = await killWhen(r, out, () => /\nepoch 1\/5 /.test(r.stdout()));
+    console.log(`busy trainer ${trainer} ended ${stopMs.toFixed(0)} ms after its command was killed`);
+    expect(running(trainer), "the trainer still runs 5 s after its command was killed").toBe(false);
+    expect(stopMs, "the busy trainer ended within a second").toBeLessThan(1000);
+    expect(readdirSync(out).sort(), "no temporary file, no lock").toEqual(["checkpoint.safetensors", "summary.json", "training.svg"]);
+    expect(r.stderr()).toMatch(
+      new RegExp(
+        `tensorlane: the tensorlane command \\(pid ${r.child.pid}\\) is gone: training stopped\\. The checkpoint of epoch 1/5 is intact: busy/checkpoint\\.safetensors\\nResume with:\\n  tensorlane train --resume busy/checkpoint\\.safetensors`,
+      ),
+    );
+    const ck = tl.loadCheckpoint(new Uint8Array(readFileSync(join(out, "checkpoint.safetensors"))));
+    expect(ck.solver!.epoch).toBe(1);
+    ck.model.dispose();
+  });
+
+  it("a write in progress is not cut short: killed during a slow fsync of epoch 2's files, the trainer ends after it, epoch 1's files intact, no temporary file", async () => {
+    const out = join(dir, "slow-write");
+    // The second checkpoint's temporary file takes 500 ms to sync (longer than the watchdog's grace).
+    const hook = preload(
+      "slow-write",
+      [
+        `  const open = fs.openSync, fsync = fs.fsyncSync;`,
+        `  let opened = 0, slow = -1;`,
+        `  fs.openSync = (path, ...rest) => {`,
+        `    const fd = open(path, ...rest);`,
+        `    if (/\\.checkpoint\\.safetensors\\.\\d+\\.\\d+\\.tmp$/.test(String(path)) && ++opened === 2) slow = fd;`,
+        `    return fd;`,
+        `  };`,
+        `  fs.fsyncSync = (fd) => {`,
+        `    if (fd === slow) { slow = -1; fs.writeSync(2, "slow fsync\\n"); busy(500); fs.writeSync(2, "fsync done\\n"); }`,
+        `    return fsync(fd);`,
+        `  };`,
+      ].join("\n"),
+    );
+    const r = start(["train", ...RUN, "--epochs", "5", "--out", out], hook);
+    const { trainer, stopMs } = await killWhen(r, out, () => /slow fsync/.test(r.stderr()));
+    console.log(`trainer ${trainer}, killed in a slow write, ended ${stopMs.toFixed(0)} ms after its command`);
+    expect(running(trainer)).toBe(false);
+    expect(r.stderr(), "the watchdog let the write finish (it never kills in the middle of one)").toMatch(/fsync done/);
+    expect(stopMs, "ended within a second").toBeLessThan(1000);
+    expect(readdirSync(out).sort(), "the write was abandoned whole: no temporary file, no lock").toEqual([
+      "checkpoint.safetensors",
+      "summary.json",
+      "training.svg",
+    ]);
+    const ck = tl.loadCheckpoint(new Uint8Array(readFileSync(join(out, "checkpoint.safetensors"))));
+    expect(ck.solver!.epoch, "epoch 2's files were never renamed into place").toBe(1);
+    ck.model.dispose();
+    expect(JSON.parse(readFileSync(join(out, "summary.json"), "utf8"))).toMatchObject({ epochs: 1 });
   });
 });

@@ -636,7 +636,7 @@ describe("tensorlane CLI", () => {
     rmSync(join(out, ".lock"));
   });
 
-  it("a damaged checkpoint: eval and --resume name the file and the part that is wrong", async () => {
+  it("a damaged checkpoint: eval, --resume and --from name the file and the part that is wrong", async () => {
     const good = readFileSync(join(dir, "smoke", "checkpoint.safetensors"));
     const headerLength = good.readUInt32LE(0);
     const data = Buffer.from(good);
@@ -647,9 +647,14 @@ describe("tensorlane CLI", () => {
     expect(at).toBeGreaterThan(0);
     header[at + 'batchSize\\":2'.length] ^= 0x01; // 20 -> 21 in the run's options (meta): still valid JSON
     writeFileSync(join(dir, "header-flip.safetensors"), header);
+    const brace = Buffer.from(good);
+    brace[8] ^= 0x01; // the header's "{"
+    writeFileSync(join(dir, "brace-flip.safetensors"), brace);
+    writeFileSync(join(dir, "cut-short.safetensors"), good.subarray(0, good.length - 10));
     for (const command of [
       ["eval", "--checkpoint"],
       ["train", "--resume"],
+      ["train", "--from"],
     ]) {
       const d = await run([...command, "data-flip.safetensors"]);
       expect(d.code).not.toBe(0);
@@ -661,7 +666,15 @@ describe("tensorlane CLI", () => {
       expect(h.stderr).toMatch(
         /^tensorlane: error: loadCheckpoint: header-flip\.safetensors: the header is damaged: metadata "meta" has CRC-32 [0-9a-f]{8}, the file says [0-9a-f]{8}/,
       );
-      for (const r of [d, h]) expect(r.stderr).not.toMatch(/\n\s+at /);
+      const b = await run([...command, "brace-flip.safetensors"]);
+      expect(b.code).not.toBe(0);
+      expect(b.stderr).toMatch(/^tensorlane: error: decodeSafetensors: brace-flip\.safetensors: the header must be a JSON object starting with "\{"/);
+      const c = await run([...command, "cut-short.safetensors"]);
+      expect(c.code).not.toBe(0);
+      expect(c.stderr).toMatch(
+        /^tensorlane: error: decodeSafetensors: cut-short\.safetensors: tensor "[^"]+" has data_offsets \[\d+, \d+\] past the end of the data .*truncated/,
+      );
+      for (const r of [d, h, b, c]) expect(r.stderr, command.join(" ")).not.toMatch(/\n\s+at /);
     }
     expect(readdirSync(dir).filter((f) => f.startsWith("."))).toEqual([]); // --resume released its lock
   });

@@ -219,6 +219,30 @@ describe("lockRunFolder", () => {
     lock.release();
   });
 
+  it("the run folder removed by the orphan waited for (it made the folder and wrote nothing) is made again, and the lock taken", async () => {
+    const parent = freshDir();
+    const dir = join(parent, "run");
+    mkdirSync(dir);
+    // As a killed trainer ends: its lock, then the empty folder it had made.
+    const orphan = spawn(
+      process.execPath,
+      [
+        "-e",
+        `setTimeout(() => { const fs = require("node:fs"); fs.unlinkSync(${JSON.stringify(join(dir, ".lock"))}); fs.rmdirSync(${JSON.stringify(dir)}); }, 300)`,
+      ],
+      {
+        stdio: "ignore",
+      },
+    );
+    sleepers.push(orphan);
+    writeLock(dir, { pid: orphan.pid, commandPid: deadPid() });
+    const lock = await lockRunFolder(dir, quiet);
+    expect(readLock(join(dir, ".lock"))).toMatchObject({ pid: process.pid });
+    expect(lock.remade, "this command made the folder again").toBe(dir);
+    lock.release();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it("an orphaned trainer that does not stop is named after the wait", async () => {
     const dir = freshDir();
     const stuck = sleeper();

@@ -195,7 +195,8 @@ function readHeader(fn: string, bytes: Uint8Array, what?: string): { entries: Sa
     );
   }
   if (headerLength > bytes.length - 8) {
-    fail(`truncated: the header length says ${headerLength} bytes but only ${bytes.length - 8} follow the 8-byte length`);
+    // A file cut short, or a damaged length (a flipped bit in bytes 0-7): this reader cannot tell which.
+    fail(`truncated, or its header length (bytes 0-7) is damaged: it says ${headerLength} bytes of header but only ${bytes.length - 8} bytes follow`);
   }
   if (headerLength < 2) fail(`header length ${headerLength} is too short for a JSON object`);
   let text = "";
