@@ -724,7 +724,7 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
     progress.stop();
     if (error instanceof RunWriteError) throw writeFailure(error);
     const where = savedEpoch !== null ? ` The checkpoint of epoch ${savedEpoch}/${numEpochs} is intact: ${show(checkpointPath)}.` : "";
-    throw new CliError(`${error instanceof Error ? error.message : String(error)}${where}`);
+    throw new CliError(`${error instanceof Error ? error.message : String(error)}${where}${commandLineHint(error, solver)}`);
   }
   progress.stop();
   const trainSeconds = (performance.now() - trainStart) / 1000;
@@ -754,6 +754,13 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
 }
 
 /** Tells the supervising command (if any) where the run is; a parent that is gone is not an error. */
+/** The Solver's advice names library options; a command-line user sets them with flags. */
+function commandLineHint(error: unknown, solver: Solver): string {
+  if (!(error instanceof RangeError) || !error.message.includes("the loss became")) return "";
+  const lr = solver.learningRate;
+  return ` From the command line: a smaller --lr${lr === null ? "" : ` (this run's is ${lr})`}; a non-finite loss cannot be skipped here.`;
+}
+
 function tellParent(message: ChildMessage): void {
   if (typeof process.send === "function" && process.connected) process.send(message, () => undefined);
 }

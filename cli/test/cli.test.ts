@@ -463,6 +463,9 @@ describe("tensorlane CLI", () => {
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/data folder not found/);
     expect(missing.stderr).toMatch(/apt-get install dataset-fashion-mnist/);
+    const diverged = await run(["train", ...QUICK, "--update", "sgd", "--lr", "1e30", "--epochs", "1", "--out", join(dir, "diverged")]);
+    expect(diverged.code).not.toBe(0);
+    expect(diverged.stderr).toMatch(/the loss became (NaN|Infinity)[\s\S]*From the command line: a smaller --lr \(this run's is 1e\+30\)/);
     const clash = await run(["train", "--resume", join(dir, "smoke", "checkpoint.safetensors"), "--hidden", "64"]);
     expect(clash.code).not.toBe(0);
     expect(clash.stderr).toMatch(/--hidden cannot be changed when resuming/);
