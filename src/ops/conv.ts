@@ -14,7 +14,7 @@ import { bytesPerElement, type DType } from "../core/dtype.js";
 import { CONV_KERNELS, useFamily } from "../core/kernel-families.js";
 import { realKernels } from "../core/runtime.js";
 import { runChunks, runTasks, threadCount, threadScratch } from "../core/threads/dispatch.js";
-import { MIN_ELEMENTS_PER_TASK, MIN_MACS_PER_TASK } from "../core/threads/thresholds.js";
+import { MIN_CONV_PIXEL_MACS_PER_TASK, MIN_ELEMENTS_PER_TASK, MIN_MACS_PER_TASK } from "../core/threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
 import { guidedRanges, splitRange, taskCount } from "./split.js";
 
@@ -62,7 +62,7 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
   if (N === 1 && threadCount() > 1) {
     // One image: by blocks of its pixels instead (conv_forward_blocks), when they are worth a split.
     const blocks = Math.ceil(P / (32 / bytesPerElement(dtype))); // blocks of 8 float32 / 4 float64 pixels (assembly/conv.ts's PX)
-    const blockTasks = taskCount(F * K * P, MIN_MACS_PER_TASK, blocks);
+    const blockTasks = taskCount(F * K * P, MIN_CONV_PIXEL_MACS_PER_TASK, blocks);
     if (blockTasks > 1) {
       convForwardBlocks(out, x, w, b, d, relu, dtype, packed, bn, blocks, blockTasks);
       return;
