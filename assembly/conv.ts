@@ -871,7 +871,27 @@ export function conv_forward_images(
   out: usize, x: usize, wp: usize, b: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
   stride: i32, pad: i32, Ho: i32, Wo: i32, relu: bool, work: usize, n0: i32, n1: i32,
 ): void {
-  forwardImages(out, x, wp, b, 0, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work, n0, n1);
+  forwardImages(out, x, wp, b, 0, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work, n0, n1, 0, I32.MAX_VALUE);
+}
+
+/**
+ * Pixel blocks [j0, j1) of ONE image: block j is its outputs [j·PX, min(P, (j + 1)·PX)) in every
+ * filter (PX = 8 float32, 4 float64; P = Ho·Wo), so ceil(P / PX) blocks in all. The split entry
+ * point for a batch of one image, which image ranges cannot split: threads take block ranges,
+ * each with its own work (conv_forward_images_work_bytes(...) bytes, 16-byte aligned), wp (packed
+ * by conv_forward_pack) shared and only read. out (F, Ho, Wo) and x (C, H, W) are the image's;
+ * bn: 0, or conv_forward_images_bn's table. Each output is summed as in conv_forward (the block it
+ * falls in changes nothing), so any split gives the bits of one whole call.
+ */
+export function conv_forward_blocks(
+  out: usize, x: usize, wp: usize, b: usize, bn: usize, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
+  stride: i32, pad: i32, Ho: i32, Wo: i32, relu: bool, work: usize, j0: i32, j1: i32,
+): void {
+  if (j0 < 0 || j1 <= j0) return;
+  const P = Ho * Wo;
+  const q1 = <i64>j1 * PX < <i64>P ? j1 * PX : P;
+  if (<i64>j0 * PX >= <i64>q1) return;
+  forwardImages(out, x, wp, b, bn, 1, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work, 0, 1, j0 * PX, q1);
 }
 
 /**
@@ -886,7 +906,7 @@ export function conv_forward_images_bn(
   out: usize, x: usize, wp: usize, b: usize, bn: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
   stride: i32, pad: i32, Ho: i32, Wo: i32, relu: bool, work: usize, n0: i32, n1: i32,
 ): void {
-  forwardImages(out, x, wp, b, bn, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work, n0, n1);
+  forwardImages(out, x, wp, b, bn, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu, work, n0, n1, 0, I32.MAX_VALUE);
 }
 
 /**
@@ -905,9 +925,14 @@ export function conv_bn_table(table: usize, gamma: usize, beta: usize, runningMe
   }
 }
 
+/**
+ * Images [n0, n1), and of each group of images (pixels numbered across the group) the pixels
+ * [q0, min(q1, the group's)), q0 a multiple of PX: conv_forward_blocks's one image passes its
+ * block range, the others [0, I32.MAX_VALUE).
+ */
 function forwardImages(
   out: usize, x: usize, wp: usize, b: usize, bn: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
-  stride: i32, pad: i32, Ho: i32, Wo: i32, relu: bool, work: usize, n0: i32, n1: i32,
+  stride: i32, pad: i32, Ho: i32, Wo: i32, relu: bool, work: usize, n0: i32, n1: i32, q0: i32, q1: i32,
 ): void {
   if (n1 > N) n1 = N;
   if (n0 < 0 || n0 >= n1) return;
@@ -965,11 +990,12 @@ function forwardImages(
     }
     const limit = src + <usize>g * imgBytes;
     const on = out + <usize>g0 * imgOut;
-    const total = g * P;
+    const total = min(g * P, q1);
     // Where the next pixel is: image, index in its map, row and column.
-    let img = 0, r = 0, oh = 0, ow = 0;
-    for (let q0 = 0; q0 < total; q0 += PX) {
-      const nv = min(PX, total - q0);
+    let img = q0 / P, r = q0 % P;
+    let oh = r / Wo, ow = r % Wo;
+    for (let q = q0; q < total; q += PX) {
+      const nv = min(PX, total - q);
       for (let j = 0; j < nv; j++) {
         store<u32>(lanes + (<usize>j << 2), <u32>(<usize>img * imgBytes + (<usize>((oh * Wq + ow) * step) << SHIFT)));
         store<u32>(lanes + (<usize>j << 2), <u32>(<usize>img * imgOut + (<usize>r << SHIFT)), 32);
@@ -994,7 +1020,8 @@ function forwardImages(
       // Full tiles store in place; the others (a last filter group short of 4, a block that is
       // not PX consecutive outputs) go through `edge`. ReLU is a compile-time choice of the tile.
       const full = inPlace ? F & ~3 : 0;
-      if (relu) filterTiles(on + first, ldo, wp, b, bn, panel, K, F, full, edge, on, nv, lanes + 32, true);
+      if (nv <= NARROW) narrowTiles(on, ldo, wp, b, bn, panel, K, F, edge, nv, lanes + 32, relu);
+      else if (relu) filterTiles(on + first, ldo, wp, b, bn, panel, K, F, full, edge, on, nv, lanes + 32, true);
       else filterTiles(on + first, ldo, wp, b, bn, panel, K, F, full, edge, on, nv, lanes + 32, false);
     }
   }
@@ -1024,6 +1051,136 @@ function forwardImages(
     ap += step;
     bf += 4 << SHIFT;
     nf += nstep;
+  }
+}
+
+/** Most valid pixels of a block that narrowTiles computes (the 4 x PX tile would waste over half its lanes). */
+@inline const NARROW: i32 = PX / 2;
+
+/**
+ * A block of nv <= NARROW valid pixels (the last block of a map whose size is not a multiple of
+ * PX, at batch 1 or for a group's tail): the filters' sums over its nv pixels by narrowSums, a
+ * pass of LANES / pw groups of 4 filters at a time (pw = nv rounded up to 1, 2 or PX / 2, each
+ * group's pw columns of the edge tile), then scatterConvEdge's epilogue for each group, as for an
+ * edge tile. About nv / PX of the 4 x PX tiles' work, with 4 independent sums in flight.
+ */
+function narrowTiles(
+  on: usize, ldo: usize, wp: usize, b: usize, bn: usize, panel: usize, K: usize, F: i32, edge: usize, nv: i32, outOffs: usize, relu: bool,
+): void {
+  const pw = nv == 1 ? 1 : nv == 2 ? 2 : NARROW;
+  const perPass = <i32>LANES / pw;
+  const groups = (F + 3) >> 2;
+  const step: usize = (K * 4) << SHIFT;
+  for (let g0 = 0; g0 < groups; g0 += perPass) {
+    // A pass past the last group computes the last group again (not stored): wp holds `groups`.
+    const a0 = wp + <usize>g0 * step;
+    const a1 = wp + <usize>min(g0 + 1, groups - 1) * step;
+    const a2 = wp + <usize>min(g0 + 2, groups - 1) * step;
+    const a3 = wp + <usize>min(g0 + 3, groups - 1) * step;
+    narrowSums(a0, a1, a2, a3, panel, K, edge, nv);
+    for (let i = 0; i < perPass && g0 + i < groups; i++) {
+      const f0 = (g0 + i) * 4;
+      scatterConvEdge(on, ldo, edge + (<usize>(i * pw) << SHIFT), f0, min(4, F - f0), nv, b + (<usize>f0 << SHIFT), bn ? bn + (<usize>(4 * f0) << SHIFT) : 0, relu, outOffs);
+    }
+  }
+}
+
+/**
+ * Raw sums over lanes [0, nv) of the panel bp (nv <= NARROW) for the groups of 4 filters whose
+ * packed weights (K steps of 4 interleaved values) start at a0, a1, ... (as many as narrowTiles's
+ * pass holds), vectorized over the filters: one (f32) or two (f64) vectors of weights per k times
+ * the pixel's value broadcast. Each output's sum is convTile's: k ascending from 0, mul then add,
+ * in one lane. Stored as convTile's TILE_RAW tile (filter r of a group in row r, PX reals a row),
+ * group i's pixel j in column i·pw + j; other columns not written.
+ */
+function narrowSums(a0: usize, a1: usize, a2: usize, a3: usize, bp: usize, K: usize, tile: usize, nv: i32): void {
+  let s0 = v128.splat<real>(0), s1 = s0, s2 = s0, s3 = s0;
+  const end = bp + (K << 5);
+  const o: usize = 4 << SHIFT; // bytes per k of a group's weights
+  if (FLOAT32) {
+    if (nv == 1) {
+      // Four groups, one pixel: s_i = group i.
+      for (let k: usize = 0; bp < end; bp += 32, k += o) {
+        const x = v128.load_splat<real>(bp);
+        s0 = v128.add<real>(s0, v128.mul<real>(v128.load(a0 + k), x));
+        s1 = v128.add<real>(s1, v128.mul<real>(v128.load(a1 + k), x));
+        s2 = v128.add<real>(s2, v128.mul<real>(v128.load(a2 + k), x));
+        s3 = v128.add<real>(s3, v128.mul<real>(v128.load(a3 + k), x));
+      }
+      storeFilters(tile, 0, s0);
+      storeFilters(tile, 1, s1);
+      storeFilters(tile, 2, s2);
+      storeFilters(tile, 3, s3);
+    } else if (nv == 2) {
+      // Two groups, two pixels: s0, s1 = group 0's pixels, s2, s3 = group 1's.
+      for (let k: usize = 0; bp < end; bp += 32, k += o) {
+        const x0 = v128.load_splat<real>(bp), x1 = v128.load_splat<real>(bp, 4);
+        const w0 = v128.load(a0 + k), w1 = v128.load(a1 + k);
+        s0 = v128.add<real>(s0, v128.mul<real>(w0, x0));
+        s1 = v128.add<real>(s1, v128.mul<real>(w0, x1));
+        s2 = v128.add<real>(s2, v128.mul<real>(w1, x0));
+        s3 = v128.add<real>(s3, v128.mul<real>(w1, x1));
+      }
+      storeFilters(tile, 0, s0);
+      storeFilters(tile, 1, s1);
+      storeFilters(tile, 2, s2);
+      storeFilters(tile, 3, s3);
+    } else {
+      // One group, up to four pixels: s_j = pixel j.
+      for (let k: usize = 0; bp < end; bp += 32, k += o) {
+        const w = v128.load(a0 + k);
+        s0 = v128.add<real>(s0, v128.mul<real>(w, v128.load_splat<real>(bp)));
+        s1 = v128.add<real>(s1, v128.mul<real>(w, v128.load_splat<real>(bp, 4)));
+        s2 = v128.add<real>(s2, v128.mul<real>(w, v128.load_splat<real>(bp, 8)));
+        s3 = v128.add<real>(s3, v128.mul<real>(w, v128.load_splat<real>(bp, 12)));
+      }
+      storeFilters(tile, 0, s0);
+      storeFilters(tile, 1, s1);
+      if (nv > 2) storeFilters(tile, 2, s2);
+      if (nv > 3) storeFilters(tile, 3, s3);
+    }
+  } else {
+    // A group's 4 filters are two vectors: filters 0-1 (rows 0-1) and 2-3 (rows 2-3).
+    const low = tile, high = tile + (<usize>(2 * PX) << SHIFT);
+    if (nv == 1) {
+      // Two groups, one pixel: s0, s1 = group 0, s2, s3 = group 1.
+      for (let k: usize = 0; bp < end; bp += 32, k += o) {
+        const x = v128.load_splat<real>(bp);
+        s0 = v128.add<real>(s0, v128.mul<real>(v128.load(a0 + k), x));
+        s1 = v128.add<real>(s1, v128.mul<real>(v128.load(a0 + k, 16), x));
+        s2 = v128.add<real>(s2, v128.mul<real>(v128.load(a1 + k), x));
+        s3 = v128.add<real>(s3, v128.mul<real>(v128.load(a1 + k, 16), x));
+      }
+    } else {
+      // One group, two pixels: s0, s1 = pixel 0, s2, s3 = pixel 1.
+      for (let k: usize = 0; bp < end; bp += 32, k += o) {
+        const wl = v128.load(a0 + k), wh = v128.load(a0 + k, 16);
+        let x = v128.load_splat<real>(bp);
+        s0 = v128.add<real>(s0, v128.mul<real>(wl, x));
+        s1 = v128.add<real>(s1, v128.mul<real>(wh, x));
+        x = v128.load_splat<real>(bp, 8);
+        s2 = v128.add<real>(s2, v128.mul<real>(wl, x));
+        s3 = v128.add<real>(s3, v128.mul<real>(wh, x));
+      }
+    }
+    storeFilters(low, 0, s0);
+    storeFilters(high, 0, s1);
+    storeFilters(low, 1, s2);
+    storeFilters(high, 1, s3);
+  }
+}
+
+/** The LANES filters of v (lane i = filter i) into column j of a tile whose rows are PX reals. */
+@inline function storeFilters(tile: usize, j: i32, v: v128): void {
+  const o = tile + (<usize>j << SHIFT);
+  if (FLOAT32) {
+    store<f32>(o, f32x4.extract_lane(v, 0));
+    store<f32>(o, f32x4.extract_lane(v, 1), PX << 2);
+    store<f32>(o, f32x4.extract_lane(v, 2), 2 * PX << 2);
+    store<f32>(o, f32x4.extract_lane(v, 3), 3 * PX << 2);
+  } else {
+    store<f64>(o, f64x2.extract_lane(v, 0));
+    store<f64>(o, f64x2.extract_lane(v, 1), PX << 3);
   }
 }
 

@@ -16,6 +16,7 @@ export {
   conv_forward_images_work_bytes, conv_backward_work_bytes, conv_backward, conv_backward_chunks, conv_backward_pack, conv_backward_packed_reals,
   sum_chunks,
 } from "./conv";
+export { conv_forward_blocks } from "./conv";
 export {
   batchnorm_forward_train_range, batchnorm_forward_test_range, batchnorm_backward_range,
   spatial_batchnorm_forward_train_range, spatial_batchnorm_forward_test_range, spatial_batchnorm_backward_range,

@@ -1,9 +1,12 @@
 // Where the time of one inference goes: node --cpu-prof on the `infer` section's tensorlane step
 // (tl.tensor(x) -> model.loss(X) -> toArray(), dist/tensorlane.js, 1 thread), summarized by
-// function. Wasm frames (wasm-function[i]) are named from build/tensorlane.wat (the release build's
-// text, functions in index order; checked against the export names of dist/tensorlane.wasm), JS
-// frames of the minified bundle through dist/tensorlane.js.map.
-//   node bench/profile-infer.mjs [--model=fc|conv] [--batch=1] [--seconds=4] [--top=20] [--keep=DIR]
+// function. Wasm frames (wasm-function[i]) are named by module: the bundle instantiates the core and
+// each kernel family it uses (build/families/<family>.wasm), or the full module
+// (dist/tensorlane.wasm); a script's module is the one whose function offsets match its frames'
+// (wasmModulesOfProfile), and a function is named from that module's .wat (the release build's
+// text, functions in index order; checked against the module's export names). JS frames of the
+// minified bundle are named through dist/tensorlane.js.map.
+//   node bench/profile-infer.mjs [--model=fc|conv|resnet] [--batch=1] [--seconds=4] [--top=20] [--keep=DIR]
 // (after npm run build). It runs itself as a child under --cpu-prof and keeps only the samples
 // taken inside the timed loop (the warm-up and the start-up are left out).
 import { spawnSync } from "node:child_process";
@@ -128,14 +131,99 @@ export function summarizeProfile(profile, { inside = "measuredLoop", name = (f) 
   return { total, rows };
 }
 
-/** Names frames: wasm functions by the .wat, the bundle's JS by its source map, the rest as is. */
-function frameNamer() {
-  let wasmNames = null;
-  try {
-    wasmNames = wasmFunctionNames(readFileSync(here("../build/tensorlane.wat"), "utf8"), readFileSync(here("../dist/tensorlane.wasm")));
-  } catch {
-    wasmNames = null;
+/** index -> byte offset of its body (after the size) for every function defined in a wasm binary. */
+export function wasmFunctionOffsets(bytes) {
+  const at = { i: 8 };
+  const { imports } = wasmFunctionExports(bytes);
+  const offsets = new Map();
+  while (at.i < bytes.length) {
+    const id = bytes[at.i++];
+    const size = leb(bytes, at);
+    const end = at.i + size;
+    if (id === 10) {
+      for (let n = leb(bytes, at), j = 0; j < n; j++) {
+        const bodySize = leb(bytes, at);
+        offsets.set(imports + j, at.i);
+        at.i += bodySize;
+      }
+    }
+    at.i = end;
   }
+  return offsets;
+}
+
+/**
+ * name -> { bytes, wat } of every wasm module a profiled process may run: the full module
+ * (dist/tensorlane.wasm, text build/tensorlane.wat) and each kernel family's (build/families/).
+ */
+function builtModules() {
+  const modules = new Map();
+  const add = (name, wasmPath, watPath) => {
+    try {
+      modules.set(name, { bytes: readFileSync(wasmPath), wat: readFileSync(watPath, "utf8") });
+    } catch {
+      // not built: its frames stay unnamed
+    }
+  };
+  add("full", here("../dist/tensorlane.wasm"), here("../build/tensorlane.wat"));
+  let families = [];
+  try {
+    families = readdirSync(here("../build/families")).filter((f) => f.endsWith(".wasm") && !f.includes(".debug."));
+  } catch {
+    families = [];
+  }
+  for (const f of families) add(f.replace(/\.wasm$/, ""), here(`../build/families/${f}`), here(`../build/families/${f.replace(/\.wasm$/, ".wat")}`));
+  return modules;
+}
+
+const WASM_FRAME = /^(?:wasm-function\[(\d+)\]|\$?func(\d+))$/;
+
+/**
+ * Which module each wasm script of a profile is: url -> { family, names }. A profile's wasm frames
+ * carry only the script URL (`wasm://wasm/<hash>`), the function index and, as columnNumber, the
+ * byte offset of the function's body in its module; a script is the module (name -> { bytes, wat })
+ * at whose offsets every one of its sampled functions starts, if exactly one module fits (and its
+ * .wat matches its bytes). Others are left out: their frames stay unnamed rather than misnamed.
+ */
+export function wasmModulesOfProfile(profile, modules) {
+  const candidates = [];
+  for (const [family, { bytes, wat }] of modules) {
+    const names = wasmFunctionNames(wat, bytes);
+    if (names) candidates.push({ family, names, offsets: wasmFunctionOffsets(bytes) });
+  }
+  const frames = new Map(); // url -> [[index, offset]]
+  for (const { callFrame: f } of profile.nodes) {
+    const m = WASM_FRAME.exec(f.functionName);
+    if (!m || !f.url) continue;
+    if (!frames.has(f.url)) frames.set(f.url, []);
+    frames.get(f.url).push([Number(m[1] ?? m[2]), f.columnNumber]);
+  }
+  const out = new Map();
+  for (const [url, list] of frames) {
+    const fits = candidates.filter((c) => list.every(([index, offset]) => c.offsets.get(index) === offset));
+    // The full module and a family can hold the same code only if they are the same bytes.
+    if (fits.length === 1) out.set(url, fits[0]);
+  }
+  return out;
+}
+
+/**
+ * Names a wasm frame given wasmModulesOfProfile's map: `wasm <function>` for the full module and
+ * the core, `wasm [<family>] <function>` for another kernel family, `wasm ? <frame>` when its module
+ * is not known. null for a frame that is not wasm.
+ */
+export function wasmFrameName(frame, byUrl) {
+  const m = WASM_FRAME.exec(frame.functionName);
+  if (!m) return null;
+  const module = byUrl.get(frame.url);
+  const name = module?.names.get(Number(m[1] ?? m[2]));
+  if (!name) return `wasm ? ${frame.functionName} (${frame.url || "no url"})`;
+  return module.family === "full" || module.family === "core" ? `wasm ${name}` : `wasm [${module.family}] ${name}`;
+}
+
+/** Names the frames of a profile: wasm functions by their module's .wat, the bundle's JS by its source map, the rest as is. */
+function frameNamer(profile) {
+  const byUrl = wasmModulesOfProfile(profile, builtModules());
   let map = null;
   try {
     map = new SourceMap(JSON.parse(readFileSync(here("../dist/tensorlane.js.map"), "utf8")));
@@ -143,8 +231,8 @@ function frameNamer() {
     map = null;
   }
   return (f) => {
-    const wasm = /^wasm-function\[(\d+)\]$/.exec(f.functionName) ?? /^\$?func(\d+)$/.exec(f.functionName);
-    if (wasm) return `wasm ${wasmNames?.get(Number(wasm[1])) ?? f.functionName}`;
+    const wasm = wasmFrameName(f, byUrl);
+    if (wasm) return wasm;
     if (f.url.endsWith("dist/tensorlane.js") && map) {
       const e = map.findEntry(f.lineNumber, f.columnNumber);
       if (e?.originalSource) return `js ${e.name ?? f.functionName ?? "(anonymous)"} (${e.originalSource.replace(/^(\.\.\/)+/, "")}:${e.originalLine + 1})`;
@@ -219,7 +307,7 @@ export function profileInfer({ model = "fc", batch = 1, seconds = 4, top = 20, k
   const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
   const profile = JSON.parse(readFileSync(join(dir, file), "utf8"));
   if (!keep) rmSync(dir, { recursive: true, force: true });
-  const summary = summarizeProfile(profile, { name: frameNamer() });
+  const summary = summarizeProfile(profile, { name: frameNamer(profile) });
   const kinds = categorize(summary.rows);
   say(`${model} inference, batch ${batch}: ${timing.steps} steps in ${seconds} s, ${timing.microsPerStep.toFixed(1)} µs per step (profiled, 100 µs sampling)`);
   say("\nby kind (self time inside the timed loop):");

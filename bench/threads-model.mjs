@@ -5,6 +5,8 @@
 // measured after the kernels-split merge and re-run.
 const dispatchMs = (p) => (1 + 0.2 * p) / 1000; // hot round trip on idle cores: ~1 µs + 0.2 µs per worker
 const balance = (units) => (p) => units / (p * Math.ceil(units / p));
+// A split into at most `cap` tasks (a work threshold): q = min(p, cap) threads share the units.
+const capped = (units, cap) => (p) => units / (p * Math.ceil(units / Math.min(p, cap)));
 
 // Single-thread quiet-machine figures (docs/performance.md: 57 GFLOPS GEMM, FC training
 // 38,087 samples/s, conv training 2,457, FC inference 87,744, conv inference 8,748).
@@ -69,11 +71,35 @@ const CASES = [
   // Issue 22's inference models (bench/README.md, "Issue 22 on merged main and after infer2"),
   // 1-thread figures of 2026-12-07: the convs (batch norm and ReLU fused in) split by images, the
   // max-pools by planes, the residual adds and ReLUs by elements; the last linear layer, the
-  // global pooling and the host's calls stay serial (about 3%). Batch 1 does not split at all
-  // (one image: the conv splits by images, and the FC's GEMV is below the split threshold).
+  // global pooling and the host's calls stay serial (about 3%).
   { name: "conv net inference, batch 64", serial: 0.03 * 26.0, split: [[0.97 * 26.0, balance(64)]], calls: 7 },
   { name: "ResNet inference, batch 64", serial: 0.03 * 38.8, split: [[0.97 * 38.8, balance(64)]], calls: 25 },
-  { name: "conv net / ResNet inference, batch 1", serial: 0.66, split: [], calls: 0 },
+  // Batch 1 (infer22): a conv of one image splits by blocks of 8 output pixels, into at most
+  // floor(MACs / 2^19) tasks (MIN_CONV_PIXEL_MACS_PER_TASK). Conv net (0.45 ms): 14x14 C=32 F=64
+  // (3.6 M MACs, 25 blocks, 0.18 ms) and 7x7 C=64 F=128 (3.6 M, 7 blocks, 0.19 ms) split; the first
+  // conv (0.23 M), the pools and the linear layer stay serial. ResNet (0.66 ms, by FLOPs): the two
+  // 14x14 3x3 convs (1.8 M each, 25 blocks: 3 tasks), the 7x7 one at 1.8 M (7 blocks: 3), the 4x4
+  // ones at 1.2 M and 2.4 M (2 blocks each) split; the stem, the 0.9 M conv, the shortcuts, adds
+  // and pooling stay serial (about 0.17 ms).
+  {
+    name: "conv net inference, batch 1",
+    serial: 0.07,
+    split: [
+      [0.18, capped(25, 6)],
+      [0.19, capped(7, 6)],
+    ],
+    calls: 2,
+  },
+  {
+    name: "ResNet inference, batch 1",
+    serial: 0.17,
+    split: [
+      [0.22, capped(25, 3)],
+      [0.11, capped(7, 3)],
+      [0.16, capped(2, 2)],
+    ],
+    calls: 5,
+  },
 ];
 
 const time = (c, p) => c.serial + c.split.reduce((t, [w, e]) => t + w / (p * e(p)), 0) + (p > 1 ? c.calls * dispatchMs(p) : 0);

@@ -180,6 +180,34 @@ describe("bench CPU-profile summary", () => {
     // A .wat of another module is refused rather than trusted.
     expect(profiler.wasmFunctionNames(wat.replace(/^ \(func \$[^\s]+/m, ""), bytes)).toBeNull();
   });
+
+  it("names a kernel family's frames from that family's module (a frame's function offsets pick its module)", () => {
+    const root = new URL("../", import.meta.url);
+    const modules = new Map(
+      ["core", "conv"].map((family) => [
+        family,
+        {
+          bytes: readFileSync(new URL(`build/families/${family}.wasm`, root)),
+          wat: readFileSync(new URL(`build/families/${family}.wat`, root), "utf8"),
+        },
+      ]),
+    );
+    // V8's frames: the script URL, wasm-function[index] and the body's byte offset as the column.
+    const frame = (family: string, kernel: string, url: string) => {
+      const { bytes } = modules.get(family)!;
+      const index = profiler.wasmFunctionExports(bytes).exports.get(kernel);
+      return { functionName: `wasm-function[${index}]`, url, columnNumber: profiler.wasmFunctionOffsets(bytes).get(index), lineNumber: 0 };
+    };
+    const frames = [frame("core", "gemm_nn", "wasm://wasm/a"), frame("conv", "conv_forward_images", "wasm://wasm/b")];
+    const stray = { functionName: "wasm-function[3]", url: "wasm://wasm/c", columnNumber: 1, lineNumber: 0 };
+    const profile = { nodes: [...frames, stray].map((callFrame, i) => ({ id: i + 1, callFrame })) };
+    const byUrl = profiler.wasmModulesOfProfile(profile, modules);
+    expect(profiler.wasmFrameName(frames[0], byUrl)).toMatch(/^wasm [^[].*\/gemm_nn$/);
+    expect(profiler.wasmFrameName(frames[1], byUrl)).toMatch(/^wasm \[conv\] .*\/conv_forward_images$/);
+    // A script no module fits stays unnamed rather than misnamed.
+    expect(profiler.wasmFrameName(stray, byUrl)).toMatch(/^wasm \? /);
+    expect(profiler.wasmFrameName({ functionName: "f", url: "file:///x.js" }, byUrl)).toBeNull();
+  });
 });
 
 describe("bench sections of issue 22, --smoke", () => {

@@ -17,7 +17,11 @@
 // inline the float64 module too). Raised again for inference's conv fusions (issue 22: the conv
 // family's conv + batch norm + ReLU kernel, in both modules, and the host code that packs conv
 // weights once and fuses the modules): "everything" measured 106.0 KB one-file and 82.1 KB
-// code-split, budgets at those + 0.5 KB; the other apps do not carry it.
+// code-split, budgets at those + 0.5 KB; the other apps do not carry it. Raised for issue 22's
+// batch-1 conv work (infer22: the narrow blocks' kernel and the pixel-block split entry, in both
+// modules, +0.45 KB deflated in the conv family and +0.34 KB in the float64 module): "everything"
+// measured 107.3 KB one-file and 82.8 KB code-split, budgets at those + 0.5 KB; the course's
+// layer app, which inlines the float64 module in its one-file bundle, 46.2 KB (budget 46.5 KB).
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -59,8 +63,8 @@ const familiesIn = (code: string) => FAMILIES.filter((family) => code.includes(F
 const APPS = {
   // Everything the library exports, kept alive: the whole browser bundle as a bundler sees it.
   everything: {
-    limit: 106.5 * KB, // the float64 module inlined, every float32 family, tl.nn, Sequential, checkpoint checksums
-    splitLimit: 82.6 * KB, // every family: 3 KB more wasm than one module (code the families repeat, in modules deflated apart)
+    limit: 107.8 * KB, // the float64 module inlined, every float32 family, tl.nn, Sequential, checkpoint checksums
+    splitLimit: 83.3 * KB, // every family: 3 KB more wasm than one module (code the families repeat, in modules deflated apart)
     target: 55 * KB,
     families: ["activation", "augment", "conv", "core", "norm", "pool"],
     code: `import * as tl from "tensorlane";
@@ -87,7 +91,7 @@ console.log(solver.lossHistory.length === 4 ? "ok" : "wrong history");`,
   },
   // The course's layer-by-layer style: Linear, ReLU, softmaxLoss and adam (plus init and tensors).
   "Linear + ReLU + softmaxLoss + adam": {
-    limit: 46 * KB, // as above
+    limit: 46.5 * KB, // as above
     splitLimit: 21.8 * KB, // issue 23 asks 20: the GEMV kernels and the packed weights (issue 22) took 1.8 KB
     target: 20 * KB,
     families: ["core"],

@@ -346,12 +346,14 @@ describe("layers: forward and backward give the same bits for 1, 2, 3, 4, 7 and 
     }
   });
 
-  it("Conv forward and backward: 3x3 pad 1, stride 2, pointwise 1x1, N from 1 to 37", () => {
+  it("Conv forward and backward: 3x3 pad 1, stride 2, pointwise 1x1, N from 1 to 37 (N = 1: the forward by pixel blocks)", () => {
     const cases: [number[], number[], tl.ConvParam][] = [
       [[11, 3, 9, 7], [5, 3, 3, 3], { stride: 1, pad: 1 }],
       [[37, 2, 6, 6], [4, 2, 3, 3], { stride: 2, pad: 1 }],
       [[9, 6, 4, 5], [7, 6, 1, 1], {}],
       [[1, 3, 8, 8], [3, 3, 3, 3], { pad: 1 }],
+      [[1, 4, 13, 11], [6, 4, 3, 3], { stride: 2, pad: 1 }], // 7x6 outputs: 6 blocks, the last of 2 pixels
+      [[1, 5, 14, 14], [9, 5, 1, 1], { stride: 2 }], // the subsampled 1x1 path, 49 outputs
     ];
     for (const [xs, ws, cp] of cases) {
       expectSameBits(`Conv x ${xs} w ${ws}`, () =>

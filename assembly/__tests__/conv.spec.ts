@@ -1,6 +1,6 @@
 import {
   im2col, col2im, conv_bias_backward, conv_forward, conv_forward_images, conv_forward_work_bytes, conv_forward_pack,
-  conv_forward_packed_reals, conv_forward_images_work_bytes, conv_forward_images_bn, conv_bn_table,
+  conv_forward_packed_reals, conv_forward_images_work_bytes, conv_forward_images_bn, conv_bn_table, conv_forward_blocks,
   conv_chunk_reals, conv_backward_work_bytes, conv_backward, conv_backward_chunks, conv_backward_pack, conv_backward_packed_reals, sum_chunks,
 } from "../conv";
 import { gemm_nn, gemm_nt, gemm_tn, gemm_work_bytes } from "../gemm";
@@ -11,7 +11,7 @@ import {
   conv_forward__direct, conv_backward__direct, conv_forward__scalar,
   sum_chunks__scalar, conv_bias_backward_chunks__scalar,
 } from "../reference/conv";
-import { FLOAT32, SHIFT } from "../real";
+import { FLOAT32, LANES, SHIFT } from "../real";
 import { DTYPE, LENGTHS, pattern, buffer, firstDifference, guardIntact, copyReals } from "./helpers";
 
 // Both dtypes (real = f32, then f64: as-pect.f64.config.js). The kernels with a scalar twin in the
@@ -278,6 +278,70 @@ describe("conv forward by image ranges, " + DTYPE, () => {
         }
       }
       heap.free(x); heap.free(w); heap.free(b); heap.free(work); heap.free(wp); heap.free(iwork); heap.free(ref); heap.free(got);
+    }
+  });
+});
+
+// One image split by pixel blocks (conv_forward_blocks, threads at batch 1): block j is outputs
+// [j·PX, (j + 1)·PX) of every filter (PX = 2·LANES). Any split of the blocks, with and without
+// the batch norm epilogue, gives the bits of one whole call (conv_forward_images /
+// conv_forward_images_bn over the image); a range writes only its own blocks' outputs; ranges past
+// the end or empty write nothing.
+describe("conv forward of one image by pixel blocks, " + DTYPE, () => {
+  it("any block ranges (single blocks, unaligned cuts, empty and past-the-end ones) give the whole call's bits, every geometry, F in 1, 5, 9", () => {
+    const FS: i32[] = [1, 5, 9];
+    const PX = 2 * <i32>LANES;
+    const eps: real = <real>1e-5;
+    for (let t = 0; t < GEOMETRIES.length; t++) {
+      const g = GEOMETRIES[t];
+      const C = g[0], H = g[1], W = g[2], HH = g[3], WW = g[4], s = g[5], pad = g[6];
+      const Ho = outSize(H, HH, s, pad), Wo = outSize(W, WW, s, pad);
+      const K = C * HH * WW, P = Ho * Wo;
+      const blocks = (P + PX - 1) / PX;
+      for (let fi = 0; fi < FS.length; fi++) {
+        const F = FS[fi];
+        const n = F * P;
+        const x = pattern(C * H * W, t + 3 * fi + 1100);
+        const w = pattern(F * K, t + 1200 + fi), bias = pattern(F, t + 1300 + fi);
+        const gamma = pattern(F, t + 1400 + fi), beta = pattern(F, t + 1500 + fi), mean = pattern(F, t + 1600 + fi), vr = pattern(F, t + 1700 + fi);
+        for (let f = 0; f < F; f++) store<real>(vr + (<usize>f << SHIFT), abs<real>(load<real>(vr + (<usize>f << SHIFT))) + <real>0.25);
+        const table = buffer(4 * F);
+        conv_bn_table(table, gamma, beta, mean, vr, eps, <usize>F);
+        const wp = heap.alloc(conv_forward_packed_reals(<usize>F, <usize>K) << SHIFT);
+        conv_forward_pack(wp, w, F, K);
+        const iwork = heap.alloc(conv_forward_images_work_bytes(<usize>C, <usize>H, <usize>W, <usize>HH, <usize>WW, <usize>s, <usize>pad, <usize>Ho, <usize>Wo));
+        const want = buffer(n), got = buffer(n);
+        for (let mode = 0; mode < 4; mode++) {
+          const relu = (mode & 1) == 1, bn = mode >= 2 ? table : 0;
+          const tag = " " + label(g) + " F=" + F.toString() + (relu ? " relu" : "") + (bn ? " bn" : "");
+          if (bn) conv_forward_images_bn(want, x, wp, bias, bn, 1, C, H, W, F, HH, WW, s, pad, Ho, Wo, relu, iwork, 0, 1);
+          else conv_forward_images(want, x, wp, bias, 1, C, H, W, F, HH, WW, s, pad, Ho, Wo, relu, iwork, 0, 1);
+          // Block by block, then cuts at 1 and (blocks + 1) / 2, with an empty range and one past the end.
+          fillWith(got, n, 99);
+          for (let j = 0; j < blocks; j++) conv_forward_blocks(got, x, wp, bias, bn, C, H, W, F, HH, WW, s, pad, Ho, Wo, relu, iwork, j, j + 1);
+          agree("conv_forward_blocks one by one" + tag, n, got, want);
+          fillWith(got, n, 99);
+          const mid = (blocks + 1) / 2;
+          const cuts: i32[] = [0, min(1, blocks), mid, mid, blocks];
+          for (let r = 0; r + 1 < cuts.length; r++) conv_forward_blocks(got, x, wp, bias, bn, C, H, W, F, HH, WW, s, pad, Ho, Wo, relu, iwork, cuts[r], cuts[r + 1]);
+          conv_forward_blocks(got, x, wp, bias, bn, C, H, W, F, HH, WW, s, pad, Ho, Wo, relu, iwork, blocks, blocks + 3);
+          agree("conv_forward_blocks in ranges" + tag, n, got, want);
+          // The last block alone: every other output keeps its sentinel.
+          fillWith(got, n, 99);
+          conv_forward_blocks(got, x, wp, bias, bn, C, H, W, F, HH, WW, s, pad, Ho, Wo, relu, iwork, blocks - 1, blocks);
+          let outside = true;
+          for (let f = 0; f < F; f++) {
+            for (let p = 0; p < P; p++) {
+              const v = load<real>(got + (<usize>(f * P + p) << SHIFT));
+              const mine = p >= (blocks - 1) * PX;
+              if (mine ? v != load<real>(want + (<usize>(f * P + p) << SHIFT)) : v != 99) outside = false;
+            }
+          }
+          expect<bool>(outside).toBe(true, "the last block's range wrote outside it, or not all of it" + tag);
+        }
+        heap.free(x); heap.free(w); heap.free(bias); heap.free(gamma); heap.free(beta); heap.free(mean); heap.free(vr); heap.free(table);
+        heap.free(wp); heap.free(iwork); heap.free(want); heap.free(got);
+      }
     }
   });
 });

@@ -1,7 +1,9 @@
 // Host side of the convolution kernels, split over threads with the same bits for any count.
 //   forward:  the weights packed once (shared), then image ranges (each image's outputs are
 //             independent sums) that threads take as they come free (runChunks), each thread
-//             with its own scratch for the padded images and pixel panels;
+//             with its own scratch for the padded images and pixel panels; a batch of one image
+//             by ranges of its pixel blocks instead (conv_forward_blocks: each output's sum stays
+//             in one task);
 //   backward: dx by images; dw and db (sums over all images) in chunks of G images fixed by the
 //             sizes alone, each chunk's partial sums in its own slice, then added in chunk order
 //             (assembly/conv.ts, "Backward in chunks"). Threads take the chunks as they come free;
@@ -11,8 +13,8 @@
 import { bytesPerElement, type DType } from "../core/dtype.js";
 import { CONV_KERNELS, useFamily } from "../core/kernel-families.js";
 import { realKernels } from "../core/runtime.js";
-import { runChunks, runTasks, threadScratch } from "../core/threads/dispatch.js";
-import { MIN_ELEMENTS_PER_TASK, MIN_MACS_PER_TASK } from "../core/threads/thresholds.js";
+import { runChunks, runTasks, threadCount, threadScratch } from "../core/threads/dispatch.js";
+import { MIN_CONV_PIXEL_MACS_PER_TASK, MIN_ELEMENTS_PER_TASK, MIN_MACS_PER_TASK } from "../core/threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
 import { guidedRanges, splitRange, taskCount } from "./split.js";
 
@@ -57,6 +59,15 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
   const k = realKernels(dtype);
   const { N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, K, P } = d;
   const tasks = taskCount(N * F * K * P, MIN_MACS_PER_TASK, N);
+  if (N === 1 && threadCount() > 1) {
+    // One image: by blocks of its pixels instead (conv_forward_blocks), when they are worth a split.
+    const blocks = Math.ceil(P / (32 / bytesPerElement(dtype))); // blocks of 8 float32 / 4 float64 pixels (assembly/conv.ts's PX)
+    const blockTasks = taskCount(F * K * P, MIN_CONV_PIXEL_MACS_PER_TASK, blocks);
+    if (blockTasks > 1) {
+      convForwardBlocks(out, x, w, b, d, relu, dtype, packed, bn, blocks, blockTasks);
+      return;
+    }
+  }
   if (tasks === 1) {
     if (packed === 0 && bn === 0) {
       const work = threadScratch(k.conv_forward_work_bytes(F, C, H, W, HH, WW, stride, pad, Ho, Wo));
@@ -104,6 +115,40 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
       work,
     );
   }
+}
+
+/** convForward of one image split by pixel blocks over `tasks` threads (the same bits as one call). */
+function convForwardBlocks(
+  out: number,
+  x: number,
+  w: number,
+  b: number,
+  d: ConvSizes,
+  relu: boolean,
+  dtype: DType,
+  packed: number,
+  bn: number,
+  blocks: number,
+  tasks: number,
+): void {
+  const k = realKernels(dtype);
+  const { C, H, W, F, HH, WW, stride, pad, Ho, Wo, K } = d;
+  if (packed === 0) {
+    packed = sharedScratch("conv forward weights", k.conv_forward_packed_reals(F, K) * bytesPerElement(dtype));
+    k.conv_forward_pack(packed, w, F, K);
+  }
+  const work = threadScratch(k.conv_forward_images_work_bytes(C, H, W, HH, WW, stride, pad, Ho, Wo));
+  runChunks(
+    dtype,
+    "conv_forward_blocks",
+    [out, x, packed, b, bn, C, H, W, F, HH, WW, stride, pad, Ho, Wo, relu ? 1 : 0, 0, 0, 0],
+    17,
+    // Each range copies the image's padded planes again: ranges of at least a quarter of a thread's share.
+    guidedRanges(blocks, tasks, Math.ceil(blocks / (4 * tasks))),
+    tasks,
+    16,
+    work,
+  );
 }
 
 /**

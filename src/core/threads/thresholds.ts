@@ -16,6 +16,13 @@ import { runtime } from "../runtime-state.js";
  * (two runs each, alternating), as the small products' halves cost more than they save.
  */
 export const MIN_MACS_PER_TASK = 1 << 20;
+/**
+ * Conv forward of ONE image split by blocks of its output pixels (batch 1, which image ranges
+ * cannot split): multiply-adds per task. Half the GEMM's figure (~20 µs of the 4x8 tile per task),
+ * so the small ResNet's 1.8 M multiply-add convs at batch 1 split too; not yet measured on a quiet
+ * machine (a busy one makes any split slower): retune with the measured round trip.
+ */
+export const MIN_CONV_PIXEL_MACS_PER_TASK = 1 << 19;
 /** Streaming elementwise kernels (relu, mul, axpy, scale, fill, dropout mask): elements per task. */
 export const MIN_ELEMENTS_PER_TASK = 1 << 16;
 /** Elementwise kernels with transcendental math (tanh, sigmoid, GELU; random normals): elements per task. */
