@@ -58,6 +58,13 @@ const GEOMETRIES: i32[][] = [
   [1, 3, 3, 3, 3, 1, 1],
   [1, 2, 5, 3, 3, 1, 1],
   [9, 5, 6, 1, 1, 1, 0],
+  // The backward reads unpadded images in place (strides 1 and 2, the last load inside the row)
+  // or not (odd widths), and writes a 1x1 stride-2 conv's dx row by row.
+  [3, 10, 16, 1, 1, 2, 0],
+  [2, 9, 13, 1, 1, 2, 0],
+  [2, 8, 12, 3, 3, 1, 0],
+  [2, 7, 13, 2, 2, 2, 0],
+  [2, 6, 9, 3, 3, 2, 0],
 ];
 
 /** Within rounding of a differently ordered sum: max |a-b|/(1+|b|) below this. */
