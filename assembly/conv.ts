@@ -333,8 +333,12 @@ function backwardImageBytes(F: usize, K: usize, P: usize): usize {
   return align16(((K + 3) & ~3) * P << SHIFT) + align16(((F + <usize>FT - 1) & ~(<usize>FT - 1)) * P << SHIFT) + align16((F * Pb) << SHIFT);
 }
 
-/** Scratch a task's group of images may take: packed operands stay in L2, and dw and the weights are read once per group. */
-const GROUP_BYTES: usize = 256 << 10;
+/**
+ * Scratch a task's group of images may take: packed operands stay in L2, and dw and the weights
+ * are read once per group. Large enough that a chunk of small maps (3 images of 4x4 at C = 128)
+ * is one group: its dw tiles then keep their sums in L1 from the first image to the last.
+ */
+const GROUP_BYTES: usize = 1 << 20;
 
 /** Images a task packs and runs together (at least 1): bounded by GROUP_BYTES. */
 function groupImagesBackward(F: usize, K: usize, P: usize): i32 {
@@ -343,13 +347,15 @@ function groupImagesBackward(F: usize, K: usize, P: usize): i32 {
 
 /**
  * Scratch bytes one task of conv_backward_chunks needs: a group of images' packed operands
- * (backwardImageBytes each), 4 rows of P, and two edge tiles.
+ * (backwardImageBytes each), 4 rows of P, a dw edge tile and a dw tile's running sums (4 x FT
+ * reals each), a dcols edge tile (4 x PX reals) and a zero-padded image (paddedReals).
  */
 export function conv_backward_work_bytes(
   F: usize, C: usize, H: usize, W: usize, HH: usize, WW: usize, stride: usize, pad: usize, Ho: usize, Wo: usize,
 ): usize {
   const K = C * HH * WW, P = Ho * Wo;
-  return <usize>groupImagesBackward(F, K, P) * backwardImageBytes(F, K, P) + align16((4 * P) << SHIFT) + 256;
+  return <usize>groupImagesBackward(F, K, P) * backwardImageBytes(F, K, P) + align16((4 * P) << SHIFT) + 384 +
+    align16(paddedReals(<i32>C, <i32>H, <i32>W, <i32>pad) << SHIFT);
 }
 
 @inline function align16(bytes: usize): usize {
@@ -373,7 +379,7 @@ export function conv_backward_chunks(
   const slice = conv_chunk_reals(<usize>F, <usize>K) << SHIFT;
   for (let q = c0; q < c1; q++) {
     const dwq = partials + <usize>q * slice;
-    backwardChunk(dwq, dwq + (<usize>(F * K) << SHIFT), dx, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, q, work);
+    backwardChunk(dwq, dwq + (<usize>(F * K) << SHIFT), 0, dx, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, q, work);
   }
 }
 
@@ -381,7 +387,8 @@ export function conv_backward_chunks(
  * The whole chunked backward on one thread: dw (F, K) and db (F) overwritten with the sums
  * sum_chunks would make of the chunks' partials (((p_0 + p_1) + p_2) + ...: the same bits as
  * conv_backward_chunks over all chunks, then sum_chunks), each chunk's partial added as soon as
- * it is done instead of kept (a 32-chunk buffer does not fit in L2). dx as conv_backward_chunks.
+ * it is done instead of kept (a 32-chunk buffer does not fit in L2): dw's by the tiles that finish
+ * it, from L1, db's after the chunk. dx as conv_backward_chunks.
  * work: conv_backward_work_bytes(...) bytes, 16-byte aligned, then conv_chunk_reals(F, K) reals.
  */
 export function conv_backward(
@@ -395,18 +402,22 @@ export function conv_backward(
   const chunks = (N + G - 1) / G;
   for (let q = 0; q < chunks; q++) {
     if (q == 0) {
-      backwardChunk(dw, db, dx, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, q, work);
+      backwardChunk(dw, db, 0, dx, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, q, work);
       continue;
     }
-    backwardChunk(partial, partial + (FK << SHIFT), dx, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, q, work);
-    addReals(dw, partial, FK);
+    // The chunk's dw sums are added to dw by its tiles as they finish (dw + partial, as addReals).
+    backwardChunk(partial, partial + (FK << SHIFT), dw, dx, dout, x, wt, N, C, H, W, F, HH, WW, stride, pad, Ho, Wo, G, q, work);
     addReals(db, partial + (FK << SHIFT), <usize>F);
   }
 }
 
-/** Chunk q of the backward: dwq (F, K) and dbq (F) overwritten with its partial sums, its images' dx. */
+/**
+ * Chunk q of the backward: dwq (F, K) and dbq (F) overwritten with its partial sums, its images'
+ * dx. total: 0, or dw (F, K), to which the chunk's dw sums are added (dw + partial) instead of
+ * being left in dwq (dwq is then scratch).
+ */
 function backwardChunk(
-  dwq: usize, dbq: usize, dx: usize, dout: usize, x: usize, wt: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
+  dwq: usize, dbq: usize, total: usize, dx: usize, dout: usize, x: usize, wt: usize, N: i32, C: i32, H: i32, W: i32, F: i32, HH: i32, WW: i32,
   stride: i32, pad: i32, Ho: i32, Wo: i32, G: i32, q: i32, work: usize,
 ): void {
   const K = C * HH * WW;
@@ -424,6 +435,8 @@ function backwardChunk(
   const edge = tmp + align16((4 * Pu) << SHIFT);
   const imageBytes = <usize>(C * H * W) << SHIFT;
   const doutBytes = (Fu * Pu) << SHIFT;
+  const padded = paddedPath(stride, pad, Wo);
+  const xq = edge + 384;
   const n0 = q * G, n1 = min(N, n0 + G);
   conv_bias_backward(dbq, dout + <usize>n0 * doutBytes, <usize>(n1 - n0), Fu, Pu);
   for (let m0 = n0; m0 < n1; m0 += M) {
@@ -431,17 +444,28 @@ function backwardChunk(
     const g0 = dout + <usize>m0 * doutBytes;
     // dwq (F, K) (+)= Σ_n dout[n] (F, P) · cols[n] (K, P)ᵀ
     for (let i = 0; i < m; i++) {
-      im2colInterleaved(cols + <usize>i * colsBytes, tmp, x + <usize>(m0 + i) * imageBytes, C, H, W, HH, WW, stride, pad, Ho, Wo);
-      transposeGradient(gt + <usize>i * gtBytes, g0 + <usize>i * doutBytes, F, P);
+      const xi = x + <usize>(m0 + i) * imageBytes;
+      if (padded) {
+        padImage(xq, xi, C, H, W, pad);
+        im2colPadded(cols + <usize>i * colsBytes, xq, C, H, W, HH, WW, stride, pad, Ho, Wo);
+        transposeGradient(gt + <usize>i * gtBytes, g0 + <usize>i * doutBytes, F, P);
+      } else {
+        im2colInterleaved(cols + <usize>i * colsBytes, tmp, xi, C, H, W, HH, WW, stride, pad, Ho, Wo);
+        transposeGradient(gt + <usize>i * gtBytes, g0 + <usize>i * doutBytes, F, P);
+      }
     }
-    dwGroup(dwq, m0 == n0, cols, colsBytes, gt, gtBytes, m, K, P, F, edge);
+    const last = m0 + m == n1 ? total : 0; // the chunk's sums are finished in this group
+    dwGroup(dwq, m0 == n0, cols, colsBytes, gt, gtBytes, m, K, P, F, edge, edge + 128, last);
     if (!dx) continue;
     // dcols (K, P) = w (F, K)ᵀ · dout[n] (F, P), scattered back onto the image
     const dx0 = dx + <usize>m0 * imageBytes;
     for (let i = 0; i < m; i++) blockGradient(gp + <usize>i * gpBytes, g0 + <usize>i * doutBytes, F, P);
-    dcolsGroup(pointwise ? dx0 : cols, pointwise ? imageBytes : colsBytes, wt, gp, gpBytes, m, K, P, F, edge + 128);
+    dcolsGroup(pointwise ? dx0 : cols, pointwise ? imageBytes : colsBytes, wt, gp, gpBytes, m, K, P, F, edge + 256);
     if (!pointwise) {
-      for (let i = 0; i < m; i++) col2im(dx0 + <usize>i * imageBytes, cols + <usize>i * colsBytes, C, H, W, HH, WW, stride, pad, Ho, Wo);
+      for (let i = 0; i < m; i++) {
+        if (padded) col2imPadded(dx0 + <usize>i * imageBytes, cols + <usize>i * colsBytes, xq, C, H, W, HH, WW, stride, pad, Ho, Wo);
+        else col2im(dx0 + <usize>i * imageBytes, cols + <usize>i * colsBytes, C, H, W, HH, WW, stride, pad, Ho, Wo);
+      }
     }
   }
 }
@@ -494,35 +518,44 @@ function transposeGradient(gt: usize, g: usize, F: i32, P: i32): void {
  * colsStride bytes apart). The sums of gemm.ts with k = P, one image after the other: Σ_p over
  * slices of DW_KC pixels (p ascending from 0 within a slice), each slice's sums added to dwq in
  * order, the very first stored instead when `first`. Tiles of 4 taps (broadcast) x FT filters,
- * each running over all m images (dwq's tile stays in L1); `edge`: 4 x FT reals.
+ * each running over all m images; a full tile's running sums stay in `sums` (4 x FT reals, in
+ * L1, the tile's own layout) and reach dwq's rows once, transposed. total: 0, or a (F, K) matrix
+ * the finished sums are added to (total + dwq's values, as addReals would) instead of being
+ * stored in dwq, which then holds only edge tiles' values. `edge`: 4 x FT reals.
  */
-function dwGroup(dwq: usize, first: bool, colsI: usize, colsStride: usize, gt: usize, gtStride: usize, m: i32, K: i32, P: i32, F: i32, edge: usize): void {
+function dwGroup(
+  dwq: usize, first: bool, colsI: usize, colsStride: usize, gt: usize, gtStride: usize, m: i32, K: i32, P: i32, F: i32, edge: usize, sums: usize, total: usize,
+): void {
   const ldw = <usize>K << SHIFT;
   for (let f0 = 0; f0 < F; f0 += FT) {
     for (let k0 = 0; k0 < K; k0 += 4) {
       const full = k0 + 4 <= K && f0 + FT <= F;
-      const out = dwq + <usize>f0 * ldw + (<usize>k0 << SHIFT);
+      const offset = <usize>f0 * ldw + (<usize>k0 << SHIFT);
+      const out = dwq + offset;
+      if (full && !first) gatherTile(sums, out, ldw, 4, FT);
       for (let i = 0; i < m; i++) {
         const a0 = colsI + <usize>i * colsStride + (<usize>(k0 * P) << SHIFT);
         const g0 = gt + <usize>i * gtStride + (<usize>(f0 * P) << SHIFT);
         for (let p0 = 0; p0 < P; p0 += DW_KC) {
           const np = <usize>min(DW_KC, P - p0);
           const add = !first || i > 0 || p0 > 0;
-          dwTile(a0 + (<usize>(4 * p0) << SHIFT), g0 + (<usize>(p0 * FT) << SHIFT), np, full ? out : edge, ldw, add, full);
+          dwTile(a0 + (<usize>(4 * p0) << SHIFT), g0 + (<usize>(p0 * FT) << SHIFT), np, full ? sums : edge, full && add);
           if (!full) mergeDwEdge(out, ldw, edge, min(4, K - k0), min(FT, F - f0), add);
         }
       }
+      if (full) flushDwTile(sums, total ? total + offset : out, ldw, total != 0);
+      else if (total) addCorner(total + offset, out, ldw, min(4, K - k0), min(FT, F - f0));
     }
   }
 }
 
 /**
  * 4 taps x FT filters of dwq over np pixels: the loop of gemm.ts's microkernel4x2v (ap: np steps
- * of 4 interleaved cols values, broadcast; gp: np rows of FT gradients). Full tiles are transposed
- * into dwq's (F, K) rows (out, ldw bytes apart), stored or added (`add`); otherwise the raw sums
- * go to the edge tile (4 rows of FT) for mergeDwEdge. Inlined (one call site).
+ * of 4 interleaved cols values, broadcast; gp: np rows of FT gradients). The sums go to `tile`
+ * in their own layout (row r = tap r's FT filters, 32 bytes), stored, or added to what it holds
+ * with `accumulate` (tile + sums). Inlined (one call site).
  */
-@inline function dwTile(ap: usize, gp: usize, np: usize, out: usize, ldw: usize, add: bool, full: bool): void {
+@inline function dwTile(ap: usize, gp: usize, np: usize, tile: usize, accumulate: bool): void {
   let c0l = v128.splat<real>(0), c0h = v128.splat<real>(0);
   let c1l = v128.splat<real>(0), c1h = v128.splat<real>(0);
   let c2l = v128.splat<real>(0), c2h = v128.splat<real>(0);
@@ -541,13 +574,27 @@ function dwGroup(dwq: usize, first: bool, colsI: usize, colsStride: usize, gt: u
     ap += 4 << SHIFT;
     gp += 32;
   }
-  if (!full) {
-    v128.store(out, c0l, 0); v128.store(out, c0h, 16);
-    v128.store(out, c1l, 32); v128.store(out, c1h, 48);
-    v128.store(out, c2l, 64); v128.store(out, c2h, 80);
-    v128.store(out, c3l, 96); v128.store(out, c3h, 112);
-    return;
+  if (accumulate) {
+    c0l = v128.add<real>(v128.load(tile, 0), c0l); c0h = v128.add<real>(v128.load(tile, 16), c0h);
+    c1l = v128.add<real>(v128.load(tile, 32), c1l); c1h = v128.add<real>(v128.load(tile, 48), c1h);
+    c2l = v128.add<real>(v128.load(tile, 64), c2l); c2h = v128.add<real>(v128.load(tile, 80), c2h);
+    c3l = v128.add<real>(v128.load(tile, 96), c3l); c3h = v128.add<real>(v128.load(tile, 112), c3h);
   }
+  v128.store(tile, c0l, 0); v128.store(tile, c0h, 16);
+  v128.store(tile, c1l, 32); v128.store(tile, c1h, 48);
+  v128.store(tile, c2l, 64); v128.store(tile, c2h, 80);
+  v128.store(tile, c3l, 96); v128.store(tile, c3h, 112);
+}
+
+/**
+ * A full dw tile's sums (dwTile's layout) transposed into dwq's (F, K) rows at out (ldw bytes
+ * apart): stored, or added to them with `add` (out + sums).
+ */
+function flushDwTile(tile: usize, out: usize, ldw: usize, add: bool): void {
+  const c0l = v128.load(tile, 0), c0h = v128.load(tile, 16);
+  const c1l = v128.load(tile, 32), c1h = v128.load(tile, 48);
+  const c2l = v128.load(tile, 64), c2h = v128.load(tile, 80);
+  const c3l = v128.load(tile, 96), c3h = v128.load(tile, 112);
   // Row r holds tap k0 + r of FT filters; dwq's rows are filters: transpose LANES x LANES blocks.
   if (FLOAT32) {
     storeTransposed4(out, ldw, add, c0l, c1l, c2l, c3l);
@@ -555,6 +602,25 @@ function dwGroup(dwq: usize, first: bool, colsI: usize, colsStride: usize, gt: u
   } else {
     storeTransposed2(out, ldw, add, c0l, c1l, c2l, c3l);
     storeTransposed2(out + 2 * ldw, ldw, add, c0h, c1h, c2h, c3h);
+  }
+}
+
+/** tile (taps rows of `width` reals) = the taps x width corner of dwq at out (rows = filters, ldw bytes apart), transposed. */
+function gatherTile(tile: usize, out: usize, ldw: usize, taps: i32, width: i32): void {
+  for (let r = 0; r < taps; r++) {
+    for (let f = 0; f < width; f++) {
+      store<real>(tile + (<usize>(r * width + f) << SHIFT), load<real>(out + <usize>f * ldw + (<usize>r << SHIFT)));
+    }
+  }
+}
+
+/** The filters x taps corner at t (rows ldw bytes apart) += the same corner at o. */
+function addCorner(t: usize, o: usize, ldw: usize, taps: i32, filters: i32): void {
+  for (let f = 0; f < filters; f++) {
+    for (let r = 0; r < taps; r++) {
+      const d = t + <usize>f * ldw + (<usize>r << SHIFT);
+      store<real>(d, load<real>(d) + load<real>(o + <usize>f * ldw + (<usize>r << SHIFT)));
+    }
   }
 }
 
@@ -699,6 +765,155 @@ function mergeDcolsEdge(out: usize, ldo: usize, tile: usize, rows: i32, cols: i3
       const s = load<real>(tile + (<usize>(i * PX + j) << SHIFT));
       store<real>(d, add ? load<real>(d) + s : s);
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// im2col and col2im through a zero-padded copy of the image (strides 1 and 2, Wo >= LANES): each
+// row of LANES output pixels is one vector load per tap (loadRun), with no bounds checks, where
+// im2colRow and col2im branch and copy per output row (at 4x4 and 7x7 maps, rows of 4 or 7
+// values: the bookkeeping cost more than the copies). Same values, same order of the dx sums.
+
+/** Reals of the padded image buffer: C·(H + 2 pad)·(W + 2 pad), plus room for loads past its end. */
+@inline function paddedReals(C: i32, H: i32, W: i32, pad: i32): usize {
+  return <usize>(C * (H + 2 * pad) * (W + 2 * pad) + 4 * PX);
+}
+
+/**
+ * Whether the backward packs cols and scatters dcols through the padded buffer: padded convs
+ * with strides 1 and 2 (without padding the rows are read in place, and a strided 1x1 conv reads
+ * a quarter of its input: a whole copy would cost more than it saves).
+ */
+@inline function paddedPath(stride: i32, pad: i32, Wo: i32): bool {
+  return pad > 0 && (stride == 1 || stride == 2) && Wo >= <i32>LANES;
+}
+
+/** xq (C, H + 2 pad, W + 2 pad) = x zero-padded (and the slack past it zeroed). */
+function padImage(xq: usize, x: usize, C: i32, H: i32, W: i32, pad: i32): void {
+  const Hq = H + 2 * pad, Wq = W + 2 * pad;
+  zeroReals(xq, paddedReals(C, H, W, pad));
+  for (let row = 0; row < C * H; row++) {
+    const c = row / H;
+    copyReals(xq + (<usize>((c * Hq + row % H + pad) * Wq + pad) << SHIFT), x + (<usize>(row * W) << SHIFT), <usize>W);
+  }
+}
+
+/**
+ * im2colInterleaved from the padded image xq (padImage): colsI (ceil(K/4), P, 4), colsI[g][p][r]
+ * = cols[4g + r, p] (0 past K). Strides 1 and 2, Wo >= LANES: a row's last vector of pixels
+ * overlaps the one before when Wo % LANES != 0 (the same values written twice).
+ */
+function im2colPadded(colsI: usize, xq: usize, C: i32, H: i32, W: i32, HH: i32, WW: i32, stride: i32, pad: i32, Ho: i32, Wo: i32): void {
+  const K = C * HH * WW, P = Ho * Wo;
+  const Hq = H + 2 * pad, Wq = W + 2 * pad;
+  const taps = HH * WW;
+  const L = <i32>LANES;
+  const z = v128.splat<real>(0);
+  const rowStep = <usize>(stride * Wq) << SHIFT;
+  for (let k0 = 0; k0 < K; k0 += 4) {
+    // Byte offsets of the 4 taps' first inputs; a tap past K reads zeros.
+    let o0: usize = 0, o1: usize = 0, o2: usize = 0, o3: usize = 0;
+    for (let r = 0; r < 4; r++) {
+      const k = k0 + r;
+      const c = k / taps, t = k % taps;
+      const o = k < K ? <usize>((c * Hq + t / WW) * Wq + t % WW) << SHIFT : 0;
+      if (r == 0) o0 = o;
+      else if (r == 1) o1 = o;
+      else if (r == 2) o2 = o;
+      else o3 = o;
+    }
+    const rows = min(4, K - k0);
+    let d = colsI + (<usize>(k0 * P) << SHIFT);
+    let rb = xq;
+    for (let oh = 0; oh < Ho; oh++) {
+      let ow = 0;
+      while (true) {
+        const o = min(ow, Wo - L);
+        const a = rb + (<usize>(o * stride) << SHIFT);
+        const x0 = loadRun(a + o0, stride);
+        const x1 = rows > 1 ? loadRun(a + o1, stride) : z;
+        const x2 = rows > 2 ? loadRun(a + o2, stride) : z;
+        const x3 = rows > 3 ? loadRun(a + o3, stride) : z;
+        const dd = d + (<usize>o << (SHIFT + 2));
+        if (FLOAT32) {
+          const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+          const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+          v128.store(dd, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), 0);
+          v128.store(dd, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
+          v128.store(dd, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
+          v128.store(dd, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+        } else {
+          v128.store(dd, v128.shuffle<f64>(x0, x1, 0, 2), 0);
+          v128.store(dd, v128.shuffle<f64>(x2, x3, 0, 2), 16);
+          v128.store(dd, v128.shuffle<f64>(x0, x1, 1, 3), 32);
+          v128.store(dd, v128.shuffle<f64>(x2, x3, 1, 3), 48);
+        }
+        if (o == Wo - L) break;
+        ow += L;
+      }
+      d += <usize>Wo << (SHIFT + 2);
+      rb += rowStep;
+    }
+  }
+}
+
+/**
+ * dx (C, H, W) = col2im(dcols) through the padded buffer xq (its contents are overwritten):
+ * col2im's sums (each position from 0, the rows of dcols added in order), strides 1 and 2,
+ * Wo >= LANES. Lanes of a vector that fall on no output of the row are kept bit for bit.
+ */
+function col2imPadded(dx: usize, dcols: usize, xq: usize, C: i32, H: i32, W: i32, HH: i32, WW: i32, stride: i32, pad: i32, Ho: i32, Wo: i32): void {
+  const Hq = H + 2 * pad, Wq = W + 2 * pad;
+  const P = <usize>(Ho * Wo);
+  const L = <i32>LANES;
+  zeroReals(xq, paddedReals(C, H, W, pad));
+  const rowStep = <usize>(stride * Wq) << SHIFT;
+  const tail = Wo % L;
+  const mask = lanesBelow(tail);
+  const even = FLOAT32 ? i32x4(-1, 0, -1, 0) : i64x2(-1, 0);
+  let src = dcols;
+  for (let c = 0; c < C; c++) {
+    for (let ki = 0; ki < HH; ki++) {
+      for (let kj = 0; kj < WW; kj++) {
+        let d = xq + (<usize>((c * Hq + ki) * Wq + kj) << SHIFT);
+        let s = src;
+        for (let oh = 0; oh < Ho; oh++) {
+          let ow = 0;
+          if (stride == 1) {
+            for (; ow + L <= Wo; ow += L) {
+              const dd = d + (<usize>ow << SHIFT);
+              v128.store(dd, v128.add<real>(v128.load(dd), v128.load(s + (<usize>ow << SHIFT))));
+            }
+            if (tail) {
+              const dd = d + (<usize>ow << SHIFT);
+              const old = v128.load(dd);
+              v128.store(dd, v128.bitselect(v128.add<real>(old, v128.load(s + (<usize>ow << SHIFT))), old, mask));
+            }
+          } else {
+            for (; ow + L <= Wo; ow += L) {
+              const v = v128.load(s + (<usize>ow << SHIFT));
+              const dd = d + (<usize>ow << (SHIFT + 1));
+              const d0 = v128.load(dd), d1 = v128.load(dd, 16);
+              const lo = FLOAT32 ? v128.shuffle<f32>(v, v, 0, 0, 1, 1) : v128.shuffle<f64>(v, v, 0, 0);
+              const hi = FLOAT32 ? v128.shuffle<f32>(v, v, 2, 2, 3, 3) : v128.shuffle<f64>(v, v, 1, 1);
+              v128.store(dd, v128.bitselect(v128.add<real>(d0, lo), d0, even));
+              v128.store(dd, v128.bitselect(v128.add<real>(d1, hi), d1, even), 16);
+            }
+            for (; ow < Wo; ow++) {
+              const dd = d + (<usize>ow << (SHIFT + 1));
+              store<real>(dd, load<real>(dd) + load<real>(s + (<usize>ow << SHIFT)));
+            }
+          }
+          d += rowStep;
+          s += <usize>Wo << SHIFT;
+        }
+        src += P << SHIFT;
+      }
+    }
+  }
+  for (let row = 0; row < C * H; row++) {
+    const c = row / H;
+    copyReals(dx + (<usize>(row * W) << SHIFT), xq + (<usize>((c * Hq + row % H + pad) * Wq + pad) << SHIFT), <usize>W);
   }
 }
 

@@ -50,6 +50,21 @@ const GEOMETRIES: i32[][] = [
   [4, 14, 14, 3, 3, 2, 1],
   [2, 7, 7, 3, 3, 1, 1],
   [2, 4, 4, 3, 3, 1, 1],
+  // First layers (K = C·9 = 9, 18, 27: the backward's 9-tap tiles): P past a 256-pixel slice,
+  // stride 2, no padding, maps narrower than a vector, and a pointwise conv with C = 9.
+  [1, 17, 19, 3, 3, 1, 1],
+  [1, 9, 10, 3, 3, 2, 1],
+  [3, 7, 6, 3, 3, 1, 0],
+  [1, 3, 3, 3, 3, 1, 1],
+  [1, 2, 5, 3, 3, 1, 1],
+  [9, 5, 6, 1, 1, 1, 0],
+  // The backward reads unpadded images in place (strides 1 and 2, the last load inside the row)
+  // or not (odd widths), and writes a 1x1 stride-2 conv's dx row by row.
+  [3, 10, 16, 1, 1, 2, 0],
+  [2, 9, 13, 1, 1, 2, 0],
+  [2, 8, 12, 3, 3, 1, 0],
+  [2, 7, 13, 2, 2, 2, 0],
+  [2, 6, 9, 3, 3, 2, 0],
 ];
 
 /** Within rounding of a differently ordered sum: max |a-b|/(1+|b|) below this. */
@@ -241,6 +256,11 @@ const CONV: i32[][] = [
   [4, 2, 9, 5, 3, 3, 2, 2, 0],
   [3, 5, 4, 4, 6, 1, 1, 1, 0],
   [1, 1, 3, 4, 1, 2, 2, 1, 1],
+  [3, 1, 9, 11, 5, 3, 3, 1, 1],
+  // Images past the backward's group scratch (one image per group, chunks of 2 and 3 span
+  // groups): 4-tap tiles with edge filters, and 9-tap tiles.
+  [3, 8, 40, 40, 5, 3, 3, 1, 1],
+  [2, 3, 90, 90, 6, 3, 3, 1, 1],
 ];
 
 describe("conv forward by image ranges, " + DTYPE, () => {
