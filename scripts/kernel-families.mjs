@@ -29,6 +29,16 @@ const FAMILY_OF_FILE = {
 const FAMILY_OF_KERNEL = {
   leaky_relu: "activation",
   leaky_relu_backward: "activation",
+  // What models and the Solver use beyond the layers' kernels: the L2/L1 penalties, dropout, the
+  // SVM loss, predictions (argmax), gathering and sampling batches (an app of layers carries none).
+  sum_squares_chunks: "train",
+  sum_abs_chunks: "train",
+  add_sign: "train",
+  dropout_mask: "train",
+  svm_loss_rows: "train",
+  argmax_rows: "train",
+  gather_rows: "train",
+  i32_rand_below: "train",
   // GEMM of fewer than 4 rows (batch 1-3 inference): a family loaded on first use (src/ops/gemv.ts).
   gemv_nn_range: "gemv",
   gemv_packed_range: "gemv",

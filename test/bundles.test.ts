@@ -137,7 +137,7 @@ describe("dist files and the exports map", () => {
       const lazy = plain.filter((bytes) => bytes !== core);
       const families = all.filter((b) => b[1] & 0x20).map((b) => inflateSync(b, { dictionary: core }));
       const modules = [core, ...lazy, ...families].map((bytes) => new WebAssembly.Module(bytes));
-      expect(modules.length, `${file}: the core and six families`).toBe(7);
+      expect(modules.length, `${file}: the core and seven families`).toBe(8);
       const exported = modules.flatMap(functions);
       expect(exported.slice().sort(), `${file}: every kernel of tensorlane/wasm, once`).toEqual(functions(full).sort());
       for (const m of modules.slice(1)) expect(importsMemory(m), `${file}: a family imports the core's memory`).toBe(true);

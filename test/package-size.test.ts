@@ -62,7 +62,7 @@ const APPS = {
     limit: 106.5 * KB, // the float64 module inlined, every float32 family, tl.nn, Sequential, checkpoint checksums
     splitLimit: 82.6 * KB, // every family: 3 KB more wasm than one module (code the families repeat, in modules deflated apart)
     target: 55 * KB,
-    families: ["activation", "augment", "conv", "core", "norm", "pool"],
+    families: ["activation", "augment", "conv", "core", "norm", "pool", "train"],
     code: `import * as tl from "tensorlane";
 await tl.init();
 // Object.keys keeps every export alive, as a page using the whole API would.
@@ -75,7 +75,7 @@ console.log(Object.keys(tl).length > 60 && typeof tl.loadCheckpoint === "functio
     limit: 65.4 * KB,
     splitLimit: 40.7 * KB,
     target: 30 * KB,
-    families: ["augment", "core", "norm"],
+    families: ["augment", "core", "norm", "train"],
     code: `import { init, randn, FullyConnectedNet, Solver } from "tensorlane";
 await init();
 const X = randn([40, 6], { seed: 1 });
@@ -270,7 +270,7 @@ console.log(out.shape.join() === "1,1,2,2" ? "ok" : "bad");`,
     );
     expect(execFileSync(process.execPath, [pool.file], { encoding: "utf8" }).trim()).toBe("ok");
     expect(familiesIn(readFileSync(pool.file, "utf8"))).toEqual(["core", "pool"]);
-    expect(FAMILIES).toEqual(["activation", "augment", "conv", "core", "gemv", "norm", "pool"]);
+    expect(FAMILIES).toEqual(["activation", "augment", "conv", "core", "gemv", "norm", "pool", "train"]);
   });
 });
 

@@ -9,6 +9,7 @@ import { WASM_AUGMENT_DEFLATE_BASE64 } from "../generated/wasm-augment-base64.js
 import { WASM_CONV_DEFLATE_BASE64 } from "../generated/wasm-conv-base64.js";
 import { WASM_NORM_DEFLATE_BASE64 } from "../generated/wasm-norm-base64.js";
 import { WASM_POOL_DEFLATE_BASE64 } from "../generated/wasm-pool-base64.js";
+import { WASM_TRAIN_DEFLATE_BASE64 } from "../generated/wasm-train-base64.js";
 
 export { useFamily } from "./families.js";
 
@@ -22,3 +23,8 @@ export const POOL_KERNELS = /* @__PURE__ */ kernelFamily("pool", WASM_POOL_DEFLA
 export const ACTIVATION_KERNELS = /* @__PURE__ */ kernelFamily("activation", WASM_ACTIVATION_DEFLATE_BASE64);
 /** Augmentations (flip, crop, cutout, mixup) and byte-image conversion. */
 export const AUGMENT_KERNELS = /* @__PURE__ */ kernelFamily("augment", WASM_AUGMENT_DEFLATE_BASE64);
+/**
+ * What models and the Solver use beyond the layers' kernels: L2/L1 penalties, dropout masks, the
+ * SVM loss, argmax of scores (predictions), gathering rows (batches) and drawing indices (sampling).
+ */
+export const TRAIN_KERNELS = /* @__PURE__ */ kernelFamily("train", WASM_TRAIN_DEFLATE_BASE64);
