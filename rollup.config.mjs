@@ -8,7 +8,6 @@
 //   dist/tensorlane-f64.wasm the float64 kernels (`tensorlane/wasm-f64`), for init({ float64: { module } })
 //   dist/chunks/threads-*.js what starts the workers, loaded by init({ threads }) only
 //   dist/chunks/float64-*.js the float64 kernels inlined, loaded by init({ float64: true }) only
-//   dist/chunks/gemv-*.js    the GEMV kernels (batch 1-3), loaded by the first product of fewer than 4 rows
 //   dist/node.js             `tensorlane/node`: tensorlane/data and files on disk (data folders, checkpoints)
 //   dist/onnx.js             `tensorlane/onnx`: exportOnnx (platform-neutral; imports the core)
 //   dist/data.js             `tensorlane/data`: data sets, IDX / CIFAR-10 readers, gzip
@@ -73,10 +72,8 @@ const isCore = (id) => id.startsWith(srcDir) && !ownEntry(id);
 // What turns threads on (src/core/runtime.ts imports it dynamically) is a chunk of its own, so the
 // library entry stays small for the many users who never start workers.
 const threadsChunk = new Set(["start", "pool", "shared-module", "workers"].map((name) => join(srcDir, "core", "threads", `${name}.ts`)));
-// The float64 kernels likewise: apps that never ask for float64 load none of their bytes. And the
-// GEMV kernels, imported by the first product of fewer than 4 rows (src/core/gemv-family.ts).
+// The float64 kernels likewise: apps that never ask for float64 load none of their bytes.
 const float64Chunk = join(srcDir, "generated", "wasm-f64-base64.ts");
-const gemvChunk = join(srcDir, "generated", "wasm-gemv-base64.ts");
 
 export default [
   {
@@ -102,8 +99,7 @@ export default [
       chunkFileNames: "chunks/[name]-[hash].js",
       // Every core module goes with the library entry, whichever entry uses it, so that
       // dist/tensorlane.js stays self-contained and the Node entries import it.
-      manualChunks: (id) =>
-        threadsChunk.has(id) ? "threads" : id === float64Chunk ? "float64" : id === gemvChunk ? "gemv" : isCore(id) ? "tensorlane" : undefined,
+      manualChunks: (id) => (threadsChunk.has(id) ? "threads" : id === float64Chunk ? "float64" : isCore(id) ? "tensorlane" : undefined),
     },
     plugins: [...esm, copyAssets],
   },

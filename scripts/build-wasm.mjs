@@ -21,7 +21,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deflateSync } from "node:zlib";
-import { familyEntry, kernelFamilies, LAZY_FAMILIES } from "./kernel-families.mjs";
+import { familyEntry, kernelFamilies } from "./kernel-families.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const target = process.argv.includes("--debug") ? "debug" : "release";
@@ -149,12 +149,11 @@ writeFileSync(
 );
 // The families beyond the core repeat much of its code (math functions, GEMM tiles): deflated
 // with the core's bytes as the preset dictionary (by zlib: zopfli has none), they take 3 KB less.
-// The host inflates them with that dictionary (src/core/inflate.ts). The lazy families (a chunk
-// of their own, src/ops/gemv.ts) are deflated alone, for the platform's DecompressionStream.
+// The host inflates them with that dictionary (src/core/inflate.ts).
 const withCore = (bytes) => deflateSync(bytes, { level: 9, dictionary: families.get("core").bytes });
 const sizes = [];
 for (const [name, module] of families) {
-  const deflated = name === "core" || LAZY_FAMILIES.includes(name) ? await deflate(module.bytes) : withCore(module.bytes);
+  const deflated = name === "core" ? await deflate(module.bytes) : withCore(module.bytes);
   const constant = `WASM_${name.toUpperCase()}_DEFLATE_BASE64`;
   writeFileSync(join(root, "src", "generated", `wasm-${name}-base64.ts`), `${header}export const ${constant} =\n  "${deflated.toString("base64")}";\n`);
   sizes.push(`${name} ${module.bytes.length} (${deflated.length})`);

@@ -39,18 +39,7 @@ const FAMILY_OF_KERNEL = {
   argmax_rows: "train",
   gather_rows: "train",
   i32_rand_below: "train",
-  // GEMM of fewer than 4 rows (batch 1-3 inference): a family loaded on first use (src/ops/gemv.ts).
-  gemv_nn_range: "gemv",
-  gemv_packed_range: "gemv",
 };
-
-/**
- * Families no code carries: their bytes are a chunk of their own that the host imports on first
- * use, and until it arrives the callers take a path of the core's that gives the same bits. Their
- * modules are deflated alone (no preset dictionary), so the platform's DecompressionStream
- * inflates them and apps need no inflater of their own for them.
- */
-export const LAZY_FAMILIES = ["gemv"];
 
 /** Every family, the core first (the order modules are instantiated in). */
 export const FAMILIES = ["core", ...new Set([...Object.values(FAMILY_OF_FILE), ...Object.values(FAMILY_OF_KERNEL)].filter((f) => f !== "core"))];

@@ -42,9 +42,9 @@ function forbiddenIn(code: string): string[] {
 
 /**
  * The dynamic imports allowed: the lazily loaded chunks that start threads and hold the float64
- * and the GEMV kernels (as rollup, or a consumer's bundler, names them).
+ * kernels (as rollup, or a consumer's bundler, names them).
  */
-const LAZY_CHUNK_IMPORT = /import\(\s*["']\.\/(?:chunks\/|assets\/)?(?:threads|float64|gemv)-[\w-]+\.js["']\s*\)/g;
+const LAZY_CHUNK_IMPORT = /import\(\s*["']\.\/(?:chunks\/|assets\/)?(?:threads|float64)-[\w-]+\.js["']\s*\)/g;
 
 function decodeBase64(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, "base64"));
@@ -72,18 +72,18 @@ describe("dist files and the exports map", () => {
   for (const file of ["tensorlane.js", "tensorlane.iife.js"]) {
     it(`${file} has no eval, no new Function, no network or file access`, () => {
       // The allowed exceptions: the ESM entry loads what starts worker threads and the float64
-      // kernels, chunks of their own, only when init({ threads, float64 }) asks for them, and the
-      // GEMV kernels when a product of fewer than 4 rows first runs (the IIFE build has all three inlined).
+      // kernels, chunks of their own, only when init({ threads, float64 }) asks for them (the
+      // IIFE build has both inlined).
       const code = read(file);
       const lazy = code.match(LAZY_CHUNK_IMPORT) ?? [];
-      expect(new Set(lazy).size, "distinct lazily loaded chunks").toBe(file === "tensorlane.js" ? 3 : 0);
+      expect(new Set(lazy).size, "distinct lazily loaded chunks").toBe(file === "tensorlane.js" ? 2 : 0);
       expect(forbiddenIn(code.replace(LAZY_CHUNK_IMPORT, ""))).toEqual([]);
     });
   }
 
-  it("the threads, float64 and GEMV chunks and the thread worker script have no eval, no network, no imports", () => {
+  it("the threads and float64 chunks and the thread worker script have no eval, no network, no imports", () => {
     const chunk = (name: string) => `chunks/${read("tensorlane.js").match(new RegExp(`\\./chunks/(${name}-[\\w-]+\\.js)`))![1]}`;
-    for (const file of [chunk("threads"), chunk("float64"), chunk("gemv"), "tensorlane-worker.js"]) {
+    for (const file of [chunk("threads"), chunk("float64"), "tensorlane-worker.js"]) {
       expect(forbiddenIn(read(file)), file).toEqual([]);
       expect(read(file), `${file} imports nothing`).not.toMatch(/(^|[;}])\s*import\b|\bfrom\s*["']/);
     }
@@ -104,14 +104,13 @@ describe("dist files and the exports map", () => {
   });
 
   it("tensorlane/wasm-f64 is inlined in the float64 chunk; tensorlane/wasm's kernels are the inlined core and families, each exported once", () => {
-    // Base64 of a zlib header: "eN" + one of o-r is 78 DA (zopfli's: the core, the float64 module and
-    // the GEMV family), "eP" is 78 F9 (level 9 with a preset dictionary: the other families,
-    // deflated with the core as one).
+    // Base64 of a zlib header: "eN" + one of o-r is 78 DA (zopfli's, the core and float64 modules),
+    // "eP" is 78 F9 (level 9 with a preset dictionary: the families, deflated with the core as one).
     const inlined = (file: string) => [...read(file).matchAll(/"(e[NP][A-Za-z0-9+/=]{1000,})"/g)].map((m) => decodeBase64(m[1]));
-    const chunkOf = (name: string) => `chunks/${read("tensorlane.js").match(new RegExp(`\\./chunks/(${name}-[\\w-]+\\.js)`))![1]}`;
+    const float64Chunk = `chunks/${read("tensorlane.js").match(/\.\/chunks\/(float64-[\w-]+\.js)/)![1]}`;
     const f64 = new Uint8Array(readFileSync(join(root, (pkg.exports["./wasm-f64"] as Record<string, string>).default)));
     expect(WebAssembly.validate(f64)).toBe(true);
-    for (const file of [chunkOf("float64"), "tensorlane.iife.js"]) {
+    for (const file of [float64Chunk, "tensorlane.iife.js"]) {
       expect(
         inlined(file).some((b) => !(b[1] & 0x20) && Buffer.compare(inflateSync(b), f64) === 0),
         `${file} inlines tensorlane/wasm-f64`,
@@ -122,25 +121,21 @@ describe("dist files and the exports map", () => {
       WebAssembly.Module.exports(m)
         .filter((e) => e.kind === "function")
         .map((e) => e.name);
-    const importsMemory = (m: WebAssembly.Module) => WebAssembly.Module.imports(m).some((i) => i.kind === "memory");
-    // The ESM build keeps the GEMV family in its chunk; the <script> build inlines it.
-    for (const files of [["tensorlane.js", chunkOf("gemv")], ["tensorlane.iife.js"]]) {
-      const file = files[0];
-      const all = files.flatMap(inlined);
-      // FDICT (bit 5 of the header's second byte) marks the families deflated with the core's bytes as the dictionary.
-      const plain = all
-        .filter((b) => !(b[1] & 0x20))
-        .map((b) => inflateSync(b))
-        .filter((bytes) => Buffer.compare(bytes, f64) !== 0);
-      const [core, ...rest] = plain.filter((bytes) => !importsMemory(new WebAssembly.Module(bytes)));
-      expect(rest, `${file}: one core module (the one that owns the memory)`).toEqual([]);
-      const lazy = plain.filter((bytes) => bytes !== core);
-      const families = all.filter((b) => b[1] & 0x20).map((b) => inflateSync(b, { dictionary: core }));
-      const modules = [core, ...lazy, ...families].map((bytes) => new WebAssembly.Module(bytes));
-      expect(modules.length, `${file}: the core and seven families`).toBe(8);
+    for (const file of ["tensorlane.js", "tensorlane.iife.js"]) {
+      // FDICT (bit 5 of the header's second byte) marks the families; of the others, the one that is not float64 is the core.
+      const families = inlined(file).filter((b) => b[1] & 0x20);
+      const [core, ...rest] = inlined(file).filter((b) => !(b[1] & 0x20) && Buffer.compare(inflateSync(b), f64) !== 0);
+      expect(rest, `${file}: one core module`).toEqual([]);
+      const coreBytes = inflateSync(core);
+      const modules = [coreBytes, ...families.map((b) => inflateSync(b, { dictionary: coreBytes }))].map((bytes) => new WebAssembly.Module(bytes));
+      expect(modules.length, `${file}: the core and six families`).toBe(7);
       const exported = modules.flatMap(functions);
       expect(exported.slice().sort(), `${file}: every kernel of tensorlane/wasm, once`).toEqual(functions(full).sort());
-      for (const m of modules.slice(1)) expect(importsMemory(m), `${file}: a family imports the core's memory`).toBe(true);
+      for (const m of modules.slice(1))
+        expect(
+          WebAssembly.Module.imports(m).some((i) => i.kind === "memory"),
+          `${file}: a family imports the core's memory`,
+        ).toBe(true);
     }
   });
 

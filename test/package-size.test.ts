@@ -197,8 +197,7 @@ describe("bundle sizes: esbuild --minify of small apps (gzip -9)", () => {
       );
       const output = execFileSync(process.execPath, [m.file], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
       expect(output.trim()).toBe("ok");
-      // One file inlines every dynamic import: the GEMV family's chunk too.
-      expect(familiesIn(readFileSync(m.file, "utf8")), `${name}: the kernel families bundled`).toEqual([...app.families, "gemv"].sort());
+      expect(familiesIn(readFileSync(m.file, "utf8")), `${name}: the kernel families bundled`).toEqual(app.families);
       expect(m.gzip, `${name}: ${kb(m.gzip)} gzip is over ${kb(app.limit)}`).toBeLessThanOrEqual(app.limit);
     });
   }
@@ -213,7 +212,7 @@ describe("bundle sizes: esbuild --minify of small apps (gzip -9)", () => {
       );
       const output = execFileSync(process.execPath, [split.entry], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
       expect(output.trim()).toBe("ok");
-      expect(split.lazyChunks, "init({ float64 }), init({ threads }) and the first product of fewer than 4 rows (GEMV) load their own chunks").toBe(3);
+      expect(split.lazyChunks, "init({ float64 }) and init({ threads }) load their own chunks").toBe(2);
       expect(familiesIn(split.initialCode), `${name}: the kernel families loaded at start`).toEqual(app.families);
       expect(split.initial).toBeLessThan(whole.gzip);
       expect(split.initial, `${name}: ${kb(split.initial)} gzip at start is over ${kb(app.splitLimit)}`).toBeLessThanOrEqual(app.splitLimit);
@@ -231,7 +230,7 @@ console.log(info.threads === 2 && out.shape[1] === 256 ? "ok" : JSON.stringify(i
     copyFileSync(join(root, "dist", "tensorlane-worker.js"), join(dirname(split.entry), "tensorlane-worker.js"));
     const output = execFileSync(process.execPath, [split.entry], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     expect(output.trim()).toBe("ok");
-    expect(split.lazyChunks).toBe(3);
+    expect(split.lazyChunks).toBe(2);
   });
 
   it("tree-shaking works: the small apps leave out the modules they do not use", async () => {
@@ -270,7 +269,7 @@ console.log(out.shape.join() === "1,1,2,2" ? "ok" : "bad");`,
     );
     expect(execFileSync(process.execPath, [pool.file], { encoding: "utf8" }).trim()).toBe("ok");
     expect(familiesIn(readFileSync(pool.file, "utf8"))).toEqual(["core", "pool"]);
-    expect(FAMILIES).toEqual(["activation", "augment", "conv", "core", "gemv", "norm", "pool", "train"]);
+    expect(FAMILIES).toEqual(["activation", "augment", "conv", "core", "norm", "pool", "train"]);
   });
 });
 

@@ -13,7 +13,6 @@ import * as tl from "../src/index.js";
 import { f32, kernels, wasmMemoryBytes } from "../src/core/runtime.js";
 import { currentPool, runChunks, runTasks, simulateThreads, threadCount, threadScratch } from "../src/core/threads/dispatch.js";
 import { gemmRowChunks } from "../src/ops/gemm.js";
-import { gemvReady } from "../src/core/gemv-family.js";
 import { avgPoolBackward, avgPoolForward, avgPoolSizes } from "../src/ops/avgpool.js";
 import { depthwiseBackward, depthwiseForward, depthwiseSizes } from "../src/ops/depthwise.js";
 import { gelu } from "../src/ops/elementwise.js";
@@ -169,8 +168,6 @@ describe("threads: pool and dispatch", () => {
     const run = async (threads: number, dtype: "float32" | "float64"): Promise<number[][]> => {
       await tl.init({ threads, float64: true });
       expect(threadCount()).toBe(threads);
-      // The float32 GEMV kernels load on first use; here from the first call (to the workers too).
-      expect(await gemvReady()).toBe(true);
       ignoreThresholds(true);
       const fc = new tl.FullyConnectedNet({ hiddenDims: [70, 33], inputDim: 300, numClasses: 10, weightScale: "kaiming", seed: 8, dtype });
       const seq = tl.sequential([tl.nn.linear(300, 70), tl.nn.relu(), tl.nn.linear(70, 10)], { inputShape: [300], seed: 9, dtype });

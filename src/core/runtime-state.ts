@@ -70,11 +70,6 @@ export interface RuntimeState {
     /** Set by the first family registered. */
     loader: FamilyLoader | null;
   };
-  /**
-   * The GEMV kernels, loaded on first use (gemv-family.ts): their inflated bytes, the kernel
-   * object a load was started for, that load, and the kernel names it added.
-   */
-  gemv: { bytes: Uint8Array | null; tried: Kernels | null; loading: Promise<void> | null; names: string[] };
   /** The float64 module's bytes (when given or inlined as bytes), for the same reason. */
   f64Bytes: Uint8Array | null;
   /** The shared-memory variants, compiled once when threads first start: by "core", family name, "f64". */
@@ -108,7 +103,6 @@ export const runtime: RuntimeState = {
   pending: null,
   coreBytes: null,
   families: { registered: [], loaded: new Set(), bytes: new Map(), full: false, loader: null },
-  gemv: { bytes: null, tried: null, loading: null, names: [] },
   f64Bytes: null,
   shared: new Map(),
   sharedVariant: null,

@@ -10,7 +10,6 @@
 import type { DType } from "./dtype.js";
 import { FAMILY_PROBES, type F64Kernels, type Kernels, type RealKernels } from "../generated/kernels.js";
 import { WASM_CORE_DEFLATE_BASE64 } from "../generated/wasm-core-base64.js";
-import { dropGemv } from "./gemv-family.js";
 import { runtime } from "./runtime-state.js";
 import { defaultWorkerUrl, nodeBuiltin } from "./threads/environment.js";
 import { F64_PREFIX, setPool } from "./threads/state.js";
@@ -198,7 +197,6 @@ async function load(options: InitOptions): Promise<void> {
     });
     runtime.kernels = started.kernels;
     runtime.sharedVariant = started.sharedVariant;
-    dropGemv(started.kernels);
     runtime.families.loaded.clear();
     families.forEach((family, i) => runtime.families.loader!.add(family, started.exports[i]));
     if (withF64) runtime.f64 = checkF64Kernels(started.exports[families.length]);

@@ -3,10 +3,9 @@
 // split), and gives each thread its own packing scratch (threadScratch). Row splits are balanced
 // (gemmRowChunks: op(B) packed once, row blocks taken by whichever thread is free); column splits
 // are one static block per thread. Fewer than 4 rows (batch 1-3) take the GEMV kernels, which give
-// every row the bits the 4-row microkernel gives it (float32: once loaded, src/core/gemv-family.ts). Both dtypes take the same path
+// every row the bits the 4-row microkernel gives it. Both dtypes take the same path
 // (assembly/gemm.ts is one source over the element type; the float64 module has the same entry points).
-import { gemvLoaded } from "../core/gemv-family.js";
-import { kernels, realKernels } from "../core/runtime.js";
+import { realKernels } from "../core/runtime.js";
 import { runChunks, runTasks, threadScratch, type KernelName } from "../core/threads/dispatch.js";
 import { MIN_MACS_PER_TASK } from "../core/threads/thresholds.js";
 import { sharedScratch } from "./scratch.js";
@@ -74,8 +73,7 @@ export function gemmBlocks(variant: GemmVariant, m: number, n: number, tasks: nu
  * Split over threadCount() tasks when the product is large enough (MIN_MACS_PER_TASK).
  */
 export function gemm(variant: GemmVariant, c: number, a: number, b: number, m: number, n: number, k: number, options: GemmOptions): void {
-  // The float32 GEMV kernels load on first use (gemv-family.ts); until then the 4-row kernels, same bits.
-  if (m < MR && variant !== "tn" && (options.dtype === "float64" || gemvLoaded(kernels()))) {
+  if (m < MR && variant !== "tn") {
     gemv(variant, c, a, b, m, n, k, options);
     return;
   }
