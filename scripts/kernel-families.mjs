@@ -39,6 +39,16 @@ const FAMILY_OF_KERNEL = {
   argmax_rows: "train",
   gather_rows: "train",
   i32_rand_below: "train",
+  mul: "train", // dropout's only
+  add: "train", // residual blocks' only
+  f64_cos_pi: "train", // the cosine learning-rate schedule's
+  copy_planes: "pool", // padded max pooling's frames
+  // The update rules beyond Adam (the course's default, in the core): an app that calls adam carries none.
+  sgd: "optim",
+  sgd_momentum: "optim",
+  sgd_nesterov: "optim",
+  adagrad: "optim",
+  rmsprop: "optim",
 };
 
 /** Every family, the core first (the order modules are instantiated in). */

@@ -37,6 +37,7 @@ export function reluBackward(dx: number, dy: number, x: number, n: number, dtype
 
 /** y = a * b elementwise. y, a, b: (n) */
 export function mul(y: number, a: number, b: number, n: number, dtype: DType): void {
+  useFamily(TRAIN_KERNELS);
   splitElements(dtype, "mul", n, MIN_ELEMENTS_PER_TASK, (i0, i1, B) => [y + i0 * B, a + i0 * B, b + i0 * B, i1 - i0]);
 }
 
@@ -81,6 +82,7 @@ export function dropoutMask(mask: number, n: number, p: number, seed: number, of
 
 /** y = a + b elementwise (a residual sum). y, a, b: (n); y may be a or b. */
 export function add(y: number, a: number, b: number, n: number, dtype: DType): void {
+  useFamily(TRAIN_KERNELS);
   splitElements(dtype, "add", n, MIN_ELEMENTS_PER_TASK, (i0, i1, B) => [y + i0 * B, a + i0 * B, b + i0 * B, i1 - i0]);
 }
 
