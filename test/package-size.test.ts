@@ -65,7 +65,7 @@ const APPS = {
   // Everything the library exports, kept alive: the whole browser bundle as a bundler sees it.
   everything: {
     limit: 106.5 * KB, // the float64 module inlined, every float32 family, tl.nn, Sequential, checkpoint checksums
-    splitLimit: 82.6 * KB, // every family: 3 KB more wasm than one module (code the families repeat, in modules deflated apart)
+    splitLimit: 83.0 * KB, // every family: 3 KB more wasm than one module (code the families repeat, in modules deflated apart)
     target: 55 * KB,
     families: ["activation", "augment", "conv", "core", "norm", "optim", "pool", "train"],
     code: `import * as tl from "tensorlane";
@@ -77,7 +77,7 @@ console.log(Object.keys(tl).length > 60 && typeof tl.loadCheckpoint === "functio
   "init + FullyConnectedNet + Solver": {
     // One-file bundles inline the float64 module. FullyConnectedNet carries batch norm (its
     // normalization option), the Solver the augmentations (its augment option) and the byte path.
-    limit: 65.4 * KB,
+    limit: 65.8 * KB,
     splitLimit: 41.4 * KB, // 40.9 KB: the optim and train families' own headers and descriptors (+0.6 KB) bought the Linear app's 20 KB
     target: 30 * KB,
     families: ["augment", "core", "norm", "optim", "train"],
