@@ -29,10 +29,30 @@ const FAMILY_OF_FILE = {
 const FAMILY_OF_KERNEL = {
   leaky_relu: "activation",
   leaky_relu_backward: "activation",
+  // What models and the Solver use beyond the layers' kernels: the L2/L1 penalties, dropout, the
+  // SVM loss, predictions (argmax), gathering and sampling batches (an app of layers carries none).
+  sum_squares_chunks: "train",
+  sum_abs_chunks: "train",
+  add_sign: "train",
+  dropout_mask: "train",
+  svm_loss_rows: "train",
+  argmax_rows: "train",
+  gather_rows: "train",
+  i32_rand_below: "train",
+  mul: "train", // dropout's only
+  add: "train", // residual blocks' only
+  f64_cos_pi: "train", // the cosine learning-rate schedule's
+  copy_planes: "pool", // padded max pooling's frames
+  // The update rules beyond Adam (the course's default, in the core): an app that calls adam carries none.
+  sgd: "optim",
+  sgd_momentum: "optim",
+  sgd_nesterov: "optim",
+  adagrad: "optim",
+  rmsprop: "optim",
 };
 
 /** Every family, the core first (the order modules are instantiated in). */
-export const FAMILIES = ["core", ...new Set(Object.values(FAMILY_OF_FILE).filter((f) => f !== "core"))];
+export const FAMILIES = ["core", ...new Set([...Object.values(FAMILY_OF_FILE), ...Object.values(FAMILY_OF_KERNEL)].filter((f) => f !== "core"))];
 
 /** `export { a, b } from "./file"` lines of an AssemblyScript entry, and its `export * from "./x"`. */
 function exportLines(text) {

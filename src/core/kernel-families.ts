@@ -8,7 +8,9 @@ import { WASM_ACTIVATION_DEFLATE_BASE64 } from "../generated/wasm-activation-bas
 import { WASM_AUGMENT_DEFLATE_BASE64 } from "../generated/wasm-augment-base64.js";
 import { WASM_CONV_DEFLATE_BASE64 } from "../generated/wasm-conv-base64.js";
 import { WASM_NORM_DEFLATE_BASE64 } from "../generated/wasm-norm-base64.js";
+import { WASM_OPTIM_DEFLATE_BASE64 } from "../generated/wasm-optim-base64.js";
 import { WASM_POOL_DEFLATE_BASE64 } from "../generated/wasm-pool-base64.js";
+import { WASM_TRAIN_DEFLATE_BASE64 } from "../generated/wasm-train-base64.js";
 
 export { useFamily } from "./families.js";
 
@@ -22,3 +24,10 @@ export const POOL_KERNELS = /* @__PURE__ */ kernelFamily("pool", WASM_POOL_DEFLA
 export const ACTIVATION_KERNELS = /* @__PURE__ */ kernelFamily("activation", WASM_ACTIVATION_DEFLATE_BASE64);
 /** Augmentations (flip, crop, cutout, mixup) and byte-image conversion. */
 export const AUGMENT_KERNELS = /* @__PURE__ */ kernelFamily("augment", WASM_AUGMENT_DEFLATE_BASE64);
+/** The update rules beyond Adam (in the core): SGD, momentum, Nesterov, AdaGrad, RMSProp. */
+export const OPTIM_KERNELS = /* @__PURE__ */ kernelFamily("optim", WASM_OPTIM_DEFLATE_BASE64);
+/**
+ * What models and the Solver use beyond the layers' kernels: L2/L1 penalties, dropout masks, the
+ * SVM loss, argmax of scores (predictions), gathering rows (batches) and drawing indices (sampling).
+ */
+export const TRAIN_KERNELS = /* @__PURE__ */ kernelFamily("train", WASM_TRAIN_DEFLATE_BASE64);

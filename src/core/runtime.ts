@@ -212,7 +212,8 @@ function familiesPending(): boolean {
 
 /** The running thread count (1 without a pool): what init keeps when it only adds float64. */
 function currentThreads(): number {
-  return runtime.kernels === null ? 1 : threadsInfo(isSharedMemory()).threads;
+  const pool = runtime.pool;
+  return pool && !pool.broken ? pool.count : 1;
 }
 
 function checkFloat64Option(value: unknown): Float64Source | null {

@@ -3,7 +3,7 @@
 // normalized through the same lookup table writeImages uses, so a byte batch has exactly the bits
 // of the float path's batch).
 import { Blocks } from "../core/blocks.js";
-import { AUGMENT_KERNELS, useFamily } from "../core/kernel-families.js";
+import { AUGMENT_KERNELS, TRAIN_KERNELS, useFamily } from "../core/kernel-families.js";
 import { checkLabels, type Labels } from "../core/labels.js";
 import { f32, i32, kernels, realKernels, u8 } from "../core/runtime.js";
 import { checkTensor, type DType, type Tensor } from "../core/tensor.js";
@@ -65,6 +65,7 @@ export function tensorSource(name: string, X: Tensor, labels: Labels): BatchSour
     dtype: X.dtype,
     gather(fn, out, idxPtr, n) {
       checkTensor(fn, name, X); // disposed since the Solver was made?
+      useFamily(TRAIN_KERNELS);
       realKernels(X.dtype).gather_rows(out.ptr, X.ptr, idxPtr, n, rowSize);
     },
     rows(start, n) {

@@ -2,6 +2,7 @@
 // batch at a time (the loop a user would otherwise write by hand). Numbers come from wasm: the
 // softmax loss of each batch (mean over its rows, in f64), the argmax of each row.
 import { checkLabels, labelsToWasm, type Labels } from "../core/labels.js";
+import { TRAIN_KERNELS, useFamily } from "../core/kernel-families.js";
 import { softmaxLossRows } from "../ops/loss.js";
 import { i32, realKernels } from "../core/runtime.js";
 import { sizeOf, type Tensor } from "../core/tensor.js";
@@ -71,6 +72,7 @@ export function evaluateRows(
     const C = s.shape[1];
     const labelsPtr = labelsToWasm(fn, labels.slice(start, start + count), count, numClasses);
     lossSum += softmaxLossRows(0, s.ptr, labelsPtr, count, C, s.dtype) * count;
+    useFamily(TRAIN_KERNELS);
     realKernels(s.dtype).argmax_rows(predicted, s.ptr, count, C);
     const view = i32(); // re-derived after the kernels ran (memory may have grown)
     const at = predicted >>> 2;

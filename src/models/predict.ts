@@ -2,7 +2,7 @@
 // all its rows of scores (or activations) at once. The argmax runs in wasm (first maximum on
 // ties, NaN never wins) in the scores' dtype, into a reused int32 buffer.
 import type { Blocks } from "../core/blocks.js";
-import { AUGMENT_KERNELS, useFamily } from "../core/kernel-families.js";
+import { AUGMENT_KERNELS, TRAIN_KERNELS, useFamily } from "../core/kernel-families.js";
 import { realKernels } from "../core/runtime.js";
 import { sizeOf, zeros, type Tensor } from "../core/tensor.js";
 import { checkEnum, checkInteger, checkOptions } from "../core/validate.js";
@@ -52,6 +52,7 @@ export function predictRows(X: Tensor, batchSize: number, scratch: Blocks, score
     }
     try {
       const ptr = scratch.block("predictions", count * 4);
+      useFamily(TRAIN_KERNELS);
       realKernels(s.dtype).argmax_rows(ptr, s.ptr, count, s.shape[1]);
       out.set(scratch.int32("predictions", count), start);
     } finally {

@@ -13,6 +13,7 @@ import { convBackward, convBatchNormTable, convForward } from "../ops/conv.js";
 import { packedConvWeights } from "../ops/packed-conv-weights.js";
 import { depthwiseBackward, depthwiseForward, depthwiseSizes, type DepthwiseSizes } from "../ops/depthwise.js";
 import { fill } from "../ops/elementwise.js";
+import { TRAIN_KERNELS, useFamily } from "../core/kernel-families.js";
 import { i32, realKernels } from "../core/runtime.js";
 import type { Tensor } from "../core/tensor.js";
 import { checkInteger, checkOptions, describe } from "../core/validate.js";
@@ -263,6 +264,7 @@ export class Conv2d extends Module {
     const g = this.args.groups;
     const out = pass.ws.get(this.key(name), [g, pass.n, rowSize], pass.dtype);
     const idx = this.#permutation(pass, "regroup", (r) => (r % pass.n) * g + Math.floor(r / pass.n));
+    useFamily(TRAIN_KERNELS);
     realKernels(pass.dtype).gather_rows(out.ptr, t.ptr, idx, g * pass.n, rowSize);
     return out;
   }
@@ -271,6 +273,7 @@ export class Conv2d extends Module {
   #ungroup(pass: Pass, t: Tensor, grouped: Tensor, rowSize: number): void {
     const g = this.args.groups;
     const idx = this.#permutation(pass, "ungroup", (r) => (r % g) * pass.n + Math.floor(r / g));
+    useFamily(TRAIN_KERNELS);
     realKernels(pass.dtype).gather_rows(t.ptr, grouped.ptr, idx, g * pass.n, rowSize);
   }
 

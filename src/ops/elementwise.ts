@@ -6,7 +6,7 @@
 // 8 bytes per element. dtype is every op's last argument and has no default: a float32 kernel
 // over float64 bytes would be silent garbage.
 import { bytesPerElement, type DType } from "../core/dtype.js";
-import { ACTIVATION_KERNELS, useFamily } from "../core/kernel-families.js";
+import { ACTIVATION_KERNELS, TRAIN_KERNELS, useFamily } from "../core/kernel-families.js";
 import { runTasks, type KernelName } from "../core/threads/dispatch.js";
 import { MIN_ELEMENTS_PER_TASK, MIN_TRANSCENDENTAL_PER_TASK } from "../core/threads/thresholds.js";
 import { splitRange, taskCount } from "./split.js";
@@ -37,6 +37,7 @@ export function reluBackward(dx: number, dy: number, x: number, n: number, dtype
 
 /** y = a * b elementwise. y, a, b: (n) */
 export function mul(y: number, a: number, b: number, n: number, dtype: DType): void {
+  useFamily(TRAIN_KERNELS);
   splitElements(dtype, "mul", n, MIN_ELEMENTS_PER_TASK, (i0, i1, B) => [y + i0 * B, a + i0 * B, b + i0 * B, i1 - i0]);
 }
 
@@ -57,6 +58,7 @@ export function fill(y: number, n: number, value: number, dtype: DType): void {
 
 /** y += alpha * sign(x). y, x: (n) */
 export function addSign(y: number, x: number, n: number, alpha: number, dtype: DType): void {
+  useFamily(TRAIN_KERNELS);
   splitElements(dtype, "add_sign", n, MIN_ELEMENTS_PER_TASK, (i0, i1, B) => [y + i0 * B, x + i0 * B, i1 - i0, alpha]);
 }
 
@@ -74,11 +76,13 @@ export function tanhBackward(dx: number, dy: number, y: number, n: number, dtype
 
 /** Inverted-dropout mask from counter stream (seed, offset): element i uses counter offset + i. mask: (n) */
 export function dropoutMask(mask: number, n: number, p: number, seed: number, offset: number, dtype: DType): void {
+  useFamily(TRAIN_KERNELS);
   splitElements(dtype, "dropout_mask", n, MIN_ELEMENTS_PER_TASK, (i0, i1, B) => [mask + i0 * B, i1 - i0, p, seed, offset + i0]);
 }
 
 /** y = a + b elementwise (a residual sum). y, a, b: (n); y may be a or b. */
 export function add(y: number, a: number, b: number, n: number, dtype: DType): void {
+  useFamily(TRAIN_KERNELS);
   splitElements(dtype, "add", n, MIN_ELEMENTS_PER_TASK, (i0, i1, B) => [y + i0 * B, a + i0 * B, b + i0 * B, i1 - i0]);
 }
 

@@ -2,6 +2,7 @@
 // per-row loss terms (f64); f64_mean then adds the terms in row order, so the loss has the same
 // bits for any split. Both dtypes alike (the row-loss buffer is f64 either way).
 import type { DType } from "../core/dtype.js";
+import { TRAIN_KERNELS, useFamily } from "../core/kernel-families.js";
 import { kernels } from "../core/runtime.js";
 import { runTasks } from "../core/threads/dispatch.js";
 import { MIN_SCORES_PER_TASK } from "../core/threads/thresholds.js";
@@ -39,5 +40,6 @@ export function softmaxLossRows(dscores: number, scores: number, y: number, N: n
 
 /** Mean multiclass hinge loss; shapes as softmaxLossRows. */
 export function svmLossRows(dscores: number, scores: number, y: number, N: number, C: number, dtype: DType): number {
+  useFamily(TRAIN_KERNELS);
   return rowsLoss("svm_loss_rows", dscores, scores, y, N, C, dtype);
 }

@@ -2,32 +2,38 @@
 // multiples of 4; float64 parameters the same way, 8 bytes each). Every parameter's update reads
 // only its own w, dw and state (Adam's bias corrections are computed identically in every task),
 // so any split gives the same bits.
+import { OPTIM_KERNELS, useFamily } from "../core/kernel-families.js";
 import { MIN_PARAMS_PER_TASK } from "../core/threads/thresholds.js";
 import type { DType } from "../core/dtype.js";
 import { splitElements } from "./elementwise.js";
 
 /** w -= lr * dw. w, dw: (n) */
 export function sgdUpdate(w: number, dw: number, n: number, lr: number, dtype: DType): void {
+  useFamily(OPTIM_KERNELS);
   splitElements(dtype, "sgd", n, MIN_PARAMS_PER_TASK, (i0, i1, B) => [w + i0 * B, dw + i0 * B, i1 - i0, lr]);
 }
 
 /** v = mu*v - lr*dw; w += v. w, dw, v: (n) */
 export function sgdMomentumUpdate(w: number, dw: number, v: number, n: number, lr: number, mu: number, dtype: DType): void {
+  useFamily(OPTIM_KERNELS);
   splitElements(dtype, "sgd_momentum", n, MIN_PARAMS_PER_TASK, (i0, i1, B) => [w + i0 * B, dw + i0 * B, v + i0 * B, i1 - i0, lr, mu]);
 }
 
 /** Nesterov: v_prev = v; v = mu*v - lr*dw; w += -mu*v_prev + (1+mu)*v. w, dw, v: (n) */
 export function sgdNesterovUpdate(w: number, dw: number, v: number, n: number, lr: number, mu: number, dtype: DType): void {
+  useFamily(OPTIM_KERNELS);
   splitElements(dtype, "sgd_nesterov", n, MIN_PARAMS_PER_TASK, (i0, i1, B) => [w + i0 * B, dw + i0 * B, v + i0 * B, i1 - i0, lr, mu]);
 }
 
 /** AdaGrad. w, dw, cache: (n) */
 export function adagradUpdate(w: number, dw: number, cache: number, n: number, lr: number, eps: number, dtype: DType): void {
+  useFamily(OPTIM_KERNELS);
   splitElements(dtype, "adagrad", n, MIN_PARAMS_PER_TASK, (i0, i1, B) => [w + i0 * B, dw + i0 * B, cache + i0 * B, i1 - i0, lr, eps]);
 }
 
 /** RMSProp. w, dw, cache: (n) */
 export function rmspropUpdate(w: number, dw: number, cache: number, n: number, lr: number, decay: number, eps: number, dtype: DType): void {
+  useFamily(OPTIM_KERNELS);
   splitElements(dtype, "rmsprop", n, MIN_PARAMS_PER_TASK, (i0, i1, B) => [w + i0 * B, dw + i0 * B, cache + i0 * B, i1 - i0, lr, decay, eps]);
 }
 

@@ -59,6 +59,7 @@ export function maxPoolBackward(dx: number, dout: number, argmax: number, s: Poo
 export function framePlanes(frame: number, x: number, planes: number, H: number, W: number, pad: number, dtype: DType): void {
   const B = bytesPerElement(dtype);
   const Wp = W + 2 * pad;
+  useFamily(POOL_KERNELS);
   kernels().copy_planes(frame + (pad * Wp + pad) * B, (H + 2 * pad) * Wp * B, Wp * B, x, H * W * B, W * B, planes, H, W * B);
 }
 
@@ -66,5 +67,6 @@ export function framePlanes(frame: number, x: number, planes: number, H: number,
 export function cropPlanes(x: number, frame: number, planes: number, H: number, W: number, pad: number, dtype: DType): void {
   const B = bytesPerElement(dtype);
   const Wp = W + 2 * pad;
+  useFamily(POOL_KERNELS);
   kernels().copy_planes(x, H * W * B, W * B, frame + (pad * Wp + pad) * B, (H + 2 * pad) * Wp * B, Wp * B, planes, H, W * B);
 }

@@ -5,6 +5,7 @@
 //     by the size alone, each summed by one task, the chunk sums added in order.
 // Either way any split gives the same bits, in both dtypes.
 import type { DType } from "../core/dtype.js";
+import { TRAIN_KERNELS, useFamily } from "../core/kernel-families.js";
 import { kernels } from "../core/runtime.js";
 import { runTasks } from "../core/threads/dispatch.js";
 import { MIN_ELEMENTS_PER_TASK } from "../core/threads/thresholds.js";
@@ -15,6 +16,7 @@ import { splitRange, taskCount } from "./split.js";
 export const REDUCE_CHUNK = 1 << 14;
 
 function chunkedSum(kernel: "sum_squares_chunks" | "sum_abs_chunks", x: number, n: number, dtype: DType): number {
+  useFamily(TRAIN_KERNELS);
   const chunks = Math.max(1, Math.ceil(n / REDUCE_CHUNK));
   const partials = sharedScratch("reduce partials", chunks * 8);
   const ranges = splitRange(chunks, taskCount(n, MIN_ELEMENTS_PER_TASK, chunks));

@@ -244,6 +244,40 @@ function stateCore(c: Record<string, unknown>, keys: readonly string[], w: Tenso
 /** The unchecked update of each built-in rule (see UpdateCore). */
 type Numbers<K extends string> = Record<string, unknown> & Record<K, number>;
 
+// One const per rule (not one object of them), so that an app calling only adam carries only
+// adam's update: the table below is reached through the Solver alone.
+const sgdCore: UpdateCore = (w, dw, config, segments) => {
+  const c = config as Numbers<"learningRate">;
+  defaults("sgd", c);
+  overSegments(w, c, segments, (o, n) => sgdUpdate(w.ptr + o, dw.ptr + o, n, c.learningRate, w.dtype));
+};
+
+/** sgdMomentum's and sgdNesterov's update: one state tensor (velocity) and the momentum. */
+function momentumCore(rule: "sgdMomentum" | "sgdNesterov", update: typeof sgdMomentumUpdate): UpdateCore {
+  return (w, dw, config, segments) => {
+    const c = config as Numbers<"learningRate" | "momentum">;
+    defaults(rule, c);
+    const [v] = stateCore(c, ["velocity"], w);
+    overSegments(w, c, segments, (o, n) => update(w.ptr + o, dw.ptr + o, v.ptr + o, n, c.learningRate, c.momentum, w.dtype));
+  };
+}
+const sgdMomentumCore = /* @__PURE__ */ momentumCore("sgdMomentum", sgdMomentumUpdate);
+const sgdNesterovCore = /* @__PURE__ */ momentumCore("sgdNesterov", sgdNesterovUpdate);
+
+const adagradCore: UpdateCore = (w, dw, config, segments) => {
+  const c = config as Numbers<"learningRate" | "epsilon">;
+  defaults("adagrad", c);
+  const [cache] = stateCore(c, ["cache"], w);
+  overSegments(w, c, segments, (o, n) => adagradUpdate(w.ptr + o, dw.ptr + o, cache.ptr + o, n, c.learningRate, c.epsilon, w.dtype));
+};
+
+const rmspropCore: UpdateCore = (w, dw, config, segments) => {
+  const c = config as Numbers<"learningRate" | "decayRate" | "epsilon">;
+  defaults("rmsprop", c);
+  const [cache] = stateCore(c, ["cache"], w);
+  overSegments(w, c, segments, (o, n) => rmspropUpdate(w.ptr + o, dw.ptr + o, cache.ptr + o, n, c.learningRate, c.decayRate, c.epsilon, w.dtype));
+};
+
 function adamCore(rule: "adam" | "adamw"): UpdateCore {
   return (w, dw, config, segments) => {
     const c = config as Numbers<"learningRate" | "beta1" | "beta2" | "epsilon" | "t">;
@@ -256,40 +290,18 @@ function adamCore(rule: "adam" | "adamw"): UpdateCore {
     );
   };
 }
+const adamRuleCore = /* @__PURE__ */ adamCore("adam");
+const adamwRuleCore = /* @__PURE__ */ adamCore("adamw");
 
 /** The unchecked update of each built-in rule (see UpdateCore). */
 export const updateCores: Readonly<Record<UpdateRuleName, UpdateCore>> = {
-  sgd(w, dw, config, segments): void {
-    const c = config as Numbers<"learningRate">;
-    defaults("sgd", c);
-    overSegments(w, c, segments, (o, n) => sgdUpdate(w.ptr + o, dw.ptr + o, n, c.learningRate, w.dtype));
-  },
-  sgdMomentum(w, dw, config, segments): void {
-    const c = config as Numbers<"learningRate" | "momentum">;
-    defaults("sgdMomentum", c);
-    const [v] = stateCore(c, ["velocity"], w);
-    overSegments(w, c, segments, (o, n) => sgdMomentumUpdate(w.ptr + o, dw.ptr + o, v.ptr + o, n, c.learningRate, c.momentum, w.dtype));
-  },
-  sgdNesterov(w, dw, config, segments): void {
-    const c = config as Numbers<"learningRate" | "momentum">;
-    defaults("sgdNesterov", c);
-    const [v] = stateCore(c, ["velocity"], w);
-    overSegments(w, c, segments, (o, n) => sgdNesterovUpdate(w.ptr + o, dw.ptr + o, v.ptr + o, n, c.learningRate, c.momentum, w.dtype));
-  },
-  adagrad(w, dw, config, segments): void {
-    const c = config as Numbers<"learningRate" | "epsilon">;
-    defaults("adagrad", c);
-    const [cache] = stateCore(c, ["cache"], w);
-    overSegments(w, c, segments, (o, n) => adagradUpdate(w.ptr + o, dw.ptr + o, cache.ptr + o, n, c.learningRate, c.epsilon, w.dtype));
-  },
-  rmsprop(w, dw, config, segments): void {
-    const c = config as Numbers<"learningRate" | "decayRate" | "epsilon">;
-    defaults("rmsprop", c);
-    const [cache] = stateCore(c, ["cache"], w);
-    overSegments(w, c, segments, (o, n) => rmspropUpdate(w.ptr + o, dw.ptr + o, cache.ptr + o, n, c.learningRate, c.decayRate, c.epsilon, w.dtype));
-  },
-  adam: adamCore("adam"),
-  adamw: adamCore("adamw"),
+  sgd: sgdCore,
+  sgdMomentum: sgdMomentumCore,
+  sgdNesterov: sgdNesterovCore,
+  adagrad: adagradCore,
+  rmsprop: rmspropCore,
+  adam: adamRuleCore,
+  adamw: adamwRuleCore,
 };
 
 /**
@@ -320,7 +332,14 @@ export function checkOptimState(fn: string, name: string, config: OptimConfig, w
  * check the hyperparameters, check or create the state tensors, then run the same core the
  * Solver runs.
  */
-function checked<C extends SgdConfig>(rule: UpdateRuleName, stateKeys: readonly string[], w: Tensor, dw: Tensor, config: C | undefined): [Tensor, C] {
+function checked<C extends SgdConfig>(
+  rule: UpdateRuleName,
+  stateKeys: readonly string[],
+  core: UpdateCore,
+  w: Tensor,
+  dw: Tensor,
+  config: C | undefined,
+): [Tensor, C] {
   const c = begin(rule, rule, w, dw, config) as Record<string, unknown>;
   hyper(rule, c, "learningRate", DEFAULT_LEARNING_RATES[rule]);
   for (const key of KEYS[rule]) {
@@ -329,18 +348,18 @@ function checked<C extends SgdConfig>(rule: UpdateRuleName, stateKeys: readonly 
     else if (key === "weightDecay" && (c[key] !== undefined || WEIGHT_DECAY_DEFAULTS[rule] !== 0)) hyper(rule, c, key, WEIGHT_DECAY_DEFAULTS[rule]);
   }
   states(rule, c, stateKeys, w, dw);
-  updateCores[rule](w, dw, c as OptimConfig);
+  core(w, dw, c as OptimConfig);
   return [w, c as C];
 }
 
 /** Vanilla SGD: w -= learningRate * dw. Default learningRate 1e-2. */
 export function sgd(w: Tensor, dw: Tensor, config?: SgdConfig): [Tensor, SgdConfig] {
-  return checked("sgd", [], w, dw, config);
+  return checked("sgd", [], sgdCore, w, dw, config);
 }
 
 /** SGD with momentum: v = momentum*v - learningRate*dw; w += v. Defaults 1e-2, 0.9, v = 0. */
 export function sgdMomentum(w: Tensor, dw: Tensor, config?: SgdMomentumConfig): [Tensor, SgdMomentumConfig] {
-  return checked("sgdMomentum", ["velocity"], w, dw, config);
+  return checked("sgdMomentum", ["velocity"], sgdMomentumCore, w, dw, config);
 }
 
 /**
@@ -348,17 +367,17 @@ export function sgdMomentum(w: Tensor, dw: Tensor, config?: SgdMomentumConfig): 
  * w += -momentum*v_prev + (1 + momentum)*v. Defaults 1e-2, 0.9, v = 0.
  */
 export function sgdNesterov(w: Tensor, dw: Tensor, config?: SgdMomentumConfig): [Tensor, SgdMomentumConfig] {
-  return checked("sgdNesterov", ["velocity"], w, dw, config);
+  return checked("sgdNesterov", ["velocity"], sgdNesterovCore, w, dw, config);
 }
 
 /** AdaGrad: cache += dw²; w -= learningRate*dw/(sqrt(cache)+epsilon). Defaults 1e-2, 1e-5 (the notes' value). */
 export function adagrad(w: Tensor, dw: Tensor, config?: AdagradConfig): [Tensor, AdagradConfig] {
-  return checked("adagrad", ["cache"], w, dw, config);
+  return checked("adagrad", ["cache"], adagradCore, w, dw, config);
 }
 
 /** RMSProp: cache = d*cache + (1-d)*dw²; w -= learningRate*dw/(sqrt(cache)+epsilon). Defaults 1e-2, 0.99, 1e-8. */
 export function rmsprop(w: Tensor, dw: Tensor, config?: RmspropConfig): [Tensor, RmspropConfig] {
-  return checked("rmsprop", ["cache"], w, dw, config);
+  return checked("rmsprop", ["cache"], rmspropCore, w, dw, config);
 }
 
 /**
@@ -366,7 +385,7 @@ export function rmsprop(w: Tensor, dw: Tensor, config?: RmspropConfig): [Tensor,
  * w -= learningRate * m̂ / (sqrt(v̂) + epsilon). Defaults 1e-3, 0.9, 0.999, 1e-8, t = 0.
  */
 export function adam(w: Tensor, dw: Tensor, config?: AdamConfig): [Tensor, AdamConfig] {
-  return checked("adam", ["m", "v"], w, dw, config);
+  return checked("adam", ["m", "v"], adamRuleCore, w, dw, config);
 }
 
 /**
@@ -374,7 +393,7 @@ export function adam(w: Tensor, dw: Tensor, config?: AdamConfig): [Tensor, AdamC
  * the step. Defaults as adam, weightDecay 0.01 (PyTorch's).
  */
 export function adamw(w: Tensor, dw: Tensor, config?: AdamConfig): [Tensor, AdamConfig] {
-  return checked("adamw", ["m", "v"], w, dw, config);
+  return checked("adamw", ["m", "v"], adamwRuleCore, w, dw, config);
 }
 
 /** The built-in rules by the names the Solver and CLI accept. */

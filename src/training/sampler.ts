@@ -8,6 +8,7 @@ import { withCheckedLabels, type Labels } from "../core/labels.js";
 import type { PredictOptions, TrainableModel } from "../models/contract.js";
 import { DEFAULT_PREDICT_BATCH, predictRows } from "../models/predict.js";
 import { deriveSeed } from "../core/random.js";
+import { TRAIN_KERNELS, useFamily } from "../core/kernel-families.js";
 import { kernels } from "../core/runtime.js";
 import type { Targets } from "../layers/targets.js";
 import type { Tensor } from "../core/tensor.js";
@@ -87,6 +88,7 @@ export class Sampler {
   #sample(source: BatchSource, n: number, key: string): [Tensor, Int32Array] {
     const idxPtr = this.#ws.block("indices", n * 4);
     const out = this.#ws.get(key, [n, ...source.rowShape], source.dtype);
+    useFamily(TRAIN_KERNELS);
     kernels().i32_rand_below(idxPtr, n, source.count, deriveSeed(this.#seed, 1), this.rngState);
     source.gather(key === "batch" ? "Solver.step" : "Solver.checkAccuracy", out, idxPtr, n);
     this.rngState += n;

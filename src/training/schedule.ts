@@ -2,6 +2,7 @@
 // linear warm-up, set every iteration, and a user function (epoch, iteration) => learningRate.
 // The cosine is computed in wasm (f64_cos_pi), so a seeded run gets the same rates, and the same
 // bits, in every runtime.
+import { TRAIN_KERNELS, useFamily } from "../core/kernel-families.js";
 import { kernels } from "../core/runtime.js";
 import { checkNumber, checkOptions, describe } from "../core/validate.js";
 
@@ -54,5 +55,6 @@ export function cosineRate(s: Required<CosineSchedule>, base: number, iteration:
   const span = numEpochs * perEpoch - warmup;
   if (span <= 0) return base;
   const progress = Math.min(1, (iteration - warmup) / span);
+  useFamily(TRAIN_KERNELS);
   return s.minLearningRate + ((base - s.minLearningRate) * (1 + kernels().f64_cos_pi(progress))) / 2;
 }
