@@ -33,8 +33,9 @@ const copyAssets = {
   },
 };
 
-// Chunk names carry content hashes: clear the old ones so dist/ ships only what this build made.
-rmSync("dist/chunks", { recursive: true, force: true });
+// dist/ ships only what this build makes: chunk names carry content hashes, and declaration files
+// of moved or deleted sources would otherwise stay (and be packed) after a restructure.
+rmSync("dist", { recursive: true, force: true });
 
 // The ESM files keep the /* @__PURE__ */ annotations that let an app's bundler leave out what it
 // does not use (the kernel families' descriptors above all: src/core/kernel-families.ts). esbuild's

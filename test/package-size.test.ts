@@ -55,8 +55,8 @@ const familiesIn = (code: string) => FAMILIES.filter((family) => code.includes(F
 const APPS = {
   // Everything the library exports, kept alive: the whole browser bundle as a bundler sees it.
   everything: {
-    limit: 108.7 * KB, // the float64 module inlined, every float32 family, tl.nn, Sequential, checkpoint checksums
-    splitLimit: 83.5 * KB, // every family: 3 KB more wasm than one module (code the families repeat, in modules deflated apart)
+    limit: 109.9 * KB, // the float64 module inlined, every float32 family, tl.nn, Sequential, checkpoint checksums
+    splitLimit: 84.5 * KB, // every family: 3 KB more wasm than one module (code the families repeat, in modules deflated apart)
     target: 55 * KB,
     families: ["activation", "augment", "conv", "core", "norm", "optim", "pool", "train"],
     code: `import * as tl from "tensorlane";
@@ -68,7 +68,7 @@ console.log(Object.keys(tl).length > 60 && typeof tl.loadCheckpoint === "functio
   "init + FullyConnectedNet + Solver": {
     // One-file bundles inline the float64 module. FullyConnectedNet carries batch norm (its
     // normalization option), the Solver the augmentations (its augment option) and the byte path.
-    limit: 66.4 * KB,
+    limit: 67.1 * KB,
     splitLimit: 41.4 * KB, // 40.9 KB: the optim and train families' own headers and descriptors (+0.6 KB) bought the Linear app's 20 KB
     target: 30 * KB,
     families: ["augment", "core", "norm", "optim", "train"],
@@ -83,8 +83,8 @@ console.log(solver.lossHistory.length === 4 ? "ok" : "wrong history");`,
   },
   // The course's layer-by-layer style: Linear, ReLU, softmaxLoss and adam (plus init and tensors).
   "Linear + ReLU + softmaxLoss + adam": {
-    limit: 47 * KB, // as above
-    splitLimit: 21.8 * KB, // issue 23 asks 20: the GEMV kernels and the packed weights (issue 22) took 1.8 KB
+    limit: 46.2 * KB, // as above
+    splitLimit: 20 * KB, // issue 23's target, met with bytes to spare: growth in the core or its host path fails here
     target: 20 * KB,
     families: ["core"],
     code: `import { init, randn, zeros, Linear, ReLU, softmaxLoss, adam } from "tensorlane";
@@ -277,7 +277,7 @@ function diskBytes(path: string): number {
 }
 
 describe("install footprint: npm pack, then npm install of the tarball in an empty folder", () => {
-  it("installs exactly one package (no dependencies) of at most 1780 KB", () => {
+  it("installs exactly one package (no dependencies) of at most 1720 KB", () => {
     const packDir = join(dir, "pack");
     const app = join(dir, "install-app");
     mkdirSync(packDir);
@@ -305,7 +305,7 @@ describe("install footprint: npm pack, then npm install of the tarball in an emp
     const bytes = diskBytes(join(app, "node_modules", "tensorlane"));
     console.log(
       `install footprint: tarball ${kb(packed[0].size)}, ${packed[0].entryCount} files, unpacked ${kb(packed[0].unpackedSize)}; ` +
-        `installed ${installed.length} package(s) [${installed.join(", ")}], ${kb(bytes)} on disk (limit 1780.0 KB)`,
+        `installed ${installed.length} package(s) [${installed.join(", ")}], ${kb(bytes)} on disk (limit 1720.0 KB)`,
     );
     expect(installed).toEqual(["node_modules/tensorlane"]);
     expect(readdirSync(join(app, "node_modules")).filter((n) => !n.startsWith("."))).toEqual(["tensorlane"]);
@@ -313,6 +313,8 @@ describe("install footprint: npm pack, then npm install of the tarball in an emp
     // 60 KB, the core bundles and maps 35 KB, types): 1536 + 150 KB, rounded. The IIFE's map
     // alone is 283 KB. 1780 KB: a doc comment on every export in the .d.ts files (+44 KB, what
     // editors show on hover), issue 22's conv packing and fused epilogues, and the folders' paths.
-    expect(bytes, `installed size ${kb(bytes)}`).toBeLessThanOrEqual(1780 * KB);
+    // 1720 KB once the build cleared dist/ (1708.6 KB measured: declaration files of moved
+    // sources had been packed too).
+    expect(bytes, `installed size ${kb(bytes)}`).toBeLessThanOrEqual(1720 * KB);
   }, 120_000);
 });
