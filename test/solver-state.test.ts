@@ -427,6 +427,54 @@ describe("a Solver that owns its state", () => {
     });
   });
 
+  it('keep "last": the same run as keep "best", ending with the last parameters (saved as the ones to use), no best copies kept', () => {
+    noLeak(() => {
+      // Evaluated on different rows than it trains on, so the best check is not the last one.
+      const val = makeData(40, 6, 77);
+      const split = { XTrain: data.XTrain, yTrain: data.yTrain, XVal: val.X, yVal: val.y };
+      const options: tl.SolverOptions = { updateRule: "sgdMomentum", optimConfig: { learningRate: 0.3 }, batchSize: 10, numEpochs: 6, verbose: false, seed: 6 };
+      const a = net();
+      const best = new tl.Solver(a, split, options);
+      best.train();
+      const b = net();
+      const last = new tl.Solver(b, split, { ...options, keep: "last" });
+      last.train();
+      expect(last.keep).toBe("last");
+      expect(best.keep).toBe("best");
+      expect(last.lossHistory).toEqual(best.lossHistory);
+      expect(last.valAccHistory).toEqual(best.valAccHistory);
+      expect(last.bestValAcc).toBe(best.bestValAcc);
+      // The check that picks "best" is not the last one here, so the two runs end apart.
+      expect(best.valAccHistory.at(-1)).toBeLessThan(best.bestValAcc);
+      expect(last.holdsBest).toBe(false);
+      const lastOfBest = best.lastState();
+      const mine = Object.fromEntries(Object.entries(b.params).map(([k, t]) => [k, Array.from(t.toArray())]));
+      for (const [k, v] of Object.entries(mine)) expect(Array.from(lastOfBest[k]), k).toEqual(v);
+      expect(a.params.W1.toArray()).not.toEqual(b.params.W1.toArray());
+      expect(last.state().best).toBeNull();
+      expect(last.state().options.keep).toBe("last");
+      expect(best.state().options.keep).toBeUndefined();
+      expect(() => last.restoreBest()).toThrow(/Solver\.restoreBest: .*options\.keep is "last"/);
+      // A checkpoint stores the last parameters as the ones to use, and resumes with keep "last".
+      const ck = tl.loadCheckpoint(tl.saveCheckpoint({ model: b, solver: last }));
+      expect(ck.solver?.hasBest).toBe(false);
+      expect(ck.solver?.options.keep).toBe("last");
+      expect(ck.model.params.W1.toArray()).toEqual(b.params.W1.toArray());
+      const more = new tl.Solver(ck.model, split, { ...options, keep: "last", numEpochs: 7 });
+      ck.resume(more);
+      more.train();
+      expect(more.lossHistory.length).toBe(last.lossHistory.length + 6);
+      const other = new tl.Solver(ck.model, split, { ...options, numEpochs: 8 });
+      expect(() => other.restoreState(last.state())).toThrow(/keep best \(saved: last\)/);
+      expect(() => new tl.Solver(ck.model, split, { ...options, keep: "first" as "last" })).toThrow(
+        /Solver: options\.keep must be one of "best", "last" \(got "first"\)/,
+      );
+      for (const s of [best, last, more, other]) s.dispose();
+      for (const m of [a, b, ck.model]) m.dispose();
+      val.X.dispose();
+    });
+  });
+
   it("restoreState refuses a state that does not fit, and changes nothing when it refuses", () => {
     noLeak(() => {
       const model = net();

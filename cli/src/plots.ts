@@ -229,6 +229,8 @@ export interface TrainingCurves {
   iterationsPerEpoch?: number;
   /** "log" (the default when every loss is > 0): the late, small losses stay readable. */
   lossScale?: "log" | "linear";
+  /** The check whose parameters the run keeps, ringed: "best" validation accuracy (default) or the "last" check. */
+  kept?: "best" | "last";
 }
 
 /** The picture's size: it fits a 900-pixel screen either way round. */
@@ -313,16 +315,24 @@ export function trainingCurvesSvg(curves: TrainingCurves): string {
         `(${below.length === 1 ? `step ${below[0].c}: train ${below[0].train.toFixed(2)}, validation ${below[0].val.toFixed(2)},` : `${below.length} checks`} below the axis)`,
       )}</text>`
     : "";
-  // The best validation accuracy: the parameters the checkpoint keeps for eval. Its value goes in
-  // the legend, not beside the point, where it would cross a curve.
+  // The parameters the checkpoint keeps for eval: the best validation accuracy, or the last check.
+  // Its value goes in the legend, not beside the point, where it would cross a curve.
   const finiteVal = valAccHistory.filter(Number.isFinite);
-  const bestIndex = finiteVal.length ? valAccHistory.indexOf(Math.max(...finiteVal)) : -1;
-  const bestWhen =
-    bestIndex < 0 ? "" : checks[bestIndex] === 1 ? "step 1" : perEpoch ? `epoch ${label(checks[bestIndex] / perEpoch)}` : `iteration ${checks[bestIndex]}`;
-  const best =
-    bestIndex < 0 || valAccHistory[bestIndex] < accDomain[0]
+  const keptLast = curves.kept === "last";
+  const lastIndex = valAccHistory.length - 1;
+  const keptIndex = keptLast
+    ? Number.isFinite(valAccHistory[lastIndex])
+      ? lastIndex
+      : -1
+    : finiteVal.length
+      ? valAccHistory.indexOf(Math.max(...finiteVal))
+      : -1;
+  const keptWhen =
+    keptIndex < 0 ? "" : checks[keptIndex] === 1 ? "step 1" : perEpoch ? `epoch ${label(checks[keptIndex] / perEpoch)}` : `iteration ${checks[keptIndex]}`;
+  const keptRing =
+    keptIndex < 0 || valAccHistory[keptIndex] < accDomain[0]
       ? ""
-      : `<circle cx="${px(sx(accPanel, checks[bestIndex]))}" cy="${px(sy(accPanel, valAccHistory[bestIndex]))}" r="5" fill="none" stroke="${COLORS.validation}" stroke-width="1.5"/>`;
+      : `<circle cx="${px(sx(accPanel, checks[keptIndex]))}" cy="${px(sy(accPanel, valAccHistory[keptIndex]))}" r="5" fill="none" stroke="${COLORS.validation}" stroke-width="1.5"/>`;
   // A short mark on the frame at every epoch end (the labels skip some on long runs).
   const epochMarks = (p: Panel) => {
     if (perEpoch === undefined || xMax / perEpoch > 200) return "";
@@ -366,12 +376,21 @@ export function trainingCurvesSvg(curves: TrainingCurves): string {
       2,
     ),
     dots(trainAccHistory, COLORS.train) + dots(valAccHistory, COLORS.validation),
-    best,
+    keptRing,
     belowNote,
     legendRow(accPanel, [
       { text: "train", color: COLORS.train, width: 2 },
       { text: "validation", color: COLORS.validation, width: 2 },
-      ...(best ? [{ text: `best validation ${valAccHistory[bestIndex].toFixed(4)} (${bestWhen})`, color: COLORS.validation, width: 1.5, ring: true }] : []),
+      ...(keptRing
+        ? [
+            {
+              text: `${keptLast ? "last" : "best"} validation ${valAccHistory[keptIndex].toFixed(4)} (${keptWhen})`,
+              color: COLORS.validation,
+              width: 1.5,
+              ring: true,
+            },
+          ]
+        : []),
     ]),
   ]);
 }

@@ -122,6 +122,11 @@ export function buildProgram(io: Io = processIo()): Command {
     .option("--seed <n>", "seed for initialization, split, sampling and dropout", v.seed, 0)
     .option("--data <dir>", "IDX or CIFAR-10 binary folder (default: the built-in Fashion-MNIST subset)")
     .option("--val <n>", "training images held out for validation (default: 10%)", v.positiveInt)
+    .addOption(
+      new Option("--keep <which>", "the parameters the run ends with (tested and saved for eval): best by validation accuracy, or the last epoch's")
+        .choices(["best", "last"])
+        .default("best"),
+    )
     .option("--classes <list>", "train and test on these classes only (e.g. 0,1,2,3,4), relabelled 0, 1, ... in this order", v.classList)
     .option("--train-samples <n>", "train on a seeded subset of n training images (quick tries)", v.positiveInt)
     .option("--out <dir>", "run folder (default: runs/<name or timestamp>; with --resume: the checkpoint's folder)")

@@ -41,6 +41,8 @@ export function summaryJson(r: RunReport): string {
     iterations: r.solver.lossHistory.length,
     valAccuracy: r.solver.bestValAcc,
     bestEpoch: bestEpochOf(r.solver),
+    keep: r.solver.keep,
+    lastValAccuracy: r.solver.valAccHistory.at(-1) ?? null,
     testAccuracy: r.testAccuracy,
     testAccuracyFlipTta: r.testAccuracyFlipTta,
     testImages: r.data.test.labels.length,
@@ -65,5 +67,6 @@ export function trainingSvg(r: RunReport): string {
     valAccHistory: s.valAccHistory,
     checkIterations: [...s.accuracyIterations],
     iterationsPerEpoch: s.iterationsPerEpoch,
+    kept: s.keep,
   });
 }

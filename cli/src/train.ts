@@ -90,6 +90,8 @@ export interface TrainOptions {
   augment?: Augmentation[];
   data?: string;
   val?: number;
+  /** The parameters the run ends with: the best by validation accuracy, or the last epoch's. */
+  keep: "best" | "last";
   trainSamples?: number;
   /** Train and test on these classes only, relabelled 0, 1, ... in this order. */
   classes?: number[];
@@ -131,6 +133,7 @@ export const RUN_DEFINING = [
   "batchSize",
   "seed",
   "val",
+  "keep",
   "trainSamples",
   "classes",
   "augment",
@@ -171,6 +174,7 @@ function runDefiningValues(o: TrainOptions, data: DataRecord): Record<string, un
     batchSize: o.batchSize,
     seed: o.seed,
     val: data.valCount,
+    keep: o.keep,
     trainSamples: o.trainSamples ?? null,
     classes: o.classes ?? null,
     from: o.from === undefined ? null : resolve(o.from),
@@ -612,6 +616,7 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
           updateRule: UPDATE_RULES[o.update],
           optimConfig: { ...(o.lr === undefined ? {} : { learningRate: o.lr }), ...(o.weightDecay === undefined ? {} : { weightDecay: o.weightDecay }) },
           ...(o.decay === "weights" ? { weightDecayParams: "weights" as const } : {}),
+          ...(o.keep === "last" ? { keep: "last" as const } : {}),
           ...scheduleOptions(o, given),
           batchSize: o.batchSize,
           numEpochs,
@@ -729,7 +734,7 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
   progress.stop();
   const trainSeconds = (performance.now() - trainStart) / 1000;
 
-  // The model now holds the best parameters (by validation accuracy), as saved in the checkpoint.
+  // The model now holds the parameters the run keeps (best by validation accuracy, or the last), as saved in the checkpoint.
   const testAcc = testAccuracy(model, data);
   const testAccFlip = o.tta === "flip" ? testAccuracy(model, data, "flip") : null;
   const bestEpochs = bestEpochOf(solver);
@@ -742,7 +747,11 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
     throw error;
   }
 
-  out.write(`validation accuracy ${solver.bestValAcc.toFixed(4)} (best, ${bestEpoch})\n`);
+  if (solver.keep === "best") out.write(`validation accuracy ${solver.bestValAcc.toFixed(4)} (best, ${bestEpoch})\n`);
+  else
+    out.write(
+      `validation accuracy ${(solver.valAccHistory.at(-1) ?? 0).toFixed(4)} (last epoch; the best was ${solver.bestValAcc.toFixed(4)}, ${bestEpoch})\n`,
+    );
   out.write(`test accuracy       ${testAcc.toFixed(4)} (${data.test.labels.length} images)\n`);
   if (testAccFlip !== null) out.write(`test accuracy, tta  ${testAccFlip.toFixed(4)} (each image's scores added to its mirror's)\n`);
   out.write(`wall time           ${formatDuration(final.wallSeconds)} (training ${trainSeconds.toFixed(1)} s)\n`);

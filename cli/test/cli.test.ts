@@ -66,6 +66,7 @@ describe("tensorlane CLI", () => {
       "--seed",
       "--data",
       "--val",
+      "--keep",
       "--out",
       "--resume",
     ]) {
@@ -506,6 +507,43 @@ describe("tensorlane CLI", () => {
     );
     const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
     expect(typeof summary.bestEpoch).toBe("number");
+  });
+
+  it("--keep last: the same run as --keep best, tested, saved and plotted with the last epoch's parameters; --resume keeps the choice", async () => {
+    const lastOut = join(dir, "keep-last");
+    const bestOut = join(dir, "keep-best");
+    const common = [...QUICK, "--epochs", "3", "--lr", "0.01"];
+    const [last, best] = await Promise.all([run(["train", ...common, "--keep", "last", "--out", lastOut]), run(["train", ...common, "--out", bestOut])]);
+    expect(last.code, last.stderr).toBe(0);
+    expect(best.code, best.stderr).toBe(0);
+    expect(last.stdout).toMatch(/validation accuracy 0\.\d{4} \(last epoch; the best was 0\.\d{4}, (epoch \d|before epoch 1)\)/);
+    expect(best.stdout).toMatch(/validation accuracy 0\.\d{4} \(best, (epoch \d|before epoch 1)\)/);
+    const read = (out: string) => tl.decodeSafetensors(new Uint8Array(readFileSync(join(out, "checkpoint.safetensors"))));
+    const l = read(lastOut);
+    const b = read(bestOut);
+    // One trajectory: the keep-best run's last parameters are the keep-last run's parameters to use.
+    expect(JSON.parse(l.metadata.solver).lossHistory).toEqual(JSON.parse(b.metadata.solver).lossHistory);
+    for (const name of ["W1", "b1", "W2", "b2"]) {
+      expect(Array.from(l.tensors[name].data), name).toEqual(Array.from(l.tensors[`resume.params.${name}`].data));
+      expect(Array.from(l.tensors[name].data), name).toEqual(Array.from(b.tensors[`resume.params.${name}`].data));
+    }
+    const summary = JSON.parse(readFileSync(join(lastOut, "summary.json"), "utf8"));
+    expect(summary.keep).toBe("last");
+    expect(summary.lastValAccuracy.toFixed(4)).toBe(/validation accuracy (0\.\d{4})/.exec(last.stdout)![1]);
+    expect(JSON.parse(readFileSync(join(bestOut, "summary.json"), "utf8")).keep).toBe("best");
+    expect(readFileSync(join(lastOut, "training.svg"), "utf8")).toMatch(/last validation 0\.\d{4} \(epoch 3\)/);
+    expect(readFileSync(join(bestOut, "training.svg"), "utf8")).toMatch(/best validation 0\.\d{4}/);
+    const printed = /test accuracy +(0\.\d{4})/.exec(last.stdout)![1];
+    const e = await run(["eval", "--checkpoint", join(lastOut, "checkpoint.safetensors")]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(new RegExp(`test accuracy ${printed} `));
+    const changed = await run(["train", "--resume", join(lastOut, "checkpoint.safetensors"), "--keep", "best", "--epochs", "4"]);
+    expect(changed.code).not.toBe(0);
+    expect(changed.stderr).toMatch(/--keep cannot be changed when resuming: --keep best \(the run has last\)/);
+    const more = await run(["train", "--resume", join(lastOut, "checkpoint.safetensors"), "--epochs", "4"]);
+    expect(more.code, more.stderr).toBe(0);
+    expect(more.stdout).toMatch(/resuming after epoch 3/);
+    expect(more.stdout).toMatch(/\(last epoch; the best was/);
   });
 
   it("SIGINT stops a run cleanly: the last epoch's checkpoint is intact and the printed command resumes it", async () => {

@@ -2,8 +2,8 @@
 // src/node/checkpoint-file.ts, a browser can keep them in IndexedDB or offer a download).
 //
 // Tensors (F32, or F64 for a float64 model; PyTorch's `safetensors` reads both):
-//   <param>                          the parameters to use (the best seen by validation accuracy
-//                                    when a Solver is given), e.g. W1, b1, ...
+//   <param>                          the parameters to use (with a Solver: the best seen by
+//                                    validation accuracy, or the last under keep: "last"), e.g. W1, b1, ...
 //   buffers.<name>                   non-parameter state such as batch-norm running statistics
 //   resume.params.<param>            with a Solver: the LAST parameters, which training continues from
 //   resume.buffers.<name>            with a Solver: the last buffers
@@ -110,7 +110,7 @@ export interface SolverCheckpoint {
   rngState: number;
   /** Best validation accuracy seen, a fraction in [0, 1]. */
   bestValAcc: number;
-  /** False when no accuracy check had happened yet (the stored params are then the last ones). */
+  /** False when no accuracy check had happened yet, or under keep: "last" (the stored params are then the last ones). */
   hasBest: boolean;
   /** Training loss of every iteration so far. */
   lossHistory: number[];
@@ -130,7 +130,7 @@ export interface SolverCheckpoint {
 export interface LoadedCheckpoint {
   /** The model class name ("FullyConnectedNet", "DeepConvNet"). */
   kind: string;
-  /** A new model built from the stored config, holding the stored (best) parameters and buffers. */
+  /** A new model built from the stored config, holding the stored parameters and buffers (the best, or the last under keep: "last"). */
   model: CheckpointableModel;
   /** The caller's metadata as saved. */
   meta: Record<string, unknown>;

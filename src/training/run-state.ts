@@ -49,6 +49,8 @@ export interface RunOptions {
   augment?: Augmentation[];
   /** Absent for "all" (states from before the option read as before). */
   weightDecayParams?: "weights";
+  /** Absent for "best" (states from before the option read as before). */
+  keep?: "last";
 }
 
 /**
@@ -168,6 +170,7 @@ const OPTION_FIELDS: Record<keyof RunOptions, Rule> = {
   seed: { expected: "an integer in [0, 2^32)", ok: (v) => isCount(v) && v < 2 ** 32 },
   augment: { expected: "an array of augmentations", ok: Array.isArray, absent: [] }, // items: checkAugmentations
   weightDecayParams: { expected: `"all" or "weights"`, ok: (v) => v === "all" || v === "weights", absent: "all", show: String },
+  keep: { expected: `"best" or "last"`, ok: (v) => v === "best" || v === "last", absent: "best", show: String },
 };
 
 function isCosine(v: unknown): boolean {
@@ -276,6 +279,7 @@ export interface RunSettings {
   seed: number;
   augment: readonly Augmentation[];
   weightDecayParams: "all" | "weights";
+  keep: "best" | "last";
 }
 
 /** A Solver's settings as a state stores them (plain copies; a schedule function is "custom"). */
@@ -291,6 +295,7 @@ export function runOptionsOf(s: RunSettings): RunOptions {
     seed: s.seed,
     ...(s.augment.length > 0 ? { augment: s.augment.map((a) => ({ ...a })) } : {}),
     ...(s.weightDecayParams === "weights" ? { weightDecayParams: "weights" as const } : {}),
+    ...(s.keep === "last" ? { keep: "last" as const } : {}),
   };
 }
 
@@ -322,6 +327,8 @@ export interface ResumeOptions {
   augment?: Augmentation[];
   /** "weights" when the weight decay spared biases and norms; absent for "all". */
   weightDecayParams?: "weights";
+  /** "last" when train() leaves the last parameters; absent for "best". */
+  keep?: "last";
 }
 
 export function resumeOptions(o: RunOptions): ResumeOptions {
@@ -334,6 +341,7 @@ export function resumeOptions(o: RunOptions): ResumeOptions {
     seed: o.seed,
     ...(o.augment === undefined ? {} : { augment: o.augment }),
     ...(o.weightDecayParams === undefined ? {} : { weightDecayParams: o.weightDecayParams }),
+    ...(o.keep === undefined ? {} : { keep: o.keep }),
     ...(o.updateRule === null ? {} : { updateRule: o.updateRule }),
     ...(o.lrSchedule === null || o.lrSchedule === "custom" ? {} : { lrSchedule: o.lrSchedule }),
   };

@@ -74,6 +74,14 @@ export interface SolverOptions {
    */
   weightDecayParams?: "all" | "weights";
   /**
+   * The parameters the model holds when train() ends: "best" (default, as the course's Solver) the
+   * ones of the best validation accuracy seen at the checks, or "last" the final step's (as Keras
+   * and PyTorch loops leave them; no copies are kept, and restoreBest() is refused). With a
+   * schedule that anneals to zero the last parameters are usually the better choice, and a small
+   * validation set picks its "best" epoch partly by chance.
+   */
+  keep?: "best" | "last";
+  /**
    * Augmentations applied in order to every training batch (not to accuracy checks), e.g.
    * [{ type: "randomFlip" }, { type: "randomCrop", padding: 2 }, { type: "mixup", alpha: 0.2 }].
    * Their draws come from the Solver's stream, so a run reproduces and resumes bit-identically.
@@ -105,6 +113,7 @@ export interface CheckedSolverOptions {
   readonly onNonFinite: "throw" | "continue";
   readonly augment: readonly Augmentation[];
   readonly weightDecayParams: "all" | "weights";
+  readonly keep: "best" | "last";
 }
 
 const KNOWN = [
@@ -123,6 +132,7 @@ const KNOWN = [
   "onNonFinite",
   "augment",
   "weightDecayParams",
+  "keep",
 ];
 
 /** Checks the options (nothing allocated); the augment list's shapes are checked against the data by the Solver. */
@@ -183,5 +193,6 @@ export function checkSolverOptions(fn: string, options: unknown): CheckedSolverO
     onNonFinite: o.onNonFinite === undefined ? "throw" : checkEnum(fn, "options.onNonFinite", o.onNonFinite, ["throw", "continue"] as const),
     augment: Object.freeze(o.augment === undefined ? [] : checkAugmentations(fn, "options.augment", o.augment)),
     weightDecayParams: o.weightDecayParams === undefined ? "all" : checkEnum(fn, "options.weightDecayParams", o.weightDecayParams, ["all", "weights"] as const),
+    keep: o.keep === undefined ? "best" : checkEnum(fn, "options.keep", o.keep, ["best", "last"] as const),
   });
 }

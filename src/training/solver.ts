@@ -71,6 +71,8 @@ export class Solver {
   declare readonly augment: readonly Augmentation[];
   /** Which parameters optimConfig.weightDecay applies to (see SolverOptions). */
   declare readonly weightDecayParams: "all" | "weights";
+  /** The parameters train() leaves in the model: the best by validation accuracy, or the last (see SolverOptions). */
+  declare readonly keep: "best" | "last";
 
   #epoch = 0;
   #bestValAcc = 0;
@@ -236,7 +238,7 @@ export class Solver {
       if (t === 0 || t === numIterations - 1 || epochEnd) this.#checkAccuracies(t + 1, event);
       this.onProgress?.(event);
     }
-    this.restoreBest();
+    if (this.keep === "best") this.restoreBest();
     return this;
   }
 
@@ -250,7 +252,8 @@ export class Solver {
     event.trainAcc = trainAcc;
     event.valAcc = valAcc;
     if (this.verbose) console.log(`(Epoch ${this.#epoch} / ${this.numEpochs}) train acc: ${trainAcc.toFixed(6)}; val_acc: ${valAcc.toFixed(6)}`);
-    if (valAcc > this.#bestValAcc || !this.#snapshots.hasBest) {
+    if (this.keep === "last") this.#bestValAcc = Math.max(this.#bestValAcc, valAcc);
+    else if (valAcc > this.#bestValAcc || !this.#snapshots.hasBest) {
       this.#bestValAcc = Math.max(this.#bestValAcc, valAcc);
       this.#snapshots.saveBest();
     }
@@ -279,6 +282,9 @@ export class Solver {
    * kept (lastState()), so a checkpoint saved after train() still has what resuming needs.
    */
   restoreBest(): void {
+    if (this.keep === "last" && !this.#snapshots.hasBest) {
+      throw new RangeError('Solver.restoreBest: this Solver keeps no best parameters (options.keep is "last"); make it with keep: "best" to restore them');
+    }
     this.#snapshots.restoreBest();
   }
 
