@@ -222,7 +222,7 @@ export function wasmFrameName(frame, byUrl) {
 }
 
 /** Names the frames of a profile: wasm functions by their module's .wat, the bundle's JS by its source map, the rest as is. */
-function frameNamer(profile) {
+export function frameNamer(profile) {
   const byUrl = wasmModulesOfProfile(profile, builtModules());
   let map = null;
   try {

@@ -9,12 +9,12 @@
 // against the first pair (same round, same machine state). --dist names the builds' dist
 // directories, so a build can be compared with another one (e.g. main's) in one process.
 // --profile: one build, 1 thread, a CPU profile of the timed steps (self time by function; wasm
-// functions by index, names from build/tensorlane.wat).
-import { readFileSync } from "node:fs";
+// frames named by their kernel family, as bench/profile-infer.mjs names them).
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { median, quantile, randomArray, randomLabels } from "./harness.mjs";
 import { ADAM } from "./cases.mjs";
+import { frameNamer } from "./profile-infer.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -135,35 +135,19 @@ async function profile(tl) {
   let n = 0;
   while (performance.now() - t0 < (quick ? 1000 : 4000)) t.step(), n++;
   const { profile: prof } = await session.post("Profiler.stop");
-  const names = wasmNames();
+  const name = frameNamer(prof);
   const self = new Map();
   const byId = new Map(prof.nodes.map((node) => [node.id, node]));
   let total = 0;
   for (let i = 0; i < prof.samples.length; i++) {
-    const node = byId.get(prof.samples[i]);
-    let name = node.callFrame.functionName || "(anonymous)";
-    const m = /^(?:\$?)wasm-function\[(\d+)\]$/.exec(name) ?? /^\$?(\d+)$/.exec(name);
-    if (m) name = names[Number(m[1])] ?? name;
+    const label = name(byId.get(prof.samples[i]).callFrame);
     const dt = prof.timeDeltas[i] ?? 0;
-    self.set(name, (self.get(name) ?? 0) + dt);
+    self.set(label, (self.get(label) ?? 0) + dt);
     total += dt;
   }
   say(`${n} steps, ${((performance.now() - t0) / n).toFixed(1)} ms/step; self time:`);
   for (const [name, tm] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 20)) say(`  ${((100 * tm) / total).toFixed(1).padStart(5)}%  ${name}`);
   t.dispose();
-}
-
-/** wasm function index -> name, from the text file the build writes beside the binary. */
-function wasmNames() {
-  try {
-    const wat = readFileSync(new URL("../build/tensorlane.wat", import.meta.url), "utf8");
-    const names = [];
-    for (const m of wat.matchAll(/^\s*\((?:import "[^"]*" "[^"]*" \(func (\$[^\s)]+)|func (\$[^\s)]+))/gm))
-      names.push((m[1] ?? m[2]).replace(/^\$assembly\//, ""));
-    return names;
-  } catch {
-    return [];
-  }
 }
 
 function say(text) {
