@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import { measureCeiling, ceilingRunner } from "./ceiling-probe.mjs";
 import { PROFILES, quantile, runInterleaved } from "./harness.mjs";
-import { CONV_SHAPES, MORE_CONV_SHAPES } from "./layers.mjs";
+import { CONV_SHAPES, MORE_CONV_SHAPES, convGeometry } from "./layers.mjs";
 import { timeStats } from "./report.mjs";
 
 const args = process.argv.slice(2);
@@ -24,13 +24,10 @@ const only = opt("only", "").split(",").filter(Boolean).map(Number);
 const profile = quick ? PROFILES.quick : { ...PROFILES.paired, reps: Number(opt("rounds", "15")) };
 const N = 64;
 
+/** layers.mjs's geometry, with the GEMM sizes: K rows per column, P output pixels. */
 function geometry(s) {
-  const k = s.k ?? 3,
-    stride = s.s ?? 1,
-    pad = s.pad ?? (k === 3 ? 1 : 0);
-  const Ho = Math.floor((s.H + 2 * pad - k) / stride) + 1,
-    Wo = Math.floor((s.W + 2 * pad - k) / stride) + 1;
-  return { k, stride, pad, Ho, Wo, K: s.C * k * k, P: Ho * Wo };
+  const g = convGeometry(s);
+  return { ...g, K: s.C * g.k * g.k, P: g.Ho * g.Wo };
 }
 
 /** The raw wasm of a build, with seeded inputs for shape s and a dw-only runner. */

@@ -48,7 +48,7 @@ export const MORE_CONV_SHAPES = [
 ];
 
 /** Window, stride, padding and output size of a conv shape. */
-function convGeometry(s) {
+export function convGeometry(s) {
   const k = s.k ?? 3,
     stride = s.s ?? 1,
     pad = s.pad ?? (k === 3 ? 1 : 0);

@@ -317,16 +317,11 @@ export function trainingCurvesSvg(curves: TrainingCurves): string {
     : "";
   // The parameters the checkpoint keeps for eval: the best validation accuracy, or the last check.
   // Its value goes in the legend, not beside the point, where it would cross a curve.
-  const finiteVal = valAccHistory.filter(Number.isFinite);
   const keptLast = curves.kept === "last";
-  const lastIndex = valAccHistory.length - 1;
-  const keptIndex = keptLast
-    ? Number.isFinite(valAccHistory[lastIndex])
-      ? lastIndex
-      : -1
-    : finiteVal.length
-      ? valAccHistory.indexOf(Math.max(...finiteVal))
-      : -1;
+  const finiteVal = valAccHistory.filter(Number.isFinite);
+  let keptIndex = -1;
+  if (keptLast) keptIndex = Number.isFinite(valAccHistory.at(-1)) ? valAccHistory.length - 1 : -1;
+  else if (finiteVal.length > 0) keptIndex = valAccHistory.indexOf(Math.max(...finiteVal));
   const keptWhen =
     keptIndex < 0 ? "" : checks[keptIndex] === 1 ? "step 1" : perEpoch ? `epoch ${label(checks[keptIndex] / perEpoch)}` : `iteration ${checks[keptIndex]}`;
   const keptRing =

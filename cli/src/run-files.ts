@@ -14,6 +14,7 @@
 import * as nodeFs from "node:fs";
 import { dirname, join } from "node:path";
 import { processAlive } from "./processes.js";
+import { removeLockIfHeld } from "./run-lock.js";
 
 /** The calls the writer makes: node:fs, or a test's stand-in that fails on cue. */
 export interface SyncFs {
@@ -160,6 +161,17 @@ export function removeStaleTemporaryFiles(dir: string): string[] {
     }
   }
   return removed;
+}
+
+/**
+ * What a run's process `pid` leaves when it dies or is ended without its own cleanup: its
+ * temporary files, the lock if still its own (the same run when `startedAt` is given), and the
+ * folders mkdir made for it (`created`) while nothing was written there.
+ */
+export function removeLeftoversOf(run: { dir: string; lock: string; created: string | null }, pid: number, startedAt?: string): void {
+  removeTemporaryFilesOf(run.dir, pid);
+  removeLockIfHeld(run.lock, pid, startedAt);
+  if (run.created !== null) removeEmptyFolders(run.dir, run.created);
 }
 
 /** Removes `dir` and its parents up to `top` (the first folder mkdir created), while they are empty. */

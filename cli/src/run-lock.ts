@@ -76,10 +76,7 @@ export async function lockRunFolder(dir: string, options: LockOptions): Promise<
         path,
         info,
         remade,
-        release: () => {
-          const now = readLock(path);
-          if (now !== null && now !== "unreadable" && now.pid === info.pid && now.startedAt === info.startedAt) removeQuietly(path);
-        },
+        release: () => removeLockIfHeld(path, info.pid, info.startedAt),
       };
     }
     const holder = readLock(path);
@@ -208,6 +205,20 @@ function ageMs(path: string): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * Removes the lock at `path` if process `pid` still holds it (and, given `startedAt`, the same run
+ * of that process); a lock that is gone, unreadable or another's is left to the next command.
+ */
+export function removeLockIfHeld(path: string, pid: number, startedAt?: string): void {
+  let holder: LockInfo | "unreadable" | null;
+  try {
+    holder = readLock(path);
+  } catch {
+    return; // unreadable: the next command decides
+  }
+  if (holder !== null && holder !== "unreadable" && holder.pid === pid && (startedAt === undefined || holder.startedAt === startedAt)) removeQuietly(path);
 }
 
 function removeQuietly(path: string): void {

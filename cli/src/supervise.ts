@@ -10,10 +10,8 @@
 // If this command dies instead (SIGKILL, a crash), the child notices and stops by itself
 // (parent-watch.ts).
 import { spawn } from "node:child_process";
-import { unlinkSync } from "node:fs";
 import { shellArg } from "./format.js";
-import { readLock } from "./run-lock.js";
-import { removeEmptyFolders, removeTemporaryFilesOf } from "./run-files.js";
+import { removeLeftoversOf } from "./run-files.js";
 
 export const CHILD_ENV = "TENSORLANE_TRAIN_CHILD";
 
@@ -51,7 +49,8 @@ export async function superviseTrain(argv: string[], stderr: (text: string) => v
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => child.on("exit", (c, s) => done([c, s])));
   exited = true;
   const l = locked as Extract<ChildMessage, { type: "locked" }> | null;
-  if (l !== null && code !== 0) cleanUpAfter(l, child.pid);
+  // The child ended without cleaning up (killed): what it left in the run folder.
+  if (l !== null && code !== 0 && child.pid !== undefined) removeLeftoversOf(l, child.pid);
   const by = signal ?? stoppedBy;
   if (by === null || (signal === null && code === 0)) return code ?? 1;
 
@@ -66,26 +65,4 @@ export async function superviseTrain(argv: string[], stderr: (text: string) => v
   }
   stderr(text);
   return EXIT_CODES[by] ?? 1;
-}
-
-// The child ended without cleaning up (killed): its temporary files, the lock if still its own,
-// and the run folder if the child made it and nothing was written there.
-function cleanUpAfter(run: { dir: string; lock: string; created: string | null }, pid: number | undefined): void {
-  if (pid === undefined) return;
-  removeTemporaryFilesOf(run.dir, pid);
-  try {
-    const holder = readLock(run.lock);
-    if (holder !== null && holder !== "unreadable" && holder.pid === pid) removeLock(run.lock);
-  } catch {
-    // unreadable: the next command decides
-  }
-  if (run.created !== null) removeEmptyFolders(run.dir, run.created);
-}
-
-function removeLock(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone, or the folder is read-only now: the next command takes it over as stale
-  }
 }

@@ -5,11 +5,10 @@
 // then does what the loop would have done: removes this process's temporary files, releases the
 // lock if it is still this run's, removes the run folder if this run made it and it stayed empty,
 // says why on stderr, and ends the process (SIGKILL: the loop's thread cannot run a handler).
-import { unlinkSync, writeSync } from "node:fs";
+import { writeSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { ENDING, goneMessage, IDLE, signalReaches, WRITING, type WatchdogData, type WatchdogMessage, type WatchedRun } from "./parent-watch.js";
-import { removeEmptyFolders, removeTemporaryFilesOf } from "./run-files.js";
-import { readLock } from "./run-lock.js";
+import { removeLeftoversOf } from "./run-files.js";
 
 const { parentPid, flag: shared, graceMs } = workerData as WatchdogData;
 const flag = new Int32Array(shared);
@@ -40,30 +39,11 @@ function end(): void {
     if (was === ENDING) return;
     Atomics.wait(flag, 0, WRITING, 20);
   }
-  if (run !== null) cleanUp(run);
+  if (run !== null) removeLeftoversOf(run, process.pid, run.startedAt);
   try {
     writeSync(2, `\n${goneMessage(parentPid, farewell)}\n`); // process.stderr would wait for the busy main thread
   } catch {
     // no terminal left to tell
   }
   process.kill(process.pid, "SIGKILL");
-}
-
-function cleanUp(r: WatchedRun): void {
-  removeTemporaryFilesOf(r.dir, process.pid);
-  try {
-    const holder = readLock(r.lock);
-    if (holder !== null && holder !== "unreadable" && holder.pid === process.pid && holder.startedAt === r.startedAt) removeQuietly(r.lock);
-  } catch {
-    // unreadable: the next command decides
-  }
-  if (r.created !== null) removeEmptyFolders(r.dir, r.created);
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // gone already, or the folder became read-only: the next command takes the lock over as stale
-  }
 }
