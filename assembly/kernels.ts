@@ -6,7 +6,7 @@ export { tanh, tanh_backward, sigmoid, sigmoid_backward, gelu, gelu_backward } f
 export { rand_uniform, rand_normal, dropout_mask } from "./random";
 export { sum_rows_range, sum_squares_chunks, sum_abs_chunks, add_sign, argmax_rows, gather_rows } from "./reduce";
 export { softmax_loss_soft, softmax_loss_rows, softmax_loss_smoothed_rows, svm_loss_rows } from "./loss";
-export { sgd, sgd_momentum, sgd_nesterov, adagrad, rmsprop, adam } from "./optim";
+export { sgd, sgd_momentum, sgd_nesterov, adagrad, rmsprop, adam, ema_update } from "./optim";
 export {
   gemm_work_bytes, gemm_nn, gemm_tn, gemm_nt, gemm_nn_range, gemm_tn_range, gemm_nt_range,
   gemm_packed_b_bytes, gemm_pack_b, gemm_pack_b_blocks, gemm_nn_rows_packed, gemm_tn_rows_packed, gemv_nn_range, gemv_packed_range,

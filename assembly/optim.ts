@@ -149,3 +149,19 @@ export function adam(w: usize, dw: usize, m: usize, v: usize, n: usize, lr: real
     store<real>(w + o, load<real>(w + o) - (lr * (nm / c1)) / (sqrtReal(nv / c2) + eps));
   }
 }
+
+/** Moving average of the parameters (and buffers): avg += rate * (w - avg), with rate = 1 - decay. */
+export function ema_update(avg: usize, w: usize, n: usize, rate: real): void {
+  const vrate = v128.splat<real>(rate);
+  let i: usize = 0;
+  for (; i + LANES <= n; i += LANES) {
+    const o = i << SHIFT;
+    const a = v128.load(avg + o);
+    v128.store(avg + o, v128.add<real>(a, v128.mul<real>(vrate, v128.sub<real>(v128.load(w + o), a))));
+  }
+  for (; i < n; i++) {
+    const o = i << SHIFT;
+    const a = load<real>(avg + o);
+    store<real>(avg + o, a + rate * (load<real>(w + o) - a));
+  }
+}

@@ -42,6 +42,7 @@ const FAMILY_OF_KERNEL = {
   mul: "train", // dropout's only
   add: "train", // residual blocks' only
   f64_cos_pi: "train", // the cosine learning-rate schedule's
+  ema_update: "train", // the Solver's moving average of the parameters
   copy_planes: "pool", // padded max pooling's frames
   // The update rules beyond Adam (the course's default, in the core): an app that calls adam carries none.
   sgd: "optim",

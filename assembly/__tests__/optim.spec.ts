@@ -1,6 +1,6 @@
-import { sgd, sgd_momentum, sgd_nesterov, adagrad, rmsprop, adam } from "../optim";
+import { sgd, sgd_momentum, sgd_nesterov, adagrad, rmsprop, adam, ema_update } from "../optim";
 import {
-  sgd__scalar, sgd_momentum__scalar, sgd_nesterov__scalar, adagrad__scalar, rmsprop__scalar, adam__scalar,
+  sgd__scalar, sgd_momentum__scalar, sgd_nesterov__scalar, adagrad__scalar, rmsprop__scalar, adam__scalar, ema_update__scalar,
 } from "../reference/optim";
 import { SHIFT } from "../real";
 import { DTYPE, LENGTHS, pattern, buffer, firstDifference, guardIntact } from "./helpers";
@@ -118,6 +118,19 @@ describe("optimizer kernels vs scalar twins, bit-exact (n in 0, 1, 3, 4, 5, 17, 
       }
     }
   });
+  it("ema_update (rates 0.9, 1e-3, 2e-4: the warm-up's first rate and two decays' rates)", () => {
+    const rates: real[] = [0.9, 1e-3, 2e-4];
+    for (let k = 0; k < LENGTHS.length; k++) {
+      const n = LENGTHS[k];
+      const a0 = pattern(n, 51);
+      const fast = copyOf(a0, n), slow = copyOf(a0, n);
+      for (let s = 0; s < rates.length; s++) {
+        const w = gradient(n, 52 + s);
+        ema_update(fast, w, n, rates[s]); ema_update__scalar(slow, w, n, rates[s]);
+        agree("ema_update avg", n, fast, slow);
+      }
+    }
+  });
   it("adam (t = 1, 2, 3 from zero state; t = 6, 7, 8 and 1000, 1001, 1002 from nonzero state)", () => {
     const starts: i32[] = [0, 5, 999];
     for (let q = 0; q < starts.length; q++) {
@@ -206,6 +219,11 @@ describe("optimizer steps by hand", () => {
     rmsprop(w, dw, cache, 6, 0.1, 0.99, 1e-8);
     handCheck("rmsprop cache", cache, 0.9925, 1e-14, 1e-6, 0);
     handCheck("rmsprop w", w, 0.949811439181, -0.909090909091, 0, 1e-6);
+  });
+  it("ema_update: avg 1, w 3, rate 0.25 -> 1.5; avg -2, w -2 (unchanged) -> -2", () => {
+    const avg = ab(1, -2), w = ab(3, -2);
+    ema_update(avg, w, 6, 0.25);
+    handCheck("ema avg", avg, 1.5, -2, 0, 0);
   });
   it("adam: two steps from nonzero m, v with the config's t going 5 -> 6 -> 7 (lr 0.1, b1 0.9, b2 0.999, eps 1e-8)", () => {
     // A starts at w = 1, m = 0.1, v = 0.01; B at w = 0, m = 0, v = 0.

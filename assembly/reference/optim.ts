@@ -83,3 +83,12 @@ export function adam__scalar(w: usize, dw: usize, m: usize, v: usize, n: usize, 
     store<real>(w + o, load<real>(w + o) - lr * mHat / (sqrtReal(vHat) + eps));
   }
 }
+
+/** avg += rate*(w - avg) */
+export function ema_update__scalar(avg: usize, w: usize, n: usize, rate: real): void {
+  for (let i: usize = 0; i < n; i++) {
+    const o = i << SHIFT;
+    const a = load<real>(avg + o);
+    store<real>(avg + o, a + rate * (load<real>(w + o) - a));
+  }
+}

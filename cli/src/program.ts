@@ -127,6 +127,11 @@ export function buildProgram(io: Io = processIo()): Command {
         .choices(["best", "last"])
         .default("best"),
     )
+    .option(
+      "--ema <decay>",
+      "keep a moving average of the parameters with this decay per step (e.g. 0.999): checked, tested and saved instead of the raw ones",
+      v.emaDecay,
+    )
     .option("--classes <list>", "train and test on these classes only (e.g. 0,1,2,3,4), relabelled 0, 1, ... in this order", v.classList)
     .option("--train-samples <n>", "train on a seeded subset of n training images (quick tries)", v.positiveInt)
     .option("--out <dir>", "run folder (default: runs/<name or timestamp>; with --resume: the checkpoint's folder)")

@@ -19,6 +19,8 @@ export interface RunReport {
   /** Null until training is done (the test set is scored once, at the end). */
   testAccuracy: number | null;
   testAccuracyFlipTta: number | null;
+  /** With --ema: the test accuracy of the last step's own parameters (the average is the run's). */
+  testAccuracyRaw?: number | null;
 }
 
 /** The epochs done when the best validation accuracy was seen (0: before the first epoch ended). */
@@ -45,6 +47,7 @@ export function summaryJson(r: RunReport): string {
     lastValAccuracy: r.solver.valAccHistory.at(-1) ?? null,
     testAccuracy: r.testAccuracy,
     testAccuracyFlipTta: r.testAccuracyFlipTta,
+    ...(r.solver.emaDecay === null ? {} : { emaDecay: r.solver.emaDecay, testAccuracyRaw: r.testAccuracyRaw ?? null }),
     testImages: r.data.test.labels.length,
     trainSeconds: r.trainSeconds,
     wallSeconds: r.wallSeconds,

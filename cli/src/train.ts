@@ -92,6 +92,8 @@ export interface TrainOptions {
   val?: number;
   /** The parameters the run ends with: the best by validation accuracy, or the last epoch's. */
   keep: "best" | "last";
+  /** The decay of a moving average of the parameters, which the run checks, tests and saves. */
+  ema?: number;
   trainSamples?: number;
   /** Train and test on these classes only, relabelled 0, 1, ... in this order. */
   classes?: number[];
@@ -134,12 +136,16 @@ export const RUN_DEFINING = [
   "seed",
   "val",
   "keep",
+  "ema",
   "trainSamples",
   "classes",
   "augment",
   "from",
   "freeze",
 ] as const;
+
+/** What a run-defining option's value was in checkpoints written before the option existed. */
+const BEFORE_THE_OPTION: Partial<Record<(typeof RUN_DEFINING)[number], unknown>> = { keep: "best", ema: null };
 
 /** What a CLI checkpoint's meta holds. */
 interface RunMeta {
@@ -175,6 +181,7 @@ function runDefiningValues(o: TrainOptions, data: DataRecord): Record<string, un
     seed: o.seed,
     val: data.valCount,
     keep: o.keep,
+    ema: o.ema ?? null,
     trainSamples: o.trainSamples ?? null,
     classes: o.classes ?? null,
     from: o.from === undefined ? null : resolve(o.from),
@@ -252,6 +259,20 @@ function testAccuracy(model: CheckpointableModel, data: RunData, tta: "none" | "
   let correct = 0;
   pred.forEach((p, i) => (correct += p === data.test.labels[i] ? 1 : 0));
   return pred.length === 0 ? 0 : correct / pred.length;
+}
+
+/** Runs `fn` with the model holding the last step's parameters and buffers (when the Solver keeps others there), then puts those back. */
+function withLastParameters<T>(model: CheckpointableModel, solver: Solver, fn: () => T): T {
+  const last = solver.lastState();
+  if (Object.keys(last).length === 0) return fn();
+  const tensors = [...Object.entries(model.params), ...Object.entries(model.buffers ?? {}).map(([name, t]) => [`buffer:${name}`, t] as const)];
+  const kept = tensors.map(([, t]) => t.toArray());
+  tensors.forEach(([name, t]) => t.set(last[name]));
+  try {
+    return fn();
+  } finally {
+    tensors.forEach(([, t], i) => t.set(kept[i]));
+  }
 }
 
 /** The --augment syntax back from the list (what the run used, also when resumed). */
@@ -553,7 +574,8 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
     if (meta?.data?.fingerprint === undefined)
       throw new CliError(`${o.resume} was not written by tensorlane train (no data record): it cannot be resumed from the CLI`);
     // Options given again with the run's own values are fine; only changes are refused.
-    const saved = meta.cli?.options ?? {};
+    const recorded = meta.cli?.options;
+    const saved: Record<string, unknown> = recorded === undefined ? {} : { ...BEFORE_THE_OPTION, ...recorded };
     const changed = RUN_DEFINING.filter((k) => given.has(k)).filter(
       (k) => !Object.hasOwn(saved, k) || JSON.stringify(runDefiningValues(o, meta.data)[k]) !== JSON.stringify(saved[k]),
     );
@@ -617,6 +639,7 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
           optimConfig: { ...(o.lr === undefined ? {} : { learningRate: o.lr }), ...(o.weightDecay === undefined ? {} : { weightDecay: o.weightDecay }) },
           ...(o.decay === "weights" ? { weightDecayParams: "weights" as const } : {}),
           ...(o.keep === "last" ? { keep: "last" as const } : {}),
+          ...(o.ema === undefined ? {} : { emaDecay: o.ema }),
           ...scheduleOptions(o, given),
           batchSize: o.batchSize,
           numEpochs,
@@ -659,6 +682,7 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
     `training: ${rule} ${describeSchedule(solver)}${describeWeightDecay(solver)}, ` +
       `${plural(numEpochs, "epoch")} x ${plural(perEpoch, "batch", "batches")} of ${solver.batchSize}` +
       (solver.augment.length > 0 ? `, augment ${describeAugment(solver.augment)}` : "") +
+      (solver.emaDecay === null ? "" : `, moving average ${solver.emaDecay}`) +
       (resumed ? `, resuming after epoch ${solver.epoch} (iteration ${startIteration})` : "") +
       `\ncheckpoint after every epoch: ${show(checkpointPath)} (continue an interrupted run with --resume ${show(checkpointPath)})\n`,
   );
@@ -671,7 +695,7 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
 
   const progress = createProgress(out, { numEpochs, iterationsPerEpoch: perEpoch, batchSize: solver.batchSize, startIteration }, numIterations);
   const trainStart = performance.now();
-  const report = (testAccuracy: number | null = null, testAccuracyFlipTta: number | null = null): RunReport => ({
+  const report = (testAccuracy: number | null = null, testAccuracyFlipTta: number | null = null, testAccuracyRaw: number | null = null): RunReport => ({
     model,
     kind,
     description,
@@ -680,6 +704,7 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
     numEpochs,
     testAccuracy,
     testAccuracyFlipTta,
+    testAccuracyRaw,
     trainSeconds: (performance.now() - trainStart) / 1000,
     wallSeconds: (performance.now() - startTime) / 1000,
   });
@@ -739,7 +764,8 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
   const testAccFlip = o.tta === "flip" ? testAccuracy(model, data, "flip") : null;
   const bestEpochs = bestEpochOf(solver);
   const bestEpoch = bestEpochs === null ? "?" : bestEpochs === 0 ? "before epoch 1" : `epoch ${bestEpochs}`;
-  const final = report(testAcc, testAccFlip);
+  const testAccRaw = solver.emaDecay === null ? null : withLastParameters(model, solver, () => testAccuracy(model, data));
+  const final = report(testAcc, testAccFlip, testAccRaw);
   try {
     files.writeTogether(reportFiles(final));
   } catch (error) {
@@ -754,6 +780,7 @@ async function trainLocked(o: TrainOptions, given: ReadonlySet<string>, out: Out
     );
   out.write(`test accuracy       ${testAcc.toFixed(4)} (${data.test.labels.length} images)\n`);
   if (testAccFlip !== null) out.write(`test accuracy, tta  ${testAccFlip.toFixed(4)} (each image's scores added to its mirror's)\n`);
+  if (testAccRaw !== null) out.write(`test accuracy, raw  ${testAccRaw.toFixed(4)} (the last step's own parameters, not averaged)\n`);
   out.write(`wall time           ${formatDuration(final.wallSeconds)} (training ${trainSeconds.toFixed(1)} s)\n`);
   out.write(`wrote ${show(checkpointPath)}, ${show(svgPath)}, ${show(summaryPath)}\n`);
   solver.dispose();

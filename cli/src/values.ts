@@ -53,6 +53,13 @@ export function labelSmoothing(text: string): number {
   return n;
 }
 
+/** A moving average's decay per step, in (0, 1). */
+export function emaDecay(text: string): number {
+  const n = number(text, "a number in (0, 1), e.g. 0.999");
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError("Expected a number in (0, 1), e.g. 0.999 (the weight the average keeps at every step).");
+  return n;
+}
+
 /** "0,1,2" or "0-4" -> distinct class indices, at least two. */
 export function classList(text: string): number[] {
   const out: number[] = [];

@@ -2,7 +2,7 @@
 // multiples of 4; float64 parameters the same way, 8 bytes each). Every parameter's update reads
 // only its own w, dw and state (Adam's bias corrections are computed identically in every task),
 // so any split gives the same bits.
-import { OPTIM_KERNELS, useFamily } from "../core/kernel-families.js";
+import { OPTIM_KERNELS, TRAIN_KERNELS, useFamily } from "../core/kernel-families.js";
 import { MIN_PARAMS_PER_TASK } from "../core/threads/thresholds.js";
 import type { DType } from "../core/dtype.js";
 import { splitElements } from "./elementwise.js";
@@ -52,4 +52,10 @@ export function adamUpdate(
   dtype: DType,
 ): void {
   splitElements(dtype, "adam", n, MIN_PARAMS_PER_TASK, (i0, i1, B) => [w + i0 * B, dw + i0 * B, m + i0 * B, v + i0 * B, i1 - i0, lr, b1, b2, eps, t]);
+}
+
+/** Moving average: avg += rate * (w - avg). avg, w: (n) */
+export function emaUpdate(avg: number, w: number, n: number, rate: number, dtype: DType): void {
+  useFamily(TRAIN_KERNELS);
+  splitElements(dtype, "ema_update", n, MIN_PARAMS_PER_TASK, (i0, i1, B) => [avg + i0 * B, w + i0 * B, i1 - i0, rate]);
 }

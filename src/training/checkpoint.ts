@@ -3,12 +3,15 @@
 //
 // Tensors (F32, or F64 for a float64 model; PyTorch's `safetensors` reads both):
 //   <param>                          the parameters to use (with a Solver: the best seen by
-//                                    validation accuracy, or the last under keep: "last"), e.g. W1, b1, ...
+//                                    validation accuracy, or the last under keep: "last"; with
+//                                    emaDecay, of the moving average), e.g. W1, b1, ...
 //   buffers.<name>                   non-parameter state such as batch-norm running statistics
 //   resume.params.<param>            with a Solver: the LAST parameters, which training continues from
 //   resume.buffers.<name>            with a Solver: the last buffers
 //   resume.optim.<key>.<state>       with a Solver: update-rule state (m, v, velocity, cache) per
 //                                    config key ("all" for the flat region, else a param name)
+//   resume.average.params.<param>    with a Solver keeping a moving average (emaDecay), once it
+//   resume.average.buffers.<name>    has started: the average training goes on folding steps into
 // Metadata (strings):
 //   format "tensorlane-checkpoint", format_version "1", tensorlane_version,
 //   model   JSON { kind, config, rngState, frozen? } (frozen: the frozen parameters' names, when any)
@@ -202,13 +205,18 @@ export function checkpointParts(options: SaveCheckpointOptions): Uint8Array[] {
     }
     const state = solver.state();
     const current = namedValues(model);
-    const best = last === null ? state.best : current;
-    const toUse = best ?? current; // the best parameters, or the last ones before the first accuracy check
+    const best = last === null || state.best === null ? state.best : current;
+    // The best parameters; else the average (keep "last" with emaDecay); else the last ones.
+    const toUse = best ?? state.average ?? current;
     const toResume = last ?? current;
     for (const [name, t] of Object.entries(model.params)) put(name, t.shape, toUse[name]);
     for (const [name, t] of Object.entries(buffers)) put(`buffers.${name}`, t.shape, toUse[bufferKey(name)]);
     for (const [name, t] of Object.entries(model.params)) put(`resume.params.${name}`, t.shape, toResume[name]);
     for (const [name, t] of Object.entries(buffers)) put(`resume.buffers.${name}`, t.shape, toResume[bufferKey(name)]);
+    if (state.average !== null) {
+      for (const [name, t] of Object.entries(model.params)) put(`resume.average.params.${name}`, t.shape, state.average[name]);
+      for (const [name, t] of Object.entries(buffers)) put(`resume.average.buffers.${name}`, t.shape, state.average[bufferKey(name)]);
+    }
     const stored = encodeSolverState({ ...state, best });
     for (const [name, t] of stored.tensors) put(`resume.optim.${name}`, t.shape, t.data);
     solverJson = stored.json;
@@ -424,6 +432,12 @@ export function loadCheckpoint(bytes: Uint8Array, what = "checkpoint"): LoadedCh
     if (saved) {
       for (const [name, t] of Object.entries(model.params)) resumeParams[name] = take(`resume.params.${name}`, t, `parameter ${name}`);
       for (const [name, t] of Object.entries(buffers)) resumeBuffers[name] = take(`resume.buffers.${name}`, t, `buffer ${name}`);
+      if (saved.state.averageUpdates > 0) {
+        const average: Record<string, Values> = {};
+        for (const [name, t] of Object.entries(model.params)) average[name] = take(`resume.average.params.${name}`, t, `the average of parameter ${name}`);
+        for (const [name, t] of Object.entries(buffers)) average[bufferKey(name)] = take(`resume.average.buffers.${name}`, t, `the average of buffer ${name}`);
+        saved.state.average = average;
+      }
       const configs = saved.state.optimConfigs;
       const targets = updateTargets(model, saved.state.options.updateRule !== null);
       for (const [key, target] of targets) {

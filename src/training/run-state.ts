@@ -51,6 +51,8 @@ export interface RunOptions {
   weightDecayParams?: "weights";
   /** Absent for "best" (states from before the option read as before). */
   keep?: "last";
+  /** The moving average's decay; absent for none (states from before the option read as before). */
+  emaDecay?: number;
 }
 
 /**
@@ -101,6 +103,10 @@ export interface SolverState {
   >;
   /** bestState() (the best parameters and buffers by name), or null before the first accuracy check. */
   best: Record<string, Values> | null;
+  /** Steps folded into the moving average (emaDecay); 0 without one. */
+  averageUpdates: number;
+  /** The moving average of the parameters and buffers, named as `best`; null without emaDecay or before the first step. */
+  average: Record<string, Values> | null;
 }
 
 /** A problem found: the message (without the caller's name) and the error class the Solver throws. */
@@ -134,7 +140,7 @@ const RATE: Rule = { expected: "a number >= 0", ok: isRate };
 const NUMBERS: Rule = { expected: "an array of numbers", ok: (v) => Array.isArray(v) && v.every((x) => typeof x === "number") };
 
 /** The run's counters and histories, in state()'s order. */
-const FIELDS: Record<Exclude<keyof SolverState, "options" | "optimConfigs" | "best">, Rule> = {
+const FIELDS: Record<Exclude<keyof SolverState, "options" | "optimConfigs" | "best" | "average">, Rule> = {
   iterationsPerEpoch: COUNT,
   epoch: COUNT,
   iteration: COUNT,
@@ -145,6 +151,7 @@ const FIELDS: Record<Exclude<keyof SolverState, "options" | "optimConfigs" | "be
   trainAccHistory: NUMBERS,
   valAccHistory: NUMBERS,
   accuracyIterations: { expected: "an array of iteration counts", ok: (v) => Array.isArray(v) && v.every(isCount) },
+  averageUpdates: { ...COUNT, legacy: 0 },
 };
 
 /** The run's options, in state()'s order. */
@@ -171,7 +178,13 @@ const OPTION_FIELDS: Record<keyof RunOptions, Rule> = {
   augment: { expected: "an array of augmentations", ok: Array.isArray, absent: [] }, // items: checkAugmentations
   weightDecayParams: { expected: `"all" or "weights"`, ok: (v) => v === "all" || v === "weights", absent: "all", show: String },
   keep: { expected: `"best" or "last"`, ok: (v) => v === "best" || v === "last", absent: "best", show: String },
+  emaDecay: { expected: "a number in (0, 1) or null", ok: (v) => v === null || isDecay(v), absent: null, show: String },
 };
+
+/** A moving average's decay: in (0, 1). */
+export function isDecay(v: unknown): v is number {
+  return typeof v === "number" && v > 0 && v < 1;
+}
 
 function isCosine(v: unknown): boolean {
   if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
@@ -198,11 +211,11 @@ export function checkSolverState(fn: string, value: unknown, name = "state", fai
     return v as Record<string, unknown>;
   };
 
-  const s = object("", value, ["options", ...Object.keys(FIELDS), "optimConfigs", "best"]);
+  const s = object("", value, ["options", ...Object.keys(FIELDS), "optimConfigs", "best", "average"]);
   const o = object("options", s.options, Object.keys(OPTION_FIELDS));
   const options: Record<string, unknown> = {};
   for (const [key, rule] of Object.entries(OPTION_FIELDS)) {
-    const v = o[key] === undefined ? (rule.absent ?? rule.legacy) : o[key];
+    const v = o[key] === undefined ? ("absent" in rule ? rule.absent : rule.legacy) : o[key];
     check(`options.${key}`, rule, v);
     if (!("absent" in rule) || JSON.stringify(v) !== JSON.stringify(rule.absent)) options[key] = v;
   }
@@ -245,7 +258,11 @@ export function checkSolverState(fn: string, value: unknown, name = "state", fai
   }
   const best = s.best ?? null;
   if (best !== null) object("best", best);
-  return { options: options as unknown as RunOptions, ...r, optimConfigs, best: best as SolverState["best"] };
+  const average = s.average ?? null;
+  if (average !== null) object("average", average);
+  if (options.emaDecay === undefined && r.averageUpdates > 0)
+    fail(`${at("averageUpdates")} is ${r.averageUpdates} but the run has no moving average (options.emaDecay)`, RangeError);
+  return { options: options as unknown as RunOptions, ...r, optimConfigs, best: best as SolverState["best"], average: average as SolverState["average"] };
 }
 
 function thrower(fn: string): Fail {
@@ -280,6 +297,7 @@ export interface RunSettings {
   augment: readonly Augmentation[];
   weightDecayParams: "all" | "weights";
   keep: "best" | "last";
+  emaDecay: number | null;
 }
 
 /** A Solver's settings as a state stores them (plain copies; a schedule function is "custom"). */
@@ -296,6 +314,7 @@ export function runOptionsOf(s: RunSettings): RunOptions {
     ...(s.augment.length > 0 ? { augment: s.augment.map((a) => ({ ...a })) } : {}),
     ...(s.weightDecayParams === "weights" ? { weightDecayParams: "weights" as const } : {}),
     ...(s.keep === "last" ? { keep: "last" as const } : {}),
+    ...(s.emaDecay !== null ? { emaDecay: s.emaDecay } : {}),
   };
 }
 
@@ -329,6 +348,8 @@ export interface ResumeOptions {
   weightDecayParams?: "weights";
   /** "last" when train() leaves the last parameters; absent for "best". */
   keep?: "last";
+  /** The moving average's decay, when the run kept one. */
+  emaDecay?: number;
 }
 
 export function resumeOptions(o: RunOptions): ResumeOptions {
@@ -342,6 +363,7 @@ export function resumeOptions(o: RunOptions): ResumeOptions {
     ...(o.augment === undefined ? {} : { augment: o.augment }),
     ...(o.weightDecayParams === undefined ? {} : { weightDecayParams: o.weightDecayParams }),
     ...(o.keep === undefined ? {} : { keep: o.keep }),
+    ...(o.emaDecay === undefined ? {} : { emaDecay: o.emaDecay }),
     ...(o.updateRule === null ? {} : { updateRule: o.updateRule }),
     ...(o.lrSchedule === null || o.lrSchedule === "custom" ? {} : { lrSchedule: o.lrSchedule }),
   };
@@ -384,7 +406,8 @@ export function bufferKey(name: string): string {
  * The stored form checkpoints write: the state's numbers and strings as one JSON text (a
  * non-finite loss as "NaN" or "Infinity", which JSON has no numbers for; `hasBest` for whether a
  * best snapshot exists) and its optimizer tensors named "<config key>.<field>". The snapshot's
- * values are not in it: a checkpoint keeps them as the model's own tensors.
+ * values are not in it: a checkpoint keeps them as the model's own tensors, and the moving
+ * average's beside them (averageUpdates > 0 says it has one).
  */
 export function encodeSolverState(state: SolverState): { json: string; tensors: [string, { shape: readonly number[]; data: Values }][] } {
   const optimConfigs: Record<string, Record<string, number>> = {};
@@ -401,6 +424,7 @@ export function encodeSolverState(state: SolverState): { json: string; tensors: 
     rngState: state.rngState,
     bestValAcc: state.bestValAcc,
     hasBest: state.best !== null,
+    ...(state.averageUpdates > 0 ? { averageUpdates: state.averageUpdates } : {}), // files without an average stay as they were
     customUpdateRule: state.options.updateRule === null, // redundant with updateRule null; files keep it as they always had it
     baseLearningRate: state.baseLearningRate,
     lossHistory: state.lossHistory,

@@ -1,9 +1,11 @@
 // Copies of a model's parameters and buffers: the best seen (by validation accuracy), restored at
-// the end of train(), and the last ones while the model holds the best (what training would
-// continue from, for checkpoints). Handed out as named arrays: parameters by name, buffers as
-// bufferKey(name). A model with a paramStore is copied as one flat region.
+// the end of train(); the moving average of every step's (with SolverOptions.emaDecay); and the
+// last ones while the model holds another copy (what training would continue from, for
+// checkpoints). Handed out as named arrays: parameters by name, buffers as bufferKey(name). A
+// model with a paramStore is copied as one flat region.
 import type { TrainableModel } from "../models/contract.js";
 import { keep, type Tensor } from "../core/tensor.js";
+import { emaUpdate } from "../ops/optim.js";
 import { describe } from "../core/validate.js";
 import { bufferKey, type Values } from "./run-state.js";
 
@@ -18,7 +20,8 @@ export class Snapshots {
   readonly #model: TrainableModel;
   #best: Record<string, Tensor> = {};
   #last: Record<string, Tensor> = {};
-  /** True after restoreBest() until the next training step (the Solver clears it). */
+  #average: Record<string, Tensor> = {};
+  /** True while the model holds the best or the average copy (restoreBest(), holdAverage()) until the next training step (the Solver clears it). */
   holdsBest = false;
 
   constructor(model: TrainableModel) {
@@ -37,10 +40,56 @@ export class Snapshots {
 
   /** Copies the best state into the model, keeping the last one (the first time) for last(). */
   restoreBest(): void {
+    this.#hold(this.#best);
+  }
+
+  /** Whether a moving average was started. */
+  get hasAverage(): boolean {
+    return Object.keys(this.#average).length > 0;
+  }
+
+  /** Starts the moving average at the model's state. */
+  startAverage(): void {
+    this.#average = this.#copy(this.#average);
+  }
+
+  /** Moves the average toward the model's state: average += rate * (state - average), in wasm. */
+  updateAverage(rate: number): void {
+    for (const [name, t] of Object.entries(this.#tensors())) {
+      const average = this.#average[name];
+      emaUpdate(average.ptr, t.ptr, t.size, rate, t.dtype);
+      average.markWritten();
+    }
+  }
+
+  /** Copies the average into the model, keeping the last state (the first time) for last(). */
+  holdAverage(): void {
+    this.#hold(this.#average);
+  }
+
+  /** Puts the last state back into the model after holdBest() / holdAverage(). */
+  release(): void {
+    if (!this.holdsBest) return;
+    for (const [name, t] of Object.entries(this.#tensors())) t.set(this.#last[name]);
+    this.holdsBest = false;
+  }
+
+  /** The average by name; empty before startAverage(). */
+  average(): Record<string, Values> {
+    return this.#named(this.#average);
+  }
+
+  /** Sets the average from checked values. */
+  setAverage(values: Record<string, ArrayLike<number>>): void {
+    this.startAverage();
+    this.#setFrom(this.#average, values);
+  }
+
+  #hold(copies: Record<string, Tensor>): void {
     if (!this.holdsBest) this.#last = this.#copy(this.#last);
     for (const [name, t] of Object.entries(this.#tensors())) {
-      const best = this.#best[name];
-      if (best && !best.isDisposed) t.set(best);
+      const copy = copies[name];
+      if (copy && !copy.isDisposed) t.set(copy);
     }
     this.holdsBest = true;
   }
@@ -68,17 +117,22 @@ export class Snapshots {
   /** Sets the best state from checked values. */
   setBest(values: Record<string, ArrayLike<number>>): void {
     this.saveBest(); // allocates the copies with the right sizes
-    for (const [{ key, storage, start }, view] of this.#places()) {
-      const target = this.#best[storage].sliceView(start, view.shape);
-      target.set(values[key]);
-      target.dispose();
-    }
+    this.#setFrom(this.#best, values);
   }
 
   dispose(): void {
-    for (const t of [...Object.values(this.#best), ...Object.values(this.#last)]) t.dispose();
+    for (const t of [...Object.values(this.#best), ...Object.values(this.#last), ...Object.values(this.#average)]) t.dispose();
     this.#best = {};
     this.#last = {};
+    this.#average = {};
+  }
+
+  #setFrom(copies: Record<string, Tensor>, values: Record<string, ArrayLike<number>>): void {
+    for (const [{ key, storage, start }, view] of this.#places()) {
+      const target = copies[storage].sliceView(start, view.shape);
+      target.set(values[key]);
+      target.dispose();
+    }
   }
 
   // The tensors copied: the flat region (or each parameter) and each buffer.

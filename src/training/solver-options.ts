@@ -14,6 +14,7 @@ import {
 } from "./optim.js";
 import { drawSubSeed } from "../core/random.js";
 import { checkEnum, checkInteger, checkNumber, checkOptions, checkSeed, describe } from "../core/validate.js";
+import { isDecay } from "./run-state.js";
 import { checkSchedule, type CosineSchedule, type LearningRateSchedule, type ScheduleFunction } from "./schedule.js";
 
 /** What SolverOptions.onProgress receives after every training iteration. */
@@ -82,6 +83,17 @@ export interface SolverOptions {
    */
   keep?: "best" | "last";
   /**
+   * Keeps an exponential moving average of the parameters (and of buffers such as batch-norm
+   * running statistics) with this decay per step, e.g. 0.999, as Keras's `use_ema` and PyTorch's
+   * `AveragedModel` do; null or absent: none (default). After every step
+   * `average += (1 - d) * (params - average)` with `d = min(emaDecay, (1 + t) / (10 + t))` at the
+   * average's t-th update (TensorFlow's warm-up, so the start weighs little), computed in wasm.
+   * Accuracy checks score the average, the best snapshot is taken of it, and train() leaves it in
+   * the model (the best one under keep "best", the last under keep "last"); training itself
+   * continues from the raw parameters, so the steps are the same bits as without it.
+   */
+  emaDecay?: number | null;
+  /**
    * Augmentations applied in order to every training batch (not to accuracy checks), e.g.
    * [{ type: "randomFlip" }, { type: "randomCrop", padding: 2 }, { type: "mixup", alpha: 0.2 }].
    * Their draws come from the Solver's stream, so a run reproduces and resumes bit-identically.
@@ -114,6 +126,7 @@ export interface CheckedSolverOptions {
   readonly augment: readonly Augmentation[];
   readonly weightDecayParams: "all" | "weights";
   readonly keep: "best" | "last";
+  readonly emaDecay: number | null;
 }
 
 const KNOWN = [
@@ -133,7 +146,14 @@ const KNOWN = [
   "augment",
   "weightDecayParams",
   "keep",
+  "emaDecay",
 ];
+
+function checkDecay(fn: string, decay: unknown): number {
+  if (typeof decay !== "number") throw new TypeError(`${fn}: options.emaDecay must be a number in (0, 1) or null (got ${describe(decay)})`);
+  if (!isDecay(decay)) throw new RangeError(`${fn}: options.emaDecay must be in (0, 1), e.g. 0.999 (got ${decay})`);
+  return decay;
+}
 
 /** Checks the options (nothing allocated); the augment list's shapes are checked against the data by the Solver. */
 export function checkSolverOptions(fn: string, options: unknown): CheckedSolverOptions {
@@ -194,5 +214,6 @@ export function checkSolverOptions(fn: string, options: unknown): CheckedSolverO
     augment: Object.freeze(o.augment === undefined ? [] : checkAugmentations(fn, "options.augment", o.augment)),
     weightDecayParams: o.weightDecayParams === undefined ? "all" : checkEnum(fn, "options.weightDecayParams", o.weightDecayParams, ["all", "weights"] as const),
     keep: o.keep === undefined ? "best" : checkEnum(fn, "options.keep", o.keep, ["best", "last"] as const),
+    emaDecay: o.emaDecay == null ? null : checkDecay(fn, o.emaDecay),
   });
 }

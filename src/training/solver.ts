@@ -73,9 +73,13 @@ export class Solver {
   declare readonly weightDecayParams: "all" | "weights";
   /** The parameters train() leaves in the model: the best by validation accuracy, or the last (see SolverOptions). */
   declare readonly keep: "best" | "last";
+  /** The decay of the moving average of the parameters that accuracy checks and train()'s result use, or null: none (see SolverOptions). */
+  declare readonly emaDecay: number | null;
 
   #epoch = 0;
   #bestValAcc = 0;
+  /** Steps folded into the moving average so far (its warm-up counter). */
+  #averageUpdates = 0;
   #baseLearningRate: number | null;
   readonly #lossHistory: number[] = [];
   readonly #trainAccHistory: number[] = [];
@@ -205,6 +209,7 @@ export class Solver {
   #step(): number {
     const iteration = this.#lossHistory.length;
     this.#snapshots.holdsBest = false;
+    if (this.emaDecay !== null && !this.#snapshots.hasAverage) this.#snapshots.startAverage();
     const [X, y] = this.#sampler.batch(this.#train, Math.min(this.batchSize, this.#train.count));
     // The labels were checked with the data (the model skips its scan); mixup's soft labels are the model's to check.
     const [loss, grads] = y instanceof Int32Array ? withCheckedLabels(y, this.#classes, () => this.model.loss(X, y)) : this.model.loss(X, y);
@@ -212,6 +217,7 @@ export class Solver {
     if (!Number.isFinite(loss) && this.onNonFinite === "throw") throw nonFiniteLoss(loss, this.#lossHistory.length, this.#epoch, this.learningRate);
     if (this.lrSchedule !== null) this.#updates.setLearningRate(this.#scheduledRate(iteration));
     this.#updates.apply(grads);
+    if (this.emaDecay !== null) this.#snapshots.updateAverage(1 - Math.min(this.emaDecay, (1 + this.#averageUpdates) / (10 + this.#averageUpdates++)));
     return loss;
   }
 
@@ -239,11 +245,23 @@ export class Solver {
       this.onProgress?.(event);
     }
     if (this.keep === "best") this.restoreBest();
+    else if (this.emaDecay !== null && this.#snapshots.hasAverage) this.#snapshots.holdAverage();
     return this;
   }
 
   // The accuracy check after `iteration`: histories, the event, the log line, the best snapshot.
+  // With emaDecay the averaged parameters are checked (and become the best snapshot).
   #checkAccuracies(iteration: number, event: ProgressEvent): void {
+    const averaged = this.emaDecay !== null && this.#snapshots.hasAverage;
+    if (averaged) this.#snapshots.holdAverage();
+    try {
+      this.#checkAccuraciesOfModel(iteration, event);
+    } finally {
+      if (averaged) this.#snapshots.release();
+    }
+  }
+
+  #checkAccuraciesOfModel(iteration: number, event: ProgressEvent): void {
     const trainAcc = this.#sampler.accuracy(this.#train, this.numTrainSamples, DEFAULT_PREDICT_BATCH);
     const valAcc = this.#sampler.accuracy(this.#val, this.numValSamples, DEFAULT_PREDICT_BATCH);
     this.#trainAccHistory.push(trainAcc);
@@ -336,6 +354,8 @@ export class Solver {
       accuracyIterations: [...this.#accuracyIterations],
       optimConfigs: this.#updates.state(),
       best: Object.keys(best).length > 0 ? best : null,
+      averageUpdates: this.#averageUpdates,
+      average: this.#snapshots.hasAverage ? this.#snapshots.average() : null,
     };
   }
 
@@ -358,13 +378,19 @@ export class Solver {
         `${fn}: this solver would not continue the saved run: ${mismatches.join("; ")}. Make it with the saved options (numEpochs may change) and the same data`,
       );
     }
-    const best = s.best;
+    const { best, average } = s;
+    if ((average !== null) !== s.averageUpdates > 0) {
+      throw new RangeError(`${fn}: state.average must be ${average === null ? "given" : "null"} when state.averageUpdates is ${s.averageUpdates}`);
+    }
     this.#updates.checkFit(fn, s.optimConfigs);
     if (best !== null) this.#snapshots.check(fn, "state.best", best);
+    if (average !== null) this.#snapshots.check(fn, "state.average", average);
     // Everything checked: now change state (only the tensor copies can fail, out of memory, and then nothing changes).
     this.#updates.restore(s.optimConfigs, () => {
       if (best !== null) this.#snapshots.setBest(best);
+      if (average !== null) this.#snapshots.setAverage(average);
     });
+    this.#averageUpdates = s.averageUpdates;
     this.#sampler.rngState = s.rngState;
     this.#epoch = s.epoch;
     this.#baseLearningRate = s.baseLearningRate ?? this.#baseLearningRate;
