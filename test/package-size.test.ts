@@ -55,8 +55,8 @@ const familiesIn = (code: string) => FAMILIES.filter((family) => code.includes(F
 const APPS = {
   // Everything the library exports, kept alive: the whole browser bundle as a bundler sees it.
   everything: {
-    limit: 109.9 * KB, // the float64 module inlined, every float32 family, tl.nn, Sequential, checkpoint checksums
-    splitLimit: 84.5 * KB, // every family: 3 KB more wasm than one module (code the families repeat, in modules deflated apart)
+    limit: 110.8 * KB, // the float64 module inlined, every float32 family, tl.nn, Sequential, checkpoint checksums; the Solver's emaDecay +0.4 KB
+    splitLimit: 85.4 * KB, // every family: 3 KB more wasm than one module (code the families repeat, in modules deflated apart); emaDecay +0.4 KB
     target: 55 * KB,
     families: ["activation", "augment", "conv", "core", "norm", "optim", "pool", "train"],
     code: `import * as tl from "tensorlane";
@@ -68,8 +68,8 @@ console.log(Object.keys(tl).length > 60 && typeof tl.loadCheckpoint === "functio
   "init + FullyConnectedNet + Solver": {
     // One-file bundles inline the float64 module. FullyConnectedNet carries batch norm (its
     // normalization option), the Solver the augmentations (its augment option) and the byte path.
-    limit: 67.1 * KB,
-    splitLimit: 41.4 * KB, // 40.9 KB: the optim and train families' own headers and descriptors (+0.6 KB) bought the Linear app's 20 KB
+    limit: 67.9 * KB, // 67.4 KB measured with the Solver's moving average (emaDecay: its option, state, checkpoint tensors, kernel; +0.3 KB)
+    splitLimit: 42.1 * KB, // 40.9 KB: the optim and train families' own headers and descriptors (+0.6 KB) bought the Linear app's 20 KB; emaDecay +0.2 KB
     target: 30 * KB,
     families: ["augment", "core", "norm", "optim", "train"],
     code: `import { init, randn, FullyConnectedNet, Solver } from "tensorlane";
@@ -277,7 +277,7 @@ function diskBytes(path: string): number {
 }
 
 describe("install footprint: npm pack, then npm install of the tarball in an empty folder", () => {
-  it("installs exactly one package (no dependencies) of at most 1720 KB", () => {
+  it("installs exactly one package (no dependencies) of at most 1735 KB", () => {
     const packDir = join(dir, "pack");
     const app = join(dir, "install-app");
     mkdirSync(packDir);
@@ -305,7 +305,7 @@ describe("install footprint: npm pack, then npm install of the tarball in an emp
     const bytes = diskBytes(join(app, "node_modules", "tensorlane"));
     console.log(
       `install footprint: tarball ${kb(packed[0].size)}, ${packed[0].entryCount} files, unpacked ${kb(packed[0].unpackedSize)}; ` +
-        `installed ${installed.length} package(s) [${installed.join(", ")}], ${kb(bytes)} on disk (limit 1720.0 KB)`,
+        `installed ${installed.length} package(s) [${installed.join(", ")}], ${kb(bytes)} on disk (limit 1735.0 KB)`,
     );
     expect(installed).toEqual(["node_modules/tensorlane"]);
     expect(readdirSync(join(app, "node_modules")).filter((n) => !n.startsWith("."))).toEqual(["tensorlane"]);
@@ -314,7 +314,8 @@ describe("install footprint: npm pack, then npm install of the tarball in an emp
     // alone is 283 KB. 1780 KB: a doc comment on every export in the .d.ts files (+44 KB, what
     // editors show on hover), issue 22's conv packing and fused epilogues, and the folders' paths.
     // 1720 KB once the build cleared dist/ (1708.6 KB measured: declaration files of moved
-    // sources had been packed too).
-    expect(bytes, `installed size ${kb(bytes)}`).toBeLessThanOrEqual(1720 * KB);
+    // sources had been packed too). 1735 KB: the Solver's moving average (emaDecay) in every
+    // bundle, its map and its types (1728.5 KB measured).
+    expect(bytes, `installed size ${kb(bytes)}`).toBeLessThanOrEqual(1735 * KB);
   }, 120_000);
 });

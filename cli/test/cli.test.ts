@@ -546,6 +546,49 @@ describe("tensorlane CLI", () => {
     expect(more.stdout).toMatch(/\(last epoch; the best was/);
   });
 
+  it("--ema: the same steps as without it; the average is checked, tested, saved and evaluated, the raw parameters tested beside it", async () => {
+    const emaOut = join(dir, "ema");
+    const plainOut = join(dir, "ema-plain");
+    const common = [...QUICK, "--epochs", "3", "--lr", "0.01", "--keep", "last"];
+    const [ema, plain] = await Promise.all([run(["train", ...common, "--ema", "0.9", "--out", emaOut]), run(["train", ...common, "--out", plainOut])]);
+    expect(ema.code, ema.stderr).toBe(0);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(ema.stdout).toMatch(/, moving average 0\.9\n/);
+    const raw = /test accuracy, raw +(0\.\d{4}) \(the last step's own parameters, not averaged\)/.exec(ema.stdout)?.[1];
+    expect(raw, ema.stdout).toBeDefined();
+    expect(plain.stdout).not.toMatch(/test accuracy, raw/);
+    // The raw parameters are the plain run's: the same test accuracy.
+    expect(raw).toBe(/test accuracy +(0\.\d{4})/.exec(plain.stdout)![1]);
+    const read = (out: string) => tl.decodeSafetensors(new Uint8Array(readFileSync(join(out, "checkpoint.safetensors"))));
+    const e = read(emaOut);
+    const p = read(plainOut);
+    expect(JSON.parse(e.metadata.solver).lossHistory).toEqual(JSON.parse(p.metadata.solver).lossHistory);
+    for (const name of ["W1", "b1", "W2", "b2"]) {
+      expect(Array.from(e.tensors[`resume.params.${name}`].data), name).toEqual(Array.from(p.tensors[name].data));
+      expect(Array.from(e.tensors[name].data), name).toEqual(Array.from(e.tensors[`resume.average.params.${name}`].data));
+      expect(Array.from(e.tensors[name].data), name).not.toEqual(Array.from(p.tensors[name].data));
+    }
+    const summary = JSON.parse(readFileSync(join(emaOut, "summary.json"), "utf8"));
+    expect(summary.emaDecay).toBe(0.9);
+    expect(summary.testAccuracyRaw.toFixed(4)).toBe(raw);
+    expect(JSON.parse(readFileSync(join(plainOut, "summary.json"), "utf8")).emaDecay).toBeUndefined();
+    const printed = /test accuracy +(0\.\d{4})/.exec(ema.stdout)![1];
+    const evaluated = await run(["eval", "--checkpoint", join(emaOut, "checkpoint.safetensors")]);
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    expect(evaluated.stdout).toMatch(new RegExp(`test accuracy ${printed} `));
+    const changed = await run(["train", "--resume", join(emaOut, "checkpoint.safetensors"), "--ema", "0.99", "--epochs", "4"]);
+    expect(changed.code).not.toBe(0);
+    expect(changed.stderr).toMatch(/--ema cannot be changed when resuming: --ema 0\.99 \(the run has 0\.9\)/);
+    const added = await run(["train", "--resume", join(plainOut, "checkpoint.safetensors"), "--ema", "0.9", "--epochs", "4"]);
+    expect(added.stderr).toMatch(/--ema cannot be changed when resuming: --ema 0\.9 \(the run has \(default\)\)/);
+    const more = await run(["train", "--resume", join(emaOut, "checkpoint.safetensors"), "--epochs", "4"]);
+    expect(more.code, more.stderr).toBe(0);
+    expect(more.stdout).toMatch(/moving average 0\.9, resuming after epoch 3/);
+    const bad = await run(["train", ...QUICK, "--ema", "1"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--ema.*Expected a number in \(0, 1\), e\.g\. 0\.999/);
+  });
+
   it("SIGINT stops a run cleanly: the last epoch's checkpoint is intact and the printed command resumes it", async () => {
     const out = join(dir, "interrupted");
     const child = spawn(process.execPath, [cli, "train", ...QUICK, "--train-samples", "2000", "--epochs", "500", "--out", out], { cwd: dir });

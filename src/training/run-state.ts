@@ -151,7 +151,7 @@ const FIELDS: Record<Exclude<keyof SolverState, "options" | "optimConfigs" | "be
   trainAccHistory: NUMBERS,
   valAccHistory: NUMBERS,
   accuracyIterations: { expected: "an array of iteration counts", ok: (v) => Array.isArray(v) && v.every(isCount) },
-  averageUpdates: { ...COUNT, legacy: 0 },
+  averageUpdates: { expected: "a non-negative integer", ok: isCount, legacy: 0 },
 };
 
 /** The run's options, in state()'s order. */

@@ -67,7 +67,7 @@ export class Snapshots {
     this.#hold(this.#average);
   }
 
-  /** Puts the last state back into the model after holdBest() / holdAverage(). */
+  /** Puts the last state back into the model after restoreBest() / holdAverage(). */
   release(): void {
     if (!this.holdsBest) return;
     for (const [name, t] of Object.entries(this.#tensors())) t.set(this.#last[name]);

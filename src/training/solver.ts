@@ -1,14 +1,15 @@
 // Minibatch training of any model with params and loss(X, y), as in the course's Solver:
 // seeded sampling with replacement, any update rule, per-epoch learning-rate decay or a schedule
 // (cosine with warm-up, or a function), loss and accuracy history, and the best parameters (by
-// validation accuracy) restored at the end. Training batches can be augmented (flip, crop,
-// cutout, mixup) and drawn from float32 tensors or uint8 image sets. The Solver owns its state:
+// validation accuracy) restored at the end, optionally of a moving average of the parameters.
+// Training batches can be augmented (flip, crop, cutout, mixup) and drawn from float32 tensors or
+// uint8 image sets. The Solver owns its state:
 // state() / restoreState() are how checkpoints save and resume a run.
 //
 // Inputs are checked once, at construction (options, optimizer config and state, labels); the
 // loop below then calls unchecked cores. Its parts: solver-options.ts (the options), sampler.ts
-// (batches and accuracy), updates.ts (the update step and optimizer state), snapshots.ts (best
-// and last parameters), run-state.ts (the state's one schema).
+// (batches and accuracy), updates.ts (the update step and optimizer state), snapshots.ts (best,
+// averaged and last parameters), run-state.ts (the state's one schema).
 import { checkAugmentShapes, type Augmentation } from "./augment.js";
 import { checkSolverData, makeSources, tensorSource, type BatchSource, type SolverData } from "../data/batches.js";
 import { checkLabels, withCheckedLabels, type Labels } from "../core/labels.js";
@@ -177,9 +178,10 @@ export class Solver {
   }
 
   /**
-   * True after restoreBest() (train() ends with it) until the next step(): the model then holds
-   * the best parameters, not the last ones training would continue from (lastState() has those,
-   * and saveCheckpoint uses them).
+   * True after restoreBest() (train() ends with it), or after train() with emaDecay and keep
+   * "last" (the model holds the average), until the next step(): the model then holds the best
+   * or averaged parameters, not the last ones training would continue from (lastState() has
+   * those, and saveCheckpoint uses them).
    */
   get holdsBest(): boolean {
     return this.#snapshots.holdsBest;
@@ -217,11 +219,18 @@ export class Solver {
     if (!Number.isFinite(loss) && this.onNonFinite === "throw") throw nonFiniteLoss(loss, this.#lossHistory.length, this.#epoch, this.learningRate);
     if (this.lrSchedule !== null) this.#updates.setLearningRate(this.#scheduledRate(iteration));
     this.#updates.apply(grads);
-    if (this.emaDecay !== null) this.#snapshots.updateAverage(1 - Math.min(this.emaDecay, (1 + this.#averageUpdates) / (10 + this.#averageUpdates++)));
+    if (this.emaDecay !== null) {
+      // TensorFlow's warm-up: the early averages weigh the starting point little.
+      const t = this.#averageUpdates++;
+      this.#snapshots.updateAverage(1 - Math.min(this.emaDecay, (1 + t) / (10 + t)));
+    }
     return loss;
   }
 
-  /** Runs the whole optimization, then restores the best parameters seen (by validation accuracy). */
+  /**
+   * Runs the whole optimization, then restores the best parameters seen (by validation accuracy);
+   * under keep "last" it leaves the last ones. With emaDecay both are of the moving average.
+   */
   train(): this {
     const perEpoch = this.iterationsPerEpoch;
     const numIterations = this.numEpochs * perEpoch;
