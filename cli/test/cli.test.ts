@@ -589,6 +589,24 @@ describe("tensorlane CLI", () => {
     expect(bad.stderr).toMatch(/--ema.*Expected a number in \(0, 1\), e\.g\. 0\.999/);
   });
 
+  it("--resume of a checkpoint written before --keep and --ema existed takes them at their defaults, as the run had them", async () => {
+    const out = join(dir, "before-keep");
+    const first = await run(["train", ...QUICK, "--epochs", "1", "--out", out]);
+    expect(first.code, first.stderr).toBe(0);
+    const path = join(out, "checkpoint.safetensors");
+    const file = tl.decodeSafetensors(new Uint8Array(readFileSync(path)));
+    const meta = JSON.parse(file.metadata.meta);
+    delete meta.cli.options.keep;
+    delete meta.cli.options.ema;
+    const metadata = { ...file.metadata, meta: JSON.stringify(meta) };
+    writeFileSync(path, tl.encodeSafetensors(file.tensors, tl.internal.sealCheckpoint(file.tensors, metadata)));
+    const same = await run(["train", "--resume", path, "--keep", "best", "--epochs", "2"]);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toMatch(/resuming after epoch 1/);
+    const changed = await run(["train", "--resume", path, "--keep", "last", "--epochs", "3"]);
+    expect(changed.stderr).toMatch(/--keep cannot be changed when resuming: --keep last \(the run has best\)/);
+  });
+
   it("SIGINT stops a run cleanly: the last epoch's checkpoint is intact and the printed command resumes it", async () => {
     const out = join(dir, "interrupted");
     const child = spawn(process.execPath, [cli, "train", ...QUICK, "--train-samples", "2000", "--epochs", "500", "--out", out], { cwd: dir });
