@@ -12,6 +12,7 @@ import { spatialBatchNormChunks } from "../src/ops/batchnorm.js";
 import { avgPoolBackward, avgPoolForward, avgPoolSizes, globalAvgPoolBackward, globalAvgPoolForward } from "../src/ops/avgpool.js";
 import { depthwiseBackward, depthwiseChunkImages, depthwiseForward, depthwiseSizes } from "../src/ops/depthwise.js";
 import * as ew from "../src/ops/elementwise.js";
+import { emaUpdate } from "../src/ops/optim.js";
 import { disposeOptimState } from "../src/training/optim.js";
 import { simulateThreads } from "../src/core/threads/dispatch.js";
 import { ignoreThresholds } from "../src/core/threads/thresholds.js";
@@ -415,6 +416,24 @@ describe("losses and optimizers: the same bits for any thread count", () => {
       );
     }
   });
+});
+
+describe("the Solver's moving average (emaUpdate) gives the same bits for any thread count", () => {
+  for (const dtype of ["float32", "float64"] as const) {
+    it(`${dtype}: 1003 values, three updates (the warm-up's rates and a decay's)`, () => {
+      expectSameBits(`${dtype} emaUpdate`, () =>
+        tl.tidy(() => {
+          const average = tl.keep(tl.randn([1003], { seed: 25, dtype }));
+          for (const [s, rate] of [0.9, 0.18, 5e-4].entries()) {
+            const w = tl.randn([1003], { seed: 26 + s, dtype });
+            emaUpdate(average.ptr, w.ptr, 1003, rate, dtype);
+            average.markWritten();
+          }
+          return collect({ average });
+        }),
+      );
+    });
+  }
 });
 
 describe("float64: the split f64 kernels give the same bits for any thread count", () => {
