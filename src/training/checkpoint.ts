@@ -10,8 +10,8 @@
 //   resume.buffers.<name>            with a Solver: the last buffers
 //   resume.optim.<key>.<state>       with a Solver: update-rule state (m, v, velocity, cache) per
 //                                    config key ("all" for the flat region, else a param name)
-//   resume.average.params.<param>    with a Solver keeping a moving average (emaDecay), once it
-//   resume.average.buffers.<name>    has started: the average training goes on folding steps into
+//   resume.average.params.<param>    with a Solver keeping a moving average (emaDecay), after its
+//   resume.average.buffers.<name>    first step: the average itself, which a resumed run updates on
 // Metadata (strings):
 //   format "tensorlane-checkpoint", format_version "1", tensorlane_version,
 //   model   JSON { kind, config, rngState, frozen? } (frozen: the frozen parameters' names, when any)
