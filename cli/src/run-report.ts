@@ -63,8 +63,10 @@ export function trainingSvg(r: RunReport): string {
     r.testAccuracy !== null
       ? `test accuracy ${r.testAccuracy.toFixed(4)}`
       : `epoch ${s.epoch}/${r.numEpochs}, best validation accuracy ${s.bestValAcc.toFixed(4)}`;
+  // With --ema every accuracy is of the moving average: the title says so (briefly: it is one line of 880 px).
+  const averaged = s.emaDecay === null ? "" : ` (EMA ${s.emaDecay})`;
   return trainingCurvesSvg({
-    title: `${r.description}: ${status}`,
+    title: `${r.description}: ${status}${averaged}`,
     lossHistory: s.lossHistory,
     trainAccHistory: s.trainAccHistory,
     valAccHistory: s.valAccHistory,

@@ -572,6 +572,7 @@ describe("tensorlane CLI", () => {
     expect(summary.emaDecay).toBe(0.9);
     expect(summary.testAccuracyRaw.toFixed(4)).toBe(raw);
     expect(JSON.parse(readFileSync(join(plainOut, "summary.json"), "utf8")).emaDecay).toBeUndefined();
+    expect(readFileSync(join(emaOut, "training.svg"), "utf8")).toMatch(/test accuracy 0\.\d{4} \(EMA 0\.9\)/);
     const printed = /test accuracy +(0\.\d{4})/.exec(ema.stdout)![1];
     const evaluated = await run(["eval", "--checkpoint", join(emaOut, "checkpoint.safetensors")]);
     expect(evaluated.code, evaluated.stderr).toBe(0);
