@@ -179,21 +179,7 @@ function im2colInterleaved(
     for (; p + <i32>LANES <= P; p += <i32>LANES) {
       const o = <usize>p << SHIFT;
       const d = d0 + (o << 2);
-      if (FLOAT32) {
-        const x0 = v128.load(tmp + o), x1 = v128.load(tmp + ld + o), x2 = v128.load(tmp + 2 * ld + o), x3 = v128.load(tmp + 3 * ld + o);
-        const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
-        const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
-        v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), 0);
-        v128.store(d, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
-        v128.store(d, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
-        v128.store(d, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
-      } else {
-        const x0 = v128.load(tmp + o), x1 = v128.load(tmp + ld + o), x2 = v128.load(tmp + 2 * ld + o), x3 = v128.load(tmp + 3 * ld + o);
-        v128.store(d, v128.shuffle<f64>(x0, x1, 0, 2), 0);
-        v128.store(d, v128.shuffle<f64>(x2, x3, 0, 2), 16);
-        v128.store(d, v128.shuffle<f64>(x0, x1, 1, 3), 32);
-        v128.store(d, v128.shuffle<f64>(x2, x3, 1, 3), 48);
-      }
+      storeColumns4(d, v128.load(tmp + o), v128.load(tmp + ld + o), v128.load(tmp + 2 * ld + o), v128.load(tmp + 3 * ld + o));
     }
     for (; p < P; p++) {
       const d = d0 + (<usize>(4 * p) << SHIFT);
@@ -642,6 +628,12 @@ function addCorner(t: usize, o: usize, ldw: usize, taps: i32, filters: i32): voi
   storeOrAdd(o + ld + 16, add, v128.shuffle<f64>(c, d, 1, 3));
 }
 
+/** Rows x0..x3 of LANES values each, stored at d as LANES columns of 4 (the interleaved panels' layout, 64 bytes). */
+@inline function storeColumns4(d: usize, x0: v128, x1: v128, x2: v128, x3: v128): void {
+  if (FLOAT32) storeTransposed4(d, 16, false, x0, x1, x2, x3);
+  else storeTransposed2(d, 32, false, x0, x1, x2, x3);
+}
+
 @inline function storeOrAdd(o: usize, add: bool, v: v128): void {
   v128.store(o, add ? v128.add<real>(v128.load(o), v) : v);
 }
@@ -835,19 +827,7 @@ function im2colPadded(colsI: usize, xq: usize, C: i32, H: i32, W: i32, HH: i32, 
         const x2 = rows > 2 ? loadRun(a + o2, stride) : z;
         const x3 = rows > 3 ? loadRun(a + o3, stride) : z;
         const dd = d + (<usize>o << (SHIFT + 2));
-        if (FLOAT32) {
-          const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
-          const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
-          v128.store(dd, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), 0);
-          v128.store(dd, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
-          v128.store(dd, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
-          v128.store(dd, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
-        } else {
-          v128.store(dd, v128.shuffle<f64>(x0, x1, 0, 2), 0);
-          v128.store(dd, v128.shuffle<f64>(x2, x3, 0, 2), 16);
-          v128.store(dd, v128.shuffle<f64>(x0, x1, 1, 3), 32);
-          v128.store(dd, v128.shuffle<f64>(x2, x3, 1, 3), 48);
-        }
+        storeColumns4(dd, x0, x1, x2, x3);
         if (o == Wo - L) break;
         ow += L;
       }
@@ -1002,19 +982,7 @@ export function conv_forward_pack(wp: usize, w: usize, F: i32, K: i32): void {
       const x1 = rows > 1 ? v128.load(r1 + o) : z;
       const x2 = rows > 2 ? v128.load(r2 + o) : z;
       const x3 = rows > 3 ? v128.load(r3 + o) : z;
-      if (FLOAT32) {
-        const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
-        const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
-        v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), 0);
-        v128.store(d, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
-        v128.store(d, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
-        v128.store(d, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
-      } else {
-        v128.store(d, v128.shuffle<f64>(x0, x1, 0, 2), 0);
-        v128.store(d, v128.shuffle<f64>(x2, x3, 0, 2), 16);
-        v128.store(d, v128.shuffle<f64>(x0, x1, 1, 3), 32);
-        v128.store(d, v128.shuffle<f64>(x2, x3, 1, 3), 48);
-      }
+      storeColumns4(d, x0, x1, x2, x3);
       d += 64;
     }
     for (; k < Ku; k++) {
