@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import * as tl from "../src/index.js";
 import { f32, kernels, wasmMemoryBytes } from "../src/core/runtime.js";
-import { currentPool, runChunks, runTasks, simulateThreads, threadCount, threadScratch } from "../src/core/threads/dispatch.js";
+import { currentPool, runChunks, runTasks, simulateThreads, threadCount, threadScratch, traceKernels } from "../src/core/threads/dispatch.js";
 import { gemmRowChunks } from "../src/ops/gemm.js";
 import { avgPoolBackward, avgPoolForward, avgPoolSizes } from "../src/ops/avgpool.js";
 import { depthwiseBackward, depthwiseForward, depthwiseSizes } from "../src/ops/depthwise.js";
@@ -270,6 +270,41 @@ describe("threads: pool and dispatch", () => {
     simulateThreads(null);
     expect(threadCount()).toBe(2);
     y.dispose();
+  });
+
+  it("traceKernels(trace) sees every runTasks and runChunks call (kernel, arguments, tasks) and runs it through run(); null removes it", async () => {
+    await tl.init({ threads: 2 });
+    const y = tl.zeros([8]);
+    const seen: [string, number[], number][] = [];
+    try {
+      traceKernels((kernel, args, tasks, run) => {
+        seen.push([kernel, [...args], tasks]);
+        run();
+      });
+      runTasks("float32", "fill", [
+        [y.ptr, 4, 1],
+        [y.ptr + 16, 4, 2],
+      ]);
+      runChunks("float32", "fill", [y.ptr, 0, 0, 3], 1, [[0, 2]], 2);
+      expect(seen).toEqual([
+        ["fill", [y.ptr, 4, 1], 2],
+        ["fill", [y.ptr, 0, 0, 3], 1],
+      ]);
+      // The calls ran (once each): fill's own result, not the trace's.
+      expect(Array.from(y.toArray())).toEqual([1, 1, 1, 1, 2, 2, 2, 2]);
+      // A trace that does not call run() leaves the call undone: the hook owns the call.
+      traceKernels(() => {});
+      runTasks("float32", "fill", [[y.ptr, 8, 7]]);
+      expect(y.toArray()[0]).toBe(1);
+      traceKernels(null);
+      runTasks("float32", "fill", [[y.ptr, 8, 7]]);
+      expect(y.toArray()[0]).toBe(7);
+      expect(seen).toHaveLength(2); // the last call went past no trace
+      expect(() => traceKernels("log" as unknown as null)).toThrow(/traceKernels: trace must be a function or null/);
+    } finally {
+      traceKernels(null);
+      y.dispose();
+    }
   });
 
   it("runTasks rejects more tasks than threads, an empty list and unknown kernels", async () => {

@@ -46,7 +46,9 @@ export function threadCount(): number {
  * 0/1 flags). With one task it is a plain call on the calling thread (no dispatch cost).
  * A worker that fails makes this throw a clear Error (and the pool is marked broken).
  */
-export function runTasks(dtype: DType, kernel: KernelName, tasks: readonly (readonly number[])[]): void {
+export let runTasks = runTasksNow;
+
+function runTasksNow(dtype: DType, kernel: KernelName, tasks: readonly (readonly number[])[]): void {
   const [fn, poolName] = resolve("runTasks", dtype, kernel);
   const n = tasks.length;
   if (n === 1) {
@@ -75,7 +77,9 @@ export function runTasks(dtype: DType, kernel: KernelName, tasks: readonly (read
  * runs it or on the order, because both vary from call to call. With one thread (or while
  * simulating threads) the ranges run in order on the calling thread.
  */
-export function runChunks(
+export let runChunks = runChunksNow;
+
+function runChunksNow(
   dtype: DType,
   kernel: KernelName,
   args: readonly number[],
@@ -124,6 +128,33 @@ export function threadScratch(bytes: number): readonly number[] {
   // A block kept from a larger request gives each thread its whole share (the same pointers as then).
   const share = Math.floor(scratch.held("thread work") / threads / 64) * 64;
   return Array.from({ length: threads }, (_, i) => base + i * share);
+}
+
+/**
+ * Sees a call of runTasks or runChunks: the kernel, the first task's arguments (runChunks: the
+ * shared argument list), the task count, and `run`, which the trace must call once to run it.
+ */
+export type KernelTrace = (kernel: string, args: readonly number[], tasks: number, run: () => void) => void;
+
+/**
+ * Bench hook (exported from the module, not from the public index): `trace` wraps every runTasks
+ * and runChunks call from now on (it must call `run` once), e.g. to time each kernel and shape of
+ * a training step; null removes it. It swaps the two exported bindings, so an app that never
+ * traces carries none of it. Kernels called directly on one thread (the conv kernels' one-task
+ * paths) pass by it: trace with 2 or more threads to see every layer.
+ */
+export function traceKernels(trace: KernelTrace | null): void {
+  if (trace !== null && typeof trace !== "function") throw new TypeError("traceKernels: trace must be a function or null");
+  if (trace === null) {
+    runTasks = runTasksNow;
+    runChunks = runChunksNow;
+    return;
+  }
+  runTasks = (dtype, kernel, tasks) => trace(kernel, tasks[0] ?? [], tasks.length, () => runTasksNow(dtype, kernel, tasks));
+  runChunks = (dtype, kernel, args, rangeArg, ranges, threads, workArg, work) =>
+    trace(kernel, args, Math.max(1, Math.min(threads, threadCount(), ranges.length)), () =>
+      runChunksNow(dtype, kernel, args, rangeArg, ranges, threads, workArg, work),
+    );
 }
 
 /**
