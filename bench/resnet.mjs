@@ -12,7 +12,7 @@
 // --nets and a --batch list alternate network shapes and batch sizes the same way (a net is its
 // widths joined by "-", with a trailing "d" when the first stage halves the image too): what one
 // more stage width or a smaller batch costs per image, on the same machine state. Samples from
-// different times of one shared host differ by up to 20%; only ratios in one run compare.
+// different times of one shared host differ by up to 25%; only ratios in one run compare.
 // --profile: one build, 1 thread, a CPU profile of the timed steps (self time by function; wasm
 // frames named by their kernel family, as bench/profile-infer.mjs names them).
 import os from "node:os";
@@ -134,6 +134,7 @@ export async function benchResnet({
       threads: p.threads,
       net: netName(p.net),
       batch: p.n,
+      steps: p.steps,
       samplesPerSecond: p.n / med,
       msPerStep: med * 1000,
       spread: (quantile(p.times, 0.75) - quantile(p.times, 0.25)) / med,
@@ -147,7 +148,7 @@ export async function benchResnet({
     return row;
   });
   for (const b of builds) b.tl.dispose?.();
-  return { batch: batches[0], rounds, rows };
+  return { batch: batches[0], rounds, loadAverage: os.loadavg(), rows };
 }
 
 /** Self time by function over ~3 s of 1-thread steps (node:inspector's profiler). */
