@@ -38,40 +38,62 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, "0")}m`;
 }
 
+/**
+ * How far back the displayed speed looks, in ms: the rate is an exponential moving average of
+ * the iterations' speed with this time constant, so the ETA follows a host that slows down or
+ * speeds up within a minute or two instead of averaging over the whole run (which also kept the
+ * first steps' warm-up in it for good).
+ */
+export const RATE_WINDOW_MS = 30_000;
+
 /** Tracks throughput and the loss average shared by both displays. */
 class Meter {
   readonly #info: ProgressInfo;
-  readonly #start = performance.now();
+  readonly #now: () => number;
+  readonly #start: number;
+  #last: { t: number; iteration: number } | null = null;
+  /** Iterations per ms, smoothed over RATE_WINDOW_MS; null before the first timed iteration. */
+  #rate: number | null = null;
   #recentLoss: number[] = [];
 
-  constructor(info: ProgressInfo) {
+  constructor(info: ProgressInfo, now: () => number) {
     this.#info = info;
+    this.#now = now;
+    this.#start = now();
   }
 
   observe(event: ProgressEvent) {
     this.#recentLoss.push(event.loss);
     if (this.#recentLoss.length > 20) this.#recentLoss.shift();
-    const done = event.iteration - this.#info.startIteration;
-    const elapsed = (performance.now() - this.#start) / 1000;
-    const perIteration = done > 0 ? elapsed / done : NaN;
+    const t = this.#now();
+    const last = this.#last ?? { t: this.#start, iteration: this.#info.startIteration };
+    const dt = t - last.t;
+    if (dt > 0) {
+      const rate = (event.iteration - last.iteration) / dt;
+      // Seeded with the first interval, then each interval weighs by its length.
+      this.#rate = this.#rate === null ? rate : this.#rate + (1 - Math.exp(-dt / RATE_WINDOW_MS)) * (rate - this.#rate);
+      this.#last = { t, iteration: event.iteration };
+    }
     const finite = this.#recentLoss.filter(Number.isFinite);
     const loss = finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN;
     const per = this.#info.iterationsPerEpoch;
     // The epoch in progress (1-based) and the batch within it; an epoch end shows as its last batch.
     const epoch = Math.min(Math.floor((event.iteration - 1) / per) + 1, this.#info.numEpochs);
     const batch = event.iteration - (epoch - 1) * per;
+    const rate = this.#rate ?? 0;
     return {
       epoch,
       batch,
       loss,
-      samplesPerSecond: done > 0 ? (done * this.#info.batchSize) / elapsed : 0,
-      eta: (event.numIterations - event.iteration) * perIteration,
+      samplesPerSecond: rate * 1000 * this.#info.batchSize,
+      eta: rate > 0 ? (event.numIterations - event.iteration) / rate / 1000 : NaN,
     };
   }
 }
 
-export function createProgress(out: Output, info: ProgressInfo, numIterations: number): Progress {
-  return out.isTTY ? new BarProgress(out, info, numIterations) : new LineProgress(out, info);
+/** The display for `out`: a live bar on a terminal, lines every 5 s otherwise. `now` (ms) is the clock (tests pass their own). */
+export function createProgress(out: Output, info: ProgressInfo, numIterations: number, now: () => number = () => performance.now()): Progress {
+  return out.isTTY ? new BarProgress(out, info, numIterations, now) : new LineProgress(out, info, now);
 }
 
 class BarProgress implements Progress {
@@ -79,9 +101,9 @@ class BarProgress implements Progress {
   readonly #meter: Meter;
   readonly #bar: cliProgress.SingleBar;
 
-  constructor(out: Output, info: ProgressInfo, numIterations: number) {
+  constructor(out: Output, info: ProgressInfo, numIterations: number, now: () => number) {
     this.#out = out;
-    this.#meter = new Meter(info);
+    this.#meter = new Meter(info, now);
     const per = info.iterationsPerEpoch;
     this.#bar = new cliProgress.SingleBar(
       {
@@ -130,18 +152,21 @@ class LineProgress implements Progress {
   readonly #out: Output;
   readonly #meter: Meter;
   readonly #info: ProgressInfo;
-  #lastLine = performance.now();
+  readonly #now: () => number;
+  #lastLine: number;
   static readonly EVERY_MS = 5000;
 
-  constructor(out: Output, info: ProgressInfo) {
+  constructor(out: Output, info: ProgressInfo, now: () => number) {
     this.#out = out;
     this.#info = info;
-    this.#meter = new Meter(info);
+    this.#now = now;
+    this.#lastLine = now();
+    this.#meter = new Meter(info, now);
   }
 
   update(event: ProgressEvent): void {
     const m = this.#meter.observe(event);
-    const now = performance.now();
+    const now = this.#now();
     if (now - this.#lastLine < LineProgress.EVERY_MS || event.iteration === event.numIterations) return;
     this.#lastLine = now;
     const loss = Number.isFinite(m.loss) ? m.loss.toFixed(4) : String(m.loss);
@@ -152,7 +177,7 @@ class LineProgress implements Progress {
 
   log(line: string): void {
     this.#out.write(`${line}\n`);
-    this.#lastLine = performance.now();
+    this.#lastLine = this.#now();
   }
 
   stop(): void {}
