@@ -8,9 +8,8 @@
 // The library is bundled from src/ (the hook is not in the public API) with esbuild.
 import os from "node:os";
 import { measureCeiling } from "./ceiling-probe.mjs";
-import { PROFILES, randomArray, randomLabels } from "./harness.mjs";
-import { ADAM } from "./cases.mjs";
-import { netName, parseNet } from "./resnet.mjs";
+import { PROFILES } from "./harness.mjs";
+import { netName, parseNet, resnetTrainer } from "./resnet.mjs";
 import { loadLibrary } from "./threads.mjs";
 
 const args = process.argv.slice(2);
@@ -20,12 +19,13 @@ const batch = Number(opt("batch", "128"));
 const threads = Number(opt("threads", "2"));
 const steps = Number(opt("steps", "10"));
 
+// Where each conv kernel's sizes (N, C, H, W, F, HH, WW, stride, pad, Ho, Wo) start in its arguments.
+const CONV_SIZES_AT = { conv_forward_images: 4, conv_forward_images_bn: 5, conv_backward_chunks: 5 };
+
 /** The conv sizes in a conv kernel's argument list (null for other kernels), and its multiply-adds. */
 function convCall(kernel, a) {
-  let at;
-  if (kernel === "conv_forward_images" || kernel === "conv_backward_chunks") at = kernel === "conv_forward_images" ? 4 : 5;
-  else if (kernel === "conv_forward_images_bn") at = 5;
-  else return null;
+  const at = CONV_SIZES_AT[kernel];
+  if (at === undefined) return null;
   const [N, C, H, W, F, HH, WW, stride, , Ho, Wo] = a.slice(at, at + 11);
   const forward = N * F * C * HH * WW * Ho * Wo;
   // The backward computes dw always and dx unless its pointer is 0 (a first layer).
@@ -43,16 +43,7 @@ const ceiling = await measureCeiling(PROFILES.full);
 console.log(`ceiling ${ceiling.gflops.toFixed(1)} GFLOPS per thread (${ceiling.chains} chains)`);
 
 for (const options of nets) {
-  const net = tl.models.resnet(options);
-  const x = tl.tensor(randomArray(batch * 28 * 28, 5), [batch, 1, 28, 28]);
-  const y = randomLabels(batch, 10, 6);
-  let config = { ...ADAM };
-  const step = () =>
-    tl.tidy(() => {
-      const [loss] = net.loss(x, y);
-      config = tl.adam(net.paramStore.flat, net.paramStore.gradFlat, config)[1];
-      return [loss, config];
-    });
+  const { step, dispose } = resnetTrainer(tl, batch, options);
   for (let w = 0; w < 3; w++) step();
   const rows = new Map();
   tl.traceKernels((kernel, a, tasks, run) => {
@@ -84,9 +75,7 @@ for (const options of nets) {
       `${ms.toFixed(2).padStart(10)} ${((100 * ms) / stepMs).toFixed(1).padStart(6)}% ${String(r.calls / steps).padStart(6)}  ${perf.padEnd(26)}  ${r.label}`,
     );
   }
-  for (const v of Object.values(config)) v?.dispose?.();
-  x.dispose();
-  net.dispose?.();
+  dispose();
 }
 tl.dispose?.();
 process.exit(0);
