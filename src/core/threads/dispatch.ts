@@ -92,7 +92,7 @@ function runChunksNow(
   const [fn, poolName] = resolve("runChunks", dtype, kernel);
   if (!Number.isInteger(rangeArg) || rangeArg < 0 || rangeArg + 1 >= args.length)
     throw new RangeError(`runChunks: rangeArg must index a pair inside args (got ${rangeArg})`);
-  const count = chunkThreads(threads, ranges);
+  const count = Math.max(1, Math.min(threads, threadCount(), ranges.length));
   if (workArg >= 0 && work.length < count) throw new RangeError(`runChunks: work must hold a pointer per thread (${count}), got ${work.length}`);
   const perThread = Array.from({ length: count }, (_, t) => {
     const call = args.slice();
@@ -112,11 +112,6 @@ function runChunksNow(
   const index = kernelIndexOf(poolName);
   if (index === undefined) throw new TypeError(`runChunks: the worker pool does not know the kernel ${poolName}`);
   pool.runChunks(index, poolName, fn, perThread, rangeArg, ranges);
-}
-
-/** The threads a runChunks call uses: at most `threads`, the pool's count and one per range. */
-function chunkThreads(threads: number, ranges: readonly unknown[]): number {
-  return Math.max(1, Math.min(threads, threadCount(), ranges.length));
 }
 
 /**
@@ -156,8 +151,12 @@ export function traceKernels(trace: KernelTrace | null): void {
     return;
   }
   runTasks = (dtype, kernel, tasks) => trace(kernel, tasks[0] ?? [], tasks.length, () => runTasksNow(dtype, kernel, tasks));
+  // The thread count as runChunksNow computes it (not a shared helper: one more function in the
+  // dispatch path cost the smallest app its 20.0 KB budget).
   runChunks = (dtype, kernel, args, rangeArg, ranges, threads, workArg, work) =>
-    trace(kernel, args, chunkThreads(threads, ranges), () => runChunksNow(dtype, kernel, args, rangeArg, ranges, threads, workArg, work));
+    trace(kernel, args, Math.max(1, Math.min(threads, threadCount(), ranges.length)), () =>
+      runChunksNow(dtype, kernel, args, rangeArg, ranges, threads, workArg, work),
+    );
 }
 
 /**
