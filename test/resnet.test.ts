@@ -88,6 +88,27 @@ describe("tl.models.resnet", () => {
     net.dispose();
   });
 
+  it("zeroInitResidual: each block's last batch norm starts with gamma 0, so the block starts as its shortcut and its body's convs get no gradient until gamma moves", () => {
+    const options = { inputShape: [1, 8, 8] as [number, number, number], widths: [4, 6], numClasses: 3, seed: 7 };
+    const plain = tl.models.resnet(options);
+    const zero = tl.models.resnet({ ...options, zeroInitResidual: true });
+    const last = ["3.body.4.weight", "5.body.4.weight"];
+    expect(zero.parameterNames).toEqual(plain.parameterNames);
+    for (const name of zero.parameterNames) {
+      const expected = last.includes(name) ? new Array(zero.params[name].size).fill(0) : Array.from(plain.params[name].toArray());
+      expect(Array.from(zero.params[name].toArray()), name).toEqual(expected);
+    }
+    const X = tl.randn([4, 1, 8, 8], { seed: 8 });
+    const [, grads] = zero.loss(X, Int32Array.of(0, 1, 2, 0));
+    for (const name of last) expect(Array.from(grads[name].toArray()).some((g) => g !== 0), name).toBe(true);
+    for (const name of ["3.body.3.weight", "3.body.0.weight", "5.body.0.weight"]) expect(Array.from(grads[name].toArray()).every((g) => g === 0), name).toBe(true);
+    expect(Array.from(grads["5.shortcut.0.weight"].toArray()).some((g) => g !== 0)).toBe(true);
+    expect(() => tl.models.resnet({ ...options, zeroInitResidual: 1 as never })).toThrow(/models\.resnet: options\.zeroInitResidual must be true or false \(got 1\)/);
+    X.dispose();
+    plain.dispose();
+    zero.dispose();
+  });
+
   it("refuses bad options with errors that name them", () => {
     expect(() => tl.models.resnet({} as never)).toThrow(/models\.resnet: options\.inputShape must be one image's shape \[C, H, W\]/);
     expect(() => tl.models.resnet({ inputShape: [1, 28, 28], widths: [] })).toThrow(/options\.widths must be a non-empty array/);

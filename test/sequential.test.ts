@@ -135,6 +135,17 @@ describe("construction", () => {
     expect(() => tl.nn.dropout(1)).toThrow(/nn.dropout: p/);
     expect(() => tl.nn.conv2d(1, 1, 3, { padding: -1 })).toThrow(/options.padding/);
     expect(() => tl.nn.batchNorm2d(3, { momentum: 2 })).toThrow(/options.momentum/);
+    expect(() => tl.nn.batchNorm2d(3, { weightInit: Number.NaN })).toThrow(/nn.batchNorm2d: options.weightInit must be a number \(got NaN\)/);
+  });
+
+  it("a batch norm's weightInit sets where gamma starts (default 1); the bias and running statistics start as always", () => {
+    for (const [weightInit, gamma] of [[undefined, 1], [0, 0], [0.5, 0.5]] as const) {
+      const net = tl.sequential([tl.nn.batchNorm1d(3, weightInit === undefined ? {} : { weightInit })], { inputShape: [3] });
+      expect(Array.from(net.params["0.weight"].toArray())).toEqual([gamma, gamma, gamma]);
+      expect(Array.from(net.params["0.bias"].toArray())).toEqual([0, 0, 0]);
+      expect(Array.from(net.buffers["0.running_var"].toArray())).toEqual([1, 1, 1]);
+      net.dispose();
+    }
   });
 });
 

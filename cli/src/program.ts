@@ -86,6 +86,7 @@ export function buildProgram(io: Io = processIo()): Command {
         .default([16, 32, 64], "16,32,64"),
     )
     .option("--downsample-first", "resnet: the first stage halves the image too (4x less work in it; for 28x28 and larger)", false)
+    .option("--zero-init-residual", "resnet: each block's last batch norm starts with gamma 0 (every block starts as its shortcut)", false)
     .addOption(new Option("--blocks <list>", "resnet: basic blocks per stage, one count for all or one per stage").argParser(v.intList).default([1], "1"))
     .option("--label-smoothing <eps>", "resnet: train against (1 - eps)·one-hot + eps/classes", v.labelSmoothing, 0)
     .option("--pools <list>", "conv: conv layers followed by a 2x2 max pool, from 0 (default: all)", v.indexList)

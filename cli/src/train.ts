@@ -67,6 +67,8 @@ export interface TrainOptions {
   blocks: number[];
   /** resnet: whether the first stage halves the image too. */
   downsampleFirst: boolean;
+  /** resnet: whether each block's last batch norm starts with gamma 0. */
+  zeroInitResidual: boolean;
   /** resnet: label smoothing of the training loss. */
   labelSmoothing: number;
   pools?: number[];
@@ -119,6 +121,7 @@ export const RUN_DEFINING = [
   "widths",
   "blocks",
   "downsampleFirst",
+  "zeroInitResidual",
   "labelSmoothing",
   "pools",
   "batchnorm",
@@ -145,7 +148,7 @@ export const RUN_DEFINING = [
 ] as const;
 
 /** What a run-defining option's value was in checkpoints written before the option existed. */
-const BEFORE_THE_OPTION: Partial<Record<(typeof RUN_DEFINING)[number], unknown>> = { keep: "best", ema: null };
+const BEFORE_THE_OPTION: Partial<Record<(typeof RUN_DEFINING)[number], unknown>> = { keep: "best", ema: null, zeroInitResidual: false };
 
 /** What a CLI checkpoint's meta holds. */
 interface RunMeta {
@@ -164,6 +167,7 @@ function runDefiningValues(o: TrainOptions, data: DataRecord): Record<string, un
     widths: o.widths,
     blocks: o.blocks,
     downsampleFirst: o.downsampleFirst,
+    zeroInitResidual: o.zeroInitResidual,
     labelSmoothing: o.labelSmoothing,
     pools: o.pools ?? o.filters.map((_, i) => i),
     batchnorm: o.batchnorm,
@@ -308,6 +312,7 @@ const MODEL_SHAPING = [
   "widths",
   "blocks",
   "downsampleFirst",
+  "zeroInitResidual",
   "labelSmoothing",
   "pools",
   "batchnorm",
@@ -443,6 +448,7 @@ function buildModel(o: TrainOptions, data: DataRecord): { model: CheckpointableM
   try {
     if (o.labelSmoothing > 0 && o.model !== "resnet") throw new CliError("--label-smoothing applies to --model resnet");
     if (o.downsampleFirst && o.model !== "resnet") throw new CliError("--downsample-first applies to --model resnet");
+    if (o.zeroInitResidual && o.model !== "resnet") throw new CliError("--zero-init-residual applies to --model resnet");
     if (o.model === "fc") {
       const model = new FullyConnectedNet({
         hiddenDims: o.hidden,
@@ -469,6 +475,7 @@ function buildModel(o: TrainOptions, data: DataRecord): { model: CheckpointableM
         widths: o.widths,
         blocks: o.blocks.length === 1 ? o.blocks[0] : o.blocks,
         downsampleFirst: o.downsampleFirst,
+        zeroInitResidual: o.zeroInitResidual,
         labelSmoothing: o.labelSmoothing,
         seed,
       });

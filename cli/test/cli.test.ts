@@ -347,6 +347,10 @@ describe("tensorlane CLI", () => {
     expect(blocks.stderr).toMatch(/--blocks needs one count for every stage or one per stage \(--widths has 3\), got 2/);
     const smoothing = await run(["train", "--label-smoothing", "0.1"]);
     expect(smoothing.stderr).toMatch(/--label-smoothing applies to --model resnet/);
+    const zeroInit = await run(["train", "--model", "conv", "--zero-init-residual"]);
+    expect(zeroInit.stderr).toMatch(/--zero-init-residual applies to --model resnet/);
+    const zeroInitLater = await run(["train", "--resume", join(out, "checkpoint.safetensors"), "--epochs", "3", "--zero-init-residual"]);
+    expect(zeroInitLater.stderr).toMatch(/--zero-init-residual cannot be changed when resuming/);
     const badEps = await run(["train", "--model", "resnet", "--label-smoothing", "1"]);
     expect(badEps.stderr).toMatch(/Expected a number in \[0, 1\)/);
   });

@@ -4,7 +4,8 @@
 //   stages: for each width w of `widths`, blocks[s] basic blocks, the first of stages after the
 //           first (or every stage when `downsampleFirst`) with stride 2; each block is ResNet's
 //           body(x) + shortcut(x) (conv 3x3 - BN - ReLU - conv 3x3 - BN; the shortcut a strided
-//           1x1 conv and a BN when the shape changes, else the identity), then a ReLU
+//           1x1 conv and a BN when the shape changes, else the identity), then a ReLU; with
+//           zeroInitResidual the body's last BN starts with gamma 0
 //   head:   global average pooling - flatten - linear (widths.at(-1) -> numClasses)
 // (He et al. 2016, "Deep residual learning", the CIFAR variant: 3x3 stem, no max-pool.)
 import type { DType } from "../core/dtype.js";
@@ -33,9 +34,14 @@ export interface ResNetOptions {
   dtype?: DType;
   /** Label smoothing of the training loss. Default 0. */
   labelSmoothing?: number;
+  /**
+   * Whether each block's last batch norm starts with gamma 0, so every block starts as its
+   * shortcut (torchvision's zero_init_residual; "Bag of tricks", He et al. 2019). Default false.
+   */
+  zeroInitResidual?: boolean;
 }
 
-const KNOWN = ["inputShape", "numClasses", "widths", "blocks", "downsampleFirst", "init", "seed", "dtype", "labelSmoothing"];
+const KNOWN = ["inputShape", "numClasses", "widths", "blocks", "downsampleFirst", "init", "seed", "dtype", "labelSmoothing", "zeroInitResidual"];
 
 /** A small ResNet (see the top of the file) as a Sequential. */
 export function resnet(options: ResNetOptions): Sequential {
@@ -48,8 +54,8 @@ export function resnet(options: ResNetOptions): Sequential {
   const numClasses = o.numClasses === undefined ? 10 : checkInteger(fn, "options.numClasses", o.numClasses, 1);
   const widths = o.widths === undefined ? [16, 32, 64] : checkWidths(fn, o.widths);
   const blocks = checkBlocks(fn, o.blocks, widths.length);
-  if (o.downsampleFirst !== undefined && typeof o.downsampleFirst !== "boolean") {
-    throw new TypeError(`${fn}: options.downsampleFirst must be true or false (got ${describe(o.downsampleFirst)})`);
+  for (const name of ["downsampleFirst", "zeroInitResidual"] as const) {
+    if (o[name] !== undefined && typeof o[name] !== "boolean") throw new TypeError(`${fn}: options.${name} must be true or false (got ${describe(o[name])})`);
   }
   const init = o.init ?? "kaiming";
   const modules: Module[] = [nn.conv2d(channels, widths[0], 3, { padding: 1, bias: false, init }), nn.batchNorm2d(widths[0]), nn.relu()];
@@ -57,7 +63,7 @@ export function resnet(options: ResNetOptions): Sequential {
   widths.forEach((w, s) => {
     for (let b = 0; b < blocks[s]; b++) {
       const stride = b === 0 && (s > 0 || o.downsampleFirst === true) ? 2 : 1;
-      modules.push(basicBlock(width, w, stride, init), nn.relu());
+      modules.push(basicBlock(width, w, stride, init, o.zeroInitResidual === true), nn.relu());
       width = w;
     }
   });
@@ -65,14 +71,17 @@ export function resnet(options: ResNetOptions): Sequential {
   return sequential(modules, { inputShape: [...o.inputShape], seed: o.seed, dtype: o.dtype, labelSmoothing: o.labelSmoothing });
 }
 
-/** ResNet's basic block: body(x) + shortcut(x), the shortcut projecting when the shape changes. */
-export function basicBlock(cin: number, cout: number, stride: number, init: nn.InitOption = "kaiming"): nn.Residual {
+/**
+ * ResNet's basic block: body(x) + shortcut(x), the shortcut projecting when the shape changes.
+ * zeroInit: the body's last batch norm starts with gamma 0 (the block starts as its shortcut).
+ */
+export function basicBlock(cin: number, cout: number, stride: number, init: nn.InitOption = "kaiming", zeroInit = false): nn.Residual {
   const body = [
     nn.conv2d(cin, cout, 3, { stride, padding: 1, bias: false, init }),
     nn.batchNorm2d(cout),
     nn.relu(),
     nn.conv2d(cout, cout, 3, { padding: 1, bias: false, init }),
-    nn.batchNorm2d(cout),
+    nn.batchNorm2d(cout, zeroInit ? { weightInit: 0 } : undefined),
   ];
   const shortcut = stride !== 1 || cin !== cout ? [nn.conv2d(cin, cout, 1, { stride, bias: false, init }), nn.batchNorm2d(cout)] : undefined;
   return nn.residual(body, shortcut);

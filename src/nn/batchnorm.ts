@@ -16,6 +16,12 @@ export interface BatchNormOptions {
   eps?: number;
   /** Weight of the batch in the running statistics (PyTorch's convention), in [0, 1]. Default 0.1. */
   momentum?: number;
+  /**
+   * The value every weight (gamma) starts at. Default 1, as PyTorch's. 0 starts the module's
+   * output at its bias: the last batch norm of a residual body then makes the block start as its
+   * shortcut (torchvision's zero_init_residual, Goyal et al. 2017).
+   */
+  weightInit?: number;
 }
 
 abstract class BatchNormBase extends Module {
@@ -30,13 +36,16 @@ abstract class BatchNormBase extends Module {
   /** The last forward's input and mode (backward needs both). */
   #x: Tensor | null = null;
   #batchStats = false;
+  /** options.weightInit: where gamma starts (not one of PyTorch's arguments, so not in args). */
+  readonly #weightInit: number;
 
   constructor(fn: string, numFeatures: number, options: BatchNormOptions) {
     super();
     checkInteger(fn, "numFeatures", numFeatures, 1);
-    const o = checkOptions(fn, "options", options, ["eps", "momentum"]);
+    const o = checkOptions(fn, "options", options, ["eps", "momentum", "weightInit"]);
     const eps = o.eps === undefined ? 1e-5 : checkNumber(fn, "options.eps", o.eps, { min: 0, minExclusive: true, float32: true });
     const momentum = o.momentum === undefined ? 0.1 : checkNumber(fn, "options.momentum", o.momentum, { min: 0, max: 1 });
+    this.#weightInit = o.weightInit === undefined ? 1 : checkNumber(fn, "options.weightInit", o.weightInit);
     this.args = { num_features: numFeatures, eps, momentum };
   }
 
@@ -48,7 +57,7 @@ abstract class BatchNormBase extends Module {
     return {
       output,
       params: [
-        { name: "weight", shape: [C], init: { kind: "constant", value: 1 } },
+        { name: "weight", shape: [C], init: { kind: "constant", value: this.#weightInit } },
         { name: "bias", shape: [C], init: { kind: "constant", value: 0 } },
       ],
       buffers: [
@@ -113,7 +122,7 @@ export class BatchNorm1d extends BatchNormBase {
   readonly type = "BatchNorm1d";
   /**
    * @param numFeatures - C, the number of features of the (N, C) input; an integer >= 1.
-   * @param options - eps and momentum; an invalid value is a TypeError or RangeError.
+   * @param options - eps, momentum and weightInit; an invalid value is a TypeError or RangeError.
    */
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super("nn.batchNorm1d", numFeatures, options);
@@ -137,7 +146,7 @@ export class BatchNorm2d extends BatchNormBase {
   readonly type = "BatchNorm2d";
   /**
    * @param numFeatures - C, the number of channels of the (N, C, H, W) input; an integer >= 1.
-   * @param options - eps and momentum; an invalid value is a TypeError or RangeError.
+   * @param options - eps, momentum and weightInit; an invalid value is a TypeError or RangeError.
    */
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super("nn.batchNorm2d", numFeatures, options);
