@@ -36,7 +36,8 @@ export const CONV_SHAPES = [
 /**
  * The other layers of issue 22's training shapes: a 3-channel first layer, the small ResNet's
  * stride-2 3x3 convs and strided 1x1 shortcuts (tl.models.resnet, widths 32-64-128,
- * downsampleFirst) and its 4x4 maps. k: window (default 3), s: stride (1), pad (1 for 3x3, 0 for 1x1).
+ * downsampleFirst) and its 4x4 maps, and the first stage of the 16-32-64-128 ResNet (issue 20's
+ * recipe). k: window (default 3), s: stride (1), pad (1 for 3x3, 0 for 1x1).
  */
 export const MORE_CONV_SHAPES = [
   { C: 3, H: 32, W: 32, F: 16 },
@@ -45,6 +46,7 @@ export const MORE_CONV_SHAPES = [
   { C: 64, H: 7, W: 7, F: 128, s: 2 },
   { C: 128, H: 4, W: 4, F: 128 },
   { C: 64, H: 7, W: 7, F: 128, k: 1, s: 2 },
+  { C: 16, H: 28, W: 28, F: 16 },
 ];
 
 /** Window, stride, padding and output size of a conv shape. */
