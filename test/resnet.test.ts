@@ -100,10 +100,20 @@ describe("tl.models.resnet", () => {
     }
     const X = tl.randn([4, 1, 8, 8], { seed: 8 });
     const [, grads] = zero.loss(X, Int32Array.of(0, 1, 2, 0));
-    for (const name of last) expect(Array.from(grads[name].toArray()).some((g) => g !== 0), name).toBe(true);
-    for (const name of ["3.body.3.weight", "3.body.0.weight", "5.body.0.weight"]) expect(Array.from(grads[name].toArray()).every((g) => g === 0), name).toBe(true);
+    for (const name of last)
+      expect(
+        Array.from(grads[name].toArray()).some((g) => g !== 0),
+        name,
+      ).toBe(true);
+    for (const name of ["3.body.3.weight", "3.body.0.weight", "5.body.0.weight"])
+      expect(
+        Array.from(grads[name].toArray()).every((g) => g === 0),
+        name,
+      ).toBe(true);
     expect(Array.from(grads["5.shortcut.0.weight"].toArray()).some((g) => g !== 0)).toBe(true);
-    expect(() => tl.models.resnet({ ...options, zeroInitResidual: 1 as never })).toThrow(/models\.resnet: options\.zeroInitResidual must be true or false \(got 1\)/);
+    expect(() => tl.models.resnet({ ...options, zeroInitResidual: 1 as never })).toThrow(
+      /models\.resnet: options\.zeroInitResidual must be true or false \(got 1\)/,
+    );
     X.dispose();
     plain.dispose();
     zero.dispose();

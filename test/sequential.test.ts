@@ -139,7 +139,11 @@ describe("construction", () => {
   });
 
   it("a batch norm's weightInit sets where gamma starts (default 1); the bias and running statistics start as always", () => {
-    for (const [weightInit, gamma] of [[undefined, 1], [0, 0], [0.5, 0.5]] as const) {
+    for (const [weightInit, gamma] of [
+      [undefined, 1],
+      [0, 0],
+      [0.5, 0.5],
+    ] as const) {
       const net = tl.sequential([tl.nn.batchNorm1d(3, weightInit === undefined ? {} : { weightInit })], { inputShape: [3] });
       expect(Array.from(net.params["0.weight"].toArray())).toEqual([gamma, gamma, gamma]);
       expect(Array.from(net.params["0.bias"].toArray())).toEqual([0, 0, 0]);
