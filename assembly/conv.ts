@@ -27,7 +27,7 @@ import { FLOAT32, LANES, SHIFT } from "./real";
 @inline const PX: i32 = 2 * <i32>LANES;
 
 /** Copies n reals (v128 body, scalar tail). */
-@inline function copyReals(dst: usize, src: usize, n: usize): void {
+@inline export function copyReals(dst: usize, src: usize, n: usize): void {
   let i: usize = 0;
   for (; i + <usize>PX <= n; i += <usize>PX) {
     v128.store(dst + (i << SHIFT), v128.load(src + (i << SHIFT)));
@@ -74,7 +74,7 @@ import { FLOAT32, LANES, SHIFT } from "./real";
 }
 
 /** Sets n reals to 0. */
-@inline function zeroReals(dst: usize, n: usize): void {
+@inline export function zeroReals(dst: usize, n: usize): void {
   const z = v128.splat<real>(0);
   let i: usize = 0;
   for (; i + LANES <= n; i += LANES) v128.store(dst + (i << SHIFT), z);
@@ -1422,7 +1422,7 @@ function packPanel(panel: usize, src: usize, limit: usize, offs: usize, K: usize
 }
 
 /** LANES values one stride (1 or 2) apart from a. */
-@inline function loadRun(a: usize, stride: i32): v128 {
+@inline export function loadRun(a: usize, stride: i32): v128 {
   if (stride == 1) return v128.load(a);
   return FLOAT32 ? v128.shuffle<f32>(v128.load(a), v128.load(a, 16), 0, 2, 4, 6) : v128.shuffle<f64>(v128.load(a), v128.load(a, 16), 0, 2);
 }

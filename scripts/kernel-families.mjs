@@ -19,6 +19,7 @@ const FAMILY_OF_FILE = {
   activation: "activation",
   conv: "conv",
   depthwise: "conv",
+  winograd: "conv",
   batchnorm: "norm",
   pool: "pool",
   avgpool: "pool",

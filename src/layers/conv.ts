@@ -5,6 +5,7 @@
 // last rows/columns that no window reaches are ignored in forward and get zero gradient.
 import { convBackward, convForward } from "../ops/conv.js";
 import { packedConvWeights } from "../ops/packed-conv-weights.js";
+import { convInference } from "../ops/conv-inference.js";
 import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type Tensor } from "../core/tensor.js";
 import { checkInteger, checkOptions, shapeString } from "../core/validate.js";
 import { checkCache } from "./linear.js";
@@ -111,10 +112,12 @@ export function convDims(fn: string, x: Tensor, w: Tensor, b: Tensor, convParam:
  * forward needs no cols matrix), split over threads by images (ops/conv.ts), on w packed once per
  * version (ops/packed-conv-weights.ts). Shapes are trusted (check them once with convDims).
  * float64 runs the same kernel from the float64 module, split the same way. bn: 0, or a batch
- * norm in test mode applied before the ReLU (convBatchNormTable's table).
+ * norm in test mode applied before the ReLU (convBatchNormTable's table). infer: no backward
+ * follows (ops/conv-inference.ts: Winograd's F(2x2, 3x3) where it pays).
  */
-export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, d: ConvDims, relu = false, bn = 0): void {
-  convForward(out.ptr, x.ptr, w.ptr, b.ptr, d, relu, x.dtype, packedConvWeights(w, d.F, d.K), bn);
+export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, d: ConvDims, relu = false, bn = 0, infer = false): void {
+  if (infer) convInference(out.ptr, x.ptr, w, b.ptr, d, relu, x.dtype, bn);
+  else convForward(out.ptr, x.ptr, w.ptr, b.ptr, d, relu, x.dtype, packedConvWeights(w, d.F, d.K), bn);
 }
 
 /**

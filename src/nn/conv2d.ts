@@ -11,6 +11,7 @@ import { bytesPerElement } from "../core/dtype.js";
 import type { ConvSizes } from "../ops/conv.js";
 import { convBackward, convBatchNormTable, convForward } from "../ops/conv.js";
 import { packedConvWeights } from "../ops/packed-conv-weights.js";
+import { convInference } from "../ops/conv-inference.js";
 import { depthwiseBackward, depthwiseForward, depthwiseSizes, type DepthwiseSizes } from "../ops/depthwise.js";
 import { fill } from "../ops/elementwise.js";
 import { TRAIN_KERNELS, useFamily } from "../core/kernel-families.js";
@@ -167,7 +168,8 @@ export class Conv2d extends Module {
     const g = this.args.groups;
     const b = this.params.bias ?? this.#zeroBias(pass);
     if (g === 1) {
-      convForward(y.ptr, x.ptr, w.ptr, b.ptr, d, false, pass.dtype, packedConvWeights(w, d.F, d.K));
+      if (pass.infer === true && !pass.train) convInference(y.ptr, x.ptr, w, b.ptr, d, false, pass.dtype);
+      else convForward(y.ptr, x.ptr, w.ptr, b.ptr, d, false, pass.dtype, packedConvWeights(w, d.F, d.K));
       return y;
     }
     const B = bytesPerElement(pass.dtype);
@@ -196,7 +198,7 @@ export class Conv2d extends Module {
 
   /**
    * conv, then bn with its running statistics, then relu when given: the bits of the separate
-   * forwards (conv_forward_images_bn). Only in inference (pass.infer: test mode, and no backward
+   * inference forwards (conv_forward_images_bn, or conv3x3_winograd's epilogue). Only in inference (pass.infer: test mode, and no backward
    * follows): their intermediate maps and bn's saved statistics are not written.
    */
   #withBatchNorm(x: Tensor, bn: BatchNorm2d, relu: ReLU | null, pass: Pass): Tensor | null {
@@ -217,7 +219,7 @@ export class Conv2d extends Module {
     const w = this.params.weight;
     const d = this.#groupSizes(pass.n);
     const b = this.params.bias ?? this.#zeroBias(pass);
-    convForward(y.ptr, x.ptr, w.ptr, b.ptr, d, relu !== null, pass.dtype, packedConvWeights(w, d.F, d.K), table.ptr);
+    convInference(y.ptr, x.ptr, w, b.ptr, d, relu !== null, pass.dtype, table.ptr);
     this.#x = x;
     return y;
   }

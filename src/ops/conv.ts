@@ -117,6 +117,49 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
   }
 }
 
+/**
+ * Whether an inference conv runs by Winograd's F(2x2, 3x3) (assembly/winograd.ts) instead of the
+ * direct tiles: 3x3, stride 1, and enough channels and 2x2 output tiles T per image that its 16
+ * products per tile and channel (36 direct) outweigh its transforms. Measured at batch 1, 1
+ * thread, against conv_forward_images (C = F): 1.27x at 8 channels on 28x28, 1.45x at 16, 0.98x
+ * at 16 on 14x14 and 1.27x at 32, 1.46x at 64 on 7x7, on 4x4 maps 0.97x at 32, 1.04x at 64 and
+ * 1.25x at 128; 0.45x at C = 1 and 1.04x at C = 3. Sizes only: the same choice, so the same bits,
+ * for any thread count.
+ */
+export function winogradPays(d: ConvSizes): boolean {
+  if (d.HH !== 3 || d.WW !== 3 || d.stride !== 1 || d.C < 8) return false;
+  const T = Math.ceil(d.Ho / 2) * Math.ceil(d.Wo / 2);
+  if (T >= 64) return true;
+  if (T >= 16) return d.C * d.F >= 1024;
+  return T >= 4 && d.C * d.F >= 8192;
+}
+
+/**
+ * out = [relu]([bn](conv(x, w) + b)) by F(2x2, 3x3), for inference (its rounding is not the
+ * direct kernels', so training keeps those): U is w transformed (winogradConvWeights), or 0 to
+ * transform it here. Image ranges over threads, or a single image's filters in groups of 4 (each
+ * task transforms the image itself: the same bits as one call).
+ */
+export function convForwardWinograd(out: number, x: number, w: number, U: number, b: number, d: ConvSizes, relu: boolean, dtype: DType, bn = 0): void {
+  useFamily(CONV_KERNELS);
+  const k = realKernels(dtype);
+  const { N, C, H, W, F, pad, K, P } = d;
+  if (U === 0) {
+    U = sharedScratch("conv winograd weights", k.conv3x3_winograd_packed_reals(F, C) * bytesPerElement(dtype));
+    k.conv3x3_winograd_pack(U, w, F, C);
+  }
+  const work = threadScratch(k.conv3x3_winograd_work_bytes(C, H, W, F, pad));
+  const args = [out, x, U, b, bn, N, C, H, W, F, pad, relu ? 1 : 0, 0, 0, N, 0, F];
+  const byFilters = N === 1;
+  const tasks = byFilters ? taskCount(F * K * P, MIN_CONV_PIXEL_MACS_PER_TASK, Math.ceil(F / 4)) : taskCount(N * F * K * P, MIN_MACS_PER_TASK, N);
+  if (tasks === 1) {
+    k.conv3x3_winograd(out, x, U, b, bn, N, C, H, W, F, pad, relu, work[0], 0, N, 0, F);
+    return;
+  }
+  if (byFilters) runChunks(dtype, "conv3x3_winograd", args, 15, splitRange(F, tasks, 4), tasks, 12, work);
+  else runChunks(dtype, "conv3x3_winograd", args, 13, guidedRanges(N, tasks), tasks, 12, work);
+}
+
 /** convForward of one image split by pixel blocks over `tasks` threads (the same bits as one call). */
 function convForwardBlocks(
   out: number,
