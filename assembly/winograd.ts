@@ -79,9 +79,14 @@ export function conv3x3_winograd_pack(U: usize, w: usize, F: i32, C: i32): void 
   return (size + 2 * pad - 1) >> 1;
 }
 
-/** Row length of the padded copy: the tiles' columns plus room for a whole vector of tiles past the last. */
+/**
+ * Row length of the padded copy and of the row transform's rows: the columns the last vector of
+ * tiles reads (its runs of stride 2 reach column 2·roundup(TW, LANES) + 2), which covers the
+ * padded image (2 TW + 2 >= W + 2 pad).
+ */
 @inline function paddedWidth(TW: i32): i32 {
-  return (2 * TW + 2 * PX + 2 + <i32>LANES - 1) & ~(<i32>LANES - 1);
+  const L = <i32>LANES;
+  return (2 * ((TW + L - 1) & ~(L - 1)) + 3 + L - 1) & ~(L - 1);
 }
 
 /** Tiles per row of V and M: T rounded up to PX, plus PX. */
@@ -91,13 +96,14 @@ export function conv3x3_winograd_pack(U: usize, w: usize, F: i32, C: i32): void 
 
 /**
  * Scratch bytes conv3x3_winograd needs (one task): an image's padded copy (C x (2 TH + 2) x WP),
- * 4 rows of the row transform, V (16 x C x TV) and M (16 x F4 x TV), 16-byte aligned pieces.
+ * 4 rows of the row transform, V (16 x C x TV), M (16 x F4 x TV) and PX reals for a row's last
+ * outputs, 16-byte aligned pieces.
  */
 export function conv3x3_winograd_work_bytes(C: usize, H: usize, W: usize, F: usize, pad: usize): usize {
   const TH = tilesAlong(<i32>H, <i32>pad), TW = tilesAlong(<i32>W, <i32>pad);
   const WP = <usize>paddedWidth(TW), TV = <usize>tileRow(TH * TW);
   const padded = C * <usize>(2 * TH + 2) * WP;
-  return align16(padded << SHIFT) + align16((4 * WP) << SHIFT) + align16((16 * C * TV) << SHIFT) + align16((16 * ((F + 3) & ~3) * TV) << SHIFT);
+  return align16(padded << SHIFT) + align16((4 * WP) << SHIFT) + align16((16 * C * TV) << SHIFT) + align16((16 * ((F + 3) & ~3) * TV) << SHIFT) + 32;
 }
 
 @inline function align16(bytes: usize): usize {
@@ -126,6 +132,7 @@ export function conv3x3_winograd(
   const rows = padded + align16(<usize>(C * HQ * WP) << SHIFT);
   const V = rows + align16(<usize>(4 * WP) << SHIFT);
   const M = V + align16(<usize>(16 * C * TV) << SHIFT);
+  const edge = M + align16(<usize>(16 * F4 * TV) << SHIFT);
   const imageBytes = <usize>(C * H * W) << SHIFT;
   const outBytes = <usize>(F * Ho * Wo) << SHIFT;
   zeroReals(padded, <usize>(C * HQ * WP)); // the borders stay zero; the interior is copied per image
@@ -137,7 +144,7 @@ export function conv3x3_winograd(
     }
     transformInput(V, padded, rows, C, TH, TW, HQ, WP, TV);
     products(M, V, U, C, F4, TV, T, f0 & ~3, f1);
-    transformOutput(out + <usize>n * outBytes, M, b, bn, relu, F4, TV, TH, TW, Ho, Wo, f0 & ~3, f1);
+    transformOutput(out + <usize>n * outBytes, M, b, bn, relu, F4, TV, TH, TW, Ho, Wo, f0 & ~3, f1, edge);
   }
 }
 
@@ -259,7 +266,7 @@ function productTileNarrow(ap: usize, bp: usize, ldv: usize, C: usize, out: usiz
  * whole vectors where the tiles' outputs all lie inside the map, else value by value.
  */
 function transformOutput(
-  out: usize, M: usize, b: usize, bn: usize, relu: bool, F4: i32, TV: i32, TH: i32, TW: i32, Ho: i32, Wo: i32, f0: i32, f1: i32,
+  out: usize, M: usize, b: usize, bn: usize, relu: bool, F4: i32, TV: i32, TH: i32, TW: i32, Ho: i32, Wo: i32, f0: i32, f1: i32, edge: usize,
 ): void {
   const ldv = <usize>TV << SHIFT;
   const mStride = <usize>F4 * ldv;
@@ -292,8 +299,8 @@ function transformOutput(
           if (second) storeInterleaved(row0 + ldo + (<usize>col << SHIFT), y10, y11);
         } else {
           const n = Wo - col; // valid outputs of the row, < PX
-          storeSome(row0 + (<usize>col << SHIFT), y00, y01, n);
-          if (second) storeSome(row0 + ldo + (<usize>col << SHIFT), y10, y11, n);
+          storeSome(row0 + (<usize>col << SHIFT), y00, y01, n, edge);
+          if (second) storeSome(row0 + ldo + (<usize>col << SHIFT), y10, y11, n, edge);
         }
       }
     }
@@ -326,14 +333,8 @@ function transformOutput(
   }
 }
 
-/** The first n (< PX) reals of storeInterleaved's run, one at a time. */
-function storeSome(o: usize, a: v128, c: v128, n: i32): void {
-  for (let k = 0; k < n; k++) {
-    const v = k & 1 ? c : a;
-    const lane = k >> 1;
-    let s: real;
-    if (FLOAT32) s = <real>(lane == 0 ? f32x4.extract_lane(v, 0) : lane == 1 ? f32x4.extract_lane(v, 1) : lane == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3));
-    else s = <real>(lane == 0 ? f64x2.extract_lane(v, 0) : f64x2.extract_lane(v, 1));
-    store<real>(o + (<usize>k << SHIFT), s);
-  }
+/** The first n (< PX) reals of storeInterleaved's run at o, through `edge` (PX reals). */
+@inline function storeSome(o: usize, a: v128, c: v128, n: i32, edge: usize): void {
+  storeInterleaved(edge, a, c);
+  for (let k: usize = 0; k < <usize>n; k++) store<real>(o + (k << SHIFT), load<real>(edge + (k << SHIFT)));
 }
