@@ -1422,7 +1422,7 @@ function packPanel(panel: usize, src: usize, limit: usize, offs: usize, K: usize
 }
 
 /** LANES values one stride (1 or 2) apart from a. */
-@inline export function loadRun(a: usize, stride: i32): v128 {
+@inline function loadRun(a: usize, stride: i32): v128 {
   if (stride == 1) return v128.load(a);
   return FLOAT32 ? v128.shuffle<f32>(v128.load(a), v128.load(a, 16), 0, 2, 4, 6) : v128.shuffle<f64>(v128.load(a), v128.load(a, 16), 0, 2);
 }

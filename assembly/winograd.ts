@@ -30,7 +30,7 @@
 // PX (transforms write whole vectors of tiles; the products run over blocks of PX tiles). The
 // products are the conv tiles' loop (4 filters broadcast x PX tiles, K = C).
 import { FLOAT32, LANES, SHIFT } from "./real";
-import { copyReals, loadRun, zeroReals } from "./conv";
+import { copyReals, zeroReals } from "./conv";
 
 /** Tiles per product block: two v128 (8 f32, 4 f64). */
 @inline const PX: i32 = 2 * <i32>LANES;
@@ -80,9 +80,8 @@ export function conv3x3_winograd_pack(U: usize, w: usize, F: i32, C: i32): void 
 }
 
 /**
- * Row length of the padded copy and of the row transform's rows: the columns the last vector of
- * tiles reads (its runs of stride 2 reach column 2·roundup(TW, LANES) + 2), which covers the
- * padded image (2 TW + 2 >= W + 2 pad).
+ * Row length of the padded copy: the columns the last vector of tiles reads (three vectors from
+ * column 2·(roundup(TW, LANES) - LANES)), which covers the padded image (2 TW + 2 >= W + 2 pad).
  */
 @inline function paddedWidth(TW: i32): i32 {
   const L = <i32>LANES;
@@ -96,14 +95,13 @@ export function conv3x3_winograd_pack(U: usize, w: usize, F: i32, C: i32): void 
 
 /**
  * Scratch bytes conv3x3_winograd needs (one task): an image's padded copy (C x (2 TH + 2) x WP),
- * 4 rows of the row transform, V (16 x C x TV), M (16 x F4 x TV) and PX reals for a row's last
- * outputs, 16-byte aligned pieces.
+ * V (16 x C x TV), M (16 x F4 x TV) and PX reals for a row's last outputs, 16-byte aligned pieces.
  */
 export function conv3x3_winograd_work_bytes(C: usize, H: usize, W: usize, F: usize, pad: usize): usize {
   const TH = tilesAlong(<i32>H, <i32>pad), TW = tilesAlong(<i32>W, <i32>pad);
   const WP = <usize>paddedWidth(TW), TV = <usize>tileRow(TH * TW);
   const padded = C * <usize>(2 * TH + 2) * WP;
-  return align16(padded << SHIFT) + align16((4 * WP) << SHIFT) + align16((16 * C * TV) << SHIFT) + align16((16 * ((F + 3) & ~3) * TV) << SHIFT) + 32;
+  return align16(padded << SHIFT) + align16((16 * C * TV) << SHIFT) + align16((16 * ((F + 3) & ~3) * TV) << SHIFT) + 32;
 }
 
 @inline function align16(bytes: usize): usize {
@@ -129,8 +127,7 @@ export function conv3x3_winograd(
   const HQ = 2 * TH + 2, WP = paddedWidth(TW), TV = tileRow(T);
   const F4 = (F + 3) & ~3;
   const padded = work;
-  const rows = padded + align16(<usize>(C * HQ * WP) << SHIFT);
-  const V = rows + align16(<usize>(4 * WP) << SHIFT);
+  const V = padded + align16(<usize>(C * HQ * WP) << SHIFT);
   const M = V + align16(<usize>(16 * C * TV) << SHIFT);
   const edge = M + align16(<usize>(16 * F4 * TV) << SHIFT);
   const imageBytes = <usize>(C * H * W) << SHIFT;
@@ -142,7 +139,7 @@ export function conv3x3_winograd(
       const c = row / H;
       copyReals(padded + (<usize>((c * HQ + row % H + pad) * WP + pad) << SHIFT), xn + (<usize>(row * W) << SHIFT), <usize>W);
     }
-    transformInput(V, padded, rows, C, TH, TW, HQ, WP, TV);
+    transformInput(V, padded, C, TH, TW, HQ, WP, TV);
     products(M, V, U, C, F4, TV, T, f0 & ~3, f1);
     transformOutput(out + <usize>n * outBytes, M, b, bn, relu, F4, TV, TH, TW, Ho, Wo, f0 & ~3, f1, edge);
   }
@@ -151,42 +148,58 @@ export function conv3x3_winograd(
 /**
  * V[ξ][c][t] for every channel and tile (t = th·TW + tw; whole vectors of LANES tiles, so a tile
  * row's last vector writes past the row into the next one's first tiles, which that row then
- * overwrites, or into the slack of TV): the rows of a tile row's 4 input rows combined into
- * `rows` (4 rows of WP), then each row's columns in runs of stride 2.
+ * overwrites, or into the slack of TV): for LANES tiles, the rows of their 4 input rows combined
+ * over the 2·LANES + 3 columns they read (three vectors, in registers: going through memory made
+ * every shifted load wait for the stores before it), then each combined row's columns.
  */
-function transformInput(V: usize, padded: usize, rows: usize, C: i32, TH: i32, TW: i32, HQ: i32, WP: i32, TV: i32): void {
+function transformInput(V: usize, padded: usize, C: i32, TH: i32, TW: i32, HQ: i32, WP: i32, TV: i32): void {
   const ld = <usize>WP << SHIFT;
   const vStride = <usize>(C * TV) << SHIFT; // bytes per ξ
   for (let c = 0; c < C; c++) {
     const plane = padded + <usize>(c * HQ) * ld;
     const vc = V + (<usize>(c * TV) << SHIFT);
     for (let th = 0; th < TH; th++) {
-      const d0 = plane + <usize>(2 * th) * ld, d1 = d0 + ld, d2 = d1 + ld, d3 = d2 + ld;
-      for (let j: usize = 0; j < <usize>WP; j += LANES) {
-        const o = j << SHIFT;
-        const a = v128.load(d0 + o), e = v128.load(d1 + o), g = v128.load(d2 + o), h = v128.load(d3 + o);
-        v128.store(rows + o, v128.sub<real>(a, g));
-        v128.store(rows + ld + o, v128.add<real>(e, g));
-        v128.store(rows + 2 * ld + o, v128.sub<real>(g, e));
-        v128.store(rows + 3 * ld + o, v128.sub<real>(e, h));
-      }
+      const d0 = plane + <usize>(2 * th) * ld;
       const vt = vc + (<usize>(th * TW) << SHIFT);
-      for (let i = 0; i < 4; i++) {
-        const u = rows + <usize>i * ld;
-        const vi = vt + <usize>(4 * i) * vStride;
-        for (let tw = 0; tw < TW; tw += <i32>LANES) {
-          const p = u + (<usize>(2 * tw) << SHIFT);
-          const e0 = loadRun(p, 2), e1 = loadRun(p + sizeof<real>(), 2);
-          const e2 = loadRun(p + 2 * sizeof<real>(), 2), e3 = loadRun(p + 3 * sizeof<real>(), 2);
-          const o = <usize>tw << SHIFT;
-          v128.store(vi + o, v128.sub<real>(e0, e2));
-          v128.store(vi + vStride + o, v128.add<real>(e1, e2));
-          v128.store(vi + 2 * vStride + o, v128.sub<real>(e2, e1));
-          v128.store(vi + 3 * vStride + o, v128.sub<real>(e1, e3));
-        }
+      for (let tw = 0; tw < TW; tw += <i32>LANES) {
+        const o = <usize>(2 * tw) << SHIFT;
+        const vo = vt + (<usize>tw << SHIFT);
+        // the 4 input rows at columns 2tw .. 2tw + 3·LANES - 1, as three vectors each
+        const r0 = d0 + o, r1 = r0 + ld, r2 = r1 + ld, r3 = r2 + ld;
+        const a0 = v128.load(r0), a1 = v128.load(r1), a2 = v128.load(r2), a3 = v128.load(r3);
+        const b0 = v128.load(r0, 16), b1 = v128.load(r1, 16), b2 = v128.load(r2, 16), b3 = v128.load(r3, 16);
+        const c0 = v128.load(r0, 32), c1 = v128.load(r1, 32), c2 = v128.load(r2, 32), c3 = v128.load(r3, 32);
+        rowOfV(vo, vStride, v128.sub<real>(a0, a2), v128.sub<real>(b0, b2), v128.sub<real>(c0, c2));
+        rowOfV(vo + 4 * vStride, vStride, v128.add<real>(a1, a2), v128.add<real>(b1, b2), v128.add<real>(c1, c2));
+        rowOfV(vo + 8 * vStride, vStride, v128.sub<real>(a2, a1), v128.sub<real>(b2, b1), v128.sub<real>(c2, c1));
+        rowOfV(vo + 12 * vStride, vStride, v128.sub<real>(a1, a3), v128.sub<real>(b1, b3), v128.sub<real>(c1, c3));
       }
     }
   }
+}
+
+/**
+ * One combined row u (its columns 2tw .. as the vectors a, b, c) of LANES tiles: e_k = u[2tw' + k]
+ * for each tile tw' (k = 0 .. 3), then V[4i + j] for j = 0 .. 3 at o, o + stride, ... (e0 - e2,
+ * e1 + e2, e2 - e1, e1 - e3).
+ */
+@inline function rowOfV(o: usize, stride: usize, a: v128, b: v128, c: v128): void {
+  let e0: v128, e1: v128, e2: v128, e3: v128;
+  if (FLOAT32) {
+    e0 = v128.shuffle<f32>(a, b, 0, 2, 4, 6);
+    e1 = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+    e2 = v128.shuffle<f32>(e0, c, 1, 2, 3, 4);
+    e3 = v128.shuffle<f32>(e1, c, 1, 2, 3, 5);
+  } else {
+    e0 = v128.shuffle<f64>(a, b, 0, 2);
+    e1 = v128.shuffle<f64>(a, b, 1, 3);
+    e2 = v128.shuffle<f64>(b, c, 0, 2);
+    e3 = v128.shuffle<f64>(b, c, 1, 3);
+  }
+  v128.store(o, v128.sub<real>(e0, e2));
+  v128.store(o + stride, v128.add<real>(e1, e2));
+  v128.store(o + 2 * stride, v128.sub<real>(e2, e1));
+  v128.store(o + 3 * stride, v128.sub<real>(e1, e3));
 }
 
 /**
