@@ -97,9 +97,9 @@ describe("Winograd F(2x2, 3x3) in inference", () => {
     expect(winogradPays(sizes(16, 28, 16))).toBe(true); // 196 tiles
     expect(winogradPays(sizes(8, 12, 16))).toBe(false); // 36 tiles: C·F = 128 < 1024
     expect(winogradPays(sizes(16, 12, 64))).toBe(true); // 36 tiles, C·F = 1024
-    expect(winogradPays(sizes(64, 6, 64))).toBe(false); // 9 tiles: C·F = 4096 < 8192
-    expect(winogradPays(sizes(128, 4, 128))).toBe(true); // 4 tiles, C·F = 16384
-    expect(winogradPays(sizes(64, 4, 64))).toBe(false);
+    expect(winogradPays(sizes(32, 4, 32))).toBe(true); // 4 tiles, C·F = 1024
+    expect(winogradPays(sizes(32, 4, 16))).toBe(false); // C·F = 512
+    expect(winogradPays(sizes(64, 2, 64))).toBe(false); // 1 tile
     expect(winogradPays(sizes(1, 28, 32))).toBe(false); // one channel
     expect(winogradPays(sizes(32, 28, 32, 3, 2))).toBe(false); // stride 2
     expect(winogradPays(sizes(32, 28, 32, 1))).toBe(false); // 1x1

@@ -121,17 +121,15 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
  * Whether an inference conv runs by Winograd's F(2x2, 3x3) (assembly/winograd.ts) instead of the
  * direct tiles: 3x3, stride 1, and enough channels and 2x2 output tiles T per image that its 16
  * products per tile and channel (36 direct) outweigh its transforms. Measured at batch 1, 1
- * thread, against conv_forward_images (C = F): 1.27x at 8 channels on 28x28, 1.45x at 16, 0.98x
- * at 16 on 14x14 and 1.27x at 32, 1.46x at 64 on 7x7, on 4x4 maps 0.97x at 32, 1.04x at 64 and
- * 1.25x at 128; 0.45x at C = 1 and 1.04x at C = 3. Sizes only: the same choice, so the same bits,
- * for any thread count.
+ * thread (`node bench/winograd.mjs`, C = F unless said): 1.54x at 8 channels and 1.67x at 16 on
+ * 28x28, 1.03x at 16 and 1.28x at 32 on 14x14, 1.70x at 64 on 7x7, 1.26x at 32 and 1.30x at 128
+ * on 4x4; 0.46x at C = 1 and 1.05x at C = 3. Sizes only: the same choice, so the same bits, for
+ * any thread count.
  */
 export function winogradPays(d: ConvSizes): boolean {
   if (d.HH !== 3 || d.WW !== 3 || d.stride !== 1 || d.C < 8) return false;
   const T = Math.ceil(d.Ho / 2) * Math.ceil(d.Wo / 2);
-  if (T >= 64) return true;
-  if (T >= 16) return d.C * d.F >= 1024;
-  return T >= 4 && d.C * d.F >= 8192;
+  return T >= 64 || (T >= 4 && d.C * d.F >= 1024);
 }
 
 /**

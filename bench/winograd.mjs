@@ -1,0 +1,78 @@
+// node bench/winograd.mjs [--batch=1] [--rounds=15] [--shapes="C,H,F;..."]   (after npm run build:wasm)
+// Inference's 3x3 stride-1 conv two ways, on the raw kernels of build/tensorlane.wasm, float32, 1
+// thread: the direct tiles (conv_forward_images on weights packed once) against Winograd's F(2x2,
+// 3x3) (conv3x3_winograd on weights transformed once), both with bias and ReLU, padding 1. The two
+// alternate, one sample each per round; each figure is the median over rounds, the ratio the
+// median of per-round ratios (direct / Winograd: above 1, Winograd faster), GFLOPS counted as the
+// direct product's 2·F·C·9·H·W per image. The outputs are compared first (largest |a-b|/(1+|b|)).
+// The default shapes are the ones winogradPays (src/ops/conv.ts) was set from.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const args = process.argv.slice(2);
+const opt = (name, fallback) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+const N = Number(opt("batch", "1"));
+const ROUNDS = Number(opt("rounds", "15"));
+const SHAPES = opt("shapes", "1,28,32;3,32,16;8,28,8;16,28,16;16,14,16;32,14,32;32,14,64;64,7,64;64,7,128;32,4,32;64,4,64;128,4,128")
+  .split(";")
+  .map((s) => s.split(",").map(Number));
+
+const wasm = readFileSync(fileURLToPath(new URL("../build/tensorlane.wasm", import.meta.url)));
+const { instance } = await WebAssembly.instantiate(wasm, { env: { abort: () => {} } });
+const k = instance.exports;
+const alloc = (bytes) => (Number(k.alloc(bytes + 64)) + 15) & ~15;
+const fill = (p, n, seed) => {
+  const v = new Float32Array(k.memory.buffer, p, n);
+  let t = seed;
+  for (let i = 0; i < n; i++) {
+    t = (t * 1103515245 + 12345) >>> 0;
+    v[i] = (t / 2 ** 32) * 2 - 1;
+  }
+};
+const median = (v) => v.slice().sort((a, b) => a - b)[v.length >> 1];
+
+/** Microseconds per call: ~2 ms of calls after a 50 ms warm-up (V8 tiers the kernel up first). */
+function time(fn) {
+  for (const start = performance.now(); performance.now() - start < 50; ) fn();
+  const t0 = performance.now();
+  fn();
+  const reps = Math.max(1, Math.round(2 / Math.max(performance.now() - t0, 1e-3)));
+  const s = performance.now();
+  for (let i = 0; i < reps; i++) fn();
+  return ((performance.now() - s) / reps) * 1e3;
+}
+
+console.log(`Winograd F(2x2, 3x3) against the direct tiles: node ${process.version}, float32, 1 thread, batch ${N}, ${ROUNDS} rounds`);
+console.log("C    map    F     direct us  GFLOPS  winograd us  direct / winograd  max rel err");
+for (const [C, H, F] of SHAPES) {
+  const W = H, pad = 1, K = C * 9, P = H * W;
+  const x = alloc(N * C * P * 4), w = alloc(F * K * 4), b = alloc(F * 4);
+  const out1 = alloc(N * F * P * 4), out2 = alloc(N * F * P * 4);
+  fill(x, N * C * P, 1);
+  fill(w, F * K, 2);
+  fill(b, F, 3);
+  const packed = alloc(Number(k.conv_forward_packed_reals(F, K)) * 4);
+  k.conv_forward_pack(packed, w, F, K);
+  const work1 = alloc(Number(k.conv_forward_images_work_bytes(C, H, W, 3, 3, 1, pad, H, W)));
+  const U = alloc(Number(k.conv3x3_winograd_packed_reals(F, C)) * 4);
+  k.conv3x3_winograd_pack(U, w, F, C);
+  const work2 = alloc(Number(k.conv3x3_winograd_work_bytes(C, H, W, F, pad)));
+  const direct = () => k.conv_forward_images(out1, x, packed, b, N, C, H, W, F, 3, 3, 1, pad, H, W, 1, work1, 0, N);
+  const winograd = () => k.conv3x3_winograd(out2, x, U, b, 0, N, C, H, W, F, pad, 1, work2, 0, N, 0, F);
+  direct();
+  winograd();
+  const a = new Float32Array(k.memory.buffer, out1, N * F * P), c = new Float32Array(k.memory.buffer, out2, N * F * P);
+  let err = 0;
+  for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs(a[i] - c[i]) / (1 + Math.abs(a[i])));
+  const td = [], tw = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    // the first contender alternates between rounds
+    if (r % 2) tw.push(time(winograd)), td.push(time(direct));
+    else td.push(time(direct)), tw.push(time(winograd));
+  }
+  const ratio = median(td.map((t, i) => t / tw[i]));
+  const gflops = (2 * N * F * K * P) / median(td) / 1e3;
+  console.log(
+    `${String(C).padEnd(4)} ${`${H}x${W}`.padEnd(6)} ${String(F).padEnd(5)} ${median(td).toFixed(1).padStart(9)}  ${gflops.toFixed(1).padStart(6)}  ${median(tw).toFixed(1).padStart(11)}  ${`${ratio.toFixed(2)}x`.padStart(17)}  ${err.toExponential(1)}`,
+  );
+}
