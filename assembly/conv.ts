@@ -701,7 +701,7 @@ function dcolsGroup(dcols: usize, stride: usize, wt: usize, gp: usize, gpStride:
           const nv = min(PX, P - p0);
           const full = nv == PX && rows == 4;
           const o = di + (<usize>p0 << SHIFT);
-          dcolsTile(ap, bp, <usize>fc, full ? o : edge, full ? ldc : 32, add && full);
+          dcolsTile(ap, bp, 32, <usize>fc, full ? o : edge, full ? ldc : 32, add && full);
           if (!full) mergeDcolsEdge(o, ldc, edge, rows, nv, add);
           bp += blockBytes;
         }
@@ -712,11 +712,11 @@ function dcolsGroup(dcols: usize, stride: usize, wt: usize, gp: usize, gpStride:
 
 /**
  * 4 k x PX pixels of dcols: the loop of gemm.ts's microkernel4x2v over fc filters (ap: fc steps
- * of 4 interleaved weights, broadcast; bp: fc rows of PX gradients, 32 bytes apart), stored to
- * 4 rows ldo bytes apart, or added to them with `add` (a later slice of filters). Inlined (one
- * call site).
+ * of 4 interleaved weights, broadcast; bp: fc rows of PX gradients, ldb bytes apart: 32 here,
+ * a row of tiles in winograd.ts's products), stored to 4 rows ldo bytes apart, or added to them
+ * with `add` (a later slice of filters). Inlined.
  */
-@inline function dcolsTile(ap: usize, bp: usize, fc: usize, out: usize, ldo: usize, add: bool): void {
+@inline export function dcolsTile(ap: usize, bp: usize, ldb: usize, fc: usize, out: usize, ldo: usize, add: bool): void {
   let c0l = v128.splat<real>(0), c0h = v128.splat<real>(0);
   let c1l = v128.splat<real>(0), c1h = v128.splat<real>(0);
   let c2l = v128.splat<real>(0), c2h = v128.splat<real>(0);
@@ -733,7 +733,7 @@ function dcolsGroup(dcols: usize, stride: usize, wt: usize, gp: usize, gpStride:
     av = v128.load_splat<real>(ap, 3 * sizeof<real>());
     c3l = v128.add<real>(c3l, v128.mul<real>(av, bl)); c3h = v128.add<real>(c3h, v128.mul<real>(av, bh));
     ap += 4 << SHIFT;
-    bp += 32;
+    bp += ldb;
   }
   const o1 = out + ldo, o2 = o1 + ldo, o3 = o2 + ldo;
   if (add) {

@@ -26,7 +26,7 @@
 // loops with the nine weights (forward, dx) or the nine lane accumulators (dw) in registers.
 // Other strides and rows narrower than LANES run the scalar loops, in the same order.
 import { FLOAT32, LANES, SHIFT } from "./real";
-import { loadEven, loadStrided } from "./window";
+import { loadEven, loadStrided, storeInterleaved } from "./window";
 
 @inline function at(p: usize, i: i32): usize {
   return p + (<usize>i << SHIFT);
@@ -313,16 +313,6 @@ export function depthwise_forward(
   return acc;
 }
 
-/** Stores LANES even-column and LANES odd-column pixels interleaved: 2·LANES values at p. */
-@inline function storeInterleaved(p: usize, even: v128, odd: v128): void {
-  if (FLOAT32) {
-    v128.store(p, v128.shuffle<u32>(even, odd, 0, 4, 1, 5));
-    v128.store(p, v128.shuffle<u32>(even, odd, 2, 6, 3, 7), 16);
-  } else {
-    v128.store(p, v128.shuffle<u64>(even, odd, 0, 2));
-    v128.store(p, v128.shuffle<u64>(even, odd, 1, 3), 16);
-  }
-}
 
 /**
  * One dx row of a 3x3 kernel at stride 2 (both axes), in blocks of 2·LANES pixels from iw = 2m,

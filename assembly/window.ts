@@ -1,5 +1,5 @@
-// Sliding-window helpers over `real` shared by the pooling and depthwise kernels (avgpool.ts,
-// depthwise.ts). A window of k taps at output o, stride s, padding p covers inputs
+// Sliding-window helpers over `real` shared by the pooling, depthwise and Winograd kernels
+// (avgpool.ts, depthwise.ts, winograd.ts). A window of k taps at output o, stride s, padding p covers inputs
 // [o·s - p, o·s - p + k) along one axis; the "inside" outputs are those whose whole window lies
 // within [0, size): a kernel runs SIMD over consecutive inside outputs and scalar code elsewhere.
 import { FLOAT32, SHIFT } from "./real";
@@ -28,4 +28,15 @@ import { FLOAT32, SHIFT } from "./real";
 /** LANES values from p with stride 1 or 2 (compile-time constant after inlining). */
 @inline export function loadStrided(p: usize, stride2: bool): v128 {
   return stride2 ? loadEven(p) : v128.load(p);
+}
+
+/** Stores LANES even-column and LANES odd-column values interleaved: 2·LANES values at p. */
+@inline export function storeInterleaved(p: usize, even: v128, odd: v128): void {
+  if (FLOAT32) {
+    v128.store(p, v128.shuffle<u32>(even, odd, 0, 4, 1, 5));
+    v128.store(p, v128.shuffle<u32>(even, odd, 2, 6, 3, 7), 16);
+  } else {
+    v128.store(p, v128.shuffle<u64>(even, odd, 0, 2));
+    v128.store(p, v128.shuffle<u64>(even, odd, 1, 3), 16);
+  }
 }

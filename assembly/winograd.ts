@@ -30,7 +30,8 @@
 // PX (transforms write whole vectors of tiles; the products run over blocks of PX tiles). The
 // products are the conv tiles' loop (4 filters broadcast x PX tiles, K = C).
 import { FLOAT32, LANES, SHIFT } from "./real";
-import { copyReals, zeroReals } from "./conv";
+import { copyReals, dcolsTile, zeroReals } from "./conv";
+import { storeInterleaved } from "./window";
 
 /** Tiles per product block: two v128 (8 f32, 4 f64). */
 @inline const PX: i32 = 2 * <i32>LANES;
@@ -206,7 +207,8 @@ function transformInput(V: usize, padded: usize, C: i32, TH: i32, TW: i32, HQ: i
  * M[ξ][f][t] = Σ_c U[ξ][f][c]·V[ξ][c][t] for filters [f0, f1) (f0 a multiple of 4) and tiles in
  * blocks of PX up to T, a last block of at most LANES tiles as a narrow one (a 4x4 map has 4
  * tiles: a PX block would compute twice its work): 4 filters x PX (or LANES) tiles a tile, c
- * ascending, the conv tiles' loop; every value's sum is the same in both kinds of block.
+ * ascending, the conv tiles' loop (conv.ts's dcolsTile, over C instead of filters); every
+ * value's sum is the same in both kinds of block.
  */
 function products(M: usize, V: usize, U: usize, C: i32, F4: i32, TV: i32, T: i32, f0: i32, f1: i32): void {
   const ldv = <usize>TV << SHIFT;
@@ -221,13 +223,13 @@ function products(M: usize, V: usize, U: usize, C: i32, F4: i32, TV: i32, T: i32
       for (let t = 0; t < T; t += PX) {
         const o = <usize>t << SHIFT;
         if (narrow && t == full) productTileNarrow(ap, vo + o, ldv, <usize>C, mo + o);
-        else productTile(ap, vo + o, ldv, <usize>C, mo + o);
+        else dcolsTile(ap, vo + o, ldv, <usize>C, mo + o, ldv, false);
       }
     }
   }
 }
 
-/** productTile over LANES tiles (one v128 of each filter's sums). */
+/** dcolsTile over LANES tiles (one v128 of each filter's sums). */
 function productTileNarrow(ap: usize, bp: usize, ldv: usize, C: usize, out: usize): void {
   let c0 = v128.splat<real>(0), c1 = v128.splat<real>(0), c2 = v128.splat<real>(0), c3 = v128.splat<real>(0);
   const end = ap + (C << (SHIFT + 2));
@@ -244,33 +246,6 @@ function productTileNarrow(ap: usize, bp: usize, ldv: usize, C: usize, out: usiz
   v128.store(out + ldv, c1);
   v128.store(out + 2 * ldv, c2);
   v128.store(out + 3 * ldv, c3);
-}
-
-/** 4 filters x PX tiles over C channels (ap: C steps of 4 weights, broadcast; bp: C rows of PX tiles, ldv bytes apart), stored to 4 rows ldv bytes apart. */
-@inline function productTile(ap: usize, bp: usize, ldv: usize, C: usize, out: usize): void {
-  let c0l = v128.splat<real>(0), c0h = v128.splat<real>(0);
-  let c1l = v128.splat<real>(0), c1h = v128.splat<real>(0);
-  let c2l = v128.splat<real>(0), c2h = v128.splat<real>(0);
-  let c3l = v128.splat<real>(0), c3h = v128.splat<real>(0);
-  const end = ap + (C << (SHIFT + 2));
-  while (ap < end) {
-    const bl = v128.load(bp, 0), bh = v128.load(bp, 16);
-    let av = v128.load_splat<real>(ap, 0);
-    c0l = v128.add<real>(c0l, v128.mul<real>(av, bl)); c0h = v128.add<real>(c0h, v128.mul<real>(av, bh));
-    av = v128.load_splat<real>(ap, sizeof<real>());
-    c1l = v128.add<real>(c1l, v128.mul<real>(av, bl)); c1h = v128.add<real>(c1h, v128.mul<real>(av, bh));
-    av = v128.load_splat<real>(ap, 2 * sizeof<real>());
-    c2l = v128.add<real>(c2l, v128.mul<real>(av, bl)); c2h = v128.add<real>(c2h, v128.mul<real>(av, bh));
-    av = v128.load_splat<real>(ap, 3 * sizeof<real>());
-    c3l = v128.add<real>(c3l, v128.mul<real>(av, bl)); c3h = v128.add<real>(c3h, v128.mul<real>(av, bh));
-    ap += 4 << SHIFT;
-    bp += ldv;
-  }
-  const o1 = out + ldv, o2 = o1 + ldv, o3 = o2 + ldv;
-  v128.store(out, c0l, 0); v128.store(out, c0h, 16);
-  v128.store(o1, c1l, 0); v128.store(o1, c1h, 16);
-  v128.store(o2, c2l, 0); v128.store(o2, c2h, 16);
-  v128.store(o3, c3l, 0); v128.store(o3, c3h, 16);
 }
 
 /**
@@ -333,17 +308,6 @@ function transformOutput(
   if (bn) r = v128.add<real>(v128.mul<real>(g, v128.mul<real>(v128.sub<real>(r, m), inv)), beta);
   if (relu) r = v128.andnot(r, v128.le<real>(r, v128.splat<real>(0)));
   return r;
-}
-
-/** Lanes of a (even outputs) and c (odd ones) interleaved: a0 c0 a1 c1 ..., PX reals at o. */
-@inline function storeInterleaved(o: usize, a: v128, c: v128): void {
-  if (FLOAT32) {
-    v128.store(o, v128.shuffle<f32>(a, c, 0, 4, 1, 5));
-    v128.store(o, v128.shuffle<f32>(a, c, 2, 6, 3, 7), 16);
-  } else {
-    v128.store(o, v128.shuffle<f64>(a, c, 0, 2));
-    v128.store(o, v128.shuffle<f64>(a, c, 1, 3), 16);
-  }
 }
 
 /** The first n (< PX) reals of storeInterleaved's run at o, through `edge` (PX reals). */

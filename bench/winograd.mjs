@@ -45,9 +45,15 @@ function time(fn) {
 console.log(`Winograd F(2x2, 3x3) against the direct tiles: node ${process.version}, float32, 1 thread, batch ${N}, ${ROUNDS} rounds`);
 console.log("C    map    F     direct us  GFLOPS  winograd us  direct / winograd  max rel err");
 for (const [C, H, F] of SHAPES) {
-  const W = H, pad = 1, K = C * 9, P = H * W;
-  const x = alloc(N * C * P * 4), w = alloc(F * K * 4), b = alloc(F * 4);
-  const out1 = alloc(N * F * P * 4), out2 = alloc(N * F * P * 4);
+  const W = H,
+    pad = 1,
+    K = C * 9,
+    P = H * W;
+  const x = alloc(N * C * P * 4),
+    w = alloc(F * K * 4),
+    b = alloc(F * 4);
+  const out1 = alloc(N * F * P * 4),
+    out2 = alloc(N * F * P * 4);
   fill(x, N * C * P, 1);
   fill(w, F * K, 2);
   fill(b, F, 3);
@@ -61,10 +67,12 @@ for (const [C, H, F] of SHAPES) {
   const winograd = () => k.conv3x3_winograd(out2, x, U, b, 0, N, C, H, W, F, pad, 1, work2, 0, N, 0, F);
   direct();
   winograd();
-  const a = new Float32Array(k.memory.buffer, out1, N * F * P), c = new Float32Array(k.memory.buffer, out2, N * F * P);
+  const a = new Float32Array(k.memory.buffer, out1, N * F * P),
+    c = new Float32Array(k.memory.buffer, out2, N * F * P);
   let err = 0;
   for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs(a[i] - c[i]) / (1 + Math.abs(a[i])));
-  const td = [], tw = [];
+  const td = [],
+    tw = [];
   for (let r = 0; r < ROUNDS; r++) {
     // the first contender alternates between rounds
     if (r % 2) tw.push(time(winograd)), td.push(time(direct));

@@ -10,7 +10,7 @@ import {
 } from "../batchnorm";
 import { batchnorm_forward_train__scalar, batchnorm_forward_test__scalar, batchnorm_backward__scalar } from "../reference/batchnorm";
 import { FLOAT32, SHIFT } from "../real";
-import { DTYPE, pattern, buffer, firstDifference, maxAbsDiff, guardIntact, copyReals } from "./helpers";
+import { DTYPE, pattern, buffer, firstDifference, maxAbsDiff, guardIntact, copyReals, maxRelErr } from "./helpers";
 
 // Batch sizes and feature counts around the lane width (4 f32, 2 f64): N = 1 (variance 0), 2, 3,
 // 17; D (or H*W) not a multiple of 4.
@@ -57,15 +57,6 @@ function close(name: string, a: usize, b: usize, n: i32, tol: real): void {
   expect<bool>(guardIntact(a, n)).toBe(true, DTYPE + " " + name + " wrote past the end");
 }
 
-/** Largest |a - b| / (1 + |b|). */
-function maxRelErr(a: usize, b: usize, n: i32): f64 {
-  let m: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const x = <f64>load<real>(a + (<usize>i << SHIFT)), y = <f64>load<real>(b + (<usize>i << SHIFT));
-    m = Math.max(m, Math.abs(x - y) / (1 + Math.abs(y)));
-  }
-  return m;
-}
 
 function copyOf(p: usize, n: i32): usize {
   const q = buffer(n);

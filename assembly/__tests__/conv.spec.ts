@@ -12,7 +12,7 @@ import {
   sum_chunks__scalar, conv_bias_backward_chunks__scalar,
 } from "../reference/conv";
 import { FLOAT32, LANES, SHIFT } from "../real";
-import { DTYPE, LENGTHS, pattern, buffer, firstDifference, guardIntact, copyReals } from "./helpers";
+import { DTYPE, LENGTHS, pattern, buffer, firstDifference, guardIntact, copyReals, maxRelErr } from "./helpers";
 
 // Both dtypes (real = f32, then f64: as-pect.f64.config.js). The kernels with a scalar twin in the
 // same order must give its bits; the im2col + GEMM pipeline sums in another order than the direct
@@ -93,15 +93,6 @@ function fillWith(p: usize, n: i32, v: real): void {
   for (let i = 0; i < n; i++) store<real>(p + (<usize>i << SHIFT), v);
 }
 
-/** Largest |a - b| / (1 + |b|). */
-function maxRelErr(a: usize, b: usize, n: i32): f64 {
-  let m: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const x = <f64>load<real>(a + (<usize>i << SHIFT)), y = <f64>load<real>(b + (<usize>i << SHIFT));
-    m = Math.max(m, Math.abs(x - y) / (1 + Math.abs(y)));
-  }
-  return m;
-}
 
 describe("im2col / col2im vs scalar twins, " + DTYPE, () => {
   it("im2col writes every element, bit for bit", () => {

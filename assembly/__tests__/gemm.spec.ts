@@ -7,7 +7,7 @@ import { relu } from "../elementwise";
 import { gemm_nn__scalar, gemm_tn__scalar, gemm_nt__scalar } from "../reference/gemm";
 import { relu__scalar } from "../reference/elementwise";
 import { FLOAT32, LANES, SHIFT } from "../real";
-import { DTYPE, pattern, buffer, firstDifference, guardIntact } from "./helpers";
+import { DTYPE, pattern, buffer, firstDifference, guardIntact, maxRelErr } from "./helpers";
 
 // Each case runs a tiled kernel and its naive twin on the same inputs, in both dtypes (real = f32,
 // then f64: as-pect.f64.config.js). For k <= KC (256, one k slice) the kernel adds the products in
@@ -71,15 +71,6 @@ function copyAbs(dst: usize, src: usize, n: i32): void {
   for (let i = 0; i < n; i++) store<real>(dst + (<usize>i << SHIFT), abs(load<real>(src + (<usize>i << SHIFT))));
 }
 
-/** Largest |a - b| / (1 + |b|). */
-function maxRelErr(a: usize, b: usize, n: i32): f64 {
-  let m: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const x = <f64>load<real>(a + (<usize>i << SHIFT)), y = <f64>load<real>(b + (<usize>i << SHIFT));
-    m = Math.max(m, Math.abs(x - y) / (1 + Math.abs(y)));
-  }
-  return m;
-}
 
 /** Within rounding of a differently ordered sum of a few terms of size ~1. */
 const LOOSE: f64 = FLOAT32 ? 1e-4 : 1e-12;

@@ -58,6 +58,16 @@ export function maxAbsDiff(a: usize, b: usize, n: i32): real {
   return m;
 }
 
+/** Largest |a - b| / (1 + |b|) over n elements, in f64. */
+export function maxRelErr(a: usize, b: usize, n: i32): f64 {
+  let m: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const x = <f64>load<real>(a + (<usize>i << SHIFT)), y = <f64>load<real>(b + (<usize>i << SHIFT));
+    m = Math.max(m, Math.abs(x - y) / (1 + Math.abs(y)));
+  }
+  return m;
+}
+
 export function guardIntact(p: usize, n: i32): bool {
   return load<real>(p + (<usize>n << SHIFT)) == 12345.0;
 }

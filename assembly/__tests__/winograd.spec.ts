@@ -5,7 +5,7 @@ import { conv_bn_table } from "../conv";
 import { conv3x3_winograd__scalar } from "../reference/winograd";
 import { conv_forward__direct } from "../reference/conv";
 import { FLOAT32, SHIFT } from "../real";
-import { DTYPE, pattern, buffer, firstDifference, guardIntact } from "./helpers";
+import { DTYPE, pattern, buffer, firstDifference, guardIntact, maxRelErr } from "./helpers";
 
 // The F(2x2, 3x3) forward against its scalar twin bit for bit (both dtypes), against the direct
 // convolution within rounding, and split by images and by filters.
@@ -41,14 +41,6 @@ function same(name: string, a: usize, b: usize, n: i32): void {
   expect<bool>(guardIntact(a, n)).toBe(true, name + " wrote past the end");
 }
 
-function maxRelErr(a: usize, b: usize, n: i32): f64 {
-  let m: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const x = <f64>load<real>(a + (<usize>i << SHIFT)), y = <f64>load<real>(b + (<usize>i << SHIFT));
-    m = Math.max(m, Math.abs(x - y) / (1 + Math.abs(y)));
-  }
-  return m;
-}
 
 /** A batch-norm table (4 reals per filter: mean, 1/sqrt(var + eps), gamma, beta) from patterns. */
 function bnTable(F: i32, salt: i32): usize {
