@@ -25,10 +25,11 @@
 //   r = y + b[f], with bn g·((r - m)·inv) + beta (conv_forward_images_bn's table), relu keeps
 //   lanes where !(r <= 0) (so NaN stays, -0 becomes +0), as the direct kernels.
 //
-// Layout of one image's scratch: the padded copy (C planes of HQ rows of WP reals), V (16 x C rows
-// of TV tiles), M (16 x F4 rows of TV tiles, F4 = F rounded up to 4), TV = T rounded up to PX plus
-// PX (transforms write whole vectors of tiles; the products run over blocks of PX tiles). The
-// products are the conv tiles' loop (4 filters broadcast x PX tiles, K = C).
+// Layout of one image's scratch: the padded copy (C planes of HQ rows of WP reals), then for a band
+// of R tile rows (bandRows) V (16 x C rows of TV tiles) and M (16 x F4 rows of TV tiles, F4 = F
+// rounded up to 4), TV = R·TW rounded up to PX plus PX (transforms write whole vectors of tiles;
+// the products run over blocks of PX tiles). The products are the conv tiles' loop (4 filters
+// broadcast x PX tiles, K = C).
 import { FLOAT32, LANES, SHIFT } from "./real";
 import { copyReals, dcolsTile, zeroReals } from "./conv";
 import { storeInterleaved } from "./window";
@@ -89,6 +90,20 @@ export function conv3x3_winograd_pack(U: usize, w: usize, F: i32, C: i32): void 
   return (2 * ((TW + L - 1) & ~(L - 1)) + 3 + L - 1) & ~(L - 1);
 }
 
+/**
+ * Bytes of V and M a band of tile rows may take: a large map runs in bands of tile rows (each
+ * band transformed, multiplied and transformed back before the next), so its scratch stays near
+ * the L2 size instead of growing with the map (a 224x224 map at 64 channels would take 100 MB).
+ * Every tile's values are the same in any band.
+ */
+const BAND_BYTES: usize = 256 << 10;
+
+/** Tile rows per band: as many as BAND_BYTES holds (at least 1, at most TH), from the sizes only. */
+@inline function bandRows(C: i32, F: i32, TH: i32, TW: i32): i32 {
+  const perRow = <usize>(16 * (C + ((F + 3) & ~3)) * TW) << SHIFT;
+  return <i32>min<usize>(<usize>TH, max<usize>(1, BAND_BYTES / perRow));
+}
+
 /** Tiles per row of V and M: T rounded up to PX, plus PX. */
 @inline function tileRow(T: i32): i32 {
   return ((T + PX - 1) & ~(PX - 1)) + PX;
@@ -96,11 +111,12 @@ export function conv3x3_winograd_pack(U: usize, w: usize, F: i32, C: i32): void 
 
 /**
  * Scratch bytes conv3x3_winograd needs (one task): an image's padded copy (C x (2 TH + 2) x WP),
- * V (16 x C x TV), M (16 x F4 x TV) and PX reals for a row's last outputs, 16-byte aligned pieces.
+ * V (16 x C x TV) and M (16 x F4 x TV) for a band of tile rows, and PX reals for a row's last
+ * outputs, 16-byte aligned pieces.
  */
 export function conv3x3_winograd_work_bytes(C: usize, H: usize, W: usize, F: usize, pad: usize): usize {
   const TH = tilesAlong(<i32>H, <i32>pad), TW = tilesAlong(<i32>W, <i32>pad);
-  const WP = <usize>paddedWidth(TW), TV = <usize>tileRow(TH * TW);
+  const WP = <usize>paddedWidth(TW), TV = <usize>tileRow(bandRows(<i32>C, <i32>F, TH, TW) * TW);
   const padded = C * <usize>(2 * TH + 2) * WP;
   return align16(padded << SHIFT) + align16((16 * C * TV) << SHIFT) + align16((16 * ((F + 3) & ~3) * TV) << SHIFT) + 32;
 }
@@ -124,8 +140,9 @@ export function conv3x3_winograd(
   if (f1 > F) f1 = F;
   const Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2;
   if (n0 < 0 || n0 >= n1 || f0 < 0 || f0 >= f1 || C <= 0 || Ho <= 0 || Wo <= 0) return;
-  const TH = tilesAlong(H, pad), TW = tilesAlong(W, pad), T = TH * TW;
-  const HQ = 2 * TH + 2, WP = paddedWidth(TW), TV = tileRow(T);
+  const TH = tilesAlong(H, pad), TW = tilesAlong(W, pad);
+  const R = bandRows(C, F, TH, TW);
+  const HQ = 2 * TH + 2, WP = paddedWidth(TW), TV = tileRow(R * TW);
   const F4 = (F + 3) & ~3;
   const padded = work;
   const V = padded + align16(<usize>(C * HQ * WP) << SHIFT);
@@ -140,28 +157,31 @@ export function conv3x3_winograd(
       const c = row / H;
       copyReals(padded + (<usize>((c * HQ + row % H + pad) * WP + pad) << SHIFT), xn + (<usize>(row * W) << SHIFT), <usize>W);
     }
-    transformInput(V, padded, C, TH, TW, HQ, WP, TV);
-    products(M, V, U, C, F4, TV, T, f0 & ~3, f1);
-    transformOutput(out + <usize>n * outBytes, M, b, bn, relu, F4, TV, TH, TW, Ho, Wo, f0 & ~3, f1, edge);
+    for (let th0 = 0; th0 < TH; th0 += R) {
+      const th1 = min(TH, th0 + R);
+      transformInput(V, padded, C, th0, th1, TW, HQ, WP, TV);
+      products(M, V, U, C, F4, TV, (th1 - th0) * TW, f0 & ~3, f1);
+      transformOutput(out + <usize>n * outBytes, M, b, bn, relu, F4, TV, th0, th1, TW, Ho, Wo, f0 & ~3, f1, edge);
+    }
   }
 }
 
 /**
- * V[ξ][c][t] for every channel and tile (t = th·TW + tw; whole vectors of LANES tiles, so a tile
- * row's last vector writes past the row into the next one's first tiles, which that row then
- * overwrites, or into the slack of TV): for LANES tiles, the rows of their 4 input rows combined
+ * V[ξ][c][t] for every channel and the tiles of tile rows [th0, th1) (t = (th - th0)·TW + tw;
+ * whole vectors of LANES tiles, so a tile row's last vector writes past the row into the next
+ * one's first tiles, which that row then overwrites, or into the slack of TV): for LANES tiles, the rows of their 4 input rows combined
  * over the 2·LANES + 3 columns they read (three vectors, in registers: going through memory made
  * every shifted load wait for the stores before it), then each combined row's columns.
  */
-function transformInput(V: usize, padded: usize, C: i32, TH: i32, TW: i32, HQ: i32, WP: i32, TV: i32): void {
+function transformInput(V: usize, padded: usize, C: i32, th0: i32, th1: i32, TW: i32, HQ: i32, WP: i32, TV: i32): void {
   const ld = <usize>WP << SHIFT;
   const vStride = <usize>(C * TV) << SHIFT; // bytes per ξ
   for (let c = 0; c < C; c++) {
     const plane = padded + <usize>(c * HQ) * ld;
     const vc = V + (<usize>(c * TV) << SHIFT);
-    for (let th = 0; th < TH; th++) {
+    for (let th = th0; th < th1; th++) {
       const d0 = plane + <usize>(2 * th) * ld;
-      const vt = vc + (<usize>(th * TW) << SHIFT);
+      const vt = vc + (<usize>((th - th0) * TW) << SHIFT);
       for (let tw = 0; tw < TW; tw += <i32>LANES) {
         const o = <usize>(2 * tw) << SHIFT;
         const vo = vt + (<usize>tw << SHIFT);
@@ -249,12 +269,13 @@ function productTileNarrow(ap: usize, bp: usize, ldv: usize, C: usize, out: usiz
 }
 
 /**
- * out (F, Ho, Wo) of filters [f0, f1) from M: LANES tiles of one tile row at a time, y = Aᵀ M A
+ * out (F, Ho, Wo) of filters [f0, f1) and tile rows [th0, th1) from M (as transformInput numbers
+ * the band's tiles): LANES tiles of one tile row at a time, y = Aᵀ M A
  * with the epilogue; the two output rows of the tiles interleaved (y00 y01 y00 y01 ...) into
  * whole vectors where the tiles' outputs all lie inside the map, else value by value.
  */
 function transformOutput(
-  out: usize, M: usize, b: usize, bn: usize, relu: bool, F4: i32, TV: i32, TH: i32, TW: i32, Ho: i32, Wo: i32, f0: i32, f1: i32, edge: usize,
+  out: usize, M: usize, b: usize, bn: usize, relu: bool, F4: i32, TV: i32, th0: i32, th1: i32, TW: i32, Ho: i32, Wo: i32, f0: i32, f1: i32, edge: usize,
 ): void {
   const ldv = <usize>TV << SHIFT;
   const mStride = <usize>F4 * ldv;
@@ -267,11 +288,11 @@ function transformOutput(
     const e = bn + (<usize>(4 * f) << SHIFT);
     const m = bn ? v128.load_splat<real>(e) : z, inv = bn ? v128.load_splat<real>(e, sizeof<real>()) : z;
     const g = bn ? v128.load_splat<real>(e, 2 * sizeof<real>()) : z, beta = bn ? v128.load_splat<real>(e, 3 * sizeof<real>()) : z;
-    for (let th = 0; th < TH; th++) {
+    for (let th = th0; th < th1; th++) {
       const row0 = outF + <usize>(2 * th) * ldo;
       const second = 2 * th + 1 < Ho;
       for (let tw = 0; tw < TW; tw += <i32>LANES) {
-        const p = mf + (<usize>(th * TW + tw) << SHIFT);
+        const p = mf + (<usize>((th - th0) * TW + tw) << SHIFT);
         // p_j, q_j over the rows i of M, then the columns
         const p0 = column(p, mStride, 0, true), p1 = column(p, mStride, 1, true), p2 = column(p, mStride, 2, true), p3 = column(p, mStride, 3, true);
         const q0 = column(p, mStride, 0, false), q1 = column(p, mStride, 1, false), q2 = column(p, mStride, 2, false), q3 = column(p, mStride, 3, false);

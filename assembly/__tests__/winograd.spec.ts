@@ -11,7 +11,7 @@ import { DTYPE, pattern, buffer, firstDifference, guardIntact, maxRelErr } from 
 // convolution within rounding, and split by images and by filters.
 // Geometries (C, H, W, pad): odd and even maps (a last tile row or column half outside), maps of
 // 1 and 2 outputs, rows of tiles below, at and past a vector (TW = 1 .. 14), pad 0, 1 and 2, and
-// the small ResNet's 28x28, 14x14, 7x7 and 4x4 maps.
+// the small ResNet's 28x28, 14x14, 7x7 and 4x4 maps, and a map large enough to run in bands.
 const GEOMETRIES: i32[][] = [
   [1, 3, 3, 1],
   [2, 4, 4, 1],
@@ -27,6 +27,9 @@ const GEOMETRIES: i32[][] = [
   [5, 4, 4, 1],
   [3, 3, 20, 1],
   [6, 8, 5, 0],
+  // A map in bands of tile rows (bandRows: 256 KB of V and M hold 5 of its 32 tile rows at F = 9,
+  // 9 at F = 1), the last band and tile row short.
+  [10, 63, 64, 1],
 ];
 
 /** Within rounding of the direct sums: max |a-b|/(1+|b|) below this. */
