@@ -198,8 +198,9 @@ export class Conv2d extends Module {
 
   /**
    * conv, then bn with its running statistics, then relu when given: the bits of the separate
-   * inference forwards (conv_forward_images_bn, or conv3x3_winograd's epilogue). Only in inference (pass.infer: test mode, and no backward
-   * follows): their intermediate maps and bn's saved statistics are not written.
+   * inference forwards (conv_forward_images_bn, or conv3x3_winograd's epilogue). Only in
+   * inference (pass.infer: test mode, and no backward follows): their intermediate maps and bn's
+   * saved statistics are not written.
    */
   #withBatchNorm(x: Tensor, bn: BatchNorm2d, relu: ReLU | null, pass: Pass): Tensor | null {
     if (pass.infer !== true || pass.train || this.args.groups !== 1) return null;
