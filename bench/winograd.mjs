@@ -8,6 +8,7 @@
 // The default shapes are the ones winogradPays (src/ops/conv.ts) was set from.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { median, randomArray } from "./harness.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -21,15 +22,8 @@ const wasm = readFileSync(fileURLToPath(new URL("../build/tensorlane.wasm", impo
 const { instance } = await WebAssembly.instantiate(wasm, { env: { abort: () => {} } });
 const k = instance.exports;
 const alloc = (bytes) => (Number(k.alloc(bytes + 64)) + 15) & ~15;
-const fill = (p, n, seed) => {
-  const v = new Float32Array(k.memory.buffer, p, n);
-  let t = seed;
-  for (let i = 0; i < n; i++) {
-    t = (t * 1103515245 + 12345) >>> 0;
-    v[i] = (t / 2 ** 32) * 2 - 1;
-  }
-};
-const median = (v) => v.slice().sort((a, b) => a - b)[v.length >> 1];
+/** Seeded values in [-1, 1) at p (harness.mjs's randomArray). */
+const fill = (p, n, seed) => new Float32Array(k.memory.buffer, p, n).set(randomArray(n, seed));
 
 /** Microseconds per call: ~2 ms of calls after a 50 ms warm-up (V8 tiers the kernel up first). */
 function time(fn) {
