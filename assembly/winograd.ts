@@ -10,6 +10,8 @@
 //     G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1],  Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
 //     Aᵀ = [1 1 1 0; 0 1 -1 -1].
 //   out[f, 2th + a, 2tw + b] = [relu]([bn](y[a, b] + b[f])) where it lies inside (Ho, Wo).
+// The same kernel gives a stride-1 3x3 conv's input gradient: dx = conv3x3(dout, w', pad 2 - pad)
+// with w'[c, f] = w[f, c] turned by 180 degrees (conv3x3_winograd_pack_flipped) and no bias.
 //
 // The rounding differs from the direct sums (conv.ts), by a few units in the last place for the
 // maps of a small network; the order of every operation depends on the sizes only, so the bits
@@ -22,7 +24,7 @@
 //   M[ξ] = Σ_{c ascending} U[ξ]·V[ξ] (from 0, mul then add).
 //   y: p_j = (M_0j + M_1j) + M_2j, q_j = (M_1j - M_2j) - M_3j for each column j, then
 //     y00 = (p_0 + p_1) + p_2, y01 = (p_1 - p_2) - p_3, y10 = (q_0 + q_1) + q_2, y11 = (q_1 - q_2) - q_3;
-//   r = y + b[f], with bn g·((r - m)·inv) + beta (conv_forward_images_bn's table), relu keeps
+//   r = y + b[f] (y when there is no bias), with bn g·((r - m)·inv) + beta (conv_forward_images_bn's table), relu keeps
 //   lanes where !(r <= 0) (so NaN stays, -0 becomes +0), as the direct kernels.
 //
 // Layout of one image's scratch: the padded copy (C planes of HQ rows of WP reals), then for a band
@@ -47,16 +49,36 @@ export function conv3x3_winograd_packed_reals(F: usize, C: usize): usize {
  * filter 4g + r's transform for channel c (0 past F). Computed once per weights.
  */
 export function conv3x3_winograd_pack(U: usize, w: usize, F: i32, C: i32): void {
+  packTransforms(U, w, F, C, false);
+}
+
+/**
+ * U for the convolution that gives a stride-1 3x3 conv's input gradient, dx = conv3x3(dout, w',
+ * pad 2 - pad): C filters over F channels, w'[c, f] = w[f, c] turned by 180 degrees, for w (F, C,
+ * 3, 3). conv3x3_winograd_packed_reals(C, F) reals; the bits of conv3x3_winograd_pack on w'
+ * written out (only the order the values are read in differs).
+ */
+export function conv3x3_winograd_pack_flipped(U: usize, w: usize, F: i32, C: i32): void {
+  packTransforms(U, w, C, F, true);
+}
+
+/**
+ * U for a convolution of F filters over C channels (see conv3x3_winograd_pack); filter f's channel
+ * c is w[f, c] (w: F x C x 9), or when `flipped` w[c, f] turned by 180 degrees (w: C x F x 9).
+ */
+function packTransforms(U: usize, w: usize, F: i32, C: i32, flipped: bool): void {
   const F4 = (F + 3) & ~3;
   const plane = <usize>(F4 * C) << SHIFT; // bytes per ξ
   const half: real = 0.5;
+  // Turned by 180 degrees, element k of g is element 8 - k of w's 3x3: read from its end backwards.
+  const step: isize = flipped ? -(1 << SHIFT) : 1 << SHIFT;
   for (let f = 0; f < F4; f++) {
     for (let c = 0; c < C; c++) {
-      const g = w + (<usize>((f * C + c) * 9) << SHIFT);
+      const g = w + (flipped ? <usize>((c * F + f) * 9 + 8) << SHIFT : <usize>((f * C + c) * 9) << SHIFT);
       const d = U + (<usize>(((f >> 2) * C + c) * 4 + (f & 3)) << SHIFT);
       for (let i = 0; i < 4; i++) {
         // row i of t = G g (0 past F), then row i of u = t Gᵀ
-        const t0: real = f < F ? rowOfG(g, i, 0) : 0, t1: real = f < F ? rowOfG(g, i, 1) : 0, t2: real = f < F ? rowOfG(g, i, 2) : 0;
+        const t0: real = f < F ? rowOfG(g, step, i, 0) : 0, t1: real = f < F ? rowOfG(g, step, i, 1) : 0, t2: real = f < F ? rowOfG(g, step, i, 2) : 0;
         store<real>(d + <usize>(4 * i) * plane, t0);
         store<real>(d + <usize>(4 * i + 1) * plane, (t0 + t1 + t2) * half);
         store<real>(d + <usize>(4 * i + 2) * plane, (t0 - t1 + t2) * half);
@@ -66,9 +88,9 @@ export function conv3x3_winograd_pack(U: usize, w: usize, F: i32, C: i32): void 
   }
 }
 
-/** (G g)[i, j]: row i of G applied to column j of the 3x3 g (row-major). */
-@inline function rowOfG(g: usize, i: i32, j: i32): real {
-  const g0 = load<real>(g + (<usize>j << SHIFT)), g1 = load<real>(g + (<usize>(3 + j) << SHIFT)), g2 = load<real>(g + (<usize>(6 + j) << SHIFT));
+/** (G g)[i, j]: row i of G applied to column j of the 3x3 g (row-major; element k at g + k·step). */
+@inline function rowOfG(g: usize, step: isize, i: i32, j: i32): real {
+  const g0 = load<real>(g + <usize>(<isize>j * step)), g1 = load<real>(g + <usize>(<isize>(3 + j) * step)), g2 = load<real>(g + <usize>(<isize>(6 + j) * step));
   const half: real = 0.5;
   if (i == 0) return g0;
   if (i == 1) return (g0 + g1 + g2) * half;
@@ -128,7 +150,7 @@ export function conv3x3_winograd_work_bytes(C: usize, H: usize, W: usize, F: usi
 /**
  * out (N, F, Ho, Wo) for images [n0, n1) and filters [f0, f1) (f0 a multiple of 4): the 3x3,
  * stride-1 convolution of x (N, C, H, W) with zero padding `pad` (Ho = H + 2 pad - 2 >= 1, Wo
- * likewise), by U (conv3x3_winograd_pack), plus b (F), then with bn != 0 the batch norm of
+ * likewise), by U (conv3x3_winograd_pack), plus b (F; b = 0: no bias), then with bn != 0 the batch norm of
  * conv_forward_images_bn's table, then ReLU when `relu`. work: conv3x3_winograd_work_bytes(...)
  * bytes, 16-byte aligned, the task's own. Any split of images or filters gives the same bits.
  */
@@ -284,7 +306,7 @@ function transformOutput(
   for (let f = f0; f < f1; f++) {
     const mf = M + <usize>f * ldv;
     const outF = out + <usize>(f * Ho) * ldo;
-    const bias = v128.load_splat<real>(b + (<usize>f << SHIFT));
+    const bias = b ? v128.load_splat<real>(b + (<usize>f << SHIFT)) : z;
     const e = bn + (<usize>(4 * f) << SHIFT);
     const m = bn ? v128.load_splat<real>(e) : z, inv = bn ? v128.load_splat<real>(e, sizeof<real>()) : z;
     const g = bn ? v128.load_splat<real>(e, 2 * sizeof<real>()) : z, beta = bn ? v128.load_splat<real>(e, 3 * sizeof<real>()) : z;
@@ -298,10 +320,10 @@ function transformOutput(
         const q0 = column(p, mStride, 0, false), q1 = column(p, mStride, 1, false), q2 = column(p, mStride, 2, false), q3 = column(p, mStride, 3, false);
         let y00 = v128.add<real>(v128.add<real>(p0, p1), p2), y01 = v128.sub<real>(v128.sub<real>(p1, p2), p3);
         let y10 = v128.add<real>(v128.add<real>(q0, q1), q2), y11 = v128.sub<real>(v128.sub<real>(q1, q2), q3);
-        y00 = finish(y00, bias, bn, m, inv, g, beta, relu);
-        y01 = finish(y01, bias, bn, m, inv, g, beta, relu);
-        y10 = finish(y10, bias, bn, m, inv, g, beta, relu);
-        y11 = finish(y11, bias, bn, m, inv, g, beta, relu);
+        y00 = finish(y00, b, bias, bn, m, inv, g, beta, relu);
+        y01 = finish(y01, b, bias, bn, m, inv, g, beta, relu);
+        y10 = finish(y10, b, bias, bn, m, inv, g, beta, relu);
+        y11 = finish(y11, b, bias, bn, m, inv, g, beta, relu);
         const col = 2 * tw;
         if (col + PX <= Wo) {
           storeInterleaved(row0 + (<usize>col << SHIFT), y00, y01);
@@ -323,9 +345,9 @@ function transformOutput(
   return sum ? v128.add<real>(v128.add<real>(m0, m1), m2) : v128.sub<real>(v128.sub<real>(m1, m2), m3);
 }
 
-/** r = y + bias, then the batch norm when bn != 0, then the ReLU. */
-@inline function finish(y: v128, bias: v128, bn: usize, m: v128, inv: v128, g: v128, beta: v128, relu: bool): v128 {
-  let r = v128.add<real>(y, bias);
+/** r = y + bias (when b != 0), then the batch norm when bn != 0, then the ReLU. */
+@inline function finish(y: v128, b: usize, bias: v128, bn: usize, m: v128, inv: v128, g: v128, beta: v128, relu: bool): v128 {
+  let r = b ? v128.add<real>(y, bias) : y;
   if (bn) r = v128.add<real>(v128.mul<real>(g, v128.mul<real>(v128.sub<real>(r, m), inv)), beta);
   if (relu) r = v128.andnot(r, v128.le<real>(r, v128.splat<real>(0)));
   return r;

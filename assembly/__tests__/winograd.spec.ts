@@ -1,9 +1,9 @@
 import {
-  conv3x3_winograd, conv3x3_winograd_pack, conv3x3_winograd_packed_reals, conv3x3_winograd_work_bytes,
+  conv3x3_winograd, conv3x3_winograd_pack, conv3x3_winograd_pack_flipped, conv3x3_winograd_packed_reals, conv3x3_winograd_work_bytes,
 } from "../winograd";
 import { conv_bn_table } from "../conv";
 import { conv3x3_winograd__scalar } from "../reference/winograd";
-import { conv_forward__direct } from "../reference/conv";
+import { conv_backward__direct, conv_forward__direct } from "../reference/conv";
 import { FLOAT32, SHIFT } from "../real";
 import { DTYPE, pattern, buffer, firstDifference, guardIntact, maxRelErr } from "./helpers";
 
@@ -56,7 +56,7 @@ function bnTable(F: i32, salt: i32): usize {
 }
 
 describe("conv3x3_winograd vs scalar twin, " + DTYPE, () => {
-  it("bit for bit: geometries x F in 1, 3, 4, 5, 9 x N in 1, 3 x relu x batch norm", () => {
+  it("bit for bit: geometries x F in 1, 3, 4, 5, 9 x N in 1, 3 x relu x batch norm x bias or none", () => {
     const FS: i32[] = [1, 3, 4, 5, 9];
     for (let t = 0; t < GEOMETRIES.length; t++) {
       const g = GEOMETRIES[t];
@@ -72,13 +72,14 @@ describe("conv3x3_winograd vs scalar twin, " + DTYPE, () => {
         for (let N = 1; N <= 3; N += 2) {
           const x = pattern(N * C * H * W, t + 7 * fi + N);
           const n = N * F * Ho * Wo;
-          for (let mode = 0; mode < 4; mode++) {
+          for (let mode = 0; mode < 8; mode++) {
             const relu = (mode & 1) != 0, bn = mode & 2 ? table : 0;
+            const b0: usize = mode & 4 ? 0 : bias;
             const a = buffer(n), b = buffer(n);
             memory.fill(a, 0x7f, <usize>n << SHIFT);
-            conv3x3_winograd(a, x, U, bias, bn, N, C, H, W, F, pad, relu, (work + 15) & ~15, 0, N, 0, F);
-            conv3x3_winograd__scalar(b, x, w, bias, bn, N, C, H, W, F, pad, relu);
-            same("winograd " + label(g) + " F=" + F.toString() + " N=" + N.toString() + (relu ? " relu" : "") + (bn ? " bn" : ""), a, b, n);
+            conv3x3_winograd(a, x, U, b0, bn, N, C, H, W, F, pad, relu, (work + 15) & ~15, 0, N, 0, F);
+            conv3x3_winograd__scalar(b, x, w, b0, bn, N, C, H, W, F, pad, relu);
+            same("winograd " + label(g) + " F=" + F.toString() + " N=" + N.toString() + (relu ? " relu" : "") + (bn ? " bn" : "") + (b0 ? "" : " no bias"), a, b, n);
             heap.free(a); heap.free(b);
           }
           heap.free(x);
@@ -134,6 +135,53 @@ describe("conv3x3_winograd vs scalar twin, " + DTYPE, () => {
       conv3x3_winograd(parts, x, U, bias, 0, N, C, H, W, F, pad, true, work, 2, 3, 0, F);
       same("winograd by ranges " + label(g), parts, whole, N * plane);
       heap.free(x); heap.free(w); heap.free(bias); heap.free(U); heap.free(whole); heap.free(parts);
+    }
+  });
+
+  it("pack_flipped: the bits of conv3x3_winograd_pack on the weights turned by 180 degrees and transposed", () => {
+    const SIZES: i32[][] = [[1, 1], [3, 5], [4, 8], [9, 2], [16, 16]];
+    for (let t = 0; t < SIZES.length; t++) {
+      const F = SIZES[t][0], C = SIZES[t][1];
+      const w = pattern(F * C * 9, t + 1100);
+      // w'[c, f, i, j] = w[f, c, 2 - i, 2 - j]: C filters over F channels
+      const turned = heap.alloc(<usize>(F * C * 9) << SHIFT);
+      for (let f = 0; f < F; f++) {
+        for (let c = 0; c < C; c++) {
+          for (let k = 0; k < 9; k++) {
+            store<real>(turned + (<usize>((c * F + f) * 9 + k) << SHIFT), load<real>(w + (<usize>((f * C + c) * 9 + 8 - k) << SHIFT)));
+          }
+        }
+      }
+      const n = <i32>conv3x3_winograd_packed_reals(<usize>C, <usize>F);
+      const a = buffer(n), b = buffer(n);
+      conv3x3_winograd_pack_flipped(a, w, F, C);
+      conv3x3_winograd_pack(b, turned, C, F);
+      same(DTYPE + " pack_flipped F=" + F.toString() + " C=" + C.toString(), a, b, n);
+      heap.free(w); heap.free(turned); heap.free(a); heap.free(b);
+    }
+  });
+
+  it("dx of a stride-1 3x3 conv (pad 0, 1, 2) within rounding of the direct input gradient", () => {
+    for (let t = 0; t < GEOMETRIES.length; t++) {
+      const g = GEOMETRIES[t];
+      // The forward conv: C channels -> F filters on an H x W map; its dx is a conv of dout (F
+      // channels, Ho x Wo) back to C filters with pad 2 - pad.
+      const C = g[0], H = g[1], W = g[2], pad = g[3];
+      const Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2;
+      const F = 2 + (t % 4), N = 2;
+      const x = pattern(N * C * H * W, t + 1200), w = pattern(F * C * 9, t + 1300), dout = pattern(N * F * Ho * Wo, t + 1400);
+      const U = heap.alloc(conv3x3_winograd_packed_reals(<usize>C, <usize>F) << SHIFT);
+      conv3x3_winograd_pack_flipped(U, w, F, C);
+      const work = heap.alloc(conv3x3_winograd_work_bytes(<usize>F, <usize>Ho, <usize>Wo, <usize>C, <usize>(2 - pad)) + 16);
+      const n = N * C * H * W;
+      const a = buffer(n), b = buffer(n);
+      const dw = heap.alloc(<usize>(F * C * 9) << SHIFT), db = heap.alloc(<usize>F << SHIFT);
+      conv3x3_winograd(a, dout, U, 0, 0, N, F, Ho, Wo, C, 2 - pad, false, (work + 15) & ~15, 0, N, 0, C);
+      conv_backward__direct(b, dw, db, dout, x, w, N, C, H, W, F, 3, 3, 1, pad, Ho, Wo);
+      expect<bool>(guardIntact(a, n)).toBe(true, "dx wrote past the end " + label(g));
+      const e = maxRelErr(a, b, n);
+      expect<bool>(e < LOOSE).toBe(true, "winograd dx vs direct " + label(g) + " max rel err " + e.toString());
+      heap.free(x); heap.free(w); heap.free(dout); heap.free(U); heap.free(work); heap.free(a); heap.free(b); heap.free(dw); heap.free(db);
     }
   });
 });

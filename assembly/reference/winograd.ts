@@ -45,7 +45,7 @@ function transformInput(v: StaticArray<real>, x: usize, c: i32, r0: i32, c0: i32
   }
 }
 
-/** out (N, F, Ho, Wo) = [relu]([bn](conv3x3(x, w, pad) + b)) by F(2x2, 3x3), as conv3x3_winograd. */
+/** out (N, F, Ho, Wo) = [relu]([bn](conv3x3(x, w, pad) + b)) by F(2x2, 3x3), as conv3x3_winograd (b = 0: no bias). */
 export function conv3x3_winograd__scalar(
   out: usize, x: usize, w: usize, b: usize, bn: usize, N: i32, C: i32, H: i32, W: i32, F: i32, pad: i32, relu: bool,
 ): void {
@@ -78,7 +78,7 @@ export function conv3x3_winograd__scalar(
             for (let bb = 0; bb < 2; bb++) {
               const oh = 2 * th + a, ow = 2 * tw + bb;
               if (oh >= Ho || ow >= Wo) continue;
-              let r = y[2 * a + bb] + load<real>(b + (<usize>f << SHIFT));
+              let r = b ? y[2 * a + bb] + load<real>(b + (<usize>f << SHIFT)) : y[2 * a + bb];
               if (bn) {
                 const e = bn + (<usize>(4 * f) << SHIFT);
                 r = load<real>(e, 2 * sizeof<real>()) * ((r - load<real>(e)) * load<real>(e, sizeof<real>())) + load<real>(e, 3 * sizeof<real>());
