@@ -7,6 +7,8 @@ import type { Module } from "../src/nn/module.js";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { relativeError, runModuleOnCase, TORCH_FIXTURES, torchCase, type TorchCase } from "./helpers/torch-fixtures.js";
+import { winogradPays } from "../src/ops/conv.js";
+import { inputGradientSizes } from "../src/ops/conv-algorithm.js";
 
 beforeAll(() => tl.init({ float64: true }));
 
@@ -77,7 +79,22 @@ const CASES = readdirSync(join(TORCH_FIXTURES, "layers"))
 
 describe.each(["float64", "float32"] as const)("tl.nn modules against PyTorch, %s", (dtype) => {
   const tol = TOLERANCE[dtype];
-  it("covers every layer fixture", () => expect(CASES.length).toBeGreaterThanOrEqual(36));
+  it("covers every layer fixture", () => expect(CASES.length).toBeGreaterThanOrEqual(40));
+  it("the *_winograd fixtures take F(2x2, 3x3): forward, and dx except at pad 2", () => {
+    const names = CASES.filter((n) => n.endsWith("_winograd"));
+    expect(names.length).toBe(4);
+    for (const name of names) {
+      const c = torchCase("layers", name);
+      const a = c.args as { out_channels: number; padding?: number };
+      const [N, C, H, W] = c.tensors.x.shape;
+      const pad = a.padding ?? 0;
+      const Ho = H + 2 * pad - 2;
+      const Wo = W + 2 * pad - 2;
+      const d = { N, C, H, W, F: a.out_channels, HH: 3, WW: 3, stride: 1, pad, Ho, Wo, K: C * 9, P: Ho * Wo };
+      expect(winogradPays(d), `${name} forward`).toBe(true);
+      expect(winogradPays(inputGradientSizes(d)!), `${name} dx`).toBe(pad !== 2);
+    }
+  });
   it.each(CASES)("%s: forward, dx and every parameter gradient", (name) => {
     const c = torchCase("layers", name);
     // Max pooling does the same in both modes, but saves its argmax (what backward reads) only in

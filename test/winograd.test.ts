@@ -1,18 +1,21 @@
-// Inference's 3x3 stride-1 convs by Winograd's F(2x2, 3x3) (ops/conv-inference.ts, issue 22):
-//   - which convs take it (winogradPays: sizes only);
-//   - a model's test-mode loss(X) against the direct kernels' forward (the modules one at a time in
-//     a pass that is not inference): within rounding, float32 and float64;
+// 3x3 stride-1 convs by Winograd's F(2x2, 3x3), forward and dx (ops/conv-algorithm.ts, issue 22):
+//   - which convs take it (winogradPays, inputGradientSizes: sizes only);
+//   - a float32 model's test-mode loss(X) within rounding of the float64 model with the same
+//     parameters;
 //   - its conv + batch norm + ReLU fusion against the modules one at a time in an inference pass
 //     (each conv by Winograd, the batch norm and ReLU kernels after it): the same bits;
 //   - the same bits for 1 and 3 threads (one image by filter groups, batches by images) and on
 //     the first (transforming), second and later calls (on weights transformed once per version);
-//   - a write to the weights after they were transformed is seen.
-// The kernel's own bits against its scalar twin: assembly/__tests__/winograd.spec.ts.
+//   - a write to the weights after they were transformed is seen;
+//   - training: numeric gradients through a Winograd dx (float64), and a Solver step's bits for 1
+//     and 3 threads.
+// The kernel's own bits against its scalar twin: assembly/__tests__/winograd.spec.ts; the convs
+// against PyTorch: the *_winograd fixtures of test/nn-modules.test.ts.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
 import type { Pass } from "../src/nn/module.js";
-import { forwardChain } from "../src/nn/module.js";
 import { winogradPays, type ConvSizes } from "../src/ops/conv.js";
+import { inputGradientSizes } from "../src/ops/conv-algorithm.js";
 import { simulateThreads } from "../src/core/threads/dispatch.js";
 import { ignoreThresholds } from "../src/core/threads/thresholds.js";
 import { Workspace } from "../src/core/workspace.js";
@@ -25,8 +28,7 @@ afterEach(() => {
 
 type DType = "float32" | "float64";
 
-function sizes(C: number, H: number, F: number, k = 3, stride = 1): ConvSizes {
-  const pad = k === 3 ? 1 : 0;
+function sizes(C: number, H: number, F: number, k = 3, stride = 1, pad = k === 3 ? 1 : 0): ConvSizes {
   const Ho = Math.floor((H + 2 * pad - k) / stride) + 1;
   return { N: 1, C, H, W: H, F, HH: k, WW: k, stride, pad, Ho, Wo: Ho, K: C * k * k, P: Ho * Ho };
 }
@@ -65,12 +67,11 @@ function perturb(net: tl.Sequential): void {
   }
 }
 
-/** The modules run in a test-mode pass: one at a time (infer: Winograd convs, no fusion), or through the chain without inference (the direct kernels). */
-function runModules(net: tl.Sequential, X: tl.Tensor, infer: boolean): Float32Array | Float64Array {
+/** The modules run one at a time in a test-mode inference pass (no fusion). */
+function runModules(net: tl.Sequential, X: tl.Tensor): Float32Array | Float64Array {
   const ws = new Workspace("winograd reference", net.dtype);
   try {
-    const pass: Pass = { train: false, infer, dtype: net.dtype, n: X.shape[0], ws, draw: () => [0, 0] };
-    if (!infer) return forwardChain(net.modules, X, pass).toArray();
+    const pass: Pass = { train: false, infer: true, dtype: net.dtype, n: X.shape[0], ws, draw: () => [0, 0] };
     let x = X;
     for (const m of net.modules) x = m.forward(x, pass);
     return x.toArray();
@@ -91,7 +92,15 @@ function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-describe("Winograd F(2x2, 3x3) in inference", () => {
+/** The float64 model with net's parameters and buffers. */
+function inFloat64(net: tl.Sequential): tl.Sequential {
+  const twin = model("float64");
+  for (const [name, t] of Object.entries(net.params)) twin.params[name].set(t.toArray());
+  for (const [name, t] of Object.entries(net.buffers)) twin.buffers[name].set(t.toArray());
+  return twin;
+}
+
+describe("Winograd F(2x2, 3x3)", () => {
   it("winogradPays: 3x3 stride 1 with at least 8 input channels and enough tiles, by the sizes alone", () => {
     expect(winogradPays(sizes(8, 16, 8))).toBe(true); // 64 tiles: any 8 channels or more
     expect(winogradPays(sizes(16, 28, 16))).toBe(true); // 196 tiles
@@ -105,22 +114,38 @@ describe("Winograd F(2x2, 3x3) in inference", () => {
     expect(winogradPays(sizes(32, 28, 32, 1))).toBe(false); // 1x1
   });
 
+  it("inputGradientSizes: dx of a stride-1 3x3 conv as a conv of dout, F channels to C filters, padding 2 - pad", () => {
+    expect(inputGradientSizes(sizes(8, 16, 12))).toEqual({ ...sizes(12, 16, 8), N: 1 });
+    const p0 = sizes(9, 17, 8, 3, 1, 0); // 15x15 outputs
+    expect(inputGradientSizes(p0)).toEqual({ N: 1, C: 8, H: 15, W: 15, F: 9, HH: 3, WW: 3, stride: 1, pad: 2, Ho: 17, Wo: 17, K: 72, P: 289 });
+    expect(inputGradientSizes(sizes(8, 13, 8, 3, 1, 2))?.pad).toBe(0);
+    expect(inputGradientSizes(sizes(8, 13, 8, 3, 1, 3))).toBeNull(); // a padding the dx conv cannot undo
+    expect(inputGradientSizes(sizes(8, 16, 8, 3, 2))).toBeNull(); // stride 2
+    expect(inputGradientSizes(sizes(8, 16, 8, 1))).toBeNull(); // 1x1
+    expect(inputGradientSizes(sizes(8, 16, 8, 5, 1, 2))).toBeNull(); // 5x5
+  });
+
   for (const dtype of ["float32", "float64"] as const) {
-    it(`${dtype}: loss(X) within rounding of the direct forward, and its fusions the bits of the modules one at a time; 1 and 3 threads, batches 1 and 5, three calls`, () => {
+    it(`${dtype}: loss(X)'s fusions the bits of the modules one at a time${dtype === "float32" ? ", within rounding of float64" : ""}; 1 and 3 threads, batches 1 and 5, three calls`, () => {
       const net = model(dtype);
       perturb(net);
-      const tolerance = dtype === "float32" ? 2e-5 : 1e-13;
+      const reference = dtype === "float32" ? inFloat64(net) : null;
       let one: Float32Array | Float64Array | null = null;
       for (const threads of [1, 3]) {
         ignoreThresholds(threads > 1);
         simulateThreads(threads);
         for (const n of [1, 5]) {
           const X = tl.randn([n, 8, 16, 16], { seed: 10 + n, dtype });
-          const direct = runModules(net, X, false);
-          const separate = runModules(net, X, true);
-          const err = maxRelErr(separate, direct);
-          expect(err, `${threads} thread(s), batch ${n}: against the direct kernels`).toBeLessThan(tolerance);
-          expect(err, "the Winograd path was taken (its rounding differs)").toBeGreaterThan(0);
+          const separate = runModules(net, X);
+          if (reference !== null) {
+            const X64 = tl.tensor(X.toArray(), X.shape, { dtype: "float64" });
+            const err = maxRelErr(
+              separate,
+              tl.tidy(() => reference.loss(X64).toArray()),
+            );
+            expect(err, `${threads} thread(s), batch ${n}: against float64`).toBeLessThan(2e-5);
+            X64.dispose();
+          }
           for (let call = 0; call < 3; call++) {
             expectSameBits(
               tl.tidy(() => net.loss(X).toArray()),
@@ -136,6 +161,7 @@ describe("Winograd F(2x2, 3x3) in inference", () => {
         }
       }
       net.dispose();
+      reference?.dispose();
     });
   }
 
@@ -177,7 +203,7 @@ describe("Winograd F(2x2, 3x3) in inference", () => {
     twin.dispose();
   });
 
-  it("DeepConvNet's test-mode loss(X) within rounding of its training-mode forward path (conv layers of 16 and 32 filters)", () => {
+  it("DeepConvNet's test-mode loss(X): the bits of its layer calls (conv layers of 16 and 32 filters)", () => {
     const net = new tl.DeepConvNet({ inputDims: [8, 16, 16], numFilters: [16, 32], maxPools: [0], batchnorm: false, numClasses: 3, seed: 2 });
     const X = tl.randn([3, 8, 16, 16], { seed: 40 });
     const scores = tl.tidy(() => net.loss(X).toArray());
@@ -190,10 +216,64 @@ describe("Winograd F(2x2, 3x3) in inference", () => {
       h = tl.ReLU.forward(h)[0];
       return tl.Linear.forward(h.reshape([3, h.size / 3]), p.W3, p.b3)[0].toArray();
     });
-    const err = maxRelErr(scores, reference);
-    expect(err).toBeLessThan(2e-5);
-    expect(err).toBeGreaterThan(0);
+    expectSameBits(scores, reference, "DeepConvNet against its layer calls");
     X.dispose();
     net.dispose();
+  });
+
+  /** conv 8 -> 8 at 16x16 (Winograd forward), tanh, conv 8 -> 8 (Winograd forward and dx), global average pool, linear. */
+  function smallNet(dtype: DType, seed: number): tl.Sequential {
+    return tl.sequential(
+      [tl.nn.conv2d(8, 8, 3, { padding: 1 }), tl.nn.tanh(), tl.nn.conv2d(8, 8, 3, { padding: 1 }), tl.nn.globalAvgPool(), tl.nn.flatten(), tl.nn.linear(8, 3)],
+      { inputShape: [8, 16, 16], seed, dtype },
+    );
+  }
+
+  it("training, float64: numeric gradients of both convs through the second conv's Winograd dx", () => {
+    expect(winogradPays(inputGradientSizes(sizes(8, 16, 8))!)).toBe(true);
+    const net = smallNet("float64", 5);
+    const X = tl.randn([2, 8, 16, 16], { seed: 50, dtype: "float64" });
+    const errors = tl.checkModelGradients(net, X, [0, 2], { h: 1e-6, names: ["0.weight", "0.bias", "2.weight"] });
+    for (const [name, e] of Object.entries(errors)) expect(e, name).toBeLessThan(1e-7);
+    X.dispose();
+    net.dispose();
+  });
+
+  it("a frozen conv passes its Winograd dx on without computing its own dw: the trainable conv's gradients the same bits", () => {
+    const X = tl.randn([3, 8, 16, 16], { seed: 70 });
+    const y = [0, 2, 1];
+    const plain = smallNet("float32", 8);
+    const frozen = smallNet("float32", 8).freeze((name) => name.startsWith("2."));
+    const [lossA, gradsA] = plain.loss(X, y);
+    const [lossB, gradsB] = frozen.loss(X, y);
+    expect(lossB).toBe(lossA);
+    expect(Object.keys(gradsB).sort()).toEqual(["0.bias", "0.weight", "5.bias", "5.weight"]);
+    for (const name of ["0.weight", "0.bias"]) expectSameBits(gradsB[name].toArray(), gradsA[name].toArray(), name);
+    X.dispose();
+    plain.dispose();
+    frozen.dispose();
+  });
+
+  it("training: a Solver step's parameters the same bits for 1 and 3 threads (forward and dx by Winograd)", () => {
+    const after: Float32Array[][] = [];
+    for (const threads of [1, 3]) {
+      ignoreThresholds(threads > 1);
+      simulateThreads(threads);
+      const net = smallNet("float32", 6);
+      const X = tl.randn([5, 8, 16, 16], { seed: 60 });
+      const y = Int32Array.of(0, 1, 2, 1, 0);
+      const solver = new tl.Solver(
+        net,
+        { XTrain: X, yTrain: y, XVal: X, yVal: y },
+        { updateRule: "sgd", optimConfig: { learningRate: 0.5 }, batchSize: 5, numEpochs: 1, verbose: false, seed: 7 },
+      );
+      solver.step();
+      solver.step();
+      after.push(Object.values(net.params).map((t) => t.toArray() as Float32Array));
+      solver.dispose();
+      X.dispose();
+      net.dispose();
+    }
+    after[0].forEach((values, i) => expectSameBits(after[1][i], values, `parameter ${i}`));
   });
 });

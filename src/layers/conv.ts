@@ -1,11 +1,10 @@
-// Convolution layer, NCHW, as im2col + GEMM (assembly/conv.ts explains the scheme; ops/conv.ts
-// splits it over threads). x: (N, C, H, W), w: (F, C, HH, WW), b: (F) -> out: (N, F, Ho, Wo) with
+// Convolution layer, NCHW, as im2col + GEMM or, for 3x3 stride-1 convs where it pays, Winograd's
+// F(2x2, 3x3) (ops/conv-algorithm.ts; assembly/conv.ts and assembly/winograd.ts explain the
+// schemes; ops/conv.ts splits them over threads). x: (N, C, H, W), w: (F, C, HH, WW), b: (F) -> out: (N, F, Ho, Wo) with
 //   Ho = 1 + floor((H + 2·pad - HH) / stride),  Wo = 1 + floor((W + 2·pad - WW) / stride).
 // When (H + 2·pad - HH) is not a multiple of the stride, the division FLOORS, as in PyTorch: the
 // last rows/columns that no window reaches are ignored in forward and get zero gradient.
-import { convBackward, convForward } from "../ops/conv.js";
-import { packedConvWeights } from "../ops/packed-conv-weights.js";
-import { convInference } from "../ops/conv-inference.js";
+import { convolve, convolveBackward } from "../ops/conv-algorithm.js";
 import { allOrNothing, checkSameDtype, checkShape, checkTensor, empty, MAX_TENSOR_SIZE, type Tensor } from "../core/tensor.js";
 import { checkInteger, checkOptions, shapeString } from "../core/validate.js";
 import { checkCache } from "./linear.js";
@@ -107,28 +106,28 @@ export function convDims(fn: string, x: Tensor, w: Tensor, b: Tensor, convParam:
 }
 
 /**
- * out = conv(x, w) + b, or relu(conv(x, w) + b) with `relu`. out: (N, F, Ho, Wo). The fused
- * kernel (conv_forward: 8-pixel panels of im2col packed from a zero-padded copy of the images, so
- * forward needs no cols matrix), split over threads by images (ops/conv.ts), on w packed once per
+ * out = conv(x, w) + b, or relu(conv(x, w) + b) with `relu`. out: (N, F, Ho, Wo). By Winograd's
+ * F(2x2, 3x3) where it pays (ops/conv-algorithm.ts), else the fused direct kernel (conv_forward:
+ * 8-pixel panels of im2col packed from a zero-padded copy of the images, so forward needs no cols
+ * matrix), split over threads by images (ops/conv.ts), on w transformed or packed once per
  * version (ops/packed-conv-weights.ts). Shapes are trusted (check them once with convDims).
- * float64 runs the same kernel from the float64 module, split the same way. bn: 0, or a batch
- * norm in test mode applied before the ReLU (convBatchNormTable's table). infer: no backward
- * follows (ops/conv-inference.ts: Winograd's F(2x2, 3x3) where it pays).
+ * float64 runs the same kernels from the float64 module, split the same way. bn: 0, or a batch
+ * norm in test mode applied before the ReLU (convBatchNormTable's table).
  */
-export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, d: ConvDims, relu = false, bn = 0, infer = false): void {
-  if (infer) convInference(out.ptr, x.ptr, w, b.ptr, d, relu, x.dtype, bn);
-  else convForward(out.ptr, x.ptr, w.ptr, b.ptr, d, relu, x.dtype, packedConvWeights(w, d.F, d.K), bn);
+export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, d: ConvDims, relu = false, bn = 0): void {
+  convolve(out.ptr, x.ptr, w, b.ptr, d, relu, x.dtype, bn);
 }
 
 /**
- * dw = sum_n dout[n] · cols[n]ᵀ, db = sum over n and positions of dout, dx = col2im(wᵀ · dout[n])
- * (skipped when dx is null, e.g. for a first layer). dx: (N, C, H, W), dw: (F, C, HH, WW),
+ * dw = sum_n dout[n] · cols[n]ᵀ, db = sum over n and positions of dout, dx = col2im(wᵀ · dout[n]),
+ * or by F(2x2, 3x3) where that pays (ops/conv-algorithm.ts), skipped when dx is null (e.g. for a
+ * first layer). dx: (N, C, H, W), dw: (F, C, HH, WW),
  * db: (F), dout: (N, F, Ho, Wo); all three are overwritten. The sums over images run in chunks
  * fixed by the sizes (ops/conv.ts), so any thread count gives the same bits; the im2col scratch
  * is each task's own.
  */
 export function convBackwardInto(dx: Tensor | null, dw: Tensor, db: Tensor, dout: Tensor, x: Tensor, w: Tensor, d: ConvDims): void {
-  convBackward(dx === null ? 0 : dx.ptr, dw.ptr, db.ptr, dout.ptr, x.ptr, w.ptr, d, x.dtype);
+  convolveBackward(dx === null ? 0 : dx.ptr, dw.ptr, db.ptr, dout.ptr, x.ptr, w, d, x.dtype);
 }
 
 const convUnguarded = {

@@ -172,11 +172,11 @@ export class DeepConvNet extends WorkspaceModel {
         const state = this.bnParams[i - 1];
         const table = ws.get(`bn table${i}`, [4 * d.F]);
         convBatchNormTable(table.ptr, p[`gamma${i}`].ptr, p[`beta${i}`].ptr, state.runningMean.ptr, state.runningVar.ptr, state.eps, d.F, this.dtype);
-        convForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], d, true, table.ptr, true);
+        convForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], d, true, table.ptr);
       } else {
         // Without batch norm the ReLU runs in the conv's epilogue (a holds relu(conv): backward's
         // mask a > 0 is the same either way).
-        convForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], d, !bn, 0, !train);
+        convForwardInto(a, h[i - 1], p[`W${i}`], p[`b${i}`], d, !bn);
       }
       if (bn && train) {
         r = ws.get(`z${i}`, shape);

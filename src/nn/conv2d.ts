@@ -10,8 +10,7 @@
 import { bytesPerElement } from "../core/dtype.js";
 import type { ConvSizes } from "../ops/conv.js";
 import { convBackward, convBatchNormTable, convForward } from "../ops/conv.js";
-import { packedConvWeights } from "../ops/packed-conv-weights.js";
-import { convInference } from "../ops/conv-inference.js";
+import { convolve, convolveBackward } from "../ops/conv-algorithm.js";
 import { depthwiseBackward, depthwiseForward, depthwiseSizes, type DepthwiseSizes } from "../ops/depthwise.js";
 import { fill } from "../ops/elementwise.js";
 import { TRAIN_KERNELS, useFamily } from "../core/kernel-families.js";
@@ -168,8 +167,7 @@ export class Conv2d extends Module {
     const g = this.args.groups;
     const b = this.params.bias ?? this.#zeroBias(pass);
     if (g === 1) {
-      if (pass.infer === true && !pass.train) convInference(y.ptr, x.ptr, w, b.ptr, d, false, pass.dtype);
-      else convForward(y.ptr, x.ptr, w.ptr, b.ptr, d, false, pass.dtype, packedConvWeights(w, d.F, d.K));
+      convolve(y.ptr, x.ptr, w, b.ptr, d, false, pass.dtype);
       return y;
     }
     const B = bytesPerElement(pass.dtype);
@@ -220,7 +218,7 @@ export class Conv2d extends Module {
     const w = this.params.weight;
     const d = this.#groupSizes(pass.n);
     const b = this.params.bias ?? this.#zeroBias(pass);
-    convInference(y.ptr, x.ptr, w, b.ptr, d, relu !== null, pass.dtype, table.ptr);
+    convolve(y.ptr, x.ptr, w, b.ptr, d, relu !== null, pass.dtype, table.ptr);
     this.#x = x;
     return y;
   }
@@ -228,7 +226,8 @@ export class Conv2d extends Module {
   backward(dy: Tensor, pass: Pass): Tensor | null {
     const w = this.params.weight;
     const dx = this.needsInputGrad ? pass.ws.get(this.key("dx"), [pass.n, ...this.inputShape], pass.dtype) : null;
-    // The kernels write dw and db together: a frozen conv (here only to pass dx on) writes them aside.
+    // The direct kernels write dw and db with dx: a frozen conv (here only to pass dx on) has them
+    // write aside, and skips them where dx runs by Winograd.
     const dw = this.trainable ? this.grads.weight : pass.ws.get(this.key("dw aside"), w.shape, pass.dtype);
     if (this.isDepthwise) {
       const db = this.grads.bias && this.trainable ? this.grads.bias.ptr : 0;
@@ -239,7 +238,7 @@ export class Conv2d extends Module {
     const g = this.args.groups;
     const db = this.trainable && this.grads.bias ? this.grads.bias : pass.ws.get(this.key("db aside"), [this.args.out_channels], pass.dtype);
     if (g === 1) {
-      convBackward(dx?.ptr ?? 0, dw.ptr, db.ptr, dy.ptr, this.#x!.ptr, w.ptr, d, pass.dtype);
+      convolveBackward(dx?.ptr ?? 0, dw.ptr, db.ptr, dy.ptr, this.#x!.ptr, w, d, pass.dtype, this.trainable);
       return dx;
     }
     const B = bytesPerElement(pass.dtype);

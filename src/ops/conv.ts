@@ -118,7 +118,7 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
 }
 
 /**
- * Whether an inference conv runs by Winograd's F(2x2, 3x3) (assembly/winograd.ts) instead of the
+ * Whether a conv (or the conv that gives a conv's dx) runs by Winograd's F(2x2, 3x3) (assembly/winograd.ts) instead of the
  * direct tiles: 3x3, stride 1, and enough channels and 2x2 output tiles T per image that its 16
  * products per tile and channel (36 direct) outweigh its transforms. Measured at batch 1, 1
  * thread (`node bench/winograd.mjs`, C = F unless said): 1.54x at 8 channels and 1.67x at 16 on
@@ -133,9 +133,8 @@ export function winogradPays(d: ConvSizes): boolean {
 }
 
 /**
- * out = [relu]([bn](conv(x, w) + b)) by F(2x2, 3x3), for inference (its rounding is not the
- * direct kernels', so training keeps those): U is w transformed (winogradConvWeights), or 0 to
- * transform it here. Image ranges over threads, or a single image's filters in groups of 4 (each
+ * out = [relu]([bn](conv(x, w) + b)) by F(2x2, 3x3) (b = 0: no bias): U is w transformed
+ * (winogradConvWeights), or 0 to transform it here. Image ranges over threads, or a single image's filters in groups of 4 (each
  * task transforms the image itself: the same bits as one call).
  */
 export function convForwardWinograd(out: number, x: number, w: number, U: number, b: number, d: ConvSizes, relu: boolean, dtype: DType, bn = 0): void {
@@ -156,6 +155,19 @@ export function convForwardWinograd(out: number, x: number, w: number, U: number
   }
   if (byFilters) runChunks(dtype, "conv3x3_winograd", args, 15, splitRange(F, tasks, 4), tasks, 12, work);
   else runChunks(dtype, "conv3x3_winograd", args, 13, guidedRanges(N, tasks), tasks, 12, work);
+}
+
+/**
+ * dx (N, C, H, W) of a stride-1 3x3 conv with weights w (F, C, 3, 3) from dout (N, F, Ho, Wo), by
+ * F(2x2, 3x3): dout convolved with w turned by 180 degrees (conv3x3_winograd_pack_flipped), no
+ * bias. g: the sizes of that convolution (F channels -> C filters, padding 2 - pad).
+ */
+export function convInputGradientWinograd(dx: number, dout: number, w: number, g: ConvSizes, dtype: DType): void {
+  useFamily(CONV_KERNELS);
+  const k = realKernels(dtype);
+  const U = sharedScratch("conv winograd dx weights", k.conv3x3_winograd_packed_reals(g.F, g.C) * bytesPerElement(dtype));
+  k.conv3x3_winograd_pack_flipped(U, w, g.C, g.F);
+  convForwardWinograd(dx, dout, 0, U, 0, g, false, dtype);
 }
 
 /** convForward of one image split by pixel blocks over `tasks` threads (the same bits as one call). */
