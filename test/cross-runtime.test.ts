@@ -13,7 +13,7 @@ afterAll(async () => {
   if (outcomes.size === 0) return;
   const rows = [...outcomes].map(([name, o]) => {
     const inner = o.result.runMs === undefined ? "" : `, scenario ${o.result.runMs.toFixed(1)} ms, init ${o.result.initMs!.toFixed(1)} ms`;
-    return `  ${name.padEnd(36)} ${o.result.hash}  float64 ${o.result.float64.hash}  wall ${o.wallMs.toFixed(0)} ms${inner}`;
+    return `  ${name.padEnd(36)} ${o.result.hash}  float64 ${o.result.float64.hash}  convs ${o.result.convs.hash}  wall ${o.wallMs.toFixed(0)} ms${inner}`;
   });
   const first = outcomes.values().next().value!.result;
   console.log(`cross-runtime (${first.steps} Adam steps, ${first.bytes} bytes hashed):\n${rows.join("\n")}`);
@@ -91,6 +91,8 @@ describe("cross-runtime: one seeded run, identical bits everywhere", () => {
       expect(bits(result.float64.lossHistory), `${name} float64 loss history`).toEqual(bits(node.result.float64.lossHistory));
       expect(result.float64.bytes, name).toBe(node.result.float64.bytes);
       expect(result.float64.hash, `${name} float64 final weights hash`).toBe(node.result.float64.hash);
+      expect(bits(result.convs.lossHistory), `${name} Winograd convs loss history`).toEqual(bits(node.result.convs.lossHistory));
+      expect(result.convs.hash, `${name} Winograd convs final weights hash`).toBe(node.result.convs.hash);
     }
   });
 

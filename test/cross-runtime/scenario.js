@@ -3,7 +3,7 @@
 // it loads it (ESM bundle, <script> global, or the standalone .wasm on workerd).
 //
 // A few hundred Adam steps of a small FullyConnectedNet with dropout, on seeded random data.
-// Returns { steps, lossHistory, hash, bytes, float64 }:
+// Returns { steps, lossHistory, hash, bytes, float64, convs }:
 //   lossHistory  the training loss of every step
 //   hash         FNV-1a 64 (hex) over the raw float32 bytes of the final weights, in name order
 //   bytes        how many bytes the hash covered
@@ -11,6 +11,8 @@
 //                norm and dropout under Adam, then a float64 DeepConvNet (conv, spatial batch
 //                norm, max-pool) under SGD with momentum, and a float64 tanh; its hash covers the
 //                raw float64 bytes of both nets' final weights and the tanh output
+//   convs        the same for a float32 tl.sequential whose 3x3 convs run by Winograd's F(2x2, 3x3)
+//                (scenarioConvs: forward, and the second conv's dx) under Adam
 // Only integer math and exact float copies happen here: every number that decides a result comes
 // from wasm, so the same bundle must give the same bits everywhere.
 
@@ -53,7 +55,35 @@ export async function scenario(tl) {
   const result = { steps: STEPS, lossHistory, ...hashTensors([...names.map((n) => model.params[n]), ...augmented]) };
   for (const t of augmented) t.dispose();
   model.dispose();
-  return { ...result, float64: scenario64(tl, xs, y) };
+  return { ...result, float64: scenario64(tl, xs, y), convs: scenarioConvs(tl, y) };
+}
+
+const CONV_STEPS = 3;
+
+/** A float32 Sequential with two 8 -> 8 3x3 convs on 16x16 maps (both taken by Winograd; see the top). */
+function scenarioConvs(tl, y) {
+  const model = tl.sequential(
+    [tl.nn.conv2d(8, 8, 3, { padding: 1 }), tl.nn.relu(), tl.nn.conv2d(8, 8, 3, { padding: 1 }), tl.nn.globalAvgPool(), tl.nn.flatten(), tl.nn.linear(8, C)],
+    { inputShape: [8, 16, 16], seed: 4 },
+  );
+  const images = tl.randn([6, 8, 16, 16], { seed: 14 }); // split by images on 2 threads
+  const names = Object.keys(model.params).sort();
+  const configs = {};
+  for (const name of names) configs[name] = { learningRate: 1e-2 };
+  const lossHistory = [];
+  for (let step = 0; step < CONV_STEPS; step++) {
+    const [loss, grads] = model.loss(images, y.subarray(0, 6));
+    lossHistory.push(loss);
+    for (const name of names) [, configs[name]] = tl.adam(model.params[name], grads[name], configs[name]);
+  }
+  const hashed = hashTensors(names.map((n) => model.params[n]));
+  for (const name of names) {
+    configs[name].m.dispose();
+    configs[name].v.dispose();
+  }
+  images.dispose();
+  model.dispose();
+  return { steps: CONV_STEPS, lossHistory, ...hashed };
 }
 
 const STEPS64 = 100;
