@@ -277,7 +277,7 @@ function diskBytes(path: string): number {
 }
 
 describe("install footprint: npm pack, then npm install of the tarball in an empty folder", () => {
-  it("installs exactly one package (no dependencies) of at most 1770 KB", () => {
+  it("installs exactly one package (no dependencies) of at most 1772 KB", () => {
     const packDir = join(dir, "pack");
     const app = join(dir, "install-app");
     mkdirSync(packDir);
@@ -305,7 +305,7 @@ describe("install footprint: npm pack, then npm install of the tarball in an emp
     const bytes = diskBytes(join(app, "node_modules", "tensorlane"));
     console.log(
       `install footprint: tarball ${kb(packed[0].size)}, ${packed[0].entryCount} files, unpacked ${kb(packed[0].unpackedSize)}; ` +
-        `installed ${installed.length} package(s) [${installed.join(", ")}], ${kb(bytes)} on disk (limit 1770.0 KB)`,
+        `installed ${installed.length} package(s) [${installed.join(", ")}], ${kb(bytes)} on disk (limit 1772.0 KB)`,
     );
     expect(installed).toEqual(["node_modules/tensorlane"]);
     expect(readdirSync(join(app, "node_modules")).filter((n) => !n.startsWith("."))).toEqual(["tensorlane"]);
@@ -317,7 +317,8 @@ describe("install footprint: npm pack, then npm install of the tarball in an emp
     // sources had been packed too). 1735 KB: the Solver's moving average (emaDecay) in every
     // bundle, its map and its types (1728.5 KB measured). 1770 KB: inference's Winograd convs (the
     // conv family's and the float64 module's base64 in every bundle and map) and zeroInitResidual
-    // (1765.5 KB measured).
-    expect(bytes, `installed size ${kb(bytes)}`).toBeLessThanOrEqual(1770 * KB);
+    // (1765.5 KB measured). 1772 KB: training's convs by Winograd, forward and dx (the flipped
+    // weight transform in both wasm modules, ops/conv-algorithm.ts; 1771.1 KB measured).
+    expect(bytes, `installed size ${kb(bytes)}`).toBeLessThanOrEqual(1772 * KB);
   }, 120_000);
 });
