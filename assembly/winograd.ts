@@ -24,8 +24,9 @@
 //   M[ξ] = Σ_{c ascending} U[ξ]·V[ξ] (from 0, mul then add).
 //   y: p_j = (M_0j + M_1j) + M_2j, q_j = (M_1j - M_2j) - M_3j for each column j, then
 //     y00 = (p_0 + p_1) + p_2, y01 = (p_1 - p_2) - p_3, y10 = (q_0 + q_1) + q_2, y11 = (q_1 - q_2) - q_3;
-//   r = y + b[f] (y when there is no bias), with bn g·((r - m)·inv) + beta (conv_forward_images_bn's table), relu keeps
-//   lanes where !(r <= 0) (so NaN stays, -0 becomes +0), as the direct kernels.
+//   r = y + b[f] (y when there is no bias), with bn g·((r - m)·inv) + beta
+//   (conv_forward_images_bn's table), relu keeps lanes where !(r <= 0) (so NaN stays, -0 becomes
+//   +0), as the direct kernels.
 //
 // Layout of one image's scratch: the padded copy (C planes of HQ rows of WP reals), then for a band
 // of R tile rows (bandRows) V (16 x C rows of TV tiles) and M (16 x F4 rows of TV tiles, F4 = F
@@ -150,9 +151,10 @@ export function conv3x3_winograd_work_bytes(C: usize, H: usize, W: usize, F: usi
 /**
  * out (N, F, Ho, Wo) for images [n0, n1) and filters [f0, f1) (f0 a multiple of 4): the 3x3,
  * stride-1 convolution of x (N, C, H, W) with zero padding `pad` (Ho = H + 2 pad - 2 >= 1, Wo
- * likewise), by U (conv3x3_winograd_pack), plus b (F; b = 0: no bias), then with bn != 0 the batch norm of
- * conv_forward_images_bn's table, then ReLU when `relu`. work: conv3x3_winograd_work_bytes(...)
- * bytes, 16-byte aligned, the task's own. Any split of images or filters gives the same bits.
+ * likewise), by U (conv3x3_winograd_pack), plus b (F; b = 0: no bias), then with bn != 0 the
+ * batch norm of conv_forward_images_bn's table, then ReLU when `relu`. work:
+ * conv3x3_winograd_work_bytes(...) bytes, 16-byte aligned, the task's own. Any split of images or
+ * filters gives the same bits.
  */
 export function conv3x3_winograd(
   out: usize, x: usize, U: usize, b: usize, bn: usize, N: i32, C: i32, H: i32, W: i32, F: i32, pad: i32, relu: bool,

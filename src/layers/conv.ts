@@ -1,6 +1,7 @@
 // Convolution layer, NCHW, as im2col + GEMM or, for 3x3 stride-1 convs where it pays, Winograd's
 // F(2x2, 3x3) (ops/conv-algorithm.ts; assembly/conv.ts and assembly/winograd.ts explain the
-// schemes; ops/conv.ts splits them over threads). x: (N, C, H, W), w: (F, C, HH, WW), b: (F) -> out: (N, F, Ho, Wo) with
+// schemes; ops/conv.ts splits them over threads). x: (N, C, H, W), w: (F, C, HH, WW), b: (F) ->
+// out: (N, F, Ho, Wo) with
 //   Ho = 1 + floor((H + 2·pad - HH) / stride),  Wo = 1 + floor((W + 2·pad - WW) / stride).
 // When (H + 2·pad - HH) is not a multiple of the stride, the division FLOORS, as in PyTorch: the
 // last rows/columns that no window reaches are ignored in forward and get zero gradient.
@@ -121,8 +122,8 @@ export function convForwardInto(out: Tensor, x: Tensor, w: Tensor, b: Tensor, d:
 /**
  * dw = sum_n dout[n] · cols[n]ᵀ, db = sum over n and positions of dout, dx = col2im(wᵀ · dout[n]),
  * or by F(2x2, 3x3) where that pays (ops/conv-algorithm.ts), skipped when dx is null (e.g. for a
- * first layer). dx: (N, C, H, W), dw: (F, C, HH, WW),
- * db: (F), dout: (N, F, Ho, Wo); all three are overwritten. The sums over images run in chunks
+ * first layer). dx: (N, C, H, W), dw: (F, C, HH, WW), db: (F), dout: (N, F, Ho, Wo); all three
+ * are overwritten. The sums over images run in chunks
  * fixed by the sizes (ops/conv.ts), so any thread count gives the same bits; the im2col scratch
  * is each task's own.
  */

@@ -118,13 +118,13 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
 }
 
 /**
- * Whether a conv (or the conv that gives a conv's dx) runs by Winograd's F(2x2, 3x3) (assembly/winograd.ts) instead of the
- * direct tiles: 3x3, stride 1, and enough channels and 2x2 output tiles T per image that its 16
- * products per tile and channel (36 direct) outweigh its transforms. Measured at batch 1, 1
- * thread (`node bench/winograd.mjs`, C = F unless said): 1.54x at 8 channels and 1.67x at 16 on
- * 28x28, 1.03x at 16 and 1.28x at 32 on 14x14, 1.70x at 64 on 7x7, 1.26x at 32 and 1.30x at 128
- * on 4x4; 0.46x at C = 1 and 1.05x at C = 3. Sizes only: the same choice, so the same bits, for
- * any thread count.
+ * Whether a conv (or the conv that gives a conv's dx) runs by Winograd's F(2x2, 3x3)
+ * (assembly/winograd.ts) instead of the direct tiles: 3x3, stride 1, and enough channels and 2x2
+ * output tiles T per image that its 16 products per tile and channel (36 direct) outweigh its
+ * transforms. Measured at batch 1, 1 thread (`node bench/winograd.mjs`, C = F unless said): 1.54x
+ * at 8 channels and 1.67x at 16 on 28x28, 1.03x at 16 and 1.28x at 32 on 14x14, 1.70x at 64 on 7x7,
+ * 1.26x at 32 and 1.30x at 128 on 4x4; 0.46x at C = 1 and 1.05x at C = 3. Sizes only: the same
+ * choice, so the same bits, for any thread count.
  */
 export function winogradPays(d: ConvSizes): boolean {
   if (d.HH !== 3 || d.WW !== 3 || d.stride !== 1 || d.C < 8) return false;
@@ -134,8 +134,9 @@ export function winogradPays(d: ConvSizes): boolean {
 
 /**
  * out = [relu]([bn](conv(x, w) + b)) by F(2x2, 3x3) (b = 0: no bias): U is w transformed
- * (winogradConvWeights), or 0 to transform it here. Image ranges over threads, or a single image's filters in groups of 4 (each
- * task transforms the image itself: the same bits as one call).
+ * (winogradConvWeights), or 0 to transform it here. Image ranges over threads, or a single
+ * image's filters in groups of 4 (each task transforms the image itself: the same bits as one
+ * call).
  */
 export function convForwardWinograd(out: number, x: number, w: number, U: number, b: number, d: ConvSizes, relu: boolean, dtype: DType, bn = 0): void {
   useFamily(CONV_KERNELS);
