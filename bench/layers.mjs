@@ -19,8 +19,11 @@
 //     as in the GEMM section.
 // Inputs are seeded normal values (the pools' pass through ReLU first, as in the net).
 // FLOPs: conv forward 2·N·F·P·K (P = Ho·Wo, K = C·k·k); conv backward twice that (dX and dW; db
-// is not counted), as tl.Conv.backward computes all three. Bytes: every tensor read once and every
-// output written once (the least any implementation moves), listed per case.
+// is not counted), as tl.Conv.backward computes all three. 3x3 stride-1 convs with enough
+// channels run their forward and dX by Winograd's F(2x2, 3x3) (src/ops/conv-algorithm.ts), with
+// 2.25x fewer multiplies: their figures count the direct convolution's FLOPs all the same (an
+// effective rate, what the direct tiles would need to match them). Bytes: every tensor read once
+// and every output written once (the least any implementation moves), listed per case.
 import { buildBandwidthProbe, ceilingRunner } from "./ceiling-probe.mjs";
 import { quantile, randomArray, randomLabels, runInterleaved } from "./harness.mjs";
 import { gemmKernels, gemmRunner } from "./peers/tensorlane.mjs";

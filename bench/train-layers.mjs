@@ -22,8 +22,19 @@ const steps = Number(opt("steps", "10"));
 // Where each conv kernel's sizes (N, C, H, W, F, HH, WW, stride, pad, Ho, Wo) start in its arguments.
 const CONV_SIZES_AT = { conv_forward_images: 4, conv_forward_images_bn: 5, conv_backward_chunks: 5 };
 
-/** The conv sizes in a conv kernel's argument list (null for other kernels), and its multiply-adds. */
+/**
+ * The conv sizes in a conv kernel's argument list (null for other kernels), and its multiply-adds:
+ * for conv3x3_winograd (out, x, U, b, bn, N, C, H, W, F, pad, ...) the direct convolution's, so
+ * its rate is what the direct tiles would need to match it. The library calls it with b = 0 only
+ * for a dx (dout convolved back to the input's channels).
+ */
 function convCall(kernel, a) {
+  if (kernel === "conv3x3_winograd") {
+    const [N, C, H, W, F, pad] = a.slice(5, 11);
+    const macs = N * F * C * 9 * (H + 2 * pad - 2) * (W + 2 * pad - 2);
+    const what = a[3] === 0 ? `conv dx by Winograd, dout ${C}x${H}x${W} -> ${F}` : `conv forward by Winograd ${C}x${H}x${W} -> ${F}`;
+    return { label: `${what}, 3x3 s1`, macs };
+  }
   const at = CONV_SIZES_AT[kernel];
   if (at === undefined) return null;
   const [N, C, H, W, F, HH, WW, stride, , Ho, Wo] = a.slice(at, at + 11);
