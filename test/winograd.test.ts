@@ -101,7 +101,7 @@ function inFloat64(net: tl.Sequential): tl.Sequential {
 }
 
 describe("Winograd F(2x2, 3x3)", () => {
-  it("winogradPays: 3x3 stride 1 with at least 8 input channels and enough tiles, by the sizes alone", () => {
+  it("winogradPays: 3x3 stride 1 with at least 8 input channels, 3 filters and enough tiles, by the sizes alone", () => {
     expect(winogradPays(sizes(8, 16, 8))).toBe(true); // 64 tiles: any 8 channels or more
     expect(winogradPays(sizes(16, 28, 16))).toBe(true); // 196 tiles
     expect(winogradPays(sizes(8, 12, 16))).toBe(false); // 36 tiles: C·F = 128 < 1024
@@ -112,6 +112,8 @@ describe("Winograd F(2x2, 3x3)", () => {
     expect(winogradPays(sizes(1, 28, 32))).toBe(false); // one channel
     expect(winogradPays(sizes(32, 28, 32, 3, 2))).toBe(false); // stride 2
     expect(winogradPays(sizes(32, 28, 32, 1))).toBe(false); // 1x1
+    expect(winogradPays(sizes(32, 28, 2))).toBe(false); // 2 filters: half of each 4-filter product wasted
+    expect(winogradPays(sizes(32, 28, 3))).toBe(true);
   });
 
   it("inputGradientSizes: dx of a stride-1 3x3 conv as a conv of dout, F channels to C filters, padding 2 - pad", () => {

@@ -123,11 +123,14 @@ export function convForward(out: number, x: number, w: number, b: number, d: Con
  * output tiles T per image that its 16 products per tile and channel (36 direct) outweigh its
  * transforms. Measured at batch 1, 1 thread (`node bench/winograd.mjs`, C = F unless said): 1.54x
  * at 8 channels and 1.67x at 16 on 28x28, 1.03x at 16 and 1.28x at 32 on 14x14, 1.70x at 64 on 7x7,
- * 1.26x at 32 and 1.30x at 128 on 4x4; 0.46x at C = 1 and 1.05x at C = 3. Sizes only: the same
- * choice, so the same bits, for any thread count.
+ * 1.26x at 32 and 1.30x at 128 on 4x4; 0.46x at C = 1 and 1.05x at C = 3. The products run 4
+ * filters at a time, so F = 1 or 2 wastes half or more of them: with its dx by Winograd, the whole
+ * backward of a 1-channel layer (32 filters, 28x28, N = 64; the dx conv has 1 filter) ran 0.69x as
+ * fast, of a 3-channel one (16 filters, 32x32) 1.2x. Sizes only: the same choice, so the same bits,
+ * for any thread count.
  */
 export function winogradPays(d: ConvSizes): boolean {
-  if (d.HH !== 3 || d.WW !== 3 || d.stride !== 1 || d.C < 8) return false;
+  if (d.HH !== 3 || d.WW !== 3 || d.stride !== 1 || d.C < 8 || d.F < 3) return false;
   const T = Math.ceil(d.Ho / 2) * Math.ceil(d.Wo / 2);
   return T >= 64 || (T >= 4 && d.C * d.F >= 1024);
 }
