@@ -29,6 +29,8 @@ export interface ScenarioResult {
   runMs?: number;
   /** The float64 run's results (same fields). */
   float64: { steps: number; lossHistory: number[]; hash: string; bytes: number };
+  /** The float32 Sequential with Winograd convs (same fields). */
+  convs: { steps: number; lossHistory: number[]; hash: string; bytes: number };
   /** Threaded runs: real kernels through runTasks on 2 threads (dispatch-probe.js). */
   dispatch?: { threads: number; reluOk: boolean; gemmSameBits: boolean };
   /** Threads the library ran with (runtimeInfo().threads) and how it waited for them. */
