@@ -52,3 +52,10 @@ export function initAndCheckLeaks(options: tl.InitOptions = {}): void {
     expect(tl.memory().liveTensors, "live tensors after the test (a leak)").toBe(baseline);
   });
 }
+
+/** got and want the same values bit for bit (Object.is: -0 and NaN count), else the first difference. */
+export function expectSameBits(got: Float32Array | Float64Array, want: Float32Array | Float64Array, what: string): void {
+  expect(got.length, what).toBe(want.length);
+  const i = got.findIndex((v, j) => !Object.is(v, want[j]));
+  expect(i, `${what}: first difference at ${i} (${got[i]} vs ${want[i]})`).toBe(-1);
+}

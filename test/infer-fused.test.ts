@@ -10,6 +10,7 @@
 // Exact equality throughout: same bits, not a tolerance.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
+import { expectSameBits } from "./helpers.js";
 import { forwardChain, type Pass } from "../src/nn/module.js";
 import { simulateThreads } from "../src/core/threads/dispatch.js";
 import { ignoreThresholds } from "../src/core/threads/thresholds.js";
@@ -20,12 +21,6 @@ afterEach(() => {
   simulateThreads(null);
   ignoreThresholds(false);
 });
-
-function expectSameBits(got: Float32Array | Float64Array, want: Float32Array | Float64Array, what: string): void {
-  expect(got.length, what).toBe(want.length);
-  const i = got.findIndex((v, j) => !Object.is(v, want[j]));
-  expect(i, `${what}: first difference at ${i} (${got[i]} vs ${want[i]})`).toBe(-1);
-}
 
 function packedNow(w: tl.Tensor): boolean {
   const p = w.attachment as { packed?: number } | null;

@@ -7,6 +7,7 @@
 // are freed with their tensors.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
+import { expectSameBits } from "./helpers.js";
 import { simulateThreads } from "../src/core/threads/dispatch.js";
 import { ignoreThresholds } from "../src/core/threads/thresholds.js";
 import { wasmMemoryBytes } from "../src/core/runtime.js";
@@ -24,12 +25,6 @@ function packedNow(w: tl.Tensor): boolean {
 }
 
 /** Exact equality, bit for bit, with the first difference in the message. */
-function expectSameBits(got: Float32Array | Float64Array, want: Float32Array | Float64Array, what: string): void {
-  expect(got.length, what).toBe(want.length);
-  const i = got.findIndex((v, j) => !Object.is(v, want[j]));
-  expect(i, `${what}: first difference at ${i} (${got[i]} vs ${want[i]})`).toBe(-1);
-}
-
 /** Linear.forward's output, as values. */
 function linear(x: tl.Tensor, w: tl.Tensor, b: tl.Tensor): Float32Array | Float64Array {
   return tl.tidy(() => tl.Linear.forward(x, w, b)[0].toArray());

@@ -13,6 +13,7 @@
 // against PyTorch: the *_winograd fixtures of test/nn-modules.test.ts.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
+import { expectSameBits } from "./helpers.js";
 import type { Pass } from "../src/nn/module.js";
 import { winogradPays, type ConvSizes } from "../src/ops/conv.js";
 import { inputGradientSizes } from "../src/ops/conv-algorithm.js";
@@ -78,12 +79,6 @@ function runModules(net: tl.Sequential, X: tl.Tensor): Float32Array | Float64Arr
   } finally {
     ws.dispose();
   }
-}
-
-function expectSameBits(got: Float32Array | Float64Array, want: Float32Array | Float64Array, what: string): void {
-  expect(got.length, what).toBe(want.length);
-  const i = got.findIndex((v, j) => !Object.is(v, want[j]));
-  expect(i, `${what}: first difference at ${i} (${got[i]} vs ${want[i]})`).toBe(-1);
 }
 
 function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -3,8 +3,8 @@
 // read, the buffer is freed with the tensor, a packing that cannot get memory is skipped): w (F,
 // C, HH, WW) in conv_forward_pack's layout (4 filters interleaved), read by the conv forward
 // instead of packing w on every call (at batch 1 on a 4x4 map the packing moves as many bytes as
-// the product reads). Packing is a copy: the bits of the unpacked path. Inference convs that run by
-// Winograd's F(2x2, 3x3) keep their transformed weights the same way (winogradConvWeights).
+// the product reads). Packing is a copy: the bits of the unpacked path. Convs that run by Winograd's
+// F(2x2, 3x3) keep their transformed weights the same way (winogradConvWeights).
 import { bytesPerElement } from "../core/dtype.js";
 import { CONV_KERNELS, useFamily } from "../core/kernel-families.js";
 import { realKernels } from "../core/runtime.js";
