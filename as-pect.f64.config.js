@@ -20,5 +20,7 @@ export default {
     "assembly/__tests__/random.spec.ts",
     "assembly/__tests__/reduce.spec.ts",
     "assembly/__tests__/split.spec.ts",
+    "assembly/__tests__/winograd.spec.ts",
+    "assembly/__tests__/winograd-dw.spec.ts",
   ],
 };

@@ -41,7 +41,7 @@ import { FLOAT32, LANES, SHIFT } from "./real";
 }
 
 /** dst[i] += src[i] for n reals. */
-@inline function addReals(dst: usize, src: usize, n: usize): void {
+@inline export function addReals(dst: usize, src: usize, n: usize): void {
   let i: usize = 0;
   for (; i + LANES <= n; i += LANES) {
     const o = i << SHIFT;

@@ -17,6 +17,7 @@ export {
   sum_chunks,
 } from "./conv";
 export { conv_forward_blocks } from "./conv";
+export { conv3x3_winograd_dw, conv3x3_winograd_dw_chunks, conv3x3_winograd_dw_work_bytes } from "./winograd-dw";
 export { conv3x3_winograd, conv3x3_winograd_pack, conv3x3_winograd_pack_flipped, conv3x3_winograd_packed_reals, conv3x3_winograd_work_bytes } from "./winograd";
 export {
   batchnorm_forward_train_range, batchnorm_forward_test_range, batchnorm_backward_range,

@@ -100,7 +100,7 @@ function packTransforms(U: usize, w: usize, F: i32, C: i32, flipped: bool): void
 }
 
 /** Tiles of a map: Ho = H + 2 pad - 2 rows of outputs in 2-row tiles. */
-@inline function tilesAlong(size: i32, pad: i32): i32 {
+@inline export function tilesAlong(size: i32, pad: i32): i32 {
   return (size + 2 * pad - 1) >> 1;
 }
 
@@ -108,7 +108,7 @@ function packTransforms(U: usize, w: usize, F: i32, C: i32, flipped: bool): void
  * Row length of the padded copy: the columns the last vector of tiles reads (three vectors from
  * column 2·(roundup(TW, LANES) - LANES)), which covers the padded image (2 TW + 2 >= W + 2 pad).
  */
-@inline function paddedWidth(TW: i32): i32 {
+@inline export function paddedWidth(TW: i32): i32 {
   const L = <i32>LANES;
   return (2 * ((TW + L - 1) & ~(L - 1)) + 3 + L - 1) & ~(L - 1);
 }
@@ -128,7 +128,7 @@ const BAND_BYTES: usize = 256 << 10;
 }
 
 /** Tiles per row of V and M: T rounded up to PX, plus PX. */
-@inline function tileRow(T: i32): i32 {
+@inline export function tileRow(T: i32): i32 {
   return ((T + PX - 1) & ~(PX - 1)) + PX;
 }
 
@@ -197,7 +197,7 @@ export function conv3x3_winograd(
  * over the 2·LANES + 3 columns they read (three vectors, in registers: going through memory made
  * every shifted load wait for the stores before it), then each combined row's columns.
  */
-function transformInput(V: usize, padded: usize, C: i32, th0: i32, th1: i32, TW: i32, HQ: i32, WP: i32, TV: i32): void {
+export function transformInput(V: usize, padded: usize, C: i32, th0: i32, th1: i32, TW: i32, HQ: i32, WP: i32, TV: i32): void {
   const ld = <usize>WP << SHIFT;
   const vStride = <usize>(C * TV) << SHIFT; // bytes per ξ
   for (let c = 0; c < C; c++) {

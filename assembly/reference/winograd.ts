@@ -26,7 +26,7 @@ function transformWeights(u: StaticArray<real>, w: usize): void {
 }
 
 /** v (16 reals) = Bᵀ d B for the 4x4 window of channel c at rows r0.., columns c0.. (padding 0). */
-function transformInput(v: StaticArray<real>, x: usize, c: i32, r0: i32, c0: i32, H: i32, W: i32): void {
+export function transformInput(v: StaticArray<real>, x: usize, c: i32, r0: i32, c0: i32, H: i32, W: i32): void {
   const u = new StaticArray<real>(16);
   for (let j = 0; j < 4; j++) {
     const d0 = at(x, c, r0, c0 + j, H, W), d1 = at(x, c, r0 + 1, c0 + j, H, W);
