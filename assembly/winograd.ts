@@ -183,7 +183,7 @@ export function conv3x3_winograd(
     }
     for (let th0 = 0; th0 < TH; th0 += R) {
       const th1 = min(TH, th0 + R);
-      transformInput(V, padded, C, th0, th1, TW, HQ, WP, TV);
+      transformInput(V, padded, C, C, th0, th1, TW, HQ, WP, TV);
       products(M, V, U, C, F4, TV, (th1 - th0) * TW, f0 & ~3, f1);
       transformOutput(out + <usize>n * outBytes, M, b, bn, relu, F4, TV, th0, th1, TW, Ho, Wo, f0 & ~3, f1, edge);
     }
@@ -193,13 +193,14 @@ export function conv3x3_winograd(
 /**
  * V[ξ][c][t] for every channel and the tiles of tile rows [th0, th1) (t = (th - th0)·TW + tw;
  * whole vectors of LANES tiles, so a tile row's last vector writes past the row into the next
- * one's first tiles, which that row then overwrites, or into the slack of TV): for LANES tiles, the rows of their 4 input rows combined
+ * one's first tiles, which that row then overwrites, or into the slack of TV), V holding `rows`
+ * (>= C) rows of TV tiles per ξ: for LANES tiles, the rows of their 4 input rows combined
  * over the 2·LANES + 3 columns they read (three vectors, in registers: going through memory made
  * every shifted load wait for the stores before it), then each combined row's columns.
  */
-export function transformInput(V: usize, padded: usize, C: i32, th0: i32, th1: i32, TW: i32, HQ: i32, WP: i32, TV: i32): void {
+export function transformInput(V: usize, padded: usize, C: i32, rows: i32, th0: i32, th1: i32, TW: i32, HQ: i32, WP: i32, TV: i32): void {
   const ld = <usize>WP << SHIFT;
-  const vStride = <usize>(C * TV) << SHIFT; // bytes per ξ
+  const vStride = <usize>(rows * TV) << SHIFT; // bytes per ξ
   for (let c = 0; c < C; c++) {
     const plane = padded + <usize>(c * HQ) * ld;
     const vc = V + (<usize>(c * TV) << SHIFT);

@@ -1,18 +1,26 @@
-// node bench/winograd.mjs [--batch=1] [--rounds=15] [--shapes="C,H,F;..."]   (after npm run build:wasm)
-// Inference's 3x3 stride-1 conv two ways, on the raw kernels of build/tensorlane.wasm, float32, 1
-// thread: the direct tiles (conv_forward_images on weights packed once) against Winograd's F(2x2,
-// 3x3) (conv3x3_winograd on weights transformed once), both with bias and ReLU, padding 1. The two
-// alternate, one sample each per round; each figure is the median over rounds, the ratio the
-// median of per-round ratios (direct / Winograd: above 1, Winograd faster), GFLOPS counted as the
-// direct product's 2·F·C·9·H·W per image. The outputs are compared first (largest |a-b|/(1+|b|)).
-// The default shapes are the ones winogradPays (src/ops/conv.ts) was set from.
+// node bench/winograd.mjs [--pass=forward|dw] [--batch=N] [--rounds=15] [--shapes="C,H,F;..."]
+//   (after npm run build:wasm)
+// A 3x3 stride-1 conv two ways, on the raw kernels of build/tensorlane.wasm, float32, 1 thread,
+// padding 1: the direct kernels against Winograd's F(2x2, 3x3).
+//   forward (batch 1 by default): the direct tiles (conv_forward_images on weights packed once)
+//     against conv3x3_winograd (weights transformed once), both with bias and ReLU;
+//   dw (batch 32 by default, one thread's share of a training batch): the weight and bias
+//     gradients, the direct backward without dx (conv_backward) against conv3x3_winograd_dw, in
+//     the chunks the host would cut (src/ops/conv.ts's convChunkImages).
+// The two alternate, one sample each per round; each figure is the median over rounds, the ratio
+// the median of per-round ratios (direct / Winograd: above 1, Winograd faster), GFLOPS counted
+// as the direct product's 2·F·C·9·H·W per image. The outputs are compared first (largest
+// |a-b|/(1+|b|)). The default shapes are the ones winogradPays and winogradWeightGradientPays
+// (src/ops/conv.ts) were set from.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { median, randomArray } from "./harness.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
-const N = Number(opt("batch", "1"));
+const PASS = opt("pass", "forward");
+if (PASS !== "forward" && PASS !== "dw") throw new Error(`--pass: expected forward or dw, got ${PASS}`);
+const N = Number(opt("batch", PASS === "dw" ? "32" : "1"));
 const ROUNDS = Number(opt("rounds", "15"));
 const SHAPES = opt("shapes", "1,28,32;3,32,16;8,28,8;16,28,16;16,14,16;32,14,32;32,14,64;64,7,64;64,7,128;32,4,32;64,4,64;128,4,128")
   .split(";")
@@ -36,9 +44,11 @@ function time(fn) {
   return ((performance.now() - s) / reps) * 1e3;
 }
 
-console.log(`Winograd F(2x2, 3x3) against the direct tiles: node ${process.version}, float32, 1 thread, batch ${N}, ${ROUNDS} rounds`);
-console.log("C    map    F     direct us  GFLOPS  winograd us  direct / winograd  max rel err");
-for (const [C, H, F] of SHAPES) {
+/** Images per chunk of the conv backward (src/ops/conv.ts's convChunkImages). */
+const chunkImages = (F, K) => Math.ceil(N / Math.max(1, Math.min(32, Math.floor(2 ** 22 / (F * K + F)))));
+
+/** The forward both ways: [direct, winograd, their outputs and length]. */
+function forward(C, H, F) {
   const W = H,
     pad = 1,
     K = C * 9,
@@ -59,10 +69,41 @@ for (const [C, H, F] of SHAPES) {
   const work2 = alloc(Number(k.conv3x3_winograd_work_bytes(C, H, W, F, pad)));
   const direct = () => k.conv_forward_images(out1, x, packed, b, N, C, H, W, F, 3, 3, 1, pad, H, W, 1, work1, 0, N);
   const winograd = () => k.conv3x3_winograd(out2, x, U, b, 0, N, C, H, W, F, pad, 1, work2, 0, N, 0, F);
+  return [direct, winograd, out1, out2, N * F * P];
+}
+
+/** dw and db both ways, as forward. */
+function weightGradient(C, H, F) {
+  const W = H,
+    pad = 1,
+    K = C * 9,
+    P = H * W,
+    G = chunkImages(F, K);
+  const x = alloc(N * C * P * 4),
+    dout = alloc(N * F * P * 4);
+  fill(x, N * C * P, 1);
+  fill(dout, N * F * P, 2);
+  const dw1 = alloc((F * K + F) * 4),
+    dw2 = alloc((F * K + F) * 4);
+  const slice = (F * K + F) * 4;
+  const work1 = alloc(Number(k.conv_backward_work_bytes(F, C, H, W, 3, 3, 1, pad, H, W)) + slice);
+  const work2 = alloc(Number(k.conv3x3_winograd_dw_work_bytes(C, H, W, F, pad, G)) + slice);
+  const direct = () => k.conv_backward(0, dw1, dw1 + F * K * 4, dout, x, 0, N, C, H, W, F, 3, 3, 1, pad, H, W, G, work1);
+  const winograd = () => k.conv3x3_winograd_dw(dw2, dw2 + F * K * 4, dout, x, N, C, H, W, F, pad, G, work2);
+  return [direct, winograd, dw1, dw2, F * K + F];
+}
+
+console.log(`Winograd F(2x2, 3x3) against the direct kernels, ${PASS}: node ${process.version}, float32, 1 thread, batch ${N}, ${ROUNDS} rounds`);
+console.log("C    map    F     direct us  GFLOPS  winograd us  direct / winograd  max rel err");
+for (const [C, H, F] of SHAPES) {
+  const [direct, winograd, out1, out2, n] = PASS === "dw" ? weightGradient(C, H, F) : forward(C, H, F);
+  const W = H,
+    K = C * 9,
+    P = H * W;
   direct();
   winograd();
-  const a = new Float32Array(k.memory.buffer, out1, N * F * P),
-    c = new Float32Array(k.memory.buffer, out2, N * F * P);
+  const a = new Float32Array(k.memory.buffer, out1, n),
+    c = new Float32Array(k.memory.buffer, out2, n);
   let err = 0;
   for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs(a[i] - c[i]) / (1 + Math.abs(a[i])));
   const td = [],

@@ -20,6 +20,7 @@ const FAMILY_OF_FILE = {
   conv: "conv",
   depthwise: "conv",
   winograd: "conv",
+  "winograd-dw": "conv",
   batchnorm: "norm",
   pool: "pool",
   avgpool: "pool",
@@ -58,14 +59,14 @@ export const FAMILIES = ["core", ...new Set([...Object.values(FAMILY_OF_FILE), .
 
 /** `export { a, b } from "./file"` lines of an AssemblyScript entry, and its `export * from "./x"`. */
 function exportLines(text) {
-  const named = [...text.matchAll(/export\s*\{([^}]*)\}\s*from\s*"\.\/(\w+)"/g)].map(([, names, file]) => ({
+  const named = [...text.matchAll(/export\s*\{([^}]*)\}\s*from\s*"\.\/([\w-]+)"/g)].map(([, names, file]) => ({
     file,
     names: names
       .split(",")
       .map((n) => n.trim())
       .filter(Boolean),
   }));
-  const star = [...text.matchAll(/export\s*\*\s*from\s*"\.\/(\w+)"/g)].map(([, file]) => file);
+  const star = [...text.matchAll(/export\s*\*\s*from\s*"\.\/([\w-]+)"/g)].map(([, file]) => file);
   return { named, star };
 }
 

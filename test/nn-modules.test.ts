@@ -7,7 +7,7 @@ import type { Module } from "../src/nn/module.js";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { relativeError, runModuleOnCase, TORCH_FIXTURES, torchCase, type TorchCase } from "./helpers/torch-fixtures.js";
-import { winogradPays } from "../src/ops/conv.js";
+import { winogradPays, winogradWeightGradientPays } from "../src/ops/conv.js";
 import { inputGradientSizes } from "../src/ops/conv-algorithm.js";
 
 beforeAll(() => tl.init({ float64: true }));
@@ -80,7 +80,7 @@ const CASES = readdirSync(join(TORCH_FIXTURES, "layers"))
 describe.each(["float64", "float32"] as const)("tl.nn modules against PyTorch, %s", (dtype) => {
   const tol = TOLERANCE[dtype];
   it("covers every layer fixture", () => expect(CASES.length).toBeGreaterThanOrEqual(40));
-  it("the *_winograd fixtures take F(2x2, 3x3): forward, and dx except at pad 2", () => {
+  it("the *_winograd fixtures take F(2x2, 3x3): forward, and dx and dw except at pad 2 (whose direct dx brings dw)", () => {
     const names = CASES.filter((n) => n.endsWith("_winograd"));
     expect(names.length).toBe(4);
     for (const name of names) {
@@ -93,6 +93,7 @@ describe.each(["float64", "float32"] as const)("tl.nn modules against PyTorch, %
       const d = { N, C, H, W, F: a.out_channels, HH: 3, WW: 3, stride: 1, pad, Ho, Wo, K: C * 9, P: Ho * Wo };
       expect(winogradPays(d), `${name} forward`).toBe(true);
       expect(winogradPays(inputGradientSizes(d)!), `${name} dx`).toBe(pad !== 2);
+      expect(winogradWeightGradientPays(d), `${name} dw`).toBe(true);
     }
   });
   it.each(CASES)("%s: forward, dx and every parameter gradient", (name) => {

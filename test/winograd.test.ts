@@ -1,5 +1,7 @@
-// 3x3 stride-1 convs by Winograd's F(2x2, 3x3), forward and dx (ops/conv-algorithm.ts, issue 22):
-//   - which convs take it (winogradPays, inputGradientSizes: sizes only);
+// 3x3 stride-1 convs by Winograd's F(2x2, 3x3), forward, dx and dw (ops/conv-algorithm.ts, issues
+// 20 and 22):
+//   - which convs take it (winogradPays, inputGradientSizes, winogradWeightGradientPays: sizes
+//     only);
 //   - a float32 model's test-mode loss(X) within rounding of the float64 model with the same
 //     parameters;
 //   - its conv + batch norm + ReLU fusion against the modules one at a time in an inference pass
@@ -7,15 +9,16 @@
 //   - the same bits for 1 and 3 threads (one image by filter groups, batches by images) and on
 //     the first (transforming), second and later calls (on weights transformed once per version);
 //   - a write to the weights after they were transformed is seen;
-//   - training: numeric gradients through a Winograd dx (float64), and a Solver step's bits for 1
-//     and 3 threads.
-// The kernel's own bits against its scalar twin: assembly/__tests__/winograd.spec.ts; the convs
-// against PyTorch: the *_winograd fixtures of test/nn-modules.test.ts.
+//   - training: numeric gradients through a Winograd dx and dw (float64), and a Solver step's bits
+//     for 1 and 3 threads (dw's chunks split over the threads).
+// The kernels' own bits against their scalar twins: assembly/__tests__/winograd.spec.ts and
+// winograd-dw.spec.ts; the convs against PyTorch: the *_winograd fixtures of
+// test/nn-modules.test.ts.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
 import { expectSameBits } from "./helpers.js";
 import type { Pass } from "../src/nn/module.js";
-import { winogradPays, type ConvSizes } from "../src/ops/conv.js";
+import { winogradPays, winogradWeightGradientPays, type ConvSizes } from "../src/ops/conv.js";
 import { inputGradientSizes } from "../src/ops/conv-algorithm.js";
 import { simulateThreads } from "../src/core/threads/dispatch.js";
 import { ignoreThresholds } from "../src/core/threads/thresholds.js";
@@ -109,6 +112,18 @@ describe("Winograd F(2x2, 3x3)", () => {
     expect(winogradPays(sizes(32, 28, 32, 1))).toBe(false); // 1x1
     expect(winogradPays(sizes(32, 28, 2))).toBe(false); // 2 filters: half of each 4-filter product wasted
     expect(winogradPays(sizes(32, 28, 3))).toBe(true);
+  });
+
+  it("winogradWeightGradientPays: 3x3 stride 1 with at least 8 channels and 4 filters, any map", () => {
+    expect(winogradWeightGradientPays(sizes(8, 28, 8))).toBe(true);
+    expect(winogradWeightGradientPays(sizes(128, 4, 128))).toBe(true); // 4 tiles: the sum runs over the batch's tiles
+    expect(winogradWeightGradientPays(sizes(16, 2, 16))).toBe(true);
+    expect(winogradWeightGradientPays(sizes(8, 16, 8, 3, 1, 0))).toBe(true); // any padding
+    expect(winogradWeightGradientPays(sizes(3, 32, 16))).toBe(false); // 3 channels: the transforms outweigh the products
+    expect(winogradWeightGradientPays(sizes(1, 28, 32))).toBe(false);
+    expect(winogradWeightGradientPays(sizes(16, 28, 3))).toBe(false); // 3 filters
+    expect(winogradWeightGradientPays(sizes(16, 28, 16, 3, 2))).toBe(false); // stride 2
+    expect(winogradWeightGradientPays(sizes(16, 28, 16, 1))).toBe(false); // 1x1
   });
 
   it("inputGradientSizes: dx of a stride-1 3x3 conv as a conv of dout, F channels to C filters, padding 2 - pad", () => {
@@ -218,7 +233,7 @@ describe("Winograd F(2x2, 3x3)", () => {
     net.dispose();
   });
 
-  /** conv 8 -> 8 at 16x16 (Winograd forward), tanh, conv 8 -> 8 (Winograd forward and dx), global average pool, linear. */
+  /** conv 8 -> 8 at 16x16 (Winograd forward and dw), tanh, conv 8 -> 8 (Winograd forward, dx and dw), global average pool, linear. */
   function smallNet(dtype: DType, seed: number): tl.Sequential {
     return tl.sequential(
       [tl.nn.conv2d(8, 8, 3, { padding: 1 }), tl.nn.tanh(), tl.nn.conv2d(8, 8, 3, { padding: 1 }), tl.nn.globalAvgPool(), tl.nn.flatten(), tl.nn.linear(8, 3)],
@@ -226,8 +241,9 @@ describe("Winograd F(2x2, 3x3)", () => {
     );
   }
 
-  it("training, float64: numeric gradients of both convs through the second conv's Winograd dx", () => {
+  it("training, float64: numeric gradients of both convs through Winograd dw (both) and dx (the second)", () => {
     expect(winogradPays(inputGradientSizes(sizes(8, 16, 8))!)).toBe(true);
+    expect(winogradWeightGradientPays(sizes(8, 16, 8))).toBe(true);
     const net = smallNet("float64", 5);
     const X = tl.randn([2, 8, 16, 16], { seed: 50, dtype: "float64" });
     const errors = tl.checkModelGradients(net, X, [0, 2], { h: 1e-6, names: ["0.weight", "0.bias", "2.weight"] });
@@ -251,7 +267,7 @@ describe("Winograd F(2x2, 3x3)", () => {
     frozen.dispose();
   });
 
-  it("training: a Solver step's parameters the same bits for 1 and 3 threads (forward and dx by Winograd)", () => {
+  it("training: a Solver step's parameters the same bits for 1 and 3 threads (forward, dx and dw by Winograd)", () => {
     const after: Float32Array[][] = [];
     for (const threads of [1, 3]) {
       ignoreThresholds(threads > 1);

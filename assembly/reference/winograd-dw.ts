@@ -1,10 +1,10 @@
 // Scalar twin of winograd-dw.ts: the F(2x2, 3x3) weight gradient one tile, one filter and one
-// channel at a time, every operation in the order winograd-dw.ts's header spells out (its lane
-// sums as LANES running sums by tile index), so the SIMD kernels must give its bits. The pieces
-// come from the kernel's own partition functions (they define the order). Test-only.
-import { FLOAT32, LANES, SHIFT } from "../real";
+// channel at a time, every operation in the order winograd-dw.ts's header spells out, so the SIMD
+// kernels must give its bits. The pieces come from the kernel's own partition functions (they
+// define the order). Test-only.
+import { SHIFT } from "../real";
 import { conv_bias_backward } from "../conv";
-import { conv3x3_winograd_dw_band_rows, conv3x3_winograd_dw_piece_images } from "../winograd-dw";
+import { SLICE_TILES, conv3x3_winograd_dw_band_rows, conv3x3_winograd_dw_piece_images } from "../winograd-dw";
 import { transformInput } from "./winograd";
 
 /** dout value at (f, oh, ow) of one image, or 0 past (Ho, Wo). */
@@ -32,16 +32,12 @@ function transformGradient(d: StaticArray<real>, g: usize, f: i32, r0: i32, c0: 
   }
 }
 
-/**
- * The sums of one piece (tiles of images [n0, n1), tile rows [th0, th1) of each) added to dU
- * (16 x F x C): LANES running sums by tile index, then each added as (l_0 + l_1) + (l_2 + l_3).
- */
+/** The sums of one piece (tiles of images [n0, n1), tile rows [th0, th1) of each) added to dU (16 x F x C) slice by slice. */
 function addPiece(
   dU: StaticArray<real>, dout: usize, x: usize, n0: i32, n1: i32, th0: i32, th1: i32, C: i32, H: i32, W: i32, F: i32, pad: i32,
 ): void {
   const Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2, TW = (Wo + 1) >> 1;
-  const L = <i32>LANES;
-  const lanes = new StaticArray<real>(16 * F * C * L);
+  const sums = new StaticArray<real>(16 * F * C);
   const v = new StaticArray<real>(16 * C), d = new StaticArray<real>(16 * F), one = new StaticArray<real>(16);
   let t = 0;
   for (let n = n0; n < n1; n++) {
@@ -56,22 +52,25 @@ function addPiece(
           transformGradient(one, gn, f, 2 * th, 2 * tw, Ho, Wo);
           for (let k = 0; k < 16; k++) d[16 * f + k] = one[k];
         }
-        const l = t % L;
+        if (t > 0 && t % SLICE_TILES == 0) {
+          // a slice ends: its sums go to dU
+          for (let i = 0; i < 16 * F * C; i++) {
+            dU[i] = dU[i] + sums[i];
+            sums[i] = 0;
+          }
+        }
         for (let k = 0; k < 16; k++) {
           for (let f = 0; f < F; f++) {
             for (let c = 0; c < C; c++) {
-              const i = ((k * F + f) * C + c) * L + l;
-              lanes[i] = lanes[i] + d[16 * f + k] * v[16 * c + k];
+              const i = (k * F + f) * C + c;
+              sums[i] = sums[i] + d[16 * f + k] * v[16 * c + k];
             }
           }
         }
       }
     }
   }
-  for (let i = 0; i < 16 * F * C; i++) {
-    const h: real = FLOAT32 ? (lanes[i * L] + lanes[i * L + 1]) + (lanes[i * L + 2] + lanes[i * L + 3]) : lanes[i * L] + lanes[i * L + 1];
-    dU[i] = dU[i] + h;
-  }
+  for (let i = 0; i < 16 * F * C; i++) dU[i] = dU[i] + sums[i];
 }
 
 /** dw[f, c] = Gᵀ dU[f, c] G written at dw (F, C, 3, 3). */

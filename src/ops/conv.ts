@@ -174,6 +174,53 @@ export function convInputGradientWinograd(dx: number, dout: number, w: number, g
   convForwardWinograd(dx, dout, 0, U, 0, g, false, dtype);
 }
 
+/**
+ * Whether a conv's dw and db go by F(2x2, 3x3) (assembly/winograd-dw.ts) instead of the direct
+ * chunked sums: 3x3, stride 1, at least 8 channels (its products run 4 channels at a time, and a
+ * 1- or 3-channel conv's transforms outweigh them) and 4 filters. Measured (`node
+ * bench/winograd.mjs --pass=dw --batch=128`, 1 thread, the chunks of a 128-image batch, direct /
+ * Winograd): 1.63-1.82x on 28x28 and 14x14 maps (8-32 channels), 1.50x at 32 -> 64 on 14x14,
+ * 1.08-1.09x on 7x7 (its 16 tiles cover 8x8 outputs), 1.23-1.64x on 4x4; 0.54x at C = 1 and
+ * 0.49x at C = 3. Sizes only, so the same choice for any thread count.
+ */
+export function winogradWeightGradientPays(d: ConvSizes): boolean {
+  return d.HH === 3 && d.WW === 3 && d.stride === 1 && d.C >= 8 && d.F >= 4;
+}
+
+/**
+ * dw (F, C, 3, 3) and db (F) overwritten with the sums over the batch of a stride-1 3x3 conv, by
+ * F(2x2, 3x3): in the direct backward's chunks (convChunkImages), so the same chunk partials and
+ * the same bits for any thread count.
+ */
+export function convWeightGradientWinograd(dw: number, db: number, dout: number, x: number, d: ConvSizes, dtype: DType): void {
+  useFamily(CONV_KERNELS);
+  const k = realKernels(dtype);
+  const { N, C, H, W, F, pad, K, P } = d;
+  const G = convChunkImages(N, F, K);
+  const chunks = Math.ceil(N / G);
+  const slice = F * K + F;
+  const B = bytesPerElement(dtype);
+  const workBytes = k.conv3x3_winograd_dw_work_bytes(C, H, W, F, pad, G);
+  const tasks = taskCount(N * F * K * P, MIN_MACS_PER_TASK, chunks);
+  if (tasks === 1) {
+    k.conv3x3_winograd_dw(dw, db, dout, x, N, C, H, W, F, pad, G, threadScratch(workBytes + slice * B)[0]);
+    return;
+  }
+  const partials = sharedScratch("conv backward partials", chunks * slice * B);
+  runChunks(
+    dtype,
+    "conv3x3_winograd_dw_chunks",
+    [partials, dout, x, N, C, H, W, F, pad, G, 0, 0, 0],
+    10,
+    guidedRanges(chunks, tasks),
+    tasks,
+    12,
+    threadScratch(workBytes),
+  );
+  sumChunks(dw, partials, chunks, slice, F * K, dtype);
+  sumChunks(db, partials + F * K * B, chunks, slice, F, dtype);
+}
+
 /** convForward of one image split by pixel blocks over `tasks` threads (the same bits as one call). */
 function convForwardBlocks(
   out: number,
