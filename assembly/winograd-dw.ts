@@ -29,8 +29,8 @@
 // Scratch of a task: x's padded copy (winograd.ts's layout), dout's padded copy channels last
 // (2 TH rows of 2 TW pixels of FP = F rounded up to PX reals, zero past (Ho, Wo) and F), V (16 x
 // C4 rows of TV tiles, C4 = C rounded up to 4; rows past C stay 0), D (16 x the piece's tiles x
-// FP, tiles by rows) and dU (16 x C4 x FP). The products are the conv tiles' loop (4 channels
-// broadcast x PX filters, summing over the tiles), so no sum is split into lanes.
+// FP, tiles by rows) and dU (C4 / 4 blocks of 16 x 4 x FP). The products are the conv tiles' loop
+// (4 channels broadcast x PX filters, summing over the tiles), so no sum is split into lanes.
 import { FLOAT32, LANES, SHIFT } from "./real";
 import { addReals, conv_bias_backward, conv_chunk_reals, copyReals, zeroReals } from "./conv";
 import { paddedWidth, tileRow, tilesAlong, transformInput } from "./winograd";
@@ -152,7 +152,11 @@ export function conv3x3_winograd_dw(
   }
 }
 
-/** Chunk q: dwq (F, C, 3, 3) and dbq (F) overwritten with the sums over its images. */
+/**
+ * Chunk q: dwq (F, C, 3, 3) and dbq (F) overwritten with the sums over its images. A chunk that is
+ * one piece (the small maps of deep layers, where dU is largest: 1 MB at 128 x 128) runs channel
+ * block by channel block, each block's dU zeroed, summed and transformed back while in L1.
+ */
 function chunk(
   dwq: usize, dbq: usize, dout: usize, x: usize, N: i32, C: i32, H: i32, W: i32, F: i32, pad: i32, G: i32, q: i32, work: usize,
 ): void {
@@ -161,18 +165,24 @@ function chunk(
   const px = work, py = work + lPy, V = work + lV, D = work + lD, dU = work + lU;
   const imageBytes = <usize>(C * H * W) << SHIFT, doutBytes = <usize>(F * Ho * Wo) << SHIFT;
   const n0 = q * G, n1 = min(N, n0 + G);
+  const blocks = lC4 >> 2;
   conv_bias_backward(dbq, dout + <usize>n0 * doutBytes, <usize>(n1 - n0), <usize>F, <usize>(Ho * Wo));
-  zeroReals(dU, <usize>(16 * lC4 * lFP));
   const images = conv3x3_winograd_dw_piece_images(C, F, TH, TW);
+  if (images >= n1 - n0) {
+    for (let n = n0; n < n1; n++) transformImage(V, D, px, py, x, dout, n, n0, C, H, W, F, pad, Ho, Wo, imageBytes, doutBytes);
+    for (let b = 0; b < blocks; b++) {
+      zeroReals(dU + <usize>b * BLOCK_BYTES(), <usize>(64 * lFP));
+      accumulate(dU, D, V, (n1 - n0) * Ti, b, b + 1);
+      transformBack(dwq, dU, F, C, b, b + 1);
+    }
+    return;
+  }
+  zeroReals(dU, <usize>(16 * lC4 * lFP));
   if (images > 0) {
     for (let p0 = n0; p0 < n1; p0 += images) {
       const p1 = min(n1, p0 + images);
-      for (let n = p0; n < p1; n++) {
-        padImages(px, py, x + <usize>n * imageBytes, dout + <usize>n * doutBytes, C, H, W, F, pad, Ho, Wo);
-        transformInput(V + (<usize>((n - p0) * Ti) << SHIFT), px, C, lC4, 0, TH, TW, lHQ, lWP, lTV);
-        transformGradient(D, py, (n - p0) * Ti, 0, TH);
-      }
-      accumulate(dU, D, V, (p1 - p0) * Ti);
+      for (let n = p0; n < p1; n++) transformImage(V, D, px, py, x, dout, n, p0, C, H, W, F, pad, Ho, Wo, imageBytes, doutBytes);
+      accumulate(dU, D, V, (p1 - p0) * Ti, 0, blocks);
     }
   } else {
     const R = conv3x3_winograd_dw_band_rows(C, F, TH, TW);
@@ -182,11 +192,27 @@ function chunk(
         const th1 = min(TH, th0 + R);
         transformInput(V, px, C, lC4, th0, th1, TW, lHQ, lWP, lTV);
         transformGradient(D, py, 0, th0, th1);
-        accumulate(dU, D, V, (th1 - th0) * TW);
+        accumulate(dU, D, V, (th1 - th0) * TW, 0, blocks);
       }
     }
   }
-  transformBack(dwq, dU, F, C);
+  transformBack(dwq, dU, F, C, 0, blocks);
+}
+
+/** Bytes of one channel block's dU: 16 x 4 x FP reals. */
+@inline function BLOCK_BYTES(): usize {
+  return <usize>(64 * lFP) << SHIFT;
+}
+
+/** Image n's V and D, at tile (n - p0)·TH·TW of the piece that starts at image p0. */
+function transformImage(
+  V: usize, D: usize, px: usize, py: usize, x: usize, dout: usize, n: i32, p0: i32, C: i32, H: i32, W: i32, F: i32, pad: i32, Ho: i32, Wo: i32,
+  imageBytes: usize, doutBytes: usize,
+): void {
+  const t0 = (n - p0) * lTH * lTW;
+  padImages(px, py, x + <usize>n * imageBytes, dout + <usize>n * doutBytes, C, H, W, F, pad, Ho, Wo);
+  transformInput(V + (<usize>t0 << SHIFT), px, C, lC4, 0, lTH, lTW, lHQ, lWP, lTV);
+  transformGradient(D, py, t0, 0, lTH);
 }
 
 /**
@@ -239,16 +265,20 @@ function transformGradient(D: usize, py: usize, t0: i32, th0: i32, th1: i32): vo
   v128.store(o + 3 * stride, v128.neg<real>(e1));
 }
 
-/** dU[ξ][c][f] += Σ_t V[ξ][c][t]·D[ξ][t][f] over a piece's T tiles by slices: 4 channels x PX filters a tile. */
-function accumulate(dU: usize, D: usize, V: usize, T: i32): void {
+/**
+ * dU[c][f] += Σ_t V[ξ][c][t]·D[ξ][t][f] over a piece's T tiles by slices, for the channels of
+ * blocks [b0, b1): 4 channels x PX filters a tile. dU by channel blocks: block b's ξ holds its 4
+ * channels' rows of FP reals at dU + ((16 b + ξ)·4 + r)·FP.
+ */
+function accumulate(dU: usize, D: usize, V: usize, T: i32, b0: i32, b1: i32): void {
   const ldv = <usize>lTV << SHIFT, ldd = <usize>lFP << SHIFT;
-  for (let xi = 0; xi < 16; xi++) {
-    const vx = V + <usize>(xi * lC4) * ldv, dx = D + <usize>(xi * lTP) * ldd, ux = dU + <usize>(xi * lC4) * ldd;
-    for (let c = 0; c < lC4; c += 4) {
+  for (let b = b0; b < b1; b++) {
+    for (let xi = 0; xi < 16; xi++) {
+      const vx = V + <usize>(xi * lC4 + 4 * b) * ldv, dx = D + <usize>(xi * lTP) * ldd, ux = dU + <usize>((16 * b + xi) * 4) * ldd;
       for (let f = 0; f < lFP; f += PX) {
         for (let t0 = 0; t0 < T; t0 += SLICE_TILES) {
-          const u = ux + <usize>c * ldd + (<usize>f << SHIFT), v = vx + <usize>c * ldv + (<usize>t0 << SHIFT), d = dx + <usize>t0 * ldd + (<usize>f << SHIFT);
-          productTile(u, ldd, v, ldv, d, min(SLICE_TILES, T - t0));
+          const d = dx + <usize>t0 * ldd + (<usize>f << SHIFT);
+          productTile(ux + (<usize>f << SHIFT), ldd, vx + (<usize>t0 << SHIFT), ldv, d, min(SLICE_TILES, T - t0));
         }
       }
     }
@@ -283,13 +313,13 @@ function productTile(u: usize, ld: usize, v: usize, ldv: usize, d: usize, T: i32
   v128.store(u, v128.add<real>(v128.load(u, 16), b), 16);
 }
 
-/** dw[f, c] (3x3) = Gᵀ dU[c, f] G for f < F, c < C, LANES filters at a time. */
-function transformBack(dw: usize, dU: usize, F: i32, C: i32): void {
+/** dw[f, c] (3x3) = Gᵀ dU[c, f] G for f < F and the channels c < C of blocks [b0, b1), LANES filters at a time. */
+function transformBack(dw: usize, dU: usize, F: i32, C: i32, b0: i32, b1: i32): void {
   const half = v128.splat<real>(0.5);
-  const plane = <usize>(lC4 * lFP) << SHIFT; // bytes per ξ
-  for (let c = 0; c < C; c++) {
+  const plane = <usize>(4 * lFP) << SHIFT; // bytes per ξ
+  for (let c = 4 * b0; c < min(C, 4 * b1); c++) {
     for (let f = 0; f < F; f += <i32>LANES) {
-      const u = dU + (<usize>(c * lFP + f) << SHIFT);
+      const u = dU + (<usize>((64 * (c >> 2) + (c & 3)) * lFP + f) << SHIFT);
       const g = dw + (<usize>((f * C + c) * 9) << SHIFT);
       const lanes = min(<i32>LANES, F - f);
       for (let k = 0; k < 3; k++) {

@@ -24,11 +24,18 @@ const CONV_SIZES_AT = { conv_forward_images: 4, conv_forward_images_bn: 5, conv_
 
 /**
  * The conv sizes in a conv kernel's argument list (null for other kernels), and its multiply-adds:
- * for conv3x3_winograd (out, x, U, b, bn, N, C, H, W, F, pad, ...) the direct convolution's, so
- * its rate is what the direct tiles would need to match it. The library calls it with b = 0 only
- * for a dx (dout convolved back to the input's channels).
+ * for conv3x3_winograd (out, x, U, b, bn, N, C, H, W, F, pad, ...) and conv3x3_winograd_dw_chunks
+ * the direct convolution's, so its rate is what the direct tiles would need to match it. The
+ * library calls conv3x3_winograd with b = 0 only for a dx (dout convolved back to the input's
+ * channels).
  */
 function convCall(kernel, a) {
+  if (kernel === "conv3x3_winograd_dw_chunks") {
+    // (partials, dout, x, N, C, H, W, F, pad, ...): the direct dw's multiply-adds
+    const [N, C, H, W, F, pad] = a.slice(3, 9);
+    const macs = N * F * C * 9 * (H + 2 * pad - 2) * (W + 2 * pad - 2);
+    return { label: `conv dw by Winograd ${C}x${H}x${W} -> ${F}, 3x3 s1`, macs };
+  }
   if (kernel === "conv3x3_winograd") {
     const [N, C, H, W, F, pad] = a.slice(5, 11);
     const macs = N * F * C * 9 * (H + 2 * pad - 2) * (W + 2 * pad - 2);

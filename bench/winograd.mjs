@@ -6,7 +6,7 @@
 //     against conv3x3_winograd (weights transformed once), both with bias and ReLU;
 //   dw (batch 32 by default, one thread's share of a training batch): the weight and bias
 //     gradients, the direct backward without dx (conv_backward) against conv3x3_winograd_dw, in
-//     the chunks the host would cut (src/ops/conv.ts's convChunkImages).
+//     the chunks the host would cut (src/ops/conv.ts's convChunkImages, winogradChunkImages).
 // The two alternate, one sample each per round; each figure is the median over rounds, the ratio
 // the median of per-round ratios (direct / Winograd: above 1, Winograd faster), GFLOPS counted
 // as the direct product's 2·F·C·9·H·W per image. The outputs are compared first (largest
@@ -44,8 +44,10 @@ function time(fn) {
   return ((performance.now() - s) / reps) * 1e3;
 }
 
-/** Images per chunk of the conv backward (src/ops/conv.ts's convChunkImages). */
+/** Images per chunk of the direct conv backward (src/ops/conv.ts's convChunkImages). */
 const chunkImages = (F, K) => Math.ceil(N / Math.max(1, Math.min(32, Math.floor(2 ** 22 / (F * K + F)))));
+/** Images per chunk of the Winograd dw (src/ops/conv.ts's winogradChunkImages), pad 1. */
+const winogradChunk = (F, K, H) => Math.max(chunkImages(F, K), Math.min(N, Math.ceil(64 / Math.ceil(H / 2) ** 2)));
 
 /** The forward both ways: [direct, winograd, their outputs and length]. */
 function forward(C, H, F) {
@@ -78,7 +80,8 @@ function weightGradient(C, H, F) {
     pad = 1,
     K = C * 9,
     P = H * W,
-    G = chunkImages(F, K);
+    G = chunkImages(F, K),
+    GW = winogradChunk(F, K, H);
   const x = alloc(N * C * P * 4),
     dout = alloc(N * F * P * 4);
   fill(x, N * C * P, 1);
@@ -87,9 +90,9 @@ function weightGradient(C, H, F) {
     dw2 = alloc((F * K + F) * 4);
   const slice = (F * K + F) * 4;
   const work1 = alloc(Number(k.conv_backward_work_bytes(F, C, H, W, 3, 3, 1, pad, H, W)) + slice);
-  const work2 = alloc(Number(k.conv3x3_winograd_dw_work_bytes(C, H, W, F, pad, G)) + slice);
+  const work2 = alloc(Number(k.conv3x3_winograd_dw_work_bytes(C, H, W, F, pad, GW)) + slice);
   const direct = () => k.conv_backward(0, dw1, dw1 + F * K * 4, dout, x, 0, N, C, H, W, F, 3, 3, 1, pad, H, W, G, work1);
-  const winograd = () => k.conv3x3_winograd_dw(dw2, dw2 + F * K * 4, dout, x, N, C, H, W, F, pad, G, work2);
+  const winograd = () => k.conv3x3_winograd_dw(dw2, dw2 + F * K * 4, dout, x, N, C, H, W, F, pad, GW, work2);
   return [direct, winograd, dw1, dw2, F * K + F];
 }
 

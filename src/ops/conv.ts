@@ -188,15 +188,25 @@ export function winogradWeightGradientPays(d: ConvSizes): boolean {
 }
 
 /**
+ * Images per chunk of the F(2x2, 3x3) dw: the direct backward's (convChunkImages), or more where
+ * an image has few 2x2 output tiles, so that a chunk sums at least 64 tiles before its transform
+ * back (a pass over 16·F·C values, which on a 4x4 map's 4 tiles per image took 40% as long as
+ * the products). Sizes only, so the same chunks, hence bits, for any thread count.
+ */
+export function winogradChunkImages(d: ConvSizes): number {
+  const tiles = Math.ceil(d.Ho / 2) * Math.ceil(d.Wo / 2);
+  return Math.max(convChunkImages(d.N, d.F, d.K), Math.min(d.N, Math.ceil(64 / tiles)));
+}
+
+/**
  * dw (F, C, 3, 3) and db (F) overwritten with the sums over the batch of a stride-1 3x3 conv, by
- * F(2x2, 3x3): in the direct backward's chunks (convChunkImages), so the same chunk partials and
- * the same bits for any thread count.
+ * F(2x2, 3x3), in chunks of winogradChunkImages: the same bits for any thread count.
  */
 export function convWeightGradientWinograd(dw: number, db: number, dout: number, x: number, d: ConvSizes, dtype: DType): void {
   useFamily(CONV_KERNELS);
   const k = realKernels(dtype);
   const { N, C, H, W, F, pad, K, P } = d;
-  const G = convChunkImages(N, F, K);
+  const G = winogradChunkImages(d);
   const chunks = Math.ceil(N / G);
   const slice = F * K + F;
   const B = bytesPerElement(dtype);
