@@ -336,7 +336,7 @@ function transformBack(dw: usize, dU: usize, F: i32, C: i32, b0: i32, b1: i32): 
 }
 
 /** s_k at column j, s = Gᵀ dU, for LANES filters: dU's ξ = 4i + j at u + ξ·plane. */
-@inline function rowOfGt(u: usize, plane: usize, k: i32, j: i32, half: v128): v128 {
+function rowOfGt(u: usize, plane: usize, k: i32, j: i32, half: v128): v128 {
   const u1 = v128.load(u + <usize>(4 + j) * plane), u2 = v128.load(u + <usize>(8 + j) * plane);
   if (k == 1) return v128.mul<real>(v128.sub<real>(u1, u2), half);
   const p = v128.mul<real>(v128.add<real>(u1, u2), half);
@@ -345,7 +345,7 @@ function transformBack(dw: usize, dU: usize, F: i32, C: i32, b0: i32, b1: i32): 
 }
 
 /** Lane i of v to o + i·9·C reals (filter f + i's weight), for the first `lanes` lanes. */
-@inline function storeLanes(o: usize, v: v128, lanes: i32, C: i32): void {
+function storeLanes(o: usize, v: v128, lanes: i32, C: i32): void {
   const step = <usize>(9 * C) << SHIFT;
   if (FLOAT32) {
     store<real>(o, <real>f32x4.extract_lane(v, 0));

@@ -55,8 +55,8 @@ const familiesIn = (code: string) => FAMILIES.filter((family) => code.includes(F
 const APPS = {
   // Everything the library exports, kept alive: the whole browser bundle as a bundler sees it.
   everything: {
-    limit: 113.9 * KB, // the float64 module inlined, every float32 family, tl.nn, Sequential, checkpoint checksums; the Solver's emaDecay +0.4 KB; inference's Winograd convs (kernel in the conv family and the float64 module, its host path) and zeroInitResidual +2.6 KB
-    splitLimit: 87.1 * KB, // every family: 3 KB more wasm than one module (code the families repeat, in modules deflated apart); emaDecay +0.4 KB; Winograd + zeroInitResidual +1.7 KB
+    limit: 118 * KB, // the float64 module inlined, every float32 family, tl.nn, Sequential, checkpoint checksums; the Solver's emaDecay +0.4 KB; inference's Winograd convs (kernel in the conv family and the float64 module, its host path) and zeroInitResidual +2.6 KB; training's Winograd dw (its kernel in both modules) +4.1 KB (117.5 measured)
+    splitLimit: 89.1 * KB, // every family: 3 KB more wasm than one module (code the families repeat, in modules deflated apart); emaDecay +0.4 KB; Winograd + zeroInitResidual +1.7 KB; Winograd dw +2 KB (88.6 measured)
     target: 55 * KB,
     families: ["activation", "augment", "conv", "core", "norm", "optim", "pool", "train"],
     code: `import * as tl from "tensorlane";
@@ -68,7 +68,7 @@ console.log(Object.keys(tl).length > 60 && typeof tl.loadCheckpoint === "functio
   "init + FullyConnectedNet + Solver": {
     // One-file bundles inline the float64 module. FullyConnectedNet carries batch norm (its
     // normalization option), the Solver the augmentations (its augment option) and the byte path.
-    limit: 69.1 * KB, // 67.4 KB measured with the Solver's moving average (emaDecay: its option, state, checkpoint tensors, kernel; +0.3 KB); 68.6 KB with the Winograd kernel in the inlined float64 module
+    limit: 70.4 * KB, // 67.4 KB measured with the Solver's moving average (emaDecay: its option, state, checkpoint tensors, kernel; +0.3 KB); 68.6 KB with the Winograd kernel in the inlined float64 module; 69.9 KB with the Winograd dw kernel there too
     splitLimit: 42.1 * KB, // 40.9 KB: the optim and train families' own headers and descriptors (+0.6 KB) bought the Linear app's 20 KB; emaDecay +0.2 KB
     target: 30 * KB,
     families: ["augment", "core", "norm", "optim", "train"],
@@ -83,7 +83,7 @@ console.log(solver.lossHistory.length === 4 ? "ok" : "wrong history");`,
   },
   // The course's layer-by-layer style: Linear, ReLU, softmaxLoss and adam (plus init and tensors).
   "Linear + ReLU + softmaxLoss + adam": {
-    limit: 47.5 * KB, // as above: 47.0 KB with the Winograd kernel in the inlined float64 module
+    limit: 48.7 * KB, // as above: 47.0 KB with the Winograd kernel in the inlined float64 module, 48.2 KB with the Winograd dw kernel
     splitLimit: 20 * KB, // issue 23's target, met with bytes to spare: growth in the core or its host path fails here
     target: 20 * KB,
     families: ["core"],
@@ -277,7 +277,7 @@ function diskBytes(path: string): number {
 }
 
 describe("install footprint: npm pack, then npm install of the tarball in an empty folder", () => {
-  it("installs exactly one package (no dependencies) of at most 1772 KB", () => {
+  it("installs exactly one package (no dependencies) of at most 1801 KB", () => {
     const packDir = join(dir, "pack");
     const app = join(dir, "install-app");
     mkdirSync(packDir);
@@ -305,7 +305,7 @@ describe("install footprint: npm pack, then npm install of the tarball in an emp
     const bytes = diskBytes(join(app, "node_modules", "tensorlane"));
     console.log(
       `install footprint: tarball ${kb(packed[0].size)}, ${packed[0].entryCount} files, unpacked ${kb(packed[0].unpackedSize)}; ` +
-        `installed ${installed.length} package(s) [${installed.join(", ")}], ${kb(bytes)} on disk (limit 1772.0 KB)`,
+        `installed ${installed.length} package(s) [${installed.join(", ")}], ${kb(bytes)} on disk (limit 1801.0 KB)`,
     );
     expect(installed).toEqual(["node_modules/tensorlane"]);
     expect(readdirSync(join(app, "node_modules")).filter((n) => !n.startsWith("."))).toEqual(["tensorlane"]);
@@ -318,7 +318,9 @@ describe("install footprint: npm pack, then npm install of the tarball in an emp
     // bundle, its map and its types (1728.5 KB measured). 1770 KB: inference's Winograd convs (the
     // conv family's and the float64 module's base64 in every bundle and map) and zeroInitResidual
     // (1765.5 KB measured). 1772 KB: training's convs by Winograd, forward and dx (the flipped
-    // weight transform in both wasm modules, ops/conv-algorithm.ts; 1771.1 KB measured).
-    expect(bytes, `installed size ${kb(bytes)}`).toBeLessThanOrEqual(1772 * KB);
+    // weight transform in both wasm modules, ops/conv-algorithm.ts; 1771.1 KB measured). 1801 KB:
+    // their weight gradient by Winograd (assembly/winograd-dw.ts in both modules, base64 in every
+    // bundle and map; 1800.0 KB measured).
+    expect(bytes, `installed size ${kb(bytes)}`).toBeLessThanOrEqual(1801 * KB);
   }, 120_000);
 });

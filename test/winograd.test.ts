@@ -18,7 +18,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as tl from "../src/index.js";
 import { expectSameBits } from "./helpers.js";
 import type { Pass } from "../src/nn/module.js";
-import { winogradPays, winogradWeightGradientPays, type ConvSizes } from "../src/ops/conv.js";
+import { convChunkImages, winogradChunkImages, winogradPays, winogradWeightGradientPays, type ConvSizes } from "../src/ops/conv.js";
 import { inputGradientSizes } from "../src/ops/conv-algorithm.js";
 import { simulateThreads } from "../src/core/threads/dispatch.js";
 import { ignoreThresholds } from "../src/core/threads/thresholds.js";
@@ -124,6 +124,15 @@ describe("Winograd F(2x2, 3x3)", () => {
     expect(winogradWeightGradientPays(sizes(16, 28, 3))).toBe(false); // 3 filters
     expect(winogradWeightGradientPays(sizes(16, 28, 16, 3, 2))).toBe(false); // stride 2
     expect(winogradWeightGradientPays(sizes(16, 28, 16, 1))).toBe(false); // 1x1
+  });
+
+  it("winogradChunkImages: the direct backward's chunks, or enough images for 64 tiles, never more than the batch", () => {
+    const batch = (d: ConvSizes, N: number): ConvSizes => ({ ...d, N });
+    expect(winogradChunkImages(batch(sizes(16, 28, 16), 128))).toBe(convChunkImages(128, 16, 144)); // 196 tiles per image: 4
+    expect(winogradChunkImages(batch(sizes(64, 7, 64), 128))).toBe(4); // 16 tiles per image
+    expect(winogradChunkImages(batch(sizes(128, 4, 128), 128))).toBe(16); // 4 tiles per image
+    expect(winogradChunkImages(batch(sizes(128, 4, 128), 5))).toBe(5); // the whole batch, one chunk
+    expect(winogradChunkImages(batch(sizes(64, 2, 64), 256))).toBe(64); // 1 tile per image
   });
 
   it("inputGradientSizes: dx of a stride-1 3x3 conv as a conv of dout, F channels to C filters, padding 2 - pad", () => {
