@@ -5,11 +5,12 @@
 // 16 products per tile, filter and channel where the direct sums take 36 (Lavin and Gray 2016).
 // The matrices are winograd.ts's: A = [1 0; 1 1; 1 -1; 0 -1], Gᵀ = [1 ½ ½ 0; 0 ½ -½ 0; 0 ½ ½ 1].
 //
-// The batch is cut into chunks as the direct backward's (conv.ts, "Backward in chunks"): chunk q
-// of G images (G fixed by the sizes) writes its dw and db partial sums to its own slice
-// (conv_chunk_reals(F, 9 C) reals: dw (F, C, 3, 3), then db (F)), the host adds the slices in
-// chunk order (sum_chunks), and one thread runs the same chunks adding each partial as it is done
-// (conv3x3_winograd_dw): the same bits for any thread count.
+// The batch is cut into chunks as in the direct backward (conv.ts, "Backward in chunks"): chunk q
+// of G images (G fixed by the sizes: the host's winogradChunkImages, at least 64 tiles a chunk,
+// so that the transform back is paid for enough products) writes its dw and db partial sums to
+// its own slice (conv_chunk_reals(F, 9 C) reals: dw (F, C, 3, 3), then db (F)), the host adds
+// the slices in chunk order (sum_chunks), and one thread runs the same chunks adding each partial
+// as it is done (conv3x3_winograd_dw): the same bits for any thread count.
 //
 // Order of every operation (sizes only; the scalar twin, assembly/reference/winograd-dw.ts,
 // spells it out):
