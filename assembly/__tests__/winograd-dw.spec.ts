@@ -3,46 +3,22 @@ import { conv_chunk_reals, sum_chunks, conv_backward, conv_backward_packed_reals
 import { conv3x3_winograd_dw__scalar } from "../reference/winograd-dw";
 import { conv_backward__direct } from "../reference/conv";
 import { FLOAT32, SHIFT } from "../real";
-import { DTYPE, pattern, buffer, firstDifference, guardIntact, maxRelErr } from "./helpers";
+import { DTYPE, pattern, buffer, maxRelErr } from "./helpers";
+import { GEOMETRIES as SHARED, LOOSE, same } from "./winograd-geometries";
 
 // The F(2x2, 3x3) weight gradient against its scalar twin bit for bit (both dtypes), against the
 // direct sums within rounding, and by chunk ranges plus sum_chunks against the one-thread call.
-// Geometries (C, H, W, pad): odd and even maps (a last tile row or column half outside), maps of
-// 1 and 2 outputs, rows of tiles below, at and past a vector, pad 0, 1 and 2, the small ResNet's
-// 28x28, 14x14, 7x7 and 4x4 maps, one image per piece (16 channels on 40x40: 400 tiles, the
-// pieces hold 585 float32 or 292 float64 tiles, so float64 runs in bands) and a map in bands of
-// tile rows (63x64: 1,024 tiles at 10 channels and 9 filters, 744 per piece in float32).
-const GEOMETRIES: i32[][] = [
-  [1, 3, 3, 1],
-  [2, 4, 4, 1],
-  [3, 5, 7, 1],
-  [2, 7, 7, 1],
-  [3, 14, 14, 1],
-  [1, 2, 2, 1],
-  [1, 1, 1, 1],
-  [2, 6, 9, 0],
-  [2, 5, 3, 2],
-  [4, 9, 16, 1],
-  [2, 28, 28, 1],
-  [5, 4, 4, 1],
-  [3, 3, 20, 1],
-  [6, 8, 5, 0],
-  [16, 40, 40, 1],
-  [10, 63, 64, 1],
-];
-
-/** Within rounding of the direct sums: max |a-b|/(1+|b|) below this. */
-const LOOSE: f64 = FLOAT32 ? 1e-5 : 1e-13;
+// Geometries: winograd-geometries.ts's, and one image per piece (16 channels on 40x40: 400
+// tiles, the pieces hold 585 float32 or 292 float64 tiles, so float64 runs in bands). The shared
+// [10, 63, 64, 1] map runs in bands of tile rows here too (1,024 tiles at 10 channels and 9
+// filters, 744 per piece in float32); the small maps put several images in a piece.
+const GEOMETRIES: i32[][] = SHARED.concat([[16, 40, 40, 1]]);
 
 function label(g: i32[], F: i32, N: i32, G: i32): string {
   return DTYPE + " C=" + g[0].toString() + " H=" + g[1].toString() + " W=" + g[2].toString() + " pad=" + g[3].toString() +
     " F=" + F.toString() + " N=" + N.toString() + " G=" + G.toString();
 }
 
-function same(name: string, a: usize, b: usize, n: i32): void {
-  expect<i32>(firstDifference(a, b, n)).toBe(-1, name);
-  expect<bool>(guardIntact(a, n)).toBe(true, name + " wrote past the end");
-}
 
 /** 16-byte aligned scratch for the one-thread call (work bytes plus a chunk's slice). */
 function scratch(C: i32, H: i32, W: i32, F: i32, pad: i32, G: i32): usize {

@@ -4,45 +4,16 @@ import {
 import { conv_bn_table } from "../conv";
 import { conv3x3_winograd__scalar } from "../reference/winograd";
 import { conv_backward__direct, conv_forward__direct } from "../reference/conv";
-import { FLOAT32, SHIFT } from "../real";
-import { DTYPE, pattern, buffer, firstDifference, guardIntact, maxRelErr } from "./helpers";
+import { SHIFT } from "../real";
+import { DTYPE, pattern, buffer, guardIntact, maxRelErr } from "./helpers";
+import { GEOMETRIES, LOOSE, same } from "./winograd-geometries";
 
 // The F(2x2, 3x3) forward against its scalar twin bit for bit (both dtypes), against the direct
 // convolution within rounding, and split by images and by filters.
-// Geometries (C, H, W, pad): odd and even maps (a last tile row or column half outside), maps of
-// 1 and 2 outputs, rows of tiles below, at and past a vector (TW = 1 .. 14), pad 0, 1 and 2, and
-// the small ResNet's 28x28, 14x14, 7x7 and 4x4 maps, and a map large enough to run in bands.
-const GEOMETRIES: i32[][] = [
-  [1, 3, 3, 1],
-  [2, 4, 4, 1],
-  [3, 5, 7, 1],
-  [2, 7, 7, 1],
-  [3, 14, 14, 1],
-  [1, 2, 2, 1],
-  [1, 1, 1, 1],
-  [2, 6, 9, 0],
-  [2, 5, 3, 2],
-  [4, 9, 16, 1],
-  [2, 28, 28, 1],
-  [5, 4, 4, 1],
-  [3, 3, 20, 1],
-  [6, 8, 5, 0],
-  // A map in bands of tile rows (bandRows: 256 KB of V and M hold 5 of its 32 tile rows at F = 9,
-  // 9 at F = 1), the last band and tile row short.
-  [10, 63, 64, 1],
-];
-
-/** Within rounding of the direct sums: max |a-b|/(1+|b|) below this. */
-const LOOSE: f64 = FLOAT32 ? 1e-5 : 1e-13;
-
 function label(g: i32[]): string {
   return DTYPE + " C=" + g[0].toString() + " H=" + g[1].toString() + " W=" + g[2].toString() + " pad=" + g[3].toString();
 }
 
-function same(name: string, a: usize, b: usize, n: i32): void {
-  expect<i32>(firstDifference(a, b, n)).toBe(-1, name);
-  expect<bool>(guardIntact(a, n)).toBe(true, name + " wrote past the end");
-}
 
 
 /** A batch-norm table (4 reals per filter: mean, 1/sqrt(var + eps), gamma, beta) from patterns. */
