@@ -179,9 +179,9 @@ export function convInputGradientWinograd(dx: number, dout: number, w: number, g
  * chunked sums: 3x3, stride 1, at least 8 channels (its products run 4 channels at a time, and a
  * 1- or 3-channel conv's transforms outweigh them) and 4 filters. Measured (`node
  * bench/winograd.mjs --pass=dw --batch=128`, 1 thread, the chunks of a 128-image batch, direct /
- * Winograd): 1.63-1.82x on 28x28 and 14x14 maps (8-32 channels), 1.50x at 32 -> 64 on 14x14,
- * 1.08-1.09x on 7x7 (its 16 tiles cover 8x8 outputs), 1.23-1.64x on 4x4; 0.54x at C = 1 and
- * 0.49x at C = 3. Sizes only, so the same choice for any thread count.
+ * Winograd, 2026-12-08): 1.69x at 16 channels on 28x28, 1.58x at 32 on 14x14, 1.20x at 64 on 7x7
+ * (its 16 tiles cover 8x8 outputs), 1.68-1.85x at 16-128 on 4x4; 0.54x at C = 1 and 0.49x at
+ * C = 3. Sizes only, so the same choice for any thread count.
  */
 export function winogradWeightGradientPays(d: ConvSizes): boolean {
   return d.HH === 3 && d.WW === 3 && d.stride === 1 && d.C >= 8 && d.F >= 4;
