@@ -344,7 +344,7 @@ export function conv_backward_work_bytes(
     align16(paddedReals(<i32>C, <i32>H, <i32>W, <i32>pad) << SHIFT);
 }
 
-@inline function align16(bytes: usize): usize {
+@inline export function align16(bytes: usize): usize {
   return (bytes + 15) & ~15;
 }
 

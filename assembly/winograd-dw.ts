@@ -33,7 +33,7 @@
 // FP, tiles by rows) and dU (C4 / 4 blocks of 16 x 4 x FP). The products are the conv tiles' loop
 // (4 channels broadcast x PX filters, summing over the tiles), so no sum is split into lanes.
 import { FLOAT32, LANES, SHIFT } from "./real";
-import { addReals, conv_bias_backward, conv_chunk_reals, copyReals, zeroReals } from "./conv";
+import { addReals, align16, conv_bias_backward, conv_chunk_reals, copyReals, zeroReals } from "./conv";
 import { paddedWidth, tileRow, tilesAlong, transformInput } from "./winograd";
 
 /** Filters per product tile: two v128 (8 f32, 4 f64). */
@@ -72,10 +72,6 @@ export function conv3x3_winograd_dw_band_rows(C: i32, F: i32, TH: i32, TW: i32):
 function largestPiece(C: i32, F: i32, TH: i32, TW: i32, G: i32): i32 {
   const images = conv3x3_winograd_dw_piece_images(C, F, TH, TW);
   return images > 0 ? min(images, G) * TH * TW : conv3x3_winograd_dw_band_rows(C, F, TH, TW) * TW;
-}
-
-@inline function align16(bytes: usize): usize {
-  return (bytes + 15) & ~15;
 }
 
 // The scratch's layout for the sizes of the call at hand, set by layout(): module globals, which
@@ -171,8 +167,9 @@ function chunk(
   const images = conv3x3_winograd_dw_piece_images(C, F, TH, TW);
   if (images >= n1 - n0) {
     for (let n = n0; n < n1; n++) transformImage(V, D, px, py, x, dout, n, n0, C, H, W, F, pad, Ho, Wo, imageBytes, doutBytes);
+    const block = <usize>(64 * lFP); // reals of one channel block's dU: 16 x 4 x FP
     for (let b = 0; b < blocks; b++) {
-      zeroReals(dU + <usize>b * BLOCK_BYTES(), <usize>(64 * lFP));
+      zeroReals(dU + ((<usize>b * block) << SHIFT), block);
       accumulate(dU, D, V, (n1 - n0) * Ti, b, b + 1);
       transformBack(dwq, dU, F, C, b, b + 1);
     }
@@ -198,11 +195,6 @@ function chunk(
     }
   }
   transformBack(dwq, dU, F, C, 0, blocks);
-}
-
-/** Bytes of one channel block's dU: 16 x 4 x FP reals. */
-@inline function BLOCK_BYTES(): usize {
-  return <usize>(64 * lFP) << SHIFT;
 }
 
 /** Image n's V and D, at tile (n - p0)·TH·TW of the piece that starts at image p0. */

@@ -34,7 +34,7 @@
 // the products run over blocks of PX tiles). The products are the conv tiles' loop (4 filters
 // broadcast x PX tiles, K = C).
 import { FLOAT32, LANES, SHIFT } from "./real";
-import { copyReals, dcolsTile, zeroReals } from "./conv";
+import { align16, copyReals, dcolsTile, zeroReals } from "./conv";
 import { storeInterleaved } from "./window";
 
 /** Tiles per product block: two v128 (8 f32, 4 f64). */
@@ -142,10 +142,6 @@ export function conv3x3_winograd_work_bytes(C: usize, H: usize, W: usize, F: usi
   const WP = <usize>paddedWidth(TW), TV = <usize>tileRow(bandRows(<i32>C, <i32>F, TH, TW) * TW);
   const padded = C * <usize>(2 * TH + 2) * WP;
   return align16(padded << SHIFT) + align16((16 * C * TV) << SHIFT) + align16((16 * ((F + 3) & ~3) * TV) << SHIFT) + 32;
-}
-
-@inline function align16(bytes: usize): usize {
-  return (bytes + 15) & ~15;
 }
 
 /**
